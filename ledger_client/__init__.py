@@ -1,0 +1,1 @@
+"""RxLedger's Python client: GS1 ids, contracts, lifecycle API and audit."""
