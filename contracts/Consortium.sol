@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
+import {IConsortium} from "./interfaces/IConsortium.sol";
+import {Roles} from "./libraries/Roles.sol";
+
+/// @title Consortium
+/// @notice Who may write to an RxLedger network, which GS1 company prefixes each member owns,
+/// and the protocol parameters. There is no owner: every change is a call on this contract
+/// that council members propose and approve, M of N; it runs when the M-th approval arrives.
+contract Consortium is IConsortium, ERC2771Context {
+    bytes32 public constant THRESHOLD = "THRESHOLD";
+    bytes32 public constant UNDO_WINDOW = "UNDO_WINDOW";
+    bytes32 public constant PROPOSAL_LIFETIME = "PROPOSAL_LIFETIME";
+
+    /// @notice No single key may change the rules: at least two approvals, always.
+    uint256 public constant MIN_THRESHOLD = 2;
+    uint256 private constant MIN_PREFIX_LENGTH = 4;
+    uint256 private constant MAX_PREFIX_LENGTH = 12;
+
+    mapping(address account => Member) private _members;
+    mapping(address account => uint64) private _glns;
+    address[] private _accounts;
+    mapping(bytes32 prefixHash => address) private _prefixOwners;
+    mapping(bytes32 key => uint256) private _parameters;
+    uint256 private _councilSize;
+    Proposal[] private _proposals;
+    mapping(uint256 id => mapping(address => bool)) private _approved;
+
+    modifier onlyByProposal() {
+        if (msg.sender != address(this)) revert ConsortiumOnlyByProposal(msg.sender);
+        _;
+    }
+
+    /// @param trustedForwarder The ERC-2771 forwarder that may relay members' signed requests.
+    /// @param bootstrap The founding members with their prefixes.
+    /// @param threshold Approvals a proposal needs (at least {MIN_THRESHOLD}).
+    constructor(address trustedForwarder, BootstrapMember[] memory bootstrap, uint16 threshold)
+        ERC2771Context(trustedForwarder)
+    {
+        _accounts.push(address(0));
+        for (uint256 i; i < bootstrap.length; ++i) {
+            BootstrapMember memory m = bootstrap[i];
+            _addMember(m.account, m.gln, m.roles, m.licenceExpiry);
+            for (uint256 j; j < m.prefixes.length; ++j) {
+                _assignPrefix(m.prefixes[j], m.account);
+            }
+        }
+        _setParameter(THRESHOLD, threshold);
+        _setParameter(UNDO_WINDOW, 10 days);
+        _setParameter(PROPOSAL_LIFETIME, 7 days);
+    }
+
+    // ---------------------------------------------------------------- proposals
+
+    /// @notice Proposes `data`, a call on this contract, and approves it as the proposer.
+    /// @dev Requirements:
+    /// - the caller is an active, licensed council member.
+    /// @return id The proposal id.
+    function propose(bytes calldata data) external returns (uint256 id) {
+        address proposer = _msgSender();
+        requireMember(proposer, Roles.COUNCIL);
+        id = _proposals.length;
+        uint40 deadline = uint40(block.timestamp + _parameters[PROPOSAL_LIFETIME]);
+        _proposals.push(Proposal(proposer, deadline, 0, false, data));
+        emit ProposalCreated(id, proposer, data, deadline);
+        _approve(id, proposer);
+    }
+
+    /// @notice Approves proposal `id`; runs it when the approvals reach the threshold.
+    /// @dev Requirements:
+    /// - the caller is an active, licensed council member that has not approved `id` yet;
+    /// - the proposal exists, has not run, and its deadline has not passed;
+    /// - when it runs, the proposed call succeeds (its error is passed on otherwise).
+    function approve(uint256 id) external {
+        address approver = _msgSender();
+        requireMember(approver, Roles.COUNCIL);
+        _approve(id, approver);
+    }
+
+    /// @notice Returns proposal `id`.
+    function proposal(uint256 id) external view returns (Proposal memory) {
+        if (id >= _proposals.length) revert ConsortiumUnknownProposal(id);
+        return _proposals[id];
+    }
+
+    /// @notice Returns how many proposals were made.
+    function proposalCount() external view returns (uint256) {
+        return _proposals.length;
+    }
+
+    /// @notice Returns true when `account` approved proposal `id`.
+    function hasApproved(uint256 id, address account) external view returns (bool) {
+        return _approved[id][account];
+    }
+
+    // ---------------------------------------------------------------- governed changes
+
+    /// @notice Adds an active member.
+    /// @dev Requirements: called through an approved proposal; `account` is new and not zero;
+    /// `roles` is a non-empty set of known roles.
+    function addMember(address account, uint64 gln_, uint16 roles, uint40 licenceExpiry) external onlyByProposal {
+        _addMember(account, gln_, roles, licenceExpiry);
+        _checkThreshold(_parameters[THRESHOLD]);
+    }
+
+    /// @notice Sets the status of member `account` (suspend, reactivate, revoke).
+    /// @dev Requirements: called through an approved proposal; `account` is a member; the
+    /// status is not NONE; the council can still reach the threshold afterwards.
+    function setMemberStatus(address account, MemberStatus status) external onlyByProposal {
+        Member storage m = _existing(account);
+        if (status == MemberStatus.NONE) revert ConsortiumInvalidMember(account);
+        _countCouncil(m, -1);
+        m.status = status;
+        _countCouncil(m, 1);
+        _checkThreshold(_parameters[THRESHOLD]);
+        emit MemberStatusChanged(account, status);
+    }
+
+    /// @notice Replaces the roles of member `account`.
+    /// @dev Requirements: called through an approved proposal; `account` is a member; `roles`
+    /// is a non-empty set of known roles; the council can still reach the threshold afterwards.
+    function setMemberRoles(address account, uint16 roles) external onlyByProposal {
+        Member storage m = _existing(account);
+        _checkRoles(roles);
+        _countCouncil(m, -1);
+        m.roles = roles;
+        _countCouncil(m, 1);
+        _checkThreshold(_parameters[THRESHOLD]);
+        emit MemberRolesChanged(account, roles);
+    }
+
+    /// @notice Sets when the licence of member `account` expires.
+    /// @dev Requirements: called through an approved proposal; `account` is a member.
+    function setLicenceExpiry(address account, uint40 licenceExpiry) external onlyByProposal {
+        _existing(account).licenceExpiry = licenceExpiry;
+        emit MemberLicenceChanged(account, licenceExpiry);
+    }
+
+    /// @notice Assigns GS1 company prefix `prefix` to member `account`.
+    /// @dev Requirements: called through an approved proposal; `prefix` is 4 to 12 digits; no
+    /// other member owns it or a shorter prefix of it; `account` is a member.
+    function assignPrefix(string calldata prefix, address account) external onlyByProposal {
+        _existing(account);
+        _assignPrefix(prefix, account);
+    }
+
+    /// @notice Takes GS1 company prefix `prefix` back from its owner.
+    /// @dev Requirements: called through an approved proposal; `prefix` is assigned.
+    function revokePrefix(string calldata prefix) external onlyByProposal {
+        bytes32 key = keccak256(bytes(prefix));
+        address owner = _prefixOwners[key];
+        if (owner == address(0)) revert ConsortiumPrefixNotAssigned(prefix);
+        delete _prefixOwners[key];
+        emit PrefixRevoked(prefix, owner);
+    }
+
+    /// @notice Sets protocol parameter `key` (THRESHOLD, UNDO_WINDOW or PROPOSAL_LIFETIME).
+    /// @dev Requirements: called through an approved proposal; the key is known; a threshold is
+    /// at least {MIN_THRESHOLD} and at most the council size; windows are 1 hour to 365 days.
+    function setParameter(bytes32 key, uint256 value) external onlyByProposal {
+        _setParameter(key, value);
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /// @inheritdoc IConsortium
+    function member(address account) external view returns (Member memory) {
+        return _members[account];
+    }
+
+    /// @notice Returns the GS1 Global Location Number of member `account`.
+    function gln(address account) external view returns (uint64) {
+        return _glns[account];
+    }
+
+    /// @inheritdoc IConsortium
+    function requireMember(address account, uint16 anyOfRoles) public view returns (uint32) {
+        Member memory m = _members[account];
+        if (m.status == MemberStatus.NONE) revert ConsortiumNotMember(account);
+        if (m.status != MemberStatus.ACTIVE) revert ConsortiumMemberNotActive(account, m.status);
+        if (m.licenceExpiry <= block.timestamp) revert ConsortiumLicenceExpired(account, m.licenceExpiry);
+        if (m.roles & anyOfRoles == 0) revert ConsortiumMissingRole(account, anyOfRoles, m.roles);
+        return m.index;
+    }
+
+    /// @inheritdoc IConsortium
+    function accountAt(uint32 index) external view returns (address) {
+        return index < _accounts.length ? _accounts[index] : address(0);
+    }
+
+    /// @notice Returns the number of members ever added.
+    function memberCount() external view returns (uint256) {
+        return _accounts.length - 1;
+    }
+
+    /// @notice Returns the number of active council members.
+    function councilSize() external view returns (uint256) {
+        return _councilSize;
+    }
+
+    /// @inheritdoc IConsortium
+    function prefixOwner(string calldata gtin14) external view returns (address) {
+        if (bytes(gtin14).length != 14) return address(0);
+        for (uint256 length = MAX_PREFIX_LENGTH; length >= MIN_PREFIX_LENGTH; --length) {
+            address owner = _prefixOwners[keccak256(bytes(gtin14[1:1 + length]))];
+            if (owner != address(0)) return owner;
+        }
+        return address(0);
+    }
+
+    /// @inheritdoc IConsortium
+    function parameter(bytes32 key) external view returns (uint256) {
+        return _parameters[key];
+    }
+
+    // ---------------------------------------------------------------- internals
+
+    function _approve(uint256 id, address approver) private {
+        if (id >= _proposals.length) revert ConsortiumUnknownProposal(id);
+        Proposal storage p = _proposals[id];
+        if (p.executed) revert ConsortiumProposalClosed(id);
+        if (block.timestamp > p.deadline) revert ConsortiumProposalExpired(id, p.deadline);
+        if (_approved[id][approver]) revert ConsortiumAlreadyApproved(id, approver);
+        _approved[id][approver] = true;
+        uint16 approvals = p.approvals + 1;
+        p.approvals = approvals;
+        emit ProposalApproved(id, approver, approvals);
+        if (approvals >= _parameters[THRESHOLD]) {
+            p.executed = true;
+            (bool ok, bytes memory result) = address(this).call(p.data);
+            if (!ok) {
+                assembly ("memory-safe") {
+                    revert(add(result, 32), mload(result))
+                }
+            }
+            emit ProposalExecuted(id);
+        }
+    }
+
+    function _addMember(address account, uint64 gln_, uint16 roles, uint40 licenceExpiry) private {
+        if (account == address(0)) revert ConsortiumInvalidMember(account);
+        if (_members[account].status != MemberStatus.NONE) revert ConsortiumMemberExists(account);
+        _checkRoles(roles);
+        uint32 index = uint32(_accounts.length);
+        _accounts.push(account);
+        Member storage m = _members[account];
+        (m.account, m.index, m.roles, m.status, m.licenceExpiry) =
+            (account, index, roles, MemberStatus.ACTIVE, licenceExpiry);
+        _glns[account] = gln_;
+        _countCouncil(m, 1);
+        emit MemberAdded(account, index, gln_, roles, licenceExpiry);
+    }
+
+    function _assignPrefix(string memory prefix, address account) private {
+        bytes memory digits = bytes(prefix);
+        if (digits.length < MIN_PREFIX_LENGTH || digits.length > MAX_PREFIX_LENGTH) {
+            revert ConsortiumInvalidPrefix(prefix);
+        }
+        for (uint256 i; i < digits.length; ++i) {
+            if (digits[i] < "0" || digits[i] > "9") revert ConsortiumInvalidPrefix(prefix);
+        }
+        for (uint256 length = MIN_PREFIX_LENGTH; length <= digits.length; ++length) {
+            bytes memory head = new bytes(length);
+            for (uint256 i; i < length; ++i) {
+                head[i] = digits[i];
+            }
+            address owner = _prefixOwners[keccak256(head)];
+            if (owner != address(0)) revert ConsortiumPrefixTaken(string(head), owner);
+        }
+        _prefixOwners[keccak256(digits)] = account;
+        emit PrefixAssigned(prefix, account);
+    }
+
+    function _setParameter(bytes32 key, uint256 value) private {
+        if (key == THRESHOLD) {
+            _checkThreshold(value);
+        } else if (key == UNDO_WINDOW || key == PROPOSAL_LIFETIME) {
+            if (value < 1 hours || value > 365 days) revert ConsortiumInvalidParameter(key, value);
+        } else {
+            revert ConsortiumUnknownParameter(key);
+        }
+        _parameters[key] = value;
+        emit ParameterChanged(key, value);
+    }
+
+    function _checkThreshold(uint256 threshold) private view {
+        if (threshold < MIN_THRESHOLD || threshold > _councilSize) {
+            revert ConsortiumThresholdUnreachable(threshold, _councilSize);
+        }
+    }
+
+    function _checkRoles(uint16 roles) private pure {
+        if (roles == 0 || roles & ~Roles.ALL != 0) revert ConsortiumInvalidRoles(roles);
+    }
+
+    function _existing(address account) private view returns (Member storage m) {
+        m = _members[account];
+        if (m.status == MemberStatus.NONE) revert ConsortiumNotMember(account);
+    }
+
+    function _countCouncil(Member storage m, int256 delta) private {
+        if (m.status != MemberStatus.ACTIVE || m.roles & Roles.COUNCIL == 0) return;
+        _councilSize = delta > 0 ? _councilSize + 1 : _councilSize - 1;
+    }
+}

@@ -1,0 +1,524 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
+import {IConsortium} from "./interfaces/IConsortium.sol";
+import {ISerialRegistry} from "./interfaces/ISerialRegistry.sol";
+import {GS1Date} from "./libraries/GS1Date.sol";
+import {LedgerIds} from "./libraries/LedgerIds.sol";
+import {PackState, PackStateLibrary, PackStatus} from "./libraries/PackState.sol";
+import {Roles} from "./libraries/Roles.sol";
+
+/// @title SerialRegistry
+/// @notice The life of every pack: commissioned into a lot, packed into cases and pallets,
+/// shipped and received between members, decommissioned (dispensed, destroyed, ...) and
+/// possibly undone. Custody moves at the highest logistic unit: a pack inside a case on a
+/// pallet takes the pallet's custodian. A dissolved (unpacked) unit keeps the custodian it had
+/// when it was dissolved, and the packs and units it held take that custodian until they are
+/// handled one by one.
+contract SerialRegistry is ISerialRegistry, ERC2771Context {
+    uint8 public constant MAX_LEVEL = 4;
+    /// @dev Bit i set: DecommissionReason(i) may be undone.
+    uint256 private constant UNDOABLE = (1 << uint8(DecommissionReason.DISPENSED))
+        | (1 << uint8(DecommissionReason.SAMPLE)) | (1 << uint8(DecommissionReason.FREE_SAMPLE))
+        | (1 << uint8(DecommissionReason.EXPORTED)) | (1 << uint8(DecommissionReason.LOCKED));
+    /// @dev Bit i set: DecommissionReason(i) applies to any pack, saleable or not.
+    uint256 private constant UNCONDITIONAL = (1 << uint8(DecommissionReason.DESTROYED))
+        | (1 << uint8(DecommissionReason.STOLEN));
+
+    IConsortium private immutable _consortium;
+
+    mapping(bytes32 packId => PackState) private _packs;
+    mapping(bytes32 lotId => uint32) private _lotIndex;
+    mapping(bytes32 unitId => uint32) private _unitIndex;
+    Lot[] private _lots;
+    Unit[] private _units;
+
+    /// @param trustedForwarder The ERC-2771 forwarder that may relay members' signed requests.
+    /// @param consortium_ The consortium whose members may write.
+    constructor(address trustedForwarder, IConsortium consortium_) ERC2771Context(trustedForwarder) {
+        _consortium = consortium_;
+        _lots.push();
+        _units.push();
+    }
+
+    // ---------------------------------------------------------------- lots
+
+    /// @notice Registers lot `lotId` expiring on `expiry` (GS1 YYMMDD) to the caller.
+    /// @dev Requirements:
+    /// - the caller is an active, licensed manufacturer or repackager;
+    /// - the lot is new and `expiry` is a valid date.
+    function registerLot(bytes32 lotId, uint32 expiry, bytes32 eventHash) external {
+        address caller = _msgSender();
+        uint32 owner = _consortium.requireMember(caller, Roles.PRODUCERS);
+        if (_lotIndex[lotId] != 0) revert SerialRegistryLotExists(lotId);
+        uint40 expiresAt = GS1Date.endOfDay(expiry);
+        if (expiresAt == 0) revert SerialRegistryInvalidExpiry(expiry);
+        _lotIndex[lotId] = uint32(_lots.length);
+        _lots.push(Lot(lotId, owner, expiry, expiresAt, LotStatus.ACTIVE));
+        emit LotRegistered(lotId, caller, expiry, eventHash);
+    }
+
+    /// @notice Quarantines, recalls or releases lot `lotId`.
+    /// @dev Requirements:
+    /// - the caller is the lot's owner (active, licensed producer) or an active regulator;
+    /// - `status` is ACTIVE, QUARANTINED or RECALLED; a recalled lot never changes again.
+    function setLotStatus(bytes32 lotId, LotStatus status, bytes32 eventHash) external {
+        address caller = _msgSender();
+        uint32 index = _lotIndex[lotId];
+        if (index == 0) revert SerialRegistryUnknownLot(lotId);
+        Lot storage lot = _lots[index];
+        _requireOwnerOrRegulator(caller, lot.owner, lotId);
+        LotStatus from = lot.status;
+        if (status == LotStatus.NONE || from == LotStatus.RECALLED || status == from) {
+            revert SerialRegistryInvalidLotStatus(lotId, from, status);
+        }
+        lot.status = status;
+        emit LotStatusChanged(lotId, caller, status, eventHash);
+    }
+
+    // ---------------------------------------------------------------- packs and units
+
+    /// @notice Commissions `packIds` in lot `lotId`, straight into unit `unitId` when it is not 0.
+    /// @dev Requirements:
+    /// - the caller is an active, licensed producer that owns the lot, and the lot is ACTIVE;
+    /// - every pack id is new (no duplicates);
+    /// - a non-zero `unitId` is new (created in the caller's custody) or a top-level ACTIVE
+    ///   unit held by the caller.
+    function commission(bytes32 lotId, bytes32 unitId, bytes32[] calldata packIds, bytes32 eventHash) external {
+        address caller = _msgSender();
+        uint32 me = _consortium.requireMember(caller, Roles.PRODUCERS);
+        if (packIds.length == 0) revert SerialRegistryEmptyBatch();
+        uint32 lotIndex = _lotIndex[lotId];
+        if (lotIndex == 0) revert SerialRegistryUnknownLot(lotId);
+        Lot storage lot = _lots[lotIndex];
+        if (lot.owner != me) revert SerialRegistryNotLotOwner(lotId, caller);
+        if (lot.status != LotStatus.ACTIVE) revert SerialRegistryLotNotActive(lotId, lot.status);
+        uint32 parent = unitId == 0 ? 0 : _containerFor(unitId, me, caller, 1);
+        PackState fresh = PackStateLibrary.commissioned(parent == 0 ? me : 0, lotIndex, parent);
+        for (uint256 i; i < packIds.length; ++i) {
+            bytes32 id = packIds[i];
+            if (_packs[id].exists()) revert SerialRegistryPackExists(id);
+            _packs[id] = fresh;
+        }
+        emit PacksCommissioned(lotId, caller, unitId, packIds, eventHash);
+    }
+
+    /// @notice Packs loose packs and top-level units into unit `unitId` (a case or pallet).
+    /// @dev Requirements:
+    /// - the caller is an active, licensed supply-chain member;
+    /// - `unitId` is new or a top-level ACTIVE unit held by the caller;
+    /// - every child is ACTIVE, held by the caller, not inside a live unit, not `unitId` itself;
+    /// - nesting stays within {MAX_LEVEL} levels of units.
+    function pack(bytes32 unitId, bytes32[] calldata packIds, bytes32[] calldata unitIds, bytes32 eventHash)
+        external
+    {
+        address caller = _msgSender();
+        uint32 me = _consortium.requireMember(caller, Roles.SUPPLY_CHAIN);
+        if (packIds.length + unitIds.length == 0) revert SerialRegistryEmptyBatch();
+        uint8 level = 1;
+        for (uint256 i; i < unitIds.length; ++i) {
+            uint8 childLevel = _units[_unitIndexOf(unitIds[i])].level;
+            if (childLevel + 1 > level) level = childLevel + 1;
+        }
+        uint32 parent = _containerFor(unitId, me, caller, level);
+        for (uint256 i; i < packIds.length; ++i) {
+            bytes32 id = packIds[i];
+            _packs[id] = _loosePack(id, me, caller).withParent(parent).withCustodian(0);
+        }
+        for (uint256 i; i < unitIds.length; ++i) {
+            bytes32 id = unitIds[i];
+            uint32 index = _unitIndexOf(id);
+            if (index == parent) revert SerialRegistrySelfNesting(id);
+            Unit storage child = _looseUnit(id, index, me, caller);
+            child.parent = parent;
+            child.custodian = 0;
+        }
+        emit ItemsPacked(unitId, caller, packIds, unitIds, eventHash);
+    }
+
+    /// @notice Takes some packs and units out of unit `unitId`; the unit stays.
+    /// @dev Requirements:
+    /// - the caller is an active, licensed supply-chain member holding `unitId`, not in transit;
+    /// - every child sits directly in `unitId`.
+    function unpackItems(bytes32 unitId, bytes32[] calldata packIds, bytes32[] calldata unitIds, bytes32 eventHash)
+        external
+    {
+        address caller = _msgSender();
+        uint32 me = _consortium.requireMember(caller, Roles.SUPPLY_CHAIN);
+        if (packIds.length + unitIds.length == 0) revert SerialRegistryEmptyBatch();
+        uint32 parent = _unitIndexOf(unitId);
+        (, Unit memory top) = _unitCustody(parent);
+        _requireHolder(unitId, top, me, caller);
+        if (_units[parent].status == UnitStatus.DISSOLVED) revert SerialRegistryUnitDissolved(unitId);
+        for (uint256 i; i < packIds.length; ++i) {
+            bytes32 id = packIds[i];
+            PackState s = _packs[id];
+            if (!s.exists()) revert SerialRegistryUnknownPack(id);
+            if (s.parent() != parent || s.status() != PackStatus.ACTIVE) revert SerialRegistryNotInUnit(id, unitId);
+            _packs[id] = s.withParent(0).withCustodian(me);
+        }
+        for (uint256 i; i < unitIds.length; ++i) {
+            bytes32 id = unitIds[i];
+            Unit storage child = _units[_unitIndexOf(id)];
+            if (child.parent != parent || child.status != UnitStatus.ACTIVE) revert SerialRegistryNotInUnit(id, unitId);
+            child.parent = 0;
+            child.custodian = me;
+        }
+        emit ItemsUnpacked(unitId, caller, packIds, unitIds, eventHash);
+    }
+
+    /// @notice Unpacks whole units: each is dissolved and its contents stay with the caller.
+    /// @dev Requirements:
+    /// - the caller is an active, licensed supply-chain member;
+    /// - every unit is ACTIVE, held by the caller and not inside a live unit.
+    function unpack(bytes32[] calldata unitIds, bytes32 eventHash) external {
+        address caller = _msgSender();
+        uint32 me = _consortium.requireMember(caller, Roles.SUPPLY_CHAIN);
+        if (unitIds.length == 0) revert SerialRegistryEmptyBatch();
+        for (uint256 i; i < unitIds.length; ++i) {
+            bytes32 id = unitIds[i];
+            _looseUnit(id, _unitIndexOf(id), me, caller).status = UnitStatus.DISSOLVED;
+        }
+        emit UnitsDissolved(caller, unitIds, eventHash);
+    }
+
+    /// @notice Ships loose packs and top-level units to member `to`; they are in transit until
+    /// `to` receives them.
+    /// @dev Requirements:
+    /// - the caller and `to` are different active, licensed supply-chain members;
+    /// - every item is ACTIVE, held by the caller and not inside a live unit.
+    function ship(bytes32[] calldata packIds, bytes32[] calldata unitIds, address to, bytes32 eventHash) external {
+        address caller = _msgSender();
+        uint32 me = _consortium.requireMember(caller, Roles.SUPPLY_CHAIN);
+        uint32 recipient = _consortium.requireMember(to, Roles.SUPPLY_CHAIN);
+        if (recipient == me) revert SerialRegistryShipToSelf(to);
+        if (packIds.length + unitIds.length == 0) revert SerialRegistryEmptyBatch();
+        for (uint256 i; i < packIds.length; ++i) {
+            bytes32 id = packIds[i];
+            _packs[id] = _loosePack(id, me, caller).withStatus(PackStatus.IN_TRANSIT).withPendingTo(recipient);
+        }
+        for (uint256 i; i < unitIds.length; ++i) {
+            bytes32 id = unitIds[i];
+            Unit storage unit = _looseUnit(id, _unitIndexOf(id), me, caller);
+            unit.status = UnitStatus.IN_TRANSIT;
+            unit.pendingTo = recipient;
+        }
+        emit ItemsShipped(caller, to, packIds, unitIds, eventHash);
+    }
+
+    /// @notice Receives packs and units shipped to the caller; the caller becomes custodian.
+    /// @dev Requirements:
+    /// - the caller is an active, licensed supply-chain member;
+    /// - every item is in transit to the caller.
+    function receiveItems(bytes32[] calldata packIds, bytes32[] calldata unitIds, bytes32 eventHash) external {
+        address caller = _msgSender();
+        uint32 me = _consortium.requireMember(caller, Roles.SUPPLY_CHAIN);
+        if (packIds.length + unitIds.length == 0) revert SerialRegistryEmptyBatch();
+        for (uint256 i; i < packIds.length; ++i) {
+            bytes32 id = packIds[i];
+            PackState s = _packs[id];
+            if (!s.exists()) revert SerialRegistryUnknownPack(id);
+            if (s.status() != PackStatus.IN_TRANSIT) revert SerialRegistryNotInTransit(id);
+            if (s.pendingTo() != me) revert SerialRegistryNotRecipient(id, caller);
+            _packs[id] = s.withStatus(PackStatus.ACTIVE).withPendingTo(0).withCustodian(me);
+        }
+        for (uint256 i; i < unitIds.length; ++i) {
+            bytes32 id = unitIds[i];
+            Unit storage unit = _units[_unitIndexOf(id)];
+            if (unit.status != UnitStatus.IN_TRANSIT) revert SerialRegistryNotInTransit(id);
+            if (unit.pendingTo != me) revert SerialRegistryNotRecipient(id, caller);
+            (unit.status, unit.pendingTo, unit.custodian) = (UnitStatus.ACTIVE, 0, me);
+        }
+        emit ItemsReceived(caller, packIds, unitIds, eventHash);
+    }
+
+    /// @notice Decommissions packs for `reason`; a pack inside a unit leaves it.
+    /// @dev Requirements:
+    /// - the caller is an active, licensed supply-chain member holding every pack, not in
+    ///   transit; DISPENSED needs the DISPENSER role;
+    /// - `reason` is not NONE; every pack is ACTIVE;
+    /// - except for DESTROYED and STOLEN: the lot is ACTIVE, the pack is not flagged, and the
+    ///   lot has not expired.
+    function decommission(bytes32[] calldata packIds, DecommissionReason reason, bytes32 eventHash) external {
+        address caller = _msgSender();
+        uint16 roles = reason == DecommissionReason.DISPENSED ? Roles.DISPENSER : Roles.SUPPLY_CHAIN;
+        uint32 me = _consortium.requireMember(caller, roles);
+        if (reason == DecommissionReason.NONE) revert SerialRegistryInvalidReason(uint8(reason));
+        if (packIds.length == 0) revert SerialRegistryEmptyBatch();
+        bool checkSaleable = (UNCONDITIONAL >> uint8(reason)) & 1 == 0;
+        // Packs of one batch usually share their unit and lot: check each once.
+        uint32 checkedParent;
+        uint32 checkedLot;
+        for (uint256 i; i < packIds.length; ++i) {
+            bytes32 id = packIds[i];
+            PackState s = _packs[id];
+            _requireActive(id, s);
+            uint32 parent = s.parent();
+            if (parent == 0) {
+                if (s.custodian() != me) revert SerialRegistryNotCustodian(id, caller);
+            } else if (parent != checkedParent) {
+                (, Unit memory top) = _unitCustody(parent);
+                _requireHolder(id, top, me, caller);
+                checkedParent = parent;
+            }
+            if (checkSaleable) {
+                if (s.flags() != 0) revert SerialRegistryPackFlagged(id, s.flags());
+                uint32 lotIndex = s.lot();
+                if (lotIndex != checkedLot) {
+                    _requireSaleable(id, _lots[lotIndex]);
+                    checkedLot = lotIndex;
+                }
+            }
+            _packs[id] = s.decommissioned(me, uint8(reason), uint40(block.timestamp));
+        }
+        emit PacksDecommissioned(caller, reason, packIds, eventHash);
+    }
+
+    /// @notice Undoes the decommission of packs, within the undo window, for reasons that allow it.
+    /// @dev Requirements:
+    /// - the caller is the active, licensed member that decommissioned every pack;
+    /// - every pack is DECOMMISSIONED for an undoable reason, no longer ago than the
+    ///   consortium's UNDO_WINDOW.
+    function undoDecommission(bytes32[] calldata packIds, bytes32 eventHash) external {
+        address caller = _msgSender();
+        uint32 me = _consortium.requireMember(caller, Roles.SUPPLY_CHAIN);
+        if (packIds.length == 0) revert SerialRegistryEmptyBatch();
+        uint256 window = _consortium.parameter("UNDO_WINDOW");
+        for (uint256 i; i < packIds.length; ++i) {
+            bytes32 id = packIds[i];
+            PackState s = _packs[id];
+            if (!s.exists()) revert SerialRegistryUnknownPack(id);
+            if (s.status() != PackStatus.DECOMMISSIONED) revert SerialRegistryPackNotDecommissioned(id);
+            if (s.custodian() != me) revert SerialRegistryNotDecommissioner(id, caller);
+            if ((UNDOABLE >> s.reason()) & 1 == 0) {
+                revert SerialRegistryUndoNotAllowed(id, DecommissionReason(s.reason()));
+            }
+            uint256 deadline = uint256(s.decommissionedAt()) + window;
+            if (block.timestamp > deadline) revert SerialRegistryUndoWindowClosed(id, deadline);
+            _packs[id] = s.undone();
+        }
+        emit DecommissionsUndone(caller, packIds, eventHash);
+    }
+
+    /// @notice Sets the flags of packs (suspect, illegitimate) with a reason code; 0 clears them.
+    /// @dev Requirements:
+    /// - `flags` uses only FLAG_SUSPECT (1) and FLAG_ILLEGITIMATE (2);
+    /// - raising only SUSPECT: the caller is an active regulator, the owner of the pack's lot, or
+    ///   a supply-chain member holding the pack;
+    /// - anything else (ILLEGITIMATE, clearing): an active regulator or the lot's owner.
+    function flagPacks(bytes32[] calldata packIds, uint8 flags, uint8 reasonCode, bytes32 eventHash) external {
+        address caller = _msgSender();
+        if (flags > (PackStateLibrary.FLAG_SUSPECT | PackStateLibrary.FLAG_ILLEGITIMATE)) {
+            revert SerialRegistryInvalidFlags(flags);
+        }
+        _consortium.requireMember(caller, Roles.ALL);
+        IConsortium.Member memory m = _consortium.member(caller);
+        if (packIds.length == 0) revert SerialRegistryEmptyBatch();
+        bool regulator = m.roles & Roles.REGULATOR != 0;
+        for (uint256 i; i < packIds.length; ++i) {
+            bytes32 id = packIds[i];
+            PackState s = _packs[id];
+            if (!s.exists()) revert SerialRegistryUnknownPack(id);
+            if (!regulator && _lots[s.lot()].owner != m.index) {
+                bool holderMaySuspect = flags == PackStateLibrary.FLAG_SUSPECT && m.roles & Roles.SUPPLY_CHAIN != 0
+                    && _packCustodian(s) == m.index;
+                if (!holderMaySuspect) revert SerialRegistryNotAuthorised(caller, id);
+            }
+            _packs[id] = s.withFlags(flags, reasonCode);
+        }
+        emit PacksFlagged(caller, flags, reasonCode, packIds, eventHash);
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /// @inheritdoc ISerialRegistry
+    function verify(string calldata gtin14, string calldata serial, string calldata lot, uint32 expiry)
+        external
+        view
+        returns (Verification memory v)
+    {
+        v.packId = LedgerIds.packId(gtin14, serial);
+        PackState s = _packs[v.packId];
+        if (!s.exists()) {
+            v.status = VerificationStatus.UNKNOWN;
+            return v;
+        }
+        v.pack = _packView(s);
+        v.lot = _lotView(s.lot());
+        v.productOwner = _consortium.prefixOwner(gtin14);
+        v.status = _verdict(v, gtin14, lot, expiry);
+    }
+
+    /// @notice Returns pack `packId` with its resolved custody (status NONE when unknown).
+    function packState(bytes32 packId) external view returns (PackView memory) {
+        return _packView(_packs[packId]);
+    }
+
+    /// @notice Returns many packs at once, in order (for auditors and indexers).
+    function packStates(bytes32[] calldata packIds) external view returns (PackView[] memory views) {
+        views = new PackView[](packIds.length);
+        for (uint256 i; i < packIds.length; ++i) {
+            views[i] = _packView(_packs[packIds[i]]);
+        }
+    }
+
+    /// @notice Returns lot `lotId` (status NONE when unknown).
+    function lotState(bytes32 lotId) external view returns (LotView memory) {
+        return _lotView(_lotIndex[lotId]);
+    }
+
+    /// @notice Returns unit `unitId` with its resolved custody (status NONE when unknown).
+    function unitState(bytes32 unitId) external view returns (UnitView memory view_) {
+        uint32 index = _unitIndex[unitId];
+        if (index == 0) return view_;
+        Unit memory u = _units[index];
+        (, Unit memory top) = _unitCustody(index);
+        view_ = UnitView(index, u.status, u.level, u.parent, _account(top.custodian), address(0), false);
+        if (top.status == UnitStatus.IN_TRANSIT) (view_.pendingTo, view_.inTransit) = (_account(top.pendingTo), true);
+    }
+
+    /// @notice Returns the consortium this registry answers to.
+    function consortium() external view returns (IConsortium) {
+        return _consortium;
+    }
+
+    // ---------------------------------------------------------------- internals
+
+    function _verdict(Verification memory v, string calldata gtin14, string calldata lot, uint32 expiry)
+        private
+        view
+        returns (VerificationStatus)
+    {
+        if (v.productOwner == address(0) || v.productOwner != v.lot.owner) return VerificationStatus.PRODUCT_MISMATCH;
+        if (bytes(lot).length != 0 && LedgerIds.lotId(gtin14, lot) != v.lot.id) return VerificationStatus.LOT_MISMATCH;
+        if (expiry != 0 && expiry != v.lot.expiry) return VerificationStatus.EXPIRY_MISMATCH;
+        if (v.pack.flags & PackStateLibrary.FLAG_ILLEGITIMATE != 0) return VerificationStatus.ILLEGITIMATE;
+        if (v.pack.flags & PackStateLibrary.FLAG_SUSPECT != 0) return VerificationStatus.SUSPECT;
+        if (v.lot.status == LotStatus.RECALLED) return VerificationStatus.RECALLED;
+        if (v.lot.status == LotStatus.QUARANTINED) return VerificationStatus.QUARANTINED;
+        if (v.pack.status == PackStatus.DECOMMISSIONED) return VerificationStatus.DECOMMISSIONED;
+        if (block.timestamp > v.lot.expiresAt) return VerificationStatus.EXPIRED;
+        if (v.pack.inTransit) return VerificationStatus.IN_TRANSIT;
+        return VerificationStatus.VERIFIED;
+    }
+
+    /// @dev Returns the index of unit `unitId`: a new ACTIVE unit held by `me` at `level`, or an
+    /// existing top-level ACTIVE unit held by `me`, raised to `level` if needed.
+    function _containerFor(bytes32 unitId, uint32 me, address caller, uint8 level) private returns (uint32 index) {
+        if (level > MAX_LEVEL) revert SerialRegistryNestingTooDeep(unitId, level);
+        index = _unitIndex[unitId];
+        if (index == 0) {
+            index = uint32(_units.length);
+            _unitIndex[unitId] = index;
+            _units.push(Unit(me, 0, 0, UnitStatus.ACTIVE, level));
+            return index;
+        }
+        Unit storage unit = _looseUnit(unitId, index, me, caller);
+        if (unit.level < level) unit.level = level;
+    }
+
+    /// @dev Checks that pack `id` is ACTIVE, held by `me` and not inside a live unit; returns
+    /// its state detached from a dissolved unit.
+    function _loosePack(bytes32 id, uint32 me, address caller) private view returns (PackState s) {
+        s = _packs[id];
+        _requireActive(id, s);
+        uint32 parent = s.parent();
+        if (parent != 0) {
+            Unit storage unit = _units[parent];
+            if (unit.status != UnitStatus.DISSOLVED) revert SerialRegistryStillPacked(id);
+            s = s.withParent(0).withCustodian(unit.custodian);
+        }
+        if (s.custodian() != me) revert SerialRegistryNotCustodian(id, caller);
+    }
+
+    /// @dev Checks that unit `id` is ACTIVE, held by `me` and not inside a live unit; detaches
+    /// it from a dissolved parent and returns it.
+    function _looseUnit(bytes32 id, uint32 index, uint32 me, address caller) private returns (Unit storage unit) {
+        unit = _units[index];
+        if (unit.status == UnitStatus.DISSOLVED) revert SerialRegistryUnitDissolved(id);
+        if (unit.status == UnitStatus.IN_TRANSIT) revert SerialRegistryInTransit(id);
+        uint32 parent = unit.parent;
+        if (parent != 0) {
+            Unit storage container = _units[parent];
+            if (container.status != UnitStatus.DISSOLVED) revert SerialRegistryStillPacked(id);
+            (unit.parent, unit.custodian) = (0, container.custodian);
+        }
+        if (unit.custodian != me) revert SerialRegistryNotCustodian(id, caller);
+    }
+
+    /// @dev Follows `index` up to its top unit or its nearest dissolved unit, which holds the custody.
+    function _unitCustody(uint32 index) private view returns (uint32 anchor, Unit memory top) {
+        anchor = index;
+        top = _units[index];
+        while (top.status != UnitStatus.DISSOLVED && top.parent != 0) {
+            anchor = top.parent;
+            top = _units[anchor];
+        }
+    }
+
+    function _packCustodian(PackState s) private view returns (uint32) {
+        if (s.parent() == 0) return s.custodian();
+        (, Unit memory top) = _unitCustody(s.parent());
+        return top.custodian;
+    }
+
+    function _requireHolder(bytes32 id, Unit memory top, uint32 me, address caller) private pure {
+        if (top.status == UnitStatus.IN_TRANSIT) revert SerialRegistryInTransit(id);
+        if (top.custodian != me) revert SerialRegistryNotCustodian(id, caller);
+    }
+
+    function _requireActive(bytes32 id, PackState s) private pure {
+        PackStatus status = s.status();
+        if (status == PackStatus.ACTIVE) return;
+        if (status == PackStatus.NONE) revert SerialRegistryUnknownPack(id);
+        if (status == PackStatus.IN_TRANSIT) revert SerialRegistryInTransit(id);
+        revert SerialRegistryPackDecommissioned(id, DecommissionReason(s.reason()));
+    }
+
+    function _requireSaleable(bytes32 packId, Lot storage lot) private view {
+        if (lot.status != LotStatus.ACTIVE) revert SerialRegistryLotNotActive(lot.id, lot.status);
+        if (block.timestamp > lot.expiresAt) revert SerialRegistryPackExpired(packId, lot.expiresAt);
+    }
+
+    function _requireOwnerOrRegulator(address caller, uint32 ownerIndex, bytes32 id) private view {
+        _consortium.requireMember(caller, Roles.ALL);
+        IConsortium.Member memory m = _consortium.member(caller);
+        uint16 allowed = m.index == ownerIndex ? Roles.PRODUCERS | Roles.REGULATOR : Roles.REGULATOR;
+        if (m.roles & allowed == 0) revert SerialRegistryNotAuthorised(caller, id);
+    }
+
+    function _unitIndexOf(bytes32 unitId) private view returns (uint32 index) {
+        index = _unitIndex[unitId];
+        if (index == 0) revert SerialRegistryUnknownUnit(unitId);
+    }
+
+    function _packView(PackState s) private view returns (PackView memory v) {
+        if (!s.exists()) return v;
+        v.status = s.status();
+        v.reason = DecommissionReason(s.reason());
+        v.flags = s.flags();
+        v.flagReason = s.flagReason();
+        v.decommissionedAt = s.decommissionedAt();
+        v.lotId = _lots[s.lot()].id;
+        v.parent = s.parent();
+        if (v.parent == 0) {
+            v.custodian = _account(s.custodian());
+            if (v.status == PackStatus.IN_TRANSIT) (v.pendingTo, v.inTransit) = (_account(s.pendingTo()), true);
+        } else {
+            (, Unit memory top) = _unitCustody(v.parent);
+            v.custodian = _account(top.custodian);
+            if (top.status == UnitStatus.IN_TRANSIT) (v.pendingTo, v.inTransit) = (_account(top.pendingTo), true);
+        }
+    }
+
+    function _lotView(uint32 index) private view returns (LotView memory) {
+        if (index == 0) return LotView(0, address(0), 0, 0, LotStatus.NONE);
+        Lot storage lot = _lots[index];
+        return LotView(lot.id, _account(lot.owner), lot.expiry, lot.expiresAt, lot.status);
+    }
+
+    function _account(uint32 index) private view returns (address) {
+        return index == 0 ? address(0) : _consortium.accountAt(index);
+    }
+}

@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+import {PackStatus} from "../libraries/PackState.sol";
+
+/// @title ISerialRegistry
+/// @notice Lots, packs and logistic units (SSCC cases and pallets) of an RxLedger network,
+/// known by their hashed ids only, with their custody, status and verification.
+interface ISerialRegistry {
+    enum LotStatus {
+        NONE,
+        ACTIVE,
+        QUARANTINED,
+        RECALLED
+    }
+
+    enum UnitStatus {
+        NONE,
+        ACTIVE,
+        IN_TRANSIT,
+        DISSOLVED
+    }
+
+    /// @notice EU FMD-style decommission reasons. Undo is allowed for DISPENSED, SAMPLE,
+    /// FREE_SAMPLE, EXPORTED and LOCKED within the undo window, never for DESTROYED or STOLEN.
+    enum DecommissionReason {
+        NONE,
+        DISPENSED,
+        DESTROYED,
+        SAMPLE,
+        FREE_SAMPLE,
+        EXPORTED,
+        STOLEN,
+        LOCKED
+    }
+
+    /// @notice The one answer of {verify}, most serious first when several apply.
+    enum VerificationStatus {
+        VERIFIED,
+        UNKNOWN,
+        PRODUCT_MISMATCH,
+        LOT_MISMATCH,
+        EXPIRY_MISMATCH,
+        ILLEGITIMATE,
+        SUSPECT,
+        RECALLED,
+        QUARANTINED,
+        DECOMMISSIONED,
+        EXPIRED,
+        IN_TRANSIT
+    }
+
+    struct Lot {
+        bytes32 id;
+        uint32 owner;
+        uint32 expiry;
+        uint40 expiresAt;
+        LotStatus status;
+    }
+
+    struct Unit {
+        uint32 custodian;
+        uint32 pendingTo;
+        uint32 parent;
+        UnitStatus status;
+        uint8 level;
+    }
+
+    struct LotView {
+        bytes32 id;
+        address owner;
+        uint32 expiry;
+        uint40 expiresAt;
+        LotStatus status;
+    }
+
+    struct UnitView {
+        uint32 index;
+        UnitStatus status;
+        uint8 level;
+        uint32 parent;
+        address custodian;
+        address pendingTo;
+        bool inTransit;
+    }
+
+    struct PackView {
+        PackStatus status;
+        DecommissionReason reason;
+        uint8 flags;
+        uint8 flagReason;
+        uint40 decommissionedAt;
+        bytes32 lotId;
+        uint32 parent;
+        address custodian;
+        address pendingTo;
+        bool inTransit;
+    }
+
+    struct Verification {
+        VerificationStatus status;
+        bytes32 packId;
+        PackView pack;
+        LotView lot;
+        address productOwner;
+    }
+
+    event LotRegistered(bytes32 indexed lotId, address indexed owner, uint32 expiry, bytes32 eventHash);
+    event LotStatusChanged(bytes32 indexed lotId, address indexed by, LotStatus status, bytes32 eventHash);
+    event PacksCommissioned(
+        bytes32 indexed lotId, address indexed by, bytes32 indexed unitId, bytes32[] packIds, bytes32 eventHash
+    );
+    event ItemsPacked(bytes32 indexed unitId, address indexed by, bytes32[] packIds, bytes32[] unitIds, bytes32 eventHash);
+    event ItemsUnpacked(
+        bytes32 indexed unitId, address indexed by, bytes32[] packIds, bytes32[] unitIds, bytes32 eventHash
+    );
+    event UnitsDissolved(address indexed by, bytes32[] unitIds, bytes32 eventHash);
+    event ItemsShipped(
+        address indexed from, address indexed to, bytes32[] packIds, bytes32[] unitIds, bytes32 eventHash
+    );
+    event ItemsReceived(address indexed by, bytes32[] packIds, bytes32[] unitIds, bytes32 eventHash);
+    event PacksDecommissioned(
+        address indexed by, DecommissionReason indexed reason, bytes32[] packIds, bytes32 eventHash
+    );
+    event DecommissionsUndone(address indexed by, bytes32[] packIds, bytes32 eventHash);
+    event PacksFlagged(address indexed by, uint8 flags, uint8 reasonCode, bytes32[] packIds, bytes32 eventHash);
+
+    error SerialRegistryEmptyBatch();
+    error SerialRegistryUnknownLot(bytes32 lotId);
+    error SerialRegistryLotExists(bytes32 lotId);
+    error SerialRegistryInvalidExpiry(uint32 expiry);
+    error SerialRegistryNotLotOwner(bytes32 lotId, address caller);
+    error SerialRegistryLotNotActive(bytes32 lotId, LotStatus status);
+    error SerialRegistryInvalidLotStatus(bytes32 lotId, LotStatus from, LotStatus to);
+    error SerialRegistryUnknownPack(bytes32 packId);
+    error SerialRegistryPackExists(bytes32 packId);
+    error SerialRegistryUnknownUnit(bytes32 unitId);
+    error SerialRegistryUnitDissolved(bytes32 unitId);
+    error SerialRegistryNotCustodian(bytes32 id, address caller);
+    error SerialRegistryInTransit(bytes32 id);
+    error SerialRegistryNotInTransit(bytes32 id);
+    error SerialRegistryNotRecipient(bytes32 id, address caller);
+    error SerialRegistryStillPacked(bytes32 id);
+    error SerialRegistryNotInUnit(bytes32 id, bytes32 unitId);
+    error SerialRegistryNestingTooDeep(bytes32 unitId, uint8 level);
+    error SerialRegistrySelfNesting(bytes32 unitId);
+    error SerialRegistryShipToSelf(address member);
+    error SerialRegistryPackDecommissioned(bytes32 packId, DecommissionReason reason);
+    error SerialRegistryPackNotDecommissioned(bytes32 packId);
+    error SerialRegistryInvalidReason(uint8 reason);
+    error SerialRegistryPackFlagged(bytes32 packId, uint8 flags);
+    error SerialRegistryPackExpired(bytes32 packId, uint40 expiresAt);
+    error SerialRegistryNotDecommissioner(bytes32 packId, address caller);
+    error SerialRegistryUndoNotAllowed(bytes32 packId, DecommissionReason reason);
+    error SerialRegistryUndoWindowClosed(bytes32 packId, uint256 deadline);
+    error SerialRegistryInvalidFlags(uint8 flags);
+    error SerialRegistryNotAuthorised(address caller, bytes32 id);
+
+    /// @notice Returns the single verification answer for a scanned pack and its details.
+    /// `lot` may be empty and `expiry` 0 when the scan did not carry them.
+    function verify(string calldata gtin14, string calldata serial, string calldata lot, uint32 expiry)
+        external
+        view
+        returns (Verification memory);
+}

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+/// @notice The whole on-chain state of one pack, packed in one storage slot.
+/// @dev Bit layout, least significant first:
+/// | bits    | field           | meaning                                                        |
+/// |---------|-----------------|----------------------------------------------------------------|
+/// | 0-31    | custodian       | member index holding a loose pack; the decommissioner after    |
+/// | 32-63   | pendingTo       | member index a loose pack was shipped to (status IN_TRANSIT)    |
+/// | 64-95   | lot             | lot index (never 0 for a commissioned pack)                      |
+/// | 96-127  | parent          | logistic unit index holding the pack; 0 when loose              |
+/// | 128-135 | status          | PackStatus                                                      |
+/// | 136-143 | reason          | DecommissionReason while DECOMMISSIONED                          |
+/// | 144-151 | flags           | FLAG_SUSPECT, FLAG_ILLEGITIMATE                                  |
+/// | 152-159 | flagReason      | reason code given with the last flag                            |
+/// | 160-199 | decommissionedAt| block timestamp of the decommission                              |
+type PackState is bytes32;
+
+using PackStateLibrary for PackState global;
+
+/// @notice Pack lifecycle status as stored in {PackState}.
+enum PackStatus {
+    NONE,
+    ACTIVE,
+    IN_TRANSIT,
+    DECOMMISSIONED
+}
+
+/// @title PackStateLibrary
+/// @notice Reads and writes the fields of {PackState}.
+library PackStateLibrary {
+    uint256 internal constant MASK_32 = 0xffffffff;
+    uint256 internal constant MASK_8 = 0xff;
+    uint256 internal constant MASK_40 = 0xffffffffff;
+
+    uint256 internal constant CUSTODIAN_OFFSET = 0;
+    uint256 internal constant PENDING_TO_OFFSET = 32;
+    uint256 internal constant LOT_OFFSET = 64;
+    uint256 internal constant PARENT_OFFSET = 96;
+    uint256 internal constant STATUS_OFFSET = 128;
+    uint256 internal constant REASON_OFFSET = 136;
+    uint256 internal constant FLAGS_OFFSET = 144;
+    uint256 internal constant FLAG_REASON_OFFSET = 152;
+    uint256 internal constant DECOMMISSIONED_AT_OFFSET = 160;
+
+    uint8 internal constant FLAG_SUSPECT = 1;
+    uint8 internal constant FLAG_ILLEGITIMATE = 2;
+
+    function custodian(PackState s) internal pure returns (uint32) {
+        return uint32(_get(s, CUSTODIAN_OFFSET, MASK_32));
+    }
+
+    function pendingTo(PackState s) internal pure returns (uint32) {
+        return uint32(_get(s, PENDING_TO_OFFSET, MASK_32));
+    }
+
+    function lot(PackState s) internal pure returns (uint32) {
+        return uint32(_get(s, LOT_OFFSET, MASK_32));
+    }
+
+    function parent(PackState s) internal pure returns (uint32) {
+        return uint32(_get(s, PARENT_OFFSET, MASK_32));
+    }
+
+    function status(PackState s) internal pure returns (PackStatus) {
+        return PackStatus(_get(s, STATUS_OFFSET, MASK_8));
+    }
+
+    function reason(PackState s) internal pure returns (uint8) {
+        return uint8(_get(s, REASON_OFFSET, MASK_8));
+    }
+
+    function flags(PackState s) internal pure returns (uint8) {
+        return uint8(_get(s, FLAGS_OFFSET, MASK_8));
+    }
+
+    function flagReason(PackState s) internal pure returns (uint8) {
+        return uint8(_get(s, FLAG_REASON_OFFSET, MASK_8));
+    }
+
+    function decommissionedAt(PackState s) internal pure returns (uint40) {
+        return uint40(_get(s, DECOMMISSIONED_AT_OFFSET, MASK_40));
+    }
+
+    function exists(PackState s) internal pure returns (bool) {
+        return PackState.unwrap(s) != 0;
+    }
+
+    /// @notice A freshly commissioned pack: ACTIVE, held by `custodian_` or inside unit `parent_`.
+    function commissioned(uint32 custodian_, uint32 lot_, uint32 parent_) internal pure returns (PackState) {
+        return PackState.wrap(
+            bytes32(
+                (uint256(custodian_) << CUSTODIAN_OFFSET) | (uint256(lot_) << LOT_OFFSET)
+                    | (uint256(parent_) << PARENT_OFFSET) | (uint256(uint8(PackStatus.ACTIVE)) << STATUS_OFFSET)
+            )
+        );
+    }
+
+    function withCustodian(PackState s, uint32 v) internal pure returns (PackState) {
+        return _set(s, CUSTODIAN_OFFSET, MASK_32, v);
+    }
+
+    function withPendingTo(PackState s, uint32 v) internal pure returns (PackState) {
+        return _set(s, PENDING_TO_OFFSET, MASK_32, v);
+    }
+
+    function withParent(PackState s, uint32 v) internal pure returns (PackState) {
+        return _set(s, PARENT_OFFSET, MASK_32, v);
+    }
+
+    function withStatus(PackState s, PackStatus v) internal pure returns (PackState) {
+        return _set(s, STATUS_OFFSET, MASK_8, uint8(v));
+    }
+
+    function withFlags(PackState s, uint8 flags_, uint8 flagReason_) internal pure returns (PackState) {
+        return _set(_set(s, FLAGS_OFFSET, MASK_8, flags_), FLAG_REASON_OFFSET, MASK_8, flagReason_);
+    }
+
+    /// @notice The pack decommissioned by `by` for `reason_` at `at`; it leaves any unit.
+    function decommissioned(PackState s, uint32 by, uint8 reason_, uint40 at) internal pure returns (PackState) {
+        s = _set(s, CUSTODIAN_OFFSET, MASK_32, by);
+        s = _set(s, PARENT_OFFSET, MASK_32, 0);
+        s = _set(s, STATUS_OFFSET, MASK_8, uint8(PackStatus.DECOMMISSIONED));
+        s = _set(s, REASON_OFFSET, MASK_8, reason_);
+        return _set(s, DECOMMISSIONED_AT_OFFSET, MASK_40, at);
+    }
+
+    /// @notice The decommission undone: ACTIVE again, loose, with its decommissioner as custodian.
+    function undone(PackState s) internal pure returns (PackState) {
+        s = _set(s, REASON_OFFSET, MASK_8, 0);
+        s = _set(s, DECOMMISSIONED_AT_OFFSET, MASK_40, 0);
+        return _set(s, STATUS_OFFSET, MASK_8, uint8(PackStatus.ACTIVE));
+    }
+
+    function _get(PackState s, uint256 offset, uint256 mask) private pure returns (uint256) {
+        return (uint256(PackState.unwrap(s)) >> offset) & mask;
+    }
+
+    function _set(PackState s, uint256 offset, uint256 mask, uint256 value) private pure returns (PackState) {
+        uint256 cleared = uint256(PackState.unwrap(s)) & ~(mask << offset);
+        return PackState.wrap(bytes32(cleared | ((value & mask) << offset)));
+    }
+}

@@ -1,0 +1,388 @@
+"""The lifecycle API: one member writing to and reading from an RxLedger network."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date
+from typing import Any
+
+import requests
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+from web3.contract.contract import ContractFunction
+from web3.exceptions import ContractLogicError, TimeExhausted
+
+from ledger_client.contracts import Deployment, revert_decoder
+from ledger_client.events import decode_logs
+from ledger_client.ids import lot_id, pack_id, unit_id
+from ledger_client.reverts import LedgerRevertError, revert_data
+from ledger_client.types import (
+    ZERO_HASH,
+    DecommissionReason,
+    LotStatus,
+    LotView,
+    PackFlag,
+    PackStatus,
+    PackView,
+    Receipt,
+    UnitView,
+    Verification,
+)
+
+PackRef = tuple[str, str]
+"""A pack as (GTIN-14, serial)."""
+
+#: Transport failures after which a batch is checked against the chain and resent.
+TRANSIENT_ERRORS = (requests.ConnectionError, requests.Timeout, TimeExhausted, ConnectionError)
+DEFAULT_BATCH_SIZE = 500
+#: Exceptions that carry a contract's revert data (JSON-RPC nodes; the in-process chain).
+REVERT_ERRORS: tuple[type[Exception], ...] = (ContractLogicError,)
+try:
+    from eth_tester.exceptions import TransactionFailed
+
+    REVERT_ERRORS += (TransactionFailed,)
+except ImportError:  # eth-tester is only needed for the in-process chain
+    pass
+
+
+def expiry_yymmdd(expiry: str | int | date) -> int:
+    """Return a GS1 expiry (``"261231"``, ``261231`` or a date) as the YYMMDD integer."""
+    if isinstance(expiry, date):
+        return (expiry.year % 100) * 10000 + expiry.month * 100 + expiry.day
+    return int(expiry)
+
+
+def _chunks(items: Sequence[bytes], size: int) -> Iterable[list[bytes]]:
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
+
+
+def _require_unique(ids: Sequence[bytes], what: str) -> None:
+    if len(set(ids)) != len(ids):
+        raise LedgerRevertError("DuplicateInBatch", {"what": what}, b"")
+
+
+class Ledger:
+    """One member's handle on a deployment: typed writes signed with its own key, and reads.
+
+    Batches of any size are split into transactions of ``batch_size`` items. A transport
+    failure (node restart, timeout) is retried ``retries`` times; before resending, items the
+    chain already shows as done are dropped, so nothing is written twice.
+    """
+
+    def __init__(
+        self,
+        w3: Web3,
+        deployment: Deployment,
+        account: LocalAccount,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        retries: int = 3,
+        retry_delay: float = 1.0,
+    ) -> None:
+        self.w3 = w3
+        self.deployment = deployment
+        self.account = account
+        self.batch_size = batch_size
+        self.retries = retries
+        self.retry_delay = retry_delay
+        self.registry = deployment.contract(w3, "SerialRegistry")
+        self.consortium = deployment.contract(w3, "Consortium")
+        self.directory = deployment.contract(w3, "ProductDirectory")
+        self.forwarder = deployment.contract(w3, "RxForwarder")
+
+    @property
+    def address(self) -> str:
+        """This member's account address."""
+        return str(self.account.address)
+
+    # ------------------------------------------------------------ transactions
+
+    def transact(self, fn: ContractFunction) -> Receipt:
+        """Sign and send ``fn`` from this member; raise :class:`LedgerRevertError` on revert."""
+        sender = self.account.address
+        try:
+            gas = fn.estimate_gas({"from": sender})
+        except REVERT_ERRORS as exc:
+            data = revert_data(exc)
+            if data is None:
+                raise
+            raise revert_decoder().decode(data) from None
+        tx = fn.build_transaction(
+            {
+                "from": sender,
+                "nonce": self.w3.eth.get_transaction_count(sender, "pending"),
+                "gas": min(gas * 5 // 4 + 20_000, self.w3.eth.get_block("latest")["gasLimit"]),
+            }
+        )
+        signed = self.account.sign_transaction(tx)
+        tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
+        if receipt["status"] != 1:
+            raise LedgerRevertError("TransactionFailed", {"tx": bytes(tx_hash)}, b"")
+        return Receipt(
+            tx_hash=bytes(tx_hash),
+            block_number=receipt["blockNumber"],
+            gas_used=receipt["gasUsed"],
+            events=tuple(decode_logs(self.w3, receipt["logs"])),
+        )
+
+    def _batched(
+        self,
+        ids: Sequence[bytes],
+        send: Callable[[list[bytes]], ContractFunction],
+        done: Callable[[list[bytes]], list[bool]],
+        skip_done: bool,
+    ) -> list[Receipt]:
+        receipts = []
+        for chunk in _chunks(ids, self.batch_size):
+            if skip_done:
+                chunk = [i for i, ok in zip(chunk, done(chunk), strict=True) if not ok]
+            for attempt in range(self.retries + 1):
+                if not chunk:
+                    break
+                try:
+                    receipts.append(self.transact(send(chunk)))
+                    break
+                except TRANSIENT_ERRORS:
+                    if attempt == self.retries:
+                        raise
+                    time.sleep(self.retry_delay * (attempt + 1))
+                    chunk = self._still_to_do(chunk, done)
+        return receipts
+
+    def _still_to_do(self, chunk: list[bytes], done: Callable[[list[bytes]], list[bool]]) -> list[bytes]:
+        try:
+            return [i for i, ok in zip(chunk, done(chunk), strict=True) if not ok]
+        except TRANSIENT_ERRORS:
+            return chunk
+
+    # ------------------------------------------------------------ lots and products
+
+    def register_lot(self, gtin: str, lot: str, expiry: str | int | date, event_hash: bytes = ZERO_HASH) -> Receipt:
+        """Register lot ``lot`` of ``gtin`` expiring ``expiry`` (GS1 YYMMDD, day 00 = month end)."""
+        return self.transact(
+            self.registry.functions.registerLot(lot_id(gtin, lot), expiry_yymmdd(expiry), event_hash)
+        )
+
+    def set_lot_status(self, gtin: str, lot: str, status: LotStatus, event_hash: bytes = ZERO_HASH) -> Receipt:
+        """Quarantine, recall or release a lot (its owner, or a regulator)."""
+        return self.set_lot_status_by_id(lot_id(gtin, lot), status, event_hash)
+
+    def set_lot_status_by_id(self, lot: bytes, status: LotStatus, event_hash: bytes = ZERO_HASH) -> Receipt:
+        """Like :meth:`set_lot_status` for a lot known only by its id."""
+        return self.transact(self.registry.functions.setLotStatus(lot, int(status), event_hash))
+
+    def register_product(
+        self, gtin: str, name: str, strength: str = "", dosage_form: str = "", ndc: str = "", gateway_url: str = ""
+    ) -> Receipt:
+        """Publish a product's master data in the directory (owner of its company prefix only)."""
+        info = (name, strength, dosage_form, ndc, gateway_url)
+        return self.transact(self.directory.functions.registerProduct(gtin, info))
+
+    # ------------------------------------------------------------ packs and units
+
+    def commission(
+        self,
+        gtin: str,
+        lot: str,
+        serials: Sequence[str],
+        into_sscc: str | None = None,
+        event_hash: bytes = ZERO_HASH,
+        skip_done: bool = False,
+    ) -> list[Receipt]:
+        """Commission ``serials`` of ``gtin`` in ``lot``, straight into case ``into_sscc`` if given."""
+        lid = lot_id(gtin, lot)
+        uid = unit_id(into_sscc) if into_sscc else ZERO_HASH
+        ids = [pack_id(gtin, s) for s in serials]
+        return self.commission_ids(lid, ids, uid, event_hash, skip_done)
+
+    def commission_ids(
+        self, lot: bytes, ids: Sequence[bytes], unit: bytes = ZERO_HASH, event_hash: bytes = ZERO_HASH,
+        skip_done: bool = False,
+    ) -> list[Receipt]:
+        """Commission packs known by their ids into lot id ``lot``."""
+        _require_unique(ids, "pack ids")
+        fn = self.registry.functions.commission
+
+        def done(chunk: list[bytes]) -> list[bool]:
+            return [v.status != PackStatus.NONE and v.lot_id == lot for v in self.pack_states(chunk)]
+
+        return self._batched(ids, lambda c: fn(lot, unit, c, event_hash), done, skip_done)
+
+    def pack(
+        self, sscc: str, packs: Sequence[PackRef] = (), units: Sequence[str] = (), event_hash: bytes = ZERO_HASH
+    ) -> Receipt:
+        """Pack loose packs and units into the case or pallet ``sscc`` (created if new)."""
+        return self.transact(
+            self.registry.functions.pack(
+                unit_id(sscc), [pack_id(*p) for p in packs], [unit_id(u) for u in units], event_hash
+            )
+        )
+
+    def unpack(self, ssccs: Sequence[str], event_hash: bytes = ZERO_HASH) -> Receipt:
+        """Unpack whole cases or pallets: their contents stay with this member."""
+        return self.transact(self.registry.functions.unpack([unit_id(u) for u in ssccs], event_hash))
+
+    def unpack_items(
+        self, sscc: str, packs: Sequence[PackRef] = (), units: Sequence[str] = (), event_hash: bytes = ZERO_HASH
+    ) -> Receipt:
+        """Take some packs or units out of ``sscc``; the unit stays."""
+        return self.transact(
+            self.registry.functions.unpackItems(
+                unit_id(sscc), [pack_id(*p) for p in packs], [unit_id(u) for u in units], event_hash
+            )
+        )
+
+    def ship(
+        self, to: str, packs: Sequence[PackRef] = (), units: Sequence[str] = (), event_hash: bytes = ZERO_HASH,
+        skip_done: bool = False,
+    ) -> list[Receipt]:
+        """Ship loose packs and top-level units to member ``to``."""
+        return self.ship_ids(to, [pack_id(*p) for p in packs], [unit_id(u) for u in units], event_hash, skip_done)
+
+    def ship_ids(
+        self, to: str, packs: Sequence[bytes] = (), units: Sequence[bytes] = (), event_hash: bytes = ZERO_HASH,
+        skip_done: bool = False,
+    ) -> list[Receipt]:
+        """Like :meth:`ship` with ledger ids."""
+        to = Web3.to_checksum_address(to)
+        fn = self.registry.functions.ship
+        pack_ids, unit_ids = list(packs), list(units)
+        _require_unique(pack_ids + unit_ids, "pack and unit ids")
+
+        def done(chunk: list[bytes]) -> list[bool]:
+            return [v.in_transit and v.pending_to == to for v in self._item_states(chunk, unit_ids)]
+
+        def send(chunk: list[bytes]) -> ContractFunction:
+            return fn(*self._split(chunk, unit_ids), to, event_hash)
+
+        return self._batched(pack_ids + unit_ids, send, done, skip_done)
+
+    def receive(
+        self, packs: Sequence[PackRef] = (), units: Sequence[str] = (), event_hash: bytes = ZERO_HASH,
+        skip_done: bool = False,
+    ) -> list[Receipt]:
+        """Receive packs and units shipped to this member."""
+        return self.receive_ids([pack_id(*p) for p in packs], [unit_id(u) for u in units], event_hash, skip_done)
+
+    def receive_ids(
+        self, packs: Sequence[bytes] = (), units: Sequence[bytes] = (), event_hash: bytes = ZERO_HASH,
+        skip_done: bool = False,
+    ) -> list[Receipt]:
+        """Like :meth:`receive` with ledger ids."""
+        fn = self.registry.functions.receiveItems
+        pack_ids, unit_ids = list(packs), list(units)
+        _require_unique(pack_ids + unit_ids, "pack and unit ids")
+        me = self.address
+
+        def done(chunk: list[bytes]) -> list[bool]:
+            return [v.custodian == me and not v.in_transit for v in self._item_states(chunk, unit_ids)]
+
+        def send(chunk: list[bytes]) -> ContractFunction:
+            return fn(*self._split(chunk, unit_ids), event_hash)
+
+        return self._batched(pack_ids + unit_ids, send, done, skip_done)
+
+    def decommission(
+        self, packs: Sequence[PackRef], reason: DecommissionReason, event_hash: bytes = ZERO_HASH,
+        skip_done: bool = False,
+    ) -> list[Receipt]:
+        """Decommission packs (dispensed, destroyed, exported, ...)."""
+        return self.decommission_ids([pack_id(*p) for p in packs], reason, event_hash, skip_done)
+
+    def decommission_ids(
+        self, ids: Sequence[bytes], reason: DecommissionReason, event_hash: bytes = ZERO_HASH,
+        skip_done: bool = False,
+    ) -> list[Receipt]:
+        """Like :meth:`decommission` with ledger ids."""
+        _require_unique(ids, "pack ids")
+        fn = self.registry.functions.decommission
+        me = self.address
+
+        def done(chunk: list[bytes]) -> list[bool]:
+            return [
+                v.status == PackStatus.DECOMMISSIONED and v.reason == reason and v.custodian == me
+                for v in self.pack_states(chunk)
+            ]
+
+        return self._batched(ids, lambda c: fn(c, int(reason), event_hash), done, skip_done)
+
+    def undo_decommission(self, packs: Sequence[PackRef], event_hash: bytes = ZERO_HASH) -> list[Receipt]:
+        """Undo this member's decommissions within the undo window."""
+        return self.undo_decommission_ids([pack_id(*p) for p in packs], event_hash)
+
+    def undo_decommission_ids(self, ids: Sequence[bytes], event_hash: bytes = ZERO_HASH) -> list[Receipt]:
+        """Like :meth:`undo_decommission` with ledger ids."""
+        _require_unique(ids, "pack ids")
+        fn = self.registry.functions.undoDecommission
+
+        def done(chunk: list[bytes]) -> list[bool]:
+            return [v.status == PackStatus.ACTIVE for v in self.pack_states(chunk)]
+
+        return self._batched(ids, lambda c: fn(c, event_hash), done, False)
+
+    def flag(
+        self, packs: Sequence[PackRef], flags: PackFlag, reason_code: int = 0, event_hash: bytes = ZERO_HASH
+    ) -> list[Receipt]:
+        """Set pack flags (suspect, illegitimate); ``PackFlag(0)`` clears them."""
+        return self.flag_ids([pack_id(*p) for p in packs], flags, reason_code, event_hash)
+
+    def flag_ids(
+        self, ids: Sequence[bytes], flags: PackFlag, reason_code: int = 0, event_hash: bytes = ZERO_HASH
+    ) -> list[Receipt]:
+        """Like :meth:`flag` with ledger ids."""
+        _require_unique(ids, "pack ids")
+        fn = self.registry.functions.flagPacks
+
+        def done(chunk: list[bytes]) -> list[bool]:
+            return [v.flags == flags for v in self.pack_states(chunk)]
+
+        return self._batched(ids, lambda c: fn(c, int(flags), reason_code, event_hash), done, False)
+
+    # ------------------------------------------------------------ reads
+
+    def verify(
+        self, gtin: str, serial: str, lot: str | None = None, expiry: str | int | date | None = None
+    ) -> Verification:
+        """Verify a scanned pack: one status, with the pack's and lot's details."""
+        result = self.registry.functions.verify(
+            gtin, serial, lot or "", expiry_yymmdd(expiry) if expiry is not None else 0
+        ).call()
+        return Verification.from_tuple(result)
+
+    def pack_state(self, gtin: str, serial: str) -> PackView:
+        """Return a pack's state (status NONE when unknown)."""
+        return self.pack_states([pack_id(gtin, serial)])[0]
+
+    def pack_states(self, ids: Sequence[bytes]) -> list[PackView]:
+        """Return the states of packs known by their ids, in order."""
+        return [PackView.from_tuple(t) for t in self.registry.functions.packStates(list(ids)).call()]
+
+    def lot_state(self, gtin: str, lot: str) -> LotView:
+        """Return a lot's state (status NONE when unknown)."""
+        return LotView.from_tuple(self.registry.functions.lotState(lot_id(gtin, lot)).call())
+
+    def unit_state(self, sscc: str) -> UnitView:
+        """Return a case's or pallet's state (status NONE when unknown)."""
+        return self.unit_state_by_id(unit_id(sscc))
+
+    def unit_state_by_id(self, unit: bytes) -> UnitView:
+        """Like :meth:`unit_state` for a unit known by its id."""
+        return UnitView.from_tuple(self.registry.functions.unitState(unit).call())
+
+    def product(self, gtin: str) -> dict[str, Any]:
+        """Return a product's directory entry (owner and master data)."""
+        owner, info = self.directory.functions.product(gtin).call()
+        keys = ("name", "strength", "dosage_form", "ndc", "gateway_url")
+        return {"owner": owner, **dict(zip(keys, info, strict=True))}
+
+    # ------------------------------------------------------------ helpers
+
+    def _split(self, chunk: list[bytes], unit_ids: list[bytes]) -> tuple[list[bytes], list[bytes]]:
+        units = set(unit_ids)
+        return [i for i in chunk if i not in units], [i for i in chunk if i in units]
+
+    def _item_states(self, chunk: list[bytes], unit_ids: list[bytes]) -> list[PackView | UnitView]:
+        units = set(unit_ids)
+        return [self.unit_state_by_id(i) if i in units else self.pack_states([i])[0] for i in chunk]

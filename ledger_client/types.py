@@ -1,0 +1,184 @@
+"""Typed views of the registry's enums and structs."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Any
+
+ZERO_ADDRESS = "0x" + "00" * 20
+ZERO_HASH = b"\x00" * 32
+
+
+class LotStatus(enum.IntEnum):
+    """Lot status on chain."""
+
+    NONE = 0
+    ACTIVE = 1
+    QUARANTINED = 2
+    RECALLED = 3
+
+
+class UnitStatus(enum.IntEnum):
+    """Logistic unit status on chain."""
+
+    NONE = 0
+    ACTIVE = 1
+    IN_TRANSIT = 2
+    DISSOLVED = 3
+
+
+class PackStatus(enum.IntEnum):
+    """Pack status on chain."""
+
+    NONE = 0
+    ACTIVE = 1
+    IN_TRANSIT = 2
+    DECOMMISSIONED = 3
+
+
+class DecommissionReason(enum.IntEnum):
+    """EU FMD-style decommission reasons; see :data:`UNDOABLE`."""
+
+    NONE = 0
+    DISPENSED = 1
+    DESTROYED = 2
+    SAMPLE = 3
+    FREE_SAMPLE = 4
+    EXPORTED = 5
+    STOLEN = 6
+    LOCKED = 7
+
+
+#: Reasons whose decommission the same member may undo within the undo window.
+UNDOABLE = frozenset(
+    {
+        DecommissionReason.DISPENSED,
+        DecommissionReason.SAMPLE,
+        DecommissionReason.FREE_SAMPLE,
+        DecommissionReason.EXPORTED,
+        DecommissionReason.LOCKED,
+    }
+)
+
+
+class PackFlag(enum.IntFlag):
+    """Pack flags on chain."""
+
+    SUSPECT = 1
+    ILLEGITIMATE = 2
+
+
+class VerificationStatus(enum.IntEnum):
+    """The single answer of a verification, most serious first."""
+
+    VERIFIED = 0
+    UNKNOWN = 1
+    PRODUCT_MISMATCH = 2
+    LOT_MISMATCH = 3
+    EXPIRY_MISMATCH = 4
+    ILLEGITIMATE = 5
+    SUSPECT = 6
+    RECALLED = 7
+    QUARANTINED = 8
+    DECOMMISSIONED = 9
+    EXPIRED = 10
+    IN_TRANSIT = 11
+
+
+@dataclass(frozen=True)
+class PackView:
+    """A pack's state with its custody resolved through its units."""
+
+    status: PackStatus
+    reason: DecommissionReason
+    flags: PackFlag
+    flag_reason: int
+    decommissioned_at: int
+    lot_id: bytes
+    parent: int
+    custodian: str
+    pending_to: str
+    in_transit: bool
+
+    @classmethod
+    def from_tuple(cls, t: Any) -> PackView:
+        """Build from the ABI-decoded ``PackView`` tuple."""
+        return cls(
+            PackStatus(t[0]), DecommissionReason(t[1]), PackFlag(t[2]), t[3], t[4],
+            bytes(t[5]), t[6], t[7], t[8], t[9],
+        )
+
+
+@dataclass(frozen=True)
+class LotView:
+    """A lot on chain."""
+
+    id: bytes
+    owner: str
+    expiry: int
+    expires_at: int
+    status: LotStatus
+
+    @classmethod
+    def from_tuple(cls, t: Any) -> LotView:
+        """Build from the ABI-decoded ``LotView`` tuple."""
+        return cls(bytes(t[0]), t[1], t[2], t[3], LotStatus(t[4]))
+
+
+@dataclass(frozen=True)
+class UnitView:
+    """A logistic unit with its custody resolved through its parents."""
+
+    index: int
+    status: UnitStatus
+    level: int
+    parent: int
+    custodian: str
+    pending_to: str
+    in_transit: bool
+
+    @classmethod
+    def from_tuple(cls, t: Any) -> UnitView:
+        """Build from the ABI-decoded ``UnitView`` tuple."""
+        return cls(t[0], UnitStatus(t[1]), t[2], t[3], t[4], t[5], t[6])
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The registry's answer for one scanned pack."""
+
+    status: VerificationStatus
+    pack_id: bytes
+    pack: PackView
+    lot: LotView
+    product_owner: str
+
+    @classmethod
+    def from_tuple(cls, t: Any) -> Verification:
+        """Build from the ABI-decoded ``Verification`` tuple."""
+        return cls(
+            VerificationStatus(t[0]), bytes(t[1]), PackView.from_tuple(t[2]),
+            LotView.from_tuple(t[3]), t[4],
+        )
+
+
+@dataclass(frozen=True)
+class LedgerEvent:
+    """One decoded contract event."""
+
+    name: str
+    args: dict[str, Any]
+    block_number: int
+    tx_hash: bytes
+    log_index: int
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """The outcome of one transaction."""
+
+    tx_hash: bytes
+    block_number: int
+    gas_used: int
+    events: tuple[LedgerEvent, ...]
