@@ -175,3 +175,13 @@ def party_gln(value: str) -> str:
     except InvalidCodeError:
         return value
     return epc.gln if epc.kind == "gln" and epc.gln is not None else value
+
+
+def parse_epc_or_none(value: object) -> Epc | None:
+    """Parse ``value`` if it is an identifier this module knows and is valid, else None."""
+    if isinstance(value, str) and is_gs1_identifier(value):
+        try:
+            return parse_epc(value)
+        except InvalidCodeError:
+            return None
+    return None
