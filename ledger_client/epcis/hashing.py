@@ -68,6 +68,12 @@ def event_hash_uri(event: dict[str, Any], context: object = None) -> str:
     take part in the hash. Raises :class:`InvalidEPCISError` if it cannot be computed.
     """
     ctx = event.get("@context", context if context is not None else [GS1_CONTEXT])
+    remote = [c for c in (ctx if isinstance(ctx, list) else [ctx]) if isinstance(c, str)]
+    unknown = [url for url in remote if url not in _CONTEXT_FILES]
+    if unknown:
+        raise InvalidEPCISError(
+            [f"event hash cannot be computed: JSON-LD context {unknown[0]} is not available offline"]
+        )
     body = {key: value for key, value in event.items() if key != "@context"}
     doc = {
         "@context": ctx,
