@@ -7,6 +7,7 @@ the copies that package ships, any other remote context is refused.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import threading
@@ -74,9 +75,10 @@ def event_hash_uri(event: dict[str, Any], context: object = None) -> str:
         raise InvalidEPCISError(
             [f"event hash cannot be computed: JSON-LD context {unknown[0]} is not available offline"]
         )
-    body = {key: value for key, value in event.items() if key != "@context"}
+    # deep copy: the generator rewrites bare vocabulary strings in place.
+    body = copy.deepcopy({key: value for key, value in event.items() if key != "@context"})
     doc = {
-        "@context": ctx,
+        "@context": copy.deepcopy(ctx),
         "type": "EPCISDocument",
         "schemaVersion": "2.0",
         "creationDate": "1970-01-01T00:00:00Z",

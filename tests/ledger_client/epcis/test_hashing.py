@@ -113,3 +113,11 @@ def test_event_with_unknown_remote_context_is_refused_not_fetched(
     event["@context"] = ["https://example.com/other-context.jsonld"]
     with pytest.raises(InvalidEPCISError, match="not available offline"):
         event_hash(event)
+
+
+def test_hashing_does_not_modify_the_event() -> None:
+    doc = load_example("WithSensorData__SensorDataExample1.jsonld")
+    before = copy.deepcopy(doc)
+    _, event = next(iter_events(doc))
+    event_hash(event, doc["@context"])
+    assert doc == before
