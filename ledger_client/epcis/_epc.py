@@ -78,7 +78,9 @@ def _parse_urn(uri: str, match: re.Match[str]) -> Epc:
     level, scheme, body = match.group(1).lower(), match.group(2).lower(), match.group(3)
     if level == "id" and scheme == "sgtin":
         prefix, item, serial = _split(body, 3, uri)
-        return Epc("sgtin", gtin=_gtin_from(prefix, item, uri), serial=check_serial(unquote(serial)))
+        return Epc(
+            "sgtin", gtin=_gtin_from(prefix, item, uri), serial=check_serial(unquote(serial))
+        )
     if level == "id" and scheme == "sscc":
         prefix, ref = _split(body, 2, uri)
         _digits(prefix, "company prefix", uri)
@@ -153,8 +155,10 @@ def is_gs1_identifier(uri: str) -> bool:
             ("id", "pgln"),
         }
     parts = urlsplit(uri)
-    return parts.scheme in ("http", "https") and _DL_PATH.search(parts.path) is not None and (
-        parts.netloc == "id.gs1.org" or _DL_PATH.match(parts.path) is not None
+    return (
+        parts.scheme in ("http", "https")
+        and _DL_PATH.search(parts.path) is not None
+        and (parts.netloc == "id.gs1.org" or _DL_PATH.match(parts.path) is not None)
     )
 
 

@@ -17,7 +17,14 @@ RESERVED_PREFIXES = {"epcis", "cbv", "gs1", "cbvmda", "xsd", "rdfs", "owl", "dct
 
 EPC_LISTS = ("epcList", "childEPCs", "inputEPCList", "outputEPCList")
 QUANTITY_LISTS = ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList")
-SIMPLE = ("eventTime", "recordTime", "eventTimeZoneOffset", "action", "parentID", "transformationID")
+SIMPLE = (
+    "eventTime",
+    "recordTime",
+    "eventTimeZoneOffset",
+    "action",
+    "parentID",
+    "transformationID",
+)
 
 
 def parse_xml(xml: bytes) -> etree._Element:

@@ -205,15 +205,27 @@ def operations_to_events(
         elif isinstance(op, Pack):
             events.append(
                 _aggregation(
-                    time, "ADD", "packing", op.parent_sscc, op.parent_pack, op.packs, op.units,
+                    time,
+                    "ADD",
+                    "packing",
+                    op.parent_sscc,
+                    op.parent_pack,
+                    op.packs,
+                    op.units,
                     biz_location,
                 )
             )
         elif isinstance(op, Unpack):
             events.append(
                 _aggregation(
-                    time, "DELETE", "unpacking", op.parent_sscc, op.parent_pack, op.packs,
-                    op.units, biz_location,
+                    time,
+                    "DELETE",
+                    "unpacking",
+                    op.parent_sscc,
+                    op.parent_pack,
+                    op.packs,
+                    op.units,
+                    biz_location,
                 )
             )
         elif isinstance(op, Ship | Receive):
@@ -227,7 +239,9 @@ def operations_to_events(
                 bizLocation=where,
             )
             if isinstance(op, Ship) and op.from_party:
-                event["sourceList"] = [{"type": "owning_party", "source": _party_uri(op.from_party)}]
+                event["sourceList"] = [
+                    {"type": "owning_party", "source": _party_uri(op.from_party)}
+                ]
             if isinstance(op, Ship) and op.to_party:
                 event["destinationList"] = [
                     {"type": "owning_party", "destination": _party_uri(op.to_party)}
@@ -284,7 +298,5 @@ def _commission_events(
     ]
     if op.into_sscc:
         packs = tuple((op.gtin, s) for s in op.serials)
-        events.append(
-            _aggregation(time, "ADD", "packing", op.into_sscc, None, packs, (), None)
-        )
+        events.append(_aggregation(time, "ADD", "packing", op.into_sscc, None, packs, (), None))
     return events

@@ -72,9 +72,8 @@ def event_hash_uri(event: dict[str, Any], context: object = None) -> str:
     remote = [c for c in (ctx if isinstance(ctx, list) else [ctx]) if isinstance(c, str)]
     unknown = [url for url in remote if url not in _CONTEXT_FILES]
     if unknown:
-        raise InvalidEPCISError(
-            [f"event hash cannot be computed: JSON-LD context {unknown[0]} is not available offline"]
-        )
+        reason = f"JSON-LD context {unknown[0]} is not available offline"
+        raise InvalidEPCISError([f"event hash cannot be computed: {reason}"])
     # deep copy: the generator rewrites bare vocabulary strings in place.
     body = copy.deepcopy({key: value for key, value in event.items() if key != "@context"})
     doc = {

@@ -76,7 +76,9 @@ class _Converter:
                 try:
                     number = float(text)
                 except ValueError as exc:
-                    raise InvalidEPCISError([f"{self.where(child)} {text!r} is not a number"]) from exc
+                    raise InvalidEPCISError(
+                        [f"{self.where(child)} {text!r} is not a number"]
+                    ) from exc
                 element[name] = int(number) if number.is_integer() else number
             else:
                 element[name] = text
@@ -298,5 +300,5 @@ def master_data_of(doc: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
 
 
 def master_data(xml: bytes) -> dict[str, list[dict[str, Any]]]:
-    """Return products (name, NDC, GTIN...) and locations from an EPCIS 1.2 document's master data."""
+    """Return products (name, NDC, GTIN...) and locations from a 1.2 document's master data."""
     return master_data_of(convert_12_xml(xml))

@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from ledger_client.epcis._cbv import bare
-from ledger_client.epcis._epc import Epc, is_gs1_identifier, parse_epc, party_gln
+from ledger_client.epcis._epc import Epc, is_gs1_identifier, parse_epc, parse_epc_or_none, party_gln
 from ledger_client.epcis.errors import InvalidEPCISError
 from ledger_client.epcis.hashing import event_hash_uri, hash_uri_digest
 from ledger_client.epcis.operations import (
@@ -164,14 +164,14 @@ def _party(entries: object) -> str | None:
     return None
 
 
-def _classes(event: dict[str, Any], key: str) -> list[Epc]:
+def _classes(event: dict[str, Any], key: str) -> list[tuple[str, Epc]]:
+    """(class URI, parsed lgtin) for each lot-level class in a quantity list."""
     out = []
     for element in event.get(key, []) or []:
         value = element.get("epcClass")
-        if isinstance(value, str) and is_gs1_identifier(value):
-            epc = parse_epc(value)
-            if epc.kind == "lgtin":
-                out.append(epc)
+        epc = parse_epc_or_none(value)
+        if epc is not None and epc.kind == "lgtin":
+            out.append((str(value), epc))
     return out
 
 
@@ -212,11 +212,8 @@ def _commission(
             warnings.append("/ilmd: no cbvmda:itemExpirationDate; the lot is not registered")
         if expiry is not None:
             ops.extend(RegisterLot(gtin, str(lot), expiry, event_hash=eh) for gtin in gtins)
-    for epc in _classes(event, "quantityList"):
+    for uri, epc in _classes(event, "quantityList"):
         assert epc.gtin and epc.lot
-        uri = next(
-            e["epcClass"] for e in event["quantityList"] if parse_epc_safe(e.get("epcClass")) == epc
-        )
         stated = expiry_text if lot == epc.lot and expiry_text is not None else expiries.get(uri)
         if stated is None:
             warnings.append(f"{uri}: no expiry in ilmd or master data; the lot is not registered")
@@ -236,16 +233,6 @@ def _commission(
     return ops
 
 
-def parse_epc_safe(value: object) -> Epc | None:
-    """Parse ``value`` as an EPC if it is one this layer knows, else None."""
-    if isinstance(value, str) and is_gs1_identifier(value):
-        try:
-            return parse_epc(value)
-        except InvalidCodeError:
-            return None
-    return None
-
-
 def _lifecycle(
     event: dict[str, Any],
     kind: str,
@@ -261,7 +248,7 @@ def _lifecycle(
     if kind not in ("ObjectEvent", "AggregationEvent"):
         raise _Classified(f"unknown event type {kind!r}")
     if kind == "AggregationEvent" and action in ("ADD", "DELETE"):
-        parent = parse_epc_safe(event.get("parentID"))
+        parent = parse_epc_or_none(event.get("parentID"))
         if parent is None or parent.kind not in ("sscc", "sgtin"):
             raise _Classified("aggregation parent is not an SSCC or SGTIN")
         packs, units = _split(_epcs(event.get("childEPCs", []), warnings), warnings)
@@ -325,14 +312,15 @@ def _lifecycle(
         elif step in (None, "holding", "inspecting") and disp in ("active", "sellable_accessible"):
             status = LotStatus.ACTIVE
         if status is not None:
-            return [
-                SetLotStatus(str(c.gtin), str(c.lot), status, event_hash=eh) for c in classes
-            ]
+            lots = [(str(c.gtin), str(c.lot)) for _, c in classes]
+            return [SetLotStatus(gtin, lot, status, event_hash=eh) for gtin, lot in lots]
     if disp == "recalled":
         raise _Classified("recall of instance EPCs: the ledger recalls lots (list lgtin classes)")
     if event.get("sensorElementList"):
         raise _Classified("sensor readings are kept in the owner's store, not on chain")
-    raise _Classified(f"{action} with bizStep {step!r} and disposition {disp!r} has no ledger meaning")
+    raise _Classified(
+        f"{action} with bizStep {step!r} and disposition {disp!r} has no ledger meaning"
+    )
 
 
 def map_event(

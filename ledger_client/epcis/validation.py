@@ -21,9 +21,7 @@ from ledger_client.errors import InvalidCodeError
 
 __all__ = ["validate_document", "load_document", "check_document", "iter_events"]
 
-_RFC3339 = re.compile(
-    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})"
-)
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
 _URI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|\\^`]*")
 _TZ_OFFSET = re.compile(r"[+-](\d{2}):(\d{2})")
 _EVENT_TYPES = (
@@ -104,7 +102,9 @@ def iter_events(doc: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
         return
     if kind == "EPCISQueryDocument":
         results = body.get("queryResults", {})
-        events = results.get("resultsBody", {}).get("eventList", []) if isinstance(results, dict) else []
+        events = (
+            results.get("resultsBody", {}).get("eventList", []) if isinstance(results, dict) else []
+        )
         base = "/epcisBody/queryResults/resultsBody/eventList"
     else:
         events = body.get("eventList", [])
@@ -188,7 +188,9 @@ def load_document(source: str | bytes | PathLike[str]) -> dict[str, Any]:
     A ``str`` that does not start with ``{`` is taken as a path. Raises
     :class:`InvalidEPCISError` if it is not JSON or not valid.
     """
-    if isinstance(source, PathLike) or (isinstance(source, str) and not source.lstrip().startswith("{")):
+    if isinstance(source, PathLike) or (
+        isinstance(source, str) and not source.lstrip().startswith("{")
+    ):
         data: str | bytes = Path(source).read_bytes()
     else:
         data = source

@@ -58,7 +58,9 @@ operations: st.SearchStrategy[LedgerOperation] = st.one_of(
     st.builds(Unpack, ssccs, st.just(()), st.just(())),
     st.builds(Unpack, ssccs, pack_lists, unit_lists),
     st.builds(Ship, pack_lists, unit_lists, st.none() | glns, st.none() | glns),
-    st.builds(Receive, st.just(()), st.lists(ssccs, min_size=1, max_size=2, unique=True).map(tuple)),
+    st.builds(
+        Receive, st.just(()), st.lists(ssccs, min_size=1, max_size=2, unique=True).map(tuple)
+    ),
     st.builds(Decommission, pack_lists, st.sampled_from(DecommissionReason)),
     st.builds(UndoDecommission, pack_lists),
     st.builds(SetLotStatus, gtins, texts, st.sampled_from(LotStatus)),
@@ -99,7 +101,11 @@ def test_register_and_commission_of_one_lot_share_one_commissioning_event_with_i
         Commission("00355154944954", "PR456", ("1", "2")),
     ]
     (event,) = operations_to_events(ops, event_time=TIME)
-    assert (event["type"], event["action"], event["bizStep"]) == ("ObjectEvent", "ADD", "commissioning")
+    assert (event["type"], event["action"], event["bizStep"]) == (
+        "ObjectEvent",
+        "ADD",
+        "commissioning",
+    )
     assert event["ilmd"] == {
         "cbvmda:lotNumber": "PR456",
         "cbvmda:itemExpirationDate": "2026-03-15",

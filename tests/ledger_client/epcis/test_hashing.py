@@ -60,7 +60,9 @@ def test_no_gs1_example_event_id_equals_the_reference_hash() -> None:
 def test_identical_events_with_different_gs1_event_ids_hash_the_same() -> None:
     plain = load_example("Example_9.6.1-ObjectEvent.jsonld")
     commented = load_example("Example_9.6.1-with-comment.jsonld")
-    for a, b in zip(plain["epcisBody"]["eventList"], commented["epcisBody"]["eventList"], strict=True):
+    for a, b in zip(
+        plain["epcisBody"]["eventList"], commented["epcisBody"]["eventList"], strict=True
+    ):
         assert a["eventID"] != b["eventID"]
         assert event_hash_uri(a, plain["@context"]) == event_hash_uri(b, commented["@context"])
 

@@ -60,9 +60,10 @@ def _kinds(doc: dict[str, Any]) -> list[str]:
 def test_every_gs1_example_is_classified_without_dropping_events(path: Any) -> None:
     doc = load_example(path.name)
     report = map_document(doc)
-    events = doc["epcisBody"].get("eventList") or doc["epcisBody"]["queryResults"]["resultsBody"][
-        "eventList"
-    ]
+    events = (
+        doc["epcisBody"].get("eventList")
+        or doc["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+    )
     assert [e.index for e in report.events] == list(range(len(events)))
     for entry in report.events:
         assert (entry.stored_only is None) == bool(entry.operations)
@@ -129,7 +130,9 @@ def test_ship_takes_parties_from_owning_party_as_glns(shipping_doc: dict[str, An
             {"type": "location", "source": "urn:epc:id:sgln:4012345.00225.0"},
             {"type": "owning_party", "source": "urn:epc:id:pgln:4012345.00001"},
         ],
-        destinationList=[{"type": "owning_party", "destination": "https://id.gs1.org/417/0614141000012"}],
+        destinationList=[
+            {"type": "owning_party", "destination": "https://id.gs1.org/417/0614141000012"}
+        ],
     )
     (op,) = map_document(doc).operations
     assert isinstance(op, Ship)
@@ -220,7 +223,9 @@ def test_recall_of_instance_epcs_is_stored_only_with_advice(shipping_doc: dict[s
 def test_no_pedigree_match_flags_packs_suspect(shipping_doc: dict[str, Any]) -> None:
     doc = _event(shipping_doc, bizStep="inspecting", disposition="no_pedigree_match")
     assert map_document(doc).operations == (
-        FlagSuspect((PACK_2017, PACK_2018), event_hash=map_document(doc).events[0].event_hash or b""),
+        FlagSuspect(
+            (PACK_2017, PACK_2018), event_hash=map_document(doc).events[0].event_hash or b""
+        ),
     )
 
 
@@ -234,7 +239,11 @@ def test_commissioning_registers_the_lot_from_ilmd(shipping_doc: dict[str, Any])
     )
     register, commission = map_document(doc).operations
     assert isinstance(register, RegisterLot)
-    assert (register.gtin, register.lot, register.expiry) == (PACK_2017[0], "LOT1", date(2027, 5, 31))
+    assert (register.gtin, register.lot, register.expiry) == (
+        PACK_2017[0],
+        "LOT1",
+        date(2027, 5, 31),
+    )
     assert commission.serials == ("2017", "2018")  # type: ignore[union-attr]
 
 

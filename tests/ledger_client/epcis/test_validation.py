@@ -27,7 +27,9 @@ def test_every_gs1_example_validates(path: Path) -> None:
 
 def test_load_document_reads_path_text_and_bytes() -> None:
     path = EXAMPLE_FILES[0]
-    assert load_document(path) == load_document(path.read_text()) == load_document(path.read_bytes())
+    assert (
+        load_document(path) == load_document(path.read_text()) == load_document(path.read_bytes())
+    )
 
 
 def test_load_document_rejects_non_json() -> None:
@@ -38,7 +40,10 @@ def test_load_document_rejects_non_json() -> None:
 @pytest.mark.parametrize(
     ("mutate", "expected"),
     [
-        (lambda e: e.pop("eventTime"), "/epcisBody/eventList/0: 'eventTime' is a required property"),
+        (
+            lambda e: e.pop("eventTime"),
+            "/epcisBody/eventList/0: 'eventTime' is a required property",
+        ),
         (lambda e: e.pop("action"), "/epcisBody/eventList/0: 'action' is a required property"),
         (
             lambda e: e.update(action="MOVE"),

@@ -140,7 +140,9 @@ def test_gs1_shipping_example_exports_to_12_and_back(shipping_doc: dict) -> None
 
 
 def test_2_0_only_features_are_refused_for_12_export() -> None:
-    with pytest.raises(InvalidEPCISError, match="sensorElementList cannot be expressed in EPCIS 1.2"):
+    with pytest.raises(
+        InvalidEPCISError, match="sensorElementList cannot be expressed in EPCIS 1.2"
+    ):
         to_epcis_12_xml(load_example("WithSensorData__SensorDataExample1.jsonld"))
     with pytest.raises(InvalidEPCISError, match="AssociationEvent cannot be expressed"):
         to_epcis_12_xml(load_example("AssociationEvent__AssociationEvent-a.jsonld"))
