@@ -215,15 +215,15 @@ def commission(
         groups: dict[tuple[str, str], list[str]] = {}
         for p in packs:
             groups.setdefault((p.gtin, str(p.lot)), []).append(p.serial)
+        unit = unit_id(into) if into else bytes(32)
         for (gtin, lot), serials in groups.items():
-            receipts += _in_chunks(
-                ledger,
-                [pack_id(gtin, s) for s in serials],
-                f"commission {gtin}/{lot}",
-                lambda c, g=gtin, lt=lot: ledger.commission_ids(
-                    lot_id(g, lt), c, unit_id(into) if into else bytes(32)
-                ),
-            )
+            lot_ref = lot_id(gtin, lot)
+
+            def send(chunk: list[bytes], lot_ref: bytes = lot_ref) -> list[Receipt]:
+                return ledger.commission_ids(lot_ref, chunk, unit)
+
+            ids = [pack_id(gtin, s) for s in serials]
+            receipts += _in_chunks(ledger, ids, f"commission {gtin}/{lot}", send)
     except RxLedgerError as exc:
         raise _fail(exc) from None
     _report(receipts, len(packs), as_json)

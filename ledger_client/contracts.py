@@ -107,7 +107,10 @@ class Deployment:
 
     def is_live(self, w3: Web3) -> bool:
         """Return True when ``w3`` is the chain of this deployment and its contracts exist."""
-        return w3.eth.chain_id == self.chain_id and len(w3.eth.get_code(self.registry)) > 0
+        return (
+            w3.eth.chain_id == self.chain_id
+            and len(w3.eth.get_code(Web3.to_checksum_address(self.registry))) > 0
+        )
 
 
 def deploy_contract(w3: Web3, deployer: LocalAccount, name: str, *args: Any) -> Contract:
@@ -128,7 +131,7 @@ def deploy_contract(w3: Web3, deployer: LocalAccount, name: str, *args: Any) -> 
         raise ConfigurationError(
             f"deploying {name} failed in transaction {receipt['transactionHash']!r}"
         )
-    return w3.eth.contract(address=receipt["contractAddress"], abi=compiled["abi"])
+    return w3.eth.contract(address=receipt["contractAddress"], abi=compiled["abi"])  # type: ignore[return-value]
 
 
 def deploy_network(

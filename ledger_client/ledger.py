@@ -124,7 +124,7 @@ class Ledger:
                 "gas": min(gas * 5 // 4 + 20_000, self.w3.eth.get_block("latest")["gasLimit"]),
             }
         )
-        signed = signer.sign_transaction(tx)
+        signed = signer.sign_transaction(dict(tx))  # type: ignore[arg-type]
         tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
         receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
         if receipt["status"] != 1:
@@ -216,7 +216,7 @@ class Ledger:
         event_hash: bytes = ZERO_HASH,
         skip_done: bool = False,
     ) -> list[Receipt]:
-        """Commission ``serials`` of ``gtin`` in ``lot``, straight into case ``into_sscc`` if given."""
+        """Commission ``serials`` of ``gtin`` in ``lot``, into case ``into_sscc`` if given."""
         lid = lot_id(gtin, lot)
         uid = unit_id(into_sscc) if into_sscc else ZERO_HASH
         ids = [pack_id(gtin, s) for s in serials]

@@ -13,7 +13,8 @@ from ledger_client.errors import RxLedgerError
 
 
 class LedgerRevertError(RxLedgerError):
-    """Raised when a contract call reverts; ``error`` names the custom error, ``args`` its values."""
+    """Raised when a contract call reverts; ``error`` names the custom error, ``args_by_name``
+    its values."""
 
     def __init__(self, error: str, args: dict[str, Any], data: bytes) -> None:
         self.error = error

@@ -156,11 +156,13 @@ def print_table(r: dict[str, Any]) -> None:
     )
     print(f"{'baseline':<19}{r['baseline_gas_per_pack']:>12,}  ERC-721, one tx per pack and hop")
     print(
-        f"{'batched baseline':<19}{r['batched_baseline_gas_per_pack']:>12,}  ERC-721, {CASE} packs a tx"
+        f"{'batched baseline':<19}{r['batched_baseline_gas_per_pack']:>12,}"
+        f"  ERC-721, {CASE} packs a tx"
     )
     print(
         f"ratio to baseline {r['ratio_to_baseline']}, to batched baseline "
-        f"{r['ratio_to_batched_baseline']}; single-pack dispense tx {r['single_pack_dispense_tx_gas']:,} gas"
+        f"{r['ratio_to_batched_baseline']}; single-pack dispense tx "
+        f"{r['single_pack_dispense_tx_gas']:,} gas"
     )
 
 

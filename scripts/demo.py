@@ -8,6 +8,7 @@ gateway for the pharmacy page until Ctrl-C.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -96,10 +97,8 @@ def main() -> None:
         log = run_scenario(net, run, tuple(args.packs), say=lambda s: print(f"- {s}", flush=True))
         show(net, log, run, fresh)
         if not args.no_serve:
-            try:
+            with contextlib.suppress(KeyboardInterrupt):
                 serve_gateway(node.url, args.gateway_port)
-            except KeyboardInterrupt:
-                pass
 
 
 if __name__ == "__main__":
