@@ -404,3 +404,85 @@ def verify(
 def main() -> None:
     """Entry point of the ``rxledger`` console script."""
     app()
+
+
+# ------------------------------------------------------------------ network and governance
+
+council_app = typer.Typer(help="Council proposals: the only way rules and membership change.")
+app.add_typer(council_app, name="council")
+
+
+@app.command()
+def deploy(
+    members: Annotated[Path, typer.Argument(help="JSON list of bootstrap members")],
+    threshold: Annotated[int, typer.Option(help="approvals a proposal needs (at least 2)")] = 2,
+    rpc: RpcOpt = DEFAULT_RPC,
+    deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
+    key_file: KeyOpt = None,
+) -> None:
+    """Deploy a network's contracts with its bootstrap members; write the deployment file.
+
+    Each member: {"name", "address", "gln", "roles": ["MANUFACTURER", "COUNCIL", ...],
+    "licence_expiry": unix time, "prefixes": ["0614141", ...]}.
+    """
+    from ledger_client.contracts import MemberSpec, Role, deploy_network
+
+    try:
+        specs = [
+            MemberSpec(
+                m["name"],
+                m["address"],
+                int(m["gln"]),
+                Role(sum(Role[r].value for r in m["roles"])),
+                int(m["licence_expiry"]),
+                tuple(m.get("prefixes", ())),
+            )
+            for m in json.loads(members.read_text())
+        ]
+        dep = deploy_network(connect(rpc), _account(None, key_file), specs, threshold)
+    except (KeyError, ValueError) as exc:
+        raise _fail(ConfigurationError(f"{members}: bad member entry: {exc}")) from None
+    except RxLedgerError as exc:
+        raise _fail(exc) from None
+    dep.save(deployment)
+    typer.echo(f"deployed registry {dep.registry}; deployment written to {deployment}")
+
+
+@council_app.command("propose")
+def council_propose(
+    function: Annotated[str, typer.Argument(help="e.g. addMember, setMemberStatus, assignPrefix")],
+    args: Annotated[str, typer.Argument(help="JSON list of the function's arguments")],
+    rpc: RpcOpt = DEFAULT_RPC,
+    deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
+    member: AsOpt = None,
+    key_file: KeyOpt = None,
+) -> None:
+    """Propose a change (a call on the consortium) and approve it as its proposer."""
+    try:
+        ledger = Session.open(rpc, deployment, member, key_file).ledger
+        data = ledger.consortium.encode_abi(function, args=json.loads(args))
+        receipt = ledger.transact(ledger.consortium.functions.propose(data))
+    except (ValueError, TypeError) as exc:
+        raise _fail(ConfigurationError(f"cannot encode {function}({args}): {exc}")) from None
+    except RxLedgerError as exc:
+        raise _fail(exc) from None
+    created = next(e for e in receipt.events if e.name == "ProposalCreated")
+    typer.echo(f"proposal {created.args['id']} created; it needs more council approvals")
+
+
+@council_app.command("approve")
+def council_approve(
+    proposal: int,
+    rpc: RpcOpt = DEFAULT_RPC,
+    deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
+    member: AsOpt = None,
+    key_file: KeyOpt = None,
+) -> None:
+    """Approve a proposal; it runs when the approvals reach the threshold."""
+    try:
+        ledger = Session.open(rpc, deployment, member, key_file).ledger
+        receipt = ledger.transact(ledger.consortium.functions.approve(proposal))
+    except RxLedgerError as exc:
+        raise _fail(exc) from None
+    executed = any(e.name == "ProposalExecuted" for e in receipt.events)
+    typer.echo(f"proposal {proposal} approved{'; executed' if executed else ''}")

@@ -138,3 +138,24 @@ def test_node_restart_mid_batch_resumes_without_double_writes(node: Anvil, net: 
         len(e.args["packIds"]) for r in receipts for e in r.events if e.name == "PacksCommissioned"
     )
     assert committed == 100
+
+
+def test_cli_council_adds_a_member_only_after_two_approvals(
+    node: Anvil, net: DevNetwork, tmp_path: Path
+) -> None:
+    deployment = tmp_path / "deployment.json"
+    net.deployment.save(deployment)
+    newcomer = "0x" + "42" * 20
+    args = f'["{newcomer}", 4012351000013, 4, 4102444800]'
+    code, out = _cli(
+        node, deployment, "council", "propose", "addMember", args, "--as", "manufacturer"
+    )
+    assert code == 0, out
+    proposal = int(out.split()[1])
+    consortium = net["manufacturer"].consortium
+    assert consortium.functions.member(newcomer).call()[3] == 0  # not a member yet
+    code, out = _cli(node, deployment, "council", "approve", str(proposal), "--as", "regulator")
+    assert (code, "executed" in out) == (0, True)
+    assert consortium.functions.member(newcomer).call()[3] == 1  # ACTIVE
+    code, out = _cli(node, deployment, "council", "approve", str(proposal), "--as", "wholesaler_a")
+    assert code == 1 and "ConsortiumProposalClosed" in out
