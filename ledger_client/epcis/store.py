@@ -220,6 +220,10 @@ class EventStore:
             return None
         return {"gln": gln, "name": row[0], "attributes": json.loads(row[1])}
 
+    def vocabulary_ids(self) -> list[str]:
+        """The ids of every master data element the store holds."""
+        return [row[0] for row in self.db.execute("SELECT DISTINCT id FROM vocabulary")]
+
     def vocabulary(self, ids: Iterable[str]) -> list[dict[str, Any]]:
         """EPCIS master data vocabularies holding the elements whose id is in ``ids``."""
         wanted = set(ids)
