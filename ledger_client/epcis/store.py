@@ -198,6 +198,10 @@ class EventStore:
             row[0], row[1], json.loads(row[2]), json.loads(row[3]), document, row[4]
         )
 
+    def all_events(self) -> list[dict[str, Any]]:
+        """Every clear event, in the order stored."""
+        return [json.loads(row[0]) for row in self.db.execute("SELECT event_json FROM events ORDER BY rowid")]
+
     def count(self) -> int:
         """How many events the store holds."""
         return int(self.db.execute("SELECT COUNT(*) FROM events").fetchone()[0])
