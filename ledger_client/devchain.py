@@ -34,7 +34,9 @@ class Anvil:
     Use as a context manager; the state is written when the node stops and every few seconds.
     """
 
-    def __init__(self, port: int = 8545, state_file: Path | None = None, gas_limit: int = DEV_GAS_LIMIT) -> None:
+    def __init__(
+        self, port: int = 8545, state_file: Path | None = None, gas_limit: int = DEV_GAS_LIMIT
+    ) -> None:
         self.port = port
         self.state_file = state_file
         self.gas_limit = gas_limit
@@ -48,8 +50,16 @@ class Anvil:
     def start(self, timeout: float = 30.0) -> Anvil:
         """Start the node and wait until it answers."""
         args = [
-            anvil_binary(), "--host", "127.0.0.1", "--port", str(self.port),
-            "--gas-limit", str(self.gas_limit), "--hardfork", "prague", "--silent",
+            anvil_binary(),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--gas-limit",
+            str(self.gas_limit),
+            "--hardfork",
+            "prague",
+            "--silent",
         ]
         if self.state_file is not None:
             self.state_file.parent.mkdir(parents=True, exist_ok=True)
@@ -82,6 +92,9 @@ class Anvil:
         return self.start()
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.stop()

@@ -33,4 +33,6 @@ def iter_events(
     for low in range(start, end + 1, chunk):
         high = min(low + chunk - 1, end)
         logs = w3.eth.get_logs({"fromBlock": low, "toBlock": high, "address": addresses})
-        yield from decode_logs(w3, sorted(logs, key=lambda log: (log["blockNumber"], log["logIndex"])))
+        yield from decode_logs(
+            w3, sorted(logs, key=lambda log: (log["blockNumber"], log["logIndex"]))
+        )

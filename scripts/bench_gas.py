@@ -25,8 +25,8 @@ from eth_account.signers.local import LocalAccount  # noqa: E402
 from web3 import Web3  # noqa: E402
 
 from ledger_client.chain import connect, dev_account  # noqa: E402
-from ledger_client.devchain import Anvil  # noqa: E402
 from ledger_client.contracts import deploy_contract  # noqa: E402
+from ledger_client.devchain import Anvil  # noqa: E402
 from ledger_client.devnet import deploy_devnet  # noqa: E402
 from ledger_client.ledger import Ledger  # noqa: E402
 from ledger_client.types import DecommissionReason, Receipt  # noqa: E402
@@ -56,7 +56,9 @@ def ledger_lifecycle(net: dict[str, Ledger]) -> dict[str, list[Receipt]]:
     cases = [sscc(1, c) for c in range(PACKS // CASE)]
     pallets = [sscc(2, p) for p in range(len(cases) // CASES_PER_PALLET)]
     for c, case in enumerate(cases):
-        steps["commission"] += m.commission(GTIN, LOT, serials[c * CASE : (c + 1) * CASE], into_sscc=case)
+        steps["commission"] += m.commission(
+            GTIN, LOT, serials[c * CASE : (c + 1) * CASE], into_sscc=case
+        )
     for p, pallet in enumerate(pallets):
         units = cases[p * CASES_PER_PALLET : (p + 1) * CASES_PER_PALLET]
         steps["pack_pallets"].append(m.pack(pallet, units=units))
@@ -89,7 +91,9 @@ def baseline_lifecycle(w3: Web3, accounts: list[LocalAccount], batch: int) -> di
     nonces = {a.address: w3.eth.get_transaction_count(a.address) for a in accounts}
 
     def send(account: LocalAccount, fn: Any) -> str:
-        tx = fn.build_transaction({"from": account.address, "nonce": nonces[account.address], "gas": 10**7})
+        tx = fn.build_transaction(
+            {"from": account.address, "nonce": nonces[account.address], "gas": 10**7}
+        )
         nonces[account.address] += 1
         return w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction)
 
@@ -147,18 +151,26 @@ def print_table(r: dict[str, Any]) -> None:
     print(f"{'step':<14}{'tx':>5}{'gas/pack':>12}")
     for name, gas in r["steps_gas_per_pack"].items():
         print(f"{name:<14}{r['steps_transactions'][name]:>5}{gas:>12,.0f}")
-    print(f"{'lifecycle':<14}{sum(r['steps_transactions'].values()):>5}{r['lifecycle_gas_per_pack']:>12,}")
+    print(
+        f"{'lifecycle':<14}{sum(r['steps_transactions'].values()):>5}{r['lifecycle_gas_per_pack']:>12,}"
+    )
     print(f"{'baseline':<19}{r['baseline_gas_per_pack']:>12,}  ERC-721, one tx per pack and hop")
-    print(f"{'batched baseline':<19}{r['batched_baseline_gas_per_pack']:>12,}  ERC-721, {CASE} packs a tx")
+    print(
+        f"{'batched baseline':<19}{r['batched_baseline_gas_per_pack']:>12,}"
+        f"  ERC-721, {CASE} packs a tx"
+    )
     print(
         f"ratio to baseline {r['ratio_to_baseline']}, to batched baseline "
-        f"{r['ratio_to_batched_baseline']}; single-pack dispense tx {r['single_pack_dispense_tx_gas']:,} gas"
+        f"{r['ratio_to_batched_baseline']}; single-pack dispense tx "
+        f"{r['single_pack_dispense_tx_gas']:,} gas"
     )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--chain", default="anvil", help="anvil (started here), eth-tester, or a URL")
+    parser.add_argument(
+        "--chain", default="anvil", help="anvil (started here), eth-tester, or a URL"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--out", type=Path, help="also write the JSON to this file")
     args = parser.parse_args()
