@@ -132,8 +132,8 @@ def parse_epc(uri: str) -> Epc:
     elif urlsplit(uri).scheme in ("http", "https"):
         party = _DL_PARTY.search(urlsplit(uri).path)
         if party is not None and urlsplit(uri).path.endswith(party.group(0)):
-            ext = unquote(party.group(3)) if party.group(3) is not None else None
-            return Epc("gln", gln=_checked_gln(unquote(party.group(2)), uri), extension=ext)
+            dl_ext = unquote(party.group(3)) if party.group(3) is not None else None
+            return Epc("gln", gln=_checked_gln(unquote(party.group(2)), uri), extension=dl_ext)
     else:
         raise InvalidCodeError(f"{uri!r} is not an EPC URI or GS1 Digital Link URI")
     try:

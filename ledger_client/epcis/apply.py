@@ -162,7 +162,9 @@ class _Executor:
             self.anchors.add(receipt.events)
         return tuple(_hex(r.tx_hash) for r in receipts)
 
-    def _items(self, packs: Sequence[PackRef], units: Sequence[str]) -> tuple[list[bytes], list[bytes]]:
+    def _items(
+        self, packs: Sequence[PackRef], units: Sequence[str]
+    ) -> tuple[list[bytes], list[bytes]]:
         """Ledger ids: an SGTIN that names a logistic unit on chain moves as that unit (and as
         a pack too when it was commissioned as one)."""
         pack_ids: list[bytes] = []
@@ -204,7 +206,9 @@ class _Executor:
         gln = op.to_party
         if gln is None and self.receiver is not None:
             gln = party_gln(self.receiver)
-            notes.append(f"no destination party in the event: shipped to the document's receiver {gln}")
+            notes.append(
+                f"no destination party in the event: shipped to the document's receiver {gln}"
+            )
         if gln is None:
             raise _Failed(
                 "NoDestination",
@@ -355,4 +359,3 @@ def apply_report(
 def failed_result(member: str, errors: Sequence[str], source: str | None = None) -> dict[str, Any]:
     """The JSON shape of an import refused as a whole (invalid document): nothing written."""
     return {"member": member, "source": source, "ok": False, "errors": list(errors), "events": []}
-

@@ -25,7 +25,7 @@ from ledger_client.errors import ConfigurationError, InvalidCodeError, RxLedgerE
 __all__ = ["epcis_app"]
 
 epcis_app = typer.Typer(
-    help="EPCIS 2.0 / 1.2 documents: validate, import onto the ledger, export history, DSCSA TI/TS.",
+    help="EPCIS documents: validate, import onto the ledger, export history, DSCSA TI/TS.",
     no_args_is_help=True,
 )
 _err = Console(stderr=True)
@@ -205,4 +205,3 @@ def ti_ts(
             typer.echo(json.dumps(transaction_information(w3, dep, store, sscc), indent=2))
     except (RxLedgerError, LookupError, OSError) as exc:
         raise _fail(exc) from None
-

@@ -43,7 +43,9 @@ class ShipmentNotFoundError(RxLedgerError, LookupError):
     """Raised when the chain holds no shipment of the given logistic unit."""
 
 
-def _clear_ids(store: EventStore) -> tuple[dict[bytes, tuple[str, str]], dict[bytes, tuple[str, str]]]:
+def _clear_ids(
+    store: EventStore,
+) -> tuple[dict[bytes, tuple[str, str]], dict[bytes, tuple[str, str]]]:
     """pack id -> (gtin, serial) and lot id -> (gtin, lot), from the clear events stored."""
     packs: dict[bytes, tuple[str, str]] = {}
     lots: dict[bytes, tuple[str, str]] = {}
@@ -139,7 +141,9 @@ def transaction_information(
     """
     subject = subject_of("sscc", sscc)
     events = list(iter_events(w3, deployment))
-    shipments = [e for e in chain_history(w3, deployment, subject, events) if e.name == "ItemsShipped"]
+    shipments = [
+        e for e in chain_history(w3, deployment, subject, events) if e.name == "ItemsShipped"
+    ]
     if not shipments:
         raise ShipmentNotFoundError(f"no shipment of {sscc} is recorded on chain")
     shipment = shipments[-1]

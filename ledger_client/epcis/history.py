@@ -117,7 +117,9 @@ def subject_of(kind: Kind, code: str) -> Subject:
     if kind == "sscc" and isinstance(parsed, PackCode):
         return Subject(kind, code, units=frozenset({pack_id(parsed.gtin, parsed.serial)}))
     wanted = {"pack": "GTIN + serial", "lot": "GTIN + lot", "sscc": "an SSCC"}[kind]
-    raise InvalidCodeError(f"{code!r} is a {type(parsed).__name__}; a {kind} history needs {wanted}")
+    raise InvalidCodeError(
+        f"{code!r} is a {type(parsed).__name__}; a {kind} history needs {wanted}"
+    )
 
 
 def _ids(args: dict[str, Any], key: str) -> set[bytes]:
@@ -206,7 +208,9 @@ def chain_history(
         for e in events:
             if e.name == "PacksCommissioned" and _ids(e.args, "packIds") & subject.packs:
                 lots.add(bytes(e.args["lotId"]))
-    tracker = _Tracker(Subject(subject.kind, subject.code, subject.packs, subject.units, frozenset(lots)))
+    tracker = _Tracker(
+        Subject(subject.kind, subject.code, subject.packs, subject.units, frozenset(lots))
+    )
     return [e for e in events if tracker.seen(e)]
 
 
@@ -220,12 +224,15 @@ def history(
     for event in chain_history(w3, deployment, subject):
         eh = bytes(event.args.get("eventHash", ZERO_HASH))
         last = entries[-1] if entries else None
-        if last is not None and last.event_hash == eh and eh != ZERO_HASH:
-            if last.events[-1].tx_hash == event.tx_hash or last.clear is not None:
-                entries[-1] = HistoryEntry(
-                    (*last.events, event), eh, last.clear, last.context, last.timestamp
-                )
-                continue
+        if (
+            last is not None
+            and last.event_hash == eh != ZERO_HASH
+            and (last.events[-1].tx_hash == event.tx_hash or last.clear is not None)
+        ):
+            entries[-1] = HistoryEntry(
+                (*last.events, event), eh, last.clear, last.context, last.timestamp
+            )
+            continue
         if event.block_number not in times:
             times[event.block_number] = int(w3.eth.get_block(event.block_number)["timestamp"])
         stored = store.event(eh) if store is not None and eh != ZERO_HASH else None
@@ -338,7 +345,9 @@ def _id_only_events(entry: HistoryEntry, glns: dict[str, str]) -> list[dict[str,
                    disposition="in_progress")  # fmt: skip
         elif name in ("PacksDecommissioned", "DecommissionsUndone"):
             reason = DecommissionReason(a.get("reason", 0))
-            action, step, disp = _DECOMMISSION.get(reason, ("DELETE", "decommissioning", "inactive"))
+            action, step, disp = _DECOMMISSION.get(
+                reason, ("DELETE", "decommissioning", "inactive")
+            )
             e = b.base("ObjectEvent", action, epcList=packs, bizStep=step, disposition=disp)
             if name == "DecommissionsUndone":
                 e["errorDeclaration"] = {"declarationTime": time, "reason": "incorrect_data"}

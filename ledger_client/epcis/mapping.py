@@ -198,9 +198,7 @@ def _decommission_reason(
     if explicit is not None:
         if isinstance(explicit, str) and explicit in _EXPLICIT_REASONS:
             return DecommissionReason[explicit]
-        raise _Rejected(
-            f"{_RXL_REASON} {explicit!r} is not one of {', '.join(_EXPLICIT_REASONS)}"
-        )
+        raise _Rejected(f"{_RXL_REASON} {explicit!r} is not one of {', '.join(_EXPLICIT_REASONS)}")
     if disp == "stolen":
         return DecommissionReason.STOLEN
     if step == "destroying" or disp in ("destroyed", "disposed"):

@@ -194,13 +194,14 @@ class EventStore:
             "creationDate": row[8],
             "header": json.loads(row[9]),
         }
-        return StoredEvent(
-            row[0], row[1], json.loads(row[2]), json.loads(row[3]), document, row[4]
-        )
+        return StoredEvent(row[0], row[1], json.loads(row[2]), json.loads(row[3]), document, row[4])
 
     def all_events(self) -> list[dict[str, Any]]:
         """Every clear event, in the order stored."""
-        return [json.loads(row[0]) for row in self.db.execute("SELECT event_json FROM events ORDER BY rowid")]
+        return [
+            json.loads(row[0])
+            for row in self.db.execute("SELECT event_json FROM events ORDER BY rowid")
+        ]
 
     def count(self) -> int:
         """How many events the store holds."""

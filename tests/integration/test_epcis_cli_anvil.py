@@ -74,7 +74,9 @@ def test_import_prints_per_event_results_and_reimport_skips(
 
 
 def test_import_of_a_malformed_document_exits_non_zero(env: tuple[str, Path, Path]) -> None:
-    code, out = _cli(env, "import", str(DSCSA / "epcis_1.2.master_data_sample.xml"), "--as", "manufacturer")
+    code, out = _cli(
+        env, "import", str(DSCSA / "epcis_1.2.master_data_sample.xml"), "--as", "manufacturer"
+    )
     assert code == 1
     assert "rejected, nothing imported" in out and "line 17, column 32" in out
 
@@ -88,8 +90,8 @@ def test_export_writes_valid_epcis_json_and_xml(
     doc = json.loads(out_json.read_text())
     assert validate_document(doc) == []
     assert [e["bizStep"] for e in doc["epcisBody"]["eventList"]] == ["packing", "shipping"]
-    code, _ = _cli(env, "export", "--pack", f"https://id.gs1.org/01/{GTIN}/21/A1", "--format", "xml",
-                   "--out", str(out_xml))  # fmt: skip
+    pack = f"https://id.gs1.org/01/{GTIN}/21/A1"
+    code, _ = _cli(env, "export", "--pack", pack, "--format", "xml", "--out", str(out_xml))
     assert code == 0 and validate_document(convert_12_xml(out_xml.read_bytes())) == []
 
 
@@ -103,5 +105,7 @@ def test_ti_ts_prints_the_shipment_as_json(env: tuple[str, Path, Path], shipment
     code, out = _cli(env, "ti-ts", "--sscc", "urn:epc:id:sscc:9506000.0000000004")
     assert code == 0, out
     ti = json.loads(out)["transaction_information"]
-    assert [(p["gtin"], p["lot"], p["number_of_containers"]) for p in ti["products"]] == [(GTIN, LOT, 2)]
+    assert [(p["gtin"], p["lot"], p["number_of_containers"]) for p in ti["products"]] == [
+        (GTIN, LOT, 2)
+    ]
     assert ti["buyer"]["gln"] == "4012345000016"

@@ -85,7 +85,12 @@ def test_dscsa_cardinal_sample_imports_onto_the_chain(
 ) -> None:
     _, net = chain
     assert [e.status for e in cardinal.events] == ["applied", "applied", "applied"]
-    assert cardinal.to_dict()["counts"] == {"applied": 3, "skipped": 0, "stored_only": 0, "failed": 0}
+    assert cardinal.to_dict()["counts"] == {
+        "applied": 3,
+        "skipped": 0,
+        "stored_only": 0,
+        "failed": 0,
+    }
     ship = cardinal.events[2].operations[0]
     assert ship.notes == (
         "no destination party in the event: shipped to the document's receiver 0399999999298",
@@ -127,7 +132,9 @@ def test_hospital_sample_reports_each_failure_and_keeps_what_applied(
     chain: tuple[Web3, DevNetwork], store: EventStore
 ) -> None:
     _, net = chain
-    _, result = capture_document(net["manufacturer"], DSCSA / "epcis_1.2.sample_hospital.xml", store)
+    _, result = capture_document(
+        net["manufacturer"], DSCSA / "epcis_1.2.sample_hospital.xml", store
+    )
     statuses = [e.status for e in result.events]
     assert statuses == ["stored_only", "failed", "failed", "failed"]
     register_a, register_b, commission = result.events[1].operations
@@ -165,7 +172,9 @@ def test_ti_ts_of_a_shipment_names_products_parties_and_statement(
     chain: tuple[Web3, DevNetwork], store: EventStore, cardinal: ImportResult
 ) -> None:
     w3, net = chain
-    ti_ts = transaction_information(w3, net.deployment, store, "urn:epc:id:sgtin:0355154.394495.40072894693743")
+    ti_ts = transaction_information(
+        w3, net.deployment, store, "urn:epc:id:sgtin:0355154.394495.40072894693743"
+    )
     ti = ti_ts["transaction_information"]
     item = next(p for p in ti["products"] if p["gtin"] == ITEM[0])
     assert {k: item[k] for k in ("product_name", "ndc", "strength", "dosage_form",
@@ -265,7 +274,9 @@ def _state(net: DevNetwork) -> dict[str, Any]:
     ledger = net["auditor"]
     packs = [dataclasses.replace(v, decommissioned_at=0)
              for v in ledger.pack_states([pack_id(*P[s]) for s in sorted(P)])]  # fmt: skip
-    lots = [dataclasses.replace(ledger.lot_state(GTIN, lot), expires_at=0) for lot in (LOT, RECALL_LOT)]
+    lots = [
+        dataclasses.replace(ledger.lot_state(GTIN, lot), expires_at=0) for lot in (LOT, RECALL_LOT)
+    ]
     units = [ledger.unit_state(u) for u in (CASE1, CASE2, PALLET)]
     return {"packs": packs, "lots": lots, "units": units}
 
@@ -295,7 +306,9 @@ def test_scenario_captured_as_epcis_matches_the_python_api(
     scenario_chain: tuple[Web3, DevNetwork], scenario: dict[str, Any]
 ) -> None:
     _, net = scenario_chain
-    assert [r.ok for r in scenario["results"]] == [True] * 4, [r.to_dict() for r in scenario["results"]]
+    assert [r.ok for r in scenario["results"]] == [True] * 4, [
+        r.to_dict() for r in scenario["results"]
+    ]
     w3b = connect("eth-tester")
     api = deploy_devnet(w3b)
     for member, ops in _steps():
@@ -364,6 +377,6 @@ def test_import_export_import_gives_the_same_state_and_event_hashes(
         assert net_["auditor"].lot_state(GTIN, RECALL_LOT).status is LotStatus.RECALLED
     old, new = net["auditor"], fresh["auditor"]
     assert old.pack_state(*P["R1"]) == new.pack_state(*P["R1"])
-    assert dataclasses.replace(old.lot_state(GTIN, RECALL_LOT), expires_at=0) == dataclasses.replace(
-        new.lot_state(GTIN, RECALL_LOT), expires_at=0
-    )
+    assert dataclasses.replace(
+        old.lot_state(GTIN, RECALL_LOT), expires_at=0
+    ) == dataclasses.replace(new.lot_state(GTIN, RECALL_LOT), expires_at=0)

@@ -179,7 +179,10 @@ def test_decommissioning_reason_extension_names_reasons_cbv_lacks(
     shipping_doc: dict[str, Any], reason: str
 ) -> None:
     doc = _event(
-        shipping_doc, bizStep="decommissioning", disposition="inactive", action="DELETE",
+        shipping_doc,
+        bizStep="decommissioning",
+        disposition="inactive",
+        action="DELETE",
         **{"rxl:decommissionReason": reason},
     )
     (op,) = map_document(doc, validate=False).operations
@@ -205,7 +208,9 @@ def test_decommissioning_without_a_reason_is_rejected_not_guessed(
 
 def test_unknown_decommission_reason_extension_is_rejected(shipping_doc: dict[str, Any]) -> None:
     doc = _event(
-        shipping_doc, bizStep="decommissioning", action="DELETE",
+        shipping_doc,
+        bizStep="decommissioning",
+        action="DELETE",
         **{"rxl:decommissionReason": "LOST"},
     )
     (report,) = map_document(doc, validate=False).events
