@@ -411,6 +411,10 @@ def main() -> None:
 council_app = typer.Typer(help="Council proposals: the only way rules and membership change.")
 app.add_typer(council_app, name="council")
 
+from ledger_client.epcis.cli import epcis_app  # noqa: E402  (it imports Session lazily)
+
+app.add_typer(epcis_app, name="epcis")
+
 
 @app.command()
 def deploy(

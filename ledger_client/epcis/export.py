@@ -37,8 +37,15 @@ _DECOMMISSION = {
     DecommissionReason.SAMPLE: ("OBSERVE", "sampling", "inactive"),
     DecommissionReason.STOLEN: ("OBSERVE", None, "stolen"),
     DecommissionReason.EXPORTED: ("DELETE", "decommissioning", "inactive"),
-    DecommissionReason.OTHER: ("DELETE", "decommissioning", "inactive"),
+    DecommissionReason.FREE_SAMPLE: ("DELETE", "decommissioning", "inactive"),
+    DecommissionReason.LOCKED: ("DELETE", "decommissioning", "inactive"),
+    # an undone decommissioning whose reason is not known: only its error declaration counts
+    DecommissionReason.NONE: ("DELETE", "decommissioning", "inactive"),
 }
+# Reasons CBV has no term for: written as the rxl:decommissionReason extension.
+_EXTENSION_REASONS = frozenset(
+    {DecommissionReason.EXPORTED, DecommissionReason.FREE_SAMPLE, DecommissionReason.LOCKED}
+)
 _LOT_STATUS = {
     LotStatus.RECALLED: (None, "recalled"),
     LotStatus.QUARANTINED: ("holding", "non_sellable_other"),
@@ -155,8 +162,8 @@ def _decommission_event(
         disposition=disp,
         bizLocation=where,
     )
-    if reason is DecommissionReason.EXPORTED:
-        event["rxl:decommissionReason"] = reason.value
+    if reason in _EXTENSION_REASONS:
+        event["rxl:decommissionReason"] = reason.name
     return event
 
 
@@ -250,7 +257,7 @@ def operations_to_events(
         elif isinstance(op, Decommission):
             events.append(_decommission_event(time, op.packs, op.reason, where))
         elif isinstance(op, UndoDecommission):
-            event = _decommission_event(time, op.packs, DecommissionReason.OTHER, where)
+            event = _decommission_event(time, op.packs, DecommissionReason.NONE, where)
             event["errorDeclaration"] = {"declarationTime": time, "reason": "incorrect_data"}
             events.append(event)
         elif isinstance(op, SetLotStatus):

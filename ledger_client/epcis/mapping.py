@@ -41,6 +41,7 @@ _SHIP_STEPS = {"shipping", "departing"}
 _RECEIVE_STEPS = {"receiving", "arriving", "accepting"}
 _DECOMMISSION_STEPS = {"decommissioning", "dispensing", "retail_selling", "destroying", "sampling"}
 _DECOMMISSION_DISPS = {"dispensed", "partially_dispensed", "retail_sold", "destroyed", "disposed"}
+_EXPLICIT_REASONS = tuple(r.name for r in DecommissionReason if r is not DecommissionReason.NONE)
 _MDA = ("cbvmda:", "urn:epcglobal:cbv:mda:", "urn:epcglobal:cbv:mda#")
 _DATE = re.compile(r"(\d{4}-\d{2}-\d{2})(Z|[+-]\d{2}:\d{2})?")
 
@@ -59,6 +60,7 @@ class EventReport:
     disposition: str | None
     operations: tuple[LedgerOperation, ...] = ()
     stored_only: str | None = None
+    rejected: str | None = None
     warnings: tuple[str, ...] = ()
 
 
@@ -79,9 +81,22 @@ class MappingReport:
         return len(self.operations)
 
     @property
+    def rejected(self) -> tuple[EventReport, ...]:
+        """The events with a ledger meaning that cannot be recorded as sent (see ``rejected``)."""
+        return tuple(report for report in self.events if report.rejected is not None)
+
+    @property
     def stored_only(self) -> tuple[EventReport, ...]:
         """The events kept in the owner's store but not recorded on chain."""
         return tuple(report for report in self.events if report.stored_only is not None)
+
+
+class _Rejected(Exception):
+    """Internal: an event has a ledger meaning but cannot be recorded as sent, for ``reason``."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 class _Classified(Exception):
@@ -175,10 +190,15 @@ def _classes(event: dict[str, Any], key: str) -> list[tuple[str, Epc]]:
     return out
 
 
-def _decommission_reason(event: dict[str, Any], step: str | None, disp: str | None) -> str:
+def _decommission_reason(
+    event: dict[str, Any], step: str | None, disp: str | None
+) -> DecommissionReason | None:
+    """The chain's reason for a decommissioning event, or None when CBV does not say."""
     explicit = event.get(_RXL_REASON)
-    if isinstance(explicit, str) and explicit in DecommissionReason.__members__:
-        return explicit
+    if explicit is not None:
+        if isinstance(explicit, str) and explicit in _EXPLICIT_REASONS:
+            return DecommissionReason[explicit]
+        raise _Rejected(f"{_RXL_REASON} {explicit!r} is not one of {', '.join(_EXPLICIT_REASONS)}")
     if disp == "stolen":
         return DecommissionReason.STOLEN
     if step == "destroying" or disp in ("destroyed", "disposed"):
@@ -191,7 +211,7 @@ def _decommission_reason(event: dict[str, Any], step: str | None, disp: str | No
         return DecommissionReason.DISPENSED
     if step == "sampling":
         return DecommissionReason.SAMPLE
-    return DecommissionReason.OTHER
+    return None
 
 
 def _commission(
@@ -283,7 +303,16 @@ def _lifecycle(
             warnings.append("logistic units are not decommissioned; only their listed packs")
         if not packs:
             raise _Classified("decommissioning of no SGTIN")
-        reason = DecommissionReason(_decommission_reason(event, step, disp))
+        reason = _decommission_reason(event, step, disp)
+        if reason is None:
+            if not event.get("errorDeclaration"):
+                raise _Rejected(
+                    f"decommissioning with bizStep {step!r} and disposition {disp!r} does not"
+                    " say why: send a CBV disposition (dispensed, destroyed, stolen), bizStep"
+                    f" (dispensing, destroying, sampling) or {_RXL_REASON} (one of"
+                    f" {', '.join(_EXPLICIT_REASONS)})"
+                )
+            reason = DecommissionReason.NONE  # an error declaration undoes it: no reason needed
         return [Decommission(packs, reason, event_hash=eh)]
     if step in _SHIP_STEPS or (step is None and disp == "returned"):
         if not packs and not units:
@@ -336,6 +365,8 @@ def map_event(
     disp = bare(event.get("disposition"), "disp")
     warnings: list[str] = []
     hash_uri: str | None
+    stored_only: str | None = None
+    rejected: str | None = None
     try:
         hash_uri = event_hash_uri(event, context)
     except InvalidEPCISError as exc:
@@ -344,7 +375,6 @@ def map_event(
     eh = hash_uri_digest(hash_uri) if hash_uri else None
     try:
         ops = _lifecycle(event, kind, action, step, disp, class_expiries or {}, warnings, eh or b"")
-        stored_only = None
         if event.get("errorDeclaration"):
             undo = [op for op in ops if isinstance(op, Decommission)]
             if not undo or len(undo) != len(ops):
@@ -360,6 +390,8 @@ def map_event(
         ops, stored_only = [], why.reason
         if hash_uri is None:
             warnings.append(hash_error)
+    except _Rejected as why:
+        ops, rejected = [], why.reason
     return EventReport(
         index=index,
         event_id=event.get("eventID"),
@@ -371,6 +403,7 @@ def map_event(
         disposition=disp,
         operations=tuple(ops),
         stored_only=stored_only,
+        rejected=rejected,
         warnings=tuple(warnings),
     )
 

@@ -3,14 +3,16 @@
 Identifiers are clear GS1 values (GTIN-14, serial, lot, SSCC-18, GLN); ``ledger_client``
 hashes them into ledger ids when it builds transactions. ``event_hash`` is the 32-byte
 EPCIS event hash anchored with the transaction (empty when the operation did not come
-from an event yet).
+from an event yet). Statuses and reasons are the chain's own enums
+(:class:`ledger_client.types.LotStatus`, :class:`ledger_client.types.DecommissionReason`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from enum import StrEnum
+
+from ledger_client.types import DecommissionReason, LotStatus
 
 __all__ = [
     "PackRef",
@@ -31,25 +33,6 @@ __all__ = [
 
 PackRef = tuple[str, str]
 """A saleable pack: (gtin14, serial)."""
-
-
-class LotStatus(StrEnum):
-    """Status of a lot on the ledger."""
-
-    ACTIVE = "ACTIVE"
-    QUARANTINED = "QUARANTINED"
-    RECALLED = "RECALLED"
-
-
-class DecommissionReason(StrEnum):
-    """Why a pack left the supply chain."""
-
-    DISPENSED = "DISPENSED"
-    DESTROYED = "DESTROYED"
-    SAMPLE = "SAMPLE"
-    EXPORTED = "EXPORTED"
-    STOLEN = "STOLEN"
-    OTHER = "OTHER"
 
 
 @dataclass(frozen=True)

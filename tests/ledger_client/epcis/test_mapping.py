@@ -155,10 +155,6 @@ def test_shipping_with_disposition_returned_and_no_bizstep_is_a_ship(
         ({"bizStep": None, "disposition": "stolen"}, DecommissionReason.STOLEN),
         ({"bizStep": "sampling", "disposition": "inactive"}, DecommissionReason.SAMPLE),
         (
-            {"bizStep": "decommissioning", "disposition": "inactive", "action": "DELETE"},
-            DecommissionReason.OTHER,
-        ),
-        (
             {
                 "bizStep": "decommissioning",
                 "disposition": "inactive",
@@ -176,6 +172,52 @@ def test_decommissioning_reason_follows_cbv(
     (op,) = map_document(doc).operations
     assert isinstance(op, Decommission)
     assert (op.packs, op.reason) == ((PACK_2017, PACK_2018), reason)
+
+
+@pytest.mark.parametrize("reason", ["FREE_SAMPLE", "LOCKED"])
+def test_decommissioning_reason_extension_names_reasons_cbv_lacks(
+    shipping_doc: dict[str, Any], reason: str
+) -> None:
+    doc = _event(
+        shipping_doc,
+        bizStep="decommissioning",
+        disposition="inactive",
+        action="DELETE",
+        **{"rxl:decommissionReason": reason},
+    )
+    (op,) = map_document(doc, validate=False).operations
+    assert isinstance(op, Decommission) and op.reason is DecommissionReason[reason]
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"bizStep": "decommissioning", "disposition": "inactive", "action": "DELETE"},
+        {"bizStep": None, "disposition": None, "action": "DELETE"},
+    ],
+)
+def test_decommissioning_without_a_reason_is_rejected_not_guessed(
+    shipping_doc: dict[str, Any], fields: dict[str, Any]
+) -> None:
+    (report,) = map_document(_event(shipping_doc, **fields)).events
+    assert report.operations == () and report.stored_only is None
+    assert report.rejected is not None
+    assert "does not say why" in report.rejected
+    assert "rxl:decommissionReason" in report.rejected and "dispensed" in report.rejected
+
+
+def test_unknown_decommission_reason_extension_is_rejected(shipping_doc: dict[str, Any]) -> None:
+    doc = _event(
+        shipping_doc,
+        bizStep="decommissioning",
+        action="DELETE",
+        **{"rxl:decommissionReason": "LOST"},
+    )
+    (report,) = map_document(doc, validate=False).events
+    assert report.rejected == (
+        "rxl:decommissionReason 'LOST' is not one of DISPENSED, DESTROYED, SAMPLE,"
+        " FREE_SAMPLE, EXPORTED, STOLEN, LOCKED"
+    )
 
 
 def test_error_declaration_of_a_decommission_undoes_it(shipping_doc: dict[str, Any]) -> None:

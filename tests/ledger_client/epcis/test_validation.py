@@ -74,22 +74,23 @@ def test_load_document_rejects_non_json() -> None:
         (
             lambda e: e["epcList"].__setitem__(0, "urn:epc:id:sgtin:0614141.107346"),
             "/epcisBody/eventList/0/epcList/0: urn:epc:id:sgtin:0614141.107346:"
-            " expected 3 dot-separated fields, got 2",
+            " urn:epc:id:sgtin needs CompanyPrefix.IndicatorItemReference.Serial",
         ),
         (
             lambda e: e["epcList"].__setitem__(0, "urn:epc:id:sgtin:0614141.10734.2017"),
-            "/epcisBody/eventList/0/epcList/0: urn:epc:id:sgtin:0614141.10734.2017: company"
-            " prefix and item reference must have 6-12 and 13 digits in all, got 7+5",
+            "/epcisBody/eventList/0/epcList/0: urn:epc:id:sgtin:0614141.10734.2017:"
+            " urn:epc:id:sgtin: company prefix + reference must have 13 digits"
+            " (the GTIN without its check digit), got 12",
         ),
         (
             lambda e: e["epcList"].__setitem__(0, "https://id.gs1.org/01/10614141073465/21/2017"),
             "/epcisBody/eventList/0/epcList/0: https://id.gs1.org/01/10614141073465/21/2017:"
-            " GTIN 10614141073465 has a wrong check digit",
+            " GTIN (01) 10614141073465 has a wrong check digit: expected 4, found 5",
         ),
         (
             lambda e: e["epcList"].__setitem__(0, "https://id.gs1.org/00/106141410000000001"),
             "/epcisBody/eventList/0/epcList/0: https://id.gs1.org/00/106141410000000001:"
-            " SSCC 106141410000000001 has a wrong check digit",
+            " SSCC (00) 106141410000000001 has a wrong check digit: expected 2, found 1",
         ),
         (
             lambda e: e["readPoint"].update(id="urn:epc:id:sgln:0614141.07346"),
@@ -135,8 +136,9 @@ def test_wrong_check_digit_in_sscc_urn_is_rejected(shipping_doc: dict[str, Any])
     # SSCC URNs carry no check digit; a wrong digit count is what can be wrong.
     _first_event(shipping_doc)["epcList"] = ["urn:epc:id:sscc:0614141.123456789"]
     assert validate_document(shipping_doc) == [
-        "/epcisBody/eventList/0/epcList/0: urn:epc:id:sscc:0614141.123456789: company prefix"
-        " and serial reference must have 17 digits in all, got 7+9"
+        "/epcisBody/eventList/0/epcList/0: urn:epc:id:sscc:0614141.123456789:"
+        " urn:epc:id:sscc: company prefix + reference must have 17 digits"
+        " (the SSCC without its check digit), got 16"
     ]
 
 
