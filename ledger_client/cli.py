@@ -82,7 +82,7 @@ def _account(member: str | None, key_file: Path | None) -> LocalAccount:
 
 
 def _fail(exc: Exception) -> typer.Exit:
-    console.print(f"[red]error:[/red] {exc}")
+    console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
     return typer.Exit(code=2 if isinstance(exc, (InvalidCodeError, ConfigurationError)) else 1)
 
 
