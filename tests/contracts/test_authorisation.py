@@ -54,7 +54,7 @@ STATUS = (INACTIVE, INACTIVE, EXPIRED, NOT_MEMBER)
 
 # fmt: off
 RULES: dict[str, tuple[str | None, ...]] = {
-    #                          manuf.      repack.         wholes.         logist.         dispens.        regul.  auditor
+    #                          manuf.      repack.         wholes.         logist.         dispens.        regul.  auditor  # noqa: E501
     "registerLot":            (OK,         OK,             ROLE,           ROLE,           ROLE,           ROLE,   ROLE,           *STATUS),  # noqa: E501
     "setLotStatus":           (OK,         NOT_AUTHORISED, NOT_AUTHORISED, NOT_AUTHORISED, NOT_AUTHORISED, OK,     NOT_AUTHORISED, *STATUS),  # noqa: E501
     "commission":             (OK,         NOT_LOT_OWNER,  ROLE,           ROLE,           ROLE,           ROLE,   ROLE,           *STATUS),  # noqa: E501
