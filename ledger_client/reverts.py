@@ -13,7 +13,8 @@ from ledger_client.errors import RxLedgerError
 
 
 class LedgerRevertError(RxLedgerError):
-    """Raised when a contract call reverts; ``error`` names the custom error, ``args`` its values."""
+    """Raised when a contract call reverts; ``error`` names the custom error, ``args_by_name``
+    its values."""
 
     def __init__(self, error: str, args: dict[str, Any], data: bytes) -> None:
         self.error = error
@@ -44,7 +45,9 @@ class RevertDecoder:
                 if item["type"] != "error":
                     continue
                 types = [_type_of(i) for i in item["inputs"]]
-                selector = function_signature_to_4byte_selector(f"{item['name']}({','.join(types)})")
+                selector = function_signature_to_4byte_selector(
+                    f"{item['name']}({','.join(types)})"
+                )
                 self._errors[selector] = (item["name"], [i["name"] for i in item["inputs"]], types)
         # Solidity's built-in Error(string) and Panic(uint256)
         self._errors[bytes.fromhex("08c379a0")] = ("Error", ["message"], ["string"])
