@@ -19,7 +19,7 @@ from eth_utils import is_address, to_bytes, to_checksum_address
 from web3.contract.contract import ContractFunction
 
 from ledger_client.contracts import revert_decoder
-from ledger_client.errors import RxLedgerError
+from ledger_client.errors import ConfigurationError, RxLedgerError
 from ledger_client.ledger import REVERT_ERRORS, Ledger
 from ledger_client.reverts import LedgerRevertError, revert_data
 from ledger_client.types import Receipt
@@ -228,6 +228,8 @@ def sign_request(
     nonce of the signer; ``chain_id`` to the connected chain's.
     """
     signer = account or ledger.account
+    if signer is None:
+        raise ConfigurationError("signing a forward request needs the member's account")
     w3 = ledger.w3
     if gas is None:
         gas = estimate_forwarded_gas(ledger, fn, signer.address)
