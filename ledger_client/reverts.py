@@ -73,12 +73,22 @@ _TESTER_PREFIX = "execution reverted: "
 def revert_data(exc: BaseException) -> bytes | str | None:
     """Return the revert data carried by a web3 or eth-tester exception, if any.
 
-    JSON-RPC nodes give it as ``exc.data``; web3's in-process eth-tester provider puts the
-    bytes' repr in the message (``execution reverted: b'...'``).
+    JSON-RPC nodes give it as ``exc.data``; web3's in-process eth-tester provider keeps the
+    bytes on the exception it re-raised from, and puts their repr in the message
+    (``execution reverted: b'...'``).
     """
     data = getattr(exc, "data", None)
     if isinstance(data, (bytes, str)):
         return data
+    # The provider re-raises eth-tester's error with a message that decodes any revert data
+    # as a string when it can (custom errors with a string first do): the raw bytes are on
+    # the exception it was handling.
+    context = exc.__context__
+    while context is not None:
+        first = context.args[0] if context.args else None
+        if isinstance(first, bytes):
+            return first
+        context = context.__context__
     message = str(exc.args[0]) if exc.args else ""
     if message.startswith(_TESTER_PREFIX + "b"):
         try:
