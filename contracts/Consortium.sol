@@ -23,6 +23,8 @@ contract Consortium is IConsortium, ERC2771Context {
     mapping(address account => uint64) private _glns;
     address[] private _accounts;
     mapping(bytes32 prefixHash => address) private _prefixOwners;
+    /// @dev How many assigned prefixes start with (and are longer than) a given digit string.
+    mapping(bytes32 headHash => uint256) private _longerPrefixes;
     mapping(bytes32 key => uint256) private _parameters;
     uint256 private _councilSize;
     Proposal[] private _proposals;
@@ -140,7 +142,8 @@ contract Consortium is IConsortium, ERC2771Context {
 
     /// @notice Assigns GS1 company prefix `prefix` to member `account`.
     /// @dev Requirements: called through an approved proposal; `prefix` is 4 to 12 digits; no
-    /// other member owns it or a shorter prefix of it; `account` is a member.
+    /// prefix is assigned that equals it, starts it or starts with it (GS1 company prefixes
+    /// never overlap); `account` is a member.
     function assignPrefix(string calldata prefix, address account) external onlyByProposal {
         _existing(account);
         _assignPrefix(prefix, account);
@@ -153,6 +156,7 @@ contract Consortium is IConsortium, ERC2771Context {
         address owner = _prefixOwners[key];
         if (owner == address(0)) revert ConsortiumPrefixNotAssigned(prefix);
         delete _prefixOwners[key];
+        _countHeads(bytes(prefix), false);
         emit PrefixRevoked(prefix, owner);
     }
 
@@ -262,15 +266,29 @@ contract Consortium is IConsortium, ERC2771Context {
             if (digits[i] < "0" || digits[i] > "9") revert ConsortiumInvalidPrefix(prefix);
         }
         for (uint256 length = MIN_PREFIX_LENGTH; length <= digits.length; ++length) {
-            bytes memory head = new bytes(length);
-            for (uint256 i; i < length; ++i) {
-                head[i] = digits[i];
-            }
+            bytes memory head = _head(digits, length);
             address owner = _prefixOwners[keccak256(head)];
             if (owner != address(0)) revert ConsortiumPrefixTaken(string(head), owner);
         }
+        if (_longerPrefixes[keccak256(digits)] != 0) revert ConsortiumPrefixOverlaps(prefix);
         _prefixOwners[keccak256(digits)] = account;
+        _countHeads(digits, true);
         emit PrefixAssigned(prefix, account);
+    }
+
+    /// @dev Counts `digits` as a longer prefix under each of its proper heads (or uncounts it).
+    function _countHeads(bytes memory digits, bool add) private {
+        for (uint256 length = MIN_PREFIX_LENGTH; length < digits.length; ++length) {
+            bytes32 key = keccak256(_head(digits, length));
+            _longerPrefixes[key] = add ? _longerPrefixes[key] + 1 : _longerPrefixes[key] - 1;
+        }
+    }
+
+    function _head(bytes memory digits, uint256 length) private pure returns (bytes memory head) {
+        head = new bytes(length);
+        for (uint256 i; i < length; ++i) {
+            head[i] = digits[i];
+        }
     }
 
     function _setParameter(bytes32 key, uint256 value) private {

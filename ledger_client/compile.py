@@ -17,9 +17,9 @@ import solcx
 
 from ledger_client.errors import CompileError
 
-ROOT = Path(__file__).resolve().parent.parent
+from ledger_client._paths import ARTIFACTS_DIR, ROOT
+
 CONTRACTS_DIR = ROOT / "contracts"
-ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
 SOLC_VERSION = "0.8.30"
 EVM_VERSION = "cancun"
 OPTIMIZER_RUNS = 1000

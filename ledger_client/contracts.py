@@ -13,7 +13,7 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.contract import Contract
 
-from ledger_client.compile import ARTIFACTS_DIR
+from ledger_client._paths import ARTIFACTS_DIR
 from ledger_client.errors import ConfigurationError
 from ledger_client.reverts import RevertDecoder
 

@@ -10,7 +10,7 @@ from types import TracebackType
 
 from web3 import Web3
 
-from ledger_client.compile import ROOT
+from ledger_client._paths import ROOT
 from ledger_client.errors import ConfigurationError
 
 #: A high block gas limit, as permissioned networks use, so batches of thousands fit.

@@ -55,12 +55,12 @@ interface IConsortium {
     error ConsortiumMemberNotActive(address account, MemberStatus status);
     error ConsortiumLicenceExpired(address account, uint40 licenceExpiry);
     error ConsortiumMissingRole(address account, uint16 required, uint16 roles);
-    error ConsortiumNotCouncil(address account);
     error ConsortiumMemberExists(address account);
     error ConsortiumInvalidMember(address account);
     error ConsortiumInvalidRoles(uint16 roles);
     error ConsortiumInvalidPrefix(string prefix);
     error ConsortiumPrefixTaken(string prefix, address owner);
+    error ConsortiumPrefixOverlaps(string prefix);
     error ConsortiumPrefixNotAssigned(string prefix);
     error ConsortiumUnknownParameter(bytes32 key);
     error ConsortiumInvalidParameter(bytes32 key, uint256 value);

@@ -380,3 +380,25 @@ def test_a_failing_proposal_reverts_the_approval_and_stays_open(net: DevNetwork)
     assert caught.value.args_by_name["prefix"] == "0614141"
     proposal = net["auditor"].consortium.functions.proposal(proposal_id).call()
     assert (proposal[2], proposal[3]) == (1, False)
+
+
+@pytest.mark.parametrize("prefix", ["061414", "06141"])
+def test_a_prefix_that_would_cover_an_assigned_longer_one_is_refused(
+    net: DevNetwork, prefix: str
+) -> None:
+    proposal_id, _ = propose(
+        net, "manufacturer", encode(net, "assignPrefix", prefix, net.address("wholesaler_b"))
+    )
+    with pytest.raises(LedgerRevertError) as caught:
+        approve(net, "regulator", proposal_id)
+    assert caught.value.error == "ConsortiumPrefixOverlaps"  # 0614141 starts with it
+
+
+def test_a_revoked_prefix_frees_its_heads_for_assignment(net: DevNetwork) -> None:
+    revoke = encode(net, "revokePrefix", "9506000")
+    assign = encode(net, "assignPrefix", "950600", net.address("wholesaler_b"))
+    for call in (revoke, assign):
+        proposal_id, _ = propose(net, "manufacturer", call)
+        approve(net, "regulator", proposal_id)
+    owner = net["auditor"].consortium.functions.prefixOwner("09506000134352").call()
+    assert owner == net.address("wholesaler_b")
