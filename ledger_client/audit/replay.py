@@ -8,15 +8,18 @@ impossible (:class:`~ledger_client.audit.model.RuleViolation`).
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from eth_abi import encode
+from eth_utils import function_signature_to_4byte_selector
 from web3 import HTTPProvider, Web3
 
-from ledger_client.audit.decode import RawLog, decode_raw
+from ledger_client.audit.decode import RawLog, _address, decode_raw
 from ledger_client.audit.logs import fetch_logs, load_logs
 from ledger_client.audit.model import RegistryModel
 from ledger_client.contracts import Deployment
@@ -98,11 +101,19 @@ class ReplayResult:
 def replay_logs(logs: Sequence[RawLog], model: RegistryModel | None = None) -> ReplayResult:
     """Decode and apply ``logs`` (in chain order) to a fresh model (or ``model``)."""
     model = model or RegistryModel()
-    t0 = time.perf_counter()
-    events = decode_raw(logs)
-    t1 = time.perf_counter()
-    model.apply_all(events)
-    t2 = time.perf_counter()
+    # The replay allocates millions of small objects that live until the end: the cyclic
+    # collector would only rescan them over and over.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        t0 = time.perf_counter()
+        events = decode_raw(logs)
+        t1 = time.perf_counter()
+        model.apply_all(events)
+        t2 = time.perf_counter()
+    finally:
+        if enabled:
+            gc.enable()
     result = ReplayResult(model, t1 - t0, t2 - t1)
     result.divergences.extend(_violations(model))
     return result
@@ -135,6 +146,27 @@ def _normalise(t: Sequence[Any]) -> tuple[Any, ...]:
     return tuple(bytes(x) if isinstance(x, bytes | bytearray) else x for x in t)
 
 
+_PACK_STATES = bytes(function_signature_to_4byte_selector("packStates(bytes32[])"))
+
+
+def _pack_states(w3: Web3, registry: str, ids: list[bytes], block: int | str) -> list[tuple[Any, ...]]:
+    """``packStates(ids)`` by raw eth_call, decoded straight from the returned words."""
+    data = _PACK_STATES + encode(["bytes32[]"], [ids])
+    out = bytes(w3.eth.call({"to": registry, "data": data}, block_identifier=block))
+    n = int.from_bytes(out[32:64], "big")
+    if n != len(ids):
+        raise ValueError(f"packStates returned {n} views for {len(ids)} ids")
+    views = []
+    for k in range(n):
+        base = 64 + 320 * k
+        w = [out[base + 32 * j : base + 32 * j + 32] for j in range(10)]
+        views.append((
+            w[0][31], w[1][31], w[2][31], w[3][31], int.from_bytes(w[4], "big"), bytes(w[5]),
+            int.from_bytes(w[6], "big"), _address(w[7]), _address(w[8]), w[9][31] != 0,
+        ))
+    return views
+
+
 def _call_many(w3: Web3, calls: list[Any], block: int | str) -> list[Any]:
     """Run contract calls at ``block``, in JSON-RPC batches where the provider supports them."""
     if not isinstance(w3.provider, HTTPProvider):
@@ -158,11 +190,10 @@ def compare_with_chain(
     pack_ids = list(model.packs) + [i for i in model.unknown_ids if i not in model.units]
     for start in range(0, len(pack_ids), chunk):
         ids = pack_ids[start : start + chunk]
-        views = registry.functions.packStates(ids).call(block_identifier=block)
+        views = _pack_states(w3, registry.address, ids, block)
         for pid, theirs in zip(ids, views, strict=True):
             p = model.packs.get(pid)
             mine = model.pack_view(p)
-            theirs = _normalise(theirs)
             if mine != theirs:
                 ev = _evidence(model, p.history) if p is not None else []
                 found.append(Divergence("PACK_STATE", "0x" + pid.hex(), _diff(PACK_FIELDS, mine, theirs), ev))
