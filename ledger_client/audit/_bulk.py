@@ -107,15 +107,17 @@ class BulkSender:
 
     def _mine_anvil(self, queue: list[dict[str, Any]], ts: int) -> None:
         assert self.url is not None
-        for start in range(0, len(queue), 1000):
+        for start in range(0, len(queue), 200):
             batch = []
-            for k, tx in enumerate(queue[start : start + 1000]):
+            for k, tx in enumerate(queue[start : start + 200]):
                 nonce = self._nonces[tx["from"]]
                 self._nonces[tx["from"]] = nonce + 1
                 params = {"from": tx["from"], "to": self.registry, "data": "0x" + tx["data"].hex(),
                           "gas": hex(tx["gas"]), "nonce": hex(nonce)}
                 batch.append({"jsonrpc": "2.0", "id": k, "method": "eth_sendTransaction", "params": [params]})
             answers = self._session.post(self.url, json=batch).json()
+            if not isinstance(answers, list):
+                raise BulkError(f"node refused the batch: {answers}")
             bad = [a for a in answers if "error" in a]
             if bad:
                 raise BulkError(f"node refused {len(bad)} transactions: {bad[0]['error']}")

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from web3 import Web3
 
+from ledger_client.audit.catalogue import Catalogue
 from ledger_client.chain import connect
 from ledger_client.devnet import DevNetwork, deploy_devnet
 from ledger_client.ids import gs1_check_digit, lot_id, pack_id
@@ -108,3 +109,19 @@ def pid(g: str, serial: str) -> bytes:
 
 def lid(g: str, lot: str) -> bytes:
     return lot_id(g, lot)
+
+
+def scenario_catalogue(s: Scenario, regions: dict[str, str] | None = None) -> Catalogue:
+    """The clear identities behind the scenario's ids, with product and member master data."""
+    c = Catalogue()
+    for g, lot in ((GTIN_A, "A1"), (GTIN_B, "B1"), (GTIN_A, "A2"), (GTIN_FOREIGN, "F1")):
+        c.add_lot(g, lot)
+    for case, serials in s.case_serials.items():
+        c.add_unit(case)
+        c.add_packs(GTIN_A, serials)
+    c.add_packs(GTIN_B, s.loose_serials)
+    c.add_packs(GTIN_A, [f"R{j:02d}" for j in range(10)])
+    c.add_packs(GTIN_FOREIGN, s.foreign)
+    c.add_members(s.net.deployment, regions)
+    c.add_directory(s.w3, s.net.deployment, [GTIN_A, GTIN_B])
+    return c
