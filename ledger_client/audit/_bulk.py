@@ -106,7 +106,10 @@ class BulkSender:
         return len(queue)
 
     def _mine_anvil(self, queue: list[dict[str, Any]], ts: int) -> None:
+        """Send in batches of 200 and mine each batch until the pool is empty (a bounded pool
+        keeps anvil from dropping transactions)."""
         assert self.url is not None
+        first = int(self._rpc("eth_blockNumber", []), 16) + 1
         for start in range(0, len(queue), 200):
             batch = []
             for k, tx in enumerate(queue[start : start + 200]):
@@ -121,15 +124,16 @@ class BulkSender:
             bad = [a for a in answers if "error" in a]
             if bad:
                 raise BulkError(f"node refused {len(bad)} transactions: {bad[0]['error']}")
-        first = int(self._rpc("eth_blockNumber", []), 16) + 1
-        while True:
-            self._rpc("evm_setNextBlockTimestamp", [ts])
-            self._rpc("evm_mine", [])
-            self._last_ts = ts
-            ts += 1
-            status = self._rpc("txpool_status", [])
-            if int(status["pending"], 16) == 0 and int(status["queued"], 16) == 0:
-                break
+            while True:
+                self._rpc("evm_setNextBlockTimestamp", [ts])
+                self._rpc("evm_mine", [])
+                self._last_ts = ts
+                ts += 1
+                status = self._rpc("txpool_status", [])
+                if int(status["pending"], 16) == 0:
+                    if int(status["queued"], 16):
+                        raise BulkError(f"{int(status['queued'], 16)} transactions stuck behind a nonce gap")
+                    break
         last = int(self._rpc("eth_blockNumber", []), 16)
         for n in range(first, last + 1):
             for receipt in self._rpc("eth_getBlockReceipts", [hex(n)]):

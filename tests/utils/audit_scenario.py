@@ -44,6 +44,7 @@ class Scenario:
     in_transit: list[str] = field(default_factory=list)
     foreign: list[str] = field(default_factory=list)
     tx: dict[str, bytes] = field(default_factory=dict)
+    returned: str = ""
 
     def addr(self, name: str) -> str:
         return self.net.address(name)
@@ -88,6 +89,18 @@ def build_scenario() -> Scenario:
     s.tx["dispense"] = pa.decommission([(GTIN_A, x) for x in s.dispensed], DecommissionReason.DISPENSED)[0].tx_hash
     s.undone = s.dispensed[:2]
     pa.undo_decommission([(GTIN_A, x) for x in s.undone])
+    # an undone pack sent on to a wholesaler that never supplied it (role order, reuse) ...
+    s.tx["onward"] = pa.ship(wb.address, packs=[(GTIN_A, s.undone[0])])[0].tx_hash
+    wb.receive(packs=[(GTIN_A, s.undone[0])])
+    # ... and a proper return to the supplier
+    s.returned = s.case_serials[cases[1]][6]
+    s.tx["return"] = pa.ship(wa.address, packs=[(GTIN_A, s.returned)])[0].tx_hash
+    wa.receive(packs=[(GTIN_A, s.returned)])
+    # an expired lot still moving
+    m.register_lot(GTIN_B, "E1", "200131")
+    m.commission(GTIN_B, "E1", ["E0", "E1"])
+    s.tx["expired_ship"] = m.ship(wb.address, packs=[(GTIN_B, "E0"), (GTIN_B, "E1")])[0].tx_hash
+    wb.receive(packs=[(GTIN_B, "E0"), (GTIN_B, "E1")])
     s.destroyed = s.case_serials[cases[2]][:3]  # packs inside a case inside the dissolved pallet
     wa.unpack([cases[2]])
     wa.decommission([(GTIN_A, x) for x in s.destroyed], DecommissionReason.DESTROYED)
@@ -114,7 +127,7 @@ def lid(g: str, lot: str) -> bytes:
 def scenario_catalogue(s: Scenario, regions: dict[str, str] | None = None) -> Catalogue:
     """The clear identities behind the scenario's ids, with product and member master data."""
     c = Catalogue()
-    for g, lot in ((GTIN_A, "A1"), (GTIN_B, "B1"), (GTIN_A, "A2"), (GTIN_FOREIGN, "F1")):
+    for g, lot in ((GTIN_A, "A1"), (GTIN_B, "B1"), (GTIN_A, "A2"), (GTIN_FOREIGN, "F1"), (GTIN_B, "E1")):
         c.add_lot(g, lot)
     for case, serials in s.case_serials.items():
         c.add_unit(case)
@@ -122,6 +135,7 @@ def scenario_catalogue(s: Scenario, regions: dict[str, str] | None = None) -> Ca
     c.add_packs(GTIN_B, s.loose_serials)
     c.add_packs(GTIN_A, [f"R{j:02d}" for j in range(10)])
     c.add_packs(GTIN_FOREIGN, s.foreign)
+    c.add_packs(GTIN_B, ["E0", "E1"])
     c.add_members(s.net.deployment, regions)
     c.add_directory(s.w3, s.net.deployment, [GTIN_A, GTIN_B])
     return c

@@ -43,9 +43,10 @@ def test_expiry_lists_held_packs_expiring_within_the_window_per_member(
     rows = expiring(model, expires_at - 10 * DAY, days=30, member=scenario.addr("pharmacy_b"))
     assert [(r["packs"], r["lot"], r["expired"]) for r in rows] == [(10, "0x" + lid(GTIN_B, "B1").hex(), False)]
     assert rows[0]["days_left"] == 10.0
-    assert expiring(model, expires_at - 10 * DAY, days=5) == []
+    expired_only = expiring(model, expires_at - 10 * DAY, days=5)  # the lot E1 expired in 2020
+    assert [(r["member"], r["packs"], r["expired"]) for r in expired_only] == [(scenario.addr("wholesaler_b"), 2, True)]
     everyone = expiring(model, expires_at - 10 * DAY, days=30)
-    assert sum(r["packs"] for r in everyone) == 302 - 7 - 5 - 5  # decommissioned and in transit excluded
+    assert sum(r["packs"] for r in everyone) == 304 - 7 - 5 - 5  # decommissioned and in transit excluded
     assert all(r["expired"] for r in expiring(model, expires_at + 1, days=0))
 
 
@@ -61,8 +62,8 @@ def test_stock_excludes_flagged_recalled_and_in_transit_packs(
     stock = stock_on_hand(model, catalogue, now)
     a = scenario.addr
     assert stock[(a("manufacturer"), GTIN_A)] == 80 - 2
-    assert stock[(a("wholesaler_a"), GTIN_A)] == 107
-    assert stock[(a("pharmacy_a"), GTIN_A)] == 6
+    assert stock[(a("wholesaler_a"), GTIN_A)] == 108
+    assert stock[(a("pharmacy_a"), GTIN_A)] == 4
     assert stock[(a("pharmacy_b"), GTIN_B)] == 10
     assert dispense_rate(model, catalogue, now, 10) == {(a("pharmacy_a"), GTIN_A): 0.4, (a("pharmacy_b"), GTIN_B): 0.5}
 
@@ -72,9 +73,9 @@ def test_shortage_alert_below_threshold_lists_alternatives_same_region_first(
 ) -> None:
     a = scenario.addr
     signals = shortage(model, catalogue, now, window_days=10, threshold_days=16)
-    assert [(s.member, s.gtin, s.stock, s.days_of_supply) for s in signals] == [(a("pharmacy_a"), GTIN_A, 6, 15.0)]
+    assert [(s.member, s.gtin, s.stock, s.days_of_supply) for s in signals] == [(a("pharmacy_a"), GTIN_A, 4, 10.0)]
     alt = signals[0].alternatives
-    assert [(x["name"], x["stock"]) for x in alt] == [("manufacturer", 78), ("wholesaler_b", 40), ("wholesaler_a", 107)]
+    assert [(x["name"], x["stock"]) for x in alt] == [("manufacturer", 78), ("wholesaler_b", 41), ("wholesaler_a", 108)]
     assert signals[0].region == "north"
     everything = shortage(model, catalogue, now, window_days=10, threshold_days=16, alerts_only=False)
     assert {(s.member, s.alert) for s in everything} == {(a("pharmacy_a"), True), (a("pharmacy_b"), False)}

@@ -30,7 +30,7 @@ def test_audit_replay_json_offline_prints_one_object(files: tuple[Path, Path]) -
     result = runner.invoke(audit_app, ["replay", "--json", "--log-file", str(files[0]), "--rpc", NO_NODE])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
-    assert summary["packs"] == 302 and summary["divergences"] == 0
+    assert summary["packs"] == 304 and summary["divergences"] == 0
     assert summary["events"] > 40 and summary["events_per_second"] > 0
 
 
@@ -39,7 +39,7 @@ def test_audit_lot_trace_and_custody_print_json(scenario: Scenario, files: tuple
                                        "--rpc", NO_NODE])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["outstanding"] == 45
-    result = runner.invoke(audit_app, ["custody", "--gtin", GTIN_A, "--serial", scenario.dispensed[0],
+    result = runner.invoke(audit_app, ["custody", "--gtin", GTIN_A, "--serial", scenario.dispensed[1],
                                        "--log-file", str(files[0]), "--rpc", NO_NODE])
     assert json.loads(result.output)["holder"] == scenario.addr("pharmacy_a")
 

@@ -47,9 +47,12 @@ def test_custody_chain_of_a_dispensed_pack_lists_every_holder_in_order(
 
 
 def test_custody_chain_of_an_undone_pack_ends_held_again(scenario: Scenario, model: RegistryModel) -> None:
-    chain = custody_chain(model, pid(GTIN_A, scenario.undone[0]))
+    chain = custody_chain(model, pid(GTIN_A, scenario.undone[1]))
     assert [p["state"] for p in chain["periods"]][-2:] == ["DECOMMISSIONED", "HELD"]
     assert chain["status"] == "ACTIVE" and chain["holder"] == scenario.addr("pharmacy_a")
+    moved_on = custody_chain(model, pid(GTIN_A, scenario.undone[0]))
+    assert [p["state"] for p in moved_on["periods"]][-4:] == ["DECOMMISSIONED", "HELD", "IN_TRANSIT", "HELD"]
+    assert moved_on["holder"] == scenario.addr("wholesaler_b")
 
 
 def test_custody_chain_follows_a_case_shipped_out_of_a_dissolved_pallet(
@@ -72,7 +75,7 @@ def test_lot_trace_lists_every_current_holder_with_counts(scenario: Scenario, mo
     trace_a = lot_trace(model, lid(GTIN_A, "A1"))
     by_a = {h["member"]: h["held"] for h in trace_a["holders"]}
     assert by_a == {
-        a("manufacturer"): 80, a("wholesaler_a"): 120 - 10 - 3, a("wholesaler_b"): 40, a("pharmacy_a"): 6,
+        a("manufacturer"): 80, a("wholesaler_a"): 120 - 10 - 3 + 1, a("wholesaler_b"): 41, a("pharmacy_a"): 4,
     }
     assert trace_a["decommissioned"] == {"DESTROYED": 3, "DISPENSED": 4}
 
