@@ -1,1 +1,41 @@
 """RxLedger's Python client: GS1 ids, contracts, lifecycle API and audit."""
+
+from ledger_client.chain import connect, dev_account
+from ledger_client.contracts import Deployment, MemberSpec, Role, deploy_network
+from ledger_client.errors import ConfigurationError, InvalidCodeError, RxLedgerError
+from ledger_client.gs1 import PackCode, UnitCode, parse_code
+from ledger_client.ids import lot_id, pack_id, unit_id
+from ledger_client.ledger import Ledger
+from ledger_client.reverts import LedgerRevertError
+from ledger_client.types import (
+    DecommissionReason,
+    LotStatus,
+    PackFlag,
+    PackStatus,
+    VerificationStatus,
+)
+
+__all__ = [
+    "ConfigurationError",
+    "DecommissionReason",
+    "Deployment",
+    "InvalidCodeError",
+    "Ledger",
+    "LedgerRevertError",
+    "LotStatus",
+    "MemberSpec",
+    "PackCode",
+    "PackFlag",
+    "PackStatus",
+    "Role",
+    "RxLedgerError",
+    "UnitCode",
+    "VerificationStatus",
+    "connect",
+    "deploy_network",
+    "dev_account",
+    "lot_id",
+    "pack_id",
+    "parse_code",
+    "unit_id",
+]

@@ -9,6 +9,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 from web3 import Web3
 from web3.providers.eth_tester import EthereumTesterProvider
+from web3.types import Wei
 
 from ledger_client.errors import ConfigurationError
 
@@ -43,7 +44,8 @@ def fund(w3: Web3, addresses: Iterable[str], wei: int = 10**21) -> None:
     """Send ``wei`` to each address from the node's first unlocked account (dev chains only)."""
     funder = w3.eth.accounts[0]
     for address in addresses:
-        if w3.eth.get_balance(address) >= wei:
+        account = Web3.to_checksum_address(address)
+        if w3.eth.get_balance(account) >= wei:
             continue
-        tx = w3.eth.send_transaction({"from": funder, "to": address, "value": wei})
+        tx = w3.eth.send_transaction({"from": funder, "to": account, "value": Wei(wei)})
         w3.eth.wait_for_transaction_receipt(tx)

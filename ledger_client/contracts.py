@@ -53,7 +53,8 @@ def artifact(name: str) -> dict[str, Any]:
 def revert_decoder() -> RevertDecoder:
     """Return a decoder for the custom errors of every RxLedger contract."""
     return RevertDecoder(
-        artifact(n)["abi"] for n in ("Consortium", "ProductDirectory", "SerialRegistry", "RxForwarder")
+        artifact(n)["abi"]
+        for n in ("Consortium", "ProductDirectory", "SerialRegistry", "RxForwarder")
     )
 
 
@@ -71,7 +72,8 @@ class MemberSpec:
 
 @dataclass(frozen=True)
 class Deployment:
-    """Where a network's contracts live; saved as a JSON deployment file."""
+    """Where a network's contracts live (``block``: the first block of the deployment, where
+    an event reader starts); saved as a JSON deployment file."""
 
     chain_id: int
     forwarder: str
@@ -105,7 +107,10 @@ class Deployment:
 
     def is_live(self, w3: Web3) -> bool:
         """Return True when ``w3`` is the chain of this deployment and its contracts exist."""
-        return w3.eth.chain_id == self.chain_id and len(w3.eth.get_code(self.registry)) > 0
+        return (
+            w3.eth.chain_id == self.chain_id
+            and len(w3.eth.get_code(Web3.to_checksum_address(self.registry))) > 0
+        )
 
 
 def deploy_contract(w3: Web3, deployer: LocalAccount, name: str, *args: Any) -> Contract:
@@ -113,13 +118,20 @@ def deploy_contract(w3: Web3, deployer: LocalAccount, name: str, *args: Any) -> 
     compiled = artifact(name)
     factory = w3.eth.contract(abi=compiled["abi"], bytecode=compiled["bytecode"])
     tx = factory.constructor(*args).build_transaction(
-        {"from": deployer.address, "nonce": w3.eth.get_transaction_count(deployer.address, "pending")}
+        {
+            "from": deployer.address,
+            "nonce": w3.eth.get_transaction_count(deployer.address, "pending"),
+        }
     )
     signed = deployer.sign_transaction(tx)
-    receipt = w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(signed.raw_transaction))
+    receipt = w3.eth.wait_for_transaction_receipt(
+        w3.eth.send_raw_transaction(signed.raw_transaction)
+    )
     if receipt["status"] != 1:
-        raise ConfigurationError(f"deploying {name} failed in transaction {receipt['transactionHash']!r}")
-    return w3.eth.contract(address=receipt["contractAddress"], abi=compiled["abi"])
+        raise ConfigurationError(
+            f"deploying {name} failed in transaction {receipt['transactionHash']!r}"
+        )
+    return w3.eth.contract(address=receipt["contractAddress"], abi=compiled["abi"])  # type: ignore[return-value]
 
 
 def deploy_network(
@@ -129,19 +141,26 @@ def deploy_network(
 
     The deployer keeps no power over them: it is only the account that paid for deployment.
     """
+    first_block = w3.eth.block_number + 1
     forwarder = deploy_contract(w3, deployer, "RxForwarder")
     bootstrap = [
         (m.address, m.gln, int(m.roles), m.licence_expiry, list(m.prefixes)) for m in members
     ]
-    consortium = deploy_contract(w3, deployer, "Consortium", forwarder.address, bootstrap, threshold)
-    directory = deploy_contract(w3, deployer, "ProductDirectory", forwarder.address, consortium.address)
-    registry = deploy_contract(w3, deployer, "SerialRegistry", forwarder.address, consortium.address)
+    consortium = deploy_contract(
+        w3, deployer, "Consortium", forwarder.address, bootstrap, threshold
+    )
+    directory = deploy_contract(
+        w3, deployer, "ProductDirectory", forwarder.address, consortium.address
+    )
+    registry = deploy_contract(
+        w3, deployer, "SerialRegistry", forwarder.address, consortium.address
+    )
     return Deployment(
         chain_id=w3.eth.chain_id,
         forwarder=forwarder.address,
         consortium=consortium.address,
         directory=directory.address,
         registry=registry.address,
-        block=w3.eth.block_number,
+        block=first_block,
         members={m.name: m.address for m in members},
     )

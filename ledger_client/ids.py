@@ -16,8 +16,8 @@ from eth_utils import keccak
 
 from ledger_client.errors import InvalidCodeError
 
-_GTIN14 = re.compile(r"\d{14}")
-_SSCC18 = re.compile(r"\d{18}")
+_GTIN14 = re.compile(r"[0-9]{14}")  # not \d: it matches non-ASCII digits too
+_SSCC18 = re.compile(r"[0-9]{18}")
 # GS1 AI (21) and (10): up to 20 characters of GS1 AI encodable character set 82.
 _CSET82 = re.compile(r"[!\"%&'()*+,\-./0-9:;<=>?A-Z_a-z]{1,20}")
 

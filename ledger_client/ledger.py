@@ -14,6 +14,7 @@ from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractLogicError, TimeExhausted
 
 from ledger_client.contracts import Deployment, revert_decoder
+from ledger_client.errors import ConfigurationError
 from ledger_client.events import decode_logs
 from ledger_client.ids import lot_id, pack_id, unit_id
 from ledger_client.reverts import LedgerRevertError, revert_data
@@ -75,7 +76,7 @@ class Ledger:
         self,
         w3: Web3,
         deployment: Deployment,
-        account: LocalAccount,
+        account: LocalAccount | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
         retries: int = 3,
         retry_delay: float = 1.0,
@@ -94,13 +95,21 @@ class Ledger:
     @property
     def address(self) -> str:
         """This member's account address."""
-        return str(self.account.address)
+        return str(self._signer().address)
+
+    def _signer(self) -> LocalAccount:
+        if self.account is None:
+            raise ConfigurationError(
+                "this Ledger is read-only: give it the member's account to write"
+            )
+        return self.account
 
     # ------------------------------------------------------------ transactions
 
     def transact(self, fn: ContractFunction) -> Receipt:
         """Sign and send ``fn`` from this member; raise :class:`LedgerRevertError` on revert."""
-        sender = self.account.address
+        signer = self._signer()
+        sender = signer.address
         try:
             gas = fn.estimate_gas({"from": sender})
         except REVERT_ERRORS as exc:
@@ -115,7 +124,7 @@ class Ledger:
                 "gas": min(gas * 5 // 4 + 20_000, self.w3.eth.get_block("latest")["gasLimit"]),
             }
         )
-        signed = self.account.sign_transaction(tx)
+        signed = signer.sign_transaction(dict(tx))  # type: ignore[arg-type]
         tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
         receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
         if receipt["status"] != 1:
@@ -151,7 +160,9 @@ class Ledger:
                     chunk = self._still_to_do(chunk, done)
         return receipts
 
-    def _still_to_do(self, chunk: list[bytes], done: Callable[[list[bytes]], list[bool]]) -> list[bytes]:
+    def _still_to_do(
+        self, chunk: list[bytes], done: Callable[[list[bytes]], list[bool]]
+    ) -> list[bytes]:
         try:
             return [i for i, ok in zip(chunk, done(chunk), strict=True) if not ok]
         except TRANSIENT_ERRORS:
@@ -159,22 +170,36 @@ class Ledger:
 
     # ------------------------------------------------------------ lots and products
 
-    def register_lot(self, gtin: str, lot: str, expiry: str | int | date, event_hash: bytes = ZERO_HASH) -> Receipt:
+    def register_lot(
+        self, gtin: str, lot: str, expiry: str | int | date, event_hash: bytes = ZERO_HASH
+    ) -> Receipt:
         """Register lot ``lot`` of ``gtin`` expiring ``expiry`` (GS1 YYMMDD, day 00 = month end)."""
         return self.transact(
-            self.registry.functions.registerLot(lot_id(gtin, lot), expiry_yymmdd(expiry), event_hash)
+            self.registry.functions.registerLot(
+                lot_id(gtin, lot), expiry_yymmdd(expiry), event_hash
+            )
         )
 
-    def set_lot_status(self, gtin: str, lot: str, status: LotStatus, event_hash: bytes = ZERO_HASH) -> Receipt:
+    def set_lot_status(
+        self, gtin: str, lot: str, status: LotStatus, event_hash: bytes = ZERO_HASH
+    ) -> Receipt:
         """Quarantine, recall or release a lot (its owner, or a regulator)."""
         return self.set_lot_status_by_id(lot_id(gtin, lot), status, event_hash)
 
-    def set_lot_status_by_id(self, lot: bytes, status: LotStatus, event_hash: bytes = ZERO_HASH) -> Receipt:
+    def set_lot_status_by_id(
+        self, lot: bytes, status: LotStatus, event_hash: bytes = ZERO_HASH
+    ) -> Receipt:
         """Like :meth:`set_lot_status` for a lot known only by its id."""
         return self.transact(self.registry.functions.setLotStatus(lot, int(status), event_hash))
 
     def register_product(
-        self, gtin: str, name: str, strength: str = "", dosage_form: str = "", ndc: str = "", gateway_url: str = ""
+        self,
+        gtin: str,
+        name: str,
+        strength: str = "",
+        dosage_form: str = "",
+        ndc: str = "",
+        gateway_url: str = "",
     ) -> Receipt:
         """Publish a product's master data in the directory (owner of its company prefix only)."""
         info = (name, strength, dosage_form, ndc, gateway_url)
@@ -191,14 +216,18 @@ class Ledger:
         event_hash: bytes = ZERO_HASH,
         skip_done: bool = False,
     ) -> list[Receipt]:
-        """Commission ``serials`` of ``gtin`` in ``lot``, straight into case ``into_sscc`` if given."""
+        """Commission ``serials`` of ``gtin`` in ``lot``, into case ``into_sscc`` if given."""
         lid = lot_id(gtin, lot)
         uid = unit_id(into_sscc) if into_sscc else ZERO_HASH
         ids = [pack_id(gtin, s) for s in serials]
         return self.commission_ids(lid, ids, uid, event_hash, skip_done)
 
     def commission_ids(
-        self, lot: bytes, ids: Sequence[bytes], unit: bytes = ZERO_HASH, event_hash: bytes = ZERO_HASH,
+        self,
+        lot: bytes,
+        ids: Sequence[bytes],
+        unit: bytes = ZERO_HASH,
+        event_hash: bytes = ZERO_HASH,
         skip_done: bool = False,
     ) -> list[Receipt]:
         """Commission packs known by their ids into lot id ``lot``."""
@@ -206,12 +235,18 @@ class Ledger:
         fn = self.registry.functions.commission
 
         def done(chunk: list[bytes]) -> list[bool]:
-            return [v.status != PackStatus.NONE and v.lot_id == lot for v in self.pack_states(chunk)]
+            return [
+                v.status != PackStatus.NONE and v.lot_id == lot for v in self.pack_states(chunk)
+            ]
 
         return self._batched(ids, lambda c: fn(lot, unit, c, event_hash), done, skip_done)
 
     def pack(
-        self, sscc: str, packs: Sequence[PackRef] = (), units: Sequence[str] = (), event_hash: bytes = ZERO_HASH
+        self,
+        sscc: str,
+        packs: Sequence[PackRef] = (),
+        units: Sequence[str] = (),
+        event_hash: bytes = ZERO_HASH,
     ) -> Receipt:
         """Pack loose packs and units into the case or pallet ``sscc`` (created if new)."""
         return self.transact(
@@ -222,10 +257,16 @@ class Ledger:
 
     def unpack(self, ssccs: Sequence[str], event_hash: bytes = ZERO_HASH) -> Receipt:
         """Unpack whole cases or pallets: their contents stay with this member."""
-        return self.transact(self.registry.functions.unpack([unit_id(u) for u in ssccs], event_hash))
+        return self.transact(
+            self.registry.functions.unpack([unit_id(u) for u in ssccs], event_hash)
+        )
 
     def unpack_items(
-        self, sscc: str, packs: Sequence[PackRef] = (), units: Sequence[str] = (), event_hash: bytes = ZERO_HASH
+        self,
+        sscc: str,
+        packs: Sequence[PackRef] = (),
+        units: Sequence[str] = (),
+        event_hash: bytes = ZERO_HASH,
     ) -> Receipt:
         """Take some packs or units out of ``sscc``; the unit stays."""
         return self.transact(
@@ -235,14 +276,24 @@ class Ledger:
         )
 
     def ship(
-        self, to: str, packs: Sequence[PackRef] = (), units: Sequence[str] = (), event_hash: bytes = ZERO_HASH,
+        self,
+        to: str,
+        packs: Sequence[PackRef] = (),
+        units: Sequence[str] = (),
+        event_hash: bytes = ZERO_HASH,
         skip_done: bool = False,
     ) -> list[Receipt]:
         """Ship loose packs and top-level units to member ``to``."""
-        return self.ship_ids(to, [pack_id(*p) for p in packs], [unit_id(u) for u in units], event_hash, skip_done)
+        return self.ship_ids(
+            to, [pack_id(*p) for p in packs], [unit_id(u) for u in units], event_hash, skip_done
+        )
 
     def ship_ids(
-        self, to: str, packs: Sequence[bytes] = (), units: Sequence[bytes] = (), event_hash: bytes = ZERO_HASH,
+        self,
+        to: str,
+        packs: Sequence[bytes] = (),
+        units: Sequence[bytes] = (),
+        event_hash: bytes = ZERO_HASH,
         skip_done: bool = False,
     ) -> list[Receipt]:
         """Like :meth:`ship` with ledger ids."""
@@ -260,14 +311,22 @@ class Ledger:
         return self._batched(pack_ids + unit_ids, send, done, skip_done)
 
     def receive(
-        self, packs: Sequence[PackRef] = (), units: Sequence[str] = (), event_hash: bytes = ZERO_HASH,
+        self,
+        packs: Sequence[PackRef] = (),
+        units: Sequence[str] = (),
+        event_hash: bytes = ZERO_HASH,
         skip_done: bool = False,
     ) -> list[Receipt]:
         """Receive packs and units shipped to this member."""
-        return self.receive_ids([pack_id(*p) for p in packs], [unit_id(u) for u in units], event_hash, skip_done)
+        return self.receive_ids(
+            [pack_id(*p) for p in packs], [unit_id(u) for u in units], event_hash, skip_done
+        )
 
     def receive_ids(
-        self, packs: Sequence[bytes] = (), units: Sequence[bytes] = (), event_hash: bytes = ZERO_HASH,
+        self,
+        packs: Sequence[bytes] = (),
+        units: Sequence[bytes] = (),
+        event_hash: bytes = ZERO_HASH,
         skip_done: bool = False,
     ) -> list[Receipt]:
         """Like :meth:`receive` with ledger ids."""
@@ -277,7 +336,9 @@ class Ledger:
         me = self.address
 
         def done(chunk: list[bytes]) -> list[bool]:
-            return [v.custodian == me and not v.in_transit for v in self._item_states(chunk, unit_ids)]
+            return [
+                v.custodian == me and not v.in_transit for v in self._item_states(chunk, unit_ids)
+            ]
 
         def send(chunk: list[bytes]) -> ContractFunction:
             return fn(*self._split(chunk, unit_ids), event_hash)
@@ -285,14 +346,20 @@ class Ledger:
         return self._batched(pack_ids + unit_ids, send, done, skip_done)
 
     def decommission(
-        self, packs: Sequence[PackRef], reason: DecommissionReason, event_hash: bytes = ZERO_HASH,
+        self,
+        packs: Sequence[PackRef],
+        reason: DecommissionReason,
+        event_hash: bytes = ZERO_HASH,
         skip_done: bool = False,
     ) -> list[Receipt]:
         """Decommission packs (dispensed, destroyed, exported, ...)."""
         return self.decommission_ids([pack_id(*p) for p in packs], reason, event_hash, skip_done)
 
     def decommission_ids(
-        self, ids: Sequence[bytes], reason: DecommissionReason, event_hash: bytes = ZERO_HASH,
+        self,
+        ids: Sequence[bytes],
+        reason: DecommissionReason,
+        event_hash: bytes = ZERO_HASH,
         skip_done: bool = False,
     ) -> list[Receipt]:
         """Like :meth:`decommission` with ledger ids."""
@@ -308,11 +375,15 @@ class Ledger:
 
         return self._batched(ids, lambda c: fn(c, int(reason), event_hash), done, skip_done)
 
-    def undo_decommission(self, packs: Sequence[PackRef], event_hash: bytes = ZERO_HASH) -> list[Receipt]:
+    def undo_decommission(
+        self, packs: Sequence[PackRef], event_hash: bytes = ZERO_HASH
+    ) -> list[Receipt]:
         """Undo this member's decommissions within the undo window."""
         return self.undo_decommission_ids([pack_id(*p) for p in packs], event_hash)
 
-    def undo_decommission_ids(self, ids: Sequence[bytes], event_hash: bytes = ZERO_HASH) -> list[Receipt]:
+    def undo_decommission_ids(
+        self, ids: Sequence[bytes], event_hash: bytes = ZERO_HASH
+    ) -> list[Receipt]:
         """Like :meth:`undo_decommission` with ledger ids."""
         _require_unique(ids, "pack ids")
         fn = self.registry.functions.undoDecommission
@@ -323,13 +394,21 @@ class Ledger:
         return self._batched(ids, lambda c: fn(c, event_hash), done, False)
 
     def flag(
-        self, packs: Sequence[PackRef], flags: PackFlag, reason_code: int = 0, event_hash: bytes = ZERO_HASH
+        self,
+        packs: Sequence[PackRef],
+        flags: PackFlag,
+        reason_code: int = 0,
+        event_hash: bytes = ZERO_HASH,
     ) -> list[Receipt]:
         """Set pack flags (suspect, illegitimate); ``PackFlag(0)`` clears them."""
         return self.flag_ids([pack_id(*p) for p in packs], flags, reason_code, event_hash)
 
     def flag_ids(
-        self, ids: Sequence[bytes], flags: PackFlag, reason_code: int = 0, event_hash: bytes = ZERO_HASH
+        self,
+        ids: Sequence[bytes],
+        flags: PackFlag,
+        reason_code: int = 0,
+        event_hash: bytes = ZERO_HASH,
     ) -> list[Receipt]:
         """Like :meth:`flag` with ledger ids."""
         _require_unique(ids, "pack ids")
@@ -357,7 +436,9 @@ class Ledger:
 
     def pack_states(self, ids: Sequence[bytes]) -> list[PackView]:
         """Return the states of packs known by their ids, in order."""
-        return [PackView.from_tuple(t) for t in self.registry.functions.packStates(list(ids)).call()]
+        return [
+            PackView.from_tuple(t) for t in self.registry.functions.packStates(list(ids)).call()
+        ]
 
     def lot_state(self, gtin: str, lot: str) -> LotView:
         """Return a lot's state (status NONE when unknown)."""

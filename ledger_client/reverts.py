@@ -13,7 +13,8 @@ from ledger_client.errors import RxLedgerError
 
 
 class LedgerRevertError(RxLedgerError):
-    """Raised when a contract call reverts; ``error`` names the custom error, ``args`` its values."""
+    """Raised when a contract call reverts; ``error`` names the custom error, ``args_by_name``
+    its values."""
 
     def __init__(self, error: str, args: dict[str, Any], data: bytes) -> None:
         self.error = error
@@ -44,7 +45,9 @@ class RevertDecoder:
                 if item["type"] != "error":
                     continue
                 types = [_type_of(i) for i in item["inputs"]]
-                selector = function_signature_to_4byte_selector(f"{item['name']}({','.join(types)})")
+                selector = function_signature_to_4byte_selector(
+                    f"{item['name']}({','.join(types)})"
+                )
                 self._errors[selector] = (item["name"], [i["name"] for i in item["inputs"]], types)
         # Solidity's built-in Error(string) and Panic(uint256)
         self._errors[bytes.fromhex("08c379a0")] = ("Error", ["message"], ["string"])
@@ -70,12 +73,22 @@ _TESTER_PREFIX = "execution reverted: "
 def revert_data(exc: BaseException) -> bytes | str | None:
     """Return the revert data carried by a web3 or eth-tester exception, if any.
 
-    JSON-RPC nodes give it as ``exc.data``; web3's in-process eth-tester provider puts the
-    bytes' repr in the message (``execution reverted: b'...'``).
+    JSON-RPC nodes give it as ``exc.data``; web3's in-process eth-tester provider keeps the
+    bytes on the exception it re-raised from, and puts their repr in the message
+    (``execution reverted: b'...'``).
     """
     data = getattr(exc, "data", None)
     if isinstance(data, (bytes, str)):
         return data
+    # The provider re-raises eth-tester's error with a message that decodes any revert data
+    # as a string when it can (custom errors with a string first do): the raw bytes are on
+    # the exception it was handling.
+    context = exc.__context__
+    while context is not None:
+        first = context.args[0] if context.args else None
+        if isinstance(first, bytes):
+            return first
+        context = context.__context__
     message = str(exc.args[0]) if exc.args else ""
     if message.startswith(_TESTER_PREFIX + "b"):
         try:

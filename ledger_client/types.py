@@ -105,8 +105,16 @@ class PackView:
     def from_tuple(cls, t: Any) -> PackView:
         """Build from the ABI-decoded ``PackView`` tuple."""
         return cls(
-            PackStatus(t[0]), DecommissionReason(t[1]), PackFlag(t[2]), t[3], t[4],
-            bytes(t[5]), t[6], t[7], t[8], t[9],
+            PackStatus(t[0]),
+            DecommissionReason(t[1]),
+            PackFlag(t[2]),
+            t[3],
+            t[4],
+            bytes(t[5]),
+            t[6],
+            t[7],
+            t[8],
+            t[9],
         )
 
 
@@ -158,8 +166,11 @@ class Verification:
     def from_tuple(cls, t: Any) -> Verification:
         """Build from the ABI-decoded ``Verification`` tuple."""
         return cls(
-            VerificationStatus(t[0]), bytes(t[1]), PackView.from_tuple(t[2]),
-            LotView.from_tuple(t[3]), t[4],
+            VerificationStatus(t[0]),
+            bytes(t[1]),
+            PackView.from_tuple(t[2]),
+            LotView.from_tuple(t[3]),
+            t[4],
         )
 
 

@@ -1,0 +1,361 @@
+"""Apply the ledger operations of a mapped EPCIS document to the chain, as one member.
+
+Operations run in document order, each anchoring its event hash. Nothing is written twice:
+before sending, the executor looks for contract events that already anchored the same
+event hash for the same ids (and, for lots, at the chain state), and sends only what is
+missing. A failing operation is reported with the contract's decoded error and the others
+still run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from ledger_client.epcis._epc import party_gln
+from ledger_client.epcis.anchors import AnchorIndex
+from ledger_client.epcis.mapping import EventReport, MappingReport
+from ledger_client.epcis.operations import (
+    Commission,
+    Decommission,
+    FlagSuspect,
+    LedgerOperation,
+    Pack,
+    PackRef,
+    Receive,
+    RegisterLot,
+    SetLotStatus,
+    Ship,
+    UndoDecommission,
+    Unpack,
+)
+from ledger_client.errors import RxLedgerError
+from ledger_client.ids import lot_id, pack_id, unit_id
+from ledger_client.ledger import Ledger, expiry_yymmdd
+from ledger_client.reverts import LedgerRevertError
+from ledger_client.types import ZERO_HASH, LotStatus, PackFlag, PackStatus, Receipt, UnitStatus
+
+__all__ = [
+    "OperationResult",
+    "EventResult",
+    "ImportResult",
+    "apply_report",
+    "member_glns",
+    "logistic_unit_id",
+    "failed_result",
+]
+
+OperationStatus = Literal["applied", "skipped", "failed"]
+EventStatus = Literal["applied", "skipped", "stored_only", "failed"]
+
+
+@dataclass(frozen=True)
+class OperationResult:
+    """One ledger operation: applied (with its transactions), skipped or failed (why)."""
+
+    operation: str
+    status: OperationStatus
+    tx_hashes: tuple[str, ...] = ()
+    error: str | None = None
+    message: str | None = None
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class EventResult:
+    """One EPCIS event of an import.
+
+    ``status``: ``applied`` (something was written), ``skipped`` (everything was already on
+    chain), ``stored_only`` (no ledger meaning; kept in the owner's store) or ``failed``
+    (rejected by the mapping, or at least one operation failed; see ``operations``).
+    """
+
+    index: int
+    event_id: str | None
+    event_hash: str | None
+    type: str
+    status: EventStatus
+    operations: tuple[OperationResult, ...] = ()
+    message: str | None = None
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """The outcome of importing one EPCIS document, event by event (JSON via ``to_dict``)."""
+
+    member: str
+    events: tuple[EventResult, ...] = ()
+    source: str | None = None
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """How many events ended in each status."""
+        counts = {"applied": 0, "skipped": 0, "stored_only": 0, "failed": 0}
+        for event in self.events:
+            counts[event.status] += 1
+        return counts
+
+    @property
+    def ok(self) -> bool:
+        """True when no event failed."""
+        return all(event.status != "failed" for event in self.events)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable dict: member, source, ok, counts and events."""
+        data = dataclasses.asdict(self)
+        return {
+            "member": self.member,
+            "source": self.source,
+            "ok": self.ok,
+            "counts": self.counts,
+            "events": json.loads(json.dumps(data["events"])),
+        }
+
+
+class _Failed(RxLedgerError):
+    """Raised inside the executor when an operation cannot be sent; ``error`` names why."""
+
+    def __init__(self, error: str, message: str) -> None:
+        super().__init__(message)
+        self.error = error
+
+
+def logistic_unit_id(parent_sscc: str | None, parent_pack: PackRef | None) -> bytes:
+    """The ledger unit id of an SSCC unit, or of a case identified by an SGTIN (its pack id)."""
+    if parent_sscc is not None:
+        return unit_id(parent_sscc)
+    assert parent_pack is not None
+    return pack_id(*parent_pack)
+
+
+def member_glns(ledger: Ledger) -> dict[str, str]:
+    """GLN (13 digits) -> account address of every member of the consortium."""
+    consortium = ledger.consortium.functions
+    out: dict[str, str] = {}
+    for index in range(1, consortium.memberCount().call() + 1):
+        account = consortium.accountAt(index).call()
+        out[f"{consortium.gln(account).call():013d}"] = account
+    return out
+
+
+def _hex(data: bytes) -> str:
+    return "0x" + data.hex()
+
+
+class _Executor:
+    def __init__(
+        self, ledger: Ledger, anchors: AnchorIndex, glns: dict[str, str], receiver: str | None
+    ) -> None:
+        self.ledger = ledger
+        self.anchors = anchors
+        self.glns = glns
+        self.receiver = receiver
+
+    # -------------------------------------------------------------- helpers
+
+    def _sent(self, receipts: Sequence[Receipt]) -> tuple[str, ...]:
+        for receipt in receipts:
+            self.anchors.add(receipt.events)
+        return tuple(_hex(r.tx_hash) for r in receipts)
+
+    def _items(
+        self, packs: Sequence[PackRef], units: Sequence[str]
+    ) -> tuple[list[bytes], list[bytes]]:
+        """Ledger ids: an SGTIN that names a logistic unit on chain moves as that unit (and as
+        a pack too when it was commissioned as one)."""
+        pack_ids: list[bytes] = []
+        unit_ids = [unit_id(u) for u in units]
+        for ref in packs:
+            pid = pack_id(*ref)
+            is_unit = self.ledger.unit_state_by_id(pid).status != UnitStatus.NONE
+            is_pack = self.ledger.pack_states([pid])[0].status != PackStatus.NONE
+            if is_unit:
+                unit_ids.append(pid)
+            if is_pack or not is_unit:
+                pack_ids.append(pid)
+        return pack_ids, unit_ids
+
+    def _top_level(
+        self, pack_ids: list[bytes], unit_ids: list[bytes], notes: list[str]
+    ) -> tuple[list[bytes], list[bytes]]:
+        """Drop items that travel inside another listed unit (EPCIS may list every level)."""
+        views = {u: self.ledger.unit_state_by_id(u) for u in unit_ids}
+        listed = {v.index for v in views.values() if v.index}
+        packs = [
+            p
+            for p, v in zip(pack_ids, self.ledger.pack_states(pack_ids), strict=True)
+            if not (v.parent and v.parent in listed)
+        ]
+        units = [u for u in unit_ids if not (views[u].parent and views[u].parent in listed)]
+        dropped = len(pack_ids) + len(unit_ids) - len(packs) - len(units)
+        if dropped:
+            notes.append(f"{dropped} listed item(s) travel inside listed units and move with them")
+        return packs, units
+
+    def _covered(self, name: str, eh: bytes, ids: Sequence[bytes], fields: Sequence[str]) -> bool:
+        done: set[bytes] = set()
+        for f in fields:
+            done |= self.anchors.ids(name, eh, f)
+        return bool(ids) and set(ids) <= done
+
+    def _recipient(self, op: Ship, notes: list[str]) -> str:
+        gln = op.to_party
+        if gln is None and self.receiver is not None:
+            gln = party_gln(self.receiver)
+            notes.append(
+                f"no destination party in the event: shipped to the document's receiver {gln}"
+            )
+        if gln is None:
+            raise _Failed(
+                "NoDestination",
+                "shipping event names no destination party (destinationList owning_party,"
+                " possessing_party or location) and the document has no receiver",
+            )
+        account = self.glns.get(gln)
+        if account is None:
+            raise _Failed(
+                "UnknownParty", f"destination GLN {gln} is not a member of the consortium"
+            )
+        return account
+
+    # -------------------------------------------------------------- operations
+
+    def run(self, op: LedgerOperation) -> OperationResult:
+        notes: list[str] = []
+        name = type(op).__name__
+        try:
+            txs = self._dispatch(op, notes)
+        except LedgerRevertError as exc:
+            return OperationResult(name, "failed", (), exc.error, str(exc), tuple(notes))
+        except _Failed as exc:
+            return OperationResult(name, "failed", (), exc.error, str(exc), tuple(notes))
+        if txs is None:
+            return OperationResult(name, "skipped", (), None, "already on chain", tuple(notes))
+        return OperationResult(name, "applied", txs, None, None, tuple(notes))
+
+    def _dispatch(self, op: LedgerOperation, notes: list[str]) -> tuple[str, ...] | None:
+        ledger, reg, eh = self.ledger, self.ledger.registry.functions, op.event_hash or ZERO_HASH
+        if isinstance(op, RegisterLot):
+            lid = lot_id(op.gtin, op.lot)
+            if any(bytes(a["lotId"]) == lid for a in self.anchors.anchored("LotRegistered", eh)):
+                return None
+            view = ledger.lot_state(op.gtin, op.lot)
+            same = view.owner == ledger.address and view.expiry == expiry_yymmdd(op.expiry)
+            if view.status != LotStatus.NONE and same:
+                notes.append("this member registered the lot with the same expiry before")
+                return None
+            return self._sent([ledger.register_lot(op.gtin, op.lot, op.expiry, eh)])
+        if isinstance(op, Commission):
+            lid = lot_id(op.gtin, op.lot)
+            ids = [pack_id(op.gtin, s) for s in op.serials]
+            done = self.anchors.ids("PacksCommissioned", eh, "packIds", lotId=lid)
+            todo = [i for i in ids if i not in done]
+            unit = unit_id(op.into_sscc) if op.into_sscc else ZERO_HASH
+            receipts = ledger.commission_ids(lid, todo, unit, eh, skip_done=True) if todo else []
+            return self._sent(receipts) or None
+        if isinstance(op, Pack | Unpack):
+            uid = logistic_unit_id(op.parent_sscc, op.parent_pack)
+            packs, units = self._items(op.packs, op.units)
+            if isinstance(op, Pack):
+                if self._covered("ItemsPacked", eh, packs + units, ("packIds", "unitIds")):
+                    return None
+                return self._sent([ledger.transact(reg.pack(uid, packs, units, eh))])
+            if not packs and not units:
+                if uid in self.anchors.ids("UnitsDissolved", eh, "unitIds"):
+                    return None
+                return self._sent([ledger.transact(reg.unpack([uid], eh))])
+            if self._covered("ItemsUnpacked", eh, packs + units, ("packIds", "unitIds")):
+                return None
+            return self._sent([ledger.transact(reg.unpackItems(uid, packs, units, eh))])
+        if isinstance(op, Ship | Receive):
+            kind = "ItemsShipped" if isinstance(op, Ship) else "ItemsReceived"
+            packs, units = self._top_level(*self._items(op.packs, op.units), notes)
+            if self._covered(kind, eh, packs + units, ("packIds", "unitIds")):
+                return None
+            if isinstance(op, Ship):
+                to = self._recipient(op, notes)
+                return self._sent([ledger.transact(reg.ship(packs, units, to, eh))])
+            return self._sent([ledger.transact(reg.receiveItems(packs, units, eh))])
+        if isinstance(op, Decommission | UndoDecommission | FlagSuspect):
+            kind = {
+                Decommission: "PacksDecommissioned",
+                UndoDecommission: "DecommissionsUndone",
+                FlagSuspect: "PacksFlagged",
+            }[type(op)]
+            done = self.anchors.ids(kind, eh, "packIds")
+            todo = [i for i in (pack_id(*p) for p in op.packs) if i not in done]
+            if not todo:
+                return None
+            if isinstance(op, Decommission):
+                receipts = ledger.decommission_ids(todo, op.reason, eh, skip_done=True)
+            elif isinstance(op, UndoDecommission):
+                receipts = ledger.undo_decommission_ids(todo, eh)
+            else:
+                receipts = ledger.flag_ids(todo, PackFlag.SUSPECT, 0, eh)
+            return self._sent(receipts) or None
+        if isinstance(op, SetLotStatus):
+            lid = lot_id(op.gtin, op.lot)
+            if any(bytes(a["lotId"]) == lid for a in self.anchors.anchored("LotStatusChanged", eh)):
+                return None
+            if ledger.lot_state(op.gtin, op.lot).status == op.status:
+                notes.append(f"the lot is already {op.status.name}")
+                return None
+            return self._sent([ledger.set_lot_status_by_id(lid, op.status, eh)])
+        raise TypeError(f"not a ledger operation: {op!r}")  # pragma: no cover
+
+
+def _event_result(executor: _Executor, report: EventReport) -> EventResult:
+    common: dict[str, Any] = {
+        "index": report.index,
+        "event_id": report.event_id,
+        "event_hash": report.event_hash_uri,
+        "type": report.type,
+        "warnings": report.warnings,
+    }
+    if report.rejected is not None:
+        return EventResult(status="failed", message=report.rejected, **common)
+    if report.stored_only is not None:
+        return EventResult(status="stored_only", message=report.stored_only, **common)
+    results = tuple(executor.run(op) for op in report.operations)
+    statuses = {r.status for r in results}
+    status: EventStatus
+    if "failed" in statuses:
+        status = "failed"
+        message = "; ".join(f"{r.operation}: {r.message}" for r in results if r.status == "failed")
+    elif "applied" in statuses:
+        status, message = "applied", None
+    else:
+        status, message = "skipped", "already on chain"
+    return EventResult(status=status, operations=results, message=message, **common)
+
+
+def apply_report(
+    ledger: Ledger,
+    report: MappingReport,
+    *,
+    anchors: AnchorIndex | None = None,
+    receiver: str | None = None,
+    source: str | None = None,
+) -> ImportResult:
+    """Apply ``report``'s operations to the chain as ``ledger``'s member, in order.
+
+    ``anchors`` (loaded from the chain when None) tells what is already on chain; pass one
+    kept across imports to avoid rereading the chain. ``receiver`` (the document's SBDH
+    receiver, a GLN, SGLN or PGLN) is the destination of shipping events that name none.
+    """
+    if anchors is None:
+        anchors = AnchorIndex.load(ledger.w3, ledger.deployment)
+    else:
+        anchors.refresh(ledger.w3, ledger.deployment)
+    executor = _Executor(ledger, anchors, member_glns(ledger), receiver)
+    events = tuple(_event_result(executor, event) for event in report.events)
+    return ImportResult(member=ledger.address, events=events, source=source)
+
+
+def failed_result(member: str, errors: Sequence[str], source: str | None = None) -> dict[str, Any]:
+    """The JSON shape of an import refused as a whole (invalid document): nothing written."""
+    return {"member": member, "source": source, "ok": False, "errors": list(errors), "events": []}

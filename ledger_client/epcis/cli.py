@@ -1,0 +1,207 @@
+"""``rxledger epcis``: validate, import and export EPCIS documents; DSCSA TI/TS."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from ledger_client.chain import connect
+from ledger_client.contracts import Deployment
+from ledger_client.epcis.anchors import AnchorIndex
+from ledger_client.epcis.apply import ImportResult
+from ledger_client.epcis.capture import capture_document, read_document
+from ledger_client.epcis.dscsa import transaction_information
+from ledger_client.epcis.errors import InvalidEPCISError
+from ledger_client.epcis.history import Kind, export_history, export_history_xml
+from ledger_client.epcis.mapping import map_document
+from ledger_client.epcis.store import EventStore
+from ledger_client.epcis.validation import iter_events
+from ledger_client.errors import ConfigurationError, InvalidCodeError, RxLedgerError
+
+__all__ = ["epcis_app"]
+
+epcis_app = typer.Typer(
+    help="EPCIS documents: validate, import onto the ledger, export history, DSCSA TI/TS.",
+    no_args_is_help=True,
+)
+_err = Console(stderr=True)
+
+DEFAULT_RPC = "http://127.0.0.1:8545"
+DEFAULT_DEPLOYMENT = Path(".rxledger/deployment.json")
+DEFAULT_STORE = Path(".rxledger/epcis.sqlite")
+
+FilesArg = Annotated[list[Path], typer.Argument(help="EPCIS 2.0 JSON-LD or EPCIS 1.2 XML files")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="print one JSON object")]
+RpcOpt = Annotated[
+    str, typer.Option("--rpc", envvar="RXLEDGER_RPC_URL", help="JSON-RPC URL of a node")
+]
+DeploymentOpt = Annotated[
+    Path, typer.Option("--deployment", envvar="RXLEDGER_DEPLOYMENT", help="deployment file")
+]
+StoreOpt = Annotated[
+    Path,
+    typer.Option("--store", envvar="RXLEDGER_EPCIS_STORE", help="the owner's EPCIS store (SQLite)"),
+]
+AsOpt = Annotated[
+    str | None, typer.Option("--as", help="demo member name (dev keys, demo network only)")
+]
+KeyOpt = Annotated[
+    Path | None,
+    typer.Option("--key-file", help="file holding the member's private key (hex; or RXLEDGER_KEY)"),
+]
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    _err.print(f"[red]error:[/red] {exc}")
+    return typer.Exit(code=2 if isinstance(exc, InvalidCodeError | ConfigurationError) else 1)
+
+
+def _check_file(path: Path) -> dict[str, Any]:
+    entry: dict[str, Any] = {"path": str(path), "valid": False, "errors": [], "events": 0,
+                             "ledger_operations": 0}  # fmt: skip
+    try:
+        doc = read_document(path)
+    except InvalidEPCISError as exc:
+        entry["errors"] = exc.errors
+        return entry
+    except OSError as exc:
+        entry["errors"] = [f"cannot read the file: {exc.strerror or exc}"]
+        return entry
+    report = map_document(doc, validate=False)
+    entry.update(valid=True, events=len(list(iter_events(doc))),
+                 ledger_operations=report.ledger_operations)  # fmt: skip
+    return entry
+
+
+@epcis_app.command("validate")
+def validate(files: FilesArg, as_json: JsonOpt = False) -> None:
+    """Validate EPCIS files; exit 0 when every file is valid, 1 otherwise."""
+    entries = [_check_file(path) for path in files]
+    if as_json:
+        typer.echo(json.dumps({"files": entries}, indent=2))
+    else:
+        for e in entries:
+            if e["valid"]:
+                typer.echo(f"{e['path']}: valid, {e['events']} events, "
+                           f"{e['ledger_operations']} ledger operations")  # fmt: skip
+            else:
+                typer.echo(f"{e['path']}: INVALID")
+                for error in e["errors"]:
+                    typer.echo(f"  {error}")
+    if not all(e["valid"] for e in entries):
+        raise typer.Exit(code=1)
+
+
+def _print_result(result: ImportResult) -> None:
+    counts = ", ".join(f"{n} {k}" for k, n in result.counts.items())
+    typer.echo(f"{result.source}: {counts}")
+    for event in result.events:
+        txs = [tx for op in event.operations for tx in op.tx_hashes]
+        detail = f" {len(txs)} tx" if txs else ""
+        message = f" - {event.message}" if event.message else ""
+        typer.echo(f"  event {event.index} {event.type}: {event.status}{detail}{message}")
+
+
+@epcis_app.command("import")
+def import_(
+    files: FilesArg,
+    member: AsOpt = None,
+    key_file: KeyOpt = None,
+    rpc: RpcOpt = DEFAULT_RPC,
+    deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
+    store_path: StoreOpt = DEFAULT_STORE,
+    as_json: JsonOpt = False,
+) -> None:
+    """Import EPCIS documents onto the ledger as one member; exit 1 if any event failed."""
+    from ledger_client.cli import Session  # the main app mounts this one: import late
+
+    try:
+        session = Session.open(rpc, deployment, member, key_file)
+    except (RxLedgerError, OSError) as exc:
+        raise _fail(exc) from None
+    ledger = session.ledger
+    store_path.parent.mkdir(parents=True, exist_ok=True)
+    anchors = AnchorIndex.load(ledger.w3, ledger.deployment)
+    outputs: list[dict[str, Any]] = []
+    ok = True
+    with EventStore(store_path) as store:
+        for path in files:
+            try:
+                _, result = capture_document(ledger, path, store, anchors=anchors, name=str(path))
+            except (InvalidEPCISError, OSError) as exc:
+                errors = exc.errors if isinstance(exc, InvalidEPCISError) else [str(exc)]
+                ok = False
+                outputs.append({"source": str(path), "ok": False, "errors": errors, "events": []})
+                if not as_json:
+                    typer.echo(f"{path}: rejected, nothing imported")
+                    for error in errors:
+                        typer.echo(f"  {error}")
+                continue
+            ok = ok and result.ok
+            outputs.append(result.to_dict())
+            if not as_json:
+                _print_result(result)
+    if as_json:
+        typer.echo(json.dumps({"member": ledger.address, "files": outputs}, indent=2))
+    if not ok:
+        raise typer.Exit(code=1)
+
+
+def _reader(rpc: str, deployment: Path) -> tuple[Any, Deployment]:
+    return connect(rpc), Deployment.load(deployment)
+
+
+@epcis_app.command("export")
+def export(
+    pack: Annotated[str | None, typer.Option("--pack", help="GTIN + serial, any GS1 form")] = None,
+    lot: Annotated[str | None, typer.Option("--lot", help="GTIN + lot, any GS1 form")] = None,
+    sscc: Annotated[str | None, typer.Option("--sscc", help="SSCC, any GS1 form")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="write here instead of stdout")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="json (EPCIS 2.0) or xml (1.2)")] = "json",
+    rpc: RpcOpt = DEFAULT_RPC,
+    deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
+    store_path: StoreOpt = DEFAULT_STORE,
+) -> None:
+    """Export the history of a pack, a lot or a shipment from the ledger as EPCIS."""
+    chosen = [(k, v) for k, v in (("pack", pack), ("lot", lot), ("sscc", sscc)) if v]
+    if len(chosen) != 1:
+        raise _fail(ConfigurationError("give exactly one of --pack, --lot, --sscc"))
+    if fmt not in ("json", "xml"):
+        raise _fail(ConfigurationError(f"--format must be json or xml, got {fmt!r}"))
+    kind: Kind = chosen[0][0]  # type: ignore[assignment]
+    code = chosen[0][1]
+    assert code is not None
+    try:
+        w3, dep = _reader(rpc, deployment)
+        store = EventStore(store_path) if store_path.exists() else None
+        if fmt == "xml":
+            data = export_history_xml(w3, dep, store, kind, code)
+        else:
+            data = json.dumps(export_history(w3, dep, store, kind, code), indent=2).encode()
+    except (RxLedgerError, OSError) as exc:
+        raise _fail(exc) from None
+    if out is None:
+        typer.echo(data.decode())
+    else:
+        out.write_bytes(data)
+        _err.print(f"wrote {out}")
+
+
+@epcis_app.command("ti-ts")
+def ti_ts(
+    sscc: Annotated[str, typer.Option("--sscc", help="the shipped unit, any GS1 form")],
+    rpc: RpcOpt = DEFAULT_RPC,
+    deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
+    store_path: StoreOpt = DEFAULT_STORE,
+) -> None:
+    """DSCSA transaction information and statement of a shipment, as JSON."""
+    try:
+        w3, dep = _reader(rpc, deployment)
+        with EventStore(store_path) as store:
+            typer.echo(json.dumps(transaction_information(w3, dep, store, sscc), indent=2))
+    except (RxLedgerError, LookupError, OSError) as exc:
+        raise _fail(exc) from None

@@ -1,0 +1,204 @@
+"""DSCSA transaction information (TI) and transaction statement (TS) for a shipment.
+
+Built from the chain (who shipped which units to whom, and when; what the units held),
+the owner's store (the clear identifiers, lots, master data and the document's DSCSA
+statement) and the on-chain ProductDirectory (public product master data). FD&C Act
+section 581(26) lists the TI elements, section 581(27) the statement.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+from web3 import Web3
+
+from ledger_client.contracts import Deployment
+from ledger_client.epcis._epc import parse_epc_or_none
+from ledger_client.epcis.history import chain_history, subject_of
+from ledger_client.epcis.store import EventStore
+from ledger_client.errors import RxLedgerError
+from ledger_client.gs1 import expiry_to_date
+from ledger_client.ids import lot_id, pack_id
+from ledger_client.logs import iter_events
+from ledger_client.types import ZERO_HASH, LedgerEvent
+
+__all__ = ["TRANSACTION_STATEMENT", "ShipmentNotFoundError", "transaction_information"]
+
+TRANSACTION_STATEMENT = (
+    "The seller of the products in this shipment, as the transferor of ownership, affirms"
+    " that it (A) is authorized as required under the Drug Supply Chain Security Act;"
+    " (B) received the products from a person that is authorized as required under that"
+    " Act; (C) received transaction information and a transaction statement from the prior"
+    " owner of the products, as required under section 582 of the Federal Food, Drug, and"
+    " Cosmetic Act; (D) did not knowingly ship a suspect or illegitimate product; (E) had"
+    " systems and processes in place to comply with verification requirements under"
+    " section 582; (F) did not knowingly provide false transaction information; and"
+    " (G) did not knowingly alter the transaction history."
+)
+
+
+class ShipmentNotFoundError(RxLedgerError, LookupError):
+    """Raised when the chain holds no shipment of the given logistic unit."""
+
+
+def _clear_ids(
+    store: EventStore,
+) -> tuple[dict[bytes, tuple[str, str]], dict[bytes, tuple[str, str]]]:
+    """pack id -> (gtin, serial) and lot id -> (gtin, lot), from the clear events stored."""
+    packs: dict[bytes, tuple[str, str]] = {}
+    lots: dict[bytes, tuple[str, str]] = {}
+    for event in store.all_events():
+        ilmd = event.get("ilmd") or {}
+        lot = ilmd.get("cbvmda:lotNumber") if isinstance(ilmd, dict) else None
+        values = [*event.get("epcList", []), *event.get("childEPCs", [])]
+        if event.get("parentID"):
+            values.append(event["parentID"])
+        for value in values:
+            epc = parse_epc_or_none(value)
+            if epc is not None and epc.kind == "sgtin" and epc.gtin and epc.serial:
+                packs[pack_id(epc.gtin, epc.serial)] = (epc.gtin, epc.serial)
+                if lot is not None:
+                    lots[lot_id(epc.gtin, str(lot))] = (epc.gtin, str(lot))
+    return packs, lots
+
+
+def _contents(events: list[LedgerEvent], shipment: LedgerEvent) -> tuple[set[bytes], set[bytes]]:
+    """Packs and units inside the shipped units when ``shipment`` happened."""
+    children: dict[bytes, set[tuple[str, bytes]]] = defaultdict(set)
+    for event in events:
+        if event is shipment:
+            break
+        a = event.args
+        if event.name == "PacksCommissioned" and bytes(a["unitId"]) != ZERO_HASH:
+            children[bytes(a["unitId"])] |= {("pack", bytes(p)) for p in a["packIds"]}
+        elif event.name in ("ItemsPacked", "ItemsUnpacked"):
+            items = {("pack", bytes(p)) for p in a["packIds"]} | {
+                ("unit", bytes(u)) for u in a["unitIds"]
+            }
+            if event.name == "ItemsPacked":
+                children[bytes(a["unitId"])] |= items
+            else:
+                children[bytes(a["unitId"])] -= items
+    packs = {bytes(p) for p in shipment.args["packIds"]}
+    units: set[bytes] = set()
+    todo = [bytes(u) for u in shipment.args["unitIds"]]
+    while todo:
+        unit = todo.pop()
+        units.add(unit)
+        for kind, item in children.get(unit, ()):
+            if kind == "pack":
+                packs.add(item)
+            elif item not in units:
+                todo.append(item)
+    return packs, units
+
+
+def _party(w3: Web3, deployment: Deployment, store: EventStore, account: str) -> dict[str, Any]:
+    consortium = deployment.contract(w3, "Consortium").functions
+    gln = f"{consortium.gln(account).call():013d}"
+    party: dict[str, Any] = {"account": account, "gln": gln, "name": None, "address": None}
+    location = store.location(gln)
+    if location is not None:
+        party.update(_party_from_location(location))
+    return party
+
+
+def _party_from_location(location: dict[str, Any]) -> dict[str, Any]:
+    attrs = location["attributes"]
+    keys = ("streetAddressOne", "streetAddressTwo", "city", "state", "postalCode", "countryCode")
+    return {"name": location["name"], "address": {k: attrs[k] for k in keys if k in attrs} or None}
+
+
+def _product(w3: Web3, deployment: Deployment, store: EventStore, gtin: str) -> dict[str, Any]:
+    info: dict[str, Any] = {"gtin": gtin}
+    owner, (name, strength, form, ndc, _) = (
+        deployment.contract(w3, "ProductDirectory").functions.product(gtin).call()
+    )
+    stored = store.product(gtin)
+    attrs = stored["attributes"] if stored else {}
+    info["product_name"] = (stored or {}).get("name") or name or None
+    info["ndc"] = (stored or {}).get("ndc") or ndc or None
+    info["strength"] = attrs.get("strengthDescription") or strength or None
+    info["dosage_form"] = attrs.get("dosageFormType") or form or None
+    info["container_size"] = attrs.get("netContentDescription")
+    info["manufacturer"] = attrs.get("manufacturerOfTradeItemPartyName")
+    info["directory_owner"] = owner if int(owner, 16) else None
+    return info
+
+
+def _time(ts: int) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
+
+
+def transaction_information(
+    w3: Web3, deployment: Deployment, store: EventStore, sscc: str
+) -> dict[str, Any]:
+    """TI and TS of the latest shipment of logistic unit ``sscc`` (any GS1 form), as JSON.
+
+    Raises :class:`ShipmentNotFoundError` if the chain holds no shipment of it.
+    """
+    subject = subject_of("sscc", sscc)
+    events = list(iter_events(w3, deployment))
+    shipments = [
+        e for e in chain_history(w3, deployment, subject, events) if e.name == "ItemsShipped"
+    ]
+    if not shipments:
+        raise ShipmentNotFoundError(f"no shipment of {sscc} is recorded on chain")
+    shipment = shipments[-1]
+    packs, _units = _contents(events, shipment)
+    clear_packs, clear_lots = _clear_ids(store)
+    registry = deployment.contract(w3, "SerialRegistry").functions
+    views = registry.packStates(sorted(packs)).call() if packs else []
+    lines: Counter[tuple[str, bytes]] = Counter()
+    unknown = 0
+    for pid, view in zip(sorted(packs), views, strict=True):
+        if pid not in clear_packs:
+            unknown += 1
+            continue
+        lines[(clear_packs[pid][0], bytes(view[5]))] += 1
+    products = []
+    for (gtin, lid), count in sorted(lines.items()):
+        line = _product(w3, deployment, store, gtin)
+        lot = registry.lotState(lid).call()
+        line["lot"] = clear_lots.get(lid, (gtin, None))[1]
+        line["expiry"] = expiry_to_date(f"{lot[2]:06d}").isoformat() if lot[2] else None
+        line["number_of_containers"] = count
+        products.append(line)
+    shipped_at = int(w3.eth.get_block(shipment.block_number)["timestamp"])
+    eh = bytes(shipment.args["eventHash"])
+    stored = store.event(eh) if eh != ZERO_HASH else None
+    shipment_date = stored.event["eventTime"] if stored else _time(shipped_at)
+    seller = _party(w3, deployment, store, str(shipment.args["from"]))
+    buyer = _party(w3, deployment, store, str(shipment.args["to"]))
+    if stored is not None:  # the parties as the clear event declares them
+        for party, key, field in ((seller, "sourceList", "source"),
+                                  (buyer, "destinationList", "destination")):  # fmt: skip
+            for entry in stored.event.get(key, []):
+                epc = parse_epc_or_none(entry.get(field))
+                location = store.location(epc.gln) if epc and epc.gln else None
+                if location is not None and party["name"] is None:
+                    declared = _party_from_location(location)
+                    party.update(declared, declared_gln=location["gln"])
+    statement: dict[str, Any] = {"text": TRANSACTION_STATEMENT}
+    if stored is not None:
+        for key, value in stored.document["header"].items():
+            if key.endswith("dscsaTransactionStatement"):
+                statement["partner_statement"] = value
+    return {
+        "sscc": sscc,
+        "transaction_information": {
+            "products": products,
+            "packs_without_clear_identifiers": unknown,
+            "transaction_date": shipment_date,
+            "shipment_date": shipment_date,
+            "recorded_on_chain": _time(shipped_at),
+            "transaction_hash": "0x" + shipment.tx_hash.hex(),
+            "event_hash": "0x" + eh.hex() if eh != ZERO_HASH else None,
+            "business_transactions": (stored.event.get("bizTransactionList") if stored else None),
+            "seller": seller,
+            "buyer": buyer,
+        },
+        "transaction_statement": statement,
+    }

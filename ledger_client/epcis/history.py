@@ -1,0 +1,425 @@
+"""History of a pack, a lot or a logistic unit, rebuilt from chain and exported as EPCIS.
+
+The chain says what happened (contract events, in order, each anchoring an EPCIS event
+hash); the owner's store says it in clear. Where the store holds the anchored event, the
+export carries that clear event unchanged (same event hash); otherwise an id-only event
+is built from the contract event, with the hashed ledger ids as ``urn:rxledger:pack:0x…``,
+``urn:rxledger:unit:0x…`` and ``urn:rxledger:lot:0x…``.
+
+A pack's history includes the events of the units that held it (custody moves with the
+highest unit), and of its lot; a lot's history is its own events and those of every pack
+commissioned in it; a unit's history is its own events, those of the units that held it,
+and the packing of its contents.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from web3 import Web3
+
+from ledger_client.contracts import Deployment
+from ledger_client.epcis.export import to_epcis_json
+from ledger_client.epcis.export12 import to_epcis_12_xml
+from ledger_client.epcis.hashing import GS1_CONTEXT
+from ledger_client.epcis.mapping import RXL_NAMESPACE
+from ledger_client.epcis.store import EventStore
+from ledger_client.epcis.validation import check_document
+from ledger_client.errors import InvalidCodeError
+from ledger_client.gs1 import LotCode, PackCode, UnitCode, expiry_to_date, parse_code
+from ledger_client.ids import lot_id, pack_id, unit_id
+from ledger_client.logs import iter_events
+from ledger_client.types import ZERO_HASH, DecommissionReason, LedgerEvent, LotStatus, PackFlag
+
+__all__ = [
+    "HistoryEntry",
+    "Subject",
+    "subject_of",
+    "chain_history",
+    "history",
+    "export_history",
+    "export_history_xml",
+    "id_uri",
+]
+
+Kind = Literal["pack", "lot", "sscc"]
+_TRACKED = (
+    "LotRegistered",
+    "LotStatusChanged",
+    "PacksCommissioned",
+    "ItemsPacked",
+    "ItemsUnpacked",
+    "UnitsDissolved",
+    "ItemsShipped",
+    "ItemsReceived",
+    "PacksDecommissioned",
+    "DecommissionsUndone",
+    "PacksFlagged",
+)
+_HASH_PREFIX, _HASH_SUFFIX = "ni:///sha-256;", "?ver=CBV2.0"
+_DECOMMISSION = {
+    DecommissionReason.DISPENSED: ("OBSERVE", "dispensing", "dispensed"),
+    DecommissionReason.DESTROYED: ("DELETE", "destroying", "destroyed"),
+    DecommissionReason.SAMPLE: ("OBSERVE", "sampling", "inactive"),
+    DecommissionReason.STOLEN: ("OBSERVE", None, "stolen"),
+}
+_LOT_STATUS = {
+    LotStatus.RECALLED: (None, "recalled"),
+    LotStatus.QUARANTINED: ("holding", "non_sellable_other"),
+    LotStatus.ACTIVE: ("inspecting", "active"),
+}
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What a history is about: ledger ids of the packs, units and lots to follow."""
+
+    kind: Kind
+    code: str
+    packs: frozenset[bytes] = frozenset()
+    units: frozenset[bytes] = frozenset()
+    lots: frozenset[bytes] = frozenset()
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One step of a history: the contract events of one transaction that anchored one
+    EPCIS event hash, and the clear event when the owner's store holds it."""
+
+    events: tuple[LedgerEvent, ...]
+    event_hash: bytes
+    clear: dict[str, Any] | None = None
+    context: Any = None
+    timestamp: int = 0
+
+
+def id_uri(kind: str, ledger_id: bytes) -> str:
+    """``urn:rxledger:<kind>:0x<id>``: a ledger id as an EPCIS identifier."""
+    return f"urn:rxledger:{kind}:0x{ledger_id.hex()}"
+
+
+def subject_of(kind: Kind, code: str) -> Subject:
+    """Parse ``code`` (any GS1 form :func:`ledger_client.gs1.parse_code` reads) for a history
+    of ``kind``; raise :class:`InvalidCodeError` if it names something else."""
+    parsed = parse_code(code, require_serial=False).code
+    if kind == "pack" and isinstance(parsed, PackCode):
+        pid = pack_id(parsed.gtin, parsed.serial)
+        # an SGTIN may name a case, whose ledger unit id is its pack id
+        return Subject(kind, code, packs=frozenset({pid}), units=frozenset({pid}))
+    if kind == "lot" and isinstance(parsed, LotCode | PackCode) and parsed.lot is not None:
+        return Subject(kind, code, lots=frozenset({lot_id(parsed.gtin, parsed.lot)}))
+    if kind == "sscc" and isinstance(parsed, UnitCode):
+        return Subject(kind, code, units=frozenset({unit_id(parsed.sscc)}))
+    if kind == "sscc" and isinstance(parsed, PackCode):
+        return Subject(kind, code, units=frozenset({pack_id(parsed.gtin, parsed.serial)}))
+    wanted = {"pack": "GTIN + serial", "lot": "GTIN + lot", "sscc": "an SSCC"}[kind]
+    raise InvalidCodeError(
+        f"{code!r} is a {type(parsed).__name__}; a {kind} history needs {wanted}"
+    )
+
+
+def _ids(args: dict[str, Any], key: str) -> set[bytes]:
+    return {bytes(i) for i in args.get(key, ())}
+
+
+class _Tracker:
+    """Follows packs and units through the units that hold them, in chain order."""
+
+    def __init__(self, subject: Subject) -> None:
+        self.paths: dict[tuple[str, bytes], list[bytes]] = {}
+        for p in subject.packs:
+            self.paths[("pack", p)] = []
+        for u in subject.units:
+            self.paths[("unit", u)] = []
+        self.lots = set(subject.lots)
+        self.follow_lot_packs = subject.kind == "lot"
+
+    def _own(self, key: tuple[str, bytes], packs: set[bytes], units: set[bytes]) -> bool:
+        return key[1] in (packs if key[0] == "pack" else units)
+
+    def seen(self, event: LedgerEvent) -> bool:
+        a, name = event.args, event.name
+        packs, units = _ids(a, "packIds"), _ids(a, "unitIds")
+        hit = False
+        if name in ("LotRegistered", "LotStatusChanged"):
+            return bytes(a["lotId"]) in self.lots
+        if name == "PacksCommissioned":
+            unit = bytes(a["unitId"])
+            if self.follow_lot_packs and bytes(a["lotId"]) in self.lots:
+                for p in packs:
+                    self.paths.setdefault(("pack", p), [])
+            for key in self.paths:
+                if key[0] == "pack" and key[1] in packs:
+                    hit = True
+                    self.paths[key] = [unit] if unit != ZERO_HASH else []
+            return hit or ("unit", unit) in self.paths
+        if name == "ItemsPacked":
+            unit = bytes(a["unitId"])
+            hit = ("unit", unit) in self.paths
+            for key, path in self.paths.items():
+                if self._own(key, packs, units):
+                    hit, self.paths[key] = True, [unit]
+                elif path and path[-1] in units:
+                    hit = True
+                    path.append(unit)
+            return hit
+        if name == "ItemsUnpacked":
+            unit = bytes(a["unitId"])
+            hit = ("unit", unit) in self.paths
+            for key, path in self.paths.items():
+                if unit not in path:
+                    continue
+                i = path.index(unit)
+                child_listed = self._own(key, packs, units) if i == 0 else path[i - 1] in units
+                if child_listed:
+                    hit, self.paths[key] = True, path[:i]
+            return hit
+        if name == "UnitsDissolved":
+            for key, path in self.paths.items():
+                if key[0] == "unit" and key[1] in units:
+                    hit = True
+                for i, holder in enumerate(path):
+                    if holder in units:
+                        hit, self.paths[key] = True, path[:i]
+                        break
+            return hit
+        if name in ("ItemsShipped", "ItemsReceived"):
+            return any(
+                self._own(key, packs, units) or any(h in units for h in path)
+                for key, path in self.paths.items()
+            )
+        if name in ("PacksDecommissioned", "DecommissionsUndone", "PacksFlagged"):
+            return any(key[0] == "pack" and key[1] in packs for key in self.paths)
+        return False
+
+
+def chain_history(
+    w3: Web3, deployment: Deployment, subject: Subject, events: Sequence[LedgerEvent] | None = None
+) -> list[LedgerEvent]:
+    """The contract events in ``subject``'s history, in chain order."""
+    events = list(iter_events(w3, deployment)) if events is None else list(events)
+    events = [e for e in events if e.name in _TRACKED]
+    lots = set(subject.lots)
+    if subject.packs:  # a pack's history includes its lot's events
+        for e in events:
+            if e.name == "PacksCommissioned" and _ids(e.args, "packIds") & subject.packs:
+                lots.add(bytes(e.args["lotId"]))
+    tracker = _Tracker(
+        Subject(subject.kind, subject.code, subject.packs, subject.units, frozenset(lots))
+    )
+    return [e for e in events if tracker.seen(e)]
+
+
+def history(
+    w3: Web3, deployment: Deployment, store: EventStore | None, subject: Subject
+) -> list[HistoryEntry]:
+    """``subject``'s history: contract events grouped by transaction and event hash, joined
+    with the owner's store."""
+    entries: list[HistoryEntry] = []
+    times: dict[int, int] = {}
+    for event in chain_history(w3, deployment, subject):
+        eh = bytes(event.args.get("eventHash", ZERO_HASH))
+        last = entries[-1] if entries else None
+        if (
+            last is not None
+            and last.event_hash == eh != ZERO_HASH
+            and (last.events[-1].tx_hash == event.tx_hash or last.clear is not None)
+        ):
+            entries[-1] = HistoryEntry(
+                (*last.events, event), eh, last.clear, last.context, last.timestamp
+            )
+            continue
+        if event.block_number not in times:
+            times[event.block_number] = int(w3.eth.get_block(event.block_number)["timestamp"])
+        stored = store.event(eh) if store is not None and eh != ZERO_HASH else None
+        entries.append(
+            HistoryEntry(
+                (event,),
+                eh,
+                stored.event if stored else None,
+                stored.context if stored else None,
+                times[event.block_number],
+            )
+        )
+    # one clear event may stand for several transactions: keep it once, at its first place
+    seen: set[bytes] = set()
+    out = []
+    for entry in entries:
+        if entry.clear is not None:
+            if entry.event_hash in seen:
+                continue
+            seen.add(entry.event_hash)
+        out.append(entry)
+    return out
+
+
+# ---------------------------------------------------------------------- id-only events
+
+
+@dataclass
+class _IdOnly:
+    glns: dict[str, str]
+    time: str
+    eh: bytes
+    tx: bytes
+    by: str
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+    def base(self, kind: str, action: str | None, **fields: Any) -> dict[str, Any]:
+        event: dict[str, Any] = {
+            "type": kind,
+            "eventTime": self.time,
+            "eventTimeZoneOffset": "+00:00",
+        }
+        if action is not None:
+            event["action"] = action
+        event.update({k: v for k, v in fields.items() if v is not None})
+        if self.eh != ZERO_HASH:  # the clear event's hash, which this id-only event stands for
+            event["rxl:anchoredEventHash"] = f"{_HASH_PREFIX}{self.eh.hex()}{_HASH_SUFFIX}"
+        event["rxl:transaction"] = "0x" + self.tx.hex()
+        event["rxl:member"] = self.by
+        self.events.append(event)
+        return event
+
+    def party(self, address: str) -> str:
+        gln = self.glns.get(address)
+        return f"https://id.gs1.org/417/{gln}" if gln else f"urn:rxledger:member:{address}"
+
+
+def _id_only_events(entry: HistoryEntry, glns: dict[str, str]) -> list[dict[str, Any]]:
+    time = datetime.fromtimestamp(entry.timestamp, UTC).isoformat(timespec="seconds")
+    out: list[dict[str, Any]] = []
+    for event in entry.events:
+        a = event.args
+        by = str(a.get("by") or a.get("owner") or a.get("from") or "")
+        b = _IdOnly(glns, time, entry.event_hash, event.tx_hash, by, out)
+        packs = [id_uri("pack", bytes(i)) for i in a.get("packIds", ())]
+        units = [id_uri("unit", bytes(i)) for i in a.get("unitIds", ())]
+        name = event.name
+        if name == "LotRegistered":
+            expiry = expiry_to_date(f"{a['expiry']:06d}").isoformat()
+            b.base(
+                "ObjectEvent", "ADD", epcList=[],
+                quantityList=[{"epcClass": id_uri("lot", bytes(a["lotId"]))}],
+                bizStep="commissioning", disposition="active",
+                ilmd={"cbvmda:itemExpirationDate": expiry},
+            )  # fmt: skip
+        elif name == "LotStatusChanged":
+            step, disp = _LOT_STATUS[LotStatus(a["status"])]
+            b.base(
+                "ObjectEvent", "OBSERVE", epcList=[],
+                quantityList=[{"epcClass": id_uri("lot", bytes(a["lotId"]))}],
+                bizStep=step, disposition=disp,
+            )  # fmt: skip
+        elif name == "PacksCommissioned":
+            e = b.base("ObjectEvent", "ADD", epcList=packs, bizStep="commissioning",
+                       disposition="active")  # fmt: skip
+            e["rxl:lot"] = id_uri("lot", bytes(a["lotId"]))
+            if bytes(a["unitId"]) != ZERO_HASH:
+                b.base("AggregationEvent", "ADD", parentID=id_uri("unit", bytes(a["unitId"])),
+                       childEPCs=packs, bizStep="packing")  # fmt: skip
+        elif name in ("ItemsPacked", "ItemsUnpacked"):
+            packing = name == "ItemsPacked"
+            b.base(
+                "AggregationEvent", "ADD" if packing else "DELETE",
+                parentID=id_uri("unit", bytes(a["unitId"])), childEPCs=packs + units,
+                bizStep="packing" if packing else "unpacking",
+            )  # fmt: skip
+        elif name == "UnitsDissolved":
+            for unit in units:
+                b.base("AggregationEvent", "DELETE", parentID=unit, childEPCs=[],
+                       bizStep="unpacking")  # fmt: skip
+        elif name == "ItemsShipped":
+            b.base(
+                "ObjectEvent", "OBSERVE", epcList=packs + units, bizStep="shipping",
+                disposition="in_transit",
+                sourceList=[{"type": "owning_party", "source": b.party(str(a["from"]))}],
+                destinationList=[{"type": "owning_party", "destination": b.party(str(a["to"]))}],
+            )  # fmt: skip
+        elif name == "ItemsReceived":
+            b.base("ObjectEvent", "OBSERVE", epcList=packs + units, bizStep="receiving",
+                   disposition="in_progress")  # fmt: skip
+        elif name in ("PacksDecommissioned", "DecommissionsUndone"):
+            reason = DecommissionReason(a.get("reason", 0))
+            action, step, disp = _DECOMMISSION.get(
+                reason, ("DELETE", "decommissioning", "inactive")
+            )
+            e = b.base("ObjectEvent", action, epcList=packs, bizStep=step, disposition=disp)
+            if name == "DecommissionsUndone":
+                e["errorDeclaration"] = {"declarationTime": time, "reason": "incorrect_data"}
+            elif reason not in _DECOMMISSION:
+                e["rxl:decommissionReason"] = reason.name
+        elif name == "PacksFlagged":
+            flags = PackFlag(a["flags"])
+            disp = "no_pedigree_match" if flags else "active"
+            e = b.base("ObjectEvent", "OBSERVE", epcList=packs, bizStep="inspecting",
+                       disposition=disp)  # fmt: skip
+            e["rxl:flags"] = int(flags)
+    return out
+
+
+# ---------------------------------------------------------------------- export
+
+
+def _member_glns(w3: Web3, deployment: Deployment) -> dict[str, str]:
+    consortium = deployment.contract(w3, "Consortium").functions
+    out: dict[str, str] = {}
+    for index in range(1, consortium.memberCount().call() + 1):
+        account = consortium.accountAt(index).call()
+        out[account] = f"{consortium.gln(account).call():013d}"
+    return out
+
+
+def _merge_context(contexts: Iterable[Any]) -> list[Any]:
+    prefixes: dict[str, str] = {"rxl": RXL_NAMESPACE}
+    for context in contexts:
+        for item in context if isinstance(context, list) else [context]:
+            if isinstance(item, dict):
+                for key, value in item.items():
+                    prefixes.setdefault(key, value)
+    return [GS1_CONTEXT, prefixes]
+
+
+def export_history(
+    w3: Web3,
+    deployment: Deployment,
+    store: EventStore | None,
+    kind: Kind,
+    code: str,
+    *,
+    creation_date: datetime | str | None = None,
+) -> dict[str, Any]:
+    """The history of the pack, lot or SSCC ``code`` as a valid EPCIS 2.0 document."""
+    subject = subject_of(kind, code)
+    entries = history(w3, deployment, store, subject)
+    glns = _member_glns(w3, deployment)
+    events: list[dict[str, Any]] = []
+    for entry in entries:
+        events.extend([entry.clear] if entry.clear is not None else _id_only_events(entry, glns))
+    context = _merge_context(entry.context for entry in entries if entry.context is not None)
+    doc = to_epcis_json(events, creation_date=creation_date, context=context[1])
+    if store is not None:
+        text = json.dumps(events)
+        vocabulary = store.vocabulary(i for i in store.vocabulary_ids() if i in text)
+        if vocabulary:
+            doc["epcisHeader"] = {"epcisMasterData": {"vocabularyList": vocabulary}}
+            check_document(doc)
+    return doc
+
+
+def export_history_xml(
+    w3: Web3,
+    deployment: Deployment,
+    store: EventStore | None,
+    kind: Kind,
+    code: str,
+    *,
+    creation_date: datetime | str | None = None,
+) -> bytes:
+    """The same history as EPCIS 1.2 XML."""
+    doc = export_history(w3, deployment, store, kind, code, creation_date=creation_date)
+    return to_epcis_12_xml(doc)

@@ -1,0 +1,243 @@
+"""The owner's store: the clear EPCIS events and master data a member keeps off chain.
+
+A small SQLite file (stdlib ``sqlite3``). Events are keyed by their EPCIS event hash, the
+value anchored on chain, so a history rebuilt from chain joins back to the clear events.
+Every imported event is kept, also those with no ledger meaning (sensor readings,
+transaction events), with the document header it came with (sender, receiver, DSCSA
+transaction statement) and the master data (products, locations, other vocabularies).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from os import PathLike
+from typing import Any
+
+from ledger_client.epcis.import12 import master_data_of
+from ledger_client.epcis.mapping import MappingReport
+from ledger_client.epcis.validation import iter_events
+
+__all__ = ["EventStore", "StoredEvent", "event_key"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    id INTEGER PRIMARY KEY,
+    instance_identifier TEXT,
+    sender TEXT,
+    receiver TEXT,
+    creation_date TEXT,
+    context_json TEXT NOT NULL,
+    header_json TEXT NOT NULL,
+    stored_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS events (
+    key TEXT PRIMARY KEY,
+    hash_uri TEXT,
+    event_id TEXT,
+    type TEXT NOT NULL,
+    event_time TEXT,
+    event_json TEXT NOT NULL,
+    context_json TEXT NOT NULL,
+    document_id INTEGER NOT NULL REFERENCES documents(id),
+    stored_only TEXT
+);
+CREATE TABLE IF NOT EXISTS vocabulary (
+    type TEXT NOT NULL,
+    id TEXT NOT NULL,
+    element_json TEXT NOT NULL,
+    PRIMARY KEY (type, id)
+);
+CREATE TABLE IF NOT EXISTS products (
+    gtin TEXT PRIMARY KEY,
+    name TEXT,
+    ndc TEXT,
+    attributes_json TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS locations (
+    gln TEXT PRIMARY KEY,
+    name TEXT,
+    attributes_json TEXT NOT NULL
+);
+"""
+
+
+def event_key(event_hash: bytes | None, event: dict[str, Any]) -> str:
+    """The store key of an event: its event hash in hex, or ``raw:`` + sha-256 of its JSON
+    when the EPCIS event hash cannot be computed."""
+    if event_hash:
+        return event_hash.hex()
+    text = json.dumps(event, sort_keys=True, separators=(",", ":"))
+    return "raw:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """A clear event with the JSON-LD context and the header of its document."""
+
+    key: str
+    hash_uri: str | None
+    event: dict[str, Any]
+    context: Any
+    document: dict[str, Any]
+    stored_only: str | None
+
+
+class EventStore:
+    """One member's off-chain EPCIS store in SQLite (``":memory:"`` for a throw-away one)."""
+
+    def __init__(self, path: str | PathLike[str] = ":memory:") -> None:
+        self.db = sqlite3.connect(path, check_same_thread=False)
+        self.db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        """Close the database."""
+        self.db.close()
+
+    def __enter__(self) -> EventStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ writes
+
+    def add_document(self, doc: dict[str, Any], report: MappingReport) -> int:
+        """Store every event of a mapped document and its master data; return the document id.
+
+        Events already stored (same key) are left as they are; master data is updated.
+        """
+        header = {k: v for k, v in doc.get("epcisHeader", {}).items() if k != "epcisMasterData"}
+        context = doc.get("@context")
+        with self.db:
+            cursor = self.db.execute(
+                "INSERT INTO documents (instance_identifier, sender, receiver, creation_date,"
+                " context_json, header_json, stored_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    doc.get("instanceIdentifier"),
+                    doc.get("sender"),
+                    doc.get("receiver"),
+                    doc.get("creationDate"),
+                    json.dumps(context),
+                    json.dumps(header),
+                    datetime.now(UTC).isoformat(),
+                ),
+            )
+            document_id = int(cursor.lastrowid or 0)
+            events = [event for _, event in iter_events(doc)]
+            for entry in report.events:
+                event = events[entry.index]
+                self.db.execute(
+                    "INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        event_key(entry.event_hash, event),
+                        entry.event_hash_uri,
+                        entry.event_id,
+                        entry.type,
+                        event.get("eventTime"),
+                        json.dumps(event),
+                        json.dumps(event.get("@context", context)),
+                        document_id,
+                        entry.stored_only,
+                    ),
+                )
+            self._add_master_data(doc)
+        return document_id
+
+    def _add_master_data(self, doc: dict[str, Any]) -> None:
+        vocabularies = doc.get("epcisHeader", {}).get("epcisMasterData", {}).get("vocabularyList")
+        for vocabulary in vocabularies or []:
+            for element in vocabulary.get("vocabularyElementList", []) or []:
+                self.db.execute(
+                    "INSERT OR REPLACE INTO vocabulary VALUES (?, ?, ?)",
+                    (vocabulary.get("type", ""), element.get("id", ""), json.dumps(element)),
+                )
+        data = master_data_of(doc)
+        for product in data["products"]:
+            if "gtin" in product and "lot" not in product:
+                self.db.execute(
+                    "INSERT OR REPLACE INTO products VALUES (?, ?, ?, ?)",
+                    (
+                        product["gtin"],
+                        product.get("name"),
+                        product.get("ndc"),
+                        json.dumps(product["attributes"]),
+                    ),
+                )
+        for location in data["locations"]:
+            if "gln" in location:
+                self.db.execute(
+                    "INSERT OR REPLACE INTO locations VALUES (?, ?, ?)",
+                    (location["gln"], location.get("name"), json.dumps(location["attributes"])),
+                )
+
+    # ------------------------------------------------------------------ reads
+
+    def event(self, event_hash: bytes) -> StoredEvent | None:
+        """The clear event anchored as ``event_hash``, or None if this store does not hold it."""
+        row = self.db.execute(
+            "SELECT e.key, e.hash_uri, e.event_json, e.context_json, e.stored_only,"
+            " d.instance_identifier, d.sender, d.receiver, d.creation_date, d.header_json"
+            " FROM events e JOIN documents d ON d.id = e.document_id WHERE e.key = ?",
+            (event_hash.hex(),),
+        ).fetchone()
+        if row is None:
+            return None
+        document = {
+            "instanceIdentifier": row[5],
+            "sender": row[6],
+            "receiver": row[7],
+            "creationDate": row[8],
+            "header": json.loads(row[9]),
+        }
+        return StoredEvent(row[0], row[1], json.loads(row[2]), json.loads(row[3]), document, row[4])
+
+    def all_events(self) -> list[dict[str, Any]]:
+        """Every clear event, in the order stored."""
+        return [
+            json.loads(row[0])
+            for row in self.db.execute("SELECT event_json FROM events ORDER BY rowid")
+        ]
+
+    def count(self) -> int:
+        """How many events the store holds."""
+        return int(self.db.execute("SELECT COUNT(*) FROM events").fetchone()[0])
+
+    def product(self, gtin: str) -> dict[str, Any] | None:
+        """Master data of product ``gtin``: name, ndc and all attributes (CBV short names)."""
+        row = self.db.execute(
+            "SELECT name, ndc, attributes_json FROM products WHERE gtin = ?", (gtin,)
+        ).fetchone()
+        if row is None:
+            return None
+        return {"gtin": gtin, "name": row[0], "ndc": row[1], "attributes": json.loads(row[2])}
+
+    def location(self, gln: str) -> dict[str, Any] | None:
+        """Master data of party or location ``gln``: name and attributes (address...)."""
+        row = self.db.execute(
+            "SELECT name, attributes_json FROM locations WHERE gln = ?", (gln,)
+        ).fetchone()
+        if row is None:
+            return None
+        return {"gln": gln, "name": row[0], "attributes": json.loads(row[1])}
+
+    def vocabulary_ids(self) -> list[str]:
+        """The ids of every master data element the store holds."""
+        return [row[0] for row in self.db.execute("SELECT DISTINCT id FROM vocabulary")]
+
+    def vocabulary(self, ids: Iterable[str]) -> list[dict[str, Any]]:
+        """EPCIS master data vocabularies holding the elements whose id is in ``ids``."""
+        wanted = set(ids)
+        by_type: dict[str, list[dict[str, Any]]] = {}
+        for kind, element_id, text in self.db.execute(
+            "SELECT type, id, element_json FROM vocabulary ORDER BY type, id"
+        ):
+            if element_id in wanted:
+                by_type.setdefault(kind, []).append(json.loads(text))
+        return [
+            {"type": kind, "vocabularyElementList": elements} for kind, elements in by_type.items()
+        ]

@@ -1,0 +1,105 @@
+"""`make run`: the demo network. Starts anvil (state kept in .rxledger/), deploys the demo
+consortium on first run, plays the demo scenario (new lots each run), then serves the
+gateway for the pharmacy page until Ctrl-C.
+
+    python scripts/demo.py [--no-serve] [--port 8545] [--gateway-port 8000] [--packs 1600 800]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from ledger_client.chain import connect  # noqa: E402
+from ledger_client.contracts import Deployment  # noqa: E402
+from ledger_client.demo import ScenarioLog, register_products, run_scenario  # noqa: E402
+from ledger_client.devchain import Anvil  # noqa: E402
+from ledger_client.devnet import DevNetwork, deploy_devnet, ledgers_for  # noqa: E402
+
+STATE_DIR = Path(".rxledger")
+DEPLOYMENT = STATE_DIR / "deployment.json"
+RUNS = STATE_DIR / "demo-runs.json"
+
+
+def network(chain_url: str) -> tuple[DevNetwork, bool]:
+    """Attach to the saved deployment when it is live on this chain, else deploy anew."""
+    w3 = connect(chain_url)
+    if DEPLOYMENT.is_file():
+        saved = Deployment.load(DEPLOYMENT)
+        if saved.is_live(w3):
+            return DevNetwork(saved, ledgers_for(w3, saved)), False
+    net = deploy_devnet(w3)
+    net.deployment.save(DEPLOYMENT)
+    RUNS.unlink(missing_ok=True)
+    return net, True
+
+
+def next_run() -> int:
+    """Return the number of this run on the current deployment, and remember it."""
+    run = json.loads(RUNS.read_text())["runs"] + 1 if RUNS.is_file() else 1
+    RUNS.write_text(json.dumps({"runs": run}))
+    return run
+
+
+def show(net: DevNetwork, log: ScenarioLog, run: int, fresh: bool) -> None:
+    """Print what the scenario did."""
+    print(
+        f"\nRxLedger demo network, run {run} ({'new deployment' if fresh else 'continued chain'})"
+    )
+    print(f"  registry {net.deployment.registry}  consortium {net.deployment.consortium}")
+    print(f"\n{'step':<48}{'tx':>4}{'gas':>14}")
+    for step, txs, gas in log.steps:
+        print(f"{step:<48}{txs:>4}{gas:>14,}")
+    print("\nverifications:")
+    for gtin, serial, status in log.verifications:
+        print(f"  (01){gtin}(21){serial:<14} {status}")
+    for note in log.notes:
+        print(f"  note: {note}")
+    print("\ncodes to try on the pharmacy page or with `rxledger verify`:")
+    for kind, codes in log.codes.items():
+        for code in codes:
+            print(f"  {kind:<22} {code}")
+
+
+def serve_gateway(chain_url: str, port: int) -> None:
+    """Run the gateway as pharmacy A's service until interrupted."""
+    env = {
+        **os.environ,
+        "RXLEDGER_CHAIN_URL": chain_url,
+        "RXLEDGER_DEPLOYMENT_FILE": str(DEPLOYMENT.resolve()),
+        "RXLEDGER_DEMO_MEMBER": "pharmacy_a",
+        "RXLEDGER_PORT": str(port),
+    }
+    print(f"\ngateway: http://127.0.0.1:{port}/ (pharmacy page), /docs (API); Ctrl-C stops")
+    subprocess.run([sys.executable, "-m", "gateway"], env=env, check=False)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8545)
+    parser.add_argument("--gateway-port", type=int, default=8000)
+    parser.add_argument(
+        "--packs", type=int, nargs=2, default=(1600, 800), help="packs of lot A and B"
+    )
+    parser.add_argument("--no-serve", action="store_true", help="stop after the scenario")
+    args = parser.parse_args()
+    with Anvil(port=args.port, state_file=STATE_DIR / "anvil-state.json") as node:
+        net, fresh = network(node.url)
+        register_products(net, f"http://127.0.0.1:{args.gateway_port}")
+        run = next_run()
+        log = run_scenario(net, run, tuple(args.packs), say=lambda s: print(f"- {s}", flush=True))
+        show(net, log, run, fresh)
+        if not args.no_serve:
+            with contextlib.suppress(KeyboardInterrupt):
+                serve_gateway(node.url, args.gateway_port)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,111 @@
+"""``rxledger epcis import / export / ti-ts`` against a real anvil node."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ledger_client.chain import connect
+from ledger_client.cli import app
+from ledger_client.devchain import Anvil
+from ledger_client.devnet import deploy_devnet
+from ledger_client.epcis import validate_document
+from ledger_client.epcis.export import operations_to_events, to_epcis_json
+from ledger_client.epcis.import12 import convert_12_xml
+from ledger_client.epcis.operations import Commission, Pack, RegisterLot, Ship
+
+pytestmark = pytest.mark.anvil
+DSCSA = Path(__file__).resolve().parents[2] / ".." / "shared" / "epcis" / "dscsa-1.2"
+GTIN, LOT, SSCC = "09506000134352", "CLI9", "095060000000000046"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, Path]]:
+    root = tmp_path_factory.mktemp("epcis-cli")
+    with Anvil(port=_free_port(), state_file=root / "state.json") as node:
+        net = deploy_devnet(connect(node.url))
+        net.deployment.save(root / "deployment.json")
+        yield node.url, root / "deployment.json", root / "store.sqlite"
+
+
+def _cli(env: tuple[str, Path, Path], *args: str) -> tuple[int, str]:
+    url, deployment, store = env
+    common = ["--rpc", url, "--deployment", str(deployment), "--store", str(store)]
+    result = CliRunner().invoke(app, ["epcis", *args, *common])
+    return result.exit_code, result.output
+
+
+@pytest.fixture(scope="module")
+def shipment(env: tuple[str, Path, Path]) -> Path:
+    from datetime import date
+
+    ops = [
+        RegisterLot(GTIN, LOT, date(2030, 1, 31)),
+        Commission(GTIN, LOT, ("A1", "A2")),
+        Pack(SSCC, ((GTIN, "A1"), (GTIN, "A2")), ()),
+        Ship((), (SSCC,), to_party="4012345000016"),
+    ]
+    path = env[2].parent / "shipment.jsonld"
+    doc = to_epcis_json(operations_to_events(ops, event_time="2025-03-01T10:00:00Z"))
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_import_prints_per_event_results_and_reimport_skips(
+    env: tuple[str, Path, Path], shipment: Path
+) -> None:
+    code, out = _cli(env, "import", str(shipment), "--as", "manufacturer", "--json")
+    assert code == 0, out
+    (result,) = json.loads(out)["files"]
+    assert result["counts"] == {"applied": 3, "skipped": 0, "stored_only": 0, "failed": 0}
+    code, out = _cli(env, "import", str(shipment), "--as", "manufacturer")
+    assert code == 0 and "0 applied, 3 skipped" in out
+
+
+def test_import_of_a_malformed_document_exits_non_zero(env: tuple[str, Path, Path]) -> None:
+    code, out = _cli(
+        env, "import", str(DSCSA / "epcis_1.2.master_data_sample.xml"), "--as", "manufacturer"
+    )
+    assert code == 1
+    assert "rejected, nothing imported" in out and "line 17, column 32" in out
+
+
+def test_export_writes_valid_epcis_json_and_xml(
+    env: tuple[str, Path, Path], shipment: Path, tmp_path: Path
+) -> None:
+    _cli(env, "import", str(shipment), "--as", "manufacturer")
+    out_json, out_xml = tmp_path / "h.json", tmp_path / "h.xml"
+    assert _cli(env, "export", "--sscc", f"(00){SSCC}", "--out", str(out_json))[0] == 0
+    doc = json.loads(out_json.read_text())
+    assert validate_document(doc) == []
+    assert [e["bizStep"] for e in doc["epcisBody"]["eventList"]] == ["packing", "shipping"]
+    pack = f"https://id.gs1.org/01/{GTIN}/21/A1"
+    code, _ = _cli(env, "export", "--pack", pack, "--format", "xml", "--out", str(out_xml))
+    assert code == 0 and validate_document(convert_12_xml(out_xml.read_bytes())) == []
+
+
+def test_export_needs_exactly_one_subject(env: tuple[str, Path, Path]) -> None:
+    code, out = _cli(env, "export", "--sscc", SSCC, "--lot", f"(01){GTIN}(10){LOT}")
+    assert code == 2 and "exactly one of --pack, --lot, --sscc" in out
+
+
+def test_ti_ts_prints_the_shipment_as_json(env: tuple[str, Path, Path], shipment: Path) -> None:
+    _cli(env, "import", str(shipment), "--as", "manufacturer")
+    code, out = _cli(env, "ti-ts", "--sscc", "urn:epc:id:sscc:9506000.0000000004")
+    assert code == 0, out
+    ti = json.loads(out)["transaction_information"]
+    assert [(p["gtin"], p["lot"], p["number_of_containers"]) for p in ti["products"]] == [
+        (GTIN, LOT, 2)
+    ]
+    assert ti["buyer"]["gln"] == "4012345000016"

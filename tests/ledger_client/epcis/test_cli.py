@@ -1,0 +1,59 @@
+"""``rxledger epcis validate`` (pure) through typer's CliRunner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from epcis_files import DSCSA, EXAMPLE_FILES
+from typer.testing import CliRunner
+
+from ledger_client.cli import app
+
+ALL_FILES = [*EXAMPLE_FILES, *sorted(DSCSA.glob("*.xml"))]
+MALFORMED = DSCSA / "epcis_1.2.master_data_sample.xml"
+
+
+def _validate(*args: str | Path) -> tuple[int, str]:
+    result = CliRunner().invoke(app, ["epcis", "validate", *map(str, args)])
+    return result.exit_code, result.output
+
+
+def test_validate_json_reports_every_shared_file() -> None:
+    code, out = _validate("--json", *ALL_FILES)
+    files = json.loads(out)["files"]
+    assert code == 1  # the malformed DSCSA fragment
+    assert [f["path"] for f in files] == [str(p) for p in ALL_FILES]
+    assert all(set(f) == {"path", "valid", "errors", "events", "ledger_operations"} for f in files)
+    invalid = [f for f in files if not f["valid"]]
+    assert [f["path"] for f in invalid] == [str(MALFORMED)]
+    assert invalid[0]["errors"] == [
+        "line 17, column 32: Opening and ending tag mismatch: Address line 11 and Address"
+    ]
+    by_name = {Path(f["path"]).name: f for f in files}
+    assert (by_name["epcis_1.2.cardinal_health.xml"]["events"],
+            by_name["epcis_1.2.cardinal_health.xml"]["ledger_operations"]) == (3, 6)  # fmt: skip
+    assert by_name["WithSensorData__SensorDataExample1.jsonld"]["ledger_operations"] == 0
+
+
+def test_validate_exits_zero_when_every_file_is_valid() -> None:
+    code, out = _validate(*(p for p in ALL_FILES if p != MALFORMED))
+    assert code == 0
+    assert "INVALID" not in out
+
+
+def test_validate_names_the_problem_of_an_invalid_json_document(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonld"
+    doc = json.loads(EXAMPLE_FILES[0].read_text())
+    doc["epcisBody"]["eventList"][0]["eventTime"] = "yesterday"
+    bad.write_text(json.dumps(doc))
+    code, out = _validate(bad)
+    assert code == 1
+    assert "INVALID" in out and "/epcisBody/eventList/0/eventTime: 'yesterday'" in out
+
+
+def test_validate_reports_a_missing_file_as_invalid(tmp_path: Path) -> None:
+    code, out = _validate("--json", tmp_path / "nope.xml")
+    (entry,) = json.loads(out)["files"]
+    assert code == 1 and entry["valid"] is False
+    assert entry["errors"][0].startswith("cannot read the file")

@@ -1,0 +1,161 @@
+"""The rxledger CLI and the client against a real anvil node, including a node restart."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ledger_client.chain import connect
+from ledger_client.cli import app
+from ledger_client.devchain import Anvil
+from ledger_client.devnet import DevNetwork, deploy_devnet
+from ledger_client.ledger import Ledger
+from ledger_client.types import PackStatus
+
+pytestmark = pytest.mark.anvil
+GTIN = "09506000134352"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Anvil]:
+    state = tmp_path_factory.mktemp("anvil") / "state.json"
+    with Anvil(port=_free_port(), state_file=state) as anvil:
+        yield anvil
+
+
+@pytest.fixture(scope="module")
+def net(node: Anvil, tmp_path_factory: pytest.TempPathFactory) -> DevNetwork:
+    network = deploy_devnet(connect(node.url))
+    network.deployment.save(tmp_path_factory.mktemp("dep") / "deployment.json")
+    return network
+
+
+def _cli(node: Anvil, deployment: Path, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, [*args, "--rpc", node.url, "--deployment", str(deployment)])
+    return result.exit_code, result.output
+
+
+def test_cli_runs_a_lifecycle_from_code_files(node: Anvil, net: DevNetwork, tmp_path: Path) -> None:
+    deployment = tmp_path / "deployment.json"
+    net.deployment.save(deployment)
+    codes = tmp_path / "codes.txt"
+    codes.write_text("".join(f"(01){GTIN}(17)281231(10)CLI1(21)C{i}\n" for i in range(30)))
+    assert (
+        _cli(node, deployment, "lot", "register", GTIN, "CLI1", "281231", "--as", "manufacturer")[0]
+        == 0
+    )
+    code, out = _cli(node, deployment, "commission", str(codes), "--as", "manufacturer", "--json")
+    assert code == 0, out
+    assert '"items": 30' in out
+    one = tmp_path / "one.csv"
+    one.write_text(f"code\n(01){GTIN}(17)281231(10)CLI1(21)C7\n")
+    assert (
+        _cli(node, deployment, "ship", str(one), "--to", "pharmacy_a", "--as", "manufacturer")[0]
+        == 0
+    )
+    assert _cli(node, deployment, "receive", str(one), "--as", "pharmacy_a")[0] == 0
+    code, out = _cli(
+        node, deployment, "verify", f"https://id.gs1.org/01/{GTIN}/10/CLI1/21/C7?17=281231"
+    )
+    assert (code, "VERIFIED" in out) == (0, True)
+    assert (
+        _cli(
+            node,
+            deployment,
+            "decommission",
+            str(one),
+            "--reason",
+            "dispensed",
+            "--as",
+            "pharmacy_a",
+        )[0]
+        == 0
+    )
+    code, out = _cli(node, deployment, "verify", f"(01){GTIN}(21)C7", "--json")
+    assert code == 3 and '"status": "DECOMMISSIONED"' in out
+
+
+def test_cli_rejects_a_malformed_code_with_its_line_and_writes_nothing(
+    node: Anvil, net: DevNetwork, tmp_path: Path
+) -> None:
+    deployment = tmp_path / "deployment.json"
+    net.deployment.save(deployment)
+    codes = tmp_path / "codes.txt"
+    codes.write_text(f"(01){GTIN}(17)281231(10)CLI1(21)OK1\n(01)09506000134353(10)CLI1(21)BAD\n")
+    code, out = _cli(node, deployment, "commission", str(codes), "--as", "manufacturer")
+    assert code == 2
+    assert "codes.txt:2" in out and "check digit" in out
+    assert net["manufacturer"].pack_state(GTIN, "OK1").status == PackStatus.NONE
+
+
+def test_cli_names_the_contract_error_for_a_forbidden_step(
+    node: Anvil, net: DevNetwork, tmp_path: Path
+) -> None:
+    deployment = tmp_path / "deployment.json"
+    net.deployment.save(deployment)
+    code, out = _cli(
+        node, deployment, "lot", "register", GTIN, "NOPE", "281231", "--as", "pharmacy_a"
+    )
+    assert code == 1
+    assert "ConsortiumMissingRole" in out
+
+
+def test_node_restart_mid_batch_resumes_without_double_writes(node: Anvil, net: DevNetwork) -> None:
+    maker = Ledger(
+        connect(node.url),
+        net.deployment,
+        net["manufacturer"].account,
+        batch_size=20,
+        retry_delay=1.0,
+    )
+    maker.register_lot(GTIN, "RESTART", "281231")
+    calls = {"n": 0}
+    real_transact = maker.transact
+
+    def transact_with_restart(fn):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 3:  # the node goes down before the third transaction of the batch
+            node.stop()
+            threading.Timer(0.5, node.start).start()
+        return real_transact(fn)
+
+    maker.transact = transact_with_restart  # type: ignore[method-assign]
+    serials = [f"R{i}" for i in range(100)]
+    receipts = maker.commission(GTIN, "RESTART", serials)
+    assert all(maker.pack_state(GTIN, s).status == PackStatus.ACTIVE for s in serials)
+    committed = sum(
+        len(e.args["packIds"]) for r in receipts for e in r.events if e.name == "PacksCommissioned"
+    )
+    assert committed == 100
+
+
+def test_cli_council_adds_a_member_only_after_two_approvals(
+    node: Anvil, net: DevNetwork, tmp_path: Path
+) -> None:
+    deployment = tmp_path / "deployment.json"
+    net.deployment.save(deployment)
+    newcomer = "0x" + "42" * 20
+    args = f'["{newcomer}", 4012351000013, 4, 4102444800]'
+    code, out = _cli(
+        node, deployment, "council", "propose", "addMember", args, "--as", "manufacturer"
+    )
+    assert code == 0, out
+    proposal = int(out.split()[1])
+    consortium = net["manufacturer"].consortium
+    assert consortium.functions.member(newcomer).call()[3] == 0  # not a member yet
+    code, out = _cli(node, deployment, "council", "approve", str(proposal), "--as", "regulator")
+    assert (code, "executed" in out) == (0, True)
+    assert consortium.functions.member(newcomer).call()[3] == 1  # ACTIVE
+    code, out = _cli(node, deployment, "council", "approve", str(proposal), "--as", "wholesaler_a")
+    assert code == 1 and "ConsortiumProposalClosed" in out

@@ -1,0 +1,161 @@
+"""Ledger ids: the Python ids agree byte for byte with the ids the contracts compute."""
+
+from __future__ import annotations
+
+import pytest
+from eth_utils import keccak
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ledger_client.errors import InvalidCodeError
+from ledger_client.ids import (
+    check_gtin14,
+    check_lot,
+    check_serial,
+    check_sscc18,
+    gs1_check_digit,
+    lot_id,
+    pack_id,
+    unit_id,
+)
+from ledger_client.types import UnitStatus, VerificationStatus
+from tests.utils.chain import Chain
+from tests.utils.factories import EXPIRY, MANUFACTURER_PREFIX
+
+#: GS1 AI encodable character set 82, which serials (AI 21) and lots (AI 10) use.
+CSET82 = "!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
+
+texts = st.text(alphabet=CSET82, min_size=1, max_size=20)
+
+
+def with_check_digit(body: str) -> str:
+    return body + str(gs1_check_digit(body))
+
+
+gtins = st.text(alphabet="0123456789", min_size=13, max_size=13).map(with_check_digit)
+own_gtins = st.builds(
+    lambda indicator, item: with_check_digit(f"{indicator}{MANUFACTURER_PREFIX}{item}"),
+    st.sampled_from("0123456789"),
+    st.text(alphabet="0123456789", min_size=5, max_size=5),
+)
+ssccs = st.text(alphabet="0123456789", min_size=17, max_size=17).map(with_check_digit)
+
+
+# ---------------------------------------------------------------- Python ids = contract ids
+
+
+@given(gtin=gtins, serial=texts)
+def test_pack_id_equals_the_pack_id_the_registry_computes(
+    chain: Chain, gtin: str, serial: str
+) -> None:
+    result = chain.net["auditor"].verify(gtin, serial)
+    assert result.pack_id == pack_id(gtin, serial)
+
+
+@settings(max_examples=15)
+@given(gtin=own_gtins, lot=texts, serial=texts)
+def test_a_lot_registered_by_its_python_id_verifies_with_the_clear_lot(
+    chain: Chain, gtin: str, lot: str, serial: str
+) -> None:
+    chain.revert(chain.deployed)
+    m = chain.net["manufacturer"]
+    m.register_lot(gtin, lot, EXPIRY)  # sends lot_id(gtin, lot)
+    m.commission(gtin, lot, [serial])
+    result = m.verify(gtin, serial, lot, EXPIRY)
+    assert result.status == VerificationStatus.VERIFIED
+    assert result.lot.id == lot_id(gtin, lot)
+
+
+@settings(max_examples=10)
+@given(sscc=ssccs)
+def test_a_unit_packed_by_its_python_id_is_found_by_it(chain: Chain, sscc: str) -> None:
+    chain.revert(chain.deployed)
+    m = chain.net["manufacturer"]
+    gtin = with_check_digit(f"0{MANUFACTURER_PREFIX}00001")
+    m.register_lot(gtin, "L", EXPIRY)
+    m.commission(gtin, "L", ["S1"], into_sscc=sscc)
+    unit = m.unit_state(sscc)
+    assert (unit.status, unit.custodian) == (UnitStatus.ACTIVE, m.address)
+    assert m.pack_state(gtin, "S1").parent == unit.index
+
+
+@given(gtin=gtins, serial=texts, lot=texts, sscc=ssccs)
+def test_ids_follow_the_documented_layout(gtin: str, serial: str, lot: str, sscc: str) -> None:
+    assert pack_id(gtin, serial) == keccak(f"01{gtin}21{serial}".encode("ascii"))
+    assert lot_id(gtin, lot) == keccak(f"01{gtin}10{lot}".encode("ascii"))
+    assert unit_id(sscc) == keccak(f"00{sscc}".encode("ascii"))
+    # Application identifiers keep kinds apart: a serial and a lot with the same text differ.
+    assert pack_id(gtin, lot) != lot_id(gtin, lot)
+
+
+# ---------------------------------------------------------------- the checks
+
+
+@pytest.mark.parametrize(
+    ("body", "digit"),
+    [
+        ("0950600013435", 2),  # GTIN-14 09506000134352 (GS1 example)
+        ("400638133393", 1),  # GTIN-13 4006381333931
+        ("10614141123456789", 7),  # SSCC 106141411234567897
+        ("0000000000000", 0),
+    ],
+)
+def test_gs1_check_digit_known_values(body: str, digit: int) -> None:
+    assert gs1_check_digit(body) == digit
+
+
+@given(gtin=gtins)
+def test_any_other_check_digit_is_rejected(gtin: str) -> None:
+    assert check_gtin14(gtin) == gtin
+    for wrong in set("0123456789") - {gtin[-1]}:
+        with pytest.raises(InvalidCodeError, match="check digit"):
+            check_gtin14(gtin[:-1] + wrong)
+
+
+@pytest.mark.parametrize(
+    "gtin",
+    [
+        "0950600013435",
+        "095060001343520",
+        "0950600013435A",
+        " 09506000134352",
+        "",
+        "０９５０６０００１３４３５２",
+    ],
+)
+def test_malformed_gtins_are_rejected(gtin: str) -> None:
+    with pytest.raises(InvalidCodeError):
+        pack_id(gtin, "S1")
+
+
+@pytest.mark.parametrize(
+    "sscc", ["10614141123456789", "1061414112345678970", "106141411234567898", "10614141123456789X"]
+)
+def test_malformed_ssccs_are_rejected(sscc: str) -> None:
+    with pytest.raises(InvalidCodeError):
+        unit_id(sscc)
+    with pytest.raises(InvalidCodeError):
+        check_sscc18(sscc)
+
+
+@pytest.mark.parametrize(
+    "text", ["", "A" * 21, "with space", "é", "tab\t", "hash#", "at@", "a\x1d"]
+)
+def test_serials_and_lots_outside_cset82_or_too_long_are_rejected(text: str) -> None:
+    with pytest.raises(InvalidCodeError):
+        check_serial(text)
+    with pytest.raises(InvalidCodeError):
+        check_lot(text)
+    with pytest.raises(InvalidCodeError):
+        lot_id("09506000134352", text)
+
+
+@given(text=texts)
+def test_every_cset82_value_of_1_to_20_characters_is_accepted(text: str) -> None:
+    assert check_serial(text) == text
+    assert check_lot(text) == text
+
+
+def test_invalid_code_error_is_a_value_error() -> None:
+    with pytest.raises(ValueError):
+        pack_id("123", "S1")

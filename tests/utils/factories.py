@@ -1,0 +1,75 @@
+"""Valid GS1 codes, lots and commissioned packs for tests."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from eth_utils import keccak
+
+from ledger_client.ids import gs1_check_digit
+from ledger_client.ledger import Ledger, PackRef
+
+#: GS1 company prefixes of the demo members (ledger_client.devnet).
+MANUFACTURER_PREFIX = "0614141"
+MANUFACTURER_PREFIX_2 = "9506000"
+REPACKAGER_PREFIX = "0614142"
+#: A prefix no member owns.
+UNOWNED_PREFIX = "0799999"
+#: A far expiry (GS1 YYMMDD) for lots that must stay saleable.
+EXPIRY = 301231
+
+
+def make_gtin(prefix: str, item_ref: int, indicator: int = 0) -> str:
+    """Return a GTIN-14 with a valid check digit: indicator, company prefix, item reference."""
+    body = f"{indicator}{prefix}{item_ref:0{12 - len(prefix)}d}"
+    return body + str(gs1_check_digit(body))
+
+
+def make_sscc(prefix: str, serial_ref: int, extension: int = 0) -> str:
+    """Return an SSCC-18 with a valid check digit: extension, company prefix, serial reference."""
+    body = f"{extension}{prefix}{serial_ref:0{16 - len(prefix)}d}"
+    return body + str(gs1_check_digit(body))
+
+
+GTIN = make_gtin(MANUFACTURER_PREFIX, 1)
+REPACKAGER_GTIN = make_gtin(REPACKAGER_PREFIX, 1)
+FOREIGN_GTIN = make_gtin(UNOWNED_PREFIX, 1)
+
+
+def sscc(n: int) -> str:
+    """The ``n``-th test SSCC (under the manufacturer's prefix)."""
+    return make_sscc(MANUFACTURER_PREFIX, n)
+
+
+def event_hash(label: str) -> bytes:
+    """A recognisable 32-byte EPCIS event hash for ``label``."""
+    return keccak(text=f"epcis:{label}")
+
+
+def yymmdd_of(timestamp: int) -> int:
+    """The GS1 YYMMDD (UTC) of ``timestamp``."""
+    d = datetime.fromtimestamp(timestamp, UTC).date()
+    return (d.year % 100) * 10000 + d.month * 100 + d.day
+
+
+def serials(n: int, prefix: str = "S") -> list[str]:
+    """``n`` serial numbers ``S1``, ``S2``, ..."""
+    return [f"{prefix}{i}" for i in range(1, n + 1)]
+
+
+def commissioned(
+    ledger: Ledger,
+    names: Sequence[str],
+    *,
+    gtin: str = GTIN,
+    lot: str = "LOT1",
+    expiry: int = EXPIRY,
+    into: str | None = None,
+    register: bool = True,
+) -> list[PackRef]:
+    """Register ``lot`` (unless ``register`` is False) and commission ``names`` as serials."""
+    if register:
+        ledger.register_lot(gtin, lot, expiry)
+    ledger.commission(gtin, lot, list(names), into_sscc=into)
+    return [(gtin, s) for s in names]
