@@ -53,11 +53,22 @@ def sscc(n: int) -> str:
 
 
 def start_anvil(port: int, state: Path | None) -> subprocess.Popen[bytes]:
-    args = [str(ROOT / "node_modules/.bin/anvil"), "--port", str(port), "--gas-limit", "300000000",
-            "--auto-impersonate", "--silent", "--code-size-limit", "100000"]
+    args = [
+        str(ROOT / "node_modules/.bin/anvil"),
+        "--port",
+        str(port),
+        "--gas-limit",
+        "300000000",
+        "--auto-impersonate",
+        "--silent",
+        "--code-size-limit",
+        "100000",
+    ]
     if state is not None:
         args += ["--load-state", str(state)]
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     for _ in range(100):
         try:
             connect(f"http://127.0.0.1:{port}", timeout=2)
@@ -76,8 +87,11 @@ def build_history(url: str, packs: int, seed: int) -> Deployment:
     d = net.deployment
     addr = {n: d.members[n] for n in DEMO_MEMBERS}
     bulk = BulkSender(w3, d.registry, {addr[n]: dev_account(n) for n in DEMO_MEMBERS})
-    m, wholesalers, pharmacies = addr["manufacturer"], [addr["wholesaler_a"], addr["wholesaler_b"]], [
-        addr["pharmacy_a"], addr["pharmacy_b"]]
+    m, wholesalers, pharmacies = (
+        addr["manufacturer"],
+        [addr["wholesaler_a"], addr["wholesaler_b"]],
+        [addr["pharmacy_a"], addr["pharmacy_b"]],
+    )
     products = [gtin(f"006141410{i:04d}") for i in range(4)]
     n_lots = max(4, packs // 5000)
     lots = [(products[i % 4], f"LOT{i:04d}") for i in range(n_lots)]
@@ -207,15 +221,25 @@ def measure(url: str, deployment: Deployment, export: Path, rounds: int) -> dict
     summary = best.summary()
     summary.pop("findings")
     summary.update(
-        fetch_seconds=round(fetch, 3), compare_seconds=round(compare, 3), logs_from=source,
-        divergences=len(found) + len(best.divergences), compared=counts,
+        fetch_seconds=round(fetch, 3),
+        compare_seconds=round(compare, 3),
+        logs_from=source,
+        divergences=len(found) + len(best.divergences),
+        compared=counts,
     )
     # baseline 1: web3's generic decoder, then the same model
     sample = logs[: min(len(logs), 20_000)]
     web3_logs = [
-        {"address": g.address, "topics": list(g.topics), "data": g.data, "blockNumber": g.block_number,
-         "transactionHash": g.tx_hash, "logIndex": g.log_index, "blockHash": b"\0" * 32,
-         "transactionIndex": 0}
+        {
+            "address": g.address,
+            "topics": list(g.topics),
+            "data": g.data,
+            "blockNumber": g.block_number,
+            "transactionHash": g.tx_hash,
+            "logIndex": g.log_index,
+            "blockHash": b"\0" * 32,
+            "transactionIndex": 0,
+        }
         for g in sample
     ]
     t2 = time.perf_counter()
@@ -237,7 +261,9 @@ def measure(url: str, deployment: Deployment, export: Path, rounds: int) -> dict
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--packs", type=int, default=100_000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--port", type=int, default=8547)
@@ -265,10 +291,15 @@ def main() -> None:
             w3 = connect(url, timeout=300)
             export_logs(fetch_logs(w3, deployment), deployment, export, w3.eth.block_number)
             dump_state(url, state)
-            meta_path.write_text(json.dumps({"deployment": deployment.__dict__, "build_seconds": built}))
+            meta_path.write_text(
+                json.dumps({"deployment": deployment.__dict__, "build_seconds": built})
+            )
         summary = measure(url, deployment, export, args.rounds)
-        summary["build_seconds"] = round(built, 1) if built is not None else json.loads(
-            meta_path.read_text())["build_seconds"]
+        summary["build_seconds"] = (
+            round(built, 1)
+            if built is not None
+            else json.loads(meta_path.read_text())["build_seconds"]
+        )
         summary["history_cached"] = built is None
     finally:
         if proc is not None:
@@ -285,10 +316,16 @@ def main() -> None:
         ("replay pack operations/s", summary["pack_operations_per_second"]),
         ("baseline: web3 decode_logs events/s", summary["baseline_web3_decode_events_per_second"]),
         ("compare: packStates batched packs/s", summary["batched_compare_packs_per_second"]),
-        ("baseline: one packState call per pack, packs/s", summary["baseline_per_pack_call_packs_per_second"]),
+        (
+            "baseline: one packState call per pack, packs/s",
+            summary["baseline_per_pack_call_packs_per_second"],
+        ),
         ("fetch logs (eth_getLogs) s", summary["fetch_seconds"]),
         ("divergences", summary["divergences"]),
-        ("history build s (cached)" if summary["history_cached"] else "history build s", summary["build_seconds"]),
+        (
+            "history build s (cached)" if summary["history_cached"] else "history build s",
+            summary["build_seconds"],
+        ),
     ]
     width = max(len(r[0]) for r in rows)
     for name, value in rows:

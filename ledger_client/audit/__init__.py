@@ -5,7 +5,13 @@ from ledger_client.audit.decode import AuditEvent, RawLog, decode_raw
 from ledger_client.audit.history import custody_chain, lot_trace
 from ledger_client.audit.logs import LogExport, LogFileError, export_logs, fetch_logs, load_logs
 from ledger_client.audit.model import RegistryModel, RuleViolation
-from ledger_client.audit.replay import Divergence, ReplayResult, audit, compare_with_chain, replay_logs
+from ledger_client.audit.replay import (
+    Divergence,
+    ReplayResult,
+    audit,
+    compare_with_chain,
+    replay_logs,
+)
 
 __all__ = [
     "AuditEvent",

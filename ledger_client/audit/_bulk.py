@@ -9,7 +9,7 @@ On any other chain (the in-process one in tests) each transaction is signed and 
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from typing import Any, cast
 
 import requests
 from eth_abi import encode
@@ -79,7 +79,9 @@ class BulkSender:
 
     def _rpc(self, method: str, params: list[Any]) -> Any:
         assert self.url is not None
-        r = self._session.post(self.url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
+        r = self._session.post(
+            self.url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
+        )
         body = r.json()
         if "error" in body:
             raise BulkError(f"{method}: {body['error']}")
@@ -88,8 +90,11 @@ class BulkSender:
     def call(self, sender: str, function: str, *args: Any, items: int = 1) -> None:
         """Queue ``function(*args)`` from member ``sender``."""
         self._queue.append(
-            {"from": Web3.to_checksum_address(sender), "data": calldata(function, *args),
-             "gas": gas_for(function, items)}
+            {
+                "from": Web3.to_checksum_address(sender),
+                "data": calldata(function, *args),
+                "gas": gas_for(function, items),
+            }
         )
 
     def mine(self, timestamp: int | None = None) -> int:
@@ -115,10 +120,17 @@ class BulkSender:
             for k, tx in enumerate(queue[start : start + 200]):
                 nonce = self._nonces[tx["from"]]
                 self._nonces[tx["from"]] = nonce + 1
-                params = {"from": tx["from"], "to": self.registry, "data": "0x" + tx["data"].hex(),
-                          "gas": hex(tx["gas"]), "nonce": hex(nonce)}
-                batch.append({"jsonrpc": "2.0", "id": k, "method": "eth_sendTransaction", "params": [params]})
-            answers = self._session.post(self.url, json=batch).json()
+                params = {
+                    "from": tx["from"],
+                    "to": self.registry,
+                    "data": "0x" + tx["data"].hex(),
+                    "gas": hex(tx["gas"]),
+                    "nonce": hex(nonce),
+                }
+                batch.append(
+                    {"jsonrpc": "2.0", "id": k, "method": "eth_sendTransaction", "params": [params]}
+                )
+            answers = self._session.post(self.url, json=cast(Any, batch)).json()
             if not isinstance(answers, list):
                 raise BulkError(f"node refused the batch: {answers}")
             bad = [a for a in answers if "error" in a]
@@ -132,7 +144,9 @@ class BulkSender:
                 status = self._rpc("txpool_status", [])
                 if int(status["pending"], 16) == 0:
                     if int(status["queued"], 16):
-                        raise BulkError(f"{int(status['queued'], 16)} transactions stuck behind a nonce gap")
+                        raise BulkError(
+                            f"{int(status['queued'], 16)} transactions stuck behind a nonce gap"
+                        )
                     break
         last = int(self._rpc("eth_blockNumber", []), 16)
         for n in range(first, last + 1):
@@ -151,8 +165,15 @@ class BulkSender:
             acc = self.accounts[tx["from"]]
             nonce = w3.eth.get_transaction_count(acc.address, "pending")
             signed = acc.sign_transaction(
-                {"to": self.registry, "data": tx["data"], "gas": tx["gas"], "nonce": nonce,
-                 "chainId": chain_id, "maxFeePerGas": 2 * 10**9, "maxPriorityFeePerGas": 10**9}
+                {
+                    "to": self.registry,
+                    "data": tx["data"],
+                    "gas": tx["gas"],
+                    "nonce": nonce,
+                    "chainId": chain_id,
+                    "maxFeePerGas": 2 * 10**9,
+                    "maxPriorityFeePerGas": 10**9,
+                }
             )
             h = w3.eth.send_raw_transaction(signed.raw_transaction)
             receipt = w3.eth.wait_for_transaction_receipt(h)

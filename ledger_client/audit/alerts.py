@@ -28,7 +28,9 @@ def holdings(model: RegistryModel) -> Iterator[tuple[bytes, str, bool]]:
         yield pid, member, transit
 
 
-def expiring(model: RegistryModel, now: int, days: int, member: str | None = None) -> list[dict[str, Any]]:
+def expiring(
+    model: RegistryModel, now: int, days: int, member: str | None = None
+) -> list[dict[str, Any]]:
     """Packs in each member's custody (not in transit) whose lot expires within ``days`` of
     ``now`` (already expired included), grouped per member and lot, soonest first."""
     horizon = now + days * DAY
@@ -42,11 +44,17 @@ def expiring(model: RegistryModel, now: int, days: int, member: str | None = Non
     out = []
     for (holder, lid), n in groups.items():
         lot = model.lots[lid]
-        out.append({
-            "member": holder, "lot": "0x" + lid.hex(), "packs": n, "expiry": lot.expiry,
-            "expires_at": lot.expires_at, "expired": lot.expires_at < now,
-            "days_left": round((lot.expires_at - now) / DAY, 2),
-        })
+        out.append(
+            {
+                "member": holder,
+                "lot": "0x" + lid.hex(),
+                "packs": n,
+                "expiry": lot.expiry,
+                "expires_at": lot.expires_at,
+                "expired": lot.expires_at < now,
+                "days_left": round((lot.expires_at - now) / DAY, 2),
+            }
+        )
     return sorted(out, key=lambda r: (r["expires_at"], r["member"]))
 
 
@@ -55,7 +63,9 @@ def recall_reach(model: RegistryModel, lid: bytes) -> dict[str, Any]:
     return lot_trace(model, lid)
 
 
-def stock_on_hand(model: RegistryModel, catalogue: Catalogue, now: int | None = None) -> dict[tuple[str, str], int]:
+def stock_on_hand(
+    model: RegistryModel, catalogue: Catalogue, now: int | None = None
+) -> dict[tuple[str, str], int]:
     """Saleable packs per ``(member, GTIN)``: held (not in transit), not flagged, lot ACTIVE and
     not expired at ``now``, lot known to the catalogue."""
     stock: Counter[tuple[str, str]] = Counter()
@@ -80,11 +90,13 @@ def dispense_rate(
     counts: Counter[tuple[str, str]] = Counter()
     gtin_of = {lid: g for lid, (g, _) in catalogue.lots.items()}
     for p in model.packs.values():
-        if p.status == PackStatus.DECOMMISSIONED and p.reason == DecommissionReason.DISPENSED:
-            if since < p.decommissioned_at <= now:
-                g = gtin_of.get(p.lot.id)
-                if g is not None:
-                    counts[(p.custodian, g)] += 1
+        dispensed = (
+            p.status == PackStatus.DECOMMISSIONED and p.reason == DecommissionReason.DISPENSED
+        )
+        if dispensed and since < p.decommissioned_at <= now:
+            g = gtin_of.get(p.lot.id)
+            if g is not None:
+                counts[(p.custodian, g)] += 1
     return {k: v / window_days for k, v in counts.items()}
 
 
@@ -134,10 +146,19 @@ def shortage(
             key=lambda m: (catalogue.region(m[0]) != region, -m[1], m[0]),
         )
         alternatives = [
-            {"member": m, "name": catalogue.member_name(m), "region": catalogue.region(m), "stock": n}
+            {
+                "member": m,
+                "name": catalogue.member_name(m),
+                "region": catalogue.region(m),
+                "stock": n,
+            }
             for m, n in others
         ]
-        signals.append(ShortageSignal(member, region, g, on_hand, round(per_day, 3), round(days, 2), alert, alternatives))
+        signals.append(
+            ShortageSignal(
+                member, region, g, on_hand, round(per_day, 3), round(days, 2), alert, alternatives
+            )
+        )
     return signals
 
 
@@ -146,7 +167,7 @@ def regional_supply(
 ) -> list[dict[str, Any]]:
     """Stock, dispense rate and days of supply per ``(region, GTIN)``."""
     stock: Counter[tuple[str, str]] = Counter()
-    rate: Counter[tuple[str, str]] = Counter()
+    rate: dict[tuple[str, str], float] = defaultdict(float)
     for (m, g), n in stock_on_hand(model, catalogue, now).items():
         stock[(catalogue.region(m), g)] += n
     for (m, g), r in dispense_rate(model, catalogue, now, window_days).items():
@@ -154,8 +175,13 @@ def regional_supply(
     out = []
     for key in sorted(set(stock) | set(rate)):
         r = rate[key]
-        out.append({
-            "region": key[0], "gtin": key[1], "stock": stock[key], "dispensed_per_day": round(r, 3),
-            "days_of_supply": round(stock[key] / r, 2) if r else None,
-        })
+        out.append(
+            {
+                "region": key[0],
+                "gtin": key[1],
+                "stock": stock[key],
+                "dispensed_per_day": round(r, 3),
+                "days_of_supply": round(stock[key] / r, 2) if r else None,
+            }
+        )
     return out

@@ -81,8 +81,13 @@ class Finding:
 def _ev(model: RegistryModel, i: int) -> dict[str, Any]:
     e = model.events[i]
     a = e.args
-    out = {"event": e.name, "tx": "0x" + e.tx_hash.hex(), "time": e.timestamp, "block": e.block_number,
-           "by": a.get("by", a.get("from"))}
+    out = {
+        "event": e.name,
+        "tx": "0x" + e.tx_hash.hex(),
+        "time": e.timestamp,
+        "block": e.block_number,
+        "by": a.get("by", a.get("from")),
+    }
     if "to" in a:
         out["to"] = a["to"]
     return out
@@ -111,14 +116,22 @@ def reused_after_decommission(model: RegistryModel) -> list[Finding]:
             if name == "DecommissionsUndone":
                 undone_at = i
             elif name == "ItemsShipped" and undone_at is not None:
-                dec = max(j for j in p.history if j < undone_at and model.events[j].name == "PacksDecommissioned")
+                dec = max(
+                    j
+                    for j in p.history
+                    if j < undone_at and model.events[j].name == "PacksDecommissioned"
+                )
                 reason = DecommissionReason(model.events[dec].args["reason"]).name
-                out.append(Finding(
-                    "DECOMMISSIONED_REUSED", "HIGH", "0x" + pid.hex(),
-                    f"pack decommissioned ({reason}), the decommission undone, then shipped on",
-                    "an undo should put a pack back on the shelf where it was, not send it to another member",
-                    [_ev(model, dec), _ev(model, undone_at), _ev(model, i)],
-                ))
+                out.append(
+                    Finding(
+                        "DECOMMISSIONED_REUSED",
+                        "HIGH",
+                        "0x" + pid.hex(),
+                        f"pack decommissioned ({reason}), the decommission undone, then shipped on",
+                        "an undo puts a pack back on its shelf, not on to another member",
+                        [_ev(model, dec), _ev(model, undone_at), _ev(model, i)],
+                    )
+                )
                 break
     return out
 
@@ -138,23 +151,35 @@ def not_received(model: RegistryModel, now: int, cfg: AnomalyConfig) -> list[Fin
         e = model.events[i]
         if e.name == "ItemsShipped" and e.timestamp < limit:
             days = (now - e.timestamp) / DAY
-            out.append(Finding(
-                "SHIPMENT_NOT_RECEIVED", "MEDIUM", "0x" + e.tx_hash.hex(),
-                f"{len(items)} items shipped {days:.1f} days ago are still in transit",
-                f"shipments are expected to be received within {cfg.not_received_days:g} days",
-                [_ev(model, i)], {"items": items[:20], "days_in_transit": round(days, 2)},
-            ))
+            out.append(
+                Finding(
+                    "SHIPMENT_NOT_RECEIVED",
+                    "MEDIUM",
+                    "0x" + e.tx_hash.hex(),
+                    f"{len(items)} items shipped {days:.1f} days ago are still in transit",
+                    f"shipments are expected to be received within {cfg.not_received_days:g} days",
+                    [_ev(model, i)],
+                    {"items": items[:20], "days_in_transit": round(days, 2)},
+                )
+            )
     return out
 
 
 def role_order(model: RegistryModel) -> list[Finding]:
     """A dispenser shipping packs to anyone but the member that supplied them (not a return)."""
     out = []
-    dispensers = {a for a, m in model.members.items() if m.roles & Role.DISPENSER and not m.roles & ~int(Role.DISPENSER) & 0x1F}
+    dispensers = {
+        a
+        for a, m in model.members.items()
+        if m.roles & Role.DISPENSER and not m.roles & ~int(Role.DISPENSER) & 0x1F
+    }
     touched: dict[int, list[bytes]] = defaultdict(list)
     for pid, p in model.packs.items():
         for i in p.history:
-            if model.events[i].name == "ItemsShipped" and model.events[i].args["from"] in dispensers:
+            if (
+                model.events[i].name == "ItemsShipped"
+                and model.events[i].args["from"] in dispensers
+            ):
                 touched[i].append(pid)
     for i, pids in sorted(touched.items()):
         e = model.events[i]
@@ -163,18 +188,31 @@ def role_order(model: RegistryModel) -> list[Finding]:
             h = model.packs[pid].history
             k = h.index(i)
             supplier = next(
-                (model.events[j].args["from"] for j in reversed(h[:k]) if model.events[j].name == "ItemsShipped"), None
+                (
+                    model.events[j].args["from"]
+                    for j in reversed(h[:k])
+                    if model.events[j].name == "ItemsShipped"
+                ),
+                None,
             )
             if supplier != e.args["to"]:
                 bad.append((pid, supplier))
         if bad:
-            out.append(Finding(
-                "ROLE_ORDER", "HIGH", "0x" + e.tx_hash.hex(),
-                f"dispenser {e.args['from']} shipped {len(bad)} packs to {e.args['to']}, which did not supply them",
-                "dispensers end the supply chain; a shipment onward is only expected as a return to the supplier",
-                [_ev(model, i)], {"packs": ["0x" + p.hex() for p, _ in bad[:20]],
-                                  "suppliers": sorted({s or "none" for _, s in bad})},
-            ))
+            out.append(
+                Finding(
+                    "ROLE_ORDER",
+                    "HIGH",
+                    "0x" + e.tx_hash.hex(),
+                    f"dispenser {e.args['from']} shipped {len(bad)} packs to {e.args['to']}, "
+                    "which did not supply them",
+                    "dispensers end the supply chain; they only ship back to their supplier",
+                    [_ev(model, i)],
+                    {
+                        "packs": ["0x" + p.hex() for p, _ in bad[:20]],
+                        "suppliers": sorted({s or "none" for _, s in bad}),
+                    },
+                )
+            )
     return out
 
 
@@ -187,13 +225,19 @@ def product_mismatch(model: RegistryModel, catalogue: Catalogue) -> list[Finding
             continue
         owner = model.prefix_owner(g)
         if owner != lot.owner:
-            out.append(Finding(
-                "PRODUCT_MISMATCH", "CRITICAL", "0x" + lid.hex(),
-                f"lot of GTIN {g} with {len(lot.packs)} packs commissioned by {lot.owner}",
-                f"the GTIN's company prefix belongs to {owner if int(owner, 16) else 'no member'}; "
-                "every verification of these packs answers PRODUCT_MISMATCH",
-                [_ev(model, lot.registered)], {"gtin": g, "prefix_owner": owner},
-            ))
+            out.append(
+                Finding(
+                    "PRODUCT_MISMATCH",
+                    "CRITICAL",
+                    "0x" + lid.hex(),
+                    f"lot of GTIN {g} with {len(lot.packs)} packs commissioned by {lot.owner}",
+                    f"the GTIN's company prefix belongs to "
+                    f"{owner if int(owner, 16) else 'no member'}; "
+                    "every verification of these packs answers PRODUCT_MISMATCH",
+                    [_ev(model, lot.registered)],
+                    {"gtin": g, "prefix_owner": owner},
+                )
+            )
     return out
 
 
@@ -207,10 +251,13 @@ def expired_moving(model: RegistryModel) -> list[Finding]:
                 per_event[i] += 1
     return [
         Finding(
-            "EXPIRED_MOVING", "MEDIUM", "0x" + model.events[i].tx_hash.hex(),
+            "EXPIRED_MOVING",
+            "MEDIUM",
+            "0x" + model.events[i].tx_hash.hex(),
             f"{n} expired packs moved by {model.events[i].name}",
             "expired product may only go to destruction, not on through the supply chain",
-            [_ev(model, i)], {"packs": n},
+            [_ev(model, i)],
+            {"packs": n},
         )
         for i, n in sorted(per_event.items())
     ]
@@ -233,31 +280,59 @@ def verification_rules(
         if p.status == PackStatus.DECOMMISSIONED:
             late = [r for r in scans if r.time > p.decommissioned_at]
             if late:
-                out.append(Finding(
-                    "DECOMMISSIONED_VERIFIED", "CRITICAL", subject,
-                    f"pack decommissioned ({DecommissionReason(p.reason).name}) then scanned at {late[0].location}",
-                    "a dispensed or destroyed pack should never be in hand again: possible clone",
-                    [_ev(model, p.history[-1])], {"scans": [asdict(r) for r in late[:5]]},
-                ))
+                out.append(
+                    Finding(
+                        "DECOMMISSIONED_VERIFIED",
+                        "CRITICAL",
+                        subject,
+                        f"pack decommissioned ({DecommissionReason(p.reason).name}) "
+                        f"then scanned at {late[0].location}",
+                        "a dispensed or destroyed pack is never in hand again: possible clone",
+                        [_ev(model, p.history[-1])],
+                        {"scans": [asdict(r) for r in late[:5]]},
+                    )
+                )
         for a, b in zip(scans, scans[1:], strict=False):
             if a.location != b.location and b.time - a.time <= cfg.two_places_window:
-                out.append(Finding(
-                    "VERIFIED_TWO_PLACES", "HIGH", subject,
-                    f"pack scanned at {a.location} and at {b.location} {(b.time - a.time) / 3600:.1f} h apart",
-                    "one physical pack cannot be in two places: at least one is a copy",
-                    [], {"scans": [asdict(a), asdict(b)]},
-                ))
+                out.append(
+                    Finding(
+                        "VERIFIED_TWO_PLACES",
+                        "HIGH",
+                        subject,
+                        f"pack scanned at {a.location} and at {b.location}, "
+                        f"{(b.time - a.time) / 3600:.1f} h apart",
+                        "one physical pack cannot be in two places: at least one is a copy",
+                        [],
+                        {"scans": [asdict(a), asdict(b)]},
+                    )
+                )
                 break
         for r in scans:
             if r.lot is not None and lot_id(r.gtin, r.lot) != p.lot.id:
-                out.append(Finding("PRODUCT_MISMATCH", "CRITICAL", subject,
-                                   f"pack scanned with lot {r.lot}, not the lot it was commissioned in",
-                                   "the printed lot does not match the record", [], {"scan": asdict(r)}))
+                out.append(
+                    Finding(
+                        "PRODUCT_MISMATCH",
+                        "CRITICAL",
+                        subject,
+                        f"pack scanned with lot {r.lot}, not the lot it was commissioned in",
+                        "the printed lot does not match the record",
+                        [],
+                        {"scan": asdict(r)},
+                    )
+                )
                 break
             if r.expiry is not None and r.expiry != p.lot.expiry:
-                out.append(Finding("PRODUCT_MISMATCH", "CRITICAL", subject,
-                                   f"pack scanned with expiry {r.expiry:06d}, commissioned {p.lot.expiry:06d}",
-                                   "the printed expiry does not match the record", [], {"scan": asdict(r)}))
+                out.append(
+                    Finding(
+                        "PRODUCT_MISMATCH",
+                        "CRITICAL",
+                        subject,
+                        f"pack scanned with expiry {r.expiry:06d}, commissioned {p.lot.expiry:06d}",
+                        "the printed expiry does not match the record",
+                        [],
+                        {"scan": asdict(r)},
+                    )
+                )
                 break
     return out
 
@@ -272,7 +347,7 @@ def _shipments(model: RegistryModel) -> list[tuple[int, int | None]]:
         h = p.history
         for k, i in enumerate(h):
             if model.events[i].name == "ItemsShipped" and i not in receive_of:
-                nxt = next((j for j in h[k + 1:] if model.events[j].name == "ItemsReceived"), None)
+                nxt = next((j for j in h[k + 1 :] if model.events[j].name == "ItemsReceived"), None)
                 if nxt is not None:
                     receive_of[i] = nxt
     return [(i, receive_of.get(i)) for i, e in enumerate(model.events) if e.name == "ItemsShipped"]
@@ -295,14 +370,24 @@ def transit_outliers(model: RegistryModel, cfg: AnomalyConfig) -> list[Finding]:
         for x, s, r in rows:
             score = _score(x, med, mad, 0.05)
             if score > cfg.transit_score:
-                out.append(Finding(
-                    "TRANSIT_OUTLIER", "MEDIUM", "0x" + model.events[s].tx_hash.hex(),
-                    f"shipment {a} -> {b} took {math.exp(x) / 3600:.1f} h",
-                    f"usual transit on this lane is {math.exp(med) / 3600:.1f} h (robust score {score:.1f})",
-                    [_ev(model, s), _ev(model, r)],
-                    {"lane": [a, b], "samples": len(rows), "median_hours": round(math.exp(med) / 3600, 2),
-                     "mad_log_seconds": round(mad, 4), "score": round(score, 2)},
-                ))
+                out.append(
+                    Finding(
+                        "TRANSIT_OUTLIER",
+                        "MEDIUM",
+                        "0x" + model.events[s].tx_hash.hex(),
+                        f"shipment {a} -> {b} took {math.exp(x) / 3600:.1f} h",
+                        f"usual transit on this lane is {math.exp(med) / 3600:.1f} h "
+                        f"(robust score {score:.1f})",
+                        [_ev(model, s), _ev(model, r)],
+                        {
+                            "lane": [a, b],
+                            "samples": len(rows),
+                            "median_hours": round(math.exp(med) / 3600, 2),
+                            "mad_log_seconds": round(mad, 4),
+                            "score": round(score, 2),
+                        },
+                    )
+                )
     return out
 
 
@@ -324,12 +409,17 @@ def unusual_routes(model: RegistryModel, cfg: AnomalyConfig) -> list[Finding]:
         total = sum(lanes.values())
         n = lanes[(a["from"], a["to"])]
         if total >= 50 and n <= cfg.rare_lane_count and n / total < cfg.rare_lane_share:
-            out.append(Finding(
-                "UNUSUAL_ROUTE", "MEDIUM", "0x" + model.events[i].tx_hash.hex(),
-                f"shipment {a['from']} -> {a['to']} of {owner}'s product",
-                f"this lane carried {n} of {total} shipments of the owner's products",
-                [_ev(model, i)], {"lane_count": n, "owner_shipments": total, "owner": owner},
-            ))
+            out.append(
+                Finding(
+                    "UNUSUAL_ROUTE",
+                    "MEDIUM",
+                    "0x" + model.events[i].tx_hash.hex(),
+                    f"shipment {a['from']} -> {a['to']} of {owner}'s product",
+                    f"this lane carried {n} of {total} shipments of the owner's products",
+                    [_ev(model, i)],
+                    {"lane_count": n, "owner_shipments": total, "owner": owner},
+                )
+            )
     return out
 
 
@@ -337,7 +427,7 @@ def _member_events(model: RegistryModel) -> dict[str, list[int]]:
     by: dict[str, list[int]] = defaultdict(list)
     for i, e in enumerate(model.events):
         if e.contract == "SerialRegistry":
-            by[e.args.get("by", e.args.get("from"))].append(i)
+            by[str(e.args.get("by", e.args.get("from")))].append(i)
     return by
 
 
@@ -355,12 +445,24 @@ def volume_changes(model: RegistryModel, cfg: AnomalyConfig) -> list[Finding]:
             v = days.get(d, 0)
             score = _score(v, med, mad, 1.0)
             if score > cfg.volume_score and v > cfg.volume_ratio * max(med, 1):
-                out.append(Finding(
-                    "VOLUME_SPIKE", "MEDIUM", f"{member}@{d}",
-                    f"{member} sent {v} transactions on day {d} (UTC day number)",
-                    f"its usual day is {med:g} transactions (robust score {score:.1f})",
-                    [], {"member": member, "day": d, "count": v, "median": med, "mad": mad, "days": len(series)},
-                ))
+                out.append(
+                    Finding(
+                        "VOLUME_SPIKE",
+                        "MEDIUM",
+                        f"{member}@{d}",
+                        f"{member} sent {v} transactions on day {d} (UTC day number)",
+                        f"its usual day is {med:g} transactions (robust score {score:.1f})",
+                        [],
+                        {
+                            "member": member,
+                            "day": d,
+                            "count": v,
+                            "median": med,
+                            "mad": mad,
+                            "days": len(series),
+                        },
+                    )
+                )
     return out
 
 
@@ -375,12 +477,17 @@ def quiet_hour_activity(model: RegistryModel, cfg: AnomalyConfig) -> list[Findin
             h = (model.events[i].timestamp % DAY) // 3600
             share = hours[h] / len(idx)
             if share < cfg.quiet_hour_share or hours[h] <= 2 and share < 0.01:
-                out.append(Finding(
-                    "NIGHT_ACTIVITY", "LOW", "0x" + model.events[i].tx_hash.hex(),
-                    f"{member} transacted at {h:02d}:00 UTC",
-                    f"only {hours[h]} of its {len(idx)} transactions fall in that hour",
-                    [_ev(model, i)], {"hour": h, "hour_count": hours[h], "member_events": len(idx)},
-                ))
+                out.append(
+                    Finding(
+                        "NIGHT_ACTIVITY",
+                        "LOW",
+                        "0x" + model.events[i].tx_hash.hex(),
+                        f"{member} transacted at {h:02d}:00 UTC",
+                        f"only {hours[h]} of its {len(idx)} transactions fall in that hour",
+                        [_ev(model, i)],
+                        {"hour": h, "hour_count": hours[h], "member_events": len(idx)},
+                    )
+                )
     return out
 
 
@@ -395,9 +502,14 @@ def detect(
     cfg = config or AnomalyConfig()
     now = now if now is not None else (model.events[-1].timestamp if model.events else 0)
     found = [
-        *reused_after_decommission(model), *not_received(model, now, cfg), *role_order(model),
-        *expired_moving(model), *verification_rules(model, verifications, cfg),
-        *transit_outliers(model, cfg), *unusual_routes(model, cfg), *volume_changes(model, cfg),
+        *reused_after_decommission(model),
+        *not_received(model, now, cfg),
+        *role_order(model),
+        *expired_moving(model),
+        *verification_rules(model, verifications, cfg),
+        *transit_outliers(model, cfg),
+        *unusual_routes(model, cfg),
+        *volume_changes(model, cfg),
         *quiet_hour_activity(model, cfg),
     ]
     if catalogue is not None:

@@ -25,14 +25,23 @@ from ledger_client.contracts import Deployment
 from ledger_client.errors import RxLedgerError
 from ledger_client.ids import lot_id, pack_id
 
-audit_app = typer.Typer(help="Replay and check the on-chain history; trace custody and lots.", no_args_is_help=True)
-report_app = typer.Typer(help="Write regulators' reports (FDA 3911, DSCSA history, EU FMD alert).", no_args_is_help=True)
+audit_app = typer.Typer(
+    help="Replay and check the on-chain history; trace custody and lots.", no_args_is_help=True
+)
+report_app = typer.Typer(
+    help="Write regulators' reports (FDA 3911, DSCSA history, EU FMD alert).", no_args_is_help=True
+)
 
 DEFAULT_RPC = "http://127.0.0.1:8545"
 Rpc = Annotated[str, typer.Option("--rpc", help="JSON-RPC URL (env RXLEDGER_RPC_URL).")]
 DeploymentFile = Annotated[Path, typer.Option("--deployment", help="Deployment file.")]
-LogFile = Annotated[Path | None, typer.Option("--log-file", help="Replay this exported log file offline.")]
-CatalogueFile = Annotated[Path | None, typer.Option("--catalogue", help="Master data JSON (clear ids, products, members).")]
+LogFile = Annotated[
+    Path | None, typer.Option("--log-file", help="Replay this exported log file offline.")
+]
+CatalogueFile = Annotated[
+    Path | None,
+    typer.Option("--catalogue", help="Master data JSON (clear ids, products, members)."),
+]
 Out = Annotated[Path, typer.Option("--out", help="Report file: .json or .html.")]
 
 
@@ -45,7 +54,9 @@ def _fail(message: str) -> None:
     raise typer.Exit(2)
 
 
-def _load(rpc: str, deployment: Path, log_file: Path | None, compare: bool = True) -> tuple[ReplayResult, Web3 | None, Deployment]:
+def _load(
+    rpc: str, deployment: Path, log_file: Path | None, compare: bool = True
+) -> tuple[ReplayResult, Web3 | None, Deployment]:
     """Replay from ``log_file`` (comparing with the chain if one answers) or from the chain."""
     try:
         w3: Web3 | None
@@ -83,7 +94,9 @@ def replay_cmd(
     deployment: DeploymentFile = Path(".rxledger/deployment.json"),
     log_file: LogFile = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-    compare: Annotated[bool, typer.Option(help="Compare the model with the contracts' state.")] = True,
+    compare: Annotated[
+        bool, typer.Option(help="Compare the model with the contracts' state.")
+    ] = True,
 ) -> None:
     """Replay every event into an independent model and compare it with the contracts."""
     result, _, _ = _load(rpc or _rpc_default(), deployment, log_file, compare)
@@ -156,7 +169,9 @@ def lot_trace_cmd(
 @audit_app.command("expiry")
 def expiry_cmd(
     days: Annotated[int, typer.Option(help="Horizon in days.")] = 90,
-    member: Annotated[str | None, typer.Option(help="Only this member's custody (address).")] = None,
+    member: Annotated[
+        str | None, typer.Option(help="Only this member's custody (address).")
+    ] = None,
     rpc: Rpc = "",
     deployment: DeploymentFile = Path(".rxledger/deployment.json"),
     log_file: LogFile = None,
@@ -184,8 +199,12 @@ def report_3911(
     classification: Annotated[str, typer.Option(help="COUNTERFEIT, DIVERTED, STOLEN, ...")],
     description: Annotated[str, typer.Option(help="What was found.")],
     out: Out,
-    lot: Annotated[str | None, typer.Option(help="Lot number, when the catalogue lacks it.")] = None,
-    report_type: Annotated[str, typer.Option("--type", help="INITIAL, FOLLOW_UP, REQUEST_FOR_TERMINATION")] = "INITIAL",
+    lot: Annotated[
+        str | None, typer.Option(help="Lot number, when the catalogue lacks it.")
+    ] = None,
+    report_type: Annotated[
+        str, typer.Option("--type", help="INITIAL, FOLLOW_UP, REQUEST_FOR_TERMINATION")
+    ] = "INITIAL",
     reporter: Annotated[str | None, typer.Option(help="Reporting member's address.")] = None,
     catalogue: CatalogueFile = None,
     rpc: Rpc = "",
@@ -198,8 +217,15 @@ def report_3911(
     if lot:
         cat.add_lot(gtin, lot)
     try:
-        rep = form_3911(result.model, cat, [(gtin, s) for s in serial], classification, description,
-                        report_type, Web3.to_checksum_address(reporter) if reporter else None)
+        rep = form_3911(
+            result.model,
+            cat,
+            [(gtin, s) for s in serial],
+            classification,
+            description,
+            report_type,
+            Web3.to_checksum_address(reporter) if reporter else None,
+        )
     except (RxLedgerError, ValueError) as exc:
         _fail(str(exc))
         return
@@ -211,7 +237,9 @@ def report_history(
     out: Out,
     gtin: Annotated[str | None, typer.Option(help="GTIN-14 of the lot.")] = None,
     lot: Annotated[str | None, typer.Option(help="Lot number.")] = None,
-    tx: Annotated[str | None, typer.Option(help="A shipment's transaction hash instead of a lot.")] = None,
+    tx: Annotated[
+        str | None, typer.Option(help="A shipment's transaction hash instead of a lot.")
+    ] = None,
     catalogue: CatalogueFile = None,
     rpc: Rpc = "",
     deployment: DeploymentFile = Path(".rxledger/deployment.json"),
@@ -239,7 +267,9 @@ def report_fmd(
     gtin: Annotated[str, typer.Option(help="GTIN-14 scanned.")],
     serial: Annotated[str, typer.Option(help="Serial number scanned.")],
     alert: Annotated[str, typer.Option(help="ALREADY_DECOMMISSIONED, BATCH_MISMATCH, ...")],
-    location: Annotated[str, typer.Option(help="Address of the member where the pack was scanned.")],
+    location: Annotated[
+        str, typer.Option(help="Address of the member where the pack was scanned.")
+    ],
     out: Out,
     lot: Annotated[str | None, typer.Option(help="Lot number scanned.")] = None,
     expiry: Annotated[str | None, typer.Option(help="Expiry scanned (YYMMDD).")] = None,
@@ -253,8 +283,16 @@ def report_fmd(
     cat = _catalogue(catalogue, w3, dep, [gtin])
     scanned = {"gtin": gtin, "serial": serial, "lot": lot, "expiry": expiry}
     try:
-        rep = fmd_alert(result.model, cat, gtin, serial, alert, Web3.to_checksum_address(location), scanned,
-                        int(time.time()))
+        rep = fmd_alert(
+            result.model,
+            cat,
+            gtin,
+            serial,
+            alert,
+            Web3.to_checksum_address(location),
+            scanned,
+            int(time.time()),
+        )
     except (RxLedgerError, ValueError) as exc:
         _fail(str(exc))
         return

@@ -109,8 +109,13 @@ def _compile(item: dict[str, Any]) -> Callable[[Sequence[bytes], bytes], dict[st
             slot += 1
     source = "def decode(topics, data):\n    return {" + ", ".join(parts) + "}\n"
     scope: dict[str, Any] = {
-        "_address": _address, "_uint": _uint, "_bool": _bool, "_words": _words, "_blob": _blob,
-        "_text": _text, "_offset": _offset,
+        "_address": _address,
+        "_uint": _uint,
+        "_bool": _bool,
+        "_words": _words,
+        "_blob": _blob,
+        "_text": _text,
+        "_offset": _offset,
     }
     exec(compile(source, f"<rxledger decoder {item['name']}>", "exec"), scope)  # noqa: S102
     return scope["decode"]  # type: ignore[no-any-return]
@@ -122,7 +127,11 @@ def _codecs() -> dict[bytes, tuple[str, str, Callable[[Sequence[bytes], bytes], 
     for contract in CONTRACTS:
         for item in artifact(contract)["abi"]:
             if item["type"] == "event":
-                codecs[bytes(event_abi_to_log_topic(item))] = (item["name"], contract, _compile(item))
+                codecs[bytes(event_abi_to_log_topic(item))] = (
+                    item["name"],
+                    contract,
+                    _compile(item),
+                )
     return codecs
 
 
@@ -140,8 +149,13 @@ def decode_raw(logs: Iterable[RawLog]) -> list[AuditEvent]:
         name, contract, decode = codec
         append(
             AuditEvent(
-                name, decode(log.topics, log.data), log.block_number, log.timestamp, log.tx_hash,
-                log.log_index, contract,
+                name,
+                decode(log.topics, log.data),
+                log.block_number,
+                log.timestamp,
+                log.tx_hash,
+                log.log_index,
+                contract,
             )
         )
     return out

@@ -52,8 +52,16 @@ def custody_chain(model: RegistryModel, pid: bytes) -> dict[str, Any]:
             periods[-1]["until"] = s["time"]
             periods[-1]["ended_by_tx"] = s["tx"]
         periods.append(
-            {"state": state, "holder": holder, "since": s["time"], "until": None, "block": s["block"],
-             "tx": s["tx"], "event_hash": s["event_hash"], **extra}
+            {
+                "state": state,
+                "holder": holder,
+                "since": s["time"],
+                "until": None,
+                "block": s["block"],
+                "tx": s["tx"],
+                "event_hash": s["event_hash"],
+                **extra,
+            }
         )
 
     for s in steps:
@@ -99,7 +107,12 @@ def lot_trace(model: RegistryModel, lid: bytes) -> dict[str, Any]:
         (incoming if transit else held)[member] += 1
         packs_by_holder[member].append(_hex(pid))
     holders = [
-        {"member": m, "held": held[m], "in_transit_to": incoming[m], "packs": sorted(packs_by_holder[m])}
+        {
+            "member": m,
+            "held": held[m],
+            "in_transit_to": incoming[m],
+            "packs": sorted(packs_by_holder[m]),
+        }
         for m in sorted(set(held) | set(incoming), key=lambda m: (-(held[m] + incoming[m]), m))
     ]
     return {

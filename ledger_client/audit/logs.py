@@ -38,13 +38,14 @@ def _addresses(deployment: Deployment) -> list[str]:
 def _block_timestamps(w3: Web3, blocks: Iterable[int]) -> dict[int, int]:
     wanted = sorted(set(blocks))
     stamps: dict[int, int] = {}
+    blocks_: list[Any]
     for start in range(0, len(wanted), 200):
         chunk = wanted[start : start + 200]
         if isinstance(w3.provider, HTTPProvider):
             with w3.batch_requests() as batch:
                 for n in chunk:
                     batch.add(w3.eth.get_block(n))
-                blocks_ = batch.execute()
+                blocks_ = list(batch.execute())
         else:  # the in-process chain has no JSON-RPC batching
             blocks_ = [w3.eth.get_block(n) for n in chunk]
         for n, block in zip(chunk, blocks_, strict=True):
@@ -70,7 +71,8 @@ def fetch_logs(
     raw: list[Any] = []
     for start in range(first, last + 1, step):
         end = min(last, start + step - 1)
-        raw.extend(w3.eth.get_logs({"fromBlock": start, "toBlock": end, "address": addresses}))
+        flt: Any = {"fromBlock": start, "toBlock": end, "address": addresses}
+        raw.extend(w3.eth.get_logs(flt))
     missing = [int(x["blockNumber"]) for x in raw if x.get("blockTimestamp") is None]
     stamps = _block_timestamps(w3, missing) if missing else {}
     logs = []
@@ -83,7 +85,11 @@ def fetch_logs(
                 topics=tuple(bytes(t) for t in x["topics"]),
                 data=bytes(x["data"]),
                 block_number=block,
-                timestamp=int(ts, 16) if isinstance(ts, str) else int(ts) if ts is not None else stamps[block],
+                timestamp=int(ts, 16)
+                if isinstance(ts, str)
+                else int(ts)
+                if ts is not None
+                else stamps[block],
                 tx_hash=bytes(x["transactionHash"]),
                 log_index=int(x["logIndex"]),
             )
@@ -92,14 +98,18 @@ def fetch_logs(
     return logs
 
 
-def export_logs(logs: Iterable[RawLog], deployment: Deployment, path: Path, to_block: int | None = None) -> int:
+def export_logs(
+    logs: Iterable[RawLog], deployment: Deployment, path: Path, to_block: int | None = None
+) -> int:
     """Write ``logs`` to ``path`` as JSON lines after a header naming the deployment and the last
     block read (``to_block``); return the number of logs written."""
     path.parent.mkdir(parents=True, exist_ok=True)
     n = 0
     with path.open("w") as out:
         header = {
-            "kind": EXPORT_KIND, "version": EXPORT_VERSION, "deployment": asdict(deployment),
+            "kind": EXPORT_KIND,
+            "version": EXPORT_VERSION,
+            "deployment": asdict(deployment),
             "to_block": to_block,
         }
         out.write(json.dumps(header) + "\n")
@@ -154,8 +164,13 @@ def load_logs(path: Path) -> LogExport:
         try:
             logs.append(
                 RawLog(
-                    r["a"], tuple(fromhex(t) for t in r["t"]), fromhex(r["d"]), r["b"], r["ts"],
-                    fromhex(r["tx"]), r["i"],
+                    r["a"],
+                    tuple(fromhex(t) for t in r["t"]),
+                    fromhex(r["d"]),
+                    r["b"],
+                    r["ts"],
+                    fromhex(r["tx"]),
+                    r["i"],
                 )
             )
         except (KeyError, ValueError, TypeError) as exc:

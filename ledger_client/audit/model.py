@@ -220,7 +220,12 @@ class RegistryModel:
     def _member_added(self, i: int, e: AuditEvent) -> None:
         a = e.args
         self.members[a["account"]] = Member(
-            a["account"], a["index"], a["gln"], a["roles"], int(MemberStatus.ACTIVE), a["licenceExpiry"]
+            a["account"],
+            a["index"],
+            a["gln"],
+            a["roles"],
+            int(MemberStatus.ACTIVE),
+            a["licenceExpiry"],
         )
         if a["index"] != len(self.member_accounts):
             self._violation(i, "MemberIndexGap", a["account"])
@@ -264,7 +269,7 @@ class RegistryModel:
         self.products[gtin] = owner
 
     def prefix_owner(self, gtin14: str) -> str:
-        """The member owning the longest company prefix of ``gtin14`` (as Consortium.prefixOwner)."""
+        """The owner of the longest company prefix of ``gtin14`` (as Consortium.prefixOwner)."""
         if len(gtin14) != 14:
             return ZERO_ADDRESS
         for length in range(12, 3, -1):
@@ -289,7 +294,9 @@ class RegistryModel:
         expires_at = gs1_end_of_day(a["expiry"])
         if expires_at == 0:
             self._violation(i, "InvalidExpiry", lot_id)
-        lot = Lot(lot_id, len(self.lots) + 1, owner, a["expiry"], expires_at, int(LotStatus.ACTIVE), i)
+        lot = Lot(
+            lot_id, len(self.lots) + 1, owner, a["expiry"], expires_at, int(LotStatus.ACTIVE), i
+        )
         lot.history.append(i)
         self.lots[lot_id] = lot
 
@@ -601,7 +608,13 @@ class RegistryModel:
                     self._violation(i, "LotNotActive", pid)
                 if now > lot.expires_at:
                     self._violation(i, "PackExpired", pid)
-            p.custodian, p.parent, p.status, p.reason, p.decommissioned_at = me, None, DECOMMISSIONED, reason, now
+            p.custodian, p.parent, p.status, p.reason, p.decommissioned_at = (
+                me,
+                None,
+                DECOMMISSIONED,
+                reason,
+                now,
+            )
             p.history.append(i)
         self.pack_ops += len(a["packIds"])
 
@@ -640,7 +653,9 @@ class RegistryModel:
                 continue
             if not regulator and p.lot.owner != me:
                 may_suspect = (
-                    flags == 1 and m is not None and m.roles & SUPPLY_CHAIN != 0
+                    flags == 1
+                    and m is not None
+                    and m.roles & SUPPLY_CHAIN != 0
                     and self.custodian_of(p) == me
                 )
                 if not may_suspect:
@@ -669,8 +684,16 @@ class RegistryModel:
             transit = top.status == U_TRANSIT
             pending = top.pending_to if transit else ZERO_ADDRESS
         return (
-            p.status, p.reason, p.flags, p.flag_reason, p.decommissioned_at, p.lot.id,
-            p.parent.index if p.parent is not None else 0, custodian, pending, transit,
+            p.status,
+            p.reason,
+            p.flags,
+            p.flag_reason,
+            p.decommissioned_at,
+            p.lot.id,
+            p.parent.index if p.parent is not None else 0,
+            custodian,
+            pending,
+            transit,
         )
 
     def unit_view(self, u: Unit | None) -> tuple[Any, ...]:
@@ -680,8 +703,13 @@ class RegistryModel:
         top = _resolve(u)
         transit = top.status == U_TRANSIT
         return (
-            u.index, u.status, u.level, u.parent.index if u.parent is not None else 0,
-            top.custodian, top.pending_to if transit else ZERO_ADDRESS, transit,
+            u.index,
+            u.status,
+            u.level,
+            u.parent.index if u.parent is not None else 0,
+            top.custodian,
+            top.pending_to if transit else ZERO_ADDRESS,
+            transit,
         )
 
     def lot_view(self, lot: Lot | None) -> tuple[Any, ...]:

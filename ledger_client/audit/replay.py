@@ -25,8 +25,16 @@ from ledger_client.audit.model import RegistryModel
 from ledger_client.contracts import Deployment
 
 PACK_FIELDS = (
-    "status", "reason", "flags", "flag_reason", "decommissioned_at", "lot_id", "parent",
-    "custodian", "pending_to", "in_transit",
+    "status",
+    "reason",
+    "flags",
+    "flag_reason",
+    "decommissioned_at",
+    "lot_id",
+    "parent",
+    "custodian",
+    "pending_to",
+    "in_transit",
 )
 UNIT_FIELDS = ("index", "status", "level", "parent", "custodian", "pending_to", "in_transit")
 LOT_FIELDS = ("id", "owner", "expiry", "expires_at", "status")
@@ -49,7 +57,12 @@ class Divergence:
 
     def as_dict(self) -> dict[str, Any]:
         """Return a JSON-ready description."""
-        return {"kind": self.kind, "subject": self.subject, "fields": self.fields, "evidence": self.evidence}
+        return {
+            "kind": self.kind,
+            "subject": self.subject,
+            "fields": self.fields,
+            "evidence": self.evidence,
+        }
 
 
 @dataclass
@@ -123,18 +136,27 @@ def _violations(model: RegistryModel) -> list[Divergence]:
     out = []
     for v in model.violations:
         d = v.as_dict(model)
-        out.append(Divergence("IMPOSSIBLE_EVENT", d["subject"], {"rule": {"model": d["rule"]}}, [d]))
+        out.append(
+            Divergence("IMPOSSIBLE_EVENT", d["subject"], {"rule": {"model": d["rule"]}}, [d])
+        )
     return out
 
 
 def _evidence(model: RegistryModel, history: list[int], last: int = 3) -> list[dict[str, Any]]:
     return [
-        {"event": e.name, "tx": "0x" + e.tx_hash.hex(), "block": e.block_number, "timestamp": e.timestamp}
+        {
+            "event": e.name,
+            "tx": "0x" + e.tx_hash.hex(),
+            "block": e.block_number,
+            "timestamp": e.timestamp,
+        }
         for e in (model.events[i] for i in history[-last:])
     ]
 
 
-def _diff(names: Sequence[str], mine: Sequence[Any], theirs: Sequence[Any]) -> dict[str, dict[str, Any]]:
+def _diff(
+    names: Sequence[str], mine: Sequence[Any], theirs: Sequence[Any]
+) -> dict[str, dict[str, Any]]:
     return {
         n: {"model": _show(a), "chain": _show(b)}
         for n, a, b in zip(names, mine, theirs, strict=True)
@@ -149,10 +171,13 @@ def _normalise(t: Sequence[Any]) -> tuple[Any, ...]:
 _PACK_STATES = bytes(function_signature_to_4byte_selector("packStates(bytes32[])"))
 
 
-def _pack_states(w3: Web3, registry: str, ids: list[bytes], block: int | str) -> list[tuple[Any, ...]]:
+def _pack_states(
+    w3: Web3, registry: str, ids: list[bytes], block: int | str
+) -> list[tuple[Any, ...]]:
     """``packStates(ids)`` by raw eth_call, decoded straight from the returned words."""
     data = _PACK_STATES + encode(["bytes32[]"], [ids])
-    out = bytes(w3.eth.call({"to": registry, "data": data}, block_identifier=block))
+    tx: Any = {"to": registry, "data": data}
+    out = bytes(w3.eth.call(tx, block_identifier=block))  # type: ignore[arg-type]
     n = int.from_bytes(out[32:64], "big")
     if n != len(ids):
         raise ValueError(f"packStates returned {n} views for {len(ids)} ids")
@@ -160,10 +185,20 @@ def _pack_states(w3: Web3, registry: str, ids: list[bytes], block: int | str) ->
     for k in range(n):
         base = 64 + 320 * k
         w = [out[base + 32 * j : base + 32 * j + 32] for j in range(10)]
-        views.append((
-            w[0][31], w[1][31], w[2][31], w[3][31], int.from_bytes(w[4], "big"), bytes(w[5]),
-            int.from_bytes(w[6], "big"), _address(w[7]), _address(w[8]), w[9][31] != 0,
-        ))
+        views.append(
+            (
+                w[0][31],
+                w[1][31],
+                w[2][31],
+                w[3][31],
+                int.from_bytes(w[4], "big"),
+                bytes(w[5]),
+                int.from_bytes(w[6], "big"),
+                _address(w[7]),
+                _address(w[8]),
+                w[9][31] != 0,
+            )
+        )
     return views
 
 
@@ -181,7 +216,10 @@ def _call_many(w3: Web3, calls: list[Any], block: int | str) -> list[Any]:
 
 
 def compare_with_chain(
-    model: RegistryModel, w3: Web3, deployment: Deployment, chunk: int = DEFAULT_CHUNK,
+    model: RegistryModel,
+    w3: Web3,
+    deployment: Deployment,
+    chunk: int = DEFAULT_CHUNK,
     block: int | str = "latest",
 ) -> tuple[list[Divergence], dict[str, int]]:
     """Compare every pack, unit and lot the history names with the contracts' state."""
@@ -196,14 +234,21 @@ def compare_with_chain(
             mine = model.pack_view(p)
             if mine != theirs:
                 ev = _evidence(model, p.history) if p is not None else []
-                found.append(Divergence("PACK_STATE", "0x" + pid.hex(), _diff(PACK_FIELDS, mine, theirs), ev))
+                found.append(
+                    Divergence("PACK_STATE", "0x" + pid.hex(), _diff(PACK_FIELDS, mine, theirs), ev)
+                )
     units = list(model.units.values())
     unit_views = _call_many(w3, [registry.functions.unitState(u.id) for u in units], block)
     for u, theirs in zip(units, unit_views, strict=True):
         mine, theirs = model.unit_view(u), _normalise(theirs)
         if mine != theirs:
             found.append(
-                Divergence("UNIT_STATE", "0x" + u.id.hex(), _diff(UNIT_FIELDS, mine, theirs), _evidence(model, u.history))
+                Divergence(
+                    "UNIT_STATE",
+                    "0x" + u.id.hex(),
+                    _diff(UNIT_FIELDS, mine, theirs),
+                    _evidence(model, u.history),
+                )
             )
     lots = list(model.lots.values())
     lot_views = _call_many(w3, [registry.functions.lotState(lot.id) for lot in lots], block)
@@ -211,7 +256,12 @@ def compare_with_chain(
         mine, theirs = model.lot_view(lot), _normalise(theirs)
         if mine != theirs:
             found.append(
-                Divergence("LOT_STATE", "0x" + lot.id.hex(), _diff(LOT_FIELDS, mine, theirs), _evidence(model, lot.history))
+                Divergence(
+                    "LOT_STATE",
+                    "0x" + lot.id.hex(),
+                    _diff(LOT_FIELDS, mine, theirs),
+                    _evidence(model, lot.history),
+                )
             )
     return found, {"packs": len(pack_ids), "units": len(units), "lots": len(lots)}
 

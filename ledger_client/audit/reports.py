@@ -22,7 +22,11 @@ TEMPLATE = Path(__file__).with_name("templates") / "base.html"
 #: Form FDA 3911 notification types and classifications of illegitimate product.
 REPORT_TYPES = ("INITIAL", "FOLLOW_UP", "REQUEST_FOR_TERMINATION")
 CLASSIFICATIONS = (
-    "COUNTERFEIT", "DIVERTED", "STOLEN", "INTENTIONAL_ADULTERATION", "UNFIT_FOR_DISTRIBUTION",
+    "COUNTERFEIT",
+    "DIVERTED",
+    "STOLEN",
+    "INTENTIONAL_ADULTERATION",
+    "UNFIT_FOR_DISTRIBUTION",
     "FRAUDULENT_TRANSACTION",
 )
 #: EU FMD-style alert reasons raised at verification (RxLedger's names).
@@ -42,7 +46,9 @@ class ReportError(RxLedgerError, ValueError):
 
 
 def _iso(ts: int | None) -> str | None:
-    return None if ts is None else datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
+    return (
+        None if ts is None else datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
+    )
 
 
 def _now() -> str:
@@ -59,21 +65,30 @@ def _member(catalogue: Catalogue, model: RegistryModel, account: str | None) -> 
 def _product(catalogue: Catalogue, gtin: str) -> dict[str, Any]:
     info = catalogue.products.get(gtin, {})
     return {
-        "gtin": gtin, "ndc": info.get("ndc", ""), "name": info.get("name", ""),
-        "strength": info.get("strength", ""), "dosage_form": info.get("dosage_form", ""),
+        "gtin": gtin,
+        "ndc": info.get("ndc", ""),
+        "name": info.get("name", ""),
+        "strength": info.get("strength", ""),
+        "dosage_form": info.get("dosage_form", ""),
     }
 
 
-def _pack_facts(model: RegistryModel, catalogue: Catalogue, gtin: str, serial: str) -> dict[str, Any]:
+def _pack_facts(
+    model: RegistryModel, catalogue: Catalogue, gtin: str, serial: str
+) -> dict[str, Any]:
     pid = pack_id(gtin, serial)
     p = model.packs.get(pid)
     if p is None:
         raise ReportError(f"pack {gtin}/{serial} is not in the on-chain history")
     lot = catalogue.lots.get(p.lot.id)
     return {
-        "pack_id": "0x" + pid.hex(), **_product(catalogue, gtin), "serial": serial,
-        "lot": lot[1] if lot else None, "lot_gtin": lot[0] if lot else None,
-        "expiry": f"{p.lot.expiry:06d}", "status": PackStatus(p.status).name,
+        "pack_id": "0x" + pid.hex(),
+        **_product(catalogue, gtin),
+        "serial": serial,
+        "lot": lot[1] if lot else None,
+        "lot_gtin": lot[0] if lot else None,
+        "expiry": f"{p.lot.expiry:06d}",
+        "status": PackStatus(p.status).name,
     }
 
 
@@ -81,10 +96,14 @@ def _evidence(model: RegistryModel, catalogue: Catalogue, pid: bytes) -> list[di
     chain = custody_chain(model, pid)
     return [
         {
-            "event": s["event"], "time": _iso(s["time"]), "tx": s["tx"], "block": s["block"],
+            "event": s["event"],
+            "time": _iso(s["time"]),
+            "tx": s["tx"],
+            "block": s["block"],
             "by": _member(catalogue, model, s["by"]),
             **({"to": _member(catalogue, model, s["to"])} if "to" in s else {}),
-            "event_hash": s["event_hash"], **({"reason": s["reason"]} if "reason" in s else {}),
+            "event_hash": s["event_hash"],
+            **({"reason": s["reason"]} if "reason" in s else {}),
         }
         for s in chain["steps"]
     ]
@@ -101,9 +120,13 @@ def form_3911(
 ) -> dict[str, Any]:
     """An FDA Form 3911-style notification of illegitimate product for ``packs`` (GTIN, serial)."""
     if report_type not in REPORT_TYPES:
-        raise ReportError(f"report type must be one of {', '.join(REPORT_TYPES)}, got {report_type!r}")
+        raise ReportError(
+            f"report type must be one of {', '.join(REPORT_TYPES)}, got {report_type!r}"
+        )
     if classification not in CLASSIFICATIONS:
-        raise ReportError(f"classification must be one of {', '.join(CLASSIFICATIONS)}, got {classification!r}")
+        raise ReportError(
+            f"classification must be one of {', '.join(CLASSIFICATIONS)}, got {classification!r}"
+        )
     if not packs:
         raise ReportError("a notification names at least one pack")
     products = []
@@ -147,18 +170,30 @@ def transaction_history(
         lines = []
         for lot_key, n in per_lot.items():
             gl = catalogue.lots.get(lot_key)
-            lines.append({
-                **(_product(catalogue, gl[0]) if gl else {"gtin": None}), "lot": gl[1] if gl else None,
-                "lot_id": "0x" + lot_key.hex(), "expiry": f"{model.lots[lot_key].expiry:06d}",
-                "quantity": n,
-            })
-        transactions.append({
-            "date_of_transaction": _iso(e.timestamp), "date_of_shipment": _iso(e.timestamp),
-            "seller": _member(catalogue, model, e.args["from"]), "buyer": _member(catalogue, model, e.args["to"]),
-            "tx": "0x" + e.tx_hash.hex(), "block": e.block_number,
-            "event_hash": "0x" + e.args["eventHash"].hex() if e.args["eventHash"] != ZERO_HASH else None,
-            "received": receipt, "lines": lines,
-        })
+            lines.append(
+                {
+                    **(_product(catalogue, gl[0]) if gl else {"gtin": None}),
+                    "lot": gl[1] if gl else None,
+                    "lot_id": "0x" + lot_key.hex(),
+                    "expiry": f"{model.lots[lot_key].expiry:06d}",
+                    "quantity": n,
+                }
+            )
+        transactions.append(
+            {
+                "date_of_transaction": _iso(e.timestamp),
+                "date_of_shipment": _iso(e.timestamp),
+                "seller": _member(catalogue, model, e.args["from"]),
+                "buyer": _member(catalogue, model, e.args["to"]),
+                "tx": "0x" + e.tx_hash.hex(),
+                "block": e.block_number,
+                "event_hash": "0x" + e.args["eventHash"].hex()
+                if e.args["eventHash"] != ZERO_HASH
+                else None,
+                "received": receipt,
+                "lines": lines,
+            }
+        )
     if tx is not None and not transactions:
         raise ReportError(f"no shipment in transaction 0x{tx.hex()}")
     subject: dict[str, Any] = {"shipment_tx": "0x" + tx.hex()} if tx is not None else {}
@@ -166,19 +201,26 @@ def transaction_history(
         if lid not in model.lots:
             raise ReportError(f"lot 0x{lid.hex()} is not in the on-chain history")
         gl = catalogue.lots.get(lid)
-        subject = {"lot_id": "0x" + lid.hex(), "lot": gl[1] if gl else None,
-                   **(_product(catalogue, gl[0]) if gl else {}), "owner": _member(catalogue, model, model.lots[lid].owner)}
+        subject = {
+            "lot_id": "0x" + lid.hex(),
+            "lot": gl[1] if gl else None,
+            **(_product(catalogue, gl[0]) if gl else {}),
+            "owner": _member(catalogue, model, model.lots[lid].owner),
+        }
     return {
         "report": "DSCSA-style transaction history",
         "date": _now(),
         "subject": subject,
         "transactions": transactions,
         "transaction_statement": (
-            "Each seller recorded on the ledger was an authorised consortium member when it shipped, "
+            "Each seller recorded on the ledger was an authorised consortium member when it "
+            "shipped, "
             "received the product from a member, and the ledger holds no record of illegitimate "
             "product unless flagged below."
         ),
-        "flagged_packs": sum(1 for p in (lid and model.lots[lid].packs or []) if model.packs[p].flags),
+        "flagged_packs": sum(
+            1 for p in (lid and model.lots[lid].packs or []) if model.packs[p].flags
+        ),
     }
 
 
@@ -214,7 +256,11 @@ def fmd_alert(
         raise ReportError(f"alert must be one of {', '.join(FMD_ALERTS)}, got {alert!r}")
     pid = pack_id(gtin, serial)
     known = pid in model.packs
-    facts = _pack_facts(model, catalogue, gtin, serial) if known else {**_product(catalogue, gtin), "serial": serial}
+    facts = (
+        _pack_facts(model, catalogue, gtin, serial)
+        if known
+        else {**_product(catalogue, gtin), "serial": serial}
+    )
     return {
         "report": "EU FMD-style alert",
         "alert_id": f"RXL-{pid.hex()[:10].upper()}-{(at or 0):d}",
@@ -233,7 +279,9 @@ def fmd_alert(
 
 def _cell(value: Any) -> str:
     if isinstance(value, dict):
-        return ", ".join(f"{html.escape(str(k))}: {_cell(v)}" for k, v in value.items() if v not in (None, ""))
+        return ", ".join(
+            f"{html.escape(str(k))}: {_cell(v)}" for k, v in value.items() if v not in (None, "")
+        )
     if isinstance(value, list):
         return "<br>".join(_cell(v) for v in value)
     text = html.escape(str(value))
@@ -241,7 +289,10 @@ def _cell(value: Any) -> str:
 
 
 def _table(rows: dict[str, Any]) -> str:
-    body = "".join(f"<tr><th>{html.escape(k.replace('_', ' '))}</th><td>{_cell(v)}</td></tr>" for k, v in rows.items())
+    body = "".join(
+        f"<tr><th>{html.escape(k.replace('_', ' '))}</th><td>{_cell(v)}</td></tr>"
+        for k, v in rows.items()
+    )
     return f"<table>{body}</table>"
 
 
@@ -250,7 +301,9 @@ def _grid(items: list[dict[str, Any]]) -> str:
         return "<p>None.</p>"
     keys = list(items[0])
     head = "".join(f"<th>{html.escape(k.replace('_', ' '))}</th>" for k in keys)
-    body = "".join("<tr>" + "".join(f"<td>{_cell(i.get(k))}</td>" for k in keys) + "</tr>" for i in items)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{_cell(i.get(k))}</td>" for k in keys) + "</tr>" for i in items
+    )
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
@@ -264,15 +317,19 @@ def render_html(report: dict[str, Any]) -> str:
             sections.append(f"<h2>{html.escape(key.replace('_', ' ').capitalize())}</h2>")
             for item in value:
                 if isinstance(item, dict) and any(isinstance(v, list) for v in item.values()):
-                    sections.append(_table({k: v for k, v in item.items() if not isinstance(v, list)}))
+                    sections.append(
+                        _table({k: v for k, v in item.items() if not isinstance(v, list)})
+                    )
                     for k, v in item.items():
                         if isinstance(v, list):
                             sections.append(f"<h3>{html.escape(k.capitalize())}</h3>" + _grid(v))
                 else:
                     sections.append(_grid([item]) if isinstance(item, dict) else _cell(item))
     return Template(TEMPLATE.read_text()).substitute(
-        title=html.escape(report["report"]), subtitle=html.escape(str(report.get("date", report.get("raised_at", "")))),
-        body="\n".join(sections), generated=_now(),
+        title=html.escape(report["report"]),
+        subtitle=html.escape(str(report.get("date", report.get("raised_at", "")))),
+        body="\n".join(sections),
+        generated=_now(),
     )
 
 

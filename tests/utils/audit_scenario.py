@@ -1,4 +1,4 @@
-"""The audit scenario: a devnet on the in-process chain with a history that takes every kind of step."""
+"""The audit scenario: a devnet on the in-process chain, a history with every kind of step."""
 
 from __future__ import annotations
 
@@ -86,7 +86,9 @@ def build_scenario() -> Scenario:
     s.tx["ship_pa"] = wa.ship(pa.address, packs=to_pa)[0].tx_hash
     s.tx["recv_pa"] = pa.receive(packs=to_pa)[0].tx_hash
     s.dispensed = s.case_serials[cases[1]][:6]
-    s.tx["dispense"] = pa.decommission([(GTIN_A, x) for x in s.dispensed], DecommissionReason.DISPENSED)[0].tx_hash
+    s.tx["dispense"] = pa.decommission(
+        [(GTIN_A, x) for x in s.dispensed], DecommissionReason.DISPENSED
+    )[0].tx_hash
     s.undone = s.dispensed[:2]
     pa.undo_decommission([(GTIN_A, x) for x in s.undone])
     # an undone pack sent on to a wholesaler that never supplied it (role order, reuse) ...
@@ -115,7 +117,6 @@ def build_scenario() -> Scenario:
     return s
 
 
-
 def pid(g: str, serial: str) -> bytes:
     return pack_id(g, serial)
 
@@ -127,7 +128,13 @@ def lid(g: str, lot: str) -> bytes:
 def scenario_catalogue(s: Scenario, regions: dict[str, str] | None = None) -> Catalogue:
     """The clear identities behind the scenario's ids, with product and member master data."""
     c = Catalogue()
-    for g, lot in ((GTIN_A, "A1"), (GTIN_B, "B1"), (GTIN_A, "A2"), (GTIN_FOREIGN, "F1"), (GTIN_B, "E1")):
+    for g, lot in (
+        (GTIN_A, "A1"),
+        (GTIN_B, "B1"),
+        (GTIN_A, "A2"),
+        (GTIN_FOREIGN, "F1"),
+        (GTIN_B, "E1"),
+    ):
         c.add_lot(g, lot)
     for case, serials in s.case_serials.items():
         c.add_unit(case)

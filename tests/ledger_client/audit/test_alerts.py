@@ -17,8 +17,13 @@ from ledger_client.audit.alerts import (
 from ledger_client.audit.catalogue import Catalogue
 from tests.utils.audit_scenario import GTIN_A, GTIN_B, Scenario, lid, scenario_catalogue
 
-REGIONS = {"manufacturer": "north", "wholesaler_a": "south", "wholesaler_b": "north",
-           "pharmacy_a": "north", "pharmacy_b": "south"}
+REGIONS = {
+    "manufacturer": "north",
+    "wholesaler_a": "south",
+    "wholesaler_b": "north",
+    "pharmacy_a": "north",
+    "pharmacy_b": "south",
+}
 
 
 @pytest.fixture(scope="module")
@@ -41,19 +46,29 @@ def test_expiry_lists_held_packs_expiring_within_the_window_per_member(
 ) -> None:
     expires_at = model.lots[lid(GTIN_B, "B1")].expires_at
     rows = expiring(model, expires_at - 10 * DAY, days=30, member=scenario.addr("pharmacy_b"))
-    assert [(r["packs"], r["lot"], r["expired"]) for r in rows] == [(10, "0x" + lid(GTIN_B, "B1").hex(), False)]
+    assert [(r["packs"], r["lot"], r["expired"]) for r in rows] == [
+        (10, "0x" + lid(GTIN_B, "B1").hex(), False)
+    ]
     assert rows[0]["days_left"] == 10.0
     expired_only = expiring(model, expires_at - 10 * DAY, days=5)  # the lot E1 expired in 2020
-    assert [(r["member"], r["packs"], r["expired"]) for r in expired_only] == [(scenario.addr("wholesaler_b"), 2, True)]
+    assert [(r["member"], r["packs"], r["expired"]) for r in expired_only] == [
+        (scenario.addr("wholesaler_b"), 2, True)
+    ]
     everyone = expiring(model, expires_at - 10 * DAY, days=30)
-    assert sum(r["packs"] for r in everyone) == 304 - 7 - 5 - 5  # decommissioned and in transit excluded
+    assert (
+        sum(r["packs"] for r in everyone) == 304 - 7 - 5 - 5
+    )  # decommissioned and in transit excluded
     assert all(r["expired"] for r in expiring(model, expires_at + 1, days=0))
 
 
-def test_recall_reach_counts_outstanding_packs_of_the_recalled_lot(scenario: Scenario, model: RegistryModel) -> None:
+def test_recall_reach_counts_outstanding_packs_of_the_recalled_lot(
+    scenario: Scenario, model: RegistryModel
+) -> None:
     reach = recall_reach(model, lid(GTIN_A, "A2"))
     assert reach["status"] == "RECALLED"
-    assert [(h["member"], h["held"]) for h in reach["holders"]] == [(scenario.addr("manufacturer"), 10)]
+    assert [(h["member"], h["held"]) for h in reach["holders"]] == [
+        (scenario.addr("manufacturer"), 10)
+    ]
 
 
 def test_stock_excludes_flagged_recalled_and_in_transit_packs(
@@ -65,7 +80,10 @@ def test_stock_excludes_flagged_recalled_and_in_transit_packs(
     assert stock[(a("wholesaler_a"), GTIN_A)] == 108
     assert stock[(a("pharmacy_a"), GTIN_A)] == 4
     assert stock[(a("pharmacy_b"), GTIN_B)] == 10
-    assert dispense_rate(model, catalogue, now, 10) == {(a("pharmacy_a"), GTIN_A): 0.4, (a("pharmacy_b"), GTIN_B): 0.5}
+    assert dispense_rate(model, catalogue, now, 10) == {
+        (a("pharmacy_a"), GTIN_A): 0.4,
+        (a("pharmacy_b"), GTIN_B): 0.5,
+    }
 
 
 def test_shortage_alert_below_threshold_lists_alternatives_same_region_first(
@@ -73,11 +91,22 @@ def test_shortage_alert_below_threshold_lists_alternatives_same_region_first(
 ) -> None:
     a = scenario.addr
     signals = shortage(model, catalogue, now, window_days=10, threshold_days=16)
-    assert [(s.member, s.gtin, s.stock, s.days_of_supply) for s in signals] == [(a("pharmacy_a"), GTIN_A, 4, 10.0)]
+    assert [(s.member, s.gtin, s.stock, s.days_of_supply) for s in signals] == [
+        (a("pharmacy_a"), GTIN_A, 4, 10.0)
+    ]
     alt = signals[0].alternatives
-    assert [(x["name"], x["stock"]) for x in alt] == [("manufacturer", 78), ("wholesaler_b", 41), ("wholesaler_a", 108)]
+    assert [(x["name"], x["stock"]) for x in alt] == [
+        ("manufacturer", 78),
+        ("wholesaler_b", 41),
+        ("wholesaler_a", 108),
+    ]
     assert signals[0].region == "north"
-    everything = shortage(model, catalogue, now, window_days=10, threshold_days=16, alerts_only=False)
-    assert {(s.member, s.alert) for s in everything} == {(a("pharmacy_a"), True), (a("pharmacy_b"), False)}
+    everything = shortage(
+        model, catalogue, now, window_days=10, threshold_days=16, alerts_only=False
+    )
+    assert {(s.member, s.alert) for s in everything} == {
+        (a("pharmacy_a"), True),
+        (a("pharmacy_b"), False),
+    }
     regions = {(r["region"], r["gtin"]): r for r in regional_supply(model, catalogue, now, 10)}
     assert regions[("south", GTIN_B)]["days_of_supply"] == round((30 + 10) / 0.5, 2)

@@ -8,16 +8,24 @@ import pytest
 from ledger_client.audit import AuditEvent, RegistryModel, fetch_logs, replay_logs
 from ledger_client.audit.anomalies import (
     DAY,
+    AnomalyConfig,
     VerificationRecord,
     detect,
     quiet_hour_activity,
     transit_outliers,
     unusual_routes,
     volume_changes,
-    AnomalyConfig,
 )
 from ledger_client.ids import lot_id, pack_id
-from tests.utils.audit_scenario import GTIN_A, GTIN_B, GTIN_FOREIGN, Scenario, lid, pid, scenario_catalogue
+from tests.utils.audit_scenario import (
+    GTIN_A,
+    GTIN_B,
+    GTIN_FOREIGN,
+    Scenario,
+    lid,
+    pid,
+    scenario_catalogue,
+)
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +40,9 @@ def _kinds(findings: list) -> dict[str, set[str]]:
     return out
 
 
-def test_each_rule_fires_on_its_injected_case_only(scenario: Scenario, model: RegistryModel) -> None:
+def test_each_rule_fires_on_its_injected_case_only(
+    scenario: Scenario, model: RegistryModel
+) -> None:
     now = model.events[-1].timestamp
     pa, pb = scenario.addr("pharmacy_a"), scenario.addr("pharmacy_b")
     dispensed = scenario.dispensed[4]
@@ -41,7 +51,9 @@ def test_each_rule_fires_on_its_injected_case_only(scenario: Scenario, model: Re
         VerificationRecord(GTIN_A, scenario.dispensed[1], pa, now - 100),  # undone: fine
         VerificationRecord(GTIN_B, scenario.loose_serials[10], pb, now + 10),
         VerificationRecord(GTIN_B, scenario.loose_serials[10], pa, now + 7200),  # two places
-        VerificationRecord(GTIN_A, scenario.case_serials[list(scenario.case_serials)[5]][0], pa, now, lot="ZZ"),
+        VerificationRecord(
+            GTIN_A, scenario.case_serials[list(scenario.case_serials)[5]][0], pa, now, lot="ZZ"
+        ),
     ]
     found = detect(model, scenario_catalogue(scenario), scans, now=now + 15 * DAY)
     kinds = _kinds(found)
@@ -51,11 +63,20 @@ def test_each_rule_fires_on_its_injected_case_only(scenario: Scenario, model: Re
     assert kinds["DECOMMISSIONED_VERIFIED"] == {hx(pid(GTIN_A, dispensed))}
     assert kinds["VERIFIED_TWO_PLACES"] == {hx(pid(GTIN_B, scenario.loose_serials[10]))}
     assert kinds["PRODUCT_MISMATCH"] == {
-        hx(lid(GTIN_FOREIGN, "F1")), hx(pid(GTIN_A, scenario.case_serials[list(scenario.case_serials)[5]][0]))
+        hx(lid(GTIN_FOREIGN, "F1")),
+        hx(pid(GTIN_A, scenario.case_serials[list(scenario.case_serials)[5]][0])),
     }
     assert len(kinds["SHIPMENT_NOT_RECEIVED"]) == 1
-    assert kinds["EXPIRED_MOVING"] == {hx(scenario.tx["expired_ship"]), hx(next(
-        e.tx_hash for e in model.events if e.name == "ItemsReceived" and pack_id(GTIN_B, "E0") in e.args["packIds"]))}
+    assert kinds["EXPIRED_MOVING"] == {
+        hx(scenario.tx["expired_ship"]),
+        hx(
+            next(
+                e.tx_hash
+                for e in model.events
+                if e.name == "ItemsReceived" and pack_id(GTIN_B, "E0") in e.args["packIds"]
+            )
+        ),
+    }
     finding = next(f for f in found if f.kind == "ROLE_ORDER")
     assert finding.evidence[0]["tx"] == hx(scenario.tx["onward"]) and finding.severity == "HIGH"
     assert finding.seen and finding.why
@@ -63,9 +84,15 @@ def test_each_rule_fires_on_its_injected_case_only(scenario: Scenario, model: Re
     assert not {"TRANSIT_OUTLIER", "UNUSUAL_ROUTE", "VOLUME_SPIKE", "NIGHT_ACTIVITY"} & set(kinds)
 
 
-def test_no_rule_fires_on_a_clean_history_right_after_it_happened(scenario: Scenario, model: RegistryModel) -> None:
+def test_no_rule_fires_on_a_clean_history_right_after_it_happened(
+    scenario: Scenario, model: RegistryModel
+) -> None:
     clean = detect(model, now=model.events[-1].timestamp)
-    assert {f.kind for f in clean} == {"DECOMMISSIONED_REUSED", "ROLE_ORDER", "EXPIRED_MOVING"}  # injected ones only
+    assert {f.kind for f in clean} == {
+        "DECOMMISSIONED_REUSED",
+        "ROLE_ORDER",
+        "EXPIRED_MOVING",
+    }  # injected ones only
 
 
 # ------------------------------------------------------------ learned detectors
@@ -74,7 +101,9 @@ A, B, C = ("0x" + "a" * 40, "0x" + "b" * 40, "0x" + "c" * 40)
 
 
 def _ev(name: str, ts: int, n: int, **args: object) -> AuditEvent:
-    return AuditEvent(name, {"eventHash": bytes(32), **args}, n, ts, n.to_bytes(32, "big"), 0, "SerialRegistry")
+    return AuditEvent(
+        name, {"eventHash": bytes(32), **args}, n, ts, n.to_bytes(32, "big"), 0, "SerialRegistry"
+    )
 
 
 def _history(extra: list[tuple[str, int, dict]] = ()) -> RegistryModel:
@@ -118,23 +147,44 @@ def test_slow_shipment_rare_lane_spike_and_night_activity_are_found_with_inputs(
     lid_ = lot_id(GTIN_A, "L")
     slow, rare, night = pack_id(GTIN_A, "X1"), pack_id(GTIN_A, "X2"), pack_id(GTIN_A, "X3")
     extra = [
-        ("PacksCommissioned", base + 10 * 3600, {"lotId": lid_, "by": A, "unitId": bytes(32), "packIds": [slow, rare]}),
-        ("ItemsShipped", base + 10 * 3600 + 60, {"from": A, "to": B, "packIds": [slow], "unitIds": []}),
+        (
+            "PacksCommissioned",
+            base + 10 * 3600,
+            {"lotId": lid_, "by": A, "unitId": bytes(32), "packIds": [slow, rare]},
+        ),
+        (
+            "ItemsShipped",
+            base + 10 * 3600 + 60,
+            {"from": A, "to": B, "packIds": [slow], "unitIds": []},
+        ),
         ("ItemsReceived", base + 9 * DAY + 10 * 3600, {"by": B, "packIds": [slow], "unitIds": []}),
-        ("ItemsShipped", base + 10 * 3600 + 120, {"from": A, "to": C, "packIds": [rare], "unitIds": []}),
-        ("PacksCommissioned", base + 3 * 3600, {"lotId": lid_, "by": A, "unitId": bytes(32), "packIds": [night]}),
+        (
+            "ItemsShipped",
+            base + 10 * 3600 + 120,
+            {"from": A, "to": C, "packIds": [rare], "unitIds": []},
+        ),
+        (
+            "PacksCommissioned",
+            base + 3 * 3600,
+            {"lotId": lid_, "by": A, "unitId": bytes(32), "packIds": [night]},
+        ),
     ]
     burst = base + DAY + 11 * 3600
     extra += [
-        ("PacksCommissioned", burst + i, {"lotId": lid_, "by": A, "unitId": bytes(32),
-                                          "packIds": [pack_id(GTIN_A, f"B{i}")]})
+        (
+            "PacksCommissioned",
+            burst + i,
+            {"lotId": lid_, "by": A, "unitId": bytes(32), "packIds": [pack_id(GTIN_A, f"B{i}")]},
+        )
         for i in range(120)
     ]
     m = _history(extra)
     found = _kinds(detect(m))
     assert len(found["TRANSIT_OUTLIER"]) == 1
     outlier = transit_outliers(m, AnomalyConfig())[0]
-    assert outlier.inputs["samples"] == 301 and outlier.inputs["median_hours"] == pytest.approx(24, abs=0.5)
+    assert outlier.inputs["samples"] == 301 and outlier.inputs["median_hours"] == pytest.approx(
+        24, abs=0.5
+    )
     assert len(found["UNUSUAL_ROUTE"]) == 1
     assert found["VOLUME_SPIKE"] == {f"{A}@{(burst) // DAY}"}
     assert len(found["NIGHT_ACTIVITY"]) == 1
