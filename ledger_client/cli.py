@@ -415,6 +415,11 @@ from ledger_client.epcis.cli import epcis_app  # noqa: E402  (it imports Session
 
 app.add_typer(epcis_app, name="epcis")
 
+from ledger_client.audit.cli import audit_app, report_app  # noqa: E402
+
+app.add_typer(audit_app, name="audit")
+app.add_typer(report_app, name="report")
+
 
 @app.command()
 def deploy(

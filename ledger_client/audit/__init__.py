@@ -1,0 +1,34 @@
+"""Audit: replay the on-chain history, compare it with the contracts, trace custody, find
+anomalies, raise alerts and write regulators' reports."""
+
+from ledger_client.audit.decode import AuditEvent, RawLog, decode_raw
+from ledger_client.audit.history import custody_chain, lot_trace
+from ledger_client.audit.logs import LogExport, LogFileError, export_logs, fetch_logs, load_logs
+from ledger_client.audit.model import RegistryModel, RuleViolation
+from ledger_client.audit.replay import (
+    Divergence,
+    ReplayResult,
+    audit,
+    compare_with_chain,
+    replay_logs,
+)
+
+__all__ = [
+    "AuditEvent",
+    "Divergence",
+    "LogExport",
+    "LogFileError",
+    "RawLog",
+    "RegistryModel",
+    "ReplayResult",
+    "RuleViolation",
+    "audit",
+    "compare_with_chain",
+    "custody_chain",
+    "decode_raw",
+    "export_logs",
+    "fetch_logs",
+    "load_logs",
+    "lot_trace",
+    "replay_logs",
+]

@@ -1,0 +1,109 @@
+"""Master data the chain does not hold in clear: which GTIN, lot and serial an id stands for,
+products' names and NDCs, members' names, GLNs and regions.
+
+The chain stores hashes only; an auditor gets clear identities from the members' EPCIS
+documents, the product directory and the consortium's member list. ``Catalogue`` gathers them
+and can be saved to, and loaded from, a JSON file.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from web3 import Web3
+
+from ledger_client.contracts import Deployment
+from ledger_client.ids import lot_id, pack_id, unit_id
+
+
+@dataclass
+class Catalogue:
+    """Clear identities behind ledger ids, and product and member master data."""
+
+    lots: dict[bytes, tuple[str, str]] = field(default_factory=dict)
+    packs: dict[bytes, tuple[str, str]] = field(default_factory=dict)
+    units: dict[bytes, str] = field(default_factory=dict)
+    products: dict[str, dict[str, Any]] = field(default_factory=dict)
+    members: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def add_lot(self, gtin: str, lot: str) -> bytes:
+        """Record lot ``lot`` of ``gtin``; return its id."""
+        lid = lot_id(gtin, lot)
+        self.lots[lid] = (gtin, lot)
+        return lid
+
+    def add_packs(self, gtin: str, serials: list[str]) -> list[bytes]:
+        """Record packs of ``gtin``; return their ids."""
+        ids = [pack_id(gtin, s) for s in serials]
+        self.packs.update(zip(ids, ((gtin, s) for s in serials), strict=True))
+        return ids
+
+    def add_unit(self, sscc: str) -> bytes:
+        """Record a case or pallet; return its id."""
+        uid = unit_id(sscc)
+        self.units[uid] = sscc
+        return uid
+
+    def gtin_of_lot(self, lid: bytes) -> str | None:
+        """The GTIN of lot ``lid``, if known."""
+        found = self.lots.get(lid)
+        return found[0] if found else None
+
+    def member_name(self, account: str) -> str:
+        """A member's name, or its address when unknown."""
+        return str(self.members.get(account, {}).get("name", account))
+
+    def region(self, account: str) -> str:
+        """A member's region ("" when not configured)."""
+        return str(self.members.get(account, {}).get("region", ""))
+
+    def add_members(self, deployment: Deployment, regions: dict[str, str] | None = None) -> None:
+        """Name the deployment's members, with an optional name → region mapping."""
+        for name, account in deployment.members.items():
+            entry = self.members.setdefault(Web3.to_checksum_address(account), {})
+            entry["name"] = name
+            if regions and name in regions:
+                entry["region"] = regions[name]
+
+    def add_directory(self, w3: Web3, deployment: Deployment, gtins: list[str]) -> None:
+        """Fetch the product directory's master data for ``gtins``."""
+        directory = deployment.contract(w3, "ProductDirectory")
+        keys = ("name", "strength", "dosage_form", "ndc", "gateway_url")
+        for g in gtins:
+            owner, info = directory.functions.product(g).call()
+            if int(owner, 16):
+                self.products[g] = {"owner": owner, **dict(zip(keys, info, strict=True))}
+
+    def to_json(self) -> dict[str, Any]:
+        """Return a JSON-ready form."""
+        return {
+            "lots": {"0x" + k.hex(): list(v) for k, v in self.lots.items()},
+            "packs": {"0x" + k.hex(): list(v) for k, v in self.packs.items()},
+            "units": {"0x" + k.hex(): v for k, v in self.units.items()},
+            "products": self.products,
+            "members": self.members,
+        }
+
+    def save(self, path: Path) -> None:
+        """Write to ``path`` as JSON."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.to_json()))
+
+    @classmethod
+    def load(cls, path: Path) -> Catalogue:
+        """Read a catalogue written by :meth:`save`."""
+        raw = json.loads(path.read_text())
+
+        def key(k: str) -> bytes:
+            return bytes.fromhex(k[2:])
+
+        return cls(
+            lots={key(k): (v[0], v[1]) for k, v in raw.get("lots", {}).items()},
+            packs={key(k): (v[0], v[1]) for k, v in raw.get("packs", {}).items()},
+            units={key(k): v for k, v in raw.get("units", {}).items()},
+            products=raw.get("products", {}),
+            members=raw.get("members", {}),
+        )

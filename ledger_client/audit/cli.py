@@ -1,0 +1,299 @@
+"""``rxledger audit ...`` and ``rxledger report ...``: the auditor's commands.
+
+Mounted into the main app by ``ledger_client/cli.py`` (``app.add_typer(audit_app, name="audit")``
+and ``app.add_typer(report_app, name="report")``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from web3 import Web3
+
+from ledger_client.audit.catalogue import Catalogue
+from ledger_client.audit.history import custody_chain, lot_trace
+from ledger_client.audit.logs import export_logs, fetch_logs
+from ledger_client.audit.replay import ReplayResult, audit
+from ledger_client.audit.reports import fmd_alert, form_3911, transaction_history, write_report
+from ledger_client.chain import connect
+from ledger_client.contracts import Deployment
+from ledger_client.errors import RxLedgerError
+from ledger_client.ids import lot_id, pack_id
+
+audit_app = typer.Typer(
+    help="Replay and check the on-chain history; trace custody and lots.", no_args_is_help=True
+)
+report_app = typer.Typer(
+    help="Write regulators' reports (FDA 3911, DSCSA history, EU FMD alert).", no_args_is_help=True
+)
+
+DEFAULT_RPC = "http://127.0.0.1:8545"
+Rpc = Annotated[str, typer.Option("--rpc", help="JSON-RPC URL (env RXLEDGER_RPC_URL).")]
+DeploymentFile = Annotated[Path, typer.Option("--deployment", help="Deployment file.")]
+LogFile = Annotated[
+    Path | None, typer.Option("--log-file", help="Replay this exported log file offline.")
+]
+CatalogueFile = Annotated[
+    Path | None,
+    typer.Option("--catalogue", help="Master data JSON (clear ids, products, members)."),
+]
+Out = Annotated[Path, typer.Option("--out", help="Report file: .json or .html.")]
+
+
+def _rpc_default() -> str:
+    return os.environ.get("RXLEDGER_RPC_URL", DEFAULT_RPC)
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def _load(
+    rpc: str, deployment: Path, log_file: Path | None, compare: bool = True
+) -> tuple[ReplayResult, Web3 | None, Deployment]:
+    """Replay from ``log_file`` (comparing with the chain if one answers) or from the chain."""
+    try:
+        w3: Web3 | None
+        if log_file is not None:
+            try:
+                w3 = connect(rpc) if compare else None
+            except RxLedgerError:
+                w3 = None  # offline audit: replay only
+            result = audit(w3, log_file=log_file, compare=compare)
+            dep = Deployment.load(deployment) if deployment.is_file() else None
+            from ledger_client.audit.logs import load_logs
+
+            dep = dep or load_logs(log_file).deployment
+        else:
+            w3 = connect(rpc)
+            dep = Deployment.load(deployment)
+            result = audit(w3, dep, compare=compare)
+        return result, w3, dep
+    except RxLedgerError as exc:
+        _fail(str(exc))
+        raise  # unreachable
+
+
+def _catalogue(path: Path | None, w3: Web3 | None, dep: Deployment, gtins: list[str]) -> Catalogue:
+    cat = Catalogue.load(path) if path is not None else Catalogue()
+    cat.add_members(dep)
+    if w3 is not None:
+        cat.add_directory(w3, dep, [g for g in gtins if g not in cat.products])
+    return cat
+
+
+@audit_app.command("replay")
+def replay_cmd(
+    rpc: Rpc = "",
+    deployment: DeploymentFile = Path(".rxledger/deployment.json"),
+    log_file: LogFile = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    compare: Annotated[
+        bool, typer.Option(help="Compare the model with the contracts' state.")
+    ] = True,
+) -> None:
+    """Replay every event into an independent model and compare it with the contracts."""
+    result, _, _ = _load(rpc or _rpc_default(), deployment, log_file, compare)
+    summary = result.summary()
+    if as_json:
+        typer.echo(json.dumps(summary))
+    else:
+        typer.echo(
+            f"{summary['events']} events, {summary['packs']} packs, {summary['units']} units, "
+            f"{summary['lots']} lots replayed at {summary['events_per_second']} events/s "
+            f"({summary['pack_operations_per_second']} pack operations/s)"
+        )
+        typer.echo(f"divergences: {summary['divergences']}")
+        for d in summary["findings"]:
+            typer.echo(f"  {d['kind']} {d['subject']}: {json.dumps(d['fields'])}")
+    if summary["divergences"]:
+        raise typer.Exit(1)
+
+
+@audit_app.command("export")
+def export_cmd(
+    out: Out,
+    rpc: Rpc = "",
+    deployment: DeploymentFile = Path(".rxledger/deployment.json"),
+) -> None:
+    """Export every RxLedger log of the deployment to a JSON-lines file for offline audit."""
+    try:
+        w3 = connect(rpc or _rpc_default())
+        dep = Deployment.load(deployment)
+        block = w3.eth.block_number
+        n = export_logs(fetch_logs(w3, dep, to_block=block), dep, out, block)
+    except RxLedgerError as exc:
+        _fail(str(exc))
+        return
+    typer.echo(f"{n} logs up to block {block} written to {out}")
+
+
+@audit_app.command("custody")
+def custody_cmd(
+    gtin: Annotated[str, typer.Option(help="GTIN-14 of the pack.")],
+    serial: Annotated[str, typer.Option(help="Serial number of the pack.")],
+    rpc: Rpc = "",
+    deployment: DeploymentFile = Path(".rxledger/deployment.json"),
+    log_file: LogFile = None,
+) -> None:
+    """Print a pack's custody chain as JSON: holders, times, transactions, EPCIS event hashes."""
+    result, _, _ = _load(rpc or _rpc_default(), deployment, log_file, compare=False)
+    try:
+        typer.echo(json.dumps(custody_chain(result.model, pack_id(gtin, serial)), indent=2))
+    except (KeyError, ValueError) as exc:
+        _fail(str(exc))
+
+
+@audit_app.command("lot-trace")
+def lot_trace_cmd(
+    gtin: Annotated[str, typer.Option(help="GTIN-14 of the lot.")],
+    lot: Annotated[str, typer.Option(help="Lot number.")],
+    rpc: Rpc = "",
+    deployment: DeploymentFile = Path(".rxledger/deployment.json"),
+    log_file: LogFile = None,
+) -> None:
+    """Print every current holder of a lot and how many packs each holds (for a recall)."""
+    result, _, _ = _load(rpc or _rpc_default(), deployment, log_file, compare=False)
+    try:
+        typer.echo(json.dumps(lot_trace(result.model, lot_id(gtin, lot)), indent=2))
+    except (KeyError, ValueError) as exc:
+        _fail(str(exc))
+
+
+@audit_app.command("expiry")
+def expiry_cmd(
+    days: Annotated[int, typer.Option(help="Horizon in days.")] = 90,
+    member: Annotated[
+        str | None, typer.Option(help="Only this member's custody (address).")
+    ] = None,
+    rpc: Rpc = "",
+    deployment: DeploymentFile = Path(".rxledger/deployment.json"),
+    log_file: LogFile = None,
+) -> None:
+    """List packs held per member whose lot expires within DAYS."""
+    from ledger_client.audit.alerts import expiring
+
+    result, _, _ = _load(rpc or _rpc_default(), deployment, log_file, compare=False)
+    m = Web3.to_checksum_address(member) if member else None
+    typer.echo(json.dumps(expiring(result.model, int(time.time()), days, m), indent=2))
+
+
+def _write(report: dict[str, Any], out: Path) -> None:
+    try:
+        write_report(report, out)
+    except RxLedgerError as exc:
+        _fail(str(exc))
+    typer.echo(f"report written to {out}")
+
+
+@report_app.command("3911")
+def report_3911(
+    gtin: Annotated[str, typer.Option(help="GTIN-14 of the packs.")],
+    serial: Annotated[list[str], typer.Option(help="Serial number (repeat for several packs).")],
+    classification: Annotated[str, typer.Option(help="COUNTERFEIT, DIVERTED, STOLEN, ...")],
+    description: Annotated[str, typer.Option(help="What was found.")],
+    out: Out,
+    lot: Annotated[
+        str | None, typer.Option(help="Lot number, when the catalogue lacks it.")
+    ] = None,
+    report_type: Annotated[
+        str, typer.Option("--type", help="INITIAL, FOLLOW_UP, REQUEST_FOR_TERMINATION")
+    ] = "INITIAL",
+    reporter: Annotated[str | None, typer.Option(help="Reporting member's address.")] = None,
+    catalogue: CatalogueFile = None,
+    rpc: Rpc = "",
+    deployment: DeploymentFile = Path(".rxledger/deployment.json"),
+    log_file: LogFile = None,
+) -> None:
+    """Write an FDA Form 3911-style illegitimate-product notification."""
+    result, w3, dep = _load(rpc or _rpc_default(), deployment, log_file, compare=False)
+    cat = _catalogue(catalogue, w3, dep, [gtin])
+    if lot:
+        cat.add_lot(gtin, lot)
+    try:
+        rep = form_3911(
+            result.model,
+            cat,
+            [(gtin, s) for s in serial],
+            classification,
+            description,
+            report_type,
+            Web3.to_checksum_address(reporter) if reporter else None,
+        )
+    except (RxLedgerError, ValueError) as exc:
+        _fail(str(exc))
+        return
+    _write(rep, out)
+
+
+@report_app.command("history")
+def report_history(
+    out: Out,
+    gtin: Annotated[str | None, typer.Option(help="GTIN-14 of the lot.")] = None,
+    lot: Annotated[str | None, typer.Option(help="Lot number.")] = None,
+    tx: Annotated[
+        str | None, typer.Option(help="A shipment's transaction hash instead of a lot.")
+    ] = None,
+    catalogue: CatalogueFile = None,
+    rpc: Rpc = "",
+    deployment: DeploymentFile = Path(".rxledger/deployment.json"),
+    log_file: LogFile = None,
+) -> None:
+    """Write a DSCSA-style transaction history for a lot (--gtin --lot) or a shipment (--tx)."""
+    if (tx is None) == (gtin is None or lot is None):
+        _fail("give --gtin and --lot, or --tx")
+    result, w3, dep = _load(rpc or _rpc_default(), deployment, log_file, compare=False)
+    cat = _catalogue(catalogue, w3, dep, [gtin] if gtin else [])
+    try:
+        if tx is not None:
+            rep = transaction_history(result.model, cat, tx=bytes.fromhex(tx.removeprefix("0x")))
+        else:
+            assert gtin is not None and lot is not None
+            rep = transaction_history(result.model, cat, lid=cat.add_lot(gtin, lot))
+    except (RxLedgerError, ValueError) as exc:
+        _fail(str(exc))
+        return
+    _write(rep, out)
+
+
+@report_app.command("fmd-alert")
+def report_fmd(
+    gtin: Annotated[str, typer.Option(help="GTIN-14 scanned.")],
+    serial: Annotated[str, typer.Option(help="Serial number scanned.")],
+    alert: Annotated[str, typer.Option(help="ALREADY_DECOMMISSIONED, BATCH_MISMATCH, ...")],
+    location: Annotated[
+        str, typer.Option(help="Address of the member where the pack was scanned.")
+    ],
+    out: Out,
+    lot: Annotated[str | None, typer.Option(help="Lot number scanned.")] = None,
+    expiry: Annotated[str | None, typer.Option(help="Expiry scanned (YYMMDD).")] = None,
+    catalogue: CatalogueFile = None,
+    rpc: Rpc = "",
+    deployment: DeploymentFile = Path(".rxledger/deployment.json"),
+    log_file: LogFile = None,
+) -> None:
+    """Write an EU FMD-style alert report for a scanned pack."""
+    result, w3, dep = _load(rpc or _rpc_default(), deployment, log_file, compare=False)
+    cat = _catalogue(catalogue, w3, dep, [gtin])
+    scanned = {"gtin": gtin, "serial": serial, "lot": lot, "expiry": expiry}
+    try:
+        rep = fmd_alert(
+            result.model,
+            cat,
+            gtin,
+            serial,
+            alert,
+            Web3.to_checksum_address(location),
+            scanned,
+            int(time.time()),
+        )
+    except (RxLedgerError, ValueError) as exc:
+        _fail(str(exc))
+        return
+    _write(rep, out)

