@@ -62,10 +62,9 @@ def fetch_logs(
 ) -> list[RawLog]:
     """Return every log of the deployment's consortium, directory and registry, in chain order.
 
-    Scans from the deployment's first block (the consortium's bootstrap members are logged a
-    few blocks before ``deployment.block``) in ranges of ``step`` blocks.
+    Scans from the deployment's first block in ranges of ``step`` blocks.
     """
-    first = max(0, deployment.block - 3) if from_block is None else from_block
+    first = deployment.block if from_block is None else from_block
     last = w3.eth.block_number if to_block is None else to_block
     addresses = _addresses(deployment)
     raw: list[Any] = []
