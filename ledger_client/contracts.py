@@ -71,7 +71,8 @@ class MemberSpec:
 
 @dataclass(frozen=True)
 class Deployment:
-    """Where a network's contracts live; saved as a JSON deployment file."""
+    """Where a network's contracts live (``block``: the first block of the deployment, where
+    an event reader starts); saved as a JSON deployment file."""
 
     chain_id: int
     forwarder: str
@@ -129,6 +130,7 @@ def deploy_network(
 
     The deployer keeps no power over them: it is only the account that paid for deployment.
     """
+    first_block = w3.eth.block_number + 1
     forwarder = deploy_contract(w3, deployer, "RxForwarder")
     bootstrap = [
         (m.address, m.gln, int(m.roles), m.licence_expiry, list(m.prefixes)) for m in members
@@ -142,6 +144,6 @@ def deploy_network(
         consortium=consortium.address,
         directory=directory.address,
         registry=registry.address,
-        block=w3.eth.block_number,
+        block=first_block,
         members={m.name: m.address for m in members},
     )

@@ -9,6 +9,17 @@ import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
 contract NaivePackToken is ERC721 {
     constructor() ERC721("NaivePack", "NPK") {}
 
+    /// @notice Mints the token of one pack to the caller.
+    function mint(uint256 id) external {
+        _mint(msg.sender, id);
+    }
+
+    /// @notice Burns the token of one pack the caller holds (dispense).
+    function burn(uint256 id) external {
+        if (ownerOf(id) != msg.sender) revert ERC721IncorrectOwner(msg.sender, id, ownerOf(id));
+        _burn(id);
+    }
+
     /// @notice Mints one token per pack id to the caller.
     function mintBatch(uint256[] calldata ids) external {
         for (uint256 i; i < ids.length; ++i) {

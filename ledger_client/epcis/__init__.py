@@ -1,0 +1,33 @@
+"""EPCIS layer: validate, hash, classify, import and export EPCIS events.
+
+Pure Python, no chain needed. See docs/epcis.md.
+"""
+
+from __future__ import annotations
+
+from ledger_client.epcis.errors import InvalidEPCISError
+from ledger_client.epcis.export import operations_to_events, to_epcis_json
+from ledger_client.epcis.export12 import to_epcis_12_xml
+from ledger_client.epcis.hashing import event_hash, event_hash_uri
+from ledger_client.epcis.import12 import convert_12_xml, master_data, master_data_of
+from ledger_client.epcis.mapping import EventReport, MappingReport, map_document, map_event
+from ledger_client.epcis.validation import check_document, load_document, validate_document
+
+__all__ = [
+    "InvalidEPCISError",
+    "validate_document",
+    "check_document",
+    "load_document",
+    "event_hash",
+    "event_hash_uri",
+    "map_document",
+    "map_event",
+    "MappingReport",
+    "EventReport",
+    "convert_12_xml",
+    "master_data",
+    "master_data_of",
+    "to_epcis_json",
+    "to_epcis_12_xml",
+    "operations_to_events",
+]

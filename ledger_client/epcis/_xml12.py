@@ -1,0 +1,49 @@
+"""Shared facts about the EPCIS 1.2 XML binding."""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+
+from ledger_client.epcis.errors import InvalidEPCISError
+
+EPCIS_NS = "urn:epcglobal:epcis:xsd:1"
+SBDH_NS = "http://www.unece.org/cefact/namespaces/StandardBusinessDocumentHeader"
+MDA_NS = "urn:epcglobal:cbv:mda"
+# Prefixes GS1's EPCIS 2.0 JSON-LD context already defines, with their XML namespace.
+PREDEFINED = {"cbvmda": MDA_NS, "gs1": "https://gs1.org/voc/"}
+RESERVED_PREFIXES = {"epcis", "cbv", "gs1", "cbvmda", "xsd", "rdfs", "owl", "dcterms", "sbdh"}
+
+EPC_LISTS = ("epcList", "childEPCs", "inputEPCList", "outputEPCList")
+QUANTITY_LISTS = ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList")
+SIMPLE = (
+    "eventTime",
+    "recordTime",
+    "eventTimeZoneOffset",
+    "action",
+    "parentID",
+    "transformationID",
+)
+
+
+def parse_xml(xml: bytes) -> etree._Element:
+    """Parse untrusted XML: no DTD, no entities, no network; errors name line and column."""
+    parser = etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        remove_comments=True,
+        remove_pis=True,
+        huge_tree=False,
+    )
+    try:
+        root = etree.fromstring(xml, parser)
+    except etree.XMLSyntaxError as exc:
+        line, column = exc.position
+        message = re.sub(r", line \d+, column \d+$", "", exc.msg)
+        raise InvalidEPCISError([f"line {line}, column {column}: {message}"]) from exc
+    if root.getroottree().docinfo.doctype:
+        raise InvalidEPCISError(["line 1, column 1: a DOCTYPE is not allowed in EPCIS XML"])
+    return root

@@ -1,0 +1,302 @@
+"""Build EPCIS 2.0 documents and events, including from ledger operations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+from ledger_client.epcis.hashing import GS1_CONTEXT
+from ledger_client.epcis.mapping import RXL_NAMESPACE
+from ledger_client.epcis.operations import (
+    Commission,
+    Decommission,
+    DecommissionReason,
+    FlagSuspect,
+    LedgerOperation,
+    LotStatus,
+    Pack,
+    PackRef,
+    Receive,
+    RegisterLot,
+    SetLotStatus,
+    Ship,
+    UndoDecommission,
+    Unpack,
+)
+from ledger_client.epcis.validation import check_document
+
+__all__ = ["to_epcis_json", "operations_to_events", "pack_uri", "unit_uri", "lot_uri"]
+
+_DL = "https://id.gs1.org"
+# reason -> (action, bizStep, disposition)
+_DECOMMISSION = {
+    DecommissionReason.DISPENSED: ("OBSERVE", "dispensing", "dispensed"),
+    DecommissionReason.DESTROYED: ("DELETE", "destroying", "destroyed"),
+    DecommissionReason.SAMPLE: ("OBSERVE", "sampling", "inactive"),
+    DecommissionReason.STOLEN: ("OBSERVE", None, "stolen"),
+    DecommissionReason.EXPORTED: ("DELETE", "decommissioning", "inactive"),
+    DecommissionReason.OTHER: ("DELETE", "decommissioning", "inactive"),
+}
+_LOT_STATUS = {
+    LotStatus.RECALLED: (None, "recalled"),
+    LotStatus.QUARANTINED: ("holding", "non_sellable_other"),
+    LotStatus.ACTIVE: ("inspecting", "active"),
+}
+
+
+def pack_uri(pack: PackRef) -> str:
+    """GS1 Digital Link URI of a pack (no company prefix length is needed, unlike EPC URNs)."""
+    return f"{_DL}/01/{pack[0]}/21/{quote(pack[1], safe='')}"
+
+
+def unit_uri(sscc: str) -> str:
+    """GS1 Digital Link URI of a logistic unit."""
+    return f"{_DL}/00/{sscc}"
+
+
+def lot_uri(gtin: str, lot: str) -> str:
+    """GS1 Digital Link URI of a lot (an EPC class)."""
+    return f"{_DL}/01/{gtin}/10/{quote(lot, safe='')}"
+
+
+def _party_uri(gln: str) -> str:
+    return f"{_DL}/417/{gln}"
+
+
+def _time(value: datetime | str) -> str:
+    if isinstance(value, str):
+        return value
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.isoformat(timespec="milliseconds")
+
+
+def _offset(event_time: str) -> str:
+    if event_time.endswith(("Z", "z")):
+        return "+00:00"
+    return event_time[-6:]
+
+
+def to_epcis_json(
+    events: Sequence[dict[str, Any]],
+    *,
+    creation_date: datetime | str | None = None,
+    context: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Wrap events in a valid EPCIS 2.0 EPCISDocument (raises InvalidEPCISError if not valid).
+
+    ``context`` adds namespace prefixes for extension fields; ``rxl`` is added when used.
+    """
+    prefixes = dict(context or {})
+    if any(key.startswith("rxl:") for event in events for key in event):
+        prefixes.setdefault("rxl", RXL_NAMESPACE)
+    doc: dict[str, Any] = {
+        "@context": [GS1_CONTEXT, prefixes] if prefixes else [GS1_CONTEXT],
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": _time(creation_date or datetime.now(UTC)),
+        "epcisBody": {"eventList": [dict(event) for event in events]},
+    }
+    return check_document(doc)
+
+
+def _object_event(time: str, action: str, **fields: Any) -> dict[str, Any]:
+    event: dict[str, Any] = {
+        "type": "ObjectEvent",
+        "eventTime": time,
+        "eventTimeZoneOffset": _offset(time),
+        "action": action,
+    }
+    event.update({key: value for key, value in fields.items() if value is not None})
+    return event
+
+
+def _where(biz_location: str | None) -> dict[str, str] | None:
+    return {"id": biz_location} if biz_location else None
+
+
+def _aggregation(
+    time: str,
+    action: str,
+    step: str,
+    parent_sscc: str | None,
+    parent_pack: PackRef | None,
+    packs: tuple[PackRef, ...],
+    units: tuple[str, ...],
+    biz_location: str | None,
+) -> dict[str, Any]:
+    parent = unit_uri(parent_sscc) if parent_sscc else pack_uri(parent_pack or ("", ""))
+    event: dict[str, Any] = {
+        "type": "AggregationEvent",
+        "eventTime": time,
+        "eventTimeZoneOffset": _offset(time),
+        "parentID": parent,
+        "childEPCs": [pack_uri(p) for p in packs] + [unit_uri(u) for u in units],
+        "action": action,
+        "bizStep": step,
+        "disposition": "in_progress",
+    }
+    if biz_location:
+        event["bizLocation"] = {"id": biz_location}
+    return event
+
+
+def _decommission_event(
+    time: str, packs: tuple[PackRef, ...], reason: DecommissionReason, where: Any
+) -> dict[str, Any]:
+    action, step, disp = _DECOMMISSION[reason]
+    event = _object_event(
+        time,
+        action,
+        epcList=[pack_uri(p) for p in packs],
+        bizStep=step,
+        disposition=disp,
+        bizLocation=where,
+    )
+    if reason is DecommissionReason.EXPORTED:
+        event["rxl:decommissionReason"] = reason.value
+    return event
+
+
+def operations_to_events(
+    operations: Iterable[LedgerOperation],
+    *,
+    event_time: datetime | str,
+    biz_location: str | None = None,
+) -> list[dict[str, Any]]:
+    """Build EPCIS 2.0 events that record ``operations`` (e.g. a history rebuilt from chain).
+
+    Mapping the events back with :func:`map_document` gives the same operations, except
+    that ``Commission(into_sscc=...)`` comes back as ``Commission`` followed by ``Pack``,
+    and a ``RegisterLot`` directly followed by the ``Commission`` of the same lot shares
+    one commissioning event (lot and expiry in its ILMD).
+    """
+    time = _time(event_time)
+    where = _where(biz_location)
+    ops = list(operations)
+    events: list[dict[str, Any]] = []
+    i = 0
+    while i < len(ops):
+        op = ops[i]
+        i += 1
+        if isinstance(op, RegisterLot):
+            nxt = ops[i] if i < len(ops) else None
+            ilmd = {"cbvmda:lotNumber": op.lot, "cbvmda:itemExpirationDate": op.expiry.isoformat()}
+            if isinstance(nxt, Commission) and (nxt.gtin, nxt.lot) == (op.gtin, op.lot):
+                i += 1
+                events.extend(_commission_events(time, nxt, ilmd, where))
+            else:
+                events.append(
+                    _object_event(
+                        time,
+                        "ADD",
+                        epcList=[],
+                        quantityList=[{"epcClass": lot_uri(op.gtin, op.lot)}],
+                        bizStep="commissioning",
+                        disposition="active",
+                        bizLocation=where,
+                        ilmd=ilmd,
+                    )
+                )
+        elif isinstance(op, Commission):
+            events.extend(_commission_events(time, op, {"cbvmda:lotNumber": op.lot}, where))
+        elif isinstance(op, Pack):
+            events.append(
+                _aggregation(
+                    time,
+                    "ADD",
+                    "packing",
+                    op.parent_sscc,
+                    op.parent_pack,
+                    op.packs,
+                    op.units,
+                    biz_location,
+                )
+            )
+        elif isinstance(op, Unpack):
+            events.append(
+                _aggregation(
+                    time,
+                    "DELETE",
+                    "unpacking",
+                    op.parent_sscc,
+                    op.parent_pack,
+                    op.packs,
+                    op.units,
+                    biz_location,
+                )
+            )
+        elif isinstance(op, Ship | Receive):
+            shipping = isinstance(op, Ship)
+            event = _object_event(
+                time,
+                "OBSERVE",
+                epcList=[pack_uri(p) for p in op.packs] + [unit_uri(u) for u in op.units],
+                bizStep="shipping" if shipping else "receiving",
+                disposition="in_transit" if shipping else "in_progress",
+                bizLocation=where,
+            )
+            if isinstance(op, Ship) and op.from_party:
+                event["sourceList"] = [
+                    {"type": "owning_party", "source": _party_uri(op.from_party)}
+                ]
+            if isinstance(op, Ship) and op.to_party:
+                event["destinationList"] = [
+                    {"type": "owning_party", "destination": _party_uri(op.to_party)}
+                ]
+            events.append(event)
+        elif isinstance(op, Decommission):
+            events.append(_decommission_event(time, op.packs, op.reason, where))
+        elif isinstance(op, UndoDecommission):
+            event = _decommission_event(time, op.packs, DecommissionReason.OTHER, where)
+            event["errorDeclaration"] = {"declarationTime": time, "reason": "incorrect_data"}
+            events.append(event)
+        elif isinstance(op, SetLotStatus):
+            step, disp = _LOT_STATUS[op.status]
+            events.append(
+                _object_event(
+                    time,
+                    "OBSERVE",
+                    epcList=[],
+                    quantityList=[{"epcClass": lot_uri(op.gtin, op.lot)}],
+                    bizStep=step,
+                    disposition=disp,
+                    bizLocation=where,
+                )
+            )
+        elif isinstance(op, FlagSuspect):
+            events.append(
+                _object_event(
+                    time,
+                    "OBSERVE",
+                    epcList=[pack_uri(p) for p in op.packs],
+                    bizStep="inspecting",
+                    disposition="no_pedigree_match",
+                    bizLocation=where,
+                )
+            )
+        else:  # pragma: no cover - exhaustive over LedgerOperation
+            raise TypeError(f"not a ledger operation: {op!r}")
+    return events
+
+
+def _commission_events(
+    time: str, op: Commission, ilmd: dict[str, str], where: Any
+) -> list[dict[str, Any]]:
+    events = [
+        _object_event(
+            time,
+            "ADD",
+            epcList=[pack_uri((op.gtin, s)) for s in op.serials],
+            bizStep="commissioning",
+            disposition="active",
+            bizLocation=where,
+            ilmd=ilmd,
+        )
+    ]
+    if op.into_sscc:
+        packs = tuple((op.gtin, s) for s in op.serials)
+        events.append(_aggregation(time, "ADD", "packing", op.into_sscc, None, packs, (), None))
+    return events

@@ -1,0 +1,121 @@
+"""EPCIS 2.0 event hash (CBV 2.0 section 8.9) for anchoring events on chain.
+
+Delegates the canonicalisation to GS1's reference implementation,
+``epcis-event-hash-generator``, and runs it offline: JSON-LD contexts are served from
+the copies that package ships, any other remote context is refused.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import threading
+from importlib import resources
+from typing import Any
+
+from epcis_event_hash_generator import hash_generator, json_to_py
+from pyld import jsonld
+
+from ledger_client.epcis.errors import InvalidEPCISError
+
+__all__ = ["GS1_CONTEXT", "event_hash", "event_hash_uri", "hash_uri_digest"]
+
+GS1_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
+_CONTEXT_FILES = {
+    "https://gs1.github.io/EPCIS/epcis-context.jsonld": (
+        "14b10c9d3e92d35f577bfc610fe5ec15aa2941124987919389d7cd9998516861.jsonld"
+    ),
+    GS1_CONTEXT: "e532647e8eb371379b8b0e8602d8981c8566bc60f7351f22c76a5bc865962008.jsonld",
+}
+_HASH_PREFIX = "ni:///sha-256;"
+_HASH_SUFFIX = "?ver=CBV2.0"
+# The generator keeps module-level state (pyld's document loader, a namespace table).
+_lock = threading.Lock()
+
+
+def _offline_loader(url: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
+    name = _CONTEXT_FILES.get(url)
+    if name is None:
+        raise jsonld.JsonLdError(
+            f"JSON-LD context {url} is not available offline",
+            "jsonld.LoadDocumentError",
+            code="loading document failed",
+        )
+    text = resources.files("epcis_event_hash_generator").joinpath(name).read_text("utf-8")
+    return {
+        "contentType": "application/ld+json",
+        "contextUrl": None,
+        "documentUrl": url,
+        "document": json.loads(text),
+    }
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage().splitlines()[-1])
+
+
+def event_hash_uri(event: dict[str, Any], context: object = None) -> str:
+    """Return the EPCIS event hash ``ni:///sha-256;<hex>?ver=CBV2.0`` of one event.
+
+    ``context`` is the ``@context`` of the document the event came from (it names the
+    namespaces of extension fields); an event's own ``@context`` wins; the default is
+    GS1's EPCIS 2.0 context. ``eventID``, ``recordTime`` and ``errorDeclaration`` do not
+    take part in the hash. Raises :class:`InvalidEPCISError` if it cannot be computed.
+    """
+    ctx = event.get("@context", context if context is not None else [GS1_CONTEXT])
+    remote = [c for c in (ctx if isinstance(ctx, list) else [ctx]) if isinstance(c, str)]
+    unknown = [url for url in remote if url not in _CONTEXT_FILES]
+    if unknown:
+        reason = f"JSON-LD context {unknown[0]} is not available offline"
+        raise InvalidEPCISError([f"event hash cannot be computed: {reason}"])
+    # deep copy: the generator rewrites bare vocabulary strings in place.
+    body = copy.deepcopy({key: value for key, value in event.items() if key != "@context"})
+    doc = {
+        "@context": copy.deepcopy(ctx),
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": "1970-01-01T00:00:00Z",
+        "epcisBody": {"eventList": [body]},
+    }
+    collect = _Collect()
+    root = logging.getLogger()
+    with _lock:
+        previous = jsonld.get_document_loader()
+        jsonld.set_document_loader(_offline_loader)
+        json_to_py._namespaces.clear()
+        root.addHandler(collect)
+        try:
+            events = json_to_py.event_list_from_epcis_document_json(doc)
+            hashes = hash_generator.epcis_hashes_from_events(events)
+        except (jsonld.JsonLdError, KeyError, TypeError, ValueError) as exc:
+            reason = str(exc).splitlines()[0]
+            raise InvalidEPCISError([f"event hash cannot be computed: {reason}"]) from exc
+        finally:
+            root.removeHandler(collect)
+            json_to_py._namespaces.clear()
+            jsonld.set_document_loader(previous)
+    if len(hashes) != 1:
+        reason = collect.messages[-1] if collect.messages else "the hash generator skipped it"
+        raise InvalidEPCISError([f"event hash cannot be computed: {reason}"])
+    return str(hashes[0])
+
+
+def hash_uri_digest(uri: str) -> bytes:
+    """Return the 32 digest bytes of a ``ni:///sha-256;...`` event hash URI."""
+    if not (uri.startswith(_HASH_PREFIX) and uri.endswith(_HASH_SUFFIX)):
+        raise InvalidEPCISError([f"{uri!r} is not an EPCIS 2.0 sha-256 event hash"])
+    digest = bytes.fromhex(uri[len(_HASH_PREFIX) : -len(_HASH_SUFFIX)])
+    if len(digest) != 32:
+        raise InvalidEPCISError([f"{uri!r} does not hold 32 bytes"])
+    return digest
+
+
+def event_hash(event: dict[str, Any], context: object = None) -> bytes:
+    """Return the 32-byte EPCIS event hash of ``event``, the value anchored on chain."""
+    return hash_uri_digest(event_hash_uri(event, context))

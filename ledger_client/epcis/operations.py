@@ -1,0 +1,172 @@
+"""Typed ledger operations that EPCIS events map to, one dataclass per transaction kind.
+
+Identifiers are clear GS1 values (GTIN-14, serial, lot, SSCC-18, GLN); ``ledger_client``
+hashes them into ledger ids when it builds transactions. ``event_hash`` is the 32-byte
+EPCIS event hash anchored with the transaction (empty when the operation did not come
+from an event yet).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+__all__ = [
+    "PackRef",
+    "LotStatus",
+    "DecommissionReason",
+    "RegisterLot",
+    "Commission",
+    "Pack",
+    "Unpack",
+    "Ship",
+    "Receive",
+    "Decommission",
+    "UndoDecommission",
+    "SetLotStatus",
+    "FlagSuspect",
+    "LedgerOperation",
+]
+
+PackRef = tuple[str, str]
+"""A saleable pack: (gtin14, serial)."""
+
+
+class LotStatus(StrEnum):
+    """Status of a lot on the ledger."""
+
+    ACTIVE = "ACTIVE"
+    QUARANTINED = "QUARANTINED"
+    RECALLED = "RECALLED"
+
+
+class DecommissionReason(StrEnum):
+    """Why a pack left the supply chain."""
+
+    DISPENSED = "DISPENSED"
+    DESTROYED = "DESTROYED"
+    SAMPLE = "SAMPLE"
+    EXPORTED = "EXPORTED"
+    STOLEN = "STOLEN"
+    OTHER = "OTHER"
+
+
+@dataclass(frozen=True)
+class RegisterLot:
+    """Register lot ``lot`` of product ``gtin`` with its expiry date."""
+
+    gtin: str
+    lot: str
+    expiry: date
+    event_hash: bytes = field(default=b"", kw_only=True)
+
+
+@dataclass(frozen=True)
+class Commission:
+    """Commission serials of one lot, optionally straight into logistic unit ``into_sscc``."""
+
+    gtin: str
+    lot: str
+    serials: tuple[str, ...]
+    into_sscc: str | None = None
+    event_hash: bytes = field(default=b"", kw_only=True)
+
+
+@dataclass(frozen=True)
+class Pack:
+    """Put packs and logistic units into a parent: an SSCC unit or an SGTIN case."""
+
+    parent_sscc: str | None
+    packs: tuple[PackRef, ...]
+    units: tuple[str, ...]
+    parent_pack: PackRef | None = None
+    event_hash: bytes = field(default=b"", kw_only=True)
+
+    def __post_init__(self) -> None:
+        if (self.parent_sscc is None) == (self.parent_pack is None):
+            raise ValueError("Pack needs exactly one of parent_sscc and parent_pack")
+
+
+@dataclass(frozen=True)
+class Unpack:
+    """Take packs and units out of a parent; both empty means everything in it."""
+
+    parent_sscc: str | None
+    packs: tuple[PackRef, ...]
+    units: tuple[str, ...]
+    parent_pack: PackRef | None = None
+    event_hash: bytes = field(default=b"", kw_only=True)
+
+    def __post_init__(self) -> None:
+        if (self.parent_sscc is None) == (self.parent_pack is None):
+            raise ValueError("Unpack needs exactly one of parent_sscc and parent_pack")
+
+
+@dataclass(frozen=True)
+class Ship:
+    """Ship packs and units (with their contents) from one party to another (GLNs)."""
+
+    packs: tuple[PackRef, ...]
+    units: tuple[str, ...]
+    to_party: str | None = None
+    from_party: str | None = None
+    event_hash: bytes = field(default=b"", kw_only=True)
+
+
+@dataclass(frozen=True)
+class Receive:
+    """Receive packs and units (with their contents) into the receiver's custody."""
+
+    packs: tuple[PackRef, ...]
+    units: tuple[str, ...]
+    event_hash: bytes = field(default=b"", kw_only=True)
+
+
+@dataclass(frozen=True)
+class Decommission:
+    """Take packs out of the supply chain for ``reason``."""
+
+    packs: tuple[PackRef, ...]
+    reason: DecommissionReason
+    event_hash: bytes = field(default=b"", kw_only=True)
+
+
+@dataclass(frozen=True)
+class UndoDecommission:
+    """Revert an erroneous decommissioning of packs."""
+
+    packs: tuple[PackRef, ...]
+    event_hash: bytes = field(default=b"", kw_only=True)
+
+
+@dataclass(frozen=True)
+class SetLotStatus:
+    """Recall, quarantine or release a lot."""
+
+    gtin: str
+    lot: str
+    status: LotStatus
+    event_hash: bytes = field(default=b"", kw_only=True)
+
+
+@dataclass(frozen=True)
+class FlagSuspect:
+    """Flag packs as suspect product."""
+
+    packs: tuple[PackRef, ...]
+    event_hash: bytes = field(default=b"", kw_only=True)
+
+
+LedgerOperation = (
+    RegisterLot
+    | Commission
+    | Pack
+    | Unpack
+    | Ship
+    | Receive
+    | Decommission
+    | UndoDecommission
+    | SetLotStatus
+    | FlagSuspect
+)

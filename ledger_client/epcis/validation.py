@@ -1,0 +1,201 @@
+"""Validate EPCIS 2.0 JSON-LD documents against GS1's JSON schema plus ledger checks."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from datetime import datetime
+from functools import cache
+from importlib import resources
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft7Validator, FormatChecker
+from jsonschema.exceptions import ValidationError
+
+from ledger_client.epcis._epc import is_gs1_identifier, parse_epc
+from ledger_client.epcis.errors import InvalidEPCISError
+from ledger_client.errors import InvalidCodeError
+
+__all__ = ["validate_document", "load_document", "check_document", "iter_events"]
+
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
+_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|\\^`]*")
+_TZ_OFFSET = re.compile(r"[+-](\d{2}):(\d{2})")
+_EVENT_TYPES = (
+    "ObjectEvent",
+    "AggregationEvent",
+    "TransactionEvent",
+    "TransformationEvent",
+    "AssociationEvent",
+)
+# Event fields holding single EPCs or lists of EPCs.
+_EPC_LISTS = ("epcList", "childEPCs", "inputEPCList", "outputEPCList")
+_QUANTITY_LISTS = ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList")
+
+_formats = FormatChecker(formats=())
+
+
+@_formats.checks("date-time", raises=ValueError)
+def _is_rfc3339(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    if not _RFC3339.fullmatch(value):
+        return False
+    datetime.fromisoformat(value.upper().replace("Z", "+00:00"))  # calendar check
+    return True
+
+
+@_formats.checks("uri")
+def _is_uri(value: object) -> bool:
+    return not isinstance(value, str) or _URI.fullmatch(value) is not None
+
+
+@cache
+def _validator() -> Draft7Validator:
+    text = resources.files("ledger_client.epcis").joinpath("schema/EPCIS-JSON-Schema.json")
+    schema = json.loads(text.read_text(encoding="utf-8"))
+    Draft7Validator.check_schema(schema)
+    return Draft7Validator(schema, format_checker=_formats)
+
+
+def _pointer(path: Any) -> str:
+    parts = [str(p).replace("~", "~0").replace("/", "~1") for p in path]
+    return "/" + "/".join(parts) if parts else "/"
+
+
+def _describe(error: ValidationError) -> tuple[str, str, str]:
+    """Return (pointer, validator keyword, message) of the innermost cause of ``error``."""
+    # GS1's schema wraps event types in if/then and anyOf; the innermost error says most.
+    leaf = error
+    while leaf.context:
+        leaf = min(leaf.context, key=lambda e: (-len(e.absolute_path), str(e.message)))
+    pointer = _pointer(leaf.absolute_path)
+    if leaf.validator == "format":
+        return pointer, "format", f"{leaf.instance!r} is not a valid {leaf.validator_value}"
+    return pointer, str(leaf.validator), leaf.message
+
+
+def _schema_problems(doc: dict[str, Any]) -> set[str]:
+    found = {_describe(error) for error in _validator().iter_errors(doc)}
+    with_enum = {pointer for pointer, keyword, _ in found if keyword == "enum"}
+    problems = set()
+    for pointer, keyword, message in found:
+        if keyword == "pattern" and (
+            pointer in with_enum or pointer.endswith("/eventTimeZoneOffset")
+        ):
+            continue  # the enum message, or our offset message below, says it better
+        problems.add(f"{pointer}: {message}")
+    return problems
+
+
+def iter_events(doc: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Yield (JSON pointer, event) for each event of a document, query document or bare event."""
+    kind = doc.get("type")
+    if kind in _EVENT_TYPES:
+        yield "", doc
+        return
+    body = doc.get("epcisBody")
+    if not isinstance(body, dict):
+        return
+    if kind == "EPCISQueryDocument":
+        results = body.get("queryResults", {})
+        events = (
+            results.get("resultsBody", {}).get("eventList", []) if isinstance(results, dict) else []
+        )
+        base = "/epcisBody/queryResults/resultsBody/eventList"
+    else:
+        events = body.get("eventList", [])
+        base = "/epcisBody/eventList"
+    if isinstance(events, list):
+        for i, event in enumerate(events):
+            if isinstance(event, dict):
+                yield f"{base}/{i}", event
+
+
+def _epc_values(event: dict[str, Any]) -> Iterator[tuple[str, object]]:
+    for key in _EPC_LISTS:
+        values = event.get(key)
+        if isinstance(values, list):
+            for i, value in enumerate(values):
+                yield f"/{key}/{i}", value
+    if "parentID" in event:
+        yield "/parentID", event["parentID"]
+    for key in _QUANTITY_LISTS:
+        elements = event.get(key)
+        if isinstance(elements, list):
+            for i, element in enumerate(elements):
+                if isinstance(element, dict):
+                    yield f"/{key}/{i}/epcClass", element.get("epcClass")
+    for key in ("readPoint", "bizLocation"):
+        where = event.get(key)
+        if isinstance(where, dict):
+            yield f"/{key}/id", where.get("id")
+    for key, field in (("sourceList", "source"), ("destinationList", "destination")):
+        entries = event.get(key)
+        if isinstance(entries, list):
+            for i, entry in enumerate(entries):
+                if isinstance(entry, dict):
+                    yield f"/{key}/{i}/{field}", entry.get(field)
+
+
+def _ledger_checks(doc: dict[str, Any]) -> Iterator[str]:
+    for base, event in iter_events(doc):
+        offset = event.get("eventTimeZoneOffset")
+        if isinstance(offset, str):
+            match = _TZ_OFFSET.fullmatch(offset)
+            if match is None or int(match.group(1)) > 14 or int(match.group(2)) > 59:
+                yield (
+                    f"{base}/eventTimeZoneOffset: {offset!r} is not a time zone offset"
+                    " of the form +hh:mm or -hh:mm (at most 14:00)"
+                )
+        for where, value in _epc_values(event):
+            if isinstance(value, str) and is_gs1_identifier(value):
+                try:
+                    parse_epc(value)
+                except InvalidCodeError as exc:
+                    yield f"{base}{where}: {exc}"
+
+
+def validate_document(doc: dict[str, Any]) -> list[str]:
+    """Return the problems of an EPCIS 2.0 document or event, sorted; empty if valid.
+
+    Each problem reads ``<JSON pointer>: <what is wrong>``. The GS1 schema is checked
+    with RFC 3339 timestamps enforced, then what the schema cannot see: check digits and
+    digit counts of SGTIN/SSCC/LGTIN/SGLN/PGLN EPC URIs and GS1 Digital Link URIs, and
+    the format of ``eventTimeZoneOffset``.
+    """
+    if not isinstance(doc, dict):
+        return [f"/: expected a JSON object, got {type(doc).__name__}"]
+    problems = _schema_problems(doc)
+    problems.update(_ledger_checks(doc))
+    return sorted(problems)
+
+
+def check_document(doc: dict[str, Any]) -> dict[str, Any]:
+    """Return ``doc`` if it is valid, else raise :class:`InvalidEPCISError` listing problems."""
+    problems = validate_document(doc)
+    if problems:
+        raise InvalidEPCISError(problems)
+    return doc
+
+
+def load_document(source: str | bytes | PathLike[str]) -> dict[str, Any]:
+    """Parse and validate an EPCIS 2.0 JSON-LD document from text, bytes or a file path.
+
+    A ``str`` that does not start with ``{`` is taken as a path. Raises
+    :class:`InvalidEPCISError` if it is not JSON or not valid.
+    """
+    if isinstance(source, PathLike) or (
+        isinstance(source, str) and not source.lstrip().startswith("{")
+    ):
+        data: str | bytes = Path(source).read_bytes()
+    else:
+        data = source
+    try:
+        doc = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidEPCISError([f"/: not JSON: {exc}"]) from exc
+    return check_document(doc)

@@ -1,0 +1,21 @@
+"""Where GS1's shared EPCIS files live: X/shared/epcis beside the repository X/main."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+SHARED = Path(__file__).resolve().parents[3] / ".." / "shared" / "epcis"
+EXAMPLES = SHARED / "examples"
+DSCSA = SHARED / "dscsa-1.2"
+EXAMPLE_FILES = sorted(EXAMPLES.glob("*.jsonld"))
+
+
+def load_example(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((EXAMPLES / name).read_text(encoding="utf-8"))
+    return data
+
+
+def dscsa_xml(name: str) -> bytes:
+    return (DSCSA / f"epcis_1.2.{name}.xml").read_bytes()

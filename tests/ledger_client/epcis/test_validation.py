@@ -1,0 +1,147 @@
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from epcis_files import EXAMPLE_FILES
+
+from ledger_client.epcis import InvalidEPCISError, load_document, validate_document
+
+
+def _first_event(doc: dict[str, Any]) -> dict[str, Any]:
+    event: dict[str, Any] = doc["epcisBody"]["eventList"][0]
+    return event
+
+
+def test_shared_examples_are_found() -> None:
+    assert len(EXAMPLE_FILES) >= 40
+
+
+@pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.name)
+def test_every_gs1_example_validates(path: Path) -> None:
+    assert validate_document(json.loads(path.read_text(encoding="utf-8"))) == []
+
+
+def test_load_document_reads_path_text_and_bytes() -> None:
+    path = EXAMPLE_FILES[0]
+    assert (
+        load_document(path) == load_document(path.read_text()) == load_document(path.read_bytes())
+    )
+
+
+def test_load_document_rejects_non_json() -> None:
+    with pytest.raises(InvalidEPCISError, match="not JSON"):
+        load_document(b"{not json")
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (
+            lambda e: e.pop("eventTime"),
+            "/epcisBody/eventList/0: 'eventTime' is a required property",
+        ),
+        (lambda e: e.pop("action"), "/epcisBody/eventList/0: 'action' is a required property"),
+        (
+            lambda e: e.update(action="MOVE"),
+            "/epcisBody/eventList/0/action: 'MOVE' is not one of ['OBSERVE', 'ADD', 'DELETE']",
+        ),
+        (
+            lambda e: e.update(epcList="urn:epc:id:sgtin:0614141.107346.2017"),
+            "/epcisBody/eventList/0/epcList: 'urn:epc:id:sgtin:0614141.107346.2017'"
+            " is not of type 'array'",
+        ),
+        (
+            lambda e: e.update(eventTime="2005-04-03 20:33:31"),
+            "/epcisBody/eventList/0/eventTime: '2005-04-03 20:33:31' is not a valid date-time",
+        ),
+        (
+            lambda e: e.update(eventTime="2005-04-03T20:33:31"),
+            "/epcisBody/eventList/0/eventTime: '2005-04-03T20:33:31' is not a valid date-time",
+        ),
+        (
+            lambda e: e.update(eventTime="2005-02-30T20:33:31Z"),
+            "/epcisBody/eventList/0/eventTime: '2005-02-30T20:33:31Z' is not a valid date-time",
+        ),
+        (
+            lambda e: e.update(eventTimeZoneOffset="6:00"),
+            "/epcisBody/eventList/0/eventTimeZoneOffset: '6:00' is not a time zone offset"
+            " of the form +hh:mm or -hh:mm (at most 14:00)",
+        ),
+        (
+            lambda e: e["epcList"].__setitem__(0, "urn:epc:id:sgtin:0614141.107346"),
+            "/epcisBody/eventList/0/epcList/0: urn:epc:id:sgtin:0614141.107346:"
+            " expected 3 dot-separated fields, got 2",
+        ),
+        (
+            lambda e: e["epcList"].__setitem__(0, "urn:epc:id:sgtin:0614141.10734.2017"),
+            "/epcisBody/eventList/0/epcList/0: urn:epc:id:sgtin:0614141.10734.2017: company"
+            " prefix and item reference must have 6-12 and 13 digits in all, got 7+5",
+        ),
+        (
+            lambda e: e["epcList"].__setitem__(0, "https://id.gs1.org/01/10614141073465/21/2017"),
+            "/epcisBody/eventList/0/epcList/0: https://id.gs1.org/01/10614141073465/21/2017:"
+            " GTIN 10614141073465 has a wrong check digit",
+        ),
+        (
+            lambda e: e["epcList"].__setitem__(0, "https://id.gs1.org/00/106141410000000001"),
+            "/epcisBody/eventList/0/epcList/0: https://id.gs1.org/00/106141410000000001:"
+            " SSCC 106141410000000001 has a wrong check digit",
+        ),
+        (
+            lambda e: e["readPoint"].update(id="urn:epc:id:sgln:0614141.07346"),
+            "/epcisBody/eventList/0/readPoint/id: urn:epc:id:sgln:0614141.07346:"
+            " expected 3 dot-separated fields, got 2",
+        ),
+        (
+            lambda e: e.update(bizStep="urn:epcglobal:cbv:bizstep:shipping"),
+            "/epcisBody/eventList/0/bizStep: 'urn:epcglobal:cbv:bizstep:shipping'",
+        ),
+    ],
+    ids=[
+        "missing-eventTime",
+        "missing-action",
+        "unknown-action",
+        "epcList-not-array",
+        "timestamp-with-space",
+        "timestamp-without-offset",
+        "timestamp-impossible-date",
+        "bad-offset",
+        "sgtin-missing-serial",
+        "sgtin-wrong-digit-count",
+        "digital-link-wrong-gtin-check-digit",
+        "digital-link-wrong-sscc-check-digit",
+        "sgln-missing-extension",
+        "cbv-urn-in-2.0-json",
+    ],
+)
+def test_invalid_variation_is_rejected_with_pointer_and_reason(
+    shipping_doc: dict[str, Any], mutate: Any, expected: str
+) -> None:
+    doc = copy.deepcopy(shipping_doc)
+    mutate(_first_event(doc))
+    problems = validate_document(doc)
+    assert any(p.startswith(expected) for p in problems), problems
+    assert problems == sorted(problems)
+    with pytest.raises(InvalidEPCISError) as raised:
+        load_document(json.dumps(doc))
+    assert raised.value.errors == problems
+
+
+def test_wrong_check_digit_in_sscc_urn_is_rejected(shipping_doc: dict[str, Any]) -> None:
+    # SSCC URNs carry no check digit; a wrong digit count is what can be wrong.
+    _first_event(shipping_doc)["epcList"] = ["urn:epc:id:sscc:0614141.123456789"]
+    assert validate_document(shipping_doc) == [
+        "/epcisBody/eventList/0/epcList/0: urn:epc:id:sscc:0614141.123456789: company prefix"
+        " and serial reference must have 17 digits in all, got 7+9"
+    ]
+
+
+def test_bare_event_is_validated_like_a_document(shipping_doc: dict[str, Any]) -> None:
+    event = dict(_first_event(shipping_doc), **{"@context": shipping_doc["@context"]})
+    assert validate_document(event) == []
+    del event["eventTime"]
+    assert validate_document(event) == ["/: 'eventTime' is a required property"]
