@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, select
@@ -66,19 +67,26 @@ class ReadModel:
         self.engine = engine
         self._lock = threading.Lock()
         self._cache_block = -2
+        self._cursor = -1
+        self._cursor_read_at = -1e9
         self._prefixes: dict[str, str] = {}
         self._products: dict[str, ProductRecord] = {}
         self._members: dict[str, MemberRecord] = {}
 
     # ------------------------------------------------------------------ cursor and caches
 
-    def indexed_block(self) -> int:
-        """Return the last indexed block (-1 before the first step)."""
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                select(m.IndexerCursor.last_block).where(m.IndexerCursor.id == CURSOR_ID)
-            ).first()
-        return int(row[0]) if row else -1
+    def indexed_block(self, max_age: float = 0.05) -> int:
+        """Return the last indexed block (-1 before the first step), re-read at most every
+        ``max_age`` seconds so the hot path does not query it on every request."""
+        now = time.monotonic()
+        if now - self._cursor_read_at > max_age:
+            with self.engine.connect() as conn:
+                row = conn.execute(
+                    select(m.IndexerCursor.last_block).where(m.IndexerCursor.id == CURSOR_ID)
+                ).first()
+            self._cursor = int(row[0]) if row else -1
+            self._cursor_read_at = now
+        return self._cursor
 
     def head_block(self) -> int:
         """Return the chain head the indexer saw last (-1 before the first step)."""
