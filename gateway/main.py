@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -78,6 +79,11 @@ def create_app(settings: Settings | None = None, w3: Web3 | None = None) -> Fast
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         state.start()
+        # Start-up objects (web3, ABIs, biip tables, SQLAlchemy metadata) live for the whole
+        # process: keep them out of the collector's full passes, which otherwise stall requests.
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(20_000, 50, 1000)
         log.info("gateway started", chain=settings.chain_url, environment=settings.environment,
                  operator=state.auth.operator, confirmation_depth=settings.confirmation_depth)
         try:

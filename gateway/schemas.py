@@ -134,7 +134,7 @@ class TokenRequest(BaseModel):
     """A signed challenge."""
 
     address: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$")
-    nonce: str = Field(min_length=1, max_length=100)
+    nonce: str = Field(min_length=1, max_length=300)
     signature: str = Field(pattern=r"^0x[0-9a-fA-F]{130}$")
 
 

@@ -203,11 +203,29 @@ class VerificationRecorder:
                     for n in notes
                 ],
             )
-            for n in notes:
-                self._clone_checks(conn, n)
+            self._clone_checks(conn, notes)
         return len(notes)
 
-    def _clone_checks(self, conn: Connection, n: VerificationNote) -> None:
+    def _clone_checks(self, conn: Connection, notes: list[VerificationNote]) -> None:
+        """One query for the whole batch: which packs did several dispensers verify?"""
+        by_dispensers = {n.pack_id for n in notes if n.by_dispenser}
+        clients: dict[bytes, set[str]] = {}
+        if by_dispensers:
+            oldest = min(n.at for n in notes) - MULTI_SITE_WINDOW
+            for pid, client in conn.execute(
+                select(m.VerificationRecord.pack_id, m.VerificationRecord.client)
+                .where(
+                    m.VerificationRecord.pack_id.in_(by_dispensers),
+                    m.VerificationRecord.by_dispenser.is_(True),
+                    m.VerificationRecord.at > oldest,
+                )
+                .distinct()
+            ):
+                clients.setdefault(bytes(pid), set()).add(client)
+        for n in notes:
+            self._clone_check(conn, n, clients.get(n.pack_id, set()))
+
+    def _clone_check(self, conn: Connection, n: VerificationNote, dispensers: set[str]) -> None:
         pack_hex = "0x" + n.pack_id.hex()
         who = f"(01){n.gtin}(21){n.serial}"
         if n.pack_status == PackStatus.DECOMMISSIONED and n.pack_reason == DecommissionReason.DISPENSED:
@@ -217,14 +235,7 @@ class VerificationRecorder:
                 pack_hex, None, {"pack_id": pack_hex, "gtin": n.gtin, "serial": n.serial, "client": n.client},
             )
         if n.by_dispenser:
-            others = conn.execute(
-                select(func.count(func.distinct(m.VerificationRecord.client))).where(
-                    m.VerificationRecord.pack_id == n.pack_id,
-                    m.VerificationRecord.by_dispenser.is_(True),
-                    m.VerificationRecord.client != n.client,
-                    m.VerificationRecord.at > n.at - MULTI_SITE_WINDOW,
-                )
-            ).scalar_one()
+            others = len(dispensers - {n.client})
             if others:
                 raise_alert(
                     conn, f"multi-site:{pack_hex}", "verified_at_two_places", "warning",

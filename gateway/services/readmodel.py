@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Engine, select
 
@@ -59,6 +60,14 @@ class ProductRecord:
     gateway_url: str
 
 
+_PACK_SQL = (
+    "SELECT p.status, p.reason, p.flags, p.flag_reason, p.decommissioned_at, p.lot_id, l.owner, "
+    "l.expiry, l.expires_at, l.status, p.parent, p.custodian, p.pending_to "
+    "FROM packs p JOIN lots l ON l.lot_id = p.lot_id WHERE p.pack_id = ?"
+)
+_UNIT_SQL = "SELECT status, parent, custodian, pending_to FROM units WHERE unit_id = ?"
+
+
 class ReadModel:
     """Typed queries on the index, with the small tables (prefixes, products, members) cached
     per indexed block so they cost nothing on the hot path."""
@@ -67,6 +76,8 @@ class ReadModel:
         self.engine = engine
         self._lock = threading.Lock()
         self._cache_block = -2
+        self._local = threading.local()
+        self._paramstyle = engine.dialect.paramstyle
         self._cursor = -1
         self._cursor_read_at = -1e9
         self._prefixes: dict[str, str] = {}
@@ -80,10 +91,7 @@ class ReadModel:
         ``max_age`` seconds so the hot path does not query it on every request."""
         now = time.monotonic()
         if now - self._cursor_read_at > max_age:
-            with self.engine.connect() as conn:
-                row = conn.execute(
-                    select(m.IndexerCursor.last_block).where(m.IndexerCursor.id == CURSOR_ID)
-                ).first()
+            row = self._one("SELECT last_block FROM indexer_cursor WHERE id = ?", CURSOR_ID)
             self._cursor = int(row[0]) if row else -1
             self._cursor_read_at = now
         return self._cursor
@@ -139,39 +147,28 @@ class ReadModel:
     # ------------------------------------------------------------------ packs
 
     def pack(self, pack_id: bytes) -> PackRecord | None:
-        """Return the indexed state of pack ``pack_id``, or None if the index does not know it."""
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                select(
-                    m.Pack.status, m.Pack.reason, m.Pack.flags, m.Pack.flag_reason,
-                    m.Pack.decommissioned_at, m.Pack.lot_id, m.Lot.owner, m.Lot.expiry,
-                    m.Lot.expires_at, m.Lot.status, m.Pack.parent, m.Pack.custodian,
-                    m.Pack.pending_to,
-                )
-                .join(m.Lot, m.Lot.lot_id == m.Pack.lot_id)
-                .where(m.Pack.pack_id == pack_id)
-            ).first()
-            if row is None:
-                return None
-            custodian, pending_to, in_transit = row[11], row[12], row[0] == 2
-            if row[10] is not None:
-                custodian, pending_to, in_transit = self._unit_custody(conn, bytes(row[10]))
-            return PackRecord(
-                pack_id, row[0], row[1], row[2], row[3], row[4], bytes(row[5]), row[6], row[7],
-                row[8], row[9], bytes(row[10]) if row[10] is not None else None, custodian,
-                pending_to if in_transit else None, in_transit,
-            )
+        """Return the indexed state of pack ``pack_id``, or None if the index does not know it.
 
-    def _unit_custody(self, conn: object, unit: bytes) -> tuple[str | None, str | None, bool]:
+        The hot path of verification: two primary-key lookups on a raw DB-API connection
+        kept per thread (SQLAlchemy's result machinery costs more than the query itself).
+        """
+        row = self._one(_PACK_SQL, pack_id)
+        if row is None:
+            return None
+        custodian, pending_to, in_transit = row[11], row[12], row[0] == 2
+        if row[10] is not None:
+            custodian, pending_to, in_transit = self._unit_custody(bytes(row[10]))
+        return PackRecord(
+            pack_id, row[0], row[1], row[2], row[3], row[4], bytes(row[5]), row[6], row[7],
+            row[8], row[9], bytes(row[10]) if row[10] is not None else None, custodian,
+            pending_to if in_transit else None, in_transit,
+        )
+
+    def _unit_custody(self, unit: bytes) -> tuple[str | None, str | None, bool]:
         """Walk up from ``unit`` as SerialRegistry._unitCustody does."""
-        execute = conn.execute  # type: ignore[attr-defined]
         row = None
         for _ in range(MAX_NESTING):
-            row = execute(
-                select(m.Unit.status, m.Unit.parent, m.Unit.custodian, m.Unit.pending_to).where(
-                    m.Unit.unit_id == unit
-                )
-            ).first()
+            row = self._one(_UNIT_SQL, unit)
             if row is None:
                 return None, None, False
             if row[0] == UnitStatus.DISSOLVED or row[1] is None:
@@ -180,3 +177,20 @@ class ReadModel:
         assert row is not None
         in_transit = row[0] == UnitStatus.IN_TRANSIT
         return row[2], row[3] if in_transit else None, in_transit
+
+    def _one(self, sql: str, *params: object) -> tuple[Any, ...] | None:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self.engine.raw_connection()
+            if self.engine.dialect.name != "sqlite":
+                conn.driver_connection.autocommit = True  # type: ignore[union-attr]
+            self._local.conn = conn
+        if self._paramstyle != "qmark":
+            sql = sql.replace("?", "%s")
+        cursor = conn.cursor()
+        try:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+        return tuple(row) if row is not None else None
