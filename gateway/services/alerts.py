@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import httpx
 from sqlalchemy import Connection, Engine, and_, func, insert, or_, select
+from sqlalchemy.orm import Session
 
 from gateway.core.logging import get_logger
 from gateway.db import models as m
@@ -46,7 +47,7 @@ def raise_alert(
 # ---------------------------------------------------------------------- custody helpers
 
 
-def _top_unit_custodian(conn: Connection, unit: bytes, cache: dict[bytes, str | None]) -> str | None:
+def _top_unit_custodian(conn: Connection | Session, unit: bytes, cache: dict[bytes, str | None]) -> str | None:
     start = unit
     for _ in range(8):
         if unit in cache:
@@ -65,7 +66,7 @@ def _top_unit_custodian(conn: Connection, unit: bytes, cache: dict[bytes, str | 
     return cache[start]
 
 
-def holders_of_lot(conn: Connection, lot_id: bytes) -> Counter[str]:
+def holders_of_lot(conn: Connection | Session, lot_id: bytes) -> Counter[str]:
     """Return how many not-decommissioned packs of ``lot_id`` each member holds."""
     counts: Counter[str] = Counter()
     live = and_(m.Pack.lot_id == lot_id, m.Pack.status != int(PackStatus.DECOMMISSIONED))
@@ -84,7 +85,7 @@ def holders_of_lot(conn: Connection, lot_id: bytes) -> Counter[str]:
     return counts
 
 
-def units_held_by(conn: Connection, holder: str) -> list[bytes]:
+def units_held_by(conn: Connection | Session, holder: str) -> list[bytes]:
     """Return every unit whose top-level custodian is ``holder`` (nested ones included)."""
     frontier = list(
         conn.execute(
@@ -254,7 +255,7 @@ def _out(a: m.Alert) -> AlertOut:
     )
 
 
-def expiry_alerts(conn: Connection, holder: str, days: int, now: float | None = None) -> list[AlertOut]:
+def expiry_alerts(conn: Connection | Session, holder: str, days: int, now: float | None = None) -> list[AlertOut]:
     """Return one alert per lot with packs in ``holder``'s custody expiring within ``days``."""
     now = time.time() if now is None else now
     horizon = now + days * 86400
@@ -294,7 +295,7 @@ def list_alerts(
 ) -> list[AlertOut]:
     """Return stored alerts visible to ``holder`` (all of them if ``see_all``) and expiry alerts."""
     kinds = list(kinds)
-    with engine.connect() as conn:
+    with Session(engine) as conn:
         query = select(m.Alert).where(m.Alert.id > after_id).order_by(m.Alert.id.desc()).limit(limit)
         if not see_all:
             query = query.where(or_(m.Alert.holder.is_(None), m.Alert.holder == holder))
@@ -342,7 +343,7 @@ class WebhookDispatcher:
 
     def deliver(self, client: httpx.Client) -> int:
         """Send alerts newer than the last delivered one; return how many POSTs succeeded."""
-        with self.engine.connect() as conn:
+        with Session(self.engine) as conn:
             alerts = list(
                 conn.execute(select(m.Alert).where(m.Alert.id > self.last_id).order_by(m.Alert.id)).scalars()
             )

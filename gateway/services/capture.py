@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from gateway.core.logging import get_logger
 from gateway.db import models as m
@@ -53,7 +54,7 @@ class CaptureService:
 
     def job(self, job_id: str) -> m.CaptureJob | None:
         """Return a capture job."""
-        with self.engine.connect() as conn:
+        with Session(self.engine) as conn:
             row = conn.execute(select(m.CaptureJob).where(m.CaptureJob.id == job_id)).first()
         return row[0] if row else None
 
@@ -62,7 +63,7 @@ class CaptureService:
         query = select(m.CaptureJob).order_by(m.CaptureJob.created_at.desc()).limit(limit)
         if owner:
             query = query.where(m.CaptureJob.owner == owner)
-        with self.engine.connect() as conn:
+        with Session(self.engine) as conn:
             return list(conn.execute(query).scalars())
 
     def _run_safely(self, job_id: str, report: MappingReport, behaviour: str) -> None:
@@ -107,7 +108,7 @@ class CaptureService:
                         )
                     )
             except IntegrityError:
-                with self.engine.connect() as conn:
+                with Session(self.engine) as conn:
                     prior = conn.execute(
                         select(m.CapturedEvent).where(m.CapturedEvent.event_hash == event_hash)
                     ).scalar_one()

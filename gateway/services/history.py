@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
 
 from gateway.db import models as m
 from gateway.services.alerts import holders_of_lot
@@ -20,7 +21,7 @@ def _iso(ts: int) -> str:
     return dt.datetime.fromtimestamp(ts, tz=dt.UTC).isoformat().replace("+00:00", "Z")
 
 
-def _events_of(conn: Connection, item: bytes, kinds: tuple[str, ...]) -> list[tuple[m.ChainEvent, str]]:
+def _events_of(conn: Session, item: bytes, kinds: tuple[str, ...]) -> list[tuple[m.ChainEvent, str]]:
     rows = conn.execute(
         select(m.ChainEvent, m.EventItem.kind)
         .join(m.EventItem, m.EventItem.event_id == m.ChainEvent.id)
@@ -31,7 +32,7 @@ def _events_of(conn: Connection, item: bytes, kinds: tuple[str, ...]) -> list[tu
 
 
 def _container_events(
-    conn: Connection, unit: bytes, start: int, end: int | None, depth: int = 0
+    conn: Session, unit: bytes, start: int, end: int | None, depth: int = 0
 ) -> list[tuple[m.ChainEvent, bytes]]:
     """Events of ``unit`` (and the units it sat in) between event ids ``start`` and ``end``."""
     found: list[tuple[m.ChainEvent, bytes]] = []
@@ -72,7 +73,7 @@ def _step(ev: m.ChainEvent, via: bytes | None, name_of: Callable[[str | None], s
 def pack_history(engine: Engine, pack: bytes, lot: bytes | None, name_of: Callable[[str | None], str | None]) -> list[CustodyStep]:
     """Return every indexed event that concerns ``pack``: its own, its lot's, and those of the
     cases and pallets it travelled in while it was inside them, in chain order."""
-    with engine.connect() as conn:
+    with Session(engine) as conn:
         own = _events_of(conn, pack, ("pack",))
         collected: dict[int, tuple[m.ChainEvent, bytes | None]] = {ev.id: (ev, None) for ev, _ in own}
         for i, (ev, _) in enumerate(own):
@@ -94,7 +95,7 @@ def pack_history(engine: Engine, pack: bytes, lot: bytes | None, name_of: Callab
 
 def lot_history(engine: Engine, lot: bytes, name_of: Callable[[str | None], str | None]) -> tuple[list[CustodyStep], int, dict[str, int]]:
     """Return a lot's events, how many packs it has and how many each member holds."""
-    with engine.connect() as conn:
+    with Session(engine) as conn:
         steps = [_step(ev, None, name_of) for ev, _ in _events_of(conn, lot, ("lot",))]
         count = conn.execute(select(func.count()).where(m.Pack.lot_id == lot)).scalar_one()
         holders = dict(holders_of_lot(conn, lot))
@@ -103,6 +104,6 @@ def lot_history(engine: Engine, lot: bytes, name_of: Callable[[str | None], str 
 
 def lot_row(engine: Engine, lot: bytes) -> m.Lot | None:
     """Return the indexed lot."""
-    with engine.connect() as conn:
+    with Session(engine) as conn:
         row = conn.execute(select(m.Lot).where(m.Lot.lot_id == lot)).first()
     return row[0] if row else None

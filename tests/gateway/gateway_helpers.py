@@ -66,6 +66,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     wa.receive(packs=[(GTIN, f"S{i}") for i in range(1, 16)] + [(GTIN, "E1")], units=["106141411234567897"])
     wa.ship(pa.address, packs=[(GTIN, f"S{i}") for i in range(1, 13)] + [(GTIN, "E1")], units=["106141411234567897"])
     pa.receive(packs=[(GTIN, f"S{i}") for i in range(1, 13)] + [(GTIN, "E1")], units=["106141411234567897"])
+    # R lot: recalled by the regulator in a test; T: shipped to wholesaler_b, never received.
+    m.register_lot(GTIN, "R1", EXPIRY)
+    m.commission(GTIN, "R1", ["R1", "R2", "R3"])
+    m.ship(pa.address, packs=[(GTIN, "R1"), (GTIN, "R2")])
+    pa.receive(packs=[(GTIN, "R1"), (GTIN, "R2")])
+    m.ship(net.address("wholesaler_b"), packs=[(GTIN, "S20")])
     path = tmp_path_factory.mktemp("chain") / "deployment.json"
     net.deployment.save(path)
     return World(w3, net, path)

@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, HTTPException, Query
 from fastapi.responses import StreamingResponse
 from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
 
 from gateway.api.deps import SEE_ALL, LimitedPrincipalDep, PrincipalDep, StateDep
 from gateway.db import models as m
@@ -86,7 +87,7 @@ def subscribe(state: StateDep, principal: LimitedPrincipalDep, body: Subscriptio
 @router.get("/subscriptions", response_model=list[SubscriptionOut], responses=ERRORS)
 def subscriptions(state: StateDep, principal: PrincipalDep) -> list[SubscriptionOut]:
     """The caller's webhooks."""
-    with state.engine.connect() as conn:
+    with Session(state.engine) as conn:
         rows = conn.execute(select(m.Subscription).where(m.Subscription.owner == principal.address)).scalars()
         return [SubscriptionOut(id=s.id, url=s.url, kinds=s.kinds, owner=s.owner) for s in rows]
 
