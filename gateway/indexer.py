@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
 from web3 import Web3
 
 from gateway.core.logging import get_logger
@@ -102,8 +103,11 @@ class Indexer:
             self._save_head(head)
             return 0
         end = min(safe, start + self.chunk_blocks - 1)
-        logs = self.chain.w3.eth.get_logs(
-            {"fromBlock": start, "toBlock": end, "address": self.chain.contract_addresses}
+        logs = sorted(
+            self.chain.w3.eth.get_logs(
+                {"fromBlock": start, "toBlock": end, "address": self.chain.contract_addresses}
+            ),
+            key=lambda log: (log["blockNumber"], log["logIndex"]),
         )
         self.apply(decode_logs(self.chain.w3, logs), start, end, head)
         return end - start + 1
@@ -111,8 +115,17 @@ class Indexer:
     def apply(self, events: Sequence[LedgerEvent], start: int, end: int, head: int) -> int:
         """Apply ``events`` of blocks ``start..end`` and move the cursor to ``end``, atomically.
 
-        Events already stored are skipped; returns how many were new.
+        Events already stored are skipped; returns how many were new. If another indexer
+        wrote the same range first (a unique key or a write lock says so), nothing of this
+        step is kept and 0 is returned: the next step starts again from the stored cursor.
         """
+        try:
+            return self._apply(events, start, end, head)
+        except (IntegrityError, OperationalError) as exc:
+            log.warning("indexer step lost a race with another writer; retrying", error=str(exc)[:200])
+            return 0
+
+    def _apply(self, events: Sequence[LedgerEvent], start: int, end: int, head: int) -> int:
         with self.engine.begin() as conn:
             stored = self.cursor_in(conn)
             if stored >= end:
