@@ -192,17 +192,17 @@ class VerificationRecorder:
             notes, self._buffer = self._buffer, []
         if not notes:
             return 0
+        rows = [
+            (n.pack_id, n.gtin, n.serial, n.status, n.client, n.pack_status, n.pack_reason, n.by_dispenser, n.at)
+            for n in notes
+        ]
         with self.engine.begin() as conn:
-            conn.execute(
-                insert(m.VerificationRecord),
-                [
-                    {
-                        "pack_id": n.pack_id, "gtin": n.gtin, "serial": n.serial, "status": n.status,
-                        "client": n.client, "pack_status": n.pack_status, "pack_reason": n.pack_reason,
-                        "by_dispenser": n.by_dispenser, "at": n.at,
-                    }
-                    for n in notes
-                ],
+            # plain DB-API executemany: this runs beside request handling, so keep it short
+            placeholders = ", ".join(["?"] * 9 if conn.dialect.paramstyle == "qmark" else ["%s"] * 9)
+            conn.exec_driver_sql(
+                "INSERT INTO verifications (pack_id, gtin, serial, status, client, pack_status, "
+                f"pack_reason, by_dispenser, at) VALUES ({placeholders})",
+                rows,
             )
             self._clone_checks(conn, notes)
         return len(notes)
