@@ -7,8 +7,6 @@ and the workers only serve requests (they read the index the indexer writes).
 from __future__ import annotations
 
 import os
-import signal
-import threading
 
 import uvicorn
 
@@ -18,11 +16,17 @@ from gateway.core.logging import configure_logging
 
 def main() -> None:
     """Start the server."""
-    settings = Settings()
+    settings = Settings()  # type: ignore[call-arg]
     configure_logging(settings.json_logs)
     if settings.workers == 1:
-        uvicorn.run("gateway.main:app_from_env", factory=True, host=settings.host, port=settings.port,
-                    log_config=None, access_log=False)
+        uvicorn.run(
+            "gateway.main:app_from_env",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+            access_log=False,
+        )
         return
     from gateway.state import GatewayState
 
@@ -30,8 +34,15 @@ def main() -> None:
     state.start()
     os.environ["RXLEDGER_RUN_INDEXER"] = "false"
     try:
-        uvicorn.run("gateway.main:app_from_env", factory=True, host=settings.host, port=settings.port,
-                    workers=settings.workers, log_config=None, access_log=False)
+        uvicorn.run(
+            "gateway.main:app_from_env",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers,
+            log_config=None,
+            access_log=False,
+        )
     finally:
         state.stop()
 

@@ -122,7 +122,9 @@ class Indexer:
         try:
             return self._apply(events, start, end, head)
         except (IntegrityError, OperationalError) as exc:
-            log.warning("indexer step lost a race with another writer; retrying", error=str(exc)[:200])
+            log.warning(
+                "indexer step lost a race with another writer; retrying", error=str(exc)[:200]
+            )
             return 0
 
     def _apply(self, events: Sequence[LedgerEvent], start: int, end: int, head: int) -> int:
@@ -237,7 +239,9 @@ class Indexer:
 
     # ---------------------------------------------------- lots
 
-    def _on_LotRegistered(self, conn: Connection, e: LedgerEvent, _t: int) -> list[tuple[bytes, str]]:
+    def _on_LotRegistered(
+        self, conn: Connection, e: LedgerEvent, _t: int
+    ) -> list[tuple[bytes, str]]:
         lot, expiry = bytes(e.args["lotId"]), int(e.args["expiry"])
         conn.execute(
             insert(m.Lot).values(
@@ -250,7 +254,9 @@ class Indexer:
         )
         return [(lot, "lot")]
 
-    def _on_LotStatusChanged(self, conn: Connection, e: LedgerEvent, _t: int) -> list[tuple[bytes, str]]:
+    def _on_LotStatusChanged(
+        self, conn: Connection, e: LedgerEvent, _t: int
+    ) -> list[tuple[bytes, str]]:
         lot = bytes(e.args["lotId"])
         conn.execute(update(m.Lot).where(m.Lot.lot_id == lot).values(status=int(e.args["status"])))
         return [(lot, "lot")]
@@ -262,8 +268,12 @@ class Indexer:
         if row is None:
             conn.execute(
                 insert(m.Unit).values(
-                    unit_id=unit, status=int(UnitStatus.ACTIVE), level=level, parent=None,
-                    custodian=by, pending_to=None,
+                    unit_id=unit,
+                    status=int(UnitStatus.ACTIVE),
+                    level=level,
+                    parent=None,
+                    custodian=by,
+                    pending_to=None,
                 )
             )
         else:
@@ -287,7 +297,9 @@ class Indexer:
                 [{"b_id": i} for i in ids],
             )
 
-    def _on_PacksCommissioned(self, conn: Connection, e: LedgerEvent, _t: int) -> list[tuple[bytes, str]]:
+    def _on_PacksCommissioned(
+        self, conn: Connection, e: LedgerEvent, _t: int
+    ) -> list[tuple[bytes, str]]:
         lot, unit, by = bytes(e.args["lotId"]), bytes(e.args["unitId"]), e.args["by"]
         ids = _ids(e.args["packIds"])
         parent = None if unit == ZERO_HASH else unit
@@ -297,9 +309,16 @@ class Indexer:
             insert(m.Pack),
             [
                 {
-                    "pack_id": i, "lot_id": lot, "status": int(PackStatus.ACTIVE), "reason": 0,
-                    "flags": 0, "flag_reason": 0, "decommissioned_at": 0, "parent": parent,
-                    "custodian": None if parent else by, "pending_to": None,
+                    "pack_id": i,
+                    "lot_id": lot,
+                    "status": int(PackStatus.ACTIVE),
+                    "reason": 0,
+                    "flags": 0,
+                    "flag_reason": 0,
+                    "decommissioned_at": 0,
+                    "parent": parent,
+                    "custodian": None if parent else by,
+                    "pending_to": None,
                 }
                 for i in ids
             ],
@@ -319,54 +338,80 @@ class Indexer:
         self._set_units(conn, units, parent=unit, custodian=None)
         return [(i, "pack") for i in packs] + [(i, "unit") for i in units] + [(unit, "container")]
 
-    def _on_ItemsUnpacked(self, conn: Connection, e: LedgerEvent, _t: int) -> list[tuple[bytes, str]]:
+    def _on_ItemsUnpacked(
+        self, conn: Connection, e: LedgerEvent, _t: int
+    ) -> list[tuple[bytes, str]]:
         unit, by = bytes(e.args["unitId"]), e.args["by"]
         packs, units = _ids(e.args["packIds"]), _ids(e.args["unitIds"])
         self._set_packs(conn, packs, parent=None, custodian=by)
         self._set_units(conn, units, parent=None, custodian=by)
         return [(i, "pack") for i in packs] + [(i, "unit") for i in units] + [(unit, "container")]
 
-    def _on_UnitsDissolved(self, conn: Connection, e: LedgerEvent, _t: int) -> list[tuple[bytes, str]]:
+    def _on_UnitsDissolved(
+        self, conn: Connection, e: LedgerEvent, _t: int
+    ) -> list[tuple[bytes, str]]:
         units = _ids(e.args["unitIds"])
         self._set_units(
             conn, units, parent=None, custodian=e.args["by"], status=int(UnitStatus.DISSOLVED)
         )
         return [(i, "container") for i in units]
 
-    def _on_ItemsShipped(self, conn: Connection, e: LedgerEvent, _t: int) -> list[tuple[bytes, str]]:
+    def _on_ItemsShipped(
+        self, conn: Connection, e: LedgerEvent, _t: int
+    ) -> list[tuple[bytes, str]]:
         packs, units = _ids(e.args["packIds"]), _ids(e.args["unitIds"])
         sender, to = e.args["from"], e.args["to"]
         self._set_packs(
-            conn, packs, parent=None, custodian=sender, status=int(PackStatus.IN_TRANSIT),
+            conn,
+            packs,
+            parent=None,
+            custodian=sender,
+            status=int(PackStatus.IN_TRANSIT),
             pending_to=to,
         )
         self._set_units(
-            conn, units, parent=None, custodian=sender, status=int(UnitStatus.IN_TRANSIT),
+            conn,
+            units,
+            parent=None,
+            custodian=sender,
+            status=int(UnitStatus.IN_TRANSIT),
             pending_to=to,
         )
         return [(i, "pack") for i in packs] + [(i, "container") for i in units]
 
-    def _on_ItemsReceived(self, conn: Connection, e: LedgerEvent, _t: int) -> list[tuple[bytes, str]]:
+    def _on_ItemsReceived(
+        self, conn: Connection, e: LedgerEvent, _t: int
+    ) -> list[tuple[bytes, str]]:
         packs, units, by = _ids(e.args["packIds"]), _ids(e.args["unitIds"]), e.args["by"]
         self._set_packs(conn, packs, custodian=by, status=int(PackStatus.ACTIVE), pending_to=None)
         self._set_units(conn, units, custodian=by, status=int(UnitStatus.ACTIVE), pending_to=None)
         return [(i, "pack") for i in packs] + [(i, "container") for i in units]
 
-    def _on_PacksDecommissioned(self, conn: Connection, e: LedgerEvent, t: int) -> list[tuple[bytes, str]]:
+    def _on_PacksDecommissioned(
+        self, conn: Connection, e: LedgerEvent, t: int
+    ) -> list[tuple[bytes, str]]:
         packs = _ids(e.args["packIds"])
         self._set_packs(
-            conn, packs, custodian=e.args["by"], parent=None,
-            status=int(PackStatus.DECOMMISSIONED), reason=int(e.args["reason"]),
+            conn,
+            packs,
+            custodian=e.args["by"],
+            parent=None,
+            status=int(PackStatus.DECOMMISSIONED),
+            reason=int(e.args["reason"]),
             decommissioned_at=t,
         )
         return [(i, "pack") for i in packs]
 
-    def _on_DecommissionsUndone(self, conn: Connection, e: LedgerEvent, _t: int) -> list[tuple[bytes, str]]:
+    def _on_DecommissionsUndone(
+        self, conn: Connection, e: LedgerEvent, _t: int
+    ) -> list[tuple[bytes, str]]:
         packs = _ids(e.args["packIds"])
         self._set_packs(conn, packs, status=int(PackStatus.ACTIVE), reason=0, decommissioned_at=0)
         return [(i, "pack") for i in packs]
 
-    def _on_PacksFlagged(self, conn: Connection, e: LedgerEvent, _t: int) -> list[tuple[bytes, str]]:
+    def _on_PacksFlagged(
+        self, conn: Connection, e: LedgerEvent, _t: int
+    ) -> list[tuple[bytes, str]]:
         packs = _ids(e.args["packIds"])
         self._set_packs(
             conn, packs, flags=int(e.args["flags"]), flag_reason=int(e.args["reasonCode"])
@@ -379,19 +424,27 @@ class Indexer:
         a = e.args
         conn.execute(
             insert(m.Member).values(
-                address=a["account"], index=int(a["index"]), gln=str(a["gln"]).zfill(13),
-                roles=int(a["roles"]), status=1, licence_expiry=int(a["licenceExpiry"]),
+                address=a["account"],
+                index=int(a["index"]),
+                gln=str(a["gln"]).zfill(13),
+                roles=int(a["roles"]),
+                status=1,
+                licence_expiry=int(a["licenceExpiry"]),
             )
         )
 
     def _on_MemberStatusChanged(self, conn: Connection, e: LedgerEvent, _t: int) -> None:
         conn.execute(
-            update(m.Member).where(m.Member.address == e.args["account"]).values(status=int(e.args["status"]))
+            update(m.Member)
+            .where(m.Member.address == e.args["account"])
+            .values(status=int(e.args["status"]))
         )
 
     def _on_MemberRolesChanged(self, conn: Connection, e: LedgerEvent, _t: int) -> None:
         conn.execute(
-            update(m.Member).where(m.Member.address == e.args["account"]).values(roles=int(e.args["roles"]))
+            update(m.Member)
+            .where(m.Member.address == e.args["account"])
+            .values(roles=int(e.args["roles"]))
         )
 
     def _on_MemberLicenceChanged(self, conn: Connection, e: LedgerEvent, _t: int) -> None:
@@ -416,8 +469,13 @@ class Indexer:
         conn.execute(delete(m.Product).where(m.Product.gtin == gtin))
         conn.execute(
             insert(m.Product).values(
-                gtin=gtin, owner=Web3.to_checksum_address(owner), name=info[0], strength=info[1],
-                dosage_form=info[2], ndc=info[3], gateway_url=info[4],
+                gtin=gtin,
+                owner=Web3.to_checksum_address(owner),
+                name=info[0],
+                strength=info[1],
+                dosage_form=info[2],
+                ndc=info[3],
+                gateway_url=info[4],
             )
         )
 

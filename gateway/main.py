@@ -41,7 +41,9 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(InvalidEPCISError)
     async def invalid_epcis(_: Request, exc: InvalidEPCISError) -> JSONResponse:
-        return JSONResponse(_problem(400, "Invalid EPCIS document", str(exc), errors=exc.errors), 400)
+        return JSONResponse(
+            _problem(400, "Invalid EPCIS document", str(exc), errors=exc.errors), 400
+        )
 
     @app.exception_handler(InvalidCodeError)
     async def invalid_code(_: Request, exc: InvalidCodeError) -> JSONResponse:
@@ -49,13 +51,19 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(LedgerRevertError)
     async def reverted(_: Request, exc: LedgerRevertError) -> JSONResponse:
-        args = {k: ("0x" + v.hex() if isinstance(v, bytes) else v) for k, v in exc.args_by_name.items()}
-        return JSONResponse(_problem(409, "Refused by the ledger", str(exc), error=exc.error, args=args), 409)
+        args = {
+            k: ("0x" + v.hex() if isinstance(v, bytes) else v) for k, v in exc.args_by_name.items()
+        }
+        return JSONResponse(
+            _problem(409, "Refused by the ledger", str(exc), error=exc.error, args=args), 409
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         return JSONResponse(
-            _problem(exc.status_code, "Error", str(exc.detail)), exc.status_code, headers=exc.headers
+            _problem(exc.status_code, "Error", str(exc.detail)),
+            exc.status_code,
+            headers=exc.headers,
         )
 
     @app.exception_handler(RequestValidationError)
@@ -64,7 +72,10 @@ def _install_error_handlers(app: FastAPI) -> None:
             {"loc": list(e.get("loc", ())), "msg": str(e.get("msg")), "type": str(e.get("type"))}
             for e in exc.errors()
         ]
-        return JSONResponse(_problem(422, "Invalid request", "the request does not match the API", errors=errors), 422)
+        return JSONResponse(
+            _problem(422, "Invalid request", "the request does not match the API", errors=errors),
+            422,
+        )
 
 
 def create_app(settings: Settings | None = None, w3: Web3 | None = None) -> FastAPI:
@@ -72,7 +83,7 @@ def create_app(settings: Settings | None = None, w3: Web3 | None = None) -> Fast
 
     ``w3`` lets tests share an in-process chain; otherwise ``settings.chain_url`` is used.
     """
-    settings = settings or Settings()
+    settings = settings or Settings()  # type: ignore[call-arg]
     configure_logging(settings.json_logs)
     state = GatewayState.build(settings, w3)
 
@@ -84,8 +95,13 @@ def create_app(settings: Settings | None = None, w3: Web3 | None = None) -> Fast
         gc.collect()
         gc.freeze()
         gc.set_threshold(20_000, 50, 1000)
-        log.info("gateway started", chain=settings.chain_url, environment=settings.environment,
-                 operator=state.auth.operator, confirmation_depth=settings.confirmation_depth)
+        log.info(
+            "gateway started",
+            chain=settings.chain_url,
+            environment=settings.environment,
+            operator=state.auth.operator,
+            confirmation_depth=settings.confirmation_depth,
+        )
         try:
             yield
         finally:
@@ -107,12 +123,12 @@ def create_app(settings: Settings | None = None, w3: Web3 | None = None) -> Fast
         return FileResponse(WEB / "index.html")
 
     app.mount("/static", StaticFiles(directory=WEB), name="static")
-    Instrumentator(should_group_untemplated=True, excluded_handlers=["/metrics"]).instrument(app).expose(
-        app, include_in_schema=False
-    )
+    Instrumentator(should_group_untemplated=True, excluded_handlers=["/metrics"]).instrument(
+        app
+    ).expose(app, include_in_schema=False)
     return app
 
 
 def app_from_env() -> FastAPI:
     """Factory for ``uvicorn --factory gateway.main:app_from_env``."""
-    return create_app(Settings())
+    return create_app(Settings())  # type: ignore[call-arg]

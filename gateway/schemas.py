@@ -72,7 +72,11 @@ class VerifyResult(BaseModel):
 class VerifyRequest(BaseModel):
     """A batch of scans, e.g. a whole delivery."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"codes": ["]d2010950600013435217261231108675309\x1d21S1"]}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"codes": ["]d2010950600013435217261231108675309\x1d21S1"]}]
+        }
+    )
     codes: list[str] = Field(min_length=1, max_length=1000)
 
 
@@ -91,7 +95,9 @@ class LvmRequest(BaseModel):
     gtin: str = Field(min_length=1, max_length=14)
     serial_number: str = Field(alias="serialNumber", min_length=1, max_length=20)
     lot_number: str = Field(alias="lotNumber", min_length=1, max_length=20)
-    expiration_date: str = Field(alias="expirationDate", description="YYMMDD", min_length=6, max_length=10)
+    expiration_date: str = Field(
+        alias="expirationDate", description="YYMMDD", min_length=6, max_length=10
+    )
     corr_uuid: str | None = Field(None, alias="corrUUID", max_length=64)
     requestor_gln: str | None = Field(None, alias="requestorGLN", max_length=13)
 
@@ -152,7 +158,9 @@ class DispenseRequest(BaseModel):
     """Packs to decommission (or undo) with the operator's key."""
 
     codes: list[str] = Field(min_length=1, max_length=500)
-    reason: Literal["DISPENSED", "DESTROYED", "SAMPLE", "FREE_SAMPLE", "EXPORTED", "STOLEN", "LOCKED"] = "DISPENSED"
+    reason: Literal[
+        "DISPENSED", "DESTROYED", "SAMPLE", "FREE_SAMPLE", "EXPORTED", "STOLEN", "LOCKED"
+    ] = "DISPENSED"
 
 
 class DispenseResult(BaseModel):
@@ -175,7 +183,9 @@ class CustodyStep(BaseModel):
     actor: str | None = None
     actor_name: str | None = None
     event_hash: str | None = None
-    via: str | None = Field(None, description="the unit id if the event moved the pack inside a case or pallet")
+    via: str | None = Field(
+        None, description="the unit id if the event moved the pack inside a case or pallet"
+    )
     details: dict[str, Any] = {}
 
 

@@ -46,14 +46,19 @@ class GatewayState:
         readmodel = ReadModel(engine)
         names = {addr: name for name, addr in chain.deployment.members.items()}
         try:
-            window = int(chain.consortium.functions.parameter(b"UNDO_WINDOW".ljust(32, b"\0")).call())
+            window = int(
+                chain.consortium.functions.parameter(b"UNDO_WINDOW".ljust(32, b"\0")).call()
+            )
         except Exception:  # noqa: BLE001 - the default window is only used for display
             window = 10 * 24 * 3600
         verifier = Verifier(readmodel, chain, names, window)
         operator = settings.operator.address if settings.operator else None
         auth = Authenticator(
             TokenSigner(settings.token_secret.get_secret_value(), settings.token_ttl_seconds),
-            chain, readmodel, settings.console_key.get_secret_value(), operator,
+            chain,
+            readmodel,
+            settings.console_key.get_secret_value(),
+            operator,
         )
         start = settings.start_block or chain.deployment.block
 
@@ -72,7 +77,11 @@ class GatewayState:
             recorder=VerificationRecorder(engine, settings.verification_flush_seconds),
             capture=CaptureService(engine, chain.operator, address_of_gln),
             indexer=Indexer(
-                chain, engine, settings.confirmation_depth, settings.index_chunk_blocks, start,
+                chain,
+                engine,
+                settings.confirmation_depth,
+                settings.index_chunk_blocks,
+                start,
                 hooks=[on_indexed],
             ),
             names=names,

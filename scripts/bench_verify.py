@@ -98,14 +98,18 @@ def run_wrk(url: str, script: Path, seconds: int, connections: int) -> dict[str,
     """Run wrk and return rps, p50_ms, p99_ms, errors, requests."""
     out = subprocess.run(
         ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p50 = _ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
     p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
     requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
+    )
     errors = int(non2xx.group(1)) if non2xx else 0
     if socket_errors:
         errors += sum(int(g) for g in socket_errors.groups())
@@ -113,19 +117,26 @@ def run_wrk(url: str, script: Path, seconds: int, connections: int) -> dict[str,
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--packs", type=int, default=100_000)
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--baseline-seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--codes", type=int, default=5000, help="distinct packs the load rotates over")
+    parser.add_argument(
+        "--codes", type=int, default=5000, help="distinct packs the load rotates over"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         parser.error("wrk not found: apt-get install -y wrk")
 
-    with tempfile.TemporaryDirectory(prefix="rxledger-bench-") as tmp, Anvil(port=free_port()) as anvil:
+    with (
+        tempfile.TemporaryDirectory(prefix="rxledger-bench-") as tmp,
+        Anvil(port=free_port()) as anvil,
+    ):
         workdir = Path(tmp)
         deployment, serials = seed(anvil.url, args.packs, workdir)
         port = free_port()
@@ -144,8 +155,11 @@ def main() -> int:
             "RXLEDGER_LOG_JSON": "true",
         }
         server = subprocess.Popen(
-            [sys.executable, "-m", "gateway"], cwd=ROOT, env=env,
-            stdout=subprocess.DEVNULL, stderr=open(workdir / "gateway.log", "w"),  # noqa: SIM115
+            [sys.executable, "-m", "gateway"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=open(workdir / "gateway.log", "w"),  # noqa: SIM115
         )
         try:
             base = f"http://127.0.0.1:{port}"
@@ -162,20 +176,35 @@ def main() -> int:
                     except (httpx.HTTPError, ValueError, KeyError):
                         pass
                     time.sleep(0.2)
-                log(f"gateway up and indexed to block {head} in {time.perf_counter() - started:.1f} s")
+                log(
+                    f"gateway up and indexed to block {head} in {time.perf_counter() - started:.1f} s"
+                )
                 account = dev_account("pharmacy_a")
-                challenge = client.post("/v1/auth/challenge", json={"address": account.address}).json()
-                signature = account.sign_message(encode_defunct(text=challenge["message"])).signature
+                challenge = client.post(
+                    "/v1/auth/challenge", json={"address": account.address}
+                ).json()
+                signature = account.sign_message(
+                    encode_defunct(text=challenge["message"])
+                ).signature
                 token = client.post(
                     "/v1/auth/token",
-                    json={"address": account.address, "nonce": challenge["nonce"], "signature": "0x" + bytes(signature).hex()},
+                    json={
+                        "address": account.address,
+                        "nonce": challenge["nonce"],
+                        "signature": "0x" + bytes(signature).hex(),
+                    },
                 ).json()
                 if "access_token" not in token:
                     raise SystemExit(f"login failed: {token}")
                 token = token["access_token"]
                 step = max(1, len(serials) // args.codes)
-                codes = [quote(f"]d201{GTIN}17{EXPIRY}10{LOT}\x1d21{s}", safe="") for s in serials[::step]]
-                sample = client.get(f"/v1/verify?code={codes[0]}", headers={"Authorization": f"Bearer {token}"}).json()
+                codes = [
+                    quote(f"]d201{GTIN}17{EXPIRY}10{LOT}\x1d21{s}", safe="")
+                    for s in serials[::step]
+                ]
+                sample = client.get(
+                    f"/v1/verify?code={codes[0]}", headers={"Authorization": f"Bearer {token}"}
+                ).json()
                 assert sample["status"] == "VERIFIED", sample
             lua_script(workdir / "index.lua", codes, token, "")
             lua_script(workdir / "chain.lua", codes, token, "&source=chain")
@@ -202,9 +231,15 @@ def main() -> int:
         print(json.dumps(result))
     else:
         print(f"{'mode':<34} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
-        print(f"{'index (SQL read model)':<34} {index['rps']:>8.0f} {index['p50_ms']:>8.2f} {index['p99_ms']:>8.2f} {index['errors']:>7.0f}")
-        print(f"{'baseline (eth_call per request)':<34} {baseline['rps']:>8.0f} {baseline['p50_ms']:>8.2f} {baseline['p99_ms']:>8.2f} {baseline['errors']:>7.0f}")
-        print(f"{args.packs} packs, {args.workers} workers, {args.connections} connections, wrk -t1")
+        print(
+            f"{'index (SQL read model)':<34} {index['rps']:>8.0f} {index['p50_ms']:>8.2f} {index['p99_ms']:>8.2f} {index['errors']:>7.0f}"
+        )
+        print(
+            f"{'baseline (eth_call per request)':<34} {baseline['rps']:>8.0f} {baseline['p50_ms']:>8.2f} {baseline['p99_ms']:>8.2f} {baseline['errors']:>7.0f}"
+        )
+        print(
+            f"{args.packs} packs, {args.workers} workers, {args.connections} connections, wrk -t1"
+        )
     return 0
 
 

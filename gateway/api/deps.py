@@ -11,7 +11,9 @@ from gateway.services.auth import AuthError, Principal
 from gateway.state import GatewayState
 from ledger_client.contracts import Role
 
-bearer = HTTPBearer(auto_error=False, description="a member token from /v1/auth/token, or the console key")
+bearer = HTTPBearer(
+    auto_error=False, description="a member token from /v1/auth/token, or the console key"
+)
 
 
 def get_state(request: Request) -> GatewayState:
@@ -38,7 +40,8 @@ def rate_limited(state: StateDep, principal: PrincipalDep) -> Principal:
     wait = state.limiter.acquire(principal.key)
     if wait:
         raise HTTPException(
-            429, f"rate limit of {state.settings.rate_limit_per_second:g}/s exceeded",
+            429,
+            f"rate limit of {state.settings.rate_limit_per_second:g}/s exceeded",
             headers={"Retry-After": str(max(1, int(wait + 0.999)))},
         )
     return principal

@@ -69,7 +69,9 @@ class Settings(BaseSettings):
         if self.environment == "production" and self.chain_url == "eth-tester":
             problems.append("the in-process eth-tester chain is for tests only")
         if problems:
-            raise ValueError(f"unsafe settings for environment={self.environment}: " + "; ".join(problems))
+            raise ValueError(
+                f"unsafe settings for environment={self.environment}: " + "; ".join(problems)
+            )
         return self
 
     @cached_property

@@ -92,9 +92,4 @@ class TokenSigner:
 
 def challenge_message(address: str, nonce: str, expires_at: int) -> str:
     """Return the exact text a member signs (EIP-191 personal_sign) to log in."""
-    return (
-        "RxLedger gateway login\n"
-        f"address: {address}\n"
-        f"nonce: {nonce}\n"
-        f"expires: {expires_at}"
-    )
+    return f"RxLedger gateway login\naddress: {address}\nnonce: {nonce}\nexpires: {expires_at}"

@@ -29,16 +29,28 @@ def _iso(ts: float) -> str:
 
 
 def raise_alert(
-    conn: Connection, key: str, kind: str, severity: str, message: str, subject: str,
-    holder: str | None = None, data: dict[str, object] | None = None,
+    conn: Connection,
+    key: str,
+    kind: str,
+    severity: str,
+    message: str,
+    subject: str,
+    holder: str | None = None,
+    data: dict[str, object] | None = None,
 ) -> bool:
     """Store an alert unless one with ``key`` exists; return True if it is new."""
     if conn.execute(select(m.Alert.id).where(m.Alert.key == key)).first() is not None:
         return False
     conn.execute(
         insert(m.Alert).values(
-            key=key, kind=kind, severity=severity, message=message, subject=subject,
-            holder=holder, data=data or {}, at=time.time(),
+            key=key,
+            kind=kind,
+            severity=severity,
+            message=message,
+            subject=subject,
+            holder=holder,
+            data=data or {},
+            at=time.time(),
         )
     )
     return True
@@ -47,7 +59,9 @@ def raise_alert(
 # ---------------------------------------------------------------------- custody helpers
 
 
-def _top_unit_custodian(conn: Connection | Session, unit: bytes, cache: dict[bytes, str | None]) -> str | None:
+def _top_unit_custodian(
+    conn: Connection | Session, unit: bytes, cache: dict[bytes, str | None]
+) -> str | None:
     start = unit
     for _ in range(8):
         if unit in cache:
@@ -71,13 +85,17 @@ def holders_of_lot(conn: Connection | Session, lot_id: bytes) -> Counter[str]:
     counts: Counter[str] = Counter()
     live = and_(m.Pack.lot_id == lot_id, m.Pack.status != int(PackStatus.DECOMMISSIONED))
     for custodian, n in conn.execute(
-        select(m.Pack.custodian, func.count()).where(live, m.Pack.parent.is_(None)).group_by(m.Pack.custodian)
+        select(m.Pack.custodian, func.count())
+        .where(live, m.Pack.parent.is_(None))
+        .group_by(m.Pack.custodian)
     ):
         if custodian:
             counts[custodian] += n
     cache: dict[bytes, str | None] = {}
     for parent, n in conn.execute(
-        select(m.Pack.parent, func.count()).where(live, m.Pack.parent.is_not(None)).group_by(m.Pack.parent)
+        select(m.Pack.parent, func.count())
+        .where(live, m.Pack.parent.is_not(None))
+        .group_by(m.Pack.parent)
     ):
         holder = _top_unit_custodian(conn, bytes(parent), cache)
         if holder:
@@ -90,7 +108,8 @@ def units_held_by(conn: Connection | Session, holder: str) -> list[bytes]:
     frontier = list(
         conn.execute(
             select(m.Unit.unit_id).where(
-                m.Unit.custodian == holder, m.Unit.parent.is_(None),
+                m.Unit.custodian == holder,
+                m.Unit.parent.is_(None),
                 m.Unit.status == int(UnitStatus.ACTIVE),
             )
         ).scalars()
@@ -111,24 +130,40 @@ def on_indexed(conn: Connection, applied: Sequence[AppliedEvent]) -> None:
     """Indexer hook: recalls and quarantines reaching holders, suspect and illegitimate flags."""
     for item in applied:
         e = item.event
-        if e.name == "LotStatusChanged" and e.args["status"] in (LotStatus.RECALLED, LotStatus.QUARANTINED):
+        if e.name == "LotStatusChanged" and e.args["status"] in (
+            LotStatus.RECALLED,
+            LotStatus.QUARANTINED,
+        ):
             status = LotStatus(e.args["status"]).name.lower()
             lot_hex = "0x" + bytes(e.args["lotId"]).hex()
             for holder, n in holders_of_lot(conn, bytes(e.args["lotId"])).items():
                 raise_alert(
-                    conn, f"lot-{status}:{lot_hex}:{holder}", f"lot_{status}", "critical",
+                    conn,
+                    f"lot-{status}:{lot_hex}:{holder}",
+                    f"lot_{status}",
+                    "critical",
                     f"lot {lot_hex[:12]}... is {status}: {n} of its packs are in your custody",
-                    lot_hex, holder,
-                    {"lot_id": lot_hex, "packs": n, "by": e.args["by"], "tx_hash": "0x" + e.tx_hash.hex()},
+                    lot_hex,
+                    holder,
+                    {
+                        "lot_id": lot_hex,
+                        "packs": n,
+                        "by": e.args["by"],
+                        "tx_hash": "0x" + e.tx_hash.hex(),
+                    },
                 )
         elif e.name == "PacksFlagged" and e.args["flags"]:
             flags = int(e.args["flags"])
             kind = "illegitimate" if flags & 2 else "suspect"
             ids = ["0x" + bytes(i).hex() for i in e.args["packIds"]]
             raise_alert(
-                conn, f"flag:0x{e.tx_hash.hex()}:{e.log_index}", f"pack_{kind}", "critical",
+                conn,
+                f"flag:0x{e.tx_hash.hex()}:{e.log_index}",
+                f"pack_{kind}",
+                "critical",
                 f"{len(ids)} pack(s) flagged {kind} by {e.args['by']} (reason code {e.args['reasonCode']})",
-                ids[0], None,
+                ids[0],
+                None,
                 {"pack_ids": ids[:100], "by": e.args["by"], "tx_hash": "0x" + e.tx_hash.hex()},
             )
 
@@ -193,12 +228,24 @@ class VerificationRecorder:
         if not notes:
             return 0
         rows = [
-            (n.pack_id, n.gtin, n.serial, n.status, n.client, n.pack_status, n.pack_reason, n.by_dispenser, n.at)
+            (
+                n.pack_id,
+                n.gtin,
+                n.serial,
+                n.status,
+                n.client,
+                n.pack_status,
+                n.pack_reason,
+                n.by_dispenser,
+                n.at,
+            )
             for n in notes
         ]
         with self.engine.begin() as conn:
             # plain DB-API executemany: this runs beside request handling, so keep it short
-            placeholders = ", ".join(["?"] * 9 if conn.dialect.paramstyle == "qmark" else ["%s"] * 9)
+            placeholders = ", ".join(
+                ["?"] * 9 if conn.dialect.paramstyle == "qmark" else ["%s"] * 9
+            )
             conn.exec_driver_sql(
                 "INSERT INTO verifications (pack_id, gtin, serial, status, client, pack_status, "
                 f"pack_reason, by_dispenser, at) VALUES ({placeholders})",
@@ -229,19 +276,32 @@ class VerificationRecorder:
     def _clone_check(self, conn: Connection, n: VerificationNote, dispensers: set[str]) -> None:
         pack_hex = "0x" + n.pack_id.hex()
         who = f"(01){n.gtin}(21){n.serial}"
-        if n.pack_status == PackStatus.DECOMMISSIONED and n.pack_reason == DecommissionReason.DISPENSED:
+        if (
+            n.pack_status == PackStatus.DECOMMISSIONED
+            and n.pack_reason == DecommissionReason.DISPENSED
+        ):
             raise_alert(
-                conn, f"dispensed-verified:{pack_hex}:{n.client}", "dispensed_pack_verified", "critical",
+                conn,
+                f"dispensed-verified:{pack_hex}:{n.client}",
+                "dispensed_pack_verified",
+                "critical",
                 f"pack {who} was already dispensed and is being verified again by {n.client}: possible clone",
-                pack_hex, None, {"pack_id": pack_hex, "gtin": n.gtin, "serial": n.serial, "client": n.client},
+                pack_hex,
+                None,
+                {"pack_id": pack_hex, "gtin": n.gtin, "serial": n.serial, "client": n.client},
             )
         if n.by_dispenser:
             others = len(dispensers - {n.client})
             if others:
                 raise_alert(
-                    conn, f"multi-site:{pack_hex}", "verified_at_two_places", "warning",
+                    conn,
+                    f"multi-site:{pack_hex}",
+                    "verified_at_two_places",
+                    "warning",
                     f"pack {who} was verified by {others + 1} different dispensers: possible clone",
-                    pack_hex, None, {"pack_id": pack_hex, "gtin": n.gtin, "serial": n.serial},
+                    pack_hex,
+                    None,
+                    {"pack_id": pack_hex, "gtin": n.gtin, "serial": n.serial},
                 )
 
 
@@ -250,12 +310,20 @@ class VerificationRecorder:
 
 def _out(a: m.Alert) -> AlertOut:
     return AlertOut(
-        id=a.id, kind=a.kind, severity=a.severity, message=a.message, subject=a.subject,  # type: ignore[arg-type]
-        holder=a.holder, at=_iso(a.at), data=a.data,
+        id=a.id,
+        kind=a.kind,
+        severity=a.severity,
+        message=a.message,
+        subject=a.subject,  # type: ignore[arg-type]
+        holder=a.holder,
+        at=_iso(a.at),
+        data=a.data,
     )
 
 
-def expiry_alerts(conn: Connection | Session, holder: str, days: int, now: float | None = None) -> list[AlertOut]:
+def expiry_alerts(
+    conn: Connection | Session, holder: str, days: int, now: float | None = None
+) -> list[AlertOut]:
     """Return one alert per lot with packs in ``holder``'s custody expiring within ``days``."""
     now = time.time() if now is None else now
     horizon = now + days * 86400
@@ -282,21 +350,35 @@ def expiry_alerts(conn: Connection | Session, holder: str, days: int, now: float
                     f"{n} pack(s) of lot {lot_hex[:12]}... in your custody "
                     + ("have expired" if expired else f"expire on {_iso(expires_at)[:10]}")
                 ),
-                subject=lot_hex, holder=holder, at=_iso(now),
-                data={"lot_id": lot_hex, "packs": n, "expiry": f"{expiry:06d}", "expires_at": expires_at},
+                subject=lot_hex,
+                holder=holder,
+                at=_iso(now),
+                data={
+                    "lot_id": lot_hex,
+                    "packs": n,
+                    "expiry": f"{expiry:06d}",
+                    "expires_at": expires_at,
+                },
             )
         )
     return out
 
 
 def list_alerts(
-    engine: Engine, holder: str | None, see_all: bool, days: int, kinds: Iterable[str] = (),
-    after_id: int = 0, limit: int = 100,
+    engine: Engine,
+    holder: str | None,
+    see_all: bool,
+    days: int,
+    kinds: Iterable[str] = (),
+    after_id: int = 0,
+    limit: int = 100,
 ) -> list[AlertOut]:
     """Return stored alerts visible to ``holder`` (all of them if ``see_all``) and expiry alerts."""
     kinds = list(kinds)
     with Session(engine) as conn:
-        query = select(m.Alert).where(m.Alert.id > after_id).order_by(m.Alert.id.desc()).limit(limit)
+        query = (
+            select(m.Alert).where(m.Alert.id > after_id).order_by(m.Alert.id.desc()).limit(limit)
+        )
         if not see_all:
             query = query.where(or_(m.Alert.holder.is_(None), m.Alert.holder == holder))
         if kinds:
@@ -321,7 +403,9 @@ class WebhookDispatcher:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="rxledger-webhooks", daemon=True)
         with engine.connect() as conn:
-            self.last_id = int(conn.execute(select(func.coalesce(func.max(m.Alert.id), 0))).scalar_one())
+            self.last_id = int(
+                conn.execute(select(func.coalesce(func.max(m.Alert.id), 0))).scalar_one()
+            )
 
     def start(self) -> None:
         """Start delivering."""
@@ -345,9 +429,15 @@ class WebhookDispatcher:
         """Send alerts newer than the last delivered one; return how many POSTs succeeded."""
         with Session(self.engine) as conn:
             alerts = list(
-                conn.execute(select(m.Alert).where(m.Alert.id > self.last_id).order_by(m.Alert.id)).scalars()
+                conn.execute(
+                    select(m.Alert).where(m.Alert.id > self.last_id).order_by(m.Alert.id)
+                ).scalars()
             )
-            subs = list(conn.execute(select(m.Subscription).where(m.Subscription.active.is_(True))).scalars())
+            subs = list(
+                conn.execute(
+                    select(m.Subscription).where(m.Subscription.active.is_(True))
+                ).scalars()
+            )
         sent = 0
         for alert in alerts:
             body = json.loads(_out(alert).model_dump_json())

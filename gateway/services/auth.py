@@ -42,7 +42,10 @@ class Principal:
         """Raise 403 unless the principal has one of ``roles``."""
         if not self.roles & roles:
             names = "|".join(r.name or "" for r in Role if r & roles)
-            raise AuthError(403, f"{what} needs one of the roles {names}; {self.address} has {role_names(self.roles)}")
+            raise AuthError(
+                403,
+                f"{what} needs one of the roles {names}; {self.address} has {role_names(self.roles)}",
+            )
 
 
 def role_names(roles: Role | int) -> list[str]:
@@ -54,7 +57,12 @@ class Authenticator:
     """Issues tokens to members that sign a challenge, and resolves bearer credentials."""
 
     def __init__(
-        self, signer: TokenSigner, chain: Chain, readmodel: ReadModel, console_key: str, operator: str | None
+        self,
+        signer: TokenSigner,
+        chain: Chain,
+        readmodel: ReadModel,
+        console_key: str,
+        operator: str | None,
     ) -> None:
         self.signer = signer
         self.chain = chain
@@ -98,7 +106,9 @@ class Authenticator:
     def authenticate(self, authorization: str | None) -> Principal:
         """Resolve an ``Authorization: Bearer ...`` header to a principal, or raise AuthError."""
         if not authorization:
-            raise AuthError(401, "missing Authorization: Bearer token (get one at /v1/auth/challenge)")
+            raise AuthError(
+                401, "missing Authorization: Bearer token (get one at /v1/auth/challenge)"
+            )
         scheme, _, credential = authorization.partition(" ")
         credential = credential.strip()
         if scheme.lower() != "bearer" or not credential:

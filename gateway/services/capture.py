@@ -45,8 +45,15 @@ class CaptureService:
         with self.engine.begin() as conn:
             conn.execute(
                 insert(m.CaptureJob).values(
-                    id=job_id, owner=owner, running=True, success=False, error_behaviour=behaviour,
-                    document=doc, results=[], errors=[], created_at=time.time(),
+                    id=job_id,
+                    owner=owner,
+                    running=True,
+                    success=False,
+                    error_behaviour=behaviour,
+                    document=doc,
+                    results=[],
+                    errors=[],
+                    created_at=time.time(),
                 )
             )
         self._pool.submit(self._run_safely, job_id, report, behaviour)
@@ -80,7 +87,9 @@ class CaptureService:
         stop = False
         for ev in report.events:
             base: dict[str, Any] = {
-                "index": ev.index, "eventID": ev.event_id, "eventHash": ev.event_hash_uri,
+                "index": ev.index,
+                "eventID": ev.event_id,
+                "eventHash": ev.event_hash_uri,
                 "operations": [type(op).__name__ for op in ev.operations],
             }
             if stop:
@@ -92,11 +101,15 @@ class CaptureService:
             outcome = self._write_event(job_id, ev.event_hash, ev.operations)
             results.append({**base, **outcome})
             if outcome["status"] == "failed":
-                errors.append({"index": ev.index, "eventID": ev.event_id, "error": outcome["error"]})
+                errors.append(
+                    {"index": ev.index, "eventID": ev.event_id, "error": outcome["error"]}
+                )
                 stop = behaviour == "rollback"
         self._finish(job_id, results, errors)
 
-    def _write_event(self, job_id: str, event_hash: bytes | None, operations: Any) -> dict[str, Any]:
+    def _write_event(
+        self, job_id: str, event_hash: bytes | None, operations: Any
+    ) -> dict[str, Any]:
         if self.ledger is None:
             return {"status": "failed", "error": "this gateway has no operator key to sign with"}
         if event_hash:
@@ -112,7 +125,11 @@ class CaptureService:
                     prior = conn.execute(
                         select(m.CapturedEvent).where(m.CapturedEvent.event_hash == event_hash)
                     ).scalar_one()
-                return {"status": "duplicate", "firstCapturedBy": prior.job_id, "txHashes": prior.tx_hashes}
+                return {
+                    "status": "duplicate",
+                    "firstCapturedBy": prior.job_id,
+                    "txHashes": prior.tx_hashes,
+                }
         tx_hashes: list[str] = []
         try:
             for op in operations:
@@ -121,7 +138,9 @@ class CaptureService:
         except (RxLedgerError, ValueError) as exc:
             if event_hash and not tx_hashes:
                 with self.engine.begin() as conn:
-                    conn.execute(delete(m.CapturedEvent).where(m.CapturedEvent.event_hash == event_hash))
+                    conn.execute(
+                        delete(m.CapturedEvent).where(m.CapturedEvent.event_hash == event_hash)
+                    )
             return {"status": "failed", "error": str(exc), "txHashes": tx_hashes}
         if event_hash:
             with self.engine.begin() as conn:
@@ -132,10 +151,18 @@ class CaptureService:
                 )
         return {"status": "written", "txHashes": tx_hashes}
 
-    def _finish(self, job_id: str, results: list[dict[str, Any]], errors: list[dict[str, Any]]) -> None:
+    def _finish(
+        self, job_id: str, results: list[dict[str, Any]], errors: list[dict[str, Any]]
+    ) -> None:
         with self.engine.begin() as conn:
             conn.execute(
                 update(m.CaptureJob)
                 .where(m.CaptureJob.id == job_id)
-                .values(running=False, success=not errors, results=results, errors=errors, finished_at=time.time())
+                .values(
+                    running=False,
+                    success=not errors,
+                    results=results,
+                    errors=errors,
+                    finished_at=time.time(),
+                )
             )

@@ -9,8 +9,8 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from gateway.db import models as m
-from gateway.services.alerts import holders_of_lot
 from gateway.schemas import CustodyStep
+from gateway.services.alerts import holders_of_lot
 
 #: Pack-level events after which a pack is no longer inside the unit it was packed into.
 _LEAVES = {"ItemsUnpacked", "ItemsShipped", "PacksDecommissioned", "ItemsPacked"}
@@ -21,7 +21,9 @@ def _iso(ts: int) -> str:
     return dt.datetime.fromtimestamp(ts, tz=dt.UTC).isoformat().replace("+00:00", "Z")
 
 
-def _events_of(conn: Session, item: bytes, kinds: tuple[str, ...]) -> list[tuple[m.ChainEvent, str]]:
+def _events_of(
+    conn: Session, item: bytes, kinds: tuple[str, ...]
+) -> list[tuple[m.ChainEvent, str]]:
     rows = conn.execute(
         select(m.ChainEvent, m.EventItem.kind)
         .join(m.EventItem, m.EventItem.event_id == m.ChainEvent.id)
@@ -48,8 +50,14 @@ def _container_events(
     return found
 
 
-def _step(ev: m.ChainEvent, via: bytes | None, name_of: Callable[[str | None], str | None]) -> CustodyStep:
-    details = {k: v for k, v in ev.args.items() if k not in ("packIds", "eventHash") and not isinstance(v, list)}
+def _step(
+    ev: m.ChainEvent, via: bytes | None, name_of: Callable[[str | None], str | None]
+) -> CustodyStep:
+    details = {
+        k: v
+        for k, v in ev.args.items()
+        if k not in ("packIds", "eventHash") and not isinstance(v, list)
+    }
     for key in ("packIds", "unitIds"):
         if isinstance(ev.args.get(key), list):
             details[key.replace("Ids", "_count")] = len(ev.args[key])  # type: ignore[arg-type]
@@ -70,21 +78,29 @@ def _step(ev: m.ChainEvent, via: bytes | None, name_of: Callable[[str | None], s
     )
 
 
-def pack_history(engine: Engine, pack: bytes, lot: bytes | None, name_of: Callable[[str | None], str | None]) -> list[CustodyStep]:
+def pack_history(
+    engine: Engine, pack: bytes, lot: bytes | None, name_of: Callable[[str | None], str | None]
+) -> list[CustodyStep]:
     """Return every indexed event that concerns ``pack``: its own, its lot's, and those of the
     cases and pallets it travelled in while it was inside them, in chain order."""
     with Session(engine) as conn:
         own = _events_of(conn, pack, ("pack",))
-        collected: dict[int, tuple[m.ChainEvent, bytes | None]] = {ev.id: (ev, None) for ev, _ in own}
+        collected: dict[int, tuple[m.ChainEvent, bytes | None]] = {
+            ev.id: (ev, None) for ev, _ in own
+        }
         for i, (ev, _) in enumerate(own):
             unit_hex = None
-            if ev.name == "PacksCommissioned" and ev.args.get("unitId") != "0x" + "00" * 32:
-                unit_hex = ev.args.get("unitId")
-            elif ev.name == "ItemsPacked":
+            if (
+                ev.name == "PacksCommissioned"
+                and ev.args.get("unitId") != "0x" + "00" * 32
+                or ev.name == "ItemsPacked"
+            ):
                 unit_hex = ev.args.get("unitId")
             if unit_hex:
                 leave = next((e.id for e, _ in own[i + 1 :] if e.name in _LEAVES), None)
-                for cev, via in _container_events(conn, bytes.fromhex(str(unit_hex)[2:]), ev.id, leave):
+                for cev, via in _container_events(
+                    conn, bytes.fromhex(str(unit_hex)[2:]), ev.id, leave
+                ):
                     collected.setdefault(cev.id, (cev, via))
         if lot is not None:
             for ev, _ in _events_of(conn, lot, ("lot",)):
@@ -93,7 +109,9 @@ def pack_history(engine: Engine, pack: bytes, lot: bytes | None, name_of: Callab
     return [_step(ev, via, name_of) for _, (ev, via) in sorted(collected.items())]
 
 
-def lot_history(engine: Engine, lot: bytes, name_of: Callable[[str | None], str | None]) -> tuple[list[CustodyStep], int, dict[str, int]]:
+def lot_history(
+    engine: Engine, lot: bytes, name_of: Callable[[str | None], str | None]
+) -> tuple[list[CustodyStep], int, dict[str, int]]:
     """Return a lot's events, how many packs it has and how many each member holds."""
     with Session(engine) as conn:
         steps = [_step(ev, None, name_of) for ev, _ in _events_of(conn, lot, ("lot",))]

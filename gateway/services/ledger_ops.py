@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from gateway.services.verify import parse_pack
 from ledger_client.epcis import operations as ops
 from ledger_client.errors import InvalidCodeError
 from ledger_client.gs1 import PackCode
 from ledger_client.ledger import Ledger
 from ledger_client.types import DecommissionReason, LotStatus, PackFlag, Receipt
-from gateway.services.verify import parse_pack
 
 #: EPCIS reasons on the chain's reasons; OTHER (an unexplained decommissioning) becomes LOCKED:
 #: out of the supply chain, undoable, and never claimed as dispensed or destroyed.
@@ -52,7 +52,9 @@ def execute(
         return ledger.commission(op.gtin, op.lot, list(op.serials), op.into_sscc, h, skip_done=True)
     if isinstance(op, (ops.Pack, ops.Unpack)):
         if op.parent_sscc is None:
-            raise InvalidCodeError("the ledger's logistic units are SSCCs; an SGTIN case cannot be a parent")
+            raise InvalidCodeError(
+                "the ledger's logistic units are SSCCs; an SGTIN case cannot be a parent"
+            )
         if isinstance(op, ops.Pack):
             return [ledger.pack(op.parent_sscc, list(op.packs), list(op.units), h)]
         if not op.packs and not op.units:

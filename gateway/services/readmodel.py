@@ -111,7 +111,9 @@ class ReadModel:
         with self._lock, self.engine.connect() as conn:
             if block == self._cache_block:
                 return
-            self._prefixes = {p: o for p, o in conn.execute(select(m.Prefix.prefix, m.Prefix.owner))}
+            self._prefixes = {
+                p: o for p, o in conn.execute(select(m.Prefix.prefix, m.Prefix.owner))
+            }
             self._products = {
                 r.gtin: ProductRecord(
                     r.gtin, r.owner, r.name, r.strength, r.dosage_form, r.ndc, r.gateway_url
@@ -159,9 +161,21 @@ class ReadModel:
         if row[10] is not None:
             custodian, pending_to, in_transit = self._unit_custody(bytes(row[10]))
         return PackRecord(
-            pack_id, row[0], row[1], row[2], row[3], row[4], bytes(row[5]), row[6], row[7],
-            row[8], row[9], bytes(row[10]) if row[10] is not None else None, custodian,
-            pending_to if in_transit else None, in_transit,
+            pack_id,
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            row[4],
+            bytes(row[5]),
+            row[6],
+            row[7],
+            row[8],
+            row[9],
+            bytes(row[10]) if row[10] is not None else None,
+            custodian,
+            pending_to if in_transit else None,
+            in_transit,
         )
 
     def _unit_custody(self, unit: bytes) -> tuple[str | None, str | None, bool]:

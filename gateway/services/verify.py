@@ -7,7 +7,14 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 
-from gateway.schemas import Decommission, PackFacts, ProductFacts, Verdict, VerifyBatchResult, VerifyResult
+from gateway.schemas import (
+    Decommission,
+    PackFacts,
+    ProductFacts,
+    Verdict,
+    VerifyBatchResult,
+    VerifyResult,
+)
 from gateway.services.chain import Chain
 from gateway.services.readmodel import PackRecord, ReadModel
 from ledger_client.errors import InvalidCodeError
@@ -54,7 +61,9 @@ def parse_pack(text: str) -> ScanResult:
     """Read a scanned pack code; raise InvalidCodeError unless it names one pack."""
     scan = parse_code(text)
     if not isinstance(scan.code, PackCode):
-        raise InvalidCodeError(f"{type(scan.code).__name__} scanned: verification needs a pack (GTIN + serial)")
+        raise InvalidCodeError(
+            f"{type(scan.code).__name__} scanned: verification needs a pack (GTIN + serial)"
+        )
     return scan
 
 
@@ -100,7 +109,9 @@ class Verifier:
     names: dict[str, str]
     undo_window_seconds: int = 10 * 24 * 3600
 
-    def verify(self, text: str, source: str = "index") -> tuple[VerifyResult, PackRecord | None, bytes | None]:
+    def verify(
+        self, text: str, source: str = "index"
+    ) -> tuple[VerifyResult, PackRecord | None, bytes | None]:
         """Verify one scan; return the result, the pack's state and its id (None if unreadable)."""
         now = time.time()
         try:
@@ -137,7 +148,9 @@ class Verifier:
         )
         return result, pack, pid
 
-    def verify_batch(self, codes: list[str], source: str = "index") -> tuple[VerifyBatchResult, list[tuple[VerifyResult, PackRecord | None, bytes | None]]]:
+    def verify_batch(
+        self, codes: list[str], source: str = "index"
+    ) -> tuple[VerifyBatchResult, list[tuple[VerifyResult, PackRecord | None, bytes | None]]]:
         """Verify a delivery; the batch verdict is its worst member's."""
         answers = [self.verify(c, source) for c in codes]
         results = [a[0] for a in answers]
@@ -148,7 +161,9 @@ class Verifier:
 
     # ------------------------------------------------------------------ helpers
 
-    def _from_chain(self, code: PackCode, pid: bytes) -> tuple[VerificationStatus, PackRecord | None, str | None, int]:
+    def _from_chain(
+        self, code: PackCode, pid: bytes
+    ) -> tuple[VerificationStatus, PackRecord | None, str | None, int]:
         assert self.chain is not None
         block = int(self.chain.w3.eth.block_number)
         raw = self.chain.registry.functions.verify(
@@ -159,17 +174,32 @@ class Verifier:
             return v.status, None, None, block
         p, lot = v.pack, v.lot
         record = PackRecord(
-            pid, int(p.status), int(p.reason), int(p.flags), p.flag_reason, p.decommissioned_at,
-            p.lot_id, lot.owner, lot.expiry, lot.expires_at, int(lot.status), None,
-            p.custodian, p.pending_to if p.in_transit else None, p.in_transit,
+            pid,
+            int(p.status),
+            int(p.reason),
+            int(p.flags),
+            p.flag_reason,
+            p.decommissioned_at,
+            p.lot_id,
+            lot.owner,
+            lot.expiry,
+            lot.expires_at,
+            int(lot.status),
+            None,
+            p.custodian,
+            p.pending_to if p.in_transit else None,
+            p.in_transit,
         )
         return v.status, record, v.product_owner, block
 
     def _unreadable(self, text: str, message: str, now: float) -> VerifyResult:
         return VerifyResult(
-            code=text, status="UNREADABLE", verdict="red",
+            code=text,
+            status="UNREADABLE",
+            verdict="red",
             reasons=[f"the scan could not be read: {message}"],
-            as_of_block=-1, verified_at=_iso(now),
+            as_of_block=-1,
+            verified_at=_iso(now),
         )
 
     def label(self, address: str | None) -> tuple[str | None, str | None]:
@@ -184,8 +214,13 @@ class Verifier:
         if p is None:
             return None
         return ProductFacts(
-            gtin=p.gtin, name=p.name, strength=p.strength, dosage_form=p.dosage_form, ndc=p.ndc,
-            owner=p.owner, gateway_url=p.gateway_url,
+            gtin=p.gtin,
+            name=p.name,
+            strength=p.strength,
+            dosage_form=p.dosage_form,
+            ndc=p.ndc,
+            owner=p.owner,
+            gateway_url=p.gateway_url,
         )
 
     def _pack_facts(self, pid: bytes, pack: PackRecord | None) -> PackFacts | None:
@@ -198,8 +233,12 @@ class Verifier:
             by_name, by_gln = self.label(pack.custodian)
             undo = pack.decommissioned_at + self.undo_window_seconds if reason in UNDOABLE else None
             decommission = Decommission(
-                reason=reason.name, at=_iso(pack.decommissioned_at), by=pack.custodian or "",
-                by_name=by_name, by_gln=by_gln, undo_until=_iso(undo) if undo else None,
+                reason=reason.name,
+                at=_iso(pack.decommissioned_at),
+                by=pack.custodian or "",
+                by_name=by_name,
+                by_gln=by_gln,
+                undo_until=_iso(undo) if undo else None,
             )
         return PackFacts(
             pack_id="0x" + pid.hex(),
@@ -216,7 +255,9 @@ class Verifier:
             decommission=decommission,
         )
 
-    def _reasons(self, status: VerificationStatus, code: PackCode, pack: PackRecord | None) -> list[str]:
+    def _reasons(
+        self, status: VerificationStatus, code: PackCode, pack: PackRecord | None
+    ) -> list[str]:
         reason = _REASONS[status]
         if pack is None:
             return [reason]

@@ -62,10 +62,22 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     m.commission(GTIN, LOT, [f"S{i}" for i in range(1, 21)])
     m.commission(GTIN, OLD_LOT, ["E1"])
     m.commission(GTIN, LOT, [f"C{i}" for i in range(1, 5)], into_sscc="106141411234567897")
-    m.ship(wa.address, packs=[(GTIN, f"S{i}") for i in range(1, 16)] + [(GTIN, "E1")], units=["106141411234567897"])
-    wa.receive(packs=[(GTIN, f"S{i}") for i in range(1, 16)] + [(GTIN, "E1")], units=["106141411234567897"])
-    wa.ship(pa.address, packs=[(GTIN, f"S{i}") for i in range(1, 13)] + [(GTIN, "E1")], units=["106141411234567897"])
-    pa.receive(packs=[(GTIN, f"S{i}") for i in range(1, 13)] + [(GTIN, "E1")], units=["106141411234567897"])
+    m.ship(
+        wa.address,
+        packs=[(GTIN, f"S{i}") for i in range(1, 16)] + [(GTIN, "E1")],
+        units=["106141411234567897"],
+    )
+    wa.receive(
+        packs=[(GTIN, f"S{i}") for i in range(1, 16)] + [(GTIN, "E1")], units=["106141411234567897"]
+    )
+    wa.ship(
+        pa.address,
+        packs=[(GTIN, f"S{i}") for i in range(1, 13)] + [(GTIN, "E1")],
+        units=["106141411234567897"],
+    )
+    pa.receive(
+        packs=[(GTIN, f"S{i}") for i in range(1, 13)] + [(GTIN, "E1")], units=["106141411234567897"]
+    )
     # R lot: recalled by the regulator in a test; T: shipped to wholesaler_b, never received.
     m.register_lot(GTIN, "R1", EXPIRY)
     m.commission(GTIN, "R1", ["R1", "R2", "R3"])
@@ -103,7 +115,9 @@ class LiveServer:
     def __init__(self, app: object) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None, lifespan="on")  # type: ignore[arg-type]
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=self.port, log_config=None, lifespan="on"
+        )  # type: ignore[arg-type]
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
@@ -157,7 +171,11 @@ def login(client: httpx.Client, account: object) -> str:
     signed = account.sign_message(encode_defunct(text=challenge["message"]))  # type: ignore[attr-defined]
     response = client.post(
         "/v1/auth/token",
-        json={"address": address, "nonce": challenge["nonce"], "signature": "0x" + bytes(signed.signature).hex()},
+        json={
+            "address": address,
+            "nonce": challenge["nonce"],
+            "signature": "0x" + bytes(signed.signature).hex(),
+        },
     )
     assert response.status_code == 200, response.text
     return str(response.json()["access_token"])

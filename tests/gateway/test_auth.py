@@ -16,7 +16,18 @@ from ledger_client.contracts import MemberStatus
 PROTECTED = [
     ("GET", "/v1/verify", {"params": {"code": dm("S1")}}),
     ("POST", "/v1/verify", {"json": {"codes": [dm("S1")]}}),
-    ("POST", "/v1/lvm/verify", {"json": {"gtin": GTIN, "serialNumber": "S1", "lotNumber": "L1", "expirationDate": "301231"}}),
+    (
+        "POST",
+        "/v1/lvm/verify",
+        {
+            "json": {
+                "gtin": GTIN,
+                "serialNumber": "S1",
+                "lotNumber": "L1",
+                "expirationDate": "301231",
+            }
+        },
+    ),
     ("GET", f"/01/{GTIN}/21/S1", {"params": {"linkType": "gs1:verificationService"}}),
     ("POST", "/v1/dispense", {"json": {"codes": [dm("S1")]}}),
     ("POST", "/v1/dispense/undo", {"json": {"codes": [dm("S1")]}}),
@@ -32,13 +43,19 @@ PROTECTED = [
     ("DELETE", "/v1/alerts/subscriptions/1", {}),
     ("GET", "/v1/auth/me", {}),
 ]
-WRITES = [p for p in PROTECTED if p[1] in ("/v1/dispense", "/v1/dispense/undo", "/v1/capture") and p[0] == "POST"]
+WRITES = [
+    p
+    for p in PROTECTED
+    if p[1] in ("/v1/dispense", "/v1/dispense/undo", "/v1/capture") and p[0] == "POST"
+]
 
 
 @pytest.fixture(scope="module")
 def server(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
     db = tmp_path_factory.mktemp("auth") / "gateway.db"
-    app = create_app(gateway_settings(world, db, rate_limit_per_second=1, rate_limit_burst=3), world.w3)
+    app = create_app(
+        gateway_settings(world, db, rate_limit_per_second=1, rate_limit_burst=3), world.w3
+    )
     with LiveServer(app) as live, httpx.Client(base_url=live.url, timeout=30) as client:
         wait_for_index(app, world)
         yield client
@@ -58,7 +75,9 @@ def ids(cases: list[tuple[str, str, dict]]) -> list[str]:  # type: ignore[type-a
 
 
 @pytest.mark.parametrize(("method", "path", "kwargs"), PROTECTED, ids=ids(PROTECTED))
-def test_protected_endpoint_without_token_is_401(server: httpx.Client, method: str, path: str, kwargs: dict) -> None:  # type: ignore[type-arg]
+def test_protected_endpoint_without_token_is_401(
+    server: httpx.Client, method: str, path: str, kwargs: dict
+) -> None:  # type: ignore[type-arg]
     r = server.request(method, path, **kwargs)
     assert r.status_code == 401, r.text
     assert r.headers["WWW-Authenticate"] == "Bearer"
@@ -66,14 +85,18 @@ def test_protected_endpoint_without_token_is_401(server: httpx.Client, method: s
 
 
 @pytest.mark.parametrize(("method", "path", "kwargs"), PROTECTED, ids=ids(PROTECTED))
-def test_protected_endpoint_with_forged_token_is_401(server: httpx.Client, method: str, path: str, kwargs: dict) -> None:  # type: ignore[type-arg]
+def test_protected_endpoint_with_forged_token_is_401(
+    server: httpx.Client, method: str, path: str, kwargs: dict
+) -> None:  # type: ignore[type-arg]
     forged = "rxl1.eyJzdWIiOiIweDAwIiwicm9sZXMiOjI1NSwiZXhwIjo5OTk5OTk5OTk5fQ.AAAA"
     r = server.request(method, path, headers={"Authorization": f"Bearer {forged}"}, **kwargs)
     assert r.status_code == 401 and "signature is invalid" in r.json()["detail"]
 
 
 @pytest.mark.parametrize(("method", "path", "kwargs"), WRITES, ids=ids(WRITES))
-def test_writes_by_a_member_who_is_not_the_operator_are_403(server: httpx.Client, method: str, path: str, kwargs: dict) -> None:  # type: ignore[type-arg]
+def test_writes_by_a_member_who_is_not_the_operator_are_403(
+    server: httpx.Client, method: str, path: str, kwargs: dict
+) -> None:  # type: ignore[type-arg]
     token = login(server, dev_account("wholesaler_a"))
     r = server.request(method, path, headers={"Authorization": f"Bearer {token}"}, **kwargs)
     assert r.status_code == 403 and "not this gateway's operator" in r.json()["detail"]
@@ -85,7 +108,14 @@ def test_non_member_cannot_get_a_token(server: httpx.Client) -> None:
     from eth_account.messages import encode_defunct
 
     sig = stranger.sign_message(encode_defunct(text=challenge["message"])).signature
-    r = server.post("/v1/auth/token", json={"address": stranger.address, "nonce": challenge["nonce"], "signature": "0x" + bytes(sig).hex()})
+    r = server.post(
+        "/v1/auth/token",
+        json={
+            "address": stranger.address,
+            "nonce": challenge["nonce"],
+            "signature": "0x" + bytes(sig).hex(),
+        },
+    )
     assert r.status_code == 403 and "not a member" in r.json()["detail"]
 
 
@@ -95,7 +125,14 @@ def test_signature_by_another_key_is_401(server: httpx.Client) -> None:
     from eth_account.messages import encode_defunct
 
     sig = Account.create().sign_message(encode_defunct(text=challenge["message"])).signature
-    r = server.post("/v1/auth/token", json={"address": victim.address, "nonce": challenge["nonce"], "signature": "0x" + bytes(sig).hex()})
+    r = server.post(
+        "/v1/auth/token",
+        json={
+            "address": victim.address,
+            "nonce": challenge["nonce"],
+            "signature": "0x" + bytes(sig).hex(),
+        },
+    )
     assert r.status_code == 401 and "not by" in r.json()["detail"]
 
 
@@ -105,9 +142,13 @@ def test_token_carries_roles_from_chain(server: httpx.Client) -> None:
     assert me["roles"] == ["REGULATOR", "COUNCIL"] and me["kind"] == "member"
 
 
-def test_dispensing_needs_the_dispenser_role(world: World, tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_dispensing_needs_the_dispenser_role(
+    world: World, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     db = tmp_path_factory.mktemp("auth-wholesaler") / "gateway.db"
-    settings = gateway_settings(world, db, operator_key="0x" + bytes(dev_account("wholesaler_b").key).hex())
+    settings = gateway_settings(
+        world, db, operator_key="0x" + bytes(dev_account("wholesaler_b").key).hex()
+    )
     app = create_app(settings, world.w3)
     with LiveServer(app) as live, httpx.Client(base_url=live.url, timeout=30) as client:
         wait_for_index(app, world)
@@ -118,13 +159,18 @@ def test_dispensing_needs_the_dispenser_role(world: World, tmp_path_factory: pyt
 def test_rate_limit_answers_429_with_retry_after(server: httpx.Client) -> None:
     token = login(server, dev_account("pharmacy_b"))
     headers = {"Authorization": f"Bearer {token}"}
-    codes = [server.get("/v1/verify", params={"code": dm("S1")}, headers=headers).status_code for _ in range(6)]
+    codes = [
+        server.get("/v1/verify", params={"code": dm("S1")}, headers=headers).status_code
+        for _ in range(6)
+    ]
     assert codes[:3] == [200, 200, 200] and 429 in codes[3:]
     r = server.get("/v1/verify", params={"code": dm("S1")}, headers=headers)
     assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
 
 
-def test_suspended_member_is_refused_with_its_old_token_and_at_login(server: httpx.Client, world: World) -> None:
+def test_suspended_member_is_refused_with_its_old_token_and_at_login(
+    server: httpx.Client, world: World
+) -> None:
     """Runs last in this module: it suspends auditor through a council vote."""
     auditor = dev_account("auditor")
     token = login(server, auditor)
@@ -150,5 +196,12 @@ def test_suspended_member_is_refused_with_its_old_token_and_at_login(server: htt
     from eth_account.messages import encode_defunct
 
     sig = auditor.sign_message(encode_defunct(text=challenge["message"])).signature
-    login_again = server.post("/v1/auth/token", json={"address": auditor.address, "nonce": challenge["nonce"], "signature": "0x" + bytes(sig).hex()})
+    login_again = server.post(
+        "/v1/auth/token",
+        json={
+            "address": auditor.address,
+            "nonce": challenge["nonce"],
+            "signature": "0x" + bytes(sig).hex(),
+        },
+    )
     assert login_again.status_code == 403 and "suspended" in login_again.json()["detail"]

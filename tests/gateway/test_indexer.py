@@ -27,9 +27,15 @@ def fresh_engine(path: Path) -> Engine:
 
 def snapshot(engine: Engine) -> dict[str, list[tuple]]:  # type: ignore[type-arg]
     with engine.connect() as conn:
-        state = {t.__tablename__: sorted(tuple(r) for r in conn.execute(select(t.__table__))) for t in TABLES}
+        state = {
+            t.__tablename__: sorted(tuple(r) for r in conn.execute(select(t.__table__)))
+            for t in TABLES
+        }
         state["events"] = sorted(
-            (bytes(r[0]), r[1], r[2]) for r in conn.execute(select(m.ChainEvent.tx_hash, m.ChainEvent.log_index, m.ChainEvent.name))
+            (bytes(r[0]), r[1], r[2])
+            for r in conn.execute(
+                select(m.ChainEvent.tx_hash, m.ChainEvent.log_index, m.ChainEvent.name)
+            )
         )
     return state
 
@@ -38,7 +44,9 @@ class Crash(RuntimeError):
     pass
 
 
-def test_crash_mid_step_rolls_back_and_restart_resumes_without_gaps_or_duplicates(world: World, tmp_path: Path) -> None:
+def test_crash_mid_step_rolls_back_and_restart_resumes_without_gaps_or_duplicates(
+    world: World, tmp_path: Path
+) -> None:
     chain = Chain(world.w3, world.net.deployment)
     start = world.net.deployment.block
     reference = fresh_engine(tmp_path / "reference.db")
@@ -52,7 +60,9 @@ def test_crash_mid_step_rolls_back_and_restart_resumes_without_gaps_or_duplicate
         if steps["n"] == 3:
             raise Crash("power cut")
 
-    crashy = Indexer(chain, engine, 0, chunk_blocks=4, start_block=start, hooks=[crash_on_third_step])
+    crashy = Indexer(
+        chain, engine, 0, chunk_blocks=4, start_block=start, hooks=[crash_on_third_step]
+    )
     crashy.step()
     crashy.step()
     before = crashy.cursor()
@@ -62,7 +72,9 @@ def test_crash_mid_step_rolls_back_and_restart_resumes_without_gaps_or_duplicate
     restarted = Indexer(chain, engine, 0, chunk_blocks=4, start_block=start)
     assert restarted.catch_up() == world.w3.eth.block_number
     assert snapshot(engine) == snapshot(reference)
-    logs = world.w3.eth.get_logs({"fromBlock": start, "toBlock": "latest", "address": chain.contract_addresses})
+    logs = world.w3.eth.get_logs(
+        {"fromBlock": start, "toBlock": "latest", "address": chain.contract_addresses}
+    )
     with engine.connect() as conn:
         stored = conn.execute(select(func.count()).select_from(m.ChainEvent)).scalar_one()
     assert stored == len(decode_logs(world.w3, logs))
@@ -74,11 +86,15 @@ def test_duplicate_delivery_changes_nothing(world: World, tmp_path: Path) -> Non
     indexer = Indexer(chain, engine, 0, chunk_blocks=1000, start_block=world.net.deployment.block)
     head = indexer.catch_up()
     before = snapshot(engine)
-    logs = world.w3.eth.get_logs({"fromBlock": 0, "toBlock": head, "address": chain.contract_addresses})
+    logs = world.w3.eth.get_logs(
+        {"fromBlock": 0, "toBlock": head, "address": chain.contract_addresses}
+    )
     events = decode_logs(world.w3, logs)
     # the node delivers the whole range again, e.g. after a cursor was restored from a backup
     with engine.begin() as conn:
-        conn.execute(m.IndexerCursor.__table__.update().values(last_block=world.net.deployment.block - 1))
+        conn.execute(
+            m.IndexerCursor.__table__.update().values(last_block=world.net.deployment.block - 1)
+        )
     assert indexer.apply(events, world.net.deployment.block, head, head) == 0
     assert snapshot(engine) == before
     assert indexer.cursor() == head

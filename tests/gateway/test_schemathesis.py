@@ -21,13 +21,20 @@ def test_no_request_from_the_schema_causes_a_server_error(gateway: Gateway) -> N
 
     for operation in operations:
 
-        @hypothesis.settings(max_examples=6, deadline=None, derandomize=True, database=None,
-                             suppress_health_check=list(hypothesis.HealthCheck))
+        @hypothesis.settings(
+            max_examples=6,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(hypothesis.HealthCheck),
+        )
         @hypothesis.given(case=operation.as_strategy(), credentials=st.sampled_from([CONSOLE, {}]))
         def check(case: schemathesis.Case, credentials: dict[str, str]) -> None:  # type: ignore[name-defined]
             response = case.call(base_url=gateway.url, headers=credentials, timeout=30)
             if response.status_code >= 500:
-                failures.append(f"{case.method} {case.formatted_path}: {response.status_code} {response.text[:300]}")
+                failures.append(
+                    f"{case.method} {case.formatted_path}: {response.status_code} {response.text[:300]}"
+                )
 
         check()
     assert not failures, "\n".join(failures)

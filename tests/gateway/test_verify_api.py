@@ -17,7 +17,11 @@ CASES = {
     "lot mismatch": (dm("S3", "OTHER"), "LOT_MISMATCH", "red"),
     "expiry mismatch": (dm("S3", LOT, "301130"), "EXPIRY_MISMATCH", "red"),
     "in transit": (dm("S20"), "IN_TRANSIT", "amber"),
-    "digital link": (f"https://id.gs1.org/01/{GTIN}/21/S4?10={LOT}&17={EXPIRY}", "VERIFIED", "green"),
+    "digital link": (
+        f"https://id.gs1.org/01/{GTIN}/21/S4?10={LOT}&17={EXPIRY}",
+        "VERIFIED",
+        "green",
+    ),
     "element string": (f"(01){GTIN}(17){EXPIRY}(10){LOT}(21)S4", "VERIFIED", "green"),
     "textual GS stand-in": (f"]d201{GTIN}17{EXPIRY}10{LOT}<GS>21S4", "VERIFIED", "green"),
 }
@@ -35,7 +39,11 @@ def test_verify_status_and_verdict_from_index_match_the_chain(gateway: Gateway, 
     indexed, on_chain = get(gateway, code), get(gateway, code, source="chain")
     assert (indexed["status"], indexed["verdict"]) == (status, verdict)
     assert on_chain["status"] == status and on_chain["source"] == "chain"
-    assert indexed["pack"] == on_chain["pack"] or status == "UNKNOWN" or indexed["pack"]["custodian"] == on_chain["pack"]["custodian"]
+    assert (
+        indexed["pack"] == on_chain["pack"]
+        or status == "UNKNOWN"
+        or indexed["pack"]["custodian"] == on_chain["pack"]["custodian"]
+    )
 
 
 def test_verified_pack_carries_product_and_custody_facts(gateway: Gateway) -> None:
@@ -57,32 +65,57 @@ def test_batch_verify_reports_each_pack_and_the_worst_verdict(gateway: Gateway) 
     r = gateway.client.post("/v1/verify", json={"codes": codes}, headers=CONSOLE)
     assert r.status_code == 200, r.text
     body = r.json()
-    assert [x["status"] for x in body["results"]] == ["VERIFIED", "VERIFIED", "IN_TRANSIT", "UNKNOWN"]
+    assert [x["status"] for x in body["results"]] == [
+        "VERIFIED",
+        "VERIFIED",
+        "IN_TRANSIT",
+        "UNKNOWN",
+    ]
     assert body["verdict"] == "red"
     assert body["summary"] == {"VERIFIED": 2, "IN_TRANSIT": 1, "UNKNOWN": 1}
 
 
 def test_lvm_answers_verified_with_additional_info(gateway: Gateway) -> None:
     ok = gateway.client.post(
-        "/v1/lvm/verify", headers=CONSOLE,
-        json={"gtin": GTIN, "serialNumber": "S7", "lotNumber": LOT, "expirationDate": EXPIRY, "corrUUID": "c-1"},
+        "/v1/lvm/verify",
+        headers=CONSOLE,
+        json={
+            "gtin": GTIN,
+            "serialNumber": "S7",
+            "lotNumber": LOT,
+            "expirationDate": EXPIRY,
+            "corrUUID": "c-1",
+        },
     ).json()
-    assert ok["data"] == {"verified": True, "verificationFailureReason": None, "additionalInfo": None}
+    assert ok["data"] == {
+        "verified": True,
+        "verificationFailureReason": None,
+        "additionalInfo": None,
+    }
     assert ok["corrUUID"] == "c-1" and ok["responderGLN"] == "4012347000014"
     expired = gateway.client.post(
-        "/v1/lvm/verify", headers=CONSOLE,
-        json={"gtin": GTIN, "serialNumber": "E1", "lotNumber": OLD_LOT, "expirationDate": OLD_EXPIRY},
+        "/v1/lvm/verify",
+        headers=CONSOLE,
+        json={
+            "gtin": GTIN,
+            "serialNumber": "E1",
+            "lotNumber": OLD_LOT,
+            "expirationDate": OLD_EXPIRY,
+        },
     ).json()
     assert expired["data"]["verified"] is True and expired["data"]["additionalInfo"] == "Expired"
     unknown = gateway.client.post(
-        "/v1/lvm/verify", headers=CONSOLE,
+        "/v1/lvm/verify",
+        headers=CONSOLE,
         json={"gtin": GTIN, "serialNumber": "ZZZ", "lotNumber": LOT, "expirationDate": EXPIRY},
     ).json()
     assert unknown["data"]["verified"] is False
     assert unknown["data"]["verificationFailureReason"] == "No_match_GTIN_Serial"
 
 
-def test_digital_link_resolver_verifies_with_link_type_and_describes_otherwise(gateway: Gateway) -> None:
+def test_digital_link_resolver_verifies_with_link_type_and_describes_otherwise(
+    gateway: Gateway,
+) -> None:
     path = f"/01/{GTIN}/21/S8?10={LOT}&17={EXPIRY}"
     verified = gateway.client.get(path + "&linkType=gs1:verificationService", headers=CONSOLE)
     assert verified.status_code == 200 and verified.json()["status"] == "VERIFIED"
@@ -115,8 +148,11 @@ def test_dispense_then_reverify_flags_possible_clone_and_undo_restores(gateway: 
     twice = gateway.client.post("/v1/dispense", json={"codes": [code]}, headers=CONSOLE)
     assert twice.status_code == 409 and twice.json()["error"] == "SerialRegistryPackDecommissioned"
     alerts = poll(
-        lambda: [a for a in gateway.client.get("/v1/alerts", headers=CONSOLE).json()["alerts"]
-                 if a["kind"] == "dispensed_pack_verified" and "S9" in a["message"]],
+        lambda: [
+            a
+            for a in gateway.client.get("/v1/alerts", headers=CONSOLE).json()["alerts"]
+            if a["kind"] == "dispensed_pack_verified" and "S9" in a["message"]
+        ],
         "the clone alert",
     )
     assert alerts[0]["severity"] == "critical"
@@ -149,10 +185,15 @@ def test_lot_history_counts_packs_and_holders(gateway: Gateway) -> None:
     assert body["status"] == "ACTIVE" and body["pack_count"] == 24
     pharmacy = gateway.world.net.address("pharmacy_a")
     assert body["holders"][pharmacy] >= 15
-    assert gateway.client.get(f"/v1/history/lot/{GTIN[:-1]}0/{LOT}", headers=CONSOLE).status_code == 400
+    assert (
+        gateway.client.get(f"/v1/history/lot/{GTIN[:-1]}0/{LOT}", headers=CONSOLE).status_code
+        == 400
+    )
 
 
-def test_recall_raises_an_alert_for_the_holder_and_reaches_the_stream_and_webhook(gateway: Gateway) -> None:
+def test_recall_raises_an_alert_for_the_holder_and_reaches_the_stream_and_webhook(
+    gateway: Gateway,
+) -> None:
     import json
     import threading
     from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -171,11 +212,14 @@ def test_recall_raises_an_alert_for_the_holder_and_reaches_the_stream_and_webhoo
     hook = HTTPServer(("127.0.0.1", 0), Hook)
     threading.Thread(target=hook.serve_forever, daemon=True).start()
     sub = gateway.client.post(
-        "/v1/alerts/subscriptions", headers=CONSOLE,
+        "/v1/alerts/subscriptions",
+        headers=CONSOLE,
         json={"url": f"http://127.0.0.1:{hook.server_port}/hook", "kinds": ["lot_recalled"]},
     )
     assert sub.status_code == 201, sub.text
-    with gateway.client.stream("GET", "/v1/alerts/stream", params={"timeout": 20}, headers=CONSOLE) as stream:
+    with gateway.client.stream(
+        "GET", "/v1/alerts/stream", params={"timeout": 20}, headers=CONSOLE
+    ) as stream:
         lines = stream.iter_lines()
         assert next(lines).startswith(": rxledger")
         from ledger_client.types import LotStatus
@@ -187,7 +231,9 @@ def test_recall_raises_an_alert_for_the_holder_and_reaches_the_stream_and_webhoo
                 event = json.loads(line[6:])
                 if event["kind"] == "lot_recalled":
                     break
-    assert event["holder"] == gateway.world.net.address("pharmacy_a") and event["data"]["packs"] == 2
+    assert (
+        event["holder"] == gateway.world.net.address("pharmacy_a") and event["data"]["packs"] == 2
+    )
     poll(lambda: received, "the webhook POST")
     assert received[0]["kind"] == "lot_recalled"
     hook.shutdown()
@@ -197,8 +243,12 @@ def test_recall_raises_an_alert_for_the_holder_and_reaches_the_stream_and_webhoo
 def test_expiry_alerts_list_packs_in_custody_expiring_soon(gateway: Gateway) -> None:
     alerts = gateway.client.get("/v1/alerts", params={"days": 30}, headers=CONSOLE).json()["alerts"]
     expired = [a for a in alerts if a["kind"] == "expired"]
-    assert expired and expired[0]["data"]["packs"] == 1 and expired[0]["data"]["expiry"] == OLD_EXPIRY
-    far = gateway.client.get("/v1/alerts", params={"days": 3650, "kind": "expiry_soon"}, headers=CONSOLE).json()
+    assert (
+        expired and expired[0]["data"]["packs"] == 1 and expired[0]["data"]["expiry"] == OLD_EXPIRY
+    )
+    far = gateway.client.get(
+        "/v1/alerts", params={"days": 3650, "kind": "expiry_soon"}, headers=CONSOLE
+    ).json()
     assert {a["data"]["expiry"] for a in far["alerts"]} == {EXPIRY}
 
 

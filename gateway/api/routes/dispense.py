@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 
 from gateway.api.deps import OperatorDep, StateDep
@@ -11,7 +13,13 @@ from ledger_client.contracts import Role
 from ledger_client.types import DecommissionReason
 
 router = APIRouter(prefix="/v1/dispense", tags=["dispense"])
-ERRORS = {400: {"model": Problem}, 401: {"model": Problem}, 403: {"model": Problem}, 409: {"model": Problem}, 429: {"model": Problem}}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": Problem},
+    401: {"model": Problem},
+    403: {"model": Problem},
+    409: {"model": Problem},
+    429: {"model": Problem},
+}
 
 
 @router.post("", response_model=DispenseResult, responses=ERRORS)

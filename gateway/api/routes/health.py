@@ -34,6 +34,13 @@ def readyz(state: StateDep) -> JSONResponse:
     ok = chain_ok and db_ok and index_ok
     body = Health(
         status="ok" if ok else "unavailable",
-        checks={"chain": chain_ok, "database_migrated": db_ok, "indexed_block": indexed, "head_block": head, "indexer_lag_blocks": lag, "confirmation_depth": state.settings.confirmation_depth},
+        checks={
+            "chain": chain_ok,
+            "database_migrated": db_ok,
+            "indexed_block": indexed,
+            "head_block": head,
+            "indexer_lag_blocks": lag,
+            "confirmation_depth": state.settings.confirmation_depth,
+        },
     )
     return JSONResponse(body.model_dump(), status_code=200 if ok else 503)

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import time
-
 import datetime as dt
+import time
 
 from fastapi import APIRouter
 
 from gateway.api.deps import LimitedPrincipalDep, StateDep
 from gateway.api.routes.verify import ERRORS, record
 from gateway.schemas import LvmData, LvmRequest, LvmResponse, VerifyResult
-from ledger_client.gs1 import to_element_string, PackCode
 from ledger_client.errors import InvalidCodeError
+from ledger_client.gs1 import PackCode, to_element_string
 
 router = APIRouter(prefix="/v1/lvm", tags=["lvm"])
 
@@ -54,7 +53,12 @@ def lvm_verify(state: StateDep, principal: LimitedPrincipalDep, body: LvmRequest
     commissioned; ``additionalInfo`` then says why it should still not be sold.
     """
     try:
-        code = PackCode(body.gtin.zfill(14), body.serial_number, body.lot_number, expiry_yymmdd=body.expiration_date)
+        code = PackCode(
+            body.gtin.zfill(14),
+            body.serial_number,
+            body.lot_number,
+            expiry_yymmdd=body.expiration_date,
+        )
         text = to_element_string(code)
     except (InvalidCodeError, ValueError) as exc:
         text = f"(01){body.gtin}(21){body.serial_number}"

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import time
-
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from gateway.api.deps import LimitedPrincipalDep, StateDep
 from gateway.schemas import Problem, VerifyBatchResult, VerifyRequest, VerifyResult
+from gateway.services.alerts import VerificationNote
 from gateway.services.auth import Principal
 from gateway.services.readmodel import PackRecord
 from gateway.state import GatewayState
-from gateway.services.alerts import VerificationNote
 from ledger_client.contracts import Role
 
 router = APIRouter(prefix="/v1/verify", tags=["verify"])
@@ -22,18 +21,33 @@ Source = Annotated[
     Literal["index", "chain"],
     Query(description="index: the confirmed SQL index (fast); chain: a fresh eth_call at the head"),
 ]
-ERRORS = {401: {"model": Problem}, 403: {"model": Problem}, 429: {"model": Problem}}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem},
+    403: {"model": Problem},
+    429: {"model": Problem},
+}
 
 
-def record(state: GatewayState, principal: Principal, result: VerifyResult, pack: PackRecord | None, pid: bytes | None) -> None:
+def record(
+    state: GatewayState,
+    principal: Principal,
+    result: VerifyResult,
+    pack: PackRecord | None,
+    pid: bytes | None,
+) -> None:
     """Queue the verification for the SQL record (who asked, when, what they got)."""
     if pid is None or result.gtin is None or result.serial is None:
         return
     state.recorder.add(
         VerificationNote(
-            pack_id=pid, gtin=result.gtin, serial=result.serial, status=result.status,
-            client=principal.address, by_dispenser=bool(principal.roles & Role.DISPENSER),
-            pack_status=pack.status if pack else 0, pack_reason=pack.reason if pack else 0,
+            pack_id=pid,
+            gtin=result.gtin,
+            serial=result.serial,
+            status=result.status,
+            client=principal.address,
+            by_dispenser=bool(principal.roles & Role.DISPENSER),
+            pack_status=pack.status if pack else 0,
+            pack_reason=pack.reason if pack else 0,
             at=time.time(),
         )
     )
@@ -43,7 +57,14 @@ def record(state: GatewayState, principal: Principal, result: VerifyResult, pack
 async def verify_one(
     state: StateDep,
     principal: LimitedPrincipalDep,
-    code: Annotated[str, Query(min_length=1, max_length=512, description="scanned text: DataMatrix, element string or Digital Link")],
+    code: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=512,
+            description="scanned text: DataMatrix, element string or Digital Link",
+        ),
+    ],
     source: Source = "index",
 ) -> Response:
     """Verify one scanned pack: status, green/amber/red verdict, reasons, product and pack facts."""
@@ -58,13 +79,17 @@ async def verify_one(
 
 
 @router.post("", response_model=VerifyBatchResult, responses=ERRORS)
-def verify_batch(state: StateDep, principal: LimitedPrincipalDep, body: VerifyRequest, source: Source = "index") -> VerifyBatchResult:
+def verify_batch(
+    state: StateDep, principal: LimitedPrincipalDep, body: VerifyRequest, source: Source = "index"
+) -> VerifyBatchResult:
     """Verify a whole delivery; the batch verdict is the worst pack's."""
     wait = state.limiter.acquire(principal.key, cost=max(0, len(body.codes) // 10))
     if wait:
         from fastapi import HTTPException
 
-        raise HTTPException(429, "rate limit exceeded by this batch", headers={"Retry-After": str(int(wait) + 1)})
+        raise HTTPException(
+            429, "rate limit exceeded by this batch", headers={"Retry-After": str(int(wait) + 1)}
+        )
     batch, answers = state.verifier.verify_batch(body.codes, source)
     for result, pack, pid in answers:
         record(state, principal, result, pack, pid)
