@@ -1,0 +1,1 @@
+"""RxLedger gateway: the FastAPI service a partner runs next to the chain."""

@@ -1,0 +1,146 @@
+"""Alerts: list, subscribe by webhook, stream by server-sent events."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, HTTPException, Query
+from fastapi.responses import StreamingResponse
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
+
+from gateway.api.deps import SEE_ALL, LimitedPrincipalDep, PrincipalDep, StateDep
+from gateway.db import models as m
+from gateway.schemas import AlertList, Problem, SubscriptionOut, SubscriptionRequest
+from gateway.services.alerts import list_alerts
+
+router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem},
+    403: {"model": Problem},
+    429: {"model": Problem},
+}
+KINDS = "expiry_soon, expired, lot_recalled, lot_quarantined, pack_suspect, pack_illegitimate, dispensed_pack_verified, verified_at_two_places"
+
+
+@router.get("", response_model=AlertList, responses=ERRORS)
+def alerts(
+    state: StateDep,
+    principal: LimitedPrincipalDep,
+    days: Annotated[int | None, Query(ge=1, le=3650, description="expiry horizon in days")] = None,
+    kind: Annotated[list[str] | None, Query(description=KINDS)] = None,
+    holder: Annotated[
+        str | None,
+        Query(pattern=r"^0x[0-9a-fA-F]{40}$", description="regulators and auditors only"),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> AlertList:
+    """Alerts for the caller: expiry of packs in its custody, recalls reaching it, suspect
+    flags and possible clones. Regulators and auditors see every member's."""
+    see_all = bool(principal.roles & SEE_ALL)
+    if holder and not see_all:
+        raise HTTPException(403, "only regulators and auditors may read another member's alerts")
+    from web3 import Web3
+
+    who = Web3.to_checksum_address(holder) if holder else principal.address
+    found = list_alerts(
+        state.engine, who, see_all, days or state.settings.expiry_alert_days, kind or (), 0, limit
+    )
+    return AlertList(alerts=found)
+
+
+@router.get(
+    "/stream",
+    responses={
+        200: {
+            "content": {"text/event-stream": {}},
+            "description": "server-sent events, one per new alert",
+        },
+        **ERRORS,
+    },
+)
+async def stream(
+    state: StateDep,
+    principal: PrincipalDep,
+    last_event_id: Annotated[
+        str | None, Header(alias="Last-Event-ID", pattern=r"^\d{1,18}$")
+    ] = None,
+    timeout: Annotated[
+        float, Query(gt=0, le=3600, description="seconds before the server ends the stream")
+    ] = 300,
+) -> StreamingResponse:
+    """New alerts as server-sent events (``event: alert``); resume with ``Last-Event-ID``."""
+    see_all = bool(principal.roles & SEE_ALL)
+    if last_event_id is None:
+        with state.engine.connect() as conn:
+            last = int(
+                conn.execute(select(m.Alert.id).order_by(m.Alert.id.desc()).limit(1)).scalar() or 0
+            )
+    else:
+        last = int(last_event_id)
+
+    async def events() -> AsyncIterator[str]:
+        nonlocal last
+        deadline = time.monotonic() + timeout
+        yield ": rxledger alerts\n\n"
+        while time.monotonic() < deadline:
+            new = list_alerts(state.engine, principal.address, see_all, 1, (), last, 1000)
+            for alert in sorted((a for a in new if a.id is not None), key=lambda a: a.id or 0):
+                last = max(last, alert.id or 0)
+                yield f"id: {alert.id}\nevent: alert\ndata: {alert.model_dump_json()}\n\n"
+            await asyncio.sleep(state.settings.index_poll_seconds)
+
+    return StreamingResponse(
+        events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+    )
+
+
+@router.post("/subscriptions", response_model=SubscriptionOut, status_code=201, responses=ERRORS)
+def subscribe(
+    state: StateDep, principal: LimitedPrincipalDep, body: SubscriptionRequest
+) -> SubscriptionOut:
+    """Register a webhook: each new alert the caller may see is POSTed to it as JSON."""
+    with state.engine.begin() as conn:
+        sub_id = conn.execute(
+            insert(m.Subscription)
+            .values(
+                url=body.url,
+                kinds=body.kinds,
+                owner=principal.address,
+                all_holders=bool(principal.roles & SEE_ALL),
+                active=True,
+                created_at=time.time(),
+            )
+            .returning(m.Subscription.id)
+        ).scalar_one()
+    return SubscriptionOut(id=sub_id, url=body.url, kinds=body.kinds, owner=principal.address)
+
+
+@router.get("/subscriptions", response_model=list[SubscriptionOut], responses=ERRORS)
+def subscriptions(state: StateDep, principal: PrincipalDep) -> list[SubscriptionOut]:
+    """The caller's webhooks."""
+    with Session(state.engine) as conn:
+        rows = conn.execute(
+            select(m.Subscription).where(m.Subscription.owner == principal.address)
+        ).scalars()
+        return [SubscriptionOut(id=s.id, url=s.url, kinds=s.kinds, owner=s.owner) for s in rows]
+
+
+@router.delete(
+    "/subscriptions/{subscription_id}",
+    status_code=204,
+    responses={404: {"model": Problem}, **ERRORS},
+)
+def unsubscribe(state: StateDep, principal: PrincipalDep, subscription_id: int) -> None:
+    """Remove one of the caller's webhooks."""
+    with state.engine.begin() as conn:
+        gone = conn.execute(
+            delete(m.Subscription).where(
+                m.Subscription.id == subscription_id, m.Subscription.owner == principal.address
+            )
+        ).rowcount
+    if not gone:
+        raise HTTPException(404, f"no subscription {subscription_id} of yours")

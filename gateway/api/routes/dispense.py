@@ -1,0 +1,52 @@
+"""Dispense (decommission) and undo with the operator's key: the pharmacy page's writes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from gateway.api.deps import OperatorDep, StateDep
+from gateway.schemas import DispenseRequest, DispenseResult, Problem
+from gateway.services.ledger_ops import packs_of
+from ledger_client.contracts import Role
+from ledger_client.types import DecommissionReason
+
+router = APIRouter(prefix="/v1/dispense", tags=["dispense"])
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": Problem},
+    401: {"model": Problem},
+    403: {"model": Problem},
+    409: {"model": Problem},
+    429: {"model": Problem},
+}
+
+
+@router.post("", response_model=DispenseResult, responses=ERRORS)
+def dispense(state: StateDep, principal: OperatorDep, body: DispenseRequest) -> DispenseResult:
+    """Decommission packs (default DISPENSED), signed by this gateway's operator key."""
+    if body.reason == "DISPENSED":
+        principal.require(Role.DISPENSER, "dispensing")
+    packs = packs_of(body.codes)
+    assert state.chain.operator is not None
+    receipts = state.chain.operator.decommission(packs, DecommissionReason[body.reason])
+    return DispenseResult(
+        tx_hashes=["0x" + r.tx_hash.hex() for r in receipts],
+        block_number=max(r.block_number for r in receipts),
+        packs=[f"(01){g}(21){s}" for g, s in packs],
+        action=f"decommissioned:{body.reason}",
+    )
+
+
+@router.post("/undo", response_model=DispenseResult, responses=ERRORS)
+def undo(state: StateDep, principal: OperatorDep, body: DispenseRequest) -> DispenseResult:
+    """Undo the operator's own decommissions within the consortium's undo window."""
+    packs = packs_of(body.codes)
+    assert state.chain.operator is not None
+    receipts = state.chain.operator.undo_decommission(packs)
+    return DispenseResult(
+        tx_hashes=["0x" + r.tx_hash.hex() for r in receipts],
+        block_number=max(r.block_number for r in receipts),
+        packs=[f"(01){g}(21){s}" for g, s in packs],
+        action="undone",
+    )

@@ -1,0 +1,1 @@
+"""Settings, logging and security primitives of the gateway."""

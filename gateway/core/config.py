@@ -1,0 +1,87 @@
+"""The gateway's settings: environment variables ``RXLEDGER_*`` or a ``.env`` file."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ledger_client.chain import dev_account
+from ledger_client.devnet import DEMO_MEMBERS
+
+#: Placeholder secrets that are fine on a laptop and refused anywhere else.
+LOCAL_TOKEN_SECRET = "local-token-secret-change-me"
+LOCAL_CONSOLE_KEY = "local-console-key"
+_DEV_KEYS = frozenset("0x" + bytes(dev_account(n).key).hex() for n in [*DEMO_MEMBERS, "deployer"])
+
+
+class Settings(BaseSettings):
+    """Everything the gateway needs to run; unsafe defaults are refused outside local use."""
+
+    model_config = SettingsConfigDict(env_prefix="RXLEDGER_", env_file=".env", extra="ignore")
+
+    environment: Literal["local", "test", "staging", "production"] = "local"
+    chain_url: str = "http://127.0.0.1:8545"
+    deployment_file: Path = Path(".rxledger/deployment.json")
+    database_url: str = "sqlite:///.rxledger/gateway.db"
+    confirmation_depth: int = Field(2, ge=0, le=1000)
+    start_block: int = Field(0, ge=0, description="first block the indexer reads")
+    index_chunk_blocks: int = Field(500, ge=1, le=100_000)
+    index_poll_seconds: float = Field(1.0, gt=0, le=60)
+    run_indexer: bool = True
+    #: The operator's member key: signs the operator's writes (dispense, capture). Never logged.
+    operator_key: SecretStr | None = None
+    token_secret: SecretStr = SecretStr(LOCAL_TOKEN_SECRET)
+    token_ttl_seconds: int = Field(900, ge=30, le=86_400)
+    #: Key of the operator's own staff (the pharmacy page); acts as the operator member.
+    console_key: SecretStr = SecretStr(LOCAL_CONSOLE_KEY)
+    rate_limit_per_second: float = Field(50.0, gt=0)
+    rate_limit_burst: int = Field(100, ge=1)
+    expiry_alert_days: int = Field(90, ge=1, le=3650)
+    verification_flush_seconds: float = Field(0.2, gt=0, le=10)
+    webhook_timeout_seconds: float = Field(3.0, gt=0, le=60)
+    public_url: str = "http://127.0.0.1:8000"
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    workers: int = Field(1, ge=1, le=64)
+    log_json: bool | None = None
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_defaults(self) -> Settings:
+        if self.environment == "local":
+            return self
+        problems = []
+        if self.token_secret.get_secret_value() == LOCAL_TOKEN_SECRET:
+            problems.append("RXLEDGER_TOKEN_SECRET is the local placeholder")
+        elif len(self.token_secret.get_secret_value()) < 32:
+            problems.append("RXLEDGER_TOKEN_SECRET must be at least 32 characters")
+        if self.console_key.get_secret_value() == LOCAL_CONSOLE_KEY:
+            problems.append("RXLEDGER_CONSOLE_KEY is the local placeholder")
+        if self.operator_key is not None:
+            key = self.operator_key.get_secret_value().lower()
+            if (key if key.startswith("0x") else "0x" + key) in _DEV_KEYS:
+                problems.append("RXLEDGER_OPERATOR_KEY is a public demo key")
+        if self.environment == "production" and self.chain_url == "eth-tester":
+            problems.append("the in-process eth-tester chain is for tests only")
+        if problems:
+            raise ValueError(
+                f"unsafe settings for environment={self.environment}: " + "; ".join(problems)
+            )
+        return self
+
+    @cached_property
+    def operator(self) -> LocalAccount | None:
+        """The operator's account, or None when this gateway only reads."""
+        if self.operator_key is None:
+            return None
+        return Account.from_key(self.operator_key.get_secret_value())
+
+    @property
+    def json_logs(self) -> bool:
+        """Whether logs are JSON lines (default outside local use)."""
+        return self.log_json if self.log_json is not None else self.environment != "local"

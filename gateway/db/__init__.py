@@ -1,0 +1,1 @@
+"""SQL storage of the gateway: models, engine, migrations."""

@@ -1,0 +1,207 @@
+"""SQLAlchemy 2 models: the chain index (events and state), verifications, alerts, capture jobs.
+
+Ids (packs, lots, units, hashes) are stored as 32 raw bytes, addresses as checksummed text.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+Id = LargeBinary(32)
+Address = String(42)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every gateway table."""
+
+
+class IndexerCursor(Base):
+    """Where the indexer stopped: the last block whose events are all applied."""
+
+    __tablename__ = "indexer_cursor"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_block: Mapped[int] = mapped_column(BigInteger)
+    head_block: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[float] = mapped_column(Float)
+
+
+class ChainEvent(Base):
+    """One decoded contract event, applied exactly once (unique transaction hash + log index)."""
+
+    __tablename__ = "chain_events"
+    __table_args__ = (UniqueConstraint("tx_hash", "log_index", name="uq_event_position"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    block_number: Mapped[int] = mapped_column(BigInteger, index=True)
+    block_time: Mapped[int] = mapped_column(BigInteger)
+    tx_hash: Mapped[bytes] = mapped_column(Id)
+    log_index: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(40), index=True)
+    actor: Mapped[str | None] = mapped_column(Address, nullable=True)
+    event_hash: Mapped[bytes | None] = mapped_column(Id, nullable=True, index=True)
+    args: Mapped[dict[str, object]] = mapped_column(JSON)
+
+
+class EventItem(Base):
+    """An id an event names, so a pack's, unit's or lot's history is one indexed lookup."""
+
+    __tablename__ = "event_items"
+    __table_args__ = (Index("ix_event_items_item", "item_id", "event_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("chain_events.id", ondelete="CASCADE"))
+    item_id: Mapped[bytes] = mapped_column(Id)
+    kind: Mapped[str] = mapped_column(String(12))  # pack | unit | lot | container
+
+
+class Lot(Base):
+    """A lot's current state."""
+
+    __tablename__ = "lots"
+    lot_id: Mapped[bytes] = mapped_column(Id, primary_key=True)
+    owner: Mapped[str] = mapped_column(Address)
+    expiry: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[int] = mapped_column(Integer)
+
+
+class Pack(Base):
+    """A pack's current state; ``custodian`` is None while it sits in a unit (see ``parent``)."""
+
+    __tablename__ = "packs"
+    pack_id: Mapped[bytes] = mapped_column(Id, primary_key=True)
+    lot_id: Mapped[bytes] = mapped_column(Id, index=True)
+    status: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[int] = mapped_column(Integer, default=0)
+    flags: Mapped[int] = mapped_column(Integer, default=0)
+    flag_reason: Mapped[int] = mapped_column(Integer, default=0)
+    decommissioned_at: Mapped[int] = mapped_column(BigInteger, default=0)
+    parent: Mapped[bytes | None] = mapped_column(Id, nullable=True, index=True)
+    custodian: Mapped[str | None] = mapped_column(Address, nullable=True, index=True)
+    pending_to: Mapped[str | None] = mapped_column(Address, nullable=True)
+
+
+class Unit(Base):
+    """A logistic unit's current state."""
+
+    __tablename__ = "units"
+    unit_id: Mapped[bytes] = mapped_column(Id, primary_key=True)
+    status: Mapped[int] = mapped_column(Integer)
+    level: Mapped[int] = mapped_column(Integer, default=1)
+    parent: Mapped[bytes | None] = mapped_column(Id, nullable=True, index=True)
+    custodian: Mapped[str | None] = mapped_column(Address, nullable=True)
+    pending_to: Mapped[str | None] = mapped_column(Address, nullable=True)
+
+
+class Member(Base):
+    """A consortium member as the chain's events describe it."""
+
+    __tablename__ = "members"
+    address: Mapped[str] = mapped_column(Address, primary_key=True)
+    index: Mapped[int] = mapped_column(Integer)
+    gln: Mapped[str] = mapped_column(String(13))
+    roles: Mapped[int] = mapped_column(Integer)
+    status: Mapped[int] = mapped_column(Integer)
+    licence_expiry: Mapped[int] = mapped_column(BigInteger)
+
+
+class Prefix(Base):
+    """A GS1 company prefix and the member it is assigned to."""
+
+    __tablename__ = "prefixes"
+    prefix: Mapped[str] = mapped_column(String(12), primary_key=True)
+    owner: Mapped[str] = mapped_column(Address)
+
+
+class Product(Base):
+    """A product directory entry."""
+
+    __tablename__ = "products"
+    gtin: Mapped[str] = mapped_column(String(14), primary_key=True)
+    owner: Mapped[str] = mapped_column(Address)
+    name: Mapped[str] = mapped_column(Text)
+    strength: Mapped[str] = mapped_column(Text, default="")
+    dosage_form: Mapped[str] = mapped_column(Text, default="")
+    ndc: Mapped[str] = mapped_column(Text, default="")
+    gateway_url: Mapped[str] = mapped_column(Text, default="")
+
+
+class VerificationRecord(Base):
+    """One verification answered by this gateway: who asked, when, what they got."""
+
+    __tablename__ = "verifications"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    pack_id: Mapped[bytes] = mapped_column(Id, index=True)
+    gtin: Mapped[str] = mapped_column(String(14))
+    serial: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    client: Mapped[str] = mapped_column(String(64), index=True)
+    pack_status: Mapped[int] = mapped_column(Integer, default=0)
+    pack_reason: Mapped[int] = mapped_column(Integer, default=0)
+    by_dispenser: Mapped[bool] = mapped_column(Boolean, default=False)
+    at: Mapped[float] = mapped_column(Float, index=True)
+
+
+class Alert(Base):
+    """A raised alert; ``key`` makes raising the same alert twice a no-op."""
+
+    __tablename__ = "alerts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    severity: Mapped[str] = mapped_column(String(10))
+    message: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str] = mapped_column(String(80))
+    holder: Mapped[str | None] = mapped_column(Address, nullable=True, index=True)
+    data: Mapped[dict[str, object]] = mapped_column(JSON)
+    at: Mapped[float] = mapped_column(Float, index=True)
+
+
+class Subscription(Base):
+    """A webhook that receives alerts as JSON POSTs."""
+
+    __tablename__ = "subscriptions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    url: Mapped[str] = mapped_column(Text)
+    kinds: Mapped[list[str]] = mapped_column(JSON)
+    owner: Mapped[str] = mapped_column(Address)
+    all_holders: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class CaptureJob(Base):
+    """An EPCIS capture job and its per-event results."""
+
+    __tablename__ = "capture_jobs"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    owner: Mapped[str] = mapped_column(Address)
+    running: Mapped[bool] = mapped_column(Boolean, default=True)
+    success: Mapped[bool] = mapped_column(Boolean, default=False)
+    error_behaviour: Mapped[str] = mapped_column(String(10), default="proceed")
+    document: Mapped[dict[str, object]] = mapped_column(JSON)
+    results: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
+    errors: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[float] = mapped_column(Float)
+    finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class CapturedEvent(Base):
+    """An EPCIS event hash already written to the chain: re-posting it never writes twice."""
+
+    __tablename__ = "captured_events"
+    event_hash: Mapped[bytes] = mapped_column(Id, primary_key=True)
+    job_id: Mapped[str] = mapped_column(String(40))
+    tx_hashes: Mapped[list[str]] = mapped_column(JSON)
+    at: Mapped[float] = mapped_column(Float)

@@ -1,0 +1,134 @@
+"""Build the gateway's FastAPI application."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from prometheus_fastapi_instrumentator import Instrumentator
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from web3 import Web3
+
+from gateway.api.routes import alerts, auth, capture, dispense, dsl, health, history, lvm, verify
+from gateway.core.config import Settings
+from gateway.core.logging import configure_logging, get_logger
+from gateway.services.auth import AuthError
+from gateway.state import GatewayState
+from ledger_client.epcis import InvalidEPCISError
+from ledger_client.errors import InvalidCodeError
+from ledger_client.reverts import LedgerRevertError
+
+WEB = Path(__file__).resolve().parent / "web"
+log = get_logger("rxledger.gateway")
+
+
+def _problem(status: int, title: str, detail: str, **extra: object) -> dict[str, object]:
+    return {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AuthError)
+    async def auth_error(_: Request, exc: AuthError) -> JSONResponse:
+        title = "Unauthorized" if exc.status == 401 else "Forbidden"
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return JSONResponse(_problem(exc.status, title, exc.message), exc.status, headers=headers)
+
+    @app.exception_handler(InvalidEPCISError)
+    async def invalid_epcis(_: Request, exc: InvalidEPCISError) -> JSONResponse:
+        return JSONResponse(
+            _problem(400, "Invalid EPCIS document", str(exc), errors=exc.errors), 400
+        )
+
+    @app.exception_handler(InvalidCodeError)
+    async def invalid_code(_: Request, exc: InvalidCodeError) -> JSONResponse:
+        return JSONResponse(_problem(400, "Invalid code", str(exc)), 400)
+
+    @app.exception_handler(LedgerRevertError)
+    async def reverted(_: Request, exc: LedgerRevertError) -> JSONResponse:
+        args = {
+            k: ("0x" + v.hex() if isinstance(v, bytes) else v) for k, v in exc.args_by_name.items()
+        }
+        return JSONResponse(
+            _problem(409, "Refused by the ledger", str(exc), error=exc.error, args=args), 409
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(
+            _problem(exc.status_code, "Error", str(exc.detail)),
+            exc.status_code,
+            headers=exc.headers,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": str(e.get("msg")), "type": str(e.get("type"))}
+            for e in exc.errors()
+        ]
+        return JSONResponse(
+            _problem(422, "Invalid request", "the request does not match the API", errors=errors),
+            422,
+        )
+
+
+def create_app(settings: Settings | None = None, w3: Web3 | None = None) -> FastAPI:
+    """Return the gateway app for ``settings`` (env ``RXLEDGER_*`` by default).
+
+    ``w3`` lets tests share an in-process chain; otherwise ``settings.chain_url`` is used.
+    """
+    settings = settings or Settings()  # type: ignore[call-arg]
+    configure_logging(settings.json_logs)
+    state = GatewayState.build(settings, w3)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        state.start()
+        # Start-up objects (web3, ABIs, biip tables, SQLAlchemy metadata) live for the whole
+        # process: keep them out of the collector's full passes, which otherwise stall requests.
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(20_000, 50, 1000)
+        log.info(
+            "gateway started",
+            chain=settings.chain_url,
+            environment=settings.environment,
+            operator=state.auth.operator,
+            confirmation_depth=settings.confirmation_depth,
+        )
+        try:
+            yield
+        finally:
+            state.stop()
+
+    app = FastAPI(
+        title="RxLedger gateway",
+        version="0.1.0",
+        description="Verify medicine packs, capture EPCIS events, read custody histories and alerts.",
+        lifespan=lifespan,
+    )
+    app.state.rx = state
+    _install_error_handlers(app)
+    for module in (verify, lvm, dsl, dispense, capture, history, alerts, auth, health):
+        app.include_router(module.router)
+
+    @app.get("/", include_in_schema=False)
+    def page() -> FileResponse:
+        return FileResponse(WEB / "index.html")
+
+    app.mount("/static", StaticFiles(directory=WEB), name="static")
+    Instrumentator(should_group_untemplated=True, excluded_handlers=["/metrics"]).instrument(
+        app
+    ).expose(app, include_in_schema=False)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory for ``uvicorn --factory gateway.main:app_from_env``."""
+    return create_app(Settings())  # type: ignore[call-arg]

@@ -1,0 +1,277 @@
+"""Request and response schemas of the gateway's API, one per entity."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Verdict = Literal["green", "amber", "red"]
+
+
+class ProductFacts(BaseModel):
+    """Public master data of the product, from the on-chain product directory."""
+
+    gtin: str
+    name: str
+    strength: str = ""
+    dosage_form: str = ""
+    ndc: str = ""
+    owner: str
+    gateway_url: str = ""
+
+
+class Decommission(BaseModel):
+    """When, why and where a pack left the supply chain."""
+
+    reason: str
+    at: str = Field(description="ISO 8601 UTC time of the decommission")
+    by: str = Field(description="address of the member that decommissioned it")
+    by_name: str | None = None
+    by_gln: str | None = None
+    undo_until: str | None = Field(None, description="end of the undo window, if undoable")
+
+
+class PackFacts(BaseModel):
+    """The pack's state on the ledger."""
+
+    pack_id: str
+    status: str
+    lot_status: str
+    lot_expiry: str = Field(description="expiry the lot was registered with, YYMMDD")
+    lot_owner: str
+    custodian: str | None = None
+    custodian_name: str | None = None
+    custodian_gln: str | None = None
+    in_transit: bool = False
+    pending_to: str | None = None
+    flags: list[str] = []
+    decommission: Decommission | None = None
+
+
+class VerifyResult(BaseModel):
+    """The answer for one scanned pack."""
+
+    code: str = Field(description="the text as scanned")
+    status: str = Field(description="VerificationStatus: VERIFIED, UNKNOWN, EXPIRED, ...")
+    verdict: Verdict
+    reasons: list[str]
+    gtin: str | None = None
+    serial: str | None = None
+    lot: str | None = None
+    expiry: str | None = Field(None, description="expiry printed on the pack, ISO date")
+    source_format: str | None = None
+    warnings: list[str] = []
+    product: ProductFacts | None = None
+    pack: PackFacts | None = None
+    source: Literal["index", "chain"] = "index"
+    as_of_block: int = -1
+    verified_at: str
+
+
+class VerifyRequest(BaseModel):
+    """A batch of scans, e.g. a whole delivery."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"codes": ["]d2010950600013435217261231108675309\x1d21S1"]}]
+        }
+    )
+    codes: list[str] = Field(min_length=1, max_length=1000)
+
+
+class VerifyBatchResult(BaseModel):
+    """Answers for a batch, in the order of the request, with a summary."""
+
+    results: list[VerifyResult]
+    summary: dict[str, int]
+    verdict: Verdict
+
+
+class LvmRequest(BaseModel):
+    """A GS1 Lightweight Verification Messaging-style request (DSCSA product identifier)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+    gtin: str = Field(min_length=1, max_length=14)
+    serial_number: str = Field(alias="serialNumber", min_length=1, max_length=20)
+    lot_number: str = Field(alias="lotNumber", min_length=1, max_length=20)
+    expiration_date: str = Field(
+        alias="expirationDate", description="YYMMDD", min_length=6, max_length=10
+    )
+    corr_uuid: str | None = Field(None, alias="corrUUID", max_length=64)
+    requestor_gln: str | None = Field(None, alias="requestorGLN", max_length=13)
+
+
+class LvmData(BaseModel):
+    """The verification part of an LVM response."""
+
+    model_config = ConfigDict(populate_by_name=True)
+    verified: bool
+    verification_failure_reason: str | None = Field(None, alias="verificationFailureReason")
+    additional_info: str | None = Field(None, alias="additionalInfo")
+
+
+class LvmResponse(BaseModel):
+    """A GS1 LVM-style response."""
+
+    model_config = ConfigDict(populate_by_name=True)
+    corr_uuid: str | None = Field(None, alias="corrUUID")
+    verification_timestamp: str = Field(alias="verificationTimestamp")
+    responder_gln: str | None = Field(None, alias="responderGLN")
+    data: LvmData
+    status: str = Field(description="RxLedger's VerificationStatus behind the answer")
+
+
+class ChallengeRequest(BaseModel):
+    """Who wants a token."""
+
+    address: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$")
+
+
+class ChallengeResponse(BaseModel):
+    """The message to sign with EIP-191 personal_sign."""
+
+    nonce: str
+    message: str
+    expires_at: int
+
+
+class TokenRequest(BaseModel):
+    """A signed challenge."""
+
+    address: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$")
+    nonce: str = Field(min_length=1, max_length=300)
+    signature: str = Field(pattern=r"^0x[0-9a-fA-F]{130}$")
+
+
+class TokenResponse(BaseModel):
+    """A bearer token for API calls."""
+
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_at: int
+    address: str
+    roles: list[str]
+
+
+class DispenseRequest(BaseModel):
+    """Packs to decommission (or undo) with the operator's key."""
+
+    codes: list[str] = Field(min_length=1, max_length=500)
+    reason: Literal[
+        "DISPENSED", "DESTROYED", "SAMPLE", "FREE_SAMPLE", "EXPORTED", "STOLEN", "LOCKED"
+    ] = "DISPENSED"
+
+
+class DispenseResult(BaseModel):
+    """What the chain did."""
+
+    tx_hashes: list[str]
+    block_number: int
+    packs: list[str]
+    action: str
+
+
+class CustodyStep(BaseModel):
+    """One chain event in an item's history."""
+
+    event: str
+    block_number: int
+    at: str
+    tx_hash: str
+    log_index: int
+    actor: str | None = None
+    actor_name: str | None = None
+    event_hash: str | None = None
+    via: str | None = Field(
+        None, description="the unit id if the event moved the pack inside a case or pallet"
+    )
+    details: dict[str, Any] = {}
+
+
+class PackHistory(BaseModel):
+    """A pack's custody chain."""
+
+    gtin: str
+    serial: str
+    pack_id: str
+    current: PackFacts | None
+    steps: list[CustodyStep]
+
+
+class LotHistory(BaseModel):
+    """A lot's events and where its packs are."""
+
+    gtin: str
+    lot: str
+    lot_id: str
+    status: str | None
+    expiry: str | None
+    owner: str | None
+    pack_count: int
+    holders: dict[str, int]
+    steps: list[CustodyStep]
+
+
+class AlertOut(BaseModel):
+    """One alert."""
+
+    id: int | None = None
+    kind: str
+    severity: Literal["info", "warning", "critical"]
+    message: str
+    subject: str
+    holder: str | None = None
+    at: str
+    data: dict[str, Any] = {}
+
+
+class AlertList(BaseModel):
+    """Alerts, newest first."""
+
+    alerts: list[AlertOut]
+
+
+class SubscriptionRequest(BaseModel):
+    """A webhook to notify."""
+
+    url: str = Field(pattern=r"^https?://", max_length=2000)
+    kinds: list[str] = Field(default_factory=list, max_length=20)
+
+
+class SubscriptionOut(BaseModel):
+    """A registered webhook."""
+
+    id: int
+    url: str
+    kinds: list[str]
+    owner: str
+
+
+class CaptureJobOut(BaseModel):
+    """An EPCIS capture job (REST binding's capture job document)."""
+
+    captureID: str
+    createdAt: str
+    finishedAt: str | None = None
+    running: bool
+    success: bool
+    captureErrorBehaviour: str
+    errors: list[dict[str, Any]] = []
+    results: list[dict[str, Any]] = []
+
+
+class Problem(BaseModel):
+    """An error (RFC 9457 problem details)."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+
+
+class Health(BaseModel):
+    """Liveness or readiness."""
+
+    status: Literal["ok", "unavailable"]
+    checks: dict[str, Any] = {}

@@ -1,0 +1,455 @@
+"""Alerts: raised from indexed chain events and from verifications, listed, and pushed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import httpx
+from sqlalchemy import Connection, Engine, and_, func, insert, or_, select
+from sqlalchemy.orm import Session
+
+from gateway.core.logging import get_logger
+from gateway.db import models as m
+from gateway.indexer import AppliedEvent
+from gateway.schemas import AlertOut
+from ledger_client.types import DecommissionReason, LotStatus, PackStatus, UnitStatus
+
+log = get_logger("rxledger.alerts")
+MULTI_SITE_WINDOW = 30 * 24 * 3600
+
+
+def _iso(ts: float) -> str:
+    return dt.datetime.fromtimestamp(ts, tz=dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def raise_alert(
+    conn: Connection,
+    key: str,
+    kind: str,
+    severity: str,
+    message: str,
+    subject: str,
+    holder: str | None = None,
+    data: dict[str, object] | None = None,
+) -> bool:
+    """Store an alert unless one with ``key`` exists; return True if it is new."""
+    if conn.execute(select(m.Alert.id).where(m.Alert.key == key)).first() is not None:
+        return False
+    conn.execute(
+        insert(m.Alert).values(
+            key=key,
+            kind=kind,
+            severity=severity,
+            message=message,
+            subject=subject,
+            holder=holder,
+            data=data or {},
+            at=time.time(),
+        )
+    )
+    return True
+
+
+# ---------------------------------------------------------------------- custody helpers
+
+
+def _top_unit_custodian(
+    conn: Connection | Session, unit: bytes, cache: dict[bytes, str | None]
+) -> str | None:
+    start = unit
+    for _ in range(8):
+        if unit in cache:
+            break
+        row = conn.execute(
+            select(m.Unit.status, m.Unit.parent, m.Unit.custodian).where(m.Unit.unit_id == unit)
+        ).first()
+        if row is None:
+            cache[unit] = None
+            break
+        if row[0] == UnitStatus.DISSOLVED or row[1] is None:
+            cache[unit] = row[2]
+            break
+        unit = bytes(row[1])
+    cache[start] = cache.get(unit)
+    return cache[start]
+
+
+def holders_of_lot(conn: Connection | Session, lot_id: bytes) -> Counter[str]:
+    """Return how many not-decommissioned packs of ``lot_id`` each member holds."""
+    counts: Counter[str] = Counter()
+    live = and_(m.Pack.lot_id == lot_id, m.Pack.status != int(PackStatus.DECOMMISSIONED))
+    for custodian, n in conn.execute(
+        select(m.Pack.custodian, func.count())
+        .where(live, m.Pack.parent.is_(None))
+        .group_by(m.Pack.custodian)
+    ):
+        if custodian:
+            counts[custodian] += n
+    cache: dict[bytes, str | None] = {}
+    for parent, n in conn.execute(
+        select(m.Pack.parent, func.count())
+        .where(live, m.Pack.parent.is_not(None))
+        .group_by(m.Pack.parent)
+    ):
+        holder = _top_unit_custodian(conn, bytes(parent), cache)
+        if holder:
+            counts[holder] += n
+    return counts
+
+
+def units_held_by(conn: Connection | Session, holder: str) -> list[bytes]:
+    """Return every unit whose top-level custodian is ``holder`` (nested ones included)."""
+    frontier = list(
+        conn.execute(
+            select(m.Unit.unit_id).where(
+                m.Unit.custodian == holder,
+                m.Unit.parent.is_(None),
+                m.Unit.status == int(UnitStatus.ACTIVE),
+            )
+        ).scalars()
+    )
+    found: list[bytes] = []
+    while frontier:
+        found.extend(frontier)
+        frontier = list(
+            conn.execute(select(m.Unit.unit_id).where(m.Unit.parent.in_(frontier))).scalars()
+        )
+    return found
+
+
+# ---------------------------------------------------------------------- raised by events
+
+
+def on_indexed(conn: Connection, applied: Sequence[AppliedEvent]) -> None:
+    """Indexer hook: recalls and quarantines reaching holders, suspect and illegitimate flags."""
+    for item in applied:
+        e = item.event
+        if e.name == "LotStatusChanged" and e.args["status"] in (
+            LotStatus.RECALLED,
+            LotStatus.QUARANTINED,
+        ):
+            status = LotStatus(e.args["status"]).name.lower()
+            lot_hex = "0x" + bytes(e.args["lotId"]).hex()
+            for holder, n in holders_of_lot(conn, bytes(e.args["lotId"])).items():
+                raise_alert(
+                    conn,
+                    f"lot-{status}:{lot_hex}:{holder}",
+                    f"lot_{status}",
+                    "critical",
+                    f"lot {lot_hex[:12]}... is {status}: {n} of its packs are in your custody",
+                    lot_hex,
+                    holder,
+                    {
+                        "lot_id": lot_hex,
+                        "packs": n,
+                        "by": e.args["by"],
+                        "tx_hash": "0x" + e.tx_hash.hex(),
+                    },
+                )
+        elif e.name == "PacksFlagged" and e.args["flags"]:
+            flags = int(e.args["flags"])
+            kind = "illegitimate" if flags & 2 else "suspect"
+            ids = ["0x" + bytes(i).hex() for i in e.args["packIds"]]
+            raise_alert(
+                conn,
+                f"flag:0x{e.tx_hash.hex()}:{e.log_index}",
+                f"pack_{kind}",
+                "critical",
+                f"{len(ids)} pack(s) flagged {kind} by {e.args['by']} (reason code {e.args['reasonCode']})",
+                ids[0],
+                None,
+                {"pack_ids": ids[:100], "by": e.args["by"], "tx_hash": "0x" + e.tx_hash.hex()},
+            )
+
+
+# ---------------------------------------------------------------------- verifications
+
+
+@dataclass(frozen=True)
+class VerificationNote:
+    """A verification to record."""
+
+    pack_id: bytes
+    gtin: str
+    serial: str
+    status: str
+    client: str
+    by_dispenser: bool
+    pack_status: int
+    pack_reason: int
+    at: float
+
+
+class VerificationRecorder:
+    """Buffers verifications and writes them in batches (every ``flush_seconds``), raising the
+    clone alerts: a dispensed pack verified again, a pack verified by two dispensers."""
+
+    def __init__(self, engine: Engine, flush_seconds: float) -> None:
+        self.engine = engine
+        self.flush_seconds = flush_seconds
+        self._buffer: list[VerificationNote] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="rxledger-recorder", daemon=True)
+
+    def start(self) -> None:
+        """Start the background flusher."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Flush what is left and stop."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+        self.flush()
+
+    def add(self, note: VerificationNote) -> None:
+        """Queue one verification."""
+        with self._lock:
+            self._buffer.append(note)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.flush_seconds):
+            try:
+                self.flush()
+            except Exception as exc:  # noqa: BLE001 - keep recording after a database hiccup
+                log.warning("recording verifications failed", error=repr(exc))
+
+    def flush(self) -> int:
+        """Write the queued verifications now; return how many."""
+        with self._lock:
+            notes, self._buffer = self._buffer, []
+        if not notes:
+            return 0
+        rows = [
+            (
+                n.pack_id,
+                n.gtin,
+                n.serial,
+                n.status,
+                n.client,
+                n.pack_status,
+                n.pack_reason,
+                n.by_dispenser,
+                n.at,
+            )
+            for n in notes
+        ]
+        with self.engine.begin() as conn:
+            # plain DB-API executemany: this runs beside request handling, so keep it short
+            placeholders = ", ".join(
+                ["?"] * 9 if conn.dialect.paramstyle == "qmark" else ["%s"] * 9
+            )
+            conn.exec_driver_sql(
+                "INSERT INTO verifications (pack_id, gtin, serial, status, client, pack_status, "
+                f"pack_reason, by_dispenser, at) VALUES ({placeholders})",
+                rows,
+            )
+            self._clone_checks(conn, notes)
+        return len(notes)
+
+    def _clone_checks(self, conn: Connection, notes: list[VerificationNote]) -> None:
+        """One query for the whole batch: which packs did several dispensers verify?"""
+        by_dispensers = {n.pack_id for n in notes if n.by_dispenser}
+        clients: dict[bytes, set[str]] = {}
+        if by_dispensers:
+            oldest = min(n.at for n in notes) - MULTI_SITE_WINDOW
+            for pid, client in conn.execute(
+                select(m.VerificationRecord.pack_id, m.VerificationRecord.client)
+                .where(
+                    m.VerificationRecord.pack_id.in_(by_dispensers),
+                    m.VerificationRecord.by_dispenser.is_(True),
+                    m.VerificationRecord.at > oldest,
+                )
+                .distinct()
+            ):
+                clients.setdefault(bytes(pid), set()).add(client)
+        for n in notes:
+            self._clone_check(conn, n, clients.get(n.pack_id, set()))
+
+    def _clone_check(self, conn: Connection, n: VerificationNote, dispensers: set[str]) -> None:
+        pack_hex = "0x" + n.pack_id.hex()
+        who = f"(01){n.gtin}(21){n.serial}"
+        if (
+            n.pack_status == PackStatus.DECOMMISSIONED
+            and n.pack_reason == DecommissionReason.DISPENSED
+        ):
+            raise_alert(
+                conn,
+                f"dispensed-verified:{pack_hex}:{n.client}",
+                "dispensed_pack_verified",
+                "critical",
+                f"pack {who} was already dispensed and is being verified again by {n.client}: possible clone",
+                pack_hex,
+                None,
+                {"pack_id": pack_hex, "gtin": n.gtin, "serial": n.serial, "client": n.client},
+            )
+        if n.by_dispenser:
+            others = len(dispensers - {n.client})
+            if others:
+                raise_alert(
+                    conn,
+                    f"multi-site:{pack_hex}",
+                    "verified_at_two_places",
+                    "warning",
+                    f"pack {who} was verified by {others + 1} different dispensers: possible clone",
+                    pack_hex,
+                    None,
+                    {"pack_id": pack_hex, "gtin": n.gtin, "serial": n.serial},
+                )
+
+
+# ---------------------------------------------------------------------- listing
+
+
+def _out(a: m.Alert) -> AlertOut:
+    return AlertOut(
+        id=a.id,
+        kind=a.kind,
+        severity=a.severity,
+        message=a.message,
+        subject=a.subject,  # type: ignore[arg-type]
+        holder=a.holder,
+        at=_iso(a.at),
+        data=a.data,
+    )
+
+
+def expiry_alerts(
+    conn: Connection | Session, holder: str, days: int, now: float | None = None
+) -> list[AlertOut]:
+    """Return one alert per lot with packs in ``holder``'s custody expiring within ``days``."""
+    now = time.time() if now is None else now
+    horizon = now + days * 86400
+    units = units_held_by(conn, holder)
+    in_custody = or_(
+        and_(m.Pack.parent.is_(None), m.Pack.custodian == holder),
+        m.Pack.parent.in_(units) if units else False,
+    )
+    rows = conn.execute(
+        select(m.Lot.lot_id, m.Lot.expiry, m.Lot.expires_at, func.count())
+        .join(m.Pack, m.Pack.lot_id == m.Lot.lot_id)
+        .where(in_custody, m.Pack.status == int(PackStatus.ACTIVE), m.Lot.expires_at < horizon)
+        .group_by(m.Lot.lot_id, m.Lot.expiry, m.Lot.expires_at)
+    ).all()
+    out = []
+    for lot, expiry, expires_at, n in rows:
+        lot_hex = "0x" + bytes(lot).hex()
+        expired = expires_at < now
+        out.append(
+            AlertOut(
+                kind="expired" if expired else "expiry_soon",
+                severity="critical" if expired else "warning",
+                message=(
+                    f"{n} pack(s) of lot {lot_hex[:12]}... in your custody "
+                    + ("have expired" if expired else f"expire on {_iso(expires_at)[:10]}")
+                ),
+                subject=lot_hex,
+                holder=holder,
+                at=_iso(now),
+                data={
+                    "lot_id": lot_hex,
+                    "packs": n,
+                    "expiry": f"{expiry:06d}",
+                    "expires_at": expires_at,
+                },
+            )
+        )
+    return out
+
+
+def list_alerts(
+    engine: Engine,
+    holder: str | None,
+    see_all: bool,
+    days: int,
+    kinds: Iterable[str] = (),
+    after_id: int = 0,
+    limit: int = 100,
+) -> list[AlertOut]:
+    """Return stored alerts visible to ``holder`` (all of them if ``see_all``) and expiry alerts."""
+    kinds = list(kinds)
+    with Session(engine) as conn:
+        query = (
+            select(m.Alert).where(m.Alert.id > after_id).order_by(m.Alert.id.desc()).limit(limit)
+        )
+        if not see_all:
+            query = query.where(or_(m.Alert.holder.is_(None), m.Alert.holder == holder))
+        if kinds:
+            query = query.where(m.Alert.kind.in_(kinds))
+        stored = [_out(a) for a in conn.execute(query).scalars()]
+        computed = expiry_alerts(conn, holder, days) if holder and after_id == 0 else []
+    if kinds:
+        computed = [a for a in computed if a.kind in kinds]
+    return computed + stored
+
+
+# ---------------------------------------------------------------------- webhooks
+
+
+class WebhookDispatcher:
+    """POSTs new alerts as JSON to the subscriptions that want them (runs beside the indexer)."""
+
+    def __init__(self, engine: Engine, timeout: float, poll_seconds: float) -> None:
+        self.engine = engine
+        self.timeout = timeout
+        self.poll_seconds = poll_seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="rxledger-webhooks", daemon=True)
+        with engine.connect() as conn:
+            self.last_id = int(
+                conn.execute(select(func.coalesce(func.max(m.Alert.id), 0))).scalar_one()
+            )
+
+    def start(self) -> None:
+        """Start delivering."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop delivering."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        with httpx.Client(timeout=self.timeout) as client:
+            while not self._stop.wait(self.poll_seconds):
+                try:
+                    self.deliver(client)
+                except Exception as exc:  # noqa: BLE001 - keep delivering after a failure
+                    log.warning("webhook delivery failed", error=repr(exc))
+
+    def deliver(self, client: httpx.Client) -> int:
+        """Send alerts newer than the last delivered one; return how many POSTs succeeded."""
+        with Session(self.engine) as conn:
+            alerts = list(
+                conn.execute(
+                    select(m.Alert).where(m.Alert.id > self.last_id).order_by(m.Alert.id)
+                ).scalars()
+            )
+            subs = list(
+                conn.execute(
+                    select(m.Subscription).where(m.Subscription.active.is_(True))
+                ).scalars()
+            )
+        sent = 0
+        for alert in alerts:
+            body = json.loads(_out(alert).model_dump_json())
+            for sub in subs:
+                if sub.kinds and alert.kind not in sub.kinds:
+                    continue
+                if alert.holder not in (None, sub.owner) and not sub.all_holders:
+                    continue
+                try:
+                    client.post(sub.url, json=body).raise_for_status()
+                    sent += 1
+                except httpx.HTTPError as exc:
+                    log.warning("webhook failed", url=sub.url, error=repr(exc))
+            self.last_id = alert.id
+        return sent

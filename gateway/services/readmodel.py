@@ -1,0 +1,210 @@
+"""Reads of the SQL index: the state the indexer built from confirmed chain events."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from gateway.db import models as m
+from gateway.indexer import CURSOR_ID
+from ledger_client.types import UnitStatus
+
+MAX_NESTING = 8
+
+
+@dataclass(frozen=True)
+class PackRecord:
+    """A pack and its lot, with custody resolved through its units."""
+
+    pack_id: bytes
+    status: int
+    reason: int
+    flags: int
+    flag_reason: int
+    decommissioned_at: int
+    lot_id: bytes
+    lot_owner: str
+    lot_expiry: int
+    lot_expires_at: int
+    lot_status: int
+    parent: bytes | None
+    custodian: str | None
+    pending_to: str | None
+    in_transit: bool
+
+
+@dataclass(frozen=True)
+class MemberRecord:
+    """A member as indexed."""
+
+    address: str
+    gln: str
+    roles: int
+    status: int
+
+
+@dataclass(frozen=True)
+class ProductRecord:
+    """A product directory entry as indexed."""
+
+    gtin: str
+    owner: str
+    name: str
+    strength: str
+    dosage_form: str
+    ndc: str
+    gateway_url: str
+
+
+_PACK_SQL = (
+    "SELECT p.status, p.reason, p.flags, p.flag_reason, p.decommissioned_at, p.lot_id, l.owner, "
+    "l.expiry, l.expires_at, l.status, p.parent, p.custodian, p.pending_to "
+    "FROM packs p JOIN lots l ON l.lot_id = p.lot_id WHERE p.pack_id = ?"
+)
+_UNIT_SQL = "SELECT status, parent, custodian, pending_to FROM units WHERE unit_id = ?"
+
+
+class ReadModel:
+    """Typed queries on the index, with the small tables (prefixes, products, members) cached
+    per indexed block so they cost nothing on the hot path."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._lock = threading.Lock()
+        self._cache_block = -2
+        self._local = threading.local()
+        self._paramstyle = engine.dialect.paramstyle
+        self._cursor = -1
+        self._cursor_read_at = -1e9
+        self._prefixes: dict[str, str] = {}
+        self._products: dict[str, ProductRecord] = {}
+        self._members: dict[str, MemberRecord] = {}
+
+    # ------------------------------------------------------------------ cursor and caches
+
+    def indexed_block(self, max_age: float = 0.05) -> int:
+        """Return the last indexed block (-1 before the first step), re-read at most every
+        ``max_age`` seconds so the hot path does not query it on every request."""
+        now = time.monotonic()
+        if now - self._cursor_read_at > max_age:
+            row = self._one("SELECT last_block FROM indexer_cursor WHERE id = ?", CURSOR_ID)
+            self._cursor = int(row[0]) if row else -1
+            self._cursor_read_at = now
+        return self._cursor
+
+    def head_block(self) -> int:
+        """Return the chain head the indexer saw last (-1 before the first step)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(m.IndexerCursor.head_block).where(m.IndexerCursor.id == CURSOR_ID)
+            ).first()
+        return int(row[0]) if row else -1
+
+    def refresh(self, block: int) -> None:
+        """Reload the small tables if the index moved past the block they were read at."""
+        if block == self._cache_block:
+            return
+        with self._lock, self.engine.connect() as conn:
+            if block == self._cache_block:
+                return
+            self._prefixes = {
+                p: o for p, o in conn.execute(select(m.Prefix.prefix, m.Prefix.owner))
+            }
+            self._products = {
+                r.gtin: ProductRecord(
+                    r.gtin, r.owner, r.name, r.strength, r.dosage_form, r.ndc, r.gateway_url
+                )
+                for r in conn.execute(select(m.Product))
+            }
+            self._members = {
+                r.address: MemberRecord(r.address, r.gln, r.roles, r.status)
+                for r in conn.execute(select(m.Member))
+            }
+            self._cache_block = block
+
+    def prefix_owner(self, gtin14: str) -> str | None:
+        """Return the member owning ``gtin14``'s company prefix, longest prefix first (as on chain)."""
+        for length in range(12, 3, -1):
+            owner = self._prefixes.get(gtin14[1 : 1 + length])
+            if owner:
+                return owner
+        return None
+
+    def product(self, gtin14: str) -> ProductRecord | None:
+        """Return ``gtin14``'s directory entry."""
+        return self._products.get(gtin14)
+
+    def member(self, address: str | None) -> MemberRecord | None:
+        """Return the indexed member at ``address``."""
+        return self._members.get(address) if address else None
+
+    def members(self) -> list[MemberRecord]:
+        """Return every indexed member."""
+        return list(self._members.values())
+
+    # ------------------------------------------------------------------ packs
+
+    def pack(self, pack_id: bytes) -> PackRecord | None:
+        """Return the indexed state of pack ``pack_id``, or None if the index does not know it.
+
+        The hot path of verification: two primary-key lookups on a raw DB-API connection
+        kept per thread (SQLAlchemy's result machinery costs more than the query itself).
+        """
+        row = self._one(_PACK_SQL, pack_id)
+        if row is None:
+            return None
+        custodian, pending_to, in_transit = row[11], row[12], row[0] == 2
+        if row[10] is not None:
+            custodian, pending_to, in_transit = self._unit_custody(bytes(row[10]))
+        return PackRecord(
+            pack_id,
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            row[4],
+            bytes(row[5]),
+            row[6],
+            row[7],
+            row[8],
+            row[9],
+            bytes(row[10]) if row[10] is not None else None,
+            custodian,
+            pending_to if in_transit else None,
+            in_transit,
+        )
+
+    def _unit_custody(self, unit: bytes) -> tuple[str | None, str | None, bool]:
+        """Walk up from ``unit`` as SerialRegistry._unitCustody does."""
+        row = None
+        for _ in range(MAX_NESTING):
+            row = self._one(_UNIT_SQL, unit)
+            if row is None:
+                return None, None, False
+            if row[0] == UnitStatus.DISSOLVED or row[1] is None:
+                break
+            unit = bytes(row[1])
+        assert row is not None
+        in_transit = row[0] == UnitStatus.IN_TRANSIT
+        return row[2], row[3] if in_transit else None, in_transit
+
+    def _one(self, sql: str, *params: object) -> tuple[Any, ...] | None:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self.engine.raw_connection()
+            if self.engine.dialect.name != "sqlite":
+                conn.driver_connection.autocommit = True  # type: ignore[union-attr]
+            self._local.conn = conn
+        if self._paramstyle != "qmark":
+            sql = sql.replace("?", "%s")
+        cursor = conn.cursor()
+        try:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+        return tuple(row) if row is not None else None

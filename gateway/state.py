@@ -1,0 +1,111 @@
+"""Everything one gateway process holds: settings, database, chain, services and threads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+from web3 import Web3
+
+from gateway.core.config import Settings
+from gateway.core.security import TokenSigner
+from gateway.db.session import make_engine, migrate
+from gateway.indexer import Indexer, IndexerThread
+from gateway.services.alerts import VerificationRecorder, WebhookDispatcher, on_indexed
+from gateway.services.auth import Authenticator
+from gateway.services.capture import CaptureService
+from gateway.services.chain import Chain
+from gateway.services.ratelimit import RateLimiter
+from gateway.services.readmodel import ReadModel
+from gateway.services.verify import Verifier
+
+
+@dataclass
+class GatewayState:
+    """The services of one gateway process, built from settings."""
+
+    settings: Settings
+    engine: Engine
+    chain: Chain
+    readmodel: ReadModel
+    verifier: Verifier
+    auth: Authenticator
+    limiter: RateLimiter
+    recorder: VerificationRecorder
+    capture: CaptureService
+    indexer: Indexer
+    names: dict[str, str]
+    threads: list[object] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, settings: Settings, w3: Web3 | None = None) -> GatewayState:
+        """Connect, migrate the database and wire the services (threads start in :meth:`start`)."""
+        engine = make_engine(settings.database_url)
+        migrate(engine)
+        chain = Chain.from_settings(settings, w3)
+        readmodel = ReadModel(engine)
+        names = {addr: name for name, addr in chain.deployment.members.items()}
+        try:
+            window = int(
+                chain.consortium.functions.parameter(b"UNDO_WINDOW".ljust(32, b"\0")).call()
+            )
+        except Exception:  # noqa: BLE001 - the default window is only used for display
+            window = 10 * 24 * 3600
+        verifier = Verifier(readmodel, chain, names, window)
+        operator = settings.operator.address if settings.operator else None
+        auth = Authenticator(
+            TokenSigner(settings.token_secret.get_secret_value(), settings.token_ttl_seconds),
+            chain,
+            readmodel,
+            settings.console_key.get_secret_value(),
+            operator,
+        )
+        start = settings.start_block or chain.deployment.block
+
+        def address_of_gln(gln: str) -> str | None:
+            readmodel.refresh(readmodel.indexed_block(0))
+            return next((mb.address for mb in readmodel.members() if mb.gln == gln.zfill(13)), None)
+
+        return cls(
+            settings=settings,
+            engine=engine,
+            chain=chain,
+            readmodel=readmodel,
+            verifier=verifier,
+            auth=auth,
+            limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
+            recorder=VerificationRecorder(engine, settings.verification_flush_seconds),
+            capture=CaptureService(engine, chain.operator, address_of_gln),
+            indexer=Indexer(
+                chain,
+                engine,
+                settings.confirmation_depth,
+                settings.index_chunk_blocks,
+                start,
+                hooks=[on_indexed],
+            ),
+            names=names,
+        )
+
+    def start(self) -> None:
+        """Start the background threads: recorder always; indexer and webhooks if configured."""
+        self.recorder.start()
+        if self.settings.run_indexer:
+            indexer = IndexerThread(self.indexer, self.settings.index_poll_seconds)
+            webhooks = WebhookDispatcher(
+                self.engine, self.settings.webhook_timeout_seconds, self.settings.index_poll_seconds
+            )
+            indexer.start()
+            webhooks.start()
+            self.threads += [indexer, webhooks]
+
+    def stop(self) -> None:
+        """Stop threads and flush buffers."""
+        for thread in self.threads:
+            thread.stop()  # type: ignore[attr-defined]
+        self.recorder.stop()
+        self.capture.close()
+
+    def name_of(self, address: str | None) -> str | None:
+        """Return the demo name of a member address, if known."""
+        return self.names.get(address) if address else None

@@ -1,0 +1,194 @@
+"""Gateway test helpers: one in-process chain with the demo network and a small world of packs,
+one real uvicorn server on a free loopback port, SQLite in a temporary file."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from eth_account.messages import encode_defunct
+from web3 import Web3
+
+from gateway.core.config import Settings
+from gateway.main import create_app
+from gateway.services.chain import serialise_provider
+from ledger_client.chain import connect, dev_account
+from ledger_client.devnet import DevNetwork, deploy_devnet
+
+GTIN = "09506000134352"
+FOREIGN_GTIN = "09506000134369"  # same prefix, not registered in the directory
+LOT = "L1"
+EXPIRY = "301231"
+OLD_LOT = "OLD1"
+OLD_EXPIRY = "200131"
+CONSOLE_KEY = "test-console-key"
+
+
+def dm(serial: str, lot: str = LOT, expiry: str = EXPIRY, gtin: str = GTIN) -> str:
+    """The DataMatrix text a scanner sends for a pack (with ]d2 and a GS separator)."""
+    return f"]d201{gtin}17{expiry}10{lot}\x1d21{serial}"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class World:
+    """The chain and the packs the tests use."""
+
+    w3: Web3
+    net: DevNetwork
+    deployment_file: Path
+
+
+@pytest.fixture(scope="session")
+def world(tmp_path_factory: pytest.TempPathFactory) -> World:
+    w3 = serialise_provider(connect("eth-tester"))
+    net = deploy_devnet(w3)
+    m, wa, pa = net["manufacturer"], net["wholesaler_a"], net["pharmacy_a"]
+    m.register_product(GTIN, "Amoxicillin 500 mg capsules", "500 mg", "capsule", "0000-0000", "")
+    m.register_lot(GTIN, LOT, EXPIRY)
+    m.register_lot(GTIN, OLD_LOT, OLD_EXPIRY)
+    m.commission(GTIN, LOT, [f"S{i}" for i in range(1, 21)])
+    m.commission(GTIN, OLD_LOT, ["E1"])
+    m.commission(GTIN, LOT, [f"C{i}" for i in range(1, 5)], into_sscc="106141411234567897")
+    m.ship(
+        wa.address,
+        packs=[(GTIN, f"S{i}") for i in range(1, 16)] + [(GTIN, "E1")],
+        units=["106141411234567897"],
+    )
+    wa.receive(
+        packs=[(GTIN, f"S{i}") for i in range(1, 16)] + [(GTIN, "E1")], units=["106141411234567897"]
+    )
+    wa.ship(
+        pa.address,
+        packs=[(GTIN, f"S{i}") for i in range(1, 13)] + [(GTIN, "E1")],
+        units=["106141411234567897"],
+    )
+    pa.receive(
+        packs=[(GTIN, f"S{i}") for i in range(1, 13)] + [(GTIN, "E1")], units=["106141411234567897"]
+    )
+    # R lot: recalled by the regulator in a test; T: shipped to wholesaler_b, never received.
+    m.register_lot(GTIN, "R1", EXPIRY)
+    m.commission(GTIN, "R1", ["R1", "R2", "R3"])
+    m.ship(pa.address, packs=[(GTIN, "R1"), (GTIN, "R2")])
+    pa.receive(packs=[(GTIN, "R1"), (GTIN, "R2")])
+    m.ship(net.address("wholesaler_b"), packs=[(GTIN, "S20")])
+    path = tmp_path_factory.mktemp("chain") / "deployment.json"
+    net.deployment.save(path)
+    return World(w3, net, path)
+
+
+def gateway_settings(world: World, db: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "environment": "local",
+        "chain_url": "eth-tester",
+        "deployment_file": world.deployment_file,
+        "database_url": f"sqlite:///{db}",
+        "confirmation_depth": 0,
+        "index_poll_seconds": 0.05,
+        "verification_flush_seconds": 0.05,
+        "operator_key": "0x" + bytes(dev_account("pharmacy_a").key).hex(),
+        "console_key": CONSOLE_KEY,
+        "token_secret": "t" * 40,
+        "rate_limit_per_second": 1000,
+        "rate_limit_burst": 1000,
+        "public_url": "http://127.0.0.1:1",
+        **overrides,
+    }
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+class LiveServer:
+    """A uvicorn server in a thread."""
+
+    def __init__(self, app: object) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=self.port, log_config=None, lifespan="on"
+        )  # type: ignore[arg-type]
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+
+
+@dataclass
+class Gateway:
+    """A running gateway and a client for it."""
+
+    url: str
+    client: httpx.Client
+    app: object
+    world: World
+
+    @property
+    def state(self):  # type: ignore[no-untyped-def]
+        return self.app.state.rx  # type: ignore[attr-defined]
+
+    def wait_indexed(self, block: int | None = None) -> None:
+        """Poll /readyz until the index reaches ``block`` (default: the head)."""
+        target = self.world.w3.eth.block_number if block is None else block
+        deadline = time.monotonic() + 30
+        while self.state.readmodel.indexed_block(0) < target:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"index did not reach block {target}")
+            time.sleep(0.02)
+
+    def token(self, name: str) -> str:
+        """Log in as demo member ``name`` through challenge + signature."""
+        return login(self.client, dev_account(name))
+
+    def auth(self, name: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(name)}"}
+
+
+def login(client: httpx.Client, account: object) -> str:
+    address = account.address  # type: ignore[attr-defined]
+    challenge = client.post("/v1/auth/challenge", json={"address": address}).json()
+    signed = account.sign_message(encode_defunct(text=challenge["message"]))  # type: ignore[attr-defined]
+    response = client.post(
+        "/v1/auth/token",
+        json={
+            "address": address,
+            "nonce": challenge["nonce"],
+            "signature": "0x" + bytes(signed.signature).hex(),
+        },
+    )
+    assert response.status_code == 200, response.text
+    return str(response.json()["access_token"])
+
+
+CONSOLE = {"Authorization": f"Bearer {CONSOLE_KEY}"}
+
+
+@pytest.fixture(scope="module")
+def gateway(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    db = tmp_path_factory.mktemp("db") / "gateway.db"
+    app = create_app(gateway_settings(world, db), world.w3)
+    with LiveServer(app) as server, httpx.Client(base_url=server.url, timeout=30) as client:
+        gw = Gateway(server.url, client, app, world)
+        gw.wait_indexed()
+        yield gw

@@ -1,0 +1,207 @@
+"""Authorisation for every endpoint: no token, bad token, non-member, suspended member, wrong role."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from eth_account import Account
+from gateway_helpers import CONSOLE, GTIN, LiveServer, World, dm, gateway_settings, login
+
+from gateway.main import create_app
+from ledger_client.chain import dev_account
+from ledger_client.contracts import MemberStatus
+
+PROTECTED = [
+    ("GET", "/v1/verify", {"params": {"code": dm("S1")}}),
+    ("POST", "/v1/verify", {"json": {"codes": [dm("S1")]}}),
+    (
+        "POST",
+        "/v1/lvm/verify",
+        {
+            "json": {
+                "gtin": GTIN,
+                "serialNumber": "S1",
+                "lotNumber": "L1",
+                "expirationDate": "301231",
+            }
+        },
+    ),
+    ("GET", f"/01/{GTIN}/21/S1", {"params": {"linkType": "gs1:verificationService"}}),
+    ("POST", "/v1/dispense", {"json": {"codes": [dm("S1")]}}),
+    ("POST", "/v1/dispense/undo", {"json": {"codes": [dm("S1")]}}),
+    ("POST", "/v1/capture", {"json": {"type": "EPCISDocument"}}),
+    ("GET", "/v1/capture", {}),
+    ("GET", "/v1/capture/cap-x", {}),
+    ("GET", "/v1/history/pack", {"params": {"code": dm("S1")}}),
+    ("GET", f"/v1/history/lot/{GTIN}/L1", {}),
+    ("GET", "/v1/alerts", {}),
+    ("GET", "/v1/alerts/stream", {"params": {"timeout": 1}}),
+    ("POST", "/v1/alerts/subscriptions", {"json": {"url": "http://127.0.0.1:9/x"}}),
+    ("GET", "/v1/alerts/subscriptions", {}),
+    ("DELETE", "/v1/alerts/subscriptions/1", {}),
+    ("GET", "/v1/auth/me", {}),
+]
+WRITES = [
+    p
+    for p in PROTECTED
+    if p[1] in ("/v1/dispense", "/v1/dispense/undo", "/v1/capture") and p[0] == "POST"
+]
+
+
+@pytest.fixture(scope="module")
+def server(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
+    db = tmp_path_factory.mktemp("auth") / "gateway.db"
+    app = create_app(
+        gateway_settings(world, db, rate_limit_per_second=1, rate_limit_burst=3), world.w3
+    )
+    with LiveServer(app) as live, httpx.Client(base_url=live.url, timeout=30) as client:
+        wait_for_index(app, world)
+        yield client
+
+
+def wait_for_index(app: object, world: World) -> None:
+    import time
+
+    deadline = time.monotonic() + 30
+    while app.state.rx.readmodel.indexed_block(0) < world.w3.eth.block_number:  # type: ignore[attr-defined]
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+
+
+def ids(cases: list[tuple[str, str, dict]]) -> list[str]:  # type: ignore[type-arg]
+    return [f"{m} {p}" for m, p, _ in cases]
+
+
+@pytest.mark.parametrize(("method", "path", "kwargs"), PROTECTED, ids=ids(PROTECTED))
+def test_protected_endpoint_without_token_is_401(
+    server: httpx.Client, method: str, path: str, kwargs: dict
+) -> None:  # type: ignore[type-arg]
+    r = server.request(method, path, **kwargs)
+    assert r.status_code == 401, r.text
+    assert r.headers["WWW-Authenticate"] == "Bearer"
+    assert "Bearer" in r.json()["detail"]
+
+
+@pytest.mark.parametrize(("method", "path", "kwargs"), PROTECTED, ids=ids(PROTECTED))
+def test_protected_endpoint_with_forged_token_is_401(
+    server: httpx.Client, method: str, path: str, kwargs: dict
+) -> None:  # type: ignore[type-arg]
+    forged = "rxl1.eyJzdWIiOiIweDAwIiwicm9sZXMiOjI1NSwiZXhwIjo5OTk5OTk5OTk5fQ.AAAA"
+    r = server.request(method, path, headers={"Authorization": f"Bearer {forged}"}, **kwargs)
+    assert r.status_code == 401 and "signature is invalid" in r.json()["detail"]
+
+
+@pytest.mark.parametrize(("method", "path", "kwargs"), WRITES, ids=ids(WRITES))
+def test_writes_by_a_member_who_is_not_the_operator_are_403(
+    server: httpx.Client, method: str, path: str, kwargs: dict
+) -> None:  # type: ignore[type-arg]
+    token = login(server, dev_account("wholesaler_a"))
+    r = server.request(method, path, headers={"Authorization": f"Bearer {token}"}, **kwargs)
+    assert r.status_code == 403 and "not this gateway's operator" in r.json()["detail"]
+
+
+def test_non_member_cannot_get_a_token(server: httpx.Client) -> None:
+    stranger = Account.create()
+    challenge = server.post("/v1/auth/challenge", json={"address": stranger.address}).json()
+    from eth_account.messages import encode_defunct
+
+    sig = stranger.sign_message(encode_defunct(text=challenge["message"])).signature
+    r = server.post(
+        "/v1/auth/token",
+        json={
+            "address": stranger.address,
+            "nonce": challenge["nonce"],
+            "signature": "0x" + bytes(sig).hex(),
+        },
+    )
+    assert r.status_code == 403 and "not a member" in r.json()["detail"]
+
+
+def test_signature_by_another_key_is_401(server: httpx.Client) -> None:
+    victim = dev_account("regulator")
+    challenge = server.post("/v1/auth/challenge", json={"address": victim.address}).json()
+    from eth_account.messages import encode_defunct
+
+    sig = Account.create().sign_message(encode_defunct(text=challenge["message"])).signature
+    r = server.post(
+        "/v1/auth/token",
+        json={
+            "address": victim.address,
+            "nonce": challenge["nonce"],
+            "signature": "0x" + bytes(sig).hex(),
+        },
+    )
+    assert r.status_code == 401 and "not by" in r.json()["detail"]
+
+
+def test_token_carries_roles_from_chain(server: httpx.Client) -> None:
+    token = login(server, dev_account("regulator"))
+    me = server.get("/v1/auth/me", headers={"Authorization": f"Bearer {token}"}).json()
+    assert me["roles"] == ["REGULATOR", "COUNCIL"] and me["kind"] == "member"
+
+
+def test_dispensing_needs_the_dispenser_role(
+    world: World, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    db = tmp_path_factory.mktemp("auth-wholesaler") / "gateway.db"
+    settings = gateway_settings(
+        world, db, operator_key="0x" + bytes(dev_account("wholesaler_b").key).hex()
+    )
+    app = create_app(settings, world.w3)
+    with LiveServer(app) as live, httpx.Client(base_url=live.url, timeout=30) as client:
+        wait_for_index(app, world)
+        r = client.post("/v1/dispense", json={"codes": [dm("S1")]}, headers=CONSOLE)
+    assert r.status_code == 403 and "DISPENSER" in r.json()["detail"]
+
+
+def test_rate_limit_answers_429_with_retry_after(server: httpx.Client) -> None:
+    token = login(server, dev_account("pharmacy_b"))
+    headers = {"Authorization": f"Bearer {token}"}
+    codes = [
+        server.get("/v1/verify", params={"code": dm("S1")}, headers=headers).status_code
+        for _ in range(6)
+    ]
+    assert codes[:3] == [200, 200, 200] and 429 in codes[3:]
+    r = server.get("/v1/verify", params={"code": dm("S1")}, headers=headers)
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
+
+
+def test_suspended_member_is_refused_with_its_old_token_and_at_login(
+    server: httpx.Client, world: World
+) -> None:
+    """Runs last in this module: it suspends auditor through a council vote."""
+    auditor = dev_account("auditor")
+    token = login(server, auditor)
+    headers = {"Authorization": f"Bearer {token}"}
+    assert server.get("/v1/alerts", headers=headers).status_code == 200
+    net = world.net
+    consortium = net["manufacturer"].consortium
+    data = consortium.encode_abi("setMemberStatus", [auditor.address, int(MemberStatus.SUSPENDED)])
+    receipt = net["manufacturer"].transact(consortium.functions.propose(bytes.fromhex(data[2:])))
+    proposal = consortium.functions.proposalCount().call() - 1
+    net["wholesaler_a"].transact(consortium.functions.approve(proposal))
+    assert consortium.functions.member(auditor.address).call()[3] == MemberStatus.SUSPENDED
+    app_state = server  # the module's server indexes in its own thread
+    import time
+
+    deadline = time.monotonic() + 20
+    while server.get("/v1/alerts", headers=headers).status_code != 403:
+        assert time.monotonic() < deadline, "suspension never reached the index"
+        time.sleep(0.05)
+    r = server.get("/v1/alerts", headers=headers)
+    assert "suspended" in r.json()["detail"] and receipt is not None and app_state is not None
+    challenge = server.post("/v1/auth/challenge", json={"address": auditor.address}).json()
+    from eth_account.messages import encode_defunct
+
+    sig = auditor.sign_message(encode_defunct(text=challenge["message"])).signature
+    login_again = server.post(
+        "/v1/auth/token",
+        json={
+            "address": auditor.address,
+            "nonce": challenge["nonce"],
+            "signature": "0x" + bytes(sig).hex(),
+        },
+    )
+    assert login_again.status_code == 403 and "suspended" in login_again.json()["detail"]
