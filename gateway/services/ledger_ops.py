@@ -19,7 +19,6 @@ _REASONS = {
     ops.DecommissionReason.SAMPLE: DecommissionReason.SAMPLE,
     ops.DecommissionReason.EXPORTED: DecommissionReason.EXPORTED,
     ops.DecommissionReason.STOLEN: DecommissionReason.STOLEN,
-    ops.DecommissionReason.OTHER: DecommissionReason.LOCKED,
 }
 
 
