@@ -3,9 +3,15 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup compile check-artifacts run demo test lint bench clean
+.PHONY: setup browser compile check-artifacts run demo test lint bench clean
 
 setup: $(STAMP) node_modules/.installed
+
+# Debian's chromium + chromium-driver for the pharmacy page's browser test, wrk for the
+# verification benchmark (installed only where missing; needs root, as on CI).
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && command -v wrk >/dev/null || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver wrk >/dev/null; }
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -26,15 +32,17 @@ check-artifacts: setup
 run demo: setup
 	$(PY) scripts/demo.py
 
-test: setup check-artifacts
+test: setup browser check-artifacts
 	$(PY) -m pytest -n 2 -q
 
 lint: setup
 	$(VENV)/bin/ruff check ledger_client gateway scripts tests
 	$(VENV)/bin/mypy ledger_client gateway
 
-bench: setup
-	$(PY) scripts/bench_gas.py
+bench: setup browser
+	$(PY) scripts/bench_gas.py --out docs/results/bench_gas.json
+	$(PY) scripts/bench_verify.py
+	$(PY) scripts/bench_replay.py
 
 clean:
 	rm -rf $(VENV) node_modules .rxledger

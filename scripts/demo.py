@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ledger_client.chain import connect  # noqa: E402
+from ledger_client.chain import connect, dev_account  # noqa: E402
 from ledger_client.contracts import Deployment  # noqa: E402
 from ledger_client.demo import ScenarioLog, register_products, run_scenario  # noqa: E402
 from ledger_client.devchain import Anvil  # noqa: E402
@@ -29,12 +29,14 @@ RUNS = STATE_DIR / "demo-runs.json"
 
 
 def network(chain_url: str) -> tuple[DevNetwork, bool]:
-    """Attach to the saved deployment when it is live on this chain, else deploy anew."""
+    """Attach to the saved deployment when it is live on this chain, else deploy anew (and
+    forget the gateway's index of the old chain)."""
     w3 = connect(chain_url)
     if DEPLOYMENT.is_file():
         saved = Deployment.load(DEPLOYMENT)
         if saved.is_live(w3):
             return DevNetwork(saved, ledgers_for(w3, saved)), False
+    (STATE_DIR / "gateway.db").unlink(missing_ok=True)
     net = deploy_devnet(w3)
     net.deployment.save(DEPLOYMENT)
     RUNS.unlink(missing_ok=True)
@@ -72,10 +74,14 @@ def serve_gateway(chain_url: str, port: int) -> None:
     """Run the gateway as pharmacy A's service until interrupted."""
     env = {
         **os.environ,
+        "RXLEDGER_ENVIRONMENT": "local",
         "RXLEDGER_CHAIN_URL": chain_url,
         "RXLEDGER_DEPLOYMENT_FILE": str(DEPLOYMENT.resolve()),
-        "RXLEDGER_DEMO_MEMBER": "pharmacy_a",
+        "RXLEDGER_DATABASE_URL": f"sqlite:///{(STATE_DIR / 'gateway.db').resolve()}",
+        "RXLEDGER_OPERATOR_KEY": dev_account("pharmacy_a").key.hex(),
+        "RXLEDGER_CONFIRMATION_DEPTH": "0",
         "RXLEDGER_PORT": str(port),
+        "RXLEDGER_PUBLIC_URL": f"http://127.0.0.1:{port}",
     }
     print(f"\ngateway: http://127.0.0.1:{port}/ (pharmacy page), /docs (API); Ctrl-C stops")
     subprocess.run([sys.executable, "-m", "gateway"], env=env, check=False)
