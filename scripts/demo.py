@@ -11,12 +11,14 @@ import argparse
 import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from gateway.core.config import LOCAL_CONSOLE_KEY  # noqa: E402
 from ledger_client.chain import connect, dev_account  # noqa: E402
 from ledger_client.contracts import Deployment  # noqa: E402
 from ledger_client.demo import ScenarioLog, register_products, run_scenario  # noqa: E402
@@ -83,11 +85,20 @@ def serve_gateway(chain_url: str, port: int) -> None:
         "RXLEDGER_PORT": str(port),
         "RXLEDGER_PUBLIC_URL": f"http://127.0.0.1:{port}",
     }
-    print(f"\ngateway: http://127.0.0.1:{port}/ (pharmacy page), /docs (API); Ctrl-C stops")
+    print(
+        f"\ngateway of pharmacy A: http://127.0.0.1:{port}/ (pharmacy page; staff key "
+        f"{LOCAL_CONSOLE_KEY!r}), http://127.0.0.1:{port}/docs (API); Ctrl-C stops",
+        flush=True,
+    )
     subprocess.run([sys.executable, "-m", "gateway"], env=env, check=False)
 
 
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)  # stop anvil cleanly: it saves its state
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8545)
     parser.add_argument("--gateway-port", type=int, default=8000)
