@@ -10,14 +10,12 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-from pathlib import Path
 from typing import Any
 
 import solcx
 
-from ledger_client.errors import CompileError
-
 from ledger_client._paths import ARTIFACTS_DIR, ROOT
+from ledger_client.errors import CompileError
 
 CONTRACTS_DIR = ROOT / "contracts"
 SOLC_VERSION = "0.8.30"

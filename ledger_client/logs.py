@@ -1,16 +1,46 @@
-"""Fetch RxLedger's contract events from a chain, in block ranges."""
+"""Fetch RxLedger's contract logs from a chain, in block ranges: raw with their block
+timestamps (for the auditor's fast decoder) or decoded as :class:`LedgerEvent` objects."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
 
-from web3 import Web3
+from web3 import HTTPProvider, Web3
 
 from ledger_client.contracts import Deployment
 from ledger_client.events import decode_logs
 from ledger_client.types import LedgerEvent
 
-DEFAULT_CHUNK = 5_000
+#: Blocks asked per eth_getLogs call; nodes cap the range or the result size.
+DEFAULT_BLOCK_STEP = 5_000
+
+
+@dataclass(slots=True, frozen=True)
+class RawLog:
+    """One log as fetched from the chain or an export file, with its block's timestamp."""
+
+    address: str
+    topics: tuple[bytes, ...]
+    data: bytes
+    block_number: int
+    timestamp: int
+    tx_hash: bytes
+    log_index: int
+
+
+def _get_logs(
+    w3: Web3, deployment: Deployment, from_block: int | None, to_block: int | None, step: int
+) -> Iterator[list[Any]]:
+    """Yield the deployment's logs one block range at a time, from its first block."""
+    first = deployment.block if from_block is None else from_block
+    last = w3.eth.block_number if to_block is None else to_block
+    addresses = _addresses(deployment)
+    for start in range(first, last + 1, step):
+        end = min(last, start + step - 1)
+        flt: Any = {"fromBlock": start, "toBlock": end, "address": addresses}
+        yield list(w3.eth.get_logs(flt))
 
 
 def iter_events(
@@ -18,21 +48,72 @@ def iter_events(
     deployment: Deployment,
     from_block: int | None = None,
     to_block: int | None = None,
-    chunk: int = DEFAULT_CHUNK,
+    step: int = DEFAULT_BLOCK_STEP,
 ) -> Iterator[LedgerEvent]:
-    """Yield every event of the deployment's contracts, in chain order.
-
-    ``from_block`` defaults to the deployment block, ``to_block`` to the latest block.
-    """
-    start = deployment.block if from_block is None else from_block
-    end = w3.eth.block_number if to_block is None else to_block
-    addresses = [
-        Web3.to_checksum_address(a)
-        for a in (deployment.consortium, deployment.directory, deployment.registry)
-    ]
-    for low in range(start, end + 1, chunk):
-        high = min(low + chunk - 1, end)
-        logs = w3.eth.get_logs({"fromBlock": low, "toBlock": high, "address": addresses})
+    """Yield every event of the deployment's contracts, decoded, in chain order."""
+    for logs in _get_logs(w3, deployment, from_block, to_block, step):
         yield from decode_logs(
             w3, sorted(logs, key=lambda log: (log["blockNumber"], log["logIndex"]))
         )
+
+
+def _addresses(deployment: Deployment) -> list[str]:
+    return [
+        Web3.to_checksum_address(a)
+        for a in (deployment.consortium, deployment.directory, deployment.registry)
+    ]
+
+
+def _block_timestamps(w3: Web3, blocks: Iterable[int]) -> dict[int, int]:
+    wanted = sorted(set(blocks))
+    stamps: dict[int, int] = {}
+    blocks_: list[Any]
+    for start in range(0, len(wanted), 200):
+        chunk = wanted[start : start + 200]
+        if isinstance(w3.provider, HTTPProvider):
+            with w3.batch_requests() as batch:
+                for n in chunk:
+                    batch.add(w3.eth.get_block(n))
+                blocks_ = list(batch.execute())
+        else:  # the in-process chain has no JSON-RPC batching
+            blocks_ = [w3.eth.get_block(n) for n in chunk]
+        for n, block in zip(chunk, blocks_, strict=True):
+            stamps[n] = int(block["timestamp"])
+    return stamps
+
+
+def fetch_logs(
+    w3: Web3,
+    deployment: Deployment,
+    from_block: int | None = None,
+    to_block: int | None = None,
+    step: int = DEFAULT_BLOCK_STEP,
+) -> list[RawLog]:
+    """Return every log of the deployment's consortium, directory and registry, in chain order.
+
+    Scans from the deployment's first block in ranges of ``step`` blocks.
+    """
+    raw = [log for logs in _get_logs(w3, deployment, from_block, to_block, step) for log in logs]
+    missing = [int(x["blockNumber"]) for x in raw if x.get("blockTimestamp") is None]
+    stamps = _block_timestamps(w3, missing) if missing else {}
+    logs = []
+    for x in raw:
+        ts = x.get("blockTimestamp")
+        block = int(x["blockNumber"])
+        logs.append(
+            RawLog(
+                address=Web3.to_checksum_address(x["address"]),
+                topics=tuple(bytes(t) for t in x["topics"]),
+                data=bytes(x["data"]),
+                block_number=block,
+                timestamp=int(ts, 16)
+                if isinstance(ts, str)
+                else int(ts)
+                if ts is not None
+                else stamps[block],
+                tx_hash=bytes(x["transactionHash"]),
+                log_index=int(x["logIndex"]),
+            )
+        )
+    logs.sort(key=lambda g: (g.block_number, g.log_index))
+    return logs

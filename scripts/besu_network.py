@@ -1,6 +1,6 @@
 """Generate the Besu (QBFT) configuration of a production RxLedger network from a spec file.
 
-    python scripts/besu_network.py network.json --out besu/
+python scripts/besu_network.py network.json --out besu/
 """
 
 from __future__ import annotations

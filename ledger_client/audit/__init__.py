@@ -1,9 +1,9 @@
 """Audit: replay the on-chain history, compare it with the contracts, trace custody, find
 anomalies, raise alerts and write regulators' reports."""
 
-from ledger_client.audit.decode import AuditEvent, RawLog, decode_raw
+from ledger_client.audit.decode import AuditEvent, decode_raw
 from ledger_client.audit.history import custody_chain, lot_trace
-from ledger_client.audit.logs import LogExport, LogFileError, export_logs, fetch_logs, load_logs
+from ledger_client.audit.logs import LogExport, LogFileError, export_logs, load_logs
 from ledger_client.audit.model import RegistryModel, RuleViolation
 from ledger_client.audit.replay import (
     Divergence,
@@ -12,6 +12,7 @@ from ledger_client.audit.replay import (
     compare_with_chain,
     replay_logs,
 )
+from ledger_client.logs import RawLog, fetch_logs
 
 __all__ = [
     "AuditEvent",

@@ -17,13 +17,14 @@ from web3 import Web3
 
 from ledger_client.audit.catalogue import Catalogue
 from ledger_client.audit.history import custody_chain, lot_trace
-from ledger_client.audit.logs import export_logs, fetch_logs
+from ledger_client.audit.logs import export_logs
 from ledger_client.audit.replay import ReplayResult, audit
 from ledger_client.audit.reports import fmd_alert, form_3911, transaction_history, write_report
 from ledger_client.chain import connect
 from ledger_client.contracts import Deployment
 from ledger_client.errors import RxLedgerError
 from ledger_client.ids import lot_id, pack_id
+from ledger_client.logs import fetch_logs
 
 audit_app = typer.Typer(
     help="Replay and check the on-chain history; trace custody and lots.", no_args_is_help=True

@@ -17,19 +17,7 @@ from eth_utils import event_abi_to_log_topic, to_checksum_address
 
 from ledger_client.contracts import artifact
 from ledger_client.events import CONTRACTS
-
-
-@dataclass(slots=True, frozen=True)
-class RawLog:
-    """One log as fetched from the chain or an export file, with its block's timestamp."""
-
-    address: str
-    topics: tuple[bytes, ...]
-    data: bytes
-    block_number: int
-    timestamp: int
-    tx_hash: bytes
-    log_index: int
+from ledger_client.logs import RawLog
 
 
 @dataclass(slots=True)

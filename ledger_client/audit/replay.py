@@ -19,10 +19,11 @@ from eth_abi import encode
 from eth_utils import function_signature_to_4byte_selector
 from web3 import HTTPProvider, Web3
 
-from ledger_client.audit.decode import RawLog, _address, decode_raw
-from ledger_client.audit.logs import fetch_logs, load_logs
+from ledger_client.audit.decode import _address, decode_raw
+from ledger_client.audit.logs import load_logs
 from ledger_client.audit.model import RegistryModel
 from ledger_client.contracts import Deployment
+from ledger_client.logs import RawLog, fetch_logs
 
 PACK_FIELDS = (
     "status",
