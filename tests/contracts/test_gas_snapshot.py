@@ -1,0 +1,52 @@
+"""Gas of each lifecycle step against the committed snapshot: gas changes only on purpose.
+
+After an intended change, rewrite the snapshot with
+``RXLEDGER_UPDATE_GAS_SNAPSHOT=1 python -m pytest tests/contracts/test_gas_snapshot.py``
+and commit it with the change that explains it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from ledger_client.devnet import DevNetwork
+from ledger_client.types import DecommissionReason, LotStatus
+from tests.utils.factories import make_sscc
+
+SNAPSHOT = Path(__file__).resolve().parents[2] / "snapshots" / "gas.json"
+GTIN = "09506000134352"
+
+
+def _lifecycle(net: DevNetwork) -> dict[str, int]:
+    m, wa, pa = net["manufacturer"], net["wholesaler_a"], net["pharmacy_a"]
+    case_a, case_b, pallet = (make_sscc("0614141", n) for n in (1, 2, 3))
+    serials = [f"G{i:03d}" for i in range(100)]
+    packs = [(GTIN, s) for s in serials]
+    gas = {"register_lot": m.register_lot(GTIN, "GAS1", "301231").gas_used}
+    gas["commission_50_into_new_case"] = m.commission(GTIN, "GAS1", serials[:50], case_a)[0].gas_used
+    gas["commission_50_into_new_case_2"] = m.commission(GTIN, "GAS1", serials[50:], case_b)[0].gas_used
+    gas["pack_2_cases_on_new_pallet"] = m.pack(pallet, units=[case_a, case_b]).gas_used
+    gas["ship_pallet"] = m.ship(wa.address, units=[pallet])[0].gas_used
+    gas["receive_pallet"] = wa.receive(units=[pallet])[0].gas_used
+    wa.ship(pa.address, units=[pallet])
+    pa.receive(units=[pallet])
+    gas["unpack_pallet"] = pa.unpack([pallet]).gas_used
+    gas["unpack_2_cases"] = pa.unpack([case_a, case_b]).gas_used
+    gas["dispense_50"] = pa.decommission(packs[:50], DecommissionReason.DISPENSED)[0].gas_used
+    gas["dispense_1"] = pa.decommission(packs[50:51], DecommissionReason.DISPENSED)[0].gas_used
+    gas["undo_1"] = pa.undo_decommission(packs[50:51])[0].gas_used
+    gas["recall_lot"] = m.set_lot_status(GTIN, "GAS1", LotStatus.RECALLED).gas_used
+    gas["destroy_49"] = pa.decommission(packs[51:], DecommissionReason.DESTROYED)[0].gas_used
+    return gas
+
+
+def test_lifecycle_gas_matches_the_committed_snapshot(net: DevNetwork) -> None:
+    measured = _lifecycle(net)
+    if os.environ.get("RXLEDGER_UPDATE_GAS_SNAPSHOT"):
+        SNAPSHOT.parent.mkdir(exist_ok=True)
+        SNAPSHOT.write_text(json.dumps(measured, indent=2) + "\n")
+    committed = json.loads(SNAPSHOT.read_text())
+    changed = {k: (committed.get(k), v) for k, v in measured.items() if committed.get(k) != v}
+    assert not changed, f"gas changed (snapshot, now): {changed}; see this module's docstring"
