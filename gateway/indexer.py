@@ -22,8 +22,8 @@ from web3 import Web3
 from gateway.core.logging import get_logger
 from gateway.db import models as m
 from gateway.services.chain import Chain
-from gateway.services.gs1date import end_of_day
 from ledger_client.events import decode_logs
+from ledger_client.expiry import end_of_day
 from ledger_client.types import ZERO_HASH, LedgerEvent, LotStatus, PackStatus, UnitStatus
 
 log = get_logger("rxledger.indexer")

@@ -16,6 +16,7 @@ from web3.exceptions import ContractLogicError, TimeExhausted
 from ledger_client.contracts import Deployment, revert_decoder
 from ledger_client.errors import ConfigurationError
 from ledger_client.events import decode_logs
+from ledger_client.expiry import expiry_yymmdd
 from ledger_client.ids import lot_id, pack_id, unit_id
 from ledger_client.reverts import LedgerRevertError, revert_data
 from ledger_client.types import (
@@ -45,13 +46,6 @@ try:
     REVERT_ERRORS += (TransactionFailed,)
 except ImportError:  # eth-tester is only needed for the in-process chain
     pass
-
-
-def expiry_yymmdd(expiry: str | int | date) -> int:
-    """Return a GS1 expiry (``"261231"``, ``261231`` or a date) as the YYMMDD integer."""
-    if isinstance(expiry, date):
-        return (expiry.year % 100) * 10000 + expiry.month * 100 + expiry.day
-    return int(expiry)
 
 
 def _chunks(items: Sequence[bytes], size: int) -> Iterable[list[bytes]]:

@@ -13,12 +13,12 @@ unit it sat in (``Pack.history``), so custody chains need no second pass.
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass, field
 from typing import Any
 
 from ledger_client.audit.decode import AuditEvent
 from ledger_client.contracts import MemberStatus, Role
+from ledger_client.expiry import end_of_day
 from ledger_client.types import (
     UNDOABLE,
     ZERO_ADDRESS,
@@ -40,21 +40,6 @@ _UNDOABLE = frozenset(int(r) for r in UNDOABLE)
 _UNCONDITIONAL = frozenset({int(DecommissionReason.DESTROYED), int(DecommissionReason.STOLEN)})
 ACTIVE, IN_TRANSIT, DECOMMISSIONED = int(PackStatus.ACTIVE), int(PackStatus.IN_TRANSIT), 3
 U_ACTIVE, U_TRANSIT, U_DISSOLVED = int(UnitStatus.ACTIVE), int(UnitStatus.IN_TRANSIT), 3
-
-
-def gs1_end_of_day(yymmdd: int) -> int:
-    """Return the last second (UTC) of GS1 date ``yymmdd`` (day 00 = month end), 0 if invalid.
-
-    Mirrors contracts/libraries/GS1Date.sol.
-    """
-    year, month, day = 2000 + yymmdd // 10000, (yymmdd // 100) % 100, yymmdd % 100
-    if yymmdd > 991231 or not 1 <= month <= 12:
-        return 0
-    last = calendar.monthrange(year, month)[1]
-    day = day or last
-    if day > last:
-        return 0
-    return calendar.timegm((year, month, day, 23, 59, 59, 0, 0, 0))
 
 
 @dataclass(slots=True)
@@ -291,7 +276,7 @@ class RegistryModel:
         if lot_id in self.lots:
             self._violation(i, "LotExists", lot_id)
             return
-        expires_at = gs1_end_of_day(a["expiry"])
+        expires_at = end_of_day(a["expiry"])
         if expires_at == 0:
             self._violation(i, "InvalidExpiry", lot_id)
         lot = Lot(

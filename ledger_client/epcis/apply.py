@@ -33,8 +33,9 @@ from ledger_client.epcis.operations import (
     Unpack,
 )
 from ledger_client.errors import RxLedgerError
+from ledger_client.expiry import expiry_yymmdd
 from ledger_client.ids import lot_id, pack_id, unit_id
-from ledger_client.ledger import Ledger, expiry_yymmdd
+from ledger_client.ledger import Ledger
 from ledger_client.reverts import LedgerRevertError
 from ledger_client.types import ZERO_HASH, LotStatus, PackFlag, PackStatus, Receipt, UnitStatus
 

@@ -1,0 +1,26 @@
+"""GS1 expiry dates (AI 17, YYMMDD) as the chain reads them: ``contracts/libraries/GS1Date.sol``."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date
+
+
+def expiry_yymmdd(expiry: str | int | date) -> int:
+    """Return a GS1 expiry (``"261231"``, ``261231`` or a date) as the YYMMDD integer."""
+    if isinstance(expiry, date):
+        return (expiry.year % 100) * 10000 + expiry.month * 100 + expiry.day
+    return int(expiry)
+
+
+def end_of_day(yymmdd: int) -> int:
+    """Return the last second (UTC) of GS1 date ``yymmdd`` read as 20YY, as ``GS1Date.endOfDay``
+    does: day 00 is the month's last day; an invalid date gives 0."""
+    year, month, day = 2000 + yymmdd // 10000, (yymmdd // 100) % 100, yymmdd % 100
+    if yymmdd > 991231 or not 1 <= month <= 12:
+        return 0
+    last = calendar.monthrange(year, month)[1]
+    day = day or last
+    if day > last:
+        return 0
+    return calendar.timegm((year, month, day, 23, 59, 59, 0, 0, 0))
