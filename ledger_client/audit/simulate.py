@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 import random
 import statistics
+import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,7 +37,7 @@ from typing import Any
 from ledger_client.audit.anomalies import VerificationRecord
 from ledger_client.audit.catalogue import Catalogue
 from ledger_client.chain import dev_account
-from ledger_client.ids import gs1_check_digit, lot_id, pack_id, unit_id
+from ledger_client.ids import gs1_check_digit
 from ledger_client.types import DecommissionReason
 
 DAY = 86_400
@@ -69,8 +70,6 @@ def _sscc(n: int) -> str:
 
 
 def _yymmdd(ts: int) -> int:
-    import time
-
     t = time.gmtime(ts)
     return (t.tm_year % 100) * 10000 + t.tm_mon * 100 + t.tm_mday
 
@@ -285,8 +284,16 @@ class Simulator:
                 for k in range(0, len(made), self.pallet_size):
                     group = made[k : k + self.pallet_size]
                     pallet = self.new_unit()
-                    self.act(self.at(bd, 11.5, 13), maker, "pack", pallet, [], group, ZERO,
-                             items=len(group))
+                    self.act(
+                        self.at(bd, 11.5, 13),
+                        maker,
+                        "pack",
+                        pallet,
+                        [],
+                        group,
+                        ZERO,
+                        items=len(group),
+                    )
                     w = rng.choice(self.ws)
                     ts = self.at(bd, 14, 16.5)
                     self.ship(ts, maker, w, [], [pallet])
@@ -499,14 +506,18 @@ class Simulator:
             ts = self.after(s.ready, 10, 16, 1)
             tag = self.ship(ts, s.pharmacy, other, [s.pid], [])
             self.receive(self.transit(ts), other, [s.pid], [])
-            self.truth("ROLE_ORDER", [f"tag:{tag}"], pharmacy=s.pharmacy, supplier=s.supplier,
-                       to=other)
+            self.truth(
+                "ROLE_ORDER", [f"tag:{tag}"], pharmacy=s.pharmacy, supplier=s.supplier, to=other
+            )
         self.night_dispenses()
 
     def night_dispenses(self) -> None:
         """Single transactions at 00:00-05:00: pharmacies dispensing, makers commissioning."""
         rng = self.rng
-        load = Counter(a.sender for a in self.plan.actions if a.ts <= self.plan.end)
+        load: dict[str, float] = defaultdict(float)
+        for a in self.plan.actions:
+            if a.ts <= self.plan.end:
+                load[a.sender] += 1
         batch = 4 if self.big else 1
         for s in self.stock:  # the dispenses still to be grouped into transactions
             if s.fate == "dispense" and s.at <= self.plan.end:
@@ -588,10 +599,28 @@ class Simulator:
         wa, wb = self.ws
         pa, pb = self.ps
         lanes = {
-            self.m: [(self.m, pa), (self.m, pb), (self.m, self.rp), (wa, wb), (wb, wa),
-                     (wa, self.m), (wb, self.m), (wa, self.rp), (wb, self.rp)],
-            self.rp: [(self.rp, pa), (self.rp, pb), (self.rp, self.m), (wa, self.rp),
-                      (wb, self.rp), (wa, self.m), (wb, self.m), (wb, wa), (wa, wb)],
+            self.m: [
+                (self.m, pa),
+                (self.m, pb),
+                (self.m, self.rp),
+                (wa, wb),
+                (wb, wa),
+                (wa, self.m),
+                (wb, self.m),
+                (wa, self.rp),
+                (wb, self.rp),
+            ],
+            self.rp: [
+                (self.rp, pa),
+                (self.rp, pb),
+                (self.rp, self.m),
+                (wa, self.rp),
+                (wb, self.rp),
+                (wa, self.m),
+                (wb, self.m),
+                (wb, wa),
+                (wa, wb),
+            ],
         }
         uses = 2 if self.big else 1
         slots = [(o, ln) for o in (self.m, self.rp) for ln in lanes[o] for _ in range(uses)]
@@ -642,14 +671,14 @@ class Simulator:
         self.at_wholesaler: dict[str, list[tuple[bytes, int]]] = {w: [] for w in self.ws}
         self.production()
         self.lot_of_pack = {
-            pid: self.lot_of[lid][1]
-            for lid, pids in self._lot_packs().items()
-            for pid in pids
+            pid: self.lot_of[lid][1] for lid, pids in self._lot_packs().items() for pid in pids
         }
         far = _yymmdd(self.t0 + 2 * 365 * DAY)
         self.maker_lot = {}
-        for maker, g, name in ((self.m, _gtin("0061414100099"), "XM"),
-                               (self.rp, _gtin("0061414200099"), "XR")):
+        for maker, g, name in (
+            (self.m, _gtin("0061414100099"), "XM"),
+            (self.rp, _gtin("0061414200099"), "XR"),
+        ):
             self.maker_lot[maker] = (g, self.new_lot(maker, g, name, far, self.at(0, 7, 7.2)))
         self.distribution()
         self.order_anomalies()
