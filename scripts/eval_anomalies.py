@@ -1,6 +1,6 @@
 """Score the anomaly detectors on a simulation written by scripts/simulate.py.
 
-    python scripts/eval_anomalies.py --in .rxledger/sim [--json]
+python scripts/eval_anomalies.py --in .rxledger/sim [--json]
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Simulate multi-member traffic with injected anomalies on anvil; write history and truth.
 
-    python scripts/simulate.py --seed 1 --packs 100000 --anomaly-rate 0.01 --out .rxledger/sim
+python scripts/simulate.py --seed 1 --packs 100000 --anomaly-rate 0.01 --out .rxledger/sim
 """
 
 from __future__ import annotations
