@@ -66,6 +66,8 @@ class BulkSender:
         self._session = requests.Session()
         self._last_ts = int(w3.eth.get_block("latest")["timestamp"])
         self.sent = 0
+        #: Transaction hashes of the calls queued with a ``tag``.
+        self.hashes: dict[str, str] = {}
         if self.anvil:
             self._rpc("evm_setAutomine", [False])
             for a in self.accounts:
@@ -87,13 +89,17 @@ class BulkSender:
             raise BulkError(f"{method}: {body['error']}")
         return body["result"]
 
-    def call(self, sender: str, function: str, *args: Any, items: int = 1) -> None:
-        """Queue ``function(*args)`` from member ``sender``."""
+    def call(
+        self, sender: str, function: str, *args: Any, items: int = 1, tag: str | None = None
+    ) -> None:
+        """Queue ``function(*args)`` from member ``sender``; once mined, a ``tag``ged call's
+        transaction hash is in :attr:`hashes`."""
         self._queue.append(
             {
                 "from": Web3.to_checksum_address(sender),
                 "data": calldata(function, *args),
                 "gas": gas_for(function, items),
+                "tag": tag,
             }
         )
 
@@ -136,6 +142,10 @@ class BulkSender:
             bad = [a for a in answers if "error" in a]
             if bad:
                 raise BulkError(f"node refused {len(bad)} transactions: {bad[0]['error']}")
+            for a in answers:
+                tag = queue[start + a["id"]]["tag"]
+                if tag is not None:
+                    self.hashes[tag] = a["result"]
             while True:
                 self._rpc("evm_setNextBlockTimestamp", [ts])
                 self._rpc("evm_mine", [])
@@ -176,6 +186,8 @@ class BulkSender:
                 }
             )
             h = w3.eth.send_raw_transaction(signed.raw_transaction)
+            if tx["tag"] is not None:
+                self.hashes[tx["tag"]] = "0x" + bytes(h).hex()
             receipt = w3.eth.wait_for_transaction_receipt(h)
             if receipt["status"] != 1:
                 raise BulkError(f"transaction 0x{bytes(h).hex()} reverted")

@@ -51,9 +51,11 @@ class AnomalyConfig:
     not_received_days: float = 14.0
     two_places_window: int = 2 * DAY
     transit_score: float = 4.0
+    transit_min_spread: float = 0.25
     min_lane_samples: int = 8
     rare_lane_share: float = 0.01
     rare_lane_count: int = 2
+    rare_network_count: int = 4
     volume_score: float = 6.0
     volume_ratio: float = 4.0
     min_days: int = 7
@@ -340,6 +342,19 @@ def verification_rules(
 # ------------------------------------------------------------ learned from history
 
 
+def weekday_seconds(start: int, end: int) -> int:
+    """Seconds from ``start`` to ``end`` not falling on a Saturday or Sunday (UTC)."""
+    if end <= start:
+        return 0
+
+    def upto(t: int) -> int:  # weekday seconds from the epoch (a Thursday) to t
+        weeks, rest = divmod(t, 7 * DAY)
+        # day 0 of each epoch week is a Thursday: days 2 and 3 are Saturday and Sunday
+        return weeks * 5 * DAY + min(rest, 2 * DAY) + max(0, rest - 4 * DAY)
+
+    return upto(end) - upto(start)
+
+
 def _shipments(model: RegistryModel) -> list[tuple[int, int | None]]:
     """(ship event, matching receive event or None) for each shipment."""
     receive_of: dict[int, int] = {}
@@ -354,13 +369,19 @@ def _shipments(model: RegistryModel) -> list[tuple[int, int | None]]:
 
 
 def transit_outliers(model: RegistryModel, cfg: AnomalyConfig) -> list[Finding]:
-    """Shipments whose transit time is far from the usual time on their lane (log-seconds, MAD)."""
+    """Shipments whose transit time is far from the usual time on their lane.
+
+    Transit is counted in weekday seconds (members do not receive at weekends), on a log
+    scale; the score is ``0.6745 · (x − median) / max(MAD, transit_min_spread)``: a floor on
+    the spread because a lane's times cluster around "next business day" with a second mode
+    a day later, which a bare MAD would treat as outliers.
+    """
     lanes: dict[tuple[str, str], list[tuple[float, int, int]]] = defaultdict(list)
     for s, r in _shipments(model):
         if r is None:
             continue
         e = model.events[s]
-        secs = max(model.events[r].timestamp - e.timestamp, 1)
+        secs = max(weekday_seconds(e.timestamp, model.events[r].timestamp), 1)
         lanes[(e.args["from"], e.args["to"])].append((math.log(secs), s, r))
     out = []
     for (a, b), rows in lanes.items():
@@ -368,15 +389,15 @@ def transit_outliers(model: RegistryModel, cfg: AnomalyConfig) -> list[Finding]:
             continue
         med, mad = _robust([x for x, _, _ in rows])
         for x, s, r in rows:
-            score = _score(x, med, mad, 0.05)
+            score = _score(x, med, mad, cfg.transit_min_spread)
             if score > cfg.transit_score:
                 out.append(
                     Finding(
                         "TRANSIT_OUTLIER",
                         "MEDIUM",
                         "0x" + model.events[s].tx_hash.hex(),
-                        f"shipment {a} -> {b} took {math.exp(x) / 3600:.1f} h",
-                        f"usual transit on this lane is {math.exp(med) / 3600:.1f} h "
+                        f"shipment {a} -> {b} took {math.exp(x) / 3600:.1f} weekday hours",
+                        f"usual transit on this lane is {math.exp(med) / 3600:.1f} weekday h "
                         f"(robust score {score:.1f})",
                         [_ev(model, s), _ev(model, r)],
                         {
@@ -392,34 +413,59 @@ def transit_outliers(model: RegistryModel, cfg: AnomalyConfig) -> list[Finding]:
 
 
 def unusual_routes(model: RegistryModel, cfg: AnomalyConfig) -> list[Finding]:
-    """Shipments on a lane rarely or never used for the product owner's goods."""
+    """Shipments on a lane rarely or never used for the goods of a product owner they carry.
+
+    A lane (from, to) is unusual for an owner when it carried at most ``rare_lane_count`` of
+    the shipments holding that owner's goods and under ``rare_lane_share`` of them (the owner
+    having at least 50), and it is rare in the whole network too (at most
+    ``rare_network_count`` shipments, under ``rare_lane_share``): a lane the network uses
+    every week (returns to a wholesaler) is a known relationship even for a small owner.
+    """
     per_owner: dict[str, Counter[tuple[str, str]]] = defaultdict(Counter)
-    ship_owner: dict[int, str] = {}
+    network: Counter[tuple[str, str]] = Counter()
+    ship_owners: dict[int, set[str]] = defaultdict(set)
     for p in model.packs.values():
         for i in p.history:
-            if model.events[i].name == "ItemsShipped" and i not in ship_owner:
-                ship_owner[i] = p.lot.owner
-    for i, owner in ship_owner.items():
+            if model.events[i].name == "ItemsShipped":
+                ship_owners[i].add(p.lot.owner)
+    for i, owners in ship_owners.items():
         a = model.events[i].args
-        per_owner[owner][(a["from"], a["to"])] += 1
+        lane = (a["from"], a["to"])
+        network[lane] += 1
+        for owner in owners:
+            per_owner[owner][lane] += 1
+    total_network = sum(network.values())
     out = []
-    for i, owner in sorted(ship_owner.items()):
+    for i, owners in sorted(ship_owners.items()):
         a = model.events[i].args
-        lanes = per_owner[owner]
-        total = sum(lanes.values())
-        n = lanes[(a["from"], a["to"])]
-        if total >= 50 and n <= cfg.rare_lane_count and n / total < cfg.rare_lane_share:
-            out.append(
-                Finding(
-                    "UNUSUAL_ROUTE",
-                    "MEDIUM",
-                    "0x" + model.events[i].tx_hash.hex(),
-                    f"shipment {a['from']} -> {a['to']} of {owner}'s product",
-                    f"this lane carried {n} of {total} shipments of the owner's products",
-                    [_ev(model, i)],
-                    {"lane_count": n, "owner_shipments": total, "owner": owner},
+        lane = (a["from"], a["to"])
+        m = network[lane]
+        if m > cfg.rare_network_count or m / total_network >= cfg.rare_lane_share:
+            continue
+        for owner in sorted(owners):
+            lanes = per_owner[owner]
+            total = sum(lanes.values())
+            n = lanes[lane]
+            if total >= 50 and n <= cfg.rare_lane_count and n / total < cfg.rare_lane_share:
+                out.append(
+                    Finding(
+                        "UNUSUAL_ROUTE",
+                        "MEDIUM",
+                        "0x" + model.events[i].tx_hash.hex(),
+                        f"shipment {a['from']} -> {a['to']} of {owner}'s product",
+                        f"this lane carried {n} of {total} shipments of the owner's products "
+                        f"and {m} of {total_network} in the network",
+                        [_ev(model, i)],
+                        {
+                            "lane_count": n,
+                            "owner_shipments": total,
+                            "owner": owner,
+                            "network_lane_count": m,
+                            "network_shipments": total_network,
+                        },
+                    )
                 )
-            )
+                break
     return out
 
 
