@@ -185,6 +185,49 @@ def expiry_cmd(
     typer.echo(json.dumps(expiring(result.model, int(time.time()), days, m), indent=2))
 
 
+@audit_app.command("anomalies")
+def anomalies_cmd(
+    scans: Annotated[
+        Path | None, typer.Option(help="Off-chain verification records (JSON lines).")
+    ] = None,
+    catalogue: CatalogueFile = None,
+    rpc: Rpc = "",
+    deployment: DeploymentFile = Path(".rxledger/deployment.json"),
+    log_file: LogFile = None,
+) -> None:
+    """Print every anomaly finding as JSON: what, why, evidence, model inputs, severity."""
+    from ledger_client.audit.anomalies import detect
+    from ledger_client.audit.evaluate import read_scans
+
+    result, w3, dep = _load(rpc or _rpc_default(), deployment, log_file, compare=False)
+    cat = _catalogue(catalogue, w3, dep, []) if catalogue is not None else None
+    records = read_scans(scans) if scans is not None else []
+    findings = detect(result.model, cat, records)
+    typer.echo(json.dumps([f.as_dict() for f in findings], indent=2, default=str))
+
+
+@audit_app.command("shortage")
+def shortage_cmd(
+    catalogue: Annotated[Path, typer.Option(help="Master data JSON: which GTIN each pack is.")],
+    threshold_days: Annotated[float, typer.Option(help="Alert below this days of supply.")] = 7.0,
+    window_days: Annotated[int, typer.Option(help="Dispense-rate window in days.")] = 30,
+    all_rows: Annotated[bool, typer.Option("--all", help="Also rows above the threshold.")] = False,
+    rpc: Rpc = "",
+    deployment: DeploymentFile = Path(".rxledger/deployment.json"),
+    log_file: LogFile = None,
+) -> None:
+    """Print days of supply per member and GTIN at the time of the latest event; alerts list
+    who else holds stock."""
+    from ledger_client.audit.alerts import shortage
+
+    result, w3, dep = _load(rpc or _rpc_default(), deployment, log_file, compare=False)
+    cat = _catalogue(catalogue, w3, dep, [])
+    events = result.model.events
+    now = events[-1].timestamp if events else int(time.time())
+    signals = shortage(result.model, cat, now, window_days, threshold_days, not all_rows)
+    typer.echo(json.dumps([s.as_dict() for s in signals], indent=2))
+
+
 def _write(report: dict[str, Any], out: Path) -> None:
     try:
         write_report(report, out)

@@ -158,3 +158,35 @@ def test_report_fmd_alert_refuses_an_unknown_alert_reason(
         ok.exit_code == 0
         and json.loads((tmp_path / "a.json").read_text())["pack"]["status"] == "DECOMMISSIONED"
     )
+
+
+def test_audit_anomalies_prints_findings_with_their_evidence(files: tuple[Path, Path]) -> None:
+    result = runner.invoke(
+        audit_app,
+        ["anomalies", "--catalogue", str(files[1]), "--log-file", str(files[0]), "--rpc", NO_NODE],
+    )
+    assert result.exit_code == 0, result.output
+    findings = json.loads(result.output)
+    assert isinstance(findings, list)
+    for finding in findings:
+        assert {"kind", "severity", "subject", "seen", "why", "evidence", "inputs"} <= set(finding)
+
+
+def test_audit_shortage_prints_days_of_supply_per_member_and_gtin(files: tuple[Path, Path]) -> None:
+    result = runner.invoke(
+        audit_app,
+        [
+            "shortage",
+            "--all",
+            "--catalogue",
+            str(files[1]),
+            "--log-file",
+            str(files[0]),
+            "--rpc",
+            NO_NODE,
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert rows and {r["gtin"] for r in rows} <= {GTIN_A, GTIN_B}
+    assert all(r["stock"] >= 0 and "days_of_supply" in r for r in rows)
