@@ -258,6 +258,10 @@ class CaptureJobOut(BaseModel):
     success: bool
     captureErrorBehaviour: str
     errors: list[dict[str, Any]] = []
+    #: events per status: applied, skipped, stored_only, failed
+    counts: dict[str, int] = {}
+    #: per event: index, event_id, event_hash, type, status, operations (each with status,
+    #: tx_hashes, decoded contract error), message, warnings
     results: list[dict[str, Any]] = []
 
 
@@ -275,3 +279,14 @@ class Health(BaseModel):
 
     status: Literal["ok", "unavailable"]
     checks: dict[str, Any] = {}
+
+
+class RelayResult(BaseModel):
+    """A relayed forward request, executed on chain as its signer."""
+
+    tx_hash: str
+    block_number: int
+    sender: str = Field(description="the member that signed the request (the caller on chain)")
+    target: str
+    relayed_by: str = Field(description="this gateway's operator, which submitted it")
+    events: list[str] = Field(description="names of the contract events it emitted")

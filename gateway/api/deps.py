@@ -58,8 +58,9 @@ def operator_principal(state: StateDep, principal: LimitedPrincipalDep) -> Princ
     if principal.address != operator.address:
         raise AuthError(
             403,
-            f"{principal.address} is not this gateway's operator ({operator.address}): "
-            "sign your own writes and send them through /v1/relay",
+            f"{principal.address} is not this gateway's operator ({operator.address}): sign the "
+            "write yourself as an ERC-2771 forward request (ledger_client.relay.sign_request) "
+            "and POST it to /v1/relay",
         )
     return principal
 
