@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from eth_account import Account
-from gateway_helpers import GTIN, LOT, Gateway, LiveServer, World, gateway_settings
+from gateway_helpers import EXPIRY, GTIN, Gateway, LiveServer, World, gateway_settings
 
 from gateway.main import create_app
 from ledger_client.chain import dev_account
@@ -27,7 +27,8 @@ SERIALS = ["RL1", "RL2", "RL3", "RL4", "RL5"]
 def relayer(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     """A gateway operated by wholesaler_a, and five packs in pharmacy_a's custody."""
     m, pa = world.net["manufacturer"], world.net["pharmacy_a"]
-    m.commission(GTIN, LOT, SERIALS)
+    m.register_lot(GTIN, "RLY1", EXPIRY)  # a lot of its own: other modules count lot L1
+    m.commission(GTIN, "RLY1", SERIALS)
     m.ship(pa.address, packs=[(GTIN, s) for s in SERIALS])
     pa.receive(packs=[(GTIN, s) for s in SERIALS])
     db = tmp_path_factory.mktemp("relay") / "gateway.db"
