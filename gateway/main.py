@@ -75,9 +75,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RelayRefusedError)
     async def relay_refused(_: Request, exc: RelayRefusedError) -> JSONResponse:
         return JSONResponse(
-            _problem(
-                400, "Refused by the forwarder", str(exc), error=exc.error, args=_args(exc)
-            ),
+            _problem(400, "Refused by the forwarder", str(exc), error=exc.error, args=_args(exc)),
             400,
         )
 
@@ -137,7 +135,9 @@ def create_app(settings: Settings | None = None, w3: Web3 | None = None) -> Fast
     app = FastAPI(
         title="RxLedger gateway",
         version="0.1.0",
-        description="Verify medicine packs, capture EPCIS events, read custody histories and alerts.",
+        description=(
+            "Verify medicine packs, capture EPCIS events, read custody histories and alerts."
+        ),
         lifespan=lifespan,
     )
     app.state.rx = state

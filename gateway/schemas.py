@@ -9,6 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 Verdict = Literal["green", "amber", "red"]
 
 
+Severity = Literal["info", "warning", "critical"]
+
+
 class ProductFacts(BaseModel):
     """Public master data of the product, from the on-chain product directory."""
 
@@ -218,7 +221,7 @@ class AlertOut(BaseModel):
 
     id: int | None = None
     kind: str
-    severity: Literal["info", "warning", "critical"]
+    severity: Severity
     message: str
     subject: str
     holder: str | None = None

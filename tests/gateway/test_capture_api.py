@@ -266,9 +266,7 @@ def test_gs1_sensor_example_is_stored_only(mfr: Gateway) -> None:
     assert "sensor readings" in job["results"][0]["message"]
 
 
-def test_dscsa_12_xml_sample_is_converted_captured_and_reported(
-    mfr: Gateway, world: World
-) -> None:
+def test_dscsa_12_xml_sample_is_converted_captured_and_reported(mfr: Gateway, world: World) -> None:
     xml = (SHARED / "dscsa-1.2" / "epcis_1.2.cardinal_health.xml").read_bytes()
     job = capture(mfr, xml, {**CONSOLE, "content-type": "application/xml"})
     assert [e["status"] for e in job["results"]][:2] == ["applied", "applied"]

@@ -103,9 +103,7 @@ async def capture(
     if len(body) > MAX_BYTES:
         raise HTTPException(413, "capture document larger than 5 MB: split it")
     doc = await run_in_threadpool(parse_body, body, media)
-    job_id = await run_in_threadpool(
-        state.capture.submit, doc, principal.address, error_behaviour
-    )
+    job_id = await run_in_threadpool(state.capture.submit, doc, principal.address, error_behaviour)
     return JSONResponse(
         {"captureID": job_id},
         status_code=202,

@@ -23,7 +23,16 @@ _BODY = {
                 "type": "object",
                 "description": "an ERC-2771 ForwardRequest signed (EIP-712, domain RxLedger v1 of"
                 " the network's RxForwarder) by a member: ledger_client.relay.sign_request",
-                "required": ["from", "to", "value", "gas", "nonce", "deadline", "data", "signature"],
+                "required": [
+                    "from",
+                    "to",
+                    "value",
+                    "gas",
+                    "nonce",
+                    "deadline",
+                    "data",
+                    "signature",
+                ],
                 "properties": {
                     "from": _ADDRESS,
                     "to": _ADDRESS,
