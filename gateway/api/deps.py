@@ -39,7 +39,7 @@ async def get_principal(
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-async def rate_limited(state: StateDep, principal: PrincipalDep) -> Principal:
+def take_rate(state: GatewayState, principal: Principal) -> Principal:
     """Return the caller after taking one request from its rate limit (429 when exhausted)."""
     wait = state.limiter.acquire(principal.key)
     if wait:
@@ -49,6 +49,11 @@ async def rate_limited(state: StateDep, principal: PrincipalDep) -> Principal:
             headers={"Retry-After": str(max(1, int(wait + 0.999)))},
         )
     return principal
+
+
+async def rate_limited(state: StateDep, principal: PrincipalDep) -> Principal:
+    """The authenticated caller, rate limited (see :func:`take_rate`)."""
+    return take_rate(state, principal)
 
 
 LimitedPrincipalDep = Annotated[Principal, Depends(rate_limited)]
