@@ -161,7 +161,7 @@ def run_wrk(
     other = max(0.0, (_busy_ticks() - before_busy) / tick - ours_cpu) / wall
 
     def find(pattern: str) -> str:
-        match = re.search(pattern, out)
+        match = re.search(pattern, out, re.MULTILINE)
         if match is None:
             raise SystemExit(f"unexpected wrk output:\n{out}")
         return match.group(1)
@@ -176,8 +176,9 @@ def run_wrk(
         errors += sum(int(g) for g in socket_errors.groups())
     return {
         "rps": float(find(r"Requests/sec:\s+([\d.]+)")),
-        "p50_ms": _ms(find(r"50%\s+(\S+)")),
-        "p99_ms": _ms(find(r"99%\s+(\S+)")),
+        # the latency distribution's own lines (a "99%" can end a Stdev column too)
+        "p50_ms": _ms(find(r"^\s+50%\s+(\S+)")),
+        "p99_ms": _ms(find(r"^\s+99%\s+(\S+)")),
         "errors": errors,
         "requests": requests,
         "gateway_cpu_us_per_request": round(gateway_cpu / max(1, requests) * 1e6),
