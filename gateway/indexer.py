@@ -13,9 +13,9 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Engine, Table, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from web3 import Web3
 
@@ -28,8 +28,8 @@ from ledger_client.types import ZERO_HASH, LedgerEvent, LotStatus, PackStatus, U
 
 log = get_logger("rxledger.indexer")
 
-packs_t = m.Pack.__table__
-units_t = m.Unit.__table__
+packs_t = cast(Table, m.Pack.__table__)
+units_t = cast(Table, m.Unit.__table__)
 lots_t = m.Lot.__table__
 CURSOR_ID = 1
 

@@ -15,13 +15,26 @@ from prometheus_fastapi_instrumentator import Instrumentator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from web3 import Web3
 
-from gateway.api.routes import alerts, auth, capture, dispense, dsl, health, history, lvm, verify
+from gateway.api.routes import (
+    alerts,
+    auth,
+    capture,
+    dispense,
+    dsl,
+    health,
+    history,
+    lvm,
+    relay,
+    verify,
+)
 from gateway.core.config import Settings
 from gateway.core.logging import configure_logging, get_logger
 from gateway.services.auth import AuthError
+from gateway.services.relayer import RelayRefusedError
 from gateway.state import GatewayState
 from ledger_client.epcis import InvalidEPCISError
 from ledger_client.errors import InvalidCodeError
+from ledger_client.relay import ForwardRequestError
 from ledger_client.reverts import LedgerRevertError
 
 WEB = Path(__file__).resolve().parent / "web"
@@ -30,6 +43,10 @@ log = get_logger("rxledger.gateway")
 
 def _problem(status: int, title: str, detail: str, **extra: object) -> dict[str, object]:
     return {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+
+
+def _args(exc: LedgerRevertError) -> dict[str, object]:
+    return {k: ("0x" + v.hex() if isinstance(v, bytes) else v) for k, v in exc.args_by_name.items()}
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -51,12 +68,20 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(LedgerRevertError)
     async def reverted(_: Request, exc: LedgerRevertError) -> JSONResponse:
-        args = {
-            k: ("0x" + v.hex() if isinstance(v, bytes) else v) for k, v in exc.args_by_name.items()
-        }
         return JSONResponse(
-            _problem(409, "Refused by the ledger", str(exc), error=exc.error, args=args), 409
+            _problem(409, "Refused by the ledger", str(exc), error=exc.error, args=_args(exc)), 409
         )
+
+    @app.exception_handler(RelayRefusedError)
+    async def relay_refused(_: Request, exc: RelayRefusedError) -> JSONResponse:
+        return JSONResponse(
+            _problem(400, "Refused by the forwarder", str(exc), error=exc.error, args=_args(exc)),
+            400,
+        )
+
+    @app.exception_handler(ForwardRequestError)
+    async def bad_forward_request(_: Request, exc: ForwardRequestError) -> JSONResponse:
+        return JSONResponse(_problem(400, "Invalid forward request", str(exc)), 400)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -110,12 +135,14 @@ def create_app(settings: Settings | None = None, w3: Web3 | None = None) -> Fast
     app = FastAPI(
         title="RxLedger gateway",
         version="0.1.0",
-        description="Verify medicine packs, capture EPCIS events, read custody histories and alerts.",
+        description=(
+            "Verify medicine packs, capture EPCIS events, read custody histories and alerts."
+        ),
         lifespan=lifespan,
     )
     app.state.rx = state
     _install_error_handlers(app)
-    for module in (verify, lvm, dsl, dispense, capture, history, alerts, auth, health):
+    for module in (verify, lvm, dsl, dispense, capture, relay, history, alerts, auth, health):
         app.include_router(module.router)
 
     @app.get("/", include_in_schema=False)

@@ -9,6 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 Verdict = Literal["green", "amber", "red"]
 
 
+Severity = Literal["info", "warning", "critical"]
+
+
 class ProductFacts(BaseModel):
     """Public master data of the product, from the on-chain product directory."""
 
@@ -218,7 +221,7 @@ class AlertOut(BaseModel):
 
     id: int | None = None
     kind: str
-    severity: Literal["info", "warning", "critical"]
+    severity: Severity
     message: str
     subject: str
     holder: str | None = None
@@ -258,6 +261,10 @@ class CaptureJobOut(BaseModel):
     success: bool
     captureErrorBehaviour: str
     errors: list[dict[str, Any]] = []
+    #: events per status: applied, skipped, stored_only, failed
+    counts: dict[str, int] = {}
+    #: per event: index, event_id, event_hash, type, status, operations (each with status,
+    #: tx_hashes, decoded contract error), message, warnings
     results: list[dict[str, Any]] = []
 
 
@@ -275,3 +282,14 @@ class Health(BaseModel):
 
     status: Literal["ok", "unavailable"]
     checks: dict[str, Any] = {}
+
+
+class RelayResult(BaseModel):
+    """A relayed forward request, executed on chain as its signer."""
+
+    tx_hash: str
+    block_number: int
+    sender: str = Field(description="the member that signed the request (the caller on chain)")
+    target: str
+    relayed_by: str = Field(description="this gateway's operator, which submitted it")
+    events: list[str] = Field(description="names of the contract events it emitted")

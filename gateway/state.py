@@ -15,6 +15,7 @@ from gateway.services.alerts import VerificationRecorder, WebhookDispatcher, on_
 from gateway.services.auth import Authenticator
 from gateway.services.capture import CaptureService
 from gateway.services.chain import Chain
+from gateway.services.oplock import OperatorLock
 from gateway.services.ratelimit import RateLimiter
 from gateway.services.readmodel import ReadModel
 from gateway.services.verify import Verifier
@@ -33,6 +34,7 @@ class GatewayState:
     limiter: RateLimiter
     recorder: VerificationRecorder
     capture: CaptureService
+    oplock: OperatorLock
     indexer: Indexer
     names: dict[str, str]
     threads: list[object] = field(default_factory=list)
@@ -61,11 +63,7 @@ class GatewayState:
             operator,
         )
         start = settings.start_block or chain.deployment.block
-
-        def address_of_gln(gln: str) -> str | None:
-            readmodel.refresh(readmodel.indexed_block(0))
-            return next((mb.address for mb in readmodel.members() if mb.gln == gln.zfill(13)), None)
-
+        oplock = OperatorLock(settings.data_dir / "operator.lock")
         return cls(
             settings=settings,
             engine=engine,
@@ -75,7 +73,8 @@ class GatewayState:
             auth=auth,
             limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
             recorder=VerificationRecorder(engine, settings.verification_flush_seconds),
-            capture=CaptureService(engine, chain.operator, address_of_gln),
+            capture=CaptureService(engine, chain.operator, settings.epcis_store_path, oplock),
+            oplock=oplock,
             indexer=Indexer(
                 chain,
                 engine,
@@ -88,9 +87,14 @@ class GatewayState:
         )
 
     def start(self) -> None:
-        """Start the background threads: recorder always; indexer and webhooks if configured."""
+        """Start the background threads: recorder always; indexer and webhooks if configured.
+
+        The process that runs the indexer (the only one, or the workers' supervisor) also
+        resumes capture jobs a stopped process left unfinished.
+        """
         self.recorder.start()
         if self.settings.run_indexer:
+            self.capture.resume_orphans()
             indexer = IndexerThread(self.indexer, self.settings.index_poll_seconds)
             webhooks = WebhookDispatcher(
                 self.engine, self.settings.webhook_timeout_seconds, self.settings.index_poll_seconds

@@ -10,6 +10,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 from ledger_client.chain import dev_account
 from ledger_client.devnet import DEMO_MEMBERS
@@ -50,6 +51,9 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=0, le=65535)
     workers: int = Field(1, ge=1, le=64)
     log_json: bool | None = None
+    #: The operator's EPCIS store (clear events and master data; the CLI's variable too).
+    #: Default: ``epcis.sqlite`` in the data directory.
+    epcis_store: Path | None = None
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> Settings:
@@ -80,6 +84,19 @@ class Settings(BaseSettings):
         if self.operator_key is None:
             return None
         return Account.from_key(self.operator_key.get_secret_value())
+
+    @property
+    def data_dir(self) -> Path:
+        """Where the gateway keeps its files: the SQLite database's directory, else .rxledger."""
+        url = make_url(self.database_url)
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            return Path(str(url.database)).parent
+        return Path(".rxledger")
+
+    @property
+    def epcis_store_path(self) -> Path:
+        """The operator's EPCIS store file."""
+        return self.epcis_store or self.data_dir / "epcis.sqlite"
 
     @property
     def json_logs(self) -> bool:

@@ -195,13 +195,3 @@ class CaptureJob(Base):
     errors: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
     created_at: Mapped[float] = mapped_column(Float)
     finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)
-
-
-class CapturedEvent(Base):
-    """An EPCIS event hash already written to the chain: re-posting it never writes twice."""
-
-    __tablename__ = "captured_events"
-    event_hash: Mapped[bytes] = mapped_column(Id, primary_key=True)
-    job_id: Mapped[str] = mapped_column(String(40))
-    tx_hashes: Mapped[list[str]] = mapped_column(JSON)
-    at: Mapped[float] = mapped_column(Float)

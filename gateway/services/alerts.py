@@ -9,15 +9,16 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import httpx
-from sqlalchemy import Connection, Engine, and_, func, insert, or_, select
+from sqlalchemy import Connection, Engine, and_, false, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.core.logging import get_logger
 from gateway.db import models as m
 from gateway.indexer import AppliedEvent
-from gateway.schemas import AlertOut
+from gateway.schemas import AlertOut, Severity
 from ledger_client.types import DecommissionReason, LotStatus, PackStatus, UnitStatus
 
 log = get_logger("rxledger.alerts")
@@ -97,7 +98,7 @@ def holders_of_lot(conn: Connection | Session, lot_id: bytes) -> Counter[str]:
         .where(live, m.Pack.parent.is_not(None))
         .group_by(m.Pack.parent)
     ):
-        holder = _top_unit_custodian(conn, bytes(parent), cache)
+        holder = _top_unit_custodian(conn, bytes(parent), cache) if parent else None
         if holder:
             counts[holder] += n
     return counts
@@ -161,7 +162,8 @@ def on_indexed(conn: Connection, applied: Sequence[AppliedEvent]) -> None:
                 f"flag:0x{e.tx_hash.hex()}:{e.log_index}",
                 f"pack_{kind}",
                 "critical",
-                f"{len(ids)} pack(s) flagged {kind} by {e.args['by']} (reason code {e.args['reasonCode']})",
+                f"{len(ids)} pack(s) flagged {kind} by {e.args['by']}"
+                f" (reason code {e.args['reasonCode']})",
                 ids[0],
                 None,
                 {"pack_ids": ids[:100], "by": e.args["by"], "tx_hash": "0x" + e.tx_hash.hex()},
@@ -285,7 +287,8 @@ class VerificationRecorder:
                 f"dispensed-verified:{pack_hex}:{n.client}",
                 "dispensed_pack_verified",
                 "critical",
-                f"pack {who} was already dispensed and is being verified again by {n.client}: possible clone",
+                f"pack {who} was already dispensed and is being verified again by {n.client}:"
+                " possible clone",
                 pack_hex,
                 None,
                 {"pack_id": pack_hex, "gtin": n.gtin, "serial": n.serial, "client": n.client},
@@ -312,7 +315,7 @@ def _out(a: m.Alert) -> AlertOut:
     return AlertOut(
         id=a.id,
         kind=a.kind,
-        severity=a.severity,
+        severity=cast(Severity, a.severity),
         message=a.message,
         subject=a.subject,  # type: ignore[arg-type]
         holder=a.holder,
@@ -330,7 +333,7 @@ def expiry_alerts(
     units = units_held_by(conn, holder)
     in_custody = or_(
         and_(m.Pack.parent.is_(None), m.Pack.custodian == holder),
-        m.Pack.parent.in_(units) if units else False,
+        m.Pack.parent.in_(units) if units else false(),
     )
     rows = conn.execute(
         select(m.Lot.lot_id, m.Lot.expiry, m.Lot.expires_at, func.count())

@@ -44,7 +44,8 @@ class Principal:
             names = "|".join(r.name or "" for r in Role if r & roles)
             raise AuthError(
                 403,
-                f"{what} needs one of the roles {names}; {self.address} has {role_names(self.roles)}",
+                f"{what} needs one of the roles {names};"
+                f" {self.address} has {role_names(self.roles)}",
             )
 
 

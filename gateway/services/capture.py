@@ -1,46 +1,120 @@
-"""EPCIS capture jobs: validate and classify at once, write to the chain in the background.
+"""EPCIS capture jobs: validate at once, write to the chain in the background.
 
-Every event's hash is claimed in ``captured_events`` before its transactions are sent, so
-posting the same document again (or concurrently) never writes an event twice.
+The work is ``ledger_client.epcis.capture_document``, the same executor the CLI uses: it
+stores every event and the master data in the operator's ``EventStore``, applies the
+ledger operations signed with the operator's key and reports each event (applied, skipped,
+stored_only, failed with the decoded contract error). Nothing is written twice: its
+``AnchorIndex`` (one per process, refreshed before every job) knows which event hashes the
+chain already anchors, and jobs run one at a time under the operator lock, so workers
+never race each other either.
 """
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.orm import Session
 
 from gateway.core.logging import get_logger
 from gateway.db import models as m
-from gateway.services.ledger_ops import execute
-from ledger_client.epcis import MappingReport, map_document
-from ledger_client.errors import RxLedgerError
+from gateway.services.oplock import OperatorLock
+from ledger_client.epcis import (
+    AnchorIndex,
+    EventStore,
+    ImportResult,
+    InvalidEPCISError,
+    capture_document,
+    map_document,
+    read_document,
+)
 from ledger_client.ledger import Ledger
 
 log = get_logger("rxledger.capture")
+
+JSON_TYPES = ("application/json", "application/ld+json")
+XML_TYPES = ("application/xml", "text/xml")
+
+
+def parse_body(body: bytes, content_type: str) -> dict[str, Any]:
+    """Return the valid EPCIS 2.0 document in a request body: JSON-LD, or EPCIS 1.2 XML
+    (converted). Raise InvalidEPCISError saying what is wrong."""
+    media = content_type.split(";")[0].strip().lower()
+    if media in XML_TYPES:
+        if not body.lstrip().startswith(b"<"):
+            raise InvalidEPCISError(["/: the body is declared XML but is not"])
+        return read_document(body)
+    try:
+        doc = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidEPCISError([f"/: not JSON: {exc}"]) from None
+    if not isinstance(doc, dict):
+        raise InvalidEPCISError(["/: an EPCIS document is a JSON object"])
+    return read_document(doc)
+
+
+def rejected_errors(doc: dict[str, Any]) -> list[str]:
+    """Events the mapping refuses before anything is sent (``rollback`` refuses the document)."""
+    return [
+        f"event {r.index} ({r.type}): {r.rejected}" for r in map_document(doc).events if r.rejected
+    ]
+
+
+def job_errors(result: ImportResult) -> list[dict[str, Any]]:
+    """One entry per failed event: its index, id, the decoded error name and the message."""
+    errors = []
+    for event in result.events:
+        if event.status != "failed":
+            continue
+        failed = [op for op in event.operations if op.status == "failed"]
+        errors.append(
+            {
+                "index": event.index,
+                "eventID": event.event_id,
+                "eventHash": event.event_hash,
+                "error": failed[0].error if failed else "Rejected",
+                "message": event.message,
+            }
+        )
+    return errors
 
 
 class CaptureService:
     """Creates capture jobs and runs them one at a time with the operator's key."""
 
-    def __init__(self, engine: Engine, ledger: Ledger | None, address_of_gln: Any) -> None:
+    def __init__(
+        self, engine: Engine, ledger: Ledger | None, store_path: Path, lock: OperatorLock
+    ) -> None:
         self.engine = engine
         self.ledger = ledger
-        self.address_of_gln = address_of_gln
+        self.store_path = store_path
+        self.lock = lock
+        self._store: EventStore | None = None
+        self._anchors: AnchorIndex | None = None
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rxledger-capture")
 
     def close(self) -> None:
         """Finish running jobs and stop."""
         self._pool.shutdown(wait=True)
+        if self._store is not None:
+            self._store.close()
 
     def submit(self, doc: dict[str, Any], owner: str, behaviour: str) -> str:
-        """Validate and classify ``doc`` (raising InvalidEPCISError) and queue its job."""
-        report = map_document(doc)
+        """Queue a job for a valid document (see :func:`parse_body`) and return its id.
+
+        With ``rollback``, a document with events the mapping refuses raises
+        InvalidEPCISError and nothing is written (a chain cannot undo what it accepted, so
+        this is the part of a rollback the gateway can honour).
+        """
+        if behaviour == "rollback":
+            problems = rejected_errors(doc)
+            if problems:
+                raise InvalidEPCISError(problems)
         job_id = "cap-" + uuid.uuid4().hex[:20]
         with self.engine.begin() as conn:
             conn.execute(
@@ -48,7 +122,7 @@ class CaptureService:
                     id=job_id,
                     owner=owner,
                     running=True,
-                    success=False,
+                    success=True,
                     error_behaviour=behaviour,
                     document=doc,
                     results=[],
@@ -56,103 +130,64 @@ class CaptureService:
                     created_at=time.time(),
                 )
             )
-        self._pool.submit(self._run_safely, job_id, report, behaviour)
+        self._pool.submit(self._run_safely, job_id, doc)
         return job_id
+
+    def resume_orphans(self) -> int:
+        """Run again the jobs a stopped process left running (safe: nothing is written twice).
+
+        Call only where no other process is capturing yet (the single or supervising one).
+        """
+        with Session(self.engine) as session:
+            orphans = list(
+                session.execute(
+                    select(m.CaptureJob.id, m.CaptureJob.document).where(m.CaptureJob.running)
+                )
+            )
+        for job_id, doc in orphans:
+            log.info("resuming capture job", job=job_id)
+            self._pool.submit(self._run_safely, job_id, doc)
+        return len(orphans)
 
     def job(self, job_id: str) -> m.CaptureJob | None:
         """Return a capture job."""
-        with Session(self.engine) as conn:
-            row = conn.execute(select(m.CaptureJob).where(m.CaptureJob.id == job_id)).first()
-        return row[0] if row else None
+        with Session(self.engine) as session:
+            return session.get(m.CaptureJob, job_id)
 
     def jobs(self, owner: str | None, limit: int = 100) -> list[m.CaptureJob]:
         """Return recent jobs (of ``owner`` if given)."""
         query = select(m.CaptureJob).order_by(m.CaptureJob.created_at.desc()).limit(limit)
         if owner:
             query = query.where(m.CaptureJob.owner == owner)
-        with Session(self.engine) as conn:
-            return list(conn.execute(query).scalars())
+        with Session(self.engine) as session:
+            return list(session.execute(query).scalars())
 
-    def _run_safely(self, job_id: str, report: MappingReport, behaviour: str) -> None:
+    def _run_safely(self, job_id: str, doc: dict[str, Any]) -> None:
         try:
-            self.run(job_id, report, behaviour)
+            self.run(job_id, doc)
         except Exception as exc:  # noqa: BLE001 - a job must always finish with a status
             log.error("capture job crashed", job=job_id, error=repr(exc))
-            self._finish(job_id, [], [{"event": None, "error": f"internal error: {exc!r}"}])
+            self._finish(job_id, False, [], [{"error": "InternalError", "message": repr(exc)}])
 
-    def run(self, job_id: str, report: MappingReport, behaviour: str) -> None:
-        """Write every event's operations; record a result per event."""
-        results: list[dict[str, Any]] = []
-        errors: list[dict[str, Any]] = []
-        stop = False
-        for ev in report.events:
-            base: dict[str, Any] = {
-                "index": ev.index,
-                "eventID": ev.event_id,
-                "eventHash": ev.event_hash_uri,
-                "operations": [type(op).__name__ for op in ev.operations],
-            }
-            if stop:
-                results.append({**base, "status": "not_attempted"})
-                continue
-            if ev.stored_only is not None:
-                results.append({**base, "status": "stored_only", "reason": ev.stored_only})
-                continue
-            outcome = self._write_event(job_id, ev.event_hash, ev.operations)
-            results.append({**base, **outcome})
-            if outcome["status"] == "failed":
-                errors.append(
-                    {"index": ev.index, "eventID": ev.event_id, "error": outcome["error"]}
-                )
-                stop = behaviour == "rollback"
-        self._finish(job_id, results, errors)
-
-    def _write_event(
-        self, job_id: str, event_hash: bytes | None, operations: Any
-    ) -> dict[str, Any]:
+    def run(self, job_id: str, doc: dict[str, Any]) -> ImportResult:
+        """Capture ``doc`` as the operator's member and record the per-event results."""
         if self.ledger is None:
-            return {"status": "failed", "error": "this gateway has no operator key to sign with"}
-        if event_hash:
-            try:
-                with self.engine.begin() as conn:
-                    conn.execute(
-                        insert(m.CapturedEvent).values(
-                            event_hash=event_hash, job_id=job_id, tx_hashes=[], at=time.time()
-                        )
-                    )
-            except IntegrityError:
-                with Session(self.engine) as conn:
-                    prior = conn.execute(
-                        select(m.CapturedEvent).where(m.CapturedEvent.event_hash == event_hash)
-                    ).scalar_one()
-                return {
-                    "status": "duplicate",
-                    "firstCapturedBy": prior.job_id,
-                    "txHashes": prior.tx_hashes,
-                }
-        tx_hashes: list[str] = []
-        try:
-            for op in operations:
-                for receipt in execute(self.ledger, op, self.address_of_gln):
-                    tx_hashes.append("0x" + receipt.tx_hash.hex())
-        except (RxLedgerError, ValueError) as exc:
-            if event_hash and not tx_hashes:
-                with self.engine.begin() as conn:
-                    conn.execute(
-                        delete(m.CapturedEvent).where(m.CapturedEvent.event_hash == event_hash)
-                    )
-            return {"status": "failed", "error": str(exc), "txHashes": tx_hashes}
-        if event_hash:
-            with self.engine.begin() as conn:
-                conn.execute(
-                    update(m.CapturedEvent)
-                    .where(m.CapturedEvent.event_hash == event_hash)
-                    .values(tx_hashes=tx_hashes)
-                )
-        return {"status": "written", "txHashes": tx_hashes}
+            raise RuntimeError("this gateway has no operator key to sign with")
+        with self.lock.hold():
+            if self._store is None:
+                self.store_path.parent.mkdir(parents=True, exist_ok=True)
+                self._store = EventStore(self.store_path)
+            if self._anchors is None:
+                self._anchors = AnchorIndex.load(self.ledger.w3, self.ledger.deployment)
+            _, result = capture_document(
+                self.ledger, doc, self._store, anchors=self._anchors, name=job_id
+            )
+        log.info("capture job finished", job=job_id, **result.counts)
+        self._finish(job_id, result.ok, result.to_dict()["events"], job_errors(result))
+        return result
 
     def _finish(
-        self, job_id: str, results: list[dict[str, Any]], errors: list[dict[str, Any]]
+        self, job_id: str, ok: bool, results: list[dict[str, Any]], errors: list[dict[str, Any]]
     ) -> None:
         with self.engine.begin() as conn:
             conn.execute(
@@ -160,7 +195,7 @@ class CaptureService:
                 .where(m.CaptureJob.id == job_id)
                 .values(
                     running=False,
-                    success=not errors,
+                    success=ok,
                     results=results,
                     errors=errors,
                     finished_at=time.time(),

@@ -6,6 +6,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from eth_typing import ChecksumAddress
 from web3 import Web3
 from web3.contract import Contract
 from web3.providers.eth_tester import EthereumTesterProvider
@@ -68,7 +69,7 @@ class Chain:
         return cls(w3, deployment, operator)
 
     @property
-    def contract_addresses(self) -> list[str]:
+    def contract_addresses(self) -> list[ChecksumAddress]:
         """Addresses whose logs the indexer follows."""
         d = self.deployment
         return [Web3.to_checksum_address(a) for a in (d.consortium, d.directory, d.registry)]

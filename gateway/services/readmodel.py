@@ -127,7 +127,8 @@ class ReadModel:
             self._cache_block = block
 
     def prefix_owner(self, gtin14: str) -> str | None:
-        """Return the member owning ``gtin14``'s company prefix, longest prefix first (as on chain)."""
+        """Return the member owning ``gtin14``'s company prefix, longest prefix first (as on
+        chain)."""
         for length in range(12, 3, -1):
             owner = self._prefixes.get(gtin14[1 : 1 + length])
             if owner:

@@ -37,9 +37,15 @@ AMBER = frozenset({S.IN_TRANSIT, S.QUARANTINED})
 _REASONS: dict[VerificationStatus, str] = {
     S.VERIFIED: "genuine and saleable",
     S.UNKNOWN: "unknown serial number: no pack with this GTIN and serial was ever commissioned",
-    S.PRODUCT_MISMATCH: "product mismatch: the pack's lot was registered by a company that does not own this GTIN",
-    S.LOT_MISMATCH: "lot mismatch: the lot on the pack is not the lot this serial was commissioned in",
-    S.EXPIRY_MISMATCH: "expiry mismatch: the expiry on the pack differs from the lot's registered expiry",
+    S.PRODUCT_MISMATCH: (
+        "product mismatch: the pack's lot was registered by a company that does not own this GTIN"
+    ),
+    S.LOT_MISMATCH: (
+        "lot mismatch: the lot on the pack is not the lot this serial was commissioned in"
+    ),
+    S.EXPIRY_MISMATCH: (
+        "expiry mismatch: the expiry on the pack differs from the lot's registered expiry"
+    ),
     S.ILLEGITIMATE: "flagged illegitimate: quarantine the pack and notify the regulator",
     S.SUSPECT: "flagged suspect: do not dispense, quarantine and investigate",
     S.RECALLED: "the lot is recalled",
@@ -102,7 +108,8 @@ def _iso(ts: int | float) -> str:
 
 @dataclass
 class Verifier:
-    """Answers verifications from the SQL index (fast) or straight from the chain (``Ledger.verify``)."""
+    """Answers verifications from the SQL index (fast) or straight from the chain
+    (``Ledger.verify``)."""
 
     readmodel: ReadModel
     chain: Chain | None
@@ -197,6 +204,7 @@ class Verifier:
             code=text,
             status="UNREADABLE",
             verdict="red",
+            expiry=None,
             reasons=[f"the scan could not be read: {message}"],
             as_of_block=-1,
             verified_at=_iso(now),

@@ -1,4 +1,5 @@
-"""Authorisation for every endpoint: no token, bad token, non-member, suspended member, wrong role."""
+"""Authorisation for every endpoint: no token, bad token, non-member, suspended member, wrong
+role."""
 
 from __future__ import annotations
 

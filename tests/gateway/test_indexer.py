@@ -1,4 +1,5 @@
-"""The indexer: crash and resume, duplicate delivery, confirmation depth (real chain, real SQLite)."""
+"""The indexer: crash and resume, duplicate delivery, confirmation depth (real chain, real
+SQLite)."""
 
 from __future__ import annotations
 

@@ -18,7 +18,8 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(
         CHROMIUM is None or DRIVER is None,
-        reason="needs Debian chromium and chromium-driver (apt-get install -y chromium chromium-driver)",
+        reason="needs Debian chromium and chromium-driver"
+        " (apt-get install -y chromium chromium-driver)",
     ),
 ]
 

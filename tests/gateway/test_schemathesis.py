@@ -33,7 +33,8 @@ def test_no_request_from_the_schema_causes_a_server_error(gateway: Gateway) -> N
             response = case.call(base_url=gateway.url, headers=credentials, timeout=30)
             if response.status_code >= 500:
                 failures.append(
-                    f"{case.method} {case.formatted_path}: {response.status_code} {response.text[:300]}"
+                    f"{case.method} {case.formatted_path}: {response.status_code}"
+                    f" {response.text[:300]}"
                 )
 
         check()

@@ -23,7 +23,10 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"model": Problem},
     429: {"model": Problem},
 }
-KINDS = "expiry_soon, expired, lot_recalled, lot_quarantined, pack_suspect, pack_illegitimate, dispensed_pack_verified, verified_at_two_places"
+KINDS = (
+    "expiry_soon, expired, lot_recalled, lot_quarantined, pack_suspect, pack_illegitimate, "
+    "dispensed_pack_verified, verified_at_two_places"
+)
 
 
 @router.get("", response_model=AlertList, responses=ERRORS)

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, HTTPException
+from fastapi import APIRouter, Header, HTTPException, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from gateway.api.deps import OperatorDep, PrincipalDep, StateDep
 from gateway.db import models as m
 from gateway.schemas import CaptureJobOut, Problem
+from gateway.services.capture import JSON_TYPES, XML_TYPES, parse_body
 
 router = APIRouter(prefix="/v1/capture", tags=["capture"])
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -29,6 +30,15 @@ def _iso(ts: float | None) -> str | None:
     )
 
 
+def counts(results: list[dict[str, Any]]) -> dict[str, int]:
+    """How many events of a job ended in each status."""
+    out = {"applied": 0, "skipped": 0, "stored_only": 0, "failed": 0}
+    for event in results:
+        status = str(event.get("status"))
+        out[status] = out.get(status, 0) + 1
+    return out
+
+
 def job_out(job: m.CaptureJob) -> CaptureJobOut:
     """Render a capture job document."""
     return CaptureJobOut(
@@ -39,29 +49,61 @@ def job_out(job: m.CaptureJob) -> CaptureJobOut:
         success=job.success,
         captureErrorBehaviour=job.error_behaviour,
         errors=job.errors,
+        counts=counts(job.results),
         results=job.results,
     )
+
+
+_BODY = {
+    "required": True,
+    "content": {
+        "application/ld+json": {
+            "schema": {"type": "object", "description": "an EPCIS 2.0 JSON-LD EPCISDocument"}
+        },
+        "application/json": {"schema": {"type": "object"}},
+        "application/xml": {
+            "schema": {"type": "string", "description": "an EPCIS 1.2 XML EPCISDocument"}
+        },
+    },
+}
 
 
 @router.post(
     "",
     status_code=202,
-    responses={202: {"description": "capture job created; see Location"}, **ERRORS},
+    responses={
+        202: {"description": "capture job created; see Location"},
+        413: {"model": Problem},
+        415: {"model": Problem},
+        **ERRORS,
+    },
+    openapi_extra={"requestBody": _BODY},
 )
-def capture(
+async def capture(
+    request: Request,
     state: StateDep,
     principal: OperatorDep,
-    document: Annotated[dict[str, Any], Body(description="an EPCIS 2.0 JSON-LD EPCISDocument")],
     error_behaviour: Annotated[
         str, Header(alias="GS1-Capture-Error-Behaviour", pattern="^(rollback|proceed)$")
-    ] = "proceed",
+    ] = "rollback",
 ) -> JSONResponse:
     """Validate the document now (400 with the schema errors if invalid) and write its events
-    to the chain in the background; ``rollback`` stops at the first failing event (events
-    already written stay on chain and are reported)."""
-    if len(json.dumps(document)) > MAX_BYTES:
+    to the chain in the background, signed with this gateway's operator key.
+
+    EPCIS 2.0 JSON-LD, or EPCIS 1.2 XML (``application/xml``, converted). Every event is
+    applied, skipped (already on chain), stored only, or failed with the contract's error;
+    a failing event does not stop the others. ``rollback`` (the binding's default) refuses
+    the whole document when an event cannot be mapped to the ledger; failures the chain
+    reports later cannot be rolled back and are reported per event.
+    """
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media not in (*JSON_TYPES, *XML_TYPES):
+        raise HTTPException(415, "send application/ld+json (EPCIS 2.0) or application/xml (1.2)")
+    body = await request.body()
+    if len(body) > MAX_BYTES:
         raise HTTPException(413, "capture document larger than 5 MB: split it")
-    job_id = state.capture.submit(document, principal.address, error_behaviour)
+    doc = await run_in_threadpool(parse_body, body, media)
+    job_id = await run_in_threadpool(state.capture.submit, doc, principal.address, error_behaviour)
     return JSONResponse(
         {"captureID": job_id},
         status_code=202,

@@ -1,0 +1,81 @@
+"""POST /v1/relay: submit a member-signed ERC-2771 forward request with the operator's key."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request
+from starlette.concurrency import run_in_threadpool
+
+from gateway.api.deps import LimitedPrincipalDep, StateDep
+from gateway.schemas import Problem, RelayResult
+from gateway.services.auth import AuthError
+from gateway.services.relayer import submit
+
+router = APIRouter(prefix="/v1/relay", tags=["relay"])
+MAX_BYTES = 256_000
+_UINT = {"type": "integer", "minimum": 0}
+_HEX = {"type": "string", "pattern": "^0x([0-9a-fA-F]{2})*$"}
+_ADDRESS = {"type": "string", "pattern": "^0x[0-9a-fA-F]{40}$"}
+_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "description": "an ERC-2771 ForwardRequest signed (EIP-712, domain RxLedger v1 of"
+                " the network's RxForwarder) by a member: ledger_client.relay.sign_request",
+                "required": [
+                    "from",
+                    "to",
+                    "value",
+                    "gas",
+                    "nonce",
+                    "deadline",
+                    "data",
+                    "signature",
+                ],
+                "properties": {
+                    "from": _ADDRESS,
+                    "to": _ADDRESS,
+                    "value": _UINT,
+                    "gas": _UINT,
+                    "nonce": _UINT,
+                    "deadline": _UINT,
+                    "data": _HEX,
+                    "signature": _HEX,
+                },
+            }
+        }
+    },
+}
+
+
+@router.post(
+    "",
+    response_model=RelayResult,
+    responses={
+        400: {"model": Problem},
+        401: {"model": Problem},
+        403: {"model": Problem},
+        409: {"model": Problem},
+        413: {"model": Problem},
+        429: {"model": Problem},
+    },
+    openapi_extra={"requestBody": _BODY},
+)
+async def relay_request(
+    request: Request, state: StateDep, principal: LimitedPrincipalDep
+) -> RelayResult:
+    """Submit a forward request signed by any member; the chain sees the signer as caller.
+
+    400 with the forwarder's error when the request is refused
+    (``ERC2771ForwarderInvalidSigner``: tampered, replayed or signed for another network;
+    ``ERC2771ForwarderExpiredRequest``; ``FailedCall``: too little gas); 409 with the target
+    contract's error (``ConsortiumNotMember``, ``SerialRegistryNotCustodian``, ...).
+    """
+    if state.chain.operator is None:
+        raise AuthError(403, "this gateway has no operator key: it cannot relay")
+    body = await request.body()
+    if len(body) > MAX_BYTES:
+        raise HTTPException(413, "forward request larger than 256 kB")
+    relayed = await run_in_threadpool(submit, state.chain.operator, state.oplock, body)
+    return RelayResult(**vars(relayed), relayed_by=state.chain.operator.address)

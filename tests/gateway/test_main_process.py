@@ -1,0 +1,98 @@
+"""``python -m gateway`` as ``make run`` starts it: against anvil, with only the chain URL,
+the deployment file, pharmacy_a's key (hex, no 0x) and confirmation depth 0 in the
+environment (plus the port), run from a fresh directory."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from gateway_helpers import free_port
+
+from ledger_client.chain import connect, dev_account
+from ledger_client.devchain import Anvil
+from ledger_client.devnet import deploy_devnet
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """The gateway process, its URL and working directory."""
+    workdir = tmp_path_factory.mktemp("run")
+    with Anvil(port=free_port()) as anvil:
+        net = deploy_devnet(connect(anvil.url))
+        deployment = workdir / "deployment.json"
+        net.deployment.save(deployment)
+        port = free_port()
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith("RXLEDGER_") and key != "PYTHONPATH"
+        }
+        env.update(
+            {
+                "PYTHONPATH": str(ROOT),
+                "RXLEDGER_CHAIN_URL": anvil.url,
+                "RXLEDGER_DEPLOYMENT_FILE": str(deployment),
+                "RXLEDGER_OPERATOR_KEY": bytes(dev_account("pharmacy_a").key).hex(),
+                "RXLEDGER_CONFIRMATION_DEPTH": "0",
+                "RXLEDGER_PORT": str(port),
+            }
+        )
+        log = (workdir / "gateway.log").open("w")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gateway"], cwd=workdir, env=env, stdout=log, stderr=log
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                if process.poll() is not None:
+                    raise RuntimeError((workdir / "gateway.log").read_text()[-3000:])
+                try:
+                    if httpx.get(url + "/readyz").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise TimeoutError((workdir / "gateway.log").read_text()[-3000:])
+                time.sleep(0.1)
+            yield url, workdir
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+            log.close()
+
+
+def test_gateway_process_is_ready_on_the_demo_chain(served: tuple[str, Path]) -> None:
+    url, workdir = served
+    ready = httpx.get(url + "/readyz").json()
+    assert ready["status"] == "ok"
+    assert ready["checks"]["chain"] is True and ready["checks"]["database_migrated"] is True
+    assert ready["checks"]["confirmation_depth"] == 0
+    assert ready["checks"]["indexed_block"] == ready["checks"]["head_block"]
+    # its files land in .rxledger/ of the working directory
+    assert (workdir / ".rxledger" / "gateway.db").is_file()
+
+
+def test_gateway_process_serves_the_pharmacy_page(served: tuple[str, Path]) -> None:
+    url, _ = served
+    page = httpx.get(url + "/")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert "RxLedger" in page.text
+
+
+def test_gateway_process_signs_as_pharmacy_a(served: tuple[str, Path]) -> None:
+    url, _ = served
+    # pharmacy_a's staff (the local console key) acts as the operator member
+    who = httpx.get(url + "/v1/auth/me", headers={"Authorization": "Bearer local-console-key"})
+    assert who.status_code == 200, who.text
+    assert who.json()["address"] == dev_account("pharmacy_a").address

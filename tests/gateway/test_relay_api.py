@@ -1,0 +1,141 @@
+"""POST /v1/relay on a live gateway run by wholesaler_a: pharmacy_a's signed requests act as
+pharmacy_a; tampered, replayed, expired and non-member requests are refused with the
+decoded error name."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from eth_account import Account
+from gateway_helpers import EXPIRY, GTIN, Gateway, LiveServer, World, gateway_settings
+
+from gateway.main import create_app
+from ledger_client.chain import dev_account
+from ledger_client.ids import pack_id
+from ledger_client.ledger import Ledger
+from ledger_client.relay import ForwardRequest, sign_request
+from ledger_client.types import ZERO_HASH, DecommissionReason, PackStatus
+
+SERIALS = ["RL1", "RL2", "RL3", "RL4", "RL5"]
+
+
+@pytest.fixture(scope="module")
+def relayer(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    """A gateway operated by wholesaler_a, and five packs in pharmacy_a's custody."""
+    m, pa = world.net["manufacturer"], world.net["pharmacy_a"]
+    m.register_lot(GTIN, "RLY1", EXPIRY)  # a lot of its own: other modules count lot L1
+    m.commission(GTIN, "RLY1", SERIALS)
+    m.ship(pa.address, packs=[(GTIN, s) for s in SERIALS])
+    pa.receive(packs=[(GTIN, s) for s in SERIALS])
+    db = tmp_path_factory.mktemp("relay") / "gateway.db"
+    settings = gateway_settings(
+        world, db, operator_key="0x" + bytes(dev_account("wholesaler_a").key).hex()
+    )
+    app = create_app(settings, world.w3)
+    with LiveServer(app) as server, httpx.Client(base_url=server.url, timeout=60) as client:
+        yield Gateway(server.url, client, app, world)
+
+
+def dispense_request(ledger: Ledger, serial: str, **options: Any) -> ForwardRequest:
+    fn = ledger.registry.functions.decommission(
+        [pack_id(GTIN, serial)], int(DecommissionReason.DISPENSED), ZERO_HASH
+    )
+    return sign_request(ledger, fn, **options)
+
+
+def post(gw: Gateway, body: dict[str, Any] | str, member: str = "pharmacy_a") -> httpx.Response:
+    text = body if isinstance(body, str) else json.dumps(body)
+    headers = {**gw.auth(member), "content-type": "application/json"}
+    return gw.client.post("/v1/relay", content=text, headers=headers)
+
+
+def test_pharmacy_dispense_relayed_by_another_members_gateway_acts_as_the_pharmacy(
+    relayer: Gateway, world: World
+) -> None:
+    pa = world.net["pharmacy_a"]
+    request = dispense_request(pa, "RL1")
+    response = post(relayer, request.to_dict())
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["sender"] == pa.address
+    assert body["relayed_by"] == world.net.address("wholesaler_a")
+    assert body["events"] == ["PacksDecommissioned"]
+    tx = world.w3.eth.get_transaction(body["tx_hash"])
+    assert tx["from"] == world.net.address("wholesaler_a")  # the relayer sent it
+    view = pa.pack_state(GTIN, "RL1")
+    assert view.status is PackStatus.DECOMMISSIONED
+    assert view.reason is DecommissionReason.DISPENSED
+    assert view.custodian == pa.address  # the chain saw the pharmacy as the caller
+
+    # the same request again: the forwarder's nonce moved on, so the signature no longer fits
+    replay = post(relayer, request.to_dict())
+    assert replay.status_code == 400
+    assert replay.json()["error"] == "ERC2771ForwarderInvalidSigner"
+
+
+def test_tampered_request_is_refused_with_the_forwarder_error(
+    relayer: Gateway, world: World
+) -> None:
+    pa = world.net["pharmacy_a"]
+    signed = dispense_request(pa, "RL2").to_dict()
+    other = dispense_request(pa, "RL3").to_dict()
+    tampered = {**signed, "data": other["data"]}  # RL3's call under RL2's signature
+    response = post(relayer, tampered)
+    assert response.status_code == 400
+    problem = response.json()
+    assert problem["error"] == "ERC2771ForwarderInvalidSigner"
+    assert problem["title"] == "Refused by the forwarder"
+    assert pa.pack_state(GTIN, "RL3").status is PackStatus.ACTIVE
+
+
+def test_expired_request_is_refused(relayer: Gateway, world: World) -> None:
+    pa = world.net["pharmacy_a"]
+    past = int(world.w3.eth.get_block("latest")["timestamp"]) - 1
+    response = post(relayer, dispense_request(pa, "RL4", deadline=past).to_dict())
+    assert response.status_code == 400
+    assert response.json()["error"] == "ERC2771ForwarderExpiredRequest"
+    assert pa.pack_state(GTIN, "RL4").status is PackStatus.ACTIVE
+
+
+def test_request_signed_by_a_non_member_is_refused_with_the_consortium_error(
+    relayer: Gateway, world: World
+) -> None:
+    outsider = Ledger(world.w3, world.net.deployment, Account.create())
+    request = dispense_request(outsider, "RL5", gas=300_000)
+    response = post(relayer, request.to_dict())
+    assert response.status_code == 409
+    assert response.json()["error"] == "ConsortiumNotMember"
+
+
+def test_request_of_another_members_custody_is_refused_with_the_registry_error(
+    relayer: Gateway, world: World
+) -> None:
+    # pharmacy_b signs a dispense of a pack pharmacy_a holds
+    pb = world.net["pharmacy_b"]
+    response = post(relayer, dispense_request(pb, "RL5", gas=300_000).to_dict(), "pharmacy_b")
+    assert response.status_code == 409
+    assert response.json()["error"] == "SerialRegistryNotCustodian"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("{", "not valid JSON"),
+        ("[]", "JSON object"),
+        ('{"from": "0x1"}', "forward request fields"),
+    ],
+)
+def test_malformed_request_is_refused(relayer: Gateway, body: str, message: str) -> None:
+    response = post(relayer, body)
+    assert response.status_code == 400
+    assert message in response.json()["detail"]
+
+
+def test_relay_needs_an_authenticated_member(relayer: Gateway, world: World) -> None:
+    request = dispense_request(world.net["pharmacy_a"], "RL5")
+    response = relayer.client.post("/v1/relay", json=request.to_dict())
+    assert response.status_code == 401
