@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
 from prometheus_fastapi_instrumentator import Instrumentator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from web3 import Web3
@@ -150,10 +151,19 @@ def create_app(settings: Settings | None = None, w3: Web3 | None = None) -> Fast
         return FileResponse(WEB / "index.html")
 
     app.mount("/static", StaticFiles(directory=WEB), name="static")
-    Instrumentator(should_group_untemplated=True, excluded_handlers=["/metrics"]).instrument(
-        app
-    ).expose(app, include_in_schema=False)
+    Instrumentator(
+        should_group_untemplated=True, excluded_handlers=["/metrics"], registry=_metrics_registry()
+    ).instrument(app).expose(app, include_in_schema=False)
     return app
+
+
+def _metrics_registry() -> CollectorRegistry:
+    """A registry per app (not the process-global one), with the process and GC collectors."""
+    registry = CollectorRegistry()
+    ProcessCollector(registry=registry)
+    PlatformCollector(registry=registry)
+    GCCollector(registry=registry)
+    return registry
 
 
 def app_from_env() -> FastAPI:

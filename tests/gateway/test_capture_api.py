@@ -297,6 +297,7 @@ def test_capture_by_a_member_who_is_not_the_operator_is_refused(mfr: Gateway) ->
 
 
 def test_capture_jobs_of_another_member_are_not_visible(mfr: Gateway) -> None:
+    capture(mfr, document(commissioning("CAPLOTV", ["VIS1"])))
     jobs = mfr.client.get("/v1/capture", headers=CONSOLE).json()
     assert jobs and all(j["captureID"].startswith("cap-") for j in jobs)
     other = mfr.client.get(f"/v1/capture/{jobs[0]['captureID']}", headers=mfr.auth("regulator"))

@@ -257,6 +257,7 @@ def test_health_readiness_and_metrics_without_serials_in_labels(gateway: Gateway
     ready = gateway.client.get("/readyz").json()
     assert ready["status"] == "ok" and ready["checks"]["database_migrated"] is True
     gateway.client.get(f"/01/{GTIN}/21/SERIALX1")
+    gateway.client.get("/v1/verify", params={"code": dm("S1")}, headers=CONSOLE)
     metrics = gateway.client.get("/metrics").text
     assert 'handler="/v1/verify"' in metrics and 'handler="/01/{gtin}/21/{serial}"' in metrics
     assert "SERIALX1" not in metrics and quote(dm("S1")) not in metrics
