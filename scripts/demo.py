@@ -99,7 +99,7 @@ def _stop_on_sigterm(signum: int, frame: object) -> None:
 
 def main() -> None:
     signal.signal(signal.SIGTERM, _stop_on_sigterm)  # stop anvil cleanly: it saves its state
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--port", type=int, default=8545)
     parser.add_argument("--gateway-port", type=int, default=8000)
     parser.add_argument(

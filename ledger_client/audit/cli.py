@@ -119,7 +119,7 @@ def replay_cmd(
 
 @audit_app.command("export")
 def export_cmd(
-    out: Out,
+    out: Annotated[Path, typer.Option("--out", help="JSON-lines file to write.")],
     rpc: Rpc = "",
     deployment: DeploymentFile = Path(".rxledger/deployment.json"),
 ) -> None:
