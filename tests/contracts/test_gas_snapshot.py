@@ -25,8 +25,12 @@ def _lifecycle(net: DevNetwork) -> dict[str, int]:
     serials = [f"G{i:03d}" for i in range(100)]
     packs = [(GTIN, s) for s in serials]
     gas = {"register_lot": m.register_lot(GTIN, "GAS1", "301231").gas_used}
-    gas["commission_50_into_new_case"] = m.commission(GTIN, "GAS1", serials[:50], case_a)[0].gas_used
-    gas["commission_50_into_new_case_2"] = m.commission(GTIN, "GAS1", serials[50:], case_b)[0].gas_used
+    gas["commission_50_into_new_case"] = m.commission(GTIN, "GAS1", serials[:50], case_a)[
+        0
+    ].gas_used
+    gas["commission_50_into_new_case_2"] = m.commission(GTIN, "GAS1", serials[50:], case_b)[
+        0
+    ].gas_used
     gas["pack_2_cases_on_new_pallet"] = m.pack(pallet, units=[case_a, case_b]).gas_used
     gas["ship_pallet"] = m.ship(wa.address, units=[pallet])[0].gas_used
     gas["receive_pallet"] = wa.receive(units=[pallet])[0].gas_used
