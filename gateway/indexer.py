@@ -30,7 +30,6 @@ log = get_logger("rxledger.indexer")
 
 packs_t = cast(Table, m.Pack.__table__)
 units_t = cast(Table, m.Unit.__table__)
-lots_t = m.Lot.__table__
 CURSOR_ID = 1
 
 #: Called inside the indexing transaction with the events just applied (alerts use it).
@@ -87,10 +86,6 @@ class Indexer:
                 select(m.IndexerCursor.last_block).where(m.IndexerCursor.id == CURSOR_ID)
             ).first()
         return int(row[0]) if row else self.start_block - 1
-
-    def safe_head(self) -> int:
-        """Return the newest block old enough to apply (head minus the confirmation depth)."""
-        return int(self.chain.w3.eth.block_number) - self.confirmation_depth
 
     # ------------------------------------------------------------------ stepping
 

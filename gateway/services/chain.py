@@ -79,10 +79,6 @@ class Chain:
         m = self.consortium.functions.member(Web3.to_checksum_address(address)).call()
         return MemberInfo(Web3.to_checksum_address(address), Role(m[2]), MemberStatus(m[3]), m[4])
 
-    def latest_timestamp(self) -> int:
-        """Return the timestamp of the latest block."""
-        return int(self.w3.eth.get_block("latest")["timestamp"])
-
     def reachable(self) -> bool:
         """Return True when the node answers and the deployment's contracts exist."""
         try:
