@@ -267,7 +267,6 @@ def test_authorisation(world: World, function: str, actor: str, expected: str | 
 # ---------------------------------------------------------------- governance: no single key
 
 
-FOUR_DAYS = 4 * 86400
 THRESHOLD = b"THRESHOLD".ljust(32, b"\0")
 
 

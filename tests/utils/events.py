@@ -8,12 +8,6 @@ from typing import Any
 from ledger_client.types import LedgerEvent, Receipt
 
 
-def events_named(receipts: Receipt | Iterable[Receipt], name: str) -> list[LedgerEvent]:
-    """Every event called ``name`` in ``receipts``."""
-    items = [receipts] if isinstance(receipts, Receipt) else list(receipts)
-    return [e for r in items for e in r.events if e.name == name]
-
-
 def only_event(receipts: Receipt | Iterable[Receipt]) -> LedgerEvent:
     """The single event of ``receipts``; fails when there are more or none."""
     items = [receipts] if isinstance(receipts, Receipt) else list(receipts)

@@ -12,7 +12,6 @@ from ledger_client.ledger import Ledger, PackRef
 
 #: GS1 company prefixes of the demo members (ledger_client.devnet).
 MANUFACTURER_PREFIX = "0614141"
-MANUFACTURER_PREFIX_2 = "9506000"
 REPACKAGER_PREFIX = "0614142"
 #: A prefix no member owns.
 UNOWNED_PREFIX = "0799999"

@@ -27,7 +27,6 @@ from ledger_client.audit.sim_chain import simulate
 from ledger_client.audit.simulate import DAY, KINDS, next_monday, plan
 
 pytestmark = pytest.mark.anvil
-LEARNED = ("TRANSIT_OUTLIER", "UNUSUAL_ROUTE", "VOLUME_SPIKE", "NIGHT_ACTIVITY")
 
 
 def _free_port() -> int:
