@@ -460,4 +460,5 @@ class Ledger:
 
     def _item_states(self, chunk: list[bytes], unit_ids: list[bytes]) -> list[PackView | UnitView]:
         units = set(unit_ids)
-        return [self.unit_state_by_id(i) if i in units else self.pack_states([i])[0] for i in chunk]
+        packs = iter(self.pack_states([i for i in chunk if i not in units]))
+        return [self.unit_state_by_id(i) if i in units else next(packs) for i in chunk]
