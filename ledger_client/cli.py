@@ -13,10 +13,20 @@ from typing import Annotated, Any
 import typer
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from rich.console import Console
 from rich.progress import Progress
 
 from ledger_client.chain import connect, dev_account
+from ledger_client.cli_options import (
+    DEFAULT_DEPLOYMENT,
+    DEFAULT_RPC,
+    AsOpt,
+    DeploymentOpt,
+    JsonOpt,
+    KeyOpt,
+    RpcOpt,
+    console,
+    fail,
+)
 from ledger_client.contracts import Deployment
 from ledger_client.devnet import DEMO_MEMBERS
 from ledger_client.errors import ConfigurationError, InvalidCodeError, RxLedgerError
@@ -30,24 +40,7 @@ app = typer.Typer(
 )
 lot_app = typer.Typer(help="Register lots and change their status.", no_args_is_help=True)
 app.add_typer(lot_app, name="lot")
-console = Console(stderr=True)
 
-DEFAULT_RPC = "http://127.0.0.1:8545"
-DEFAULT_DEPLOYMENT = Path(".rxledger/deployment.json")
-
-RpcOpt = Annotated[
-    str, typer.Option("--rpc", envvar="RXLEDGER_RPC_URL", help="JSON-RPC URL or eth-tester")
-]
-DeploymentOpt = Annotated[
-    Path, typer.Option("--deployment", envvar="RXLEDGER_DEPLOYMENT", help="deployment file")
-]
-AsOpt = Annotated[
-    str | None, typer.Option("--as", help="demo member name (dev keys, demo network only)")
-]
-KeyOpt = Annotated[
-    Path | None, typer.Option("--key-file", help="file holding the member's private key (hex)")
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="print one JSON object")]
 FileArg = Annotated[Path, typer.Argument(help="CSV or JSON lines of GS1 codes, or - for stdin")]
 
 
@@ -79,11 +72,6 @@ def _account(member: str | None, key_file: Path | None) -> LocalAccount:
     raise ConfigurationError(
         "say who acts: --key-file, RXLEDGER_KEY, or --as MEMBER on the demo network"
     )
-
-
-def _fail(exc: Exception) -> typer.Exit:
-    console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
-    return typer.Exit(code=2 if isinstance(exc, (InvalidCodeError, ConfigurationError)) else 1)
 
 
 def read_codes(path: Path) -> Iterator[str]:
@@ -170,7 +158,7 @@ def lot_register(
             gtin, lot, expiry
         )
     except RxLedgerError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     typer.echo(f"lot {lot} of {gtin} registered in block {receipt.block_number}")
 
 
@@ -189,9 +177,9 @@ def lot_status(
         new = LotStatus[status.upper()]
         Session.open(rpc, deployment, member, key_file).ledger.set_lot_status(gtin, lot, new)
     except KeyError:
-        raise _fail(ConfigurationError(f"unknown lot status {status!r}")) from None
+        raise fail(ConfigurationError(f"unknown lot status {status!r}")) from None
     except RxLedgerError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     typer.echo(f"lot {lot} of {gtin} is now {new.name}")
 
 
@@ -225,7 +213,7 @@ def commission(
             ids = [pack_id(gtin, s) for s in serials]
             receipts += _in_chunks(ledger, ids, f"commission {gtin}/{lot}", send)
     except RxLedgerError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     _report(receipts, len(packs), as_json)
 
 
@@ -244,7 +232,7 @@ def pack(
         packs, units = parse_items(file)
         receipt = ledger.pack(sscc, [(p.gtin, p.serial) for p in packs], [u.sscc for u in units])
     except RxLedgerError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     typer.echo(
         f"packed {len(packs)} packs and {len(units)} units into {sscc} ({receipt.gas_used:,} gas)"
     )
@@ -262,7 +250,7 @@ def unpack(
     try:
         Session.open(rpc, deployment, member, key_file).ledger.unpack(ssccs)
     except RxLedgerError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     typer.echo(f"unpacked {len(ssccs)} units")
 
 
@@ -286,7 +274,7 @@ def ship(
             [unit_id(u.sscc) for u in units],
         )
     except RxLedgerError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     _report(receipts, len(packs) + len(units), as_json)
 
 
@@ -307,7 +295,7 @@ def receive_cmd(
             [pack_id(p.gtin, p.serial) for p in packs], [unit_id(u.sscc) for u in units]
         )
     except RxLedgerError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     _report(receipts, len(packs) + len(units), as_json)
 
 
@@ -334,9 +322,9 @@ def decommission(
             ledger, ids, f"decommission ({why.name})", lambda c: ledger.decommission_ids(c, why)
         )
     except KeyError:
-        raise _fail(ConfigurationError(f"unknown reason {reason!r}")) from None
+        raise fail(ConfigurationError(f"unknown reason {reason!r}")) from None
     except RxLedgerError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     _report(receipts, len(packs), as_json)
 
 
@@ -355,7 +343,7 @@ def undo(
         packs, _ = parse_items(file)
         receipts = ledger.undo_decommission([(p.gtin, p.serial) for p in packs])
     except RxLedgerError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     _report(receipts, len(packs), as_json)
 
 
@@ -378,7 +366,7 @@ def verify(
         dep = Deployment.load(deployment)
         result = Ledger(w3, dep).verify(p.gtin, p.serial, p.lot, p.expiry_yymmdd)
     except RxLedgerError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     out = {
         "status": result.status.name,
         "gtin": p.gtin,
@@ -450,9 +438,9 @@ def deploy(
         ]
         dep = deploy_network(connect(rpc), _account(None, key_file), specs, threshold)
     except (KeyError, ValueError) as exc:
-        raise _fail(ConfigurationError(f"{members}: bad member entry: {exc}")) from None
+        raise fail(ConfigurationError(f"{members}: bad member entry: {exc}")) from None
     except RxLedgerError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     dep.save(deployment)
     typer.echo(f"deployed registry {dep.registry}; deployment written to {deployment}")
 
@@ -472,9 +460,9 @@ def council_propose(
         data = ledger.consortium.encode_abi(function, args=json.loads(args))
         receipt = ledger.transact(ledger.consortium.functions.propose(data))
     except (ValueError, TypeError) as exc:
-        raise _fail(ConfigurationError(f"cannot encode {function}({args}): {exc}")) from None
+        raise fail(ConfigurationError(f"cannot encode {function}({args}): {exc}")) from None
     except RxLedgerError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     created = next(e for e in receipt.events if e.name == "ProposalCreated")
     typer.echo(f"proposal {created.args['id']} created; it needs more council approvals")
 
@@ -492,6 +480,6 @@ def council_approve(
         ledger = Session.open(rpc, deployment, member, key_file).ledger
         receipt = ledger.transact(ledger.consortium.functions.approve(proposal))
     except RxLedgerError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     executed = any(e.name == "ProposalExecuted" for e in receipt.events)
     typer.echo(f"proposal {proposal} approved{'; executed' if executed else ''}")

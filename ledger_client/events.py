@@ -26,11 +26,6 @@ def _event_abis() -> dict[bytes, dict[str, Any]]:
     return abis
 
 
-def event_topics() -> list[bytes]:
-    """Return topic0 of every RxLedger event."""
-    return list(_event_abis())
-
-
 def decode_log(w3: Web3, log: Any) -> LedgerEvent | None:
     """Return the decoded event of ``log``, or None when it is not an RxLedger event."""
     topics = log["topics"]

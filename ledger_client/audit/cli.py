@@ -7,7 +7,6 @@ and ``app.add_typer(report_app, name="report")``).
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,6 +20,7 @@ from ledger_client.audit.logs import export_logs
 from ledger_client.audit.replay import ReplayResult, audit
 from ledger_client.audit.reports import fmd_alert, form_3911, transaction_history, write_report
 from ledger_client.chain import connect
+from ledger_client.cli_options import DEFAULT_DEPLOYMENT, DEFAULT_RPC, DeploymentOpt, RpcOpt
 from ledger_client.contracts import Deployment
 from ledger_client.errors import RxLedgerError
 from ledger_client.ids import lot_id, pack_id
@@ -33,9 +33,6 @@ report_app = typer.Typer(
     help="Write regulators' reports (FDA 3911, DSCSA history, EU FMD alert).", no_args_is_help=True
 )
 
-DEFAULT_RPC = "http://127.0.0.1:8545"
-Rpc = Annotated[str, typer.Option("--rpc", help="JSON-RPC URL (env RXLEDGER_RPC_URL).")]
-DeploymentFile = Annotated[Path, typer.Option("--deployment", help="Deployment file.")]
 LogFile = Annotated[
     Path | None, typer.Option("--log-file", help="Replay this exported log file offline.")
 ]
@@ -44,10 +41,6 @@ CatalogueFile = Annotated[
     typer.Option("--catalogue", help="Master data JSON (clear ids, products, members)."),
 ]
 Out = Annotated[Path, typer.Option("--out", help="Report file: .json or .html.")]
-
-
-def _rpc_default() -> str:
-    return os.environ.get("RXLEDGER_RPC_URL", DEFAULT_RPC)
 
 
 def _fail(message: str) -> None:
@@ -91,8 +84,8 @@ def _catalogue(path: Path | None, w3: Web3 | None, dep: Deployment, gtins: list[
 
 @audit_app.command("replay")
 def replay_cmd(
-    rpc: Rpc = "",
-    deployment: DeploymentFile = Path(".rxledger/deployment.json"),
+    rpc: RpcOpt = DEFAULT_RPC,
+    deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
     log_file: LogFile = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     compare: Annotated[
@@ -100,7 +93,7 @@ def replay_cmd(
     ] = True,
 ) -> None:
     """Replay every event into an independent model and compare it with the contracts."""
-    result, _, _ = _load(rpc or _rpc_default(), deployment, log_file, compare)
+    result, _, _ = _load(rpc, deployment, log_file, compare)
     summary = result.summary()
     if as_json:
         typer.echo(json.dumps(summary))
@@ -120,12 +113,12 @@ def replay_cmd(
 @audit_app.command("export")
 def export_cmd(
     out: Annotated[Path, typer.Option("--out", help="JSON-lines file to write.")],
-    rpc: Rpc = "",
-    deployment: DeploymentFile = Path(".rxledger/deployment.json"),
+    rpc: RpcOpt = DEFAULT_RPC,
+    deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
 ) -> None:
     """Export every RxLedger log of the deployment to a JSON-lines file for offline audit."""
     try:
-        w3 = connect(rpc or _rpc_default())
+        w3 = connect(rpc)
         dep = Deployment.load(deployment)
         block = w3.eth.block_number
         n = export_logs(fetch_logs(w3, dep, to_block=block), dep, out, block)
@@ -139,12 +132,12 @@ def export_cmd(
 def custody_cmd(
     gtin: Annotated[str, typer.Option(help="GTIN-14 of the pack.")],
     serial: Annotated[str, typer.Option(help="Serial number of the pack.")],
-    rpc: Rpc = "",
-    deployment: DeploymentFile = Path(".rxledger/deployment.json"),
+    rpc: RpcOpt = DEFAULT_RPC,
+    deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
     log_file: LogFile = None,
 ) -> None:
     """Print a pack's custody chain as JSON: holders, times, transactions, EPCIS event hashes."""
-    result, _, _ = _load(rpc or _rpc_default(), deployment, log_file, compare=False)
+    result, _, _ = _load(rpc, deployment, log_file, compare=False)
     try:
         typer.echo(json.dumps(custody_chain(result.model, pack_id(gtin, serial)), indent=2))
     except (KeyError, ValueError) as exc:
@@ -155,12 +148,12 @@ def custody_cmd(
 def lot_trace_cmd(
     gtin: Annotated[str, typer.Option(help="GTIN-14 of the lot.")],
     lot: Annotated[str, typer.Option(help="Lot number.")],
-    rpc: Rpc = "",
-    deployment: DeploymentFile = Path(".rxledger/deployment.json"),
+    rpc: RpcOpt = DEFAULT_RPC,
+    deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
     log_file: LogFile = None,
 ) -> None:
     """Print every current holder of a lot and how many packs each holds (for a recall)."""
-    result, _, _ = _load(rpc or _rpc_default(), deployment, log_file, compare=False)
+    result, _, _ = _load(rpc, deployment, log_file, compare=False)
     try:
         typer.echo(json.dumps(lot_trace(result.model, lot_id(gtin, lot)), indent=2))
     except (KeyError, ValueError) as exc:
@@ -173,14 +166,14 @@ def expiry_cmd(
     member: Annotated[
         str | None, typer.Option(help="Only this member's custody (address).")
     ] = None,
-    rpc: Rpc = "",
-    deployment: DeploymentFile = Path(".rxledger/deployment.json"),
+    rpc: RpcOpt = DEFAULT_RPC,
+    deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
     log_file: LogFile = None,
 ) -> None:
     """List packs held per member whose lot expires within DAYS."""
     from ledger_client.audit.alerts import expiring
 
-    result, _, _ = _load(rpc or _rpc_default(), deployment, log_file, compare=False)
+    result, _, _ = _load(rpc, deployment, log_file, compare=False)
     m = Web3.to_checksum_address(member) if member else None
     typer.echo(json.dumps(expiring(result.model, int(time.time()), days, m), indent=2))
 
@@ -191,15 +184,15 @@ def anomalies_cmd(
         Path | None, typer.Option(help="Off-chain verification records (JSON lines).")
     ] = None,
     catalogue: CatalogueFile = None,
-    rpc: Rpc = "",
-    deployment: DeploymentFile = Path(".rxledger/deployment.json"),
+    rpc: RpcOpt = DEFAULT_RPC,
+    deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
     log_file: LogFile = None,
 ) -> None:
     """Print every anomaly finding as JSON: what, why, evidence, model inputs, severity."""
     from ledger_client.audit.anomalies import detect
     from ledger_client.audit.evaluate import read_scans
 
-    result, w3, dep = _load(rpc or _rpc_default(), deployment, log_file, compare=False)
+    result, w3, dep = _load(rpc, deployment, log_file, compare=False)
     cat = _catalogue(catalogue, w3, dep, []) if catalogue is not None else None
     records = read_scans(scans) if scans is not None else []
     findings = detect(result.model, cat, records)
@@ -212,15 +205,15 @@ def shortage_cmd(
     threshold_days: Annotated[float, typer.Option(help="Alert below this days of supply.")] = 7.0,
     window_days: Annotated[int, typer.Option(help="Dispense-rate window in days.")] = 30,
     all_rows: Annotated[bool, typer.Option("--all", help="Also rows above the threshold.")] = False,
-    rpc: Rpc = "",
-    deployment: DeploymentFile = Path(".rxledger/deployment.json"),
+    rpc: RpcOpt = DEFAULT_RPC,
+    deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
     log_file: LogFile = None,
 ) -> None:
     """Print days of supply per member and GTIN at the time of the latest event; alerts list
     who else holds stock."""
     from ledger_client.audit.alerts import shortage
 
-    result, w3, dep = _load(rpc or _rpc_default(), deployment, log_file, compare=False)
+    result, w3, dep = _load(rpc, deployment, log_file, compare=False)
     cat = _catalogue(catalogue, w3, dep, [])
     events = result.model.events
     now = events[-1].timestamp if events else int(time.time())
@@ -251,12 +244,12 @@ def report_3911(
     ] = "INITIAL",
     reporter: Annotated[str | None, typer.Option(help="Reporting member's address.")] = None,
     catalogue: CatalogueFile = None,
-    rpc: Rpc = "",
-    deployment: DeploymentFile = Path(".rxledger/deployment.json"),
+    rpc: RpcOpt = DEFAULT_RPC,
+    deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
     log_file: LogFile = None,
 ) -> None:
     """Write an FDA Form 3911-style illegitimate-product notification."""
-    result, w3, dep = _load(rpc or _rpc_default(), deployment, log_file, compare=False)
+    result, w3, dep = _load(rpc, deployment, log_file, compare=False)
     cat = _catalogue(catalogue, w3, dep, [gtin])
     if lot:
         cat.add_lot(gtin, lot)
@@ -285,14 +278,14 @@ def report_history(
         str | None, typer.Option(help="A shipment's transaction hash instead of a lot.")
     ] = None,
     catalogue: CatalogueFile = None,
-    rpc: Rpc = "",
-    deployment: DeploymentFile = Path(".rxledger/deployment.json"),
+    rpc: RpcOpt = DEFAULT_RPC,
+    deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
     log_file: LogFile = None,
 ) -> None:
     """Write a DSCSA-style transaction history for a lot (--gtin --lot) or a shipment (--tx)."""
     if (tx is None) == (gtin is None or lot is None):
         _fail("give --gtin and --lot, or --tx")
-    result, w3, dep = _load(rpc or _rpc_default(), deployment, log_file, compare=False)
+    result, w3, dep = _load(rpc, deployment, log_file, compare=False)
     cat = _catalogue(catalogue, w3, dep, [gtin] if gtin else [])
     try:
         if tx is not None:
@@ -318,12 +311,12 @@ def report_fmd(
     lot: Annotated[str | None, typer.Option(help="Lot number scanned.")] = None,
     expiry: Annotated[str | None, typer.Option(help="Expiry scanned (YYMMDD).")] = None,
     catalogue: CatalogueFile = None,
-    rpc: Rpc = "",
-    deployment: DeploymentFile = Path(".rxledger/deployment.json"),
+    rpc: RpcOpt = DEFAULT_RPC,
+    deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
     log_file: LogFile = None,
 ) -> None:
     """Write an EU FMD-style alert report for a scanned pack."""
-    result, w3, dep = _load(rpc or _rpc_default(), deployment, log_file, compare=False)
+    result, w3, dep = _load(rpc, deployment, log_file, compare=False)
     cat = _catalogue(catalogue, w3, dep, [gtin])
     scanned = {"gtin": gtin, "serial": serial, "lot": lot, "expiry": expiry}
     try:

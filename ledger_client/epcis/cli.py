@@ -7,9 +7,19 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
 from ledger_client.chain import connect
+from ledger_client.cli_options import (
+    DEFAULT_DEPLOYMENT,
+    DEFAULT_RPC,
+    AsOpt,
+    DeploymentOpt,
+    JsonOpt,
+    KeyOpt,
+    RpcOpt,
+    console,
+    fail,
+)
 from ledger_client.contracts import Deployment
 from ledger_client.epcis.anchors import AnchorIndex
 from ledger_client.epcis.apply import ImportResult
@@ -20,7 +30,7 @@ from ledger_client.epcis.history import Kind, export_history, export_history_xml
 from ledger_client.epcis.mapping import map_document
 from ledger_client.epcis.store import EventStore
 from ledger_client.epcis.validation import iter_events
-from ledger_client.errors import ConfigurationError, InvalidCodeError, RxLedgerError
+from ledger_client.errors import ConfigurationError, RxLedgerError
 
 __all__ = ["epcis_app"]
 
@@ -28,36 +38,14 @@ epcis_app = typer.Typer(
     help="EPCIS documents: validate, import onto the ledger, export history, DSCSA TI/TS.",
     no_args_is_help=True,
 )
-_err = Console(stderr=True)
 
-DEFAULT_RPC = "http://127.0.0.1:8545"
-DEFAULT_DEPLOYMENT = Path(".rxledger/deployment.json")
 DEFAULT_STORE = Path(".rxledger/epcis.sqlite")
 
 FilesArg = Annotated[list[Path], typer.Argument(help="EPCIS 2.0 JSON-LD or EPCIS 1.2 XML files")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="print one JSON object")]
-RpcOpt = Annotated[
-    str, typer.Option("--rpc", envvar="RXLEDGER_RPC_URL", help="JSON-RPC URL of a node")
-]
-DeploymentOpt = Annotated[
-    Path, typer.Option("--deployment", envvar="RXLEDGER_DEPLOYMENT", help="deployment file")
-]
 StoreOpt = Annotated[
     Path,
     typer.Option("--store", envvar="RXLEDGER_EPCIS_STORE", help="the owner's EPCIS store (SQLite)"),
 ]
-AsOpt = Annotated[
-    str | None, typer.Option("--as", help="demo member name (dev keys, demo network only)")
-]
-KeyOpt = Annotated[
-    Path | None,
-    typer.Option("--key-file", help="file holding the member's private key (hex; or RXLEDGER_KEY)"),
-]
-
-
-def _fail(exc: Exception) -> typer.Exit:
-    _err.print(f"[red]error:[/red] {exc}")
-    return typer.Exit(code=2 if isinstance(exc, InvalidCodeError | ConfigurationError) else 1)
 
 
 def _check_file(path: Path) -> dict[str, Any]:
@@ -122,7 +110,7 @@ def import_(
     try:
         session = Session.open(rpc, deployment, member, key_file)
     except (RxLedgerError, OSError) as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     ledger = session.ledger
     store_path.parent.mkdir(parents=True, exist_ok=True)
     anchors = AnchorIndex.load(ledger.w3, ledger.deployment)
@@ -169,9 +157,9 @@ def export(
     """Export the history of a pack, a lot or a shipment from the ledger as EPCIS."""
     chosen = [(k, v) for k, v in (("pack", pack), ("lot", lot), ("sscc", sscc)) if v]
     if len(chosen) != 1:
-        raise _fail(ConfigurationError("give exactly one of --pack, --lot, --sscc"))
+        raise fail(ConfigurationError("give exactly one of --pack, --lot, --sscc"))
     if fmt not in ("json", "xml"):
-        raise _fail(ConfigurationError(f"--format must be json or xml, got {fmt!r}"))
+        raise fail(ConfigurationError(f"--format must be json or xml, got {fmt!r}"))
     kind: Kind = chosen[0][0]  # type: ignore[assignment]
     code = chosen[0][1]
     assert code is not None
@@ -183,12 +171,12 @@ def export(
         else:
             data = json.dumps(export_history(w3, dep, store, kind, code), indent=2).encode()
     except (RxLedgerError, OSError) as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     if out is None:
         typer.echo(data.decode())
     else:
         out.write_bytes(data)
-        _err.print(f"wrote {out}")
+        console.print(f"wrote {out}")
 
 
 @epcis_app.command("ti-ts")
@@ -204,4 +192,4 @@ def ti_ts(
         with EventStore(store_path) as store:
             typer.echo(json.dumps(transaction_information(w3, dep, store, sscc), indent=2))
     except (RxLedgerError, LookupError, OSError) as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
