@@ -7,6 +7,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Verdict = Literal["green", "amber", "red"]
+#: Where a pack is relative to a dispensing caller (see VerifyResult.custody).
+Custody = Literal["held", "incoming", "outgoing", "elsewhere"]
 
 
 Severity = Literal["info", "warning", "critical"]
@@ -70,6 +72,18 @@ class VerifyResult(BaseModel):
     source: Literal["index", "chain"] = "index"
     as_of_block: int = -1
     verified_at: str
+    custody: Custody | None = Field(
+        default=None,
+        description="for a caller with the DISPENSER role: held (the caller is the pack's"
+        " custodian), incoming (in transit to the caller), outgoing (shipped by the caller,"
+        " not yet received), elsewhere (held by or in transit to another member); null for"
+        " other callers and for packs the ledger does not know",
+    )
+    dispensable: bool = Field(
+        default=False,
+        description="the caller is a dispenser and may dispense the pack now:"
+        " status VERIFIED and custody held",
+    )
 
 
 class VerifyRequest(BaseModel):
