@@ -31,7 +31,7 @@ def seen(body: dict[str, Any]) -> tuple[str, str, str | None, bool]:
 def test_dispenser_gets_green_and_dispensable_for_packs_it_holds_loose_or_in_a_case(
     gateway: Gateway, packs: CustodyPacks, source: str
 ) -> None:
-    for code in (dm("S1"), dm("C1"), packs.code(packs.at_pharmacy_a)):
+    for code in (dm("S1"), dm("C1"), packs.code(packs.at_pharmacy_a[0])):
         body = verify(gateway, code, CONSOLE, source=source)
         assert seen(body) == ("VERIFIED", "green", "held", True)
         assert body["reasons"] == ["genuine and saleable"]
@@ -104,7 +104,7 @@ def test_callers_that_do_not_dispense_keep_the_ledger_verdict(
 def test_decommissioned_pack_names_who_dispensed_it_without_a_diversion_alarm(
     gateway: Gateway, packs: CustodyPacks
 ) -> None:
-    code = packs.code(packs.at_pharmacy_a)
+    code = packs.code(packs.at_pharmacy_a[0])
     r = gateway.client.post("/v1/dispense", json={"codes": [code]}, headers=CONSOLE)
     assert r.status_code == 200, r.text
     here = verify(gateway, code, CONSOLE, source="chain")
