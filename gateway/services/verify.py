@@ -331,7 +331,7 @@ class Verifier:
         """Say why a dispenser that does not hold ``pack`` must not dispense it."""
         holder = self._who(pack.custodian)
         if custody == "incoming":
-            return f"not yet received: in transit to you from {holder}; receive it, then dispense"
+            return f"not yet received: in transit to you from {holder}; receive the shipment first"
         if custody == "outgoing":
             to = self._who(pack.pending_to)
             return f"shipped by you to {to} and not yet received there: not yours to dispense"
