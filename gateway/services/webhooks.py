@@ -3,8 +3,8 @@
 A webhook makes the gateway send requests where a member says, so the target must be a public
 host: never this machine or its networks (the node's RPC port, a database, a cloud metadata
 service). The host is resolved when the subscription is made and again before every
-delivery, and the request goes to an address just checked, so a name that resolves elsewhere
-later (DNS rebinding) cannot steer it inside. Redirects are not followed.
+delivery, and the request goes straight to an address just checked (no redirects, no proxy),
+so a name that resolves elsewhere later (DNS rebinding) cannot steer it inside.
 """
 
 from __future__ import annotations
@@ -149,7 +149,8 @@ class WebhookDispatcher:
             self._thread.join(timeout=10)
 
     def _run(self) -> None:
-        with httpx.Client(timeout=self.timeout, follow_redirects=False) as client:
+        # no HTTP(S)_PROXY: a proxy would resolve the name again itself
+        with httpx.Client(timeout=self.timeout, follow_redirects=False, trust_env=False) as client:
             while not self._stop.wait(self.poll_seconds):
                 try:
                     self.deliver(client)

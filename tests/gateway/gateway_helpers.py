@@ -143,10 +143,12 @@ class WebhookReceiver:
 
     def __init__(self) -> None:
         self.received: list[dict[str, object]] = []
-        received = self.received
+        self.hosts: list[str] = []  # the Host header of each POST
+        received, hosts = self.received, self.hosts
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802
+                hosts.append(self.headers["Host"])
                 received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
                 self.send_response(204)
                 self.end_headers()

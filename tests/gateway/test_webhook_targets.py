@@ -28,7 +28,7 @@ from gateway.core.config import Settings
 from gateway.db import models as m
 from gateway.main import create_app
 from gateway.schemas import AlertKind
-from gateway.services.webhooks import refusal
+from gateway.services.webhooks import post_pinned, refusal
 from ledger_client.types import PackFlag
 
 VALID_KINDS = [k.value for k in AlertKind]
@@ -182,4 +182,18 @@ def test_stored_subscription_to_an_internal_target_gets_nothing_delivered(
         assert time.monotonic() < deadline, "the dispatcher never reached the alert"
         time.sleep(0.02)
     assert hook.received == []
+    hook.server.shutdown()
+
+
+def test_delivery_connects_to_the_checked_address_and_keeps_the_host_name() -> None:
+    """The POST goes to the address vetted just before, not to a fresh lookup of the name
+    (which is never resolved here: ``.test`` names exist nowhere)."""
+    hook = WebhookReceiver()
+    port = hook.server.server_port
+    with httpx.Client(timeout=10) as client:
+        post_pinned(
+            client, f"http://partner.rxledger.test:{port}/hook", ["127.0.0.1"], {"kind": "x"}
+        )
+    assert hook.received == [{"kind": "x"}]
+    assert hook.hosts == [f"partner.rxledger.test:{port}"]
     hook.server.shutdown()
