@@ -123,9 +123,9 @@ def test_gateway_started_late_becomes_ready_and_verifies_from_logs_and_current_s
         manufacturer = ledgers_for(reloaded.w3, reloaded.deployment)["manufacturer"]
         manufacturer.register_product(GTIN, NAME + " (new pack design)", "500 mg", "capsule")
         mine(reloaded.w3, 2)
-        target = reloaded.w3.eth.block_number - 2
+        target, deadline = reloaded.w3.eth.block_number - 2, time.monotonic() + 60
         while app.state.rx.readmodel.indexed_block(0) < target:
-            assert time.monotonic() < deadline + 60, "the update was never indexed"
+            assert time.monotonic() < deadline, "the update was never indexed"
             time.sleep(0.05)
         updated = client.get("/v1/verify", params={"code": dm("S1")}, headers=CONSOLE).json()
         assert updated["product"]["name"] == NAME + " (new pack design)"
