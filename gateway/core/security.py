@@ -1,4 +1,4 @@
-"""Signed, short-lived tokens and stateless login challenges (HMAC-SHA256, standard library)."""
+"""Signed, short-lived member tokens (HMAC-SHA256, standard library)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,16 @@ import base64
 import hashlib
 import hmac
 import json
-import secrets
 import time
 from dataclasses import dataclass
 
 
 class TokenError(ValueError):
-    """Raised when a token or challenge is malformed, forged or expired."""
+    """Raised when a token is malformed, forged or expired."""
+
+
+class TokenExpiredError(TokenError):
+    """Raised when a token this gateway signed has expired (a normal event, not an attack)."""
 
 
 def _b64(data: bytes) -> str:
@@ -36,7 +39,7 @@ class TokenClaims:
 
 
 class TokenSigner:
-    """Issues and checks tokens and login challenges with one secret."""
+    """Issues and checks tokens with one secret."""
 
     def __init__(self, secret: str, ttl_seconds: int) -> None:
         self._key = hashlib.sha256(b"rxledger-gateway:" + secret.encode()).digest()
@@ -64,32 +67,5 @@ class TokenSigner:
         except (ValueError, KeyError, TypeError) as exc:
             raise TokenError("token payload is malformed") from exc
         if result.expires_at < (now or int(time.time())):
-            raise TokenError("token has expired: request a new one at /v1/auth/challenge")
+            raise TokenExpiredError("token has expired: request a new one at /v1/auth/challenge")
         return result
-
-    def challenge(self, address: str, ttl: int = 300) -> tuple[str, int]:
-        """Return a self-verifying nonce for ``address`` and its expiry."""
-        expires = int(time.time()) + ttl
-        body = f"{address.lower()}:{expires}:{secrets.token_hex(8)}"
-        return f"{_b64(body.encode())}.{self._mac('challenge', body)}", expires
-
-    def check_challenge(self, nonce: str, address: str) -> int:
-        """Return the nonce's expiry if this gateway issued it for ``address`` and it is fresh."""
-        try:
-            encoded, mac = nonce.split(".")
-            body = _unb64(encoded).decode()
-            owner, expires, _ = body.split(":")
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise TokenError("nonce is malformed") from exc
-        if not hmac.compare_digest(mac, self._mac("challenge", body)):
-            raise TokenError("nonce was not issued by this gateway")
-        if owner != address.lower():
-            raise TokenError("nonce was issued for another address")
-        if int(expires) < int(time.time()):
-            raise TokenError("nonce has expired: request a new challenge")
-        return int(expires)
-
-
-def challenge_message(address: str, nonce: str, expires_at: int) -> str:
-    """Return the exact text a member signs (EIP-191 personal_sign) to log in."""
-    return f"RxLedger gateway login\naddress: {address}\nnonce: {nonce}\nexpires: {expires_at}"

@@ -19,6 +19,7 @@ from gateway.core.logging import get_logger
 from gateway.db import models as m
 from gateway.indexer import AppliedEvent
 from gateway.schemas import AlertOut, Severity
+from gateway.services.standing import webhook_audience
 from ledger_client.types import DecommissionReason, LotStatus, PackStatus, UnitStatus
 
 log = get_logger("rxledger.alerts")
@@ -441,13 +442,16 @@ class WebhookDispatcher:
                     select(m.Subscription).where(m.Subscription.active.is_(True))
                 ).scalars()
             )
+            # owners that may receive alerts now -> may they still see every member's
+            audience = webhook_audience(conn, {s.owner for s in subs}) if alerts else {}
         sent = 0
         for alert in alerts:
             body = json.loads(_out(alert).model_dump_json())
             for sub in subs:
-                if sub.kinds and alert.kind not in sub.kinds:
+                if sub.owner not in audience or (sub.kinds and alert.kind not in sub.kinds):
                     continue
-                if alert.holder not in (None, sub.owner) and not sub.all_holders:
+                sees_all = sub.all_holders and audience[sub.owner]
+                if alert.holder not in (None, sub.owner) and not sees_all:
                     continue
                 try:
                     client.post(sub.url, json=body).raise_for_status()

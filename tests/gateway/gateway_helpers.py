@@ -103,6 +103,8 @@ def gateway_settings(world: World, db: Path, **overrides: object) -> Settings:
         "token_secret": "t" * 40,
         "rate_limit_per_second": 1000,
         "rate_limit_burst": 1000,
+        "login_attempts_per_minute": 100_000,
+        "auth_failures_per_hour": 100_000,
         "public_url": "http://127.0.0.1:1",
         **overrides,
     }
@@ -165,17 +167,19 @@ class Gateway:
         return {"Authorization": f"Bearer {self.token(name)}"}
 
 
+def sign(account: object, message: str) -> str:
+    """``account``'s EIP-191 personal_sign signature of ``message``, as 0x-hex."""
+    signed = account.sign_message(encode_defunct(text=message))  # type: ignore[attr-defined]
+    return "0x" + bytes(signed.signature).hex()
+
+
 def login(client: httpx.Client, account: object) -> str:
+    """Sign in with Ethereum as ``account``: sign the gateway's challenge, return the token."""
     address = account.address  # type: ignore[attr-defined]
     challenge = client.post("/v1/auth/challenge", json={"address": address}).json()
-    signed = account.sign_message(encode_defunct(text=challenge["message"]))  # type: ignore[attr-defined]
+    message = challenge["message"]
     response = client.post(
-        "/v1/auth/token",
-        json={
-            "address": address,
-            "nonce": challenge["nonce"],
-            "signature": "0x" + bytes(signed.signature).hex(),
-        },
+        "/v1/auth/token", json={"message": message, "signature": sign(account, message)}
     )
     assert response.status_code == 200, response.text
     return str(response.json()["access_token"])

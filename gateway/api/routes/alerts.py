@@ -12,10 +12,11 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from gateway.api.deps import SEE_ALL, LimitedPrincipalDep, PrincipalDep, StateDep
+from gateway.api.deps import LimitedPrincipalDep, PrincipalDep, StateDep
 from gateway.db import models as m
 from gateway.schemas import AlertList, Problem, SubscriptionOut, SubscriptionRequest
 from gateway.services.alerts import list_alerts
+from gateway.services.standing import SEE_ALL
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -75,8 +76,9 @@ async def stream(
         float, Query(gt=0, le=3600, description="seconds before the server ends the stream")
     ] = 300,
 ) -> StreamingResponse:
-    """New alerts as server-sent events (``event: alert``); resume with ``Last-Event-ID``."""
-    see_all = bool(principal.roles & SEE_ALL)
+    """New alerts as server-sent events (``event: alert``); resume with ``Last-Event-ID``.
+
+    The stream ends once the caller is no longer an active member (checked every poll)."""
     if last_event_id is None:
         with state.engine.connect() as conn:
             last = int(
@@ -90,6 +92,10 @@ async def stream(
         deadline = time.monotonic() + timeout
         yield ": rxledger alerts\n\n"
         while time.monotonic() < deadline:
+            current = state.auth.recheck(principal)
+            if current is None:
+                return
+            see_all = bool(current.roles & SEE_ALL)
             new = list_alerts(state.engine, principal.address, see_all, 1, (), last, 1000)
             for alert in sorted((a for a in new if a.id is not None), key=lambda a: a.id or 0):
                 last = max(last, alert.id or 0)
