@@ -111,6 +111,16 @@ def gateway_settings(world: World, db: Path, **overrides: object) -> Settings:
     return Settings(**values)  # type: ignore[arg-type]
 
 
+def wait_for_index(app: object, world: World, block: int | None = None) -> None:
+    """Wait until ``app``'s index reaches ``block`` (default: the chain head)."""
+    target = world.w3.eth.block_number if block is None else block
+    deadline = time.monotonic() + 30
+    while app.state.rx.readmodel.indexed_block(0) < target:  # type: ignore[attr-defined]
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"index did not reach block {target}")
+        time.sleep(0.02)
+
+
 class LiveServer:
     """A uvicorn server in a thread."""
 
@@ -151,13 +161,8 @@ class Gateway:
         return self.app.state.rx  # type: ignore[attr-defined]
 
     def wait_indexed(self, block: int | None = None) -> None:
-        """Poll /readyz until the index reaches ``block`` (default: the head)."""
-        target = self.world.w3.eth.block_number if block is None else block
-        deadline = time.monotonic() + 30
-        while self.state.readmodel.indexed_block(0) < target:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"index did not reach block {target}")
-            time.sleep(0.02)
+        """Wait until the index reaches ``block`` (default: the head)."""
+        wait_for_index(self.app, self.world, block)
 
     def token(self, name: str) -> str:
         """Log in as demo member ``name`` through challenge + signature."""

@@ -8,7 +8,17 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from eth_account import Account
-from gateway_helpers import CONSOLE, GTIN, LiveServer, World, dm, gateway_settings, login, sign
+from gateway_helpers import (
+    CONSOLE,
+    GTIN,
+    LiveServer,
+    World,
+    dm,
+    gateway_settings,
+    login,
+    sign,
+    wait_for_index,
+)
 
 from gateway.main import create_app
 from ledger_client.chain import dev_account
@@ -59,15 +69,6 @@ def server(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[h
     with LiveServer(app) as live, httpx.Client(base_url=live.url, timeout=30) as client:
         wait_for_index(app, world)
         yield client
-
-
-def wait_for_index(app: object, world: World) -> None:
-    import time
-
-    deadline = time.monotonic() + 30
-    while app.state.rx.readmodel.indexed_block(0) < world.w3.eth.block_number:  # type: ignore[attr-defined]
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
 
 
 def ids(cases: list[tuple[str, str, dict]]) -> list[str]:  # type: ignore[type-arg]
