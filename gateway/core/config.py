@@ -30,10 +30,10 @@ _GENERATE = "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
 def secret_weakness(value: str) -> str | None:
     """Why ``value`` is too weak for a gateway secret, or None when it is long and varied."""
     if len(value) < MIN_SECRET_LENGTH:
-        return f"has {len(value)} characters, fewer than {MIN_SECRET_LENGTH}"
+        return f"is too short (length {len(value)}, at least {MIN_SECRET_LENGTH})"
     distinct = len(set(value))
     if distinct < MIN_SECRET_DISTINCT:
-        return f"uses only {distinct} different characters, fewer than {MIN_SECRET_DISTINCT}"
+        return f"is too uniform ({distinct} different characters, at least {MIN_SECRET_DISTINCT})"
     return None
 
 
