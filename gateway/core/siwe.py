@@ -89,11 +89,14 @@ def timestamp(value: str) -> float:
         raise SiweFormatError(f"{value!r} is not an RFC 3339 date-time")
     year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
     fraction, offset = match.group(7), match.group(8)
-    zone = dt.UTC
-    if offset not in ("Z", "z"):
-        sign = 1 if offset[0] == "+" else -1
-        zone = dt.timezone(sign * dt.timedelta(hours=int(offset[1:3]), minutes=int(offset[4:])))
     try:
+        zone = dt.UTC
+        if offset not in ("Z", "z"):
+            hours, minutes = int(offset[1:3]), int(offset[4:])
+            if hours > 23 or minutes > 59:
+                raise ValueError(f"offset {offset} is out of range")
+            sign = 1 if offset[0] == "+" else -1
+            zone = dt.timezone(sign * dt.timedelta(hours=hours, minutes=minutes))
         when = dt.datetime(year, month, day, hour, minute, second, tzinfo=zone)
     except ValueError as exc:
         raise SiweFormatError(f"{value!r} is not a valid date-time: {exc}") from None

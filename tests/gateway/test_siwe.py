@@ -103,6 +103,7 @@ BROKEN = [
     ("no issued at", GOOD.replace("Issued At: 2021-09-30T16:25:24Z\n", ""), "line 10:"),
     ("date not RFC 3339", GOOD.replace("2021-09-30T16:25:24Z", "2021-09-30 16:25"), "line 10"),
     ("day 31 of Sept", GOOD.replace("2021-09-30T", "2021-09-31T"), "not a valid date-time"),
+    ("offset +24:00", GOOD.replace("16:25:24Z", "16:25:24+24:00"), "offset +24:00 is out of"),
     (
         "fields out of order",
         GOOD.replace(
