@@ -66,7 +66,11 @@ class GatewayState:
             settings.rate_limit_burst,
         )
         auth = Authenticator(
-            TokenSigner(settings.token_secret.get_secret_value(), settings.token_ttl_seconds),
+            TokenSigner(
+                settings.token_secret.get_secret_value(),
+                settings.token_ttl_seconds,
+                settings.public_url,
+            ),
             chain,
             readmodel,
             NonceStore(engine),

@@ -39,11 +39,13 @@ class TokenClaims:
 
 
 class TokenSigner:
-    """Issues and checks tokens with one secret."""
+    """Issues and checks tokens with one secret, for one audience (the gateway's public URL:
+    a token is refused by any other gateway, even one that shares the secret)."""
 
-    def __init__(self, secret: str, ttl_seconds: int) -> None:
+    def __init__(self, secret: str, ttl_seconds: int, audience: str) -> None:
         self._key = hashlib.sha256(b"rxledger-gateway:" + secret.encode()).digest()
         self.ttl_seconds = ttl_seconds
+        self.audience = audience
 
     def _mac(self, purpose: str, body: str) -> str:
         return _b64(hmac.new(self._key, f"{purpose}.{body}".encode(), hashlib.sha256).digest())
@@ -51,7 +53,8 @@ class TokenSigner:
     def issue(self, address: str, roles: int, now: int | None = None) -> tuple[str, int]:
         """Return a token for ``address`` with ``roles`` and its expiry time."""
         expires = (now or int(time.time())) + self.ttl_seconds
-        body = _b64(json.dumps({"sub": address, "roles": roles, "exp": expires}).encode())
+        claims = {"sub": address, "roles": roles, "exp": expires, "aud": self.audience}
+        body = _b64(json.dumps(claims).encode())
         return f"rxl1.{body}.{self._mac('token', body)}", expires
 
     def check(self, token: str, now: int | None = None) -> TokenClaims:
@@ -64,8 +67,11 @@ class TokenSigner:
         try:
             claims = json.loads(_unb64(parts[1]))
             result = TokenClaims(str(claims["sub"]), int(claims["roles"]), int(claims["exp"]))
+            audience = claims["aud"]
         except (ValueError, KeyError, TypeError) as exc:
             raise TokenError("token payload is malformed") from exc
+        if audience != self.audience:
+            raise TokenError(f"token was issued for {audience}, not for this gateway")
         if result.expires_at < (now or int(time.time())):
             raise TokenExpiredError("token has expired: request a new one at /v1/auth/challenge")
         return result

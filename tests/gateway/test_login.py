@@ -110,7 +110,7 @@ def test_signed_challenge_buys_one_token_and_the_same_signature_again_is_401(
     assert again.headers["WWW-Authenticate"] == "Bearer"
 
 
-def test_message_signed_for_gateway_a_is_refused_at_gateway_b(
+def test_message_and_token_of_gateway_a_are_refused_at_gateway_b(
     gateway_a: httpx.Client, gateway_b: httpx.Client
 ) -> None:
     message = challenge(gateway_a)["message"]
@@ -123,7 +123,11 @@ def test_message_signed_for_gateway_a_is_refused_at_gateway_b(
     own = altered(message, domain="gateway-b.example:8443", uri=URL_B)
     assert exchange(gateway_b, own).json()["detail"].startswith("nonce is unknown")
     # the refusals did not spend the nonce at A
-    assert exchange(gateway_a, message).status_code == 200
+    token = exchange(gateway_a, message).json()["access_token"]
+    # and A's token is no good at B, although both gateways have the same token secret
+    at_b = gateway_b.get("/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
+    assert at_b.status_code == 401
+    assert at_b.json()["detail"] == f"token was issued for {URL_A}, not for this gateway"
 
 
 @pytest.mark.parametrize(
