@@ -14,9 +14,12 @@ from typing import Any
 
 import httpx
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from gateway_helpers import LiveServer, World, gateway_settings, sign, wait_for_index
 
 from gateway.core.siwe import SiweMessage, rfc3339
+from gateway.db.models import Base
 from gateway.db.session import make_engine, migrate
 from gateway.main import create_app
 from gateway.services.auth import STATEMENT
@@ -246,3 +249,11 @@ def test_nonce_store_refuses_an_expired_nonce_and_any_second_use(tmp_path: Path)
     # issuing drops nonces that expired
     store.issue(address, expires_at=3_000, now=2_500)
     assert store.consume(late, address, now=900).startswith("nonce is unknown")  # type: ignore[union-attr]
+
+
+def test_migrations_build_the_schema_the_models_describe_nonces_included(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'schema.db'}")
+    migrate(engine)
+    with engine.connect() as conn:
+        assert "login_nonces" in Base.metadata.tables
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
