@@ -101,7 +101,7 @@ class LoginOrigin:
 
 @dataclass(frozen=True)
 class Challenge:
-    """A login challenge: the EIP-4361 message to sign, its nonce and its expiry."""
+    """A login challenge: the EIP-4361 message to sign (with its nonce) and its expiry."""
 
     message: SiweMessage
     expires_at: int
@@ -195,9 +195,9 @@ class Authenticator:
             raise AuthError(401, "signature is malformed") from None
         if signer != message.address:
             raise AuthError(401, f"signature is by {signer}, not by {message.address}")
-        spent = self.nonces.consume(message.nonce, message.address, now)
-        if spent:
-            raise AuthError(401, spent)
+        unusable = self.nonces.consume(message.nonce, message.address, now)
+        if unusable:
+            raise AuthError(401, unusable)
         member = self.chain.member(message.address)
         standing = Standing(member.roles, member.status, member.licence_expiry)
         refused = refusal(message.address, standing, now)
@@ -248,6 +248,8 @@ class Authenticator:
 
     def _current(self, principal: Principal) -> Principal:
         """Narrow ``principal``'s roles to those the index holds now; 403 if it may not act."""
+        # the request's later reads (names and GLNs of members) use the per-block caches
+        self.readmodel.refresh(self.readmodel.indexed_block())
         standing = self.readmodel.standing(principal.address)
         refused = refusal(principal.address, standing)
         if refused:
