@@ -31,7 +31,8 @@ from gateway.api.routes import (
 from gateway.core.config import Settings
 from gateway.core.logging import configure_logging, get_logger
 from gateway.services.auth import AuthError
-from gateway.services.relayer import RelayRefusedError
+from gateway.services.relayer import RelayPolicyError, RelayRefusedError
+from gateway.services.throttle import ThrottledError
 from gateway.state import GatewayState
 from ledger_client.epcis import InvalidEPCISError
 from ledger_client.errors import InvalidCodeError
@@ -57,6 +58,14 @@ def _install_error_handlers(app: FastAPI) -> None:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         return JSONResponse(_problem(exc.status, title, exc.message), exc.status, headers=headers)
 
+    @app.exception_handler(ThrottledError)
+    async def throttled(_: Request, exc: ThrottledError) -> JSONResponse:
+        return JSONResponse(
+            _problem(429, "Too Many Requests", exc.message, retry_after=exc.retry_after),
+            429,
+            headers={"Retry-After": str(exc.retry_after)},
+        )
+
     @app.exception_handler(InvalidEPCISError)
     async def invalid_epcis(_: Request, exc: InvalidEPCISError) -> JSONResponse:
         return JSONResponse(
@@ -79,6 +88,10 @@ def _install_error_handlers(app: FastAPI) -> None:
             _problem(400, "Refused by the forwarder", str(exc), error=exc.error, args=_args(exc)),
             400,
         )
+
+    @app.exception_handler(RelayPolicyError)
+    async def relay_policy(_: Request, exc: RelayPolicyError) -> JSONResponse:
+        return JSONResponse(_problem(400, "Refused by this gateway", str(exc)), 400)
 
     @app.exception_handler(ForwardRequestError)
     async def bad_forward_request(_: Request, exc: ForwardRequestError) -> JSONResponse:

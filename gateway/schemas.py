@@ -161,18 +161,22 @@ class ChallengeRequest(BaseModel):
 
 
 class ChallengeResponse(BaseModel):
-    """The message to sign with EIP-191 personal_sign."""
+    """A Sign-In with Ethereum (EIP-4361) message to sign with EIP-191 personal_sign."""
 
-    nonce: str
-    message: str
-    expires_at: int
+    message: str = Field(description="the exact text to sign")
+    nonce: str = Field(description="single-use: one token exchange consumes it")
+    domain: str = Field(description="this gateway's authority, from its public URL")
+    uri: str
+    chain_id: int
+    expires_at: int = Field(description="Unix time after which the message is refused")
 
 
 class TokenRequest(BaseModel):
-    """A signed challenge."""
+    """A signed login message."""
 
-    address: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$")
-    nonce: str = Field(min_length=1, max_length=300)
+    message: str = Field(
+        min_length=1, max_length=4000, description="the challenge's message, exactly as signed"
+    )
     signature: str = Field(pattern=r"^0x[0-9a-fA-F]{130}$")
 
 

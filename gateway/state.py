@@ -12,12 +12,15 @@ from gateway.core.security import TokenSigner
 from gateway.db.session import make_engine, migrate
 from gateway.indexer import Indexer, IndexerThread
 from gateway.services.alerts import VerificationRecorder, on_indexed
-from gateway.services.auth import Authenticator
+from gateway.services.auth import Authenticator, LoginOrigin
 from gateway.services.capture import CaptureService
 from gateway.services.chain import Chain
+from gateway.services.nonces import NonceStore
 from gateway.services.oplock import OperatorLock
 from gateway.services.ratelimit import RateLimiter
 from gateway.services.readmodel import ReadModel
+from gateway.services.relayer import RelayPolicy
+from gateway.services.throttle import AuthThrottle
 from gateway.services.verify import Verifier
 from gateway.services.webhooks import WebhookDispatcher
 
@@ -36,6 +39,7 @@ class GatewayState:
     recorder: VerificationRecorder
     capture: CaptureService
     oplock: OperatorLock
+    relay_policy: RelayPolicy
     indexer: Indexer
     names: dict[str, str]
     threads: list[object] = field(default_factory=list)
@@ -56,12 +60,34 @@ class GatewayState:
             window = 10 * 24 * 3600
         verifier = Verifier(readmodel, chain, names, window)
         operator = settings.operator.address if settings.operator else None
+        throttle = AuthThrottle(
+            settings.login_attempts_per_minute,
+            settings.auth_failures_per_hour,
+            settings.rate_limit_per_second,
+            settings.rate_limit_burst,
+        )
         auth = Authenticator(
-            TokenSigner(settings.token_secret.get_secret_value(), settings.token_ttl_seconds),
+            TokenSigner(
+                settings.token_secret.get_secret_value(),
+                settings.token_ttl_seconds,
+                settings.public_url,
+            ),
             chain,
             readmodel,
+            NonceStore(engine),
+            throttle,
+            LoginOrigin.of(settings.public_url, chain.deployment.chain_id),
+            settings.login_challenge_ttl_seconds,
             settings.console_key.get_secret_value(),
             operator,
+        )
+        relay_policy = RelayPolicy(
+            {
+                chain.registry.address: "SerialRegistry",
+                chain.directory.address: "ProductDirectory",
+                chain.consortium.address: "Consortium",
+            },
+            settings.relay_max_gas,
         )
         start = settings.start_block or chain.deployment.block
         oplock = OperatorLock(settings.data_dir / "operator.lock")
@@ -76,6 +102,7 @@ class GatewayState:
             recorder=VerificationRecorder(engine, settings.verification_flush_seconds),
             capture=CaptureService(engine, chain.operator, settings.epcis_store_path, oplock),
             oplock=oplock,
+            relay_policy=relay_policy,
             indexer=Indexer(
                 chain,
                 engine,

@@ -250,19 +250,13 @@ def main() -> int:
                 took = time.perf_counter() - started
                 log(f"gateway up and indexed to block {head} in {took:.1f} s")
                 account = dev_account("pharmacy_a")
-                challenge = client.post(
+                message = client.post(
                     "/v1/auth/challenge", json={"address": account.address}
-                ).json()
-                signature = account.sign_message(
-                    encode_defunct(text=challenge["message"])
-                ).signature
+                ).json()["message"]
+                signature = account.sign_message(encode_defunct(text=message)).signature
                 token = client.post(
                     "/v1/auth/token",
-                    json={
-                        "address": account.address,
-                        "nonce": challenge["nonce"],
-                        "signature": "0x" + bytes(signature).hex(),
-                    },
+                    json={"message": message, "signature": "0x" + bytes(signature).hex()},
                 ).json()
                 if "access_token" not in token:
                     raise SystemExit(f"login failed: {token}")

@@ -27,12 +27,27 @@ async def get_state(request: Request) -> GatewayState:
 StateDep = Annotated[GatewayState, Depends(get_state)]
 
 
+def client_ip(request: Request) -> str:
+    """The client's IP address (uvicorn's proxy-headers settings decide whom to believe)."""
+    return request.client.host if request.client else "unknown"
+
+
+async def get_client(request: Request) -> str:
+    """The client IP, as a dependency (see :func:`client_ip`)."""
+    return client_ip(request)
+
+
+ClientDep = Annotated[str, Depends(get_client)]
+
+
 async def get_principal(
-    state: StateDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+    state: StateDep,
+    client: ClientDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
-    """Return the authenticated caller or raise 401/403."""
+    """Return the authenticated caller or raise 401/403 (429 after repeated failures)."""
     header = f"{credentials.scheme} {credentials.credentials}" if credentials else None
-    return state.auth.authenticate(header)
+    return state.auth.authenticate(header, client)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

@@ -5,10 +5,11 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
@@ -19,6 +20,21 @@ from ledger_client.devnet import DEMO_MEMBERS
 LOCAL_TOKEN_SECRET = "local-token-secret-change-me"
 LOCAL_CONSOLE_KEY = "local-console-key"
 _DEV_KEYS = frozenset("0x" + bytes(dev_account(n).key).hex() for n in [*DEMO_MEMBERS, "deployer"])
+#: Outside local use, the token secret and the console key need this many characters...
+MIN_SECRET_LENGTH = 32
+#: ... and this many different ones (32 random hex digits have about 14).
+MIN_SECRET_DISTINCT = 10
+_GENERATE = "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+
+
+def secret_weakness(value: str) -> str | None:
+    """Why ``value`` is too weak for a gateway secret, or None when it is long and varied."""
+    if len(value) < MIN_SECRET_LENGTH:
+        return f"is too short (length {len(value)}, at least {MIN_SECRET_LENGTH})"
+    distinct = len(set(value))
+    if distinct < MIN_SECRET_DISTINCT:
+        return f"is too uniform ({distinct} different characters, at least {MIN_SECRET_DISTINCT})"
+    return None
 
 
 class Settings(BaseSettings):
@@ -39,6 +55,13 @@ class Settings(BaseSettings):
     operator_key: SecretStr | None = None
     token_secret: SecretStr = SecretStr(LOCAL_TOKEN_SECRET)
     token_ttl_seconds: int = Field(900, ge=30, le=86_400)
+    #: Lifetime of a Sign-In with Ethereum challenge (its nonce and Expiration Time).
+    login_challenge_ttl_seconds: int = Field(300, ge=30, le=3600)
+    #: Challenge and token requests per client IP, and token requests per member address.
+    login_attempts_per_minute: int = Field(30, ge=1, le=100_000)
+    #: Failed logins and unknown bearer credentials (a wrong console key, a forged token) per
+    #: client IP, and failed logins per address; past them every attempt answers 429.
+    auth_failures_per_hour: int = Field(20, ge=1, le=100_000)
     #: Key of the operator's own staff (the pharmacy page); acts as the operator member.
     console_key: SecretStr = SecretStr(LOCAL_CONSOLE_KEY)
     rate_limit_per_second: float = Field(50.0, gt=0)
@@ -48,6 +71,8 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = Field(3.0, gt=0, le=60)
     #: Let webhooks target loopback addresses (this machine): for tests and demos, local only.
     webhook_allow_loopback: bool = False
+    #: Most gas a relayed forward request may ask for (the operator pays for it).
+    relay_max_gas: int = Field(3_000_000, ge=50_000, le=30_000_000)
     public_url: str = "http://127.0.0.1:8000"
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
@@ -57,17 +82,32 @@ class Settings(BaseSettings):
     #: Default: ``epcis.sqlite`` in the data directory.
     epcis_store: Path | None = None
 
+    @field_validator("public_url")
+    @classmethod
+    def _absolute_http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"RXLEDGER_PUBLIC_URL must be an absolute http(s) URL, not {value!r}")
+        if parts.query or parts.fragment or "@" in parts.netloc:
+            raise ValueError("RXLEDGER_PUBLIC_URL must have no user, query or fragment")
+        return value.rstrip("/")
+
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> Settings:
         if self.environment == "local":
             return self
         problems = []
-        if self.token_secret.get_secret_value() == LOCAL_TOKEN_SECRET:
-            problems.append("RXLEDGER_TOKEN_SECRET is the local placeholder")
-        elif len(self.token_secret.get_secret_value()) < 32:
-            problems.append("RXLEDGER_TOKEN_SECRET must be at least 32 characters")
-        if self.console_key.get_secret_value() == LOCAL_CONSOLE_KEY:
-            problems.append("RXLEDGER_CONSOLE_KEY is the local placeholder")
+        secrets = [
+            ("RXLEDGER_TOKEN_SECRET", self.token_secret, LOCAL_TOKEN_SECRET),
+            ("RXLEDGER_CONSOLE_KEY", self.console_key, LOCAL_CONSOLE_KEY),
+        ]
+        for name, secret, placeholder in secrets:
+            value = secret.get_secret_value()
+            weakness = secret_weakness(value)
+            if value == placeholder:
+                weakness = "is the local placeholder"
+            if weakness:
+                problems.append(f"{name} {weakness} (generate one with: {_GENERATE})")
         if self.operator_key is not None:
             key = self.operator_key.get_secret_value().lower()
             if (key if key.startswith("0x") else "0x" + key) in _DEV_KEYS:

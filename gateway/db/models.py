@@ -208,3 +208,15 @@ class CaptureJob(Base):
     errors: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
     created_at: Mapped[float] = mapped_column(Float)
     finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class LoginNonce(Base):
+    """The nonce of a login challenge: issued for one address, consumed by one token exchange.
+
+    Kept in the database so that every worker of a gateway honours it exactly once.
+    """
+
+    __tablename__ = "login_nonces"
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    address: Mapped[str] = mapped_column(Address)
+    expires_at: Mapped[int] = mapped_column(BigInteger, index=True)

@@ -24,13 +24,10 @@ from gateway.core.logging import get_logger
 from gateway.db import models as m
 from gateway.indexer import AppliedEvent
 from gateway.schemas import AlertKind, AlertOut, Severity
-from ledger_client.contracts import Role
 from ledger_client.types import DecommissionReason, LotStatus, PackStatus, UnitStatus
 
 log = get_logger("rxledger.alerts")
 MULTI_SITE_WINDOW = 30 * 24 * 3600
-#: Roles that read every member's alerts.
-SEE_ALL = Role.REGULATOR | Role.AUDITOR
 
 
 def _iso(ts: float) -> str:

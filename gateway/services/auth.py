@@ -1,19 +1,30 @@
-"""Who is calling: members proving their key, the operator's console key, and role checks."""
+"""Who is calling: members signing in with Ethereum (EIP-4361), the operator's console key,
+and role checks against each member's current standing in the index."""
 
 from __future__ import annotations
 
 import hmac
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from urllib.parse import urlsplit
 
 from eth_account import Account
 from eth_account.messages import encode_defunct
-from web3 import Web3
 
-from gateway.core.security import TokenError, TokenSigner, challenge_message
+from gateway.core.security import TokenError, TokenExpiredError, TokenSigner
+from gateway.core.siwe import SiweFormatError, SiweMessage, rfc3339, timestamp
 from gateway.services.chain import Chain
+from gateway.services.nonces import NonceStore
 from gateway.services.readmodel import ReadModel
-from ledger_client.contracts import MemberStatus, Role
+from gateway.services.standing import Standing, refusal
+from gateway.services.throttle import AuthThrottle
+from ledger_client.contracts import Role
+
+#: The statement of every login message.
+STATEMENT = "Sign in to this RxLedger gateway as a member of the consortium."
+TOKEN_PREFIX = "rxl1."
+#: Every role: the console stands for the operator with whatever roles the index gives it.
+ANY_ROLE = Role(sum(Role))
 
 
 class AuthError(Exception):
@@ -27,7 +38,7 @@ class AuthError(Exception):
 
 @dataclass(frozen=True)
 class Principal:
-    """An authenticated caller."""
+    """An authenticated caller, with the roles it holds now."""
 
     address: str
     roles: Role
@@ -54,6 +65,58 @@ def role_names(roles: Role | int) -> list[str]:
     return [r.name or "" for r in Role if Role(roles) & r]
 
 
+@dataclass(frozen=True)
+class LoginOrigin:
+    """What a login message must name: this gateway (from its public URL) and its chain."""
+
+    scheme: str
+    domain: str
+    uri: str
+    chain_id: int
+
+    @classmethod
+    def of(cls, public_url: str, chain_id: int) -> LoginOrigin:
+        """The origin of a gateway reachable at ``public_url`` on chain ``chain_id``."""
+        parts = urlsplit(public_url)
+        return cls(parts.scheme, parts.netloc, public_url.rstrip("/"), chain_id)
+
+    def mismatch(self, message: SiweMessage, now: float) -> str | None:
+        """Why ``message`` is not a login to this gateway on this chain valid at ``now``."""
+        signed_for = f"{message.scheme or 'https'}://{message.domain}"
+        expected = f"{self.scheme}://{self.domain}"
+        if signed_for.lower() != expected.lower():
+            return f"message is signed for {signed_for}, not for this gateway ({expected})"
+        if message.uri != self.uri:
+            return f"message URI is {message.uri}, not this gateway's ({self.uri})"
+        if message.chain_id != self.chain_id:
+            return f"message is for chain {message.chain_id}, this gateway's is {self.chain_id}"
+        if message.expiration_time is None:
+            return "message has no Expiration Time: sign the challenge this gateway issued"
+        if timestamp(message.expiration_time) <= now:
+            return f"message expired at {message.expiration_time}: request a new challenge"
+        if message.not_before is not None and timestamp(message.not_before) > now:
+            return f"message is not valid before {message.not_before}"
+        return None
+
+
+@dataclass(frozen=True)
+class Challenge:
+    """A login challenge: the EIP-4361 message to sign (with its nonce) and its expiry."""
+
+    message: SiweMessage
+    expires_at: int
+
+
+@dataclass(frozen=True)
+class Login:
+    """A token issued to a member."""
+
+    token: str
+    expires_at: int
+    address: str
+    roles: Role
+
+
 class Authenticator:
     """Issues tokens to members that sign a challenge, and resolves bearer credentials."""
 
@@ -62,50 +125,91 @@ class Authenticator:
         signer: TokenSigner,
         chain: Chain,
         readmodel: ReadModel,
+        nonces: NonceStore,
+        throttle: AuthThrottle,
+        origin: LoginOrigin,
+        challenge_ttl: int,
         console_key: str,
         operator: str | None,
     ) -> None:
         self.signer = signer
         self.chain = chain
         self.readmodel = readmodel
+        self.nonces = nonces
+        self.throttle = throttle
+        self.origin = origin
+        self.challenge_ttl = challenge_ttl
         self._console_key = console_key
         self.operator = operator
 
-    def challenge(self, address: str) -> tuple[str, str, int]:
-        """Return a nonce, the message to sign and its expiry."""
-        address = Web3.to_checksum_address(address)
-        nonce, expires = self.signer.challenge(address)
-        return nonce, challenge_message(address, nonce, expires), expires
+    def challenge(self, address: str, client: str) -> Challenge:
+        """Return a Sign-In with Ethereum message for ``address`` with a fresh nonce."""
+        self.throttle.guard(f"ip:{client}")
+        self.throttle.login(f"ip:{client}")
+        now = int(time.time())
+        expires = now + self.challenge_ttl
+        o = self.origin
+        message = SiweMessage(
+            domain=o.domain,
+            address=address,
+            uri=o.uri,
+            chain_id=o.chain_id,
+            nonce=self.nonces.issue(address, expires, now),
+            issued_at=rfc3339(now),
+            scheme=o.scheme,
+            statement=STATEMENT,
+            expiration_time=rfc3339(expires),
+        )
+        return Challenge(message, expires)
 
-    def login(self, address: str, nonce: str, signature: str) -> tuple[str, int, Role]:
-        """Check the signed challenge and the signer's membership on chain; return a token."""
-        address = Web3.to_checksum_address(address)
+    def login(self, text: str, signature: str, client: str) -> Login:
+        """Check a signed login message and the signer's membership on chain; return a token.
+
+        Every failure counts against the client IP and the address the message names.
+        """
+        ip = f"ip:{client}"
+        self.throttle.guard(ip)
+        self.throttle.login(ip)
         try:
-            expires = self.signer.check_challenge(nonce, address)
-        except TokenError as exc:
-            raise AuthError(401, str(exc)) from None
-        message = challenge_message(address, nonce, expires)
+            message = SiweMessage.parse(text)
+        except SiweFormatError as exc:
+            self.throttle.failed(ip)
+            raise AuthError(401, f"not a Sign-In with Ethereum (EIP-4361) message: {exc}") from None
+        who = f"address:{message.address}"
+        self.throttle.guard(who)
+        self.throttle.login(who)
         try:
-            signer = Account.recover_message(encode_defunct(text=message), signature=signature)
+            return self._login(message, text, signature)
+        except AuthError:
+            self.throttle.failed(ip, who)
+            raise
+
+    def _login(self, message: SiweMessage, text: str, signature: str) -> Login:
+        now = int(time.time())
+        mismatch = self.origin.mismatch(message, now)
+        if mismatch:
+            raise AuthError(401, mismatch)
+        try:
+            signer = Account.recover_message(encode_defunct(text=text), signature=signature)
         except Exception:  # noqa: BLE001 - any malformed signature is a plain 401
             raise AuthError(401, "signature is malformed") from None
-        if signer != address:
-            raise AuthError(401, f"signature is by {signer}, not by {address}")
-        member = self.chain.member(address)
-        self._require_active(address, member.status, member.licence_expiry)
-        token, token_expires = self.signer.issue(address, int(member.roles))
-        return token, token_expires, member.roles
+        if signer != message.address:
+            raise AuthError(401, f"signature is by {signer}, not by {message.address}")
+        unusable = self.nonces.consume(message.nonce, message.address, now)
+        if unusable:
+            raise AuthError(401, unusable)
+        member = self.chain.member(message.address)
+        standing = Standing(member.roles, member.status, member.licence_expiry)
+        refused = refusal(message.address, standing, now)
+        if refused:
+            raise AuthError(403, refused)
+        token, expires = self.signer.issue(message.address, int(member.roles))
+        return Login(token, expires, message.address, member.roles)
 
-    def _require_active(self, address: str, status: int, licence_expiry: int) -> None:
-        if status == MemberStatus.NONE:
-            raise AuthError(403, f"{address} is not a member of this RxLedger network")
-        if status != MemberStatus.ACTIVE:
-            raise AuthError(403, f"member {address} is {MemberStatus(status).name.lower()}")
-        if licence_expiry and licence_expiry < time.time():
-            raise AuthError(403, f"member {address}'s licence expired")
-
-    def authenticate(self, authorization: str | None) -> Principal:
-        """Resolve an ``Authorization: Bearer ...`` header to a principal, or raise AuthError."""
+    def authenticate(self, authorization: str | None, client: str) -> Principal:
+        """Resolve an ``Authorization: Bearer ...`` header to a principal with its current
+        roles, or raise AuthError (or ThrottledError after too many failures from ``client``).
+        """
         if not authorization:
             raise AuthError(
                 401, "missing Authorization: Bearer token (get one at /v1/auth/challenge)"
@@ -114,21 +218,40 @@ class Authenticator:
         credential = credential.strip()
         if scheme.lower() != "bearer" or not credential:
             raise AuthError(401, "Authorization must be 'Bearer <token>'")
-        if hmac.compare_digest(credential.encode(), self._console_key.encode()):
-            if self.operator is None:
-                raise AuthError(403, "this gateway has no operator key: the console is read-only")
-            return Principal(self.operator, self._indexed_roles(self.operator), "console")
-        try:
-            claims = self.signer.check(credential)
-        except TokenError as exc:
-            raise AuthError(401, str(exc)) from None
-        self.readmodel.refresh(self.readmodel.indexed_block())
-        member = self.readmodel.member(claims.address)
-        if member is not None:
-            self._require_active(claims.address, member.status, 0)
-        return Principal(claims.address, Role(claims.roles), "member")
+        ip = f"ip:{client}"
+        self.throttle.guard(ip)
+        if credential.startswith(TOKEN_PREFIX):
+            try:
+                claims = self.signer.check(credential)
+            except TokenExpiredError as exc:
+                raise AuthError(401, str(exc)) from None
+            except TokenError as exc:
+                self.throttle.failed(ip)
+                raise AuthError(401, str(exc)) from None
+            return self._current(Principal(claims.address, Role(claims.roles), "member"))
+        self.throttle.console(client)
+        if not hmac.compare_digest(credential.encode(), self._console_key.encode()):
+            self.throttle.failed(ip)
+            raise AuthError(
+                401, "credential is neither a token of this gateway nor its console key"
+            )
+        if self.operator is None:
+            raise AuthError(403, "this gateway has no operator key: the console is read-only")
+        return self._current(Principal(self.operator, ANY_ROLE, "console"))
 
-    def _indexed_roles(self, address: str) -> Role:
+    def recheck(self, principal: Principal) -> Principal | None:
+        """``principal`` with the roles it holds now, or None when it may no longer act."""
+        try:
+            return self._current(principal)
+        except AuthError:
+            return None
+
+    def _current(self, principal: Principal) -> Principal:
+        """Narrow ``principal``'s roles to those the index holds now; 403 if it may not act."""
+        # the request's later reads (names and GLNs of members) use the per-block caches
         self.readmodel.refresh(self.readmodel.indexed_block())
-        member = self.readmodel.member(address)
-        return Role(member.roles) if member else Role(0)
+        standing = self.readmodel.standing(principal.address)
+        refused = refusal(principal.address, standing)
+        if refused:
+            raise AuthError(403, refused)
+        return replace(principal, roles=principal.roles & standing.roles)

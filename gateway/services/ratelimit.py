@@ -16,6 +16,14 @@ class RateLimiter:
         self._buckets: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
 
+    def wait(self, key: str, cost: float = 1.0, now: float | None = None) -> float:
+        """Return seconds until ``key`` could take ``cost`` tokens (0: now), taking none."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            tokens, last = self._buckets.get(key, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - last) * self.rate)
+        return 0.0 if tokens >= cost else (cost - tokens) / self.rate
+
     def acquire(self, key: str, cost: float = 1.0, now: float | None = None) -> float:
         """Take ``cost`` tokens for ``key``; return 0 if allowed, else seconds until it would be."""
         now = time.monotonic() if now is None else now

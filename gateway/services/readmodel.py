@@ -11,6 +11,8 @@ from sqlalchemy import Engine, select
 
 from gateway.db import models as m
 from gateway.indexer import CURSOR_ID
+from gateway.services.standing import STRANGER, Standing
+from ledger_client.contracts import MemberStatus, Role
 from ledger_client.types import UnitStatus
 
 MAX_NESTING = 8
@@ -66,6 +68,7 @@ _PACK_SQL = (
     "FROM packs p JOIN lots l ON l.lot_id = p.lot_id WHERE p.pack_id = ?"
 )
 _UNIT_SQL = "SELECT status, parent, custodian, pending_to FROM units WHERE unit_id = ?"
+_MEMBER_SQL = "SELECT roles, status, licence_expiry FROM members WHERE address = ?"
 
 
 class ReadModel:
@@ -146,6 +149,14 @@ class ReadModel:
     def members(self) -> list[MemberRecord]:
         """Return every indexed member."""
         return list(self._members.values())
+
+    def standing(self, address: str) -> Standing:
+        """Return ``address``'s roles, status and licence as indexed now (not cached: a
+        suspension counts from the first request after the indexer committed its block)."""
+        row = self._one(_MEMBER_SQL, address)
+        if row is None:
+            return STRANGER
+        return Standing(Role(row[0]), MemberStatus(row[1]), int(row[2]))
 
     # ------------------------------------------------------------------ packs
 

@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 
 from gateway.core.logging import get_logger
 from gateway.db import models as m
-from gateway.services.alerts import SEE_ALL, alert_out, may_read
-from ledger_client.contracts import MemberStatus
+from gateway.services.alerts import alert_out, may_read
+from gateway.services.standing import webhook_audience
 
 log = get_logger("rxledger.webhooks")
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -179,23 +179,16 @@ class WebhookDispatcher:
                 )
             ):
                 audiences.setdefault(alert_id, set()).add(address)
-            members = {
-                r.address: r
-                for r in conn.execute(
-                    select(m.Member).where(m.Member.address.in_({s.owner for s in subs}))
-                ).scalars()
-            }
+            # owners that may receive alerts now -> may they still see every member's
+            audience = webhook_audience(conn, {s.owner for s in subs})
         targets: dict[int, list[str] | None] = {}
         sent = 0
         for alert in alerts:
             body = json.loads(alert_out(alert).model_dump_json())
             for sub in subs:
-                member = members.get(sub.owner)
-                if sub.kinds and alert.kind not in sub.kinds:
+                if sub.owner not in audience or (sub.kinds and alert.kind not in sub.kinds):
                     continue
-                if member is None or member.status != MemberStatus.ACTIVE:
-                    continue
-                see_all = sub.all_holders and bool(member.roles & SEE_ALL)
+                see_all = sub.all_holders and audience[sub.owner]
                 if not see_all and not may_read(alert, audiences.get(alert.id, set()), sub.owner):
                     continue
                 if sub.id not in targets:

@@ -105,11 +105,23 @@ def gateway_settings(world: World, db: Path, **overrides: object) -> Settings:
         "token_secret": "t" * 40,
         "rate_limit_per_second": 1000,
         "rate_limit_burst": 1000,
+        "login_attempts_per_minute": 100_000,
+        "auth_failures_per_hour": 100_000,
         "public_url": "http://127.0.0.1:1",
         "webhook_allow_loopback": True,  # the tests' webhook receivers listen on 127.0.0.1
         **overrides,
     }
     return Settings(**values)  # type: ignore[arg-type]
+
+
+def wait_for_index(app: object, world: World, block: int | None = None) -> None:
+    """Wait until ``app``'s index reaches ``block`` (default: the chain head)."""
+    target = world.w3.eth.block_number if block is None else block
+    deadline = time.monotonic() + 30
+    while app.state.rx.readmodel.indexed_block(0) < target:  # type: ignore[attr-defined]
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"index did not reach block {target}")
+        time.sleep(0.02)
 
 
 class LiveServer:
@@ -175,13 +187,8 @@ class Gateway:
         return self.app.state.rx  # type: ignore[attr-defined]
 
     def wait_indexed(self, block: int | None = None) -> None:
-        """Poll /readyz until the index reaches ``block`` (default: the head)."""
-        target = self.world.w3.eth.block_number if block is None else block
-        deadline = time.monotonic() + 30
-        while self.state.readmodel.indexed_block(0) < target:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"index did not reach block {target}")
-            time.sleep(0.02)
+        """Wait until the index reaches ``block`` (default: the head)."""
+        wait_for_index(self.app, self.world, block)
 
     def token(self, name: str) -> str:
         """Log in as demo member ``name`` through challenge + signature."""
@@ -191,17 +198,19 @@ class Gateway:
         return {"Authorization": f"Bearer {self.token(name)}"}
 
 
+def sign(account: object, message: str) -> str:
+    """``account``'s EIP-191 personal_sign signature of ``message``, as 0x-hex."""
+    signed = account.sign_message(encode_defunct(text=message))  # type: ignore[attr-defined]
+    return "0x" + bytes(signed.signature).hex()
+
+
 def login(client: httpx.Client, account: object) -> str:
+    """Sign in with Ethereum as ``account``: sign the gateway's challenge, return the token."""
     address = account.address  # type: ignore[attr-defined]
     challenge = client.post("/v1/auth/challenge", json={"address": address}).json()
-    signed = account.sign_message(encode_defunct(text=challenge["message"]))  # type: ignore[attr-defined]
+    message = challenge["message"]
     response = client.post(
-        "/v1/auth/token",
-        json={
-            "address": address,
-            "nonce": challenge["nonce"],
-            "signature": "0x" + bytes(signed.signature).hex(),
-        },
+        "/v1/auth/token", json={"message": message, "signature": sign(account, message)}
     )
     assert response.status_code == 200, response.text
     return str(response.json()["access_token"])

@@ -1,5 +1,5 @@
-"""Authorisation for every endpoint: no token, bad token, non-member, suspended member, wrong
-role."""
+"""Authorisation for every endpoint: no token, bad token, non-member, wrong role (suspended
+members and role changes: test_member_standing.py)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,20 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from eth_account import Account
-from gateway_helpers import CONSOLE, GTIN, LiveServer, World, dm, gateway_settings, login
+from gateway_helpers import (
+    CONSOLE,
+    GTIN,
+    LiveServer,
+    World,
+    dm,
+    gateway_settings,
+    login,
+    sign,
+    wait_for_index,
+)
 
 from gateway.main import create_app
 from ledger_client.chain import dev_account
-from ledger_client.contracts import MemberStatus
 
 PROTECTED = [
     ("GET", "/v1/verify", {"params": {"code": dm("S1")}}),
@@ -62,15 +71,6 @@ def server(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[h
         yield client
 
 
-def wait_for_index(app: object, world: World) -> None:
-    import time
-
-    deadline = time.monotonic() + 30
-    while app.state.rx.readmodel.indexed_block(0) < world.w3.eth.block_number:  # type: ignore[attr-defined]
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
-
-
 def ids(cases: list[tuple[str, str, dict]]) -> list[str]:  # type: ignore[type-arg]
     return [f"{m} {p}" for m, p, _ in cases]
 
@@ -105,34 +105,20 @@ def test_writes_by_a_member_who_is_not_the_operator_are_403(
 
 def test_non_member_cannot_get_a_token(server: httpx.Client) -> None:
     stranger = Account.create()
-    challenge = server.post("/v1/auth/challenge", json={"address": stranger.address}).json()
-    from eth_account.messages import encode_defunct
-
-    sig = stranger.sign_message(encode_defunct(text=challenge["message"])).signature
+    message = server.post("/v1/auth/challenge", json={"address": stranger.address}).json()[
+        "message"
+    ]
     r = server.post(
-        "/v1/auth/token",
-        json={
-            "address": stranger.address,
-            "nonce": challenge["nonce"],
-            "signature": "0x" + bytes(sig).hex(),
-        },
+        "/v1/auth/token", json={"message": message, "signature": sign(stranger, message)}
     )
     assert r.status_code == 403 and "not a member" in r.json()["detail"]
 
 
 def test_signature_by_another_key_is_401(server: httpx.Client) -> None:
     victim = dev_account("regulator")
-    challenge = server.post("/v1/auth/challenge", json={"address": victim.address}).json()
-    from eth_account.messages import encode_defunct
-
-    sig = Account.create().sign_message(encode_defunct(text=challenge["message"])).signature
+    message = server.post("/v1/auth/challenge", json={"address": victim.address}).json()["message"]
     r = server.post(
-        "/v1/auth/token",
-        json={
-            "address": victim.address,
-            "nonce": challenge["nonce"],
-            "signature": "0x" + bytes(sig).hex(),
-        },
+        "/v1/auth/token", json={"message": message, "signature": sign(Account.create(), message)}
     )
     assert r.status_code == 401 and "not by" in r.json()["detail"]
 
@@ -167,42 +153,3 @@ def test_rate_limit_answers_429_with_retry_after(server: httpx.Client) -> None:
     assert codes[:3] == [200, 200, 200] and 429 in codes[3:]
     r = server.get("/v1/verify", params={"code": dm("S1")}, headers=headers)
     assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
-
-
-def test_suspended_member_is_refused_with_its_old_token_and_at_login(
-    server: httpx.Client, world: World
-) -> None:
-    """Runs last in this module: it suspends auditor through a council vote."""
-    auditor = dev_account("auditor")
-    token = login(server, auditor)
-    headers = {"Authorization": f"Bearer {token}"}
-    assert server.get("/v1/alerts", headers=headers).status_code == 200
-    net = world.net
-    consortium = net["manufacturer"].consortium
-    data = consortium.encode_abi("setMemberStatus", [auditor.address, int(MemberStatus.SUSPENDED)])
-    receipt = net["manufacturer"].transact(consortium.functions.propose(bytes.fromhex(data[2:])))
-    proposal = consortium.functions.proposalCount().call() - 1
-    net["wholesaler_a"].transact(consortium.functions.approve(proposal))
-    assert consortium.functions.member(auditor.address).call()[3] == MemberStatus.SUSPENDED
-    app_state = server  # the module's server indexes in its own thread
-    import time
-
-    deadline = time.monotonic() + 20
-    while server.get("/v1/alerts", headers=headers).status_code != 403:
-        assert time.monotonic() < deadline, "suspension never reached the index"
-        time.sleep(0.05)
-    r = server.get("/v1/alerts", headers=headers)
-    assert "suspended" in r.json()["detail"] and receipt is not None and app_state is not None
-    challenge = server.post("/v1/auth/challenge", json={"address": auditor.address}).json()
-    from eth_account.messages import encode_defunct
-
-    sig = auditor.sign_message(encode_defunct(text=challenge["message"])).signature
-    login_again = server.post(
-        "/v1/auth/token",
-        json={
-            "address": auditor.address,
-            "nonce": challenge["nonce"],
-            "signature": "0x" + bytes(sig).hex(),
-        },
-    )
-    assert login_again.status_code == 403 and "suspended" in login_again.json()["detail"]

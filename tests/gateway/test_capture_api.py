@@ -93,7 +93,9 @@ def mfr(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gate
     )
     app = create_app(settings, world.w3)
     with LiveServer(app) as server, httpx.Client(base_url=server.url, timeout=60) as client:
-        yield Gateway(server.url, client, app, world)
+        gw = Gateway(server.url, client, app, world)
+        gw.wait_indexed()  # tokens and the console key count once the index knows the member
+        yield gw
 
 
 def wholesaler_gln(world: World) -> str:

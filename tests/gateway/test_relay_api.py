@@ -1,6 +1,7 @@
 """POST /v1/relay on a live gateway run by wholesaler_a: pharmacy_a's signed requests act as
-pharmacy_a; tampered, replayed, expired and non-member requests are refused with the
-decoded error name."""
+pharmacy_a; tampered, replayed and expired requests are refused with the forwarder's decoded
+error; requests signed by non-members, to contracts outside the deployment, over the gas cap
+or sending ether are refused by the gateway before it pays for them."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from gateway_helpers import EXPIRY, GTIN, Gateway, LiveServer, World, gateway_se
 
 from gateway.main import create_app
 from ledger_client.chain import dev_account
+from ledger_client.contracts import deploy_contract
 from ledger_client.ids import pack_id
 from ledger_client.ledger import Ledger
 from ledger_client.relay import ForwardRequest, sign_request
@@ -37,7 +39,13 @@ def relayer(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     )
     app = create_app(settings, world.w3)
     with LiveServer(app) as server, httpx.Client(base_url=server.url, timeout=60) as client:
-        yield Gateway(server.url, client, app, world)
+        gw = Gateway(server.url, client, app, world)
+        gw.wait_indexed()  # tokens and the console key count once the index knows the member
+        yield gw
+
+
+def forwarder_nonce(ledger: Ledger) -> int:
+    return int(ledger.forwarder.functions.nonces(ledger.address).call())
 
 
 def dispense_request(ledger: Ledger, serial: str, **options: Any) -> ForwardRequest:
@@ -101,14 +109,64 @@ def test_expired_request_is_refused(relayer: Gateway, world: World) -> None:
     assert pa.pack_state(GTIN, "RL4").status is PackStatus.ACTIVE
 
 
-def test_request_signed_by_a_non_member_is_refused_with_the_consortium_error(
+def test_request_signed_by_a_non_member_is_refused_before_it_is_sent(
     relayer: Gateway, world: World
 ) -> None:
     outsider = Ledger(world.w3, world.net.deployment, Account.create())
     request = dispense_request(outsider, "RL5", gas=300_000)
     response = post(relayer, request.to_dict())
-    assert response.status_code == 409
-    assert response.json()["error"] == "ConsortiumNotMember"
+    assert response.status_code == 400
+    assert response.json()["title"] == "Refused by this gateway"
+    assert response.json()["detail"] == (
+        f"forward request signer: {outsider.address} is not a member of this RxLedger network"
+    )
+
+
+def test_request_to_a_contract_of_another_deployment_trusting_the_forwarder_is_refused(
+    relayer: Gateway, world: World
+) -> None:
+    """Anyone can deploy a contract that trusts RxLedger's forwarder; this gateway's operator
+    pays only for calls to its own deployment's SerialRegistry, ProductDirectory, Consortium."""
+    deployment, pa = world.net.deployment, world.net["pharmacy_a"]
+    rogue = deploy_contract(
+        world.w3,
+        dev_account("pharmacy_b"),
+        "ProductDirectory",
+        deployment.forwarder,
+        deployment.consortium,
+    )
+    assert rogue.functions.isTrustedForwarder(deployment.forwarder).call()
+    fn = rogue.functions.registerProduct(GTIN, ("Rogue", "", "", "", ""))
+    request = sign_request(pa, fn, gas=300_000)
+    response = post(relayer, request.to_dict())
+    assert response.status_code == 400
+    detail = response.json()["detail"]
+    assert detail.startswith("this gateway relays only to RxLedger's contracts (")
+    assert f"SerialRegistry {deployment.registry}" in detail
+    assert detail.endswith(f"not to {rogue.address}")
+    assert forwarder_nonce(pa) == request.nonce  # nothing was sent
+
+
+def test_request_over_the_gas_cap_is_refused_before_it_is_sent(
+    relayer: Gateway, world: World
+) -> None:
+    pa = world.net["pharmacy_a"]
+    cap = relayer.state.settings.relay_max_gas
+    request = dispense_request(pa, "RL5", gas=cap + 1)
+    response = post(relayer, request.to_dict())
+    assert response.status_code == 400
+    assert response.json()["detail"] == (
+        f"forward request asks for {cap + 1} gas, more than this gateway's cap of {cap}"
+    )
+    assert forwarder_nonce(pa) == request.nonce
+
+
+def test_request_sending_ether_is_refused(relayer: Gateway, world: World) -> None:
+    pa = world.net["pharmacy_a"]
+    body = {**dispense_request(pa, "RL5", gas=300_000).to_dict(), "value": 1}
+    response = post(relayer, body)
+    assert response.status_code == 400
+    assert response.json()["detail"] == "forward request sends ether: value must be 0"
 
 
 def test_request_of_another_members_custody_is_refused_with_the_registry_error(

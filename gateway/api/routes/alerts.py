@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from gateway.api.deps import LimitedPrincipalDep, PrincipalDep, StateDep
 from gateway.db import models as m
 from gateway.schemas import AlertKind, AlertList, Problem, SubscriptionOut, SubscriptionRequest
-from gateway.services.alerts import SEE_ALL, list_alerts
+from gateway.services.alerts import list_alerts
+from gateway.services.standing import SEE_ALL
 from gateway.services.webhooks import WebhookTargetError, vetted_addresses
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
@@ -75,8 +76,9 @@ async def stream(
         float, Query(gt=0, le=3600, description="seconds before the server ends the stream")
     ] = 300,
 ) -> StreamingResponse:
-    """New alerts as server-sent events (``event: alert``); resume with ``Last-Event-ID``."""
-    see_all = bool(principal.roles & SEE_ALL)
+    """New alerts as server-sent events (``event: alert``); resume with ``Last-Event-ID``.
+
+    The stream ends once the caller is no longer an active member (checked every poll)."""
     if last_event_id is None:
         with state.engine.connect() as conn:
             last = int(
@@ -90,6 +92,10 @@ async def stream(
         deadline = time.monotonic() + timeout
         yield ": rxledger alerts\n\n"
         while time.monotonic() < deadline:
+            current = state.auth.recheck(principal)
+            if current is None:
+                return
+            see_all = bool(current.roles & SEE_ALL)
             new = list_alerts(state.engine, principal.address, see_all, 1, (), last, 1000)
             for alert in sorted((a for a in new if a.id is not None), key=lambda a: a.id or 0):
                 last = max(last, alert.id or 0)

@@ -1,10 +1,13 @@
-"""Member login: sign a challenge with the member key, get a short-lived token."""
+"""Member login: Sign-In with Ethereum (EIP-4361) with the member key, get a short-lived token."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any
 
-from gateway.api.deps import PrincipalDep, StateDep
+from fastapi import APIRouter
+from web3 import Web3
+
+from gateway.api.deps import ClientDep, PrincipalDep, StateDep
 from gateway.schemas import (
     ChallengeRequest,
     ChallengeResponse,
@@ -15,36 +18,46 @@ from gateway.schemas import (
 from gateway.services.auth import role_names
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
+THROTTLED: dict[int | str, dict[str, Any]] = {429: {"model": Problem}}
 
 
-@router.post("/challenge", response_model=ChallengeResponse)
-def challenge(state: StateDep, body: ChallengeRequest) -> ChallengeResponse:
-    """Return a nonce and the exact message to sign with EIP-191 ``personal_sign``."""
-    nonce, message, expires = state.auth.challenge(body.address)
-    return ChallengeResponse(nonce=nonce, message=message, expires_at=expires)
+@router.post("/challenge", response_model=ChallengeResponse, responses=THROTTLED)
+def challenge(state: StateDep, client: ClientDep, body: ChallengeRequest) -> ChallengeResponse:
+    """Return an EIP-4361 message naming this gateway, its chain and a single-use nonce, to
+    sign with EIP-191 ``personal_sign``."""
+    issued = state.auth.challenge(Web3.to_checksum_address(body.address), client)
+    message = issued.message
+    return ChallengeResponse(
+        message=message.text(),
+        nonce=message.nonce,
+        domain=message.domain,
+        uri=message.uri,
+        chain_id=message.chain_id,
+        expires_at=issued.expires_at,
+    )
 
 
 @router.post(
     "/token",
     response_model=TokenResponse,
-    responses={401: {"model": Problem}, 403: {"model": Problem}},
+    responses={401: {"model": Problem}, 403: {"model": Problem}, **THROTTLED},
 )
-def token(state: StateDep, body: TokenRequest) -> TokenResponse:
-    """Check the signature and that the signer is an active member on chain; issue a token."""
-    access, expires, roles = state.auth.login(body.address, body.nonce, body.signature)
-    from web3 import Web3
-
+def token(state: StateDep, client: ClientDep, body: TokenRequest) -> TokenResponse:
+    """Check the signed message (this gateway's domain and URI, its chain id, an unused nonce,
+    not expired, signed by the address it names) and that the signer is an active member on
+    chain; issue a token. Each nonce buys one token: a second exchange is 401."""
+    login = state.auth.login(body.message, body.signature, client)
     return TokenResponse(
-        access_token=access,
-        expires_at=expires,
-        address=Web3.to_checksum_address(body.address),
-        roles=role_names(roles),
+        access_token=login.token,
+        expires_at=login.expires_at,
+        address=login.address,
+        roles=role_names(login.roles),
     )
 
 
-@router.get("/me", responses={401: {"model": Problem}, 403: {"model": Problem}})
+@router.get("/me", responses={401: {"model": Problem}, 403: {"model": Problem}, **THROTTLED})
 def me(principal: PrincipalDep) -> dict[str, object]:
-    """Who the bearer credential stands for."""
+    """Who the bearer credential stands for, with the roles it holds now."""
     return {
         "address": principal.address,
         "roles": role_names(principal.roles),

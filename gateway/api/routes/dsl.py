@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from gateway.api.deps import StateDep, take_rate
+from gateway.api.deps import StateDep, client_ip, take_rate
 from gateway.api.routes.verify import ERRORS, record
 from gateway.schemas import Problem
 
@@ -43,7 +43,8 @@ def resolve(
     query = "&".join(f"{k}={v}" for k, v in (("10", lot), ("17", expiry)) if v)
     text = path + ("?" + query if query else "")
     if link_type in VERIFICATION:
-        principal = take_rate(state, state.auth.authenticate(request.headers.get("authorization")))
+        credential = request.headers.get("authorization")
+        principal = take_rate(state, state.auth.authenticate(credential, client_ip(request)))
         result, pack, pid = state.verifier.verify(text)
         record(state, principal, result, pack, pid)
         return Response(result.model_dump_json(), media_type="application/json")

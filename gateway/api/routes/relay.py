@@ -9,6 +9,7 @@ from gateway.api.deps import LimitedPrincipalDep, StateDep
 from gateway.schemas import Problem, RelayResult
 from gateway.services.auth import AuthError
 from gateway.services.relayer import submit
+from ledger_client.relay import ForwardRequest
 
 router = APIRouter(prefix="/v1/relay", tags=["relay"])
 MAX_BYTES = 256_000
@@ -65,17 +66,23 @@ _BODY = {
 async def relay_request(
     request: Request, state: StateDep, principal: LimitedPrincipalDep
 ) -> RelayResult:
-    """Submit a forward request signed by any member; the chain sees the signer as caller.
+    """Submit a forward request signed by an active member; the chain sees the signer as
+    caller.
 
-    400 with the forwarder's error when the request is refused
-    (``ERC2771ForwarderInvalidSigner``: tampered, replayed or signed for another network;
-    ``ERC2771ForwarderExpiredRequest``; ``FailedCall``: too little gas); 409 with the target
-    contract's error (``ConsortiumNotMember``, ``SerialRegistryNotCustodian``, ...).
+    400 when this gateway will not pay for it (a target that is not one of this deployment's
+    SerialRegistry, ProductDirectory or Consortium; more gas than ``RXLEDGER_RELAY_MAX_GAS``;
+    ether attached; a signer that is not an active member in the index), or with the
+    forwarder's error when the forwarder refuses it (``ERC2771ForwarderInvalidSigner``:
+    tampered, replayed or signed for another network; ``ERC2771ForwarderExpiredRequest``;
+    ``FailedCall``: too little gas); 409 with the target contract's error
+    (``SerialRegistryNotCustodian``, ...).
     """
     if state.chain.operator is None:
         raise AuthError(403, "this gateway has no operator key: it cannot relay")
     body = await request.body()
     if len(body) > MAX_BYTES:
         raise HTTPException(413, "forward request larger than 256 kB")
-    relayed = await run_in_threadpool(submit, state.chain.operator, state.oplock, body)
+    forward = ForwardRequest.from_json(body)
+    state.relay_policy.check(forward, state.readmodel.standing(forward.sender))
+    relayed = await run_in_threadpool(submit, state.chain.operator, state.oplock, forward)
     return RelayResult(**vars(relayed), relayed_by=state.chain.operator.address)
