@@ -107,33 +107,31 @@ def test_gateway_process_signs_as_pharmacy_a(served: Served) -> None:
     assert who.json()["address"] == dev_account("pharmacy_a").address
 
 
-DEEP_ARRAYS = b"[" * 100_000 + b"]" * 100_000  # 200 kB
+DEEP_JSON = b"[" * 100_000 + b"]" * 100_000  # 200 kB
+DEEP_XML = b"<a>" * 50_000 + b"</a>" * 50_000
 
 
 @pytest.mark.parametrize(
-    ("path", "headers"),
+    ("path", "headers", "body"),
     [
-        ("/v1/auth/challenge", {}),
-        ("/v1/capture", {}),
-        ("/v1/capture", CONSOLE),
-        ("/v1/relay", CONSOLE),
+        ("/v1/auth/challenge", {"content-type": "application/json"}, DEEP_JSON),
+        ("/v1/capture", {"content-type": "application/ld+json"}, DEEP_JSON),
+        ("/v1/capture", {**CONSOLE, "content-type": "application/ld+json"}, DEEP_JSON),
+        ("/v1/capture", {**CONSOLE, "content-type": "application/xml"}, DEEP_XML),
+        ("/v1/relay", {**CONSOLE, "content-type": "text/plain"}, DEEP_JSON),
     ],
-    ids=["challenge", "capture-anonymous", "capture-operator", "relay-operator"],
+    ids=["challenge", "capture-anonymous", "capture-json", "capture-xml", "relay-text"],
 )
-def test_gateway_process_survives_json_nested_100k_deep(
-    served: Served, path: str, headers: dict[str, str]
+def test_gateway_process_survives_bodies_nested_100k_deep(
+    served: Served, path: str, headers: dict[str, str], body: bytes
 ) -> None:
     # py-evm raises the recursion limit to 100,000 in this process: a parser that recursed
     # this deep would overflow the C stack and kill the gateway
     try:
-        response = httpx.post(
-            served.url + path,
-            content=DEEP_ARRAYS,
-            headers={**headers, "content-type": "application/json"},
-            timeout=30,
-        )
+        response = httpx.post(served.url + path, content=body, headers=headers, timeout=30)
     except httpx.HTTPError as exc:
         pytest.fail(f"no answer ({exc}); the gateway exited with {served.process.wait(30)}")
-    assert 400 <= response.status_code < 500, response.text
+    assert response.status_code == 400, response.text
+    assert response.json()["title"] == "Nesting too deep"
     assert served.process.poll() is None
     assert httpx.get(served.url + "/healthz").status_code == 200
