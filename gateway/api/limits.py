@@ -96,7 +96,7 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 
 
 async def _too_large(send: Send, limit: int) -> None:
-    detail = f"the request body is larger than {limit} bytes, the limit here"
+    detail = f"the request body is larger than {limit} bytes, the limit for this endpoint"
     await _problem(send, 413, "Content too large", detail, limit)
 
 

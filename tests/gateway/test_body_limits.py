@@ -61,7 +61,10 @@ def test_declared_content_length_over_the_limit_is_refused_before_the_body_is_se
     finally:
         connection.close()
     assert problem["title"] == "Content too large" and problem["limit"] == MAX_BYTES
-    assert problem["detail"] == f"the request body is larger than {MAX_BYTES} bytes, the limit here"
+    assert (
+        problem["detail"]
+        == f"the request body is larger than {MAX_BYTES} bytes, the limit for this endpoint"
+    )
 
 
 def test_streamed_body_without_content_length_is_refused_once_it_passes_the_limit(
