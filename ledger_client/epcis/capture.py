@@ -40,7 +40,7 @@ def read_document(source: str | bytes | PathLike[str] | dict[str, Any]) -> dict[
         return convert_12_xml(data)
     try:
         doc = json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except ValueError as exc:  # not JSON, not text, or a number of more than 4300 digits
         raise InvalidEPCISError([f"/: neither EPCIS 1.2 XML nor JSON: {exc}"]) from exc
     return check_document(doc)
 

@@ -213,6 +213,6 @@ def load_document(source: str | bytes | PathLike[str]) -> dict[str, Any]:
     check_depth(data)
     try:
         doc = json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except ValueError as exc:  # not JSON, not text, or a number of more than 4300 digits
         raise InvalidEPCISError([f"/: not JSON: {exc}"]) from exc
     return check_document(doc)

@@ -137,6 +137,15 @@ def test_deep_xml_capture_is_refused_before_the_xml_parser(
     assert response.json()["detail"] == "the XML document nests deeper than 64 levels"
 
 
+def test_capture_with_a_number_of_5000_digits_is_refused_with_400(small: Gateway) -> None:
+    headers = {**CONSOLE, "content-type": "application/ld+json"}
+    body = b'{"schemaVersion": ' + b"2" * 5000 + b"}"
+    response = small.client.post("/v1/capture", content=body, headers=headers)
+    assert response.status_code == 400, response.text
+    assert response.json()["title"] == "Invalid EPCIS document"
+    assert "4300 digits" in response.json()["errors"][0]
+
+
 def finished(gw: Gateway, response: httpx.Response) -> dict[str, Any]:
     """The capture job of an accepted POST, once it has run."""
     assert response.status_code == 202, response.text

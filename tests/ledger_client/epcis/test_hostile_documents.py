@@ -1,4 +1,5 @@
-"""Deeply nested EPCIS files are refused with a clear error before any parser reads them."""
+"""Hostile EPCIS files (nested 100k deep, numbers of 5,000 digits) are refused with a clear
+error, never a crash."""
 
 from __future__ import annotations
 
@@ -51,6 +52,14 @@ def test_readers_refuse_json_one_level_too_deep(read: object) -> None:
     with pytest.raises(InvalidEPCISError) as raised:
         read(doc)  # type: ignore[operator]
     assert raised.value.errors == [TOO_DEEP]
+
+
+@pytest.mark.parametrize("read", [read_document, load_document])
+def test_readers_refuse_a_number_longer_than_python_converts(read: object) -> None:
+    with pytest.raises(InvalidEPCISError) as raised:
+        read(b'{"eventTime": ' + b"1" * 5000 + b"}")  # type: ignore[operator]
+    (error,) = raised.value.errors
+    assert "JSON: Exceeds the limit (4300 digits)" in error
 
 
 def test_shared_example_documents_still_read() -> None:
