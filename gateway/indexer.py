@@ -5,6 +5,10 @@ below the head, applies their events to the state tables and moves the cursor, a
 database transaction. A crash anywhere rolls the whole step back, and the next run starts
 again from the cursor stored in SQL. An event already stored (same transaction hash and log
 index) is never applied twice, so a node that delivers a range again changes nothing.
+
+It needs nothing a pruned node lacks: logs, block headers, and contract state only at the
+confirmed head (or the latest block). A gateway can therefore start late, from the
+deployment block, on any ordinary (non-archive) node.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, Engine, Table, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from web3 import Web3
+from web3.exceptions import Web3RPCError
 
 from gateway.core.logging import get_logger
 from gateway.db import models as m
@@ -76,6 +81,7 @@ class Indexer:
         self.start_block = start_block
         self.hooks = list(hooks)
         self._block_times: dict[int, int] = {}
+        self._state_block = -1
 
     # ------------------------------------------------------------------ cursor
 
@@ -123,6 +129,7 @@ class Indexer:
             return 0
 
     def _apply(self, events: Sequence[LedgerEvent], start: int, end: int, head: int) -> int:
+        self._state_block = head - self.confirmation_depth
         with self.engine.begin() as conn:
             stored = self.cursor_in(conn)
             if stored >= end:
@@ -458,9 +465,7 @@ class Indexer:
 
     def _on_ProductRegistered(self, conn: Connection, e: LedgerEvent, _t: int) -> None:
         gtin = e.args["gtin14"]
-        owner, info = self.chain.directory.functions.product(gtin).call(
-            block_identifier=e.block_number
-        )
+        owner, info = self._directory_entry(gtin)
         conn.execute(delete(m.Product).where(m.Product.gtin == gtin))
         conn.execute(
             insert(m.Product).values(
@@ -473,6 +478,22 @@ class Indexer:
                 gateway_url=info[4],
             )
         )
+
+    def _directory_entry(self, gtin: str) -> tuple[str, Sequence[str]]:
+        """Read ``gtin``'s current directory entry (the event does not carry it).
+
+        Read at the confirmed head, never at the event's own block: a node without archive
+        state cannot serve old blocks. The directory keeps only each GTIN's newest entry and
+        every change emits ``ProductRegistered`` again, so the row converges on the contract's
+        entry. A node that keeps no state even for the confirmed head (one just loaded from a
+        state file holds only its newest block) is asked for the latest block instead.
+        """
+        call = self.chain.directory.functions.product(gtin)
+        try:
+            owner, info = call.call(block_identifier=self._state_block)
+        except Web3RPCError:
+            owner, info = call.call(block_identifier="latest")
+        return owner, info
 
 
 class IndexerThread:

@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Verdict = Literal["green", "amber", "red"]
+#: Where a pack is relative to a dispensing caller (see VerifyResult.custody).
+Custody = Literal["held", "incoming", "outgoing", "elsewhere"]
 
 
 Severity = Literal["info", "warning", "critical"]
+
+
+class AlertKind(StrEnum):
+    """What an alert is about."""
+
+    EXPIRY_SOON = "expiry_soon"
+    EXPIRED = "expired"
+    LOT_RECALLED = "lot_recalled"
+    LOT_QUARANTINED = "lot_quarantined"
+    PACK_SUSPECT = "pack_suspect"
+    PACK_ILLEGITIMATE = "pack_illegitimate"
+    DISPENSED_PACK_VERIFIED = "dispensed_pack_verified"
+    VERIFIED_AT_TWO_PLACES = "verified_at_two_places"
 
 
 class ProductFacts(BaseModel):
@@ -70,6 +87,18 @@ class VerifyResult(BaseModel):
     source: Literal["index", "chain"] = "index"
     as_of_block: int = -1
     verified_at: str
+    custody: Custody | None = Field(
+        default=None,
+        description="for a caller with the DISPENSER role: held (the caller is the pack's"
+        " custodian), incoming (in transit to the caller), outgoing (shipped by the caller,"
+        " not yet received), elsewhere (held by or in transit to another member); null for"
+        " other callers and for packs the ledger does not know",
+    )
+    dispensable: bool = Field(
+        default=False,
+        description="the caller is a dispenser and may dispense the pack now:"
+        " status VERIFIED and custody held",
+    )
 
 
 class VerifyRequest(BaseModel):
@@ -220,7 +249,7 @@ class AlertOut(BaseModel):
     """One alert."""
 
     id: int | None = None
-    kind: str
+    kind: AlertKind
     severity: Severity
     message: str
     subject: str
@@ -236,10 +265,28 @@ class AlertList(BaseModel):
 
 
 class SubscriptionRequest(BaseModel):
-    """A webhook to notify."""
+    """A webhook to notify: an http(s) URL of a host outside this gateway's own networks."""
 
-    url: str = Field(pattern=r"^https?://", max_length=2000)
-    kinds: list[str] = Field(default_factory=list, max_length=20)
+    url: str = Field(max_length=2000, examples=["https://partner.example/hooks/rxledger"])
+    kinds: list[AlertKind] = Field(
+        default_factory=list, max_length=20, description="alert kinds to send; empty: all"
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _http_url_with_host(cls, url: str) -> str:
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError as exc:
+            raise ValueError(f"not a URL: {exc}") from None
+        if port == 0:
+            raise ValueError("the webhook URL's port must be 1 to 65535")
+        if parts.scheme not in ("http", "https"):
+            raise ValueError("the webhook URL must start with http:// or https://")
+        if not parts.hostname:
+            raise ValueError("the webhook URL names no host")
+        return url
 
 
 class SubscriptionOut(BaseModel):

@@ -11,7 +11,7 @@ from gateway.core.config import Settings
 from gateway.core.security import TokenSigner
 from gateway.db.session import make_engine, migrate
 from gateway.indexer import Indexer, IndexerThread
-from gateway.services.alerts import VerificationRecorder, WebhookDispatcher, on_indexed
+from gateway.services.alerts import VerificationRecorder, on_indexed
 from gateway.services.auth import Authenticator
 from gateway.services.capture import CaptureService
 from gateway.services.chain import Chain
@@ -19,6 +19,7 @@ from gateway.services.oplock import OperatorLock
 from gateway.services.ratelimit import RateLimiter
 from gateway.services.readmodel import ReadModel
 from gateway.services.verify import Verifier
+from gateway.services.webhooks import WebhookDispatcher
 
 
 @dataclass
@@ -97,7 +98,10 @@ class GatewayState:
             self.capture.resume_orphans()
             indexer = IndexerThread(self.indexer, self.settings.index_poll_seconds)
             webhooks = WebhookDispatcher(
-                self.engine, self.settings.webhook_timeout_seconds, self.settings.index_poll_seconds
+                self.engine,
+                self.settings.webhook_timeout_seconds,
+                self.settings.index_poll_seconds,
+                self.settings.webhook_allow_loopback,
             )
             indexer.start()
             webhooks.start()

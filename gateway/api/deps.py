@@ -13,7 +13,6 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from gateway.services.auth import AuthError, Principal
 from gateway.state import GatewayState
-from ledger_client.contracts import Role
 
 bearer = HTTPBearer(
     auto_error=False, description="a member token from /v1/auth/token, or the console key"
@@ -75,5 +74,3 @@ async def operator_principal(state: StateDep, principal: LimitedPrincipalDep) ->
 
 
 OperatorDep = Annotated[Principal, Depends(operator_principal)]
-
-SEE_ALL = Role.REGULATOR | Role.AUDITOR

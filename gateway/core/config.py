@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     expiry_alert_days: int = Field(90, ge=1, le=3650)
     verification_flush_seconds: float = Field(0.2, gt=0, le=10)
     webhook_timeout_seconds: float = Field(3.0, gt=0, le=60)
+    #: Let webhooks target loopback addresses (this machine): for tests and demos, local only.
+    webhook_allow_loopback: bool = False
     #: Largest request body in bytes (413 beyond); capture documents have their own limit.
     max_body_bytes: int = Field(256_000, ge=1024)
     max_capture_bytes: int = Field(5_000_000, ge=1024)
@@ -76,6 +78,8 @@ class Settings(BaseSettings):
             key = self.operator_key.get_secret_value().lower()
             if (key if key.startswith("0x") else "0x" + key) in _DEV_KEYS:
                 problems.append("RXLEDGER_OPERATOR_KEY is a public demo key")
+        if self.webhook_allow_loopback:
+            problems.append("RXLEDGER_WEBHOOK_ALLOW_LOOPBACK is for local tests and demos only")
         if self.environment == "production" and self.chain_url == "eth-tester":
             problems.append("the in-process eth-tester chain is for tests only")
         if problems:

@@ -164,8 +164,21 @@ class Alert(Base):
     message: Mapped[str] = mapped_column(Text)
     subject: Mapped[str] = mapped_column(String(80))
     holder: Mapped[str | None] = mapped_column(Address, nullable=True, index=True)
+    #: True: readable only by ``holder``, the members in ``alert_audience`` and regulators and
+    #: auditors; False: by every member if ``holder`` is None.
+    restricted: Mapped[bool] = mapped_column(Boolean, default=False)
     data: Mapped[dict[str, object]] = mapped_column(JSON)
     at: Mapped[float] = mapped_column(Float, index=True)
+
+
+class AlertAudience(Base):
+    """A member entitled to read a restricted alert (its clear GTIN, serial and scanner)."""
+
+    __tablename__ = "alert_audience"
+    __table_args__ = (Index("ix_alert_audience_address", "address", "alert_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))
+    address: Mapped[str] = mapped_column(Address)
 
 
 class Subscription(Base):

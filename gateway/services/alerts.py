@@ -1,9 +1,15 @@
-"""Alerts: raised from indexed chain events and from verifications, listed, and pushed."""
+"""Alerts: raised from indexed chain events and from verifications, and listed.
+
+Who reads which alert: an alert with a ``holder`` only that holder; a restricted alert (one
+that names a pack's clear GTIN and serial and who scanned it) only its audience, the members
+entitled to that pack (its holder, its lot's owner, the product's owner); any other alert
+every member. Regulators and auditors read them all. Webhooks apply the same rule
+(``gateway/services/webhooks.py``).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import threading
 import time
 from collections import Counter
@@ -11,18 +17,20 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import cast
 
-import httpx
-from sqlalchemy import Connection, Engine, and_, false, func, insert, or_, select
+from sqlalchemy import ColumnElement, Connection, Engine, and_, false, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.core.logging import get_logger
 from gateway.db import models as m
 from gateway.indexer import AppliedEvent
-from gateway.schemas import AlertOut, Severity
+from gateway.schemas import AlertKind, AlertOut, Severity
+from ledger_client.contracts import Role
 from ledger_client.types import DecommissionReason, LotStatus, PackStatus, UnitStatus
 
 log = get_logger("rxledger.alerts")
 MULTI_SITE_WINDOW = 30 * 24 * 3600
+#: Roles that read every member's alerts.
+SEE_ALL = Role.REGULATOR | Role.AUDITOR
 
 
 def _iso(ts: float) -> str:
@@ -32,29 +40,57 @@ def _iso(ts: float) -> str:
 def raise_alert(
     conn: Connection,
     key: str,
-    kind: str,
+    kind: AlertKind,
     severity: str,
     message: str,
     subject: str,
     holder: str | None = None,
     data: dict[str, object] | None = None,
+    audience: Iterable[str] | None = None,
 ) -> bool:
-    """Store an alert unless one with ``key`` exists; return True if it is new."""
+    """Store an alert unless one with ``key`` exists; return True if it is new.
+
+    With ``audience`` the alert is restricted to those members (and regulators and auditors).
+    """
     if conn.execute(select(m.Alert.id).where(m.Alert.key == key)).first() is not None:
         return False
-    conn.execute(
-        insert(m.Alert).values(
+    alert_id = conn.execute(
+        insert(m.Alert)
+        .values(
             key=key,
-            kind=kind,
+            kind=kind.value,
             severity=severity,
             message=message,
             subject=subject,
             holder=holder,
+            restricted=audience is not None,
             data=data or {},
             at=time.time(),
         )
-    )
+        .returning(m.Alert.id)
+    ).scalar_one()
+    members = sorted(set(audience or ()))
+    if members:
+        conn.execute(
+            insert(m.AlertAudience), [{"alert_id": alert_id, "address": a} for a in members]
+        )
     return True
+
+
+def visible_to(reader: str | None) -> ColumnElement[bool]:
+    """SQL filter: the stored alerts ``reader`` (a member that does not see all) may read."""
+    public = and_(m.Alert.holder.is_(None), m.Alert.restricted.is_(False))
+    if reader is None:
+        return public
+    audience = select(m.AlertAudience.alert_id).where(m.AlertAudience.address == reader)
+    return or_(public, m.Alert.holder == reader, m.Alert.id.in_(audience))
+
+
+def may_read(alert: m.Alert, audience: set[str], reader: str) -> bool:
+    """Python twin of :func:`visible_to` for one alert and its ``audience``."""
+    if alert.holder is None and not alert.restricted:
+        return True
+    return alert.holder == reader or reader in audience
 
 
 # ---------------------------------------------------------------------- custody helpers
@@ -124,6 +160,33 @@ def units_held_by(conn: Connection | Session, holder: str) -> list[bytes]:
     return found
 
 
+def pack_parties(conn: Connection, pack_id: bytes, gtin: str) -> set[str]:
+    """Return the members entitled to a pack's clear codes: its holder, its lot's owner, the
+    product's directory owner and the owner of the GTIN's company prefix."""
+    parties: set[str | None] = set()
+    row = conn.execute(
+        select(m.Pack.custodian, m.Pack.parent, m.Lot.owner)
+        .join(m.Lot, m.Lot.lot_id == m.Pack.lot_id)
+        .where(m.Pack.pack_id == pack_id)
+    ).first()
+    if row is not None:
+        custodian, parent, lot_owner = row
+        if parent is not None:
+            custodian = _top_unit_custodian(conn, bytes(parent), {})
+        parties |= {custodian, lot_owner}
+    parties.add(conn.execute(select(m.Product.owner).where(m.Product.gtin == gtin)).scalar())
+    prefixes = [gtin[1 : 1 + n] for n in range(4, 13)]
+    parties.add(
+        conn.execute(
+            select(m.Prefix.owner)
+            .where(m.Prefix.prefix.in_(prefixes))
+            .order_by(func.length(m.Prefix.prefix).desc())
+            .limit(1)
+        ).scalar()
+    )
+    return {p for p in parties if p}
+
+
 # ---------------------------------------------------------------------- raised by events
 
 
@@ -141,7 +204,7 @@ def on_indexed(conn: Connection, applied: Sequence[AppliedEvent]) -> None:
                 raise_alert(
                     conn,
                     f"lot-{status}:{lot_hex}:{holder}",
-                    f"lot_{status}",
+                    AlertKind(f"lot_{status}"),
                     "critical",
                     f"lot {lot_hex[:12]}... is {status}: {n} of its packs are in your custody",
                     lot_hex,
@@ -160,7 +223,7 @@ def on_indexed(conn: Connection, applied: Sequence[AppliedEvent]) -> None:
             raise_alert(
                 conn,
                 f"flag:0x{e.tx_hash.hex()}:{e.log_index}",
-                f"pack_{kind}",
+                AlertKind(f"pack_{kind}"),
                 "critical",
                 f"{len(ids)} pack(s) flagged {kind} by {e.args['by']}"
                 f" (reason code {e.args['reasonCode']})",
@@ -276,6 +339,8 @@ class VerificationRecorder:
             self._clone_check(conn, n, clients.get(n.pack_id, set()))
 
     def _clone_check(self, conn: Connection, n: VerificationNote, dispensers: set[str]) -> None:
+        """Raise the possible-clone alerts of one verification, restricted to the members
+        entitled to the pack (they name its clear codes and the scanner)."""
         pack_hex = "0x" + n.pack_id.hex()
         who = f"(01){n.gtin}(21){n.serial}"
         if (
@@ -285,13 +350,14 @@ class VerificationRecorder:
             raise_alert(
                 conn,
                 f"dispensed-verified:{pack_hex}:{n.client}",
-                "dispensed_pack_verified",
+                AlertKind.DISPENSED_PACK_VERIFIED,
                 "critical",
                 f"pack {who} was already dispensed and is being verified again by {n.client}:"
                 " possible clone",
                 pack_hex,
                 None,
                 {"pack_id": pack_hex, "gtin": n.gtin, "serial": n.serial, "client": n.client},
+                pack_parties(conn, n.pack_id, n.gtin),
             )
         if n.by_dispenser:
             others = len(dispensers - {n.client})
@@ -299,22 +365,24 @@ class VerificationRecorder:
                 raise_alert(
                     conn,
                     f"multi-site:{pack_hex}",
-                    "verified_at_two_places",
+                    AlertKind.VERIFIED_AT_TWO_PLACES,
                     "warning",
                     f"pack {who} was verified by {others + 1} different dispensers: possible clone",
                     pack_hex,
                     None,
                     {"pack_id": pack_hex, "gtin": n.gtin, "serial": n.serial},
+                    pack_parties(conn, n.pack_id, n.gtin),
                 )
 
 
 # ---------------------------------------------------------------------- listing
 
 
-def _out(a: m.Alert) -> AlertOut:
+def alert_out(a: m.Alert) -> AlertOut:
+    """Return the API form of a stored alert."""
     return AlertOut(
         id=a.id,
-        kind=a.kind,
+        kind=AlertKind(a.kind),
         severity=cast(Severity, a.severity),
         message=a.message,
         subject=a.subject,  # type: ignore[arg-type]
@@ -347,7 +415,7 @@ def expiry_alerts(
         expired = expires_at < now
         out.append(
             AlertOut(
-                kind="expired" if expired else "expiry_soon",
+                kind=AlertKind.EXPIRED if expired else AlertKind.EXPIRY_SOON,
                 severity="critical" if expired else "warning",
                 message=(
                     f"{n} pack(s) of lot {lot_hex[:12]}... in your custody "
@@ -372,87 +440,23 @@ def list_alerts(
     holder: str | None,
     see_all: bool,
     days: int,
-    kinds: Iterable[str] = (),
+    kinds: Iterable[AlertKind] = (),
     after_id: int = 0,
     limit: int = 100,
 ) -> list[AlertOut]:
-    """Return stored alerts visible to ``holder`` (all of them if ``see_all``) and expiry alerts."""
+    """Return the stored alerts ``holder`` may read (all of them if ``see_all``) and the expiry
+    alerts of its custody."""
     kinds = list(kinds)
     with Session(engine) as conn:
         query = (
             select(m.Alert).where(m.Alert.id > after_id).order_by(m.Alert.id.desc()).limit(limit)
         )
         if not see_all:
-            query = query.where(or_(m.Alert.holder.is_(None), m.Alert.holder == holder))
+            query = query.where(visible_to(holder))
         if kinds:
-            query = query.where(m.Alert.kind.in_(kinds))
-        stored = [_out(a) for a in conn.execute(query).scalars()]
+            query = query.where(m.Alert.kind.in_([k.value for k in kinds]))
+        stored = [alert_out(a) for a in conn.execute(query).scalars()]
         computed = expiry_alerts(conn, holder, days) if holder and after_id == 0 else []
     if kinds:
         computed = [a for a in computed if a.kind in kinds]
     return computed + stored
-
-
-# ---------------------------------------------------------------------- webhooks
-
-
-class WebhookDispatcher:
-    """POSTs new alerts as JSON to the subscriptions that want them (runs beside the indexer)."""
-
-    def __init__(self, engine: Engine, timeout: float, poll_seconds: float) -> None:
-        self.engine = engine
-        self.timeout = timeout
-        self.poll_seconds = poll_seconds
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="rxledger-webhooks", daemon=True)
-        with engine.connect() as conn:
-            self.last_id = int(
-                conn.execute(select(func.coalesce(func.max(m.Alert.id), 0))).scalar_one()
-            )
-
-    def start(self) -> None:
-        """Start delivering."""
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop delivering."""
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        with httpx.Client(timeout=self.timeout) as client:
-            while not self._stop.wait(self.poll_seconds):
-                try:
-                    self.deliver(client)
-                except Exception as exc:  # noqa: BLE001 - keep delivering after a failure
-                    log.warning("webhook delivery failed", error=repr(exc))
-
-    def deliver(self, client: httpx.Client) -> int:
-        """Send alerts newer than the last delivered one; return how many POSTs succeeded."""
-        with Session(self.engine) as conn:
-            alerts = list(
-                conn.execute(
-                    select(m.Alert).where(m.Alert.id > self.last_id).order_by(m.Alert.id)
-                ).scalars()
-            )
-            subs = list(
-                conn.execute(
-                    select(m.Subscription).where(m.Subscription.active.is_(True))
-                ).scalars()
-            )
-        sent = 0
-        for alert in alerts:
-            body = json.loads(_out(alert).model_dump_json())
-            for sub in subs:
-                if sub.kinds and alert.kind not in sub.kinds:
-                    continue
-                if alert.holder not in (None, sub.owner) and not sub.all_holders:
-                    continue
-                try:
-                    client.post(sub.url, json=body).raise_for_status()
-                    sent += 1
-                except httpx.HTTPError as exc:
-                    log.warning("webhook failed", url=sub.url, error=repr(exc))
-            self.last_id = alert.id
-        return sent

@@ -8,6 +8,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from gateway.schemas import (
+    Custody,
     Decommission,
     PackFacts,
     ProductFacts,
@@ -56,11 +57,30 @@ _REASONS: dict[VerificationStatus, str] = {
 }
 
 
-def verdict_of(status: VerificationStatus) -> Verdict:
-    """Return the traffic light of ``status``."""
+#: The caller's custody explains these statuses entirely: its reason replaces theirs.
+CUSTODY_EXPLAINS = frozenset({S.VERIFIED, S.IN_TRANSIT})
+
+
+def verdict_of(status: VerificationStatus, custody: Custody | None = None) -> Verdict:
+    """Return the traffic light of ``status`` for a caller whose custody of the pack is
+    ``custody`` (None: a caller that does not dispense). A dispenser gets green only for a
+    pack it holds, and red for a pack another member holds or receives."""
+    if custody == "elsewhere":
+        return "red"
     if status == S.VERIFIED:
-        return "green"
+        return "green" if custody in (None, "held") else "amber"
     return "amber" if status in AMBER else "red"
+
+
+def custody_of(pack: PackRecord | None, viewer: str | None) -> Custody | None:
+    """Return where ``pack`` (its top unit's custody) is relative to dispenser ``viewer``."""
+    if viewer is None or pack is None:
+        return None
+    if pack.in_transit:
+        if pack.pending_to == viewer:
+            return "incoming"
+        return "outgoing" if pack.custodian == viewer else "elsewhere"
+    return "held" if pack.custodian == viewer else "elsewhere"
 
 
 def parse_pack(text: str) -> ScanResult:
@@ -117,9 +137,13 @@ class Verifier:
     undo_window_seconds: int = 10 * 24 * 3600
 
     def verify(
-        self, text: str, source: str = "index"
+        self, text: str, source: str = "index", viewer: str | None = None
     ) -> tuple[VerifyResult, PackRecord | None, bytes | None]:
-        """Verify one scan; return the result, the pack's state and its id (None if unreadable)."""
+        """Verify one scan; return the result, the pack's state and its id (None if unreadable).
+
+        ``viewer`` is the address of a caller with the DISPENSER role: the verdict then also
+        says whether that caller holds the pack (see :func:`verdict_of`).
+        """
         now = time.time()
         try:
             scan = parse_pack(text)
@@ -136,11 +160,12 @@ class Verifier:
             pack = self.readmodel.pack(pid)
             owner = self.readmodel.prefix_owner(code.gtin)
             status = decide(code, pack, owner, int(now))
+        custody = custody_of(pack, viewer)
         result = VerifyResult(
             code=text,
             status=status.name,
-            verdict=verdict_of(status),
-            reasons=self._reasons(status, code, pack),
+            verdict=verdict_of(status, custody),
+            reasons=self._reasons(status, code, pack, custody),
             gtin=code.gtin,
             serial=code.serial,
             lot=code.lot,
@@ -152,14 +177,16 @@ class Verifier:
             source="chain" if source == "chain" and self.chain is not None else "index",
             as_of_block=block,
             verified_at=_iso(now),
+            custody=custody,
+            dispensable=status == S.VERIFIED and custody == "held",
         )
         return result, pack, pid
 
     def verify_batch(
-        self, codes: list[str], source: str = "index"
+        self, codes: list[str], source: str = "index", viewer: str | None = None
     ) -> tuple[VerifyBatchResult, list[tuple[VerifyResult, PackRecord | None, bytes | None]]]:
-        """Verify a delivery; the batch verdict is its worst member's."""
-        answers = [self.verify(c, source) for c in codes]
+        """Verify a delivery as :meth:`verify` does; the batch verdict is its worst member's."""
+        answers = [self.verify(c, source, viewer) for c in codes]
         results = [a[0] for a in answers]
         verdicts = [r.verdict for r in results]
         worst: Verdict = "red" if "red" in verdicts else "amber" if "amber" in verdicts else "green"
@@ -217,6 +244,13 @@ class Verifier:
         member = self.readmodel.member(address)
         return self.names.get(address), member.gln if member else None
 
+    def _who(self, address: str | None) -> str:
+        """Name a member for a reason: its name and GLN, whichever are known, else its address."""
+        name, gln = self.label(address)
+        if name and gln:
+            return f"{name} (GLN {gln})"
+        return name or (f"GLN {gln}" if gln else address or "an unknown holder")
+
     def _product(self, gtin: str) -> ProductFacts | None:
         p = self.readmodel.product(gtin)
         if p is None:
@@ -264,17 +298,19 @@ class Verifier:
         )
 
     def _reasons(
-        self, status: VerificationStatus, code: PackCode, pack: PackRecord | None
+        self,
+        status: VerificationStatus,
+        code: PackCode,
+        pack: PackRecord | None,
+        custody: Custody | None = None,
     ) -> list[str]:
         reason = _REASONS[status]
         if pack is None:
             return [reason]
         if status == S.DECOMMISSIONED:
-            by_name, by_gln = self.label(pack.custodian)
-            where = by_name or (f"GLN {by_gln}" if by_gln else pack.custodian)
             reason = (
                 f"already decommissioned ({DecommissionReason(pack.reason).name.lower()}) on "
-                f"{_iso(pack.decommissioned_at)} by {where}"
+                f"{_iso(pack.decommissioned_at)} by {self._who(pack.custodian)}"
             )
         elif status == S.EXPIRED:
             reason = f"expired: the lot's expiry {pack.lot_expiry:06d} has passed"
@@ -284,6 +320,26 @@ class Verifier:
             to_name, _ = self.label(pack.pending_to)
             reason = f"{reason} (shipped to {to_name or pack.pending_to})"
         reasons = [reason]
+        where = self._custody_reason(pack, custody) if status != S.DECOMMISSIONED else None
+        if where:
+            reasons = [where] if status in CUSTODY_EXPLAINS else [reason, where]
         if status != S.EXPIRED and status != S.VERIFIED and int(time.time()) > pack.lot_expires_at:
             reasons.append(f"also expired: the lot's expiry {pack.lot_expiry:06d} has passed")
         return reasons
+
+    def _custody_reason(self, pack: PackRecord, custody: Custody | None) -> str | None:
+        """Say why a dispenser that does not hold ``pack`` must not dispense it."""
+        holder = self._who(pack.custodian)
+        if custody == "incoming":
+            return f"not yet received: in transit to you from {holder}; receive the shipment first"
+        if custody == "outgoing":
+            to = self._who(pack.pending_to)
+            return f"shipped by you to {to} and not yet received there: not yours to dispense"
+        if custody != "elsewhere":
+            return None
+        where = (
+            f"in transit from {holder} to {self._who(pack.pending_to)}, not to you"
+            if pack.in_transit
+            else f"held by {holder}, not shipped to you"
+        )
+        return f"{where}: possible diversion, do not dispense, quarantine and report"

@@ -76,6 +76,7 @@ class ReplayResult:
     fetch_seconds: float = 0.0
     compare_seconds: float = 0.0
     compared: dict[str, int] = field(default_factory=dict)
+    compared_at_block: int | str | None = None
     divergences: list[Divergence] = field(default_factory=list)
 
     @property
@@ -107,6 +108,7 @@ class ReplayResult:
             "events_per_second": round(self.events / seconds),
             "pack_operations_per_second": round(m.pack_ops / seconds),
             "compared": self.compared,
+            "compared_at_block": self.compared_at_block,
             "divergences": len(self.divergences),
             "findings": [d.as_dict() for d in self.divergences],
         }
@@ -267,6 +269,19 @@ def compare_with_chain(
     return found, {"packs": len(pack_ids), "units": len(units), "lots": len(lots)}
 
 
+def _up_to_head(
+    w3: Web3, deployment: Deployment, logs: list[RawLog], upto: int
+) -> tuple[list[RawLog], int]:
+    """Add the logs of the blocks after ``upto`` up to the head, then once more for the blocks
+    that arrived meanwhile; return the logs and the block they now reach."""
+    for _ in range(2):
+        head = int(w3.eth.block_number)
+        if head > upto:
+            logs = logs + fetch_logs(w3, deployment, from_block=upto + 1, to_block=head)
+            upto = head
+    return logs, upto
+
+
 def audit(
     w3: Web3 | None,
     deployment: Deployment | None = None,
@@ -274,19 +289,25 @@ def audit(
     compare: bool = True,
     progress: Callable[[str], None] | None = None,
 ) -> ReplayResult:
-    """Fetch (or load ``log_file``), replay, and compare with the chain when ``w3`` is given."""
+    """Fetch (or load ``log_file``), replay, and compare with the chain when ``w3`` is given.
+
+    The contracts are read at the head the logs reach, never at an older block, so a node
+    without archive state can answer: the logs of the blocks after an export's last block
+    are fetched from the chain and replayed with it. An export that names no last block is
+    compared at the latest block as it is.
+    """
     t0 = time.perf_counter()
     block: int | str = "latest"
+    upto: int | None
     if log_file is not None:
         export = load_logs(log_file)
-        deployment, logs = deployment or export.deployment, export.logs
-        if export.to_block is not None:
-            block = export.to_block
+        deployment, logs, upto = deployment or export.deployment, export.logs, export.to_block
     else:
         if w3 is None or deployment is None:
             raise ValueError("audit needs a log file, or a chain connection and a deployment")
-        block = w3.eth.block_number
-        logs = fetch_logs(w3, deployment, to_block=block)
+        logs, upto = [], deployment.block - 1
+    if w3 is not None and upto is not None and (compare or log_file is None):
+        logs, block = _up_to_head(w3, deployment, logs, upto)
     fetched = time.perf_counter() - t0
     if progress:
         progress(f"{len(logs)} logs read in {fetched:.2f}s")
@@ -297,5 +318,6 @@ def audit(
         found, counts = compare_with_chain(result.model, w3, deployment, block=block)
         result.divergences.extend(found)
         result.compared = counts
+        result.compared_at_block = block
         result.compare_seconds = time.perf_counter() - t1
     return result

@@ -3,11 +3,13 @@ one real uvicorn server on a free loopback port, SQLite in a temporary file."""
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import httpx
@@ -104,6 +106,7 @@ def gateway_settings(world: World, db: Path, **overrides: object) -> Settings:
         "rate_limit_per_second": 1000,
         "rate_limit_burst": 1000,
         "public_url": "http://127.0.0.1:1",
+        "webhook_allow_loopback": True,  # the tests' webhook receivers listen on 127.0.0.1
         **overrides,
     }
     return Settings(**values)  # type: ignore[arg-type]
@@ -133,6 +136,29 @@ class LiveServer:
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=30)
+
+
+class WebhookReceiver:
+    """A webhook receiver on 127.0.0.1 that keeps what it is sent."""
+
+    def __init__(self) -> None:
+        self.received: list[dict[str, object]] = []
+        self.hosts: list[str] = []  # the Host header of each POST
+        received, hosts = self.received, self.hosts
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                hosts.append(self.headers["Host"])
+                received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
 @dataclass

@@ -8,14 +8,16 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException, Query
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from gateway.api.deps import SEE_ALL, LimitedPrincipalDep, PrincipalDep, StateDep
+from gateway.api.deps import LimitedPrincipalDep, PrincipalDep, StateDep
 from gateway.db import models as m
-from gateway.schemas import AlertList, Problem, SubscriptionOut, SubscriptionRequest
-from gateway.services.alerts import list_alerts
+from gateway.schemas import AlertKind, AlertList, Problem, SubscriptionOut, SubscriptionRequest
+from gateway.services.alerts import SEE_ALL, list_alerts
+from gateway.services.webhooks import WebhookTargetError, vetted_addresses
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -23,10 +25,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"model": Problem},
     429: {"model": Problem},
 }
-KINDS = (
-    "expiry_soon, expired, lot_recalled, lot_quarantined, pack_suspect, pack_illegitimate, "
-    "dispensed_pack_verified, verified_at_two_places"
-)
+KINDS = "alert kinds to list (default: all): " + ", ".join(k.value for k in AlertKind)
 
 
 @router.get("", response_model=AlertList, responses=ERRORS)
@@ -34,7 +33,7 @@ def alerts(
     state: StateDep,
     principal: LimitedPrincipalDep,
     days: Annotated[int | None, Query(ge=1, le=3650, description="expiry horizon in days")] = None,
-    kind: Annotated[list[str] | None, Query(description=KINDS)] = None,
+    kind: Annotated[list[AlertKind] | None, Query(description=KINDS)] = None,
     holder: Annotated[
         str | None,
         Query(pattern=r"^0x[0-9a-fA-F]{40}$", description="regulators and auditors only"),
@@ -42,7 +41,8 @@ def alerts(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> AlertList:
     """Alerts for the caller: expiry of packs in its custody, recalls reaching it, suspect
-    flags and possible clones. Regulators and auditors see every member's."""
+    flags, and possible clones of packs it holds or owns. Regulators and auditors see every
+    member's."""
     see_all = bool(principal.roles & SEE_ALL)
     if holder and not see_all:
         raise HTTPException(403, "only regulators and auditors may read another member's alerts")
@@ -101,17 +101,31 @@ async def stream(
     )
 
 
-@router.post("/subscriptions", response_model=SubscriptionOut, status_code=201, responses=ERRORS)
+@router.post(
+    "/subscriptions",
+    response_model=SubscriptionOut,
+    status_code=201,
+    responses={422: {"model": Problem}, **ERRORS},
+)
 def subscribe(
     state: StateDep, principal: LimitedPrincipalDep, body: SubscriptionRequest
 ) -> SubscriptionOut:
-    """Register a webhook: each new alert the caller may see is POSTed to it as JSON."""
+    """Register a webhook: each new alert the caller may read is POSTed to it as JSON. The URL
+    must name a public host: loopback, private, link-local, multicast, reserved and unspecified
+    addresses (IPv4 and IPv6) are refused with 422."""
+    try:
+        vetted_addresses(body.url, state.settings.webhook_allow_loopback)
+    except WebhookTargetError as exc:
+        raise RequestValidationError(
+            [{"loc": ("body", "url"), "msg": str(exc), "type": "webhook_target"}]
+        ) from None
+    kinds = [k.value for k in body.kinds]
     with state.engine.begin() as conn:
         sub_id = conn.execute(
             insert(m.Subscription)
             .values(
                 url=body.url,
-                kinds=body.kinds,
+                kinds=kinds,
                 owner=principal.address,
                 all_holders=bool(principal.roles & SEE_ALL),
                 active=True,
@@ -119,7 +133,7 @@ def subscribe(
             )
             .returning(m.Subscription.id)
         ).scalar_one()
-    return SubscriptionOut(id=sub_id, url=body.url, kinds=body.kinds, owner=principal.address)
+    return SubscriptionOut(id=sub_id, url=body.url, kinds=kinds, owner=principal.address)
 
 
 @router.get("/subscriptions", response_model=list[SubscriptionOut], responses=ERRORS)

@@ -28,6 +28,12 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+def viewer_of(principal: Principal) -> str | None:
+    """Return the address whose custody the verdict weighs: a dispenser's (members with the
+    DISPENSER role, or the console of a dispensing operator), None for other callers."""
+    return principal.address if principal.roles & Role.DISPENSER else None
+
+
 def record(
     state: GatewayState,
     principal: Principal,
@@ -67,13 +73,16 @@ async def verify_one(
     ],
     source: Source = "index",
 ) -> Response:
-    """Verify one scanned pack: status, green/amber/red verdict, reasons, product and pack facts."""
+    """Verify one scanned pack: status, green/amber/red verdict, reasons, product and pack facts.
+
+    For a dispenser the verdict also weighs custody: green only for a pack it holds."""
+    viewer = viewer_of(principal)
     if source == "chain":
         from starlette.concurrency import run_in_threadpool
 
-        result, pack, pid = await run_in_threadpool(state.verifier.verify, code, source)
+        result, pack, pid = await run_in_threadpool(state.verifier.verify, code, source, viewer)
     else:
-        result, pack, pid = state.verifier.verify(code, source)
+        result, pack, pid = state.verifier.verify(code, source, viewer)
     record(state, principal, result, pack, pid)
     return Response(result.model_dump_json(), media_type="application/json")
 
@@ -82,7 +91,7 @@ async def verify_one(
 def verify_batch(
     state: StateDep, principal: LimitedPrincipalDep, body: VerifyRequest, source: Source = "index"
 ) -> VerifyBatchResult:
-    """Verify a whole delivery; the batch verdict is the worst pack's."""
+    """Verify a whole delivery, each pack as GET does; the batch verdict is the worst pack's."""
     wait = state.limiter.acquire(principal.key, cost=max(0, len(body.codes) // 10))
     if wait:
         from fastapi import HTTPException
@@ -90,7 +99,7 @@ def verify_batch(
         raise HTTPException(
             429, "rate limit exceeded by this batch", headers={"Retry-After": str(int(wait) + 1)}
         )
-    batch, answers = state.verifier.verify_batch(body.codes, source)
+    batch, answers = state.verifier.verify_batch(body.codes, source, viewer_of(principal))
     for result, pack, pid in answers:
         record(state, principal, result, pack, pid)
     return batch

@@ -1,0 +1,219 @@
+"""Webhooks: which targets a subscription may name, and delivering alerts to them.
+
+A webhook makes the gateway send requests where a member says, so the target must be a public
+host: never this machine or its networks (the node's RPC port, a database, a cloud metadata
+service). The host is resolved when the subscription is made and again before every
+delivery, and the request goes straight to an address just checked (no redirects, no proxy),
+so a name that resolves elsewhere later (DNS rebinding) cannot steer it inside.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+import socket
+import threading
+from urllib.parse import urlsplit
+
+import httpx
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from gateway.core.logging import get_logger
+from gateway.db import models as m
+from gateway.services.alerts import SEE_ALL, alert_out, may_read
+from ledger_client.contracts import MemberStatus
+
+log = get_logger("rxledger.webhooks")
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
+
+
+class WebhookTargetError(ValueError):
+    """A webhook URL the gateway refuses to send to."""
+
+
+LOOPBACK = "a loopback address"
+
+
+def _embedded(ip: IPAddress) -> list[IPAddress]:
+    """Return the IPv4 addresses ``ip`` carries (mapped, 6to4, Teredo), then ``ip`` itself."""
+    if not isinstance(ip, ipaddress.IPv6Address):
+        return [ip]
+    inner = [ip.ipv4_mapped, ip.sixtofour, *(ip.teredo or ())]
+    return [*(a for a in inner if a is not None), ip]
+
+
+def refusal(ip: IPAddress) -> str | None:
+    """Return why ``ip`` is no webhook target (e.g. ``"a loopback address"``), or None if it
+    is a public address."""
+    for a in _embedded(ip):
+        for reason, applies in (
+            ("an unspecified address", a.is_unspecified),
+            (LOOPBACK, a.is_loopback),
+            ("a link-local address", a.is_link_local),
+            ("a multicast address", a.is_multicast),
+            ("a reserved address", a.is_reserved),
+            ("a private address", a.is_private),
+            ("an address that is not globally routable", not a.is_global),
+        ):
+            if applies:
+                return reason
+    return None
+
+
+def _check_name(host: str) -> None:
+    try:
+        ipaddress.ip_address(host.split("%")[0])
+        return
+    except ValueError:
+        pass
+    try:
+        ascii_host = host.encode("idna").decode("ascii").rstrip(".")
+    except UnicodeError:
+        ascii_host = ""
+    labels = ascii_host.split(".")
+    if not ascii_host or len(ascii_host) > 253 or not all(_LABEL.fullmatch(x) for x in labels):
+        raise WebhookTargetError(f"webhook host {host!r} is not a valid host name")
+
+
+def vetted_addresses(url: str, allow_loopback: bool = False) -> list[str]:
+    """Resolve ``url``'s host and return its addresses; raise :class:`WebhookTargetError` if
+    it does not resolve or any address is internal (loopback passes with ``allow_loopback``)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    _check_name(host)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        raise WebhookTargetError(f"webhook host {host!r} does not resolve ({exc})") from None
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+    for address in addresses:
+        reason = refusal(ipaddress.ip_address(address.split("%")[0]))
+        if reason and not (reason == LOOPBACK and allow_loopback):
+            raise WebhookTargetError(
+                f"webhook host {host!r} resolves to {address}, {reason}: webhooks may only "
+                "target public hosts, not this gateway's machine or networks"
+            )
+    return addresses
+
+
+def post_pinned(client: httpx.Client, url: str, addresses: list[str], body: object) -> None:
+    """POST ``body`` as JSON to ``url`` at the first of its vetted ``addresses`` that accepts a
+    connection (keeping the URL's host in the Host header and in TLS)."""
+    target = httpx.URL(url)
+    error = httpx.ConnectError(f"no address for {target.host}")
+    for address in addresses:
+        try:
+            client.post(
+                target.copy_with(host=address),
+                json=body,
+                headers={"Host": target.netloc.decode("ascii")},
+                extensions={"sni_hostname": target.host},
+            ).raise_for_status()
+            return
+        except httpx.ConnectError as exc:
+            error = exc
+    raise error
+
+
+class WebhookDispatcher:
+    """POSTs new alerts as JSON to the subscriptions whose owners may read them (runs beside
+    the indexer). Owners are checked at every delivery: a member no longer active receives
+    nothing, and only a current regulator or auditor receives every member's alerts."""
+
+    def __init__(
+        self, engine: Engine, timeout: float, poll_seconds: float, allow_loopback: bool = False
+    ) -> None:
+        self.engine = engine
+        self.timeout = timeout
+        self.poll_seconds = poll_seconds
+        self.allow_loopback = allow_loopback
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="rxledger-webhooks", daemon=True)
+        with engine.connect() as conn:
+            self.last_id = int(
+                conn.execute(select(func.coalesce(func.max(m.Alert.id), 0))).scalar_one()
+            )
+
+    def start(self) -> None:
+        """Start delivering."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop delivering."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        # no HTTP(S)_PROXY: a proxy would resolve the name again itself
+        with httpx.Client(timeout=self.timeout, follow_redirects=False, trust_env=False) as client:
+            while not self._stop.wait(self.poll_seconds):
+                try:
+                    self.deliver(client)
+                except Exception as exc:  # noqa: BLE001 - keep delivering after a failure
+                    log.warning("webhook delivery failed", error=repr(exc))
+
+    def deliver(self, client: httpx.Client) -> int:
+        """Send alerts newer than the last delivered one; return how many POSTs succeeded."""
+        with Session(self.engine) as conn:
+            alerts = list(
+                conn.execute(
+                    select(m.Alert).where(m.Alert.id > self.last_id).order_by(m.Alert.id)
+                ).scalars()
+            )
+            if not alerts:
+                return 0
+            subs = list(
+                conn.execute(
+                    select(m.Subscription).where(m.Subscription.active.is_(True))
+                ).scalars()
+            )
+            audiences: dict[int, set[str]] = {}
+            for alert_id, address in conn.execute(
+                select(m.AlertAudience.alert_id, m.AlertAudience.address).where(
+                    m.AlertAudience.alert_id.in_([a.id for a in alerts])
+                )
+            ):
+                audiences.setdefault(alert_id, set()).add(address)
+            members = {
+                r.address: r
+                for r in conn.execute(
+                    select(m.Member).where(m.Member.address.in_({s.owner for s in subs}))
+                ).scalars()
+            }
+        targets: dict[int, list[str] | None] = {}
+        sent = 0
+        for alert in alerts:
+            body = json.loads(alert_out(alert).model_dump_json())
+            for sub in subs:
+                member = members.get(sub.owner)
+                if sub.kinds and alert.kind not in sub.kinds:
+                    continue
+                if member is None or member.status != MemberStatus.ACTIVE:
+                    continue
+                see_all = sub.all_holders and bool(member.roles & SEE_ALL)
+                if not see_all and not may_read(alert, audiences.get(alert.id, set()), sub.owner):
+                    continue
+                if sub.id not in targets:
+                    targets[sub.id] = self._vet(sub)
+                addresses = targets[sub.id]
+                if addresses is None:
+                    continue
+                try:
+                    post_pinned(client, sub.url, addresses, body)
+                    sent += 1
+                except httpx.HTTPError as exc:
+                    log.warning("webhook failed", subscription=sub.id, error=repr(exc))
+            self.last_id = alert.id
+        return sent
+
+    def _vet(self, sub: m.Subscription) -> list[str] | None:
+        try:
+            return vetted_addresses(sub.url, self.allow_loopback)
+        except WebhookTargetError as exc:
+            log.warning("webhook target refused at delivery", subscription=sub.id, error=str(exc))
+            return None
