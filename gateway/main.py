@@ -16,6 +16,7 @@ from prometheus_fastapi_instrumentator import Instrumentator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from web3 import Web3
 
+from gateway.api.limits import BodyLimits
 from gateway.api.routes import (
     alerts,
     auth,
@@ -164,6 +165,12 @@ def create_app(settings: Settings | None = None, w3: Web3 | None = None) -> Fast
         return FileResponse(WEB / "index.html")
 
     app.mount("/static", StaticFiles(directory=WEB), name="static")
+    app.add_middleware(
+        BodyLimits,
+        max_bytes=settings.max_body_bytes,
+        max_depth=settings.max_nesting_depth,
+        path_bytes={capture.router.prefix: settings.max_capture_bytes},
+    )
     Instrumentator(
         should_group_untemplated=True, excluded_handlers=["/metrics"], registry=_metrics_registry()
     ).instrument(app).expose(app, include_in_schema=False)

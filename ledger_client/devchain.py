@@ -77,6 +77,11 @@ class Anvil:
         self.stop()
         raise ConfigurationError(f"anvil did not answer on {self.url} within {timeout} s")
 
+    @property
+    def returncode(self) -> int | None:
+        """The node's exit status once it has exited (negative: killed by that signal)."""
+        return None if self.process is None else self.process.poll()
+
     def stop(self) -> None:
         """Stop the node (SIGTERM, so it writes its state), waiting for it to exit."""
         if self.process is None or self.process.poll() is not None:

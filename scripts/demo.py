@@ -8,7 +8,6 @@ gateway for the pharmacy page until Ctrl-C.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import signal
@@ -72,8 +71,9 @@ def show(net: DevNetwork, log: ScenarioLog, run: int, fresh: bool) -> None:
             print(f"  {kind:<22} {code}")
 
 
-def serve_gateway(chain_url: str, port: int) -> None:
-    """Run the gateway as pharmacy A's service until interrupted."""
+def serve_gateway(chain_url: str, port: int) -> int | None:
+    """Run the gateway as pharmacy A's service. Return its exit status if it ends on its own,
+    None when the demo is interrupted (the gateway is then stopped first)."""
     env = {
         **os.environ,
         "RXLEDGER_ENVIRONMENT": "local",
@@ -90,7 +90,26 @@ def serve_gateway(chain_url: str, port: int) -> None:
         f"{LOCAL_CONSOLE_KEY!r}), http://127.0.0.1:{port}/docs (API); Ctrl-C stops",
         flush=True,
     )
-    subprocess.run([sys.executable, "-m", "gateway"], env=env, check=False)
+    gateway = subprocess.Popen([sys.executable, "-m", "gateway"], env=env)
+    try:
+        return gateway.wait()
+    except KeyboardInterrupt:
+        gateway.terminate()
+        try:
+            gateway.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            gateway.kill()
+            gateway.wait()
+        return None
+
+
+def exit_status(returncode: int | None) -> str:
+    """How a process ended, from its Popen return code."""
+    if returncode is None:
+        return "still running"
+    if returncode < 0:
+        return f"killed by signal {-returncode} ({signal.strsignal(-returncode) or 'unknown'})"
+    return f"exit code {returncode}"
 
 
 def _stop_on_sigterm(signum: int, frame: object) -> None:
@@ -107,6 +126,7 @@ def main() -> None:
     )
     parser.add_argument("--no-serve", action="store_true", help="stop after the scenario")
     args = parser.parse_args()
+    gateway_status: int | None = None
     with Anvil(port=args.port, state_file=STATE_DIR / "anvil-state.json") as node:
         net, fresh = network(node.url)
         register_products(net, f"http://127.0.0.1:{args.gateway_port}")
@@ -114,8 +134,13 @@ def main() -> None:
         log = run_scenario(net, run, tuple(args.packs), say=lambda s: print(f"- {s}", flush=True))
         show(net, log, run, fresh)
         if not args.no_serve:
-            with contextlib.suppress(KeyboardInterrupt):
-                serve_gateway(node.url, args.gateway_port)
+            gateway_status = serve_gateway(node.url, args.gateway_port)
+            if gateway_status is not None:
+                print(f"\nthe gateway exited: {exit_status(gateway_status)}", file=sys.stderr)
+        print(f"stopping anvil (it saves the chain state in {node.state_file})", flush=True)
+    print(f"anvil stopped: {exit_status(node.returncode)}", flush=True)
+    if gateway_status is not None:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

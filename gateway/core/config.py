@@ -73,6 +73,12 @@ class Settings(BaseSettings):
     webhook_allow_loopback: bool = False
     #: Most gas a relayed forward request may ask for (the operator pays for it).
     relay_max_gas: int = Field(3_000_000, ge=50_000, le=30_000_000)
+    #: Largest request body in bytes (413 beyond); capture documents have their own limit.
+    max_body_bytes: int = Field(256_000, ge=1024)
+    max_capture_bytes: int = Field(5_000_000, ge=1024)
+    #: Deepest nesting of a JSON or XML body (400 beyond); EPCIS documents nest about 10
+    #: levels, and libxml2 itself stops at 256.
+    max_nesting_depth: int = Field(64, ge=16, le=256)
     public_url: str = "http://127.0.0.1:8000"
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)

@@ -51,7 +51,7 @@ def parse_body(body: bytes, content_type: str) -> dict[str, Any]:
         return read_document(body)
     try:
         doc = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except ValueError as exc:  # not JSON, not text, or a number of more than 4300 digits
         raise InvalidEPCISError([f"/: not JSON: {exc}"]) from None
     if not isinstance(doc, dict):
         raise InvalidEPCISError(["/: an EPCIS document is a JSON object"])

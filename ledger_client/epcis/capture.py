@@ -16,7 +16,7 @@ from ledger_client.epcis.errors import InvalidEPCISError
 from ledger_client.epcis.import12 import convert_12_xml
 from ledger_client.epcis.mapping import MappingReport, map_document
 from ledger_client.epcis.store import EventStore
-from ledger_client.epcis.validation import check_document
+from ledger_client.epcis.validation import check_depth, check_document
 from ledger_client.ledger import Ledger
 
 __all__ = ["read_document", "capture_document"]
@@ -34,12 +34,13 @@ def read_document(source: str | bytes | PathLike[str] | dict[str, Any]) -> dict[
         data = source.encode("utf-8")
     else:
         data = source
+    check_depth(data)
     head = data.lstrip()[:1]
     if head == b"<":
         return convert_12_xml(data)
     try:
         doc = json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except ValueError as exc:  # not JSON, not text, or a number of more than 4300 digits
         raise InvalidEPCISError([f"/: neither EPCIS 1.2 XML nor JSON: {exc}"]) from exc
     return check_document(doc)
 

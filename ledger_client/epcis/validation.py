@@ -18,8 +18,15 @@ from jsonschema.exceptions import ValidationError
 from ledger_client.epcis._epc import is_gs1_identifier, parse_epc
 from ledger_client.epcis.errors import InvalidEPCISError
 from ledger_client.errors import InvalidCodeError
+from ledger_client.nesting import NestingTooDeepError, check_nesting
 
-__all__ = ["validate_document", "load_document", "check_document", "iter_events"]
+__all__ = [
+    "validate_document",
+    "load_document",
+    "check_document",
+    "check_depth",
+    "iter_events",
+]
 
 _RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
 _URI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|\\^`]*")
@@ -182,11 +189,20 @@ def check_document(doc: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
+def check_depth(data: str | bytes) -> None:
+    """Raise :class:`InvalidEPCISError` if the JSON or XML text ``data`` nests deeper than
+    ``ledger_client.nesting.MAX_DEPTH`` levels; call it before any parser reads ``data``."""
+    try:
+        check_nesting(data)
+    except NestingTooDeepError as exc:
+        raise InvalidEPCISError([f"/: {exc}"]) from None
+
+
 def load_document(source: str | bytes | PathLike[str]) -> dict[str, Any]:
     """Parse and validate an EPCIS 2.0 JSON-LD document from text, bytes or a file path.
 
     A ``str`` that does not start with ``{`` is taken as a path. Raises
-    :class:`InvalidEPCISError` if it is not JSON or not valid.
+    :class:`InvalidEPCISError` if it nests too deep, is not JSON or is not valid.
     """
     if isinstance(source, PathLike) or (
         isinstance(source, str) and not source.lstrip().startswith("{")
@@ -194,8 +210,9 @@ def load_document(source: str | bytes | PathLike[str]) -> dict[str, Any]:
         data: str | bytes = Path(source).read_bytes()
     else:
         data = source
+    check_depth(data)
     try:
         doc = json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except ValueError as exc:  # not JSON, not text, or a number of more than 4300 digits
         raise InvalidEPCISError([f"/: not JSON: {exc}"]) from exc
     return check_document(doc)

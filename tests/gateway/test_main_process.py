@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -20,10 +21,20 @@ from ledger_client.devchain import Anvil
 from ledger_client.devnet import deploy_devnet
 
 ROOT = Path(__file__).resolve().parents[2]
+CONSOLE = {"Authorization": "Bearer local-console-key"}
+
+
+@dataclass
+class Served:
+    """The gateway process, its URL and working directory."""
+
+    url: str
+    workdir: Path
+    process: subprocess.Popen[bytes]
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """The gateway process, its URL and working directory."""
     workdir = tmp_path_factory.mktemp("run")
     with Anvil(port=free_port()) as anvil:
@@ -64,15 +75,15 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
                 if time.monotonic() > deadline:
                     raise TimeoutError((workdir / "gateway.log").read_text()[-3000:])
                 time.sleep(0.1)
-            yield url, workdir
+            yield Served(url, workdir, process)
         finally:
             process.terminate()
             process.wait(timeout=30)
             log.close()
 
 
-def test_gateway_process_is_ready_on_the_demo_chain(served: tuple[str, Path]) -> None:
-    url, workdir = served
+def test_gateway_process_is_ready_on_the_demo_chain(served: Served) -> None:
+    url, workdir = served.url, served.workdir
     ready = httpx.get(url + "/readyz").json()
     assert ready["status"] == "ok"
     assert ready["checks"]["chain"] is True and ready["checks"]["database_migrated"] is True
@@ -82,17 +93,45 @@ def test_gateway_process_is_ready_on_the_demo_chain(served: tuple[str, Path]) ->
     assert (workdir / ".rxledger" / "gateway.db").is_file()
 
 
-def test_gateway_process_serves_the_pharmacy_page(served: tuple[str, Path]) -> None:
-    url, _ = served
-    page = httpx.get(url + "/")
+def test_gateway_process_serves_the_pharmacy_page(served: Served) -> None:
+    page = httpx.get(served.url + "/")
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
     assert "RxLedger" in page.text
 
 
-def test_gateway_process_signs_as_pharmacy_a(served: tuple[str, Path]) -> None:
-    url, _ = served
+def test_gateway_process_signs_as_pharmacy_a(served: Served) -> None:
     # pharmacy_a's staff (the local console key) acts as the operator member
-    who = httpx.get(url + "/v1/auth/me", headers={"Authorization": "Bearer local-console-key"})
+    who = httpx.get(served.url + "/v1/auth/me", headers=CONSOLE)
     assert who.status_code == 200, who.text
     assert who.json()["address"] == dev_account("pharmacy_a").address
+
+
+DEEP_JSON = b"[" * 100_000 + b"]" * 100_000  # 200 kB
+DEEP_XML = b"<a>" * 50_000 + b"</a>" * 50_000
+
+
+@pytest.mark.parametrize(
+    ("path", "headers", "body"),
+    [
+        ("/v1/auth/challenge", {"content-type": "application/json"}, DEEP_JSON),
+        ("/v1/capture", {"content-type": "application/ld+json"}, DEEP_JSON),
+        ("/v1/capture", {**CONSOLE, "content-type": "application/ld+json"}, DEEP_JSON),
+        ("/v1/capture", {**CONSOLE, "content-type": "application/xml"}, DEEP_XML),
+        ("/v1/relay", {**CONSOLE, "content-type": "text/plain"}, DEEP_JSON),
+    ],
+    ids=["challenge", "capture-anonymous", "capture-json", "capture-xml", "relay-text"],
+)
+def test_gateway_process_survives_bodies_nested_100k_deep(
+    served: Served, path: str, headers: dict[str, str], body: bytes
+) -> None:
+    # py-evm raises the recursion limit to 100,000 in this process: a parser that recursed
+    # this deep would overflow the C stack and kill the gateway
+    try:
+        response = httpx.post(served.url + path, content=body, headers=headers, timeout=30)
+    except httpx.HTTPError as exc:
+        pytest.fail(f"no answer ({exc}); the gateway exited with {served.process.wait(30)}")
+    assert response.status_code == 400, response.text
+    assert response.json()["title"] == "Nesting too deep"
+    assert served.process.poll() is None
+    assert httpx.get(served.url + "/healthz").status_code == 200

@@ -21,7 +21,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"model": Problem},
     429: {"model": Problem},
 }
-MAX_BYTES = 5_000_000
 
 
 def _iso(ts: float | None) -> str | None:
@@ -99,9 +98,7 @@ async def capture(
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media not in (*JSON_TYPES, *XML_TYPES):
         raise HTTPException(415, "send application/ld+json (EPCIS 2.0) or application/xml (1.2)")
-    body = await request.body()
-    if len(body) > MAX_BYTES:
-        raise HTTPException(413, "capture document larger than 5 MB: split it")
+    body = await request.body()  # at most RXLEDGER_MAX_CAPTURE_BYTES: see gateway.api.limits
     doc = await run_in_threadpool(parse_body, body, media)
     job_id = await run_in_threadpool(state.capture.submit, doc, principal.address, error_behaviour)
     return JSONResponse(
