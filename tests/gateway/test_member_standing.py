@@ -17,7 +17,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from gateway_helpers import CONSOLE, EXPIRY, GTIN, Gateway, World, login, sign
 
-from gateway.services.alerts import WebhookDispatcher
+from gateway.services.webhooks import WebhookDispatcher
 from ledger_client.contracts import MemberStatus, Role
 from ledger_client.ids import pack_id
 from ledger_client.ledger import Ledger
@@ -174,7 +174,7 @@ def test_webhooks_follow_the_owners_current_standing_at_delivery(
     govern(world.net, "setMemberStatus", suspended.address, int(MemberStatus.SUSPENDED))
     govern(world.net, "setMemberRoles", auditor.address, int(Role.WHOLESALER))
     # a dispatcher of our own, from the alerts raised after this point, delivered right here
-    dispatcher = WebhookDispatcher(gateway.state.engine, 5, 1)
+    dispatcher = WebhookDispatcher(gateway.state.engine, 5, 1, allow_loopback=True)
     manufacturer.flag([(GTIN, "ST2-1")], PackFlag.SUSPECT)  # everyone's alert
     manufacturer.set_lot_status(GTIN, "ST1", LotStatus.RECALLED)  # reaches pharmacy_a only
     gateway.wait_indexed()
