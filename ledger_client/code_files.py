@@ -22,7 +22,7 @@ from pathlib import Path
 from ledger_client.errors import InvalidCodeError, InvalidInputError
 from ledger_client.explain import code_map
 from ledger_client.gs1 import PackCode, UnitCode, parse_code
-from ledger_client.inputs import read_text, source_name
+from ledger_client.inputs import lines_of, read_text, source_name
 
 __all__ = ["COLUMNS", "CodeBatch", "accepted_columns", "read_batch"]
 
@@ -160,7 +160,7 @@ def _from_json_lines(lines: list[str], source: str) -> Numbered:
 
 
 def _items(text: str, source: str, csv_file: bool) -> Numbered:
-    lines = text.splitlines()
+    lines = lines_of(text)
     first = next((line for line in lines if line.strip()), "")
     if first.lstrip().startswith("{"):
         yield from _from_json_lines(lines, source)

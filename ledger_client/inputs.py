@@ -50,6 +50,12 @@ def read_text(path: Path, what: str = "file") -> str:
         ) from None
 
 
+def lines_of(text: str) -> list[str]:
+    """The physical lines of ``text``: split at newlines only, unlike ``str.splitlines``, which
+    also splits at the GS1 group separator (``\\x1d``) inside DataMatrix text."""
+    return [line.removesuffix("\r") for line in text.split("\n")]
+
+
 def account_from_key(text: str, source: str) -> LocalAccount:
     """Return the account of the hex private key ``text`` (64 hex digits, ``0x`` optional).
 

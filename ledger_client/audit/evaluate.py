@@ -23,7 +23,7 @@ from ledger_client.audit.logs import load_logs
 from ledger_client.audit.replay import replay_logs
 from ledger_client.audit.simulate import KINDS
 from ledger_client.errors import InvalidInputError
-from ledger_client.inputs import read_text
+from ledger_client.inputs import lines_of, read_text
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ class KindScore:
 def read_scans(path: Path) -> list[VerificationRecord]:
     """Read a ``verifications.jsonl`` file; errors name ``file:line``."""
     records = []
-    for number, line in enumerate(read_text(path, "scans file").splitlines(), start=1):
+    for number, line in enumerate(lines_of(read_text(path, "scans file")), start=1):
         if not line.strip():
             continue
         try:

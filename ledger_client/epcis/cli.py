@@ -173,7 +173,7 @@ def export(
 
 @epcis_app.command("ti-ts")
 def ti_ts(
-    sscc: Annotated[str, typer.Option("--sscc", help="the shipped unit, any GS1 form")],
+    sscc: Annotated[str, typer.Option("--sscc", help="SSCC of the shipped unit, any GS1 form")],
     rpc: RpcOpt = DEFAULT_RPC,
     deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
     store_path: StoreOpt = DEFAULT_STORE,
