@@ -12,6 +12,10 @@ import pytest
 from ledger_client._paths import ARTIFACTS_DIR
 from ledger_client.contracts import Role
 from ledger_client.devnet import DevNetwork
+from ledger_client.epcis.capture import capture_document
+from ledger_client.epcis.export import operations_to_events, to_epcis_json
+from ledger_client.epcis.operations import Commission
+from ledger_client.epcis.store import EventStore
 from ledger_client.explain import HINTS, code_map, explain, lot_label, pack_label, unit_label
 from ledger_client.reverts import LedgerRevertError
 from ledger_client.types import DecommissionReason
@@ -152,4 +156,18 @@ def test_a_duplicate_in_a_batch_names_the_repeated_code(net: DevNetwork) -> None
     exc = _refusal(lambda: commissioned(maker, ["A1", "A1"]))
     assert explain(exc, code_map(packs=[(GTIN, "A1")])).startswith(
         f"DuplicateInBatch: the batch names {pack_label(GTIN, 'A1')} more than once"
+    )
+
+
+def test_an_epcis_event_the_ledger_refuses_is_explained_in_its_own_codes(net: DevNetwork) -> None:
+    event = operations_to_events(
+        [Commission(GTIN, "NOLOT", ("E1",))], event_time="2025-01-01T00:00:00Z"
+    )[0]
+    with EventStore() as store:
+        _, result = capture_document(net["manufacturer"], to_epcis_json([event]), store)
+    (failed,) = result.events[0].operations
+    assert failed.error == "SerialRegistryUnknownLot"
+    assert failed.message == (
+        f"SerialRegistryUnknownLot: {lot_label(GTIN, 'NOLOT')} is not registered. "
+        "Register it first: `rxledger lot register GTIN LOT EXPIRY`."
     )
