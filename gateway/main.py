@@ -37,6 +37,7 @@ from gateway.services.throttle import ThrottledError
 from gateway.state import GatewayState
 from ledger_client.epcis import InvalidEPCISError
 from ledger_client.errors import InvalidCodeError
+from ledger_client.explain import explain
 from ledger_client.relay import ForwardRequestError
 from ledger_client.reverts import LedgerRevertError
 
@@ -80,13 +81,16 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(LedgerRevertError)
     async def reverted(_: Request, exc: LedgerRevertError) -> JSONResponse:
         return JSONResponse(
-            _problem(409, "Refused by the ledger", str(exc), error=exc.error, args=_args(exc)), 409
+            _problem(409, "Refused by the ledger", explain(exc), error=exc.error, args=_args(exc)),
+            409,
         )
 
     @app.exception_handler(RelayRefusedError)
     async def relay_refused(_: Request, exc: RelayRefusedError) -> JSONResponse:
         return JSONResponse(
-            _problem(400, "Refused by the forwarder", str(exc), error=exc.error, args=_args(exc)),
+            _problem(
+                400, "Refused by the forwarder", explain(exc), error=exc.error, args=_args(exc)
+            ),
             400,
         )
 

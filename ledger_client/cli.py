@@ -1,19 +1,22 @@
-"""The ``rxledger`` command line: lifecycle steps from files, verification, deployment."""
+"""The ``rxledger`` command line: lifecycle steps from files, verification, deployment.
+
+Errors end in one line and exit 2 for bad input, 1 for a refusal (``cli_options``).
+"""
 
 from __future__ import annotations
 
-import csv
+import enum
 import json
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from rich.progress import Progress
+from web3.exceptions import Web3Exception
 
 from ledger_client.chain import connect, dev_account
 from ledger_client.cli_options import (
@@ -24,24 +27,39 @@ from ledger_client.cli_options import (
     JsonOpt,
     KeyOpt,
     RpcOpt,
+    RxTyper,
     console,
-    fail,
+    open_deployment,
+    remember,
 )
-from ledger_client.contracts import Deployment
+from ledger_client.code_files import CodeBatch, read_batch
+from ledger_client.contracts import Deployment, MemberSpec, Role, deploy_network
 from ledger_client.devnet import DEMO_MEMBERS
-from ledger_client.errors import ConfigurationError, InvalidCodeError, RxLedgerError
-from ledger_client.gs1 import PackCode, UnitCode, parse_code
+from ledger_client.errors import InvalidCodeError, InvalidInputError
+from ledger_client.explain import code_map
+from ledger_client.gs1 import PackCode, expiry_to_date, parse_code
 from ledger_client.ids import lot_id, pack_id, unit_id
+from ledger_client.inputs import account_from_key, parse_address, read_text, resolve_member
 from ledger_client.ledger import Ledger
 from ledger_client.types import DecommissionReason, LotStatus, Receipt
 
-app = typer.Typer(
-    help="RxLedger: track and trace medicines on a shared ledger.", no_args_is_help=True
-)
-lot_app = typer.Typer(help="Register lots and change their status.", no_args_is_help=True)
+app = RxTyper(help="RxLedger: track and trace medicines on a shared ledger.", no_args_is_help=True)
+lot_app = RxTyper(help="Register lots and change their status.", no_args_is_help=True)
 app.add_typer(lot_app, name="lot")
 
-FileArg = Annotated[Path, typer.Argument(help="CSV or JSON lines of GS1 codes, or - for stdin")]
+FileArg = Annotated[
+    Path,
+    typer.Argument(
+        help="codes: one a line, CSV (code, or gtin+serial[+lot,expiry], or sscc), "
+        "JSON lines; - for stdin"
+    ),
+]
+E = TypeVar("E", bound=enum.IntEnum)
+
+
+def member_names(deployment: Deployment) -> dict[str, str]:
+    """Member name -> address: the deployment file's, else the demo network's."""
+    return dict(deployment.members) or {n: dev_account(n).address for n in DEMO_MEMBERS}
 
 
 @dataclass
@@ -49,72 +67,75 @@ class Session:
     """The member acting and its connection, from the common options."""
 
     ledger: Ledger
+    names: dict[str, str]
 
     @classmethod
     def open(cls, rpc: str, deployment: Path, member: str | None, key_file: Path | None) -> Session:
-        """Connect, load the deployment, and pick the member key."""
-        w3 = connect(rpc)
-        dep = Deployment.load(deployment)
-        return cls(Ledger(w3, dep, _account(member, key_file)))
+        """Pick the member key, connect and load the deployment."""
+        account = _account(member, key_file)
+        w3, dep = open_deployment(rpc, deployment)
+        names = member_names(dep)
+        remember(members={address: name for name, address in names.items()})
+        return cls(Ledger(w3, dep, account), names)
+
+    def member(self, text: str, what: str = "--to") -> str:
+        """The address of a member given by name or address."""
+        return resolve_member(text, self.names, what)
 
 
 def _account(member: str | None, key_file: Path | None) -> LocalAccount:
     if key_file is not None:
-        return Account.from_key(key_file.read_text().strip())
+        return account_from_key(read_text(key_file, "--key-file"), f"--key-file {key_file}")
     if os.environ.get("RXLEDGER_KEY"):
-        return Account.from_key(os.environ["RXLEDGER_KEY"])
+        return account_from_key(os.environ["RXLEDGER_KEY"], "RXLEDGER_KEY")
     if member is not None:
         if member not in DEMO_MEMBERS:
-            raise ConfigurationError(
-                f"unknown demo member {member!r}; one of {', '.join(DEMO_MEMBERS)}"
+            raise InvalidInputError(
+                f"--as {member!r} is not a demo member: one of {', '.join(DEMO_MEMBERS)}"
             )
         return dev_account(member)
-    raise ConfigurationError(
+    raise InvalidInputError(
         "say who acts: --key-file, RXLEDGER_KEY, or --as MEMBER on the demo network"
     )
 
 
-def read_codes(path: Path) -> Iterator[str]:
-    """Yield the GS1 codes of a file: JSON lines (``{"code": ...}``), CSV (a ``code`` column
-    or the first column), or one code a line."""
-    text = typer.get_text_stream("stdin").read() if str(path) == "-" else path.read_text()
-    lines = [line for line in text.splitlines() if line.strip()]
-    if lines and lines[0].lstrip().startswith("{"):
-        for line in lines:
-            yield str(json.loads(line)["code"])
-        return
-    if path.suffix == ".csv":
-        rows = list(csv.reader(lines))
-        column = rows[0].index("code") if rows and "code" in rows[0] else 0
-        for row in rows[1:] if rows and "code" in rows[0] else rows:
-            yield row[column]
-        return
-    yield from (line.strip() for line in lines)
+def _choose(kind: type[E], text: str, what: str) -> E:
+    """The member of ``kind`` named ``text`` (any case); NONE is never a choice."""
+    choices = [m for m in kind if m.value]
+    for choice in choices:
+        if choice.name.lower() == text.lower():
+            return choice
+    names = ", ".join(c.name.lower() for c in choices)
+    raise InvalidInputError(f"{what} {text!r} is unknown: one of {names}")
 
 
-def parse_items(path: Path) -> tuple[list[PackCode], list[UnitCode]]:
-    """Parse every code of ``path`` into packs and logistic units; raise on the first bad one."""
-    packs: list[PackCode] = []
-    units: list[UnitCode] = []
-    for line_no, text in enumerate(read_codes(path), start=1):
-        try:
-            code = parse_code(text).code
-        except InvalidCodeError as exc:
-            raise InvalidCodeError(f"{path}:{line_no}: {exc}") from None
-        if isinstance(code, PackCode):
-            packs.append(code)
-        elif isinstance(code, UnitCode):
-            units.append(code)
-        else:
-            raise InvalidCodeError(f"{path}:{line_no}: {text!r} names neither a pack nor an SSCC")
-    return packs, units
+def _read(file: Path) -> CodeBatch:
+    """Read ``file`` and let error messages name its codes."""
+    batch = read_batch(file)
+    remember(codes=batch.codes())
+    return batch
+
+
+def _pack_ids(batch: CodeBatch) -> list[bytes]:
+    return [pack_id(p.gtin, p.serial) for p in batch.packs]
+
+
+def _unit_ids(batch: CodeBatch) -> list[bytes]:
+    return [unit_id(u.sscc) for u in batch.units]
+
+
+def _only_packs(batch: CodeBatch, step: str) -> None:
+    if batch.units:
+        raise InvalidCodeError(
+            f"{batch.source}: {step} takes packs only, not SSCC {batch.units[0].sscc}"
+        )
 
 
 def _in_chunks(
     ledger: Ledger, items: Sequence[bytes], label: str, send: Callable[[list[bytes]], list[Receipt]]
 ) -> list[Receipt]:
     receipts: list[Receipt] = []
-    with Progress(console=console, transient=True) as progress:
+    with Progress(console=console, transient=True, disable=not console.is_terminal) as progress:
         task = progress.add_task(label, total=len(items))
         for start in range(0, len(items), ledger.batch_size):
             chunk = list(items[start : start + ledger.batch_size])
@@ -135,10 +156,6 @@ def _report(receipts: list[Receipt], items: int, as_json: bool) -> None:
         typer.echo(f"{items} items in {len(receipts)} transactions, {summary['gas_used']:,} gas")
 
 
-def _member_address(who: str) -> str:
-    return dev_account(who).address if who in DEMO_MEMBERS else who
-
-
 # ------------------------------------------------------------------ lifecycle commands
 
 
@@ -153,12 +170,9 @@ def lot_register(
     key_file: KeyOpt = None,
 ) -> None:
     """Register a lot of a product with its expiry."""
-    try:
-        receipt = Session.open(rpc, deployment, member, key_file).ledger.register_lot(
-            gtin, lot, expiry
-        )
-    except RxLedgerError as exc:
-        raise fail(exc) from None
+    expiry_to_date(expiry)  # a precise error for a bad date, before anything is sent
+    remember(codes=code_map(lots=[(gtin, lot)]))
+    receipt = Session.open(rpc, deployment, member, key_file).ledger.register_lot(gtin, lot, expiry)
     typer.echo(f"lot {lot} of {gtin} registered in block {receipt.block_number}")
 
 
@@ -173,13 +187,9 @@ def lot_status(
     key_file: KeyOpt = None,
 ) -> None:
     """Quarantine, recall or release a lot (its owner or a regulator)."""
-    try:
-        new = LotStatus[status.upper()]
-        Session.open(rpc, deployment, member, key_file).ledger.set_lot_status(gtin, lot, new)
-    except KeyError:
-        raise fail(ConfigurationError(f"unknown lot status {status!r}")) from None
-    except RxLedgerError as exc:
-        raise fail(exc) from None
+    new = _choose(LotStatus, status, "lot status")
+    remember(codes=code_map(lots=[(gtin, lot)]))
+    Session.open(rpc, deployment, member, key_file).ledger.set_lot_status(gtin, lot, new)
     typer.echo(f"lot {lot} of {gtin} is now {new.name}")
 
 
@@ -194,27 +204,30 @@ def commission(
     as_json: JsonOpt = False,
 ) -> None:
     """Commission the packs of FILE (codes with GTIN, serial and lot); lots must be registered."""
-    try:
-        ledger = Session.open(rpc, deployment, member, key_file).ledger
-        packs, units = parse_items(file)
-        if units or any(p.lot is None for p in packs):
-            raise InvalidCodeError("commissioning needs pack codes with a lot (AI 10)")
-        receipts: list[Receipt] = []
-        groups: dict[tuple[str, str], list[str]] = {}
-        for p in packs:
-            groups.setdefault((p.gtin, str(p.lot)), []).append(p.serial)
-        unit = unit_id(into) if into else bytes(32)
-        for (gtin, lot), serials in groups.items():
-            lot_ref = lot_id(gtin, lot)
+    batch = _read(file)
+    _only_packs(batch, "commission")
+    no_lot = next((p for p in batch.packs if p.lot is None), None)
+    if no_lot is not None:
+        raise InvalidCodeError(
+            f"{batch.source}: commissioning needs each pack's lot (AI 10, or a lot column); "
+            f"(01){no_lot.gtin}(21){no_lot.serial} has none"
+        )
+    unit = unit_id(into) if into else bytes(32)
+    remember(codes=code_map(units=[into] if into else []))
+    ledger = Session.open(rpc, deployment, member, key_file).ledger
+    groups: dict[tuple[str, str], list[str]] = {}
+    for p in batch.packs:
+        groups.setdefault((p.gtin, str(p.lot)), []).append(p.serial)
+    receipts: list[Receipt] = []
+    for (gtin, lot), serials in groups.items():
+        lot_ref = lot_id(gtin, lot)
 
-            def send(chunk: list[bytes], lot_ref: bytes = lot_ref) -> list[Receipt]:
-                return ledger.commission_ids(lot_ref, chunk, unit)
+        def send(chunk: list[bytes], lot_ref: bytes = lot_ref) -> list[Receipt]:
+            return ledger.commission_ids(lot_ref, chunk, unit)
 
-            ids = [pack_id(gtin, s) for s in serials]
-            receipts += _in_chunks(ledger, ids, f"commission {gtin}/{lot}", send)
-    except RxLedgerError as exc:
-        raise fail(exc) from None
-    _report(receipts, len(packs), as_json)
+        ids = [pack_id(gtin, s) for s in serials]
+        receipts += _in_chunks(ledger, ids, f"commission {gtin}/{lot}", send)
+    _report(receipts, len(batch.packs), as_json)
 
 
 @app.command()
@@ -227,14 +240,15 @@ def pack(
     key_file: KeyOpt = None,
 ) -> None:
     """Pack the packs and SSCCs of FILE into case or pallet SSCC."""
-    try:
-        ledger = Session.open(rpc, deployment, member, key_file).ledger
-        packs, units = parse_items(file)
-        receipt = ledger.pack(sscc, [(p.gtin, p.serial) for p in packs], [u.sscc for u in units])
-    except RxLedgerError as exc:
-        raise fail(exc) from None
+    remember(codes=code_map(units=[sscc]))
+    batch = _read(file)
+    ledger = Session.open(rpc, deployment, member, key_file).ledger
+    receipt = ledger.pack(
+        sscc, [(p.gtin, p.serial) for p in batch.packs], [u.sscc for u in batch.units]
+    )
     typer.echo(
-        f"packed {len(packs)} packs and {len(units)} units into {sscc} ({receipt.gas_used:,} gas)"
+        f"packed {len(batch.packs)} packs and {len(batch.units)} units into {sscc} "
+        f"({receipt.gas_used:,} gas)"
     )
 
 
@@ -247,17 +261,17 @@ def unpack(
     key_file: KeyOpt = None,
 ) -> None:
     """Unpack whole cases or pallets; their contents stay with you."""
-    try:
-        Session.open(rpc, deployment, member, key_file).ledger.unpack(ssccs)
-    except RxLedgerError as exc:
-        raise fail(exc) from None
+    remember(codes=code_map(units=ssccs))
+    Session.open(rpc, deployment, member, key_file).ledger.unpack(ssccs)
     typer.echo(f"unpacked {len(ssccs)} units")
 
 
 @app.command()
 def ship(
     file: FileArg,
-    to: Annotated[str, typer.Option(help="member address, or demo member name")],
+    to: Annotated[
+        str, typer.Option(help="recipient: a member name of the deployment, or its address")
+    ],
     rpc: RpcOpt = DEFAULT_RPC,
     deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
     member: AsOpt = None,
@@ -265,17 +279,10 @@ def ship(
     as_json: JsonOpt = False,
 ) -> None:
     """Ship the loose packs and SSCCs of FILE to another member."""
-    try:
-        ledger = Session.open(rpc, deployment, member, key_file).ledger
-        packs, units = parse_items(file)
-        receipts = ledger.ship_ids(
-            _member_address(to),
-            [pack_id(p.gtin, p.serial) for p in packs],
-            [unit_id(u.sscc) for u in units],
-        )
-    except RxLedgerError as exc:
-        raise fail(exc) from None
-    _report(receipts, len(packs) + len(units), as_json)
+    batch = _read(file)
+    session = Session.open(rpc, deployment, member, key_file)
+    receipts = session.ledger.ship_ids(session.member(to), _pack_ids(batch), _unit_ids(batch))
+    _report(receipts, len(batch.packs) + len(batch.units), as_json)
 
 
 @app.command("receive")
@@ -288,15 +295,10 @@ def receive_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Receive the packs and SSCCs of FILE shipped to you."""
-    try:
-        ledger = Session.open(rpc, deployment, member, key_file).ledger
-        packs, units = parse_items(file)
-        receipts = ledger.receive_ids(
-            [pack_id(p.gtin, p.serial) for p in packs], [unit_id(u.sscc) for u in units]
-        )
-    except RxLedgerError as exc:
-        raise fail(exc) from None
-    _report(receipts, len(packs) + len(units), as_json)
+    batch = _read(file)
+    ledger = Session.open(rpc, deployment, member, key_file).ledger
+    receipts = ledger.receive_ids(_pack_ids(batch), _unit_ids(batch))
+    _report(receipts, len(batch.packs) + len(batch.units), as_json)
 
 
 @app.command()
@@ -313,19 +315,17 @@ def decommission(
     as_json: JsonOpt = False,
 ) -> None:
     """Decommission the packs of FILE."""
-    try:
-        why = DecommissionReason[reason.upper()]
-        ledger = Session.open(rpc, deployment, member, key_file).ledger
-        packs, _ = parse_items(file)
-        ids = [pack_id(p.gtin, p.serial) for p in packs]
-        receipts = _in_chunks(
-            ledger, ids, f"decommission ({why.name})", lambda c: ledger.decommission_ids(c, why)
-        )
-    except KeyError:
-        raise fail(ConfigurationError(f"unknown reason {reason!r}")) from None
-    except RxLedgerError as exc:
-        raise fail(exc) from None
-    _report(receipts, len(packs), as_json)
+    why = _choose(DecommissionReason, reason, "--reason")
+    batch = _read(file)
+    _only_packs(batch, "decommission")
+    ledger = Session.open(rpc, deployment, member, key_file).ledger
+    receipts = _in_chunks(
+        ledger,
+        _pack_ids(batch),
+        f"decommission ({why.name})",
+        lambda c: ledger.decommission_ids(c, why),
+    )
+    _report(receipts, len(batch.packs), as_json)
 
 
 @app.command()
@@ -338,13 +338,11 @@ def undo(
     as_json: JsonOpt = False,
 ) -> None:
     """Undo your decommissions of the packs of FILE, within the undo window."""
-    try:
-        ledger = Session.open(rpc, deployment, member, key_file).ledger
-        packs, _ = parse_items(file)
-        receipts = ledger.undo_decommission([(p.gtin, p.serial) for p in packs])
-    except RxLedgerError as exc:
-        raise fail(exc) from None
-    _report(receipts, len(packs), as_json)
+    batch = _read(file)
+    _only_packs(batch, "undo")
+    ledger = Session.open(rpc, deployment, member, key_file).ledger
+    receipts = ledger.undo_decommission_ids(_pack_ids(batch))
+    _report(receipts, len(batch.packs), as_json)
 
 
 @app.command()
@@ -357,16 +355,12 @@ def verify(
     as_json: JsonOpt = False,
 ) -> None:
     """Verify a pack: is it genuine, saleable, or why not. Exit 0 only when VERIFIED."""
-    try:
-        scan = parse_code(code)
-        if not isinstance(scan.code, PackCode):
-            raise InvalidCodeError(f"{code!r} is not a pack code (GTIN + serial)")
-        p = scan.code
-        w3 = connect(rpc)
-        dep = Deployment.load(deployment)
-        result = Ledger(w3, dep).verify(p.gtin, p.serial, p.lot, p.expiry_yymmdd)
-    except RxLedgerError as exc:
-        raise fail(exc) from None
+    scan = parse_code(code)
+    if not isinstance(scan.code, PackCode):
+        raise InvalidCodeError(f"{code!r} is not a pack code (GTIN + serial)")
+    p = scan.code
+    w3, dep = open_deployment(rpc, deployment)
+    result = Ledger(w3, dep).verify(p.gtin, p.serial, p.lot, p.expiry_yymmdd)
     out = {
         "status": result.status.name,
         "gtin": p.gtin,
@@ -396,7 +390,7 @@ def main() -> None:
 
 # ------------------------------------------------------------------ network and governance
 
-council_app = typer.Typer(help="Council proposals: the only way rules and membership change.")
+council_app = RxTyper(help="Council proposals: the only way rules and membership change.")
 app.add_typer(council_app, name="council")
 
 from ledger_client.epcis.cli import epcis_app  # noqa: E402  (it imports Session lazily)
@@ -407,6 +401,42 @@ from ledger_client.audit.cli import audit_app, report_app  # noqa: E402
 
 app.add_typer(audit_app, name="audit")
 app.add_typer(report_app, name="report")
+
+
+def _member_spec(m: Any, where: str) -> MemberSpec:
+    if not isinstance(m, dict):
+        raise InvalidInputError(f"{where}: expected a JSON object")
+    missing = [k for k in ("name", "address", "gln", "roles", "licence_expiry") if k not in m]
+    if missing:
+        raise InvalidInputError(f"{where}: no {', '.join(missing)}")
+    roles = Role(0)
+    for name in m["roles"] if isinstance(m["roles"], list) else [m["roles"]]:
+        if str(name).upper() not in Role.__members__:
+            known = ", ".join(r.name or "" for r in Role)
+            raise InvalidInputError(f"{where}: unknown role {name!r}: one of {known}")
+        roles |= Role[str(name).upper()]
+    try:
+        return MemberSpec(
+            str(m["name"]),
+            parse_address(str(m["address"]), f"{where} address"),
+            int(m["gln"]),
+            roles,
+            int(m["licence_expiry"]),
+            tuple(str(p) for p in m.get("prefixes", ())),
+        )
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(f"{where}: {exc}") from None
+
+
+def _member_specs(path: Path) -> list[MemberSpec]:
+    """The bootstrap members of a members file, each checked; errors name the entry."""
+    try:
+        entries = json.loads(read_text(path, "members file"))
+    except json.JSONDecodeError as exc:
+        raise InvalidInputError(f"{path}:{exc.lineno}: not JSON: {exc.msg}") from None
+    if not isinstance(entries, list) or not entries:
+        raise InvalidInputError(f"{path}: expected a JSON list of members")
+    return [_member_spec(m, f"{path}: member {n}") for n, m in enumerate(entries, start=1)]
 
 
 @app.command()
@@ -422,27 +452,33 @@ def deploy(
     Each member: {"name", "address", "gln", "roles": ["MANUFACTURER", "COUNCIL", ...],
     "licence_expiry": unix time, "prefixes": ["0614141", ...]}.
     """
-    from ledger_client.contracts import MemberSpec, Role, deploy_network
-
-    try:
-        specs = [
-            MemberSpec(
-                m["name"],
-                m["address"],
-                int(m["gln"]),
-                Role(sum(Role[r].value for r in m["roles"])),
-                int(m["licence_expiry"]),
-                tuple(m.get("prefixes", ())),
-            )
-            for m in json.loads(members.read_text())
-        ]
-        dep = deploy_network(connect(rpc), _account(None, key_file), specs, threshold)
-    except (KeyError, ValueError) as exc:
-        raise fail(ConfigurationError(f"{members}: bad member entry: {exc}")) from None
-    except RxLedgerError as exc:
-        raise fail(exc) from None
+    specs = _member_specs(members)
+    deployer = _account(None, key_file)
+    dep = deploy_network(connect(rpc), deployer, specs, threshold)
     dep.save(deployment)
     typer.echo(f"deployed registry {dep.registry}; deployment written to {deployment}")
+
+
+def _proposal_call(ledger: Ledger, function: str, values: list[Any]) -> str:
+    """The encoded call of consortium ``function`` (one a proposal may run) with ``values``."""
+    abi = {
+        f["name"]: f
+        for f in ledger.consortium.abi
+        if f["type"] == "function" and f.get("stateMutability") == "nonpayable"
+    }
+    abi.pop("propose", None)
+    abi.pop("approve", None)
+    if function not in abi:
+        raise InvalidInputError(
+            f"{function!r} is not a change a proposal can make: one of {', '.join(sorted(abi))}"
+        )
+    params = ", ".join(f"{i['type']} {i['name']}" for i in abi[function]["inputs"])
+    try:
+        return str(ledger.consortium.encode_abi(function, args=values))
+    except (Web3Exception, TypeError, ValueError, OverflowError):
+        raise InvalidInputError(
+            f"ARGS {json.dumps(values)} do not fit {function}({params})"
+        ) from None
 
 
 @council_app.command("propose")
@@ -456,13 +492,14 @@ def council_propose(
 ) -> None:
     """Propose a change (a call on the consortium) and approve it as its proposer."""
     try:
-        ledger = Session.open(rpc, deployment, member, key_file).ledger
-        data = ledger.consortium.encode_abi(function, args=json.loads(args))
-        receipt = ledger.transact(ledger.consortium.functions.propose(data))
-    except (ValueError, TypeError) as exc:
-        raise fail(ConfigurationError(f"cannot encode {function}({args}): {exc}")) from None
-    except RxLedgerError as exc:
-        raise fail(exc) from None
+        values = json.loads(args)
+    except json.JSONDecodeError as exc:
+        raise InvalidInputError(f"ARGS is not JSON: {exc.msg} (column {exc.colno})") from None
+    if not isinstance(values, list):
+        raise InvalidInputError(f"ARGS must be a JSON list, like '[\"0x...\", 1]', got {args}")
+    ledger = Session.open(rpc, deployment, member, key_file).ledger
+    data = _proposal_call(ledger, function, values)
+    receipt = ledger.transact(ledger.consortium.functions.propose(data))
     created = next(e for e in receipt.events if e.name == "ProposalCreated")
     typer.echo(f"proposal {created.args['id']} created; it needs more council approvals")
 
@@ -476,10 +513,11 @@ def council_approve(
     key_file: KeyOpt = None,
 ) -> None:
     """Approve a proposal; it runs when the approvals reach the threshold."""
-    try:
-        ledger = Session.open(rpc, deployment, member, key_file).ledger
-        receipt = ledger.transact(ledger.consortium.functions.approve(proposal))
-    except RxLedgerError as exc:
-        raise fail(exc) from None
+    ledger = Session.open(rpc, deployment, member, key_file).ledger
+    receipt = ledger.transact(ledger.consortium.functions.approve(proposal))
     executed = any(e.name == "ProposalExecuted" for e in receipt.events)
     typer.echo(f"proposal {proposal} approved{'; executed' if executed else ''}")
+
+
+if __name__ == "__main__":
+    main()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -93,7 +93,20 @@ class Deployment:
         """Read a deployment file written by :meth:`save`."""
         if not path.is_file():
             raise ConfigurationError(f"no deployment file at {path}")
-        return cls(**json.loads(path.read_text()))
+        try:
+            data = json.loads(path.read_text())
+        except ValueError as exc:  # not JSON, or not UTF-8
+            raise ConfigurationError(f"{path} is not a deployment file: {exc}") from None
+        names = [f.name for f in fields(cls)]
+        if not isinstance(data, dict) or not data.keys() <= set(names):
+            raise ConfigurationError(
+                f"{path} is not a deployment file: expected a JSON object of {', '.join(names)}"
+            )
+        try:
+            return cls(**data)
+        except TypeError:
+            missing = ", ".join(n for n in names if n not in data and n != "members")
+            raise ConfigurationError(f"{path} is not a deployment file: no {missing}") from None
 
     def contract(self, w3: Web3, name: str) -> Contract:
         """Return a web3 contract object for ``name`` of this deployment."""

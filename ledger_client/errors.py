@@ -17,3 +17,8 @@ class ConfigurationError(RxLedgerError, ValueError):
 
 class CompileError(RxLedgerError, RuntimeError):
     """Raised when the Solidity sources do not compile or artifacts are stale."""
+
+
+class InvalidInputError(RxLedgerError, ValueError):
+    """Raised when a command's input (a file, an address, a member name, a choice) is missing,
+    unreadable or malformed."""

@@ -54,8 +54,11 @@ def _chunks(items: Sequence[bytes], size: int) -> Iterable[list[bytes]]:
 
 
 def _require_unique(ids: Sequence[bytes], what: str) -> None:
-    if len(set(ids)) != len(ids):
-        raise LedgerRevertError("DuplicateInBatch", {"what": what}, b"")
+    seen: set[bytes] = set()
+    for i in ids:
+        if i in seen:
+            raise LedgerRevertError("DuplicateInBatch", {"what": what, "id": i}, b"")
+        seen.add(i)
 
 
 class Ledger:

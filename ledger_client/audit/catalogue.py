@@ -16,7 +16,9 @@ from typing import Any
 from web3 import Web3
 
 from ledger_client.contracts import Deployment
+from ledger_client.errors import InvalidInputError
 from ledger_client.ids import lot_id, pack_id, unit_id
+from ledger_client.inputs import read_text
 
 
 @dataclass
@@ -94,16 +96,23 @@ class Catalogue:
 
     @classmethod
     def load(cls, path: Path) -> Catalogue:
-        """Read a catalogue written by :meth:`save`."""
-        raw = json.loads(path.read_text())
+        """Read a catalogue written by :meth:`save`; raise :class:`InvalidInputError` for a
+        file that is missing, not JSON or not a catalogue."""
+        try:
+            raw = json.loads(read_text(path, "catalogue"))
+        except json.JSONDecodeError as exc:
+            raise InvalidInputError(f"catalogue {path}:{exc.lineno}: not JSON: {exc.msg}") from None
 
         def key(k: str) -> bytes:
             return bytes.fromhex(k[2:])
 
-        return cls(
-            lots={key(k): (v[0], v[1]) for k, v in raw.get("lots", {}).items()},
-            packs={key(k): (v[0], v[1]) for k, v in raw.get("packs", {}).items()},
-            units={key(k): v for k, v in raw.get("units", {}).items()},
-            products=raw.get("products", {}),
-            members=raw.get("members", {}),
-        )
+        try:
+            return cls(
+                lots={key(k): (v[0], v[1]) for k, v in raw.get("lots", {}).items()},
+                packs={key(k): (v[0], v[1]) for k, v in raw.get("packs", {}).items()},
+                units={key(k): v for k, v in raw.get("units", {}).items()},
+                products=raw.get("products", {}),
+                members=raw.get("members", {}),
+            )
+        except (AttributeError, TypeError, ValueError, IndexError) as exc:
+            raise InvalidInputError(f"catalogue {path} is not a catalogue: {exc}") from None

@@ -20,16 +20,25 @@ from ledger_client.audit.logs import export_logs
 from ledger_client.audit.replay import ReplayResult, audit
 from ledger_client.audit.reports import fmd_alert, form_3911, transaction_history, write_report
 from ledger_client.chain import connect
-from ledger_client.cli_options import DEFAULT_DEPLOYMENT, DEFAULT_RPC, DeploymentOpt, RpcOpt
+from ledger_client.cli_options import (
+    DEFAULT_DEPLOYMENT,
+    DEFAULT_RPC,
+    DeploymentOpt,
+    RpcOpt,
+    RxTyper,
+    open_deployment,
+)
 from ledger_client.contracts import Deployment
-from ledger_client.errors import RxLedgerError
+from ledger_client.errors import InvalidInputError, RxLedgerError
+from ledger_client.explain import lot_label, pack_label
 from ledger_client.ids import lot_id, pack_id
+from ledger_client.inputs import resolve_member
 from ledger_client.logs import fetch_logs
 
-audit_app = typer.Typer(
+audit_app = RxTyper(
     help="Replay and check the on-chain history; trace custody and lots.", no_args_is_help=True
 )
-report_app = typer.Typer(
+report_app = RxTyper(
     help="Write regulators' reports (FDA 3911, DSCSA history, EU FMD alert).", no_args_is_help=True
 )
 
@@ -43,35 +52,30 @@ CatalogueFile = Annotated[
 Out = Annotated[Path, typer.Option("--out", help="Report file: .json or .html.")]
 
 
-def _fail(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)
-
-
 def _load(
     rpc: str, deployment: Path, log_file: Path | None, compare: bool = True
 ) -> tuple[ReplayResult, Web3 | None, Deployment]:
     """Replay from ``log_file`` (comparing with the chain if one answers) or from the chain."""
-    try:
-        w3: Web3 | None
-        if log_file is not None:
-            try:
-                w3 = connect(rpc) if compare else None
-            except RxLedgerError:
-                w3 = None  # offline audit: replay only
-            result = audit(w3, log_file=log_file, compare=compare)
-            dep = Deployment.load(deployment) if deployment.is_file() else None
-            from ledger_client.audit.logs import load_logs
+    w3: Web3 | None
+    if log_file is not None:
+        try:
+            w3 = connect(rpc) if compare else None
+        except RxLedgerError:
+            w3 = None  # offline audit: replay only
+        result = audit(w3, log_file=log_file, compare=compare)
+        dep = Deployment.load(deployment) if deployment.is_file() else None
+        from ledger_client.audit.logs import load_logs
 
-            dep = dep or load_logs(log_file).deployment
-        else:
-            w3 = connect(rpc)
-            dep = Deployment.load(deployment)
-            result = audit(w3, dep, compare=compare)
-        return result, w3, dep
-    except RxLedgerError as exc:
-        _fail(str(exc))
-        raise  # unreachable
+        dep = dep or load_logs(log_file).deployment
+    else:
+        w3, dep = open_deployment(rpc, deployment)
+        result = audit(w3, dep, compare=compare)
+    return result, w3, dep
+
+
+def _member(text: str | None, dep: Deployment, what: str) -> str | None:
+    """The address of a member given by name or address (None stays None)."""
+    return None if text is None else resolve_member(text, dep.members, what)
 
 
 def _catalogue(path: Path | None, w3: Web3 | None, dep: Deployment, gtins: list[str]) -> Catalogue:
@@ -117,14 +121,9 @@ def export_cmd(
     deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
 ) -> None:
     """Export every RxLedger log of the deployment to a JSON-lines file for offline audit."""
-    try:
-        w3 = connect(rpc)
-        dep = Deployment.load(deployment)
-        block = w3.eth.block_number
-        n = export_logs(fetch_logs(w3, dep, to_block=block), dep, out, block)
-    except RxLedgerError as exc:
-        _fail(str(exc))
-        return
+    w3, dep = open_deployment(rpc, deployment)
+    block = w3.eth.block_number
+    n = export_logs(fetch_logs(w3, dep, to_block=block), dep, out, block)
     typer.echo(f"{n} logs up to block {block} written to {out}")
 
 
@@ -137,11 +136,14 @@ def custody_cmd(
     log_file: LogFile = None,
 ) -> None:
     """Print a pack's custody chain as JSON: holders, times, transactions, EPCIS event hashes."""
+    pid = pack_id(gtin, serial)
     result, _, _ = _load(rpc, deployment, log_file, compare=False)
     try:
-        typer.echo(json.dumps(custody_chain(result.model, pack_id(gtin, serial)), indent=2))
-    except (KeyError, ValueError) as exc:
-        _fail(str(exc))
+        typer.echo(json.dumps(custody_chain(result.model, pid), indent=2))
+    except KeyError:
+        raise InvalidInputError(
+            f"{pack_label(gtin, serial)} is not in the replayed history"
+        ) from None
 
 
 @audit_app.command("lot-trace")
@@ -153,18 +155,19 @@ def lot_trace_cmd(
     log_file: LogFile = None,
 ) -> None:
     """Print every current holder of a lot and how many packs each holds (for a recall)."""
+    lid = lot_id(gtin, lot)
     result, _, _ = _load(rpc, deployment, log_file, compare=False)
     try:
-        typer.echo(json.dumps(lot_trace(result.model, lot_id(gtin, lot)), indent=2))
-    except (KeyError, ValueError) as exc:
-        _fail(str(exc))
+        typer.echo(json.dumps(lot_trace(result.model, lid), indent=2))
+    except KeyError:
+        raise InvalidInputError(f"{lot_label(gtin, lot)} is not in the replayed history") from None
 
 
 @audit_app.command("expiry")
 def expiry_cmd(
     days: Annotated[int, typer.Option(help="Horizon in days.")] = 90,
     member: Annotated[
-        str | None, typer.Option(help="Only this member's custody (address).")
+        str | None, typer.Option(help="Only this member's custody (member name or address).")
     ] = None,
     rpc: RpcOpt = DEFAULT_RPC,
     deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
@@ -173,8 +176,8 @@ def expiry_cmd(
     """List packs held per member whose lot expires within DAYS."""
     from ledger_client.audit.alerts import expiring
 
-    result, _, _ = _load(rpc, deployment, log_file, compare=False)
-    m = Web3.to_checksum_address(member) if member else None
+    result, _, dep = _load(rpc, deployment, log_file, compare=False)
+    m = _member(member, dep, "--member")
     typer.echo(json.dumps(expiring(result.model, int(time.time()), days, m), indent=2))
 
 
@@ -222,10 +225,7 @@ def shortage_cmd(
 
 
 def _write(report: dict[str, Any], out: Path) -> None:
-    try:
-        write_report(report, out)
-    except RxLedgerError as exc:
-        _fail(str(exc))
+    write_report(report, out)
     typer.echo(f"report written to {out}")
 
 
@@ -242,7 +242,9 @@ def report_3911(
     report_type: Annotated[
         str, typer.Option("--type", help="INITIAL, FOLLOW_UP, REQUEST_FOR_TERMINATION")
     ] = "INITIAL",
-    reporter: Annotated[str | None, typer.Option(help="Reporting member's address.")] = None,
+    reporter: Annotated[
+        str | None, typer.Option(help="Reporting member (member name or address).")
+    ] = None,
     catalogue: CatalogueFile = None,
     rpc: RpcOpt = DEFAULT_RPC,
     deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
@@ -253,19 +255,15 @@ def report_3911(
     cat = _catalogue(catalogue, w3, dep, [gtin])
     if lot:
         cat.add_lot(gtin, lot)
-    try:
-        rep = form_3911(
-            result.model,
-            cat,
-            [(gtin, s) for s in serial],
-            classification,
-            description,
-            report_type,
-            Web3.to_checksum_address(reporter) if reporter else None,
-        )
-    except (RxLedgerError, ValueError) as exc:
-        _fail(str(exc))
-        return
+    rep = form_3911(
+        result.model,
+        cat,
+        [(gtin, s) for s in serial],
+        classification,
+        description,
+        report_type,
+        _member(reporter, dep, "--reporter"),
+    )
     _write(rep, out)
 
 
@@ -284,19 +282,23 @@ def report_history(
 ) -> None:
     """Write a DSCSA-style transaction history for a lot (--gtin --lot) or a shipment (--tx)."""
     if (tx is None) == (gtin is None or lot is None):
-        _fail("give --gtin and --lot, or --tx")
+        raise InvalidInputError("give --gtin and --lot, or --tx")
+    tx_hash = _tx_hash(tx) if tx is not None else None
     result, w3, dep = _load(rpc, deployment, log_file, compare=False)
     cat = _catalogue(catalogue, w3, dep, [gtin] if gtin else [])
-    try:
-        if tx is not None:
-            rep = transaction_history(result.model, cat, tx=bytes.fromhex(tx.removeprefix("0x")))
-        else:
-            assert gtin is not None and lot is not None
-            rep = transaction_history(result.model, cat, lid=cat.add_lot(gtin, lot))
-    except (RxLedgerError, ValueError) as exc:
-        _fail(str(exc))
-        return
+    if tx_hash is not None:
+        rep = transaction_history(result.model, cat, tx=tx_hash)
+    else:
+        assert gtin is not None and lot is not None
+        rep = transaction_history(result.model, cat, lid=cat.add_lot(gtin, lot))
     _write(rep, out)
+
+
+def _tx_hash(text: str) -> bytes:
+    digits = text.removeprefix("0x")
+    if len(digits) != 64 or any(c not in "0123456789abcdefABCDEF" for c in digits):
+        raise InvalidInputError(f"--tx {text!r} is not a transaction hash: 0x and 64 hex digits")
+    return bytes.fromhex(digits)
 
 
 @report_app.command("fmd-alert")
@@ -305,7 +307,7 @@ def report_fmd(
     serial: Annotated[str, typer.Option(help="Serial number scanned.")],
     alert: Annotated[str, typer.Option(help="ALREADY_DECOMMISSIONED, BATCH_MISMATCH, ...")],
     location: Annotated[
-        str, typer.Option(help="Address of the member where the pack was scanned.")
+        str, typer.Option(help="Member where the pack was scanned (member name or address).")
     ],
     out: Out,
     lot: Annotated[str | None, typer.Option(help="Lot number scanned.")] = None,
@@ -319,18 +321,14 @@ def report_fmd(
     result, w3, dep = _load(rpc, deployment, log_file, compare=False)
     cat = _catalogue(catalogue, w3, dep, [gtin])
     scanned = {"gtin": gtin, "serial": serial, "lot": lot, "expiry": expiry}
-    try:
-        rep = fmd_alert(
-            result.model,
-            cat,
-            gtin,
-            serial,
-            alert,
-            Web3.to_checksum_address(location),
-            scanned,
-            int(time.time()),
-        )
-    except (RxLedgerError, ValueError) as exc:
-        _fail(str(exc))
-        return
+    rep = fmd_alert(
+        result.model,
+        cat,
+        gtin,
+        serial,
+        alert,
+        resolve_member(location, dep.members, "--location"),
+        scanned,
+        int(time.time()),
+    )
     _write(rep, out)

@@ -22,6 +22,8 @@ from ledger_client.audit.catalogue import Catalogue
 from ledger_client.audit.logs import load_logs
 from ledger_client.audit.replay import replay_logs
 from ledger_client.audit.simulate import KINDS
+from ledger_client.errors import InvalidInputError
+from ledger_client.inputs import lines_of, read_text
 
 
 @dataclass(frozen=True)
@@ -58,9 +60,20 @@ class KindScore:
 
 
 def read_scans(path: Path) -> list[VerificationRecord]:
-    """Read a ``verifications.jsonl`` file."""
-    with path.open() as f:
-        return [VerificationRecord(**json.loads(line)) for line in f if line.strip()]
+    """Read a ``verifications.jsonl`` file; errors name ``file:line``."""
+    records = []
+    for number, line in enumerate(lines_of(read_text(path, "scans file")), start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append(VerificationRecord(**json.loads(line)))
+        except (json.JSONDecodeError, TypeError) as exc:
+            raise InvalidInputError(
+                f"{path}:{number}: not a verification record "
+                "(JSON with gtin, serial, location, time; lot, expiry optional): "
+                f"{exc}"
+            ) from None
+    return records
 
 
 def read_truth(path: Path) -> dict[str, set[str]]:

@@ -55,13 +55,16 @@ def export_logs(
 
 
 def _rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    with path.open() as f:
-        for number, line in enumerate(f, 1):
-            if line.strip():
-                try:
+    with path.open(encoding="utf-8", errors="strict") as f:
+        number = 0
+        try:
+            for number, line in enumerate(f, 1):
+                if line.strip():
                     yield number, json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise LogFileError(f"{path}:{number}: not JSON: {exc.msg}") from None
+        except json.JSONDecodeError as exc:
+            raise LogFileError(f"{path}:{number}: not JSON: {exc.msg}") from None
+        except UnicodeDecodeError:
+            raise LogFileError(f"{path}:{number + 1}: not UTF-8 text") from None
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from ledger_client.epcis.operations import (
 )
 from ledger_client.errors import RxLedgerError
 from ledger_client.expiry import expiry_yymmdd
+from ledger_client.explain import code_map, explain
 from ledger_client.ids import lot_id, pack_id, unit_id
 from ledger_client.ledger import Ledger
 from ledger_client.reverts import LedgerRevertError
@@ -231,7 +232,8 @@ class _Executor:
         try:
             txs = self._dispatch(op, notes)
         except LedgerRevertError as exc:
-            return OperationResult(name, "failed", (), exc.error, str(exc), tuple(notes))
+            message = explain(exc, _codes_of(op))
+            return OperationResult(name, "failed", (), exc.error, message, tuple(notes))
         except _Failed as exc:
             return OperationResult(name, "failed", (), exc.error, str(exc), tuple(notes))
         if txs is None:
@@ -360,3 +362,14 @@ def apply_report(
 def failed_result(member: str, errors: Sequence[str], source: str | None = None) -> dict[str, Any]:
     """The JSON shape of an import refused as a whole (invalid document): nothing written."""
     return {"member": member, "source": source, "ok": False, "errors": list(errors), "events": []}
+
+
+def _codes_of(op: LedgerOperation) -> dict[bytes, str]:
+    """Ledger id -> label of every code ``op`` names, for its refusal message."""
+    packs = [*getattr(op, "packs", ()), *filter(None, [getattr(op, "parent_pack", None)])]
+    if isinstance(op, Commission):
+        packs += [(op.gtin, s) for s in op.serials]
+    units = [*getattr(op, "units", ())]
+    units += filter(None, [getattr(op, "into_sscc", None), getattr(op, "parent_sscc", None)])
+    lots = [(op.gtin, op.lot)] if isinstance(op, RegisterLot | Commission | SetLotStatus) else []
+    return code_map(packs, units, lots)

@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 import typer
 
-from ledger_client.chain import connect
 from ledger_client.cli_options import (
     DEFAULT_DEPLOYMENT,
     DEFAULT_RPC,
@@ -17,10 +16,10 @@ from ledger_client.cli_options import (
     JsonOpt,
     KeyOpt,
     RpcOpt,
+    RxTyper,
     console,
-    fail,
+    open_deployment,
 )
-from ledger_client.contracts import Deployment
 from ledger_client.epcis.anchors import AnchorIndex
 from ledger_client.epcis.apply import ImportResult
 from ledger_client.epcis.capture import capture_document, read_document
@@ -30,11 +29,11 @@ from ledger_client.epcis.history import Kind, export_history, export_history_xml
 from ledger_client.epcis.mapping import map_document
 from ledger_client.epcis.store import EventStore
 from ledger_client.epcis.validation import iter_events
-from ledger_client.errors import ConfigurationError, RxLedgerError
+from ledger_client.errors import InvalidInputError
 
 __all__ = ["epcis_app"]
 
-epcis_app = typer.Typer(
+epcis_app = RxTyper(
     help="EPCIS documents: validate, import onto the ledger, export history, DSCSA TI/TS.",
     no_args_is_help=True,
 )
@@ -107,11 +106,7 @@ def import_(
     """Import EPCIS documents onto the ledger as one member; exit 1 if any event failed."""
     from ledger_client.cli import Session  # the main app mounts this one: import late
 
-    try:
-        session = Session.open(rpc, deployment, member, key_file)
-    except (RxLedgerError, OSError) as exc:
-        raise fail(exc) from None
-    ledger = session.ledger
+    ledger = Session.open(rpc, deployment, member, key_file).ledger
     store_path.parent.mkdir(parents=True, exist_ok=True)
     anchors = AnchorIndex.load(ledger.w3, ledger.deployment)
     outputs: list[dict[str, Any]] = []
@@ -121,7 +116,11 @@ def import_(
             try:
                 _, result = capture_document(ledger, path, store, anchors=anchors, name=str(path))
             except (InvalidEPCISError, OSError) as exc:
-                errors = exc.errors if isinstance(exc, InvalidEPCISError) else [str(exc)]
+                errors = (
+                    exc.errors
+                    if isinstance(exc, InvalidEPCISError)
+                    else [f"cannot read the file: {exc.strerror or exc}"]
+                )
                 ok = False
                 outputs.append({"source": str(path), "ok": False, "errors": errors, "events": []})
                 if not as_json:
@@ -139,10 +138,6 @@ def import_(
         raise typer.Exit(code=1)
 
 
-def _reader(rpc: str, deployment: Path) -> tuple[Any, Deployment]:
-    return connect(rpc), Deployment.load(deployment)
-
-
 @epcis_app.command("export")
 def export(
     pack: Annotated[str | None, typer.Option("--pack", help="GTIN + serial, any GS1 form")] = None,
@@ -157,21 +152,18 @@ def export(
     """Export the history of a pack, a lot or a shipment from the ledger as EPCIS."""
     chosen = [(k, v) for k, v in (("pack", pack), ("lot", lot), ("sscc", sscc)) if v]
     if len(chosen) != 1:
-        raise fail(ConfigurationError("give exactly one of --pack, --lot, --sscc"))
+        raise InvalidInputError("give exactly one of --pack, --lot, --sscc")
     if fmt not in ("json", "xml"):
-        raise fail(ConfigurationError(f"--format must be json or xml, got {fmt!r}"))
+        raise InvalidInputError(f"--format must be json or xml, got {fmt!r}")
     kind: Kind = chosen[0][0]  # type: ignore[assignment]
     code = chosen[0][1]
     assert code is not None
-    try:
-        w3, dep = _reader(rpc, deployment)
-        store = EventStore(store_path) if store_path.exists() else None
-        if fmt == "xml":
-            data = export_history_xml(w3, dep, store, kind, code)
-        else:
-            data = json.dumps(export_history(w3, dep, store, kind, code), indent=2).encode()
-    except (RxLedgerError, OSError) as exc:
-        raise fail(exc) from None
+    w3, dep = open_deployment(rpc, deployment)
+    store = EventStore(store_path) if store_path.exists() else None
+    if fmt == "xml":
+        data = export_history_xml(w3, dep, store, kind, code)
+    else:
+        data = json.dumps(export_history(w3, dep, store, kind, code), indent=2).encode()
     if out is None:
         typer.echo(data.decode())
     else:
@@ -181,15 +173,19 @@ def export(
 
 @epcis_app.command("ti-ts")
 def ti_ts(
-    sscc: Annotated[str, typer.Option("--sscc", help="the shipped unit, any GS1 form")],
+    sscc: Annotated[str, typer.Option("--sscc", help="SSCC of the shipped unit, any GS1 form")],
     rpc: RpcOpt = DEFAULT_RPC,
     deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
     store_path: StoreOpt = DEFAULT_STORE,
 ) -> None:
     """DSCSA transaction information and statement of a shipment, as JSON."""
-    try:
-        w3, dep = _reader(rpc, deployment)
-        with EventStore(store_path) as store:
-            typer.echo(json.dumps(transaction_information(w3, dep, store, sscc), indent=2))
-    except (RxLedgerError, LookupError, OSError) as exc:
-        raise fail(exc) from None
+    if not store_path.is_file():
+        where = "" if store_path.is_absolute() else f" (in {Path.cwd()})"
+        raise InvalidInputError(
+            f"no EPCIS store at {store_path}{where}: TI/TS takes the clear codes and master "
+            "data from the store `rxledger epcis import` writes; give --store or "
+            "RXLEDGER_EPCIS_STORE"
+        )
+    w3, dep = open_deployment(rpc, deployment)
+    with EventStore(store_path) as store:
+        typer.echo(json.dumps(transaction_information(w3, dep, store, sscc), indent=2))

@@ -103,9 +103,11 @@ def id_uri(kind: str, ledger_id: bytes) -> str:
 
 
 def subject_of(kind: Kind, code: str) -> Subject:
-    """Parse ``code`` (any GS1 form :func:`ledger_client.gs1.parse_code` reads) for a history
-    of ``kind``; raise :class:`InvalidCodeError` if it names something else."""
-    parsed = parse_code(code, require_serial=False).code
+    """Parse ``code`` (any GS1 form :func:`ledger_client.gs1.parse_code` reads; for an SSCC
+    also its 18 bare digits) for a history of ``kind``; raise :class:`InvalidCodeError` if it
+    names something else."""
+    bare_sscc = kind == "sscc" and len(code) == 18 and code.isascii() and code.isdigit()
+    parsed = parse_code(f"(00){code}" if bare_sscc else code, require_serial=False).code
     if kind == "pack" and isinstance(parsed, PackCode):
         pid = pack_id(parsed.gtin, parsed.serial)
         # an SGTIN may name a case, whose ledger unit id is its pack id

@@ -21,6 +21,7 @@ from typing import Any
 from ledger_client.epcis.import12 import master_data_of
 from ledger_client.epcis.mapping import MappingReport
 from ledger_client.epcis.validation import iter_events
+from ledger_client.errors import ConfigurationError
 
 __all__ = ["EventStore", "StoredEvent", "event_key"]
 
@@ -91,8 +92,11 @@ class EventStore:
     """One member's off-chain EPCIS store in SQLite (``":memory:"`` for a throw-away one)."""
 
     def __init__(self, path: str | PathLike[str] = ":memory:") -> None:
-        self.db = sqlite3.connect(path, check_same_thread=False)
-        self.db.executescript(_SCHEMA)
+        try:
+            self.db = sqlite3.connect(path, check_same_thread=False)
+            self.db.executescript(_SCHEMA)
+        except sqlite3.Error as exc:  # a missing folder, or a file that is not SQLite
+            raise ConfigurationError(f"cannot open the EPCIS store {path}: {exc}") from None
 
     def close(self) -> None:
         """Close the database."""

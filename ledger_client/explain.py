@@ -1,0 +1,435 @@
+"""Say what a contract's refusal means in the user's terms, and what to do about it.
+
+A :class:`LedgerRevertError` carries what the contract saw: 32-byte ids, role bitmasks,
+addresses, enum numbers. :func:`explain` maps them back to what the user gave (the GS1 codes
+of the batch, through a map built by :func:`code_map`), to role and member names, and adds
+a hint from :data:`HINTS`, which has an entry for every custom error of the contracts.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+from eth_utils import to_checksum_address
+
+from ledger_client._paths import ARTIFACTS_DIR
+from ledger_client.contracts import MemberStatus, Role
+from ledger_client.ids import lot_id, pack_id, unit_id
+from ledger_client.reverts import LedgerRevertError
+from ledger_client.types import DecommissionReason, LotStatus, PackFlag
+
+__all__ = ["HINTS", "code_map", "explain", "lot_label", "pack_label", "unit_label"]
+
+_RELAY_VALUE = "RxLedger requests carry no value: send 0"
+
+#: Error name -> (what happened, what to do): templates over the error's rendered arguments.
+HINTS: dict[str, tuple[str, str]] = {
+    # Consortium
+    "ConsortiumOnlyByProposal": (
+        "{caller} called a function that only a council proposal may call",
+        "Propose the change with `rxledger council propose` and have the council approve it",
+    ),
+    "ConsortiumNotMember": (
+        "{account} is not a member of the consortium",
+        "Check the address or member name; the council adds members with a proposal (addMember)",
+    ),
+    "ConsortiumMemberNotActive": (
+        "{account} is {status}, not active",
+        "A suspended or revoked member neither acts nor receives; the council can restore it "
+        "(setMemberStatus)",
+    ),
+    "ConsortiumLicenceExpired": (
+        "the licence of {account} expired on {licenceExpiry}",
+        "The council renews licences with a proposal (setLicenceExpiry)",
+    ),
+    "ConsortiumMissingRole": (
+        "{account} holds {roles}, but this step needs {required}",
+        "Act as (or ship to) a member that has the role, or ask the council to change its "
+        "roles (setMemberRoles)",
+    ),
+    "ConsortiumMemberExists": (
+        "{account} is a member already",
+        "Change its status or roles instead of adding it again",
+    ),
+    "ConsortiumInvalidMember": (
+        "{account} cannot be given that membership (zero address, or status NONE)",
+        "Give a real account and a status ACTIVE, SUSPENDED or REVOKED",
+    ),
+    "ConsortiumInvalidRoles": (
+        "{roles} is not a valid set of roles",
+        "Give at least one of " + ", ".join(r.name or "" for r in Role),
+    ),
+    "ConsortiumInvalidPrefix": (
+        "GS1 company prefix {prefix!r} is not 4 to 12 digits",
+        "Give the prefix as GS1 assigned it, digits only",
+    ),
+    "ConsortiumPrefixTaken": (
+        "GS1 company prefix {prefix} belongs to {owner} already",
+        "Check the prefix, or have the council revoke it first (revokePrefix)",
+    ),
+    "ConsortiumPrefixOverlaps": (
+        "a longer GS1 company prefix starting with {prefix} is assigned already",
+        "Revoke the longer prefix first, or assign the longer one instead",
+    ),
+    "ConsortiumPrefixNotAssigned": (
+        "GS1 company prefix {prefix} belongs to nobody",
+        "Check the prefix: there is nothing to revoke",
+    ),
+    "ConsortiumUnknownParameter": (
+        "{key} is not a consortium parameter",
+        "Use THRESHOLD, UNDO_WINDOW or PROPOSAL_LIFETIME",
+    ),
+    "ConsortiumInvalidParameter": (
+        "{value} is out of range for {key}",
+        "UNDO_WINDOW and PROPOSAL_LIFETIME take seconds from 3600 (1 hour) to 31536000 (365 days)",
+    ),
+    "ConsortiumThresholdUnreachable": (
+        "a threshold of {threshold} approvals cannot work with {councilSize} council members",
+        "Choose at least 2 and at most the council size, or add council members first",
+    ),
+    "ConsortiumUnknownProposal": (
+        "there is no proposal {id}",
+        "Use the number `rxledger council propose` printed",
+    ),
+    "ConsortiumProposalClosed": (
+        "proposal {id} was executed already",
+        "Nothing to approve; propose again for a new change",
+    ),
+    "ConsortiumProposalExpired": (
+        "proposal {id} expired on {deadline}",
+        "Propose the change again",
+    ),
+    "ConsortiumAlreadyApproved": (
+        "{approver} approved proposal {id} already",
+        "Another council member has to approve it",
+    ),
+    # ProductDirectory
+    "ProductDirectoryInvalidGtin": (
+        "{gtin14!r} is not a valid GTIN-14",
+        "Give 14 digits with a correct check digit",
+    ),
+    "ProductDirectoryNotPrefixOwner": (
+        "GTIN {gtin14} is under the GS1 company prefix of {owner}, not of {caller}",
+        "Only the prefix owner publishes its products: act as that member, or have the council "
+        "assign the prefix (assignPrefix)",
+    ),
+    "ProductDirectoryMissingName": (
+        "product {gtin14} has no name",
+        "Give the product's name",
+    ),
+    # SerialRegistry
+    "SerialRegistryEmptyBatch": (
+        "the batch is empty",
+        "Give at least one code",
+    ),
+    "SerialRegistryUnknownLot": (
+        "{lotId} is not registered",
+        "Register it first: `rxledger lot register GTIN LOT EXPIRY`",
+    ),
+    "SerialRegistryLotExists": (
+        "{lotId} is registered already",
+        "Nothing to do: a lot is registered once",
+    ),
+    "SerialRegistryInvalidExpiry": (
+        "expiry {expiry} is not a date",
+        "Give the expiry as YYMMDD (day 00 is the end of the month)",
+    ),
+    "SerialRegistryNotLotOwner": (
+        "{lotId} belongs to another member, not to {caller}",
+        "Only the member that registered a lot commissions packs into it",
+    ),
+    "SerialRegistryLotNotActive": (
+        "{lotId} is {status}",
+        "A quarantined or recalled lot takes no new packs and nothing of it is sold; the lot "
+        "owner or a regulator releases a quarantine with `rxledger lot status GTIN LOT active`",
+    ),
+    "SerialRegistryInvalidLotStatus": (
+        "{lotId} cannot go from {from} to {to}",
+        "A recalled lot stays recalled; otherwise choose a status it does not have",
+    ),
+    "SerialRegistryUnknownPack": (
+        "{packId} is not on the ledger",
+        "Check the code, or commission the pack first",
+    ),
+    "SerialRegistryPackExists": (
+        "{packId} is commissioned already",
+        "A serial is commissioned once: remove it from the file",
+    ),
+    "SerialRegistryUnknownUnit": (
+        "{unitId} is not on the ledger",
+        "Check the SSCC: a case or pallet exists once something is packed into it",
+    ),
+    "SerialRegistryUnitDissolved": (
+        "{unitId} was unpacked",
+        "Move its contents instead, or pack them into a new SSCC",
+    ),
+    "SerialRegistryNotCustodian": (
+        "{caller} does not hold {id}",
+        "Only the member holding an item moves it; `rxledger verify` shows who holds a pack",
+    ),
+    "SerialRegistryInTransit": (
+        "{id} is in transit",
+        "Its recipient has to receive it first (`rxledger receive`)",
+    ),
+    "SerialRegistryNotInTransit": (
+        "{id} is not in transit",
+        "It was received already, or never shipped: there is nothing to receive",
+    ),
+    "SerialRegistryNotRecipient": (
+        "{id} was shipped to another member, not to {caller}",
+        "Only its recipient receives it",
+    ),
+    "SerialRegistryStillPacked": (
+        "{id} is still inside a case or pallet",
+        "Unpack the case or pallet holding it first (`rxledger unpack SSCC`), "
+        "or move that whole unit",
+    ),
+    "SerialRegistryNotInUnit": (
+        "{id} is not inside {unitId}",
+        "Take out only what that unit holds",
+    ),
+    "SerialRegistryNestingTooDeep": (
+        "packing into {unitId} would nest units {level} levels deep",
+        "Units nest at most 4 levels: pack fewer levels",
+    ),
+    "SerialRegistrySelfNesting": (
+        "{unitId} would end up inside itself",
+        "Do not pack a unit into itself or into a unit it holds",
+    ),
+    "SerialRegistryShipToSelf": (
+        "{member} cannot ship to itself",
+        "Give another member with --to",
+    ),
+    "SerialRegistryPackDecommissioned": (
+        "{packId} is decommissioned ({reason})",
+        "A decommissioned pack does not move; its decommissioner can undo a mistake within "
+        "the undo window (`rxledger undo`)",
+    ),
+    "SerialRegistryPackNotDecommissioned": (
+        "{packId} is not decommissioned",
+        "Nothing to undo",
+    ),
+    "SerialRegistryInvalidReason": (
+        "decommission reason {reason} is not valid",
+        "Give one of " + ", ".join(r.name.lower() for r in DecommissionReason if r.value),
+    ),
+    "SerialRegistryPackFlagged": (
+        "{packId} is flagged {flags}",
+        "A flagged pack is only decommissioned as destroyed or stolen; the lot owner or a "
+        "regulator clears a flag after investigation",
+    ),
+    "SerialRegistryPackExpired": (
+        "{packId} expired on {expiresAt}",
+        "An expired pack is only decommissioned as destroyed or stolen",
+    ),
+    "SerialRegistryNotDecommissioner": (
+        "{packId} was decommissioned by another member, not by {caller}",
+        "Only the member that decommissioned a pack undoes it",
+    ),
+    "SerialRegistryUndoNotAllowed": (
+        "a decommission as {reason} is final ({packId})",
+        "Only dispensed, sample, free_sample, exported and locked can be undone",
+    ),
+    "SerialRegistryUndoWindowClosed": (
+        "the undo window of {packId} closed on {deadline}",
+        "The decommission is final now",
+    ),
+    "SerialRegistryInvalidFlags": (
+        "{flags} is not a valid set of pack flags",
+        "Use SUSPECT, ILLEGITIMATE, both, or none to clear them",
+    ),
+    "SerialRegistryNotAuthorised": (
+        "{caller} may not change {id}",
+        "Only a regulator or the lot's owner may (a holder may raise SUSPECT on its own packs)",
+    ),
+    # RxForwarder (OpenZeppelin ERC2771Forwarder and its libraries)
+    "ERC2771ForwarderExpiredRequest": (
+        "the relayed request expired on {deadline}",
+        "Sign a new request",
+    ),
+    "ERC2771ForwarderInvalidSigner": (
+        "the request is signed by {signer}, not by its sender {from}",
+        "Sign the request with the key of its 'from' account",
+    ),
+    "ERC2771ForwarderMismatchedValue": (
+        "the request asks for {requestedValue} wei, but {msgValue} were sent",
+        _RELAY_VALUE,
+    ),
+    "ERC2771UntrustfulTarget": (
+        "{target} does not trust the forwarder {forwarder}",
+        "Relay only to the contracts of this deployment",
+    ),
+    "FailedCall": (
+        "the relayed call failed without a reason",
+        "It may have run out of gas: estimate the gas again and resend",
+    ),
+    "InsufficientBalance": (
+        "the forwarder holds {balance} wei and needs {needed}",
+        _RELAY_VALUE,
+    ),
+    "InvalidAccountNonce": (
+        "the request's nonce is used up: the next nonce of {account} is {currentNonce}",
+        "Sign a new request with the current nonce",
+    ),
+    "InvalidShortString": (
+        "a name given to the forwarder is not a short string",
+        "Deploy the forwarder with a name of at most 31 bytes",
+    ),
+    "StringTooLong": (
+        "{str!r} is too long for the forwarder",
+        "Deploy the forwarder with a name of at most 31 bytes",
+    ),
+    # NaivePackToken (the ERC-721 baseline of the gas benchmark)
+    "ERC721IncorrectOwner": (
+        "{sender} does not own token {tokenId}; {owner} does",
+        "Transfer only tokens you own",
+    ),
+    "ERC721InsufficientApproval": (
+        "{operator} is not approved for token {tokenId}",
+        "Have the owner approve the operator first",
+    ),
+    "ERC721InvalidApprover": ("{approver} cannot approve", "Approve from the token's owner"),
+    "ERC721InvalidOperator": ("{operator} cannot be an operator", "Give another operator"),
+    "ERC721InvalidOwner": ("{owner} cannot own tokens", "Give a real account"),
+    "ERC721InvalidReceiver": ("{receiver} cannot receive tokens", "Give a real account"),
+    "ERC721InvalidSender": ("{sender} cannot send tokens", "Give a real account"),
+    "ERC721NonexistentToken": ("token {tokenId} does not exist", "Mint it first"),
+    # Raised by the client itself, and Solidity's built-in errors
+    "DuplicateInBatch": (
+        "the batch names {id} more than once",
+        "List each code once",
+    ),
+    "TransactionFailed": (
+        "transaction {tx} was mined but failed",
+        "It passed the gas estimate, so the chain changed meanwhile: check the state and retry",
+    ),
+    "UnknownRevert": (
+        "the contract refused with data this client does not know ({data})",
+        "The deployment may be newer than this client: update RxLedger",
+    ),
+    "Error": ("the contract refused: {message}", "Check the call"),
+    "Panic": (
+        "a contract hit an internal check (panic code {code})",
+        "Report it, with the command you ran",
+    ),
+}
+
+_ENUMS: dict[str, type[enum.IntEnum]] = {
+    "MemberStatus": MemberStatus,
+    "LotStatus": LotStatus,
+    "DecommissionReason": DecommissionReason,
+}
+_TIMES = ("licenceExpiry", "deadline", "expiresAt")
+_ZERO_ADDRESS = "0x" + "0" * 40
+
+
+def pack_label(gtin: str, serial: str) -> str:
+    """How a message names a pack: ``pack (01)GTIN(21)SERIAL``."""
+    return f"pack (01){gtin}(21){serial}"
+
+
+def unit_label(sscc: str) -> str:
+    """How a message names a case or pallet: ``SSCC 106141...``."""
+    return f"SSCC {sscc}"
+
+
+def lot_label(gtin: str, lot: str) -> str:
+    """How a message names a lot: ``lot L1 of GTIN 0950...``."""
+    return f"lot {lot} of GTIN {gtin}"
+
+
+def code_map(
+    packs: Iterable[tuple[str, str]] = (),
+    units: Iterable[str] = (),
+    lots: Iterable[tuple[str, str]] = (),
+) -> dict[bytes, str]:
+    """Return ledger id -> label for packs (GTIN, serial), SSCCs and lots (GTIN, lot)."""
+    labels = {pack_id(g, s): pack_label(g, s) for g, s in packs}
+    labels |= {unit_id(u): unit_label(u) for u in units}
+    labels |= {lot_id(g, lot): lot_label(g, lot) for g, lot in lots}
+    return labels
+
+
+@cache
+def _input_types() -> dict[str, dict[str, str]]:
+    """Error name -> argument name -> Solidity internal type, from every artifact's ABI."""
+    types: dict[str, dict[str, str]] = {}
+    for path in sorted(ARTIFACTS_DIR.glob("*.json")):
+        for item in json.loads(path.read_text())["abi"]:
+            if item["type"] == "error":
+                types[item["name"]] = {i["name"]: i["internalType"] for i in item["inputs"]}
+    return types
+
+
+def _roles(value: int, any_of: bool) -> str:
+    names = [r.name or "" for r in Role if value & r.value]
+    rest = value & ~sum(r.value for r in Role)
+    if rest:
+        names.append(f"unknown role bits {rest:#x}")
+    if not names:
+        return "no role"
+    return f"one of {', '.join(names)}" if any_of and len(names) > 1 else ", ".join(names)
+
+
+def _time(value: int) -> str:
+    return datetime.fromtimestamp(value, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _render(
+    name: str, kind: str, value: Any, codes: Mapping[bytes, str], members: Mapping[str, str]
+) -> Any:
+    if isinstance(value, bytes):
+        if name == "key":  # consortium parameters are short ASCII names
+            return value.rstrip(b"\0").decode("ascii", "replace")
+        return codes.get(value, "0x" + value.hex())
+    if kind == "address" and isinstance(value, str):
+        if value == _ZERO_ADDRESS:
+            return "nobody"
+        address = to_checksum_address(value)
+        return f"{members[address]} ({address})" if address in members else address
+    if not isinstance(value, int):
+        return value
+    if kind.startswith("enum "):
+        enum_type = _ENUMS.get(kind.rsplit(".", 1)[-1].removeprefix("enum "))
+        if enum_type is not None and value in enum_type._value2member_map_:
+            return enum_type(value).name.lower()
+    if name in ("roles", "required"):
+        return _roles(value, any_of=name == "required")
+    if name == "flags":
+        return "+".join(f.name or "" for f in PackFlag if value & f.value) or "with no flag"
+    if name in _TIMES:
+        return _time(value)
+    if name == "expiry":
+        return f"{value:06d}"
+    return value
+
+
+def explain(
+    exc: LedgerRevertError,
+    codes: Mapping[bytes, str] | None = None,
+    members: Mapping[str, str] | None = None,
+) -> str:
+    """Return one line: the error's name, what it means with its arguments in the user's
+    terms, and what to do.
+
+    ``codes`` maps ledger ids to labels of the codes the caller sent (see :func:`code_map`),
+    ``members`` checksummed addresses to member names.
+    """
+    codes = codes or {}
+    members = {to_checksum_address(a): n for a, n in (members or {}).items()}
+    kinds = _input_types().get(exc.error, {})
+    shown = {
+        k: _render(k, kinds.get(k, ""), v, codes, members) for k, v in exc.args_by_name.items()
+    }
+    what, todo = HINTS.get(exc.error, ("", ""))
+    try:
+        text = what.format_map(shown)
+    except (KeyError, IndexError, ValueError):
+        text = ""
+    text = text or ", ".join(f"{k}={v}" for k, v in shown.items())
+    return f"{exc.error}: {text}. {todo}." if todo else f"{exc.error}: {text}"
