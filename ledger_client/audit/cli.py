@@ -20,8 +20,18 @@ from ledger_client.audit.logs import export_logs
 from ledger_client.audit.replay import ReplayResult, audit
 from ledger_client.audit.reports import fmd_alert, form_3911, transaction_history, write_report
 from ledger_client.chain import connect
-from ledger_client.cli_options import DEFAULT_DEPLOYMENT, DEFAULT_RPC, DeploymentOpt, RpcOpt
+from ledger_client.cli_options import (
+    DEFAULT_DEPLOYMENT,
+    DEFAULT_RPC,
+    DEFAULT_STORE,
+    AsOpt,
+    DeploymentOpt,
+    KeyOpt,
+    RpcOpt,
+    StoreOpt,
+)
 from ledger_client.contracts import Deployment
+from ledger_client.epcis.store import EventStore
 from ledger_client.errors import RxLedgerError
 from ledger_client.ids import lot_id, pack_id
 from ledger_client.logs import fetch_logs
@@ -74,12 +84,35 @@ def _load(
         raise  # unreachable
 
 
-def _catalogue(path: Path | None, w3: Web3 | None, dep: Deployment, gtins: list[str]) -> Catalogue:
+def _catalogue(
+    path: Path | None,
+    w3: Web3 | None,
+    dep: Deployment,
+    gtins: list[str],
+    store: Path | None = None,
+) -> Catalogue:
     cat = Catalogue.load(path) if path is not None else Catalogue()
     cat.add_members(dep)
     if w3 is not None:
         cat.add_directory(w3, dep, [g for g in gtins if g not in cat.products])
+    if store is not None and store.is_file():
+        with EventStore(store) as events:
+            cat.add_store(events)
     return cat
+
+
+def _reporter(address: str | None, member: str | None, key_file: Path | None) -> str:
+    """The reporting member: ``--reporter``, else the member acting (``--as``, ``--key-file``,
+    ``RXLEDGER_KEY``)."""
+    if address is not None:
+        return Web3.to_checksum_address(address)
+    from ledger_client.cli import _account  # the main app mounts this one: import late
+
+    try:
+        return str(_account(member, key_file).address)
+    except RxLedgerError as exc:
+        _fail(str(exc))
+        raise  # unreachable
 
 
 @audit_app.command("replay")
@@ -242,15 +275,22 @@ def report_3911(
     report_type: Annotated[
         str, typer.Option("--type", help="INITIAL, FOLLOW_UP, REQUEST_FOR_TERMINATION")
     ] = "INITIAL",
-    reporter: Annotated[str | None, typer.Option(help="Reporting member's address.")] = None,
+    reporter: Annotated[
+        str | None, typer.Option(help="Reporting member's address (default: the member acting).")
+    ] = None,
+    member: AsOpt = None,
+    key_file: KeyOpt = None,
     catalogue: CatalogueFile = None,
     rpc: RpcOpt = DEFAULT_RPC,
     deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
+    store_path: StoreOpt = DEFAULT_STORE,
     log_file: LogFile = None,
 ) -> None:
-    """Write an FDA Form 3911-style illegitimate-product notification."""
+    """Write an FDA Form 3911-style illegitimate-product notification, reported by the member
+    acting (``--as``, ``--key-file``, ``RXLEDGER_KEY``) or ``--reporter``."""
+    by = _reporter(reporter, member, key_file)
     result, w3, dep = _load(rpc, deployment, log_file, compare=False)
-    cat = _catalogue(catalogue, w3, dep, [gtin])
+    cat = _catalogue(catalogue, w3, dep, [gtin], store_path)
     if lot:
         cat.add_lot(gtin, lot)
     try:
@@ -261,7 +301,7 @@ def report_3911(
             classification,
             description,
             report_type,
-            Web3.to_checksum_address(reporter) if reporter else None,
+            by,
         )
     except (RxLedgerError, ValueError) as exc:
         _fail(str(exc))
@@ -280,13 +320,14 @@ def report_history(
     catalogue: CatalogueFile = None,
     rpc: RpcOpt = DEFAULT_RPC,
     deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
+    store_path: StoreOpt = DEFAULT_STORE,
     log_file: LogFile = None,
 ) -> None:
     """Write a DSCSA-style transaction history for a lot (--gtin --lot) or a shipment (--tx)."""
     if (tx is None) == (gtin is None or lot is None):
         _fail("give --gtin and --lot, or --tx")
     result, w3, dep = _load(rpc, deployment, log_file, compare=False)
-    cat = _catalogue(catalogue, w3, dep, [gtin] if gtin else [])
+    cat = _catalogue(catalogue, w3, dep, [gtin] if gtin else [], store_path)
     try:
         if tx is not None:
             rep = transaction_history(result.model, cat, tx=bytes.fromhex(tx.removeprefix("0x")))
@@ -313,11 +354,12 @@ def report_fmd(
     catalogue: CatalogueFile = None,
     rpc: RpcOpt = DEFAULT_RPC,
     deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
+    store_path: StoreOpt = DEFAULT_STORE,
     log_file: LogFile = None,
 ) -> None:
     """Write an EU FMD-style alert report for a scanned pack."""
     result, w3, dep = _load(rpc, deployment, log_file, compare=False)
-    cat = _catalogue(catalogue, w3, dep, [gtin])
+    cat = _catalogue(catalogue, w3, dep, [gtin], store_path)
     scanned = {"gtin": gtin, "serial": serial, "lot": lot, "expiry": expiry}
     try:
         rep = fmd_alert(

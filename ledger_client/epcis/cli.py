@@ -12,11 +12,13 @@ from ledger_client.chain import connect
 from ledger_client.cli_options import (
     DEFAULT_DEPLOYMENT,
     DEFAULT_RPC,
+    DEFAULT_STORE,
     AsOpt,
     DeploymentOpt,
     JsonOpt,
     KeyOpt,
     RpcOpt,
+    StoreOpt,
     console,
     fail,
 )
@@ -39,13 +41,7 @@ epcis_app = typer.Typer(
     no_args_is_help=True,
 )
 
-DEFAULT_STORE = Path(".rxledger/epcis.sqlite")
-
 FilesArg = Annotated[list[Path], typer.Argument(help="EPCIS 2.0 JSON-LD or EPCIS 1.2 XML files")]
-StoreOpt = Annotated[
-    Path,
-    typer.Option("--store", envvar="RXLEDGER_EPCIS_STORE", help="the owner's EPCIS store (SQLite)"),
-]
 
 
 def _check_file(path: Path) -> dict[str, Any]:
