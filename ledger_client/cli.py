@@ -19,18 +19,22 @@ from ledger_client.chain import connect, dev_account
 from ledger_client.cli_options import (
     DEFAULT_DEPLOYMENT,
     DEFAULT_RPC,
+    DEFAULT_STORE,
     AsOpt,
     DeploymentOpt,
     JsonOpt,
     KeyOpt,
     RpcOpt,
+    StoreOpt,
     console,
     fail,
 )
 from ledger_client.contracts import Deployment
 from ledger_client.devnet import DEMO_MEMBERS
+from ledger_client.epcis import operations as op
+from ledger_client.epcis.record import member_gln, record
 from ledger_client.errors import ConfigurationError, InvalidCodeError, RxLedgerError
-from ledger_client.gs1 import PackCode, UnitCode, parse_code
+from ledger_client.gs1 import PackCode, UnitCode, expiry_to_date, parse_code
 from ledger_client.ids import lot_id, pack_id, unit_id
 from ledger_client.ledger import Ledger
 from ledger_client.types import DecommissionReason, LotStatus, Receipt
@@ -151,12 +155,13 @@ def lot_register(
     deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
     member: AsOpt = None,
     key_file: KeyOpt = None,
+    store_path: StoreOpt = DEFAULT_STORE,
 ) -> None:
     """Register a lot of a product with its expiry."""
     try:
-        receipt = Session.open(rpc, deployment, member, key_file).ledger.register_lot(
-            gtin, lot, expiry
-        )
+        ledger = Session.open(rpc, deployment, member, key_file).ledger
+        eh = record(store_path, op.RegisterLot(gtin, lot, expiry_to_date(expiry)))
+        receipt = ledger.register_lot(gtin, lot, expiry, eh)
     except RxLedgerError as exc:
         raise fail(exc) from None
     typer.echo(f"lot {lot} of {gtin} registered in block {receipt.block_number}")
@@ -171,11 +176,13 @@ def lot_status(
     deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
     member: AsOpt = None,
     key_file: KeyOpt = None,
+    store_path: StoreOpt = DEFAULT_STORE,
 ) -> None:
     """Quarantine, recall or release a lot (its owner or a regulator)."""
     try:
         new = LotStatus[status.upper()]
-        Session.open(rpc, deployment, member, key_file).ledger.set_lot_status(gtin, lot, new)
+        ledger = Session.open(rpc, deployment, member, key_file).ledger
+        ledger.set_lot_status(gtin, lot, new, record(store_path, op.SetLotStatus(gtin, lot, new)))
     except KeyError:
         raise fail(ConfigurationError(f"unknown lot status {status!r}")) from None
     except RxLedgerError as exc:
@@ -191,6 +198,7 @@ def commission(
     deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
     member: AsOpt = None,
     key_file: KeyOpt = None,
+    store_path: StoreOpt = DEFAULT_STORE,
     as_json: JsonOpt = False,
 ) -> None:
     """Commission the packs of FILE (codes with GTIN, serial and lot); lots must be registered."""
@@ -206,9 +214,10 @@ def commission(
         unit = unit_id(into) if into else bytes(32)
         for (gtin, lot), serials in groups.items():
             lot_ref = lot_id(gtin, lot)
+            eh = record(store_path, op.Commission(gtin, lot, tuple(serials), into))
 
-            def send(chunk: list[bytes], lot_ref: bytes = lot_ref) -> list[Receipt]:
-                return ledger.commission_ids(lot_ref, chunk, unit)
+            def send(chunk: list[bytes], lot_ref: bytes = lot_ref, eh: bytes = eh) -> list[Receipt]:
+                return ledger.commission_ids(lot_ref, chunk, unit, eh)
 
             ids = [pack_id(gtin, s) for s in serials]
             receipts += _in_chunks(ledger, ids, f"commission {gtin}/{lot}", send)
@@ -225,12 +234,14 @@ def pack(
     deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
     member: AsOpt = None,
     key_file: KeyOpt = None,
+    store_path: StoreOpt = DEFAULT_STORE,
 ) -> None:
     """Pack the packs and SSCCs of FILE into case or pallet SSCC."""
     try:
         ledger = Session.open(rpc, deployment, member, key_file).ledger
         packs, units = parse_items(file)
-        receipt = ledger.pack(sscc, [(p.gtin, p.serial) for p in packs], [u.sscc for u in units])
+        refs, ssccs = tuple((p.gtin, p.serial) for p in packs), tuple(u.sscc for u in units)
+        receipt = ledger.pack(sscc, refs, ssccs, record(store_path, op.Pack(sscc, refs, ssccs)))
     except RxLedgerError as exc:
         raise fail(exc) from None
     typer.echo(
@@ -245,10 +256,13 @@ def unpack(
     deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
     member: AsOpt = None,
     key_file: KeyOpt = None,
+    store_path: StoreOpt = DEFAULT_STORE,
 ) -> None:
-    """Unpack whole cases or pallets; their contents stay with you."""
+    """Unpack whole cases or pallets, one transaction each; their contents stay with you."""
     try:
-        Session.open(rpc, deployment, member, key_file).ledger.unpack(ssccs)
+        ledger = Session.open(rpc, deployment, member, key_file).ledger
+        for sscc in ssccs:
+            ledger.unpack([sscc], record(store_path, op.Unpack(sscc, (), ())))
     except RxLedgerError as exc:
         raise fail(exc) from None
     typer.echo(f"unpacked {len(ssccs)} units")
@@ -262,17 +276,18 @@ def ship(
     deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
     member: AsOpt = None,
     key_file: KeyOpt = None,
+    store_path: StoreOpt = DEFAULT_STORE,
     as_json: JsonOpt = False,
 ) -> None:
     """Ship the loose packs and SSCCs of FILE to another member."""
     try:
         ledger = Session.open(rpc, deployment, member, key_file).ledger
         packs, units = parse_items(file)
-        receipts = ledger.ship_ids(
-            _member_address(to),
-            [pack_id(p.gtin, p.serial) for p in packs],
-            [unit_id(u.sscc) for u in units],
-        )
+        recipient = _member_address(to)
+        refs, ssccs = tuple((p.gtin, p.serial) for p in packs), tuple(u.sscc for u in units)
+        to_gln, from_gln = member_gln(ledger, recipient), member_gln(ledger, ledger.address)
+        eh = record(store_path, op.Ship(refs, ssccs, to_party=to_gln, from_party=from_gln))
+        receipts = ledger.ship(recipient, refs, ssccs, eh)
     except RxLedgerError as exc:
         raise fail(exc) from None
     _report(receipts, len(packs) + len(units), as_json)
@@ -285,15 +300,15 @@ def receive_cmd(
     deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
     member: AsOpt = None,
     key_file: KeyOpt = None,
+    store_path: StoreOpt = DEFAULT_STORE,
     as_json: JsonOpt = False,
 ) -> None:
     """Receive the packs and SSCCs of FILE shipped to you."""
     try:
         ledger = Session.open(rpc, deployment, member, key_file).ledger
         packs, units = parse_items(file)
-        receipts = ledger.receive_ids(
-            [pack_id(p.gtin, p.serial) for p in packs], [unit_id(u.sscc) for u in units]
-        )
+        refs, ssccs = tuple((p.gtin, p.serial) for p in packs), tuple(u.sscc for u in units)
+        receipts = ledger.receive(refs, ssccs, record(store_path, op.Receive(refs, ssccs)))
     except RxLedgerError as exc:
         raise fail(exc) from None
     _report(receipts, len(packs) + len(units), as_json)
@@ -310,6 +325,7 @@ def decommission(
     deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
     member: AsOpt = None,
     key_file: KeyOpt = None,
+    store_path: StoreOpt = DEFAULT_STORE,
     as_json: JsonOpt = False,
 ) -> None:
     """Decommission the packs of FILE."""
@@ -318,8 +334,9 @@ def decommission(
         ledger = Session.open(rpc, deployment, member, key_file).ledger
         packs, _ = parse_items(file)
         ids = [pack_id(p.gtin, p.serial) for p in packs]
+        eh = record(store_path, op.Decommission(tuple((p.gtin, p.serial) for p in packs), why))
         receipts = _in_chunks(
-            ledger, ids, f"decommission ({why.name})", lambda c: ledger.decommission_ids(c, why)
+            ledger, ids, f"decommission ({why.name})", lambda c: ledger.decommission_ids(c, why, eh)
         )
     except KeyError:
         raise fail(ConfigurationError(f"unknown reason {reason!r}")) from None
@@ -335,13 +352,15 @@ def undo(
     deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
     member: AsOpt = None,
     key_file: KeyOpt = None,
+    store_path: StoreOpt = DEFAULT_STORE,
     as_json: JsonOpt = False,
 ) -> None:
     """Undo your decommissions of the packs of FILE, within the undo window."""
     try:
         ledger = Session.open(rpc, deployment, member, key_file).ledger
         packs, _ = parse_items(file)
-        receipts = ledger.undo_decommission([(p.gtin, p.serial) for p in packs])
+        refs = tuple((p.gtin, p.serial) for p in packs)
+        receipts = ledger.undo_decommission(refs, record(store_path, op.UndoDecommission(refs)))
     except RxLedgerError as exc:
         raise fail(exc) from None
     _report(receipts, len(packs), as_json)
