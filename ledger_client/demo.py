@@ -174,7 +174,7 @@ def run_scenario(
         log.verifications.append((gtin, serial, f"{label}: {pa.verify(gtin, serial).status.name}"))
     # packs no step of the scenario touches after pharmacy A unpacked them: they stay saleable
     saleable = [p for c in to_pa[3:] for p in case_packs[c]][:6]
-    held = "held by pharmacy A: Dispense works on its page"
+    held = "saleable, held by pharmacy A"
     log.codes = [
         *(DemoCode("VERIFIED", held, _datamatrix(*p, lots, gtins)) for p in saleable[:3]),
         *(
