@@ -29,7 +29,7 @@ compile: setup
 check-artifacts: setup
 	$(PY) -m ledger_client.compile --check
 
-run demo: setup
+run demo: setup check-artifacts
 	$(PY) scripts/demo.py
 
 test: setup browser check-artifacts

@@ -16,6 +16,7 @@ from prometheus_fastapi_instrumentator import Instrumentator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from web3 import Web3
 
+from gateway.api.docs import serve_docs_offline
 from gateway.api.limits import BodyLimits
 from gateway.api.routes import (
     alerts,
@@ -163,6 +164,7 @@ def create_app(settings: Settings | None = None, w3: Web3 | None = None) -> Fast
     _install_error_handlers(app)
     for module in (verify, lvm, dsl, dispense, capture, relay, history, alerts, auth, health):
         app.include_router(module.router)
+    serve_docs_offline(app)
 
     @app.get("/", include_in_schema=False)
     def page() -> FileResponse:

@@ -22,12 +22,14 @@ from ledger_client.chain import connect, dev_account
 from ledger_client.cli_options import (
     DEFAULT_DEPLOYMENT,
     DEFAULT_RPC,
+    DEFAULT_STORE,
     AsOpt,
     DeploymentOpt,
     JsonOpt,
     KeyOpt,
     RpcOpt,
     RxTyper,
+    StoreOpt,
     console,
     open_deployment,
     remember,
@@ -35,6 +37,8 @@ from ledger_client.cli_options import (
 from ledger_client.code_files import CodeBatch, read_batch
 from ledger_client.contracts import Deployment, MemberSpec, Role, deploy_network
 from ledger_client.devnet import DEMO_MEMBERS
+from ledger_client.epcis import operations as op
+from ledger_client.epcis.record import member_gln, record
 from ledger_client.errors import InvalidCodeError, InvalidInputError
 from ledger_client.explain import code_map
 from ledger_client.gs1 import PackCode, expiry_to_date, parse_code
@@ -168,11 +172,14 @@ def lot_register(
     deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
     member: AsOpt = None,
     key_file: KeyOpt = None,
+    store_path: StoreOpt = DEFAULT_STORE,
 ) -> None:
     """Register a lot of a product with its expiry."""
-    expiry_to_date(expiry)  # a precise error for a bad date, before anything is sent
+    expiry_date = expiry_to_date(expiry)  # a precise error for a bad date, before anything is sent
     remember(codes=code_map(lots=[(gtin, lot)]))
-    receipt = Session.open(rpc, deployment, member, key_file).ledger.register_lot(gtin, lot, expiry)
+    ledger = Session.open(rpc, deployment, member, key_file).ledger
+    eh = record(store_path, op.RegisterLot(gtin, lot, expiry_date))
+    receipt = ledger.register_lot(gtin, lot, expiry, eh)
     typer.echo(f"lot {lot} of {gtin} registered in block {receipt.block_number}")
 
 
@@ -185,11 +192,13 @@ def lot_status(
     deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
     member: AsOpt = None,
     key_file: KeyOpt = None,
+    store_path: StoreOpt = DEFAULT_STORE,
 ) -> None:
     """Quarantine, recall or release a lot (its owner or a regulator)."""
     new = _choose(LotStatus, status, "lot status")
     remember(codes=code_map(lots=[(gtin, lot)]))
-    Session.open(rpc, deployment, member, key_file).ledger.set_lot_status(gtin, lot, new)
+    ledger = Session.open(rpc, deployment, member, key_file).ledger
+    ledger.set_lot_status(gtin, lot, new, record(store_path, op.SetLotStatus(gtin, lot, new)))
     typer.echo(f"lot {lot} of {gtin} is now {new.name}")
 
 
@@ -201,6 +210,7 @@ def commission(
     deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
     member: AsOpt = None,
     key_file: KeyOpt = None,
+    store_path: StoreOpt = DEFAULT_STORE,
     as_json: JsonOpt = False,
 ) -> None:
     """Commission the packs of FILE (codes with GTIN, serial and lot); lots must be registered."""
@@ -221,9 +231,10 @@ def commission(
     receipts: list[Receipt] = []
     for (gtin, lot), serials in groups.items():
         lot_ref = lot_id(gtin, lot)
+        eh = record(store_path, op.Commission(gtin, lot, tuple(serials), into))
 
-        def send(chunk: list[bytes], lot_ref: bytes = lot_ref) -> list[Receipt]:
-            return ledger.commission_ids(lot_ref, chunk, unit)
+        def send(chunk: list[bytes], lot_ref: bytes = lot_ref, eh: bytes = eh) -> list[Receipt]:
+            return ledger.commission_ids(lot_ref, chunk, unit, eh)
 
         ids = [pack_id(gtin, s) for s in serials]
         receipts += _in_chunks(ledger, ids, f"commission {gtin}/{lot}", send)
@@ -238,14 +249,14 @@ def pack(
     deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
     member: AsOpt = None,
     key_file: KeyOpt = None,
+    store_path: StoreOpt = DEFAULT_STORE,
 ) -> None:
     """Pack the packs and SSCCs of FILE into case or pallet SSCC."""
     remember(codes=code_map(units=[sscc]))
     batch = _read(file)
     ledger = Session.open(rpc, deployment, member, key_file).ledger
-    receipt = ledger.pack(
-        sscc, [(p.gtin, p.serial) for p in batch.packs], [u.sscc for u in batch.units]
-    )
+    refs, ssccs = tuple((p.gtin, p.serial) for p in batch.packs), tuple(u.sscc for u in batch.units)
+    receipt = ledger.pack(sscc, refs, ssccs, record(store_path, op.Pack(sscc, refs, ssccs)))
     typer.echo(
         f"packed {len(batch.packs)} packs and {len(batch.units)} units into {sscc} "
         f"({receipt.gas_used:,} gas)"
@@ -259,10 +270,13 @@ def unpack(
     deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
     member: AsOpt = None,
     key_file: KeyOpt = None,
+    store_path: StoreOpt = DEFAULT_STORE,
 ) -> None:
-    """Unpack whole cases or pallets; their contents stay with you."""
+    """Unpack whole cases or pallets, one transaction each; their contents stay with you."""
     remember(codes=code_map(units=ssccs))
-    Session.open(rpc, deployment, member, key_file).ledger.unpack(ssccs)
+    ledger = Session.open(rpc, deployment, member, key_file).ledger
+    for sscc in ssccs:
+        ledger.unpack([sscc], record(store_path, op.Unpack(sscc, (), ())))
     typer.echo(f"unpacked {len(ssccs)} units")
 
 
@@ -276,12 +290,17 @@ def ship(
     deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
     member: AsOpt = None,
     key_file: KeyOpt = None,
+    store_path: StoreOpt = DEFAULT_STORE,
     as_json: JsonOpt = False,
 ) -> None:
     """Ship the loose packs and SSCCs of FILE to another member."""
     batch = _read(file)
     session = Session.open(rpc, deployment, member, key_file)
-    receipts = session.ledger.ship_ids(session.member(to), _pack_ids(batch), _unit_ids(batch))
+    ledger, recipient = session.ledger, session.member(to)
+    refs, ssccs = tuple((p.gtin, p.serial) for p in batch.packs), tuple(u.sscc for u in batch.units)
+    to_gln, from_gln = member_gln(ledger, recipient), member_gln(ledger, ledger.address)
+    eh = record(store_path, op.Ship(refs, ssccs, to_party=to_gln, from_party=from_gln))
+    receipts = ledger.ship_ids(recipient, _pack_ids(batch), _unit_ids(batch), eh)
     _report(receipts, len(batch.packs) + len(batch.units), as_json)
 
 
@@ -292,12 +311,15 @@ def receive_cmd(
     deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
     member: AsOpt = None,
     key_file: KeyOpt = None,
+    store_path: StoreOpt = DEFAULT_STORE,
     as_json: JsonOpt = False,
 ) -> None:
     """Receive the packs and SSCCs of FILE shipped to you."""
     batch = _read(file)
     ledger = Session.open(rpc, deployment, member, key_file).ledger
-    receipts = ledger.receive_ids(_pack_ids(batch), _unit_ids(batch))
+    refs, ssccs = tuple((p.gtin, p.serial) for p in batch.packs), tuple(u.sscc for u in batch.units)
+    eh = record(store_path, op.Receive(refs, ssccs))
+    receipts = ledger.receive_ids(_pack_ids(batch), _unit_ids(batch), eh)
     _report(receipts, len(batch.packs) + len(batch.units), as_json)
 
 
@@ -312,6 +334,7 @@ def decommission(
     deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
     member: AsOpt = None,
     key_file: KeyOpt = None,
+    store_path: StoreOpt = DEFAULT_STORE,
     as_json: JsonOpt = False,
 ) -> None:
     """Decommission the packs of FILE."""
@@ -319,11 +342,12 @@ def decommission(
     batch = _read(file)
     _only_packs(batch, "decommission")
     ledger = Session.open(rpc, deployment, member, key_file).ledger
+    eh = record(store_path, op.Decommission(tuple((p.gtin, p.serial) for p in batch.packs), why))
     receipts = _in_chunks(
         ledger,
         _pack_ids(batch),
         f"decommission ({why.name})",
-        lambda c: ledger.decommission_ids(c, why),
+        lambda c: ledger.decommission_ids(c, why, eh),
     )
     _report(receipts, len(batch.packs), as_json)
 
@@ -335,13 +359,16 @@ def undo(
     deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
     member: AsOpt = None,
     key_file: KeyOpt = None,
+    store_path: StoreOpt = DEFAULT_STORE,
     as_json: JsonOpt = False,
 ) -> None:
     """Undo your decommissions of the packs of FILE, within the undo window."""
     batch = _read(file)
     _only_packs(batch, "undo")
     ledger = Session.open(rpc, deployment, member, key_file).ledger
-    receipts = ledger.undo_decommission_ids(_pack_ids(batch))
+    refs = tuple((p.gtin, p.serial) for p in batch.packs)
+    eh = record(store_path, op.UndoDecommission(refs))
+    receipts = ledger.undo_decommission_ids(_pack_ids(batch), eh)
     _report(receipts, len(batch.packs), as_json)
 
 

@@ -29,6 +29,7 @@ from ledger_client.reverts import LedgerRevertError
 
 DEFAULT_RPC = "http://127.0.0.1:8545"
 DEFAULT_DEPLOYMENT = Path(".rxledger/deployment.json")
+DEFAULT_STORE = Path(".rxledger/epcis.sqlite")
 
 RpcOpt = Annotated[
     str, typer.Option("--rpc", envvar="RXLEDGER_RPC_URL", help="JSON-RPC URL of a node")
@@ -42,6 +43,10 @@ AsOpt = Annotated[
 KeyOpt = Annotated[
     Path | None,
     typer.Option("--key-file", help="file holding the member's private key (hex; or RXLEDGER_KEY)"),
+]
+StoreOpt = Annotated[
+    Path,
+    typer.Option("--store", envvar="RXLEDGER_EPCIS_STORE", help="the owner's EPCIS store (SQLite)"),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print one JSON object")]
 

@@ -41,14 +41,24 @@ def sscc(extension: int, serial_ref: int) -> str:
     return body + str(gs1_check_digit(body))
 
 
+@dataclass(frozen=True)
+class DemoCode:
+    """A code to scan after the scenario: the status a verification gives it, and why."""
+
+    status: str
+    why: str
+    code: str
+
+
 @dataclass
 class ScenarioLog:
-    """What the scenario did: steps with their transactions and gas, and notable outcomes."""
+    """What the scenario did: steps with their transactions and gas, the scans made along the
+    way (with the status each got then), notable outcomes, and codes to scan afterwards."""
 
     steps: list[tuple[str, int, int]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     verifications: list[tuple[str, str, str]] = field(default_factory=list)
-    codes: dict[str, list[str]] = field(default_factory=dict)
+    codes: list[DemoCode] = field(default_factory=list)
 
     def record(self, step: str, receipts: list[Receipt] | Receipt) -> None:
         """Record the receipts of one step."""
@@ -128,7 +138,8 @@ def run_scenario(
     dispensed_a = [p for c in to_pa[:2] for p in case_packs[c]][:80]
     dispensed_b = [p for c in from_wa[:1] for p in case_packs[c]][:40]
     for gtin, serial in dispensed_a[:3]:
-        log.verifications.append((gtin, serial, pa.verify(gtin, serial).status.name))
+        status = pa.verify(gtin, serial).status.name
+        log.verifications.append((gtin, serial, f"before dispensing: {status}"))
     log.record(
         "pharmacy A dispenses 80 packs", pa.decommission(dispensed_a, DecommissionReason.DISPENSED)
     )
@@ -161,17 +172,20 @@ def run_scenario(
         "counterfeit": counterfeit,
     }.items():
         log.verifications.append((gtin, serial, f"{label}: {pa.verify(gtin, serial).status.name}"))
-    saleable = [p for c in to_pa[3:] for p in case_packs[c]][:3]
-    log.codes = {
-        "saleable_datamatrix": [
-            _datamatrix(gtin, serial, lots, gtins) for gtin, serial in saleable
-        ],
-        "saleable_digital_link": [
-            to_digital_link(_pack_code(gtin, serial, lots, gtins)) for gtin, serial in saleable
-        ],
-        "dispensed": [_datamatrix(*dispensed_a[1], lots, gtins)],
-        "recalled": [_datamatrix(*held_b[1], lots, gtins)],
-    }
+    # packs no step of the scenario touches after pharmacy A unpacked them: they stay saleable
+    saleable = [p for c in to_pa[3:] for p in case_packs[c]][:6]
+    held = "saleable, held by pharmacy A"
+    log.codes = [
+        *(DemoCode("VERIFIED", held, _datamatrix(*p, lots, gtins)) for p in saleable[:3]),
+        *(
+            DemoCode("VERIFIED", held, to_digital_link(_pack_code(*p, lots, gtins)))
+            for p in saleable[3:]
+        ),
+        DemoCode(
+            "DECOMMISSIONED", "dispensed by pharmacy A", _datamatrix(*dispensed_a[1], lots, gtins)
+        ),
+        DemoCode("RECALLED", f"lot {lots[1]} recalled", _datamatrix(*held_b[1], lots, gtins)),
+    ]
     return log
 
 

@@ -60,15 +60,14 @@ def show(net: DevNetwork, log: ScenarioLog, run: int, fresh: bool) -> None:
     print(f"\n{'step':<48}{'tx':>4}{'gas':>14}")
     for step, txs, gas in log.steps:
         print(f"{step:<48}{txs:>4}{gas:>14,}")
-    print("\nverifications:")
+    print("\nscans during the scenario, with the status each got then:")
     for gtin, serial, status in log.verifications:
         print(f"  (01){gtin}(21){serial:<14} {status}")
     for note in log.notes:
         print(f"  note: {note}")
-    print("\ncodes to try on the pharmacy page or with `rxledger verify`:")
-    for kind, codes in log.codes.items():
-        for code in codes:
-            print(f"  {kind:<22} {code}")
+    print("\ncodes to try on the pharmacy page or with `rxledger verify`, with their status now:")
+    for c in log.codes:
+        print(f"  {c.status:<15} {c.code}  ({c.why})")
 
 
 def serve_gateway(chain_url: str, port: int) -> int | None:

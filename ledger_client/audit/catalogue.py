@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from web3 import Web3
 
@@ -19,6 +19,9 @@ from ledger_client.contracts import Deployment
 from ledger_client.errors import InvalidInputError
 from ledger_client.ids import lot_id, pack_id, unit_id
 from ledger_client.inputs import read_text
+
+if TYPE_CHECKING:
+    from ledger_client.epcis.store import EventStore
 
 
 @dataclass
@@ -48,6 +51,13 @@ class Catalogue:
         uid = unit_id(sscc)
         self.units[uid] = sscc
         return uid
+
+    def add_store(self, store: EventStore) -> None:
+        """Record the packs, lots and units that the events of an owner's EPCIS store name."""
+        ids = store.identifiers()
+        self.packs.update(ids.packs)
+        self.lots.update(ids.lots)
+        self.units.update(ids.units)
 
     def gtin_of_lot(self, lid: bytes) -> str | None:
         """The GTIN of lot ``lid``, if known."""

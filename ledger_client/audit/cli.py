@@ -23,12 +23,17 @@ from ledger_client.chain import connect
 from ledger_client.cli_options import (
     DEFAULT_DEPLOYMENT,
     DEFAULT_RPC,
+    DEFAULT_STORE,
+    AsOpt,
     DeploymentOpt,
+    KeyOpt,
     RpcOpt,
     RxTyper,
+    StoreOpt,
     open_deployment,
 )
 from ledger_client.contracts import Deployment
+from ledger_client.epcis.store import EventStore
 from ledger_client.errors import InvalidInputError, RxLedgerError
 from ledger_client.explain import lot_label, pack_label
 from ledger_client.ids import lot_id, pack_id
@@ -78,12 +83,31 @@ def _member(text: str | None, dep: Deployment, what: str) -> str | None:
     return None if text is None else resolve_member(text, dep.members, what)
 
 
-def _catalogue(path: Path | None, w3: Web3 | None, dep: Deployment, gtins: list[str]) -> Catalogue:
+def _catalogue(
+    path: Path | None,
+    w3: Web3 | None,
+    dep: Deployment,
+    gtins: list[str],
+    store: Path | None = None,
+) -> Catalogue:
     cat = Catalogue.load(path) if path is not None else Catalogue()
     cat.add_members(dep)
     if w3 is not None:
         cat.add_directory(w3, dep, [g for g in gtins if g not in cat.products])
+    if store is not None and store.is_file():
+        with EventStore(store) as events:
+            cat.add_store(events)
     return cat
+
+
+def _reporter(text: str | None, member: str | None, key_file: Path | None, dep: Deployment) -> str:
+    """The reporting member: ``--reporter`` (a name or address), else the member acting
+    (``--as``, ``--key-file``, ``RXLEDGER_KEY``)."""
+    if text is not None:
+        return resolve_member(text, dep.members, "--reporter")
+    from ledger_client.cli import _account  # the main app mounts this one: import late
+
+    return str(_account(member, key_file).address)
 
 
 @audit_app.command("replay")
@@ -243,16 +267,22 @@ def report_3911(
         str, typer.Option("--type", help="INITIAL, FOLLOW_UP, REQUEST_FOR_TERMINATION")
     ] = "INITIAL",
     reporter: Annotated[
-        str | None, typer.Option(help="Reporting member (member name or address).")
+        str | None,
+        typer.Option(help="Reporting member, a name or address (default: the member acting)."),
     ] = None,
+    member: AsOpt = None,
+    key_file: KeyOpt = None,
     catalogue: CatalogueFile = None,
     rpc: RpcOpt = DEFAULT_RPC,
     deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
+    store_path: StoreOpt = DEFAULT_STORE,
     log_file: LogFile = None,
 ) -> None:
-    """Write an FDA Form 3911-style illegitimate-product notification."""
+    """Write an FDA Form 3911-style illegitimate-product notification, reported by the member
+    acting (``--as``, ``--key-file``, ``RXLEDGER_KEY``) or ``--reporter``."""
     result, w3, dep = _load(rpc, deployment, log_file, compare=False)
-    cat = _catalogue(catalogue, w3, dep, [gtin])
+    by = _reporter(reporter, member, key_file, dep)
+    cat = _catalogue(catalogue, w3, dep, [gtin], store_path)
     if lot:
         cat.add_lot(gtin, lot)
     rep = form_3911(
@@ -262,7 +292,7 @@ def report_3911(
         classification,
         description,
         report_type,
-        _member(reporter, dep, "--reporter"),
+        by,
     )
     _write(rep, out)
 
@@ -278,6 +308,7 @@ def report_history(
     catalogue: CatalogueFile = None,
     rpc: RpcOpt = DEFAULT_RPC,
     deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
+    store_path: StoreOpt = DEFAULT_STORE,
     log_file: LogFile = None,
 ) -> None:
     """Write a DSCSA-style transaction history for a lot (--gtin --lot) or a shipment (--tx)."""
@@ -285,7 +316,7 @@ def report_history(
         raise InvalidInputError("give --gtin and --lot, or --tx")
     tx_hash = _tx_hash(tx) if tx is not None else None
     result, w3, dep = _load(rpc, deployment, log_file, compare=False)
-    cat = _catalogue(catalogue, w3, dep, [gtin] if gtin else [])
+    cat = _catalogue(catalogue, w3, dep, [gtin] if gtin else [], store_path)
     if tx_hash is not None:
         rep = transaction_history(result.model, cat, tx=tx_hash)
     else:
@@ -315,11 +346,12 @@ def report_fmd(
     catalogue: CatalogueFile = None,
     rpc: RpcOpt = DEFAULT_RPC,
     deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
+    store_path: StoreOpt = DEFAULT_STORE,
     log_file: LogFile = None,
 ) -> None:
     """Write an EU FMD-style alert report for a scanned pack."""
     result, w3, dep = _load(rpc, deployment, log_file, compare=False)
-    cat = _catalogue(catalogue, w3, dep, [gtin])
+    cat = _catalogue(catalogue, w3, dep, [gtin], store_path)
     scanned = {"gtin": gtin, "serial": serial, "lot": lot, "expiry": expiry}
     rep = fmd_alert(
         result.model,

@@ -13,10 +13,10 @@ from typing import Any
 
 from ledger_client.audit.catalogue import Catalogue
 from ledger_client.audit.history import custody_chain
-from ledger_client.audit.model import RegistryModel
+from ledger_client.audit.model import Pack, RegistryModel
 from ledger_client.errors import RxLedgerError
 from ledger_client.ids import pack_id
-from ledger_client.types import ZERO_HASH, PackStatus
+from ledger_client.types import ZERO_HASH, LotStatus, PackFlag, PackStatus
 
 TEMPLATE = Path(__file__).with_name("templates") / "base.html"
 #: Form FDA 3911 notification types and classifications of illegitimate product.
@@ -59,7 +59,8 @@ def _member(catalogue: Catalogue, model: RegistryModel, account: str | None) -> 
     if account is None:
         return {}
     m = model.members.get(account)
-    return {"account": account, "name": catalogue.member_name(account), "gln": m.gln if m else None}
+    gln = f"{m.gln:013d}" if m else None
+    return {"account": account, "name": catalogue.member_name(account), "gln": gln}
 
 
 def _product(catalogue: Catalogue, gtin: str) -> dict[str, Any]:
@@ -71,6 +72,18 @@ def _product(catalogue: Catalogue, gtin: str) -> dict[str, Any]:
         "strength": info.get("strength", ""),
         "dosage_form": info.get("dosage_form", ""),
     }
+
+
+def _effective_status(p: Pack) -> str:
+    """The pack's status as a pharmacy's scan would see it: its flags first, then its lot's
+    recall or quarantine, then its own status."""
+    if p.flags & PackFlag.ILLEGITIMATE:
+        return "ILLEGITIMATE"
+    if p.flags & PackFlag.SUSPECT:
+        return "SUSPECT"
+    if p.lot.status in (LotStatus.RECALLED, LotStatus.QUARANTINED):
+        return LotStatus(p.lot.status).name
+    return PackStatus(p.status).name
 
 
 def _pack_facts(
@@ -88,7 +101,9 @@ def _pack_facts(
         "lot": lot[1] if lot else None,
         "lot_gtin": lot[0] if lot else None,
         "expiry": f"{p.lot.expiry:06d}",
-        "status": PackStatus(p.status).name,
+        "status": _effective_status(p),
+        "pack_status": PackStatus(p.status).name,
+        "lot_status": LotStatus(p.lot.status).name,
     }
 
 
@@ -278,6 +293,8 @@ def fmd_alert(
 
 
 def _cell(value: Any) -> str:
+    if value is None:
+        return "&mdash;"
     if isinstance(value, dict):
         return ", ".join(
             f"{html.escape(str(k))}: {_cell(v)}" for k, v in value.items() if v not in (None, "")

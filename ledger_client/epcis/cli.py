@@ -11,12 +11,14 @@ import typer
 from ledger_client.cli_options import (
     DEFAULT_DEPLOYMENT,
     DEFAULT_RPC,
+    DEFAULT_STORE,
     AsOpt,
     DeploymentOpt,
     JsonOpt,
     KeyOpt,
     RpcOpt,
     RxTyper,
+    StoreOpt,
     console,
     open_deployment,
 )
@@ -38,13 +40,7 @@ epcis_app = RxTyper(
     no_args_is_help=True,
 )
 
-DEFAULT_STORE = Path(".rxledger/epcis.sqlite")
-
 FilesArg = Annotated[list[Path], typer.Argument(help="EPCIS 2.0 JSON-LD or EPCIS 1.2 XML files")]
-StoreOpt = Annotated[
-    Path,
-    typer.Option("--store", envvar="RXLEDGER_EPCIS_STORE", help="the owner's EPCIS store (SQLite)"),
-]
 
 
 def _check_file(path: Path) -> dict[str, Any]:

@@ -20,7 +20,6 @@ from ledger_client.epcis.history import chain_history, subject_of
 from ledger_client.epcis.store import EventStore
 from ledger_client.errors import RxLedgerError
 from ledger_client.gs1 import expiry_to_date
-from ledger_client.ids import lot_id, pack_id
 from ledger_client.logs import iter_events
 from ledger_client.types import ZERO_HASH, LedgerEvent
 
@@ -41,27 +40,6 @@ TRANSACTION_STATEMENT = (
 
 class ShipmentNotFoundError(RxLedgerError, LookupError):
     """Raised when the chain holds no shipment of the given logistic unit."""
-
-
-def _clear_ids(
-    store: EventStore,
-) -> tuple[dict[bytes, tuple[str, str]], dict[bytes, tuple[str, str]]]:
-    """pack id -> (gtin, serial) and lot id -> (gtin, lot), from the clear events stored."""
-    packs: dict[bytes, tuple[str, str]] = {}
-    lots: dict[bytes, tuple[str, str]] = {}
-    for event in store.all_events():
-        ilmd = event.get("ilmd") or {}
-        lot = ilmd.get("cbvmda:lotNumber") if isinstance(ilmd, dict) else None
-        values = [*event.get("epcList", []), *event.get("childEPCs", [])]
-        if event.get("parentID"):
-            values.append(event["parentID"])
-        for value in values:
-            epc = parse_epc_or_none(value)
-            if epc is not None and epc.kind == "sgtin" and epc.gtin and epc.serial:
-                packs[pack_id(epc.gtin, epc.serial)] = (epc.gtin, epc.serial)
-                if lot is not None:
-                    lots[lot_id(epc.gtin, str(lot))] = (epc.gtin, str(lot))
-    return packs, lots
 
 
 def _contents(events: list[LedgerEvent], shipment: LedgerEvent) -> tuple[set[bytes], set[bytes]]:
@@ -148,21 +126,21 @@ def transaction_information(
         raise ShipmentNotFoundError(f"no shipment of {sscc} is recorded on chain")
     shipment = shipments[-1]
     packs, _units = _contents(events, shipment)
-    clear_packs, clear_lots = _clear_ids(store)
+    clear = store.identifiers()
     registry = deployment.contract(w3, "SerialRegistry").functions
     views = registry.packStates(sorted(packs)).call() if packs else []
     lines: Counter[tuple[str, bytes]] = Counter()
     unknown = 0
     for pid, view in zip(sorted(packs), views, strict=True):
-        if pid not in clear_packs:
+        if pid not in clear.packs:
             unknown += 1
             continue
-        lines[(clear_packs[pid][0], bytes(view[5]))] += 1
+        lines[(clear.packs[pid][0], bytes(view[5]))] += 1
     products = []
     for (gtin, lid), count in sorted(lines.items()):
         line = _product(w3, deployment, store, gtin)
         lot = registry.lotState(lid).call()
-        line["lot"] = clear_lots.get(lid, (gtin, None))[1]
+        line["lot"] = clear.lots.get(lid, (gtin, None))[1]
         line["expiry"] = expiry_to_date(f"{lot[2]:06d}").isoformat() if lot[2] else None
         line["number_of_containers"] = count
         products.append(line)

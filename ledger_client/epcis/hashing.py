@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import os
 import threading
 from importlib import resources
 from typing import Any
@@ -32,6 +33,8 @@ _HASH_PREFIX = "ni:///sha-256;"
 _HASH_SUFFIX = "?ver=CBV2.0"
 # The generator keeps module-level state (pyld's document loader, a namespace table).
 _lock = threading.Lock()
+# The generator logs through the root logger, from the modules of its package.
+_GENERATOR_DIR = os.path.dirname(hash_generator.__file__) + os.sep
 
 
 def _offline_loader(url: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -51,13 +54,22 @@ def _offline_loader(url: str, options: dict[str, Any] | None = None) -> dict[str
     }
 
 
-class _Collect(logging.Handler):
+class _QuietGenerator(logging.Filter):
+    """Keeps the generator's records out of the application's logs: below WARNING they dump
+    whole events, serials included; its errors (the event, then why) are kept here, last
+    line only, to say why a hash failed. Every other record passes."""
+
     def __init__(self) -> None:
-        super().__init__(logging.ERROR)
+        super().__init__()
         self.messages: list[str] = []
 
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage().splitlines()[-1])
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.pathname.startswith(_GENERATOR_DIR):
+            return True
+        if record.levelno >= logging.ERROR:
+            self.messages.append(record.getMessage().splitlines()[-1])
+            return False
+        return record.levelno >= logging.WARNING
 
 
 def event_hash_uri(event: dict[str, Any], context: object = None) -> str:
@@ -83,13 +95,13 @@ def event_hash_uri(event: dict[str, Any], context: object = None) -> str:
         "creationDate": "1970-01-01T00:00:00Z",
         "epcisBody": {"eventList": [body]},
     }
-    collect = _Collect()
+    quiet = _QuietGenerator()
     root = logging.getLogger()
     with _lock:
         previous = jsonld.get_document_loader()
         jsonld.set_document_loader(_offline_loader)
         json_to_py._namespaces.clear()
-        root.addHandler(collect)
+        root.addFilter(quiet)
         try:
             events = json_to_py.event_list_from_epcis_document_json(doc)
             hashes = hash_generator.epcis_hashes_from_events(events)
@@ -97,11 +109,11 @@ def event_hash_uri(event: dict[str, Any], context: object = None) -> str:
             reason = str(exc).splitlines()[0]
             raise InvalidEPCISError([f"event hash cannot be computed: {reason}"]) from exc
         finally:
-            root.removeHandler(collect)
+            root.removeFilter(quiet)
             json_to_py._namespaces.clear()
             jsonld.set_document_loader(previous)
     if len(hashes) != 1:
-        reason = collect.messages[-1] if collect.messages else "the hash generator skipped it"
+        reason = quiet.messages[-1] if quiet.messages else "the hash generator skipped it"
         raise InvalidEPCISError([f"event hash cannot be computed: {reason}"])
     return str(hashes[0])
 

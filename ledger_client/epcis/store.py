@@ -18,12 +18,14 @@ from datetime import UTC, datetime
 from os import PathLike
 from typing import Any
 
+from ledger_client.epcis._epc import parse_epc_or_none
 from ledger_client.epcis.import12 import master_data_of
 from ledger_client.epcis.mapping import MappingReport
 from ledger_client.epcis.validation import iter_events
 from ledger_client.errors import ConfigurationError
+from ledger_client.ids import lot_id, pack_id, unit_id
 
-__all__ = ["EventStore", "StoredEvent", "event_key"]
+__all__ = ["ClearIds", "EventStore", "StoredEvent", "event_key"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -86,6 +88,37 @@ class StoredEvent:
     context: Any
     document: dict[str, Any]
     stored_only: str | None
+
+
+@dataclass
+class ClearIds:
+    """The clear GS1 identifiers behind ledger ids, as the stored events name them."""
+
+    packs: dict[bytes, tuple[str, str]]
+    """pack id -> (GTIN, serial)"""
+    lots: dict[bytes, tuple[str, str]]
+    """lot id -> (GTIN, lot)"""
+    units: dict[bytes, str]
+    """unit id -> SSCC"""
+
+
+def _add_ids(ids: ClearIds, event: dict[str, Any]) -> None:
+    ilmd = event.get("ilmd")
+    lot = ilmd.get("cbvmda:lotNumber") if isinstance(ilmd, dict) else None
+    values = [*event.get("epcList", []), *event.get("childEPCs", []), event.get("parentID")]
+    values += [q.get("epcClass") for q in event.get("quantityList", []) if isinstance(q, dict)]
+    for value in values:
+        epc = parse_epc_or_none(value)
+        if epc is None:
+            continue
+        if epc.kind == "sgtin" and epc.gtin and epc.serial:
+            ids.packs[pack_id(epc.gtin, epc.serial)] = (epc.gtin, epc.serial)
+            if lot is not None:
+                ids.lots[lot_id(epc.gtin, str(lot))] = (epc.gtin, str(lot))
+        elif epc.kind == "lgtin" and epc.gtin and epc.lot:
+            ids.lots[lot_id(epc.gtin, epc.lot)] = (epc.gtin, epc.lot)
+        elif epc.kind == "sscc" and epc.sscc:
+            ids.units[unit_id(epc.sscc)] = epc.sscc
 
 
 class EventStore:
@@ -206,6 +239,13 @@ class EventStore:
             json.loads(row[0])
             for row in self.db.execute("SELECT event_json FROM events ORDER BY rowid")
         ]
+
+    def identifiers(self) -> ClearIds:
+        """The clear packs, lots and logistic units that the stored events name."""
+        ids = ClearIds({}, {}, {})
+        for event in self.all_events():
+            _add_ids(ids, event)
+        return ids
 
     def count(self) -> int:
         """How many events the store holds."""

@@ -42,7 +42,9 @@ def net(node: Anvil, tmp_path_factory: pytest.TempPathFactory) -> DevNetwork:
 
 
 def _cli(node: Anvil, deployment: Path, *args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, [*args, "--rpc", node.url, "--deployment", str(deployment)])
+    store = {"RXLEDGER_EPCIS_STORE": str(deployment.with_name("epcis.sqlite"))}
+    args = (*args, "--rpc", node.url, "--deployment", str(deployment))
+    result = CliRunner().invoke(app, args, env=store)
     return result.exit_code, result.output
 
 

@@ -5,23 +5,25 @@ from __future__ import annotations
 import pytest
 
 from ledger_client.chain import connect
-from ledger_client.demo import PRODUCTS, register_products, run_scenario
-from ledger_client.devnet import deploy_devnet
+from ledger_client.demo import PRODUCTS, ScenarioLog, register_products, run_scenario
+from ledger_client.devnet import DevNetwork, deploy_devnet
 from ledger_client.gs1 import PackCode, parse_code
-from ledger_client.types import DecommissionReason, LotStatus, PackStatus
+from ledger_client.types import DecommissionReason, LotStatus
 
 
 @pytest.fixture(scope="module")
-def played():  # type: ignore[no-untyped-def]
+def played() -> tuple[DevNetwork, ScenarioLog]:
     net = deploy_devnet(connect())
     register_products(net, "http://gateway.example")
     return net, run_scenario(net, 1, (600, 600))
 
 
-def test_demo_scenario_reports_the_expected_verifications(played) -> None:  # type: ignore[no-untyped-def]
+def test_demo_scenario_reports_the_expected_verifications(
+    played: tuple[DevNetwork, ScenarioLog],
+) -> None:
     _, log = played
     statuses = [status for _, _, status in log.verifications]
-    assert statuses[:3] == ["VERIFIED"] * 3
+    assert statuses[:3] == ["before dispensing: VERIFIED"] * 3
     assert statuses[3:] == [
         "recalled: RECALLED",
         "dispensed: DECOMMISSIONED",
@@ -32,27 +34,38 @@ def test_demo_scenario_reports_the_expected_verifications(played) -> None:  # ty
     assert any("SerialRegistryLotNotActive" in note for note in log.notes)
 
 
-def test_demo_scenario_leaves_the_chain_in_the_stated_state(played) -> None:  # type: ignore[no-untyped-def]
+def test_every_code_the_demo_lists_verifies_with_the_status_it_states(
+    played: tuple[DevNetwork, ScenarioLog],
+) -> None:
     net, log = played
     pharmacy = net["pharmacy_a"]
-    dispensed = parse_code(log.codes["dispensed"][0]).code
-    assert isinstance(dispensed, PackCode)
-    state = pharmacy.pack_state(dispensed.gtin, dispensed.serial)
-    assert (state.status, state.reason, state.custodian) == (
-        PackStatus.DECOMMISSIONED,
-        DecommissionReason.DISPENSED,
-        pharmacy.address,
-    )
-    recalled = parse_code(log.codes["recalled"][0]).code
-    assert isinstance(recalled, PackCode)
-    assert pharmacy.lot_state(recalled.gtin, str(recalled.lot)).status == LotStatus.RECALLED
-    for code in log.codes["saleable_digital_link"]:
-        pack = parse_code(code).code
+    packs = [parse_code(c.code).code for c in log.codes]
+    assert all(isinstance(p, PackCode) for p in packs)
+    assert len({(p.gtin, p.serial) for p in packs}) == len(packs)  # one pack, one code
+    for listed, pack in zip(log.codes, packs, strict=True):
+        answer = pharmacy.verify(pack.gtin, pack.serial, pack.lot, pack.expiry_yymmdd)
+        assert answer.status.name == listed.status, listed
+    assert [c.status for c in log.codes] == ["VERIFIED"] * 6 + ["DECOMMISSIONED", "RECALLED"]
+
+
+def test_saleable_codes_are_held_by_pharmacy_a_and_the_dispensed_one_was_dispensed_there(
+    played: tuple[DevNetwork, ScenarioLog],
+) -> None:
+    net, log = played
+    pharmacy = net["pharmacy_a"]
+    for listed in log.codes:
+        pack = parse_code(listed.code).code
         assert isinstance(pack, PackCode)
-        assert (
-            pharmacy.verify(pack.gtin, pack.serial, pack.lot, pack.expiry_yymmdd).status.name
-            == "VERIFIED"
-        )
+        state = pharmacy.pack_state(pack.gtin, pack.serial)
+        if listed.status == "VERIFIED":
+            assert state.custodian == pharmacy.address
+        elif listed.status == "DECOMMISSIONED":
+            assert (state.reason, state.custodian) == (
+                DecommissionReason.DISPENSED,
+                pharmacy.address,
+            )
+        else:
+            assert pharmacy.lot_state(pack.gtin, str(pack.lot)).status == LotStatus.RECALLED
     assert all(
         net["manufacturer"].product(gtin)["name"] == name for gtin, (name, *_) in PRODUCTS.items()
     )

@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from click.testing import Result
+from lxml import html as lxml_html
 from typer.testing import CliRunner
 
 from ledger_client.audit import export_logs, fetch_logs
@@ -72,20 +74,14 @@ def test_audit_lot_trace_and_custody_print_json(
     assert json.loads(result.output)["holder"] == scenario.addr("pharmacy_a")
 
 
-def test_report_3911_writes_the_html_file(
-    scenario: Scenario, files: tuple[Path, Path], tmp_path: Path
-) -> None:
-    out = tmp_path / "n.html"
-    result = runner.invoke(
+def _report_3911(files: tuple[Path, Path], serials: list[str], out: Path, *extra: str) -> Result:
+    return runner.invoke(
         report_app,
         [
             "3911",
             "--gtin",
             GTIN_A,
-            "--serial",
-            scenario.flagged[0],
-            "--serial",
-            scenario.flagged[1],
+            *(arg for serial in serials for arg in ("--serial", serial)),
             "--classification",
             "DIVERTED",
             "--description",
@@ -94,15 +90,39 @@ def test_report_3911_writes_the_html_file(
             str(out),
             "--catalogue",
             str(files[1]),
+            "--store",
+            str(out.parent / "no-store.sqlite"),
             "--log-file",
             str(files[0]),
             "--rpc",
             NO_NODE,
+            *extra,
         ],
     )
+
+
+def test_report_3911_writes_the_html_file_reported_by_the_member_acting(
+    scenario: Scenario, files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    out = tmp_path / "n.html"
+    result = _report_3911(files, scenario.flagged, out, "--as", "regulator")
     assert result.exit_code == 0, result.output
-    text = out.read_text()
+    page = lxml_html.fromstring(out.read_text())
+    text = page.text_content()
     assert "DIVERTED" in text and scenario.flagged[1] in text and "Amoxicillin" in text
+    (reporter,) = page.xpath('//tr[th="reporter"]/td')
+    assert reporter.text_content() == (
+        f"account: {scenario.addr('regulator')}, name: regulator, gln: 4012349000012"
+    )
+
+
+def test_report_3911_without_a_reporter_says_who_must_act(
+    scenario: Scenario, files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    result = _report_3911(files, scenario.flagged[:1], tmp_path / "n.html")
+    assert result.exit_code == 2
+    assert "--as MEMBER" in result.output
+    assert not (tmp_path / "n.html").exists()
 
 
 def test_report_history_needs_a_lot_or_a_shipment(files: tuple[Path, Path], tmp_path: Path) -> None:

@@ -56,13 +56,52 @@ def test_form_3911_json_and_html_carry_product_and_evidence(
     assert product["evidence"][1]["by"]["name"] == "regulator" and product["evidence"][0][
         "tx"
     ].startswith("0x")
-    assert j["reporter"]["gln"] == 4012349000011 or j["reporter"]["name"] == "regulator"
+    assert j["reporter"] == {
+        "account": scenario.addr("regulator"),
+        "name": "regulator",
+        "gln": "4012349000012",
+    }
     page = lxml_html.fromstring(write_report(report, tmp_path / "r.html").read_text())
     text = page.text_content()
     assert (
         "Form 3911" in text and serial in text and "0614-1410-01" in text and "COUNTERFEIT" in text
     )
     assert product["evidence"][1]["tx"] in text
+
+
+def test_form_3911_gives_a_pack_of_a_recalled_lot_the_status_recalled(
+    model: RegistryModel, catalogue: Catalogue, tmp_path: Path
+) -> None:
+    report = form_3911(model, catalogue, [(GTIN_A, "R03")], "DIVERTED", "found at a market")
+    product = report["products"][0]
+    assert (product["status"], product["pack_status"], product["lot_status"]) == (
+        "RECALLED",
+        "ACTIVE",
+        "RECALLED",
+    )
+    page = lxml_html.fromstring(write_report(report, tmp_path / "r.html").read_text())
+    assert [td.text_content() for td in page.xpath('//tr[th="status"]/td')] == ["RECALLED"]
+
+
+def test_form_3911_html_shows_a_dash_not_none_for_what_the_record_lacks(
+    scenario: Scenario, model: RegistryModel, tmp_path: Path
+) -> None:
+    bare = Catalogue()  # no clear lots: the lot is not known; no step anchored an event hash
+    report = form_3911(model, bare, [(GTIN_A, scenario.flagged[0])], "STOLEN", "x")
+    assert report["products"][0]["lot"] is None
+    assert report["products"][0]["evidence"][0]["event_hash"] is None
+    text = lxml_html.fromstring(write_report(report, tmp_path / "r.html").read_text())
+    assert "None" not in text.text_content() and "\u2014" in text.text_content()
+
+
+def test_reports_write_glns_as_13_digit_strings(
+    model: RegistryModel, catalogue: Catalogue, tmp_path: Path
+) -> None:
+    report = transaction_history(model, catalogue, lid=lid(GTIN_B, "B1"))
+    j = json.loads(write_report(report, tmp_path / "h.json").read_text())
+    sellers = [t["seller"]["gln"] for t in j["transactions"]]
+    assert sellers == ["0614141000012", "4012345000016"]
+    assert j["subject"]["owner"]["gln"] == "0614141000012"
 
 
 def test_form_3911_refuses_unknown_classification_and_unknown_pack(

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import copy
+import logging
 import socket
 from typing import Any
 
@@ -123,3 +124,31 @@ def test_hashing_does_not_modify_the_event() -> None:
     _, event = next(iter_events(doc))
     event_hash(event, doc["@context"])
     assert doc == before
+
+
+def test_hashing_logs_no_serial_even_at_debug_level(caplog: pytest.LogCaptureFixture) -> None:
+    event = {
+        "type": "ObjectEvent",
+        "eventTime": "2026-12-01T10:00:00Z",
+        "eventTimeZoneOffset": "+00:00",
+        "action": "ADD",
+        "epcList": ["https://id.gs1.org/01/09506000134352/21/SECRET0042"],
+        "bizStep": "commissioning",
+        "ilmd": {"cbvmda:lotNumber": "LOTSECRET"},
+    }
+    caplog.set_level(logging.DEBUG)
+    logging.getLogger("rxledger.test").info("other records pass")
+    event_hash(event)
+    assert "SECRET" not in caplog.text
+    assert [r.getMessage() for r in caplog.records] == ["other records pass"]
+
+
+def test_a_failed_hash_names_the_reason_without_logging_the_event(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    doc = load_example("Example-TransactionEvents-2020_07_03y.jsonld")
+    _, event = next(iter_events(doc))
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(InvalidEPCISError, match="can only concatenate str"):
+        event_hash_uri(event, doc["@context"])
+    assert caplog.records == []
