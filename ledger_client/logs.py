@@ -4,30 +4,16 @@ timestamps (for the auditor's fast decoder) or decoded as :class:`LedgerEvent` o
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from web3 import HTTPProvider, Web3
 
 from ledger_client.contracts import Deployment
-from ledger_client.events import decode_logs
+from ledger_client.events import RawLog, decode_logs
 from ledger_client.types import LedgerEvent
 
 #: Blocks asked per eth_getLogs call; nodes cap the range or the result size.
 DEFAULT_BLOCK_STEP = 5_000
-
-
-@dataclass(slots=True, frozen=True)
-class RawLog:
-    """One log as fetched from the chain or an export file, with its block's timestamp."""
-
-    address: str
-    topics: tuple[bytes, ...]
-    data: bytes
-    block_number: int
-    timestamp: int
-    tx_hash: bytes
-    log_index: int
 
 
 def _get_logs(

@@ -1,0 +1,113 @@
+"""The typed events: their fields follow the compiled ABI, and the fast decoder equals web3's."""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from typing import Any
+
+import pytest
+
+from ledger_client.contracts import artifact
+from ledger_client.events import EVENT_TYPES, ChainEvent, RawLog, decode
+from ledger_client.events.schema import META_FIELDS, abi_name, field_name
+from ledger_client.logs import fetch_logs
+from tests.utils.audit_scenario import Scenario, build_scenario
+from tests.utils.web3_events import web3_decode
+
+#: Python type of each ABI type RxLedger's events use.
+PYTHON_TYPES: dict[str, Any] = {
+    "address": str,
+    "string": str,
+    "bytes": bytes,
+    "bytes32": bytes,
+    "bool": bool,
+    "bytes32[]": tuple[bytes, ...],
+}
+
+
+def _python_type(abi_type: str) -> Any:
+    return int if abi_type.startswith("uint") else PYTHON_TYPES[abi_type]
+
+
+def _abi_events(contract: str) -> dict[str, list[dict[str, Any]]]:
+    return {
+        item["name"]: item["inputs"]
+        for item in artifact(contract)["abi"]
+        if item["type"] == "event"
+    }
+
+
+def _expected_source(contract: str, name: str, inputs: list[dict[str, Any]]) -> str:
+    """The class the ABI asks for, to paste into ledger_client/events/schema.py."""
+    base = {"Consortium": "ConsortiumEvent", "ProductDirectory": "DirectoryEvent"}.get(
+        contract, "RegistryEvent"
+    )
+    lines = ["@dataclass(frozen=True, kw_only=True)", f"class {name}({base}):"]
+    for p in inputs:
+        kind = _python_type(p["type"])
+        shown = "tuple[bytes, ...]" if kind == tuple[bytes, ...] else kind.__name__
+        lines.append(f"    {field_name(p['name'])}: {shown}")
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("contract", sorted(EVENT_TYPES))
+def test_event_classes_follow_the_compiled_abi(contract: str) -> None:
+    abi = _abi_events(contract)
+    classes = {cls.name: cls for cls in EVENT_TYPES[contract]}
+    assert sorted(classes) == sorted(abi), "one class per ABI event, named after it"
+    for name, inputs in abi.items():
+        cls = classes[name]
+        hints = typing.get_type_hints(cls)
+        mine = [(f.name, hints[f.name]) for f in dataclasses.fields(cls)]
+        wanted = [(m, hints[m]) for m in META_FIELDS]
+        wanted += [(field_name(p["name"]), _python_type(p["type"])) for p in inputs]
+        assert mine == wanted, _expected_source(contract, name, inputs)
+        assert cls.contract == contract
+        assert cls.__dataclass_params__.frozen  # type: ignore[attr-defined]
+
+
+def test_field_and_abi_names_convert_both_ways() -> None:
+    names = {p["name"] for c in EVENT_TYPES for ins in _abi_events(c).values() for p in ins}
+    assert {"packIds", "from", "gtin14", "licenceExpiry"} <= names
+    for name in names:
+        assert abi_name(field_name(name)) == name
+    assert field_name("from") == "from_" and field_name("packIds") == "pack_ids"
+
+
+@pytest.fixture(scope="module")
+def history() -> Scenario:
+    return build_scenario()
+
+
+def test_fast_decoder_matches_web3_decoder(history: Scenario) -> None:
+    w3 = history.w3
+    events = decode(fetch_logs(w3, history.net.deployment))
+    reference = web3_decode(w3, w3.eth.get_logs({"fromBlock": 0, "toBlock": "latest"}))
+    assert len(events) == len(reference) > 40
+    registry = {cls.name for cls in EVENT_TYPES["SerialRegistry"]}
+    assert registry <= {e.name for e in events}, "the history has every registry event"
+    for mine, theirs in zip(events, reference, strict=True):
+        assert isinstance(mine, ChainEvent)
+        assert {
+            "name": mine.name,
+            "block_number": mine.block_number,
+            "tx_hash": mine.tx_hash,
+            "log_index": mine.log_index,
+            "args": mine.args,
+        } == theirs
+        for value in mine.args.values():
+            items = value if isinstance(value, tuple) else (value,)
+            assert all(type(v) in (str, int, bool, bytes) for v in items)
+    stamps = {b: w3.eth.get_block(b)["timestamp"] for b in {e.block_number for e in events}}
+    assert all(e.timestamp == stamps[e.block_number] for e in events)
+
+
+def test_events_are_frozen_and_skip_foreign_logs() -> None:
+    unknown = RawLog("0x" + "00" * 20, (b"\x01" * 32,), b"", 1, 2, b"\x03" * 32, 0)
+    anonymous = RawLog("0x" + "00" * 20, (), b"", 1, 2, b"\x03" * 32, 1)
+    assert decode([unknown, anonymous]) == []
+    event = EVENT_TYPES["SerialRegistry"][0]
+    fields = {f.name: 0 for f in dataclasses.fields(event)}
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        event(**fields).block_number = 1  # type: ignore[misc]
