@@ -15,7 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import NamedTuple, cast
 
 from sqlalchemy import ColumnElement, Connection, Engine, and_, false, func, insert, or_, select
 from sqlalchemy.orm import Session
@@ -24,6 +24,7 @@ from gateway.core.logging import get_logger
 from gateway.db import models as m
 from gateway.indexer import AppliedEvent
 from gateway.schemas import AlertKind, AlertOut, Severity
+from ledger_client.rules import MAX_LEVEL, top_holder
 from ledger_client.types import DecommissionReason, LotStatus, PackStatus, UnitStatus
 
 log = get_logger("rxledger.alerts")
@@ -93,25 +94,38 @@ def may_read(alert: m.Alert, audience: set[str], reader: str) -> bool:
 # ---------------------------------------------------------------------- custody helpers
 
 
+class _UnitRow(NamedTuple):
+    status: int
+    parent: bytes | None
+    custodian: str | None
+
+
+#: A unit the index names as a parent but does not hold: nobody's custody.
+_UNKNOWN_UNIT = _UnitRow(UnitStatus.NONE, None, None)
+
+
 def _top_unit_custodian(
-    conn: Connection | Session, unit: bytes, cache: dict[bytes, str | None]
+    conn: Connection | Session, unit: bytes, rows: dict[bytes, _UnitRow | None]
 ) -> str | None:
-    start = unit
-    for _ in range(8):
-        if unit in cache:
-            break
-        row = conn.execute(
-            select(m.Unit.status, m.Unit.parent, m.Unit.custodian).where(m.Unit.unit_id == unit)
-        ).first()
-        if row is None:
-            cache[unit] = None
-            break
-        if row[0] == UnitStatus.DISSOLVED or row[1] is None:
-            cache[unit] = row[2]
-            break
-        unit = bytes(row[1])
-    cache[start] = cache.get(unit)
-    return cache[start]
+    """The custodian of what sits in ``unit`` (:func:`top_holder`); ``rows`` caches the units
+    read, across calls."""
+
+    def load(unit_id: bytes) -> _UnitRow | None:
+        if unit_id not in rows:
+            row = conn.execute(
+                select(m.Unit.status, m.Unit.parent, m.Unit.custodian).where(
+                    m.Unit.unit_id == unit_id
+                )
+            ).first()
+            parent = bytes(row[1]) if row is not None and row[1] is not None else None
+            rows[unit_id] = None if row is None else _UnitRow(row[0], parent, row[2])
+        return rows[unit_id]
+
+    def parent(row: _UnitRow) -> _UnitRow | None:
+        return None if row.parent is None else load(row.parent) or _UNKNOWN_UNIT
+
+    start = load(unit)
+    return None if start is None else top_holder(start, parent).custodian
 
 
 def holders_of_lot(conn: Connection | Session, lot_id: bytes) -> Counter[str]:
@@ -125,7 +139,7 @@ def holders_of_lot(conn: Connection | Session, lot_id: bytes) -> Counter[str]:
     ):
         if custodian:
             counts[custodian] += n
-    cache: dict[bytes, str | None] = {}
+    cache: dict[bytes, _UnitRow | None] = {}
     for parent, n in conn.execute(
         select(m.Pack.parent, func.count())
         .where(live, m.Pack.parent.is_not(None))
@@ -149,7 +163,9 @@ def units_held_by(conn: Connection | Session, holder: str) -> list[bytes]:
         ).scalars()
     )
     found: list[bytes] = []
-    while frontier:
+    for _ in range(MAX_LEVEL):  # top units, then each level nested in them
+        if not frontier:
+            break
         found.extend(frontier)
         frontier = list(
             conn.execute(select(m.Unit.unit_id).where(m.Unit.parent.in_(frontier))).scalars()

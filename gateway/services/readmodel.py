@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Engine, select
 
@@ -13,9 +13,8 @@ from gateway.db import models as m
 from gateway.indexer import CURSOR_ID
 from gateway.services.standing import STRANGER, Standing
 from ledger_client.contracts import MemberStatus, Role
+from ledger_client.rules import top_holder
 from ledger_client.types import UnitStatus
-
-MAX_NESTING = 8
 
 
 @dataclass(frozen=True)
@@ -68,6 +67,17 @@ _PACK_SQL = (
     "FROM packs p JOIN lots l ON l.lot_id = p.lot_id WHERE p.pack_id = ?"
 )
 _UNIT_SQL = "SELECT status, parent, custodian, pending_to FROM units WHERE unit_id = ?"
+
+
+class _UnitRow(NamedTuple):
+    status: int
+    parent: bytes | None
+    custodian: str | None
+    pending_to: str | None
+
+
+#: A unit the index names as a parent but does not hold: nobody's custody.
+_UNKNOWN_UNIT = _UnitRow(UnitStatus.NONE, None, None, None)
 _MEMBER_SQL = "SELECT roles, status, licence_expiry FROM members WHERE address = ?"
 
 
@@ -191,18 +201,24 @@ class ReadModel:
         )
 
     def _unit_custody(self, unit: bytes) -> tuple[str | None, str | None, bool]:
-        """Walk up from ``unit`` as SerialRegistry._unitCustody does."""
-        row = None
-        for _ in range(MAX_NESTING):
-            row = self._one(_UNIT_SQL, unit)
-            if row is None:
-                return None, None, False
-            if row[0] == UnitStatus.DISSOLVED or row[1] is None:
-                break
-            unit = bytes(row[1])
-        assert row is not None
-        in_transit = row[0] == UnitStatus.IN_TRANSIT
-        return row[2], row[3] if in_transit else None, in_transit
+        """The custody of what sits in ``unit``: its top holder's (:func:`top_holder`)."""
+        row = self._unit_row(unit)
+        if row is None:
+            return None, None, False
+        top = top_holder(row, self._parent_row)
+        in_transit = top.status == UnitStatus.IN_TRANSIT
+        return top.custodian, top.pending_to if in_transit else None, in_transit
+
+    def _unit_row(self, unit: bytes) -> _UnitRow | None:
+        row = self._one(_UNIT_SQL, unit)
+        if row is None:
+            return None
+        return _UnitRow(row[0], bytes(row[1]) if row[1] is not None else None, row[2], row[3])
+
+    def _parent_row(self, row: _UnitRow) -> _UnitRow | None:
+        if row.parent is None:
+            return None
+        return self._unit_row(row.parent) or _UNKNOWN_UNIT
 
     def _one(self, sql: str, *params: object) -> tuple[Any, ...] | None:
         conn = getattr(self._local, "conn", None)

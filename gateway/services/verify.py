@@ -20,7 +20,8 @@ from gateway.services.chain import Chain
 from gateway.services.readmodel import PackRecord, ReadModel
 from ledger_client.errors import InvalidCodeError
 from ledger_client.gs1 import PackCode, ScanResult, parse_code
-from ledger_client.ids import lot_id, pack_id
+from ledger_client.ids import pack_id
+from ledger_client.rules import verdict
 from ledger_client.types import (
     UNDOABLE,
     DecommissionReason,
@@ -93,35 +94,6 @@ def parse_pack(text: str) -> ScanResult:
     return scan
 
 
-def decide(
-    code: PackCode, pack: PackRecord | None, product_owner: str | None, now: int
-) -> VerificationStatus:
-    """Return the verification status, by the same rules and order as SerialRegistry.verify."""
-    if pack is None:
-        return S.UNKNOWN
-    if product_owner is None or product_owner != pack.lot_owner:
-        return S.PRODUCT_MISMATCH
-    if code.lot and lot_id(code.gtin, code.lot) != pack.lot_id:
-        return S.LOT_MISMATCH
-    if code.expiry_yymmdd and int(code.expiry_yymmdd) != pack.lot_expiry:
-        return S.EXPIRY_MISMATCH
-    if pack.flags & PackFlag.ILLEGITIMATE:
-        return S.ILLEGITIMATE
-    if pack.flags & PackFlag.SUSPECT:
-        return S.SUSPECT
-    if pack.lot_status == LotStatus.RECALLED:
-        return S.RECALLED
-    if pack.lot_status == LotStatus.QUARANTINED:
-        return S.QUARANTINED
-    if pack.status == PackStatus.DECOMMISSIONED:
-        return S.DECOMMISSIONED
-    if now > pack.lot_expires_at:
-        return S.EXPIRED
-    if pack.in_transit:
-        return S.IN_TRANSIT
-    return S.VERIFIED
-
-
 def _iso(ts: int | float) -> str:
     return dt.datetime.fromtimestamp(ts, tz=dt.UTC).isoformat().replace("+00:00", "Z")
 
@@ -159,7 +131,7 @@ class Verifier:
             self.readmodel.refresh(block)
             pack = self.readmodel.pack(pid)
             owner = self.readmodel.prefix_owner(code.gtin)
-            status = decide(code, pack, owner, int(now))
+            status = verdict(code, pack, owner, int(now))
         custody = custody_of(pack, viewer)
         result = VerifyResult(
             code=text,

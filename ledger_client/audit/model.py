@@ -14,11 +14,13 @@ unit it sat in (``Pack.history``), so custody chains need no second pass.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from ledger_client.audit.decode import AuditEvent
 from ledger_client.contracts import MemberStatus, Role
 from ledger_client.expiry import end_of_day
+from ledger_client.rules import MAX_LEVEL, top_holder
 from ledger_client.types import (
     UNDOABLE,
     ZERO_ADDRESS,
@@ -34,7 +36,6 @@ SUPPLY_CHAIN = int(
     Role.MANUFACTURER | Role.REPACKAGER | Role.WHOLESALER | Role.LOGISTICS | Role.DISPENSER
 )
 ALL_ROLES = (1 << 8) - 1
-MAX_LEVEL = 4
 FLAG_MASK = 3
 _UNDOABLE = frozenset(int(r) for r in UNDOABLE)
 _UNCONDITIONAL = frozenset({int(DecommissionReason.DESTROYED), int(DecommissionReason.STOLEN)})
@@ -124,12 +125,12 @@ class RuleViolation:
         }
 
 
+_PARENT = attrgetter("parent")
+
+
 def _resolve(unit: Unit) -> Unit:
     """The unit holding custody for ``unit``: its top unit or its nearest dissolved unit."""
-    top = unit
-    while top.status != U_DISSOLVED and top.parent is not None:
-        top = top.parent
-    return top
+    return top_holder(unit, _PARENT)
 
 
 class RegistryModel:

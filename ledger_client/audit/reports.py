@@ -16,7 +16,8 @@ from ledger_client.audit.history import custody_chain
 from ledger_client.audit.model import Pack, RegistryModel
 from ledger_client.errors import RxLedgerError
 from ledger_client.ids import pack_id
-from ledger_client.types import ZERO_HASH, LotStatus, PackFlag, PackStatus
+from ledger_client.rules import blocking_status
+from ledger_client.types import ZERO_HASH, LotStatus, PackStatus
 
 TEMPLATE = Path(__file__).with_name("templates") / "base.html"
 #: Form FDA 3911 notification types and classifications of illegitimate product.
@@ -76,14 +77,9 @@ def _product(catalogue: Catalogue, gtin: str) -> dict[str, Any]:
 
 def _effective_status(p: Pack) -> str:
     """The pack's status as a pharmacy's scan would see it: its flags first, then its lot's
-    recall or quarantine, then its own status."""
-    if p.flags & PackFlag.ILLEGITIMATE:
-        return "ILLEGITIMATE"
-    if p.flags & PackFlag.SUSPECT:
-        return "SUSPECT"
-    if p.lot.status in (LotStatus.RECALLED, LotStatus.QUARANTINED):
-        return LotStatus(p.lot.status).name
-    return PackStatus(p.status).name
+    recall or quarantine (:func:`blocking_status`), then its own status."""
+    blocked = blocking_status(p.flags, p.lot.status)
+    return blocked.name if blocked is not None else PackStatus(p.status).name
 
 
 def _pack_facts(

@@ -12,7 +12,7 @@ from ledger_client.contracts import artifact
 from ledger_client.events import EVENT_TYPES, ChainEvent, RawLog, decode
 from ledger_client.events.schema import META_FIELDS, abi_name, field_name
 from ledger_client.logs import fetch_logs
-from tests.utils.audit_scenario import Scenario, build_scenario
+from tests.utils.audit_scenario import Scenario
 from tests.utils.web3_events import web3_decode
 
 #: Python type of each ABI type RxLedger's events use.
@@ -75,14 +75,9 @@ def test_field_and_abi_names_convert_both_ways() -> None:
     assert field_name("from") == "from_" and field_name("packIds") == "pack_ids"
 
 
-@pytest.fixture(scope="module")
-def history() -> Scenario:
-    return build_scenario()
-
-
-def test_fast_decoder_matches_web3_decoder(history: Scenario) -> None:
-    w3 = history.w3
-    events = decode(fetch_logs(w3, history.net.deployment))
+def test_fast_decoder_matches_web3_decoder(scenario: Scenario) -> None:
+    w3 = scenario.w3
+    events = decode(fetch_logs(w3, scenario.net.deployment))
     reference = web3_decode(w3, w3.eth.get_logs({"fromBlock": 0, "toBlock": "latest"}))
     assert len(events) == len(reference) > 40
     registry = {cls.name for cls in EVENT_TYPES["SerialRegistry"]}

@@ -1,4 +1,4 @@
-"""Fixtures of the audit tests: one scenario history shared by the whole session."""
+"""Fixtures of the library tests: one scenario history shared by the whole session."""
 
 from __future__ import annotations
 

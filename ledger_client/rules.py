@@ -1,0 +1,132 @@
+"""The registry's rules as pure functions, for every reader that answers without a contract
+call: who holds what sits in a unit, and what a scan of a pack answers.
+
+``contracts/SerialRegistry.sol`` is the authority; these mirror it (tested against it). The
+auditor's independent model uses them too: they read no chain state, only what they are given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol, TypeVar
+
+from ledger_client.ids import lot_id
+from ledger_client.types import (
+    ZERO_ADDRESS,
+    LotStatus,
+    PackFlag,
+    PackStatus,
+    UnitStatus,
+    VerificationStatus,
+)
+
+#: ``SerialRegistry.MAX_LEVEL``: the deepest nesting of logistic units (case, pallet, ...).
+MAX_LEVEL = 4
+
+S = VerificationStatus
+
+
+class UnitNode(Protocol):
+    """A logistic unit as a store holds it: its status is what the custody walk needs."""
+
+    @property
+    def status(self) -> int: ...
+
+
+U = TypeVar("U", bound=UnitNode)
+
+
+def top_holder(unit: U, parent: Callable[[U], U | None]) -> U:
+    """The unit whose custodian holds ``unit`` and all it contains, as
+    ``SerialRegistry._unitCustody`` finds it: its top unit, or its nearest dissolved unit.
+
+    ``parent`` gives a unit's parent (None for a top unit). Nesting is at most
+    :data:`MAX_LEVEL` units deep on chain, so the walk stops at the ``MAX_LEVEL``-th unit: a
+    longer chain (a tampered history, a corrupt store) cannot make it loop.
+    """
+    for _ in range(MAX_LEVEL - 1):
+        if unit.status == UnitStatus.DISSOLVED:
+            return unit
+        up = parent(unit)
+        if up is None:
+            return unit
+        unit = up
+    return unit
+
+
+def same_expiry(scanned: int, registered: int) -> bool:
+    """Whether a scanned GS1 expiry (YYMMDD) matches the lot's registered one."""
+    return scanned == registered
+
+
+def blocking_status(flags: int, lot_status: int) -> VerificationStatus | None:
+    """The status a pack's flags or its lot's recall or quarantine impose whatever else is
+    true of it, in the registry's order (ILLEGITIMATE, SUSPECT, RECALLED, QUARANTINED), or
+    None."""
+    if flags & PackFlag.ILLEGITIMATE:
+        return S.ILLEGITIMATE
+    if flags & PackFlag.SUSPECT:
+        return S.SUSPECT
+    if lot_status == LotStatus.RECALLED:
+        return S.RECALLED
+    if lot_status == LotStatus.QUARANTINED:
+        return S.QUARANTINED
+    return None
+
+
+class ScannedPack(Protocol):
+    """What a scan says of a pack (:class:`ledger_client.gs1.PackCode`)."""
+
+    @property
+    def gtin(self) -> str: ...
+    @property
+    def lot(self) -> str | None: ...
+    @property
+    def expiry_yymmdd(self) -> str | None: ...
+
+
+class PackFacts(Protocol):
+    """What the ledger says of a pack and its lot, custody resolved through its units."""
+
+    @property
+    def status(self) -> int: ...
+    @property
+    def flags(self) -> int: ...
+    @property
+    def lot_id(self) -> bytes: ...
+    @property
+    def lot_owner(self) -> str: ...
+    @property
+    def lot_expiry(self) -> int: ...
+    @property
+    def lot_expires_at(self) -> int: ...
+    @property
+    def lot_status(self) -> int: ...
+    @property
+    def in_transit(self) -> bool: ...
+
+
+def verdict(
+    code: ScannedPack, pack: PackFacts | None, product_owner: str | None, now: int
+) -> VerificationStatus:
+    """The single answer to a scan of ``code`` at time ``now``, by the rules and in the order
+    of ``SerialRegistry.verify``; ``pack`` is None for a serial never commissioned and
+    ``product_owner`` the owner of the GTIN's company prefix (None for nobody)."""
+    if pack is None:
+        return S.UNKNOWN
+    if product_owner in (None, ZERO_ADDRESS) or product_owner != pack.lot_owner:
+        return S.PRODUCT_MISMATCH
+    if code.lot and lot_id(code.gtin, code.lot) != pack.lot_id:
+        return S.LOT_MISMATCH
+    if code.expiry_yymmdd and not same_expiry(int(code.expiry_yymmdd), pack.lot_expiry):
+        return S.EXPIRY_MISMATCH
+    blocked = blocking_status(pack.flags, pack.lot_status)
+    if blocked is not None:
+        return blocked
+    if pack.status == PackStatus.DECOMMISSIONED:
+        return S.DECOMMISSIONED
+    if now > pack.lot_expires_at:
+        return S.EXPIRED
+    if pack.in_transit:
+        return S.IN_TRANSIT
+    return S.VERIFIED
