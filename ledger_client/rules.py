@@ -24,6 +24,7 @@ from ledger_client.types import (
 MAX_LEVEL = 4
 
 S = VerificationStatus
+_DISSOLVED = int(UnitStatus.DISSOLVED)
 
 
 class UnitNode(Protocol):
@@ -44,13 +45,12 @@ def top_holder(unit: U, parent: Callable[[U], U | None]) -> U:
     :data:`MAX_LEVEL` units deep on chain, so the walk stops at the ``MAX_LEVEL``-th unit: a
     longer chain (a tampered history, a corrupt store) cannot make it loop.
     """
-    for _ in range(MAX_LEVEL - 1):
-        if unit.status == UnitStatus.DISSOLVED:
-            return unit
+    steps = MAX_LEVEL - 1
+    while steps and unit.status != _DISSOLVED:  # the auditor's hot path: no range, no enum
         up = parent(unit)
         if up is None:
             return unit
-        unit = up
+        unit, steps = up, steps - 1
     return unit
 
 

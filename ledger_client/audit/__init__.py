@@ -1,7 +1,6 @@
 """Audit: replay the on-chain history, compare it with the contracts, trace custody, find
 anomalies, raise alerts and write regulators' reports."""
 
-from ledger_client.audit.decode import AuditEvent, decode_raw
 from ledger_client.audit.history import custody_chain, lot_trace
 from ledger_client.audit.logs import LogExport, LogFileError, export_logs, load_logs
 from ledger_client.audit.model import RegistryModel, RuleViolation
@@ -15,7 +14,6 @@ from ledger_client.audit.replay import (
 from ledger_client.logs import RawLog, fetch_logs
 
 __all__ = [
-    "AuditEvent",
     "Divergence",
     "LogExport",
     "LogFileError",
@@ -26,7 +24,6 @@ __all__ = [
     "audit",
     "compare_with_chain",
     "custody_chain",
-    "decode_raw",
     "export_logs",
     "fetch_logs",
     "load_logs",

@@ -25,6 +25,16 @@ from typing import Any
 from ledger_client.audit.catalogue import Catalogue
 from ledger_client.audit.model import RegistryModel
 from ledger_client.contracts import Role
+from ledger_client.events import (
+    ChainEvent,
+    DecommissionsUndone,
+    ItemsReceived,
+    ItemsShipped,
+    LotRegistered,
+    PacksDecommissioned,
+    RegistryEvent,
+    actor,
+)
 from ledger_client.ids import lot_id, pack_id
 from ledger_client.types import DecommissionReason, PackStatus
 
@@ -80,18 +90,23 @@ class Finding:
         return asdict(self)
 
 
+def _by(e: ChainEvent) -> str | None:
+    """The member an event names as ``by``, or a shipment's sender (a lot's registration
+    names neither)."""
+    return None if isinstance(e, LotRegistered) else actor(e)
+
+
 def _ev(model: RegistryModel, i: int) -> dict[str, Any]:
     e = model.events[i]
-    a = e.args
     out = {
         "event": e.name,
         "tx": "0x" + e.tx_hash.hex(),
         "time": e.timestamp,
         "block": e.block_number,
-        "by": a.get("by", a.get("from")),
+        "by": _by(e),
     }
-    if "to" in a:
-        out["to"] = a["to"]
+    if isinstance(e, ItemsShipped):
+        out["to"] = e.to
     return out
 
 
@@ -114,16 +129,16 @@ def reused_after_decommission(model: RegistryModel) -> list[Finding]:
     for pid, p in model.packs.items():
         undone_at = None
         for i in p.history:
-            name = model.events[i].name
-            if name == "DecommissionsUndone":
+            e = model.events[i]
+            if isinstance(e, DecommissionsUndone):
                 undone_at = i
-            elif name == "ItemsShipped" and undone_at is not None:
-                dec = max(
-                    j
+            elif isinstance(e, ItemsShipped) and undone_at is not None:
+                dec, decommission = max(
+                    (j, d)
                     for j in p.history
-                    if j < undone_at and model.events[j].name == "PacksDecommissioned"
+                    if j < undone_at and isinstance(d := model.events[j], PacksDecommissioned)
                 )
-                reason = DecommissionReason(model.events[dec].args["reason"]).name
+                reason = DecommissionReason(decommission.reason).name
                 out.append(
                     Finding(
                         "DECOMMISSIONED_REUSED",
@@ -151,7 +166,7 @@ def not_received(model: RegistryModel, now: int, cfg: AnomalyConfig) -> list[Fin
             groups[u.history[-1]].append("0x" + u.id.hex())
     for i, items in sorted(groups.items()):
         e = model.events[i]
-        if e.name == "ItemsShipped" and e.timestamp < limit:
+        if isinstance(e, ItemsShipped) and e.timestamp < limit:
             days = (now - e.timestamp) / DAY
             out.append(
                 Finding(
@@ -176,36 +191,36 @@ def role_order(model: RegistryModel) -> list[Finding]:
         if m.roles & Role.DISPENSER and not m.roles & ~int(Role.DISPENSER) & 0x1F
     }
     touched: dict[int, list[bytes]] = defaultdict(list)
+    shipments: dict[int, ItemsShipped] = {}
     for pid, p in model.packs.items():
         for i in p.history:
-            if (
-                model.events[i].name == "ItemsShipped"
-                and model.events[i].args["from"] in dispensers
-            ):
+            e = model.events[i]
+            if isinstance(e, ItemsShipped) and e.from_ in dispensers:
                 touched[i].append(pid)
+                shipments[i] = e
     for i, pids in sorted(touched.items()):
-        e = model.events[i]
+        ship = shipments[i]
         bad = []
         for pid in pids:
             h = model.packs[pid].history
             k = h.index(i)
             supplier = next(
                 (
-                    model.events[j].args["from"]
+                    earlier.from_
                     for j in reversed(h[:k])
-                    if model.events[j].name == "ItemsShipped"
+                    if isinstance(earlier := model.events[j], ItemsShipped)
                 ),
                 None,
             )
-            if supplier != e.args["to"]:
+            if supplier != ship.to:
                 bad.append((pid, supplier))
         if bad:
             out.append(
                 Finding(
                     "ROLE_ORDER",
                     "HIGH",
-                    "0x" + e.tx_hash.hex(),
-                    f"dispenser {e.args['from']} shipped {len(bad)} packs to {e.args['to']}, "
+                    "0x" + ship.tx_hash.hex(),
+                    f"dispenser {ship.from_} shipped {len(bad)} packs to {ship.to}, "
                     "which did not supply them",
                     "dispensers end the supply chain; they only ship back to their supplier",
                     [_ev(model, i)],
@@ -249,7 +264,7 @@ def expired_moving(model: RegistryModel) -> list[Finding]:
     for p in model.packs.values():
         for i in p.history:
             e = model.events[i]
-            if e.name in ("ItemsShipped", "ItemsReceived") and e.timestamp > p.lot.expires_at:
+            if isinstance(e, ItemsShipped | ItemsReceived) and e.timestamp > p.lot.expires_at:
                 per_event[i] += 1
     return [
         Finding(
@@ -355,17 +370,18 @@ def weekday_seconds(start: int, end: int) -> int:
     return upto(end) - upto(start)
 
 
-def _shipments(model: RegistryModel) -> list[tuple[int, int | None]]:
-    """(ship event, matching receive event or None) for each shipment."""
+def _shipments(model: RegistryModel) -> list[tuple[int, ItemsShipped, int | None]]:
+    """(ship event's index, the event, matching receive event or None) for each shipment."""
+    events = model.events
     receive_of: dict[int, int] = {}
     for p in model.packs.values():
         h = p.history
         for k, i in enumerate(h):
-            if model.events[i].name == "ItemsShipped" and i not in receive_of:
-                nxt = next((j for j in h[k + 1 :] if model.events[j].name == "ItemsReceived"), None)
+            if isinstance(events[i], ItemsShipped) and i not in receive_of:
+                nxt = next((j for j in h[k + 1 :] if isinstance(events[j], ItemsReceived)), None)
                 if nxt is not None:
                     receive_of[i] = nxt
-    return [(i, receive_of.get(i)) for i, e in enumerate(model.events) if e.name == "ItemsShipped"]
+    return [(i, e, receive_of.get(i)) for i, e in enumerate(events) if isinstance(e, ItemsShipped)]
 
 
 def transit_outliers(model: RegistryModel, cfg: AnomalyConfig) -> list[Finding]:
@@ -377,12 +393,11 @@ def transit_outliers(model: RegistryModel, cfg: AnomalyConfig) -> list[Finding]:
     a day later, which a bare MAD would treat as outliers.
     """
     lanes: dict[tuple[str, str], list[tuple[float, int, int]]] = defaultdict(list)
-    for s, r in _shipments(model):
+    for s, e, r in _shipments(model):
         if r is None:
             continue
-        e = model.events[s]
         secs = max(weekday_seconds(e.timestamp, model.events[r].timestamp), 1)
-        lanes[(e.args["from"], e.args["to"])].append((math.log(secs), s, r))
+        lanes[(e.from_, e.to)].append((math.log(secs), s, r))
     out = []
     for (a, b), rows in lanes.items():
         if len(rows) < cfg.min_lane_samples:
@@ -424,21 +439,22 @@ def unusual_routes(model: RegistryModel, cfg: AnomalyConfig) -> list[Finding]:
     per_owner: dict[str, Counter[tuple[str, str]]] = defaultdict(Counter)
     network: Counter[tuple[str, str]] = Counter()
     ship_owners: dict[int, set[str]] = defaultdict(set)
+    lanes_of: dict[int, tuple[str, str]] = {}
     for p in model.packs.values():
         for i in p.history:
-            if model.events[i].name == "ItemsShipped":
+            e = model.events[i]
+            if isinstance(e, ItemsShipped):
                 ship_owners[i].add(p.lot.owner)
+                lanes_of[i] = (e.from_, e.to)
     for i, owners in ship_owners.items():
-        a = model.events[i].args
-        lane = (a["from"], a["to"])
+        lane = lanes_of[i]
         network[lane] += 1
         for owner in owners:
             per_owner[owner][lane] += 1
     total_network = sum(network.values())
     out = []
     for i, owners in sorted(ship_owners.items()):
-        a = model.events[i].args
-        lane = (a["from"], a["to"])
+        lane = lanes_of[i]
         m = network[lane]
         if m > cfg.rare_network_count or m / total_network >= cfg.rare_lane_share:
             continue
@@ -452,7 +468,7 @@ def unusual_routes(model: RegistryModel, cfg: AnomalyConfig) -> list[Finding]:
                         "UNUSUAL_ROUTE",
                         "MEDIUM",
                         "0x" + model.events[i].tx_hash.hex(),
-                        f"shipment {a['from']} -> {a['to']} of {owner}'s product",
+                        f"shipment {lane[0]} -> {lane[1]} of {owner}'s product",
                         f"this lane carried {n} of {total} shipments of the owner's products "
                         f"and {m} of {total_network} in the network",
                         [_ev(model, i)],
@@ -472,8 +488,8 @@ def unusual_routes(model: RegistryModel, cfg: AnomalyConfig) -> list[Finding]:
 def _member_events(model: RegistryModel) -> dict[str, list[int]]:
     by: dict[str, list[int]] = defaultdict(list)
     for i, e in enumerate(model.events):
-        if e.contract == "SerialRegistry":
-            by[str(e.args.get("by", e.args.get("from")))].append(i)
+        if isinstance(e, RegistryEvent):
+            by[str(_by(e))].append(i)
     return by
 
 

@@ -5,8 +5,20 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Any
 
-from ledger_client.audit.decode import AuditEvent
 from ledger_client.audit.model import RegistryModel
+from ledger_client.events import (
+    ChainEvent,
+    DecommissionsUndone,
+    ItemsPacked,
+    ItemsReceived,
+    ItemsShipped,
+    ItemsUnpacked,
+    PacksCommissioned,
+    PacksDecommissioned,
+    PacksFlagged,
+    RegistryEvent,
+    actor,
+)
 from ledger_client.types import ZERO_HASH, DecommissionReason, LotStatus, PackStatus
 
 
@@ -14,27 +26,30 @@ def _hex(b: bytes) -> str:
     return "0x" + b.hex()
 
 
-def _step(e: AuditEvent, pid: bytes) -> dict[str, Any]:
-    a = e.args
-    direct = pid in a.get("packIds", ())
+def _step(e: ChainEvent, pid: bytes) -> dict[str, Any]:
+    eh = e.event_hash if isinstance(e, RegistryEvent) else ZERO_HASH
     step: dict[str, Any] = {
         "event": e.name,
-        "by": a.get("by", a.get("from")),
+        "by": actor(e),
         "time": e.timestamp,
         "block": e.block_number,
         "tx": _hex(e.tx_hash),
-        "event_hash": _hex(a["eventHash"]) if a.get("eventHash", ZERO_HASH) != ZERO_HASH else None,
+        "event_hash": _hex(eh) if eh != ZERO_HASH else None,
     }
-    if "to" in a:
-        step["to"] = a["to"]
-    if e.name == "PacksDecommissioned":
-        step["reason"] = DecommissionReason(a["reason"]).name
-    if e.name == "PacksFlagged":
-        step["flags"], step["reason_code"] = a["flags"], a["reasonCode"]
-    if not direct and "unitIds" in a:
-        step["via_units"] = [_hex(u) for u in a["unitIds"]]
-    if e.name == "PacksCommissioned" and a["unitId"] != ZERO_HASH:
-        step["into_unit"] = _hex(a["unitId"])
+    match e:
+        case ItemsShipped():
+            step["to"] = e.to
+        case PacksDecommissioned():
+            step["reason"] = DecommissionReason(e.reason).name
+        case PacksFlagged():
+            step["flags"], step["reason_code"] = e.flags, e.reason_code
+        case PacksCommissioned() if e.unit_id != ZERO_HASH:
+            step["into_unit"] = _hex(e.unit_id)
+    match e:  # moved with the units that held it
+        case ItemsPacked() | ItemsUnpacked() | ItemsShipped() | ItemsReceived() if (
+            pid not in e.pack_ids
+        ):
+            step["via_units"] = [_hex(u) for u in e.unit_ids]
     return step
 
 
@@ -44,7 +59,7 @@ def custody_chain(model: RegistryModel, pid: bytes) -> dict[str, Any]:
     p = model.packs.get(pid)
     if p is None:
         raise KeyError(f"pack 0x{pid.hex()} is not in the replayed history")
-    steps = [_step(model.events[i], pid) for i in p.history]
+    steps: list[dict[str, Any]] = []
     periods: list[dict[str, Any]] = []
 
     def open_(state: str, holder: str, s: dict[str, Any], **extra: Any) -> None:
@@ -64,18 +79,17 @@ def custody_chain(model: RegistryModel, pid: bytes) -> dict[str, Any]:
             }
         )
 
-    for s in steps:
-        name = s["event"]
-        if name == "PacksCommissioned":
-            open_("HELD", s["by"], s)
-        elif name == "ItemsShipped":
-            open_("IN_TRANSIT", s["by"], s, to=s["to"])
-        elif name == "ItemsReceived":
-            open_("HELD", s["by"], s)
-        elif name == "PacksDecommissioned":
-            open_("DECOMMISSIONED", s["by"], s, reason=s["reason"])
-        elif name == "DecommissionsUndone":
-            open_("HELD", s["by"], s)
+    for i in p.history:
+        e = model.events[i]
+        s = _step(e, pid)
+        steps.append(s)
+        match e:
+            case PacksCommissioned() | ItemsReceived() | DecommissionsUndone():
+                open_("HELD", s["by"], s)
+            case ItemsShipped():
+                open_("IN_TRANSIT", s["by"], s, to=s["to"])
+            case PacksDecommissioned():
+                open_("DECOMMISSIONED", s["by"], s, reason=s["reason"])
     holder, transit = model.holder(p)
     return {
         "pack": _hex(pid),

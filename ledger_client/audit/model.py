@@ -13,12 +13,34 @@ unit it sat in (``Pack.history``), so custody chains need no second pass.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
 
-from ledger_client.audit.decode import AuditEvent
 from ledger_client.contracts import MemberStatus, Role
+from ledger_client.events import (
+    ChainEvent,
+    DecommissionsUndone,
+    ItemsPacked,
+    ItemsReceived,
+    ItemsShipped,
+    ItemsUnpacked,
+    LotRegistered,
+    LotStatusChanged,
+    MemberAdded,
+    MemberLicenceChanged,
+    MemberRolesChanged,
+    MemberStatusChanged,
+    PacksCommissioned,
+    PacksDecommissioned,
+    PacksFlagged,
+    ParameterChanged,
+    PrefixAssigned,
+    PrefixRevoked,
+    ProductRegistered,
+    UnitsDissolved,
+)
 from ledger_client.expiry import end_of_day
 from ledger_client.rules import MAX_LEVEL, top_holder
 from ledger_client.types import (
@@ -125,19 +147,15 @@ class RuleViolation:
         }
 
 
+#: A unit's parent, as :func:`top_holder` walks up.
 _PARENT = attrgetter("parent")
-
-
-def _resolve(unit: Unit) -> Unit:
-    """The unit holding custody for ``unit``: its top unit or its nearest dissolved unit."""
-    return top_holder(unit, _PARENT)
 
 
 class RegistryModel:
     """The registry's state rebuilt from events; feed events with :meth:`apply`."""
 
     def __init__(self) -> None:
-        self.events: list[AuditEvent] = []
+        self.events: list[ChainEvent] = []
         self.members: dict[str, Member] = {}
         self.member_accounts: list[str] = [ZERO_ADDRESS]
         self.prefixes: dict[str, str] = {}
@@ -150,39 +168,39 @@ class RegistryModel:
         #: Ids named by events but never created (looked up on chain by the comparison).
         self.unknown_ids: dict[bytes, None] = {}
         self.pack_ops = 0
-        self._handlers = {
-            "LotRegistered": self._lot_registered,
-            "LotStatusChanged": self._lot_status_changed,
-            "PacksCommissioned": self._commissioned,
-            "ItemsPacked": self._packed,
-            "ItemsUnpacked": self._unpacked,
-            "UnitsDissolved": self._dissolved,
-            "ItemsShipped": self._shipped,
-            "ItemsReceived": self._received,
-            "PacksDecommissioned": self._decommissioned,
-            "DecommissionsUndone": self._undone,
-            "PacksFlagged": self._flagged,
-            "MemberAdded": self._member_added,
-            "MemberStatusChanged": self._member_status,
-            "MemberRolesChanged": self._member_roles,
-            "MemberLicenceChanged": self._member_licence,
-            "PrefixAssigned": self._prefix_assigned,
-            "PrefixRevoked": self._prefix_revoked,
-            "ParameterChanged": self._parameter_changed,
-            "ProductRegistered": self._product_registered,
+        self._handlers: dict[type[ChainEvent], Callable[[int, Any], None]] = {
+            LotRegistered: self._lot_registered,
+            LotStatusChanged: self._lot_status_changed,
+            PacksCommissioned: self._commissioned,
+            ItemsPacked: self._packed,
+            ItemsUnpacked: self._unpacked,
+            UnitsDissolved: self._dissolved,
+            ItemsShipped: self._shipped,
+            ItemsReceived: self._received,
+            PacksDecommissioned: self._decommissioned,
+            DecommissionsUndone: self._undone,
+            PacksFlagged: self._flagged,
+            MemberAdded: self._member_added,
+            MemberStatusChanged: self._member_status,
+            MemberRolesChanged: self._member_roles,
+            MemberLicenceChanged: self._member_licence,
+            PrefixAssigned: self._prefix_assigned,
+            PrefixRevoked: self._prefix_revoked,
+            ParameterChanged: self._parameter_changed,
+            ProductRegistered: self._product_registered,
         }
 
     # ------------------------------------------------------------ feeding
 
-    def apply(self, event: AuditEvent) -> None:
+    def apply(self, event: ChainEvent) -> None:
         """Apply one event (events must come in chain order)."""
         index = len(self.events)
         self.events.append(event)
-        handler = self._handlers.get(event.name)
+        handler = self._handlers.get(type(event))
         if handler is not None:
             handler(index, event)
 
-    def apply_all(self, events: list[AuditEvent]) -> None:
+    def apply_all(self, events: Iterable[ChainEvent]) -> None:
         """Apply ``events`` in order."""
         for e in events:
             self.apply(e)
@@ -203,53 +221,52 @@ class RegistryModel:
 
     # ------------------------------------------------------------ consortium and directory
 
-    def _member_added(self, i: int, e: AuditEvent) -> None:
-        a = e.args
-        self.members[a["account"]] = Member(
-            a["account"],
-            a["index"],
-            a["gln"],
-            a["roles"],
+    def _member_added(self, i: int, e: MemberAdded) -> None:
+        self.members[e.account] = Member(
+            e.account,
+            e.index,
+            e.gln,
+            e.roles,
             int(MemberStatus.ACTIVE),
-            a["licenceExpiry"],
+            e.licence_expiry,
         )
-        if a["index"] != len(self.member_accounts):
-            self._violation(i, "MemberIndexGap", a["account"])
-        self.member_accounts.append(a["account"])
+        if e.index != len(self.member_accounts):
+            self._violation(i, "MemberIndexGap", e.account)
+        self.member_accounts.append(e.account)
 
-    def _member_status(self, i: int, e: AuditEvent) -> None:
-        m = self.members.get(e.args["account"])
+    def _member_status(self, i: int, e: MemberStatusChanged) -> None:
+        m = self.members.get(e.account)
         if m is None:
-            self._violation(i, "NotMember", e.args["account"])
+            self._violation(i, "NotMember", e.account)
         else:
-            m.status = e.args["status"]
+            m.status = e.status
 
-    def _member_roles(self, i: int, e: AuditEvent) -> None:
-        m = self.members.get(e.args["account"])
+    def _member_roles(self, i: int, e: MemberRolesChanged) -> None:
+        m = self.members.get(e.account)
         if m is None:
-            self._violation(i, "NotMember", e.args["account"])
+            self._violation(i, "NotMember", e.account)
         else:
-            m.roles = e.args["roles"]
+            m.roles = e.roles
 
-    def _member_licence(self, i: int, e: AuditEvent) -> None:
-        m = self.members.get(e.args["account"])
+    def _member_licence(self, i: int, e: MemberLicenceChanged) -> None:
+        m = self.members.get(e.account)
         if m is None:
-            self._violation(i, "NotMember", e.args["account"])
+            self._violation(i, "NotMember", e.account)
         else:
-            m.licence_expiry = e.args["licenceExpiry"]
+            m.licence_expiry = e.licence_expiry
 
-    def _prefix_assigned(self, i: int, e: AuditEvent) -> None:
-        self.prefixes[e.args["prefix"]] = e.args["account"]
+    def _prefix_assigned(self, i: int, e: PrefixAssigned) -> None:
+        self.prefixes[e.prefix] = e.account
 
-    def _prefix_revoked(self, i: int, e: AuditEvent) -> None:
-        if self.prefixes.pop(e.args["prefix"], None) is None:
-            self._violation(i, "PrefixNotAssigned", e.args["prefix"])
+    def _prefix_revoked(self, i: int, e: PrefixRevoked) -> None:
+        if self.prefixes.pop(e.prefix, None) is None:
+            self._violation(i, "PrefixNotAssigned", e.prefix)
 
-    def _parameter_changed(self, i: int, e: AuditEvent) -> None:
-        self.parameters[bytes(e.args["key"])] = e.args["value"]
+    def _parameter_changed(self, i: int, e: ParameterChanged) -> None:
+        self.parameters[bytes(e.key)] = e.value
 
-    def _product_registered(self, i: int, e: AuditEvent) -> None:
-        gtin, owner = e.args["gtin14"], e.args["owner"]
+    def _product_registered(self, i: int, e: ProductRegistered) -> None:
+        gtin, owner = e.gtin14, e.owner
         if self.prefix_owner(gtin) != owner:
             self._violation(i, "NotPrefixOwner", gtin)
         self.products[gtin] = owner
@@ -270,34 +287,30 @@ class RegistryModel:
 
     # ------------------------------------------------------------ lots
 
-    def _lot_registered(self, i: int, e: AuditEvent) -> None:
-        a = e.args
-        lot_id, owner = a["lotId"], a["owner"]
+    def _lot_registered(self, i: int, e: LotRegistered) -> None:
+        lot_id, owner = e.lot_id, e.owner
         self._require_member(i, owner, PRODUCERS, e.timestamp)
         if lot_id in self.lots:
             self._violation(i, "LotExists", lot_id)
             return
-        expires_at = end_of_day(a["expiry"])
+        expires_at = end_of_day(e.expiry)
         if expires_at == 0:
             self._violation(i, "InvalidExpiry", lot_id)
-        lot = Lot(
-            lot_id, len(self.lots) + 1, owner, a["expiry"], expires_at, int(LotStatus.ACTIVE), i
-        )
+        lot = Lot(lot_id, len(self.lots) + 1, owner, e.expiry, expires_at, int(LotStatus.ACTIVE), i)
         lot.history.append(i)
         self.lots[lot_id] = lot
 
-    def _lot_status_changed(self, i: int, e: AuditEvent) -> None:
-        a = e.args
-        lot = self.lots.get(a["lotId"])
+    def _lot_status_changed(self, i: int, e: LotStatusChanged) -> None:
+        lot = self.lots.get(e.lot_id)
         if lot is None:
-            self._violation(i, "UnknownLot", a["lotId"])
+            self._violation(i, "UnknownLot", e.lot_id)
             return
-        by = self.members.get(a["by"])
+        by = self.members.get(e.by)
         if by is None or not (by.roles & 32 or (by.account == lot.owner and by.roles & PRODUCERS)):
-            self._violation(i, "NotAuthorised", a["lotId"])
-        status = a["status"]
+            self._violation(i, "NotAuthorised", e.lot_id)
+        status = e.status
         if status == 0 or lot.status == LotStatus.RECALLED or status == lot.status:
-            self._violation(i, "InvalidLotStatus", a["lotId"])
+            self._violation(i, "InvalidLotStatus", e.lot_id)
         lot.status = status
         lot.history.append(i)
 
@@ -380,22 +393,21 @@ class RegistryModel:
         if p.custodian != me:
             self._violation(i, "NotCustodian", pid)
 
-    def _commissioned(self, i: int, e: AuditEvent) -> None:
-        a = e.args
-        me, now = a["by"], e.timestamp
+    def _commissioned(self, i: int, e: PacksCommissioned) -> None:
+        me, now = e.by, e.timestamp
         self._require_member(i, me, PRODUCERS, now)
-        ids = a["packIds"]
+        ids = e.pack_ids
         if not ids:
             self._violation(i, "EmptyBatch", me)
-        lot = self.lots.get(a["lotId"])
+        lot = self.lots.get(e.lot_id)
         if lot is None:
-            self._violation(i, "UnknownLot", a["lotId"])
-            lot = self.lots[a["lotId"]] = Lot(a["lotId"], len(self.lots) + 1, me, 0, 0, 1, i)
+            self._violation(i, "UnknownLot", e.lot_id)
+            lot = self.lots[e.lot_id] = Lot(e.lot_id, len(self.lots) + 1, me, 0, 0, 1, i)
         if lot.owner != me:
-            self._violation(i, "NotLotOwner", a["lotId"])
+            self._violation(i, "NotLotOwner", e.lot_id)
         if lot.status != LotStatus.ACTIVE:
-            self._violation(i, "LotNotActive", a["lotId"])
-        unit_id = a["unitId"]
+            self._violation(i, "LotNotActive", e.lot_id)
+        unit_id = e.unit_id
         parent = None if unit_id == ZERO32 else self._container_for(i, unit_id, me, 1)
         custodian = me if parent is None else ZERO_ADDRESS
         packs = self.packs
@@ -411,11 +423,10 @@ class RegistryModel:
             parent.history.append(i)
         self.pack_ops += len(ids)
 
-    def _packed(self, i: int, e: AuditEvent) -> None:
-        a = e.args
-        me = a["by"]
+    def _packed(self, i: int, e: ItemsPacked) -> None:
+        me = e.by
         self._require_member(i, me, SUPPLY_CHAIN, e.timestamp)
-        pack_ids, unit_ids = a["packIds"], a["unitIds"]
+        pack_ids, unit_ids = e.pack_ids, e.unit_ids
         if not pack_ids and not unit_ids:
             self._violation(i, "EmptyBatch", me)
         level = 1
@@ -425,7 +436,7 @@ class RegistryModel:
             if child is not None:
                 children.append(child)
                 level = max(level, child.level + 1)
-        parent = self._container_for(i, a["unitId"], me, level)
+        parent = self._container_for(i, e.unit_id, me, level)
         parent.history.append(i)
         for pid in pack_ids:
             p = self._pack(i, pid)
@@ -445,14 +456,13 @@ class RegistryModel:
             child.history.append(i)
         self.pack_ops += len(pack_ids)
 
-    def _unpacked(self, i: int, e: AuditEvent) -> None:
-        a = e.args
-        me = a["by"]
+    def _unpacked(self, i: int, e: ItemsUnpacked) -> None:
+        me = e.by
         self._require_member(i, me, SUPPLY_CHAIN, e.timestamp)
-        unit = self._unit(i, a["unitId"])
+        unit = self._unit(i, e.unit_id)
         if unit is None:
             return
-        top = _resolve(unit)
+        top = top_holder(unit, _PARENT)
         if top.status == U_TRANSIT:
             self._violation(i, "InTransit", unit.id)
         elif top.custodian != me:
@@ -460,7 +470,7 @@ class RegistryModel:
         if unit.status == U_DISSOLVED:
             self._violation(i, "UnitDissolved", unit.id)
         unit.history.append(i)
-        for pid in a["packIds"]:
+        for pid in e.pack_ids:
             p = self._pack(i, pid)
             if p is None:
                 continue
@@ -471,7 +481,7 @@ class RegistryModel:
             unit.packs.pop(pid, None)
             p.parent, p.custodian = None, me
             p.history.append(i)
-        for uid in a["unitIds"]:
+        for uid in e.unit_ids:
             child = self._unit(i, uid)
             if child is None:
                 continue
@@ -482,15 +492,14 @@ class RegistryModel:
             unit.units.pop(uid, None)
             child.parent, child.custodian = None, me
             child.history.append(i)
-        self.pack_ops += len(a["packIds"])
+        self.pack_ops += len(e.pack_ids)
 
-    def _dissolved(self, i: int, e: AuditEvent) -> None:
-        a = e.args
-        me = a["by"]
+    def _dissolved(self, i: int, e: UnitsDissolved) -> None:
+        me = e.by
         self._require_member(i, me, SUPPLY_CHAIN, e.timestamp)
-        if not a["unitIds"]:
+        if not e.unit_ids:
             self._violation(i, "EmptyBatch", me)
-        for uid in a["unitIds"]:
+        for uid in e.unit_ids:
             unit = self._unit(i, uid)
             if unit is None:
                 continue
@@ -498,14 +507,13 @@ class RegistryModel:
             unit.status = U_DISSOLVED
             unit.history.append(i)
 
-    def _shipped(self, i: int, e: AuditEvent) -> None:
-        a = e.args
-        me, to, now = a["from"], a["to"], e.timestamp
+    def _shipped(self, i: int, e: ItemsShipped) -> None:
+        me, to, now = e.from_, e.to, e.timestamp
         self._require_member(i, me, SUPPLY_CHAIN, now)
         self._require_member(i, to, SUPPLY_CHAIN, now)
         if me == to:
             self._violation(i, "ShipToSelf", to)
-        pack_ids, unit_ids = a["packIds"], a["unitIds"]
+        pack_ids, unit_ids = e.pack_ids, e.unit_ids
         if not pack_ids and not unit_ids:
             self._violation(i, "EmptyBatch", me)
         packs = self.packs
@@ -528,11 +536,10 @@ class RegistryModel:
             self._touch_unit(unit, i)
         self.pack_ops += len(pack_ids)
 
-    def _received(self, i: int, e: AuditEvent) -> None:
-        a = e.args
-        me = a["by"]
+    def _received(self, i: int, e: ItemsReceived) -> None:
+        me = e.by
         self._require_member(i, me, SUPPLY_CHAIN, e.timestamp)
-        pack_ids, unit_ids = a["packIds"], a["unitIds"]
+        pack_ids, unit_ids = e.pack_ids, e.unit_ids
         if not pack_ids and not unit_ids:
             self._violation(i, "EmptyBatch", me)
         packs = self.packs
@@ -560,16 +567,15 @@ class RegistryModel:
             self._touch_unit(unit, i)
         self.pack_ops += len(pack_ids)
 
-    def _decommissioned(self, i: int, e: AuditEvent) -> None:
-        a = e.args
-        me, reason, now = a["by"], a["reason"], e.timestamp
+    def _decommissioned(self, i: int, e: PacksDecommissioned) -> None:
+        me, reason, now = e.by, e.reason, e.timestamp
         roles = int(Role.DISPENSER) if reason == DecommissionReason.DISPENSED else SUPPLY_CHAIN
         self._require_member(i, me, roles, now)
         if reason == 0:
             self._violation(i, "InvalidReason", me)
         check_saleable = reason not in _UNCONDITIONAL
         packs = self.packs
-        for pid in a["packIds"]:
+        for pid in e.pack_ids:
             p = packs.get(pid)
             if p is None:
                 self._pack(i, pid)
@@ -580,7 +586,7 @@ class RegistryModel:
                 if p.custodian != me:
                     self._violation(i, "NotCustodian", pid)
             else:
-                top = _resolve(parent)
+                top = top_holder(parent, _PARENT)
                 if top.status == U_TRANSIT:
                     self._violation(i, "InTransit", pid)
                 elif top.custodian != me:
@@ -602,14 +608,13 @@ class RegistryModel:
                 now,
             )
             p.history.append(i)
-        self.pack_ops += len(a["packIds"])
+        self.pack_ops += len(e.pack_ids)
 
-    def _undone(self, i: int, e: AuditEvent) -> None:
-        a = e.args
-        me, now = a["by"], e.timestamp
+    def _undone(self, i: int, e: DecommissionsUndone) -> None:
+        me, now = e.by, e.timestamp
         self._require_member(i, me, SUPPLY_CHAIN, now)
         window = self.undo_window()
-        for pid in a["packIds"]:
+        for pid in e.pack_ids:
             p = self._pack(i, pid)
             if p is None:
                 continue
@@ -623,17 +628,16 @@ class RegistryModel:
                 self._violation(i, "UndoWindowClosed", pid)
             p.status, p.reason, p.decommissioned_at = ACTIVE, 0, 0
             p.history.append(i)
-        self.pack_ops += len(a["packIds"])
+        self.pack_ops += len(e.pack_ids)
 
-    def _flagged(self, i: int, e: AuditEvent) -> None:
-        a = e.args
-        me, flags = a["by"], a["flags"]
+    def _flagged(self, i: int, e: PacksFlagged) -> None:
+        me, flags = e.by, e.flags
         if flags > FLAG_MASK:
             self._violation(i, "InvalidFlags", me)
         self._require_member(i, me, ALL_ROLES, e.timestamp)
         m = self.members.get(me)
         regulator = m is not None and m.roles & int(Role.REGULATOR) != 0
-        for pid in a["packIds"]:
+        for pid in e.pack_ids:
             p = self._pack(i, pid)
             if p is None:
                 continue
@@ -646,15 +650,15 @@ class RegistryModel:
                 )
                 if not may_suspect:
                     self._violation(i, "NotAuthorised", pid)
-            p.flags, p.flag_reason = flags, a["reasonCode"]
+            p.flags, p.flag_reason = flags, e.reason_code
             p.history.append(i)
-        self.pack_ops += len(a["packIds"])
+        self.pack_ops += len(e.pack_ids)
 
     # ------------------------------------------------------------ views
 
     def custodian_of(self, p: Pack) -> str:
         """The member holding ``p`` now (custody resolved through its units)."""
-        return p.custodian if p.parent is None else _resolve(p.parent).custodian
+        return p.custodian if p.parent is None else top_holder(p.parent, _PARENT).custodian
 
     def pack_view(self, p: Pack | None) -> tuple[Any, ...]:
         """The pack as the contract's ``packState`` returns it (a ``PackView`` tuple)."""
@@ -665,7 +669,7 @@ class RegistryModel:
             transit = p.status == IN_TRANSIT
             pending = p.pending_to if transit else ZERO_ADDRESS
         else:
-            top = _resolve(p.parent)
+            top = top_holder(p.parent, _PARENT)
             custodian = top.custodian
             transit = top.status == U_TRANSIT
             pending = top.pending_to if transit else ZERO_ADDRESS
@@ -686,7 +690,7 @@ class RegistryModel:
         """The unit as the contract's ``unitState`` returns it (a ``UnitView`` tuple)."""
         if u is None:
             return (0, 0, 0, 0, ZERO_ADDRESS, ZERO_ADDRESS, False)
-        top = _resolve(u)
+        top = top_holder(u, _PARENT)
         transit = top.status == U_TRANSIT
         return (
             u.index,

@@ -19,11 +19,12 @@ from eth_abi import encode
 from eth_utils import function_signature_to_4byte_selector
 from web3 import HTTPProvider, Web3
 
-from ledger_client.audit.decode import _address, decode_raw
 from ledger_client.audit.logs import load_logs
 from ledger_client.audit.model import RegistryModel
 from ledger_client.contracts import Deployment
-from ledger_client.logs import RawLog, fetch_logs
+from ledger_client.events import RawLog, decode
+from ledger_client.events.decoder import address_of
+from ledger_client.logs import fetch_logs
 
 PACK_FIELDS = (
     "status",
@@ -123,7 +124,7 @@ def replay_logs(logs: Sequence[RawLog], model: RegistryModel | None = None) -> R
     gc.disable()
     try:
         t0 = time.perf_counter()
-        events = decode_raw(logs)
+        events = decode(logs)
         t1 = time.perf_counter()
         model.apply_all(events)
         t2 = time.perf_counter()
@@ -197,8 +198,8 @@ def _pack_states(
                 int.from_bytes(w[4], "big"),
                 bytes(w[5]),
                 int.from_bytes(w[6], "big"),
-                _address(w[7]),
-                _address(w[8]),
+                address_of(w[7]),
+                address_of(w[8]),
                 w[9][31] != 0,
             )
         )

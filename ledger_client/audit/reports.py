@@ -15,6 +15,7 @@ from ledger_client.audit.catalogue import Catalogue
 from ledger_client.audit.history import custody_chain
 from ledger_client.audit.model import Pack, RegistryModel
 from ledger_client.errors import RxLedgerError
+from ledger_client.events import ItemsReceived, ItemsShipped
 from ledger_client.ids import pack_id
 from ledger_client.rules import blocking_status
 from ledger_client.types import ZERO_HASH, LotStatus, PackStatus
@@ -166,7 +167,7 @@ def transaction_history(
     touched = _packs_by_event(model)
     transactions = []
     for i, e in enumerate(model.events):
-        if e.name != "ItemsShipped" or (tx is not None and e.tx_hash != tx):
+        if not isinstance(e, ItemsShipped) or (tx is not None and e.tx_hash != tx):
             continue
         packs = touched.get(i, [])
         if lid is not None:
@@ -194,13 +195,11 @@ def transaction_history(
             {
                 "date_of_transaction": _iso(e.timestamp),
                 "date_of_shipment": _iso(e.timestamp),
-                "seller": _member(catalogue, model, e.args["from"]),
-                "buyer": _member(catalogue, model, e.args["to"]),
+                "seller": _member(catalogue, model, e.from_),
+                "buyer": _member(catalogue, model, e.to),
                 "tx": "0x" + e.tx_hash.hex(),
                 "block": e.block_number,
-                "event_hash": "0x" + e.args["eventHash"].hex()
-                if e.args["eventHash"] != ZERO_HASH
-                else None,
+                "event_hash": "0x" + e.event_hash.hex() if e.event_hash != ZERO_HASH else None,
                 "received": receipt,
                 "lines": lines,
             }
@@ -246,9 +245,9 @@ def _packs_by_event(model: RegistryModel) -> dict[int, list[bytes]]:
 
 def _receipt(model: RegistryModel, index: int, pid: bytes) -> dict[str, Any] | None:
     for i in model.packs[pid].history:
-        if i > index and model.events[i].name == "ItemsReceived":
-            e = model.events[i]
-            return {"date": _iso(e.timestamp), "tx": "0x" + e.tx_hash.hex(), "by": e.args["by"]}
+        e = model.events[i]
+        if i > index and isinstance(e, ItemsReceived):
+            return {"date": _iso(e.timestamp), "tx": "0x" + e.tx_hash.hex(), "by": e.by}
     return None
 
 

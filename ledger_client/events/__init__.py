@@ -1,11 +1,11 @@
 """RxLedger's contract events: one typed stream from the chain to every reader.
 
 :mod:`~ledger_client.events.schema` holds one frozen dataclass per contract event,
-:mod:`~ledger_client.events.decode` the fast decoder of raw logs into them.
+:mod:`~ledger_client.events.decoder` the fast decoder of raw logs into them.
 """
 
 from ledger_client.events._legacy import CONTRACTS, decode_log, decode_logs
-from ledger_client.events.decode import RawLog, decode
+from ledger_client.events.decoder import RawLog, decode
 from ledger_client.events.schema import (
     EVENT_TYPES,
     ChainEvent,
@@ -34,6 +34,7 @@ from ledger_client.events.schema import (
     ProposalExecuted,
     RegistryEvent,
     UnitsDissolved,
+    actor,
 )
 
 __all__ = [
@@ -66,6 +67,7 @@ __all__ = [
     "RawLog",
     "RegistryEvent",
     "UnitsDissolved",
+    "actor",
     "decode",
     "decode_log",
     "decode_logs",

@@ -281,3 +281,35 @@ _ARGUMENTS = {
     for classes in EVENT_TYPES.values()
     for cls in classes
 }
+
+
+def actor(event: ChainEvent) -> str | None:
+    """The member an event names as acting or as its subject: ``by``, a shipment's sender, a
+    lot's or product's owner, a member's or prefix's account; None for governance events."""
+    match event:
+        case ItemsShipped():
+            return event.from_
+        case LotRegistered() | ProductRegistered():
+            return event.owner
+        case (
+            MemberAdded()
+            | MemberLicenceChanged()
+            | MemberRolesChanged()
+            | MemberStatusChanged()
+            | PrefixAssigned()
+            | PrefixRevoked()
+        ):
+            return event.account
+        case (
+            DecommissionsUndone()
+            | ItemsPacked()
+            | ItemsReceived()
+            | ItemsUnpacked()
+            | LotStatusChanged()
+            | PacksCommissioned()
+            | PacksDecommissioned()
+            | PacksFlagged()
+            | UnitsDissolved()
+        ):
+            return event.by
+    return None

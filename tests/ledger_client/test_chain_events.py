@@ -8,11 +8,13 @@ from typing import Any
 
 import pytest
 
-from ledger_client.contracts import artifact
+from ledger_client.contracts import Role, artifact
+from ledger_client.devnet import DevNetwork
 from ledger_client.events import EVENT_TYPES, ChainEvent, RawLog, decode
 from ledger_client.events.schema import META_FIELDS, abi_name, field_name
 from ledger_client.logs import fetch_logs
 from tests.utils.audit_scenario import Scenario
+from tests.utils.governance import govern
 from tests.utils.web3_events import web3_decode
 
 #: Python type of each ABI type RxLedger's events use.
@@ -96,6 +98,25 @@ def test_fast_decoder_matches_web3_decoder(scenario: Scenario) -> None:
             assert all(type(v) in (str, int, bool, bytes) for v in items)
     stamps = {b: w3.eth.get_block(b)["timestamp"] for b in {e.block_number for e in events}}
     assert all(e.timestamp == stamps[e.block_number] for e in events)
+
+
+def test_fast_decoder_matches_web3_decoder_on_governance(net: DevNetwork) -> None:
+    w3 = net["manufacturer"].w3
+    start = w3.eth.block_number + 1
+    govern(net, "setMemberRoles", net.address("wholesaler_b"), int(Role.WHOLESALER))
+    raw = w3.eth.get_logs({"fromBlock": start, "toBlock": "latest"})
+    events = decode(fetch_logs(w3, net.deployment, from_block=start))
+    assert {"ProposalCreated", "ProposalApproved", "ProposalExecuted"} <= {e.name for e in events}
+    assert [
+        {
+            "name": e.name,
+            "block_number": e.block_number,
+            "tx_hash": e.tx_hash,
+            "log_index": e.log_index,
+            "args": e.args,
+        }
+        for e in events
+    ] == web3_decode(w3, raw)
 
 
 def test_events_are_frozen_and_skip_foreign_logs() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ledger_client.audit import AuditEvent, RegistryModel, fetch_logs, replay_logs
+from ledger_client.audit import RegistryModel, fetch_logs, replay_logs
 from ledger_client.audit.anomalies import (
     DAY,
     AnomalyConfig,
@@ -16,6 +16,8 @@ from ledger_client.audit.anomalies import (
     unusual_routes,
     volume_changes,
 )
+from ledger_client.events import EVENT_TYPES, ChainEvent, ItemsReceived, RegistryEvent
+from ledger_client.events.schema import field_name
 from ledger_client.ids import lot_id, pack_id
 from tests.utils.audit_scenario import (
     GTIN_A,
@@ -73,7 +75,7 @@ def test_each_rule_fires_on_its_injected_case_only(
             next(
                 e.tx_hash
                 for e in model.events
-                if e.name == "ItemsReceived" and pack_id(GTIN_B, "E0") in e.args["packIds"]
+                if isinstance(e, ItemsReceived) and pack_id(GTIN_B, "E0") in e.pack_ids
             )
         ),
     }
@@ -100,10 +102,16 @@ def test_no_rule_fires_on_a_clean_history_right_after_it_happened(
 A, B, C = ("0x" + "a" * 40, "0x" + "b" * 40, "0x" + "c" * 40)
 
 
-def _ev(name: str, ts: int, n: int, **args: object) -> AuditEvent:
-    return AuditEvent(
-        name, {"eventHash": bytes(32), **args}, n, ts, n.to_bytes(32, "big"), 0, "SerialRegistry"
-    )
+CLASSES = {cls.name: cls for classes in EVENT_TYPES.values() for cls in classes}
+
+
+def _ev(name: str, ts: int, n: int, **args: object) -> ChainEvent:
+    """Event ``name`` with ``args`` under their ABI names, in block ``n`` at time ``ts``."""
+    cls = CLASSES[name]
+    fields = {field_name(k): tuple(v) if isinstance(v, list) else v for k, v in args.items()}
+    if issubclass(cls, RegistryEvent):
+        fields.setdefault("event_hash", bytes(32))
+    return cls(block_number=n, timestamp=ts, tx_hash=n.to_bytes(32, "big"), log_index=0, **fields)
 
 
 def _history(extra: list[tuple[str, int, dict]] = ()) -> RegistryModel:

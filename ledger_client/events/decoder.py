@@ -46,78 +46,71 @@ def address_of(word: bytes) -> str:
     return found
 
 
-def _uint(word: bytes) -> int:
-    return int.from_bytes(word[:32], "big")
-
-
-def _bool(word: bytes) -> bool:
-    return _uint(word) != 0
-
-
-def _words(data: bytes, slot: int) -> tuple[bytes, ...]:
-    at = int.from_bytes(data[32 * slot : 32 * slot + 32], "big")
-    end = at + 32 + 32 * int.from_bytes(data[at : at + 32], "big")
-    return tuple([data[i : i + 32] for i in range(at + 32, end, 32)])
-
-
-def _blob(data: bytes, slot: int) -> bytes:
-    at = int.from_bytes(data[32 * slot : 32 * slot + 32], "big")
-    return data[at + 32 : at + 32 + int.from_bytes(data[at : at + 32], "big")]
-
-
-def _text(data: bytes, slot: int) -> str:
-    return _blob(data, slot).decode("utf-8")
-
-
-_STATIC = {"address": "address_of", "bool": "_bool", "bytes32": ""}
-_DYNAMIC = {"bytes32[]": "_words", "bytes": "_blob", "string": "_text"}
-
-
 def _static(kind: str, word: str) -> str:
-    conv = _STATIC.get(kind, "_uint" if kind.startswith("uint") else None)
-    if conv is None:
-        raise ValueError(f"unsupported ABI type {kind}")
-    return f"{conv}({word})" if conv else word
+    """The expression reading a static ABI value of type ``kind`` from ABI word ``word``."""
+    if kind == "address":
+        return f"(known({word}[12:32]) or address_of({word}))"
+    if kind == "bytes32":
+        return word
+    if kind == "bool":
+        return f"(from_bytes({word}, 'big') != 0)"
+    if kind.startswith("uint"):
+        return f"from_bytes({word}, 'big')"
+    raise ValueError(f"unsupported ABI type {kind}")
+
+
+def _dynamic(kind: str, at: str) -> str:
+    """The expression reading a dynamic ABI value of type ``kind`` stored at offset ``at``."""
+    length = f"from_bytes(data[{at}:{at} + 32], 'big')"
+    if kind == "bytes32[]":
+        words = f"range({at} + 32, {at} + 32 + 32 * {length}, 32)"
+        return f"tuple([data[i:i + 32] for i in {words}])"
+    if kind == "bytes":
+        return f"data[{at} + 32:{at} + 32 + {length}]"
+    if kind == "string":
+        return f"data[{at} + 32:{at} + 32 + {length}].decode('utf-8')"
+    raise ValueError(f"unsupported ABI type {kind}")
 
 
 def _compile(cls: type[ChainEvent], item: dict[str, Any]) -> Decoder:
-    """Generate the decoder of one event ABI: one dict literal, no loops (the hot path).
+    """Generate the decoder of one event ABI: straight-line code, every conversion inline, no
+    loop but a comprehension per array (the hot path).
 
     It fills the instance's ``__dict__`` in one step: a frozen dataclass's ``__init__`` sets
     each field through ``object.__setattr__``, which would double the decoder's cost.
     """
+    lines = ["def decode(log):", "    topics, data = log.topics, log.data"]
     parts = [f"{f!r}: log.{f}" for f in META_FIELDS]
     topic, slot = 1, 0
     for p in item["inputs"]:
-        field = repr(field_name(p["name"]))
+        field, kind = repr(field_name(p["name"])), p["type"]
         if p["indexed"]:
-            parts.append(f"{field}: {_static(p['type'], f'topics[{topic}]')}")
+            word = f"topics[{topic}]" if kind in ("address", "bytes32") else f"topics[{topic}][:32]"
+            parts.append(f"{field}: {_static(kind, word)}")
             topic += 1
-        elif p["type"] in _DYNAMIC:
-            parts.append(f"{field}: {_DYNAMIC[p['type']]}(data, {slot})")
-            slot += 1
+            continue
+        word = f"data[{32 * slot}:{32 * slot + 32}]"
+        if kind in ("bytes32[]", "bytes", "string"):
+            lines.append(f"    at{slot} = from_bytes({word}, 'big')")
+            parts.append(f"{field}: {_dynamic(kind, f'at{slot}')}")
         else:
-            parts.append(f"{field}: {_static(p['type'], f'data[{32 * slot}:{32 * slot + 32}]')}")
-            slot += 1
-    source = (
-        "def decode(log):\n"
-        "    topics, data = log.topics, log.data\n"
-        "    event = new(cls)\n"
-        "    fill(event, '__dict__', {" + ", ".join(parts) + "})\n"
-        "    return event\n"
-    )
+            parts.append(f"{field}: {_static(kind, word)}")
+        slot += 1
+    lines += [
+        "    event = new(cls)",
+        "    fill(event, '__dict__', {" + ", ".join(parts) + "})",
+        "    return event",
+    ]
     scope: dict[str, Any] = {
         "cls": cls,
         "new": object.__new__,
         "fill": object.__setattr__,
+        "from_bytes": int.from_bytes,
+        "known": _ADDRESSES.get,
         "address_of": address_of,
-        "_uint": _uint,
-        "_bool": _bool,
-        "_words": _words,
-        "_blob": _blob,
-        "_text": _text,
     }
-    exec(compile(source, f"<rxledger decoder {item['name']}>", "exec"), scope)  # noqa: S102
+    code = compile("\n".join(lines) + "\n", f"<rxledger decoder {item['name']}>", "exec")
+    exec(code, scope)  # noqa: S102
     return scope["decode"]  # type: ignore[no-any-return]
 
 
