@@ -15,9 +15,10 @@ from web3.exceptions import ContractLogicError, TimeExhausted
 
 from ledger_client.contracts import Deployment, revert_decoder
 from ledger_client.errors import ConfigurationError
-from ledger_client.events import decode_logs
+from ledger_client.events import decode
 from ledger_client.expiry import expiry_yymmdd
 from ledger_client.ids import lot_id, pack_id, unit_id
+from ledger_client.logs import raw_logs
 from ledger_client.reverts import LedgerRevertError, revert_data
 from ledger_client.types import (
     ZERO_HASH,
@@ -130,7 +131,7 @@ class Ledger:
             tx_hash=bytes(tx_hash),
             block_number=receipt["blockNumber"],
             gas_used=receipt["gasUsed"],
-            events=tuple(decode_logs(self.w3, receipt["logs"])),
+            events=tuple(decode(raw_logs(self.w3, receipt["logs"]))),
         )
 
     def _batched(

@@ -1,5 +1,5 @@
-"""Fetch RxLedger's contract logs from a chain, in block ranges: raw with their block
-timestamps (for the auditor's fast decoder) or decoded as :class:`LedgerEvent` objects."""
+"""Fetch RxLedger's contract logs from a chain, in block ranges, as :class:`RawLog` objects
+with their block timestamps, or decoded into the typed event stream."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ from typing import Any
 from web3 import HTTPProvider, Web3
 
 from ledger_client.contracts import Deployment
-from ledger_client.events import RawLog, decode_logs
-from ledger_client.types import LedgerEvent
+from ledger_client.events import ChainEvent, RawLog, decode
 
 #: Blocks asked per eth_getLogs call; nodes cap the range or the result size.
 DEFAULT_BLOCK_STEP = 5_000
@@ -35,12 +34,10 @@ def iter_events(
     from_block: int | None = None,
     to_block: int | None = None,
     step: int = DEFAULT_BLOCK_STEP,
-) -> Iterator[LedgerEvent]:
+) -> Iterator[ChainEvent]:
     """Yield every event of the deployment's contracts, decoded, in chain order."""
     for logs in _get_logs(w3, deployment, from_block, to_block, step):
-        yield from decode_logs(
-            w3, sorted(logs, key=lambda log: (log["blockNumber"], log["logIndex"]))
-        )
+        yield from decode(raw_logs(w3, logs))
 
 
 def _addresses(deployment: Deployment) -> list[str]:
@@ -68,25 +65,17 @@ def _block_timestamps(w3: Web3, blocks: Iterable[int]) -> dict[int, int]:
     return stamps
 
 
-def fetch_logs(
-    w3: Web3,
-    deployment: Deployment,
-    from_block: int | None = None,
-    to_block: int | None = None,
-    step: int = DEFAULT_BLOCK_STEP,
-) -> list[RawLog]:
-    """Return every log of the deployment's consortium, directory and registry, in chain order.
-
-    Scans from the deployment's first block in ranges of ``step`` blocks.
-    """
-    raw = [log for logs in _get_logs(w3, deployment, from_block, to_block, step) for log in logs]
+def raw_logs(w3: Web3, logs: Iterable[Any]) -> list[RawLog]:
+    """Return web3's ``logs`` (of ``eth_getLogs`` or a receipt) as :class:`RawLog` objects, in
+    chain order, with their block timestamps (read from the blocks when the node omits them)."""
+    raw = list(logs)
     missing = [int(x["blockNumber"]) for x in raw if x.get("blockTimestamp") is None]
     stamps = _block_timestamps(w3, missing) if missing else {}
-    logs = []
+    out = []
     for x in raw:
         ts = x.get("blockTimestamp")
         block = int(x["blockNumber"])
-        logs.append(
+        out.append(
             RawLog(
                 address=Web3.to_checksum_address(x["address"]),
                 topics=tuple(bytes(t) for t in x["topics"]),
@@ -101,5 +90,21 @@ def fetch_logs(
                 log_index=int(x["logIndex"]),
             )
         )
-    logs.sort(key=lambda g: (g.block_number, g.log_index))
-    return logs
+    out.sort(key=lambda g: (g.block_number, g.log_index))
+    return out
+
+
+def fetch_logs(
+    w3: Web3,
+    deployment: Deployment,
+    from_block: int | None = None,
+    to_block: int | None = None,
+    step: int = DEFAULT_BLOCK_STEP,
+) -> list[RawLog]:
+    """Return every log of the deployment's consortium, directory and registry, in chain order.
+
+    Scans from the deployment's first block in ranges of ``step`` blocks.
+    """
+    return raw_logs(
+        w3, [log for logs in _get_logs(w3, deployment, from_block, to_block, step) for log in logs]
+    )

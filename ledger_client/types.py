@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ledger_client.events import ChainEvent
 
 ZERO_ADDRESS = "0x" + "00" * 20
 ZERO_HASH = b"\x00" * 32
@@ -192,4 +195,4 @@ class Receipt:
     tx_hash: bytes
     block_number: int
     gas_used: int
-    events: tuple[LedgerEvent, ...]
+    events: tuple[ChainEvent, ...]

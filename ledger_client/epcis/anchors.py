@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import Any
+from typing import TypeVar
 
 from web3 import Web3
 
 from ledger_client.contracts import Deployment
+from ledger_client.events import ChainEvent, RegistryEvent
 from ledger_client.logs import iter_events
-from ledger_client.types import ZERO_HASH, LedgerEvent
+from ledger_client.types import ZERO_HASH
 
 __all__ = ["AnchorIndex"]
+
+E = TypeVar("E", bound=RegistryEvent)
 
 
 class AnchorIndex:
@@ -24,7 +27,9 @@ class AnchorIndex:
     """
 
     def __init__(self) -> None:
-        self._by_hash: dict[tuple[str, bytes], list[dict[str, Any]]] = defaultdict(list)
+        self._by_hash: dict[tuple[type[RegistryEvent], bytes], list[RegistryEvent]] = defaultdict(
+            list
+        )
         self._seen: set[tuple[bytes, int]] = set()
         self.next_block = 0
 
@@ -43,25 +48,20 @@ class AnchorIndex:
             self.add(iter_events(w3, deployment, self.next_block, latest))
             self.next_block = latest + 1
 
-    def add(self, events: Iterable[LedgerEvent]) -> None:
+    def add(self, events: Iterable[ChainEvent]) -> None:
         """Record contract events (duplicates, by transaction and log index, are ignored)."""
         for event in events:
-            key = (event.tx_hash, event.log_index)
-            eh = event.args.get("eventHash")
-            if key in self._seen or not eh or bytes(eh) == ZERO_HASH:
-                continue
+            self.apply(event)
+
+    def apply(self, event: ChainEvent) -> None:
+        """Record one contract event if it anchors an event hash and is new."""
+        key = (event.tx_hash, event.log_index)
+        if not isinstance(event, RegistryEvent) or event.event_hash == ZERO_HASH:
+            return
+        if key not in self._seen:
             self._seen.add(key)
-            self._by_hash[(event.name, bytes(eh))].append(event.args)
+            self._by_hash[(type(event), event.event_hash)].append(event)
 
-    def anchored(self, name: str, event_hash: bytes) -> list[dict[str, Any]]:
-        """The arguments of every ``name`` event that anchored ``event_hash``."""
-        return list(self._by_hash.get((name, event_hash), ()))
-
-    def ids(self, name: str, event_hash: bytes, field: str, **match: bytes) -> set[bytes]:
-        """Union of the id list ``field`` of ``name`` events anchoring ``event_hash`` whose
-        other arguments equal ``match`` (e.g. ``lotId=...``)."""
-        found: set[bytes] = set()
-        for args in self.anchored(name, event_hash):
-            if all(bytes(args[key]) == value for key, value in match.items()):
-                found.update(bytes(i) for i in args[field])
-        return found
+    def anchored(self, kind: type[E], event_hash: bytes) -> list[E]:
+        """Every ``kind`` event that anchored ``event_hash``."""
+        return [e for e in self._by_hash.get((kind, event_hash), ()) if isinstance(e, kind)]

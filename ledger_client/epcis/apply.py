@@ -33,6 +33,19 @@ from ledger_client.epcis.operations import (
     Unpack,
 )
 from ledger_client.errors import RxLedgerError
+from ledger_client.events import (
+    DecommissionsUndone,
+    ItemsPacked,
+    ItemsReceived,
+    ItemsShipped,
+    ItemsUnpacked,
+    LotRegistered,
+    LotStatusChanged,
+    PacksCommissioned,
+    PacksDecommissioned,
+    PacksFlagged,
+    UnitsDissolved,
+)
 from ledger_client.expiry import expiry_yymmdd
 from ledger_client.explain import code_map, explain
 from ledger_client.ids import lot_id, pack_id, unit_id
@@ -148,6 +161,18 @@ def _hex(data: bytes) -> str:
     return "0x" + data.hex()
 
 
+#: The contract events that move packs and units.
+_Moved = ItemsPacked | ItemsUnpacked | ItemsShipped | ItemsReceived
+#: The contract events that change packs only.
+_PackEvent = PacksDecommissioned | DecommissionsUndone | PacksFlagged
+#: The contract event each pack-level operation emits.
+_PACK_EVENT: dict[type[LedgerOperation], type[_PackEvent]] = {
+    Decommission: PacksDecommissioned,
+    UndoDecommission: DecommissionsUndone,
+    FlagSuspect: PacksFlagged,
+}
+
+
 class _Executor:
     def __init__(
         self, ledger: Ledger, anchors: AnchorIndex, glns: dict[str, str], receiver: str | None
@@ -198,10 +223,8 @@ class _Executor:
             notes.append(f"{dropped} listed item(s) travel inside listed units and move with them")
         return packs, units
 
-    def _covered(self, name: str, eh: bytes, ids: Sequence[bytes], fields: Sequence[str]) -> bool:
-        done: set[bytes] = set()
-        for f in fields:
-            done |= self.anchors.ids(name, eh, f)
+    def _covered(self, kind: type[_Moved], eh: bytes, ids: Sequence[bytes]) -> bool:
+        done = {i for e in self.anchors.anchored(kind, eh) for i in (*e.pack_ids, *e.unit_ids)}
         return bool(ids) and set(ids) <= done
 
     def _recipient(self, op: Ship, notes: list[str]) -> str:
@@ -244,7 +267,7 @@ class _Executor:
         ledger, reg, eh = self.ledger, self.ledger.registry.functions, op.event_hash or ZERO_HASH
         if isinstance(op, RegisterLot):
             lid = lot_id(op.gtin, op.lot)
-            if any(bytes(a["lotId"]) == lid for a in self.anchors.anchored("LotRegistered", eh)):
+            if any(e.lot_id == lid for e in self.anchors.anchored(LotRegistered, eh)):
                 return None
             view = ledger.lot_state(op.gtin, op.lot)
             same = view.owner == ledger.address and view.expiry == expiry_yymmdd(op.expiry)
@@ -255,7 +278,8 @@ class _Executor:
         if isinstance(op, Commission):
             lid = lot_id(op.gtin, op.lot)
             ids = [pack_id(op.gtin, s) for s in op.serials]
-            done = self.anchors.ids("PacksCommissioned", eh, "packIds", lotId=lid)
+            anchored = self.anchors.anchored(PacksCommissioned, eh)
+            done = {i for e in anchored if e.lot_id == lid for i in e.pack_ids}
             todo = [i for i in ids if i not in done]
             unit = unit_id(op.into_sscc) if op.into_sscc else ZERO_HASH
             receipts = ledger.commission_ids(lid, todo, unit, eh, skip_done=True) if todo else []
@@ -264,32 +288,28 @@ class _Executor:
             uid = logistic_unit_id(op.parent_sscc, op.parent_pack)
             packs, units = self._items(op.packs, op.units)
             if isinstance(op, Pack):
-                if self._covered("ItemsPacked", eh, packs + units, ("packIds", "unitIds")):
+                if self._covered(ItemsPacked, eh, packs + units):
                     return None
                 return self._sent([ledger.transact(reg.pack(uid, packs, units, eh))])
             if not packs and not units:
-                if uid in self.anchors.ids("UnitsDissolved", eh, "unitIds"):
+                if any(uid in e.unit_ids for e in self.anchors.anchored(UnitsDissolved, eh)):
                     return None
                 return self._sent([ledger.transact(reg.unpack([uid], eh))])
-            if self._covered("ItemsUnpacked", eh, packs + units, ("packIds", "unitIds")):
+            if self._covered(ItemsUnpacked, eh, packs + units):
                 return None
             return self._sent([ledger.transact(reg.unpackItems(uid, packs, units, eh))])
         if isinstance(op, Ship | Receive):
-            kind = "ItemsShipped" if isinstance(op, Ship) else "ItemsReceived"
+            kind: type[_Moved] = ItemsShipped if isinstance(op, Ship) else ItemsReceived
             packs, units = self._top_level(*self._items(op.packs, op.units), notes)
-            if self._covered(kind, eh, packs + units, ("packIds", "unitIds")):
+            if self._covered(kind, eh, packs + units):
                 return None
             if isinstance(op, Ship):
                 to = self._recipient(op, notes)
                 return self._sent([ledger.transact(reg.ship(packs, units, to, eh))])
             return self._sent([ledger.transact(reg.receiveItems(packs, units, eh))])
         if isinstance(op, Decommission | UndoDecommission | FlagSuspect):
-            kind = {
-                Decommission: "PacksDecommissioned",
-                UndoDecommission: "DecommissionsUndone",
-                FlagSuspect: "PacksFlagged",
-            }[type(op)]
-            done = self.anchors.ids(kind, eh, "packIds")
+            pack_event = _PACK_EVENT[type(op)]
+            done = {i for e in self.anchors.anchored(pack_event, eh) for i in e.pack_ids}
             todo = [i for i in (pack_id(*p) for p in op.packs) if i not in done]
             if not todo:
                 return None
@@ -302,7 +322,7 @@ class _Executor:
             return self._sent(receipts) or None
         if isinstance(op, SetLotStatus):
             lid = lot_id(op.gtin, op.lot)
-            if any(bytes(a["lotId"]) == lid for a in self.anchors.anchored("LotStatusChanged", eh)):
+            if any(e.lot_id == lid for e in self.anchors.anchored(LotStatusChanged, eh)):
                 return None
             if ledger.lot_state(op.gtin, op.lot).status == op.status:
                 notes.append(f"the lot is already {op.status.name}")

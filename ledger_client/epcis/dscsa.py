@@ -19,9 +19,16 @@ from ledger_client.epcis._epc import parse_epc_or_none
 from ledger_client.epcis.history import chain_history, subject_of
 from ledger_client.epcis.store import EventStore
 from ledger_client.errors import RxLedgerError
+from ledger_client.events import (
+    ChainEvent,
+    ItemsPacked,
+    ItemsShipped,
+    ItemsUnpacked,
+    PacksCommissioned,
+)
 from ledger_client.gs1 import expiry_to_date
 from ledger_client.logs import iter_events
-from ledger_client.types import ZERO_HASH, LedgerEvent
+from ledger_client.types import ZERO_HASH
 
 __all__ = ["TRANSACTION_STATEMENT", "ShipmentNotFoundError", "transaction_information"]
 
@@ -42,26 +49,26 @@ class ShipmentNotFoundError(RxLedgerError, LookupError):
     """Raised when the chain holds no shipment of the given logistic unit."""
 
 
-def _contents(events: list[LedgerEvent], shipment: LedgerEvent) -> tuple[set[bytes], set[bytes]]:
+def _contents(events: list[ChainEvent], shipment: ItemsShipped) -> tuple[set[bytes], set[bytes]]:
     """Packs and units inside the shipped units when ``shipment`` happened."""
     children: dict[bytes, set[tuple[str, bytes]]] = defaultdict(set)
     for event in events:
         if event is shipment:
             break
-        a = event.args
-        if event.name == "PacksCommissioned" and bytes(a["unitId"]) != ZERO_HASH:
-            children[bytes(a["unitId"])] |= {("pack", bytes(p)) for p in a["packIds"]}
-        elif event.name in ("ItemsPacked", "ItemsUnpacked"):
-            items = {("pack", bytes(p)) for p in a["packIds"]} | {
-                ("unit", bytes(u)) for u in a["unitIds"]
-            }
-            if event.name == "ItemsPacked":
-                children[bytes(a["unitId"])] |= items
-            else:
-                children[bytes(a["unitId"])] -= items
-    packs = {bytes(p) for p in shipment.args["packIds"]}
+        match event:
+            case PacksCommissioned() if event.unit_id != ZERO_HASH:
+                children[event.unit_id] |= {("pack", p) for p in event.pack_ids}
+            case ItemsPacked() | ItemsUnpacked():
+                items = {("pack", p) for p in event.pack_ids} | {
+                    ("unit", u) for u in event.unit_ids
+                }
+                if isinstance(event, ItemsPacked):
+                    children[event.unit_id] |= items
+                else:
+                    children[event.unit_id] -= items
+    packs = set(shipment.pack_ids)
     units: set[bytes] = set()
-    todo = [bytes(u) for u in shipment.args["unitIds"]]
+    todo = list(shipment.unit_ids)
     while todo:
         unit = todo.pop()
         units.add(unit)
@@ -120,7 +127,7 @@ def transaction_information(
     subject = subject_of("sscc", sscc)
     events = list(iter_events(w3, deployment))
     shipments = [
-        e for e in chain_history(w3, deployment, subject, events) if e.name == "ItemsShipped"
+        e for e in chain_history(w3, deployment, subject, events) if isinstance(e, ItemsShipped)
     ]
     if not shipments:
         raise ShipmentNotFoundError(f"no shipment of {sscc} is recorded on chain")
@@ -144,12 +151,12 @@ def transaction_information(
         line["expiry"] = expiry_to_date(f"{lot[2]:06d}").isoformat() if lot[2] else None
         line["number_of_containers"] = count
         products.append(line)
-    shipped_at = int(w3.eth.get_block(shipment.block_number)["timestamp"])
-    eh = bytes(shipment.args["eventHash"])
+    shipped_at = shipment.timestamp
+    eh = shipment.event_hash
     stored = store.event(eh) if eh != ZERO_HASH else None
     shipment_date = stored.event["eventTime"] if stored else _time(shipped_at)
-    seller = _party(w3, deployment, store, str(shipment.args["from"]))
-    buyer = _party(w3, deployment, store, str(shipment.args["to"]))
+    seller = _party(w3, deployment, store, shipment.from_)
+    buyer = _party(w3, deployment, store, shipment.to)
     if stored is not None:  # the parties as the clear event declares them
         for party, key, field in ((seller, "sourceList", "source"),
                                   (buyer, "destinationList", "destination")):  # fmt: skip

@@ -30,10 +30,26 @@ from ledger_client.epcis.mapping import RXL_NAMESPACE
 from ledger_client.epcis.store import EventStore
 from ledger_client.epcis.validation import check_document
 from ledger_client.errors import InvalidCodeError
+from ledger_client.events import (
+    ChainEvent,
+    DecommissionsUndone,
+    ItemsPacked,
+    ItemsReceived,
+    ItemsShipped,
+    ItemsUnpacked,
+    LotRegistered,
+    LotStatusChanged,
+    PacksCommissioned,
+    PacksDecommissioned,
+    PacksFlagged,
+    RegistryEvent,
+    UnitsDissolved,
+    actor,
+)
 from ledger_client.gs1 import LotCode, PackCode, UnitCode, expiry_to_date, parse_code
 from ledger_client.ids import lot_id, pack_id, unit_id
 from ledger_client.logs import iter_events
-from ledger_client.types import ZERO_HASH, DecommissionReason, LedgerEvent, LotStatus, PackFlag
+from ledger_client.types import ZERO_HASH, DecommissionReason, LotStatus, PackFlag
 
 __all__ = [
     "HistoryEntry",
@@ -47,19 +63,6 @@ __all__ = [
 ]
 
 Kind = Literal["pack", "lot", "sscc"]
-_TRACKED = (
-    "LotRegistered",
-    "LotStatusChanged",
-    "PacksCommissioned",
-    "ItemsPacked",
-    "ItemsUnpacked",
-    "UnitsDissolved",
-    "ItemsShipped",
-    "ItemsReceived",
-    "PacksDecommissioned",
-    "DecommissionsUndone",
-    "PacksFlagged",
-)
 _HASH_PREFIX, _HASH_SUFFIX = "ni:///sha-256;", "?ver=CBV2.0"
 _DECOMMISSION = {
     DecommissionReason.DISPENSED: ("OBSERVE", "dispensing", "dispensed"),
@@ -90,7 +93,7 @@ class HistoryEntry:
     """One step of a history: the contract events of one transaction that anchored one
     EPCIS event hash, and the clear event when the owner's store holds it."""
 
-    events: tuple[LedgerEvent, ...]
+    events: tuple[RegistryEvent, ...]
     event_hash: bytes
     clear: dict[str, Any] | None = None
     context: Any = None
@@ -124,10 +127,6 @@ def subject_of(kind: Kind, code: str) -> Subject:
     )
 
 
-def _ids(args: dict[str, Any], key: str) -> set[bytes]:
-    return {bytes(i) for i in args.get(key, ())}
-
-
 class _Tracker:
     """Follows packs and units through the units that hold them, in chain order."""
 
@@ -143,77 +142,91 @@ class _Tracker:
     def _own(self, key: tuple[str, bytes], packs: set[bytes], units: set[bytes]) -> bool:
         return key[1] in (packs if key[0] == "pack" else units)
 
-    def seen(self, event: LedgerEvent) -> bool:
-        a, name = event.args, event.name
-        packs, units = _ids(a, "packIds"), _ids(a, "unitIds")
-        hit = False
-        if name in ("LotRegistered", "LotStatusChanged"):
-            return bytes(a["lotId"]) in self.lots
-        if name == "PacksCommissioned":
-            unit = bytes(a["unitId"])
-            if self.follow_lot_packs and bytes(a["lotId"]) in self.lots:
-                for p in packs:
-                    self.paths.setdefault(("pack", p), [])
-            for key in self.paths:
-                if key[0] == "pack" and key[1] in packs:
-                    hit = True
-                    self.paths[key] = [unit] if unit != ZERO_HASH else []
-            return hit or ("unit", unit) in self.paths
-        if name == "ItemsPacked":
-            unit = bytes(a["unitId"])
-            hit = ("unit", unit) in self.paths
-            for key, path in self.paths.items():
-                if self._own(key, packs, units):
-                    hit, self.paths[key] = True, [unit]
-                elif path and path[-1] in units:
-                    hit = True
-                    path.append(unit)
-            return hit
-        if name == "ItemsUnpacked":
-            unit = bytes(a["unitId"])
-            hit = ("unit", unit) in self.paths
-            for key, path in self.paths.items():
-                if unit not in path:
-                    continue
-                i = path.index(unit)
-                child_listed = self._own(key, packs, units) if i == 0 else path[i - 1] in units
-                if child_listed:
-                    hit, self.paths[key] = True, path[:i]
-            return hit
-        if name == "UnitsDissolved":
-            for key, path in self.paths.items():
-                if key[0] == "unit" and key[1] in units:
-                    hit = True
-                for i, holder in enumerate(path):
-                    if holder in units:
-                        hit, self.paths[key] = True, path[:i]
-                        break
-            return hit
-        if name in ("ItemsShipped", "ItemsReceived"):
-            return any(
-                self._own(key, packs, units) or any(h in units for h in path)
-                for key, path in self.paths.items()
-            )
-        if name in ("PacksDecommissioned", "DecommissionsUndone", "PacksFlagged"):
-            return any(key[0] == "pack" and key[1] in packs for key in self.paths)
+    def seen(self, event: RegistryEvent) -> bool:
+        match event:
+            case LotRegistered() | LotStatusChanged():
+                return event.lot_id in self.lots
+            case PacksCommissioned():
+                return self._commissioned(event)
+            case ItemsPacked():
+                return self._packed(event.unit_id, set(event.pack_ids), set(event.unit_ids))
+            case ItemsUnpacked():
+                return self._unpacked(event.unit_id, set(event.pack_ids), set(event.unit_ids))
+            case UnitsDissolved():
+                return self._dissolved(set(event.unit_ids))
+            case ItemsShipped() | ItemsReceived():
+                packs, units = set(event.pack_ids), set(event.unit_ids)
+                return any(
+                    self._own(key, packs, units) or any(h in units for h in path)
+                    for key, path in self.paths.items()
+                )
+            case PacksDecommissioned() | DecommissionsUndone() | PacksFlagged():
+                packs = set(event.pack_ids)
+                return any(key[0] == "pack" and key[1] in packs for key in self.paths)
         return False
+
+    def _commissioned(self, event: PacksCommissioned) -> bool:
+        packs, unit, hit = set(event.pack_ids), event.unit_id, False
+        if self.follow_lot_packs and event.lot_id in self.lots:
+            for p in packs:
+                self.paths.setdefault(("pack", p), [])
+        for key in self.paths:
+            if key[0] == "pack" and key[1] in packs:
+                hit = True
+                self.paths[key] = [unit] if unit != ZERO_HASH else []
+        return hit or ("unit", unit) in self.paths
+
+    def _packed(self, unit: bytes, packs: set[bytes], units: set[bytes]) -> bool:
+        hit = ("unit", unit) in self.paths
+        for key, path in self.paths.items():
+            if self._own(key, packs, units):
+                hit, self.paths[key] = True, [unit]
+            elif path and path[-1] in units:
+                hit = True
+                path.append(unit)
+        return hit
+
+    def _unpacked(self, unit: bytes, packs: set[bytes], units: set[bytes]) -> bool:
+        hit = ("unit", unit) in self.paths
+        for key, path in self.paths.items():
+            if unit not in path:
+                continue
+            i = path.index(unit)
+            child_listed = self._own(key, packs, units) if i == 0 else path[i - 1] in units
+            if child_listed:
+                hit, self.paths[key] = True, path[:i]
+        return hit
+
+    def _dissolved(self, units: set[bytes]) -> bool:
+        hit = False
+        for key, path in self.paths.items():
+            if key[0] == "unit" and key[1] in units:
+                hit = True
+            for i, holder in enumerate(path):
+                if holder in units:
+                    hit, self.paths[key] = True, path[:i]
+                    break
+        return hit
 
 
 def chain_history(
-    w3: Web3, deployment: Deployment, subject: Subject, events: Sequence[LedgerEvent] | None = None
-) -> list[LedgerEvent]:
+    w3: Web3,
+    deployment: Deployment,
+    subject: Subject,
+    events: Sequence[ChainEvent] | None = None,
+) -> list[RegistryEvent]:
     """The contract events in ``subject``'s history, in chain order."""
-    events = list(iter_events(w3, deployment)) if events is None else list(events)
-    events = [e for e in events if e.name in _TRACKED]
+    stream = list(iter_events(w3, deployment)) if events is None else events
+    tracked = [e for e in stream if isinstance(e, RegistryEvent)]
     lots = set(subject.lots)
     if subject.packs:  # a pack's history includes its lot's events
-        for e in events:
-            if e.name == "PacksCommissioned" and _ids(e.args, "packIds") & subject.packs:
-                lots.add(bytes(e.args["lotId"]))
+        for e in tracked:
+            if isinstance(e, PacksCommissioned) and not subject.packs.isdisjoint(e.pack_ids):
+                lots.add(e.lot_id)
     tracker = _Tracker(
         Subject(subject.kind, subject.code, subject.packs, subject.units, frozenset(lots))
     )
-    return [e for e in events if tracker.seen(e)]
+    return [e for e in tracked if tracker.seen(e)]
 
 
 def history(
@@ -222,9 +235,8 @@ def history(
     """``subject``'s history: contract events grouped by transaction and event hash, joined
     with the owner's store."""
     entries: list[HistoryEntry] = []
-    times: dict[int, int] = {}
     for event in chain_history(w3, deployment, subject):
-        eh = bytes(event.args.get("eventHash", ZERO_HASH))
+        eh = event.event_hash
         last = entries[-1] if entries else None
         if (
             last is not None
@@ -235,8 +247,6 @@ def history(
                 (*last.events, event), eh, last.clear, last.context, last.timestamp
             )
             continue
-        if event.block_number not in times:
-            times[event.block_number] = int(w3.eth.get_block(event.block_number)["timestamp"])
         stored = store.event(eh) if store is not None and eh != ZERO_HASH else None
         entries.append(
             HistoryEntry(
@@ -244,7 +254,7 @@ def history(
                 eh,
                 stored.event if stored else None,
                 stored.context if stored else None,
-                times[event.block_number],
+                event.timestamp,
             )
         )
     # one clear event may stand for several transactions: keep it once, at its first place
@@ -296,72 +306,79 @@ def _id_only_events(entry: HistoryEntry, glns: dict[str, str]) -> list[dict[str,
     time = datetime.fromtimestamp(entry.timestamp, UTC).isoformat(timespec="seconds")
     out: list[dict[str, Any]] = []
     for event in entry.events:
-        a = event.args
-        by = str(a.get("by") or a.get("owner") or a.get("from") or "")
-        b = _IdOnly(glns, time, entry.event_hash, event.tx_hash, by, out)
-        packs = [id_uri("pack", bytes(i)) for i in a.get("packIds", ())]
-        units = [id_uri("unit", bytes(i)) for i in a.get("unitIds", ())]
-        name = event.name
-        if name == "LotRegistered":
-            expiry = expiry_to_date(f"{a['expiry']:06d}").isoformat()
-            b.base(
-                "ObjectEvent", "ADD", epcList=[],
-                quantityList=[{"epcClass": id_uri("lot", bytes(a["lotId"]))}],
-                bizStep="commissioning", disposition="active",
-                ilmd={"cbvmda:itemExpirationDate": expiry},
-            )  # fmt: skip
-        elif name == "LotStatusChanged":
-            step, disp = _LOT_STATUS[LotStatus(a["status"])]
-            b.base(
-                "ObjectEvent", "OBSERVE", epcList=[],
-                quantityList=[{"epcClass": id_uri("lot", bytes(a["lotId"]))}],
-                bizStep=step, disposition=disp,
-            )  # fmt: skip
-        elif name == "PacksCommissioned":
-            e = b.base("ObjectEvent", "ADD", epcList=packs, bizStep="commissioning",
-                       disposition="active")  # fmt: skip
-            e["rxl:lot"] = id_uri("lot", bytes(a["lotId"]))
-            if bytes(a["unitId"]) != ZERO_HASH:
-                b.base("AggregationEvent", "ADD", parentID=id_uri("unit", bytes(a["unitId"])),
-                       childEPCs=packs, bizStep="packing")  # fmt: skip
-        elif name in ("ItemsPacked", "ItemsUnpacked"):
-            packing = name == "ItemsPacked"
-            b.base(
-                "AggregationEvent", "ADD" if packing else "DELETE",
-                parentID=id_uri("unit", bytes(a["unitId"])), childEPCs=packs + units,
-                bizStep="packing" if packing else "unpacking",
-            )  # fmt: skip
-        elif name == "UnitsDissolved":
-            for unit in units:
-                b.base("AggregationEvent", "DELETE", parentID=unit, childEPCs=[],
-                       bizStep="unpacking")  # fmt: skip
-        elif name == "ItemsShipped":
-            b.base(
-                "ObjectEvent", "OBSERVE", epcList=packs + units, bizStep="shipping",
-                disposition="in_transit",
-                sourceList=[{"type": "owning_party", "source": b.party(str(a["from"]))}],
-                destinationList=[{"type": "owning_party", "destination": b.party(str(a["to"]))}],
-            )  # fmt: skip
-        elif name == "ItemsReceived":
-            b.base("ObjectEvent", "OBSERVE", epcList=packs + units, bizStep="receiving",
-                   disposition="in_progress")  # fmt: skip
-        elif name in ("PacksDecommissioned", "DecommissionsUndone"):
-            reason = DecommissionReason(a.get("reason", 0))
-            action, step, disp = _DECOMMISSION.get(
-                reason, ("DELETE", "decommissioning", "inactive")
-            )
-            e = b.base("ObjectEvent", action, epcList=packs, bizStep=step, disposition=disp)
-            if name == "DecommissionsUndone":
-                e["errorDeclaration"] = {"declarationTime": time, "reason": "incorrect_data"}
-            elif reason not in _DECOMMISSION:
-                e["rxl:decommissionReason"] = reason.name
-        elif name == "PacksFlagged":
-            flags = PackFlag(a["flags"])
-            disp = "no_pedigree_match" if flags else "active"
-            e = b.base("ObjectEvent", "OBSERVE", epcList=packs, bizStep="inspecting",
-                       disposition=disp)  # fmt: skip
-            e["rxl:flags"] = int(flags)
+        b = _IdOnly(glns, time, entry.event_hash, event.tx_hash, actor(event) or "", out)
+        match event:
+            case LotRegistered():
+                expiry = expiry_to_date(f"{event.expiry:06d}").isoformat()
+                b.base(
+                    "ObjectEvent", "ADD", epcList=[],
+                    quantityList=[{"epcClass": id_uri("lot", event.lot_id)}],
+                    bizStep="commissioning", disposition="active",
+                    ilmd={"cbvmda:itemExpirationDate": expiry},
+                )  # fmt: skip
+            case LotStatusChanged():
+                step, disp = _LOT_STATUS[LotStatus(event.status)]
+                b.base(
+                    "ObjectEvent", "OBSERVE", epcList=[],
+                    quantityList=[{"epcClass": id_uri("lot", event.lot_id)}],
+                    bizStep=step, disposition=disp,
+                )  # fmt: skip
+            case PacksCommissioned():
+                packs = _uris("pack", event.pack_ids)
+                e = b.base("ObjectEvent", "ADD", epcList=packs, bizStep="commissioning",
+                           disposition="active")  # fmt: skip
+                e["rxl:lot"] = id_uri("lot", event.lot_id)
+                if event.unit_id != ZERO_HASH:
+                    b.base("AggregationEvent", "ADD", parentID=id_uri("unit", event.unit_id),
+                           childEPCs=packs, bizStep="packing")  # fmt: skip
+            case ItemsPacked() | ItemsUnpacked():
+                packing = isinstance(event, ItemsPacked)
+                b.base(
+                    "AggregationEvent", "ADD" if packing else "DELETE",
+                    parentID=id_uri("unit", event.unit_id),
+                    childEPCs=_uris("pack", event.pack_ids) + _uris("unit", event.unit_ids),
+                    bizStep="packing" if packing else "unpacking",
+                )  # fmt: skip
+            case UnitsDissolved():
+                for unit in _uris("unit", event.unit_ids):
+                    b.base("AggregationEvent", "DELETE", parentID=unit, childEPCs=[],
+                           bizStep="unpacking")  # fmt: skip
+            case ItemsShipped():
+                b.base(
+                    "ObjectEvent", "OBSERVE",
+                    epcList=_uris("pack", event.pack_ids) + _uris("unit", event.unit_ids),
+                    bizStep="shipping", disposition="in_transit",
+                    sourceList=[{"type": "owning_party", "source": b.party(event.from_)}],
+                    destinationList=[{"type": "owning_party", "destination": b.party(event.to)}],
+                )  # fmt: skip
+            case ItemsReceived():
+                b.base("ObjectEvent", "OBSERVE",
+                       epcList=_uris("pack", event.pack_ids) + _uris("unit", event.unit_ids),
+                       bizStep="receiving", disposition="in_progress")  # fmt: skip
+            case PacksDecommissioned() | DecommissionsUndone():
+                undo = isinstance(event, DecommissionsUndone)
+                given = event.reason if isinstance(event, PacksDecommissioned) else 0
+                reason = DecommissionReason(given)
+                action, step, disp = _DECOMMISSION.get(
+                    reason, ("DELETE", "decommissioning", "inactive")
+                )
+                e = b.base("ObjectEvent", action, epcList=_uris("pack", event.pack_ids),
+                           bizStep=step, disposition=disp)  # fmt: skip
+                if undo:
+                    e["errorDeclaration"] = {"declarationTime": time, "reason": "incorrect_data"}
+                elif reason not in _DECOMMISSION:
+                    e["rxl:decommissionReason"] = reason.name
+            case PacksFlagged():
+                flags = PackFlag(event.flags)
+                disp = "no_pedigree_match" if flags else "active"
+                e = b.base("ObjectEvent", "OBSERVE", epcList=_uris("pack", event.pack_ids),
+                           bizStep="inspecting", disposition=disp)  # fmt: skip
+                e["rxl:flags"] = int(flags)
     return out
+
+
+def _uris(kind: str, ids: Iterable[bytes]) -> list[str]:
+    return [id_uri(kind, i) for i in ids]
 
 
 # ---------------------------------------------------------------------- export

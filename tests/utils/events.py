@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ledger_client.types import LedgerEvent, Receipt
+from ledger_client.events import ChainEvent
+from ledger_client.types import Receipt
 
 
-def only_event(receipts: Receipt | Iterable[Receipt]) -> LedgerEvent:
+def only_event(receipts: Receipt | Iterable[Receipt]) -> ChainEvent:
     """The single event of ``receipts``; fails when there are more or none."""
     items = [receipts] if isinstance(receipts, Receipt) else list(receipts)
     found = [e for r in items for e in r.events]
