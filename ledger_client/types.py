@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from ledger_client.events import ChainEvent
+from ledger_client.events import ChainEvent
 
 ZERO_ADDRESS = "0x" + "00" * 20
 ZERO_HASH = b"\x00" * 32
@@ -175,17 +174,6 @@ class Verification:
             LotView.from_tuple(t[3]),
             t[4],
         )
-
-
-@dataclass(frozen=True)
-class LedgerEvent:
-    """One decoded contract event."""
-
-    name: str
-    args: dict[str, Any]
-    block_number: int
-    tx_hash: bytes
-    log_index: int
 
 
 @dataclass(frozen=True)

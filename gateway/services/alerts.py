@@ -22,8 +22,9 @@ from sqlalchemy.orm import Session
 
 from gateway.core.logging import get_logger
 from gateway.db import models as m
-from gateway.indexer import AppliedEvent
+from gateway.projection import AppliedEvent
 from gateway.schemas import AlertKind, AlertOut, Severity
+from ledger_client.events import ChainEvent, LotStatusChanged, PacksFlagged
 from ledger_client.rules import MAX_LEVEL, top_holder
 from ledger_client.types import DecommissionReason, LotStatus, PackStatus, UnitStatus
 
@@ -203,47 +204,56 @@ def pack_parties(conn: Connection, pack_id: bytes, gtin: str) -> set[str]:
 # ---------------------------------------------------------------------- raised by events
 
 
-def on_indexed(conn: Connection, applied: Sequence[AppliedEvent]) -> None:
-    """Indexer hook: recalls and quarantines reaching holders, suspect and illegitimate flags."""
-    for item in applied:
-        e = item.event
-        if e.name == "LotStatusChanged" and e.args["status"] in (
-            LotStatus.RECALLED,
-            LotStatus.QUARANTINED,
-        ):
-            status = LotStatus(e.args["status"]).name.lower()
-            lot_hex = "0x" + bytes(e.args["lotId"]).hex()
-            for holder, n in holders_of_lot(conn, bytes(e.args["lotId"])).items():
-                raise_alert(
-                    conn,
-                    f"lot-{status}:{lot_hex}:{holder}",
-                    AlertKind(f"lot_{status}"),
-                    "critical",
-                    f"lot {lot_hex[:12]}... is {status}: {n} of its packs are in your custody",
-                    lot_hex,
-                    holder,
-                    {
-                        "lot_id": lot_hex,
-                        "packs": n,
-                        "by": e.args["by"],
-                        "tx_hash": "0x" + e.tx_hash.hex(),
-                    },
-                )
-        elif e.name == "PacksFlagged" and e.args["flags"]:
-            flags = int(e.args["flags"])
-            kind = "illegitimate" if flags & 2 else "suspect"
-            ids = ["0x" + bytes(i).hex() for i in e.args["packIds"]]
+class EventAlerts:
+    """The alerts events raise, inside the indexing transaction ``conn``: a recall or
+    quarantine reaching each holder of the lot's packs, a suspect or illegitimate flag."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def apply(self, event: ChainEvent) -> None:
+        """Raise the alerts of ``event``, if any."""
+        match event:
+            case LotStatusChanged() if event.status in (LotStatus.RECALLED, LotStatus.QUARANTINED):
+                self._lot_stopped(event)
+            case PacksFlagged() if event.flags:
+                self._flagged(event)
+
+    def _lot_stopped(self, e: LotStatusChanged) -> None:
+        status = LotStatus(e.status).name.lower()
+        lot_hex = "0x" + e.lot_id.hex()
+        for holder, n in holders_of_lot(self.conn, e.lot_id).items():
             raise_alert(
-                conn,
-                f"flag:0x{e.tx_hash.hex()}:{e.log_index}",
-                AlertKind(f"pack_{kind}"),
+                self.conn,
+                f"lot-{status}:{lot_hex}:{holder}",
+                AlertKind(f"lot_{status}"),
                 "critical",
-                f"{len(ids)} pack(s) flagged {kind} by {e.args['by']}"
-                f" (reason code {e.args['reasonCode']})",
-                ids[0],
-                None,
-                {"pack_ids": ids[:100], "by": e.args["by"], "tx_hash": "0x" + e.tx_hash.hex()},
+                f"lot {lot_hex[:12]}... is {status}: {n} of its packs are in your custody",
+                lot_hex,
+                holder,
+                {"lot_id": lot_hex, "packs": n, "by": e.by, "tx_hash": "0x" + e.tx_hash.hex()},
             )
+
+    def _flagged(self, e: PacksFlagged) -> None:
+        kind = "illegitimate" if e.flags & 2 else "suspect"
+        ids = ["0x" + i.hex() for i in e.pack_ids]
+        raise_alert(
+            self.conn,
+            f"flag:0x{e.tx_hash.hex()}:{e.log_index}",
+            AlertKind(f"pack_{kind}"),
+            "critical",
+            f"{len(ids)} pack(s) flagged {kind} by {e.by} (reason code {e.reason_code})",
+            ids[0],
+            None,
+            {"pack_ids": ids[:100], "by": e.by, "tx_hash": "0x" + e.tx_hash.hex()},
+        )
+
+
+def on_indexed(conn: Connection, applied: Sequence[AppliedEvent]) -> None:
+    """Indexer hook: raise the alerts of the events just applied, once the whole step is."""
+    alerts = EventAlerts(conn)
+    for item in applied:
+        alerts.apply(item.event)
 
 
 # ---------------------------------------------------------------------- verifications

@@ -4,7 +4,6 @@
 :mod:`~ledger_client.events.decoder` the fast decoder of raw logs into them.
 """
 
-from ledger_client.events._legacy import CONTRACTS, decode_log, decode_logs
 from ledger_client.events.decoder import RawLog, decode
 from ledger_client.events.schema import (
     EVENT_TYPES,
@@ -38,7 +37,6 @@ from ledger_client.events.schema import (
 )
 
 __all__ = [
-    "CONTRACTS",
     "EVENT_TYPES",
     "ChainEvent",
     "ConsortiumEvent",
@@ -69,6 +67,4 @@ __all__ = [
     "UnitsDissolved",
     "actor",
     "decode",
-    "decode_log",
-    "decode_logs",
 ]

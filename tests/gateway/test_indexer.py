@@ -15,7 +15,8 @@ from gateway.indexer import Indexer
 from gateway.services.chain import Chain
 from ledger_client.chain import connect
 from ledger_client.devnet import deploy_devnet
-from ledger_client.events import decode_logs
+from ledger_client.events import decode
+from ledger_client.logs import raw_logs
 
 TABLES = (m.Pack, m.Unit, m.Lot, m.Member, m.Prefix, m.Product)
 
@@ -78,7 +79,7 @@ def test_crash_mid_step_rolls_back_and_restart_resumes_without_gaps_or_duplicate
     )
     with engine.connect() as conn:
         stored = conn.execute(select(func.count()).select_from(m.ChainEvent)).scalar_one()
-    assert stored == len(decode_logs(world.w3, logs))
+    assert stored == len(decode(raw_logs(world.w3, logs)))
 
 
 def test_duplicate_delivery_changes_nothing(world: World, tmp_path: Path) -> None:
@@ -90,7 +91,7 @@ def test_duplicate_delivery_changes_nothing(world: World, tmp_path: Path) -> Non
     logs = world.w3.eth.get_logs(
         {"fromBlock": 0, "toBlock": head, "address": chain.contract_addresses}
     )
-    events = decode_logs(world.w3, logs)
+    events = decode(raw_logs(world.w3, logs))
     # the node delivers the whole range again, e.g. after a cursor was restored from a backup
     with engine.begin() as conn:
         conn.execute(

@@ -15,7 +15,7 @@ from ledger_client.events.schema import META_FIELDS, abi_name, field_name
 from ledger_client.logs import fetch_logs
 from tests.utils.audit_scenario import Scenario
 from tests.utils.governance import govern
-from tests.utils.web3_events import web3_decode
+from tests.utils.web3_events import plain, web3_decode
 
 #: Python type of each ABI type RxLedger's events use.
 PYTHON_TYPES: dict[str, Any] = {
@@ -80,7 +80,7 @@ def test_field_and_abi_names_convert_both_ways() -> None:
 def test_fast_decoder_matches_web3_decoder(scenario: Scenario) -> None:
     w3 = scenario.w3
     events = decode(fetch_logs(w3, scenario.net.deployment))
-    reference = web3_decode(w3, w3.eth.get_logs({"fromBlock": 0, "toBlock": "latest"}))
+    reference = [plain(d) for d in web3_decode(w3, w3.eth.get_logs({"fromBlock": 0}))]
     assert len(events) == len(reference) > 40
     registry = {cls.name for cls in EVENT_TYPES["SerialRegistry"]}
     assert registry <= {e.name for e in events}, "the history has every registry event"
@@ -116,7 +116,7 @@ def test_fast_decoder_matches_web3_decoder_on_governance(net: DevNetwork) -> Non
             "args": e.args,
         }
         for e in events
-    ] == web3_decode(w3, raw)
+    ] == [plain(d) for d in web3_decode(w3, raw)]
 
 
 def test_events_are_frozen_and_skip_foreign_logs() -> None:

@@ -1,0 +1,308 @@
+"""The SQL index as a projection of the chain's event stream.
+
+Each event is stored (with the ids it names, so a pack's, unit's or lot's history is one
+indexed lookup) and updates the state tables it touches: lots, packs, units, members,
+prefixes, products. Custody is stored where the contract keeps it: a pack or unit inside a
+unit has no custodian of its own, the read model resolves it through the top unit
+(:func:`ledger_client.rules.top_holder`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
+from web3 import Web3
+
+from gateway.db import models as m
+from ledger_client.events import (
+    ChainEvent,
+    DecommissionsUndone,
+    ItemsPacked,
+    ItemsReceived,
+    ItemsShipped,
+    ItemsUnpacked,
+    LotRegistered,
+    LotStatusChanged,
+    MemberAdded,
+    MemberLicenceChanged,
+    MemberRolesChanged,
+    MemberStatusChanged,
+    PacksCommissioned,
+    PacksDecommissioned,
+    PacksFlagged,
+    PrefixAssigned,
+    PrefixRevoked,
+    ProductRegistered,
+    RegistryEvent,
+    UnitsDissolved,
+    actor,
+)
+from ledger_client.expiry import end_of_day
+from ledger_client.types import ZERO_HASH, LotStatus, PackStatus, UnitStatus
+
+packs_t = cast(Table, m.Pack.__table__)
+units_t = cast(Table, m.Unit.__table__)
+
+#: The ids an event names, each with its kind: pack, unit (moved), container, lot.
+Items = list[tuple[bytes, str]]
+#: A GTIN's current directory entry: owner and (name, strength, form, NDC, gateway URL).
+DirectoryEntry = Callable[[str], tuple[str, Sequence[str]]]
+
+
+@dataclass(frozen=True)
+class AppliedEvent:
+    """An event as applied: the decoded event, its block time and its row id."""
+
+    event: ChainEvent
+    block_time: int
+    row_id: int
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _packs_and_units(packs: Iterable[bytes], units: Iterable[bytes], unit_kind: str) -> Items:
+    return [(i, "pack") for i in packs] + [(i, unit_kind) for i in units]
+
+
+class IndexProjection:
+    """Applies events to the index inside the open transaction ``conn``; ``applied`` lists
+    them with their rows. ``directory_entry`` reads a GTIN's entry, which its event does not
+    carry."""
+
+    def __init__(self, conn: Connection, directory_entry: DirectoryEntry) -> None:
+        self.conn = conn
+        self.directory_entry = directory_entry
+        self.applied: list[AppliedEvent] = []
+        self._handlers: dict[type[ChainEvent], Callable[[Any], Items | None]] = {
+            LotRegistered: self._lot_registered,
+            LotStatusChanged: self._lot_status_changed,
+            PacksCommissioned: self._commissioned,
+            ItemsPacked: self._packed,
+            ItemsUnpacked: self._unpacked,
+            UnitsDissolved: self._dissolved,
+            ItemsShipped: self._shipped,
+            ItemsReceived: self._received,
+            PacksDecommissioned: self._decommissioned,
+            DecommissionsUndone: self._undone,
+            PacksFlagged: self._flagged,
+            MemberAdded: self._member_added,
+            MemberStatusChanged: self._member_status,
+            MemberRolesChanged: self._member_roles,
+            MemberLicenceChanged: self._member_licence,
+            PrefixAssigned: self._prefix_assigned,
+            PrefixRevoked: self._prefix_revoked,
+            ProductRegistered: self._product_registered,
+        }
+
+    def apply(self, event: ChainEvent) -> None:
+        """Store ``event`` with the ids it names and update the state it changes."""
+        event_hash = event.event_hash if isinstance(event, RegistryEvent) else ZERO_HASH
+        row_id = self.conn.execute(
+            insert(m.ChainEvent)
+            .values(
+                block_number=event.block_number,
+                block_time=event.timestamp,
+                tx_hash=event.tx_hash,
+                log_index=event.log_index,
+                name=event.name,
+                actor=actor(event),
+                event_hash=event_hash if event_hash != ZERO_HASH else None,
+                args={k: _jsonable(v) for k, v in event.args.items()},
+            )
+            .returning(m.ChainEvent.id)
+        ).scalar_one()
+        handler = self._handlers.get(type(event))
+        items = handler(event) if handler is not None else None
+        if items:
+            self.conn.execute(
+                insert(m.EventItem),
+                [{"event_id": row_id, "item_id": i, "kind": k} for i, k in items],
+            )
+        self.applied.append(AppliedEvent(event, event.timestamp, row_id))
+
+    # ---------------------------------------------------- lots
+
+    def _lot_registered(self, e: LotRegistered) -> Items:
+        self.conn.execute(
+            insert(m.Lot).values(
+                lot_id=e.lot_id,
+                owner=e.owner,
+                expiry=e.expiry,
+                expires_at=end_of_day(e.expiry),
+                status=int(LotStatus.ACTIVE),
+            )
+        )
+        return [(e.lot_id, "lot")]
+
+    def _lot_status_changed(self, e: LotStatusChanged) -> Items:
+        self.conn.execute(update(m.Lot).where(m.Lot.lot_id == e.lot_id).values(status=e.status))
+        return [(e.lot_id, "lot")]
+
+    # ---------------------------------------------------- packs and units
+
+    def _upsert_container(self, unit: bytes, by: str, level: int) -> None:
+        row = self.conn.execute(select(m.Unit.level).where(m.Unit.unit_id == unit)).first()
+        if row is None:
+            self.conn.execute(
+                insert(m.Unit).values(
+                    unit_id=unit,
+                    status=int(UnitStatus.ACTIVE),
+                    level=level,
+                    parent=None,
+                    custodian=by,
+                    pending_to=None,
+                )
+            )
+        else:
+            self.conn.execute(
+                update(m.Unit)
+                .where(m.Unit.unit_id == unit)
+                .values(parent=None, custodian=by, level=max(level, int(row[0])))
+            )
+
+    def _set_packs(self, ids: Sequence[bytes], **values: Any) -> None:
+        if ids:
+            self.conn.execute(
+                packs_t.update().where(packs_t.c.pack_id == bindparam("b_id")).values(**values),
+                [{"b_id": i} for i in ids],
+            )
+
+    def _set_units(self, ids: Sequence[bytes], **values: Any) -> None:
+        if ids:
+            self.conn.execute(
+                units_t.update().where(units_t.c.unit_id == bindparam("b_id")).values(**values),
+                [{"b_id": i} for i in ids],
+            )
+
+    def _commissioned(self, e: PacksCommissioned) -> Items:
+        parent = None if e.unit_id == ZERO_HASH else e.unit_id
+        if parent is not None:
+            self._upsert_container(parent, e.by, 1)
+        self.conn.execute(
+            insert(m.Pack),
+            [
+                {
+                    "pack_id": i,
+                    "lot_id": e.lot_id,
+                    "status": int(PackStatus.ACTIVE),
+                    "reason": 0,
+                    "flags": 0,
+                    "flag_reason": 0,
+                    "decommissioned_at": 0,
+                    "parent": parent,
+                    "custodian": None if parent else e.by,
+                    "pending_to": None,
+                }
+                for i in e.pack_ids
+            ],
+        )
+        items = [(i, "pack") for i in e.pack_ids] + [(e.lot_id, "lot")]
+        return items + ([(parent, "container")] if parent else [])
+
+    def _packed(self, e: ItemsPacked) -> Items:
+        level = 1
+        if e.unit_ids:
+            levels = self.conn.execute(
+                select(m.Unit.level).where(m.Unit.unit_id.in_(e.unit_ids))
+            ).scalars()
+            level = max([1, *(lv + 1 for lv in levels)])
+        self._upsert_container(e.unit_id, e.by, level)
+        self._set_packs(e.pack_ids, parent=e.unit_id, custodian=None)
+        self._set_units(e.unit_ids, parent=e.unit_id, custodian=None)
+        return _packs_and_units(e.pack_ids, e.unit_ids, "unit") + [(e.unit_id, "container")]
+
+    def _unpacked(self, e: ItemsUnpacked) -> Items:
+        self._set_packs(e.pack_ids, parent=None, custodian=e.by)
+        self._set_units(e.unit_ids, parent=None, custodian=e.by)
+        return _packs_and_units(e.pack_ids, e.unit_ids, "unit") + [(e.unit_id, "container")]
+
+    def _dissolved(self, e: UnitsDissolved) -> Items:
+        self._set_units(e.unit_ids, parent=None, custodian=e.by, status=int(UnitStatus.DISSOLVED))
+        return [(i, "container") for i in e.unit_ids]
+
+    def _shipped(self, e: ItemsShipped) -> Items:
+        moved = {"parent": None, "custodian": e.from_, "pending_to": e.to}
+        self._set_packs(e.pack_ids, status=int(PackStatus.IN_TRANSIT), **moved)
+        self._set_units(e.unit_ids, status=int(UnitStatus.IN_TRANSIT), **moved)
+        return _packs_and_units(e.pack_ids, e.unit_ids, "container")
+
+    def _received(self, e: ItemsReceived) -> Items:
+        self._set_packs(e.pack_ids, custodian=e.by, status=int(PackStatus.ACTIVE), pending_to=None)
+        self._set_units(e.unit_ids, custodian=e.by, status=int(UnitStatus.ACTIVE), pending_to=None)
+        return _packs_and_units(e.pack_ids, e.unit_ids, "container")
+
+    def _decommissioned(self, e: PacksDecommissioned) -> Items:
+        self._set_packs(
+            e.pack_ids,
+            custodian=e.by,
+            parent=None,
+            status=int(PackStatus.DECOMMISSIONED),
+            reason=e.reason,
+            decommissioned_at=e.timestamp,
+        )
+        return [(i, "pack") for i in e.pack_ids]
+
+    def _undone(self, e: DecommissionsUndone) -> Items:
+        self._set_packs(e.pack_ids, status=int(PackStatus.ACTIVE), reason=0, decommissioned_at=0)
+        return [(i, "pack") for i in e.pack_ids]
+
+    def _flagged(self, e: PacksFlagged) -> Items:
+        self._set_packs(e.pack_ids, flags=e.flags, flag_reason=e.reason_code)
+        return [(i, "pack") for i in e.pack_ids]
+
+    # ---------------------------------------------------- consortium and directory
+
+    def _member_added(self, e: MemberAdded) -> None:
+        self.conn.execute(
+            insert(m.Member).values(
+                address=e.account,
+                index=e.index,
+                gln=str(e.gln).zfill(13),
+                roles=e.roles,
+                status=1,
+                licence_expiry=e.licence_expiry,
+            )
+        )
+
+    def _member_status(self, e: MemberStatusChanged) -> None:
+        self._set_member(e.account, status=e.status)
+
+    def _member_roles(self, e: MemberRolesChanged) -> None:
+        self._set_member(e.account, roles=e.roles)
+
+    def _member_licence(self, e: MemberLicenceChanged) -> None:
+        self._set_member(e.account, licence_expiry=e.licence_expiry)
+
+    def _set_member(self, account: str, **values: int) -> None:
+        self.conn.execute(update(m.Member).where(m.Member.address == account).values(**values))
+
+    def _prefix_assigned(self, e: PrefixAssigned) -> None:
+        self.conn.execute(delete(m.Prefix).where(m.Prefix.prefix == e.prefix))
+        self.conn.execute(insert(m.Prefix).values(prefix=e.prefix, owner=e.account))
+
+    def _prefix_revoked(self, e: PrefixRevoked) -> None:
+        self.conn.execute(delete(m.Prefix).where(m.Prefix.prefix == e.prefix))
+
+    def _product_registered(self, e: ProductRegistered) -> None:
+        owner, info = self.directory_entry(e.gtin14)
+        self.conn.execute(delete(m.Product).where(m.Product.gtin == e.gtin14))
+        self.conn.execute(
+            insert(m.Product).values(
+                gtin=e.gtin14,
+                owner=Web3.to_checksum_address(owner),
+                name=info[0],
+                strength=info[1],
+                dosage_form=info[2],
+                ndc=info[3],
+                gateway_url=info[4],
+            )
+        )
