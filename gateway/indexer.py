@@ -26,7 +26,7 @@ from gateway.core.logging import get_logger
 from gateway.db import models as m
 from gateway.projection import AppliedEvent, IndexProjection
 from gateway.services.chain import Chain
-from ledger_client.events import ChainEvent, decode
+from ledger_client.events import ChainEvent, decode, project
 from ledger_client.logs import raw_logs
 
 log = get_logger("rxledger.indexer")
@@ -113,12 +113,13 @@ class Indexer:
                     )
                 )
             }
-            index = IndexProjection(conn, self._directory_entry)
+            fresh = []
             for event in events:
-                if (event.tx_hash, event.log_index) in known:
-                    continue
-                known.add((event.tx_hash, event.log_index))
-                index.apply(event)
+                if (event.tx_hash, event.log_index) not in known:
+                    known.add((event.tx_hash, event.log_index))
+                    fresh.append(event)
+            index = IndexProjection(conn, self._directory_entry)
+            project(fresh, index)
             applied = index.applied
             for hook in self.hooks:
                 hook(conn, applied)

@@ -24,7 +24,7 @@ from gateway.core.logging import get_logger
 from gateway.db import models as m
 from gateway.projection import AppliedEvent
 from gateway.schemas import AlertKind, AlertOut, Severity
-from ledger_client.events import ChainEvent, LotStatusChanged, PacksFlagged
+from ledger_client.events import ChainEvent, LotStatusChanged, PacksFlagged, project
 from ledger_client.rules import MAX_LEVEL, top_holder
 from ledger_client.types import DecommissionReason, LotStatus, PackStatus, UnitStatus
 
@@ -251,9 +251,7 @@ class EventAlerts:
 
 def on_indexed(conn: Connection, applied: Sequence[AppliedEvent]) -> None:
     """Indexer hook: raise the alerts of the events just applied, once the whole step is."""
-    alerts = EventAlerts(conn)
-    for item in applied:
-        alerts.apply(item.event)
+    project((item.event for item in applied), EventAlerts(conn))
 
 
 # ---------------------------------------------------------------------- verifications

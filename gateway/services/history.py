@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from gateway.db import models as m
 from gateway.schemas import CustodyStep
 from gateway.services.alerts import holders_of_lot
+from ledger_client.rules import MAX_LEVEL
 
 #: Pack-level events after which a pack is no longer inside the unit it was packed into.
 _LEAVES = {"ItemsUnpacked", "ItemsShipped", "PacksDecommissioned", "ItemsPacked"}
@@ -43,7 +44,7 @@ def _container_events(
         if ev.id <= start or (end is not None and ev.id >= end):
             continue
         found.append((ev, unit))
-        if kind == "unit" and ev.name == "ItemsPacked" and depth < 6:
+        if kind == "unit" and ev.name == "ItemsPacked" and depth < MAX_LEVEL - 1:
             parent = bytes.fromhex(str(ev.args["unitId"])[2:])
             leave = next((e.id for e, k in own[i + 1 :] if k == "unit"), end)
             found.extend(_container_events(conn, parent, ev.id, leave, depth + 1))

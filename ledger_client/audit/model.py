@@ -1,4 +1,5 @@
-"""An independent, pure-Python model of the registry, rebuilt from its events.
+"""An independent, pure-Python model of the registry, rebuilt from its events (a
+:class:`~ledger_client.events.Projection` of the stream).
 
 Mirrors contracts/SerialRegistry.sol (and the parts of Consortium.sol it consults): lots,
 packs, logistic units with custody resolved through their top unit or their nearest

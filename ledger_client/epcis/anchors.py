@@ -9,7 +9,7 @@ from typing import TypeVar
 from web3 import Web3
 
 from ledger_client.contracts import Deployment
-from ledger_client.events import ChainEvent, RegistryEvent
+from ledger_client.events import ChainEvent, RegistryEvent, project
 from ledger_client.logs import iter_events
 from ledger_client.types import ZERO_HASH
 
@@ -50,8 +50,7 @@ class AnchorIndex:
 
     def add(self, events: Iterable[ChainEvent]) -> None:
         """Record contract events (duplicates, by transaction and log index, are ignored)."""
-        for event in events:
-            self.apply(event)
+        project(events, self)
 
     def apply(self, event: ChainEvent) -> None:
         """Record one contract event if it anchors an event hash and is new."""

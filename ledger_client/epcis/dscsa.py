@@ -16,7 +16,7 @@ from web3 import Web3
 
 from ledger_client.contracts import Deployment
 from ledger_client.epcis._epc import parse_epc_or_none
-from ledger_client.epcis.history import chain_history, subject_of
+from ledger_client.epcis.history import Subject, Tracker, subject_of
 from ledger_client.epcis.store import EventStore
 from ledger_client.errors import RxLedgerError
 from ledger_client.events import (
@@ -25,6 +25,8 @@ from ledger_client.events import (
     ItemsShipped,
     ItemsUnpacked,
     PacksCommissioned,
+    RegistryEvent,
+    project,
 )
 from ledger_client.gs1 import expiry_to_date
 from ledger_client.logs import iter_events
@@ -49,35 +51,55 @@ class ShipmentNotFoundError(RxLedgerError, LookupError):
     """Raised when the chain holds no shipment of the given logistic unit."""
 
 
-def _contents(events: list[ChainEvent], shipment: ItemsShipped) -> tuple[set[bytes], set[bytes]]:
-    """Packs and units inside the shipped units when ``shipment`` happened."""
-    children: dict[bytes, set[tuple[str, bytes]]] = defaultdict(set)
-    for event in events:
-        if event is shipment:
-            break
+class _Contents:
+    """What each logistic unit holds, as the events build it: packs and units packed in it."""
+
+    def __init__(self) -> None:
+        self.children: dict[bytes, set[tuple[str, bytes]]] = defaultdict(set)
+
+    def apply(self, event: ChainEvent) -> None:
         match event:
             case PacksCommissioned() if event.unit_id != ZERO_HASH:
-                children[event.unit_id] |= {("pack", p) for p in event.pack_ids}
+                self.children[event.unit_id] |= {("pack", p) for p in event.pack_ids}
             case ItemsPacked() | ItemsUnpacked():
                 items = {("pack", p) for p in event.pack_ids} | {
                     ("unit", u) for u in event.unit_ids
                 }
                 if isinstance(event, ItemsPacked):
-                    children[event.unit_id] |= items
+                    self.children[event.unit_id] |= items
                 else:
-                    children[event.unit_id] -= items
-    packs = set(shipment.pack_ids)
-    units: set[bytes] = set()
-    todo = list(shipment.unit_ids)
-    while todo:
-        unit = todo.pop()
-        units.add(unit)
-        for kind, item in children.get(unit, ()):
-            if kind == "pack":
-                packs.add(item)
-            elif item not in units:
-                todo.append(item)
-    return packs, units
+                    self.children[event.unit_id] -= items
+
+    def packs_in(self, shipment: ItemsShipped) -> set[bytes]:
+        """The packs ``shipment`` moves: its own and those inside its units, at any depth."""
+        packs = set(shipment.pack_ids)
+        units: set[bytes] = set()
+        todo = list(shipment.unit_ids)
+        while todo:
+            unit = todo.pop()
+            units.add(unit)
+            for kind, item in self.children.get(unit, ()):
+                if kind == "pack":
+                    packs.add(item)
+                elif item not in units:
+                    todo.append(item)
+        return packs
+
+
+class _LastShipment:
+    """The latest shipment of a subject unit and the packs it moved, as a projection."""
+
+    def __init__(self, subject: Subject) -> None:
+        self._tracker = Tracker(subject)
+        self._contents = _Contents()
+        self.shipment: ItemsShipped | None = None
+        self.packs: set[bytes] = set()
+
+    def apply(self, event: ChainEvent) -> None:
+        seen = isinstance(event, RegistryEvent) and self._tracker.seen(event)
+        if seen and isinstance(event, ItemsShipped):
+            self.shipment, self.packs = event, self._contents.packs_in(event)
+        self._contents.apply(event)
 
 
 def _party(w3: Web3, deployment: Deployment, store: EventStore, account: str) -> dict[str, Any]:
@@ -124,15 +146,11 @@ def transaction_information(
 
     Raises :class:`ShipmentNotFoundError` if the chain holds no shipment of it.
     """
-    subject = subject_of("sscc", sscc)
-    events = list(iter_events(w3, deployment))
-    shipments = [
-        e for e in chain_history(w3, deployment, subject, events) if isinstance(e, ItemsShipped)
-    ]
-    if not shipments:
+    last = _LastShipment(subject_of("sscc", sscc))
+    project(iter_events(w3, deployment), last)
+    shipment, packs = last.shipment, last.packs
+    if shipment is None:
         raise ShipmentNotFoundError(f"no shipment of {sscc} is recorded on chain")
-    shipment = shipments[-1]
-    packs, _units = _contents(events, shipment)
     clear = store.identifiers()
     registry = deployment.contract(w3, "SerialRegistry").functions
     views = registry.packStates(sorted(packs)).call() if packs else []

@@ -15,7 +15,8 @@ and the packing of its contents.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -45,6 +46,7 @@ from ledger_client.events import (
     RegistryEvent,
     UnitsDissolved,
     actor,
+    project,
 )
 from ledger_client.gs1 import LotCode, PackCode, UnitCode, expiry_to_date, parse_code
 from ledger_client.ids import lot_id, pack_id, unit_id
@@ -54,6 +56,8 @@ from ledger_client.types import ZERO_HASH, DecommissionReason, LotStatus, PackFl
 __all__ = [
     "HistoryEntry",
     "Subject",
+    "SubjectHistory",
+    "Tracker",
     "subject_of",
     "chain_history",
     "history",
@@ -127,8 +131,9 @@ def subject_of(kind: Kind, code: str) -> Subject:
     )
 
 
-class _Tracker:
-    """Follows packs and units through the units that hold them, in chain order."""
+class Tracker:
+    """Follows packs and units through the units that hold them, in chain order: ``seen``
+    says whether an event is in their history."""
 
     def __init__(self, subject: Subject) -> None:
         self.paths: dict[tuple[str, bytes], list[bytes]] = {}
@@ -143,6 +148,7 @@ class _Tracker:
         return key[1] in (packs if key[0] == "pack" else units)
 
     def seen(self, event: RegistryEvent) -> bool:
+        """Follow ``event``; return whether it concerns what this tracker follows."""
         match event:
             case LotRegistered() | LotStatusChanged():
                 return event.lot_id in self.lots
@@ -209,24 +215,42 @@ class _Tracker:
         return hit
 
 
-def chain_history(
-    w3: Web3,
-    deployment: Deployment,
-    subject: Subject,
-    events: Sequence[ChainEvent] | None = None,
-) -> list[RegistryEvent]:
-    """The contract events in ``subject``'s history, in chain order."""
-    stream = list(iter_events(w3, deployment)) if events is None else events
-    tracked = [e for e in stream if isinstance(e, RegistryEvent)]
-    lots = set(subject.lots)
-    if subject.packs:  # a pack's history includes its lot's events
-        for e in tracked:
-            if isinstance(e, PacksCommissioned) and not subject.packs.isdisjoint(e.pack_ids):
-                lots.add(e.lot_id)
-    tracker = _Tracker(
-        Subject(subject.kind, subject.code, subject.packs, subject.units, frozenset(lots))
-    )
-    return [e for e in tracked if tracker.seen(e)]
+class SubjectHistory:
+    """The contract events in a subject's history, as a projection of the event stream.
+
+    A pack's history includes its lot's events, which come before the pack's commissioning
+    names its lot: the events of every lot are kept aside until then (lots are few).
+    """
+
+    def __init__(self, subject: Subject) -> None:
+        self._tracker = Tracker(subject)
+        self._packs = subject.packs
+        self._found: list[RegistryEvent] = []
+        self._lot_events: dict[bytes, list[RegistryEvent]] = defaultdict(list)
+
+    def apply(self, event: ChainEvent) -> None:
+        """Follow ``event``; keep it if it is in the subject's history."""
+        if not isinstance(event, RegistryEvent):
+            return
+        if isinstance(event, PacksCommissioned) and not self._packs.isdisjoint(event.pack_ids):
+            self._tracker.lots.add(event.lot_id)
+            self._found += self._lot_events.pop(event.lot_id, [])
+        if self._tracker.seen(event):
+            self._found.append(event)
+        elif self._packs and isinstance(event, LotRegistered | LotStatusChanged):
+            self._lot_events[event.lot_id].append(event)
+
+    @property
+    def events(self) -> list[RegistryEvent]:
+        """The history's events so far, in chain order."""
+        return sorted(self._found, key=lambda e: (e.block_number, e.log_index))
+
+
+def chain_history(w3: Web3, deployment: Deployment, subject: Subject) -> list[RegistryEvent]:
+    """The contract events in ``subject``'s history, in chain order (one pass over the chain)."""
+    trail = SubjectHistory(subject)
+    project(iter_events(w3, deployment), trail)
+    return trail.events
 
 
 def history(

@@ -1,10 +1,12 @@
 """RxLedger's contract events: one typed stream from the chain to every reader.
 
 :mod:`~ledger_client.events.schema` holds one frozen dataclass per contract event,
-:mod:`~ledger_client.events.decoder` the fast decoder of raw logs into them.
+:mod:`~ledger_client.events.decoder` the fast decoder of raw logs into them, and
+:mod:`~ledger_client.events.projection` the protocol of every reader of the stream.
 """
 
 from ledger_client.events.decoder import RawLog, decode
+from ledger_client.events.projection import Projection, project
 from ledger_client.events.schema import (
     EVENT_TYPES,
     ChainEvent,
@@ -59,6 +61,7 @@ __all__ = [
     "PrefixAssigned",
     "PrefixRevoked",
     "ProductRegistered",
+    "Projection",
     "ProposalApproved",
     "ProposalCreated",
     "ProposalExecuted",
@@ -67,4 +70,5 @@ __all__ = [
     "UnitsDissolved",
     "actor",
     "decode",
+    "project",
 ]
