@@ -1,4 +1,8 @@
-"""GS1 expiry dates (AI 17, YYMMDD) as the chain reads them: ``contracts/libraries/GS1Date.sol``."""
+"""GS1 expiry dates (AI 17, YYMMDD) as the chain reads them: ``contracts/libraries/GS1Date.sol``.
+
+One rule compares a scanned expiry with a lot's registered one, everywhere (the contract's
+``verify``, the gateway, the auditor, the EPCIS executor): :func:`same_day`.
+"""
 
 from __future__ import annotations
 
@@ -24,3 +28,17 @@ def end_of_day(yymmdd: int) -> int:
     if day > last:
         return 0
     return calendar.timegm((year, month, day, 23, 59, 59, 0, 0, 0))
+
+
+def same_day(scanned: int, registered: int) -> bool:
+    """Return whether GS1 dates ``scanned`` and ``registered`` name the same day, as
+    ``GS1Date.sameDay`` does: YYMM00 is YYMM<last day of that month>.
+
+    ``registered`` must be a valid date (a lot's expiry); ``scanned`` may be anything.
+    """
+    if scanned == registered:
+        return True
+    if scanned // 100 != registered // 100:
+        return False
+    last = calendar.monthrange(2000 + registered // 10000, (registered // 100) % 100)[1]
+    return (scanned % 100 or last) == (registered % 100 or last)
