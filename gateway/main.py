@@ -159,6 +159,8 @@ def create_app(settings: Settings | None = None, w3: Web3 | None = None) -> Fast
             "Verify medicine packs, capture EPCIS events, read custody histories and alerts."
         ),
         lifespan=lifespan,
+        # Starlette's slash redirects write their Location from the Host header.
+        redirect_slashes=False,
     )
     app.state.rx = state
     _install_error_handlers(app)
