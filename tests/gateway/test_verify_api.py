@@ -40,13 +40,14 @@ CASES = {
     ),
     "element string": (f"(01){GTIN}(17){EXPIRY}(10){LOT}(21)S4", "VERIFIED", "green"),
     "textual GS stand-in": (f"]d201{GTIN}17{EXPIRY}10{LOT}<GS>21S4", "VERIFIED", "green"),
+    # the day-00 lots' packs stay with the manufacturer: VERIFIED, red for pharmacy_a
     "day 00 scanned, month's last day registered": (
         dm("F1", FULL_LOT, DAY00_EXPIRY),
         "VERIFIED",
-        "green",
+        "red",
     ),
-    "last day scanned, day 00 registered": (dm("D1", DAY00_LOT, FULL_EXPIRY), "VERIFIED", "green"),
-    "day 00 scanned and registered": (dm("D1", DAY00_LOT, DAY00_EXPIRY), "VERIFIED", "green"),
+    "last day scanned, day 00 registered": (dm("D1", DAY00_LOT, FULL_EXPIRY), "VERIFIED", "red"),
+    "day 00 scanned and registered": (dm("D1", DAY00_LOT, DAY00_EXPIRY), "VERIFIED", "red"),
     "the day before month end is another expiry": (
         dm("D1", DAY00_LOT, "280629"),
         "EXPIRY_MISMATCH",
@@ -55,7 +56,7 @@ CASES = {
     "29 February of a leap year, day 00 registered": (
         dm("B1", FEB_LOT, "280229"),
         "VERIFIED",
-        "green",
+        "red",
     ),
     "28 February of a leap year is not its last day": (
         dm("B1", FEB_LOT, "280228"),
