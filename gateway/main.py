@@ -80,10 +80,10 @@ def _install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(_problem(400, "Invalid code", str(exc)), 400)
 
     @app.exception_handler(LedgerRevertError)
-    async def reverted(_: Request, exc: LedgerRevertError) -> JSONResponse:
+    async def reverted(request: Request, exc: LedgerRevertError) -> JSONResponse:
+        detail = explain(exc, members=request.app.state.rx.names)
         return JSONResponse(
-            _problem(409, "Refused by the ledger", explain(exc), error=exc.error, args=_args(exc)),
-            409,
+            _problem(409, "Refused by the ledger", detail, error=exc.error, args=_args(exc)), 409
         )
 
     @app.exception_handler(RelayRefusedError)
