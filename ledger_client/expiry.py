@@ -9,12 +9,24 @@ from __future__ import annotations
 import calendar
 from datetime import date
 
+from ledger_client.errors import InvalidCodeError
+
 
 def expiry_yymmdd(expiry: str | int | date) -> int:
-    """Return a GS1 expiry (``"261231"``, ``261231`` or a date) as the YYMMDD integer."""
+    """Return a GS1 expiry (``"261231"``, ``261231`` or a date) as the YYMMDD integer.
+
+    Raises:
+        InvalidCodeError: if a text is not six digits, or the value is not a date (day 00,
+            the month's last day, is one).
+    """
     if isinstance(expiry, date):
         return (expiry.year % 100) * 10000 + expiry.month * 100 + expiry.day
-    return int(expiry)
+    if isinstance(expiry, str) and not (len(expiry) == 6 and expiry.isdigit()):
+        raise InvalidCodeError(f"expiry {expiry!r} is not a GS1 date: six digits YYMMDD")
+    value = int(expiry)
+    if end_of_day(value) == 0:
+        raise InvalidCodeError(f"expiry {value:06d} is not a date (YYMMDD; day 00 ends the month)")
+    return value
 
 
 def end_of_day(yymmdd: int) -> int:
