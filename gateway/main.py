@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from http import HTTPStatus
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -104,11 +105,13 @@ def _install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(_problem(400, "Invalid forward request", str(exc)), 400)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        title = HTTPStatus(exc.status_code).phrase
+        detail = str(exc.detail)
+        if detail == title:  # the framework's own 404/405: say what was asked and where to look
+            detail = f"{request.method} {request.url.path}: {title.lower()} (the API is at /docs)"
         return JSONResponse(
-            _problem(exc.status_code, "Error", str(exc.detail)),
-            exc.status_code,
-            headers=exc.headers,
+            _problem(exc.status_code, title, detail), exc.status_code, headers=exc.headers
         )
 
     @app.exception_handler(RequestValidationError)

@@ -329,3 +329,13 @@ def test_page_and_openapi_are_served(gateway: Gateway) -> None:
     paths = gateway.client.get("/openapi.json").json()["paths"]
     assert {"/v1/verify", "/v1/lvm/verify", "/01/{key_path}", "/v1/capture"} <= set(paths)
     assert gateway.client.get("/docs").status_code == 200
+
+
+def test_an_unknown_path_gets_a_problem_naming_the_request(gateway: Gateway) -> None:
+    r = gateway.client.get("/v1/nowhere")
+    assert r.status_code == 404
+    body = r.json()
+    assert body["title"] == "Not Found"
+    assert body["detail"] == "GET /v1/nowhere: not found (the API is at /docs)"
+    wrong_method = gateway.client.delete("/v1/verify")
+    assert wrong_method.status_code == 405 and wrong_method.json()["title"] == "Method Not Allowed"
