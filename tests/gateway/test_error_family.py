@@ -25,7 +25,7 @@ def _exception_classes() -> list[type[BaseException]]:
     found = []
     for package in (gateway, ledger_client):
         for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
-            if ".migrations" in info.name:  # Alembic scripts run only under Alembic
+            if ".migrations" in info.name or info.name.endswith("__main__"):  # scripts
                 continue
             module = importlib.import_module(info.name)
             for _, cls in inspect.getmembers(module, inspect.isclass):
