@@ -37,4 +37,6 @@ class DuplicateInBatchError(RxLedgerError, ValueError):
 
     def __init__(self, what: str, item: bytes) -> None:
         self.args_by_name: dict[str, Any] = {"what": what, "id": item}
+        #: ledger id -> the caller's own code for it, for messages (as LedgerRevertError's)
+        self.codes: dict[bytes, str] = {}
         super().__init__(f"{self.error}(what={what!r}, id=0x{item.hex()})")
