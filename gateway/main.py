@@ -38,8 +38,8 @@ from gateway.services.relayer import RelayPolicyError, RelayRefusedError
 from gateway.services.throttle import ThrottledError
 from gateway.state import GatewayState
 from ledger_client.epcis import InvalidEPCISError
-from ledger_client.errors import InvalidCodeError
-from ledger_client.explain import explain
+from ledger_client.errors import DuplicateInBatchError, InvalidCodeError
+from ledger_client.explain import Refusal, explain
 from ledger_client.relay import ForwardRequestError
 from ledger_client.reverts import LedgerRevertError
 
@@ -51,7 +51,7 @@ def _problem(status: int, title: str, detail: str, **extra: object) -> dict[str,
     return {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
 
 
-def _args(exc: LedgerRevertError) -> dict[str, object]:
+def _args(exc: Refusal) -> dict[str, object]:
     return {k: ("0x" + v.hex() if isinstance(v, bytes) else v) for k, v in exc.args_by_name.items()}
 
 
@@ -81,7 +81,8 @@ def _install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(_problem(400, "Invalid code", str(exc)), 400)
 
     @app.exception_handler(LedgerRevertError)
-    async def reverted(request: Request, exc: LedgerRevertError) -> JSONResponse:
+    @app.exception_handler(DuplicateInBatchError)
+    async def reverted(request: Request, exc: Refusal) -> JSONResponse:
         detail = explain(exc, members=request.app.state.rx.names)
         return JSONResponse(
             _problem(409, "Refused by the ledger", detail, error=exc.error, args=_args(exc)), 409

@@ -24,8 +24,7 @@ from web3 import Web3
 from ledger_client.chain import connect
 from ledger_client.contracts import Deployment
 from ledger_client.errors import ConfigurationError, RxLedgerError
-from ledger_client.explain import explain
-from ledger_client.reverts import LedgerRevertError
+from ledger_client.explain import Refusal, explain
 
 DEFAULT_RPC = "http://127.0.0.1:8545"
 DEFAULT_DEPLOYMENT = Path(".rxledger/deployment.json")
@@ -82,7 +81,7 @@ def message(exc: Exception, known: Known | None = None) -> tuple[str, int]:
     """Return the one-line message and exit code for ``exc``: 2 for bad input or
     configuration (RxLedger's ``ValueError`` twins), 1 for refusals and failures."""
     known = known or Known()
-    if isinstance(exc, LedgerRevertError):
+    if isinstance(exc, Refusal):
         return explain(exc, known.codes, known.members), REFUSED
     if isinstance(exc, RxLedgerError):
         return str(exc), BAD_INPUT if isinstance(exc, ValueError) else REFUSED

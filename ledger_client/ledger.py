@@ -14,7 +14,7 @@ from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractLogicError, TimeExhausted
 
 from ledger_client.contracts import Deployment, revert_decoder
-from ledger_client.errors import ConfigurationError
+from ledger_client.errors import ConfigurationError, DuplicateInBatchError
 from ledger_client.events import decode_logs
 from ledger_client.expiry import expiry_yymmdd
 from ledger_client.ids import lot_id, pack_id, unit_id
@@ -57,7 +57,7 @@ def _require_unique(ids: Sequence[bytes], what: str) -> None:
     seen: set[bytes] = set()
     for i in ids:
         if i in seen:
-            raise LedgerRevertError("DuplicateInBatch", {"what": what, "id": i}, b"")
+            raise DuplicateInBatchError(what, i)
         seen.add(i)
 
 

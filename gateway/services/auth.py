@@ -19,6 +19,7 @@ from gateway.services.readmodel import ReadModel
 from gateway.services.standing import Standing, refusal
 from gateway.services.throttle import AuthThrottle
 from ledger_client.contracts import Role
+from ledger_client.errors import RxLedgerError
 
 #: The statement of every login message.
 STATEMENT = "Sign in to this RxLedger gateway as a member of the consortium."
@@ -27,7 +28,7 @@ TOKEN_PREFIX = "rxl1."
 ANY_ROLE = Role(sum(Role))
 
 
-class AuthError(Exception):
+class AuthError(RxLedgerError, PermissionError):
     """Raised when a caller cannot be authenticated (HTTP 401) or is not allowed (HTTP 403)."""
 
     def __init__(self, status: int, message: str) -> None:

@@ -33,6 +33,7 @@ from ledger_client.epcis import (
     map_document,
     read_document,
 )
+from ledger_client.errors import ConfigurationError
 from ledger_client.ledger import Ledger
 
 log = get_logger("rxledger.capture")
@@ -172,7 +173,7 @@ class CaptureService:
     def run(self, job_id: str, doc: dict[str, Any]) -> ImportResult:
         """Capture ``doc`` as the operator's member and record the per-event results."""
         if self.ledger is None:
-            raise RuntimeError("this gateway has no operator key to sign with")
+            raise ConfigurationError("this gateway has no operator key to sign with")
         with self.lock.hold():
             if self._store is None:
                 self.store_path.parent.mkdir(parents=True, exist_ok=True)

@@ -32,7 +32,7 @@ from ledger_client.epcis.operations import (
     UndoDecommission,
     Unpack,
 )
-from ledger_client.errors import RxLedgerError
+from ledger_client.errors import DuplicateInBatchError, RxLedgerError
 from ledger_client.expiry import expiry_yymmdd, same_day
 from ledger_client.explain import code_map, explain
 from ledger_client.ids import lot_id, pack_id, unit_id
@@ -119,7 +119,7 @@ class ImportResult:
 
 
 class _Failed(RxLedgerError):
-    """Raised inside the executor when an operation cannot be sent; ``error`` names why."""
+    """Raised when the executor cannot send an operation; ``error`` names why (internal)."""
 
     def __init__(self, error: str, message: str) -> None:
         super().__init__(message)
@@ -231,7 +231,7 @@ class _Executor:
         name = type(op).__name__
         try:
             txs = self._dispatch(op, notes)
-        except LedgerRevertError as exc:
+        except (LedgerRevertError, DuplicateInBatchError) as exc:
             message = explain(exc, _codes_of(op))
             return OperationResult(name, "failed", (), exc.error, message, tuple(notes))
         except _Failed as exc:
