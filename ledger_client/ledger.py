@@ -34,6 +34,8 @@ from ledger_client.types import (
 
 PackRef = tuple[str, str]
 """A pack as (GTIN-14, serial)."""
+ProgressCallback = Callable[[int], None]
+"""Told how many items of a batch each chunk covered, as the chunks are done."""
 
 #: Transport failures after which a batch is checked against the chain and resent.
 TRANSIENT_ERRORS = (requests.ConnectionError, requests.Timeout, TimeExhausted, ConnectionError)
@@ -66,7 +68,8 @@ class Ledger:
 
     Batches of any size are split into transactions of ``batch_size`` items. A transport
     failure (node restart, timeout) is retried ``retries`` times; before resending, items the
-    chain already shows as done are dropped, so nothing is written twice.
+    chain already shows as done are dropped, so nothing is written twice. Batch writes that
+    take ``progress`` call it with each chunk's size when the chunk is done.
     """
 
     def __init__(
@@ -139,9 +142,11 @@ class Ledger:
         send: Callable[[list[bytes]], ContractFunction],
         done: Callable[[list[bytes]], list[bool]],
         skip_done: bool,
+        progress: ProgressCallback | None = None,
     ) -> list[Receipt]:
         receipts = []
         for chunk in _chunks(ids, self.batch_size):
+            size = len(chunk)
             if skip_done:
                 chunk = [i for i, ok in zip(chunk, done(chunk), strict=True) if not ok]
             for attempt in range(self.retries + 1):
@@ -155,6 +160,8 @@ class Ledger:
                         raise
                     time.sleep(self.retry_delay * (attempt + 1))
                     chunk = self._still_to_do(chunk, done)
+            if progress is not None:
+                progress(size)
         return receipts
 
     def _still_to_do(
@@ -212,12 +219,14 @@ class Ledger:
         into_sscc: str | None = None,
         event_hash: bytes = ZERO_HASH,
         skip_done: bool = False,
+        *,
+        progress: ProgressCallback | None = None,
     ) -> list[Receipt]:
         """Commission ``serials`` of ``gtin`` in ``lot``, into case ``into_sscc`` if given."""
         lid = lot_id(gtin, lot)
         uid = unit_id(into_sscc) if into_sscc else ZERO_HASH
         ids = [pack_id(gtin, s) for s in serials]
-        return self.commission_ids(lid, ids, uid, event_hash, skip_done)
+        return self.commission_ids(lid, ids, uid, event_hash, skip_done, progress=progress)
 
     def commission_ids(
         self,
@@ -226,6 +235,8 @@ class Ledger:
         unit: bytes = ZERO_HASH,
         event_hash: bytes = ZERO_HASH,
         skip_done: bool = False,
+        *,
+        progress: ProgressCallback | None = None,
     ) -> list[Receipt]:
         """Commission packs known by their ids into lot id ``lot``."""
         _require_unique(ids, "pack ids")
@@ -236,7 +247,7 @@ class Ledger:
                 v.status != PackStatus.NONE and v.lot_id == lot for v in self.pack_states(chunk)
             ]
 
-        return self._batched(ids, lambda c: fn(lot, unit, c, event_hash), done, skip_done)
+        return self._batched(ids, lambda c: fn(lot, unit, c, event_hash), done, skip_done, progress)
 
     def pack(
         self,
@@ -348,9 +359,12 @@ class Ledger:
         reason: DecommissionReason,
         event_hash: bytes = ZERO_HASH,
         skip_done: bool = False,
+        *,
+        progress: ProgressCallback | None = None,
     ) -> list[Receipt]:
         """Decommission packs (dispensed, destroyed, exported, ...)."""
-        return self.decommission_ids([pack_id(*p) for p in packs], reason, event_hash, skip_done)
+        ids = [pack_id(*p) for p in packs]
+        return self.decommission_ids(ids, reason, event_hash, skip_done, progress=progress)
 
     def decommission_ids(
         self,
@@ -358,6 +372,8 @@ class Ledger:
         reason: DecommissionReason,
         event_hash: bytes = ZERO_HASH,
         skip_done: bool = False,
+        *,
+        progress: ProgressCallback | None = None,
     ) -> list[Receipt]:
         """Like :meth:`decommission` with ledger ids."""
         _require_unique(ids, "pack ids")
@@ -370,7 +386,9 @@ class Ledger:
                 for v in self.pack_states(chunk)
             ]
 
-        return self._batched(ids, lambda c: fn(c, int(reason), event_hash), done, skip_done)
+        return self._batched(
+            ids, lambda c: fn(c, int(reason), event_hash), done, skip_done, progress
+        )
 
     def undo_decommission(
         self, packs: Sequence[PackRef], event_hash: bytes = ZERO_HASH

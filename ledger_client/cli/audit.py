@@ -1,37 +1,28 @@
-"""``rxledger audit ...`` and ``rxledger report ...``: the auditor's commands.
-
-Mounted into the main app by ``ledger_client/cli.py`` (``app.add_typer(audit_app, name="audit")``
-and ``app.add_typer(report_app, name="report")``).
-"""
+"""``rxledger audit ...`` and ``rxledger report ...``: the auditor's commands."""
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from web3 import Web3
 
+from ledger_client.audit.alerts import expiring, shortage
+from ledger_client.audit.anomalies import detect
 from ledger_client.audit.catalogue import Catalogue
+from ledger_client.audit.evaluate import read_scans
 from ledger_client.audit.history import custody_chain, lot_trace
-from ledger_client.audit.logs import export_logs
+from ledger_client.audit.logs import export_logs, load_logs
+from ledger_client.audit.model import RegistryModel
 from ledger_client.audit.replay import ReplayResult, audit
 from ledger_client.audit.reports import fmd_alert, form_3911, transaction_history, write_report
 from ledger_client.chain import connect
-from ledger_client.cli_options import (
-    DEFAULT_DEPLOYMENT,
-    DEFAULT_RPC,
-    DEFAULT_STORE,
-    AsOpt,
-    DeploymentOpt,
-    KeyOpt,
-    RpcOpt,
-    RxTyper,
-    StoreOpt,
-    open_deployment,
-)
+from ledger_client.cli.command import RxTyper
+from ledger_client.cli.session import ChainOpts, MemberStoreOpts, Session, StoreOpts
 from ledger_client.contracts import Deployment
 from ledger_client.epcis.store import EventStore
 from ledger_client.errors import InvalidInputError, RxLedgerError
@@ -58,22 +49,20 @@ Out = Annotated[Path, typer.Option("--out", help="Report file: .json or .html.")
 
 
 def _load(
-    rpc: str, deployment: Path, log_file: Path | None, compare: bool = True
+    session: Session, log_file: Path | None, compare: bool = True
 ) -> tuple[ReplayResult, Web3 | None, Deployment]:
     """Replay from ``log_file`` (comparing with the chain if one answers) or from the chain."""
     w3: Web3 | None
     if log_file is not None:
         try:
-            w3 = connect(rpc) if compare else None
+            w3 = connect(session.rpc) if compare else None
         except RxLedgerError:
             w3 = None  # offline audit: replay only
         result = audit(w3, log_file=log_file, compare=compare)
-        dep = Deployment.load(deployment) if deployment.is_file() else None
-        from ledger_client.audit.logs import load_logs
-
+        dep = Deployment.load(session.deployment) if session.deployment.is_file() else None
         dep = dep or load_logs(log_file).deployment
     else:
-        w3, dep = open_deployment(rpc, deployment)
+        w3, dep = session.chain
         result = audit(w3, dep, compare=compare)
     return result, w3, dep
 
@@ -100,20 +89,32 @@ def _catalogue(
     return cat
 
 
-def _reporter(text: str | None, member: str | None, key_file: Path | None, dep: Deployment) -> str:
+def _reporter(text: str | None, session: Session, dep: Deployment) -> str:
     """The reporting member: ``--reporter`` (a name or address), else the member acting
     (``--as``, ``--key-file``, ``RXLEDGER_KEY``)."""
     if text is not None:
         return resolve_member(text, dep.members, "--reporter")
-    from ledger_client.cli import _account  # the main app mounts this one: import late
+    return str(session.account.address)
 
-    return str(_account(member, key_file).address)
+
+def _print_trace(
+    trace: Callable[[RegistryModel, bytes], dict[str, Any]],
+    key: bytes,
+    label: str,
+    session: Session,
+    log_file: Path | None,
+) -> None:
+    """Print ``trace`` of ``key`` in the replayed history as JSON; ``label`` names it if absent."""
+    result, _, _ = _load(session, log_file, compare=False)
+    try:
+        typer.echo(json.dumps(trace(result.model, key), indent=2))
+    except KeyError:
+        raise InvalidInputError(f"{label} is not in the replayed history") from None
 
 
 @audit_app.command("replay")
 def replay_cmd(
-    rpc: RpcOpt = DEFAULT_RPC,
-    deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
+    session: ChainOpts,
     log_file: LogFile = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     compare: Annotated[
@@ -121,7 +122,7 @@ def replay_cmd(
     ] = True,
 ) -> None:
     """Replay every event into an independent model and compare it with the contracts."""
-    result, _, _ = _load(rpc, deployment, log_file, compare)
+    result, _, _ = _load(session, log_file, compare)
     summary = result.summary()
     if as_json:
         typer.echo(json.dumps(summary))
@@ -141,11 +142,10 @@ def replay_cmd(
 @audit_app.command("export")
 def export_cmd(
     out: Annotated[Path, typer.Option("--out", help="JSON-lines file to write.")],
-    rpc: RpcOpt = DEFAULT_RPC,
-    deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
+    session: ChainOpts,
 ) -> None:
     """Export every RxLedger log of the deployment to a JSON-lines file for offline audit."""
-    w3, dep = open_deployment(rpc, deployment)
+    w3, dep = session.chain
     block = w3.eth.block_number
     n = export_logs(fetch_logs(w3, dep, to_block=block), dep, out, block)
     typer.echo(f"{n} logs up to block {block} written to {out}")
@@ -155,36 +155,24 @@ def export_cmd(
 def custody_cmd(
     gtin: Annotated[str, typer.Option(help="GTIN-14 of the pack.")],
     serial: Annotated[str, typer.Option(help="Serial number of the pack.")],
-    rpc: RpcOpt = DEFAULT_RPC,
-    deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
+    session: ChainOpts,
     log_file: LogFile = None,
 ) -> None:
     """Print a pack's custody chain as JSON: holders, times, transactions, EPCIS event hashes."""
     pid = pack_id(gtin, serial)
-    result, _, _ = _load(rpc, deployment, log_file, compare=False)
-    try:
-        typer.echo(json.dumps(custody_chain(result.model, pid), indent=2))
-    except KeyError:
-        raise InvalidInputError(
-            f"{pack_label(gtin, serial)} is not in the replayed history"
-        ) from None
+    _print_trace(custody_chain, pid, pack_label(gtin, serial), session, log_file)
 
 
 @audit_app.command("lot-trace")
 def lot_trace_cmd(
     gtin: Annotated[str, typer.Option(help="GTIN-14 of the lot.")],
     lot: Annotated[str, typer.Option(help="Lot number.")],
-    rpc: RpcOpt = DEFAULT_RPC,
-    deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
+    session: ChainOpts,
     log_file: LogFile = None,
 ) -> None:
     """Print every current holder of a lot and how many packs each holds (for a recall)."""
     lid = lot_id(gtin, lot)
-    result, _, _ = _load(rpc, deployment, log_file, compare=False)
-    try:
-        typer.echo(json.dumps(lot_trace(result.model, lid), indent=2))
-    except KeyError:
-        raise InvalidInputError(f"{lot_label(gtin, lot)} is not in the replayed history") from None
+    _print_trace(lot_trace, lid, lot_label(gtin, lot), session, log_file)
 
 
 @audit_app.command("expiry")
@@ -193,14 +181,12 @@ def expiry_cmd(
     member: Annotated[
         str | None, typer.Option(help="Only this member's custody (member name or address).")
     ] = None,
-    rpc: RpcOpt = DEFAULT_RPC,
-    deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
+    *,
+    session: ChainOpts,
     log_file: LogFile = None,
 ) -> None:
     """List packs held per member whose lot expires within DAYS."""
-    from ledger_client.audit.alerts import expiring
-
-    result, _, dep = _load(rpc, deployment, log_file, compare=False)
+    result, _, dep = _load(session, log_file, compare=False)
     m = _member(member, dep, "--member")
     typer.echo(json.dumps(expiring(result.model, int(time.time()), days, m), indent=2))
 
@@ -211,15 +197,12 @@ def anomalies_cmd(
         Path | None, typer.Option(help="Off-chain verification records (JSON lines).")
     ] = None,
     catalogue: CatalogueFile = None,
-    rpc: RpcOpt = DEFAULT_RPC,
-    deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
+    *,
+    session: ChainOpts,
     log_file: LogFile = None,
 ) -> None:
     """Print every anomaly finding as JSON: what, why, evidence, model inputs, severity."""
-    from ledger_client.audit.anomalies import detect
-    from ledger_client.audit.evaluate import read_scans
-
-    result, w3, dep = _load(rpc, deployment, log_file, compare=False)
+    result, w3, dep = _load(session, log_file, compare=False)
     cat = _catalogue(catalogue, w3, dep, []) if catalogue is not None else None
     records = read_scans(scans) if scans is not None else []
     findings = detect(result.model, cat, records)
@@ -232,15 +215,13 @@ def shortage_cmd(
     threshold_days: Annotated[float, typer.Option(help="Alert below this days of supply.")] = 7.0,
     window_days: Annotated[int, typer.Option(help="Dispense-rate window in days.")] = 30,
     all_rows: Annotated[bool, typer.Option("--all", help="Also rows above the threshold.")] = False,
-    rpc: RpcOpt = DEFAULT_RPC,
-    deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
+    *,
+    session: ChainOpts,
     log_file: LogFile = None,
 ) -> None:
     """Print days of supply per member and GTIN at the time of the latest event; alerts list
     who else holds stock."""
-    from ledger_client.audit.alerts import shortage
-
-    result, w3, dep = _load(rpc, deployment, log_file, compare=False)
+    result, w3, dep = _load(session, log_file, compare=False)
     cat = _catalogue(catalogue, w3, dep, [])
     events = result.model.events
     now = events[-1].timestamp if events else int(time.time())
@@ -270,19 +251,16 @@ def report_3911(
         str | None,
         typer.Option(help="Reporting member, a name or address (default: the member acting)."),
     ] = None,
-    member: AsOpt = None,
-    key_file: KeyOpt = None,
     catalogue: CatalogueFile = None,
-    rpc: RpcOpt = DEFAULT_RPC,
-    deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
-    store_path: StoreOpt = DEFAULT_STORE,
+    *,
+    session: MemberStoreOpts,
     log_file: LogFile = None,
 ) -> None:
     """Write an FDA Form 3911-style illegitimate-product notification, reported by the member
     acting (``--as``, ``--key-file``, ``RXLEDGER_KEY``) or ``--reporter``."""
-    result, w3, dep = _load(rpc, deployment, log_file, compare=False)
-    by = _reporter(reporter, member, key_file, dep)
-    cat = _catalogue(catalogue, w3, dep, [gtin], store_path)
+    result, w3, dep = _load(session, log_file, compare=False)
+    by = _reporter(reporter, session, dep)
+    cat = _catalogue(catalogue, w3, dep, [gtin], session.store)
     if lot:
         cat.add_lot(gtin, lot)
     rep = form_3911(
@@ -306,17 +284,16 @@ def report_history(
         str | None, typer.Option(help="A shipment's transaction hash instead of a lot.")
     ] = None,
     catalogue: CatalogueFile = None,
-    rpc: RpcOpt = DEFAULT_RPC,
-    deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
-    store_path: StoreOpt = DEFAULT_STORE,
+    *,
+    session: StoreOpts,
     log_file: LogFile = None,
 ) -> None:
     """Write a DSCSA-style transaction history for a lot (--gtin --lot) or a shipment (--tx)."""
     if (tx is None) == (gtin is None or lot is None):
         raise InvalidInputError("give --gtin and --lot, or --tx")
     tx_hash = _tx_hash(tx) if tx is not None else None
-    result, w3, dep = _load(rpc, deployment, log_file, compare=False)
-    cat = _catalogue(catalogue, w3, dep, [gtin] if gtin else [], store_path)
+    result, w3, dep = _load(session, log_file, compare=False)
+    cat = _catalogue(catalogue, w3, dep, [gtin] if gtin else [], session.store)
     if tx_hash is not None:
         rep = transaction_history(result.model, cat, tx=tx_hash)
     else:
@@ -344,14 +321,13 @@ def report_fmd(
     lot: Annotated[str | None, typer.Option(help="Lot number scanned.")] = None,
     expiry: Annotated[str | None, typer.Option(help="Expiry scanned (YYMMDD).")] = None,
     catalogue: CatalogueFile = None,
-    rpc: RpcOpt = DEFAULT_RPC,
-    deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
-    store_path: StoreOpt = DEFAULT_STORE,
+    *,
+    session: StoreOpts,
     log_file: LogFile = None,
 ) -> None:
     """Write an EU FMD-style alert report for a scanned pack."""
-    result, w3, dep = _load(rpc, deployment, log_file, compare=False)
-    cat = _catalogue(catalogue, w3, dep, [gtin], store_path)
+    result, w3, dep = _load(session, log_file, compare=False)
+    cat = _catalogue(catalogue, w3, dep, [gtin], session.store)
     scanned = {"gtin": gtin, "serial": serial, "lot": lot, "expiry": expiry}
     rep = fmd_alert(
         result.model,

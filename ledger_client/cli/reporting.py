@@ -1,53 +1,26 @@
-"""Options shared by the ``rxledger`` commands, and their one error exit.
+"""The one error exit of the ``rxledger`` commands.
 
-Every command of an :class:`RxTyper` app runs inside :class:`ReportingCommand`, which turns
-any exception into one line on stderr and an exit code (see :func:`fail`): no command shows
-a Python traceback unless ``RXLEDGER_DEBUG`` is set.
+Every command runs inside :class:`ReportingCommand`, which turns any exception into one line
+on stderr and an exit code (see :func:`fail`): no command shows a Python traceback unless
+``RXLEDGER_DEBUG`` is set.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import requests
 import typer
 from rich.console import Console
 from rich.markup import escape
 from typer.core import TyperCommand
-from web3 import Web3
 
-from ledger_client.chain import connect
-from ledger_client.contracts import Deployment
-from ledger_client.errors import ConfigurationError, RxLedgerError
+from ledger_client.errors import RxLedgerError
 from ledger_client.explain import Refusal, explain
-
-DEFAULT_RPC = "http://127.0.0.1:8545"
-DEFAULT_DEPLOYMENT = Path(".rxledger/deployment.json")
-DEFAULT_STORE = Path(".rxledger/epcis.sqlite")
-
-RpcOpt = Annotated[
-    str, typer.Option("--rpc", envvar="RXLEDGER_RPC_URL", help="JSON-RPC URL of a node")
-]
-DeploymentOpt = Annotated[
-    Path, typer.Option("--deployment", envvar="RXLEDGER_DEPLOYMENT", help="deployment file")
-]
-AsOpt = Annotated[
-    str | None, typer.Option("--as", help="demo member name (dev keys, demo network only)")
-]
-KeyOpt = Annotated[
-    Path | None,
-    typer.Option("--key-file", help="file holding the member's private key (hex; or RXLEDGER_KEY)"),
-]
-StoreOpt = Annotated[
-    Path,
-    typer.Option("--store", envvar="RXLEDGER_EPCIS_STORE", help="the owner's EPCIS store (SQLite)"),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="print one JSON object")]
 
 console = Console(stderr=True)
 
@@ -123,39 +96,3 @@ class ReportingCommand(TyperCommand):
             raise fail(exc, known) from None
         finally:
             _known.reset(token)
-
-
-class RxTyper(typer.Typer):
-    """A Typer app whose commands are :class:`ReportingCommand` s."""
-
-    def command(  # type: ignore[override]
-        self, name: str | None = None, *, cls: type[TyperCommand] | None = None, **kwargs: Any
-    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-        """Register a command, as ``typer.Typer.command`` does."""
-        return super().command(name, cls=cls or ReportingCommand, **kwargs)
-
-
-def open_deployment(rpc: str, path: Path) -> tuple[Web3, Deployment]:
-    """Connect to ``rpc`` and load deployment file ``path``; raise a
-    :class:`ConfigurationError` saying what to fix when they do not belong together."""
-    if not path.is_file():
-        where = "" if path.is_absolute() else f" (in {Path.cwd()})"
-        raise ConfigurationError(
-            f"no deployment file at {path}{where}: give --deployment or RXLEDGER_DEPLOYMENT "
-            "(`make run` writes .rxledger/deployment.json in the repository)"
-        )
-    deployment = Deployment.load(path)
-    w3 = connect(rpc)
-    chain_id = w3.eth.chain_id
-    if chain_id != deployment.chain_id:
-        raise ConfigurationError(
-            f"{path} is a deployment on chain {deployment.chain_id}, but the node at {rpc} runs "
-            f"chain {chain_id}: give the --rpc of its chain, or its --deployment"
-        )
-    if not deployment.is_live(w3):
-        raise ConfigurationError(
-            f"the node at {rpc} has no RxLedger contracts at {deployment.registry} of {path}: "
-            "the chain was reset, or the file is of another network (deploy again, or give "
-            "the right --deployment)"
-        )
-    return w3, deployment

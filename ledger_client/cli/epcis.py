@@ -8,20 +8,10 @@ from typing import Annotated, Any
 
 import typer
 
-from ledger_client.cli_options import (
-    DEFAULT_DEPLOYMENT,
-    DEFAULT_RPC,
-    DEFAULT_STORE,
-    AsOpt,
-    DeploymentOpt,
-    JsonOpt,
-    KeyOpt,
-    RpcOpt,
-    RxTyper,
-    StoreOpt,
-    console,
-    open_deployment,
-)
+from ledger_client.cli.command import RxTyper
+from ledger_client.cli.options import JsonOpt
+from ledger_client.cli.reporting import console
+from ledger_client.cli.session import MemberStoreOpts, StoreOpts
 from ledger_client.epcis.anchors import AnchorIndex
 from ledger_client.epcis.apply import ImportResult
 from ledger_client.epcis.capture import capture_document, read_document
@@ -90,24 +80,14 @@ def _print_result(result: ImportResult) -> None:
 
 
 @epcis_app.command("import")
-def import_(
-    files: FilesArg,
-    member: AsOpt = None,
-    key_file: KeyOpt = None,
-    rpc: RpcOpt = DEFAULT_RPC,
-    deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
-    store_path: StoreOpt = DEFAULT_STORE,
-    as_json: JsonOpt = False,
-) -> None:
+def import_(files: FilesArg, session: MemberStoreOpts, as_json: JsonOpt = False) -> None:
     """Import EPCIS documents onto the ledger as one member; exit 1 if any event failed."""
-    from ledger_client.cli import Session  # the main app mounts this one: import late
-
-    ledger = Session.open(rpc, deployment, member, key_file).ledger
-    store_path.parent.mkdir(parents=True, exist_ok=True)
+    ledger = session.ledger
+    session.store.parent.mkdir(parents=True, exist_ok=True)
     anchors = AnchorIndex.load(ledger.w3, ledger.deployment)
     outputs: list[dict[str, Any]] = []
     ok = True
-    with EventStore(store_path) as store:
+    with EventStore(session.store) as store:
         for path in files:
             try:
                 _, result = capture_document(ledger, path, store, anchors=anchors, name=str(path))
@@ -141,9 +121,8 @@ def export(
     sscc: Annotated[str | None, typer.Option("--sscc", help="SSCC, any GS1 form")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="write here instead of stdout")] = None,
     fmt: Annotated[str, typer.Option("--format", help="json (EPCIS 2.0) or xml (1.2)")] = "json",
-    rpc: RpcOpt = DEFAULT_RPC,
-    deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
-    store_path: StoreOpt = DEFAULT_STORE,
+    *,
+    session: StoreOpts,
 ) -> None:
     """Export the history of a pack, a lot or a shipment from the ledger as EPCIS."""
     chosen = [(k, v) for k, v in (("pack", pack), ("lot", lot), ("sscc", sscc)) if v]
@@ -154,8 +133,8 @@ def export(
     kind: Kind = chosen[0][0]  # type: ignore[assignment]
     code = chosen[0][1]
     assert code is not None
-    w3, dep = open_deployment(rpc, deployment)
-    store = EventStore(store_path) if store_path.exists() else None
+    w3, dep = session.chain
+    store = EventStore(session.store) if session.store.exists() else None
     if fmt == "xml":
         data = export_history_xml(w3, dep, store, kind, code)
     else:
@@ -170,18 +149,16 @@ def export(
 @epcis_app.command("ti-ts")
 def ti_ts(
     sscc: Annotated[str, typer.Option("--sscc", help="SSCC of the shipped unit, any GS1 form")],
-    rpc: RpcOpt = DEFAULT_RPC,
-    deployment: DeploymentOpt = DEFAULT_DEPLOYMENT,
-    store_path: StoreOpt = DEFAULT_STORE,
+    session: StoreOpts,
 ) -> None:
     """DSCSA transaction information and statement of a shipment, as JSON."""
-    if not store_path.is_file():
-        where = "" if store_path.is_absolute() else f" (in {Path.cwd()})"
+    if not session.store.is_file():
+        where = "" if session.store.is_absolute() else f" (in {Path.cwd()})"
         raise InvalidInputError(
-            f"no EPCIS store at {store_path}{where}: TI/TS takes the clear codes and master "
+            f"no EPCIS store at {session.store}{where}: TI/TS takes the clear codes and master "
             "data from the store `rxledger epcis import` writes; give --store or "
             "RXLEDGER_EPCIS_STORE"
         )
-    w3, dep = open_deployment(rpc, deployment)
-    with EventStore(store_path) as store:
+    w3, dep = session.chain
+    with EventStore(session.store) as store:
         typer.echo(json.dumps(transaction_information(w3, dep, store, sscc), indent=2))
