@@ -26,7 +26,7 @@ from web3 import Web3  # noqa: E402
 
 from ledger_client.chain import connect, dev_account  # noqa: E402
 from ledger_client.contracts import deploy_contract  # noqa: E402
-from ledger_client.devchain import Anvil  # noqa: E402
+from ledger_client.dev.anvil import Anvil  # noqa: E402
 from ledger_client.devnet import deploy_devnet  # noqa: E402
 from ledger_client.ledger import Ledger  # noqa: E402
 from ledger_client.types import DecommissionReason, Receipt  # noqa: E402

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ledger_client.chain import connect
-from ledger_client.demo import PRODUCTS, ScenarioLog, register_products, run_scenario
+from ledger_client.dev.demo import PRODUCTS, ScenarioLog, register_products, run_scenario
 from ledger_client.devnet import DevNetwork, deploy_devnet
 from ledger_client.gs1 import PackCode, parse_code
 from ledger_client.types import DecommissionReason, LotStatus
