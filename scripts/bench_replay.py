@@ -27,12 +27,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ledger_client.audit._bulk import BulkSender  # noqa: E402
 from ledger_client.audit.logs import export_logs, load_logs  # noqa: E402
 from ledger_client.audit.model import RegistryModel  # noqa: E402
 from ledger_client.audit.replay import compare_with_chain, replay_logs  # noqa: E402
 from ledger_client.chain import connect, dev_account  # noqa: E402
 from ledger_client.contracts import Deployment  # noqa: E402
+from ledger_client.dev.bulk import BulkSender  # noqa: E402
 from ledger_client.devnet import DEMO_MEMBERS, deploy_devnet  # noqa: E402
 from ledger_client.events import decode_logs  # noqa: E402
 from ledger_client.ids import gs1_check_digit, lot_id, pack_id, unit_id  # noqa: E402
