@@ -217,7 +217,7 @@ def anomalies_cmd(
 ) -> None:
     """Print every anomaly finding as JSON: what, why, evidence, model inputs, severity."""
     from ledger_client.audit.anomalies import detect
-    from ledger_client.audit.evaluate import read_scans
+    from ledger_client.audit.scans import read_scans
 
     result, w3, dep = _load(rpc, deployment, log_file, compare=False)
     cat = _catalogue(catalogue, w3, dep, []) if catalogue is not None else None

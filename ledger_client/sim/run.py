@@ -22,12 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from ledger_client.audit.logs import export_logs
-from ledger_client.audit.simulate import SLOT, Plan, next_monday, plan
 from ledger_client.chain import connect, dev_account
 from ledger_client.dev.anvil import Anvil
 from ledger_client.dev.bulk import BulkSender
 from ledger_client.devnet import DEMO_MEMBERS, deploy_devnet
 from ledger_client.logs import fetch_logs
+from ledger_client.sim.calendar import next_monday
+from ledger_client.sim.plan import SLOT, Plan
+from ledger_client.sim.planner import plan
 
 
 def send(bulk: BulkSender, p: Plan) -> None:
