@@ -53,14 +53,14 @@ def _kept(world: World, pharmacy: str | None = None) -> Callable[[Stock], bool]:
     return lambda s: (pharmacy is None or s.pharmacy == pharmacy) and day(s.at) > day(s.ready) + 1
 
 
-def dedicated_case(world: World, maker: str, gtin: str, lid: bytes, bd: int) -> tuple[bytes, int]:
-    """Commission one case of lot ``lid`` on business day ``bd``; return it and the time."""
-    ids = world.new_packs(gtin, world.case_size)
-    case = world.new_unit()
-    t = world.cal.at(bd, 7.4, 11)
-    world.act(t, maker, "commission", lid, case, ids, ZERO, items=len(ids))
-    world.contents[case] = ids
-    return case, t
+def _to_a_wholesaler(world: World, case: bytes, t: int) -> str:
+    """The manufacturer ships ``case``, commissioned at ``t``, to a wholesaler that afternoon;
+    return the wholesaler."""
+    w = world.rng.choice(world.ws)
+    ts = world.cal.after(t, 14, 16.5)
+    world.ship(ts, world.m, w, [], [case])
+    world.receive(world.cal.transit(ts), w, [], [case])
+    return w
 
 
 def order_anomalies(world: World) -> tuple[list[Order], list[Order]]:
@@ -181,23 +181,15 @@ def lot_anomalies(world: World) -> None:
         g = with_check_digit(f"0{'4000000' if k % 2 else '0614142'}{k:05d}")
         bd = rng.randrange(0, world.bdays - 3)
         lid = world.new_lot(world.m, g, f"F{k:04d}", world.far_expiry, world.cal.at(bd, 7, 7.2))
-        case, t = dedicated_case(world, world.m, g, lid, bd)
-        w = rng.choice(world.ws)
-        ts = world.cal.after(t, 14, 16.5)
-        world.ship(ts, world.m, w, [], [case])
-        world.receive(world.cal.transit(ts), w, [], [case])
+        _to_a_wholesaler(world, *world.commission_case(world.m, g, lid, bd))
         world.truth("PRODUCT_MISMATCH", [_hx(lid)], gtin=g, commissioner=world.m)
-    gtins = [with_check_digit(f"00614141{k:05d}") for k in range(1, 6)]
     for k in range(n):
         bd_exp = rng.randrange(6, world.bdays - 6)
         expiry = yymmdd(world.cal.midnight(bd_exp))
-        g = rng.choice(gtins)
+        g = rng.choice(world.products[world.m])
         lid = world.new_lot(world.m, g, f"E{k:04d}", expiry, world.cal.at(bd_exp - 5, 7, 7.2))
-        case, t = dedicated_case(world, world.m, g, lid, bd_exp - 5)
-        w = rng.choice(world.ws)
-        ts = world.cal.after(t, 14, 16.5)
-        world.ship(ts, world.m, w, [], [case])
-        world.receive(world.cal.transit(ts), w, [], [case])
+        case, t = world.commission_case(world.m, g, lid, bd_exp - 5)
+        w = _to_a_wholesaler(world, case, t)
         p = rng.choice(world.ps)
         ts2 = world.cal.at(bd_exp + rng.randint(1, 3), 9, 17)
         tag = world.ship(ts2, w, p, [], [case])
@@ -243,7 +235,7 @@ def unusual_routes(world: World) -> None:
     for owner, (a, b) in slots[: world.per_kind]:
         gtin, lid = world.maker_lot[owner]
         bd = rng.randrange(0, world.bdays - 6)
-        case, t = dedicated_case(world, owner, gtin, lid, bd)
+        case, t = world.commission_case(owner, gtin, lid, bd)
         ts = world.cal.after(t, 14, 16.5)
         if a != owner:  # first to the wholesaler on a regular lane
             world.ship(ts, owner, a, [], [case])

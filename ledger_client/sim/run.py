@@ -64,9 +64,8 @@ def simulate(
 ) -> dict[str, Any]:
     """Start anvil, deploy the demo consortium, plan and mine the traffic, write the files."""
     t_start = time.perf_counter()
-    with Anvil(port=port) as node:
+    with Anvil(port=port, auto_impersonate=True) as node:
         w3 = connect(node.url, timeout=300)
-        w3.provider.make_request("anvil_autoImpersonateAccount", [True])  # type: ignore[arg-type]
         net = deploy_devnet(w3)
         d = net.deployment
         start = next_monday(int(w3.eth.get_block("latest")["timestamp"]))

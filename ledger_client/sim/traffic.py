@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from ledger_client.dev.codes import with_check_digit
 from ledger_client.sim.plan import SLOT
 from ledger_client.sim.world import DESTROYED, DISPENSED, ZERO, Order, Stock, World
 
@@ -13,14 +12,10 @@ from ledger_client.sim.world import DESTROYED, DISPENSED, ZERO, Order, Stock, Wo
 def production(world: World) -> None:
     """Makers commission cases each business day, palletise them and ship pallets."""
     rng = world.rng
-    products = {
-        world.m: [with_check_digit(f"00614141{k:05d}") for k in range(1, 6)],
-        world.rp: [with_check_digit(f"00614142{k:05d}") for k in range(1, 3)],
-    }
     share = {world.m: 0.9, world.rp: 0.1}
     days = world.bdays - 1
     lot_size = max(world.case_size * 8, world.packs // 40)
-    for maker, gtins in products.items():
+    for maker, gtins in world.products.items():
         cases = max(days, round(world.packs * share[maker] / world.case_size))
         lots: dict[str, tuple[bytes, int]] = {}
         for bd in range(days):
@@ -34,12 +29,7 @@ def production(world: World) -> None:
                     lid = world.new_lot(maker, g, name, world.far_expiry, world.cal.at(bd, 7, 7.2))
                     left = lot_size
                 lots[g] = (lid, left - world.case_size)
-                ids = world.new_packs(g, world.case_size)
-                case = world.new_unit()
-                t = world.cal.at(bd, 7.4, 11)
-                world.act(t, maker, "commission", lid, case, ids, ZERO, items=len(ids))
-                made.append(case)
-                world.contents[case] = ids
+                made.append(world.commission_case(maker, g, lid, bd)[0])
             for k in range(0, len(made), world.pallet_size):
                 group = made[k : k + world.pallet_size]
                 pallet = world.new_unit()

@@ -10,7 +10,7 @@ from typing import Any
 
 from ledger_client.audit.scans import VerificationRecord
 from ledger_client.chain import dev_account
-from ledger_client.dev.codes import sscc
+from ledger_client.dev.codes import sscc, with_check_digit
 from ledger_client.sim.calendar import BusinessCalendar, yymmdd
 from ledger_client.sim.plan import DAY, KINDS, SLOT, Action, Plan, Truth
 from ledger_client.types import DecommissionReason
@@ -65,6 +65,11 @@ class World:
         self.m, self.rp = self.addr["manufacturer"], self.addr["repackager"]
         self.ws = [self.addr["wholesaler_a"], self.addr["wholesaler_b"]]
         self.ps = [self.addr["pharmacy_a"], self.addr["pharmacy_b"]]
+        #: Each maker's GTINs in regular production.
+        self.products = {
+            self.m: [with_check_digit(f"00614141{k:05d}") for k in range(1, 6)],
+            self.rp: [with_check_digit(f"00614142{k:05d}") for k in range(1, 3)],
+        }
         self.plan = Plan(start, start + 7 * self.weeks * DAY - 2 * DAY, dict(self.addr))
         self.cat = self.plan.catalogue
         self.serial = 0
@@ -110,6 +115,15 @@ class World:
         self.lot_of[lid] = (gtin, name, expiry)
         self.act(ts, owner, "registerLot", lid, expiry, ZERO)
         return lid
+
+    def commission_case(self, maker: str, gtin: str, lid: bytes, bd: int) -> tuple[bytes, int]:
+        """Commission a new case of lot ``lid`` on business day ``bd``; return it and the time."""
+        ids = self.new_packs(gtin, self.case_size)
+        case = self.new_unit()
+        t = self.cal.at(bd, 7.4, 11)
+        self.act(t, maker, "commission", lid, case, ids, ZERO, items=len(ids))
+        self.contents[case] = ids
+        return case, t
 
     def ship(self, ts: int, frm: str, to: str, packs: list[bytes], units: list[bytes]) -> str:
         """Add a shipment; return its tag."""
