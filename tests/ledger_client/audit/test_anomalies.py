@@ -6,10 +6,9 @@ from __future__ import annotations
 import pytest
 
 from ledger_client.audit import AuditEvent, RegistryModel, fetch_logs, replay_logs
-from ledger_client.audit.anomalies import (
-    DAY,
-    AnomalyConfig,
-    detect,
+from ledger_client.audit.anomalies import detect
+from ledger_client.audit.findings import DAY, AnomalyConfig
+from ledger_client.audit.learned import (
     quiet_hour_activity,
     transit_outliers,
     unusual_routes,
