@@ -417,10 +417,10 @@ def explain(
     """Return one line: the error's name, what it means with its arguments in the user's
     terms, and what to do.
 
-    ``codes`` maps ledger ids to labels of the codes the caller sent (see :func:`code_map`),
-    ``members`` checksummed addresses to member names.
+    ``codes`` maps ledger ids to labels of the codes the caller sent (see :func:`code_map`;
+    default: the error's own ``codes``), ``members`` checksummed addresses to member names.
     """
-    codes = codes or {}
+    codes = codes or exc.codes
     members = {to_checksum_address(a): n for a, n in (members or {}).items()}
     kinds = _input_types().get(exc.error, {})
     shown = {

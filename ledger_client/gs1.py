@@ -42,6 +42,7 @@ from ledger_client.ids import gs1_check_digit, lot_id, pack_id, unit_id
 
 __all__ = [
     "Code",
+    "DigitalLinkKey",
     "LotCode",
     "PackCode",
     "ProductCode",
@@ -52,6 +53,7 @@ __all__ = [
     "from_epc_urn",
     "ids_of",
     "parse_code",
+    "parse_digital_link_path",
     "to_datamatrix",
     "to_digital_link",
     "to_element_string",
@@ -99,6 +101,9 @@ _MAX_READINGS = 64
 # GS1 Digital Link: key qualifiers of (01), in the order the URI syntax requires
 # (GS1 Digital Link Standard: URI Syntax 1.4, section 4.4).
 _GTIN_QUALIFIERS = ("22", "10", "21", "235")
+_CPV = "consumer product variant (22)"
+# The key qualifiers a resolver reads, in path order.
+_RESOLVED_QUALIFIERS = ("22", "10", "21")
 # Short names of the 2018 Digital Link standard, still found in printed codes.
 _DL_SHORT_NAMES = {"gtin": "01", "cpv": "22", "lot": "10", "ser": "21", "sscc": "00", "exp": "17"}
 
@@ -285,8 +290,8 @@ def _check_sscc(value: str) -> str:
 
 
 def _check_text(ai: str, value: str) -> str:
-    """Check a serial (21) or lot (10): 1 to 20 characters of GS1 character set 82."""
-    what = _NAMES[ai]
+    """Check a serial (21), lot (10) or CPV (22): 1 to 20 characters of GS1 character set 82."""
+    what = _NAMES.get(ai) or _CPV
     if not isinstance(value, str):
         raise InvalidCodeError(f"{what} must be a string, got {value!r}")
     if not value:
@@ -774,7 +779,92 @@ def _check_dl_path_order(pairs: list[tuple[str, str]], warnings: list[str]) -> N
 def _unquote(raw: str, where: str) -> str:
     if re.search(r"%(?![0-9A-Fa-f]{2})", raw):
         raise InvalidCodeError(f"bad percent-encoding in {where}: {raw!r}")
-    return unquote(raw, errors="strict")
+    try:
+        return unquote(raw, errors="strict")
+    except UnicodeDecodeError:
+        raise InvalidCodeError(
+            f"bad percent-encoding in {where}: {raw!r} does not decode as UTF-8"
+        ) from None
+
+
+@dataclass(frozen=True)
+class DigitalLinkKey:
+    """A GTIN with the key qualifiers of a Digital Link path: CPV (22), lot (10), serial (21)."""
+
+    gtin: str
+    cpv: str | None = None
+    lot: str | None = None
+    serial: str | None = None
+
+    @property
+    def path(self) -> str:
+        """The canonical path, ``/01/{gtin}[/22/{cpv}][/10/{lot}][/21/{serial}]``, encoded."""
+        pairs = (("01", self.gtin), ("22", self.cpv), ("10", self.lot), ("21", self.serial))
+        return "".join(f"/{ai}/{quote(value, safe='')}" for ai, value in pairs if value)
+
+
+def parse_digital_link_path(path: str) -> DigitalLinkKey:
+    """Read the path of a GTIN Digital Link strictly, as a resolver must.
+
+    The form is ``/01/{gtin}``, then the key qualifiers ``/22/{cpv}``, ``/10/{lot}`` and
+    ``/21/{serial}``, each optional, in that order (GS1 Digital Link Standard: URI Syntax
+    1.4, section 4.4). ``path`` is still percent-encoded: each value is decoded on its own,
+    so an encoded ``/`` stays inside its value. A GTIN-8, -12 or -13 is padded to 14 digits;
+    the check digit is verified. Unlike :func:`parse_code`, nothing is repaired.
+
+    Raises:
+        InvalidCodeError: naming the segment that is wrong and why.
+    """
+    if not path.startswith("/01/"):
+        raise InvalidCodeError(f"a GTIN Digital Link path starts with /01/{{gtin}}, got {path!r}")
+    segments = path[1:].split("/")
+    if "" in segments:
+        raise InvalidCodeError(
+            f"Digital Link path {path!r} has an empty segment (a '//' or a trailing '/')"
+        )
+    if len(segments) % 2:
+        raise InvalidCodeError(
+            f"AI ({segments[-1]}) has no value: the Digital Link path ends after it"
+        )
+    gtin = _unquote(segments[1], "the GTIN (01) of the Digital Link path")
+    if not (gtin.isascii() and gtin.isdigit()) or len(gtin) not in (8, 12, 13, 14):
+        raise InvalidCodeError(
+            f"GTIN (01) in a Digital Link path must be 8, 12, 13 or 14 digits, got {gtin!r}"
+        )
+    gtin = _check_gtin(gtin.zfill(14))
+    values: dict[str, str] = {}
+    for key, raw in zip(segments[2::2], segments[3::2], strict=True):
+        _check_qualifier(key, values)
+        values[key] = _check_text(key, _unquote(raw, f"AI ({key}) of the Digital Link path"))
+    return DigitalLinkKey(gtin, values.get("22"), values.get("10"), values.get("21"))
+
+
+def _check_qualifier(key: str, seen: dict[str, str]) -> None:
+    if key not in _RESOLVED_QUALIFIERS:
+        short = _DL_SHORT_NAMES.get(key.lower())
+        if short in _RESOLVED_QUALIFIERS:
+            raise InvalidCodeError(
+                f"Digital Link path segment {key!r} is a pre-1.0 short name: write /{short}/"
+            )
+        ai = _known_ai(key) if key.isdigit() else None
+        if ai is not None and key not in _GTIN_QUALIFIERS:
+            what = _NAMES.get(key, f"AI ({key}) {ai.data_title}")
+            raise InvalidCodeError(
+                f"{what} is a data attribute, not a key qualifier of GTIN (01): "
+                f"give it in the query string, ?{key}=..."
+            )
+        raise InvalidCodeError(
+            f"Digital Link path segment {key!r} is not a key qualifier this resolver reads; "
+            "after /01/{gtin} come /22/{cpv}, /10/{lot}, /21/{serial}, in that order"
+        )
+    if key in seen:
+        raise InvalidCodeError(f"AI ({key}) appears twice in the Digital Link path")
+    later = [ai for ai in seen if _RESOLVED_QUALIFIERS.index(ai) > _RESOLVED_QUALIFIERS.index(key)]
+    if later:
+        raise InvalidCodeError(
+            f"Digital Link key qualifiers out of order: ({key}) after ({later[0]}); "
+            "the order is 22, 10, 21"
+        )
 
 
 # --------------------------------------------------------------------------------------
@@ -851,9 +941,7 @@ def _epc_digits(scheme: str, prefix: str, reference: str, total: int) -> None:
 
 
 def _urn_unescape(text: str, what: str) -> str:
-    if re.search(r"%(?![0-9A-Fa-f]{2})", text):
-        raise InvalidCodeError(f"bad percent-escape in the EPC URN {what}: {text!r}")
-    return unquote(text, errors="strict")
+    return _unquote(text, f"the EPC URN {what}")
 
 
 def _urn_escape(text: str) -> str:

@@ -19,6 +19,7 @@ from gateway.schemas import (
 from gateway.services.chain import Chain
 from gateway.services.readmodel import PackRecord, ReadModel
 from ledger_client.errors import InvalidCodeError
+from ledger_client.expiry import same_day
 from ledger_client.gs1 import PackCode, ScanResult, parse_code
 from ledger_client.ids import lot_id, pack_id
 from ledger_client.types import (
@@ -103,7 +104,7 @@ def decide(
         return S.PRODUCT_MISMATCH
     if code.lot and lot_id(code.gtin, code.lot) != pack.lot_id:
         return S.LOT_MISMATCH
-    if code.expiry_yymmdd and int(code.expiry_yymmdd) != pack.lot_expiry:
+    if code.expiry_yymmdd and not same_day(int(code.expiry_yymmdd), pack.lot_expiry):
         return S.EXPIRY_MISMATCH
     if pack.flags & PackFlag.ILLEGITIMATE:
         return S.ILLEGITIMATE

@@ -32,6 +32,7 @@ from ledger_client.audit.learned import (
 from ledger_client.audit.model import RegistryModel
 from ledger_client.audit.scans import VerificationRecord
 from ledger_client.contracts import Role
+from ledger_client.expiry import same_day
 from ledger_client.ids import lot_id, pack_id
 from ledger_client.types import DecommissionReason, PackStatus
 
@@ -253,7 +254,7 @@ def verification_rules(
                     )
                 )
                 break
-            if r.expiry is not None and r.expiry != p.lot.expiry:
+            if r.expiry is not None and not same_day(r.expiry, p.lot.expiry):
                 out.append(
                     Finding(
                         "PRODUCT_MISMATCH",

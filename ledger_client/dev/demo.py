@@ -15,6 +15,7 @@ from typing import Any
 
 from ledger_client.dev.codes import sscc
 from ledger_client.devnet import DevNetwork
+from ledger_client.errors import InvalidInputError
 from ledger_client.gs1 import PackCode, to_datamatrix, to_digital_link
 from ledger_client.ledger import PackRef
 from ledger_client.reverts import LedgerRevertError
@@ -30,6 +31,20 @@ CASE_SIZE = 50
 CASES_PER_PALLET = 12
 #: The manufacturer's GS1 company prefix, of the cases' and pallets' SSCCs.
 PREFIX = "0614141"
+#: The scenario breaks one pallet at each wholesaler: it needs two full pallets of cases.
+MIN_CASES = 2 * CASES_PER_PALLET
+
+
+def scenario_size_error(packs_per_lot: tuple[int, int]) -> str | None:
+    """Why the scenario cannot run with ``packs_per_lot``, or None when it can."""
+    cases = sum(n // CASE_SIZE for n in packs_per_lot)
+    if cases >= MIN_CASES:
+        return None
+    return (
+        f"{packs_per_lot[0]} + {packs_per_lot[1]} packs fill {cases} cases of {CASE_SIZE}; "
+        f"the scenario needs {MIN_CASES} (two pallets of {CASES_PER_PALLET}), "
+        f"e.g. --packs {MIN_CASES * CASE_SIZE // 2} {MIN_CASES * CASE_SIZE // 2}"
+    )
 
 
 def random_serial(rng: random.Random) -> str:
@@ -77,6 +92,9 @@ def run_scenario(
     say: Callable[[str], Any] = lambda _: None,
 ) -> ScenarioLog:
     """Play the scenario once with lots and serials unique to ``run``; return what happened."""
+    problem = scenario_size_error(packs_per_lot)
+    if problem:
+        raise InvalidInputError(problem)
     rng = random.Random(run)
     log = ScenarioLog()
     m, wa, wb = net["manufacturer"], net["wholesaler_a"], net["wholesaler_b"]

@@ -33,7 +33,7 @@ from ledger_client.epcis.operations import (
     Unpack,
 )
 from ledger_client.errors import RxLedgerError
-from ledger_client.expiry import expiry_yymmdd
+from ledger_client.expiry import expiry_yymmdd, same_day
 from ledger_client.explain import code_map, explain
 from ledger_client.ids import lot_id, pack_id, unit_id
 from ledger_client.ledger import Ledger
@@ -247,8 +247,8 @@ class _Executor:
             if any(bytes(a["lotId"]) == lid for a in self.anchors.anchored("LotRegistered", eh)):
                 return None
             view = ledger.lot_state(op.gtin, op.lot)
-            same = view.owner == ledger.address and view.expiry == expiry_yymmdd(op.expiry)
-            if view.status != LotStatus.NONE and same:
+            mine = view.status != LotStatus.NONE and view.owner == ledger.address
+            if mine and same_day(expiry_yymmdd(op.expiry), view.expiry):
                 notes.append("this member registered the lot with the same expiry before")
                 return None
             return self._sent([ledger.register_lot(op.gtin, op.lot, op.expiry, eh)])

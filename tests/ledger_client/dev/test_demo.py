@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from ledger_client.chain import connect
-from ledger_client.dev.demo import PRODUCTS, ScenarioLog, register_products, run_scenario
+from ledger_client.dev.demo import (
+    PRODUCTS,
+    ScenarioLog,
+    register_products,
+    run_scenario,
+    scenario_size_error,
+)
 from ledger_client.devnet import DevNetwork, deploy_devnet
 from ledger_client.gs1 import PackCode, parse_code
 from ledger_client.types import DecommissionReason, LotStatus
@@ -69,3 +75,10 @@ def test_saleable_codes_are_held_by_pharmacy_a_and_the_dispensed_one_was_dispens
     assert all(
         net["manufacturer"].product(gtin)["name"] == name for gtin, (name, *_) in PRODUCTS.items()
     )
+
+
+def test_a_scenario_too_small_for_two_pallets_is_refused_before_anything_is_sent() -> None:
+    assert scenario_size_error((1600, 800)) is None
+    problem = scenario_size_error((240, 240))
+    assert problem is not None and "needs 24" in problem and "--packs 600 600" in problem
+    assert scenario_size_error((600, 600)) is None
