@@ -6,15 +6,16 @@ from __future__ import annotations
 import pytest
 
 from ledger_client.audit import AuditEvent, RegistryModel, fetch_logs, replay_logs
-from ledger_client.audit.anomalies import detect
-from ledger_client.audit.findings import DAY, AnomalyConfig
-from ledger_client.audit.learned import (
+from ledger_client.audit.anomalies import (
+    DAY,
+    AnomalyConfig,
+    VerificationRecord,
+    detect,
     quiet_hour_activity,
     transit_outliers,
     unusual_routes,
     volume_changes,
 )
-from ledger_client.audit.scans import VerificationRecord
 from ledger_client.ids import lot_id, pack_id
 from tests.utils.audit_scenario import (
     GTIN_A,
