@@ -24,10 +24,10 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 compile: setup
-	$(PY) -m ledger_client.compile
+	$(PY) -m ledger_client.dev.compile
 
 check-artifacts: setup
-	$(PY) -m ledger_client.compile --check
+	$(PY) -m ledger_client.dev.compile --check
 
 run demo: setup check-artifacts
 	$(PY) scripts/demo.py

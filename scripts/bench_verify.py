@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from ledger_client.chain import connect, dev_account  # noqa: E402
-from ledger_client.devchain import Anvil  # noqa: E402
+from ledger_client.dev.anvil import Anvil  # noqa: E402
 from ledger_client.devnet import deploy_devnet  # noqa: E402
 
 GTIN = "09506000134352"

@@ -24,6 +24,7 @@ from typing import Any
 
 from ledger_client.audit.catalogue import Catalogue
 from ledger_client.audit.model import RegistryModel
+from ledger_client.audit.scans import VerificationRecord
 from ledger_client.contracts import Role
 from ledger_client.expiry import same_day
 from ledger_client.ids import lot_id, pack_id
@@ -31,18 +32,6 @@ from ledger_client.types import DecommissionReason, PackStatus
 
 DAY = 86_400
 MAD_SCALE = 0.6745  # makes the MAD-based score comparable to a z-score for normal data
-
-
-@dataclass(frozen=True)
-class VerificationRecord:
-    """One off-chain verification (a scan): what was scanned, where and when."""
-
-    gtin: str
-    serial: str
-    location: str
-    time: int
-    lot: str | None = None
-    expiry: int | None = None
 
 
 @dataclass(frozen=True)

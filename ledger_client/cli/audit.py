@@ -14,12 +14,12 @@ from web3 import Web3
 from ledger_client.audit.alerts import expiring, shortage
 from ledger_client.audit.anomalies import detect
 from ledger_client.audit.catalogue import Catalogue
-from ledger_client.audit.evaluate import read_scans
 from ledger_client.audit.history import custody_chain, lot_trace
 from ledger_client.audit.logs import export_logs, load_logs
 from ledger_client.audit.model import RegistryModel
 from ledger_client.audit.replay import ReplayResult, audit
 from ledger_client.audit.reports import fmd_alert, form_3911, transaction_history, write_report
+from ledger_client.audit.scans import read_scans
 from ledger_client.chain import connect
 from ledger_client.cli.command import RxTyper
 from ledger_client.cli.session import ChainOpts, MemberStoreOpts, Session, StoreOpts

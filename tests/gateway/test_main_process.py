@@ -17,7 +17,7 @@ import pytest
 from gateway_helpers import free_port
 
 from ledger_client.chain import connect, dev_account
-from ledger_client.devchain import Anvil
+from ledger_client.dev.anvil import Anvil
 from ledger_client.devnet import deploy_devnet
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from ledger_client.chain import connect, dev_account
 from ledger_client.cli import app
 from ledger_client.cli.reporting import Known, message
-from ledger_client.devchain import Anvil
+from ledger_client.dev.anvil import Anvil
 from ledger_client.devnet import DevNetwork, deploy_devnet
 from ledger_client.epcis.store import EventStore
 from ledger_client.errors import DuplicateInBatchError

@@ -2,7 +2,7 @@
 
 py-solc-x drives the compiler: a native ``solc`` on PATH when there is one, otherwise the
 pinned solc-js from npm through ``scripts/solc``, which speaks the native command line.
-Run ``python -m ledger_client.compile`` to rebuild, ``--check`` to fail on stale artifacts.
+Run ``python -m ledger_client.dev.compile`` to rebuild, ``--check`` to fail on stale artifacts.
 """
 
 from __future__ import annotations

@@ -21,13 +21,15 @@ from itertools import groupby
 from pathlib import Path
 from typing import Any
 
-from ledger_client.audit._bulk import BulkSender
 from ledger_client.audit.logs import export_logs
-from ledger_client.audit.simulate import SLOT, Plan, next_monday, plan
 from ledger_client.chain import connect, dev_account
-from ledger_client.devchain import Anvil
+from ledger_client.dev.anvil import Anvil
+from ledger_client.dev.bulk import BulkSender
 from ledger_client.devnet import DEMO_MEMBERS, deploy_devnet
 from ledger_client.logs import fetch_logs
+from ledger_client.sim.calendar import next_monday
+from ledger_client.sim.plan import SLOT, Plan
+from ledger_client.sim.planner import plan
 
 
 def send(bulk: BulkSender, p: Plan) -> None:
@@ -62,9 +64,8 @@ def simulate(
 ) -> dict[str, Any]:
     """Start anvil, deploy the demo consortium, plan and mine the traffic, write the files."""
     t_start = time.perf_counter()
-    with Anvil(port=port) as node:
+    with Anvil(port=port, auto_impersonate=True) as node:
         w3 = connect(node.url, timeout=300)
-        w3.provider.make_request("anvil_autoImpersonateAccount", [True])  # type: ignore[arg-type]
         net = deploy_devnet(w3)
         d = net.deployment
         start = next_monday(int(w3.eth.get_block("latest")["timestamp"]))

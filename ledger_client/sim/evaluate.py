@@ -17,13 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ledger_client.audit.anomalies import Finding, VerificationRecord, detect
+from ledger_client.audit.anomalies import Finding, detect
 from ledger_client.audit.catalogue import Catalogue
 from ledger_client.audit.logs import load_logs
 from ledger_client.audit.replay import replay_logs
-from ledger_client.audit.simulate import KINDS
-from ledger_client.errors import InvalidInputError
-from ledger_client.inputs import lines_of, read_text
+from ledger_client.audit.scans import read_scans
+from ledger_client.sim.plan import KINDS
 
 
 @dataclass(frozen=True)
@@ -57,23 +56,6 @@ class KindScore:
             "precision": round(self.precision, 4),
             "recall": round(self.recall, 4),
         }
-
-
-def read_scans(path: Path) -> list[VerificationRecord]:
-    """Read a ``verifications.jsonl`` file; errors name ``file:line``."""
-    records = []
-    for number, line in enumerate(lines_of(read_text(path, "scans file")), start=1):
-        if not line.strip():
-            continue
-        try:
-            records.append(VerificationRecord(**json.loads(line)))
-        except (json.JSONDecodeError, TypeError) as exc:
-            raise InvalidInputError(
-                f"{path}:{number}: not a verification record "
-                "(JSON with gtin, serial, location, time; lot, expiry optional): "
-                f"{exc}"
-            ) from None
-    return records
 
 
 def read_truth(path: Path) -> dict[str, set[str]]:
@@ -115,8 +97,8 @@ def evaluate(directory: Path) -> dict[str, Any]:
     scans = read_scans(directory / "verifications.jsonl")
     findings = detect(result.model, catalogue, scans, now=meta["now"])
     t2 = time.perf_counter()
-    scores = score(findings, read_truth(directory / "truth.jsonl"))
     truth = read_truth(directory / "truth.jsonl")
+    scores = score(findings, truth)
     misses: dict[str, list[str]] = {}
     false: dict[str, list[str]] = {}
     by_kind: dict[str, set[str]] = defaultdict(set)

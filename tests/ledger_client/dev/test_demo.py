@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ledger_client.chain import connect
-from ledger_client.demo import (
+from ledger_client.dev.demo import (
     PRODUCTS,
     ScenarioLog,
     register_products,

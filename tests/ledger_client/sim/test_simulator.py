@@ -20,11 +20,14 @@ from ledger_client.audit.anomalies import (
     weekday_seconds,
 )
 from ledger_client.audit.catalogue import Catalogue
-from ledger_client.audit.evaluate import evaluate, read_scans, read_truth, score, table
 from ledger_client.audit.logs import load_logs
 from ledger_client.audit.replay import replay_logs
-from ledger_client.audit.sim_chain import simulate
-from ledger_client.audit.simulate import DAY, KINDS, next_monday, plan
+from ledger_client.audit.scans import read_scans
+from ledger_client.sim.calendar import next_monday
+from ledger_client.sim.evaluate import evaluate, read_truth, score, table
+from ledger_client.sim.plan import DAY, KINDS
+from ledger_client.sim.planner import plan
+from ledger_client.sim.run import simulate
 
 pytestmark = pytest.mark.anvil
 

@@ -13,10 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ledger_client.dev.codes import sscc
 from ledger_client.devnet import DevNetwork
 from ledger_client.errors import InvalidInputError
 from ledger_client.gs1 import PackCode, to_datamatrix, to_digital_link
-from ledger_client.ids import gs1_check_digit
 from ledger_client.ledger import PackRef
 from ledger_client.reverts import LedgerRevertError
 from ledger_client.types import DecommissionReason, LotStatus, Receipt
@@ -29,6 +29,8 @@ PRODUCTS = {
 EXPIRIES = ("280600", "271231")
 CASE_SIZE = 50
 CASES_PER_PALLET = 12
+#: The manufacturer's GS1 company prefix, of the cases' and pallets' SSCCs.
+PREFIX = "0614141"
 #: The scenario breaks one pallet at each wholesaler: it needs two full pallets of cases.
 MIN_CASES = 2 * CASES_PER_PALLET
 
@@ -48,12 +50,6 @@ def scenario_size_error(packs_per_lot: tuple[int, int]) -> str | None:
 def random_serial(rng: random.Random) -> str:
     """A randomised serial number, as EU FMD requires (12 of A-Z, 0-9)."""
     return "".join(rng.choices(string.ascii_uppercase + string.digits, k=12))
-
-
-def sscc(extension: int, serial_ref: int) -> str:
-    """An SSCC-18 of the manufacturer's prefix 0614141."""
-    body = f"{extension}0614141{serial_ref:09d}"
-    return body + str(gs1_check_digit(body))
 
 
 @dataclass(frozen=True)
@@ -114,13 +110,13 @@ def run_scenario(
     for gtin, lot, count in zip(gtins, lots, packs_per_lot, strict=True):
         receipts: list[Receipt] = []
         for _ in range(count // CASE_SIZE):
-            case = sscc(1, run * 100_000 + len(cases))
+            case = sscc(1, PREFIX, run * 100_000 + len(cases))
             serials = [random_serial(rng) for _ in range(CASE_SIZE)]
             receipts += m.commission(gtin, lot, serials, into_sscc=case)
             cases.append(case)
             case_packs[case] = [(gtin, s) for s in serials]
         log.record(f"commission {count} packs of {lot} into cases", receipts)
-    pallets = [sscc(2, run * 1000 + i) for i in range(len(cases) // CASES_PER_PALLET)]
+    pallets = [sscc(2, PREFIX, run * 1000 + i) for i in range(len(cases) // CASES_PER_PALLET)]
     pallet_cases = {
         p: cases[i * CASES_PER_PALLET : (i + 1) * CASES_PER_PALLET] for i, p in enumerate(pallets)
     }
@@ -138,7 +134,7 @@ def run_scenario(
     say("wholesalers break pallets, re-pack and ship cases to the pharmacies")
     first, last = to_wa[0], to_wb[-1]
     log.record("wholesalers unpack a pallet each", [wa.unpack([first]), wb.unpack([last])])
-    repacked = sscc(3, run * 1000)
+    repacked = sscc(3, PREFIX, run * 1000)
     to_pa = pallet_cases[first][:6]
     log.record("wholesaler A re-packs 6 cases onto a pallet", wa.pack(repacked, units=to_pa))
     log.record("wholesaler A ships the pallet to pharmacy A", wa.ship(pa.address, units=[repacked]))

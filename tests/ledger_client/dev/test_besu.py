@@ -9,8 +9,8 @@ from pathlib import Path
 import rlp
 from eth_utils import to_checksum_address
 
-from ledger_client.besu import NetworkSpec, write_network
 from ledger_client.chain import dev_account
+from ledger_client.dev.besu import NetworkSpec, write_network
 
 VALIDATORS = [
     {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
@@ -28,19 +29,21 @@ def anvil_binary() -> str:
     return found
 
 
+@dataclass(eq=False)
 class Anvil:
     """An anvil node on ``127.0.0.1:port``, its state kept in ``state_file`` when given.
 
     Use as a context manager; the state is written when the node stops and every few seconds.
+    ``load_state`` starts from a saved state without writing it back; ``auto_impersonate``
+    accepts unsigned transactions from any account (bulk writes).
     """
 
-    def __init__(
-        self, port: int = 8545, state_file: Path | None = None, gas_limit: int = DEV_GAS_LIMIT
-    ) -> None:
-        self.port = port
-        self.state_file = state_file
-        self.gas_limit = gas_limit
-        self.process: subprocess.Popen[bytes] | None = None
+    port: int = 8545
+    state_file: Path | None = None
+    gas_limit: int = DEV_GAS_LIMIT
+    load_state: Path | None = field(default=None, kw_only=True)
+    auto_impersonate: bool = field(default=False, kw_only=True)
+    process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
 
     @property
     def url(self) -> str:
@@ -64,6 +67,10 @@ class Anvil:
         if self.state_file is not None:
             self.state_file.parent.mkdir(parents=True, exist_ok=True)
             args += ["--state", str(self.state_file), "--state-interval", "5"]
+        if self.load_state is not None:
+            args += ["--load-state", str(self.load_state)]
+        if self.auto_impersonate:
+            args.append("--auto-impersonate")
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         w3 = Web3(Web3.HTTPProvider(self.url))
         deadline = time.monotonic() + timeout

@@ -14,26 +14,21 @@ from typing import Any, cast
 import requests
 from eth_abi import encode
 from eth_account.signers.local import LocalAccount
-from eth_utils import function_signature_to_4byte_selector
+from eth_utils import abi_to_signature, function_abi_to_4byte_selector, get_abi_input_types
 from web3 import Web3
 
+from ledger_client.contracts import artifact
 from ledger_client.errors import RxLedgerError
 
-SIGNATURES = {
-    "registerLot": "registerLot(bytes32,uint32,bytes32)",
-    "setLotStatus": "setLotStatus(bytes32,uint8,bytes32)",
-    "commission": "commission(bytes32,bytes32,bytes32[],bytes32)",
-    "pack": "pack(bytes32,bytes32[],bytes32[],bytes32)",
-    "unpackItems": "unpackItems(bytes32,bytes32[],bytes32[],bytes32)",
-    "unpack": "unpack(bytes32[],bytes32)",
-    "ship": "ship(bytes32[],bytes32[],address,bytes32)",
-    "receiveItems": "receiveItems(bytes32[],bytes32[],bytes32)",
-    "decommission": "decommission(bytes32[],uint8,bytes32)",
-    "undoDecommission": "undoDecommission(bytes32[],bytes32)",
-    "flagPacks": "flagPacks(bytes32[],uint8,uint8,bytes32)",
+_FUNCTIONS = {
+    f["name"]: f
+    for f in artifact("SerialRegistry")["abi"]
+    if f["type"] == "function" and f["stateMutability"] == "nonpayable"
 }
-_SELECTORS = {k: bytes(function_signature_to_4byte_selector(v)) for k, v in SIGNATURES.items()}
-_TYPES = {k: v[v.index("(") + 1 : -1].split(",") for k, v in SIGNATURES.items()}
+#: ``name(types)`` of every state-changing function of the registry, from its compiled ABI.
+SIGNATURES = {name: abi_to_signature(f) for name, f in _FUNCTIONS.items()}
+_SELECTORS = {name: bytes(function_abi_to_4byte_selector(f)) for name, f in _FUNCTIONS.items()}
+_TYPES = {name: get_abi_input_types(f) for name, f in _FUNCTIONS.items()}
 
 
 class BulkError(RxLedgerError, RuntimeError):

@@ -1,0 +1,15 @@
+"""GS1 codes for generated data (demo, simulation, benchmarks): a check digit appended."""
+
+from __future__ import annotations
+
+from ledger_client.ids import gs1_check_digit
+
+
+def with_check_digit(body: str) -> str:
+    """Return ``body`` followed by its GS1 check digit (a GTIN-14 from 13 digits, ...)."""
+    return body + str(gs1_check_digit(body))
+
+
+def sscc(extension: int, prefix: str, reference: int) -> str:
+    """Return the SSCC-18 of ``extension``, company ``prefix`` and serial ``reference``."""
+    return with_check_digit(f"{extension}{prefix}{reference:0{16 - len(prefix)}d}")
