@@ -59,6 +59,38 @@ def busy_ticks() -> int:
     return sum(values) - values[3] - values[4]  # minus idle and iowait
 
 
+class CpuMeter:
+    """CPU used by the gateway's processes during a run, and by processes outside the run:
+    the machine's busy time minus the gateway, ``ours`` (e.g. anvil) and this process with
+    its waited-for children (e.g. wrk), so a run disturbed by another job shows it."""
+
+    def __init__(self, gateway: list[int], ours: list[int]) -> None:
+        self.gateway, self.ours = gateway, ours
+        self._start = self._read()
+
+    def _read(self) -> tuple[float, int, int, float, int]:
+        me = os.times()
+        return (
+            time.perf_counter(),
+            sum(cpu_ticks(p) for p in self.gateway),
+            sum(cpu_ticks(p) for p in self.ours),
+            me.user + me.system + me.children_user + me.children_system,
+            busy_ticks(),
+        )
+
+    def read(self) -> dict[str, float]:
+        """``gateway_cpu_seconds``, ``gateway_cpu_cores`` and ``other_cpu_cores`` so far."""
+        end = self._read()
+        wall, gateway, ours, me, busy = (b - a for a, b in zip(self._start, end, strict=True))
+        tick = os.sysconf("SC_CLK_TCK")
+        other = max(0.0, busy / tick - (gateway + ours) / tick - me) / wall
+        return {
+            "gateway_cpu_seconds": gateway / tick,
+            "gateway_cpu_cores": round(gateway / tick / wall, 2),
+            "other_cpu_cores": round(other, 2),
+        }
+
+
 def rss_bytes(pid: int) -> int:
     """Resident set size of one process (``VmRSS``), 0 if it is gone."""
     try:

@@ -21,7 +21,6 @@ import json
 import os
 import platform
 import re
-import resource
 import shutil
 import subprocess
 import tempfile
@@ -30,7 +29,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import httpx
-from _harness import ROOT, GatewayProcess, busy_ticks, cpu_ticks, free_port, log, process_tree
+from _harness import ROOT, CpuMeter, GatewayProcess, free_port, log, process_tree
 from eth_account.messages import encode_defunct
 
 from ledger_client.chain import connect, dev_account
@@ -98,26 +97,14 @@ def run_wrk(
 ) -> dict[str, float]:
     """Run wrk; return rps, p50_ms, p99_ms, errors, requests, the gateway's CPU time per
     request and the CPU (in cores) that other processes used meanwhile."""
-    tick = os.sysconf("SC_CLK_TCK")
-    ours = process_tree(server) + [anvil]
-    before_ours, before_busy = sum(cpu_ticks(p) for p in ours), busy_ticks()
-    before_gateway = sum(cpu_ticks(p) for p in ours[:-1])
-    before_wrk = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
+    meter = CpuMeter(process_tree(server), [anvil])
     out = subprocess.run(
         ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
         capture_output=True,
         text=True,
         check=True,
     ).stdout
-    wall = time.perf_counter() - started
-    after_wrk = resource.getrusage(resource.RUSAGE_CHILDREN)
-    wrk_cpu = (after_wrk.ru_utime + after_wrk.ru_stime) - (
-        before_wrk.ru_utime + before_wrk.ru_stime
-    )
-    gateway_cpu = (sum(cpu_ticks(p) for p in ours[:-1]) - before_gateway) / tick
-    ours_cpu = (sum(cpu_ticks(p) for p in ours) - before_ours) / tick + wrk_cpu
-    other = max(0.0, (busy_ticks() - before_busy) / tick - ours_cpu) / wall
+    cpu = meter.read()
 
     def find(pattern: str) -> str:
         match = re.search(pattern, out, re.MULTILINE)
@@ -140,8 +127,8 @@ def run_wrk(
         "p99_ms": _ms(find(r"^\s+99%\s+(\S+)")),
         "errors": errors,
         "requests": requests,
-        "gateway_cpu_us_per_request": round(gateway_cpu / max(1, requests) * 1e6),
-        "other_cpu_cores": round(other, 2),
+        "gateway_cpu_us_per_request": round(cpu["gateway_cpu_seconds"] / max(1, requests) * 1e6),
+        "other_cpu_cores": cpu["other_cpu_cores"],
     }
 
 
