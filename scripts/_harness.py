@@ -91,15 +91,16 @@ class CpuMeter:
         }
 
 
-def rss_bytes(pid: int) -> int:
-    """Resident set size of one process (``VmRSS``), 0 if it is gone."""
+def resident(pid: int) -> dict[str, int]:
+    """Resident memory of one process in bytes: ``VmRSS`` and its parts ``RssAnon`` (heap,
+    stacks) and ``RssFile`` (mapped files, e.g. SQLite's memory-mapped database, which the
+    kernel can drop and every process mapping it counts); empty if the process is gone."""
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
     except OSError:
-        pass
-    return 0
+        return {}
+    fields = dict(line.split(":", 1) for line in lines if ":" in line)
+    return {k: int(fields[k].split()[0]) * 1024 for k in ("VmRSS", "RssAnon", "RssFile")}
 
 
 class GatewayProcess:

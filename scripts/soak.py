@@ -8,7 +8,7 @@ its console key), then for ``--seconds`` runs paced clients in threads: single a
 (50 scans) verification, EPCIS capture of shipments to pharmacy B and of their receipt
 when pharmacy B sends the packs back (every 4th shipment posted twice at once), dispense
 and undo, alerts, and malformed requests that must get their 4xx. Every few seconds it
-reads the RSS of the gateway's processes from /proc.
+reads the resident memory of the gateway's processes from /proc.
 
 Afterwards it reads the contract events of the soak's blocks and the packs' states:
 every dispense, undo and captured event the gateway acknowledged must be on chain exactly
@@ -17,8 +17,8 @@ write left, and the gateway's index must agree with the chain.
 
 Prints a table and writes docs/results/soak.json. Exits 1 on any 5xx, transport error,
 unexpected status, lost or doubled write, wrong final state, index disagreement,
-replaced worker, or RSS growth (mean of the last window over the first) above
-``--max-growth-mb``.
+replaced worker, or private memory (``RssAnon`` of all gateway processes) still growing
+over the second half of the run faster than ``--max-slope`` MB a minute.
 """
 
 from __future__ import annotations
@@ -33,14 +33,15 @@ import sys
 import tempfile
 import threading
 import time
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
-from _harness import ROOT, CpuMeter, GatewayProcess, free_port, log, process_tree, rss_bytes
-from _soak_traffic import Acks, Stats, Traffic, paced, scan
+from _harness import ROOT, CpuMeter, GatewayProcess, free_port, log, process_tree
+from _soak_checks import chain_counts, check_writes, index_mismatches
+from _soak_memory import MemorySampler, memory_summary
+from _soak_traffic import Stats, Traffic, paced, scan
 
 from gateway.core.config import LOCAL_CONSOLE_KEY
 from ledger_client.chain import connect, dev_account
@@ -51,15 +52,13 @@ from ledger_client.devnet import DEMO_MEMBERS, deploy_devnet, gln
 from ledger_client.gs1 import PackCode
 from ledger_client.ids import pack_id
 from ledger_client.ledger import Ledger
-from ledger_client.logs import iter_events
-from ledger_client.types import ZERO_HASH, DecommissionReason, PackStatus
+from ledger_client.types import DecommissionReason
 
 GTIN = "09506000134352"  # the demo's amoxicillin, of the manufacturer's prefix 9506000
 LOT = "SOAK01"
 EXPIRY = "280600"
 CAPTURE_PACKS = 50
 RESULTS = ROOT / "docs" / "results" / "soak.json"
-MB = 1024 * 1024
 #: Paced clients: (name, threads, requests a second per thread).
 MIX = (
     ("verify", 2, 20.0),
@@ -103,139 +102,6 @@ def build_network(chain_url: str, path: Path, gateway_url: str, packs: int) -> N
     return Network(net.deployment, lot_packs[:-1], lot_packs[-1], codes)
 
 
-class MemorySampler(threading.Thread):
-    """The RSS of a process and its children, every ``every`` seconds."""
-
-    def __init__(self, pid: int, every: float) -> None:
-        super().__init__(daemon=True)
-        self.pid, self.every = pid, every
-        self.samples: list[tuple[float, dict[int, int]]] = []
-        self._done = threading.Event()
-
-    def run(self) -> None:
-        started = time.monotonic()
-        while True:
-            rss = {p: rss_bytes(p) for p in process_tree(self.pid)}
-            self.samples.append((time.monotonic() - started, rss))
-            if self._done.wait(self.every):
-                return
-
-    def stop(self) -> None:
-        """Take a last sample and stop."""
-        self._done.set()
-        self.join()
-
-
-def memory_summary(samples: list[tuple[float, dict[int, int]]], window: float) -> dict[str, Any]:
-    """Mean total RSS of the first and last ``window`` seconds, the slope after the first
-    window, the peak, and the processes seen (a replaced worker shows as an extra pid)."""
-    times = [t for t, _ in samples]
-    totals = [sum(rss.values()) / MB for _, rss in samples]
-    end = times[-1]
-    first = statistics.fmean(v for t, v in zip(times, totals, strict=True) if t <= window)
-    last = statistics.fmean(v for t, v in zip(times, totals, strict=True) if t >= end - window)
-    steady = [(t / 60, v) for t, v in zip(times, totals, strict=True) if t >= window]
-    slope = (
-        statistics.linear_regression(*zip(*steady, strict=True)).slope if len(steady) > 2 else 0.0
-    )
-    pids = sorted({p for _, rss in samples for p in rss})
-    per_process = {
-        str(p): [round(rss[p] / MB, 1) for _, rss in (samples[0], samples[-1]) if p in rss]
-        for p in pids
-    }
-    return {
-        "samples": len(samples),
-        "window_seconds": round(window),
-        "first_mb": round(first, 1),
-        "last_mb": round(last, 1),
-        "growth_mb": round(last - first, 1),
-        "slope_mb_per_min": round(slope, 2),
-        "peak_mb": round(max(totals), 1),
-        "processes": max(len(rss) for _, rss in samples),
-        "pids_seen": len(pids),
-        "first_last_mb_by_pid": per_process,
-    }
-
-
-def chain_counts(
-    w3: Any, deployment: Deployment, first: int, last: int, operator: str
-) -> dict[str, Counter[bytes]]:
-    """Per pack id, the operator's decommissions, undos, shipments and receipts in blocks
-    ``first..last``; per event hash, the contract events anchoring it."""
-    counts: dict[str, Counter[bytes]] = {
-        k: Counter() for k in ("dispensed", "undone", "shipped", "received", "anchors")
-    }
-    kinds = {
-        ("PacksDecommissioned", "by"): "dispensed",
-        ("DecommissionsUndone", "by"): "undone",
-        ("ItemsShipped", "from"): "shipped",
-        ("ItemsReceived", "by"): "received",
-    }
-    for event in iter_events(w3, deployment, first, last):
-        for (name, who), kind in kinds.items():
-            if event.name == name and event.args[who] == operator:
-                counts[kind].update(bytes(i) for i in event.args["packIds"])
-        eh = bytes(event.args.get("eventHash") or ZERO_HASH)
-        if eh != ZERO_HASH:
-            counts["anchors"][eh] += 1
-    return counts
-
-
-def check_writes(
-    acks: Acks, counts: dict[str, Counter[bytes]], states: dict[bytes, PackStatus]
-) -> dict[str, int]:
-    """Compare what the gateway acknowledged with what the chain shows."""
-    lost = doubled = 0
-    pairs = [
-        (acks.dispensed, counts["dispensed"]),
-        (acks.undone, counts["undone"]),
-        (acks.shipped, counts["shipped"]),
-        (acks.received, counts["received"]),
-        (acks.applied_events, counts["anchors"]),
-    ]
-    for acked, seen in pairs:
-        for key in set(acked) | set(seen):
-            if key in acks.unsure:
-                continue
-            lost += max(0, acked[key] - seen[key])
-            doubled += max(0, seen[key] - acked[key])
-    doubled += sum(n - 1 for n in acks.applied_events.values() if n > 1)
-    expected = {pid: acks.final.get(pid, PackStatus.ACTIVE) for pid in states}
-    wrong = sum(
-        1 for pid, status in states.items() if pid not in acks.unsure and status != expected[pid]
-    )
-    return {
-        "dispenses": sum(acks.dispensed.values()),
-        "undos": sum(acks.undone.values()),
-        "captured_events": sum(acks.applied_events.values()),
-        "duplicate_posts_skipped": acks.duplicates_skipped,
-        "lost": lost,
-        "doubled": doubled,
-        "wrong_final_state": wrong,
-        "unsure_packs": len(acks.unsure),
-    }
-
-
-def index_mismatches(
-    client: httpx.Client, packs: list[PackCode], states: dict[bytes, PackStatus], block: int
-) -> int:
-    """Packs whose status the gateway's index gives differently from the chain, once the
-    index has reached ``block``."""
-    deadline = time.monotonic() + 120
-    while client.get("/readyz").json()["checks"]["indexed_block"] < block:
-        if time.monotonic() > deadline:
-            raise SystemExit(f"the index did not reach block {block}")
-        time.sleep(0.2)
-    wrong = 0
-    for start in range(0, len(packs), 500):
-        chunk = packs[start : start + 500]
-        codes = [f"(01){p.gtin}(21){p.serial}" for p in chunk]
-        results = client.post("/v1/verify", json={"codes": codes}).json()["results"]
-        for p, r in zip(chunk, results, strict=True):
-            wrong += r["pack"]["status"] != states[pack_id(p.gtin, p.serial)].name
-    return wrong
-
-
 def endpoint_rows(stats: Stats, seconds: float) -> dict[str, dict[str, Any]]:
     """Requests, rate, latency percentiles and status classes per endpoint."""
     rows = {}
@@ -266,15 +132,19 @@ def print_report(result: dict[str, Any]) -> None:
             f" {r['transport_errors']:>6}"
         )
     mem, w = result["memory"], result["writes"]
+    for name, label in (("anon", "private (RssAnon)"), ("rss", "resident (VmRSS)")):
+        m = mem[name]
+        print(
+            f"memory {label}, {mem['processes']} gateway processes: {m['first_mb']} MB in the"
+            f" first {mem['window_seconds']} s, {m['last_mb']} MB in the last"
+            f" ({m['growth_mb']:+} MB); second half {m['late_slope_mb_per_min']:+}"
+            f" ± {m['late_slope_error']} MB/min,"
+            f" peak {m['peak_mb']} MB"
+        )
     print(
-        f"memory: {mem['processes']} gateway processes, RSS {mem['first_mb']} MB in the first"
-        f" {mem['window_seconds']} s, {mem['last_mb']} MB in the last ({mem['growth_mb']:+} MB),"
-        f" slope {mem['slope_mb_per_min']:+} MB/min, peak {mem['peak_mb']} MB"
-    )
-    print(
-        f"writes: {w['dispenses']} dispenses, {w['undos']} undos, {w['captured_events']} captured"
-        f" events ({w['duplicate_posts_skipped']} duplicate posts skipped): {w['lost']} lost,"
-        f" {w['doubled']} doubled, {w['wrong_final_state']} in a wrong state,"
+        f"writes: {w['dispenses']} packs dispensed, {w['undos']} undone, {w['captured_events']}"
+        f" captured events ({w['duplicate_posts_skipped']} duplicate posts skipped):"
+        f" {w['lost']} lost, {w['doubled']} doubled, {w['wrong_final_state']} in a wrong state,"
         f" {result['index_mismatches']} index mismatches"
     )
     print(
@@ -304,10 +174,11 @@ def failures_of(result: dict[str, Any]) -> list[str]:
         found.append(f"{w['wrong_final_state']} packs not in the state of their last write")
     if result["index_mismatches"]:
         found.append(f"{result['index_mismatches']} packs where the index disagrees with the chain")
-    if mem["pids_seen"] > mem["processes"]:
+    if len(mem["by_process"]) > mem["processes"]:
         found.append("a gateway process was replaced during the soak")
-    if mem["growth_mb"] > result["max_growth_mb"]:
-        found.append(f"RSS grew {mem['growth_mb']} MB (limit {result['max_growth_mb']} MB)")
+    slope, limit = mem["anon"]["late_slope_mb_per_min"], result["max_slope_mb_per_min"]
+    if slope > limit:
+        found.append(f"private memory still grows {slope} MB/min (limit {limit})")
     if result["problem_count"]:
         found.append(f"{result['problem_count']} problems, first: {result['problems'][0]}")
     return found
@@ -366,8 +237,9 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
         with gateway:
             first_block = w3.eth.block_number + 1
             assert anvil.process is not None
-            meter = CpuMeter(process_tree(gateway.pid), [anvil.process.pid])
-            sampler = MemorySampler(gateway.pid, args.sample_seconds)
+            supervisor = gateway.pid
+            meter = CpuMeter(process_tree(supervisor), [anvil.process.pid])
+            sampler = MemorySampler(supervisor, args.sample_seconds)
             log(f"{args.seconds:.0f} s of mixed traffic")
             sampler.start()
             wall = run_traffic(traffic, gateway.url, headers, args.seconds)
@@ -392,10 +264,10 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
         "gateway_cpu_cores": cpu["gateway_cpu_cores"],
         "other_cpu_cores": cpu["other_cpu_cores"],
         "endpoints": endpoint_rows(traffic.stats, wall),
-        "memory": memory_summary(sampler.samples, min(60.0, args.seconds / 4)),
+        "memory": memory_summary(sampler.samples, min(60.0, args.seconds / 4), supervisor),
         "writes": check_writes(traffic.acks, counts, states),
         "index_mismatches": mismatches,
-        "max_growth_mb": args.max_growth_mb,
+        "max_slope_mb_per_min": args.max_slope,
         "problems": traffic.stats.problems,
         "problem_count": traffic.stats.problem_count,
     }
@@ -410,10 +282,11 @@ def main() -> int:
     parser.add_argument("--packs", type=int, default=1000, help="packs of the soak lot")
     parser.add_argument("--sample-seconds", type=float, default=2.0, help="RSS sampling period")
     parser.add_argument(
-        "--max-growth-mb",
+        "--max-slope",
         type=float,
-        default=16.0,
-        help="RSS growth (last window over first, all gateway processes) that fails the soak",
+        default=0.5,
+        help="growth of the gateway's private memory over the run's second half, in MB a"
+        " minute, that fails the soak",
     )
     parser.add_argument("--out", type=Path, default=RESULTS, help="JSON result file")
     args = parser.parse_args()
