@@ -97,7 +97,7 @@ def build_network(chain_url: str, path: Path, gateway_url: str, packs: int) -> N
     wa.ship(pa.address, refs)
     pa.receive(refs)
     pa.decommission(refs[-1:], DecommissionReason.DESTROYED)
-    codes = [c.replace("<GS>", "\x1d") for cs in scenario.codes.values() for c in cs]
+    codes = [c.code.replace("<GS>", "\x1d") for c in scenario.codes]
     lot_packs = [PackCode(GTIN, s, LOT, expiry_yymmdd=EXPIRY) for s in serials]
     return Network(net.deployment, lot_packs[:-1], lot_packs[-1], codes)
 
@@ -217,7 +217,12 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
         Anvil(port=free_port()) as anvil,
     ):
         workdir = Path(tmp)
-        env = {"RXLEDGER_OPERATOR_KEY": "0x" + bytes(operator.key).hex()}
+        env = {
+            "RXLEDGER_OPERATOR_KEY": "0x" + bytes(operator.key).hex(),
+            # the malformed requests send a wrong key every few seconds, all from 127.0.0.1:
+            # past this budget the gateway would answer every request from there with 429
+            "RXLEDGER_AUTH_FAILURES_PER_HOUR": "100000",
+        }
         gateway = GatewayProcess(anvil.url, workdir / "deployment.json", workdir, args.workers, env)
         net = build_network(anvil.url, workdir / "deployment.json", gateway.url, args.packs)
         w3 = connect(anvil.url)
