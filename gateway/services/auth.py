@@ -44,6 +44,8 @@ class Principal:
     address: str
     roles: Role
     kind: str  # "member" (token) or "console" (the operator's staff)
+    #: when the caller's token expires (Unix time); None for the console key
+    expires_at: int | None = None
 
     @property
     def key(self) -> str:
@@ -229,7 +231,9 @@ class Authenticator:
             except TokenError as exc:
                 self.throttle.failed(ip)
                 raise AuthError(401, str(exc)) from None
-            return self._current(Principal(claims.address, Role(claims.roles), "member"))
+            return self._current(
+                Principal(claims.address, Role(claims.roles), "member", claims.expires_at)
+            )
         self.throttle.console(client)
         if not hmac.compare_digest(credential.encode(), self._console_key.encode()):
             self.throttle.failed(ip)
@@ -241,7 +245,10 @@ class Authenticator:
         return self._current(Principal(self.operator, ANY_ROLE, "console"))
 
     def recheck(self, principal: Principal) -> Principal | None:
-        """``principal`` with the roles it holds now, or None when it may no longer act."""
+        """``principal`` with the roles it holds now, or None when it may no longer act (its
+        standing changed, or its token expired)."""
+        if principal.expires_at is not None and principal.expires_at < time.time():
+            return None
         try:
             return self._current(principal)
         except AuthError:

@@ -80,7 +80,8 @@ async def stream(
 ) -> StreamingResponse:
     """New alerts as server-sent events (``event: alert``); resume with ``Last-Event-ID``.
 
-    The stream ends once the caller is no longer an active member (checked every poll)."""
+    The stream ends once the caller is no longer an active member or its token expires
+    (checked every poll)."""
     last = latest_alert_id(state.engine) if last_event_id is None else int(last_event_id)
 
     async def events() -> AsyncIterator[str]:
