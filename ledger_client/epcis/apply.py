@@ -33,8 +33,8 @@ from ledger_client.epcis.operations import (
     Unpack,
 )
 from ledger_client.errors import DuplicateInBatchError, RxLedgerError
-from ledger_client.expiry import expiry_yymmdd, same_day
 from ledger_client.explain import code_map, explain
+from ledger_client.gs1.dates import expiry_yymmdd, same_day
 from ledger_client.ids import lot_id, pack_id, unit_id
 from ledger_client.ledger import Ledger
 from ledger_client.reverts import LedgerRevertError
