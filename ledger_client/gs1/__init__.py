@@ -37,13 +37,22 @@ from ledger_client.gs1.digital_link import (
     parse_digital_link_path,
     to_digital_link,
 )
-from ledger_client.gs1.epc import from_epc_urn, to_epc_urn
+from ledger_client.gs1.epc import (
+    Epc,
+    from_epc_urn,
+    is_gs1_identifier,
+    parse_epc,
+    parse_epc_or_none,
+    party_gln,
+    to_epc_urn,
+)
 from ledger_client.gs1.message import to_datamatrix, to_element_string
 from ledger_client.gs1.parse import parse_code
 
 __all__ = [
     "Code",
     "DigitalLinkKey",
+    "Epc",
     "LotCode",
     "PackCode",
     "ProductCode",
@@ -53,8 +62,12 @@ __all__ = [
     "expiry_to_date",
     "from_epc_urn",
     "ids_of",
+    "is_gs1_identifier",
     "parse_code",
     "parse_digital_link_path",
+    "parse_epc",
+    "parse_epc_or_none",
+    "party_gln",
     "to_datamatrix",
     "to_digital_link",
     "to_element_string",

@@ -1,97 +1,175 @@
-"""EPC URNs (GS1 EPC Tag Data Standard, section 6.3) of packs, logistic units and lots."""
+"""EPC identifiers: EPC URNs of packs, units and lots, and the identifiers EPCIS events carry.
+
+:func:`from_epc_urn` and :func:`to_epc_urn` convert codes. :func:`parse_epc` reads every
+identifier an EPCIS event may carry: packs (SGTIN), logistic units (SSCC) and lots (LGTIN)
+as EPC URNs or GS1 Digital Link URIs (through :func:`~ledger_client.gs1.parse_code`),
+parties and locations (``urn:epc:id:sgln``, ``urn:epc:id:pgln``, Digital Link ``/414/…``
+and ``/417/…``) and the product class pattern ``urn:epc:idpat:sgtin:<prefix>.<item>.*`` of
+master data.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
 
 from biip.gtin import Gtin
 from biip.sscc import Sscc
 
 from ledger_client.errors import InvalidCodeError
+from ledger_client.gs1._urn import _parse_epc, _urn_escape
 from ledger_client.gs1.codes import Code, LotCode, PackCode, ProductCode, UnitCode
-from ledger_client.gs1.digital_link import _unquote
+from ledger_client.gs1.parse import parse_code
 from ledger_client.ids import gs1_check_digit
 
-__all__ = ["from_epc_urn", "to_epc_urn"]
+__all__ = [
+    "Epc",
+    "from_epc_urn",
+    "is_gs1_identifier",
+    "parse_epc",
+    "parse_epc_or_none",
+    "party_gln",
+    "to_epc_urn",
+]
 
-# Characters of set 82 that an EPC URN escapes (GS1 EPC Tag Data Standard, table A-1).
-_URN_ESCAPED = frozenset('"%&/<>?')
+_URN = re.compile(r"urn:epc:(id|class|idpat):([a-z]+):(.*)", re.IGNORECASE)
+_DIGITS = re.compile(r"\d+")
+# GS1 Digital Link primary keys EPCIS events carry, on any host.
+_DL_PATH = re.compile(r"/(01|00|414|417)/([^/]+)(?:/(22|10|21|254)/([^/]+))*/?")
+_DL_PARTY = re.compile(r"/(414|417)/([^/]+)(?:/254/([^/]+))?/?")
+_GS1_URNS = {
+    ("id", "sgtin"),
+    ("id", "sscc"),
+    ("class", "lgtin"),
+    ("idpat", "sgtin"),
+    ("id", "sgln"),
+    ("id", "pgln"),
+}
 
-_EPC = re.compile(r"(urn:epc:(?:id|class|tag|idpat):[a-z0-9-]+):(.*)", re.IGNORECASE)
-_EPC_SCHEMES = ("urn:epc:id:sgtin", "urn:epc:id:sscc", "urn:epc:class:lgtin")
+
+@dataclass(frozen=True)
+class Epc:
+    """One parsed identifier: ``kind`` is sgtin, sscc, lgtin, gtin (class pattern) or gln."""
+
+    kind: str
+    gtin: str | None = None
+    serial: str | None = None
+    lot: str | None = None
+    sscc: str | None = None
+    gln: str | None = None
+    extension: str | None = None
 
 
-def _parse_epc(text: str, warnings: list[str]) -> tuple[PackCode | UnitCode | LotCode, int]:
-    match = _EPC.fullmatch(text)
-    if match is None:
-        raise InvalidCodeError(f"not an EPC URN: {text!r}")
-    scheme, body = match[1], match[2]
-    if scheme.lower() != scheme:
-        warnings.append(f"lower-cased the EPC URN prefix {scheme!r} (Caps Lock?)")
-        scheme = scheme.lower()
-    if scheme not in _EPC_SCHEMES:
+def _gln_from(prefix: str, ref: str, uri: str) -> str:
+    for part, what in ((prefix, "company prefix"), (ref, "location reference")):
+        if not _DIGITS.fullmatch(part):
+            raise InvalidCodeError(f"{uri}: {what} {part!r} is not all digits")
+    if not 6 <= len(prefix) <= 12 or len(prefix) + len(ref) != 12:
         raise InvalidCodeError(
-            f"EPC URN scheme {scheme!r} does not name a pack, logistic unit or lot; "
-            f"supported: {', '.join(_EPC_SCHEMES)}"
+            f"{uri}: company prefix and location reference must have 12 digits in all,"
+            f" got {len(prefix)}+{len(ref)}"
         )
-    parts = body.split(".", 2) if scheme != "urn:epc:id:sscc" else body.split(".", 1)
-    if scheme == "urn:epc:id:sscc":
-        if len(parts) != 2:
-            raise InvalidCodeError(f"{scheme} needs CompanyPrefix.SerialReference, got {body!r}")
-        prefix, reference = parts
-        _epc_digits(scheme, prefix, reference, 17)
-        payload = reference[0] + prefix + reference[1:]
-        return UnitCode(payload + str(gs1_check_digit(payload))), len(prefix)
-    if len(parts) != 3:
-        what = "Serial" if scheme.endswith("sgtin") else "Lot"
-        raise InvalidCodeError(
-            f"{scheme} needs CompanyPrefix.IndicatorItemReference.{what}, got {body!r}"
-        )
-    prefix, reference, tail = parts
-    _epc_digits(scheme, prefix, reference, 13)
-    payload = reference[0] + prefix + reference[1:]
-    gtin = payload + str(gs1_check_digit(payload))
-    value = _urn_unescape(tail, "serial" if scheme.endswith("sgtin") else "lot")
-    if scheme.endswith("sgtin"):
-        return PackCode(gtin, value), len(prefix)
-    return LotCode(gtin, value), len(prefix)
+    body = prefix + ref
+    return body + str(gs1_check_digit(body))
 
 
-def _epc_digits(scheme: str, prefix: str, reference: str, total: int) -> None:
-    for part, name in ((prefix, "company prefix"), (reference, "reference")):
-        if not part.isascii() or not part.isdigit():
-            raise InvalidCodeError(f"{scheme}: the {name} must be digits, got {part!r}")
-    if not 6 <= len(prefix) <= 12:
+def _split(body: str, parts: int, uri: str) -> list[str]:
+    fields = body.split(".")
+    if len(fields) != parts:
+        raise InvalidCodeError(f"{uri}: expected {parts} dot-separated fields, got {len(fields)}")
+    return fields
+
+
+def _product_pattern(body: str, uri: str) -> Epc:
+    prefix, item, star = _split(body, 3, uri)
+    if star != "*":
+        raise InvalidCodeError(f"{uri}: only the whole-product pattern '*' is supported")
+    if not (_DIGITS.fullmatch(prefix) and _DIGITS.fullmatch(item)):
+        raise InvalidCodeError(f"{uri}: company prefix and item reference must be digits")
+    if not 6 <= len(prefix) <= 12 or len(prefix) + len(item) != 13:
         raise InvalidCodeError(
-            f"{scheme}: the company prefix has {len(prefix)} digits; GS1 prefixes have 6 to 12"
+            f"{uri}: company prefix and item reference must have 6-12 and 13 digits in all,"
+            f" got {len(prefix)}+{len(item)}"
         )
-    digits = prefix + reference
-    if len(digits) == total:
-        return
-    key = "GTIN" if total == 13 else "SSCC"
-    message = (
-        f"{scheme}: company prefix + reference must have {total} digits "
-        f"(the {key} without its check digit), got {len(digits)}"
+    body13 = item[0] + prefix + item[1:]
+    return Epc("gtin", gtin=body13 + str(gs1_check_digit(body13)))
+
+
+def _checked_gln(key: str, uri: str) -> str:
+    if not _DIGITS.fullmatch(key) or len(key) != 13:
+        raise InvalidCodeError(f"{uri}: GLN must be 13 digits, got {key!r}")
+    if gs1_check_digit(key[:-1]) != int(key[-1]):
+        expected = gs1_check_digit(key[:-1])
+        raise InvalidCodeError(
+            f"{uri}: GLN {key} has a wrong check digit: expected {expected}, found {key[-1]}"
+        )
+    return key
+
+
+def _from_code(code: PackCode | UnitCode | LotCode | ProductCode) -> Epc:
+    if isinstance(code, PackCode):
+        return Epc("sgtin", gtin=code.gtin, serial=code.serial, lot=code.lot)
+    if isinstance(code, UnitCode):
+        return Epc("sscc", sscc=code.sscc)
+    if isinstance(code, LotCode):
+        return Epc("lgtin", gtin=code.gtin, lot=code.lot)
+    return Epc("gtin", gtin=code.gtin)
+
+
+def is_gs1_identifier(uri: str) -> bool:
+    """Return True if ``uri`` claims to be an EPC URI or GS1 Digital Link this module parses."""
+    match = _URN.fullmatch(uri)
+    if match is not None:
+        return (match.group(1).lower(), match.group(2).lower()) in _GS1_URNS
+    parts = urlsplit(uri)
+    return (
+        parts.scheme in ("http", "https")
+        and _DL_PATH.search(parts.path) is not None
+        and (parts.netloc == "id.gs1.org" or _DL_PATH.match(parts.path) is not None)
     )
-    if len(digits) == total + 1:
-        body = reference[0] + prefix + reference[1:-1]
-        expected = gs1_check_digit(body)
-        if str(expected) == digits[-1]:
-            message += f"; it seems to include the check digit {expected}: drop it"
-        else:
-            message += (
-                f"; if the last digit is a check digit it is wrong: "
-                f"expected {expected}, found {digits[-1]}"
-            )
-    raise InvalidCodeError(message)
 
 
-def _urn_unescape(text: str, what: str) -> str:
-    return _unquote(text, f"the EPC URN {what}")
+def parse_epc(uri: str) -> Epc:
+    """Parse an EPC URI or GS1 Digital Link URI, or raise :class:`InvalidCodeError`."""
+    match = _URN.fullmatch(uri)
+    if match is not None:
+        level, scheme, body = match.group(1).lower(), match.group(2).lower(), match.group(3)
+        if level == "idpat" and scheme == "sgtin":
+            return _product_pattern(body, uri)
+        if level == "id" and scheme == "sgln":
+            prefix, ref, ext = _split(body, 3, uri)
+            return Epc("gln", gln=_gln_from(prefix, ref, uri), extension=unquote(ext))
+        if level == "id" and scheme == "pgln":
+            prefix, ref = _split(body, 2, uri)
+            return Epc("gln", gln=_gln_from(prefix, ref, uri))
+    elif urlsplit(uri).scheme in ("http", "https"):
+        party = _DL_PARTY.search(urlsplit(uri).path)
+        if party is not None and urlsplit(uri).path.endswith(party.group(0)):
+            dl_ext = unquote(party.group(3)) if party.group(3) is not None else None
+            return Epc("gln", gln=_checked_gln(unquote(party.group(2)), uri), extension=dl_ext)
+    else:
+        raise InvalidCodeError(f"{uri!r} is not an EPC URI or GS1 Digital Link URI")
+    try:
+        return _from_code(parse_code(uri, require_serial=False).code)
+    except InvalidCodeError as exc:
+        raise InvalidCodeError(f"{uri}: {exc}") from exc
 
 
-def _urn_escape(text: str) -> str:
-    return "".join(f"%{ord(char):02X}" if char in _URN_ESCAPED else char for char in text)
+def parse_epc_or_none(value: object) -> Epc | None:
+    """Parse ``value`` if it is an identifier this module knows and is valid, else None."""
+    if isinstance(value, str) and is_gs1_identifier(value):
+        try:
+            return parse_epc(value)
+        except InvalidCodeError:
+            return None
+    return None
+
+
+def party_gln(value: str) -> str:
+    """Return the 13-digit GLN of an SGLN/PGLN/Digital Link party, or ``value`` unchanged."""
+    epc = parse_epc_or_none(value)
+    return epc.gln if epc is not None and epc.gln is not None else value
 
 
 def from_epc_urn(urn: str) -> PackCode | UnitCode | LotCode:

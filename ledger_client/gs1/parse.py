@@ -6,9 +6,9 @@ import datetime as dt
 
 from ledger_client.errors import InvalidCodeError
 from ledger_client.gs1._pairs import _build
+from ledger_client.gs1._urn import _parse_epc
 from ledger_client.gs1.codes import Code, ScanResult, SourceFormat
 from ledger_client.gs1.digital_link import _digital_link_pairs
-from ledger_client.gs1.epc import _parse_epc
 from ledger_client.gs1.message import _hri_pairs, _parse_message
 
 __all__ = ["parse_code"]
