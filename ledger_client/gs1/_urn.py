@@ -8,7 +8,7 @@ import re
 from ledger_client.errors import InvalidCodeError
 from ledger_client.gs1.codes import LotCode, PackCode, UnitCode
 from ledger_client.gs1.digital_link import _unquote
-from ledger_client.ids import gs1_check_digit
+from ledger_client.ids import gs1_check_digit, with_check_digit
 
 # Characters of set 82 that an EPC URN escapes (GS1 EPC Tag Data Standard, table A-1).
 _URN_ESCAPED = frozenset('"%&/<>?')
@@ -37,7 +37,7 @@ def _parse_epc(text: str, warnings: list[str]) -> tuple[PackCode | UnitCode | Lo
         prefix, reference = parts
         _epc_digits(scheme, prefix, reference, 17)
         payload = reference[0] + prefix + reference[1:]
-        return UnitCode(payload + str(gs1_check_digit(payload))), len(prefix)
+        return UnitCode(with_check_digit(payload)), len(prefix)
     if len(parts) != 3:
         what = "Serial" if scheme.endswith("sgtin") else "Lot"
         raise InvalidCodeError(
@@ -46,7 +46,7 @@ def _parse_epc(text: str, warnings: list[str]) -> tuple[PackCode | UnitCode | Lo
     prefix, reference, tail = parts
     _epc_digits(scheme, prefix, reference, 13)
     payload = reference[0] + prefix + reference[1:]
-    gtin = payload + str(gs1_check_digit(payload))
+    gtin = with_check_digit(payload)
     value = _urn_unescape(tail, "serial" if scheme.endswith("sgtin") else "lot")
     if scheme.endswith("sgtin"):
         return PackCode(gtin, value), len(prefix)

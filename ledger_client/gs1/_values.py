@@ -7,13 +7,7 @@ import datetime as dt
 from ledger_client.errors import InvalidCodeError
 from ledger_client.gs1._ai import _CPV, _NAMES
 from ledger_client.gs1.dates import expiry_to_date
-from ledger_client.ids import gs1_check_digit
-
-# GS1 AI encodable character set 82 (GS1 General Specifications, figure 7.11-1).
-_CSET82 = frozenset(
-    "!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
-)
-_MAX_SERIAL_OR_LOT = 20
+from ledger_client.ids import CSET82, MAX_SERIAL_OR_LOT, gs1_check_digit
 
 
 def _check_digits(ai: str, value: str, length: int) -> str:
@@ -56,15 +50,15 @@ def _check_text(ai: str, value: str) -> str:
     if not value:
         raise InvalidCodeError(f"{what} is empty")
     for pos, char in enumerate(value, 1):
-        if char not in _CSET82:
+        if char not in CSET82:
             raise InvalidCodeError(
                 f"{what} {value!r} contains {char!r} at position {pos}, "
                 "which is not in the GS1 character set 82"
             )
-    if len(value) > _MAX_SERIAL_OR_LOT:
+    if len(value) > MAX_SERIAL_OR_LOT:
         raise InvalidCodeError(
             f"{what} {value!r} is {len(value)} characters long; at most "
-            f"{_MAX_SERIAL_OR_LOT} are allowed"
+            f"{MAX_SERIAL_OR_LOT} are allowed"
         )
     return value
 

@@ -62,8 +62,13 @@ def _same_expiry(date: dt.date, yymmdd: str) -> bool:
         return False
     if date.strftime("%y%m") != yymmdd[:4]:
         return False
-    day = int(yymmdd[4:])
-    return date.day == (day or calendar.monthrange(date.year, date.month)[1])
+    return date.day == _day_of(date.year, date.month, int(yymmdd[4:]))
+
+
+def _day_of(year: int, month: int, day: int) -> int:
+    """The day GS1 day ``day`` of ``year``-``month`` names: day 00 is the month's last day."""
+    last = calendar.monthrange(year, month)[1]
+    return day or last
 
 
 def expiry_yymmdd(expiry: str | int | dt.date) -> int:
@@ -106,5 +111,5 @@ def same_day(scanned: int, registered: int) -> bool:
         return True
     if scanned // 100 != registered // 100:
         return False
-    last = calendar.monthrange(2000 + registered // 10000, (registered // 100) % 100)[1]
-    return (scanned % 100 or last) == (registered % 100 or last)
+    year, month = 2000 + registered // 10000, (registered // 100) % 100
+    return _day_of(year, month, scanned % 100) == _day_of(year, month, registered % 100)

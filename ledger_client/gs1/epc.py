@@ -21,7 +21,7 @@ from ledger_client.errors import InvalidCodeError
 from ledger_client.gs1._urn import _parse_epc, _urn_escape
 from ledger_client.gs1.codes import Code, LotCode, PackCode, ProductCode, UnitCode
 from ledger_client.gs1.parse import parse_code
-from ledger_client.ids import gs1_check_digit
+from ledger_client.ids import gs1_check_digit, with_check_digit
 
 __all__ = [
     "Epc",
@@ -71,7 +71,7 @@ def _gln_from(prefix: str, ref: str, uri: str) -> str:
             f" got {len(prefix)}+{len(ref)}"
         )
     body = prefix + ref
-    return body + str(gs1_check_digit(body))
+    return with_check_digit(body)
 
 
 def _split(body: str, parts: int, uri: str) -> list[str]:
@@ -93,7 +93,7 @@ def _product_pattern(body: str, uri: str) -> Epc:
             f" got {len(prefix)}+{len(item)}"
         )
     body13 = item[0] + prefix + item[1:]
-    return Epc("gtin", gtin=body13 + str(gs1_check_digit(body13)))
+    return Epc("gtin", gtin=with_check_digit(body13))
 
 
 def _checked_gln(key: str, uri: str) -> str:
