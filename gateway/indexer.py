@@ -28,7 +28,7 @@ from gateway.core.logging import get_logger
 from gateway.db import models as m
 from gateway.services.chain import Chain
 from ledger_client.events import decode_logs
-from ledger_client.expiry import end_of_day
+from ledger_client.gs1.dates import end_of_day
 from ledger_client.types import ZERO_HASH, LedgerEvent, LotStatus, PackStatus, UnitStatus
 
 log = get_logger("rxledger.indexer")

@@ -16,7 +16,7 @@ from web3.exceptions import ContractLogicError, TimeExhausted
 from ledger_client.contracts import Deployment, revert_decoder
 from ledger_client.errors import ConfigurationError, DuplicateInBatchError
 from ledger_client.events import decode_logs
-from ledger_client.expiry import expiry_yymmdd
+from ledger_client.gs1.dates import expiry_yymmdd
 from ledger_client.ids import lot_id, pack_id, unit_id
 from ledger_client.reverts import LedgerRevertError, revert_data
 from ledger_client.types import (

@@ -19,8 +19,8 @@ from gateway.schemas import (
 from gateway.services.chain import Chain
 from gateway.services.readmodel import PackRecord, ReadModel
 from ledger_client.errors import InvalidCodeError
-from ledger_client.expiry import same_day
 from ledger_client.gs1 import PackCode, ScanResult, parse_code
+from ledger_client.gs1.dates import same_day
 from ledger_client.ids import lot_id, pack_id
 from ledger_client.types import (
     UNDOABLE,

@@ -26,7 +26,7 @@ from ledger_client.audit.catalogue import Catalogue
 from ledger_client.audit.model import RegistryModel
 from ledger_client.audit.scans import VerificationRecord
 from ledger_client.contracts import Role
-from ledger_client.expiry import same_day
+from ledger_client.gs1.dates import same_day
 from ledger_client.ids import lot_id, pack_id
 from ledger_client.types import DecommissionReason, PackStatus
 

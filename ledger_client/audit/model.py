@@ -18,7 +18,7 @@ from typing import Any
 
 from ledger_client.audit.decode import AuditEvent
 from ledger_client.contracts import MemberStatus, Role
-from ledger_client.expiry import end_of_day
+from ledger_client.gs1.dates import end_of_day
 from ledger_client.types import (
     UNDOABLE,
     ZERO_ADDRESS,

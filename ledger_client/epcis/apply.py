@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ledger_client.epcis._epc import party_gln
 from ledger_client.epcis.anchors import AnchorIndex
 from ledger_client.epcis.mapping import EventReport, MappingReport
 from ledger_client.epcis.operations import (
@@ -33,8 +32,9 @@ from ledger_client.epcis.operations import (
     Unpack,
 )
 from ledger_client.errors import DuplicateInBatchError, RxLedgerError
-from ledger_client.expiry import expiry_yymmdd, same_day
 from ledger_client.explain import code_map, explain
+from ledger_client.gs1.dates import expiry_yymmdd, same_day
+from ledger_client.gs1.epc import party_gln
 from ledger_client.ids import lot_id, pack_id, unit_id
 from ledger_client.ledger import Ledger
 from ledger_client.reverts import LedgerRevertError

@@ -7,7 +7,6 @@ from typing import Any
 from lxml import etree
 
 from ledger_client.epcis._cbv import bare
-from ledger_client.epcis._epc import parse_epc_or_none
 from ledger_client.epcis._xml12 import (
     EPC_LISTS,
     EPCIS_NS,
@@ -22,6 +21,7 @@ from ledger_client.epcis._xml12 import (
 from ledger_client.epcis.errors import InvalidEPCISError
 from ledger_client.epcis.hashing import GS1_CONTEXT
 from ledger_client.epcis.validation import check_document
+from ledger_client.gs1.epc import parse_epc_or_none
 
 __all__ = ["convert_12_xml", "master_data", "master_data_of"]
 

@@ -9,7 +9,6 @@ from datetime import date
 from typing import Any
 
 from ledger_client.epcis._cbv import bare
-from ledger_client.epcis._epc import Epc, is_gs1_identifier, parse_epc, parse_epc_or_none, party_gln
 from ledger_client.epcis.errors import InvalidEPCISError
 from ledger_client.epcis.hashing import event_hash_uri, hash_uri_digest
 from ledger_client.epcis.operations import (
@@ -30,6 +29,7 @@ from ledger_client.epcis.operations import (
 )
 from ledger_client.epcis.validation import check_document, iter_events
 from ledger_client.errors import InvalidCodeError, RxLedgerError
+from ledger_client.gs1.epc import Epc, is_gs1_identifier, parse_epc, parse_epc_or_none, party_gln
 
 __all__ = ["EventReport", "MappingReport", "map_document", "map_event", "RXL_NAMESPACE"]
 

@@ -1,4 +1,4 @@
-"""Tests for ledger_client.expiry: GS1 expiries as the chain reads them, and the one rule that
+"""Tests for ledger_client.gs1.dates: GS1 expiries as the chain reads them, and the one rule that
 compares a scanned expiry with a lot's (day 00 is the month's last day)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger_client.expiry import end_of_day, same_day
+from ledger_client.gs1.dates import end_of_day, same_day
 
 
 @st.composite

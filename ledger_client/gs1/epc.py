@@ -1,10 +1,11 @@
-"""EPC identifiers inside EPCIS events, read through :mod:`ledger_client.gs1`.
+"""EPC identifiers: EPC URNs of packs, units and lots, and the identifiers EPCIS events carry.
 
-Packs (SGTIN), logistic units (SSCC) and lots (LGTIN), as EPC URNs or GS1 Digital Link
-URIs, are parsed by :func:`ledger_client.gs1.parse_code`. What EPCIS has beyond scanned
-codes is parsed here: parties and locations (``urn:epc:id:sgln``, ``urn:epc:id:pgln``,
-Digital Link ``/414/…`` and ``/417/…``) and the product class pattern
-``urn:epc:idpat:sgtin:<prefix>.<item>.*`` of master data.
+:func:`from_epc_urn` and :func:`to_epc_urn` convert codes. :func:`parse_epc` reads every
+identifier an EPCIS event may carry: packs (SGTIN), logistic units (SSCC) and lots (LGTIN)
+as EPC URNs or GS1 Digital Link URIs (through :func:`~ledger_client.gs1.parse_code`),
+parties and locations (``urn:epc:id:sgln``, ``urn:epc:id:pgln``, Digital Link ``/414/…``
+and ``/417/…``) and the product class pattern ``urn:epc:idpat:sgtin:<prefix>.<item>.*`` of
+master data.
 """
 
 from __future__ import annotations
@@ -13,11 +14,24 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-from ledger_client.errors import InvalidCodeError
-from ledger_client.gs1 import LotCode, PackCode, ProductCode, UnitCode, parse_code
-from ledger_client.ids import gs1_check_digit
+from biip.gtin import Gtin
+from biip.sscc import Sscc
 
-__all__ = ["Epc", "parse_epc", "parse_epc_or_none", "is_gs1_identifier", "party_gln"]
+from ledger_client.errors import InvalidCodeError
+from ledger_client.gs1._urn import _parse_epc, _urn_escape
+from ledger_client.gs1.codes import Code, LotCode, PackCode, ProductCode, UnitCode
+from ledger_client.gs1.parse import parse_code
+from ledger_client.ids import gs1_check_digit, with_check_digit
+
+__all__ = [
+    "Epc",
+    "from_epc_urn",
+    "is_gs1_identifier",
+    "parse_epc",
+    "parse_epc_or_none",
+    "party_gln",
+    "to_epc_urn",
+]
 
 _URN = re.compile(r"urn:epc:(id|class|idpat):([a-z]+):(.*)", re.IGNORECASE)
 _DIGITS = re.compile(r"\d+")
@@ -57,7 +71,7 @@ def _gln_from(prefix: str, ref: str, uri: str) -> str:
             f" got {len(prefix)}+{len(ref)}"
         )
     body = prefix + ref
-    return body + str(gs1_check_digit(body))
+    return with_check_digit(body)
 
 
 def _split(body: str, parts: int, uri: str) -> list[str]:
@@ -79,7 +93,7 @@ def _product_pattern(body: str, uri: str) -> Epc:
             f" got {len(prefix)}+{len(item)}"
         )
     body13 = item[0] + prefix + item[1:]
-    return Epc("gtin", gtin=body13 + str(gs1_check_digit(body13)))
+    return Epc("gtin", gtin=with_check_digit(body13))
 
 
 def _checked_gln(key: str, uri: str) -> str:
@@ -156,3 +170,54 @@ def party_gln(value: str) -> str:
     """Return the 13-digit GLN of an SGLN/PGLN/Digital Link party, or ``value`` unchanged."""
     epc = parse_epc_or_none(value)
     return epc.gln if epc is not None and epc.gln is not None else value
+
+
+def from_epc_urn(urn: str) -> PackCode | UnitCode | LotCode:
+    """Read an ``sgtin``/``sscc`` EPC pure identity URN or an ``lgtin`` class URN.
+
+    The serial or lot is percent-decoded as the GS1 EPC Tag Data Standard prescribes.
+
+    Raises:
+        InvalidCodeError: if it is not one of these URNs or is malformed.
+    """
+    code, _ = _parse_epc(urn.strip(), [])
+    return code
+
+
+def _prefix_length(code: Code, explicit: int | None) -> int:
+    if explicit is not None:
+        if not 6 <= explicit <= 12:
+            raise InvalidCodeError(f"company_prefix_length must be 6 to 12, got {explicit}")
+        return explicit
+    key = code.sscc if isinstance(code, UnitCode) else code.gtin
+    parsed = Sscc.parse(key) if isinstance(code, UnitCode) else Gtin.parse(key)
+    if parsed.company_prefix is None:
+        raise InvalidCodeError(
+            f"GS1 Company Prefix length of {key} is not in the GS1 prefix table; "
+            "pass company_prefix_length"
+        )
+    return len(parsed.company_prefix.value)
+
+
+def to_epc_urn(code: Code, *, company_prefix_length: int | None = None) -> str:
+    """Return the EPC URN of ``code``: ``sgtin`` (pack), ``sscc`` (unit) or ``lgtin`` (lot).
+
+    The company prefix length comes from biip's copy of GS1's prefix length table unless
+    ``company_prefix_length`` is given. A pack URN names GTIN + serial only.
+
+    Raises:
+        InvalidCodeError: for a :class:`ProductCode` (no EPC URN names a bare GTIN), or if
+            the prefix length is unknown and not given.
+    """
+    if isinstance(code, ProductCode):
+        raise InvalidCodeError("a GTIN without serial or lot has no EPC pure identity URN")
+    length = _prefix_length(code, company_prefix_length)
+    if isinstance(code, UnitCode):
+        prefix = code.sscc[1 : 1 + length]
+        reference = code.sscc[0] + code.sscc[1 + length : 17]
+        return f"urn:epc:id:sscc:{prefix}.{reference}"
+    prefix = code.gtin[1 : 1 + length]
+    reference = code.gtin[0] + code.gtin[1 + length : 13]
+    if isinstance(code, PackCode):
+        return f"urn:epc:id:sgtin:{prefix}.{reference}.{_urn_escape(code.serial)}"
+    return f"urn:epc:class:lgtin:{prefix}.{reference}.{_urn_escape(code.lot)}"
