@@ -30,10 +30,15 @@ from ledger_client.chain import connect, dev_account  # noqa: E402
 from ledger_client.contracts import Deployment  # noqa: E402
 from ledger_client.dev.anvil import Anvil  # noqa: E402
 from ledger_client.dev.bulk import BulkSender  # noqa: E402
-from ledger_client.dev.codes import sscc, with_check_digit  # noqa: E402
+from ledger_client.dev.codes import sscc  # noqa: E402
 from ledger_client.devnet import DEMO_MEMBERS, deploy_devnet  # noqa: E402
 from ledger_client.events import decode_logs  # noqa: E402
-from ledger_client.ids import lot_id, pack_id, unit_id  # noqa: E402
+from ledger_client.ids import (  # noqa: E402
+    lot_id,
+    pack_id,
+    unit_id,
+    with_check_digit,  # noqa: E402
+)
 from ledger_client.logs import fetch_logs  # noqa: E402
 from ledger_client.types import DecommissionReason, LotStatus  # noqa: E402
 

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-from ledger_client.ids import gs1_check_digit
-
-
-def with_check_digit(body: str) -> str:
-    """Return ``body`` followed by its GS1 check digit (a GTIN-14 from 13 digits, ...)."""
-    return body + str(gs1_check_digit(body))
+from ledger_client.ids import with_check_digit
 
 
 def sscc(extension: int, prefix: str, reference: int) -> str:

@@ -9,7 +9,7 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Callable
 
-from ledger_client.dev.codes import with_check_digit
+from ledger_client.ids import with_check_digit
 from ledger_client.sim.calendar import yymmdd
 from ledger_client.sim.plan import DAY, SLOT
 from ledger_client.sim.world import DISPENSED, ZERO, Order, Stock, World

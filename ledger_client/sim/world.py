@@ -10,7 +10,8 @@ from typing import Any
 
 from ledger_client.audit.scans import VerificationRecord
 from ledger_client.chain import dev_account
-from ledger_client.dev.codes import sscc, with_check_digit
+from ledger_client.dev.codes import sscc
+from ledger_client.ids import with_check_digit
 from ledger_client.sim.calendar import BusinessCalendar, yymmdd
 from ledger_client.sim.plan import DAY, KINDS, SLOT, Action, Plan, Truth
 from ledger_client.types import DecommissionReason
