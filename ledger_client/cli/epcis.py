@@ -14,13 +14,11 @@ from ledger_client.cli.reporting import console
 from ledger_client.cli.session import MemberStoreOpts, StoreOpts
 from ledger_client.epcis.anchors import AnchorIndex
 from ledger_client.epcis.apply import ImportResult
-from ledger_client.epcis.capture import capture_document, read_document
+from ledger_client.epcis.capture import capture_document, read_valid_document
 from ledger_client.epcis.dscsa import transaction_information
 from ledger_client.epcis.errors import InvalidEPCISError
 from ledger_client.epcis.history import Kind, export_history, export_history_xml
-from ledger_client.epcis.mapping import map_document
 from ledger_client.epcis.store import EventStore
-from ledger_client.epcis.validation import iter_events
 from ledger_client.errors import InvalidInputError
 
 __all__ = ["epcis_app"]
@@ -37,16 +35,15 @@ def _check_file(path: Path) -> dict[str, Any]:
     entry: dict[str, Any] = {"path": str(path), "valid": False, "errors": [], "events": 0,
                              "ledger_operations": 0}  # fmt: skip
     try:
-        doc = read_document(path)
+        valid = read_valid_document(path)
     except InvalidEPCISError as exc:
         entry["errors"] = exc.errors
         return entry
     except OSError as exc:
         entry["errors"] = [f"cannot read the file: {exc.strerror or exc}"]
         return entry
-    report = map_document(doc, validate=False)
-    entry.update(valid=True, events=len(list(iter_events(doc))),
-                 ledger_operations=report.ledger_operations)  # fmt: skip
+    entry.update(valid=True, events=len(valid.events),
+                 ledger_operations=valid.report.ledger_operations)  # fmt: skip
     return entry
 
 
