@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup browser compile check-artifacts run demo test lint bench clean
+.PHONY: setup browser compile check-artifacts run demo test lint bench soak clean
 
 setup: $(STAMP) node_modules/.installed
 
@@ -24,10 +24,10 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 compile: setup
-	$(PY) -m ledger_client.compile
+	$(PY) -m ledger_client.dev.compile
 
 check-artifacts: setup
-	$(PY) -m ledger_client.compile --check
+	$(PY) -m ledger_client.dev.compile --check
 
 run demo: setup check-artifacts
 	$(PY) scripts/demo.py
@@ -43,6 +43,12 @@ bench: setup browser
 	$(PY) scripts/bench_gas.py --out docs/results/bench_gas.json
 	$(PY) scripts/bench_verify.py
 	$(PY) scripts/bench_replay.py
+
+# Mixed traffic against make run's network, memory sampled, writes checked on chain; not part
+# of make test or make bench (ten minutes by default: make soak SOAK_SECONDS=60 for a short run).
+SOAK_SECONDS ?= 600
+soak: setup
+	$(PY) scripts/soak.py --seconds $(SOAK_SECONDS)
 
 clean:
 	rm -rf $(VENV) node_modules .rxledger

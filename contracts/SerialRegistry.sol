@@ -392,7 +392,7 @@ contract SerialRegistry is ISerialRegistry, ERC2771Context {
     {
         if (v.productOwner == address(0) || v.productOwner != v.lot.owner) return VerificationStatus.PRODUCT_MISMATCH;
         if (bytes(lot).length != 0 && LedgerIds.lotId(gtin14, lot) != v.lot.id) return VerificationStatus.LOT_MISMATCH;
-        if (expiry != 0 && expiry != v.lot.expiry) return VerificationStatus.EXPIRY_MISMATCH;
+        if (expiry != 0 && !GS1Date.sameDay(expiry, v.lot.expiry)) return VerificationStatus.EXPIRY_MISMATCH;
         if (v.pack.flags & PackStateLibrary.FLAG_ILLEGITIMATE != 0) return VerificationStatus.ILLEGITIMATE;
         if (v.pack.flags & PackStateLibrary.FLAG_SUSPECT != 0) return VerificationStatus.SUSPECT;
         if (v.lot.status == LotStatus.RECALLED) return VerificationStatus.RECALLED;

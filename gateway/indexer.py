@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from sqlalchemy import Connection, Engine, insert, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from web3.exceptions import Web3RPCError
 
 from gateway.core.logging import get_logger
@@ -88,12 +88,12 @@ class Indexer:
         """Apply ``events`` of blocks ``start..end`` and move the cursor to ``end``, atomically.
 
         Events already stored are skipped; returns how many were new. If another indexer
-        wrote the same range first (a unique key or a write lock says so), nothing of this
+        wrote the same range first (a unique key says so), nothing of this
         step is kept and 0 is returned: the next step starts again from the stored cursor.
         """
         try:
             return self._apply(events, start, end, head)
-        except (IntegrityError, OperationalError) as exc:
+        except IntegrityError as exc:
             log.warning(
                 "indexer step lost a race with another writer; retrying", error=str(exc)[:200]
             )

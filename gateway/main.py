@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from http import HTTPStatus
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -37,8 +38,8 @@ from gateway.services.relayer import RelayPolicyError, RelayRefusedError
 from gateway.services.throttle import ThrottledError
 from gateway.state import GatewayState
 from ledger_client.epcis import InvalidEPCISError
-from ledger_client.errors import InvalidCodeError
-from ledger_client.explain import explain
+from ledger_client.errors import DuplicateInBatchError, InvalidCodeError
+from ledger_client.explain import Refusal, explain
 from ledger_client.relay import ForwardRequestError
 from ledger_client.reverts import LedgerRevertError
 
@@ -50,7 +51,7 @@ def _problem(status: int, title: str, detail: str, **extra: object) -> dict[str,
     return {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
 
 
-def _args(exc: LedgerRevertError) -> dict[str, object]:
+def _args(exc: Refusal) -> dict[str, object]:
     return {k: ("0x" + v.hex() if isinstance(v, bytes) else v) for k, v in exc.args_by_name.items()}
 
 
@@ -80,10 +81,11 @@ def _install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(_problem(400, "Invalid code", str(exc)), 400)
 
     @app.exception_handler(LedgerRevertError)
-    async def reverted(_: Request, exc: LedgerRevertError) -> JSONResponse:
+    @app.exception_handler(DuplicateInBatchError)
+    async def reverted(request: Request, exc: Refusal) -> JSONResponse:
+        detail = explain(exc, members=request.app.state.rx.names)
         return JSONResponse(
-            _problem(409, "Refused by the ledger", explain(exc), error=exc.error, args=_args(exc)),
-            409,
+            _problem(409, "Refused by the ledger", detail, error=exc.error, args=_args(exc)), 409
         )
 
     @app.exception_handler(RelayRefusedError)
@@ -104,11 +106,13 @@ def _install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(_problem(400, "Invalid forward request", str(exc)), 400)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        title = HTTPStatus(exc.status_code).phrase
+        detail = str(exc.detail)
+        if detail == title:  # the framework's own 404/405: say what was asked and where to look
+            detail = f"{request.method} {request.url.path}: {title.lower()} (the API is at /docs)"
         return JSONResponse(
-            _problem(exc.status_code, "Error", str(exc.detail)),
-            exc.status_code,
-            headers=exc.headers,
+            _problem(exc.status_code, title, detail), exc.status_code, headers=exc.headers
         )
 
     @app.exception_handler(RequestValidationError)
@@ -159,6 +163,8 @@ def create_app(settings: Settings | None = None, w3: Web3 | None = None) -> Fast
             "Verify medicine packs, capture EPCIS events, read custody histories and alerts."
         ),
         lifespan=lifespan,
+        # Starlette's slash redirects write their Location from the Host header.
+        redirect_slashes=False,
     )
     app.state.rx = state
     _install_error_handlers(app)

@@ -40,7 +40,7 @@ from ledger_client.events import (
     UnitsDissolved,
     actor,
 )
-from ledger_client.expiry import end_of_day
+from ledger_client.gs1.dates import end_of_day
 from ledger_client.types import ZERO_HASH, LotStatus, PackStatus, UnitStatus
 
 packs_t = cast(Table, m.Pack.__table__)

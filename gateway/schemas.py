@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import re
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from eth_utils import is_address, to_checksum_address
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic.json_schema import SkipJsonSchema
+from pydantic_core import PydanticCustomError
+
+from ledger_client.relay import ForwardRequest, ForwardRequestError
 
 Verdict = Literal["green", "amber", "red"]
 #: Where a pack is relative to a dispensing caller (see VerifyResult.custody).
@@ -302,6 +309,45 @@ class SubscriptionOut(BaseModel):
     owner: str
 
 
+class EPCISBody(BaseModel):
+    """The events of an EPCIS document."""
+
+    model_config = ConfigDict(extra="forbid")
+    eventList: list[dict[str, Any]] = Field(
+        description="EPCIS 2.0 events: ObjectEvent, AggregationEvent, TransactionEvent,"
+        " TransformationEvent, AssociationEvent"
+    )
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    """A field that may be left out has no value at all, not null."""
+    schema.pop("default", None)
+
+
+class EPCISDocumentIn(BaseModel):
+    """An EPCIS 2.0 JSON-LD EPCISDocument (other EPCIS fields and extension terms allowed).
+    Capture checks it against GS1's EPCIS JSON schema (``ledger_client/epcis/schema``) and
+    answers 400 listing what does not conform."""
+
+    model_config = ConfigDict(extra="allow")
+    context: str | dict[str, Any] | list[str | dict[str, Any]] = Field(
+        alias="@context", examples=[["https://ref.gs1.org/standards/epcis/epcis-context.jsonld"]]
+    )
+    type: Literal["EPCISDocument"]
+    schemaVersion: str = Field(examples=["2.0"])
+    creationDate: str = Field(json_schema_extra={"format": "date-time"})
+    sender: str | SkipJsonSchema[None] = Field(None, json_schema_extra=_no_default)
+    receiver: str | SkipJsonSchema[None] = Field(
+        None, description="the GLN the document is addressed to", json_schema_extra=_no_default
+    )
+    epcisHeader: dict[str, Any] | SkipJsonSchema[None] = Field(
+        None,
+        description="master data (epcisMasterData.vocabularyList): lot expiries, ...",
+        json_schema_extra=_no_default,
+    )
+    epcisBody: EPCISBody
+
+
 class CaptureJobOut(BaseModel):
     """An EPCIS capture job (REST binding's capture job document)."""
 
@@ -344,3 +390,90 @@ class RelayResult(BaseModel):
     target: str
     relayed_by: str = Field(description="this gateway's operator, which submitted it")
     events: list[str] = Field(description="names of the contract events it emitted")
+
+
+_HEX = r"^0x([0-9a-fA-F]{2})*$"
+UINT256_MAX, UINT48_MAX = 2**256 - 1, 2**48 - 1
+
+
+def _address(value: Any) -> str:
+    if not isinstance(value, str) or not is_address(value):
+        raise PydanticCustomError("address", "is not an address: {value}", {"value": repr(value)})
+    return str(to_checksum_address(value))
+
+
+def _uint(maximum: int) -> BeforeValidator:
+    def check(value: Any) -> int:
+        if isinstance(value, str) and value.isascii() and value.isdigit():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= maximum:
+            raise PydanticCustomError(
+                "uint", "is not an unsigned integer in range: {value}", {"value": repr(value)}
+            )
+        return value
+
+    return BeforeValidator(check)
+
+
+def _hex(value: Any) -> str:
+    if not isinstance(value, str) or not re.fullmatch(_HEX, value):
+        raise PydanticCustomError("hex", "is not 0x-prefixed hex: {value}", {"value": repr(value)})
+    return value
+
+
+Address = Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{40}$"), BeforeValidator(_address)]
+Uint256 = Annotated[int, Field(ge=0, le=UINT256_MAX), _uint(UINT256_MAX)]
+Uint48 = Annotated[int, Field(ge=0, le=UINT48_MAX), _uint(UINT48_MAX)]
+Hex = Annotated[str, Field(pattern=_HEX), BeforeValidator(_hex)]
+
+
+class ForwardRequestIn(BaseModel):
+    """An ERC-2771 ForwardRequest signed (EIP-712, domain RxLedger v1 of the network's
+    RxForwarder) by a member: ``ledger_client.relay.sign_request``. Numbers may also be given
+    as decimal strings."""
+
+    model_config = ConfigDict(extra="forbid")
+    sender: Address = Field(alias="from", description="the signing member")
+    to: Address = Field(description="the RxLedger contract to call")
+    value: Uint256 = Field(description="wei to send: RxLedger relays 0 only")
+    gas: Uint256
+    nonce: Uint256 = Field(description="the signer's forwarder nonce")
+    deadline: Uint48 = Field(description="Unix time after which the forwarder refuses it")
+    data: Hex = Field(description="the call's ABI-encoded data")
+    signature: Hex = Field(description="the EIP-712 signature")
+
+    @classmethod
+    def parse(cls, body: bytes) -> ForwardRequest:
+        """Return the forward request in a JSON body; raise ForwardRequestError saying what
+        is wrong (not JSON, not an object, missing or unexpected fields, a bad value)."""
+        try:
+            raw = json.loads(body)
+        except ValueError as exc:  # not JSON, not text, or a number of more than 4300 digits
+            raise ForwardRequestError(f"forward request is not valid JSON: {exc}") from None
+        try:
+            wire = cls.model_validate(raw)
+        except ValidationError as exc:
+            raise ForwardRequestError(_first_problem(exc)) from None
+        return ForwardRequest(
+            sender=wire.sender,
+            to=wire.to,
+            value=wire.value,
+            gas=wire.gas,
+            nonce=wire.nonce,
+            deadline=wire.deadline,
+            data=bytes.fromhex(wire.data[2:]),
+            signature=bytes.fromhex(wire.signature[2:]),
+        )
+
+
+def _first_problem(exc: ValidationError) -> str:
+    """One line for a ForwardRequestIn that does not validate: the shape first, then fields."""
+    errors = exc.errors(include_url=False)
+    if any(e["type"] == "model_type" for e in errors):
+        return "a forward request must be a JSON object"
+    missing = sorted(str(e["loc"][0]) for e in errors if e["type"] == "missing")
+    extra = sorted(str(e["loc"][0]) for e in errors if e["type"] == "extra_forbidden")
+    if missing or extra:
+        return f"forward request fields: missing {missing}, unexpected {extra}"
+    first = errors[0]
+    return f"{first['loc'][0]} {first['msg']}"

@@ -2,7 +2,12 @@
 
 from ledger_client.chain import connect, dev_account
 from ledger_client.contracts import Deployment, MemberSpec, Role, deploy_network
-from ledger_client.errors import ConfigurationError, InvalidCodeError, RxLedgerError
+from ledger_client.errors import (
+    ConfigurationError,
+    DuplicateInBatchError,
+    InvalidCodeError,
+    RxLedgerError,
+)
 from ledger_client.gs1 import PackCode, UnitCode, parse_code
 from ledger_client.ids import lot_id, pack_id, unit_id
 from ledger_client.ledger import Ledger
@@ -19,6 +24,7 @@ __all__ = [
     "ConfigurationError",
     "DecommissionReason",
     "Deployment",
+    "DuplicateInBatchError",
     "InvalidCodeError",
     "Ledger",
     "LedgerRevertError",

@@ -20,7 +20,12 @@ EMBEDDED_GAS_LIMIT = 60_000_000
 
 def connect(url: str = EMBEDDED, timeout: float = 30.0) -> Web3:
     """Return a Web3 connected to ``url``: ``"eth-tester"`` for an in-process chain, or an
-    HTTP(S) JSON-RPC endpoint (anvil, Besu, any EVM node)."""
+    HTTP(S) JSON-RPC endpoint (anvil, Besu, any EVM node).
+
+    The HTTP provider does not retry: web3's default resends ``eth_sendRawTransaction``
+    blindly after a timeout. The one retry layer is :class:`~ledger_client.ledger.Ledger`'s
+    batches, which check what already landed before they send again.
+    """
     if url == EMBEDDED:
         from eth_tester import EthereumTester, PyEVMBackend
 
@@ -29,7 +34,10 @@ def connect(url: str = EMBEDDED, timeout: float = 30.0) -> Web3:
         return Web3(EthereumTesterProvider(EthereumTester(backend)))
     if not url.startswith(("http://", "https://")):
         raise ConfigurationError(f"chain URL must be {EMBEDDED!r} or http(s)://..., got {url!r}")
-    w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": timeout}))
+    provider = Web3.HTTPProvider(
+        url, request_kwargs={"timeout": timeout}, exception_retry_configuration=None
+    )
+    w3 = Web3(provider)
     if not w3.is_connected():
         raise ConfigurationError(f"no JSON-RPC node answers at {url}")
     return w3

@@ -13,7 +13,7 @@ from web3 import Web3
 
 from ledger_client.chain import dev_account, fund
 from ledger_client.contracts import Deployment, MemberSpec, Role, deploy_network
-from ledger_client.ids import gs1_check_digit
+from ledger_client.ids import with_check_digit
 from ledger_client.ledger import Ledger
 
 FIVE_YEARS = 5 * 365 * 24 * 3600
@@ -21,7 +21,7 @@ FIVE_YEARS = 5 * 365 * 24 * 3600
 
 def gln(base12: str) -> int:
     """Return the 13-digit GLN for ``base12`` with its check digit, as an integer."""
-    return int(base12 + str(gs1_check_digit(base12)))
+    return int(with_check_digit(base12))
 
 
 #: name → (roles, GLN base, GS1 company prefixes)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class RxLedgerError(Exception):
     """Raised when anything in RxLedger fails; the root of all its exceptions."""
@@ -22,3 +24,19 @@ class CompileError(RxLedgerError, RuntimeError):
 class InvalidInputError(RxLedgerError, ValueError):
     """Raised when a command's input (a file, an address, a member name, a choice) is missing,
     unreadable or malformed."""
+
+
+class DuplicateInBatchError(RxLedgerError, ValueError):
+    """Raised when a batch names the same pack or unit twice, before anything is sent.
+
+    A client-side check, not a contract revert; like :class:`LedgerRevertError` it names
+    its ``error`` and ``args_by_name`` so that ``explain`` words it in the user's codes.
+    """
+
+    error = "DuplicateInBatch"
+
+    def __init__(self, what: str, item: bytes) -> None:
+        self.args_by_name: dict[str, Any] = {"what": what, "id": item}
+        #: ledger id -> the caller's own code for it, for messages (as LedgerRevertError's)
+        self.codes: dict[bytes, str] = {}
+        super().__init__(f"{self.error}(what={what!r}, id=0x{item.hex()})")

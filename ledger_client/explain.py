@@ -19,11 +19,15 @@ from eth_utils import to_checksum_address
 
 from ledger_client._paths import ARTIFACTS_DIR
 from ledger_client.contracts import MemberStatus, Role
+from ledger_client.errors import DuplicateInBatchError
 from ledger_client.ids import lot_id, pack_id, unit_id
 from ledger_client.reverts import LedgerRevertError
 from ledger_client.types import DecommissionReason, LotStatus, PackFlag
 
-__all__ = ["HINTS", "code_map", "explain", "lot_label", "pack_label", "unit_label"]
+__all__ = ["HINTS", "Refusal", "code_map", "explain", "lot_label", "pack_label", "unit_label"]
+
+#: What :func:`explain` words: a contract's revert, or the client's own duplicate check.
+Refusal = LedgerRevertError | DuplicateInBatchError
 
 _RELAY_VALUE = "RxLedger requests carry no value: send 0"
 
@@ -299,7 +303,7 @@ HINTS: dict[str, tuple[str, str]] = {
     "ERC721InvalidReceiver": ("{receiver} cannot receive tokens", "Give a real account"),
     "ERC721InvalidSender": ("{sender} cannot send tokens", "Give a real account"),
     "ERC721NonexistentToken": ("token {tokenId} does not exist", "Mint it first"),
-    # Raised by the client itself, and Solidity's built-in errors
+    # Raised by the client itself (DuplicateInBatchError), and Solidity's built-in errors
     "DuplicateInBatch": (
         "the batch names {id} more than once",
         "List each code once",
@@ -410,17 +414,17 @@ def _render(
 
 
 def explain(
-    exc: LedgerRevertError,
+    exc: Refusal,
     codes: Mapping[bytes, str] | None = None,
     members: Mapping[str, str] | None = None,
 ) -> str:
     """Return one line: the error's name, what it means with its arguments in the user's
     terms, and what to do.
 
-    ``codes`` maps ledger ids to labels of the codes the caller sent (see :func:`code_map`),
-    ``members`` checksummed addresses to member names.
+    ``codes`` maps ledger ids to labels of the codes the caller sent (see :func:`code_map`;
+    default: the error's own ``codes``), ``members`` checksummed addresses to member names.
     """
-    codes = codes or {}
+    codes = codes or exc.codes
     members = {to_checksum_address(a): n for a, n in (members or {}).items()}
     kinds = _input_types().get(exc.error, {})
     shown = {

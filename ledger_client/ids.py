@@ -18,8 +18,12 @@ from ledger_client.errors import InvalidCodeError
 
 _GTIN14 = re.compile(r"[0-9]{14}")  # not \d: it matches non-ASCII digits too
 _SSCC18 = re.compile(r"[0-9]{18}")
-# GS1 AI (21) and (10): up to 20 characters of GS1 AI encodable character set 82.
-_CSET82 = re.compile(r"[!\"%&'()*+,\-./0-9:;<=>?A-Z_a-z]{1,20}")
+CSET82 = frozenset(
+    "!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
+)
+"""GS1 AI encodable character set 82 (GS1 General Specifications, figure 7.11-1)."""
+MAX_SERIAL_OR_LOT = 20
+"""AI (21) and (10) hold 1 to 20 characters of :data:`CSET82`."""
 
 
 def gs1_check_digit(digits: str) -> int:
@@ -28,8 +32,21 @@ def gs1_check_digit(digits: str) -> int:
     return (10 - total % 10) % 10
 
 
+def with_check_digit(digits: str) -> str:
+    """Return ``digits`` followed by their GS1 mod-10 check digit."""
+    return digits + str(gs1_check_digit(digits))
+
+
 def _require(pattern: re.Pattern[str], value: str, what: str) -> str:
     if not isinstance(value, str) or not pattern.fullmatch(value):
+        raise InvalidCodeError(f"{what} is malformed: {value!r}")
+    return value
+
+
+def _require_text(value: str, what: str) -> str:
+    if not (isinstance(value, str) and 1 <= len(value) <= MAX_SERIAL_OR_LOT) or not (
+        CSET82.issuperset(value)
+    ):
         raise InvalidCodeError(f"{what} is malformed: {value!r}")
     return value
 
@@ -52,12 +69,12 @@ def check_sscc18(sscc: str) -> str:
 
 def check_serial(serial: str) -> str:
     """Return ``serial`` if it is a valid GS1 AI (21) value, else raise."""
-    return _require(_CSET82, serial, "serial number")
+    return _require_text(serial, "serial number")
 
 
 def check_lot(lot: str) -> str:
     """Return ``lot`` if it is a valid GS1 AI (10) value, else raise."""
-    return _require(_CSET82, lot, "lot number")
+    return _require_text(lot, "lot number")
 
 
 def pack_id(gtin14: str, serial: str) -> bytes:

@@ -14,9 +14,9 @@ from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractLogicError, TimeExhausted
 
 from ledger_client.contracts import Deployment, revert_decoder
-from ledger_client.errors import ConfigurationError
+from ledger_client.errors import ConfigurationError, DuplicateInBatchError
 from ledger_client.events import decode
-from ledger_client.expiry import expiry_yymmdd
+from ledger_client.gs1.dates import expiry_yymmdd
 from ledger_client.ids import lot_id, pack_id, unit_id
 from ledger_client.logs import raw_logs
 from ledger_client.reverts import LedgerRevertError, revert_data
@@ -35,6 +35,8 @@ from ledger_client.types import (
 
 PackRef = tuple[str, str]
 """A pack as (GTIN-14, serial)."""
+ProgressCallback = Callable[[int], None]
+"""Told how many items of a batch each chunk covered, as the chunks are done."""
 
 #: Transport failures after which a batch is checked against the chain and resent.
 TRANSIENT_ERRORS = (requests.ConnectionError, requests.Timeout, TimeExhausted, ConnectionError)
@@ -58,8 +60,13 @@ def _require_unique(ids: Sequence[bytes], what: str) -> None:
     seen: set[bytes] = set()
     for i in ids:
         if i in seen:
-            raise LedgerRevertError("DuplicateInBatch", {"what": what, "id": i}, b"")
+            raise DuplicateInBatchError(what, i)
         seen.add(i)
+
+
+#: How often a write polls for its receipt: web3's 0.1 s default added ~100 ms to half the
+#: gateway's dispenses on a dev chain that mines at once (measured by scripts/soak.py).
+RECEIPT_POLL_SECONDS = 0.025
 
 
 class Ledger:
@@ -67,7 +74,8 @@ class Ledger:
 
     Batches of any size are split into transactions of ``batch_size`` items. A transport
     failure (node restart, timeout) is retried ``retries`` times; before resending, items the
-    chain already shows as done are dropped, so nothing is written twice.
+    chain already shows as done are dropped, so nothing is written twice. Batch writes that
+    take ``progress`` call it with each chunk's size when the chunk is done.
     """
 
     def __init__(
@@ -124,7 +132,9 @@ class Ledger:
         )
         signed = signer.sign_transaction(dict(tx))  # type: ignore[arg-type]
         tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
-        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
+        receipt = self.w3.eth.wait_for_transaction_receipt(
+            tx_hash, timeout=120, poll_latency=RECEIPT_POLL_SECONDS
+        )
         if receipt["status"] != 1:
             raise LedgerRevertError("TransactionFailed", {"tx": bytes(tx_hash)}, b"")
         return Receipt(
@@ -140,9 +150,11 @@ class Ledger:
         send: Callable[[list[bytes]], ContractFunction],
         done: Callable[[list[bytes]], list[bool]],
         skip_done: bool,
+        progress: ProgressCallback | None = None,
     ) -> list[Receipt]:
         receipts = []
         for chunk in _chunks(ids, self.batch_size):
+            size = len(chunk)
             if skip_done:
                 chunk = [i for i, ok in zip(chunk, done(chunk), strict=True) if not ok]
             for attempt in range(self.retries + 1):
@@ -156,6 +168,8 @@ class Ledger:
                         raise
                     time.sleep(self.retry_delay * (attempt + 1))
                     chunk = self._still_to_do(chunk, done)
+            if progress is not None:
+                progress(size)
         return receipts
 
     def _still_to_do(
@@ -213,12 +227,14 @@ class Ledger:
         into_sscc: str | None = None,
         event_hash: bytes = ZERO_HASH,
         skip_done: bool = False,
+        *,
+        progress: ProgressCallback | None = None,
     ) -> list[Receipt]:
         """Commission ``serials`` of ``gtin`` in ``lot``, into case ``into_sscc`` if given."""
         lid = lot_id(gtin, lot)
         uid = unit_id(into_sscc) if into_sscc else ZERO_HASH
         ids = [pack_id(gtin, s) for s in serials]
-        return self.commission_ids(lid, ids, uid, event_hash, skip_done)
+        return self.commission_ids(lid, ids, uid, event_hash, skip_done, progress=progress)
 
     def commission_ids(
         self,
@@ -227,6 +243,8 @@ class Ledger:
         unit: bytes = ZERO_HASH,
         event_hash: bytes = ZERO_HASH,
         skip_done: bool = False,
+        *,
+        progress: ProgressCallback | None = None,
     ) -> list[Receipt]:
         """Commission packs known by their ids into lot id ``lot``."""
         _require_unique(ids, "pack ids")
@@ -237,7 +255,7 @@ class Ledger:
                 v.status != PackStatus.NONE and v.lot_id == lot for v in self.pack_states(chunk)
             ]
 
-        return self._batched(ids, lambda c: fn(lot, unit, c, event_hash), done, skip_done)
+        return self._batched(ids, lambda c: fn(lot, unit, c, event_hash), done, skip_done, progress)
 
     def pack(
         self,
@@ -349,9 +367,12 @@ class Ledger:
         reason: DecommissionReason,
         event_hash: bytes = ZERO_HASH,
         skip_done: bool = False,
+        *,
+        progress: ProgressCallback | None = None,
     ) -> list[Receipt]:
         """Decommission packs (dispensed, destroyed, exported, ...)."""
-        return self.decommission_ids([pack_id(*p) for p in packs], reason, event_hash, skip_done)
+        ids = [pack_id(*p) for p in packs]
+        return self.decommission_ids(ids, reason, event_hash, skip_done, progress=progress)
 
     def decommission_ids(
         self,
@@ -359,6 +380,8 @@ class Ledger:
         reason: DecommissionReason,
         event_hash: bytes = ZERO_HASH,
         skip_done: bool = False,
+        *,
+        progress: ProgressCallback | None = None,
     ) -> list[Receipt]:
         """Like :meth:`decommission` with ledger ids."""
         _require_unique(ids, "pack ids")
@@ -371,7 +394,9 @@ class Ledger:
                 for v in self.pack_states(chunk)
             ]
 
-        return self._batched(ids, lambda c: fn(c, int(reason), event_hash), done, skip_done)
+        return self._batched(
+            ids, lambda c: fn(c, int(reason), event_hash), done, skip_done, progress
+        )
 
     def undo_decommission(
         self, packs: Sequence[PackRef], event_hash: bytes = ZERO_HASH

@@ -149,7 +149,7 @@ def _address(value: Any, field: str) -> str:
 
 
 def _uint(value: Any, field: str, maximum: int) -> int:
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and value.isascii() and value.isdigit():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= maximum:
         raise ForwardRequestError(f"{field} is not an unsigned integer in range: {value!r}")

@@ -20,6 +20,8 @@ class LedgerRevertError(RxLedgerError):
         self.error = error
         self.args_by_name = args
         self.data = data
+        #: ledger id -> the caller's own code for it (GTIN + serial, SSCC, lot), for messages
+        self.codes: dict[bytes, str] = {}
         shown = ", ".join(f"{k}={_show(v)}" for k, v in args.items())
         super().__init__(f"{error}({shown})")
 

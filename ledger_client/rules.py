@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol, TypeVar
 
+from ledger_client.gs1.dates import same_day
 from ledger_client.ids import lot_id
 from ledger_client.types import (
     ZERO_ADDRESS,
@@ -52,11 +53,6 @@ def top_holder(unit: U, parent: Callable[[U], U | None]) -> U:
             return unit
         unit, steps = up, steps - 1
     return unit
-
-
-def same_expiry(scanned: int, registered: int) -> bool:
-    """Whether a scanned GS1 expiry (YYMMDD) matches the lot's registered one."""
-    return scanned == registered
 
 
 def blocking_status(flags: int, lot_status: int) -> VerificationStatus | None:
@@ -118,7 +114,7 @@ def verdict(
         return S.PRODUCT_MISMATCH
     if code.lot and lot_id(code.gtin, code.lot) != pack.lot_id:
         return S.LOT_MISMATCH
-    if code.expiry_yymmdd and not same_expiry(int(code.expiry_yymmdd), pack.lot_expiry):
+    if code.expiry_yymmdd and not same_day(int(code.expiry_yymmdd), pack.lot_expiry):
         return S.EXPIRY_MISMATCH
     blocked = blocking_status(pack.flags, pack.lot_status)
     if blocked is not None:

@@ -26,7 +26,8 @@ from web3 import Web3  # noqa: E402
 
 from ledger_client.chain import connect, dev_account  # noqa: E402
 from ledger_client.contracts import deploy_contract  # noqa: E402
-from ledger_client.devchain import Anvil  # noqa: E402
+from ledger_client.dev.anvil import Anvil  # noqa: E402
+from ledger_client.dev.codes import sscc  # noqa: E402
 from ledger_client.devnet import deploy_devnet  # noqa: E402
 from ledger_client.ledger import Ledger  # noqa: E402
 from ledger_client.types import DecommissionReason, Receipt  # noqa: E402
@@ -37,14 +38,8 @@ CASES_PER_PALLET = 5
 GTIN = "09506000134352"
 LOT = "BENCH1"
 HOPS = ("manufacturer", "wholesaler_a", "wholesaler_b", "pharmacy_a")
-
-
-def sscc(kind: int, n: int) -> str:
-    """Return a valid SSCC-18 for unit ``n`` of ``kind`` (1 case, 2 pallet)."""
-    from ledger_client.ids import gs1_check_digit
-
-    body = f"{kind}9506000{n:09d}"
-    return body + str(gs1_check_digit(body))
+#: Company prefix of the SSCCs; extension digit 1 for cases, 2 for pallets.
+PREFIX = "9506000"
 
 
 def ledger_lifecycle(net: dict[str, Ledger]) -> dict[str, list[Receipt]]:
@@ -53,8 +48,8 @@ def ledger_lifecycle(net: dict[str, Ledger]) -> dict[str, list[Receipt]]:
     m = net["manufacturer"]
     steps["register_lot"].append(m.register_lot(GTIN, LOT, "301231"))
     serials = [f"B{i:06d}" for i in range(PACKS)]
-    cases = [sscc(1, c) for c in range(PACKS // CASE)]
-    pallets = [sscc(2, p) for p in range(len(cases) // CASES_PER_PALLET)]
+    cases = [sscc(1, PREFIX, c) for c in range(PACKS // CASE)]
+    pallets = [sscc(2, PREFIX, p) for p in range(len(cases) // CASES_PER_PALLET)]
     for c, case in enumerate(cases):
         steps["commission"] += m.commission(
             GTIN, LOT, serials[c * CASE : (c + 1) * CASE], into_sscc=case

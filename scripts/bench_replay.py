@@ -15,10 +15,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import os
 import random
-import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -31,57 +28,27 @@ from web3._utils.events import get_event_data
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ledger_client.audit._bulk import BulkSender  # noqa: E402
 from ledger_client.audit.logs import export_logs, load_logs  # noqa: E402
-from ledger_client.audit.model import RegistryModel  # noqa: E402
 from ledger_client.audit.replay import compare_with_chain, replay_logs  # noqa: E402
 from ledger_client.chain import connect, dev_account  # noqa: E402
 from ledger_client.contracts import Deployment, artifact  # noqa: E402
+from ledger_client.dev.anvil import Anvil  # noqa: E402
+from ledger_client.dev.bulk import BulkSender  # noqa: E402
+from ledger_client.dev.codes import sscc  # noqa: E402
 from ledger_client.devnet import DEMO_MEMBERS, deploy_devnet  # noqa: E402
 from ledger_client.events import EVENT_TYPES  # noqa: E402
-from ledger_client.ids import gs1_check_digit, lot_id, pack_id, unit_id  # noqa: E402
+from ledger_client.ids import (  # noqa: E402
+    lot_id,
+    pack_id,
+    unit_id,
+    with_check_digit,  # noqa: E402
+)
 from ledger_client.logs import fetch_logs  # noqa: E402
 from ledger_client.types import DecommissionReason, LotStatus  # noqa: E402
 
 ZERO = b"\x00" * 32
 CASE = 25
 PALLET = 20
-
-
-def gtin(base13: str) -> str:
-    return base13 + str(gs1_check_digit(base13))
-
-
-def sscc(n: int) -> str:
-    base = f"0061414{n:010d}"
-    return base + str(gs1_check_digit(base))
-
-
-def start_anvil(port: int, state: Path | None) -> subprocess.Popen[bytes]:
-    args = [
-        str(ROOT / "node_modules/.bin/anvil"),
-        "--port",
-        str(port),
-        "--gas-limit",
-        "300000000",
-        "--auto-impersonate",
-        "--silent",
-        "--code-size-limit",
-        "100000",
-    ]
-    if state is not None:
-        args += ["--load-state", str(state)]
-    proc = subprocess.Popen(
-        args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
-    )
-    for _ in range(100):
-        try:
-            connect(f"http://127.0.0.1:{port}", timeout=2)
-            return proc
-        except Exception:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("anvil did not start")
 
 
 def build_history(url: str, packs: int, seed: int) -> Deployment:
@@ -97,7 +64,7 @@ def build_history(url: str, packs: int, seed: int) -> Deployment:
         [addr["wholesaler_a"], addr["wholesaler_b"]],
         [addr["pharmacy_a"], addr["pharmacy_b"]],
     )
-    products = [gtin(f"006141410{i:04d}") for i in range(4)]
+    products = [with_check_digit(f"006141410{i:04d}") for i in range(4)]
     n_lots = max(4, packs // 5000)
     lots = [(products[i % 4], f"LOT{i:04d}") for i in range(n_lots)]
     for g, lot in lots:
@@ -111,13 +78,13 @@ def build_history(url: str, packs: int, seed: int) -> Deployment:
         for start in range(0, per_lot, CASE):
             ids = [pack_id(g, f"S{serial + k:09d}") for k in range(min(CASE, per_lot - start))]
             serial += len(ids)
-            case = unit_id(sscc(len(cases) + 1))
+            case = unit_id(sscc(0, "061414", len(cases) + 1))
             cases.append((case, ids))
             bulk.call(m, "commission", lid, case, ids, ZERO, items=len(ids))
     bulk.mine()
     pallets = []
     for k in range(0, len(cases), PALLET):
-        pallet = unit_id(sscc(10_000_000 + k))
+        pallet = unit_id(sscc(0, "061414", 10_000_000 + k))
         members = [c for c, _ in cases[k : k + PALLET]]
         pallets.append((pallet, members))
         bulk.call(m, "pack", pallet, [], members, ZERO, items=len(members))
@@ -272,7 +239,6 @@ def measure(url: str, deployment: Deployment, export: Path, rounds: int) -> dict
     summary["baseline_per_pack_call_packs_per_second"] = round(len(ids) / (t5 - t4))
     summary["batched_compare_packs_per_second"] = round(counts["packs"] / max(compare, 1e-9))
     summary["model_rule_check"] = "every event checked against SerialRegistry.sol's rules"
-    _ = RegistryModel
     return summary
 
 
@@ -288,39 +254,30 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
-    url = f"http://127.0.0.1:{args.port}"
     cache = args.cache / f"packs-{args.packs}-seed-{args.seed}"
     state, meta_path, export = cache / "anvil-state.json", cache / "meta.json", cache / "logs.jsonl"
+    cached = state.is_file() and meta_path.is_file() and not args.rebuild
     built = None
-    proc = None
-    try:
-        if state.is_file() and meta_path.is_file() and not args.rebuild:
-            proc = start_anvil(args.port, state)
+    with Anvil(port=args.port, load_state=state if cached else None, auto_impersonate=True) as node:
+        if cached:
             meta = json.loads(meta_path.read_text())
             deployment = Deployment(**meta["deployment"])
         else:
             cache.mkdir(parents=True, exist_ok=True)
-            proc = start_anvil(args.port, None)
             t = time.perf_counter()
-            deployment = build_history(url, args.packs, args.seed)
+            deployment = build_history(node.url, args.packs, args.seed)
             built = time.perf_counter() - t
-            w3 = connect(url, timeout=300)
+            w3 = connect(node.url, timeout=300)
             export_logs(fetch_logs(w3, deployment), deployment, export, w3.eth.block_number)
-            dump_state(url, state)
+            dump_state(node.url, state)
             meta_path.write_text(
                 json.dumps({"deployment": deployment.__dict__, "build_seconds": built})
             )
-        summary = measure(url, deployment, export, args.rounds)
-        summary["build_seconds"] = (
-            round(built, 1)
-            if built is not None
-            else json.loads(meta_path.read_text())["build_seconds"]
-        )
-        summary["history_cached"] = built is None
-    finally:
-        if proc is not None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait()
+        summary = measure(node.url, deployment, export, args.rounds)
+    summary["build_seconds"] = (
+        round(built, 1) if built is not None else json.loads(meta_path.read_text())["build_seconds"]
+    )
+    summary["history_cached"] = built is None
     if args.json:
         print(json.dumps(summary))
         return

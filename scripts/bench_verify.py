@@ -21,25 +21,20 @@ import json
 import os
 import platform
 import re
-import resource
 import shutil
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from urllib.parse import quote
 
 import httpx
+from _harness import ROOT, CpuMeter, GatewayProcess, free_port, log, process_tree
 from eth_account.messages import encode_defunct
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from ledger_client.chain import connect, dev_account  # noqa: E402
-from ledger_client.devchain import Anvil  # noqa: E402
-from ledger_client.devnet import deploy_devnet  # noqa: E402
+from ledger_client.chain import connect, dev_account
+from ledger_client.dev.anvil import Anvil
+from ledger_client.devnet import deploy_devnet
 
 GTIN = "09506000134352"
 LOT = "BENCH1"
@@ -47,16 +42,6 @@ EXPIRY = "301231"
 
 
 RESULTS = ROOT / "docs" / "results" / "bench_verify.json"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def log(message: str) -> None:
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
 def seed(url: str, packs: int, workdir: Path) -> tuple[Path, list[str]]:
@@ -107,58 +92,19 @@ def _ms(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
-def _ticks(pid: int) -> int:
-    """utime + stime of one process, in clock ticks (0 if it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0
-    return int(fields[11]) + int(fields[12])
-
-
-def _tree(pid: int) -> list[int]:
-    """``pid`` and its direct children (uvicorn's workers)."""
-    children = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                children.append(int(stat.parent.name))
-        except (OSError, ValueError, IndexError):
-            continue
-    return [pid, *children]
-
-
-def _busy_ticks() -> int:
-    """Non-idle CPU ticks of the whole machine since boot."""
-    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    return sum(values) - values[3] - values[4]  # minus idle and iowait
-
-
 def run_wrk(
     url: str, script: Path, seconds: int, connections: int, server: int, anvil: int
 ) -> dict[str, float]:
     """Run wrk; return rps, p50_ms, p99_ms, errors, requests, the gateway's CPU time per
     request and the CPU (in cores) that other processes used meanwhile."""
-    tick = os.sysconf("SC_CLK_TCK")
-    ours = _tree(server) + [anvil]
-    before_ours, before_busy = sum(_ticks(p) for p in ours), _busy_ticks()
-    before_gateway = sum(_ticks(p) for p in ours[:-1])
-    before_wrk = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
+    meter = CpuMeter(process_tree(server), [anvil])
     out = subprocess.run(
         ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
         capture_output=True,
         text=True,
         check=True,
     ).stdout
-    wall = time.perf_counter() - started
-    after_wrk = resource.getrusage(resource.RUSAGE_CHILDREN)
-    wrk_cpu = (after_wrk.ru_utime + after_wrk.ru_stime) - (
-        before_wrk.ru_utime + before_wrk.ru_stime
-    )
-    gateway_cpu = (sum(_ticks(p) for p in ours[:-1]) - before_gateway) / tick
-    ours_cpu = (sum(_ticks(p) for p in ours) - before_ours) / tick + wrk_cpu
-    other = max(0.0, (_busy_ticks() - before_busy) / tick - ours_cpu) / wall
+    cpu = meter.read()
 
     def find(pattern: str) -> str:
         match = re.search(pattern, out, re.MULTILINE)
@@ -181,9 +127,23 @@ def run_wrk(
         "p99_ms": _ms(find(r"^\s+99%\s+(\S+)")),
         "errors": errors,
         "requests": requests,
-        "gateway_cpu_us_per_request": round(gateway_cpu / max(1, requests) * 1e6),
-        "other_cpu_cores": round(other, 2),
+        "gateway_cpu_us_per_request": round(cpu["gateway_cpu_seconds"] / max(1, requests) * 1e6),
+        "other_cpu_cores": cpu["other_cpu_cores"],
     }
+
+
+def login(client: httpx.Client) -> str:
+    """Sign in as pharmacy_a (the challenge message signed with EIP-191) and return its
+    bearer token."""
+    account = dev_account("pharmacy_a")
+    message = client.post("/v1/auth/challenge", json={"address": account.address}).json()["message"]
+    signature = account.sign_message(encode_defunct(text=message)).signature
+    token = client.post(
+        "/v1/auth/token", json={"message": message, "signature": "0x" + bytes(signature).hex()}
+    ).json()
+    if "access_token" not in token:
+        raise SystemExit(f"login failed: {token}")
+    return str(token["access_token"])
 
 
 def main() -> int:
@@ -210,71 +170,22 @@ def main() -> int:
     ):
         workdir = Path(tmp)
         deployment, serials = seed(anvil.url, args.packs, workdir)
-        port = free_port()
-        env = {
-            **os.environ,
-            "RXLEDGER_ENVIRONMENT": "local",
-            "RXLEDGER_CHAIN_URL": anvil.url,
-            "RXLEDGER_DEPLOYMENT_FILE": str(deployment),
-            "RXLEDGER_DATABASE_URL": f"sqlite:///{workdir / 'gateway.db'}",
-            "RXLEDGER_CONFIRMATION_DEPTH": "0",
-            "RXLEDGER_INDEX_CHUNK_BLOCKS": "5000",
-            "RXLEDGER_RATE_LIMIT_PER_SECOND": "1000000",
-            "RXLEDGER_RATE_LIMIT_BURST": "1000000",
-            "RXLEDGER_WORKERS": str(args.workers),
-            "RXLEDGER_PORT": str(port),
-            "RXLEDGER_LOG_JSON": "true",
-        }
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gateway"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=open(workdir / "gateway.log", "w"),  # noqa: SIM115
-        )
-        try:
-            base = f"http://127.0.0.1:{port}"
-            head = connect(anvil.url).eth.block_number
-            started = time.perf_counter()
-            with httpx.Client(base_url=base, timeout=10) as client:
-                while True:
-                    if server.poll() is not None:
-                        raise SystemExit((workdir / "gateway.log").read_text()[-3000:])
-                    try:
-                        ready = client.get("/readyz").json()
-                        if ready["checks"].get("indexed_block", -1) >= head:
-                            break
-                    except (httpx.HTTPError, ValueError, KeyError):
-                        pass
-                    time.sleep(0.2)
-                took = time.perf_counter() - started
-                log(f"gateway up and indexed to block {head} in {took:.1f} s")
-                account = dev_account("pharmacy_a")
-                message = client.post(
-                    "/v1/auth/challenge", json={"address": account.address}
-                ).json()["message"]
-                signature = account.sign_message(encode_defunct(text=message)).signature
-                token = client.post(
-                    "/v1/auth/token",
-                    json={"message": message, "signature": "0x" + bytes(signature).hex()},
-                ).json()
-                if "access_token" not in token:
-                    raise SystemExit(f"login failed: {token}")
-                token = token["access_token"]
-                step = max(1, len(serials) // args.codes)
-                codes = [
-                    quote(f"]d201{GTIN}17{EXPIRY}10{LOT}\x1d21{s}", safe="")
-                    for s in serials[::step]
-                ]
-                sample = client.get(
-                    f"/v1/verify?code={codes[0]}", headers={"Authorization": f"Bearer {token}"}
-                ).json()
-                assert sample["status"] == "VERIFIED", sample
+        gateway = GatewayProcess(anvil.url, deployment, workdir, args.workers)
+        with gateway, httpx.Client(base_url=gateway.url, timeout=10) as client:
+            token = login(client)
+            step = max(1, len(serials) // args.codes)
+            codes = [
+                quote(f"]d201{GTIN}17{EXPIRY}10{LOT}\x1d21{s}", safe="") for s in serials[::step]
+            ]
+            sample = client.get(
+                f"/v1/verify?code={codes[0]}", headers={"Authorization": f"Bearer {token}"}
+            ).json()
+            assert sample["status"] == "VERIFIED", sample
             lua_script(workdir / "index.lua", codes, token, "")
             lua_script(workdir / "chain.lua", codes, token, "&source=chain")
-            url = base + "/"
+            url = gateway.url + "/"
             assert anvil.process is not None
-            pids = (server.pid, anvil.process.pid)
+            pids = (gateway.pid, anvil.process.pid)
             run_wrk(url, workdir / "index.lua", 2, args.connections, *pids)  # warm-up
             runs = []
             for n in range(args.runs):
@@ -287,9 +198,6 @@ def main() -> int:
             baseline = run_wrk(
                 url, workdir / "chain.lua", args.baseline_seconds, args.connections, *pids
             )
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
 
     index = runs[0]
     result = {

@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ledger_client.besu import NetworkSpec, write_network  # noqa: E402
+from ledger_client.dev.besu import NetworkSpec, write_network  # noqa: E402
 
 
 def main() -> None:

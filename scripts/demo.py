@@ -20,8 +20,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from gateway.core.config import LOCAL_CONSOLE_KEY  # noqa: E402
 from ledger_client.chain import connect, dev_account  # noqa: E402
 from ledger_client.contracts import Deployment  # noqa: E402
-from ledger_client.demo import ScenarioLog, register_products, run_scenario  # noqa: E402
-from ledger_client.devchain import Anvil  # noqa: E402
+from ledger_client.dev.anvil import Anvil  # noqa: E402
+from ledger_client.dev.demo import (  # noqa: E402
+    ScenarioLog,
+    register_products,
+    run_scenario,
+    scenario_size_error,
+)
 from ledger_client.devnet import DevNetwork, deploy_devnet, ledgers_for  # noqa: E402
 
 STATE_DIR = Path(".rxledger")
@@ -125,6 +130,9 @@ def main() -> None:
     )
     parser.add_argument("--no-serve", action="store_true", help="stop after the scenario")
     args = parser.parse_args()
+    problem = scenario_size_error(tuple(args.packs))
+    if problem:
+        parser.error(problem)
     gateway_status: int | None = None
     with Anvil(port=args.port, state_file=STATE_DIR / "anvil-state.json") as node:
         net, fresh = network(node.url)

@@ -13,7 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ledger_client.audit.sim_chain import simulate  # noqa: E402
+from ledger_client.sim.run import simulate  # noqa: E402
 
 
 def main() -> None:

@@ -157,7 +157,8 @@ interface ISerialRegistry {
     error SerialRegistryNotAuthorised(address caller, bytes32 id);
 
     /// @notice Returns the single verification answer for a scanned pack and its details.
-    /// `lot` may be empty and `expiry` 0 when the scan did not carry them.
+    /// `lot` may be empty and `expiry` 0 when the scan did not carry them. `expiry` matches the
+    /// lot's when both name the same day: day 00 is the last day of the month (GS1Date).
     function verify(string calldata gtin14, string calldata serial, string calldata lot, uint32 expiry)
         external
         view

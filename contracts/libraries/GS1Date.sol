@@ -18,6 +18,18 @@ library GS1Date {
         return uint40((daysFromCivil(year, month, day) + 1) * 1 days - 1);
     }
 
+    /// @notice Returns whether GS1 dates `a` and `b` name the same day: YYMM00 and YYMM<last day>
+    /// of that month are the same date.
+    /// @dev `b` must be a valid date (a registered lot's expiry); `a` may be anything scanned.
+    function sameDay(uint32 a, uint32 b) internal pure returns (bool) {
+        if (a == b) return true;
+        if (a / 100 != b / 100) return false;
+        uint256 lastDay = daysInMonth(2000 + b / 10000, (b / 100) % 100);
+        uint256 dayA = a % 100;
+        uint256 dayB = b % 100;
+        return (dayA == 0 ? lastDay : dayA) == (dayB == 0 ? lastDay : dayB);
+    }
+
     /// @notice Returns the number of days in `month` of `year`.
     function daysInMonth(uint256 year, uint256 month) internal pure returns (uint256) {
         if (month == 2) return (year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)) ? 29 : 28;

@@ -79,6 +79,7 @@ class Settings(BaseSettings):
     #: Deepest nesting of a JSON or XML body (400 beyond); EPCIS documents nest about 10
     #: levels, and libxml2 itself stops at 256.
     max_nesting_depth: int = Field(64, ge=16, le=256)
+    #: This gateway's address as the world reaches it: every link it writes starts with it.
     public_url: str = "http://127.0.0.1:8000"
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)

@@ -9,8 +9,10 @@ import json
 import time
 from dataclasses import dataclass
 
+from ledger_client.errors import RxLedgerError
 
-class TokenError(ValueError):
+
+class TokenError(RxLedgerError, ValueError):
     """Raised when a token is malformed, forged or expired."""
 
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from eth_utils import is_checksum_address
 
+from ledger_client.errors import RxLedgerError
+
 HEADER = " wants you to sign in with your Ethereum account:"
 _SCHEME = r"[A-Za-z][A-Za-z0-9+\-.]*"
 # RFC 3986 authority: [ userinfo "@" ] host [ ":" port ], host possibly an [IPv6] literal
@@ -30,7 +32,7 @@ _DATE_TIME_RE = re.compile(
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9\-._~%!$&'()*+,;=:@]*$")
 
 
-class SiweFormatError(ValueError):
+class SiweFormatError(RxLedgerError, ValueError):
     """Raised when a text is not an EIP-4361 message; the message says which line and why."""
 
 

@@ -481,3 +481,11 @@ def list_alerts(
     if kinds:
         computed = [a for a in computed if a.kind in kinds]
     return computed + stored
+
+
+def latest_alert_id(engine: Engine) -> int:
+    """The id of the newest stored alert (0 when there is none): a stream starts after it."""
+    with engine.connect() as conn:
+        return int(
+            conn.execute(select(m.Alert.id).order_by(m.Alert.id.desc()).limit(1)).scalar() or 0
+        )

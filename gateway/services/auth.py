@@ -19,6 +19,7 @@ from gateway.services.readmodel import ReadModel
 from gateway.services.standing import Standing, refusal
 from gateway.services.throttle import AuthThrottle
 from ledger_client.contracts import Role
+from ledger_client.errors import RxLedgerError
 
 #: The statement of every login message.
 STATEMENT = "Sign in to this RxLedger gateway as a member of the consortium."
@@ -27,7 +28,7 @@ TOKEN_PREFIX = "rxl1."
 ANY_ROLE = Role(sum(Role))
 
 
-class AuthError(Exception):
+class AuthError(RxLedgerError, PermissionError):
     """Raised when a caller cannot be authenticated (HTTP 401) or is not allowed (HTTP 403)."""
 
     def __init__(self, status: int, message: str) -> None:
@@ -43,6 +44,8 @@ class Principal:
     address: str
     roles: Role
     kind: str  # "member" (token) or "console" (the operator's staff)
+    #: when the caller's token expires (Unix time); None for the console key
+    expires_at: int | None = None
 
     @property
     def key(self) -> str:
@@ -228,7 +231,9 @@ class Authenticator:
             except TokenError as exc:
                 self.throttle.failed(ip)
                 raise AuthError(401, str(exc)) from None
-            return self._current(Principal(claims.address, Role(claims.roles), "member"))
+            return self._current(
+                Principal(claims.address, Role(claims.roles), "member", claims.expires_at)
+            )
         self.throttle.console(client)
         if not hmac.compare_digest(credential.encode(), self._console_key.encode()):
             self.throttle.failed(ip)
@@ -240,7 +245,10 @@ class Authenticator:
         return self._current(Principal(self.operator, ANY_ROLE, "console"))
 
     def recheck(self, principal: Principal) -> Principal | None:
-        """``principal`` with the roles it holds now, or None when it may no longer act."""
+        """``principal`` with the roles it holds now, or None when it may no longer act (its
+        standing changed, or its token expired)."""
+        if principal.expires_at is not None and principal.expires_at < time.time():
+            return None
         try:
             return self._current(principal)
         except AuthError:

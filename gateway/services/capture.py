@@ -29,10 +29,11 @@ from ledger_client.epcis import (
     EventStore,
     ImportResult,
     InvalidEPCISError,
+    ValidDocument,
     capture_document,
-    map_document,
-    read_document,
+    read_valid_document,
 )
+from ledger_client.errors import ConfigurationError
 from ledger_client.ledger import Ledger
 
 log = get_logger("rxledger.capture")
@@ -41,28 +42,26 @@ JSON_TYPES = ("application/json", "application/ld+json")
 XML_TYPES = ("application/xml", "text/xml")
 
 
-def parse_body(body: bytes, content_type: str) -> dict[str, Any]:
+def parse_body(body: bytes, content_type: str) -> ValidDocument:
     """Return the valid EPCIS 2.0 document in a request body: JSON-LD, or EPCIS 1.2 XML
     (converted). Raise InvalidEPCISError saying what is wrong."""
     media = content_type.split(";")[0].strip().lower()
     if media in XML_TYPES:
         if not body.lstrip().startswith(b"<"):
             raise InvalidEPCISError(["/: the body is declared XML but is not"])
-        return read_document(body)
+        return read_valid_document(body)
     try:
         doc = json.loads(body)
     except ValueError as exc:  # not JSON, not text, or a number of more than 4300 digits
         raise InvalidEPCISError([f"/: not JSON: {exc}"]) from None
     if not isinstance(doc, dict):
         raise InvalidEPCISError(["/: an EPCIS document is a JSON object"])
-    return read_document(doc)
+    return read_valid_document(doc)
 
 
-def rejected_errors(doc: dict[str, Any]) -> list[str]:
+def rejected_errors(doc: ValidDocument) -> list[str]:
     """Events the mapping refuses before anything is sent (``rollback`` refuses the document)."""
-    return [
-        f"event {r.index} ({r.type}): {r.rejected}" for r in map_document(doc).events if r.rejected
-    ]
+    return [f"event {r.index} ({r.type}): {r.rejected}" for r in doc.report.events if r.rejected]
 
 
 def job_errors(result: ImportResult) -> list[dict[str, Any]]:
@@ -104,7 +103,7 @@ class CaptureService:
         if self._store is not None:
             self._store.close()
 
-    def submit(self, doc: dict[str, Any], owner: str, behaviour: str) -> str:
+    def submit(self, doc: ValidDocument, owner: str, behaviour: str) -> str:
         """Queue a job for a valid document (see :func:`parse_body`) and return its id.
 
         With ``rollback``, a document with events the mapping refuses raises
@@ -124,7 +123,7 @@ class CaptureService:
                     running=True,
                     success=True,
                     error_behaviour=behaviour,
-                    document=doc,
+                    document=doc.doc,
                     results=[],
                     errors=[],
                     created_at=time.time(),
@@ -162,17 +161,18 @@ class CaptureService:
         with Session(self.engine) as session:
             return list(session.execute(query).scalars())
 
-    def _run_safely(self, job_id: str, doc: dict[str, Any]) -> None:
+    def _run_safely(self, job_id: str, doc: ValidDocument | dict[str, Any]) -> None:
+        """Run a job; the stored document of a resumed job (a dict) is validated first."""
         try:
-            self.run(job_id, doc)
+            self.run(job_id, doc if isinstance(doc, ValidDocument) else read_valid_document(doc))
         except Exception as exc:  # noqa: BLE001 - a job must always finish with a status
             log.error("capture job crashed", job=job_id, error=repr(exc))
             self._finish(job_id, False, [], [{"error": "InternalError", "message": repr(exc)}])
 
-    def run(self, job_id: str, doc: dict[str, Any]) -> ImportResult:
+    def run(self, job_id: str, doc: ValidDocument) -> ImportResult:
         """Capture ``doc`` as the operator's member and record the per-event results."""
         if self.ledger is None:
-            raise RuntimeError("this gateway has no operator key to sign with")
+            raise ConfigurationError("this gateway has no operator key to sign with")
         with self.lock.hold():
             if self._store is None:
                 self.store_path.parent.mkdir(parents=True, exist_ok=True)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from gateway.services.verify import parse_pack
 from ledger_client.errors import InvalidCodeError
+from ledger_client.explain import code_map
 from ledger_client.gs1 import PackCode
+from ledger_client.reverts import LedgerRevertError
 
 
 def packs_of(codes: list[str]) -> list[tuple[str, str]]:
@@ -20,3 +25,13 @@ def packs_of(codes: list[str]) -> list[tuple[str, str]]:
     if len(set(packs)) != len(packs):
         raise InvalidCodeError("the same pack is listed twice")
     return packs
+
+
+@contextmanager
+def named(packs: list[tuple[str, str]]) -> Iterator[None]:
+    """Let a refusal of a write on ``packs`` name them by their codes, not their ledger ids."""
+    try:
+        yield
+    except LedgerRevertError as exc:
+        exc.codes = code_map(packs=packs)
+        raise

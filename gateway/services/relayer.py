@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from gateway.services.oplock import OperatorLock
 from gateway.services.standing import Standing, refusal
+from ledger_client.errors import RxLedgerError
 from ledger_client.ledger import REVERT_ERRORS, Ledger
 from ledger_client.relay import ForwardRequest, relay
 from ledger_client.reverts import LedgerRevertError
@@ -32,7 +33,7 @@ class RelayRefusedError(LedgerRevertError):
     """Raised when the forwarder refuses a request (bad signature, replay, expired, gas)."""
 
 
-class RelayPolicyError(ValueError):
+class RelayPolicyError(RxLedgerError, ValueError):
     """Raised when this gateway will not pay for a request (HTTP 400), before it is sent."""
 
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 import math
 
 from gateway.services.ratelimit import RateLimiter
+from ledger_client.errors import RxLedgerError
 
 
-class ThrottledError(Exception):
+class ThrottledError(RxLedgerError):
     """Raised when a client must wait ``retry_after`` seconds (HTTP 429)."""
 
     def __init__(self, message: str, retry_after: float) -> None:

@@ -24,14 +24,15 @@ from gateway.core.logging import get_logger
 from gateway.db import models as m
 from gateway.services.alerts import alert_out, may_read
 from gateway.services.standing import webhook_audience
+from ledger_client.errors import RxLedgerError
 
 log = get_logger("rxledger.webhooks")
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 _LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
 
 
-class WebhookTargetError(ValueError):
-    """A webhook URL the gateway refuses to send to."""
+class WebhookTargetError(RxLedgerError, ValueError):
+    """Raised when a webhook URL names a host the gateway refuses to send to."""
 
 
 LOOPBACK = "a loopback address"

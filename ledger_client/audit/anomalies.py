@@ -24,6 +24,7 @@ from typing import Any
 
 from ledger_client.audit.catalogue import Catalogue
 from ledger_client.audit.model import RegistryModel
+from ledger_client.audit.scans import VerificationRecord
 from ledger_client.contracts import Role
 from ledger_client.events import (
     ChainEvent,
@@ -35,23 +36,12 @@ from ledger_client.events import (
     RegistryEvent,
     actor,
 )
+from ledger_client.gs1.dates import same_day
 from ledger_client.ids import lot_id, pack_id
 from ledger_client.types import DecommissionReason, PackStatus
 
 DAY = 86_400
 MAD_SCALE = 0.6745  # makes the MAD-based score comparable to a z-score for normal data
-
-
-@dataclass(frozen=True)
-class VerificationRecord:
-    """One off-chain verification (a scan): what was scanned, where and when."""
-
-    gtin: str
-    serial: str
-    location: str
-    time: int
-    lot: str | None = None
-    expiry: int | None = None
 
 
 @dataclass(frozen=True)
@@ -338,7 +328,7 @@ def verification_rules(
                     )
                 )
                 break
-            if r.expiry is not None and r.expiry != p.lot.expiry:
+            if r.expiry is not None and not same_day(r.expiry, p.lot.expiry):
                 out.append(
                     Finding(
                         "PRODUCT_MISMATCH",

@@ -42,7 +42,7 @@ from ledger_client.events import (
     ProductRegistered,
     UnitsDissolved,
 )
-from ledger_client.expiry import end_of_day
+from ledger_client.gs1.dates import end_of_day
 from ledger_client.rules import MAX_LEVEL, top_holder
 from ledger_client.types import (
     UNDOABLE,

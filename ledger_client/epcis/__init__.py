@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from ledger_client.epcis.anchors import AnchorIndex
 from ledger_client.epcis.apply import EventResult, ImportResult, OperationResult, apply_report
-from ledger_client.epcis.capture import capture_document, read_document
+from ledger_client.epcis.capture import capture_document, read_document, read_valid_document
+from ledger_client.epcis.document import ValidDocument
 from ledger_client.epcis.dscsa import transaction_information
 from ledger_client.epcis.errors import InvalidEPCISError
 from ledger_client.epcis.export import operations_to_events, to_epcis_json
@@ -39,6 +40,8 @@ __all__ = [
     "to_epcis_12_xml",
     "operations_to_events",
     "read_document",
+    "read_valid_document",
+    "ValidDocument",
     "capture_document",
     "apply_report",
     "AnchorIndex",

@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ledger_client.epcis._epc import party_gln
 from ledger_client.epcis.anchors import AnchorIndex
 from ledger_client.epcis.mapping import EventReport, MappingReport
 from ledger_client.epcis.operations import (
@@ -32,7 +31,7 @@ from ledger_client.epcis.operations import (
     UndoDecommission,
     Unpack,
 )
-from ledger_client.errors import RxLedgerError
+from ledger_client.errors import DuplicateInBatchError, RxLedgerError
 from ledger_client.events import (
     DecommissionsUndone,
     ItemsPacked,
@@ -46,8 +45,9 @@ from ledger_client.events import (
     PacksFlagged,
     UnitsDissolved,
 )
-from ledger_client.expiry import expiry_yymmdd
 from ledger_client.explain import code_map, explain
+from ledger_client.gs1.dates import expiry_yymmdd, same_day
+from ledger_client.gs1.epc import party_gln
 from ledger_client.ids import lot_id, pack_id, unit_id
 from ledger_client.ledger import Ledger
 from ledger_client.reverts import LedgerRevertError
@@ -132,7 +132,7 @@ class ImportResult:
 
 
 class _Failed(RxLedgerError):
-    """Raised inside the executor when an operation cannot be sent; ``error`` names why."""
+    """Raised when the executor cannot send an operation; ``error`` names why (internal)."""
 
     def __init__(self, error: str, message: str) -> None:
         super().__init__(message)
@@ -254,7 +254,7 @@ class _Executor:
         name = type(op).__name__
         try:
             txs = self._dispatch(op, notes)
-        except LedgerRevertError as exc:
+        except (LedgerRevertError, DuplicateInBatchError) as exc:
             message = explain(exc, _codes_of(op))
             return OperationResult(name, "failed", (), exc.error, message, tuple(notes))
         except _Failed as exc:
@@ -270,8 +270,8 @@ class _Executor:
             if any(e.lot_id == lid for e in self.anchors.anchored(LotRegistered, eh)):
                 return None
             view = ledger.lot_state(op.gtin, op.lot)
-            same = view.owner == ledger.address and view.expiry == expiry_yymmdd(op.expiry)
-            if view.status != LotStatus.NONE and same:
+            mine = view.status != LotStatus.NONE and view.owner == ledger.address
+            if mine and same_day(expiry_yymmdd(op.expiry), view.expiry):
                 notes.append("this member registered the lot with the same expiry before")
                 return None
             return self._sent([ledger.register_lot(op.gtin, op.lot, op.expiry, eh)])

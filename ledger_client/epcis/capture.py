@@ -1,6 +1,8 @@
 """Capture an EPCIS document: validate, map, keep it in the owner's store, apply it on chain.
 
-This is what ``rxledger epcis import`` and the gateway's capture endpoint call.
+This is what ``rxledger epcis import`` and the gateway's capture endpoint call. The
+document is validated once, at the edge (:func:`read_valid_document`); later steps take
+the :class:`ValidDocument` and its mapping, computed once.
 """
 
 from __future__ import annotations
@@ -12,21 +14,25 @@ from typing import Any
 
 from ledger_client.epcis.anchors import AnchorIndex
 from ledger_client.epcis.apply import ImportResult, apply_report
+from ledger_client.epcis.document import ValidDocument
 from ledger_client.epcis.errors import InvalidEPCISError
-from ledger_client.epcis.import12 import convert_12_xml
-from ledger_client.epcis.mapping import MappingReport, map_document
+from ledger_client.epcis.import12 import translate_12_xml
+from ledger_client.epcis.mapping import MappingReport
 from ledger_client.epcis.store import EventStore
-from ledger_client.epcis.validation import check_depth, check_document
+from ledger_client.epcis.validation import check_depth
 from ledger_client.ledger import Ledger
 
-__all__ = ["read_document", "capture_document"]
+__all__ = ["read_valid_document", "read_document", "capture_document"]
+
+Source = str | bytes | PathLike[str] | dict[str, Any]
+"""An EPCIS document as JSON-LD or EPCIS 1.2 XML text, bytes, a path, or a parsed dict."""
 
 
-def read_document(source: str | bytes | PathLike[str] | dict[str, Any]) -> dict[str, Any]:
-    """Return a valid EPCIS 2.0 document from JSON-LD or EPCIS 1.2 XML (text, bytes, path or
-    an already parsed dict); raise :class:`InvalidEPCISError` saying what is wrong."""
+def read_valid_document(source: Source) -> ValidDocument:
+    """Read and validate an EPCIS 2.0 document from JSON-LD or EPCIS 1.2 XML (text, bytes,
+    path or an already parsed dict); raise :class:`InvalidEPCISError` saying what is wrong."""
     if isinstance(source, dict):
-        return check_document(source)
+        return ValidDocument.validate(source)
     data: bytes
     if isinstance(source, PathLike):
         data = Path(source).read_bytes()
@@ -37,17 +43,22 @@ def read_document(source: str | bytes | PathLike[str] | dict[str, Any]) -> dict[
     check_depth(data)
     head = data.lstrip()[:1]
     if head == b"<":
-        return convert_12_xml(data)
+        return ValidDocument.validate(translate_12_xml(data))
     try:
         doc = json.loads(data)
     except ValueError as exc:  # not JSON, not text, or a number of more than 4300 digits
         raise InvalidEPCISError([f"/: neither EPCIS 1.2 XML nor JSON: {exc}"]) from exc
-    return check_document(doc)
+    return ValidDocument.validate(doc)
+
+
+def read_document(source: Source) -> dict[str, Any]:
+    """Return the valid EPCIS 2.0 document :func:`read_valid_document` reads."""
+    return read_valid_document(source).doc
 
 
 def capture_document(
     ledger: Ledger,
-    source: str | bytes | PathLike[str] | dict[str, Any],
+    source: Source | ValidDocument,
     store: EventStore,
     *,
     anchors: AnchorIndex | None = None,
@@ -55,15 +66,15 @@ def capture_document(
 ) -> tuple[MappingReport, ImportResult]:
     """Import one EPCIS document as ``ledger``'s member.
 
-    Validates and maps it (an invalid document raises :class:`InvalidEPCISError` and
-    nothing is stored or written), stores every event and its master data in ``store``,
-    then applies the ledger operations (see :func:`apply_report`). Importing the same
-    document again writes nothing on chain.
+    Validates ``source`` unless it is a :class:`ValidDocument` already (an invalid document
+    raises :class:`InvalidEPCISError` and nothing is stored or written), maps it, stores
+    every event and its master data in ``store``, then applies the ledger operations (see
+    :func:`apply_report`). Importing the same document again writes nothing on chain.
     """
-    doc = read_document(source)
-    report = map_document(doc)
-    store.add_document(doc, report)
+    valid = source if isinstance(source, ValidDocument) else read_valid_document(source)
+    report = valid.report
+    store.add_document(valid.doc, report)
     result = apply_report(
-        ledger, report, anchors=anchors, receiver=doc.get("receiver"), source=name
+        ledger, report, anchors=anchors, receiver=valid.doc.get("receiver"), source=name
     )
     return report, result

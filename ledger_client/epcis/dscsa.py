@@ -15,7 +15,6 @@ from typing import Any
 from web3 import Web3
 
 from ledger_client.contracts import Deployment
-from ledger_client.epcis._epc import parse_epc_or_none
 from ledger_client.epcis.history import Subject, Tracker, subject_of
 from ledger_client.epcis.store import EventStore
 from ledger_client.errors import RxLedgerError
@@ -29,6 +28,7 @@ from ledger_client.events import (
     project,
 )
 from ledger_client.gs1 import expiry_to_date
+from ledger_client.gs1.epc import parse_epc_or_none
 from ledger_client.logs import iter_events
 from ledger_client.types import ZERO_HASH
 

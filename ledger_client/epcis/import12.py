@@ -7,7 +7,6 @@ from typing import Any
 from lxml import etree
 
 from ledger_client.epcis._cbv import bare
-from ledger_client.epcis._epc import parse_epc_or_none
 from ledger_client.epcis._xml12 import (
     EPC_LISTS,
     EPCIS_NS,
@@ -22,8 +21,9 @@ from ledger_client.epcis._xml12 import (
 from ledger_client.epcis.errors import InvalidEPCISError
 from ledger_client.epcis.hashing import GS1_CONTEXT
 from ledger_client.epcis.validation import check_document
+from ledger_client.gs1.epc import parse_epc_or_none
 
-__all__ = ["convert_12_xml", "master_data", "master_data_of"]
+__all__ = ["convert_12_xml", "translate_12_xml", "master_data", "master_data_of"]
 
 _EVENT_TYPES = ("ObjectEvent", "AggregationEvent", "TransactionEvent", "TransformationEvent")
 
@@ -224,15 +224,15 @@ class _Converter:
             doc["epcisHeader"] = epcis_header
 
 
-def convert_12_xml(xml: bytes) -> dict[str, Any]:
-    """Convert an EPCIS 1.2 XML document to a valid EPCIS 2.0 JSON-LD document.
+def translate_12_xml(xml: bytes) -> dict[str, Any]:
+    """Convert an EPCIS 1.2 XML document to an EPCIS 2.0 JSON-LD document, not yet validated.
 
     CBV URNs become bare terms (``urn:epcglobal:cbv:bizstep:shipping`` -> ``shipping``),
     ``extension`` wrappers are flattened, ``baseExtension`` gives ``eventID`` and
     ``errorDeclaration``, namespaced elements become prefixed keys whose namespaces are
     added to ``@context``, the SBDH sender/receiver/instance identifier become document
     fields and EPCISMasterData becomes ``epcisHeader.epcisMasterData``. Raises
-    :class:`InvalidEPCISError` (with line and column) on anything malformed or invalid.
+    :class:`InvalidEPCISError` (with line and column) on malformed XML.
     """
     root = parse_xml(xml)
     if root.tag != f"{{{EPCIS_NS}}}EPCISDocument":
@@ -254,7 +254,13 @@ def convert_12_xml(xml: bytes) -> dict[str, Any]:
     doc["epcisBody"] = {"eventList": events}
     if converter.namespaces:
         doc["@context"] = [GS1_CONTEXT, dict(sorted(converter.namespaces.items()))]
-    return check_document(doc)
+    return doc
+
+
+def convert_12_xml(xml: bytes) -> dict[str, Any]:
+    """Convert an EPCIS 1.2 XML document to a valid EPCIS 2.0 JSON-LD document (see
+    :func:`translate_12_xml`); raise :class:`InvalidEPCISError` if malformed or invalid."""
+    return check_document(translate_12_xml(xml))
 
 
 def _short(attribute_id: str) -> str:

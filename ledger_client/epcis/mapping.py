@@ -9,7 +9,6 @@ from datetime import date
 from typing import Any
 
 from ledger_client.epcis._cbv import bare
-from ledger_client.epcis._epc import Epc, is_gs1_identifier, parse_epc, parse_epc_or_none, party_gln
 from ledger_client.epcis.errors import InvalidEPCISError
 from ledger_client.epcis.hashing import event_hash_uri, hash_uri_digest
 from ledger_client.epcis.operations import (
@@ -29,7 +28,8 @@ from ledger_client.epcis.operations import (
     Unpack,
 )
 from ledger_client.epcis.validation import check_document, iter_events
-from ledger_client.errors import InvalidCodeError
+from ledger_client.errors import InvalidCodeError, RxLedgerError
+from ledger_client.gs1.epc import Epc, is_gs1_identifier, parse_epc, parse_epc_or_none, party_gln
 
 __all__ = ["EventReport", "MappingReport", "map_document", "map_event", "RXL_NAMESPACE"]
 
@@ -91,16 +91,16 @@ class MappingReport:
         return tuple(report for report in self.events if report.stored_only is not None)
 
 
-class _Rejected(Exception):
-    """Internal: an event has a ledger meaning but cannot be recorded as sent, for ``reason``."""
+class _Rejected(RxLedgerError):
+    """Raised when an event has a ledger meaning but cannot be recorded as sent (internal)."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
 
 
-class _Classified(Exception):
-    """Internal: an event is stored only, for ``reason``."""
+class _Classified(RxLedgerError):
+    """Raised when an event is to be stored only, for ``reason`` (internal)."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)

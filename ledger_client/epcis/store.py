@@ -18,11 +18,11 @@ from datetime import UTC, datetime
 from os import PathLike
 from typing import Any
 
-from ledger_client.epcis._epc import parse_epc_or_none
 from ledger_client.epcis.import12 import master_data_of
 from ledger_client.epcis.mapping import MappingReport
 from ledger_client.epcis.validation import iter_events
 from ledger_client.errors import ConfigurationError
+from ledger_client.gs1.epc import parse_epc_or_none
 from ledger_client.ids import lot_id, pack_id, unit_id
 
 __all__ = ["ClearIds", "EventStore", "StoredEvent", "event_key"]

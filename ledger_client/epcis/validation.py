@@ -15,9 +15,9 @@ from typing import Any
 from jsonschema import Draft7Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
-from ledger_client.epcis._epc import is_gs1_identifier, parse_epc
 from ledger_client.epcis.errors import InvalidEPCISError
 from ledger_client.errors import InvalidCodeError
+from ledger_client.gs1.epc import is_gs1_identifier, parse_epc
 from ledger_client.nesting import NestingTooDeepError, check_nesting
 
 __all__ = [

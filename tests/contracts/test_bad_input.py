@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from ledger_client.devnet import DevNetwork
+from ledger_client.errors import DuplicateInBatchError, InvalidCodeError
 from ledger_client.ids import lot_id, pack_id, unit_id
 from ledger_client.reverts import LedgerRevertError
 from ledger_client.types import ZERO_HASH, DecommissionReason, LotStatus, PackFlag
@@ -115,7 +116,11 @@ def test_duplicate_ids_inside_one_batch_are_rejected_on_chain(net: DevNetwork) -
     # The client refuses duplicates before sending; the contract refuses them too.
     fn = m.registry.functions.commission(lot, ZERO_HASH, [s1, pack_id(GTIN, "S2"), s1], ZERO_HASH)
     assert_rejected(net, lambda: m.transact(fn), "SerialRegistryPackExists", packId=s1)
-    assert_rejected(net, lambda: m.commission(GTIN, "LOT1", ["S1", "S1"]), "DuplicateInBatch")
+    before = snapshot_of(net)
+    with pytest.raises(DuplicateInBatchError) as caught:
+        m.commission(GTIN, "LOT1", ["S1", "S1"])
+    assert caught.value.args_by_name == {"what": "pack ids", "id": s1}
+    assert snapshot_of(net) == before
 
 
 def test_duplicate_ids_in_ship_and_receive_batches_are_rejected(stock: DevNetwork) -> None:
@@ -347,12 +352,24 @@ def test_registering_a_malformed_product_is_rejected(
 @pytest.mark.parametrize("expiry", [301301, 300230, 290229, 301232, 1000101, 300000 + 1300])
 def test_invalid_expiry_is_rejected(net: DevNetwork, expiry: int) -> None:
     m = net["manufacturer"]
+    # straight to the contract: the client refuses these before sending (next test)
     assert_rejected(
         net,
-        lambda: m.register_lot(GTIN, "LOT1", expiry),
+        lambda: m.transact(
+            m.registry.functions.registerLot(lot_id(GTIN, "LOT1"), expiry, ZERO_HASH)
+        ),
         "SerialRegistryInvalidExpiry",
         expiry=expiry,
     )
+
+
+@pytest.mark.parametrize("expiry", ["301301", "xx", "28063", 290229, 1000101])
+def test_client_refuses_an_invalid_expiry_before_sending(net: DevNetwork, expiry: object) -> None:
+    m = net["manufacturer"]
+    block = m.w3.eth.block_number
+    with pytest.raises(InvalidCodeError, match="expiry"):
+        m.register_lot(GTIN, "LOT1", expiry)  # type: ignore[arg-type]
+    assert m.w3.eth.block_number == block
 
 
 def test_leap_day_expiry_is_valid(net: DevNetwork) -> None:

@@ -30,6 +30,16 @@ LOT = "L1"
 EXPIRY = "301231"
 OLD_LOT = "OLD1"
 OLD_EXPIRY = "200131"
+#: Lots registered with an expiry written with day 00 (end of month) and in full.
+DAY00_LOT, DAY00_EXPIRY = "D0", "280600"
+FULL_LOT, FULL_EXPIRY = "D30", "280630"
+FEB_LOT, FEB_EXPIRY = "FEB", "280200"  # 2028 is a leap year: 280229
+#: A pack whose serial needs percent-encoding in a Digital Link.
+ODD_SERIAL = "D/3%?"
+#: Products that name a gateway: another one (the resolver redirects) and this one.
+ELSEWHERE_GTIN, ELSEWHERE_URL = "09506000134376", "https://gw.other.example/rx"
+UPC_GTIN = "00614141000012"  # written as the GTIN-12 614141000012
+PUBLIC_URL = "http://127.0.0.1:1"
 CONSOLE_KEY = "test-console-key"
 
 
@@ -86,6 +96,16 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     m.ship(pa.address, packs=[(GTIN, "R1"), (GTIN, "R2")])
     pa.receive(packs=[(GTIN, "R1"), (GTIN, "R2")])
     m.ship(net.address("wholesaler_b"), packs=[(GTIN, "S20")])
+    m.register_lot(GTIN, DAY00_LOT, DAY00_EXPIRY)
+    m.commission(GTIN, DAY00_LOT, ["D1", "D2", ODD_SERIAL])
+    m.register_lot(GTIN, FULL_LOT, FULL_EXPIRY)
+    m.commission(GTIN, FULL_LOT, ["F1"])
+    m.register_lot(GTIN, FEB_LOT, FEB_EXPIRY)
+    m.commission(GTIN, FEB_LOT, ["B1"])
+    m.register_product(ELSEWHERE_GTIN, "Amoxicillin 250 mg capsules", gateway_url=ELSEWHERE_URL)
+    m.register_product(UPC_GTIN, "Ibuprofen 200 mg tablets", gateway_url=PUBLIC_URL + "/")
+    m.register_lot(UPC_GTIN, "U1", EXPIRY)
+    m.commission(UPC_GTIN, "U1", ["U1"])
     path = tmp_path_factory.mktemp("chain") / "deployment.json"
     net.deployment.save(path)
     return World(w3, net, path)
@@ -107,7 +127,7 @@ def gateway_settings(world: World, db: Path, **overrides: object) -> Settings:
         "rate_limit_burst": 1000,
         "login_attempts_per_minute": 100_000,
         "auth_failures_per_hour": 100_000,
-        "public_url": "http://127.0.0.1:1",
+        "public_url": PUBLIC_URL,
         "webhook_allow_loopback": True,  # the tests' webhook receivers listen on 127.0.0.1
         **overrides,
     }

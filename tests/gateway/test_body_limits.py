@@ -31,7 +31,9 @@ def small(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ga
     )
     app = create_app(settings, world.w3)
     with LiveServer(app) as server, httpx.Client(base_url=server.url, timeout=60) as client:
-        yield Gateway(server.url, client, app, world)
+        gw = Gateway(server.url, client, app, world)
+        gw.wait_indexed()  # the console acts as the operator: a member once indexed
+        yield gw
 
 
 def nested(levels: int, inner: str = "0") -> bytes:

@@ -190,6 +190,27 @@ def test_body_that_is_not_json_is_refused(mfr: Gateway) -> None:
     assert response.json()["errors"][0].startswith("/: not JSON")
 
 
+def test_the_openapi_schema_describes_json_ld_and_xml_documents(mfr: Gateway) -> None:
+    body = mfr.client.get("/openapi.json").json()["paths"]["/v1/capture"]["post"]["requestBody"]
+    content = body["content"]
+    assert set(content) == {
+        "application/ld+json",
+        "application/json",
+        "application/xml",
+        "text/xml",
+    }
+    document = content["application/ld+json"]["schema"]
+    assert document["required"] == [
+        "@context",
+        "type",
+        "schemaVersion",
+        "creationDate",
+        "epcisBody",
+    ]
+    assert document["properties"]["epcisBody"]["required"] == ["eventList"]
+    assert content["text/xml"]["schema"]["type"] == "string"
+
+
 def test_unsupported_content_type_is_refused(mfr: Gateway) -> None:
     response = mfr.client.post(
         "/v1/capture", content=b"x", headers={**CONSOLE, "content-type": "text/plain"}

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from gateway_helpers import GTIN, World
 from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from gateway.db import models as m
 from gateway.db.session import make_engine, migrate
@@ -122,3 +123,28 @@ def test_confirmation_depth_holds_back_recent_blocks(tmp_path: Path) -> None:
     assert indexer.catch_up() == lot_block
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(m.Lot)).scalar_one() == 1
+
+
+@pytest.mark.parametrize(
+    ("error", "lost_race"),
+    [
+        (IntegrityError("INSERT", {}, Exception("UNIQUE constraint failed")), True),
+        (OperationalError("INSERT", {}, Exception("disk I/O error")), False),
+    ],
+)
+def test_only_a_unique_key_conflict_is_taken_for_a_lost_race(
+    world: World, tmp_path: Path, error: Exception, lost_race: bool
+) -> None:
+    def fail(_conn: object, _applied: object) -> None:
+        raise error
+
+    chain = Chain(world.w3, world.net.deployment)
+    engine = fresh_engine(tmp_path / "race.db")
+    indexer = Indexer(chain, engine, 0, start_block=world.net.deployment.block, hooks=[fail])
+    before = indexer.cursor()
+    if lost_race:
+        indexer.step()  # logged as lost; the next step starts again from the cursor
+    else:
+        with pytest.raises(OperationalError):
+            indexer.step()
+    assert indexer.cursor() == before

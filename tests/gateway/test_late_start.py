@@ -21,7 +21,7 @@ from gateway.main import create_app
 from ledger_client.audit import audit, export_logs, fetch_logs
 from ledger_client.chain import connect, dev_account
 from ledger_client.contracts import Deployment
-from ledger_client.devchain import Anvil
+from ledger_client.dev.anvil import Anvil
 from ledger_client.devnet import deploy_devnet, ledgers_for
 from ledger_client.types import DecommissionReason
 

@@ -17,7 +17,7 @@ import pytest
 from gateway_helpers import free_port
 
 from ledger_client.chain import connect, dev_account
-from ledger_client.devchain import Anvil
+from ledger_client.dev.anvil import Anvil
 from ledger_client.devnet import deploy_devnet
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,7 +63,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         )
         url = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + 180  # generous: a loaded 2-core CI machine
             while True:
                 if process.poll() is not None:
                     raise RuntimeError((workdir / "gateway.log").read_text()[-3000:])

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
@@ -112,6 +114,18 @@ def test_alert_stream_of_a_member_ends_once_its_suspension_is_indexed(
         govern(world.net, "setMemberStatus", member.address, int(MemberStatus.SUSPENDED))
         rest = list(lines)
     assert not [line for line in rest if line.startswith("data: ")]
+
+
+def test_a_long_alert_stream_ends_when_its_token_expires(gateway: Gateway, world: World) -> None:
+    member = admit(world, Role.WHOLESALER)
+    gateway.wait_indexed()
+    principal = gateway.state.auth.authenticate(
+        f"Bearer {login(gateway.client, member)}", "127.0.0.1"
+    )
+    assert principal.expires_at is not None and principal.expires_at > time.time()
+    assert gateway.state.auth.recheck(principal) is not None  # what each poll of the stream asks
+    expired = replace(principal, expires_at=int(time.time()) - 1)
+    assert gateway.state.auth.recheck(expired) is None
 
 
 class Hooks:

@@ -11,7 +11,8 @@ def test_a_refused_dispense_says_what_happened_and_what_to_do(gateway: Gateway) 
     assert r.status_code == 409
     body = r.json()
     assert body["error"] == "SerialRegistryInTransit"
-    assert body["detail"].startswith("SerialRegistryInTransit: 0x")
+    # named by the code the pharmacy scanned, not by its ledger id
+    assert body["detail"].startswith("SerialRegistryInTransit: pack (01)09506000134352(21)S20 ")
     assert body["detail"].endswith(
         "is in transit. Its recipient has to receive it first (`rxledger receive`)."
     )

@@ -193,6 +193,46 @@ def test_malformed_request_is_refused(relayer: Gateway, body: str, message: str)
     assert message in response.json()["detail"]
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("from", "0x1", "from is not an address: '0x1'"),
+        ("to", 7, "to is not an address: 7"),
+        ("gas", True, "gas is not an unsigned integer in range: True"),
+        ("nonce", -1, "nonce is not an unsigned integer in range: -1"),
+        ("deadline", 2**48, f"deadline is not an unsigned integer in range: {2**48}"),
+        ("value", "\u00b2", "value is not an unsigned integer in range: '\u00b2'"),
+        ("data", "0xabc", "data is not 0x-prefixed hex: '0xabc'"),
+        ("signature", "0xab cd", "signature is not 0x-prefixed hex: '0xab cd'"),
+    ],
+)
+def test_a_bad_field_is_refused_naming_it(
+    relayer: Gateway, world: World, field: str, value: Any, message: str
+) -> None:
+    body = {**dispense_request(world.net["pharmacy_a"], "RL5", gas=300_000).to_dict()}
+    response = post(relayer, {**body, field: value})
+    assert response.status_code == 400
+    assert response.json()["title"] == "Invalid forward request"
+    assert response.json()["detail"] == message
+
+
+def test_numbers_may_come_as_decimal_strings(relayer: Gateway, world: World) -> None:
+    body = dispense_request(world.net["pharmacy_a"], "RL5", gas=300_000).to_dict()
+    as_text = {**body, "gas": str(body["gas"]), "value": "1"}
+    response = post(relayer, as_text)
+    assert response.json()["detail"] == "forward request sends ether: value must be 0"
+
+
+def test_the_openapi_schema_describes_the_forward_request(relayer: Gateway) -> None:
+    operation = relayer.client.get("/openapi.json").json()["paths"]["/v1/relay"]["post"]
+    schema = operation["requestBody"]["content"]["application/json"]["schema"]
+    assert schema["required"] == [
+        "from", "to", "value", "gas", "nonce", "deadline", "data", "signature"
+    ]  # fmt: skip
+    assert schema["additionalProperties"] is False
+    assert schema["properties"]["deadline"]["maximum"] == 2**48 - 1
+
+
 def test_relay_needs_an_authenticated_member(relayer: Gateway, world: World) -> None:
     request = dispense_request(world.net["pharmacy_a"], "RL5")
     response = relayer.client.post("/v1/relay", json=request.to_dict())

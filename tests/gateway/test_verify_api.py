@@ -6,7 +6,21 @@ import time
 from urllib.parse import quote
 
 import pytest
-from gateway_helpers import CONSOLE, EXPIRY, GTIN, LOT, OLD_EXPIRY, OLD_LOT, Gateway, dm
+from gateway_helpers import (
+    CONSOLE,
+    DAY00_EXPIRY,
+    DAY00_LOT,
+    EXPIRY,
+    FEB_LOT,
+    FULL_EXPIRY,
+    FULL_LOT,
+    GTIN,
+    LOT,
+    OLD_EXPIRY,
+    OLD_LOT,
+    Gateway,
+    dm,
+)
 
 CASES = {
     "green in pharmacy custody": (dm("S1"), "VERIFIED", "green"),
@@ -26,6 +40,29 @@ CASES = {
     ),
     "element string": (f"(01){GTIN}(17){EXPIRY}(10){LOT}(21)S4", "VERIFIED", "green"),
     "textual GS stand-in": (f"]d201{GTIN}17{EXPIRY}10{LOT}<GS>21S4", "VERIFIED", "green"),
+    # the day-00 lots' packs stay with the manufacturer: VERIFIED, red for pharmacy_a
+    "day 00 scanned, month's last day registered": (
+        dm("F1", FULL_LOT, DAY00_EXPIRY),
+        "VERIFIED",
+        "red",
+    ),
+    "last day scanned, day 00 registered": (dm("D1", DAY00_LOT, FULL_EXPIRY), "VERIFIED", "red"),
+    "day 00 scanned and registered": (dm("D1", DAY00_LOT, DAY00_EXPIRY), "VERIFIED", "red"),
+    "the day before month end is another expiry": (
+        dm("D1", DAY00_LOT, "280629"),
+        "EXPIRY_MISMATCH",
+        "red",
+    ),
+    "29 February of a leap year, day 00 registered": (
+        dm("B1", FEB_LOT, "280229"),
+        "VERIFIED",
+        "red",
+    ),
+    "28 February of a leap year is not its last day": (
+        dm("B1", FEB_LOT, "280228"),
+        "EXPIRY_MISMATCH",
+        "red",
+    ),
 }
 
 
@@ -60,6 +97,11 @@ def test_unreadable_scan_is_red_with_the_parse_error(gateway: Gateway) -> None:
     body = get(gateway, "]d20109506000134353")
     assert body["status"] == "UNREADABLE" and body["verdict"] == "red"
     assert "could not be read" in body["reasons"][0]
+
+
+def test_digital_link_that_is_not_utf8_is_unreadable_not_a_server_error(gateway: Gateway) -> None:
+    body = get(gateway, f"https://id.gs1.org/01/{GTIN}/21/S%FF")
+    assert body["status"] == "UNREADABLE" and "does not decode as UTF-8" in body["reasons"][0]
 
 
 def test_batch_verify_reports_each_pack_and_the_worst_verdict(gateway: Gateway) -> None:
@@ -115,6 +157,23 @@ def test_lvm_answers_verified_with_additional_info(gateway: Gateway) -> None:
     assert unknown["data"]["verificationFailureReason"] == "No_match_GTIN_Serial"
 
 
+@pytest.mark.parametrize(
+    ("serial", "lot", "expiry", "failure"),
+    [
+        ("D2", DAY00_LOT, FULL_EXPIRY, None),
+        ("F1", FULL_LOT, DAY00_EXPIRY, None),
+        ("D2", DAY00_LOT, "280629", "No_match_Expiry"),
+    ],
+)
+def test_lvm_reads_day_00_as_the_last_day_of_the_month(
+    gateway: Gateway, serial: str, lot: str, expiry: str, failure: str | None
+) -> None:
+    body = {"gtin": GTIN, "serialNumber": serial, "lotNumber": lot, "expirationDate": expiry}
+    answer = gateway.client.post("/v1/lvm/verify", headers=CONSOLE, json=body).json()
+    assert answer["data"]["verified"] is (failure is None)
+    assert answer["data"]["verificationFailureReason"] == failure
+
+
 def test_digital_link_resolver_verifies_with_link_type_and_describes_otherwise(
     gateway: Gateway,
 ) -> None:
@@ -124,7 +183,6 @@ def test_digital_link_resolver_verifies_with_link_type_and_describes_otherwise(
     assert gateway.client.get(path + "&linkType=gs1:verificationService").status_code == 401
     info = gateway.client.get(path)
     assert info.status_code == 200 and info.json()["product"]["name"].startswith("Amoxicillin")
-    assert gateway.client.get(f"/01/{GTIN[:-1]}9/21/S8").status_code == 404
 
 
 def poll(fn, what: str):  # type: ignore[no-untyped-def]
@@ -261,7 +319,7 @@ def test_health_readiness_and_metrics_without_serials_in_labels(gateway: Gateway
     gateway.client.get(f"/01/{GTIN}/21/SERIALX1")
     gateway.client.get("/v1/verify", params={"code": dm("S1")}, headers=CONSOLE)
     metrics = gateway.client.get("/metrics").text
-    assert 'handler="/v1/verify"' in metrics and 'handler="/01/{gtin}/21/{serial}"' in metrics
+    assert 'handler="/v1/verify"' in metrics and 'handler="/01/{key_path:path}"' in metrics
     assert "SERIALX1" not in metrics and quote(dm("S1")) not in metrics
 
 
@@ -269,5 +327,15 @@ def test_page_and_openapi_are_served(gateway: Gateway) -> None:
     assert "Scan a pack" in gateway.client.get("/").text
     assert gateway.client.get("/static/app.js").status_code == 200
     paths = gateway.client.get("/openapi.json").json()["paths"]
-    assert {"/v1/verify", "/v1/lvm/verify", "/01/{gtin}/21/{serial}", "/v1/capture"} <= set(paths)
+    assert {"/v1/verify", "/v1/lvm/verify", "/01/{key_path}", "/v1/capture"} <= set(paths)
     assert gateway.client.get("/docs").status_code == 200
+
+
+def test_an_unknown_path_gets_a_problem_naming_the_request(gateway: Gateway) -> None:
+    r = gateway.client.get("/v1/nowhere")
+    assert r.status_code == 404
+    body = r.json()
+    assert body["title"] == "Not Found"
+    assert body["detail"] == "GET /v1/nowhere: not found (the API is at /docs)"
+    wrong_method = gateway.client.delete("/v1/verify")
+    assert wrong_method.status_code == 405 and wrong_method.json()["title"] == "Method Not Allowed"

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from ledger_client.chain import connect
 from ledger_client.cli import app
-from ledger_client.devchain import Anvil
+from ledger_client.dev.anvil import Anvil
 from ledger_client.devnet import deploy_devnet
 from ledger_client.epcis import validate_document
 from ledger_client.epcis.export import operations_to_events, to_epcis_json

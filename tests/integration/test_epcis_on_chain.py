@@ -380,3 +380,15 @@ def test_import_export_import_gives_the_same_state_and_event_hashes(
     assert dataclasses.replace(
         old.lot_state(GTIN, RECALL_LOT), expires_at=0
     ) == dataclasses.replace(new.lot_state(GTIN, RECALL_LOT), expires_at=0)
+
+
+def test_a_lot_registered_with_day_00_is_the_lot_an_epcis_end_of_month_expiry_names(
+    chain: tuple[Web3, DevNetwork], store: EventStore
+) -> None:
+    _, net = chain
+    net["manufacturer"].register_lot(GTIN, "D0", "280600")
+    doc = _document(0, [RegisterLot(GTIN, "D0", date(2028, 6, 30))])
+    _, result = capture_document(net["manufacturer"], doc, store)
+    (op,) = result.events[0].operations
+    assert op.status == "skipped"
+    assert op.notes == ("this member registered the lot with the same expiry before",)

@@ -6,13 +6,15 @@ import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import requests
 from typer.testing import CliRunner
 
 from ledger_client.chain import connect
 from ledger_client.cli import app
-from ledger_client.devchain import Anvil
+from ledger_client.dev.anvil import Anvil
 from ledger_client.devnet import DevNetwork, deploy_devnet
 from ledger_client.ledger import Ledger
 from ledger_client.types import PackStatus
@@ -140,6 +142,37 @@ def test_node_restart_mid_batch_resumes_without_double_writes(node: Anvil, net: 
         len(e.args["packIds"]) for r in receipts for e in r.events if e.name == "PacksCommissioned"
     )
     assert committed == 100
+
+
+def test_the_provider_does_not_retry_the_ledger_batch_does(node: Anvil) -> None:
+    assert connect(node.url).provider.exception_retry_configuration is None
+
+
+def test_a_send_whose_answer_is_lost_is_checked_not_resent(node: Anvil, net: DevNetwork) -> None:
+    """The node takes a transaction but its answer never arrives: the batch finds it on chain
+    and goes on; nothing resends it (web3's default retry would, and fail on the duplicate)."""
+    w3 = connect(node.url)
+    maker = Ledger(w3, net.deployment, net["manufacturer"].account, batch_size=10)
+    maker.retry_delay = 0.1
+    maker.register_lot(GTIN, "LOST", "281231")
+    sessions = w3.provider._request_session_manager  # type: ignore[attr-defined]
+    real_post = sessions.make_post_request
+    sends: list[bytes] = []
+
+    def lose_second_answer(uri: str, data: bytes, **kwargs: Any) -> bytes:
+        answer = real_post(uri, data, **kwargs)
+        if b'"eth_sendRawTransaction"' in data:
+            sends.append(data)
+            if len(sends) == 2:
+                raise requests.Timeout("the answer was lost")
+        return answer
+
+    sessions.make_post_request = lose_second_answer
+    serials = [f"L{i}" for i in range(30)]
+    receipts = maker.commission(GTIN, "LOST", serials)
+    assert len(sends) == 3  # one per batch of 10: the one whose answer was lost was not resent
+    assert len(receipts) == 2  # the lost answer's batch landed without a receipt in hand
+    assert all(maker.pack_state(GTIN, s).status == PackStatus.ACTIVE for s in serials)
 
 
 def test_cli_council_adds_a_member_only_after_two_approvals(

@@ -18,10 +18,12 @@ from typer.testing import CliRunner
 
 from ledger_client.chain import connect, dev_account
 from ledger_client.cli import app
-from ledger_client.cli_options import Known, message
-from ledger_client.devchain import Anvil
+from ledger_client.cli.reporting import Known, message
+from ledger_client.dev.anvil import Anvil
 from ledger_client.devnet import DevNetwork, deploy_devnet
 from ledger_client.epcis.store import EventStore
+from ledger_client.errors import DuplicateInBatchError
+from ledger_client.ids import pack_id
 from ledger_client.types import PackStatus
 
 pytestmark = pytest.mark.anvil
@@ -379,6 +381,17 @@ def test_an_unexpected_error_is_one_line_unless_debugging() -> None:
     assert code == 1
     assert text == (
         "internal error: ZeroDivisionError: division by zero (RXLEDGER_DEBUG=1 shows where)"
+    )
+
+
+def test_a_duplicate_in_a_batch_is_worded_like_a_refusal_and_exits_1() -> None:
+    pid = pack_id(GTIN, "D1")
+    known = Known(codes={pid: f"pack (01){GTIN}(21)D1"})
+    text, code = message(DuplicateInBatchError("pack ids", pid), known)
+    assert code == 1
+    assert text == (
+        f"DuplicateInBatch: the batch names pack (01){GTIN}(21)D1 more than once. "
+        "List each code once."
     )
 
 

@@ -16,7 +16,9 @@ from ledger_client.epcis.capture import capture_document
 from ledger_client.epcis.export import operations_to_events, to_epcis_json
 from ledger_client.epcis.operations import Commission
 from ledger_client.epcis.store import EventStore
+from ledger_client.errors import DuplicateInBatchError
 from ledger_client.explain import HINTS, code_map, explain, lot_label, pack_label, unit_label
+from ledger_client.ids import pack_id
 from ledger_client.reverts import LedgerRevertError
 from ledger_client.types import DecommissionReason
 from tests.utils.factories import GTIN, commissioned, sscc
@@ -153,7 +155,12 @@ def test_a_real_missing_role_refusal_names_roles_and_member(net: DevNetwork) -> 
 
 def test_a_duplicate_in_a_batch_names_the_repeated_code(net: DevNetwork) -> None:
     maker = net["manufacturer"]
-    exc = _refusal(lambda: commissioned(maker, ["A1", "A1"]))
+    with pytest.raises(DuplicateInBatchError) as caught:
+        commissioned(maker, ["A1", "A1"])
+    exc = caught.value
+    assert not isinstance(exc, LedgerRevertError)  # the client's own check, not a revert
+    assert isinstance(exc, ValueError)
+    assert str(exc) == f"DuplicateInBatch(what='pack ids', id=0x{pack_id(GTIN, 'A1').hex()})"
     assert explain(exc, code_map(packs=[(GTIN, "A1")])).startswith(
         f"DuplicateInBatch: the batch names {pack_label(GTIN, 'A1')} more than once"
     )

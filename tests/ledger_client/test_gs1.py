@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from ledger_client.errors import InvalidCodeError, RxLedgerError
 from ledger_client.gs1 import (
+    DigitalLinkKey,
     LotCode,
     PackCode,
     ProductCode,
@@ -23,6 +24,7 @@ from ledger_client.gs1 import (
     from_epc_urn,
     ids_of,
     parse_code,
+    parse_digital_link_path,
     to_datamatrix,
     to_digital_link,
     to_element_string,
@@ -310,6 +312,8 @@ def test_feb_29_validity_depends_on_the_century_chosen() -> None:
         ("(21)S1", "no GTIN (01) or SSCC (00) found"),
         ("https://example.com/products/42", "has no GTIN (/01/...) or SSCC (/00/...)"),
         ("https://id.gs1.org/01/09506000134352/21/S%2", "bad percent-encoding"),
+        ("https://id.gs1.org/01/09506000134352/21/S%FF", "does not decode as UTF-8"),
+        ("urn:epc:id:sgtin:0614141.112345.%C3", "does not decode as UTF-8"),
         ("(01)09506000134352(21)S1(7003)123", "does not match its format"),
         (
             "urn:epc:id:sgtin:0614141.0123452.400",
@@ -480,6 +484,59 @@ def test_trailing_slash_in_digital_link_is_ignored_with_a_warning() -> None:
     assert "removed a trailing '/' from the Digital Link path" in result.warnings
 
 
+# ---------------------------------------------------------------------------- resolver paths
+
+
+@pytest.mark.parametrize(
+    ("path", "key"),
+    [
+        (f"/01/{GTIN}", DigitalLinkKey(GTIN)),
+        ("/01/9506000134352/21/S1", DigitalLinkKey(GTIN, serial="S1")),
+        ("/01/614141000012/10/L1", DigitalLinkKey("00614141000012", lot="L1")),
+        ("/01/12345670/21/S1", DigitalLinkKey("00000012345670", serial="S1")),
+        (f"/01/{GTIN}/22/V1/10/L1/21/S1", DigitalLinkKey(GTIN, "V1", "L1", "S1")),
+        (f"/01/{GTIN}/22/V1/21/S1", DigitalLinkKey(GTIN, "V1", serial="S1")),
+        (f"/01/{GTIN}/10/L%2F1/21/A%25%3F", DigitalLinkKey(GTIN, lot="L/1", serial="A%?")),
+    ],
+)
+def test_every_digital_link_path_form_gives_its_gtin_14_and_qualifiers(
+    path: str, key: DigitalLinkKey
+) -> None:
+    assert parse_digital_link_path(path) == key
+
+
+def test_digital_link_key_path_is_canonical_and_encoded() -> None:
+    key = parse_digital_link_path("/01/9506000134352/22/V1/10/L%2F1/21/S+1")
+    assert key.path == f"/01/{GTIN}/22/V1/10/L%2F1/21/S%2B1"
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("/00/106141411234567897", "starts with /01/{gtin}"),
+        (f"/01/{GTIN}/21/S1/", "has an empty segment"),
+        ("/01//21/S1", "has an empty segment"),
+        (f"/01/{GTIN}/21", "AI (21) has no value: the Digital Link path ends after it"),
+        ("/01/95060001343", "must be 8, 12, 13 or 14 digits, got '95060001343'"),
+        ("/01/09506000134353", "09506000134353 has a wrong check digit: expected 2, found 3"),
+        (f"/01/{GTIN}/21/S1/10/L1", "out of order: (10) after (21); the order is 22, 10, 21"),
+        (f"/01/{GTIN}/21/S1/22/V1", "out of order: (22) after (21)"),
+        (f"/01/{GTIN}/10/L1/10/L1", "AI (10) appears twice"),
+        (f"/01/{GTIN}/17/261231", "expiry date (17) is a data attribute"),
+        (f"/01/{GTIN}/lot/L1", "'lot' is a pre-1.0 short name: write /10/"),
+        (f"/01/{GTIN}/x/1", "'x' is not a key qualifier"),
+        (f"/01/{GTIN}/21/S%2", "bad percent-encoding in AI (21)"),
+        (f"/01/{GTIN}/22/V%20", "consumer product variant (22) 'V ' contains ' '"),
+    ],
+)
+def test_invalid_digital_link_path_raises_saying_which_segment_is_wrong(
+    path: str, message: str
+) -> None:
+    with pytest.raises(InvalidCodeError) as excinfo:
+        parse_digital_link_path(path)
+    assert message in str(excinfo.value)
+
+
 # ---------------------------------------------------------------------------- properties
 
 
@@ -588,3 +645,14 @@ def test_a_single_wrong_gtin_digit_is_always_rejected(gtin: str, serial: str, de
     bad = gtin[:-1] + str((int(gtin[-1]) + 1 + delta % 9) % 10)
     with pytest.raises(InvalidCodeError, match="wrong check digit"):
         parse_code(f"(01){bad}(21){serial}", today=TODAY)
+
+
+@given(packs())
+def test_every_written_digital_link_path_reads_back_strictly(code: PackCode) -> None:
+    path = to_digital_link(code).removeprefix("https://id.gs1.org").partition("?")[0]
+    key = parse_digital_link_path(path)
+    assert key == DigitalLinkKey(code.gtin, None, code.lot, code.serial)
+    assert key.path == path
+    uri = GS1DigitalLinkURI.parse("https://x.example" + path)
+    read = {es.ai.ai: es.value for es in uri.element_strings}
+    assert (read["01"], read.get("10"), read["21"]) == (key.gtin, key.lot, key.serial)

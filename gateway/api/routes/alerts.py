@@ -10,14 +10,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, HTTPException, Query
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
-from sqlalchemy import delete, insert, select
-from sqlalchemy.orm import Session
 
 from gateway.api.deps import LimitedPrincipalDep, PrincipalDep, StateDep
-from gateway.db import models as m
 from gateway.schemas import AlertKind, AlertList, Problem, SubscriptionOut, SubscriptionRequest
-from gateway.services.alerts import list_alerts
+from gateway.services.alerts import latest_alert_id, list_alerts
 from gateway.services.standing import SEE_ALL
+from gateway.services.subscriptions import (
+    add_subscription,
+    remove_subscription,
+    subscriptions_of,
+)
 from gateway.services.webhooks import WebhookTargetError, vetted_addresses
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
@@ -78,14 +80,9 @@ async def stream(
 ) -> StreamingResponse:
     """New alerts as server-sent events (``event: alert``); resume with ``Last-Event-ID``.
 
-    The stream ends once the caller is no longer an active member (checked every poll)."""
-    if last_event_id is None:
-        with state.engine.connect() as conn:
-            last = int(
-                conn.execute(select(m.Alert.id).order_by(m.Alert.id.desc()).limit(1)).scalar() or 0
-            )
-    else:
-        last = int(last_event_id)
+    The stream ends once the caller is no longer an active member or its token expires
+    (checked every poll)."""
+    last = latest_alert_id(state.engine) if last_event_id is None else int(last_event_id)
 
     async def events() -> AsyncIterator[str]:
         nonlocal last
@@ -126,30 +123,14 @@ def subscribe(
             [{"loc": ("body", "url"), "msg": str(exc), "type": "webhook_target"}]
         ) from None
     kinds = [k.value for k in body.kinds]
-    with state.engine.begin() as conn:
-        sub_id = conn.execute(
-            insert(m.Subscription)
-            .values(
-                url=body.url,
-                kinds=kinds,
-                owner=principal.address,
-                all_holders=bool(principal.roles & SEE_ALL),
-                active=True,
-                created_at=time.time(),
-            )
-            .returning(m.Subscription.id)
-        ).scalar_one()
-    return SubscriptionOut(id=sub_id, url=body.url, kinds=kinds, owner=principal.address)
+    see_all = bool(principal.roles & SEE_ALL)
+    return add_subscription(state.engine, body.url, kinds, principal.address, see_all)
 
 
 @router.get("/subscriptions", response_model=list[SubscriptionOut], responses=ERRORS)
 def subscriptions(state: StateDep, principal: PrincipalDep) -> list[SubscriptionOut]:
     """The caller's webhooks."""
-    with Session(state.engine) as conn:
-        rows = conn.execute(
-            select(m.Subscription).where(m.Subscription.owner == principal.address)
-        ).scalars()
-        return [SubscriptionOut(id=s.id, url=s.url, kinds=s.kinds, owner=s.owner) for s in rows]
+    return subscriptions_of(state.engine, principal.address)
 
 
 @router.delete(
@@ -159,11 +140,5 @@ def subscriptions(state: StateDep, principal: PrincipalDep) -> list[Subscription
 )
 def unsubscribe(state: StateDep, principal: PrincipalDep, subscription_id: int) -> None:
     """Remove one of the caller's webhooks."""
-    with state.engine.begin() as conn:
-        gone = conn.execute(
-            delete(m.Subscription).where(
-                m.Subscription.id == subscription_id, m.Subscription.owner == principal.address
-            )
-        ).rowcount
-    if not gone:
+    if not remove_subscription(state.engine, subscription_id, principal.address):
         raise HTTPException(404, f"no subscription {subscription_id} of yours")

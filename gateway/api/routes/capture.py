@@ -10,8 +10,9 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from gateway.api.deps import OperatorDep, PrincipalDep, StateDep
+from gateway.api.openapi import request_body
 from gateway.db import models as m
-from gateway.schemas import CaptureJobOut, Problem
+from gateway.schemas import CaptureJobOut, EPCISDocumentIn, Problem
 from gateway.services.capture import JSON_TYPES, XML_TYPES, parse_body
 
 router = APIRouter(prefix="/v1/capture", tags=["capture"])
@@ -21,6 +22,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"model": Problem},
     429: {"model": Problem},
 }
+XML_DOCUMENT = {"type": "string", "description": "an EPCIS 1.2 XML EPCISDocument (converted)"}
 
 
 def _iso(ts: float | None) -> str | None:
@@ -53,20 +55,6 @@ def job_out(job: m.CaptureJob) -> CaptureJobOut:
     )
 
 
-_BODY = {
-    "required": True,
-    "content": {
-        "application/ld+json": {
-            "schema": {"type": "object", "description": "an EPCIS 2.0 JSON-LD EPCISDocument"}
-        },
-        "application/json": {"schema": {"type": "object"}},
-        "application/xml": {
-            "schema": {"type": "string", "description": "an EPCIS 1.2 XML EPCISDocument"}
-        },
-    },
-}
-
-
 @router.post(
     "",
     status_code=202,
@@ -76,7 +64,12 @@ _BODY = {
         415: {"model": Problem},
         **ERRORS,
     },
-    openapi_extra={"requestBody": _BODY},
+    openapi_extra=request_body(
+        {
+            **dict.fromkeys(JSON_TYPES, EPCISDocumentIn),
+            **dict.fromkeys(XML_TYPES, XML_DOCUMENT),
+        }
+    ),
 )
 async def capture(
     request: Request,

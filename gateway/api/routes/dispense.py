@@ -8,7 +8,7 @@ from fastapi import APIRouter
 
 from gateway.api.deps import OperatorDep, StateDep
 from gateway.schemas import DispenseRequest, DispenseResult, Problem
-from gateway.services.dispense import packs_of
+from gateway.services.dispense import named, packs_of
 from ledger_client.contracts import Role
 from ledger_client.types import DecommissionReason
 
@@ -29,7 +29,7 @@ def dispense(state: StateDep, principal: OperatorDep, body: DispenseRequest) -> 
         principal.require(Role.DISPENSER, "dispensing")
     packs = packs_of(body.codes)
     assert state.chain.operator is not None
-    with state.oplock.hold():
+    with state.oplock.hold(), named(packs):
         receipts = state.chain.operator.decommission(packs, DecommissionReason[body.reason])
     return DispenseResult(
         tx_hashes=["0x" + r.tx_hash.hex() for r in receipts],
@@ -44,7 +44,7 @@ def undo(state: StateDep, principal: OperatorDep, body: DispenseRequest) -> Disp
     """Undo the operator's own decommissions within the consortium's undo window."""
     packs = packs_of(body.codes)
     assert state.chain.operator is not None
-    with state.oplock.hold():
+    with state.oplock.hold(), named(packs):
         receipts = state.chain.operator.undo_decommission(packs)
     return DispenseResult(
         tx_hashes=["0x" + r.tx_hash.hex() for r in receipts],

@@ -6,47 +6,12 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from gateway.api.deps import LimitedPrincipalDep, StateDep
-from gateway.schemas import Problem, RelayResult
+from gateway.api.openapi import request_body
+from gateway.schemas import ForwardRequestIn, Problem, RelayResult
 from gateway.services.auth import AuthError
 from gateway.services.relayer import submit
-from ledger_client.relay import ForwardRequest
 
 router = APIRouter(prefix="/v1/relay", tags=["relay"])
-_UINT = {"type": "integer", "minimum": 0}
-_HEX = {"type": "string", "pattern": "^0x([0-9a-fA-F]{2})*$"}
-_ADDRESS = {"type": "string", "pattern": "^0x[0-9a-fA-F]{40}$"}
-_BODY = {
-    "required": True,
-    "content": {
-        "application/json": {
-            "schema": {
-                "type": "object",
-                "description": "an ERC-2771 ForwardRequest signed (EIP-712, domain RxLedger v1 of"
-                " the network's RxForwarder) by a member: ledger_client.relay.sign_request",
-                "required": [
-                    "from",
-                    "to",
-                    "value",
-                    "gas",
-                    "nonce",
-                    "deadline",
-                    "data",
-                    "signature",
-                ],
-                "properties": {
-                    "from": _ADDRESS,
-                    "to": _ADDRESS,
-                    "value": _UINT,
-                    "gas": _UINT,
-                    "nonce": _UINT,
-                    "deadline": _UINT,
-                    "data": _HEX,
-                    "signature": _HEX,
-                },
-            }
-        }
-    },
-}
 
 
 @router.post(
@@ -60,7 +25,7 @@ _BODY = {
         413: {"model": Problem},
         429: {"model": Problem},
     },
-    openapi_extra={"requestBody": _BODY},
+    openapi_extra=request_body({"application/json": ForwardRequestIn}),
 )
 async def relay_request(
     request: Request, state: StateDep, principal: LimitedPrincipalDep
@@ -68,18 +33,18 @@ async def relay_request(
     """Submit a forward request signed by an active member; the chain sees the signer as
     caller.
 
-    400 when this gateway will not pay for it (a target that is not one of this deployment's
-    SerialRegistry, ProductDirectory or Consortium; more gas than ``RXLEDGER_RELAY_MAX_GAS``;
-    ether attached; a signer that is not an active member in the index), or with the
-    forwarder's error when the forwarder refuses it (``ERC2771ForwarderInvalidSigner``:
-    tampered, replayed or signed for another network; ``ERC2771ForwarderExpiredRequest``;
-    ``FailedCall``: too little gas); 409 with the target contract's error
-    (``SerialRegistryNotCustodian``, ...).
+    400 when the body is no ForwardRequest, or when this gateway will not pay for it (a
+    target that is not one of this deployment's SerialRegistry, ProductDirectory or
+    Consortium; more gas than ``RXLEDGER_RELAY_MAX_GAS``; ether attached; a signer that is not
+    an active member in the index), or with the forwarder's error when the forwarder refuses
+    it (``ERC2771ForwarderInvalidSigner``: tampered, replayed or signed for another network;
+    ``ERC2771ForwarderExpiredRequest``; ``FailedCall``: too little gas); 409 with the target
+    contract's error (``SerialRegistryNotCustodian``, ...).
     """
     if state.chain.operator is None:
         raise AuthError(403, "this gateway has no operator key: it cannot relay")
     # the body's size and nesting are bounded before this runs (gateway.api.limits)
-    forward = ForwardRequest.from_json(await request.body())
+    forward = ForwardRequestIn.parse(await request.body())
     state.relay_policy.check(forward, state.readmodel.standing(forward.sender))
     relayed = await run_in_threadpool(submit, state.chain.operator, state.oplock, forward)
     return RelayResult(**vars(relayed), relayed_by=state.chain.operator.address)

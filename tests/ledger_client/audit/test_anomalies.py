@@ -86,6 +86,21 @@ def test_each_rule_fires_on_its_injected_case_only(
     assert not {"TRANSIT_OUTLIER", "UNUSUAL_ROUTE", "VOLUME_SPIKE", "NIGHT_ACTIVITY"} & set(kinds)
 
 
+def test_a_scanned_day_00_expiry_matches_a_lot_registered_with_the_month_s_last_day(
+    scenario: Scenario, model: RegistryModel
+) -> None:
+    now = model.events[-1].timestamp
+    pa = scenario.addr("pharmacy_a")
+    same, other = scenario.case_serials[list(scenario.case_serials)[5]][1:3]  # lot A1: 301231
+    scans = [
+        VerificationRecord(GTIN_A, same, pa, now, lot="A1", expiry=301200),
+        VerificationRecord(GTIN_A, other, pa, now, lot="A1", expiry=301230),
+    ]
+    found = detect(model, scenario_catalogue(scenario), scans, now=now)
+    mismatched = {f.subject for f in found if f.kind == "PRODUCT_MISMATCH"}
+    assert mismatched == {"0x" + lid(GTIN_FOREIGN, "F1").hex(), "0x" + pid(GTIN_A, other).hex()}
+
+
 def test_no_rule_fires_on_a_clean_history_right_after_it_happened(
     scenario: Scenario, model: RegistryModel
 ) -> None:

@@ -11,7 +11,7 @@ from lxml import html as lxml_html
 from typer.testing import CliRunner
 
 from ledger_client.audit import export_logs, fetch_logs
-from ledger_client.audit.cli import audit_app, report_app
+from ledger_client.cli.audit import audit_app, report_app
 from tests.utils.audit_scenario import GTIN_A, GTIN_B, Scenario, scenario_catalogue
 
 NO_NODE = "http://127.0.0.1:9"

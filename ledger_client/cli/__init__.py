@@ -1,0 +1,29 @@
+"""The ``rxledger`` command line: lifecycle steps from files, EPCIS, audit, deployment.
+
+Errors end in one line and exit 2 for bad input, 1 for a refusal (:mod:`.reporting`); the
+options the commands share are declared once (:mod:`.options`).
+"""
+
+from __future__ import annotations
+
+from ledger_client.cli.audit import audit_app, report_app
+from ledger_client.cli.command import RxTyper
+from ledger_client.cli.council import council_app, deploy_app
+from ledger_client.cli.epcis import epcis_app
+from ledger_client.cli.lifecycle import lifecycle_app, lot_app
+
+__all__ = ["app", "main"]
+
+app = RxTyper(help="RxLedger: track and trace medicines on a shared ledger.", no_args_is_help=True)
+app.add_typer(lifecycle_app)
+app.add_typer(deploy_app)
+app.add_typer(lot_app, name="lot")
+app.add_typer(council_app, name="council")
+app.add_typer(epcis_app, name="epcis")
+app.add_typer(audit_app, name="audit")
+app.add_typer(report_app, name="report")
+
+
+def main() -> None:
+    """Entry point of the ``rxledger`` console script."""
+    app()

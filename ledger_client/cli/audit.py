@@ -1,0 +1,342 @@
+"""``rxledger audit ...`` and ``rxledger report ...``: the auditor's commands."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from web3 import Web3
+
+from ledger_client.audit.alerts import expiring, shortage
+from ledger_client.audit.anomalies import detect
+from ledger_client.audit.catalogue import Catalogue
+from ledger_client.audit.history import custody_chain, lot_trace
+from ledger_client.audit.logs import export_logs, load_logs
+from ledger_client.audit.model import RegistryModel
+from ledger_client.audit.replay import ReplayResult, audit
+from ledger_client.audit.reports import fmd_alert, form_3911, transaction_history, write_report
+from ledger_client.audit.scans import read_scans
+from ledger_client.chain import connect
+from ledger_client.cli.command import RxTyper
+from ledger_client.cli.session import ChainOpts, MemberStoreOpts, Session, StoreOpts
+from ledger_client.contracts import Deployment
+from ledger_client.epcis.store import EventStore
+from ledger_client.errors import InvalidInputError, RxLedgerError
+from ledger_client.explain import lot_label, pack_label
+from ledger_client.ids import lot_id, pack_id
+from ledger_client.inputs import resolve_member
+from ledger_client.logs import fetch_logs
+
+audit_app = RxTyper(
+    help="Replay and check the on-chain history; trace custody and lots.", no_args_is_help=True
+)
+report_app = RxTyper(
+    help="Write regulators' reports (FDA 3911, DSCSA history, EU FMD alert).", no_args_is_help=True
+)
+
+LogFile = Annotated[
+    Path | None, typer.Option("--log-file", help="Replay this exported log file offline.")
+]
+CatalogueFile = Annotated[
+    Path | None,
+    typer.Option("--catalogue", help="Master data JSON (clear ids, products, members)."),
+]
+Out = Annotated[Path, typer.Option("--out", help="Report file: .json or .html.")]
+
+
+def _load(
+    session: Session, log_file: Path | None, compare: bool = True
+) -> tuple[ReplayResult, Web3 | None, Deployment]:
+    """Replay from ``log_file`` (comparing with the chain if one answers) or from the chain."""
+    w3: Web3 | None
+    if log_file is not None:
+        try:
+            w3 = connect(session.rpc) if compare else None
+        except RxLedgerError:
+            w3 = None  # offline audit: replay only
+        result = audit(w3, log_file=log_file, compare=compare)
+        dep = Deployment.load(session.deployment) if session.deployment.is_file() else None
+        dep = dep or load_logs(log_file).deployment
+    else:
+        w3, dep = session.chain
+        result = audit(w3, dep, compare=compare)
+    return result, w3, dep
+
+
+def _member(text: str | None, dep: Deployment, what: str) -> str | None:
+    """The address of a member given by name or address (None stays None)."""
+    return None if text is None else resolve_member(text, dep.members, what)
+
+
+def _catalogue(
+    path: Path | None,
+    w3: Web3 | None,
+    dep: Deployment,
+    gtins: list[str],
+    store: Path | None = None,
+) -> Catalogue:
+    cat = Catalogue.load(path) if path is not None else Catalogue()
+    cat.add_members(dep)
+    if w3 is not None:
+        cat.add_directory(w3, dep, [g for g in gtins if g not in cat.products])
+    if store is not None and store.is_file():
+        with EventStore(store) as events:
+            cat.add_store(events)
+    return cat
+
+
+def _reporter(text: str | None, session: Session, dep: Deployment) -> str:
+    """The reporting member: ``--reporter`` (a name or address), else the member acting
+    (``--as``, ``--key-file``, ``RXLEDGER_KEY``)."""
+    if text is not None:
+        return resolve_member(text, dep.members, "--reporter")
+    return str(session.account.address)
+
+
+def _print_trace(
+    trace: Callable[[RegistryModel, bytes], dict[str, Any]],
+    key: bytes,
+    label: str,
+    session: Session,
+    log_file: Path | None,
+) -> None:
+    """Print ``trace`` of ``key`` in the replayed history as JSON; ``label`` names it if absent."""
+    result, _, _ = _load(session, log_file, compare=False)
+    try:
+        typer.echo(json.dumps(trace(result.model, key), indent=2))
+    except KeyError:
+        raise InvalidInputError(f"{label} is not in the replayed history") from None
+
+
+@audit_app.command("replay")
+def replay_cmd(
+    session: ChainOpts,
+    log_file: LogFile = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    compare: Annotated[
+        bool, typer.Option(help="Compare the model with the contracts' state.")
+    ] = True,
+) -> None:
+    """Replay every event into an independent model and compare it with the contracts."""
+    result, _, _ = _load(session, log_file, compare)
+    summary = result.summary()
+    if as_json:
+        typer.echo(json.dumps(summary))
+    else:
+        typer.echo(
+            f"{summary['events']} events, {summary['packs']} packs, {summary['units']} units, "
+            f"{summary['lots']} lots replayed at {summary['events_per_second']} events/s "
+            f"({summary['pack_operations_per_second']} pack operations/s)"
+        )
+        typer.echo(f"divergences: {summary['divergences']}")
+        for d in summary["findings"]:
+            typer.echo(f"  {d['kind']} {d['subject']}: {json.dumps(d['fields'])}")
+    if summary["divergences"]:
+        raise typer.Exit(1)
+
+
+@audit_app.command("export")
+def export_cmd(
+    out: Annotated[Path, typer.Option("--out", help="JSON-lines file to write.")],
+    session: ChainOpts,
+) -> None:
+    """Export every RxLedger log of the deployment to a JSON-lines file for offline audit."""
+    w3, dep = session.chain
+    block = w3.eth.block_number
+    n = export_logs(fetch_logs(w3, dep, to_block=block), dep, out, block)
+    typer.echo(f"{n} logs up to block {block} written to {out}")
+
+
+@audit_app.command("custody")
+def custody_cmd(
+    gtin: Annotated[str, typer.Option(help="GTIN-14 of the pack.")],
+    serial: Annotated[str, typer.Option(help="Serial number of the pack.")],
+    session: ChainOpts,
+    log_file: LogFile = None,
+) -> None:
+    """Print a pack's custody chain as JSON: holders, times, transactions, EPCIS event hashes."""
+    pid = pack_id(gtin, serial)
+    _print_trace(custody_chain, pid, pack_label(gtin, serial), session, log_file)
+
+
+@audit_app.command("lot-trace")
+def lot_trace_cmd(
+    gtin: Annotated[str, typer.Option(help="GTIN-14 of the lot.")],
+    lot: Annotated[str, typer.Option(help="Lot number.")],
+    session: ChainOpts,
+    log_file: LogFile = None,
+) -> None:
+    """Print every current holder of a lot and how many packs each holds (for a recall)."""
+    lid = lot_id(gtin, lot)
+    _print_trace(lot_trace, lid, lot_label(gtin, lot), session, log_file)
+
+
+@audit_app.command("expiry")
+def expiry_cmd(
+    days: Annotated[int, typer.Option(help="Horizon in days.")] = 90,
+    member: Annotated[
+        str | None, typer.Option(help="Only this member's custody (member name or address).")
+    ] = None,
+    *,
+    session: ChainOpts,
+    log_file: LogFile = None,
+) -> None:
+    """List packs held per member whose lot expires within DAYS."""
+    result, _, dep = _load(session, log_file, compare=False)
+    m = _member(member, dep, "--member")
+    typer.echo(json.dumps(expiring(result.model, int(time.time()), days, m), indent=2))
+
+
+@audit_app.command("anomalies")
+def anomalies_cmd(
+    scans: Annotated[
+        Path | None, typer.Option(help="Off-chain verification records (JSON lines).")
+    ] = None,
+    catalogue: CatalogueFile = None,
+    *,
+    session: ChainOpts,
+    log_file: LogFile = None,
+) -> None:
+    """Print every anomaly finding as JSON: what, why, evidence, model inputs, severity."""
+    result, w3, dep = _load(session, log_file, compare=False)
+    cat = _catalogue(catalogue, w3, dep, []) if catalogue is not None else None
+    records = read_scans(scans) if scans is not None else []
+    findings = detect(result.model, cat, records)
+    typer.echo(json.dumps([f.as_dict() for f in findings], indent=2, default=str))
+
+
+@audit_app.command("shortage")
+def shortage_cmd(
+    catalogue: Annotated[Path, typer.Option(help="Master data JSON: which GTIN each pack is.")],
+    threshold_days: Annotated[float, typer.Option(help="Alert below this days of supply.")] = 7.0,
+    window_days: Annotated[int, typer.Option(help="Dispense-rate window in days.")] = 30,
+    all_rows: Annotated[bool, typer.Option("--all", help="Also rows above the threshold.")] = False,
+    *,
+    session: ChainOpts,
+    log_file: LogFile = None,
+) -> None:
+    """Print days of supply per member and GTIN at the time of the latest event; alerts list
+    who else holds stock."""
+    result, w3, dep = _load(session, log_file, compare=False)
+    cat = _catalogue(catalogue, w3, dep, [])
+    events = result.model.events
+    now = events[-1].timestamp if events else int(time.time())
+    signals = shortage(result.model, cat, now, window_days, threshold_days, not all_rows)
+    typer.echo(json.dumps([s.as_dict() for s in signals], indent=2))
+
+
+def _write(report: dict[str, Any], out: Path) -> None:
+    write_report(report, out)
+    typer.echo(f"report written to {out}")
+
+
+@report_app.command("3911")
+def report_3911(
+    gtin: Annotated[str, typer.Option(help="GTIN-14 of the packs.")],
+    serial: Annotated[list[str], typer.Option(help="Serial number (repeat for several packs).")],
+    classification: Annotated[str, typer.Option(help="COUNTERFEIT, DIVERTED, STOLEN, ...")],
+    description: Annotated[str, typer.Option(help="What was found.")],
+    out: Out,
+    lot: Annotated[
+        str | None, typer.Option(help="Lot number, when the catalogue lacks it.")
+    ] = None,
+    report_type: Annotated[
+        str, typer.Option("--type", help="INITIAL, FOLLOW_UP, REQUEST_FOR_TERMINATION")
+    ] = "INITIAL",
+    reporter: Annotated[
+        str | None,
+        typer.Option(help="Reporting member, a name or address (default: the member acting)."),
+    ] = None,
+    catalogue: CatalogueFile = None,
+    *,
+    session: MemberStoreOpts,
+    log_file: LogFile = None,
+) -> None:
+    """Write an FDA Form 3911-style illegitimate-product notification, reported by the member
+    acting (``--as``, ``--key-file``, ``RXLEDGER_KEY``) or ``--reporter``."""
+    result, w3, dep = _load(session, log_file, compare=False)
+    by = _reporter(reporter, session, dep)
+    cat = _catalogue(catalogue, w3, dep, [gtin], session.store)
+    if lot:
+        cat.add_lot(gtin, lot)
+    rep = form_3911(
+        result.model,
+        cat,
+        [(gtin, s) for s in serial],
+        classification,
+        description,
+        report_type,
+        by,
+    )
+    _write(rep, out)
+
+
+@report_app.command("history")
+def report_history(
+    out: Out,
+    gtin: Annotated[str | None, typer.Option(help="GTIN-14 of the lot.")] = None,
+    lot: Annotated[str | None, typer.Option(help="Lot number.")] = None,
+    tx: Annotated[
+        str | None, typer.Option(help="A shipment's transaction hash instead of a lot.")
+    ] = None,
+    catalogue: CatalogueFile = None,
+    *,
+    session: StoreOpts,
+    log_file: LogFile = None,
+) -> None:
+    """Write a DSCSA-style transaction history for a lot (--gtin --lot) or a shipment (--tx)."""
+    if (tx is None) == (gtin is None or lot is None):
+        raise InvalidInputError("give --gtin and --lot, or --tx")
+    tx_hash = _tx_hash(tx) if tx is not None else None
+    result, w3, dep = _load(session, log_file, compare=False)
+    cat = _catalogue(catalogue, w3, dep, [gtin] if gtin else [], session.store)
+    if tx_hash is not None:
+        rep = transaction_history(result.model, cat, tx=tx_hash)
+    else:
+        assert gtin is not None and lot is not None
+        rep = transaction_history(result.model, cat, lid=cat.add_lot(gtin, lot))
+    _write(rep, out)
+
+
+def _tx_hash(text: str) -> bytes:
+    digits = text.removeprefix("0x")
+    if len(digits) != 64 or any(c not in "0123456789abcdefABCDEF" for c in digits):
+        raise InvalidInputError(f"--tx {text!r} is not a transaction hash: 0x and 64 hex digits")
+    return bytes.fromhex(digits)
+
+
+@report_app.command("fmd-alert")
+def report_fmd(
+    gtin: Annotated[str, typer.Option(help="GTIN-14 scanned.")],
+    serial: Annotated[str, typer.Option(help="Serial number scanned.")],
+    alert: Annotated[str, typer.Option(help="ALREADY_DECOMMISSIONED, BATCH_MISMATCH, ...")],
+    location: Annotated[
+        str, typer.Option(help="Member where the pack was scanned (member name or address).")
+    ],
+    out: Out,
+    lot: Annotated[str | None, typer.Option(help="Lot number scanned.")] = None,
+    expiry: Annotated[str | None, typer.Option(help="Expiry scanned (YYMMDD).")] = None,
+    catalogue: CatalogueFile = None,
+    *,
+    session: StoreOpts,
+    log_file: LogFile = None,
+) -> None:
+    """Write an EU FMD-style alert report for a scanned pack."""
+    result, w3, dep = _load(session, log_file, compare=False)
+    cat = _catalogue(catalogue, w3, dep, [gtin], session.store)
+    scanned = {"gtin": gtin, "serial": serial, "lot": lot, "expiry": expiry}
+    rep = fmd_alert(
+        result.model,
+        cat,
+        gtin,
+        serial,
+        alert,
+        resolve_member(location, dep.members, "--location"),
+        scanned,
+        int(time.time()),
+    )
+    _write(rep, out)

@@ -1,0 +1,80 @@
+"""The common options: each command takes its own set, declared by one parameter."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import pytest
+from typer.main import get_command
+from typer.testing import CliRunner
+
+from ledger_client.cli import app
+from ledger_client.cli.command import RxTyper
+from ledger_client.cli.options import Common
+from ledger_client.cli.session import Session, StoreOpts
+
+COMMON = {"--rpc", "--deployment", "--as", "--key-file", "--store"}
+CHAIN = {"--rpc", "--deployment"}
+STORE = CHAIN | {"--store"}
+MEMBER = CHAIN | {"--as", "--key-file"}
+WRITER = COMMON
+#: The common options of every command, as the README and docs name them.
+EXPECTED = {
+    "commission": WRITER, "pack": WRITER, "unpack": WRITER, "ship": WRITER,
+    "receive": WRITER, "decommission": WRITER, "undo": WRITER, "verify": CHAIN,
+    "deploy": CHAIN | {"--key-file"}, "lot register": WRITER, "lot status": WRITER,
+    "council propose": MEMBER, "council approve": MEMBER, "epcis validate": set(),
+    "epcis import": WRITER, "epcis export": STORE, "epcis ti-ts": STORE,
+    "audit replay": CHAIN, "audit export": CHAIN, "audit custody": CHAIN,
+    "audit lot-trace": CHAIN, "audit expiry": CHAIN, "audit anomalies": CHAIN,
+    "audit shortage": CHAIN, "report 3911": WRITER, "report history": STORE,
+    "report fmd-alert": STORE,
+}  # fmt: skip
+
+
+def _commands(group: Any, prefix: str = "") -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for name, command in group.commands.items():
+        if hasattr(command, "commands"):
+            found |= _commands(command, f"{prefix}{name} ")
+        else:
+            found[prefix + name] = command
+    return found
+
+
+def test_each_command_takes_its_common_options() -> None:
+    commands = _commands(get_command(app))
+    taken = {
+        name: {o for p in c.params for o in p.opts if o in COMMON} for name, c in commands.items()
+    }
+    assert taken == EXPECTED
+
+
+def test_a_session_parameter_becomes_its_options_in_its_place(tmp_path: Path) -> None:
+    demo, seen = RxTyper(), []
+
+    @demo.command()
+    def show(code: str, session: StoreOpts, loud: bool = False) -> None:
+        seen.append((code, session, loud))
+
+    @demo.command()
+    def other() -> None:  # a second command makes ``demo`` a group, as the CLI's apps are
+        """Does nothing."""
+
+    command = get_command(demo).commands["show"]  # type: ignore[attr-defined]
+    assert [p.name for p in command.params] == ["code", "rpc", "deployment", "store", "loud"]
+    env = {"RXLEDGER_RPC_URL": "http://node:1"}
+    args = ["show", "X", "--store", str(tmp_path / "s.sqlite"), "--loud"]
+    result = CliRunner().invoke(demo, args, env=env)
+    assert result.exit_code == 0, result.output
+    expected = Session(rpc="http://node:1", store=tmp_path / "s.sqlite")
+    assert seen == [("X", expected, True)]
+
+
+def test_a_common_parameter_naming_an_unknown_option_is_refused() -> None:
+    with pytest.raises(TypeError, match="unknown or taken"):
+
+        @RxTyper().command()
+        def bad(session: Annotated[Session, Common("port")]) -> None:  # type: ignore[arg-type]
+            """Never registered."""
