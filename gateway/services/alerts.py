@@ -15,7 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple, cast
+from typing import cast
 
 from sqlalchemy import ColumnElement, Connection, Engine, and_, false, func, insert, or_, select
 from sqlalchemy.orm import Session
@@ -24,8 +24,9 @@ from gateway.core.logging import get_logger
 from gateway.db import models as m
 from gateway.projection import AppliedEvent
 from gateway.schemas import AlertKind, AlertOut, Severity
+from gateway.services.readmodel import UnitRow, custody_unit
 from ledger_client.events import ChainEvent, LotStatusChanged, PacksFlagged, project
-from ledger_client.rules import MAX_LEVEL, top_holder
+from ledger_client.rules import MAX_LEVEL
 from ledger_client.types import DecommissionReason, LotStatus, PackStatus, UnitStatus
 
 log = get_logger("rxledger.alerts")
@@ -95,38 +96,24 @@ def may_read(alert: m.Alert, audience: set[str], reader: str) -> bool:
 # ---------------------------------------------------------------------- custody helpers
 
 
-class _UnitRow(NamedTuple):
-    status: int
-    parent: bytes | None
-    custodian: str | None
-
-
-#: A unit the index names as a parent but does not hold: nobody's custody.
-_UNKNOWN_UNIT = _UnitRow(UnitStatus.NONE, None, None)
-
-
 def _top_unit_custodian(
-    conn: Connection | Session, unit: bytes, rows: dict[bytes, _UnitRow | None]
+    conn: Connection | Session, unit: bytes, rows: dict[bytes, UnitRow | None]
 ) -> str | None:
-    """The custodian of what sits in ``unit`` (:func:`top_holder`); ``rows`` caches the units
-    read, across calls."""
+    """The custodian of what sits in ``unit``; ``rows`` caches the units read, across calls."""
 
-    def load(unit_id: bytes) -> _UnitRow | None:
+    def load(unit_id: bytes) -> UnitRow | None:
         if unit_id not in rows:
             row = conn.execute(
-                select(m.Unit.status, m.Unit.parent, m.Unit.custodian).where(
+                select(m.Unit.status, m.Unit.parent, m.Unit.custodian, m.Unit.pending_to).where(
                     m.Unit.unit_id == unit_id
                 )
             ).first()
             parent = bytes(row[1]) if row is not None and row[1] is not None else None
-            rows[unit_id] = None if row is None else _UnitRow(row[0], parent, row[2])
+            rows[unit_id] = None if row is None else UnitRow(row[0], parent, row[2], row[3])
         return rows[unit_id]
 
-    def parent(row: _UnitRow) -> _UnitRow | None:
-        return None if row.parent is None else load(row.parent) or _UNKNOWN_UNIT
-
-    start = load(unit)
-    return None if start is None else top_holder(start, parent).custodian
+    top = custody_unit(unit, load)
+    return top.custodian if top is not None else None
 
 
 def holders_of_lot(conn: Connection | Session, lot_id: bytes) -> Counter[str]:
@@ -140,13 +127,13 @@ def holders_of_lot(conn: Connection | Session, lot_id: bytes) -> Counter[str]:
     ):
         if custodian:
             counts[custodian] += n
-    cache: dict[bytes, _UnitRow | None] = {}
+    rows: dict[bytes, UnitRow | None] = {}
     for parent, n in conn.execute(
         select(m.Pack.parent, func.count())
         .where(live, m.Pack.parent.is_not(None))
         .group_by(m.Pack.parent)
     ):
-        holder = _top_unit_custodian(conn, bytes(parent), cache) if parent else None
+        holder = _top_unit_custodian(conn, bytes(parent), rows) if parent else None
         if holder:
             counts[holder] += n
     return counts

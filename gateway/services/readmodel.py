@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -67,9 +68,12 @@ _PACK_SQL = (
     "FROM packs p JOIN lots l ON l.lot_id = p.lot_id WHERE p.pack_id = ?"
 )
 _UNIT_SQL = "SELECT status, parent, custodian, pending_to FROM units WHERE unit_id = ?"
+_MEMBER_SQL = "SELECT roles, status, licence_expiry FROM members WHERE address = ?"
 
 
-class _UnitRow(NamedTuple):
+class UnitRow(NamedTuple):
+    """A unit as indexed: what the custody walk reads."""
+
     status: int
     parent: bytes | None
     custodian: str | None
@@ -77,8 +81,18 @@ class _UnitRow(NamedTuple):
 
 
 #: A unit the index names as a parent but does not hold: nobody's custody.
-_UNKNOWN_UNIT = _UnitRow(UnitStatus.NONE, None, None, None)
-_MEMBER_SQL = "SELECT roles, status, licence_expiry FROM members WHERE address = ?"
+_UNKNOWN_UNIT = UnitRow(UnitStatus.NONE, None, None, None)
+
+
+def custody_unit(unit: bytes, load: Callable[[bytes], UnitRow | None]) -> UnitRow | None:
+    """The unit whose custodian holds what sits in ``unit`` (:func:`top_holder`), its rows
+    read through ``load``; None when the index does not know ``unit``."""
+
+    def parent(row: UnitRow) -> UnitRow | None:
+        return None if row.parent is None else load(row.parent) or _UNKNOWN_UNIT
+
+    start = load(unit)
+    return None if start is None else top_holder(start, parent)
 
 
 class ReadModel:
@@ -201,24 +215,18 @@ class ReadModel:
         )
 
     def _unit_custody(self, unit: bytes) -> tuple[str | None, str | None, bool]:
-        """The custody of what sits in ``unit``: its top holder's (:func:`top_holder`)."""
-        row = self._unit_row(unit)
-        if row is None:
+        """The custodian, recipient and transit of what sits in ``unit``."""
+        top = custody_unit(unit, self._unit_row)
+        if top is None:
             return None, None, False
-        top = top_holder(row, self._parent_row)
         in_transit = top.status == UnitStatus.IN_TRANSIT
         return top.custodian, top.pending_to if in_transit else None, in_transit
 
-    def _unit_row(self, unit: bytes) -> _UnitRow | None:
+    def _unit_row(self, unit: bytes) -> UnitRow | None:
         row = self._one(_UNIT_SQL, unit)
         if row is None:
             return None
-        return _UnitRow(row[0], bytes(row[1]) if row[1] is not None else None, row[2], row[3])
-
-    def _parent_row(self, row: _UnitRow) -> _UnitRow | None:
-        if row.parent is None:
-            return None
-        return self._unit_row(row.parent) or _UNKNOWN_UNIT
+        return UnitRow(row[0], bytes(row[1]) if row[1] is not None else None, row[2], row[3])
 
     def _one(self, sql: str, *params: object) -> tuple[Any, ...] | None:
         conn = getattr(self._local, "conn", None)
