@@ -70,7 +70,7 @@ class RegistryEvent(ChainEvent):
     """An event of ``SerialRegistry``: each anchors an EPCIS event hash (zero for none)."""
 
     contract = "SerialRegistry"
-    event_hash: bytes
+    event_hash: bytes  # typed here for readers of any registry event; a field of each class
 
 
 # ---------------------------------------------------------------------- Consortium
