@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ledger_client.events import ChainEvent
+if TYPE_CHECKING:  # the event stream sits above these shared types; annotations only
+    from ledger_client.events import ChainEvent
 
 ZERO_ADDRESS = "0x" + "00" * 20
 ZERO_HASH = b"\x00" * 32

@@ -21,9 +21,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA foreign_keys=ON")
-    # 8 MiB of page cache per connection (up to 20 pooled): reads beyond it come from the
-    # memory-mapped file, which the kernel can reclaim; 64 MiB let each worker grow for hours
-    cursor.execute("PRAGMA cache_size=-8192")
+    # 2 MiB of page cache per connection (up to 20 pooled): reads beyond it come from the
+    # memory-mapped file, which the kernel can reclaim. Private memory grows until each
+    # connection's cache is full: 64 MiB let a worker grow for hours (scripts/soak.py).
+    cursor.execute("PRAGMA cache_size=-2048")
     cursor.execute("PRAGMA mmap_size=268435456")
     cursor.close()
 
