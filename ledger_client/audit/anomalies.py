@@ -1,7 +1,9 @@
-"""Anomaly findings over a replayed history: fixed rules and patterns learned from history.
+"""Anomaly findings over a replayed history: the fixed rules here, the patterns learned from
+history in :mod:`ledger_client.audit.learned`, and :func:`detect`, which runs them all.
 
-Each :class:`Finding` says what was seen, why it is unusual, the evidence (transactions,
-times, members), the model's inputs when a learned baseline was used, and a severity.
+Each :class:`~ledger_client.audit.findings.Finding` says what was seen, why it is unusual, the
+evidence (transactions, times, members), the model's inputs when a learned baseline was used,
+and a severity.
 
 Rules: decommissioned pack moved again (after an undo) or verified again; a pack verified at
 two places; shipment never received; a dispenser shipping onward outside a return flow;
@@ -15,100 +17,30 @@ member, activity at hours a member is normally inactive.
 
 from __future__ import annotations
 
-import math
-import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import asdict
 
 from ledger_client.audit.catalogue import Catalogue
+from ledger_client.audit.findings import DAY, AnomalyConfig, Finding, evidence
+from ledger_client.audit.learned import (
+    quiet_hour_activity,
+    transit_outliers,
+    unusual_routes,
+    volume_changes,
+)
 from ledger_client.audit.model import RegistryModel
 from ledger_client.audit.scans import VerificationRecord
 from ledger_client.contracts import Role
 from ledger_client.events import (
-    ChainEvent,
     DecommissionsUndone,
     ItemsReceived,
     ItemsShipped,
-    LotRegistered,
     PacksDecommissioned,
-    RegistryEvent,
-    actor,
 )
 from ledger_client.gs1.dates import same_day
 from ledger_client.ids import lot_id, pack_id
 from ledger_client.types import DecommissionReason, PackStatus
-
-DAY = 86_400
-MAD_SCALE = 0.6745  # makes the MAD-based score comparable to a z-score for normal data
-
-
-@dataclass(frozen=True)
-class AnomalyConfig:
-    """Thresholds of the rules and the learned detectors."""
-
-    not_received_days: float = 14.0
-    two_places_window: int = 2 * DAY
-    transit_score: float = 4.0
-    transit_min_spread: float = 0.25
-    min_lane_samples: int = 8
-    rare_lane_share: float = 0.01
-    rare_lane_count: int = 2
-    rare_network_count: int = 4
-    volume_score: float = 6.0
-    volume_ratio: float = 4.0
-    min_days: int = 7
-    quiet_hour_share: float = 0.002
-    min_member_events: int = 200
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One anomaly: what, why, the evidence and the model's inputs; severity LOW..CRITICAL."""
-
-    kind: str
-    severity: str
-    subject: str
-    seen: str
-    why: str
-    evidence: list[dict[str, Any]] = field(default_factory=list)
-    inputs: dict[str, Any] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return a JSON-ready form."""
-        return asdict(self)
-
-
-def _by(e: ChainEvent) -> str | None:
-    """The member an event names as ``by``, or a shipment's sender (a lot's registration
-    names neither)."""
-    return None if isinstance(e, LotRegistered) else actor(e)
-
-
-def _ev(model: RegistryModel, i: int) -> dict[str, Any]:
-    e = model.events[i]
-    out = {
-        "event": e.name,
-        "tx": "0x" + e.tx_hash.hex(),
-        "time": e.timestamp,
-        "block": e.block_number,
-        "by": _by(e),
-    }
-    if isinstance(e, ItemsShipped):
-        out["to"] = e.to
-    return out
-
-
-def _robust(values: list[float]) -> tuple[float, float]:
-    med = statistics.median(values)
-    mad = statistics.median(abs(v - med) for v in values)
-    return med, mad
-
-
-def _score(x: float, med: float, mad: float, floor: float) -> float:
-    return MAD_SCALE * (x - med) / max(mad, floor)
-
 
 # ------------------------------------------------------------ rules on the chain's history
 
@@ -136,7 +68,7 @@ def reused_after_decommission(model: RegistryModel) -> list[Finding]:
                         "0x" + pid.hex(),
                         f"pack decommissioned ({reason}), the decommission undone, then shipped on",
                         "an undo puts a pack back on its shelf, not on to another member",
-                        [_ev(model, dec), _ev(model, undone_at), _ev(model, i)],
+                        [evidence(model, dec), evidence(model, undone_at), evidence(model, i)],
                     )
                 )
                 break
@@ -165,7 +97,7 @@ def not_received(model: RegistryModel, now: int, cfg: AnomalyConfig) -> list[Fin
                     "0x" + e.tx_hash.hex(),
                     f"{len(items)} items shipped {days:.1f} days ago are still in transit",
                     f"shipments are expected to be received within {cfg.not_received_days:g} days",
-                    [_ev(model, i)],
+                    [evidence(model, i)],
                     {"items": items[:20], "days_in_transit": round(days, 2)},
                 )
             )
@@ -213,7 +145,7 @@ def role_order(model: RegistryModel) -> list[Finding]:
                     f"dispenser {ship.from_} shipped {len(bad)} packs to {ship.to}, "
                     "which did not supply them",
                     "dispensers end the supply chain; they only ship back to their supplier",
-                    [_ev(model, i)],
+                    [evidence(model, i)],
                     {
                         "packs": ["0x" + p.hex() for p, _ in bad[:20]],
                         "suppliers": sorted({s or "none" for _, s in bad}),
@@ -241,7 +173,7 @@ def product_mismatch(model: RegistryModel, catalogue: Catalogue) -> list[Finding
                     f"the GTIN's company prefix belongs to "
                     f"{owner if int(owner, 16) else 'no member'}; "
                     "every verification of these packs answers PRODUCT_MISMATCH",
-                    [_ev(model, lot.registered)],
+                    [evidence(model, lot.registered)],
                     {"gtin": g, "prefix_owner": owner},
                 )
             )
@@ -263,7 +195,7 @@ def expired_moving(model: RegistryModel) -> list[Finding]:
             "0x" + model.events[i].tx_hash.hex(),
             f"{n} expired packs moved by {model.events[i].name}",
             "expired product may only go to destruction, not on through the supply chain",
-            [_ev(model, i)],
+            [evidence(model, i)],
             {"packs": n},
         )
         for i, n in sorted(per_event.items())
@@ -295,7 +227,7 @@ def verification_rules(
                         f"pack decommissioned ({DecommissionReason(p.reason).name}) "
                         f"then scanned at {late[0].location}",
                         "a dispensed or destroyed pack is never in hand again: possible clone",
-                        [_ev(model, p.history[-1])],
+                        [evidence(model, p.history[-1])],
                         {"scans": [asdict(r) for r in late[:5]]},
                     )
                 )
@@ -341,205 +273,6 @@ def verification_rules(
                     )
                 )
                 break
-    return out
-
-
-# ------------------------------------------------------------ learned from history
-
-
-def weekday_seconds(start: int, end: int) -> int:
-    """Seconds from ``start`` to ``end`` not falling on a Saturday or Sunday (UTC)."""
-    if end <= start:
-        return 0
-
-    def upto(t: int) -> int:  # weekday seconds from the epoch (a Thursday) to t
-        weeks, rest = divmod(t, 7 * DAY)
-        # day 0 of each epoch week is a Thursday: days 2 and 3 are Saturday and Sunday
-        return weeks * 5 * DAY + min(rest, 2 * DAY) + max(0, rest - 4 * DAY)
-
-    return upto(end) - upto(start)
-
-
-def _shipments(model: RegistryModel) -> list[tuple[int, ItemsShipped, int | None]]:
-    """(ship event's index, the event, matching receive event or None) for each shipment."""
-    events = model.events
-    receive_of: dict[int, int] = {}
-    for p in model.packs.values():
-        h = p.history
-        for k, i in enumerate(h):
-            if isinstance(events[i], ItemsShipped) and i not in receive_of:
-                nxt = next((j for j in h[k + 1 :] if isinstance(events[j], ItemsReceived)), None)
-                if nxt is not None:
-                    receive_of[i] = nxt
-    return [(i, e, receive_of.get(i)) for i, e in enumerate(events) if isinstance(e, ItemsShipped)]
-
-
-def transit_outliers(model: RegistryModel, cfg: AnomalyConfig) -> list[Finding]:
-    """Shipments whose transit time is far from the usual time on their lane.
-
-    Transit is counted in weekday seconds (members do not receive at weekends), on a log
-    scale; the score is ``0.6745 · (x − median) / max(MAD, transit_min_spread)``: a floor on
-    the spread because a lane's times cluster around "next business day" with a second mode
-    a day later, which a bare MAD would treat as outliers.
-    """
-    lanes: dict[tuple[str, str], list[tuple[float, int, int]]] = defaultdict(list)
-    for s, e, r in _shipments(model):
-        if r is None:
-            continue
-        secs = max(weekday_seconds(e.timestamp, model.events[r].timestamp), 1)
-        lanes[(e.from_, e.to)].append((math.log(secs), s, r))
-    out = []
-    for (a, b), rows in lanes.items():
-        if len(rows) < cfg.min_lane_samples:
-            continue
-        med, mad = _robust([x for x, _, _ in rows])
-        for x, s, r in rows:
-            score = _score(x, med, mad, cfg.transit_min_spread)
-            if score > cfg.transit_score:
-                out.append(
-                    Finding(
-                        "TRANSIT_OUTLIER",
-                        "MEDIUM",
-                        "0x" + model.events[s].tx_hash.hex(),
-                        f"shipment {a} -> {b} took {math.exp(x) / 3600:.1f} weekday hours",
-                        f"usual transit on this lane is {math.exp(med) / 3600:.1f} weekday h "
-                        f"(robust score {score:.1f})",
-                        [_ev(model, s), _ev(model, r)],
-                        {
-                            "lane": [a, b],
-                            "samples": len(rows),
-                            "median_hours": round(math.exp(med) / 3600, 2),
-                            "mad_log_seconds": round(mad, 4),
-                            "score": round(score, 2),
-                        },
-                    )
-                )
-    return out
-
-
-def unusual_routes(model: RegistryModel, cfg: AnomalyConfig) -> list[Finding]:
-    """Shipments on a lane rarely or never used for the goods of a product owner they carry.
-
-    A lane (from, to) is unusual for an owner when it carried at most ``rare_lane_count`` of
-    the shipments holding that owner's goods and under ``rare_lane_share`` of them (the owner
-    having at least 50), and it is rare in the whole network too (at most
-    ``rare_network_count`` shipments, under ``rare_lane_share``): a lane the network uses
-    every week (returns to a wholesaler) is a known relationship even for a small owner.
-    """
-    per_owner: dict[str, Counter[tuple[str, str]]] = defaultdict(Counter)
-    network: Counter[tuple[str, str]] = Counter()
-    ship_owners: dict[int, set[str]] = defaultdict(set)
-    lanes_of: dict[int, tuple[str, str]] = {}
-    for p in model.packs.values():
-        for i in p.history:
-            e = model.events[i]
-            if isinstance(e, ItemsShipped):
-                ship_owners[i].add(p.lot.owner)
-                lanes_of[i] = (e.from_, e.to)
-    for i, owners in ship_owners.items():
-        lane = lanes_of[i]
-        network[lane] += 1
-        for owner in owners:
-            per_owner[owner][lane] += 1
-    total_network = sum(network.values())
-    out = []
-    for i, owners in sorted(ship_owners.items()):
-        lane = lanes_of[i]
-        m = network[lane]
-        if m > cfg.rare_network_count or m / total_network >= cfg.rare_lane_share:
-            continue
-        for owner in sorted(owners):
-            lanes = per_owner[owner]
-            total = sum(lanes.values())
-            n = lanes[lane]
-            if total >= 50 and n <= cfg.rare_lane_count and n / total < cfg.rare_lane_share:
-                out.append(
-                    Finding(
-                        "UNUSUAL_ROUTE",
-                        "MEDIUM",
-                        "0x" + model.events[i].tx_hash.hex(),
-                        f"shipment {lane[0]} -> {lane[1]} of {owner}'s product",
-                        f"this lane carried {n} of {total} shipments of the owner's products "
-                        f"and {m} of {total_network} in the network",
-                        [_ev(model, i)],
-                        {
-                            "lane_count": n,
-                            "owner_shipments": total,
-                            "owner": owner,
-                            "network_lane_count": m,
-                            "network_shipments": total_network,
-                        },
-                    )
-                )
-                break
-    return out
-
-
-def _member_events(model: RegistryModel) -> dict[str, list[int]]:
-    by: dict[str, list[int]] = defaultdict(list)
-    for i, e in enumerate(model.events):
-        if isinstance(e, RegistryEvent):
-            by[str(_by(e))].append(i)
-    return by
-
-
-def volume_changes(model: RegistryModel, cfg: AnomalyConfig) -> list[Finding]:
-    """Days on which a member's transaction count jumps far above its usual daily count."""
-    out = []
-    for member, idx in _member_events(model).items():
-        days = Counter(model.events[i].timestamp // DAY for i in idx)
-        if len(days) < cfg.min_days:
-            continue
-        first, last = min(days), max(days)
-        series = [days.get(d, 0) for d in range(first, last + 1)]
-        med, mad = _robust([float(v) for v in series])
-        for d in range(first, last + 1):
-            v = days.get(d, 0)
-            score = _score(v, med, mad, 1.0)
-            if score > cfg.volume_score and v > cfg.volume_ratio * max(med, 1):
-                out.append(
-                    Finding(
-                        "VOLUME_SPIKE",
-                        "MEDIUM",
-                        f"{member}@{d}",
-                        f"{member} sent {v} transactions on day {d} (UTC day number)",
-                        f"its usual day is {med:g} transactions (robust score {score:.1f})",
-                        [],
-                        {
-                            "member": member,
-                            "day": d,
-                            "count": v,
-                            "median": med,
-                            "mad": mad,
-                            "days": len(series),
-                        },
-                    )
-                )
-    return out
-
-
-def quiet_hour_activity(model: RegistryModel, cfg: AnomalyConfig) -> list[Finding]:
-    """Transactions at an hour of day in which the member is almost never active (night, bursts)."""
-    out = []
-    for member, idx in _member_events(model).items():
-        if len(idx) < cfg.min_member_events:
-            continue
-        hours = Counter((model.events[i].timestamp % DAY) // 3600 for i in idx)
-        for i in idx:
-            h = (model.events[i].timestamp % DAY) // 3600
-            share = hours[h] / len(idx)
-            if share < cfg.quiet_hour_share or hours[h] <= 2 and share < 0.01:
-                out.append(
-                    Finding(
-                        "NIGHT_ACTIVITY",
-                        "LOW",
-                        "0x" + model.events[i].tx_hash.hex(),
-                        f"{member} transacted at {h:02d}:00 UTC",
-                        f"only {hours[h]} of its {len(idx)} transactions fall in that hour",
-                        [_ev(model, i)],
-                        {"hour": h, "hour_count": hours[h], "member_events": len(idx)},
-                    )
-                )
     return out
 
 

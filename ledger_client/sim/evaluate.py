@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ledger_client.audit.anomalies import Finding, detect
+from ledger_client.audit.anomalies import detect
 from ledger_client.audit.catalogue import Catalogue
+from ledger_client.audit.findings import Finding
 from ledger_client.audit.logs import load_logs
 from ledger_client.audit.replay import replay_logs
 from ledger_client.audit.scans import read_scans

@@ -6,16 +6,15 @@ from __future__ import annotations
 import pytest
 
 from ledger_client.audit import RegistryModel, fetch_logs, replay_logs
-from ledger_client.audit.anomalies import (
-    DAY,
-    AnomalyConfig,
-    VerificationRecord,
-    detect,
+from ledger_client.audit.anomalies import detect
+from ledger_client.audit.findings import DAY, AnomalyConfig
+from ledger_client.audit.learned import (
     quiet_hour_activity,
     transit_outliers,
     unusual_routes,
     volume_changes,
 )
+from ledger_client.audit.scans import VerificationRecord
 from ledger_client.events import EVENT_TYPES, ChainEvent, ItemsReceived, RegistryEvent
 from ledger_client.events.schema import field_name
 from ledger_client.ids import lot_id, pack_id

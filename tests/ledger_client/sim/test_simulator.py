@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from ledger_client.audit.anomalies import (
-    AnomalyConfig,
-    detect,
+from ledger_client.audit.anomalies import detect
+from ledger_client.audit.catalogue import Catalogue
+from ledger_client.audit.findings import AnomalyConfig, Finding
+from ledger_client.audit.learned import (
     quiet_hour_activity,
     transit_outliers,
     volume_changes,
     weekday_seconds,
 )
-from ledger_client.audit.catalogue import Catalogue
 from ledger_client.audit.logs import load_logs
 from ledger_client.audit.replay import replay_logs
 from ledger_client.audit.scans import read_scans
@@ -103,8 +103,6 @@ def test_learned_detectors_explain_their_inputs_on_the_chain_history(sim: Path) 
 
 
 def test_matching_counts_same_kind_and_subject_only() -> None:
-    from ledger_client.audit.anomalies import Finding
-
     truth = {"ROLE_ORDER": {"0xaa", "0xbb"}}
     found = [
         Finding("ROLE_ORDER", "HIGH", "0xAA", "", ""),
