@@ -3,7 +3,7 @@ anomalies, raise alerts and write regulators' reports."""
 
 from ledger_client.audit.history import custody_chain, lot_trace
 from ledger_client.audit.logs import LogExport, LogFileError, export_logs, load_logs
-from ledger_client.audit.model import RegistryModel, RuleViolation
+from ledger_client.audit.model import RegistryModel
 from ledger_client.audit.replay import (
     Divergence,
     ReplayResult,
@@ -11,6 +11,7 @@ from ledger_client.audit.replay import (
     compare_with_chain,
     replay_logs,
 )
+from ledger_client.audit.state import RuleViolation
 from ledger_client.logs import RawLog, fetch_logs
 
 __all__ = [

@@ -5,21 +5,47 @@ Mirrors contracts/SerialRegistry.sol (and the parts of Consortium.sol it consult
 packs, logistic units with custody resolved through their top unit or their nearest
 dissolved unit, decommission and undo, flags. Every event is checked against the rule the
 contract enforced before emitting it; an event that breaks a rule is recorded as a
-:class:`RuleViolation` (the log set is incomplete or altered) and then applied anyway,
-because the chain says it happened.
+:class:`~ledger_client.audit.state.RuleViolation` (the log set is incomplete or altered) and
+then applied anyway, because the chain says it happened.
 
 Per pack the model keeps the indices of every event that touched it, directly or through a
 unit it sat in (``Pack.history``), so custody chains need no second pass.
+
+It stays one module (over 500 lines) because it is one state machine: every lot, unit and
+pack handler below moves custody, and custody of a pack resolves through the units it sits in
+(packing, unpacking, dissolving, shipping and receiving units all change what a pack's
+handlers see), as in SerialRegistry.sol, which this module follows handler by handler. What
+is separable lives apart: the state classes and constants in
+:mod:`ledger_client.audit.state`, the consortium's members, prefixes, parameters and products
+in :mod:`ledger_client.audit.consortium` (the base class).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
 
-from ledger_client.contracts import MemberStatus, Role
+from ledger_client.audit.consortium import ConsortiumModel
+from ledger_client.audit.state import (
+    ACTIVE,
+    ALL_ROLES,
+    DECOMMISSIONED,
+    FLAG_MASK,
+    IN_TRANSIT,
+    PRODUCERS,
+    SUPPLY_CHAIN,
+    U_ACTIVE,
+    U_DISSOLVED,
+    U_TRANSIT,
+    UNCONDITIONAL,
+    UNDOABLE_REASONS,
+    ZERO32,
+    Lot,
+    Pack,
+    Unit,
+)
+from ledger_client.contracts import Role
 from ledger_client.events import (
     ChainEvent,
     DecommissionsUndone,
@@ -44,128 +70,20 @@ from ledger_client.events import (
 )
 from ledger_client.gs1.dates import end_of_day
 from ledger_client.rules import MAX_LEVEL, top_holder
-from ledger_client.types import (
-    UNDOABLE,
-    ZERO_ADDRESS,
-    DecommissionReason,
-    LotStatus,
-    PackStatus,
-    UnitStatus,
-)
-
-ZERO32 = b"\x00" * 32
-PRODUCERS = int(Role.MANUFACTURER | Role.REPACKAGER)
-SUPPLY_CHAIN = int(
-    Role.MANUFACTURER | Role.REPACKAGER | Role.WHOLESALER | Role.LOGISTICS | Role.DISPENSER
-)
-ALL_ROLES = (1 << 8) - 1
-FLAG_MASK = 3
-_UNDOABLE = frozenset(int(r) for r in UNDOABLE)
-_UNCONDITIONAL = frozenset({int(DecommissionReason.DESTROYED), int(DecommissionReason.STOLEN)})
-ACTIVE, IN_TRANSIT, DECOMMISSIONED = int(PackStatus.ACTIVE), int(PackStatus.IN_TRANSIT), 3
-U_ACTIVE, U_TRANSIT, U_DISSOLVED = int(UnitStatus.ACTIVE), int(UnitStatus.IN_TRANSIT), 3
-
-
-@dataclass(slots=True)
-class Member:
-    """A consortium member as the events describe it."""
-
-    account: str
-    index: int
-    gln: int
-    roles: int
-    status: int
-    licence_expiry: int
-
-
-@dataclass(slots=True)
-class Lot:
-    """A lot: owner, expiry, status and the packs commissioned in it."""
-
-    id: bytes
-    index: int
-    owner: str
-    expiry: int
-    expires_at: int
-    status: int
-    registered: int
-    packs: list[bytes] = field(default_factory=list)
-    history: list[int] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class Unit:
-    """A logistic unit (case, pallet) with the same fields as the contract's ``Unit``."""
-
-    id: bytes
-    index: int
-    custodian: str
-    pending_to: str
-    parent: Unit | None
-    status: int
-    level: int
-    packs: dict[bytes, None] = field(default_factory=dict)
-    units: dict[bytes, None] = field(default_factory=dict)
-    history: list[int] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class Pack:
-    """A pack with the same fields as the contract's ``PackState`` (ids instead of indices)."""
-
-    custodian: str
-    pending_to: str
-    lot: Lot
-    parent: Unit | None
-    status: int
-    reason: int = 0
-    flags: int = 0
-    flag_reason: int = 0
-    decommissioned_at: int = 0
-    history: list[int] = field(default_factory=list)
-
-
-@dataclass(frozen=True, slots=True)
-class RuleViolation:
-    """An event the contract could not have emitted from the state the earlier events built."""
-
-    event: int
-    rule: str
-    subject: bytes | str
-
-    def as_dict(self, model: RegistryModel) -> dict[str, Any]:
-        """Return a JSON-ready description with the offending event's evidence."""
-        ev = model.events[self.event]
-        subject = "0x" + self.subject.hex() if isinstance(self.subject, bytes) else self.subject
-        return {
-            "rule": self.rule,
-            "subject": subject,
-            "event": ev.name,
-            "tx": "0x" + ev.tx_hash.hex(),
-            "block": ev.block_number,
-            "log_index": ev.log_index,
-            "timestamp": ev.timestamp,
-        }
-
+from ledger_client.types import ZERO_ADDRESS, DecommissionReason, LotStatus
 
 #: A unit's parent, as :func:`top_holder` walks up.
 _PARENT = attrgetter("parent")
 
 
-class RegistryModel:
+class RegistryModel(ConsortiumModel):
     """The registry's state rebuilt from events; feed events with :meth:`apply`."""
 
     def __init__(self) -> None:
-        self.events: list[ChainEvent] = []
-        self.members: dict[str, Member] = {}
-        self.member_accounts: list[str] = [ZERO_ADDRESS]
-        self.prefixes: dict[str, str] = {}
-        self.parameters: dict[bytes, int] = {}
-        self.products: dict[str, str] = {}
+        super().__init__()
         self.lots: dict[bytes, Lot] = {}
         self.units: dict[bytes, Unit] = {}
         self.packs: dict[bytes, Pack] = {}
-        self.violations: list[RuleViolation] = []
         #: Ids named by events but never created (looked up on chain by the comparison).
         self.unknown_ids: dict[bytes, None] = {}
         self.pack_ops = 0
@@ -205,86 +123,6 @@ class RegistryModel:
         """Apply ``events`` in order."""
         for e in events:
             self.apply(e)
-
-    def _violation(self, event: int, rule: str, subject: bytes | str) -> None:
-        self.violations.append(RuleViolation(event, rule, subject))
-
-    def _require_member(self, i: int, account: str, roles: int, now: int) -> None:
-        m = self.members.get(account)
-        if m is None:
-            self._violation(i, "NotMember", account)
-        elif m.status != MemberStatus.ACTIVE:
-            self._violation(i, "MemberNotActive", account)
-        elif m.licence_expiry <= now:
-            self._violation(i, "LicenceExpired", account)
-        elif m.roles & roles == 0:
-            self._violation(i, "MissingRole", account)
-
-    # ------------------------------------------------------------ consortium and directory
-
-    def _member_added(self, i: int, e: MemberAdded) -> None:
-        self.members[e.account] = Member(
-            e.account,
-            e.index,
-            e.gln,
-            e.roles,
-            int(MemberStatus.ACTIVE),
-            e.licence_expiry,
-        )
-        if e.index != len(self.member_accounts):
-            self._violation(i, "MemberIndexGap", e.account)
-        self.member_accounts.append(e.account)
-
-    def _member_status(self, i: int, e: MemberStatusChanged) -> None:
-        m = self.members.get(e.account)
-        if m is None:
-            self._violation(i, "NotMember", e.account)
-        else:
-            m.status = e.status
-
-    def _member_roles(self, i: int, e: MemberRolesChanged) -> None:
-        m = self.members.get(e.account)
-        if m is None:
-            self._violation(i, "NotMember", e.account)
-        else:
-            m.roles = e.roles
-
-    def _member_licence(self, i: int, e: MemberLicenceChanged) -> None:
-        m = self.members.get(e.account)
-        if m is None:
-            self._violation(i, "NotMember", e.account)
-        else:
-            m.licence_expiry = e.licence_expiry
-
-    def _prefix_assigned(self, i: int, e: PrefixAssigned) -> None:
-        self.prefixes[e.prefix] = e.account
-
-    def _prefix_revoked(self, i: int, e: PrefixRevoked) -> None:
-        if self.prefixes.pop(e.prefix, None) is None:
-            self._violation(i, "PrefixNotAssigned", e.prefix)
-
-    def _parameter_changed(self, i: int, e: ParameterChanged) -> None:
-        self.parameters[bytes(e.key)] = e.value
-
-    def _product_registered(self, i: int, e: ProductRegistered) -> None:
-        gtin, owner = e.gtin14, e.owner
-        if self.prefix_owner(gtin) != owner:
-            self._violation(i, "NotPrefixOwner", gtin)
-        self.products[gtin] = owner
-
-    def prefix_owner(self, gtin14: str) -> str:
-        """The owner of the longest company prefix of ``gtin14`` (as Consortium.prefixOwner)."""
-        if len(gtin14) != 14:
-            return ZERO_ADDRESS
-        for length in range(12, 3, -1):
-            owner = self.prefixes.get(gtin14[1 : 1 + length])
-            if owner is not None:
-                return owner
-        return ZERO_ADDRESS
-
-    def undo_window(self) -> int:
-        """The consortium's UNDO_WINDOW parameter in seconds."""
-        return self.parameters.get(b"UNDO_WINDOW".ljust(32, b"\x00"), 0)
 
     # ------------------------------------------------------------ lots
 
@@ -574,7 +412,7 @@ class RegistryModel:
         self._require_member(i, me, roles, now)
         if reason == 0:
             self._violation(i, "InvalidReason", me)
-        check_saleable = reason not in _UNCONDITIONAL
+        check_saleable = reason not in UNCONDITIONAL
         packs = self.packs
         for pid in e.pack_ids:
             p = packs.get(pid)
@@ -623,7 +461,7 @@ class RegistryModel:
                 self._violation(i, "PackNotDecommissioned", pid)
             elif p.custodian != me:
                 self._violation(i, "NotDecommissioner", pid)
-            elif p.reason not in _UNDOABLE:
+            elif p.reason not in UNDOABLE_REASONS:
                 self._violation(i, "UndoNotAllowed", pid)
             elif now > p.decommissioned_at + window:
                 self._violation(i, "UndoWindowClosed", pid)

@@ -3,7 +3,7 @@
 ``replay_logs`` decodes and applies logs (timed: the auditor's throughput); ``compare_with_chain``
 reads every pack (batched ``packStates``), unit and lot the history names from the contracts and
 reports each difference as a :class:`Divergence`, as are the events the model found
-impossible (:class:`~ledger_client.audit.model.RuleViolation`).
+impossible (:class:`~ledger_client.audit.state.RuleViolation`).
 """
 
 from __future__ import annotations

@@ -13,7 +13,8 @@ from typing import Any
 
 from ledger_client.audit.catalogue import Catalogue
 from ledger_client.audit.history import custody_chain
-from ledger_client.audit.model import Pack, RegistryModel
+from ledger_client.audit.model import RegistryModel
+from ledger_client.audit.state import Pack
 from ledger_client.errors import RxLedgerError
 from ledger_client.events import ItemsReceived, ItemsShipped
 from ledger_client.ids import pack_id

@@ -1,0 +1,116 @@
+"""The consortium half of the auditor's model: members, company prefixes, parameters and
+products as Consortium.sol (and the product directory) hold them, with the checks
+SerialRegistry.sol makes of a member before it acts. :class:`ConsortiumModel` is the base of
+:class:`~ledger_client.audit.model.RegistryModel`, which feeds it the consortium's events
+and asks it who may act."""
+
+from __future__ import annotations
+
+from ledger_client.audit.state import Member, RuleViolation
+from ledger_client.contracts import MemberStatus
+from ledger_client.events import (
+    ChainEvent,
+    MemberAdded,
+    MemberLicenceChanged,
+    MemberRolesChanged,
+    MemberStatusChanged,
+    ParameterChanged,
+    PrefixAssigned,
+    PrefixRevoked,
+    ProductRegistered,
+)
+from ledger_client.types import ZERO_ADDRESS
+
+
+class ConsortiumModel:
+    """Members, prefixes, parameters and products rebuilt from the consortium's events, and
+    the model's event list and rule violations."""
+
+    def __init__(self) -> None:
+        self.events: list[ChainEvent] = []
+        self.members: dict[str, Member] = {}
+        self.member_accounts: list[str] = [ZERO_ADDRESS]
+        self.prefixes: dict[str, str] = {}
+        self.parameters: dict[bytes, int] = {}
+        self.products: dict[str, str] = {}
+        self.violations: list[RuleViolation] = []
+
+    def _violation(self, event: int, rule: str, subject: bytes | str) -> None:
+        self.violations.append(RuleViolation(event, rule, subject))
+
+    def _require_member(self, i: int, account: str, roles: int, now: int) -> None:
+        m = self.members.get(account)
+        if m is None:
+            self._violation(i, "NotMember", account)
+        elif m.status != MemberStatus.ACTIVE:
+            self._violation(i, "MemberNotActive", account)
+        elif m.licence_expiry <= now:
+            self._violation(i, "LicenceExpired", account)
+        elif m.roles & roles == 0:
+            self._violation(i, "MissingRole", account)
+
+    # ------------------------------------------------------------ consortium and directory
+
+    def _member_added(self, i: int, e: MemberAdded) -> None:
+        self.members[e.account] = Member(
+            e.account,
+            e.index,
+            e.gln,
+            e.roles,
+            int(MemberStatus.ACTIVE),
+            e.licence_expiry,
+        )
+        if e.index != len(self.member_accounts):
+            self._violation(i, "MemberIndexGap", e.account)
+        self.member_accounts.append(e.account)
+
+    def _member_status(self, i: int, e: MemberStatusChanged) -> None:
+        m = self.members.get(e.account)
+        if m is None:
+            self._violation(i, "NotMember", e.account)
+        else:
+            m.status = e.status
+
+    def _member_roles(self, i: int, e: MemberRolesChanged) -> None:
+        m = self.members.get(e.account)
+        if m is None:
+            self._violation(i, "NotMember", e.account)
+        else:
+            m.roles = e.roles
+
+    def _member_licence(self, i: int, e: MemberLicenceChanged) -> None:
+        m = self.members.get(e.account)
+        if m is None:
+            self._violation(i, "NotMember", e.account)
+        else:
+            m.licence_expiry = e.licence_expiry
+
+    def _prefix_assigned(self, i: int, e: PrefixAssigned) -> None:
+        self.prefixes[e.prefix] = e.account
+
+    def _prefix_revoked(self, i: int, e: PrefixRevoked) -> None:
+        if self.prefixes.pop(e.prefix, None) is None:
+            self._violation(i, "PrefixNotAssigned", e.prefix)
+
+    def _parameter_changed(self, i: int, e: ParameterChanged) -> None:
+        self.parameters[bytes(e.key)] = e.value
+
+    def _product_registered(self, i: int, e: ProductRegistered) -> None:
+        gtin, owner = e.gtin14, e.owner
+        if self.prefix_owner(gtin) != owner:
+            self._violation(i, "NotPrefixOwner", gtin)
+        self.products[gtin] = owner
+
+    def prefix_owner(self, gtin14: str) -> str:
+        """The owner of the longest company prefix of ``gtin14`` (as Consortium.prefixOwner)."""
+        if len(gtin14) != 14:
+            return ZERO_ADDRESS
+        for length in range(12, 3, -1):
+            owner = self.prefixes.get(gtin14[1 : 1 + length])
+            if owner is not None:
+                return owner
+        return ZERO_ADDRESS
+
+    def undo_window(self) -> int:
+        """The consortium's UNDO_WINDOW parameter in seconds."""
+        return self.parameters.get(b"UNDO_WINDOW".ljust(32, b"\x00"), 0)
