@@ -47,6 +47,7 @@ class MemberRecord:
     gln: str
     roles: int
     status: int
+    licence_expiry: int = 0
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,6 @@ _PACK_SQL = (
     "FROM packs p JOIN lots l ON l.lot_id = p.lot_id WHERE p.pack_id = ?"
 )
 _UNIT_SQL = "SELECT status, parent, custodian, pending_to FROM units WHERE unit_id = ?"
-_MEMBER_SQL = "SELECT roles, status, licence_expiry FROM members WHERE address = ?"
 
 
 class UnitRow(NamedTuple):
@@ -148,7 +148,9 @@ class ReadModel:
                 for r in conn.execute(select(m.Product))
             }
             self._members = {
-                r.address: MemberRecord(r.address, r.gln, r.roles, r.status)
+                r.address: MemberRecord(
+                    r.address, r.gln, r.roles, r.status, int(r.licence_expiry or 0)
+                )
                 for r in conn.execute(select(m.Member))
             }
             self._cache_block = block
@@ -175,12 +177,15 @@ class ReadModel:
         return list(self._members.values())
 
     def standing(self, address: str) -> Standing:
-        """Return ``address``'s roles, status and licence as indexed now (not cached: a
-        suspension counts from the first request after the indexer committed its block)."""
-        row = self._one(_MEMBER_SQL, address)
-        if row is None:
+        """Return ``address``'s roles, status and licence as of the newest indexed block: the
+        member table is reread on the first request after the indexer commits a block (with
+        its events, in one transaction; the block number is re-read every 50 ms), so a
+        suspension counts from the first request after that."""
+        self.refresh(self.indexed_block())
+        member = self._members.get(address)
+        if member is None:
             return STRANGER
-        return Standing(Role(row[0]), MemberStatus(row[1]), int(row[2]))
+        return Standing(Role(member.roles), MemberStatus(member.status), member.licence_expiry)
 
     # ------------------------------------------------------------------ packs
 
