@@ -252,15 +252,14 @@ class Ledger:
         progress: ProgressCallback | None = None,
     ) -> list[Receipt]:
         """Commission packs known by their ids into lot id ``lot``."""
-        _require_unique(ids, "pack ids")
         fn = self.registry.functions.commission
-
-        def done(chunk: list[bytes]) -> list[bool]:
-            return [
-                v.status != PackStatus.NONE and v.lot_id == lot for v in self.pack_states(chunk)
-            ]
-
-        return self._batched(ids, lambda c: fn(lot, unit, c, event_hash), done, skip_done, progress)
+        return self._batched_packs(
+            ids,
+            lambda c: fn(lot, unit, c, event_hash),
+            lambda v: v.status != PackStatus.NONE and v.lot_id == lot,
+            skip_done,
+            progress,
+        )
 
     def pack(
         self,
@@ -369,18 +368,16 @@ class Ledger:
         progress: ProgressCallback | None = None,
     ) -> list[Receipt]:
         """Like :meth:`decommission` with ledger ids."""
-        _require_unique(ids, "pack ids")
         fn = self.registry.functions.decommission
         me = self.address
-
-        def done(chunk: list[bytes]) -> list[bool]:
-            return [
+        return self._batched_packs(
+            ids,
+            lambda c: fn(c, int(reason), event_hash),
+            lambda v: (
                 v.status == PackStatus.DECOMMISSIONED and v.reason == reason and v.custodian == me
-                for v in self.pack_states(chunk)
-            ]
-
-        return self._batched(
-            ids, lambda c: fn(c, int(reason), event_hash), done, skip_done, progress
+            ),
+            skip_done,
+            progress,
         )
 
     def undo_decommission(
@@ -393,13 +390,10 @@ class Ledger:
         self, ids: Sequence[bytes], event_hash: bytes = ZERO_HASH
     ) -> list[Receipt]:
         """Like :meth:`undo_decommission` with ledger ids."""
-        _require_unique(ids, "pack ids")
         fn = self.registry.functions.undoDecommission
-
-        def done(chunk: list[bytes]) -> list[bool]:
-            return [v.status == PackStatus.ACTIVE for v in self.pack_states(chunk)]
-
-        return self._batched(ids, lambda c: fn(c, event_hash), done, False)
+        return self._batched_packs(
+            ids, lambda c: fn(c, event_hash), lambda v: v.status == PackStatus.ACTIVE, False
+        )
 
     def flag(
         self,
@@ -419,13 +413,13 @@ class Ledger:
         event_hash: bytes = ZERO_HASH,
     ) -> list[Receipt]:
         """Like :meth:`flag` with ledger ids."""
-        _require_unique(ids, "pack ids")
         fn = self.registry.functions.flagPacks
-
-        def done(chunk: list[bytes]) -> list[bool]:
-            return [v.flags == flags for v in self.pack_states(chunk)]
-
-        return self._batched(ids, lambda c: fn(c, int(flags), reason_code, event_hash), done, False)
+        return self._batched_packs(
+            ids,
+            lambda c: fn(c, int(flags), reason_code, event_hash),
+            lambda v: v.flags == flags,
+            False,
+        )
 
     # ------------------------------------------------------------ reads
 
@@ -478,6 +472,23 @@ class Ledger:
     ) -> Receipt:
         """Send ``fn(unit, pack ids, unit ids, event_hash)`` for the case or pallet ``sscc``."""
         return self.transact(fn(unit_id(sscc), *_item_ids(packs, units), event_hash))
+
+    def _batched_packs(
+        self,
+        ids: Sequence[bytes],
+        send: Callable[[list[bytes]], ContractFunction],
+        done: Callable[[PackView], bool],
+        skip_done: bool,
+        progress: ProgressCallback | None = None,
+    ) -> list[Receipt]:
+        """Batch packs by ledger id, each distinct: ``send`` builds a chunk's call, ``done``
+        says a pack's state already shows the change."""
+        _require_unique(ids, "pack ids")
+
+        def chunk_done(chunk: list[bytes]) -> list[bool]:
+            return [done(v) for v in self.pack_states(chunk)]
+
+        return self._batched(ids, send, chunk_done, skip_done, progress)
 
     def _batched_items(
         self,
