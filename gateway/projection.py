@@ -17,29 +17,8 @@ from sqlalchemy import Connection, Table, bindparam, delete, insert, select, upd
 from web3 import Web3
 
 from gateway.db import models as m
-from ledger_client.events import (
-    ChainEvent,
-    DecommissionsUndone,
-    ItemsPacked,
-    ItemsReceived,
-    ItemsShipped,
-    ItemsUnpacked,
-    LotRegistered,
-    LotStatusChanged,
-    MemberAdded,
-    MemberLicenceChanged,
-    MemberRolesChanged,
-    MemberStatusChanged,
-    PacksCommissioned,
-    PacksDecommissioned,
-    PacksFlagged,
-    PrefixAssigned,
-    PrefixRevoked,
-    ProductRegistered,
-    RegistryEvent,
-    UnitsDissolved,
-    actor,
-)
+from ledger_client import events as ev
+from ledger_client.events import actor
 from ledger_client.gs1.dates import end_of_day
 from ledger_client.types import ZERO_HASH, LotStatus, PackStatus, UnitStatus
 
@@ -56,7 +35,7 @@ DirectoryEntry = Callable[[str], tuple[str, Sequence[str]]]
 class AppliedEvent:
     """An event as applied: the decoded event, its block time and its row id."""
 
-    event: ChainEvent
+    event: ev.ChainEvent
     block_time: int
     row_id: int
 
@@ -82,30 +61,30 @@ class IndexProjection:
         self.conn = conn
         self.directory_entry = directory_entry
         self.applied: list[AppliedEvent] = []
-        self._handlers: dict[type[ChainEvent], Callable[[Any], Items | None]] = {
-            LotRegistered: self._lot_registered,
-            LotStatusChanged: self._lot_status_changed,
-            PacksCommissioned: self._commissioned,
-            ItemsPacked: self._packed,
-            ItemsUnpacked: self._unpacked,
-            UnitsDissolved: self._dissolved,
-            ItemsShipped: self._shipped,
-            ItemsReceived: self._received,
-            PacksDecommissioned: self._decommissioned,
-            DecommissionsUndone: self._undone,
-            PacksFlagged: self._flagged,
-            MemberAdded: self._member_added,
-            MemberStatusChanged: self._member_status,
-            MemberRolesChanged: self._member_roles,
-            MemberLicenceChanged: self._member_licence,
-            PrefixAssigned: self._prefix_assigned,
-            PrefixRevoked: self._prefix_revoked,
-            ProductRegistered: self._product_registered,
+        self._handlers: dict[type[ev.ChainEvent], Callable[[Any], Items | None]] = {
+            ev.LotRegistered: self._lot_registered,
+            ev.LotStatusChanged: self._lot_status_changed,
+            ev.PacksCommissioned: self._commissioned,
+            ev.ItemsPacked: self._packed,
+            ev.ItemsUnpacked: self._unpacked,
+            ev.UnitsDissolved: self._dissolved,
+            ev.ItemsShipped: self._shipped,
+            ev.ItemsReceived: self._received,
+            ev.PacksDecommissioned: self._decommissioned,
+            ev.DecommissionsUndone: self._undone,
+            ev.PacksFlagged: self._flagged,
+            ev.MemberAdded: self._member_added,
+            ev.MemberStatusChanged: self._member_status,
+            ev.MemberRolesChanged: self._member_roles,
+            ev.MemberLicenceChanged: self._member_licence,
+            ev.PrefixAssigned: self._prefix_assigned,
+            ev.PrefixRevoked: self._prefix_revoked,
+            ev.ProductRegistered: self._product_registered,
         }
 
-    def apply(self, event: ChainEvent) -> None:
+    def apply(self, event: ev.ChainEvent) -> None:
         """Store ``event`` with the ids it names and update the state it changes."""
-        event_hash = event.event_hash if isinstance(event, RegistryEvent) else ZERO_HASH
+        event_hash = event.event_hash if isinstance(event, ev.RegistryEvent) else ZERO_HASH
         row_id = self.conn.execute(
             insert(m.ChainEvent)
             .values(
@@ -131,7 +110,7 @@ class IndexProjection:
 
     # ---------------------------------------------------- lots
 
-    def _lot_registered(self, e: LotRegistered) -> Items:
+    def _lot_registered(self, e: ev.LotRegistered) -> Items:
         self.conn.execute(
             insert(m.Lot).values(
                 lot_id=e.lot_id,
@@ -143,7 +122,7 @@ class IndexProjection:
         )
         return [(e.lot_id, "lot")]
 
-    def _lot_status_changed(self, e: LotStatusChanged) -> Items:
+    def _lot_status_changed(self, e: ev.LotStatusChanged) -> Items:
         self.conn.execute(update(m.Lot).where(m.Lot.lot_id == e.lot_id).values(status=e.status))
         return [(e.lot_id, "lot")]
 
@@ -183,7 +162,7 @@ class IndexProjection:
                 [{"b_id": i} for i in ids],
             )
 
-    def _commissioned(self, e: PacksCommissioned) -> Items:
+    def _commissioned(self, e: ev.PacksCommissioned) -> Items:
         parent = None if e.unit_id == ZERO_HASH else e.unit_id
         if parent is not None:
             self._upsert_container(parent, e.by, 1)
@@ -208,7 +187,7 @@ class IndexProjection:
         items = [(i, "pack") for i in e.pack_ids] + [(e.lot_id, "lot")]
         return items + ([(parent, "container")] if parent else [])
 
-    def _packed(self, e: ItemsPacked) -> Items:
+    def _packed(self, e: ev.ItemsPacked) -> Items:
         level = 1
         if e.unit_ids:
             levels = self.conn.execute(
@@ -220,27 +199,27 @@ class IndexProjection:
         self._set_units(e.unit_ids, parent=e.unit_id, custodian=None)
         return _packs_and_units(e.pack_ids, e.unit_ids, "unit") + [(e.unit_id, "container")]
 
-    def _unpacked(self, e: ItemsUnpacked) -> Items:
+    def _unpacked(self, e: ev.ItemsUnpacked) -> Items:
         self._set_packs(e.pack_ids, parent=None, custodian=e.by)
         self._set_units(e.unit_ids, parent=None, custodian=e.by)
         return _packs_and_units(e.pack_ids, e.unit_ids, "unit") + [(e.unit_id, "container")]
 
-    def _dissolved(self, e: UnitsDissolved) -> Items:
+    def _dissolved(self, e: ev.UnitsDissolved) -> Items:
         self._set_units(e.unit_ids, parent=None, custodian=e.by, status=int(UnitStatus.DISSOLVED))
         return [(i, "container") for i in e.unit_ids]
 
-    def _shipped(self, e: ItemsShipped) -> Items:
+    def _shipped(self, e: ev.ItemsShipped) -> Items:
         moved = {"parent": None, "custodian": e.from_, "pending_to": e.to}
         self._set_packs(e.pack_ids, status=int(PackStatus.IN_TRANSIT), **moved)
         self._set_units(e.unit_ids, status=int(UnitStatus.IN_TRANSIT), **moved)
         return _packs_and_units(e.pack_ids, e.unit_ids, "container")
 
-    def _received(self, e: ItemsReceived) -> Items:
+    def _received(self, e: ev.ItemsReceived) -> Items:
         self._set_packs(e.pack_ids, custodian=e.by, status=int(PackStatus.ACTIVE), pending_to=None)
         self._set_units(e.unit_ids, custodian=e.by, status=int(UnitStatus.ACTIVE), pending_to=None)
         return _packs_and_units(e.pack_ids, e.unit_ids, "container")
 
-    def _decommissioned(self, e: PacksDecommissioned) -> Items:
+    def _decommissioned(self, e: ev.PacksDecommissioned) -> Items:
         self._set_packs(
             e.pack_ids,
             custodian=e.by,
@@ -251,17 +230,17 @@ class IndexProjection:
         )
         return [(i, "pack") for i in e.pack_ids]
 
-    def _undone(self, e: DecommissionsUndone) -> Items:
+    def _undone(self, e: ev.DecommissionsUndone) -> Items:
         self._set_packs(e.pack_ids, status=int(PackStatus.ACTIVE), reason=0, decommissioned_at=0)
         return [(i, "pack") for i in e.pack_ids]
 
-    def _flagged(self, e: PacksFlagged) -> Items:
+    def _flagged(self, e: ev.PacksFlagged) -> Items:
         self._set_packs(e.pack_ids, flags=e.flags, flag_reason=e.reason_code)
         return [(i, "pack") for i in e.pack_ids]
 
     # ---------------------------------------------------- consortium and directory
 
-    def _member_added(self, e: MemberAdded) -> None:
+    def _member_added(self, e: ev.MemberAdded) -> None:
         self.conn.execute(
             insert(m.Member).values(
                 address=e.account,
@@ -273,26 +252,26 @@ class IndexProjection:
             )
         )
 
-    def _member_status(self, e: MemberStatusChanged) -> None:
+    def _member_status(self, e: ev.MemberStatusChanged) -> None:
         self._set_member(e.account, status=e.status)
 
-    def _member_roles(self, e: MemberRolesChanged) -> None:
+    def _member_roles(self, e: ev.MemberRolesChanged) -> None:
         self._set_member(e.account, roles=e.roles)
 
-    def _member_licence(self, e: MemberLicenceChanged) -> None:
+    def _member_licence(self, e: ev.MemberLicenceChanged) -> None:
         self._set_member(e.account, licence_expiry=e.licence_expiry)
 
     def _set_member(self, account: str, **values: int) -> None:
         self.conn.execute(update(m.Member).where(m.Member.address == account).values(**values))
 
-    def _prefix_assigned(self, e: PrefixAssigned) -> None:
+    def _prefix_assigned(self, e: ev.PrefixAssigned) -> None:
         self.conn.execute(delete(m.Prefix).where(m.Prefix.prefix == e.prefix))
         self.conn.execute(insert(m.Prefix).values(prefix=e.prefix, owner=e.account))
 
-    def _prefix_revoked(self, e: PrefixRevoked) -> None:
+    def _prefix_revoked(self, e: ev.PrefixRevoked) -> None:
         self.conn.execute(delete(m.Prefix).where(m.Prefix.prefix == e.prefix))
 
-    def _product_registered(self, e: ProductRegistered) -> None:
+    def _product_registered(self, e: ev.ProductRegistered) -> None:
         owner, info = self.directory_entry(e.gtin14)
         self.conn.execute(delete(m.Product).where(m.Product.gtin == e.gtin14))
         self.conn.execute(

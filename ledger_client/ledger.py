@@ -56,6 +56,11 @@ def _chunks(items: Sequence[bytes], size: int) -> Iterable[list[bytes]]:
         yield list(items[start : start + size])
 
 
+def _item_ids(packs: Sequence[PackRef], units: Sequence[str]) -> tuple[list[bytes], list[bytes]]:
+    """The ledger ids of packs ``(gtin, serial)`` and of units (SSCCs)."""
+    return [pack_id(*p) for p in packs], [unit_id(u) for u in units]
+
+
 def _require_unique(ids: Sequence[bytes], what: str) -> None:
     seen: set[bytes] = set()
     for i in ids:
@@ -247,15 +252,14 @@ class Ledger:
         progress: ProgressCallback | None = None,
     ) -> list[Receipt]:
         """Commission packs known by their ids into lot id ``lot``."""
-        _require_unique(ids, "pack ids")
         fn = self.registry.functions.commission
-
-        def done(chunk: list[bytes]) -> list[bool]:
-            return [
-                v.status != PackStatus.NONE and v.lot_id == lot for v in self.pack_states(chunk)
-            ]
-
-        return self._batched(ids, lambda c: fn(lot, unit, c, event_hash), done, skip_done, progress)
+        return self._batched_packs(
+            ids,
+            lambda c: fn(lot, unit, c, event_hash),
+            lambda v: v.status != PackStatus.NONE and v.lot_id == lot,
+            skip_done,
+            progress,
+        )
 
     def pack(
         self,
@@ -265,11 +269,7 @@ class Ledger:
         event_hash: bytes = ZERO_HASH,
     ) -> Receipt:
         """Pack loose packs and units into the case or pallet ``sscc`` (created if new)."""
-        return self.transact(
-            self.registry.functions.pack(
-                unit_id(sscc), [pack_id(*p) for p in packs], [unit_id(u) for u in units], event_hash
-            )
-        )
+        return self._unit_items(self.registry.functions.pack, sscc, packs, units, event_hash)
 
     def unpack(self, ssccs: Sequence[str], event_hash: bytes = ZERO_HASH) -> Receipt:
         """Unpack whole cases or pallets: their contents stay with this member."""
@@ -285,11 +285,7 @@ class Ledger:
         event_hash: bytes = ZERO_HASH,
     ) -> Receipt:
         """Take some packs or units out of ``sscc``; the unit stays."""
-        return self.transact(
-            self.registry.functions.unpackItems(
-                unit_id(sscc), [pack_id(*p) for p in packs], [unit_id(u) for u in units], event_hash
-            )
-        )
+        return self._unit_items(self.registry.functions.unpackItems, sscc, packs, units, event_hash)
 
     def ship(
         self,
@@ -300,9 +296,7 @@ class Ledger:
         skip_done: bool = False,
     ) -> list[Receipt]:
         """Ship loose packs and top-level units to member ``to``."""
-        return self.ship_ids(
-            to, [pack_id(*p) for p in packs], [unit_id(u) for u in units], event_hash, skip_done
-        )
+        return self.ship_ids(to, *_item_ids(packs, units), event_hash, skip_done)
 
     def ship_ids(
         self,
@@ -315,16 +309,13 @@ class Ledger:
         """Like :meth:`ship` with ledger ids."""
         to = Web3.to_checksum_address(to)
         fn = self.registry.functions.ship
-        pack_ids, unit_ids = list(packs), list(units)
-        _require_unique(pack_ids + unit_ids, "pack and unit ids")
-
-        def done(chunk: list[bytes]) -> list[bool]:
-            return [v.in_transit and v.pending_to == to for v in self._item_states(chunk, unit_ids)]
-
-        def send(chunk: list[bytes]) -> ContractFunction:
-            return fn(*self._split(chunk, unit_ids), to, event_hash)
-
-        return self._batched(pack_ids + unit_ids, send, done, skip_done)
+        return self._batched_items(
+            packs,
+            units,
+            lambda p, u: fn(p, u, to, event_hash),
+            lambda v: v.in_transit and v.pending_to == to,
+            skip_done,
+        )
 
     def receive(
         self,
@@ -334,9 +325,7 @@ class Ledger:
         skip_done: bool = False,
     ) -> list[Receipt]:
         """Receive packs and units shipped to this member."""
-        return self.receive_ids(
-            [pack_id(*p) for p in packs], [unit_id(u) for u in units], event_hash, skip_done
-        )
+        return self.receive_ids(*_item_ids(packs, units), event_hash, skip_done)
 
     def receive_ids(
         self,
@@ -347,19 +336,14 @@ class Ledger:
     ) -> list[Receipt]:
         """Like :meth:`receive` with ledger ids."""
         fn = self.registry.functions.receiveItems
-        pack_ids, unit_ids = list(packs), list(units)
-        _require_unique(pack_ids + unit_ids, "pack and unit ids")
         me = self.address
-
-        def done(chunk: list[bytes]) -> list[bool]:
-            return [
-                v.custodian == me and not v.in_transit for v in self._item_states(chunk, unit_ids)
-            ]
-
-        def send(chunk: list[bytes]) -> ContractFunction:
-            return fn(*self._split(chunk, unit_ids), event_hash)
-
-        return self._batched(pack_ids + unit_ids, send, done, skip_done)
+        return self._batched_items(
+            packs,
+            units,
+            lambda p, u: fn(p, u, event_hash),
+            lambda v: v.custodian == me and not v.in_transit,
+            skip_done,
+        )
 
     def decommission(
         self,
@@ -384,18 +368,16 @@ class Ledger:
         progress: ProgressCallback | None = None,
     ) -> list[Receipt]:
         """Like :meth:`decommission` with ledger ids."""
-        _require_unique(ids, "pack ids")
         fn = self.registry.functions.decommission
         me = self.address
-
-        def done(chunk: list[bytes]) -> list[bool]:
-            return [
+        return self._batched_packs(
+            ids,
+            lambda c: fn(c, int(reason), event_hash),
+            lambda v: (
                 v.status == PackStatus.DECOMMISSIONED and v.reason == reason and v.custodian == me
-                for v in self.pack_states(chunk)
-            ]
-
-        return self._batched(
-            ids, lambda c: fn(c, int(reason), event_hash), done, skip_done, progress
+            ),
+            skip_done,
+            progress,
         )
 
     def undo_decommission(
@@ -408,13 +390,10 @@ class Ledger:
         self, ids: Sequence[bytes], event_hash: bytes = ZERO_HASH
     ) -> list[Receipt]:
         """Like :meth:`undo_decommission` with ledger ids."""
-        _require_unique(ids, "pack ids")
         fn = self.registry.functions.undoDecommission
-
-        def done(chunk: list[bytes]) -> list[bool]:
-            return [v.status == PackStatus.ACTIVE for v in self.pack_states(chunk)]
-
-        return self._batched(ids, lambda c: fn(c, event_hash), done, False)
+        return self._batched_packs(
+            ids, lambda c: fn(c, event_hash), lambda v: v.status == PackStatus.ACTIVE, False
+        )
 
     def flag(
         self,
@@ -434,13 +413,13 @@ class Ledger:
         event_hash: bytes = ZERO_HASH,
     ) -> list[Receipt]:
         """Like :meth:`flag` with ledger ids."""
-        _require_unique(ids, "pack ids")
         fn = self.registry.functions.flagPacks
-
-        def done(chunk: list[bytes]) -> list[bool]:
-            return [v.flags == flags for v in self.pack_states(chunk)]
-
-        return self._batched(ids, lambda c: fn(c, int(flags), reason_code, event_hash), done, False)
+        return self._batched_packs(
+            ids,
+            lambda c: fn(c, int(flags), reason_code, event_hash),
+            lambda v: v.flags == flags,
+            False,
+        )
 
     # ------------------------------------------------------------ reads
 
@@ -482,6 +461,55 @@ class Ledger:
         return {"owner": owner, **dict(zip(keys, info, strict=True))}
 
     # ------------------------------------------------------------ helpers
+
+    def _unit_items(
+        self,
+        fn: Callable[..., ContractFunction],
+        sscc: str,
+        packs: Sequence[PackRef],
+        units: Sequence[str],
+        event_hash: bytes,
+    ) -> Receipt:
+        """Send ``fn(unit, pack ids, unit ids, event_hash)`` for the case or pallet ``sscc``."""
+        return self.transact(fn(unit_id(sscc), *_item_ids(packs, units), event_hash))
+
+    def _batched_packs(
+        self,
+        ids: Sequence[bytes],
+        send: Callable[[list[bytes]], ContractFunction],
+        done: Callable[[PackView], bool],
+        skip_done: bool,
+        progress: ProgressCallback | None = None,
+    ) -> list[Receipt]:
+        """Batch packs by ledger id, each distinct: ``send`` builds a chunk's call, ``done``
+        says a pack's state already shows the change."""
+        _require_unique(ids, "pack ids")
+
+        def chunk_done(chunk: list[bytes]) -> list[bool]:
+            return [done(v) for v in self.pack_states(chunk)]
+
+        return self._batched(ids, send, chunk_done, skip_done, progress)
+
+    def _batched_items(
+        self,
+        packs: Sequence[bytes],
+        units: Sequence[bytes],
+        send: Callable[[list[bytes], list[bytes]], ContractFunction],
+        done: Callable[[PackView | UnitView], bool],
+        skip_done: bool,
+    ) -> list[Receipt]:
+        """Batch packs and units by ledger id, each distinct: ``send(pack ids, unit ids)``
+        builds a chunk's call, ``done`` says an item's state already shows the change."""
+        pack_ids, unit_ids = list(packs), list(units)
+        _require_unique(pack_ids + unit_ids, "pack and unit ids")
+
+        def chunk_done(chunk: list[bytes]) -> list[bool]:
+            return [done(v) for v in self._item_states(chunk, unit_ids)]
+
+        def chunk_send(chunk: list[bytes]) -> ContractFunction:
+            return send(*self._split(chunk, unit_ids))
+
+        return self._batched(pack_ids + unit_ids, chunk_send, chunk_done, skip_done)
 
     def _split(self, chunk: list[bytes], unit_ids: list[bytes]) -> tuple[list[bytes], list[bytes]]:
         units = set(unit_ids)

@@ -10,7 +10,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from types import TracebackType
 
 import httpx
 
@@ -18,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from ledger_client.chain import connect  # noqa: E402
+from ledger_client.dev.anvil import ChildProcess  # noqa: E402
 
 
 def free_port() -> int:
@@ -103,7 +103,7 @@ def resident(pid: int) -> dict[str, int]:
     return {k: int(fields[k].split()[0]) * 1024 for k in ("VmRSS", "RssAnon", "RssFile")}
 
 
-class GatewayProcess:
+class GatewayProcess(ChildProcess):
     """``python -m gateway`` on a free loopback port with a SQLite index in ``workdir``.
 
     Confirmation depth 0 and no practical rate limit (every request of a benchmark comes
@@ -178,25 +178,3 @@ class GatewayProcess:
                 time.sleep(0.2)
         self.stop()
         raise SystemExit(f"the gateway did not index to block {head} within {timeout:.0f} s")
-
-    def stop(self) -> None:
-        """Stop the server (SIGTERM, then SIGKILL after 30 s)."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-    def __enter__(self) -> GatewayProcess:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -24,6 +24,7 @@ from gateway.core.logging import get_logger
 from gateway.db import models as m
 from gateway.projection import AppliedEvent
 from gateway.schemas import AlertKind, AlertOut, Severity
+from gateway.services.background import BackgroundLoop
 from gateway.services.readmodel import UnitRow, custody_unit
 from ledger_client.events import ChainEvent, LotStatusChanged, PacksFlagged, project
 from ledger_client.rules import MAX_LEVEL
@@ -259,7 +260,7 @@ class VerificationNote:
     at: float
 
 
-class VerificationRecorder:
+class VerificationRecorder(BackgroundLoop):
     """Buffers verifications and writes them in batches (every ``flush_seconds``), raising the
     clone alerts: a dispensed pack verified again, a pack verified by two dispensers."""
 
@@ -268,18 +269,11 @@ class VerificationRecorder:
         self.flush_seconds = flush_seconds
         self._buffer: list[VerificationNote] = []
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="rxledger-recorder", daemon=True)
-
-    def start(self) -> None:
-        """Start the background flusher."""
-        self._thread.start()
+        super().__init__("rxledger-recorder")
 
     def stop(self) -> None:
         """Flush what is left and stop."""
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=10)
+        super().stop()
         self.flush()
 
     def add(self, note: VerificationNote) -> None:

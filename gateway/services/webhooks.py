@@ -13,7 +13,6 @@ import ipaddress
 import json
 import re
 import socket
-import threading
 from urllib.parse import urlsplit
 
 import httpx
@@ -23,6 +22,7 @@ from sqlalchemy.orm import Session
 from gateway.core.logging import get_logger
 from gateway.db import models as m
 from gateway.services.alerts import alert_out, may_read
+from gateway.services.background import BackgroundLoop
 from gateway.services.standing import webhook_audience
 from ledger_client.errors import RxLedgerError
 
@@ -120,7 +120,7 @@ def post_pinned(client: httpx.Client, url: str, addresses: list[str], body: obje
     raise error
 
 
-class WebhookDispatcher:
+class WebhookDispatcher(BackgroundLoop):
     """POSTs new alerts as JSON to the subscriptions whose owners may read them (runs beside
     the indexer). Owners are checked at every delivery: a member no longer active receives
     nothing, and only a current regulator or auditor receives every member's alerts."""
@@ -132,22 +132,11 @@ class WebhookDispatcher:
         self.timeout = timeout
         self.poll_seconds = poll_seconds
         self.allow_loopback = allow_loopback
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="rxledger-webhooks", daemon=True)
+        super().__init__("rxledger-webhooks")
         with engine.connect() as conn:
             self.last_id = int(
                 conn.execute(select(func.coalesce(func.max(m.Alert.id), 0))).scalar_one()
             )
-
-    def start(self) -> None:
-        """Start delivering."""
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop delivering."""
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=10)
 
     def _run(self) -> None:
         # no HTTP(S)_PROXY: a proxy would resolve the name again itself

@@ -5,20 +5,9 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Any
 
+from ledger_client import events as ev
 from ledger_client.audit.model import RegistryModel
-from ledger_client.events import (
-    ChainEvent,
-    DecommissionsUndone,
-    ItemsPacked,
-    ItemsReceived,
-    ItemsShipped,
-    ItemsUnpacked,
-    PacksCommissioned,
-    PacksDecommissioned,
-    PacksFlagged,
-    RegistryEvent,
-    actor,
-)
+from ledger_client.events import actor
 from ledger_client.types import ZERO_HASH, DecommissionReason, LotStatus, PackStatus
 
 
@@ -26,8 +15,8 @@ def _hex(b: bytes) -> str:
     return "0x" + b.hex()
 
 
-def _step(e: ChainEvent, pid: bytes) -> dict[str, Any]:
-    eh = e.event_hash if isinstance(e, RegistryEvent) else ZERO_HASH
+def _step(e: ev.ChainEvent, pid: bytes) -> dict[str, Any]:
+    eh = e.event_hash if isinstance(e, ev.RegistryEvent) else ZERO_HASH
     step: dict[str, Any] = {
         "event": e.name,
         "by": actor(e),
@@ -37,16 +26,16 @@ def _step(e: ChainEvent, pid: bytes) -> dict[str, Any]:
         "event_hash": _hex(eh) if eh != ZERO_HASH else None,
     }
     match e:
-        case ItemsShipped():
+        case ev.ItemsShipped():
             step["to"] = e.to
-        case PacksDecommissioned():
+        case ev.PacksDecommissioned():
             step["reason"] = DecommissionReason(e.reason).name
-        case PacksFlagged():
+        case ev.PacksFlagged():
             step["flags"], step["reason_code"] = e.flags, e.reason_code
-        case PacksCommissioned() if e.unit_id != ZERO_HASH:
+        case ev.PacksCommissioned() if e.unit_id != ZERO_HASH:
             step["into_unit"] = _hex(e.unit_id)
     match e:  # moved with the units that held it
-        case ItemsPacked() | ItemsUnpacked() | ItemsShipped() | ItemsReceived() if (
+        case ev.ItemsPacked() | ev.ItemsUnpacked() | ev.ItemsShipped() | ev.ItemsReceived() if (
             pid not in e.pack_ids
         ):
             step["via_units"] = [_hex(u) for u in e.unit_ids]
@@ -84,11 +73,11 @@ def custody_chain(model: RegistryModel, pid: bytes) -> dict[str, Any]:
         s = _step(e, pid)
         steps.append(s)
         match e:
-            case PacksCommissioned() | ItemsReceived() | DecommissionsUndone():
+            case ev.PacksCommissioned() | ev.ItemsReceived() | ev.DecommissionsUndone():
                 open_("HELD", s["by"], s)
-            case ItemsShipped():
+            case ev.ItemsShipped():
                 open_("IN_TRANSIT", s["by"], s, to=s["to"])
-            case PacksDecommissioned():
+            case ev.PacksDecommissioned():
                 open_("DECOMMISSIONED", s["by"], s, reason=s["reason"])
     holder, transit = model.holder(p)
     return {

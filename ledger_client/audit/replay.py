@@ -13,14 +13,14 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from eth_abi import encode
 from eth_utils import function_signature_to_4byte_selector
 from web3 import HTTPProvider, Web3
 
 from ledger_client.audit.logs import load_logs
-from ledger_client.audit.model import RegistryModel
+from ledger_client.audit.model import Lot, RegistryModel, Unit
 from ledger_client.contracts import Deployment
 from ledger_client.events import RawLog, decode
 from ledger_client.events.decoder import address_of
@@ -219,6 +219,33 @@ def _call_many(w3: Web3, calls: list[Any], block: int | str) -> list[Any]:
     return out
 
 
+_R = TypeVar("_R", Lot, Unit)
+
+
+def _state_divergences(
+    model: RegistryModel,
+    kind: str,
+    names: Sequence[str],
+    records: Sequence[_R],
+    view: Callable[[_R], tuple[Any, ...]],
+    chain_views: Sequence[Sequence[Any]],
+) -> list[Divergence]:
+    """A divergence for each unit or lot whose model view differs from the chain's."""
+    found = []
+    for record, raw in zip(records, chain_views, strict=True):
+        mine, theirs = view(record), _normalise(raw)
+        if mine != theirs:
+            found.append(
+                Divergence(
+                    kind,
+                    "0x" + record.id.hex(),
+                    _diff(names, mine, theirs),
+                    _evidence(model, record.history),
+                )
+            )
+    return found
+
+
 def compare_with_chain(
     model: RegistryModel,
     w3: Web3,
@@ -243,30 +270,12 @@ def compare_with_chain(
                 )
     units = list(model.units.values())
     unit_views = _call_many(w3, [registry.functions.unitState(u.id) for u in units], block)
-    for u, theirs in zip(units, unit_views, strict=True):
-        mine, theirs = model.unit_view(u), _normalise(theirs)
-        if mine != theirs:
-            found.append(
-                Divergence(
-                    "UNIT_STATE",
-                    "0x" + u.id.hex(),
-                    _diff(UNIT_FIELDS, mine, theirs),
-                    _evidence(model, u.history),
-                )
-            )
+    found += _state_divergences(
+        model, "UNIT_STATE", UNIT_FIELDS, units, model.unit_view, unit_views
+    )
     lots = list(model.lots.values())
     lot_views = _call_many(w3, [registry.functions.lotState(lot.id) for lot in lots], block)
-    for lot, theirs in zip(lots, lot_views, strict=True):
-        mine, theirs = model.lot_view(lot), _normalise(theirs)
-        if mine != theirs:
-            found.append(
-                Divergence(
-                    "LOT_STATE",
-                    "0x" + lot.id.hex(),
-                    _diff(LOT_FIELDS, mine, theirs),
-                    _evidence(model, lot.history),
-                )
-            )
+    found += _state_divergences(model, "LOT_STATE", LOT_FIELDS, lots, model.lot_view, lot_views)
     return found, {"packs": len(pack_ids), "units": len(units), "lots": len(lots)}
 
 

@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 from web3 import Web3
 
@@ -29,8 +30,43 @@ def anvil_binary() -> str:
     return found
 
 
+class ChildProcess:
+    """A child process that ``start()`` launches; a context manager that stops it on exit.
+
+    Shared by :class:`Anvil` and the scripts' gateway process.
+    """
+
+    process: subprocess.Popen[bytes] | None
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        """Stop the process (SIGTERM, so anvil writes its state), waiting for it to exit;
+        SIGKILL if it has not exited after 30 s."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
 @dataclass(eq=False)
-class Anvil:
+class Anvil(ChildProcess):
     """An anvil node on ``127.0.0.1:port``, its state kept in ``state_file`` when given.
 
     Use as a context manager; the state is written when the node stops and every few seconds.
@@ -88,25 +124,3 @@ class Anvil:
     def returncode(self) -> int | None:
         """The node's exit status once it has exited (negative: killed by that signal)."""
         return None if self.process is None else self.process.poll()
-
-    def stop(self) -> None:
-        """Stop the node (SIGTERM, so it writes its state), waiting for it to exit."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-    def __enter__(self) -> Anvil:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

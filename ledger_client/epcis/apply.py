@@ -15,36 +15,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from ledger_client import events as ev
+from ledger_client.epcis import operations as ledger_ops
 from ledger_client.epcis.anchors import AnchorIndex
 from ledger_client.epcis.mapping import EventReport, MappingReport
-from ledger_client.epcis.operations import (
-    Commission,
-    Decommission,
-    FlagSuspect,
-    LedgerOperation,
-    Pack,
-    PackRef,
-    Receive,
-    RegisterLot,
-    SetLotStatus,
-    Ship,
-    UndoDecommission,
-    Unpack,
-)
 from ledger_client.errors import DuplicateInBatchError, RxLedgerError
-from ledger_client.events import (
-    DecommissionsUndone,
-    ItemsPacked,
-    ItemsReceived,
-    ItemsShipped,
-    ItemsUnpacked,
-    LotRegistered,
-    LotStatusChanged,
-    PacksCommissioned,
-    PacksDecommissioned,
-    PacksFlagged,
-    UnitsDissolved,
-)
 from ledger_client.explain import code_map, explain
 from ledger_client.gs1.dates import expiry_yymmdd, same_day
 from ledger_client.gs1.epc import party_gln
@@ -139,7 +114,7 @@ class _Failed(RxLedgerError):
         self.error = error
 
 
-def logistic_unit_id(parent_sscc: str | None, parent_pack: PackRef | None) -> bytes:
+def logistic_unit_id(parent_sscc: str | None, parent_pack: ledger_ops.PackRef | None) -> bytes:
     """The ledger unit id of an SSCC unit, or of a case identified by an SGTIN (its pack id)."""
     if parent_sscc is not None:
         return unit_id(parent_sscc)
@@ -162,14 +137,14 @@ def _hex(data: bytes) -> str:
 
 
 #: The contract events that move packs and units.
-_Moved = ItemsPacked | ItemsUnpacked | ItemsShipped | ItemsReceived
+_Moved = ev.ItemsPacked | ev.ItemsUnpacked | ev.ItemsShipped | ev.ItemsReceived
 #: The contract events that change packs only.
-_PackEvent = PacksDecommissioned | DecommissionsUndone | PacksFlagged
+_PackEvent = ev.PacksDecommissioned | ev.DecommissionsUndone | ev.PacksFlagged
 #: The contract event each pack-level operation emits.
-_PACK_EVENT: dict[type[LedgerOperation], type[_PackEvent]] = {
-    Decommission: PacksDecommissioned,
-    UndoDecommission: DecommissionsUndone,
-    FlagSuspect: PacksFlagged,
+_PACK_EVENT: dict[type[ledger_ops.LedgerOperation], type[_PackEvent]] = {
+    ledger_ops.Decommission: ev.PacksDecommissioned,
+    ledger_ops.UndoDecommission: ev.DecommissionsUndone,
+    ledger_ops.FlagSuspect: ev.PacksFlagged,
 }
 
 
@@ -190,7 +165,7 @@ class _Executor:
         return tuple(_hex(r.tx_hash) for r in receipts)
 
     def _items(
-        self, packs: Sequence[PackRef], units: Sequence[str]
+        self, packs: Sequence[ledger_ops.PackRef], units: Sequence[str]
     ) -> tuple[list[bytes], list[bytes]]:
         """Ledger ids: an SGTIN that names a logistic unit on chain moves as that unit (and as
         a pack too when it was commissioned as one)."""
@@ -227,7 +202,7 @@ class _Executor:
         done = {i for e in self.anchors.anchored(kind, eh) for i in (*e.pack_ids, *e.unit_ids)}
         return bool(ids) and set(ids) <= done
 
-    def _recipient(self, op: Ship, notes: list[str]) -> str:
+    def _recipient(self, op: ledger_ops.Ship, notes: list[str]) -> str:
         gln = op.to_party
         if gln is None and self.receiver is not None:
             gln = party_gln(self.receiver)
@@ -249,7 +224,7 @@ class _Executor:
 
     # -------------------------------------------------------------- operations
 
-    def run(self, op: LedgerOperation) -> OperationResult:
+    def run(self, op: ledger_ops.LedgerOperation) -> OperationResult:
         notes: list[str] = []
         name = type(op).__name__
         try:
@@ -263,11 +238,11 @@ class _Executor:
             return OperationResult(name, "skipped", (), None, "already on chain", tuple(notes))
         return OperationResult(name, "applied", txs, None, None, tuple(notes))
 
-    def _dispatch(self, op: LedgerOperation, notes: list[str]) -> tuple[str, ...] | None:
+    def _dispatch(self, op: ledger_ops.LedgerOperation, notes: list[str]) -> tuple[str, ...] | None:
         ledger, reg, eh = self.ledger, self.ledger.registry.functions, op.event_hash or ZERO_HASH
-        if isinstance(op, RegisterLot):
+        if isinstance(op, ledger_ops.RegisterLot):
             lid = lot_id(op.gtin, op.lot)
-            if any(e.lot_id == lid for e in self.anchors.anchored(LotRegistered, eh)):
+            if any(e.lot_id == lid for e in self.anchors.anchored(ev.LotRegistered, eh)):
                 return None
             view = ledger.lot_state(op.gtin, op.lot)
             mine = view.status != LotStatus.NONE and view.owner == ledger.address
@@ -275,54 +250,58 @@ class _Executor:
                 notes.append("this member registered the lot with the same expiry before")
                 return None
             return self._sent([ledger.register_lot(op.gtin, op.lot, op.expiry, eh)])
-        if isinstance(op, Commission):
+        if isinstance(op, ledger_ops.Commission):
             lid = lot_id(op.gtin, op.lot)
             ids = [pack_id(op.gtin, s) for s in op.serials]
-            anchored = self.anchors.anchored(PacksCommissioned, eh)
+            anchored = self.anchors.anchored(ev.PacksCommissioned, eh)
             done = {i for e in anchored if e.lot_id == lid for i in e.pack_ids}
             todo = [i for i in ids if i not in done]
             unit = unit_id(op.into_sscc) if op.into_sscc else ZERO_HASH
             receipts = ledger.commission_ids(lid, todo, unit, eh, skip_done=True) if todo else []
             return self._sent(receipts) or None
-        if isinstance(op, Pack | Unpack):
+        if isinstance(op, ledger_ops.Pack | ledger_ops.Unpack):
             uid = logistic_unit_id(op.parent_sscc, op.parent_pack)
             packs, units = self._items(op.packs, op.units)
-            if isinstance(op, Pack):
-                if self._covered(ItemsPacked, eh, packs + units):
+            if isinstance(op, ledger_ops.Pack):
+                if self._covered(ev.ItemsPacked, eh, packs + units):
                     return None
                 return self._sent([ledger.transact(reg.pack(uid, packs, units, eh))])
             if not packs and not units:
-                if any(uid in e.unit_ids for e in self.anchors.anchored(UnitsDissolved, eh)):
+                if any(uid in e.unit_ids for e in self.anchors.anchored(ev.UnitsDissolved, eh)):
                     return None
                 return self._sent([ledger.transact(reg.unpack([uid], eh))])
-            if self._covered(ItemsUnpacked, eh, packs + units):
+            if self._covered(ev.ItemsUnpacked, eh, packs + units):
                 return None
             return self._sent([ledger.transact(reg.unpackItems(uid, packs, units, eh))])
-        if isinstance(op, Ship | Receive):
-            kind: type[_Moved] = ItemsShipped if isinstance(op, Ship) else ItemsReceived
+        if isinstance(op, ledger_ops.Ship | ledger_ops.Receive):
+            kind: type[_Moved] = (
+                ev.ItemsShipped if isinstance(op, ledger_ops.Ship) else ev.ItemsReceived
+            )
             packs, units = self._top_level(*self._items(op.packs, op.units), notes)
             if self._covered(kind, eh, packs + units):
                 return None
-            if isinstance(op, Ship):
+            if isinstance(op, ledger_ops.Ship):
                 to = self._recipient(op, notes)
                 return self._sent([ledger.transact(reg.ship(packs, units, to, eh))])
             return self._sent([ledger.transact(reg.receiveItems(packs, units, eh))])
-        if isinstance(op, Decommission | UndoDecommission | FlagSuspect):
+        if isinstance(
+            op, ledger_ops.Decommission | ledger_ops.UndoDecommission | ledger_ops.FlagSuspect
+        ):
             pack_event = _PACK_EVENT[type(op)]
             done = {i for e in self.anchors.anchored(pack_event, eh) for i in e.pack_ids}
             todo = [i for i in (pack_id(*p) for p in op.packs) if i not in done]
             if not todo:
                 return None
-            if isinstance(op, Decommission):
+            if isinstance(op, ledger_ops.Decommission):
                 receipts = ledger.decommission_ids(todo, op.reason, eh, skip_done=True)
-            elif isinstance(op, UndoDecommission):
+            elif isinstance(op, ledger_ops.UndoDecommission):
                 receipts = ledger.undo_decommission_ids(todo, eh)
             else:
                 receipts = ledger.flag_ids(todo, PackFlag.SUSPECT, 0, eh)
             return self._sent(receipts) or None
-        if isinstance(op, SetLotStatus):
+        if isinstance(op, ledger_ops.SetLotStatus):
             lid = lot_id(op.gtin, op.lot)
-            if any(e.lot_id == lid for e in self.anchors.anchored(LotStatusChanged, eh)):
+            if any(e.lot_id == lid for e in self.anchors.anchored(ev.LotStatusChanged, eh)):
                 return None
             if ledger.lot_state(op.gtin, op.lot).status == op.status:
                 notes.append(f"the lot is already {op.status.name}")
@@ -384,12 +363,16 @@ def failed_result(member: str, errors: Sequence[str], source: str | None = None)
     return {"member": member, "source": source, "ok": False, "errors": list(errors), "events": []}
 
 
-def _codes_of(op: LedgerOperation) -> dict[bytes, str]:
+def _codes_of(op: ledger_ops.LedgerOperation) -> dict[bytes, str]:
     """Ledger id -> label of every code ``op`` names, for its refusal message."""
     packs = [*getattr(op, "packs", ()), *filter(None, [getattr(op, "parent_pack", None)])]
-    if isinstance(op, Commission):
+    if isinstance(op, ledger_ops.Commission):
         packs += [(op.gtin, s) for s in op.serials]
     units = [*getattr(op, "units", ())]
     units += filter(None, [getattr(op, "into_sscc", None), getattr(op, "parent_sscc", None)])
-    lots = [(op.gtin, op.lot)] if isinstance(op, RegisterLot | Commission | SetLotStatus) else []
+    lots = (
+        [(op.gtin, op.lot)]
+        if isinstance(op, ledger_ops.RegisterLot | ledger_ops.Commission | ledger_ops.SetLotStatus)
+        else []
+    )
     return code_map(packs, units, lots)

@@ -7,24 +7,9 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
+from ledger_client.epcis import operations as ledger_ops
 from ledger_client.epcis.hashing import GS1_CONTEXT
 from ledger_client.epcis.mapping import RXL_NAMESPACE
-from ledger_client.epcis.operations import (
-    Commission,
-    Decommission,
-    DecommissionReason,
-    FlagSuspect,
-    LedgerOperation,
-    LotStatus,
-    Pack,
-    PackRef,
-    Receive,
-    RegisterLot,
-    SetLotStatus,
-    Ship,
-    UndoDecommission,
-    Unpack,
-)
 from ledger_client.epcis.validation import check_document
 
 __all__ = ["to_epcis_json", "operations_to_events", "pack_uri", "unit_uri", "lot_uri"]
@@ -32,28 +17,32 @@ __all__ = ["to_epcis_json", "operations_to_events", "pack_uri", "unit_uri", "lot
 _DL = "https://id.gs1.org"
 # reason -> (action, bizStep, disposition)
 _DECOMMISSION = {
-    DecommissionReason.DISPENSED: ("OBSERVE", "dispensing", "dispensed"),
-    DecommissionReason.DESTROYED: ("DELETE", "destroying", "destroyed"),
-    DecommissionReason.SAMPLE: ("OBSERVE", "sampling", "inactive"),
-    DecommissionReason.STOLEN: ("OBSERVE", None, "stolen"),
-    DecommissionReason.EXPORTED: ("DELETE", "decommissioning", "inactive"),
-    DecommissionReason.FREE_SAMPLE: ("DELETE", "decommissioning", "inactive"),
-    DecommissionReason.LOCKED: ("DELETE", "decommissioning", "inactive"),
+    ledger_ops.DecommissionReason.DISPENSED: ("OBSERVE", "dispensing", "dispensed"),
+    ledger_ops.DecommissionReason.DESTROYED: ("DELETE", "destroying", "destroyed"),
+    ledger_ops.DecommissionReason.SAMPLE: ("OBSERVE", "sampling", "inactive"),
+    ledger_ops.DecommissionReason.STOLEN: ("OBSERVE", None, "stolen"),
+    ledger_ops.DecommissionReason.EXPORTED: ("DELETE", "decommissioning", "inactive"),
+    ledger_ops.DecommissionReason.FREE_SAMPLE: ("DELETE", "decommissioning", "inactive"),
+    ledger_ops.DecommissionReason.LOCKED: ("DELETE", "decommissioning", "inactive"),
     # an undone decommissioning whose reason is not known: only its error declaration counts
-    DecommissionReason.NONE: ("DELETE", "decommissioning", "inactive"),
+    ledger_ops.DecommissionReason.NONE: ("DELETE", "decommissioning", "inactive"),
 }
 # Reasons CBV has no term for: written as the rxl:decommissionReason extension.
 _EXTENSION_REASONS = frozenset(
-    {DecommissionReason.EXPORTED, DecommissionReason.FREE_SAMPLE, DecommissionReason.LOCKED}
+    {
+        ledger_ops.DecommissionReason.EXPORTED,
+        ledger_ops.DecommissionReason.FREE_SAMPLE,
+        ledger_ops.DecommissionReason.LOCKED,
+    }
 )
 _LOT_STATUS = {
-    LotStatus.RECALLED: (None, "recalled"),
-    LotStatus.QUARANTINED: ("holding", "non_sellable_other"),
-    LotStatus.ACTIVE: ("inspecting", "active"),
+    ledger_ops.LotStatus.RECALLED: (None, "recalled"),
+    ledger_ops.LotStatus.QUARANTINED: ("holding", "non_sellable_other"),
+    ledger_ops.LotStatus.ACTIVE: ("inspecting", "active"),
 }
 
 
-def pack_uri(pack: PackRef) -> str:
+def pack_uri(pack: ledger_ops.PackRef) -> str:
     """GS1 Digital Link URI of a pack (no company prefix length is needed, unlike EPC URNs)."""
     return f"{_DL}/01/{pack[0]}/21/{quote(pack[1], safe='')}"
 
@@ -129,8 +118,8 @@ def _aggregation(
     action: str,
     step: str,
     parent_sscc: str | None,
-    parent_pack: PackRef | None,
-    packs: tuple[PackRef, ...],
+    parent_pack: ledger_ops.PackRef | None,
+    packs: tuple[ledger_ops.PackRef, ...],
     units: tuple[str, ...],
     biz_location: str | None,
 ) -> dict[str, Any]:
@@ -151,7 +140,10 @@ def _aggregation(
 
 
 def _decommission_event(
-    time: str, packs: tuple[PackRef, ...], reason: DecommissionReason, where: Any
+    time: str,
+    packs: tuple[ledger_ops.PackRef, ...],
+    reason: ledger_ops.DecommissionReason,
+    where: Any,
 ) -> dict[str, Any]:
     action, step, disp = _DECOMMISSION[reason]
     event = _object_event(
@@ -168,7 +160,7 @@ def _decommission_event(
 
 
 def operations_to_events(
-    operations: Iterable[LedgerOperation],
+    operations: Iterable[ledger_ops.LedgerOperation],
     *,
     event_time: datetime | str,
     biz_location: str | None = None,
@@ -188,10 +180,10 @@ def operations_to_events(
     while i < len(ops):
         op = ops[i]
         i += 1
-        if isinstance(op, RegisterLot):
+        if isinstance(op, ledger_ops.RegisterLot):
             nxt = ops[i] if i < len(ops) else None
             ilmd = {"cbvmda:lotNumber": op.lot, "cbvmda:itemExpirationDate": op.expiry.isoformat()}
-            if isinstance(nxt, Commission) and (nxt.gtin, nxt.lot) == (op.gtin, op.lot):
+            if isinstance(nxt, ledger_ops.Commission) and (nxt.gtin, nxt.lot) == (op.gtin, op.lot):
                 i += 1
                 events.extend(_commission_events(time, nxt, ilmd, where))
             else:
@@ -207,9 +199,9 @@ def operations_to_events(
                         ilmd=ilmd,
                     )
                 )
-        elif isinstance(op, Commission):
+        elif isinstance(op, ledger_ops.Commission):
             events.extend(_commission_events(time, op, {"cbvmda:lotNumber": op.lot}, where))
-        elif isinstance(op, Pack):
+        elif isinstance(op, ledger_ops.Pack):
             events.append(
                 _aggregation(
                     time,
@@ -222,7 +214,7 @@ def operations_to_events(
                     biz_location,
                 )
             )
-        elif isinstance(op, Unpack):
+        elif isinstance(op, ledger_ops.Unpack):
             events.append(
                 _aggregation(
                     time,
@@ -235,8 +227,8 @@ def operations_to_events(
                     biz_location,
                 )
             )
-        elif isinstance(op, Ship | Receive):
-            shipping = isinstance(op, Ship)
+        elif isinstance(op, ledger_ops.Ship | ledger_ops.Receive):
+            shipping = isinstance(op, ledger_ops.Ship)
             event = _object_event(
                 time,
                 "OBSERVE",
@@ -245,22 +237,22 @@ def operations_to_events(
                 disposition="in_transit" if shipping else "in_progress",
                 bizLocation=where,
             )
-            if isinstance(op, Ship) and op.from_party:
+            if isinstance(op, ledger_ops.Ship) and op.from_party:
                 event["sourceList"] = [
                     {"type": "owning_party", "source": _party_uri(op.from_party)}
                 ]
-            if isinstance(op, Ship) and op.to_party:
+            if isinstance(op, ledger_ops.Ship) and op.to_party:
                 event["destinationList"] = [
                     {"type": "owning_party", "destination": _party_uri(op.to_party)}
                 ]
             events.append(event)
-        elif isinstance(op, Decommission):
+        elif isinstance(op, ledger_ops.Decommission):
             events.append(_decommission_event(time, op.packs, op.reason, where))
-        elif isinstance(op, UndoDecommission):
-            event = _decommission_event(time, op.packs, DecommissionReason.NONE, where)
+        elif isinstance(op, ledger_ops.UndoDecommission):
+            event = _decommission_event(time, op.packs, ledger_ops.DecommissionReason.NONE, where)
             event["errorDeclaration"] = {"declarationTime": time, "reason": "incorrect_data"}
             events.append(event)
-        elif isinstance(op, SetLotStatus):
+        elif isinstance(op, ledger_ops.SetLotStatus):
             step, disp = _LOT_STATUS[op.status]
             events.append(
                 _object_event(
@@ -273,7 +265,7 @@ def operations_to_events(
                     bizLocation=where,
                 )
             )
-        elif isinstance(op, FlagSuspect):
+        elif isinstance(op, ledger_ops.FlagSuspect):
             events.append(
                 _object_event(
                     time,
@@ -290,7 +282,7 @@ def operations_to_events(
 
 
 def _commission_events(
-    time: str, op: Commission, ilmd: dict[str, str], where: Any
+    time: str, op: ledger_ops.Commission, ilmd: dict[str, str], where: Any
 ) -> list[dict[str, Any]]:
     events = [
         _object_event(

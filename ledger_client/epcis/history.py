@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 from web3 import Web3
 
+from ledger_client import events as ev
 from ledger_client.contracts import Deployment
 from ledger_client.epcis.export import to_epcis_json
 from ledger_client.epcis.export12 import to_epcis_12_xml
@@ -31,23 +32,7 @@ from ledger_client.epcis.mapping import RXL_NAMESPACE
 from ledger_client.epcis.store import EventStore
 from ledger_client.epcis.validation import check_document
 from ledger_client.errors import InvalidCodeError
-from ledger_client.events import (
-    ChainEvent,
-    DecommissionsUndone,
-    ItemsPacked,
-    ItemsReceived,
-    ItemsShipped,
-    ItemsUnpacked,
-    LotRegistered,
-    LotStatusChanged,
-    PacksCommissioned,
-    PacksDecommissioned,
-    PacksFlagged,
-    RegistryEvent,
-    UnitsDissolved,
-    actor,
-    project,
-)
+from ledger_client.events import actor, project
 from ledger_client.gs1 import LotCode, PackCode, UnitCode, expiry_to_date, parse_code
 from ledger_client.ids import lot_id, pack_id, unit_id
 from ledger_client.logs import iter_events
@@ -97,7 +82,7 @@ class HistoryEntry:
     """One step of a history: the contract events of one transaction that anchored one
     EPCIS event hash, and the clear event when the owner's store holds it."""
 
-    events: tuple[RegistryEvent, ...]
+    events: tuple[ev.RegistryEvent, ...]
     event_hash: bytes
     clear: dict[str, Any] | None = None
     context: Any = None
@@ -147,31 +132,31 @@ class Tracker:
     def _own(self, key: tuple[str, bytes], packs: set[bytes], units: set[bytes]) -> bool:
         return key[1] in (packs if key[0] == "pack" else units)
 
-    def seen(self, event: RegistryEvent) -> bool:
+    def seen(self, event: ev.RegistryEvent) -> bool:
         """Follow ``event``; return whether it concerns what this tracker follows."""
         match event:
-            case LotRegistered() | LotStatusChanged():
+            case ev.LotRegistered() | ev.LotStatusChanged():
                 return event.lot_id in self.lots
-            case PacksCommissioned():
+            case ev.PacksCommissioned():
                 return self._commissioned(event)
-            case ItemsPacked():
+            case ev.ItemsPacked():
                 return self._packed(event.unit_id, set(event.pack_ids), set(event.unit_ids))
-            case ItemsUnpacked():
+            case ev.ItemsUnpacked():
                 return self._unpacked(event.unit_id, set(event.pack_ids), set(event.unit_ids))
-            case UnitsDissolved():
+            case ev.UnitsDissolved():
                 return self._dissolved(set(event.unit_ids))
-            case ItemsShipped() | ItemsReceived():
+            case ev.ItemsShipped() | ev.ItemsReceived():
                 packs, units = set(event.pack_ids), set(event.unit_ids)
                 return any(
                     self._own(key, packs, units) or any(h in units for h in path)
                     for key, path in self.paths.items()
                 )
-            case PacksDecommissioned() | DecommissionsUndone() | PacksFlagged():
+            case ev.PacksDecommissioned() | ev.DecommissionsUndone() | ev.PacksFlagged():
                 packs = set(event.pack_ids)
                 return any(key[0] == "pack" and key[1] in packs for key in self.paths)
         return False
 
-    def _commissioned(self, event: PacksCommissioned) -> bool:
+    def _commissioned(self, event: ev.PacksCommissioned) -> bool:
         packs, unit, hit = set(event.pack_ids), event.unit_id, False
         if self.follow_lot_packs and event.lot_id in self.lots:
             for p in packs:
@@ -225,28 +210,28 @@ class SubjectHistory:
     def __init__(self, subject: Subject) -> None:
         self._tracker = Tracker(subject)
         self._packs = subject.packs
-        self._found: list[RegistryEvent] = []
-        self._lot_events: dict[bytes, list[RegistryEvent]] = defaultdict(list)
+        self._found: list[ev.RegistryEvent] = []
+        self._lot_events: dict[bytes, list[ev.RegistryEvent]] = defaultdict(list)
 
-    def apply(self, event: ChainEvent) -> None:
+    def apply(self, event: ev.ChainEvent) -> None:
         """Follow ``event``; keep it if it is in the subject's history."""
-        if not isinstance(event, RegistryEvent):
+        if not isinstance(event, ev.RegistryEvent):
             return
-        if isinstance(event, PacksCommissioned) and not self._packs.isdisjoint(event.pack_ids):
+        if isinstance(event, ev.PacksCommissioned) and not self._packs.isdisjoint(event.pack_ids):
             self._tracker.lots.add(event.lot_id)
             self._found += self._lot_events.pop(event.lot_id, [])
         if self._tracker.seen(event):
             self._found.append(event)
-        elif self._packs and isinstance(event, LotRegistered | LotStatusChanged):
+        elif self._packs and isinstance(event, ev.LotRegistered | ev.LotStatusChanged):
             self._lot_events[event.lot_id].append(event)
 
     @property
-    def events(self) -> list[RegistryEvent]:
+    def events(self) -> list[ev.RegistryEvent]:
         """The history's events so far, in chain order."""
         return sorted(self._found, key=lambda e: (e.block_number, e.log_index))
 
 
-def chain_history(w3: Web3, deployment: Deployment, subject: Subject) -> list[RegistryEvent]:
+def chain_history(w3: Web3, deployment: Deployment, subject: Subject) -> list[ev.RegistryEvent]:
     """The contract events in ``subject``'s history, in chain order (one pass over the chain)."""
     trail = SubjectHistory(subject)
     project(iter_events(w3, deployment), trail)
@@ -332,7 +317,7 @@ def _id_only_events(entry: HistoryEntry, glns: dict[str, str]) -> list[dict[str,
     for event in entry.events:
         b = _IdOnly(glns, time, entry.event_hash, event.tx_hash, actor(event) or "", out)
         match event:
-            case LotRegistered():
+            case ev.LotRegistered():
                 expiry = expiry_to_date(f"{event.expiry:06d}").isoformat()
                 b.base(
                     "ObjectEvent", "ADD", epcList=[],
@@ -340,14 +325,14 @@ def _id_only_events(entry: HistoryEntry, glns: dict[str, str]) -> list[dict[str,
                     bizStep="commissioning", disposition="active",
                     ilmd={"cbvmda:itemExpirationDate": expiry},
                 )  # fmt: skip
-            case LotStatusChanged():
+            case ev.LotStatusChanged():
                 step, disp = _LOT_STATUS[LotStatus(event.status)]
                 b.base(
                     "ObjectEvent", "OBSERVE", epcList=[],
                     quantityList=[{"epcClass": id_uri("lot", event.lot_id)}],
                     bizStep=step, disposition=disp,
                 )  # fmt: skip
-            case PacksCommissioned():
+            case ev.PacksCommissioned():
                 packs = _uris("pack", event.pack_ids)
                 e = b.base("ObjectEvent", "ADD", epcList=packs, bizStep="commissioning",
                            disposition="active")  # fmt: skip
@@ -355,19 +340,19 @@ def _id_only_events(entry: HistoryEntry, glns: dict[str, str]) -> list[dict[str,
                 if event.unit_id != ZERO_HASH:
                     b.base("AggregationEvent", "ADD", parentID=id_uri("unit", event.unit_id),
                            childEPCs=packs, bizStep="packing")  # fmt: skip
-            case ItemsPacked() | ItemsUnpacked():
-                packing = isinstance(event, ItemsPacked)
+            case ev.ItemsPacked() | ev.ItemsUnpacked():
+                packing = isinstance(event, ev.ItemsPacked)
                 b.base(
                     "AggregationEvent", "ADD" if packing else "DELETE",
                     parentID=id_uri("unit", event.unit_id),
                     childEPCs=_uris("pack", event.pack_ids) + _uris("unit", event.unit_ids),
                     bizStep="packing" if packing else "unpacking",
                 )  # fmt: skip
-            case UnitsDissolved():
+            case ev.UnitsDissolved():
                 for unit in _uris("unit", event.unit_ids):
                     b.base("AggregationEvent", "DELETE", parentID=unit, childEPCs=[],
                            bizStep="unpacking")  # fmt: skip
-            case ItemsShipped():
+            case ev.ItemsShipped():
                 b.base(
                     "ObjectEvent", "OBSERVE",
                     epcList=_uris("pack", event.pack_ids) + _uris("unit", event.unit_ids),
@@ -375,13 +360,13 @@ def _id_only_events(entry: HistoryEntry, glns: dict[str, str]) -> list[dict[str,
                     sourceList=[{"type": "owning_party", "source": b.party(event.from_)}],
                     destinationList=[{"type": "owning_party", "destination": b.party(event.to)}],
                 )  # fmt: skip
-            case ItemsReceived():
+            case ev.ItemsReceived():
                 b.base("ObjectEvent", "OBSERVE",
                        epcList=_uris("pack", event.pack_ids) + _uris("unit", event.unit_ids),
                        bizStep="receiving", disposition="in_progress")  # fmt: skip
-            case PacksDecommissioned() | DecommissionsUndone():
-                undo = isinstance(event, DecommissionsUndone)
-                given = event.reason if isinstance(event, PacksDecommissioned) else 0
+            case ev.PacksDecommissioned() | ev.DecommissionsUndone():
+                undo = isinstance(event, ev.DecommissionsUndone)
+                given = event.reason if isinstance(event, ev.PacksDecommissioned) else 0
                 reason = DecommissionReason(given)
                 action, step, disp = _DECOMMISSION.get(
                     reason, ("DELETE", "decommissioning", "inactive")
@@ -392,7 +377,7 @@ def _id_only_events(entry: HistoryEntry, glns: dict[str, str]) -> list[dict[str,
                     e["errorDeclaration"] = {"declarationTime": time, "reason": "incorrect_data"}
                 elif reason not in _DECOMMISSION:
                     e["rxl:decommissionReason"] = reason.name
-            case PacksFlagged():
+            case ev.PacksFlagged():
                 flags = PackFlag(event.flags)
                 disp = "no_pedigree_match" if flags else "active"
                 e = b.base("ObjectEvent", "OBSERVE", epcList=_uris("pack", event.pack_ids),

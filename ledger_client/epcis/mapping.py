@@ -8,25 +8,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from ledger_client.epcis import operations as ledger_ops
 from ledger_client.epcis._cbv import bare
 from ledger_client.epcis.errors import InvalidEPCISError
 from ledger_client.epcis.hashing import event_hash_uri, hash_uri_digest
-from ledger_client.epcis.operations import (
-    Commission,
-    Decommission,
-    DecommissionReason,
-    FlagSuspect,
-    LedgerOperation,
-    LotStatus,
-    Pack,
-    PackRef,
-    Receive,
-    RegisterLot,
-    SetLotStatus,
-    Ship,
-    UndoDecommission,
-    Unpack,
-)
 from ledger_client.epcis.validation import check_document, iter_events
 from ledger_client.errors import InvalidCodeError, RxLedgerError
 from ledger_client.gs1.epc import Epc, is_gs1_identifier, parse_epc, parse_epc_or_none, party_gln
@@ -41,7 +26,9 @@ _SHIP_STEPS = {"shipping", "departing"}
 _RECEIVE_STEPS = {"receiving", "arriving", "accepting"}
 _DECOMMISSION_STEPS = {"decommissioning", "dispensing", "retail_selling", "destroying", "sampling"}
 _DECOMMISSION_DISPS = {"dispensed", "partially_dispensed", "retail_sold", "destroyed", "disposed"}
-_EXPLICIT_REASONS = tuple(r.name for r in DecommissionReason if r is not DecommissionReason.NONE)
+_EXPLICIT_REASONS = tuple(
+    r.name for r in ledger_ops.DecommissionReason if r is not ledger_ops.DecommissionReason.NONE
+)
 _MDA = ("cbvmda:", "urn:epcglobal:cbv:mda:", "urn:epcglobal:cbv:mda#")
 _DATE = re.compile(r"(\d{4}-\d{2}-\d{2})(Z|[+-]\d{2}:\d{2})?")
 
@@ -58,7 +45,7 @@ class EventReport:
     action: str | None
     biz_step: str | None
     disposition: str | None
-    operations: tuple[LedgerOperation, ...] = ()
+    operations: tuple[ledger_ops.LedgerOperation, ...] = ()
     stored_only: str | None = None
     rejected: str | None = None
     warnings: tuple[str, ...] = ()
@@ -71,7 +58,7 @@ class MappingReport:
     events: tuple[EventReport, ...] = field(default_factory=tuple)
 
     @property
-    def operations(self) -> tuple[LedgerOperation, ...]:
+    def operations(self) -> tuple[ledger_ops.LedgerOperation, ...]:
         """All ledger operations, in document order."""
         return tuple(op for report in self.events for op in report.operations)
 
@@ -153,8 +140,10 @@ def _epcs(values: Iterable[object], warnings: list[str]) -> list[Epc]:
     return parsed
 
 
-def _split(epcs: list[Epc], warnings: list[str]) -> tuple[tuple[PackRef, ...], tuple[str, ...]]:
-    packs: list[PackRef] = []
+def _split(
+    epcs: list[Epc], warnings: list[str]
+) -> tuple[tuple[ledger_ops.PackRef, ...], tuple[str, ...]]:
+    packs: list[ledger_ops.PackRef] = []
     units: list[str] = []
     for epc in epcs:
         if epc.kind == "sgtin" and epc.gtin and epc.serial:
@@ -192,32 +181,32 @@ def _classes(event: dict[str, Any], key: str) -> list[tuple[str, Epc]]:
 
 def _decommission_reason(
     event: dict[str, Any], step: str | None, disp: str | None
-) -> DecommissionReason | None:
+) -> ledger_ops.DecommissionReason | None:
     """The chain's reason for a decommissioning event, or None when CBV does not say."""
     explicit = event.get(_RXL_REASON)
     if explicit is not None:
         if isinstance(explicit, str) and explicit in _EXPLICIT_REASONS:
-            return DecommissionReason[explicit]
+            return ledger_ops.DecommissionReason[explicit]
         raise _Rejected(f"{_RXL_REASON} {explicit!r} is not one of {', '.join(_EXPLICIT_REASONS)}")
     if disp == "stolen":
-        return DecommissionReason.STOLEN
+        return ledger_ops.DecommissionReason.STOLEN
     if step == "destroying" or disp in ("destroyed", "disposed"):
-        return DecommissionReason.DESTROYED
+        return ledger_ops.DecommissionReason.DESTROYED
     if step in ("dispensing", "retail_selling") or disp in (
         "dispensed",
         "partially_dispensed",
         "retail_sold",
     ):
-        return DecommissionReason.DISPENSED
+        return ledger_ops.DecommissionReason.DISPENSED
     if step == "sampling":
-        return DecommissionReason.SAMPLE
+        return ledger_ops.DecommissionReason.SAMPLE
     return None
 
 
 def _commission(
     event: dict[str, Any], expiries: dict[str, object], warnings: list[str], eh: bytes
-) -> list[LedgerOperation]:
-    ops: list[LedgerOperation] = []
+) -> list[ledger_ops.LedgerOperation]:
+    ops: list[ledger_ops.LedgerOperation] = []
     ilmd = event.get("ilmd") if isinstance(event.get("ilmd"), dict) else {}
     assert isinstance(ilmd, dict)
     lot = _mda(ilmd, "lotNumber")
@@ -231,7 +220,9 @@ def _commission(
         else:
             warnings.append("/ilmd: no cbvmda:itemExpirationDate; the lot is not registered")
         if expiry is not None:
-            ops.extend(RegisterLot(gtin, str(lot), expiry, event_hash=eh) for gtin in gtins)
+            ops.extend(
+                ledger_ops.RegisterLot(gtin, str(lot), expiry, event_hash=eh) for gtin in gtins
+            )
     for uri, epc in _classes(event, "quantityList"):
         assert epc.gtin and epc.lot
         stated = expiry_text if lot == epc.lot and expiry_text is not None else expiries.get(uri)
@@ -240,12 +231,12 @@ def _commission(
             continue
         class_expiry = _parse_expiry(stated, uri, warnings)
         if class_expiry is not None:
-            ops.append(RegisterLot(epc.gtin, epc.lot, class_expiry, event_hash=eh))
+            ops.append(ledger_ops.RegisterLot(epc.gtin, epc.lot, class_expiry, event_hash=eh))
     if packs and lot is None:
         raise _Classified("commissioning without cbvmda:lotNumber in ilmd: the ledger needs a lot")
     for gtin in gtins:
         serials = tuple(serial for g, serial in packs if g == gtin)
-        ops.append(Commission(gtin, str(lot), serials, event_hash=eh))
+        ops.append(ledger_ops.Commission(gtin, str(lot), serials, event_hash=eh))
     if units and not packs:
         warnings.append("commissioned SSCCs are created on the ledger when they are packed")
     if not ops:
@@ -262,7 +253,7 @@ def _lifecycle(
     expiries: dict[str, object],
     warnings: list[str],
     eh: bytes,
-) -> list[LedgerOperation]:
+) -> list[ledger_ops.LedgerOperation]:
     if kind in ("TransactionEvent", "TransformationEvent", "AssociationEvent"):
         raise _Classified(f"{kind}s are kept in the owner's store, not on chain")
     if kind not in ("ObjectEvent", "AggregationEvent"):
@@ -279,8 +270,8 @@ def _lifecycle(
         if action == "ADD":
             if not packs and not units:
                 raise _Classified("packing of no SGTIN or SSCC children")
-            return [Pack(sscc, packs, units, parent_pack=ref, event_hash=eh)]
-        return [Unpack(sscc, packs, units, parent_pack=ref, event_hash=eh)]
+            return [ledger_ops.Pack(sscc, packs, units, parent_pack=ref, event_hash=eh)]
+        return [ledger_ops.Unpack(sscc, packs, units, parent_pack=ref, event_hash=eh)]
     if kind == "ObjectEvent" and action == "ADD":
         if step == "commissioning" or event.get("ilmd"):
             return _commission(event, expiries, warnings, eh)
@@ -312,13 +303,14 @@ def _lifecycle(
                     f" (dispensing, destroying, sampling) or {_RXL_REASON} (one of"
                     f" {', '.join(_EXPLICIT_REASONS)})"
                 )
-            reason = DecommissionReason.NONE  # an error declaration undoes it: no reason needed
-        return [Decommission(packs, reason, event_hash=eh)]
+            # an error declaration undoes it: no reason needed
+            reason = ledger_ops.DecommissionReason.NONE
+        return [ledger_ops.Decommission(packs, reason, event_hash=eh)]
     if step in _SHIP_STEPS or (step is None and disp == "returned"):
         if not packs and not units:
             raise _Classified("shipping of no SGTIN or SSCC (class quantities stay off chain)")
         return [
-            Ship(
+            ledger_ops.Ship(
                 packs,
                 units,
                 to_party=_party(event.get("destinationList")),
@@ -329,20 +321,20 @@ def _lifecycle(
     if step in _RECEIVE_STEPS:
         if not packs and not units:
             raise _Classified("receiving of no SGTIN or SSCC (class quantities stay off chain)")
-        return [Receive(packs, units, event_hash=eh)]
+        return [ledger_ops.Receive(packs, units, event_hash=eh)]
     if disp == "no_pedigree_match" and packs:
-        return [FlagSuspect(packs, event_hash=eh)]
+        return [ledger_ops.FlagSuspect(packs, event_hash=eh)]
     if classes and not packs and not units and action == "OBSERVE":
         status = None
         if disp == "recalled":
-            status = LotStatus.RECALLED
+            status = ledger_ops.LotStatus.RECALLED
         elif step == "holding" and disp == "non_sellable_other":
-            status = LotStatus.QUARANTINED
+            status = ledger_ops.LotStatus.QUARANTINED
         elif step in (None, "holding", "inspecting") and disp in ("active", "sellable_accessible"):
-            status = LotStatus.ACTIVE
+            status = ledger_ops.LotStatus.ACTIVE
         if status is not None:
             lots = [(str(c.gtin), str(c.lot)) for _, c in classes]
-            return [SetLotStatus(gtin, lot, status, event_hash=eh) for gtin, lot in lots]
+            return [ledger_ops.SetLotStatus(gtin, lot, status, event_hash=eh) for gtin, lot in lots]
     if disp == "recalled":
         raise _Classified("recall of instance EPCs: the ledger recalls lots (list lgtin classes)")
     if event.get("sensorElementList"):
@@ -376,14 +368,14 @@ def map_event(
     try:
         ops = _lifecycle(event, kind, action, step, disp, class_expiries or {}, warnings, eh or b"")
         if event.get("errorDeclaration"):
-            undo = [op for op in ops if isinstance(op, Decommission)]
+            undo = [op for op in ops if isinstance(op, ledger_ops.Decommission)]
             if not undo or len(undo) != len(ops):
                 names = ", ".join(sorted({type(op).__name__ for op in ops}))
                 raise _Classified(
                     f"error declaration of a {names} event: the ledger only reverts"
                     " decommissioning; record corrective events instead"
                 )
-            ops = [UndoDecommission(op.packs, event_hash=eh or b"") for op in undo]
+            ops = [ledger_ops.UndoDecommission(op.packs, event_hash=eh or b"") for op in undo]
         if ops and eh is None:
             raise InvalidEPCISError([f"/epcisBody/eventList/{index}: {hash_error}"])
     except _Classified as why:

@@ -57,8 +57,8 @@ class Commission:
 
 
 @dataclass(frozen=True)
-class Pack:
-    """Put packs and logistic units into a parent: an SSCC unit or an SGTIN case."""
+class _ParentItems:
+    """Packs and units moved into or out of one parent: an SSCC unit or an SGTIN case."""
 
     parent_sscc: str | None
     packs: tuple[PackRef, ...]
@@ -68,22 +68,19 @@ class Pack:
 
     def __post_init__(self) -> None:
         if (self.parent_sscc is None) == (self.parent_pack is None):
-            raise ValueError("Pack needs exactly one of parent_sscc and parent_pack")
+            raise ValueError(
+                f"{type(self).__name__} needs exactly one of parent_sscc and parent_pack"
+            )
 
 
 @dataclass(frozen=True)
-class Unpack:
+class Pack(_ParentItems):
+    """Put packs and logistic units into a parent: an SSCC unit or an SGTIN case."""
+
+
+@dataclass(frozen=True)
+class Unpack(_ParentItems):
     """Take packs and units out of a parent; both empty means everything in it."""
-
-    parent_sscc: str | None
-    packs: tuple[PackRef, ...]
-    units: tuple[str, ...]
-    parent_pack: PackRef | None = None
-    event_hash: bytes = field(default=b"", kw_only=True)
-
-    def __post_init__(self) -> None:
-        if (self.parent_sscc is None) == (self.parent_pack is None):
-            raise ValueError("Unpack needs exactly one of parent_sscc and parent_pack")
 
 
 @dataclass(frozen=True)
