@@ -4,13 +4,17 @@ one real uvicorn server on a free loopback port, SQLite in a temporary file."""
 from __future__ import annotations
 
 import json
+import shutil
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -247,3 +251,34 @@ def gateway(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         gw = Gateway(server.url, client, app, world)
         gw.wait_indexed()
         yield gw
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+#: Skips a browser test where Debian's chromium and chromium-driver are not installed.
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None or CHROMEDRIVER is None,
+    reason="needs Debian chromium and chromium-driver (`make browser` installs them)",
+)
+
+
+@contextmanager
+def chromium(*flags: str, bidi: bool = False) -> Iterator[Any]:
+    """A headless Chromium under selenium with a throwaway profile and extra ``flags``."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    options.enable_bidi = bidi
+    quiet = ("--disable-background-networking", "--disable-component-update", "--no-first-run")
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", *quiet, *flags):
+        options.add_argument(flag)
+    profile = tempfile.mkdtemp(prefix="rxledger-chromium-")
+    options.add_argument(f"--user-data-dir={profile}")
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import re
-import shutil
-import tempfile
 from collections.abc import Iterator
 
 import pytest
-from gateway_helpers import Gateway
+from gateway_helpers import Gateway, chromium, needs_chromium
 from lxml import html
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-DRIVER = shutil.which("chromedriver")
 TYPES = {".js": "javascript", ".css": "text/css", ".png": "image/png"}
 
 
@@ -45,29 +41,12 @@ def test_docs_pages_load_every_asset_from_the_gateway(gateway: Gateway, page: st
 @pytest.fixture(scope="module")
 def offline_browser() -> Iterator[object]:
     """Headless Chromium that can resolve no host name but the loopback address."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"):  # fmt: skip
-        options.add_argument(flag)
-    profile = tempfile.mkdtemp(prefix="rxledger-chromium-")
-    options.add_argument(f"--user-data-dir={profile}")
-    driver = webdriver.Chrome(service=Service(str(DRIVER)), options=options)
-    try:
+    with chromium("--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1") as driver:
         yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(
-    CHROMIUM is None or DRIVER is None, reason="needs Debian chromium and chromium-driver"
-)
+@needs_chromium
 def test_swagger_ui_lists_the_operations_with_no_network(
     gateway: Gateway, offline_browser: object
 ) -> None:

@@ -4,8 +4,6 @@ on a live gateway whose operator (the console key) is pharmacy_a."""
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,53 +11,22 @@ from typing import Any
 
 import pytest
 from custody_world import CustodyPacks, add_custody_packs
-from gateway_helpers import CONSOLE_KEY, GTIN, Gateway, dm
+from gateway_helpers import CONSOLE_KEY, GTIN, Gateway, chromium, dm, needs_chromium
 
 from ledger_client.types import VerificationStatus
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-DRIVER = shutil.which("chromedriver")
 #: Where the screenshot goes: the docs' copy when RXLEDGER_UPDATE_SCREENSHOT is set, else a
 #: temporary file (a test run never changes tracked files).
 DOCS_SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "img" / "pharmacy-page.png"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        CHROMIUM is None or DRIVER is None,
-        reason="needs Debian chromium and chromium-driver"
-        " (apt-get install -y chromium chromium-driver)",
-    ),
-]
+pytestmark = [pytest.mark.browser, needs_chromium]
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    options.enable_bidi = True  # to hold requests in flight (Requests below)
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--window-size=1100,900",
-    ):
-        options.add_argument(flag)
-    profile = tempfile.mkdtemp(prefix="rxledger-chromium-")
-    options.add_argument(f"--user-data-dir={profile}")
-    driver = webdriver.Chrome(service=Service(str(DRIVER)), options=options)
-    try:
+    # BiDi holds requests in flight (Requests below)
+    with chromium("--disable-sync", "--window-size=1100,900", bidi=True) as driver:
         yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
