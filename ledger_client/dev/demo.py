@@ -16,6 +16,7 @@ from typing import Any
 from ledger_client.dev.codes import sscc
 from ledger_client.devnet import DevNetwork
 from ledger_client.errors import InvalidInputError
+from ledger_client.explain import code_map, explain
 from ledger_client.gs1 import PackCode, to_datamatrix, to_digital_link
 from ledger_client.ledger import PackRef
 from ledger_client.reverts import LedgerRevertError
@@ -169,7 +170,9 @@ def run_scenario(
     try:
         pb.decommission([held_b[0]], DecommissionReason.DISPENSED)
     except LedgerRevertError as exc:
-        log.notes.append(f"pharmacy B could not dispense a recalled pack: {exc}")
+        codes = code_map(packs=[held_b[0]], lots=[(gtins[1], lots[1])])
+        reason = explain(exc, codes, {pb.address: "pharmacy_b"})
+        log.notes.append(f"pharmacy B could not dispense a recalled pack: {reason}")
 
     say("pharmacy A destroys a damaged pack; pharmacy B undoes a dispense")
     damaged = [p for c in to_pa[2:3] for p in case_packs[c]][:1]
