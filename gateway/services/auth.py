@@ -256,8 +256,7 @@ class Authenticator:
 
     def _current(self, principal: Principal) -> Principal:
         """Narrow ``principal``'s roles to those the index holds now; 403 if it may not act."""
-        # the request's later reads (names and GLNs of members) use the per-block caches
-        self.readmodel.refresh(self.readmodel.indexed_block())
+        # standing() refreshes the per-block caches the request's later reads use (member names)
         standing = self.readmodel.standing(principal.address)
         refused = refusal(principal.address, standing)
         if refused:
