@@ -8,7 +8,10 @@ import {Roles} from "./libraries/Roles.sol";
 /// @title Consortium
 /// @notice Who may write to an RxLedger network, which GS1 company prefixes each member owns,
 /// and the protocol parameters. There is no owner: every change is a call on this contract
-/// that council members propose and approve, M of N; it runs when the M-th approval arrives.
+/// that council members propose and approve, M of N; it runs when approvals of M members that
+/// are council members at that moment are in.
+/// A council member's vote needs a valid licence, except on licence renewals
+/// ({setLicenceExpiry}), so that lapsed licences can never lock the council out.
 contract Consortium is IConsortium, ERC2771Context {
     bytes32 public constant THRESHOLD = "THRESHOLD";
     bytes32 public constant UNDO_WINDOW = "UNDO_WINDOW";
@@ -29,6 +32,7 @@ contract Consortium is IConsortium, ERC2771Context {
     uint256 private _councilSize;
     Proposal[] private _proposals;
     mapping(uint256 id => mapping(address => bool)) private _approved;
+    mapping(uint256 id => address[]) private _approvers;
 
     modifier onlyByProposal() {
         if (msg.sender != address(this)) revert ConsortiumOnlyByProposal(msg.sender);
@@ -58,27 +62,41 @@ contract Consortium is IConsortium, ERC2771Context {
 
     /// @notice Proposes `data`, a call on this contract, and approves it as the proposer.
     /// @dev Requirements:
-    /// - the caller is an active, licensed council member.
+    /// - the caller is an active council member, licensed unless `data` renews a licence.
     /// @return id The proposal id.
     function propose(bytes calldata data) external returns (uint256 id) {
         address proposer = _msgSender();
-        requireMember(proposer, Roles.COUNCIL);
+        _requireCouncil(proposer, _isRenewal(data));
         id = _proposals.length;
         uint40 deadline = uint40(block.timestamp + _parameters[PROPOSAL_LIFETIME]);
-        _proposals.push(Proposal(proposer, deadline, 0, false, data));
+        _proposals.push(Proposal(proposer, deadline, 0, false, false, data));
         emit ProposalCreated(id, proposer, data, deadline);
         _approve(id, proposer);
     }
 
-    /// @notice Approves proposal `id`; runs it when the approvals reach the threshold.
+    /// @notice Approves proposal `id`; runs it when the approvals that count reach the threshold.
     /// @dev Requirements:
-    /// - the caller is an active, licensed council member that has not approved `id` yet;
-    /// - the proposal exists, has not run, and its deadline has not passed;
+    /// - the caller is an active council member, licensed unless the proposal renews a
+    ///   licence, that has not approved `id` yet;
+    /// - the proposal exists, has not run, is not cancelled, and its deadline has not passed;
     /// - when it runs, the proposed call succeeds (its error is passed on otherwise).
     function approve(uint256 id) external {
         address approver = _msgSender();
-        requireMember(approver, Roles.COUNCIL);
+        if (id >= _proposals.length) revert ConsortiumUnknownProposal(id);
+        _requireCouncil(approver, _isRenewal(_proposals[id].data));
         _approve(id, approver);
+    }
+
+    /// @notice Cancels proposal `id`.
+    /// @dev Requirements:
+    /// - the caller is the proposer, or the council through an approved proposal;
+    /// - the proposal exists, has not run and is not cancelled.
+    function cancel(uint256 id) external {
+        address caller = msg.sender == address(this) ? address(this) : _msgSender();
+        Proposal storage p = _open(id);
+        if (caller != p.proposer && caller != address(this)) revert ConsortiumNotProposer(id, caller);
+        p.cancelled = true;
+        emit ProposalCancelled(id, caller);
     }
 
     /// @notice Returns proposal `id`.
@@ -95,6 +113,16 @@ contract Consortium is IConsortium, ERC2771Context {
     /// @notice Returns true when `account` approved proposal `id`.
     function hasApproved(uint256 id, address account) external view returns (bool) {
         return _approved[id][account];
+    }
+
+    /// @notice Returns how many of proposal `id`'s approvals count now (see {approve}).
+    function countedApprovals(uint256 id) public view returns (uint256 count) {
+        if (id >= _proposals.length) revert ConsortiumUnknownProposal(id);
+        bool renewal = _isRenewal(_proposals[id].data);
+        address[] storage approvers = _approvers[id];
+        for (uint256 i; i < approvers.length; ++i) {
+            if (_countsAsCouncil(approvers[i], renewal)) ++count;
+        }
     }
 
     // ---------------------------------------------------------------- governed changes
@@ -160,6 +188,15 @@ contract Consortium is IConsortium, ERC2771Context {
         emit PrefixRevoked(prefix, owner);
     }
 
+    /// @notice Calls `target` with `data` as the council, e.g. the registry's council-level
+    /// reversal of a mistaken regulator action.
+    /// @dev Requirements: called through an approved proposal; the call succeeds (its error is
+    /// passed on otherwise).
+    function callAsCouncil(address target, bytes calldata data) external onlyByProposal {
+        (bool ok, bytes memory result) = target.call(data);
+        if (!ok) _bubble(result);
+    }
+
     /// @notice Sets protocol parameter `key` (THRESHOLD, UNDO_WINDOW or PROPOSAL_LIFETIME).
     /// @dev Requirements: called through an approved proposal; the key is known; a threshold is
     /// at least {MIN_THRESHOLD} and at most the council size; windows are 1 hour to 365 days.
@@ -205,13 +242,19 @@ contract Consortium is IConsortium, ERC2771Context {
     }
 
     /// @inheritdoc IConsortium
-    function prefixOwner(string calldata gtin14) external view returns (address) {
-        if (bytes(gtin14).length != 14) return address(0);
+    function prefixOwner(string calldata code) public view returns (address) {
+        uint256 codeLength = bytes(code).length;
+        if (codeLength != 14 && codeLength != 18) return address(0);
         for (uint256 length = MAX_PREFIX_LENGTH; length >= MIN_PREFIX_LENGTH; --length) {
-            address owner = _prefixOwners[keccak256(bytes(gtin14[1:1 + length]))];
+            address owner = _prefixOwners[keccak256(bytes(code[1:1 + length]))];
             if (owner != address(0)) return owner;
         }
         return address(0);
+    }
+
+    /// @inheritdoc IConsortium
+    function prefixOwnerIndex(string calldata code) external view returns (uint32) {
+        return _members[prefixOwner(code)].index;
     }
 
     /// @inheritdoc IConsortium
@@ -222,24 +265,56 @@ contract Consortium is IConsortium, ERC2771Context {
     // ---------------------------------------------------------------- internals
 
     function _approve(uint256 id, address approver) private {
-        if (id >= _proposals.length) revert ConsortiumUnknownProposal(id);
-        Proposal storage p = _proposals[id];
-        if (p.executed) revert ConsortiumProposalClosed(id);
+        Proposal storage p = _open(id);
         if (block.timestamp > p.deadline) revert ConsortiumProposalExpired(id, p.deadline);
         if (_approved[id][approver]) revert ConsortiumAlreadyApproved(id, approver);
         _approved[id][approver] = true;
+        _approvers[id].push(approver);
         uint16 approvals = p.approvals + 1;
         p.approvals = approvals;
         emit ProposalApproved(id, approver, approvals);
-        if (approvals >= _parameters[THRESHOLD]) {
+        if (countedApprovals(id) >= _parameters[THRESHOLD]) {
             p.executed = true;
             (bool ok, bytes memory result) = address(this).call(p.data);
-            if (!ok) {
-                assembly ("memory-safe") {
-                    revert(add(result, 32), mload(result))
-                }
-            }
+            if (!ok) _bubble(result);
             emit ProposalExecuted(id);
+        }
+    }
+
+    /// @dev Returns proposal `id` if it exists and is still open (not run, not cancelled).
+    function _open(uint256 id) private view returns (Proposal storage p) {
+        if (id >= _proposals.length) revert ConsortiumUnknownProposal(id);
+        p = _proposals[id];
+        if (p.executed || p.cancelled) revert ConsortiumProposalClosed(id);
+    }
+
+    /// @dev True when proposal data `data` is a call of {setLicenceExpiry}.
+    function _isRenewal(bytes memory data) private pure returns (bool) {
+        return data.length >= 4 && bytes4(data) == this.setLicenceExpiry.selector;
+    }
+
+    /// @dev Reverts unless `account` is an active council member, licensed unless `renewal`.
+    function _requireCouncil(address account, bool renewal) private view {
+        if (!renewal) {
+            requireMember(account, Roles.COUNCIL);
+            return;
+        }
+        Member memory m = _members[account];
+        if (m.status == MemberStatus.NONE) revert ConsortiumNotMember(account);
+        if (m.status != MemberStatus.ACTIVE) revert ConsortiumMemberNotActive(account, m.status);
+        if (m.roles & Roles.COUNCIL == 0) revert ConsortiumMissingRole(account, Roles.COUNCIL, m.roles);
+    }
+
+    /// @dev True when `account` is now an active council member, licensed unless `renewal`.
+    function _countsAsCouncil(address account, bool renewal) private view returns (bool) {
+        Member memory m = _members[account];
+        return m.status == MemberStatus.ACTIVE && m.roles & Roles.COUNCIL != 0
+            && (renewal || m.licenceExpiry > block.timestamp);
+    }
+
+    function _bubble(bytes memory result) private pure {
+        assembly ("memory-safe") {
+            revert(add(result, 32), mload(result))
         }
     }
 

@@ -44,78 +44,114 @@ contract SerialRegistry is ISerialRegistry, ERC2771Context {
 
     // ---------------------------------------------------------------- lots
 
-    /// @notice Registers lot `lotId` expiring on `expiry` (GS1 YYMMDD) to the caller.
+    /// @notice Registers the caller's lot `lotHash` expiring on `expiry` (GS1 YYMMDD).
     /// @dev Requirements:
     /// - the caller is an active, licensed manufacturer or repackager;
-    /// - the lot is new and `expiry` is a valid date.
-    function registerLot(bytes32 lotId, uint32 expiry, bytes32 eventHash) external {
+    /// - the caller has no lot `lotHash` yet and `expiry` is a valid date.
+    function registerLot(bytes32 lotHash, uint32 expiry, bytes32 eventHash) external {
         address caller = _msgSender();
         uint32 owner = _consortium.requireMember(caller, Roles.PRODUCERS);
+        bytes32 lotId = LedgerIds.recordId(owner, lotHash);
         if (_lotIndex[lotId] != 0) revert SerialRegistryLotExists(lotId);
         uint40 expiresAt = GS1Date.endOfDay(expiry);
         if (expiresAt == 0) revert SerialRegistryInvalidExpiry(expiry);
         _lotIndex[lotId] = uint32(_lots.length);
-        _lots.push(Lot(lotId, owner, expiry, expiresAt, LotStatus.ACTIVE));
+        _lots.push(Lot(lotId, owner, expiry, expiresAt, LotStatus.ACTIVE, Authority.NONE, 0));
         emit LotRegistered(lotId, caller, expiry, eventHash);
     }
 
     /// @notice Quarantines, recalls or releases lot `lotId`.
     /// @dev Requirements:
-    /// - the caller is the lot's owner (active, licensed producer) or an active regulator;
-    /// - `status` is ACTIVE, QUARANTINED or RECALLED; a recalled lot never changes again.
+    /// - the caller is the lot's owner (active, licensed producer), an active regulator, or the
+    ///   council (through a consortium proposal);
+    /// - `status` is ACTIVE, QUARANTINED or RECALLED and differs from the lot's, unless a
+    ///   higher authority takes over a quarantine;
+    /// - lowering (releasing a quarantine) needs the authority that set it or a higher one;
+    ///   only the council changes a recalled lot.
+    /// A regulator's recall of another member's lot quarantines it at once and waits for a
+    /// second regulator to confirm it (the owner or the council may also recall it outright).
     function setLotStatus(bytes32 lotId, LotStatus status, bytes32 eventHash) external {
         address caller = _msgSender();
         uint32 index = _lotIndex[lotId];
         if (index == 0) revert SerialRegistryUnknownLot(lotId);
         Lot storage lot = _lots[index];
-        _requireOwnerOrRegulator(caller, lot.owner, lotId);
+        (Authority authority, uint32 me) = _lotAuthority(caller, lot.owner, lotId);
         LotStatus from = lot.status;
-        if (status == LotStatus.NONE || from == LotStatus.RECALLED || status == from) {
+        bool takesOver = status == from && status == LotStatus.QUARANTINED && authority > lot.statusAuthority;
+        if (status == LotStatus.NONE || (status == from && !takesOver)) {
             revert SerialRegistryInvalidLotStatus(lotId, from, status);
         }
+        if (from == LotStatus.RECALLED && authority != Authority.COUNCIL) {
+            revert SerialRegistryInvalidLotStatus(lotId, from, status);
+        }
+        if (status < from && authority < lot.statusAuthority) {
+            revert SerialRegistryAuthorityTooLow(lotId, lot.statusAuthority, authority);
+        }
+        if (status == LotStatus.RECALLED && authority == Authority.REGULATOR && lot.owner != me) {
+            uint32 requester = lot.recallRequestedBy;
+            if (requester == me) revert SerialRegistryRecallAlreadyRequested(lotId, caller);
+            if (requester == 0) {
+                lot.recallRequestedBy = me;
+                emit LotRecallRequested(lotId, caller, eventHash);
+                if (from == LotStatus.QUARANTINED && lot.statusAuthority >= authority) return;
+                status = LotStatus.QUARANTINED;
+            }
+        }
+        if (status != LotStatus.QUARANTINED) lot.recallRequestedBy = 0;
         lot.status = status;
+        lot.statusAuthority = status == LotStatus.ACTIVE
+            ? Authority.NONE
+            : (status > from || authority > lot.statusAuthority ? authority : lot.statusAuthority);
         emit LotStatusChanged(lotId, caller, status, eventHash);
     }
 
     // ---------------------------------------------------------------- packs and units
 
-    /// @notice Commissions `packIds` in lot `lotId`, straight into unit `unitId` when it is not 0.
+    /// @notice Commissions the caller's packs `packHashes` in its lot `lotHash`, straight into
+    /// its unit `unitHash` when that is not 0.
     /// @dev Requirements:
-    /// - the caller is an active, licensed producer that owns the lot, and the lot is ACTIVE;
-    /// - every pack id is new (no duplicates);
-    /// - a non-zero `unitId` is new (created in the caller's custody) or a top-level ACTIVE
-    ///   unit held by the caller.
-    function commission(bytes32 lotId, bytes32 unitId, bytes32[] calldata packIds, bytes32 eventHash) external {
+    /// - the caller is an active, licensed producer with an ACTIVE lot `lotHash`;
+    /// - every pack is new for the caller (no duplicates);
+    /// - a non-zero `unitHash` names a new unit (created in the caller's custody) or a
+    ///   top-level ACTIVE unit the caller created and holds.
+    function commission(bytes32 lotHash, bytes32 unitHash, bytes32[] calldata packHashes, bytes32 eventHash)
+        external
+    {
         address caller = _msgSender();
         uint32 me = _consortium.requireMember(caller, Roles.PRODUCERS);
-        if (packIds.length == 0) revert SerialRegistryEmptyBatch();
+        if (packHashes.length == 0) revert SerialRegistryEmptyBatch();
+        bytes32 lotId = LedgerIds.recordId(me, lotHash);
         uint32 lotIndex = _lotIndex[lotId];
         if (lotIndex == 0) revert SerialRegistryUnknownLot(lotId);
-        Lot storage lot = _lots[lotIndex];
-        if (lot.owner != me) revert SerialRegistryNotLotOwner(lotId, caller);
-        if (lot.status != LotStatus.ACTIVE) revert SerialRegistryLotNotActive(lotId, lot.status);
+        LotStatus lotStatus = _lots[lotIndex].status;
+        if (lotStatus != LotStatus.ACTIVE) revert SerialRegistryLotNotActive(lotId, lotStatus);
+        bytes32 unitId = unitHash == 0 ? bytes32(0) : LedgerIds.recordId(me, unitHash);
         uint32 parent = unitId == 0 ? 0 : _containerFor(unitId, me, caller, 1);
         PackState fresh = PackStateLibrary.commissioned(parent == 0 ? me : 0, lotIndex, parent);
-        for (uint256 i; i < packIds.length; ++i) {
-            bytes32 id = packIds[i];
+        bytes32[] memory packIds = new bytes32[](packHashes.length);
+        for (uint256 i; i < packHashes.length; ++i) {
+            bytes32 id = LedgerIds.recordId(me, packHashes[i]);
             if (_packs[id].exists()) revert SerialRegistryPackExists(id);
             _packs[id] = fresh;
+            packIds[i] = id;
         }
         emit PacksCommissioned(lotId, caller, unitId, packIds, eventHash);
     }
 
-    /// @notice Packs loose packs and top-level units into unit `unitId` (a case or pallet).
+    /// @notice Packs loose packs and top-level units into the caller's unit `unitHash` (a case
+    /// or pallet).
     /// @dev Requirements:
     /// - the caller is an active, licensed supply-chain member;
-    /// - `unitId` is new or a top-level ACTIVE unit held by the caller;
-    /// - every child is ACTIVE, held by the caller, not inside a live unit, not `unitId` itself;
+    /// - `unitHash` names a new unit or a top-level ACTIVE unit the caller created and holds;
+    /// - every child is ACTIVE, held by the caller, not inside a live unit, not the unit itself;
     /// - nesting stays within {MAX_LEVEL} levels of units.
-    function pack(bytes32 unitId, bytes32[] calldata packIds, bytes32[] calldata unitIds, bytes32 eventHash)
+    function pack(bytes32 unitHash, bytes32[] calldata packIds, bytes32[] calldata unitIds, bytes32 eventHash)
         external
     {
         address caller = _msgSender();
         uint32 me = _consortium.requireMember(caller, Roles.SUPPLY_CHAIN);
         if (packIds.length + unitIds.length == 0) revert SerialRegistryEmptyBatch();
+        bytes32 unitId = LedgerIds.recordId(me, unitHash);
         uint8 level = 1;
         for (uint256 i; i < unitIds.length; ++i) {
             uint8 childLevel = _units[_unitIndexOf(unitIds[i])].level;
@@ -247,6 +283,10 @@ contract SerialRegistry is ISerialRegistry, ERC2771Context {
         if (reason == DecommissionReason.NONE) revert SerialRegistryInvalidReason(uint8(reason));
         if (packIds.length == 0) revert SerialRegistryEmptyBatch();
         bool checkSaleable = (UNCONDITIONAL >> uint8(reason)) & 1 == 0;
+        // The undo window is fixed now: a later change of UNDO_WINDOW does not reach back.
+        uint40 undoDeadline = (UNDOABLE >> uint8(reason)) & 1 == 0
+            ? 0
+            : uint40(block.timestamp + _consortium.parameter("UNDO_WINDOW"));
         // Packs of one batch usually share their unit and lot: check each once.
         uint32 checkedParent;
         uint32 checkedLot;
@@ -270,7 +310,7 @@ contract SerialRegistry is ISerialRegistry, ERC2771Context {
                     checkedLot = lotIndex;
                 }
             }
-            _packs[id] = s.decommissioned(me, uint8(reason), uint40(block.timestamp));
+            _packs[id] = s.decommissioned(me, uint8(reason), uint40(block.timestamp), undoDeadline);
         }
         emit PacksDecommissioned(caller, reason, packIds, eventHash);
     }
@@ -278,13 +318,12 @@ contract SerialRegistry is ISerialRegistry, ERC2771Context {
     /// @notice Undoes the decommission of packs, within the undo window, for reasons that allow it.
     /// @dev Requirements:
     /// - the caller is the active, licensed member that decommissioned every pack;
-    /// - every pack is DECOMMISSIONED for an undoable reason, no longer ago than the
-    ///   consortium's UNDO_WINDOW.
+    /// - every pack is DECOMMISSIONED for an undoable reason, no later than the undo deadline
+    ///   fixed at decommissioning (the consortium's UNDO_WINDOW at that time).
     function undoDecommission(bytes32[] calldata packIds, bytes32 eventHash) external {
         address caller = _msgSender();
         uint32 me = _consortium.requireMember(caller, Roles.SUPPLY_CHAIN);
         if (packIds.length == 0) revert SerialRegistryEmptyBatch();
-        uint256 window = _consortium.parameter("UNDO_WINDOW");
         for (uint256 i; i < packIds.length; ++i) {
             bytes32 id = packIds[i];
             PackState s = _packs[id];
@@ -294,7 +333,7 @@ contract SerialRegistry is ISerialRegistry, ERC2771Context {
             if ((UNDOABLE >> s.reason()) & 1 == 0) {
                 revert SerialRegistryUndoNotAllowed(id, DecommissionReason(s.reason()));
             }
-            uint256 deadline = uint256(s.decommissionedAt()) + window;
+            uint256 deadline = s.undoDeadline();
             if (block.timestamp > deadline) revert SerialRegistryUndoWindowClosed(id, deadline);
             _packs[id] = s.undone();
         }
@@ -304,28 +343,33 @@ contract SerialRegistry is ISerialRegistry, ERC2771Context {
     /// @notice Sets the flags of packs (suspect, illegitimate) with a reason code; 0 clears them.
     /// @dev Requirements:
     /// - `flags` uses only FLAG_SUSPECT (1) and FLAG_ILLEGITIMATE (2);
-    /// - raising only SUSPECT: the caller is an active regulator, the owner of the pack's lot, or
-    ///   a supply-chain member holding the pack;
-    /// - anything else (ILLEGITIMATE, clearing): an active regulator or the lot's owner.
+    /// - the caller's authority over each pack: COUNCIL (a consortium proposal), REGULATOR (an
+    ///   active regulator), OWNER (the owner of the pack's lot) or HOLDER (a supply-chain member
+    ///   holding it); a HOLDER may only raise SUSPECT;
+    /// - the caller's authority is at least the one that raised the pack's current flags.
     function flagPacks(bytes32[] calldata packIds, uint8 flags, uint8 reasonCode, bytes32 eventHash) external {
         address caller = _msgSender();
         if (flags > (PackStateLibrary.FLAG_SUSPECT | PackStateLibrary.FLAG_ILLEGITIMATE)) {
             revert SerialRegistryInvalidFlags(flags);
         }
-        _consortium.requireMember(caller, Roles.ALL);
-        IConsortium.Member memory m = _consortium.member(caller);
+        IConsortium.Member memory m;
+        bool council = caller == address(_consortium);
+        if (!council) {
+            _consortium.requireMember(caller, Roles.ALL);
+            m = _consortium.member(caller);
+        }
         if (packIds.length == 0) revert SerialRegistryEmptyBatch();
-        bool regulator = m.roles & Roles.REGULATOR != 0;
         for (uint256 i; i < packIds.length; ++i) {
             bytes32 id = packIds[i];
             PackState s = _packs[id];
             if (!s.exists()) revert SerialRegistryUnknownPack(id);
-            if (!regulator && _lots[s.lot()].owner != m.index) {
-                bool holderMaySuspect = flags == PackStateLibrary.FLAG_SUSPECT && m.roles & Roles.SUPPLY_CHAIN != 0
-                    && _packCustodian(s) == m.index;
-                if (!holderMaySuspect) revert SerialRegistryNotAuthorised(caller, id);
+            Authority authority = council ? Authority.COUNCIL : _packAuthority(s, m);
+            if (authority == Authority.NONE || (authority == Authority.HOLDER && flags != PackStateLibrary.FLAG_SUSPECT)) {
+                revert SerialRegistryNotAuthorised(caller, id);
             }
-            _packs[id] = s.withFlags(flags, reasonCode);
+            Authority raisedBy = Authority(s.flagAuthority());
+            if (raisedBy > authority) revert SerialRegistryAuthorityTooLow(id, raisedBy, authority);
+            _packs[id] = s.withFlags(flags, reasonCode, uint8(authority));
         }
         emit PacksFlagged(caller, flags, reasonCode, packIds, eventHash);
     }
@@ -338,7 +382,13 @@ contract SerialRegistry is ISerialRegistry, ERC2771Context {
         view
         returns (Verification memory v)
     {
-        v.packId = LedgerIds.packId(gtin14, serial);
+        uint32 owner = _consortium.prefixOwnerIndex(gtin14);
+        if (owner == 0) {
+            v.status = VerificationStatus.PRODUCT_MISMATCH;
+            return v;
+        }
+        v.productOwner = _account(owner);
+        v.packId = LedgerIds.recordId(owner, LedgerIds.packHash(gtin14, serial));
         PackState s = _packs[v.packId];
         if (!s.exists()) {
             v.status = VerificationStatus.UNKNOWN;
@@ -346,8 +396,7 @@ contract SerialRegistry is ISerialRegistry, ERC2771Context {
         }
         v.pack = _packView(s);
         v.lot = _lotView(s.lot());
-        v.productOwner = _consortium.prefixOwner(gtin14);
-        v.status = _verdict(v, gtin14, lot, expiry);
+        v.status = _verdict(v, LedgerIds.recordId(owner, LedgerIds.lotHash(gtin14, lot)), lot, expiry);
     }
 
     /// @notice Returns pack `packId` with its resolved custody (status NONE when unknown).
@@ -385,13 +434,13 @@ contract SerialRegistry is ISerialRegistry, ERC2771Context {
 
     // ---------------------------------------------------------------- internals
 
-    function _verdict(Verification memory v, string calldata gtin14, string calldata lot, uint32 expiry)
+    /// @dev `scannedLotId` is the id the scanned lot would have (meaningless when `lot` is empty).
+    function _verdict(Verification memory v, bytes32 scannedLotId, string calldata lot, uint32 expiry)
         private
         view
         returns (VerificationStatus)
     {
-        if (v.productOwner == address(0) || v.productOwner != v.lot.owner) return VerificationStatus.PRODUCT_MISMATCH;
-        if (bytes(lot).length != 0 && LedgerIds.lotId(gtin14, lot) != v.lot.id) return VerificationStatus.LOT_MISMATCH;
+        if (bytes(lot).length != 0 && scannedLotId != v.lot.id) return VerificationStatus.LOT_MISMATCH;
         if (expiry != 0 && !GS1Date.sameDay(expiry, v.lot.expiry)) return VerificationStatus.EXPIRY_MISMATCH;
         if (v.pack.flags & PackStateLibrary.FLAG_ILLEGITIMATE != 0) return VerificationStatus.ILLEGITIMATE;
         if (v.pack.flags & PackStateLibrary.FLAG_SUSPECT != 0) return VerificationStatus.SUSPECT;
@@ -481,11 +530,26 @@ contract SerialRegistry is ISerialRegistry, ERC2771Context {
         if (block.timestamp > lot.expiresAt) revert SerialRegistryPackExpired(packId, lot.expiresAt);
     }
 
-    function _requireOwnerOrRegulator(address caller, uint32 ownerIndex, bytes32 id) private view {
-        _consortium.requireMember(caller, Roles.ALL);
-        IConsortium.Member memory m = _consortium.member(caller);
-        uint16 allowed = m.index == ownerIndex ? Roles.PRODUCERS | Roles.REGULATOR : Roles.REGULATOR;
-        if (m.roles & allowed == 0) revert SerialRegistryNotAuthorised(caller, id);
+    /// @dev The caller's authority over a lot owned by member `owner`, and its member index.
+    function _lotAuthority(address caller, uint32 owner, bytes32 lotId)
+        private
+        view
+        returns (Authority authority, uint32 me)
+    {
+        if (caller == address(_consortium)) return (Authority.COUNCIL, 0);
+        me = _consortium.requireMember(caller, Roles.ALL);
+        uint16 roles = _consortium.member(caller).roles;
+        if (roles & Roles.REGULATOR != 0) return (Authority.REGULATOR, me);
+        if (me == owner && roles & Roles.PRODUCERS != 0) return (Authority.OWNER, me);
+        revert SerialRegistryNotAuthorised(caller, lotId);
+    }
+
+    /// @dev The authority of active member `m` over pack `s` (NONE when it has none).
+    function _packAuthority(PackState s, IConsortium.Member memory m) private view returns (Authority) {
+        if (m.roles & Roles.REGULATOR != 0) return Authority.REGULATOR;
+        if (_lots[s.lot()].owner == m.index) return Authority.OWNER;
+        if (m.roles & Roles.SUPPLY_CHAIN != 0 && _packCustodian(s) == m.index) return Authority.HOLDER;
+        return Authority.NONE;
     }
 
     function _unitIndexOf(bytes32 unitId) private view returns (uint32 index) {
@@ -500,6 +564,8 @@ contract SerialRegistry is ISerialRegistry, ERC2771Context {
         v.flags = s.flags();
         v.flagReason = s.flagReason();
         v.decommissionedAt = s.decommissionedAt();
+        v.undoDeadline = s.undoDeadline();
+        v.flagAuthority = Authority(s.flagAuthority());
         v.lotId = _lots[s.lot()].id;
         v.parent = s.parent();
         if (v.parent == 0) {
@@ -513,9 +579,17 @@ contract SerialRegistry is ISerialRegistry, ERC2771Context {
     }
 
     function _lotView(uint32 index) private view returns (LotView memory) {
-        if (index == 0) return LotView(0, address(0), 0, 0, LotStatus.NONE);
+        if (index == 0) return LotView(0, address(0), 0, 0, LotStatus.NONE, Authority.NONE, address(0));
         Lot storage lot = _lots[index];
-        return LotView(lot.id, _account(lot.owner), lot.expiry, lot.expiresAt, lot.status);
+        return LotView(
+            lot.id,
+            _account(lot.owner),
+            lot.expiry,
+            lot.expiresAt,
+            lot.status,
+            lot.statusAuthority,
+            _account(lot.recallRequestedBy)
+        );
     }
 
     function _account(uint32 index) private view returns (address) {

@@ -28,8 +28,8 @@ def gln(base12: str) -> int:
 DEMO_MEMBERS: dict[str, tuple[Role, str, tuple[str, ...]]] = {
     "manufacturer": (Role.MANUFACTURER | Role.COUNCIL, "061414100001", ("0614141", "9506000")),
     "repackager": (Role.REPACKAGER, "061414200001", ("0614142",)),
-    "wholesaler_a": (Role.WHOLESALER | Role.COUNCIL, "401234500001", ()),
-    "wholesaler_b": (Role.WHOLESALER, "401234600001", ()),
+    "wholesaler_a": (Role.WHOLESALER | Role.COUNCIL, "401234500001", ("4012345",)),
+    "wholesaler_b": (Role.WHOLESALER, "401234600001", ("4012346",)),
     "pharmacy_a": (Role.DISPENSER, "401234700001", ()),
     "pharmacy_b": (Role.DISPENSER, "401234800001", ()),
     "regulator": (Role.REGULATOR | Role.COUNCIL, "401234900001", ()),

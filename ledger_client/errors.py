@@ -13,6 +13,11 @@ class InvalidCodeError(RxLedgerError, ValueError):
     """Raised when a GS1 code or identifier is malformed or fails its checks."""
 
 
+class UnknownPrefixError(InvalidCodeError):
+    """Raised when no member owns the GS1 company prefix of a GTIN or SSCC, so the code names
+    no record of the network."""
+
+
 class ConfigurationError(RxLedgerError, ValueError):
     """Raised when a deployment file, key or setting is missing or unsafe."""
 

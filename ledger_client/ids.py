@@ -1,11 +1,16 @@
 """Ledger ids: the exact byte layout shared with contracts/libraries/LedgerIds.sol.
 
-Every id is keccak256 over ASCII text that starts with the GS1 Application Identifier
-of what it names, so ids of different kinds never collide:
+A code hash is keccak256 over ASCII text that starts with the GS1 Application Identifier
+of what it names, so hashes of different kinds never collide:
 
-- ``packId = keccak256("01" ‖ gtin14 ‖ "21" ‖ serial)``
-- ``lotId  = keccak256("01" ‖ gtin14 ‖ "10" ‖ lot)``
-- ``unitId = keccak256("00" ‖ sscc18)``
+- pack: ``keccak256("01" ‖ gtin14 ‖ "21" ‖ serial)``
+- lot: ``keccak256("01" ‖ gtin14 ‖ "10" ‖ lot)``
+- unit: ``keccak256("00" ‖ sscc18)``
+
+A record's id on chain also names its owner, the member index that created it:
+``id = keccak256(abi.encode(uint256(owner), code_hash))``. A genuine record's owner is the
+member owning the code's GS1 company prefix (see :class:`ledger_client.owners.PrefixOwners`),
+so a record anyone else created under the same code is never the one a lookup finds.
 """
 
 from __future__ import annotations
@@ -77,18 +82,36 @@ def check_lot(lot: str) -> str:
     return _require_text(lot, "lot number")
 
 
-def pack_id(gtin14: str, serial: str) -> bytes:
-    """Return the 32-byte ledger id of the pack ``gtin14`` + ``serial``."""
-    text = f"01{check_gtin14(gtin14)}21{check_serial(serial)}"
-    return keccak(text.encode("ascii"))
+def pack_hash(gtin14: str, serial: str) -> bytes:
+    """Return the code hash of the pack ``gtin14`` + ``serial``."""
+    return keccak(f"01{check_gtin14(gtin14)}21{check_serial(serial)}".encode("ascii"))
 
 
-def lot_id(gtin14: str, lot: str) -> bytes:
-    """Return the 32-byte ledger id of lot ``lot`` of product ``gtin14``."""
-    text = f"01{check_gtin14(gtin14)}10{check_lot(lot)}"
-    return keccak(text.encode("ascii"))
+def lot_hash(gtin14: str, lot: str) -> bytes:
+    """Return the code hash of lot ``lot`` of product ``gtin14``."""
+    return keccak(f"01{check_gtin14(gtin14)}10{check_lot(lot)}".encode("ascii"))
 
 
-def unit_id(sscc18: str) -> bytes:
-    """Return the 32-byte ledger id of the logistic unit ``sscc18`` (case, pallet)."""
+def unit_hash(sscc18: str) -> bytes:
+    """Return the code hash of the logistic unit ``sscc18`` (case, pallet)."""
     return keccak(f"00{check_sscc18(sscc18)}".encode("ascii"))
+
+
+def record_id(owner: int, code_hash: bytes) -> bytes:
+    """Return the on-chain id of the record of ``code_hash`` created by member index ``owner``."""
+    return keccak(owner.to_bytes(32, "big") + code_hash)
+
+
+def pack_id(gtin14: str, serial: str, *, owner: int) -> bytes:
+    """Return the on-chain id of the pack ``gtin14`` + ``serial`` of member index ``owner``."""
+    return record_id(owner, pack_hash(gtin14, serial))
+
+
+def lot_id(gtin14: str, lot: str, *, owner: int) -> bytes:
+    """Return the on-chain id of lot ``lot`` of ``gtin14`` of member index ``owner``."""
+    return record_id(owner, lot_hash(gtin14, lot))
+
+
+def unit_id(sscc18: str, *, owner: int) -> bytes:
+    """Return the on-chain id of the unit ``sscc18`` of member index ``owner``."""
+    return record_id(owner, unit_hash(sscc18))

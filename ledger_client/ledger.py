@@ -14,11 +14,12 @@ from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractLogicError, TimeExhausted
 
 from ledger_client.contracts import Deployment, revert_decoder
-from ledger_client.errors import ConfigurationError, DuplicateInBatchError
+from ledger_client.errors import ConfigurationError, DuplicateInBatchError, UnknownPrefixError
 from ledger_client.events import decode
 from ledger_client.gs1.dates import expiry_yymmdd
-from ledger_client.ids import lot_id, pack_id, unit_id
+from ledger_client.ids import lot_hash, pack_hash, record_id, unit_hash
 from ledger_client.logs import raw_logs
+from ledger_client.owners import PrefixOwners
 from ledger_client.reverts import LedgerRevertError, revert_data
 from ledger_client.types import (
     ZERO_HASH,
@@ -56,11 +57,6 @@ def _chunks(items: Sequence[bytes], size: int) -> Iterable[list[bytes]]:
         yield list(items[start : start + size])
 
 
-def _item_ids(packs: Sequence[PackRef], units: Sequence[str]) -> tuple[list[bytes], list[bytes]]:
-    """The ledger ids of packs ``(gtin, serial)`` and of units (SSCCs)."""
-    return [pack_id(*p) for p in packs], [unit_id(u) for u in units]
-
-
 def _require_unique(ids: Sequence[bytes], what: str) -> None:
     seen: set[bytes] = set()
     for i in ids:
@@ -77,7 +73,9 @@ RECEIPT_POLL_SECONDS = 0.025
 class Ledger:
     """One member's handle on a deployment: typed writes signed with its own key, and reads.
 
-    Batches of any size are split into transactions of ``batch_size`` items. A transport
+    Codes are turned into on-chain ids under the member owning their GS1 company prefix
+    (:class:`PrefixOwners`); this member creates lots, packs and units under its own prefix
+    only. Batches of any size are split into transactions of ``batch_size`` items. A transport
     failure (node restart, timeout) is retried ``retries`` times; before resending, items the
     chain already shows as done are dropped, so nothing is written twice. Batch writes that
     take ``progress`` call it with each chunk's size when the chunk is done.
@@ -102,11 +100,36 @@ class Ledger:
         self.consortium = deployment.contract(w3, "Consortium")
         self.directory = deployment.contract(w3, "ProductDirectory")
         self.forwarder = deployment.contract(w3, "RxForwarder")
+        self.owners = PrefixOwners(self.consortium)
+        self._index: int | None = None
 
     @property
     def address(self) -> str:
         """This member's account address."""
         return str(self._signer().address)
+
+    @property
+    def member_index(self) -> int:
+        """This member's index in the consortium (0 when it is not a member)."""
+        if self._index is None:
+            self._index = int(self.consortium.functions.member(self.address).call()[1])
+        return self._index
+
+    def _own(self, code: str) -> str:
+        """Return ``code`` if this member owns its company prefix; raise otherwise."""
+        owner = self.owners.index(code)
+        if owner != self.member_index:
+            raise UnknownPrefixError(
+                f"{code} carries a GS1 company prefix of member #{owner}, not this member's"
+                f" (#{self.member_index}): create lots, packs and units under your own prefix"
+            )
+        return code
+
+    def _item_ids(
+        self, packs: Sequence[PackRef], units: Sequence[str]
+    ) -> tuple[list[bytes], list[bytes]]:
+        """The on-chain ids of packs ``(gtin, serial)`` and of units (SSCCs)."""
+        return [self.owners.pack_id(*p) for p in packs], [self.owners.unit_id(u) for u in units]
 
     def _signer(self) -> LocalAccount:
         if self.account is None:
@@ -193,7 +216,7 @@ class Ledger:
         """Register lot ``lot`` of ``gtin`` expiring ``expiry`` (GS1 YYMMDD, day 00 = month end)."""
         return self.transact(
             self.registry.functions.registerLot(
-                lot_id(gtin, lot), expiry_yymmdd(expiry), event_hash
+                lot_hash(self._own(gtin), lot), expiry_yymmdd(expiry), event_hash
             )
         )
 
@@ -201,7 +224,7 @@ class Ledger:
         self, gtin: str, lot: str, status: LotStatus, event_hash: bytes = ZERO_HASH
     ) -> Receipt:
         """Quarantine, recall or release a lot (its owner, or a regulator)."""
-        return self.set_lot_status_by_id(lot_id(gtin, lot), status, event_hash)
+        return self.set_lot_status_by_id(self.owners.lot_id(gtin, lot), status, event_hash)
 
     def set_lot_status_by_id(
         self, lot: bytes, status: LotStatus, event_hash: bytes = ZERO_HASH
@@ -236,27 +259,34 @@ class Ledger:
         progress: ProgressCallback | None = None,
     ) -> list[Receipt]:
         """Commission ``serials`` of ``gtin`` in ``lot``, into case ``into_sscc`` if given."""
-        lid = lot_id(gtin, lot)
-        uid = unit_id(into_sscc) if into_sscc else ZERO_HASH
-        ids = [pack_id(gtin, s) for s in serials]
-        return self.commission_ids(lid, ids, uid, event_hash, skip_done, progress=progress)
+        lot_of = lot_hash(self._own(gtin), lot)
+        unit = unit_hash(self._own(into_sscc)) if into_sscc else ZERO_HASH
+        hashes = [pack_hash(gtin, s) for s in serials]
+        return self.commission_hashes(
+            lot_of, hashes, unit, event_hash, skip_done, progress=progress
+        )
 
-    def commission_ids(
+    def commission_hashes(
         self,
         lot: bytes,
-        ids: Sequence[bytes],
+        hashes: Sequence[bytes],
         unit: bytes = ZERO_HASH,
         event_hash: bytes = ZERO_HASH,
         skip_done: bool = False,
         *,
         progress: ProgressCallback | None = None,
     ) -> list[Receipt]:
-        """Commission packs known by their ids into lot id ``lot``."""
+        """Commission this member's packs known by their code hashes (see :mod:`ledger_client.ids`)
+        into its lot of code hash ``lot``, straight into its unit of code hash ``unit``."""
+        _require_unique(hashes, "pack ids")
+        me = self.member_index
+        lot_id = record_id(me, lot)
+        ids = {record_id(me, h): h for h in hashes}
         fn = self.registry.functions.commission
         return self._batched_packs(
-            ids,
-            lambda c: fn(lot, unit, c, event_hash),
-            lambda v: v.status != PackStatus.NONE and v.lot_id == lot,
+            list(ids),
+            lambda c: fn(lot, unit, [ids[i] for i in c], event_hash),
+            lambda v: v.status != PackStatus.NONE and v.lot_id == lot_id,
             skip_done,
             progress,
         )
@@ -268,13 +298,15 @@ class Ledger:
         units: Sequence[str] = (),
         event_hash: bytes = ZERO_HASH,
     ) -> Receipt:
-        """Pack loose packs and units into the case or pallet ``sscc`` (created if new)."""
-        return self._unit_items(self.registry.functions.pack, sscc, packs, units, event_hash)
+        """Pack loose packs and units into case or pallet ``sscc``, new or this member's own."""
+        unit = unit_hash(self._own(sscc))
+        items = self._item_ids(packs, units)
+        return self.transact(self.registry.functions.pack(unit, *items, event_hash))
 
     def unpack(self, ssccs: Sequence[str], event_hash: bytes = ZERO_HASH) -> Receipt:
         """Unpack whole cases or pallets: their contents stay with this member."""
         return self.transact(
-            self.registry.functions.unpack([unit_id(u) for u in ssccs], event_hash)
+            self.registry.functions.unpack([self.owners.unit_id(u) for u in ssccs], event_hash)
         )
 
     def unpack_items(
@@ -285,7 +317,9 @@ class Ledger:
         event_hash: bytes = ZERO_HASH,
     ) -> Receipt:
         """Take some packs or units out of ``sscc``; the unit stays."""
-        return self._unit_items(self.registry.functions.unpackItems, sscc, packs, units, event_hash)
+        unit = self.owners.unit_id(sscc)
+        items = self._item_ids(packs, units)
+        return self.transact(self.registry.functions.unpackItems(unit, *items, event_hash))
 
     def ship(
         self,
@@ -296,7 +330,7 @@ class Ledger:
         skip_done: bool = False,
     ) -> list[Receipt]:
         """Ship loose packs and top-level units to member ``to``."""
-        return self.ship_ids(to, *_item_ids(packs, units), event_hash, skip_done)
+        return self.ship_ids(to, *self._item_ids(packs, units), event_hash, skip_done)
 
     def ship_ids(
         self,
@@ -325,7 +359,7 @@ class Ledger:
         skip_done: bool = False,
     ) -> list[Receipt]:
         """Receive packs and units shipped to this member."""
-        return self.receive_ids(*_item_ids(packs, units), event_hash, skip_done)
+        return self.receive_ids(*self._item_ids(packs, units), event_hash, skip_done)
 
     def receive_ids(
         self,
@@ -355,7 +389,7 @@ class Ledger:
         progress: ProgressCallback | None = None,
     ) -> list[Receipt]:
         """Decommission packs (dispensed, destroyed, exported, ...)."""
-        ids = [pack_id(*p) for p in packs]
+        ids = [self.owners.pack_id(*p) for p in packs]
         return self.decommission_ids(ids, reason, event_hash, skip_done, progress=progress)
 
     def decommission_ids(
@@ -384,7 +418,7 @@ class Ledger:
         self, packs: Sequence[PackRef], event_hash: bytes = ZERO_HASH
     ) -> list[Receipt]:
         """Undo this member's decommissions within the undo window."""
-        return self.undo_decommission_ids([pack_id(*p) for p in packs], event_hash)
+        return self.undo_decommission_ids([self.owners.pack_id(*p) for p in packs], event_hash)
 
     def undo_decommission_ids(
         self, ids: Sequence[bytes], event_hash: bytes = ZERO_HASH
@@ -403,7 +437,9 @@ class Ledger:
         event_hash: bytes = ZERO_HASH,
     ) -> list[Receipt]:
         """Set pack flags (suspect, illegitimate); ``PackFlag(0)`` clears them."""
-        return self.flag_ids([pack_id(*p) for p in packs], flags, reason_code, event_hash)
+        return self.flag_ids(
+            [self.owners.pack_id(*p) for p in packs], flags, reason_code, event_hash
+        )
 
     def flag_ids(
         self,
@@ -434,7 +470,7 @@ class Ledger:
 
     def pack_state(self, gtin: str, serial: str) -> PackView:
         """Return a pack's state (status NONE when unknown)."""
-        return self.pack_states([pack_id(gtin, serial)])[0]
+        return self.pack_states([self.owners.pack_id(gtin, serial)])[0]
 
     def pack_states(self, ids: Sequence[bytes]) -> list[PackView]:
         """Return the states of packs known by their ids, in order."""
@@ -444,11 +480,13 @@ class Ledger:
 
     def lot_state(self, gtin: str, lot: str) -> LotView:
         """Return a lot's state (status NONE when unknown)."""
-        return LotView.from_tuple(self.registry.functions.lotState(lot_id(gtin, lot)).call())
+        return LotView.from_tuple(
+            self.registry.functions.lotState(self.owners.lot_id(gtin, lot)).call()
+        )
 
     def unit_state(self, sscc: str) -> UnitView:
         """Return a case's or pallet's state (status NONE when unknown)."""
-        return self.unit_state_by_id(unit_id(sscc))
+        return self.unit_state_by_id(self.owners.unit_id(sscc))
 
     def unit_state_by_id(self, unit: bytes) -> UnitView:
         """Like :meth:`unit_state` for a unit known by its id."""
@@ -461,17 +499,6 @@ class Ledger:
         return {"owner": owner, **dict(zip(keys, info, strict=True))}
 
     # ------------------------------------------------------------ helpers
-
-    def _unit_items(
-        self,
-        fn: Callable[..., ContractFunction],
-        sscc: str,
-        packs: Sequence[PackRef],
-        units: Sequence[str],
-        event_hash: bytes,
-    ) -> Receipt:
-        """Send ``fn(unit, pack ids, unit ids, event_hash)`` for the case or pallet ``sscc``."""
-        return self.transact(fn(unit_id(sscc), *_item_ids(packs, units), event_hash))
 
     def _batched_packs(
         self,

@@ -72,6 +72,16 @@ class PackFlag(enum.IntFlag):
     ILLEGITIMATE = 2
 
 
+class Authority(enum.IntEnum):
+    """Who raised a pack's flags or set a lot's status; only this level or above lowers it."""
+
+    NONE = 0
+    HOLDER = 1
+    OWNER = 2
+    REGULATOR = 3
+    COUNCIL = 4
+
+
 class VerificationStatus(enum.IntEnum):
     """The single answer of a verification, most serious first."""
 
@@ -98,6 +108,8 @@ class PackView:
     flags: PackFlag
     flag_reason: int
     decommissioned_at: int
+    undo_deadline: int
+    flag_authority: Authority
     lot_id: bytes
     parent: int
     custodian: str
@@ -113,11 +125,13 @@ class PackView:
             PackFlag(t[2]),
             t[3],
             t[4],
-            bytes(t[5]),
-            t[6],
-            t[7],
+            t[5],
+            Authority(t[6]),
+            bytes(t[7]),
             t[8],
             t[9],
+            t[10],
+            t[11],
         )
 
 
@@ -130,11 +144,16 @@ class LotView:
     expiry: int
     expires_at: int
     status: LotStatus
+    status_authority: Authority
+    recall_requested_by: str
+    """The regulator whose recall waits for a second regulator (zero address: none)."""
 
     @classmethod
     def from_tuple(cls, t: Any) -> LotView:
         """Build from the ABI-decoded ``LotView`` tuple."""
-        return cls(bytes(t[0]), t[1], t[2], t[3], LotStatus(t[4]))
+        return cls(
+            bytes(t[0]), t[1], t[2], t[3], LotStatus(t[4]), Authority(t[5]), t[6]
+        )
 
 
 @dataclass(frozen=True)

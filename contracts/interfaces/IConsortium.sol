@@ -29,6 +29,7 @@ interface IConsortium {
         uint40 deadline;
         uint16 approvals;
         bool executed;
+        bool cancelled;
         bytes data;
     }
 
@@ -49,6 +50,7 @@ interface IConsortium {
     event ProposalCreated(uint256 indexed id, address indexed proposer, bytes data, uint40 deadline);
     event ProposalApproved(uint256 indexed id, address indexed approver, uint16 approvals);
     event ProposalExecuted(uint256 indexed id);
+    event ProposalCancelled(uint256 indexed id, address indexed by);
 
     error ConsortiumOnlyByProposal(address caller);
     error ConsortiumNotMember(address account);
@@ -69,6 +71,7 @@ interface IConsortium {
     error ConsortiumProposalClosed(uint256 id);
     error ConsortiumProposalExpired(uint256 id, uint40 deadline);
     error ConsortiumAlreadyApproved(uint256 id, address approver);
+    error ConsortiumNotProposer(uint256 id, address caller);
 
     /// @notice Returns the member `account`; status NONE when it is not one.
     function member(address account) external view returns (Member memory);
@@ -80,9 +83,12 @@ interface IConsortium {
     /// @notice Returns the account of the member with `index` (address(0) for 0 or unknown).
     function accountAt(uint32 index) external view returns (address);
 
-    /// @notice Returns the member owning the longest GS1 company prefix that starts `gtin14`
-    /// after its indicator digit, or address(0).
-    function prefixOwner(string calldata gtin14) external view returns (address);
+    /// @notice Returns the member owning the longest GS1 company prefix that starts `code` (a
+    /// GTIN-14 or an SSCC-18) after its first digit (indicator or extension digit), or address(0).
+    function prefixOwner(string calldata code) external view returns (address);
+
+    /// @notice Returns the member index of {prefixOwner}(`code`), or 0.
+    function prefixOwnerIndex(string calldata code) external view returns (uint32);
 
     /// @notice Returns protocol parameter `key`.
     function parameter(bytes32 key) external view returns (uint256);

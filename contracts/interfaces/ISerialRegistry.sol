@@ -5,7 +5,9 @@ import {PackStatus} from "../libraries/PackState.sol";
 
 /// @title ISerialRegistry
 /// @notice Lots, packs and logistic units (SSCC cases and pallets) of an RxLedger network,
-/// known by their hashed ids only, with their custody, status and verification.
+/// known by their hashed ids only, with their custody, status and verification. Every id is
+/// owner-scoped (see {LedgerIds}): creating functions take code hashes and scope them to the
+/// caller; every other function, view and event names records by their ids.
 interface ISerialRegistry {
     enum LotStatus {
         NONE,
@@ -34,6 +36,16 @@ interface ISerialRegistry {
         LOCKED
     }
 
+    /// @notice Who raised a pack's flags or set a lot's status, lowest first. A flag or status
+    /// is lowered or overwritten only at its own authority or above.
+    enum Authority {
+        NONE,
+        HOLDER,
+        OWNER,
+        REGULATOR,
+        COUNCIL
+    }
+
     /// @notice The one answer of {verify}, most serious first when several apply.
     enum VerificationStatus {
         VERIFIED,
@@ -56,6 +68,8 @@ interface ISerialRegistry {
         uint32 expiry;
         uint40 expiresAt;
         LotStatus status;
+        Authority statusAuthority;
+        uint32 recallRequestedBy;
     }
 
     struct Unit {
@@ -72,6 +86,8 @@ interface ISerialRegistry {
         uint32 expiry;
         uint40 expiresAt;
         LotStatus status;
+        Authority statusAuthority;
+        address recallRequestedBy;
     }
 
     struct UnitView {
@@ -90,6 +106,8 @@ interface ISerialRegistry {
         uint8 flags;
         uint8 flagReason;
         uint40 decommissionedAt;
+        uint40 undoDeadline;
+        Authority flagAuthority;
         bytes32 lotId;
         uint32 parent;
         address custodian;
@@ -107,6 +125,7 @@ interface ISerialRegistry {
 
     event LotRegistered(bytes32 indexed lotId, address indexed owner, uint32 expiry, bytes32 eventHash);
     event LotStatusChanged(bytes32 indexed lotId, address indexed by, LotStatus status, bytes32 eventHash);
+    event LotRecallRequested(bytes32 indexed lotId, address indexed by, bytes32 eventHash);
     event PacksCommissioned(
         bytes32 indexed lotId, address indexed by, bytes32 indexed unitId, bytes32[] packIds, bytes32 eventHash
     );
@@ -129,7 +148,6 @@ interface ISerialRegistry {
     error SerialRegistryUnknownLot(bytes32 lotId);
     error SerialRegistryLotExists(bytes32 lotId);
     error SerialRegistryInvalidExpiry(uint32 expiry);
-    error SerialRegistryNotLotOwner(bytes32 lotId, address caller);
     error SerialRegistryLotNotActive(bytes32 lotId, LotStatus status);
     error SerialRegistryInvalidLotStatus(bytes32 lotId, LotStatus from, LotStatus to);
     error SerialRegistryUnknownPack(bytes32 packId);
@@ -155,8 +173,12 @@ interface ISerialRegistry {
     error SerialRegistryUndoWindowClosed(bytes32 packId, uint256 deadline);
     error SerialRegistryInvalidFlags(uint8 flags);
     error SerialRegistryNotAuthorised(address caller, bytes32 id);
+    error SerialRegistryAuthorityTooLow(bytes32 id, Authority raisedBy, Authority caller);
+    error SerialRegistryRecallAlreadyRequested(bytes32 lotId, address regulator);
 
     /// @notice Returns the single verification answer for a scanned pack and its details.
+    /// The pack is looked up under the member owning the GTIN's company prefix only; a GTIN
+    /// whose prefix no member owns answers PRODUCT_MISMATCH.
     /// `lot` may be empty and `expiry` 0 when the scan did not carry them. `expiry` matches the
     /// lot's when both name the same day: day 00 is the last day of the month (GS1Date).
     function verify(string calldata gtin14, string calldata serial, string calldata lot, uint32 expiry)

@@ -3,23 +3,36 @@ pragma solidity 0.8.30;
 
 /// @title LedgerIds
 /// @notice The byte layout of RxLedger ids, shared with `ledger_client/ids.py`.
-/// @dev Each id is keccak256 over ASCII text starting with the GS1 Application Identifier
-/// of what it names, so ids of different kinds never collide:
-/// packId = keccak256("01" ‖ gtin14 ‖ "21" ‖ serial), lotId = keccak256("01" ‖ gtin14 ‖ "10" ‖ lot),
-/// unitId = keccak256("00" ‖ sscc18).
+/// @dev A code hash is keccak256 over ASCII text starting with the GS1 Application Identifier
+/// of what it names, so hashes of different kinds never collide:
+/// pack = keccak256("01" ‖ gtin14 ‖ "21" ‖ serial), lot = keccak256("01" ‖ gtin14 ‖ "10" ‖ lot),
+/// unit = keccak256("00" ‖ sscc18).
+/// A record's id also names its owner, the member that created it (for a genuine record, the
+/// member owning the GS1 company prefix the code carries):
+/// id = keccak256(abi.encode(uint256(ownerIndex), codeHash)). A record created by anyone
+/// else gets the creator's own id, which no lookup of the printed code ever finds.
 library LedgerIds {
-    /// @notice Returns the ledger id of the pack `gtin14` + `serial`.
-    function packId(string calldata gtin14, string calldata serial) internal pure returns (bytes32) {
+    /// @notice Returns the id of the record of `codeHash` created by member index `owner`.
+    function recordId(uint32 owner, bytes32 codeHash) internal pure returns (bytes32 result) {
+        assembly ("memory-safe") {
+            mstore(0x00, owner)
+            mstore(0x20, codeHash)
+            result := keccak256(0x00, 0x40)
+        }
+    }
+
+    /// @notice Returns the code hash of the pack `gtin14` + `serial`.
+    function packHash(string calldata gtin14, string calldata serial) internal pure returns (bytes32) {
         return keccak256(abi.encodePacked("01", gtin14, "21", serial));
     }
 
-    /// @notice Returns the ledger id of lot `lot` of product `gtin14`.
-    function lotId(string calldata gtin14, string calldata lot) internal pure returns (bytes32) {
+    /// @notice Returns the code hash of lot `lot` of product `gtin14`.
+    function lotHash(string calldata gtin14, string calldata lot) internal pure returns (bytes32) {
         return keccak256(abi.encodePacked("01", gtin14, "10", lot));
     }
 
-    /// @notice Returns the ledger id of the logistic unit `sscc18`.
-    function unitId(string calldata sscc18) internal pure returns (bytes32) {
+    /// @notice Returns the code hash of the logistic unit `sscc18`.
+    function unitHash(string calldata sscc18) internal pure returns (bytes32) {
         return keccak256(abi.encodePacked("00", sscc18));
     }
 

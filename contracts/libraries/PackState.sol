@@ -14,6 +14,8 @@ pragma solidity 0.8.30;
 /// | 144-151 | flags           | FLAG_SUSPECT, FLAG_ILLEGITIMATE                                  |
 /// | 152-159 | flagReason      | reason code given with the last flag                            |
 /// | 160-199 | decommissionedAt| block timestamp of the decommission                              |
+/// | 200-207 | flagAuthority   | Authority level that raised the flags (0 when none)             |
+/// | 208-247 | undoDeadline    | last second the decommission may be undone, fixed when it is made |
 type PackState is bytes32;
 
 using PackStateLibrary for PackState global;
@@ -42,6 +44,8 @@ library PackStateLibrary {
     uint256 internal constant FLAGS_OFFSET = 144;
     uint256 internal constant FLAG_REASON_OFFSET = 152;
     uint256 internal constant DECOMMISSIONED_AT_OFFSET = 160;
+    uint256 internal constant FLAG_AUTHORITY_OFFSET = 200;
+    uint256 internal constant UNDO_DEADLINE_OFFSET = 208;
 
     uint8 internal constant FLAG_SUSPECT = 1;
     uint8 internal constant FLAG_ILLEGITIMATE = 2;
@@ -82,6 +86,14 @@ library PackStateLibrary {
         return uint40(_get(s, DECOMMISSIONED_AT_OFFSET, MASK_40));
     }
 
+    function flagAuthority(PackState s) internal pure returns (uint8) {
+        return uint8(_get(s, FLAG_AUTHORITY_OFFSET, MASK_8));
+    }
+
+    function undoDeadline(PackState s) internal pure returns (uint40) {
+        return uint40(_get(s, UNDO_DEADLINE_OFFSET, MASK_40));
+    }
+
     function exists(PackState s) internal pure returns (bool) {
         return PackState.unwrap(s) != 0;
     }
@@ -112,23 +124,34 @@ library PackStateLibrary {
         return _set(s, STATUS_OFFSET, MASK_8, uint8(v));
     }
 
-    function withFlags(PackState s, uint8 flags_, uint8 flagReason_) internal pure returns (PackState) {
-        return _set(_set(s, FLAGS_OFFSET, MASK_8, flags_), FLAG_REASON_OFFSET, MASK_8, flagReason_);
+    /// @notice The pack with flags `flags_` and reason `flagReason_`, raised at `authority`
+    /// (recorded as 0 when the flags are cleared).
+    function withFlags(PackState s, uint8 flags_, uint8 flagReason_, uint8 authority) internal pure returns (PackState) {
+        s = _set(s, FLAGS_OFFSET, MASK_8, flags_);
+        s = _set(s, FLAG_REASON_OFFSET, MASK_8, flagReason_);
+        return _set(s, FLAG_AUTHORITY_OFFSET, MASK_8, flags_ == 0 ? 0 : authority);
     }
 
-    /// @notice The pack decommissioned by `by` for `reason_` at `at`; it leaves any unit.
-    function decommissioned(PackState s, uint32 by, uint8 reason_, uint40 at) internal pure returns (PackState) {
+    /// @notice The pack decommissioned by `by` for `reason_` at `at`, undoable until `deadline`
+    /// (0: never); it leaves any unit.
+    function decommissioned(PackState s, uint32 by, uint8 reason_, uint40 at, uint40 deadline)
+        internal
+        pure
+        returns (PackState)
+    {
         s = _set(s, CUSTODIAN_OFFSET, MASK_32, by);
         s = _set(s, PARENT_OFFSET, MASK_32, 0);
         s = _set(s, STATUS_OFFSET, MASK_8, uint8(PackStatus.DECOMMISSIONED));
         s = _set(s, REASON_OFFSET, MASK_8, reason_);
-        return _set(s, DECOMMISSIONED_AT_OFFSET, MASK_40, at);
+        s = _set(s, DECOMMISSIONED_AT_OFFSET, MASK_40, at);
+        return _set(s, UNDO_DEADLINE_OFFSET, MASK_40, deadline);
     }
 
     /// @notice The decommission undone: ACTIVE again, loose, with its decommissioner as custodian.
     function undone(PackState s) internal pure returns (PackState) {
         s = _set(s, REASON_OFFSET, MASK_8, 0);
         s = _set(s, DECOMMISSIONED_AT_OFFSET, MASK_40, 0);
+        s = _set(s, UNDO_DEADLINE_OFFSET, MASK_40, 0);
         return _set(s, STATUS_OFFSET, MASK_8, uint8(PackStatus.ACTIVE));
     }
 

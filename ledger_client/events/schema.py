@@ -129,6 +129,12 @@ class ProposalApproved(ConsortiumEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ProposalCancelled(ConsortiumEvent):
+    id: int
+    by: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class ProposalCreated(ConsortiumEvent):
     id: int
     proposer: str
@@ -197,6 +203,13 @@ class ItemsUnpacked(RegistryEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class LotRecallRequested(RegistryEvent):
+    lot_id: bytes
+    by: str
+    event_hash: bytes
+
+
+@dataclass(frozen=True, kw_only=True)
 class LotRegistered(RegistryEvent):
     lot_id: bytes
     owner: str
@@ -256,6 +269,7 @@ EVENT_TYPES: dict[str, tuple[type[ChainEvent], ...]] = {
         PrefixAssigned,
         PrefixRevoked,
         ProposalApproved,
+        ProposalCancelled,
         ProposalCreated,
         ProposalExecuted,
     ),
@@ -266,6 +280,7 @@ EVENT_TYPES: dict[str, tuple[type[ChainEvent], ...]] = {
         ItemsReceived,
         ItemsShipped,
         ItemsUnpacked,
+        LotRecallRequested,
         LotRegistered,
         LotStatusChanged,
         PacksCommissioned,
