@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import tempfile
 import threading
 import time
@@ -27,6 +26,7 @@ from gateway.main import create_app
 from gateway.services.chain import serialise_provider
 from ledger_client.chain import connect, dev_account
 from ledger_client.devnet import DevNetwork, deploy_devnet
+from tests.utils.ports import free_port
 
 GTIN = "09506000134352"
 FOREIGN_GTIN = "09506000134369"  # same prefix, not registered in the directory
@@ -50,12 +50,6 @@ CONSOLE_KEY = "test-console-key"
 def dm(serial: str, lot: str = LOT, expiry: str = EXPIRY, gtin: str = GTIN) -> str:
     """The DataMatrix text a scanner sends for a pack (with ]d2 and a GS separator)."""
     return f"]d201{gtin}17{expiry}10{lot}\x1d21{serial}"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

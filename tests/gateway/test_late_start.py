@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from gateway_helpers import CONSOLE, CONSOLE_KEY, EXPIRY, GTIN, LOT, LiveServer, dm, free_port
+from gateway_helpers import CONSOLE, CONSOLE_KEY, EXPIRY, GTIN, LOT, LiveServer, dm
 from web3 import Web3
 from web3.exceptions import Web3RPCError
 
@@ -24,6 +24,7 @@ from ledger_client.contracts import Deployment
 from ledger_client.dev.anvil import Anvil
 from ledger_client.devnet import deploy_devnet, ledgers_for
 from ledger_client.types import DecommissionReason
+from tests.utils.ports import free_port
 
 pytestmark = pytest.mark.anvil
 NAME = "Amoxicillin 500 mg capsules"
