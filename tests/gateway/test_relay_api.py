@@ -12,9 +12,8 @@ from typing import Any
 import httpx
 import pytest
 from eth_account import Account
-from gateway_helpers import EXPIRY, GTIN, Gateway, LiveServer, World, gateway_settings
+from gateway_helpers import EXPIRY, GTIN, Gateway, World, operator_key, running_gateway
 
-from gateway.main import create_app
 from ledger_client.chain import dev_account
 from ledger_client.contracts import deploy_contract
 from ledger_client.ids import pack_id
@@ -34,13 +33,7 @@ def relayer(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     m.ship(pa.address, packs=[(GTIN, s) for s in SERIALS])
     pa.receive(packs=[(GTIN, s) for s in SERIALS])
     db = tmp_path_factory.mktemp("relay") / "gateway.db"
-    settings = gateway_settings(
-        world, db, operator_key="0x" + bytes(dev_account("wholesaler_a").key).hex()
-    )
-    app = create_app(settings, world.w3)
-    with LiveServer(app) as server, httpx.Client(base_url=server.url, timeout=60) as client:
-        gw = Gateway(server.url, client, app, world)
-        gw.wait_indexed()  # tokens and the console key count once the index knows the member
+    with running_gateway(world, db, operator_key=operator_key("wholesaler_a")) as gw:
         yield gw
 
 
