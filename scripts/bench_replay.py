@@ -12,39 +12,30 @@ and reading each pack's state with its own eth_call.
 
 from __future__ import annotations
 
-import argparse
 import gzip
 import json
 import random
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from _harness import ROOT, history_arguments
 from eth_utils import event_abi_to_log_topic
 from web3 import Web3
 from web3._utils.events import get_event_data
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from ledger_client.audit.logs import export_logs, load_logs  # noqa: E402
-from ledger_client.audit.replay import compare_with_chain, replay_logs  # noqa: E402
-from ledger_client.chain import connect, dev_account  # noqa: E402
-from ledger_client.contracts import Deployment, artifact  # noqa: E402
-from ledger_client.dev.anvil import Anvil  # noqa: E402
-from ledger_client.dev.bulk import BulkSender  # noqa: E402
-from ledger_client.dev.codes import sscc  # noqa: E402
-from ledger_client.devnet import DEMO_MEMBERS, deploy_devnet  # noqa: E402
-from ledger_client.events import EVENT_TYPES  # noqa: E402
-from ledger_client.ids import (  # noqa: E402
-    lot_id,
-    pack_id,
-    unit_id,
-    with_check_digit,  # noqa: E402
-)
-from ledger_client.logs import fetch_logs  # noqa: E402
-from ledger_client.types import DecommissionReason, LotStatus  # noqa: E402
+from ledger_client.audit.logs import export_logs, load_logs
+from ledger_client.audit.replay import compare_with_chain, replay_logs
+from ledger_client.chain import connect, dev_account
+from ledger_client.contracts import Deployment, artifact
+from ledger_client.dev.anvil import Anvil
+from ledger_client.dev.bulk import BulkSender
+from ledger_client.dev.codes import sscc
+from ledger_client.devnet import DEMO_MEMBERS, deploy_devnet
+from ledger_client.events import EVENT_TYPES
+from ledger_client.ids import lot_id, pack_id, unit_id, with_check_digit
+from ledger_client.logs import fetch_logs
+from ledger_client.types import DecommissionReason, LotStatus
 
 ZERO = b"\x00" * 32
 CASE = 25
@@ -243,12 +234,7 @@ def measure(url: str, deployment: Deployment, export: Path, rounds: int) -> dict
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    ap.add_argument("--packs", type=int, default=100_000)
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--port", type=int, default=8547)
+    ap = history_arguments(__doc__, port=8547)
     ap.add_argument("--cache", type=Path, default=ROOT / ".rxledger" / "bench")
     ap.add_argument("--rebuild", action="store_true")
     ap.add_argument("--rounds", type=int, default=3)
