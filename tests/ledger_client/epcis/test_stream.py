@@ -120,9 +120,17 @@ def test_a_second_read_fetches_only_the_new_blocks_and_equals_a_fresh_rebuild(
         assert second == read(w3, net, fresh)
 
 
+#: What the chain holds after it was reverted below the cursor.
+REORGS: dict[str, Callable[[DevNetwork], None]] = {
+    "other blocks at the same heights": lambda net: _forward(net, "pharmacy_b"),
+    "a chain shorter than the cursor": lambda net: None,
+}
+
+
+@pytest.mark.parametrize("reorg", REORGS.values(), ids=REORGS.keys())
 @pytest.mark.parametrize("read", READERS.values(), ids=READERS.keys())
-def test_a_reorg_at_the_cursor_drops_the_copy_and_rebuilds_it(
-    chain: tuple[Web3, DevNetwork], read: Reader
+def test_a_reorg_below_the_cursor_drops_the_copy_and_rebuilds_it(
+    chain: tuple[Web3, DevNetwork], read: Reader, reorg: Callable[[DevNetwork], None]
 ) -> None:
     w3, net = chain
     snapshot = _rpc(w3, "evm_snapshot")
@@ -132,26 +140,11 @@ def test_a_reorg_at_the_cursor_drops_the_copy_and_rebuilds_it(
         cursor = store.chain_cursor()
         assert cursor is not None
         assert _rpc(w3, "evm_revert", snapshot)
-        _forward(net, "pharmacy_b")  # other blocks at the same heights
-        assert w3.eth.get_block(cursor.block_number)["hash"] != cursor.block_hash
-        with log_ranges(w3) as ranges:
-            after = read(w3, net, store)
-        assert ranges[0][0] == net.deployment.block
-    assert after != before
-    with EventStore() as fresh:
-        assert after == read(w3, net, fresh)
-
-
-def test_a_chain_shorter_than_the_cursor_rebuilds_the_copy(
-    chain: tuple[Web3, DevNetwork],
-) -> None:
-    w3, net = chain
-    snapshot = _rpc(w3, "evm_snapshot")
-    _forward(net, "pharmacy_a")
-    read = READERS["export"]
-    with EventStore() as store:
-        before = read(w3, net, store)
-        assert _rpc(w3, "evm_revert", snapshot)
+        reorg(net)
+        assert (
+            w3.eth.block_number < cursor.block_number
+            or w3.eth.get_block(cursor.block_number)["hash"] != cursor.block_hash
+        )
         with log_ranges(w3) as ranges:
             after = read(w3, net, store)
         assert ranges[0][0] == net.deployment.block
