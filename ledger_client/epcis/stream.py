@@ -16,7 +16,6 @@ and a rebuild costs one full read, what every run cost before.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from web3 import Web3
 from web3.exceptions import BlockNotFound
@@ -26,18 +25,7 @@ from ledger_client.epcis.store import ChainCursor, EventStore
 from ledger_client.events import ChainEvent, decode
 from ledger_client.logs import fetch_logs, iter_events
 
-__all__ = ["Synced", "chain_events", "sync"]
-
-
-@dataclass(frozen=True)
-class Synced:
-    """What :func:`sync` read from the chain: blocks ``from_block`` to ``to_block`` (none when
-    ``from_block > to_block``) holding ``logs`` logs, after dropping the copy if ``rebuilt``."""
-
-    from_block: int
-    to_block: int
-    logs: int
-    rebuilt: bool
+__all__ = ["chain_events", "sync"]
 
 
 def _hash_at(w3: Web3, number: int) -> bytes | None:
@@ -47,7 +35,7 @@ def _hash_at(w3: Web3, number: int) -> bytes | None:
         return None
 
 
-def sync(w3: Web3, deployment: Deployment, store: EventStore) -> Synced:
+def sync(w3: Web3, deployment: Deployment, store: EventStore) -> None:
     """Bring ``store``'s copy of the deployment's logs up to the chain's latest block."""
     head = w3.eth.get_block("latest")
     key = (int(w3.eth.chain_id), Web3.to_checksum_address(deployment.registry))
@@ -60,10 +48,10 @@ def sync(w3: Web3, deployment: Deployment, store: EventStore) -> Synced:
     start = deployment.block if rebuild or cursor is None else cursor.block_number + 1
     end = int(head["number"])
     logs = fetch_logs(w3, deployment, start, end) if start <= end else []
-    if _hash_at(w3, end) != bytes(head["hash"]):  # a reorg while reading: read again
-        return sync(w3, deployment, store)
-    store.save_chain_logs(logs, ChainCursor(*key, end, bytes(head["hash"])), replace=rebuild)
-    return Synced(start, end, len(logs), rebuild)
+    if _hash_at(w3, end) == bytes(head["hash"]):
+        store.save_chain_logs(logs, ChainCursor(*key, end, bytes(head["hash"])), replace=rebuild)
+    else:  # a reorg while reading: read again
+        sync(w3, deployment, store)
 
 
 def chain_events(
