@@ -14,11 +14,12 @@ import pytest
 from eth_account import Account
 from gateway_helpers import EXPIRY, GTIN, Gateway, World, operator_key, running_gateway
 
+from gateway.schemas import ForwardRequestIn
 from ledger_client.chain import dev_account
 from ledger_client.contracts import deploy_contract
 from ledger_client.ids import pack_id
 from ledger_client.ledger import Ledger
-from ledger_client.relay import ForwardRequest, sign_request
+from ledger_client.relay import WIRE_FIELDS, ForwardRequest, sign_request
 from ledger_client.types import ZERO_HASH, DecommissionReason, PackStatus
 
 SERIALS = ["RL1", "RL2", "RL3", "RL4", "RL5"]
@@ -223,6 +224,12 @@ def test_the_openapi_schema_describes_the_forward_request(relayer: Gateway) -> N
     ]  # fmt: skip
     assert schema["additionalProperties"] is False
     assert schema["properties"]["deadline"]["maximum"] == 2**48 - 1
+
+
+def test_the_openapi_model_has_the_fields_the_parser_reads() -> None:
+    # ForwardRequest.from_json parses the body; ForwardRequestIn only describes it
+    fields = [f.alias or name for name, f in ForwardRequestIn.model_fields.items()]
+    assert fields == list(WIRE_FIELDS)
 
 
 def test_relay_needs_an_authenticated_member(relayer: Gateway, world: World) -> None:
