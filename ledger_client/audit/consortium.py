@@ -6,19 +6,9 @@ and asks it who may act."""
 
 from __future__ import annotations
 
+from ledger_client import events as ev
 from ledger_client.audit.state import Member, RuleViolation
 from ledger_client.contracts import MemberStatus
-from ledger_client.events import (
-    ChainEvent,
-    MemberAdded,
-    MemberLicenceChanged,
-    MemberRolesChanged,
-    MemberStatusChanged,
-    ParameterChanged,
-    PrefixAssigned,
-    PrefixRevoked,
-    ProductRegistered,
-)
 from ledger_client.types import ZERO_ADDRESS
 
 
@@ -27,7 +17,7 @@ class ConsortiumModel:
     the model's event list and rule violations."""
 
     def __init__(self) -> None:
-        self.events: list[ChainEvent] = []
+        self.events: list[ev.ChainEvent] = []
         self.members: dict[str, Member] = {}
         self.member_accounts: list[str] = [ZERO_ADDRESS]
         self.prefixes: dict[str, str] = {}
@@ -51,7 +41,7 @@ class ConsortiumModel:
 
     # ------------------------------------------------------------ consortium and directory
 
-    def _member_added(self, i: int, e: MemberAdded) -> None:
+    def _member_added(self, i: int, e: ev.MemberAdded) -> None:
         self.members[e.account] = Member(
             e.account,
             e.index,
@@ -64,38 +54,38 @@ class ConsortiumModel:
             self._violation(i, "MemberIndexGap", e.account)
         self.member_accounts.append(e.account)
 
-    def _member_status(self, i: int, e: MemberStatusChanged) -> None:
+    def _member_status(self, i: int, e: ev.MemberStatusChanged) -> None:
         m = self.members.get(e.account)
         if m is None:
             self._violation(i, "NotMember", e.account)
         else:
             m.status = e.status
 
-    def _member_roles(self, i: int, e: MemberRolesChanged) -> None:
+    def _member_roles(self, i: int, e: ev.MemberRolesChanged) -> None:
         m = self.members.get(e.account)
         if m is None:
             self._violation(i, "NotMember", e.account)
         else:
             m.roles = e.roles
 
-    def _member_licence(self, i: int, e: MemberLicenceChanged) -> None:
+    def _member_licence(self, i: int, e: ev.MemberLicenceChanged) -> None:
         m = self.members.get(e.account)
         if m is None:
             self._violation(i, "NotMember", e.account)
         else:
             m.licence_expiry = e.licence_expiry
 
-    def _prefix_assigned(self, i: int, e: PrefixAssigned) -> None:
+    def _prefix_assigned(self, i: int, e: ev.PrefixAssigned) -> None:
         self.prefixes[e.prefix] = e.account
 
-    def _prefix_revoked(self, i: int, e: PrefixRevoked) -> None:
+    def _prefix_revoked(self, i: int, e: ev.PrefixRevoked) -> None:
         if self.prefixes.pop(e.prefix, None) is None:
             self._violation(i, "PrefixNotAssigned", e.prefix)
 
-    def _parameter_changed(self, i: int, e: ParameterChanged) -> None:
+    def _parameter_changed(self, i: int, e: ev.ParameterChanged) -> None:
         self.parameters[bytes(e.key)] = e.value
 
-    def _product_registered(self, i: int, e: ProductRegistered) -> None:
+    def _product_registered(self, i: int, e: ev.ProductRegistered) -> None:
         gtin, owner = e.gtin14, e.owner
         if self.prefix_owner(gtin) != owner:
             self._violation(i, "NotPrefixOwner", gtin)
