@@ -9,6 +9,7 @@ from __future__ import annotations
 from ledger_client import events as ev
 from ledger_client.audit.state import Member, RuleViolation
 from ledger_client.contracts import MemberStatus
+from ledger_client.events import handles
 from ledger_client.types import ZERO_ADDRESS
 
 
@@ -28,11 +29,18 @@ class ConsortiumModel:
     def _violation(self, event: int, rule: str, subject: bytes | str) -> None:
         self.violations.append(RuleViolation(event, rule, subject))
 
-    def _require_member(self, i: int, account: str, roles: int, now: int) -> None:
+    def _member(self, i: int, account: str) -> Member | None:
+        """The member ``account``, or None with a NotMember violation."""
         m = self.members.get(account)
         if m is None:
             self._violation(i, "NotMember", account)
-        elif m.status != MemberStatus.ACTIVE:
+        return m
+
+    def _require_member(self, i: int, account: str, roles: int, now: int) -> None:
+        m = self._member(i, account)
+        if m is None:
+            return
+        if m.status != MemberStatus.ACTIVE:
             self._violation(i, "MemberNotActive", account)
         elif m.licence_expiry <= now:
             self._violation(i, "LicenceExpired", account)
@@ -41,6 +49,7 @@ class ConsortiumModel:
 
     # ------------------------------------------------------------ consortium and directory
 
+    @handles(ev.MemberAdded)
     def _member_added(self, i: int, e: ev.MemberAdded) -> None:
         self.members[e.account] = Member(
             e.account,
@@ -54,37 +63,36 @@ class ConsortiumModel:
             self._violation(i, "MemberIndexGap", e.account)
         self.member_accounts.append(e.account)
 
-    def _member_status(self, i: int, e: ev.MemberStatusChanged) -> None:
-        m = self.members.get(e.account)
+    @handles(ev.MemberStatusChanged, ev.MemberRolesChanged, ev.MemberLicenceChanged)
+    def _member_changed(
+        self,
+        i: int,
+        e: ev.MemberStatusChanged | ev.MemberRolesChanged | ev.MemberLicenceChanged,
+    ) -> None:
+        m = self._member(i, e.account)
         if m is None:
-            self._violation(i, "NotMember", e.account)
-        else:
+            return
+        if isinstance(e, ev.MemberStatusChanged):
             m.status = e.status
-
-    def _member_roles(self, i: int, e: ev.MemberRolesChanged) -> None:
-        m = self.members.get(e.account)
-        if m is None:
-            self._violation(i, "NotMember", e.account)
-        else:
+        elif isinstance(e, ev.MemberRolesChanged):
             m.roles = e.roles
-
-    def _member_licence(self, i: int, e: ev.MemberLicenceChanged) -> None:
-        m = self.members.get(e.account)
-        if m is None:
-            self._violation(i, "NotMember", e.account)
         else:
             m.licence_expiry = e.licence_expiry
 
+    @handles(ev.PrefixAssigned)
     def _prefix_assigned(self, i: int, e: ev.PrefixAssigned) -> None:
         self.prefixes[e.prefix] = e.account
 
+    @handles(ev.PrefixRevoked)
     def _prefix_revoked(self, i: int, e: ev.PrefixRevoked) -> None:
         if self.prefixes.pop(e.prefix, None) is None:
             self._violation(i, "PrefixNotAssigned", e.prefix)
 
+    @handles(ev.ParameterChanged)
     def _parameter_changed(self, i: int, e: ev.ParameterChanged) -> None:
         self.parameters[bytes(e.key)] = e.value
 
+    @handles(ev.ProductRegistered)
     def _product_registered(self, i: int, e: ev.ProductRegistered) -> None:
         gtin, owner = e.gtin14, e.owner
         if self.prefix_owner(gtin) != owner:

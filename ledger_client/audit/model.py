@@ -22,7 +22,7 @@ in :mod:`ledger_client.audit.consortium` (the base class).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from operator import attrgetter
 from typing import Any
 
@@ -47,6 +47,7 @@ from ledger_client.audit.state import (
     Unit,
 )
 from ledger_client.contracts import Role
+from ledger_client.events import handlers, handles
 from ledger_client.gs1.dates import end_of_day
 from ledger_client.rules import MAX_LEVEL, top_holder
 from ledger_client.types import ZERO_ADDRESS, DecommissionReason, LotStatus
@@ -66,27 +67,7 @@ class RegistryModel(ConsortiumModel):
         #: Ids named by events but never created (looked up on chain by the comparison).
         self.unknown_ids: dict[bytes, None] = {}
         self.pack_ops = 0
-        self._handlers: dict[type[ev.ChainEvent], Callable[[int, Any], None]] = {
-            ev.LotRegistered: self._lot_registered,
-            ev.LotStatusChanged: self._lot_status_changed,
-            ev.PacksCommissioned: self._commissioned,
-            ev.ItemsPacked: self._packed,
-            ev.ItemsUnpacked: self._unpacked,
-            ev.UnitsDissolved: self._dissolved,
-            ev.ItemsShipped: self._shipped,
-            ev.ItemsReceived: self._received,
-            ev.PacksDecommissioned: self._decommissioned,
-            ev.DecommissionsUndone: self._undone,
-            ev.PacksFlagged: self._flagged,
-            ev.MemberAdded: self._member_added,
-            ev.MemberStatusChanged: self._member_status,
-            ev.MemberRolesChanged: self._member_roles,
-            ev.MemberLicenceChanged: self._member_licence,
-            ev.PrefixAssigned: self._prefix_assigned,
-            ev.PrefixRevoked: self._prefix_revoked,
-            ev.ParameterChanged: self._parameter_changed,
-            ev.ProductRegistered: self._product_registered,
-        }
+        self._handlers = handlers(self)
 
     # ------------------------------------------------------------ feeding
 
@@ -105,6 +86,7 @@ class RegistryModel(ConsortiumModel):
 
     # ------------------------------------------------------------ lots
 
+    @handles(ev.LotRegistered)
     def _lot_registered(self, i: int, e: ev.LotRegistered) -> None:
         lot_id, owner = e.lot_id, e.owner
         self._require_member(i, owner, PRODUCERS, e.timestamp)
@@ -118,6 +100,7 @@ class RegistryModel(ConsortiumModel):
         lot.history.append(i)
         self.lots[lot_id] = lot
 
+    @handles(ev.LotStatusChanged)
     def _lot_status_changed(self, i: int, e: ev.LotStatusChanged) -> None:
         lot = self.lots.get(e.lot_id)
         if lot is None:
@@ -211,6 +194,7 @@ class RegistryModel(ConsortiumModel):
         if p.custodian != me:
             self._violation(i, "NotCustodian", pid)
 
+    @handles(ev.PacksCommissioned)
     def _commissioned(self, i: int, e: ev.PacksCommissioned) -> None:
         me, now = e.by, e.timestamp
         self._require_member(i, me, PRODUCERS, now)
@@ -241,6 +225,7 @@ class RegistryModel(ConsortiumModel):
             parent.history.append(i)
         self.pack_ops += len(ids)
 
+    @handles(ev.ItemsPacked)
     def _packed(self, i: int, e: ev.ItemsPacked) -> None:
         me = e.by
         self._require_member(i, me, SUPPLY_CHAIN, e.timestamp)
@@ -274,6 +259,7 @@ class RegistryModel(ConsortiumModel):
             child.history.append(i)
         self.pack_ops += len(pack_ids)
 
+    @handles(ev.ItemsUnpacked)
     def _unpacked(self, i: int, e: ev.ItemsUnpacked) -> None:
         me = e.by
         self._require_member(i, me, SUPPLY_CHAIN, e.timestamp)
@@ -312,6 +298,7 @@ class RegistryModel(ConsortiumModel):
             child.history.append(i)
         self.pack_ops += len(e.pack_ids)
 
+    @handles(ev.UnitsDissolved)
     def _dissolved(self, i: int, e: ev.UnitsDissolved) -> None:
         me = e.by
         self._require_member(i, me, SUPPLY_CHAIN, e.timestamp)
@@ -325,6 +312,7 @@ class RegistryModel(ConsortiumModel):
             unit.status = U_DISSOLVED
             unit.history.append(i)
 
+    @handles(ev.ItemsShipped)
     def _shipped(self, i: int, e: ev.ItemsShipped) -> None:
         me, to, now = e.from_, e.to, e.timestamp
         self._require_member(i, me, SUPPLY_CHAIN, now)
@@ -354,6 +342,7 @@ class RegistryModel(ConsortiumModel):
             self._touch_unit(unit, i)
         self.pack_ops += len(pack_ids)
 
+    @handles(ev.ItemsReceived)
     def _received(self, i: int, e: ev.ItemsReceived) -> None:
         me = e.by
         self._require_member(i, me, SUPPLY_CHAIN, e.timestamp)
@@ -385,6 +374,7 @@ class RegistryModel(ConsortiumModel):
             self._touch_unit(unit, i)
         self.pack_ops += len(pack_ids)
 
+    @handles(ev.PacksDecommissioned)
     def _decommissioned(self, i: int, e: ev.PacksDecommissioned) -> None:
         me, reason, now = e.by, e.reason, e.timestamp
         roles = int(Role.DISPENSER) if reason == DecommissionReason.DISPENSED else SUPPLY_CHAIN
@@ -428,6 +418,7 @@ class RegistryModel(ConsortiumModel):
             p.history.append(i)
         self.pack_ops += len(e.pack_ids)
 
+    @handles(ev.DecommissionsUndone)
     def _undone(self, i: int, e: ev.DecommissionsUndone) -> None:
         me, now = e.by, e.timestamp
         self._require_member(i, me, SUPPLY_CHAIN, now)
@@ -448,6 +439,7 @@ class RegistryModel(ConsortiumModel):
             p.history.append(i)
         self.pack_ops += len(e.pack_ids)
 
+    @handles(ev.PacksFlagged)
     def _flagged(self, i: int, e: ev.PacksFlagged) -> None:
         me, flags = e.by, e.flags
         if flags > FLAG_MASK:
