@@ -22,7 +22,7 @@ in :mod:`ledger_client.audit.consortium` (the base class).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from operator import attrgetter
 from typing import Any
 
@@ -54,6 +54,8 @@ from ledger_client.types import ZERO_ADDRESS, DecommissionReason, LotStatus
 
 #: A unit's parent, as :func:`top_holder` walks up.
 _PARENT = attrgetter("parent")
+#: A unit's packs, and its units (what :meth:`RegistryModel._take_out` takes from).
+_PACKS, _UNITS = attrgetter("packs"), attrgetter("units")
 
 
 class RegistryModel(ConsortiumModel):
@@ -148,12 +150,22 @@ class RegistryModel(ConsortiumModel):
             unit.level = level
         return unit
 
+    def _unknown(self, i: int, rule: str, item_id: bytes) -> None:
+        self._violation(i, rule, item_id)
+        self.unknown_ids[item_id] = None
+
     def _unit(self, i: int, unit_id: bytes) -> Unit | None:
         unit = self.units.get(unit_id)
         if unit is None:
-            self._violation(i, "UnknownUnit", unit_id)
-            self.unknown_ids[unit_id] = None
+            self._unknown(i, "UnknownUnit", unit_id)
         return unit
+
+    def _known_units(self, i: int, ids: Iterable[bytes]) -> Iterator[Unit]:
+        """The units of ``ids`` the model knows; an unknown one is a violation."""
+        for uid in ids:
+            unit = self._unit(i, uid)
+            if unit is not None:
+                yield unit
 
     def _touch_unit(self, unit: Unit, i: int) -> None:
         """Record event ``i`` in the history of every pack inside ``unit`` (custody moved)."""
@@ -170,12 +182,15 @@ class RegistryModel(ConsortiumModel):
 
     # ------------------------------------------------------------ packs
 
-    def _pack(self, i: int, pid: bytes) -> Pack | None:
-        p = self.packs.get(pid)
-        if p is None:
-            self._violation(i, "UnknownPack", pid)
-            self.unknown_ids[pid] = None
-        return p
+    def _known_packs(self, i: int, ids: Iterable[bytes]) -> Iterator[tuple[bytes, Pack]]:
+        """``(id, pack)`` of each pack of ``ids`` the model knows; an unknown one is a violation."""
+        packs = self.packs
+        for pid in ids:
+            p = packs.get(pid)
+            if p is None:
+                self._unknown(i, "UnknownPack", pid)
+            else:
+                yield pid, p
 
     def _require_active(self, i: int, pid: bytes, p: Pack) -> None:
         if p.status != ACTIVE:
@@ -225,26 +240,22 @@ class RegistryModel(ConsortiumModel):
             parent.history.append(i)
         self.pack_ops += len(ids)
 
+    def _require_items(
+        self, i: int, me: str, e: ev.ItemsPacked | ev.ItemsShipped | ev.ItemsReceived
+    ) -> None:
+        if not e.pack_ids and not e.unit_ids:
+            self._violation(i, "EmptyBatch", me)
+
     @handles(ev.ItemsPacked)
     def _packed(self, i: int, e: ev.ItemsPacked) -> None:
         me = e.by
         self._require_member(i, me, SUPPLY_CHAIN, e.timestamp)
-        pack_ids, unit_ids = e.pack_ids, e.unit_ids
-        if not pack_ids and not unit_ids:
-            self._violation(i, "EmptyBatch", me)
-        level = 1
-        children = []
-        for uid in unit_ids:
-            child = self._unit(i, uid)
-            if child is not None:
-                children.append(child)
-                level = max(level, child.level + 1)
+        self._require_items(i, me, e)
+        children = list(self._known_units(i, e.unit_ids))
+        level = 1 + max((child.level for child in children), default=0)
         parent = self._container_for(i, e.unit_id, me, level)
         parent.history.append(i)
-        for pid in pack_ids:
-            p = self._pack(i, pid)
-            if p is None:
-                continue
+        for pid, p in self._known_packs(i, e.pack_ids):
             self._loose_pack(i, pid, p, me)
             p.parent, p.custodian = parent, ZERO_ADDRESS
             parent.packs[pid] = None
@@ -257,7 +268,7 @@ class RegistryModel(ConsortiumModel):
             child.parent, child.custodian = parent, ZERO_ADDRESS
             parent.units[child.id] = None
             child.history.append(i)
-        self.pack_ops += len(pack_ids)
+        self.pack_ops += len(e.pack_ids)
 
     @handles(ev.ItemsUnpacked)
     def _unpacked(self, i: int, e: ev.ItemsUnpacked) -> None:
@@ -274,29 +285,31 @@ class RegistryModel(ConsortiumModel):
         if unit.status == U_DISSOLVED:
             self._violation(i, "UnitDissolved", unit.id)
         unit.history.append(i)
-        for pid in e.pack_ids:
-            p = self._pack(i, pid)
-            if p is None:
-                continue
-            if p.parent is not unit or p.status != ACTIVE:
-                self._violation(i, "NotInUnit", pid)
-                if p.parent is not None:
-                    p.parent.packs.pop(pid, None)
-            unit.packs.pop(pid, None)
-            p.parent, p.custodian = None, me
-            p.history.append(i)
-        for uid in e.unit_ids:
-            child = self._unit(i, uid)
-            if child is None:
-                continue
-            if child.parent is not unit or child.status != U_ACTIVE:
-                self._violation(i, "NotInUnit", uid)
-                if child.parent is not None:
-                    child.parent.units.pop(uid, None)
-            unit.units.pop(uid, None)
-            child.parent, child.custodian = None, me
-            child.history.append(i)
+        for pid, p in self._known_packs(i, e.pack_ids):
+            self._take_out(i, unit, pid, p, ACTIVE, _PACKS, me)
+        for child in self._known_units(i, e.unit_ids):
+            self._take_out(i, unit, child.id, child, U_ACTIVE, _UNITS, me)
         self.pack_ops += len(e.pack_ids)
+
+    def _take_out(
+        self,
+        i: int,
+        unit: Unit,
+        item_id: bytes,
+        item: Pack | Unit,
+        active: int,
+        contents: Callable[[Unit], dict[bytes, None]],
+        me: str,
+    ) -> None:
+        """Take pack or unit ``item`` out of ``unit`` into ``me``'s custody: it must sit in
+        ``unit``, with status ``active``; ``contents`` is a unit's packs or units."""
+        if item.parent is not unit or item.status != active:
+            self._violation(i, "NotInUnit", item_id)
+            if item.parent is not None:
+                contents(item.parent).pop(item_id, None)
+        contents(unit).pop(item_id, None)
+        item.parent, item.custodian = None, me
+        item.history.append(i)
 
     @handles(ev.UnitsDissolved)
     def _dissolved(self, i: int, e: ev.UnitsDissolved) -> None:
@@ -304,10 +317,7 @@ class RegistryModel(ConsortiumModel):
         self._require_member(i, me, SUPPLY_CHAIN, e.timestamp)
         if not e.unit_ids:
             self._violation(i, "EmptyBatch", me)
-        for uid in e.unit_ids:
-            unit = self._unit(i, uid)
-            if unit is None:
-                continue
+        for unit in self._known_units(i, e.unit_ids):
             self._loose_unit(i, unit, me)
             unit.status = U_DISSOLVED
             unit.history.append(i)
@@ -319,60 +329,42 @@ class RegistryModel(ConsortiumModel):
         self._require_member(i, to, SUPPLY_CHAIN, now)
         if me == to:
             self._violation(i, "ShipToSelf", to)
-        pack_ids, unit_ids = e.pack_ids, e.unit_ids
-        if not pack_ids and not unit_ids:
-            self._violation(i, "EmptyBatch", me)
-        packs = self.packs
-        for pid in pack_ids:
-            p = packs.get(pid)
-            if p is None:
-                self._pack(i, pid)
-                continue
+        self._require_items(i, me, e)
+        for pid, p in self._known_packs(i, e.pack_ids):
             if p.status != ACTIVE or p.parent is not None or p.custodian != me:
                 self._loose_pack(i, pid, p, me)
             p.status, p.pending_to = IN_TRANSIT, to
             p.history.append(i)
-        for uid in unit_ids:
-            unit = self._unit(i, uid)
-            if unit is None:
-                continue
+        for unit in self._known_units(i, e.unit_ids):
             self._loose_unit(i, unit, me)
             unit.status, unit.pending_to = U_TRANSIT, to
             unit.history.append(i)
             self._touch_unit(unit, i)
-        self.pack_ops += len(pack_ids)
+        self.pack_ops += len(e.pack_ids)
 
     @handles(ev.ItemsReceived)
     def _received(self, i: int, e: ev.ItemsReceived) -> None:
         me = e.by
         self._require_member(i, me, SUPPLY_CHAIN, e.timestamp)
-        pack_ids, unit_ids = e.pack_ids, e.unit_ids
-        if not pack_ids and not unit_ids:
-            self._violation(i, "EmptyBatch", me)
-        packs = self.packs
-        for pid in pack_ids:
-            p = packs.get(pid)
-            if p is None:
-                self._pack(i, pid)
-                continue
-            if p.status != IN_TRANSIT:
-                self._violation(i, "NotInTransit", pid)
-            elif p.pending_to != me:
-                self._violation(i, "NotRecipient", pid)
-            p.status, p.pending_to, p.custodian = ACTIVE, ZERO_ADDRESS, me
-            p.history.append(i)
-        for uid in unit_ids:
-            unit = self._unit(i, uid)
-            if unit is None:
-                continue
-            if unit.status != U_TRANSIT:
-                self._violation(i, "NotInTransit", uid)
-            elif unit.pending_to != me:
-                self._violation(i, "NotRecipient", uid)
-            unit.status, unit.pending_to, unit.custodian = U_ACTIVE, ZERO_ADDRESS, me
-            unit.history.append(i)
+        self._require_items(i, me, e)
+        for pid, p in self._known_packs(i, e.pack_ids):
+            self._arrive(i, pid, p, IN_TRANSIT, ACTIVE, me)
+        for unit in self._known_units(i, e.unit_ids):
+            self._arrive(i, unit.id, unit, U_TRANSIT, U_ACTIVE, me)
             self._touch_unit(unit, i)
-        self.pack_ops += len(pack_ids)
+        self.pack_ops += len(e.pack_ids)
+
+    def _arrive(
+        self, i: int, item_id: bytes, item: Pack | Unit, in_transit: int, active: int, me: str
+    ) -> None:
+        """Receive pack or unit ``item`` into ``me``'s custody: it must be travelling to ``me``
+        (status ``in_transit``); it becomes ``active``."""
+        if item.status != in_transit:
+            self._violation(i, "NotInTransit", item_id)
+        elif item.pending_to != me:
+            self._violation(i, "NotRecipient", item_id)
+        item.status, item.pending_to, item.custodian = active, ZERO_ADDRESS, me
+        item.history.append(i)
 
     @handles(ev.PacksDecommissioned)
     def _decommissioned(self, i: int, e: ev.PacksDecommissioned) -> None:
@@ -382,12 +374,7 @@ class RegistryModel(ConsortiumModel):
         if reason == 0:
             self._violation(i, "InvalidReason", me)
         check_saleable = reason not in UNCONDITIONAL
-        packs = self.packs
-        for pid in e.pack_ids:
-            p = packs.get(pid)
-            if p is None:
-                self._pack(i, pid)
-                continue
+        for pid, p in self._known_packs(i, e.pack_ids):
             self._require_active(i, pid, p)
             parent = p.parent
             if parent is None:
@@ -423,10 +410,7 @@ class RegistryModel(ConsortiumModel):
         me, now = e.by, e.timestamp
         self._require_member(i, me, SUPPLY_CHAIN, now)
         window = self.undo_window()
-        for pid in e.pack_ids:
-            p = self._pack(i, pid)
-            if p is None:
-                continue
+        for pid, p in self._known_packs(i, e.pack_ids):
             if p.status != DECOMMISSIONED:
                 self._violation(i, "PackNotDecommissioned", pid)
             elif p.custodian != me:
@@ -447,10 +431,7 @@ class RegistryModel(ConsortiumModel):
         self._require_member(i, me, ALL_ROLES, e.timestamp)
         m = self.members.get(me)
         regulator = m is not None and m.roles & int(Role.REGULATOR) != 0
-        for pid in e.pack_ids:
-            p = self._pack(i, pid)
-            if p is None:
-                continue
+        for pid, p in self._known_packs(i, e.pack_ids):
             if not regulator and p.lot.owner != me:
                 may_suspect = (
                     flags == 1
