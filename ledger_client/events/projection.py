@@ -25,7 +25,7 @@ def handles(*event_types: type[ChainEvent]) -> Callable[[H], H]:
     """Mark a projection's method as its handler of ``event_types``; see :func:`handlers`."""
 
     def mark(method: H) -> H:
-        method.__handles__ = event_types  # type: ignore[attr-defined]
+        method._handles_events = event_types  # type: ignore[attr-defined]
         return method
 
     return mark
@@ -38,7 +38,7 @@ def handlers(projection: object) -> dict[type[ChainEvent], Callable[..., Any]]:
         event_type: getattr(projection, name)
         for klass in reversed(type(projection).__mro__)
         for name, method in vars(klass).items()
-        for event_type in getattr(method, "__handles__", ())
+        for event_type in getattr(method, "_handles_events", ())
     }
 
 
