@@ -151,6 +151,7 @@ class RegistryModel(ConsortiumModel):
         return unit
 
     def _unknown(self, i: int, rule: str, item_id: bytes) -> None:
+        """Record ``item_id``, named by event ``i`` but never created, as violating ``rule``."""
         self._violation(i, rule, item_id)
         self.unknown_ids[item_id] = None
 
@@ -243,6 +244,7 @@ class RegistryModel(ConsortiumModel):
     def _require_items(
         self, i: int, me: str, e: ev.ItemsPacked | ev.ItemsShipped | ev.ItemsReceived
     ) -> None:
+        """A batch names at least one pack or unit."""
         if not e.pack_ids and not e.unit_ids:
             self._violation(i, "EmptyBatch", me)
 
