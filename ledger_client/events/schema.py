@@ -34,6 +34,8 @@ def abi_name(field: str) -> str:
 
 #: Every event class, by contract, in the order of this module (each class adds itself).
 EVENT_TYPES: dict[str, tuple[type[ChainEvent], ...]] = {}
+#: (field, ABI name) of each event's arguments, in ABI order.
+_ARGUMENTS: dict[type[ChainEvent], tuple[tuple[str, str], ...]] = {}
 
 
 @dataclass_transform(frozen_default=True, kw_only_default=True)
@@ -42,7 +44,7 @@ class ChainEvent:
     """An RxLedger contract event and where it happened.
 
     A subclass given ``contract=`` is the base of that contract's events; a class below it is
-    one event, made a frozen keyword-only dataclass and added to :data:`EVENT_TYPES`.
+    one event: made a frozen keyword-only dataclass and added to :data:`EVENT_TYPES`.
     """
 
     #: The event's name in the ABI (the class name).
@@ -63,6 +65,9 @@ class ChainEvent:
         cls.name = cls.__name__
         dataclass(frozen=True, kw_only=True)(cls)
         EVENT_TYPES[cls.contract] = (*EVENT_TYPES.get(cls.contract, ()), cls)
+        _ARGUMENTS[cls] = tuple(
+            (f.name, abi_name(f.name)) for f in fields(cls) if f.name not in META_FIELDS
+        )
 
     @property
     def args(self) -> dict[str, Any]:
@@ -233,14 +238,6 @@ class UnitsDissolved(RegistryEvent):
     by: str
     unit_ids: Ids
     event_hash: bytes
-
-
-#: (field, ABI name) of each event's arguments, in ABI order.
-_ARGUMENTS = {
-    cls: tuple((f.name, abi_name(f.name)) for f in fields(cls) if f.name not in META_FIELDS)
-    for classes in EVENT_TYPES.values()
-    for cls in classes
-}
 
 
 def actor(event: ChainEvent) -> str | None:
