@@ -17,6 +17,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -37,25 +38,17 @@ CURSOR_ID = 1
 EventHook = Callable[[Connection, list[AppliedEvent]], None]
 
 
+@dataclass
 class Indexer:
     """Follows one deployment's logs into the database behind ``engine``."""
 
-    def __init__(
-        self,
-        chain: Chain,
-        engine: Engine,
-        confirmation_depth: int,
-        chunk_blocks: int = 500,
-        start_block: int = 0,
-        hooks: Sequence[EventHook] = (),
-    ) -> None:
-        self.chain = chain
-        self.engine = engine
-        self.confirmation_depth = confirmation_depth
-        self.chunk_blocks = chunk_blocks
-        self.start_block = start_block
-        self.hooks = list(hooks)
-        self._state_block = -1
+    chain: Chain
+    engine: Engine
+    confirmation_depth: int
+    chunk_blocks: int = 500
+    start_block: int = 0
+    hooks: Sequence[EventHook] = ()
+    _state_block: int = field(default=-1, init=False, repr=False)
 
     # ------------------------------------------------------------------ cursor
 

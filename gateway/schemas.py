@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from eth_utils import is_address, to_checksum_address
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.json_schema import SkipJsonSchema
-from pydantic_core import PydanticCustomError
 
-from ledger_client.relay import ForwardRequest, ForwardRequestError
+from ledger_client.relay import UINT48_MAX, UINT256_MAX
 
 Verdict = Literal["green", "amber", "red"]
 #: Where a pack is relative to a dispensing caller (see VerifyResult.custody).
@@ -393,40 +389,14 @@ class RelayResult(BaseModel):
 
 
 _HEX = r"^0x([0-9a-fA-F]{2})*$"
-UINT256_MAX, UINT48_MAX = 2**256 - 1, 2**48 - 1
+Address = Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{40}$")]
+Uint256 = Annotated[int, Field(ge=0, le=UINT256_MAX)]
+Uint48 = Annotated[int, Field(ge=0, le=UINT48_MAX)]
+Hex = Annotated[str, Field(pattern=_HEX)]
 
 
-def _address(value: Any) -> str:
-    if not isinstance(value, str) or not is_address(value):
-        raise PydanticCustomError("address", "is not an address: {value}", {"value": repr(value)})
-    return str(to_checksum_address(value))
-
-
-def _uint(maximum: int) -> BeforeValidator:
-    def check(value: Any) -> int:
-        if isinstance(value, str) and value.isascii() and value.isdigit():
-            value = int(value)
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= maximum:
-            raise PydanticCustomError(
-                "uint", "is not an unsigned integer in range: {value}", {"value": repr(value)}
-            )
-        return value
-
-    return BeforeValidator(check)
-
-
-def _hex(value: Any) -> str:
-    if not isinstance(value, str) or not re.fullmatch(_HEX, value):
-        raise PydanticCustomError("hex", "is not 0x-prefixed hex: {value}", {"value": repr(value)})
-    return value
-
-
-Address = Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{40}$"), BeforeValidator(_address)]
-Uint256 = Annotated[int, Field(ge=0, le=UINT256_MAX), _uint(UINT256_MAX)]
-Uint48 = Annotated[int, Field(ge=0, le=UINT48_MAX), _uint(UINT48_MAX)]
-Hex = Annotated[str, Field(pattern=_HEX), BeforeValidator(_hex)]
-
-
+# The OpenAPI description of the wire format only: /v1/relay parses its body with
+# ledger_client.relay.ForwardRequest.from_json, the one parser (fields tested equal).
 class ForwardRequestIn(BaseModel):
     """An ERC-2771 ForwardRequest signed (EIP-712, domain RxLedger v1 of the network's
     RxForwarder) by a member: ``ledger_client.relay.sign_request``. Numbers may also be given
@@ -441,39 +411,3 @@ class ForwardRequestIn(BaseModel):
     deadline: Uint48 = Field(description="Unix time after which the forwarder refuses it")
     data: Hex = Field(description="the call's ABI-encoded data")
     signature: Hex = Field(description="the EIP-712 signature")
-
-    @classmethod
-    def parse(cls, body: bytes) -> ForwardRequest:
-        """Return the forward request in a JSON body; raise ForwardRequestError saying what
-        is wrong (not JSON, not an object, missing or unexpected fields, a bad value)."""
-        try:
-            raw = json.loads(body)
-        except ValueError as exc:  # not JSON, not text, or a number of more than 4300 digits
-            raise ForwardRequestError(f"forward request is not valid JSON: {exc}") from None
-        try:
-            wire = cls.model_validate(raw)
-        except ValidationError as exc:
-            raise ForwardRequestError(_first_problem(exc)) from None
-        return ForwardRequest(
-            sender=wire.sender,
-            to=wire.to,
-            value=wire.value,
-            gas=wire.gas,
-            nonce=wire.nonce,
-            deadline=wire.deadline,
-            data=bytes.fromhex(wire.data[2:]),
-            signature=bytes.fromhex(wire.signature[2:]),
-        )
-
-
-def _first_problem(exc: ValidationError) -> str:
-    """One line for a ForwardRequestIn that does not validate: the shape first, then fields."""
-    errors = exc.errors(include_url=False)
-    if any(e["type"] == "model_type" for e in errors):
-        return "a forward request must be a JSON object"
-    missing = sorted(str(e["loc"][0]) for e in errors if e["type"] == "missing")
-    extra = sorted(str(e["loc"][0]) for e in errors if e["type"] == "extra_forbidden")
-    if missing or extra:
-        return f"forward request fields: missing {missing}, unexpected {extra}"
-    first = errors[0]
-    return f"{first['loc'][0]} {first['msg']}"

@@ -8,11 +8,10 @@ from sqlalchemy import Engine
 from web3 import Web3
 
 from gateway.core.config import Settings
-from gateway.core.security import TokenSigner
 from gateway.db.session import make_engine, migrate
 from gateway.indexer import Indexer, IndexerThread
 from gateway.services.alerts import VerificationRecorder, on_indexed
-from gateway.services.auth import Authenticator, LoginOrigin
+from gateway.services.auth import Authenticator
 from gateway.services.capture import CaptureService
 from gateway.services.chain import Chain
 from gateway.services.nonces import NonceStore
@@ -20,7 +19,6 @@ from gateway.services.oplock import OperatorLock
 from gateway.services.ratelimit import RateLimiter
 from gateway.services.readmodel import ReadModel
 from gateway.services.relayer import RelayPolicy
-from gateway.services.throttle import AuthThrottle
 from gateway.services.verify import Verifier
 from gateway.services.webhooks import WebhookDispatcher
 
@@ -58,29 +56,6 @@ class GatewayState:
             )
         except Exception:  # noqa: BLE001 - the default window is only used for display
             window = 10 * 24 * 3600
-        verifier = Verifier(readmodel, chain, names, window)
-        operator = settings.operator.address if settings.operator else None
-        throttle = AuthThrottle(
-            settings.login_attempts_per_minute,
-            settings.auth_failures_per_hour,
-            settings.rate_limit_per_second,
-            settings.rate_limit_burst,
-        )
-        auth = Authenticator(
-            TokenSigner(
-                settings.token_secret.get_secret_value(),
-                settings.token_ttl_seconds,
-                settings.public_url,
-            ),
-            chain,
-            readmodel,
-            NonceStore(engine),
-            throttle,
-            LoginOrigin.of(settings.public_url, chain.deployment.chain_id),
-            settings.login_challenge_ttl_seconds,
-            settings.console_key.get_secret_value(),
-            operator,
-        )
         relay_policy = RelayPolicy(
             {
                 chain.registry.address: "SerialRegistry",
@@ -96,8 +71,8 @@ class GatewayState:
             engine=engine,
             chain=chain,
             readmodel=readmodel,
-            verifier=verifier,
-            auth=auth,
+            verifier=Verifier(readmodel, chain, names, window),
+            auth=Authenticator.from_settings(settings, chain, readmodel, NonceStore(engine)),
             limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
             recorder=VerificationRecorder(engine, settings.verification_flush_seconds),
             capture=CaptureService(engine, chain.operator, settings.epcis_store_path, oplock),

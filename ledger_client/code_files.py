@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +21,7 @@ from pathlib import Path
 from ledger_client.errors import InvalidCodeError, InvalidInputError
 from ledger_client.explain import code_map
 from ledger_client.gs1 import PackCode, UnitCode, parse_code
-from ledger_client.inputs import lines_of, read_text, source_name
+from ledger_client.inputs import lines_of, load_json, read_text, source_name
 
 __all__ = ["COLUMNS", "CodeBatch", "accepted_columns", "read_batch"]
 
@@ -147,12 +146,12 @@ def _from_json_lines(lines: list[str], source: str) -> Numbered:
         if not text.strip():
             continue
         where = f"{source}:{number}"
-        try:
-            record = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InvalidInputError(f"{where}: not JSON: {exc.msg} (column {exc.colno})") from None
-        if not isinstance(record, dict):
-            raise InvalidInputError(f'{where}: expected a JSON object like {{"code": ...}}')
+        record = load_json(
+            text,
+            dict,
+            f"{where}: not JSON",
+            f'{where}: expected a JSON object like {{"code": ...}}',
+        )
         fields = {c: str(v) for k, v in record.items() if (c := _column(k)) and v is not None}
         if not fields:
             raise InvalidInputError(f"{where}: no known key; give {accepted_columns()}")

@@ -5,16 +5,20 @@ Every failure is an :class:`InvalidInputError` that names the input and the prob
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any, TypeVar
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import is_checksum_address, to_checksum_address
 
 from ledger_client.errors import InvalidInputError
+
+J = TypeVar("J", list[Any], dict[str, Any])
 
 _KEY = re.compile(r"(0x)?[0-9a-fA-F]{64}")
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
@@ -54,6 +58,18 @@ def lines_of(text: str) -> list[str]:
     """The physical lines of ``text``: split at newlines only, unlike ``str.splitlines``, which
     also splits at the GS1 group separator (``\\x1d``) inside DataMatrix text."""
     return [line.removesuffix("\r") for line in text.split("\n")]
+
+
+def load_json(text: str, kind: type[J], not_json: str, not_kind: str) -> J:
+    """Return the JSON value ``text``, a ``kind`` (``list`` or ``dict``); else raise
+    :class:`InvalidInputError`: ``"{not_json}: {the JSON error} (column n)"``, or ``not_kind``."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInputError(f"{not_json}: {exc.msg} (column {exc.colno})") from None
+    if not isinstance(value, kind):
+        raise InvalidInputError(not_kind)
+    return value
 
 
 def account_from_key(text: str, source: str) -> LocalAccount:

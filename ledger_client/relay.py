@@ -46,8 +46,10 @@ TYPES: dict[str, list[dict[str, str]]] = {
         {"name": "data", "type": "bytes"},
     ],
 }
-_UINT48_MAX = 2**48 - 1
-_UINT256_MAX = 2**256 - 1
+UINT48_MAX = 2**48 - 1
+UINT256_MAX = 2**256 - 1
+#: A request's JSON fields, in EIP-712 order and then the signature: the wire format.
+WIRE_FIELDS = ("from", "to", "value", "gas", "nonce", "deadline", "data", "signature")
 
 
 class ForwardRequestError(RxLedgerError, ValueError):
@@ -57,6 +59,9 @@ class ForwardRequestError(RxLedgerError, ValueError):
 @dataclass(frozen=True)
 class ForwardRequest:
     """A signed ERC-2771 forward request, as a gateway receives it over HTTP.
+
+    :meth:`from_json` is the one parser of its wire format (the gateway's ``/v1/relay`` uses
+    it; ``gateway.schemas.ForwardRequestIn`` only describes it in OpenAPI).
 
     ``sender`` is the signer (``from`` in JSON and on chain); ``nonce`` is the forwarder nonce
     it was signed with (the forwarder reads its own, so a stale nonce fails the signature).
@@ -101,10 +106,7 @@ class ForwardRequest:
         out["from"] = out.pop("sender")
         out["data"] = "0x" + self.data.hex()
         out["signature"] = "0x" + self.signature.hex()
-        return {
-            k: out[k]
-            for k in ("from", "to", "value", "gas", "nonce", "deadline", "data", "signature")
-        }
+        return {k: out[k] for k in WIRE_FIELDS}
 
     def to_json(self) -> str:
         """This request as a JSON object."""
@@ -115,7 +117,7 @@ class ForwardRequest:
         """Parse and check a request dict (as produced by :meth:`to_dict`)."""
         if not isinstance(raw, dict):
             raise ForwardRequestError("a forward request must be a JSON object")
-        expected = {"from", "to", "value", "gas", "nonce", "deadline", "data", "signature"}
+        expected = set(WIRE_FIELDS)
         if set(raw) != expected:
             missing, extra = sorted(expected - set(raw)), sorted(set(raw) - expected)
             raise ForwardRequestError(
@@ -124,17 +126,18 @@ class ForwardRequest:
         return cls(
             sender=_address(raw["from"], "from"),
             to=_address(raw["to"], "to"),
-            value=_uint(raw["value"], "value", _UINT256_MAX),
-            gas=_uint(raw["gas"], "gas", _UINT256_MAX),
-            nonce=_uint(raw["nonce"], "nonce", _UINT256_MAX),
-            deadline=_uint(raw["deadline"], "deadline", _UINT48_MAX),
+            value=_uint(raw["value"], "value", UINT256_MAX),
+            gas=_uint(raw["gas"], "gas", UINT256_MAX),
+            nonce=_uint(raw["nonce"], "nonce", UINT256_MAX),
+            deadline=_uint(raw["deadline"], "deadline", UINT48_MAX),
             data=_hex(raw["data"], "data"),
             signature=_hex(raw["signature"], "signature"),
         )
 
     @classmethod
     def from_json(cls, text: str | bytes) -> ForwardRequest:
-        """Parse a request from JSON text."""
+        """Parse a request from JSON text; raise :class:`ForwardRequestError` saying what is
+        wrong (not JSON, not an object, missing or unexpected fields, the first bad value)."""
         try:
             raw = json.loads(text)
         except ValueError as exc:

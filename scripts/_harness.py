@@ -1,9 +1,11 @@
-"""What the scripts that load a live gateway share: a free loopback port, readings of
-``/proc`` (CPU ticks, RSS, a process's children) and ``python -m gateway`` as a subprocess
-that is ready once its index has reached the chain's head."""
+"""What the scripts share: their argument parsers; and for those that load a live gateway, a
+free loopback port, readings of ``/proc`` (CPU ticks, RSS, a process's children) and
+``python -m gateway`` as a subprocess that is ready once its index has reached the chain's
+head."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import socket
 import subprocess
@@ -18,6 +20,23 @@ sys.path.insert(0, str(ROOT))
 
 from ledger_client.chain import connect  # noqa: E402
 from ledger_client.dev.anvil import ChildProcess  # noqa: E402
+
+
+def arguments(doc: str | None) -> argparse.ArgumentParser:
+    """An argument parser whose help starts with ``doc`` (the script's docstring) as written."""
+    return argparse.ArgumentParser(
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+
+
+def history_arguments(doc: str | None, port: int) -> argparse.ArgumentParser:
+    """:func:`arguments` of a script that builds a history on its own anvil node: how many
+    ``--packs``, the random ``--seed``, the node's ``--port``."""
+    parser = arguments(doc)
+    parser.add_argument("--packs", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--port", type=int, default=port)
+    return parser
 
 
 def free_port() -> int:

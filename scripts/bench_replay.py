@@ -5,50 +5,49 @@ which a manufacturer commissions packs into cases, palletises them, ships pallet
 wholesalers, who break them down and ship cases and loose packs to pharmacies, who dispense,
 with undos, destructions, flags and a recall. Then replays it, compares the model with the
 contracts, and compares the throughput with two naive baselines: web3's generic log decoder,
-and reading each pack's state with its own eth_call.
+and reading each pack's state with its own eth_call. When the logs are on the chain (not only in
+the cached export), it also times a pack's EPCIS export by full replay and with the persisted
+projection: the owner's store's copy of the chain's events (``ledger_client.epcis.stream``).
 
     python scripts/bench_replay.py [--packs 100000] [--json]
 """
 
 from __future__ import annotations
 
-import argparse
 import gzip
 import json
 import random
-import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+from _harness import ROOT, history_arguments
 from eth_utils import event_abi_to_log_topic
 from web3 import Web3
 from web3._utils.events import get_event_data
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from ledger_client.audit.logs import export_logs, load_logs  # noqa: E402
-from ledger_client.audit.replay import compare_with_chain, replay_logs  # noqa: E402
-from ledger_client.chain import connect, dev_account  # noqa: E402
-from ledger_client.contracts import Deployment, artifact  # noqa: E402
-from ledger_client.dev.anvil import Anvil  # noqa: E402
-from ledger_client.dev.bulk import BulkSender  # noqa: E402
-from ledger_client.dev.codes import sscc  # noqa: E402
-from ledger_client.devnet import DEMO_MEMBERS, deploy_devnet  # noqa: E402
-from ledger_client.events import EVENT_TYPES  # noqa: E402
-from ledger_client.ids import (  # noqa: E402
-    lot_id,
-    pack_id,
-    unit_id,
-    with_check_digit,  # noqa: E402
-)
-from ledger_client.logs import fetch_logs  # noqa: E402
-from ledger_client.types import DecommissionReason, LotStatus  # noqa: E402
+from ledger_client.audit.logs import export_logs, load_logs
+from ledger_client.audit.replay import compare_with_chain, replay_logs
+from ledger_client.chain import connect, dev_account
+from ledger_client.contracts import Deployment, artifact
+from ledger_client.dev.anvil import Anvil
+from ledger_client.dev.bulk import BulkSender
+from ledger_client.dev.codes import sscc
+from ledger_client.devnet import DEMO_MEMBERS, deploy_devnet
+from ledger_client.epcis.history import export_history
+from ledger_client.epcis.store import EventStore
+from ledger_client.events import EVENT_TYPES
+from ledger_client.ids import lot_id, pack_id, unit_id, with_check_digit
+from ledger_client.logs import fetch_logs
+from ledger_client.types import DecommissionReason, LotStatus
 
 ZERO = b"\x00" * 32
 CASE = 25
 PALLET = 20
+PRODUCTS = [with_check_digit(f"006141410{i:04d}") for i in range(4)]
+#: The pack whose EPCIS export is timed: the history's first.
+EXPORTED_PACK = f"(01){PRODUCTS[0]}(21)S{0:09d}"
 
 
 def build_history(url: str, packs: int, seed: int) -> Deployment:
@@ -64,9 +63,8 @@ def build_history(url: str, packs: int, seed: int) -> Deployment:
         [addr["wholesaler_a"], addr["wholesaler_b"]],
         [addr["pharmacy_a"], addr["pharmacy_b"]],
     )
-    products = [with_check_digit(f"006141410{i:04d}") for i in range(4)]
     n_lots = max(4, packs // 5000)
-    lots = [(products[i % 4], f"LOT{i:04d}") for i in range(n_lots)]
+    lots = [(PRODUCTS[i % 4], f"LOT{i:04d}") for i in range(n_lots)]
     for g, lot in lots:
         bulk.call(m, "registerLot", lot_id(g, lot), 301231, ZERO)
     bulk.mine()
@@ -183,6 +181,31 @@ def dump_state(url: str, path: Path) -> None:
     path.write_bytes(gzip.decompress(bytes.fromhex(raw[2:])))
 
 
+def measure_export(w3: Web3, deployment: Deployment, rounds: int) -> dict[str, Any]:
+    """Seconds of an EPCIS export of one pack: by full replay (no store), the first with a
+    store (which copies the chain's logs), and the best later one (reading no new block)."""
+
+    def timed(store: EventStore | None) -> tuple[float, dict[str, Any]]:
+        t = time.perf_counter()
+        doc = export_history(
+            w3, deployment, store, "pack", EXPORTED_PACK, creation_date="2025-01-01T00:00:00Z"
+        )
+        return time.perf_counter() - t, doc
+
+    with tempfile.TemporaryDirectory() as tmp, EventStore(Path(tmp) / "store.sqlite") as store:
+        full = [timed(None) for _ in range(rounds)]
+        first = timed(store)
+        persisted = [timed(store) for _ in range(rounds)]
+    docs = [doc for _, doc in (*full, first, *persisted)]
+    assert all(doc == docs[0] for doc in docs), "the exports differ"
+    return {
+        "export_events": len(docs[0]["epcisBody"]["eventList"]),
+        "export_full_replay_seconds": round(min(t for t, _ in full), 3),
+        "export_persisted_first_seconds": round(first[0], 3),
+        "export_persisted_seconds": round(min(t for t, _ in persisted), 3),
+    }
+
+
 def measure(url: str, deployment: Deployment, export: Path, rounds: int) -> dict[str, Any]:
     w3 = connect(url, timeout=300)
     t0 = time.perf_counter()
@@ -239,16 +262,13 @@ def measure(url: str, deployment: Deployment, export: Path, rounds: int) -> dict
     summary["baseline_per_pack_call_packs_per_second"] = round(len(ids) / (t5 - t4))
     summary["batched_compare_packs_per_second"] = round(counts["packs"] / max(compare, 1e-9))
     summary["model_rule_check"] = "every event checked against SerialRegistry.sol's rules"
+    if source == "chain":
+        summary.update(measure_export(w3, deployment, rounds))
     return summary
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    ap.add_argument("--packs", type=int, default=100_000)
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--port", type=int, default=8547)
+    ap = history_arguments(__doc__, port=8547)
     ap.add_argument("--cache", type=Path, default=ROOT / ".rxledger" / "bench")
     ap.add_argument("--rebuild", action="store_true")
     ap.add_argument("--rounds", type=int, default=3)
@@ -297,6 +317,11 @@ def main() -> None:
             summary["baseline_per_pack_call_packs_per_second"],
         ),
         ("fetch logs (eth_getLogs) s", summary["fetch_seconds"]),
+        ("EPCIS export of a pack: full replay s", summary.get("export_full_replay_seconds", "n/a")),
+        (
+            "EPCIS export with persisted projection s",
+            summary.get("export_persisted_seconds", "n/a"),
+        ),
         ("divergences", summary["divergences"]),
         (
             "history build s (cached)" if summary["history_cached"] else "history build s",

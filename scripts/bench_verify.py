@@ -16,7 +16,6 @@ wrk, anvil) during the run, so a run disturbed by another job on the same cores 
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
@@ -29,7 +28,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import httpx
-from _harness import ROOT, CpuMeter, GatewayProcess, free_port, log, process_tree
+from _harness import ROOT, CpuMeter, GatewayProcess, arguments, free_port, log, process_tree
 from eth_account.messages import encode_defunct
 
 from ledger_client.chain import connect, dev_account
@@ -147,9 +146,7 @@ def login(client: httpx.Client) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = arguments(__doc__)
     parser.add_argument("--packs", type=int, default=100_000)
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--baseline-seconds", type=int, default=10)

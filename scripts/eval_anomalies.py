@@ -5,21 +5,16 @@ python scripts/eval_anomalies.py --in .rxledger/sim [--json]
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from _harness import ROOT, arguments
 
-from ledger_client.sim.evaluate import evaluate, table  # noqa: E402
+from ledger_client.sim.evaluate import evaluate, table
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    ap = arguments(__doc__)
     ap.add_argument("--in", dest="directory", type=Path, default=ROOT / ".rxledger" / "sim")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()

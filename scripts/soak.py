@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from _harness import ROOT, CpuMeter, GatewayProcess, free_port, log, process_tree
+from _harness import ROOT, CpuMeter, GatewayProcess, arguments, free_port, log, process_tree
 from _soak_checks import chain_counts, check_writes, index_mismatches
 from _soak_memory import MemorySampler, memory_summary
 from _soak_traffic import Stats, Traffic, paced, scan
@@ -279,9 +279,7 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = arguments(__doc__)
     parser.add_argument("--seconds", type=float, default=600, help="traffic duration")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn workers")
     parser.add_argument("--packs", type=int, default=1000, help="packs of the soak lot")

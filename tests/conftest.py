@@ -1,4 +1,5 @@
-"""Shared test fixtures: a deterministic hypothesis profile and one deployed dev chain.
+"""Shared test fixtures: a deterministic hypothesis profile, one deployed dev chain, and a
+count of EPCIS validations.
 
 The demo consortium is deployed once per test session on an in-process eth-tester chain;
 each test that asks for ``net`` starts from that freshly deployed state, restored from an
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -16,6 +18,7 @@ from web3 import Web3
 
 from ledger_client.chain import connect, dev_account, fund
 from ledger_client.devnet import DevNetwork, deploy_devnet
+from ledger_client.epcis import validation
 from tests.utils.chain import EXTRA_ACCOUNTS, Chain
 from tests.utils.gas import checked_estimate
 
@@ -44,3 +47,17 @@ def net(chain: Chain) -> Iterator[DevNetwork]:
 def w3(chain: Chain, net: DevNetwork) -> Web3:
     """Web3 of the chain, reset to the freshly deployed network."""
     return chain.w3
+
+
+@pytest.fixture
+def validations(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The documents ``validate_document`` is called with, from now on."""
+    seen: list[object] = []
+    checked = validation.validate_document
+
+    def counting(doc: dict[str, Any]) -> list[str]:
+        seen.append(doc)
+        return checked(doc)
+
+    monkeypatch.setattr(validation, "validate_document", counting)
+    return seen

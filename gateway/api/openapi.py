@@ -1,4 +1,5 @@
-"""OpenAPI request bodies for routes that read their body themselves, from pydantic models."""
+"""OpenAPI details the routes declare: their problem responses, and request bodies for routes
+that read their body themselves, from pydantic models."""
 
 from __future__ import annotations
 
@@ -7,8 +8,17 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from gateway.schemas import Problem
+
 #: A media type's body: a model (its JSON schema), or a JSON schema for what is not JSON.
 Content = type[BaseModel] | dict[str, Any]
+#: A route's ``responses``: what each status code returns.
+Responses = dict[int | str, dict[str, Any]]
+
+
+def problems(*statuses: int) -> Responses:
+    """Return ``responses`` declaring a :class:`Problem` body for each of ``statuses``."""
+    return {status: {"model": Problem} for status in statuses}
 
 
 def request_body(content: Mapping[str, Content]) -> dict[str, Any]:

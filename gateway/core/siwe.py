@@ -164,33 +164,26 @@ class _Parser:
                 raise self._fail("the statement may hold only RFC 3986 reserved and unreserved")
             statement = first
             self._blank("the statement")
-        uri = self._field("URI", _URI_RE, "an RFC 3986 URI")
-        version = self._field("Version", re.compile(r"^1$"), "1")
-        chain_id = int(self._field("Chain ID", _CHAIN_ID_RE, "a decimal chain id"))
-        nonce = self._field("Nonce", _NONCE_RE, "at least 8 letters or digits")
-        issued_at = self._time("Issued At", required=True)
-        expiration = self._time("Expiration Time")
-        not_before = self._time("Not Before")
-        request_id = self._optional("Request ID", _REQUEST_ID_RE, "RFC 3986 pchar")
-        resources = self._resources()
+        # each call reads the next line: keyword arguments are evaluated in the order written
+        message = SiweMessage(
+            domain=header["domain"],
+            address=address,
+            scheme=header["scheme"],
+            statement=statement,
+            uri=self._field("URI", _URI_RE, "an RFC 3986 URI"),
+            version=self._field("Version", re.compile(r"^1$"), "1"),
+            chain_id=int(self._field("Chain ID", _CHAIN_ID_RE, "a decimal chain id")),
+            nonce=self._field("Nonce", _NONCE_RE, "at least 8 letters or digits"),
+            issued_at=str(self._time("Issued At", required=True)),
+            expiration_time=self._time("Expiration Time"),
+            not_before=self._time("Not Before"),
+            request_id=self._optional("Request ID", _REQUEST_ID_RE, "RFC 3986 pchar"),
+            resources=self._resources(),
+        )
         if self.at < len(self.lines):
             self.at += 1
             raise self._fail(f"unexpected text {self.lines[self.at - 1][:60]!r}")
-        return SiweMessage(
-            domain=header["domain"],
-            address=address,
-            uri=uri,
-            chain_id=chain_id,
-            nonce=nonce,
-            issued_at=str(issued_at),
-            scheme=header["scheme"],
-            statement=statement,
-            version=version,
-            expiration_time=expiration,
-            not_before=not_before,
-            request_id=request_id,
-            resources=resources,
-        )
+        return message
 
     def _time(self, name: str, required: bool = False) -> str | None:
         value = (

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import hmac
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
 from eth_account import Account
 from eth_account.messages import encode_defunct
 
+from gateway.core.config import Settings
 from gateway.core.security import TokenError, TokenExpiredError, TokenSigner
 from gateway.core.siwe import SiweFormatError, SiweMessage, rfc3339, timestamp
 from gateway.services.chain import Chain
@@ -120,30 +121,45 @@ class Login:
     roles: Role
 
 
+@dataclass
 class Authenticator:
     """Issues tokens to members that sign a challenge, and resolves bearer credentials."""
 
-    def __init__(
-        self,
-        signer: TokenSigner,
-        chain: Chain,
-        readmodel: ReadModel,
-        nonces: NonceStore,
-        throttle: AuthThrottle,
-        origin: LoginOrigin,
-        challenge_ttl: int,
-        console_key: str,
-        operator: str | None,
-    ) -> None:
-        self.signer = signer
-        self.chain = chain
-        self.readmodel = readmodel
-        self.nonces = nonces
-        self.throttle = throttle
-        self.origin = origin
-        self.challenge_ttl = challenge_ttl
-        self._console_key = console_key
-        self.operator = operator
+    signer: TokenSigner
+    chain: Chain
+    readmodel: ReadModel
+    nonces: NonceStore
+    throttle: AuthThrottle
+    origin: LoginOrigin
+    challenge_ttl: int
+    console_key: str = field(repr=False)
+    operator: str | None
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, chain: Chain, readmodel: ReadModel, nonces: NonceStore
+    ) -> Authenticator:
+        """The authenticator of a gateway configured by ``settings``, on ``chain``."""
+        return cls(
+            TokenSigner(
+                settings.token_secret.get_secret_value(),
+                settings.token_ttl_seconds,
+                settings.public_url,
+            ),
+            chain,
+            readmodel,
+            nonces,
+            AuthThrottle(
+                settings.login_attempts_per_minute,
+                settings.auth_failures_per_hour,
+                settings.rate_limit_per_second,
+                settings.rate_limit_burst,
+            ),
+            LoginOrigin.of(settings.public_url, chain.deployment.chain_id),
+            settings.login_challenge_ttl_seconds,
+            settings.console_key.get_secret_value(),
+            settings.operator.address if settings.operator else None,
+        )
 
     def challenge(self, address: str, client: str) -> Challenge:
         """Return a Sign-In with Ethereum message for ``address`` with a fresh nonce."""
@@ -235,7 +251,7 @@ class Authenticator:
                 Principal(claims.address, Role(claims.roles), "member", claims.expires_at)
             )
         self.throttle.console(client)
-        if not hmac.compare_digest(credential.encode(), self._console_key.encode()):
+        if not hmac.compare_digest(credential.encode(), self.console_key.encode()):
             self.throttle.failed(ip)
             raise AuthError(
                 401, "credential is neither a token of this gateway nor its console key"

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass, fields
+from functools import cached_property
+from typing import Any
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
@@ -11,27 +14,69 @@ from sqlalchemy.orm import Session
 from gateway.db import models as m
 from gateway.schemas import CustodyStep
 from gateway.services.alerts import holders_of_lot
+from ledger_client import events as ev
+from ledger_client.events.schema import META_FIELDS, abi_name
 from ledger_client.rules import MAX_LEVEL
+from ledger_client.types import ZERO_HASH
 
 #: Pack-level events after which a pack is no longer inside the unit it was packed into.
-_LEAVES = {"ItemsUnpacked", "ItemsShipped", "PacksDecommissioned", "ItemsPacked"}
+_LEAVES = (ev.ItemsUnpacked, ev.ItemsShipped, ev.PacksDecommissioned, ev.ItemsPacked)
 _ADDRESS_ARGS = ("by", "from", "to", "owner", "account")
+_CLASSES = {cls.name: cls for classes in ev.EVENT_TYPES.values() for cls in classes}
 
 
 def _iso(ts: int) -> str:
     return dt.datetime.fromtimestamp(ts, tz=dt.UTC).isoformat().replace("+00:00", "Z")
 
 
-def _events_of(
-    conn: Session, item: bytes, kinds: tuple[str, ...]
-) -> list[tuple[m.ChainEvent, str]]:
+def event_of(row: m.ChainEvent) -> ev.ChainEvent:
+    """The typed event a ``chain_events`` row stores (its ``args``, ids as 0x-hex; the
+    schema's field types are annotation strings: ``"bytes"``)."""
+    cls = _CLASSES[row.name]
+    values: dict[str, Any] = {
+        "block_number": row.block_number,
+        "timestamp": row.block_time,
+        "tx_hash": bytes(row.tx_hash),
+        "log_index": row.log_index,
+    }
+    for f in fields(cls):
+        if f.name not in META_FIELDS:
+            raw = row.args[abi_name(f.name)]
+            if isinstance(raw, list):
+                values[f.name] = tuple(bytes.fromhex(str(v)[2:]) for v in raw)
+            else:
+                values[f.name] = bytes.fromhex(str(raw)[2:]) if f.type == "bytes" else raw
+    return cls(**values)
+
+
+@dataclass
+class _Stored:
+    """An indexed event row, the kind of item the lookup found it by, and its typed event."""
+
+    row: m.ChainEvent
+    kind: str
+
+    @cached_property
+    def event(self) -> ev.ChainEvent:
+        return event_of(self.row)
+
+
+def _events_of(conn: Session, item: bytes, kinds: tuple[str, ...]) -> list[_Stored]:
     rows = conn.execute(
         select(m.ChainEvent, m.EventItem.kind)
         .join(m.EventItem, m.EventItem.event_id == m.ChainEvent.id)
         .where(m.EventItem.item_id == item, m.EventItem.kind.in_(kinds))
         .order_by(m.ChainEvent.id)
     ).all()
-    return [(r[0], r[1]) for r in rows]
+    return [_Stored(r[0], r[1]) for r in rows]
+
+
+def _packed_into(event: ev.ChainEvent) -> bytes | None:
+    """The case or pallet ``event`` puts its packs into, if any."""
+    match event:
+        case ev.PacksCommissioned() | ev.ItemsPacked() if event.unit_id != ZERO_HASH:
+            return event.unit_id
+    return None
 
 
 def _container_events(
@@ -40,40 +85,43 @@ def _container_events(
     """Events of ``unit`` (and the units it sat in) between event ids ``start`` and ``end``."""
     found: list[tuple[m.ChainEvent, bytes]] = []
     own = _events_of(conn, unit, ("container", "unit"))
-    for i, (ev, kind) in enumerate(own):
-        if ev.id <= start or (end is not None and ev.id >= end):
+    for i, stored in enumerate(own):
+        row = stored.row
+        if row.id <= start or (end is not None and row.id >= end):
             continue
-        found.append((ev, unit))
-        if kind == "unit" and ev.name == "ItemsPacked" and depth < MAX_LEVEL - 1:
-            parent = bytes.fromhex(str(ev.args["unitId"])[2:])
-            leave = next((e.id for e, k in own[i + 1 :] if k == "unit"), end)
-            found.extend(_container_events(conn, parent, ev.id, leave, depth + 1))
+        found.append((row, unit))
+        if stored.kind != "unit" or depth >= MAX_LEVEL - 1:
+            continue
+        parent = stored.event
+        if isinstance(parent, ev.ItemsPacked):  # packed into a larger unit
+            leave = next((o.row.id for o in own[i + 1 :] if o.kind == "unit"), end)
+            found.extend(_container_events(conn, parent.unit_id, row.id, leave, depth + 1))
     return found
 
 
 def _step(
-    ev: m.ChainEvent, via: bytes | None, name_of: Callable[[str | None], str | None]
+    row: m.ChainEvent, via: bytes | None, name_of: Callable[[str | None], str | None]
 ) -> CustodyStep:
     details = {
         k: v
-        for k, v in ev.args.items()
+        for k, v in row.args.items()
         if k not in ("packIds", "eventHash") and not isinstance(v, list)
     }
     for key in ("packIds", "unitIds"):
-        if isinstance(ev.args.get(key), list):
-            details[key.replace("Ids", "_count")] = len(ev.args[key])  # type: ignore[arg-type]
+        if isinstance(row.args.get(key), list):
+            details[key.replace("Ids", "_count")] = len(row.args[key])  # type: ignore[arg-type]
     for key in _ADDRESS_ARGS:
         if isinstance(details.get(key), str):
             details[f"{key}_name"] = name_of(details[key])  # type: ignore[arg-type]
     return CustodyStep(
-        event=ev.name,
-        block_number=ev.block_number,
-        at=_iso(ev.block_time),
-        tx_hash="0x" + bytes(ev.tx_hash).hex(),
-        log_index=ev.log_index,
-        actor=ev.actor,
-        actor_name=name_of(ev.actor),
-        event_hash="0x" + bytes(ev.event_hash).hex() if ev.event_hash else None,
+        event=row.name,
+        block_number=row.block_number,
+        at=_iso(row.block_time),
+        tx_hash="0x" + bytes(row.tx_hash).hex(),
+        log_index=row.log_index,
+        actor=row.actor,
+        actor_name=name_of(row.actor),
+        event_hash="0x" + bytes(row.event_hash).hex() if row.event_hash else None,
         via="0x" + via.hex() if via else None,
         details=details,
     )
@@ -87,27 +135,20 @@ def pack_history(
     with Session(engine) as conn:
         own = _events_of(conn, pack, ("pack",))
         collected: dict[int, tuple[m.ChainEvent, bytes | None]] = {
-            ev.id: (ev, None) for ev, _ in own
+            s.row.id: (s.row, None) for s in own
         }
-        for i, (ev, _) in enumerate(own):
-            unit_hex = None
-            if (
-                ev.name == "PacksCommissioned"
-                and ev.args.get("unitId") != "0x" + "00" * 32
-                or ev.name == "ItemsPacked"
-            ):
-                unit_hex = ev.args.get("unitId")
-            if unit_hex:
-                leave = next((e.id for e, _ in own[i + 1 :] if e.name in _LEAVES), None)
-                for cev, via in _container_events(
-                    conn, bytes.fromhex(str(unit_hex)[2:]), ev.id, leave
-                ):
-                    collected.setdefault(cev.id, (cev, via))
+        for i, stored in enumerate(own):
+            unit = _packed_into(stored.event)
+            if unit is None:
+                continue
+            leave = next((o.row.id for o in own[i + 1 :] if isinstance(o.event, _LEAVES)), None)
+            for row, via in _container_events(conn, unit, stored.row.id, leave):
+                collected.setdefault(row.id, (row, via))
         if lot is not None:
-            for ev, _ in _events_of(conn, lot, ("lot",)):
-                if ev.name != "PacksCommissioned":
-                    collected.setdefault(ev.id, (ev, None))
-    return [_step(ev, via, name_of) for _, (ev, via) in sorted(collected.items())]
+            for stored in _events_of(conn, lot, ("lot",)):
+                if not isinstance(stored.event, ev.PacksCommissioned):
+                    collected.setdefault(stored.row.id, (stored.row, None))
+    return [_step(row, via, name_of) for _, (row, via) in sorted(collected.items())]
 
 
 def lot_history(
@@ -115,7 +156,7 @@ def lot_history(
 ) -> tuple[list[CustodyStep], int, dict[str, int]]:
     """Return a lot's events, how many packs it has and how many each member holds."""
     with Session(engine) as conn:
-        steps = [_step(ev, None, name_of) for ev, _ in _events_of(conn, lot, ("lot",))]
+        steps = [_step(s.row, None, name_of) for s in _events_of(conn, lot, ("lot",))]
         count = conn.execute(select(func.count()).where(m.Pack.lot_id == lot)).scalar_one()
         holders = dict(holders_of_lot(conn, lot))
     return steps, int(count), holders

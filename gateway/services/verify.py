@@ -225,17 +225,7 @@ class Verifier:
 
     def _product(self, gtin: str) -> ProductFacts | None:
         p = self.readmodel.product(gtin)
-        if p is None:
-            return None
-        return ProductFacts(
-            gtin=p.gtin,
-            name=p.name,
-            strength=p.strength,
-            dosage_form=p.dosage_form,
-            ndc=p.ndc,
-            owner=p.owner,
-            gateway_url=p.gateway_url,
-        )
+        return None if p is None else ProductFacts.model_validate(p, from_attributes=True)
 
     def _pack_facts(self, pid: bytes, pack: PackRecord | None) -> PackFacts | None:
         if pack is None:

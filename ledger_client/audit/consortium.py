@@ -6,19 +6,10 @@ and asks it who may act."""
 
 from __future__ import annotations
 
+from ledger_client import events as ev
 from ledger_client.audit.state import Member, RuleViolation
 from ledger_client.contracts import MemberStatus
-from ledger_client.events import (
-    ChainEvent,
-    MemberAdded,
-    MemberLicenceChanged,
-    MemberRolesChanged,
-    MemberStatusChanged,
-    ParameterChanged,
-    PrefixAssigned,
-    PrefixRevoked,
-    ProductRegistered,
-)
+from ledger_client.events import handles
 from ledger_client.types import ZERO_ADDRESS
 
 
@@ -27,7 +18,7 @@ class ConsortiumModel:
     the model's event list and rule violations."""
 
     def __init__(self) -> None:
-        self.events: list[ChainEvent] = []
+        self.events: list[ev.ChainEvent] = []
         self.members: dict[str, Member] = {}
         self.member_accounts: list[str] = [ZERO_ADDRESS]
         self.prefixes: dict[str, str] = {}
@@ -38,11 +29,18 @@ class ConsortiumModel:
     def _violation(self, event: int, rule: str, subject: bytes | str) -> None:
         self.violations.append(RuleViolation(event, rule, subject))
 
-    def _require_member(self, i: int, account: str, roles: int, now: int) -> None:
+    def _member(self, i: int, account: str) -> Member | None:
+        """The member ``account``, or None with a NotMember violation."""
         m = self.members.get(account)
         if m is None:
             self._violation(i, "NotMember", account)
-        elif m.status != MemberStatus.ACTIVE:
+        return m
+
+    def _require_member(self, i: int, account: str, roles: int, now: int) -> None:
+        m = self._member(i, account)
+        if m is None:
+            return
+        if m.status != MemberStatus.ACTIVE:
             self._violation(i, "MemberNotActive", account)
         elif m.licence_expiry <= now:
             self._violation(i, "LicenceExpired", account)
@@ -51,7 +49,8 @@ class ConsortiumModel:
 
     # ------------------------------------------------------------ consortium and directory
 
-    def _member_added(self, i: int, e: MemberAdded) -> None:
+    @handles(ev.MemberAdded)
+    def _member_added(self, i: int, e: ev.MemberAdded) -> None:
         self.members[e.account] = Member(
             e.account,
             e.index,
@@ -64,38 +63,37 @@ class ConsortiumModel:
             self._violation(i, "MemberIndexGap", e.account)
         self.member_accounts.append(e.account)
 
-    def _member_status(self, i: int, e: MemberStatusChanged) -> None:
-        m = self.members.get(e.account)
+    @handles(ev.MemberStatusChanged, ev.MemberRolesChanged, ev.MemberLicenceChanged)
+    def _member_changed(
+        self,
+        i: int,
+        e: ev.MemberStatusChanged | ev.MemberRolesChanged | ev.MemberLicenceChanged,
+    ) -> None:
+        m = self._member(i, e.account)
         if m is None:
-            self._violation(i, "NotMember", e.account)
-        else:
+            return
+        if isinstance(e, ev.MemberStatusChanged):
             m.status = e.status
-
-    def _member_roles(self, i: int, e: MemberRolesChanged) -> None:
-        m = self.members.get(e.account)
-        if m is None:
-            self._violation(i, "NotMember", e.account)
-        else:
+        elif isinstance(e, ev.MemberRolesChanged):
             m.roles = e.roles
-
-    def _member_licence(self, i: int, e: MemberLicenceChanged) -> None:
-        m = self.members.get(e.account)
-        if m is None:
-            self._violation(i, "NotMember", e.account)
         else:
             m.licence_expiry = e.licence_expiry
 
-    def _prefix_assigned(self, i: int, e: PrefixAssigned) -> None:
+    @handles(ev.PrefixAssigned)
+    def _prefix_assigned(self, i: int, e: ev.PrefixAssigned) -> None:
         self.prefixes[e.prefix] = e.account
 
-    def _prefix_revoked(self, i: int, e: PrefixRevoked) -> None:
+    @handles(ev.PrefixRevoked)
+    def _prefix_revoked(self, i: int, e: ev.PrefixRevoked) -> None:
         if self.prefixes.pop(e.prefix, None) is None:
             self._violation(i, "PrefixNotAssigned", e.prefix)
 
-    def _parameter_changed(self, i: int, e: ParameterChanged) -> None:
+    @handles(ev.ParameterChanged)
+    def _parameter_changed(self, i: int, e: ev.ParameterChanged) -> None:
         self.parameters[bytes(e.key)] = e.value
 
-    def _product_registered(self, i: int, e: ProductRegistered) -> None:
+    @handles(ev.ProductRegistered)
+    def _product_registered(self, i: int, e: ev.ProductRegistered) -> None:
         gtin, owner = e.gtin14, e.owner
         if self.prefix_owner(gtin) != owner:
             self._violation(i, "NotPrefixOwner", gtin)

@@ -22,10 +22,11 @@ in :mod:`ledger_client.audit.consortium` (the base class).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from operator import attrgetter
 from typing import Any
 
+from ledger_client import events as ev
 from ledger_client.audit.consortium import ConsortiumModel
 from ledger_client.audit.state import (
     ACTIVE,
@@ -46,34 +47,15 @@ from ledger_client.audit.state import (
     Unit,
 )
 from ledger_client.contracts import Role
-from ledger_client.events import (
-    ChainEvent,
-    DecommissionsUndone,
-    ItemsPacked,
-    ItemsReceived,
-    ItemsShipped,
-    ItemsUnpacked,
-    LotRegistered,
-    LotStatusChanged,
-    MemberAdded,
-    MemberLicenceChanged,
-    MemberRolesChanged,
-    MemberStatusChanged,
-    PacksCommissioned,
-    PacksDecommissioned,
-    PacksFlagged,
-    ParameterChanged,
-    PrefixAssigned,
-    PrefixRevoked,
-    ProductRegistered,
-    UnitsDissolved,
-)
+from ledger_client.events import handlers, handles
 from ledger_client.gs1.dates import end_of_day
 from ledger_client.rules import MAX_LEVEL, top_holder
 from ledger_client.types import ZERO_ADDRESS, DecommissionReason, LotStatus
 
 #: A unit's parent, as :func:`top_holder` walks up.
 _PARENT = attrgetter("parent")
+#: A unit's packs, and its units (what :meth:`RegistryModel._take_out` takes from).
+_PACKS, _UNITS = attrgetter("packs"), attrgetter("units")
 
 
 class RegistryModel(ConsortiumModel):
@@ -87,31 +69,11 @@ class RegistryModel(ConsortiumModel):
         #: Ids named by events but never created (looked up on chain by the comparison).
         self.unknown_ids: dict[bytes, None] = {}
         self.pack_ops = 0
-        self._handlers: dict[type[ChainEvent], Callable[[int, Any], None]] = {
-            LotRegistered: self._lot_registered,
-            LotStatusChanged: self._lot_status_changed,
-            PacksCommissioned: self._commissioned,
-            ItemsPacked: self._packed,
-            ItemsUnpacked: self._unpacked,
-            UnitsDissolved: self._dissolved,
-            ItemsShipped: self._shipped,
-            ItemsReceived: self._received,
-            PacksDecommissioned: self._decommissioned,
-            DecommissionsUndone: self._undone,
-            PacksFlagged: self._flagged,
-            MemberAdded: self._member_added,
-            MemberStatusChanged: self._member_status,
-            MemberRolesChanged: self._member_roles,
-            MemberLicenceChanged: self._member_licence,
-            PrefixAssigned: self._prefix_assigned,
-            PrefixRevoked: self._prefix_revoked,
-            ParameterChanged: self._parameter_changed,
-            ProductRegistered: self._product_registered,
-        }
+        self._handlers = handlers(self)
 
     # ------------------------------------------------------------ feeding
 
-    def apply(self, event: ChainEvent) -> None:
+    def apply(self, event: ev.ChainEvent) -> None:
         """Apply one event (events must come in chain order)."""
         index = len(self.events)
         self.events.append(event)
@@ -119,14 +81,15 @@ class RegistryModel(ConsortiumModel):
         if handler is not None:
             handler(index, event)
 
-    def apply_all(self, events: Iterable[ChainEvent]) -> None:
+    def apply_all(self, events: Iterable[ev.ChainEvent]) -> None:
         """Apply ``events`` in order."""
         for e in events:
             self.apply(e)
 
     # ------------------------------------------------------------ lots
 
-    def _lot_registered(self, i: int, e: LotRegistered) -> None:
+    @handles(ev.LotRegistered)
+    def _lot_registered(self, i: int, e: ev.LotRegistered) -> None:
         lot_id, owner = e.lot_id, e.owner
         self._require_member(i, owner, PRODUCERS, e.timestamp)
         if lot_id in self.lots:
@@ -139,7 +102,8 @@ class RegistryModel(ConsortiumModel):
         lot.history.append(i)
         self.lots[lot_id] = lot
 
-    def _lot_status_changed(self, i: int, e: LotStatusChanged) -> None:
+    @handles(ev.LotStatusChanged)
+    def _lot_status_changed(self, i: int, e: ev.LotStatusChanged) -> None:
         lot = self.lots.get(e.lot_id)
         if lot is None:
             self._violation(i, "UnknownLot", e.lot_id)
@@ -186,12 +150,23 @@ class RegistryModel(ConsortiumModel):
             unit.level = level
         return unit
 
+    def _unknown(self, i: int, rule: str, item_id: bytes) -> None:
+        """Record ``item_id``, named by event ``i`` but never created, as violating ``rule``."""
+        self._violation(i, rule, item_id)
+        self.unknown_ids[item_id] = None
+
     def _unit(self, i: int, unit_id: bytes) -> Unit | None:
         unit = self.units.get(unit_id)
         if unit is None:
-            self._violation(i, "UnknownUnit", unit_id)
-            self.unknown_ids[unit_id] = None
+            self._unknown(i, "UnknownUnit", unit_id)
         return unit
+
+    def _known_units(self, i: int, ids: Iterable[bytes]) -> Iterator[Unit]:
+        """The units of ``ids`` the model knows; an unknown one is a violation."""
+        for uid in ids:
+            unit = self._unit(i, uid)
+            if unit is not None:
+                yield unit
 
     def _touch_unit(self, unit: Unit, i: int) -> None:
         """Record event ``i`` in the history of every pack inside ``unit`` (custody moved)."""
@@ -208,12 +183,15 @@ class RegistryModel(ConsortiumModel):
 
     # ------------------------------------------------------------ packs
 
-    def _pack(self, i: int, pid: bytes) -> Pack | None:
-        p = self.packs.get(pid)
-        if p is None:
-            self._violation(i, "UnknownPack", pid)
-            self.unknown_ids[pid] = None
-        return p
+    def _known_packs(self, i: int, ids: Iterable[bytes]) -> Iterator[tuple[bytes, Pack]]:
+        """``(id, pack)`` of each pack of ``ids`` the model knows; an unknown one is a violation."""
+        packs = self.packs
+        for pid in ids:
+            p = packs.get(pid)
+            if p is None:
+                self._unknown(i, "UnknownPack", pid)
+            else:
+                yield pid, p
 
     def _require_active(self, i: int, pid: bytes, p: Pack) -> None:
         if p.status != ACTIVE:
@@ -232,7 +210,8 @@ class RegistryModel(ConsortiumModel):
         if p.custodian != me:
             self._violation(i, "NotCustodian", pid)
 
-    def _commissioned(self, i: int, e: PacksCommissioned) -> None:
+    @handles(ev.PacksCommissioned)
+    def _commissioned(self, i: int, e: ev.PacksCommissioned) -> None:
         me, now = e.by, e.timestamp
         self._require_member(i, me, PRODUCERS, now)
         ids = e.pack_ids
@@ -262,25 +241,23 @@ class RegistryModel(ConsortiumModel):
             parent.history.append(i)
         self.pack_ops += len(ids)
 
-    def _packed(self, i: int, e: ItemsPacked) -> None:
+    def _require_items(
+        self, i: int, me: str, e: ev.ItemsPacked | ev.ItemsShipped | ev.ItemsReceived
+    ) -> None:
+        """A batch names at least one pack or unit."""
+        if not e.pack_ids and not e.unit_ids:
+            self._violation(i, "EmptyBatch", me)
+
+    @handles(ev.ItemsPacked)
+    def _packed(self, i: int, e: ev.ItemsPacked) -> None:
         me = e.by
         self._require_member(i, me, SUPPLY_CHAIN, e.timestamp)
-        pack_ids, unit_ids = e.pack_ids, e.unit_ids
-        if not pack_ids and not unit_ids:
-            self._violation(i, "EmptyBatch", me)
-        level = 1
-        children = []
-        for uid in unit_ids:
-            child = self._unit(i, uid)
-            if child is not None:
-                children.append(child)
-                level = max(level, child.level + 1)
+        self._require_items(i, me, e)
+        children = list(self._known_units(i, e.unit_ids))
+        level = 1 + max((child.level for child in children), default=0)
         parent = self._container_for(i, e.unit_id, me, level)
         parent.history.append(i)
-        for pid in pack_ids:
-            p = self._pack(i, pid)
-            if p is None:
-                continue
+        for pid, p in self._known_packs(i, e.pack_ids):
             self._loose_pack(i, pid, p, me)
             p.parent, p.custodian = parent, ZERO_ADDRESS
             parent.packs[pid] = None
@@ -293,9 +270,10 @@ class RegistryModel(ConsortiumModel):
             child.parent, child.custodian = parent, ZERO_ADDRESS
             parent.units[child.id] = None
             child.history.append(i)
-        self.pack_ops += len(pack_ids)
+        self.pack_ops += len(e.pack_ids)
 
-    def _unpacked(self, i: int, e: ItemsUnpacked) -> None:
+    @handles(ev.ItemsUnpacked)
+    def _unpacked(self, i: int, e: ev.ItemsUnpacked) -> None:
         me = e.by
         self._require_member(i, me, SUPPLY_CHAIN, e.timestamp)
         unit = self._unit(i, e.unit_id)
@@ -309,116 +287,96 @@ class RegistryModel(ConsortiumModel):
         if unit.status == U_DISSOLVED:
             self._violation(i, "UnitDissolved", unit.id)
         unit.history.append(i)
-        for pid in e.pack_ids:
-            p = self._pack(i, pid)
-            if p is None:
-                continue
-            if p.parent is not unit or p.status != ACTIVE:
-                self._violation(i, "NotInUnit", pid)
-                if p.parent is not None:
-                    p.parent.packs.pop(pid, None)
-            unit.packs.pop(pid, None)
-            p.parent, p.custodian = None, me
-            p.history.append(i)
-        for uid in e.unit_ids:
-            child = self._unit(i, uid)
-            if child is None:
-                continue
-            if child.parent is not unit or child.status != U_ACTIVE:
-                self._violation(i, "NotInUnit", uid)
-                if child.parent is not None:
-                    child.parent.units.pop(uid, None)
-            unit.units.pop(uid, None)
-            child.parent, child.custodian = None, me
-            child.history.append(i)
+        for pid, p in self._known_packs(i, e.pack_ids):
+            self._take_out(i, unit, pid, p, ACTIVE, _PACKS, me)
+        for child in self._known_units(i, e.unit_ids):
+            self._take_out(i, unit, child.id, child, U_ACTIVE, _UNITS, me)
         self.pack_ops += len(e.pack_ids)
 
-    def _dissolved(self, i: int, e: UnitsDissolved) -> None:
+    def _take_out(
+        self,
+        i: int,
+        unit: Unit,
+        item_id: bytes,
+        item: Pack | Unit,
+        active: int,
+        contents: Callable[[Unit], dict[bytes, None]],
+        me: str,
+    ) -> None:
+        """Take pack or unit ``item`` out of ``unit`` into ``me``'s custody: it must sit in
+        ``unit``, with status ``active``; ``contents`` is a unit's packs or units."""
+        if item.parent is not unit or item.status != active:
+            self._violation(i, "NotInUnit", item_id)
+            if item.parent is not None:
+                contents(item.parent).pop(item_id, None)
+        contents(unit).pop(item_id, None)
+        item.parent, item.custodian = None, me
+        item.history.append(i)
+
+    @handles(ev.UnitsDissolved)
+    def _dissolved(self, i: int, e: ev.UnitsDissolved) -> None:
         me = e.by
         self._require_member(i, me, SUPPLY_CHAIN, e.timestamp)
         if not e.unit_ids:
             self._violation(i, "EmptyBatch", me)
-        for uid in e.unit_ids:
-            unit = self._unit(i, uid)
-            if unit is None:
-                continue
+        for unit in self._known_units(i, e.unit_ids):
             self._loose_unit(i, unit, me)
             unit.status = U_DISSOLVED
             unit.history.append(i)
 
-    def _shipped(self, i: int, e: ItemsShipped) -> None:
+    @handles(ev.ItemsShipped)
+    def _shipped(self, i: int, e: ev.ItemsShipped) -> None:
         me, to, now = e.from_, e.to, e.timestamp
         self._require_member(i, me, SUPPLY_CHAIN, now)
         self._require_member(i, to, SUPPLY_CHAIN, now)
         if me == to:
             self._violation(i, "ShipToSelf", to)
-        pack_ids, unit_ids = e.pack_ids, e.unit_ids
-        if not pack_ids and not unit_ids:
-            self._violation(i, "EmptyBatch", me)
-        packs = self.packs
-        for pid in pack_ids:
-            p = packs.get(pid)
-            if p is None:
-                self._pack(i, pid)
-                continue
+        self._require_items(i, me, e)
+        for pid, p in self._known_packs(i, e.pack_ids):
             if p.status != ACTIVE or p.parent is not None or p.custodian != me:
                 self._loose_pack(i, pid, p, me)
             p.status, p.pending_to = IN_TRANSIT, to
             p.history.append(i)
-        for uid in unit_ids:
-            unit = self._unit(i, uid)
-            if unit is None:
-                continue
+        for unit in self._known_units(i, e.unit_ids):
             self._loose_unit(i, unit, me)
             unit.status, unit.pending_to = U_TRANSIT, to
             unit.history.append(i)
             self._touch_unit(unit, i)
-        self.pack_ops += len(pack_ids)
+        self.pack_ops += len(e.pack_ids)
 
-    def _received(self, i: int, e: ItemsReceived) -> None:
+    @handles(ev.ItemsReceived)
+    def _received(self, i: int, e: ev.ItemsReceived) -> None:
         me = e.by
         self._require_member(i, me, SUPPLY_CHAIN, e.timestamp)
-        pack_ids, unit_ids = e.pack_ids, e.unit_ids
-        if not pack_ids and not unit_ids:
-            self._violation(i, "EmptyBatch", me)
-        packs = self.packs
-        for pid in pack_ids:
-            p = packs.get(pid)
-            if p is None:
-                self._pack(i, pid)
-                continue
-            if p.status != IN_TRANSIT:
-                self._violation(i, "NotInTransit", pid)
-            elif p.pending_to != me:
-                self._violation(i, "NotRecipient", pid)
-            p.status, p.pending_to, p.custodian = ACTIVE, ZERO_ADDRESS, me
-            p.history.append(i)
-        for uid in unit_ids:
-            unit = self._unit(i, uid)
-            if unit is None:
-                continue
-            if unit.status != U_TRANSIT:
-                self._violation(i, "NotInTransit", uid)
-            elif unit.pending_to != me:
-                self._violation(i, "NotRecipient", uid)
-            unit.status, unit.pending_to, unit.custodian = U_ACTIVE, ZERO_ADDRESS, me
-            unit.history.append(i)
+        self._require_items(i, me, e)
+        for pid, p in self._known_packs(i, e.pack_ids):
+            self._arrive(i, pid, p, IN_TRANSIT, ACTIVE, me)
+        for unit in self._known_units(i, e.unit_ids):
+            self._arrive(i, unit.id, unit, U_TRANSIT, U_ACTIVE, me)
             self._touch_unit(unit, i)
-        self.pack_ops += len(pack_ids)
+        self.pack_ops += len(e.pack_ids)
 
-    def _decommissioned(self, i: int, e: PacksDecommissioned) -> None:
+    def _arrive(
+        self, i: int, item_id: bytes, item: Pack | Unit, in_transit: int, active: int, me: str
+    ) -> None:
+        """Receive pack or unit ``item`` into ``me``'s custody: it must be travelling to ``me``
+        (status ``in_transit``); it becomes ``active``."""
+        if item.status != in_transit:
+            self._violation(i, "NotInTransit", item_id)
+        elif item.pending_to != me:
+            self._violation(i, "NotRecipient", item_id)
+        item.status, item.pending_to, item.custodian = active, ZERO_ADDRESS, me
+        item.history.append(i)
+
+    @handles(ev.PacksDecommissioned)
+    def _decommissioned(self, i: int, e: ev.PacksDecommissioned) -> None:
         me, reason, now = e.by, e.reason, e.timestamp
         roles = int(Role.DISPENSER) if reason == DecommissionReason.DISPENSED else SUPPLY_CHAIN
         self._require_member(i, me, roles, now)
         if reason == 0:
             self._violation(i, "InvalidReason", me)
         check_saleable = reason not in UNCONDITIONAL
-        packs = self.packs
-        for pid in e.pack_ids:
-            p = packs.get(pid)
-            if p is None:
-                self._pack(i, pid)
-                continue
+        for pid, p in self._known_packs(i, e.pack_ids):
             self._require_active(i, pid, p)
             parent = p.parent
             if parent is None:
@@ -449,14 +407,12 @@ class RegistryModel(ConsortiumModel):
             p.history.append(i)
         self.pack_ops += len(e.pack_ids)
 
-    def _undone(self, i: int, e: DecommissionsUndone) -> None:
+    @handles(ev.DecommissionsUndone)
+    def _undone(self, i: int, e: ev.DecommissionsUndone) -> None:
         me, now = e.by, e.timestamp
         self._require_member(i, me, SUPPLY_CHAIN, now)
         window = self.undo_window()
-        for pid in e.pack_ids:
-            p = self._pack(i, pid)
-            if p is None:
-                continue
+        for pid, p in self._known_packs(i, e.pack_ids):
             if p.status != DECOMMISSIONED:
                 self._violation(i, "PackNotDecommissioned", pid)
             elif p.custodian != me:
@@ -469,17 +425,15 @@ class RegistryModel(ConsortiumModel):
             p.history.append(i)
         self.pack_ops += len(e.pack_ids)
 
-    def _flagged(self, i: int, e: PacksFlagged) -> None:
+    @handles(ev.PacksFlagged)
+    def _flagged(self, i: int, e: ev.PacksFlagged) -> None:
         me, flags = e.by, e.flags
         if flags > FLAG_MASK:
             self._violation(i, "InvalidFlags", me)
         self._require_member(i, me, ALL_ROLES, e.timestamp)
         m = self.members.get(me)
         regulator = m is not None and m.roles & int(Role.REGULATOR) != 0
-        for pid in e.pack_ids:
-            p = self._pack(i, pid)
-            if p is None:
-                continue
+        for pid, p in self._known_packs(i, e.pack_ids):
             if not regulator and p.lot.owner != me:
                 may_suspect = (
                     flags == 1

@@ -15,7 +15,7 @@ from ledger_client.cli.session import DeployerOpts, MemberOpts
 from ledger_client.contracts import MemberSpec, Role, deploy_network
 from ledger_client.errors import InvalidInputError
 from ledger_client.events import ProposalCreated, ProposalExecuted
-from ledger_client.inputs import parse_address, read_text
+from ledger_client.inputs import load_json, parse_address, read_text
 from ledger_client.ledger import Ledger
 
 __all__ = ["council_app", "deploy_app"]
@@ -108,12 +108,12 @@ def council_propose(
     session: MemberOpts,
 ) -> None:
     """Propose a change (a call on the consortium) and approve it as its proposer."""
-    try:
-        values = json.loads(args)
-    except json.JSONDecodeError as exc:
-        raise InvalidInputError(f"ARGS is not JSON: {exc.msg} (column {exc.colno})") from None
-    if not isinstance(values, list):
-        raise InvalidInputError(f"ARGS must be a JSON list, like '[\"0x...\", 1]', got {args}")
+    values = load_json(
+        args,
+        list,
+        "ARGS is not JSON",
+        f"ARGS must be a JSON list, like '[\"0x...\", 1]', got {args}",
+    )
     ledger = session.ledger
     data = _proposal_call(ledger, function, values)
     receipt = ledger.transact(ledger.consortium.functions.propose(data))

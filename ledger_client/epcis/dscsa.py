@@ -1,9 +1,10 @@
 """DSCSA transaction information (TI) and transaction statement (TS) for a shipment.
 
-Built from the chain (who shipped which units to whom, and when; what the units held),
-the owner's store (the clear identifiers, lots, master data and the document's DSCSA
-statement) and the on-chain ProductDirectory (public product master data). FD&C Act
-section 581(26) lists the TI elements, section 581(27) the statement.
+Built from the chain's events (who shipped which units to whom, and when; what the units
+held), read from the owner's store's copy brought up to date (:mod:`.stream`); the owner's
+store (the clear identifiers, lots, master data and the document's DSCSA statement); and
+the on-chain ProductDirectory (public product master data). FD&C Act section 581(26) lists
+the TI elements, section 581(27) the statement.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from web3 import Web3
 from ledger_client.contracts import Deployment
 from ledger_client.epcis.history import Subject, Tracker, subject_of
 from ledger_client.epcis.store import EventStore
+from ledger_client.epcis.stream import chain_events
 from ledger_client.errors import RxLedgerError
 from ledger_client.events import (
     ChainEvent,
@@ -29,7 +31,6 @@ from ledger_client.events import (
 )
 from ledger_client.gs1 import expiry_to_date
 from ledger_client.gs1.epc import parse_epc_or_none
-from ledger_client.logs import iter_events
 from ledger_client.types import ZERO_HASH
 
 __all__ = ["TRANSACTION_STATEMENT", "ShipmentNotFoundError", "transaction_information"]
@@ -142,12 +143,13 @@ def _time(ts: int) -> str:
 def transaction_information(
     w3: Web3, deployment: Deployment, store: EventStore, sscc: str
 ) -> dict[str, Any]:
-    """TI and TS of the latest shipment of logistic unit ``sscc`` (any GS1 form), as JSON.
+    """TI and TS of the latest shipment of logistic unit ``sscc`` (any GS1 form), as JSON
+    (``store``'s copy of the chain's events is brought up to date and replayed).
 
     Raises :class:`ShipmentNotFoundError` if the chain holds no shipment of it.
     """
     last = _LastShipment(subject_of("sscc", sscc))
-    project(iter_events(w3, deployment), last)
+    project(chain_events(w3, deployment, store), last)
     shipment, packs = last.shipment, last.packs
     if shipment is None:
         raise ShipmentNotFoundError(f"no shipment of {sscc} is recorded on chain")

@@ -109,6 +109,29 @@ def _object_event(time: str, action: str, **fields: Any) -> dict[str, Any]:
     return event
 
 
+def _lot_event(
+    time: str,
+    action: str,
+    gtin: str,
+    lot: str,
+    step: str | None,
+    disposition: str,
+    where: Any,
+    **fields: Any,
+) -> dict[str, Any]:
+    """An ObjectEvent of a whole lot: its class, no instances."""
+    return _object_event(
+        time,
+        action,
+        epcList=[],
+        quantityList=[{"epcClass": lot_uri(gtin, lot)}],
+        bizStep=step,
+        disposition=disposition,
+        bizLocation=where,
+        **fields,
+    )
+
+
 def _where(biz_location: str | None) -> dict[str, str] | None:
     return {"id": biz_location} if biz_location else None
 
@@ -188,38 +211,21 @@ def operations_to_events(
                 events.extend(_commission_events(time, nxt, ilmd, where))
             else:
                 events.append(
-                    _object_event(
-                        time,
-                        "ADD",
-                        epcList=[],
-                        quantityList=[{"epcClass": lot_uri(op.gtin, op.lot)}],
-                        bizStep="commissioning",
-                        disposition="active",
-                        bizLocation=where,
-                        ilmd=ilmd,
+                    _lot_event(
+                        time, "ADD", op.gtin, op.lot, "commissioning", "active", where, ilmd=ilmd
                     )
                 )
         elif isinstance(op, ledger_ops.Commission):
             events.extend(_commission_events(time, op, {"cbvmda:lotNumber": op.lot}, where))
-        elif isinstance(op, ledger_ops.Pack):
-            events.append(
-                _aggregation(
-                    time,
-                    "ADD",
-                    "packing",
-                    op.parent_sscc,
-                    op.parent_pack,
-                    op.packs,
-                    op.units,
-                    biz_location,
-                )
+        elif isinstance(op, ledger_ops.Pack | ledger_ops.Unpack):
+            action, step = (
+                ("ADD", "packing") if isinstance(op, ledger_ops.Pack) else ("DELETE", "unpacking")
             )
-        elif isinstance(op, ledger_ops.Unpack):
             events.append(
                 _aggregation(
                     time,
-                    "DELETE",
-                    "unpacking",
+                    action,
+                    step,
                     op.parent_sscc,
                     op.parent_pack,
                     op.packs,
@@ -253,18 +259,8 @@ def operations_to_events(
             event["errorDeclaration"] = {"declarationTime": time, "reason": "incorrect_data"}
             events.append(event)
         elif isinstance(op, ledger_ops.SetLotStatus):
-            step, disp = _LOT_STATUS[op.status]
-            events.append(
-                _object_event(
-                    time,
-                    "OBSERVE",
-                    epcList=[],
-                    quantityList=[{"epcClass": lot_uri(op.gtin, op.lot)}],
-                    bizStep=step,
-                    disposition=disp,
-                    bizLocation=where,
-                )
-            )
+            status = _LOT_STATUS[op.status]
+            events.append(_lot_event(time, "OBSERVE", op.gtin, op.lot, *status, where))
         elif isinstance(op, ledger_ops.FlagSuspect):
             events.append(
                 _object_event(

@@ -30,12 +30,12 @@ from ledger_client.epcis.export12 import to_epcis_12_xml
 from ledger_client.epcis.hashing import GS1_CONTEXT
 from ledger_client.epcis.mapping import RXL_NAMESPACE
 from ledger_client.epcis.store import EventStore
+from ledger_client.epcis.stream import chain_events
 from ledger_client.epcis.validation import check_document
 from ledger_client.errors import InvalidCodeError
 from ledger_client.events import actor, project
 from ledger_client.gs1 import LotCode, PackCode, UnitCode, expiry_to_date, parse_code
 from ledger_client.ids import lot_id, pack_id, unit_id
-from ledger_client.logs import iter_events
 from ledger_client.types import ZERO_HASH, DecommissionReason, LotStatus, PackFlag
 
 __all__ = [
@@ -231,10 +231,13 @@ class SubjectHistory:
         return sorted(self._found, key=lambda e: (e.block_number, e.log_index))
 
 
-def chain_history(w3: Web3, deployment: Deployment, subject: Subject) -> list[ev.RegistryEvent]:
-    """The contract events in ``subject``'s history, in chain order (one pass over the chain)."""
+def chain_history(
+    w3: Web3, deployment: Deployment, subject: Subject, store: EventStore | None = None
+) -> list[ev.RegistryEvent]:
+    """The contract events in ``subject``'s history, in chain order: one pass over the chain's
+    events, or over ``store``'s copy of them brought up to date (:mod:`.stream`)."""
     trail = SubjectHistory(subject)
-    project(iter_events(w3, deployment), trail)
+    project(chain_events(w3, deployment, store), trail)
     return trail.events
 
 
@@ -242,9 +245,9 @@ def history(
     w3: Web3, deployment: Deployment, store: EventStore | None, subject: Subject
 ) -> list[HistoryEntry]:
     """``subject``'s history: contract events grouped by transaction and event hash, joined
-    with the owner's store."""
+    with the owner's store (whose copy of the chain's events it reads and updates)."""
     entries: list[HistoryEntry] = []
-    for event in chain_history(w3, deployment, subject):
+    for event in chain_history(w3, deployment, subject, store):
         eh = event.event_hash
         last = entries[-1] if entries else None
         if (

@@ -28,6 +28,11 @@ __all__ = ["convert_12_xml", "translate_12_xml", "master_data", "master_data_of"
 _EVENT_TYPES = ("ObjectEvent", "AggregationEvent", "TransactionEvent", "TransformationEvent")
 
 
+def _text(el: etree._Element) -> str:
+    """The text of ``el``, stripped ("" for none)."""
+    return (el.text or "").strip()
+
+
 class _Converter:
     def __init__(self) -> None:
         self.namespaces: dict[str, str] = {}  # prefix -> namespace, for @context
@@ -57,7 +62,7 @@ class _Converter:
     def value(self, el: etree._Element) -> Any:
         children = [c for c in el if isinstance(c.tag, str)]
         if not children:
-            return (el.text or "").strip()
+            return _text(el)
         out: dict[str, Any] = {}
         for child in children:
             key, value = self.key(child), self.value(child)
@@ -70,19 +75,16 @@ class _Converter:
     def quantity(self, el: etree._Element) -> dict[str, Any]:
         element: dict[str, Any] = {}
         for child in el:
-            name = etree.QName(child).localname
-            text = (child.text or "").strip()
-            if name == "quantity":
-                try:
-                    number = float(text)
-                except ValueError as exc:
-                    raise InvalidEPCISError(
-                        [f"{self.where(child)} {text!r} is not a number"]
-                    ) from exc
-                element[name] = int(number) if number.is_integer() else number
-            else:
-                element[name] = text
+            name, text = etree.QName(child).localname, _text(child)
+            element[name] = self.number(child, text) if name == "quantity" else text
         return element
+
+    def number(self, el: etree._Element, text: str) -> int | float:
+        try:
+            number = float(text)
+        except ValueError as exc:
+            raise InvalidEPCISError([f"{self.where(el)} {text!r} is not a number"]) from exc
+        return int(number) if number.is_integer() else number
 
     def error_declaration(self, el: etree._Element) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -91,11 +93,11 @@ class _Converter:
             if name.namespace is not None:
                 out[self.key(child)] = self.value(child)
             elif name.localname == "declarationTime":
-                out["declarationTime"] = (child.text or "").strip()
+                out["declarationTime"] = _text(child)
             elif name.localname == "reason":
-                out["reason"] = bare((child.text or "").strip(), "er")
+                out["reason"] = bare(_text(child), "er")
             elif name.localname == "correctiveEventIDs":
-                out["correctiveEventIDs"] = [(c.text or "").strip() for c in child]
+                out["correctiveEventIDs"] = [_text(c) for c in child]
             elif name.localname == "extension":
                 out.update(self.error_declaration(child))
         return out
@@ -105,7 +107,7 @@ class _Converter:
             if not isinstance(child.tag, str):
                 continue
             qname = etree.QName(child)
-            name, text = qname.localname, (child.text or "").strip()
+            name, text = qname.localname, _text(child)
             if qname.namespace is not None:
                 event[self.key(child)] = self.value(child)
             elif name in SIMPLE:
@@ -115,7 +117,7 @@ class _Converter:
             elif name == "disposition":
                 event[name] = bare(text, "disp")
             elif name in EPC_LISTS:
-                event[name] = [(epc.text or "").strip() for epc in child]
+                event[name] = [_text(epc) for epc in child]
             elif name in ("readPoint", "bizLocation"):
                 place: dict[str, Any] = {}
                 self.fields(child, place)
@@ -141,7 +143,7 @@ class _Converter:
                 for item in child:
                     local = etree.QName(item).localname
                     if local == "eventID":
-                        event["eventID"] = (item.text or "").strip()
+                        event["eventID"] = _text(item)
                     elif local == "errorDeclaration":
                         event["errorDeclaration"] = self.error_declaration(item)
                     elif etree.QName(item).namespace is not None:
@@ -156,7 +158,7 @@ class _Converter:
         kind = el.get("type")
         if kind:
             entry["type"] = bare(kind, vocabulary)
-        entry[field] = (el.text or "").strip()
+        entry[field] = _text(el)
         return entry
 
     def events(self, event_list: etree._Element) -> list[dict[str, Any]]:
@@ -194,7 +196,7 @@ class _Converter:
                     attributes.append(item)
                 if attributes:
                     entry["attributes"] = attributes
-                children = [(c.text or "").strip() for c in element.iterfind("children/id")]
+                children = [_text(c) for c in element.iterfind("children/id")]
                 if children:
                     entry["children"] = children
                 elements.append(entry)

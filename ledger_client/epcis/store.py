@@ -5,6 +5,9 @@ value anchored on chain, so a history rebuilt from chain joins back to the clear
 Every imported event is kept, also those with no ledger meaning (sensor readings,
 transaction events), with the document header it came with (sender, receiver, DSCSA
 transaction statement) and the master data (products, locations, other vocabularies).
+
+It also keeps a copy of the deployment's logs up to a cursor, which exports and TI/TS
+bring up to date and replay (:mod:`ledger_client.epcis.stream`).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from os import PathLike
@@ -22,10 +25,11 @@ from ledger_client.epcis.import12 import master_data_of
 from ledger_client.epcis.mapping import MappingReport
 from ledger_client.epcis.validation import iter_events
 from ledger_client.errors import ConfigurationError
+from ledger_client.events import RawLog
 from ledger_client.gs1.epc import parse_epc_or_none
 from ledger_client.ids import lot_id, pack_id, unit_id
 
-__all__ = ["ClearIds", "EventStore", "StoredEvent", "event_key"]
+__all__ = ["ChainCursor", "ClearIds", "EventStore", "StoredEvent", "event_key"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -66,6 +70,23 @@ CREATE TABLE IF NOT EXISTS locations (
     name TEXT,
     attributes_json TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS chain_cursor (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    chain_id INTEGER NOT NULL,
+    registry TEXT NOT NULL,
+    block_number INTEGER NOT NULL,
+    block_hash BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chain_logs (
+    block_number INTEGER NOT NULL,
+    log_index INTEGER NOT NULL,
+    address TEXT NOT NULL,
+    topics BLOB NOT NULL,
+    data BLOB NOT NULL,
+    timestamp INTEGER NOT NULL,
+    tx_hash BLOB NOT NULL,
+    PRIMARY KEY (block_number, log_index)
+);
 """
 
 
@@ -100,6 +121,17 @@ class ClearIds:
     """lot id -> (GTIN, lot)"""
     units: dict[bytes, str]
     """unit id -> SSCC"""
+
+
+@dataclass(frozen=True)
+class ChainCursor:
+    """Where the store's copy of the chain's logs ends: the deployment it copies (chain id,
+    registry address) and the last block it holds, with that block's hash."""
+
+    chain_id: int
+    registry: str
+    block_number: int
+    block_hash: bytes
 
 
 def _add_ids(ids: ClearIds, event: dict[str, Any]) -> None:
@@ -285,3 +317,48 @@ class EventStore:
         return [
             {"type": kind, "vocabularyElementList": elements} for kind, elements in by_type.items()
         ]
+
+    # ------------------------------------------------------------ the copy of the chain's logs
+
+    def chain_cursor(self) -> ChainCursor | None:
+        """Where the copy of the chain's logs ends, or None if there is no copy."""
+        row = self.db.execute(
+            "SELECT chain_id, registry, block_number, block_hash FROM chain_cursor"
+        ).fetchone()
+        return None if row is None else ChainCursor(row[0], row[1], row[2], bytes(row[3]))
+
+    def save_chain_logs(
+        self, logs: Iterable[RawLog], cursor: ChainCursor, *, replace: bool = False
+    ) -> None:
+        """Add ``logs`` (those after the cursor) to the copy and move its cursor to ``cursor``,
+        in one transaction; with ``replace``, drop the copy first."""
+        with self.db:
+            if replace:
+                self.db.execute("DELETE FROM chain_logs")
+            self.db.executemany(
+                "INSERT OR IGNORE INTO chain_logs VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    (
+                        g.block_number,
+                        g.log_index,
+                        g.address,
+                        b"".join(g.topics),
+                        g.data,
+                        g.timestamp,
+                        g.tx_hash,
+                    )
+                    for g in logs
+                ),
+            )
+            self.db.execute(
+                "INSERT OR REPLACE INTO chain_cursor VALUES (1, ?, ?, ?, ?)",
+                (cursor.chain_id, cursor.registry, cursor.block_number, cursor.block_hash),
+            )
+
+    def chain_logs(self) -> Iterator[RawLog]:
+        """The copy's logs, in chain order."""
+        for block, index, address, topics, data, timestamp, tx_hash in self.db.execute(
+            "SELECT * FROM chain_logs ORDER BY block_number, log_index"
+        ):
+            words = tuple(topics[i : i + 32] for i in range(0, len(topics), 32))
+            yield RawLog(address, words, data, block, timestamp, tx_hash, index)

@@ -2,11 +2,12 @@
 
 :mod:`~ledger_client.events.schema` holds one frozen dataclass per contract event,
 :mod:`~ledger_client.events.decoder` the fast decoder of raw logs into them, and
-:mod:`~ledger_client.events.projection` the protocol of every reader of the stream.
+:mod:`~ledger_client.events.projection` the protocol of every reader of the stream and its
+dispatch on the event's class.
 """
 
 from ledger_client.events.decoder import RawLog, decode
-from ledger_client.events.projection import Projection, project
+from ledger_client.events.projection import Projection, handlers, handles, project
 from ledger_client.events.schema import (
     EVENT_TYPES,
     ChainEvent,
@@ -74,5 +75,7 @@ __all__ = [
     "UnitsDissolved",
     "actor",
     "decode",
+    "handlers",
+    "handles",
     "project",
 ]

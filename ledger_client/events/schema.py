@@ -1,7 +1,7 @@
 """One frozen dataclass per contract event, fields named after the ABI's in snake case.
 
 The field names, their order and their types follow the compiled ABI in
-``ledger_client/artifacts/`` (``packIds: bytes32[]`` is ``pack_ids: tuple[bytes, ...]``;
+``ledger_client/artifacts/`` (``packIds: bytes32[]`` is ``pack_ids: Ids``;
 ``from`` is ``from_``); ``tests/ledger_client/test_chain_events.py`` fails when a contract
 change makes them drift. Every event also says where it happened: block, block time,
 transaction and log index.
@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import keyword
 from dataclasses import dataclass, fields
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeAlias, dataclass_transform
 
 #: Fields every event has besides its ABI arguments.
 META_FIELDS = ("block_number", "timestamp", "tx_hash", "log_index")
+
+#: A ``bytes32[]`` argument: 32-byte ledger ids.
+Ids: TypeAlias = tuple[bytes, ...]
 
 
 def field_name(abi: str) -> str:
@@ -29,9 +32,20 @@ def abi_name(field: str) -> str:
     return head + "".join(part.capitalize() for part in rest)
 
 
+#: Every event class, by contract, in the order of this module (each class adds itself).
+EVENT_TYPES: dict[str, tuple[type[ChainEvent], ...]] = {}
+#: (field, ABI name) of each event's arguments, in ABI order.
+_ARGUMENTS: dict[type[ChainEvent], tuple[tuple[str, str], ...]] = {}
+
+
+@dataclass_transform(frozen_default=True, kw_only_default=True)
 @dataclass(frozen=True, kw_only=True)
 class ChainEvent:
-    """An RxLedger contract event and where it happened."""
+    """An RxLedger contract event and where it happened.
+
+    A subclass given ``contract=`` is the base of that contract's events; a class below it is
+    one event: made a frozen keyword-only dataclass and added to :data:`EVENT_TYPES`.
+    """
 
     #: The event's name in the ABI (the class name).
     name: ClassVar[str]
@@ -43,9 +57,17 @@ class ChainEvent:
     tx_hash: bytes
     log_index: int
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
+    def __init_subclass__(cls, contract: str | None = None, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        if contract is not None:
+            cls.contract = contract
+            return
         cls.name = cls.__name__
+        dataclass(frozen=True, kw_only=True)(cls)
+        EVENT_TYPES[cls.contract] = (*EVENT_TYPES.get(cls.contract, ()), cls)
+        _ARGUMENTS[cls] = tuple(
+            (f.name, abi_name(f.name)) for f in fields(cls) if f.name not in META_FIELDS
+        )
 
     @property
     def args(self) -> dict[str, Any]:
@@ -54,29 +76,23 @@ class ChainEvent:
         return {abi: getattr(self, field) for field, abi in _ARGUMENTS[type(self)]}
 
 
-class ConsortiumEvent(ChainEvent):
+class ConsortiumEvent(ChainEvent, contract="Consortium"):
     """An event of ``Consortium``."""
 
-    contract = "Consortium"
 
-
-class DirectoryEvent(ChainEvent):
+class DirectoryEvent(ChainEvent, contract="ProductDirectory"):
     """An event of ``ProductDirectory``."""
 
-    contract = "ProductDirectory"
 
-
-class RegistryEvent(ChainEvent):
+class RegistryEvent(ChainEvent, contract="SerialRegistry"):
     """An event of ``SerialRegistry``: each anchors an EPCIS event hash (zero for none)."""
 
-    contract = "SerialRegistry"
     event_hash: bytes  # typed here for readers of any registry event; a field of each class
 
 
 # ---------------------------------------------------------------------- Consortium
 
 
-@dataclass(frozen=True, kw_only=True)
 class MemberAdded(ConsortiumEvent):
     account: str
     index: int
@@ -85,56 +101,47 @@ class MemberAdded(ConsortiumEvent):
     licence_expiry: int
 
 
-@dataclass(frozen=True, kw_only=True)
 class MemberLicenceChanged(ConsortiumEvent):
     account: str
     licence_expiry: int
 
 
-@dataclass(frozen=True, kw_only=True)
 class MemberRolesChanged(ConsortiumEvent):
     account: str
     roles: int
 
 
-@dataclass(frozen=True, kw_only=True)
 class MemberStatusChanged(ConsortiumEvent):
     account: str
     status: int
 
 
-@dataclass(frozen=True, kw_only=True)
 class ParameterChanged(ConsortiumEvent):
     key: bytes
     value: int
 
 
-@dataclass(frozen=True, kw_only=True)
 class PrefixAssigned(ConsortiumEvent):
     prefix: str
     account: str
 
 
-@dataclass(frozen=True, kw_only=True)
 class PrefixRevoked(ConsortiumEvent):
     prefix: str
     account: str
 
 
-@dataclass(frozen=True, kw_only=True)
 class ProposalApproved(ConsortiumEvent):
     id: int
     approver: str
     approvals: int
 
 
-@dataclass(frozen=True, kw_only=True)
 class ProposalCancelled(ConsortiumEvent):
     id: int
     by: str
 
 
-@dataclass(frozen=True, kw_only=True)
 class ProposalCreated(ConsortiumEvent):
     id: int
     proposer: str
@@ -142,7 +149,6 @@ class ProposalCreated(ConsortiumEvent):
     deadline: int
 
 
-@dataclass(frozen=True, kw_only=True)
 class ProposalExecuted(ConsortiumEvent):
     id: int
 
@@ -150,7 +156,6 @@ class ProposalExecuted(ConsortiumEvent):
 # ---------------------------------------------------------------------- ProductDirectory
 
 
-@dataclass(frozen=True, kw_only=True)
 class ProductRegistered(DirectoryEvent):
     gtin_hash: bytes
     gtin14: str
@@ -160,56 +165,49 @@ class ProductRegistered(DirectoryEvent):
 # ---------------------------------------------------------------------- SerialRegistry
 
 
-@dataclass(frozen=True, kw_only=True)
 class DecommissionsUndone(RegistryEvent):
     by: str
-    pack_ids: tuple[bytes, ...]
+    pack_ids: Ids
     event_hash: bytes
 
 
-@dataclass(frozen=True, kw_only=True)
 class ItemsPacked(RegistryEvent):
     unit_id: bytes
     by: str
-    pack_ids: tuple[bytes, ...]
-    unit_ids: tuple[bytes, ...]
+    pack_ids: Ids
+    unit_ids: Ids
     event_hash: bytes
 
 
-@dataclass(frozen=True, kw_only=True)
 class ItemsReceived(RegistryEvent):
     by: str
-    pack_ids: tuple[bytes, ...]
-    unit_ids: tuple[bytes, ...]
+    pack_ids: Ids
+    unit_ids: Ids
     event_hash: bytes
 
 
-@dataclass(frozen=True, kw_only=True)
 class ItemsShipped(RegistryEvent):
     from_: str
     to: str
-    pack_ids: tuple[bytes, ...]
-    unit_ids: tuple[bytes, ...]
+    pack_ids: Ids
+    unit_ids: Ids
     event_hash: bytes
 
 
-@dataclass(frozen=True, kw_only=True)
 class ItemsUnpacked(RegistryEvent):
     unit_id: bytes
     by: str
-    pack_ids: tuple[bytes, ...]
-    unit_ids: tuple[bytes, ...]
+    pack_ids: Ids
+    unit_ids: Ids
     event_hash: bytes
 
 
-@dataclass(frozen=True, kw_only=True)
 class LotRecallRequested(RegistryEvent):
     lot_id: bytes
     by: str
     event_hash: bytes
 
 
-@dataclass(frozen=True, kw_only=True)
 class LotRegistered(RegistryEvent):
     lot_id: bytes
     owner: str
@@ -217,7 +215,6 @@ class LotRegistered(RegistryEvent):
     event_hash: bytes
 
 
-@dataclass(frozen=True, kw_only=True)
 class LotStatusChanged(RegistryEvent):
     lot_id: bytes
     by: str
@@ -225,77 +222,33 @@ class LotStatusChanged(RegistryEvent):
     event_hash: bytes
 
 
-@dataclass(frozen=True, kw_only=True)
 class PacksCommissioned(RegistryEvent):
     lot_id: bytes
     by: str
     unit_id: bytes
-    pack_ids: tuple[bytes, ...]
+    pack_ids: Ids
     event_hash: bytes
 
 
-@dataclass(frozen=True, kw_only=True)
 class PacksDecommissioned(RegistryEvent):
     by: str
     reason: int
-    pack_ids: tuple[bytes, ...]
+    pack_ids: Ids
     event_hash: bytes
 
 
-@dataclass(frozen=True, kw_only=True)
 class PacksFlagged(RegistryEvent):
     by: str
     flags: int
     reason_code: int
-    pack_ids: tuple[bytes, ...]
+    pack_ids: Ids
     event_hash: bytes
 
 
-@dataclass(frozen=True, kw_only=True)
 class UnitsDissolved(RegistryEvent):
     by: str
-    unit_ids: tuple[bytes, ...]
+    unit_ids: Ids
     event_hash: bytes
-
-
-#: Every event class, by contract.
-EVENT_TYPES: dict[str, tuple[type[ChainEvent], ...]] = {
-    "Consortium": (
-        MemberAdded,
-        MemberLicenceChanged,
-        MemberRolesChanged,
-        MemberStatusChanged,
-        ParameterChanged,
-        PrefixAssigned,
-        PrefixRevoked,
-        ProposalApproved,
-        ProposalCancelled,
-        ProposalCreated,
-        ProposalExecuted,
-    ),
-    "ProductDirectory": (ProductRegistered,),
-    "SerialRegistry": (
-        DecommissionsUndone,
-        ItemsPacked,
-        ItemsReceived,
-        ItemsShipped,
-        ItemsUnpacked,
-        LotRecallRequested,
-        LotRegistered,
-        LotStatusChanged,
-        PacksCommissioned,
-        PacksDecommissioned,
-        PacksFlagged,
-        UnitsDissolved,
-    ),
-}
-
-#: (field, ABI name) of each event's arguments, in ABI order.
-_ARGUMENTS = {
-    cls: tuple((f.name, abi_name(f.name)) for f in fields(cls) if f.name not in META_FIELDS)
-    for classes in EVENT_TYPES.values()
-    for cls in classes
-}
 
 
 def actor(event: ChainEvent) -> str | None:

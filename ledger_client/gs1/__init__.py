@@ -21,55 +21,21 @@ that every error can say exactly what is wrong and where, scanner slips can be r
 where the repair is unambiguous, and dates follow an explicit ``today``.
 """
 
-from ledger_client.gs1.codes import (
-    Code,
-    LotCode,
-    PackCode,
-    ProductCode,
-    ScanResult,
-    SourceFormat,
-    UnitCode,
-    ids_of,
-)
+from ledger_client.gs1 import codes, digital_link, epc
+from ledger_client.gs1.codes import *  # noqa: F403
 from ledger_client.gs1.dates import expiry_to_date
-from ledger_client.gs1.digital_link import (
-    DigitalLinkKey,
-    parse_digital_link_path,
-    to_digital_link,
-)
-from ledger_client.gs1.epc import (
-    Epc,
-    from_epc_urn,
-    is_gs1_identifier,
-    parse_epc,
-    parse_epc_or_none,
-    party_gln,
-    to_epc_urn,
-)
+from ledger_client.gs1.digital_link import *  # noqa: F403
+from ledger_client.gs1.epc import *  # noqa: F403
 from ledger_client.gs1.message import to_datamatrix, to_element_string
 from ledger_client.gs1.parse import parse_code
 
+#: What the modules export (their ``__all__``), and four functions.
 __all__ = [
-    "Code",
-    "DigitalLinkKey",
-    "Epc",
-    "LotCode",
-    "PackCode",
-    "ProductCode",
-    "ScanResult",
-    "SourceFormat",
-    "UnitCode",
+    *codes.__all__,
+    *digital_link.__all__,
+    *epc.__all__,
     "expiry_to_date",
-    "from_epc_urn",
-    "ids_of",
-    "is_gs1_identifier",
     "parse_code",
-    "parse_digital_link_path",
-    "parse_epc",
-    "parse_epc_or_none",
-    "party_gln",
     "to_datamatrix",
-    "to_digital_link",
     "to_element_string",
-    "to_epc_urn",
 ]

@@ -9,36 +9,14 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from gateway.services.readmodel import PackRecord
 from ledger_client.gs1 import PackCode
 from ledger_client.rules import verdict
 from ledger_client.types import Verification, VerificationStatus
 from tests.utils.chain import Chain
 from tests.utils.factories import GTIN
+from tests.utils.facts import Facts
 
 V = VerificationStatus
-
-
-def _record(v: Verification) -> PackRecord:
-    """The gateway's index record of the pack, built from the chain's answer."""
-    p, lot = v.pack, v.lot
-    return PackRecord(
-        pack_id=v.pack_id,
-        status=int(p.status),
-        reason=int(p.reason),
-        flags=int(p.flags),
-        flag_reason=p.flag_reason,
-        decommissioned_at=p.decommissioned_at,
-        lot_id=p.lot_id,
-        lot_owner=lot.owner,
-        lot_expiry=lot.expiry,
-        lot_expires_at=lot.expires_at,
-        lot_status=int(lot.status),
-        parent=None,
-        custodian=p.custodian,
-        pending_to=p.pending_to if p.in_transit else None,
-        in_transit=p.in_transit,
-    )
 
 
 @settings(max_examples=30)
@@ -61,7 +39,7 @@ def test_day_00_and_the_last_day_verify_the_same_on_chain_and_in_the_gateway(
     for scanned in (day_00, full, f"{yy:02d}{month:02d}{last - 1:02d}"):
         v = m.verify(GTIN, serial, lot, scanned)
         code = PackCode(GTIN, serial, lot, expiry_yymmdd=scanned)
-        assert verdict(code, _record(v), v.product_owner, now) == v.status, scanned
+        assert verdict(code, Facts.of(v), v.product_owner, now) == v.status, scanned
         if scanned in (day_00, full):
             assert v.status in (V.VERIFIED, V.EXPIRED), scanned
         else:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import tempfile
 import threading
 import time
@@ -27,6 +26,7 @@ from gateway.main import create_app
 from gateway.services.chain import serialise_provider
 from ledger_client.chain import connect, dev_account
 from ledger_client.devnet import DevNetwork, deploy_devnet
+from tests.utils.ports import free_port
 
 GTIN = "09506000134352"
 FOREIGN_GTIN = "09506000134369"  # same prefix, not registered in the directory
@@ -52,12 +52,6 @@ def dm(serial: str, lot: str = LOT, expiry: str = EXPIRY, gtin: str = GTIN) -> s
     return f"]d201{gtin}17{expiry}10{lot}\x1d21{serial}"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass
 class World:
     """The chain and the packs the tests use."""
@@ -78,22 +72,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     m.commission(GTIN, LOT, [f"S{i}" for i in range(1, 21)])
     m.commission(GTIN, OLD_LOT, ["E1"])
     m.commission(GTIN, LOT, [f"C{i}" for i in range(1, 5)], into_sscc="106141411234567897")
-    m.ship(
-        wa.address,
-        packs=[(GTIN, f"S{i}") for i in range(1, 16)] + [(GTIN, "E1")],
-        units=["106141411234567897"],
-    )
-    wa.receive(
-        packs=[(GTIN, f"S{i}") for i in range(1, 16)] + [(GTIN, "E1")], units=["106141411234567897"]
-    )
-    wa.ship(
-        pa.address,
-        packs=[(GTIN, f"S{i}") for i in range(1, 13)] + [(GTIN, "E1")],
-        units=["106141411234567897"],
-    )
-    pa.receive(
-        packs=[(GTIN, f"S{i}") for i in range(1, 13)] + [(GTIN, "E1")], units=["106141411234567897"]
-    )
+    # S1-S15, E1 and the case go to wholesaler_a, which passes S1-S12, E1 and the case on.
+    for sender, receiver, last in ((m, wa, 15), (wa, pa, 12)):
+        packs = [(GTIN, f"S{i}") for i in range(1, last + 1)] + [(GTIN, "E1")]
+        sender.ship(receiver.address, packs=packs, units=["106141411234567897"])
+        receiver.receive(packs=packs, units=["106141411234567897"])
     # R lot: recalled by the regulator in a test; T: shipped to wholesaler_b, never received.
     m.register_lot(GTIN, "R1", EXPIRY)
     m.commission(GTIN, "R1", ["R1", "R2", "R3"])
@@ -115,6 +98,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     return World(w3, net, path)
 
 
+def operator_key(name: str) -> str:
+    """Dev account ``name``'s private key as the gateway's ``operator_key`` setting takes it."""
+    return "0x" + bytes(dev_account(name).key).hex()
+
+
 def gateway_settings(world: World, db: Path, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "environment": "local",
@@ -124,7 +112,7 @@ def gateway_settings(world: World, db: Path, **overrides: object) -> Settings:
         "confirmation_depth": 0,
         "index_poll_seconds": 0.05,
         "verification_flush_seconds": 0.05,
-        "operator_key": "0x" + bytes(dev_account("pharmacy_a").key).hex(),
+        "operator_key": operator_key("pharmacy_a"),
         "console_key": CONSOLE_KEY,
         "token_secret": "t" * 40,
         "rate_limit_per_second": 1000,
@@ -243,13 +231,20 @@ def login(client: httpx.Client, account: object) -> str:
 CONSOLE = {"Authorization": f"Bearer {CONSOLE_KEY}"}
 
 
-@pytest.fixture(scope="module")
-def gateway(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
-    db = tmp_path_factory.mktemp("db") / "gateway.db"
-    app = create_app(gateway_settings(world, db), world.w3)
-    with LiveServer(app) as server, httpx.Client(base_url=server.url, timeout=30) as client:
+@contextmanager
+def running_gateway(world: World, db: Path, **overrides: object) -> Iterator[Gateway]:
+    """A live gateway on ``world`` with ``gateway_settings(world, db, **overrides)``, once its
+    index has reached the head (tokens and the console key count once it knows the member)."""
+    app = create_app(gateway_settings(world, db, **overrides), world.w3)
+    with LiveServer(app) as server, httpx.Client(base_url=server.url, timeout=60) as client:
         gw = Gateway(server.url, client, app, world)
         gw.wait_indexed()
+        yield gw
+
+
+@pytest.fixture(scope="module")
+def gateway(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    with running_gateway(world, tmp_path_factory.mktemp("db") / "gateway.db") as gw:
         yield gw
 
 

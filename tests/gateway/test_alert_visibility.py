@@ -15,20 +15,11 @@ import httpx
 import pytest
 from alembic import command
 from eth_account import Account
-from gateway_helpers import (
-    GTIN,
-    Gateway,
-    LiveServer,
-    WebhookReceiver,
-    World,
-    dm,
-    gateway_settings,
-)
+from gateway_helpers import GTIN, Gateway, WebhookReceiver, World, dm, running_gateway
 from sqlalchemy import insert, select, text
 
 from gateway.db import models as m
 from gateway.db.session import alembic_config, make_engine, migrate
-from gateway.main import create_app
 from ledger_client.ids import pack_id
 from ledger_client.types import DecommissionReason, PackFlag
 
@@ -81,10 +72,8 @@ def scene(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sc
     pa.receive(packs=[(GTIN, "V1"), (GTIN, "V2")])
     pa.decommission([(GTIN, "V1")], DecommissionReason.DISPENSED)
     db = tmp_path_factory.mktemp("visibility") / "gateway.db"
-    app = create_app(gateway_settings(world, db), world.w3)
-    with LiveServer(app) as server, httpx.Client(base_url=server.url, timeout=30) as client:
-        gw = Gateway(server.url, client, app, world)
-        gw.wait_indexed()
+    with running_gateway(world, db) as gw:
+        client = gw.client
         headers = {name: gw.auth(name) for name in (*ENTITLED, *OTHERS)}
         hooks = {name: WebhookReceiver() for name in ("manufacturer", "regulator", "wholesaler_b")}
         for name, hook in hooks.items():

@@ -8,19 +8,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from eth_account import Account
-from gateway_helpers import (
-    CONSOLE,
-    GTIN,
-    LiveServer,
-    World,
-    dm,
-    gateway_settings,
-    login,
-    sign,
-    wait_for_index,
-)
+from gateway_helpers import CONSOLE, GTIN, World, dm, login, operator_key, running_gateway, sign
 
-from gateway.main import create_app
 from ledger_client.chain import dev_account
 
 PROTECTED = [
@@ -63,12 +52,8 @@ WRITES = [
 @pytest.fixture(scope="module")
 def server(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
     db = tmp_path_factory.mktemp("auth") / "gateway.db"
-    app = create_app(
-        gateway_settings(world, db, rate_limit_per_second=1, rate_limit_burst=3), world.w3
-    )
-    with LiveServer(app) as live, httpx.Client(base_url=live.url, timeout=30) as client:
-        wait_for_index(app, world)
-        yield client
+    with running_gateway(world, db, rate_limit_per_second=1, rate_limit_burst=3) as gw:
+        yield gw.client
 
 
 def ids(cases: list[tuple[str, str, dict]]) -> list[str]:  # type: ignore[type-arg]
@@ -133,13 +118,8 @@ def test_dispensing_needs_the_dispenser_role(
     world: World, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     db = tmp_path_factory.mktemp("auth-wholesaler") / "gateway.db"
-    settings = gateway_settings(
-        world, db, operator_key="0x" + bytes(dev_account("wholesaler_b").key).hex()
-    )
-    app = create_app(settings, world.w3)
-    with LiveServer(app) as live, httpx.Client(base_url=live.url, timeout=30) as client:
-        wait_for_index(app, world)
-        r = client.post("/v1/dispense", json={"codes": [dm("S1")]}, headers=CONSOLE)
+    with running_gateway(world, db, operator_key=operator_key("wholesaler_b")) as gw:
+        r = gw.client.post("/v1/dispense", json={"codes": [dm("S1")]}, headers=CONSOLE)
     assert r.status_code == 403 and "DISPENSER" in r.json()["detail"]
 
 

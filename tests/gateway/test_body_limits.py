@@ -12,9 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from gateway_helpers import CONSOLE, Gateway, LiveServer, World, dm, gateway_settings
-
-from gateway.main import create_app
+from gateway_helpers import CONSOLE, Gateway, World, dm, running_gateway
 
 SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "epcis"
 MAX_BYTES = 4096
@@ -26,13 +24,9 @@ JSON = {"content-type": "application/json"}
 def small(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     """A gateway with 4 kB bodies (64 kB for capture) and the default depth limit of 64."""
     db = tmp_path_factory.mktemp("limits") / "gateway.db"
-    settings = gateway_settings(
+    with running_gateway(
         world, db, max_body_bytes=MAX_BYTES, max_capture_bytes=CAPTURE_BYTES
-    )
-    app = create_app(settings, world.w3)
-    with LiveServer(app) as server, httpx.Client(base_url=server.url, timeout=60) as client:
-        gw = Gateway(server.url, client, app, world)
-        gw.wait_indexed()  # the console acts as the operator: a member once indexed
+    ) as gw:
         yield gw
 
 

@@ -9,12 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from gateway_helpers import GTIN, Gateway, LiveServer, World, gateway_settings
+from gateway_helpers import GTIN, Gateway, World, operator_key, running_gateway
 
-from gateway.main import create_app
-from ledger_client.chain import dev_account
 from ledger_client.epcis import EventStore
 from ledger_client.ids import gs1_check_digit
 from ledger_client.types import PackStatus
@@ -85,16 +82,9 @@ def shipping(epcs: list[str], to_gln: str, minute: int) -> dict[str, Any]:
 def mfr(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     """A gateway operated by the manufacturer (its key signs the captured events)."""
     db = tmp_path_factory.mktemp("mfr") / "gateway.db"
-    settings = gateway_settings(
-        world,
-        db,
-        operator_key="0x" + bytes(dev_account("manufacturer").key).hex(),
-        console_key=CONSOLE_KEY,
-    )
-    app = create_app(settings, world.w3)
-    with LiveServer(app) as server, httpx.Client(base_url=server.url, timeout=60) as client:
-        gw = Gateway(server.url, client, app, world)
-        gw.wait_indexed()  # tokens and the console key count once the index knows the member
+    with running_gateway(
+        world, db, operator_key=operator_key("manufacturer"), console_key=CONSOLE_KEY
+    ) as gw:
         yield gw
 
 

@@ -12,18 +12,19 @@ from pathlib import Path
 
 import httpx
 import pytest
-from gateway_helpers import CONSOLE, CONSOLE_KEY, EXPIRY, GTIN, LOT, LiveServer, dm, free_port
+from gateway_helpers import CONSOLE, CONSOLE_KEY, EXPIRY, GTIN, LOT, LiveServer, dm, operator_key
 from web3 import Web3
 from web3.exceptions import Web3RPCError
 
 from gateway.core.config import Settings
 from gateway.main import create_app
 from ledger_client.audit import audit, export_logs, fetch_logs
-from ledger_client.chain import connect, dev_account
+from ledger_client.chain import connect
 from ledger_client.contracts import Deployment
 from ledger_client.dev.anvil import Anvil
 from ledger_client.devnet import deploy_devnet, ledgers_for
 from ledger_client.types import DecommissionReason
+from tests.utils.ports import free_port
 
 pytestmark = pytest.mark.anvil
 NAME = "Amoxicillin 500 mg capsules"
@@ -97,7 +98,7 @@ def test_gateway_started_late_becomes_ready_and_verifies_from_logs_and_current_s
         deployment_file=reloaded.deployment_file,
         database_url=f"sqlite:///{reloaded.root / 'gateway.db'}",
         index_poll_seconds=0.05,
-        operator_key="0x" + bytes(dev_account("pharmacy_a").key).hex(),
+        operator_key=operator_key("pharmacy_a"),
         console_key=CONSOLE_KEY,
         token_secret="t" * 40,
     )  # type: ignore[call-arg]

@@ -16,12 +16,11 @@ import httpx
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from gateway_helpers import LiveServer, World, gateway_settings, sign, wait_for_index
+from gateway_helpers import World, running_gateway, sign
 
 from gateway.core.siwe import SiweMessage, rfc3339
 from gateway.db.models import Base
 from gateway.db.session import make_engine, migrate
-from gateway.main import create_app
 from gateway.services.auth import STATEMENT
 from gateway.services.nonces import NonceStore
 from ledger_client.chain import dev_account
@@ -32,10 +31,8 @@ REGULATOR = dev_account("regulator")
 
 
 def serve(world: World, db: Path, public_url: str, **overrides: Any) -> Iterator[httpx.Client]:
-    app = create_app(gateway_settings(world, db, public_url=public_url, **overrides), world.w3)
-    with LiveServer(app) as live, httpx.Client(base_url=live.url, timeout=30) as client:
-        wait_for_index(app, world)
-        yield client
+    with running_gateway(world, db, public_url=public_url, **overrides) as gw:
+        yield gw.client
 
 
 @pytest.fixture(scope="module")

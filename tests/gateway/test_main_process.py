@@ -14,11 +14,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from gateway_helpers import free_port
 
 from ledger_client.chain import connect, dev_account
 from ledger_client.dev.anvil import Anvil
 from ledger_client.devnet import deploy_devnet
+from tests.utils.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CONSOLE = {"Authorization": "Bearer local-console-key"}

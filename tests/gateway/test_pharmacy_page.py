@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,12 @@ def browser() -> Iterator[Any]:
         yield driver
 
 
+@pytest.fixture
+def page(browser: Any, gateway: Gateway) -> Page:
+    """The page freshly loaded, the staff key saved."""
+    return Page(browser, gateway)
+
+
 @pytest.fixture(scope="module")
 def packs(gateway: Gateway) -> CustodyPacks:
     return add_custody_packs(gateway, "WEB", "000000202")
@@ -40,7 +47,7 @@ class Page:
     def __init__(self, driver: Any, gateway: Gateway) -> None:
         from selenium.webdriver.common.by import By
 
-        self.d = driver
+        self.driver, self.gateway = driver, gateway
         driver.get(gateway.url + "/")
         self.el: Callable[[str], Any] = lambda id_: driver.find_element(By.ID, id_)
         self.save_key(CONSOLE_KEY)
@@ -56,10 +63,15 @@ class Page:
 
         self.el("scan").send_keys(code.replace("\x1d", "<GS>") + Keys.ENTER)
 
+    def scan_dispensable(self, code: str) -> None:
+        """Scan ``code`` and wait until the page offers to dispense it."""
+        self.scan(code)
+        self.wait(lambda: self.shown("dispense"))
+
     def wait(self, condition: Callable[[], object], timeout: float = 20) -> None:
         from selenium.webdriver.support.ui import WebDriverWait
 
-        WebDriverWait(self.d, timeout).until(lambda _: condition())
+        WebDriverWait(self.driver, timeout).until(lambda _: condition())
 
     def status(self) -> str:
         return str(self.el("result").get_attribute("data-status"))
@@ -78,16 +90,16 @@ class Page:
 
     def press(self, id_: str) -> None:
         """Click button ``id_`` from script, as a stray event would, shown or not."""
-        self.d.execute_script("document.getElementById(arguments[0]).click()", id_)
+        self.driver.execute_script("document.getElementById(arguments[0]).click()", id_)
 
     def settle(self) -> None:
         """Let the page run the tasks already queued (an answer that has just arrived)."""
-        self.d.execute_async_script("setTimeout(arguments[arguments.length - 1], 0)")
+        self.driver.execute_async_script("setTimeout(arguments[arguments.length - 1], 0)")
 
     def responses(self, url_regex: str) -> int:
         """How many responses for URLs matching ``url_regex`` have arrived in full."""
         return int(
-            self.d.execute_script(
+            self.driver.execute_script(
                 "const url = new RegExp(arguments[0]); return performance"
                 ".getEntriesByType('resource').filter((e) => url.test(e.name)).length",
                 url_regex,
@@ -121,14 +133,21 @@ class Requests:
         self.driver.network.remove_request_handler(self._id)
 
 
-def on_chain(gateway: Gateway, serial: str, lot: str) -> VerificationStatus:
-    return gateway.world.net["pharmacy_a"].verify(GTIN, serial, lot, "301231").status
+@contextmanager
+def stray_dispense(page: Page, serial: str, lot: str) -> Iterator[None]:
+    """Press the dispense button from script, then run the block: no dispense request leaves
+    the page, and pack ``serial`` of ``lot`` stays VERIFIED on chain."""
+    with Requests(page.driver, "**/v1/dispense**") as writes:
+        page.press("dispense")
+        yield
+    assert writes.seen == []
+    status = page.gateway.world.net["pharmacy_a"].verify(GTIN, serial, lot, "301231").status
+    assert status == VerificationStatus.VERIFIED
 
 
 def test_scan_dispense_undo_and_batch_in_a_real_browser(
-    gateway: Gateway, browser: Any, packs: CustodyPacks, tmp_path: Path
+    page: Page, packs: CustodyPacks, tmp_path: Path
 ) -> None:
-    page = Page(browser, gateway)
     page.scan(dm("S10"))
     page.wait(lambda: page.colour() == "green")
     assert "GENUINE — OK to dispense (VERIFIED)" in page.text("verdict")
@@ -136,7 +155,7 @@ def test_scan_dispense_undo_and_batch_in_a_real_browser(
     shot = (
         DOCS_SCREENSHOT if os.environ.get("RXLEDGER_UPDATE_SCREENSHOT") else tmp_path / "page.png"
     )
-    browser.save_screenshot(str(shot))
+    page.driver.save_screenshot(str(shot))
     assert shot.stat().st_size > 10_000
 
     page.el("dispense").click()
@@ -164,30 +183,24 @@ def test_scan_dispense_undo_and_batch_in_a_real_browser(
 
 
 def test_unreadable_scan_after_a_verified_one_shows_error_and_cannot_dispense_the_earlier_pack(
-    gateway: Gateway, browser: Any, packs: CustodyPacks
+    page: Page, packs: CustodyPacks
 ) -> None:
-    page, serial = Page(browser, gateway), packs.at_pharmacy_a[1]
-    page.scan(packs.code(serial))
-    page.wait(lambda: page.shown("dispense"))
+    serial = packs.at_pharmacy_a[1]
+    page.scan_dispensable(packs.code(serial))
     page.scan("9" * 2000)
     page.wait_for("ERROR")
     assert page.text("verdict") == "ERROR" and page.colour() == "red"
     assert page.text("reasons") == "" and page.text("facts") == ""
     assert not page.shown("dispense") and not page.shown("undo")
-    with Requests(browser, "**/v1/dispense**") as writes:
-        page.press("dispense")
-        page.scan(packs.code(serial))  # a request after any the click would have sent
-        page.wait(lambda: page.shown("dispense"))
-    assert writes.seen == []
-    assert on_chain(gateway, serial, packs.lot) == VerificationStatus.VERIFIED
+    with stray_dispense(page, serial, packs.lot):
+        page.scan_dispensable(packs.code(serial))  # a request after any the click would have sent
 
 
 def test_wrong_staff_key_clears_the_result_and_its_error_offers_no_dispense(
-    gateway: Gateway, browser: Any, packs: CustodyPacks
+    page: Page, packs: CustodyPacks
 ) -> None:
-    page, serial = Page(browser, gateway), packs.at_pharmacy_a[1]
-    page.scan(packs.code(serial))
-    page.wait(lambda: page.shown("dispense"))
+    serial = packs.at_pharmacy_a[1]
+    page.scan_dispensable(packs.code(serial))
     page.save_key("not-the-staff-key")
     page.wait(lambda: page.status() == "")
     assert page.text("verdict") == "Scan a pack to verify it." and not page.shown("dispense")
@@ -195,25 +208,20 @@ def test_wrong_staff_key_clears_the_result_and_its_error_offers_no_dispense(
     page.wait_for("ERROR")
     assert page.text("verdict") == "ERROR" and page.text("message")  # the 401's reason
     assert page.text("facts") == "" and not page.shown("dispense")
-    with Requests(browser, "**/v1/dispense**") as writes:
-        page.press("dispense")
+    with stray_dispense(page, serial, packs.lot):
         page.save_key(CONSOLE_KEY)
         page.scan(dm("S5"))
         page.wait_for("VERIFIED")
-    assert writes.seen == []
-    assert on_chain(gateway, serial, packs.lot) == VerificationStatus.VERIFIED
 
 
 def test_double_click_on_dispense_sends_one_dispense_and_buttons_wait_for_the_write(
-    gateway: Gateway, browser: Any, packs: CustodyPacks
+    page: Page, packs: CustodyPacks
 ) -> None:
     from selenium.webdriver.common.action_chains import ActionChains
 
-    page, serial = Page(browser, gateway), packs.at_pharmacy_a[0]
-    page.scan(packs.code(serial))
-    page.wait(lambda: page.shown("dispense"))
-    with Requests(browser, "**/v1/dispense**", hold="/v1/dispense") as writes:
-        ActionChains(browser).double_click(page.el("dispense")).perform()
+    page.scan_dispensable(packs.code(packs.at_pharmacy_a[0]))
+    with Requests(page.driver, "**/v1/dispense**", hold="/v1/dispense") as writes:
+        ActionChains(page.driver).double_click(page.el("dispense")).perform()
         page.wait(lambda: len(writes.seen) >= 1)
         assert page.el("dispense").get_attribute("disabled") is not None
         assert page.text("message") == "Dispensing…"
@@ -226,11 +234,8 @@ def test_double_click_on_dispense_sends_one_dispense_and_buttons_wait_for_the_wr
     assert [url.rsplit("/v1/", 1)[1] for _, url in writes.seen] == ["dispense", "dispense/undo"]
 
 
-def test_answer_for_an_older_scan_is_ignored(
-    gateway: Gateway, browser: Any, packs: CustodyPacks
-) -> None:
-    page = Page(browser, gateway)
-    with Requests(browser, "**/v1/verify**", hold="21S3") as verifications:
+def test_answer_for_an_older_scan_is_ignored(page: Page, packs: CustodyPacks) -> None:
+    with Requests(page.driver, "**/v1/verify**", hold="21S3") as verifications:
         page.scan(dm("S3"))  # green and dispensable, but held on its way
         page.wait(lambda: len(verifications.seen) == 1)
         assert page.status() == "PENDING" and page.text("verdict") == "Verifying…"
@@ -244,9 +249,8 @@ def test_answer_for_an_older_scan_is_ignored(
 
 
 def test_pack_held_by_another_pharmacy_is_red_possible_diversion_without_dispense(
-    gateway: Gateway, browser: Any, packs: CustodyPacks
+    page: Page, packs: CustodyPacks
 ) -> None:
-    page = Page(browser, gateway)
     for serial in (packs.at_pharmacy_b, packs.in_case_at_pharmacy_b):
         page.scan(packs.code(serial))
         page.wait(lambda s=serial: s in page.text("facts"))
@@ -258,9 +262,8 @@ def test_pack_held_by_another_pharmacy_is_red_possible_diversion_without_dispens
 
 
 def test_pack_in_transit_to_this_pharmacy_is_amber_not_yet_received_without_dispense(
-    gateway: Gateway, browser: Any, packs: CustodyPacks
+    page: Page, packs: CustodyPacks
 ) -> None:
-    page = Page(browser, gateway)
     page.scan(packs.code(packs.to_pharmacy_a))
     page.wait_for("IN_TRANSIT")
     assert page.colour() == "amber"
@@ -269,10 +272,7 @@ def test_pack_in_transit_to_this_pharmacy_is_amber_not_yet_received_without_disp
     assert not page.shown("dispense")
 
 
-def test_pack_dispensed_by_another_pharmacy_offers_no_undo(
-    gateway: Gateway, browser: Any, packs: CustodyPacks
-) -> None:
-    page = Page(browser, gateway)
+def test_pack_dispensed_by_another_pharmacy_offers_no_undo(page: Page, packs: CustodyPacks) -> None:
     page.scan(packs.code(packs.dispensed_at_pharmacy_b))
     page.wait_for("DECOMMISSIONED")
     assert "by pharmacy_b" in page.text("reasons")
@@ -280,11 +280,9 @@ def test_pack_dispensed_by_another_pharmacy_offers_no_undo(
 
 
 def test_batch_changes_clear_the_single_result_and_the_delivery_verdict(
-    gateway: Gateway, browser: Any, packs: CustodyPacks
+    page: Page, packs: CustodyPacks
 ) -> None:
-    page = Page(browser, gateway)
-    page.scan(dm("S6"))
-    page.wait(lambda: page.shown("dispense"))
+    page.scan_dispensable(dm("S6"))
     page.el("batch-mode").click()
     assert page.status() == "" and not page.shown("dispense")
 
@@ -305,7 +303,7 @@ def test_batch_changes_clear_the_single_result_and_the_delivery_verdict(
     assert page.text("batch-summary") == "" and colours() == ["", "", ""]
 
     assert page.responses("/v1/verify$") == 1
-    with Requests(browser, "**/v1/verify", hold="/v1/verify") as verifications:
+    with Requests(page.driver, "**/v1/verify", hold="/v1/verify") as verifications:
         page.el("verify-batch").click()
         page.wait(lambda: len(verifications.seen) == 1)
         page.scan(dm("S9"))  # the delivery changed while its answer was on its way

@@ -12,14 +12,14 @@ from typing import Any
 import httpx
 import pytest
 from eth_account import Account
-from gateway_helpers import EXPIRY, GTIN, Gateway, LiveServer, World, gateway_settings
+from gateway_helpers import EXPIRY, GTIN, Gateway, World, operator_key, running_gateway
 
-from gateway.main import create_app
+from gateway.schemas import ForwardRequestIn
 from ledger_client.chain import dev_account
 from ledger_client.contracts import deploy_contract
 from ledger_client.ids import pack_id
 from ledger_client.ledger import Ledger
-from ledger_client.relay import ForwardRequest, sign_request
+from ledger_client.relay import WIRE_FIELDS, ForwardRequest, sign_request
 from ledger_client.types import ZERO_HASH, DecommissionReason, PackStatus
 
 SERIALS = ["RL1", "RL2", "RL3", "RL4", "RL5"]
@@ -34,13 +34,7 @@ def relayer(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     m.ship(pa.address, packs=[(GTIN, s) for s in SERIALS])
     pa.receive(packs=[(GTIN, s) for s in SERIALS])
     db = tmp_path_factory.mktemp("relay") / "gateway.db"
-    settings = gateway_settings(
-        world, db, operator_key="0x" + bytes(dev_account("wholesaler_a").key).hex()
-    )
-    app = create_app(settings, world.w3)
-    with LiveServer(app) as server, httpx.Client(base_url=server.url, timeout=60) as client:
-        gw = Gateway(server.url, client, app, world)
-        gw.wait_indexed()  # tokens and the console key count once the index knows the member
+    with running_gateway(world, db, operator_key=operator_key("wholesaler_a")) as gw:
         yield gw
 
 
@@ -59,6 +53,12 @@ def post(gw: Gateway, body: dict[str, Any] | str, member: str = "pharmacy_a") ->
     text = body if isinstance(body, str) else json.dumps(body)
     headers = {**gw.auth(member), "content-type": "application/json"}
     return gw.client.post("/v1/relay", content=text, headers=headers)
+
+
+def refusal(response: httpx.Response, status: int = 400) -> Any:
+    """The problem body of a refused request, once its status is checked."""
+    assert response.status_code == status, response.text
+    return response.json()
 
 
 def test_pharmacy_dispense_relayed_by_another_members_gateway_acts_as_the_pharmacy(
@@ -81,8 +81,7 @@ def test_pharmacy_dispense_relayed_by_another_members_gateway_acts_as_the_pharma
 
     # the same request again: the forwarder's nonce moved on, so the signature no longer fits
     replay = post(relayer, request.to_dict())
-    assert replay.status_code == 400
-    assert replay.json()["error"] == "ERC2771ForwarderInvalidSigner"
+    assert refusal(replay)["error"] == "ERC2771ForwarderInvalidSigner"
 
 
 def test_tampered_request_is_refused_with_the_forwarder_error(
@@ -93,8 +92,7 @@ def test_tampered_request_is_refused_with_the_forwarder_error(
     other = dispense_request(pa, "RL3").to_dict()
     tampered = {**signed, "data": other["data"]}  # RL3's call under RL2's signature
     response = post(relayer, tampered)
-    assert response.status_code == 400
-    problem = response.json()
+    problem = refusal(response)
     assert problem["error"] == "ERC2771ForwarderInvalidSigner"
     assert problem["title"] == "Refused by the forwarder"
     assert pa.pack_state(GTIN, "RL3").status is PackStatus.ACTIVE
@@ -104,8 +102,7 @@ def test_expired_request_is_refused(relayer: Gateway, world: World) -> None:
     pa = world.net["pharmacy_a"]
     past = int(world.w3.eth.get_block("latest")["timestamp"]) - 1
     response = post(relayer, dispense_request(pa, "RL4", deadline=past).to_dict())
-    assert response.status_code == 400
-    assert response.json()["error"] == "ERC2771ForwarderExpiredRequest"
+    assert refusal(response)["error"] == "ERC2771ForwarderExpiredRequest"
     assert pa.pack_state(GTIN, "RL4").status is PackStatus.ACTIVE
 
 
@@ -115,9 +112,9 @@ def test_request_signed_by_a_non_member_is_refused_before_it_is_sent(
     outsider = Ledger(world.w3, world.net.deployment, Account.create())
     request = dispense_request(outsider, "RL5", gas=300_000)
     response = post(relayer, request.to_dict())
-    assert response.status_code == 400
-    assert response.json()["title"] == "Refused by this gateway"
-    assert response.json()["detail"] == (
+    problem = refusal(response)
+    assert problem["title"] == "Refused by this gateway"
+    assert problem["detail"] == (
         f"forward request signer: {outsider.address} is not a member of this RxLedger network"
     )
 
@@ -154,8 +151,7 @@ def test_request_over_the_gas_cap_is_refused_before_it_is_sent(
     cap = relayer.state.settings.relay_max_gas
     request = dispense_request(pa, "RL5", gas=cap + 1)
     response = post(relayer, request.to_dict())
-    assert response.status_code == 400
-    assert response.json()["detail"] == (
+    assert refusal(response)["detail"] == (
         f"forward request asks for {cap + 1} gas, more than this gateway's cap of {cap}"
     )
     assert forwarder_nonce(pa) == request.nonce
@@ -165,8 +161,7 @@ def test_request_sending_ether_is_refused(relayer: Gateway, world: World) -> Non
     pa = world.net["pharmacy_a"]
     body = {**dispense_request(pa, "RL5", gas=300_000).to_dict(), "value": 1}
     response = post(relayer, body)
-    assert response.status_code == 400
-    assert response.json()["detail"] == "forward request sends ether: value must be 0"
+    assert refusal(response)["detail"] == "forward request sends ether: value must be 0"
 
 
 def test_request_of_another_members_custody_is_refused_with_the_registry_error(
@@ -175,8 +170,7 @@ def test_request_of_another_members_custody_is_refused_with_the_registry_error(
     # pharmacy_b signs a dispense of a pack pharmacy_a holds
     pb = world.net["pharmacy_b"]
     response = post(relayer, dispense_request(pb, "RL5", gas=300_000).to_dict(), "pharmacy_b")
-    assert response.status_code == 409
-    assert response.json()["error"] == "SerialRegistryNotCustodian"
+    assert refusal(response, 409)["error"] == "SerialRegistryNotCustodian"
 
 
 @pytest.mark.parametrize(
@@ -189,8 +183,7 @@ def test_request_of_another_members_custody_is_refused_with_the_registry_error(
 )
 def test_malformed_request_is_refused(relayer: Gateway, body: str, message: str) -> None:
     response = post(relayer, body)
-    assert response.status_code == 400
-    assert message in response.json()["detail"]
+    assert message in refusal(response)["detail"]
 
 
 @pytest.mark.parametrize(
@@ -211,9 +204,9 @@ def test_a_bad_field_is_refused_naming_it(
 ) -> None:
     body = {**dispense_request(world.net["pharmacy_a"], "RL5", gas=300_000).to_dict()}
     response = post(relayer, {**body, field: value})
-    assert response.status_code == 400
-    assert response.json()["title"] == "Invalid forward request"
-    assert response.json()["detail"] == message
+    problem = refusal(response)
+    assert problem["title"] == "Invalid forward request"
+    assert problem["detail"] == message
 
 
 def test_numbers_may_come_as_decimal_strings(relayer: Gateway, world: World) -> None:
@@ -231,6 +224,12 @@ def test_the_openapi_schema_describes_the_forward_request(relayer: Gateway) -> N
     ]  # fmt: skip
     assert schema["additionalProperties"] is False
     assert schema["properties"]["deadline"]["maximum"] == 2**48 - 1
+
+
+def test_the_openapi_model_has_the_fields_the_parser_reads() -> None:
+    # ForwardRequest.from_json parses the body; ForwardRequestIn only describes it
+    fields = [f.alias or name for name, f in ForwardRequestIn.model_fields.items()]
+    assert fields == list(WIRE_FIELDS)
 
 
 def test_relay_needs_an_authenticated_member(relayer: Gateway, world: World) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -119,40 +120,23 @@ def test_batch_verify_reports_each_pack_and_the_worst_verdict(gateway: Gateway) 
     assert body["summary"] == {"VERIFIED": 2, "IN_TRANSIT": 1, "UNKNOWN": 1}
 
 
+def lvm_verify(gateway: Gateway, serial: str, lot: str, expiry: str, **extra: str) -> Any:
+    """The gateway's LVM answer for pack ``serial`` of ``lot`` expiring ``expiry``."""
+    body = {"gtin": GTIN, "serialNumber": serial, "lotNumber": lot, "expirationDate": expiry}
+    return gateway.client.post("/v1/lvm/verify", headers=CONSOLE, json=body | extra).json()
+
+
 def test_lvm_answers_verified_with_additional_info(gateway: Gateway) -> None:
-    ok = gateway.client.post(
-        "/v1/lvm/verify",
-        headers=CONSOLE,
-        json={
-            "gtin": GTIN,
-            "serialNumber": "S7",
-            "lotNumber": LOT,
-            "expirationDate": EXPIRY,
-            "corrUUID": "c-1",
-        },
-    ).json()
+    ok = lvm_verify(gateway, "S7", LOT, EXPIRY, corrUUID="c-1")
     assert ok["data"] == {
         "verified": True,
         "verificationFailureReason": None,
         "additionalInfo": None,
     }
     assert ok["corrUUID"] == "c-1" and ok["responderGLN"] == "4012347000014"
-    expired = gateway.client.post(
-        "/v1/lvm/verify",
-        headers=CONSOLE,
-        json={
-            "gtin": GTIN,
-            "serialNumber": "E1",
-            "lotNumber": OLD_LOT,
-            "expirationDate": OLD_EXPIRY,
-        },
-    ).json()
+    expired = lvm_verify(gateway, "E1", OLD_LOT, OLD_EXPIRY)
     assert expired["data"]["verified"] is True and expired["data"]["additionalInfo"] == "Expired"
-    unknown = gateway.client.post(
-        "/v1/lvm/verify",
-        headers=CONSOLE,
-        json={"gtin": GTIN, "serialNumber": "ZZZ", "lotNumber": LOT, "expirationDate": EXPIRY},
-    ).json()
+    unknown = lvm_verify(gateway, "ZZZ", LOT, EXPIRY)
     assert unknown["data"]["verified"] is False
     assert unknown["data"]["verificationFailureReason"] == "No_match_GTIN_Serial"
 
@@ -168,8 +152,7 @@ def test_lvm_answers_verified_with_additional_info(gateway: Gateway) -> None:
 def test_lvm_reads_day_00_as_the_last_day_of_the_month(
     gateway: Gateway, serial: str, lot: str, expiry: str, failure: str | None
 ) -> None:
-    body = {"gtin": GTIN, "serialNumber": serial, "lotNumber": lot, "expirationDate": expiry}
-    answer = gateway.client.post("/v1/lvm/verify", headers=CONSOLE, json=body).json()
+    answer = lvm_verify(gateway, serial, lot, expiry)
     assert answer["data"]["verified"] is (failure is None)
     assert answer["data"]["verificationFailureReason"] == failure
 

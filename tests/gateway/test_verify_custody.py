@@ -59,12 +59,20 @@ def test_member_token_of_the_dispenser_sees_the_same_custody_as_its_console(
     assert seen(verify(gateway, dm("S1"), auth)) == ("VERIFIED", "green", "held", True)
 
 
-def test_pack_in_transit_to_the_dispenser_is_amber_not_yet_received(
-    gateway: Gateway, packs: CustodyPacks
+@pytest.mark.parametrize(
+    ("pack", "custody", "reason"),
+    [
+        ("to_pharmacy_a", "incoming", "not yet received: in transit to you from manufacturer"),
+        ("from_pharmacy_a", "outgoing", "shipped by you to wholesaler_a"),
+    ],
+    ids=["shipped to the dispenser", "shipped by the dispenser"],
+)
+def test_pack_in_transit_to_or_from_the_dispenser_is_amber_until_the_recipient_receives_it(
+    gateway: Gateway, packs: CustodyPacks, pack: str, custody: str, reason: str
 ) -> None:
-    body = verify(gateway, packs.code(packs.to_pharmacy_a), CONSOLE)
-    assert seen(body) == ("IN_TRANSIT", "amber", "incoming", False)
-    assert body["reasons"][0].startswith("not yet received: in transit to you from manufacturer")
+    body = verify(gateway, packs.code(getattr(packs, pack)), CONSOLE)
+    assert seen(body) == ("IN_TRANSIT", "amber", custody, False)
+    assert body["reasons"][0].startswith(reason)
 
 
 def test_pack_in_transit_to_another_member_is_red_for_a_dispenser(gateway: Gateway) -> None:
@@ -72,14 +80,6 @@ def test_pack_in_transit_to_another_member_is_red_for_a_dispenser(gateway: Gatew
     assert seen(body) == ("IN_TRANSIT", "red", "elsewhere", False)
     assert "to wholesaler_b" in body["reasons"][0] and "not to you" in body["reasons"][0]
     assert "possible diversion" in body["reasons"][0]
-
-
-def test_pack_the_dispenser_shipped_is_amber_until_the_recipient_receives_it(
-    gateway: Gateway, packs: CustodyPacks
-) -> None:
-    body = verify(gateway, packs.code(packs.from_pharmacy_a), CONSOLE)
-    assert seen(body) == ("IN_TRANSIT", "amber", "outgoing", False)
-    assert body["reasons"][0].startswith("shipped by you to wholesaler_a")
 
 
 def test_each_pharmacy_gets_green_only_for_its_own_packs(

@@ -12,21 +12,12 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from gateway_helpers import (
-    CONSOLE,
-    GTIN,
-    Gateway,
-    LiveServer,
-    WebhookReceiver,
-    World,
-    gateway_settings,
-)
+from gateway_helpers import CONSOLE, GTIN, Gateway, WebhookReceiver, World, running_gateway
 from pydantic import ValidationError
 from sqlalchemy import insert
 
 from gateway.core.config import Settings
 from gateway.db import models as m
-from gateway.main import create_app
 from gateway.schemas import AlertKind
 from gateway.services.webhooks import post_pinned, refusal
 from ledger_client.types import PackFlag
@@ -38,10 +29,7 @@ VALID_KINDS = [k.value for k in AlertKind]
 def strict(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     """A gateway as deployed: loopback webhook targets refused too."""
     db = tmp_path_factory.mktemp("strict") / "gateway.db"
-    app = create_app(gateway_settings(world, db, webhook_allow_loopback=False), world.w3)
-    with LiveServer(app) as server, httpx.Client(base_url=server.url, timeout=30) as client:
-        gw = Gateway(server.url, client, app, world)
-        gw.wait_indexed()
+    with running_gateway(world, db, webhook_allow_loopback=False) as gw:
         yield gw
 
 

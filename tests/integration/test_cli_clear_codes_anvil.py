@@ -4,7 +4,6 @@ so exports, DSCSA TI/TS and reports name the packs they wrote."""
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,17 +17,12 @@ from ledger_client.dev.anvil import Anvil
 from ledger_client.devnet import deploy_devnet
 from ledger_client.epcis import EventStore
 from ledger_client.logs import iter_events
+from tests.utils.ports import free_port
 
 pytestmark = pytest.mark.anvil
 GTIN, LOT, CASE, PALLET = "09506000134352", "LOT9", "106141410000000019", "206141410000000016"
 SERIALS = ("S1", "S2", "S3")
 MANUFACTURER_GLN, WHOLESALER_GLN = "0614141000012", "4012345000016"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -52,7 +46,7 @@ class Env:
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     root = tmp_path_factory.mktemp("clear-codes")
-    with Anvil(port=_free_port()) as node:
+    with Anvil(port=free_port()) as node:
         deploy_devnet(connect(node.url)).deployment.save(root / "deployment.json")
         e = Env(node.url, root)
         codes = e.file("codes.txt", *(f"(01){GTIN}(17)281231(10){LOT}(21){s}" for s in SERIALS))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.utils.ports import free_port
 
 pytestmark = pytest.mark.anvil
 
@@ -33,12 +34,6 @@ class Demo:
     def finish(self) -> str:
         self.process.wait(timeout=120)
         return self.output.read_text()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def children(pid: int) -> list[int]:

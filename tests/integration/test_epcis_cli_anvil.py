@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,22 +17,17 @@ from ledger_client.epcis import validate_document
 from ledger_client.epcis.export import operations_to_events, to_epcis_json
 from ledger_client.epcis.import12 import convert_12_xml
 from ledger_client.epcis.operations import Commission, Pack, RegisterLot, Ship
+from tests.utils.ports import free_port
 
 pytestmark = pytest.mark.anvil
 DSCSA = Path(__file__).resolve().parents[2] / ".." / "shared" / "epcis" / "dscsa-1.2"
 GTIN, LOT, SSCC = "09506000134352", "CLI9", "095060000000000046"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, Path]]:
     root = tmp_path_factory.mktemp("epcis-cli")
-    with Anvil(port=_free_port(), state_file=root / "state.json") as node:
+    with Anvil(port=free_port(), state_file=root / "state.json") as node:
         net = deploy_devnet(connect(node.url))
         net.deployment.save(root / "deployment.json")
         yield node.url, root / "deployment.json", root / "store.sqlite"

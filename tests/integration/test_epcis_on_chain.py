@@ -281,34 +281,38 @@ def _state(net: DevNetwork) -> dict[str, Any]:
     return {"packs": packs, "lots": lots, "units": units}
 
 
-@pytest.fixture(scope="module")
-def scenario_chain() -> tuple[Web3, DevNetwork]:
-    """A fresh chain for the scenario, so unit indexes compare with the API-driven chain."""
-    w3 = connect("eth-tester")
-    return w3, deploy_devnet(w3)
-
-
-@pytest.fixture(scope="module")
-def scenario(scenario_chain: tuple[Web3, DevNetwork]) -> dict[str, Any]:
+@dataclasses.dataclass
+class Imported:
     """The scenario imported as EPCIS documents, each member with its own store."""
-    _, net = scenario_chain
+
+    w3: Web3
+    net: DevNetwork
+    stores: dict[str, EventStore]
+    docs: list[dict[str, Any]]
+    results: list[ImportResult]
+
+    def history(self, member: str, kind: str, code: str) -> dict[str, Any]:
+        """``member``'s EPCIS export of the history of ``code`` (a pack, lot or SSCC)."""
+        return export_history(self.w3, self.net.deployment, self.stores[member], kind, code)
+
+
+@pytest.fixture(scope="module")
+def scenario() -> Imported:
+    """The scenario imported on a fresh chain, so unit indexes compare with the API-driven one."""
+    w3 = connect("eth-tester")
+    net = deploy_devnet(w3)
     stores = {name: EventStore() for name in ("manufacturer", "wholesaler_a", "pharmacy_a")}
-    results = []
-    docs = []
+    docs: list[dict[str, Any]] = []
+    results: list[ImportResult] = []
     for step, (member, ops) in enumerate(_steps()):
-        doc = _document(step, ops)
-        docs.append(doc)
-        results.append(capture_document(net[member], doc, stores[member])[1])
-    return {"stores": stores, "results": results, "docs": docs}
+        docs.append(_document(step, ops))
+        results.append(capture_document(net[member], docs[-1], stores[member])[1])
+    return Imported(w3, net, stores, docs, results)
 
 
-def test_scenario_captured_as_epcis_matches_the_python_api(
-    scenario_chain: tuple[Web3, DevNetwork], scenario: dict[str, Any]
-) -> None:
-    _, net = scenario_chain
-    assert [r.ok for r in scenario["results"]] == [True] * 4, [
-        r.to_dict() for r in scenario["results"]
-    ]
+def test_scenario_captured_as_epcis_matches_the_python_api(scenario: Imported) -> None:
+    net = scenario.net
+    assert [r.ok for r in scenario.results] == [True] * 4, [r.to_dict() for r in scenario.results]
     w3b = connect("eth-tester")
     api = deploy_devnet(w3b)
     for member, ops in _steps():
@@ -319,12 +323,8 @@ def test_scenario_captured_as_epcis_matches_the_python_api(
     assert net["auditor"].pack_state(*P["S2"]).reason is DecommissionReason.DESTROYED
 
 
-def test_exported_pack_history_validates_and_holds_every_step(
-    scenario_chain: tuple[Web3, DevNetwork], scenario: dict[str, Any]
-) -> None:
-    w3, net = scenario_chain
-    pharmacy = scenario["stores"]["pharmacy_a"]
-    doc = export_history(w3, net.deployment, pharmacy, "pack", f"(01){GTIN}(21)S1")
+def test_exported_pack_history_validates_and_holds_every_step(scenario: Imported) -> None:
+    doc = scenario.history("pharmacy_a", "pack", f"(01){GTIN}(21)S1")
     assert validate_document(doc) == []
     events = doc["epcisBody"]["eventList"]
     # the manufacturer's and wholesaler's steps are id-only for the pharmacy; its own are clear
@@ -339,17 +339,16 @@ def test_exported_pack_history_validates_and_holds_every_step(
     # S2 left CASE1 at the pharmacy, S1 did not: that unpacking is not in S1's history
     assert [e.get("bizStep") for e in clear] == ["receiving", "dispensing", "decommissioning"]
     assert "errorDeclaration" in clear[-1]
-    xml = export_history_xml(w3, net.deployment, pharmacy, "pack", f"(01){GTIN}(21)S1")
+    pharmacy = scenario.stores["pharmacy_a"]
+    xml = export_history_xml(
+        scenario.w3, scenario.net.deployment, pharmacy, "pack", f"(01){GTIN}(21)S1"
+    )
     assert validate_document(convert_12_xml(xml)) == []
 
 
-def test_lot_and_sscc_histories_export_as_valid_epcis(
-    scenario_chain: tuple[Web3, DevNetwork], scenario: dict[str, Any]
-) -> None:
-    w3, net = scenario_chain
-    store = scenario["stores"]["manufacturer"]
-    lot_doc = export_history(w3, net.deployment, store, "lot", f"(01){GTIN}(10){LOT}")
-    sscc_doc = export_history(w3, net.deployment, store, "sscc", f"(00){CASE2}")
+def test_lot_and_sscc_histories_export_as_valid_epcis(scenario: Imported) -> None:
+    lot_doc = scenario.history("manufacturer", "lot", f"(01){GTIN}(10){LOT}")
+    sscc_doc = scenario.history("manufacturer", "sscc", f"(00){CASE2}")
     assert validate_document(lot_doc) == validate_document(sscc_doc) == []
     lot_events = lot_doc["epcisBody"]["eventList"]
     assert sum(1 for e in lot_events if e.get("bizStep") == "shipping") == 2
@@ -358,13 +357,10 @@ def test_lot_and_sscc_histories_export_as_valid_epcis(
     assert sscc_steps[-2:] == ["receiving", "unpacking"]  # the pallet that held it
 
 
-def test_import_export_import_gives_the_same_state_and_event_hashes(
-    scenario_chain: tuple[Web3, DevNetwork], scenario: dict[str, Any]
-) -> None:
-    w3, net = scenario_chain
-    store = scenario["stores"]["manufacturer"]
-    exported = export_history(w3, net.deployment, store, "lot", f"(01){GTIN}(10){RECALL_LOT}")
-    original = scenario["docs"][3]
+def test_import_export_import_gives_the_same_state_and_event_hashes(scenario: Imported) -> None:
+    net = scenario.net
+    exported = scenario.history("manufacturer", "lot", f"(01){GTIN}(10){RECALL_LOT}")
+    original = scenario.docs[3]
     assert [e.event_hash for e in map_document(exported).events] == [
         e.event_hash for e in map_document(original).events
     ]

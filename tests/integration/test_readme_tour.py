@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.utils.ports import free_port
 
 pytestmark = pytest.mark.anvil
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,12 +47,6 @@ def shell_commands() -> list[tuple[str, int]]:
     return commands
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass
 class Demo:
     """A running demo network and the folder and environment the tour runs in."""
@@ -80,7 +75,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         "from ledger_client.cli import main\nmain()\n"
     )
     rxledger.chmod(0o755)
-    node, gateway = _free_port(), _free_port()
+    node, gateway = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("RXLEDGER_")}
     env.update(
         PATH=f"{bin_dir}{os.pathsep}{env['PATH']}",

@@ -45,10 +45,10 @@ def _expected_source(contract: str, name: str, inputs: list[dict[str, Any]]) -> 
     base = {"Consortium": "ConsortiumEvent", "ProductDirectory": "DirectoryEvent"}.get(
         contract, "RegistryEvent"
     )
-    lines = ["@dataclass(frozen=True, kw_only=True)", f"class {name}({base}):"]
+    lines = [f"class {name}({base}):"]
     for p in inputs:
         kind = _python_type(p["type"])
-        shown = "tuple[bytes, ...]" if kind == tuple[bytes, ...] else kind.__name__
+        shown = "Ids" if kind == tuple[bytes, ...] else kind.__name__
         lines.append(f"    {field_name(p['name'])}: {shown}")
     return "\n".join(lines)
 

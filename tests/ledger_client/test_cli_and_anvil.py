@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,21 +17,16 @@ from ledger_client.dev.anvil import Anvil
 from ledger_client.devnet import DevNetwork, deploy_devnet
 from ledger_client.ledger import Ledger
 from ledger_client.types import PackStatus
+from tests.utils.ports import free_port
 
 pytestmark = pytest.mark.anvil
 GTIN = "09506000134352"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Anvil]:
     state = tmp_path_factory.mktemp("anvil") / "state.json"
-    with Anvil(port=_free_port(), state_file=state) as anvil:
+    with Anvil(port=free_port(), state_file=state) as anvil:
         yield anvil
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -25,6 +24,7 @@ from ledger_client.epcis.store import EventStore
 from ledger_client.errors import DuplicateInBatchError
 from ledger_client.ids import pack_id
 from ledger_client.types import PackStatus
+from tests.utils.ports import free_port
 
 pytestmark = pytest.mark.anvil
 
@@ -36,15 +36,9 @@ UNREACHABLE = "http://127.0.0.1:9"
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Anvil]:
-    with Anvil(port=_free_port(), state_file=tmp_path_factory.mktemp("anvil") / "s.json") as a:
+    with Anvil(port=free_port(), state_file=tmp_path_factory.mktemp("anvil") / "s.json") as a:
         yield a
 
 

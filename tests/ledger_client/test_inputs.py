@@ -6,7 +6,13 @@ import pytest
 
 from ledger_client.chain import dev_account
 from ledger_client.errors import InvalidInputError
-from ledger_client.inputs import account_from_key, lines_of, parse_address, resolve_member
+from ledger_client.inputs import (
+    account_from_key,
+    lines_of,
+    load_json,
+    parse_address,
+    resolve_member,
+)
 
 ACCOUNT = dev_account("pharmacy_a")
 KEY = bytes(ACCOUNT.key).hex()
@@ -55,3 +61,14 @@ def test_member_names_match_in_any_case_and_unknown_names_list_the_known_ones() 
 
 def test_lines_split_at_newlines_only_and_keep_gs1_group_separators() -> None:
     assert lines_of("0109506000134352\x1d21A1\r\n\nx") == ["0109506000134352\x1d21A1", "", "x"]
+
+
+def test_load_json_returns_a_value_of_the_kind_asked_or_names_the_problem() -> None:
+    assert load_json('["0x", 1]', list, "ARGS is not JSON", "not a list") == ["0x", 1]
+    assert load_json('{"code": "x"}', dict, "f:1: not JSON", "not an object") == {"code": "x"}
+    with pytest.raises(InvalidInputError) as caught:
+        load_json("[1", list, "ARGS is not JSON", "not a list")
+    assert str(caught.value).startswith("ARGS is not JSON: Expecting ")
+    assert str(caught.value).endswith("(column 3)")
+    with pytest.raises(InvalidInputError, match="^not a list$"):
+        load_json('{"a": 1}', list, "ARGS is not JSON", "not a list")

@@ -18,7 +18,17 @@ from ledger_client.epcis.history import (
     chain_history,
     subject_of,
 )
-from ledger_client.events import PacksCommissioned, Projection, RegistryEvent, decode
+from ledger_client.events import (
+    ItemsShipped,
+    LotRegistered,
+    LotStatusChanged,
+    PacksCommissioned,
+    Projection,
+    RegistryEvent,
+    decode,
+    handlers,
+    handles,
+)
 from ledger_client.logs import fetch_logs
 from tests.utils.audit_scenario import GTIN_A, Scenario
 
@@ -36,6 +46,32 @@ from tests.utils.audit_scenario import GTIN_A, Scenario
 )
 def test_every_reader_is_a_projection(reader: Any) -> None:
     assert isinstance(reader, Projection)
+
+
+class _Base:
+    @handles(LotRegistered, LotStatusChanged)
+    def lot(self, e: LotRegistered | LotStatusChanged) -> str:
+        return "base lot"
+
+    @handles(ItemsShipped)
+    def shipped(self, e: ItemsShipped) -> str:
+        return "base shipped"
+
+
+class _Derived(_Base):
+    def shipped(self, e: ItemsShipped) -> str:  # an override needs no mark of its own
+        return "derived shipped"
+
+    def helper(self) -> str:
+        return "not a handler"
+
+
+def test_handlers_are_the_marked_methods_bound_by_event_class() -> None:
+    reader = _Derived()
+    table = handlers(reader)
+    assert set(table) == {LotRegistered, LotStatusChanged, ItemsShipped}
+    assert table[LotRegistered](None) == table[LotStatusChanged](None) == "base lot"
+    assert table[ItemsShipped](None) == "derived shipped"
 
 
 def _two_pass(events: list[RegistryEvent], subject: Subject) -> list[RegistryEvent]:

@@ -16,10 +16,10 @@ from ledger_client.types import (
     PackFlag,
     PackStatus,
     UnitStatus,
-    Verification,
     VerificationStatus,
 )
 from tests.utils.audit_scenario import GTIN_A, GTIN_B, GTIN_FOREIGN, Scenario
+from tests.utils.facts import Facts
 
 GTIN = "09506000134352"  # the demo manufacturer's
 
@@ -65,28 +65,6 @@ def test_blocking_status_keeps_the_registrys_order() -> None:
     assert blocking_status(0, LotStatus.RECALLED) == VerificationStatus.RECALLED
     assert blocking_status(0, LotStatus.QUARANTINED) == VerificationStatus.QUARANTINED
     assert blocking_status(0, LotStatus.ACTIVE) is None
-
-
-@dataclass(frozen=True)
-class Facts:
-    """A pack as the registry's ``verify`` returned it, in :class:`PackFacts` form."""
-
-    status: int
-    flags: int
-    lot_id: bytes
-    lot_owner: str
-    lot_expiry: int
-    lot_expires_at: int
-    lot_status: int
-    in_transit: bool
-
-    @classmethod
-    def of(cls, v: Verification) -> Facts:
-        p, lot = v.pack, v.lot
-        return cls(
-            p.status, p.flags, lot.id, lot.owner, lot.expiry, lot.expires_at, lot.status,
-            p.in_transit,
-        )  # fmt: skip
 
 
 def _scans(scenario: Scenario) -> list[tuple[str, str, str, str]]:

@@ -5,14 +5,15 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Query
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 
 from gateway.api.deps import LimitedPrincipalDep, PrincipalDep, StateDep
-from gateway.schemas import AlertKind, AlertList, Problem, SubscriptionOut, SubscriptionRequest
+from gateway.api.openapi import problems
+from gateway.schemas import AlertKind, AlertList, SubscriptionOut, SubscriptionRequest
 from gateway.services.alerts import latest_alert_id, list_alerts
 from gateway.services.standing import SEE_ALL
 from gateway.services.subscriptions import (
@@ -23,11 +24,7 @@ from gateway.services.subscriptions import (
 from gateway.services.webhooks import WebhookTargetError, vetted_addresses
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": Problem},
-    403: {"model": Problem},
-    429: {"model": Problem},
-}
+ERRORS = problems(401, 403, 429)
 KINDS = "alert kinds to list (default: all): " + ", ".join(k.value for k in AlertKind)
 
 
@@ -108,7 +105,7 @@ async def stream(
     "/subscriptions",
     response_model=SubscriptionOut,
     status_code=201,
-    responses={422: {"model": Problem}, **ERRORS},
+    responses=problems(422) | ERRORS,
 )
 def subscribe(
     state: StateDep, principal: LimitedPrincipalDep, body: SubscriptionRequest
@@ -136,7 +133,7 @@ def subscriptions(state: StateDep, principal: PrincipalDep) -> list[Subscription
 @router.delete(
     "/subscriptions/{subscription_id}",
     status_code=204,
-    responses={404: {"model": Problem}, **ERRORS},
+    responses=problems(404) | ERRORS,
 )
 def unsubscribe(state: StateDep, principal: PrincipalDep, subscription_id: int) -> None:
     """Remove one of the caller's webhooks."""

@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 from web3 import Web3
 
 from gateway.api.deps import ClientDep, PrincipalDep, StateDep
-from gateway.schemas import (
-    ChallengeRequest,
-    ChallengeResponse,
-    Problem,
-    TokenRequest,
-    TokenResponse,
-)
+from gateway.api.openapi import problems
+from gateway.schemas import ChallengeRequest, ChallengeResponse, TokenRequest, TokenResponse
 from gateway.services.auth import role_names
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
-THROTTLED: dict[int | str, dict[str, Any]] = {429: {"model": Problem}}
+THROTTLED = problems(429)
+ERRORS = problems(401, 403, 429)
 
 
 @router.post("/challenge", response_model=ChallengeResponse, responses=THROTTLED)
@@ -40,7 +34,7 @@ def challenge(state: StateDep, client: ClientDep, body: ChallengeRequest) -> Cha
 @router.post(
     "/token",
     response_model=TokenResponse,
-    responses={401: {"model": Problem}, 403: {"model": Problem}, **THROTTLED},
+    responses=ERRORS,
 )
 def token(state: StateDep, client: ClientDep, body: TokenRequest) -> TokenResponse:
     """Check the signed message (this gateway's domain and URI, its chain id, an unused nonce,
@@ -55,7 +49,7 @@ def token(state: StateDep, client: ClientDep, body: TokenRequest) -> TokenRespon
     )
 
 
-@router.get("/me", responses={401: {"model": Problem}, 403: {"model": Problem}, **THROTTLED})
+@router.get("/me", responses=ERRORS)
 def me(principal: PrincipalDep) -> dict[str, object]:
     """Who the bearer credential stands for, with the roles it holds now."""
     return {

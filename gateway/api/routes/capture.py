@@ -10,18 +10,13 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from gateway.api.deps import OperatorDep, PrincipalDep, StateDep
-from gateway.api.openapi import request_body
+from gateway.api.openapi import problems, request_body
 from gateway.db import models as m
-from gateway.schemas import CaptureJobOut, EPCISDocumentIn, Problem
+from gateway.schemas import CaptureJobOut, EPCISDocumentIn
 from gateway.services.capture import JSON_TYPES, XML_TYPES, parse_body
 
 router = APIRouter(prefix="/v1/capture", tags=["capture"])
-ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": Problem},
-    401: {"model": Problem},
-    403: {"model": Problem},
-    429: {"model": Problem},
-}
+ERRORS = problems(400, 401, 403, 429)
 XML_DOCUMENT = {"type": "string", "description": "an EPCIS 1.2 XML EPCISDocument (converted)"}
 
 
@@ -60,8 +55,7 @@ def job_out(job: m.CaptureJob) -> CaptureJobOut:
     status_code=202,
     responses={
         202: {"description": "capture job created; see Location"},
-        413: {"model": Problem},
-        415: {"model": Problem},
+        **problems(413, 415),
         **ERRORS,
     },
     openapi_extra=request_body(
@@ -110,9 +104,7 @@ def list_jobs(state: StateDep, principal: PrincipalDep) -> list[CaptureJobOut]:
     return [job_out(j) for j in state.capture.jobs(principal.address)]
 
 
-@router.get(
-    "/{capture_id}", response_model=CaptureJobOut, responses={404: {"model": Problem}, **ERRORS}
-)
+@router.get("/{capture_id}", response_model=CaptureJobOut, responses=problems(404) | ERRORS)
 def get_job(state: StateDep, principal: PrincipalDep, capture_id: str) -> CaptureJobOut:
     """A capture job's status with its per-event results."""
     job = state.capture.job(capture_id)

@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 
 from gateway.api.deps import OperatorDep, StateDep
-from gateway.schemas import DispenseRequest, DispenseResult, Problem
+from gateway.api.openapi import problems
+from gateway.schemas import DispenseRequest, DispenseResult
 from gateway.services.dispense import named, packs_of
 from ledger_client.contracts import Role
 from ledger_client.types import DecommissionReason
 
 router = APIRouter(prefix="/v1/dispense", tags=["dispense"])
-ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": Problem},
-    401: {"model": Problem},
-    403: {"model": Problem},
-    409: {"model": Problem},
-    429: {"model": Problem},
-}
+ERRORS = problems(400, 401, 403, 409, 429)
 
 
 @router.post("", response_model=DispenseResult, responses=ERRORS)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query
 
 from gateway.api.deps import LimitedPrincipalDep, StateDep
-from gateway.schemas import LotHistory, PackHistory, Problem
+from gateway.api.openapi import problems
+from gateway.schemas import LotHistory, PackHistory
 from gateway.services.history import lot_history, lot_row, pack_history
 from gateway.services.verify import parse_pack
 from ledger_client.errors import InvalidCodeError
@@ -16,12 +17,7 @@ from ledger_client.ids import check_gtin14, check_lot, lot_id, pack_id
 from ledger_client.types import LotStatus
 
 router = APIRouter(prefix="/v1/history", tags=["history"])
-ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": Problem},
-    401: {"model": Problem},
-    403: {"model": Problem},
-    429: {"model": Problem},
-}
+ERRORS = problems(400, 401, 403, 429)
 
 
 @router.get("/pack", response_model=PackHistory, responses=ERRORS)

@@ -10,6 +10,7 @@ from gateway.api.openapi import request_body
 from gateway.schemas import ForwardRequestIn, Problem, RelayResult
 from gateway.services.auth import AuthError
 from gateway.services.relayer import submit
+from ledger_client.relay import ForwardRequest
 
 router = APIRouter(prefix="/v1/relay", tags=["relay"])
 
@@ -44,7 +45,7 @@ async def relay_request(
     if state.chain.operator is None:
         raise AuthError(403, "this gateway has no operator key: it cannot relay")
     # the body's size and nesting are bounded before this runs (gateway.api.limits)
-    forward = ForwardRequestIn.parse(await request.body())
+    forward = ForwardRequest.from_json(await request.body())
     state.relay_policy.check(forward, state.readmodel.standing(forward.sender))
     relayed = await run_in_threadpool(submit, state.chain.operator, state.oplock, forward)
     return RelayResult(**vars(relayed), relayed_by=state.chain.operator.address)

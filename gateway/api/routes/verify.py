@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from gateway.api.deps import LimitedPrincipalDep, StateDep
-from gateway.schemas import Problem, VerifyBatchResult, VerifyRequest, VerifyResult
+from gateway.api.openapi import problems
+from gateway.schemas import VerifyBatchResult, VerifyRequest, VerifyResult
 from gateway.services.alerts import VerificationNote
 from gateway.services.auth import Principal
 from gateway.services.readmodel import PackRecord
@@ -21,11 +22,7 @@ Source = Annotated[
     Literal["index", "chain"],
     Query(description="index: the confirmed SQL index (fast); chain: a fresh eth_call at the head"),
 ]
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": Problem},
-    403: {"model": Problem},
-    429: {"model": Problem},
-}
+ERRORS = problems(401, 403, 429)
 
 
 def viewer_of(principal: Principal) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ledger_client.audit import RegistryModel, fetch_logs, replay_logs
+from ledger_client.audit import RegistryModel
 from ledger_client.audit.alerts import (
     DAY,
     dispense_rate,
@@ -24,11 +24,6 @@ REGIONS = {
     "pharmacy_a": "north",
     "pharmacy_b": "south",
 }
-
-
-@pytest.fixture(scope="module")
-def model(scenario: Scenario) -> RegistryModel:
-    return replay_logs(fetch_logs(scenario.w3, scenario.net.deployment)).model
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ledger_client.audit import RegistryModel, fetch_logs, replay_logs
+from ledger_client.audit import RegistryModel
 from ledger_client.audit.anomalies import detect
 from ledger_client.audit.findings import DAY, AnomalyConfig
 from ledger_client.audit.learned import (
@@ -27,11 +27,6 @@ from tests.utils.audit_scenario import (
     pid,
     scenario_catalogue,
 )
-
-
-@pytest.fixture(scope="module")
-def model(scenario: Scenario) -> RegistryModel:
-    return replay_logs(fetch_logs(scenario.w3, scenario.net.deployment)).model
 
 
 def _kinds(findings: list) -> dict[str, set[str]]:

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 from lxml import html as lxml_html
+from typer import Typer
 from typer.testing import CliRunner
 
-from ledger_client.audit import export_logs, fetch_logs
+from ledger_client.audit import export_logs
 from ledger_client.cli.audit import audit_app, report_app
 from tests.utils.audit_scenario import GTIN_A, GTIN_B, Scenario, scenario_catalogue
 
@@ -19,19 +20,24 @@ runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def files(scenario: Scenario, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+def files(
+    scenario: Scenario, logs: list, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, Path]:
     d = tmp_path_factory.mktemp("cli")
-    logs = d / "logs.jsonl"
-    export_logs(fetch_logs(scenario.w3, scenario.net.deployment), scenario.net.deployment, logs)
+    log_file = d / "logs.jsonl"
+    export_logs(logs, scenario.net.deployment, log_file)
     catalogue = d / "catalogue.json"
     scenario_catalogue(scenario).save(catalogue)
-    return logs, catalogue
+    return log_file, catalogue
+
+
+def offline(app: Typer, files: tuple[Path, Path], *args: str) -> Result:
+    """Run ``app`` with ``args`` on the exported log file, with no node to fall back on."""
+    return runner.invoke(app, [*args, "--log-file", str(files[0]), "--rpc", NO_NODE])
 
 
 def test_audit_replay_json_offline_prints_one_object(files: tuple[Path, Path]) -> None:
-    result = runner.invoke(
-        audit_app, ["replay", "--json", "--log-file", str(files[0]), "--rpc", NO_NODE]
-    )
+    result = offline(audit_app, files, "replay", "--json")
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
     assert summary["packs"] == 304 and summary["divergences"] == 0
@@ -41,63 +47,34 @@ def test_audit_replay_json_offline_prints_one_object(files: tuple[Path, Path]) -
 def test_audit_lot_trace_and_custody_print_json(
     scenario: Scenario, files: tuple[Path, Path]
 ) -> None:
-    result = runner.invoke(
-        audit_app,
-        [
-            "lot-trace",
-            "--gtin",
-            GTIN_B,
-            "--lot",
-            "B1",
-            "--log-file",
-            str(files[0]),
-            "--rpc",
-            NO_NODE,
-        ],
-    )
+    result = offline(audit_app, files, "lot-trace", "--gtin", GTIN_B, "--lot", "B1")
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["outstanding"] == 45
-    result = runner.invoke(
-        audit_app,
-        [
-            "custody",
-            "--gtin",
-            GTIN_A,
-            "--serial",
-            scenario.dispensed[1],
-            "--log-file",
-            str(files[0]),
-            "--rpc",
-            NO_NODE,
-        ],
+    result = offline(
+        audit_app, files, "custody", "--gtin", GTIN_A, "--serial", scenario.dispensed[1]
     )
     assert json.loads(result.output)["holder"] == scenario.addr("pharmacy_a")
 
 
 def _report_3911(files: tuple[Path, Path], serials: list[str], out: Path, *extra: str) -> Result:
-    return runner.invoke(
+    return offline(
         report_app,
-        [
-            "3911",
-            "--gtin",
-            GTIN_A,
-            *(arg for serial in serials for arg in ("--serial", serial)),
-            "--classification",
-            "DIVERTED",
-            "--description",
-            "Found outside the supply chain",
-            "--out",
-            str(out),
-            "--catalogue",
-            str(files[1]),
-            "--store",
-            str(out.parent / "no-store.sqlite"),
-            "--log-file",
-            str(files[0]),
-            "--rpc",
-            NO_NODE,
-            *extra,
-        ],
+        files,
+        "3911",
+        "--gtin",
+        GTIN_A,
+        *(arg for serial in serials for arg in ("--serial", serial)),
+        "--classification",
+        "DIVERTED",
+        "--description",
+        "Found outside the supply chain",
+        "--out",
+        str(out),
+        "--catalogue",
+        str(files[1]),
+        "--store",
+        str(out.parent / "no-store.sqlite"),
+        *extra,
     )
 
 
@@ -131,23 +108,18 @@ def test_report_history_needs_a_lot_or_a_shipment(files: tuple[Path, Path], tmp_
     )
     assert result.exit_code == 2 and "give --gtin and --lot, or --tx" in result.output
     out = tmp_path / "h.json"
-    result = runner.invoke(
+    result = offline(
         report_app,
-        [
-            "history",
-            "--gtin",
-            GTIN_B,
-            "--lot",
-            "B1",
-            "--out",
-            str(out),
-            "--catalogue",
-            str(files[1]),
-            "--log-file",
-            str(files[0]),
-            "--rpc",
-            NO_NODE,
-        ],
+        files,
+        "history",
+        "--gtin",
+        GTIN_B,
+        "--lot",
+        "B1",
+        "--out",
+        str(out),
+        "--catalogue",
+        str(files[1]),
     )
     assert result.exit_code == 0, result.output
     assert len(json.loads(out.read_text())["transactions"]) == 2
@@ -166,14 +138,10 @@ def test_report_fmd_alert_refuses_an_unknown_alert_reason(
         scenario.addr("pharmacy_b"),
         "--out",
         str(tmp_path / "a.json"),
-        "--log-file",
-        str(files[0]),
-        "--rpc",
-        NO_NODE,
     ]
-    bad = runner.invoke(report_app, [*args, "--alert", "WHATEVER"])
+    bad = offline(report_app, files, *args, "--alert", "WHATEVER")
     assert bad.exit_code == 2 and "alert must be one of" in bad.output
-    ok = runner.invoke(report_app, [*args, "--alert", "ALREADY_DECOMMISSIONED"])
+    ok = offline(report_app, files, *args, "--alert", "ALREADY_DECOMMISSIONED")
     assert (
         ok.exit_code == 0
         and json.loads((tmp_path / "a.json").read_text())["pack"]["status"] == "DECOMMISSIONED"
@@ -181,10 +149,7 @@ def test_report_fmd_alert_refuses_an_unknown_alert_reason(
 
 
 def test_audit_anomalies_prints_findings_with_their_evidence(files: tuple[Path, Path]) -> None:
-    result = runner.invoke(
-        audit_app,
-        ["anomalies", "--catalogue", str(files[1]), "--log-file", str(files[0]), "--rpc", NO_NODE],
-    )
+    result = offline(audit_app, files, "anomalies", "--catalogue", str(files[1]))
     assert result.exit_code == 0, result.output
     findings = json.loads(result.output)
     assert isinstance(findings, list)
@@ -193,19 +158,7 @@ def test_audit_anomalies_prints_findings_with_their_evidence(files: tuple[Path, 
 
 
 def test_audit_shortage_prints_days_of_supply_per_member_and_gtin(files: tuple[Path, Path]) -> None:
-    result = runner.invoke(
-        audit_app,
-        [
-            "shortage",
-            "--all",
-            "--catalogue",
-            str(files[1]),
-            "--log-file",
-            str(files[0]),
-            "--rpc",
-            NO_NODE,
-        ],
-    )
+    result = offline(audit_app, files, "shortage", "--all", "--catalogue", str(files[1]))
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output)
     assert rows and {r["gtin"] for r in rows} <= {GTIN_A, GTIN_B}

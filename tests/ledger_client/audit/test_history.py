@@ -4,13 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ledger_client.audit import RegistryModel, custody_chain, fetch_logs, lot_trace, replay_logs
+from ledger_client.audit import RegistryModel, custody_chain, lot_trace
 from tests.utils.audit_scenario import GTIN_A, GTIN_B, Scenario, lid, pid
-
-
-@pytest.fixture(scope="module")
-def model(scenario: Scenario) -> RegistryModel:
-    return replay_logs(fetch_logs(scenario.w3, scenario.net.deployment)).model
 
 
 def test_custody_chain_of_a_dispensed_pack_lists_every_holder_in_order(

@@ -13,17 +13,11 @@ from ledger_client.audit import (
     audit,
     compare_with_chain,
     export_logs,
-    fetch_logs,
     load_logs,
     replay_logs,
 )
 from ledger_client.events import PacksCommissioned, decode
 from tests.utils.audit_scenario import GTIN_A, GTIN_B, Scenario, pid
-
-
-@pytest.fixture(scope="module")
-def logs(scenario: Scenario) -> list:
-    return fetch_logs(scenario.w3, scenario.net.deployment)
 
 
 def test_honest_history_replays_with_zero_divergences(scenario: Scenario, logs: list) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from lxml import html as lxml_html
 
-from ledger_client.audit import RegistryModel, fetch_logs, replay_logs
+from ledger_client.audit import RegistryModel
 from ledger_client.audit.catalogue import Catalogue
 from ledger_client.audit.reports import (
     ReportError,
@@ -18,11 +18,6 @@ from ledger_client.audit.reports import (
     write_report,
 )
 from tests.utils.audit_scenario import GTIN_A, GTIN_B, Scenario, lid, scenario_catalogue
-
-
-@pytest.fixture(scope="module")
-def model(scenario: Scenario) -> RegistryModel:
-    return replay_logs(fetch_logs(scenario.w3, scenario.net.deployment)).model
 
 
 @pytest.fixture(scope="module")

@@ -12,22 +12,7 @@ from ledger_client.epcis import (
     ValidDocument,
     map_document,
     read_valid_document,
-    validation,
 )
-
-
-@pytest.fixture
-def validations(monkeypatch: pytest.MonkeyPatch) -> list[object]:
-    """The documents ``validate_document`` is called with, from now on."""
-    seen: list[object] = []
-    checked = validation.validate_document
-
-    def counting(doc: dict[str, Any]) -> list[str]:
-        seen.append(doc)
-        return checked(doc)
-
-    monkeypatch.setattr(validation, "validate_document", counting)
-    return seen
 
 
 def test_a_valid_document_cannot_be_made_without_validating(shipping_doc: dict[str, Any]) -> None:

@@ -146,3 +146,35 @@ def test_2_0_only_features_are_refused_for_12_export() -> None:
         to_epcis_12_xml(load_example("WithSensorData__SensorDataExample1.jsonld"))
     with pytest.raises(InvalidEPCISError, match="AssociationEvent cannot be expressed"):
         to_epcis_12_xml(load_example("AssociationEvent__AssociationEvent-a.jsonld"))
+
+
+def _quantity_event_xml(quantity: str) -> bytes:
+    return f"""<?xml version="1.0"?>
+<epcis:EPCISDocument xmlns:epcis="urn:epcglobal:epcis:xsd:1" schemaVersion="1.2"
+    creationDate="2024-01-01T00:00:00Z">
+<EPCISBody><EventList><ObjectEvent>
+<eventTime>2024-01-01T00:00:00Z</eventTime><eventTimeZoneOffset>+00:00</eventTimeZoneOffset>
+<epcList/><action>OBSERVE</action>
+<extension><quantityList><quantityElement>
+<epcClass>urn:epc:class:lgtin:4012345.012345.998877</epcClass>
+<quantity>{quantity}</quantity><uom>KGM</uom>
+</quantityElement></quantityList></extension>
+</ObjectEvent></EventList></EPCISBody></epcis:EPCISDocument>""".encode()
+
+
+@pytest.mark.parametrize(("text", "number"), [("12", 12), ("1.5", 1.5)])
+def test_a_quantity_is_read_as_a_number(text: str, number: float) -> None:
+    (event,) = convert_12_xml(_quantity_event_xml(text))["epcisBody"]["eventList"]
+    assert event["quantityList"] == [
+        {
+            "epcClass": "urn:epc:class:lgtin:4012345.012345.998877",
+            "quantity": number,
+            "uom": "KGM",
+        }
+    ]
+    assert type(event["quantityList"][0]["quantity"]) is type(number)
+
+
+def test_a_quantity_that_is_not_a_number_is_named_with_its_line() -> None:
+    with pytest.raises(InvalidEPCISError, match=r"line 9: <quantity> 'x' is not a number"):
+        convert_12_xml(_quantity_event_xml("x"))

@@ -5,7 +5,6 @@ times span weeks."""
 from __future__ import annotations
 
 import json
-import socket
 from collections import Counter
 from pathlib import Path
 
@@ -28,20 +27,15 @@ from ledger_client.sim.evaluate import evaluate, read_truth, score, table
 from ledger_client.sim.plan import DAY, KINDS
 from ledger_client.sim.planner import plan
 from ledger_client.sim.run import simulate
+from tests.utils.ports import free_port
 
 pytestmark = pytest.mark.anvil
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def sim(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("sim")
-    simulate(out, seed=7, packs=600, anomaly_rate=0.05, port=_free_port())
+    simulate(out, seed=7, packs=600, anomaly_rate=0.05, port=free_port())
     return out
 
 
