@@ -39,6 +39,16 @@ contract Consortium is IConsortium, ERC2771Context {
         _;
     }
 
+    /// @dev Recounts the council around a change of member `account`, then checks that the
+    /// council can still reach the threshold.
+    modifier recountsCouncil(address account) {
+        Member storage m = _existing(account);
+        _countCouncil(m, -1);
+        _;
+        _countCouncil(m, 1);
+        _checkThreshold(_parameters[THRESHOLD]);
+    }
+
     /// @param trustedForwarder The ERC-2771 forwarder that may relay members' signed requests.
     /// @param bootstrap The founding members with their prefixes.
     /// @param threshold Approvals a proposal needs (at least {MIN_THRESHOLD}).
@@ -138,26 +148,22 @@ contract Consortium is IConsortium, ERC2771Context {
     /// @notice Sets the status of member `account` (suspend, reactivate, revoke).
     /// @dev Requirements: called through an approved proposal; `account` is a member; the
     /// status is not NONE; the council can still reach the threshold afterwards.
-    function setMemberStatus(address account, MemberStatus status) external onlyByProposal {
-        Member storage m = _existing(account);
+    function setMemberStatus(address account, MemberStatus status)
+        external
+        onlyByProposal
+        recountsCouncil(account)
+    {
         if (status == MemberStatus.NONE) revert ConsortiumInvalidMember(account);
-        _countCouncil(m, -1);
-        m.status = status;
-        _countCouncil(m, 1);
-        _checkThreshold(_parameters[THRESHOLD]);
+        _members[account].status = status;
         emit MemberStatusChanged(account, status);
     }
 
     /// @notice Replaces the roles of member `account`.
     /// @dev Requirements: called through an approved proposal; `account` is a member; `roles`
     /// is a non-empty set of known roles; the council can still reach the threshold afterwards.
-    function setMemberRoles(address account, uint16 roles) external onlyByProposal {
-        Member storage m = _existing(account);
+    function setMemberRoles(address account, uint16 roles) external onlyByProposal recountsCouncil(account) {
         _checkRoles(roles);
-        _countCouncil(m, -1);
-        m.roles = roles;
-        _countCouncil(m, 1);
-        _checkThreshold(_parameters[THRESHOLD]);
+        _members[account].roles = roles;
         emit MemberRolesChanged(account, roles);
     }
 

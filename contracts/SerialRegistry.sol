@@ -90,6 +90,8 @@ contract SerialRegistry is ISerialRegistry, ERC2771Context {
         if (status == LotStatus.RECALLED && authority == Authority.REGULATOR && lot.owner != me) {
             uint32 requester = lot.recallRequestedBy;
             if (requester == me) revert SerialRegistryRecallAlreadyRequested(lotId, caller);
+            // A request counts only while its regulator still is one: otherwise this is a new one.
+            if (requester != 0 && !_isRegulator(requester)) requester = 0;
             if (requester == 0) {
                 lot.recallRequestedBy = me;
                 emit LotRecallRequested(lotId, caller, eventHash);
@@ -542,6 +544,13 @@ contract SerialRegistry is ISerialRegistry, ERC2771Context {
         if (roles & Roles.REGULATOR != 0) return (Authority.REGULATOR, me);
         if (me == owner && roles & Roles.PRODUCERS != 0) return (Authority.OWNER, me);
         revert SerialRegistryNotAuthorised(caller, lotId);
+    }
+
+    /// @dev True when member `index` is now an active, licensed regulator.
+    function _isRegulator(uint32 index) private view returns (bool) {
+        IConsortium.Member memory m = _consortium.member(_account(index));
+        return m.status == IConsortium.MemberStatus.ACTIVE && m.roles & Roles.REGULATOR != 0
+            && m.licenceExpiry > block.timestamp;
     }
 
     /// @dev The authority of active member `m` over pack `s` (NONE when it has none).

@@ -36,6 +36,10 @@ from ledger_client.types import (
 
 PackRef = tuple[str, str]
 """A pack as (GTIN-14, serial)."""
+PackItem = PackRef | bytes
+"""A pack as (GTIN-14, serial), or by its on-chain id."""
+UnitItem = str | bytes
+"""A case or pallet as its SSCC-18, or by its on-chain id."""
 ProgressCallback = Callable[[int], None]
 """Told how many items of a batch each chunk covered, as the chunks are done."""
 
@@ -125,11 +129,13 @@ class Ledger:
             )
         return code
 
-    def _item_ids(
-        self, packs: Sequence[PackRef], units: Sequence[str]
-    ) -> tuple[list[bytes], list[bytes]]:
-        """The on-chain ids of packs ``(gtin, serial)`` and of units (SSCCs)."""
-        return [self.owners.pack_id(*p) for p in packs], [self.owners.unit_id(u) for u in units]
+    def pack_ids(self, packs: Sequence[PackItem]) -> list[bytes]:
+        """The on-chain ids of packs given as ``(gtin, serial)`` or as ids."""
+        return [p if isinstance(p, bytes) else self.owners.pack_id(*p) for p in packs]
+
+    def unit_ids(self, units: Sequence[UnitItem]) -> list[bytes]:
+        """The on-chain ids of units given as SSCCs or as ids."""
+        return [u if isinstance(u, bytes) else self.owners.unit_id(u) for u in units]
 
     def _signer(self) -> LocalAccount:
         if self.account is None:
@@ -223,13 +229,14 @@ class Ledger:
     def set_lot_status(
         self, gtin: str, lot: str, status: LotStatus, event_hash: bytes = ZERO_HASH
     ) -> Receipt:
-        """Quarantine, recall or release a lot (its owner, or a regulator)."""
+        """Quarantine, recall or release a lot (its owner, a regulator; see the authority rules
+        in docs/threat-model.md)."""
         return self.set_lot_status_by_id(self.owners.lot_id(gtin, lot), status, event_hash)
 
     def set_lot_status_by_id(
         self, lot: bytes, status: LotStatus, event_hash: bytes = ZERO_HASH
     ) -> Receipt:
-        """Like :meth:`set_lot_status` for a lot known only by its id."""
+        """Like :meth:`set_lot_status` for a lot known only by its on-chain id."""
         return self.transact(self.registry.functions.setLotStatus(lot, int(status), event_hash))
 
     def register_product(
@@ -300,14 +307,12 @@ class Ledger:
     ) -> Receipt:
         """Pack loose packs and units into case or pallet ``sscc``, new or this member's own."""
         unit = unit_hash(self._own(sscc))
-        items = self._item_ids(packs, units)
-        return self.transact(self.registry.functions.pack(unit, *items, event_hash))
+        fn = self.registry.functions.pack
+        return self.transact(fn(unit, self.pack_ids(packs), self.unit_ids(units), event_hash))
 
-    def unpack(self, ssccs: Sequence[str], event_hash: bytes = ZERO_HASH) -> Receipt:
+    def unpack(self, units: Sequence[UnitItem], event_hash: bytes = ZERO_HASH) -> Receipt:
         """Unpack whole cases or pallets: their contents stay with this member."""
-        return self.transact(
-            self.registry.functions.unpack([self.owners.unit_id(u) for u in ssccs], event_hash)
-        )
+        return self.transact(self.registry.functions.unpack(self.unit_ids(units), event_hash))
 
     def unpack_items(
         self,
@@ -318,34 +323,23 @@ class Ledger:
     ) -> Receipt:
         """Take some packs or units out of ``sscc``; the unit stays."""
         unit = self.owners.unit_id(sscc)
-        items = self._item_ids(packs, units)
-        return self.transact(self.registry.functions.unpackItems(unit, *items, event_hash))
+        fn = self.registry.functions.unpackItems
+        return self.transact(fn(unit, self.pack_ids(packs), self.unit_ids(units), event_hash))
 
     def ship(
         self,
         to: str,
-        packs: Sequence[PackRef] = (),
-        units: Sequence[str] = (),
+        packs: Sequence[PackItem] = (),
+        units: Sequence[UnitItem] = (),
         event_hash: bytes = ZERO_HASH,
         skip_done: bool = False,
     ) -> list[Receipt]:
         """Ship loose packs and top-level units to member ``to``."""
-        return self.ship_ids(to, *self._item_ids(packs, units), event_hash, skip_done)
-
-    def ship_ids(
-        self,
-        to: str,
-        packs: Sequence[bytes] = (),
-        units: Sequence[bytes] = (),
-        event_hash: bytes = ZERO_HASH,
-        skip_done: bool = False,
-    ) -> list[Receipt]:
-        """Like :meth:`ship` with ledger ids."""
         to = Web3.to_checksum_address(to)
         fn = self.registry.functions.ship
         return self._batched_items(
-            packs,
-            units,
+            self.pack_ids(packs),
+            self.unit_ids(units),
             lambda p, u: fn(p, u, to, event_hash),
             lambda v: v.in_transit and v.pending_to == to,
             skip_done,
@@ -353,27 +347,17 @@ class Ledger:
 
     def receive(
         self,
-        packs: Sequence[PackRef] = (),
-        units: Sequence[str] = (),
+        packs: Sequence[PackItem] = (),
+        units: Sequence[UnitItem] = (),
         event_hash: bytes = ZERO_HASH,
         skip_done: bool = False,
     ) -> list[Receipt]:
         """Receive packs and units shipped to this member."""
-        return self.receive_ids(*self._item_ids(packs, units), event_hash, skip_done)
-
-    def receive_ids(
-        self,
-        packs: Sequence[bytes] = (),
-        units: Sequence[bytes] = (),
-        event_hash: bytes = ZERO_HASH,
-        skip_done: bool = False,
-    ) -> list[Receipt]:
-        """Like :meth:`receive` with ledger ids."""
         fn = self.registry.functions.receiveItems
         me = self.address
         return self._batched_items(
-            packs,
-            units,
+            self.pack_ids(packs),
+            self.unit_ids(units),
             lambda p, u: fn(p, u, event_hash),
             lambda v: v.custodian == me and not v.in_transit,
             skip_done,
@@ -381,7 +365,7 @@ class Ledger:
 
     def decommission(
         self,
-        packs: Sequence[PackRef],
+        packs: Sequence[PackItem],
         reason: DecommissionReason,
         event_hash: bytes = ZERO_HASH,
         skip_done: bool = False,
@@ -389,23 +373,10 @@ class Ledger:
         progress: ProgressCallback | None = None,
     ) -> list[Receipt]:
         """Decommission packs (dispensed, destroyed, exported, ...)."""
-        ids = [self.owners.pack_id(*p) for p in packs]
-        return self.decommission_ids(ids, reason, event_hash, skip_done, progress=progress)
-
-    def decommission_ids(
-        self,
-        ids: Sequence[bytes],
-        reason: DecommissionReason,
-        event_hash: bytes = ZERO_HASH,
-        skip_done: bool = False,
-        *,
-        progress: ProgressCallback | None = None,
-    ) -> list[Receipt]:
-        """Like :meth:`decommission` with ledger ids."""
         fn = self.registry.functions.decommission
         me = self.address
         return self._batched_packs(
-            ids,
+            self.pack_ids(packs),
             lambda c: fn(c, int(reason), event_hash),
             lambda v: (
                 v.status == PackStatus.DECOMMISSIONED and v.reason == reason and v.custodian == me
@@ -415,43 +386,28 @@ class Ledger:
         )
 
     def undo_decommission(
-        self, packs: Sequence[PackRef], event_hash: bytes = ZERO_HASH
+        self, packs: Sequence[PackItem], event_hash: bytes = ZERO_HASH
     ) -> list[Receipt]:
-        """Undo this member's decommissions within the undo window."""
-        return self.undo_decommission_ids([self.owners.pack_id(*p) for p in packs], event_hash)
-
-    def undo_decommission_ids(
-        self, ids: Sequence[bytes], event_hash: bytes = ZERO_HASH
-    ) -> list[Receipt]:
-        """Like :meth:`undo_decommission` with ledger ids."""
+        """Undo this member's decommissions within their undo deadline."""
         fn = self.registry.functions.undoDecommission
         return self._batched_packs(
-            ids, lambda c: fn(c, event_hash), lambda v: v.status == PackStatus.ACTIVE, False
+            self.pack_ids(packs),
+            lambda c: fn(c, event_hash),
+            lambda v: v.status == PackStatus.ACTIVE,
+            False,
         )
 
     def flag(
         self,
-        packs: Sequence[PackRef],
+        packs: Sequence[PackItem],
         flags: PackFlag,
         reason_code: int = 0,
         event_hash: bytes = ZERO_HASH,
     ) -> list[Receipt]:
         """Set pack flags (suspect, illegitimate); ``PackFlag(0)`` clears them."""
-        return self.flag_ids(
-            [self.owners.pack_id(*p) for p in packs], flags, reason_code, event_hash
-        )
-
-    def flag_ids(
-        self,
-        ids: Sequence[bytes],
-        flags: PackFlag,
-        reason_code: int = 0,
-        event_hash: bytes = ZERO_HASH,
-    ) -> list[Receipt]:
-        """Like :meth:`flag` with ledger ids."""
         fn = self.registry.functions.flagPacks
         return self._batched_packs(
-            ids,
+            self.pack_ids(packs),
             lambda c: fn(c, int(flags), reason_code, event_hash),
             lambda v: v.flags == flags,
             False,
@@ -470,13 +426,12 @@ class Ledger:
 
     def pack_state(self, gtin: str, serial: str) -> PackView:
         """Return a pack's state (status NONE when unknown)."""
-        return self.pack_states([self.owners.pack_id(gtin, serial)])[0]
+        return self.pack_states([(gtin, serial)])[0]
 
-    def pack_states(self, ids: Sequence[bytes]) -> list[PackView]:
-        """Return the states of packs known by their ids, in order."""
-        return [
-            PackView.from_tuple(t) for t in self.registry.functions.packStates(list(ids)).call()
-        ]
+    def pack_states(self, packs: Sequence[PackItem]) -> list[PackView]:
+        """Return the states of packs, in order."""
+        ids = self.pack_ids(packs)
+        return [PackView.from_tuple(t) for t in self.registry.functions.packStates(ids).call()]
 
     def lot_state(self, gtin: str, lot: str) -> LotView:
         """Return a lot's state (status NONE when unknown)."""
@@ -484,13 +439,10 @@ class Ledger:
             self.registry.functions.lotState(self.owners.lot_id(gtin, lot)).call()
         )
 
-    def unit_state(self, sscc: str) -> UnitView:
+    def unit_state(self, unit: UnitItem) -> UnitView:
         """Return a case's or pallet's state (status NONE when unknown)."""
-        return self.unit_state_by_id(self.owners.unit_id(sscc))
-
-    def unit_state_by_id(self, unit: bytes) -> UnitView:
-        """Like :meth:`unit_state` for a unit known by its id."""
-        return UnitView.from_tuple(self.registry.functions.unitState(unit).call())
+        (unit_id,) = self.unit_ids([unit])
+        return UnitView.from_tuple(self.registry.functions.unitState(unit_id).call())
 
     def product(self, gtin: str) -> dict[str, Any]:
         """Return a product's directory entry (owner and master data)."""
@@ -545,4 +497,4 @@ class Ledger:
     def _item_states(self, chunk: list[bytes], unit_ids: list[bytes]) -> list[PackView | UnitView]:
         units = set(unit_ids)
         packs = iter(self.pack_states([i for i in chunk if i not in units]))
-        return [self.unit_state_by_id(i) if i in units else next(packs) for i in chunk]
+        return [self.unit_state(i) if i in units else next(packs) for i in chunk]
