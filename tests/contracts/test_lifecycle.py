@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 import pytest
 
 from ledger_client.devnet import DevNetwork
-from ledger_client.owners import PrefixOwners
 from ledger_client.types import (
     ZERO_ADDRESS,
     ZERO_HASH,
@@ -26,6 +25,7 @@ from tests.utils.factories import (
     GTIN,
     commissioned,
     event_hash,
+    owners,
     sscc,
     yymmdd_of,
 )
@@ -41,11 +41,6 @@ def verdict(
     return net["pharmacy_b"].verify(GTIN, serial, lot, expiry).status
 
 
-def ids(net: DevNetwork) -> PrefixOwners:
-    """The ids of genuine records: under the member owning the code's company prefix."""
-    return net["auditor"].owners
-
-
 def custodian(net: DevNetwork, serial: str) -> str:
     return net["auditor"].pack_state(GTIN, serial).custodian
 
@@ -59,7 +54,7 @@ def test_register_lot_emits_lot_registered_and_stores_the_lot(net: DevNetwork) -
     event = only_event(receipt)
     assert event.name == "LotRegistered"
     assert normalised(event.args) == {
-        "lotId": ids(net).lot_id(GTIN, "LOT1"),
+        "lotId": owners(net).lot_id(GTIN, "LOT1"),
         "owner": m.address,
         "expiry": EXPIRY,
         "eventHash": event_hash("lot"),
@@ -99,7 +94,7 @@ def test_lot_status_quarantine_release_by_owner_or_regulator_and_recall_by_owner
         event = only_event(receipt)
         assert event.name == "LotStatusChanged"
         assert normalised(event.args) == {
-            "lotId": ids(net).lot_id(GTIN, "LOT1"),
+            "lotId": owners(net).lot_id(GTIN, "LOT1"),
             "by": ledger.address,
             "status": status,
             "eventHash": event_hash(status.name),
@@ -120,10 +115,10 @@ def test_commission_loose_packs_are_held_by_the_manufacturer_and_verify(net: Dev
     event = only_event(receipts)
     assert event.name == "PacksCommissioned"
     assert normalised(event.args) == {
-        "lotId": ids(net).lot_id(GTIN, "LOT1"),
+        "lotId": owners(net).lot_id(GTIN, "LOT1"),
         "by": m.address,
         "unitId": ZERO_HASH,
-        "packIds": [ids(net).pack_id(GTIN, "S1"), ids(net).pack_id(GTIN, "S2")],
+        "packIds": [owners(net).pack_id(GTIN, "S1"), owners(net).pack_id(GTIN, "S2")],
         "eventHash": event_hash("commission"),
     }
     state = m.pack_state(GTIN, "S1")
@@ -133,10 +128,10 @@ def test_commission_loose_packs_are_held_by_the_manufacturer_and_verify(net: Dev
         0,
         False,
     )
-    assert state.lot_id == ids(net).lot_id(GTIN, "LOT1")
+    assert state.lot_id == owners(net).lot_id(GTIN, "LOT1")
     result = net["pharmacy_b"].verify(GTIN, "S1", "LOT1", EXPIRY)
     assert result.status == V.VERIFIED
-    assert result.pack_id == ids(net).pack_id(GTIN, "S1")
+    assert result.pack_id == owners(net).pack_id(GTIN, "S1")
     assert result.product_owner == m.address
 
 
@@ -144,7 +139,7 @@ def test_commission_straight_into_a_case_creates_the_case(net: DevNetwork) -> No
     m = net["manufacturer"]
     m.register_lot(GTIN, "LOT1", EXPIRY)
     event = only_event(m.commission(GTIN, "LOT1", ["S1", "S2"], into_sscc=CASE))
-    assert event.args["unitId"] == ids(net).unit_id(CASE)
+    assert event.args["unitId"] == owners(net).unit_id(CASE)
     case = m.unit_state(CASE)
     assert (case.status, case.level, case.parent, case.custodian) == (
         UnitStatus.ACTIVE,
@@ -170,15 +165,18 @@ def test_pack_cases_onto_a_pallet_and_loose_packs_into_a_case(net: DevNetwork) -
     m.commission(GTIN, "LOT1", ["S3"])
     receipt = m.pack(CASE_2, packs=[(GTIN, "S3")], event_hash=event_hash("pack case"))
     assert normalised(only_event(receipt).args) == {
-        "unitId": ids(net).unit_id(CASE_2),
+        "unitId": owners(net).unit_id(CASE_2),
         "by": m.address,
-        "packIds": [ids(net).pack_id(GTIN, "S3")],
+        "packIds": [owners(net).pack_id(GTIN, "S3")],
         "unitIds": [],
         "eventHash": event_hash("pack case"),
     }
     event = only_event(m.pack(PALLET, units=[CASE, CASE_2], event_hash=event_hash("palletise")))
     assert event.name == "ItemsPacked"
-    assert normalised(event.args)["unitIds"] == [ids(net).unit_id(CASE), ids(net).unit_id(CASE_2)]
+    assert normalised(event.args)["unitIds"] == [
+        owners(net).unit_id(CASE),
+        owners(net).unit_id(CASE_2),
+    ]
     pallet = m.unit_state(PALLET)
     assert (pallet.level, pallet.parent, pallet.custodian) == (2, 0, m.address)
     assert m.unit_state(CASE).parent == pallet.index
@@ -196,7 +194,7 @@ def test_packs_on_a_pallet_follow_the_pallet_through_ship_and_receive(net: DevNe
         "from": m.address,
         "to": w.address,
         "packIds": [],
-        "unitIds": [ids(net).unit_id(PALLET)],
+        "unitIds": [owners(net).unit_id(PALLET)],
         "eventHash": event_hash("ship"),
     }
     in_transit = m.pack_state(GTIN, "S1")
@@ -220,7 +218,7 @@ def test_packs_on_a_pallet_follow_the_pallet_through_ship_and_receive(net: DevNe
     assert normalised(event.args) == {
         "by": w.address,
         "packIds": [],
-        "unitIds": [ids(net).unit_id(PALLET)],
+        "unitIds": [owners(net).unit_id(PALLET)],
         "eventHash": event_hash("receive"),
     }
     received = m.pack_state(GTIN, "S2")
@@ -244,7 +242,7 @@ def test_unpack_pallet_then_case_leaves_the_contents_with_the_unpacker(net: DevN
     assert event.name == "UnitsDissolved"
     assert normalised(event.args) == {
         "by": w.address,
-        "unitIds": [ids(net).unit_id(PALLET)],
+        "unitIds": [owners(net).unit_id(PALLET)],
         "eventHash": event_hash("unpack pallet"),
     }
     assert w.unit_state(PALLET).status == UnitStatus.DISSOLVED
@@ -258,7 +256,7 @@ def test_unpack_pallet_then_case_leaves_the_contents_with_the_unpacker(net: DevN
 
     # A pack of a dissolved case is loose: it ships on its own and leaves the case.
     event = only_event(w.ship(p.address, packs=[(GTIN, "S1")]))
-    assert normalised(event.args)["packIds"] == [ids(net).pack_id(GTIN, "S1")]
+    assert normalised(event.args)["packIds"] == [owners(net).pack_id(GTIN, "S1")]
     shipped = w.pack_state(GTIN, "S1")
     assert (shipped.status, shipped.parent, shipped.pending_to) == (
         PackStatus.IN_TRANSIT,
@@ -274,9 +272,9 @@ def test_unpack_items_takes_one_pack_out_and_the_case_stays(net: DevNetwork) -> 
     commissioned(m, ["S1", "S2"], into=CASE)
     receipt = m.unpack_items(CASE, packs=[(GTIN, "S1")], event_hash=event_hash("unpack items"))
     assert normalised(only_event(receipt).args) == {
-        "unitId": ids(net).unit_id(CASE),
+        "unitId": owners(net).unit_id(CASE),
         "by": m.address,
-        "packIds": [ids(net).pack_id(GTIN, "S1")],
+        "packIds": [owners(net).pack_id(GTIN, "S1")],
         "unitIds": [],
         "eventHash": event_hash("unpack items"),
     }
@@ -301,7 +299,7 @@ def test_ship_and_receive_a_loose_pack(net: DevNetwork) -> None:
     assert normalised(event.args) == {
         "from": m.address,
         "to": p.address,
-        "packIds": [ids(net).pack_id(GTIN, "S1")],
+        "packIds": [owners(net).pack_id(GTIN, "S1")],
         "unitIds": [],
         "eventHash": event_hash("ship"),
     }
@@ -341,7 +339,7 @@ def test_decommission_with_each_reason(
     assert normalised(event.args) == {
         "by": actor.address,
         "reason": reason,
-        "packIds": [ids(net).pack_id(GTIN, "S1")],
+        "packIds": [owners(net).pack_id(GTIN, "S1")],
         "eventHash": event_hash("decommission"),
     }
     state = m.pack_state(GTIN, "S1")
@@ -367,7 +365,7 @@ def test_undo_dispense_restores_the_pack_to_the_pharmacy(net: DevNetwork) -> Non
     assert event.name == "DecommissionsUndone"
     assert normalised(event.args) == {
         "by": p.address,
-        "packIds": [ids(net).pack_id(GTIN, "S1")],
+        "packIds": [owners(net).pack_id(GTIN, "S1")],
         "eventHash": event_hash("undo"),
     }
     state = p.pack_state(GTIN, "S1")
@@ -422,7 +420,7 @@ def test_flag_packs_and_clear(
         "by": ledger.address,
         "flags": flags,
         "reasonCode": 7,
-        "packIds": [ids(net).pack_id(GTIN, "S1")],
+        "packIds": [owners(net).pack_id(GTIN, "S1")],
         "eventHash": event_hash("flag"),
     }
     state = m.pack_state(GTIN, "S1")
@@ -441,7 +439,7 @@ def test_flag_packs_and_clear(
 def test_verify_unknown_pack(net: DevNetwork) -> None:
     result = net["pharmacy_a"].verify(GTIN, "NEVER")
     assert result.status == V.UNKNOWN
-    assert result.pack_id == ids(net).pack_id(GTIN, "NEVER")
+    assert result.pack_id == owners(net).pack_id(GTIN, "NEVER")
 
 
 def test_verify_lot_and_expiry_mismatch(net: DevNetwork) -> None:

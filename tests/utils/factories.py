@@ -7,12 +7,15 @@ from datetime import UTC, datetime
 
 from eth_utils import keccak
 
+from ledger_client.devnet import DevNetwork
 from ledger_client.ids import gs1_check_digit
 from ledger_client.ledger import Ledger, PackRef
+from ledger_client.owners import PrefixOwners
 
 #: GS1 company prefixes of the demo members (ledger_client.devnet).
 MANUFACTURER_PREFIX = "0614141"
 REPACKAGER_PREFIX = "0614142"
+WHOLESALER_A_PREFIX = "4012345"
 #: A prefix no member owns.
 UNOWNED_PREFIX = "0799999"
 #: A far expiry (GS1 YYMMDD) for lots that must stay saleable.
@@ -39,6 +42,11 @@ FOREIGN_GTIN = make_gtin(UNOWNED_PREFIX, 1)
 def sscc(n: int) -> str:
     """The ``n``-th test SSCC (under the manufacturer's prefix)."""
     return make_sscc(MANUFACTURER_PREFIX, n)
+
+
+def owners(net: DevNetwork) -> PrefixOwners:
+    """The ids of ``net``'s genuine records: under the member owning the code's prefix."""
+    return net["auditor"].owners
 
 
 def event_hash(label: str) -> bytes:
