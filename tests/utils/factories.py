@@ -16,6 +16,7 @@ from ledger_client.owners import PrefixOwners
 MANUFACTURER_PREFIX = "0614141"
 REPACKAGER_PREFIX = "0614142"
 WHOLESALER_A_PREFIX = "4012345"
+WHOLESALER_B_PREFIX = "4012346"
 #: A prefix no member owns.
 UNOWNED_PREFIX = "0799999"
 #: A far expiry (GS1 YYMMDD) for lots that must stay saleable.
