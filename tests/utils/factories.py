@@ -11,6 +11,7 @@ from ledger_client.devnet import DevNetwork
 from ledger_client.ids import gs1_check_digit
 from ledger_client.ledger import Ledger, PackRef
 from ledger_client.owners import PrefixOwners
+from ledger_client.types import Receipt
 
 #: GS1 company prefixes of the demo members (ledger_client.devnet).
 MANUFACTURER_PREFIX = "0614141"
@@ -81,3 +82,9 @@ def commissioned(
         ledger.register_lot(gtin, lot, expiry)
     ledger.commission(gtin, lot, list(names), into_sscc=into)
     return [(gtin, s) for s in names]
+
+
+def registry_call(ledger: Ledger, function: str, *args: object) -> Receipt:
+    """Send ``SerialRegistry.function(*args)`` as ``ledger``'s member, straight to the contract
+    (past the client's own checks, as a member's own software could)."""
+    return ledger.transact(ledger.registry.functions[function](*args))
