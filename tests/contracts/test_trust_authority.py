@@ -61,6 +61,12 @@ def lot(net: DevNetwork) -> LotView:
     return net["auditor"].lot_state(GTIN, "LOT1")
 
 
+def standing(net: DevNetwork) -> tuple[LotStatus, Authority, str]:
+    """The lot's status, the authority that set it, and the regulator whose recall waits."""
+    view = lot(net)
+    return view.status, view.status_authority, view.recall_requested_by
+
+
 def pack(net: DevNetwork, serial: str = "S1") -> PackView:
     return net["auditor"].pack_state(GTIN, serial)
 
@@ -129,8 +135,7 @@ def test_a_regulators_recall_of_another_members_lot_quarantines_it_and_records_t
         L.QUARANTINED,
         r.address,
     )
-    view = lot(stock)
-    assert (view.status, view.status_authority, view.recall_requested_by) == (
+    assert standing(stock) == (
         L.QUARANTINED,
         Authority.REGULATOR,
         r.address,
@@ -161,8 +166,7 @@ def test_a_second_regulator_confirms_the_recall(stock: DevNetwork, regulator_2: 
         L.RECALLED,
         regulator_2.address,
     )
-    view = lot(stock)
-    assert (view.status, view.status_authority, view.recall_requested_by) == (
+    assert standing(stock) == (
         L.RECALLED,
         Authority.REGULATOR,
         ZERO_ADDRESS,
@@ -181,8 +185,7 @@ def test_a_recall_request_on_a_lot_a_regulator_quarantined_only_records_the_requ
     regulator_2.set_lot_status(GTIN, "LOT1", L.QUARANTINED)
     r = stock["regulator"]
     assert names(r.set_lot_status(GTIN, "LOT1", L.RECALLED)) == ["LotRecallRequested"]
-    view = lot(stock)
-    assert (view.status, view.status_authority, view.recall_requested_by) == (
+    assert standing(stock) == (
         L.QUARANTINED,
         Authority.REGULATOR,
         r.address,
@@ -209,8 +212,7 @@ def test_releasing_the_quarantine_clears_a_pending_recall_request(stock: DevNetw
     r = stock["regulator"]
     r.set_lot_status(GTIN, "LOT1", L.RECALLED)
     r.set_lot_status(GTIN, "LOT1", L.ACTIVE)
-    view = lot(stock)
-    assert (view.status, view.status_authority, view.recall_requested_by) == (
+    assert standing(stock) == (
         L.ACTIVE,
         Authority.NONE,
         ZERO_ADDRESS,
@@ -224,8 +226,7 @@ def test_the_owner_recalls_its_own_lot_at_once_and_cannot_undo_it(stock: DevNetw
     m, r = stock["manufacturer"], stock["regulator"]
     receipt = m.set_lot_status(GTIN, "LOT1", L.RECALLED)
     assert names(receipt) == ["LotStatusChanged"]
-    view = lot(stock)
-    assert (view.status, view.status_authority, view.recall_requested_by) == (
+    assert standing(stock) == (
         L.RECALLED,
         Authority.OWNER,
         ZERO_ADDRESS,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,20 +12,15 @@ from ledger_client.chain import connect, dev_account
 from ledger_client.cli import app
 from ledger_client.dev.anvil import Anvil
 from ledger_client.devnet import deploy_devnet
+from tests.utils.anvil import anvil_node
 
 pytestmark = pytest.mark.anvil
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Anvil]:
-    with Anvil(port=_free_port(), state_file=tmp_path_factory.mktemp("anvil") / "s.json") as a:
-        yield a
+    with anvil_node(tmp_path_factory.mktemp("anvil")) as anvil:
+        yield anvil
 
 
 @pytest.fixture(scope="module")
