@@ -60,36 +60,36 @@ STATUS = (INACTIVE, INACTIVE, EXPIRED, NOT_MEMBER)
 
 # fmt: off
 RULES: dict[str, tuple[str | None, ...]] = {
-    #                          manuf.      repack.         wholes.         logist.         dispens.        regul.  auditor                   council  # noqa: E501
-    "registerLot":            (OK,         OK,             ROLE,           ROLE,           ROLE,           ROLE,   ROLE,           *STATUS,  NOT_MEMBER),  # noqa: E501
-    "setLotStatus:QUARANTINED": (OK,       NOT_AUTHORISED, NOT_AUTHORISED, NOT_AUTHORISED, NOT_AUTHORISED, OK,     NOT_AUTHORISED, *STATUS,  OK),  # noqa: E501
-    "setLotStatus:RECALLED":  (OK,         NOT_AUTHORISED, NOT_AUTHORISED, NOT_AUTHORISED, NOT_AUTHORISED, OK,     NOT_AUTHORISED, *STATUS,  OK),  # noqa: E501
-    "commission":             (OK,         OK,             ROLE,           ROLE,           ROLE,           ROLE,   ROLE,           *STATUS,  NOT_MEMBER),  # noqa: E501
-    "pack":                   (OK,         OK,             OK,             OK,             OK,             ROLE,   ROLE,           *STATUS,  NOT_MEMBER),  # noqa: E501
-    "unpackItems":            (OK,         OK,             OK,             OK,             OK,             ROLE,   ROLE,           *STATUS,  NOT_MEMBER),  # noqa: E501
-    "unpack":                 (OK,         OK,             OK,             OK,             OK,             ROLE,   ROLE,           *STATUS,  NOT_MEMBER),  # noqa: E501
-    "ship":                   (OK,         OK,             OK,             OK,             OK,             ROLE,   ROLE,           *STATUS,  NOT_MEMBER),  # noqa: E501
-    "receiveItems":           (OK,         OK,             OK,             OK,             OK,             ROLE,   ROLE,           *STATUS,  NOT_MEMBER),  # noqa: E501
-    "decommission:DISPENSED": (ROLE,       ROLE,           ROLE,           ROLE,           OK,             ROLE,   ROLE,           *STATUS,  NOT_MEMBER),  # noqa: E501
-    "decommission:DESTROYED": (OK,         OK,             OK,             OK,             OK,             ROLE,   ROLE,           *STATUS,  NOT_MEMBER),  # noqa: E501
-    "undoDecommission":       (OK,         OK,             OK,             OK,             OK,             ROLE,   ROLE,           *STATUS,  NOT_MEMBER),  # noqa: E501
-    "flagPacks:SUSPECT":      (OK,         OK,             OK,             OK,             OK,             OK,     NOT_AUTHORISED, *STATUS,  OK),  # noqa: E501
-    "flagPacks:ILLEGITIMATE": (OK,         NOT_AUTHORISED, NOT_AUTHORISED, NOT_AUTHORISED, NOT_AUTHORISED, OK,     NOT_AUTHORISED, *STATUS,  OK),  # noqa: E501
-    "flagPacks:clear":        (OK,         NOT_AUTHORISED, NOT_AUTHORISED, NOT_AUTHORISED, NOT_AUTHORISED, OK,     NOT_AUTHORISED, *STATUS,  OK),  # noqa: E501
-    "registerProduct":        (OK,         OK,             ROLE,           ROLE,           ROLE,           ROLE,   ROLE,           *STATUS,  NOT_MEMBER),  # noqa: E501
-    "propose":                (OK,         ROLE,           ROLE,           ROLE,           ROLE,           OK,     ROLE,           *STATUS,  NOT_MEMBER),  # noqa: E501
-    "approve":                (OK,         ROLE,           ROLE,           ROLE,           ROLE,           OK,     ROLE,           *STATUS,  NOT_MEMBER),  # noqa: E501
+    #                            manuf.      repack.         wholes.         logist.         dispens.        regul.  auditor         susp., revok., expired, outsider  council  # noqa: E501
+    "registerLot":              (OK,         OK,             ROLE,           ROLE,           ROLE,           ROLE,   ROLE,           *STATUS,  NOT_MEMBER),  # noqa: E501
+    "setLotStatus:QUARANTINED": (OK,         NOT_AUTHORISED, NOT_AUTHORISED, NOT_AUTHORISED, NOT_AUTHORISED, OK,     NOT_AUTHORISED, *STATUS,  OK),  # noqa: E501
+    "setLotStatus:RECALLED":    (OK,         NOT_AUTHORISED, NOT_AUTHORISED, NOT_AUTHORISED, NOT_AUTHORISED, OK,     NOT_AUTHORISED, *STATUS,  OK),  # noqa: E501
+    "commission":               (OK,         OK,             ROLE,           ROLE,           ROLE,           ROLE,   ROLE,           *STATUS,  NOT_MEMBER),  # noqa: E501
+    "pack":                     (OK,         OK,             OK,             OK,             OK,             ROLE,   ROLE,           *STATUS,  NOT_MEMBER),  # noqa: E501
+    "unpackItems":              (OK,         OK,             OK,             OK,             OK,             ROLE,   ROLE,           *STATUS,  NOT_MEMBER),  # noqa: E501
+    "unpack":                   (OK,         OK,             OK,             OK,             OK,             ROLE,   ROLE,           *STATUS,  NOT_MEMBER),  # noqa: E501
+    "ship":                     (OK,         OK,             OK,             OK,             OK,             ROLE,   ROLE,           *STATUS,  NOT_MEMBER),  # noqa: E501
+    "receiveItems":             (OK,         OK,             OK,             OK,             OK,             ROLE,   ROLE,           *STATUS,  NOT_MEMBER),  # noqa: E501
+    "decommission:DISPENSED":   (ROLE,       ROLE,           ROLE,           ROLE,           OK,             ROLE,   ROLE,           *STATUS,  NOT_MEMBER),  # noqa: E501
+    "decommission:DESTROYED":   (OK,         OK,             OK,             OK,             OK,             ROLE,   ROLE,           *STATUS,  NOT_MEMBER),  # noqa: E501
+    "undoDecommission":         (OK,         OK,             OK,             OK,             OK,             ROLE,   ROLE,           *STATUS,  NOT_MEMBER),  # noqa: E501
+    "flagPacks:SUSPECT":        (OK,         OK,             OK,             OK,             OK,             OK,     NOT_AUTHORISED, *STATUS,  OK),  # noqa: E501
+    "flagPacks:ILLEGITIMATE":   (OK,         NOT_AUTHORISED, NOT_AUTHORISED, NOT_AUTHORISED, NOT_AUTHORISED, OK,     NOT_AUTHORISED, *STATUS,  OK),  # noqa: E501
+    "flagPacks:clear":          (OK,         NOT_AUTHORISED, NOT_AUTHORISED, NOT_AUTHORISED, NOT_AUTHORISED, OK,     NOT_AUTHORISED, *STATUS,  OK),  # noqa: E501
+    "registerProduct":          (OK,         OK,             ROLE,           ROLE,           ROLE,           ROLE,   ROLE,           *STATUS,  NOT_MEMBER),  # noqa: E501
+    "propose":                  (OK,         ROLE,           ROLE,           ROLE,           ROLE,           OK,     ROLE,           *STATUS,  NOT_MEMBER),  # noqa: E501
+    "approve":                  (OK,         ROLE,           ROLE,           ROLE,           ROLE,           OK,     ROLE,           *STATUS,  NOT_MEMBER),  # noqa: E501
     # The open proposal to cancel is the regulator's.
-    "cancel":                 (NOT_PROPOSER, NOT_PROPOSER, NOT_PROPOSER,   NOT_PROPOSER,   NOT_PROPOSER,   OK,     NOT_PROPOSER,   *(NOT_PROPOSER,) * 4, OK),  # noqa: E501
+    "cancel":                   (NOT_PROPOSER, NOT_PROPOSER, NOT_PROPOSER,   NOT_PROPOSER,   NOT_PROPOSER,   OK,     NOT_PROPOSER,   *(NOT_PROPOSER,) * 4, OK),  # noqa: E501
     # Governed functions: nobody may call them directly, only an approved proposal.
-    "addMember":              (*(BY_PROPOSAL,) * 11, OK),
-    "setMemberStatus":        (*(BY_PROPOSAL,) * 11, OK),
-    "setMemberRoles":         (*(BY_PROPOSAL,) * 11, OK),
-    "setLicenceExpiry":       (*(BY_PROPOSAL,) * 11, OK),
-    "assignPrefix":           (*(BY_PROPOSAL,) * 11, OK),
-    "revokePrefix":           (*(BY_PROPOSAL,) * 11, OK),
-    "setParameter":           (*(BY_PROPOSAL,) * 11, OK),
-    "callAsCouncil":          (*(BY_PROPOSAL,) * 11, OK),
+    "addMember":                (*(BY_PROPOSAL,) * 11, OK),
+    "setMemberStatus":          (*(BY_PROPOSAL,) * 11, OK),
+    "setMemberRoles":           (*(BY_PROPOSAL,) * 11, OK),
+    "setLicenceExpiry":         (*(BY_PROPOSAL,) * 11, OK),
+    "assignPrefix":             (*(BY_PROPOSAL,) * 11, OK),
+    "revokePrefix":             (*(BY_PROPOSAL,) * 11, OK),
+    "setParameter":             (*(BY_PROPOSAL,) * 11, OK),
+    "callAsCouncil":            (*(BY_PROPOSAL,) * 11, OK),
 }
 # fmt: on
 """Notes: setLotStatus and flagPacks(ILLEGITIMATE or clear) are for the lot's owner (here the

@@ -163,6 +163,27 @@ def test_units_pre_created_by_a_supply_chain_member_do_not_block_the_owner(
         assert squatted.index not in (case.index, pallet.index)
 
 
+def test_packing_into_a_unit_another_member_created_makes_a_unit_of_ones_own(
+    net: DevNetwork,
+) -> None:
+    """The holder of the manufacturer's case packs into its SSCC: the case stays as it was."""
+    m, w = net["manufacturer"], net["wholesaler_a"]
+    commissioned(m, ["S1"], into=CASE)
+    loose = commissioned(m, ["S2"], register=False)
+    m.ship(w.address, packs=loose, units=[CASE])
+    w.receive(packs=loose, units=[CASE])
+    with pytest.raises(UnknownPrefixError):
+        w.pack(CASE, packs=loose)  # the client refuses another member's SSCC
+
+    s2 = owners(net).pack_id(*loose[0])
+    registry_call(w, "pack", unit_hash(CASE), [s2], [], ZERO_HASH)
+    case = m.unit_state(CASE)
+    own = m.unit_state_by_id(ids.unit_id(CASE, owner=w.member_index))
+    assert own.index != case.index and own.custodian == w.address
+    assert m.pack_state(*loose[0]).parent == own.index
+    assert m.pack_state(GTIN, "S1").parent == case.index  # the case holds only its own pack
+
+
 # ---------------------------------------------------------------- foreign and unowned codes
 
 
