@@ -20,9 +20,10 @@ from eth_utils import to_checksum_address
 from ledger_client._paths import ARTIFACTS_DIR
 from ledger_client.contracts import MemberStatus, Role
 from ledger_client.errors import DuplicateInBatchError
-from ledger_client.ids import lot_id, pack_id, unit_id
+from ledger_client.ids import lot_hash, pack_hash, record_id, unit_hash
+from ledger_client.owners import PrefixOwners
 from ledger_client.reverts import LedgerRevertError
-from ledger_client.types import DecommissionReason, LotStatus, PackFlag
+from ledger_client.types import Authority, DecommissionReason, LotStatus, PackFlag
 
 __all__ = ["HINTS", "Refusal", "code_map", "explain", "lot_label", "pack_label", "unit_label"]
 
@@ -49,7 +50,8 @@ HINTS: dict[str, tuple[str, str]] = {
     ),
     "ConsortiumLicenceExpired": (
         "the licence of {account} expired on {licenceExpiry}",
-        "The council renews licences with a proposal (setLicenceExpiry)",
+        "The council renews licences with a proposal (setLicenceExpiry); council members whose "
+        "licence lapsed may still propose and approve renewals",
     ),
     "ConsortiumMissingRole": (
         "{account} holds {roles}, but this step needs {required}",
@@ -101,8 +103,8 @@ HINTS: dict[str, tuple[str, str]] = {
         "Use the number `rxledger council propose` printed",
     ),
     "ConsortiumProposalClosed": (
-        "proposal {id} was executed already",
-        "Nothing to approve; propose again for a new change",
+        "proposal {id} was executed or cancelled already",
+        "Nothing to approve or cancel; propose again for a new change",
     ),
     "ConsortiumProposalExpired": (
         "proposal {id} expired on {deadline}",
@@ -111,6 +113,11 @@ HINTS: dict[str, tuple[str, str]] = {
     "ConsortiumAlreadyApproved": (
         "{approver} approved proposal {id} already",
         "Another council member has to approve it",
+    ),
+    "ConsortiumNotProposer": (
+        "{caller} did not make proposal {id}",
+        "Only its proposer cancels a proposal directly; the council cancels any proposal with "
+        "one of its own: `rxledger council propose cancel '[ID]'`",
     ),
     # ProductDirectory
     "ProductDirectoryInvalidGtin": (
@@ -133,7 +140,8 @@ HINTS: dict[str, tuple[str, str]] = {
     ),
     "SerialRegistryUnknownLot": (
         "{lotId} is not registered",
-        "Register it first: `rxledger lot register GTIN LOT EXPIRY`",
+        "Register it first: `rxledger lot register GTIN LOT EXPIRY` (a member commissions only "
+        "into its own lots)",
     ),
     "SerialRegistryLotExists": (
         "{lotId} is registered already",
@@ -143,18 +151,18 @@ HINTS: dict[str, tuple[str, str]] = {
         "expiry {expiry} is not a date",
         "Give the expiry as YYMMDD (day 00 is the end of the month)",
     ),
-    "SerialRegistryNotLotOwner": (
-        "{lotId} belongs to another member, not to {caller}",
-        "Only the member that registered a lot commissions packs into it",
-    ),
     "SerialRegistryLotNotActive": (
         "{lotId} is {status}",
-        "A quarantined or recalled lot takes no new packs and nothing of it is sold; the lot "
-        "owner or a regulator releases a quarantine with `rxledger lot status GTIN LOT active`",
+        "A quarantined or recalled lot takes no new packs and nothing of it is sold; whoever "
+        "quarantined it (the lot owner, a regulator, the council) or a higher authority "
+        "releases it with `rxledger lot status GTIN LOT active`; only the council restores a "
+        "recalled lot",
     ),
     "SerialRegistryInvalidLotStatus": (
         "{lotId} cannot go from {from} to {to}",
-        "A recalled lot stays recalled; otherwise choose a status it does not have",
+        "Only the council changes a recalled lot (a proposal of callAsCouncil); otherwise "
+        "choose a status the lot does not have (a quarantine is taken over only by a higher "
+        "authority)",
     ),
     "SerialRegistryUnknownPack": (
         "{packId} is not on the ledger",
@@ -224,8 +232,9 @@ HINTS: dict[str, tuple[str, str]] = {
     ),
     "SerialRegistryPackFlagged": (
         "{packId} is flagged {flags}",
-        "A flagged pack is only decommissioned as destroyed or stolen; the lot owner or a "
-        "regulator clears a flag after investigation",
+        "A flagged pack is only decommissioned as destroyed or stolen; whoever raised the flag "
+        "(the lot owner, a regulator, the council) or a higher authority clears it after "
+        "investigation",
     ),
     "SerialRegistryPackExpired": (
         "{packId} expired on {expiresAt}",
@@ -249,7 +258,19 @@ HINTS: dict[str, tuple[str, str]] = {
     ),
     "SerialRegistryNotAuthorised": (
         "{caller} may not change {id}",
-        "Only a regulator or the lot's owner may (a holder may raise SUSPECT on its own packs)",
+        "Only the lot's owner, a regulator or the council may (a holder may only raise SUSPECT "
+        "on the packs it holds)",
+    ),
+    "SerialRegistryAuthorityTooLow": (
+        "{id} was set at {raisedBy} level, above the {caller} level of this change",
+        "Only the authority that raised a flag or lot status, or a higher one (holder < owner "
+        "< regulator < council), lowers or overwrites it: ask a regulator, or the council by "
+        "proposal",
+    ),
+    "SerialRegistryRecallAlreadyRequested": (
+        "{regulator} asked for the recall of {lotId} already",
+        "A regulator's recall of another member's lot takes a second regulator to confirm it "
+        "(the lot stays quarantined meanwhile); the lot's owner or the council recall at once",
     ),
     # RxForwarder (OpenZeppelin ERC2771Forwarder and its libraries)
     "ERC2771ForwarderExpiredRequest": (
@@ -327,6 +348,7 @@ _ENUMS: dict[str, type[enum.IntEnum]] = {
     "MemberStatus": MemberStatus,
     "LotStatus": LotStatus,
     "DecommissionReason": DecommissionReason,
+    "Authority": Authority,
 }
 _TIMES = ("licenceExpiry", "deadline", "expiresAt")
 _ZERO_ADDRESS = "0x" + "0" * 40
@@ -351,11 +373,18 @@ def code_map(
     packs: Iterable[tuple[str, str]] = (),
     units: Iterable[str] = (),
     lots: Iterable[tuple[str, str]] = (),
+    owners: PrefixOwners | None = None,
 ) -> dict[bytes, str]:
-    """Return ledger id -> label for packs (GTIN, serial), SSCCs and lots (GTIN, lot)."""
-    labels = {pack_id(g, s): pack_label(g, s) for g, s in packs}
-    labels |= {unit_id(u): unit_label(u) for u in units}
-    labels |= {lot_id(g, lot): lot_label(g, lot) for g, lot in lots}
+    """Return ledger id -> label for packs (GTIN, serial), SSCCs and lots (GTIN, lot).
+
+    Each code is keyed by its code hash (what creating calls send) and, given the network's
+    prefix ``owners``, by the id of its genuine record (what other calls and errors name)."""
+    coded = [(g, pack_hash(g, s), pack_label(g, s)) for g, s in packs]
+    coded += [(u, unit_hash(u), unit_label(u)) for u in units]
+    coded += [(g, lot_hash(g, lot), lot_label(g, lot)) for g, lot in lots]
+    labels = {code_hash: label for _, code_hash, label in coded}
+    if owners is not None:
+        labels |= {record_id(owners.index(c), h): label for c, h, label in coded}
     return labels
 
 

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from web3.contract import Contract
 from web3.exceptions import Web3Exception
 
 from ledger_client.chain import connect
 from ledger_client.cli.command import RxTyper
-from ledger_client.cli.session import DeployerOpts, MemberOpts
+from ledger_client.cli.session import ChainOpts, DeployerOpts, MemberOpts, Session
 from ledger_client.contracts import MemberSpec, Role, deploy_network
 from ledger_client.errors import InvalidInputError
 from ledger_client.events import ProposalCreated, ProposalExecuted
@@ -123,8 +125,73 @@ def council_propose(
 
 @council_app.command("approve")
 def council_approve(proposal: int, session: MemberOpts) -> None:
-    """Approve a proposal; it runs when the approvals reach the threshold."""
+    """Approve a proposal; it runs when the approvals that count reach the threshold."""
     ledger = session.ledger
-    receipt = ledger.transact(ledger.consortium.functions.approve(proposal))
-    executed = any(isinstance(e, ProposalExecuted) for e in receipt.events)
-    typer.echo(f"proposal {proposal} approved{'; executed' if executed else ''}")
+    consortium = ledger.consortium
+    receipt = ledger.transact(consortium.functions.approve(proposal))
+    if any(isinstance(e, ProposalExecuted) for e in receipt.events):
+        typer.echo(f"proposal {proposal} approved; executed")
+        return
+    counted = consortium.functions.countedApprovals(proposal).call()
+    typer.echo(
+        f"proposal {proposal} approved; {counted} of the {_threshold(consortium)} approvals "
+        "it needs count now"
+    )
+
+
+@council_app.command("cancel")
+def council_cancel(proposal: int, session: MemberOpts) -> None:
+    """Cancel your own open proposal (the council cancels any with `council propose cancel`)."""
+    ledger = session.ledger
+    ledger.transact(ledger.consortium.functions.cancel(proposal))
+    typer.echo(f"proposal {proposal} cancelled")
+
+
+def _threshold(consortium: Contract) -> int:
+    return int(consortium.functions.parameter(b"THRESHOLD".ljust(32, b"\0")).call())
+
+
+def _proposal_line(session: Session, consortium: Contract, number: int, now: int) -> str:
+    """One proposal: number, the change, its proposer, its state and its counted approvals."""
+    proposer, deadline, approvals, executed, cancelled, data = consortium.functions.proposal(
+        number
+    ).call()
+    try:
+        function, args = consortium.decode_function_input(data)
+        change = f"{function.fn_name}({', '.join(map(_shown, args.values()))})"
+    except ValueError:
+        change = "0x" + bytes(data).hex()
+    names = {address: name for name, address in session.names.items()}
+    who = f"{names[proposer]} ({proposer})" if proposer in names else proposer
+    state = _state(executed, cancelled, deadline, now)
+    counted = consortium.functions.countedApprovals(number).call()
+    return f"#{number} {change} by {who}: {state}; {counted} of {approvals} approvals count now"
+
+
+def _state(executed: bool, cancelled: bool, deadline: int, now: int) -> str:
+    if executed:
+        return "executed"
+    if cancelled:
+        return "cancelled"
+    until = datetime.fromtimestamp(deadline, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"expired on {until}" if now > deadline else f"open until {until}"
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    return json.dumps(value) if isinstance(value, str) else str(value)
+
+
+@council_app.command("list")
+def council_list(session: ChainOpts) -> None:
+    """List every proposal: its change, proposer, state (open, executed, cancelled, expired)
+    and how many of its approvals count now (of members still on the council, licensed)."""
+    w3, deployment = session.chain
+    consortium = deployment.contract(w3, "Consortium")
+    threshold = _threshold(consortium)
+    now = int(w3.eth.get_block("latest")["timestamp"])
+    count = consortium.functions.proposalCount().call()
+    typer.echo(f"{count} proposals; a proposal runs at {threshold} approvals that count")
+    for number in range(count):
+        typer.echo(_proposal_line(session, consortium, number, now))

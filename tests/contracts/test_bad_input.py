@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
+from ledger_client import ids
 from ledger_client.devnet import DevNetwork
-from ledger_client.errors import DuplicateInBatchError, InvalidCodeError
-from ledger_client.ids import lot_id, pack_id, unit_id
+from ledger_client.errors import DuplicateInBatchError, InvalidCodeError, UnknownPrefixError
+from ledger_client.ids import lot_hash, pack_hash
 from ledger_client.reverts import LedgerRevertError
 from ledger_client.types import ZERO_HASH, DecommissionReason, LotStatus, PackFlag
 from tests.utils.chain import Chain
@@ -17,8 +18,11 @@ from tests.utils.factories import (
     EXPIRY,
     GTIN,
     REPACKAGER_GTIN,
+    WHOLESALER_A_PREFIX,
     commissioned,
     make_gtin,
+    make_sscc,
+    owners,
     sscc,
     yymmdd_of,
 )
@@ -59,7 +63,7 @@ def stock(net: DevNetwork) -> DevNetwork:
 
 def test_unknown_ids_are_rejected(stock: DevNetwork) -> None:
     m, w = stock["manufacturer"], stock["wholesaler_a"]
-    unknown = pack_id(GTIN, "NOPE")
+    unknown = owners(stock).pack_id(GTIN, "NOPE")
     assert_rejected(
         stock,
         lambda: m.ship(w.address, packs=[(GTIN, "NOPE")]),
@@ -82,7 +86,7 @@ def test_unknown_ids_are_rejected(stock: DevNetwork) -> None:
         stock,
         lambda: m.commission(GTIN, "NOLOT", ["S9"]),
         "SerialRegistryUnknownLot",
-        lotId=lot_id(GTIN, "NOLOT"),
+        lotId=owners(stock).lot_id(GTIN, "NOLOT"),
     )
     assert_rejected(
         stock,
@@ -90,7 +94,10 @@ def test_unknown_ids_are_rejected(stock: DevNetwork) -> None:
         "SerialRegistryUnknownLot",
     )
     assert_rejected(
-        stock, lambda: m.unpack([sscc(9)]), "SerialRegistryUnknownUnit", unitId=unit_id(sscc(9))
+        stock,
+        lambda: m.unpack([sscc(9)]),
+        "SerialRegistryUnknownUnit",
+        unitId=owners(stock).unit_id(sscc(9)),
     )
     assert_rejected(stock, lambda: m.ship(w.address, units=[sscc(9)]), "SerialRegistryUnknownUnit")
     assert_rejected(stock, lambda: m.pack(CASE, units=[sscc(9)]), "SerialRegistryUnknownUnit")
@@ -105,34 +112,42 @@ def test_double_commission_is_rejected(stock: DevNetwork) -> None:
         stock,
         lambda: m.commission(GTIN, "LOT1", ["S1"]),
         "SerialRegistryPackExists",
-        packId=pack_id(GTIN, "S1"),
+        packId=owners(stock).pack_id(GTIN, "S1"),
     )
 
 
 def test_duplicate_ids_inside_one_batch_are_rejected_on_chain(net: DevNetwork) -> None:
     m = net["manufacturer"]
     m.register_lot(GTIN, "LOT1", EXPIRY)
-    lot, s1 = lot_id(GTIN, "LOT1"), pack_id(GTIN, "S1")
+    s1 = pack_hash(GTIN, "S1")
     # The client refuses duplicates before sending; the contract refuses them too.
-    fn = m.registry.functions.commission(lot, ZERO_HASH, [s1, pack_id(GTIN, "S2"), s1], ZERO_HASH)
-    assert_rejected(net, lambda: m.transact(fn), "SerialRegistryPackExists", packId=s1)
+    fn = m.registry.functions.commission(
+        lot_hash(GTIN, "LOT1"), ZERO_HASH, [s1, pack_hash(GTIN, "S2"), s1], ZERO_HASH
+    )
+    assert_rejected(
+        net,
+        lambda: m.transact(fn),
+        "SerialRegistryPackExists",
+        packId=owners(net).pack_id(GTIN, "S1"),
+    )
     before = snapshot_of(net)
     with pytest.raises(DuplicateInBatchError) as caught:
         m.commission(GTIN, "LOT1", ["S1", "S1"])
+    # commissioning sends code hashes (the contract scopes them to the caller)
     assert caught.value.args_by_name == {"what": "pack ids", "id": s1}
     assert snapshot_of(net) == before
 
 
 def test_duplicate_ids_in_ship_and_receive_batches_are_rejected(stock: DevNetwork) -> None:
     m, w = stock["manufacturer"], stock["wholesaler_a"]
-    s1 = pack_id(GTIN, "S1")
+    s1 = owners(stock).pack_id(GTIN, "S1")
     ship = m.registry.functions.ship([s1, s1], [], w.address, ZERO_HASH)
     assert_rejected(stock, lambda: m.transact(ship), "SerialRegistryInTransit", id=s1)
     m.ship(w.address, packs=[(GTIN, "S1")])
     receive = w.registry.functions.receiveItems([s1, s1], [], ZERO_HASH)
     assert_rejected(stock, lambda: w.transact(receive), "SerialRegistryNotInTransit", id=s1)
     decommission = m.registry.functions.decommission(
-        [pack_id(GTIN, "S2")] * 2, int(D.DESTROYED), ZERO_HASH
+        [owners(stock).pack_id(GTIN, "S2")] * 2, int(D.DESTROYED), ZERO_HASH
     )
     assert_rejected(stock, lambda: m.transact(decommission), "SerialRegistryPackDecommissioned")
 
@@ -151,7 +166,7 @@ def test_ship_by_a_non_custodian_is_rejected(stock: DevNetwork) -> None:
         stock,
         lambda: w.ship(stock.address("pharmacy_a"), packs=[(GTIN, "S1")]),
         "SerialRegistryNotCustodian",
-        id=pack_id(GTIN, "S1"),
+        id=owners(stock).pack_id(GTIN, "S1"),
         caller=w.address,
     )
 
@@ -276,7 +291,7 @@ def test_dispense_of_a_recalled_or_quarantined_pack_is_rejected(at_pharmacy: Dev
         "SerialRegistryLotNotActive",
         status=LotStatus.QUARANTINED,
     )
-    at_pharmacy["regulator"].set_lot_status(GTIN, "LOT1", LotStatus.RECALLED)
+    at_pharmacy["manufacturer"].set_lot_status(GTIN, "LOT1", LotStatus.RECALLED)
     assert_rejected(
         at_pharmacy,
         lambda: p.decommission([(GTIN, "S1")], D.DISPENSED),
@@ -356,7 +371,7 @@ def test_invalid_expiry_is_rejected(net: DevNetwork, expiry: int) -> None:
     assert_rejected(
         net,
         lambda: m.transact(
-            m.registry.functions.registerLot(lot_id(GTIN, "LOT1"), expiry, ZERO_HASH)
+            m.registry.functions.registerLot(lot_hash(GTIN, "LOT1"), expiry, ZERO_HASH)
         ),
         "SerialRegistryInvalidExpiry",
         expiry=expiry,
@@ -413,7 +428,7 @@ def test_invalid_lot_status_changes_are_rejected(stock: DevNetwork) -> None:
 
 def test_invalid_flags_are_rejected(stock: DevNetwork) -> None:
     r = stock["regulator"]
-    fn = r.registry.functions.flagPacks([pack_id(GTIN, "S1")], 4, 0, ZERO_HASH)
+    fn = r.registry.functions.flagPacks([owners(stock).pack_id(GTIN, "S1")], 4, 0, ZERO_HASH)
     assert_rejected(stock, lambda: r.transact(fn), "SerialRegistryInvalidFlags", flags=4)
 
 
@@ -421,7 +436,10 @@ def test_pack_a_unit_into_itself_is_rejected(stock: DevNetwork) -> None:
     m = stock["manufacturer"]
     m.pack(CASE, packs=[(GTIN, "S1")])
     assert_rejected(
-        stock, lambda: m.pack(CASE, units=[CASE]), "SerialRegistrySelfNesting", unitId=unit_id(CASE)
+        stock,
+        lambda: m.pack(CASE, units=[CASE]),
+        "SerialRegistrySelfNesting",
+        unitId=owners(stock).unit_id(CASE),
     )
 
 
@@ -444,14 +462,18 @@ def test_nesting_deeper_than_max_level_is_rejected(stock: DevNetwork) -> None:
         stock,
         lambda: m.pack(PALLET, units=[sscc(6)]),
         "SerialRegistryNestingTooDeep",
-        unitId=unit_id(PALLET),
+        unitId=owners(stock).unit_id(PALLET),
         level=5,
     )
 
 
 def test_pack_a_pack_held_by_someone_else_is_rejected(stock: DevNetwork) -> None:
     w = stock["wholesaler_a"]
-    assert_rejected(stock, lambda: w.pack(CASE, packs=[(GTIN, "S1")]), "SerialRegistryNotCustodian")
+    own_case = make_sscc(WHOLESALER_A_PREFIX, 1)
+    assert_rejected(
+        stock, lambda: w.pack(own_case, packs=[(GTIN, "S1")]), "SerialRegistryNotCustodian"
+    )
+    assert w.unit_state(own_case).index == 0  # the unit was not created either
 
 
 def test_unpack_items_not_in_the_unit_is_rejected(stock: DevNetwork) -> None:
@@ -461,7 +483,7 @@ def test_unpack_items_not_in_the_unit_is_rejected(stock: DevNetwork) -> None:
         stock,
         lambda: m.unpack_items(CASE, packs=[(GTIN, "S2")]),
         "SerialRegistryNotInUnit",
-        unitId=unit_id(CASE),
+        unitId=owners(stock).unit_id(CASE),
     )
 
 
@@ -487,13 +509,27 @@ def test_commission_into_a_unit_held_by_someone_else_is_rejected(stock: DevNetwo
     )
 
 
-def test_commission_into_another_members_lot_is_rejected(stock: DevNetwork) -> None:
+def test_commission_into_another_members_lot_is_refused_by_the_client(stock: DevNetwork) -> None:
     r = stock["repackager"]
+    before = snapshot_of(stock)
+    with pytest.raises(UnknownPrefixError, match="not this member's"):
+        r.commission(GTIN, "LOT1", ["S9"])
+    assert snapshot_of(stock) == before
+
+
+def test_commission_into_another_members_lot_finds_no_lot_of_the_caller(
+    stock: DevNetwork,
+) -> None:
+    """Sent straight to the contract, the lot hash names the caller's own lot: it has none."""
+    r = stock["repackager"]
+    fn = r.registry.functions.commission(
+        lot_hash(GTIN, "LOT1"), ZERO_HASH, [pack_hash(GTIN, "S9")], ZERO_HASH
+    )
     assert_rejected(
         stock,
-        lambda: r.commission(GTIN, "LOT1", ["S9"]),
-        "SerialRegistryNotLotOwner",
-        caller=r.address,
+        lambda: r.transact(fn),
+        "SerialRegistryUnknownLot",
+        lotId=ids.lot_id(GTIN, "LOT1", owner=r.member_index),
     )
 
 

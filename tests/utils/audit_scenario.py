@@ -9,8 +9,9 @@ from web3 import Web3
 from ledger_client.audit.catalogue import Catalogue
 from ledger_client.chain import connect
 from ledger_client.devnet import DevNetwork, deploy_devnet
-from ledger_client.ids import gs1_check_digit, lot_id, pack_id
-from ledger_client.types import DecommissionReason, LotStatus, PackFlag
+from ledger_client.ids import gs1_check_digit, lot_hash, lot_id, pack_hash, pack_id
+from ledger_client.types import ZERO_HASH, DecommissionReason, LotStatus, PackFlag
+from tests.utils.factories import registry_call
 
 
 def gtin(base13: str) -> str:
@@ -26,6 +27,8 @@ def sscc(base17: str) -> str:
 GTIN_A = gtin("0061414100001")  # manufacturer's prefix 0614141
 GTIN_B = gtin("0061414100002")
 GTIN_FOREIGN = gtin("0400000000001")  # nobody's prefix: PRODUCT_MISMATCH
+MANUFACTURER = 1
+"""The manufacturer's member index: it creates every record of the scenario."""
 
 
 @dataclass
@@ -62,7 +65,8 @@ def build_scenario() -> Scenario:
     m.register_lot(GTIN_A, "A1", "301231")
     m.register_lot(GTIN_B, "B1", "301231")
     m.register_lot(GTIN_A, "A2", "301231")
-    m.register_lot(GTIN_FOREIGN, "F1", "301231")
+    # under a prefix nobody owns: the client refuses, so straight to the contract
+    registry_call(m, "registerLot", lot_hash(GTIN_FOREIGN, "F1"), 301231, ZERO_HASH)
     cases = [sscc(f"0061414100000000{i}") for i in range(1, 7)]
     for i, case in enumerate(cases):
         serials = [f"C{i}S{j:03d}" for j in range(40)]
@@ -73,7 +77,8 @@ def build_scenario() -> Scenario:
     a2 = [f"R{j:02d}" for j in range(10)]
     m.commission(GTIN_A, "A2", a2)
     s.foreign = ["X1", "X2"]
-    m.commission(GTIN_FOREIGN, "F1", s.foreign)
+    foreign = [pack_hash(GTIN_FOREIGN, x) for x in s.foreign]
+    registry_call(m, "commission", lot_hash(GTIN_FOREIGN, "F1"), ZERO_HASH, foreign, ZERO_HASH)
     s.pallet = sscc("00614141000000100")
     m.pack(s.pallet, units=cases[:4])
     m.ship(wa.address, units=[s.pallet], packs=[(GTIN_B, x) for x in s.loose_serials])
@@ -112,17 +117,17 @@ def build_scenario() -> Scenario:
     pb.decommission([(GTIN_B, x) for x in s.loose_serials[:5]], DecommissionReason.DISPENSED)
     s.flagged = s.case_serials[cases[4]][:2]
     reg.flag([(GTIN_A, x) for x in s.flagged], PackFlag.SUSPECT, reason_code=7)
-    m.set_lot_status(GTIN_A, "A2", LotStatus.QUARANTINED)
-    reg.set_lot_status(GTIN_A, "A2", LotStatus.RECALLED)
+    reg.set_lot_status(GTIN_A, "A2", LotStatus.QUARANTINED)
+    m.set_lot_status(GTIN_A, "A2", LotStatus.RECALLED)  # a regulator's recall takes two
     return s
 
 
 def pid(g: str, serial: str) -> bytes:
-    return pack_id(g, serial)
+    return pack_id(g, serial, owner=MANUFACTURER)
 
 
 def lid(g: str, lot: str) -> bytes:
-    return lot_id(g, lot)
+    return lot_id(g, lot, owner=MANUFACTURER)
 
 
 def scenario_catalogue(s: Scenario, regions: dict[str, str] | None = None) -> Catalogue:

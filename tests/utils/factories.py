@@ -7,12 +7,17 @@ from datetime import UTC, datetime
 
 from eth_utils import keccak
 
+from ledger_client.devnet import DevNetwork
 from ledger_client.ids import gs1_check_digit
 from ledger_client.ledger import Ledger, PackRef
+from ledger_client.owners import PrefixOwners
+from ledger_client.types import Receipt
 
 #: GS1 company prefixes of the demo members (ledger_client.devnet).
 MANUFACTURER_PREFIX = "0614141"
 REPACKAGER_PREFIX = "0614142"
+WHOLESALER_A_PREFIX = "4012345"
+WHOLESALER_B_PREFIX = "4012346"
 #: A prefix no member owns.
 UNOWNED_PREFIX = "0799999"
 #: A far expiry (GS1 YYMMDD) for lots that must stay saleable.
@@ -39,6 +44,11 @@ FOREIGN_GTIN = make_gtin(UNOWNED_PREFIX, 1)
 def sscc(n: int) -> str:
     """The ``n``-th test SSCC (under the manufacturer's prefix)."""
     return make_sscc(MANUFACTURER_PREFIX, n)
+
+
+def owners(net: DevNetwork) -> PrefixOwners:
+    """The ids of ``net``'s genuine records: under the member owning the code's prefix."""
+    return net["auditor"].owners
 
 
 def event_hash(label: str) -> bytes:
@@ -72,3 +82,9 @@ def commissioned(
         ledger.register_lot(gtin, lot, expiry)
     ledger.commission(gtin, lot, list(names), into_sscc=into)
     return [(gtin, s) for s in names]
+
+
+def registry_call(ledger: Ledger, function: str, *args: object) -> Receipt:
+    """Send ``SerialRegistry.function(*args)`` as ``ledger``'s member, straight to the contract
+    (past the client's own checks, as a member's own software could)."""
+    return ledger.transact(ledger.registry.functions[function](*args))

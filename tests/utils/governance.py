@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from web3.contract import Contract
+
 from ledger_client.devnet import DevNetwork
 from ledger_client.types import Receipt
 
@@ -40,3 +42,20 @@ def govern(
     """Pass ``function(*args)`` on the consortium: proposed by ``by[0]``, approved by ``by[1]``."""
     proposal_id, _ = propose(net, by[0], encode(net, function, *args))
     return approve(net, by[1], proposal_id)
+
+
+def calldata(contract: Contract, function: str, *args: Any) -> bytes:
+    """Calldata of ``contract.function(*args)``."""
+    return bytes.fromhex(contract.encode_abi(function, args=list(args))[2:])
+
+
+def as_council(
+    net: DevNetwork,
+    contract: Contract,
+    function: str,
+    *args: Any,
+    by: tuple[str, str] = ("manufacturer", "wholesaler_a"),
+) -> Receipt:
+    """Call ``contract.function(*args)`` as the council: a passed proposal of ``callAsCouncil``."""
+    data = calldata(contract, function, *args)
+    return govern(net, "callAsCouncil", contract.address, data, by=by)
