@@ -179,6 +179,17 @@ def test_a_second_regulator_confirms_the_recall(stock: DevNetwork, regulator_2: 
     )
 
 
+def test_a_request_of_a_regulator_revoked_since_does_not_count_towards_a_recall(
+    stock: DevNetwork, regulator_2: Ledger
+) -> None:
+    stock["regulator"].set_lot_status(GTIN, "LOT1", L.RECALLED)
+    govern(stock, "setMemberStatus", stock.address("regulator"), int(MemberStatus.REVOKED))
+    receipt = regulator_2.set_lot_status(GTIN, "LOT1", L.RECALLED)
+    assert names(receipt) == ["LotRecallRequested"]
+    assert standing(stock) == (L.QUARANTINED, Authority.REGULATOR, regulator_2.address)
+    assert verdict(stock) == V.QUARANTINED
+
+
 def test_a_recall_request_on_a_lot_a_regulator_quarantined_only_records_the_request(
     stock: DevNetwork, regulator_2: Ledger
 ) -> None:

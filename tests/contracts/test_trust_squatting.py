@@ -131,7 +131,7 @@ def test_front_running_a_pending_commission_changes_nothing_for_the_owner(
     assert m.verify(GTIN, "S2", "LOT1", EXPIRY).status == V.VERIFIED
     assert m.unit_state(CASE).custodian == m.address
     squatted_case = ids.unit_id(CASE, owner=squatter.member_index)
-    assert m.unit_state_by_id(squatted_case).custodian == squatter.address
+    assert m.unit_state(squatted_case).custodian == squatter.address
 
 
 # ---------------------------------------------------------------- units
@@ -158,7 +158,7 @@ def test_units_pre_created_by_a_supply_chain_member_do_not_block_the_owner(
     assert (pallet.status, pallet.custodian) == (UnitStatus.ACTIVE, m.address)
     assert m.pack_state(GTIN, "S1").parent == case.index
     for unit in (CASE, PALLET):
-        squatted = m.unit_state_by_id(ids.unit_id(unit, owner=w.member_index))
+        squatted = m.unit_state(ids.unit_id(unit, owner=w.member_index))
         assert (squatted.status, squatted.custodian) == (UnitStatus.ACTIVE, w.address)
         assert squatted.index not in (case.index, pallet.index)
 
@@ -178,7 +178,7 @@ def test_packing_into_a_unit_another_member_created_makes_a_unit_of_ones_own(
     s2 = owners(net).pack_id(*loose[0])
     registry_call(w, "pack", unit_hash(CASE), [s2], [], ZERO_HASH)
     case = m.unit_state(CASE)
-    own = m.unit_state_by_id(ids.unit_id(CASE, owner=w.member_index))
+    own = m.unit_state(ids.unit_id(CASE, owner=w.member_index))
     assert own.index != case.index and own.custodian == w.address
     assert m.pack_state(*loose[0]).parent == own.index
     assert m.pack_state(GTIN, "S1").parent == case.index  # the case holds only its own pack
@@ -193,8 +193,8 @@ def test_a_squatted_pack_cannot_be_dispensed_through_the_ledger_with_its_codes(
     squatter, pharmacy = net["repackager"], net["pharmacy_a"]
     squat_lot(squatter, GTIN, "LOT1")
     squatted = squat_packs(squatter, GTIN, "LOT1", ["S1"])
-    squatter.ship_ids(pharmacy.address, squatted)
-    pharmacy.receive_ids(squatted)
+    squatter.ship(pharmacy.address, squatted)
+    pharmacy.receive(squatted)
 
     with pytest.raises(LedgerRevertError) as caught:
         pharmacy.decommission([(GTIN, "S1")], DecommissionReason.DISPENSED)

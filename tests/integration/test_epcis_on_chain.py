@@ -97,7 +97,7 @@ def test_dscsa_cardinal_sample_imports_onto_the_chain(
     )
     manufacturer = net["manufacturer"]
     # the SGTIN case is a logistic unit whose id is its pack id, now in transit with its contents
-    case_unit = manufacturer.unit_state_by_id(pack_id(*CASE))
+    case_unit = manufacturer.unit_state(pack_id(*CASE))
     assert case_unit.in_transit and case_unit.pending_to == dev_account("gs1-drug-distro").address
     assert manufacturer.pack_state(*ITEM).in_transit
     # prefix 0355154 belongs to no member: by design the packs never verify
