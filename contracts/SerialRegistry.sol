@@ -119,9 +119,7 @@ contract SerialRegistry is ISerialRegistry, ERC2771Context {
     function commission(bytes32 lotHash, bytes32 unitHash, bytes32[] calldata packHashes, bytes32 eventHash)
         external
     {
-        address caller = _msgSender();
-        uint32 me = _consortium.requireMember(caller, Roles.PRODUCERS);
-        if (packHashes.length == 0) revert SerialRegistryEmptyBatch();
+        (address caller, uint32 me) = _caller(Roles.PRODUCERS, packHashes.length);
         bytes32 lotId = LedgerIds.recordId(me, lotHash);
         uint32 lotIndex = _lotIndex[lotId];
         if (lotIndex == 0) revert SerialRegistryUnknownLot(lotId);
@@ -150,9 +148,7 @@ contract SerialRegistry is ISerialRegistry, ERC2771Context {
     function pack(bytes32 unitHash, bytes32[] calldata packIds, bytes32[] calldata unitIds, bytes32 eventHash)
         external
     {
-        address caller = _msgSender();
-        uint32 me = _consortium.requireMember(caller, Roles.SUPPLY_CHAIN);
-        if (packIds.length + unitIds.length == 0) revert SerialRegistryEmptyBatch();
+        (address caller, uint32 me) = _caller(Roles.SUPPLY_CHAIN, packIds.length + unitIds.length);
         bytes32 unitId = LedgerIds.recordId(me, unitHash);
         uint8 level = 1;
         for (uint256 i; i < unitIds.length; ++i) {
@@ -182,17 +178,14 @@ contract SerialRegistry is ISerialRegistry, ERC2771Context {
     function unpackItems(bytes32 unitId, bytes32[] calldata packIds, bytes32[] calldata unitIds, bytes32 eventHash)
         external
     {
-        address caller = _msgSender();
-        uint32 me = _consortium.requireMember(caller, Roles.SUPPLY_CHAIN);
-        if (packIds.length + unitIds.length == 0) revert SerialRegistryEmptyBatch();
+        (address caller, uint32 me) = _caller(Roles.SUPPLY_CHAIN, packIds.length + unitIds.length);
         uint32 parent = _unitIndexOf(unitId);
         (, Unit memory top) = _unitCustody(parent);
         _requireHolder(unitId, top, me, caller);
         if (_units[parent].status == UnitStatus.DISSOLVED) revert SerialRegistryUnitDissolved(unitId);
         for (uint256 i; i < packIds.length; ++i) {
             bytes32 id = packIds[i];
-            PackState s = _packs[id];
-            if (!s.exists()) revert SerialRegistryUnknownPack(id);
+            PackState s = _existingPack(id);
             if (s.parent() != parent || s.status() != PackStatus.ACTIVE) revert SerialRegistryNotInUnit(id, unitId);
             _packs[id] = s.withParent(0).withCustodian(me);
         }
@@ -211,9 +204,7 @@ contract SerialRegistry is ISerialRegistry, ERC2771Context {
     /// - the caller is an active, licensed supply-chain member;
     /// - every unit is ACTIVE, held by the caller and not inside a live unit.
     function unpack(bytes32[] calldata unitIds, bytes32 eventHash) external {
-        address caller = _msgSender();
-        uint32 me = _consortium.requireMember(caller, Roles.SUPPLY_CHAIN);
-        if (unitIds.length == 0) revert SerialRegistryEmptyBatch();
+        (address caller, uint32 me) = _caller(Roles.SUPPLY_CHAIN, unitIds.length);
         for (uint256 i; i < unitIds.length; ++i) {
             bytes32 id = unitIds[i];
             _looseUnit(id, _unitIndexOf(id), me, caller).status = UnitStatus.DISSOLVED;
@@ -250,13 +241,10 @@ contract SerialRegistry is ISerialRegistry, ERC2771Context {
     /// - the caller is an active, licensed supply-chain member;
     /// - every item is in transit to the caller.
     function receiveItems(bytes32[] calldata packIds, bytes32[] calldata unitIds, bytes32 eventHash) external {
-        address caller = _msgSender();
-        uint32 me = _consortium.requireMember(caller, Roles.SUPPLY_CHAIN);
-        if (packIds.length + unitIds.length == 0) revert SerialRegistryEmptyBatch();
+        (address caller, uint32 me) = _caller(Roles.SUPPLY_CHAIN, packIds.length + unitIds.length);
         for (uint256 i; i < packIds.length; ++i) {
             bytes32 id = packIds[i];
-            PackState s = _packs[id];
-            if (!s.exists()) revert SerialRegistryUnknownPack(id);
+            PackState s = _existingPack(id);
             if (s.status() != PackStatus.IN_TRANSIT) revert SerialRegistryNotInTransit(id);
             if (s.pendingTo() != me) revert SerialRegistryNotRecipient(id, caller);
             _packs[id] = s.withStatus(PackStatus.ACTIVE).withPendingTo(0).withCustodian(me);
@@ -323,13 +311,10 @@ contract SerialRegistry is ISerialRegistry, ERC2771Context {
     /// - every pack is DECOMMISSIONED for an undoable reason, no later than the undo deadline
     ///   fixed at decommissioning (the consortium's UNDO_WINDOW at that time).
     function undoDecommission(bytes32[] calldata packIds, bytes32 eventHash) external {
-        address caller = _msgSender();
-        uint32 me = _consortium.requireMember(caller, Roles.SUPPLY_CHAIN);
-        if (packIds.length == 0) revert SerialRegistryEmptyBatch();
+        (address caller, uint32 me) = _caller(Roles.SUPPLY_CHAIN, packIds.length);
         for (uint256 i; i < packIds.length; ++i) {
             bytes32 id = packIds[i];
-            PackState s = _packs[id];
-            if (!s.exists()) revert SerialRegistryUnknownPack(id);
+            PackState s = _existingPack(id);
             if (s.status() != PackStatus.DECOMMISSIONED) revert SerialRegistryPackNotDecommissioned(id);
             if (s.custodian() != me) revert SerialRegistryNotDecommissioner(id, caller);
             if ((UNDOABLE >> s.reason()) & 1 == 0) {
@@ -363,8 +348,7 @@ contract SerialRegistry is ISerialRegistry, ERC2771Context {
         if (packIds.length == 0) revert SerialRegistryEmptyBatch();
         for (uint256 i; i < packIds.length; ++i) {
             bytes32 id = packIds[i];
-            PackState s = _packs[id];
-            if (!s.exists()) revert SerialRegistryUnknownPack(id);
+            PackState s = _existingPack(id);
             Authority authority = council ? Authority.COUNCIL : _packAuthority(s, m);
             if (authority == Authority.NONE || (authority == Authority.HOLDER && flags != PackStateLibrary.FLAG_SUSPECT)) {
                 revert SerialRegistryNotAuthorised(caller, id);
@@ -454,6 +438,14 @@ contract SerialRegistry is ISerialRegistry, ERC2771Context {
         return VerificationStatus.VERIFIED;
     }
 
+    /// @dev The caller of a batch write of `items` items: an active, licensed member holding any
+    /// of `roles`, and its member index.
+    function _caller(uint16 roles, uint256 items) private view returns (address caller, uint32 me) {
+        caller = _msgSender();
+        me = _consortium.requireMember(caller, roles);
+        if (items == 0) revert SerialRegistryEmptyBatch();
+    }
+
     /// @dev Returns the index of unit `unitId`: a new ACTIVE unit held by `me` at `level`, or an
     /// existing top-level ACTIVE unit held by `me`, raised to `level` if needed.
     function _containerFor(bytes32 unitId, uint32 me, address caller, uint8 level) private returns (uint32 index) {
@@ -517,6 +509,11 @@ contract SerialRegistry is ISerialRegistry, ERC2771Context {
     function _requireHolder(bytes32 id, Unit memory top, uint32 me, address caller) private pure {
         if (top.status == UnitStatus.IN_TRANSIT) revert SerialRegistryInTransit(id);
         if (top.custodian != me) revert SerialRegistryNotCustodian(id, caller);
+    }
+
+    function _existingPack(bytes32 id) private view returns (PackState s) {
+        s = _packs[id];
+        if (!s.exists()) revert SerialRegistryUnknownPack(id);
     }
 
     function _requireActive(bytes32 id, PackState s) private pure {
