@@ -95,7 +95,7 @@ RULES: dict[str, tuple[str | None, ...]] = {
 """Notes: setLotStatus and flagPacks(ILLEGITIMATE or clear) are for the lot's owner (here the
 manufacturer), regulators and the council; a supply-chain member may only raise SUSPECT on a
 pack it holds. A regulator's recall of another member's lot quarantines it and waits for a
-second regulator (tests/contracts/test_trust_model.py). Council members (manufacturer,
+second regulator (tests/contracts/test_trust_authority.py). Council members (manufacturer,
 regulator, and wholesaler_a) propose and approve; the council itself is no member, so it
 writes no lots, packs or proposals of its own."""
 
