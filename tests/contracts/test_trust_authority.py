@@ -219,6 +219,18 @@ def test_a_recall_request_takes_over_an_owners_quarantine_at_regulator_level(
     )
 
 
+def test_regulators_are_peers_one_releases_and_clears_what_another_raised(
+    stock: DevNetwork, regulator_2: Ledger
+) -> None:
+    stock["regulator"].set_lot_status(GTIN, "LOT1", L.RECALLED)
+    stock["regulator"].flag([HELD], PackFlag.ILLEGITIMATE, 9)
+    regulator_2.set_lot_status(GTIN, "LOT1", L.ACTIVE)
+    regulator_2.flag([HELD], PackFlag(0))
+    assert standing(stock) == (L.ACTIVE, Authority.NONE, ZERO_ADDRESS)
+    assert (pack(stock).flags, pack(stock).flag_authority) == (PackFlag(0), Authority.NONE)
+    assert verdict(stock) == V.VERIFIED
+
+
 def test_releasing_the_quarantine_clears_a_pending_recall_request(stock: DevNetwork) -> None:
     r = stock["regulator"]
     r.set_lot_status(GTIN, "LOT1", L.RECALLED)
