@@ -8,6 +8,14 @@ contract enforced before emitting it; an event that breaks a rule is recorded as
 :class:`~ledger_client.audit.state.RuleViolation` (the log set is incomplete or altered) and
 then applied anyway, because the chain says it happened.
 
+Records are keyed by the ids the events name. A record's id is scoped to the member that
+created it, so a creating event names the creator's own lot and unit (``NotOwnRecord``
+otherwise), and :meth:`RegistryModel.verify` looks a printed code up under its company
+prefix's owner only. Flags and lot statuses carry the authority that set them (council,
+regulator, owner, holder); lowering needs that authority or a higher one, and a regulator's
+recall of another member's lot is a request (the lot is quarantined) until a second
+regulator confirms it. The undo deadline is fixed when a pack is decommissioned.
+
 Per pack the model keeps the indices of every event that touched it, directly or through a
 unit it sat in (``Pack.history``), so custody chains need no second pass.
 
@@ -34,6 +42,7 @@ from ledger_client.audit.state import (
     FLAG_MASK,
     IN_TRANSIT,
     PRODUCERS,
+    REGULATOR,
     SUPPLY_CHAIN,
     U_ACTIVE,
     U_DISSOLVED,
@@ -42,6 +51,7 @@ from ledger_client.audit.state import (
     UNDOABLE_REASONS,
     ZERO32,
     Lot,
+    Member,
     Pack,
     Unit,
 )
@@ -53,6 +63,7 @@ from ledger_client.events import (
     ItemsReceived,
     ItemsShipped,
     ItemsUnpacked,
+    LotRecallRequested,
     LotRegistered,
     LotStatusChanged,
     MemberAdded,
@@ -66,30 +77,52 @@ from ledger_client.events import (
     PrefixAssigned,
     PrefixRevoked,
     ProductRegistered,
+    ProposalApproved,
+    ProposalCancelled,
+    ProposalCreated,
+    ProposalExecuted,
     UnitsDissolved,
 )
-from ledger_client.gs1.dates import end_of_day
-from ledger_client.rules import MAX_LEVEL, top_holder
-from ledger_client.types import ZERO_ADDRESS, DecommissionReason, LotStatus
+from ledger_client.gs1.dates import end_of_day, same_day
+from ledger_client.ids import lot_hash, pack_hash, record_id
+from ledger_client.rules import MAX_LEVEL, blocking_status, top_holder
+from ledger_client.types import (
+    ZERO_ADDRESS,
+    Authority,
+    DecommissionReason,
+    LotStatus,
+    PackFlag,
+    VerificationStatus,
+)
 
 #: A unit's parent, as :func:`top_holder` walks up.
 _PARENT = attrgetter("parent")
+_NO_PACK = (0, 0, 0, 0, 0, 0, 0, ZERO32, 0, ZERO_ADDRESS, ZERO_ADDRESS, False)
+_NO_LOT = (ZERO32, ZERO_ADDRESS, 0, 0, 0, 0, ZERO_ADDRESS)
+_QUARANTINED, _RECALLED = int(LotStatus.QUARANTINED), int(LotStatus.RECALLED)
 
 
 class RegistryModel(ConsortiumModel):
-    """The registry's state rebuilt from events; feed events with :meth:`apply`."""
+    """The registry's state rebuilt from events; feed events with :meth:`apply`.
 
-    def __init__(self) -> None:
-        super().__init__()
+    ``council`` is the consortium's address (:func:`~ledger_client.audit.replay.replay_logs`
+    finds it in the logs): the registry events it causes are the council's.
+    """
+
+    def __init__(self, council: str = ZERO_ADDRESS) -> None:
+        super().__init__(council)
         self.lots: dict[bytes, Lot] = {}
         self.units: dict[bytes, Unit] = {}
         self.packs: dict[bytes, Pack] = {}
         #: Ids named by events but never created (looked up on chain by the comparison).
         self.unknown_ids: dict[bytes, None] = {}
         self.pack_ops = 0
+        #: (tx, lot, regulator) of a recall request whose quarantine the next event states.
+        self._quarantine_due: tuple[bytes, bytes, str] | None = None
         self._handlers: dict[type[ChainEvent], Callable[[int, Any], None]] = {
             LotRegistered: self._lot_registered,
             LotStatusChanged: self._lot_status_changed,
+            LotRecallRequested: self._recall_requested,
             PacksCommissioned: self._commissioned,
             ItemsPacked: self._packed,
             ItemsUnpacked: self._unpacked,
@@ -107,6 +140,10 @@ class RegistryModel(ConsortiumModel):
             PrefixRevoked: self._prefix_revoked,
             ParameterChanged: self._parameter_changed,
             ProductRegistered: self._product_registered,
+            ProposalCreated: self._proposal_created,
+            ProposalApproved: self._proposal_approved,
+            ProposalExecuted: self._proposal_executed,
+            ProposalCancelled: self._proposal_cancelled,
         }
 
     # ------------------------------------------------------------ feeding
@@ -139,24 +176,82 @@ class RegistryModel(ConsortiumModel):
         lot.history.append(i)
         self.lots[lot_id] = lot
 
-    def _lot_status_changed(self, i: int, e: LotStatusChanged) -> None:
-        lot = self.lots.get(e.lot_id)
+    def _lot(self, i: int, lot_id: bytes) -> Lot | None:
+        lot = self.lots.get(lot_id)
         if lot is None:
-            self._violation(i, "UnknownLot", e.lot_id)
+            self._violation(i, "UnknownLot", lot_id)
+        return lot
+
+    def _lot_authority(self, i: int, by: str, lot: Lot, now: int) -> Authority:
+        """The authority of ``by`` over ``lot``'s status (as ``SerialRegistry._lotAuthority``)."""
+        if by == self.council:
+            self._by_proposal(i, lot.id)
+            return Authority.COUNCIL
+        self._require_member(i, by, ALL_ROLES, now)
+        m = self.members.get(by)
+        if m is not None and m.roles & REGULATOR:
+            return Authority.REGULATOR
+        if m is not None and by == lot.owner and m.roles & PRODUCERS:
+            return Authority.OWNER
+        self._violation(i, "NotAuthorised", lot.id)
+        return Authority.NONE
+
+    def _recall_requested(self, i: int, e: LotRecallRequested) -> None:
+        lot = self._lot(i, e.lot_id)
+        if lot is None:
             return
-        by = self.members.get(e.by)
-        if by is None or not (by.roles & 32 or (by.account == lot.owner and by.roles & PRODUCERS)):
-            self._violation(i, "NotAuthorised", e.lot_id)
-        status = e.status
-        if status == 0 or lot.status == LotStatus.RECALLED or status == lot.status:
-            self._violation(i, "InvalidLotStatus", e.lot_id)
-        lot.status = status
+        authority = self._lot_authority(i, e.by, lot, e.timestamp)
+        if lot.status == _RECALLED:
+            self._violation(i, "InvalidLotStatus", lot.id)
+        elif lot.recall_requested_by == e.by:
+            self._violation(i, "RecallAlreadyRequested", lot.id)
+        elif authority != Authority.NONE and (
+            authority != Authority.REGULATOR
+            or e.by == lot.owner
+            or lot.recall_requested_by != ZERO_ADDRESS
+        ):
+            self._violation(i, "NotRecallRequest", lot.id)  # a recall at once, or a confirmation
+        lot.recall_requested_by = e.by
+        if lot.status != _QUARANTINED or lot.status_authority < Authority.REGULATOR:
+            self._quarantine_due = (e.tx_hash, lot.id, e.by)
         lot.history.append(i)
+
+    def _lot_status_changed(self, i: int, e: LotStatusChanged) -> None:
+        due, self._quarantine_due = self._quarantine_due, None
+        lot = self._lot(i, e.lot_id)
+        if lot is None:
+            return
+        lot.history.append(i)
+        status, before, held = e.status, lot.status, lot.status_authority
+        if due == (e.tx_hash, lot.id, e.by):  # the quarantine of a recall request
+            if status != _QUARANTINED:
+                self._violation(i, "InvalidLotStatus", lot.id)
+            lot.status, lot.status_authority = status, int(Authority.REGULATOR)
+            return
+        authority = self._lot_authority(i, e.by, lot, e.timestamp)
+        takes_over = status == before == _QUARANTINED and authority > held
+        unchanged = status == before and not takes_over
+        if status == 0 or unchanged or (before == _RECALLED and authority != Authority.COUNCIL):
+            self._violation(i, "InvalidLotStatus", lot.id)
+        elif status < before and authority < held:
+            self._violation(i, "AuthorityTooLow", lot.id)
+        elif status == _RECALLED and authority == Authority.REGULATOR and e.by != lot.owner:
+            if lot.recall_requested_by == e.by:
+                self._violation(i, "RecallAlreadyRequested", lot.id)
+            elif lot.recall_requested_by == ZERO_ADDRESS:
+                self._violation(i, "RecallNeedsSecondRegulator", lot.id)
+        if status != _QUARANTINED:
+            lot.recall_requested_by = ZERO_ADDRESS
+        lot.status = status
+        if status == LotStatus.ACTIVE:
+            lot.status_authority = int(Authority.NONE)
+        elif status > before or authority > held:
+            lot.status_authority = int(authority)
 
     # ------------------------------------------------------------ units
 
-    def _new_unit(self, unit_id: bytes, custodian: str, level: int) -> Unit:
-        unit = Unit(unit_id, len(self.units) + 1, custodian, ZERO_ADDRESS, None, U_ACTIVE, level)
+    def _new_unit(self, unit_id: bytes, me: str, level: int) -> Unit:
+        unit = Unit(unit_id, len(self.units) + 1, me, me, ZERO_ADDRESS, None, U_ACTIVE, level)
         self.units[unit_id] = unit
         return unit
 
@@ -181,6 +276,8 @@ class RegistryModel(ConsortiumModel):
         unit = self.units.get(unit_id)
         if unit is None:
             return self._new_unit(unit_id, me, level)
+        if unit.owner != me:
+            self._violation(i, "NotOwnRecord", unit_id)
         self._loose_unit(i, unit, me)
         if unit.level < level:
             unit.level = level
@@ -243,7 +340,7 @@ class RegistryModel(ConsortiumModel):
             self._violation(i, "UnknownLot", e.lot_id)
             lot = self.lots[e.lot_id] = Lot(e.lot_id, len(self.lots) + 1, me, 0, 0, 1, i)
         if lot.owner != me:
-            self._violation(i, "NotLotOwner", e.lot_id)
+            self._violation(i, "NotOwnRecord", e.lot_id)
         if lot.status != LotStatus.ACTIVE:
             self._violation(i, "LotNotActive", e.lot_id)
         unit_id = e.unit_id
@@ -413,6 +510,7 @@ class RegistryModel(ConsortiumModel):
         if reason == 0:
             self._violation(i, "InvalidReason", me)
         check_saleable = reason not in UNCONDITIONAL
+        deadline = now + self.undo_window() if reason in UNDOABLE_REASONS else 0
         packs = self.packs
         for pid in e.pack_ids:
             p = packs.get(pid)
@@ -439,20 +537,14 @@ class RegistryModel(ConsortiumModel):
                     self._violation(i, "LotNotActive", pid)
                 if now > lot.expires_at:
                     self._violation(i, "PackExpired", pid)
-            p.custodian, p.parent, p.status, p.reason, p.decommissioned_at = (
-                me,
-                None,
-                DECOMMISSIONED,
-                reason,
-                now,
-            )
+            p.custodian, p.parent, p.status, p.reason = me, None, DECOMMISSIONED, reason
+            p.decommissioned_at, p.undo_deadline = now, deadline
             p.history.append(i)
         self.pack_ops += len(e.pack_ids)
 
     def _undone(self, i: int, e: DecommissionsUndone) -> None:
         me, now = e.by, e.timestamp
         self._require_member(i, me, SUPPLY_CHAIN, now)
-        window = self.undo_window()
         for pid in e.pack_ids:
             p = self._pack(i, pid)
             if p is None:
@@ -463,33 +555,49 @@ class RegistryModel(ConsortiumModel):
                 self._violation(i, "NotDecommissioner", pid)
             elif p.reason not in UNDOABLE_REASONS:
                 self._violation(i, "UndoNotAllowed", pid)
-            elif now > p.decommissioned_at + window:
+            elif now > p.undo_deadline:
                 self._violation(i, "UndoWindowClosed", pid)
-            p.status, p.reason, p.decommissioned_at = ACTIVE, 0, 0
+            p.status, p.reason, p.decommissioned_at, p.undo_deadline = ACTIVE, 0, 0, 0
             p.history.append(i)
         self.pack_ops += len(e.pack_ids)
+
+    def _pack_authority(self, p: Pack, m: Member | None) -> Authority:
+        """Member ``m``'s authority over ``p``'s flags (as ``SerialRegistry._packAuthority``)."""
+        if m is None:
+            return Authority.NONE
+        if m.roles & REGULATOR:
+            return Authority.REGULATOR
+        if p.lot.owner == m.account:
+            return Authority.OWNER
+        if m.roles & SUPPLY_CHAIN and self.custodian_of(p) == m.account:
+            return Authority.HOLDER
+        return Authority.NONE
 
     def _flagged(self, i: int, e: PacksFlagged) -> None:
         me, flags = e.by, e.flags
         if flags > FLAG_MASK:
             self._violation(i, "InvalidFlags", me)
-        self._require_member(i, me, ALL_ROLES, e.timestamp)
+        council = me == self.council
+        if council:
+            self._by_proposal(i, me)
+        else:
+            self._require_member(i, me, ALL_ROLES, e.timestamp)
         m = self.members.get(me)
-        regulator = m is not None and m.roles & int(Role.REGULATOR) != 0
+        if not e.pack_ids:
+            self._violation(i, "EmptyBatch", me)
         for pid in e.pack_ids:
             p = self._pack(i, pid)
             if p is None:
                 continue
-            if not regulator and p.lot.owner != me:
-                may_suspect = (
-                    flags == 1
-                    and m is not None
-                    and m.roles & SUPPLY_CHAIN != 0
-                    and self.custodian_of(p) == me
-                )
-                if not may_suspect:
-                    self._violation(i, "NotAuthorised", pid)
+            authority = Authority.COUNCIL if council else self._pack_authority(p, m)
+            if authority == Authority.NONE or (
+                authority == Authority.HOLDER and flags != PackFlag.SUSPECT
+            ):
+                self._violation(i, "NotAuthorised", pid)
+            elif p.flag_authority > authority:
+                self._violation(i, "AuthorityTooLow", pid)
             p.flags, p.flag_reason = flags, e.reason_code
+            p.flag_authority = int(authority) if flags else 0
             p.history.append(i)
         self.pack_ops += len(e.pack_ids)
 
@@ -502,7 +610,7 @@ class RegistryModel(ConsortiumModel):
     def pack_view(self, p: Pack | None) -> tuple[Any, ...]:
         """The pack as the contract's ``packState`` returns it (a ``PackView`` tuple)."""
         if p is None:
-            return (0, 0, 0, 0, 0, ZERO32, 0, ZERO_ADDRESS, ZERO_ADDRESS, False)
+            return _NO_PACK
         if p.parent is None:
             custodian = p.custodian
             transit = p.status == IN_TRANSIT
@@ -518,6 +626,8 @@ class RegistryModel(ConsortiumModel):
             p.flags,
             p.flag_reason,
             p.decommissioned_at,
+            p.undo_deadline,
+            p.flag_authority,
             p.lot.id,
             p.parent.index if p.parent is not None else 0,
             custodian,
@@ -544,10 +654,62 @@ class RegistryModel(ConsortiumModel):
     def lot_view(self, lot: Lot | None) -> tuple[Any, ...]:
         """The lot as the contract's ``lotState`` returns it (a ``LotView`` tuple)."""
         if lot is None:
-            return (ZERO32, ZERO_ADDRESS, 0, 0, 0)
-        return (lot.id, lot.owner, lot.expiry, lot.expires_at, lot.status)
+            return _NO_LOT
+        return (
+            lot.id,
+            lot.owner,
+            lot.expiry,
+            lot.expires_at,
+            lot.status,
+            lot.status_authority,
+            lot.recall_requested_by,
+        )
 
     def holder(self, p: Pack) -> tuple[str, bool]:
         """``(member, in_transit)``: who holds ``p`` now, or to whom it is travelling."""
         view = self.pack_view(p)
-        return (view[8], True) if view[9] else (view[7], False)
+        return (view[10], True) if view[11] else (view[9], False)
+
+    def verify(
+        self, gtin14: str, serial: str, lot: str = "", expiry: int = 0, *, now: int
+    ) -> tuple[Any, ...]:
+        """What ``SerialRegistry.verify`` answers at time ``now``, as its ``Verification``
+        tuple: the pack is looked up under the owner of the GTIN's company prefix only
+        (PRODUCT_MISMATCH when no member owns it, UNKNOWN when that owner has no such pack);
+        ``lot`` and ``expiry`` (YYMMDD) are what the scan says ("" and 0: not scanned)."""
+        owner = self.owner_index(gtin14)
+        if owner == 0:
+            return (VerificationStatus.PRODUCT_MISMATCH, ZERO32, _NO_PACK, _NO_LOT, ZERO_ADDRESS)
+        pid = record_id(owner, pack_hash(gtin14, serial))
+        account = self.member_accounts[owner]
+        p = self.packs.get(pid)
+        if p is None:
+            return (VerificationStatus.UNKNOWN, pid, _NO_PACK, _NO_LOT, account)
+        view = self.pack_view(p)
+        return (
+            self._verdict(p, view, owner, gtin14, lot, expiry, now),
+            pid,
+            view,
+            self.lot_view(p.lot),
+            account,
+        )
+
+    @staticmethod
+    def _verdict(
+        p: Pack, view: tuple[Any, ...], owner: int, gtin14: str, lot: str, expiry: int, now: int
+    ) -> VerificationStatus:
+        """The verdict order of ``SerialRegistry._verdict``."""
+        if lot and record_id(owner, lot_hash(gtin14, lot)) != p.lot.id:
+            return VerificationStatus.LOT_MISMATCH
+        if expiry and not same_day(expiry, p.lot.expiry):
+            return VerificationStatus.EXPIRY_MISMATCH
+        blocked = blocking_status(p.flags, p.lot.status)
+        if blocked is not None:
+            return blocked
+        if p.status == DECOMMISSIONED:
+            return VerificationStatus.DECOMMISSIONED
+        if now > p.lot.expires_at:
+            return VerificationStatus.EXPIRED
+        if view[11]:
+            return VerificationStatus.IN_TRANSIT
+        return VerificationStatus.VERIFIED

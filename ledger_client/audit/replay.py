@@ -16,15 +16,16 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from eth_abi import encode
-from eth_utils import function_signature_to_4byte_selector
+from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 from web3 import HTTPProvider, Web3
 
 from ledger_client.audit.logs import load_logs
 from ledger_client.audit.model import Lot, RegistryModel, Unit
 from ledger_client.contracts import Deployment
-from ledger_client.events import RawLog, decode
+from ledger_client.events import ConsortiumEvent, RawLog, decode
 from ledger_client.events.decoder import address_of
 from ledger_client.logs import fetch_logs
+from ledger_client.types import ZERO_ADDRESS
 
 PACK_FIELDS = (
     "status",
@@ -32,6 +33,8 @@ PACK_FIELDS = (
     "flags",
     "flag_reason",
     "decommissioned_at",
+    "undo_deadline",
+    "flag_authority",
     "lot_id",
     "parent",
     "custodian",
@@ -39,7 +42,15 @@ PACK_FIELDS = (
     "in_transit",
 )
 UNIT_FIELDS = ("index", "status", "level", "parent", "custodian", "pending_to", "in_transit")
-LOT_FIELDS = ("id", "owner", "expiry", "expires_at", "status")
+LOT_FIELDS = (
+    "id",
+    "owner",
+    "expiry",
+    "expires_at",
+    "status",
+    "status_authority",
+    "recall_requested_by",
+)
 #: Packs per ``packStates`` call: well under any node's eth_call gas cap.
 DEFAULT_CHUNK = 500
 
@@ -115,9 +126,18 @@ class ReplayResult:
         }
 
 
+def consortium_address(logs: Sequence[RawLog]) -> str:
+    """The address that emitted the consortium's events among ``logs`` (zero if none did)."""
+    for log in logs:
+        if any(isinstance(e, ConsortiumEvent) for e in decode([log])):
+            return to_checksum_address(log.address)
+    return ZERO_ADDRESS
+
+
 def replay_logs(logs: Sequence[RawLog], model: RegistryModel | None = None) -> ReplayResult:
-    """Decode and apply ``logs`` (in chain order) to a fresh model (or ``model``)."""
-    model = model or RegistryModel()
+    """Decode and apply ``logs`` (in chain order) to a fresh model (or ``model``), whose
+    council is the consortium that emitted them."""
+    model = model or RegistryModel(consortium_address(logs))
     # The replay allocates millions of small objects that live until the end: the cyclic
     # collector would only rescan them over and over.
     enabled = gc.isenabled()
@@ -173,6 +193,8 @@ def _normalise(t: Sequence[Any]) -> tuple[Any, ...]:
 
 
 _PACK_STATES = bytes(function_signature_to_4byte_selector("packStates(bytes32[])"))
+#: ABI words of one ``PackView`` (a static tuple): one per field.
+_PACK_WORDS = len(PACK_FIELDS)
 
 
 def _pack_states(
@@ -187,8 +209,8 @@ def _pack_states(
         raise ValueError(f"packStates returned {n} views for {len(ids)} ids")
     views = []
     for k in range(n):
-        base = 64 + 320 * k
-        w = [out[base + 32 * j : base + 32 * j + 32] for j in range(10)]
+        base = 64 + 32 * _PACK_WORDS * k
+        w = [out[base + 32 * j : base + 32 * j + 32] for j in range(_PACK_WORDS)]
         views.append(
             (
                 w[0][31],
@@ -196,11 +218,13 @@ def _pack_states(
                 w[2][31],
                 w[3][31],
                 int.from_bytes(w[4], "big"),
-                bytes(w[5]),
-                int.from_bytes(w[6], "big"),
-                address_of(w[7]),
-                address_of(w[8]),
-                w[9][31] != 0,
+                int.from_bytes(w[5], "big"),
+                w[6][31],
+                bytes(w[7]),
+                int.from_bytes(w[8], "big"),
+                address_of(w[9]),
+                address_of(w[10]),
+                w[11][31] != 0,
             )
         )
     return views

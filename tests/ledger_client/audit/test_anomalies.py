@@ -74,7 +74,7 @@ def test_each_rule_fires_on_its_injected_case_only(
             next(
                 e.tx_hash
                 for e in model.events
-                if isinstance(e, ItemsReceived) and pack_id(GTIN_B, "E0") in e.pack_ids
+                if isinstance(e, ItemsReceived) and pid(GTIN_B, "E0") in e.pack_ids
             )
         ),
     }
@@ -114,6 +114,8 @@ def test_no_rule_fires_on_a_clean_history_right_after_it_happened(
 # ------------------------------------------------------------ learned detectors
 
 A, B, C = ("0x" + "a" * 40, "0x" + "b" * 40, "0x" + "c" * 40)
+#: A's member index: the crafted history's records are all A's.
+A_INDEX = 1
 
 
 CLASSES = {cls.name: cls for classes in EVENT_TYPES.values() for cls in classes}
@@ -141,13 +143,13 @@ def _history(extra: list[tuple[str, int, dict]] = ()) -> RegistryModel:
     base = 1_700_000_000 - 1_700_000_000 % DAY
     for i, acc in enumerate((A, B, C), 1):
         add("MemberAdded", base, account=acc, index=i, gln=i, roles=0x1F, licenceExpiry=2**40)
-    lid_ = lot_id(GTIN_A, "L")
+    lid_ = lot_id(GTIN_A, "L", owner=A_INDEX)
     add("LotRegistered", base + 9 * 3600, lotId=lid_, owner=A, expiry=301231)
     k = 0
     for day in range(30):
         for j in range(10):
             ts = base + day * DAY + 9 * 3600 + j * 1800
-            ids = [pack_id(GTIN_A, f"S{k}")]
+            ids = [pack_id(GTIN_A, f"S{k}", owner=A_INDEX)]
             k += 1
             add("PacksCommissioned", ts, lotId=lid_, by=A, unitId=bytes(32), packIds=ids)
             add("ItemsShipped", ts + 60, **{"from": A}, to=B, packIds=ids, unitIds=[])
@@ -166,8 +168,12 @@ def test_learned_detectors_stay_quiet_on_regular_history() -> None:
 
 def test_slow_shipment_rare_lane_spike_and_night_activity_are_found_with_inputs() -> None:
     base = 1_700_000_000 - 1_700_000_000 % DAY + 30 * DAY
-    lid_ = lot_id(GTIN_A, "L")
-    slow, rare, night = pack_id(GTIN_A, "X1"), pack_id(GTIN_A, "X2"), pack_id(GTIN_A, "X3")
+    lid_ = lot_id(GTIN_A, "L", owner=A_INDEX)
+    slow, rare, night = (
+        pack_id(GTIN_A, "X1", owner=A_INDEX),
+        pack_id(GTIN_A, "X2", owner=A_INDEX),
+        pack_id(GTIN_A, "X3", owner=A_INDEX),
+    )
     extra = [
         (
             "PacksCommissioned",
@@ -196,7 +202,12 @@ def test_slow_shipment_rare_lane_spike_and_night_activity_are_found_with_inputs(
         (
             "PacksCommissioned",
             burst + i,
-            {"lotId": lid_, "by": A, "unitId": bytes(32), "packIds": [pack_id(GTIN_A, f"B{i}")]},
+            {
+                "lotId": lid_,
+                "by": A,
+                "unitId": bytes(32),
+                "packIds": [pack_id(GTIN_A, f"B{i}", owner=A_INDEX)],
+            },
         )
         for i in range(120)
     ]
