@@ -15,8 +15,7 @@ from ledger_client.audit.learned import (
     volume_changes,
 )
 from ledger_client.audit.scans import VerificationRecord
-from ledger_client.events import EVENT_TYPES, ChainEvent, ItemsReceived, RegistryEvent
-from ledger_client.events.schema import field_name
+from ledger_client.events import ItemsReceived
 from ledger_client.ids import lot_id, pack_id
 from tests.utils.audit_scenario import (
     GTIN_A,
@@ -27,6 +26,7 @@ from tests.utils.audit_scenario import (
     pid,
     scenario_catalogue,
 )
+from tests.utils.crafted_events import crafted
 
 
 @pytest.fixture(scope="module")
@@ -118,18 +118,6 @@ A, B, C = ("0x" + "a" * 40, "0x" + "b" * 40, "0x" + "c" * 40)
 A_INDEX = 1
 
 
-CLASSES = {cls.name: cls for classes in EVENT_TYPES.values() for cls in classes}
-
-
-def _ev(name: str, ts: int, n: int, **args: object) -> ChainEvent:
-    """Event ``name`` with ``args`` under their ABI names, in block ``n`` at time ``ts``."""
-    cls = CLASSES[name]
-    fields = {field_name(k): tuple(v) if isinstance(v, list) else v for k, v in args.items()}
-    if issubclass(cls, RegistryEvent):
-        fields.setdefault("event_hash", bytes(32))
-    return cls(block_number=n, timestamp=ts, tx_hash=n.to_bytes(32, "big"), log_index=0, **fields)
-
-
 def _history(extra: list[tuple[str, int, dict]] = ()) -> RegistryModel:
     """Three members; 30 days of A->B shipments received ~1 day later, 9:00-17:00 UTC."""
     m = RegistryModel()
@@ -138,7 +126,7 @@ def _history(extra: list[tuple[str, int, dict]] = ()) -> RegistryModel:
     def add(name: str, ts: int, **args: object) -> None:
         nonlocal n
         n += 1
-        m.apply(_ev(name, ts, n, **args))
+        m.apply(crafted(name, ts, n, **args))
 
     base = 1_700_000_000 - 1_700_000_000 % DAY
     for i, acc in enumerate((A, B, C), 1):
