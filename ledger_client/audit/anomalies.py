@@ -39,7 +39,6 @@ from ledger_client.events import (
     PacksDecommissioned,
 )
 from ledger_client.gs1.dates import same_day
-from ledger_client.ids import lot_id, pack_id
 from ledger_client.types import DecommissionReason, PackStatus
 
 # ------------------------------------------------------------ rules on the chain's history
@@ -172,7 +171,8 @@ def product_mismatch(model: RegistryModel, catalogue: Catalogue) -> list[Finding
                     f"lot of GTIN {g} with {len(lot.packs)} packs commissioned by {lot.owner}",
                     f"the GTIN's company prefix belongs to "
                     f"{owner if int(owner, 16) else 'no member'}; "
-                    "every verification of these packs answers PRODUCT_MISMATCH",
+                    "a scan never finds these packs: verification looks a code up among the "
+                    "prefix owner's records only",
                     [evidence(model, lot.registered)],
                     {"gtin": g, "prefix_owner": owner},
                 )
@@ -209,7 +209,7 @@ def verification_rules(
     out = []
     by_pack: dict[bytes, list[VerificationRecord]] = defaultdict(list)
     for r in records:
-        by_pack[pack_id(r.gtin, r.serial)].append(r)
+        by_pack[model.pack_id(r.gtin, r.serial)].append(r)
     for pid, scans in by_pack.items():
         p = model.packs.get(pid)
         if p is None:
@@ -247,7 +247,7 @@ def verification_rules(
                 )
                 break
         for r in scans:
-            if r.lot is not None and lot_id(r.gtin, r.lot) != p.lot.id:
+            if r.lot is not None and model.lot_id(r.gtin, r.lot) != p.lot.id:
                 out.append(
                     Finding(
                         "PRODUCT_MISMATCH",

@@ -3,7 +3,9 @@ products' names and NDCs, members' names, GLNs and regions.
 
 The chain stores hashes only; an auditor gets clear identities from the members' EPCIS
 documents, the product directory and the consortium's member list. ``Catalogue`` gathers them
-and can be saved to, and loaded from, a JSON file.
+and can be saved to, and loaded from, a JSON file. An id names its record's owner too (the
+member index that created it, see :mod:`ledger_client.ids`), so adding a code says whose
+record it is.
 """
 
 from __future__ import annotations
@@ -34,21 +36,21 @@ class Catalogue:
     products: dict[str, dict[str, Any]] = field(default_factory=dict)
     members: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-    def add_lot(self, gtin: str, lot: str) -> bytes:
-        """Record lot ``lot`` of ``gtin``; return its id."""
-        lid = lot_id(gtin, lot)
+    def add_lot(self, gtin: str, lot: str, *, owner: int) -> bytes:
+        """Record lot ``lot`` of ``gtin`` of member index ``owner``; return its id."""
+        lid = lot_id(gtin, lot, owner=owner)
         self.lots[lid] = (gtin, lot)
         return lid
 
-    def add_packs(self, gtin: str, serials: list[str]) -> list[bytes]:
-        """Record packs of ``gtin``; return their ids."""
-        ids = [pack_id(gtin, s) for s in serials]
+    def add_packs(self, gtin: str, serials: list[str], *, owner: int) -> list[bytes]:
+        """Record packs of ``gtin`` of member index ``owner``; return their ids."""
+        ids = [pack_id(gtin, s, owner=owner) for s in serials]
         self.packs.update(zip(ids, ((gtin, s) for s in serials), strict=True))
         return ids
 
-    def add_unit(self, sscc: str) -> bytes:
-        """Record a case or pallet; return its id."""
-        uid = unit_id(sscc)
+    def add_unit(self, sscc: str, *, owner: int) -> bytes:
+        """Record a case or pallet of member index ``owner``; return its id."""
+        uid = unit_id(sscc, owner=owner)
         self.units[uid] = sscc
         return uid
 

@@ -1,56 +1,91 @@
-"""The consortium half of the auditor's model: members, company prefixes, parameters and
-products as Consortium.sol (and the product directory) hold them, with the checks
-SerialRegistry.sol makes of a member before it acts. :class:`ConsortiumModel` is the base of
-:class:`~ledger_client.audit.model.RegistryModel`, which feeds it the consortium's events
-and asks it who may act."""
+"""The consortium half of the auditor's model: members, company prefixes, parameters,
+proposals and products as Consortium.sol (and the product directory) hold them, with the
+checks SerialRegistry.sol makes of a member before it acts. :class:`ConsortiumModel` is the
+base of :class:`~ledger_client.audit.model.RegistryModel`, which feeds it the consortium's
+events and asks it who may act.
+
+Governance as the contract runs it: a proposal runs when the approvals that count *then*
+(approvers that are active council members, licensed unless the proposal renews a licence)
+reach THRESHOLD; it may be cancelled by its proposer or by the council. Every governed change
+(and every call the council makes on the registry, ``by`` the consortium's address) happens
+inside the transaction of the approval that runs a proposal, or in the deployment.
+"""
 
 from __future__ import annotations
 
-from ledger_client import events as ev
-from ledger_client.audit.state import Member, RuleViolation
+from eth_utils import function_signature_to_4byte_selector
+
+from ledger_client.audit.state import COUNCIL, Member, Proposal, RuleViolation
 from ledger_client.contracts import MemberStatus
-from ledger_client.events import handles
+from ledger_client.events import (
+    ChainEvent,
+    MemberAdded,
+    MemberLicenceChanged,
+    MemberRolesChanged,
+    MemberStatusChanged,
+    ParameterChanged,
+    PrefixAssigned,
+    PrefixRevoked,
+    ProductRegistered,
+    ProposalApproved,
+    ProposalCancelled,
+    ProposalCreated,
+    ProposalExecuted,
+)
+from ledger_client.ids import lot_hash, pack_hash, record_id, unit_hash
 from ledger_client.types import ZERO_ADDRESS
+
+_RENEWAL = function_signature_to_4byte_selector("setLicenceExpiry(address,uint40)")
+
+
+def _key(name: str) -> bytes:
+    return name.encode().ljust(32, b"\x00")
 
 
 class ConsortiumModel:
-    """Members, prefixes, parameters and products rebuilt from the consortium's events, and
-    the model's event list and rule violations."""
+    """Members, prefixes, parameters, proposals and products rebuilt from the consortium's
+    events, and the model's event list and rule violations.
 
-    def __init__(self) -> None:
-        self.events: list[ev.ChainEvent] = []
+    ``council`` is the consortium's address: registry events ``by`` it are the council's.
+    """
+
+    def __init__(self, council: str = ZERO_ADDRESS) -> None:
+        self.council = council
+        self.events: list[ChainEvent] = []
         self.members: dict[str, Member] = {}
         self.member_accounts: list[str] = [ZERO_ADDRESS]
         self.prefixes: dict[str, str] = {}
         self.parameters: dict[bytes, int] = {}
+        self.proposals: dict[int, Proposal] = {}
         self.products: dict[str, str] = {}
         self.violations: list[RuleViolation] = []
+        #: The transaction of the approval running a proposal now, and the proposal.
+        self._running: tuple[bytes, Proposal] | None = None
 
     def _violation(self, event: int, rule: str, subject: bytes | str) -> None:
         self.violations.append(RuleViolation(event, rule, subject))
 
-    def _member(self, i: int, account: str) -> Member | None:
-        """The member ``account``, or None with a NotMember violation."""
+    def _require_member(self, i: int, account: str, roles: int, now: int) -> None:
         m = self.members.get(account)
         if m is None:
             self._violation(i, "NotMember", account)
-        return m
-
-    def _require_member(self, i: int, account: str, roles: int, now: int) -> None:
-        m = self._member(i, account)
-        if m is None:
-            return
-        if m.status != MemberStatus.ACTIVE:
+        elif m.status != MemberStatus.ACTIVE:
             self._violation(i, "MemberNotActive", account)
         elif m.licence_expiry <= now:
             self._violation(i, "LicenceExpired", account)
         elif m.roles & roles == 0:
             self._violation(i, "MissingRole", account)
 
+    def _by_proposal(self, i: int, subject: bytes | str) -> None:
+        """Check that event ``i`` comes from a running proposal (or from the deployment)."""
+        tx = self.events[i].tx_hash
+        if tx != self.events[0].tx_hash and (self._running is None or self._running[0] != tx):
+            self._violation(i, "OnlyByProposal", subject)
+
     # ------------------------------------------------------------ consortium and directory
 
-    @handles(ev.MemberAdded)
-    def _member_added(self, i: int, e: ev.MemberAdded) -> None:
+    def _member_added(self, i: int, e: MemberAdded) -> None:
+        self._by_proposal(i, e.account)
         self.members[e.account] = Member(
             e.account,
             e.index,
@@ -63,52 +98,156 @@ class ConsortiumModel:
             self._violation(i, "MemberIndexGap", e.account)
         self.member_accounts.append(e.account)
 
-    @handles(ev.MemberStatusChanged, ev.MemberRolesChanged, ev.MemberLicenceChanged)
-    def _member_changed(
-        self,
-        i: int,
-        e: ev.MemberStatusChanged | ev.MemberRolesChanged | ev.MemberLicenceChanged,
-    ) -> None:
-        m = self._member(i, e.account)
+    def _existing(self, i: int, account: str) -> Member | None:
+        self._by_proposal(i, account)
+        m = self.members.get(account)
         if m is None:
-            return
-        if isinstance(e, ev.MemberStatusChanged):
+            self._violation(i, "NotMember", account)
+        return m
+
+    def _member_status(self, i: int, e: MemberStatusChanged) -> None:
+        if (m := self._existing(i, e.account)) is not None:
             m.status = e.status
-        elif isinstance(e, ev.MemberRolesChanged):
+
+    def _member_roles(self, i: int, e: MemberRolesChanged) -> None:
+        if (m := self._existing(i, e.account)) is not None:
             m.roles = e.roles
-        else:
+
+    def _member_licence(self, i: int, e: MemberLicenceChanged) -> None:
+        if (m := self._existing(i, e.account)) is not None:
             m.licence_expiry = e.licence_expiry
 
-    @handles(ev.PrefixAssigned)
-    def _prefix_assigned(self, i: int, e: ev.PrefixAssigned) -> None:
+    def _prefix_assigned(self, i: int, e: PrefixAssigned) -> None:
+        self._by_proposal(i, e.prefix)
         self.prefixes[e.prefix] = e.account
 
-    @handles(ev.PrefixRevoked)
-    def _prefix_revoked(self, i: int, e: ev.PrefixRevoked) -> None:
+    def _prefix_revoked(self, i: int, e: PrefixRevoked) -> None:
+        self._by_proposal(i, e.prefix)
         if self.prefixes.pop(e.prefix, None) is None:
             self._violation(i, "PrefixNotAssigned", e.prefix)
 
-    @handles(ev.ParameterChanged)
-    def _parameter_changed(self, i: int, e: ev.ParameterChanged) -> None:
+    def _parameter_changed(self, i: int, e: ParameterChanged) -> None:
+        self._by_proposal(i, "0x" + bytes(e.key).hex())
         self.parameters[bytes(e.key)] = e.value
 
-    @handles(ev.ProductRegistered)
-    def _product_registered(self, i: int, e: ev.ProductRegistered) -> None:
+    def _product_registered(self, i: int, e: ProductRegistered) -> None:
         gtin, owner = e.gtin14, e.owner
         if self.prefix_owner(gtin) != owner:
             self._violation(i, "NotPrefixOwner", gtin)
         self.products[gtin] = owner
 
-    def prefix_owner(self, gtin14: str) -> str:
-        """The owner of the longest company prefix of ``gtin14`` (as Consortium.prefixOwner)."""
-        if len(gtin14) != 14:
+    # ------------------------------------------------------------ proposals
+
+    def _require_council(self, i: int, account: str, renewal: bool, now: int) -> None:
+        """A council member may propose and approve; licensed, unless for a renewal."""
+        if not renewal:
+            self._require_member(i, account, COUNCIL, now)
+            return
+        m = self.members.get(account)
+        if m is None:
+            self._violation(i, "NotMember", account)
+        elif m.status != MemberStatus.ACTIVE:
+            self._violation(i, "MemberNotActive", account)
+        elif m.roles & COUNCIL == 0:
+            self._violation(i, "MissingRole", account)
+
+    def counted_approvals(self, p: Proposal, now: int) -> int:
+        """How many of ``p``'s approvals count at ``now`` (as ``Consortium.countedApprovals``)."""
+        renewal = p.data[:4] == _RENEWAL
+        count = 0
+        for account in p.approvers:
+            m = self.members.get(account)
+            if (
+                m is not None
+                and m.status == MemberStatus.ACTIVE
+                and m.roles & COUNCIL
+                and (renewal or m.licence_expiry > now)
+            ):
+                count += 1
+        return count
+
+    def _proposal(self, i: int, pid: int) -> Proposal | None:
+        p = self.proposals.get(pid)
+        if p is None:
+            self._violation(i, "UnknownProposal", str(pid))
+        elif p.executed or p.cancelled:
+            self._violation(i, "ProposalClosed", str(pid))
+        return p
+
+    def _proposal_created(self, i: int, e: ProposalCreated) -> None:
+        self._require_council(i, e.proposer, e.data[:4] == _RENEWAL, e.timestamp)
+        if e.id != len(self.proposals):
+            self._violation(i, "ProposalIdGap", str(e.id))
+        if e.deadline != e.timestamp + self.parameters.get(_key("PROPOSAL_LIFETIME"), 0):
+            self._violation(i, "ProposalDeadline", str(e.id))
+        self.proposals[e.id] = Proposal(e.id, e.proposer, e.deadline, bytes(e.data))
+
+    def _proposal_approved(self, i: int, e: ProposalApproved) -> None:
+        p = self._proposal(i, e.id)
+        if p is None:
+            return
+        now = e.timestamp
+        self._require_council(i, e.approver, p.data[:4] == _RENEWAL, now)
+        if now > p.deadline:
+            self._violation(i, "ProposalExpired", str(e.id))
+        if e.approver in p.approvers:
+            self._violation(i, "AlreadyApproved", e.approver)
+        p.approvers.append(e.approver)
+        if e.approvals != len(p.approvers):
+            self._violation(i, "ApprovalCount", str(e.id))
+        if self.counted_approvals(p, now) >= self.parameters.get(_key("THRESHOLD"), 0):
+            p.executed = True
+            self._running = (e.tx_hash, p)
+
+    def _proposal_executed(self, i: int, e: ProposalExecuted) -> None:
+        running = self._running
+        if running is None or running[0] != e.tx_hash or running[1].id != e.id:
+            self._violation(i, "ProposalNotApproved", str(e.id))
+            if (p := self.proposals.get(e.id)) is not None:
+                p.executed = True
+        self._running = None
+
+    def _proposal_cancelled(self, i: int, e: ProposalCancelled) -> None:
+        p = self._proposal(i, e.id)
+        if e.by == self.council:
+            self._by_proposal(i, str(e.id))
+        elif p is not None and e.by != p.proposer:
+            self._violation(i, "NotProposer", e.by)
+        if p is not None:
+            p.cancelled = True
+
+    # ------------------------------------------------------------ views
+
+    def prefix_owner(self, code: str) -> str:
+        """The owner of the longest company prefix of GTIN-14 or SSCC-18 ``code`` (as
+        ``Consortium.prefixOwner``)."""
+        if len(code) not in (14, 18):
             return ZERO_ADDRESS
         for length in range(12, 3, -1):
-            owner = self.prefixes.get(gtin14[1 : 1 + length])
+            owner = self.prefixes.get(code[1 : 1 + length])
             if owner is not None:
                 return owner
         return ZERO_ADDRESS
 
+    def owner_index(self, code: str) -> int:
+        """The member index owning ``code``'s company prefix, 0 for none (as
+        ``Consortium.prefixOwnerIndex``)."""
+        m = self.members.get(self.prefix_owner(code))
+        return 0 if m is None else m.index
+
+    def pack_id(self, gtin14: str, serial: str) -> bytes:
+        """The id a lookup of the printed pack code finds: scoped to the GTIN's prefix owner
+        (to index 0, which no record has, when no member owns the prefix)."""
+        return record_id(self.owner_index(gtin14), pack_hash(gtin14, serial))
+
+    def lot_id(self, gtin14: str, lot: str) -> bytes:
+        """The id of the genuine lot ``lot`` of ``gtin14`` (as :meth:`pack_id`)."""
+        return record_id(self.owner_index(gtin14), lot_hash(gtin14, lot))
+
+    def unit_id(self, sscc18: str) -> bytes:
+        """The id of the genuine logistic unit ``sscc18`` (as :meth:`pack_id`)."""
+        return record_id(self.owner_index(sscc18), unit_hash(sscc18))
+
     def undo_window(self) -> int:
         """The consortium's UNDO_WINDOW parameter in seconds."""
-        return self.parameters.get(b"UNDO_WINDOW".ljust(32, b"\x00"), 0)
+        return self.parameters.get(_key("UNDO_WINDOW"), 0)

@@ -8,6 +8,14 @@ contract enforced before emitting it; an event that breaks a rule is recorded as
 :class:`~ledger_client.audit.state.RuleViolation` (the log set is incomplete or altered) and
 then applied anyway, because the chain says it happened.
 
+Records are keyed by the ids the events name. A record's id is scoped to the member that
+created it, so a creating event names the creator's own lot and unit (``NotOwnRecord``
+otherwise), and :meth:`RegistryModel.verify` looks a printed code up under its company
+prefix's owner only. Flags and lot statuses carry the authority that set them (council,
+regulator, owner, holder); lowering needs that authority or a higher one, and a regulator's
+recall of another member's lot is a request (the lot is quarantined) until a second
+regulator confirms it. The undo deadline is fixed when a pack is decommissioned.
+
 Per pack the model keeps the indices of every event that touched it, directly or through a
 unit it sat in (``Pack.history``), so custody chains need no second pass.
 
@@ -22,11 +30,10 @@ in :mod:`ledger_client.audit.consortium` (the base class).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from operator import attrgetter
 from typing import Any
 
-from ledger_client import events as ev
 from ledger_client.audit.consortium import ConsortiumModel
 from ledger_client.audit.state import (
     ACTIVE,
@@ -35,6 +42,7 @@ from ledger_client.audit.state import (
     FLAG_MASK,
     IN_TRANSIT,
     PRODUCERS,
+    REGULATOR,
     SUPPLY_CHAIN,
     U_ACTIVE,
     U_DISSOLVED,
@@ -43,37 +51,104 @@ from ledger_client.audit.state import (
     UNDOABLE_REASONS,
     ZERO32,
     Lot,
+    Member,
     Pack,
     Unit,
 )
 from ledger_client.contracts import Role
-from ledger_client.events import handlers, handles
-from ledger_client.gs1.dates import end_of_day
-from ledger_client.rules import MAX_LEVEL, top_holder
-from ledger_client.types import ZERO_ADDRESS, DecommissionReason, LotStatus
+from ledger_client.events import (
+    ChainEvent,
+    DecommissionsUndone,
+    ItemsPacked,
+    ItemsReceived,
+    ItemsShipped,
+    ItemsUnpacked,
+    LotRecallRequested,
+    LotRegistered,
+    LotStatusChanged,
+    MemberAdded,
+    MemberLicenceChanged,
+    MemberRolesChanged,
+    MemberStatusChanged,
+    PacksCommissioned,
+    PacksDecommissioned,
+    PacksFlagged,
+    ParameterChanged,
+    PrefixAssigned,
+    PrefixRevoked,
+    ProductRegistered,
+    ProposalApproved,
+    ProposalCancelled,
+    ProposalCreated,
+    ProposalExecuted,
+    UnitsDissolved,
+)
+from ledger_client.gs1.dates import end_of_day, same_day
+from ledger_client.ids import lot_hash, pack_hash, record_id
+from ledger_client.rules import MAX_LEVEL, blocking_status, top_holder
+from ledger_client.types import (
+    ZERO_ADDRESS,
+    Authority,
+    DecommissionReason,
+    LotStatus,
+    PackFlag,
+    VerificationStatus,
+)
 
 #: A unit's parent, as :func:`top_holder` walks up.
 _PARENT = attrgetter("parent")
-#: A unit's packs, and its units (what :meth:`RegistryModel._take_out` takes from).
-_PACKS, _UNITS = attrgetter("packs"), attrgetter("units")
+_NO_PACK = (0, 0, 0, 0, 0, 0, 0, ZERO32, 0, ZERO_ADDRESS, ZERO_ADDRESS, False)
+_NO_LOT = (ZERO32, ZERO_ADDRESS, 0, 0, 0, 0, ZERO_ADDRESS)
+_QUARANTINED, _RECALLED = int(LotStatus.QUARANTINED), int(LotStatus.RECALLED)
 
 
 class RegistryModel(ConsortiumModel):
-    """The registry's state rebuilt from events; feed events with :meth:`apply`."""
+    """The registry's state rebuilt from events; feed events with :meth:`apply`.
 
-    def __init__(self) -> None:
-        super().__init__()
+    ``council`` is the consortium's address (:func:`~ledger_client.audit.replay.replay_logs`
+    finds it in the logs): the registry events it causes are the council's.
+    """
+
+    def __init__(self, council: str = ZERO_ADDRESS) -> None:
+        super().__init__(council)
         self.lots: dict[bytes, Lot] = {}
         self.units: dict[bytes, Unit] = {}
         self.packs: dict[bytes, Pack] = {}
         #: Ids named by events but never created (looked up on chain by the comparison).
         self.unknown_ids: dict[bytes, None] = {}
         self.pack_ops = 0
-        self._handlers = handlers(self)
+        #: (tx, lot, regulator) of a recall request whose quarantine the next event states.
+        self._quarantine_due: tuple[bytes, bytes, str] | None = None
+        self._handlers: dict[type[ChainEvent], Callable[[int, Any], None]] = {
+            LotRegistered: self._lot_registered,
+            LotStatusChanged: self._lot_status_changed,
+            LotRecallRequested: self._recall_requested,
+            PacksCommissioned: self._commissioned,
+            ItemsPacked: self._packed,
+            ItemsUnpacked: self._unpacked,
+            UnitsDissolved: self._dissolved,
+            ItemsShipped: self._shipped,
+            ItemsReceived: self._received,
+            PacksDecommissioned: self._decommissioned,
+            DecommissionsUndone: self._undone,
+            PacksFlagged: self._flagged,
+            MemberAdded: self._member_added,
+            MemberStatusChanged: self._member_status,
+            MemberRolesChanged: self._member_roles,
+            MemberLicenceChanged: self._member_licence,
+            PrefixAssigned: self._prefix_assigned,
+            PrefixRevoked: self._prefix_revoked,
+            ParameterChanged: self._parameter_changed,
+            ProductRegistered: self._product_registered,
+            ProposalCreated: self._proposal_created,
+            ProposalApproved: self._proposal_approved,
+            ProposalExecuted: self._proposal_executed,
+            ProposalCancelled: self._proposal_cancelled,
+        }
 
     # ------------------------------------------------------------ feeding
 
-    def apply(self, event: ev.ChainEvent) -> None:
+    def apply(self, event: ChainEvent) -> None:
         """Apply one event (events must come in chain order)."""
         index = len(self.events)
         self.events.append(event)
@@ -81,15 +156,14 @@ class RegistryModel(ConsortiumModel):
         if handler is not None:
             handler(index, event)
 
-    def apply_all(self, events: Iterable[ev.ChainEvent]) -> None:
+    def apply_all(self, events: Iterable[ChainEvent]) -> None:
         """Apply ``events`` in order."""
         for e in events:
             self.apply(e)
 
     # ------------------------------------------------------------ lots
 
-    @handles(ev.LotRegistered)
-    def _lot_registered(self, i: int, e: ev.LotRegistered) -> None:
+    def _lot_registered(self, i: int, e: LotRegistered) -> None:
         lot_id, owner = e.lot_id, e.owner
         self._require_member(i, owner, PRODUCERS, e.timestamp)
         if lot_id in self.lots:
@@ -102,25 +176,82 @@ class RegistryModel(ConsortiumModel):
         lot.history.append(i)
         self.lots[lot_id] = lot
 
-    @handles(ev.LotStatusChanged)
-    def _lot_status_changed(self, i: int, e: ev.LotStatusChanged) -> None:
-        lot = self.lots.get(e.lot_id)
+    def _lot(self, i: int, lot_id: bytes) -> Lot | None:
+        lot = self.lots.get(lot_id)
         if lot is None:
-            self._violation(i, "UnknownLot", e.lot_id)
+            self._violation(i, "UnknownLot", lot_id)
+        return lot
+
+    def _lot_authority(self, i: int, by: str, lot: Lot, now: int) -> Authority:
+        """The authority of ``by`` over ``lot``'s status (as ``SerialRegistry._lotAuthority``)."""
+        if by == self.council:
+            self._by_proposal(i, lot.id)
+            return Authority.COUNCIL
+        self._require_member(i, by, ALL_ROLES, now)
+        m = self.members.get(by)
+        if m is not None and m.roles & REGULATOR:
+            return Authority.REGULATOR
+        if m is not None and by == lot.owner and m.roles & PRODUCERS:
+            return Authority.OWNER
+        self._violation(i, "NotAuthorised", lot.id)
+        return Authority.NONE
+
+    def _recall_requested(self, i: int, e: LotRecallRequested) -> None:
+        lot = self._lot(i, e.lot_id)
+        if lot is None:
             return
-        by = self.members.get(e.by)
-        if by is None or not (by.roles & 32 or (by.account == lot.owner and by.roles & PRODUCERS)):
-            self._violation(i, "NotAuthorised", e.lot_id)
-        status = e.status
-        if status == 0 or lot.status == LotStatus.RECALLED or status == lot.status:
-            self._violation(i, "InvalidLotStatus", e.lot_id)
-        lot.status = status
+        authority = self._lot_authority(i, e.by, lot, e.timestamp)
+        if lot.status == _RECALLED:
+            self._violation(i, "InvalidLotStatus", lot.id)
+        elif lot.recall_requested_by == e.by:
+            self._violation(i, "RecallAlreadyRequested", lot.id)
+        elif authority != Authority.NONE and (
+            authority != Authority.REGULATOR
+            or e.by == lot.owner
+            or lot.recall_requested_by != ZERO_ADDRESS
+        ):
+            self._violation(i, "NotRecallRequest", lot.id)  # a recall at once, or a confirmation
+        lot.recall_requested_by = e.by
+        if lot.status != _QUARANTINED or lot.status_authority < Authority.REGULATOR:
+            self._quarantine_due = (e.tx_hash, lot.id, e.by)
         lot.history.append(i)
+
+    def _lot_status_changed(self, i: int, e: LotStatusChanged) -> None:
+        due, self._quarantine_due = self._quarantine_due, None
+        lot = self._lot(i, e.lot_id)
+        if lot is None:
+            return
+        lot.history.append(i)
+        status, before, held = e.status, lot.status, lot.status_authority
+        if due == (e.tx_hash, lot.id, e.by):  # the quarantine of a recall request
+            if status != _QUARANTINED:
+                self._violation(i, "InvalidLotStatus", lot.id)
+            lot.status, lot.status_authority = status, int(Authority.REGULATOR)
+            return
+        authority = self._lot_authority(i, e.by, lot, e.timestamp)
+        takes_over = status == before == _QUARANTINED and authority > held
+        unchanged = status == before and not takes_over
+        if status == 0 or unchanged or (before == _RECALLED and authority != Authority.COUNCIL):
+            self._violation(i, "InvalidLotStatus", lot.id)
+        elif status < before and authority < held:
+            self._violation(i, "AuthorityTooLow", lot.id)
+        elif status == _RECALLED and authority == Authority.REGULATOR and e.by != lot.owner:
+            if lot.recall_requested_by == e.by:
+                self._violation(i, "RecallAlreadyRequested", lot.id)
+            elif lot.recall_requested_by == ZERO_ADDRESS:
+                self._violation(i, "RecallNeedsSecondRegulator", lot.id)
+        if status != _QUARANTINED:
+            lot.recall_requested_by = ZERO_ADDRESS
+        lot.status = status
+        if status == LotStatus.ACTIVE:
+            lot.status_authority = int(Authority.NONE)
+        elif status > before or authority > held:
+            lot.status_authority = int(authority)
 
     # ------------------------------------------------------------ units
 
-    def _new_unit(self, unit_id: bytes, custodian: str, level: int) -> Unit:
-        unit = Unit(unit_id, len(self.units) + 1, custodian, ZERO_ADDRESS, None, U_ACTIVE, level)
+    def _new_unit(self, unit_id: bytes, me: str, level: int) -> Unit:
+        unit = Unit(unit_id, len(self.units) + 1, me, me, ZERO_ADDRESS, None, U_ACTIVE, level)
         self.units[unit_id] = unit
         return unit
 
@@ -145,28 +276,19 @@ class RegistryModel(ConsortiumModel):
         unit = self.units.get(unit_id)
         if unit is None:
             return self._new_unit(unit_id, me, level)
+        if unit.owner != me:
+            self._violation(i, "NotOwnRecord", unit_id)
         self._loose_unit(i, unit, me)
         if unit.level < level:
             unit.level = level
         return unit
 
-    def _unknown(self, i: int, rule: str, item_id: bytes) -> None:
-        """Record ``item_id``, named by event ``i`` but never created, as violating ``rule``."""
-        self._violation(i, rule, item_id)
-        self.unknown_ids[item_id] = None
-
     def _unit(self, i: int, unit_id: bytes) -> Unit | None:
         unit = self.units.get(unit_id)
         if unit is None:
-            self._unknown(i, "UnknownUnit", unit_id)
+            self._violation(i, "UnknownUnit", unit_id)
+            self.unknown_ids[unit_id] = None
         return unit
-
-    def _known_units(self, i: int, ids: Iterable[bytes]) -> Iterator[Unit]:
-        """The units of ``ids`` the model knows; an unknown one is a violation."""
-        for uid in ids:
-            unit = self._unit(i, uid)
-            if unit is not None:
-                yield unit
 
     def _touch_unit(self, unit: Unit, i: int) -> None:
         """Record event ``i`` in the history of every pack inside ``unit`` (custody moved)."""
@@ -183,15 +305,12 @@ class RegistryModel(ConsortiumModel):
 
     # ------------------------------------------------------------ packs
 
-    def _known_packs(self, i: int, ids: Iterable[bytes]) -> Iterator[tuple[bytes, Pack]]:
-        """``(id, pack)`` of each pack of ``ids`` the model knows; an unknown one is a violation."""
-        packs = self.packs
-        for pid in ids:
-            p = packs.get(pid)
-            if p is None:
-                self._unknown(i, "UnknownPack", pid)
-            else:
-                yield pid, p
+    def _pack(self, i: int, pid: bytes) -> Pack | None:
+        p = self.packs.get(pid)
+        if p is None:
+            self._violation(i, "UnknownPack", pid)
+            self.unknown_ids[pid] = None
+        return p
 
     def _require_active(self, i: int, pid: bytes, p: Pack) -> None:
         if p.status != ACTIVE:
@@ -210,8 +329,7 @@ class RegistryModel(ConsortiumModel):
         if p.custodian != me:
             self._violation(i, "NotCustodian", pid)
 
-    @handles(ev.PacksCommissioned)
-    def _commissioned(self, i: int, e: ev.PacksCommissioned) -> None:
+    def _commissioned(self, i: int, e: PacksCommissioned) -> None:
         me, now = e.by, e.timestamp
         self._require_member(i, me, PRODUCERS, now)
         ids = e.pack_ids
@@ -222,7 +340,7 @@ class RegistryModel(ConsortiumModel):
             self._violation(i, "UnknownLot", e.lot_id)
             lot = self.lots[e.lot_id] = Lot(e.lot_id, len(self.lots) + 1, me, 0, 0, 1, i)
         if lot.owner != me:
-            self._violation(i, "NotLotOwner", e.lot_id)
+            self._violation(i, "NotOwnRecord", e.lot_id)
         if lot.status != LotStatus.ACTIVE:
             self._violation(i, "LotNotActive", e.lot_id)
         unit_id = e.unit_id
@@ -241,23 +359,25 @@ class RegistryModel(ConsortiumModel):
             parent.history.append(i)
         self.pack_ops += len(ids)
 
-    def _require_items(
-        self, i: int, me: str, e: ev.ItemsPacked | ev.ItemsShipped | ev.ItemsReceived
-    ) -> None:
-        """A batch names at least one pack or unit."""
-        if not e.pack_ids and not e.unit_ids:
-            self._violation(i, "EmptyBatch", me)
-
-    @handles(ev.ItemsPacked)
-    def _packed(self, i: int, e: ev.ItemsPacked) -> None:
+    def _packed(self, i: int, e: ItemsPacked) -> None:
         me = e.by
         self._require_member(i, me, SUPPLY_CHAIN, e.timestamp)
-        self._require_items(i, me, e)
-        children = list(self._known_units(i, e.unit_ids))
-        level = 1 + max((child.level for child in children), default=0)
+        pack_ids, unit_ids = e.pack_ids, e.unit_ids
+        if not pack_ids and not unit_ids:
+            self._violation(i, "EmptyBatch", me)
+        level = 1
+        children = []
+        for uid in unit_ids:
+            child = self._unit(i, uid)
+            if child is not None:
+                children.append(child)
+                level = max(level, child.level + 1)
         parent = self._container_for(i, e.unit_id, me, level)
         parent.history.append(i)
-        for pid, p in self._known_packs(i, e.pack_ids):
+        for pid in pack_ids:
+            p = self._pack(i, pid)
+            if p is None:
+                continue
             self._loose_pack(i, pid, p, me)
             p.parent, p.custodian = parent, ZERO_ADDRESS
             parent.packs[pid] = None
@@ -270,10 +390,9 @@ class RegistryModel(ConsortiumModel):
             child.parent, child.custodian = parent, ZERO_ADDRESS
             parent.units[child.id] = None
             child.history.append(i)
-        self.pack_ops += len(e.pack_ids)
+        self.pack_ops += len(pack_ids)
 
-    @handles(ev.ItemsUnpacked)
-    def _unpacked(self, i: int, e: ev.ItemsUnpacked) -> None:
+    def _unpacked(self, i: int, e: ItemsUnpacked) -> None:
         me = e.by
         self._require_member(i, me, SUPPLY_CHAIN, e.timestamp)
         unit = self._unit(i, e.unit_id)
@@ -287,96 +406,117 @@ class RegistryModel(ConsortiumModel):
         if unit.status == U_DISSOLVED:
             self._violation(i, "UnitDissolved", unit.id)
         unit.history.append(i)
-        for pid, p in self._known_packs(i, e.pack_ids):
-            self._take_out(i, unit, pid, p, ACTIVE, _PACKS, me)
-        for child in self._known_units(i, e.unit_ids):
-            self._take_out(i, unit, child.id, child, U_ACTIVE, _UNITS, me)
+        for pid in e.pack_ids:
+            p = self._pack(i, pid)
+            if p is None:
+                continue
+            if p.parent is not unit or p.status != ACTIVE:
+                self._violation(i, "NotInUnit", pid)
+                if p.parent is not None:
+                    p.parent.packs.pop(pid, None)
+            unit.packs.pop(pid, None)
+            p.parent, p.custodian = None, me
+            p.history.append(i)
+        for uid in e.unit_ids:
+            child = self._unit(i, uid)
+            if child is None:
+                continue
+            if child.parent is not unit or child.status != U_ACTIVE:
+                self._violation(i, "NotInUnit", uid)
+                if child.parent is not None:
+                    child.parent.units.pop(uid, None)
+            unit.units.pop(uid, None)
+            child.parent, child.custodian = None, me
+            child.history.append(i)
         self.pack_ops += len(e.pack_ids)
 
-    def _take_out(
-        self,
-        i: int,
-        unit: Unit,
-        item_id: bytes,
-        item: Pack | Unit,
-        active: int,
-        contents: Callable[[Unit], dict[bytes, None]],
-        me: str,
-    ) -> None:
-        """Take pack or unit ``item`` out of ``unit`` into ``me``'s custody: it must sit in
-        ``unit``, with status ``active``; ``contents`` is a unit's packs or units."""
-        if item.parent is not unit or item.status != active:
-            self._violation(i, "NotInUnit", item_id)
-            if item.parent is not None:
-                contents(item.parent).pop(item_id, None)
-        contents(unit).pop(item_id, None)
-        item.parent, item.custodian = None, me
-        item.history.append(i)
-
-    @handles(ev.UnitsDissolved)
-    def _dissolved(self, i: int, e: ev.UnitsDissolved) -> None:
+    def _dissolved(self, i: int, e: UnitsDissolved) -> None:
         me = e.by
         self._require_member(i, me, SUPPLY_CHAIN, e.timestamp)
         if not e.unit_ids:
             self._violation(i, "EmptyBatch", me)
-        for unit in self._known_units(i, e.unit_ids):
+        for uid in e.unit_ids:
+            unit = self._unit(i, uid)
+            if unit is None:
+                continue
             self._loose_unit(i, unit, me)
             unit.status = U_DISSOLVED
             unit.history.append(i)
 
-    @handles(ev.ItemsShipped)
-    def _shipped(self, i: int, e: ev.ItemsShipped) -> None:
+    def _shipped(self, i: int, e: ItemsShipped) -> None:
         me, to, now = e.from_, e.to, e.timestamp
         self._require_member(i, me, SUPPLY_CHAIN, now)
         self._require_member(i, to, SUPPLY_CHAIN, now)
         if me == to:
             self._violation(i, "ShipToSelf", to)
-        self._require_items(i, me, e)
-        for pid, p in self._known_packs(i, e.pack_ids):
+        pack_ids, unit_ids = e.pack_ids, e.unit_ids
+        if not pack_ids and not unit_ids:
+            self._violation(i, "EmptyBatch", me)
+        packs = self.packs
+        for pid in pack_ids:
+            p = packs.get(pid)
+            if p is None:
+                self._pack(i, pid)
+                continue
             if p.status != ACTIVE or p.parent is not None or p.custodian != me:
                 self._loose_pack(i, pid, p, me)
             p.status, p.pending_to = IN_TRANSIT, to
             p.history.append(i)
-        for unit in self._known_units(i, e.unit_ids):
+        for uid in unit_ids:
+            unit = self._unit(i, uid)
+            if unit is None:
+                continue
             self._loose_unit(i, unit, me)
             unit.status, unit.pending_to = U_TRANSIT, to
             unit.history.append(i)
             self._touch_unit(unit, i)
-        self.pack_ops += len(e.pack_ids)
+        self.pack_ops += len(pack_ids)
 
-    @handles(ev.ItemsReceived)
-    def _received(self, i: int, e: ev.ItemsReceived) -> None:
+    def _received(self, i: int, e: ItemsReceived) -> None:
         me = e.by
         self._require_member(i, me, SUPPLY_CHAIN, e.timestamp)
-        self._require_items(i, me, e)
-        for pid, p in self._known_packs(i, e.pack_ids):
-            self._arrive(i, pid, p, IN_TRANSIT, ACTIVE, me)
-        for unit in self._known_units(i, e.unit_ids):
-            self._arrive(i, unit.id, unit, U_TRANSIT, U_ACTIVE, me)
+        pack_ids, unit_ids = e.pack_ids, e.unit_ids
+        if not pack_ids and not unit_ids:
+            self._violation(i, "EmptyBatch", me)
+        packs = self.packs
+        for pid in pack_ids:
+            p = packs.get(pid)
+            if p is None:
+                self._pack(i, pid)
+                continue
+            if p.status != IN_TRANSIT:
+                self._violation(i, "NotInTransit", pid)
+            elif p.pending_to != me:
+                self._violation(i, "NotRecipient", pid)
+            p.status, p.pending_to, p.custodian = ACTIVE, ZERO_ADDRESS, me
+            p.history.append(i)
+        for uid in unit_ids:
+            unit = self._unit(i, uid)
+            if unit is None:
+                continue
+            if unit.status != U_TRANSIT:
+                self._violation(i, "NotInTransit", uid)
+            elif unit.pending_to != me:
+                self._violation(i, "NotRecipient", uid)
+            unit.status, unit.pending_to, unit.custodian = U_ACTIVE, ZERO_ADDRESS, me
+            unit.history.append(i)
             self._touch_unit(unit, i)
-        self.pack_ops += len(e.pack_ids)
+        self.pack_ops += len(pack_ids)
 
-    def _arrive(
-        self, i: int, item_id: bytes, item: Pack | Unit, in_transit: int, active: int, me: str
-    ) -> None:
-        """Receive pack or unit ``item`` into ``me``'s custody: it must be travelling to ``me``
-        (status ``in_transit``); it becomes ``active``."""
-        if item.status != in_transit:
-            self._violation(i, "NotInTransit", item_id)
-        elif item.pending_to != me:
-            self._violation(i, "NotRecipient", item_id)
-        item.status, item.pending_to, item.custodian = active, ZERO_ADDRESS, me
-        item.history.append(i)
-
-    @handles(ev.PacksDecommissioned)
-    def _decommissioned(self, i: int, e: ev.PacksDecommissioned) -> None:
+    def _decommissioned(self, i: int, e: PacksDecommissioned) -> None:
         me, reason, now = e.by, e.reason, e.timestamp
         roles = int(Role.DISPENSER) if reason == DecommissionReason.DISPENSED else SUPPLY_CHAIN
         self._require_member(i, me, roles, now)
         if reason == 0:
             self._violation(i, "InvalidReason", me)
         check_saleable = reason not in UNCONDITIONAL
-        for pid, p in self._known_packs(i, e.pack_ids):
+        deadline = now + self.undo_window() if reason in UNDOABLE_REASONS else 0
+        packs = self.packs
+        for pid in e.pack_ids:
+            p = packs.get(pid)
+            if p is None:
+                self._pack(i, pid)
+                continue
             self._require_active(i, pid, p)
             parent = p.parent
             if parent is None:
@@ -397,53 +537,67 @@ class RegistryModel(ConsortiumModel):
                     self._violation(i, "LotNotActive", pid)
                 if now > lot.expires_at:
                     self._violation(i, "PackExpired", pid)
-            p.custodian, p.parent, p.status, p.reason, p.decommissioned_at = (
-                me,
-                None,
-                DECOMMISSIONED,
-                reason,
-                now,
-            )
+            p.custodian, p.parent, p.status, p.reason = me, None, DECOMMISSIONED, reason
+            p.decommissioned_at, p.undo_deadline = now, deadline
             p.history.append(i)
         self.pack_ops += len(e.pack_ids)
 
-    @handles(ev.DecommissionsUndone)
-    def _undone(self, i: int, e: ev.DecommissionsUndone) -> None:
+    def _undone(self, i: int, e: DecommissionsUndone) -> None:
         me, now = e.by, e.timestamp
         self._require_member(i, me, SUPPLY_CHAIN, now)
-        window = self.undo_window()
-        for pid, p in self._known_packs(i, e.pack_ids):
+        for pid in e.pack_ids:
+            p = self._pack(i, pid)
+            if p is None:
+                continue
             if p.status != DECOMMISSIONED:
                 self._violation(i, "PackNotDecommissioned", pid)
             elif p.custodian != me:
                 self._violation(i, "NotDecommissioner", pid)
             elif p.reason not in UNDOABLE_REASONS:
                 self._violation(i, "UndoNotAllowed", pid)
-            elif now > p.decommissioned_at + window:
+            elif now > p.undo_deadline:
                 self._violation(i, "UndoWindowClosed", pid)
-            p.status, p.reason, p.decommissioned_at = ACTIVE, 0, 0
+            p.status, p.reason, p.decommissioned_at, p.undo_deadline = ACTIVE, 0, 0, 0
             p.history.append(i)
         self.pack_ops += len(e.pack_ids)
 
-    @handles(ev.PacksFlagged)
-    def _flagged(self, i: int, e: ev.PacksFlagged) -> None:
+    def _pack_authority(self, p: Pack, m: Member | None) -> Authority:
+        """Member ``m``'s authority over ``p``'s flags (as ``SerialRegistry._packAuthority``)."""
+        if m is None:
+            return Authority.NONE
+        if m.roles & REGULATOR:
+            return Authority.REGULATOR
+        if p.lot.owner == m.account:
+            return Authority.OWNER
+        if m.roles & SUPPLY_CHAIN and self.custodian_of(p) == m.account:
+            return Authority.HOLDER
+        return Authority.NONE
+
+    def _flagged(self, i: int, e: PacksFlagged) -> None:
         me, flags = e.by, e.flags
         if flags > FLAG_MASK:
             self._violation(i, "InvalidFlags", me)
-        self._require_member(i, me, ALL_ROLES, e.timestamp)
+        council = me == self.council
+        if council:
+            self._by_proposal(i, me)
+        else:
+            self._require_member(i, me, ALL_ROLES, e.timestamp)
         m = self.members.get(me)
-        regulator = m is not None and m.roles & int(Role.REGULATOR) != 0
-        for pid, p in self._known_packs(i, e.pack_ids):
-            if not regulator and p.lot.owner != me:
-                may_suspect = (
-                    flags == 1
-                    and m is not None
-                    and m.roles & SUPPLY_CHAIN != 0
-                    and self.custodian_of(p) == me
-                )
-                if not may_suspect:
-                    self._violation(i, "NotAuthorised", pid)
+        if not e.pack_ids:
+            self._violation(i, "EmptyBatch", me)
+        for pid in e.pack_ids:
+            p = self._pack(i, pid)
+            if p is None:
+                continue
+            authority = Authority.COUNCIL if council else self._pack_authority(p, m)
+            if authority == Authority.NONE or (
+                authority == Authority.HOLDER and flags != PackFlag.SUSPECT
+            ):
+                self._violation(i, "NotAuthorised", pid)
+            elif p.flag_authority > authority:
+                self._violation(i, "AuthorityTooLow", pid)
             p.flags, p.flag_reason = flags, e.reason_code
+            p.flag_authority = int(authority) if flags else 0
             p.history.append(i)
         self.pack_ops += len(e.pack_ids)
 
@@ -456,7 +610,7 @@ class RegistryModel(ConsortiumModel):
     def pack_view(self, p: Pack | None) -> tuple[Any, ...]:
         """The pack as the contract's ``packState`` returns it (a ``PackView`` tuple)."""
         if p is None:
-            return (0, 0, 0, 0, 0, ZERO32, 0, ZERO_ADDRESS, ZERO_ADDRESS, False)
+            return _NO_PACK
         if p.parent is None:
             custodian = p.custodian
             transit = p.status == IN_TRANSIT
@@ -472,6 +626,8 @@ class RegistryModel(ConsortiumModel):
             p.flags,
             p.flag_reason,
             p.decommissioned_at,
+            p.undo_deadline,
+            p.flag_authority,
             p.lot.id,
             p.parent.index if p.parent is not None else 0,
             custodian,
@@ -498,10 +654,62 @@ class RegistryModel(ConsortiumModel):
     def lot_view(self, lot: Lot | None) -> tuple[Any, ...]:
         """The lot as the contract's ``lotState`` returns it (a ``LotView`` tuple)."""
         if lot is None:
-            return (ZERO32, ZERO_ADDRESS, 0, 0, 0)
-        return (lot.id, lot.owner, lot.expiry, lot.expires_at, lot.status)
+            return _NO_LOT
+        return (
+            lot.id,
+            lot.owner,
+            lot.expiry,
+            lot.expires_at,
+            lot.status,
+            lot.status_authority,
+            lot.recall_requested_by,
+        )
 
     def holder(self, p: Pack) -> tuple[str, bool]:
         """``(member, in_transit)``: who holds ``p`` now, or to whom it is travelling."""
         view = self.pack_view(p)
-        return (view[8], True) if view[9] else (view[7], False)
+        return (view[10], True) if view[11] else (view[9], False)
+
+    def verify(
+        self, gtin14: str, serial: str, lot: str = "", expiry: int = 0, *, now: int
+    ) -> tuple[Any, ...]:
+        """What ``SerialRegistry.verify`` answers at time ``now``, as its ``Verification``
+        tuple: the pack is looked up under the owner of the GTIN's company prefix only
+        (PRODUCT_MISMATCH when no member owns it, UNKNOWN when that owner has no such pack);
+        ``lot`` and ``expiry`` (YYMMDD) are what the scan says ("" and 0: not scanned)."""
+        owner = self.owner_index(gtin14)
+        if owner == 0:
+            return (VerificationStatus.PRODUCT_MISMATCH, ZERO32, _NO_PACK, _NO_LOT, ZERO_ADDRESS)
+        pid = record_id(owner, pack_hash(gtin14, serial))
+        account = self.member_accounts[owner]
+        p = self.packs.get(pid)
+        if p is None:
+            return (VerificationStatus.UNKNOWN, pid, _NO_PACK, _NO_LOT, account)
+        view = self.pack_view(p)
+        return (
+            self._verdict(p, view, owner, gtin14, lot, expiry, now),
+            pid,
+            view,
+            self.lot_view(p.lot),
+            account,
+        )
+
+    @staticmethod
+    def _verdict(
+        p: Pack, view: tuple[Any, ...], owner: int, gtin14: str, lot: str, expiry: int, now: int
+    ) -> VerificationStatus:
+        """The verdict order of ``SerialRegistry._verdict``."""
+        if lot and record_id(owner, lot_hash(gtin14, lot)) != p.lot.id:
+            return VerificationStatus.LOT_MISMATCH
+        if expiry and not same_day(expiry, p.lot.expiry):
+            return VerificationStatus.EXPIRY_MISMATCH
+        blocked = blocking_status(p.flags, p.lot.status)
+        if blocked is not None:
+            return blocked
+        if p.status == DECOMMISSIONED:
+            return VerificationStatus.DECOMMISSIONED
+        if now > p.lot.expires_at:
+            return VerificationStatus.EXPIRED
+        if view[11]:
+            return VerificationStatus.IN_TRANSIT
+        return VerificationStatus.VERIFIED

@@ -1,9 +1,10 @@
 """Replay an RxLedger history into :class:`RegistryModel` and compare it with the chain.
 
 ``replay_logs`` decodes and applies logs (timed: the auditor's throughput); ``compare_with_chain``
-reads every pack (batched ``packStates``), unit and lot the history names from the contracts and
-reports each difference as a :class:`Divergence`, as are the events the model found
-impossible (:class:`~ledger_client.audit.state.RuleViolation`).
+reads every pack (batched ``packStates``), unit and lot the history names from the contracts
+(raw calls in JSON-RPC batches, :mod:`ledger_client.audit.views`) and reports each difference
+as a :class:`Divergence`, as are the events the model found impossible
+(:class:`~ledger_client.audit.state.RuleViolation`).
 """
 
 from __future__ import annotations
@@ -15,31 +16,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from eth_abi import encode
-from eth_utils import function_signature_to_4byte_selector
-from web3 import HTTPProvider, Web3
+from eth_utils import to_checksum_address
+from web3 import Web3
 
 from ledger_client.audit.logs import load_logs
 from ledger_client.audit.model import Lot, RegistryModel, Unit
-from ledger_client.contracts import Deployment
-from ledger_client.events import RawLog, decode
-from ledger_client.events.decoder import address_of
-from ledger_client.logs import fetch_logs
-
-PACK_FIELDS = (
-    "status",
-    "reason",
-    "flags",
-    "flag_reason",
-    "decommissioned_at",
-    "lot_id",
-    "parent",
-    "custodian",
-    "pending_to",
-    "in_transit",
+from ledger_client.audit.views import (
+    LOT_FIELDS,
+    PACK_FIELDS,
+    UNIT_FIELDS,
+    call_data,
+    eth_calls,
+    lot_view,
+    pack_views,
+    unit_view,
 )
-UNIT_FIELDS = ("index", "status", "level", "parent", "custodian", "pending_to", "in_transit")
-LOT_FIELDS = ("id", "owner", "expiry", "expires_at", "status")
+from ledger_client.contracts import Deployment
+from ledger_client.events import ConsortiumEvent, RawLog, decode
+from ledger_client.logs import fetch_logs
+from ledger_client.types import ZERO_ADDRESS
+
 #: Packs per ``packStates`` call: well under any node's eth_call gas cap.
 DEFAULT_CHUNK = 500
 
@@ -115,9 +111,18 @@ class ReplayResult:
         }
 
 
+def consortium_address(logs: Sequence[RawLog]) -> str:
+    """The address that emitted the consortium's events among ``logs`` (zero if none did)."""
+    for log in logs:
+        if any(isinstance(e, ConsortiumEvent) for e in decode([log])):
+            return to_checksum_address(log.address)
+    return ZERO_ADDRESS
+
+
 def replay_logs(logs: Sequence[RawLog], model: RegistryModel | None = None) -> ReplayResult:
-    """Decode and apply ``logs`` (in chain order) to a fresh model (or ``model``)."""
-    model = model or RegistryModel()
+    """Decode and apply ``logs`` (in chain order) to a fresh model (or ``model``), whose
+    council is the consortium that emitted them."""
+    model = model or RegistryModel(consortium_address(logs))
     # The replay allocates millions of small objects that live until the end: the cyclic
     # collector would only rescan them over and over.
     enabled = gc.isenabled()
@@ -168,57 +173,6 @@ def _diff(
     }
 
 
-def _normalise(t: Sequence[Any]) -> tuple[Any, ...]:
-    return tuple(bytes(x) if isinstance(x, bytes | bytearray) else x for x in t)
-
-
-_PACK_STATES = bytes(function_signature_to_4byte_selector("packStates(bytes32[])"))
-
-
-def _pack_states(
-    w3: Web3, registry: str, ids: list[bytes], block: int | str
-) -> list[tuple[Any, ...]]:
-    """``packStates(ids)`` by raw eth_call, decoded straight from the returned words."""
-    data = _PACK_STATES + encode(["bytes32[]"], [ids])
-    tx: Any = {"to": registry, "data": data}
-    out = bytes(w3.eth.call(tx, block_identifier=block))  # type: ignore[arg-type]
-    n = int.from_bytes(out[32:64], "big")
-    if n != len(ids):
-        raise ValueError(f"packStates returned {n} views for {len(ids)} ids")
-    views = []
-    for k in range(n):
-        base = 64 + 320 * k
-        w = [out[base + 32 * j : base + 32 * j + 32] for j in range(10)]
-        views.append(
-            (
-                w[0][31],
-                w[1][31],
-                w[2][31],
-                w[3][31],
-                int.from_bytes(w[4], "big"),
-                bytes(w[5]),
-                int.from_bytes(w[6], "big"),
-                address_of(w[7]),
-                address_of(w[8]),
-                w[9][31] != 0,
-            )
-        )
-    return views
-
-
-def _call_many(w3: Web3, calls: list[Any], block: int | str) -> list[Any]:
-    """Run contract calls at ``block``, in JSON-RPC batches where the provider supports them."""
-    if not isinstance(w3.provider, HTTPProvider):
-        return [c.call(block_identifier=block) for c in calls]
-    out: list[Any] = []
-    for start in range(0, len(calls), 200):
-        with w3.batch_requests() as batch:
-            for c in calls[start : start + 200]:
-                batch.add(c.call(block_identifier=block))
-            out.extend(batch.execute())
-    return out
-
-
 _R = TypeVar("_R", Lot, Unit)
 
 
@@ -228,12 +182,12 @@ def _state_divergences(
     names: Sequence[str],
     records: Sequence[_R],
     view: Callable[[_R], tuple[Any, ...]],
-    chain_views: Sequence[Sequence[Any]],
+    chain_views: Sequence[tuple[Any, ...]],
 ) -> list[Divergence]:
     """A divergence for each unit or lot whose model view differs from the chain's."""
     found = []
-    for record, raw in zip(records, chain_views, strict=True):
-        mine, theirs = view(record), _normalise(raw)
+    for record, theirs in zip(records, chain_views, strict=True):
+        mine = view(record)
         if mine != theirs:
             found.append(
                 Divergence(
@@ -253,13 +207,21 @@ def compare_with_chain(
     chunk: int = DEFAULT_CHUNK,
     block: int | str = "latest",
 ) -> tuple[list[Divergence], dict[str, int]]:
-    """Compare every pack, unit and lot the history names with the contracts' state."""
-    registry = deployment.contract(w3, "SerialRegistry")
-    found: list[Divergence] = []
+    """Compare every pack, unit and lot the history names with the contracts' state (read
+    in JSON-RPC batches of raw calls: ``packStates`` of ``chunk`` packs, ``unitState``,
+    ``lotState``)."""
     pack_ids = list(model.packs) + [i for i in model.unknown_ids if i not in model.units]
-    for start in range(0, len(pack_ids), chunk):
-        ids = pack_ids[start : start + chunk]
-        views = _pack_states(w3, registry.address, ids, block)
+    chunks = [pack_ids[start : start + chunk] for start in range(0, len(pack_ids), chunk)]
+    units, lots = list(model.units.values()), list(model.lots.values())
+    calls = [call_data("packStates(bytes32[])", ids) for ids in chunks]
+    calls += [call_data("unitState(bytes32)", u.id) for u in units]
+    calls += [call_data("lotState(bytes32)", lot.id) for lot in lots]
+    out = eth_calls(w3, deployment.registry, calls, block)
+    found: list[Divergence] = []
+    for ids, raw in zip(chunks, out, strict=False):
+        views = pack_views(raw)
+        if len(views) != len(ids):
+            raise ValueError(f"packStates returned {len(views)} views for {len(ids)} ids")
         for pid, theirs in zip(ids, views, strict=True):
             p = model.packs.get(pid)
             mine = model.pack_view(p)
@@ -268,13 +230,12 @@ def compare_with_chain(
                 found.append(
                     Divergence("PACK_STATE", "0x" + pid.hex(), _diff(PACK_FIELDS, mine, theirs), ev)
                 )
-    units = list(model.units.values())
-    unit_views = _call_many(w3, [registry.functions.unitState(u.id) for u in units], block)
+    rest = out[len(chunks) :]
+    unit_views = [unit_view(raw) for raw in rest[: len(units)]]
     found += _state_divergences(
         model, "UNIT_STATE", UNIT_FIELDS, units, model.unit_view, unit_views
     )
-    lots = list(model.lots.values())
-    lot_views = _call_many(w3, [registry.functions.lotState(lot.id) for lot in lots], block)
+    lot_views = [lot_view(raw) for raw in rest[len(units) :]]
     found += _state_divergences(model, "LOT_STATE", LOT_FIELDS, lots, model.lot_view, lot_views)
     return found, {"packs": len(pack_ids), "units": len(units), "lots": len(lots)}
 

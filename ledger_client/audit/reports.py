@@ -17,7 +17,6 @@ from ledger_client.audit.model import RegistryModel
 from ledger_client.audit.state import Pack
 from ledger_client.errors import RxLedgerError
 from ledger_client.events import ItemsReceived, ItemsShipped
-from ledger_client.ids import pack_id
 from ledger_client.rules import blocking_status
 from ledger_client.types import ZERO_HASH, LotStatus, PackStatus
 
@@ -87,7 +86,7 @@ def _effective_status(p: Pack) -> str:
 def _pack_facts(
     model: RegistryModel, catalogue: Catalogue, gtin: str, serial: str
 ) -> dict[str, Any]:
-    pid = pack_id(gtin, serial)
+    pid = model.pack_id(gtin, serial)
     p = model.packs.get(pid)
     if p is None:
         raise ReportError(f"pack {gtin}/{serial} is not in the on-chain history")
@@ -145,7 +144,7 @@ def form_3911(
     products = []
     for g, s in packs:
         facts = _pack_facts(model, catalogue, g, s)
-        facts["evidence"] = _evidence(model, catalogue, pack_id(g, s))
+        facts["evidence"] = _evidence(model, catalogue, model.pack_id(g, s))
         products.append(facts)
     return {
         "report": "FDA Form 3911-style notification of illegitimate product",
@@ -265,7 +264,7 @@ def fmd_alert(
     """An EU FMD-style alert report for a pack scanned at ``location`` (a member account)."""
     if alert not in FMD_ALERTS:
         raise ReportError(f"alert must be one of {', '.join(FMD_ALERTS)}, got {alert!r}")
-    pid = pack_id(gtin, serial)
+    pid = model.pack_id(gtin, serial)
     known = pid in model.packs
     facts = (
         _pack_facts(model, catalogue, gtin, serial)

@@ -1,6 +1,6 @@
 """The state the auditor's model of the registry keeps (:mod:`ledger_client.audit.model`):
-members, lots, logistic units and packs with the contracts' fields, the rule violations it
-records, and the role, status and reason constants its checks use."""
+members, proposals, lots, logistic units and packs with the contracts' fields, the rule
+violations it records, and the role, status and reason constants its checks use."""
 
 from __future__ import annotations
 
@@ -10,7 +10,13 @@ from typing import Any, Protocol
 
 from ledger_client.contracts import Role
 from ledger_client.events import ChainEvent
-from ledger_client.types import UNDOABLE, DecommissionReason, PackStatus, UnitStatus
+from ledger_client.types import (
+    UNDOABLE,
+    ZERO_ADDRESS,
+    DecommissionReason,
+    PackStatus,
+    UnitStatus,
+)
 
 ZERO32 = b"\x00" * 32
 PRODUCERS = int(Role.MANUFACTURER | Role.REPACKAGER)
@@ -18,6 +24,7 @@ SUPPLY_CHAIN = int(
     Role.MANUFACTURER | Role.REPACKAGER | Role.WHOLESALER | Role.LOGISTICS | Role.DISPENSER
 )
 ALL_ROLES = (1 << 8) - 1
+REGULATOR, COUNCIL = int(Role.REGULATOR), int(Role.COUNCIL)
 FLAG_MASK = 3
 UNDOABLE_REASONS = frozenset(int(r) for r in UNDOABLE)
 UNCONDITIONAL = frozenset({int(DecommissionReason.DESTROYED), int(DecommissionReason.STOLEN)})
@@ -38,8 +45,22 @@ class Member:
 
 
 @dataclass(slots=True)
+class Proposal:
+    """A consortium proposal: who approved it, and whether it ran or was cancelled."""
+
+    id: int
+    proposer: str
+    deadline: int
+    data: bytes
+    approvers: list[str] = field(default_factory=list)
+    executed: bool = False
+    cancelled: bool = False
+
+
+@dataclass(slots=True)
 class Lot:
-    """A lot: owner, expiry, status and the packs commissioned in it."""
+    """A lot: owner, expiry, status (with the authority that set it and a pending recall
+    request) and the packs commissioned in it."""
 
     id: bytes
     index: int
@@ -48,16 +69,20 @@ class Lot:
     expires_at: int
     status: int
     registered: int
+    status_authority: int = 0
+    recall_requested_by: str = ZERO_ADDRESS
     packs: list[bytes] = field(default_factory=list)
     history: list[int] = field(default_factory=list)
 
 
 @dataclass(slots=True)
 class Unit:
-    """A logistic unit (case, pallet) with the same fields as the contract's ``Unit``."""
+    """A logistic unit (case, pallet) with the same fields as the contract's ``Unit``, and
+    the member that created it (its id is scoped to that member)."""
 
     id: bytes
     index: int
+    owner: str
     custodian: str
     pending_to: str
     parent: Unit | None
@@ -81,6 +106,8 @@ class Pack:
     flags: int = 0
     flag_reason: int = 0
     decommissioned_at: int = 0
+    undo_deadline: int = 0
+    flag_authority: int = 0
     history: list[int] = field(default_factory=list)
 
 

@@ -8,10 +8,9 @@ from web3 import Web3
 
 from ledger_client.audit.catalogue import Catalogue
 from ledger_client.chain import connect
-from ledger_client.devnet import DevNetwork, deploy_devnet
+from ledger_client.devnet import DEMO_MEMBERS, DevNetwork, deploy_devnet
 from ledger_client.ids import gs1_check_digit, lot_hash, lot_id, pack_hash, pack_id
 from ledger_client.types import ZERO_HASH, DecommissionReason, LotStatus, PackFlag
-from tests.utils.factories import registry_call
 
 
 def gtin(base13: str) -> str:
@@ -27,8 +26,8 @@ def sscc(base17: str) -> str:
 GTIN_A = gtin("0061414100001")  # manufacturer's prefix 0614141
 GTIN_B = gtin("0061414100002")
 GTIN_FOREIGN = gtin("0400000000001")  # nobody's prefix: PRODUCT_MISMATCH
-MANUFACTURER = 1
-"""The manufacturer's member index: it creates every record of the scenario."""
+#: The manufacturer's member index: every record of the scenario is its own.
+MAKER = list(DEMO_MEMBERS).index("manufacturer") + 1
 
 
 @dataclass
@@ -60,13 +59,14 @@ def build_scenario() -> Scenario:
     s = Scenario(w3, net)
     m, wa, wb = net["manufacturer"], net["wholesaler_a"], net["wholesaler_b"]
     pa, pb, reg = net["pharmacy_a"], net["pharmacy_b"], net["regulator"]
+    assert m.member_index == MAKER
     m.register_product(GTIN_A, "Amoxicillin 500 mg caps", "500 mg", "capsule", "0614-1410-01")
     m.register_product(GTIN_B, "Ibuprofen 200 mg tabs", "200 mg", "tablet", "0614-1410-02")
     m.register_lot(GTIN_A, "A1", "301231")
     m.register_lot(GTIN_B, "B1", "301231")
     m.register_lot(GTIN_A, "A2", "301231")
-    # under a prefix nobody owns: the client refuses, so straight to the contract
-    registry_call(m, "registerLot", lot_hash(GTIN_FOREIGN, "F1"), 301231, ZERO_HASH)
+    # a lot under nobody's prefix: the client refuses it, the chain files it under the maker
+    m.transact(m.registry.functions.registerLot(lot_hash(GTIN_FOREIGN, "F1"), 301231, ZERO_HASH))
     cases = [sscc(f"0061414100000000{i}") for i in range(1, 7)]
     for i, case in enumerate(cases):
         serials = [f"C{i}S{j:03d}" for j in range(40)]
@@ -77,8 +77,9 @@ def build_scenario() -> Scenario:
     a2 = [f"R{j:02d}" for j in range(10)]
     m.commission(GTIN_A, "A2", a2)
     s.foreign = ["X1", "X2"]
-    foreign = [pack_hash(GTIN_FOREIGN, x) for x in s.foreign]
-    registry_call(m, "commission", lot_hash(GTIN_FOREIGN, "F1"), ZERO_HASH, foreign, ZERO_HASH)
+    m.commission_hashes(
+        lot_hash(GTIN_FOREIGN, "F1"), [pack_hash(GTIN_FOREIGN, x) for x in s.foreign]
+    )
     s.pallet = sscc("00614141000000100")
     m.pack(s.pallet, units=cases[:4])
     m.ship(wa.address, units=[s.pallet], packs=[(GTIN_B, x) for x in s.loose_serials])
@@ -117,17 +118,18 @@ def build_scenario() -> Scenario:
     pb.decommission([(GTIN_B, x) for x in s.loose_serials[:5]], DecommissionReason.DISPENSED)
     s.flagged = s.case_serials[cases[4]][:2]
     reg.flag([(GTIN_A, x) for x in s.flagged], PackFlag.SUSPECT, reason_code=7)
-    reg.set_lot_status(GTIN_A, "A2", LotStatus.QUARANTINED)
-    m.set_lot_status(GTIN_A, "A2", LotStatus.RECALLED)  # a regulator's recall takes two
+    m.set_lot_status(GTIN_A, "A2", LotStatus.QUARANTINED)
+    reg.set_lot_status(GTIN_A, "A2", LotStatus.RECALLED)  # one regulator: a recall request
+    m.set_lot_status(GTIN_A, "A2", LotStatus.RECALLED)  # the owner recalls at once
     return s
 
 
 def pid(g: str, serial: str) -> bytes:
-    return pack_id(g, serial, owner=MANUFACTURER)
+    return pack_id(g, serial, owner=MAKER)
 
 
 def lid(g: str, lot: str) -> bytes:
-    return lot_id(g, lot, owner=MANUFACTURER)
+    return lot_id(g, lot, owner=MAKER)
 
 
 def scenario_catalogue(s: Scenario, regions: dict[str, str] | None = None) -> Catalogue:
@@ -140,14 +142,14 @@ def scenario_catalogue(s: Scenario, regions: dict[str, str] | None = None) -> Ca
         (GTIN_FOREIGN, "F1"),
         (GTIN_B, "E1"),
     ):
-        c.add_lot(g, lot)
+        c.add_lot(g, lot, owner=MAKER)
     for case, serials in s.case_serials.items():
-        c.add_unit(case)
-        c.add_packs(GTIN_A, serials)
-    c.add_packs(GTIN_B, s.loose_serials)
-    c.add_packs(GTIN_A, [f"R{j:02d}" for j in range(10)])
-    c.add_packs(GTIN_FOREIGN, s.foreign)
-    c.add_packs(GTIN_B, ["E0", "E1"])
+        c.add_unit(case, owner=MAKER)
+        c.add_packs(GTIN_A, serials, owner=MAKER)
+    c.add_packs(GTIN_B, s.loose_serials, owner=MAKER)
+    c.add_packs(GTIN_A, [f"R{j:02d}" for j in range(10)], owner=MAKER)
+    c.add_packs(GTIN_FOREIGN, s.foreign, owner=MAKER)
+    c.add_packs(GTIN_B, ["E0", "E1"], owner=MAKER)
     c.add_members(s.net.deployment, regions)
     c.add_directory(s.w3, s.net.deployment, [GTIN_A, GTIN_B])
     return c

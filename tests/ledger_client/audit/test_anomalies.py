@@ -15,8 +15,7 @@ from ledger_client.audit.learned import (
     volume_changes,
 )
 from ledger_client.audit.scans import VerificationRecord
-from ledger_client.events import EVENT_TYPES, ChainEvent, ItemsReceived, RegistryEvent
-from ledger_client.events.schema import field_name
+from ledger_client.events import ItemsReceived
 from ledger_client.ids import lot_id, pack_id
 from tests.utils.audit_scenario import (
     GTIN_A,
@@ -27,6 +26,7 @@ from tests.utils.audit_scenario import (
     pid,
     scenario_catalogue,
 )
+from tests.utils.crafted_events import crafted
 
 
 def _kinds(findings: list) -> dict[str, set[str]]:
@@ -69,7 +69,7 @@ def test_each_rule_fires_on_its_injected_case_only(
             next(
                 e.tx_hash
                 for e in model.events
-                if isinstance(e, ItemsReceived) and pack_id(GTIN_B, "E0") in e.pack_ids
+                if isinstance(e, ItemsReceived) and pid(GTIN_B, "E0") in e.pack_ids
             )
         ),
     }
@@ -109,18 +109,8 @@ def test_no_rule_fires_on_a_clean_history_right_after_it_happened(
 # ------------------------------------------------------------ learned detectors
 
 A, B, C = ("0x" + "a" * 40, "0x" + "b" * 40, "0x" + "c" * 40)
-
-
-CLASSES = {cls.name: cls for classes in EVENT_TYPES.values() for cls in classes}
-
-
-def _ev(name: str, ts: int, n: int, **args: object) -> ChainEvent:
-    """Event ``name`` with ``args`` under their ABI names, in block ``n`` at time ``ts``."""
-    cls = CLASSES[name]
-    fields = {field_name(k): tuple(v) if isinstance(v, list) else v for k, v in args.items()}
-    if issubclass(cls, RegistryEvent):
-        fields.setdefault("event_hash", bytes(32))
-    return cls(block_number=n, timestamp=ts, tx_hash=n.to_bytes(32, "big"), log_index=0, **fields)
+#: A's member index: the crafted history's records are all A's.
+A_INDEX = 1
 
 
 def _history(extra: list[tuple[str, int, dict]] = ()) -> RegistryModel:
@@ -131,18 +121,18 @@ def _history(extra: list[tuple[str, int, dict]] = ()) -> RegistryModel:
     def add(name: str, ts: int, **args: object) -> None:
         nonlocal n
         n += 1
-        m.apply(_ev(name, ts, n, **args))
+        m.apply(crafted(name, ts, n, **args))
 
     base = 1_700_000_000 - 1_700_000_000 % DAY
     for i, acc in enumerate((A, B, C), 1):
         add("MemberAdded", base, account=acc, index=i, gln=i, roles=0x1F, licenceExpiry=2**40)
-    lid_ = lot_id(GTIN_A, "L")
+    lid_ = lot_id(GTIN_A, "L", owner=A_INDEX)
     add("LotRegistered", base + 9 * 3600, lotId=lid_, owner=A, expiry=301231)
     k = 0
     for day in range(30):
         for j in range(10):
             ts = base + day * DAY + 9 * 3600 + j * 1800
-            ids = [pack_id(GTIN_A, f"S{k}")]
+            ids = [pack_id(GTIN_A, f"S{k}", owner=A_INDEX)]
             k += 1
             add("PacksCommissioned", ts, lotId=lid_, by=A, unitId=bytes(32), packIds=ids)
             add("ItemsShipped", ts + 60, **{"from": A}, to=B, packIds=ids, unitIds=[])
@@ -161,8 +151,12 @@ def test_learned_detectors_stay_quiet_on_regular_history() -> None:
 
 def test_slow_shipment_rare_lane_spike_and_night_activity_are_found_with_inputs() -> None:
     base = 1_700_000_000 - 1_700_000_000 % DAY + 30 * DAY
-    lid_ = lot_id(GTIN_A, "L")
-    slow, rare, night = pack_id(GTIN_A, "X1"), pack_id(GTIN_A, "X2"), pack_id(GTIN_A, "X3")
+    lid_ = lot_id(GTIN_A, "L", owner=A_INDEX)
+    slow, rare, night = (
+        pack_id(GTIN_A, "X1", owner=A_INDEX),
+        pack_id(GTIN_A, "X2", owner=A_INDEX),
+        pack_id(GTIN_A, "X3", owner=A_INDEX),
+    )
     extra = [
         (
             "PacksCommissioned",
@@ -191,7 +185,12 @@ def test_slow_shipment_rare_lane_spike_and_night_activity_are_found_with_inputs(
         (
             "PacksCommissioned",
             burst + i,
-            {"lotId": lid_, "by": A, "unitId": bytes(32), "packIds": [pack_id(GTIN_A, f"B{i}")]},
+            {
+                "lotId": lid_,
+                "by": A,
+                "unitId": bytes(32),
+                "packIds": [pack_id(GTIN_A, f"B{i}", owner=A_INDEX)],
+            },
         )
         for i in range(120)
     ]

@@ -1,0 +1,136 @@
+"""The registry's views read by raw ``eth_call``: calldata, JSON-RPC batches, and decoders
+that read the returned ABI words straight into the tuples :class:`RegistryModel` writes
+(the comparison's speed: web3's contract calls cost a millisecond or more each).
+
+Every view the comparison reads is a static tuple, one 32-byte word per field: ``PackView``
+(12 words), ``UnitView`` (7), ``LotView`` (7) and ``Verification`` (status, pack id, a
+``PackView``, a ``LotView``, the product owner: 22 words).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from eth_abi import encode
+from eth_utils import function_signature_to_4byte_selector
+from web3 import HTTPProvider, Web3
+
+from ledger_client.events.decoder import address_of
+
+PACK_FIELDS = (
+    "status",
+    "reason",
+    "flags",
+    "flag_reason",
+    "decommissioned_at",
+    "undo_deadline",
+    "flag_authority",
+    "lot_id",
+    "parent",
+    "custodian",
+    "pending_to",
+    "in_transit",
+)
+UNIT_FIELDS = ("index", "status", "level", "parent", "custodian", "pending_to", "in_transit")
+LOT_FIELDS = (
+    "id",
+    "owner",
+    "expiry",
+    "expires_at",
+    "status",
+    "status_authority",
+    "recall_requested_by",
+)
+#: JSON-RPC requests per HTTP batch.
+BATCH = 200
+
+
+def call_data(signature: str, *args: Any) -> bytes:
+    """Calldata of ``signature`` (``"lotState(bytes32)"``) with ``args``."""
+    types = signature[signature.index("(") + 1 : -1]
+    selector = bytes(function_signature_to_4byte_selector(signature))
+    return selector + encode(types.split(",") if types else [], list(args))
+
+
+def eth_calls(w3: Web3, to: str, calls: Sequence[bytes], block: int | str) -> list[bytes]:
+    """The results of ``eth_call`` of each calldata in ``calls`` on contract ``to`` at
+    ``block``: in JSON-RPC batches over HTTP, one by one on other providers."""
+    if not isinstance(w3.provider, HTTPProvider):
+        call: Any = w3.eth.call  # typed for web3's own transaction and block types
+        return [bytes(call({"to": to, "data": c}, block)) for c in calls]
+    at = hex(block) if isinstance(block, int) else block
+    out: list[bytes] = []
+    for start in range(0, len(calls), BATCH):
+        requests: list[Any] = [
+            ("eth_call", [{"to": to, "data": "0x" + c.hex()}, at])
+            for c in calls[start : start + BATCH]
+        ]
+        responses = w3.provider.make_batch_request(requests)
+        if not isinstance(responses, list):  # the node refused the whole batch
+            raise ValueError(f"eth_call batch failed: {responses.get('error')}")
+        for r in responses:
+            if "error" in r:
+                raise ValueError(f"eth_call failed: {r['error']}")
+            out.append(bytes.fromhex(r["result"][2:]))
+    return out
+
+
+def _uint(out: bytes, at: int) -> int:
+    return int.from_bytes(out[at : at + 32], "big")
+
+
+def pack_view(out: bytes, at: int = 0) -> tuple[Any, ...]:
+    """The ``PackView`` whose 12 words start at byte ``at`` of ``out``."""
+    return (
+        out[at + 31],
+        out[at + 63],
+        out[at + 95],
+        out[at + 127],
+        _uint(out, at + 128),
+        _uint(out, at + 160),
+        out[at + 223],
+        out[at + 224 : at + 256],
+        _uint(out, at + 256),
+        address_of(out[at + 288 : at + 320]),
+        address_of(out[at + 320 : at + 352]),
+        out[at + 383] != 0,
+    )
+
+
+def pack_views(out: bytes) -> list[tuple[Any, ...]]:
+    """The ``PackView[]`` that ``packStates`` returned in ``out``."""
+    n = _uint(out, 32)
+    size = 32 * len(PACK_FIELDS)
+    return [pack_view(out, 64 + size * k) for k in range(n)]
+
+
+def unit_view(out: bytes, at: int = 0) -> tuple[Any, ...]:
+    """The ``UnitView`` whose 7 words start at byte ``at`` of ``out``."""
+    return (
+        _uint(out, at),
+        out[at + 63],
+        out[at + 95],
+        _uint(out, at + 96),
+        address_of(out[at + 128 : at + 160]),
+        address_of(out[at + 160 : at + 192]),
+        out[at + 223] != 0,
+    )
+
+
+def lot_view(out: bytes, at: int = 0) -> tuple[Any, ...]:
+    """The ``LotView`` whose 7 words start at byte ``at`` of ``out``."""
+    return (
+        out[at : at + 32],
+        address_of(out[at + 32 : at + 64]),
+        _uint(out, at + 64),
+        _uint(out, at + 96),
+        out[at + 159],
+        out[at + 191],
+        address_of(out[at + 192 : at + 224]),
+    )
+
+
+def verification(out: bytes) -> tuple[Any, ...]:
+    """The ``Verification`` that ``verify`` returned in ``out``."""
+    return (out[31], out[32:64], pack_view(out, 64), lot_view(out, 448), address_of(out[672:704]))
