@@ -27,7 +27,6 @@ from ledger_client.contracts import Deployment
 from ledger_client.epcis.store import EventStore
 from ledger_client.errors import InvalidInputError, RxLedgerError
 from ledger_client.explain import lot_label, pack_label
-from ledger_client.ids import lot_id, pack_id
 from ledger_client.inputs import resolve_member
 from ledger_client.logs import fetch_logs
 
@@ -99,15 +98,16 @@ def _reporter(text: str | None, session: Session, dep: Deployment) -> str:
 
 def _print_trace(
     trace: Callable[[RegistryModel, bytes], dict[str, Any]],
-    key: bytes,
+    key: Callable[[RegistryModel], bytes],
     label: str,
     session: Session,
     log_file: Path | None,
 ) -> None:
-    """Print ``trace`` of ``key`` in the replayed history as JSON; ``label`` names it if absent."""
+    """Print ``trace`` of the id ``key`` finds in the replayed history (that of the genuine
+    record, under the prefix owner) as JSON; ``label`` names it if absent."""
     result, _, _ = _load(session, log_file, compare=False)
     try:
-        typer.echo(json.dumps(trace(result.model, key), indent=2))
+        typer.echo(json.dumps(trace(result.model, key(result.model)), indent=2))
     except KeyError:
         raise InvalidInputError(f"{label} is not in the replayed history") from None
 
@@ -159,8 +159,8 @@ def custody_cmd(
     log_file: LogFile = None,
 ) -> None:
     """Print a pack's custody chain as JSON: holders, times, transactions, EPCIS event hashes."""
-    pid = pack_id(gtin, serial)
-    _print_trace(custody_chain, pid, pack_label(gtin, serial), session, log_file)
+    label = pack_label(gtin, serial)
+    _print_trace(custody_chain, lambda m: m.pack_id(gtin, serial), label, session, log_file)
 
 
 @audit_app.command("lot-trace")
@@ -171,8 +171,8 @@ def lot_trace_cmd(
     log_file: LogFile = None,
 ) -> None:
     """Print every current holder of a lot and how many packs each holds (for a recall)."""
-    lid = lot_id(gtin, lot)
-    _print_trace(lot_trace, lid, lot_label(gtin, lot), session, log_file)
+    label = lot_label(gtin, lot)
+    _print_trace(lot_trace, lambda m: m.lot_id(gtin, lot), label, session, log_file)
 
 
 @audit_app.command("expiry")
@@ -262,7 +262,7 @@ def report_3911(
     by = _reporter(reporter, session, dep)
     cat = _catalogue(catalogue, w3, dep, [gtin], session.store)
     if lot:
-        cat.add_lot(gtin, lot)
+        cat.add_lot(gtin, lot, owner=result.model.owner_index(gtin))
     rep = form_3911(
         result.model,
         cat,
@@ -298,7 +298,8 @@ def report_history(
         rep = transaction_history(result.model, cat, tx=tx_hash)
     else:
         assert gtin is not None and lot is not None
-        rep = transaction_history(result.model, cat, lid=cat.add_lot(gtin, lot))
+        lid = cat.add_lot(gtin, lot, owner=result.model.owner_index(gtin))
+        rep = transaction_history(result.model, cat, lid=lid)
     _write(rep, out)
 
 
