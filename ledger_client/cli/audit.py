@@ -76,15 +76,18 @@ def _catalogue(
     w3: Web3 | None,
     dep: Deployment,
     gtins: list[str],
-    store: Path | None = None,
+    store: tuple[Path, RegistryModel] | None = None,
 ) -> Catalogue:
+    """The catalogue of ``path``, with the deployment's members, the directory's entries of
+    ``gtins`` and the clear codes of an owner's EPCIS ``store`` (its ids under the prefix
+    owners of the replayed ``model``)."""
     cat = Catalogue.load(path) if path is not None else Catalogue()
     cat.add_members(dep)
     if w3 is not None:
         cat.add_directory(w3, dep, [g for g in gtins if g not in cat.products])
-    if store is not None and store.is_file():
-        with EventStore(store) as events:
-            cat.add_store(events)
+    if store is not None and store[0].is_file():
+        with EventStore(store[0]) as events:
+            cat.add_store(events, store[1].owner_index)
     return cat
 
 
@@ -260,7 +263,7 @@ def report_3911(
     acting (``--as``, ``--key-file``, ``RXLEDGER_KEY``) or ``--reporter``."""
     result, w3, dep = _load(session, log_file, compare=False)
     by = _reporter(reporter, session, dep)
-    cat = _catalogue(catalogue, w3, dep, [gtin], session.store)
+    cat = _catalogue(catalogue, w3, dep, [gtin], (session.store, result.model))
     if lot:
         cat.add_lot(gtin, lot, owner=result.model.owner_index(gtin))
     rep = form_3911(
@@ -293,7 +296,7 @@ def report_history(
         raise InvalidInputError("give --gtin and --lot, or --tx")
     tx_hash = _tx_hash(tx) if tx is not None else None
     result, w3, dep = _load(session, log_file, compare=False)
-    cat = _catalogue(catalogue, w3, dep, [gtin] if gtin else [], session.store)
+    cat = _catalogue(catalogue, w3, dep, [gtin] if gtin else [], (session.store, result.model))
     if tx_hash is not None:
         rep = transaction_history(result.model, cat, tx=tx_hash)
     else:
@@ -328,7 +331,7 @@ def report_fmd(
 ) -> None:
     """Write an EU FMD-style alert report for a scanned pack."""
     result, w3, dep = _load(session, log_file, compare=False)
-    cat = _catalogue(catalogue, w3, dep, [gtin], session.store)
+    cat = _catalogue(catalogue, w3, dep, [gtin], (session.store, result.model))
     scanned = {"gtin": gtin, "serial": serial, "lot": lot, "expiry": expiry}
     rep = fmd_alert(
         result.model,
