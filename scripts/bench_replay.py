@@ -109,7 +109,8 @@ def build_history(url: str, packs: int, seed: int) -> Deployment:
     bulk.mine()
     contents = dict(cases)
     # wholesalers: 80% of cases go whole to a pharmacy; from the rest they pick loose orders
-    shipped_cases, loose = [], []
+    shipped_cases: list[tuple[bytes, str]] = []
+    loose: list[tuple[str, bytes]] = []
     for pallet, members in pallets:
         w = owner[pallet]
         for case in members:
