@@ -22,6 +22,7 @@ from ledger_client.errors import InvalidCodeError, InvalidInputError
 from ledger_client.explain import code_map
 from ledger_client.gs1 import PackCode, UnitCode, parse_code
 from ledger_client.inputs import lines_of, load_json, read_text, source_name
+from ledger_client.owners import CodeOwners
 
 __all__ = ["COLUMNS", "CodeBatch", "accepted_columns", "read_batch"]
 
@@ -55,12 +56,14 @@ class CodeBatch:
     packs: list[PackCode] = field(default_factory=list)
     units: list[UnitCode] = field(default_factory=list)
 
-    def codes(self) -> dict[bytes, str]:
-        """Ledger id -> label of every pack, unit and lot of the batch (for messages)."""
+    def codes(self, owners: CodeOwners | None = None) -> dict[bytes, str]:
+        """Ledger id -> label of every pack, unit and lot of the batch (for messages): their
+        code hashes and, given the prefix ``owners``, the ids of their genuine records."""
         return code_map(
             [(p.gtin, p.serial) for p in self.packs],
             [u.sscc for u in self.units],
             [(p.gtin, p.lot) for p in self.packs if p.lot is not None],
+            owners,
         )
 
 

@@ -38,6 +38,12 @@ DEMO_MEMBERS: dict[str, tuple[Role, str, tuple[str, ...]]] = {
 DEMO_THRESHOLD = 2
 
 
+def demo_index(name: str) -> int:
+    """The member index :func:`deploy_devnet` gives demo member ``name`` (members join in the
+    order of :data:`DEMO_MEMBERS`): the owner index of the records it creates."""
+    return list(DEMO_MEMBERS).index(name) + 1
+
+
 @dataclass
 class DevNetwork:
     """A deployed demo consortium and a :class:`Ledger` per member."""

@@ -21,7 +21,7 @@ from ledger_client._paths import ARTIFACTS_DIR
 from ledger_client.contracts import MemberStatus, Role
 from ledger_client.errors import DuplicateInBatchError
 from ledger_client.ids import lot_hash, pack_hash, record_id, unit_hash
-from ledger_client.owners import PrefixOwners
+from ledger_client.owners import CodeOwners
 from ledger_client.reverts import LedgerRevertError
 from ledger_client.types import Authority, DecommissionReason, LotStatus, PackFlag
 
@@ -373,7 +373,7 @@ def code_map(
     packs: Iterable[tuple[str, str]] = (),
     units: Iterable[str] = (),
     lots: Iterable[tuple[str, str]] = (),
-    owners: PrefixOwners | None = None,
+    owners: CodeOwners | None = None,
 ) -> dict[bytes, str]:
     """Return ledger id -> label for packs (GTIN, serial), SSCCs and lots (GTIN, lot).
 

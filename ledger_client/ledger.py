@@ -300,15 +300,19 @@ class Ledger:
 
     def pack(
         self,
-        sscc: str,
-        packs: Sequence[PackRef] = (),
-        units: Sequence[str] = (),
+        unit: str | PackRef,
+        packs: Sequence[PackItem] = (),
+        units: Sequence[UnitItem] = (),
         event_hash: bytes = ZERO_HASH,
     ) -> Receipt:
-        """Pack loose packs and units into case or pallet ``sscc``, new or this member's own."""
-        unit = unit_hash(self._own(sscc))
+        """Pack loose packs and units into case or pallet ``unit``, new or this member's own:
+        its SSCC, or the (GTIN, serial) of a case labelled with an SGTIN."""
+        if isinstance(unit, str):
+            container = unit_hash(self._own(unit))
+        else:
+            container = pack_hash(self._own(unit[0]), unit[1])
         fn = self.registry.functions.pack
-        return self.transact(fn(unit, self.pack_ids(packs), self.unit_ids(units), event_hash))
+        return self.transact(fn(container, self.pack_ids(packs), self.unit_ids(units), event_hash))
 
     def unpack(self, units: Sequence[UnitItem], event_hash: bytes = ZERO_HASH) -> Receipt:
         """Unpack whole cases or pallets: their contents stay with this member."""
@@ -316,15 +320,15 @@ class Ledger:
 
     def unpack_items(
         self,
-        sscc: str,
-        packs: Sequence[PackRef] = (),
-        units: Sequence[str] = (),
+        unit: UnitItem,
+        packs: Sequence[PackItem] = (),
+        units: Sequence[UnitItem] = (),
         event_hash: bytes = ZERO_HASH,
     ) -> Receipt:
-        """Take some packs or units out of ``sscc``; the unit stays."""
-        unit = self.owners.unit_id(sscc)
+        """Take some packs or units out of case or pallet ``unit``; the unit stays."""
+        (unit_id,) = self.unit_ids([unit])
         fn = self.registry.functions.unpackItems
-        return self.transact(fn(unit, self.pack_ids(packs), self.unit_ids(units), event_hash))
+        return self.transact(fn(unit_id, self.pack_ids(packs), self.unit_ids(units), event_hash))
 
     def ship(
         self,

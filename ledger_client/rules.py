@@ -13,7 +13,6 @@ from typing import Protocol, TypeVar
 from ledger_client.gs1.dates import same_day
 from ledger_client.ids import lot_id
 from ledger_client.types import (
-    ZERO_ADDRESS,
     LotStatus,
     PackFlag,
     PackStatus,
@@ -91,8 +90,6 @@ class PackFacts(Protocol):
     @property
     def lot_id(self) -> bytes: ...
     @property
-    def lot_owner(self) -> str: ...
-    @property
     def lot_expiry(self) -> int: ...
     @property
     def lot_expires_at(self) -> int: ...
@@ -102,17 +99,16 @@ class PackFacts(Protocol):
     def in_transit(self) -> bool: ...
 
 
-def verdict(
-    code: ScannedPack, pack: PackFacts | None, product_owner: str | None, now: int
-) -> VerificationStatus:
+def verdict(code: ScannedPack, pack: PackFacts | None, owner: int, now: int) -> VerificationStatus:
     """The single answer to a scan of ``code`` at time ``now``, by the rules and in the order
-    of ``SerialRegistry.verify``; ``pack`` is None for a serial never commissioned and
-    ``product_owner`` the owner of the GTIN's company prefix (None for nobody)."""
+    of ``SerialRegistry.verify``. ``owner`` is the member index owning the GTIN's company
+    prefix (0 for nobody) and ``pack`` the record of the scanned code under that owner (None
+    when there is none): a record anyone else created under the same code is never it."""
+    if owner == 0:
+        return S.PRODUCT_MISMATCH
     if pack is None:
         return S.UNKNOWN
-    if product_owner in (None, ZERO_ADDRESS) or product_owner != pack.lot_owner:
-        return S.PRODUCT_MISMATCH
-    if code.lot and lot_id(code.gtin, code.lot) != pack.lot_id:
+    if code.lot and lot_id(code.gtin, code.lot, owner=owner) != pack.lot_id:
         return S.LOT_MISMATCH
     if code.expiry_yymmdd and not same_day(int(code.expiry_yymmdd), pack.lot_expiry):
         return S.EXPIRY_MISMATCH

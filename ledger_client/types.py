@@ -151,9 +151,7 @@ class LotView:
     @classmethod
     def from_tuple(cls, t: Any) -> LotView:
         """Build from the ABI-decoded ``LotView`` tuple."""
-        return cls(
-            bytes(t[0]), t[1], t[2], t[3], LotStatus(t[4]), Authority(t[5]), t[6]
-        )
+        return cls(bytes(t[0]), t[1], t[2], t[3], LotStatus(t[4]), Authority(t[5]), t[6])
 
 
 @dataclass(frozen=True)

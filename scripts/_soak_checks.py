@@ -19,7 +19,6 @@ from ledger_client.events import (
     RegistryEvent,
 )
 from ledger_client.gs1 import PackCode
-from ledger_client.ids import pack_id
 from ledger_client.logs import iter_events
 from ledger_client.types import ZERO_HASH, PackStatus
 
@@ -83,10 +82,10 @@ def check_writes(
 
 
 def index_mismatches(
-    client: httpx.Client, packs: list[PackCode], states: dict[bytes, PackStatus], block: int
+    client: httpx.Client, packs: list[PackCode], statuses: list[PackStatus], block: int
 ) -> int:
-    """Packs whose status the gateway's index gives differently from the chain, once the
-    index has reached ``block``."""
+    """Packs whose status the gateway's index gives differently from ``statuses``, the
+    chain's (in the order of ``packs``), once the index has reached ``block``."""
     deadline = time.monotonic() + 120
     while client.get("/readyz").json()["checks"]["indexed_block"] < block:
         if time.monotonic() > deadline:
@@ -94,9 +93,8 @@ def index_mismatches(
         time.sleep(0.2)
     wrong = 0
     for start in range(0, len(packs), 500):
-        chunk = packs[start : start + 500]
-        codes = [f"(01){p.gtin}(21){p.serial}" for p in chunk]
+        codes = [f"(01){p.gtin}(21){p.serial}" for p in packs[start : start + 500]]
         results = client.post("/v1/verify", json={"codes": codes}).json()["results"]
-        for p, r in zip(chunk, results, strict=True):
-            wrong += r["pack"]["status"] != states[pack_id(p.gtin, p.serial)].name
+        for status, r in zip(statuses[start : start + 500], results, strict=True):
+            wrong += r["pack"]["status"] != status.name
     return wrong

@@ -21,7 +21,6 @@ import httpx
 
 from ledger_client.epcis.hashing import hash_uri_digest
 from ledger_client.gs1 import PackCode, to_datamatrix, to_digital_link
-from ledger_client.ids import pack_id
 from ledger_client.ledger import Ledger
 from ledger_client.types import PackStatus
 
@@ -238,7 +237,7 @@ class Traffic:
         path = "/v1/dispense/undo" if undo else "/v1/dispense"
         body = {"codes": [scan(p, self.rng) for p in packs]}
         r = self.stats.call(client, f"POST {path}", "POST", path, 200, json=body)
-        ids = [pack_id(p.gtin, p.serial) for p in packs]
+        ids = self.partner.pack_ids([(p.gtin, p.serial) for p in packs])
         if r is None:  # unknown outcome: leave these packs alone
             self.acks.unsure.update(ids)
             for p in packs:
@@ -306,7 +305,7 @@ class Traffic:
             return
         group = self._groups.popleft()  # back in the rotation only if the cycle completes
         self._cycle += 1
-        ids = [pack_id(p.gtin, p.serial) for p in group]
+        ids = self.partner.pack_ids([(p.gtin, p.serial) for p in group])
         copies = 2 if self._cycle % DUPLICATE_EVERY == 0 else 1
         jobs = self._capture(client, shipping(group, self.partner_gln), copies)
         if not self._settle(jobs, copies, self.acks.shipped, ids):

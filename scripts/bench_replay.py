@@ -34,11 +34,11 @@ from ledger_client.contracts import Deployment, artifact
 from ledger_client.dev.anvil import Anvil
 from ledger_client.dev.bulk import BulkSender
 from ledger_client.dev.codes import sscc
-from ledger_client.devnet import DEMO_MEMBERS, deploy_devnet
+from ledger_client.devnet import DEMO_MEMBERS, demo_index, deploy_devnet
 from ledger_client.epcis.history import export_history
 from ledger_client.epcis.store import EventStore
 from ledger_client.events import EVENT_TYPES
-from ledger_client.ids import lot_id, pack_id, unit_id, with_check_digit
+from ledger_client.ids import lot_hash, pack_hash, record_id, unit_hash, with_check_digit
 from ledger_client.logs import fetch_logs
 from ledger_client.types import DecommissionReason, LotStatus
 
@@ -48,6 +48,15 @@ PALLET = 20
 PRODUCTS = [with_check_digit(f"006141410{i:04d}") for i in range(4)]
 #: The pack whose EPCIS export is timed: the history's first.
 EXPORTED_PACK = f"(01){PRODUCTS[0]}(21)S{0:09d}"
+#: The manufacturer's company prefix (of its cases' and pallets' SSCCs) and member index: it
+#: creates every lot, pack and unit, so each is filed under that index.
+PREFIX = "0614141"
+MAKER = demo_index("manufacturer")
+
+
+def _mine(code_hash: bytes) -> bytes:
+    """The id of the manufacturer's record of ``code_hash``."""
+    return record_id(MAKER, code_hash)
 
 
 def build_history(url: str, packs: int, seed: int) -> Deployment:
@@ -66,25 +75,25 @@ def build_history(url: str, packs: int, seed: int) -> Deployment:
     n_lots = max(4, packs // 5000)
     lots = [(PRODUCTS[i % 4], f"LOT{i:04d}") for i in range(n_lots)]
     for g, lot in lots:
-        bulk.call(m, "registerLot", lot_id(g, lot), 301231, ZERO)
+        bulk.call(m, "registerLot", lot_hash(g, lot), 301231, ZERO)
     bulk.mine()
     cases: list[tuple[bytes, list[bytes]]] = []
     serial = 0
     per_lot = -(-packs // n_lots)
     for g, lot in lots:
-        lid = lot_id(g, lot)
         for start in range(0, per_lot, CASE):
-            ids = [pack_id(g, f"S{serial + k:09d}") for k in range(min(CASE, per_lot - start))]
-            serial += len(ids)
-            case = unit_id(sscc(0, "061414", len(cases) + 1))
-            cases.append((case, ids))
-            bulk.call(m, "commission", lid, case, ids, ZERO, items=len(ids))
+            n = min(CASE, per_lot - start)
+            hashes = [pack_hash(g, f"S{serial + k:09d}") for k in range(n)]
+            serial += n
+            case = unit_hash(sscc(0, PREFIX, len(cases) + 1))
+            cases.append((_mine(case), [_mine(h) for h in hashes]))
+            bulk.call(m, "commission", lot_hash(g, lot), case, hashes, ZERO, items=n)
     bulk.mine()
     pallets = []
     for k in range(0, len(cases), PALLET):
-        pallet = unit_id(sscc(0, "061414", 10_000_000 + k))
+        pallet = unit_hash(sscc(0, PREFIX, 10_000_000 + k))
         members = [c for c, _ in cases[k : k + PALLET]]
-        pallets.append((pallet, members))
+        pallets.append((_mine(pallet), members))
         bulk.call(m, "pack", pallet, [], members, ZERO, items=len(members))
     bulk.mine()
     owner = {}
@@ -100,7 +109,8 @@ def build_history(url: str, packs: int, seed: int) -> Deployment:
     bulk.mine()
     contents = dict(cases)
     # wholesalers: 80% of cases go whole to a pharmacy; from the rest they pick loose orders
-    shipped_cases, loose = [], []
+    shipped_cases: list[tuple[bytes, str]] = []
+    loose: list[tuple[str, bytes]] = []
     for pallet, members in pallets:
         w = owner[pallet]
         for case in members:
@@ -159,7 +169,8 @@ def build_history(url: str, packs: int, seed: int) -> Deployment:
         undo = dispensed[ph][:100]
         bulk.call(ph, "undoDecommission", undo, ZERO, items=len(undo))
     g, lot = lots[-1]
-    bulk.call(addr["regulator"], "setLotStatus", lot_id(g, lot), int(LotStatus.RECALLED), ZERO)
+    # the owner recalls at once (one regulator's recall would only request it)
+    bulk.call(m, "setLotStatus", _mine(lot_hash(g, lot)), int(LotStatus.RECALLED), ZERO)
     bulk.mine()
     return d
 

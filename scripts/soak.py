@@ -50,7 +50,6 @@ from ledger_client.dev.anvil import Anvil
 from ledger_client.dev.demo import register_products, run_scenario
 from ledger_client.devnet import DEMO_MEMBERS, deploy_devnet, gln
 from ledger_client.gs1 import PackCode
-from ledger_client.ids import pack_id
 from ledger_client.ledger import Ledger
 from ledger_client.types import DecommissionReason
 
@@ -253,13 +252,15 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
             last_block = w3.eth.block_number
             log(f"checking blocks {first_block}..{last_block}")
             counts = chain_counts(w3, net.deployment, first_block, last_block, operator.address)
-            ids = [pack_id(p.gtin, p.serial) for p in net.packs]
-            views = [
-                v for i in range(0, len(ids), 500) for v in partner.pack_states(ids[i : i + 500])
+            ids = partner.pack_ids([(p.gtin, p.serial) for p in net.packs])
+            statuses = [
+                v.status
+                for i in range(0, len(ids), 500)
+                for v in partner.pack_states(ids[i : i + 500])
             ]
-            states = {pid: v.status for pid, v in zip(ids, views, strict=True)}
+            states = dict(zip(ids, statuses, strict=True))
             with httpx.Client(base_url=gateway.url, headers=headers, timeout=60) as client:
-                mismatches = index_mismatches(client, net.packs, states, last_block)
+                mismatches = index_mismatches(client, net.packs, statuses, last_block)
     return {
         "seconds": round(wall),
         "workers": args.workers,

@@ -9,6 +9,7 @@ from gateway.services.verify import parse_pack
 from ledger_client.errors import InvalidCodeError
 from ledger_client.explain import code_map
 from ledger_client.gs1 import PackCode
+from ledger_client.owners import CodeOwners
 from ledger_client.reverts import LedgerRevertError
 
 
@@ -28,10 +29,11 @@ def packs_of(codes: list[str]) -> list[tuple[str, str]]:
 
 
 @contextmanager
-def named(packs: list[tuple[str, str]]) -> Iterator[None]:
-    """Let a refusal of a write on ``packs`` name them by their codes, not their ledger ids."""
+def named(packs: list[tuple[str, str]], owners: CodeOwners) -> Iterator[None]:
+    """Let a refusal of a write on ``packs`` name them by their codes, not their ledger ids
+    (the ids of their genuine records, under ``owners``)."""
     try:
         yield
     except LedgerRevertError as exc:
-        exc.codes = code_map(packs=packs)
+        exc.codes = code_map(packs=packs, owners=owners)
         raise

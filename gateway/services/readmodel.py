@@ -14,6 +14,7 @@ from gateway.db import models as m
 from gateway.indexer import CURSOR_ID
 from gateway.services.standing import STRANGER, Standing
 from ledger_client.contracts import MemberStatus, Role
+from ledger_client.owners import CodeOwners
 from ledger_client.rules import top_holder
 from ledger_client.types import UnitStatus
 
@@ -44,6 +45,7 @@ class MemberRecord:
     """A member as indexed."""
 
     address: str
+    index: int
     gln: str
     roles: int
     status: int
@@ -95,9 +97,22 @@ def custody_unit(unit: bytes, load: Callable[[bytes], UnitRow | None]) -> UnitRo
     return None if start is None else top_holder(start, parent)
 
 
+class IndexedOwners(CodeOwners):
+    """The prefix owners as the index holds them (as of the read model's last refresh)."""
+
+    def __init__(self, readmodel: ReadModel) -> None:
+        self._readmodel = readmodel
+
+    def index(self, code: str) -> int:
+        """Return the member index owning the prefix of GTIN-14 or SSCC-18 ``code`` (0: none)."""
+        member = self._readmodel.member(self._readmodel.prefix_owner(code))
+        return member.index if member else 0
+
+
 class ReadModel:
     """Typed queries on the index, with the small tables (prefixes, products, members) cached
-    per indexed block so they cost nothing on the hot path."""
+    per indexed block so they cost nothing on the hot path. ``owners`` gives the ids of
+    codes' genuine records from the same tables."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -110,6 +125,7 @@ class ReadModel:
         self._prefixes: dict[str, str] = {}
         self._products: dict[str, ProductRecord] = {}
         self._members: dict[str, MemberRecord] = {}
+        self.owners = IndexedOwners(self)
 
     # ------------------------------------------------------------------ cursor and caches
 
@@ -149,17 +165,22 @@ class ReadModel:
             }
             self._members = {
                 r.address: MemberRecord(
-                    r.address, r.gln, r.roles, r.status, int(r.licence_expiry or 0)
+                    r.address,
+                    r._mapping["index"],  # r.index is the tuple's method
+                    r.gln,
+                    r.roles,
+                    r.status,
+                    int(r.licence_expiry or 0),
                 )
                 for r in conn.execute(select(m.Member))
             }
             self._cache_block = block
 
-    def prefix_owner(self, gtin14: str) -> str | None:
-        """Return the member owning ``gtin14``'s company prefix, longest prefix first (as on
-        chain)."""
+    def prefix_owner(self, code: str) -> str | None:
+        """Return the member owning the company prefix of GTIN-14 or SSCC-18 ``code``, longest
+        prefix first (as on chain)."""
         for length in range(12, 3, -1):
-            owner = self._prefixes.get(gtin14[1 : 1 + length])
+            owner = self._prefixes.get(code[1 : 1 + length])
             if owner:
                 return owner
         return None

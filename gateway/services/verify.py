@@ -40,7 +40,7 @@ _REASONS: dict[VerificationStatus, str] = {
     S.VERIFIED: "genuine and saleable",
     S.UNKNOWN: "unknown serial number: no pack with this GTIN and serial was ever commissioned",
     S.PRODUCT_MISMATCH: (
-        "product mismatch: the pack's lot was registered by a company that does not own this GTIN"
+        "product mismatch: no member of the network owns this GTIN's company prefix"
     ),
     S.LOT_MISMATCH: (
         "lot mismatch: the lot on the pack is not the lot this serial was commissioned in"
@@ -123,14 +123,14 @@ class Verifier:
             return self._unreadable(text, str(exc), now), None, None
         code = scan.code
         assert isinstance(code, PackCode)
-        pid = pack_id(code.gtin, code.serial)
         if source == "chain" and self.chain is not None:
-            status, pack, owner, block = self._from_chain(code, pid)
+            status, pack, pid, block = self._from_chain(code)
         else:
             block = self.readmodel.indexed_block()
             self.readmodel.refresh(block)
+            owner = self.readmodel.owners.index(code.gtin)
+            pid = pack_id(code.gtin, code.serial, owner=owner)
             pack = self.readmodel.pack(pid)
-            owner = self.readmodel.prefix_owner(code.gtin)
             status = verdict(code, pack, owner, int(now))
         custody = custody_of(pack, viewer)
         result = VerifyResult(
@@ -168,19 +168,23 @@ class Verifier:
     # ------------------------------------------------------------------ helpers
 
     def _from_chain(
-        self, code: PackCode, pid: bytes
-    ) -> tuple[VerificationStatus, PackRecord | None, str | None, int]:
+        self, code: PackCode
+    ) -> tuple[VerificationStatus, PackRecord | None, bytes, int]:
+        """The registry's own answer at the head block: status, the pack found under the GTIN's
+        prefix owner (None when there is none), its id and the block."""
         assert self.chain is not None
         block = int(self.chain.w3.eth.block_number)
         raw = self.chain.registry.functions.verify(
             code.gtin, code.serial, code.lot or "", int(code.expiry_yymmdd or 0)
         ).call(block_identifier=block)
         v = Verification.from_tuple(raw)
+        if v.status == S.PRODUCT_MISMATCH:  # looked up under nobody, as the index does
+            return v.status, None, pack_id(code.gtin, code.serial, owner=0), block
         if v.status == S.UNKNOWN:
-            return v.status, None, None, block
+            return v.status, None, v.pack_id, block
         p, lot = v.pack, v.lot
         record = PackRecord(
-            pid,
+            v.pack_id,
             int(p.status),
             int(p.reason),
             int(p.flags),
@@ -196,7 +200,7 @@ class Verifier:
             p.pending_to if p.in_transit else None,
             p.in_transit,
         )
-        return v.status, record, v.product_owner, block
+        return v.status, record, v.pack_id, block
 
     def _unreadable(self, text: str, message: str, now: float) -> VerifyResult:
         return VerifyResult(

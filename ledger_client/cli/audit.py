@@ -27,7 +27,6 @@ from ledger_client.contracts import Deployment
 from ledger_client.epcis.store import EventStore
 from ledger_client.errors import InvalidInputError, RxLedgerError
 from ledger_client.explain import lot_label, pack_label
-from ledger_client.ids import lot_id, pack_id
 from ledger_client.inputs import resolve_member
 from ledger_client.logs import fetch_logs
 
@@ -77,15 +76,18 @@ def _catalogue(
     w3: Web3 | None,
     dep: Deployment,
     gtins: list[str],
-    store: Path | None = None,
+    store: tuple[Path, RegistryModel] | None = None,
 ) -> Catalogue:
+    """The catalogue of ``path``, with the deployment's members, the directory's entries of
+    ``gtins`` and the clear codes of an owner's EPCIS ``store`` (its ids under the prefix
+    owners of the replayed ``model``)."""
     cat = Catalogue.load(path) if path is not None else Catalogue()
     cat.add_members(dep)
     if w3 is not None:
         cat.add_directory(w3, dep, [g for g in gtins if g not in cat.products])
-    if store is not None and store.is_file():
-        with EventStore(store) as events:
-            cat.add_store(events)
+    if store is not None and store[0].is_file():
+        with EventStore(store[0]) as events:
+            cat.add_store(events, store[1].owner_index)
     return cat
 
 
@@ -99,15 +101,16 @@ def _reporter(text: str | None, session: Session, dep: Deployment) -> str:
 
 def _print_trace(
     trace: Callable[[RegistryModel, bytes], dict[str, Any]],
-    key: bytes,
+    key: Callable[[RegistryModel], bytes],
     label: str,
     session: Session,
     log_file: Path | None,
 ) -> None:
-    """Print ``trace`` of ``key`` in the replayed history as JSON; ``label`` names it if absent."""
+    """Print ``trace`` of the id ``key`` finds in the replayed history (that of the genuine
+    record, under the prefix owner) as JSON; ``label`` names it if absent."""
     result, _, _ = _load(session, log_file, compare=False)
     try:
-        typer.echo(json.dumps(trace(result.model, key), indent=2))
+        typer.echo(json.dumps(trace(result.model, key(result.model)), indent=2))
     except KeyError:
         raise InvalidInputError(f"{label} is not in the replayed history") from None
 
@@ -159,8 +162,8 @@ def custody_cmd(
     log_file: LogFile = None,
 ) -> None:
     """Print a pack's custody chain as JSON: holders, times, transactions, EPCIS event hashes."""
-    pid = pack_id(gtin, serial)
-    _print_trace(custody_chain, pid, pack_label(gtin, serial), session, log_file)
+    label = pack_label(gtin, serial)
+    _print_trace(custody_chain, lambda m: m.pack_id(gtin, serial), label, session, log_file)
 
 
 @audit_app.command("lot-trace")
@@ -171,8 +174,8 @@ def lot_trace_cmd(
     log_file: LogFile = None,
 ) -> None:
     """Print every current holder of a lot and how many packs each holds (for a recall)."""
-    lid = lot_id(gtin, lot)
-    _print_trace(lot_trace, lid, lot_label(gtin, lot), session, log_file)
+    label = lot_label(gtin, lot)
+    _print_trace(lot_trace, lambda m: m.lot_id(gtin, lot), label, session, log_file)
 
 
 @audit_app.command("expiry")
@@ -260,9 +263,9 @@ def report_3911(
     acting (``--as``, ``--key-file``, ``RXLEDGER_KEY``) or ``--reporter``."""
     result, w3, dep = _load(session, log_file, compare=False)
     by = _reporter(reporter, session, dep)
-    cat = _catalogue(catalogue, w3, dep, [gtin], session.store)
+    cat = _catalogue(catalogue, w3, dep, [gtin], (session.store, result.model))
     if lot:
-        cat.add_lot(gtin, lot)
+        cat.add_lot(gtin, lot, owner=result.model.owner_index(gtin))
     rep = form_3911(
         result.model,
         cat,
@@ -293,12 +296,13 @@ def report_history(
         raise InvalidInputError("give --gtin and --lot, or --tx")
     tx_hash = _tx_hash(tx) if tx is not None else None
     result, w3, dep = _load(session, log_file, compare=False)
-    cat = _catalogue(catalogue, w3, dep, [gtin] if gtin else [], session.store)
+    cat = _catalogue(catalogue, w3, dep, [gtin] if gtin else [], (session.store, result.model))
     if tx_hash is not None:
         rep = transaction_history(result.model, cat, tx=tx_hash)
     else:
         assert gtin is not None and lot is not None
-        rep = transaction_history(result.model, cat, lid=cat.add_lot(gtin, lot))
+        lid = cat.add_lot(gtin, lot, owner=result.model.owner_index(gtin))
+        rep = transaction_history(result.model, cat, lid=lid)
     _write(rep, out)
 
 
@@ -327,7 +331,7 @@ def report_fmd(
 ) -> None:
     """Write an EU FMD-style alert report for a scanned pack."""
     result, w3, dep = _load(session, log_file, compare=False)
-    cat = _catalogue(catalogue, w3, dep, [gtin], session.store)
+    cat = _catalogue(catalogue, w3, dep, [gtin], (session.store, result.model))
     scanned = {"gtin": gtin, "serial": serial, "lot": lot, "expiry": expiry}
     rep = fmd_alert(
         result.model,

@@ -17,7 +17,8 @@ from ledger_client.epcis.apply import ImportResult
 from ledger_client.epcis.capture import capture_document, read_valid_document
 from ledger_client.epcis.dscsa import transaction_information
 from ledger_client.epcis.errors import InvalidEPCISError
-from ledger_client.epcis.history import Kind, export_history, export_history_xml
+from ledger_client.epcis.export12 import to_epcis_12_xml
+from ledger_client.epcis.history import Kind, export_history
 from ledger_client.epcis.store import EventStore
 from ledger_client.errors import InvalidInputError
 
@@ -132,10 +133,8 @@ def export(
     assert code is not None
     w3, dep = session.chain
     store = EventStore(session.store) if session.store.exists() else None
-    if fmt == "xml":
-        data = export_history_xml(w3, dep, store, kind, code)
-    else:
-        data = json.dumps(export_history(w3, dep, store, kind, code), indent=2).encode()
+    doc = export_history(w3, dep, store, kind, code)
+    data = to_epcis_12_xml(doc) if fmt == "xml" else json.dumps(doc, indent=2).encode()
     if out is None:
         typer.echo(data.decode())
     else:

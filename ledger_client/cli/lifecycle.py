@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -16,14 +16,13 @@ from rich.progress import Progress
 from ledger_client.cli.command import RxTyper
 from ledger_client.cli.options import JsonOpt
 from ledger_client.cli.reporting import console, remember
-from ledger_client.cli.session import ChainOpts, MemberStoreOpts
+from ledger_client.cli.session import ChainOpts, MemberStoreOpts, Session
 from ledger_client.code_files import CodeBatch, read_batch
 from ledger_client.epcis import operations as op
 from ledger_client.epcis.record import member_gln, record
 from ledger_client.errors import InvalidCodeError, InvalidInputError
 from ledger_client.explain import code_map
 from ledger_client.gs1 import PackCode, expiry_to_date, parse_code
-from ledger_client.ids import lot_id, pack_id, unit_id
 from ledger_client.ledger import Ledger, PackRef, ProgressCallback
 from ledger_client.types import DecommissionReason, LotStatus, Receipt
 
@@ -61,24 +60,23 @@ def _choose(kind: type[E], text: str, what: str) -> E:
     raise InvalidInputError(f"{what} {text!r} is unknown: one of {names}")
 
 
-def _read(file: Path) -> CodeBatch:
-    """Read ``file`` and let error messages name its codes."""
-    batch = read_batch(file)
-    remember(codes=batch.codes())
-    return batch
+def _ledger(
+    session: Session,
+    batch: CodeBatch | None = None,
+    units: Sequence[str] = (),
+    lots: Sequence[tuple[str, str]] = (),
+) -> Ledger:
+    """The acting member's ledger; error messages name the codes of ``batch``, ``units`` and
+    ``lots`` (as sent, and as the ids of their genuine records)."""
+    ledger = session.ledger
+    codes = code_map(units=units, lots=lots, owners=ledger.owners)
+    remember(codes=codes | (batch.codes(ledger.owners) if batch else {}))
+    return ledger
 
 
 def _refs(batch: CodeBatch) -> tuple[tuple[PackRef, ...], tuple[str, ...]]:
     """The batch's packs as (GTIN, serial) and its units as SSCCs."""
     return tuple((p.gtin, p.serial) for p in batch.packs), tuple(u.sscc for u in batch.units)
-
-
-def _pack_ids(batch: CodeBatch) -> list[bytes]:
-    return [pack_id(p.gtin, p.serial) for p in batch.packs]
-
-
-def _unit_ids(batch: CodeBatch) -> list[bytes]:
-    return [unit_id(u.sscc) for u in batch.units]
 
 
 def _only_packs(batch: CodeBatch, step: str) -> None:
@@ -117,8 +115,7 @@ def lot_register(
 ) -> None:
     """Register a lot of a product with its expiry."""
     expiry_date = expiry_to_date(expiry)  # a precise error for a bad date, before anything is sent
-    remember(codes=code_map(lots=[(gtin, lot)]))
-    ledger = session.ledger
+    ledger = _ledger(session, lots=[(gtin, lot)])
     eh = record(session.store, op.RegisterLot(gtin, lot, expiry_date))
     receipt = ledger.register_lot(gtin, lot, expiry, eh)
     typer.echo(f"lot {lot} of {gtin} registered in block {receipt.block_number}")
@@ -133,8 +130,7 @@ def lot_status(
 ) -> None:
     """Quarantine, recall or release a lot (its owner or a regulator)."""
     new = _choose(LotStatus, status, "lot status")
-    remember(codes=code_map(lots=[(gtin, lot)]))
-    ledger = session.ledger
+    ledger = _ledger(session, lots=[(gtin, lot)])
     ledger.set_lot_status(gtin, lot, new, record(session.store, op.SetLotStatus(gtin, lot, new)))
     typer.echo(f"lot {lot} of {gtin} is now {new.name}")
 
@@ -148,7 +144,7 @@ def commission(
     as_json: JsonOpt = False,
 ) -> None:
     """Commission the packs of FILE (codes with GTIN, serial and lot); lots must be registered."""
-    batch = _read(file)
+    batch = read_batch(file)
     _only_packs(batch, "commission")
     no_lot = next((p for p in batch.packs if p.lot is None), None)
     if no_lot is not None:
@@ -156,27 +152,23 @@ def commission(
             f"{batch.source}: commissioning needs each pack's lot (AI 10, or a lot column); "
             f"(01){no_lot.gtin}(21){no_lot.serial} has none"
         )
-    unit = unit_id(into) if into else bytes(32)
-    remember(codes=code_map(units=[into] if into else []))
-    ledger = session.ledger
+    ledger = _ledger(session, batch, units=[into] if into else [])
     groups: dict[tuple[str, str], list[str]] = {}
     for p in batch.packs:
         groups.setdefault((p.gtin, str(p.lot)), []).append(p.serial)
     receipts: list[Receipt] = []
     for (gtin, lot), serials in groups.items():
         eh = record(session.store, op.Commission(gtin, lot, tuple(serials), into))
-        ids = [pack_id(gtin, s) for s in serials]
-        with _progress_bar(f"commission {gtin}/{lot}", len(ids)) as advance:
-            receipts += ledger.commission_ids(lot_id(gtin, lot), ids, unit, eh, progress=advance)
+        with _progress_bar(f"commission {gtin}/{lot}", len(serials)) as advance:
+            receipts += ledger.commission(gtin, lot, serials, into, eh, progress=advance)
     _report(receipts, len(batch.packs), as_json)
 
 
 @lifecycle_app.command()
 def pack(sscc: str, file: FileArg, session: MemberStoreOpts) -> None:
     """Pack the packs and SSCCs of FILE into case or pallet SSCC."""
-    remember(codes=code_map(units=[sscc]))
-    batch = _read(file)
-    ledger = session.ledger
+    batch = read_batch(file)
+    ledger = _ledger(session, batch, units=[sscc])
     refs, ssccs = _refs(batch)
     receipt = ledger.pack(sscc, refs, ssccs, record(session.store, op.Pack(sscc, refs, ssccs)))
     typer.echo(
@@ -191,8 +183,7 @@ def unpack(
     session: MemberStoreOpts,
 ) -> None:
     """Unpack whole cases or pallets, one transaction each; their contents stay with you."""
-    remember(codes=code_map(units=ssccs))
-    ledger = session.ledger
+    ledger = _ledger(session, units=ssccs)
     for sscc in ssccs:
         ledger.unpack([sscc], record(session.store, op.Unpack(sscc, (), ())))
     typer.echo(f"unpacked {len(ssccs)} units")
@@ -201,23 +192,24 @@ def unpack(
 @lifecycle_app.command()
 def ship(file: FileArg, to: ToOpt, session: MemberStoreOpts, as_json: JsonOpt = False) -> None:
     """Ship the loose packs and SSCCs of FILE to another member."""
-    batch = _read(file)
-    ledger = session.ledger
+    batch = read_batch(file)
+    ledger = _ledger(session, batch)
     recipient = session.address_of(to)
     refs, ssccs = _refs(batch)
     to_gln, from_gln = member_gln(ledger, recipient), member_gln(ledger, ledger.address)
     eh = record(session.store, op.Ship(refs, ssccs, to_party=to_gln, from_party=from_gln))
-    receipts = ledger.ship_ids(recipient, _pack_ids(batch), _unit_ids(batch), eh)
+    receipts = ledger.ship(recipient, refs, ssccs, eh)
     _report(receipts, len(batch.packs) + len(batch.units), as_json)
 
 
 @lifecycle_app.command("receive")
 def receive_cmd(file: FileArg, session: MemberStoreOpts, as_json: JsonOpt = False) -> None:
     """Receive the packs and SSCCs of FILE shipped to you."""
-    batch = _read(file)
-    ledger = session.ledger
-    eh = record(session.store, op.Receive(*_refs(batch)))
-    receipts = ledger.receive_ids(_pack_ids(batch), _unit_ids(batch), eh)
+    batch = read_batch(file)
+    ledger = _ledger(session, batch)
+    refs, ssccs = _refs(batch)
+    eh = record(session.store, op.Receive(refs, ssccs))
+    receipts = ledger.receive(refs, ssccs, eh)
     _report(receipts, len(batch.packs) + len(batch.units), as_json)
 
 
@@ -227,25 +219,25 @@ def decommission(
 ) -> None:
     """Decommission the packs of FILE."""
     why = _choose(DecommissionReason, reason, "--reason")
-    batch = _read(file)
+    batch = read_batch(file)
+    ledger = _ledger(session, batch)
     _only_packs(batch, "decommission")
-    ledger = session.ledger
     refs, _ = _refs(batch)
     eh = record(session.store, op.Decommission(refs, why))
     with _progress_bar(f"decommission ({why.name})", len(refs)) as advance:
-        receipts = ledger.decommission_ids(_pack_ids(batch), why, eh, progress=advance)
+        receipts = ledger.decommission(refs, why, eh, progress=advance)
     _report(receipts, len(batch.packs), as_json)
 
 
 @lifecycle_app.command()
 def undo(file: FileArg, session: MemberStoreOpts, as_json: JsonOpt = False) -> None:
     """Undo your decommissions of the packs of FILE, within the undo window."""
-    batch = _read(file)
+    batch = read_batch(file)
+    ledger = _ledger(session, batch)
     _only_packs(batch, "undo")
-    ledger = session.ledger
     refs, _ = _refs(batch)
     eh = record(session.store, op.UndoDecommission(refs))
-    receipts = ledger.undo_decommission_ids(_pack_ids(batch), eh)
+    receipts = ledger.undo_decommission(refs, eh)
     _report(receipts, len(batch.packs), as_json)
 
 

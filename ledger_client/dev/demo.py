@@ -30,8 +30,10 @@ PRODUCTS = {
 EXPIRIES = ("280600", "271231")
 CASE_SIZE = 50
 CASES_PER_PALLET = 12
-#: The manufacturer's GS1 company prefix, of the cases' and pallets' SSCCs.
-PREFIX = "0614141"
+#: The GS1 company prefixes of the SSCCs of the manufacturer's cases and pallets, and of the
+#: pallet wholesaler A builds (a member creates units under its own prefix only).
+MANUFACTURER_PREFIX = "0614141"
+WHOLESALER_A_PREFIX = "4012345"
 #: The scenario breaks one pallet at each wholesaler: it needs two full pallets of cases.
 MIN_CASES = 2 * CASES_PER_PALLET
 
@@ -111,13 +113,15 @@ def run_scenario(
     for gtin, lot, count in zip(gtins, lots, packs_per_lot, strict=True):
         receipts: list[Receipt] = []
         for _ in range(count // CASE_SIZE):
-            case = sscc(1, PREFIX, run * 100_000 + len(cases))
+            case = sscc(1, MANUFACTURER_PREFIX, run * 100_000 + len(cases))
             serials = [random_serial(rng) for _ in range(CASE_SIZE)]
             receipts += m.commission(gtin, lot, serials, into_sscc=case)
             cases.append(case)
             case_packs[case] = [(gtin, s) for s in serials]
         log.record(f"commission {count} packs of {lot} into cases", receipts)
-    pallets = [sscc(2, PREFIX, run * 1000 + i) for i in range(len(cases) // CASES_PER_PALLET)]
+    pallets = [
+        sscc(2, MANUFACTURER_PREFIX, run * 1000 + i) for i in range(len(cases) // CASES_PER_PALLET)
+    ]
     pallet_cases = {
         p: cases[i * CASES_PER_PALLET : (i + 1) * CASES_PER_PALLET] for i, p in enumerate(pallets)
     }
@@ -135,7 +139,7 @@ def run_scenario(
     say("wholesalers break pallets, re-pack and ship cases to the pharmacies")
     first, last = to_wa[0], to_wb[-1]
     log.record("wholesalers unpack a pallet each", [wa.unpack([first]), wb.unpack([last])])
-    repacked = sscc(3, PREFIX, run * 1000)
+    repacked = sscc(3, WHOLESALER_A_PREFIX, run * 1000)
     to_pa = pallet_cases[first][:6]
     log.record("wholesaler A re-packs 6 cases onto a pallet", wa.pack(repacked, units=to_pa))
     log.record("wholesaler A ships the pallet to pharmacy A", wa.ship(pa.address, units=[repacked]))
@@ -170,7 +174,7 @@ def run_scenario(
     try:
         pb.decommission([held_b[0]], DecommissionReason.DISPENSED)
     except LedgerRevertError as exc:
-        codes = code_map(packs=[held_b[0]], lots=[(gtins[1], lots[1])])
+        codes = code_map(packs=[held_b[0]], lots=[(gtins[1], lots[1])], owners=pb.owners)
         reason = explain(exc, codes, {pb.address: "pharmacy_b"})
         log.notes.append(f"pharmacy B could not dispense a recalled pack: {reason}")
 

@@ -16,7 +16,7 @@ from ledger_client.epcis.errors import InvalidEPCISError
 from ledger_client.epcis.export import operations_to_events, to_epcis_json
 from ledger_client.epcis.export12 import to_epcis_12_xml
 from ledger_client.epcis.hashing import event_hash, event_hash_uri
-from ledger_client.epcis.history import export_history, export_history_xml
+from ledger_client.epcis.history import export_history
 from ledger_client.epcis.import12 import convert_12_xml, master_data, master_data_of
 from ledger_client.epcis.mapping import EventReport, MappingReport, map_document, map_event
 from ledger_client.epcis.store import EventStore
@@ -50,6 +50,5 @@ __all__ = [
     "OperationResult",
     "EventStore",
     "export_history",
-    "export_history_xml",
     "transaction_information",
 ]

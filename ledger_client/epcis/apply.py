@@ -19,12 +19,13 @@ from ledger_client import events as ev
 from ledger_client.epcis import operations as ledger_ops
 from ledger_client.epcis.anchors import AnchorIndex
 from ledger_client.epcis.mapping import EventReport, MappingReport
-from ledger_client.errors import DuplicateInBatchError, RxLedgerError
+from ledger_client.errors import DuplicateInBatchError, RxLedgerError, UnknownPrefixError
 from ledger_client.explain import code_map, explain
 from ledger_client.gs1.dates import expiry_yymmdd, same_day
 from ledger_client.gs1.epc import party_gln
-from ledger_client.ids import lot_id, pack_id, unit_id
+from ledger_client.ids import lot_id, pack_id
 from ledger_client.ledger import Ledger
+from ledger_client.owners import CodeOwners
 from ledger_client.reverts import LedgerRevertError
 from ledger_client.types import ZERO_HASH, LotStatus, PackFlag, PackStatus, Receipt, UnitStatus
 
@@ -114,12 +115,15 @@ class _Failed(RxLedgerError):
         self.error = error
 
 
-def logistic_unit_id(parent_sscc: str | None, parent_pack: ledger_ops.PackRef | None) -> bytes:
-    """The ledger unit id of an SSCC unit, or of a case identified by an SGTIN (its pack id)."""
+def logistic_unit_id(
+    owners: CodeOwners, parent_sscc: str | None, parent_pack: ledger_ops.PackRef | None
+) -> bytes:
+    """The id of the genuine unit of an SSCC, or of a case identified by an SGTIN (made from
+    its pack's code hash, under the GTIN's prefix owner)."""
     if parent_sscc is not None:
-        return unit_id(parent_sscc)
+        return owners.unit_id(parent_sscc)
     assert parent_pack is not None
-    return pack_id(*parent_pack)
+    return owners.pack_id(*parent_pack)
 
 
 def member_glns(ledger: Ledger) -> dict[str, str]:
@@ -170,10 +174,9 @@ class _Executor:
         """Ledger ids: an SGTIN that names a logistic unit on chain moves as that unit (and as
         a pack too when it was commissioned as one)."""
         pack_ids: list[bytes] = []
-        unit_ids = [unit_id(u) for u in units]
-        for ref in packs:
-            pid = pack_id(*ref)
-            is_unit = self.ledger.unit_state_by_id(pid).status != UnitStatus.NONE
+        unit_ids = self.ledger.unit_ids(units)
+        for pid in self.ledger.pack_ids(packs):
+            is_unit = self.ledger.unit_state(pid).status != UnitStatus.NONE
             is_pack = self.ledger.pack_states([pid])[0].status != PackStatus.NONE
             if is_unit:
                 unit_ids.append(pid)
@@ -185,7 +188,7 @@ class _Executor:
         self, pack_ids: list[bytes], unit_ids: list[bytes], notes: list[str]
     ) -> tuple[list[bytes], list[bytes]]:
         """Drop items that travel inside another listed unit (EPCIS may list every level)."""
-        views = {u: self.ledger.unit_state_by_id(u) for u in unit_ids}
+        views = {u: self.ledger.unit_state(u) for u in unit_ids}
         listed = {v.index for v in views.values() if v.index}
         packs = [
             p
@@ -230,18 +233,20 @@ class _Executor:
         try:
             txs = self._dispatch(op, notes)
         except (LedgerRevertError, DuplicateInBatchError) as exc:
-            message = explain(exc, _codes_of(op))
+            message = explain(exc, _codes_of(op, self.ledger.owners))
             return OperationResult(name, "failed", (), exc.error, message, tuple(notes))
         except _Failed as exc:
             return OperationResult(name, "failed", (), exc.error, str(exc), tuple(notes))
+        except UnknownPrefixError as exc:
+            return OperationResult(name, "failed", (), "UnknownPrefix", str(exc), tuple(notes))
         if txs is None:
             return OperationResult(name, "skipped", (), None, "already on chain", tuple(notes))
         return OperationResult(name, "applied", txs, None, None, tuple(notes))
 
     def _dispatch(self, op: ledger_ops.LedgerOperation, notes: list[str]) -> tuple[str, ...] | None:
-        ledger, reg, eh = self.ledger, self.ledger.registry.functions, op.event_hash or ZERO_HASH
+        ledger, eh = self.ledger, op.event_hash or ZERO_HASH
         if isinstance(op, ledger_ops.RegisterLot):
-            lid = lot_id(op.gtin, op.lot)
+            lid = lot_id(op.gtin, op.lot, owner=ledger.member_index)
             if any(e.lot_id == lid for e in self.anchors.anchored(ev.LotRegistered, eh)):
                 return None
             view = ledger.lot_state(op.gtin, op.lot)
@@ -251,56 +256,59 @@ class _Executor:
                 return None
             return self._sent([ledger.register_lot(op.gtin, op.lot, op.expiry, eh)])
         if isinstance(op, ledger_ops.Commission):
-            lid = lot_id(op.gtin, op.lot)
-            ids = [pack_id(op.gtin, s) for s in op.serials]
+            me = ledger.member_index
+            lid = lot_id(op.gtin, op.lot, owner=me)
             anchored = self.anchors.anchored(ev.PacksCommissioned, eh)
             done = {i for e in anchored if e.lot_id == lid for i in e.pack_ids}
-            todo = [i for i in ids if i not in done]
-            unit = unit_id(op.into_sscc) if op.into_sscc else ZERO_HASH
-            receipts = ledger.commission_ids(lid, todo, unit, eh, skip_done=True) if todo else []
+            serials = [s for s in op.serials if pack_id(op.gtin, s, owner=me) not in done]
+            if not serials:
+                return None
+            receipts = ledger.commission(op.gtin, op.lot, serials, op.into_sscc, eh, skip_done=True)
             return self._sent(receipts) or None
         if isinstance(op, ledger_ops.Pack | ledger_ops.Unpack):
-            uid = logistic_unit_id(op.parent_sscc, op.parent_pack)
             packs, units = self._items(op.packs, op.units)
             if isinstance(op, ledger_ops.Pack):
                 if self._covered(ev.ItemsPacked, eh, packs + units):
                     return None
-                return self._sent([ledger.transact(reg.pack(uid, packs, units, eh))])
+                parent = op.parent_sscc or op.parent_pack
+                assert parent is not None
+                return self._sent([ledger.pack(parent, packs, units, eh)])
+            uid = logistic_unit_id(ledger.owners, op.parent_sscc, op.parent_pack)
             if not packs and not units:
                 if any(uid in e.unit_ids for e in self.anchors.anchored(ev.UnitsDissolved, eh)):
                     return None
-                return self._sent([ledger.transact(reg.unpack([uid], eh))])
+                return self._sent([ledger.unpack([uid], eh)])
             if self._covered(ev.ItemsUnpacked, eh, packs + units):
                 return None
-            return self._sent([ledger.transact(reg.unpackItems(uid, packs, units, eh))])
+            return self._sent([ledger.unpack_items(uid, packs, units, eh)])
         if isinstance(op, ledger_ops.Ship | ledger_ops.Receive):
-            kind: type[_Moved] = (
-                ev.ItemsShipped if isinstance(op, ledger_ops.Ship) else ev.ItemsReceived
-            )
+            to = self._recipient(op, notes) if isinstance(op, ledger_ops.Ship) else None
+            kind: type[_Moved] = ev.ItemsReceived if to is None else ev.ItemsShipped
             packs, units = self._top_level(*self._items(op.packs, op.units), notes)
             if self._covered(kind, eh, packs + units):
                 return None
-            if isinstance(op, ledger_ops.Ship):
-                to = self._recipient(op, notes)
-                return self._sent([ledger.transact(reg.ship(packs, units, to, eh))])
-            return self._sent([ledger.transact(reg.receiveItems(packs, units, eh))])
+            # one transaction, straight to the contract: an SGTIN case commissioned as a pack
+            # too is in both lists under one id, which Ledger.ship refuses as a duplicate
+            reg = ledger.registry.functions
+            fn = reg.ship(packs, units, to, eh) if to else reg.receiveItems(packs, units, eh)
+            return self._sent([ledger.transact(fn)])
         if isinstance(
             op, ledger_ops.Decommission | ledger_ops.UndoDecommission | ledger_ops.FlagSuspect
         ):
             pack_event = _PACK_EVENT[type(op)]
             done = {i for e in self.anchors.anchored(pack_event, eh) for i in e.pack_ids}
-            todo = [i for i in (pack_id(*p) for p in op.packs) if i not in done]
+            todo = [i for i in ledger.pack_ids(op.packs) if i not in done]
             if not todo:
                 return None
             if isinstance(op, ledger_ops.Decommission):
-                receipts = ledger.decommission_ids(todo, op.reason, eh, skip_done=True)
+                receipts = ledger.decommission(todo, op.reason, eh, skip_done=True)
             elif isinstance(op, ledger_ops.UndoDecommission):
-                receipts = ledger.undo_decommission_ids(todo, eh)
+                receipts = ledger.undo_decommission(todo, eh)
             else:
-                receipts = ledger.flag_ids(todo, PackFlag.SUSPECT, 0, eh)
+                receipts = ledger.flag(todo, PackFlag.SUSPECT, 0, eh)
             return self._sent(receipts) or None
         if isinstance(op, ledger_ops.SetLotStatus):
-            lid = lot_id(op.gtin, op.lot)
+            lid = ledger.owners.lot_id(op.gtin, op.lot)
             if any(e.lot_id == lid for e in self.anchors.anchored(ev.LotStatusChanged, eh)):
                 return None
             if ledger.lot_state(op.gtin, op.lot).status == op.status:
@@ -363,8 +371,9 @@ def failed_result(member: str, errors: Sequence[str], source: str | None = None)
     return {"member": member, "source": source, "ok": False, "errors": list(errors), "events": []}
 
 
-def _codes_of(op: ledger_ops.LedgerOperation) -> dict[bytes, str]:
-    """Ledger id -> label of every code ``op`` names, for its refusal message."""
+def _codes_of(op: ledger_ops.LedgerOperation, owners: CodeOwners) -> dict[bytes, str]:
+    """Ledger id -> label of every code ``op`` names (code hashes and the ids of their genuine
+    records, under ``owners``), for its refusal message."""
     packs = [*getattr(op, "packs", ()), *filter(None, [getattr(op, "parent_pack", None)])]
     if isinstance(op, ledger_ops.Commission):
         packs += [(op.gtin, s) for s in op.serials]
@@ -375,4 +384,4 @@ def _codes_of(op: ledger_ops.LedgerOperation) -> dict[bytes, str]:
         if isinstance(op, ledger_ops.RegisterLot | ledger_ops.Commission | ledger_ops.SetLotStatus)
         else []
     )
-    return code_map(packs, units, lots)
+    return code_map(packs, units, lots, owners)

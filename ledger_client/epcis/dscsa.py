@@ -31,7 +31,8 @@ from ledger_client.events import (
 )
 from ledger_client.gs1 import expiry_to_date
 from ledger_client.gs1.epc import parse_epc_or_none
-from ledger_client.types import ZERO_HASH
+from ledger_client.owners import PrefixOwners
+from ledger_client.types import ZERO_HASH, LotView, PackView
 
 __all__ = ["TRANSACTION_STATEMENT", "ShipmentNotFoundError", "transaction_information"]
 
@@ -148,12 +149,13 @@ def transaction_information(
 
     Raises :class:`ShipmentNotFoundError` if the chain holds no shipment of it.
     """
-    last = _LastShipment(subject_of("sscc", sscc))
+    owners = PrefixOwners(deployment.contract(w3, "Consortium"))
+    last = _LastShipment(subject_of("sscc", sscc, owners))
     project(chain_events(w3, deployment, store), last)
     shipment, packs = last.shipment, last.packs
     if shipment is None:
         raise ShipmentNotFoundError(f"no shipment of {sscc} is recorded on chain")
-    clear = store.identifiers()
+    clear = store.identifiers(owners.index)
     registry = deployment.contract(w3, "SerialRegistry").functions
     views = registry.packStates(sorted(packs)).call() if packs else []
     lines: Counter[tuple[str, bytes]] = Counter()
@@ -162,13 +164,13 @@ def transaction_information(
         if pid not in clear.packs:
             unknown += 1
             continue
-        lines[(clear.packs[pid][0], bytes(view[5]))] += 1
+        lines[(clear.packs[pid][0], PackView.from_tuple(view).lot_id)] += 1
     products = []
     for (gtin, lid), count in sorted(lines.items()):
         line = _product(w3, deployment, store, gtin)
-        lot = registry.lotState(lid).call()
+        expiry = LotView.from_tuple(registry.lotState(lid).call()).expiry
         line["lot"] = clear.lots.get(lid, (gtin, None))[1]
-        line["expiry"] = expiry_to_date(f"{lot[2]:06d}").isoformat() if lot[2] else None
+        line["expiry"] = expiry_to_date(f"{expiry:06d}").isoformat() if expiry else None
         line["number_of_containers"] = count
         products.append(line)
     shipped_at = shipment.timestamp

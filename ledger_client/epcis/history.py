@@ -26,7 +26,6 @@ from web3 import Web3
 from ledger_client import events as ev
 from ledger_client.contracts import Deployment
 from ledger_client.epcis.export import to_epcis_json
-from ledger_client.epcis.export12 import to_epcis_12_xml
 from ledger_client.epcis.hashing import GS1_CONTEXT
 from ledger_client.epcis.mapping import RXL_NAMESPACE
 from ledger_client.epcis.store import EventStore
@@ -35,7 +34,7 @@ from ledger_client.epcis.validation import check_document
 from ledger_client.errors import InvalidCodeError
 from ledger_client.events import actor, project
 from ledger_client.gs1 import LotCode, PackCode, UnitCode, expiry_to_date, parse_code
-from ledger_client.ids import lot_id, pack_id, unit_id
+from ledger_client.owners import CodeOwners, PrefixOwners
 from ledger_client.types import ZERO_HASH, DecommissionReason, LotStatus, PackFlag
 
 __all__ = [
@@ -47,7 +46,6 @@ __all__ = [
     "chain_history",
     "history",
     "export_history",
-    "export_history_xml",
     "id_uri",
 ]
 
@@ -94,22 +92,23 @@ def id_uri(kind: str, ledger_id: bytes) -> str:
     return f"urn:rxledger:{kind}:0x{ledger_id.hex()}"
 
 
-def subject_of(kind: Kind, code: str) -> Subject:
+def subject_of(kind: Kind, code: str, owners: CodeOwners) -> Subject:
     """Parse ``code`` (any GS1 form :func:`ledger_client.gs1.parse_code` reads; for an SSCC
-    also its 18 bare digits) for a history of ``kind``; raise :class:`InvalidCodeError` if it
-    names something else."""
+    also its 18 bare digits) for a history of ``kind``, of its genuine record (under
+    ``owners``); raise :class:`InvalidCodeError` if it names something else or no member owns
+    its prefix."""
     bare_sscc = kind == "sscc" and len(code) == 18 and code.isascii() and code.isdigit()
     parsed = parse_code(f"(00){code}" if bare_sscc else code, require_serial=False).code
     if kind == "pack" and isinstance(parsed, PackCode):
-        pid = pack_id(parsed.gtin, parsed.serial)
-        # an SGTIN may name a case, whose ledger unit id is its pack id
+        pid = owners.pack_id(parsed.gtin, parsed.serial)
+        # an SGTIN may name a case, whose unit id is made from the same code hash
         return Subject(kind, code, packs=frozenset({pid}), units=frozenset({pid}))
     if kind == "lot" and isinstance(parsed, LotCode | PackCode) and parsed.lot is not None:
-        return Subject(kind, code, lots=frozenset({lot_id(parsed.gtin, parsed.lot)}))
+        return Subject(kind, code, lots=frozenset({owners.lot_id(parsed.gtin, parsed.lot)}))
     if kind == "sscc" and isinstance(parsed, UnitCode):
-        return Subject(kind, code, units=frozenset({unit_id(parsed.sscc)}))
+        return Subject(kind, code, units=frozenset({owners.unit_id(parsed.sscc)}))
     if kind == "sscc" and isinstance(parsed, PackCode):
-        return Subject(kind, code, units=frozenset({pack_id(parsed.gtin, parsed.serial)}))
+        return Subject(kind, code, units=frozenset({owners.pack_id(parsed.gtin, parsed.serial)}))
     wanted = {"pack": "GTIN + serial", "lot": "GTIN + lot", "sscc": "an SSCC"}[kind]
     raise InvalidCodeError(
         f"{code!r} is a {type(parsed).__name__}; a {kind} history needs {wanted}"
@@ -424,8 +423,9 @@ def export_history(
     *,
     creation_date: datetime | str | None = None,
 ) -> dict[str, Any]:
-    """The history of the pack, lot or SSCC ``code`` as a valid EPCIS 2.0 document."""
-    subject = subject_of(kind, code)
+    """The history of the pack, lot or SSCC ``code`` as a valid EPCIS 2.0 document (EPCIS 1.2
+    XML: :func:`ledger_client.epcis.to_epcis_12_xml` of it)."""
+    subject = subject_of(kind, code, PrefixOwners(deployment.contract(w3, "Consortium")))
     entries = history(w3, deployment, store, subject)
     glns = _member_glns(w3, deployment)
     events: list[dict[str, Any]] = []
@@ -440,17 +440,3 @@ def export_history(
             doc["epcisHeader"] = {"epcisMasterData": {"vocabularyList": vocabulary}}
             check_document(doc)
     return doc
-
-
-def export_history_xml(
-    w3: Web3,
-    deployment: Deployment,
-    store: EventStore | None,
-    kind: Kind,
-    code: str,
-    *,
-    creation_date: datetime | str | None = None,
-) -> bytes:
-    """The same history as EPCIS 1.2 XML."""
-    doc = export_history(w3, deployment, store, kind, code, creation_date=creation_date)
-    return to_epcis_12_xml(doc)

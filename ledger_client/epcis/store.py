@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from os import PathLike
@@ -113,7 +113,8 @@ class StoredEvent:
 
 @dataclass
 class ClearIds:
-    """The clear GS1 identifiers behind ledger ids, as the stored events name them."""
+    """The clear GS1 identifiers behind the ids of their genuine records (under the members
+    owning their prefixes), as the stored events name them."""
 
     packs: dict[bytes, tuple[str, str]]
     """pack id -> (GTIN, serial)"""
@@ -134,7 +135,7 @@ class ChainCursor:
     block_hash: bytes
 
 
-def _add_ids(ids: ClearIds, event: dict[str, Any]) -> None:
+def _add_ids(ids: ClearIds, event: dict[str, Any], owner_of: Callable[[str], int]) -> None:
     ilmd = event.get("ilmd")
     lot = ilmd.get("cbvmda:lotNumber") if isinstance(ilmd, dict) else None
     values = [*event.get("epcList", []), *event.get("childEPCs", []), event.get("parentID")]
@@ -144,13 +145,14 @@ def _add_ids(ids: ClearIds, event: dict[str, Any]) -> None:
         if epc is None:
             continue
         if epc.kind == "sgtin" and epc.gtin and epc.serial:
-            ids.packs[pack_id(epc.gtin, epc.serial)] = (epc.gtin, epc.serial)
+            owner = owner_of(epc.gtin)
+            ids.packs[pack_id(epc.gtin, epc.serial, owner=owner)] = (epc.gtin, epc.serial)
             if lot is not None:
-                ids.lots[lot_id(epc.gtin, str(lot))] = (epc.gtin, str(lot))
+                ids.lots[lot_id(epc.gtin, str(lot), owner=owner)] = (epc.gtin, str(lot))
         elif epc.kind == "lgtin" and epc.gtin and epc.lot:
-            ids.lots[lot_id(epc.gtin, epc.lot)] = (epc.gtin, epc.lot)
+            ids.lots[lot_id(epc.gtin, epc.lot, owner=owner_of(epc.gtin))] = (epc.gtin, epc.lot)
         elif epc.kind == "sscc" and epc.sscc:
-            ids.units[unit_id(epc.sscc)] = epc.sscc
+            ids.units[unit_id(epc.sscc, owner=owner_of(epc.sscc))] = epc.sscc
 
 
 class EventStore:
@@ -272,11 +274,13 @@ class EventStore:
             for row in self.db.execute("SELECT event_json FROM events ORDER BY rowid")
         ]
 
-    def identifiers(self) -> ClearIds:
-        """The clear packs, lots and logistic units that the stored events name."""
+    def identifiers(self, owner_of: Callable[[str], int]) -> ClearIds:
+        """The clear packs, lots and logistic units that the stored events name, by the ids
+        of their records under the member index ``owner_of`` gives for a GTIN or SSCC (the
+        prefix owner's: ``PrefixOwners.index``)."""
         ids = ClearIds({}, {}, {})
         for event in self.all_events():
-            _add_ids(ids, event)
+            _add_ids(ids, event, owner_of)
         return ids
 
     def count(self) -> int:
@@ -285,21 +289,28 @@ class EventStore:
 
     def product(self, gtin: str) -> dict[str, Any] | None:
         """Master data of product ``gtin``: name, ndc and all attributes (CBV short names)."""
-        row = self.db.execute(
-            "SELECT name, ndc, attributes_json FROM products WHERE gtin = ?", (gtin,)
-        ).fetchone()
-        if row is None:
-            return None
-        return {"gtin": gtin, "name": row[0], "ndc": row[1], "attributes": json.loads(row[2])}
+        return self._master_data("products", "gtin", gtin, ("name", "ndc"))
 
     def location(self, gln: str) -> dict[str, Any] | None:
         """Master data of party or location ``gln``: name and attributes (address...)."""
+        return self._master_data("locations", "gln", gln, ("name",))
+
+    def _master_data(
+        self, table: str, key: str, value: str, columns: tuple[str, ...]
+    ) -> dict[str, Any] | None:
+        """The row of ``table`` whose ``key`` is ``value``: ``columns`` and its attributes."""
+        names = ", ".join(columns)  # table and column names are this module's, never input
         row = self.db.execute(
-            "SELECT name, attributes_json FROM locations WHERE gln = ?", (gln,)
+            f"SELECT {names}, attributes_json FROM {table} WHERE {key} = ?", (value,)
         ).fetchone()
         if row is None:
             return None
-        return {"gln": gln, "name": row[0], "attributes": json.loads(row[1])}
+        *cells, attributes = row
+        return {
+            key: value,
+            **dict(zip(columns, cells, strict=True)),
+            "attributes": json.loads(attributes),
+        }
 
     def vocabulary_ids(self) -> list[str]:
         """The ids of every master data element the store holds."""

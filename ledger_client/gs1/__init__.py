@@ -3,7 +3,7 @@
 One entry point reads any supported text (:func:`parse_code`), four pure functions write a
 code in each format (:func:`to_element_string`, :func:`to_datamatrix`,
 :func:`to_digital_link`, :func:`to_epc_urn`) and :func:`ids_of` gives the 32-byte ledger id
-(layout in :mod:`ledger_client.ids`).
+of a code's record under the member owning it (layout in :mod:`ledger_client.ids`).
 
 Accepted input (see ``docs/identifiers.md``):
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
 from ledger_client.errors import InvalidCodeError
 from ledger_client.gs1._values import _check_gtin, _check_sscc, _check_text
 from ledger_client.gs1.dates import _same_expiry, expiry_to_date
-from ledger_client.ids import lot_id, pack_id, unit_id
+from ledger_client.ids import lot_hash, pack_hash, record_id, unit_hash
 
 __all__ = [
     "Code",
@@ -109,18 +110,20 @@ class ScanResult:
     company_prefix_length: int | None = None
 
 
-def ids_of(code: Code) -> bytes:
-    """Return the 32-byte ledger id: packId, unitId or lotId (see :mod:`ledger_client.ids`).
+def ids_of(code: Code, owner_of: Callable[[str], int]) -> bytes:
+    """Return the 32-byte ledger id of ``code``'s record: packId, unitId or lotId, scoped to
+    the member index ``owner_of`` gives for its GTIN or SSCC (see :mod:`ledger_client.ids`;
+    the genuine record's owner is ``PrefixOwners.owner``).
 
     Raises:
         InvalidCodeError: for a :class:`ProductCode`, which has no ledger id.
     """
     if isinstance(code, PackCode):
-        return pack_id(code.gtin, code.serial)
+        return record_id(owner_of(code.gtin), pack_hash(code.gtin, code.serial))
     if isinstance(code, UnitCode):
-        return unit_id(code.sscc)
+        return record_id(owner_of(code.sscc), unit_hash(code.sscc))
     if isinstance(code, LotCode):
-        return lot_id(code.gtin, code.lot)
+        return record_id(owner_of(code.gtin), lot_hash(code.gtin, code.lot))
     raise InvalidCodeError(
         f"a bare GTIN {code.gtin} has no ledger id; the ledger tracks packs, units and lots"
     )

@@ -169,8 +169,7 @@ def night_dispenses(world: World) -> None:
             bd = rng.randrange(1, world.bdays - 1)
             ts = world.cal.midnight(bd) + h * 3600 + rng.randint(0, 3000)
             gtin, lid = world.maker_lot[p]
-            ids = world.new_packs(gtin, 1)
-            tag = world.act(ts, p, "commission", lid, ZERO, ids, ZERO)
+            tag = world.commission(ts, p, lid, ZERO, world.new_packs(p, gtin, 1))
         world.truth("NIGHT_ACTIVITY", [f"tag:{tag}"], member=p, hour=h)
 
 
@@ -262,8 +261,8 @@ def spikes(world: World) -> None:
         bd = wk * 5 + rng.randrange(5)
         gtin, lid = world.maker_lot[maker]
         for _ in range(size):
-            ids = world.new_packs(gtin, 1)
-            world.act(world.cal.at(bd, 9, 17), maker, "commission", lid, ZERO, ids, ZERO)
+            ids = world.new_packs(maker, gtin, 1)
+            world.commission(world.cal.at(bd, 9, 17), maker, lid, ZERO, ids)
         day = world.cal.midnight(bd) // DAY
         world.truth(
             "VOLUME_SPIKE", [f"{maker}@{day}"], member=maker, extra=size, usual_weekday=usual

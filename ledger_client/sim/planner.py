@@ -45,7 +45,6 @@ def plan(seed: int, packs: int, anomaly_rate: float, start: int) -> Plan:
     ``start`` must be a Monday 00:00 UTC."""
     world = World(seed, packs, anomaly_rate, start)
     production(world)
-    world.lot_of_pack = world.lot_names()
     world.maker_lot = maker_lots(world)
     distribution(world)
     lost, late = order_anomalies(world)

@@ -32,17 +32,7 @@ def production(world: World) -> None:
                 made.append(world.commission_case(maker, g, lid, bd)[0])
             for k in range(0, len(made), world.pallet_size):
                 group = made[k : k + world.pallet_size]
-                pallet = world.new_unit()
-                world.act(
-                    world.cal.at(bd, 11.5, 13),
-                    maker,
-                    "pack",
-                    pallet,
-                    [],
-                    group,
-                    ZERO,
-                    items=len(group),
-                )
+                pallet = world.pack(world.cal.at(bd, 11.5, 13), maker, group)
                 w = rng.choice(world.ws)
                 ts = world.cal.at(bd, 14, 16.5)
                 world.ship(ts, maker, w, [], [pallet])

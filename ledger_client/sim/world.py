@@ -1,17 +1,21 @@
 """The simulated world while a plan is built: the members, the ids issued so far, orders and
-pharmacy stock, and the primitives that add actions, scans and ground truth to the plan."""
+pharmacy stock, and the primitives that add actions, scans and ground truth to the plan.
+
+Calls that create a record (``registerLot``, ``commission``, ``pack``'s container) send code
+hashes; the chain files the record under the sender's member index, and every other call
+names it by that id (see :mod:`ledger_client.ids`)."""
 
 from __future__ import annotations
 
 import random
-from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
 from ledger_client.audit.scans import VerificationRecord
 from ledger_client.chain import dev_account
 from ledger_client.dev.codes import sscc
-from ledger_client.ids import with_check_digit
+from ledger_client.devnet import DEMO_MEMBERS, demo_index
+from ledger_client.ids import lot_hash, pack_hash, record_id, unit_hash, with_check_digit
 from ledger_client.sim.calendar import BusinessCalendar, yymmdd
 from ledger_client.sim.plan import DAY, KINDS, SLOT, Action, Plan, Truth
 from ledger_client.types import DecommissionReason
@@ -63,6 +67,11 @@ class World:
         self.bdays = 5 * self.weeks
         self.far_expiry = yymmdd(start + 2 * 365 * DAY)
         self.addr = {n: dev_account(n).address for n in MEMBERS}
+        #: Each member's index, and the company prefix of the SSCCs of its units.
+        self.index: dict[str, int] = {a: demo_index(n) for n, a in self.addr.items()}
+        self.prefix: dict[str, str] = {
+            a: DEMO_MEMBERS[n][2][0] for n, a in self.addr.items() if DEMO_MEMBERS[n][2]
+        }
         self.m, self.rp = self.addr["manufacturer"], self.addr["repackager"]
         self.ws = [self.addr["wholesaler_a"], self.addr["wholesaler_b"]]
         self.ps = [self.addr["pharmacy_a"], self.addr["pharmacy_b"]]
@@ -79,12 +88,14 @@ class World:
         self.gtin_of: dict[bytes, str] = {}
         self.serial_of: dict[bytes, str] = {}
         self.lot_of: dict[bytes, tuple[str, str, int]] = {}
+        #: The code hash of every lot, pack and unit id issued (what creating calls send).
+        self.hash_of: dict[bytes, bytes] = {}
         self.contents: dict[bytes, list[bytes]] = {}
         self.at_wholesaler: dict[str, list[tuple[bytes, int]]] = {w: [] for w in self.ws}
         self.orders: list[Order] = []
         self.stock: list[Stock] = []
         self.used: set[bytes] = set()
-        #: The lot name of each regularly commissioned pack; each maker's lot for injections.
+        #: The lot name of each commissioned pack; each maker's lot for injections.
         self.lot_of_pack: dict[bytes, str] = {}
         self.maker_lot: dict[str, tuple[str, bytes]] = {}
         self.per_kind = max(1, round(anomaly_rate * packs / len(KINDS)))
@@ -96,35 +107,61 @@ class World:
         self.plan.actions.append(Action(ts, sender, fn, args, items, tag))
         return tag
 
-    def new_packs(self, gtin: str, n: int) -> list[bytes]:
-        """Issue ``n`` new serials of ``gtin``; return the pack ids."""
+    def _issue(self, owner: str, code_hash: bytes) -> bytes:
+        """The id of ``owner``'s record of ``code_hash``, remembered with its hash."""
+        rid = record_id(self.index[owner], code_hash)
+        self.hash_of[rid] = code_hash
+        return rid
+
+    def new_packs(self, maker: str, gtin: str, n: int) -> list[bytes]:
+        """Issue ``n`` new serials of ``gtin`` to ``maker``; return the pack ids."""
         serials = [f"S{self.serial + k:010d}" for k in range(n)]
         self.serial += n
-        ids = self.cat.add_packs(gtin, serials)
+        ids = [self._issue(maker, pack_hash(gtin, s)) for s in serials]
         for i, s in zip(ids, serials, strict=True):
+            self.cat.packs[i] = (gtin, s)
             self.gtin_of[i], self.serial_of[i] = gtin, s
         return ids
 
-    def new_unit(self) -> bytes:
-        """Issue a new SSCC; return the unit id."""
+    def new_unit(self, owner: str) -> bytes:
+        """Issue a new SSCC under ``owner``'s prefix; return the unit id."""
         self.sscc += 1
-        return self.cat.add_unit(sscc(0, "061414", self.sscc))
+        code = sscc(0, self.prefix[owner], self.sscc)
+        uid = self._issue(owner, unit_hash(code))
+        self.cat.units[uid] = code
+        return uid
 
     def new_lot(self, owner: str, gtin: str, name: str, expiry: int, ts: int) -> bytes:
         """Register lot ``name`` of ``gtin`` at ``ts``; return the lot id."""
-        lid = self.cat.add_lot(gtin, name)
+        lid = self._issue(owner, lot_hash(gtin, name))
+        self.cat.lots[lid] = (gtin, name)
         self.lot_of[lid] = (gtin, name, expiry)
-        self.act(ts, owner, "registerLot", lid, expiry, ZERO)
+        self.act(ts, owner, "registerLot", self.hash_of[lid], expiry, ZERO)
         return lid
+
+    def commission(self, ts: int, maker: str, lid: bytes, unit: bytes, ids: list[bytes]) -> str:
+        """Add ``maker``'s commissioning of packs ``ids`` in lot ``lid`` (into ``unit``, or
+        ZERO); return its tag."""
+        for pid in ids:
+            self.lot_of_pack[pid] = self.lot_of[lid][1]
+        lot, into = self.hash_of[lid], self.hash_of[unit] if unit != ZERO else ZERO
+        hashes = [self.hash_of[i] for i in ids]
+        return self.act(ts, maker, "commission", lot, into, hashes, ZERO, items=len(ids))
 
     def commission_case(self, maker: str, gtin: str, lid: bytes, bd: int) -> tuple[bytes, int]:
         """Commission a new case of lot ``lid`` on business day ``bd``; return it and the time."""
-        ids = self.new_packs(gtin, self.case_size)
-        case = self.new_unit()
+        ids = self.new_packs(maker, gtin, self.case_size)
+        case = self.new_unit(maker)
         t = self.cal.at(bd, 7.4, 11)
-        self.act(t, maker, "commission", lid, case, ids, ZERO, items=len(ids))
+        self.commission(t, maker, lid, case, ids)
         self.contents[case] = ids
         return case, t
+
+    def pack(self, ts: int, by: str, units: list[bytes]) -> bytes:
+        """Add ``by``'s packing of ``units`` onto a new pallet; return the pallet."""
+        pallet = self.new_unit(by)
+        self.act(ts, by, "pack", self.hash_of[pallet], [], units, ZERO, items=len(units))
+        return pallet
 
     def ship(self, ts: int, frm: str, to: str, packs: list[bytes], units: list[bytes]) -> str:
         """Add a shipment; return its tag."""
@@ -133,14 +170,6 @@ class World:
     def receive(self, ts: int, by: str, packs: list[bytes], units: list[bytes]) -> str:
         """Add a receipt; return its tag."""
         return self.act(ts, by, "receiveItems", packs, units, ZERO, items=len(packs) + len(units))
-
-    def lot_names(self) -> dict[bytes, str]:
-        """The lot name of every pack commissioned so far."""
-        packs: dict[bytes, list[bytes]] = defaultdict(list)
-        for a in self.plan.actions:
-            if a.fn == "commission":
-                packs[a.args[0]].extend(a.args[2])
-        return {pid: self.lot_of[lid][1] for lid, pids in packs.items() for pid in pids}
 
     def truth(self, kind: str, subjects: list[str], **evidence: Any) -> None:
         """Record an injected anomaly."""

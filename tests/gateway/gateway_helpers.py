@@ -77,7 +77,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
         packs = [(GTIN, f"S{i}") for i in range(1, last + 1)] + [(GTIN, "E1")]
         sender.ship(receiver.address, packs=packs, units=["106141411234567897"])
         receiver.receive(packs=packs, units=["106141411234567897"])
-    # R lot: recalled by the regulator in a test; T: shipped to wholesaler_b, never received.
+    # R lot: recalled by its owner in a test; T: shipped to wholesaler_b, never received.
     m.register_lot(GTIN, "R1", EXPIRY)
     m.commission(GTIN, "R1", ["R1", "R2", "R3"])
     m.ship(pa.address, packs=[(GTIN, "R1"), (GTIN, "R2")])

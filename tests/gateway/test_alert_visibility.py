@@ -20,6 +20,7 @@ from sqlalchemy import insert, select, text
 
 from gateway.db import models as m
 from gateway.db.session import alembic_config, make_engine, migrate
+from ledger_client.devnet import demo_index
 from ledger_client.ids import pack_id
 from ledger_client.types import DecommissionReason, PackFlag
 
@@ -30,7 +31,8 @@ OTHERS = ("wholesaler_b", "pharmacy_b")  # an unrelated member, and the scanner 
 
 
 def pack_hex(serial: str) -> str:
-    return "0x" + pack_id(GTIN, serial).hex()
+    """The id of the manufacturer's pack ``serial`` of GTIN (its prefix is the manufacturer's)."""
+    return "0x" + pack_id(GTIN, serial, owner=demo_index("manufacturer")).hex()
 
 
 def poll(fn: Callable[[], Any], what: str) -> Any:

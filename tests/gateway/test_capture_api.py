@@ -15,6 +15,7 @@ from gateway_helpers import GTIN, Gateway, World, operator_key, running_gateway
 from ledger_client.epcis import EventStore
 from ledger_client.ids import gs1_check_digit
 from ledger_client.types import PackStatus
+from tests.utils.governance import govern
 
 SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "epcis"
 CONSOLE_KEY = "manufacturer-console-key"
@@ -281,6 +282,8 @@ def test_gs1_sensor_example_is_stored_only(mfr: Gateway) -> None:
 
 def test_dscsa_12_xml_sample_is_converted_captured_and_reported(mfr: Gateway, world: World) -> None:
     xml = (SHARED / "dscsa-1.2" / "epcis_1.2.cardinal_health.xml").read_bytes()
+    # the sample's company prefix is the operator's here: a member commissions its own codes
+    govern(world.net, "assignPrefix", "0355154", world.net.address("manufacturer"))
     job = capture(mfr, xml, {**CONSOLE, "content-type": "application/xml"})
     assert [e["status"] for e in job["results"]][:2] == ["applied", "applied"]
     ship = job["results"][2]

@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 
 from gateway.db import models as m
 from gateway.services.history import event_of, pack_history
-from ledger_client.ids import gs1_check_digit, lot_id, pack_id, unit_id
+from ledger_client.ids import gs1_check_digit
 from ledger_client.logs import iter_events
+from tests.utils.factories import owners
 
 LOT = "HIST1"
 
@@ -45,8 +46,12 @@ def travelled(gateway: Gateway) -> Gateway:
 
 
 def _steps(gateway: Gateway, serial: str) -> list[tuple[str, str | None]]:
+    genuine = owners(gateway.world.net)
     history = pack_history(
-        gateway.state.engine, pack_id(GTIN, serial), lot_id(GTIN, LOT), gateway.state.name_of
+        gateway.state.engine,
+        genuine.pack_id(GTIN, serial),
+        genuine.lot_id(GTIN, LOT),
+        gateway.state.name_of,
     )
     return [(s.event, s.via) for s in history]
 
@@ -54,7 +59,8 @@ def _steps(gateway: Gateway, serial: str) -> list[tuple[str, str | None]]:
 def test_pack_history_follows_the_case_and_the_pallet_while_the_pack_is_inside(
     travelled: Gateway,
 ) -> None:
-    case, pallet = "0x" + unit_id(CASE).hex(), "0x" + unit_id(PALLET).hex()
+    genuine = owners(travelled.world.net)
+    case, pallet = "0x" + genuine.unit_id(CASE).hex(), "0x" + genuine.unit_id(PALLET).hex()
     assert _steps(travelled, "H1") == [
         ("LotRegistered", None),
         ("PacksCommissioned", None),

@@ -21,7 +21,6 @@ from gateway_helpers import CONSOLE, EXPIRY, GTIN, Gateway, World, login, sign
 
 from gateway.services.webhooks import WebhookDispatcher
 from ledger_client.contracts import MemberStatus, Role
-from ledger_client.ids import pack_id
 from ledger_client.ledger import Ledger
 from ledger_client.relay import sign_request
 from ledger_client.types import ZERO_HASH, DecommissionReason, LotStatus, PackFlag
@@ -208,7 +207,7 @@ def test_forward_request_of_a_suspended_signer_is_refused_before_it_is_sent(
     gateway.wait_indexed(receipt.block_number)
     ledger = Ledger(world.w3, world.net.deployment, member)
     fn = ledger.registry.functions.decommission(
-        [pack_id(GTIN, "S1")], int(DecommissionReason.DISPENSED), ZERO_HASH
+        ledger.pack_ids([(GTIN, "S1")]), int(DecommissionReason.DISPENSED), ZERO_HASH
     )
     request = sign_request(ledger, fn, gas=300_000)
     response = gateway.client.post("/v1/relay", json=request.to_dict(), headers=CONSOLE)

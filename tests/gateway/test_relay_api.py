@@ -17,7 +17,6 @@ from gateway_helpers import EXPIRY, GTIN, Gateway, World, operator_key, running_
 from gateway.schemas import ForwardRequestIn
 from ledger_client.chain import dev_account
 from ledger_client.contracts import deploy_contract
-from ledger_client.ids import pack_id
 from ledger_client.ledger import Ledger
 from ledger_client.relay import WIRE_FIELDS, ForwardRequest, sign_request
 from ledger_client.types import ZERO_HASH, DecommissionReason, PackStatus
@@ -44,7 +43,7 @@ def forwarder_nonce(ledger: Ledger) -> int:
 
 def dispense_request(ledger: Ledger, serial: str, **options: Any) -> ForwardRequest:
     fn = ledger.registry.functions.decommission(
-        [pack_id(GTIN, serial)], int(DecommissionReason.DISPENSED), ZERO_HASH
+        ledger.pack_ids([(GTIN, serial)]), int(DecommissionReason.DISPENSED), ZERO_HASH
     )
     return sign_request(ledger, fn, **options)
 

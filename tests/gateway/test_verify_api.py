@@ -267,7 +267,8 @@ def test_recall_raises_an_alert_for_the_holder_and_reaches_the_stream_and_webhoo
         assert next(lines).startswith(": rxledger")
         from ledger_client.types import LotStatus
 
-        gateway.world.net["regulator"].set_lot_status(GTIN, "R1", LotStatus.RECALLED)
+        # the lot's owner recalls at once (a regulator's recall of it takes two regulators)
+        gateway.world.net["manufacturer"].set_lot_status(GTIN, "R1", LotStatus.RECALLED)
         event = {}
         for line in lines:
             if line.startswith("data: "):

@@ -17,6 +17,7 @@ from ledger_client.dev.anvil import Anvil
 from ledger_client.devnet import deploy_devnet
 from ledger_client.epcis import EventStore
 from ledger_client.logs import iter_events
+from ledger_client.owners import PrefixOwners
 from tests.utils.ports import free_port
 
 pytestmark = pytest.mark.anvil
@@ -64,7 +65,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
         sold = e.file("sold.txt", f"(01){GTIN}(21)S1")
         e.cli("decommission", sold, "--reason", "dispensed", "--as", "pharmacy_a")
         e.cli("undo", sold, "--as", "pharmacy_a")
-        e.cli("lot", "status", GTIN, LOT, "recalled", "--as", "regulator")
+        e.cli("lot", "status", GTIN, LOT, "recalled", "--as", "manufacturer")  # its owner
         yield e
 
 
@@ -72,12 +73,13 @@ def test_every_cli_write_anchors_the_hash_of_a_clear_event_in_the_store(env: Env
     from ledger_client.contracts import Deployment
 
     w3 = connect(env.url)
-    events = list(iter_events(w3, Deployment.load(env.root / "deployment.json")))
+    deployment = Deployment.load(env.root / "deployment.json")
+    events = list(iter_events(w3, deployment))
     anchored = [bytes(e.args["eventHash"]) for e in events if "eventHash" in e.args]
     assert len(set(anchored)) == len(anchored) == 12  # one per command
     with EventStore(env.root / "epcis.sqlite") as store:
         assert all(store.event(h) is not None for h in anchored)
-        ids = store.identifiers()
+        ids = store.identifiers(PrefixOwners(deployment.contract(w3, "Consortium")).index)
     assert sorted(ids.packs.values()) == [(GTIN, s) for s in SERIALS]
     assert list(ids.lots.values()) == [(GTIN, LOT)]
     assert sorted(ids.units.values()) == [CASE, PALLET]

@@ -19,7 +19,8 @@ from ledger_client.epcis.apply import ImportResult
 from ledger_client.epcis.capture import capture_document
 from ledger_client.epcis.dscsa import TRANSACTION_STATEMENT, transaction_information
 from ledger_client.epcis.export import operations_to_events, to_epcis_json
-from ledger_client.epcis.history import export_history, export_history_xml
+from ledger_client.epcis.export12 import to_epcis_12_xml
+from ledger_client.epcis.history import Kind, export_history
 from ledger_client.epcis.import12 import convert_12_xml
 from ledger_client.epcis.operations import (
     Commission,
@@ -34,14 +35,18 @@ from ledger_client.epcis.operations import (
     Unpack,
 )
 from ledger_client.epcis.store import EventStore
-from ledger_client.ids import lot_id, pack_id, unit_id
 from ledger_client.ledger import Ledger
 from ledger_client.types import DecommissionReason, LotStatus, VerificationStatus
+from tests.utils.factories import owners
+from tests.utils.governance import govern
 
 DSCSA = Path(__file__).resolve().parents[2] / ".." / "shared" / "epcis" / "dscsa-1.2"
 DISTRO_GLN = 399999999298  # GS1 Drug Distro LLC, the cardinal sample's receiver
 CASE = ("30355154944955", "40072894693743")
 ITEM = ("00355154944954", "40095247428196")
+#: The GS1 company prefixes of the samples' products (Cardinal Health's, the hospital's), the
+#: manufacturer's here: a member commissions only codes of its own prefixes.
+SAMPLE_PREFIXES = ("0355154", "409876")
 
 
 def _add_member(net: DevNetwork, w3: Web3, name: str, gln: int, roles: Role) -> Ledger:
@@ -62,6 +67,8 @@ def chain() -> tuple[Web3, DevNetwork]:
     w3 = connect("eth-tester")
     net = deploy_devnet(w3)
     _add_member(net, w3, "gs1-drug-distro", DISTRO_GLN, Role.WHOLESALER)
+    for prefix in SAMPLE_PREFIXES:
+        govern(net, "assignPrefix", prefix, net.address("manufacturer"))
     return w3, net
 
 
@@ -96,12 +103,28 @@ def test_dscsa_cardinal_sample_imports_onto_the_chain(
         "no destination party in the event: shipped to the document's receiver 0399999999298",
     )
     manufacturer = net["manufacturer"]
-    # the SGTIN case is a logistic unit whose id is its pack id, now in transit with its contents
-    case_unit = manufacturer.unit_state(pack_id(*CASE))
+    # the SGTIN case is a logistic unit whose id is made from its pack code's hash, now in
+    # transit with its contents
+    case_unit = manufacturer.unit_state(manufacturer.owners.pack_id(*CASE))
     assert case_unit.in_transit and case_unit.pending_to == dev_account("gs1-drug-distro").address
     assert manufacturer.pack_state(*ITEM).in_transit
-    # prefix 0355154 belongs to no member: by design the packs never verify
-    assert manufacturer.verify(*ITEM).status is VerificationStatus.PRODUCT_MISMATCH
+    assert manufacturer.verify(*ITEM).status is VerificationStatus.EXPIRED  # in 2015
+
+
+def test_a_member_importing_codes_of_another_member_s_prefix_writes_nothing(
+    chain: tuple[Web3, DevNetwork], cardinal: ImportResult
+) -> None:
+    w3, net = chain
+    before = w3.eth.block_number
+    with EventStore() as own_store:
+        _, result = capture_document(
+            net["wholesaler_a"], DSCSA / "epcis_1.2.cardinal_health.xml", own_store
+        )
+    # the packing and the shipment are the manufacturer's, on chain already: skipped
+    assert [e.status for e in result.events] == ["failed", "skipped", "skipped"]
+    register = result.events[0].operations[0]
+    assert register.error == "UnknownPrefix" and "not this member's" in str(register.message)
+    assert w3.eth.block_number == before
 
 
 def test_reimporting_a_document_writes_nothing(
@@ -141,8 +164,8 @@ def test_hospital_sample_reports_each_failure_and_keeps_what_applied(
     assert (register_a.status, register_b.status) == ("applied", "applied")
     # the sample's ILMD expiry is no date, so lot 00123 was never registered
     assert (commission.status, commission.error) == ("failed", "SerialRegistryUnknownLot")
-    # the sample packs GTIN 01234567890128, which it never commissioned
-    assert result.events[2].operations[0].error == "SerialRegistryUnknownPack"
+    # the sample packs GTIN 01234567890128, whose prefix no member owns: it names no pack
+    assert result.events[2].operations[0].error == "UnknownPrefix"
     ship = result.events[3].operations[0]
     assert (ship.error, ship.message) == (
         "UnknownParty",
@@ -272,8 +295,8 @@ def _drive_api(net: DevNetwork, member: str, op: LedgerOperation) -> None:
 
 def _state(net: DevNetwork) -> dict[str, Any]:
     ledger = net["auditor"]
-    packs = [dataclasses.replace(v, decommissioned_at=0)
-             for v in ledger.pack_states([pack_id(*P[s]) for s in sorted(P)])]  # fmt: skip
+    packs = [dataclasses.replace(v, decommissioned_at=0, undo_deadline=0)
+             for v in ledger.pack_states([P[s] for s in sorted(P)])]  # fmt: skip
     lots = [
         dataclasses.replace(ledger.lot_state(GTIN, lot), expires_at=0) for lot in (LOT, RECALL_LOT)
     ]
@@ -291,7 +314,7 @@ class Imported:
     docs: list[dict[str, Any]]
     results: list[ImportResult]
 
-    def history(self, member: str, kind: str, code: str) -> dict[str, Any]:
+    def history(self, member: str, kind: Kind, code: str) -> dict[str, Any]:
         """``member``'s EPCIS export of the history of ``code`` (a pack, lot or SSCC)."""
         return export_history(self.w3, self.net.deployment, self.stores[member], kind, code)
 
@@ -328,22 +351,19 @@ def test_exported_pack_history_validates_and_holds_every_step(scenario: Imported
     assert validate_document(doc) == []
     events = doc["epcisBody"]["eventList"]
     # the manufacturer's and wholesaler's steps are id-only for the pharmacy; its own are clear
-    s1 = f"urn:rxledger:pack:0x{pack_id(*P['S1']).hex()}"
+    genuine = owners(scenario.net)
+    s1 = f"urn:rxledger:pack:0x{genuine.pack_id(*P['S1']).hex()}"
     assert any(s1 in e.get("epcList", []) for e in events if e.get("bizStep") == "commissioning")
     shipped = [e for e in events if e.get("bizStep") == "shipping"]
     assert [e["epcList"] for e in shipped] == [
-        [f"urn:rxledger:unit:0x{unit_id(PALLET).hex()}"],
-        [f"urn:rxledger:unit:0x{unit_id(CASE1).hex()}"],
+        [f"urn:rxledger:unit:0x{genuine.unit_id(PALLET).hex()}"],
+        [f"urn:rxledger:unit:0x{genuine.unit_id(CASE1).hex()}"],
     ]
     clear = [e for e in events if not any(k.startswith("rxl:") for k in e)]
     # S2 left CASE1 at the pharmacy, S1 did not: that unpacking is not in S1's history
     assert [e.get("bizStep") for e in clear] == ["receiving", "dispensing", "decommissioning"]
     assert "errorDeclaration" in clear[-1]
-    pharmacy = scenario.stores["pharmacy_a"]
-    xml = export_history_xml(
-        scenario.w3, scenario.net.deployment, pharmacy, "pack", f"(01){GTIN}(21)S1"
-    )
-    assert validate_document(convert_12_xml(xml)) == []
+    assert validate_document(convert_12_xml(to_epcis_12_xml(doc))) == []
 
 
 def test_lot_and_sscc_histories_export_as_valid_epcis(scenario: Imported) -> None:
@@ -352,7 +372,8 @@ def test_lot_and_sscc_histories_export_as_valid_epcis(scenario: Imported) -> Non
     assert validate_document(lot_doc) == validate_document(sscc_doc) == []
     lot_events = lot_doc["epcisBody"]["eventList"]
     assert sum(1 for e in lot_events if e.get("bizStep") == "shipping") == 2
-    assert lot_id(GTIN, LOT) not in [lot_id(GTIN, RECALL_LOT)]
+    genuine = owners(scenario.net)
+    assert genuine.lot_id(GTIN, LOT) != genuine.lot_id(GTIN, RECALL_LOT)
     sscc_steps = [e.get("bizStep") for e in sscc_doc["epcisBody"]["eventList"]]
     assert sscc_steps[-2:] == ["receiving", "unpacking"]  # the pallet that held it
 

@@ -17,6 +17,7 @@ from ledger_client.dev.anvil import Anvil
 from ledger_client.devnet import DevNetwork, deploy_devnet
 from ledger_client.ledger import Ledger
 from ledger_client.types import PackStatus
+from tests.utils.factories import WHOLESALER_A_PREFIX, make_gtin
 from tests.utils.ports import free_port
 
 pytestmark = pytest.mark.anvil
@@ -102,8 +103,9 @@ def test_cli_names_the_contract_error_for_a_forbidden_step(
 ) -> None:
     deployment = tmp_path / "deployment.json"
     net.deployment.save(deployment)
+    own = make_gtin(WHOLESALER_A_PREFIX, 1)  # its own prefix, but not a producer's role
     code, out = _cli(
-        node, deployment, "lot", "register", GTIN, "NOPE", "281231", "--as", "pharmacy_a"
+        node, deployment, "lot", "register", own, "NOPE", "281231", "--as", "wholesaler_a"
     )
     assert code == 1
     assert "ConsortiumMissingRole" in out

@@ -22,8 +22,9 @@ from ledger_client.dev.anvil import Anvil
 from ledger_client.devnet import DevNetwork, deploy_devnet
 from ledger_client.epcis.store import EventStore
 from ledger_client.errors import DuplicateInBatchError
-from ledger_client.ids import pack_id
+from ledger_client.ids import pack_hash
 from ledger_client.types import PackStatus
+from tests.utils.factories import WHOLESALER_A_PREFIX, make_gtin
 from tests.utils.ports import free_port
 
 pytestmark = pytest.mark.anvil
@@ -294,10 +295,15 @@ def test_bad_input_exits_2_and_a_refusal_by_the_chain_exits_1(
     node: Anvil, net: DevNetwork, files: Path
 ) -> None:
     assert _run(node, files, CASES["ship to an unknown member"][0])[0] == 2
+    # a lot of another member's prefix: the client refuses before anything is sent
     code, out, _ = _run(node, files, f"lot register {GTIN} L9 281231 --as pharmacy_a {AT}")
+    assert code == 2 and "create lots, packs and units under your own prefix" in out
+    # a lot of its own prefix, by a member that may not register lots: the chain refuses
+    own = make_gtin(WHOLESALER_A_PREFIX, 1)
+    code, out, _ = _run(node, files, f"lot register {own} L9 281231 --as wholesaler_a {AT}")
     assert code == 1
-    assert "ConsortiumMissingRole: pharmacy_a (0x" in out
-    assert "holds DISPENSER, but this step needs one of MANUFACTURER, REPACKAGER" in out
+    assert "ConsortiumMissingRole: wholesaler_a (0x" in out
+    assert "holds WHOLESALER, COUNCIL, but this step needs one of MANUFACTURER, REPACKAGER" in out
 
 
 def test_a_refused_shipment_names_the_pack_and_says_to_unpack_first(
@@ -379,7 +385,7 @@ def test_an_unexpected_error_is_one_line_unless_debugging() -> None:
 
 
 def test_a_duplicate_in_a_batch_is_worded_like_a_refusal_and_exits_1() -> None:
-    pid = pack_id(GTIN, "D1")
+    pid = pack_hash(GTIN, "D1")
     known = Known(codes={pid: f"pack (01){GTIN}(21)D1"})
     text, code = message(DuplicateInBatchError("pack ids", pid), known)
     assert code == 1

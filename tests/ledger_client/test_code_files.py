@@ -10,7 +10,8 @@ from ledger_client.code_files import COLUMNS, read_batch
 from ledger_client.errors import InvalidCodeError, InvalidInputError
 from ledger_client.explain import lot_label, pack_label, unit_label
 from ledger_client.gs1 import PackCode, UnitCode
-from ledger_client.ids import lot_id, pack_id, unit_id
+from ledger_client.ids import lot_hash, lot_id, pack_hash, pack_id, unit_hash, unit_id
+from tests.utils.factories import OwnerOfEveryPrefix
 
 GTIN = "09506000134352"
 BAD_GTIN = "09506000134353"  # wrong check digit
@@ -182,8 +183,14 @@ def test_a_duplicate_across_forms_is_caught_with_both_lines(tmp_path: Path) -> N
 
 def test_batch_codes_map_ledger_ids_back_to_what_the_file_said(tmp_path: Path) -> None:
     batch = read_batch(_file(tmp_path, "codes.txt", f"(01){GTIN}(10)L1(21)A1\n(00){SSCC}\n"))
-    assert batch.codes() == {
-        pack_id(GTIN, "A1"): pack_label(GTIN, "A1"),
-        lot_id(GTIN, "L1"): lot_label(GTIN, "L1"),
-        unit_id(SSCC): unit_label(SSCC),
+    hashes = {
+        pack_hash(GTIN, "A1"): pack_label(GTIN, "A1"),
+        lot_hash(GTIN, "L1"): lot_label(GTIN, "L1"),
+        unit_hash(SSCC): unit_label(SSCC),
+    }
+    assert batch.codes() == hashes
+    assert batch.codes(OwnerOfEveryPrefix(3)) == hashes | {
+        pack_id(GTIN, "A1", owner=3): pack_label(GTIN, "A1"),
+        lot_id(GTIN, "L1", owner=3): lot_label(GTIN, "L1"),
+        unit_id(SSCC, owner=3): unit_label(SSCC),
     }

@@ -206,7 +206,8 @@ def test_an_epcis_event_the_ledger_refuses_is_explained_in_its_own_codes(net: De
     assert failed.error == "SerialRegistryUnknownLot"
     assert failed.message == (
         f"SerialRegistryUnknownLot: {lot_label(GTIN, 'NOLOT')} is not registered. "
-        "Register it first: `rxledger lot register GTIN LOT EXPIRY`."
+        "Register it first: `rxledger lot register GTIN LOT EXPIRY` (a member commissions only "
+        "into its own lots)."
     )
 
 

@@ -32,6 +32,12 @@ from ledger_client.gs1 import (
 )
 from ledger_client.ids import gs1_check_digit, lot_id, pack_id, unit_id
 
+
+def owner_of(code: str) -> int:
+    """A stand-in prefix table: the owner index a GTIN's or SSCC's first digits give."""
+    return int(code[1:8]) % 7 + 1
+
+
 TODAY = dt.date(2025, 6, 1)
 GTIN = "09506000134352"
 SSCC = "106141411234567897"
@@ -159,7 +165,7 @@ def test_epc_serial_is_escaped_and_unescaped_per_tag_data_standard() -> None:
 def test_lgtin_class_urn_gives_a_lot_code() -> None:
     code = from_epc_urn("urn:epc:class:lgtin:4012345.011111.4444")
     assert code == LotCode("04012345111118", "4444")
-    assert ids_of(code) == lot_id("04012345111118", "4444")
+    assert ids_of(code, owner_of) == lot_id("04012345111118", "4444", owner=owner_of(code.gtin))
 
 
 def _epcis_urns() -> list[str]:
@@ -203,12 +209,13 @@ def test_to_epc_urn_without_known_prefix_length_asks_for_it() -> None:
 # ---------------------------------------------------------------------------- ids
 
 
-def test_ids_of_maps_each_code_to_its_ledger_id() -> None:
-    assert ids_of(FULL_PACK) == pack_id(GTIN, "S123")
-    assert ids_of(UnitCode(SSCC)) == unit_id(SSCC)
-    assert ids_of(LotCode(GTIN, "ABC")) == lot_id(GTIN, "ABC")
+def test_ids_of_maps_each_code_to_its_ledger_id_under_its_prefix_owner() -> None:
+    assert ids_of(FULL_PACK, owner_of) == pack_id(GTIN, "S123", owner=owner_of(GTIN))
+    assert ids_of(UnitCode(SSCC), owner_of) == unit_id(SSCC, owner=owner_of(SSCC))
+    assert ids_of(LotCode(GTIN, "ABC"), owner_of) == lot_id(GTIN, "ABC", owner=owner_of(GTIN))
+    assert owner_of(GTIN) != owner_of(SSCC)  # the unit's owner is its SSCC's, not a GTIN's
     with pytest.raises(InvalidCodeError, match="no ledger id"):
-        ids_of(ProductCode(GTIN))
+        ids_of(ProductCode(GTIN), owner_of)
 
 
 def test_to_epc_urn_of_a_bare_gtin_raises() -> None:
@@ -587,18 +594,18 @@ def _hri_safe(code: PackCode) -> bool:
 
 @given(packs(), domains)
 def test_every_valid_pack_round_trips_through_every_format(code: PackCode, domain: str) -> None:
-    expected_id = pack_id(code.gtin, code.serial)
+    expected_id = pack_id(code.gtin, code.serial, owner=owner_of(code.gtin))
     if _hri_safe(code):
         assert parse(to_element_string(code)) == code
     assume("<GS>" not in code.serial and "<GS>" not in (code.lot or ""))
     for text in (to_datamatrix(code), "]d2" + to_datamatrix(code), to_digital_link(code, domain)):
         result = parse_code(text, today=TODAY)
         assert result.code == code, text
-        assert ids_of(result.code) == expected_id
+        assert ids_of(result.code, owner_of) == expected_id
     cp_len = 6 + int(code.gtin[5]) % 7
     epc = from_epc_urn(to_epc_urn(code, company_prefix_length=cp_len))
     assert epc == PackCode(code.gtin, code.serial)
-    assert ids_of(epc) == expected_id == ids_of(code)
+    assert ids_of(epc, owner_of) == expected_id == ids_of(code, owner_of)
 
 
 @given(packs(), domains)
@@ -627,7 +634,7 @@ def test_every_valid_sscc_round_trips_through_every_format(
     for text in texts:
         assert parse(text) == code
     assert from_epc_urn(to_epc_urn(code, company_prefix_length=cp_len)) == code
-    assert ids_of(code) == unit_id(sscc)
+    assert ids_of(code, owner_of) == unit_id(sscc, owner=owner_of(sscc))
 
 
 @given(gtins, texts82, st.integers(6, 12))
@@ -637,7 +644,7 @@ def test_every_valid_lot_round_trips_through_lgtin_and_digital_link(
     code = LotCode(gtin, lot)
     assert from_epc_urn(to_epc_urn(code, company_prefix_length=cp_len)) == code
     assert parse(to_digital_link(code), require_serial=False) == code
-    assert ids_of(code) == lot_id(gtin, lot)
+    assert ids_of(code, owner_of) == lot_id(gtin, lot, owner=owner_of(gtin))
 
 
 @given(gtins, texts82, st.integers(0, 9))

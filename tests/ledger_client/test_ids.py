@@ -1,4 +1,5 @@
-"""Ledger ids: the Python ids agree byte for byte with the ids the contracts compute."""
+"""Ledger ids: the Python code hashes and owner-scoped ids agree byte for byte with the ones
+the contracts compute."""
 
 from __future__ import annotations
 
@@ -14,8 +15,12 @@ from ledger_client.ids import (
     check_serial,
     check_sscc18,
     gs1_check_digit,
+    lot_hash,
     lot_id,
+    pack_hash,
     pack_id,
+    record_id,
+    unit_hash,
     unit_id,
 )
 from ledger_client.types import UnitStatus, VerificationStatus
@@ -39,17 +44,27 @@ own_gtins = st.builds(
     st.text(alphabet="0123456789", min_size=5, max_size=5),
 )
 ssccs = st.text(alphabet="0123456789", min_size=17, max_size=17).map(with_check_digit)
+own_ssccs = st.builds(
+    lambda extension, ref: with_check_digit(f"{extension}{MANUFACTURER_PREFIX}{ref}"),
+    st.sampled_from("0123456789"),
+    st.text(alphabet="0123456789", min_size=9, max_size=9),
+)
 
 
 # ---------------------------------------------------------------- Python ids = contract ids
 
 
-@given(gtin=gtins, serial=texts)
+@given(gtin=gtins | own_gtins, serial=texts)
 def test_pack_id_equals_the_pack_id_the_registry_computes(
     chain: Chain, gtin: str, serial: str
 ) -> None:
-    result = chain.net["auditor"].verify(gtin, serial)
-    assert result.pack_id == pack_id(gtin, serial)
+    auditor = chain.net["auditor"]
+    result = auditor.verify(gtin, serial)
+    owner = auditor.owners.index(gtin)
+    if owner:  # looked up under the member owning the GTIN's prefix
+        assert result.pack_id == pack_id(gtin, serial, owner=owner)
+    else:
+        assert result.status == VerificationStatus.PRODUCT_MISMATCH
 
 
 @settings(max_examples=15)
@@ -59,15 +74,15 @@ def test_a_lot_registered_by_its_python_id_verifies_with_the_clear_lot(
 ) -> None:
     chain.revert(chain.deployed)
     m = chain.net["manufacturer"]
-    m.register_lot(gtin, lot, EXPIRY)  # sends lot_id(gtin, lot)
+    m.register_lot(gtin, lot, EXPIRY)  # sends lot_hash(gtin, lot)
     m.commission(gtin, lot, [serial])
     result = m.verify(gtin, serial, lot, EXPIRY)
     assert result.status == VerificationStatus.VERIFIED
-    assert result.lot.id == lot_id(gtin, lot)
+    assert result.lot.id == lot_id(gtin, lot, owner=m.member_index)
 
 
 @settings(max_examples=10)
-@given(sscc=ssccs)
+@given(sscc=own_ssccs)
 def test_a_unit_packed_by_its_python_id_is_found_by_it(chain: Chain, sscc: str) -> None:
     chain.revert(chain.deployed)
     m = chain.net["manufacturer"]
@@ -79,13 +94,24 @@ def test_a_unit_packed_by_its_python_id_is_found_by_it(chain: Chain, sscc: str) 
     assert m.pack_state(gtin, "S1").parent == unit.index
 
 
-@given(gtin=gtins, serial=texts, lot=texts, sscc=ssccs)
-def test_ids_follow_the_documented_layout(gtin: str, serial: str, lot: str, sscc: str) -> None:
-    assert pack_id(gtin, serial) == keccak(f"01{gtin}21{serial}".encode("ascii"))
-    assert lot_id(gtin, lot) == keccak(f"01{gtin}10{lot}".encode("ascii"))
-    assert unit_id(sscc) == keccak(f"00{sscc}".encode("ascii"))
+@given(gtin=gtins, serial=texts, lot=texts, sscc=ssccs, owner=st.integers(0, 2**32 - 1))
+def test_ids_follow_the_documented_layout(
+    gtin: str, serial: str, lot: str, sscc: str, owner: int
+) -> None:
+    assert pack_hash(gtin, serial) == keccak(f"01{gtin}21{serial}".encode("ascii"))
+    assert lot_hash(gtin, lot) == keccak(f"01{gtin}10{lot}".encode("ascii"))
+    assert unit_hash(sscc) == keccak(f"00{sscc}".encode("ascii"))
     # Application identifiers keep kinds apart: a serial and a lot with the same text differ.
-    assert pack_id(gtin, lot) != lot_id(gtin, lot)
+    assert pack_hash(gtin, lot) != lot_hash(gtin, lot)
+    # an id is keccak256(abi.encode(uint256 owner, bytes32 code hash))
+    for scoped, code_hash in (
+        (pack_id(gtin, serial, owner=owner), pack_hash(gtin, serial)),
+        (lot_id(gtin, lot, owner=owner), lot_hash(gtin, lot)),
+        (unit_id(sscc, owner=owner), unit_hash(sscc)),
+    ):
+        assert scoped == record_id(owner, code_hash)
+        assert scoped == keccak(owner.to_bytes(32, "big") + code_hash)
+    assert pack_id(gtin, serial, owner=owner) != pack_id(gtin, serial, owner=owner + 1)
 
 
 # ---------------------------------------------------------------- the checks
@@ -125,7 +151,7 @@ def test_any_other_check_digit_is_rejected(gtin: str) -> None:
 )
 def test_malformed_gtins_are_rejected(gtin: str) -> None:
     with pytest.raises(InvalidCodeError):
-        pack_id(gtin, "S1")
+        pack_hash(gtin, "S1")
 
 
 @pytest.mark.parametrize(
@@ -133,7 +159,7 @@ def test_malformed_gtins_are_rejected(gtin: str) -> None:
 )
 def test_malformed_ssccs_are_rejected(sscc: str) -> None:
     with pytest.raises(InvalidCodeError):
-        unit_id(sscc)
+        unit_hash(sscc)
     with pytest.raises(InvalidCodeError):
         check_sscc18(sscc)
 
@@ -147,7 +173,7 @@ def test_serials_and_lots_outside_cset82_or_too_long_are_rejected(text: str) -> 
     with pytest.raises(InvalidCodeError):
         check_lot(text)
     with pytest.raises(InvalidCodeError):
-        lot_id("09506000134352", text)
+        lot_hash("09506000134352", text)
 
 
 @given(text=texts)
@@ -158,4 +184,4 @@ def test_every_cset82_value_of_1_to_20_characters_is_accepted(text: str) -> None
 
 def test_invalid_code_error_is_a_value_error() -> None:
     with pytest.raises(ValueError):
-        pack_id("123", "S1")
+        pack_hash("123", "S1")

@@ -12,6 +12,7 @@ from gateway.services.alerts import EventAlerts
 from ledger_client.audit.model import RegistryModel
 from ledger_client.epcis.anchors import AnchorIndex
 from ledger_client.epcis.history import (
+    Kind,
     Subject,
     SubjectHistory,
     Tracker,
@@ -31,6 +32,7 @@ from ledger_client.events import (
 )
 from ledger_client.logs import fetch_logs
 from tests.utils.audit_scenario import GTIN_A, Scenario
+from tests.utils.factories import OwnerOfEveryPrefix, owners
 
 
 @pytest.mark.parametrize(
@@ -40,7 +42,7 @@ from tests.utils.audit_scenario import GTIN_A, Scenario
         IndexProjection(None, lambda gtin: ("", ())),  # type: ignore[arg-type]
         EventAlerts(None),  # type: ignore[arg-type]
         AnchorIndex(),
-        SubjectHistory(subject_of("pack", f"(01){GTIN_A}(21)S1")),
+        SubjectHistory(subject_of("pack", f"(01){GTIN_A}(21)S1", OwnerOfEveryPrefix(1))),
     ],
     ids=type,
 )
@@ -91,7 +93,7 @@ def test_subject_history_in_one_pass_equals_two_passes(scenario: Scenario) -> No
     events = decode(fetch_logs(scenario.w3, scenario.net.deployment))
     tracked = [e for e in events if isinstance(e, RegistryEvent)]
     cases = list(scenario.case_serials)
-    subjects = [
+    subjects: list[tuple[Kind, str]] = [
         ("pack", f"(01){GTIN_A}(21){scenario.case_serials[cases[1]][0]}"),
         ("pack", f"(01){GTIN_A}(21){scenario.destroyed[0]}"),
         ("lot", f"(01){GTIN_A}(10)A1"),
@@ -99,7 +101,7 @@ def test_subject_history_in_one_pass_equals_two_passes(scenario: Scenario) -> No
         ("sscc", f"(00){scenario.pallet}"),
     ]
     for kind, code in subjects:
-        subject = subject_of(kind, code)
+        subject = subject_of(kind, code, owners(scenario.net))
         mine = chain_history(scenario.w3, scenario.net.deployment, subject)
         assert mine == _two_pass(tracked, subject), (kind, code)
         assert mine and any(e.name == "LotRegistered" for e in mine) == (kind != "sscc")

@@ -8,8 +8,8 @@ from dataclasses import replace
 import pytest
 from eth_account.messages import encode_typed_data
 
-from ledger_client.devnet import DevNetwork
-from ledger_client.ids import lot_id, pack_id
+from ledger_client.devnet import DevNetwork, demo_index
+from ledger_client.ids import lot_hash, lot_id, pack_hash, pack_id
 from ledger_client.ledger import Ledger
 from ledger_client.relay import ForwardRequest, ForwardRequestError, relay, sign_request, typed_data
 from ledger_client.reverts import LedgerRevertError
@@ -17,12 +17,15 @@ from ledger_client.types import ZERO_HASH, PackStatus
 from tests.utils.chain import Chain
 from tests.utils.factories import EXPIRY, GTIN, event_hash
 
-LOT = lot_id(GTIN, "LOT1")
+MAKER = demo_index("manufacturer")
+#: The manufacturer's lot LOT1: its code hash (which commissioning sends) and its id.
+LOT_HASH = lot_hash(GTIN, "LOT1")
+LOT = lot_id(GTIN, "LOT1", owner=MAKER)
 
 
 def commission_call(ledger: Ledger, serials: list[str]):  # type: ignore[no-untyped-def]
-    ids = [pack_id(GTIN, s) for s in serials]
-    return ledger.registry.functions.commission(LOT, ZERO_HASH, ids, event_hash("relayed"))
+    hashes = [pack_hash(GTIN, s) for s in serials]
+    return ledger.registry.functions.commission(LOT_HASH, ZERO_HASH, hashes, event_hash("relayed"))
 
 
 @pytest.fixture
@@ -159,7 +162,7 @@ def test_a_relayed_call_that_the_registry_refuses_reports_its_error(lot: DevNetw
     request = sign_request(m, commission_call(m, ["R2"]))
     m.commission(GTIN, "LOT1", ["R2"])  # front-run by the member itself
     error = expect_revert(lot["wholesaler_a"], request, "SerialRegistryPackExists")
-    assert error.args_by_name["packId"] == pack_id(GTIN, "R2")
+    assert error.args_by_name["packId"] == pack_id(GTIN, "R2", owner=MAKER)
 
 
 def test_any_ledger_call_can_be_relayed(lot: DevNetwork) -> None:

@@ -101,8 +101,10 @@ def _verdicts(ledger: Ledger, scans: list[tuple[str, str, str, str]]) -> set[Ver
     for gtin, serial, lot, expiry in scans:
         on_chain = ledger.verify(gtin, serial, lot or None, expiry or None)
         code = PackCode(gtin, serial, lot or None, expiry_yymmdd=expiry or None)
-        known = ledger.pack_states([pack_id(gtin, serial)])[0].status != PackStatus.NONE
-        mine = verdict(code, Facts.of(on_chain) if known else None, on_chain.product_owner, now)
+        owner = ledger.owners.index(gtin)
+        pid = pack_id(gtin, serial, owner=owner)
+        known = ledger.pack_states([pid])[0].status != PackStatus.NONE
+        mine = verdict(code, Facts.of(on_chain) if known else None, owner, now)
         assert mine == on_chain.status, (gtin, serial, lot, expiry)
         seen.add(mine)
     return seen
@@ -119,8 +121,8 @@ def test_verdict_answers_as_the_registrys_verify(scenario: Scenario, net: DevNet
     assert seen == set(VerificationStatus)
 
 
-@pytest.mark.parametrize("owner", [None, "0x" + "00" * 20])
-def test_verdict_without_a_product_owner_is_a_product_mismatch(owner: str | None) -> None:
+@pytest.mark.parametrize("known", [True, False])
+def test_verdict_without_a_prefix_owner_is_a_product_mismatch(known: bool) -> None:
     facts = Facts(1, 0, b"\x01" * 32, "0x" + "00" * 20, 301231, 2**40, 1, False)
     code = PackCode(GTIN_A, "S1")
-    assert verdict(code, facts, owner, 0) == VerificationStatus.PRODUCT_MISMATCH
+    assert verdict(code, facts if known else None, 0, 0) == VerificationStatus.PRODUCT_MISMATCH

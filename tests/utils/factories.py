@@ -10,7 +10,7 @@ from eth_utils import keccak
 from ledger_client.devnet import DevNetwork
 from ledger_client.ids import gs1_check_digit
 from ledger_client.ledger import Ledger, PackRef
-from ledger_client.owners import PrefixOwners
+from ledger_client.owners import CodeOwners, PrefixOwners
 from ledger_client.types import Receipt
 
 #: GS1 company prefixes of the demo members (ledger_client.devnet).
@@ -49,6 +49,16 @@ def sscc(n: int) -> str:
 def owners(net: DevNetwork) -> PrefixOwners:
     """The ids of ``net``'s genuine records: under the member owning the code's prefix."""
     return net["auditor"].owners
+
+
+class OwnerOfEveryPrefix(CodeOwners):
+    """A prefix table, for tests without a chain, in which member ``owner`` owns every prefix."""
+
+    def __init__(self, owner: int) -> None:
+        self.owner_index = owner
+
+    def index(self, code: str) -> int:
+        return self.owner_index
 
 
 def event_hash(label: str) -> bytes:

@@ -21,9 +21,10 @@ def dispense(state: StateDep, principal: OperatorDep, body: DispenseRequest) -> 
     if body.reason == "DISPENSED":
         principal.require(Role.DISPENSER, "dispensing")
     packs = packs_of(body.codes)
-    assert state.chain.operator is not None
-    with state.oplock.hold(), named(packs):
-        receipts = state.chain.operator.decommission(packs, DecommissionReason[body.reason])
+    operator = state.chain.operator
+    assert operator is not None
+    with state.oplock.hold(), named(packs, operator.owners):
+        receipts = operator.decommission(packs, DecommissionReason[body.reason])
     return DispenseResult(
         tx_hashes=["0x" + r.tx_hash.hex() for r in receipts],
         block_number=max(r.block_number for r in receipts),
@@ -36,9 +37,10 @@ def dispense(state: StateDep, principal: OperatorDep, body: DispenseRequest) -> 
 def undo(state: StateDep, principal: OperatorDep, body: DispenseRequest) -> DispenseResult:
     """Undo the operator's own decommissions within the consortium's undo window."""
     packs = packs_of(body.codes)
-    assert state.chain.operator is not None
-    with state.oplock.hold(), named(packs):
-        receipts = state.chain.operator.undo_decommission(packs)
+    operator = state.chain.operator
+    assert operator is not None
+    with state.oplock.hold(), named(packs, operator.owners):
+        receipts = operator.undo_decommission(packs)
     return DispenseResult(
         tx_hashes=["0x" + r.tx_hash.hex() for r in receipts],
         block_number=max(r.block_number for r in receipts),

@@ -33,8 +33,9 @@ def pack(
         raise HTTPException(400, str(exc)) from None
     c = scan.code
     assert isinstance(c, PackCode)
-    pid = pack_id(c.gtin, c.serial)
     state.readmodel.refresh(state.readmodel.indexed_block())
+    # the printed code's record is its prefix owner's (index 0, none, names no record)
+    pid = pack_id(c.gtin, c.serial, owner=state.readmodel.owners.index(c.gtin))
     record = state.readmodel.pack(pid)
     steps = pack_history(state.engine, pid, record.lot_id if record else None, state.name_of)
     return PackHistory(
@@ -54,8 +55,9 @@ def lot(
     lot: Annotated[str, Path(min_length=1, max_length=20)],
 ) -> LotHistory:
     """A lot's events (registration, commissioning, status changes) and who holds its packs."""
+    state.readmodel.refresh(state.readmodel.indexed_block())
     try:
-        lid = lot_id(check_gtin14(gtin), check_lot(lot))
+        lid = lot_id(check_gtin14(gtin), check_lot(lot), owner=state.readmodel.owners.index(gtin))
     except InvalidCodeError as exc:
         raise HTTPException(400, str(exc)) from None
     row = lot_row(state.engine, lid)

@@ -11,7 +11,7 @@ from ledger_client.chain import dev_account
 from ledger_client.contracts import artifact
 from ledger_client.dev.bulk import SIGNATURES, BulkSender, calldata
 from ledger_client.devnet import DevNetwork
-from ledger_client.ids import lot_id
+from ledger_client.ids import lot_hash, lot_id
 from ledger_client.types import LotStatus
 
 ZERO = b"\x00" * 32
@@ -43,9 +43,11 @@ def test_bulk_calls_are_mined_on_the_in_process_chain(net: DevNetwork) -> None:
     maker, regulator = net["manufacturer"], net["regulator"]
     accounts = {net.address(n): dev_account(n) for n in ("manufacturer", "regulator")}
     bulk = BulkSender(maker.w3, net.deployment.registry, accounts)
-    lid = lot_id("09506000134352", "BULK1")
-    bulk.call(maker.address, "registerLot", lid, 301231, ZERO, tag="lot")
+    code_hash = lot_hash("09506000134352", "BULK1")
+    bulk.call(maker.address, "registerLot", code_hash, 301231, ZERO, tag="lot")
+    lid = lot_id("09506000134352", "BULK1", owner=maker.member_index)
     bulk.call(regulator.address, "setLotStatus", lid, int(LotStatus.RECALLED), ZERO)
     assert bulk.mine() == 2 and bulk.sent == 2
     assert set(bulk.hashes) == {"lot"}
-    assert maker.lot_state("09506000134352", "BULK1").status == LotStatus.RECALLED
+    lot = maker.lot_state("09506000134352", "BULK1")  # one regulator's recall is a request
+    assert (lot.status, lot.recall_requested_by) == (LotStatus.QUARANTINED, regulator.address)
