@@ -23,7 +23,6 @@ $(STAMP): pyproject.toml
 # tools/bin (kept between runs: CI caches tools/bin and the Go caches). Go >= 1.23 refuses
 # its memsize dependency's linkname without -checklinkname=0; the network keeps pprof off.
 GETH_VERSION := v1.13.15
-GETH := tools/bin/geth
 GETH_STAMP := tools/bin/.geth-$(GETH_VERSION)
 
 geth: $(GETH_STAMP)
