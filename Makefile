@@ -20,18 +20,15 @@ $(STAMP): pyproject.toml
 	touch $@
 
 # geth v1.13.15, the last release whose Clique engine seals, built from its Go module into
-# tools/bin (kept between runs: CI caches tools/bin and the Go caches). Go >= 1.23 refuses
-# its memsize dependency's linkname without -checklinkname=0; the network keeps pprof off.
-GETH_VERSION := v1.13.15
-GETH_STAMP := tools/bin/.geth-$(GETH_VERSION)
+# tools/bin when missing or of another version (CI keeps tools/bin and the Go caches between
+# runs). Go >= 1.23 refuses its memsize dependency's linkname without -checklinkname=0, which
+# is safe while its pprof endpoints stay off (ledger_client/dev/clique.py never turns them on).
+GETH_VERSION := 1.13.15
 
-geth: $(GETH_STAMP)
-
-$(GETH_STAMP):
-	mkdir -p tools/bin
-	GOBIN=$(abspath tools/bin) go install -ldflags=-checklinkname=0 \
-	  github.com/ethereum/go-ethereum/cmd/geth@$(GETH_VERSION)
-	touch $@
+geth:
+	@tools/bin/geth version 2>/dev/null | grep -qx 'Version: $(GETH_VERSION)-stable' || \
+	  GOBIN=$(abspath tools/bin) go install -ldflags=-checklinkname=0 \
+	    github.com/ethereum/go-ethereum/cmd/geth@v$(GETH_VERSION)
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
