@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Self
 
 from eth_account import Account
@@ -31,7 +30,7 @@ from web3.types import RPCEndpoint
 
 from ledger_client._paths import ROOT
 from ledger_client.chain import connect
-from ledger_client.dev.anvil import DEV_GAS_LIMIT, ChildProcess
+from ledger_client.dev.anvil import DEV_GAS_LIMIT, ChildProcess, Service
 from ledger_client.errors import ConfigurationError
 
 GETH = ROOT / "tools" / "bin" / "geth"
@@ -197,7 +196,7 @@ class GethNode(ChildProcess):
         return self.process is not None and self.process.poll() is None
 
 
-class CliqueNetwork:
+class CliqueNetwork(Service):
     """``size`` geth Clique signers on loopback, sealing a block every ``period`` seconds.
 
     A context manager: entering writes the genesis and node folders under ``root`` (a new
@@ -255,17 +254,6 @@ class CliqueNetwork:
             node.stop()
         if self._own_root:
             shutil.rmtree(self.root, ignore_errors=True)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def w3(self, index: int) -> Web3:
         """A Web3 connected to node ``index`` (0-based)."""
