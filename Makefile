@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup browser compile check-artifacts run demo test lint bench soak clean
+.PHONY: setup browser geth compile check-artifacts run demo test lint bench soak clean
 
 setup: $(STAMP) node_modules/.installed
 
@@ -19,6 +19,17 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $@
 
+# geth v1.13.15, the last release whose Clique engine seals, built from its Go module into
+# tools/bin when missing or of another version: 4 min from scratch, 13 s once the Go module
+# and build caches (outside the repository) hold it. Go >= 1.23 refuses its memsize dependency's linkname without -checklinkname=0, which
+# is safe while its pprof endpoints stay off (ledger_client/dev/clique.py never turns them on).
+GETH_VERSION := 1.13.15
+
+geth:
+	@tools/bin/geth version 2>/dev/null | grep -qx 'Version: $(GETH_VERSION)-stable' || \
+	  GOBIN=$(abspath tools/bin) go install -ldflags=-checklinkname=0 \
+	    github.com/ethereum/go-ethereum/cmd/geth@v$(GETH_VERSION)
+
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
@@ -32,7 +43,7 @@ check-artifacts: setup
 run demo: setup check-artifacts
 	$(PY) scripts/demo.py
 
-test: setup browser check-artifacts
+test: setup browser geth check-artifacts
 	$(PY) -m pytest -n 2 -q
 
 lint: setup
@@ -51,4 +62,4 @@ soak: setup
 	$(PY) scripts/soak.py --seconds $(SOAK_SECONDS)
 
 clean:
-	rm -rf $(VENV) node_modules .rxledger
+	rm -rf $(VENV) node_modules .rxledger tools/bin

@@ -8,6 +8,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 from web3 import Web3
+from web3.middleware import ExtraDataToPOAMiddleware
 from web3.providers.eth_tester import EthereumTesterProvider
 from web3.types import Wei
 
@@ -38,6 +39,8 @@ def connect(url: str = EMBEDDED, timeout: float = 30.0) -> Web3:
         url, request_kwargs={"timeout": timeout}, exception_retry_configuration=None
     )
     w3 = Web3(provider)
+    # Proof-of-authority blocks (Clique, QBFT) carry their signers' seals in a longer extraData.
+    w3.middleware_onion.inject(ExtraDataToPOAMiddleware, layer=0)
     if not w3.is_connected():
         raise ConfigurationError(f"no JSON-RPC node answers at {url}")
     return w3

@@ -73,10 +73,16 @@ def ledgers_for(w3: Web3, deployment: Deployment, batch_size: int = 500) -> dict
     return {name: Ledger(w3, deployment, dev_account(name), batch_size) for name in DEMO_MEMBERS}
 
 
+def demo_accounts() -> list[str]:
+    """The addresses a dev chain funds for the demo: the deployer's and every member's."""
+    return [dev_account(name).address for name in ("deployer", *DEMO_MEMBERS)]
+
+
 def deploy_devnet(w3: Web3, batch_size: int = 500) -> DevNetwork:
-    """Fund the demo keys and deploy the demo consortium on a dev chain."""
+    """Fund the demo keys (unless funded already, as in a genesis) and deploy the demo
+    consortium on a dev chain."""
     deployer = dev_account("deployer")
-    fund(w3, [deployer.address, *(dev_account(n).address for n in DEMO_MEMBERS)])
+    fund(w3, demo_accounts())
     now = int(w3.eth.get_block("latest")["timestamp"])
     deployment = deploy_network(w3, deployer, member_specs(now), DEMO_THRESHOLD)
     return DevNetwork(deployment, ledgers_for(w3, deployment, batch_size))

@@ -30,16 +30,35 @@ def anvil_binary() -> str:
     return found
 
 
-class ChildProcess:
-    """A child process that ``start()`` launches; a context manager that stops it on exit.
-
-    Shared by :class:`Anvil` and the scripts' gateway process.
-    """
-
-    process: subprocess.Popen[bytes] | None
+class Service:
+    """What ``start()`` starts and ``stop()`` stops; a context manager that starts it on
+    entry and stops it on exit."""
 
     def start(self) -> Self:
         raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class ChildProcess(Service):
+    """A child process that ``start()`` launches and ``stop()`` ends.
+
+    Shared by :class:`Anvil`, the Clique network's geth nodes and the scripts' gateway process.
+    """
+
+    process: subprocess.Popen[bytes] | None
 
     def stop(self) -> None:
         """Stop the process (SIGTERM, so anvil writes its state), waiting for it to exit;
@@ -52,17 +71,6 @@ class ChildProcess:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 @dataclass(eq=False)

@@ -19,7 +19,9 @@ from ledger_client.errors import CompileError
 
 CONTRACTS_DIR = ROOT / "contracts"
 SOLC_VERSION = "0.8.30"
-EVM_VERSION = "cancun"
+#: No PUSH0 (Shanghai) or later opcodes: geth's Clique engine refuses Shanghai, and anvil
+#: (`--hardfork prague`), eth-tester and Besu run london bytecode too.
+EVM_VERSION = "london"
 OPTIMIZER_RUNS = 1000
 #: The contracts whose ABI and bytecode are written as artifacts.
 DEPLOYABLE = ("Consortium", "ProductDirectory", "SerialRegistry", "RxForwarder", "NaivePackToken")
