@@ -11,6 +11,7 @@ record it is.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -54,9 +55,10 @@ class Catalogue:
         self.units[uid] = sscc
         return uid
 
-    def add_store(self, store: EventStore) -> None:
-        """Record the packs, lots and units that the events of an owner's EPCIS store name."""
-        ids = store.identifiers()
+    def add_store(self, store: EventStore, owner_of: Callable[[str], int]) -> None:
+        """Record the packs, lots and units that the events of an owner's EPCIS store name,
+        under the member index ``owner_of`` gives for a GTIN or SSCC (its prefix owner)."""
+        ids = store.identifiers(owner_of)
         self.packs.update(ids.packs)
         self.lots.update(ids.lots)
         self.units.update(ids.units)
