@@ -38,7 +38,9 @@ AMBER = frozenset({S.IN_TRANSIT, S.QUARANTINED})
 
 _REASONS: dict[VerificationStatus, str] = {
     S.VERIFIED: "genuine and saleable",
-    S.UNKNOWN: "unknown serial number: no pack with this GTIN and serial was ever commissioned",
+    S.UNKNOWN: (
+        "unknown serial number: the owner of this GTIN never commissioned a pack with this serial"
+    ),
     S.PRODUCT_MISMATCH: (
         "product mismatch: no member of the network owns this GTIN's company prefix"
     ),

@@ -220,8 +220,8 @@ def decommission(
     """Decommission the packs of FILE."""
     why = _choose(DecommissionReason, reason, "--reason")
     batch = read_batch(file)
-    ledger = _ledger(session, batch)
     _only_packs(batch, "decommission")
+    ledger = _ledger(session, batch)
     refs, _ = _refs(batch)
     eh = record(session.store, op.Decommission(refs, why))
     with _progress_bar(f"decommission ({why.name})", len(refs)) as advance:
@@ -233,8 +233,8 @@ def decommission(
 def undo(file: FileArg, session: MemberStoreOpts, as_json: JsonOpt = False) -> None:
     """Undo your decommissions of the packs of FILE, within the undo window."""
     batch = read_batch(file)
-    ledger = _ledger(session, batch)
     _only_packs(batch, "undo")
+    ledger = _ledger(session, batch)
     refs, _ = _refs(batch)
     eh = record(session.store, op.UndoDecommission(refs))
     receipts = ledger.undo_decommission(refs, eh)
