@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup browser geth compile check-artifacts run demo test lint bench soak clean
+.PHONY: setup browser geth compile check-artifacts run demo test test-network lint bench soak clean
 
 setup: $(STAMP) node_modules/.installed
 
@@ -43,8 +43,13 @@ check-artifacts: setup
 run demo: setup check-artifacts
 	$(PY) scripts/demo.py
 
-test: setup browser geth check-artifacts
+test: setup browser check-artifacts
 	$(PY) -m pytest -n 2 -q
+
+# The multi-node tests on four geth Clique signers: kept out of `make test` until the
+# network's stall under a fully loaded machine is understood (see docs/deployment.md).
+test-network: setup geth check-artifacts
+	$(PY) -m pytest -q -m network
 
 lint: setup
 	$(VENV)/bin/ruff check ledger_client gateway scripts tests

@@ -15,6 +15,8 @@ from ledger_client.ledger import Ledger
 from ledger_client.types import DecommissionReason, Receipt, VerificationStatus
 from tests.utils.factories import EXPIRY, GTIN, sscc
 
+pytestmark = pytest.mark.network
+
 CASE = sscc(1)
 SERIALS = [f"CLQ{i:03d}" for i in range(10)]
 
