@@ -15,8 +15,10 @@ from ledger_client.reverts import LedgerRevertError
 from ledger_client.types import ZERO_HASH, DecommissionReason, LotStatus, PackFlag
 from tests.utils.chain import Chain
 from tests.utils.factories import (
+    CASE,
     EXPIRY,
     GTIN,
+    PALLET,
     REPACKAGER_GTIN,
     WHOLESALER_A_PREFIX,
     commissioned,
@@ -28,7 +30,6 @@ from tests.utils.factories import (
 )
 
 D = DecommissionReason
-CASE, PALLET = sscc(1), sscc(2)
 SERIALS = ["S1", "S2", "S3"]
 
 
@@ -284,20 +285,17 @@ def at_pharmacy(stock: DevNetwork) -> DevNetwork:
 
 def test_dispense_of_a_recalled_or_quarantined_pack_is_rejected(at_pharmacy: DevNetwork) -> None:
     p = at_pharmacy["pharmacy_a"]
-    at_pharmacy["regulator"].set_lot_status(GTIN, "LOT1", LotStatus.QUARANTINED)
-    assert_rejected(
-        at_pharmacy,
-        lambda: p.decommission([(GTIN, "S1")], D.DISPENSED),
-        "SerialRegistryLotNotActive",
-        status=LotStatus.QUARANTINED,
-    )
-    at_pharmacy["manufacturer"].set_lot_status(GTIN, "LOT1", LotStatus.RECALLED)
-    assert_rejected(
-        at_pharmacy,
-        lambda: p.decommission([(GTIN, "S1")], D.DISPENSED),
-        "SerialRegistryLotNotActive",
-        status=LotStatus.RECALLED,
-    )
+    for setter, status in (
+        ("regulator", LotStatus.QUARANTINED),
+        ("manufacturer", LotStatus.RECALLED),
+    ):
+        at_pharmacy[setter].set_lot_status(GTIN, "LOT1", status)
+        assert_rejected(
+            at_pharmacy,
+            lambda: p.decommission([(GTIN, "S1")], D.DISPENSED),
+            "SerialRegistryLotNotActive",
+            status=status,
+        )
     # A recalled pack may still be destroyed.
     p.decommission([(GTIN, "S1")], D.DESTROYED)
 

@@ -48,10 +48,21 @@ def custodian(net: DevNetwork, serial: str) -> str:
 # ---------------------------------------------------------------- lots
 
 
+def one_pack_moved(net: DevNetwork, unit: str, serial: str, tag: str) -> dict[str, object]:
+    """The args of the manufacturer's ItemsPacked or ItemsUnpacked event that moved pack
+    ``serial`` into or out of ``unit``, with event hash ``event_hash(tag)``."""
+    return {
+        "unitId": owners(net).unit_id(unit),
+        "by": net["manufacturer"].address,
+        "packIds": [owners(net).pack_id(GTIN, serial)],
+        "unitIds": [],
+        "eventHash": event_hash(tag),
+    }
+
+
 def test_register_lot_emits_lot_registered_and_stores_the_lot(net: DevNetwork) -> None:
     m = net["manufacturer"]
-    receipt = m.register_lot(GTIN, "LOT1", EXPIRY, event_hash("lot"))
-    event = only_event(receipt)
+    event = only_event(m.register_lot(GTIN, "LOT1", EXPIRY, event_hash("lot")))
     assert event.name == "LotRegistered"
     assert normalised(event.args) == {
         "lotId": owners(net).lot_id(GTIN, "LOT1"),
@@ -90,8 +101,7 @@ def test_lot_status_quarantine_release_by_owner_or_regulator_and_recall_by_owner
     ledger = net[actor]
     authority = {"manufacturer": Authority.OWNER, "regulator": Authority.REGULATOR}
     for status, expected in steps:
-        receipt = ledger.set_lot_status(GTIN, "LOT1", status, event_hash(status.name))
-        event = only_event(receipt)
+        event = only_event(ledger.set_lot_status(GTIN, "LOT1", status, event_hash(status.name)))
         assert event.name == "LotStatusChanged"
         assert normalised(event.args) == {
             "lotId": owners(net).lot_id(GTIN, "LOT1"),
@@ -164,13 +174,7 @@ def test_pack_cases_onto_a_pallet_and_loose_packs_into_a_case(net: DevNetwork) -
     commissioned(m, ["S1", "S2"], into=CASE)
     m.commission(GTIN, "LOT1", ["S3"])
     receipt = m.pack(CASE_2, packs=[(GTIN, "S3")], event_hash=event_hash("pack case"))
-    assert normalised(only_event(receipt).args) == {
-        "unitId": owners(net).unit_id(CASE_2),
-        "by": m.address,
-        "packIds": [owners(net).pack_id(GTIN, "S3")],
-        "unitIds": [],
-        "eventHash": event_hash("pack case"),
-    }
+    assert normalised(only_event(receipt).args) == one_pack_moved(net, CASE_2, "S3", "pack case")
     event = only_event(m.pack(PALLET, units=[CASE, CASE_2], event_hash=event_hash("palletise")))
     assert event.name == "ItemsPacked"
     assert normalised(event.args)["unitIds"] == [
@@ -271,13 +275,7 @@ def test_unpack_items_takes_one_pack_out_and_the_case_stays(net: DevNetwork) -> 
     m = net["manufacturer"]
     commissioned(m, ["S1", "S2"], into=CASE)
     receipt = m.unpack_items(CASE, packs=[(GTIN, "S1")], event_hash=event_hash("unpack items"))
-    assert normalised(only_event(receipt).args) == {
-        "unitId": owners(net).unit_id(CASE),
-        "by": m.address,
-        "packIds": [owners(net).pack_id(GTIN, "S1")],
-        "unitIds": [],
-        "eventHash": event_hash("unpack items"),
-    }
+    assert normalised(only_event(receipt).args) == one_pack_moved(net, CASE, "S1", "unpack items")
     assert (m.pack_state(GTIN, "S1").parent, custodian(net, "S1")) == (0, m.address)
     assert m.pack_state(GTIN, "S2").parent == m.unit_state(CASE).index
     assert m.unit_state(CASE).status == UnitStatus.ACTIVE

@@ -8,31 +8,20 @@ from collections.abc import Callable
 
 import pytest
 
+from ledger_client import types
 from ledger_client.chain import dev_account, fund
 from ledger_client.contracts import MemberStatus, Role
 from ledger_client.devnet import DevNetwork
 from ledger_client.ledger import Ledger
 from ledger_client.reverts import LedgerRevertError
-from ledger_client.types import (
-    ZERO_ADDRESS,
-    ZERO_HASH,
-    Authority,
-    DecommissionReason,
-    LotStatus,
-    LotView,
-    PackFlag,
-    PackStatus,
-    PackView,
-    Receipt,
-    VerificationStatus,
-)
+from ledger_client.types import ZERO_ADDRESS, Authority, DecommissionReason, PackFlag
 from tests.utils.chain import Chain
 from tests.utils.events import normalised
 from tests.utils.factories import EXPIRY, GTIN, commissioned, event_hash, owners
 from tests.utils.governance import as_council, govern
 
-V = VerificationStatus
-L = LotStatus
+V = types.VerificationStatus
+L = types.LotStatus
 FAR_FUTURE = 4_102_444_800  # 2100-01-01
 HELD = (GTIN, "S1")
 """The pack pharmacy_a holds; the manufacturer holds S2."""
@@ -57,17 +46,17 @@ def regulator_2(stock: DevNetwork, chain: Chain) -> Ledger:
     return ledger
 
 
-def lot(net: DevNetwork) -> LotView:
+def lot(net: DevNetwork) -> types.LotView:
     return net["auditor"].lot_state(GTIN, "LOT1")
 
 
-def standing(net: DevNetwork) -> tuple[LotStatus, Authority, str]:
+def standing(net: DevNetwork) -> tuple[types.LotStatus, Authority, str]:
     """The lot's status, the authority that set it, and the regulator whose recall waits."""
     view = lot(net)
     return view.status, view.status_authority, view.recall_requested_by
 
 
-def pack(net: DevNetwork, serial: str = "S1") -> PackView:
+def pack(net: DevNetwork, serial: str = "S1") -> types.PackView:
     return net["auditor"].pack_state(GTIN, serial)
 
 
@@ -79,8 +68,14 @@ def lot_id(net: DevNetwork) -> bytes:
     return owners(net).lot_id(GTIN, "LOT1")
 
 
-def names(receipt: Receipt) -> list[str]:
+def names(receipt: types.Receipt) -> list[str]:
     return [e.name for e in receipt.events]
+
+
+def status_change(event: types.ChainEvent) -> tuple[object, object]:
+    """The status a ``LotStatusChanged`` event set and who set it."""
+    assert event.name == "LotStatusChanged"
+    return event.args["status"], event.args["by"]
 
 
 def refused(call: Callable[[], object], error: str, **args: object) -> None:
@@ -95,7 +90,7 @@ def refused(call: Callable[[], object], error: str, **args: object) -> None:
         ), name
 
 
-def council_sets_lot(net: DevNetwork, status: LotStatus) -> Receipt:
+def council_sets_lot(net: DevNetwork, status: types.LotStatus) -> types.Receipt:
     registry = net["auditor"].registry
     return as_council(net, registry, "setLotStatus", lot_id(net), int(status), event_hash("c"))
 
@@ -130,16 +125,8 @@ def test_a_regulators_recall_of_another_members_lot_quarantines_it_and_records_t
         "LotRecallRequested",
         {"lotId": lot_id(stock), "by": r.address, "eventHash": event_hash("recall")},
     )
-    assert (changed.name, changed.args["status"], changed.args["by"]) == (
-        "LotStatusChanged",
-        L.QUARANTINED,
-        r.address,
-    )
-    assert standing(stock) == (
-        L.QUARANTINED,
-        Authority.REGULATOR,
-        r.address,
-    )
+    assert status_change(changed) == (L.QUARANTINED, r.address)
+    assert standing(stock) == (L.QUARANTINED, Authority.REGULATOR, r.address)
     assert verdict(stock) == V.QUARANTINED
 
 
@@ -161,16 +148,8 @@ def test_a_second_regulator_confirms_the_recall(stock: DevNetwork, regulator_2: 
     stock["regulator"].set_lot_status(GTIN, "LOT1", L.RECALLED)
     receipt = regulator_2.set_lot_status(GTIN, "LOT1", L.RECALLED)
     (changed,) = receipt.events
-    assert (changed.name, changed.args["status"], changed.args["by"]) == (
-        "LotStatusChanged",
-        L.RECALLED,
-        regulator_2.address,
-    )
-    assert standing(stock) == (
-        L.RECALLED,
-        Authority.REGULATOR,
-        ZERO_ADDRESS,
-    )
+    assert status_change(changed) == (L.RECALLED, regulator_2.address)
+    assert standing(stock) == (L.RECALLED, Authority.REGULATOR, ZERO_ADDRESS)
     assert verdict(stock) == V.RECALLED
     refused(
         lambda: stock["pharmacy_a"].decommission([HELD], DecommissionReason.DISPENSED),
@@ -196,11 +175,7 @@ def test_a_recall_request_on_a_lot_a_regulator_quarantined_only_records_the_requ
     regulator_2.set_lot_status(GTIN, "LOT1", L.QUARANTINED)
     r = stock["regulator"]
     assert names(r.set_lot_status(GTIN, "LOT1", L.RECALLED)) == ["LotRecallRequested"]
-    assert standing(stock) == (
-        L.QUARANTINED,
-        Authority.REGULATOR,
-        r.address,
-    )
+    assert standing(stock) == (L.QUARANTINED, Authority.REGULATOR, r.address)
 
 
 def test_a_recall_request_takes_over_an_owners_quarantine_at_regulator_level(
@@ -235,11 +210,7 @@ def test_releasing_the_quarantine_clears_a_pending_recall_request(stock: DevNetw
     r = stock["regulator"]
     r.set_lot_status(GTIN, "LOT1", L.RECALLED)
     r.set_lot_status(GTIN, "LOT1", L.ACTIVE)
-    assert standing(stock) == (
-        L.ACTIVE,
-        Authority.NONE,
-        ZERO_ADDRESS,
-    )
+    assert standing(stock) == (L.ACTIVE, Authority.NONE, ZERO_ADDRESS)
     assert verdict(stock) == V.VERIFIED
     # a new request, not a repeated one
     assert names(r.set_lot_status(GTIN, "LOT1", L.RECALLED))[0] == "LotRecallRequested"
@@ -249,11 +220,7 @@ def test_the_owner_recalls_its_own_lot_at_once_and_cannot_undo_it(stock: DevNetw
     m, r = stock["manufacturer"], stock["regulator"]
     receipt = m.set_lot_status(GTIN, "LOT1", L.RECALLED)
     assert names(receipt) == ["LotStatusChanged"]
-    assert standing(stock) == (
-        L.RECALLED,
-        Authority.OWNER,
-        ZERO_ADDRESS,
-    )
+    assert standing(stock) == (L.RECALLED, Authority.OWNER, ZERO_ADDRESS)
     assert verdict(stock) == V.RECALLED
     for who in (m, r):  # only the council changes a recalled lot
         refused(
@@ -312,7 +279,7 @@ def test_the_council_recalls_a_lot_at_once(stock: DevNetwork) -> None:
 
 @pytest.mark.parametrize("restored", [L.ACTIVE, L.QUARANTINED])
 def test_the_council_restores_a_lot_two_regulators_recalled(
-    stock: DevNetwork, regulator_2: Ledger, restored: LotStatus
+    stock: DevNetwork, regulator_2: Ledger, restored: types.LotStatus
 ) -> None:
     recalled_by_two_regulators(stock, regulator_2)
     council_sets_lot(stock, restored)
@@ -335,7 +302,7 @@ def test_the_council_clears_a_regulators_illegitimate_flag(stock: DevNetwork) ->
     stock["regulator"].flag([HELD], PackFlag.ILLEGITIMATE, 9)
     held = owners(stock).pack_id(*HELD)
     registry = stock["auditor"].registry
-    receipt = as_council(stock, registry, "flagPacks", [held], 0, 0, ZERO_HASH)
+    receipt = as_council(stock, registry, "flagPacks", [held], 0, 0, types.ZERO_HASH)
     flagged = next(e for e in receipt.events if e.name == "PacksFlagged")
     assert flagged.args["by"] == stock["auditor"].consortium.address
     assert (pack(stock).flags, pack(stock).flag_authority) == (PackFlag(0), Authority.NONE)
@@ -422,7 +389,7 @@ def test_a_removed_manufacturers_packs_keep_answering_by_their_own_state(
     _remove_manufacturer(stock, status)
     assert verdict(stock, "S1") == verdict(stock, "S2") == V.VERIFIED
     stock["pharmacy_a"].decommission([HELD], DecommissionReason.DISPENSED)
-    assert pack(stock).status == PackStatus.DECOMMISSIONED
+    assert pack(stock).status == types.PackStatus.DECOMMISSIONED
     assert verdict(stock, "S1") == V.DECOMMISSIONED
 
 

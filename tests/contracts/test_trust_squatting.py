@@ -22,12 +22,15 @@ from ledger_client.types import (
     LotView,
     PackStatus,
     UnitStatus,
+    Verification,
     VerificationStatus,
 )
 from tests.utils.factories import (
+    CASE,
     EXPIRY,
     FOREIGN_GTIN,
     GTIN,
+    PALLET,
     REPACKAGER_GTIN,
     REPACKAGER_PREFIX,
     commissioned,
@@ -35,11 +38,9 @@ from tests.utils.factories import (
     owners,
     registry_call,
     serials,
-    sscc,
 )
 
 V = VerificationStatus
-CASE, PALLET = sscc(1), sscc(2)
 
 
 def squat_lot(squatter: Ledger, gtin: str, lot: str) -> bytes:
@@ -54,6 +55,14 @@ def squat_packs(squatter: Ledger, gtin: str, lot: str, names: list[str]) -> list
     hashes = [pack_hash(gtin, s) for s in names]
     registry_call(squatter, "commission", lot_hash(gtin, lot), ZERO_HASH, hashes, ZERO_HASH)
     return [ids.record_id(squatter.member_index, h) for h in hashes]
+
+
+def squatted_pack_verified(net: DevNetwork, gtin: str, lot: str) -> Verification:
+    """The manufacturer squats lot ``lot`` and pack S1 of ``gtin``; pharmacy_a verifies S1."""
+    m = net["manufacturer"]
+    squat_lot(m, gtin, lot)
+    squat_packs(m, gtin, lot, ["S1"])
+    return net["pharmacy_a"].verify(gtin, "S1", lot, EXPIRY)
 
 
 # ---------------------------------------------------------------- lots
@@ -207,10 +216,7 @@ def test_a_squatted_pack_cannot_be_dispensed_through_the_ledger_with_its_codes(
 def test_a_gtin_whose_prefix_no_member_owns_verifies_as_product_mismatch(
     net: DevNetwork,
 ) -> None:
-    m = net["manufacturer"]
-    squat_lot(m, FOREIGN_GTIN, "F1")
-    squat_packs(m, FOREIGN_GTIN, "F1", ["S1"])
-    result = net["pharmacy_a"].verify(FOREIGN_GTIN, "S1", "F1", EXPIRY)
+    result = squatted_pack_verified(net, FOREIGN_GTIN, "F1")
     assert (result.status, result.pack_id, result.product_owner) == (
         V.PRODUCT_MISMATCH,
         ZERO_HASH,
@@ -222,10 +228,7 @@ def test_a_gtin_whose_prefix_no_member_owns_verifies_as_product_mismatch(
 def test_another_members_gtin_created_by_a_producer_is_unknown_under_its_owner(
     net: DevNetwork,
 ) -> None:
-    m = net["manufacturer"]
-    squat_lot(m, REPACKAGER_GTIN, "R1")
-    squat_packs(m, REPACKAGER_GTIN, "R1", ["S1"])
-    result = net["pharmacy_a"].verify(REPACKAGER_GTIN, "S1", "R1", EXPIRY)
+    result = squatted_pack_verified(net, REPACKAGER_GTIN, "R1")
     assert result.status == V.UNKNOWN
     assert result.product_owner == net.address("repackager")
 

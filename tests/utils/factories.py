@@ -46,6 +46,10 @@ def sscc(n: int) -> str:
     return make_sscc(MANUFACTURER_PREFIX, n)
 
 
+CASE, PALLET = sscc(1), sscc(2)
+"""A case and a pallet of the manufacturer's."""
+
+
 def owners(net: DevNetwork) -> PrefixOwners:
     """The ids of ``net``'s genuine records: under the member owning the code's prefix."""
     return net["auditor"].owners

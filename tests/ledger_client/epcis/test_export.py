@@ -15,21 +15,7 @@ from ledger_client.epcis import (
     to_epcis_json,
     validate_document,
 )
-from ledger_client.epcis.operations import (
-    Commission,
-    Decommission,
-    DecommissionReason,
-    FlagSuspect,
-    LedgerOperation,
-    LotStatus,
-    Pack,
-    Receive,
-    RegisterLot,
-    SetLotStatus,
-    Ship,
-    UndoDecommission,
-    Unpack,
-)
+from ledger_client.epcis import operations as op
 from ledger_client.ids import gs1_check_digit
 
 TIME = "2024-03-01T09:30:00.000+01:00"
@@ -48,33 +34,33 @@ pack_lists = st.lists(packs, min_size=1, max_size=3, unique=True).map(tuple)
 unit_lists = st.lists(ssccs, max_size=2, unique=True).map(tuple)
 expiries = st.dates(min_value=date(2000, 1, 1), max_value=date(2099, 12, 31))
 
-operations: st.SearchStrategy[LedgerOperation] = st.one_of(
-    st.builds(RegisterLot, gtins, texts, expiries),
+operations: st.SearchStrategy[op.LedgerOperation] = st.one_of(
+    st.builds(op.RegisterLot, gtins, texts, expiries),
     st.builds(
-        Commission, gtins, texts, st.lists(texts, min_size=1, max_size=3, unique=True).map(tuple)
+        op.Commission, gtins, texts, st.lists(texts, min_size=1, max_size=3, unique=True).map(tuple)
     ),
-    st.builds(Pack, ssccs, pack_lists, unit_lists),
-    st.builds(Pack, st.none(), pack_lists, unit_lists, parent_pack=packs),
-    st.builds(Unpack, ssccs, st.just(()), st.just(())),
-    st.builds(Unpack, ssccs, pack_lists, unit_lists),
-    st.builds(Ship, pack_lists, unit_lists, st.none() | glns, st.none() | glns),
+    st.builds(op.Pack, ssccs, pack_lists, unit_lists),
+    st.builds(op.Pack, st.none(), pack_lists, unit_lists, parent_pack=packs),
+    st.builds(op.Unpack, ssccs, st.just(()), st.just(())),
+    st.builds(op.Unpack, ssccs, pack_lists, unit_lists),
+    st.builds(op.Ship, pack_lists, unit_lists, st.none() | glns, st.none() | glns),
     st.builds(
-        Receive, st.just(()), st.lists(ssccs, min_size=1, max_size=2, unique=True).map(tuple)
+        op.Receive, st.just(()), st.lists(ssccs, min_size=1, max_size=2, unique=True).map(tuple)
     ),
-    st.builds(Decommission, pack_lists, st.sampled_from(list(DecommissionReason)[1:])),
-    st.builds(UndoDecommission, pack_lists),
-    st.builds(SetLotStatus, gtins, texts, st.sampled_from(list(LotStatus)[1:])),
-    st.builds(FlagSuspect, pack_lists),
+    st.builds(op.Decommission, pack_lists, st.sampled_from(list(op.DecommissionReason)[1:])),
+    st.builds(op.UndoDecommission, pack_lists),
+    st.builds(op.SetLotStatus, gtins, texts, st.sampled_from(list(op.LotStatus)[1:])),
+    st.builds(op.FlagSuspect, pack_lists),
 )
 
 
-def _without_hash(ops: tuple[LedgerOperation, ...]) -> list[LedgerOperation]:
-    return [dataclasses.replace(op, event_hash=b"") for op in ops]
+def _without_hash(ops: tuple[op.LedgerOperation, ...]) -> list[op.LedgerOperation]:
+    return [dataclasses.replace(operation, event_hash=b"") for operation in ops]
 
 
 @given(st.lists(operations, min_size=1, max_size=6))
 def test_operations_exported_as_events_map_back_to_the_same_operations(
-    ops: list[LedgerOperation],
+    ops: list[op.LedgerOperation],
 ) -> None:
     doc = to_epcis_json(operations_to_events(ops, event_time=TIME), creation_date=TIME)
     assert validate_document(doc) == []
@@ -87,7 +73,7 @@ def test_operations_exported_as_events_map_back_to_the_same_operations(
 
 @given(st.lists(operations, min_size=1, max_size=4))
 def test_exported_history_survives_a_round_trip_through_epcis_12(
-    ops: list[LedgerOperation],
+    ops: list[op.LedgerOperation],
 ) -> None:
     doc = to_epcis_json(operations_to_events(ops, event_time=TIME), creation_date=TIME)
     back = convert_12_xml(to_epcis_12_xml(doc))
@@ -97,8 +83,8 @@ def test_exported_history_survives_a_round_trip_through_epcis_12(
 
 def test_register_and_commission_of_one_lot_share_one_commissioning_event_with_ilmd() -> None:
     ops = [
-        RegisterLot("00355154944954", "PR456", date(2026, 3, 15)),
-        Commission("00355154944954", "PR456", ("1", "2")),
+        op.RegisterLot("00355154944954", "PR456", date(2026, 3, 15)),
+        op.Commission("00355154944954", "PR456", ("1", "2")),
     ]
     (event,) = operations_to_events(ops, event_time=TIME)
     assert (event["type"], event["action"], event["bizStep"]) == (
@@ -117,8 +103,8 @@ def test_register_and_commission_of_one_lot_share_one_commissioning_event_with_i
 
 
 def test_commission_into_a_case_exports_as_commissioning_then_packing() -> None:
-    op = Commission("00355154944954", "PR456", ("1",), into_sscc="409876506700001010")
-    doc = to_epcis_json(operations_to_events([op], event_time=TIME), creation_date=TIME)
+    into_case = op.Commission("00355154944954", "PR456", ("1",), into_sscc="409876506700001010")
+    doc = to_epcis_json(operations_to_events([into_case], event_time=TIME), creation_date=TIME)
     commission, pack = _without_hash(map_document(doc).operations)
-    assert commission == dataclasses.replace(op, into_sscc=None)
-    assert pack == Pack("409876506700001010", (("00355154944954", "1"),), ())
+    assert commission == dataclasses.replace(into_case, into_sscc=None)
+    assert pack == op.Pack("409876506700001010", (("00355154944954", "1"),), ())
