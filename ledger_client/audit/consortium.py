@@ -15,23 +15,9 @@ from __future__ import annotations
 
 from eth_utils import function_signature_to_4byte_selector
 
+from ledger_client import events as ev
 from ledger_client.audit.state import COUNCIL, Member, Proposal, RuleViolation
 from ledger_client.contracts import MemberStatus
-from ledger_client.events import (
-    ChainEvent,
-    MemberAdded,
-    MemberLicenceChanged,
-    MemberRolesChanged,
-    MemberStatusChanged,
-    ParameterChanged,
-    PrefixAssigned,
-    PrefixRevoked,
-    ProductRegistered,
-    ProposalApproved,
-    ProposalCancelled,
-    ProposalCreated,
-    ProposalExecuted,
-)
 from ledger_client.ids import lot_hash, pack_hash, record_id, unit_hash
 from ledger_client.types import ZERO_ADDRESS
 
@@ -51,7 +37,7 @@ class ConsortiumModel:
 
     def __init__(self, council: str = ZERO_ADDRESS) -> None:
         self.council = council
-        self.events: list[ChainEvent] = []
+        self.events: list[ev.ChainEvent] = []
         self.members: dict[str, Member] = {}
         self.member_accounts: list[str] = [ZERO_ADDRESS]
         self.prefixes: dict[str, str] = {}
@@ -84,7 +70,7 @@ class ConsortiumModel:
 
     # ------------------------------------------------------------ consortium and directory
 
-    def _member_added(self, i: int, e: MemberAdded) -> None:
+    def _member_added(self, i: int, e: ev.MemberAdded) -> None:
         self._by_proposal(i, e.account)
         self.members[e.account] = Member(
             e.account,
@@ -105,32 +91,32 @@ class ConsortiumModel:
             self._violation(i, "NotMember", account)
         return m
 
-    def _member_status(self, i: int, e: MemberStatusChanged) -> None:
+    def _member_status(self, i: int, e: ev.MemberStatusChanged) -> None:
         if (m := self._existing(i, e.account)) is not None:
             m.status = e.status
 
-    def _member_roles(self, i: int, e: MemberRolesChanged) -> None:
+    def _member_roles(self, i: int, e: ev.MemberRolesChanged) -> None:
         if (m := self._existing(i, e.account)) is not None:
             m.roles = e.roles
 
-    def _member_licence(self, i: int, e: MemberLicenceChanged) -> None:
+    def _member_licence(self, i: int, e: ev.MemberLicenceChanged) -> None:
         if (m := self._existing(i, e.account)) is not None:
             m.licence_expiry = e.licence_expiry
 
-    def _prefix_assigned(self, i: int, e: PrefixAssigned) -> None:
+    def _prefix_assigned(self, i: int, e: ev.PrefixAssigned) -> None:
         self._by_proposal(i, e.prefix)
         self.prefixes[e.prefix] = e.account
 
-    def _prefix_revoked(self, i: int, e: PrefixRevoked) -> None:
+    def _prefix_revoked(self, i: int, e: ev.PrefixRevoked) -> None:
         self._by_proposal(i, e.prefix)
         if self.prefixes.pop(e.prefix, None) is None:
             self._violation(i, "PrefixNotAssigned", e.prefix)
 
-    def _parameter_changed(self, i: int, e: ParameterChanged) -> None:
+    def _parameter_changed(self, i: int, e: ev.ParameterChanged) -> None:
         self._by_proposal(i, "0x" + bytes(e.key).hex())
         self.parameters[bytes(e.key)] = e.value
 
-    def _product_registered(self, i: int, e: ProductRegistered) -> None:
+    def _product_registered(self, i: int, e: ev.ProductRegistered) -> None:
         gtin, owner = e.gtin14, e.owner
         if self.prefix_owner(gtin) != owner:
             self._violation(i, "NotPrefixOwner", gtin)
@@ -174,7 +160,7 @@ class ConsortiumModel:
             self._violation(i, "ProposalClosed", str(pid))
         return p
 
-    def _proposal_created(self, i: int, e: ProposalCreated) -> None:
+    def _proposal_created(self, i: int, e: ev.ProposalCreated) -> None:
         self._require_council(i, e.proposer, e.data[:4] == _RENEWAL, e.timestamp)
         if e.id != len(self.proposals):
             self._violation(i, "ProposalIdGap", str(e.id))
@@ -182,7 +168,7 @@ class ConsortiumModel:
             self._violation(i, "ProposalDeadline", str(e.id))
         self.proposals[e.id] = Proposal(e.id, e.proposer, e.deadline, bytes(e.data))
 
-    def _proposal_approved(self, i: int, e: ProposalApproved) -> None:
+    def _proposal_approved(self, i: int, e: ev.ProposalApproved) -> None:
         p = self._proposal(i, e.id)
         if p is None:
             return
@@ -199,7 +185,7 @@ class ConsortiumModel:
             p.executed = True
             self._running = (e.tx_hash, p)
 
-    def _proposal_executed(self, i: int, e: ProposalExecuted) -> None:
+    def _proposal_executed(self, i: int, e: ev.ProposalExecuted) -> None:
         running = self._running
         if running is None or running[0] != e.tx_hash or running[1].id != e.id:
             self._violation(i, "ProposalNotApproved", str(e.id))
@@ -207,7 +193,7 @@ class ConsortiumModel:
                 p.executed = True
         self._running = None
 
-    def _proposal_cancelled(self, i: int, e: ProposalCancelled) -> None:
+    def _proposal_cancelled(self, i: int, e: ev.ProposalCancelled) -> None:
         p = self._proposal(i, e.id)
         if e.by == self.council:
             self._by_proposal(i, str(e.id))

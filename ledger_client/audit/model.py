@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable
 from operator import attrgetter
 from typing import Any
 
+from ledger_client import events as ev
 from ledger_client.audit.consortium import ConsortiumModel
 from ledger_client.audit.state import (
     ACTIVE,
@@ -56,33 +57,6 @@ from ledger_client.audit.state import (
     Unit,
 )
 from ledger_client.contracts import Role
-from ledger_client.events import (
-    ChainEvent,
-    DecommissionsUndone,
-    ItemsPacked,
-    ItemsReceived,
-    ItemsShipped,
-    ItemsUnpacked,
-    LotRecallRequested,
-    LotRegistered,
-    LotStatusChanged,
-    MemberAdded,
-    MemberLicenceChanged,
-    MemberRolesChanged,
-    MemberStatusChanged,
-    PacksCommissioned,
-    PacksDecommissioned,
-    PacksFlagged,
-    ParameterChanged,
-    PrefixAssigned,
-    PrefixRevoked,
-    ProductRegistered,
-    ProposalApproved,
-    ProposalCancelled,
-    ProposalCreated,
-    ProposalExecuted,
-    UnitsDissolved,
-)
 from ledger_client.gs1.dates import end_of_day, same_day
 from ledger_client.ids import lot_hash, pack_hash, record_id
 from ledger_client.rules import MAX_LEVEL, blocking_status, top_holder
@@ -119,36 +93,36 @@ class RegistryModel(ConsortiumModel):
         self.pack_ops = 0
         #: (tx, lot, regulator) of a recall request whose quarantine the next event states.
         self._quarantine_due: tuple[bytes, bytes, str] | None = None
-        self._handlers: dict[type[ChainEvent], Callable[[int, Any], None]] = {
-            LotRegistered: self._lot_registered,
-            LotStatusChanged: self._lot_status_changed,
-            LotRecallRequested: self._recall_requested,
-            PacksCommissioned: self._commissioned,
-            ItemsPacked: self._packed,
-            ItemsUnpacked: self._unpacked,
-            UnitsDissolved: self._dissolved,
-            ItemsShipped: self._shipped,
-            ItemsReceived: self._received,
-            PacksDecommissioned: self._decommissioned,
-            DecommissionsUndone: self._undone,
-            PacksFlagged: self._flagged,
-            MemberAdded: self._member_added,
-            MemberStatusChanged: self._member_status,
-            MemberRolesChanged: self._member_roles,
-            MemberLicenceChanged: self._member_licence,
-            PrefixAssigned: self._prefix_assigned,
-            PrefixRevoked: self._prefix_revoked,
-            ParameterChanged: self._parameter_changed,
-            ProductRegistered: self._product_registered,
-            ProposalCreated: self._proposal_created,
-            ProposalApproved: self._proposal_approved,
-            ProposalExecuted: self._proposal_executed,
-            ProposalCancelled: self._proposal_cancelled,
+        self._handlers: dict[type[ev.ChainEvent], Callable[[int, Any], None]] = {
+            ev.LotRegistered: self._lot_registered,
+            ev.LotStatusChanged: self._lot_status_changed,
+            ev.LotRecallRequested: self._recall_requested,
+            ev.PacksCommissioned: self._commissioned,
+            ev.ItemsPacked: self._packed,
+            ev.ItemsUnpacked: self._unpacked,
+            ev.UnitsDissolved: self._dissolved,
+            ev.ItemsShipped: self._shipped,
+            ev.ItemsReceived: self._received,
+            ev.PacksDecommissioned: self._decommissioned,
+            ev.DecommissionsUndone: self._undone,
+            ev.PacksFlagged: self._flagged,
+            ev.MemberAdded: self._member_added,
+            ev.MemberStatusChanged: self._member_status,
+            ev.MemberRolesChanged: self._member_roles,
+            ev.MemberLicenceChanged: self._member_licence,
+            ev.PrefixAssigned: self._prefix_assigned,
+            ev.PrefixRevoked: self._prefix_revoked,
+            ev.ParameterChanged: self._parameter_changed,
+            ev.ProductRegistered: self._product_registered,
+            ev.ProposalCreated: self._proposal_created,
+            ev.ProposalApproved: self._proposal_approved,
+            ev.ProposalExecuted: self._proposal_executed,
+            ev.ProposalCancelled: self._proposal_cancelled,
         }
 
     # ------------------------------------------------------------ feeding
 
-    def apply(self, event: ChainEvent) -> None:
+    def apply(self, event: ev.ChainEvent) -> None:
         """Apply one event (events must come in chain order)."""
         index = len(self.events)
         self.events.append(event)
@@ -156,14 +130,14 @@ class RegistryModel(ConsortiumModel):
         if handler is not None:
             handler(index, event)
 
-    def apply_all(self, events: Iterable[ChainEvent]) -> None:
+    def apply_all(self, events: Iterable[ev.ChainEvent]) -> None:
         """Apply ``events`` in order."""
         for e in events:
             self.apply(e)
 
     # ------------------------------------------------------------ lots
 
-    def _lot_registered(self, i: int, e: LotRegistered) -> None:
+    def _lot_registered(self, i: int, e: ev.LotRegistered) -> None:
         lot_id, owner = e.lot_id, e.owner
         self._require_member(i, owner, PRODUCERS, e.timestamp)
         if lot_id in self.lots:
@@ -196,7 +170,7 @@ class RegistryModel(ConsortiumModel):
         self._violation(i, "NotAuthorised", lot.id)
         return Authority.NONE
 
-    def _recall_requested(self, i: int, e: LotRecallRequested) -> None:
+    def _recall_requested(self, i: int, e: ev.LotRecallRequested) -> None:
         lot = self._lot(i, e.lot_id)
         if lot is None:
             return
@@ -216,7 +190,7 @@ class RegistryModel(ConsortiumModel):
             self._quarantine_due = (e.tx_hash, lot.id, e.by)
         lot.history.append(i)
 
-    def _lot_status_changed(self, i: int, e: LotStatusChanged) -> None:
+    def _lot_status_changed(self, i: int, e: ev.LotStatusChanged) -> None:
         due, self._quarantine_due = self._quarantine_due, None
         lot = self._lot(i, e.lot_id)
         if lot is None:
@@ -329,7 +303,7 @@ class RegistryModel(ConsortiumModel):
         if p.custodian != me:
             self._violation(i, "NotCustodian", pid)
 
-    def _commissioned(self, i: int, e: PacksCommissioned) -> None:
+    def _commissioned(self, i: int, e: ev.PacksCommissioned) -> None:
         me, now = e.by, e.timestamp
         self._require_member(i, me, PRODUCERS, now)
         ids = e.pack_ids
@@ -359,7 +333,7 @@ class RegistryModel(ConsortiumModel):
             parent.history.append(i)
         self.pack_ops += len(ids)
 
-    def _packed(self, i: int, e: ItemsPacked) -> None:
+    def _packed(self, i: int, e: ev.ItemsPacked) -> None:
         me = e.by
         self._require_member(i, me, SUPPLY_CHAIN, e.timestamp)
         pack_ids, unit_ids = e.pack_ids, e.unit_ids
@@ -392,7 +366,7 @@ class RegistryModel(ConsortiumModel):
             child.history.append(i)
         self.pack_ops += len(pack_ids)
 
-    def _unpacked(self, i: int, e: ItemsUnpacked) -> None:
+    def _unpacked(self, i: int, e: ev.ItemsUnpacked) -> None:
         me = e.by
         self._require_member(i, me, SUPPLY_CHAIN, e.timestamp)
         unit = self._unit(i, e.unit_id)
@@ -430,7 +404,7 @@ class RegistryModel(ConsortiumModel):
             child.history.append(i)
         self.pack_ops += len(e.pack_ids)
 
-    def _dissolved(self, i: int, e: UnitsDissolved) -> None:
+    def _dissolved(self, i: int, e: ev.UnitsDissolved) -> None:
         me = e.by
         self._require_member(i, me, SUPPLY_CHAIN, e.timestamp)
         if not e.unit_ids:
@@ -443,7 +417,7 @@ class RegistryModel(ConsortiumModel):
             unit.status = U_DISSOLVED
             unit.history.append(i)
 
-    def _shipped(self, i: int, e: ItemsShipped) -> None:
+    def _shipped(self, i: int, e: ev.ItemsShipped) -> None:
         me, to, now = e.from_, e.to, e.timestamp
         self._require_member(i, me, SUPPLY_CHAIN, now)
         self._require_member(i, to, SUPPLY_CHAIN, now)
@@ -472,7 +446,7 @@ class RegistryModel(ConsortiumModel):
             self._touch_unit(unit, i)
         self.pack_ops += len(pack_ids)
 
-    def _received(self, i: int, e: ItemsReceived) -> None:
+    def _received(self, i: int, e: ev.ItemsReceived) -> None:
         me = e.by
         self._require_member(i, me, SUPPLY_CHAIN, e.timestamp)
         pack_ids, unit_ids = e.pack_ids, e.unit_ids
@@ -503,7 +477,7 @@ class RegistryModel(ConsortiumModel):
             self._touch_unit(unit, i)
         self.pack_ops += len(pack_ids)
 
-    def _decommissioned(self, i: int, e: PacksDecommissioned) -> None:
+    def _decommissioned(self, i: int, e: ev.PacksDecommissioned) -> None:
         me, reason, now = e.by, e.reason, e.timestamp
         roles = int(Role.DISPENSER) if reason == DecommissionReason.DISPENSED else SUPPLY_CHAIN
         self._require_member(i, me, roles, now)
@@ -542,7 +516,7 @@ class RegistryModel(ConsortiumModel):
             p.history.append(i)
         self.pack_ops += len(e.pack_ids)
 
-    def _undone(self, i: int, e: DecommissionsUndone) -> None:
+    def _undone(self, i: int, e: ev.DecommissionsUndone) -> None:
         me, now = e.by, e.timestamp
         self._require_member(i, me, SUPPLY_CHAIN, now)
         for pid in e.pack_ids:
@@ -573,7 +547,7 @@ class RegistryModel(ConsortiumModel):
             return Authority.HOLDER
         return Authority.NONE
 
-    def _flagged(self, i: int, e: PacksFlagged) -> None:
+    def _flagged(self, i: int, e: ev.PacksFlagged) -> None:
         me, flags = e.by, e.flags
         if flags > FLAG_MASK:
             self._violation(i, "InvalidFlags", me)

@@ -530,10 +530,9 @@ def lifecycle_machine(network: Network, stats: Counter[str]) -> type[RuleBasedSt
             requests += [_eth_call(at, CONSORTIUM, "proposal", p.id) for p in proposals]
             requests += [_eth_call(at, CONSORTIUM, "countedApprovals", p.id) for p in proposals]
             block, *out = chain.batch(requests)
-            now = int(block["timestamp"], 16)
-            for scan, raw in zip(scans, out, strict=False):
+            now, n = int(block["timestamp"], 16), len(scans)
+            for scan, raw in zip(scans, out[:n], strict=True):
                 assert verification(bytes.fromhex(raw[2:])) == m.verify(*scan, now=now), scan
-            n = len(scans)
             for p, raw, counted in zip(
                 proposals, out[n : n + len(proposals)], out[n + len(proposals) :], strict=True
             ):

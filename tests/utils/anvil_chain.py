@@ -26,6 +26,7 @@ from ledger_client.events import ChainEvent, RawLog, decode
 
 #: Gas of every transaction: far above what any call here needs, far below the block's.
 GAS = hex(8_000_000)
+DAY = 86_400
 
 
 def free_port() -> int:
@@ -33,6 +34,13 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def _rpc(w3: Web3, method: str, *params: Any) -> Any:
+    response = w3.provider.make_request(method, list(params))  # type: ignore[arg-type]
+    if "error" in response:
+        raise RuntimeError(f"{method} failed: {response['error']}")
+    return response["result"]
 
 
 def _raw_log(log: dict[str, Any]) -> RawLog:
@@ -58,10 +66,7 @@ class AnvilChain:
 
     def rpc(self, method: str, *params: Any) -> Any:
         """The result of JSON-RPC ``method(*params)``; raise on an error answer."""
-        response = self.w3.provider.make_request(method, list(params))  # type: ignore[arg-type]
-        if "error" in response:
-            raise RuntimeError(f"{method} failed: {response['error']}")
-        return response["result"]
+        return _rpc(self.w3, method, *params)
 
     def batch(self, requests: list[tuple[str, list[Any]]]) -> list[Any]:
         """The results of JSON-RPC ``requests``, sent in one HTTP request."""
@@ -75,12 +80,11 @@ class AnvilChain:
         when the contract refused it."""
         tx = {"from": sender, "to": to, "data": "0x" + data.hex(), "gas": GAS}
         tx_hash = self.rpc("eth_sendTransaction", tx)
-        receipt = self.rpc("eth_getTransactionReceipt", tx_hash)
-        n = 0
-        while receipt is None:
-            n += 1
+        deadline = time.monotonic() + 10
+        while (receipt := self.rpc("eth_getTransactionReceipt", tx_hash)) is None:
+            if time.monotonic() > deadline:  # anvil mines at once, though it may answer first
+                raise RuntimeError(f"transaction {tx_hash} was not mined")
             time.sleep(0.001)
-            receipt = self.rpc("eth_getTransactionReceipt", tx_hash)
         if receipt["status"] != "0x1":
             return None
         return decode([_raw_log(log) for log in receipt["logs"]])
@@ -107,8 +111,11 @@ class AnvilChain:
 
 @contextmanager
 def anvil_chain() -> Iterator[AnvilChain]:
-    """Start anvil on a free port, deploy the demo network, stop the node on exit."""
+    """Start anvil on a free port, deploy the demo network at the next noon (UTC, so that
+    runs at any hour see the same times of day), stop the node on exit."""
     with Anvil(port=free_port(), auto_impersonate=True) as node:
         w3 = connect(node.url)
-        w3.provider.make_request("anvil_setBlockTimestampInterval", [1])  # type: ignore[arg-type]
+        _rpc(w3, "anvil_setBlockTimestampInterval", 1)
+        now = int(_rpc(w3, "eth_getBlockByNumber", "latest", False)["timestamp"], 16)
+        _rpc(w3, "evm_mine", now - now % DAY + DAY + DAY // 2)
         yield AnvilChain(node, w3, deploy_devnet(w3))
