@@ -18,7 +18,7 @@ from web3 import Web3
 
 from gateway.db import models as m
 from ledger_client import events as ev
-from ledger_client.events import actor
+from ledger_client.events import actor, handlers, handles
 from ledger_client.gs1.dates import end_of_day
 from ledger_client.types import ZERO_HASH, LotStatus, PackStatus, UnitStatus
 
@@ -61,26 +61,7 @@ class IndexProjection:
         self.conn = conn
         self.directory_entry = directory_entry
         self.applied: list[AppliedEvent] = []
-        self._handlers: dict[type[ev.ChainEvent], Callable[[Any], Items | None]] = {
-            ev.LotRegistered: self._lot_registered,
-            ev.LotStatusChanged: self._lot_status_changed,
-            ev.PacksCommissioned: self._commissioned,
-            ev.ItemsPacked: self._packed,
-            ev.ItemsUnpacked: self._unpacked,
-            ev.UnitsDissolved: self._dissolved,
-            ev.ItemsShipped: self._shipped,
-            ev.ItemsReceived: self._received,
-            ev.PacksDecommissioned: self._decommissioned,
-            ev.DecommissionsUndone: self._undone,
-            ev.PacksFlagged: self._flagged,
-            ev.MemberAdded: self._member_added,
-            ev.MemberStatusChanged: self._member_status,
-            ev.MemberRolesChanged: self._member_roles,
-            ev.MemberLicenceChanged: self._member_licence,
-            ev.PrefixAssigned: self._prefix_assigned,
-            ev.PrefixRevoked: self._prefix_revoked,
-            ev.ProductRegistered: self._product_registered,
-        }
+        self._handlers = handlers(self)
 
     def apply(self, event: ev.ChainEvent) -> None:
         """Store ``event`` with the ids it names and update the state it changes."""
@@ -110,6 +91,7 @@ class IndexProjection:
 
     # ---------------------------------------------------- lots
 
+    @handles(ev.LotRegistered)
     def _lot_registered(self, e: ev.LotRegistered) -> Items:
         self.conn.execute(
             insert(m.Lot).values(
@@ -122,6 +104,7 @@ class IndexProjection:
         )
         return [(e.lot_id, "lot")]
 
+    @handles(ev.LotStatusChanged)
     def _lot_status_changed(self, e: ev.LotStatusChanged) -> Items:
         self.conn.execute(update(m.Lot).where(m.Lot.lot_id == e.lot_id).values(status=e.status))
         return [(e.lot_id, "lot")]
@@ -162,6 +145,7 @@ class IndexProjection:
                 [{"b_id": i} for i in ids],
             )
 
+    @handles(ev.PacksCommissioned)
     def _commissioned(self, e: ev.PacksCommissioned) -> Items:
         parent = None if e.unit_id == ZERO_HASH else e.unit_id
         if parent is not None:
@@ -187,6 +171,7 @@ class IndexProjection:
         items = [(i, "pack") for i in e.pack_ids] + [(e.lot_id, "lot")]
         return items + ([(parent, "container")] if parent else [])
 
+    @handles(ev.ItemsPacked)
     def _packed(self, e: ev.ItemsPacked) -> Items:
         level = 1
         if e.unit_ids:
@@ -199,26 +184,31 @@ class IndexProjection:
         self._set_units(e.unit_ids, parent=e.unit_id, custodian=None)
         return _packs_and_units(e.pack_ids, e.unit_ids, "unit") + [(e.unit_id, "container")]
 
+    @handles(ev.ItemsUnpacked)
     def _unpacked(self, e: ev.ItemsUnpacked) -> Items:
         self._set_packs(e.pack_ids, parent=None, custodian=e.by)
         self._set_units(e.unit_ids, parent=None, custodian=e.by)
         return _packs_and_units(e.pack_ids, e.unit_ids, "unit") + [(e.unit_id, "container")]
 
+    @handles(ev.UnitsDissolved)
     def _dissolved(self, e: ev.UnitsDissolved) -> Items:
         self._set_units(e.unit_ids, parent=None, custodian=e.by, status=int(UnitStatus.DISSOLVED))
         return [(i, "container") for i in e.unit_ids]
 
+    @handles(ev.ItemsShipped)
     def _shipped(self, e: ev.ItemsShipped) -> Items:
         moved = {"parent": None, "custodian": e.from_, "pending_to": e.to}
         self._set_packs(e.pack_ids, status=int(PackStatus.IN_TRANSIT), **moved)
         self._set_units(e.unit_ids, status=int(UnitStatus.IN_TRANSIT), **moved)
         return _packs_and_units(e.pack_ids, e.unit_ids, "container")
 
+    @handles(ev.ItemsReceived)
     def _received(self, e: ev.ItemsReceived) -> Items:
         self._set_packs(e.pack_ids, custodian=e.by, status=int(PackStatus.ACTIVE), pending_to=None)
         self._set_units(e.unit_ids, custodian=e.by, status=int(UnitStatus.ACTIVE), pending_to=None)
         return _packs_and_units(e.pack_ids, e.unit_ids, "container")
 
+    @handles(ev.PacksDecommissioned)
     def _decommissioned(self, e: ev.PacksDecommissioned) -> Items:
         self._set_packs(
             e.pack_ids,
@@ -230,16 +220,19 @@ class IndexProjection:
         )
         return [(i, "pack") for i in e.pack_ids]
 
+    @handles(ev.DecommissionsUndone)
     def _undone(self, e: ev.DecommissionsUndone) -> Items:
         self._set_packs(e.pack_ids, status=int(PackStatus.ACTIVE), reason=0, decommissioned_at=0)
         return [(i, "pack") for i in e.pack_ids]
 
+    @handles(ev.PacksFlagged)
     def _flagged(self, e: ev.PacksFlagged) -> Items:
         self._set_packs(e.pack_ids, flags=e.flags, flag_reason=e.reason_code)
         return [(i, "pack") for i in e.pack_ids]
 
     # ---------------------------------------------------- consortium and directory
 
+    @handles(ev.MemberAdded)
     def _member_added(self, e: ev.MemberAdded) -> None:
         self.conn.execute(
             insert(m.Member).values(
@@ -252,25 +245,31 @@ class IndexProjection:
             )
         )
 
+    @handles(ev.MemberStatusChanged)
     def _member_status(self, e: ev.MemberStatusChanged) -> None:
         self._set_member(e.account, status=e.status)
 
+    @handles(ev.MemberRolesChanged)
     def _member_roles(self, e: ev.MemberRolesChanged) -> None:
         self._set_member(e.account, roles=e.roles)
 
+    @handles(ev.MemberLicenceChanged)
     def _member_licence(self, e: ev.MemberLicenceChanged) -> None:
         self._set_member(e.account, licence_expiry=e.licence_expiry)
 
     def _set_member(self, account: str, **values: int) -> None:
         self.conn.execute(update(m.Member).where(m.Member.address == account).values(**values))
 
+    @handles(ev.PrefixAssigned)
     def _prefix_assigned(self, e: ev.PrefixAssigned) -> None:
         self.conn.execute(delete(m.Prefix).where(m.Prefix.prefix == e.prefix))
         self.conn.execute(insert(m.Prefix).values(prefix=e.prefix, owner=e.account))
 
+    @handles(ev.PrefixRevoked)
     def _prefix_revoked(self, e: ev.PrefixRevoked) -> None:
         self.conn.execute(delete(m.Prefix).where(m.Prefix.prefix == e.prefix))
 
+    @handles(ev.ProductRegistered)
     def _product_registered(self, e: ev.ProductRegistered) -> None:
         owner, info = self.directory_entry(e.gtin14)
         self.conn.execute(delete(m.Product).where(m.Product.gtin == e.gtin14))

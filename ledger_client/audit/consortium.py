@@ -18,6 +18,7 @@ from eth_utils import function_signature_to_4byte_selector
 from ledger_client import events as ev
 from ledger_client.audit.state import COUNCIL, Member, Proposal, RuleViolation
 from ledger_client.contracts import MemberStatus
+from ledger_client.events import handles
 from ledger_client.ids import lot_hash, pack_hash, record_id, unit_hash
 from ledger_client.types import ZERO_ADDRESS
 
@@ -70,6 +71,7 @@ class ConsortiumModel:
 
     # ------------------------------------------------------------ consortium and directory
 
+    @handles(ev.MemberAdded)
     def _member_added(self, i: int, e: ev.MemberAdded) -> None:
         self._by_proposal(i, e.account)
         self.members[e.account] = Member(
@@ -91,31 +93,38 @@ class ConsortiumModel:
             self._violation(i, "NotMember", account)
         return m
 
+    @handles(ev.MemberStatusChanged)
     def _member_status(self, i: int, e: ev.MemberStatusChanged) -> None:
         if (m := self._existing(i, e.account)) is not None:
             m.status = e.status
 
+    @handles(ev.MemberRolesChanged)
     def _member_roles(self, i: int, e: ev.MemberRolesChanged) -> None:
         if (m := self._existing(i, e.account)) is not None:
             m.roles = e.roles
 
+    @handles(ev.MemberLicenceChanged)
     def _member_licence(self, i: int, e: ev.MemberLicenceChanged) -> None:
         if (m := self._existing(i, e.account)) is not None:
             m.licence_expiry = e.licence_expiry
 
+    @handles(ev.PrefixAssigned)
     def _prefix_assigned(self, i: int, e: ev.PrefixAssigned) -> None:
         self._by_proposal(i, e.prefix)
         self.prefixes[e.prefix] = e.account
 
+    @handles(ev.PrefixRevoked)
     def _prefix_revoked(self, i: int, e: ev.PrefixRevoked) -> None:
         self._by_proposal(i, e.prefix)
         if self.prefixes.pop(e.prefix, None) is None:
             self._violation(i, "PrefixNotAssigned", e.prefix)
 
+    @handles(ev.ParameterChanged)
     def _parameter_changed(self, i: int, e: ev.ParameterChanged) -> None:
         self._by_proposal(i, "0x" + bytes(e.key).hex())
         self.parameters[bytes(e.key)] = e.value
 
+    @handles(ev.ProductRegistered)
     def _product_registered(self, i: int, e: ev.ProductRegistered) -> None:
         gtin, owner = e.gtin14, e.owner
         if self.prefix_owner(gtin) != owner:
@@ -160,6 +169,7 @@ class ConsortiumModel:
             self._violation(i, "ProposalClosed", str(pid))
         return p
 
+    @handles(ev.ProposalCreated)
     def _proposal_created(self, i: int, e: ev.ProposalCreated) -> None:
         self._require_council(i, e.proposer, e.data[:4] == _RENEWAL, e.timestamp)
         if e.id != len(self.proposals):
@@ -168,6 +178,7 @@ class ConsortiumModel:
             self._violation(i, "ProposalDeadline", str(e.id))
         self.proposals[e.id] = Proposal(e.id, e.proposer, e.deadline, bytes(e.data))
 
+    @handles(ev.ProposalApproved)
     def _proposal_approved(self, i: int, e: ev.ProposalApproved) -> None:
         p = self._proposal(i, e.id)
         if p is None:
@@ -185,6 +196,7 @@ class ConsortiumModel:
             p.executed = True
             self._running = (e.tx_hash, p)
 
+    @handles(ev.ProposalExecuted)
     def _proposal_executed(self, i: int, e: ev.ProposalExecuted) -> None:
         running = self._running
         if running is None or running[0] != e.tx_hash or running[1].id != e.id:
@@ -193,6 +205,7 @@ class ConsortiumModel:
                 p.executed = True
         self._running = None
 
+    @handles(ev.ProposalCancelled)
     def _proposal_cancelled(self, i: int, e: ev.ProposalCancelled) -> None:
         p = self._proposal(i, e.id)
         if e.by == self.council:

@@ -30,7 +30,7 @@ in :mod:`ledger_client.audit.consortium` (the base class).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from operator import attrgetter
 from typing import Any
 
@@ -57,6 +57,7 @@ from ledger_client.audit.state import (
     Unit,
 )
 from ledger_client.contracts import Role
+from ledger_client.events import handlers, handles
 from ledger_client.gs1.dates import end_of_day, same_day
 from ledger_client.ids import lot_hash, pack_hash, record_id
 from ledger_client.rules import MAX_LEVEL, blocking_status, top_holder
@@ -93,32 +94,7 @@ class RegistryModel(ConsortiumModel):
         self.pack_ops = 0
         #: (tx, lot, regulator) of a recall request whose quarantine the next event states.
         self._quarantine_due: tuple[bytes, bytes, str] | None = None
-        self._handlers: dict[type[ev.ChainEvent], Callable[[int, Any], None]] = {
-            ev.LotRegistered: self._lot_registered,
-            ev.LotStatusChanged: self._lot_status_changed,
-            ev.LotRecallRequested: self._recall_requested,
-            ev.PacksCommissioned: self._commissioned,
-            ev.ItemsPacked: self._packed,
-            ev.ItemsUnpacked: self._unpacked,
-            ev.UnitsDissolved: self._dissolved,
-            ev.ItemsShipped: self._shipped,
-            ev.ItemsReceived: self._received,
-            ev.PacksDecommissioned: self._decommissioned,
-            ev.DecommissionsUndone: self._undone,
-            ev.PacksFlagged: self._flagged,
-            ev.MemberAdded: self._member_added,
-            ev.MemberStatusChanged: self._member_status,
-            ev.MemberRolesChanged: self._member_roles,
-            ev.MemberLicenceChanged: self._member_licence,
-            ev.PrefixAssigned: self._prefix_assigned,
-            ev.PrefixRevoked: self._prefix_revoked,
-            ev.ParameterChanged: self._parameter_changed,
-            ev.ProductRegistered: self._product_registered,
-            ev.ProposalCreated: self._proposal_created,
-            ev.ProposalApproved: self._proposal_approved,
-            ev.ProposalExecuted: self._proposal_executed,
-            ev.ProposalCancelled: self._proposal_cancelled,
-        }
+        self._handlers = handlers(self)
 
     # ------------------------------------------------------------ feeding
 
@@ -137,6 +113,7 @@ class RegistryModel(ConsortiumModel):
 
     # ------------------------------------------------------------ lots
 
+    @handles(ev.LotRegistered)
     def _lot_registered(self, i: int, e: ev.LotRegistered) -> None:
         lot_id, owner = e.lot_id, e.owner
         self._require_member(i, owner, PRODUCERS, e.timestamp)
@@ -170,6 +147,7 @@ class RegistryModel(ConsortiumModel):
         self._violation(i, "NotAuthorised", lot.id)
         return Authority.NONE
 
+    @handles(ev.LotRecallRequested)
     def _recall_requested(self, i: int, e: ev.LotRecallRequested) -> None:
         lot = self._lot(i, e.lot_id)
         if lot is None:
@@ -190,6 +168,7 @@ class RegistryModel(ConsortiumModel):
             self._quarantine_due = (e.tx_hash, lot.id, e.by)
         lot.history.append(i)
 
+    @handles(ev.LotStatusChanged)
     def _lot_status_changed(self, i: int, e: ev.LotStatusChanged) -> None:
         due, self._quarantine_due = self._quarantine_due, None
         lot = self._lot(i, e.lot_id)
@@ -303,6 +282,7 @@ class RegistryModel(ConsortiumModel):
         if p.custodian != me:
             self._violation(i, "NotCustodian", pid)
 
+    @handles(ev.PacksCommissioned)
     def _commissioned(self, i: int, e: ev.PacksCommissioned) -> None:
         me, now = e.by, e.timestamp
         self._require_member(i, me, PRODUCERS, now)
@@ -333,6 +313,7 @@ class RegistryModel(ConsortiumModel):
             parent.history.append(i)
         self.pack_ops += len(ids)
 
+    @handles(ev.ItemsPacked)
     def _packed(self, i: int, e: ev.ItemsPacked) -> None:
         me = e.by
         self._require_member(i, me, SUPPLY_CHAIN, e.timestamp)
@@ -366,6 +347,7 @@ class RegistryModel(ConsortiumModel):
             child.history.append(i)
         self.pack_ops += len(pack_ids)
 
+    @handles(ev.ItemsUnpacked)
     def _unpacked(self, i: int, e: ev.ItemsUnpacked) -> None:
         me = e.by
         self._require_member(i, me, SUPPLY_CHAIN, e.timestamp)
@@ -404,6 +386,7 @@ class RegistryModel(ConsortiumModel):
             child.history.append(i)
         self.pack_ops += len(e.pack_ids)
 
+    @handles(ev.UnitsDissolved)
     def _dissolved(self, i: int, e: ev.UnitsDissolved) -> None:
         me = e.by
         self._require_member(i, me, SUPPLY_CHAIN, e.timestamp)
@@ -417,6 +400,7 @@ class RegistryModel(ConsortiumModel):
             unit.status = U_DISSOLVED
             unit.history.append(i)
 
+    @handles(ev.ItemsShipped)
     def _shipped(self, i: int, e: ev.ItemsShipped) -> None:
         me, to, now = e.from_, e.to, e.timestamp
         self._require_member(i, me, SUPPLY_CHAIN, now)
@@ -446,6 +430,7 @@ class RegistryModel(ConsortiumModel):
             self._touch_unit(unit, i)
         self.pack_ops += len(pack_ids)
 
+    @handles(ev.ItemsReceived)
     def _received(self, i: int, e: ev.ItemsReceived) -> None:
         me = e.by
         self._require_member(i, me, SUPPLY_CHAIN, e.timestamp)
@@ -477,6 +462,7 @@ class RegistryModel(ConsortiumModel):
             self._touch_unit(unit, i)
         self.pack_ops += len(pack_ids)
 
+    @handles(ev.PacksDecommissioned)
     def _decommissioned(self, i: int, e: ev.PacksDecommissioned) -> None:
         me, reason, now = e.by, e.reason, e.timestamp
         roles = int(Role.DISPENSER) if reason == DecommissionReason.DISPENSED else SUPPLY_CHAIN
@@ -516,6 +502,7 @@ class RegistryModel(ConsortiumModel):
             p.history.append(i)
         self.pack_ops += len(e.pack_ids)
 
+    @handles(ev.DecommissionsUndone)
     def _undone(self, i: int, e: ev.DecommissionsUndone) -> None:
         me, now = e.by, e.timestamp
         self._require_member(i, me, SUPPLY_CHAIN, now)
@@ -547,6 +534,7 @@ class RegistryModel(ConsortiumModel):
             return Authority.HOLDER
         return Authority.NONE
 
+    @handles(ev.PacksFlagged)
     def _flagged(self, i: int, e: ev.PacksFlagged) -> None:
         me, flags = e.by, e.flags
         if flags > FLAG_MASK:
