@@ -24,8 +24,9 @@ pack handler below moves custody, and custody of a pack resolves through the uni
 (packing, unpacking, dissolving, shipping and receiving units all change what a pack's
 handlers see), as in SerialRegistry.sol, which this module follows handler by handler. What
 is separable lives apart: the state classes and constants in
-:mod:`ledger_client.audit.state`, the consortium's members, prefixes, parameters and products
-in :mod:`ledger_client.audit.consortium` (the base class).
+:mod:`ledger_client.audit.state`, the consortium's members, prefixes, parameters, proposals and
+products in :mod:`ledger_client.audit.consortium` (the base class), and the lots with their
+statuses in :mod:`ledger_client.audit.lots` (the next one).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from operator import attrgetter
 from typing import Any
 
 from ledger_client import events as ev
-from ledger_client.audit.consortium import ConsortiumModel
+from ledger_client.audit.lots import NO_LOT, LotModel
 from ledger_client.audit.state import (
     ACTIVE,
     ALL_ROLES,
@@ -58,7 +59,7 @@ from ledger_client.audit.state import (
 )
 from ledger_client.contracts import Role
 from ledger_client.events import handlers, handles
-from ledger_client.gs1.dates import end_of_day, same_day
+from ledger_client.gs1.dates import same_day
 from ledger_client.ids import lot_hash, pack_hash, record_id
 from ledger_client.rules import MAX_LEVEL, blocking_status, top_holder
 from ledger_client.types import (
@@ -73,11 +74,9 @@ from ledger_client.types import (
 #: A unit's parent, as :func:`top_holder` walks up.
 _PARENT = attrgetter("parent")
 _NO_PACK = (0, 0, 0, 0, 0, 0, 0, ZERO32, 0, ZERO_ADDRESS, ZERO_ADDRESS, False)
-_NO_LOT = (ZERO32, ZERO_ADDRESS, 0, 0, 0, 0, ZERO_ADDRESS)
-_QUARANTINED, _RECALLED = int(LotStatus.QUARANTINED), int(LotStatus.RECALLED)
 
 
-class RegistryModel(ConsortiumModel):
+class RegistryModel(LotModel):
     """The registry's state rebuilt from events; feed events with :meth:`apply`.
 
     ``council`` is the consortium's address (:func:`~ledger_client.audit.replay.replay_logs`
@@ -86,14 +85,11 @@ class RegistryModel(ConsortiumModel):
 
     def __init__(self, council: str = ZERO_ADDRESS) -> None:
         super().__init__(council)
-        self.lots: dict[bytes, Lot] = {}
         self.units: dict[bytes, Unit] = {}
         self.packs: dict[bytes, Pack] = {}
         #: Ids named by events but never created (looked up on chain by the comparison).
         self.unknown_ids: dict[bytes, None] = {}
         self.pack_ops = 0
-        #: (tx, lot, regulator) of a recall request whose quarantine the next event states.
-        self._quarantine_due: tuple[bytes, bytes, str] | None = None
         self._handlers = handlers(self)
 
     # ------------------------------------------------------------ feeding
@@ -110,96 +106,6 @@ class RegistryModel(ConsortiumModel):
         """Apply ``events`` in order."""
         for e in events:
             self.apply(e)
-
-    # ------------------------------------------------------------ lots
-
-    @handles(ev.LotRegistered)
-    def _lot_registered(self, i: int, e: ev.LotRegistered) -> None:
-        lot_id, owner = e.lot_id, e.owner
-        self._require_member(i, owner, PRODUCERS, e.timestamp)
-        if lot_id in self.lots:
-            self._violation(i, "LotExists", lot_id)
-            return
-        expires_at = end_of_day(e.expiry)
-        if expires_at == 0:
-            self._violation(i, "InvalidExpiry", lot_id)
-        lot = Lot(lot_id, len(self.lots) + 1, owner, e.expiry, expires_at, int(LotStatus.ACTIVE), i)
-        lot.history.append(i)
-        self.lots[lot_id] = lot
-
-    def _lot(self, i: int, lot_id: bytes) -> Lot | None:
-        lot = self.lots.get(lot_id)
-        if lot is None:
-            self._violation(i, "UnknownLot", lot_id)
-        return lot
-
-    def _lot_authority(self, i: int, by: str, lot: Lot, now: int) -> Authority:
-        """The authority of ``by`` over ``lot``'s status (as ``SerialRegistry._lotAuthority``)."""
-        if by == self.council:
-            self._by_proposal(i, lot.id)
-            return Authority.COUNCIL
-        self._require_member(i, by, ALL_ROLES, now)
-        m = self.members.get(by)
-        if m is not None and m.roles & REGULATOR:
-            return Authority.REGULATOR
-        if m is not None and by == lot.owner and m.roles & PRODUCERS:
-            return Authority.OWNER
-        self._violation(i, "NotAuthorised", lot.id)
-        return Authority.NONE
-
-    @handles(ev.LotRecallRequested)
-    def _recall_requested(self, i: int, e: ev.LotRecallRequested) -> None:
-        lot = self._lot(i, e.lot_id)
-        if lot is None:
-            return
-        authority = self._lot_authority(i, e.by, lot, e.timestamp)
-        if lot.status == _RECALLED:
-            self._violation(i, "InvalidLotStatus", lot.id)
-        elif lot.recall_requested_by == e.by:
-            self._violation(i, "RecallAlreadyRequested", lot.id)
-        elif authority != Authority.NONE and (
-            authority != Authority.REGULATOR
-            or e.by == lot.owner
-            or lot.recall_requested_by != ZERO_ADDRESS
-        ):
-            self._violation(i, "NotRecallRequest", lot.id)  # a recall at once, or a confirmation
-        lot.recall_requested_by = e.by
-        if lot.status != _QUARANTINED or lot.status_authority < Authority.REGULATOR:
-            self._quarantine_due = (e.tx_hash, lot.id, e.by)
-        lot.history.append(i)
-
-    @handles(ev.LotStatusChanged)
-    def _lot_status_changed(self, i: int, e: ev.LotStatusChanged) -> None:
-        due, self._quarantine_due = self._quarantine_due, None
-        lot = self._lot(i, e.lot_id)
-        if lot is None:
-            return
-        lot.history.append(i)
-        status, before, held = e.status, lot.status, lot.status_authority
-        if due == (e.tx_hash, lot.id, e.by):  # the quarantine of a recall request
-            if status != _QUARANTINED:
-                self._violation(i, "InvalidLotStatus", lot.id)
-            lot.status, lot.status_authority = status, int(Authority.REGULATOR)
-            return
-        authority = self._lot_authority(i, e.by, lot, e.timestamp)
-        takes_over = status == before == _QUARANTINED and authority > held
-        unchanged = status == before and not takes_over
-        if status == 0 or unchanged or (before == _RECALLED and authority != Authority.COUNCIL):
-            self._violation(i, "InvalidLotStatus", lot.id)
-        elif status < before and authority < held:
-            self._violation(i, "AuthorityTooLow", lot.id)
-        elif status == _RECALLED and authority == Authority.REGULATOR and e.by != lot.owner:
-            if lot.recall_requested_by == e.by:
-                self._violation(i, "RecallAlreadyRequested", lot.id)
-            elif lot.recall_requested_by == ZERO_ADDRESS:
-                self._violation(i, "RecallNeedsSecondRegulator", lot.id)
-        if status != _QUARANTINED:
-            lot.recall_requested_by = ZERO_ADDRESS
-        lot.status = status
-        if status == LotStatus.ACTIVE:
-            lot.status_authority = int(Authority.NONE)
-        elif status > before or authority > held:
-            lot.status_authority = int(authority)
 
     # ------------------------------------------------------------ units
 
@@ -613,20 +519,6 @@ class RegistryModel(ConsortiumModel):
             transit,
         )
 
-    def lot_view(self, lot: Lot | None) -> tuple[Any, ...]:
-        """The lot as the contract's ``lotState`` returns it (a ``LotView`` tuple)."""
-        if lot is None:
-            return _NO_LOT
-        return (
-            lot.id,
-            lot.owner,
-            lot.expiry,
-            lot.expires_at,
-            lot.status,
-            lot.status_authority,
-            lot.recall_requested_by,
-        )
-
     def holder(self, p: Pack) -> tuple[str, bool]:
         """``(member, in_transit)``: who holds ``p`` now, or to whom it is travelling."""
         view = self.pack_view(p)
@@ -641,12 +533,12 @@ class RegistryModel(ConsortiumModel):
         ``lot`` and ``expiry`` (YYMMDD) are what the scan says ("" and 0: not scanned)."""
         owner = self.owner_index(gtin14)
         if owner == 0:
-            return (VerificationStatus.PRODUCT_MISMATCH, ZERO32, _NO_PACK, _NO_LOT, ZERO_ADDRESS)
+            return (VerificationStatus.PRODUCT_MISMATCH, ZERO32, _NO_PACK, NO_LOT, ZERO_ADDRESS)
         pid = record_id(owner, pack_hash(gtin14, serial))
         account = self.member_accounts[owner]
         p = self.packs.get(pid)
         if p is None:
-            return (VerificationStatus.UNKNOWN, pid, _NO_PACK, _NO_LOT, account)
+            return (VerificationStatus.UNKNOWN, pid, _NO_PACK, NO_LOT, account)
         view = self.pack_view(p)
         return (
             self._verdict(p, view, owner, gtin14, lot, expiry, now),
