@@ -93,20 +93,19 @@ class ConsortiumModel:
             self._violation(i, "NotMember", account)
         return m
 
-    @handles(ev.MemberStatusChanged)
-    def _member_status(self, i: int, e: ev.MemberStatusChanged) -> None:
-        if (m := self._existing(i, e.account)) is not None:
-            m.status = e.status
-
-    @handles(ev.MemberRolesChanged)
-    def _member_roles(self, i: int, e: ev.MemberRolesChanged) -> None:
-        if (m := self._existing(i, e.account)) is not None:
-            m.roles = e.roles
-
-    @handles(ev.MemberLicenceChanged)
-    def _member_licence(self, i: int, e: ev.MemberLicenceChanged) -> None:
-        if (m := self._existing(i, e.account)) is not None:
-            m.licence_expiry = e.licence_expiry
+    @handles(ev.MemberStatusChanged, ev.MemberRolesChanged, ev.MemberLicenceChanged)
+    def _member_changed(
+        self, i: int, e: ev.MemberStatusChanged | ev.MemberRolesChanged | ev.MemberLicenceChanged
+    ) -> None:
+        if (m := self._existing(i, e.account)) is None:
+            return
+        match e:
+            case ev.MemberStatusChanged():
+                m.status = e.status
+            case ev.MemberRolesChanged():
+                m.roles = e.roles
+            case ev.MemberLicenceChanged():
+                m.licence_expiry = e.licence_expiry
 
     @handles(ev.PrefixAssigned)
     def _prefix_assigned(self, i: int, e: ev.PrefixAssigned) -> None:
