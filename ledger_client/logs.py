@@ -1,5 +1,5 @@
 """Fetch RxLedger's contract logs from a chain, in block ranges, as :class:`RawLog` objects
-with their block timestamps, or decoded into the typed event stream."""
+with their block timestamps (``ledger_client.events.decode`` turns them into typed events)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from web3 import HTTPProvider, Web3
 
 from ledger_client.contracts import Deployment
-from ledger_client.events import ChainEvent, RawLog, decode
+from ledger_client.events import RawLog
 
 #: Blocks asked per eth_getLogs call; nodes cap the range or the result size.
 DEFAULT_BLOCK_STEP = 5_000
@@ -26,18 +26,6 @@ def _get_logs(
         end = min(last, start + step - 1)
         flt: Any = {"fromBlock": start, "toBlock": end, "address": addresses}
         yield list(w3.eth.get_logs(flt))
-
-
-def iter_events(
-    w3: Web3,
-    deployment: Deployment,
-    from_block: int | None = None,
-    to_block: int | None = None,
-    step: int = DEFAULT_BLOCK_STEP,
-) -> Iterator[ChainEvent]:
-    """Yield every event of the deployment's contracts, decoded, in chain order."""
-    for logs in _get_logs(w3, deployment, from_block, to_block, step):
-        yield from decode(raw_logs(w3, logs))
 
 
 def _addresses(deployment: Deployment) -> list[str]:

@@ -17,9 +17,10 @@ from ledger_client.events import (
     ItemsShipped,
     PacksDecommissioned,
     RegistryEvent,
+    decode,
 )
 from ledger_client.gs1 import PackCode
-from ledger_client.logs import iter_events
+from ledger_client.logs import fetch_logs
 from ledger_client.types import ZERO_HASH, PackStatus
 
 
@@ -31,7 +32,7 @@ def chain_counts(
     counts: dict[str, Counter[bytes]] = {
         k: Counter() for k in ("dispensed", "undone", "shipped", "received", "anchors")
     }
-    for event in iter_events(w3, deployment, first, last):
+    for event in decode(fetch_logs(w3, deployment, first, last)):
         match event:
             case PacksDecommissioned() if event.by == operator:
                 counts["dispensed"].update(event.pack_ids)

@@ -9,8 +9,8 @@ from typing import TypeVar
 from web3 import Web3
 
 from ledger_client.contracts import Deployment
-from ledger_client.events import ChainEvent, RegistryEvent, project
-from ledger_client.logs import iter_events
+from ledger_client.events import ChainEvent, RegistryEvent, decode, project
+from ledger_client.logs import fetch_logs
 from ledger_client.types import ZERO_HASH
 
 __all__ = ["AnchorIndex"]
@@ -45,7 +45,7 @@ class AnchorIndex:
         """Index the blocks written since the last load or refresh."""
         latest = w3.eth.block_number
         if latest >= self.next_block:
-            self.add(iter_events(w3, deployment, self.next_block, latest))
+            self.add(decode(fetch_logs(w3, deployment, self.next_block, latest)))
             self.next_block = latest + 1
 
     def add(self, events: Iterable[ChainEvent]) -> None:

@@ -23,7 +23,7 @@ from web3.exceptions import BlockNotFound
 from ledger_client.contracts import Deployment
 from ledger_client.epcis.store import ChainCursor, EventStore
 from ledger_client.events import ChainEvent, decode
-from ledger_client.logs import fetch_logs, iter_events
+from ledger_client.logs import fetch_logs
 
 __all__ = ["chain_events", "sync"]
 
@@ -60,6 +60,6 @@ def chain_events(
     """The deployment's events in chain order: ``store``'s copy brought up to date, or read
     from the chain when there is no store."""
     if store is None:
-        return iter_events(w3, deployment)
+        return decode(fetch_logs(w3, deployment))
     sync(w3, deployment, store)
     return decode(store.chain_logs())

@@ -47,6 +47,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from ledger_client import events as ev
 from ledger_client.audit import RegistryModel, compare_with_chain
 from ledger_client.audit.state import U_ACTIVE, U_DISSOLVED, Pack, Unit
 from ledger_client.audit.views import call_data, verification
@@ -55,7 +56,7 @@ from ledger_client.contracts import MemberStatus, Role, artifact
 from ledger_client.devnet import FIVE_YEARS, gln
 from ledger_client.events import ChainEvent
 from ledger_client.ids import lot_hash, pack_hash, record_id, unit_hash
-from ledger_client.logs import iter_events
+from ledger_client.logs import fetch_logs
 from ledger_client.types import ZERO_HASH, DecommissionReason, LotStatus, PackStatus, UnitStatus
 from tests.utils.anvil_chain import AnvilChain, anvil_chain
 from tests.utils.factories import FOREIGN_GTIN, make_sscc, yymmdd_of
@@ -120,7 +121,7 @@ def network() -> Iterator[Network]:
         address["regulator_b"] = second
         members = net[MAKER].consortium.functions
         index = {n: int(members.member(a).call()[1]) for n, a in address.items()}
-        events = list(iter_events(chain.w3, net.deployment))
+        events = list(ev.decode(fetch_logs(chain.w3, net.deployment)))
         chain.snapshot()
         yield Network(chain, address, index, events)
 

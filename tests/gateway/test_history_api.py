@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 
 from gateway.db import models as m
 from gateway.services.history import event_of, pack_history
+from ledger_client.events import decode
 from ledger_client.ids import gs1_check_digit
-from ledger_client.logs import iter_events
+from ledger_client.logs import fetch_logs
 from tests.utils.factories import owners
 
 LOT = "HIST1"
@@ -86,5 +87,7 @@ def test_every_indexed_row_reads_back_as_the_event_the_chain_emitted(travelled: 
         rows = conn.execute(select(m.ChainEvent).order_by(m.ChainEvent.id)).scalars().all()
         stored = [event_of(row) for row in rows]
     world = travelled.world
-    emitted = list(iter_events(world.w3, world.net.deployment, to_block=rows[-1].block_number))
+    emitted = list(
+        decode(fetch_logs(world.w3, world.net.deployment, to_block=rows[-1].block_number))
+    )
     assert stored == emitted

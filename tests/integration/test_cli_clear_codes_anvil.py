@@ -16,7 +16,8 @@ from ledger_client.cli import app
 from ledger_client.dev.anvil import Anvil
 from ledger_client.devnet import deploy_devnet
 from ledger_client.epcis import EventStore
-from ledger_client.logs import iter_events
+from ledger_client.events import decode
+from ledger_client.logs import fetch_logs
 from ledger_client.owners import PrefixOwners
 from tests.utils.ports import free_port
 
@@ -74,7 +75,7 @@ def test_every_cli_write_anchors_the_hash_of_a_clear_event_in_the_store(env: Env
 
     w3 = connect(env.url)
     deployment = Deployment.load(env.root / "deployment.json")
-    events = list(iter_events(w3, deployment))
+    events = list(decode(fetch_logs(w3, deployment)))
     anchored = [bytes(e.args["eventHash"]) for e in events if "eventHash" in e.args]
     assert len(set(anchored)) == len(anchored) == 12  # one per command
     with EventStore(env.root / "epcis.sqlite") as store:
