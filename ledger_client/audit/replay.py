@@ -12,7 +12,7 @@ from __future__ import annotations
 import gc
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -55,12 +55,7 @@ class Divergence:
 
     def as_dict(self) -> dict[str, Any]:
         """Return a JSON-ready description."""
-        return {
-            "kind": self.kind,
-            "subject": self.subject,
-            "fields": self.fields,
-            "evidence": self.evidence,
-        }
+        return asdict(self)
 
 
 @dataclass
