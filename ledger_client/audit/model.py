@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from operator import attrgetter
-from typing import Any
+from typing import Any, TypeVar
 
 from ledger_client import events as ev
 from ledger_client.audit.lots import NO_LOT, LotModel
@@ -76,6 +76,8 @@ _PARENT = attrgetter("parent")
 #: A unit's packs, and its units (what :meth:`RegistryModel._take_out` takes from).
 _PACKS: Callable[[Unit], dict[bytes, None]] = attrgetter("packs")
 _UNITS: Callable[[Unit], dict[bytes, None]] = attrgetter("units")
+#: A pack or a unit, as :meth:`RegistryModel._find` looks it up.
+_R = TypeVar("_R", Pack, Unit)
 _NO_PACK = (0, 0, 0, 0, 0, 0, 0, ZERO32, 0, ZERO_ADDRESS, ZERO_ADDRESS, False)
 
 
@@ -145,17 +147,19 @@ class RegistryModel(LotModel):
             unit.level = level
         return unit
 
-    def _unit(self, i: int, unit_id: bytes) -> Unit | None:
-        unit = self.units.get(unit_id)
-        if unit is None:
-            self._violation(i, "UnknownUnit", unit_id)
-            self.unknown_ids[unit_id] = None
-        return unit
+    def _find(self, i: int, records: dict[bytes, _R], record_id: bytes, rule: str) -> _R | None:
+        """``records[record_id]``; None, a violation of ``rule``, if no event created it."""
+        record = records.get(record_id)
+        if record is None:
+            self._violation(i, rule, record_id)
+            self.unknown_ids[record_id] = None
+        return record
 
     def _known_units(self, i: int, ids: Iterable[bytes]) -> Iterator[Unit]:
         """Each unit of ``ids`` the model knows; an unknown one is a violation."""
+        units = self.units
         for uid in ids:
-            unit = self._unit(i, uid)
+            unit = self._find(i, units, uid, "UnknownUnit")
             if unit is not None:
                 yield unit
 
@@ -174,17 +178,11 @@ class RegistryModel(LotModel):
 
     # ------------------------------------------------------------ packs
 
-    def _pack(self, i: int, pid: bytes) -> Pack | None:
-        p = self.packs.get(pid)
-        if p is None:
-            self._violation(i, "UnknownPack", pid)
-            self.unknown_ids[pid] = None
-        return p
-
     def _known_packs(self, i: int, ids: Iterable[bytes]) -> Iterator[tuple[bytes, Pack]]:
         """``(id, pack)`` of each pack of ``ids`` the model knows; an unknown one is a violation."""
+        packs = self.packs
         for pid in ids:
-            p = self._pack(i, pid)
+            p = self._find(i, packs, pid, "UnknownPack")
             if p is not None:
                 yield pid, p
 
@@ -236,13 +234,19 @@ class RegistryModel(LotModel):
             parent.history.append(i)
         self.pack_ops += len(ids)
 
-    @handles(ev.ItemsPacked)
-    def _packed(self, i: int, e: ev.ItemsPacked) -> None:
+    def _batch_by(self, i: int, e: ev.ItemsPacked | ev.ItemsReceived) -> str:
+        """The member moving batch ``e``: it must be in the supply chain, and the batch must
+        name a pack or a unit."""
         me = e.by
         self._require_member(i, me, SUPPLY_CHAIN, e.timestamp)
-        pack_ids, unit_ids = e.pack_ids, e.unit_ids
-        if not pack_ids and not unit_ids:
+        if not e.pack_ids and not e.unit_ids:
             self._violation(i, "EmptyBatch", me)
+        return me
+
+    @handles(ev.ItemsPacked)
+    def _packed(self, i: int, e: ev.ItemsPacked) -> None:
+        me = self._batch_by(i, e)
+        pack_ids, unit_ids = e.pack_ids, e.unit_ids
         children = list(self._known_units(i, unit_ids))
         level = max((child.level + 1 for child in children), default=1)
         parent = self._container_for(i, e.unit_id, me, level)
@@ -266,7 +270,7 @@ class RegistryModel(LotModel):
     def _unpacked(self, i: int, e: ev.ItemsUnpacked) -> None:
         me = e.by
         self._require_member(i, me, SUPPLY_CHAIN, e.timestamp)
-        unit = self._unit(i, e.unit_id)
+        unit = self._find(i, self.units, e.unit_id, "UnknownUnit")
         if unit is None:
             return
         top = top_holder(unit, _PARENT)
@@ -338,11 +342,8 @@ class RegistryModel(LotModel):
 
     @handles(ev.ItemsReceived)
     def _received(self, i: int, e: ev.ItemsReceived) -> None:
-        me = e.by
-        self._require_member(i, me, SUPPLY_CHAIN, e.timestamp)
+        me = self._batch_by(i, e)
         pack_ids, unit_ids = e.pack_ids, e.unit_ids
-        if not pack_ids and not unit_ids:
-            self._violation(i, "EmptyBatch", me)
         for pid, p in self._known_packs(i, pack_ids):
             self._arrive(i, pid, p, IN_TRANSIT, ACTIVE, me)
         for unit in self._known_units(i, unit_ids):
