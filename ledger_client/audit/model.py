@@ -31,9 +31,9 @@ statuses in :mod:`ledger_client.audit.lots` (the next one).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from operator import attrgetter
-from typing import Any
+from typing import Any, TypeVar
 
 from ledger_client import events as ev
 from ledger_client.audit.lots import NO_LOT, LotModel
@@ -73,6 +73,11 @@ from ledger_client.types import (
 
 #: A unit's parent, as :func:`top_holder` walks up.
 _PARENT = attrgetter("parent")
+#: A unit's packs, and its units (what :meth:`RegistryModel._take_out` takes from).
+_PACKS: Callable[[Unit], dict[bytes, None]] = attrgetter("packs")
+_UNITS: Callable[[Unit], dict[bytes, None]] = attrgetter("units")
+#: A pack or a unit, as :meth:`RegistryModel._find` looks it up.
+_R = TypeVar("_R", Pack, Unit)
 _NO_PACK = (0, 0, 0, 0, 0, 0, 0, ZERO32, 0, ZERO_ADDRESS, ZERO_ADDRESS, False)
 
 
@@ -142,12 +147,21 @@ class RegistryModel(LotModel):
             unit.level = level
         return unit
 
-    def _unit(self, i: int, unit_id: bytes) -> Unit | None:
-        unit = self.units.get(unit_id)
-        if unit is None:
-            self._violation(i, "UnknownUnit", unit_id)
-            self.unknown_ids[unit_id] = None
-        return unit
+    def _find(self, i: int, records: dict[bytes, _R], record_id: bytes, rule: str) -> _R | None:
+        """``records[record_id]``; None, a violation of ``rule``, if no event created it."""
+        record = records.get(record_id)
+        if record is None:
+            self._violation(i, rule, record_id)
+            self.unknown_ids[record_id] = None
+        return record
+
+    def _known_units(self, i: int, ids: Iterable[bytes]) -> Iterator[Unit]:
+        """Each unit of ``ids`` the model knows; an unknown one is a violation."""
+        units = self.units
+        for uid in ids:
+            unit = self._find(i, units, uid, "UnknownUnit")
+            if unit is not None:
+                yield unit
 
     def _touch_unit(self, unit: Unit, i: int) -> None:
         """Record event ``i`` in the history of every pack inside ``unit`` (custody moved)."""
@@ -164,12 +178,13 @@ class RegistryModel(LotModel):
 
     # ------------------------------------------------------------ packs
 
-    def _pack(self, i: int, pid: bytes) -> Pack | None:
-        p = self.packs.get(pid)
-        if p is None:
-            self._violation(i, "UnknownPack", pid)
-            self.unknown_ids[pid] = None
-        return p
+    def _known_packs(self, i: int, ids: Iterable[bytes]) -> Iterator[tuple[bytes, Pack]]:
+        """``(id, pack)`` of each pack of ``ids`` the model knows; an unknown one is a violation."""
+        packs = self.packs
+        for pid in ids:
+            p = self._find(i, packs, pid, "UnknownPack")
+            if p is not None:
+                yield pid, p
 
     def _require_active(self, i: int, pid: bytes, p: Pack) -> None:
         if p.status != ACTIVE:
@@ -219,26 +234,24 @@ class RegistryModel(LotModel):
             parent.history.append(i)
         self.pack_ops += len(ids)
 
-    @handles(ev.ItemsPacked)
-    def _packed(self, i: int, e: ev.ItemsPacked) -> None:
+    def _batch_by(self, i: int, e: ev.ItemsPacked | ev.ItemsReceived) -> str:
+        """The member moving batch ``e``: it must be in the supply chain, and the batch must
+        name a pack or a unit."""
         me = e.by
         self._require_member(i, me, SUPPLY_CHAIN, e.timestamp)
-        pack_ids, unit_ids = e.pack_ids, e.unit_ids
-        if not pack_ids and not unit_ids:
+        if not e.pack_ids and not e.unit_ids:
             self._violation(i, "EmptyBatch", me)
-        level = 1
-        children = []
-        for uid in unit_ids:
-            child = self._unit(i, uid)
-            if child is not None:
-                children.append(child)
-                level = max(level, child.level + 1)
+        return me
+
+    @handles(ev.ItemsPacked)
+    def _packed(self, i: int, e: ev.ItemsPacked) -> None:
+        me = self._batch_by(i, e)
+        pack_ids, unit_ids = e.pack_ids, e.unit_ids
+        children = list(self._known_units(i, unit_ids))
+        level = max((child.level + 1 for child in children), default=1)
         parent = self._container_for(i, e.unit_id, me, level)
         parent.history.append(i)
-        for pid in pack_ids:
-            p = self._pack(i, pid)
-            if p is None:
-                continue
+        for pid, p in self._known_packs(i, pack_ids):
             self._loose_pack(i, pid, p, me)
             p.parent, p.custodian = parent, ZERO_ADDRESS
             parent.packs[pid] = None
@@ -257,7 +270,7 @@ class RegistryModel(LotModel):
     def _unpacked(self, i: int, e: ev.ItemsUnpacked) -> None:
         me = e.by
         self._require_member(i, me, SUPPLY_CHAIN, e.timestamp)
-        unit = self._unit(i, e.unit_id)
+        unit = self._find(i, self.units, e.unit_id, "UnknownUnit")
         if unit is None:
             return
         top = top_holder(unit, _PARENT)
@@ -268,29 +281,31 @@ class RegistryModel(LotModel):
         if unit.status == U_DISSOLVED:
             self._violation(i, "UnitDissolved", unit.id)
         unit.history.append(i)
-        for pid in e.pack_ids:
-            p = self._pack(i, pid)
-            if p is None:
-                continue
-            if p.parent is not unit or p.status != ACTIVE:
-                self._violation(i, "NotInUnit", pid)
-                if p.parent is not None:
-                    p.parent.packs.pop(pid, None)
-            unit.packs.pop(pid, None)
-            p.parent, p.custodian = None, me
-            p.history.append(i)
-        for uid in e.unit_ids:
-            child = self._unit(i, uid)
-            if child is None:
-                continue
-            if child.parent is not unit or child.status != U_ACTIVE:
-                self._violation(i, "NotInUnit", uid)
-                if child.parent is not None:
-                    child.parent.units.pop(uid, None)
-            unit.units.pop(uid, None)
-            child.parent, child.custodian = None, me
-            child.history.append(i)
+        for pid, p in self._known_packs(i, e.pack_ids):
+            self._take_out(i, unit, pid, p, ACTIVE, _PACKS, me)
+        for child in self._known_units(i, e.unit_ids):
+            self._take_out(i, unit, child.id, child, U_ACTIVE, _UNITS, me)
         self.pack_ops += len(e.pack_ids)
+
+    def _take_out(
+        self,
+        i: int,
+        unit: Unit,
+        item_id: bytes,
+        item: Pack | Unit,
+        active: int,
+        contents: Callable[[Unit], dict[bytes, None]],
+        me: str,
+    ) -> None:
+        """Take pack or unit ``item`` out of ``unit`` into ``me``'s custody: it must sit in
+        ``unit``, with status ``active``; ``contents`` is a unit's packs or its units."""
+        if item.parent is not unit or item.status != active:
+            self._violation(i, "NotInUnit", item_id)
+            if item.parent is not None:
+                contents(item.parent).pop(item_id, None)
+        contents(unit).pop(item_id, None)
+        item.parent, item.custodian = None, me
+        item.history.append(i)
 
     @handles(ev.UnitsDissolved)
     def _dissolved(self, i: int, e: ev.UnitsDissolved) -> None:
@@ -298,10 +313,7 @@ class RegistryModel(LotModel):
         self._require_member(i, me, SUPPLY_CHAIN, e.timestamp)
         if not e.unit_ids:
             self._violation(i, "EmptyBatch", me)
-        for uid in e.unit_ids:
-            unit = self._unit(i, uid)
-            if unit is None:
-                continue
+        for unit in self._known_units(i, e.unit_ids):
             self._loose_unit(i, unit, me)
             unit.status = U_DISSOLVED
             unit.history.append(i)
@@ -316,20 +328,12 @@ class RegistryModel(LotModel):
         pack_ids, unit_ids = e.pack_ids, e.unit_ids
         if not pack_ids and not unit_ids:
             self._violation(i, "EmptyBatch", me)
-        packs = self.packs
-        for pid in pack_ids:
-            p = packs.get(pid)
-            if p is None:
-                self._pack(i, pid)
-                continue
+        for pid, p in self._known_packs(i, pack_ids):
             if p.status != ACTIVE or p.parent is not None or p.custodian != me:
                 self._loose_pack(i, pid, p, me)
             p.status, p.pending_to = IN_TRANSIT, to
             p.history.append(i)
-        for uid in unit_ids:
-            unit = self._unit(i, uid)
-            if unit is None:
-                continue
+        for unit in self._known_units(i, unit_ids):
             self._loose_unit(i, unit, me)
             unit.status, unit.pending_to = U_TRANSIT, to
             unit.history.append(i)
@@ -338,35 +342,26 @@ class RegistryModel(LotModel):
 
     @handles(ev.ItemsReceived)
     def _received(self, i: int, e: ev.ItemsReceived) -> None:
-        me = e.by
-        self._require_member(i, me, SUPPLY_CHAIN, e.timestamp)
+        me = self._batch_by(i, e)
         pack_ids, unit_ids = e.pack_ids, e.unit_ids
-        if not pack_ids and not unit_ids:
-            self._violation(i, "EmptyBatch", me)
-        packs = self.packs
-        for pid in pack_ids:
-            p = packs.get(pid)
-            if p is None:
-                self._pack(i, pid)
-                continue
-            if p.status != IN_TRANSIT:
-                self._violation(i, "NotInTransit", pid)
-            elif p.pending_to != me:
-                self._violation(i, "NotRecipient", pid)
-            p.status, p.pending_to, p.custodian = ACTIVE, ZERO_ADDRESS, me
-            p.history.append(i)
-        for uid in unit_ids:
-            unit = self._unit(i, uid)
-            if unit is None:
-                continue
-            if unit.status != U_TRANSIT:
-                self._violation(i, "NotInTransit", uid)
-            elif unit.pending_to != me:
-                self._violation(i, "NotRecipient", uid)
-            unit.status, unit.pending_to, unit.custodian = U_ACTIVE, ZERO_ADDRESS, me
-            unit.history.append(i)
+        for pid, p in self._known_packs(i, pack_ids):
+            self._arrive(i, pid, p, IN_TRANSIT, ACTIVE, me)
+        for unit in self._known_units(i, unit_ids):
+            self._arrive(i, unit.id, unit, U_TRANSIT, U_ACTIVE, me)
             self._touch_unit(unit, i)
         self.pack_ops += len(pack_ids)
+
+    def _arrive(
+        self, i: int, item_id: bytes, item: Pack | Unit, in_transit: int, active: int, me: str
+    ) -> None:
+        """Receive pack or unit ``item`` into ``me``'s custody: it must be travelling to ``me``
+        (status ``in_transit``); it becomes ``active``."""
+        if item.status != in_transit:
+            self._violation(i, "NotInTransit", item_id)
+        elif item.pending_to != me:
+            self._violation(i, "NotRecipient", item_id)
+        item.status, item.pending_to, item.custodian = active, ZERO_ADDRESS, me
+        item.history.append(i)
 
     @handles(ev.PacksDecommissioned)
     def _decommissioned(self, i: int, e: ev.PacksDecommissioned) -> None:
@@ -377,12 +372,7 @@ class RegistryModel(LotModel):
             self._violation(i, "InvalidReason", me)
         check_saleable = reason not in UNCONDITIONAL
         deadline = now + self.undo_window() if reason in UNDOABLE_REASONS else 0
-        packs = self.packs
-        for pid in e.pack_ids:
-            p = packs.get(pid)
-            if p is None:
-                self._pack(i, pid)
-                continue
+        for pid, p in self._known_packs(i, e.pack_ids):
             self._require_active(i, pid, p)
             parent = p.parent
             if parent is None:
@@ -412,10 +402,7 @@ class RegistryModel(LotModel):
     def _undone(self, i: int, e: ev.DecommissionsUndone) -> None:
         me, now = e.by, e.timestamp
         self._require_member(i, me, SUPPLY_CHAIN, now)
-        for pid in e.pack_ids:
-            p = self._pack(i, pid)
-            if p is None:
-                continue
+        for pid, p in self._known_packs(i, e.pack_ids):
             if p.status != DECOMMISSIONED:
                 self._violation(i, "PackNotDecommissioned", pid)
             elif p.custodian != me:
@@ -453,10 +440,7 @@ class RegistryModel(LotModel):
         m = self.members.get(me)
         if not e.pack_ids:
             self._violation(i, "EmptyBatch", me)
-        for pid in e.pack_ids:
-            p = self._pack(i, pid)
-            if p is None:
-                continue
+        for pid, p in self._known_packs(i, e.pack_ids):
             authority = Authority.COUNCIL if council else self._pack_authority(p, m)
             if authority == Authority.NONE or (
                 authority == Authority.HOLDER and flags != PackFlag.SUSPECT
