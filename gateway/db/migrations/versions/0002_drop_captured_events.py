@@ -4,7 +4,9 @@ Revision ID: 0002
 Revises: 0001
 """
 
-import sqlalchemy as sa
+import importlib.util
+from pathlib import Path
+
 from alembic import op
 
 revision = "0002"
@@ -18,11 +20,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.create_table(
-        "captured_events",
-        sa.Column("event_hash", sa.LargeBinary(length=32), nullable=False),
-        sa.Column("job_id", sa.String(length=40), nullable=False),
-        sa.Column("tx_hashes", sa.JSON(), nullable=False),
-        sa.Column("at", sa.Float(), nullable=False),
-        sa.PrimaryKeyConstraint("event_hash"),
-    )
+    """Recreate the table exactly as revision 0001 created it (its own, frozen definition)."""
+    path = Path(__file__).with_name("0001_initial_schema.py")
+    spec = importlib.util.spec_from_file_location("rxledger_revision_0001", path)
+    assert spec is not None and spec.loader is not None
+    initial = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(initial)
+    initial.create_captured_events()
