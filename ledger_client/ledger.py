@@ -1,4 +1,8 @@
-"""The lifecycle API: one member writing to and reading from an RxLedger network."""
+"""The lifecycle API: one member writing to and reading from an RxLedger network.
+
+One module (about 500 lines) because it is one class, the Python API the README documents:
+codes become ids through :mod:`ledger_client.owners`, batching and retries stay private here.
+"""
 
 from __future__ import annotations
 
