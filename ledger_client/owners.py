@@ -10,22 +10,31 @@ new object); readers with their own copy of the table (the gateway's index) subc
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from typing import TypeVar
 
 from web3.contract import Contract
 
 from ledger_client.errors import UnknownPrefixError
-from ledger_client.ids import (
-    check_gtin14,
-    check_sscc18,
-    lot_hash,
-    pack_hash,
-    record_id,
-    unit_hash,
-)
+from ledger_client.ids import check_gtin14, check_sscc18, lot_id, pack_id, unit_id
 
-#: GS1 company prefixes are at most 12 digits and start after a code's first digit, so two
-#: codes that share these digits share their prefix owner.
-_HEAD = slice(1, 13)
+#: GS1 company prefixes are 4 to 12 digits (as Consortium.sol assigns them) and start after a
+#: code's first digit (indicator or extension digit), so two codes that share these 12 digits
+#: share their prefix owner.
+MIN_PREFIX, MAX_PREFIX = 4, 12
+_HEAD = slice(1, 1 + MAX_PREFIX)
+T = TypeVar("T")
+
+
+def prefix_heads(code: str) -> list[str]:
+    """The company prefixes GTIN-14 or SSCC-18 ``code`` could carry, longest first."""
+    return [code[1 : 1 + n] for n in range(MAX_PREFIX, MIN_PREFIX - 1, -1)]
+
+
+def longest_prefix_owner(prefixes: Mapping[str, T], code: str) -> T | None:
+    """The owner in ``prefixes`` (prefix -> owner) of ``code``'s longest assigned prefix, as
+    ``Consortium.prefixOwner`` finds it; None when no prefix of it is assigned."""
+    return next((prefixes[h] for h in prefix_heads(code) if h in prefixes), None)
 
 
 class CodeOwners(ABC):
@@ -44,15 +53,15 @@ class CodeOwners(ABC):
 
     def pack_id(self, gtin14: str, serial: str) -> bytes:
         """Return the id of the genuine pack ``gtin14`` + ``serial``."""
-        return record_id(self.owner(check_gtin14(gtin14)), pack_hash(gtin14, serial))
+        return pack_id(gtin14, serial, owner=self.owner(check_gtin14(gtin14)))
 
     def lot_id(self, gtin14: str, lot: str) -> bytes:
         """Return the id of the genuine lot ``lot`` of ``gtin14``."""
-        return record_id(self.owner(check_gtin14(gtin14)), lot_hash(gtin14, lot))
+        return lot_id(gtin14, lot, owner=self.owner(check_gtin14(gtin14)))
 
     def unit_id(self, sscc18: str) -> bytes:
         """Return the id of the genuine logistic unit ``sscc18``."""
-        return record_id(self.owner(check_sscc18(sscc18)), unit_hash(sscc18))
+        return unit_id(sscc18, owner=self.owner(check_sscc18(sscc18)))
 
 
 class PrefixOwners(CodeOwners):

@@ -27,6 +27,7 @@ from gateway.schemas import AlertKind, AlertOut, Severity
 from gateway.services.background import BackgroundLoop
 from gateway.services.readmodel import UnitRow, custody_unit
 from ledger_client.events import ChainEvent, LotStatusChanged, PacksFlagged, project
+from ledger_client.owners import prefix_heads
 from ledger_client.rules import MAX_LEVEL
 from ledger_client.types import DecommissionReason, LotStatus, PackStatus, UnitStatus
 
@@ -177,11 +178,10 @@ def pack_parties(conn: Connection, pack_id: bytes, gtin: str) -> set[str]:
             custodian = _top_unit_custodian(conn, bytes(parent), {})
         parties |= {custodian, lot_owner}
     parties.add(conn.execute(select(m.Product.owner).where(m.Product.gtin == gtin)).scalar())
-    prefixes = [gtin[1 : 1 + n] for n in range(4, 13)]
     parties.add(
         conn.execute(
             select(m.Prefix.owner)
-            .where(m.Prefix.prefix.in_(prefixes))
+            .where(m.Prefix.prefix.in_(prefix_heads(gtin)))
             .order_by(func.length(m.Prefix.prefix).desc())
             .limit(1)
         ).scalar()

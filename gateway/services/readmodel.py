@@ -14,7 +14,7 @@ from gateway.db import models as m
 from gateway.indexer import CURSOR_ID
 from gateway.services.standing import STRANGER, Standing
 from ledger_client.contracts import MemberStatus, Role
-from ledger_client.owners import CodeOwners
+from ledger_client.owners import CodeOwners, longest_prefix_owner
 from ledger_client.rules import top_holder
 from ledger_client.types import UnitStatus
 
@@ -179,11 +179,7 @@ class ReadModel:
     def prefix_owner(self, code: str) -> str | None:
         """Return the member owning the company prefix of GTIN-14 or SSCC-18 ``code``, longest
         prefix first (as on chain)."""
-        for length in range(12, 3, -1):
-            owner = self._prefixes.get(code[1 : 1 + length])
-            if owner:
-                return owner
-        return None
+        return longest_prefix_owner(self._prefixes, code)
 
     def product(self, gtin14: str) -> ProductRecord | None:
         """Return ``gtin14``'s directory entry."""

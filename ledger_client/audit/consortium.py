@@ -20,6 +20,7 @@ from ledger_client.audit.state import COUNCIL, Member, Proposal, RuleViolation
 from ledger_client.contracts import MemberStatus
 from ledger_client.events import handles
 from ledger_client.ids import lot_hash, pack_hash, record_id, unit_hash
+from ledger_client.owners import longest_prefix_owner
 from ledger_client.types import ZERO_ADDRESS
 
 _RENEWAL = function_signature_to_4byte_selector("setLicenceExpiry(address,uint40)")
@@ -221,11 +222,7 @@ class ConsortiumModel:
         ``Consortium.prefixOwner``)."""
         if len(code) not in (14, 18):
             return ZERO_ADDRESS
-        for length in range(12, 3, -1):
-            owner = self.prefixes.get(code[1 : 1 + length])
-            if owner is not None:
-                return owner
-        return ZERO_ADDRESS
+        return longest_prefix_owner(self.prefixes, code) or ZERO_ADDRESS
 
     def owner_index(self, code: str) -> int:
         """The member index owning ``code``'s company prefix, 0 for none (as
