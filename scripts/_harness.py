@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ sys.path.insert(0, str(ROOT))
 
 from ledger_client.chain import connect  # noqa: E402
 from ledger_client.dev.anvil import ChildProcess  # noqa: E402
+from ledger_client.dev.ports import free_port  # noqa: E402
 
 
 def arguments(doc: str | None) -> argparse.ArgumentParser:
@@ -37,13 +37,6 @@ def history_arguments(doc: str | None, port: int) -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--port", type=int, default=port)
     return parser
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def log(message: str) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import secrets
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -31,6 +30,7 @@ from web3.types import RPCEndpoint
 from ledger_client._paths import ROOT
 from ledger_client.chain import connect
 from ledger_client.dev.anvil import DEV_GAS_LIMIT, ChildProcess, Service
+from ledger_client.dev.ports import free_port
 from ledger_client.errors import ConfigurationError
 
 GETH = ROOT / "tools" / "bin" / "geth"
@@ -59,13 +59,6 @@ def geth_binary() -> Path:
     if not GETH.is_file():
         raise ConfigurationError(f"geth not found at {GETH}: run `make geth` first")
     return GETH
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def clique_genesis(

@@ -10,7 +10,6 @@ of its own, so parallel test workers never share a node.
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,17 +22,11 @@ from ledger_client.chain import connect
 from ledger_client.dev.anvil import Anvil
 from ledger_client.devnet import DevNetwork, deploy_devnet
 from ledger_client.events import ChainEvent, RawLog, decode
+from tests.utils.ports import free_port
 
 #: Gas of every transaction: far above what any call here needs, far below the block's.
 GAS = hex(8_000_000)
 DAY = 86_400
-
-
-def free_port() -> int:
-    """A port on 127.0.0.1 that nothing listens on now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _rpc(w3: Web3, method: str, *params: Any) -> Any:

@@ -1,12 +1,5 @@
 """A free TCP port on the loopback interface, for the nodes and servers the tests start."""
 
-from __future__ import annotations
+from ledger_client.dev.ports import free_port
 
-import socket
-
-
-def free_port() -> int:
-    """A port on 127.0.0.1 that nothing listens on now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+__all__ = ["free_port"]

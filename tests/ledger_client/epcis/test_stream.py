@@ -4,7 +4,6 @@ copy, and every result equals that of a fresh rebuild."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +19,7 @@ from ledger_client.devnet import DevNetwork, deploy_devnet
 from ledger_client.epcis.dscsa import transaction_information
 from ledger_client.epcis.history import export_history
 from ledger_client.epcis.store import EventStore
+from tests.utils.ports import free_port
 
 pytestmark = pytest.mark.anvil
 GTIN, LOT, CASE = "09506000134352", "STREAM1", "106141410000000019"
@@ -32,12 +32,6 @@ READERS: dict[str, Reader] = {
     ),
     "ti-ts": lambda w3, net, store: transaction_information(w3, net.deployment, store, CASE),
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _rpc(w3: Web3, method: str, *params: Any) -> Any:
@@ -58,7 +52,7 @@ def _deploy(w3: Web3) -> DevNetwork:
 
 @pytest.fixture(scope="module")
 def deployed() -> Iterator[tuple[Web3, DevNetwork]]:
-    with Anvil(port=_free_port()) as node:
+    with Anvil(port=free_port()) as node:
         w3 = connect(node.url)
         yield w3, _deploy(w3)
 
@@ -174,12 +168,12 @@ def test_a_copy_of_another_deployment_on_the_same_chain_is_not_reused(
 def test_a_copy_of_a_chain_restarted_with_the_same_addresses_is_not_reused() -> None:
     read = READERS["export"]
     with EventStore() as store:
-        with Anvil(port=_free_port()) as first:
+        with Anvil(port=free_port()) as first:
             w3 = connect(first.url)
             net = _deploy(w3)
             net["wholesaler_a"].ship(net["pharmacy_a"].address, units=[CASE])
             ours = read(w3, net, store)
-        with Anvil(port=_free_port()) as restarted:
+        with Anvil(port=free_port()) as restarted:
             w3 = connect(restarted.url)
             again = _deploy(w3)
             assert again.deployment.registry == net.deployment.registry
