@@ -34,7 +34,11 @@ def prefix_heads(code: str) -> list[str]:
 def longest_prefix_owner(prefixes: Mapping[str, T], code: str) -> T | None:
     """The owner in ``prefixes`` (prefix -> owner) of ``code``'s longest assigned prefix, as
     ``Consortium.prefixOwner`` finds it; None when no prefix of it is assigned."""
-    return next((prefixes[h] for h in prefix_heads(code) if h in prefixes), None)
+    for n in range(MAX_PREFIX, MIN_PREFIX - 1, -1):  # prefix_heads, without building the list
+        owner = prefixes.get(code[1 : 1 + n])
+        if owner is not None:
+            return owner
+    return None
 
 
 class CodeOwners(ABC):
