@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 
 from ledger_client.chain import dev_account
 from ledger_client.devnet import DEMO_MEMBERS
+from ledger_client.keystore import load_keystore
 
 #: Placeholder secrets that are fine on a laptop and refused anywhere else.
 LOCAL_TOKEN_SECRET = "local-token-secret-change-me"
@@ -53,6 +54,10 @@ class Settings(BaseSettings):
     run_indexer: bool = True
     #: The operator's member key: signs the operator's writes (dispense, capture). Never logged.
     operator_key: SecretStr | None = None
+    #: Or the operator's key in an encrypted keystore (eth-account JSON) with the file holding
+    #: its password (mode 0600 outside local use): what ``rxledger network init`` writes.
+    operator_keystore: Path | None = None
+    operator_password_file: Path | None = None
     token_secret: SecretStr = SecretStr(LOCAL_TOKEN_SECRET)
     token_ttl_seconds: int = Field(900, ge=30, le=86_400)
     #: Lifetime of a Sign-In with Ethereum challenge (its nonce and Expiration Time).
@@ -100,10 +105,27 @@ class Settings(BaseSettings):
         return value.rstrip("/")
 
     @model_validator(mode="after")
+    def _one_operator_key(self) -> Settings:
+        keystore, password = self.operator_keystore, self.operator_password_file
+        if (keystore is None) != (password is None):
+            raise ValueError(
+                "RXLEDGER_OPERATOR_KEYSTORE and RXLEDGER_OPERATOR_PASSWORD_FILE go together"
+            )
+        if keystore is not None and self.operator_key is not None:
+            raise ValueError("give RXLEDGER_OPERATOR_KEY or RXLEDGER_OPERATOR_KEYSTORE, not both")
+        return self
+
+    @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> Settings:
         if self.environment == "local":
             return self
         problems = []
+        password = self.operator_password_file
+        if password is not None and password.is_file() and password.stat().st_mode & 0o077:
+            problems.append(
+                f"RXLEDGER_OPERATOR_PASSWORD_FILE {password} is readable by others "
+                f"(mode {password.stat().st_mode & 0o777:o}; chmod 600 it)"
+            )
         secrets = [
             ("RXLEDGER_TOKEN_SECRET", self.token_secret, LOCAL_TOKEN_SECRET),
             ("RXLEDGER_CONSOLE_KEY", self.console_key, LOCAL_CONSOLE_KEY),
@@ -131,7 +153,11 @@ class Settings(BaseSettings):
 
     @cached_property
     def operator(self) -> LocalAccount | None:
-        """The operator's account, or None when this gateway only reads."""
+        """The operator's account, or None when this gateway only reads: from the key, else
+        decrypted from the keystore (a :class:`ConfigurationError` if its password does not
+        open it)."""
+        if self.operator_keystore is not None and self.operator_password_file is not None:
+            return load_keystore(self.operator_keystore, self.operator_password_file)
         if self.operator_key is None:
             return None
         return Account.from_key(self.operator_key.get_secret_value())

@@ -11,6 +11,7 @@ from ledger_client.cli.command import RxTyper
 from ledger_client.cli.council import council_app, deploy_app
 from ledger_client.cli.epcis import epcis_app
 from ledger_client.cli.lifecycle import lifecycle_app, lot_app
+from ledger_client.cli.network import network_app
 
 __all__ = ["app", "main"]
 
@@ -22,6 +23,7 @@ app.add_typer(council_app, name="council")
 app.add_typer(epcis_app, name="epcis")
 app.add_typer(audit_app, name="audit")
 app.add_typer(report_app, name="report")
+app.add_typer(network_app, name="network")
 
 
 def main() -> None:

@@ -99,6 +99,7 @@ class GethNode(ChildProcess):
     http_port: int = field(default_factory=free_port)
     p2p_port: int = field(default_factory=free_port)
     auth_port: int = field(default_factory=free_port)
+    gas_limit: int = DEV_GAS_LIMIT
     process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
 
     @property
@@ -127,6 +128,12 @@ class GethNode(ChildProcess):
         (self.datadir / "nodekey").write_text(self.node_key.hex())
         static = ", ".join(f'"{p}"' for p in peers)
         (self.datadir / "config.toml").write_text(f"[Node.P2P]\nStaticNodes = [{static}]\n")
+        self.init_chain(genesis)
+
+    def init_chain(self, genesis: Path) -> None:
+        """Write the chain's genesis block into the datadir (``geth init``), once."""
+        if (self.datadir / "geth" / "chaindata").is_dir():
+            return
         subprocess.run(
             [str(geth_binary()), "init", "--datadir", str(self.datadir), str(genesis)],
             check=True,
@@ -149,7 +156,7 @@ class GethNode(ChildProcess):
             "--http", "--http.addr", "127.0.0.1", "--http.port", str(self.http_port),
             "--http.api", "eth,net,web3,miner,clique",
             "--authrpc.addr", "127.0.0.1", "--authrpc.port", str(self.auth_port),
-            "--miner.etherbase", signer, "--miner.gaslimit", str(DEV_GAS_LIMIT),
+            "--miner.etherbase", signer, "--miner.gaslimit", str(self.gas_limit),
             # The signer must be unlocked to seal; HTTP listens on loopback only.
             "--unlock", signer, "--password", str(self.datadir / "password"),
             "--allow-insecure-unlock",
@@ -220,15 +227,7 @@ class CliqueNetwork(Service):
 
     def start(self, timeout: float = 60.0) -> Self:
         """Initialise every node, start them all and wait until the network is sealing."""
-        genesis = clique_genesis(
-            self.chain_id, [n.signer.address for n in self.nodes], self.period, self.funded
-        )
-        password = secrets.token_hex(16)
-        for node in self.nodes:
-            node.datadir.mkdir(parents=True)
-            path = node.datadir / "genesis.json"
-            path.write_text(json.dumps(genesis, indent=1))
-            node.init(path, [p.enode for p in self.nodes if p is not node], password)
+        self._prepare()
         try:
             for node in self.nodes:
                 node.start()
@@ -240,6 +239,18 @@ class CliqueNetwork(Service):
             self.stop()
             raise
         return self
+
+    def _prepare(self) -> None:
+        """Write each node's genesis, keys and peers, and init its chain."""
+        genesis = clique_genesis(
+            self.chain_id, [n.signer.address for n in self.nodes], self.period, self.funded
+        )
+        password = secrets.token_hex(16)
+        for node in self.nodes:
+            node.datadir.mkdir(parents=True)
+            path = node.datadir / "genesis.json"
+            path.write_text(json.dumps(genesis, indent=1))
+            node.init(path, [p.enode for p in self.nodes if p is not node], password)
 
     def stop(self) -> None:
         """Stop every node; remove the network's folder if this network made it."""
