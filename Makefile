@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup browser geth compile check-artifacts run demo test test-network lint bench soak clean
+.PHONY: setup browser postgres geth compile check-artifacts run demo network test test-network lint bench soak clean
 
 setup: $(STAMP) node_modules/.installed
 
@@ -12,6 +12,12 @@ setup: $(STAMP) node_modules/.installed
 browser:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && command -v wrk >/dev/null || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver wrk >/dev/null; }
+
+# Debian's PostgreSQL server, for the gateways that keep their store in it (`make network`, the
+# PostgreSQL tests); each run starts a throwaway cluster of its own (ledger_client/dev/postgres.py).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -43,12 +49,21 @@ check-artifacts: setup
 run demo: setup check-artifacts
 	$(PY) scripts/demo.py
 
-test: setup browser check-artifacts
+# Four partners, each its own geth signer and gateway (one on PostgreSQL), a shipment through
+# three of them; the network folder is written on the first run (rxledger network init).
+NETWORK_DIR ?= .rxledger/network
+NETWORK_CONFIG ?= docs/network/consortium.toml
+
+network: setup geth postgres check-artifacts
+	@test -f $(NETWORK_DIR)/network.json || $(VENV)/bin/rxledger network init $(NETWORK_CONFIG) --out $(NETWORK_DIR)
+	$(PY) scripts/network.py $(NETWORK_DIR)
+
+test: setup browser postgres check-artifacts
 	$(PY) -m pytest -n 2 -q
 
 # The multi-node tests on four geth Clique signers: kept out of `make test` until the
 # network's stall under a fully loaded machine is understood (see docs/deployment.md).
-test-network: setup geth check-artifacts
+test-network: setup geth postgres check-artifacts
 	$(PY) -m pytest -q -m network
 
 lint: setup

@@ -68,6 +68,12 @@ class GatewayServer(ChildProcess):
 
     def start(self, timeout: float = 120.0) -> Self:
         """Start the gateway; return once its index has caught up with the chain."""
+        self.launch()
+        self.wait_caught_up(timeout)
+        return self
+
+    def launch(self) -> None:
+        """Start the gateway's process (:meth:`wait_caught_up` waits until it serves)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("RXLEDGER_")}
         with self.log_file.open("ab") as log:
             self.process = subprocess.Popen(
@@ -77,12 +83,14 @@ class GatewayServer(ChildProcess):
                 stdout=subprocess.DEVNULL,
                 stderr=log,
             )
+
+    def wait_caught_up(self, timeout: float = 120.0) -> None:
+        """Wait until the gateway is ready and its index has reached the confirmed head."""
         self._wait(
             lambda ready: ready["status"] == "ok" and ready["checks"]["indexer_lag_blocks"] == 0,
             timeout,
             "did not catch up with the chain",
         )
-        return self
 
     def wait_indexed(self, block: int, timeout: float = 120.0) -> None:
         """Wait until the gateway's index has reached ``block``."""
@@ -139,8 +147,10 @@ class Consortium(Service):
                         self.postgres.create_database(p.name)
                 self.say(f"PostgreSQL on 127.0.0.1:{self.postgres.port}")
             self.deployment = self._deployment()
+            for gateway in self.gateways.values():
+                gateway.launch()
             for name, gateway in self.gateways.items():
-                gateway.start()
+                gateway.wait_caught_up()
                 self.say(f"{name}'s gateway on {gateway.url}")
         except BaseException:
             self.stop()

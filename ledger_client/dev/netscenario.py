@@ -21,10 +21,12 @@ EXPIRY = "301231"
 
 @dataclass
 class Shipment:
-    """What the scenario wrote and saw: the lot, its packs' codes, the case, and each step
-    as (partner, what it did, result)."""
+    """What the scenario wrote and saw: the product, lot and serials, the packs' codes, the
+    case, and each step as (partner, what it did, result)."""
 
+    gtin: str
     lot: str
+    serials: list[str]
     codes: list[str]
     case: str
     steps: list[tuple[str, str, str]] = field(default_factory=list)
@@ -88,9 +90,8 @@ def play_shipment(consortium: Consortium, packs: int = 3) -> Shipment:
     case = with_check_digit("0" + prefix + stamp.zfill(16 - len(prefix))[-(16 - len(prefix)) :])
     lot = f"N{stamp}"
     serials = [f"{lot}-{i}" for i in range(1, packs + 1)]
-    shipment = Shipment(
-        lot, [f"(01){gtin}(17){EXPIRY}(10){lot}(21){s}" for s in serials], f"(00){case}"
-    )
+    codes = [f"(01){gtin}(17){EXPIRY}(10){lot}(21){s}" for s in serials]
+    shipment = Shipment(gtin, lot, serials, codes, f"(00){case}")
     gateways = consortium.gateways
     case_epc = f"https://id.gs1.org/00/{case}"
     shipped = _capture(

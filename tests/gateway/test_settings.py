@@ -1,15 +1,21 @@
 """Settings outside local use refuse weak secrets (a one-character console key, a short or
-monotonous token secret, the placeholders) and a public URL that cannot name the gateway."""
+monotonous token secret, the placeholders, a password file others can read) and a public URL
+that cannot name the gateway; the operator key loads from an encrypted keystore."""
 
 from __future__ import annotations
 
 import os
 import secrets
+from pathlib import Path
 
 import pytest
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
 from pydantic import ValidationError
 
 from gateway.core.config import LOCAL_CONSOLE_KEY, LOCAL_TOKEN_SECRET, Settings
+from ledger_client.errors import ConfigurationError
+from ledger_client.keystore import write_keystore, write_secret
 
 STRONG = secrets.token_urlsafe(32)
 
@@ -80,3 +86,66 @@ def test_public_url_must_be_an_absolute_http_url(url: str) -> None:
 
 def test_public_url_loses_its_trailing_slash() -> None:
     assert settings(public_url="https://gateway.example/").public_url == "https://gateway.example"
+
+
+@pytest.fixture
+def keystore(tmp_path: Path) -> tuple[Path, Path, LocalAccount]:
+    """An operator keystore and its password file (mode 0600), as `rxledger network init`
+    writes them."""
+    account = Account.create()
+    password = write_secret(tmp_path / "password", secrets.token_urlsafe(16))
+    path = write_keystore(tmp_path / "keystore.json", account, password.read_text(), 2**12)
+    return path, password, account
+
+
+def test_the_operator_key_loads_from_its_keystore_and_stays_out_of_the_settings_dump(
+    keystore: tuple[Path, Path, LocalAccount],
+) -> None:
+    path, password, account = keystore
+    loaded = settings(operator_keystore=path, operator_password_file=password)
+    assert loaded.operator is not None and loaded.operator.address == account.address
+    key = bytes(account.key).hex()
+    assert key not in repr(loaded) and key not in loaded.model_dump_json()
+    assert password.read_text() not in repr(loaded) + loaded.model_dump_json()
+
+
+def test_a_wrong_password_names_the_files_and_not_the_password(
+    keystore: tuple[Path, Path, LocalAccount], tmp_path: Path
+) -> None:
+    path, _, _ = keystore
+    wrong = write_secret(tmp_path / "wrong", "not-the-password")
+    with pytest.raises(ConfigurationError) as refused:
+        _ = settings(operator_keystore=path, operator_password_file=wrong).operator
+    assert str(refused.value) == f"the password in {wrong} does not open the keystore {path}"
+
+
+def test_a_password_file_others_can_read_is_refused_outside_local_use(
+    keystore: tuple[Path, Path, LocalAccount],
+) -> None:
+    path, password, _ = keystore
+    password.chmod(0o644)
+    with pytest.raises(ValidationError) as refused:
+        settings(operator_keystore=path, operator_password_file=password)
+    assert f"RXLEDGER_OPERATOR_PASSWORD_FILE {password} is readable by others (mode 644" in str(
+        refused.value
+    )
+    assert settings(environment="local", operator_keystore=path, operator_password_file=password)
+
+
+@pytest.mark.parametrize(
+    ("given", "problem"),
+    [
+        ({"operator_keystore": "k.json"}, "go together"),
+        ({"operator_password_file": "password"}, "go together"),
+        (
+            {"operator_keystore": "k.json", "operator_password_file": "p", "operator_key": "0x1"},
+            "not both",
+        ),
+    ],
+)
+def test_the_keystore_comes_with_its_password_file_and_instead_of_a_key(
+    given: dict[str, str], problem: str
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        settings(**given)
+    assert problem in str(refused.value)
