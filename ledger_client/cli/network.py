@@ -23,6 +23,7 @@ PASSWORD_ENV = "RXLEDGER_KEYSTORE_PASSWORD"
 
 def _password(password_file: Path | None) -> str | None:
     """The keystores' password: the file's first line, else the environment's, else None."""
+    password: str | None
     if password_file is not None:
         password = read_text(password_file, "--password-file").split("\n", 1)[0].rstrip("\r")
     else:
@@ -58,7 +59,9 @@ def network_init(
     password = _password(password_file)
     scrypt_n = LIGHT_SCRYPT_N if light_kdf else STANDARD_SCRYPT_N
     folder = init_network(network, out, password, scrypt_n)
-    typer.echo(f"network folder {folder.root} (chain {folder.chain_id}, deployer {folder.deployer})")
+    typer.echo(
+        f"network folder {folder.root} (chain {folder.chain_id}, deployer {folder.deployer})"
+    )
     for p in folder.partners:
         typer.echo(
             f"  {p.name:<14} member {p.address}  signer {p.signer}  node {p.chain_url}  "

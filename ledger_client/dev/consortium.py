@@ -109,7 +109,9 @@ class GatewayServer(ChildProcess):
         with httpx.Client(base_url=self.url, timeout=10) as client:
             while time.monotonic() < deadline:
                 if self.process is not None and self.process.poll() is not None:
-                    raise ConfigurationError(f"the gateway at {self.url} exited:\n{self.log_tail()}")
+                    raise ConfigurationError(
+                        f"the gateway at {self.url} exited:\n{self.log_tail()}"
+                    )
                 try:
                     if done(client.get("/readyz").json()):
                         return

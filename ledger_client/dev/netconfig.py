@@ -24,12 +24,12 @@ class _Strict(BaseModel):
 class ChainConfig(_Strict):
     """The chain every partner's node runs."""
 
-    chain_id: int = Field(4243, ge=1)
+    chain_id: int = Field(default=4243, ge=1)
     #: Seconds between Clique blocks.
-    period: int = Field(2, ge=1, le=60)
-    gas_limit: int = Field(300_000_000, ge=5_000_000)
+    period: int = Field(default=2, ge=1, le=60)
+    gas_limit: int = Field(default=300_000_000, ge=5_000_000)
     #: Council approvals a proposal needs (at least 2: no single key changes the rules).
-    threshold: int = Field(2, ge=2)
+    threshold: int = Field(default=2, ge=2)
 
 
 class PartnerConfig(_Strict):
@@ -43,7 +43,7 @@ class PartnerConfig(_Strict):
     prefixes: list[Annotated[str, Field(pattern=r"^\d{6,12}$")]] = []
     #: Where its gateway keeps its index: a SQLite file, or the network's PostgreSQL server.
     database: Literal["sqlite", "postgresql"] = "sqlite"
-    licence_years: int = Field(5, ge=1, le=50)
+    licence_years: int = Field(default=5, ge=1, le=50)
 
     @field_validator("roles")
     @classmethod

@@ -192,7 +192,9 @@ def init_network(
     for site in folder.partners:
         keystore(folder.keystore(site.name), members[site.name])
         node = nodes[site.name]
-        keystore((node.datadir / "keystore" / "signer.json", node.datadir / "password"), node.signer)
+        keystore(
+            (node.datadir / "keystore" / "signer.json", node.datadir / "password"), node.signer
+        )
         write_secret(node.datadir / "nodekey", node.node_key.hex())
         peers = ", ".join(f'"{p.enode}"' for p in folder.partners if p is not site)
         (node.datadir / "config.toml").write_text(f"[Node.P2P]\nStaticNodes = [{peers}]\n")

@@ -120,7 +120,10 @@ def play_shipment(consortium: Consortium, packs: int = 3) -> Shipment:
                 bizStep="shipping",
                 disposition="in_transit",
                 destinationList=[
-                    {"type": "owning_party", "destination": f"https://id.gs1.org/417/{wholesaler.gln}"}
+                    {
+                        "type": "owning_party",
+                        "destination": f"https://id.gs1.org/417/{wholesaler.gln}",
+                    }
                 ],
             ),
         ),
@@ -135,11 +138,11 @@ def play_shipment(consortium: Consortium, packs: int = 3) -> Shipment:
     received = _capture(
         consortium,
         gateways[wholesaler.name],
-        _document(
-            _event("ObjectEvent", epcList=[case_epc], action="OBSERVE", bizStep="receiving")
-        ),
+        _document(_event("ObjectEvent", epcList=[case_epc], action="OBSERVE", bizStep="receiving")),
     )
-    shipment.steps.append((wholesaler.name, f"captured: received {shipment.case}", f"block {received}"))
+    shipment.steps.append(
+        (wholesaler.name, f"captured: received {shipment.case}", f"block {received}")
+    )
     gateways[pharmacy.name].wait_indexed(received)
     status = _verify(gateways[pharmacy.name], shipment.codes[0])
     shipment.steps.append((pharmacy.name, f"verified {shipment.codes[0]}", status))

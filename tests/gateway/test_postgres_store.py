@@ -64,8 +64,9 @@ def test_the_index_on_postgresql_equals_sqlites_and_answers_verifications(
     store = tmp_path / "epcis.sqlite"
     with running_gateway(world, tmp_path / "unused.db", database_url=url, epcis_store=store) as gw:
         statuses = {
-            serial: gw.client.get("/v1/verify", params={"code": dm(serial)}, headers=CONSOLE)
-            .json()["status"]
+            serial: gw.client.get(
+                "/v1/verify", params={"code": dm(serial)}, headers=CONSOLE
+            ).json()["status"]
             for serial in ("S13", "S20", "NOPE")
         }
     assert statuses == {"S13": "VERIFIED", "S20": "IN_TRANSIT", "NOPE": "UNKNOWN"}

@@ -61,7 +61,12 @@ def test_every_key_opens_with_the_password_file_beside_it_and_both_are_private(
     initialised: Initialised,
 ) -> None:
     folder = initialised.folder
-    assert [p.name for p in folder.partners] == ["manufacturer", "wholesaler", "pharmacy", "regulator"]
+    assert [p.name for p in folder.partners] == [
+        "manufacturer",
+        "wholesaler",
+        "pharmacy",
+        "regulator",
+    ]
     assert load_keystore(*folder.keystore("deployer")).address == folder.deployer
     for p in folder.partners:
         node = folder.node_dir(p.name)
