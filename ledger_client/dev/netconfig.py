@@ -111,4 +111,5 @@ def load_config(path: Path) -> NetworkConfig:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "the top level"
-        raise InvalidInputError(f"{path}: {where}: {first['msg']}") from None
+        text = str(first["msg"]).removeprefix("Value error, ")
+        raise InvalidInputError(f"{path}: {where}: {text}") from None

@@ -154,7 +154,10 @@ def test_nothing_secret_is_printed_or_logged(initialised: Initialised) -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (('gln = "4012347000007"', 'gln = "4012347000008"'), "wrong check digit: expected 7"),
+        (
+            ('gln = "4012347000007"', 'gln = "4012347000008"'),
+            "partners.2.gln: GLN 4012347000008 has a wrong check digit: expected 7",
+        ),
         (('roles = ["DISPENSER"]', 'roles = ["CHEMIST"]'), "unknown role 'CHEMIST'"),
         (('gln = "4012347000007"', 'gln = "0614141000012"'), "GLN 0614141000012 is given to"),
         (("threshold = 2", "threshold = 4"), "cannot reach the threshold of 4"),
