@@ -167,10 +167,6 @@ class Consortium(Service):
             self.postgres.stop()
         self.network.stop()
 
-    def node_of(self, name: str) -> int:
-        """The index of partner ``name``'s node."""
-        return self.folder.partners.index(self.folder.partner(name))
-
     def _deployment(self) -> Deployment:
         """The folder's deployment when it is live on the chain, else a new one."""
         w3 = self.network.w3(0)

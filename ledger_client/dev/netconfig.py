@@ -62,14 +62,6 @@ class PartnerConfig(_Strict):
             raise ValueError(f"GLN {gln} has a wrong check digit: expected {expected}")
         return gln
 
-    @property
-    def role_flags(self) -> Role:
-        """The roles as the contracts' bit flags."""
-        flags = Role(0)
-        for role in self.roles:
-            flags |= Role[role]
-        return flags
-
 
 class NetworkConfig(_Strict):
     """A whole network: its chain and at least two partners, each a signer of the chain."""

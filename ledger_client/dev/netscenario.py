@@ -49,9 +49,12 @@ def _document(*events: dict[str, Any]) -> dict[str, Any]:
 
 def _with_role(consortium: Consortium, role: str) -> PartnerSite:
     for p in consortium.folder.partners:
-        if role in p.roles:
+        if role in p.roles and (p.prefixes or role != "MANUFACTURER"):
             return p
-    raise ConfigurationError(f"the scenario needs a partner with the {role} role")
+    raise ConfigurationError(
+        f"the scenario needs a partner with the {role} role"
+        + (" and a GS1 company prefix" if role == "MANUFACTURER" else "")
+    )
 
 
 def _capture(consortium: Consortium, gateway: GatewayServer, doc: dict[str, Any]) -> int:
@@ -78,6 +81,42 @@ def _verify(gateway: GatewayServer, code: str) -> str:
         return str(client.get("/v1/verify", params={"code": code}).json()["status"])
 
 
+def _shipping_document(
+    gtin: str, lot: str, serials: list[str], case_epc: str, to_gln: str
+) -> dict[str, Any]:
+    """Commission ``serials`` of ``lot``, pack them into the case, ship it to ``to_gln``."""
+    return _document(
+        _event(
+            "ObjectEvent",
+            epcList=[f"https://id.gs1.org/01/{gtin}/21/{s}" for s in serials],
+            action="ADD",
+            bizStep="commissioning",
+            disposition="active",
+            ilmd={"cbvmda:lotNumber": lot, "cbvmda:itemExpirationDate": "2030-12-31"},
+        ),
+        _event(
+            "AggregationEvent",
+            parentID=case_epc,
+            childEPCs=[f"https://id.gs1.org/01/{gtin}/21/{s}" for s in serials],
+            action="ADD",
+            bizStep="packing",
+        ),
+        _event(
+            "ObjectEvent",
+            epcList=[case_epc],
+            action="OBSERVE",
+            bizStep="shipping",
+            disposition="in_transit",
+            destinationList=[
+                {
+                    "type": "owning_party",
+                    "destination": f"https://id.gs1.org/417/{to_gln}",
+                }
+            ],
+        ),
+    )
+
+
 def play_shipment(consortium: Consortium, packs: int = 3) -> Shipment:
     """Commission ``packs`` packs into a case and ship it (manufacturer's gateway), verify a
     pack (pharmacy's), receive the case (wholesaler's), verify it again (pharmacy's)."""
@@ -97,36 +136,7 @@ def play_shipment(consortium: Consortium, packs: int = 3) -> Shipment:
     shipped = _capture(
         consortium,
         gateways[maker.name],
-        _document(
-            _event(
-                "ObjectEvent",
-                epcList=[f"https://id.gs1.org/01/{gtin}/21/{s}" for s in serials],
-                action="ADD",
-                bizStep="commissioning",
-                disposition="active",
-                ilmd={"cbvmda:lotNumber": lot, "cbvmda:itemExpirationDate": "2030-12-31"},
-            ),
-            _event(
-                "AggregationEvent",
-                parentID=case_epc,
-                childEPCs=[f"https://id.gs1.org/01/{gtin}/21/{s}" for s in serials],
-                action="ADD",
-                bizStep="packing",
-            ),
-            _event(
-                "ObjectEvent",
-                epcList=[case_epc],
-                action="OBSERVE",
-                bizStep="shipping",
-                disposition="in_transit",
-                destinationList=[
-                    {
-                        "type": "owning_party",
-                        "destination": f"https://id.gs1.org/417/{wholesaler.gln}",
-                    }
-                ],
-            ),
-        ),
+        _shipping_document(gtin, lot, serials, case_epc, wholesaler.gln),
     )
     shipment.steps.append(
         (maker.name, f"captured: {packs} packs commissioned into case {shipment.case}, shipped "
