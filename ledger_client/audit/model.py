@@ -119,8 +119,9 @@ class RegistryModel(LotModel):
         super()._member_key_rotated(i, e)
         old, new = e.account, e.new_account
         for lot in self.lots.values():
-            if lot.owner == old:
-                lot.owner = new
+            lot.owner = new if lot.owner == old else lot.owner
+            if lot.recall_requested_by == old:
+                lot.recall_requested_by = new
         for unit in self.units.values():
             unit.owner = new if unit.owner == old else unit.owner
             unit.custodian = new if unit.custodian == old else unit.custodian

@@ -161,3 +161,18 @@ def test_a_rotation_to_a_member_zero_or_from_a_non_member_is_refused(
         govern(net, "rotateMemberKey", old_address, new_address)
     assert caught.value.error == error
     assert _member(net, old_address) == before
+
+
+def test_a_rotated_regulators_recall_request_stays_its_own(net: DevNetwork, chain: Chain) -> None:
+    """A recall request is the requesting regulator's, by index: after its rotation the new
+    key is that same regulator (it cannot confirm its own request) and the auditor agrees."""
+    commissioned(net["manufacturer"], ["Q1"])
+    regulator = net["regulator"]
+    regulator.set_lot_status(GTIN, "LOT1", LotStatus.RECALLED)  # a request: quarantined
+    new = chain.ledger("outsider")
+    govern(net, "rotateMemberKey", regulator.address, new.address)
+    assert new.lot_state(GTIN, "LOT1").recall_requested_by == new.address
+    with pytest.raises(LedgerRevertError) as caught:
+        new.set_lot_status(GTIN, "LOT1", LotStatus.RECALLED)
+    assert caught.value.error == "SerialRegistryRecallAlreadyRequested"
+    assert audit(net["auditor"].w3, net.deployment).divergences == []
