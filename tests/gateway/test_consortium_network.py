@@ -28,10 +28,12 @@ from ledger_client.cli import app
 from ledger_client.contracts import MemberStatus, Role
 from ledger_client.dev.clique import CliqueNetwork, geth_binary
 from ledger_client.dev.clique_join import add_node, signers, vote_in
+from ledger_client.dev.rpc_proxy import StandardRpcProxy
 from ledger_client.devnet import DevNetwork, demo_accounts, deploy_devnet
 from ledger_client.ledger import Ledger
 from ledger_client.logs import fetch_logs
 from ledger_client.reverts import LedgerRevertError
+from ledger_client.types import Receipt
 from tests.utils.factories import make_gtin
 
 pytestmark = pytest.mark.network
@@ -40,6 +42,7 @@ JOINER, NEW_KEY = dev_account("logistics"), dev_account("outsider")
 JOINER_PREFIX = "0614199"
 JOINER_GTIN = make_gtin(JOINER_PREFIX, 1)
 FAR_FUTURE = 4_102_444_800
+CODES = [dm("G1"), dm("G2"), dm("J01", "J1", EXPIRY, JOINER_GTIN), dm("NOPE")]
 
 
 @dataclass
@@ -70,6 +73,12 @@ class Consortium:
     def on(self, node: int, name: str) -> Ledger:
         """``name``'s ledger writing through node ``node``."""
         return Ledger(self.network.w3(node), self.net.deployment, self.accounts[name])
+
+    def landed(self, receipts: Receipt | list[Receipt]) -> None:
+        """Wait until every node has the (last) write in the same block, before the next
+        write builds on it."""
+        last = receipts[-1] if isinstance(receipts, list) else receipts
+        self.network.wait_for_transaction(last.tx_hash)
 
     def member(self, address: str, node: int) -> tuple:  # type: ignore[type-arg]
         consortium = self.net.deployment.contract(self.network.w3(node), "Consortium")
@@ -140,16 +149,16 @@ def test_a_late_node_syncs_is_voted_in_as_signer_and_its_member_is_admitted(
     assert (state[2], state[3]) == (roles, MemberStatus.ACTIVE)
 
     joiner = consortium.on(joined, "joiner")
-    joiner.register_lot(JOINER_GTIN, "J1", int(EXPIRY))
-    joiner.commission(JOINER_GTIN, "J1", ["J01", "J02"])
+    consortium.landed(joiner.register_lot(JOINER_GTIN, "J1", int(EXPIRY)))
+    consortium.landed(joiner.commission(JOINER_GTIN, "J1", ["J01", "J02"]))
 
 
 def test_a_rotated_key_ships_what_the_member_holds_and_the_old_key_is_refused(
     consortium: Consortium,
 ) -> None:
     maker = consortium.on(0, "manufacturer")
-    maker.register_lot(GTIN, LOT, int(EXPIRY))
-    maker.commission(GTIN, LOT, ["G1", "G2"])
+    consortium.landed(maker.register_lot(GTIN, LOT, int(EXPIRY)))
+    consortium.landed(maker.commission(GTIN, LOT, ["G1", "G2"]))
     args = json.dumps([maker.address, NEW_KEY.address])
     out = consortium.passed(1, "wholesaler_a", "propose", "rotateMemberKey", args)
     assert "proposal 3 created" in out
@@ -160,14 +169,18 @@ def test_a_rotated_key_ships_what_the_member_holds_and_the_old_key_is_refused(
     with pytest.raises(LedgerRevertError) as caught:
         maker.ship(pharmacy, packs=[(GTIN, "G1")])
     assert caught.value.error == "ConsortiumNotMember"
-    consortium.on(2, "new_key").ship(pharmacy, packs=[(GTIN, "G1")])
-    consortium.on(3, "pharmacy_a").receive(packs=[(GTIN, "G1")])
+    consortium.landed(consortium.on(2, "new_key").ship(pharmacy, packs=[(GTIN, "G1")]))
+    consortium.landed(consortium.on(3, "pharmacy_a").receive(packs=[(GTIN, "G1")]))
 
 
-def _gateway(consortium: Consortium, node: int, operator: str, db: Path) -> Settings:
-    return Settings(
+def _index_and_verify(
+    consortium: Consortium, url: str, operator: str, db: Path, upto: int
+) -> tuple[int, list[tuple[str, str | None]]]:
+    """Run a gateway on the node at ``url`` until it has indexed block ``upto``; return how
+    many events it indexed up to there and its (status, custodian) answers for CODES."""
+    settings = Settings(
         environment="local",
-        chain_url=consortium.network.nodes[node].url,
+        chain_url=url,
         deployment_file=consortium.deployment_file,
         database_url=f"sqlite:///{db}",
         index_poll_seconds=0.2,
@@ -175,39 +188,44 @@ def _gateway(consortium: Consortium, node: int, operator: str, db: Path) -> Sett
         console_key=CONSOLE_KEY,
         token_secret="t" * 40,
     )  # type: ignore[call-arg]
+    gateway = create_app(settings)
+    with LiveServer(gateway) as server, httpx.Client(base_url=server.url, timeout=30) as client:
+        deadline = time.monotonic() + 120
+        while gateway.state.rx.readmodel.indexed_block(0) < upto:
+            assert time.monotonic() < deadline, client.get("/readyz").text
+            time.sleep(0.2)
+        shown = [
+            client.get("/v1/verify", params={"code": c}, headers=CONSOLE).json() for c in CODES
+        ]
+    with create_engine(f"sqlite:///{db}").connect() as conn:
+        count = conn.execute(
+            select(func.count()).select_from(m.ChainEvent).where(m.ChainEvent.block_number <= upto)
+        ).scalar_one()
+    return count, [(a["status"], (a.get("pack") or {}).get("custodian")) for a in shown]
 
 
 def test_a_gateway_on_the_late_node_indexes_the_whole_history_as_one_on_an_old_node_does(
     consortium: Consortium, tmp_path: Path
 ) -> None:
+    """The late node's gateway reaches its node through the standard-only proxy: it needs
+    nothing else on Clique either."""
     network, deployment = consortium.network, consortium.net.deployment
     joined = len(network.nodes) - 1
-    target = max(network.heads().values())
-    answers, counts = [], []
-    codes = [dm("G1"), dm("G2"), dm("J01", "J1", EXPIRY, JOINER_GTIN), dm("NOPE")]
-    for node, operator in ((0, operator_key("pharmacy_a")), (joined, "0x" + JOINER.key.hex())):
-        db = tmp_path / f"gateway{node}.db"
-        gateway = create_app(_gateway(consortium, node, operator, db))
-        with LiveServer(gateway) as server, httpx.Client(base_url=server.url, timeout=30) as c:
-            deadline = time.monotonic() + 120
-            while gateway.state.rx.readmodel.indexed_block(0) < target:
-                assert time.monotonic() < deadline, c.get("/readyz").text
-                time.sleep(0.2)
-            shown = [
-                c.get("/v1/verify", params={"code": code}, headers=CONSOLE).json() for code in codes
-            ]
-            answers.append([(a["status"], (a.get("pack") or {}).get("custodian")) for a in shown])
-        with create_engine(f"sqlite:///{db}").connect() as conn:
-            counts.append(
-                conn.execute(
-                    select(func.count())
-                    .select_from(m.ChainEvent)
-                    .where(m.ChainEvent.block_number <= target)
-                ).scalar_one()
-            )
-    logs = fetch_logs(network.w3(joined), deployment, from_block=deployment.block, to_block=target)
-    assert counts == [len(logs), len(logs)]
-    assert answers[0] == answers[1]
-    assert [status for status, _ in answers[0]] == ["VERIFIED", "VERIFIED", "VERIFIED", "UNKNOWN"]
-    assert answers[0][0][1] == consortium.net.address("pharmacy_a")
-    assert answers[0][1][1] == NEW_KEY.address
+    upto = max(network.heads().values())
+    old = _index_and_verify(
+        consortium, network.nodes[0].url, operator_key("pharmacy_a"), tmp_path / "old.db", upto
+    )
+    with StandardRpcProxy(network.nodes[joined].url) as proxy:
+        late_key = "0x" + JOINER.key.hex()
+        late = _index_and_verify(consortium, proxy.url, late_key, tmp_path / "late.db", upto)
+    assert proxy.refused == {} and proxy.forwarded["eth_getLogs"] > 0
+    logs = fetch_logs(network.w3(joined), deployment, from_block=deployment.block, to_block=upto)
+    assert old == late
+    count, answers = late
+    assert count == len(logs)
+    assert answers == [
+        ("VERIFIED", consortium.net.address("pharmacy_a")),
+        ("VERIFIED", NEW_KEY.address),
+        ("VERIFIED", JOINER.address),
+        ("UNKNOWN", None),
+    ]
