@@ -37,7 +37,10 @@ def test_the_index_follows_a_rotated_key(net: DevNetwork, chain: DevChain, tmp_p
     )
     indexer.catch_up()
     with engine.connect() as conn:
-        assert set(conn.execute(select(m.Alert.holder)).scalars()) == {maker.address, wholesaler.address}
+        assert set(conn.execute(select(m.Alert.holder)).scalars()) == {
+            maker.address,
+            wholesaler.address,
+        }
 
     new_maker, new_wholesaler = chain.ledger("outsider"), chain.ledger("logistics")
     govern(
