@@ -25,7 +25,8 @@ contract Consortium is IConsortium, ERC2771Context {
     mapping(address account => Member) private _members;
     mapping(address account => uint64) private _glns;
     address[] private _accounts;
-    mapping(bytes32 prefixHash => address) private _prefixOwners;
+    /// @dev Prefixes belong to member indexes, so a key rotation keeps them with the member.
+    mapping(bytes32 prefixHash => uint32 index) private _prefixOwners;
     /// @dev How many assigned prefixes start with (and are longer than) a given digit string.
     mapping(bytes32 headHash => uint256) private _longerPrefixes;
     mapping(bytes32 key => uint256) private _parameters;
@@ -99,12 +100,16 @@ contract Consortium is IConsortium, ERC2771Context {
 
     /// @notice Cancels proposal `id`.
     /// @dev Requirements:
-    /// - the caller is the proposer, or the council through an approved proposal;
+    /// - the caller is the proposer, still a member's key (not rotated away, see
+    ///   {rotateMemberKey}), or the council through an approved proposal;
     /// - the proposal exists, has not run and is not cancelled.
     function cancel(uint256 id) external {
         address caller = msg.sender == address(this) ? address(this) : _msgSender();
         Proposal storage p = _open(id);
-        if (caller != p.proposer && caller != address(this)) revert ConsortiumNotProposer(id, caller);
+        if (caller != address(this)) {
+            if (caller != p.proposer) revert ConsortiumNotProposer(id, caller);
+            if (_members[caller].status == MemberStatus.NONE) revert ConsortiumNotMember(caller);
+        }
         p.cancelled = true;
         emit ProposalCancelled(id, caller);
     }
@@ -174,6 +179,26 @@ contract Consortium is IConsortium, ERC2771Context {
         emit MemberLicenceChanged(account, licenceExpiry);
     }
 
+    /// @notice Moves member `account` to a new key, `newAccount`: its index (and so every record
+    /// it created, holds or has in transit to it), roles, status, licence, GLN and company
+    /// prefixes go with it; `account` is no member afterwards and can do nothing more.
+    /// @dev Approvals `account` gave to open proposals stop counting (`newAccount` may approve
+    /// them again); its open proposals can be cancelled by the council only.
+    /// Requirements: called through an approved proposal; `account` is a member; `newAccount`
+    /// is not zero and is no member.
+    function rotateMemberKey(address account, address newAccount) external onlyByProposal {
+        Member memory m = _existing(account);
+        if (newAccount == address(0)) revert ConsortiumInvalidMember(newAccount);
+        if (_members[newAccount].status != MemberStatus.NONE) revert ConsortiumMemberExists(newAccount);
+        m.account = newAccount;
+        _members[newAccount] = m;
+        delete _members[account];
+        _glns[newAccount] = _glns[account];
+        delete _glns[account];
+        _accounts[m.index] = newAccount;
+        emit MemberKeyRotated(account, newAccount, m.index);
+    }
+
     /// @notice Assigns GS1 company prefix `prefix` to member `account`.
     /// @dev Requirements: called through an approved proposal; `prefix` is 4 to 12 digits; no
     /// prefix is assigned that equals it, starts it or starts with it (GS1 company prefixes
@@ -187,11 +212,11 @@ contract Consortium is IConsortium, ERC2771Context {
     /// @dev Requirements: called through an approved proposal; `prefix` is assigned.
     function revokePrefix(string calldata prefix) external onlyByProposal {
         bytes32 key = keccak256(bytes(prefix));
-        address owner = _prefixOwners[key];
-        if (owner == address(0)) revert ConsortiumPrefixNotAssigned(prefix);
+        uint32 owner = _prefixOwners[key];
+        if (owner == 0) revert ConsortiumPrefixNotAssigned(prefix);
         delete _prefixOwners[key];
         _countHeads(bytes(prefix), false);
-        emit PrefixRevoked(prefix, owner);
+        emit PrefixRevoked(prefix, _accounts[owner]);
     }
 
     /// @notice Calls `target` with `data` as the council, e.g. the registry's council-level
@@ -248,19 +273,19 @@ contract Consortium is IConsortium, ERC2771Context {
     }
 
     /// @inheritdoc IConsortium
-    function prefixOwner(string calldata code) public view returns (address) {
-        uint256 codeLength = bytes(code).length;
-        if (codeLength != 14 && codeLength != 18) return address(0);
-        for (uint256 length = MAX_PREFIX_LENGTH; length >= MIN_PREFIX_LENGTH; --length) {
-            address owner = _prefixOwners[keccak256(bytes(code[1:1 + length]))];
-            if (owner != address(0)) return owner;
-        }
-        return address(0);
+    function prefixOwner(string calldata code) external view returns (address) {
+        return _accounts[prefixOwnerIndex(code)];
     }
 
     /// @inheritdoc IConsortium
-    function prefixOwnerIndex(string calldata code) external view returns (uint32) {
-        return _members[prefixOwner(code)].index;
+    function prefixOwnerIndex(string calldata code) public view returns (uint32) {
+        uint256 codeLength = bytes(code).length;
+        if (codeLength != 14 && codeLength != 18) return 0;
+        for (uint256 length = MAX_PREFIX_LENGTH; length >= MIN_PREFIX_LENGTH; --length) {
+            uint32 owner = _prefixOwners[keccak256(bytes(code[1:1 + length]))];
+            if (owner != 0) return owner;
+        }
+        return 0;
     }
 
     /// @inheritdoc IConsortium
@@ -348,11 +373,11 @@ contract Consortium is IConsortium, ERC2771Context {
         }
         for (uint256 length = MIN_PREFIX_LENGTH; length <= digits.length; ++length) {
             bytes memory head = _head(digits, length);
-            address owner = _prefixOwners[keccak256(head)];
-            if (owner != address(0)) revert ConsortiumPrefixTaken(string(head), owner);
+            uint32 owner = _prefixOwners[keccak256(head)];
+            if (owner != 0) revert ConsortiumPrefixTaken(string(head), _accounts[owner]);
         }
         if (_longerPrefixes[keccak256(digits)] != 0) revert ConsortiumPrefixOverlaps(prefix);
-        _prefixOwners[keccak256(digits)] = account;
+        _prefixOwners[keccak256(digits)] = _members[account].index;
         _countHeads(digits, true);
         emit PrefixAssigned(prefix, account);
     }

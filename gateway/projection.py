@@ -245,6 +245,23 @@ class IndexProjection:
             )
         )
 
+    @handles(ev.MemberKeyRotated)
+    def _member_key_rotated(self, e: ev.MemberKeyRotated) -> None:
+        """The member, and everything the index names by its account (lots it owns, packs
+        and units it holds or has coming, its prefixes), move to its new key, as the
+        contracts' views, which resolve the member's index, answer."""
+        old, new = e.account, e.new_account
+        self._set_member(old, address=new)
+        for table, column in (
+            (m.Lot, m.Lot.owner),
+            (m.Pack, m.Pack.custodian),
+            (m.Pack, m.Pack.pending_to),
+            (m.Unit, m.Unit.custodian),
+            (m.Unit, m.Unit.pending_to),
+            (m.Prefix, m.Prefix.owner),
+        ):
+            self.conn.execute(update(table).where(column == old).values({column.key: new}))
+
     @handles(ev.MemberStatusChanged)
     def _member_status(self, e: ev.MemberStatusChanged) -> None:
         self._set_member(e.account, status=e.status)
@@ -257,7 +274,7 @@ class IndexProjection:
     def _member_licence(self, e: ev.MemberLicenceChanged) -> None:
         self._set_member(e.account, licence_expiry=e.licence_expiry)
 
-    def _set_member(self, account: str, **values: int) -> None:
+    def _set_member(self, account: str, **values: int | str) -> None:
         self.conn.execute(update(m.Member).where(m.Member.address == account).values(**values))
 
     @handles(ev.PrefixAssigned)

@@ -44,6 +44,7 @@ interface IConsortium {
     event MemberStatusChanged(address indexed account, MemberStatus status);
     event MemberRolesChanged(address indexed account, uint16 roles);
     event MemberLicenceChanged(address indexed account, uint40 licenceExpiry);
+    event MemberKeyRotated(address indexed account, address indexed newAccount, uint32 indexed index);
     event PrefixAssigned(string prefix, address indexed account);
     event PrefixRevoked(string prefix, address indexed account);
     event ParameterChanged(bytes32 indexed key, uint256 value);

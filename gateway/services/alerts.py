@@ -17,7 +17,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import cast
 
-from sqlalchemy import ColumnElement, Connection, Engine, and_, false, func, insert, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    and_,
+    false,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from gateway.core.logging import get_logger
@@ -26,7 +37,13 @@ from gateway.projection import AppliedEvent
 from gateway.schemas import AlertKind, AlertOut, Severity
 from gateway.services.background import BackgroundLoop
 from gateway.services.readmodel import UnitRow, custody_unit
-from ledger_client.events import ChainEvent, LotStatusChanged, PacksFlagged, project
+from ledger_client.events import (
+    ChainEvent,
+    LotStatusChanged,
+    MemberKeyRotated,
+    PacksFlagged,
+    project,
+)
 from ledger_client.owners import prefix_heads
 from ledger_client.rules import MAX_LEVEL
 from ledger_client.types import DecommissionReason, LotStatus, PackStatus, UnitStatus
@@ -206,6 +223,16 @@ class EventAlerts:
                 self._lot_stopped(event)
             case PacksFlagged() if event.flags:
                 self._flagged(event)
+            case MemberKeyRotated():
+                self._key_rotated(event)
+
+    def _key_rotated(self, e: MemberKeyRotated) -> None:
+        """A member's alerts follow it to its new key."""
+        old, new = e.account, e.new_account
+        self.conn.execute(update(m.Alert).where(m.Alert.holder == old).values(holder=new))
+        self.conn.execute(
+            update(m.AlertAudience).where(m.AlertAudience.address == old).values(address=new)
+        )
 
     def _lot_stopped(self, e: LotStatusChanged) -> None:
         status = LotStatus(e.status).name.lower()

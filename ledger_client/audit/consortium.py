@@ -108,6 +108,23 @@ class ConsortiumModel:
             case ev.MemberLicenceChanged():
                 m.licence_expiry = e.licence_expiry
 
+    @handles(ev.MemberKeyRotated)
+    def _member_key_rotated(self, i: int, e: ev.MemberKeyRotated) -> None:
+        """Member ``account`` moves to ``new_account`` with its index, roles, status,
+        licence and prefixes; the old account is no member any more."""
+        old, new = e.account, e.new_account
+        if (m := self._existing(i, old)) is None:
+            return
+        if new == ZERO_ADDRESS or new in self.members:
+            self._violation(i, "MemberExists" if new in self.members else "InvalidMember", new)
+        if m.index != e.index:
+            self._violation(i, "MemberIndexMismatch", old)
+        del self.members[old]
+        m.account = new
+        self.members[new] = m
+        self.member_accounts[m.index] = new
+        self.prefixes = {p: new if a == old else a for p, a in self.prefixes.items()}
+
     @handles(ev.PrefixAssigned)
     def _prefix_assigned(self, i: int, e: ev.PrefixAssigned) -> None:
         self._by_proposal(i, e.prefix)
@@ -212,6 +229,8 @@ class ConsortiumModel:
             self._by_proposal(i, str(e.id))
         elif p is not None and e.by != p.proposer:
             self._violation(i, "NotProposer", e.by)
+        elif e.by not in self.members:
+            self._violation(i, "NotMember", e.by)
         if p is not None:
             p.cancelled = True
 

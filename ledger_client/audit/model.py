@@ -112,6 +112,24 @@ class RegistryModel(LotModel):
         for e in events:
             self.apply(e)
 
+    @handles(ev.MemberKeyRotated)
+    def _member_key_rotated(self, i: int, e: ev.MemberKeyRotated) -> None:
+        """The member moves to its new key and so do the records naming its account: the
+        contract keeps them by member index, and its views answer with the index's account."""
+        super()._member_key_rotated(i, e)
+        old, new = e.account, e.new_account
+        for lot in self.lots.values():
+            lot.owner = new if lot.owner == old else lot.owner
+            if lot.recall_requested_by == old:
+                lot.recall_requested_by = new
+        for unit in self.units.values():
+            unit.owner = new if unit.owner == old else unit.owner
+            unit.custodian = new if unit.custodian == old else unit.custodian
+            unit.pending_to = new if unit.pending_to == old else unit.pending_to
+        for pack in self.packs.values():
+            pack.custodian = new if pack.custodian == old else pack.custodian
+            pack.pending_to = new if pack.pending_to == old else pack.pending_to
+
     # ------------------------------------------------------------ units
 
     def _new_unit(self, unit_id: bytes, me: str, level: int) -> Unit:

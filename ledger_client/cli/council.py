@@ -105,7 +105,9 @@ def _proposal_call(ledger: Ledger, function: str, values: list[Any]) -> str:
 
 @council_app.command("propose")
 def council_propose(
-    function: Annotated[str, typer.Argument(help="e.g. addMember, setMemberStatus, assignPrefix")],
+    function: Annotated[
+        str, typer.Argument(help="e.g. addMember, setMemberStatus, assignPrefix, rotateMemberKey")
+    ],
     args: Annotated[str, typer.Argument(help="JSON list of the function's arguments")],
     session: MemberOpts,
 ) -> None:

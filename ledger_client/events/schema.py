@@ -101,6 +101,12 @@ class MemberAdded(ConsortiumEvent):
     licence_expiry: int
 
 
+class MemberKeyRotated(ConsortiumEvent):
+    account: str
+    new_account: str
+    index: int
+
+
 class MemberLicenceChanged(ConsortiumEvent):
     account: str
     licence_expiry: int
@@ -261,6 +267,7 @@ def actor(event: ChainEvent) -> str | None:
             return event.owner
         case (
             MemberAdded()
+            | MemberKeyRotated()
             | MemberLicenceChanged()
             | MemberRolesChanged()
             | MemberStatusChanged()

@@ -89,6 +89,7 @@ RULES: dict[str, tuple[str | None, ...]] = {
     "assignPrefix":             (*(BY_PROPOSAL,) * 11, OK),
     "revokePrefix":             (*(BY_PROPOSAL,) * 11, OK),
     "setParameter":             (*(BY_PROPOSAL,) * 11, OK),
+    "rotateMemberKey":          (*(BY_PROPOSAL,) * 11, OK),
     "callAsCouncil":            (*(BY_PROPOSAL,) * 11, OK),
 }
 # fmt: on
@@ -237,6 +238,7 @@ def _consortium_args(world: World) -> dict[str, tuple[Any, ...]]:
         "assignPrefix": ("0614143", wholesaler),
         "revokePrefix": ("0614142",),
         "setParameter": (b"UNDO_WINDOW".ljust(32, b"\0"), 3600),
+        "rotateMemberKey": (wholesaler, world.chain.ledger("outsider").address),
         "callAsCouncil": (
             registry.address,
             calldata(registry, "setLotStatus", *quarantine),
