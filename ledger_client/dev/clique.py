@@ -99,6 +99,7 @@ class GethNode(ChildProcess):
     http_port: int = field(default_factory=free_port)
     p2p_port: int = field(default_factory=free_port)
     auth_port: int = field(default_factory=free_port)
+    gas_limit: int = DEV_GAS_LIMIT
     process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
 
     @property
@@ -149,7 +150,7 @@ class GethNode(ChildProcess):
             "--http", "--http.addr", "127.0.0.1", "--http.port", str(self.http_port),
             "--http.api", "eth,net,web3,miner,clique",
             "--authrpc.addr", "127.0.0.1", "--authrpc.port", str(self.auth_port),
-            "--miner.etherbase", signer, "--miner.gaslimit", str(DEV_GAS_LIMIT),
+            "--miner.etherbase", signer, "--miner.gaslimit", str(self.gas_limit),
             # The signer must be unlocked to seal; HTTP listens on loopback only.
             "--unlock", signer, "--password", str(self.datadir / "password"),
             "--allow-insecure-unlock",
@@ -190,7 +191,8 @@ class GethNode(ChildProcess):
 
 
 class CliqueNetwork(Service):
-    """``size`` geth Clique signers on loopback, sealing a block every ``period`` seconds.
+    """``size`` geth Clique signers on loopback, sealing a block every ``period`` seconds,
+    blocks of ``gas_limit`` gas.
 
     A context manager: entering writes the genesis and node folders under ``root`` (a new
     temporary folder, removed on exit, by default), starts every node and waits until all
@@ -206,8 +208,10 @@ class CliqueNetwork(Service):
         funded: Iterable[str] = (),
         chain_id: int = CLIQUE_CHAIN_ID,
         root: Path | None = None,
+        gas_limit: int = DEV_GAS_LIMIT,
     ) -> None:
         self.period = period
+        self.gas_limit = gas_limit
         self.funded = list(funded)
         self.chain_id = chain_id
         self._own_root = root is None
@@ -216,13 +220,15 @@ class CliqueNetwork(Service):
             GethNode(f"signer{i + 1}", self.root / f"signer{i + 1}", Account.create(), chain_id)
             for i in range(size)
         ]
+        for node in self.nodes:
+            node.gas_limit = gas_limit
         self._w3: dict[str, Web3] = {}
 
     def start(self, timeout: float = 60.0) -> Self:
         """Initialise every node, start them all and wait until the network is sealing."""
         genesis = clique_genesis(
             self.chain_id, [n.signer.address for n in self.nodes], self.period, self.funded
-        )
+        ) | {"gasLimit": hex(self.gas_limit)}
         password = secrets.token_hex(16)
         for node in self.nodes:
             node.datadir.mkdir(parents=True)
