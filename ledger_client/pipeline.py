@@ -36,7 +36,13 @@ from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract.contract import ContractFunction
-from web3.exceptions import ContractLogicError, TimeExhausted, TransactionNotFound, Web3RPCError
+from web3.exceptions import (
+    BlockNotFound,
+    ContractLogicError,
+    TimeExhausted,
+    TransactionNotFound,
+    Web3RPCError,
+)
 
 from ledger_client.contracts import revert_decoder
 from ledger_client.errors import RxLedgerError
@@ -56,9 +62,14 @@ try:
 except ImportError:  # eth-tester is only needed for the in-process chain
     pass
 
-#: Transactions one member keeps unconfirmed at once: geth keeps 16 an account executable
-#: without spilling into its pool's shared slots (``--txpool.accountslots``).
-DEFAULT_WINDOW = 16
+#: Transactions one member keeps unconfirmed at once: four blocks of 100 M gas in chunks of 500
+#: packs, so that a block sealed while the client is busy still finds a full block waiting.
+DEFAULT_WINDOW = 32
+#: A transaction's fee cap, in base fees of the block it is signed at (plus its tip): full
+#: blocks raise the base fee by 12.5 % each, so a cap of 4 holds through 11 full blocks, while
+#: a window of transactions waits a few blocks to land (web3's default of 2 held through 5, and
+#: long batches on Clique stalled until emptier blocks brought the base fee down again).
+FEE_CAP_BASE_FEES = 4
 #: How often receipts are polled: web3's 0.1 s added ~100 ms to half the gateway's dispenses
 #: on a dev chain that mines at once (measured by scripts/soak.py).
 RECEIPT_POLL_SECONDS = 0.025
@@ -235,24 +246,26 @@ class _Run:
             self.queue.append(_Tx(chunk, "", HexBytes(b"")))
         refused: Exception | None = None  # the node refused a chunk: send no more
         resume = bool(self.inflight)
-        while (self.queue and refused is None) or self.inflight:
-            try:
-                if resume:  # an interrupted batch's transactions come first
-                    resume = False
-                    self._recover(switch=False)
-                while self.queue and refused is None and len(self.inflight) < pipe.window:
-                    try:
-                        self._send_next()
-                    except Web3RPCError as exc:
-                        refused = exc
-                if self.inflight and not self._collect():
-                    if time.monotonic() - self.last_progress > pipe.resend_after:
+        try:
+            while (self.queue and refused is None) or self.inflight:
+                try:
+                    if resume:  # an interrupted batch's transactions come first
+                        resume = False
                         self._recover(switch=False)
-                    else:
-                        time.sleep(pipe.poll)
-            except TRANSIENT_ERRORS as exc:
-                self._fail_over(exc)
-        pipe._unconfirmed = []
+                    while self.queue and refused is None and len(self.inflight) < pipe.window:
+                        try:
+                            self._send_next()
+                        except Web3RPCError as exc:
+                            refused = exc
+                    if self.inflight and not self._collect():
+                        if time.monotonic() - self.last_progress > pipe.resend_after:
+                            self._recover(switch=False)
+                        else:
+                            time.sleep(pipe.poll)
+                except TRANSIENT_ERRORS as exc:
+                    self._fail_over(exc)
+        finally:
+            pipe._unconfirmed = list(self.inflight)  # settled first by the next batch
         if refused is not None:
             raise refused
         if self.failures:
@@ -264,7 +277,6 @@ class _Run:
         pipe = self.pipe
         self.failed_in_a_row += 1
         if self.failed_in_a_row > pipe.retries:
-            pipe._unconfirmed = list(self.inflight)
             raise BatchInterruptedError(exc, self.receipts, len(self.inflight)) from exc
         time.sleep(pipe.retry_delay * self.failed_in_a_row)
         try:
@@ -352,7 +364,7 @@ class _Run:
             if self.tip is None:
                 self.tip = int(w3.eth.max_priority_fee)
             tip = self.tip * (100 + bump) // 100 + (1 if bump else 0)
-            cap = 2 * int(base_fee) + tip
+            cap = FEE_CAP_BASE_FEES * int(base_fee) + tip
             fields |= {"maxPriorityFeePerGas": tip, "maxFeePerGas": cap}
         signed = self.pipe.account.sign_transaction(fields)
         tx.nonce = nonce
@@ -368,8 +380,11 @@ class _Run:
             receipt = self._receipt(tx)
             if receipt is None:
                 break
+            try:
+                self._settle(tx, receipt)
+            except BlockNotFound:  # its block was replaced (a short fork): look again
+                break
             self.inflight.pop(0)
-            self._settle(tx, receipt)
             came = True
         return came
 
@@ -430,25 +445,22 @@ class _Run:
         if switch:
             self._answering_node()
         landed = self._chain_nonce("latest")
-        waiting: list[_Tx] = []
         for tx in list(self.inflight):
             receipt = self._receipt(tx)
             if receipt is not None:
-                self._settle(tx, receipt)
+                try:
+                    self._settle(tx, receipt)
+                except BlockNotFound:  # its block was replaced: send it again below
+                    continue
             elif tx.nonce < landed:  # another transaction took its nonce
                 self._progressed()
-                if tx in self.settling:
-                    self.settling.discard(tx)
-                    continue
-                todo = self._not_done(tx.chunk.items)
-                if todo:
-                    chunk = Chunk(todo, tx.chunk.size, tx.chunk.call)
-                    self.queue.appendleft(_Tx(chunk, "", HexBytes(b"")))
-                else:
-                    self._report(tx.chunk.size)
+                if tx not in self.settling:
+                    self._re_derive(tx)
+                self.settling.discard(tx)
             else:
-                waiting.append(tx)
-        self.inflight[:] = waiting
+                continue
+            self.inflight.remove(tx)
+        waiting = self.inflight
         block = self._block()
         base_fee = block.get("baseFeePerGas")
         for tx in waiting:
@@ -458,6 +470,14 @@ class _Run:
                 pipe.w3.eth.send_raw_transaction(tx.raw)
         self.nonce = waiting[-1].nonce + 1 if waiting else landed
         self.last_progress = time.monotonic()
+
+    def _re_derive(self, tx: _Tx) -> None:
+        """Queue again, at a new nonce, the items of ``tx`` that the chain does not show done."""
+        todo = self._not_done(tx.chunk.items)
+        if todo:
+            self.queue.appendleft(_Tx(Chunk(todo, tx.chunk.size, tx.chunk.call), "", HexBytes(b"")))
+        else:
+            self._report(tx.chunk.size)
 
     def _answering_node(self) -> None:
         pipe = self.pipe
