@@ -120,6 +120,7 @@ def test_a_dead_node_fails_the_ingest_retryably_and_it_ends_once_after_the_node_
         ingest = Ingest(writer, "DIES1")
         assert ingest.started.wait(120)
         with network.down(3):
+            assert ingest.thread.is_alive()  # killed mid-ingest
             raised = ingest.result()
             assert isinstance(raised, BatchInterruptedError)
             assert isinstance(raised, ConnectionError)  # retryable
@@ -153,6 +154,7 @@ def test_with_a_second_trusted_node_the_ingest_fails_over_and_ends_while_its_nod
     ingest = Ingest(writer_on(network, devnet, 2, fallback=[0]), "DIES2")
     assert ingest.started.wait(120)
     with network.down(2) as node:
+        assert ingest.thread.is_alive()  # killed mid-ingest
         assert ingest.result() is None
         assert not node.running
     ingest.each_commissioned_once(Ledger(network.w3(2), devnet.deployment))  # synced again
