@@ -70,10 +70,11 @@ lint: setup
 	$(VENV)/bin/ruff check ledger_client gateway scripts tests
 	$(VENV)/bin/mypy ledger_client gateway
 
-bench: setup browser
+bench: setup browser geth
 	$(PY) scripts/bench_gas.py --out docs/results/bench_gas.json
 	$(PY) scripts/bench_verify.py
 	$(PY) scripts/bench_replay.py
+	$(PY) scripts/bench_ingest.py
 
 # Mixed traffic against make run's network, memory sampled, writes checked on chain; not part
 # of make test or make bench (ten minutes by default: make soak SOAK_SECONDS=60 for a short run).

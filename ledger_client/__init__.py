@@ -11,6 +11,7 @@ from ledger_client.errors import (
 from ledger_client.gs1 import PackCode, UnitCode, parse_code
 from ledger_client.ids import lot_id, pack_id, unit_id
 from ledger_client.ledger import Ledger
+from ledger_client.pipeline import BatchInterruptedError, BatchRevertError
 from ledger_client.reverts import LedgerRevertError
 from ledger_client.types import (
     DecommissionReason,
@@ -21,6 +22,8 @@ from ledger_client.types import (
 )
 
 __all__ = [
+    "BatchInterruptedError",
+    "BatchRevertError",
     "ConfigurationError",
     "DecommissionReason",
     "Deployment",

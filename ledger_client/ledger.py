@@ -1,30 +1,37 @@
 """The lifecycle API: one member writing to and reading from an RxLedger network.
 
 One module (about 500 lines) because it is one class, the Python API the README documents:
-codes become ids through :mod:`ledger_client.owners`, batching and retries stay private here.
+codes become ids through :mod:`ledger_client.owners`, batches are written through
+:mod:`ledger_client.pipeline`.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from typing import Any
 
-import requests
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.contract.contract import ContractFunction
-from web3.exceptions import ContractLogicError, TimeExhausted
 
-from ledger_client.contracts import Deployment, revert_decoder
+from ledger_client.contracts import Deployment
 from ledger_client.errors import ConfigurationError, DuplicateInBatchError, UnknownPrefixError
-from ledger_client.events import decode
 from ledger_client.gs1.dates import expiry_yymmdd
 from ledger_client.ids import lot_hash, pack_hash, record_id, unit_hash
-from ledger_client.logs import raw_logs
 from ledger_client.owners import PrefixOwners
-from ledger_client.reverts import LedgerRevertError, revert_data
+from ledger_client.pipeline import (
+    DEFAULT_WINDOW,
+    RECEIPT_POLL_SECONDS,
+    REVERT_ERRORS,
+    Chunk,
+    Pipeline,
+    ProgressCallback,
+    gas_with_margin,
+    revert_of,
+    to_receipt,
+)
+from ledger_client.reverts import LedgerRevertError
 from ledger_client.types import (
     ZERO_HASH,
     DecommissionReason,
@@ -44,20 +51,8 @@ PackItem = PackRef | bytes
 """A pack as (GTIN-14, serial), or by its on-chain id."""
 UnitItem = str | bytes
 """A case or pallet as its SSCC-18, or by its on-chain id."""
-ProgressCallback = Callable[[int], None]
-"""Told how many items of a batch each chunk covered, as the chunks are done."""
 
-#: Transport failures after which a batch is checked against the chain and resent.
-TRANSIENT_ERRORS = (requests.ConnectionError, requests.Timeout, TimeExhausted, ConnectionError)
 DEFAULT_BATCH_SIZE = 500
-#: Exceptions that carry a contract's revert data (JSON-RPC nodes; the in-process chain).
-REVERT_ERRORS: tuple[type[Exception], ...] = (ContractLogicError,)
-try:
-    from eth_tester.exceptions import TransactionFailed
-
-    REVERT_ERRORS += (TransactionFailed,)
-except ImportError:  # eth-tester is only needed for the in-process chain
-    pass
 
 
 def _chunks(items: Sequence[bytes], size: int) -> Iterable[list[bytes]]:
@@ -73,20 +68,18 @@ def _require_unique(ids: Sequence[bytes], what: str) -> None:
         seen.add(i)
 
 
-#: How often a write polls for its receipt: web3's 0.1 s default added ~100 ms to half the
-#: gateway's dispenses on a dev chain that mines at once (measured by scripts/soak.py).
-RECEIPT_POLL_SECONDS = 0.025
-
-
 class Ledger:
     """One member's handle on a deployment: typed writes signed with its own key, and reads.
 
     Codes are turned into on-chain ids under the member owning their GS1 company prefix
     (:class:`PrefixOwners`); this member creates lots, packs and units under its own prefix
-    only. Batches of any size are split into transactions of ``batch_size`` items. A transport
-    failure (node restart, timeout) is retried ``retries`` times; before resending, items the
-    chain already shows as done are dropped, so nothing is written twice. Batch writes that
-    take ``progress`` call it with each chunk's size when the chunk is done.
+    only. Batches of any size are split into transactions of ``batch_size`` items, sent through
+    a :class:`~ledger_client.pipeline.Pipeline` with up to ``window`` unconfirmed at once. A
+    transport failure (node restart, timeout) is retried ``retries`` times, through the
+    ``fallback`` nodes too when given; transactions not on chain are resent as signed, at their
+    nonce, so nothing is written twice. A chunk that reverts is reported after the others are
+    written (:class:`~ledger_client.pipeline.BatchRevertError`). Batch writes that take
+    ``progress`` call it with each chunk's size when the chunk is done.
     """
 
     def __init__(
@@ -97,6 +90,9 @@ class Ledger:
         batch_size: int = DEFAULT_BATCH_SIZE,
         retries: int = 3,
         retry_delay: float = 1.0,
+        *,
+        window: int = DEFAULT_WINDOW,
+        fallback: Sequence[Web3] = (),
     ) -> None:
         self.w3 = w3
         self.deployment = deployment
@@ -104,6 +100,9 @@ class Ledger:
         self.batch_size = batch_size
         self.retries = retries
         self.retry_delay = retry_delay
+        self.window = window
+        self.fallback = list(fallback)
+        self._pipeline: Pipeline | None = None
         self.registry = deployment.contract(w3, "SerialRegistry")
         self.consortium = deployment.contract(w3, "Consortium")
         self.directory = deployment.contract(w3, "ProductDirectory")
@@ -157,15 +156,15 @@ class Ledger:
         try:
             gas = fn.estimate_gas({"from": sender})
         except REVERT_ERRORS as exc:
-            data = revert_data(exc)
-            if data is None:
+            error = revert_of(exc)
+            if error is None:
                 raise
-            raise revert_decoder().decode(data) from None
+            raise error from None
         tx = fn.build_transaction(
             {
                 "from": sender,
                 "nonce": self.w3.eth.get_transaction_count(sender, "pending"),
-                "gas": min(gas * 5 // 4 + 20_000, self.w3.eth.get_block("latest")["gasLimit"]),
+                "gas": gas_with_margin(gas, self.w3.eth.get_block("latest")["gasLimit"]),
             }
         )
         signed = signer.sign_transaction(dict(tx))  # type: ignore[arg-type]
@@ -175,12 +174,15 @@ class Ledger:
         )
         if receipt["status"] != 1:
             raise LedgerRevertError("TransactionFailed", {"tx": bytes(tx_hash)}, b"")
-        return Receipt(
-            tx_hash=bytes(tx_hash),
-            block_number=receipt["blockNumber"],
-            gas_used=receipt["gasUsed"],
-            events=tuple(decode(raw_logs(self.w3, receipt["logs"]))),
-        )
+        return to_receipt(self.w3, receipt)
+
+    def _pipe(self) -> Pipeline:
+        """This member's pipeline (one per Ledger: it counts the account's nonces)."""
+        if self._pipeline is None:
+            self._pipeline = Pipeline([self.w3, *self.fallback], self._signer(), self.window)
+        pipe = self._pipeline
+        pipe.window, pipe.retries, pipe.retry_delay = self.window, self.retries, self.retry_delay
+        return pipe
 
     def _batched(
         self,
@@ -190,33 +192,8 @@ class Ledger:
         skip_done: bool,
         progress: ProgressCallback | None = None,
     ) -> list[Receipt]:
-        receipts = []
-        for chunk in _chunks(ids, self.batch_size):
-            size = len(chunk)
-            if skip_done:
-                chunk = [i for i, ok in zip(chunk, done(chunk), strict=True) if not ok]
-            for attempt in range(self.retries + 1):
-                if not chunk:
-                    break
-                try:
-                    receipts.append(self.transact(send(chunk)))
-                    break
-                except TRANSIENT_ERRORS:
-                    if attempt == self.retries:
-                        raise
-                    time.sleep(self.retry_delay * (attempt + 1))
-                    chunk = self._still_to_do(chunk, done)
-            if progress is not None:
-                progress(size)
-        return receipts
-
-    def _still_to_do(
-        self, chunk: list[bytes], done: Callable[[list[bytes]], list[bool]]
-    ) -> list[bytes]:
-        try:
-            return [i for i, ok in zip(chunk, done(chunk), strict=True) if not ok]
-        except TRANSIENT_ERRORS:
-            return chunk
+        chunks = [Chunk(c, len(c), send) for c in _chunks(ids, self.batch_size)]
+        return self._pipe().run(chunks, done, skip_done, progress)
 
     # ------------------------------------------------------------ lots and products
 

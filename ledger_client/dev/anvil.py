@@ -79,7 +79,8 @@ class Anvil(ChildProcess):
 
     Use as a context manager; the state is written when the node stops and every few seconds.
     ``load_state`` starts from a saved state without writing it back; ``auto_impersonate``
-    accepts unsigned transactions from any account (bulk writes).
+    accepts unsigned transactions from any account (bulk writes); ``block_time`` mines a block
+    every so many seconds instead of one per transaction.
     """
 
     port: int = 8545
@@ -87,6 +88,7 @@ class Anvil(ChildProcess):
     gas_limit: int = DEV_GAS_LIMIT
     load_state: Path | None = field(default=None, kw_only=True)
     auto_impersonate: bool = field(default=False, kw_only=True)
+    block_time: float | None = field(default=None, kw_only=True)
     process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
 
     @property
@@ -115,6 +117,8 @@ class Anvil(ChildProcess):
             args += ["--load-state", str(self.load_state)]
         if self.auto_impersonate:
             args.append("--auto-impersonate")
+        if self.block_time is not None:
+            args += ["--block-time", str(self.block_time)]
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         w3 = Web3(Web3.HTTPProvider(self.url))
         deadline = time.monotonic() + timeout

@@ -197,7 +197,8 @@ class GethNode(ChildProcess):
 
 
 class CliqueNetwork(Service):
-    """``size`` geth Clique signers on loopback, sealing a block every ``period`` seconds.
+    """``size`` geth Clique signers on loopback, sealing a block every ``period`` seconds,
+    blocks of ``gas_limit`` gas.
 
     A context manager: entering writes the genesis and node folders under ``root`` (a new
     temporary folder, removed on exit, by default), starts every node and waits until all
@@ -213,8 +214,10 @@ class CliqueNetwork(Service):
         funded: Iterable[str] = (),
         chain_id: int = CLIQUE_CHAIN_ID,
         root: Path | None = None,
+        gas_limit: int = DEV_GAS_LIMIT,
     ) -> None:
         self.period = period
+        self.gas_limit = gas_limit
         self.funded = list(funded)
         self.chain_id = chain_id
         self._own_root = root is None
@@ -223,6 +226,8 @@ class CliqueNetwork(Service):
             GethNode(f"signer{i + 1}", self.root / f"signer{i + 1}", Account.create(), chain_id)
             for i in range(size)
         ]
+        for node in self.nodes:
+            node.gas_limit = gas_limit
         self._w3: dict[str, Web3] = {}
 
     def start(self, timeout: float = 60.0) -> Self:
@@ -243,7 +248,11 @@ class CliqueNetwork(Service):
     def _prepare(self) -> None:
         """Write each node's genesis, keys and peers, and init its chain."""
         genesis = clique_genesis(
-            self.chain_id, [n.signer.address for n in self.nodes], self.period, self.funded
+            self.chain_id,
+            [n.signer.address for n in self.nodes],
+            self.period,
+            self.funded,
+            self.gas_limit,
         )
         password = secrets.token_hex(16)
         for node in self.nodes:
