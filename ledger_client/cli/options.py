@@ -43,7 +43,13 @@ AsOpt = Annotated[
 ]
 KeyOpt = Annotated[
     Path | None,
-    typer.Option("--key-file", help="file holding the member's private key (hex; or RXLEDGER_KEY)"),
+    typer.Option(
+        "--key-file",
+        help=(
+            "file holding the member's private key: hex, or an encrypted keystore opened with"
+            " RXLEDGER_PASSWORD_FILE or the `password` file beside it (or RXLEDGER_KEY)"
+        ),
+    ),
 ]
 StoreOpt = Annotated[
     Path,

@@ -33,7 +33,15 @@ from ledger_client.contracts import Deployment
 from ledger_client.devnet import DEMO_MEMBERS
 from ledger_client.errors import ConfigurationError, InvalidInputError
 from ledger_client.inputs import account_from_key, read_text, resolve_member
+from ledger_client.keystore import load_keystore
 from ledger_client.ledger import Ledger
+
+
+def keystore_password_file(keystore: Path) -> Path:
+    """The password file of an encrypted ``--key-file``: ``RXLEDGER_PASSWORD_FILE``, else the
+    ``password`` file beside it (as ``rxledger network init`` writes them)."""
+    named = os.environ.get("RXLEDGER_PASSWORD_FILE")
+    return Path(named) if named else keystore.parent / "password"
 
 
 @dataclass
@@ -51,6 +59,8 @@ class Session:
         """The acting member's key: ``--key-file``, else ``RXLEDGER_KEY``, else ``--as``."""
         if self.key_file is not None:
             text = read_text(self.key_file, "--key-file")
+            if text.lstrip().startswith("{"):
+                return load_keystore(self.key_file, keystore_password_file(self.key_file))
             return account_from_key(text, f"--key-file {self.key_file}")
         if os.environ.get("RXLEDGER_KEY"):
             return account_from_key(os.environ["RXLEDGER_KEY"], "RXLEDGER_KEY")

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import pytest
+from eth_account import Account
 from typer.main import get_command
 from typer.testing import CliRunner
 
@@ -13,6 +14,8 @@ from ledger_client.cli import app
 from ledger_client.cli.command import RxTyper
 from ledger_client.cli.options import Common
 from ledger_client.cli.session import Session, StoreOpts
+from ledger_client.errors import ConfigurationError
+from ledger_client.keystore import LIGHT_SCRYPT_N, write_keystore, write_secret
 
 COMMON = {"--rpc", "--deployment", "--as", "--key-file", "--store"}
 CHAIN = {"--rpc", "--deployment"}
@@ -30,7 +33,7 @@ EXPECTED = {
     "audit replay": CHAIN, "audit export": CHAIN, "audit custody": CHAIN,
     "audit lot-trace": CHAIN, "audit expiry": CHAIN, "audit anomalies": CHAIN,
     "audit shortage": CHAIN, "report 3911": WRITER, "report history": STORE,
-    "report fmd-alert": STORE,
+    "report fmd-alert": STORE, "network init": set(),
 }  # fmt: skip
 
 
@@ -79,3 +82,17 @@ def test_a_common_parameter_naming_an_unknown_option_is_refused() -> None:
         @RxTyper().command()
         def bad(session: Annotated[Session, Common("port")]) -> None:  # type: ignore[arg-type]
             """Never registered."""
+
+
+def test_an_encrypted_key_file_opens_with_the_password_beside_it_or_the_one_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    member = Account.create()
+    keystore = write_keystore(tmp_path / "keystore.json", member, "beside", LIGHT_SCRYPT_N)
+    write_secret(tmp_path / "password", "beside")
+    assert Session(key_file=keystore).account.address == member.address
+
+    named = write_secret(tmp_path / "other", "wrong")
+    monkeypatch.setenv("RXLEDGER_PASSWORD_FILE", str(named))
+    with pytest.raises(ConfigurationError, match="does not open the keystore"):
+        _ = Session(key_file=keystore).account
