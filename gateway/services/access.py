@@ -15,8 +15,6 @@ a member's custody, roles and lots are what the chain's events made them.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -24,6 +22,7 @@ from gateway.db import models as m
 from gateway.services.auth import Principal
 from gateway.services.custody import Holding, Position, holdings, position_of
 from ledger_client.contracts import Role
+from ledger_client.epcis.query import time_of
 from ledger_client.epcis.store import EventRecord
 from ledger_client.gs1.epc import parse_epc_or_none
 from ledger_client.ids import lot_id, pack_id, unit_id
@@ -62,16 +61,14 @@ class EventAccess:
             return True
         event = record.event
         position = self._position(record.key)
-        when = None
-        if position is None:
-            when = _time(event.get("eventTime"))
-            if when is None:
-                return False
+        when = time_of(event.get("eventTime"))
         for item in self._items(event):
             for holding in self._holdings_of(item):
                 if holding.holder != self.principal.address:
                     continue
-                if holding.covers(position) if position else holding.covers_time(when or 0):
+                if position is not None and holding.covers(position):
+                    return True
+                if position is None and when is not None and holding.covers_time(when):
                     return True
         return any(self._owns_lot(lot) for lot in self._lots(event))
 
@@ -127,13 +124,3 @@ class EventAccess:
                 ).scalar()
             self._positions[key] = position_of(row) if row is not None else None
         return self._positions[key]
-
-
-def _time(value: object) -> float | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed.timestamp() if parsed.tzinfo is not None else None

@@ -29,6 +29,7 @@ __all__ = [
     "epc_key",
     "parse_query",
     "parse_time",
+    "time_of",
 ]
 
 #: The five standard event types.
@@ -129,8 +130,8 @@ def parse_time(value: str, parameter: str) -> float:
     return parsed.timestamp()
 
 
-def _event_time(event: Mapping[str, Any], key: str) -> float | None:
-    value = event.get(key)
+def time_of(value: object) -> float | None:
+    """The Unix time of an RFC 3339 date-time with its offset; None for anything else."""
     if not isinstance(value, str):
         return None
     try:
@@ -138,6 +139,10 @@ def _event_time(event: Mapping[str, Any], key: str) -> float | None:
     except ValueError:
         return None
     return parsed.timestamp() if parsed.tzinfo is not None else None
+
+
+def _event_time(event: Mapping[str, Any], key: str) -> float | None:
+    return time_of(event.get(key))
 
 
 def epc_key(value: object) -> tuple[str, ...] | None:
