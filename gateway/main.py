@@ -28,16 +28,20 @@ from gateway.api.routes import (
     health,
     history,
     lvm,
+    query,
     relay,
     verify,
 )
 from gateway.core.config import Settings
 from gateway.core.logging import configure_logging, get_logger
 from gateway.services.auth import AuthError
+from gateway.services.epcis_query import QueryTooLargeError
+from gateway.services.named_queries import NamedQueryExistsError
 from gateway.services.relayer import RelayPolicyError, RelayRefusedError
 from gateway.services.throttle import ThrottledError
 from gateway.state import GatewayState
 from ledger_client.epcis import InvalidEPCISError
+from ledger_client.epcis.query import QueryParameterError
 from ledger_client.errors import DuplicateInBatchError, InvalidCodeError
 from ledger_client.explain import Refusal, explain
 from ledger_client.relay import ForwardRequestError
@@ -75,6 +79,21 @@ def _install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             _problem(400, "Invalid EPCIS document", str(exc), errors=exc.errors), 400
         )
+
+    @app.exception_handler(QueryParameterError)
+    async def query_parameter(_: Request, exc: QueryParameterError) -> JSONResponse:
+        body = _problem(400, "EPCIS query exception", str(exc), parameter=exc.parameter)
+        return JSONResponse({**body, "type": "epcisException:QueryParameterException"}, 400)
+
+    @app.exception_handler(QueryTooLargeError)
+    async def query_too_large(_: Request, exc: QueryTooLargeError) -> JSONResponse:
+        body = _problem(413, "EPCIS query result too large", str(exc))
+        return JSONResponse({**body, "type": "epcisException:QueryTooLargeException"}, 413)
+
+    @app.exception_handler(NamedQueryExistsError)
+    async def query_exists(_: Request, exc: NamedQueryExistsError) -> JSONResponse:
+        body = _problem(409, "Conflict", str(exc))
+        return JSONResponse({**body, "type": "epcisException:ResourceAlreadyExistsException"}, 409)
 
     @app.exception_handler(InvalidCodeError)
     async def invalid_code(_: Request, exc: InvalidCodeError) -> JSONResponse:
@@ -168,7 +187,8 @@ def create_app(settings: Settings | None = None, w3: Web3 | None = None) -> Fast
     )
     app.state.rx = state
     _install_error_handlers(app)
-    for module in (verify, lvm, dsl, dispense, capture, relay, history, alerts, auth, health):
+    modules = (verify, lvm, dsl, dispense, capture, query, relay, history, alerts, auth, health)
+    for module in modules:
         app.include_router(module.router)
     serve_docs_offline(app)
 

@@ -411,3 +411,18 @@ class ForwardRequestIn(BaseModel):
     deadline: Uint48 = Field(description="Unix time after which the forwarder refuses it")
     data: Hex = Field(description="the call's ABI-encoded data")
     signature: Hex = Field(description="the EIP-712 signature")
+
+
+class NamedQueryIn(BaseModel):
+    """An EPCIS named query: its name and its definition (query parameter -> value or list)."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.\-]{1,64}$")
+    query: dict[str, Any]
+
+
+class EventTypeCollection(BaseModel):
+    """The EPCIS event types this repository holds (EPCIS REST binding ``/eventTypes``)."""
+
+    context: str = Field(alias="@context")
+    type: Literal["Collection"] = "Collection"
+    member: list[str]

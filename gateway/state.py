@@ -14,6 +14,8 @@ from gateway.services.alerts import VerificationRecorder, on_indexed
 from gateway.services.auth import Authenticator
 from gateway.services.capture import CaptureService
 from gateway.services.chain import Chain
+from gateway.services.epcis_query import EventQueries
+from gateway.services.named_queries import NamedQueries
 from gateway.services.nonces import NonceStore
 from gateway.services.oplock import OperatorLock
 from gateway.services.ratelimit import RateLimiter
@@ -39,6 +41,8 @@ class GatewayState:
     oplock: OperatorLock
     relay_policy: RelayPolicy
     indexer: Indexer
+    queries: EventQueries
+    named_queries: NamedQueries
     names: dict[str, str]
     threads: list[object] = field(default_factory=list)
 
@@ -66,6 +70,7 @@ class GatewayState:
         )
         start = settings.start_block or chain.deployment.block
         oplock = OperatorLock(settings.data_dir / "operator.lock")
+        operator = settings.operator.address if settings.operator else None
         return cls(
             settings=settings,
             engine=engine,
@@ -86,6 +91,8 @@ class GatewayState:
                 start,
                 hooks=[on_indexed],
             ),
+            queries=EventQueries(engine, settings.epcis_store_path, readmodel, operator),
+            named_queries=NamedQueries(engine, operator),
             names=names,
         )
 

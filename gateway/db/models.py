@@ -220,3 +220,13 @@ class LoginNonce(Base):
     nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
     address: Mapped[str] = mapped_column(Address)
     expires_at: Mapped[int] = mapped_column(BigInteger, index=True)
+
+
+class NamedQuery(Base):
+    """An EPCIS named query: a saved set of query parameters, run by its creator."""
+
+    __tablename__ = "named_queries"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner: Mapped[str] = mapped_column(Address, index=True)
+    query: Mapped[dict[str, list[str]]] = mapped_column(JSON)
+    created_at: Mapped[float] = mapped_column(Float)

@@ -127,23 +127,34 @@ def _step(
     )
 
 
+def pack_rows(conn: Session, pack: bytes) -> dict[int, tuple[m.ChainEvent, bytes | None]]:
+    """The indexed events of ``pack`` and of the cases and pallets it travelled in while it
+    was inside them (each with the unit it came through, None for its own), by row id."""
+    own = _events_of(conn, pack, ("pack",))
+    collected: dict[int, tuple[m.ChainEvent, bytes | None]] = {s.row.id: (s.row, None) for s in own}
+    for i, stored in enumerate(own):
+        unit = _packed_into(stored.event)
+        if unit is None:
+            continue
+        leave = next((o.row.id for o in own[i + 1 :] if isinstance(o.event, _LEAVES)), None)
+        for row, via in _container_events(conn, unit, stored.row.id, leave):
+            collected.setdefault(row.id, (row, via))
+    return collected
+
+
+def unit_rows(conn: Session, unit: bytes) -> dict[int, tuple[m.ChainEvent, bytes | None]]:
+    """The indexed events of logistic unit ``unit`` and of the units it sat in while inside
+    them, by row id."""
+    return {row.id: (row, via) for row, via in _container_events(conn, unit, 0, None)}
+
+
 def pack_history(
     engine: Engine, pack: bytes, lot: bytes | None, name_of: Callable[[str | None], str | None]
 ) -> list[CustodyStep]:
     """Return every indexed event that concerns ``pack``: its own, its lot's, and those of the
     cases and pallets it travelled in while it was inside them, in chain order."""
     with Session(engine) as conn:
-        own = _events_of(conn, pack, ("pack",))
-        collected: dict[int, tuple[m.ChainEvent, bytes | None]] = {
-            s.row.id: (s.row, None) for s in own
-        }
-        for i, stored in enumerate(own):
-            unit = _packed_into(stored.event)
-            if unit is None:
-                continue
-            leave = next((o.row.id for o in own[i + 1 :] if isinstance(o.event, _LEAVES)), None)
-            for row, via in _container_events(conn, unit, stored.row.id, leave):
-                collected.setdefault(row.id, (row, via))
+        collected = pack_rows(conn, pack)
         if lot is not None:
             for stored in _events_of(conn, lot, ("lot",)):
                 if not isinstance(stored.event, ev.PacksCommissioned):

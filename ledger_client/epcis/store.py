@@ -29,7 +29,7 @@ from ledger_client.events import RawLog
 from ledger_client.gs1.epc import parse_epc_or_none
 from ledger_client.ids import lot_id, pack_id, unit_id
 
-__all__ = ["ChainCursor", "ClearIds", "EventStore", "StoredEvent", "event_key"]
+__all__ = ["ChainCursor", "ClearIds", "EventRecord", "EventStore", "StoredEvent", "event_key"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -109,6 +109,19 @@ class StoredEvent:
     context: Any
     document: dict[str, Any]
     stored_only: str | None
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    """A stored event as the query interface reads it: its position in the store, its key
+    (the event hash in hex, or ``raw:...``) and when this store recorded it (EPCIS
+    ``recordTime``: when its document was stored)."""
+
+    position: int
+    key: str
+    event: dict[str, Any]
+    context: Any
+    record_time: str
 
 
 @dataclass
@@ -273,6 +286,14 @@ class EventStore:
             json.loads(row[0])
             for row in self.db.execute("SELECT event_json FROM events ORDER BY rowid")
         ]
+
+    def records(self) -> Iterator[EventRecord]:
+        """Every stored event with its position, key and record time, in the order stored."""
+        for position, key, text, context, stored_at in self.db.execute(
+            "SELECT e.rowid, e.key, e.event_json, e.context_json, d.stored_at"
+            " FROM events e JOIN documents d ON d.id = e.document_id ORDER BY e.rowid"
+        ):
+            yield EventRecord(int(position), key, json.loads(text), json.loads(context), stored_at)
 
     def identifiers(self, owner_of: Callable[[str], int]) -> ClearIds:
         """The clear packs, lots and logistic units that the stored events name, by the ids

@@ -1,0 +1,126 @@
+"""Who may read which of the operator's clear EPCIS events: decided by the chain's index.
+
+- The operator (the store's owner: its console key or its own member token) and members with
+  the REGULATOR role on chain read every event.
+- Any other member reads an event about a pack or logistic unit it held when the event
+  happened (:mod:`gateway.services.custody`): an event anchored on chain happened at its
+  anchoring transaction, one stored only at its ``eventTime``. An event about a case or
+  pallet is one about what it held then, since custody moves with the top unit.
+- An event naming a lot only (an LGTIN class: a recall, a quarantine) is read by the lot's
+  owner.
+
+Everything is read from the gateway's index of the chain, never from the operator's say-so:
+a member's custody, roles and lots are what the chain's events made them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.db import models as m
+from gateway.services.auth import Principal
+from gateway.services.custody import Holding, Position, holdings, position_of
+from ledger_client.contracts import Role
+from ledger_client.epcis.query import time_of
+from ledger_client.epcis.store import EventRecord
+from ledger_client.gs1.epc import parse_epc_or_none
+from ledger_client.ids import lot_id, pack_id, unit_id
+from ledger_client.owners import CodeOwners
+
+#: Event fields naming packs and units, and those naming classes (lots).
+_INSTANCE_FIELDS = ("epcList", "childEPCs", "parentID", "inputEPCList", "outputEPCList")
+_CLASS_FIELDS = ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList")
+
+
+def _values(event: dict[str, object], names: tuple[str, ...]) -> list[object]:
+    found: list[object] = []
+    for name in names:
+        value = event.get(name)
+        found += value if isinstance(value, list) else [value]
+    return found
+
+
+class EventAccess:
+    """Decides, for one caller, which stored events it may read (one per request: it
+    caches custody and positions read from the index)."""
+
+    def __init__(
+        self, conn: Session, owners: CodeOwners, principal: Principal, operator: str | None
+    ) -> None:
+        self.conn = conn
+        self.owners = owners
+        self.principal = principal
+        self.reads_all = principal.address == operator or bool(principal.roles & Role.REGULATOR)
+        self._holdings: dict[bytes, list[Holding]] = {}
+        self._positions: dict[str, Position | None] = {}
+
+    def may_read(self, record: EventRecord) -> bool:
+        """True if the caller may read stored event ``record``."""
+        if self.reads_all:
+            return True
+        event = record.event
+        position = self._position(record.key)
+        when = time_of(event.get("eventTime"))
+        for item in self._items(event):
+            for holding in self._holdings_of(item):
+                if holding.holder != self.principal.address:
+                    continue
+                if position is not None and holding.covers(position):
+                    return True
+                if position is None and when is not None and holding.covers_time(when):
+                    return True
+        return any(self._owns_lot(lot) for lot in self._lots(event))
+
+    def held_ever(self, items: list[bytes]) -> bool:
+        """True if the caller held any of ``items`` at some time."""
+        return any(
+            h.holder == self.principal.address for item in items for h in self._holdings_of(item)
+        )
+
+    def item_ids(self, value: object) -> list[bytes]:
+        """The ids of the genuine pack or unit records an identifier names (none for others)."""
+        epc = parse_epc_or_none(value)
+        if epc is None:
+            return []
+        if epc.kind == "sgtin" and epc.gtin and epc.serial:
+            return [pack_id(epc.gtin, epc.serial, owner=self.owners.index(epc.gtin))]
+        if epc.kind == "sscc" and epc.sscc:
+            return [unit_id(epc.sscc, owner=self.owners.index(epc.sscc))]
+        return []
+
+    def _items(self, event: dict[str, object]) -> list[bytes]:
+        return [i for value in _values(event, _INSTANCE_FIELDS) for i in self.item_ids(value)]
+
+    def _lots(self, event: dict[str, object]) -> list[bytes]:
+        lots = []
+        for quantity in _values(event, _CLASS_FIELDS):
+            if not isinstance(quantity, dict):
+                continue
+            epc = parse_epc_or_none(quantity.get("epcClass"))
+            if epc is not None and epc.kind == "lgtin" and epc.gtin and epc.lot:
+                lots.append(lot_id(epc.gtin, epc.lot, owner=self.owners.index(epc.gtin)))
+        return lots
+
+    def _owns_lot(self, lot: bytes) -> bool:
+        owner = self.conn.execute(select(m.Lot.owner).where(m.Lot.lot_id == lot)).scalar()
+        return owner == self.principal.address
+
+    def _holdings_of(self, item: bytes) -> list[Holding]:
+        if item not in self._holdings:
+            self._holdings[item] = holdings(self.conn, item)
+        return self._holdings[item]
+
+    def _position(self, key: str) -> Position | None:
+        """Where the event with store key ``key`` is anchored on chain (None: it is not)."""
+        if key not in self._positions:
+            row = None
+            if not key.startswith("raw:"):
+                row = self.conn.execute(
+                    select(m.ChainEvent)
+                    .where(m.ChainEvent.event_hash == bytes.fromhex(key))
+                    .order_by(m.ChainEvent.id)
+                    .limit(1)
+                ).scalar()
+            self._positions[key] = position_of(row) if row is not None else None
+        return self._positions[key]
