@@ -17,7 +17,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import cast
 
-from sqlalchemy import ColumnElement, Connection, Engine, and_, false, func, insert, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    and_,
+    false,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from gateway.core.logging import get_logger
@@ -49,10 +60,12 @@ def raise_alert(
     holder: str | None = None,
     data: dict[str, object] | None = None,
     audience: Iterable[str] | None = None,
+    block_number: int | None = None,
 ) -> bool:
     """Store an alert unless one with ``key`` exists; return True if it is new.
 
-    With ``audience`` the alert is restricted to those members (and regulators and auditors).
+    With ``audience`` the alert is restricted to those members (and regulators and auditors);
+    ``block_number`` is the block of the event that raised it, if an event did.
     """
     if conn.execute(select(m.Alert.id).where(m.Alert.key == key)).first() is not None:
         return False
@@ -68,6 +81,7 @@ def raise_alert(
             restricted=audience is not None,
             data=data or {},
             at=time.time(),
+            block_number=block_number,
         )
         .returning(m.Alert.id)
     ).scalar_one()
@@ -220,6 +234,7 @@ class EventAlerts:
                 lot_hex,
                 holder,
                 {"lot_id": lot_hex, "packs": n, "by": e.by, "tx_hash": "0x" + e.tx_hash.hex()},
+                block_number=e.block_number,
             )
 
     def _flagged(self, e: PacksFlagged) -> None:
@@ -234,12 +249,41 @@ class EventAlerts:
             ids[0],
             None,
             {"pack_ids": ids[:100], "by": e.by, "tx_hash": "0x" + e.tx_hash.hex()},
+            block_number=e.block_number,
         )
 
 
 def on_indexed(conn: Connection, applied: Sequence[AppliedEvent]) -> None:
     """Indexer hook: raise the alerts of the events just applied, once the whole step is."""
     project((item.event for item in applied), EventAlerts(conn))
+
+
+def withdraw_orphaned(conn: Connection, fork: int) -> None:
+    """Indexer rollback hook: withdraw the alerts raised by events above block ``fork``, which
+    left the chain. A withdrawn alert stays listed, with when and why, and
+    gives up its key so that the same event on the new chain raises it again."""
+    now = time.time()
+    rows = conn.execute(
+        select(m.Alert.id, m.Alert.key, m.Alert.block_number).where(
+            m.Alert.block_number > fork, m.Alert.withdrawn_at.is_(None)
+        )
+    ).all()
+    for alert_id, key, block in rows:
+        conn.execute(
+            update(m.Alert)
+            .where(m.Alert.id == alert_id)
+            .values(
+                key=f"{key}~withdrawn:{alert_id}",
+                withdrawn_at=now,
+                withdrawn_reason=(
+                    f"block {block}, whose event raised this alert, left the chain"
+                    f" (a reorganisation back to block {fork})"
+                ),
+            )
+        )
+        conn.execute(insert(m.AlertWithdrawal).values(alert_id=alert_id, at=now))
+    if rows:
+        log.warning("alerts withdrawn after a reorg", alerts=len(rows), fork_block=fork)
 
 
 # ---------------------------------------------------------------------- verifications
@@ -391,6 +435,8 @@ def alert_out(a: m.Alert) -> AlertOut:
         holder=a.holder,
         at=_iso(a.at),
         data=a.data,
+        withdrawn_at=_iso(a.withdrawn_at) if a.withdrawn_at is not None else None,
+        withdrawn_reason=a.withdrawn_reason,
     )
 
 
