@@ -97,8 +97,10 @@ def test_a_healed_partition_undoes_the_minority_block_in_every_index(
         sent = pool.submit(recaller.transact, tx)
         # in the pool before sealing resumes, so the lone signer's one block holds it
         network._wait(
-            lambda: lone.eth.get_transaction_count(recaller.address, "pending")
-            > lone.eth.get_transaction_count(recaller.address),
+            lambda: (
+                lone.eth.get_transaction_count(recaller.address, "pending")
+                > lone.eth.get_transaction_count(recaller.address)
+            ),
             60,
             "the recall did not reach the lone node's pool",
         )
