@@ -510,6 +510,32 @@ def list_alerts(
     return computed + stored
 
 
+def list_withdrawals(
+    engine: Engine, reader: str | None, see_all: bool, after_id: int, limit: int = 1000
+) -> list[tuple[int, AlertOut]]:
+    """The withdrawals after ``after_id`` of alerts ``reader`` may read (every one if
+    ``see_all``), oldest first: each withdrawal's id and the alert, as it is now."""
+    with Session(engine) as conn:
+        query = (
+            select(m.AlertWithdrawal.id, m.Alert)
+            .join(m.Alert, m.Alert.id == m.AlertWithdrawal.alert_id)
+            .where(m.AlertWithdrawal.id > after_id)
+            .order_by(m.AlertWithdrawal.id)
+            .limit(limit)
+        )
+        if not see_all:
+            query = query.where(visible_to(reader))
+        return [(int(wid), alert_out(alert)) for wid, alert in conn.execute(query)]
+
+
+def latest_withdrawal_id(engine: Engine) -> int:
+    """The id of the newest alert withdrawal (0 when there is none)."""
+    with engine.connect() as conn:
+        return int(
+            conn.execute(select(func.coalesce(func.max(m.AlertWithdrawal.id), 0))).scalar_one()
+        )
+
+
 def latest_alert_id(engine: Engine) -> int:
     """The id of the newest stored alert (0 when there is none): a stream starts after it."""
     with engine.connect() as conn:

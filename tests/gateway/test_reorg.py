@@ -1,17 +1,19 @@
 """Forks undone on a real anvil node: the blocks the index applied are reverted and other
 blocks mined at their heights. The index rolls back to the fork point and equals a fresh
-index of the final chain, the alert an orphaned block raised is withdrawn (listed so, and
-a notice to the webhook that got it), and the client is told its write is not done."""
+index of the final chain, the alert an orphaned block raised is withdrawn (listed so, a
+notice to the webhook that got it, a withdrawal event on the alert stream that sent it), and
+the client is told its write is not done."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from gateway_helpers import WebhookReceiver
+from gateway_helpers import CONSOLE, WebhookReceiver, World, running_gateway
 from sqlalchemy import Connection, func, select
 from test_indexer import fresh_engine, snapshot
 from web3 import Web3
@@ -145,6 +147,48 @@ def test_the_same_event_on_the_final_chain_raises_its_alert_again(
         ("lot_recalled", False),
         ("lot_recalled", True),
     ]
+
+
+def _sse(lines: Iterable[str]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """The server-sent events of a stream's lines: id, event name, data."""
+    fields: dict[str, str] = {}
+    for line in lines:
+        if not line and "data" in fields:
+            yield fields["id"], fields["event"], json.loads(fields["data"])
+        if not line:
+            fields = {}
+        elif not line.startswith(":"):
+            name, _, value = line.partition(": ")
+            fields[name] = value
+
+
+def test_the_alert_stream_sends_the_withdrawal_of_an_alert_it_sent_also_on_resuming(
+    chain: tuple[Web3, DevNetwork], tmp_path: Path
+) -> None:
+    w3, net = chain
+    net.deployment.save(tmp_path / "deployment.json")
+    fork = _rpc(w3, "evm_snapshot")
+    stream_args: dict[str, Any] = {"params": {"timeout": 30}, "headers": CONSOLE}
+    with running_gateway(World(w3, net, tmp_path / "deployment.json"), tmp_path / "gw.db") as gw:
+        with gw.client.stream("GET", "/v1/alerts/stream", **stream_args) as stream:
+            events = _sse(stream.iter_lines())
+            net["regulator"].flag([(GTIN, SERIALS[0])], PackFlag.SUSPECT)
+            position, kind, raised = next(events)
+            assert (kind, raised["kind"], raised["withdrawn_at"]) == ("alert", "pack_suspect", None)
+            assert _rpc(w3, "evm_revert", fork)
+            _winning_side(w3, net)
+            _, kind, withdrawn = next(events)
+        assert (kind, withdrawn["id"]) == ("withdrawal", raised["id"])
+        assert withdrawn["withdrawn_at"] and "left the chain" in withdrawn["withdrawn_reason"]
+        # a client whose connection dropped after the alert is sent the withdrawal on resuming
+        stream_args["headers"] = {**CONSOLE, "Last-Event-ID": position}
+        with gw.client.stream("GET", "/v1/alerts/stream", **stream_args) as stream:
+            _, kind, again = next(_sse(stream.iter_lines()))
+        assert (kind, again["id"], again["withdrawn_at"]) == (
+            "withdrawal",
+            raised["id"],
+            withdrawn["withdrawn_at"],
+        )
 
 
 class Crash(RuntimeError):
