@@ -9,7 +9,7 @@ event re-projected), the catch-up after it, and the naive baseline: a fresh inde
 final chain from the deployment block (what a gateway without rollback would have to do).
 The rolled-back index must equal the fresh one.
 
-    python scripts/bench_reorg.py [--packs 13200 132000] [--json]
+    python scripts/bench_reorg.py [--packs 13200 100000] [--json]
 """
 
 from __future__ import annotations
@@ -128,7 +128,7 @@ def measure(packs: int, seed: int, tmp: Path) -> dict[str, Any]:
 
 def main() -> None:
     ap = arguments(__doc__)
-    ap.add_argument("--packs", type=int, nargs="+", default=[13_200, 132_000])
+    ap.add_argument("--packs", type=int, nargs="+", default=[13_200, 100_000])
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--out", type=Path, default=RESULTS)
