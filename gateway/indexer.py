@@ -7,6 +7,11 @@ the next run starts again from the cursor stored in SQL. An event already stored
 transaction hash and log index) is never applied twice, so a node that delivers a range again
 changes nothing.
 
+Each step first checks that the blocks already applied are still the chain's: after a reorg
+(a fork of the chain undone, e.g. a Clique partition healed) the index is rolled back to the
+fork point and the new canonical blocks are indexed from there (:mod:`gateway.reorg`), and
+the rollback hooks withdraw what the undone events raised (alerts).
+
 It needs nothing a pruned node lacks: logs, block headers, and contract state only at the
 confirmed head (or the latest block). A gateway can therefore start late, from the
 deployment block, on any ordinary (non-archive) node.
@@ -16,16 +21,17 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from web3.exceptions import Web3RPCError
+from web3.exceptions import BlockNotFound, Web3RPCError
 
 from gateway.core.logging import get_logger
 from gateway.db import models as m
 from gateway.projection import AppliedEvent, IndexProjection
+from gateway.reorg import fork_point, record_blocks, roll_back
 from gateway.services.chain import Chain
 from ledger_client.events import ChainEvent, decode, project
 from ledger_client.logs import raw_logs
@@ -36,6 +42,9 @@ CURSOR_ID = 1
 
 #: Called inside the indexing transaction with the events just applied (alerts use it).
 EventHook = Callable[[Connection, list[AppliedEvent]], None]
+#: Called inside the rollback transaction with the fork point, before the events above it
+#: are deleted (alerts withdraw those they raised).
+RollbackHook = Callable[[Connection, int], None]
 
 
 @dataclass
@@ -48,6 +57,7 @@ class Indexer:
     chunk_blocks: int = 500
     start_block: int = 0
     hooks: Sequence[EventHook] = ()
+    rollback_hooks: Sequence[RollbackHook] = ()
     _state_block: int = field(default=-1, init=False, repr=False)
 
     # ------------------------------------------------------------------ cursor
@@ -63,36 +73,83 @@ class Indexer:
     # ------------------------------------------------------------------ stepping
 
     def step(self) -> int:
-        """Apply the next range of confirmed blocks; return how many blocks it covered."""
+        """Roll back a reorg, or apply the next range of confirmed blocks; return how many
+        blocks it rolled back or covered."""
         head = int(self.chain.w3.eth.block_number)
+        undone = self.undo_reorg(head)
+        if undone:
+            return undone
         safe = head - self.confirmation_depth
         start = self.cursor() + 1
         if start > safe:
             self._save_head(head)
             return 0
         end = min(safe, start + self.chunk_blocks - 1)
+        end_hash = self._hash_at(end)
         logs = self.chain.w3.eth.get_logs(
             {"fromBlock": start, "toBlock": end, "address": self.chain.contract_addresses}
         )
-        self.apply(decode(raw_logs(self.chain.w3, logs)), start, end, head)
+        hashes = {int(entry["blockNumber"]): bytes(entry["blockHash"]) for entry in logs}
+        if end_hash is None or hashes.get(end, end_hash) != end_hash:
+            return 0  # the chain changed while the range was read: read it again
+        if self._hash_at(end) != end_hash:
+            return 0
+        hashes[end] = end_hash
+        self.apply(decode(raw_logs(self.chain.w3, logs)), start, end, head, hashes)
         return end - start + 1
 
-    def apply(self, events: Sequence[ChainEvent], start: int, end: int, head: int) -> int:
-        """Apply ``events`` of blocks ``start..end`` and move the cursor to ``end``, atomically.
+    def undo_reorg(self, head: int) -> int:
+        """If blocks the index applied left the chain, roll the index back to the fork point
+        in one transaction (hooks included); return how many blocks it undid (0: none)."""
+        with self.engine.begin() as conn:
+            fork = fork_point(conn, self._hash_at, self.start_block)
+            if fork is None:
+                return 0
+            cursor = self.cursor_in(conn)
+            self._state_block = head - self.confirmation_depth
+            for hook in self.rollback_hooks:
+                hook(conn, fork)
+            dropped = roll_back(conn, fork, self._directory_entry)
+            self._move_cursor(conn, fork, head)
+        log.warning(
+            "chain reorganised: index rolled back to the fork point",
+            fork_block=fork,
+            undone_blocks=f"{fork + 1}-{cursor}",
+            events_dropped=dropped,
+        )
+        return max(1, cursor - fork)
+
+    def apply(
+        self,
+        events: Sequence[ChainEvent],
+        start: int,
+        end: int,
+        head: int,
+        block_hashes: Mapping[int, bytes] | None = None,
+    ) -> int:
+        """Apply ``events`` of blocks ``start..end`` and move the cursor to ``end``, atomically,
+        recording ``block_hashes`` (number -> hash of the blocks read) to see reorgs later.
 
         Events already stored are skipped; returns how many were new. If another indexer
         wrote the same range first (a unique key says so), nothing of this
         step is kept and 0 is returned: the next step starts again from the stored cursor.
         """
         try:
-            return self._apply(events, start, end, head)
+            return self._apply(events, start, end, head, block_hashes or {})
         except IntegrityError as exc:
             log.warning(
                 "indexer step lost a race with another writer; retrying", error=str(exc)[:200]
             )
             return 0
 
-    def _apply(self, events: Sequence[ChainEvent], start: int, end: int, head: int) -> int:
+    def _apply(
+        self,
+        events: Sequence[ChainEvent],
+        start: int,
+        end: int,
+        head: int,
+        block_hashes: Mapping[int, bytes],
+    ) -> int:
         self._state_block = head - self.confirmation_depth
         with self.engine.begin() as conn:
             stored = self.cursor_in(conn)
@@ -116,6 +173,7 @@ class Indexer:
             applied = index.applied
             for hook in self.hooks:
                 hook(conn, applied)
+            record_blocks(conn, block_hashes, end)
             self._move_cursor(conn, end, head)
         if applied:
             log.info("indexed", blocks=f"{start}-{end}", events=len(applied))
@@ -160,6 +218,12 @@ class Indexer:
                     id=CURSOR_ID, last_block=block, head_block=head, updated_at=now
                 )
             )
+
+    def _hash_at(self, number: int) -> bytes | None:
+        try:
+            return bytes(self.chain.w3.eth.get_block(number)["hash"])
+        except BlockNotFound:
+            return None
 
     def _save_head(self, head: int) -> None:
         with self.engine.begin() as conn:

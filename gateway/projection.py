@@ -10,7 +10,7 @@ unit has no custodian of its own, the read model resolves it through the top uni
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
@@ -19,11 +19,14 @@ from web3 import Web3
 from gateway.db import models as m
 from ledger_client import events as ev
 from ledger_client.events import actor, handlers, handles
+from ledger_client.events.schema import META_FIELDS, abi_name
 from ledger_client.gs1.dates import end_of_day
 from ledger_client.types import ZERO_HASH, LotStatus, PackStatus, UnitStatus
 
 packs_t = cast(Table, m.Pack.__table__)
 units_t = cast(Table, m.Unit.__table__)
+
+_CLASSES = {cls.name: cls for classes in ev.EVENT_TYPES.values() for cls in classes}
 
 #: The ids an event names, each with its kind: pack, unit (moved), container, lot.
 Items = list[tuple[bytes, str]]
@@ -46,6 +49,26 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
     return value
+
+
+def event_of(row: m.ChainEvent) -> ev.ChainEvent:
+    """The typed event a ``chain_events`` row stores (its ``args``, ids as 0x-hex; the
+    schema's field types are annotation strings: ``"bytes"``)."""
+    cls = _CLASSES[row.name]
+    values: dict[str, Any] = {
+        "block_number": row.block_number,
+        "timestamp": row.block_time,
+        "tx_hash": bytes(row.tx_hash),
+        "log_index": row.log_index,
+    }
+    for f in fields(cls):
+        if f.name not in META_FIELDS:
+            raw = row.args[abi_name(f.name)]
+            if isinstance(raw, list):
+                values[f.name] = tuple(bytes.fromhex(str(v)[2:]) for v in raw)
+            else:
+                values[f.name] = bytes.fromhex(str(raw)[2:]) if f.type == "bytes" else raw
+    return cls(**values)
 
 
 def _packs_and_units(packs: Iterable[bytes], units: Iterable[bytes], unit_kind: str) -> Items:
@@ -80,14 +103,19 @@ class IndexProjection:
             )
             .returning(m.ChainEvent.id)
         ).scalar_one()
-        handler = self._handlers.get(type(event))
-        items = handler(event) if handler is not None else None
+        items = self.restate(event)
         if items:
             self.conn.execute(
                 insert(m.EventItem),
                 [{"event_id": row_id, "item_id": i, "kind": k} for i, k in items],
             )
         self.applied.append(AppliedEvent(event, event.timestamp, row_id))
+
+    def restate(self, event: ev.ChainEvent) -> Items | None:
+        """Update the state ``event`` changes without storing it (a rebuild from the stored
+        events, after a reorg); return the ids it names."""
+        handler = self._handlers.get(type(event))
+        return handler(event) if handler is not None else None
 
     # ---------------------------------------------------- lots
 

@@ -263,6 +263,10 @@ class AlertOut(BaseModel):
     holder: str | None = None
     at: str
     data: dict[str, Any] = {}
+    withdrawn_at: str | None = Field(
+        default=None, description="set when the block that raised it left the chain (a reorg)"
+    )
+    withdrawn_reason: str | None = None
 
 
 class AlertList(BaseModel):

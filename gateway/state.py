@@ -10,7 +10,7 @@ from web3 import Web3
 from gateway.core.config import Settings
 from gateway.db.session import make_engine, migrate
 from gateway.indexer import Indexer, IndexerThread
-from gateway.services.alerts import VerificationRecorder, on_indexed
+from gateway.services.alerts import VerificationRecorder, on_indexed, withdraw_orphaned
 from gateway.services.auth import Authenticator
 from gateway.services.capture import CaptureService
 from gateway.services.chain import Chain
@@ -90,6 +90,7 @@ class GatewayState:
                 settings.index_chunk_blocks,
                 start,
                 hooks=[on_indexed],
+                rollback_hooks=[withdraw_orphaned],
             ),
             queries=EventQueries(engine, settings.epcis_store_path, readmodel, operator),
             named_queries=NamedQueries(engine, operator),

@@ -1,6 +1,7 @@
 """RxLedger's Python client: GS1 ids, contracts, lifecycle API and audit."""
 
 from ledger_client.chain import connect, dev_account
+from ledger_client.confirm import WriteUndoneError
 from ledger_client.contracts import Deployment, MemberSpec, Role, deploy_network
 from ledger_client.errors import (
     ConfigurationError,
@@ -40,6 +41,7 @@ __all__ = [
     "RxLedgerError",
     "UnitCode",
     "VerificationStatus",
+    "WriteUndoneError",
     "connect",
     "deploy_network",
     "dev_account",

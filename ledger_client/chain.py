@@ -8,6 +8,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 from web3 import Web3
+from web3.exceptions import BlockNotFound
 from web3.middleware import ExtraDataToPOAMiddleware
 from web3.providers.eth_tester import EthereumTesterProvider
 from web3.types import Wei
@@ -44,6 +45,14 @@ def connect(url: str = EMBEDDED, timeout: float = 30.0) -> Web3:
     if not w3.is_connected():
         raise ConfigurationError(f"no JSON-RPC node answers at {url}")
     return w3
+
+
+def block_hash(w3: Web3, number: int) -> bytes | None:
+    """The hash of the chain's block at height ``number``; None when the chain is shorter."""
+    try:
+        return bytes(w3.eth.get_block(number)["hash"])
+    except BlockNotFound:
+        return None
 
 
 def dev_account(name: str) -> LocalAccount:

@@ -15,6 +15,7 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.contract.contract import ContractFunction
 
+from ledger_client.confirm import confirm
 from ledger_client.contracts import Deployment
 from ledger_client.errors import ConfigurationError, DuplicateInBatchError, UnknownPrefixError
 from ledger_client.gs1.dates import expiry_yymmdd
@@ -483,3 +484,12 @@ class Ledger:
         units = set(unit_ids)
         packs = iter(self.pack_states([i for i in chunk if i not in units]))
         return [self.unit_state(i) if i in units else next(packs) for i in chunk]
+
+    # ------------------------------------------------------------ confirmation
+
+    def confirm(self, receipts: Receipt | Sequence[Receipt], depth: int) -> list[Receipt]:
+        """Wait until each write is ``depth`` blocks deep on the chain; return their receipts
+        there. Raise :class:`~ledger_client.confirm.WriteUndoneError` for the first one a
+        reorg undid: send it again (``skip_done`` resends only what did not land)."""
+        items = [receipts] if isinstance(receipts, Receipt) else list(receipts)
+        return [confirm(self.w3, r, depth) for r in items]

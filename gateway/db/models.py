@@ -38,6 +38,15 @@ class IndexerCursor(Base):
     updated_at: Mapped[float] = mapped_column(Float)
 
 
+class IndexedBlock(Base):
+    """The hash of a block the index applied: each step's last block and every block with
+    events, so a reorg is seen and its fork point found (``gateway/reorg.py``)."""
+
+    __tablename__ = "indexed_blocks"
+    number: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(Id)
+
+
 class ChainEvent(Base):
     """One decoded contract event, applied exactly once (unique transaction hash + log index)."""
 
@@ -169,6 +178,20 @@ class Alert(Base):
     restricted: Mapped[bool] = mapped_column(Boolean, default=False)
     data: Mapped[dict[str, object]] = mapped_column(JSON)
     at: Mapped[float] = mapped_column(Float, index=True)
+    #: The block of the event that raised it (None: raised by a verification).
+    block_number: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
+    #: Set when the block that raised it left the chain (a reorg): the alert no longer holds.
+    withdrawn_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class AlertWithdrawal(Base):
+    """A withdrawal of an alert, in order: what webhooks send withdrawal notices from."""
+
+    __tablename__ = "alert_withdrawals"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))
+    at: Mapped[float] = mapped_column(Float)
 
 
 class AlertAudience(Base):

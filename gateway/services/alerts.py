@@ -66,10 +66,12 @@ def raise_alert(
     holder: str | None = None,
     data: dict[str, object] | None = None,
     audience: Iterable[str] | None = None,
+    block_number: int | None = None,
 ) -> bool:
     """Store an alert unless one with ``key`` exists; return True if it is new.
 
-    With ``audience`` the alert is restricted to those members (and regulators and auditors).
+    With ``audience`` the alert is restricted to those members (and regulators and auditors);
+    ``block_number`` is the block of the event that raised it, if an event did.
     """
     if conn.execute(select(m.Alert.id).where(m.Alert.key == key)).first() is not None:
         return False
@@ -85,6 +87,7 @@ def raise_alert(
             restricted=audience is not None,
             data=data or {},
             at=time.time(),
+            block_number=block_number,
         )
         .returning(m.Alert.id)
     ).scalar_one()
@@ -247,6 +250,7 @@ class EventAlerts:
                 lot_hex,
                 holder,
                 {"lot_id": lot_hex, "packs": n, "by": e.by, "tx_hash": "0x" + e.tx_hash.hex()},
+                block_number=e.block_number,
             )
 
     def _flagged(self, e: PacksFlagged) -> None:
@@ -261,12 +265,41 @@ class EventAlerts:
             ids[0],
             None,
             {"pack_ids": ids[:100], "by": e.by, "tx_hash": "0x" + e.tx_hash.hex()},
+            block_number=e.block_number,
         )
 
 
 def on_indexed(conn: Connection, applied: Sequence[AppliedEvent]) -> None:
     """Indexer hook: raise the alerts of the events just applied, once the whole step is."""
     project((item.event for item in applied), EventAlerts(conn))
+
+
+def withdraw_orphaned(conn: Connection, fork: int) -> None:
+    """Indexer rollback hook: withdraw the alerts raised by events above block ``fork``, which
+    left the chain. A withdrawn alert stays listed, with when and why, and
+    gives up its key so that the same event on the new chain raises it again."""
+    now = time.time()
+    rows = conn.execute(
+        select(m.Alert.id, m.Alert.key, m.Alert.block_number).where(
+            m.Alert.block_number > fork, m.Alert.withdrawn_at.is_(None)
+        )
+    ).all()
+    for alert_id, key, block in rows:
+        conn.execute(
+            update(m.Alert)
+            .where(m.Alert.id == alert_id)
+            .values(
+                key=f"{key}~withdrawn:{alert_id}",
+                withdrawn_at=now,
+                withdrawn_reason=(
+                    f"block {block}, whose event raised this alert, left the chain"
+                    f" (a reorganisation back to block {fork})"
+                ),
+            )
+        )
+        conn.execute(insert(m.AlertWithdrawal).values(alert_id=alert_id, at=now))
+    if rows:
+        log.warning("alerts withdrawn after a reorg", alerts=len(rows), fork_block=fork)
 
 
 # ---------------------------------------------------------------------- verifications
@@ -418,6 +451,8 @@ def alert_out(a: m.Alert) -> AlertOut:
         holder=a.holder,
         at=_iso(a.at),
         data=a.data,
+        withdrawn_at=_iso(a.withdrawn_at) if a.withdrawn_at is not None else None,
+        withdrawn_reason=a.withdrawn_reason,
     )
 
 
@@ -489,6 +524,32 @@ def list_alerts(
     if kinds:
         computed = [a for a in computed if a.kind in kinds]
     return computed + stored
+
+
+def list_withdrawals(
+    engine: Engine, reader: str | None, see_all: bool, after_id: int, limit: int = 1000
+) -> list[tuple[int, AlertOut]]:
+    """The withdrawals after ``after_id`` of alerts ``reader`` may read (every one if
+    ``see_all``), oldest first: each withdrawal's id and the alert, as it is now."""
+    with Session(engine) as conn:
+        query = (
+            select(m.AlertWithdrawal.id, m.Alert)
+            .join(m.Alert, m.Alert.id == m.AlertWithdrawal.alert_id)
+            .where(m.AlertWithdrawal.id > after_id)
+            .order_by(m.AlertWithdrawal.id)
+            .limit(limit)
+        )
+        if not see_all:
+            query = query.where(visible_to(reader))
+        return [(int(wid), alert_out(alert)) for wid, alert in conn.execute(query)]
+
+
+def latest_withdrawal_id(engine: Engine) -> int:
+    """The id of the newest alert withdrawal (0 when there is none)."""
+    with engine.connect() as conn:
+        return int(
+            conn.execute(select(func.coalesce(func.max(m.AlertWithdrawal.id), 0))).scalar_one()
+        )
 
 
 def latest_alert_id(engine: Engine) -> int:

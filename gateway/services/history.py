@@ -4,49 +4,27 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from gateway.db import models as m
+from gateway.projection import event_of
 from gateway.schemas import CustodyStep
 from gateway.services.alerts import holders_of_lot
 from ledger_client import events as ev
-from ledger_client.events.schema import META_FIELDS, abi_name
 from ledger_client.rules import MAX_LEVEL
 from ledger_client.types import ZERO_HASH
 
 #: Pack-level events after which a pack is no longer inside the unit it was packed into.
 _LEAVES = (ev.ItemsUnpacked, ev.ItemsShipped, ev.PacksDecommissioned, ev.ItemsPacked)
 _ADDRESS_ARGS = ("by", "from", "to", "owner", "account")
-_CLASSES = {cls.name: cls for classes in ev.EVENT_TYPES.values() for cls in classes}
 
 
 def _iso(ts: int) -> str:
     return dt.datetime.fromtimestamp(ts, tz=dt.UTC).isoformat().replace("+00:00", "Z")
-
-
-def event_of(row: m.ChainEvent) -> ev.ChainEvent:
-    """The typed event a ``chain_events`` row stores (its ``args``, ids as 0x-hex; the
-    schema's field types are annotation strings: ``"bytes"``)."""
-    cls = _CLASSES[row.name]
-    values: dict[str, Any] = {
-        "block_number": row.block_number,
-        "timestamp": row.block_time,
-        "tx_hash": bytes(row.tx_hash),
-        "log_index": row.log_index,
-    }
-    for f in fields(cls):
-        if f.name not in META_FIELDS:
-            raw = row.args[abi_name(f.name)]
-            if isinstance(raw, list):
-                values[f.name] = tuple(bytes.fromhex(str(v)[2:]) for v in raw)
-            else:
-                values[f.name] = bytes.fromhex(str(raw)[2:]) if f.type == "bytes" else raw
-    return cls(**values)
 
 
 @dataclass

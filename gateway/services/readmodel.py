@@ -117,7 +117,8 @@ class ReadModel:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._lock = threading.Lock()
-        self._cache_block = -2
+        self._cache_block: tuple[int, bytes | None] = (-2, None)
+        self._cursor_hash: bytes | None = None
         self._local = threading.local()
         self._paramstyle = engine.dialect.paramstyle
         self._cursor = -1
@@ -134,8 +135,13 @@ class ReadModel:
         ``max_age`` seconds so the hot path does not query it on every request."""
         now = time.monotonic()
         if now - self._cursor_read_at > max_age:
-            row = self._one("SELECT last_block FROM indexer_cursor WHERE id = ?", CURSOR_ID)
+            row = self._one(
+                "SELECT c.last_block, b.hash FROM indexer_cursor c"
+                " LEFT JOIN indexed_blocks b ON b.number = c.last_block WHERE c.id = ?",
+                CURSOR_ID,
+            )
             self._cursor = int(row[0]) if row else -1
+            self._cursor_hash = bytes(row[1]) if row and row[1] is not None else None
             self._cursor_read_at = now
         return self._cursor
 
@@ -148,11 +154,13 @@ class ReadModel:
         return int(row[0]) if row else -1
 
     def refresh(self, block: int) -> None:
-        """Reload the small tables if the index moved past the block they were read at."""
-        if block == self._cache_block:
+        """Reload the small tables if the index moved from the block they were read at (past
+        it, or to another block at its height after a reorg)."""
+        key = (block, self._cursor_hash)
+        if key == self._cache_block:
             return
         with self._lock, self.engine.connect() as conn:
-            if block == self._cache_block:
+            if key == self._cache_block:
                 return
             self._prefixes = {
                 p: o for p, o in conn.execute(select(m.Prefix.prefix, m.Prefix.owner))
@@ -174,7 +182,7 @@ class ReadModel:
                 )
                 for r in conn.execute(select(m.Member))
             }
-            self._cache_block = block
+            self._cache_block = key
 
     def prefix_owner(self, code: str) -> str | None:
         """Return the member owning the company prefix of GTIN-14 or SSCC-18 ``code``, longest

@@ -123,7 +123,12 @@ def post_pinned(client: httpx.Client, url: str, addresses: list[str], body: obje
 class WebhookDispatcher(BackgroundLoop):
     """POSTs new alerts as JSON to the subscriptions whose owners may read them (runs beside
     the indexer). Owners are checked at every delivery: a member no longer active receives
-    nothing, and only a current regulator or auditor receives every member's alerts."""
+    nothing, and only a current regulator or auditor receives every member's alerts.
+
+    An alert withdrawn after a reorg (its block left the chain) is sent again, with
+    ``withdrawn_at`` set, to the subscriptions it went to: those that may read it and
+    existed when it was raised. One withdrawn before it was delivered goes to no one.
+    """
 
     def __init__(
         self, engine: Engine, timeout: float, poll_seconds: float, allow_loopback: bool = False
@@ -137,6 +142,9 @@ class WebhookDispatcher(BackgroundLoop):
             self.last_id = int(
                 conn.execute(select(func.coalesce(func.max(m.Alert.id), 0))).scalar_one()
             )
+            self.last_withdrawal = int(
+                conn.execute(select(func.coalesce(func.max(m.AlertWithdrawal.id), 0))).scalar_one()
+            )
 
     def _run(self) -> None:
         # no HTTP(S)_PROXY: a proxy would resolve the name again itself
@@ -148,51 +156,72 @@ class WebhookDispatcher(BackgroundLoop):
                     log.warning("webhook delivery failed", error=repr(exc))
 
     def deliver(self, client: httpx.Client) -> int:
-        """Send alerts newer than the last delivered one; return how many POSTs succeeded."""
+        """Send the withdrawal notices of alerts already sent, then the alerts newer than the
+        last delivered one; return how many POSTs succeeded."""
         with Session(self.engine) as conn:
-            alerts = list(
+            notices = conn.execute(
+                select(m.AlertWithdrawal.id, m.Alert)
+                .join(m.Alert, m.Alert.id == m.AlertWithdrawal.alert_id)
+                .where(m.AlertWithdrawal.id > self.last_withdrawal)
+                .order_by(m.AlertWithdrawal.id)
+            ).all()
+            withdrawn = [a for _, a in notices if a.id <= self.last_id]  # the ones sent
+            new = list(
                 conn.execute(
                     select(m.Alert).where(m.Alert.id > self.last_id).order_by(m.Alert.id)
                 ).scalars()
             )
-            if not alerts:
-                return 0
-            subs = list(
-                conn.execute(
-                    select(m.Subscription).where(m.Subscription.active.is_(True))
-                ).scalars()
-            )
-            audiences: dict[int, set[str]] = {}
-            for alert_id, address in conn.execute(
-                select(m.AlertAudience.alert_id, m.AlertAudience.address).where(
-                    m.AlertAudience.alert_id.in_([a.id for a in alerts])
-                )
-            ):
-                audiences.setdefault(alert_id, set()).add(address)
-            # owners that may receive alerts now -> may they still see every member's
-            audience = webhook_audience(conn, {s.owner for s in subs})
-        targets: dict[int, list[str] | None] = {}
+            fresh = [a for a in new if a.withdrawn_at is None]  # withdrawn unsent: not sent
+            recipients = self._recipients(conn, withdrawn + fresh) if withdrawn or fresh else {}
+        if notices:
+            self.last_withdrawal = notices[-1][0]
         sent = 0
-        for alert in alerts:
+        for alert in withdrawn + fresh:
             body = json.loads(alert_out(alert).model_dump_json())
+            for sub, addresses in recipients.get(alert.id, []):
+                try:
+                    post_pinned(client, sub.url, addresses, body)
+                    sent += 1
+                except httpx.HTTPError as exc:
+                    log.warning("webhook failed", subscription=sub.id, error=repr(exc))
+        if new:
+            self.last_id = new[-1].id
+        return sent
+
+    def _recipients(
+        self, conn: Session, alerts: list[m.Alert]
+    ) -> dict[int, list[tuple[m.Subscription, list[str]]]]:
+        """For each alert, the subscriptions that receive it (with their vetted addresses):
+        active, made before the alert, of its kind, owned by a member that may read it."""
+        subs = list(
+            conn.execute(select(m.Subscription).where(m.Subscription.active.is_(True))).scalars()
+        )
+        audiences: dict[int, set[str]] = {}
+        for alert_id, address in conn.execute(
+            select(m.AlertAudience.alert_id, m.AlertAudience.address).where(
+                m.AlertAudience.alert_id.in_([a.id for a in alerts])
+            )
+        ):
+            audiences.setdefault(alert_id, set()).add(address)
+        # owners that may receive alerts now -> may they still see every member's
+        audience = webhook_audience(conn, {s.owner for s in subs})
+        targets: dict[int, list[str] | None] = {}
+        found: dict[int, list[tuple[m.Subscription, list[str]]]] = {}
+        for alert in alerts:
             for sub in subs:
                 if sub.owner not in audience or (sub.kinds and alert.kind not in sub.kinds):
                     continue
+                if alert.withdrawn_at is not None and sub.created_at > alert.at:
+                    continue  # made after the alert: it never got it
                 see_all = sub.all_holders and audience[sub.owner]
                 if not see_all and not may_read(alert, audiences.get(alert.id, set()), sub.owner):
                     continue
                 if sub.id not in targets:
                     targets[sub.id] = self._vet(sub)
                 addresses = targets[sub.id]
-                if addresses is None:
-                    continue
-                try:
-                    post_pinned(client, sub.url, addresses, body)
-                    sent += 1
-                except httpx.HTTPError as exc:
-                    log.warning("webhook failed", subscription=sub.id, error=repr(exc))
-            self.last_id = alert.id
-        return sent
+                if addresses is not None:
+                    found.setdefault(alert.id, []).append((sub, addresses))
+        return found
 
     def _vet(self, sub: m.Subscription) -> list[str] | None:
         try:

@@ -154,7 +154,7 @@ class GethNode(ChildProcess):
             "--port", str(self.p2p_port),
             "--nodiscover", "--nat", "none", "--ipcdisable",
             "--http", "--http.addr", "127.0.0.1", "--http.port", str(self.http_port),
-            "--http.api", "eth,net,web3,miner,clique",
+            "--http.api", "eth,net,web3,miner,clique,admin",
             "--authrpc.addr", "127.0.0.1", "--authrpc.port", str(self.auth_port),
             "--miner.etherbase", signer, "--miner.gaslimit", str(self.gas_limit),
             # The signer must be unlocked to seal; HTTP listens on loopback only.

@@ -18,21 +18,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from web3 import Web3
-from web3.exceptions import BlockNotFound
 
+from ledger_client.chain import block_hash
 from ledger_client.contracts import Deployment
 from ledger_client.epcis.store import ChainCursor, EventStore
 from ledger_client.events import ChainEvent, decode
 from ledger_client.logs import fetch_logs
 
 __all__ = ["chain_events", "sync"]
-
-
-def _hash_at(w3: Web3, number: int) -> bytes | None:
-    try:
-        return bytes(w3.eth.get_block(number)["hash"])
-    except BlockNotFound:
-        return None
 
 
 def sync(w3: Web3, deployment: Deployment, store: EventStore) -> None:
@@ -43,12 +36,12 @@ def sync(w3: Web3, deployment: Deployment, store: EventStore) -> None:
     rebuild = (
         cursor is None
         or (cursor.chain_id, cursor.registry) != key
-        or _hash_at(w3, cursor.block_number) != cursor.block_hash
+        or block_hash(w3, cursor.block_number) != cursor.block_hash
     )
     start = deployment.block if rebuild or cursor is None else cursor.block_number + 1
     end = int(head["number"])
     logs = fetch_logs(w3, deployment, start, end) if start <= end else []
-    if _hash_at(w3, end) == bytes(head["hash"]):
+    if block_hash(w3, end) == bytes(head["hash"]):
         store.save_chain_logs(logs, ChainCursor(*key, end, bytes(head["hash"])), replace=rebuild)
     else:  # a reorg while reading: read again
         sync(w3, deployment, store)

@@ -14,7 +14,12 @@ from fastapi.responses import StreamingResponse
 from gateway.api.deps import LimitedPrincipalDep, PrincipalDep, StateDep
 from gateway.api.openapi import problems
 from gateway.schemas import AlertKind, AlertList, SubscriptionOut, SubscriptionRequest
-from gateway.services.alerts import latest_alert_id, list_alerts
+from gateway.services.alerts import (
+    latest_alert_id,
+    latest_withdrawal_id,
+    list_alerts,
+    list_withdrawals,
+)
 from gateway.services.standing import SEE_ALL
 from gateway.services.subscriptions import (
     add_subscription,
@@ -55,12 +60,16 @@ def alerts(
     return AlertList(alerts=found)
 
 
+#: ``Last-Event-ID``: the last alert's id, and the last withdrawal's after a dash.
+STREAM_POSITION = r"^\d{1,18}(-\d{1,18})?$"
+
+
 @router.get(
     "/stream",
     responses={
         200: {
             "content": {"text/event-stream": {}},
-            "description": "server-sent events, one per new alert",
+            "description": "server-sent events, one per new alert and one per withdrawal",
         },
         **ERRORS,
     },
@@ -69,20 +78,26 @@ async def stream(
     state: StateDep,
     principal: PrincipalDep,
     last_event_id: Annotated[
-        str | None, Header(alias="Last-Event-ID", pattern=r"^\d{1,18}$")
+        str | None, Header(alias="Last-Event-ID", pattern=STREAM_POSITION)
     ] = None,
     timeout: Annotated[
         float, Query(gt=0, le=3600, description="seconds before the server ends the stream")
     ] = 300,
 ) -> StreamingResponse:
-    """New alerts as server-sent events (``event: alert``); resume with ``Last-Event-ID``.
+    """New alerts as server-sent events (``event: alert``), and the withdrawal of an alert
+    already streamed when the block that raised it left the chain (``event: withdrawal``:
+    the alert with ``withdrawn_at`` and ``withdrawn_reason`` set). Each event's id is the
+    stream's position (``ALERT-WITHDRAWAL``); resume with it as ``Last-Event-ID`` (a lone
+    alert id resumes the alerts and streams withdrawals from now on).
 
     The stream ends once the caller is no longer an active member or its token expires
     (checked every poll)."""
-    last = latest_alert_id(state.engine) if last_event_id is None else int(last_event_id)
+    alerts_seen, _, withdrawals_seen = (last_event_id or "").partition("-")
+    last = latest_alert_id(state.engine) if not alerts_seen else int(alerts_seen)
+    withdrawn = int(withdrawals_seen) if withdrawals_seen else latest_withdrawal_id(state.engine)
 
     async def events() -> AsyncIterator[str]:
-        nonlocal last
+        nonlocal last, withdrawn
         deadline = time.monotonic() + timeout
         yield ": rxledger alerts\n\n"
         while time.monotonic() < deadline:
@@ -90,15 +105,26 @@ async def stream(
             if current is None:
                 return
             see_all = bool(current.roles & SEE_ALL)
+            # withdrawals first: of an alert not streamed yet, the alert comes withdrawn
+            for withdrawal, alert in list_withdrawals(
+                state.engine, principal.address, see_all, withdrawn
+            ):
+                withdrawn = withdrawal
+                if alert.id is not None and alert.id <= last:
+                    yield _sse(f"{last}-{withdrawn}", "withdrawal", alert.model_dump_json())
             new = list_alerts(state.engine, principal.address, see_all, 1, (), last, 1000)
             for alert in sorted((a for a in new if a.id is not None), key=lambda a: a.id or 0):
                 last = max(last, alert.id or 0)
-                yield f"id: {alert.id}\nevent: alert\ndata: {alert.model_dump_json()}\n\n"
+                yield _sse(f"{last}-{withdrawn}", "alert", alert.model_dump_json())
             await asyncio.sleep(state.settings.index_poll_seconds)
 
     return StreamingResponse(
         events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
     )
+
+
+def _sse(position: str, event: str, data: str) -> str:
+    return f"id: {position}\nevent: {event}\ndata: {data}\n\n"
 
 
 @router.post(

@@ -1,14 +1,14 @@
 """named_queries: EPCIS named queries of the query interface
 
 Revision ID: 0006
-Revises: 0004 (0005 once the indexer's migration 0005 is merged)
+Revises: 0005
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
