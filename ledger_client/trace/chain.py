@@ -95,6 +95,4 @@ def chain_trail(w3: Web3, deployment: Deployment, code: str) -> ChainTrail:
         writer = actor(event) or ""
         anchor = anchors.setdefault(event.event_hash, Anchor(event.event_hash, writer))
         anchor.events.append(event)
-    return ChainTrail(
-        parsed.gtin, parsed.serial, pid, custody, units, list(anchors.values()), bare
-    )
+    return ChainTrail(parsed.gtin, parsed.serial, pid, custody, units, list(anchors.values()), bare)

@@ -77,7 +77,9 @@ class GatewayClient:
             message = str(challenge.json()["message"])
             signed = self.account.sign_message(encode_defunct(text=message))
             body = {"message": message, "signature": "0x" + bytes(signed.signature).hex()}
-            self._token = str(self._send("POST", "/v1/auth/token", json=body).json()["access_token"])
+            self._token = str(
+                self._send("POST", "/v1/auth/token", json=body).json()["access_token"]
+            )
         return self._token
 
     def get(self, path: str, **params: str) -> httpx.Response:

@@ -254,7 +254,9 @@ def trace(
     trail = chain_trail(w3, deployment, code)
     consortium = deployment.contract(w3, "Consortium")
     collector = _Collector(trail, PrefixOwners(consortium))
-    members = list(dict.fromkeys([c.holder for c in trail.custody] + [a.writer for a in trail.anchors]))
+    members = list(
+        dict.fromkeys([c.holder for c in trail.custody] + [a.writer for a in trail.anchors])
+    )
     answers: list[GatewayAnswer] = []
     returned: list[tuple[str, dict[str, Any]]] = []
     for member in members:
@@ -311,7 +313,11 @@ def _judge(
         elif eh is None:
             traced.append(TracedEvent("unanchored", member, event, None, None, "no event hash"))
         else:
-            why = "no ledger meaning: never anchored" if not kinds else "the chain anchors no such event"
+            why = (
+                "no ledger meaning: never anchored"
+                if not kinds
+                else "the chain anchors no such event"
+            )
             traced.append(TracedEvent("unanchored", member, event, eh, None, why))
     gateways = {a.member: a for a in answers}
     for anchor in trail.anchors:

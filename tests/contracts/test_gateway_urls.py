@@ -27,7 +27,11 @@ def test_a_member_publishes_and_replaces_its_own_url(net: DevNetwork) -> None:
     longest = "https://" + "a" * 248
     for url in ("http://127.0.0.1:8001", longest):
         event = w.set_gateway_url(url).events[0]
-        assert (event.name, event.args["member"], event.args["url"]) == ("GatewayUrlSet", w.address, url)
+        assert (event.name, event.args["member"], event.args["url"]) == (
+            "GatewayUrlSet",
+            w.address,
+            url,
+        )
     assert net["auditor"].gateway_url(w.address) == longest
     assert net["auditor"].gateway_url(net.address("pharmacy_a")) == ""
 
