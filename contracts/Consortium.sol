@@ -21,6 +21,8 @@ contract Consortium is IConsortium, ERC2771Context {
     uint256 public constant MIN_THRESHOLD = 2;
     uint256 private constant MIN_PREFIX_LENGTH = 4;
     uint256 private constant MAX_PREFIX_LENGTH = 12;
+    /// @notice Longest gateway URL a member may publish, in bytes.
+    uint256 public constant MAX_GATEWAY_URL_LENGTH = 256;
 
     mapping(address account => Member) private _members;
     mapping(address account => uint64) private _glns;
@@ -30,6 +32,8 @@ contract Consortium is IConsortium, ERC2771Context {
     /// @dev How many assigned prefixes start with (and are longer than) a given digit string.
     mapping(bytes32 headHash => uint256) private _longerPrefixes;
     mapping(bytes32 key => uint256) private _parameters;
+    /// @dev Gateway URLs belong to member indexes, so a key rotation keeps them with the member.
+    mapping(uint32 index => string) private _gatewayUrls;
     uint256 private _councilSize;
     Proposal[] private _proposals;
     mapping(uint256 id => mapping(address => bool)) private _approved;
@@ -140,6 +144,22 @@ contract Consortium is IConsortium, ERC2771Context {
         }
     }
 
+    // ---------------------------------------------------------------- members' own data
+
+    /// @notice Publishes the URL of the caller's gateway, where partners query its EPCIS
+    /// events and fetch its transaction information; replaces the one published before.
+    /// @dev Requirements:
+    /// - the caller is an active, licensed member (any role): a suspended or revoked member's
+    ///   last URL stays readable, so its past events can still be asked for, but cannot change;
+    /// - `url` starts with `https://` or `http://` and is at most {MAX_GATEWAY_URL_LENGTH} bytes.
+    function setGatewayUrl(string calldata url) external {
+        address caller = _msgSender();
+        uint32 index = requireMember(caller, Roles.ALL);
+        if (!_isHttpUrl(bytes(url))) revert ConsortiumInvalidGatewayUrl(url);
+        _gatewayUrls[index] = url;
+        emit GatewayUrlSet(caller, index, url);
+    }
+
     // ---------------------------------------------------------------- governed changes
 
     /// @notice Adds an active member.
@@ -245,6 +265,12 @@ contract Consortium is IConsortium, ERC2771Context {
     /// @notice Returns the GS1 Global Location Number of member `account`.
     function gln(address account) external view returns (uint64) {
         return _glns[account];
+    }
+
+    /// @notice Returns the gateway URL member `account` published (empty when none).
+    function gatewayUrl(address account) external view returns (string memory) {
+        uint32 index = _members[account].index;
+        return index == 0 ? "" : _gatewayUrls[index];
     }
 
     /// @inheritdoc IConsortium
@@ -388,6 +414,13 @@ contract Consortium is IConsortium, ERC2771Context {
             bytes32 key = keccak256(_head(digits, length));
             _longerPrefixes[key] = add ? _longerPrefixes[key] + 1 : _longerPrefixes[key] - 1;
         }
+    }
+
+    /// @dev True when `url` is `http://` or `https://` and more, within the length limit.
+    function _isHttpUrl(bytes calldata url) private pure returns (bool) {
+        if (url.length > MAX_GATEWAY_URL_LENGTH) return false;
+        if (url.length > 8 && bytes8(url[:8]) == "https://") return true;
+        return url.length > 7 && bytes7(url[:7]) == "http://";
     }
 
     function _head(bytes memory digits, uint256 length) private pure returns (bytes memory head) {

@@ -30,6 +30,7 @@ from gateway.api.routes import (
     lvm,
     query,
     relay,
+    sharing,
     verify,
 )
 from gateway.core.config import Settings
@@ -187,7 +188,9 @@ def create_app(settings: Settings | None = None, w3: Web3 | None = None) -> Fast
     )
     app.state.rx = state
     _install_error_handlers(app)
-    modules = (verify, lvm, dsl, dispense, capture, query, relay, history, alerts, auth, health)
+    modules = (
+        verify, lvm, dsl, dispense, capture, query, sharing, relay, history, alerts, auth, health
+    )  # fmt: skip
     for module in modules:
         app.include_router(module.router)
     serve_docs_offline(app)

@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 from web3 import Web3
 
 from gateway.core.config import Settings
+from gateway.core.logging import get_logger
 from gateway.db.session import make_engine, migrate
 from gateway.indexer import Indexer, IndexerThread
 from gateway.services.alerts import VerificationRecorder, on_indexed, withdraw_orphaned
@@ -21,8 +22,11 @@ from gateway.services.oplock import OperatorLock
 from gateway.services.ratelimit import RateLimiter
 from gateway.services.readmodel import ReadModel
 from gateway.services.relayer import RelayPolicy
+from gateway.services.ti_exchange import ReceiptQueue, TiFetcher
 from gateway.services.verify import Verifier
 from gateway.services.webhooks import WebhookDispatcher
+
+log = get_logger("rxledger.gateway")
 
 
 @dataclass
@@ -89,7 +93,7 @@ class GatewayState:
                 settings.confirmation_depth,
                 settings.index_chunk_blocks,
                 start,
-                hooks=[on_indexed],
+                hooks=[on_indexed, *([ReceiptQueue(operator)] if operator else [])],
                 rollback_hooks=[withdraw_orphaned],
             ),
             queries=EventQueries(engine, settings.epcis_store_path, readmodel, operator),
@@ -116,6 +120,28 @@ class GatewayState:
             indexer.start()
             webhooks.start()
             self.threads += [indexer, webhooks]
+            account = self.settings.operator
+            if account is not None:
+                fetcher = TiFetcher(
+                    self.engine, self.chain, account, self.settings.ti_retry_seconds
+                )
+                fetcher.start()
+                self.threads.append(fetcher)
+        if self.settings.publish_gateway_url:
+            self.publish_gateway_url()
+
+    def publish_gateway_url(self) -> None:
+        """Publish the public URL as the operator's gateway URL, unless the chain has it."""
+        ledger, url = self.chain.operator, self.settings.public_url
+        if ledger is None:
+            log.warning("RXLEDGER_PUBLISH_GATEWAY_URL needs an operator key: not published")
+            return
+        try:
+            if ledger.gateway_url() != url:
+                ledger.set_gateway_url(url)
+                log.info("gateway URL published", url=url)
+        except Exception as exc:  # noqa: BLE001 - the gateway serves on; the log says why
+            log.error("gateway URL not published", url=url, error=str(exc))
 
     def stop(self) -> None:
         """Stop threads and flush buffers."""

@@ -234,6 +234,15 @@ class Ledger:
         info = (name, strength, dosage_form, ndc, gateway_url)
         return self.transact(self.directory.functions.registerProduct(gtin, info))
 
+    def set_gateway_url(self, url: str) -> Receipt:
+        """Publish this member's gateway URL in the consortium, where partners find it."""
+        return self.transact(self.consortium.functions.setGatewayUrl(url))
+
+    def gateway_url(self, account: str | None = None) -> str:
+        """The gateway URL member ``account`` (default: this one) published, or ""."""
+        who = Web3.to_checksum_address(account) if account else self.address
+        return str(self.consortium.functions.gatewayUrl(who).call())
+
     # ------------------------------------------------------------ packs and units
 
     def commission(

@@ -52,6 +52,7 @@ interface IConsortium {
     event ProposalApproved(uint256 indexed id, address indexed approver, uint16 approvals);
     event ProposalExecuted(uint256 indexed id);
     event ProposalCancelled(uint256 indexed id, address indexed by);
+    event GatewayUrlSet(address indexed member, uint32 indexed index, string url);
 
     error ConsortiumOnlyByProposal(address caller);
     error ConsortiumNotMember(address account);
@@ -73,6 +74,7 @@ interface IConsortium {
     error ConsortiumProposalExpired(uint256 id, uint40 deadline);
     error ConsortiumAlreadyApproved(uint256 id, address approver);
     error ConsortiumNotProposer(uint256 id, address caller);
+    error ConsortiumInvalidGatewayUrl(string url);
 
     /// @notice Returns the member `account`; status NONE when it is not one.
     function member(address account) external view returns (Member memory);

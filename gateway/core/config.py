@@ -90,6 +90,11 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=0, le=65535)
     workers: int = Field(1, ge=1, le=64)
     log_json: bool | None = None
+    #: Publish ``public_url`` as the operator's gateway URL on chain at start-up when the
+    #: chain holds another (one transaction, signed with the operator key).
+    publish_gateway_url: bool = False
+    #: First wait before fetching a received shipment's TI/TS again (doubles each failure).
+    ti_retry_seconds: float = Field(30.0, gt=0, le=3600)
     #: The operator's EPCIS store (clear events and master data; the CLI's variable too).
     #: Default: ``epcis.sqlite`` in the data directory.
     epcis_store: Path | None = None

@@ -253,3 +253,23 @@ class NamedQuery(Base):
     owner: Mapped[str] = mapped_column(Address, index=True)
     query: Mapped[dict[str, list[str]]] = mapped_column(JSON)
     created_at: Mapped[float] = mapped_column(Float)
+
+
+class ReceivedTransactionInformation(Base):
+    """The DSCSA TI/TS of a shipment the operator received, fetched from the seller's gateway:
+    queued when the receipt is indexed, then fetched (retried until stored) and checked
+    against the shipment on chain."""
+
+    __tablename__ = "received_ti"
+    shipment_tx: Mapped[bytes] = mapped_column(Id, primary_key=True)
+    seller: Mapped[str] = mapped_column(Address)
+    #: The shipment's anchored event hash (None: anchored none) and block time, from chain.
+    event_hash: Mapped[bytes | None] = mapped_column(Id, nullable=True)
+    shipped_at: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(12), index=True)  # pending | stored | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    next_attempt_at: Mapped[float] = mapped_column(Float)
+    document: Mapped[dict[str, object] | None] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[float] = mapped_column(Float)
+    fetched_at: Mapped[float | None] = mapped_column(Float, nullable=True)

@@ -12,6 +12,7 @@ from ledger_client.cli.council import council_app, deploy_app
 from ledger_client.cli.epcis import epcis_app
 from ledger_client.cli.lifecycle import lifecycle_app, lot_app
 from ledger_client.cli.network import network_app
+from ledger_client.cli.sharing import gateway_url_app, sharing_app
 
 __all__ = ["app", "main"]
 
@@ -24,6 +25,8 @@ app.add_typer(epcis_app, name="epcis")
 app.add_typer(audit_app, name="audit")
 app.add_typer(report_app, name="report")
 app.add_typer(network_app, name="network")
+app.add_typer(sharing_app)
+app.add_typer(gateway_url_app, name="gateway-url")
 
 
 def main() -> None:

@@ -89,17 +89,20 @@ class _Contents:
 
 
 class _LastShipment:
-    """The latest shipment of a subject unit and the packs it moved, as a projection."""
+    """The latest shipment of a subject unit (or the one in transaction ``tx``) and the packs
+    it moved, as a projection."""
 
-    def __init__(self, subject: Subject) -> None:
+    def __init__(self, subject: Subject, tx: bytes | None = None) -> None:
         self._tracker = Tracker(subject)
         self._contents = _Contents()
+        self._tx = tx
         self.shipment: ItemsShipped | None = None
         self.packs: set[bytes] = set()
 
     def apply(self, event: ChainEvent) -> None:
         seen = isinstance(event, RegistryEvent) and self._tracker.seen(event)
-        if seen and isinstance(event, ItemsShipped):
+        wanted = self._tx is None or event.tx_hash == self._tx
+        if seen and wanted and isinstance(event, ItemsShipped):
             self.shipment, self.packs = event, self._contents.packs_in(event)
         self._contents.apply(event)
 
@@ -142,19 +145,25 @@ def _time(ts: int) -> str:
 
 
 def transaction_information(
-    w3: Web3, deployment: Deployment, store: EventStore, sscc: str
+    w3: Web3,
+    deployment: Deployment,
+    store: EventStore,
+    sscc: str,
+    shipment_tx: bytes | None = None,
 ) -> dict[str, Any]:
-    """TI and TS of the latest shipment of logistic unit ``sscc`` (any GS1 form), as JSON
-    (``store``'s copy of the chain's events is brought up to date and replayed).
+    """TI and TS of the latest shipment of logistic unit ``sscc`` (any GS1 form), or of its
+    shipment in transaction ``shipment_tx``, as JSON (``store``'s copy of the chain's events
+    is brought up to date and replayed).
 
-    Raises :class:`ShipmentNotFoundError` if the chain holds no shipment of it.
+    Raises :class:`ShipmentNotFoundError` if the chain holds no such shipment of it.
     """
     owners = PrefixOwners(deployment.contract(w3, "Consortium"))
-    last = _LastShipment(subject_of("sscc", sscc, owners))
+    last = _LastShipment(subject_of("sscc", sscc, owners), shipment_tx)
     project(chain_events(w3, deployment, store), last)
     shipment, packs = last.shipment, last.packs
     if shipment is None:
-        raise ShipmentNotFoundError(f"no shipment of {sscc} is recorded on chain")
+        where = f" in transaction 0x{shipment_tx.hex()}" if shipment_tx else ""
+        raise ShipmentNotFoundError(f"no shipment of {sscc}{where} is recorded on chain")
     clear = store.identifiers(owners.index)
     registry = deployment.contract(w3, "SerialRegistry").functions
     views = registry.packStates(sorted(packs)).call() if packs else []

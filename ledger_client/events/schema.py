@@ -93,6 +93,12 @@ class RegistryEvent(ChainEvent, contract="SerialRegistry"):
 # ---------------------------------------------------------------------- Consortium
 
 
+class GatewayUrlSet(ConsortiumEvent):
+    member: str
+    index: int
+    url: str
+
+
 class MemberAdded(ConsortiumEvent):
     account: str
     index: int
@@ -275,6 +281,8 @@ def actor(event: ChainEvent) -> str | None:
             | PrefixRevoked()
         ):
             return event.account
+        case GatewayUrlSet():
+            return event.member
         case (
             DecommissionsUndone()
             | ItemsPacked()

@@ -77,6 +77,7 @@ RULES: dict[str, tuple[str | None, ...]] = {
     "flagPacks:ILLEGITIMATE":   (OK,         NOT_AUTHORISED, NOT_AUTHORISED, NOT_AUTHORISED, NOT_AUTHORISED, OK,     NOT_AUTHORISED, *STATUS,  OK),  # noqa: E501
     "flagPacks:clear":          (OK,         NOT_AUTHORISED, NOT_AUTHORISED, NOT_AUTHORISED, NOT_AUTHORISED, OK,     NOT_AUTHORISED, *STATUS,  OK),  # noqa: E501
     "registerProduct":          (OK,         OK,             ROLE,           ROLE,           ROLE,           ROLE,   ROLE,           *STATUS,  NOT_MEMBER),  # noqa: E501
+    "setGatewayUrl":            (OK,         OK,             OK,             OK,             OK,             OK,     OK,             *STATUS,  NOT_MEMBER),  # noqa: E501
     "propose":                  (OK,         ROLE,           ROLE,           ROLE,           ROLE,           OK,     ROLE,           *STATUS,  NOT_MEMBER),  # noqa: E501
     "approve":                  (OK,         ROLE,           ROLE,           ROLE,           ROLE,           OK,     ROLE,           *STATUS,  NOT_MEMBER),  # noqa: E501
     # The open proposal to cancel is the regulator's.
@@ -98,10 +99,11 @@ manufacturer), regulators and the council; a supply-chain member may only raise 
 pack it holds. A regulator's recall of another member's lot quarantines it and waits for a
 second regulator (tests/contracts/test_trust_authority.py). Council members (manufacturer,
 regulator, and wholesaler_a) propose and approve; the council itself is no member, so it
-writes no lots, packs or proposals of its own."""
+writes no lots, packs or proposals of its own. Every active, licensed member publishes its own
+gateway URL (setGatewayUrl); the council, no member, has none."""
 
 FAR_FUTURE = 4_102_444_800  # 2100-01-01
-WHO = ("by", "from", "owner", "proposer", "approver")
+WHO = ("by", "from", "owner", "proposer", "approver", "member")
 """The event arguments that name the caller."""
 
 
@@ -224,6 +226,7 @@ def _consortium_args(world: World) -> dict[str, tuple[Any, ...]]:
     quarantine = (owners(world.net).lot_id(GTIN, "MATRIX"), int(LotStatus.QUARANTINED), ZERO_HASH)
     return {
         "propose": (encode(world.net, "revokePrefix", "9506000"),),
+        "setGatewayUrl": ("https://gateway.example/rx",),
         "approve": (world.proposal,),
         "cancel": (world.cancellable,),
         "addMember": (

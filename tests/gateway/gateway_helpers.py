@@ -139,8 +139,8 @@ def wait_for_index(app: object, world: World, block: int | None = None) -> None:
 class LiveServer:
     """A uvicorn server in a thread."""
 
-    def __init__(self, app: object) -> None:
-        self.port = free_port()
+    def __init__(self, app: object, port: int | None = None) -> None:
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(
             app, host="127.0.0.1", port=self.port, log_config=None, lifespan="on"
