@@ -65,6 +65,7 @@ class GatewayState:
                 chain.registry.address: "SerialRegistry",
                 chain.directory.address: "ProductDirectory",
                 chain.consortium.address: "Consortium",
+                chain.grants.address: "AccessGrants",
             },
             settings.relay_max_gas,
         )

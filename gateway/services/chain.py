@@ -53,12 +53,14 @@ class Chain:
     registry: Contract = field(init=False)
     consortium: Contract = field(init=False)
     directory: Contract = field(init=False)
+    grants: Contract = field(init=False)
 
     def __post_init__(self) -> None:
         serialise_provider(self.w3)
         self.registry = self.deployment.contract(self.w3, "SerialRegistry")
         self.consortium = self.deployment.contract(self.w3, "Consortium")
         self.directory = self.deployment.contract(self.w3, "ProductDirectory")
+        self.grants = self.deployment.contract(self.w3, "AccessGrants")
 
     @classmethod
     def from_settings(cls, settings: Settings, w3: Web3 | None = None) -> Chain:
@@ -71,8 +73,7 @@ class Chain:
     @property
     def contract_addresses(self) -> list[ChecksumAddress]:
         """Addresses whose logs the indexer follows."""
-        d = self.deployment
-        return [Web3.to_checksum_address(a) for a in (d.consortium, d.directory, d.registry)]
+        return [Web3.to_checksum_address(a) for a in self.deployment.event_sources]
 
     def member(self, address: str) -> MemberInfo:
         """Return ``address``'s membership as the Consortium contract holds it now."""

@@ -10,10 +10,13 @@ from ledger_client.events.decoder import RawLog, decode
 from ledger_client.events.projection import Projection, handlers, handles, project
 from ledger_client.events.schema import (
     EVENT_TYPES,
+    AccessGranted,
+    AccessRevoked,
     ChainEvent,
     ConsortiumEvent,
     DecommissionsUndone,
     DirectoryEvent,
+    GrantsEvent,
     ItemsPacked,
     ItemsReceived,
     ItemsShipped,
@@ -44,10 +47,13 @@ from ledger_client.events.schema import (
 
 __all__ = [
     "EVENT_TYPES",
+    "AccessGranted",
+    "AccessRevoked",
     "ChainEvent",
     "ConsortiumEvent",
     "DecommissionsUndone",
     "DirectoryEvent",
+    "GrantsEvent",
     "ItemsPacked",
     "ItemsReceived",
     "ItemsShipped",

@@ -117,6 +117,7 @@ def test_malformed_log_file_is_refused_with_line_number(tmp_path: Path) -> None:
                     "consortium": "0x",
                     "directory": "0x",
                     "registry": "0x",
+                    "grants": "0x",
                     "block": 0,
                     "members": {},
                 },
