@@ -34,6 +34,7 @@ from ledger_client.pipeline import (
 from ledger_client.reverts import LedgerRevertError
 from ledger_client.types import (
     ZERO_HASH,
+    AccessGrant,
     DecommissionReason,
     LotStatus,
     LotView,
@@ -107,6 +108,7 @@ class Ledger:
         self.consortium = deployment.contract(w3, "Consortium")
         self.directory = deployment.contract(w3, "ProductDirectory")
         self.forwarder = deployment.contract(w3, "RxForwarder")
+        self.grants = deployment.contract(w3, "AccessGrants")
         self.owners = PrefixOwners(self.consortium)
         self._index: int | None = None
 
@@ -232,6 +234,22 @@ class Ledger:
         """Publish a product's master data in the directory (owner of its company prefix only)."""
         info = (name, strength, dosage_form, ndc, gateway_url)
         return self.transact(self.directory.functions.registerProduct(gtin, info))
+
+    # ------------------------------------------------------------ access grants
+
+    def grant_access(self, lot: bytes, grantee: str, expires_at: int = 0) -> Receipt:
+        """Grant auditor ``grantee`` read access to the events of lot ``lot`` (its on-chain id,
+        ``owners.lot_id(gtin, lot)``) until ``expires_at`` (0: until revoked), or change the
+        expiry of the grant; the lot's owner only (the council: a proposal of callAsCouncil)."""
+        return self.transact(self.grants.functions.grant(lot, grantee, expires_at))
+
+    def revoke_access(self, lot: bytes, grantee: str) -> Receipt:
+        """Revoke ``grantee``'s grant on lot ``lot`` (the owner: only grants it made)."""
+        return self.transact(self.grants.functions.revoke(lot, grantee))
+
+    def access_grant(self, lot: bytes, grantee: str) -> AccessGrant:
+        """Return ``grantee``'s grant on lot ``lot`` (authority NONE when it has none)."""
+        return AccessGrant.from_tuple(self.grants.functions.grantOf(lot, grantee).call())
 
     # ------------------------------------------------------------ packs and units
 
