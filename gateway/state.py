@@ -92,7 +92,7 @@ class GatewayState:
                 start,
                 hooks=[on_indexed],
             ),
-            queries=EventQueries(engine, settings.epcis_store_path, readmodel, operator),
+            queries=EventQueries(engine, settings.epcis_store_path, readmodel, operator, chain.now),
             named_queries=NamedQueries(engine, operator),
             names=names,
         )

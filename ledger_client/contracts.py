@@ -56,10 +56,7 @@ CONTRACTS = ("Consortium", "ProductDirectory", "SerialRegistry", "AccessGrants",
 @cache
 def revert_decoder() -> RevertDecoder:
     """Return a decoder for the custom errors of every RxLedger contract."""
-    return RevertDecoder(
-        artifact(n)["abi"]
-        for n in CONTRACTS
-    )
+    return RevertDecoder(artifact(n)["abi"] for n in CONTRACTS)
 
 
 @dataclass(frozen=True)

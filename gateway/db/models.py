@@ -1,4 +1,5 @@
-"""SQLAlchemy 2 models: the chain index (events and state, grants included), verifications, alerts, capture jobs.
+"""SQLAlchemy 2 models: the chain index (events, state, access grants), verifications, alerts,
+capture jobs.
 
 Ids (packs, lots, units, hashes) are stored as 32 raw bytes, addresses as checksummed text.
 """

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,6 +80,14 @@ class Chain:
         """Return ``address``'s membership as the Consortium contract holds it now."""
         m = self.consortium.functions.member(Web3.to_checksum_address(address)).call()
         return MemberInfo(Web3.to_checksum_address(address), Role(m[2]), MemberStatus(m[3]), m[4])
+
+    def now(self) -> float:
+        """The chain's time: the latest block's timestamp (the wall clock when the node does
+        not answer, as licences are judged)."""
+        try:
+            return float(self.w3.eth.get_block("latest")["timestamp"])
+        except Exception:  # noqa: BLE001 - any transport failure: fall back to the wall clock
+            return time.time()
 
     def reachable(self) -> bool:
         """Return True when the node answers and the deployment's contracts exist."""
