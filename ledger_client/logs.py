@@ -82,7 +82,8 @@ def fetch_logs(
     to_block: int | None = None,
     step: int = DEFAULT_BLOCK_STEP,
 ) -> list[RawLog]:
-    """Return every log of the deployment's consortium, directory and registry, in chain order.
+    """Return every log of the deployment's consortium, directory, registry and access grants,
+    in chain order.
 
     Scans from the deployment's first block in ranges of ``step`` blocks.
     """
