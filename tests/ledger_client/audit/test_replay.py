@@ -28,6 +28,8 @@ def test_honest_history_replays_with_zero_divergences(scenario: Scenario, logs: 
     summary = result.summary()
     assert summary["events"] == len(logs) and summary["packs"] == 304
     assert summary["pack_operations"] >= 304 * 2
+    # the access grants' events are read and decoded too; they change no rule's state
+    assert {"AccessGranted", "AccessRevoked"} <= {e.name for e in result.model.events}
 
 
 def test_export_then_offline_replay_matches_chain(
