@@ -2,9 +2,9 @@
 
 Each event is stored (with the ids it names, so a pack's, unit's or lot's history is one
 indexed lookup) and updates the state tables it touches: lots, packs, units, members,
-prefixes, products. Custody is stored where the contract keeps it: a pack or unit inside a
-unit has no custodian of its own, the read model resolves it through the top unit
-(:func:`ledger_client.rules.top_holder`).
+prefixes, products, access grants. Custody is stored where the contract keeps it: a pack or
+unit inside a unit has no custodian of its own, the read model resolves it through the top
+unit (:func:`ledger_client.rules.top_holder`).
 """
 
 from __future__ import annotations
@@ -136,6 +136,30 @@ class IndexProjection:
     def _lot_status_changed(self, e: ev.LotStatusChanged) -> Items:
         self.conn.execute(update(m.Lot).where(m.Lot.lot_id == e.lot_id).values(status=e.status))
         return [(e.lot_id, "lot")]
+
+    # ---------------------------------------------------- access grants
+
+    @handles(ev.AccessGranted)
+    def _access_granted(self, e: ev.AccessGranted) -> Items:
+        self._drop_grant(e.lot_id, e.grantee)
+        self.conn.execute(
+            insert(m.AccessGrant).values(
+                lot_id=e.lot_id, grantee=e.grantee, expires_at=e.expires_at, granted_by=e.by
+            )
+        )
+        return [(e.lot_id, "lot")]
+
+    @handles(ev.AccessRevoked)
+    def _access_revoked(self, e: ev.AccessRevoked) -> Items:
+        self._drop_grant(e.lot_id, e.grantee)
+        return [(e.lot_id, "lot")]
+
+    def _drop_grant(self, lot: bytes, grantee: str) -> None:
+        self.conn.execute(
+            delete(m.AccessGrant).where(
+                m.AccessGrant.lot_id == lot, m.AccessGrant.grantee == grantee
+            )
+        )
 
     # ---------------------------------------------------- packs and units
 
@@ -276,8 +300,8 @@ class IndexProjection:
     @handles(ev.MemberKeyRotated)
     def _member_key_rotated(self, e: ev.MemberKeyRotated) -> None:
         """The member, and everything the index names by its account (lots it owns, packs
-        and units it holds or has coming, its prefixes), move to its new key, as the
-        contracts' views, which resolve the member's index, answer."""
+        and units it holds or has coming, its prefixes, its access grants), move to its new
+        key, as the contracts' views, which resolve the member's index, answer."""
         old, new = e.account, e.new_account
         self._set_member(old, address=new)
         for table, column in (
@@ -287,6 +311,7 @@ class IndexProjection:
             (m.Unit, m.Unit.custodian),
             (m.Unit, m.Unit.pending_to),
             (m.Prefix, m.Prefix.owner),
+            (m.AccessGrant, m.AccessGrant.grantee),
         ):
             self.conn.execute(update(table).where(column == old).values({column.key: new}))
 

@@ -69,6 +69,7 @@ class GatewayState:
                 chain.registry.address: "SerialRegistry",
                 chain.directory.address: "ProductDirectory",
                 chain.consortium.address: "Consortium",
+                chain.grants.address: "AccessGrants",
             },
             settings.relay_max_gas,
         )
@@ -96,7 +97,7 @@ class GatewayState:
                 hooks=[on_indexed, *([ReceiptQueue(operator)] if operator else [])],
                 rollback_hooks=[withdraw_orphaned],
             ),
-            queries=EventQueries(engine, settings.epcis_store_path, readmodel, operator),
+            queries=EventQueries(engine, settings.epcis_store_path, readmodel, operator, chain.now),
             named_queries=NamedQueries(engine, operator),
             names=names,
         )

@@ -49,13 +49,14 @@ def artifact(name: str) -> dict[str, Any]:
     return dict(json.loads(path.read_text()))
 
 
+#: The contracts of a deployment.
+CONTRACTS = ("Consortium", "ProductDirectory", "SerialRegistry", "AccessGrants", "RxForwarder")
+
+
 @cache
 def revert_decoder() -> RevertDecoder:
     """Return a decoder for the custom errors of every RxLedger contract."""
-    return RevertDecoder(
-        artifact(n)["abi"]
-        for n in ("Consortium", "ProductDirectory", "SerialRegistry", "RxForwarder")
-    )
+    return RevertDecoder(artifact(n)["abi"] for n in CONTRACTS)
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ class Deployment:
     consortium: str
     directory: str
     registry: str
+    grants: str
     block: int
     members: dict[str, str] = field(default_factory=dict)
 
@@ -115,8 +117,17 @@ class Deployment:
             "Consortium": self.consortium,
             "ProductDirectory": self.directory,
             "SerialRegistry": self.registry,
+            "AccessGrants": self.grants,
         }[name]
         return w3.eth.contract(address=Web3.to_checksum_address(address), abi=artifact(name)["abi"])
+
+    @property
+    def event_sources(self) -> list[str]:
+        """The checksummed addresses of the contracts whose events readers follow."""
+        return [
+            Web3.to_checksum_address(a)
+            for a in (self.consortium, self.directory, self.registry, self.grants)
+        ]
 
     def is_live(self, w3: Web3) -> bool:
         """Return True when ``w3`` is the chain of this deployment and its contracts exist."""
@@ -150,7 +161,8 @@ def deploy_contract(w3: Web3, deployer: LocalAccount, name: str, *args: Any) -> 
 def deploy_network(
     w3: Web3, deployer: LocalAccount, members: list[MemberSpec], threshold: int
 ) -> Deployment:
-    """Deploy forwarder, consortium (with ``members``), product directory and registry.
+    """Deploy forwarder, consortium (with ``members``), product directory, registry and the
+    access grants.
 
     The deployer keeps no power over them: it is only the account that paid for deployment.
     """
@@ -168,12 +180,16 @@ def deploy_network(
     registry = deploy_contract(
         w3, deployer, "SerialRegistry", forwarder.address, consortium.address
     )
+    grants = deploy_contract(
+        w3, deployer, "AccessGrants", forwarder.address, consortium.address, registry.address
+    )
     return Deployment(
         chain_id=w3.eth.chain_id,
         forwarder=forwarder.address,
         consortium=consortium.address,
         directory=directory.address,
         registry=registry.address,
+        grants=grants.address,
         block=first_block,
         members={m.name: m.address for m in members},
     )

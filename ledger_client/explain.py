@@ -23,7 +23,7 @@ from ledger_client.errors import DuplicateInBatchError
 from ledger_client.ids import lot_hash, pack_hash, record_id, unit_hash
 from ledger_client.owners import CodeOwners
 from ledger_client.reverts import LedgerRevertError
-from ledger_client.types import Authority, DecommissionReason, LotStatus, PackFlag
+from ledger_client.types import Authority, DecommissionReason, GrantAuthority, LotStatus, PackFlag
 
 __all__ = ["HINTS", "Refusal", "code_map", "explain", "lot_label", "pack_label", "unit_label"]
 
@@ -132,6 +132,37 @@ HINTS: dict[str, tuple[str, str]] = {
     "ProductDirectoryMissingName": (
         "product {gtin14} has no name",
         "Give the product's name",
+    ),
+    # AccessGrants
+    "AccessGrantsUnknownLot": (
+        "{lotId} is not registered",
+        "Check the GTIN and lot number: grants name a registered lot of its owner",
+    ),
+    "AccessGrantsNotLotOwner": (
+        "{caller} does not own {lotId}",
+        "Only the lot's owner grants and revokes access to it, or the council with "
+        "`rxledger grant add|revoke ... --council`",
+    ),
+    "AccessGrantsInvalidGrantee": (
+        "{grantee} is not an active, licensed auditor",
+        "Grant to a member with the AUDITOR role (holders and regulators read without one); "
+        "the council gives roles with setMemberRoles",
+    ),
+    "AccessGrantsInvalidExpiry": (
+        "the expiry {expiresAt} is not later than the chain's time {blockTime}",
+        "Give a later --until, or none for a grant until revoked",
+    ),
+    "AccessGrantsUnchanged": (
+        "{grantee} holds this grant on {lotId} already, with the same expiry",
+        "Nothing to do; give another --until to change its expiry",
+    ),
+    "AccessGrantsNotGranted": (
+        "{grantee} holds no grant on {lotId}",
+        "Nothing to revoke: `rxledger grant list GTIN LOT` shows the lot's grants",
+    ),
+    "AccessGrantsAuthorityTooLow": (
+        "the grant of {grantee} on {lotId} was made by the {grantedBy}",
+        "Only the council changes or revokes a council's grant: propose it with --council",
     ),
     # SerialRegistry
     "SerialRegistryEmptyBatch": (
@@ -349,8 +380,9 @@ _ENUMS: dict[str, type[enum.IntEnum]] = {
     "LotStatus": LotStatus,
     "DecommissionReason": DecommissionReason,
     "Authority": Authority,
+    "GrantAuthority": GrantAuthority,
 }
-_TIMES = ("licenceExpiry", "deadline", "expiresAt")
+_TIMES = ("licenceExpiry", "deadline", "expiresAt", "blockTime")
 _ZERO_ADDRESS = "0x" + "0" * 40
 
 

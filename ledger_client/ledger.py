@@ -35,6 +35,7 @@ from ledger_client.pipeline import (
 from ledger_client.reverts import LedgerRevertError
 from ledger_client.types import (
     ZERO_HASH,
+    AccessGrant,
     DecommissionReason,
     LotStatus,
     LotView,
@@ -108,6 +109,7 @@ class Ledger:
         self.consortium = deployment.contract(w3, "Consortium")
         self.directory = deployment.contract(w3, "ProductDirectory")
         self.forwarder = deployment.contract(w3, "RxForwarder")
+        self.grants = deployment.contract(w3, "AccessGrants")
         self.owners = PrefixOwners(self.consortium)
         self._index: int | None = None
 
@@ -242,6 +244,22 @@ class Ledger:
         """The gateway URL member ``account`` (default: this one) published, or ""."""
         who = Web3.to_checksum_address(account) if account else self.address
         return str(self.consortium.functions.gatewayUrl(who).call())
+
+    # ------------------------------------------------------------ access grants
+
+    def grant_access(self, lot: bytes, grantee: str, expires_at: int = 0) -> Receipt:
+        """Grant auditor ``grantee`` read access to the events of lot ``lot`` (its on-chain id,
+        ``owners.lot_id(gtin, lot)``) until ``expires_at`` (0: until revoked), or change the
+        expiry of the grant; the lot's owner only (the council: a proposal of callAsCouncil)."""
+        return self.transact(self.grants.functions.grant(lot, grantee, expires_at))
+
+    def revoke_access(self, lot: bytes, grantee: str) -> Receipt:
+        """Revoke ``grantee``'s grant on lot ``lot`` (the owner: only grants it made)."""
+        return self.transact(self.grants.functions.revoke(lot, grantee))
+
+    def access_grant(self, lot: bytes, grantee: str) -> AccessGrant:
+        """Return ``grantee``'s grant on lot ``lot`` (authority NONE when it has none)."""
+        return AccessGrant.from_tuple(self.grants.functions.grantOf(lot, grantee).call())
 
     # ------------------------------------------------------------ packs and units
 

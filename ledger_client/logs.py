@@ -21,18 +21,11 @@ def _get_logs(
     """Yield the deployment's logs one block range at a time, from its first block."""
     first = deployment.block if from_block is None else from_block
     last = w3.eth.block_number if to_block is None else to_block
-    addresses = _addresses(deployment)
+    addresses = deployment.event_sources
     for start in range(first, last + 1, step):
         end = min(last, start + step - 1)
         flt: Any = {"fromBlock": start, "toBlock": end, "address": addresses}
         yield list(w3.eth.get_logs(flt))
-
-
-def _addresses(deployment: Deployment) -> list[str]:
-    return [
-        Web3.to_checksum_address(a)
-        for a in (deployment.consortium, deployment.directory, deployment.registry)
-    ]
 
 
 def _block_timestamps(w3: Web3, blocks: Iterable[int]) -> dict[int, int]:
@@ -89,7 +82,8 @@ def fetch_logs(
     to_block: int | None = None,
     step: int = DEFAULT_BLOCK_STEP,
 ) -> list[RawLog]:
-    """Return every log of the deployment's consortium, directory and registry, in chain order.
+    """Return every log of the deployment's consortium, directory, registry and access grants,
+    in chain order.
 
     Scans from the deployment's first block in ranges of ``step`` blocks.
     """

@@ -154,6 +154,33 @@ class LotView:
         return cls(bytes(t[0]), t[1], t[2], t[3], LotStatus(t[4]), Authority(t[5]), t[6])
 
 
+class GrantAuthority(enum.IntEnum):
+    """Who made an access grant (``IAccessGrants.GrantAuthority``): NONE means no grant."""
+
+    NONE = 0
+    OWNER = 1
+    COUNCIL = 2
+
+
+@dataclass(frozen=True)
+class AccessGrant:
+    """A member's read access to a lot's events; ``expires_at`` 0: until revoked."""
+
+    expires_at: int
+    authority: GrantAuthority
+
+    @classmethod
+    def from_tuple(cls, t: Any) -> AccessGrant:
+        """Build from the ABI-decoded ``Grant`` tuple."""
+        return cls(int(t[0]), GrantAuthority(t[1]))
+
+    def live_at(self, when: float) -> bool:
+        """True if the grant exists and has not expired at time ``when``."""
+        return self.authority != GrantAuthority.NONE and (
+            self.expires_at == 0 or self.expires_at > when
+        )
+
+
 @dataclass(frozen=True)
 class UnitView:
     """A logistic unit with its custody resolved through its parents."""

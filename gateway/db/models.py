@@ -1,4 +1,5 @@
-"""SQLAlchemy 2 models: the chain index (events and state), verifications, alerts, capture jobs.
+"""SQLAlchemy 2 models: the chain index (events, state, access grants), verifications, alerts,
+capture jobs.
 
 Ids (packs, lots, units, hashes) are stored as 32 raw bytes, addresses as checksummed text.
 """
@@ -83,6 +84,17 @@ class Lot(Base):
     expiry: Mapped[int] = mapped_column(Integer)
     expires_at: Mapped[int] = mapped_column(BigInteger)
     status: Mapped[int] = mapped_column(Integer)
+
+
+class AccessGrant(Base):
+    """A live or expired grant of read access to a lot's events (AccessGrants contract);
+    ``expires_at`` 0: until revoked. A revoked grant has no row."""
+
+    __tablename__ = "access_grants"
+    lot_id: Mapped[bytes] = mapped_column(Id, primary_key=True)
+    grantee: Mapped[str] = mapped_column(Address, primary_key=True, index=True)
+    expires_at: Mapped[int] = mapped_column(BigInteger)
+    granted_by: Mapped[str] = mapped_column(Address)
 
 
 class Pack(Base):

@@ -8,12 +8,18 @@
   pallet is one about what it held then, since custody moves with the top unit.
 - An event naming a lot only (an LGTIN class: a recall, a quarantine) is read by the lot's
   owner.
+- A member granted access to a lot (the ``AccessGrants`` contract: by the lot's owner or the
+  council, to an auditor) reads, while the grant is live, every event naming a pack of that
+  lot or the lot itself. A grant is live until its expiry, judged at the chain's time (the
+  latest block's), as the contract's ``hasAccess`` judges it.
 
 Everything is read from the gateway's index of the chain, never from the operator's say-so:
 a member's custody, roles and lots are what the chain's events made them.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -41,28 +47,55 @@ def _values(event: dict[str, object], names: tuple[str, ...]) -> list[object]:
     return found
 
 
+def granted_lots(conn: Session, grantee: str, clock: Callable[[], float]) -> set[bytes]:
+    """The lots ``grantee`` holds a live access grant on; ``clock`` (the chain's time) is
+    asked only when it holds any grant."""
+    rows = conn.execute(
+        select(m.AccessGrant.lot_id, m.AccessGrant.expires_at).where(
+            m.AccessGrant.grantee == grantee
+        )
+    ).all()
+    if not rows:
+        return set()
+    now = clock()
+    return {lot for lot, expires_at in rows if expires_at == 0 or expires_at > now}
+
+
 class EventAccess:
     """Decides, for one caller, which stored events it may read (one per request: it
-    caches custody and positions read from the index)."""
+    caches custody, positions and lots read from the index). ``clock`` tells the chain's time,
+    at which grants expire."""
 
     def __init__(
-        self, conn: Session, owners: CodeOwners, principal: Principal, operator: str | None
+        self,
+        conn: Session,
+        owners: CodeOwners,
+        principal: Principal,
+        operator: str | None,
+        clock: Callable[[], float],
     ) -> None:
         self.conn = conn
         self.owners = owners
         self.principal = principal
         self.reads_all = principal.address == operator or bool(principal.roles & Role.REGULATOR)
+        self.granted = set() if self.reads_all else granted_lots(conn, principal.address, clock)
         self._holdings: dict[bytes, list[Holding]] = {}
         self._positions: dict[str, Position | None] = {}
+        self._lot_of: dict[bytes, bytes | None] = {}
 
     def may_read(self, record: EventRecord) -> bool:
         """True if the caller may read stored event ``record``."""
         if self.reads_all:
             return True
         event = record.event
+        items = self._items(event)
+        if self.granted and (
+            self.granted_any(items) or any(lot in self.granted for lot in self._lots(event))
+        ):
+            return True
         position = self._position(record.key)
         when = time_of(event.get("eventTime"))
-        for item in self._items(event):
+        for item in items:
             for holding in self._holdings_of(item):
                 if holding.holder != self.principal.address:
                     continue
@@ -77,6 +110,10 @@ class EventAccess:
         return any(
             h.holder == self.principal.address for item in items for h in self._holdings_of(item)
         )
+
+    def granted_any(self, items: list[bytes]) -> bool:
+        """True if any of ``items`` is a pack of a lot the caller holds a live grant on."""
+        return any(self._pack_lot(item) in self.granted for item in items)
 
     def item_ids(self, value: object) -> list[bytes]:
         """The ids of the genuine pack or unit records an identifier names (none for others)."""
@@ -105,6 +142,13 @@ class EventAccess:
     def _owns_lot(self, lot: bytes) -> bool:
         owner = self.conn.execute(select(m.Lot.owner).where(m.Lot.lot_id == lot)).scalar()
         return owner == self.principal.address
+
+    def _pack_lot(self, item: bytes) -> bytes | None:
+        if item not in self._lot_of:
+            self._lot_of[item] = self.conn.execute(
+                select(m.Pack.lot_id).where(m.Pack.pack_id == item)
+            ).scalar()
+        return self._lot_of[item]
 
     def _holdings_of(self, item: bytes) -> list[Holding]:
         if item not in self._holdings:

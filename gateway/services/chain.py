@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,12 +54,14 @@ class Chain:
     registry: Contract = field(init=False)
     consortium: Contract = field(init=False)
     directory: Contract = field(init=False)
+    grants: Contract = field(init=False)
 
     def __post_init__(self) -> None:
         serialise_provider(self.w3)
         self.registry = self.deployment.contract(self.w3, "SerialRegistry")
         self.consortium = self.deployment.contract(self.w3, "Consortium")
         self.directory = self.deployment.contract(self.w3, "ProductDirectory")
+        self.grants = self.deployment.contract(self.w3, "AccessGrants")
 
     @classmethod
     def from_settings(cls, settings: Settings, w3: Web3 | None = None) -> Chain:
@@ -71,13 +74,20 @@ class Chain:
     @property
     def contract_addresses(self) -> list[ChecksumAddress]:
         """Addresses whose logs the indexer follows."""
-        d = self.deployment
-        return [Web3.to_checksum_address(a) for a in (d.consortium, d.directory, d.registry)]
+        return [Web3.to_checksum_address(a) for a in self.deployment.event_sources]
 
     def member(self, address: str) -> MemberInfo:
         """Return ``address``'s membership as the Consortium contract holds it now."""
         m = self.consortium.functions.member(Web3.to_checksum_address(address)).call()
         return MemberInfo(Web3.to_checksum_address(address), Role(m[2]), MemberStatus(m[3]), m[4])
+
+    def now(self) -> float:
+        """The chain's time: the latest block's timestamp (the wall clock when the node does
+        not answer, as licences are judged)."""
+        try:
+            return float(self.w3.eth.get_block("latest")["timestamp"])
+        except Exception:  # noqa: BLE001 - any transport failure: fall back to the wall clock
+            return time.time()
 
     def reachable(self) -> bool:
         """Return True when the node answers and the deployment's contracts exist."""

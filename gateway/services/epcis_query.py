@@ -15,6 +15,7 @@ import binascii
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -106,15 +107,22 @@ def query_document(events: list[dict[str, Any]], query_name: str) -> dict[str, A
 
 
 class EventQueries:
-    """Answers queries over the operator's EPCIS store for authenticated callers."""
+    """Answers queries over the operator's EPCIS store for authenticated callers; ``clock``
+    tells the chain's time, at which access grants expire."""
 
     def __init__(
-        self, engine: Engine, store_path: Path, readmodel: ReadModel, operator: str | None
+        self,
+        engine: Engine,
+        store_path: Path,
+        readmodel: ReadModel,
+        operator: str | None,
+        clock: Callable[[], float],
     ) -> None:
         self.engine = engine
         self.store_path = store_path
         self.readmodel = readmodel
         self.operator = operator
+        self.clock = clock
 
     def _records(self) -> list[EventRecord]:
         if not self.store_path.exists():  # nothing captured yet: do not create the store
@@ -125,7 +133,7 @@ class EventQueries:
     def access(self, conn: Session, principal: Principal) -> EventAccess:
         """The caller's rights, read from the index as of its last refresh."""
         self.readmodel.refresh(self.readmodel.indexed_block())
-        return EventAccess(conn, self.readmodel.owners, principal, self.operator)
+        return EventAccess(conn, self.readmodel.owners, principal, self.operator, self.clock)
 
     def run(
         self, query: EventQuery, principal: Principal, items: list[str] | None = None
@@ -133,18 +141,20 @@ class EventQueries:
         """One page of the events that meet ``query`` and that ``principal`` may read.
 
         ``items`` (identifiers, from ``/epcs/{epc}/events``) must name a pack or unit the
-        caller holds or held, unless it reads everything: AuthError 403 otherwise.
+        caller holds or held, or a pack of a lot it holds a live grant on, unless it reads
+        everything: AuthError 403 otherwise.
         """
         after = _after(query)
         with Session(self.engine) as conn:
             access = self.access(conn, principal)
             if items is not None and not access.reads_all:
                 ids = [i for value in items for i in access.item_ids(value)]
-                if not access.held_ever(ids):
+                if not access.held_ever(ids) and not access.granted_any(ids):
                     raise AuthError(
                         403,
                         f"{principal.address} never held {', '.join(items)} according to the"
-                        " chain, and is neither this gateway's operator nor a regulator",
+                        " chain, holds no live access grant on its lot, and is neither this"
+                        " gateway's operator nor a regulator",
                     )
             found = [
                 (r, _record_time(r))

@@ -24,7 +24,14 @@ SOLC_VERSION = "0.8.30"
 EVM_VERSION = "london"
 OPTIMIZER_RUNS = 1000
 #: The contracts whose ABI and bytecode are written as artifacts.
-DEPLOYABLE = ("Consortium", "ProductDirectory", "SerialRegistry", "RxForwarder", "NaivePackToken")
+DEPLOYABLE = (
+    "Consortium",
+    "ProductDirectory",
+    "SerialRegistry",
+    "AccessGrants",
+    "RxForwarder",
+    "NaivePackToken",
+)
 
 
 def solc_binary() -> str:

@@ -10,11 +10,14 @@ from ledger_client.events.decoder import RawLog, decode
 from ledger_client.events.projection import Projection, handlers, handles, project
 from ledger_client.events.schema import (
     EVENT_TYPES,
+    AccessGranted,
+    AccessRevoked,
     ChainEvent,
     ConsortiumEvent,
     DecommissionsUndone,
     DirectoryEvent,
     GatewayUrlSet,
+    GrantsEvent,
     ItemsPacked,
     ItemsReceived,
     ItemsShipped,
@@ -45,10 +48,13 @@ from ledger_client.events.schema import (
 
 __all__ = [
     "EVENT_TYPES",
+    "AccessGranted",
+    "AccessRevoked",
     "ChainEvent",
     "ConsortiumEvent",
     "DecommissionsUndone",
     "DirectoryEvent",
+    "GrantsEvent",
     "ItemsPacked",
     "ItemsReceived",
     "ItemsShipped",

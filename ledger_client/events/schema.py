@@ -84,6 +84,10 @@ class DirectoryEvent(ChainEvent, contract="ProductDirectory"):
     """An event of ``ProductDirectory``."""
 
 
+class GrantsEvent(ChainEvent, contract="AccessGrants"):
+    """An event of ``AccessGrants``."""
+
+
 class RegistryEvent(ChainEvent, contract="SerialRegistry"):
     """An event of ``SerialRegistry``: each anchors an EPCIS event hash (zero for none)."""
 
@@ -172,6 +176,22 @@ class ProductRegistered(DirectoryEvent):
     gtin_hash: bytes
     gtin14: str
     owner: str
+
+
+# ---------------------------------------------------------------------- AccessGrants
+
+
+class AccessGranted(GrantsEvent):
+    lot_id: bytes
+    grantee: str
+    by: str
+    expires_at: int
+
+
+class AccessRevoked(GrantsEvent):
+    lot_id: bytes
+    grantee: str
+    by: str
 
 
 # ---------------------------------------------------------------------- SerialRegistry
@@ -284,7 +304,9 @@ def actor(event: ChainEvent) -> str | None:
         case GatewayUrlSet():
             return event.member
         case (
-            DecommissionsUndone()
+            AccessGranted()
+            | AccessRevoked()
+            | DecommissionsUndone()
             | ItemsPacked()
             | ItemsReceived()
             | ItemsUnpacked()

@@ -46,6 +46,7 @@ NOT_MEMBER = "ConsortiumNotMember"
 NOT_AUTHORISED = "SerialRegistryNotAuthorised"
 NOT_PROPOSER = "ConsortiumNotProposer"
 BY_PROPOSAL = "ConsortiumOnlyByProposal"
+NOT_OWNER = "AccessGrantsNotLotOwner"
 
 #: The callers: the demo members by role, then members that are suspended, revoked or whose
 #: licence expired (all holding every role), an account that is not a member, and the council.
@@ -78,6 +79,9 @@ RULES: dict[str, tuple[str | None, ...]] = {
     "flagPacks:clear":          (OK,         NOT_AUTHORISED, NOT_AUTHORISED, NOT_AUTHORISED, NOT_AUTHORISED, OK,     NOT_AUTHORISED, *STATUS,  OK),  # noqa: E501
     "registerProduct":          (OK,         OK,             ROLE,           ROLE,           ROLE,           ROLE,   ROLE,           *STATUS,  NOT_MEMBER),  # noqa: E501
     "setGatewayUrl":            (OK,         OK,             OK,             OK,             OK,             OK,     OK,             *STATUS,  NOT_MEMBER),  # noqa: E501
+    # The lot is the manufacturer's; the auditor holds the manufacturer's grant on it.
+    "grant":                    (OK,         NOT_OWNER,      NOT_OWNER,      NOT_OWNER,      NOT_OWNER,      NOT_OWNER, NOT_OWNER,   *STATUS,  OK),  # noqa: E501
+    "revoke":                   (OK,         NOT_OWNER,      NOT_OWNER,      NOT_OWNER,      NOT_OWNER,      NOT_OWNER, NOT_OWNER,   *STATUS,  OK),  # noqa: E501
     "propose":                  (OK,         ROLE,           ROLE,           ROLE,           ROLE,           OK,     ROLE,           *STATUS,  NOT_MEMBER),  # noqa: E501
     "approve":                  (OK,         ROLE,           ROLE,           ROLE,           ROLE,           OK,     ROLE,           *STATUS,  NOT_MEMBER),  # noqa: E501
     # The open proposal to cancel is the regulator's.
@@ -97,7 +101,8 @@ RULES: dict[str, tuple[str | None, ...]] = {
 """Notes: setLotStatus and flagPacks(ILLEGITIMATE or clear) are for the lot's owner (here the
 manufacturer), regulators and the council; a supply-chain member may only raise SUSPECT on a
 pack it holds. A regulator's recall of another member's lot quarantines it and waits for a
-second regulator (tests/contracts/test_trust_authority.py). Council members (manufacturer,
+second regulator (tests/contracts/test_trust_authority.py). Access grants on a lot are its
+owner's and the council's (tests/contracts/test_access_grants.py). Council members (manufacturer,
 regulator, and wholesaler_a) propose and approve; the council itself is no member, so it
 writes no lots, packs or proposals of its own. Every active, licensed member publishes its own
 gateway URL (setGatewayUrl); the council, no member, has none."""
@@ -178,6 +183,7 @@ def world(chain: Chain) -> Iterator[World]:
     govern(net, "setLicenceExpiry", chain.ledger("expired").address, chain.now())
     net["manufacturer"].register_lot(GTIN, "MATRIX", EXPIRY)
     net["repackager"].register_lot(REPACKAGER_GTIN, "MATRIX", EXPIRY)
+    net["manufacturer"].grant_access(owners(net).lot_id(GTIN, "MATRIX"), net.address("auditor"))
     for actor in SUPPLY_CHAIN:
         _give_goods(net, chain, actor)
     proposal, _ = propose(net, "wholesaler_a", _undo_window(net, 5))
@@ -255,6 +261,9 @@ def cell(world: World, function: str, actor: str) -> tuple[Contract, str, tuple[
     consortium = _consortium_args(world)
     if function in consortium:
         return a.consortium, function, consortium[function]
+    if function in ("grant", "revoke"):
+        lot, auditor = owners(world.net).lot_id(GTIN, "MATRIX"), world.net.address("auditor")
+        return a.grants, function, (lot, auditor, FAR_FUTURE)[: 3 if function == "grant" else 2]
     if function == "registerProduct":
         gtin = REPACKAGER_GTIN if actor == "repackager" else make_gtin(MANUFACTURER_PREFIX, 77)
         return a.directory, function, (gtin, ("Product", "", "", "", ""))
@@ -282,7 +291,7 @@ def test_the_rule_book_covers_every_state_changing_function() -> None:
 
     writes = {
         item["name"]
-        for name in ("SerialRegistry", "ProductDirectory", "Consortium")
+        for name in ("SerialRegistry", "ProductDirectory", "Consortium", "AccessGrants")
         for item in artifact(name)["abi"]
         if item["type"] == "function" and item["stateMutability"] not in ("view", "pure")
     }

@@ -42,9 +42,12 @@ def _abi_events(contract: str) -> dict[str, list[dict[str, Any]]]:
 
 def _expected_source(contract: str, name: str, inputs: list[dict[str, Any]]) -> str:
     """The class the ABI asks for, to paste into ledger_client/events/schema.py."""
-    base = {"Consortium": "ConsortiumEvent", "ProductDirectory": "DirectoryEvent"}.get(
-        contract, "RegistryEvent"
-    )
+    bases = {
+        "Consortium": "ConsortiumEvent",
+        "ProductDirectory": "DirectoryEvent",
+        "AccessGrants": "GrantsEvent",
+    }
+    base = bases.get(contract, "RegistryEvent")
     lines = [f"class {name}({base}):"]
     for p in inputs:
         kind = _python_type(p["type"])

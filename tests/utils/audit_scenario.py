@@ -121,6 +121,11 @@ def build_scenario() -> Scenario:
     m.set_lot_status(GTIN_A, "A2", LotStatus.QUARANTINED)
     reg.set_lot_status(GTIN_A, "A2", LotStatus.RECALLED)  # one regulator: a recall request
     m.set_lot_status(GTIN_A, "A2", LotStatus.RECALLED)  # the owner recalls at once
+    # access grants: the auditor reads lot A1's events; B1's grant is revoked again
+    auditor = net.address("auditor")
+    m.grant_access(lid(GTIN_A, "A1"), auditor)
+    m.grant_access(lid(GTIN_B, "B1"), auditor)
+    m.revoke_access(lid(GTIN_B, "B1"), auditor)
     return s
 
 

@@ -28,6 +28,8 @@ def test_honest_history_replays_with_zero_divergences(scenario: Scenario, logs: 
     summary = result.summary()
     assert summary["events"] == len(logs) and summary["packs"] == 304
     assert summary["pack_operations"] >= 304 * 2
+    # the access grants' events are read and decoded too; they change no rule's state
+    assert {"AccessGranted", "AccessRevoked"} <= {e.name for e in result.model.events}
 
 
 def test_export_then_offline_replay_matches_chain(
@@ -117,6 +119,7 @@ def test_malformed_log_file_is_refused_with_line_number(tmp_path: Path) -> None:
                     "consortium": "0x",
                     "directory": "0x",
                     "registry": "0x",
+                    "grants": "0x",
                     "block": 0,
                     "members": {},
                 },
