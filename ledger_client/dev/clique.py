@@ -30,6 +30,7 @@ from web3.types import RPCEndpoint
 from ledger_client._paths import ROOT
 from ledger_client.chain import connect
 from ledger_client.dev.anvil import DEV_GAS_LIMIT, ChildProcess, Service
+from ledger_client.dev.clique_watchdog import CliqueWatchdog
 from ledger_client.dev.ports import free_port
 from ledger_client.errors import ConfigurationError
 
@@ -107,10 +108,14 @@ class GethNode(ChildProcess):
         return f"http://127.0.0.1:{self.http_port}"
 
     @property
+    def public_key(self) -> str:
+        """The node's p2p public key (hex), as its peers list it."""
+        return str(keys.PrivateKey(self.node_key).public_key.to_bytes().hex())
+
+    @property
     def enode(self) -> str:
         """The node's p2p address, as its peers dial it."""
-        public = keys.PrivateKey(self.node_key).public_key.to_bytes().hex()
-        return f"enode://{public}@127.0.0.1:{self.p2p_port}"
+        return f"enode://{self.public_key}@127.0.0.1:{self.p2p_port}"
 
     @property
     def log_file(self) -> Path:
@@ -127,15 +132,23 @@ class GethNode(ChildProcess):
         (self.datadir / "nodekey").write_text(self.node_key.hex())
         static = ", ".join(f'"{p}"' for p in peers)
         (self.datadir / "config.toml").write_text(f"[Node.P2P]\nStaticNodes = [{static}]\n")
-        subprocess.run(
+        init = subprocess.run(
             [str(geth_binary()), "init", "--datadir", str(self.datadir), str(genesis)],
-            check=True,
             capture_output=True,
+            text=True,
         )
+        if init.returncode != 0:
+            raise ConfigurationError(f"geth init of {self.name} failed:\n{init.stderr[-2000:]}")
 
     def start(self, timeout: float = 60.0) -> Self:
         """Start the node with its signer key unlocked, not sealing yet (:meth:`seal`); wait
         until it answers."""
+        self.launch()
+        self.wait_until_answering(timeout)
+        return self
+
+    def launch(self) -> None:
+        """Start the node's geth and return at once (:meth:`wait_until_answering`)."""
         signer = self.signer.address
         args = [
             str(geth_binary()),
@@ -147,7 +160,7 @@ class GethNode(ChildProcess):
             "--port", str(self.p2p_port),
             "--nodiscover", "--nat", "none", "--ipcdisable",
             "--http", "--http.addr", "127.0.0.1", "--http.port", str(self.http_port),
-            "--http.api", "eth,net,web3,miner,clique",
+            "--http.api", "eth,net,web3,miner,clique,admin,debug",
             "--authrpc.addr", "127.0.0.1", "--authrpc.port", str(self.auth_port),
             "--miner.etherbase", signer, "--miner.gaslimit", str(DEV_GAS_LIMIT),
             # The signer must be unlocked to seal; HTTP listens on loopback only.
@@ -156,6 +169,11 @@ class GethNode(ChildProcess):
         ]  # fmt: skip
         with self.log_file.open("ab") as log:
             self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+
+    def wait_until_answering(self, timeout: float = 60.0) -> None:
+        """Wait until the launched node answers JSON-RPC; raise with its log tail if it exits
+        or stays silent."""
+        assert self.process is not None, "launch() first"
         w3 = Web3(Web3.HTTPProvider(self.url))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -164,10 +182,12 @@ class GethNode(ChildProcess):
                     f"geth {self.name} exited with {self.process.returncode}:\n{self.log_tail()}"
                 )
             if w3.is_connected():
-                return self
+                return
             time.sleep(0.2)
         self.stop()
-        raise ConfigurationError(f"geth {self.name} did not answer within {timeout} s")
+        raise ConfigurationError(
+            f"geth {self.name} did not answer within {timeout} s:\n{self.log_tail()}"
+        )
 
     def seal(self) -> None:
         """Start sealing blocks (``miner_start``)."""
@@ -206,6 +226,7 @@ class CliqueNetwork(Service):
         funded: Iterable[str] = (),
         chain_id: int = CLIQUE_CHAIN_ID,
         root: Path | None = None,
+        watchdog: bool = True,
     ) -> None:
         self.period = period
         self.funded = list(funded)
@@ -217,6 +238,8 @@ class CliqueNetwork(Service):
             for i in range(size)
         ]
         self._w3: dict[str, Web3] = {}
+        #: Ends Clique's equal-difficulty deadlock while the network runs (None when off).
+        self.watchdog = CliqueWatchdog(self) if watchdog else None
 
     def start(self, timeout: float = 60.0) -> Self:
         """Initialise every node, start them all and wait until the network is sealing."""
@@ -231,7 +254,9 @@ class CliqueNetwork(Service):
             node.init(path, [p.enode for p in self.nodes if p is not node], password)
         try:
             for node in self.nodes:
-                node.start()
+                node.launch()
+            for node in self.nodes:
+                node.wait_until_answering(timeout)
             self.wait_until_peered(0, timeout)
             for node in self.nodes:
                 node.seal()
@@ -239,10 +264,15 @@ class CliqueNetwork(Service):
         except BaseException:
             self.stop()
             raise
+        if self.watchdog is not None:
+            self.watchdog.start()
         return self
 
     def stop(self) -> None:
-        """Stop every node; remove the network's folder if this network made it."""
+        """Stop the watchdog and every node; remove the network's folder if this network made
+        it."""
+        if self.watchdog is not None:
+            self.watchdog.stop()
         for node in self.nodes:
             node.stop()
         if self._own_root:
