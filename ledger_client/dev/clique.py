@@ -160,6 +160,7 @@ class GethNode(ChildProcess):
             "--port", str(self.p2p_port),
             "--nodiscover", "--nat", "none", "--ipcdisable",
             "--http", "--http.addr", "127.0.0.1", "--http.port", str(self.http_port),
+            # admin (peers) and debug (debug_setHead) serve the watchdog and the tests.
             "--http.api", "eth,net,web3,miner,clique,admin,debug",
             "--authrpc.addr", "127.0.0.1", "--authrpc.port", str(self.auth_port),
             "--miner.etherbase", signer, "--miner.gaslimit", str(DEV_GAS_LIMIT),
@@ -216,7 +217,9 @@ class CliqueNetwork(Service):
     temporary folder, removed on exit, by default), starts every node and waits until all
     are peered and blocks advance; exiting stops them. A signer seals only once it is peered:
     signers that seal alone each start their own chain, and Clique's rule that a signer seals
-    at most one of ``size // 2 + 1`` consecutive blocks then stalls every one of them.
+    at most one of ``size // 2 + 1`` consecutive blocks then stalls every one of them. While
+    it runs, a :class:`CliqueWatchdog` (unless ``watchdog=False``) ends the deadlock of two
+    forks of equal difficulty on which no signer may seal.
     """
 
     def __init__(

@@ -76,7 +76,8 @@ class CliqueWatchdog:
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        """Start watching."""
+        """Start watching (a stall counts from now)."""
+        self._last, self._since = {}, time.monotonic()
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="clique-watchdog", daemon=True)
         self._thread.start()

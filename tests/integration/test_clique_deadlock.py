@@ -17,7 +17,9 @@ pytestmark = pytest.mark.network
 def test_the_watchdog_ends_an_equal_difficulty_deadlock_and_every_node_agrees() -> None:
     geth_binary()
     with CliqueNetwork(size=4, period=2) as network:
-        assert network.watchdog is not None
+        watchdog = network.watchdog
+        assert watchdog is not None
+        watchdog.stop()  # until the deadlock is made and checked
         sides = deadlock(network)
 
         tips = {}
@@ -37,6 +39,7 @@ def test_the_watchdog_ends_an_equal_difficulty_deadlock_and_every_node_agrees() 
             tips[head["hash"]] = (head["number"], head["totalDifficulty"])
         assert len(tips) == 2 and len({td for _, td in tips.values()}) == 1
 
+        watchdog.start()
         network.agreed_hash(max(number for number, _ in tips.values()) + 2, timeout=120)
-        [rewind] = network.watchdog.rewinds
+        [rewind] = watchdog.rewinds
         assert sorted(rewind.nodes) in [sorted(network.nodes[i].name for i in s) for s in sides]
