@@ -288,6 +288,12 @@ class CliqueNetwork(Service):
             self._w3[node.url] = connect(node.url)
         return self._w3[node.url]
 
+    def in_turn(self, height: int) -> int:
+        """The index of the node whose signer is in turn at block ``height`` (Clique orders
+        the signers by address)."""
+        order = sorted(range(len(self.nodes)), key=lambda i: self.nodes[i].signer.address.lower())
+        return order[height % len(order)]
+
     def running(self) -> list[int]:
         """The indexes of the nodes whose geth runs."""
         return [i for i, n in enumerate(self.nodes) if n.running]

@@ -126,8 +126,12 @@ class CliqueWatchdog:
             tuple(self.network.nodes[i].name for i in losers), ancestor, kept.hash, kept.number
         )
         log.warning(
-            "clique deadlock: heads %s; rewinding %s to block %d to follow %s",
-            {self.network.nodes[i].name: (h.number, h.hash.hex()[:8]) for i, h in heads.items()},
+            "clique deadlock: heads (number, hash, total difficulty) %s; "
+            "rewinding %s to block %d to follow %s",
+            {
+                self.network.nodes[i].name: (h.number, h.hash.hex()[:8], h.total_difficulty)
+                for i, h in heads.items()
+            },
             ", ".join(rewind.nodes),
             ancestor,
             kept.hash.hex()[:8],

@@ -56,7 +56,6 @@ def deadlock(network: CliqueNetwork, timeout: float = 60.0) -> tuple[list[int], 
 def _plan(network: CliqueNetwork, number: int) -> Plan | None:
     """Sealing orders for two pairs from head ``number`` that stall both with equal difficulty."""
     signers = [n.signer.address for n in network.nodes]
-    order = sorted(range(4), key=lambda i: signers[i].lower())  # geth's in-turn order
     limit = len(signers) // 2 + 1
     recent = [
         signers.index(network.signer_of(h)) for h in range(max(1, number - limit + 2), number + 1)
@@ -72,7 +71,7 @@ def _plan(network: CliqueNetwork, number: int) -> Plan | None:
             if not free:
                 yield seals, gain
             for m in free:
-                turn = order[(number + len(seals) + 1) % len(order)] == m
+                turn = network.in_turn(number + len(seals) + 1) == m
                 stack.append(((*seals, m), gain + (2 if turn else 1)))
 
     for pair in ((0, 1), (0, 2), (0, 3)):
