@@ -137,21 +137,27 @@ class CliqueWatchdog:
             kept.hash.hex()[:8],
         )
         enode = self.network.nodes[anchor].enode
-        for i in losers:
-            self._call(i, "miner_stop")
-            self._call(i, "debug_setHead", hex(ancestor))
-            # geth looks for a heavier peer only when a peer connects: reconnect one.
-            self._call(i, "admin_removePeer", enode)
-            self._call(i, "admin_addPeer", enode)
-        deadline = time.monotonic() + RESYNC_TIMEOUT
-        pending = set(losers)
-        while pending and time.monotonic() < deadline and not self._stop.wait(0.2):
-            pending = {i for i in pending if not self._holds(i, kept)}
-        if pending:
-            names = ", ".join(self.network.nodes[i].name for i in sorted(pending))
-            log.warning("clique watchdog: %s did not sync the kept fork", names)
-        for i in losers:
-            self._call(i, "miner_start")
+        try:
+            for i in losers:
+                self._call(i, "miner_stop")
+                self._call(i, "debug_setHead", hex(ancestor))
+                # geth looks for a heavier peer only when a peer connects: reconnect one.
+                self._call(i, "admin_removePeer", enode)
+                self._call(i, "admin_addPeer", enode)
+            deadline = time.monotonic() + RESYNC_TIMEOUT
+            pending = set(losers)
+            while pending and time.monotonic() < deadline and not self._stop.wait(0.2):
+                pending = {i for i in pending if not self._holds(i, kept)}
+            if pending:
+                names = ", ".join(self.network.nodes[i].name for i in sorted(pending))
+                log.warning("clique watchdog: %s did not sync the kept fork", names)
+        finally:
+            for i in losers:  # sealing resumes even if a node failed us midway
+                try:
+                    self._call(i, "miner_start")
+                except Exception as exc:  # a node that stopped: it seals when restarted
+                    name = self.network.nodes[i].name
+                    log.warning("clique watchdog: cannot resume sealing on %s: %r", name, exc)
         self.rewinds.append(rewind)
         return rewind
 
