@@ -219,7 +219,7 @@ class CliqueNetwork(Service):
     signers that seal alone each start their own chain, and Clique's rule that a signer seals
     at most one of ``size // 2 + 1`` consecutive blocks then stalls every one of them. While
     it runs, a :class:`CliqueWatchdog` (unless ``watchdog=False``) ends the deadlock of two
-    forks of equal difficulty on which no signer may seal.
+    forks on which no signer may seal.
     """
 
     def __init__(
@@ -241,7 +241,7 @@ class CliqueNetwork(Service):
             for i in range(size)
         ]
         self._w3: dict[str, Web3] = {}
-        #: Ends Clique's equal-difficulty deadlock while the network runs (None when off).
+        #: Ends Clique's fork deadlock while the network runs (None when off).
         self.watchdog = CliqueWatchdog(self) if watchdog else None
 
     def start(self, timeout: float = 60.0) -> Self:
@@ -261,8 +261,13 @@ class CliqueNetwork(Service):
             for node in self.nodes:
                 node.wait_until_answering(timeout)
             self.wait_until_peered(0, timeout)
-            for node in self.nodes:
-                node.seal()
+            # The genesis is old, so block 1 is due at once: its in-turn signer seals it the
+            # moment it starts, and a node that does not seal yet drops the blocks it is sent
+            # (geth deems it still syncing), seals a block 1 of its own, and the signers can
+            # end on two forks on which none of them may seal. The in-turn signer starts last.
+            first = self.in_turn(1)
+            for i in [*(i for i in range(len(self.nodes)) if i != first), first]:
+                self.nodes[i].seal()
             self.wait_until_peered(2, timeout)
         except BaseException:
             self.stop()

@@ -1,12 +1,12 @@
-"""A watchdog that ends Clique's equal-difficulty deadlock on a :class:`CliqueNetwork`.
+"""A watchdog that ends Clique's fork deadlock on a :class:`CliqueNetwork`.
 
 Clique lets a signer seal at most one of every ``len(signers) // 2 + 1`` consecutive blocks.
-When starved signers seal out of turn, the nodes can end on two forks of equal total
-difficulty where every signer that may still seal on one fork sits on the other: nobody
-seals, and since neither fork is heavier nobody reorganises (go-ethereum issue #24705;
-EIP-3436 proposed a fork-choice rule against it, never adopted). An operator ends it by
-rewinding the nodes of one fork to the common ancestor (``debug_setHead``) so that they
-sync the other fork, where their signers may seal. The watchdog does the same: once no
+When signers seal out of turn, the nodes can end on two forks that none of them leaves (of
+equal total difficulty, or heavier but missing a block the others dropped) where every
+signer that may still seal on one fork sits on the other: nobody seals again (go-ethereum
+issue #24705; EIP-3436 proposed a fork-choice rule against it, never adopted). An operator
+ends it by rewinding the nodes of one fork to the common ancestor (``debug_setHead``) so
+that they sync the other fork, where their signers may seal. The watchdog does the same: once no
 head has moved for ``stall_after`` seconds while nodes that are peered disagree on the
 head, it keeps the heaviest fork (then the one most nodes hold, then the lowest node) and
 rewinds the peered nodes of every other fork, each with its sealing paused until it holds
