@@ -141,7 +141,8 @@ class CliqueWatchdog:
             for i in losers:
                 self._call(i, "miner_stop")
                 self._call(i, "debug_setHead", hex(ancestor))
-                # geth looks for a heavier peer only when a peer connects: reconnect one.
+                # geth looks for a heavier peer when one connects or announces a block (and
+                # none is sealed): reconnect one.
                 self._call(i, "admin_removePeer", enode)
                 self._call(i, "admin_addPeer", enode)
             deadline = time.monotonic() + RESYNC_TIMEOUT
