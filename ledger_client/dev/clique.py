@@ -30,6 +30,7 @@ from web3.types import RPCEndpoint
 from ledger_client._paths import ROOT
 from ledger_client.chain import connect
 from ledger_client.dev.anvil import DEV_GAS_LIMIT, ChildProcess, Service
+from ledger_client.dev.clique_watchdog import CliqueWatchdog
 from ledger_client.dev.ports import free_port
 from ledger_client.errors import ConfigurationError
 
@@ -108,10 +109,14 @@ class GethNode(ChildProcess):
         return f"http://127.0.0.1:{self.http_port}"
 
     @property
+    def public_key(self) -> str:
+        """The node's p2p public key (hex), as its peers list it."""
+        return str(keys.PrivateKey(self.node_key).public_key.to_bytes().hex())
+
+    @property
     def enode(self) -> str:
         """The node's p2p address, as its peers dial it."""
-        public = keys.PrivateKey(self.node_key).public_key.to_bytes().hex()
-        return f"enode://{public}@127.0.0.1:{self.p2p_port}"
+        return f"enode://{self.public_key}@127.0.0.1:{self.p2p_port}"
 
     @property
     def log_file(self) -> Path:
@@ -134,15 +139,23 @@ class GethNode(ChildProcess):
         """Write the chain's genesis block into the datadir (``geth init``), once."""
         if (self.datadir / "geth" / "chaindata").is_dir():
             return
-        subprocess.run(
+        init = subprocess.run(
             [str(geth_binary()), "init", "--datadir", str(self.datadir), str(genesis)],
-            check=True,
             capture_output=True,
+            text=True,
         )
+        if init.returncode != 0:
+            raise ConfigurationError(f"geth init of {self.name} failed:\n{init.stderr[-2000:]}")
 
     def start(self, timeout: float = 60.0) -> Self:
         """Start the node with its signer key unlocked, not sealing yet (:meth:`seal`); wait
         until it answers."""
+        self.launch()
+        self.wait_until_answering(timeout)
+        return self
+
+    def launch(self) -> None:
+        """Start the node's geth and return at once (:meth:`wait_until_answering`)."""
         signer = self.signer.address
         args = [
             str(geth_binary()),
@@ -154,7 +167,8 @@ class GethNode(ChildProcess):
             "--port", str(self.p2p_port),
             "--nodiscover", "--nat", "none", "--ipcdisable",
             "--http", "--http.addr", "127.0.0.1", "--http.port", str(self.http_port),
-            "--http.api", "eth,net,web3,miner,clique,admin",
+            # admin (peers) and debug (debug_setHead) serve the watchdog and the tests.
+            "--http.api", "eth,net,web3,miner,clique,admin,debug",
             "--authrpc.addr", "127.0.0.1", "--authrpc.port", str(self.auth_port),
             "--miner.etherbase", signer, "--miner.gaslimit", str(self.gas_limit),
             # The signer must be unlocked to seal; HTTP listens on loopback only.
@@ -163,6 +177,11 @@ class GethNode(ChildProcess):
         ]  # fmt: skip
         with self.log_file.open("ab") as log:
             self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+
+    def wait_until_answering(self, timeout: float = 60.0) -> None:
+        """Wait until the launched node answers JSON-RPC; raise with its log tail if it exits
+        or stays silent."""
+        assert self.process is not None, "launch() first"
         w3 = Web3(Web3.HTTPProvider(self.url))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -171,10 +190,12 @@ class GethNode(ChildProcess):
                     f"geth {self.name} exited with {self.process.returncode}:\n{self.log_tail()}"
                 )
             if w3.is_connected():
-                return self
+                return
             time.sleep(0.2)
         self.stop()
-        raise ConfigurationError(f"geth {self.name} did not answer within {timeout} s")
+        raise ConfigurationError(
+            f"geth {self.name} did not answer within {timeout} s:\n{self.log_tail()}"
+        )
 
     def seal(self) -> None:
         """Start sealing blocks (``miner_start``)."""
@@ -204,7 +225,9 @@ class CliqueNetwork(Service):
     temporary folder, removed on exit, by default), starts every node and waits until all
     are peered and blocks advance; exiting stops them. A signer seals only once it is peered:
     signers that seal alone each start their own chain, and Clique's rule that a signer seals
-    at most one of ``size // 2 + 1`` consecutive blocks then stalls every one of them.
+    at most one of ``size // 2 + 1`` consecutive blocks then stalls every one of them. While
+    it runs, a :class:`CliqueWatchdog` (unless ``watchdog=False``) ends the deadlock of two
+    forks on which no signer may seal.
     """
 
     def __init__(
@@ -215,6 +238,7 @@ class CliqueNetwork(Service):
         chain_id: int = CLIQUE_CHAIN_ID,
         root: Path | None = None,
         gas_limit: int = DEV_GAS_LIMIT,
+        watchdog: bool = True,
     ) -> None:
         self.period = period
         self.gas_limit = gas_limit
@@ -229,20 +253,31 @@ class CliqueNetwork(Service):
         for node in self.nodes:
             node.gas_limit = gas_limit
         self._w3: dict[str, Web3] = {}
+        #: Ends Clique's fork deadlock while the network runs (None when off).
+        self.watchdog = CliqueWatchdog(self) if watchdog else None
 
     def start(self, timeout: float = 60.0) -> Self:
         """Initialise every node, start them all and wait until the network is sealing."""
         self._prepare()
         try:
             for node in self.nodes:
-                node.start()
-            self.wait_until_peered(0, timeout)
+                node.launch()
             for node in self.nodes:
-                node.seal()
+                node.wait_until_answering(timeout)
+            self.wait_until_peered(0, timeout)
+            # The genesis is old, so block 1 is due at once: its in-turn signer seals it the
+            # moment it starts, and a node that does not seal yet drops the blocks it is sent
+            # (geth deems it still syncing), seals a block 1 of its own, and the signers can
+            # end on two forks on which none of them may seal. The in-turn signer starts last.
+            first = self.in_turn(1)
+            for i in [*(i for i in range(len(self.nodes)) if i != first), first]:
+                self.nodes[i].seal()
             self.wait_until_peered(2, timeout)
         except BaseException:
             self.stop()
             raise
+        if self.watchdog is not None:
+            self.watchdog.start()
         return self
 
     def _prepare(self) -> None:
@@ -262,7 +297,10 @@ class CliqueNetwork(Service):
             node.init(path, [p.enode for p in self.nodes if p is not node], password)
 
     def stop(self) -> None:
-        """Stop every node; remove the network's folder if this network made it."""
+        """Stop the watchdog and every node; remove the network's folder if this network made
+        it."""
+        if self.watchdog is not None:
+            self.watchdog.stop()
         for node in self.nodes:
             node.stop()
         if self._own_root:
@@ -274,6 +312,12 @@ class CliqueNetwork(Service):
         if node.url not in self._w3:
             self._w3[node.url] = connect(node.url)
         return self._w3[node.url]
+
+    def in_turn(self, height: int) -> int:
+        """The index of the node whose signer is in turn at block ``height`` (Clique orders
+        the signers by address)."""
+        order = sorted(range(len(self.nodes)), key=lambda i: self.nodes[i].signer.address.lower())
+        return order[height % len(order)]
 
     def running(self) -> list[int]:
         """The indexes of the nodes whose geth runs."""
