@@ -45,3 +45,8 @@ class DuplicateInBatchError(RxLedgerError, ValueError):
         #: ledger id -> the caller's own code for it, for messages (as LedgerRevertError's)
         self.codes: dict[bytes, str] = {}
         super().__init__(f"{self.error}(what={what!r}, id=0x{item.hex()})")
+
+
+class WeakSerialsWarning(UserWarning):
+    """Warned when serials being commissioned follow a counter or carry too little entropy
+    for their pack ids to resist an observer who enumerates serials of a public GTIN."""

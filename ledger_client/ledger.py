@@ -19,6 +19,7 @@ from ledger_client.confirm import confirm
 from ledger_client.contracts import Deployment
 from ledger_client.errors import ConfigurationError, DuplicateInBatchError, UnknownPrefixError
 from ledger_client.gs1.dates import expiry_yymmdd
+from ledger_client.gs1.serial_entropy import warn_if_weak
 from ledger_client.ids import lot_hash, pack_hash, record_id, unit_hash
 from ledger_client.owners import PrefixOwners
 from ledger_client.pipeline import (
@@ -274,10 +275,15 @@ class Ledger:
         *,
         progress: ProgressCallback | None = None,
     ) -> list[Receipt]:
-        """Commission ``serials`` of ``gtin`` in ``lot``, into case ``into_sscc`` if given."""
+        """Commission ``serials`` of ``gtin`` in ``lot``, into case ``into_sscc`` if given.
+
+        Warns with :class:`~ledger_client.errors.WeakSerialsWarning` when the serials follow a
+        counter or have little entropy (:mod:`ledger_client.gs1.serial_entropy`): their pack
+        ids are then no secret from anyone reading the chain."""
         lot_of = lot_hash(self._own(gtin), lot)
         unit = unit_hash(self._own(into_sscc)) if into_sscc else ZERO_HASH
         hashes = [pack_hash(gtin, s) for s in serials]
+        warn_if_weak(gtin, serials)
         return self.commission_hashes(
             lot_of, hashes, unit, event_hash, skip_done, progress=progress
         )

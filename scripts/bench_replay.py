@@ -19,6 +19,7 @@ import json
 import random
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,32 @@ MAKER = demo_index("manufacturer")
 def _mine(code_hash: bytes) -> bytes:
     """The id of the manufacturer's record of ``code_hash``."""
     return record_id(MAKER, code_hash)
+
+
+@dataclass(frozen=True)
+class PharmacyFates:
+    """What the pharmacies do with the packs they hold: dispense in batches, destroy, or leave
+    on the shelf for the regulator to flag. Each pack has at most one fate."""
+
+    dispense: list[list[tuple[str, bytes]]]
+    destroy: list[tuple[str, bytes]]
+    flag: list[tuple[str, bytes]]
+
+
+def pharmacy_fates(
+    at_pharmacy: list[tuple[str, bytes]], batch: int = 5, flags: int = 200
+) -> PharmacyFates:
+    """Split ``(pharmacy, pack)`` pairs: the first 90% dispensed in batches of ``batch``, a
+    quarter of the rest destroyed, up to ``flags`` of the remainder flagged. The batches are cut
+    from the dispensed part alone, so the last one never reaches into the packs destroyed."""
+    cut = int(len(at_pharmacy) * 0.9)
+    to_dispense, rest = at_pharmacy[:cut], at_pharmacy[cut:]
+    quarter = len(rest) // 4
+    return PharmacyFates(
+        dispense=[to_dispense[k : k + batch] for k in range(0, len(to_dispense), batch)],
+        destroy=rest[:quarter],
+        flag=rest[quarter : quarter + flags],
+    )
 
 
 def build_history(url: str, packs: int, seed: int) -> Deployment:
@@ -147,10 +174,9 @@ def build_history(url: str, packs: int, seed: int) -> Deployment:
         at_pharmacy.extend((ph, i) for i in ids)
     bulk.mine()
     rng.shuffle(at_pharmacy)
+    fates = pharmacy_fates(at_pharmacy)
     dispensed: dict[str, list[bytes]] = {p: [] for p in pharmacies}
-    flagged = []
-    for k in range(0, int(len(at_pharmacy) * 0.9), 5):
-        batch = at_pharmacy[k : k + 5]
+    for batch in fates.dispense:
         ph = batch[0][0]
         ids = [i for p, i in batch if p == ph]
         others = [(p, i) for p, i in batch if p != ph]
@@ -159,10 +185,9 @@ def build_history(url: str, packs: int, seed: int) -> Deployment:
         for p, i in others:
             bulk.call(p, "decommission", [i], int(DecommissionReason.DISPENSED), ZERO, items=1)
             dispensed[p].append(i)
-    rest = at_pharmacy[int(len(at_pharmacy) * 0.9) :]
-    for ph, i in rest[: len(rest) // 4]:
+    for ph, i in fates.destroy:
         bulk.call(ph, "decommission", [i], int(DecommissionReason.DESTROYED), ZERO, items=1)
-    flagged = [i for _, i in rest[len(rest) // 4 : len(rest) // 4 + 200]]
+    flagged = [i for _, i in fates.flag]
     bulk.call(addr["regulator"], "flagPacks", flagged, 1, 3, ZERO, items=len(flagged))
     bulk.mine()
     for ph in pharmacies:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import logging
 import sys
+import warnings
 
 import structlog
 
+from ledger_client.errors import WeakSerialsWarning
+
 
 def configure_logging(json: bool, level: int = logging.INFO) -> None:
-    """Route structlog and the standard library's loggers through one renderer."""
+    """Route structlog, the standard library's loggers and Python warnings (every weak-serial
+    warning of a commissioning, with the capture job it came from) through one renderer."""
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
     )
@@ -39,6 +43,8 @@ def configure_logging(json: bool, level: int = logging.INFO) -> None:
     root.setLevel(level)
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # a line per plugin
+    logging.captureWarnings(True)
+    warnings.simplefilter("always", WeakSerialsWarning)
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:

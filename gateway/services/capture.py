@@ -6,7 +6,8 @@ ledger operations signed with the operator's key and reports each event (applied
 stored_only, failed with the decoded contract error). Nothing is written twice: its
 ``AnchorIndex`` (one per process, refreshed before every job) knows which event hashes the
 chain already anchors, and jobs run one at a time under the operator lock, so workers
-never race each other either.
+never race each other either. Serials that follow a counter or have little entropy are
+commissioned all the same, with a warning in the event's result and in the log.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import structlog
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.orm import Session
 
@@ -173,7 +175,7 @@ class CaptureService:
         """Capture ``doc`` as the operator's member and record the per-event results."""
         if self.ledger is None:
             raise ConfigurationError("this gateway has no operator key to sign with")
-        with self.lock.hold():
+        with self.lock.hold(), structlog.contextvars.bound_contextvars(job=job_id):
             if self._store is None:
                 self.store_path.parent.mkdir(parents=True, exist_ok=True)
                 self._store = EventStore(self.store_path)

@@ -2,13 +2,15 @@
 
 Every command runs inside :class:`ReportingCommand`, which turns any exception into one line
 on stderr and an exit code (see :func:`fail`): no command shows a Python traceback unless
-``RXLEDGER_DEBUG`` is set.
+``RXLEDGER_DEBUG`` is set. RxLedger's warnings (weak serials at commissioning) print as
+``warning:`` lines on stderr, every time, and the command carries on.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import warnings
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +21,7 @@ from rich.console import Console
 from rich.markup import escape
 from typer.core import TyperCommand
 
-from ledger_client.errors import RxLedgerError
+from ledger_client.errors import RxLedgerError, WeakSerialsWarning
 from ledger_client.explain import Refusal, explain
 
 console = Console(stderr=True)
@@ -75,6 +77,26 @@ def fail(exc: Exception, known: Known | None = None) -> typer.Exit:
     return typer.Exit(code=code)
 
 
+def warn(text: str) -> None:
+    """Print a warning as one line on stderr; the command carries on."""
+    console.print(f"[yellow]warning:[/yellow] {escape(text)}", soft_wrap=True, highlight=False)
+
+
+def _showing_ours(show: Callable[..., None]) -> Callable[..., None]:
+    """``warnings.showwarning`` that prints RxLedger's own warnings as :func:`warn` lines and
+    hands the others to ``show``."""
+
+    def show_warning(
+        message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any
+    ) -> None:
+        if issubclass(category, WeakSerialsWarning):
+            warn(str(message))
+        else:
+            show(message, category, *args, **kwargs)
+
+    return show_warning
+
+
 def _is_click(exc: Exception) -> bool:
     """Click's own exceptions (exit, abort, usage errors; typer may vendor click) pass."""
     kinds = {k.__name__ for k in type(exc).__mro__}
@@ -89,7 +111,10 @@ class ReportingCommand(TyperCommand):
         known = Known(rpc=ctx.params.get("rpc"))
         token = _known.set(known)
         try:
-            return super().invoke(ctx)
+            with warnings.catch_warnings():
+                warnings.simplefilter("always", WeakSerialsWarning)
+                warnings.showwarning = _showing_ours(warnings.showwarning)
+                return super().invoke(ctx)
         except Exception as exc:
             if _is_click(exc) or os.environ.get("RXLEDGER_DEBUG"):
                 raise

@@ -23,6 +23,7 @@ from ledger_client.errors import DuplicateInBatchError, RxLedgerError, UnknownPr
 from ledger_client.explain import code_map, explain
 from ledger_client.gs1.dates import expiry_yymmdd, same_day
 from ledger_client.gs1.epc import party_gln
+from ledger_client.gs1.serial_entropy import assess_serials
 from ledger_client.ids import lot_id, pack_id
 from ledger_client.ledger import Ledger
 from ledger_client.owners import CodeOwners
@@ -318,6 +319,20 @@ class _Executor:
         raise TypeError(f"not a ledger operation: {op!r}")  # pragma: no cover
 
 
+def _weak_serials(
+    operations: Sequence[ledger_ops.LedgerOperation], results: Sequence[OperationResult]
+) -> list[str]:
+    """The weak-serial warning of each commissioning the event applied (see
+    :mod:`ledger_client.gs1.serial_entropy`)."""
+    found = []
+    for op, result in zip(operations, results, strict=True):
+        if isinstance(op, ledger_ops.Commission) and result.status == "applied":
+            report = assess_serials(op.serials)
+            if report.weak:
+                found.append(report.message(op.gtin))
+    return found
+
+
 def _event_result(executor: _Executor, report: EventReport) -> EventResult:
     common: dict[str, Any] = {
         "index": report.index,
@@ -331,6 +346,7 @@ def _event_result(executor: _Executor, report: EventReport) -> EventResult:
     if report.stored_only is not None:
         return EventResult(status="stored_only", message=report.stored_only, **common)
     results = tuple(executor.run(op) for op in report.operations)
+    common["warnings"] = (*report.warnings, *_weak_serials(report.operations, results))
     statuses = {r.status for r in results}
     status: EventStatus
     if "failed" in statuses:

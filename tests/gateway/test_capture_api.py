@@ -4,6 +4,7 @@ chain state, no double writes, schema errors, partial failures, GS1 and DSCSA sa
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 from gateway_helpers import GTIN, Gateway, World, operator_key, running_gateway
 
+from gateway.core.logging import configure_logging
 from ledger_client.epcis import EventStore
 from ledger_client.ids import gs1_check_digit
 from ledger_client.types import PackStatus
@@ -159,6 +161,29 @@ def test_commissioning_packing_shipping_document_is_written_event_by_event(
     assert [e["status"] for e in again["results"]] == ["skipped"] * 3
     assert all(op["tx_hashes"] == [] for e in again["results"] for op in e["operations"])
     assert world.w3.eth.block_number == before
+
+
+def test_counter_serials_are_captured_with_a_warning_in_the_job_and_the_log(
+    mfr: Gateway, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = logging.getLogger()
+    handlers = root.handlers[:]
+    logging.captureWarnings(False)  # pytest undid an earlier test's capture behind logging's back
+    configure_logging(json=True)  # as the process does; its handler writes to captured stderr
+    try:
+        job = capture(mfr, document(commissioning("WEAKCAP", [f"WC{k:04d}" for k in range(4)])))
+    finally:
+        root.handlers[:] = handlers
+        logging.captureWarnings(False)
+    assert job["success"] is True and job["errors"] == []
+    [result] = job["results"]
+    assert result["status"] == "applied"
+    assert any("4 of 4 follow a counter" in w for w in result["warnings"]), result
+    lines = [json.loads(x) for x in capsys.readouterr().err.splitlines() if x.startswith("{")]
+    [line] = [x for x in lines if "WeakSerialsWarning" in x["event"]]
+    assert (line["level"], line["job"]) == ("warning", job["captureID"])
+    assert "4 of 4 follow a counter" in line["event"]
+    assert mfr.world.net["manufacturer"].pack_state(GTIN, "WC0002").status == PackStatus.ACTIVE
 
 
 def test_invalid_document_is_refused_with_the_schema_error(mfr: Gateway, world: World) -> None:

@@ -85,6 +85,28 @@ def test_cli_runs_a_lifecycle_from_code_files(node: Anvil, net: DevNetwork, tmp_
     assert code == 3 and '"status": "DECOMMISSIONED"' in out
 
 
+def test_cli_commissions_counter_serials_with_a_warning_on_stderr(
+    node: Anvil, net: DevNetwork, tmp_path: Path
+) -> None:
+    deployment = tmp_path / "deployment.json"
+    net.deployment.save(deployment)
+    store = {"RXLEDGER_EPCIS_STORE": str(tmp_path / "epcis.sqlite")}
+    common = ("--as", "manufacturer", "--rpc", node.url, "--deployment", str(deployment))
+    assert _cli(node, deployment, "lot", "register", GTIN, "WEAKCLI", "281231", *common[:2])[0] == 0
+    runner = CliRunner()
+    counter = tmp_path / "counter.txt"
+    counter.write_text("".join(f"(01){GTIN}(10)WEAKCLI(21)W{i:06d}\n" for i in range(5)))
+    result = runner.invoke(app, ["commission", str(counter), "--json", *common], env=store)
+    assert result.exit_code == 0, result.output
+    assert "warning:" in result.stderr and "5 of 5 follow a counter" in result.stderr
+    assert '"items": 5' in result.stdout and "warning" not in result.stdout
+    assert net["manufacturer"].pack_state(GTIN, "W000003").status == PackStatus.ACTIVE
+    strong = tmp_path / "strong.txt"
+    strong.write_text(f"(01){GTIN}(10)WEAKCLI(21)q7XfT2mLr9ZbW4kNcP8d\n")
+    result = runner.invoke(app, ["commission", str(strong), *common], env=store)
+    assert (result.exit_code, result.stderr) == (0, ""), result.output
+
+
 def test_cli_rejects_a_malformed_code_with_its_line_and_writes_nothing(
     node: Anvil, net: DevNetwork, tmp_path: Path
 ) -> None:
