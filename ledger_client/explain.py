@@ -119,6 +119,10 @@ HINTS: dict[str, tuple[str, str]] = {
         "Only its proposer cancels a proposal directly; the council cancels any proposal with "
         "one of its own: `rxledger council propose cancel '[ID]'`",
     ),
+    "ConsortiumInvalidGatewayUrl": (
+        "{url!r} is not a gateway URL",
+        "Give an http:// or https:// URL of at most 256 bytes",
+    ),
     # ProductDirectory
     "ProductDirectoryInvalidGtin": (
         "{gtin14!r} is not a valid GTIN-14",
