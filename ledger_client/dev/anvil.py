@@ -17,6 +17,12 @@ from ledger_client.errors import ConfigurationError
 
 #: A high block gas limit, as permissioned networks use, so batches of thousands fit.
 DEV_GAS_LIMIT = 300_000_000
+#: States of recent blocks a dev anvil keeps (``--prune-history``); older blocks keep their
+#: transactions, receipts and logs but no state. Nothing here reads state older than the
+#: gateway's confirmation depth (default 2; it falls back to the latest block), the auditor
+#: and the exports read logs and state at the head, so an archive is not needed; without
+#: pruning anvil keeps every block's state and grew to 24 GB commissioning 1,000,000 packs.
+DEV_STATE_HISTORY = 64
 
 
 def anvil_binary() -> str:
@@ -79,7 +85,8 @@ class Anvil(ChildProcess):
 
     Use as a context manager; the state is written when the node stops and every few seconds.
     ``load_state`` starts from a saved state without writing it back; ``auto_impersonate``
-    accepts unsigned transactions from any account (bulk writes).
+    accepts unsigned transactions from any account (bulk writes). ``prune_history`` keeps
+    the state of only that many recent blocks (None: every block's, an archive node).
     """
 
     port: int = 8545
@@ -87,6 +94,7 @@ class Anvil(ChildProcess):
     gas_limit: int = DEV_GAS_LIMIT
     load_state: Path | None = field(default=None, kw_only=True)
     auto_impersonate: bool = field(default=False, kw_only=True)
+    prune_history: int | None = field(default=DEV_STATE_HISTORY, kw_only=True)
     process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
 
     @property
@@ -115,6 +123,8 @@ class Anvil(ChildProcess):
             args += ["--load-state", str(self.load_state)]
         if self.auto_impersonate:
             args.append("--auto-impersonate")
+        if self.prune_history is not None:
+            args += ["--prune-history", str(self.prune_history)]
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         w3 = Web3(Web3.HTTPProvider(self.url))
         deadline = time.monotonic() + timeout

@@ -88,7 +88,8 @@ def clique_genesis(
 class GethNode(ChildProcess):
     """One geth signer: its datadir (keystore, chain), ports and sealing key.
 
-    ``node_key`` is its p2p identity; ``start()`` runs it after :meth:`init` wrote its files.
+    ``node_key`` is its p2p identity, ``gas_limit`` the block gas limit it seals towards;
+    ``start()`` runs it after :meth:`init` wrote its files.
     """
 
     name: str
@@ -99,6 +100,7 @@ class GethNode(ChildProcess):
     http_port: int = field(default_factory=free_port)
     p2p_port: int = field(default_factory=free_port)
     auth_port: int = field(default_factory=free_port)
+    gas_limit: int = DEV_GAS_LIMIT
     process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
 
     @property
@@ -149,7 +151,7 @@ class GethNode(ChildProcess):
             "--http", "--http.addr", "127.0.0.1", "--http.port", str(self.http_port),
             "--http.api", "eth,net,web3,miner,clique",
             "--authrpc.addr", "127.0.0.1", "--authrpc.port", str(self.auth_port),
-            "--miner.etherbase", signer, "--miner.gaslimit", str(DEV_GAS_LIMIT),
+            "--miner.etherbase", signer, "--miner.gaslimit", str(self.gas_limit),
             # The signer must be unlocked to seal; HTTP listens on loopback only.
             "--unlock", signer, "--password", str(self.datadir / "password"),
             "--allow-insecure-unlock",
@@ -190,7 +192,8 @@ class GethNode(ChildProcess):
 
 
 class CliqueNetwork(Service):
-    """``size`` geth Clique signers on loopback, sealing a block every ``period`` seconds.
+    """``size`` geth Clique signers on loopback, sealing a block every ``period`` seconds, of
+    at most ``gas_limit`` gas (in the genesis and each signer's).
 
     A context manager: entering writes the genesis and node folders under ``root`` (a new
     temporary folder, removed on exit, by default), starts every node and waits until all
@@ -206,14 +209,22 @@ class CliqueNetwork(Service):
         funded: Iterable[str] = (),
         chain_id: int = CLIQUE_CHAIN_ID,
         root: Path | None = None,
+        gas_limit: int = DEV_GAS_LIMIT,
     ) -> None:
         self.period = period
+        self.gas_limit = gas_limit
         self.funded = list(funded)
         self.chain_id = chain_id
         self._own_root = root is None
         self.root = root or Path(tempfile.mkdtemp(prefix="rxledger-clique-"))
         self.nodes = [
-            GethNode(f"signer{i + 1}", self.root / f"signer{i + 1}", Account.create(), chain_id)
+            GethNode(
+                f"signer{i + 1}",
+                self.root / f"signer{i + 1}",
+                Account.create(),
+                chain_id,
+                gas_limit=gas_limit,
+            )
             for i in range(size)
         ]
         self._w3: dict[str, Web3] = {}
@@ -221,7 +232,11 @@ class CliqueNetwork(Service):
     def start(self, timeout: float = 60.0) -> Self:
         """Initialise every node, start them all and wait until the network is sealing."""
         genesis = clique_genesis(
-            self.chain_id, [n.signer.address for n in self.nodes], self.period, self.funded
+            self.chain_id,
+            [n.signer.address for n in self.nodes],
+            self.period,
+            self.funded,
+            self.gas_limit,
         )
         password = secrets.token_hex(16)
         for node in self.nodes:

@@ -1,0 +1,107 @@
+"""Anvil's memory while a large history is commissioned, with and without ``--prune-history``.
+
+For each mode it starts anvil (``pruned``: the dev default, the state of the last
+``DEV_STATE_HISTORY`` blocks; ``archive``: every block's state, anvil's own default), deploys
+the demo network and commissions packs as ``bench_verify.py`` does (the member client,
+batches of 2,000), reading anvil's resident memory after every ``--step`` packs up to
+``--packs``. A mode stops early, and says so, once anvil passes ``--rss-limit`` GiB, so the
+archive mode cannot take the machine down. Prints a table, or one JSON object with
+``--json``; writes docs/results/bench_anvil_memory.json.
+
+    python scripts/bench_anvil_memory.py --packs 1000000 --step 100000
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import Any
+
+from _harness import ROOT, arguments, busy_ticks, free_port, log, resident
+
+from ledger_client.chain import connect
+from ledger_client.dev.anvil import DEV_STATE_HISTORY, Anvil
+from ledger_client.devnet import deploy_devnet
+
+GTIN, LOT, EXPIRY = "09506000134352", "MEM1", "301231"
+RESULTS = ROOT / "docs" / "results" / "bench_anvil_memory.json"
+MODES = {"pruned": DEV_STATE_HISTORY, "archive": None}
+
+
+def run(mode: str, packs: int, step: int, limit: int) -> dict[str, Any]:
+    """Commission up to ``packs`` on a fresh anvil in ``mode``; anvil's RSS after each step."""
+    points: list[dict[str, Any]] = []
+    with Anvil(port=free_port(), prune_history=MODES[mode]) as node:
+        assert node.process is not None
+        net = deploy_devnet(connect(node.url, timeout=300), batch_size=2000)
+        maker = net["manufacturer"]
+        maker.register_product(GTIN, "Memory tablets", "10 mg", "tablet")
+        maker.register_lot(GTIN, LOT, EXPIRY)
+        started, done = time.perf_counter(), 0
+        while done < packs:
+            n = min(step, packs - done)
+            maker.commission(GTIN, LOT, [f"M{i:08d}" for i in range(done, done + n)])
+            done += n
+            rss = resident(node.process.pid).get("VmRSS", 0)
+            points.append(
+                {
+                    "packs": done,
+                    "blocks": maker.w3.eth.block_number,
+                    "rss_bytes": rss,
+                    "seconds": round(time.perf_counter() - started, 1),
+                }
+            )
+            log(f"{mode}: {done} packs, anvil RSS {rss / 2**20:.0f} MiB")
+            if rss > limit:
+                log(f"{mode}: stopped, anvil passed {limit / 2**30:.1f} GiB")
+                break
+    return {
+        "mode": mode,
+        "prune_history": MODES[mode],
+        "points": points,
+        "stopped_at_rss_limit": points[-1]["packs"] < packs,
+    }
+
+
+def main() -> int:
+    parser = arguments(__doc__)
+    parser.add_argument("--packs", type=int, default=1_000_000)
+    parser.add_argument("--step", type=int, default=100_000)
+    parser.add_argument("--modes", default="pruned,archive", help="comma-separated: pruned,archive")
+    parser.add_argument("--rss-limit", type=float, default=6.0, help="GiB; stop a mode above it")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    tick = busy_ticks()
+    wall = time.perf_counter()
+    runs = [
+        run(m, args.packs, args.step, int(args.rss_limit * 2**30)) for m in args.modes.split(",")
+    ]
+    result = {
+        "packs": args.packs,
+        "step": args.step,
+        "rss_limit_gib": args.rss_limit,
+        "runs": runs,
+        "machine_busy_cores": round(
+            (busy_ticks() - tick) / os.sysconf("SC_CLK_TCK") / (time.perf_counter() - wall), 2
+        ),
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    print(f"{'mode':<8} {'packs':>9} {'blocks':>7} {'anvil RSS MiB':>14} {'seconds':>8}")
+    for r in runs:
+        for p in r["points"]:
+            print(
+                f"{r['mode']:<8} {p['packs']:>9,} {p['blocks']:>7} {p['rss_bytes'] / 2**20:>14,.0f}"
+                f" {p['seconds']:>8}"
+            )
+        if r["stopped_at_rss_limit"]:
+            print(f"{r['mode']:<8} stopped above {args.rss_limit} GiB")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
