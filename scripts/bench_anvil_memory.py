@@ -1,12 +1,13 @@
 """Anvil's memory while a large history is commissioned, with and without ``--prune-history``.
 
-For each mode it starts anvil (``pruned``: the dev default, the state of the last
-``DEV_STATE_HISTORY`` blocks; ``archive``: every block's state, anvil's own default), deploys
-the demo network and commissions packs as ``bench_verify.py`` does (the member client,
-batches of 2,000), reading anvil's resident memory after every ``--step`` packs up to
-``--packs``. A mode stops early, and says so, once anvil passes ``--rss-limit`` GiB, so the
-archive mode cannot take the machine down. Prints a table, or one JSON object with
-``--json``; writes docs/results/bench_anvil_memory.json.
+For each mode it starts anvil (a number N: ``--prune-history N``, the state of the last N
+blocks, ``DEV_STATE_HISTORY`` by default; ``archive``: every block's state, anvil's own
+default), deploys the demo network and commissions packs in blocks of 2,000, as
+``bench_verify.py``'s member client does, but through the dev bulk loader (two
+transactions of 1,000 packs a block), reading anvil's resident memory after every
+``--step`` packs up to ``--packs``. A mode stops early, and says so, once anvil passes
+``--rss-limit`` GiB, so the archive mode cannot take the machine down. Prints a table, or
+one JSON object with ``--json``; writes docs/results/bench_anvil_memory.json.
 
     python scripts/bench_anvil_memory.py --packs 1000000 --step 100000
 """
@@ -20,29 +21,48 @@ from typing import Any
 
 from _harness import ROOT, arguments, busy_ticks, free_port, log, resident
 
-from ledger_client.chain import connect
+from ledger_client.chain import connect, dev_account
 from ledger_client.dev.anvil import DEV_STATE_HISTORY, Anvil
+from ledger_client.dev.bulk import BulkSender
 from ledger_client.devnet import deploy_devnet
+from ledger_client.ids import lot_hash, pack_hash
 
 GTIN, LOT, EXPIRY = "09506000134352", "MEM1", "301231"
 RESULTS = ROOT / "docs" / "results" / "bench_anvil_memory.json"
-MODES = {"pruned": DEV_STATE_HISTORY, "archive": None}
+ZERO = b"\x00" * 32
+PER_TX, PER_BLOCK = 1000, 2000
+
+
+def prune_of(mode: str) -> int | None:
+    """``--prune-history`` of ``mode``: None for ``archive``."""
+    return None if mode == "archive" else int(mode)
 
 
 def run(mode: str, packs: int, step: int, limit: int) -> dict[str, Any]:
     """Commission up to ``packs`` on a fresh anvil in ``mode``; anvil's RSS after each step."""
     points: list[dict[str, Any]] = []
-    with Anvil(port=free_port(), prune_history=MODES[mode]) as node:
+    with Anvil(port=free_port(), prune_history=prune_of(mode), auto_impersonate=True) as node:
         assert node.process is not None
-        net = deploy_devnet(connect(node.url, timeout=300), batch_size=2000)
+        net = deploy_devnet(connect(node.url, timeout=300))
         maker = net["manufacturer"]
         maker.register_product(GTIN, "Memory tablets", "10 mg", "tablet")
         maker.register_lot(GTIN, LOT, EXPIRY)
+        bulk = BulkSender(
+            maker.w3, net.deployment.registry, {maker.address: dev_account("manufacturer")}
+        )
+        lot = lot_hash(GTIN, LOT)
         started, done = time.perf_counter(), 0
         while done < packs:
-            n = min(step, packs - done)
-            maker.commission(GTIN, LOT, [f"M{i:08d}" for i in range(done, done + n)])
-            done += n
+            end = min(packs, done + step)
+            for block in range(done, end, PER_BLOCK):
+                for first in range(block, min(end, block + PER_BLOCK), PER_TX):
+                    last = min(end, first + PER_TX)
+                    hashes = [pack_hash(GTIN, f"M{i:08d}") for i in range(first, last)]
+                    bulk.call(
+                        maker.address, "commission", lot, ZERO, hashes, ZERO, items=len(hashes)
+                    )
+                bulk.mine()
+            done = end
             rss = resident(node.process.pid).get("VmRSS", 0)
             points.append(
                 {
@@ -58,7 +78,7 @@ def run(mode: str, packs: int, step: int, limit: int) -> dict[str, Any]:
                 break
     return {
         "mode": mode,
-        "prune_history": MODES[mode],
+        "prune_history": prune_of(mode),
         "points": points,
         "stopped_at_rss_limit": points[-1]["packs"] < packs,
     }
@@ -68,7 +88,11 @@ def main() -> int:
     parser = arguments(__doc__)
     parser.add_argument("--packs", type=int, default=1_000_000)
     parser.add_argument("--step", type=int, default=100_000)
-    parser.add_argument("--modes", default="pruned,archive", help="comma-separated: pruned,archive")
+    parser.add_argument(
+        "--modes",
+        default=f"{DEV_STATE_HISTORY},archive",
+        help="comma-separated: a number of states to keep, or archive",
+    )
     parser.add_argument("--rss-limit", type=float, default=6.0, help="GiB; stop a mode above it")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -91,7 +115,7 @@ def main() -> int:
     if args.json:
         print(json.dumps(result))
         return 0
-    print(f"{'mode':<8} {'packs':>9} {'blocks':>7} {'anvil RSS MiB':>14} {'seconds':>8}")
+    print(f"{'states':<8} {'packs':>9} {'blocks':>7} {'anvil RSS MiB':>14} {'seconds':>8}")
     for r in runs:
         for p in r["points"]:
             print(

@@ -17,12 +17,13 @@ from ledger_client.errors import ConfigurationError
 
 #: A high block gas limit, as permissioned networks use, so batches of thousands fit.
 DEV_GAS_LIMIT = 300_000_000
-#: States of recent blocks a dev anvil keeps (``--prune-history``); older blocks keep their
-#: transactions, receipts and logs but no state. Nothing here reads state older than the
-#: gateway's confirmation depth (default 2; it falls back to the latest block), the auditor
-#: and the exports read logs and state at the head, so an archive is not needed; without
-#: pruning anvil keeps every block's state and grew to 24 GB commissioning 1,000,000 packs.
-DEV_STATE_HISTORY = 64
+#: States of recent blocks a dev anvil keeps in memory (``--prune-history``); older blocks
+#: keep their transactions, receipts and logs but no state. anvil keeps each block's state
+#: as a whole copy, so its memory is about (this + 1) x the state: unpruned it grew to 24 GB
+#: commissioning 1,000,000 packs. Nothing here reads state older than the gateway's
+#: confirmation depth (default 2; its directory reads fall back to the latest block), and
+#: the auditor and the exports read logs and state at the head.
+DEV_STATE_HISTORY = 8
 
 
 def anvil_binary() -> str:
