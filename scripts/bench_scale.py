@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sqlite3
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -163,15 +165,22 @@ def main() -> int:
     parser = arguments(__doc__)
     parser.add_argument("--max-packs", type=int, default=1_000_000)
     parser.add_argument("--nodes", type=int, default=4)
-    parser.add_argument("--period", type=int, default=2, help="Clique block period, seconds")
+    parser.add_argument("--period", type=int, default=5, help="Clique block period, seconds")
     parser.add_argument("--gas-limit", type=int, default=1_000_000_000)
-    parser.add_argument("--in-flight-gas", type=int, default=250_000_000)
+    parser.add_argument(
+        "--in-flight-gas",
+        type=int,
+        default=90_000_000,
+        help="gas of the unmined transactions (by the loader's limits; they use ~3/4)",
+    )
     parser.add_argument("--per-tx", type=int, default=900, help="packs per commission")
     parser.add_argument("--seconds", type=int, default=5, help="wrk seconds per path and step")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--codes", type=int, default=5000)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    # SIGTERM stops the nodes and the gateway on the way out, and keeps the steps done
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     geth_binary()
     in_flight = max(2, args.in_flight_gas // gas_for("commission", args.per_tx))
     results: list[dict[str, Any]] = []

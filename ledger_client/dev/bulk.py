@@ -56,7 +56,8 @@ class BulkSender:
 
     ``in_flight`` bounds the signed transactions sent to a node but not yet mined; keep their
     gas under half the block gas limit, or blocks fill past London's target and the base fee
-    climbs 12.5 % a block.
+    climbs 12.5 % a block. :meth:`mine` raises :class:`BulkError` when none of them is mined
+    for ``stall_seconds`` (a stalled chain).
     """
 
     def __init__(
@@ -66,9 +67,11 @@ class BulkSender:
         accounts: dict[str, LocalAccount],
         in_flight: int = 64,
         max_fee_per_gas: int = 20 * 10**9,
+        stall_seconds: float = 300.0,
     ) -> None:
         self.w3 = w3
         self.in_flight = in_flight
+        self.stall_seconds = stall_seconds
         self.max_fee_per_gas = max_fee_per_gas
         self.registry = Web3.to_checksum_address(registry)
         self.accounts = {Web3.to_checksum_address(a): acc for a, acc in accounts.items()}
@@ -252,7 +255,7 @@ class BulkSender:
         once every receipt is in and succeeded."""
         chain_id = self.w3.eth.chain_id
         waiting: list[str] = []
-        sent = 0
+        sent, progress = 0, time.monotonic()
         while sent < len(queue) or waiting:
             room = queue[sent : sent + max(0, self.in_flight - len(waiting))]
             if room:
@@ -271,6 +274,13 @@ class BulkSender:
                 if int(receipt["status"], 16) != 1:
                     raise BulkError(f"transaction {h} reverted")
             still = [h for h, r in zip(waiting, receipts, strict=True) if r is None]
-            if len(still) == len(waiting):
+            if len(still) < len(waiting):
+                progress = time.monotonic()
+            elif time.monotonic() - progress > self.stall_seconds:
+                raise BulkError(
+                    f"none of {len(waiting)} transactions mined in {self.stall_seconds:.0f} s:"
+                    " the chain stalled"
+                )
+            else:
                 time.sleep(poll)
             waiting = still
