@@ -228,9 +228,9 @@ def main() -> int:
             t1 = time.perf_counter()
             with GatewayProcess(network.nodes[0].url, deployment, work) as gateway:
                 step["index_seconds"] = round(time.perf_counter() - t1, 1)
+                step["index"] = index_size(work / "gateway.db")  # before wrk logs verifications
                 sample = codes(done, args.per_tx, args.codes)
                 step["verify"] = verify_latency(gateway, work, sample, args, geth_pid)
-            step["index"] = index_size(work / "gateway.db")
             step["replay"] = replay(w3, net.deployment)
             log(f"  replay: {json.dumps(step['replay'])}")
             step["chaindata_bytes"] = du(network.nodes[0].datadir / "geth" / "chaindata")
