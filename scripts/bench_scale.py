@@ -1,7 +1,8 @@
 """How RxLedger's costs grow with the history, on a geth Clique network.
 
-Starts ``--nodes`` geth Clique signers (block gas limit ``--gas-limit``, one block every
-``--period`` seconds), deploys the demo network and grows a history of commissioned packs in
+Starts ``--nodes`` geth Clique nodes, the first ``--signers`` of them sealing (block gas
+limit ``--gas-limit``, one block every ``--period`` seconds; every node imports and executes
+every block), deploys the demo network and grows a history of commissioned packs in
 steps (100,000, 300,000, 1,000,000, ... up to ``--max-packs``): the manufacturer and the
 repackager commission in parallel, each under its own company prefix, through the dev bulk
 loader (signed locally, ``--in-flight-gas`` of transactions unmined at a time). At each step:
@@ -165,6 +166,9 @@ def main() -> int:
     parser = arguments(__doc__)
     parser.add_argument("--max-packs", type=int, default=1_000_000)
     parser.add_argument("--nodes", type=int, default=4)
+    parser.add_argument(
+        "--signers", type=int, default=1, help="nodes that seal (4 stalled here, see the docs)"
+    )
     parser.add_argument("--period", type=int, default=5, help="Clique block period, seconds")
     parser.add_argument("--gas-limit", type=int, default=1_000_000_000)
     parser.add_argument(
@@ -188,7 +192,11 @@ def main() -> int:
     with (
         tempfile.TemporaryDirectory(prefix="rxledger-scale-") as tmp,
         CliqueNetwork(
-            args.nodes, args.period, demo_accounts(), gas_limit=args.gas_limit
+            args.nodes,
+            args.period,
+            demo_accounts(),
+            gas_limit=args.gas_limit,
+            signers=args.signers,
         ) as network,
     ):
         work = Path(tmp)
@@ -255,6 +263,7 @@ def write(args: Any, results: list[dict[str, Any]], started: float, busy0: int) 
     gas_pack = results[-1]["per_pack"]["gas"]
     report = {
         "nodes": args.nodes,
+        "signers": args.signers,
         "period_seconds": args.period,
         "gas_limit": args.gas_limit,
         "in_flight_gas": args.in_flight_gas,

@@ -193,7 +193,8 @@ class GethNode(ChildProcess):
 
 class CliqueNetwork(Service):
     """``size`` geth Clique signers on loopback, sealing a block every ``period`` seconds, of
-    at most ``gas_limit`` gas (in the genesis and each signer's).
+    at most ``gas_limit`` gas (in the genesis and each signer's); with ``signers`` only the
+    first that many nodes seal and the others follow, importing every block.
 
     A context manager: entering writes the genesis and node folders under ``root`` (a new
     temporary folder, removed on exit, by default), starts every node and waits until all
@@ -210,9 +211,12 @@ class CliqueNetwork(Service):
         chain_id: int = CLIQUE_CHAIN_ID,
         root: Path | None = None,
         gas_limit: int = DEV_GAS_LIMIT,
+        signers: int | None = None,
     ) -> None:
         self.period = period
         self.gas_limit = gas_limit
+        #: How many of the nodes (the first ones) seal; the others only import and execute.
+        self.signers = size if signers is None else signers
         self.funded = list(funded)
         self.chain_id = chain_id
         self._own_root = root is None
@@ -233,7 +237,7 @@ class CliqueNetwork(Service):
         """Initialise every node, start them all and wait until the network is sealing."""
         genesis = clique_genesis(
             self.chain_id,
-            [n.signer.address for n in self.nodes],
+            [n.signer.address for n in self.nodes[: self.signers]],
             self.period,
             self.funded,
             self.gas_limit,
@@ -248,7 +252,7 @@ class CliqueNetwork(Service):
             for node in self.nodes:
                 node.start()
             self.wait_until_peered(0, timeout)
-            for node in self.nodes:
+            for node in self.nodes[: self.signers]:
                 node.seal()
             self.wait_until_peered(2, timeout)
         except BaseException:
@@ -358,7 +362,8 @@ class CliqueNetwork(Service):
             node.start()
             self.wait_until_peered(reached, timeout)
             self.agreed_hash(reached, timeout)
-            node.seal()
+            if index < self.signers:
+                node.seal()
 
     def _wait(self, done: Callable[[], bool], timeout: float, failure: str) -> None:
         deadline = time.monotonic() + timeout
