@@ -169,12 +169,12 @@ def main() -> int:
     parser.add_argument(
         "--signers", type=int, default=1, help="nodes that seal (4 stalled here, see the docs)"
     )
-    parser.add_argument("--period", type=int, default=5, help="Clique block period, seconds")
+    parser.add_argument("--period", type=int, default=2, help="Clique block period, seconds")
     parser.add_argument("--gas-limit", type=int, default=1_000_000_000)
     parser.add_argument(
         "--in-flight-gas",
         type=int,
-        default=90_000_000,
+        default=120_000_000,
         help="gas of the unmined transactions (by the loader's limits; they use ~3/4)",
     )
     parser.add_argument("--per-tx", type=int, default=900, help="packs per commission")
