@@ -96,22 +96,21 @@ def main() -> int:
     parser.add_argument("--rss-limit", type=float, default=6.0, help="GiB; stop a mode above it")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    tick = busy_ticks()
-    wall = time.perf_counter()
-    runs = [
-        run(m, args.packs, args.step, int(args.rss_limit * 2**30)) for m in args.modes.split(",")
-    ]
-    result = {
-        "packs": args.packs,
-        "step": args.step,
-        "rss_limit_gib": args.rss_limit,
-        "runs": runs,
-        "machine_busy_cores": round(
-            (busy_ticks() - tick) / os.sysconf("SC_CLK_TCK") / (time.perf_counter() - wall), 2
-        ),
-    }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    tick, wall = busy_ticks(), time.perf_counter()
+    runs: list[dict[str, Any]] = []
+    result: dict[str, Any] = {}
+    for mode in args.modes.split(","):
+        runs.append(run(mode, args.packs, args.step, int(args.rss_limit * 2**30)))
+        busy = (busy_ticks() - tick) / os.sysconf("SC_CLK_TCK") / (time.perf_counter() - wall)
+        result = {
+            "packs": args.packs,
+            "step": args.step,
+            "rss_limit_gib": args.rss_limit,
+            "runs": runs,
+            "machine_busy_cores": round(busy, 2),
+        }
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(json.dumps(result, indent=2) + "\n")  # after each mode
     if args.json:
         print(json.dumps(result))
         return 0
