@@ -233,6 +233,7 @@ def main() -> int:
                     (busy_ticks() - busy) / os.sysconf("SC_CLK_TCK") / seconds, 2
                 ),
             }
+            step["heads"] = list(network.heads().values())  # the followers keep up?
             log(f"  ingest: {json.dumps(step)}")
             done = target
             t1 = time.perf_counter()
