@@ -61,7 +61,7 @@ bench: setup browser
 	$(PY) scripts/bench_replay.py
 
 # Costs per pack as the history grows on the four-signer geth network (docs/benchmarks.md);
-# not part of make bench: 1,000,000 packs take about half an hour on 2 cores.
+# not part of make bench: 1,000,000 packs take about 15 minutes on 2 cores.
 SCALE_PACKS ?= 1000000
 bench-scale: setup geth
 	$(PY) scripts/bench_scale.py --max-packs $(SCALE_PACKS)
