@@ -17,6 +17,13 @@ from ledger_client.errors import ConfigurationError
 
 #: A high block gas limit, as permissioned networks use, so batches of thousands fit.
 DEV_GAS_LIMIT = 300_000_000
+#: States of recent blocks a dev anvil keeps in memory (``--prune-history``); older blocks
+#: keep their transactions, receipts and logs but no state. anvil keeps each block's state
+#: as a whole copy, so its memory is about (this + 1) x the state: unpruned it grew to 24 GB
+#: commissioning 1,000,000 packs. Nothing here reads state older than the gateway's
+#: confirmation depth (default 2; its directory reads fall back to the latest block), and
+#: the auditor and the exports read logs and state at the head.
+DEV_STATE_HISTORY = 8
 
 
 def anvil_binary() -> str:
@@ -80,7 +87,8 @@ class Anvil(ChildProcess):
     Use as a context manager; the state is written when the node stops and every few seconds.
     ``load_state`` starts from a saved state without writing it back; ``auto_impersonate``
     accepts unsigned transactions from any account (bulk writes); ``block_time`` mines a block
-    every so many seconds instead of one per transaction.
+    every so many seconds instead of one per transaction. ``prune_history`` keeps the state of
+    only that many recent blocks (None: every block's, an archive node).
     """
 
     port: int = 8545
@@ -89,6 +97,7 @@ class Anvil(ChildProcess):
     load_state: Path | None = field(default=None, kw_only=True)
     auto_impersonate: bool = field(default=False, kw_only=True)
     block_time: float | None = field(default=None, kw_only=True)
+    prune_history: int | None = field(default=DEV_STATE_HISTORY, kw_only=True)
     process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
 
     @property
@@ -119,6 +128,8 @@ class Anvil(ChildProcess):
             args.append("--auto-impersonate")
         if self.block_time is not None:
             args += ["--block-time", str(self.block_time)]
+        if self.prune_history is not None:
+            args += ["--prune-history", str(self.prune_history)]
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         w3 = Web3(Web3.HTTPProvider(self.url))
         deadline = time.monotonic() + timeout

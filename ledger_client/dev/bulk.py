@@ -3,11 +3,16 @@
 On anvil (started with ``--auto-impersonate``) transactions are sent unsigned from member
 accounts with explicit nonces, in JSON-RPC batches, with automine off; each :meth:`mine`
 mines until the pool is empty at a chosen timestamp and checks every receipt succeeded.
-On any other chain (the in-process one in tests) each transaction is signed and mined at once.
+On any other node (a geth Clique network) transactions are signed locally with nonces
+counted here and sent in JSON-RPC batches of ``eth_sendRawTransaction``, up to
+``in_flight`` not yet mined, and :meth:`mine` returns once every receipt is in and
+succeeded (the node's clock sets the timestamps). On the in-process chain of the tests each
+transaction is signed and mined at once.
 """
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from typing import Any, cast
 
@@ -47,10 +52,27 @@ def gas_for(function: str, items: int) -> int:
 
 
 class BulkSender:
-    """Queues registry calls per sender and mines them in phases."""
+    """Queues registry calls per sender and mines them in phases.
 
-    def __init__(self, w3: Web3, registry: str, accounts: dict[str, LocalAccount]) -> None:
+    ``in_flight`` bounds the signed transactions sent to a node but not yet mined; keep their
+    gas under half the block gas limit, or blocks fill past London's target and the base fee
+    climbs 12.5 % a block. :meth:`mine` raises :class:`BulkError` when none of them is mined
+    for ``stall_seconds`` (a stalled chain).
+    """
+
+    def __init__(
+        self,
+        w3: Web3,
+        registry: str,
+        accounts: dict[str, LocalAccount],
+        in_flight: int = 64,
+        max_fee_per_gas: int = 20 * 10**9,
+        stall_seconds: float = 300.0,
+    ) -> None:
         self.w3 = w3
+        self.in_flight = in_flight
+        self.stall_seconds = stall_seconds
+        self.max_fee_per_gas = max_fee_per_gas
         self.registry = Web3.to_checksum_address(registry)
         self.accounts = {Web3.to_checksum_address(a): acc for a, acc in accounts.items()}
         provider = w3.provider
@@ -61,6 +83,8 @@ class BulkSender:
         self._session = requests.Session()
         self._last_ts = int(w3.eth.get_block("latest")["timestamp"])
         self.sent = 0
+        #: Gas used by the transactions mined so far (their receipts' ``gasUsed``).
+        self.gas_used = 0
         #: Transaction hashes of the calls queued with a ``tag``.
         self.hashes: dict[str, str] = {}
         if self.anvil:
@@ -106,6 +130,8 @@ class BulkSender:
         ts = max(timestamp or 0, self._last_ts + 1)
         if self.anvil:
             self._mine_anvil(queue, ts)
+        elif self.url is not None:
+            self._mine_pipelined(queue)
         else:
             self._mine_signed(queue, ts if timestamp else None)
         self.sent += len(queue)
@@ -156,6 +182,7 @@ class BulkSender:
         last = int(self._rpc("eth_blockNumber", []), 16)
         for n in range(first, last + 1):
             for receipt in self._rpc("eth_getBlockReceipts", [hex(n)]):
+                self.gas_used += int(receipt["gasUsed"], 16)
                 if int(receipt["status"], 16) != 1:
                     raise BulkError(f"transaction {receipt['transactionHash']} reverted")
 
@@ -184,6 +211,76 @@ class BulkSender:
             if tx["tag"] is not None:
                 self.hashes[tx["tag"]] = "0x" + bytes(h).hex()
             receipt = w3.eth.wait_for_transaction_receipt(h)
+            self.gas_used += receipt["gasUsed"]
             if receipt["status"] != 1:
                 raise BulkError(f"transaction 0x{bytes(h).hex()} reverted")
         self._last_ts = max(self._last_ts, int(w3.eth.get_block("latest")["timestamp"]))
+
+    def _batch(self, method: str, params: list[list[Any]]) -> list[Any]:
+        """One JSON-RPC batch of ``method`` over ``params``; the results in order."""
+        assert self.url is not None
+        calls = [
+            {"jsonrpc": "2.0", "id": k, "method": method, "params": p} for k, p in enumerate(params)
+        ]
+        answers = self._session.post(self.url, json=cast(Any, calls)).json()
+        if not isinstance(answers, list):
+            raise BulkError(f"node refused the batch of {method}: {answers}")
+        bad = [a for a in answers if "error" in a]
+        if bad:
+            raise BulkError(f"node refused {len(bad)} of {len(calls)} {method}: {bad[0]['error']}")
+        return [a["result"] for a in sorted(answers, key=lambda a: int(a["id"]))]
+
+    def _sign(self, tx: dict[str, Any], chain_id: int) -> tuple[str, str]:
+        """Sign ``tx`` with the next local nonce of its sender; return (raw hex, hash hex)."""
+        sender = tx["from"]
+        if sender not in self._nonces:
+            self._nonces[sender] = self.w3.eth.get_transaction_count(sender, "pending")
+        nonce = self._nonces[sender]
+        self._nonces[sender] = nonce + 1
+        signed = self.accounts[sender].sign_transaction(
+            {
+                "to": self.registry,
+                "data": tx["data"],
+                "gas": tx["gas"],
+                "nonce": nonce,
+                "chainId": chain_id,
+                "maxFeePerGas": self.max_fee_per_gas,
+                "maxPriorityFeePerGas": 10**9,
+            }
+        )
+        return "0x" + bytes(signed.raw_transaction).hex(), "0x" + bytes(signed.hash).hex()
+
+    def _mine_pipelined(self, queue: list[dict[str, Any]], poll: float = 0.25) -> None:
+        """Sign and send ``queue`` keeping up to :attr:`in_flight` transactions unmined; return
+        once every receipt is in and succeeded."""
+        chain_id = self.w3.eth.chain_id
+        waiting: list[str] = []
+        sent, progress = 0, time.monotonic()
+        while sent < len(queue) or waiting:
+            room = queue[sent : sent + max(0, self.in_flight - len(waiting))]
+            if room:
+                signed = [self._sign(tx, chain_id) for tx in room]
+                self._batch("eth_sendRawTransaction", [[raw] for raw, _ in signed])
+                for tx, (_, h) in zip(room, signed, strict=True):
+                    if tx["tag"] is not None:
+                        self.hashes[tx["tag"]] = h
+                    waiting.append(h)
+                sent += len(room)
+            receipts = self._batch("eth_getTransactionReceipt", [[h] for h in waiting])
+            for h, receipt in zip(waiting, receipts, strict=True):
+                if receipt is None:
+                    continue
+                self.gas_used += int(receipt["gasUsed"], 16)
+                if int(receipt["status"], 16) != 1:
+                    raise BulkError(f"transaction {h} reverted")
+            still = [h for h, r in zip(waiting, receipts, strict=True) if r is None]
+            if len(still) < len(waiting):
+                progress = time.monotonic()
+            elif time.monotonic() - progress > self.stall_seconds:
+                raise BulkError(
+                    f"none of {len(waiting)} transactions mined in {self.stall_seconds:.0f} s:"
+                    " the chain stalled"
+                )
+            else:
+                time.sleep(poll)
+            waiting = still

@@ -89,7 +89,8 @@ def clique_genesis(
 class GethNode(ChildProcess):
     """One geth signer: its datadir (keystore, chain), ports and sealing key.
 
-    ``node_key`` is its p2p identity; ``start()`` runs it after :meth:`init` wrote its files.
+    ``node_key`` is its p2p identity, ``gas_limit`` the block gas limit it seals towards;
+    ``start()`` runs it after :meth:`init` wrote its files.
     """
 
     name: str
@@ -218,8 +219,9 @@ class GethNode(ChildProcess):
 
 
 class CliqueNetwork(Service):
-    """``size`` geth Clique signers on loopback, sealing a block every ``period`` seconds,
-    blocks of ``gas_limit`` gas.
+    """``size`` geth Clique signers on loopback, sealing a block every ``period`` seconds, of
+    at most ``gas_limit`` gas (in the genesis and each signer's); with ``signers`` only the
+    first that many nodes seal and the others follow, importing every block.
 
     A context manager: entering writes the genesis and node folders under ``root`` (a new
     temporary folder, removed on exit, by default), starts every node and waits until all
@@ -239,19 +241,26 @@ class CliqueNetwork(Service):
         root: Path | None = None,
         gas_limit: int = DEV_GAS_LIMIT,
         watchdog: bool = True,
+        signers: int | None = None,
     ) -> None:
         self.period = period
         self.gas_limit = gas_limit
+        #: How many of the nodes (the first ones) seal; the others only import and execute.
+        self.signers = size if signers is None else signers
         self.funded = list(funded)
         self.chain_id = chain_id
         self._own_root = root is None
         self.root = root or Path(tempfile.mkdtemp(prefix="rxledger-clique-"))
         self.nodes = [
-            GethNode(f"signer{i + 1}", self.root / f"signer{i + 1}", Account.create(), chain_id)
+            GethNode(
+                f"signer{i + 1}",
+                self.root / f"signer{i + 1}",
+                Account.create(),
+                chain_id,
+                gas_limit=gas_limit,
+            )
             for i in range(size)
         ]
-        for node in self.nodes:
-            node.gas_limit = gas_limit
         self._w3: dict[str, Web3] = {}
         #: Ends Clique's fork deadlock while the network runs (None when off).
         self.watchdog = CliqueWatchdog(self) if watchdog else None
@@ -270,7 +279,7 @@ class CliqueNetwork(Service):
             # (geth deems it still syncing), seals a block 1 of its own, and the signers can
             # end on two forks on which none of them may seal. The in-turn signer starts last.
             first = self.in_turn(1)
-            for i in [*(i for i in range(len(self.nodes)) if i != first), first]:
+            for i in [*(i for i in range(self.signers) if i != first), first]:
                 self.nodes[i].seal()
             self.wait_until_peered(2, timeout)
         except BaseException:
@@ -284,7 +293,7 @@ class CliqueNetwork(Service):
         """Write each node's genesis, keys and peers, and init its chain."""
         genesis = clique_genesis(
             self.chain_id,
-            [n.signer.address for n in self.nodes],
+            [n.signer.address for n in self.nodes[: self.signers]],
             self.period,
             self.funded,
             self.gas_limit,
@@ -316,7 +325,7 @@ class CliqueNetwork(Service):
     def in_turn(self, height: int) -> int:
         """The index of the node whose signer is in turn at block ``height`` (Clique orders
         the signers by address)."""
-        order = sorted(range(len(self.nodes)), key=lambda i: self.nodes[i].signer.address.lower())
+        order = sorted(range(self.signers), key=lambda i: self.nodes[i].signer.address.lower())
         return order[height % len(order)]
 
     def running(self) -> list[int]:
@@ -407,7 +416,8 @@ class CliqueNetwork(Service):
             node.start()
             self.wait_until_peered(reached, timeout)
             self.agreed_hash(reached, timeout)
-            node.seal()
+            if index < self.signers:
+                node.seal()
 
     def _wait(self, done: Callable[[], bool], timeout: float, failure: str) -> None:
         deadline = time.monotonic() + timeout

@@ -34,6 +34,7 @@ class FolderNetwork(CliqueNetwork):
         super().__init__(size=0, period=folder.period, chain_id=folder.chain_id, root=folder.root)
         self.folder = folder
         self.nodes = [self._node(site) for site in folder.partners]
+        self.signers = len(self.nodes)
 
     def _node(self, site: PartnerSite) -> GethNode:
         datadir = self.folder.node_dir(site.name)
