@@ -37,7 +37,8 @@ def _cli(env: tuple[str, Path, Path], *args: str) -> tuple[int, str]:
     url, deployment, store = env
     common = ["--rpc", url, "--deployment", str(deployment), "--store", str(store)]
     result = CliRunner().invoke(app, ["epcis", *args, *common])
-    return result.exit_code, result.output
+    # --json answers are stdout alone (the serial warning goes to stderr).
+    return result.exit_code, result.stdout if "--json" in args else result.output
 
 
 @pytest.fixture(scope="module")

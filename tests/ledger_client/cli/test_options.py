@@ -34,6 +34,8 @@ EXPECTED = {
     "audit lot-trace": CHAIN, "audit expiry": CHAIN, "audit anomalies": CHAIN,
     "audit shortage": CHAIN, "report 3911": WRITER, "report history": STORE,
     "report fmd-alert": STORE, "network init": set(),
+    "grant add": MEMBER, "grant revoke": MEMBER, "grant list": CHAIN,
+    "gateway-url set": MEMBER, "gateway-url show": CHAIN, "trace": MEMBER,
 }  # fmt: skip
 
 
