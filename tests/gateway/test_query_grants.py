@@ -44,20 +44,20 @@ def commissioning(minute: int, lot: str, serials: list[str]) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def scene(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scene]:
-    """The manufacturer's gateway has captured the commissioning of G1, G2 (lot GLOT) and of
-    H1 (lot HLOT) and an inspection of G1; nobody holds a grant yet."""
+    """The manufacturer's gateway has captured the commissioning of QG1, QG2 (lot GLOT) and of
+    QH1 (lot HLOT) and an inspection of QG1; nobody holds a grant yet."""
     db = tmp_path_factory.mktemp("grants") / "gateway.db"
     with running_gateway(
         world, db, operator_key=operator_key("manufacturer"), console_key=CONSOLE_KEY
     ) as gw:
         inspection = event(
-            3, epcList=[sgtin("G1")], action="OBSERVE", bizStep="inspecting", disposition="active"
+            3, epcList=[sgtin("QG1")], action="OBSERVE", bizStep="inspecting", disposition="active"
         )
         job = capture(
             gw,
             document(
-                commissioning(1, GRANTED, ["G1", "G2"]),
-                commissioning(2, OTHER, ["H1"]),
+                commissioning(1, GRANTED, ["QG1", "QG2"]),
+                commissioning(2, OTHER, ["QH1"]),
                 inspection,
             ),
         )
@@ -95,8 +95,8 @@ def indexed_grants(scene: Scene) -> list[tuple[str, int]]:
 
 
 def test_without_a_grant_the_auditor_is_refused(scene: Scene) -> None:
-    assert pack_events(scene, "G1")[0] == 403
-    assert visible_serials(scene) & {"G1", "G2", "H1"} == set()
+    assert pack_events(scene, "QG1")[0] == 403
+    assert visible_serials(scene) & {"QG1", "QG2", "QH1"} == set()
 
 
 def test_a_granted_auditor_reads_the_lots_events_until_revoked(scene: Scene, world: World) -> None:
@@ -104,14 +104,14 @@ def test_a_granted_auditor_reads_the_lots_events_until_revoked(scene: Scene, wor
     maker.grant_access(scene.lot, auditor)
     scene.gw.wait_indexed()
     assert indexed_grants(scene) == [(auditor, 0)]
-    assert pack_events(scene, "G1") == (200, ["commissioning", "inspecting"])
-    assert pack_events(scene, "H1")[0] == 403  # another lot
-    assert visible_serials(scene) & {"G1", "G2", "H1"} == {"G1", "G2"}
+    assert pack_events(scene, "QG1") == (200, ["commissioning", "inspecting"])
+    assert pack_events(scene, "QH1")[0] == 403  # another lot
+    assert visible_serials(scene) & {"QG1", "QG2", "QH1"} == {"QG1", "QG2"}
     maker.revoke_access(scene.lot, auditor)
     scene.gw.wait_indexed()
     assert indexed_grants(scene) == []
-    assert pack_events(scene, "G1")[0] == 403
-    assert visible_serials(scene) & {"G1", "G2"} == set()
+    assert pack_events(scene, "QG1")[0] == 403
+    assert visible_serials(scene) & {"QG1", "QG2"} == set()
 
 
 def test_an_expired_grant_is_refused(scene: Scene, world: World) -> None:
@@ -120,12 +120,12 @@ def test_an_expired_grant_is_refused(scene: Scene, world: World) -> None:
     until = int(world.w3.eth.get_block("latest")["timestamp"]) + 60
     maker.grant_access(scene.lot, auditor, until)
     scene.gw.wait_indexed()
-    assert pack_events(scene, "G2") == (200, ["commissioning"])
+    assert pack_events(scene, "QG2") == (200, ["commissioning"])
     tester.time_travel(until + 1)  # chain time passes the expiry; the index still holds it
     scene.gw.wait_indexed()
     assert indexed_grants(scene) == [(auditor, until)]
-    assert pack_events(scene, "G2")[0] == 403
-    assert visible_serials(scene) & {"G1", "G2"} == set()
+    assert pack_events(scene, "QG2")[0] == 403
+    assert visible_serials(scene) & {"QG1", "QG2"} == set()
     maker.revoke_access(scene.lot, auditor)
     scene.gw.wait_indexed()
 
@@ -137,7 +137,7 @@ def test_a_grant_by_a_member_that_does_not_own_the_lot_is_refused_on_chain(
         world.net["wholesaler_a"].grant_access(scene.lot, world.net.address("auditor"))
     assert caught.value.error == "AccessGrantsNotLotOwner"
     scene.gw.wait_indexed()
-    assert pack_events(scene, "G1")[0] == 403
+    assert pack_events(scene, "QG1")[0] == 403
 
 
 def test_the_council_grants_and_revokes_by_proposal(scene: Scene, world: World) -> None:
@@ -145,7 +145,7 @@ def test_the_council_grants_and_revokes_by_proposal(scene: Scene, world: World) 
     grants = net["manufacturer"].grants
     as_council(net, grants, "grant", scene.lot, auditor, 0, by=("wholesaler_a", "regulator"))
     scene.gw.wait_indexed()
-    assert pack_events(scene, "G1") == (200, ["commissioning", "inspecting"])
+    assert pack_events(scene, "QG1") == (200, ["commissioning", "inspecting"])
     as_council(net, grants, "revoke", scene.lot, auditor, by=("wholesaler_a", "regulator"))
     scene.gw.wait_indexed()
-    assert pack_events(scene, "G1")[0] == 403
+    assert pack_events(scene, "QG1")[0] == 403
