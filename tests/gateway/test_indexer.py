@@ -7,40 +7,17 @@ from pathlib import Path
 
 import pytest
 from gateway_helpers import GTIN, World
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from gateway.db import models as m
-from gateway.db.session import make_engine, migrate
 from gateway.indexer import Indexer
 from gateway.services.chain import Chain
 from ledger_client.chain import connect
 from ledger_client.devnet import deploy_devnet
 from ledger_client.events import decode
 from ledger_client.logs import raw_logs
-
-TABLES = (m.Pack, m.Unit, m.Lot, m.Member, m.Prefix, m.Product)
-
-
-def fresh_engine(path: Path) -> Engine:
-    engine = make_engine(f"sqlite:///{path}")
-    migrate(engine)
-    return engine
-
-
-def snapshot(engine: Engine) -> dict[str, list[tuple]]:  # type: ignore[type-arg]
-    with engine.connect() as conn:
-        state = {
-            t.__tablename__: sorted(tuple(r) for r in conn.execute(select(t.__table__)))
-            for t in TABLES
-        }
-        state["events"] = sorted(
-            (bytes(r[0]), r[1], r[2])
-            for r in conn.execute(
-                select(m.ChainEvent.tx_hash, m.ChainEvent.log_index, m.ChainEvent.name)
-            )
-        )
-    return state
+from tests.utils.index_state import fresh_engine, index_state
 
 
 class Crash(RuntimeError):
@@ -74,7 +51,7 @@ def test_crash_mid_step_rolls_back_and_restart_resumes_without_gaps_or_duplicate
     assert crashy.cursor() == before, "a failed step must not move the cursor"
     restarted = Indexer(chain, engine, 0, chunk_blocks=4, start_block=start)
     assert restarted.catch_up() == world.w3.eth.block_number
-    assert snapshot(engine) == snapshot(reference)
+    assert index_state(engine) == index_state(reference)
     logs = world.w3.eth.get_logs(
         {"fromBlock": start, "toBlock": "latest", "address": chain.contract_addresses}
     )
@@ -88,7 +65,7 @@ def test_duplicate_delivery_changes_nothing(world: World, tmp_path: Path) -> Non
     engine = fresh_engine(tmp_path / "dup.db")
     indexer = Indexer(chain, engine, 0, chunk_blocks=1000, start_block=world.net.deployment.block)
     head = indexer.catch_up()
-    before = snapshot(engine)
+    before = index_state(engine)
     logs = world.w3.eth.get_logs(
         {"fromBlock": 0, "toBlock": head, "address": chain.contract_addresses}
     )
@@ -99,7 +76,7 @@ def test_duplicate_delivery_changes_nothing(world: World, tmp_path: Path) -> Non
             m.IndexerCursor.__table__.update().values(last_block=world.net.deployment.block - 1)
         )
     assert indexer.apply(events, world.net.deployment.block, head, head) == 0
-    assert snapshot(engine) == before
+    assert index_state(engine) == before
     assert indexer.cursor() == head
 
 

@@ -10,7 +10,6 @@ import pytest
 from alembic import command
 from gateway_helpers import CONSOLE, World, dm, running_gateway
 from sqlalchemy import inspect
-from test_indexer import fresh_engine, snapshot
 
 from gateway.db.models import Base
 from gateway.db.session import alembic_config, is_migrated, make_engine, migrate
@@ -18,6 +17,7 @@ from gateway.indexer import Indexer
 from gateway.services.chain import Chain
 from ledger_client.dev.postgres import PostgresCluster, postgres_bindir
 from ledger_client.errors import ConfigurationError
+from tests.utils.index_state import fresh_engine, index_state
 
 pytestmark = pytest.mark.postgres
 
@@ -57,7 +57,7 @@ def test_the_index_on_postgresql_equals_sqlites_and_answers_verifications(
     on_sqlite = fresh_engine(tmp_path / "index.db")
     for engine in (on_pg, on_sqlite):
         Indexer(chain, engine, 0, chunk_blocks=7, start_block=start).catch_up()
-    assert snapshot(on_pg) == snapshot(on_sqlite)
+    assert index_state(on_pg) == index_state(on_sqlite)
     on_pg.dispose()
 
     url = cluster.create_database("gateway")

@@ -15,7 +15,6 @@ import httpx
 import pytest
 from gateway_helpers import CONSOLE, WebhookReceiver, World, running_gateway
 from sqlalchemy import Connection, func, select
-from test_indexer import fresh_engine, snapshot
 from web3 import Web3
 
 from gateway.db import models as m
@@ -29,6 +28,8 @@ from ledger_client.confirm import WriteUndoneError, confirm
 from ledger_client.dev.anvil import Anvil
 from ledger_client.devnet import DevNetwork, deploy_devnet
 from ledger_client.types import LotStatus, PackFlag, Receipt
+from tests.utils.anvil import rpc
+from tests.utils.index_state import fresh_engine, index_state
 from tests.utils.ports import free_port
 
 pytestmark = pytest.mark.anvil
@@ -36,16 +37,12 @@ GTIN, LOT, EXPIRY = "09506000134352", "FORK1", "301231"
 SERIALS = [f"F{i}" for i in range(6)]
 
 
-def _rpc(w3: Web3, method: str, *params: Any) -> Any:
-    return w3.provider.make_request(method, list(params))["result"]  # type: ignore[arg-type]
-
-
 @pytest.fixture(scope="module")
 def deployed() -> Iterator[tuple[Web3, DevNetwork]]:
     """A demo network on anvil; wholesaler_a holds packs of lot ``LOT``."""
     with Anvil(port=free_port()) as node:
         w3 = connect(node.url)
-        _rpc(w3, "anvil_setBalance", w3.eth.accounts[0], hex(10**24))
+        rpc(w3, "anvil_setBalance", w3.eth.accounts[0], hex(10**24))
         net = deploy_devnet(w3)
         m_, wa = net["manufacturer"], net["wholesaler_a"]
         m_.register_lot(GTIN, LOT, EXPIRY)
@@ -59,9 +56,9 @@ def deployed() -> Iterator[tuple[Web3, DevNetwork]]:
 @pytest.fixture
 def chain(deployed: tuple[Web3, DevNetwork]) -> Iterator[tuple[Web3, DevNetwork]]:
     w3 = deployed[0]
-    snap = _rpc(w3, "evm_snapshot")
+    snap = rpc(w3, "evm_snapshot")
     yield deployed
-    assert _rpc(w3, "evm_revert", snap)
+    assert rpc(w3, "evm_revert", snap)
 
 
 def _indexer(w3: Web3, net: DevNetwork, db: Path, **kw: Any) -> Indexer:
@@ -88,7 +85,7 @@ def _losing_side(net: DevNetwork) -> Any:
 def _winning_side(w3: Web3, net: DevNetwork) -> None:
     """Other blocks at the same heights, and more: a longer chain."""
     net["manufacturer"].ship(net["wholesaler_b"].address, packs=[(GTIN, SERIALS[5])])
-    _rpc(w3, "anvil_mine", hex(4))
+    rpc(w3, "anvil_mine", hex(4))
 
 
 def test_a_reorg_rolls_the_index_back_and_it_equals_a_fresh_index_of_the_final_chain(
@@ -97,7 +94,7 @@ def test_a_reorg_rolls_the_index_back_and_it_equals_a_fresh_index_of_the_final_c
     w3, net = chain
     indexer = _indexer(w3, net, tmp_path / "follower.db")
     indexer.catch_up()
-    fork = _rpc(w3, "evm_snapshot")
+    fork = rpc(w3, "evm_snapshot")
     fork_block = w3.eth.block_number
     recall = _losing_side(net)
     indexer.catch_up()
@@ -111,14 +108,14 @@ def test_a_reorg_rolls_the_index_back_and_it_equals_a_fresh_index_of_the_final_c
     indexer.catch_up()
     with httpx.Client(trust_env=False) as client:
         assert dispatcher.deliver(client) == 1
-        assert _rpc(w3, "evm_revert", fork)
+        assert rpc(w3, "evm_revert", fork)
         _winning_side(w3, net)
         assert indexer.catch_up() == w3.eth.block_number
         assert dispatcher.deliver(client) == 1  # the withdrawal notice
 
     reference = _indexer(w3, net, tmp_path / "fresh.db")
     reference.catch_up()
-    assert snapshot(indexer.engine) == snapshot(reference.engine)
+    assert index_state(indexer.engine) == index_state(reference.engine)
     alerts = list_alerts(indexer.engine, net["wholesaler_a"].address, False, 1)
     assert {a.kind.value for a in alerts} == {"lot_recalled", "pack_suspect"}
     assert all(a.withdrawn_at and f"back to block {fork_block}" in (a.withdrawn_reason or "")
@@ -135,10 +132,10 @@ def test_the_same_event_on_the_final_chain_raises_its_alert_again(
 ) -> None:
     w3, net = chain
     indexer = _indexer(w3, net, tmp_path / "again.db")
-    fork = _rpc(w3, "evm_snapshot")
+    fork = rpc(w3, "evm_snapshot")
     _losing_side(net)
     indexer.catch_up()
-    assert _rpc(w3, "evm_revert", fork)
+    assert rpc(w3, "evm_revert", fork)
     _winning_side(w3, net)
     net["manufacturer"].set_lot_status(GTIN, LOT, LotStatus.RECALLED)  # sent again, lands
     indexer.catch_up()
@@ -167,7 +164,7 @@ def test_the_alert_stream_sends_the_withdrawal_of_an_alert_it_sent_also_on_resum
 ) -> None:
     w3, net = chain
     net.deployment.save(tmp_path / "deployment.json")
-    fork = _rpc(w3, "evm_snapshot")
+    fork = rpc(w3, "evm_snapshot")
     stream_args: dict[str, Any] = {"params": {"timeout": 30}, "headers": CONSOLE}
     with running_gateway(World(w3, net, tmp_path / "deployment.json"), tmp_path / "gw.db") as gw:
         with gw.client.stream("GET", "/v1/alerts/stream", **stream_args) as stream:
@@ -175,7 +172,7 @@ def test_the_alert_stream_sends_the_withdrawal_of_an_alert_it_sent_also_on_resum
             net["regulator"].flag([(GTIN, SERIALS[0])], PackFlag.SUSPECT)
             position, kind, raised = next(events)
             assert (kind, raised["kind"], raised["withdrawn_at"]) == ("alert", "pack_suspect", None)
-            assert _rpc(w3, "evm_revert", fork)
+            assert rpc(w3, "evm_revert", fork)
             _winning_side(w3, net)
             _, kind, withdrawn = next(events)
         assert (kind, withdrawn["id"]) == ("withdrawal", raised["id"])
@@ -200,12 +197,12 @@ def test_a_crash_mid_rollback_leaves_the_index_as_it_was_and_the_next_run_rolls_
 ) -> None:
     w3, net = chain
     db = tmp_path / "crash.db"
-    fork = _rpc(w3, "evm_snapshot")
+    fork = rpc(w3, "evm_snapshot")
     _losing_side(net)
     first = _indexer(w3, net, db)
     first.catch_up()
-    before, cursor = snapshot(first.engine), first.cursor()
-    assert _rpc(w3, "evm_revert", fork)
+    before, cursor = index_state(first.engine), first.cursor()
+    assert rpc(w3, "evm_revert", fork)
     _winning_side(w3, net)
 
     def power_cut(_conn: Connection, _fork: int) -> None:
@@ -214,7 +211,7 @@ def test_a_crash_mid_rollback_leaves_the_index_as_it_was_and_the_next_run_rolls_
     crashy = _indexer(w3, net, db, rollback_hooks=[withdraw_orphaned, power_cut])
     with pytest.raises(Crash):
         crashy.step()
-    assert snapshot(crashy.engine) == before and crashy.cursor() == cursor
+    assert index_state(crashy.engine) == before and crashy.cursor() == cursor
     with crashy.engine.connect() as conn:
         assert conn.execute(
             select(func.count()).where(m.Alert.withdrawn_at.is_not(None))
@@ -223,7 +220,7 @@ def test_a_crash_mid_rollback_leaves_the_index_as_it_was_and_the_next_run_rolls_
     restarted.catch_up()
     reference = _indexer(w3, net, tmp_path / "fresh.db")
     reference.catch_up()
-    assert snapshot(restarted.engine) == snapshot(reference.engine)
+    assert index_state(restarted.engine) == index_state(reference.engine)
 
 
 def test_confirm_follows_a_write_a_reorg_moved_to_another_block(
@@ -238,14 +235,14 @@ def test_confirm_follows_a_write_a_reorg_moved_to_another_block(
         {"from": m_.address, "nonce": w3.eth.get_transaction_count(m_.address), "gas": 200_000}
     )
     raw = m_.account.sign_transaction(dict(tx)).raw_transaction  # type: ignore[union-attr, arg-type]
-    fork = _rpc(w3, "evm_snapshot")
+    fork = rpc(w3, "evm_snapshot")
     tx_hash = w3.eth.send_raw_transaction(raw)
     first = w3.eth.wait_for_transaction_receipt(tx_hash)
-    assert _rpc(w3, "evm_revert", fork)
-    _rpc(w3, "anvil_mine", hex(3))
+    assert rpc(w3, "evm_revert", fork)
+    rpc(w3, "anvil_mine", hex(3))
     w3.eth.send_raw_transaction(raw)  # a node re-injects an orphaned block's transactions
     acknowledged = Receipt(bytes(tx_hash), first["blockNumber"], first["gasUsed"], ())
-    _rpc(w3, "anvil_mine", hex(2))
+    rpc(w3, "anvil_mine", hex(2))
     final = confirm(w3, acknowledged, 2, timeout=5)
     assert final.block_number == first["blockNumber"] + 3
     assert [e.name for e in final.events] == ["LotStatusChanged"]

@@ -11,13 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, select
 from web3.types import RPCEndpoint
 
-from gateway.db import models as m
-from gateway.db.session import make_engine, migrate
 from gateway.indexer import Indexer
-from gateway.reorg import STATE_TABLES
 from gateway.services.alerts import list_alerts, on_indexed, withdraw_orphaned
 from gateway.services.chain import Chain
 from ledger_client.chain import dev_account
@@ -28,29 +24,10 @@ from ledger_client.devnet import demo_accounts, deploy_devnet
 from ledger_client.ledger import Ledger
 from ledger_client.types import LotStatus
 from tests.utils.factories import EXPIRY, GTIN
+from tests.utils.index_state import fresh_engine, index_state
 
 pytestmark = pytest.mark.network
 LONE = 3
-
-
-def fresh_engine(path: Path) -> Engine:
-    engine = make_engine(f"sqlite:///{path}")
-    migrate(engine)
-    return engine
-
-
-def snapshot(engine: Engine) -> dict[str, list[tuple]]:  # type: ignore[type-arg]
-    """The index's state tables and its events' positions."""
-    with engine.connect() as conn:
-        state = {
-            t.__tablename__: sorted(tuple(r) for r in conn.execute(select(t.__table__)))
-            for t in STATE_TABLES
-        }
-        state["events"] = sorted(
-            (bytes(r[0]), r[1])
-            for r in conn.execute(select(m.ChainEvent.tx_hash, m.ChainEvent.log_index))
-        )
-    return state
 
 
 @pytest.fixture(scope="module")
@@ -135,7 +112,7 @@ def test_a_healed_partition_undoes_the_minority_block_in_every_index(
     for index in (majority, minority, reference):
         index.confirmation_depth = 2
         assert index.catch_up() >= height - 2
-    assert snapshot(majority.engine) == snapshot(reference.engine)
-    assert snapshot(minority.engine) == snapshot(reference.engine)
+    assert index_state(majority.engine) == index_state(reference.engine)
+    assert index_state(minority.engine) == index_state(reference.engine)
     (withdrawn,) = [a for a in list_alerts(minority.engine, None, True, 1) if a.id == raised.id]
     assert withdrawn.withdrawn_at is not None

@@ -21,15 +21,12 @@ from ledger_client.epcis.export import operations_to_events, to_epcis_json
 from ledger_client.epcis.operations import Commission, RegisterLot
 from ledger_client.epcis.store import EventStore
 from ledger_client.types import LotStatus
+from tests.utils.anvil import rpc
 from tests.utils.factories import GTIN
 from tests.utils.ports import free_port
 
 pytestmark = pytest.mark.anvil
 LOT = "ANCHOR1"
-
-
-def _rpc(w3: Web3, method: str, *params: Any) -> Any:
-    return w3.provider.make_request(method, list(params))["result"]  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module")
@@ -57,19 +54,19 @@ def test_anchors_orphaned_by_a_reorg_are_forgotten_and_the_document_is_written_a
     of the orphaned blocks."""
     w3, net = deployed
     maker = net["manufacturer"]
-    snap = _rpc(w3, "evm_snapshot")
+    snap = rpc(w3, "evm_snapshot")
     anchors = AnchorIndex.load(w3, net.deployment)
     with EventStore() as store:
-        fork = _rpc(w3, "evm_snapshot")
+        fork = rpc(w3, "evm_snapshot")
         _, first = capture_document(maker, _document(), store, anchors=anchors)
         assert [e.status for e in first.events] == ["applied", "applied"]
         if read_back:
             anchors.refresh(w3, net.deployment)
-        assert _rpc(w3, "evm_revert", fork)
-        _rpc(w3, "anvil_mine", hex(3))  # the other side's blocks, past the orphaned ones
+        assert rpc(w3, "evm_revert", fork)
+        rpc(w3, "anvil_mine", hex(3))  # the other side's blocks, past the orphaned ones
         _, again = capture_document(maker, _document(), store, anchors=anchors)
         _, third = capture_document(maker, _document(), store, anchors=anchors)
     assert [e.status for e in again.events] == ["applied", "applied"]
     assert [e.status for e in third.events] == ["skipped", "skipped"]
     assert maker.lot_state(GTIN, LOT).status is LotStatus.ACTIVE
-    assert _rpc(w3, "evm_revert", snap)
+    assert rpc(w3, "evm_revert", snap)

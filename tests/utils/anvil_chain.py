@@ -22,18 +22,12 @@ from ledger_client.chain import connect
 from ledger_client.dev.anvil import Anvil
 from ledger_client.devnet import DevNetwork, deploy_devnet
 from ledger_client.events import ChainEvent, RawLog, decode
+from tests.utils.anvil import rpc
 from tests.utils.ports import free_port
 
 #: Gas of every transaction: far above what any call here needs, far below the block's.
 GAS = hex(8_000_000)
 DAY = 86_400
-
-
-def _rpc(w3: Web3, method: str, *params: Any) -> Any:
-    response = w3.provider.make_request(method, list(params))  # type: ignore[arg-type]
-    if "error" in response:
-        raise RuntimeError(f"{method} failed: {response['error']}")
-    return response["result"]
 
 
 def _raw_log(log: dict[str, Any]) -> RawLog:
@@ -59,7 +53,7 @@ class AnvilChain:
 
     def rpc(self, method: str, *params: Any) -> Any:
         """The result of JSON-RPC ``method(*params)``; raise on an error answer."""
-        return _rpc(self.w3, method, *params)
+        return rpc(self.w3, method, *params)
 
     def batch(self, requests: list[tuple[str, list[Any]]]) -> list[Any]:
         """The results of JSON-RPC ``requests``, sent in one HTTP request."""
@@ -108,7 +102,7 @@ def anvil_chain() -> Iterator[AnvilChain]:
     runs at any hour see the same times of day), stop the node on exit."""
     with Anvil(port=free_port(), auto_impersonate=True) as node:
         w3 = connect(node.url)
-        _rpc(w3, "anvil_setBlockTimestampInterval", 1)
-        now = int(_rpc(w3, "eth_getBlockByNumber", "latest", False)["timestamp"], 16)
-        _rpc(w3, "evm_mine", now - now % DAY + DAY + DAY // 2)
+        rpc(w3, "anvil_setBlockTimestampInterval", 1)
+        now = int(rpc(w3, "eth_getBlockByNumber", "latest", False)["timestamp"], 16)
+        rpc(w3, "evm_mine", now - now % DAY + DAY + DAY // 2)
         yield AnvilChain(node, w3, deploy_devnet(w3))

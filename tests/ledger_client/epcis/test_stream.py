@@ -19,6 +19,7 @@ from ledger_client.devnet import DevNetwork, deploy_devnet
 from ledger_client.epcis.dscsa import transaction_information
 from ledger_client.epcis.history import export_history
 from ledger_client.epcis.store import EventStore
+from tests.utils.anvil import rpc
 from tests.utils.ports import free_port
 
 pytestmark = pytest.mark.anvil
@@ -34,13 +35,9 @@ READERS: dict[str, Reader] = {
 }
 
 
-def _rpc(w3: Web3, method: str, *params: Any) -> Any:
-    return w3.provider.make_request(method, list(params))["result"]  # type: ignore[arg-type]
-
-
 def _deploy(w3: Web3) -> DevNetwork:
     """A demo network whose manufacturer shipped a case of lot ``LOT`` to wholesaler_a."""
-    _rpc(w3, "anvil_setBalance", w3.eth.accounts[0], hex(10**24))  # it funds the members
+    rpc(w3, "anvil_setBalance", w3.eth.accounts[0], hex(10**24))  # it funds the members
     net = deploy_devnet(w3)
     m, wa = net["manufacturer"], net["wholesaler_a"]
     m.register_lot(GTIN, LOT, "301231")
@@ -61,9 +58,9 @@ def deployed() -> Iterator[tuple[Web3, DevNetwork]]:
 def chain(deployed: tuple[Web3, DevNetwork]) -> Iterator[tuple[Web3, DevNetwork]]:
     """The module's network (:func:`_deploy`), put back as it was after the test."""
     w3 = deployed[0]
-    snapshot = _rpc(w3, "evm_snapshot")
+    snapshot = rpc(w3, "evm_snapshot")
     yield deployed
-    assert _rpc(w3, "evm_revert", snapshot)
+    assert rpc(w3, "evm_revert", snapshot)
 
 
 def _forward(net: DevNetwork, to: str) -> None:
@@ -127,13 +124,13 @@ def test_a_reorg_below_the_cursor_drops_the_copy_and_rebuilds_it(
     chain: tuple[Web3, DevNetwork], read: Reader, reorg: Callable[[DevNetwork], None]
 ) -> None:
     w3, net = chain
-    snapshot = _rpc(w3, "evm_snapshot")
+    snapshot = rpc(w3, "evm_snapshot")
     _forward(net, "pharmacy_a")
     with EventStore() as store:
         before = read(w3, net, store)
         cursor = store.chain_cursor()
         assert cursor is not None
-        assert _rpc(w3, "evm_revert", snapshot)
+        assert rpc(w3, "evm_revert", snapshot)
         reorg(net)
         assert (
             w3.eth.block_number < cursor.block_number
