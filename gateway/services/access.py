@@ -47,6 +47,11 @@ def _values(event: dict[str, object], names: tuple[str, ...]) -> list[object]:
     return found
 
 
+def reads_everything(principal: Principal, operator: str | None) -> bool:
+    """True for the gateway's own operator and for regulators: they read every event."""
+    return principal.address == operator or bool(principal.roles & Role.REGULATOR)
+
+
 def granted_lots(conn: Session, grantee: str, clock: Callable[[], float]) -> set[bytes]:
     """The lots ``grantee`` holds a live access grant on; ``clock`` (the chain's time) is
     asked only when it holds any grant."""
@@ -77,7 +82,7 @@ class EventAccess:
         self.conn = conn
         self.owners = owners
         self.principal = principal
-        self.reads_all = principal.address == operator or bool(principal.roles & Role.REGULATOR)
+        self.reads_all = reads_everything(principal, operator)
         self.granted = set() if self.reads_all else granted_lots(conn, principal.address, clock)
         self._holdings: dict[bytes, list[Holding]] = {}
         self._positions: dict[str, Position | None] = {}

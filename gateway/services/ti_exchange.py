@@ -29,13 +29,13 @@ from sqlalchemy.orm import Session
 from gateway.core.logging import get_logger
 from gateway.db import models as m
 from gateway.projection import AppliedEvent
+from gateway.services.access import reads_everything
 from gateway.services.auth import AuthError, Principal
 from gateway.services.background import BackgroundLoop
 from gateway.services.chain import Chain
 from gateway.services.history import event_of
 from gateway.services.readmodel import ReadModel
 from ledger_client import events as ev
-from ledger_client.contracts import Role
 from ledger_client.epcis.dscsa import ShipmentNotFoundError, transaction_information
 from ledger_client.epcis.store import EventStore
 from ledger_client.errors import RxLedgerError
@@ -88,8 +88,7 @@ def seller_ti(
         raise TiNotFoundError(
             f"{what} holds no shipment by this gateway's operator (indexed so far)"
         )
-    reads_all = principal.address == operator or bool(principal.roles & Role.REGULATOR)
-    if principal.address != shipment.to and not reads_all:
+    if principal.address != shipment.to and not reads_everything(principal, operator):
         raise AuthError(
             403,
             f"the shipment in {what} went to {shipment.to}; {principal.address} is neither its"
