@@ -12,9 +12,28 @@ EPCIS_NS = "urn:epcglobal:epcis:xsd:1"
 SBDH_NS = "http://www.unece.org/cefact/namespaces/StandardBusinessDocumentHeader"
 MDA_NS = "urn:epcglobal:cbv:mda"
 # Prefixes GS1's EPCIS 2.0 JSON-LD context already defines, with their XML namespace.
-PREDEFINED = {"cbvmda": MDA_NS, "gs1": "https://gs1.org/voc/"}
+PREDEFINED = {
+    "cbvmda": MDA_NS,
+    "gs1": "https://gs1.org/voc/",
+    "epcis": "https://ref.gs1.org/epcis/",
+    "cbv": "https://ref.gs1.org/cbv/",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "dcterms": "http://purl.org/dc/terms/",
+}
 RESERVED_PREFIXES = {"epcis", "cbv", "gs1", "cbvmda", "xsd", "rdfs", "owl", "dcterms", "sbdh"}
+# EPCIS's own vocabulary in JSON-LD: an unqualified element in a 1.2 extension point that
+# no EPCIS version RxLedger knows defines is kept under this IRI plus its name.
+EPCIS_VOCAB = "https://ref.gs1.org/epcis/"
 
+EVENT_TYPES = (
+    "ObjectEvent",
+    "AggregationEvent",
+    "TransactionEvent",
+    "TransformationEvent",
+    "AssociationEvent",
+)
 EPC_LISTS = ("epcList", "childEPCs", "inputEPCList", "outputEPCList")
 QUANTITY_LISTS = ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList")
 SIMPLE = (
@@ -24,7 +43,47 @@ SIMPLE = (
     "action",
     "parentID",
     "transformationID",
+    "eventID",
 )
+# Attributes of the EPCIS 2.0 sensor elements (1.2 documents carry them in extension points).
+SENSOR_METADATA = (
+    "time",
+    "deviceID",
+    "deviceMetadata",
+    "rawData",
+    "startTime",
+    "endTime",
+    "dataProcessingMethod",
+    "bizRules",
+)
+SENSOR_NUMBERS = ("value", "minValue", "maxValue", "meanValue", "sDev", "percRank", "percValue")
+SENSOR_REPORT = (
+    "type",
+    "exception",
+    "deviceID",
+    "deviceMetadata",
+    "rawData",
+    "dataProcessingMethod",
+    "bizRules",
+    "time",
+    "microorganism",
+    "chemicalSubstance",
+    "coordinateReferenceSystem",
+    "component",
+    "stringValue",
+    "booleanValue",
+    "hexBinaryValue",
+    "uriValue",
+    "uom",
+    *SENSOR_NUMBERS,
+)
+# Sensor vocabulary attributes: the JSON schema definition of their bare terms, and the
+# prefixes XML spells them with.
+SENSOR_TERMS = {
+    "type": ("measurementType", ("gs1:", "https://gs1.org/voc/")),
+    "exception": ("sensorAlertType", ("gs1:", "https://gs1.org/voc/")),
+    "component": ("component", ("cbv:Comp-", "https://ref.gs1.org/cbv/Comp-")),
+}
 
 
 def parse_xml(xml: bytes) -> etree._Element:

@@ -8,36 +8,62 @@ from typing import Any
 from lxml import etree
 
 from ledger_client.epcis._cbv import urn_form
-from ledger_client.epcis._xml12 import EPCIS_NS, PREDEFINED, SBDH_NS
+from ledger_client.epcis._xml12 import (
+    EPCIS_NS,
+    EPCIS_VOCAB,
+    PREDEFINED,
+    SBDH_NS,
+    SENSOR_METADATA,
+    SENSOR_REPORT,
+    SENSOR_TERMS,
+)
+from ledger_client.epcis._xml_json import XSI_NS, json_element
 from ledger_client.epcis.errors import InvalidEPCISError
 from ledger_client.epcis.validation import check_document, iter_events
 
 __all__ = ["to_epcis_12_xml"]
 
-_ONLY_2_0 = ("sensorElementList", "persistentDisposition", "certificationInfo")
 _HEAD = ("eventTime", "recordTime", "eventTimeZoneOffset")
-# Standard fields per event type, in XSD order; "+" marks fields inside <extension>.
+# Standard fields per event type, in XSD order; each "+" is one <extension> wrapper: EPCIS
+# 2.0 fields go into the 1.2 extension points, as GS1's 2.0 to 1.2 stylesheet puts them.
 _ORDER: dict[str, tuple[str, ...]] = {
     "ObjectEvent": (
         "epcList", "action", "bizStep", "disposition", "readPoint", "bizLocation",
         "bizTransactionList", "+quantityList", "+sourceList", "+destinationList", "+ilmd",
+        "++sensorElementList", "++persistentDisposition",
     ),
     "AggregationEvent": (
         "parentID", "childEPCs", "action", "bizStep", "disposition", "readPoint",
         "bizLocation", "bizTransactionList", "+childQuantityList", "+sourceList",
-        "+destinationList",
+        "+destinationList", "++sensorElementList",
     ),
     "TransactionEvent": (
         "bizTransactionList", "parentID", "epcList", "action", "bizStep", "disposition",
         "readPoint", "bizLocation", "+quantityList", "+sourceList", "+destinationList",
+        "++sensorElementList",
     ),
     "TransformationEvent": (
         "inputEPCList", "inputQuantityList", "outputEPCList", "outputQuantityList",
         "transformationID", "bizStep", "disposition", "readPoint", "bizLocation",
-        "bizTransactionList", "sourceList", "destinationList", "ilmd",
+        "bizTransactionList", "sourceList", "destinationList", "ilmd", "+sensorElementList",
+        "+persistentDisposition",
+    ),
+    "AssociationEvent": (
+        "parentID", "childEPCs", "childQuantityList", "action", "bizStep", "disposition",
+        "readPoint", "bizLocation", "bizTransactionList", "sourceList", "destinationList",
+        "sensorElementList",
     ),
 }  # fmt: skip
-_STANDARD = {"type", "eventID", "errorDeclaration", "@context", *_HEAD} | {
+# Document fields written by the header and body; any other is an extension field.
+_DOCUMENT_FIELDS = {
+    "@context", "id", "type", "schemaVersion", "creationDate", "instanceIdentifier", "sender",
+    "receiver", "epcisHeader", "epcisBody",
+}  # fmt: skip
+# How deep in <extension> wrappers an event keeps fields of EPCIS's own vocabulary that
+# 1.2 does not define (EPCIS_VOCAB keys); and how deep the event sits in its EventList.
+_LOCAL_SLOT = {"ObjectEvent": 2, "AggregationEvent": 2, "TransactionEvent": 2}
+_EVENT_DEPTH = {"TransformationEvent": 1, "AssociationEvent": 2}
+_STANDARD = {"type", "eventID", "errorDeclaration", "certificationInfo", "@context", *_HEAD} | {
     name.lstrip("+") for names in _ORDER.values() for name in names
 }
 
@@ -46,29 +72,24 @@ class _Writer:
     def __init__(self, namespaces: dict[str, str]) -> None:
         self.namespaces = namespaces
 
-    def tag(self, key: str) -> str:
-        prefix, _, local = key.partition(":")
-        ns = self.namespaces.get(prefix)
-        if not local or ns is None:
-            raise InvalidEPCISError([f"extension field {key!r} has no namespace in @context"])
-        return f"{{{ns}}}{local}"
-
     def extension(self, parent: etree._Element, key: str, value: Any) -> None:
-        for item in value if isinstance(value, list) else [value]:
-            el = etree.SubElement(parent, self.tag(key))
-            if isinstance(item, dict):
-                for child_key, child_value in item.items():
-                    self.extension(el, child_key, child_value)
-            elif isinstance(item, bool):
-                el.text = "true" if item else "false"
-            else:
-                el.text = str(item)
+        """Write the extension field ``key`` (``prefix:name``, its namespace in @context; a
+        field of EPCIS's own vocabulary goes into ``parent``'s ``<extension>``)."""
+        if key.startswith(EPCIS_VOCAB):
+            json_element(_local_slot(parent), key[len(EPCIS_VOCAB) :], value, {}, "extension")
+            return
+        prefix, colon, local = key.partition(":")
+        if not colon or not local or prefix not in self.namespaces:
+            raise InvalidEPCISError([f"extension field {key!r} has no namespace in @context"])
+        json_element(parent, key, value, self.namespaces, "extension")
 
     def field(self, parent: etree._Element, name: str, value: Any) -> None:
         writers: dict[str, Callable[[etree._Element, Any], None]] = {
             "bizStep": lambda p, v: self.text(p, name, urn_form(v, "bizstep")),
             "disposition": lambda p, v: self.text(p, name, urn_form(v, "disp")),
             "ilmd": self.ilmd,
+            "sensorElementList": self.sensor_elements,
+            "persistentDisposition": self.persistent_disposition,
         }
         if name in writers:
             writers[name](parent, value)
@@ -83,6 +104,9 @@ class _Writer:
                 for key in ("epcClass", "quantity", "uom"):
                     if key in element:
                         self.text(q, key, str(element[key]))
+        elif name == "certificationInfo":
+            for uri in value if isinstance(value, list) else [value]:
+                self.text(parent, name, uri)
         elif name in ("readPoint", "bizLocation"):
             el = etree.SubElement(parent, name)
             self.text(el, "id", value["id"])
@@ -105,6 +129,45 @@ class _Writer:
             if "type" in entry:
                 child.set("type", urn_form(entry["type"], vocabulary))
 
+    def persistent_disposition(self, parent: etree._Element, value: dict[str, Any]) -> None:
+        el = etree.SubElement(parent, "persistentDisposition")
+        for key in ("set", "unset"):
+            for term in value.get(key, []):
+                self.text(el, key, urn_form(term, "disp"))
+
+    def sensor_elements(self, parent: etree._Element, value: list[dict[str, Any]]) -> None:
+        el = etree.SubElement(parent, "sensorElementList")
+        for element in value:
+            sensor = etree.SubElement(el, "sensorElement")
+            if "sensorMetadata" in element:
+                self.sensor_fields(sensor, "sensorMetadata", element["sensorMetadata"])
+            for report in element.get("sensorReport", []):
+                self.sensor_fields(sensor, "sensorReport", report)
+            for key, item in element.items():
+                if key not in ("sensorMetadata", "sensorReport"):
+                    self.extension(sensor, key, item)
+
+    def sensor_fields(self, parent: etree._Element, tag: str, fields: dict[str, Any]) -> None:
+        """Standard sensor fields are attributes (typed values in XML form), as in 2.0 XML;
+        extension fields with a plain value too, others child elements."""
+        el = etree.SubElement(parent, tag)
+        known = SENSOR_METADATA if tag == "sensorMetadata" else SENSOR_REPORT
+        for key, value in fields.items():
+            if key in known:
+                el.set(key, self.sensor_text(key, value))
+            elif isinstance(value, (str, int, float)) and ":" in key:
+                el.set(_writer_tag(key, self.namespaces), self.sensor_text(key, value))
+            else:
+                self.extension(el, key, value)
+
+    @staticmethod
+    def sensor_text(key: str, value: Any) -> str:
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if key in ("type", "exception") and ":" not in str(value) and "/" not in str(value):
+            return SENSOR_TERMS[key][1][0] + str(value)
+        return str(value)
+
     def ilmd(self, parent: etree._Element, value: dict[str, Any]) -> None:
         el = etree.SubElement(parent, "ilmd")
         for key, item in value.items():
@@ -120,36 +183,38 @@ class _Writer:
         kind = event["type"]
         if kind not in _ORDER:
             raise InvalidEPCISError([f"{where}: {kind} cannot be expressed in EPCIS 1.2"])
-        only_2_0 = [name for name in _ONLY_2_0 if name in event]
-        if only_2_0:
-            raise InvalidEPCISError(
-                [f"{where}: {', '.join(only_2_0)} cannot be expressed in EPCIS 1.2"]
-            )
-        if kind == "TransformationEvent":
+        for _ in range(_EVENT_DEPTH.get(kind, 0)):
             parent = etree.SubElement(parent, "extension")
         el = etree.SubElement(parent, kind)
         for name in _HEAD:
             if name in event:
                 self.field(el, name, event[name])
-        if "eventID" in event or "errorDeclaration" in event:
+        if any(name in event for name in ("eventID", "errorDeclaration", "certificationInfo")):
             base = etree.SubElement(el, "baseExtension")
             if "eventID" in event:
                 self.text(base, "eventID", event["eventID"])
             if "errorDeclaration" in event:
                 self.error_declaration(base, event["errorDeclaration"])
-        extension = None
+            if "certificationInfo" in event:
+                extension = etree.SubElement(base, "extension")
+                self.field(extension, "certificationInfo", event["certificationInfo"])
+        wrappers: list[etree._Element] = []
+
+        def wrapper(depth: int) -> etree._Element:
+            while len(wrappers) < depth:
+                wrappers.append(etree.SubElement(wrappers[-1] if wrappers else el, "extension"))
+            return wrappers[depth - 1] if depth else el
+
         for name in _ORDER[kind]:
             key = name.lstrip("+")
-            if key not in event:
-                continue
-            if name.startswith("+"):
-                if extension is None:
-                    extension = etree.SubElement(el, "extension")
-                self.field(extension, key, event[key])
-            else:
-                self.field(el, key, event[key])
+            if key in event:
+                self.field(wrapper(len(name) - len(key)), key, event[key])
         for key, value in event.items():
-            if key not in _STANDARD:
+            if key.startswith(EPCIS_VOCAB):
+                local = wrapper(_LOCAL_SLOT.get(kind, 1))
+                json_element(local, key[len(EPCIS_VOCAB) :], value, self.namespaces, where)
+        for key, value in event.items():
+            if key not in _STANDARD and not key.startswith(EPCIS_VOCAB):
                 self.extension(el, key, value)
 
     def error_declaration(self, parent: etree._Element, value: dict[str, Any]) -> None:
@@ -208,6 +273,23 @@ class _Writer:
                 self.extension(header, key, value)
 
 
+def _local_slot(parent: etree._Element) -> etree._Element:
+    """The ``<extension>`` child of ``parent``, made after its EPCIS fields if missing."""
+    for child in parent:
+        if child.tag == "extension":
+            return child
+    slot = etree.Element("extension")
+    parent.insert(sum(1 for child in parent if etree.QName(child).namespace is None), slot)
+    return slot
+
+
+def _writer_tag(key: str, namespaces: dict[str, str]) -> str:
+    prefix, _, local = key.partition(":")
+    if prefix not in namespaces:
+        raise InvalidEPCISError([f"extension field {key!r} has no namespace in @context"])
+    return f"{{{namespaces[prefix]}}}{local}"
+
+
 def _namespaces(doc: dict[str, Any]) -> dict[str, str]:
     found = dict(PREDEFINED)
     context = doc.get("@context", [])
@@ -222,20 +304,29 @@ def to_epcis_12_xml(doc2: dict[str, Any]) -> bytes:
 
     CBV terms are written as EPCIS 1.2 URNs, ``eventID``/``errorDeclaration`` go into
     ``baseExtension``, extension fields become elements in their namespace, master data
-    into ``EPCISHeader/extension/EPCISMasterData``. AssociationEvents, sensor data,
-    persistent dispositions and certification info have no 1.2 form: they raise
-    :class:`InvalidEPCISError`.
+    into ``EPCISHeader/extension/EPCISMasterData``. What EPCIS 1.2 does not define goes
+    into its extension points as GS1's 2.0 to 1.2 stylesheet puts it: AssociationEvents
+    in ``EventList/extension/extension``, sensor data and persistent dispositions in the
+    event's ``extension/extension`` (a TransformationEvent's ``extension``), certification
+    info in ``baseExtension/extension``.
     """
     check_document(doc2)
     namespaces = _namespaces(doc2)
     writer = _Writer(namespaces)
-    nsmap = {"epcis": EPCIS_NS, "sbdh": SBDH_NS}
+    nsmap = {"epcis": EPCIS_NS, "sbdh": SBDH_NS, "xsi": XSI_NS}
     nsmap.update({p: ns for p, ns in namespaces.items() if p not in nsmap})
     root = etree.Element(f"{{{EPCIS_NS}}}EPCISDocument", nsmap=nsmap)  # type: ignore[arg-type]
     root.set("schemaVersion", "1.2")
     root.set("creationDate", doc2["creationDate"])
     writer.header(root, doc2)
-    event_list = etree.SubElement(etree.SubElement(root, "EPCISBody"), "EventList")
+    body = etree.SubElement(root, "EPCISBody")
+    event_list = etree.SubElement(body, "EventList")
     for where, event in iter_events(doc2):
         writer.event(event_list, event, where or "/")
+    for key, value in doc2.get("epcisBody", {}).items():
+        if key not in ("eventList", "queryResults"):
+            writer.extension(body, key, value)
+    for key, value in doc2.items():
+        if key not in _DOCUMENT_FIELDS:
+            writer.extension(root, key, value)
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from epcis_files import dscsa_xml, load_example
+from epcis_files import dscsa_xml
 
 from ledger_client.epcis import (
     InvalidEPCISError,
@@ -137,15 +137,6 @@ def test_gs1_shipping_example_exports_to_12_and_back(shipping_doc: dict) -> None
     assert b"<baseExtension>" in xml
     back = convert_12_xml(xml)
     assert back["epcisBody"]["eventList"] == shipping_doc["epcisBody"]["eventList"]
-
-
-def test_2_0_only_features_are_refused_for_12_export() -> None:
-    with pytest.raises(
-        InvalidEPCISError, match="sensorElementList cannot be expressed in EPCIS 1.2"
-    ):
-        to_epcis_12_xml(load_example("WithSensorData__SensorDataExample1.jsonld"))
-    with pytest.raises(InvalidEPCISError, match="AssociationEvent cannot be expressed"):
-        to_epcis_12_xml(load_example("AssociationEvent__AssociationEvent-a.jsonld"))
 
 
 def _quantity_event_xml(quantity: str) -> bytes:

@@ -1,0 +1,217 @@
+"""EPCIS 1.2 import: extension content, nillable fields and EPCIS 2.0 content in 1.2 documents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from lxml import etree
+
+from ledger_client.epcis import (
+    InvalidEPCISError,
+    convert_12_xml,
+    event_hash_uri,
+    map_document,
+    to_epcis_12_xml,
+)
+from ledger_client.epcis._xml_json import Prefixes, element_json
+
+_HEAD = (
+    "<eventTime>2024-01-01T00:00:00Z</eventTime><eventTimeZoneOffset>+00:00</eventTimeZoneOffset>"
+)
+SGTIN = "urn:epc:id:sgtin:0614141.107346.2017"
+
+
+def _document(events: str, namespaces: str = "") -> bytes:
+    return (
+        '<epcis:EPCISDocument xmlns:epcis="urn:epcglobal:epcis:xsd:1" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+        f'xmlns:ex="http://ex.example/ns/" {namespaces} schemaVersion="1.2" '
+        'creationDate="2024-01-01T00:00:00Z">'
+        f"<EPCISBody><EventList>{events}</EventList></EPCISBody></epcis:EPCISDocument>"
+    ).encode()
+
+
+def _object_event(inner: str) -> bytes:
+    return _document(
+        f"<ObjectEvent>{_HEAD}<epcList><epc>{SGTIN}</epc></epcList>"
+        f"<action>ADD</action>{inner}</ObjectEvent>"
+    )
+
+
+def _only_event(xml: bytes) -> dict[str, Any]:
+    (event,) = convert_12_xml(xml)["epcisBody"]["eventList"]
+    return event
+
+
+def _round_trips(xml: bytes) -> None:
+    first = convert_12_xml(xml)
+    assert convert_12_xml(to_epcis_12_xml(first)) == first
+
+
+def test_repeated_extension_elements_become_a_list_at_every_level() -> None:
+    xml = _object_event(
+        "<readPoint><id>urn:epc:id:sgln:0614141.07346.1234</id>"
+        "<ex:gate>1</ex:gate><ex:gate>2</ex:gate></readPoint>"
+        "<extension><ilmd><ex:cert>A</ex:cert><ex:cert>B</ex:cert></ilmd></extension>"
+        "<ex:leg><ex:stop>X</ex:stop><ex:stop>Y</ex:stop><ex:stop>Z</ex:stop></ex:leg>"
+        "<ex:leg><ex:stop>W</ex:stop></ex:leg>"
+    )
+    event = _only_event(xml)
+    assert event["readPoint"]["ex:gate"] == ["1", "2"]
+    assert event["ilmd"] == {"ex:cert": ["A", "B"]}
+    assert event["ex:leg"] == [{"ex:stop": ["X", "Y", "Z"]}, {"ex:stop": "W"}]
+    _round_trips(xml)
+
+
+def test_repeated_elements_change_the_event_hash() -> None:
+    one = _only_event(_object_event("<ex:seal>1</ex:seal>"))
+    three = _only_event(
+        _object_event("<ex:seal>1</ex:seal><ex:seal>2</ex:seal><ex:seal>3</ex:seal>")
+    )
+    context = convert_12_xml(_object_event("<ex:seal>1</ex:seal>"))["@context"]
+    assert three["ex:seal"] == ["1", "2", "3"]
+    assert event_hash_uri(one, context) != event_hash_uri(three, context)
+
+
+def test_attributes_and_mixed_content_are_kept_beside_the_text() -> None:
+    xml = _object_event(
+        '<extension><ilmd><ex:netWeight unit="KGM" ex:basis="dry">3.5</ex:netWeight>'
+        "</ilmd></extension>"
+        "<ex:note>before <ex:b>bold</ex:b> after</ex:note>"
+    )
+    event = _only_event(xml)
+    assert event["ilmd"]["ex:netWeight"] == {"unit": "KGM", "ex:basis": "dry", "#text": "3.5"}
+    assert event["ex:note"] == {"ex:b": "bold", "#text": "before after"}
+    assert event_hash_uri(event, convert_12_xml(xml)["@context"]).startswith("ni:///sha-256;")
+    _round_trips(xml)
+
+
+def test_element_json_is_usable_on_its_own_and_names_new_namespaces() -> None:
+    el = etree.fromstring(
+        '<a:top xmlns:a="urn:a" xmlns:b="urn:b" b:flag="y"><a:x>1</a:x><a:x/><b:y>2</b:y></a:top>'
+    )
+    prefixes = Prefixes({"known": "urn:b"}, reserved={"a"})
+    assert element_json(el, prefixes) == {"known:flag": "y", "a2:x": ["1", ""], "known:y": "2"}
+    assert prefixes.context() == {"a2": "urn:a"}
+
+
+def _quantity(inner: str) -> bytes:
+    return _document(
+        f"<ObjectEvent>{_HEAD}<epcList/><action>OBSERVE</action><extension><quantityList>"
+        f"<quantityElement><epcClass>urn:epc:class:lgtin:4012345.012345.998877</epcClass>"
+        f"{inner}</quantityElement></quantityList></extension></ObjectEvent>"
+    )
+
+
+def test_a_nil_quantity_is_accepted_as_a_quantity_not_stated() -> None:
+    event = _only_event(_quantity('<quantity xsi:nil="true"/><uom>KGM</uom>'))
+    assert event["quantityList"] == [
+        {"epcClass": "urn:epc:class:lgtin:4012345.012345.998877", "uom": "KGM"}
+    ]
+    _round_trips(_quantity('<quantity xsi:nil="true"/>'))
+
+
+def test_a_nil_quantity_with_a_value_is_refused() -> None:
+    with pytest.raises(InvalidEPCISError, match=r"<quantity> is xsi:nil but not empty"):
+        convert_12_xml(_quantity('<quantity xsi:nil="true">4</quantity>'))
+
+
+def test_nil_on_a_field_the_xsd_does_not_declare_nillable_is_refused() -> None:
+    with pytest.raises(InvalidEPCISError, match=r"line 1: <bizStep> is not nillable"):
+        convert_12_xml(_object_event('<bizStep xsi:nil="true"/>'))
+
+
+def test_a_nil_extension_element_is_kept_with_its_nil_attribute() -> None:
+    event = _only_event(_object_event('<ex:recall xsi:nil="true"/>'))
+    assert event["ex:recall"] == {"xsi:nil": "true"}
+
+
+def test_sensor_data_persistent_disposition_and_certification_in_12_extension_points() -> None:
+    xml = _object_event(
+        "<baseExtension><extension><certificationInfo>https://cert.example/1"
+        "</certificationInfo></extension></baseExtension>"
+        "<extension><extension>"
+        "<sensorElementList><sensorElement>"
+        '<sensorMetadata time="2024-01-01T00:00:00Z" ex:batch="7"/>'
+        '<sensorReport type="gs1:Temperature" value="4.5" uom="CEL"/>'
+        '<sensorReport type="gs1:Temperature" exception="gs1:ALARM_CONDITION" '
+        'booleanValue="true" component="example:x"/>'
+        "<ex:probe>P1</ex:probe>"
+        "</sensorElement></sensorElementList>"
+        "<persistentDisposition><set>urn:epcglobal:cbv:disp:completeness_verified</set>"
+        "<unset>urn:epcglobal:cbv:disp:completeness_inferred</unset></persistentDisposition>"
+        "</extension></extension>"
+    )
+    event = _only_event(xml)
+    assert event["certificationInfo"] == "https://cert.example/1"
+    assert event["sensorElementList"] == [
+        {
+            "sensorMetadata": {"time": "2024-01-01T00:00:00Z", "ex:batch": "7"},
+            "sensorReport": [
+                {"type": "Temperature", "value": 4.5, "uom": "CEL"},
+                {
+                    "type": "Temperature",
+                    "exception": "ALARM_CONDITION",
+                    "booleanValue": True,
+                    "component": "example:x",
+                },
+            ],
+            "ex:probe": "P1",
+        }
+    ]
+    assert event["persistentDisposition"] == {
+        "set": ["completeness_verified"],
+        "unset": ["completeness_inferred"],
+    }
+    exported = to_epcis_12_xml(convert_12_xml(xml))
+    assert b"<extension><extension><sensorElementList>" in exported.replace(b"\n", b"").replace(
+        b" ", b""
+    )
+    _round_trips(xml)
+
+
+def test_an_association_event_in_the_event_list_extension_is_stored_not_refused() -> None:
+    xml = _document(
+        f"<extension><extension><AssociationEvent>{_HEAD}"
+        "<parentID>urn:epc:id:grai:4012345.55555.987</parentID>"
+        "<childEPCs><epc>urn:epc:id:giai:4000001.12345</epc></childEPCs>"
+        "<action>ADD</action></AssociationEvent></extension></extension>"
+    )
+    (report,) = map_document(convert_12_xml(xml)).events
+    assert report.type == "AssociationEvent"
+    assert report.stored_only is not None and report.event_hash is not None
+    _round_trips(xml)
+
+
+def test_an_unknown_field_in_an_extension_point_is_kept_under_the_epcis_vocabulary() -> None:
+    event = _only_event(
+        _object_event("<extension><extension><newField>7</newField></extension></extension>")
+    )
+    assert event["https://ref.gs1.org/epcis/newField"] == "7"
+
+
+@pytest.mark.parametrize(
+    ("inner", "message"),
+    [
+        ("<bizstep>shipping</bizstep>", r"line 1: <bizstep> is not an EPCIS field here"),
+        ("<action>OBSERVE</action>", r"<action> appears twice in one event"),
+        ('<readPoint flag="1"><id>urn:epc:id:sgln:0614141.07346.1234</id></readPoint>',
+         r"<readPoint> attribute 'flag' has no place in EPCIS 2.0"),
+        ("<extension><quantityList><quantityElement><epcClass>urn:epc:class:lgtin:"
+         "4012345.012345.998877</epcClass><ex:q>1</ex:q></quantityElement></quantityList>"
+         "</extension>", r"<q> is not a field of a quantityElement"),
+    ],
+)  # fmt: skip
+def test_what_epcis_2_cannot_hold_is_refused_with_its_line(inner: str, message: str) -> None:
+    with pytest.raises(InvalidEPCISError, match=message):
+        convert_12_xml(_object_event(inner))
+
+
+def test_namespaced_attributes_of_events_become_extension_fields() -> None:
+    xml = _document(
+        f'<ObjectEvent ex:source="scanner-3">{_HEAD}<epcList/><action>OBSERVE</action>'
+        "</ObjectEvent>"
+    )
+    assert _only_event(xml)["ex:source"] == "scanner-3"
+    _round_trips(xml)
