@@ -121,9 +121,9 @@ class _Converter:
                 raise self.fail(el, f"attribute {qname.localname!r} has no place in EPCIS 2.0")
             add_property(target, self.prefixes.key(name, attribute_prefix(el, name)), value)
 
-    def text(self, el: etree._Element) -> str:
+    def text(self, el: etree._Element, allowed: tuple[str, ...] = ()) -> str:
         """The text of a standard element that holds only text, stripped."""
-        self.attributes(el, None)
+        self.attributes(el, None, allowed)
         if _children(el):
             raise self.fail(el, "holds elements; EPCIS expects text here")
         return (el.text or "").strip()
@@ -190,10 +190,7 @@ class _Converter:
             kind = child.get("type")
             if kind:
                 entry["type"] = bare(kind, vocabulary)
-            self.attributes(child, None, allowed=("type",))
-            if _children(child):
-                raise self.fail(child, "holds elements; EPCIS expects text here")
-            entry[item] = (child.text or "").strip()
+            entry[item] = self.text(child, allowed=("type",))
             entries.append(entry)
         return entries
 
@@ -222,15 +219,9 @@ class _Converter:
                     raise self.fail(child, "is xsi:nil but not empty")
                 continue
             allowed = (_NIL,) if name == "quantity" else ()
-            text = self.text_with(child, allowed)
+            text = self.text(child, allowed)
             element[name] = self.number(child, text, _DECIMAL) if name == "quantity" else text
         return element
-
-    def text_with(self, el: etree._Element, allowed: tuple[str, ...]) -> str:
-        self.attributes(el, None, allowed)
-        if _children(el):
-            raise self.fail(el, "holds elements; EPCIS expects text here")
-        return (el.text or "").strip()
 
     def number(self, el: etree._Element, text: str, form: re.Pattern[str]) -> int | float:
         if not form.fullmatch(text):

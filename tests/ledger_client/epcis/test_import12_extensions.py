@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from epcis_event_hash_generator import hash_generator, xml_to_py
 from lxml import etree
 
 from ledger_client.epcis import (
@@ -215,3 +216,25 @@ def test_namespaced_attributes_of_events_become_extension_fields() -> None:
     )
     assert _only_event(xml)["ex:source"] == "scanner-3"
     _round_trips(xml)
+
+
+@pytest.mark.parametrize(
+    "inner",
+    [
+        '<ex:w unit="KGM" ex:basis="dry">3.5</ex:w>',
+        "<ex:v>1</ex:v><ex:v>2</ex:v><ex:v>3</ex:v>",
+        "<ex:leg><ex:stop>X</ex:stop><ex:stop>Y</ex:stop></ex:leg>",
+        "<ex:n>before <ex:b>x</ex:b></ex:n>",
+        "<ex:empty/>",
+    ],
+)
+def test_extension_content_hashes_as_gs1_hashes_the_original_xml(inner: str) -> None:
+    xml = _document(
+        f"<ObjectEvent>{_HEAD}<epcList><epc>{SGTIN}</epc></epcList>"
+        f"<action>OBSERVE</action>{inner}</ObjectEvent>"
+    )
+    from_xml = hash_generator.epcis_hashes_from_events(
+        xml_to_py.event_list_from_epcis_document_str(xml.decode())
+    )
+    doc = convert_12_xml(xml)
+    assert event_hash_uri(doc["epcisBody"]["eventList"][0], doc["@context"]) == from_xml[0]
