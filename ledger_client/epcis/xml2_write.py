@@ -280,7 +280,7 @@ def _namespaces(doc: dict[str, Any]) -> dict[str, str]:
     return found
 
 
-def to_epcis_20_xml(doc: dict[str, Any]) -> bytes:
+def to_epcis_20_xml(doc: dict[str, Any], *, validate: bool = True) -> bytes:
     """Return an EPCIS 2.0 JSON-LD document as EPCIS 2.0 XML (UTF-8 bytes).
 
     Its events (of an ``EPCISDocument``, an ``EPCISQueryDocument`` or one bare event) go
@@ -289,9 +289,11 @@ def to_epcis_20_xml(doc: dict[str, Any]) -> bytes:
     and receiver in an SBDH, master data in ``EPCISHeader/extension/EPCISMasterData``. The
     result is checked against GS1's XSD. Raises :class:`InvalidEPCISError` if ``doc`` is
     invalid or holds what the XML binding cannot (two ``certificationInfo`` values, header
-    extensions, a sender without receiver).
+    extensions, a sender without receiver). ``validate=False`` skips the JSON schema check
+    of ``doc`` (the XSD check of the result stays).
     """
-    check_document(doc)
+    if validate:
+        check_document(doc)
     namespaces = _namespaces(doc)
     writer = _Writer(namespaces)
     nsmap: dict[str | None, str] = {"epcis": EPCIS_NS, "sbdh": SBDH_NS, "xsi": XSI_NS,
