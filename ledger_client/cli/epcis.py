@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -141,7 +142,10 @@ def export(
     w3, dep = session.chain
     store = EventStore(session.store) if session.store.exists() else None
     doc = export_history(w3, dep, store, kind, code)
-    writers = {"xml": to_epcis_12_xml, "xml2": to_epcis_20_xml}
+    writers: dict[str, Callable[[dict[str, Any]], bytes]] = {
+        "xml": to_epcis_12_xml,
+        "xml2": to_epcis_20_xml,
+    }
     data = writers[fmt](doc) if fmt in writers else json.dumps(doc, indent=2).encode()
     if out is None:
         typer.echo(data.decode())

@@ -7,6 +7,7 @@ sent as JSON-LD. See docs/epcis.md ("EPCIS 2.0 XML").
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from lxml import etree
@@ -62,6 +63,8 @@ def _number(text: str, where: str) -> int | float:
         number = float(text)
     except ValueError as exc:
         raise InvalidEPCISError([f"{where}: {text!r} is not a number"]) from exc
+    if not math.isfinite(number):
+        raise InvalidEPCISError([f"{where}: {text!r} is not a finite number"])
     return int(number) if number.is_integer() and "e" not in text.lower() else number
 
 

@@ -301,9 +301,21 @@ def to_epcis_20_xml(doc: dict[str, Any], *, validate: bool = True) -> bytes:
     declared = (*VOCABULARY_NS.items(), *namespaces.items())
     nsmap.update({p: ns for p, ns in declared if p not in nsmap})
     try:
-        root = etree.Element(f"{{{EPCIS_NS}}}EPCISDocument", nsmap=nsmap)
-    except ValueError as exc:
-        raise InvalidEPCISError([f"/@context: {exc}"]) from exc
+        root = _build(doc, writer, nsmap)
+    except InvalidEPCISError:
+        raise
+    except ValueError as exc:  # a name or text XML cannot hold (lxml says which)
+        raise InvalidEPCISError([f"/: cannot be written as XML: {exc}"]) from exc
+    problems = schema_problems(root)
+    if problems:
+        raise InvalidEPCISError(
+            [f"cannot be written as valid EPCIS 2.0 XML: {p}" for p in problems]
+        )
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
+
+
+def _build(doc: dict[str, Any], writer: _Writer, nsmap: dict[str | None, str]) -> etree._Element:
+    root = etree.Element(f"{{{EPCIS_NS}}}EPCISDocument", nsmap=nsmap)
     root.set("schemaVersion", "2.0")
     if doc.get("type") == "EPCISDocument" and "id" in doc:
         root.set("id", doc["id"])
@@ -317,9 +329,4 @@ def to_epcis_20_xml(doc: dict[str, Any], *, validate: bool = True) -> bytes:
         for key, value in doc.items():
             if key not in _DOCUMENT_FIELDS:
                 writer.extension(root, key, value, "/")
-    problems = schema_problems(root)
-    if problems:
-        raise InvalidEPCISError(
-            [f"cannot be written as valid EPCIS 2.0 XML: {p}" for p in problems]
-        )
-    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
+    return root

@@ -270,3 +270,28 @@ def test_extension_values_keep_their_json_types_and_attributes_through_xml() -> 
     }
     (event,) = convert_20_xml(to_epcis_20_xml(_one_event(**ext)))["epcisBody"]["eventList"]
     assert {k: event[k] for k in ext} == ext
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"example:note": "bell \x07"}, "cannot be written as XML: All strings must be XML"),
+        ({"example:1st": "x"}, "cannot be written as XML: Invalid tag name"),
+        ({"nope:x": "x"}, "'nope:x' has no namespace in @context"),
+    ],
+)
+def test_what_xml_cannot_hold_is_refused_not_raised_raw(
+    fields: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(InvalidEPCISError) as caught:
+        to_epcis_20_xml(_one_event(**fields), validate=False)
+    assert message in caught.value.errors[0]
+
+
+def test_a_sensor_value_that_is_not_finite_is_refused() -> None:
+    fields = (
+        "<epcList/><action>OBSERVE</action><sensorElementList><sensorElement>"
+        '<sensorReport type="gs1:Temperature" value="INF"/></sensorElement></sensorElementList>'
+    )
+    with pytest.raises(InvalidEPCISError, match="'INF' is not a finite number"):
+        translate_20_xml(_xml(OBJECT.format(fields=fields)))
