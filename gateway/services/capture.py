@@ -45,8 +45,8 @@ XML_TYPES = ("application/xml", "text/xml")
 
 
 def parse_body(body: bytes, content_type: str) -> ValidDocument:
-    """Return the valid EPCIS 2.0 document in a request body: JSON-LD, or EPCIS 1.2 XML
-    (converted). Raise InvalidEPCISError saying what is wrong."""
+    """Return the valid EPCIS 2.0 document in a request body: JSON-LD, or EPCIS 2.0 or 1.2
+    XML (converted). Raise InvalidEPCISError saying what is wrong."""
     media = content_type.split(";")[0].strip().lower()
     if media in XML_TYPES:
         if not body.lstrip().startswith(b"<"):

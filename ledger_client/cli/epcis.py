@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,6 +21,7 @@ from ledger_client.epcis.errors import InvalidEPCISError
 from ledger_client.epcis.export12 import to_epcis_12_xml
 from ledger_client.epcis.history import Kind, export_history
 from ledger_client.epcis.store import EventStore
+from ledger_client.epcis.xml2_write import to_epcis_20_xml
 from ledger_client.errors import InvalidInputError
 
 __all__ = ["epcis_app"]
@@ -29,7 +31,10 @@ epcis_app = RxTyper(
     no_args_is_help=True,
 )
 
-FilesArg = Annotated[list[Path], typer.Argument(help="EPCIS 2.0 JSON-LD or EPCIS 1.2 XML files")]
+FilesArg = Annotated[
+    list[Path], typer.Argument(help="EPCIS 2.0 JSON-LD, EPCIS 2.0 XML or EPCIS 1.2 XML files")
+]
+_FORMATS = ("json", "xml", "xml2")
 
 
 def _check_file(path: Path) -> dict[str, Any]:
@@ -118,7 +123,10 @@ def export(
     lot: Annotated[str | None, typer.Option("--lot", help="GTIN + lot, any GS1 form")] = None,
     sscc: Annotated[str | None, typer.Option("--sscc", help="SSCC, any GS1 form")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="write here instead of stdout")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="json (EPCIS 2.0) or xml (1.2)")] = "json",
+    fmt: Annotated[
+        str,
+        typer.Option("--format", help="json (EPCIS 2.0 JSON-LD), xml2 (EPCIS 2.0 XML), xml (1.2)"),
+    ] = "json",
     *,
     session: StoreOpts,
 ) -> None:
@@ -126,15 +134,19 @@ def export(
     chosen = [(k, v) for k, v in (("pack", pack), ("lot", lot), ("sscc", sscc)) if v]
     if len(chosen) != 1:
         raise InvalidInputError("give exactly one of --pack, --lot, --sscc")
-    if fmt not in ("json", "xml"):
-        raise InvalidInputError(f"--format must be json or xml, got {fmt!r}")
+    if fmt not in _FORMATS:
+        raise InvalidInputError(f"--format must be json, xml2 or xml, got {fmt!r}")
     kind: Kind = chosen[0][0]  # type: ignore[assignment]
     code = chosen[0][1]
     assert code is not None
     w3, dep = session.chain
     store = EventStore(session.store) if session.store.exists() else None
     doc = export_history(w3, dep, store, kind, code)
-    data = to_epcis_12_xml(doc) if fmt == "xml" else json.dumps(doc, indent=2).encode()
+    writers: dict[str, Callable[[dict[str, Any]], bytes]] = {
+        "xml": to_epcis_12_xml,
+        "xml2": to_epcis_20_xml,
+    }
+    data = writers[fmt](doc) if fmt in writers else json.dumps(doc, indent=2).encode()
     if out is None:
         typer.echo(data.decode())
     else:

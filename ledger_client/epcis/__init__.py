@@ -1,8 +1,8 @@
 """EPCIS layer: validate, hash, classify, import and export EPCIS events.
 
-Validation, hashing, mapping and conversion are pure Python; ``capture_document`` (map,
-store, apply on chain), ``export_history`` and ``transaction_information`` read or write a
-chain. See docs/epcis.md.
+Validation, hashing, mapping and conversion (EPCIS 2.0 JSON-LD, 2.0 XML, 1.2 XML) are pure
+Python; ``capture_document`` (map, store, apply on chain), ``export_history`` and
+``transaction_information`` read or write a chain. See docs/epcis.md.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from ledger_client.epcis.import12 import convert_12_xml, master_data, master_dat
 from ledger_client.epcis.mapping import EventReport, MappingReport, map_document, map_event
 from ledger_client.epcis.store import EventStore
 from ledger_client.epcis.validation import check_document, load_document, validate_document
+from ledger_client.epcis.xml2_read import convert_20_xml
+from ledger_client.epcis.xml2_write import to_epcis_20_xml
 
 __all__ = [
     "InvalidEPCISError",
@@ -34,10 +36,12 @@ __all__ = [
     "MappingReport",
     "EventReport",
     "convert_12_xml",
+    "convert_20_xml",
     "master_data",
     "master_data_of",
     "to_epcis_json",
     "to_epcis_12_xml",
+    "to_epcis_20_xml",
     "operations_to_events",
     "read_document",
     "read_valid_document",

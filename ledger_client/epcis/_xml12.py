@@ -103,6 +103,15 @@ def parse_xml(xml: bytes) -> etree._Element:
         line, column = exc.position
         message = re.sub(r", line \d+, column \d+$", "", exc.msg)
         raise InvalidEPCISError([f"line {line}, column {column}: {message}"]) from exc
-    if root.getroottree().docinfo.doctype:
+    if _declares_anything(root.getroottree().docinfo):
         raise InvalidEPCISError(["line 1, column 1: a DOCTYPE is not allowed in EPCIS XML"])
     return root
+
+
+def _declares_anything(docinfo: etree.DocInfo) -> bool:
+    """Whether a DOCTYPE names an external DTD or declares entities, elements or attributes
+    (a bare ``<!DOCTYPE name>``, as some of GS1's examples carry, declares nothing)."""
+    dtd = docinfo.internalDTD
+    if docinfo.public_id or docinfo.system_url:
+        return True
+    return dtd is not None and any(True for _ in (*dtd.iterentities(), *dtd.iterelements()))

@@ -12,6 +12,7 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
+from ledger_client.epcis._xml12 import parse_xml
 from ledger_client.epcis.anchors import AnchorIndex
 from ledger_client.epcis.apply import ImportResult, apply_report
 from ledger_client.epcis.document import ValidDocument
@@ -20,17 +21,26 @@ from ledger_client.epcis.import12 import translate_12_xml
 from ledger_client.epcis.mapping import MappingReport
 from ledger_client.epcis.store import EventStore
 from ledger_client.epcis.validation import check_depth
+from ledger_client.epcis.xml2_read import from_20_root, is_20_xml
 from ledger_client.ledger import Ledger
 
 __all__ = ["read_valid_document", "read_document", "capture_document"]
 
 Source = str | bytes | PathLike[str] | dict[str, Any]
-"""An EPCIS document as JSON-LD or EPCIS 1.2 XML text, bytes, a path, or a parsed dict."""
+"""An EPCIS document as JSON-LD, EPCIS 2.0 XML or EPCIS 1.2 XML text, bytes, a path, or a
+parsed dict."""
+
+
+def _translate_xml(data: bytes) -> dict[str, Any]:
+    """An XML document as EPCIS 2.0 JSON-LD: EPCIS 2.0 XML by its namespace, else 1.2."""
+    root = parse_xml(data)
+    return from_20_root(root) if is_20_xml(root) else translate_12_xml(data)
 
 
 def read_valid_document(source: Source) -> ValidDocument:
-    """Read and validate an EPCIS 2.0 document from JSON-LD or EPCIS 1.2 XML (text, bytes,
-    path or an already parsed dict); raise :class:`InvalidEPCISError` saying what is wrong."""
+    """Read and validate an EPCIS 2.0 document from JSON-LD, EPCIS 2.0 XML or EPCIS 1.2 XML
+    (text, bytes, path or an already parsed dict); raise :class:`InvalidEPCISError` saying
+    what is wrong."""
     if isinstance(source, dict):
         return ValidDocument.validate(source)
     data: bytes
@@ -43,11 +53,11 @@ def read_valid_document(source: Source) -> ValidDocument:
     check_depth(data)
     head = data.lstrip()[:1]
     if head == b"<":
-        return ValidDocument.validate(translate_12_xml(data))
+        return ValidDocument.validate(_translate_xml(data))
     try:
         doc = json.loads(data)
     except ValueError as exc:  # not JSON, not text, or a number of more than 4300 digits
-        raise InvalidEPCISError([f"/: neither EPCIS 1.2 XML nor JSON: {exc}"]) from exc
+        raise InvalidEPCISError([f"/: neither EPCIS XML nor JSON: {exc}"]) from exc
     return ValidDocument.validate(doc)
 
 

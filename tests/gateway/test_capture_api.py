@@ -15,6 +15,7 @@ from gateway_helpers import GTIN, Gateway, World, operator_key, running_gateway
 
 from gateway.core.logging import configure_logging
 from ledger_client.epcis import EventStore
+from ledger_client.epcis.xml2_write import to_epcis_20_xml
 from ledger_client.ids import gs1_check_digit
 from ledger_client.types import PackStatus
 from tests.utils.governance import govern
@@ -316,6 +317,27 @@ def test_dscsa_12_xml_sample_is_converted_captured_and_reported(mfr: Gateway, wo
     assert ship["status"] == "failed"
     assert ship["operations"][0]["error"] == "UnknownParty"
     assert "0399999999298" in ship["message"]
+
+
+def test_epcis_2_xml_of_a_captured_document_writes_nothing_twice(mfr: Gateway) -> None:
+    doc = document(commissioning("CAPXML1", ["X1", "X2"]))
+    assert capture(mfr, doc)["counts"]["applied"] == 1
+    xml = to_epcis_20_xml(doc)
+    job = capture(mfr, xml, {**CONSOLE, "content-type": "application/xml"})
+    # the same event in XML has the same event hash: the chain already anchors it
+    assert [e["status"] for e in job["results"]] == ["skipped"]
+
+
+def test_epcis_2_xml_the_xsd_refuses_is_refused_with_its_line(mfr: Gateway) -> None:
+    xml = to_epcis_20_xml(document(commissioning("CAPXML2", ["X3"]))).replace(
+        b"<action>ADD</action>", b"<action>MOVE</action>"
+    )
+    response = mfr.client.post(
+        "/v1/capture", content=xml, headers={**CONSOLE, "content-type": "application/xml"}
+    )
+    assert response.status_code == 400
+    (error,) = response.json()["errors"]
+    assert error.startswith("line ") and "Element 'action'" in error and "'MOVE'" in error
 
 
 def test_malformed_xml_is_refused_with_its_line_and_column(mfr: Gateway) -> None:

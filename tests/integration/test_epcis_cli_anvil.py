@@ -17,6 +17,8 @@ from ledger_client.epcis import validate_document
 from ledger_client.epcis.export import operations_to_events, to_epcis_json
 from ledger_client.epcis.import12 import convert_12_xml
 from ledger_client.epcis.operations import Commission, Pack, RegisterLot, Ship
+from ledger_client.epcis.xml2_read import convert_20_xml
+from ledger_client.epcis.xml2_write import to_epcis_20_xml
 from tests.utils.ports import free_port
 
 pytestmark = pytest.mark.anvil
@@ -88,6 +90,22 @@ def test_export_writes_valid_epcis_json_and_xml(
     pack = f"https://id.gs1.org/01/{GTIN}/21/A1"
     code, _ = _cli(env, "export", "--pack", pack, "--format", "xml", "--out", str(out_xml))
     assert code == 0 and validate_document(convert_12_xml(out_xml.read_bytes())) == []
+    out_xml2 = tmp_path / "h2.xml"
+    code, _ = _cli(env, "export", "--sscc", SSCC, "--format", "xml2", "--out", str(out_xml2))
+    assert code == 0
+    assert convert_20_xml(out_xml2.read_bytes())["epcisBody"] == doc["epcisBody"]
+
+
+def test_import_of_the_same_events_as_epcis_2_xml_skips_them(
+    env: tuple[str, Path, Path], shipment: Path
+) -> None:
+    _cli(env, "import", str(shipment), "--as", "manufacturer")
+    xml = shipment.with_suffix(".xml")
+    xml.write_bytes(to_epcis_20_xml(json.loads(shipment.read_text())))
+    code, out = _cli(env, "import", str(xml), "--as", "manufacturer", "--json")
+    assert code == 0, out
+    (result,) = json.loads(out)["files"]
+    assert result["counts"] == {"applied": 0, "skipped": 3, "stored_only": 0, "failed": 0}
 
 
 def test_export_needs_exactly_one_subject(env: tuple[str, Path, Path]) -> None:

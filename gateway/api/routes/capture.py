@@ -17,7 +17,10 @@ from gateway.services.capture import JSON_TYPES, XML_TYPES, parse_body
 
 router = APIRouter(prefix="/v1/capture", tags=["capture"])
 ERRORS = problems(400, 401, 403, 429)
-XML_DOCUMENT = {"type": "string", "description": "an EPCIS 1.2 XML EPCISDocument (converted)"}
+XML_DOCUMENT = {
+    "type": "string",
+    "description": "an EPCIS 2.0 or 1.2 XML EPCISDocument (converted)",
+}
 
 
 def _iso(ts: float | None) -> str | None:
@@ -76,7 +79,7 @@ async def capture(
     """Validate the document now (400 with the schema errors if invalid) and write its events
     to the chain in the background, signed with this gateway's operator key.
 
-    EPCIS 2.0 JSON-LD, or EPCIS 1.2 XML (``application/xml``, converted). Every event is
+    EPCIS 2.0 JSON-LD, or EPCIS 2.0 or 1.2 XML (``application/xml``, converted). Every event is
     applied, skipped (already on chain), stored only, or failed with the contract's error;
     a failing event does not stop the others. ``rollback`` (the binding's default) refuses
     the whole document when an event cannot be mapped to the ledger; failures the chain
@@ -84,7 +87,9 @@ async def capture(
     """
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media not in (*JSON_TYPES, *XML_TYPES):
-        raise HTTPException(415, "send application/ld+json (EPCIS 2.0) or application/xml (1.2)")
+        raise HTTPException(
+            415, "send application/ld+json (EPCIS 2.0) or application/xml (EPCIS 2.0 or 1.2)"
+        )
     body = await request.body()  # at most RXLEDGER_MAX_CAPTURE_BYTES: see gateway.api.limits
     doc = await run_in_threadpool(parse_body, body, media)
     job_id = await run_in_threadpool(state.capture.submit, doc, principal.address, error_behaviour)

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from ledger_client.cli import app
 
+GS1_XML = sorted((Path(__file__).resolve().parents[2] / "data" / "gs1-epcis-2.0").glob("*.xml"))
 ALL_FILES = [*EXAMPLE_FILES, *sorted(DSCSA.glob("*.xml"))]
 MALFORMED = DSCSA / "epcis_1.2.master_data_sample.xml"
 
@@ -57,3 +58,15 @@ def test_validate_reports_a_missing_file_as_invalid(tmp_path: Path) -> None:
     (entry,) = json.loads(out)["files"]
     assert code == 1 and entry["valid"] is False
     assert entry["errors"][0].startswith("cannot read the file")
+
+
+def test_validate_reads_epcis_2_xml_and_names_what_the_json_schema_refuses() -> None:
+    code, out = _validate("--json", *GS1_XML)
+    by_name = {Path(f["path"]).name: f for f in json.loads(out)["files"]}
+    assert code == 1
+    assert by_name["AssociationEventExamples.xml"]["valid"] is True
+    assert by_name["AssociationEventExamples.xml"]["events"] == 8
+    assert by_name["transaction_event_all_possible_fields.xml"]["valid"] is True
+    refused = by_name["Example-PersistentDisposition.xml"]
+    assert refused["valid"] is False
+    assert "'persistentDisposition' is not one of" in refused["errors"][0]
