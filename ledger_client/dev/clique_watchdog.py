@@ -9,7 +9,8 @@ ends it by rewinding the nodes of one fork to the common ancestor (``debug_setHe
 that they sync the other fork, where their signers may seal. The watchdog does the same: once no
 head has moved for ``stall_after`` seconds while nodes that are peered disagree on the
 head, it keeps the heaviest fork (then the one most nodes hold, then the lowest node) and
-rewinds the peered nodes of every other fork, each with its sealing paused until it holds
+rewinds the peered nodes of every other fork (a node whose head is on the kept chain is only
+behind, and is left to catch up), each with its sealing paused until it holds
 the kept head. Nodes that are not peered with the kept fork (a partition) are left alone.
 """
 
@@ -107,7 +108,13 @@ class CliqueWatchdog:
         )
         anchor = forks[kept][0]
         peered = self._peered(forks[kept])
-        losers = [i for h, nodes in forks.items() if h != kept for i in nodes if i in peered]
+        losers = [
+            i
+            for h, nodes in forks.items()
+            if h != kept
+            for i in nodes
+            if i in peered and not self._behind_on(i, anchor, heads)
+        ]
         if not losers:
             return None
         return self._rewind(losers, anchor, heads)
@@ -167,6 +174,12 @@ class CliqueWatchdog:
         while number > 0 and self._hash(node, number) != self._hash(anchor, number):
             number -= 1
         return number
+
+    def _behind_on(self, node: int, anchor: int, heads: dict[int, Head]) -> bool:
+        """True when ``node``'s head is a block of ``anchor``'s chain: it is catching up (a
+        follower importing heavy blocks on a loaded machine), not on a fork."""
+        head = heads[node]
+        return head.number <= heads[anchor].number and self._hash(anchor, head.number) == head.hash
 
     def _holds(self, node: int, kept: Head) -> bool:
         """True once ``node`` has the kept head's block on its canonical chain."""

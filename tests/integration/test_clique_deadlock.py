@@ -9,6 +9,7 @@ import pytest
 from web3.types import RPCEndpoint
 
 from ledger_client.dev.clique import CliqueNetwork, geth_binary
+from ledger_client.dev.clique_watchdog import CliqueWatchdog
 from tests.utils.clique_deadlock import deadlock
 
 pytestmark = pytest.mark.network
@@ -43,3 +44,22 @@ def test_the_watchdog_ends_an_equal_difficulty_deadlock_and_every_node_agrees() 
         network.agreed_hash(max(number for number, _ in tips.values()) + 2, timeout=120)
         [rewind] = watchdog.rewinds
         assert sorted(rewind.nodes) in [sorted(network.nodes[i].name for i in s) for s in sides]
+
+
+def test_the_watchdog_leaves_a_follower_that_is_only_behind_on_the_same_chain() -> None:
+    geth_binary()
+    with CliqueNetwork(size=2, period=1, signers=1, watchdog=False) as network:
+        network.agreed_hash(3, timeout=60)
+        signer, follower = network.w3(0), network.w3(1)
+        signer.manager.request_blocking(RPCEndpoint("miner_stop"), [])  # no head moves now
+        watchdog = CliqueWatchdog(network, stall_after=0)
+        for _ in range(3):  # geth may resync the follower between the two reads: try again
+            head = signer.eth.block_number
+            follower.manager.request_blocking(RPCEndpoint("debug_setHead"), [hex(head - 2)])
+            assert watchdog.check() is None  # the first read only records the heads
+            assert watchdog.check() is None
+            if follower.eth.block_number < head:
+                break
+        else:
+            pytest.fail("the follower resynced before the watchdog looked three times")
+        assert watchdog.rewinds == []
