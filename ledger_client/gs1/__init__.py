@@ -27,14 +27,15 @@ from ledger_client.gs1.dates import expiry_to_date
 from ledger_client.gs1.digital_link import *  # noqa: F403
 from ledger_client.gs1.epc import *  # noqa: F403
 from ledger_client.gs1.message import to_datamatrix, to_element_string
-from ledger_client.gs1.parse import parse_code
+from ledger_client.gs1.parse import parse_ai_data, parse_code
 
-#: What the modules export (their ``__all__``), and four functions.
+#: What the modules export (their ``__all__``), and five functions.
 __all__ = [
     *codes.__all__,
     *digital_link.__all__,
     *epc.__all__,
     "expiry_to_date",
+    "parse_ai_data",
     "parse_code",
     "to_datamatrix",
     "to_element_string",

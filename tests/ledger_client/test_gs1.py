@@ -125,10 +125,18 @@ def test_unsupported_ai_is_kept_in_extras_with_a_warning() -> None:
     assert any("(710)" in w and "kept in extras" in w for w in result.warnings)
 
 
-def test_unknown_ai_in_element_string_is_kept_with_a_warning() -> None:
-    result = parse_code("(01)09506000134352(21)S1(23)XYZ", today=TODAY)
-    assert result.extras == (("23", "XYZ"),)
-    assert any("(23) is not a GS1 Application Identifier" in w for w in result.warnings)
+@pytest.mark.parametrize(
+    "text",
+    [
+        "(01)09506000134352(21)S1(23)XYZ",
+        "010950600013435221S1\x1d89XYZ",
+        "https://id.gs1.org/01/09506000134352/21/S1?999=x",
+        "https://id.gs1.org/01/09506000134352/21/S1/89/ABC",
+    ],
+)
+def test_an_ai_gs1_does_not_define_is_refused_in_every_format(text: str) -> None:
+    with pytest.raises(InvalidCodeError, match="GS1 Application Identifier"):
+        parse_code(text, today=TODAY)
 
 
 def test_lot_and_product_codes_when_serial_not_required() -> None:

@@ -83,7 +83,7 @@ def test_load_document_rejects_non_json() -> None:
         (
             lambda e: e["readPoint"].update(id="urn:epc:id:sgln:0614141.07346"),
             "/epcisBody/eventList/0/readPoint/id: urn:epc:id:sgln:0614141.07346:"
-            " expected 3 dot-separated fields, got 2",
+            " expected CompanyPrefix.LocationReference.Extension",
         ),
         (
             lambda e: e.update(bizStep="urn:epcglobal:cbv:bizstep:shipping"),
