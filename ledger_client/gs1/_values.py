@@ -100,6 +100,7 @@ def _check_extra(ai_code: str, value: str, today: dt.date | None) -> None:
     if ai is None:
         raise InvalidCodeError(f"AI ({ai_code}) is not a GS1 Application Identifier")
     what = _describe(ai_code)
+    _check_date_ai(ai_code, value, what, today)  # before biip's patterns: it says more
     try:
         GS1ElementString.parse(f"{ai_code}{value}", config=_NO_DATE_CHECK)
     except ParseError:
@@ -112,4 +113,3 @@ def _check_extra(ai_code: str, value: str, today: dt.date | None) -> None:
             raise InvalidCodeError(
                 f"{what} {value} has a wrong check digit: expected {expected}, found {key[-1]}"
             )
-    _check_date_ai(ai_code, value, what, today)

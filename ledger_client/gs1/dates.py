@@ -54,29 +54,32 @@ _OPTIONAL = frozenset({"d?", "t?", "m", "s"})
 
 
 def _check_date_ai(ai: str, value: str, what: str, today: dt.date | None) -> None:
-    """Raise :class:`InvalidCodeError` unless ``value`` of the date AI ``ai`` names real
-    dates and times; does nothing for an AI that holds no date."""
+    """Raise :class:`InvalidCodeError` unless the dates and times in ``value`` of the date
+    AI ``ai`` are real; a value of another shape, or of an AI without dates, is left to the
+    format check."""
     parts = _DATE_PARTS.get(ai)
-    if parts is None:
+    if parts is None or not (value.isascii() and value.isdigit()):
         return
+    fields: list[tuple[str, str]] = []
     pos = 0
-    dates: list[dt.date] = []
     for part in parts:
         size = _PART_LENGTHS[part]
         if pos == len(value) and part in _OPTIONAL:
             break
-        text = value[pos : pos + size]
-        if len(text) != size or not (text.isascii() and text.isdigit()):
-            raise InvalidCodeError(f"{what} {value!r} does not fit its date format")
+        if len(value) - pos < size:
+            return
+        fields.append((part, value[pos : pos + size]))
+        pos += size
+    if pos != len(value):
+        return
+    dates: list[dt.date] = []
+    for part, text in fields:
         if part in ("d0", "d", "d?"):
             dates.append(_yymmdd(text, f"{what} {value}", today, day00=part == "d0"))
         elif part == "D":
             dates.append(_yyyymmdd(text, f"{what} {value}"))
         else:
             _check_time(part, text, f"{what} {value}")
-        pos += size
-    if pos != len(value):
-        raise InvalidCodeError(f"{what} {value!r} does not fit its date format")
     if len(dates) == 2 and dates[1] < dates[0]:
         raise InvalidCodeError(
             f"{what} {value}: the range ends ({dates[1].isoformat()}) before it starts "

@@ -143,7 +143,10 @@ def _read_link(text: str, warnings: list[str], *, strict: bool) -> _Link:
                 raise InvalidCodeError(
                     f"AI ({ai}) appears twice with different values: {seen[ai]!r} and {value!r}"
                 )
-            broken(f"AI ({ai}) appears twice in the Digital Link; kept once")
+            broken(
+                f"AI ({ai}) appears twice in the Digital Link",
+                f"AI ({ai}) appears twice in the Digital Link with the same value; kept once",
+            )
             continue
         _check_attribute([a for a, _ in path], ai, broken)
         seen[ai] = value

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from biip.gtin import Gtin
 from biip.sscc import Sscc
@@ -22,7 +22,7 @@ from ledger_client.gs1._ai import _describe
 from ledger_client.gs1._pairs import _build, _check_ai_data
 from ledger_client.gs1._urn import _parse_epc, _urn_escape
 from ledger_client.gs1.codes import Code, LotCode, PackCode, ProductCode, UnitCode
-from ledger_client.gs1.digital_link import _any_key, _key_start, _path_ai, _read_link
+from ledger_client.gs1.digital_link import _any_key, _key_start, _path_ai, _read_link, _unquote
 from ledger_client.gs1.parse import parse_code
 from ledger_client.ids import CSET82, gs1_check_digit, with_check_digit
 
@@ -127,6 +127,8 @@ def _urn_component(text: str, uri: str, what: str) -> str:
     pos = 0
     while pos < len(text):
         match = _URN_CHARS.match(text, pos)
+        if match is None and text[pos] == "%":
+            raise InvalidCodeError(f"{uri}: bad percent-encoding in the {what} {text!r}")
         if match is None:
             char = text[pos]
             hint = f" (write it as %{ord(char):02X})" if char in '"&/<>?' else ""
@@ -135,7 +137,7 @@ def _urn_component(text: str, uri: str, what: str) -> str:
                 f"EPC URN does not allow{hint}"
             )
         pos = match.end()
-    value = unquote(text, errors="strict")
+    value = _unquote(text, f"the {what} of {uri}")
     if not 1 <= len(value) <= 20 or any(char not in CSET82 for char in value):
         raise InvalidCodeError(
             f"{uri}: the {what} must be 1 to 20 characters of GS1 character set 82, got {value!r}"
