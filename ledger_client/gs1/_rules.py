@@ -119,7 +119,7 @@ def _valid_path(ais: Sequence[str]) -> bool:
 
 
 def _qualifier_orders(key: str) -> str:
-    """The qualifier sequences of a primary key, for messages: ``22, 10, 21 or 235``."""
+    """The qualifier sequences of a primary key, for messages: ``(22), (10), (21) or (235)``."""
     rule = _rule(key)
     sequences = rule.qualifiers if rule and rule.qualifiers else ()
     named = [", ".join(f"({ai})" for ai in seq) for seq in sequences if seq]

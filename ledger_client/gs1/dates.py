@@ -1,7 +1,8 @@
 """GS1 dates (YYMMDD): the calendar date a value stands for, and expiries as the chain reads them.
 
 :func:`expiry_to_date` reads a date with the century rule of the GS1 General
-Specifications; ``_check_date_ai`` checks the dates and times of every date AI. :func:`expiry_yymmdd`, :func:`end_of_day` and :func:`same_day` mirror
+Specifications; ``_check_date_ai`` checks the dates and times of every date AI.
+:func:`expiry_yymmdd`, :func:`end_of_day` and :func:`same_day` mirror
 ``contracts/libraries/GS1Date.sol``, which reads the year as 20YY. One rule compares a
 scanned expiry with a lot's registered one, everywhere (the contract's ``verify``, the
 gateway, the auditor, the EPCIS executor): :func:`same_day`.
