@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from biip import ParseConfig, ParseError
+from biip import ParseError
 from biip.gs1_application_identifiers import GS1ApplicationIdentifier
-from biip.gs1_element_strings import GS1ElementString
-
-from ledger_client.errors import InvalidCodeError
 
 # The Application Identifiers that make up the ledger's identities.
 _NAMES = {
@@ -17,8 +14,6 @@ _NAMES = {
     "21": "serial number (21)",
 }
 _CPV = "consumer product variant (22)"
-
-_NO_DATE_CHECK = ParseConfig(gs1_element_strings_verify_date=False)
 
 
 def _known_ai(code: str) -> GS1ApplicationIdentifier | None:
@@ -41,15 +36,10 @@ def _is_numeric(ai: GS1ApplicationIdentifier) -> bool:
     return "X" not in ai.format.split("+", 1)[1]
 
 
-def _check_extra(ai_code: str, value: str) -> str:
-    """Check a value of an AI outside the ledger identity; return a warning for it."""
-    ai = _known_ai(ai_code)
-    if ai is None:
-        return f"AI ({ai_code}) is not a GS1 Application Identifier; kept in extras as {value!r}"
-    try:
-        GS1ElementString.parse(f"{ai_code}{value}", config=_NO_DATE_CHECK)
-    except ParseError:
-        raise InvalidCodeError(
-            f"AI ({ai_code}) {ai.data_title}: {value!r} does not match its format {ai.format}"
-        ) from None
-    return f"AI ({ai_code}) {ai.data_title} is not used by the ledger; kept in extras"
+def _describe(code: str) -> str:
+    """How messages name an AI: ``GTIN (01)`` for the ledger's, ``AI (11) PROD DATE``
+    for the others (biip's data title), ``AI (89)`` for one GS1 does not define."""
+    if code in _NAMES:
+        return _NAMES[code]
+    ai = _known_ai(code)
+    return f"AI ({code}) {ai.data_title}" if ai is not None else f"AI ({code})"

@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ledger_client.errors import InvalidCodeError
-from ledger_client.gs1._ai import _NAMES, _check_extra
-from ledger_client.gs1._values import _check_value
+from ledger_client.gs1._ai import _NAMES, _describe
+from ledger_client.gs1._rules import _check_associations
+from ledger_client.gs1._values import _check_extra, _check_value
 from ledger_client.gs1.codes import Code, LotCode, PackCode, ProductCode, UnitCode
 from ledger_client.gs1.dates import expiry_to_date
 
@@ -20,12 +21,16 @@ class _Built:
     warnings: list[str] = field(default_factory=list)
 
 
-def _build(
-    pairs: Sequence[tuple[str, str]], *, today: dt.date | None, require_serial: bool
-) -> _Built:
-    warnings: list[str] = []
+def _checked(
+    pairs: Sequence[tuple[str, str]], warnings: list[str], *, today: dt.date | None
+) -> dict[str, str]:
+    """Check every value; return AI -> value, an AI repeated with its value kept once.
+
+    Raises:
+        InvalidCodeError: for a bad value, an AI GS1 does not define, or an AI repeated with
+            another value.
+    """
     values: dict[str, str] = {}
-    extras: list[tuple[str, str]] = []
     for ai, value in pairs:
         if ai in values:
             if values[ai] != value:
@@ -38,8 +43,28 @@ def _build(
         if ai in _NAMES:
             _check_value(ai, value, today)
         else:
-            warnings.append(_check_extra(ai, value))
-            extras.append((ai, value))
+            _check_extra(ai, value, today)
+    return values
+
+
+def _check_ai_data(
+    pairs: Sequence[tuple[str, str]], warnings: list[str], *, today: dt.date | None
+) -> dict[str, str]:
+    """:func:`_checked`, then the associations between the AIs (GS1 General Specifications
+    4.14): the checks of AI data, whatever code it names."""
+    values = _checked(pairs, warnings, today=today)
+    _check_associations(list(values), _describe)
+    return values
+
+
+def _build(
+    pairs: Sequence[tuple[str, str]], *, today: dt.date | None, require_serial: bool
+) -> _Built:
+    warnings: list[str] = []
+    values = _checked(pairs, warnings, today=today)
+    extras = [(ai, value) for ai, value in values.items() if ai not in _NAMES]
+    for ai, _ in extras:
+        warnings.append(f"{_describe(ai)} is not used by the ledger; kept in extras")
 
     code: Code
     if "00" in values:
@@ -69,6 +94,7 @@ def _build(
     else:
         found = ", ".join(f"({ai})" for ai, _ in pairs) or "nothing"
         raise InvalidCodeError(f"no GTIN (01) or SSCC (00) found; found {found}")
+    _check_associations(list(values), _describe)
     return _Built(code, tuple(extras), warnings)
 
 

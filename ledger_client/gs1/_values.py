@@ -1,12 +1,16 @@
-"""Checks of the values of the ledger's AIs, with precise messages."""
+"""Checks of AI values, with precise messages: the ledger's AIs in full, the others against
+their GS1 format, check digit and dates."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from biip import ParseConfig, ParseError
+from biip.gs1_element_strings import GS1ElementString
+
 from ledger_client.errors import InvalidCodeError
-from ledger_client.gs1._ai import _CPV, _NAMES
-from ledger_client.gs1.dates import expiry_to_date
+from ledger_client.gs1._ai import _CPV, _NAMES, _describe, _known_ai
+from ledger_client.gs1.dates import _check_date_ai, expiry_to_date
 from ledger_client.ids import CSET82, MAX_SERIAL_OR_LOT, gs1_check_digit
 
 
@@ -72,3 +76,40 @@ def _check_value(ai: str, value: str, today: dt.date | None) -> None:
         _check_text(ai, value)
     elif ai == "17":
         expiry_to_date(value, today=today)
+
+
+_NO_DATE_CHECK = ParseConfig(gs1_element_strings_verify_date=False)
+
+# AIs outside the ledger identity that hold a GS1 key with a check digit:
+# AI -> (offset, length) of the key in the value (GS1 General Specifications, 3.2 - 3.9).
+_CHECKED_KEYS = {
+    "02": (0, 14), "03": (0, 14), "253": (0, 13), "255": (0, 13), "402": (0, 17),
+    **{f"41{n}": (0, 13) for n in range(8)},
+    "8003": (1, 13), "8006": (0, 14), "8017": (0, 18), "8018": (0, 18), "8026": (0, 14),
+}  # fmt: skip
+
+
+def _check_extra(ai_code: str, value: str, today: dt.date | None) -> None:
+    """Check a value of an AI outside the ledger identity.
+
+    Raises:
+        InvalidCodeError: if GS1 defines no such AI, or the value does not match the AI's
+            format (biip's table), has a wrong check digit or an impossible date.
+    """
+    ai = _known_ai(ai_code)
+    if ai is None:
+        raise InvalidCodeError(f"AI ({ai_code}) is not a GS1 Application Identifier")
+    what = _describe(ai_code)
+    _check_date_ai(ai_code, value, what, today)  # before biip's patterns: it says more
+    try:
+        GS1ElementString.parse(f"{ai_code}{value}", config=_NO_DATE_CHECK)
+    except ParseError:
+        raise InvalidCodeError(f"{what}: {value!r} does not match its format {ai.format}") from None
+    if ai_code in _CHECKED_KEYS:
+        start, length = _CHECKED_KEYS[ai_code]
+        key = value[start : start + length]
+        expected = gs1_check_digit(key[:-1])
+        if expected != int(key[-1]):
+            raise InvalidCodeError(
+                f"{what} {value} has a wrong check digit: expected {expected}, found {key[-1]}"
+            )

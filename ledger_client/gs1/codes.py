@@ -13,6 +13,7 @@ from ledger_client.gs1.dates import _same_expiry, expiry_to_date
 from ledger_client.ids import lot_hash, pack_hash, record_id, unit_hash
 
 __all__ = [
+    "AIData",
     "Code",
     "LotCode",
     "PackCode",
@@ -108,6 +109,16 @@ class ScanResult:
     symbology: str | None = None
     extras: tuple[tuple[str, str], ...] = ()
     company_prefix_length: int | None = None
+
+
+@dataclass(frozen=True)
+class AIData:
+    """What :func:`parse_ai_data` read: the (AI, value) pairs in the order given (an AI
+    repeated with its value once), the format, and what had to be repaired."""
+
+    elements: tuple[tuple[str, str], ...]
+    source_format: SourceFormat
+    warnings: tuple[str, ...] = ()
 
 
 def ids_of(code: Code, owner_of: Callable[[str], int]) -> bytes:

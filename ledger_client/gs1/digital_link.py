@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
 from ledger_client.errors import InvalidCodeError
-from ledger_client.gs1._ai import _NAMES, _known_ai
+from ledger_client.gs1._ai import _NAMES, _describe, _known_ai
 from ledger_client.gs1._pairs import _elements
+from ledger_client.gs1._rules import (
+    _belongs_in_path,
+    _is_primary_key,
+    _qualifier_orders,
+    _rule,
+    _valid_path,
+)
 from ledger_client.gs1._values import _check_gtin, _check_text
 from ledger_client.gs1.codes import Code
 
 __all__ = ["DigitalLinkKey", "parse_digital_link_path", "to_digital_link"]
 
-# GS1 Digital Link: key qualifiers of (01), in the order the URI syntax requires
-# (GS1 Digital Link Standard: URI Syntax 1.4, section 4.4).
-_GTIN_QUALIFIERS = ("22", "10", "21", "235")
-# The key qualifiers a resolver reads, in path order.
+# The key qualifiers of (01) a resolver reads, in path order (GS1 Digital Link Standard:
+# URI Syntax 1.4, section 4.4).
 _RESOLVED_QUALIFIERS = ("22", "10", "21")
 # Short names of the 2018 Digital Link standard, still found in printed codes.
 _DL_SHORT_NAMES = {"gtin": "01", "cpv": "22", "lot": "10", "ser": "21", "sscc": "00", "exp": "17"}
@@ -27,7 +33,56 @@ _URI = re.compile(
 )
 
 
-def _digital_link_pairs(text: str, warnings: list[str]) -> list[tuple[str, str]]:
+@dataclass(frozen=True)
+class _Link:
+    """The AI data of a Digital Link URI: the path from its primary key on, then the query."""
+
+    path: list[tuple[str, str]]
+    query: list[tuple[str, str]]
+
+    @property
+    def pairs(self) -> list[tuple[str, str]]:
+        return self.path + self.query
+
+
+def _path_ai(segment: str) -> str | None:
+    """The AI a path segment names (a legacy short name too), or None."""
+    if segment.isascii() and segment.isdigit():
+        return segment if _known_ai(segment) is not None else None
+    return _DL_SHORT_NAMES.get(segment.lower())
+
+
+def _key_start(segments: list[str]) -> int | None:
+    """Where the Digital Link part of a path begins, as GS1's reference parser finds it:
+    walk back from the end over /AI/value pairs and stop at the first primary key, so a
+    stem may hold segments that look like keys (``/00/faux/00/{sscc}``)."""
+    for index in range(len(segments) - 2, -1, -2):
+        ai = _path_ai(segments[index])
+        if ai is None:
+            return None
+        if _is_primary_key(ai):
+            return index
+    return None
+
+
+def _any_key(segments: list[str]) -> int | None:
+    """The rightmost segment naming a primary key with a segment after it, or None."""
+    for index in range(len(segments) - 2, -1, -1):
+        ai = _path_ai(segments[index])
+        if ai is not None and _is_primary_key(ai):
+            return index
+    return None
+
+
+def _read_link(text: str, warnings: list[str], *, strict: bool) -> _Link:
+    """Read a GS1 Digital Link URI into AI data.
+
+    With ``strict`` False (scans) what breaks the URI syntax of the standard but leaves one
+    reading (a trailing ``/``, pre-1.0 short names, qualifiers out of order, an AI in the
+    wrong part, an AI given twice with one value) is repaired and told in ``warnings``;
+    with ``strict`` True it raises. Unknown AIs, empty values and bad percent-encoding
+    raise in both modes.
+    """
     match = _URI.match(text)
     if match is None:
         raise InvalidCodeError(f"not a URI: {text!r}")
@@ -37,76 +92,136 @@ def _digital_link_pairs(text: str, warnings: list[str]) -> list[tuple[str, str]]
             f"lower-cased the URI scheme and host {scheme}://{host} (Caps Lock?); "
             "they are case-insensitive"
         )
+
+    def broken(problem: str, repair: str | None = None) -> None:
+        if strict:
+            raise InvalidCodeError(problem)
+        warnings.append(repair or problem)
+
     segments = match["path"].split("/")[1:]
-    if segments and segments[-1] == "":
+    if len(segments) > 1 and segments[-1] == "":
         segments.pop()
-        warnings.append("removed a trailing '/' from the Digital Link path")
-
-    start = None
-    for index, segment in enumerate(segments):
-        key = _DL_SHORT_NAMES.get(segment.lower(), segment)
-        if key in ("01", "00") and (len(segments) - index) % 2 == 0:
-            start = index
-            break
+        broken(
+            "the Digital Link path ends with '/', which the URI syntax does not allow",
+            "removed a trailing '/' from the Digital Link path",
+        )
+    start = _key_start(segments)
     if start is None:
-        raise InvalidCodeError(
-            f"Digital Link path {match['path']!r} has no GTIN (/01/...) or SSCC (/00/...) "
-            "followed by key/value segments"
-        )
+        raise InvalidCodeError(_no_key(match["path"], segments))
 
-    pairs: list[tuple[str, str]] = []
+    path: list[tuple[str, str]] = []
     for index in range(start, len(segments), 2):
-        key, raw = segments[index], segments[index + 1]
-        key = _dl_key(key, warnings)
-        value = _unquote(raw, f"AI ({key}) in the Digital Link path")
-        if not value:
-            raise InvalidCodeError(f"AI ({key}) has an empty value in the Digital Link path")
-        if key == "01" and len(value) in (8, 12, 13) and value.isdigit():
-            value = value.zfill(14)
-        pairs.append((key, value))
-    _check_dl_path_order(pairs, warnings)
+        segment, raw = segments[index], segments[index + 1]
+        ai = _path_ai(segment)
+        assert ai is not None  # _key_start walked over it
+        if segment != ai:
+            _short_name(segment, ai, broken)
+        path.append((ai, _dl_value(ai, raw, "path")))
+    _check_path(path, broken)
 
+    query: list[tuple[str, str]] = []
+    seen = dict(path)
     for item in (match["query"] or "").split("&"):
-        if not item:
-            continue
-        raw_key, _, raw_value = item.partition("=")
+        raw_key, has_value, raw_value = item.partition("=")
+        if not has_value:
+            continue  # empty or a singleton parameter: not data
         key = _unquote(raw_key, "a Digital Link query key")
-        if not key.isdigit() and key.lower() not in _DL_SHORT_NAMES:
+        if key.isascii() and key.isdigit():
+            if _known_ai(key) is None:
+                raise InvalidCodeError(
+                    f"AI ({key}) in the Digital Link query is not a GS1 Application Identifier"
+                )
+            ai = key
+        elif key.lower() in _DL_SHORT_NAMES:
+            ai = _DL_SHORT_NAMES[key.lower()]
+            _short_name(key, ai, broken)
+        else:
             continue  # other parameters (linkType, context, ...) are not data
-        key = _dl_key(key, warnings)
-        value = _unquote(raw_value, f"AI ({key}) in the Digital Link query")
-        if key in ("01", "00", "10", "21", "22"):
-            warnings.append(f"AI ({key}) belongs in the Digital Link path, found it in the query")
-        pairs.append((key, value))
-    return pairs
-
-
-def _dl_key(key: str, warnings: list[str]) -> str:
-    if key.isdigit():
-        return key
-    short = _DL_SHORT_NAMES.get(key.lower())
-    if short is None:
-        raise InvalidCodeError(f"Digital Link path segment {key!r} is not a GS1 AI")
-    warnings.append(f"read the legacy Digital Link short name {key!r} as ({short})")
-    return short
-
-
-def _check_dl_path_order(pairs: list[tuple[str, str]], warnings: list[str]) -> None:
-    primary = pairs[0][0]
-    qualifiers = [ai for ai, _ in pairs[1:]]
-    allowed = _GTIN_QUALIFIERS if primary == "01" else ()
-    for ai in qualifiers:
-        if ai not in allowed:
-            warnings.append(
-                f"AI ({ai}) is not a key qualifier of ({primary}) and belongs in the "
-                "Digital Link query string"
+        value = _dl_value(ai, raw_value.replace("+", " "), "query")
+        if ai in seen:
+            if seen[ai] != value:
+                raise InvalidCodeError(
+                    f"AI ({ai}) appears twice with different values: {seen[ai]!r} and {value!r}"
+                )
+            broken(
+                f"AI ({ai}) appears twice in the Digital Link",
+                f"AI ({ai}) appears twice in the Digital Link with the same value; kept once",
             )
-    ordered = [ai for ai in qualifiers if ai in allowed]
-    if ordered != sorted(ordered, key=_GTIN_QUALIFIERS.index):
-        warnings.append(
-            f"Digital Link key qualifiers out of order ({', '.join(ordered)}); "
-            "the standard order is 22, 10, 21, 235"
+            continue
+        _check_attribute([a for a, _ in path], ai, broken)
+        seen[ai] = value
+        query.append((ai, value))
+    return _Link(path, query)
+
+
+def _short_name(name: str, ai: str, broken: Callable[[str, str], None]) -> None:
+    broken(
+        f"{name!r} is a legacy (pre-1.0) Digital Link short name: write ({ai})",
+        f"read the legacy Digital Link short name {name!r} as ({ai})",
+    )
+
+
+def _dl_value(ai: str, raw: str, where: str) -> str:
+    value = _unquote(raw, f"AI ({ai}) in the Digital Link {where}")
+    if not value:
+        raise InvalidCodeError(f"AI ({ai}) has an empty value in the Digital Link {where}")
+    if ai == "01" and len(value) in (8, 12, 13) and value.isascii() and value.isdigit():
+        value = value.zfill(14)
+    return value
+
+
+def _no_key(path: str, segments: list[str]) -> str:
+    """Why no Digital Link part was found in ``path``, as precisely as it can be said."""
+    index = _any_key(segments)
+    if index is None:
+        return (
+            f"Digital Link path {path!r} has no GTIN (/01/...) or SSCC (/00/...) or other GS1 "
+            "primary key followed by key/value segments"
         )
+    key = _path_ai(segments[index])
+    for pos in range(index + 2, len(segments), 2):
+        segment = segments[pos]
+        if _path_ai(segment) is None:
+            what = f"AI ({segment})" if segment.isdigit() else f"segment {segment!r}"
+            return (
+                f"Digital Link path {path!r}: {what} after ({key}) is not a GS1 "
+                "Application Identifier"
+            )
+    return f"AI ({segments[-1]}) has no value: the Digital Link path {path!r} ends after it"
+
+
+def _check_path(path: list[tuple[str, str]], broken: Callable[..., None]) -> None:
+    """The path holds its primary key, then key qualifiers in one allowed order, each once."""
+    ais = [ai for ai, _ in path]
+    if _valid_path(ais):
+        return
+    key, rest = ais[0], ais[1:]
+    qualifiers = _qualifier_orders(key)
+    for ai in rest:
+        if not _valid_path([key, ai]):
+            broken(
+                f"{_describe(ai)} is not a key qualifier of {_describe(key)} and belongs in "
+                f"the Digital Link query string (qualifiers of ({key}): {qualifiers})"
+            )
+    known = [ai for ai in rest if _valid_path([key, ai])]
+    if len(set(known)) != len(known):
+        twice = next(ai for ai in known if known.count(ai) > 1)
+        broken(f"AI ({twice}) appears twice in the Digital Link path")
+    elif not _valid_path([key, *known]):
+        broken(
+            f"Digital Link key qualifiers out of order ({', '.join(known)}); "
+            f"the order is {qualifiers}"
+        )
+
+
+def _check_attribute(path: list[str], ai: str, broken: Callable[..., None]) -> None:
+    """An AI of the query is a data attribute, not a qualifier that belongs in the path."""
+    if _belongs_in_path(path, ai):
+        broken(f"AI ({ai}) belongs in the Digital Link path, found it in the query")
+        return
+    rule = _rule(ai)
+    if rule is None or not rule.data_attribute:
+        broken(f"{_describe(ai)} is not a Digital Link data attribute; it cannot be in the query")
 
 
 def _unquote(raw: str, where: str) -> str:
@@ -180,7 +295,7 @@ def _check_qualifier(key: str, seen: dict[str, str]) -> None:
                 f"Digital Link path segment {key!r} is a pre-1.0 short name: write /{short}/"
             )
         ai = _known_ai(key) if key.isdigit() else None
-        if ai is not None and key not in _GTIN_QUALIFIERS:
+        if ai is not None and not _valid_path(["01", key]):
             what = _NAMES.get(key, f"AI ({key}) {ai.data_title}")
             raise InvalidCodeError(
                 f"{what} is a data attribute, not a key qualifier of GTIN (01): "

@@ -12,16 +12,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from biip.gtin import Gtin
 from biip.sscc import Sscc
 
 from ledger_client.errors import InvalidCodeError
+from ledger_client.gs1._ai import _describe
+from ledger_client.gs1._pairs import _build, _check_ai_data
 from ledger_client.gs1._urn import _parse_epc, _urn_escape
 from ledger_client.gs1.codes import Code, LotCode, PackCode, ProductCode, UnitCode
+from ledger_client.gs1.digital_link import _any_key, _key_start, _path_ai, _read_link, _unquote
 from ledger_client.gs1.parse import parse_code
-from ledger_client.ids import gs1_check_digit, with_check_digit
+from ledger_client.ids import CSET82, gs1_check_digit, with_check_digit
 
 __all__ = [
     "Epc",
@@ -35,9 +38,11 @@ __all__ = [
 
 _URN = re.compile(r"urn:epc:(id|class|idpat):([a-z]+):(.*)", re.IGNORECASE)
 _DIGITS = re.compile(r"\d+")
-# GS1 Digital Link primary keys EPCIS events carry, on any host.
-_DL_PATH = re.compile(r"/(01|00|414|417)/([^/]+)(?:/(22|10|21|254)/([^/]+))*/?")
-_DL_PARTY = re.compile(r"/(414|417)/([^/]+)(?:/254/([^/]+))?/?")
+# The GS1 Digital Link primary keys of the identifiers EPCIS events carry, on any host.
+_DL_KEYS = ("01", "00", "414", "417")
+# Characters an EPC URN component may hold as they are (GS1 EPC Tag Data Standard,
+# section 5, "GS3A3Component"); the other characters of set 82 are %-escaped.
+_URN_CHARS = re.compile(r"[A-Za-z0-9!'()*+,\-.:;=_]|%[0-9A-Fa-f]{2}")
 _GS1_URNS = {
     ("id", "sgtin"),
     ("id", "sscc"),
@@ -61,28 +66,88 @@ class Epc:
     extension: str | None = None
 
 
-def _gln_from(prefix: str, ref: str, uri: str) -> str:
-    for part, what in ((prefix, "company prefix"), (ref, "location reference")):
-        if not _DIGITS.fullmatch(part):
-            raise InvalidCodeError(f"{uri}: {what} {part!r} is not all digits")
-    if not 6 <= len(prefix) <= 12 or len(prefix) + len(ref) != 12:
+def _gln_from(prefix: str, ref: str, uri: str, what: str) -> str:
+    """The GLN of an SGLN/PGLN: company prefix (6-12 digits) + ``what`` make 12 digits
+    (the reference is empty under a 12-digit prefix), then the check digit."""
+    if not _DIGITS.fullmatch(prefix):
+        raise InvalidCodeError(f"{uri}: the company prefix {prefix!r} is not all digits")
+    if ref and not _DIGITS.fullmatch(ref):
+        raise InvalidCodeError(f"{uri}: the {what} {ref!r} is not all digits")
+    if not 6 <= len(prefix) <= 12:
         raise InvalidCodeError(
-            f"{uri}: company prefix and location reference must have 12 digits in all,"
-            f" got {len(prefix)}+{len(ref)}"
+            f"{uri}: the company prefix has {len(prefix)} digits; GS1 prefixes have 6 to 12"
         )
-    body = prefix + ref
-    return with_check_digit(body)
+    digits = prefix + ref
+    if len(digits) != 12:
+        message = (
+            f"{uri}: company prefix and {what} must have 12 digits in all (the GLN without "
+            f"its check digit), got {len(prefix)}+{len(ref)}"
+        )
+        if len(digits) == 13:
+            expected = gs1_check_digit(digits[:-1])
+            if str(expected) == digits[-1]:
+                message += f"; it seems to include the check digit {expected}: drop it"
+        raise InvalidCodeError(message)
+    return with_check_digit(digits)
 
 
-def _split(body: str, parts: int, uri: str) -> list[str]:
-    fields = body.split(".")
-    if len(fields) != parts:
-        raise InvalidCodeError(f"{uri}: expected {parts} dot-separated fields, got {len(fields)}")
-    return fields
+def _fields(body: str, names: tuple[str, ...], uri: str, example: str) -> list[str]:
+    """Split a URN body into its dot-separated fields; the last may hold dots itself."""
+    fields = body.split(".", len(names) - 1)
+    if len(fields) == len(names):
+        return fields
+    message = (
+        f"{uri}: expected {'.'.join(names)} ({len(names)} fields separated by '.', e.g. "
+        f"{example}), got {len(fields)}"
+    )
+    if len(fields) == 1 and len(body) == 13 and body.isdigit():
+        message += (
+            "; 13 digits look like a GLN with its check digit, which the URN gives as "
+            "company prefix and reference, without the check digit"
+        )
+    raise InvalidCodeError(message)
+
+
+def _sgln(body: str, uri: str) -> Epc:
+    names = ("CompanyPrefix", "LocationReference", "Extension")
+    prefix, ref, extension = _fields(body, names, uri, "urn:epc:id:sgln:0614141.12345.0")
+    gln = _gln_from(prefix, ref, uri, "location reference")
+    return Epc("gln", gln=gln, extension=_urn_component(extension, uri, "extension (254)"))
+
+
+def _pgln(body: str, uri: str) -> Epc:
+    names = ("CompanyPrefix", "PartyReference")
+    prefix, ref = _fields(body, names, uri, "urn:epc:id:pgln:0614141.12345")
+    return Epc("gln", gln=_gln_from(prefix, ref, uri, "party reference"))
+
+
+def _urn_component(text: str, uri: str, what: str) -> str:
+    """Decode a GS3A3 component of an EPC URN: 1-20 characters of GS1 set 82, those outside
+    ``A-Z a-z 0-9 ! ' ( ) * + , - . : ; = _`` %-escaped (GS1 EPC Tag Data Standard)."""
+    pos = 0
+    while pos < len(text):
+        match = _URN_CHARS.match(text, pos)
+        if match is None and text[pos] == "%":
+            raise InvalidCodeError(f"{uri}: bad percent-encoding in the {what} {text!r}")
+        if match is None:
+            char = text[pos]
+            hint = f" (write it as %{ord(char):02X})" if char in '"&/<>?' else ""
+            raise InvalidCodeError(
+                f"{uri}: the {what} {text!r} has {char!r} at position {pos + 1}, which an "
+                f"EPC URN does not allow{hint}"
+            )
+        pos = match.end()
+    value = _unquote(text, f"the {what} of {uri}")
+    if not 1 <= len(value) <= 20 or any(char not in CSET82 for char in value):
+        raise InvalidCodeError(
+            f"{uri}: the {what} must be 1 to 20 characters of GS1 character set 82, got {value!r}"
+        )
+    return value
 
 
 def _product_pattern(body: str, uri: str) -> Epc:
-    prefix, item, star = _split(body, 3, uri)
+    names = ("CompanyPrefix", "ItemReference", "*")
+    prefix, item, star = _fields(body, names, uri, "urn:epc:idpat:sgtin:0614141.112345.*")
     if star != "*":
         raise InvalidCodeError(f"{uri}: only the whole-product pattern '*' is supported")
     if not (_DIGITS.fullmatch(prefix) and _DIGITS.fullmatch(item)):
@@ -96,17 +161,6 @@ def _product_pattern(body: str, uri: str) -> Epc:
     return Epc("gtin", gtin=with_check_digit(body13))
 
 
-def _checked_gln(key: str, uri: str) -> str:
-    if not _DIGITS.fullmatch(key) or len(key) != 13:
-        raise InvalidCodeError(f"{uri}: GLN must be 13 digits, got {key!r}")
-    if gs1_check_digit(key[:-1]) != int(key[-1]):
-        expected = gs1_check_digit(key[:-1])
-        raise InvalidCodeError(
-            f"{uri}: GLN {key} has a wrong check digit: expected {expected}, found {key[-1]}"
-        )
-    return key
-
-
 def _from_code(code: PackCode | UnitCode | LotCode | ProductCode) -> Epc:
     if isinstance(code, PackCode):
         return Epc("sgtin", gtin=code.gtin, serial=code.serial, lot=code.lot)
@@ -118,40 +172,62 @@ def _from_code(code: PackCode | UnitCode | LotCode | ProductCode) -> Epc:
 
 
 def is_gs1_identifier(uri: str) -> bool:
-    """Return True if ``uri`` claims to be an EPC URI or GS1 Digital Link this module parses."""
+    """Return True if ``uri`` claims to be an EPC URI or GS1 Digital Link this module parses.
+
+    A Digital Link is claimed on any host and under any path prefix when its path holds a
+    GTIN, SSCC, GLN or party key (``/01/``, ``/00/``, ``/414/``, ``/417/``) followed by a
+    value (``https://brand.example/food/01/09506000134352/21/S1``).
+    """
     match = _URN.fullmatch(uri)
     if match is not None:
         return (match.group(1).lower(), match.group(2).lower()) in _GS1_URNS
     parts = urlsplit(uri)
-    return (
-        parts.scheme in ("http", "https")
-        and _DL_PATH.search(parts.path) is not None
-        and (parts.netloc == "id.gs1.org" or _DL_PATH.match(parts.path) is not None)
-    )
+    if parts.scheme.lower() not in ("http", "https"):
+        return False
+    segments = parts.path.split("/")[1:]
+    start = _key_start(segments)
+    if start is None:
+        start = _any_key(segments)
+    return start is not None and _path_ai(segments[start]) in _DL_KEYS
 
 
 def parse_epc(uri: str) -> Epc:
-    """Parse an EPC URI or GS1 Digital Link URI, or raise :class:`InvalidCodeError`."""
+    """Parse an EPC URI or GS1 Digital Link URI, or raise :class:`InvalidCodeError`.
+
+    Digital Links are read strictly (``parse_code(..., strict=True)``): a break of the
+    standard's URI syntax is an error here, not a warning as in a scan.
+    """
     match = _URN.fullmatch(uri)
     if match is not None:
         level, scheme, body = match.group(1).lower(), match.group(2).lower(), match.group(3)
         if level == "idpat" and scheme == "sgtin":
             return _product_pattern(body, uri)
         if level == "id" and scheme == "sgln":
-            prefix, ref, ext = _split(body, 3, uri)
-            return Epc("gln", gln=_gln_from(prefix, ref, uri), extension=unquote(ext))
+            return _sgln(body, uri)
         if level == "id" and scheme == "pgln":
-            prefix, ref = _split(body, 2, uri)
-            return Epc("gln", gln=_gln_from(prefix, ref, uri))
-    elif urlsplit(uri).scheme in ("http", "https"):
-        party = _DL_PARTY.search(urlsplit(uri).path)
-        if party is not None and urlsplit(uri).path.endswith(party.group(0)):
-            dl_ext = unquote(party.group(3)) if party.group(3) is not None else None
-            return Epc("gln", gln=_checked_gln(unquote(party.group(2)), uri), extension=dl_ext)
+            return _pgln(body, uri)
+    elif urlsplit(uri).scheme.lower() in ("http", "https"):
+        return _digital_link_epc(uri)
     else:
         raise InvalidCodeError(f"{uri!r} is not an EPC URI or GS1 Digital Link URI")
     try:
         return _from_code(parse_code(uri, require_serial=False).code)
+    except InvalidCodeError as exc:
+        raise InvalidCodeError(f"{uri}: {exc}") from exc
+
+
+def _digital_link_epc(uri: str) -> Epc:
+    try:
+        link = _read_link(uri, [], strict=True)
+        key, value = link.path[0]
+        if key in ("414", "417"):
+            values = _check_ai_data(link.pairs, [], today=None)
+            return Epc("gln", gln=value, extension=values.get("254"))
+        if key not in ("01", "00"):
+            raise InvalidCodeError(
+                f"{_describe(key)} names no pack, logistic unit, lot, product or party"
+            )
+        return _from_code(_build(link.pairs, today=None, require_serial=False).code)
     except InvalidCodeError as exc:
         raise InvalidCodeError(f"{uri}: {exc}") from exc
 

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Literal, TypeAlias
+from typing import Literal, TypeAlias, TypeVar
 
 from biip import ParseError
 from biip.gs1_application_identifiers import GS1ApplicationIdentifier
 
 from ledger_client.errors import InvalidCodeError
 from ledger_client.gs1._ai import _NAMES, _fixed_length, _is_numeric, _known_ai
-from ledger_client.gs1._pairs import _build, _Built, _elements
+from ledger_client.gs1._pairs import _elements
 from ledger_client.gs1._values import _check_value
 from ledger_client.gs1.codes import Code
 
@@ -37,6 +37,7 @@ _SPLIT_AIS = ("01", "10", "11", "15", "16", "17", "21")
 _MAX_READINGS = 64
 
 _HRI_AI = re.compile(r"\(\s*(\d{2,4})\s*\)")
+_T = TypeVar("_T")
 
 
 def _hri_pairs(text: str, warnings: list[str]) -> list[tuple[str, str]]:
@@ -67,8 +68,17 @@ _Reading: TypeAlias = tuple[_Elem, ...]
 
 
 def _parse_message(
-    text: str, warnings: list[str], *, today: dt.date | None, require_serial: bool
-) -> _Built:
+    text: str,
+    warnings: list[str],
+    *,
+    today: dt.date | None,
+    accept: Callable[[list[tuple[str, str]]], _T],
+) -> _T:
+    """Split a GS1 message into element strings and return what ``accept`` makes of them.
+
+    ``accept`` raises :class:`InvalidCodeError` for pairs it cannot use; when a separator
+    seems lost, the reading it accepts is chosen as :func:`_readings` explains.
+    """
     message = text
     for stand_in in _GS_STAND_INS:
         if stand_in in message:
@@ -81,12 +91,11 @@ def _parse_message(
         raise InvalidCodeError("empty GS1 message")
 
     readings = _readings(message, 0, {}, today)
-    built: list[tuple[_Reading, _Built]] = []
+    built: list[tuple[_Reading, _T]] = []
     first_error: InvalidCodeError | None = None
     for reading in readings:
         try:
-            pairs = [(e.ai, e.value) for e in reading]
-            built.append((reading, _build(pairs, today=today, require_serial=require_serial)))
+            built.append((reading, accept([(e.ai, e.value) for e in reading])))
         except InvalidCodeError as exc:
             first_error = first_error or exc
     natural = [(r, b) for r, b in built if not any(e.how == "inferred" for e in r)]

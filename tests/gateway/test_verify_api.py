@@ -105,6 +105,29 @@ def test_digital_link_that_is_not_utf8_is_unreadable_not_a_server_error(gateway:
     assert body["status"] == "UNREADABLE" and "does not decode as UTF-8" in body["reasons"][0]
 
 
+def test_a_scanned_digital_link_breaking_its_uri_syntax_verifies_with_the_warnings(
+    gateway: Gateway,
+) -> None:
+    body = get(gateway, f"https://brand.example/scan/01/{GTIN}/21/S4/10/{LOT}?17={EXPIRY}")
+    assert (body["status"], body["verdict"]) == ("VERIFIED", "green")
+    assert any("key qualifiers out of order (21, 10)" in w for w in body["warnings"])
+
+
+@pytest.mark.parametrize(
+    ("code", "reason"),
+    [
+        (f"(01){GTIN}(21)S4(11)250230", "AI (11) PROD DATE 250230: day 30 is not valid"),
+        (f"https://id.gs1.org/01/{GTIN}/21/S4?999=x", "AI (999) in the Digital Link query"),
+        (f"(01){GTIN}(02){GTIN}(21)S4", "cannot be in the same code"),
+    ],
+)
+def test_a_scan_breaking_the_gs1_rules_is_unreadable_saying_why(
+    gateway: Gateway, code: str, reason: str
+) -> None:
+    body = get(gateway, code)
+    assert body["status"] == "UNREADABLE" and reason in body["reasons"][0]
+
+
 def test_batch_verify_reports_each_pack_and_the_worst_verdict(gateway: Gateway) -> None:
     codes = [dm("S5"), dm("S6"), dm("S20"), dm("NOPE2")]
     r = gateway.client.post("/v1/verify", json={"codes": codes}, headers=CONSOLE)

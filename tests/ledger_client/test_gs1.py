@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from ledger_client.errors import InvalidCodeError, RxLedgerError
 from ledger_client.gs1 import (
     DigitalLinkKey,
+    Epc,
     LotCode,
     PackCode,
     ProductCode,
@@ -23,8 +24,11 @@ from ledger_client.gs1 import (
     expiry_to_date,
     from_epc_urn,
     ids_of,
+    is_gs1_identifier,
+    parse_ai_data,
     parse_code,
     parse_digital_link_path,
+    parse_epc,
     to_datamatrix,
     to_digital_link,
     to_element_string,
@@ -125,10 +129,18 @@ def test_unsupported_ai_is_kept_in_extras_with_a_warning() -> None:
     assert any("(710)" in w and "kept in extras" in w for w in result.warnings)
 
 
-def test_unknown_ai_in_element_string_is_kept_with_a_warning() -> None:
-    result = parse_code("(01)09506000134352(21)S1(23)XYZ", today=TODAY)
-    assert result.extras == (("23", "XYZ"),)
-    assert any("(23) is not a GS1 Application Identifier" in w for w in result.warnings)
+@pytest.mark.parametrize(
+    "text",
+    [
+        "(01)09506000134352(21)S1(23)XYZ",
+        "010950600013435221S1\x1d89XYZ",
+        "https://id.gs1.org/01/09506000134352/21/S1?999=x",
+        "https://id.gs1.org/01/09506000134352/21/S1/89/ABC",
+    ],
+)
+def test_an_ai_gs1_does_not_define_is_refused_in_every_format(text: str) -> None:
+    with pytest.raises(InvalidCodeError, match="GS1 Application Identifier"):
+        parse_code(text, today=TODAY)
 
 
 def test_lot_and_product_codes_when_serial_not_required() -> None:
@@ -489,6 +501,195 @@ def test_trailing_slash_in_digital_link_is_ignored_with_a_warning() -> None:
     result = parse_code("https://id.gs1.org/01/09506000134352/21/S123/", today=TODAY)
     assert result.code == PackCode(GTIN, "S123")
     assert "removed a trailing '/' from the Digital Link path" in result.warnings
+
+
+# ---------------------------------------------------------------------------- AI rules
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("(01)09506000134352(11)120230(21)S1", "AI (11) PROD DATE 120230: day 30 is not valid"),
+        ("(01)09506000134352(13)250431(21)S1", "day 31 is not valid for April 2025"),
+        ("(01)09506000134352(15)990229(21)S1", "day 29 is not valid for February 1999"),
+        ("(01)09506000134352(16)251301(21)S1", "month 13 is not 01-12"),
+        ("(01)09506000134352(17)270229(21)S1", "day 29 is not valid for February 2027"),
+        ("(01)09506000134352(21)S1(7006)250600", "day 00 (no day) is not allowed here"),
+        ("(01)09506000134352(21)S1(7007)250610250601", "the range ends (2025-06-01) before"),
+        ("(01)09506000134352(21)S1(7007)250610250631", "day 31 is not valid for June 2025"),
+        ("(01)09506000134352(21)S1(7003)2506012400", "hour 24 is not 00-23"),
+        ("(01)09506000134352(21)S1(7011)2506011260", "minute 60 is not 00-59"),
+        ("(01)09506000134352(21)S1(8008)250601123060", "second 60 is not 00-59"),
+        ("(00)106141411234567897(4326)250600", "day 00 (no day) is not allowed here"),
+        ("(00)106141411234567897(4324)2502300000", "day 30 is not valid for February 2025"),
+    ],
+)
+def test_impossible_dates_are_refused_in_every_date_ai(text: str, message: str) -> None:
+    with pytest.raises(InvalidCodeError) as excinfo:
+        parse_code(text, today=TODAY)
+    assert message in str(excinfo.value)
+
+
+@pytest.mark.parametrize("ai", ["11", "13", "15", "16", "17"])
+def test_day_00_is_the_end_of_the_month_where_the_general_specifications_allow_it(
+    ai: str,
+) -> None:
+    result = parse_code(f"(01)09506000134352({ai})240200(21)S1", today=TODAY)
+    assert result.code == PackCode(GTIN, "S1", expiry_yymmdd="240200" if ai == "17" else None)
+    assert parse_ai_data("(00)106141411234567897(4324)2402001200").elements[1][1] == "2402001200"
+
+
+def test_date_ranges_and_iso_dates_read_when_real() -> None:
+    data = parse_ai_data("(01)09506000134352(7007)250601250610", today=TODAY)
+    assert data.elements[1:] == (("7007", "250601250610"),)
+    with pytest.raises(InvalidCodeError, match="day 29 is not valid for February 1900"):
+        parse_ai_data("(8018)123456789012345675(7250)19000229", today=TODAY)
+    assert parse_ai_data("(8018)123456789012345675(7250)20000229").elements[1][0] == "7250"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("(01)09506000134352(02)09506000134352(21)S1", "AI (02) CONTENT and GTIN (01) cannot"),
+        ("(01)09506000134352(21)S1(37)12", "GTIN (01) and AI (37) COUNT cannot be in the same"),
+        ("(01)09506000134352(21)S1(235)TPX", "serial number (21) and AI (235) TPX cannot"),
+        ("(01)09506000134352(10)L1(250)X1", "AI (250) SECONDARY SERIAL needs (21)"),
+        ("(00)106141411234567897(10)L1", "lot number (10) needs (01) or (02) or (03)"),
+        ("(00)106141411234567897(02)09506000134352", "AI (02) CONTENT needs (37)"),
+        ("(01)09506000134352(21)S1(3103)000123(3103)000124", "appears twice with different"),
+    ],
+)
+def test_ai_associations_of_the_general_specifications_are_checked(text: str, message: str) -> None:
+    with pytest.raises(InvalidCodeError) as excinfo:
+        parse_code(text, today=TODAY, require_serial=False)
+    assert message in str(excinfo.value)
+
+
+def test_a_serial_without_its_gtin_is_refused_as_ai_data() -> None:
+    with pytest.raises(InvalidCodeError, match=r"serial number \(21\) needs \(01\)"):
+        parse_ai_data("(21)S1(400)PO-1")
+
+
+def test_valid_associations_read() -> None:
+    label = parse_code("(00)106141411234567897(02)09506000134352(37)12(10)L1", today=TODAY)
+    assert label.code == UnitCode(SSCC)
+    assert label.extras == (("02", GTIN), ("37", "12"), ("10", "L1"))
+    assert parse_ai_data("(400)PO-1").elements == (("400", "PO-1"),)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("https://id.gs1.org/414/9520123456780", "AI (414) LOC No. 9520123456780 has a wrong"),
+        ("(00)106141411234567897(02)09506000134353(37)1", "AI (02) CONTENT 09506000134353 has"),
+        ("(8018)123456789012345670", "expected 5, found 0"),
+    ],
+)
+def test_check_digits_of_other_gs1_keys_are_verified(text: str, message: str) -> None:
+    with pytest.raises(InvalidCodeError) as excinfo:
+        parse_ai_data(text)
+    assert message in str(excinfo.value)
+
+
+# ---------------------------------------------------------------------------- Digital Link rules
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "https://a/00/faux/00/106141411234567897",
+        "https://a/01/faux/00/106141411234567897",
+        "https://brand.example/food/frozen/00/106141411234567897",
+    ],
+)
+def test_a_digital_link_is_read_from_its_rightmost_primary_key(uri: str) -> None:
+    assert parse(uri) == UnitCode(SSCC)
+    assert parse_epc(uri) == Epc("sscc", sscc=SSCC)
+
+
+def test_a_plus_in_the_query_is_a_space_and_in_the_path_a_plus() -> None:
+    result = parse_code(f"https://id.gs1.org/01/{GTIN}/21/S+1?99=A%2BB", today=TODAY)
+    assert result.code == PackCode(GTIN, "S+1")
+    assert result.extras == (("99", "A+B"),)
+    with pytest.raises(InvalidCodeError, match="'A B' does not match its format"):
+        parse_code(f"https://id.gs1.org/01/{GTIN}/21/S1?99=A+B", today=TODAY)
+
+
+@pytest.mark.parametrize(
+    ("uri", "problem"),
+    [
+        (f"https://x/01/{GTIN}/21/S1/10/L1", "key qualifiers out of order (21, 10)"),
+        (f"https://x/01/{GTIN}/21/S1?10=L1", "AI (10) belongs in the Digital Link path"),
+        (f"https://x/01/{GTIN}/10/L1/21/S1?10=L1", "AI (10) appears twice in the Digital Link"),
+        (f"https://x/01/{GTIN}/17/261231/21/S1", "expiry date (17) is not a key qualifier"),
+        (f"https://x/01/{GTIN}/21/S1?8200=X", "AI (8200) PRODUCT URL is not a Digital Link data"),
+        (f"https://x/01/{GTIN}/21/S1/", "ends with '/'"),
+        (f"https://x/01/{GTIN}/ser/S1", "'ser' is a legacy (pre-1.0) Digital Link short name"),
+    ],
+)
+def test_digital_link_syntax_breaks_are_warnings_in_scans_and_errors_when_strict(
+    uri: str, problem: str
+) -> None:
+    scanned = parse_code(uri, today=TODAY, require_serial=False)
+    assert scanned.warnings
+    with pytest.raises(InvalidCodeError) as excinfo:
+        parse_code(uri, today=TODAY, require_serial=False, strict=True)
+    assert problem in str(excinfo.value)
+    with pytest.raises(InvalidCodeError, match="Digital Link|legacy|not a key"):
+        parse_epc(uri)
+
+
+def test_an_epcis_identifier_is_claimed_on_any_host_and_path_prefix() -> None:
+    assert is_gs1_identifier(f"https://brand.example/food/frozen/01/{GTIN}/21/S1")
+    assert is_gs1_identifier(f"https://brand.example/food/01/{GTIN}/89/S1")  # claimed, invalid
+    assert is_gs1_identifier("https://brand.example/sites/414/0614141073467")
+    assert not is_gs1_identifier("https://example.com/location/1")
+    assert not is_gs1_identifier("https://brand.example/8004/9520614141234567")  # not read here
+
+
+# ---------------------------------------------------------------------------- SGLN and PGLN
+
+
+@pytest.mark.parametrize(
+    ("urn", "gln", "extension"),
+    [
+        ("urn:epc:id:pgln:859839494502.", "8598394945028", None),
+        ("urn:epc:id:pgln:061414.123456", "0614141234561", None),
+        ("urn:epc:id:sgln:859839494502..0", "8598394945028", "0"),
+        ("urn:epc:id:sgln:0614141.12345.A.B", "0614141123452", "A.B"),
+        ("urn:epc:id:sgln:0614141.12345.A%2FB%25", "0614141123452", "A/B%"),
+        ("urn:epc:id:sgln:0614141.12345.!'()*+,-.:;=_", "0614141123452", "!'()*+,-.:;=_"),
+        ("urn:epc:id:sgln:0614141.12345." + "A" * 20, "0614141123452", "A" * 20),
+    ],
+)  # fmt: skip
+def test_every_sgln_and_pgln_form_of_the_tag_data_standard_is_read(
+    urn: str, gln: str, extension: str | None
+) -> None:
+    assert parse_epc(urn) == Epc("gln", gln=gln, extension=extension)
+
+
+@pytest.mark.parametrize(
+    ("urn", "message"),
+    [
+        ("urn:epc:id:sgln:5813513247221", "13 digits look like a GLN with its check digit"),
+        ("urn:epc:id:sgln:0614141.12345", "expected CompanyPrefix.LocationReference.Extension"),
+        ("urn:epc:id:pgln:0614141", "expected CompanyPrefix.PartyReference"),
+        ("urn:epc:id:sgln:06141.1234567.0", "the company prefix has 5 digits"),
+        ("urn:epc:id:sgln:0614141123452..0", "the company prefix has 13 digits"),
+        ("urn:epc:id:pgln:0614141.1234", "must have 12 digits in all"),
+        ("urn:epc:id:sgln:0614141.123452.0", "it seems to include the check digit 2: drop it"),
+        ("urn:epc:id:sgln:0614141.1234A.0", "the location reference '1234A' is not all digits"),
+        ("urn:epc:id:sgln:0614141.12345.", "must be 1 to 20 characters"),
+        ("urn:epc:id:sgln:0614141.12345.A/B", "has '/' at position 2, which an EPC URN does not"),
+        ("urn:epc:id:sgln:0614141.12345.%7E", "got '~'"),
+        ("urn:epc:id:sgln:0614141.12345.A%2", "bad percent-encoding"),
+        ("urn:epc:id:sgln:0614141.12345." + "A" * 21, "must be 1 to 20 characters"),
+    ],
+)
+def test_malformed_sgln_and_pgln_are_refused_saying_why(urn: str, message: str) -> None:
+    with pytest.raises(InvalidCodeError) as excinfo:
+        parse_epc(urn)
+    assert message in str(excinfo.value)
 
 
 # ---------------------------------------------------------------------------- resolver paths

@@ -301,3 +301,22 @@ def test_map_document_rejects_invalid_documents(shipping_doc: dict[str, Any]) ->
     doc = _event(shipping_doc, eventTime=None)
     with pytest.raises(InvalidEPCISError, match="'eventTime' is a required property"):
         map_document(doc)
+
+
+def test_digital_links_on_a_custom_domain_under_a_path_prefix_are_mapped(
+    shipping_doc: dict[str, Any],
+) -> None:
+    doc = _event(
+        shipping_doc,
+        epcList=[
+            "https://brand.example/food/frozen/01/10614141073464/21/2017",
+            "https://brand.example/00/faux/00/106141410000000002",
+        ],
+        destinationList=[
+            {"type": "owning_party", "destination": "https://brand.example/p/417/0614141000012"}
+        ],
+    )
+    (op,) = map_document(doc).operations
+    assert op == Ship(
+        (PACK_2017,), ("106141410000000002",), "0614141000012", None, event_hash=op.event_hash
+    )

@@ -83,7 +83,7 @@ def test_load_document_rejects_non_json() -> None:
         (
             lambda e: e["readPoint"].update(id="urn:epc:id:sgln:0614141.07346"),
             "/epcisBody/eventList/0/readPoint/id: urn:epc:id:sgln:0614141.07346:"
-            " expected 3 dot-separated fields, got 2",
+            " expected CompanyPrefix.LocationReference.Extension",
         ),
         (
             lambda e: e.update(bizStep="urn:epcglobal:cbv:bizstep:shipping"),
@@ -130,12 +130,47 @@ def test_invalid_variation_is_rejected_with_pointer_and_reason(
             "https://id.gs1.org/00/106141410000000001",
             "SSCC (00) 106141410000000001 has a wrong check digit: expected 2, found 1",
         ),
+        (
+            "https://brand.example/food/frozen/01/10614141073465/21/2017",
+            "GTIN (01) 10614141073465 has a wrong check digit: expected 4, found 5",
+        ),
+        (
+            "https://id.gs1.org/01/10614141073464/21/2017/10/L1",
+            "Digital Link key qualifiers out of order (21, 10)",
+        ),
+        (
+            "https://id.gs1.org/01/10614141073464/21/2017?10=L1",
+            "AI (10) belongs in the Digital Link path, found it in the query",
+        ),
+        (
+            "https://id.gs1.org/01/10614141073464/21/2017?21=2017",
+            "AI (21) appears twice in the Digital Link",
+        ),
+        (
+            "https://id.gs1.org/01/10614141073464/17/261231/21/2017",
+            "expiry date (17) is not a key qualifier of GTIN (01)",
+        ),
+        (
+            "https://id.gs1.org/01/10614141073464/21/2017?999=x",
+            "AI (999) in the Digital Link query is not a GS1 Application Identifier",
+        ),
+        (
+            "https://id.gs1.org/01/10614141073464/21/2017?02=10614141073464",
+            "AI (02) CONTENT and GTIN (01) cannot be in the same code",
+        ),
     ],
     ids=[
         "sgtin-missing-serial",
         "sgtin-wrong-digit-count",
         "digital-link-wrong-gtin-check-digit",
         "digital-link-wrong-sscc-check-digit",
+        "digital-link-with-path-prefix-wrong-check-digit",
+        "digital-link-qualifiers-out-of-order",
+        "digital-link-qualifier-in-query",
+        "digital-link-duplicate-ai",
+        "digital-link-non-qualifier-in-path",
+        "digital-link-unknown-ai",
+        "digital-link-invalid-pair",
     ],
 )
 def test_invalid_epc_is_rejected_naming_it_and_the_reason(
@@ -160,3 +195,22 @@ def test_bare_event_is_validated_like_a_document(shipping_doc: dict[str, Any]) -
     assert validate_document(event) == []
     del event["eventTime"]
     assert validate_document(event) == ["/: 'eventTime' is a required property"]
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "urn:epc:id:sgln:859839494502..0",
+        "urn:epc:id:sgln:0614141.07346.A.B",
+        "urn:epc:id:sgln:0614141.07346.A%2FB",
+        "https://brand.example/sites/414/0614141073467/254/A%2FB",
+    ],
+)
+def test_every_location_form_of_the_tag_data_standard_is_valid(
+    shipping_doc: dict[str, Any], location: str
+) -> None:
+    _first_event(shipping_doc)["readPoint"]["id"] = location
+    _first_event(shipping_doc)["sourceList"] = [
+        {"type": "owning_party", "source": "urn:epc:id:pgln:859839494502."}
+    ]
+    assert validate_document(shipping_doc) == []
