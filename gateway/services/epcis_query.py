@@ -85,7 +85,7 @@ def _result_event(record: EventRecord) -> dict[str, Any]:
     event["recordTime"] = record.record_time
     context = record.context
     contexts = context if isinstance(context, list) else [context]
-    if any(c not in GS1_CONTEXTS for c in contexts if c is not None):
+    if any(not (isinstance(c, str) and c in GS1_CONTEXTS) for c in contexts if c is not None):
         event["@context"] = context
     return event
 
