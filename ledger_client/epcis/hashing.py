@@ -3,7 +3,7 @@
 Delegates the canonicalisation to GS1's reference implementation,
 ``epcis-event-hash-generator``, and runs it offline: JSON-LD contexts are served from
 the copies that package ships, any other remote context is refused. Before the generator
-reads an event, three things it does not do for JSON-LD are done here, so that an event
+reads an event, four things it does not do for JSON-LD are done here, so that an event
 gets one hash whatever its syntax (see docs/epcis.md, "Event hash and anchoring"):
 
 - every spelling GS1 uses for the EPCIS 2.0 context is read as that context;
