@@ -26,12 +26,10 @@ from sqlalchemy.orm import Session
 from gateway.services.access import EventAccess
 from gateway.services.auth import AuthError, Principal
 from gateway.services.readmodel import ReadModel
-from ledger_client.epcis.hashing import GS1_CONTEXT
+from ledger_client.epcis.hashing import GS1_CONTEXT, GS1_CONTEXTS
 from ledger_client.epcis.query import EventQuery, QueryParameterError
 from ledger_client.epcis.store import EventRecord, EventStore
 from ledger_client.errors import RxLedgerError
-
-_GS1_CONTEXTS = (GS1_CONTEXT, "https://gs1.github.io/EPCIS/epcis-context.jsonld")
 
 
 class QueryTooLargeError(RxLedgerError, ValueError):
@@ -87,7 +85,7 @@ def _result_event(record: EventRecord) -> dict[str, Any]:
     event["recordTime"] = record.record_time
     context = record.context
     contexts = context if isinstance(context, list) else [context]
-    if any(c not in _GS1_CONTEXTS for c in contexts if c is not None):
+    if any(not (isinstance(c, str) and c in GS1_CONTEXTS) for c in contexts if c is not None):
         event["@context"] = context
     return event
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -38,18 +39,29 @@ _FORMATS = ("json", "xml", "xml2")
 
 
 def _check_file(path: Path) -> dict[str, Any]:
+    """Validate one file and map it: a dict for the report, whatever the file holds.
+
+    A document is valid when it reads, passes validation and maps (an event with a ledger
+    meaning needs its event hash). Anything else is reported in ``errors``, never raised:
+    one file must not stop the report on the others.
+    """
     entry: dict[str, Any] = {"path": str(path), "valid": False, "errors": [], "events": 0,
                              "ledger_operations": 0}  # fmt: skip
     try:
         valid = read_valid_document(path)
+        operations = valid.report.ledger_operations
     except InvalidEPCISError as exc:
         entry["errors"] = exc.errors
         return entry
     except OSError as exc:
         entry["errors"] = [f"cannot read the file: {exc.strerror or exc}"]
         return entry
-    entry.update(valid=True, events=len(valid.events),
-                 ledger_operations=valid.report.ledger_operations)  # fmt: skip
+    except Exception as exc:  # a bug of ours; RXLEDGER_DEBUG shows where
+        if os.environ.get("RXLEDGER_DEBUG"):
+            raise
+        entry["errors"] = [f"/: cannot be checked: internal error {type(exc).__name__}: {exc}"]
+        return entry
+    entry.update(valid=True, events=len(valid.events), ledger_operations=operations)
     return entry
 
 

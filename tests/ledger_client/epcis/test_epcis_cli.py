@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import socket
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from epcis_files import DSCSA, EXAMPLE_FILES
+import pytest
+from epcis_files import DSCSA, EXAMPLE_FILES, load_example
 from typer.testing import CliRunner
 
 from ledger_client.cli import app
@@ -70,3 +74,63 @@ def test_validate_reads_epcis_2_xml_and_names_what_the_json_schema_refuses() -> 
     refused = by_name["Example-PersistentDisposition.xml"]
     assert refused["valid"] is False
     assert "'persistentDisposition' is not one of" in refused["errors"][0]
+
+
+def _shipping_file(tmp_path: Path, name: str, change: Callable[[dict[str, Any]], None]) -> Path:
+    doc = load_example("Example_9.6.1-ObjectEvent.jsonld")  # shipping, then receiving
+    change(doc)
+    path = tmp_path / name
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def _context(url: str) -> Callable[[dict[str, Any]], None]:
+    def change(doc: dict[str, Any]) -> None:
+        doc["@context"][0] = url
+
+    return change
+
+
+def _untyped(doc: dict[str, Any]) -> None:
+    for event in doc["epcisBody"]["eventList"]:
+        event["bizTransactionList"] = [{"bizTransaction": "urn:epc:id:gdti:0614141.00001.42"}]
+
+
+@pytest.fixture
+def offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("validate must not reach the network")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+
+
+@pytest.mark.usefixtures("offline")
+def test_validate_reads_gs1s_unversioned_context_and_untyped_transactions_offline(
+    tmp_path: Path,
+) -> None:
+    unversioned = _shipping_file(
+        tmp_path, "a.jsonld", _context("https://ref.gs1.org/standards/epcis/epcis-context.jsonld")
+    )
+    untyped = _shipping_file(tmp_path, "b.jsonld", _untyped)
+    code, out = _validate("--json", unversioned, untyped)
+    assert code == 0, out
+    files = json.loads(out)["files"]
+    assert [(f["valid"], f["events"], f["ledger_operations"]) for f in files] == [(True, 2, 2)] * 2
+
+
+@pytest.mark.usefixtures("offline")
+def test_validate_names_an_event_it_cannot_hash_and_still_reports_the_other_files(
+    tmp_path: Path,
+) -> None:
+    private = _shipping_file(
+        tmp_path, "private.jsonld", _context("https://partner.example/epcis-context.jsonld")
+    )
+    fine = _shipping_file(tmp_path, "fine.jsonld", lambda doc: None)
+    code, out = _validate("--json", private, fine)
+    assert code == 1
+    first, second = json.loads(out)["files"]
+    assert first["errors"] == [
+        "/epcisBody/eventList/0: event hash cannot be computed: JSON-LD context "
+        "https://partner.example/epcis-context.jsonld is not available offline"
+    ]
+    assert second["valid"] is True
