@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +15,7 @@ from ledger_client.epcis.validation import check_document, iter_events
 
 __all__ = ["to_epcis_12_xml"]
 
+_XML_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
 _ONLY_2_0 = ("sensorElementList", "persistentDisposition", "certificationInfo")
 _HEAD = ("eventTime", "recordTime", "eventTimeZoneOffset")
 # Standard fields per event type, in XSD order; "+" marks fields inside <extension>.
@@ -48,6 +50,8 @@ class _Writer:
 
     def tag(self, key: str) -> str:
         prefix, _, local = key.partition(":")
+        if not local and _XML_NAME.fullmatch(key):
+            return key  # a non-standard extension without namespace, written as received
         ns = self.namespaces.get(prefix)
         if not local or ns is None:
             raise InvalidEPCISError([f"extension field {key!r} has no namespace in @context"])

@@ -7,6 +7,7 @@ from typing import Any
 from lxml import etree
 
 from ledger_client.epcis._cbv import bare
+from ledger_client.epcis._schema import any_event_field
 from ledger_client.epcis._xml12 import (
     EPC_LISTS,
     EPCIS_NS,
@@ -150,8 +151,14 @@ class _Converter:
                         event[self.key(item)] = self.value(item)
             elif name == "extension":
                 self.fields(child, event)
-            else:
+            elif name in any_event_field():
                 raise InvalidEPCISError([f"{self.where(child)} is not an EPCIS 1.2 event field"])
+            else:  # no namespace: a non-standard extension, kept as sent (validation warns)
+                value = self.value(child)
+                if name in event:
+                    before = event[name]
+                    value = [*(before if isinstance(before, list) else [before]), value]
+                event[name] = value
 
     def typed(self, el: etree._Element, vocabulary: str, field: str) -> dict[str, Any]:
         entry: dict[str, Any] = {}

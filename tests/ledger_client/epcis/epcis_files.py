@@ -1,4 +1,5 @@
-"""Where GS1's shared EPCIS files live: X/shared/epcis beside the repository X/main."""
+"""Where the EPCIS test files live: GS1's shared ones in X/shared/epcis beside the repository
+X/main, partner files in tests/data/partner-files."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ SHARED = Path(__file__).resolve().parents[3] / ".." / "shared" / "epcis"
 EXAMPLES = SHARED / "examples"
 DSCSA = SHARED / "dscsa-1.2"
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.jsonld"))
+#: Partner files with tolerated flaws (tests/data/partner-files/SOURCE.md).
+PARTNER_FILES = Path(__file__).resolve().parents[2] / "data" / "partner-files"
 
 
 def load_example(name: str) -> dict[str, Any]:
