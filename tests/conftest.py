@@ -51,13 +51,13 @@ def w3(chain: Chain, net: DevNetwork) -> Web3:
 
 @pytest.fixture
 def validations(monkeypatch: pytest.MonkeyPatch) -> list[object]:
-    """The documents ``validate_document`` is called with, from now on."""
+    """The documents ``inspect_document`` (every validation) is called with, from now on."""
     seen: list[object] = []
-    checked = validation.validate_document
+    checked = validation.inspect_document
 
-    def counting(doc: dict[str, Any]) -> list[str]:
+    def counting(doc: dict[str, Any]) -> validation.Inspection:
         seen.append(doc)
         return checked(doc)
 
-    monkeypatch.setattr(validation, "validate_document", counting)
+    monkeypatch.setattr(validation, "inspect_document", counting)
     return seen

@@ -7,6 +7,7 @@ the :class:`ValidDocument` and its mapping, computed once.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from os import PathLike
 from pathlib import Path
@@ -40,7 +41,8 @@ def _translate_xml(data: bytes) -> dict[str, Any]:
 def read_valid_document(source: Source) -> ValidDocument:
     """Read and validate an EPCIS 2.0 document from JSON-LD, EPCIS 2.0 XML or EPCIS 1.2 XML
     (text, bytes, path or an already parsed dict); raise :class:`InvalidEPCISError` saying
-    what is wrong."""
+    what is wrong. The document's warnings (flaws it is received with) are in the result's
+    ``warnings``."""
     if isinstance(source, dict):
         return ValidDocument.validate(source)
     data: bytes
@@ -76,15 +78,16 @@ def capture_document(
 ) -> tuple[MappingReport, ImportResult]:
     """Import one EPCIS document as ``ledger``'s member.
 
-    Validates ``source`` unless it is a :class:`ValidDocument` already (an invalid document
-    raises :class:`InvalidEPCISError` and nothing is stored or written), maps it, stores
-    every event and its master data in ``store``, then applies the ledger operations (see
-    :func:`apply_report`). Importing the same document again writes nothing on chain.
+    Validates ``source`` unless it is a :class:`ValidDocument` already (a document with
+    errors raises :class:`InvalidEPCISError` and nothing is stored or written; one with
+    warnings only is received), maps it, stores every event, its warnings and the master
+    data in ``store``, then applies the ledger operations (see :func:`apply_report`); the
+    result carries the warnings. Importing the same document again writes nothing on chain.
     """
     valid = source if isinstance(source, ValidDocument) else read_valid_document(source)
     report = valid.report
-    store.add_document(valid.doc, report)
+    store.add_document(valid.doc, report, valid.warnings)
     result = apply_report(
         ledger, report, anchors=anchors, receiver=valid.doc.get("receiver"), source=name
     )
-    return report, result
+    return report, dataclasses.replace(result, warnings=valid.warnings)

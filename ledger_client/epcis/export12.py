@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +24,7 @@ from ledger_client.epcis.validation import check_document, iter_events
 
 __all__ = ["to_epcis_12_xml"]
 
+_XML_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
 _HEAD = ("eventTime", "recordTime", "eventTimeZoneOffset")
 # Standard fields per event type, in XSD order; each "+" is one <extension> wrapper: EPCIS
 # 2.0 fields go into the 1.2 extension points, as GS1's 2.0 to 1.2 stylesheet puts them.
@@ -79,7 +81,8 @@ class _Writer:
             json_element(_local_slot(parent), key[len(EPCIS_VOCAB) :], value, {}, "extension")
             return
         prefix, colon, local = key.partition(":")
-        if not colon or not local or prefix not in self.namespaces:
+        bare = not colon and _XML_NAME.fullmatch(key)  # non-standard, written as received
+        if not bare and (not colon or not local or prefix not in self.namespaces):
             raise InvalidEPCISError([f"extension field {key!r} has no namespace in @context"])
         json_element(parent, key, value, self.namespaces, "extension")
 

@@ -13,6 +13,7 @@ from typing import Any
 from lxml import etree
 
 from ledger_client.epcis._cbv import bare
+from ledger_client.epcis._schema import any_event_field
 from ledger_client.epcis._xml12 import (
     EPC_LISTS,
     EPCIS_NS,

@@ -23,6 +23,7 @@ from tests.utils.ports import free_port
 
 pytestmark = pytest.mark.anvil
 DSCSA = Path(__file__).resolve().parents[2] / ".." / "shared" / "epcis" / "dscsa-1.2"
+PARTNER_FILES = Path(__file__).resolve().parents[1] / "data" / "partner-files"
 GTIN, LOT, SSCC = "09506000134352", "CLI9", "095060000000000046"
 
 
@@ -122,3 +123,30 @@ def test_ti_ts_prints_the_shipment_as_json(env: tuple[str, Path, Path], shipment
         (GTIN, LOT, 2)
     ]
     assert ti["buyer"]["gln"] == "4012345000016"
+
+
+def test_import_receives_a_partner_file_with_warnings_and_export_keeps_it_as_sent(
+    env: tuple[str, Path, Path], tmp_path: Path
+) -> None:
+    partner = PARTNER_FILES / "tracelink_style_shipment.xml"
+    code, out = _cli(env, "import", str(partner), "--as", "manufacturer")
+    assert code == 0, out
+    lines = out.splitlines()  # after the serials' warning on stderr
+    assert f"{partner}: 3 applied, 0 skipped, 1 stored_only, 0 failed" in lines
+    warned = [line for line in lines if line.startswith("  warning: event ")]
+    assert len(warned) == 6
+    assert warned[3] == (
+        "  warning: event 2 /epcisBody/eventList/2/readPoint/id: malformed readPoint id, kept"
+        " as sent: urn:epc:id:sgln:5813513247221: expected 3 dot-separated fields, got 1"
+    )
+    code, out = _cli(env, "import", str(partner), "--as", "manufacturer", "--json")
+    (result,) = json.loads(out)["files"]
+    assert code == 0 and len(result["warnings"]) == 6
+    # the case's history in 1.2 XML holds the shipping event as the partner sent it
+    out_xml = tmp_path / "case.xml"
+    code, _ = _cli(env, "export", "--sscc", "095060008000001018", "--format", "xml",
+                   "--out", str(out_xml))  # fmt: skip
+    assert code == 0
+    xml = out_xml.read_bytes()
+    assert b"<id>urn:epc:id:sgln:5813513247221</id>" in xml
+    assert b"<packingSlipNumber>PS-7731</packingSlipNumber>" in xml

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from epcis_files import DSCSA, EXAMPLE_FILES
+from epcis_files import DSCSA, EXAMPLE_FILES, PARTNER_FILES
 from typer.testing import CliRunner
 
 from ledger_client.cli import app
@@ -25,7 +25,9 @@ def test_validate_json_reports_every_shared_file() -> None:
     files = json.loads(out)["files"]
     assert code == 1  # the malformed DSCSA fragment
     assert [f["path"] for f in files] == [str(p) for p in ALL_FILES]
-    assert all(set(f) == {"path", "valid", "errors", "events", "ledger_operations"} for f in files)
+    keys = {"path", "valid", "errors", "warnings", "events", "ledger_operations"}
+    assert all(set(f) == keys for f in files)
+    assert all(f["warnings"] == [] for f in files)  # GS1's own files have no tolerated flaw
     invalid = [f for f in files if not f["valid"]]
     assert [f["path"] for f in invalid] == [str(MALFORMED)]
     assert invalid[0]["errors"] == [
@@ -70,3 +72,55 @@ def test_validate_reads_epcis_2_xml_and_names_what_the_json_schema_refuses() -> 
     refused = by_name["Example-PersistentDisposition.xml"]
     assert refused["valid"] is False
     assert "'persistentDisposition' is not one of" in refused["errors"][0]
+
+
+def test_validate_receives_a_partner_file_with_warnings_and_says_so() -> None:
+    sample = PARTNER_FILES / "tracelink_sample.xml"
+    shipment = PARTNER_FILES / "tracelink_style_shipment.xml"
+    code, out = _validate(sample, shipment)
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == f"{sample}: VALID WITH WARNINGS, 5 events, 4 ledger operations, 1 warning"
+    assert lines[1] == (
+        "  warning: event 4 /epcisBody/eventList/4/readPoint/id: malformed readPoint id, kept"
+        " as sent: urn:epc:id:sgln:5813513247221: expected 3 dot-separated fields, got 1"
+    )
+    assert lines[2] == (
+        f"{shipment}: VALID WITH WARNINGS, 4 events, 4 ledger operations, 6 warnings"
+    )
+    assert len(lines) == 9
+
+
+def test_validate_json_lists_each_warning_with_its_event_path_value_and_message() -> None:
+    code, out = _validate("--json", PARTNER_FILES / "tracelink_style_shipment.xml")
+    (entry,) = json.loads(out)["files"]
+    assert code == 0 and entry["valid"] is True and entry["errors"] == []
+    assert entry["warnings"][1] == {
+        "index": 2,
+        "eventID": None,
+        "path": "/epcisBody/eventList/2/bizTransactionList/2/type",
+        "field": "/bizTransactionList/2/type",
+        "value": "asn",
+        "kind": "vocabulary",
+        "message": "'asn' is not a CBV business transaction type nor the URI of another"
+        " vocabulary; kept as sent, no ledger meaning is read from it",
+    }
+    assert [w["kind"] for w in entry["warnings"]] == [
+        "vocabulary", "vocabulary", "extension", "location", "party", "location",
+    ]  # fmt: skip
+
+
+def test_validate_shows_the_warnings_of_a_refused_file_after_its_errors(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.xml"
+    xml = (PARTNER_FILES / "tracelink_style_shipment.xml").read_bytes()
+    bad.write_bytes(xml.replace(b"sgtin:9506000.013435.TLS2", b"sgtin:9506000.01343.TLS2", 1))
+    code, out = _validate(bad)
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[:2] == [
+        f"{bad}: INVALID",
+        "  /epcisBody/eventList/0/epcList/1: urn:epc:id:sgtin:9506000.01343.TLS2:"
+        " urn:epc:id:sgtin: company prefix + reference must have 13 digits (the GTIN without"
+        " its check digit), got 12",
+    ]
+    assert len(lines) == 8 and all(x.startswith("  warning: event ") for x in lines[2:])
