@@ -9,7 +9,7 @@ eth-tester snapshot (milliseconds instead of a redeploy).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pytest
@@ -18,7 +18,7 @@ from web3 import Web3
 
 from ledger_client.chain import connect, dev_account, fund
 from ledger_client.devnet import DevNetwork, deploy_devnet
-from ledger_client.epcis import validation
+from ledger_client.epcis import ValidationWarning, validation
 from tests.utils.chain import EXTRA_ACCOUNTS, Chain
 from tests.utils.gas import checked_estimate
 
@@ -55,9 +55,11 @@ def validations(monkeypatch: pytest.MonkeyPatch) -> list[object]:
     seen: list[object] = []
     checked = validation.inspect_document
 
-    def counting(doc: dict[str, Any]) -> validation.Inspection:
+    def counting(
+        doc: dict[str, Any], found: Iterable[ValidationWarning] = ()
+    ) -> validation.Inspection:
         seen.append(doc)
-        return checked(doc)
+        return checked(doc, found)
 
     monkeypatch.setattr(validation, "inspect_document", counting)
     return seen

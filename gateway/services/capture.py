@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import structlog
 from sqlalchemy import Engine, delete, insert, select, update
@@ -40,6 +40,7 @@ from ledger_client.epcis import (
     capture_document,
     read_valid_document,
 )
+from ledger_client.epcis.tolerated import WarningKind
 from ledger_client.errors import ConfigurationError
 from ledger_client.ledger import Ledger
 
@@ -157,6 +158,8 @@ class CaptureService:
                     created_at=time.time(),
                 )
             )
+            if doc.warnings:  # kept from the start: a resumed job reads them back
+                conn.execute(insert(m.EventWarning), warning_rows(job_id, doc.warnings))
         self._pool.submit(self._run_safely, job_id, doc)
         return job_id
 
@@ -190,12 +193,17 @@ class CaptureService:
             return list(session.execute(query).scalars())
 
     def _run_safely(self, job_id: str, doc: ValidDocument | dict[str, Any]) -> None:
-        """Run a job; the stored document of a resumed job (a dict) is validated first."""
+        """Run a job; the stored document of a resumed job (a dict) is validated first,
+        with the warnings stored with the job (some, of XML content EPCIS 2.0 has no place
+        for, are not in the document)."""
+        found: Sequence[ValidationWarning] = doc.warnings if isinstance(doc, ValidDocument) else ()
         try:
-            self.run(job_id, doc if isinstance(doc, ValidDocument) else read_valid_document(doc))
+            if not isinstance(doc, ValidDocument):
+                found = self._stored_warnings(job_id)
+                doc = ValidDocument.validate(doc, found)
+            self.run(job_id, doc)
         except Exception as exc:  # noqa: BLE001 - a job must always finish with a status
             log.error("capture job crashed", job=job_id, error=repr(exc))
-            found = doc.warnings if isinstance(doc, ValidDocument) else ()
             self._finish(
                 job_id,
                 False,
@@ -227,6 +235,22 @@ class CaptureService:
             warning_rows(job_id, result.warnings, hashes),
         )
         return result
+
+    def _stored_warnings(self, job_id: str) -> tuple[ValidationWarning, ...]:
+        """The warnings stored with a job, as the validation gave them."""
+        rows = self.warnings([job_id]).get(job_id, [])
+        return tuple(
+            ValidationWarning(
+                index=row.event_index,
+                event_id=row.event_id,
+                path=row.path,
+                field=row.field,
+                value=row.value,
+                kind=cast(WarningKind, row.kind),
+                message=row.message,
+            )
+            for row in rows
+        )
 
     def warnings(self, job_ids: list[str]) -> dict[str, list[m.EventWarning]]:
         """The warnings of each job's events (jobs without any are left out), in order."""

@@ -1,5 +1,5 @@
 """GS1's EPCIS 2.0 JSON schema, with the formats RxLedger enforces, for the whole document or
-one of its definitions; the field names it gives each event type; JSON pointers."""
+one of its definitions; the field names it gives each event type and object; JSON pointers."""
 
 from __future__ import annotations
 
@@ -15,11 +15,13 @@ from jsonschema import Draft7Validator, FormatChecker
 
 __all__ = [
     "EVENT_TYPES",
+    "any_event_field",
     "document_validator",
     "definition_validator",
     "event_field_names",
     "is_uri",
     "json_pointer",
+    "object_field_names",
 ]
 
 EVENT_TYPES = (
@@ -102,3 +104,10 @@ def event_field_names(kind: str) -> frozenset[str] | None:
 def any_event_field() -> frozenset[str]:
     """Every field name the schema gives an event of any type."""
     return frozenset().union(*(event_field_names(kind) or () for kind in EVENT_TYPES))
+
+
+@cache
+def object_field_names(definition: str) -> frozenset[str]:
+    """The field names the schema defines for the object ``definition`` (``readPoint``,
+    ``errorDeclaration``, ``sensorReport``...): its ``properties``, none for ``ilmd``."""
+    return frozenset(_schema()["definitions"][definition].get("properties", ()))

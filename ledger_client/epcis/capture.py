@@ -21,6 +21,7 @@ from ledger_client.epcis.errors import InvalidEPCISError
 from ledger_client.epcis.import12 import translate_12_xml
 from ledger_client.epcis.mapping import MappingReport
 from ledger_client.epcis.store import EventStore
+from ledger_client.epcis.tolerated import ValidationWarning
 from ledger_client.epcis.validation import check_depth
 from ledger_client.epcis.xml2_read import from_20_root, is_20_xml
 from ledger_client.ledger import Ledger
@@ -32,10 +33,11 @@ Source = str | bytes | PathLike[str] | dict[str, Any]
 parsed dict."""
 
 
-def _translate_xml(data: bytes) -> dict[str, Any]:
-    """An XML document as EPCIS 2.0 JSON-LD: EPCIS 2.0 XML by its namespace, else 1.2."""
+def _translate_xml(data: bytes) -> tuple[dict[str, Any], list[ValidationWarning]]:
+    """An XML document as EPCIS 2.0 JSON-LD (EPCIS 2.0 XML by its namespace, else 1.2),
+    with the warnings of its content that EPCIS 2.0 has no place for."""
     root = parse_xml(data)
-    return from_20_root(root) if is_20_xml(root) else translate_12_xml(data)
+    return (from_20_root(root), []) if is_20_xml(root) else translate_12_xml(data)
 
 
 def read_valid_document(source: Source) -> ValidDocument:
@@ -55,7 +57,7 @@ def read_valid_document(source: Source) -> ValidDocument:
     check_depth(data)
     head = data.lstrip()[:1]
     if head == b"<":
-        return ValidDocument.validate(_translate_xml(data))
+        return ValidDocument.validate(*_translate_xml(data))
     try:
         doc = json.loads(data)
     except ValueError as exc:  # not JSON, not text, or a number of more than 4300 digits

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import InitVar, dataclass
 from functools import cached_property
 from typing import Any
@@ -36,9 +37,13 @@ class ValidDocument:
             raise TypeError("a ValidDocument comes from ValidDocument.validate")
 
     @classmethod
-    def validate(cls, doc: dict[str, Any]) -> ValidDocument:
-        """Validate ``doc`` once; raise :class:`InvalidEPCISError` listing its errors."""
-        inspection = validation.inspect_document(doc)
+    def validate(
+        cls, doc: dict[str, Any], found: Iterable[ValidationWarning] = ()
+    ) -> ValidDocument:
+        """Validate ``doc`` once; raise :class:`InvalidEPCISError` listing its errors.
+        ``found`` are warnings its source's converter found (EPCIS 1.2 XML content with no
+        place in EPCIS 2.0), kept with the others."""
+        inspection = validation.inspect_document(doc, found)
         if inspection.errors:
             raise InvalidEPCISError(inspection.errors, inspection.warnings)
         events = tuple(event for _, event in validation.iter_events(doc))

@@ -5,7 +5,8 @@ the table). A malformed location or party id, an unknown CBV vocabulary value or
 non-standard extension is a warning: the event is kept exactly as sent, the warning is
 kept beside it, and the ledger acts on what it can read. :func:`event_warnings` finds them
 in one event; :func:`neutralise` replaces them, in a copy, by values the schema accepts, so
-that the error checks run on what is left.
+that the error checks run on what is left. The EPCIS 1.2 XML import adds warnings of its
+own, for XML content EPCIS 2.0 has no place for: there the warning's value is the only copy.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from ledger_client.epcis._schema import (
     event_field_names,
     is_uri,
     json_pointer,
+    object_field_names,
 )
 from ledger_client.errors import InvalidCodeError
 from ledger_client.gs1.epc import is_gs1_identifier, parse_epc
@@ -43,7 +45,9 @@ _ERROR_REASON: _Vocabulary = ("error-reason", "er", "error reason")
 
 @dataclass(frozen=True)
 class ValidationWarning:
-    """A flaw that does not stop a document being received; its event is kept as sent."""
+    """A flaw that does not stop a document being received; its event is kept as sent
+    (``value`` is what is at ``path``, or, for XML content EPCIS 2.0 has no place for, the
+    only copy of it, ``path`` saying where it would be)."""
 
     index: int
     """the event's position in the document (0 for a bare event)"""
@@ -104,16 +108,6 @@ def _id_flaws(event: dict[str, Any]) -> Iterator[_Flaw]:
             yield _Flaw(
                 (key, "id"), value, "location", f"malformed {key} id, kept as sent: {problem}"
             )
-        for name in place:
-            if name != "id" and _extension_name(name):
-                yield _Flaw(
-                    (key, name),
-                    place[name],
-                    "extension",
-                    f"{name!r} in {key} has no namespace prefix: a non-standard extension,"
-                    " kept as sent",
-                    drop=True,
-                )
     for key, field in (("sourceList", "source"), ("destinationList", "destination")):
         entries = event.get(key)
         for i, entry in enumerate(entries if isinstance(entries, list) else []):
@@ -181,6 +175,28 @@ def _vocabulary_flaws(event: dict[str, Any]) -> Iterator[_Flaw]:
                 yield _Flaw(keys, value, "vocabulary", problem)
 
 
+def _extension_holders(
+    event: dict[str, Any],
+) -> Iterator[tuple[tuple[str | int, ...], dict[str, Any], str]]:
+    """(keys, object, schema definition) of each object inside ``event`` that takes
+    extension fields beside the fields the schema gives it."""
+    for key in ("readPoint", "bizLocation", "errorDeclaration"):
+        if isinstance(event.get(key), dict):
+            yield (key,), event[key], key
+    elements = event.get("sensorElementList")
+    for i, element in enumerate(elements if isinstance(elements, list) else []):
+        if not isinstance(element, dict):
+            continue
+        yield ("sensorElementList", i), element, "sensorElement"
+        metadata = element.get("sensorMetadata")
+        if isinstance(metadata, dict):
+            yield ("sensorElementList", i, "sensorMetadata"), metadata, "sensorMetadata"
+        reports = element.get("sensorReport")
+        for j, report in enumerate(reports if isinstance(reports, list) else []):
+            if isinstance(report, dict):
+                yield ("sensorElementList", i, "sensorReport", j), report, "sensorReport"
+
+
 def _extension_flaws(event: dict[str, Any]) -> Iterator[_Flaw]:
     kind = event.get("type")
     allowed = event_field_names(kind) if isinstance(kind, str) else None
@@ -194,6 +210,17 @@ def _extension_flaws(event: dict[str, Any]) -> Iterator[_Flaw]:
                     "extension",
                     f"{name!r} is not an EPCIS 2.0 {kind} field and has no namespace prefix:"
                     " a non-standard extension, kept as sent",
+                    drop=True,
+                )
+    for keys, holder, definition in _extension_holders(event):
+        for name, value in holder.items():
+            if name not in object_field_names(definition) and _extension_name(name):
+                yield _Flaw(
+                    (*keys, name),
+                    value,
+                    "extension",
+                    f"{name!r} in {definition} has no namespace prefix: a non-standard"
+                    " extension, kept as sent",
                     drop=True,
                 )
     ilmd = event.get("ilmd")

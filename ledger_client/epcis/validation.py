@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
@@ -129,18 +129,20 @@ class Inspection:
     warnings: list[ValidationWarning]
 
 
-def inspect_document(doc: dict[str, Any]) -> Inspection:
+def inspect_document(doc: dict[str, Any], found: Iterable[ValidationWarning] = ()) -> Inspection:
     """Return the errors and the warnings of an EPCIS 2.0 document or bare event.
 
     Warnings are the flaws a received document may have (a malformed location or party
-    id, an unknown CBV vocabulary value, a non-standard extension). Errors are what is
-    left: the GS1 schema with RFC 3339 timestamps enforced, checked on a copy with the
-    tolerated values replaced, then what the schema cannot see: check digits and digit
-    counts of the SGTIN/SSCC/LGTIN EPC URIs and GS1 Digital Link URIs of the objects an
-    event moves, and the format of ``eventTimeZoneOffset``.
+    id, an unknown CBV vocabulary value, a non-standard extension); ``found`` are those a
+    converter found in the document's source (XML content EPCIS 2.0 has no place for),
+    merged in (by event, then path). Errors are what is left: the GS1 schema with RFC 3339
+    timestamps enforced, checked on a copy with the tolerated values replaced, then what
+    the schema cannot see: check digits and digit counts of the SGTIN/SSCC/LGTIN EPC URIs
+    and GS1 Digital Link URIs of the objects an event moves, and the format of
+    ``eventTimeZoneOffset``.
     """
     if not isinstance(doc, dict):
-        return Inspection([f"/: expected a JSON object, got {type(doc).__name__}"], [])
+        return Inspection([f"/: expected a JSON object, got {type(doc).__name__}"], list(found))
     warnings = [
         warning
         for index, (base, event) in enumerate(iter_events(doc))
@@ -153,7 +155,8 @@ def inspect_document(doc: dict[str, Any]) -> Inspection:
             neutralise(event)
     problems = _schema_problems(checked)
     problems.update(_ledger_checks(checked))
-    return Inspection(sorted(problems), warnings)
+    merged = {(w.index, w.path): w for w in (*warnings, *found)}
+    return Inspection(sorted(problems), [merged[key] for key in sorted(merged)])
 
 
 def validate_document(doc: dict[str, Any]) -> list[str]:
@@ -162,10 +165,10 @@ def validate_document(doc: dict[str, Any]) -> list[str]:
     return inspect_document(doc).errors
 
 
-def check_document(doc: dict[str, Any]) -> dict[str, Any]:
+def check_document(doc: dict[str, Any], found: Iterable[ValidationWarning] = ()) -> dict[str, Any]:
     """Return ``doc`` if it has no errors, else raise :class:`InvalidEPCISError` listing them
-    (and its warnings)."""
-    inspection = inspect_document(doc)
+    (and its warnings, ``found`` merged in: :func:`inspect_document`)."""
+    inspection = inspect_document(doc, found)
     if inspection.errors:
         raise InvalidEPCISError(inspection.errors, inspection.warnings)
     return doc

@@ -85,6 +85,11 @@ def capture(gw: Gateway, body: bytes | dict[str, Any], headers: dict[str, str] =
     assert response.status_code == 202, response.text
     location = response.headers["Location"]
     assert location == f"/v1/capture/{response.json()['captureID']}"
+    return finished_job(gw, location)
+
+
+def finished_job(gw: Gateway, location: str) -> Any:
+    """Poll the capture job at ``location`` until it finishes; return it."""
     deadline = time.monotonic() + 120
     while True:
         job = gw.client.get(location, headers=CONSOLE).json()

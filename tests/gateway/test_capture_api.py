@@ -27,7 +27,6 @@ from gateway_helpers import GTIN, Gateway, World, operator_key, running_gateway
 from gateway.core.logging import configure_logging
 from ledger_client.epcis import EventStore
 from ledger_client.epcis.xml2_write import to_epcis_20_xml
-from ledger_client.ids import gs1_check_digit
 from ledger_client.types import PackStatus
 from tests.utils.governance import govern
 

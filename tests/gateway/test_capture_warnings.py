@@ -6,6 +6,7 @@ errors is still refused, precisely, with nothing written."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,15 +21,17 @@ from capture_helpers import (
     commissioning,
     document,
     event,
+    finished_job,
     sgtin,
     wholesaler_gln,
 )
 from gateway_helpers import GTIN, Gateway, World, operator_key, running_gateway
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from gateway.db import models as m
-from ledger_client.epcis import EventStore
+from gateway.services.capture import warning_rows
+from ledger_client.epcis import EventStore, read_valid_document
 from ledger_client.epcis.hashing import hash_uri_digest
 from ledger_client.types import PackStatus
 
@@ -74,13 +77,15 @@ def test_a_tracelink_style_file_with_warnings_is_captured_and_its_warnings_kept(
     warnings = job["warnings"]
     assert [(w["index"], w["field"], w["kind"]) for w in warnings] == [
         (0, "/disposition", "vocabulary"),
+        (2, "/bizTransactionList/0/date", "extension"),
+        (2, "/bizTransactionList/1/date", "extension"),
         (2, "/bizTransactionList/2/type", "vocabulary"),
         (2, "/packingSlipNumber", "extension"),
         (2, "/readPoint/id", "location"),
         (2, "/sourceList/1/source", "party"),
         (3, "/readPoint/id", "location"),
     ]
-    readpoint = warnings[3]
+    readpoint = warnings[5]
     assert readpoint == {
         "index": 2,
         "eventID": None,
@@ -105,9 +110,12 @@ def test_a_tracelink_style_file_with_warnings_is_captured_and_its_warnings_kept(
         assert stored is not None
         assert stored.event["readPoint"] == {"id": DOTLESS_SGLN}
         assert stored.event["packingSlipNumber"] == "PS-7731"
-        assert [w["field"] for w in store.warnings(shipped.hex())] == [
-            w["field"] for w in warnings if w["index"] == 2
+        assert [(w["field"], w["value"]) for w in store.warnings(shipped.hex())] == [
+            (w["field"], w["value"]) for w in warnings if w["index"] == 2
         ]
+        # a transaction's date has no place in EPCIS 2.0: the warnings hold it, not the event
+        assert "date" not in stored.event["bizTransactionList"][0]
+        assert store.warnings(shipped.hex())[0]["value"] == "2025-03-03"
     # the list of jobs shows them too
     listed = mfr.client.get("/v1/capture", headers=CONSOLE).json()
     assert [j["warnings"] for j in listed if j["captureID"] == job["captureID"]] == [warnings]
@@ -128,9 +136,59 @@ def test_the_tracelink_sample_is_received_and_each_event_answered(mfr: Gateway) 
     assert [e["status"] for e in results] == ["failed"] * 4 + ["stored_only"]
     assert {e["index"] for e in job["errors"]} == {0, 1, 2, 3}
     assert all(e["error"] != "InternalError" for e in job["errors"])
-    (warning,) = job["warnings"]
-    assert (warning["index"], warning["value"]) == (4, DOTLESS_SGLN)
-    assert warning["eventHash"] == results[4]["event_hash"]
+    assert [(w["index"], w["field"], w["value"]) for w in job["warnings"]] == [
+        (3, "/bizTransactionList/0/date", "2018-06-12"),
+        (3, "/bizTransactionList/1/date", "2018-06-12"),
+        (4, "/readPoint/id", DOTLESS_SGLN),
+    ]
+    assert [w["eventHash"] for w in job["warnings"]] == [
+        results[i]["event_hash"] for i in (3, 3, 4)
+    ]
+
+
+def test_a_job_keeps_its_warnings_from_the_moment_it_is_accepted(mfr: Gateway) -> None:
+    with mfr.state.capture.lock.hold():  # the job waits for the operator's key
+        response = mfr.client.post(
+            "/v1/capture", content=(PARTNER_FILES / "tracelink_sample.xml").read_bytes(),
+            headers=XML,
+        )  # fmt: skip
+        assert response.status_code == 202, response.text
+        job_id = response.json()["captureID"]
+        rows = _warning_rows(mfr, job_id)
+        assert [(r.field, r.value, r.event_hash) for r in rows] == [
+            ("/bizTransactionList/0/date", "2018-06-12", None),
+            ("/bizTransactionList/1/date", "2018-06-12", None),
+            ("/readPoint/id", DOTLESS_SGLN, None),
+        ]
+    job = finished_job(mfr, f"/v1/capture/{job_id}")
+    assert [w["field"] for w in job["warnings"]] == [r.field for r in rows]
+    assert all(w["eventHash"] is not None for w in job["warnings"])
+
+
+def test_a_resumed_job_keeps_the_warnings_that_are_not_in_its_document(mfr: Gateway) -> None:
+    # a job the process stopped before running: its document and warnings, as submit left them
+    valid = read_valid_document(SHIPMENT.read_bytes())
+    job_id = "cap-resumed-warnings"
+    operator = mfr.state.capture.ledger
+    assert operator is not None
+    with mfr.state.capture.engine.begin() as conn:
+        conn.execute(
+            insert(m.CaptureJob).values(
+                id=job_id, owner=operator.address, running=True, success=True,
+                error_behaviour="proceed", document=valid.doc, results=[], errors=[],
+                created_at=time.time(),
+            )
+        )  # fmt: skip
+        conn.execute(insert(m.EventWarning), warning_rows(job_id, valid.warnings))
+    assert mfr.state.capture.resume_orphans() == 1
+    job = finished_job(mfr, f"/v1/capture/{job_id}")
+    assert [(w["field"], w["value"]) for w in job["warnings"]] == [
+        (w.field, w.value) for w in valid.warnings
+    ]
+    assert ("/bizTransactionList/0/date", "2025-03-03") in [
+        (w["field"], w["value"]) for w in job["warnings"]
+    ]
+    assert all(w["eventHash"] is not None for w in job["warnings"])
 
 
 def test_a_json_ld_document_with_warnings_only_is_captured_under_rollback(
@@ -186,7 +244,7 @@ def _broken_quantity(xml: bytes) -> bytes:
             XML,
             "/epcisBody/eventList/0/epcList/1: urn:epc:id:sgtin:9506000.01343.TLS2:"
             " urn:epc:id:sgtin: company prefix + reference must have 13 digits",
-            6,
+            8,
         ),
         (_broken_quantity(SHIPMENT.read_bytes()), XML, "line 107: <quantity> 'lots' is not a", 0),
         (

@@ -80,22 +80,27 @@ def test_validate_receives_a_partner_file_with_warnings_and_says_so() -> None:
     code, out = _validate(sample, shipment)
     assert code == 0
     lines = out.splitlines()
-    assert lines[0] == f"{sample}: VALID WITH WARNINGS, 5 events, 4 ledger operations, 1 warning"
+    assert lines[0] == f"{sample}: VALID WITH WARNINGS, 5 events, 4 ledger operations, 3 warnings"
     assert lines[1] == (
+        "  warning: event 3 /epcisBody/eventList/3/bizTransactionList/0/date: line 211:"
+        " <bizTransaction> attribute 'date' has no place in EPCIS 2.0; kept in this warning,"
+        " not in the event"
+    )
+    assert lines[3] == (
         "  warning: event 4 /epcisBody/eventList/4/readPoint/id: malformed readPoint id, kept"
         " as sent: urn:epc:id:sgln:5813513247221: expected 3 dot-separated fields, got 1"
     )
-    assert lines[2] == (
-        f"{shipment}: VALID WITH WARNINGS, 4 events, 4 ledger operations, 6 warnings"
+    assert lines[4] == (
+        f"{shipment}: VALID WITH WARNINGS, 4 events, 4 ledger operations, 8 warnings"
     )
-    assert len(lines) == 9
+    assert len(lines) == 13
 
 
 def test_validate_json_lists_each_warning_with_its_event_path_value_and_message() -> None:
     code, out = _validate("--json", PARTNER_FILES / "tracelink_style_shipment.xml")
     (entry,) = json.loads(out)["files"]
     assert code == 0 and entry["valid"] is True and entry["errors"] == []
-    assert entry["warnings"][1] == {
+    assert entry["warnings"][3] == {
         "index": 2,
         "eventID": None,
         "path": "/epcisBody/eventList/2/bizTransactionList/2/type",
@@ -105,8 +110,19 @@ def test_validate_json_lists_each_warning_with_its_event_path_value_and_message(
         "message": "'asn' is not a CBV business transaction type nor the URI of another"
         " vocabulary; kept as sent, no ledger meaning is read from it",
     }
+    assert entry["warnings"][1] == {
+        "index": 2,
+        "eventID": None,
+        "path": "/epcisBody/eventList/2/bizTransactionList/0/date",
+        "field": "/bizTransactionList/0/date",
+        "value": "2025-03-03",
+        "kind": "extension",
+        "message": "line 116: <bizTransaction> attribute 'date' has no place in EPCIS 2.0;"
+        " kept in this warning, not in the event",
+    }
     assert [w["kind"] for w in entry["warnings"]] == [
-        "vocabulary", "vocabulary", "extension", "location", "party", "location",
+        "vocabulary", "extension", "extension", "vocabulary", "extension", "location", "party",
+        "location",
     ]  # fmt: skip
 
 
@@ -123,4 +139,4 @@ def test_validate_shows_the_warnings_of_a_refused_file_after_its_errors(tmp_path
         " urn:epc:id:sgtin: company prefix + reference must have 13 digits (the GTIN without"
         " its check digit), got 12",
     ]
-    assert len(lines) == 8 and all(x.startswith("  warning: event ") for x in lines[2:])
+    assert len(lines) == 10 and all(x.startswith("  warning: event ") for x in lines[2:])

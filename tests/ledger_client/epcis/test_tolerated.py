@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 from epcis_files import PARTNER_FILES
+from lxml import etree
 
 from ledger_client.epcis import (
     InvalidEPCISError,
-    convert_12_xml,
     inspect_document,
     load_document,
     map_document,
@@ -136,6 +136,24 @@ def _first(doc: dict[str, Any]) -> dict[str, Any]:
             "extension",
             "ILMD field 'lotNumber' has no namespace prefix",
         ),
+        (
+            lambda e: e.update(
+                errorDeclaration={"declarationTime": "2005-04-05T10:00:00Z", "note": "typo"}
+            ),
+            "/errorDeclaration/note",
+            "extension",
+            "'note' in errorDeclaration has no namespace prefix",
+        ),
+        (
+            lambda e: e.update(
+                sensorElementList=[
+                    {"sensorReport": [{"type": "Temperature", "value": 4, "probe": "P1"}]}
+                ]
+            ),
+            "/sensorElementList/0/sensorReport/0/probe",
+            "extension",
+            "'probe' in sensorReport has no namespace prefix",
+        ),
     ],
     ids=[
         "dotless-sgln-readPoint",
@@ -152,6 +170,8 @@ def _first(doc: dict[str, Any]) -> dict[str, Any]:
         "unknown-error-reason",
         "event-field-without-prefix",
         "ilmd-field-without-prefix",
+        "error-declaration-field-without-prefix",
+        "sensor-report-field-without-prefix",
     ],
 )
 def test_a_tolerated_flaw_is_a_warning_and_the_document_is_received_as_sent(
@@ -297,9 +317,25 @@ def test_a_shipment_goes_to_the_first_party_that_can_be_read(
     assert isinstance(ship, Ship) and ship.to_party == "urn:epc:id:pgln:4012345000016"
 
 
-def test_the_tracelink_sample_is_received_with_its_dotless_sgln_as_one_warning() -> None:
+def _transaction_date(index: int, position: int, date: str, line: int) -> dict[str, Any]:
+    field = f"/bizTransactionList/{position}/date"
+    return {
+        "index": index,
+        "eventID": None,
+        "path": f"/epcisBody/eventList/{index}{field}",
+        "field": field,
+        "value": date,
+        "kind": "extension",
+        "message": f"line {line}: <bizTransaction> attribute 'date' has no place in EPCIS 2.0;"
+        " kept in this warning, not in the event",
+    }
+
+
+def test_the_tracelink_sample_is_received_with_its_dotless_sgln_and_dates_as_warnings() -> None:
     valid = read_valid_document(PARTNER_FILES / "tracelink_sample.xml")
     assert [w.to_dict() for w in valid.warnings] == [
+        _transaction_date(3, 0, "2018-06-12", 211),
+        _transaction_date(3, 1, "2018-06-12", 212),
         {
             "index": 4,
             "eventID": None,
@@ -309,16 +345,23 @@ def test_the_tracelink_sample_is_received_with_its_dotless_sgln_as_one_warning()
             "kind": "location",
             "message": f"malformed readPoint id, kept as sent: {DOTLESS_SGLN}:"
             " expected 3 dot-separated fields, got 1",
-        }
+        },
     ]
     assert valid.events[4]["readPoint"] == {"id": DOTLESS_SGLN}
+    # EPCIS 2.0 has no place for the date of a business transaction: the warning holds it
+    assert valid.events[3]["bizTransactionList"] == [
+        {"type": "desadv", "bizTransaction": "urn:epcglobal:cbv:bt:8779891013658:H9022413"},
+        {"type": "po", "bizTransaction": "urn:epcglobal:cbv:bt:8811891013778:PO654321"},
+    ]
     assert len(valid.events) == 5
 
 
-def test_the_tracelink_style_shipment_keeps_its_custody_and_warns_six_times() -> None:
+def test_the_tracelink_style_shipment_keeps_its_custody_and_warns_eight_times() -> None:
     valid = read_valid_document(PARTNER_FILES / "tracelink_style_shipment.xml")
     assert [(w.index, w.field, w.kind) for w in valid.warnings] == [
         (0, "/disposition", "vocabulary"),
+        (2, "/bizTransactionList/0/date", "extension"),
+        (2, "/bizTransactionList/1/date", "extension"),
         (2, "/bizTransactionList/2/type", "vocabulary"),
         (2, "/packingSlipNumber", "extension"),
         (2, "/readPoint/id", "location"),
@@ -326,6 +369,10 @@ def test_the_tracelink_style_shipment_keeps_its_custody_and_warns_six_times() ->
         (3, "/readPoint/id", "location"),
     ]
     assert valid.events[2]["packingSlipNumber"] == "PS-7731"
+    assert [w.value for w in valid.warnings if w.field.endswith("/date")] == [
+        "2025-03-03",
+        "2025-03-01",
+    ]
     commissioning, packing, shipping, transaction = valid.report.events
     assert [type(op) for op in commissioning.operations] == [RegisterLot, Commission]
     assert [type(op) for op in packing.operations] == [Pack]
@@ -346,8 +393,15 @@ def test_a_field_without_namespace_survives_export_to_1_2_and_back(
     shipping_doc: dict[str, Any],
 ) -> None:
     _first(shipping_doc)["packingSlip"] = "PS-1"
-    back = convert_12_xml(to_epcis_12_xml(shipping_doc))
-    assert _first(back)["packingSlip"] == "PS-1"
+    xml = to_epcis_12_xml(shipping_doc)
+    # in the event's ##local extension slot, where the 1.2 XSD allows an unqualified element
+    (slip,) = etree.fromstring(xml).iterfind("EPCISBody/EventList/*/extension/extension/*")
+    assert (slip.tag, slip.text) == ("packingSlip", "PS-1")
+    back = read_valid_document(xml)
+    assert _first(back.doc)["packingSlip"] == "PS-1"
+    sent = read_valid_document(shipping_doc)
+    assert [w.to_dict() for w in back.warnings] == [w.to_dict() for w in sent.warnings]
+    assert back.report.events[0].event_hash == sent.report.events[0].event_hash
 
 
 def test_the_store_keeps_each_warning_beside_its_event_once() -> None:
