@@ -77,9 +77,9 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(InvalidEPCISError)
     async def invalid_epcis(_: Request, exc: InvalidEPCISError) -> JSONResponse:
-        return JSONResponse(
-            _problem(400, "Invalid EPCIS document", str(exc), errors=exc.errors), 400
-        )
+        warnings = [w.to_dict() for w in exc.warnings]
+        body = _problem(400, "Invalid EPCIS document", str(exc), errors=exc.errors)
+        return JSONResponse({**body, "warnings": warnings} if warnings else body, 400)
 
     @app.exception_handler(QueryParameterError)
     async def query_parameter(_: Request, exc: QueryParameterError) -> JSONResponse:

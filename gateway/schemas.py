@@ -348,6 +348,22 @@ class EPCISDocumentIn(BaseModel):
     epcisBody: EPCISBody
 
 
+class CaptureWarningOut(BaseModel):
+    """A tolerated flaw of a captured event: the document was captured all the same."""
+
+    #: the event's position in the document, its eventID and event hash (None: not computed)
+    index: int
+    eventID: str | None = None
+    eventHash: str | None = None
+    #: JSON pointer of the value in the document, and in its event
+    path: str
+    field: str
+    #: location | party | vocabulary | extension
+    kind: str
+    value: Any = None
+    message: str
+
+
 class CaptureJobOut(BaseModel):
     """An EPCIS capture job (REST binding's capture job document)."""
 
@@ -363,6 +379,8 @@ class CaptureJobOut(BaseModel):
     #: per event: index, event_id, event_hash, type, status, operations (each with status,
     #: tx_hashes, decoded contract error), message, warnings
     results: list[dict[str, Any]] = []
+    #: the document's tolerated flaws (kept beside their events; none refused the document)
+    warnings: list[CaptureWarningOut] = []
 
 
 class Problem(BaseModel):

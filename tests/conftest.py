@@ -9,7 +9,7 @@ eth-tester snapshot (milliseconds instead of a redeploy).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pytest
@@ -18,7 +18,7 @@ from web3 import Web3
 
 from ledger_client.chain import connect, dev_account, fund
 from ledger_client.devnet import DevNetwork, deploy_devnet
-from ledger_client.epcis import validation
+from ledger_client.epcis import ValidationWarning, validation
 from tests.utils.chain import EXTRA_ACCOUNTS, Chain
 from tests.utils.gas import checked_estimate
 
@@ -51,13 +51,15 @@ def w3(chain: Chain, net: DevNetwork) -> Web3:
 
 @pytest.fixture
 def validations(monkeypatch: pytest.MonkeyPatch) -> list[object]:
-    """The documents ``validate_document`` is called with, from now on."""
+    """The documents ``inspect_document`` (every validation) is called with, from now on."""
     seen: list[object] = []
-    checked = validation.validate_document
+    checked = validation.inspect_document
 
-    def counting(doc: dict[str, Any]) -> list[str]:
+    def counting(
+        doc: dict[str, Any], found: Iterable[ValidationWarning] = ()
+    ) -> validation.Inspection:
         seen.append(doc)
-        return checked(doc)
+        return checked(doc, found)
 
-    monkeypatch.setattr(validation, "validate_document", counting)
+    monkeypatch.setattr(validation, "inspect_document", counting)
     return seen

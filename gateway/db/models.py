@@ -1,5 +1,5 @@
 """SQLAlchemy 2 models: the chain index (events, state, access grants), verifications, alerts,
-capture jobs.
+capture jobs and the warnings of the events they captured.
 
 Ids (packs, lots, units, hashes) are stored as 32 raw bytes, addresses as checksummed text.
 """
@@ -243,6 +243,27 @@ class CaptureJob(Base):
     errors: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
     created_at: Mapped[float] = mapped_column(Float)
     finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class EventWarning(Base):
+    """A tolerated flaw of a captured event (a malformed location or party id, an unknown
+    vocabulary value, a non-standard extension): the event was received all the same.
+    ``event_hash`` joins it to the clear event in the operator's EPCIS store (None: the
+    event's hash could not be computed, or the job stopped before it was)."""
+
+    __tablename__ = "event_warnings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    capture_id: Mapped[str] = mapped_column(
+        ForeignKey("capture_jobs.id", ondelete="CASCADE"), index=True
+    )
+    event_index: Mapped[int] = mapped_column(Integer)
+    event_id: Mapped[str | None] = mapped_column(Text, nullable=True)
+    event_hash: Mapped[bytes | None] = mapped_column(Id, nullable=True, index=True)
+    path: Mapped[str] = mapped_column(Text)
+    field: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(12))  # location | party | vocabulary | extension
+    value: Mapped[object] = mapped_column(JSON, nullable=True)
+    message: Mapped[str] = mapped_column(Text)
 
 
 class LoginNonce(Base):

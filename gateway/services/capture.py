@@ -7,7 +7,10 @@ stored_only, failed with the decoded contract error). Nothing is written twice: 
 ``AnchorIndex`` (one per process, refreshed before every job) knows which event hashes the
 chain already anchors, and jobs run one at a time under the operator lock, so workers
 never race each other either. Serials that follow a counter or have little entropy are
-commissioned all the same, with a warning in the event's result and in the log.
+commissioned all the same, with a warning in the event's result and in the log. A document
+with warnings only (a malformed location or party id, an unknown vocabulary value, a
+non-standard extension) is captured; its warnings are kept in ``event_warnings`` beside the
+job, with the hash of their event, and in the operator's EPCIS store beside the event.
 """
 
 from __future__ import annotations
@@ -15,12 +18,13 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import structlog
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from gateway.core.logging import get_logger
@@ -31,10 +35,12 @@ from ledger_client.epcis import (
     EventStore,
     ImportResult,
     InvalidEPCISError,
+    ValidationWarning,
     ValidDocument,
     capture_document,
     read_valid_document,
 )
+from ledger_client.epcis.tolerated import WarningKind
 from ledger_client.errors import ConfigurationError
 from ledger_client.ledger import Ledger
 
@@ -64,6 +70,27 @@ def parse_body(body: bytes, content_type: str) -> ValidDocument:
 def rejected_errors(doc: ValidDocument) -> list[str]:
     """Events the mapping refuses before anything is sent (``rollback`` refuses the document)."""
     return [f"event {r.index} ({r.type}): {r.rejected}" for r in doc.report.events if r.rejected]
+
+
+def warning_rows(
+    job_id: str, warnings: Iterable[ValidationWarning], hashes: Sequence[bytes | None] = ()
+) -> list[dict[str, Any]]:
+    """The ``event_warnings`` rows of a job's warnings; ``hashes`` are its events' hashes
+    (by index), when known."""
+    return [
+        {
+            "capture_id": job_id,
+            "event_index": w.index,
+            "event_id": w.event_id,
+            "event_hash": hashes[w.index] if w.index < len(hashes) else None,
+            "path": w.path,
+            "field": w.field,
+            "kind": w.kind,
+            "value": w.value,
+            "message": w.message,
+        }
+        for w in warnings
+    ]
 
 
 def job_errors(result: ImportResult) -> list[dict[str, Any]]:
@@ -131,6 +158,8 @@ class CaptureService:
                     created_at=time.time(),
                 )
             )
+            if doc.warnings:  # kept from the start: a resumed job reads them back
+                conn.execute(insert(m.EventWarning), warning_rows(job_id, doc.warnings))
         self._pool.submit(self._run_safely, job_id, doc)
         return job_id
 
@@ -164,12 +193,24 @@ class CaptureService:
             return list(session.execute(query).scalars())
 
     def _run_safely(self, job_id: str, doc: ValidDocument | dict[str, Any]) -> None:
-        """Run a job; the stored document of a resumed job (a dict) is validated first."""
+        """Run a job; the stored document of a resumed job (a dict) is validated first,
+        with the warnings stored with the job (some, of XML content EPCIS 2.0 has no place
+        for, are not in the document)."""
+        found: Sequence[ValidationWarning] = doc.warnings if isinstance(doc, ValidDocument) else ()
         try:
-            self.run(job_id, doc if isinstance(doc, ValidDocument) else read_valid_document(doc))
+            if not isinstance(doc, ValidDocument):
+                found = self._stored_warnings(job_id)
+                doc = ValidDocument.validate(doc, found)
+            self.run(job_id, doc)
         except Exception as exc:  # noqa: BLE001 - a job must always finish with a status
             log.error("capture job crashed", job=job_id, error=repr(exc))
-            self._finish(job_id, False, [], [{"error": "InternalError", "message": repr(exc)}])
+            self._finish(
+                job_id,
+                False,
+                [],
+                [{"error": "InternalError", "message": repr(exc)}],
+                warning_rows(job_id, found),
+            )
 
     def run(self, job_id: str, doc: ValidDocument) -> ImportResult:
         """Capture ``doc`` as the operator's member and record the per-event results."""
@@ -181,17 +222,63 @@ class CaptureService:
                 self._store = EventStore(self.store_path)
             if self._anchors is None:
                 self._anchors = AnchorIndex.load(self.ledger.w3, self.ledger.deployment)
-            _, result = capture_document(
+            report, result = capture_document(
                 self.ledger, doc, self._store, anchors=self._anchors, name=job_id
             )
-        log.info("capture job finished", job=job_id, **result.counts)
-        self._finish(job_id, result.ok, result.to_dict()["events"], job_errors(result))
+        log.info("capture job finished", job=job_id, warnings=len(result.warnings), **result.counts)
+        hashes = [event.event_hash for event in report.events]
+        self._finish(
+            job_id,
+            result.ok,
+            result.to_dict()["events"],
+            job_errors(result),
+            warning_rows(job_id, result.warnings, hashes),
+        )
         return result
 
+    def _stored_warnings(self, job_id: str) -> tuple[ValidationWarning, ...]:
+        """The warnings stored with a job, as the validation gave them."""
+        rows = self.warnings([job_id]).get(job_id, [])
+        return tuple(
+            ValidationWarning(
+                index=row.event_index,
+                event_id=row.event_id,
+                path=row.path,
+                field=row.field,
+                value=row.value,
+                kind=cast(WarningKind, row.kind),
+                message=row.message,
+            )
+            for row in rows
+        )
+
+    def warnings(self, job_ids: list[str]) -> dict[str, list[m.EventWarning]]:
+        """The warnings of each job's events (jobs without any are left out), in order."""
+        found: dict[str, list[m.EventWarning]] = {}
+        query = (
+            select(m.EventWarning)
+            .where(m.EventWarning.capture_id.in_(job_ids))
+            .order_by(m.EventWarning.id)
+        )
+        with Session(self.engine) as session:
+            for row in session.execute(query).scalars():
+                found.setdefault(row.capture_id, []).append(row)
+        return found
+
     def _finish(
-        self, job_id: str, ok: bool, results: list[dict[str, Any]], errors: list[dict[str, Any]]
+        self,
+        job_id: str,
+        ok: bool,
+        results: list[dict[str, Any]],
+        errors: list[dict[str, Any]],
+        warnings: list[dict[str, Any]] | None = None,
     ) -> None:
+        """Record a job's end; ``warnings`` (rows of ``event_warnings``) replace the job's."""
         with self.engine.begin() as conn:
+            if warnings is not None:
+                conn.execute(delete(m.EventWarning).where(m.EventWarning.capture_id == job_id))
+                if warnings:
+                    conn.execute(insert(m.EventWarning), warnings)
             conn.execute(
                 update(m.CaptureJob)
                 .where(m.CaptureJob.id == job_id)

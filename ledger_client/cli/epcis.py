@@ -45,13 +45,13 @@ def _check_file(path: Path) -> dict[str, Any]:
     meaning needs its event hash). Anything else is reported in ``errors``, never raised:
     one file must not stop the report on the others.
     """
-    entry: dict[str, Any] = {"path": str(path), "valid": False, "errors": [], "events": 0,
-                             "ledger_operations": 0}  # fmt: skip
+    entry: dict[str, Any] = {"path": str(path), "valid": False, "errors": [], "warnings": [],
+                             "events": 0, "ledger_operations": 0}  # fmt: skip
     try:
         valid = read_valid_document(path)
         operations = valid.report.ledger_operations
     except InvalidEPCISError as exc:
-        entry["errors"] = exc.errors
+        entry.update(errors=exc.errors, warnings=[w.to_dict() for w in exc.warnings])
         return entry
     except OSError as exc:
         entry["errors"] = [f"cannot read the file: {exc.strerror or exc}"]
@@ -61,25 +61,37 @@ def _check_file(path: Path) -> dict[str, Any]:
             raise
         entry["errors"] = [f"/: cannot be checked: internal error {type(exc).__name__}: {exc}"]
         return entry
-    entry.update(valid=True, events=len(valid.events), ledger_operations=operations)
+    entry.update(valid=True, events=len(valid.events),
+                 warnings=[w.to_dict() for w in valid.warnings],
+                 ledger_operations=operations)  # fmt: skip
     return entry
+
+
+def _echo_warnings(warnings: list[dict[str, Any]]) -> None:
+    for w in warnings:
+        typer.echo(f"  warning: event {w['index']} {w['path']}: {w['message']}")
 
 
 @epcis_app.command("validate")
 def validate(files: FilesArg, as_json: JsonOpt = False) -> None:
-    """Validate EPCIS files; exit 0 when every file is valid, 1 otherwise."""
+    """Validate EPCIS files; exit 0 when every file can be received (with or without
+    warnings), 1 otherwise."""
     entries = [_check_file(path) for path in files]
     if as_json:
         typer.echo(json.dumps({"files": entries}, indent=2))
     else:
         for e in entries:
             if e["valid"]:
-                typer.echo(f"{e['path']}: valid, {e['events']} events, "
-                           f"{e['ledger_operations']} ledger operations")  # fmt: skip
+                verdict = "VALID WITH WARNINGS" if e["warnings"] else "valid"
+                n = len(e["warnings"])
+                counts = f", {n} warning{'s' if n > 1 else ''}" if n else ""
+                typer.echo(f"{e['path']}: {verdict}, {e['events']} events, "
+                           f"{e['ledger_operations']} ledger operations{counts}")  # fmt: skip
             else:
                 typer.echo(f"{e['path']}: INVALID")
                 for error in e["errors"]:
                     typer.echo(f"  {error}")
+            _echo_warnings(e["warnings"])
     if not all(e["valid"] for e in entries):
         raise typer.Exit(code=1)
 
@@ -107,22 +119,25 @@ def import_(files: FilesArg, session: MemberStoreOpts, as_json: JsonOpt = False)
             try:
                 _, result = capture_document(ledger, path, store, anchors=anchors, name=str(path))
             except (InvalidEPCISError, OSError) as exc:
-                errors = (
-                    exc.errors
+                errors, warnings = (
+                    (exc.errors, [w.to_dict() for w in exc.warnings])
                     if isinstance(exc, InvalidEPCISError)
-                    else [f"cannot read the file: {exc.strerror or exc}"]
+                    else ([f"cannot read the file: {exc.strerror or exc}"], [])
                 )
                 ok = False
-                outputs.append({"source": str(path), "ok": False, "errors": errors, "events": []})
+                outputs.append({"source": str(path), "ok": False, "errors": errors,
+                                "warnings": warnings, "events": []})  # fmt: skip
                 if not as_json:
                     typer.echo(f"{path}: rejected, nothing imported")
                     for error in errors:
                         typer.echo(f"  {error}")
+                    _echo_warnings(warnings)
                 continue
             ok = ok and result.ok
             outputs.append(result.to_dict())
             if not as_json:
                 _print_result(result)
+                _echo_warnings(outputs[-1]["warnings"])
     if as_json:
         typer.echo(json.dumps({"member": ledger.address, "files": outputs}, indent=2))
     if not ok:

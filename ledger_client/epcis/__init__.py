@@ -20,12 +20,22 @@ from ledger_client.epcis.history import export_history
 from ledger_client.epcis.import12 import convert_12_xml, master_data, master_data_of
 from ledger_client.epcis.mapping import EventReport, MappingReport, map_document, map_event
 from ledger_client.epcis.store import EventStore
-from ledger_client.epcis.validation import check_document, load_document, validate_document
+from ledger_client.epcis.tolerated import ValidationWarning
+from ledger_client.epcis.validation import (
+    Inspection,
+    check_document,
+    inspect_document,
+    load_document,
+    validate_document,
+)
 from ledger_client.epcis.xml2_read import convert_20_xml
 from ledger_client.epcis.xml2_write import to_epcis_20_xml
 
 __all__ = [
     "InvalidEPCISError",
+    "Inspection",
+    "ValidationWarning",
+    "inspect_document",
     "validate_document",
     "check_document",
     "load_document",

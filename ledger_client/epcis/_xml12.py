@@ -23,9 +23,6 @@ PREDEFINED = {
     "dcterms": "http://purl.org/dc/terms/",
 }
 RESERVED_PREFIXES = {"epcis", "cbv", "gs1", "cbvmda", "xsd", "rdfs", "owl", "dcterms", "sbdh"}
-# EPCIS's own vocabulary in JSON-LD: an unqualified element in a 1.2 extension point that
-# no EPCIS version RxLedger knows defines is kept under this IRI plus its name.
-EPCIS_VOCAB = "https://ref.gs1.org/epcis/"
 
 EVENT_TYPES = (
     "ObjectEvent",

@@ -19,6 +19,7 @@ from ledger_client import events as ev
 from ledger_client.epcis import operations as ledger_ops
 from ledger_client.epcis.anchors import AnchorIndex
 from ledger_client.epcis.mapping import EventReport, MappingReport
+from ledger_client.epcis.tolerated import ValidationWarning
 from ledger_client.errors import DuplicateInBatchError, RxLedgerError, UnknownPrefixError
 from ledger_client.explain import code_map, explain
 from ledger_client.gs1.dates import expiry_yymmdd, same_day
@@ -82,6 +83,8 @@ class ImportResult:
     member: str
     events: tuple[EventResult, ...] = ()
     source: str | None = None
+    warnings: tuple[ValidationWarning, ...] = ()
+    """the document's tolerated flaws (its events were received all the same)"""
 
     @property
     def counts(self) -> dict[str, int]:
@@ -97,14 +100,15 @@ class ImportResult:
         return all(event.status != "failed" for event in self.events)
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-serialisable dict: member, source, ok, counts and events."""
-        data = dataclasses.asdict(self)
+        """A JSON-serialisable dict: member, source, ok, counts, events and warnings."""
+        events = [dataclasses.asdict(event) for event in self.events]
         return {
             "member": self.member,
             "source": self.source,
             "ok": self.ok,
             "counts": self.counts,
-            "events": json.loads(json.dumps(data["events"])),
+            "events": json.loads(json.dumps(events)),
+            "warnings": [warning.to_dict() for warning in self.warnings],
         }
 
 
@@ -220,6 +224,11 @@ class _Executor:
                 " possessing_party or location) and the document has no receiver",
             )
         account = self.glns.get(gln)
+        if account is None and not (len(gln) == 13 and gln.isdigit()):
+            raise _Failed(
+                "UnknownParty",
+                f"destination party {gln} is not a GLN, SGLN, PGLN or GS1 Digital Link party",
+            )
         if account is None:
             raise _Failed(
                 "UnknownParty", f"destination GLN {gln} is not a member of the consortium"

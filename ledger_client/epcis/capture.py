@@ -7,6 +7,7 @@ the :class:`ValidDocument` and its mapping, computed once.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from os import PathLike
 from pathlib import Path
@@ -20,6 +21,7 @@ from ledger_client.epcis.errors import InvalidEPCISError
 from ledger_client.epcis.import12 import translate_12_xml
 from ledger_client.epcis.mapping import MappingReport
 from ledger_client.epcis.store import EventStore
+from ledger_client.epcis.tolerated import ValidationWarning
 from ledger_client.epcis.validation import check_depth
 from ledger_client.epcis.xml2_read import from_20_root, is_20_xml
 from ledger_client.ledger import Ledger
@@ -31,16 +33,18 @@ Source = str | bytes | PathLike[str] | dict[str, Any]
 parsed dict."""
 
 
-def _translate_xml(data: bytes) -> dict[str, Any]:
-    """An XML document as EPCIS 2.0 JSON-LD: EPCIS 2.0 XML by its namespace, else 1.2."""
+def _translate_xml(data: bytes) -> tuple[dict[str, Any], list[ValidationWarning]]:
+    """An XML document as EPCIS 2.0 JSON-LD (EPCIS 2.0 XML by its namespace, else 1.2),
+    with the warnings of its content that EPCIS 2.0 has no place for."""
     root = parse_xml(data)
-    return from_20_root(root) if is_20_xml(root) else translate_12_xml(data)
+    return (from_20_root(root), []) if is_20_xml(root) else translate_12_xml(data)
 
 
 def read_valid_document(source: Source) -> ValidDocument:
     """Read and validate an EPCIS 2.0 document from JSON-LD, EPCIS 2.0 XML or EPCIS 1.2 XML
     (text, bytes, path or an already parsed dict); raise :class:`InvalidEPCISError` saying
-    what is wrong."""
+    what is wrong. The document's warnings (flaws it is received with) are in the result's
+    ``warnings``."""
     if isinstance(source, dict):
         return ValidDocument.validate(source)
     data: bytes
@@ -53,7 +57,7 @@ def read_valid_document(source: Source) -> ValidDocument:
     check_depth(data)
     head = data.lstrip()[:1]
     if head == b"<":
-        return ValidDocument.validate(_translate_xml(data))
+        return ValidDocument.validate(*_translate_xml(data))
     try:
         doc = json.loads(data)
     except ValueError as exc:  # not JSON, not text, or a number of more than 4300 digits
@@ -76,15 +80,16 @@ def capture_document(
 ) -> tuple[MappingReport, ImportResult]:
     """Import one EPCIS document as ``ledger``'s member.
 
-    Validates ``source`` unless it is a :class:`ValidDocument` already (an invalid document
-    raises :class:`InvalidEPCISError` and nothing is stored or written), maps it, stores
-    every event and its master data in ``store``, then applies the ledger operations (see
-    :func:`apply_report`). Importing the same document again writes nothing on chain.
+    Validates ``source`` unless it is a :class:`ValidDocument` already (a document with
+    errors raises :class:`InvalidEPCISError` and nothing is stored or written; one with
+    warnings only is received), maps it, stores every event, its warnings and the master
+    data in ``store``, then applies the ledger operations (see :func:`apply_report`); the
+    result carries the warnings. Importing the same document again writes nothing on chain.
     """
     valid = source if isinstance(source, ValidDocument) else read_valid_document(source)
     report = valid.report
-    store.add_document(valid.doc, report)
+    store.add_document(valid.doc, report, valid.warnings)
     result = apply_report(
         ledger, report, anchors=anchors, receiver=valid.doc.get("receiver"), source=name
     )
-    return report, result
+    return report, dataclasses.replace(result, warnings=valid.warnings)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import InitVar, dataclass
 from functools import cached_property
 from typing import Any
 
+from ledger_client.epcis import validation
+from ledger_client.epcis.errors import InvalidEPCISError
 from ledger_client.epcis.mapping import MappingReport, map_document
-from ledger_client.epcis.validation import check_document, iter_events
+from ledger_client.epcis.tolerated import ValidationWarning
 
 __all__ = ["ValidDocument"]
 
@@ -16,8 +19,9 @@ _MINT = object()
 
 @dataclass(frozen=True, eq=False)
 class ValidDocument:
-    """An EPCIS 2.0 document (or bare event) that passed :func:`check_document`, with its
-    events; its mapping to ledger operations is computed once, when first asked for.
+    """An EPCIS 2.0 document (or bare event) without errors, with its events and its
+    warnings (flaws it is received with, :mod:`ledger_client.epcis.tolerated`); its mapping
+    to ledger operations is computed once, when first asked for.
 
     Only :meth:`validate` makes one (``read_valid_document`` reads then calls it), so a
     step that takes a ``ValidDocument`` neither validates again nor skips validation.
@@ -25,6 +29,7 @@ class ValidDocument:
 
     doc: dict[str, Any]
     events: tuple[dict[str, Any], ...]
+    warnings: tuple[ValidationWarning, ...] = ()
     mint: InitVar[object] = None
 
     def __post_init__(self, mint: object) -> None:
@@ -32,10 +37,17 @@ class ValidDocument:
             raise TypeError("a ValidDocument comes from ValidDocument.validate")
 
     @classmethod
-    def validate(cls, doc: dict[str, Any]) -> ValidDocument:
-        """Validate ``doc`` once; raise :class:`InvalidEPCISError` listing its problems."""
-        check_document(doc)
-        return cls(doc, tuple(event for _, event in iter_events(doc)), _MINT)
+    def validate(
+        cls, doc: dict[str, Any], found: Iterable[ValidationWarning] = ()
+    ) -> ValidDocument:
+        """Validate ``doc`` once; raise :class:`InvalidEPCISError` listing its errors.
+        ``found`` are warnings its source's converter found (EPCIS 1.2 XML content with no
+        place in EPCIS 2.0), kept with the others."""
+        inspection = validation.inspect_document(doc, found)
+        if inspection.errors:
+            raise InvalidEPCISError(inspection.errors, inspection.warnings)
+        events = tuple(event for _, event in validation.iter_events(doc))
+        return cls(doc, events, tuple(inspection.warnings), _MINT)
 
     @cached_property
     def report(self) -> MappingReport:

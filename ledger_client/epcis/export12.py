@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -10,7 +11,6 @@ from lxml import etree
 from ledger_client.epcis._cbv import urn_form
 from ledger_client.epcis._xml12 import (
     EPCIS_NS,
-    EPCIS_VOCAB,
     PREDEFINED,
     SBDH_NS,
     SENSOR_METADATA,
@@ -23,6 +23,7 @@ from ledger_client.epcis.validation import check_document, iter_events
 
 __all__ = ["to_epcis_12_xml"]
 
+_XML_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
 _HEAD = ("eventTime", "recordTime", "eventTimeZoneOffset")
 # Standard fields per event type, in XSD order; each "+" is one <extension> wrapper: EPCIS
 # 2.0 fields go into the 1.2 extension points, as GS1's 2.0 to 1.2 stylesheet puts them.
@@ -59,8 +60,8 @@ _DOCUMENT_FIELDS = {
     "@context", "id", "type", "schemaVersion", "creationDate", "instanceIdentifier", "sender",
     "receiver", "epcisHeader", "epcisBody",
 }  # fmt: skip
-# How deep in <extension> wrappers an event keeps fields of EPCIS's own vocabulary that
-# 1.2 does not define (EPCIS_VOCAB keys); and how deep the event sits in its EventList.
+# How deep in <extension> wrappers an event keeps unqualified fields that 1.2 does not
+# define (the XSD's ##local slot); and how deep the event sits in its EventList.
 _LOCAL_SLOT = {"ObjectEvent": 2, "AggregationEvent": 2, "TransactionEvent": 2}
 _EVENT_DEPTH = {"TransformationEvent": 1, "AssociationEvent": 2}
 _STANDARD = {"type", "eventID", "errorDeclaration", "certificationInfo", "@context", *_HEAD} | {
@@ -73,10 +74,12 @@ class _Writer:
         self.namespaces = namespaces
 
     def extension(self, parent: etree._Element, key: str, value: Any) -> None:
-        """Write the extension field ``key`` (``prefix:name``, its namespace in @context; a
-        field of EPCIS's own vocabulary goes into ``parent``'s ``<extension>``)."""
-        if key.startswith(EPCIS_VOCAB):
-            json_element(_local_slot(parent), key[len(EPCIS_VOCAB) :], value, {}, "extension")
+        """Write the extension field ``key`` of ``parent``'s object: ``prefix:name`` (its
+        namespace in @context) as an element of ``parent``; a bare name (a non-standard
+        field) as an unqualified element in ``parent``'s ``<extension>``, where 1.2 allows
+        one and the import reads it back."""
+        if _is_bare(key):
+            json_element(_local_slot(parent), key, value, {}, "extension")
             return
         prefix, colon, local = key.partition(":")
         if not colon or not local or prefix not in self.namespaces:
@@ -153,7 +156,7 @@ class _Writer:
         el = etree.SubElement(parent, tag)
         known = SENSOR_METADATA if tag == "sensorMetadata" else SENSOR_REPORT
         for key, value in fields.items():
-            if key in known:
+            if key in known or (isinstance(value, (str, int, float)) and _is_bare(key)):
                 el.set(key, self.sensor_text(key, value))
             elif isinstance(value, (str, int, float)) and ":" in key:
                 el.set(_writer_tag(key, self.namespaces), self.sensor_text(key, value))
@@ -210,11 +213,10 @@ class _Writer:
             if key in event:
                 self.field(wrapper(len(name) - len(key)), key, event[key])
         for key, value in event.items():
-            if key.startswith(EPCIS_VOCAB):
-                local = wrapper(_LOCAL_SLOT.get(kind, 1))
-                json_element(local, key[len(EPCIS_VOCAB) :], value, self.namespaces, where)
+            if key not in _STANDARD and _is_bare(key):  # a non-standard field: the 1.2 slot
+                json_element(wrapper(_LOCAL_SLOT.get(kind, 1)), key, value, {}, where)
         for key, value in event.items():
-            if key not in _STANDARD and not key.startswith(EPCIS_VOCAB):
+            if key not in _STANDARD and not _is_bare(key):
                 self.extension(el, key, value)
 
     def error_declaration(self, parent: etree._Element, value: dict[str, Any]) -> None:
@@ -259,9 +261,9 @@ class _Writer:
                     for attribute in element.get("attributes", []):
                         at = etree.SubElement(ve, "attribute", id=attribute["id"])
                         value = attribute.get("attribute")
-                        if isinstance(value, dict):
+                        if isinstance(value, dict):  # content, written as it came
                             for key, item in value.items():
-                                self.extension(at, key, item)
+                                json_element(at, key, item, self.namespaces, "attribute")
                         elif value is not None:
                             at.text = str(value)
                     if element.get("children"):
@@ -281,6 +283,11 @@ def _local_slot(parent: etree._Element) -> etree._Element:
     slot = etree.Element("extension")
     parent.insert(sum(1 for child in parent if etree.QName(child).namespace is None), slot)
     return slot
+
+
+def _is_bare(key: str) -> bool:
+    """True for a key without namespace prefix that XML can name (a non-standard field)."""
+    return _XML_NAME.fullmatch(key) is not None
 
 
 def _writer_tag(key: str, namespaces: dict[str, str]) -> str:
@@ -303,12 +310,13 @@ def to_epcis_12_xml(doc2: dict[str, Any]) -> bytes:
     """Return an EPCIS 2.0 JSON-LD document as EPCIS 1.2 XML (UTF-8 bytes).
 
     CBV terms are written as EPCIS 1.2 URNs, ``eventID``/``errorDeclaration`` go into
-    ``baseExtension``, extension fields become elements in their namespace, master data
-    into ``EPCISHeader/extension/EPCISMasterData``. What EPCIS 1.2 does not define goes
-    into its extension points as GS1's 2.0 to 1.2 stylesheet puts it: AssociationEvents
-    in ``EventList/extension/extension``, sensor data and persistent dispositions in the
-    event's ``extension/extension`` (a TransformationEvent's ``extension``), certification
-    info in ``baseExtension/extension``.
+    ``baseExtension``, extension fields become elements in their namespace (a field
+    without namespace prefix an unqualified element in its element's ``extension`` slot),
+    master data into ``EPCISHeader/extension/EPCISMasterData``. What EPCIS 1.2 does not
+    define goes into its extension points as GS1's 2.0 to 1.2 stylesheet puts it:
+    AssociationEvents in ``EventList/extension/extension``, sensor data and persistent
+    dispositions in the event's ``extension/extension`` (a TransformationEvent's
+    ``extension``), certification info in ``baseExtension/extension``.
     """
     check_document(doc2)
     namespaces = _namespaces(doc2)

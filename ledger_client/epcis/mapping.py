@@ -14,7 +14,7 @@ from ledger_client.epcis.errors import InvalidEPCISError
 from ledger_client.epcis.hashing import event_hash_uri, hash_uri_digest
 from ledger_client.epcis.validation import check_document, iter_events
 from ledger_client.errors import InvalidCodeError, RxLedgerError
-from ledger_client.gs1.epc import Epc, is_gs1_identifier, parse_epc, parse_epc_or_none, party_gln
+from ledger_client.gs1.epc import Epc, is_gs1_identifier, parse_epc, parse_epc_or_none
 
 __all__ = ["EventReport", "MappingReport", "map_document", "map_event", "RXL_NAMESPACE"]
 
@@ -30,6 +30,7 @@ _EXPLICIT_REASONS = tuple(
     r.name for r in ledger_ops.DecommissionReason if r is not ledger_ops.DecommissionReason.NONE
 )
 _MDA = ("cbvmda:", "urn:epcglobal:cbv:mda:", "urn:epcglobal:cbv:mda#")
+_PARTY_TYPES = ("owning_party", "possessing_party", "location")
 _DATE = re.compile(r"(\d{4}-\d{2}-\d{2})(Z|[+-]\d{2}:\d{2})?")
 
 
@@ -156,15 +157,22 @@ def _split(
 
 
 def _party(entries: object) -> str | None:
+    """The GLN of the first readable party of ``entries`` by type (owning, possessing,
+    location); if none is readable, the first such party as sent (the executor refuses it)."""
     if not isinstance(entries, list):
         return None
-    by_type: dict[str | None, str] = {}
+    by_type: dict[str | None, list[object]] = {}
     for entry in entries:
         value = entry.get("source", entry.get("destination"))
-        by_type.setdefault(bare(entry.get("type"), "sdt"), value)
-    for kind in ("owning_party", "possessing_party", "location"):
+        by_type.setdefault(bare(entry.get("type"), "sdt"), []).append(value)
+    for kind in _PARTY_TYPES:
+        for value in by_type.get(kind, []):
+            epc = parse_epc_or_none(value)
+            if epc is not None and epc.gln is not None:
+                return epc.gln
+    for kind in _PARTY_TYPES:
         if kind in by_type:
-            return party_gln(by_type[kind])
+            return str(by_type[kind][0])
     return None
 
 

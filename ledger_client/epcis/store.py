@@ -4,7 +4,9 @@ A small SQLite file (stdlib ``sqlite3``). Events are keyed by their EPCIS event 
 value anchored on chain, so a history rebuilt from chain joins back to the clear events.
 Every imported event is kept, also those with no ledger meaning (sensor readings,
 transaction events), with the document header it came with (sender, receiver, DSCSA
-transaction statement) and the master data (products, locations, other vocabularies).
+transaction statement), the warnings it was received with (``event_warnings``: a malformed
+location or party id, an unknown vocabulary value, a non-standard extension) and the master
+data (products, locations, other vocabularies).
 
 It also keeps a copy of the deployment's logs up to a cursor, which exports and TI/TS
 bring up to date and replay (:mod:`ledger_client.epcis.stream`).
@@ -23,6 +25,7 @@ from typing import Any
 
 from ledger_client.epcis.import12 import master_data_of
 from ledger_client.epcis.mapping import MappingReport
+from ledger_client.epcis.tolerated import ValidationWarning
 from ledger_client.epcis.validation import iter_events
 from ledger_client.errors import ConfigurationError
 from ledger_client.events import RawLog
@@ -52,6 +55,14 @@ CREATE TABLE IF NOT EXISTS events (
     context_json TEXT NOT NULL,
     document_id INTEGER NOT NULL REFERENCES documents(id),
     stored_only TEXT
+);
+CREATE TABLE IF NOT EXISTS event_warnings (
+    event_key TEXT NOT NULL REFERENCES events(key),
+    field TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    value_json TEXT NOT NULL,
+    message TEXT NOT NULL,
+    PRIMARY KEY (event_key, field)
 );
 CREATE TABLE IF NOT EXISTS vocabulary (
     type TEXT NOT NULL,
@@ -190,10 +201,17 @@ class EventStore:
 
     # ------------------------------------------------------------------ writes
 
-    def add_document(self, doc: dict[str, Any], report: MappingReport) -> int:
-        """Store every event of a mapped document and its master data; return the document id.
+    def add_document(
+        self,
+        doc: dict[str, Any],
+        report: MappingReport,
+        warnings: Iterable[ValidationWarning] = (),
+    ) -> int:
+        """Store every event of a mapped document, the ``warnings`` it was received with
+        (beside their events) and its master data; return the document id.
 
-        Events already stored (same key) are left as they are; master data is updated.
+        Events already stored (same key) and their warnings are left as they are; master
+        data is updated.
         """
         header = {k: v for k, v in doc.get("epcisHeader", {}).items() if k != "epcisMasterData"}
         context = doc.get("@context")
@@ -213,12 +231,13 @@ class EventStore:
             )
             document_id = int(cursor.lastrowid or 0)
             events = [event for _, event in iter_events(doc)]
-            for entry in report.events:
+            keys = [event_key(entry.event_hash, events[entry.index]) for entry in report.events]
+            for entry, key in zip(report.events, keys, strict=True):
                 event = events[entry.index]
                 self.db.execute(
                     "INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
-                        event_key(entry.event_hash, event),
+                        key,
                         entry.event_hash_uri,
                         entry.event_id,
                         entry.type,
@@ -229,6 +248,13 @@ class EventStore:
                         entry.stored_only,
                     ),
                 )
+            self.db.executemany(
+                "INSERT OR IGNORE INTO event_warnings VALUES (?, ?, ?, ?, ?)",
+                (
+                    (keys[w.index], w.field, w.kind, json.dumps(w.value), w.message)
+                    for w in warnings
+                ),
+            )
             self._add_master_data(doc)
         return document_id
 
@@ -279,6 +305,18 @@ class EventStore:
             "header": json.loads(row[9]),
         }
         return StoredEvent(row[0], row[1], json.loads(row[2]), json.loads(row[3]), document, row[4])
+
+    def warnings(self, key: str) -> list[dict[str, Any]]:
+        """The warnings the event stored under ``key`` was received with: field (JSON pointer
+        in the event), kind, value and message, in field order."""
+        return [
+            {"field": field, "kind": kind, "value": json.loads(value), "message": message}
+            for field, kind, value, message in self.db.execute(
+                "SELECT field, kind, value_json, message FROM event_warnings"
+                " WHERE event_key = ? ORDER BY field",
+                (key,),
+            )
+        ]
 
     def all_events(self) -> list[dict[str, Any]]:
         """Every clear event, in the order stored."""

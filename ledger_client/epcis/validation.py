@@ -1,26 +1,29 @@
-"""Validate EPCIS 2.0 JSON-LD documents against GS1's JSON schema plus ledger checks."""
+"""Validate EPCIS 2.0 JSON-LD documents against GS1's JSON schema plus ledger checks: errors
+refuse a document, warnings (:mod:`ledger_client.epcis.tolerated`) do not."""
 
 from __future__ import annotations
 
+import copy
 import json
 import re
-from collections.abc import Iterator
-from datetime import datetime
-from functools import cache
-from importlib import resources
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft7Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
+from ledger_client.epcis._schema import EVENT_TYPES, document_validator, json_pointer
 from ledger_client.epcis.errors import InvalidEPCISError
+from ledger_client.epcis.tolerated import ValidationWarning, event_warnings, neutralise
 from ledger_client.errors import InvalidCodeError
 from ledger_client.gs1.epc import is_gs1_identifier, parse_epc
 from ledger_client.nesting import NestingTooDeepError, check_nesting
 
 __all__ = [
+    "Inspection",
+    "inspect_document",
     "validate_document",
     "load_document",
     "check_document",
@@ -28,49 +31,10 @@ __all__ = [
     "iter_events",
 ]
 
-_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
-_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|\\^`]*")
 _TZ_OFFSET = re.compile(r"[+-](\d{2}):(\d{2})")
-_EVENT_TYPES = (
-    "ObjectEvent",
-    "AggregationEvent",
-    "TransactionEvent",
-    "TransformationEvent",
-    "AssociationEvent",
-)
-# Event fields holding single EPCs or lists of EPCs.
+# Event fields holding the EPCs of the objects an event moves.
 _EPC_LISTS = ("epcList", "childEPCs", "inputEPCList", "outputEPCList")
 _QUANTITY_LISTS = ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList")
-
-_formats = FormatChecker(formats=())
-
-
-@_formats.checks("date-time", raises=ValueError)
-def _is_rfc3339(value: object) -> bool:
-    if not isinstance(value, str):
-        return True
-    if not _RFC3339.fullmatch(value):
-        return False
-    datetime.fromisoformat(value.upper().replace("Z", "+00:00"))  # calendar check
-    return True
-
-
-@_formats.checks("uri")
-def _is_uri(value: object) -> bool:
-    return not isinstance(value, str) or _URI.fullmatch(value) is not None
-
-
-@cache
-def _validator() -> Draft7Validator:
-    text = resources.files("ledger_client.epcis").joinpath("schema/EPCIS-JSON-Schema.json")
-    schema = json.loads(text.read_text(encoding="utf-8"))
-    Draft7Validator.check_schema(schema)
-    return Draft7Validator(schema, format_checker=_formats)
-
-
-def _pointer(path: Any) -> str:
-    parts = [str(p).replace("~", "~0").replace("/", "~1") for p in path]
-    return "/" + "/".join(parts) if parts else "/"
 
 
 def _describe(error: ValidationError) -> tuple[str, str, str]:
@@ -79,14 +43,14 @@ def _describe(error: ValidationError) -> tuple[str, str, str]:
     leaf = error
     while leaf.context:
         leaf = min(leaf.context, key=lambda e: (-len(e.absolute_path), str(e.message)))
-    pointer = _pointer(leaf.absolute_path)
+    pointer = json_pointer(leaf.absolute_path)
     if leaf.validator == "format":
         return pointer, "format", f"{leaf.instance!r} is not a valid {leaf.validator_value}"
     return pointer, str(leaf.validator), leaf.message
 
 
 def _schema_problems(doc: dict[str, Any]) -> set[str]:
-    found = {_describe(error) for error in _validator().iter_errors(doc)}
+    found = {_describe(error) for error in document_validator().iter_errors(doc)}
     with_enum = {pointer for pointer, keyword, _ in found if keyword == "enum"}
     problems = set()
     for pointer, keyword, message in found:
@@ -101,7 +65,7 @@ def _schema_problems(doc: dict[str, Any]) -> set[str]:
 def iter_events(doc: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
     """Yield (JSON pointer, event) for each event of a document, query document or bare event."""
     kind = doc.get("type")
-    if kind in _EVENT_TYPES:
+    if kind in EVENT_TYPES:
         yield "", doc
         return
     body = doc.get("epcisBody")
@@ -136,16 +100,6 @@ def _epc_values(event: dict[str, Any]) -> Iterator[tuple[str, object]]:
             for i, element in enumerate(elements):
                 if isinstance(element, dict):
                     yield f"/{key}/{i}/epcClass", element.get("epcClass")
-    for key in ("readPoint", "bizLocation"):
-        where = event.get(key)
-        if isinstance(where, dict):
-            yield f"/{key}/id", where.get("id")
-    for key, field in (("sourceList", "source"), ("destinationList", "destination")):
-        entries = event.get(key)
-        if isinstance(entries, list):
-            for i, entry in enumerate(entries):
-                if isinstance(entry, dict):
-                    yield f"/{key}/{i}/{field}", entry.get(field)
 
 
 def _ledger_checks(doc: dict[str, Any]) -> Iterator[str]:
@@ -166,26 +120,57 @@ def _ledger_checks(doc: dict[str, Any]) -> Iterator[str]:
                     yield f"{base}{where}: {exc}"
 
 
-def validate_document(doc: dict[str, Any]) -> list[str]:
-    """Return the problems of an EPCIS 2.0 document or event, sorted; empty if valid.
+@dataclass(frozen=True)
+class Inspection:
+    """What is wrong with a document: ``errors`` refuse it (each ``<JSON pointer>: <what is
+    wrong>``, sorted); ``warnings`` do not (see :mod:`ledger_client.epcis.tolerated`)."""
 
-    Each problem reads ``<JSON pointer>: <what is wrong>``. The GS1 schema is checked
-    with RFC 3339 timestamps enforced, then what the schema cannot see: check digits and
-    digit counts of SGTIN/SSCC/LGTIN/SGLN/PGLN EPC URIs and GS1 Digital Link URIs, and
-    the format of ``eventTimeZoneOffset``.
+    errors: list[str]
+    warnings: list[ValidationWarning]
+
+
+def inspect_document(doc: dict[str, Any], found: Iterable[ValidationWarning] = ()) -> Inspection:
+    """Return the errors and the warnings of an EPCIS 2.0 document or bare event.
+
+    Warnings are the flaws a received document may have (a malformed location or party
+    id, an unknown CBV vocabulary value, a non-standard extension); ``found`` are those a
+    converter found in the document's source (XML content EPCIS 2.0 has no place for),
+    merged in (by event, then path). Errors are what is left: the GS1 schema with RFC 3339
+    timestamps enforced, checked on a copy with the tolerated values replaced, then what
+    the schema cannot see: check digits and digit counts of the SGTIN/SSCC/LGTIN EPC URIs
+    and GS1 Digital Link URIs of the objects an event moves, and the format of
+    ``eventTimeZoneOffset``.
     """
     if not isinstance(doc, dict):
-        return [f"/: expected a JSON object, got {type(doc).__name__}"]
-    problems = _schema_problems(doc)
-    problems.update(_ledger_checks(doc))
-    return sorted(problems)
+        return Inspection([f"/: expected a JSON object, got {type(doc).__name__}"], list(found))
+    warnings = [
+        warning
+        for index, (base, event) in enumerate(iter_events(doc))
+        for warning in event_warnings(event, index, base)
+    ]
+    checked = doc
+    if warnings:
+        checked = copy.deepcopy(doc)
+        for _, event in iter_events(checked):
+            neutralise(event)
+    problems = _schema_problems(checked)
+    problems.update(_ledger_checks(checked))
+    merged = {(w.index, w.path): w for w in (*warnings, *found)}
+    return Inspection(sorted(problems), [merged[key] for key in sorted(merged)])
 
 
-def check_document(doc: dict[str, Any]) -> dict[str, Any]:
-    """Return ``doc`` if it is valid, else raise :class:`InvalidEPCISError` listing problems."""
-    problems = validate_document(doc)
-    if problems:
-        raise InvalidEPCISError(problems)
+def validate_document(doc: dict[str, Any]) -> list[str]:
+    """Return the errors of an EPCIS 2.0 document or event, sorted; empty if it can be
+    received (it may still have warnings: :func:`inspect_document`)."""
+    return inspect_document(doc).errors
+
+
+def check_document(doc: dict[str, Any], found: Iterable[ValidationWarning] = ()) -> dict[str, Any]:
+    """Return ``doc`` if it has no errors, else raise :class:`InvalidEPCISError` listing them
+    (and its warnings, ``found`` merged in: :func:`inspect_document`)."""
+    inspection = inspect_document(doc, found)
+    if inspection.errors:
+        raise InvalidEPCISError(inspection.errors, inspection.warnings)
     return doc
 
 

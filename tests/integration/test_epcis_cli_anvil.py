@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from lxml import etree
 from typer.testing import CliRunner
 
 from ledger_client.chain import connect
@@ -23,6 +24,7 @@ from tests.utils.ports import free_port
 
 pytestmark = pytest.mark.anvil
 DSCSA = Path(__file__).resolve().parents[2] / ".." / "shared" / "epcis" / "dscsa-1.2"
+PARTNER_FILES = Path(__file__).resolve().parents[1] / "data" / "partner-files"
 GTIN, LOT, SSCC = "09506000134352", "CLI9", "095060000000000046"
 
 
@@ -122,3 +124,39 @@ def test_ti_ts_prints_the_shipment_as_json(env: tuple[str, Path, Path], shipment
         (GTIN, LOT, 2)
     ]
     assert ti["buyer"]["gln"] == "4012345000016"
+
+
+def test_import_receives_a_partner_file_with_warnings_and_export_keeps_it_as_sent(
+    env: tuple[str, Path, Path], tmp_path: Path
+) -> None:
+    partner = PARTNER_FILES / "tracelink_style_shipment.xml"
+    code, out = _cli(env, "import", str(partner), "--as", "manufacturer")
+    assert code == 0, out
+    lines = out.splitlines()  # after the serials' warning on stderr
+    assert f"{partner}: 3 applied, 0 skipped, 1 stored_only, 0 failed" in lines
+    warned = [line for line in lines if line.startswith("  warning: event ")]
+    assert len(warned) == 8
+    assert warned[5] == (
+        "  warning: event 2 /epcisBody/eventList/2/readPoint/id: malformed readPoint id, kept"
+        " as sent: urn:epc:id:sgln:5813513247221: expected"
+        " CompanyPrefix.LocationReference.Extension"
+        " (3 fields separated by '.', e.g. urn:epc:id:sgln:0614141.12345.0), got 1; 13 digits"
+        " look like a GLN with its check digit, which the URN gives as company prefix and"
+        " reference, without the check digit"
+    )
+    code, out = _cli(env, "import", str(partner), "--as", "manufacturer", "--json")
+    (result,) = json.loads(out)["files"]
+    assert code == 0 and len(result["warnings"]) == 8
+    dates = [w["value"] for w in result["warnings"] if w["field"].endswith("/date")]
+    assert dates == ["2025-03-03", "2025-03-01"]  # no place in EPCIS 2.0: kept in the warnings
+    # the case's history in 1.2 XML holds the shipping event as the partner sent it
+    out_xml = tmp_path / "case.xml"
+    code, _ = _cli(env, "export", "--sscc", "095060008000001018", "--format", "xml",
+                   "--out", str(out_xml))  # fmt: skip
+    assert code == 0
+    xml = out_xml.read_bytes()
+    assert b"<id>urn:epc:id:sgln:5813513247221</id>" in xml
+    assert b"<packingSlipNumber>PS-7731</packingSlipNumber>" in xml
+    # written where the 1.2 XSD allows an unqualified element: the event's extension slot
+    (slip,) = etree.fromstring(xml).iterfind(".//ObjectEvent/extension/extension/*")
+    assert (slip.tag, slip.text) == ("packingSlipNumber", "PS-7731")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException, Request
@@ -12,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from gateway.api.deps import OperatorDep, PrincipalDep, StateDep
 from gateway.api.openapi import problems, request_body
 from gateway.db import models as m
-from gateway.schemas import CaptureJobOut, EPCISDocumentIn
+from gateway.schemas import CaptureJobOut, CaptureWarningOut, EPCISDocumentIn
 from gateway.services.capture import JSON_TYPES, XML_TYPES, parse_body
 
 router = APIRouter(prefix="/v1/capture", tags=["capture"])
@@ -38,8 +39,23 @@ def counts(results: list[dict[str, Any]]) -> dict[str, int]:
     return out
 
 
-def job_out(job: m.CaptureJob) -> CaptureJobOut:
-    """Render a capture job document."""
+def warning_out(row: m.EventWarning, results: list[dict[str, Any]]) -> CaptureWarningOut:
+    """Render a warning of a captured event (``results``: its job's per-event results)."""
+    result = results[row.event_index] if row.event_index < len(results) else {}
+    return CaptureWarningOut(
+        index=row.event_index,
+        eventID=row.event_id,
+        eventHash=result.get("event_hash"),
+        path=row.path,
+        field=row.field,
+        kind=row.kind,
+        value=row.value,
+        message=row.message,
+    )
+
+
+def job_out(job: m.CaptureJob, warnings: Sequence[m.EventWarning] = ()) -> CaptureJobOut:
+    """Render a capture job document with its events' warnings."""
     return CaptureJobOut(
         captureID=job.id,
         createdAt=_iso(job.created_at) or "",
@@ -50,6 +66,7 @@ def job_out(job: m.CaptureJob) -> CaptureJobOut:
         errors=job.errors,
         counts=counts(job.results),
         results=job.results,
+        warnings=[warning_out(w, job.results) for w in warnings],
     )
 
 
@@ -76,8 +93,10 @@ async def capture(
         str, Header(alias="GS1-Capture-Error-Behaviour", pattern="^(rollback|proceed)$")
     ] = "rollback",
 ) -> JSONResponse:
-    """Validate the document now (400 with the schema errors if invalid) and write its events
-    to the chain in the background, signed with this gateway's operator key.
+    """Validate the document now (400 with its errors if it cannot be trusted for custody)
+    and write its events to the chain in the background, signed with this gateway's
+    operator key. Warnings (a malformed location or party id, an unknown vocabulary value,
+    a non-standard extension) do not refuse it: the job lists them beside its results.
 
     EPCIS 2.0 JSON-LD, or EPCIS 2.0 or 1.2 XML (``application/xml``, converted). Every event is
     applied, skipped (already on chain), stored only, or failed with the contract's error;
@@ -106,7 +125,9 @@ async def capture(
 @router.get("", response_model=list[CaptureJobOut], responses=ERRORS)
 def list_jobs(state: StateDep, principal: PrincipalDep) -> list[CaptureJobOut]:
     """The caller's recent capture jobs."""
-    return [job_out(j) for j in state.capture.jobs(principal.address)]
+    jobs = state.capture.jobs(principal.address)
+    warnings = state.capture.warnings([j.id for j in jobs])
+    return [job_out(j, warnings.get(j.id, [])) for j in jobs]
 
 
 @router.get("/{capture_id}", response_model=CaptureJobOut, responses=problems(404) | ERRORS)
@@ -115,4 +136,4 @@ def get_job(state: StateDep, principal: PrincipalDep, capture_id: str) -> Captur
     job = state.capture.job(capture_id)
     if job is None or job.owner != principal.address:
         raise HTTPException(404, f"no capture job {capture_id}")
-    return job_out(job)
+    return job_out(job, state.capture.warnings([job.id]).get(job.id, []))

@@ -1,4 +1,5 @@
-"""Where GS1's shared EPCIS files live: X/shared/epcis beside the repository X/main."""
+"""Where the EPCIS test files live: GS1's shared ones in X/shared/epcis beside the repository
+X/main, partner files in tests/data/partner-files."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ DSCSA = SHARED / "dscsa-1.2"
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.jsonld"))
 # GS1's EPCIS 1.2 XML examples (tests/data/gs1-epcis-1.2/SOURCE.md)
 GS1_12 = Path(__file__).resolve().parents[2] / "data" / "gs1-epcis-1.2"
+#: Partner files with tolerated flaws (tests/data/partner-files/SOURCE.md).
+PARTNER_FILES = Path(__file__).resolve().parents[2] / "data" / "partner-files"
 
 
 def load_example(name: str) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from epcis_files import DSCSA, EXAMPLE_FILES, load_example
+from epcis_files import DSCSA, EXAMPLE_FILES, PARTNER_FILES, load_example
 from typer.testing import CliRunner
 
 from ledger_client.cli import app
@@ -29,7 +29,9 @@ def test_validate_json_reports_every_shared_file() -> None:
     files = json.loads(out)["files"]
     assert code == 1  # the malformed DSCSA fragment
     assert [f["path"] for f in files] == [str(p) for p in ALL_FILES]
-    assert all(set(f) == {"path", "valid", "errors", "events", "ledger_operations"} for f in files)
+    keys = {"path", "valid", "errors", "warnings", "events", "ledger_operations"}
+    assert all(set(f) == keys for f in files)
+    assert all(f["warnings"] == [] for f in files)  # GS1's own files have no tolerated flaw
     invalid = [f for f in files if not f["valid"]]
     assert [f["path"] for f in invalid] == [str(MALFORMED)]
     assert invalid[0]["errors"] == [
@@ -134,3 +136,75 @@ def test_validate_names_an_event_it_cannot_hash_and_still_reports_the_other_file
         "https://partner.example/epcis-context.jsonld is not available offline"
     ]
     assert second["valid"] is True
+
+
+def test_validate_receives_a_partner_file_with_warnings_and_says_so() -> None:
+    sample = PARTNER_FILES / "tracelink_sample.xml"
+    shipment = PARTNER_FILES / "tracelink_style_shipment.xml"
+    code, out = _validate(sample, shipment)
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == f"{sample}: VALID WITH WARNINGS, 5 events, 4 ledger operations, 3 warnings"
+    assert lines[1] == (
+        "  warning: event 3 /epcisBody/eventList/3/bizTransactionList/0/date: line 211:"
+        " <bizTransaction> attribute 'date' has no place in EPCIS 2.0; kept in this warning,"
+        " not in the event"
+    )
+    assert lines[3] == (
+        "  warning: event 4 /epcisBody/eventList/4/readPoint/id: malformed readPoint id, kept"
+        " as sent: urn:epc:id:sgln:5813513247221: expected"
+        " CompanyPrefix.LocationReference.Extension"
+        " (3 fields separated by '.', e.g. urn:epc:id:sgln:0614141.12345.0), got 1; 13 digits"
+        " look like a GLN with its check digit, which the URN gives as company prefix and"
+        " reference, without the check digit"
+    )
+    assert lines[4] == (
+        f"{shipment}: VALID WITH WARNINGS, 4 events, 4 ledger operations, 8 warnings"
+    )
+    assert len(lines) == 13
+
+
+def test_validate_json_lists_each_warning_with_its_event_path_value_and_message() -> None:
+    code, out = _validate("--json", PARTNER_FILES / "tracelink_style_shipment.xml")
+    (entry,) = json.loads(out)["files"]
+    assert code == 0 and entry["valid"] is True and entry["errors"] == []
+    assert entry["warnings"][3] == {
+        "index": 2,
+        "eventID": None,
+        "path": "/epcisBody/eventList/2/bizTransactionList/2/type",
+        "field": "/bizTransactionList/2/type",
+        "value": "asn",
+        "kind": "vocabulary",
+        "message": "'asn' is not a CBV business transaction type nor the URI of another"
+        " vocabulary; kept as sent, no ledger meaning is read from it",
+    }
+    assert entry["warnings"][1] == {
+        "index": 2,
+        "eventID": None,
+        "path": "/epcisBody/eventList/2/bizTransactionList/0/date",
+        "field": "/bizTransactionList/0/date",
+        "value": "2025-03-03",
+        "kind": "extension",
+        "message": "line 116: <bizTransaction> attribute 'date' has no place in EPCIS 2.0;"
+        " kept in this warning, not in the event",
+    }
+    assert [w["kind"] for w in entry["warnings"]] == [
+        "vocabulary", "extension", "extension", "vocabulary", "extension", "location", "party",
+        "location",
+    ]  # fmt: skip
+
+
+def test_validate_shows_the_warnings_of_a_refused_file_after_its_errors(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.xml"
+    xml = (PARTNER_FILES / "tracelink_style_shipment.xml").read_bytes()
+    bad.write_bytes(xml.replace(b"sgtin:9506000.013435.TLS2", b"sgtin:9506000.01343.TLS2", 1))
+    code, out = _validate(bad)
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[:2] == [
+        f"{bad}: INVALID",
+        "  /epcisBody/eventList/0/epcList/1: urn:epc:id:sgtin:9506000.01343.TLS2:"
+        " urn:epc:id:sgtin: company prefix + reference must have 13 digits (the GTIN without"
+        " its check digit), got 12",
+    ]
+    assert len(lines) == 10 and all(x.startswith("  warning: event ") for x in lines[2:])

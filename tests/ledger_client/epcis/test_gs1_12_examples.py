@@ -7,11 +7,13 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from epcis_event_hash_generator import hash_generator, xml_to_py
 from epcis_files import EXAMPLE_FILES, gs1_12_xml, load_example
 
 from ledger_client.epcis import (
     convert_12_xml,
     event_hash_uri,
+    read_valid_document,
     to_epcis_12_xml,
     validate_document,
 )
@@ -28,8 +30,8 @@ COUNTERPARTS = {
 # Where GS1's 2.0 file is not a faithful conversion of its 1.2 file: (example, event) ->
 # the fields that differ. RxLedger keeps what the 1.2 file says.
 GS1_DEVIATIONS = {
-    # the 2.0 file drops the unqualified field of extension/extension
-    ("ObjectEvent", 1): {"https://ref.gs1.org/epcis/myField"},
+    # the 2.0 file drops the unqualified (vendor) field of extension/extension
+    ("ObjectEvent", 1): {"myField"},
     # the 2.0 file drops the empty <rail:vehicleMasterGIAI/> and writes one "true" as true
     ("TransactionEvent", 1): {"urn:gs1:epcisapp:rail/vehicle"},
     # the 1.2 file is a draft: no childQuantityList, measurement type gs1:Humidity
@@ -101,6 +103,24 @@ def test_gs1_12_example_event_hashes_as_its_gs1_2_0_conversion(name: str, index:
     theirs, context = _gs1_events(name)[index]
     ours = doc["epcisBody"]["eventList"][index]
     assert event_hash_uri(ours, doc["@context"]) == event_hash_uri(theirs, context)
+
+
+@pytest.mark.parametrize("name", sorted(COUNTERPARTS))
+def test_gs1_12_examples_warn_only_of_the_vendor_field_without_namespace(name: str) -> None:
+    warnings = read_valid_document(gs1_12_xml(name)).warnings
+    expected = [(1, "/myField", "extension")] if name == "ObjectEvent" else []
+    assert [(w.index, w.field, w.kind) for w in warnings] == expected
+
+
+def test_the_vendor_field_without_namespace_hashes_as_gs1_hashes_the_xml() -> None:
+    xml = gs1_12_xml("ObjectEvent")
+    doc = convert_12_xml(xml)
+    vendor = doc["epcisBody"]["eventList"][1]
+    assert vendor["myField"] == "Example of a vendor/user extension"
+    from_xml = hash_generator.epcis_hashes_from_events(
+        xml_to_py.event_list_from_epcis_document_str(xml.decode())
+    )
+    assert event_hash_uri(vendor, doc["@context"]) == from_xml[1]
 
 
 def test_rail_passage_keeps_all_three_vehicles_in_order() -> None:

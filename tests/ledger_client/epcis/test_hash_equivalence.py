@@ -19,10 +19,6 @@ SAMPLES = [
     *sorted(GS1_12.glob("*.xml")),
 ]
 # What RxLedger's 1.2 import does not yet convert as GS1 does (issue 11, other parts).
-NOT_YET = {
-    "ObjectEvent.xml": "an element of no namespace in extension/extension becomes a field of"
-    " EPCIS's vocabulary in JSON-LD; the generator hashes it from XML without a namespace",
-}
 # Extension and namespace forms a partner's 1.2 file may use; written for this test.
 FORMS_12 = b"""<?xml version="1.0" encoding="UTF-8"?>
 <epcis:EPCISDocument xmlns:epcis="urn:epcglobal:epcis:xsd:1"
@@ -64,16 +60,7 @@ def _rxledger_hashes(xml: bytes) -> list[str]:
     return [event_hash_uri(event, doc["@context"]) for _, event in iter_events(doc)]
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        pytest.param(p, marks=pytest.mark.xfail(strict=True, reason=NOT_YET[p.name]))
-        if p.name in NOT_YET
-        else p
-        for p in SAMPLES
-    ],
-    ids=lambda p: p.name,
-)
+@pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.name)
 def test_each_event_of_a_12_sample_hashes_as_the_generator_hashes_its_xml(path: Path) -> None:
     xml = path.read_bytes()
     assert _rxledger_hashes(xml) == xml_event_hashes(xml)

@@ -1,7 +1,9 @@
-"""EPCIS 1.2 import: extension content, nillable fields and EPCIS 2.0 content in 1.2 documents."""
+"""EPCIS 1.2 import: extension content, nillable fields, EPCIS 2.0 content in 1.2 documents,
+and what is kept with a warning or refused."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -13,6 +15,7 @@ from ledger_client.epcis import (
     convert_12_xml,
     event_hash_uri,
     map_document,
+    read_valid_document,
     to_epcis_12_xml,
 )
 from ledger_client.epcis._xml_json import Prefixes, element_json
@@ -185,28 +188,175 @@ def test_an_association_event_in_the_event_list_extension_is_stored_not_refused(
     _round_trips(xml)
 
 
-def test_an_unknown_field_in_an_extension_point_is_kept_under_the_epcis_vocabulary() -> None:
-    event = _only_event(
-        _object_event("<extension><extension><newField>7</newField></extension></extension>")
+def _read(xml: bytes) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The only event of a received document and its warnings (as JSON)."""
+    valid = read_valid_document(xml)
+    (event,) = valid.events
+    return event, [w.to_dict() for w in valid.warnings]
+
+
+@pytest.mark.parametrize(
+    ("inner", "attributes", "keys", "value", "message"),
+    [
+        ("<extension><extension><newField>7</newField></extension></extension>", "",
+         ("newField",), "7", "'newField' is not an EPCIS 2.0 ObjectEvent field"),
+        ("<bizstep>shipping</bizstep>", "", ("bizstep",), "shipping",
+         "'bizstep' is not an EPCIS 2.0 ObjectEvent field"),
+        ("", ' flag="1"', ("flag",), "1", "'flag' is not an EPCIS 2.0 ObjectEvent field"),
+        ('<readPoint flag="1"><id>urn:epc:id:sgln:0614141.07346.1234</id></readPoint>', "",
+         ("readPoint", "flag"), "1", "'flag' in readPoint has no namespace prefix"),
+        ("<bizLocation><id>urn:epc:id:sgln:0614141.07346.1234</id><extension><dock>4</dock>"
+         "</extension></bizLocation>", "", ("bizLocation", "dock"), "4",
+         "'dock' in bizLocation has no namespace prefix"),
+        ("<extension><ilmd><lot>L1</lot></ilmd></extension>", "", ("ilmd", "lot"), "L1",
+         "ILMD field 'lot' has no namespace prefix"),
+        ("<baseExtension><errorDeclaration><declarationTime>2024-01-02T00:00:00Z"
+         "</declarationTime><note>typo</note></errorDeclaration></baseExtension>", "",
+         ("errorDeclaration", "note"), "typo", "'note' in errorDeclaration has no namespace"),
+        ("<extension><extension><sensorElementList><sensorElement>"
+         '<sensorReport type="gs1:Temperature" value="4" probe="P1"/>'
+         "</sensorElement></sensorElementList></extension></extension>", "",
+         ("sensorElementList", 0, "sensorReport", 0, "probe"), "P1",
+         "'probe' in sensorReport has no namespace prefix"),
+    ],
+    ids=["in-extension-point", "misspelt-field", "event-attribute", "readPoint-attribute",
+         "bizLocation-extension", "ilmd", "error-declaration", "sensor-report-attribute"],
+)  # fmt: skip
+def test_an_unqualified_non_field_is_kept_under_its_own_name_with_a_warning(
+    inner: str, attributes: str, keys: tuple[str | int, ...], value: str, message: str
+) -> None:
+    xml = _document(
+        f"<ObjectEvent{attributes}>{_HEAD}<epcList><epc>{SGTIN}</epc></epcList>"
+        f"<action>ADD</action>{inner}</ObjectEvent>"
     )
-    assert event["https://ref.gs1.org/epcis/newField"] == "7"
+    event, warnings = _read(xml)
+    held: Any = event
+    for key in keys:
+        held = held[key]
+    assert held == value
+    (warning,) = warnings
+    field = "/" + "/".join(map(str, keys))
+    assert (warning["field"], warning["kind"], warning["value"]) == (field, "extension", value)
+    assert message in warning["message"]
+    # GS1's hash generator reads the XML element or attribute as this same bare field
+    from_xml = hash_generator.epcis_hashes_from_events(
+        xml_to_py.event_list_from_epcis_document_str(xml.decode())
+    )
+    assert event_hash_uri(event, convert_12_xml(xml)["@context"]) == from_xml[0]
+    # written back where 1.2 allows an unqualified element; read back the same, same warning
+    assert _read(to_epcis_12_xml(convert_12_xml(xml))) == (event, warnings)
+
+
+@pytest.mark.parametrize(
+    ("inner", "field", "value", "message"),
+    [
+        ('<bizTransactionList><bizTransaction type="urn:epcglobal:cbv:btt:po" date="2024-01-01">'
+         "urn:epcglobal:cbv:bt:0614141000012:PO1</bizTransaction></bizTransactionList>",
+         "/bizTransactionList/0/date", "2024-01-01",
+         "line 1: <bizTransaction> attribute 'date' has no place in EPCIS 2.0; kept in this"
+         " warning, not in the event"),
+        ('<bizStep ex:by="scanner">urn:epcglobal:cbv:bizstep:shipping</bizStep>',
+         "/bizStep/ex:by", "scanner", "<bizStep> attribute 'ex:by' has no place"),
+        ('<bizTransactionList batch="7"><bizTransaction>urn:epcglobal:cbv:bt:0614141000012:PO1'
+         "</bizTransaction></bizTransactionList>",
+         "/bizTransactionList/batch", "7", "<bizTransactionList> attribute 'batch'"),
+        ('<extension><sourceList><source type="urn:epcglobal:cbv:sdt:owning_party">'
+         "urn:epc:id:pgln:0614141.00001</source><ex:carrier>FedEx</ex:carrier>"
+         "</sourceList></extension>",
+         "/sourceList/ex:carrier", "FedEx", "<ex:carrier> in <sourceList> has no place"),
+        ("<extension><extension><persistentDisposition><set>urn:epcglobal:cbv:disp:"
+         "completeness_verified</set><reason>audit</reason><reason>recount</reason>"
+         "</persistentDisposition></extension></extension>",
+         "/persistentDisposition/reason", ["audit", "recount"],
+         "<reason> in <persistentDisposition> has no place"),
+        ("<baseExtension><errorDeclaration><declarationTime>2024-01-02T00:00:00Z"
+         "</declarationTime><correctiveEventIDs><correctiveEventID>urn:uuid:"
+         "1b6f6a2c-8f4e-4b8e-9c39-2f1c0b0c1d2e</correctiveEventID><note>see PO1</note>"
+         "</correctiveEventIDs></errorDeclaration></baseExtension>",
+         "/errorDeclaration/correctiveEventIDs/note", "see PO1",
+         "<note> in <correctiveEventIDs> has no place"),
+    ],
+    ids=["transaction-date", "bizStep-attribute", "list-attribute", "list-element",
+         "repeated-element", "corrective-ids-element"],
+)  # fmt: skip
+def test_content_epcis_2_has_no_place_for_is_kept_in_a_warning_of_its_event(
+    inner: str, field: str, value: Any, message: str
+) -> None:
+    xml = _object_event(inner)
+    event, warnings = _read(xml)
+    (warning,) = warnings
+    assert {k: v for k, v in warning.items() if k != "message"} == {
+        "index": 0,
+        "eventID": None,
+        "path": "/epcisBody/eventList/0" + field,
+        "field": field,
+        "value": value,
+        "kind": "extension",
+    }
+    assert message in warning["message"]
+    assert json.dumps(value) not in json.dumps(event)  # the warning holds the only copy
+    assert convert_12_xml(xml)["epcisBody"]["eventList"] == [event]
 
 
 @pytest.mark.parametrize(
     ("inner", "message"),
     [
-        ("<bizstep>shipping</bizstep>", r"line 1: <bizstep> is not an EPCIS field here"),
         ("<action>OBSERVE</action>", r"<action> appears twice in one event"),
-        ('<readPoint flag="1"><id>urn:epc:id:sgln:0614141.07346.1234</id></readPoint>',
-         r"<readPoint> attribute 'flag' has no place in EPCIS 2.0"),
+        ("<readPoint><id>urn:epc:id:sgln:0614141.07346.1234</id>"
+         "<id>urn:epc:id:sgln:0614141.07346.1235</id></readPoint>",
+         r"<id> appears twice in one <readPoint>"),
+        ("<baseExtension><errorDeclaration><declarationTime>2024-01-02T00:00:00Z"
+         "</declarationTime><declarationTime>2024-01-03T00:00:00Z</declarationTime>"
+         "</errorDeclaration></baseExtension>",
+         r"<declarationTime> appears twice in one errorDeclaration"),
+        ("<type>Object</type>", r"line 1: <type> is not an EPCIS 1.2 event field here"),
+        ('<readPoint id="urn:epc:id:sgln:0614141.07346.1234"/>',
+         r"<readPoint> attribute 'id' is an EPCIS field, written as an element"),
+        ('<bizTransactionList><bizTransaction bizTransaction="urn:epcglobal:cbv:bt:0614141000012:'
+         'PO2">urn:epcglobal:cbv:bt:0614141000012:PO1</bizTransaction></bizTransactionList>',
+         r"<bizTransaction> attribute 'bizTransaction' is an EPCIS field, not read from here"),
+        ("<bizStep><ex:step>shipping</ex:step></bizStep>",
+         r"<bizStep> holds elements; EPCIS expects text here"),
         ("<extension><quantityList><quantityElement><epcClass>urn:epc:class:lgtin:"
          "4012345.012345.998877</epcClass><ex:q>1</ex:q></quantityElement></quantityList>"
          "</extension>", r"<q> is not a field of a quantityElement"),
+        ("<extension><quantityList><quantityElement><epcClass>urn:epc:class:lgtin:"
+         '4012345.012345.998877</epcClass><quantity ex:scale="12">2</quantity>'
+         "</quantityElement></quantityList></extension>",
+         r"<quantity> attribute 'scale' has no place in EPCIS 2.0; custody is not read"),
     ],
+    ids=["field-twice", "id-twice", "declaration-time-twice", "named-like-a-field",
+         "attribute-named-like-a-field", "attribute-named-like-its-value", "elements-in-text",
+         "quantity-element-field",
+         "quantity-attribute"],
 )  # fmt: skip
-def test_what_epcis_2_cannot_hold_is_refused_with_its_line(inner: str, message: str) -> None:
+def test_what_cannot_be_read_without_guessing_is_refused_with_its_line(
+    inner: str, message: str
+) -> None:
     with pytest.raises(InvalidEPCISError, match=message):
         convert_12_xml(_object_event(inner))
+
+
+def test_an_attribute_on_an_epc_is_refused_the_objects_moved_carry_nothing_else() -> None:
+    xml = _object_event("").replace(b"<epc>", b'<epc ex:grade="B">')
+    with pytest.raises(InvalidEPCISError, match=r"<epc> attribute 'grade' has no place"):
+        read_valid_document(xml)
+
+
+@pytest.mark.parametrize(
+    ("xml", "message"),
+    [
+        (_document("<note>x</note>"), r"<note> is not an EPCIS event"),
+        (_document("").replace(b"<EPCISBody>", b"<EPCISBody><note>x</note>"),
+         r"<note> is not an EPCIS field here; the document's own fields take namespaced"),
+        (_document("").replace(b"<EventList>", b'<EventList ex:batch="1">'),
+         r"<EventList> attribute 'batch' has no place in EPCIS 2.0"),
+    ],
+    ids=["in-event-list", "in-body", "event-list-attribute"],
+)  # fmt: skip
+def test_unqualified_content_of_the_document_itself_is_refused(xml: bytes, message: str) -> None:
+    with pytest.raises(InvalidEPCISError, match=message):
+        convert_12_xml(xml)
 
 
 def test_namespaced_attributes_of_events_become_extension_fields() -> None:
