@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from requests import RequestException
 from web3 import HTTPProvider, Web3
+from web3.exceptions import Web3RPCError
 
 from ledger_client.contracts import Deployment
 from ledger_client.events import RawLog
@@ -23,9 +25,25 @@ def _get_logs(
     last = w3.eth.block_number if to_block is None else to_block
     addresses = deployment.event_sources
     for start in range(first, last + 1, step):
-        end = min(last, start + step - 1)
-        flt: Any = {"fromBlock": start, "toBlock": end, "address": addresses}
-        yield list(w3.eth.get_logs(flt))
+        yield from _range_logs(w3, addresses, start, min(last, start + step - 1))
+
+
+def _range_logs(w3: Web3, addresses: list[str], start: int, end: int) -> Iterator[list[Any]]:
+    """Yield the logs of blocks ``start``..``end``, halving the range while the node refuses
+    it or the answer breaks off: nodes cap a query's results (Besu's and providers' -32005
+    "query returned more than N results") or time out writing a large one (geth's 30 s HTTP
+    write timeout cuts the response mid-way). A single block the node cannot answer raises."""
+    flt: Any = {"fromBlock": start, "toBlock": end, "address": addresses}
+    try:
+        logs = list(w3.eth.get_logs(flt))
+    except (Web3RPCError, RequestException):
+        if start == end:
+            raise
+        middle = (start + end) // 2
+        yield from _range_logs(w3, addresses, start, middle)
+        yield from _range_logs(w3, addresses, middle + 1, end)
+        return
+    yield logs
 
 
 def _block_timestamps(w3: Web3, blocks: Iterable[int]) -> dict[int, int]:

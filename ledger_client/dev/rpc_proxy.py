@@ -8,7 +8,9 @@ fee_market, filter, sign, state, submit, transaction) and the ``web3_`` and ``ne
 of the Ethereum JSON-RPC API (https://ethereum.org/en/developers/docs/apis/json-rpc/).
 Every other method (``anvil_``, ``evm_``, ``debug_``, ``admin_``, ``miner_``, ``clique_``,
 ``personal_``, ``txpool_``, ...) gets a JSON-RPC error, code -32601 (method not found), and
-is counted. Batch requests are answered element by element, in order.
+is counted. Batch requests are answered element by element, in order. With ``max_logs``,
+an ``eth_getLogs`` answer of more logs is refused as Besu and the node providers refuse it
+(code -32005, "query returned more than N results").
 """
 
 from __future__ import annotations
@@ -84,6 +86,8 @@ STANDARD_METHODS = frozenset(
 )
 #: JSON-RPC 2.0's "Method not found".
 METHOD_NOT_FOUND = -32601
+#: The code nodes answer an over-large eth_getLogs with (EIP-1474's "limit exceeded").
+LIMIT_EXCEEDED = -32005
 #: JSON-RPC 2.0's "Invalid Request" and "Parse error".
 INVALID_REQUEST, PARSE_ERROR, INTERNAL_ERROR = -32600, -32700, -32603
 
@@ -95,12 +99,14 @@ def _error(request_id: Any, code: int, message: str) -> dict[str, Any]:
 class StandardRpcProxy(Service):
     """Listens on ``127.0.0.1:port`` and forwards standard calls to ``upstream``.
 
-    ``forwarded`` and ``refused`` count the calls by method. A context manager.
+    ``forwarded`` and ``refused`` count the calls by method (``refused`` counts the
+    ``eth_getLogs`` answers over ``max_logs`` too). A context manager.
     """
 
-    def __init__(self, upstream: str, port: int | None = None) -> None:
+    def __init__(self, upstream: str, port: int | None = None, max_logs: int | None = None) -> None:
         self.upstream = upstream
         self.port = port or free_port()
+        self.max_logs = max_logs
         self.forwarded: Counter[str] = Counter()
         self.refused: Counter[str] = Counter()
         self._lock = threading.Lock()
@@ -169,10 +175,22 @@ class StandardRpcProxy(Service):
         if allowed:
             forwarded = self._forward([calls[i] for i in allowed])
             for i, answer in zip(allowed, forwarded, strict=True):
-                answers[i] = answer
+                answers[i] = self._capped(calls[i], answer)
             with self._lock:
                 self.forwarded.update(calls[i]["method"] for i in allowed)
         return answers
+
+    def _capped(self, call: dict[str, Any], answer: Any) -> Any:
+        """``answer``, or the limit error when it holds more than ``max_logs`` logs."""
+        if self.max_logs is None or call["method"] != "eth_getLogs":
+            return answer
+        result = answer.get("result") if isinstance(answer, dict) else None
+        if not isinstance(result, list) or len(result) <= self.max_logs:
+            return answer
+        with self._lock:
+            self.refused["eth_getLogs"] += 1
+        message = f"query returned more than {self.max_logs} results"
+        return _error(call.get("id"), LIMIT_EXCEEDED, message)
 
     def _forward(self, calls: list[dict[str, Any]]) -> list[Any]:
         """Send ``calls`` upstream, as one batch when their ids tell the answers apart;

@@ -1,0 +1,54 @@
+"""The auditor's log fetch against a node that caps eth_getLogs, as Besu and the node providers
+do (-32005, "query returned more than N results"; geth instead cuts a large answer off at its
+HTTP write timeout): the range is halved until the node answers, and every log still comes,
+once, in chain order."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from web3.exceptions import Web3RPCError
+
+from ledger_client.chain import connect
+from ledger_client.dev.anvil import Anvil
+from ledger_client.dev.rpc_proxy import StandardRpcProxy
+from ledger_client.devnet import deploy_devnet
+from ledger_client.logs import fetch_logs
+from tests.utils.ports import free_port
+
+GTIN, LOT, EXPIRY = "09506000134352", "CAP1", "301231"
+
+pytestmark = pytest.mark.anvil
+
+
+def test_a_capped_node_gives_every_log_once_through_smaller_ranges() -> None:
+    with Anvil(port=free_port()) as node:
+        w3 = connect(node.url)
+        net = deploy_devnet(w3)
+        net["manufacturer"].register_lot(GTIN, LOT, EXPIRY)
+        for i in range(6):
+            net["manufacturer"].commission(GTIN, LOT, [f"CAP{i}A", f"CAP{i}B"])
+        everything = fetch_logs(w3, net.deployment)
+        per_block = Counter(log.block_number for log in everything)
+        cap = max(per_block.values())  # each block fits; the whole history does not
+        assert len(everything) > cap
+
+        with StandardRpcProxy(node.url, max_logs=cap) as proxy:
+            capped = fetch_logs(connect(proxy.url), net.deployment)
+            assert proxy.refused["eth_getLogs"] > 0
+        assert capped == everything
+
+
+def test_a_block_with_more_logs_than_the_node_returns_is_an_error_not_a_gap() -> None:
+    with Anvil(port=free_port()) as node:
+        w3 = connect(node.url)
+        net = deploy_devnet(w3)
+        everything = fetch_logs(w3, net.deployment)
+        busiest = max(Counter(log.block_number for log in everything).values())
+        assert busiest > 1  # the deployment writes several logs in one block
+        with (
+            StandardRpcProxy(node.url, max_logs=busiest - 1) as proxy,
+            pytest.raises(Web3RPCError, match="query returned more than"),
+        ):
+            fetch_logs(connect(proxy.url), net.deployment)
