@@ -38,7 +38,6 @@ __all__ = [
     "apply_report",
     "member_glns",
     "logistic_unit_id",
-    "failed_result",
 ]
 
 OperationStatus = Literal["applied", "skipped", "failed"]
@@ -389,11 +388,6 @@ def apply_report(
     executor = _Executor(ledger, anchors, member_glns(ledger), receiver)
     events = tuple(_event_result(executor, event) for event in report.events)
     return ImportResult(member=ledger.address, events=events, source=source)
-
-
-def failed_result(member: str, errors: Sequence[str], source: str | None = None) -> dict[str, Any]:
-    """The JSON shape of an import refused as a whole (invalid document): nothing written."""
-    return {"member": member, "source": source, "ok": False, "errors": list(errors), "events": []}
 
 
 def _codes_of(op: ledger_ops.LedgerOperation, owners: CodeOwners) -> dict[bytes, str]:
