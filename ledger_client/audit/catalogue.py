@@ -1,11 +1,12 @@
 """Master data the chain does not hold in clear: which GTIN, lot and serial an id stands for,
-products' names and NDCs, members' names, GLNs and regions.
+products' names and NDCs, members' names, regions and the time zones of their locations.
 
 The chain stores hashes only; an auditor gets clear identities from the members' EPCIS
 documents, the product directory and the consortium's member list. ``Catalogue`` gathers them
 and can be saved to, and loaded from, a JSON file. An id names its record's owner too (the
 member index that created it, see :mod:`ledger_client.ids`), so adding a code says whose
-record it is.
+record it is. A member's entry (``members[address]``) holds its ``name``, ``region`` and
+``time_zone`` (an IANA name such as ``America/New_York``), each where known.
 """
 
 from __future__ import annotations
@@ -15,15 +16,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from web3 import Web3
 
+from ledger_client.audit.describe import Describer
 from ledger_client.contracts import Deployment
 from ledger_client.errors import InvalidInputError
 from ledger_client.ids import lot_id, pack_id, unit_id
 from ledger_client.inputs import read_text
 
 if TYPE_CHECKING:
+    from ledger_client.audit.model import RegistryModel
     from ledger_client.epcis.store import EventStore
 
 
@@ -76,13 +80,42 @@ class Catalogue:
         """A member's region ("" when not configured)."""
         return str(self.members.get(account, {}).get("region", ""))
 
-    def add_members(self, deployment: Deployment, regions: dict[str, str] | None = None) -> None:
-        """Name the deployment's members, with an optional name → region mapping."""
+    def time_zone(self, account: str) -> ZoneInfo | None:
+        """The time zone of a member's location, None where the master data has none;
+        raise :class:`InvalidInputError` for a name that is no IANA time zone."""
+        name = self.members.get(account, {}).get("time_zone")
+        if not name:
+            return None
+        try:
+            return ZoneInfo(str(name))
+        except (ZoneInfoNotFoundError, ValueError):
+            raise InvalidInputError(
+                f"catalogue: member {self.member_name(account)}: time zone {name!r} is not an"
+                " IANA time zone (such as America/New_York or Europe/Paris)"
+            ) from None
+
+    def add_members(
+        self,
+        deployment: Deployment,
+        regions: dict[str, str] | None = None,
+        time_zones: dict[str, str] | None = None,
+    ) -> None:
+        """Name the deployment's members, with optional name → region and name → IANA time
+        zone mappings."""
         for name, account in deployment.members.items():
             entry = self.members.setdefault(Web3.to_checksum_address(account), {})
             entry["name"] = name
             if regions and name in regions:
                 entry["region"] = regions[name]
+            if time_zones and name in time_zones:
+                entry["time_zone"] = time_zones[name]
+
+    def describer(self, model: RegistryModel) -> Describer:
+        """The words findings and reports use for ``model``'s members and times, from this
+        master data (checked: every time zone must be an IANA name)."""
+        for account in self.members:
+            self.time_zone(account)
+        return Describer(model, self)
 
     def add_directory(self, w3: Web3, deployment: Deployment, gtins: list[str]) -> None:
         """Fetch the product directory's master data for ``gtins``."""
