@@ -6,7 +6,9 @@ documents, the product directory and the consortium's member list. ``Catalogue``
 and can be saved to, and loaded from, a JSON file. An id names its record's owner too (the
 member index that created it, see :mod:`ledger_client.ids`), so adding a code says whose
 record it is. A member's entry (``members[address]``) holds its ``name``, ``region`` and
-``time_zone`` (an IANA name such as ``America/New_York``), each where known.
+``time_zone`` (an IANA name such as ``America/New_York``), each where known: from the
+deployment, a catalogue file, or the location master data of the member's GLN in an owner's
+EPCIS store (an attribute named ``timeZone`` in any namespace; CBV defines none).
 """
 
 from __future__ import annotations
@@ -29,6 +31,14 @@ from ledger_client.inputs import read_text
 if TYPE_CHECKING:
     from ledger_client.audit.model import RegistryModel
     from ledger_client.epcis.store import EventStore
+
+
+def _time_zone_attribute(attributes: dict[str, Any]) -> str | None:
+    """The value of a master data attribute named ``timeZone`` (after its namespace)."""
+    for key, value in attributes.items():
+        if key.replace("#", "/").replace(":", "/").rsplit("/", 1)[-1] == "timeZone" and value:
+            return str(value)
+    return None
 
 
 @dataclass
@@ -66,6 +76,15 @@ class Catalogue:
         self.packs.update(ids.packs)
         self.lots.update(ids.lots)
         self.units.update(ids.units)
+
+    def add_locations(self, store: EventStore, model: RegistryModel) -> None:
+        """Take each member's time zone, where its entry has none, from the location master
+        data of its GLN (its records in ``model``) in ``store``."""
+        for account, m in model.members.items():
+            location = store.location(f"{m.gln:013d}")
+            zone = _time_zone_attribute(location["attributes"]) if location else None
+            if zone:
+                self.members.setdefault(account, {}).setdefault("time_zone", zone)
 
     def gtin_of_lot(self, lid: bytes) -> str | None:
         """The GTIN of lot ``lid``, if known."""

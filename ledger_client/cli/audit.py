@@ -95,8 +95,8 @@ def _catalogue(
     store: tuple[Path, RegistryModel] | None = None,
 ) -> Catalogue:
     """The catalogue of ``path``, with the deployment's members, the directory's entries of
-    ``gtins`` and the clear codes of an owner's EPCIS ``store`` (its ids under the prefix
-    owners of the replayed ``model``)."""
+    ``gtins``, and the clear codes and members' location time zones of an owner's EPCIS
+    ``store`` (its ids under the prefix owners of the replayed ``model``)."""
     cat = Catalogue.load(path) if path is not None else Catalogue()
     cat.add_members(dep)
     if w3 is not None:
@@ -104,6 +104,7 @@ def _catalogue(
     if store is not None and store[0].is_file():
         with EventStore(store[0]) as events:
             cat.add_store(events, store[1].owner_index)
+            cat.add_locations(events, store[1])
     return cat
 
 

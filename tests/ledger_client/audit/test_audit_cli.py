@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import Result
@@ -16,6 +17,8 @@ from typer.testing import CliRunner
 from ledger_client.audit import RegistryModel, export_logs
 from ledger_client.audit.findings import DAY
 from ledger_client.cli.audit import audit_app, report_app
+from ledger_client.epcis.mapping import MappingReport
+from ledger_client.epcis.store import EventStore
 from tests.utils.audit_scenario import GTIN_A, GTIN_B, Scenario, lid, scenario_catalogue
 
 NO_NODE = "http://127.0.0.1:9"
@@ -168,7 +171,7 @@ def test_audit_shortage_prints_days_of_supply_per_member_and_gtin(files: tuple[P
     assert all(r["stock"] >= 0 and "days_of_supply" in r for r in rows)
 
 
-def _iso(ts: int, zone: timezone = UTC) -> str:
+def _iso(ts: int, zone: tzinfo = UTC) -> str:
     return datetime.fromtimestamp(ts, zone).isoformat()
 
 
@@ -228,3 +231,60 @@ def test_every_command_that_reports_as_at_a_time_takes_at_with_one_meaning() -> 
         "report fmd-alert",
     }
     assert len(set(helps.values())) == 1
+
+
+def _store_with_location(path: Path, gln12: str, zone: str) -> Path:
+    """An owner's EPCIS store holding the location master data of GLN ``gln12``+check."""
+    doc = {
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": "2026-01-01T00:00:00Z",
+        "epcisHeader": {
+            "epcisMasterData": {
+                "vocabularyList": [
+                    {
+                        "type": "urn:epcglobal:epcis:vtype:BusinessLocation",
+                        "vocabularyElementList": [
+                            {
+                                "id": f"urn:epc:id:sgln:{gln12[:7]}.{gln12[7:]}.0",
+                                "attributes": [
+                                    {"id": "urn:epcglobal:cbv:mda#name", "attribute": "Main St"},
+                                    {"id": "https://rxledger.example/mda#timeZone",
+                                     "attribute": zone},
+                                ],
+                            }
+                        ],
+                    }
+                ]
+            }
+        },
+        "epcisBody": {"eventList": []},
+    }  # fmt: skip
+    with EventStore(path) as store:
+        store.add_document(doc, MappingReport())
+    return path
+
+
+def test_report_3911_of_a_clone_carries_the_finding_and_the_scan_in_local_time(
+    scenario: Scenario, model: RegistryModel, files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Pharmacy B's location master data (its GLN, in the store) gives its time zone."""
+    serial, pb = scenario.dispensed[4], scenario.addr("pharmacy_b")
+    at = model.events[-1].timestamp + 3600
+    scans = tmp_path / "scans.jsonl"
+    scans.write_text(json.dumps({"gtin": GTIN_A, "serial": serial, "location": pb, "time": at}))
+    store = _store_with_location(tmp_path / "store.sqlite", "401234800001", "America/Chicago")
+    out = tmp_path / "n.json"
+    result = offline(
+        report_app,
+        files,
+        *("3911", "--gtin", GTIN_A, "--serial", serial, "--classification", "COUNTERFEIT"),
+        *("--description", "a clone", "--out", str(out), "--catalogue", str(files[1])),
+        *("--store", str(store), "--scans", str(scans), "--at", str(at), "--as", "pharmacy_b"),
+    )
+    assert result.exit_code == 0, result.output
+    (product,) = json.loads(out.read_text())["products"]
+    assert [f["kind"] for f in product["findings"]] == ["DECOMMISSIONED_VERIFIED"]
+    (scan,) = product["scans"]
+    assert scan["location"]["name"] == "pharmacy_b" and scan["time_zone"] == "America/Chicago"
+    assert scan["local_time"] == _iso(at, ZoneInfo("America/Chicago"))

@@ -25,7 +25,7 @@ from ledger_client.types import ZERO_HASH, DecommissionReason
 from tests.utils.audit_scenario import MAKER, gtin
 
 GTIN_M = gtin("0061414100007")  # the manufacturer's prefix 0614141
-GTIN_R = gtin("0061414200004")  # the repackager's prefix 0614142
+GTIN_R = gtin("0061414200004")  # 00614142000042, the repackager's prefix 0614142
 ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 
 
