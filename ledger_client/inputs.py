@@ -1,4 +1,5 @@
-"""Read what a command is given: text files (or stdin), private keys and account addresses.
+"""Read what a command is given: text files (or stdin), private keys, account addresses and
+times.
 
 Every failure is an :class:`InvalidInputError` that names the input and the problem.
 """
@@ -9,6 +10,7 @@ import json
 import re
 import sys
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -119,3 +121,20 @@ def resolve_member(text: str, names: Mapping[str, str], what: str) -> str:
     raise InvalidInputError(
         f"{what} {text!r} is unknown: give {known} address (0x and 40 hex digits)"
     )
+
+
+def parse_time(text: str, what: str) -> int:
+    """Return the Unix time ``text`` names: Unix seconds, or ISO 8601 (a date, or a date and
+    time with an offset such as ``Z`` or ``-05:00``; UTC when it names none)."""
+    if text.isdigit():
+        return int(text)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInputError(
+            f"{what} {text!r} is not a time: give ISO 8601 (2027-01-15, 2027-01-15T09:00Z,"
+            " 2027-01-15T09:00-05:00) or Unix seconds"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp())

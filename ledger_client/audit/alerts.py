@@ -1,7 +1,12 @@
 """Alerts and shortage signals over a replayed model: expiry, recall reach, days of supply.
 
-Plain functions over :class:`RegistryModel` (and a :class:`Catalogue` where a GTIN or a region
-is needed), so the gateway can call them on its own replayed model.
+Plain functions over :class:`RegistryModel` (and a :class:`Catalogue` where a GTIN, a region
+or a member's name is needed), so the gateway can call them on its own replayed model.
+
+Days of supply count the stock a member holds and the stock already travelling to it. The
+other holders a short member can turn to are ranked by kind (:data:`HOLDER_KINDS`: wholesaler,
+manufacturer, repackager, logistics provider, other dispenser), then same region first, then
+most stock; each says which kind it is.
 """
 
 from __future__ import annotations
@@ -12,11 +17,33 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ledger_client.audit.catalogue import Catalogue
+from ledger_client.audit.describe import Describer
 from ledger_client.audit.history import lot_trace
 from ledger_client.audit.model import RegistryModel
+from ledger_client.contracts import Role
 from ledger_client.types import DecommissionReason, LotStatus, PackStatus
 
 DAY = 86_400
+#: The kinds of member holding stock, in the order a member short of a product turns to
+#: them: its suppliers' trade first, the maker next, another dispenser last.
+HOLDER_KINDS = (
+    (Role.WHOLESALER, "wholesaler"),
+    (Role.MANUFACTURER, "manufacturer"),
+    (Role.REPACKAGER, "repackager"),
+    (Role.LOGISTICS, "logistics"),
+    (Role.DISPENSER, "dispenser"),
+)
+
+
+def holder_kind(model: RegistryModel, account: str) -> tuple[int, str]:
+    """``(rank, kind)`` of a member holding stock: its first role in :data:`HOLDER_KINDS`
+    (``other`` last, for a member with none of them)."""
+    m = model.members.get(account)
+    roles = m.roles if m is not None else 0
+    for rank, (role, kind) in enumerate(HOLDER_KINDS):
+        if roles & role:
+            return rank, kind
+    return len(HOLDER_KINDS), "other"
 
 
 def holdings(model: RegistryModel) -> Iterator[tuple[bytes, str, bool]]:
@@ -29,10 +56,16 @@ def holdings(model: RegistryModel) -> Iterator[tuple[bytes, str, bool]]:
 
 
 def expiring(
-    model: RegistryModel, now: int, days: int, member: str | None = None
+    model: RegistryModel,
+    now: int,
+    days: int,
+    member: str | None = None,
+    say: Describer | None = None,
 ) -> list[dict[str, Any]]:
     """Packs in each member's custody (not in transit) whose lot expires within ``days`` of
-    ``now`` (already expired included), grouped per member and lot, soonest first."""
+    ``now`` (already expired included), grouped per member (named by ``say``) and lot,
+    soonest first."""
+    say = say or Catalogue().describer(model)
     horizon = now + days * DAY
     groups: Counter[tuple[str, bytes]] = Counter()
     for pid, holder, transit in holdings(model):
@@ -47,6 +80,7 @@ def expiring(
         out.append(
             {
                 "member": holder,
+                "member_name": say.name(holder),
                 "lot": "0x" + lid.hex(),
                 "packs": n,
                 "expiry": lot.expiry,
@@ -63,23 +97,38 @@ def recall_reach(model: RegistryModel, lid: bytes) -> dict[str, Any]:
     return lot_trace(model, lid)
 
 
-def stock_on_hand(
-    model: RegistryModel, catalogue: Catalogue, now: int | None = None
-) -> dict[tuple[str, str], int]:
-    """Saleable packs per ``(member, GTIN)``: held (not in transit), not flagged, lot ACTIVE and
-    not expired at ``now``, lot known to the catalogue."""
-    stock: Counter[tuple[str, str]] = Counter()
+def _saleable(
+    model: RegistryModel, catalogue: Catalogue, now: int | None
+) -> Iterator[tuple[str, str, bool]]:
+    """``(member, GTIN, in_transit)`` of every saleable pack: not flagged, lot ACTIVE and not
+    expired at ``now``, lot known to the catalogue; held by, or travelling to, ``member``."""
     gtin_of = {lid: g for lid, (g, _) in catalogue.lots.items()}
     for pid, holder, transit in holdings(model):
         p = model.packs[pid]
-        if transit or p.flags or p.lot.status != LotStatus.ACTIVE:
+        if p.flags or p.lot.status != LotStatus.ACTIVE:
             continue
         if now is not None and p.lot.expires_at < now:
             continue
         g = gtin_of.get(p.lot.id)
         if g is not None:
-            stock[(holder, g)] += 1
-    return dict(stock)
+            yield holder, g, transit
+
+
+def stock_on_hand(
+    model: RegistryModel, catalogue: Catalogue, now: int | None = None
+) -> dict[tuple[str, str], int]:
+    """Saleable packs per ``(member, GTIN)``: held (not in transit), not flagged, lot ACTIVE and
+    not expired at ``now``, lot known to the catalogue."""
+    return dict(
+        Counter((m, g) for m, g, transit in _saleable(model, catalogue, now) if not transit)
+    )
+
+
+def inbound_stock(
+    model: RegistryModel, catalogue: Catalogue, now: int | None = None
+) -> dict[tuple[str, str], int]:
+    """Saleable packs per ``(member, GTIN)`` shipped to the member and not yet received."""
+    return dict(Counter((m, g) for m, g, transit in _saleable(model, catalogue, now) if transit))
 
 
 def dispense_rate(
@@ -102,12 +151,15 @@ def dispense_rate(
 
 @dataclass(frozen=True)
 class ShortageSignal:
-    """Days of supply of one GTIN at one member, with who else holds it."""
+    """Days of supply of one GTIN at one member (its stock and the stock travelling to it),
+    with the other holders it can turn to, ranked by kind."""
 
     member: str
+    name: str
     region: str
     gtin: str
     stock: int
+    inbound: int
     dispensed_per_day: float
     days_of_supply: float
     alert: bool
@@ -126,29 +178,39 @@ def shortage(
     threshold_days: float = 7.0,
     alerts_only: bool = True,
 ) -> list[ShortageSignal]:
-    """Days of supply (stock on hand / dispense rate) per member and GTIN; an alert below
-    ``threshold_days`` lists other members holding the GTIN, same region first, most stock first."""
+    """Days of supply ((stock on hand + stock in transit to the member) / dispense rate) per
+    member and GTIN; an alert below ``threshold_days`` lists the other members holding the
+    GTIN with their kind, ranked by kind (:data:`HOLDER_KINDS`), then same region first,
+    then most stock."""
+    say = catalogue.describer(model)
     stock = stock_on_hand(model, catalogue, now)
+    inbound = inbound_stock(model, catalogue, now)
     rate = dispense_rate(model, catalogue, now, window_days)
     holders: dict[str, list[tuple[str, int]]] = defaultdict(list)
     for (member, g), n in stock.items():
         holders[g].append((member, n))
     signals = []
     for (member, g), per_day in sorted(rate.items()):
-        on_hand = stock.get((member, g), 0)
-        days = on_hand / per_day if per_day else float("inf")
+        on_hand, coming = stock.get((member, g), 0), inbound.get((member, g), 0)
+        days = (on_hand + coming) / per_day if per_day else float("inf")
         alert = days < threshold_days
         if alerts_only and not alert:
             continue
         region = catalogue.region(member)
         others = sorted(
             (m for m in holders[g] if m[0] != member),
-            key=lambda m: (catalogue.region(m[0]) != region, -m[1], m[0]),
+            key=lambda m: (
+                holder_kind(model, m[0])[0],
+                catalogue.region(m[0]) != region,
+                -m[1],
+                m[0],
+            ),
         )
         alternatives = [
             {
                 "member": m,
-                "name": catalogue.member_name(m),
+                "name": say.name(m),
+                "kind": holder_kind(model, m)[1],
                 "region": catalogue.region(m),
                 "stock": n,
             }
@@ -156,7 +218,16 @@ def shortage(
         ]
         signals.append(
             ShortageSignal(
-                member, region, g, on_hand, round(per_day, 3), round(days, 2), alert, alternatives
+                member,
+                say.name(member),
+                region,
+                g,
+                on_hand,
+                coming,
+                round(per_day, 3),
+                round(days, 2),
+                alert,
+                alternatives,
             )
         )
     return signals

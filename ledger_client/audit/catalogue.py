@@ -1,11 +1,14 @@
 """Master data the chain does not hold in clear: which GTIN, lot and serial an id stands for,
-products' names and NDCs, members' names, GLNs and regions.
+products' names and NDCs, members' names, regions and the time zones of their locations.
 
 The chain stores hashes only; an auditor gets clear identities from the members' EPCIS
 documents, the product directory and the consortium's member list. ``Catalogue`` gathers them
 and can be saved to, and loaded from, a JSON file. An id names its record's owner too (the
 member index that created it, see :mod:`ledger_client.ids`), so adding a code says whose
-record it is.
+record it is. A member's entry (``members[address]``) holds its ``name``, ``region`` and
+``time_zone`` (an IANA name such as ``America/New_York``), each where known: from the
+deployment, a catalogue file, or the location master data of the member's GLN in an owner's
+EPCIS store (an attribute named ``timeZone`` in any namespace; CBV defines none).
 """
 
 from __future__ import annotations
@@ -15,16 +18,27 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from web3 import Web3
 
+from ledger_client.audit.describe import Describer
 from ledger_client.contracts import Deployment
 from ledger_client.errors import InvalidInputError
 from ledger_client.ids import lot_id, pack_id, unit_id
 from ledger_client.inputs import read_text
 
 if TYPE_CHECKING:
+    from ledger_client.audit.model import RegistryModel
     from ledger_client.epcis.store import EventStore
+
+
+def _time_zone_attribute(attributes: dict[str, Any]) -> str | None:
+    """The value of a master data attribute named ``timeZone`` (after its namespace)."""
+    for key, value in attributes.items():
+        if key.replace("#", "/").replace(":", "/").rsplit("/", 1)[-1] == "timeZone" and value:
+            return str(value)
+    return None
 
 
 @dataclass
@@ -63,6 +77,15 @@ class Catalogue:
         self.lots.update(ids.lots)
         self.units.update(ids.units)
 
+    def add_locations(self, store: EventStore, model: RegistryModel) -> None:
+        """Take each member's time zone, where its entry has none, from the location master
+        data of its GLN (its records in ``model``) in ``store``."""
+        for account, m in model.members.items():
+            location = store.location(f"{m.gln:013d}")
+            zone = _time_zone_attribute(location["attributes"]) if location else None
+            if zone:
+                self.members.setdefault(account, {}).setdefault("time_zone", zone)
+
     def gtin_of_lot(self, lid: bytes) -> str | None:
         """The GTIN of lot ``lid``, if known."""
         found = self.lots.get(lid)
@@ -76,13 +99,42 @@ class Catalogue:
         """A member's region ("" when not configured)."""
         return str(self.members.get(account, {}).get("region", ""))
 
-    def add_members(self, deployment: Deployment, regions: dict[str, str] | None = None) -> None:
-        """Name the deployment's members, with an optional name → region mapping."""
+    def time_zone(self, account: str) -> ZoneInfo | None:
+        """The time zone of a member's location, None where the master data has none;
+        raise :class:`InvalidInputError` for a name that is no IANA time zone."""
+        name = self.members.get(account, {}).get("time_zone")
+        if not name:
+            return None
+        try:
+            return ZoneInfo(str(name))
+        except (ZoneInfoNotFoundError, ValueError):
+            raise InvalidInputError(
+                f"catalogue: member {self.member_name(account)}: time zone {name!r} is not an"
+                " IANA time zone (such as America/New_York or Europe/Paris)"
+            ) from None
+
+    def add_members(
+        self,
+        deployment: Deployment,
+        regions: dict[str, str] | None = None,
+        time_zones: dict[str, str] | None = None,
+    ) -> None:
+        """Name the deployment's members, with optional name → region and name → IANA time
+        zone mappings."""
         for name, account in deployment.members.items():
             entry = self.members.setdefault(Web3.to_checksum_address(account), {})
             entry["name"] = name
             if regions and name in regions:
                 entry["region"] = regions[name]
+            if time_zones and name in time_zones:
+                entry["time_zone"] = time_zones[name]
+
+    def describer(self, model: RegistryModel) -> Describer:
+        """The words findings and reports use for ``model``'s members and times, from this
+        master data (checked: every time zone must be an IANA name)."""
+        for account in self.members:
+            self.time_zone(account)
+        return Describer(model, self)
 
     def add_directory(self, w3: Web3, deployment: Deployment, gtins: list[str]) -> None:
         """Fetch the product directory's master data for ``gtins``."""

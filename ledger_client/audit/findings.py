@@ -1,13 +1,10 @@
-"""What the anomaly detectors report: a :class:`Finding` with its evidence, and the
-thresholds they use (:class:`AnomalyConfig`)."""
+"""What the anomaly detectors report: a :class:`Finding` with its threshold and evidence, and
+the thresholds they use (:class:`AnomalyConfig`)."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from typing import Any
-
-from ledger_client.audit.model import RegistryModel
-from ledger_client.events import ChainEvent, ItemsShipped, LotRegistered, actor
 
 DAY = 86_400
 
@@ -33,37 +30,20 @@ class AnomalyConfig:
 
 @dataclass(frozen=True)
 class Finding:
-    """One anomaly: what, why, the evidence and the model's inputs; severity LOW..CRITICAL."""
+    """One anomaly: what was seen and why it is unusual (members by name, times local), the
+    threshold it crossed, the evidence (transactions and scans, see
+    :class:`~ledger_client.audit.describe.Describer`), the model's inputs; severity
+    LOW..CRITICAL."""
 
     kind: str
     severity: str
     subject: str
     seen: str
     why: str
+    threshold: str = ""
     evidence: list[dict[str, Any]] = field(default_factory=list)
     inputs: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """Return a JSON-ready form."""
         return asdict(self)
-
-
-def member_of(e: ChainEvent) -> str | None:
-    """The member an event names as ``by``, or a shipment's sender (a lot's registration
-    names neither)."""
-    return None if isinstance(e, LotRegistered) else actor(e)
-
-
-def evidence(model: RegistryModel, i: int) -> dict[str, Any]:
-    """Event ``i`` of ``model`` as a finding's evidence: name, tx, time, block, members."""
-    e = model.events[i]
-    out = {
-        "event": e.name,
-        "tx": "0x" + e.tx_hash.hex(),
-        "time": e.timestamp,
-        "block": e.block_number,
-        "by": member_of(e),
-    }
-    if isinstance(e, ItemsShipped):
-        out["to"] = e.to
-    return out

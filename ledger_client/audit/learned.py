@@ -1,17 +1,28 @@
 """Anomaly detectors learned from the history itself (median and MAD, so a few outliers do
 not move the baseline): transit-time outliers per lane, lanes rarely or never used for a
 product owner, sudden daily volume changes per member, activity at hours a member is
-normally inactive."""
+normally inactive.
+
+A member's days and hours are those of its own time zone where the master data has one
+(UTC otherwise); each finding states its threshold in the units it was crossed in (hours,
+transactions a day, shipments), worked out from the baseline.
+
+Each detector takes a :class:`~ledger_client.audit.describe.Describer` for names and times
+(default: the model's own member records, times in UTC).
+"""
 
 from __future__ import annotations
 
 import math
 import statistics
 from collections import Counter, defaultdict
+from datetime import date
 
-from ledger_client.audit.findings import DAY, AnomalyConfig, Finding, evidence, member_of
+from ledger_client.audit.catalogue import Catalogue
+from ledger_client.audit.describe import Describer
+from ledger_client.audit.findings import DAY, AnomalyConfig, Finding
 from ledger_client.audit.model import RegistryModel
-from ledger_client.events import ItemsReceived, ItemsShipped, RegistryEvent
+from ledger_client.events import ItemsReceived, ItemsShipped, RegistryEvent, actor
 
 MAD_SCALE = 0.6745  # makes the MAD-based score comparable to a z-score for normal data
 
@@ -24,6 +35,15 @@ def _robust(values: list[float]) -> tuple[float, float]:
 
 def _score(x: float, med: float, mad: float, floor: float) -> float:
     return MAD_SCALE * (x - med) / max(mad, floor)
+
+
+def _above(score: float, med: float, mad: float, floor: float) -> float:
+    """The value whose robust score is ``score``: where the threshold lies in the data's units."""
+    return med + score * max(mad, floor) / MAD_SCALE
+
+
+def _words(model: RegistryModel, say: Describer | None) -> Describer:
+    return say if say is not None else Catalogue().describer(model)
 
 
 def weekday_seconds(start: int, end: int) -> int:
@@ -53,7 +73,9 @@ def _shipments(model: RegistryModel) -> list[tuple[int, ItemsShipped, int | None
     return [(i, e, receive_of.get(i)) for i, e in enumerate(events) if isinstance(e, ItemsShipped)]
 
 
-def transit_outliers(model: RegistryModel, cfg: AnomalyConfig) -> list[Finding]:
+def transit_outliers(
+    model: RegistryModel, cfg: AnomalyConfig, say: Describer | None = None
+) -> list[Finding]:
     """Shipments whose transit time is far from the usual time on their lane.
 
     Transit is counted in weekday seconds (members do not receive at weekends), on a log
@@ -61,6 +83,7 @@ def transit_outliers(model: RegistryModel, cfg: AnomalyConfig) -> list[Finding]:
     the spread because a lane's times cluster around "next business day" with a second mode
     a day later, which a bare MAD would treat as outliers.
     """
+    say = _words(model, say)
     lanes: dict[tuple[str, str], list[tuple[float, int, int]]] = defaultdict(list)
     for s, e, r in _shipments(model):
         if r is None:
@@ -72,31 +95,40 @@ def transit_outliers(model: RegistryModel, cfg: AnomalyConfig) -> list[Finding]:
         if len(rows) < cfg.min_lane_samples:
             continue
         med, mad = _robust([x for x, _, _ in rows])
+        limit = math.exp(_above(cfg.transit_score, med, mad, cfg.transit_min_spread)) / 3600
         for x, s, r in rows:
             score = _score(x, med, mad, cfg.transit_min_spread)
             if score > cfg.transit_score:
+                sent, received = model.events[s].timestamp, model.events[r].timestamp
                 out.append(
                     Finding(
                         "TRANSIT_OUTLIER",
                         "MEDIUM",
                         "0x" + model.events[s].tx_hash.hex(),
-                        f"shipment {a} -> {b} took {math.exp(x) / 3600:.1f} weekday hours",
+                        f"shipment {say.name(a)} -> {say.name(b)} sent {say.when(sent, a)}, "
+                        f"received {say.when(received, b)}: {math.exp(x) / 3600:.1f} weekday "
+                        "hours",
                         f"usual transit on this lane is {math.exp(med) / 3600:.1f} weekday h "
-                        f"(robust score {score:.1f})",
-                        [evidence(model, s), evidence(model, r)],
-                        {
+                        f"over {len(rows)} shipments (robust score {score:.1f})",
+                        threshold=f"slower than {limit:.1f} weekday hours on this lane (robust "
+                        f"score above {cfg.transit_score:g}; weekends not counted)",
+                        evidence=[say.event(s), say.event(r)],
+                        inputs={
                             "lane": [a, b],
                             "samples": len(rows),
                             "median_hours": round(math.exp(med) / 3600, 2),
                             "mad_log_seconds": round(mad, 4),
                             "score": round(score, 2),
+                            "threshold_hours": round(limit, 2),
                         },
                     )
                 )
     return out
 
 
-def unusual_routes(model: RegistryModel, cfg: AnomalyConfig) -> list[Finding]:
+def unusual_routes(
+    model: RegistryModel, cfg: AnomalyConfig, say: Describer | None = None
+) -> list[Finding]:
     """Shipments on a lane rarely or never used for the goods of a product owner they carry.
 
     A lane (from, to) is unusual for an owner when it carried at most ``rare_lane_count`` of
@@ -105,6 +137,7 @@ def unusual_routes(model: RegistryModel, cfg: AnomalyConfig) -> list[Finding]:
     ``rare_network_count`` shipments, under ``rare_lane_share``): a lane the network uses
     every week (returns to a wholesaler) is a known relationship even for a small owner.
     """
+    say = _words(model, say)
     per_owner: dict[str, Counter[tuple[str, str]]] = defaultdict(Counter)
     network: Counter[tuple[str, str]] = Counter()
     ship_owners: dict[int, set[str]] = defaultdict(set)
@@ -121,6 +154,7 @@ def unusual_routes(model: RegistryModel, cfg: AnomalyConfig) -> list[Finding]:
         for owner in owners:
             per_owner[owner][lane] += 1
     total_network = sum(network.values())
+    share = f"{cfg.rare_lane_share:.0%}"
     out = []
     for i, owners in sorted(ship_owners.items()):
         lane = lanes_of[i]
@@ -132,16 +166,21 @@ def unusual_routes(model: RegistryModel, cfg: AnomalyConfig) -> list[Finding]:
             total = sum(lanes.values())
             n = lanes[lane]
             if total >= 50 and n <= cfg.rare_lane_count and n / total < cfg.rare_lane_share:
+                when = say.when(model.events[i].timestamp, lane[0])
                 out.append(
                     Finding(
                         "UNUSUAL_ROUTE",
                         "MEDIUM",
                         "0x" + model.events[i].tx_hash.hex(),
-                        f"shipment {lane[0]} -> {lane[1]} of {owner}'s product",
+                        f"shipment {say.name(lane[0])} -> {say.name(lane[1])} on {when} of "
+                        f"{say.name(owner)}'s product",
                         f"this lane carried {n} of {total} shipments of the owner's products "
                         f"and {m} of {total_network} in the network",
-                        [evidence(model, i)],
-                        {
+                        threshold=f"a lane carrying at most {cfg.rare_lane_count} and under "
+                        f"{share} of an owner's shipments (of at least 50), and at most "
+                        f"{cfg.rare_network_count} and under {share} of the network's",
+                        evidence=[say.event(i)],
+                        inputs={
                             "lane_count": n,
                             "owner_shipments": total,
                             "owner": owner,
@@ -154,69 +193,105 @@ def unusual_routes(model: RegistryModel, cfg: AnomalyConfig) -> list[Finding]:
     return out
 
 
-def _member_events(model: RegistryModel) -> dict[str, list[int]]:
+def activity_profiles(model: RegistryModel) -> dict[str, list[int]]:
+    """Each member's activity profile: the indices of the registry events it caused (the
+    member each event's class names, :func:`~ledger_client.events.actor`), in chain order."""
     by: dict[str, list[int]] = defaultdict(list)
     for i, e in enumerate(model.events):
-        if isinstance(e, RegistryEvent):
-            by[str(member_of(e))].append(i)
-    return by
+        if isinstance(e, RegistryEvent) and (member := actor(e)) is not None:
+            by[member].append(i)
+    return dict(by)
 
 
-def volume_changes(model: RegistryModel, cfg: AnomalyConfig) -> list[Finding]:
-    """Days on which a member's transaction count jumps far above its usual daily count."""
+_EPOCH = date(1970, 1, 1)
+
+
+def volume_changes(
+    model: RegistryModel, cfg: AnomalyConfig, say: Describer | None = None
+) -> list[Finding]:
+    """Days (the member's own dates) on which a member's transaction count jumps far above its
+    usual daily count. The subject is ``member@day``, the day counted from 1970-01-01."""
+    say = _words(model, say)
     out = []
-    for member, idx in _member_events(model).items():
-        days = Counter(model.events[i].timestamp // DAY for i in idx)
-        if len(days) < cfg.min_days:
+    for member, idx in activity_profiles(model).items():
+        per_day: dict[int, list[int]] = defaultdict(list)
+        for i in idx:
+            per_day[(say.day(model.events[i].timestamp, member) - _EPOCH).days].append(i)
+        if len(per_day) < cfg.min_days:
             continue
-        first, last = min(days), max(days)
-        series = [days.get(d, 0) for d in range(first, last + 1)]
+        first, last = min(per_day), max(per_day)
+        series = [len(per_day.get(d, ())) for d in range(first, last + 1)]
         med, mad = _robust([float(v) for v in series])
+        limit = max(_above(cfg.volume_score, med, mad, 1.0), cfg.volume_ratio * max(med, 1))
+        name = say.name(member)
         for d in range(first, last + 1):
-            v = days.get(d, 0)
+            events = per_day.get(d, [])
+            v = len(events)
             score = _score(v, med, mad, 1.0)
             if score > cfg.volume_score and v > cfg.volume_ratio * max(med, 1):
+                day = _EPOCH.toordinal() + d
                 out.append(
                     Finding(
                         "VOLUME_SPIKE",
                         "MEDIUM",
                         f"{member}@{d}",
-                        f"{member} sent {v} transactions on day {d} (UTC day number)",
+                        f"{name} sent {v} transactions on {date.fromordinal(day).isoformat()} "
+                        f"({say.zone_name(member)})",
                         f"its usual day is {med:g} transactions (robust score {score:.1f})",
-                        [],
-                        {
+                        threshold=f"more than {math.floor(limit)} transactions a day (robust "
+                        f"score above {cfg.volume_score:g} and over {cfg.volume_ratio:g}x its "
+                        f"usual day, from {len(series)} days)",
+                        evidence=[say.event(i) for i in events[:20]],
+                        inputs={
                             "member": member,
                             "day": d,
                             "count": v,
                             "median": med,
                             "mad": mad,
                             "days": len(series),
+                            "threshold_count": round(limit, 2),
                         },
                     )
                 )
     return out
 
 
-def quiet_hour_activity(model: RegistryModel, cfg: AnomalyConfig) -> list[Finding]:
-    """Transactions at an hour of day in which the member is almost never active (night, bursts)."""
+def quiet_hour_activity(
+    model: RegistryModel, cfg: AnomalyConfig, say: Describer | None = None
+) -> list[Finding]:
+    """Transactions at an hour of day (the member's own) in which the member is almost never
+    active (night, bursts)."""
+    say = _words(model, say)
     out = []
-    for member, idx in _member_events(model).items():
+    share = f"{cfg.quiet_hour_share:.1%}"
+    for member, idx in activity_profiles(model).items():
         if len(idx) < cfg.min_member_events:
             continue
-        hours = Counter((model.events[i].timestamp % DAY) // 3600 for i in idx)
+        hour_of = {i: say.hour(model.events[i].timestamp, member) for i in idx}
+        hours = Counter(hour_of.values())
+        name, zone = say.name(member), say.zone_name(member)
         for i in idx:
-            h = (model.events[i].timestamp % DAY) // 3600
-            share = hours[h] / len(idx)
-            if share < cfg.quiet_hour_share or hours[h] <= 2 and share < 0.01:
+            h = hour_of[i]
+            part = hours[h] / len(idx)
+            if part < cfg.quiet_hour_share or hours[h] <= 2 and part < 0.01:
                 out.append(
                     Finding(
                         "NIGHT_ACTIVITY",
                         "LOW",
                         "0x" + model.events[i].tx_hash.hex(),
-                        f"{member} transacted at {h:02d}:00 UTC",
-                        f"only {hours[h]} of its {len(idx)} transactions fall in that hour",
-                        [evidence(model, i)],
-                        {"hour": h, "hour_count": hours[h], "member_events": len(idx)},
+                        f"{name} transacted at {say.when(model.events[i].timestamp, member)}",
+                        f"only {hours[h]} of its {len(idx)} transactions fall in the hour "
+                        f"{h:02d}:00-{h:02d}:59 ({zone})",
+                        threshold=f"an hour of its day holding under {share} of its "
+                        f"transactions, or at most 2 and under 1 % (of at least "
+                        f"{cfg.min_member_events})",
+                        evidence=[say.event(i)],
+                        inputs={
+                            "hour": h,
+                            "time_zone": zone,
+                            "hour_count": hours[h],
+                            "member_events": len(idx),
+                        },
                     )
                 )
     return out

@@ -19,6 +19,7 @@ from ledger_client.audit.state import ALL_ROLES, PRODUCERS, REGULATOR, ZERO32, L
 from ledger_client.contracts import MemberStatus
 from ledger_client.events import handles
 from ledger_client.gs1.dates import end_of_day
+from ledger_client.ids import lot_hash, record_id
 from ledger_client.types import ZERO_ADDRESS, Authority, LotStatus
 
 NO_LOT = (ZERO32, ZERO_ADDRESS, 0, 0, 0, 0, ZERO_ADDRESS)
@@ -134,6 +135,14 @@ class LotModel(ConsortiumModel):
             lot.status_authority = int(authority)
 
     # ------------------------------------------------------------ views
+
+    def lots_of_code(self, gtin14: str, lot: str) -> list[bytes]:
+        """The ids of every lot registered as ``lot`` of ``gtin14``: the genuine one (under
+        the GTIN's prefix owner) first, then those other members registered under the code."""
+        code = lot_hash(gtin14, lot)
+        ids = [self.lot_id(gtin14, lot)]
+        ids += [record_id(index, code) for index in range(1, len(self.member_accounts))]
+        return [i for i in dict.fromkeys(ids) if i in self.lots]
 
     def lot_view(self, lot: Lot | None) -> tuple[Any, ...]:
         """The lot as the contract's ``lotState`` returns it (a ``LotView`` tuple)."""

@@ -70,6 +70,9 @@ class ReplayResult:
     compared: dict[str, int] = field(default_factory=dict)
     compared_at_block: int | str | None = None
     divergences: list[Divergence] = field(default_factory=list)
+    #: The time the history stands at: the cut given, else the last block read (its time,
+    #: where a node answered; else the last replayed event's).
+    as_of: int = 0
 
     @property
     def events(self) -> int:
@@ -248,20 +251,31 @@ def _up_to_head(
     return logs, upto
 
 
+def _last_time(w3: Web3 | None, block: int | str, logs: Sequence[RawLog]) -> int:
+    """The time of the last block read: ``block``'s on the node, else the last log's."""
+    if w3 is not None and isinstance(block, int):
+        return int(w3.eth.get_block(block)["timestamp"])
+    return logs[-1].timestamp if logs else 0
+
+
 def audit(
     w3: Web3 | None,
     deployment: Deployment | None = None,
     log_file: Path | None = None,
     compare: bool = True,
     progress: Callable[[str], None] | None = None,
+    until: int | None = None,
 ) -> ReplayResult:
     """Fetch (or load ``log_file``), replay, and compare with the chain when ``w3`` is given.
 
     The contracts are read at the head the logs reach, never at an older block, so a node
     without archive state can answer: the logs of the blocks after an export's last block
     are fetched from the chain and replayed with it. An export that names no last block is
-    compared at the latest block as it is.
+    compared at the latest block as it is. ``until`` (Unix seconds) replays the history as
+    it stood then: the events of later blocks are left out (nothing is compared).
     """
+    if until is not None and compare:
+        raise ValueError("a history cut at a time is not compared with the chain's head")
     t0 = time.perf_counter()
     block: int | str = "latest"
     upto: int | None
@@ -274,11 +288,14 @@ def audit(
         logs, upto = [], deployment.block - 1
     if w3 is not None and upto is not None and (compare or log_file is None):
         logs, block = _up_to_head(w3, deployment, logs, upto)
+    if until is not None:
+        logs = [log for log in logs if log.timestamp <= until]
     fetched = time.perf_counter() - t0
     if progress:
         progress(f"{len(logs)} logs read in {fetched:.2f}s")
     result = replay_logs(logs)
     result.fetch_seconds = fetched
+    result.as_of = until if until is not None else _last_time(w3, block, logs)
     if compare and w3 is not None and deployment is not None:
         t1 = time.perf_counter()
         found, counts = compare_with_chain(result.model, w3, deployment, block=block)

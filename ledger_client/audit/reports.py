@@ -1,17 +1,27 @@
 """Regulators' reports from the replayed history: FDA Form 3911-style illegitimate-product
 notification, DSCSA-style transaction history, EU FMD-style alert. Each is a JSON-ready dict
-and a printable HTML page (``templates/base.html``); ``write_report`` saves either."""
+and a printable HTML page (``templates/base.html``); ``write_report`` saves either.
+
+Parties are named with their GLN; times are UTC with the local time and time zone of the
+member concerned beside them. A 3911 given the anomaly findings of its packs carries them,
+with where and when each pack was scanned; a transaction history states, beside the standard
+DSCSA statement, every lot whose GTIN is under another company's prefix than its registrant's.
+"""
 
 from __future__ import annotations
 
 import html
 import json
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from string import Template
 from typing import Any
 
+from ledger_client.audit.anomalies import foreign_prefix, prefix_owner_words
 from ledger_client.audit.catalogue import Catalogue
+from ledger_client.audit.describe import Describer
+from ledger_client.audit.findings import Finding
 from ledger_client.audit.history import custody_chain
 from ledger_client.audit.model import RegistryModel
 from ledger_client.audit.state import Pack
@@ -58,11 +68,7 @@ def _now() -> str:
 
 
 def _member(catalogue: Catalogue, model: RegistryModel, account: str | None) -> dict[str, Any]:
-    if account is None:
-        return {}
-    m = model.members.get(account)
-    gln = f"{m.gln:013d}" if m else None
-    return {"account": account, "name": catalogue.member_name(account), "gln": gln}
+    return {} if account is None else catalogue.describer(model).member(account)
 
 
 def _product(catalogue: Catalogue, gtin: str) -> dict[str, Any]:
@@ -105,11 +111,14 @@ def _pack_facts(
 
 
 def _evidence(model: RegistryModel, catalogue: Catalogue, pid: bytes) -> list[dict[str, Any]]:
+    say = catalogue.describer(model)
     chain = custody_chain(model, pid)
     return [
         {
             "event": s["event"],
             "time": _iso(s["time"]),
+            "local_time": say.at(s["time"], s["by"])["local_time"],
+            "time_zone": say.zone_name(s["by"]),
             "tx": s["tx"],
             "block": s["block"],
             "by": _member(catalogue, model, s["by"]),
@@ -121,6 +130,33 @@ def _evidence(model: RegistryModel, catalogue: Catalogue, pid: bytes) -> list[di
     ]
 
 
+def _findings_of(
+    say: Describer, subject: str, findings: Iterable[Finding]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The findings about ``subject`` (kind, severity, what, why, threshold), and the scans
+    in their evidence: where (the member, with its GLN) and when (UTC and local time)."""
+    mine = [f for f in findings if f.subject.lower() == subject.lower()]
+    scans: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for f in mine:
+        for e in f.evidence:
+            if e.get("type") == "scan":
+                key = (e["location"], e["time"], e["lot"], e["expiry"])
+                scans.setdefault(
+                    key,
+                    {
+                        "time": _iso(e["time"]),
+                        "local_time": e["local_time"],
+                        "time_zone": e["time_zone"],
+                        "location": say.member(e["location"]),
+                        "lot": e["lot"],
+                        "expiry": e["expiry"],
+                        "finding": f.kind,
+                    },
+                )
+    keys = ("kind", "severity", "seen", "why", "threshold")
+    return [{k: getattr(f, k) for k in keys} for f in mine], list(scans.values())
+
+
 def form_3911(
     model: RegistryModel,
     catalogue: Catalogue,
@@ -129,8 +165,11 @@ def form_3911(
     description: str,
     report_type: str = "INITIAL",
     reporter: str | None = None,
+    findings: Iterable[Finding] = (),
 ) -> dict[str, Any]:
-    """An FDA Form 3911-style notification of illegitimate product for ``packs`` (GTIN, serial)."""
+    """An FDA Form 3911-style notification of illegitimate product for ``packs`` (GTIN,
+    serial): each pack's product, status and custody, and the anomaly ``findings`` naming
+    it with the scans that show where and when it was seen (a clone's evidence)."""
     if report_type not in REPORT_TYPES:
         raise ReportError(
             f"report type must be one of {', '.join(REPORT_TYPES)}, got {report_type!r}"
@@ -141,10 +180,13 @@ def form_3911(
         )
     if not packs:
         raise ReportError("a notification names at least one pack")
+    say = catalogue.describer(model)
+    found = list(findings)
     products = []
     for g, s in packs:
         facts = _pack_facts(model, catalogue, g, s)
         facts["evidence"] = _evidence(model, catalogue, model.pack_id(g, s))
+        facts["findings"], facts["scans"] = _findings_of(say, facts["pack_id"], found)
         products.append(facts)
     return {
         "report": "FDA Form 3911-style notification of illegitimate product",
@@ -157,15 +199,37 @@ def form_3911(
     }
 
 
+def prefix_exception(model: RegistryModel, catalogue: Catalogue, lid: bytes) -> str | None:
+    """What a DSCSA statement must add about lot ``lid`` when its GTIN carries a company
+    prefix that is not its registrant's (None when it is the registrant's own)."""
+    found = foreign_prefix(model, catalogue, lid)
+    if found is None:
+        return None
+    gtin, owner = found
+    say = catalogue.describer(model)
+    registrant = say.member(model.lots[lid].owner)
+    clear = catalogue.lots.get(lid)
+    lot = f"Lot {clear[1]}" if clear else "The lot"
+    return (
+        f"{lot} of GTIN {gtin} was registered by {registrant['name']} (GLN "
+        f"{registrant['gln']}) under a company prefix of {prefix_owner_words(say, owner)}, "
+        "not its own: the registrant is not the owner of this product code, and a "
+        "verification of these packs' codes never finds its records."
+    )
+
+
 def transaction_history(
     model: RegistryModel, catalogue: Catalogue, lid: bytes | None = None, tx: bytes | None = None
 ) -> dict[str, Any]:
     """A DSCSA-style transaction history: every change of ownership of a lot's packs (or of one
-    shipment), with transaction information, the parties and the chain evidence."""
+    shipment), with transaction information, the parties and the chain evidence; the
+    standard statement, and beside it each lot whose GTIN carries another company's prefix
+    than its registrant's (:func:`prefix_exception`)."""
     if (lid is None) == (tx is None):
         raise ReportError("give a lot or a shipment transaction, not both")
     touched = _packs_by_event(model)
     transactions = []
+    lots_seen: dict[bytes, int] = {}
     for i, e in enumerate(model.events):
         if not isinstance(e, ItemsShipped) or (tx is not None and e.tx_hash != tx):
             continue
@@ -174,7 +238,7 @@ def transaction_history(
             packs = [p for p in packs if model.packs[p].lot.id == lid]
         if not packs:
             continue
-        receipt = _receipt(model, i, packs[0])
+        receipt = _receipt(model, catalogue, i, packs[0])
         per_lot: dict[bytes, int] = {}
         for p in packs:
             key = model.packs[p].lot.id
@@ -191,6 +255,7 @@ def transaction_history(
                     "quantity": n,
                 }
             )
+        lots_seen.update(per_lot)
         transactions.append(
             {
                 "date_of_transaction": _iso(e.timestamp),
@@ -210,6 +275,7 @@ def transaction_history(
     if lid is not None:
         if lid not in model.lots:
             raise ReportError(f"lot 0x{lid.hex()} is not in the on-chain history")
+        lots_seen = {lid: 0}
         gl = catalogue.lots.get(lid)
         subject = {
             "lot_id": "0x" + lid.hex(),
@@ -228,6 +294,9 @@ def transaction_history(
             "received the product from a member, and the ledger holds no record of illegitimate "
             "product unless flagged below."
         ),
+        "statement_exceptions": [
+            text for key in lots_seen if (text := prefix_exception(model, catalogue, key))
+        ],
         "flagged_packs": sum(
             1 for p in (lid and model.lots[lid].packs or []) if model.packs[p].flags
         ),
@@ -243,11 +312,18 @@ def _packs_by_event(model: RegistryModel) -> dict[int, list[bytes]]:
     return by_event
 
 
-def _receipt(model: RegistryModel, index: int, pid: bytes) -> dict[str, Any] | None:
+def _receipt(
+    model: RegistryModel, catalogue: Catalogue, index: int, pid: bytes
+) -> dict[str, Any] | None:
     for i in model.packs[pid].history:
         e = model.events[i]
         if i > index and isinstance(e, ItemsReceived):
-            return {"date": _iso(e.timestamp), "tx": "0x" + e.tx_hash.hex(), "by": e.by}
+            return {
+                "date": _iso(e.timestamp),
+                "tx": "0x" + e.tx_hash.hex(),
+                "by": e.by,
+                "by_name": catalogue.describer(model).name(e.by),
+            }
     return None
 
 
@@ -310,7 +386,7 @@ def _table(rows: dict[str, Any]) -> str:
 
 def _grid(items: list[dict[str, Any]]) -> str:
     if not items:
-        return "<p>None.</p>"
+        return "<p>Nothing recorded.</p>"
     keys = list(items[0])
     head = "".join(f"<th>{html.escape(k.replace('_', ' '))}</th>" for k in keys)
     body = "".join(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -27,7 +26,7 @@ from ledger_client.contracts import Deployment
 from ledger_client.epcis.store import EventStore
 from ledger_client.errors import InvalidInputError, RxLedgerError
 from ledger_client.explain import lot_label, pack_label
-from ledger_client.inputs import resolve_member
+from ledger_client.inputs import parse_time, resolve_member
 from ledger_client.logs import fetch_logs
 
 audit_app = RxTyper(
@@ -45,24 +44,41 @@ CatalogueFile = Annotated[
     typer.Option("--catalogue", help="Master data JSON (clear ids, products, members)."),
 ]
 Out = Annotated[Path, typer.Option("--out", help="Report file: .json or .html.")]
+At = Annotated[
+    str | None,
+    typer.Option(
+        "--at",
+        metavar="TIME",
+        help=(
+            "Report as at TIME: the history up to TIME, and TIME as the report's now (ISO 8601,"
+            " UTC unless it gives an offset, or Unix seconds; default: the last block read)."
+        ),
+    ),
+]
+Scans = Annotated[
+    Path | None, typer.Option("--scans", help="Off-chain verification records (JSON lines).")
+]
 
 
 def _load(
-    session: Session, log_file: Path | None, compare: bool = True
+    session: Session, log_file: Path | None, compare: bool = True, at: str | None = None
 ) -> tuple[ReplayResult, Web3 | None, Deployment]:
-    """Replay from ``log_file`` (comparing with the chain if one answers) or from the chain."""
+    """Replay from ``log_file`` (comparing with the chain if one answers) or from the chain;
+    as at time ``at`` (``--at``: the history up to then), else as at the last block read
+    (``result.as_of`` says which time)."""
+    until = None if at is None else parse_time(at, "--at")
     w3: Web3 | None
     if log_file is not None:
         try:
             w3 = connect(session.rpc) if compare else None
         except RxLedgerError:
             w3 = None  # offline audit: replay only
-        result = audit(w3, log_file=log_file, compare=compare)
+        result = audit(w3, log_file=log_file, compare=compare, until=until)
         dep = Deployment.load(session.deployment) if session.deployment.is_file() else None
         dep = dep or load_logs(log_file).deployment
     else:
         w3, dep = session.chain
-        result = audit(w3, dep, compare=compare)
+        result = audit(w3, dep, compare=compare, until=until)
     return result, w3, dep
 
 
@@ -79,8 +95,8 @@ def _catalogue(
     store: tuple[Path, RegistryModel] | None = None,
 ) -> Catalogue:
     """The catalogue of ``path``, with the deployment's members, the directory's entries of
-    ``gtins`` and the clear codes of an owner's EPCIS ``store`` (its ids under the prefix
-    owners of the replayed ``model``)."""
+    ``gtins``, and the clear codes and members' location time zones of an owner's EPCIS
+    ``store`` (its ids under the prefix owners of the replayed ``model``)."""
     cat = Catalogue.load(path) if path is not None else Catalogue()
     cat.add_members(dep)
     if w3 is not None:
@@ -88,6 +104,7 @@ def _catalogue(
     if store is not None and store[0].is_file():
         with EventStore(store[0]) as events:
             cat.add_store(events, store[1].owner_index)
+            cat.add_locations(events, store[1])
     return cat
 
 
@@ -105,10 +122,11 @@ def _print_trace(
     label: str,
     session: Session,
     log_file: Path | None,
+    at: str | None,
 ) -> None:
-    """Print ``trace`` of the id ``key`` finds in the replayed history (that of the genuine
-    record, under the prefix owner) as JSON; ``label`` names it if absent."""
-    result, _, _ = _load(session, log_file, compare=False)
+    """Print ``trace`` of the id ``key`` finds in the replayed history as at ``at`` (that of
+    the genuine record, under the prefix owner) as JSON; ``label`` names it if absent."""
+    result, _, _ = _load(session, log_file, compare=False, at=at)
     try:
         typer.echo(json.dumps(trace(result.model, key(result.model)), indent=2))
     except KeyError:
@@ -160,10 +178,11 @@ def custody_cmd(
     serial: Annotated[str, typer.Option(help="Serial number of the pack.")],
     session: ChainOpts,
     log_file: LogFile = None,
+    at: At = None,
 ) -> None:
     """Print a pack's custody chain as JSON: holders, times, transactions, EPCIS event hashes."""
     label = pack_label(gtin, serial)
-    _print_trace(custody_chain, lambda m: m.pack_id(gtin, serial), label, session, log_file)
+    _print_trace(custody_chain, lambda m: m.pack_id(gtin, serial), label, session, log_file, at)
 
 
 @audit_app.command("lot-trace")
@@ -172,10 +191,11 @@ def lot_trace_cmd(
     lot: Annotated[str, typer.Option(help="Lot number.")],
     session: ChainOpts,
     log_file: LogFile = None,
+    at: At = None,
 ) -> None:
-    """Print every current holder of a lot and how many packs each holds (for a recall)."""
+    """Print every holder of a lot and how many packs each holds (for a recall)."""
     label = lot_label(gtin, lot)
-    _print_trace(lot_trace, lambda m: m.lot_id(gtin, lot), label, session, log_file)
+    _print_trace(lot_trace, lambda m: m.lot_id(gtin, lot), label, session, log_file, at)
 
 
 @audit_app.command("expiry")
@@ -187,28 +207,30 @@ def expiry_cmd(
     *,
     session: ChainOpts,
     log_file: LogFile = None,
+    at: At = None,
 ) -> None:
-    """List packs held per member whose lot expires within DAYS."""
-    result, _, dep = _load(session, log_file, compare=False)
+    """List packs held per member whose lot expires within DAYS of the report's time."""
+    result, _, dep = _load(session, log_file, compare=False, at=at)
     m = _member(member, dep, "--member")
-    typer.echo(json.dumps(expiring(result.model, int(time.time()), days, m), indent=2))
+    say = _catalogue(None, None, dep, []).describer(result.model)
+    typer.echo(json.dumps(expiring(result.model, result.as_of, days, m, say), indent=2))
 
 
 @audit_app.command("anomalies")
 def anomalies_cmd(
-    scans: Annotated[
-        Path | None, typer.Option(help="Off-chain verification records (JSON lines).")
-    ] = None,
+    scans: Scans = None,
     catalogue: CatalogueFile = None,
     *,
     session: ChainOpts,
     log_file: LogFile = None,
+    at: At = None,
 ) -> None:
-    """Print every anomaly finding as JSON: what, why, evidence, model inputs, severity."""
-    result, w3, dep = _load(session, log_file, compare=False)
-    cat = _catalogue(catalogue, w3, dep, []) if catalogue is not None else None
+    """Print every anomaly finding as JSON: what, why, the threshold crossed, evidence
+    (transactions and scans), model inputs, severity; members named, times local."""
+    result, w3, dep = _load(session, log_file, compare=False, at=at)
+    cat = _catalogue(catalogue, w3, dep, [])
     records = read_scans(scans) if scans is not None else []
-    findings = detect(result.model, cat, records)
+    findings = detect(result.model, cat, records, now=result.as_of)
     typer.echo(json.dumps([f.as_dict() for f in findings], indent=2, default=str))
 
 
@@ -221,14 +243,13 @@ def shortage_cmd(
     *,
     session: ChainOpts,
     log_file: LogFile = None,
+    at: At = None,
 ) -> None:
-    """Print days of supply per member and GTIN at the time of the latest event; alerts list
-    who else holds stock."""
-    result, w3, dep = _load(session, log_file, compare=False)
+    """Print days of supply (stock held and in transit to the member) per member and GTIN;
+    alerts list who else holds stock, wholesalers first, then makers, then other dispensers."""
+    result, w3, dep = _load(session, log_file, compare=False, at=at)
     cat = _catalogue(catalogue, w3, dep, [])
-    events = result.model.events
-    now = events[-1].timestamp if events else int(time.time())
-    signals = shortage(result.model, cat, now, window_days, threshold_days, not all_rows)
+    signals = shortage(result.model, cat, result.as_of, window_days, threshold_days, not all_rows)
     typer.echo(json.dumps([s.as_dict() for s in signals], indent=2))
 
 
@@ -255,17 +276,21 @@ def report_3911(
         typer.Option(help="Reporting member, a name or address (default: the member acting)."),
     ] = None,
     catalogue: CatalogueFile = None,
+    scans: Scans = None,
     *,
     session: MemberStoreOpts,
     log_file: LogFile = None,
+    at: At = None,
 ) -> None:
     """Write an FDA Form 3911-style illegitimate-product notification, reported by the member
-    acting (``--as``, ``--key-file``, ``RXLEDGER_KEY``) or ``--reporter``."""
-    result, w3, dep = _load(session, log_file, compare=False)
+    acting (``--as``, ``--key-file``, ``RXLEDGER_KEY``) or ``--reporter``, with the anomaly
+    findings about its packs and the scans that show where and when each was seen."""
+    result, w3, dep = _load(session, log_file, compare=False, at=at)
     by = _reporter(reporter, session, dep)
     cat = _catalogue(catalogue, w3, dep, [gtin], (session.store, result.model))
     if lot:
         cat.add_lot(gtin, lot, owner=result.model.owner_index(gtin))
+    records = read_scans(scans) if scans is not None else []
     rep = form_3911(
         result.model,
         cat,
@@ -274,6 +299,7 @@ def report_3911(
         description,
         report_type,
         by,
+        detect(result.model, cat, records, now=result.as_of),
     )
     _write(rep, out)
 
@@ -290,20 +316,36 @@ def report_history(
     *,
     session: StoreOpts,
     log_file: LogFile = None,
+    at: At = None,
 ) -> None:
-    """Write a DSCSA-style transaction history for a lot (--gtin --lot) or a shipment (--tx)."""
+    """Write a DSCSA-style transaction history for a lot (--gtin --lot) or a shipment (--tx).
+    A lot registered under another company's prefix is found too, and the report says so."""
     if (tx is None) == (gtin is None or lot is None):
         raise InvalidInputError("give --gtin and --lot, or --tx")
     tx_hash = _tx_hash(tx) if tx is not None else None
-    result, w3, dep = _load(session, log_file, compare=False)
+    result, w3, dep = _load(session, log_file, compare=False, at=at)
     cat = _catalogue(catalogue, w3, dep, [gtin] if gtin else [], (session.store, result.model))
     if tx_hash is not None:
         rep = transaction_history(result.model, cat, tx=tx_hash)
     else:
         assert gtin is not None and lot is not None
-        lid = cat.add_lot(gtin, lot, owner=result.model.owner_index(gtin))
-        rep = transaction_history(result.model, cat, lid=lid)
+        rep = transaction_history(result.model, cat, lid=_lot_of(result.model, cat, gtin, lot))
     _write(rep, out)
+
+
+def _lot_of(model: RegistryModel, cat: Catalogue, gtin: str, lot: str) -> bytes:
+    """The id of lot ``lot`` of ``gtin`` in the history: the genuine one (under the GTIN's
+    prefix owner), else the one a member registered under another company's prefix."""
+    found = model.lots_of_code(gtin, lot)
+    if not found:
+        raise InvalidInputError(f"{lot_label(gtin, lot)} is not in the replayed history")
+    if len(found) > 1 and found[0] != model.lot_id(gtin, lot):
+        raise InvalidInputError(
+            f"{lot_label(gtin, lot)} was registered by {len(found)} members, none of them "
+            "the prefix owner: give the shipment with --tx"
+        )
+    cat.lots.setdefault(found[0], (gtin, lot))
+    return found[0]
 
 
 def _tx_hash(text: str) -> bytes:
@@ -328,9 +370,10 @@ def report_fmd(
     *,
     session: StoreOpts,
     log_file: LogFile = None,
+    at: At = None,
 ) -> None:
-    """Write an EU FMD-style alert report for a scanned pack."""
-    result, w3, dep = _load(session, log_file, compare=False)
+    """Write an EU FMD-style alert report for a scanned pack, raised at the report's time."""
+    result, w3, dep = _load(session, log_file, compare=False, at=at)
     cat = _catalogue(catalogue, w3, dep, [gtin], (session.store, result.model))
     scanned = {"gtin": gtin, "serial": serial, "lot": lot, "expiry": expiry}
     rep = fmd_alert(
@@ -341,6 +384,6 @@ def report_fmd(
         alert,
         resolve_member(location, dep.members, "--location"),
         scanned,
-        int(time.time()),
+        result.as_of,
     )
     _write(rep, out)

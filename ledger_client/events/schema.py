@@ -32,6 +32,11 @@ def abi_name(field: str) -> str:
     return head + "".join(part.capitalize() for part in rest)
 
 
+#: The fields naming the member an event is by or about, in the order :func:`actor` prefers
+#: them: the member acting (``by``, a shipment's sender, a lot's or product's owner, a
+#: proposer or approver), else the member it concerns (an account, a gateway's member).
+ACTOR_FIELDS = ("by", "from_", "owner", "proposer", "approver", "account", "member")
+
 #: Every event class, by contract, in the order of this module (each class adds itself).
 EVENT_TYPES: dict[str, tuple[type[ChainEvent], ...]] = {}
 #: (field, ABI name) of each event's arguments, in ABI order.
@@ -51,6 +56,8 @@ class ChainEvent:
     name: ClassVar[str]
     #: The contract that emits it.
     contract: ClassVar[str]
+    #: The field naming the member the event is by or about (:data:`ACTOR_FIELDS`), or None.
+    actor_field: ClassVar[str | None]
 
     block_number: int
     timestamp: int
@@ -68,6 +75,8 @@ class ChainEvent:
         _ARGUMENTS[cls] = tuple(
             (f.name, abi_name(f.name)) for f in fields(cls) if f.name not in META_FIELDS
         )
+        own = {name for name, _ in _ARGUMENTS[cls]}
+        cls.actor_field = next((f for f in ACTOR_FIELDS if f in own), None)
 
     @property
     def args(self) -> dict[str, Any]:
@@ -284,37 +293,8 @@ class UnitsDissolved(RegistryEvent):
 
 
 def actor(event: ChainEvent) -> str | None:
-    """The member an event names as acting or as its subject: ``by``, a shipment's sender, a
-    lot's or product's owner, a member's or prefix's account; None for governance events."""
-    match event:
-        case ItemsShipped():
-            return event.from_
-        case LotRegistered() | ProductRegistered():
-            return event.owner
-        case (
-            MemberAdded()
-            | MemberKeyRotated()
-            | MemberLicenceChanged()
-            | MemberRolesChanged()
-            | MemberStatusChanged()
-            | PrefixAssigned()
-            | PrefixRevoked()
-        ):
-            return event.account
-        case GatewayUrlSet():
-            return event.member
-        case (
-            AccessGranted()
-            | AccessRevoked()
-            | DecommissionsUndone()
-            | ItemsPacked()
-            | ItemsReceived()
-            | ItemsUnpacked()
-            | LotStatusChanged()
-            | PacksCommissioned()
-            | PacksDecommissioned()
-            | PacksFlagged()
-            | UnitsDissolved()
-        ):
-            return event.by
-    return None
+    """The member an event names as acting or as its subject: the field its class's
+    ``actor_field`` names (``by``, a shipment's sender, a lot's or product's owner, a proposer
+    or approver, a member's or prefix's account); None for events naming no member."""
+    field = event.actor_field
+    return None if field is None else str(getattr(event, field))

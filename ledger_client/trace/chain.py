@@ -85,10 +85,10 @@ def chain_trail(w3: Web3, deployment: Deployment, code: str) -> ChainTrail:
             last = custody.pop()
             custody += [Custody(last.holder, last.start, event.timestamp)]
             custody.append(Custody(event.to, event.timestamp, None))
-        unit = getattr(event, "unit_id", ZERO_HASH)
-        is_container = isinstance(event, ev.PacksCommissioned | ev.ItemsPacked)
-        if is_container and unit not in (ZERO_HASH, pid) and unit not in units:
-            units.append(unit)
+        if isinstance(event, ev.PacksCommissioned | ev.ItemsPacked):
+            unit = event.unit_id
+            if unit not in (ZERO_HASH, pid) and unit not in units:
+                units.append(unit)
         if event.event_hash == ZERO_HASH:
             bare += 1
             continue

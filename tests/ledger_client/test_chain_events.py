@@ -10,7 +10,7 @@ import pytest
 
 from ledger_client.contracts import Role, artifact
 from ledger_client.devnet import DevNetwork
-from ledger_client.events import EVENT_TYPES, ChainEvent, RawLog, decode
+from ledger_client.events import EVENT_TYPES, ChainEvent, LotRegistered, RawLog, actor, decode
 from ledger_client.events.schema import META_FIELDS, abi_name, field_name
 from ledger_client.logs import fetch_logs
 from tests.utils.audit_scenario import Scenario
@@ -80,6 +80,22 @@ def test_field_and_abi_names_convert_both_ways() -> None:
     for name in names:
         assert abi_name(field_name(name)) == name
     assert field_name("from") == "from_" and field_name("packIds") == "pack_ids"
+
+
+@pytest.mark.parametrize("contract", sorted(EVENT_TYPES))
+def test_every_event_naming_a_member_says_which_field_names_it(contract: str) -> None:
+    """``actor`` reads the field each class names: an event with an address argument (a
+    ``by``, a sender, an owner, an account...) never answers None for want of the field's
+    name, and an event with none answers None."""
+    abi = _abi_events(contract)
+    for cls in EVENT_TYPES[contract]:
+        addresses = {field_name(p["name"]) for p in abi[cls.name] if p["type"] == "address"}
+        if addresses:
+            assert cls.actor_field in addresses, (cls.name, cls.actor_field, addresses)
+        else:
+            assert cls.actor_field is None, cls.name
+    lot = {f.name: 0 for f in dataclasses.fields(LotRegistered)} | {"owner": "0xowner"}
+    assert actor(LotRegistered(**lot)) == "0xowner"
 
 
 def test_fast_decoder_matches_web3_decoder(scenario: Scenario) -> None:

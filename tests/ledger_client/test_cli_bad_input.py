@@ -75,6 +75,8 @@ def files(net: DevNetwork, node: Anvil, tmp_path_factory: pytest.TempPathFactory
     (d / "good-members.json").write_text(json.dumps([member]))
     (d / "catalogue.json").write_text("{}")
     (d / "log.jsonl").write_bytes(b"\xff\xfe")
+    scan = {"gtin": GTIN, "serial": "OK1", "location": "pharmacy_a", "time": 1, "expiry": "281301"}
+    (d / "bad-expiry.jsonl").write_text(json.dumps(scan) + "\n")
     EventStore(d / "store.sqlite").close()
     return d
 
@@ -216,6 +218,11 @@ ONE_OFF = {
     ),
     "audit of an unknown member": ("audit expiry --member nobody", "--member 'nobody' is unknown"),
     "audit of a bad address": ("audit expiry --member 0x12", "--member '0x12' is not an address"),
+    "audit at a time that is none": ("audit expiry --at soon", "--at 'soon' is not a time"),
+    "scans with a bad expiry": (
+        "audit anomalies --scans {d}/bad-expiry.jsonl",
+        "bad-expiry.jsonl:1: expiry date (17) 281301: month 13 is not 01-12",
+    ),
     "report by an unknown member": (
         READERS["report 3911"] + " --reporter nobody",
         "--reporter 'nobody' is unknown",

@@ -137,8 +137,11 @@ def lid(g: str, lot: str) -> bytes:
     return lot_id(g, lot, owner=MAKER)
 
 
-def scenario_catalogue(s: Scenario, regions: dict[str, str] | None = None) -> Catalogue:
-    """The clear identities behind the scenario's ids, with product and member master data."""
+def scenario_catalogue(
+    s: Scenario, regions: dict[str, str] | None = None, time_zones: dict[str, str] | None = None
+) -> Catalogue:
+    """The clear identities behind the scenario's ids, with product and member master data
+    (member name -> region, member name -> IANA time zone)."""
     c = Catalogue()
     for g, lot in (
         (GTIN_A, "A1"),
@@ -155,6 +158,6 @@ def scenario_catalogue(s: Scenario, regions: dict[str, str] | None = None) -> Ca
     c.add_packs(GTIN_A, [f"R{j:02d}" for j in range(10)], owner=MAKER)
     c.add_packs(GTIN_FOREIGN, s.foreign, owner=MAKER)
     c.add_packs(GTIN_B, ["E0", "E1"], owner=MAKER)
-    c.add_members(s.net.deployment, regions)
+    c.add_members(s.net.deployment, regions, time_zones)
     c.add_directory(s.w3, s.net.deployment, [GTIN_A, GTIN_B])
     return c

@@ -1,9 +1,14 @@
-"""Events built by hand, for models replayed from crafted histories."""
+"""Events built by hand, for models replayed from crafted histories, and one such history."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+from ledger_client.audit.model import RegistryModel
 from ledger_client.events import EVENT_TYPES, ChainEvent, RegistryEvent
 from ledger_client.events.schema import field_name
+from ledger_client.ids import lot_id, pack_id
 
 CLASSES = {cls.name: cls for classes in EVENT_TYPES.values() for cls in classes}
 
@@ -17,3 +22,41 @@ def crafted(name: str, ts: int, n: int, tx: int | None = None, **args: object) -
         fields.setdefault("event_hash", bytes(32))
     tx_hash = (n if tx is None else tx).to_bytes(32, "big")
     return cls(block_number=n, timestamp=ts, tx_hash=tx_hash, log_index=0, **fields)
+
+
+#: The members of :func:`regular_history` (indices 1, 2, 3): its records are all A's.
+A, B, C = ("0x" + "a" * 40, "0x" + "b" * 40, "0x" + "c" * 40)
+A_INDEX = 1
+#: GTIN of :func:`regular_history`'s lot "L", under A's records.
+GTIN_L = "00614141000012"
+DAY = 86_400
+
+
+def regular_history(extra: Sequence[tuple[str, int, dict[str, Any]]] = ()) -> RegistryModel:
+    """Three members; 30 days of A->B shipments received ~1 day later, 9:00-17:00 UTC; then
+    the ``extra`` events (name, time, ABI arguments)."""
+    m = RegistryModel()
+    n = 0
+
+    def add(name: str, ts: int, **args: object) -> None:
+        nonlocal n
+        n += 1
+        m.apply(crafted(name, ts, n, **args))
+
+    base = 1_700_000_000 - 1_700_000_000 % DAY
+    for i, acc in enumerate((A, B, C), 1):
+        add("MemberAdded", base, account=acc, index=i, gln=i, roles=0x1F, licenceExpiry=2**40)
+    lid_ = lot_id(GTIN_L, "L", owner=A_INDEX)
+    add("LotRegistered", base + 9 * 3600, lotId=lid_, owner=A, expiry=301231)
+    k = 0
+    for day in range(30):
+        for j in range(10):
+            ts = base + day * DAY + 9 * 3600 + j * 1800
+            ids = [pack_id(GTIN_L, f"S{k}", owner=A_INDEX)]
+            k += 1
+            add("PacksCommissioned", ts, lotId=lid_, by=A, unitId=bytes(32), packIds=ids)
+            add("ItemsShipped", ts + 60, **{"from": A}, to=B, packIds=ids, unitIds=[])
+            add("ItemsReceived", ts + DAY + (j % 3) * 600, by=B, packIds=ids, unitIds=[])
+    for name, ts, args in extra:
+        add(name, ts, **args)
+    return m

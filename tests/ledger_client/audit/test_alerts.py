@@ -81,21 +81,22 @@ def test_stock_excludes_flagged_recalled_and_in_transit_packs(
     }
 
 
-def test_shortage_alert_below_threshold_lists_alternatives_same_region_first(
+def test_shortage_alert_below_threshold_lists_alternatives_wholesalers_first(
     scenario: Scenario, model: RegistryModel, catalogue: Catalogue, now: int
 ) -> None:
     a = scenario.addr
     signals = shortage(model, catalogue, now, window_days=10, threshold_days=16)
-    assert [(s.member, s.gtin, s.stock, s.days_of_supply) for s in signals] == [
-        (a("pharmacy_a"), GTIN_A, 4, 10.0)
+    assert [(s.member, s.gtin, s.stock, s.inbound, s.days_of_supply) for s in signals] == [
+        (a("pharmacy_a"), GTIN_A, 4, 0, 10.0)
     ]
     alt = signals[0].alternatives
-    assert [(x["name"], x["stock"]) for x in alt] == [
-        ("manufacturer", 78),
-        ("wholesaler_b", 41),
-        ("wholesaler_a", 108),
+    # by kind (wholesaler, manufacturer, other dispenser), then same region, then most stock
+    assert [(x["name"], x["kind"], x["region"], x["stock"]) for x in alt] == [
+        ("wholesaler_b", "wholesaler", "north", 41),
+        ("wholesaler_a", "wholesaler", "south", 108),
+        ("manufacturer", "manufacturer", "north", 78),
     ]
-    assert signals[0].region == "north"
+    assert signals[0].region == "north" and signals[0].name == "pharmacy_a"
     everything = shortage(
         model, catalogue, now, window_days=10, threshold_days=16, alerts_only=False
     )
@@ -105,3 +106,22 @@ def test_shortage_alert_below_threshold_lists_alternatives_same_region_first(
     }
     regions = {(r["region"], r["gtin"]): r for r in regional_supply(model, catalogue, now, 10)}
     assert regions[("south", GTIN_B)]["days_of_supply"] == round((30 + 10) / 0.5, 2)
+
+
+def test_shortage_counts_the_stock_already_in_transit_to_the_member(
+    scenario: Scenario, model: RegistryModel, catalogue: Catalogue, now: int
+) -> None:
+    """Pharmacy B holds 10 packs of GTIN B and 5 more are on their way to it: at 0.5 a day
+    that is 30 days of supply, not 20, so a 25-day threshold raises no alert."""
+    rows = shortage(model, catalogue, now, window_days=10, threshold_days=25, alerts_only=False)
+    pb = next(s for s in rows if s.member == scenario.addr("pharmacy_b"))
+    assert (pb.gtin, pb.stock, pb.inbound, pb.days_of_supply, pb.alert) == (
+        GTIN_B,
+        10,
+        5,
+        30.0,
+        False,
+    )
+    assert [s.member for s in shortage(model, catalogue, now, 10, 25)] == [
+        scenario.addr("pharmacy_a")
+    ]

@@ -3,19 +3,24 @@ detectors on a replayed model of crafted events."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from ledger_client.audit import RegistryModel
 from ledger_client.audit.anomalies import detect
 from ledger_client.audit.findings import DAY, AnomalyConfig
 from ledger_client.audit.learned import (
+    activity_profiles,
     quiet_hour_activity,
     transit_outliers,
     unusual_routes,
     volume_changes,
 )
-from ledger_client.audit.scans import VerificationRecord
-from ledger_client.events import ItemsReceived
+from ledger_client.audit.scans import VerificationRecord, read_scans
+from ledger_client.errors import InvalidInputError
+from ledger_client.events import ItemsReceived, LotRecallRequested, LotRegistered, RegistryEvent
 from ledger_client.ids import lot_id, pack_id
 from tests.utils.audit_scenario import (
     GTIN_A,
@@ -26,7 +31,7 @@ from tests.utils.audit_scenario import (
     pid,
     scenario_catalogue,
 )
-from tests.utils.crafted_events import crafted
+from tests.utils.crafted_events import A_INDEX, A, B, C, regular_history
 
 
 def _kinds(findings: list) -> dict[str, set[str]]:
@@ -95,6 +100,57 @@ def test_a_scanned_day_00_expiry_matches_a_lot_registered_with_the_month_s_last_
     assert mismatched == {"0x" + lid(GTIN_FOREIGN, "F1").hex(), "0x" + pid(GTIN_A, other).hex()}
 
 
+def test_a_scanner_s_text_expiry_is_read_by_the_gs1_day_00_rule(
+    scenario: Scenario, model: RegistryModel, tmp_path: Path
+) -> None:
+    """Scanners write the expiry as the code prints it ("301200"): day 00 is the month's
+    last day (lot A1 is registered 301231), as GS1Date.sameDay reads it."""
+    now = model.events[-1].timestamp
+    pa = scenario.addr("pharmacy_a")
+    day00, full, other, number = scenario.case_serials[list(scenario.case_serials)[5]][3:7]
+    scans = tmp_path / "scans.jsonl"
+    rows = [(day00, "301200"), (full, "301231"), (other, "301230"), (number, 301200)]
+    scans.write_text(
+        "".join(
+            json.dumps({"gtin": GTIN_A, "serial": s, "location": pa, "time": now, "expiry": e})
+            + "\n"
+            for s, e in rows
+        )
+    )
+    found = detect(model, scenario_catalogue(scenario), read_scans(scans), now=now)
+    mismatched = {f.subject for f in found if f.kind == "PRODUCT_MISMATCH"}
+    assert mismatched == {"0x" + lid(GTIN_FOREIGN, "F1").hex(), "0x" + pid(GTIN_A, other).hex()}
+
+
+@pytest.mark.parametrize(
+    ("expiry", "reason"),
+    [("301232", "day 32 is not valid"), ("301300", "month 13"), ("3012", "6 digits")],
+)
+def test_a_scan_with_an_expiry_that_is_no_gs1_date_is_refused_naming_its_line(
+    tmp_path: Path, expiry: str, reason: str
+) -> None:
+    scans = tmp_path / "scans.jsonl"
+    good = {"gtin": GTIN_A, "serial": "S1", "location": "pharmacy_a", "time": 1}
+    scans.write_text(json.dumps(good) + "\n" + json.dumps({**good, "expiry": expiry}) + "\n")
+    with pytest.raises(InvalidInputError, match=rf"{scans}:2: .*{reason}"):
+        read_scans(scans)
+
+
+def test_each_member_s_activity_profile_counts_its_lot_registrations(
+    scenario: Scenario, model: RegistryModel
+) -> None:
+    profiles = activity_profiles(model)
+    registered = [(i, e) for i, e in enumerate(model.events) if isinstance(e, LotRegistered)]
+    assert len(registered) == 5  # A1, B1, A2, F1 (under nobody's prefix), E1: the maker's
+    for i, e in registered:
+        assert i in profiles[e.owner]
+    assert set(profiles) <= set(model.members)  # no "None" member
+    requests = [i for i, e in enumerate(model.events) if isinstance(e, LotRecallRequested)]
+    assert requests and set(requests) <= set(profiles[scenario.addr("regulator")])
+    registry = sum(isinstance(e, RegistryEvent) for e in model.events)
+    assert sum(len(v) for v in profiles.values()) == registry
+
+
 def test_no_rule_fires_on_a_clean_history_right_after_it_happened(
     scenario: Scenario, model: RegistryModel
 ) -> None:
@@ -108,42 +164,9 @@ def test_no_rule_fires_on_a_clean_history_right_after_it_happened(
 
 # ------------------------------------------------------------ learned detectors
 
-A, B, C = ("0x" + "a" * 40, "0x" + "b" * 40, "0x" + "c" * 40)
-#: A's member index: the crafted history's records are all A's.
-A_INDEX = 1
 
-
-def _history(extra: list[tuple[str, int, dict]] = ()) -> RegistryModel:
-    """Three members; 30 days of A->B shipments received ~1 day later, 9:00-17:00 UTC."""
-    m = RegistryModel()
-    n = 0
-
-    def add(name: str, ts: int, **args: object) -> None:
-        nonlocal n
-        n += 1
-        m.apply(crafted(name, ts, n, **args))
-
-    base = 1_700_000_000 - 1_700_000_000 % DAY
-    for i, acc in enumerate((A, B, C), 1):
-        add("MemberAdded", base, account=acc, index=i, gln=i, roles=0x1F, licenceExpiry=2**40)
-    lid_ = lot_id(GTIN_A, "L", owner=A_INDEX)
-    add("LotRegistered", base + 9 * 3600, lotId=lid_, owner=A, expiry=301231)
-    k = 0
-    for day in range(30):
-        for j in range(10):
-            ts = base + day * DAY + 9 * 3600 + j * 1800
-            ids = [pack_id(GTIN_A, f"S{k}", owner=A_INDEX)]
-            k += 1
-            add("PacksCommissioned", ts, lotId=lid_, by=A, unitId=bytes(32), packIds=ids)
-            add("ItemsShipped", ts + 60, **{"from": A}, to=B, packIds=ids, unitIds=[])
-            add("ItemsReceived", ts + DAY + (j % 3) * 600, by=B, packIds=ids, unitIds=[])
-    for name, ts, args in extra:
-        add(name, ts, **args)
-    return m
-
-
-def test_learned_detectors_stay_quiet_on_regular_history() -> None:
-    m = _history()
+def test_learned_detectors_stay_quiet_on_regularregular_history() -> None:
+    m = regular_history()
     cfg = AnomalyConfig()
     assert transit_outliers(m, cfg) == [] and unusual_routes(m, cfg) == []
     assert volume_changes(m, cfg) == [] and quiet_hour_activity(m, cfg) == []
@@ -194,7 +217,7 @@ def test_slow_shipment_rare_lane_spike_and_night_activity_are_found_with_inputs(
         )
         for i in range(120)
     ]
-    m = _history(extra)
+    m = regular_history(extra)
     found = _kinds(detect(m))
     assert len(found["TRANSIT_OUTLIER"]) == 1
     outlier = transit_outliers(m, AnomalyConfig())[0]

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import Result
 from lxml import html as lxml_html
 from typer import Typer
+from typer.main import get_command
 from typer.testing import CliRunner
 
-from ledger_client.audit import export_logs
+from ledger_client.audit import RegistryModel, export_logs
+from ledger_client.audit.findings import DAY
 from ledger_client.cli.audit import audit_app, report_app
-from tests.utils.audit_scenario import GTIN_A, GTIN_B, Scenario, scenario_catalogue
+from ledger_client.epcis.mapping import MappingReport
+from ledger_client.epcis.store import EventStore
+from tests.utils.audit_scenario import GTIN_A, GTIN_B, Scenario, lid, scenario_catalogue
 
 NO_NODE = "http://127.0.0.1:9"
 runner = CliRunner()
@@ -163,3 +169,122 @@ def test_audit_shortage_prints_days_of_supply_per_member_and_gtin(files: tuple[P
     rows = json.loads(result.output)
     assert rows and {r["gtin"] for r in rows} <= {GTIN_A, GTIN_B}
     assert all(r["stock"] >= 0 and "days_of_supply" in r for r in rows)
+
+
+def _iso(ts: int, zone: tzinfo = UTC) -> str:
+    return datetime.fromtimestamp(ts, zone).isoformat()
+
+
+def test_audit_expiry_reports_as_at_the_time_given(
+    scenario: Scenario, model: RegistryModel, files: tuple[Path, Path]
+) -> None:
+    at = model.lots[lid(GTIN_B, "B1")].expires_at - 10 * DAY
+    args = ["expiry", "--days", "30", "--member", "pharmacy_b"]
+    for text in (str(at), _iso(at), _iso(at, timezone(timedelta(hours=-5)))):
+        result = offline(audit_app, files, *args, "--at", text)
+        assert result.exit_code == 0, result.output
+        rows = json.loads(result.output)
+        assert [(r["packs"], r["days_left"], r["member_name"]) for r in rows] == [
+            (10, 10.0, "pharmacy_b")
+        ]
+    # the history as it stood before the chain existed: nothing held, nothing expiring
+    before = offline(audit_app, files, *args, "--at", "2001-01-01T00:00:00Z")
+    assert before.exit_code == 0, before.output
+    assert json.loads(before.output) == []
+
+
+def test_audit_at_refuses_what_is_not_a_time(files: tuple[Path, Path]) -> None:
+    result = offline(audit_app, files, "expiry", "--at", "next tuesday")
+    assert result.exit_code == 2
+    assert "ISO 8601" in result.output and "next tuesday" in result.output
+
+
+def test_audit_anomalies_at_a_later_time_sees_the_shipment_still_not_received(
+    files: tuple[Path, Path], model: RegistryModel
+) -> None:
+    def kinds(*extra: str) -> set[str]:
+        result = offline(audit_app, files, "anomalies", "--catalogue", str(files[1]), *extra)
+        assert result.exit_code == 0, result.output
+        return {f["kind"] for f in json.loads(result.output)}
+
+    assert "SHIPMENT_NOT_RECEIVED" not in kinds()  # as at the last block read
+    later = _iso(model.events[-1].timestamp + 15 * DAY)
+    assert "SHIPMENT_NOT_RECEIVED" in kinds("--at", later)
+
+
+def test_every_command_that_reports_as_at_a_time_takes_at_with_one_meaning() -> None:
+    groups = {"audit": get_command(audit_app), "report": get_command(report_app)}
+    helps = {}
+    for group, command in groups.items():
+        for name, sub in command.commands.items():  # type: ignore[attr-defined]
+            for param in sub.params:
+                if "--at" in param.opts:
+                    helps[f"{group} {name}"] = param.help
+    assert set(helps) == {
+        "audit custody",
+        "audit lot-trace",
+        "audit expiry",
+        "audit anomalies",
+        "audit shortage",
+        "report 3911",
+        "report history",
+        "report fmd-alert",
+    }
+    assert len(set(helps.values())) == 1
+
+
+def _store_with_location(path: Path, gln12: str, zone: str) -> Path:
+    """An owner's EPCIS store holding the location master data of GLN ``gln12``+check."""
+    doc = {
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": "2026-01-01T00:00:00Z",
+        "epcisHeader": {
+            "epcisMasterData": {
+                "vocabularyList": [
+                    {
+                        "type": "urn:epcglobal:epcis:vtype:BusinessLocation",
+                        "vocabularyElementList": [
+                            {
+                                "id": f"urn:epc:id:sgln:{gln12[:7]}.{gln12[7:]}.0",
+                                "attributes": [
+                                    {"id": "urn:epcglobal:cbv:mda#name", "attribute": "Main St"},
+                                    {"id": "https://rxledger.example/mda#timeZone",
+                                     "attribute": zone},
+                                ],
+                            }
+                        ],
+                    }
+                ]
+            }
+        },
+        "epcisBody": {"eventList": []},
+    }  # fmt: skip
+    with EventStore(path) as store:
+        store.add_document(doc, MappingReport())
+    return path
+
+
+def test_report_3911_of_a_clone_carries_the_finding_and_the_scan_in_local_time(
+    scenario: Scenario, model: RegistryModel, files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Pharmacy B's location master data (its GLN, in the store) gives its time zone."""
+    serial, pb = scenario.dispensed[4], scenario.addr("pharmacy_b")
+    at = model.events[-1].timestamp + 3600
+    scans = tmp_path / "scans.jsonl"
+    scans.write_text(json.dumps({"gtin": GTIN_A, "serial": serial, "location": pb, "time": at}))
+    store = _store_with_location(tmp_path / "store.sqlite", "401234800001", "America/Chicago")
+    out = tmp_path / "n.json"
+    result = offline(
+        report_app,
+        files,
+        *("3911", "--gtin", GTIN_A, "--serial", serial, "--classification", "COUNTERFEIT"),
+        *("--description", "a clone", "--out", str(out), "--catalogue", str(files[1])),
+        *("--store", str(store), "--scans", str(scans), "--at", str(at), "--as", "pharmacy_b"),
+    )
+    assert result.exit_code == 0, result.output
+    (product,) = json.loads(out.read_text())["products"]
+    assert [f["kind"] for f in product["findings"]] == ["DECOMMISSIONED_VERIFIED"]
+    (scan,) = product["scans"]
+    assert scan["location"]["name"] == "pharmacy_b" and scan["time_zone"] == "America/Chicago"
+    assert scan["local_time"] == _iso(at, ZoneInfo("America/Chicago"))

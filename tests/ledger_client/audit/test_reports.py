@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from lxml import html as lxml_html
 
 from ledger_client.audit import RegistryModel
+from ledger_client.audit.anomalies import detect
 from ledger_client.audit.catalogue import Catalogue
 from ledger_client.audit.reports import (
     ReportError,
@@ -17,7 +20,15 @@ from ledger_client.audit.reports import (
     transaction_history,
     write_report,
 )
-from tests.utils.audit_scenario import GTIN_A, GTIN_B, Scenario, lid, scenario_catalogue
+from ledger_client.audit.scans import VerificationRecord
+from tests.utils.audit_scenario import (
+    GTIN_A,
+    GTIN_B,
+    GTIN_FOREIGN,
+    Scenario,
+    lid,
+    scenario_catalogue,
+)
 
 
 @pytest.fixture(scope="module")
@@ -163,3 +174,48 @@ def test_fmd_alert_names_the_reason_location_and_custody(
     assert "already decommissioned" in write_report(report, tmp_path / "a.html").read_text()
     with pytest.raises(ReportError, match=r"must end in .json or .html"):
         write_report(report, tmp_path / "a.pdf")
+
+
+def test_form_3911_of_a_clone_carries_the_finding_and_where_and_when_it_was_scanned(
+    scenario: Scenario, model: RegistryModel, tmp_path: Path
+) -> None:
+    catalogue = scenario_catalogue(scenario, time_zones={"pharmacy_b": "America/New_York"})
+    serial, pb = scenario.dispensed[4], scenario.addr("pharmacy_b")
+    at = model.events[-1].timestamp + 3600
+    findings = detect(model, catalogue, [VerificationRecord(GTIN_A, serial, pb, at)], now=at)
+    report = form_3911(
+        model, catalogue, [(GTIN_A, serial)], "COUNTERFEIT", "a clone", findings=findings
+    )
+    product = report["products"][0]
+    (finding,) = product["findings"]
+    assert finding["kind"] == "DECOMMISSIONED_VERIFIED" and finding["severity"] == "CRITICAL"
+    assert "pharmacy_b" in finding["seen"] and finding["threshold"]
+    local = datetime.fromtimestamp(at, ZoneInfo("America/New_York"))
+    assert product["scans"] == [
+        {
+            "time": datetime.fromtimestamp(at, UTC).isoformat().replace("+00:00", "Z"),
+            "local_time": local.isoformat(),
+            "time_zone": "America/New_York",
+            "location": {"account": pb, "name": "pharmacy_b", "gln": "4012348000013"},
+            "lot": None,
+            "expiry": None,
+            "finding": "DECOMMISSIONED_VERIFIED",
+        }
+    ]
+    assert product["evidence"][-1]["local_time"]  # the custody steps carry local times too
+    text = lxml_html.fromstring(write_report(report, tmp_path / "c.html").read_text())
+    content = text.text_content()
+    assert "DECOMMISSIONED_VERIFIED" in content and local.isoformat() in content
+
+
+def test_dscsa_history_of_a_lot_under_nobody_s_prefix_says_so_beside_the_statement(
+    model: RegistryModel, catalogue: Catalogue, tmp_path: Path
+) -> None:
+    report = transaction_history(model, catalogue, lid=lid(GTIN_FOREIGN, "F1"))
+    assert report["transaction_statement"].startswith("Each seller recorded on the ledger")
+    (exception,) = report["statement_exceptions"]
+    assert GTIN_FOREIGN in exception and "no member" in exception and "manufacturer" in exception
+    text = lxml_html.fromstring(write_report(report, tmp_path / "h.html").read_text())
+    assert exception in text.text_content()
+    genuine = transaction_history(model, catalogue, lid=lid(GTIN_B, "B1"))
+    assert genuine["statement_exceptions"] == []
