@@ -88,6 +88,12 @@ class GrantsEvent(ChainEvent, contract="AccessGrants"):
     """An event of ``AccessGrants``."""
 
 
+class ExceptionEvent(ChainEvent, contract="ExceptionRegistry"):
+    """An event of ``ExceptionRegistry``: each names the exception's id."""
+
+    id: int  # typed here for readers of any exception event; a field of each class
+
+
 class RegistryEvent(ChainEvent, contract="SerialRegistry"):
     """An event of ``SerialRegistry``: each anchors an EPCIS event hash (zero for none)."""
 
@@ -194,6 +200,31 @@ class AccessRevoked(GrantsEvent):
     by: str
 
 
+# ---------------------------------------------------------------------- ExceptionRegistry
+
+
+class ExceptionAnswered(ExceptionEvent):
+    id: int
+    by: str
+    evidence_hash: bytes
+
+
+class ExceptionOpened(ExceptionEvent):
+    id: int
+    opener: str
+    counterparty: str
+    kind: int
+    items_hash: bytes
+    evidence_hash: bytes
+
+
+class ExceptionResolved(ExceptionEvent):
+    id: int
+    by: str
+    resolved_by: int
+    evidence_hash: bytes
+
+
 # ---------------------------------------------------------------------- SerialRegistry
 
 
@@ -211,8 +242,24 @@ class ItemsPacked(RegistryEvent):
     event_hash: bytes
 
 
+class ItemsLost(RegistryEvent):
+    by: str
+    recipient: str
+    pack_ids: Ids
+    unit_ids: Ids
+    event_hash: bytes
+
+
 class ItemsReceived(RegistryEvent):
     by: str
+    pack_ids: Ids
+    unit_ids: Ids
+    event_hash: bytes
+
+
+class ItemsRefused(RegistryEvent):
+    by: str
+    sender: str
     pack_ids: Ids
     unit_ids: Ids
     event_hash: bytes
@@ -229,6 +276,14 @@ class ItemsShipped(RegistryEvent):
 class ItemsUnpacked(RegistryEvent):
     unit_id: bytes
     by: str
+    pack_ids: Ids
+    unit_ids: Ids
+    event_hash: bytes
+
+
+class LostItemsFound(RegistryEvent):
+    by: str
+    recipient: str
     pack_ids: Ids
     unit_ids: Ids
     event_hash: bytes
@@ -277,6 +332,14 @@ class PacksFlagged(RegistryEvent):
     event_hash: bytes
 
 
+class ShipmentCancelled(RegistryEvent):
+    by: str
+    recipient: str
+    pack_ids: Ids
+    unit_ids: Ids
+    event_hash: bytes
+
+
 class UnitsDissolved(RegistryEvent):
     by: str
     unit_ids: Ids
@@ -284,11 +347,14 @@ class UnitsDissolved(RegistryEvent):
 
 
 def actor(event: ChainEvent) -> str | None:
-    """The member an event names as acting or as its subject: ``by``, a shipment's sender, a
-    lot's or product's owner, a member's or prefix's account; None for governance events."""
+    """The member an event names as acting or as its subject: ``by``, a shipment's sender, an
+    exception's opener, a lot's or product's owner, a member's or prefix's account; None for
+    governance events."""
     match event:
         case ItemsShipped():
             return event.from_
+        case ExceptionOpened():
+            return event.opener
         case LotRegistered() | ProductRegistered():
             return event.owner
         case (
@@ -307,13 +373,19 @@ def actor(event: ChainEvent) -> str | None:
             AccessGranted()
             | AccessRevoked()
             | DecommissionsUndone()
+            | ExceptionAnswered()
+            | ExceptionResolved()
+            | ItemsLost()
             | ItemsPacked()
             | ItemsReceived()
+            | ItemsRefused()
             | ItemsUnpacked()
+            | LostItemsFound()
             | LotStatusChanged()
             | PacksCommissioned()
             | PacksDecommissioned()
             | PacksFlagged()
+            | ShipmentCancelled()
             | UnitsDissolved()
         ):
             return event.by
