@@ -20,9 +20,10 @@ DAY = 86_400
 
 
 def holdings(model: RegistryModel) -> Iterator[tuple[bytes, str, bool]]:
-    """Yield ``(pack id, member, in_transit)`` for every pack not decommissioned."""
+    """Yield ``(pack id, member, in_transit)`` for every pack held or travelling: neither
+    decommissioned nor lost in transit."""
     for pid, p in model.packs.items():
-        if p.status == PackStatus.DECOMMISSIONED:
+        if p.status == PackStatus.DECOMMISSIONED or model.is_lost(p):
             continue
         member, transit = model.holder(p)
         yield pid, member, transit

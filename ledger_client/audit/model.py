@@ -579,6 +579,11 @@ class RegistryModel(LotModel, ExceptionModel):
             lost,
         )
 
+    def is_lost(self, p: Pack) -> bool:
+        """True when ``p``, or the unit carrying it, is reported lost in transit."""
+        status = p.status if p.parent is None else top_holder(p.parent, _PARENT).status
+        return status == LOST
+
     def holder(self, p: Pack) -> tuple[str, bool]:
         """``(member, in_transit)``: who holds ``p`` now, or to whom it is travelling (its
         sender, not in transit, while it is lost)."""
