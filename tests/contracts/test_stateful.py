@@ -97,6 +97,8 @@ STATUSES = (LotStatus.ACTIVE, LotStatus.ACTIVE, LotStatus.QUARANTINED, LotStatus
 SCANS = [(lot, expiry) for lot in ("", LOT, SOON) for expiry in (0, EXPIRY, 301200, 250101)]
 PROPOSALS = ("member_status", "licence", "lot_status", "flag", "cancel", "prefix", "exception")
 KINDS = tuple(ExceptionKind)[1:]
+#: What may follow an exception's opening at once.
+EXCEPTION_ENDS = ("wait", "answer", "accept")
 #: What may follow a shipment at once (received as often as all the rest).
 SHIPMENT_ENDS = ("wait", "receive", "receive", "receive", "refuse", "cancelShipment", "reportLost")
 
@@ -528,10 +530,11 @@ def lifecycle_machine(network: Network, stats: Counter[str]) -> type[RuleBasedSt
         # ------------------------------------------------------------ exceptions
 
         @precondition(lambda self: self.model.packs)
-        @rule(kind=st.sampled_from(KINDS), data=st.data())
-        def open_exception(self, kind: ExceptionKind, data: st.DataObject) -> None:
+        @rule(kind=st.sampled_from(KINDS), then=st.sampled_from(EXCEPTION_ENDS), data=st.data())
+        def open_exception(self, kind: ExceptionKind, then: str, data: st.DataObject) -> None:
             """A trading partner (or anyone) opens an exception against another (or itself,
-            or a regulator) about one or two packs: sometimes a claim already open."""
+            or a regulator) about one or two packs, which its counterparty may answer and its
+            opener accept at once; sometimes a claim already open."""
             m = self.model
             if m.exceptions and data.draw(st.integers(0, 4)) == 0:
                 case = m.exceptions[data.draw(st.sampled_from(list(m.exceptions)))]
@@ -544,7 +547,11 @@ def lifecycle_machine(network: Network, stats: Counter[str]) -> type[RuleBasedSt
             packs = data.draw(st.lists(st.sampled_from(list(m.packs)), min_size=1, max_size=2))
             items = items_hash(list(dict.fromkeys(packs)))
             args = (address[other], int(kind), items, items)  # the items as their own evidence
-            self._exceptions(opener, "openException", *args)
+            if not self._exceptions(opener, "openException", *args) or then == "wait":
+                return
+            case_id = len(m.exceptions)
+            if self._exceptions(other, "answerException", case_id, ZERO_HASH) and then == "accept":
+                self._exceptions(opener, "resolveException", case_id, ZERO_HASH)
 
         def _cases(self, status: ExceptionStatus | None = None) -> list[int]:
             m = self.model
