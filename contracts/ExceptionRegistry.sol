@@ -50,7 +50,7 @@ contract ExceptionRegistry is IExceptionRegistry, ERC2771Context {
         bytes32 claim = _claim(me, other.index, kind, itemsHash);
         uint256 open = _openClaims[claim];
         if (open != 0) revert ExceptionRegistryAlreadyOpen(open);
-        // Ids count the exceptions opened: one a transaction at most, never near 2**256.
+        // Ids count the exceptions opened, each of which costs over 100,000 gas: never near 2**256.
         unchecked {
             id = ++_count;
         }
