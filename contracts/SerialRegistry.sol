@@ -11,8 +11,8 @@ import {Roles} from "./libraries/Roles.sol";
 
 /// @title SerialRegistry
 /// @notice The life of every pack: commissioned into a lot, packed into cases and pallets,
-/// shipped and received between members, decommissioned (dispensed, destroyed, ...) and
-/// possibly undone. Custody moves at the highest logistic unit: a pack inside a case on a
+/// shipped and received between members (or the shipment cancelled, refused, reported lost
+/// and found), decommissioned (dispensed, destroyed, ...) and possibly undone. Custody moves at the highest logistic unit: a pack inside a case on a
 /// pallet takes the pallet's custodian. A dissolved (unpacked) unit keeps the custodian it had
 /// when it was dissolved, and the packs and units it held take that custodian until they are
 /// handled one by one.
@@ -25,6 +25,20 @@ contract SerialRegistry is ISerialRegistry, ERC2771Context {
     /// @dev Bit i set: DecommissionReason(i) applies to any pack, saleable or not.
     uint256 private constant UNCONDITIONAL = (1 << uint8(DecommissionReason.DESTROYED))
         | (1 << uint8(DecommissionReason.STOLEN));
+
+    /// @dev A change of the items of one shipment leg: each must be `from`, held by member
+    /// `sender` and shipped to member `recipient`; it becomes `to`, held by `holder` and
+    /// pending to `pendingTo`. `byRecipient`: the caller is the recipient (else the sender).
+    struct Leg {
+        PackStatus from;
+        uint32 sender;
+        uint32 recipient;
+        PackStatus to;
+        uint32 holder;
+        uint32 pendingTo;
+        bool byRecipient;
+        address counterparty;
+    }
 
     IConsortium private immutable _consortium;
 
@@ -259,6 +273,66 @@ contract SerialRegistry is ISerialRegistry, ERC2771Context {
         emit ItemsReceived(caller, packIds, unitIds, eventHash);
     }
 
+    /// @notice Cancels the caller's shipment of packs and units to `recipient` before receipt:
+    /// they are ACTIVE in the caller's custody again.
+    /// @dev Requirements:
+    /// - the caller is an active, licensed supply-chain member;
+    /// - every item is in transit (itself shipped, not inside a shipped unit), shipped by the
+    ///   caller to `recipient`.
+    function cancelShipment(address recipient, bytes32[] calldata packIds, bytes32[] calldata unitIds, bytes32 eventHash)
+        external
+    {
+        (address caller, uint32 me) = _caller(Roles.SUPPLY_CHAIN, packIds.length + unitIds.length);
+        uint32 to = _indexOf(recipient);
+        _reroute(packIds, unitIds, Leg(PackStatus.IN_TRANSIT, me, to, PackStatus.ACTIVE, me, 0, false, recipient));
+        emit ShipmentCancelled(caller, recipient, packIds, unitIds, eventHash);
+    }
+
+    /// @notice Refuses packs and units `sender` shipped to the caller: they go back to `sender`,
+    /// in transit from the caller, until `sender` receives them ({receiveItems}).
+    /// @dev Requirements:
+    /// - the caller is an active, licensed supply-chain member;
+    /// - every item is in transit (itself shipped, not inside a shipped unit) to the caller,
+    ///   shipped by `sender`.
+    function refuseItems(address sender, bytes32[] calldata packIds, bytes32[] calldata unitIds, bytes32 eventHash)
+        external
+    {
+        (address caller, uint32 me) = _caller(Roles.SUPPLY_CHAIN, packIds.length + unitIds.length);
+        uint32 from = _indexOf(sender);
+        _reroute(packIds, unitIds, Leg(PackStatus.IN_TRANSIT, from, me, PackStatus.IN_TRANSIT, me, from, true, sender));
+        emit ItemsRefused(caller, sender, packIds, unitIds, eventHash);
+    }
+
+    /// @notice Reports packs and units the caller shipped to `recipient` lost in transit: they
+    /// are LOST (never received, verified LOST) until the caller reports them found.
+    /// @dev Requirements:
+    /// - the caller is an active, licensed supply-chain member;
+    /// - every item is in transit (itself shipped, not inside a shipped unit), shipped by the
+    ///   caller to `recipient`.
+    function reportLost(address recipient, bytes32[] calldata packIds, bytes32[] calldata unitIds, bytes32 eventHash)
+        external
+    {
+        (address caller, uint32 me) = _caller(Roles.SUPPLY_CHAIN, packIds.length + unitIds.length);
+        uint32 to = _indexOf(recipient);
+        _reroute(packIds, unitIds, Leg(PackStatus.IN_TRANSIT, me, to, PackStatus.LOST, me, to, false, recipient));
+        emit ItemsLost(caller, recipient, packIds, unitIds, eventHash);
+    }
+
+    /// @notice Undoes the caller's report of packs and units lost on their way to `recipient`:
+    /// they are in transit to `recipient` again (who may receive or refuse them; the caller
+    /// may cancel the shipment).
+    /// @dev Requirements:
+    /// - the caller is an active, licensed supply-chain member;
+    /// - every item is LOST, reported by the caller (its sender) on its way to `recipient`.
+    function reportFound(address recipient, bytes32[] calldata packIds, bytes32[] calldata unitIds, bytes32 eventHash)
+        external
+    {
+        (address caller, uint32 me) = _caller(Roles.SUPPLY_CHAIN, packIds.length + unitIds.length);
+        uint32 to = _indexOf(recipient);
+        _reroute(packIds, unitIds, Leg(PackStatus.LOST, me, to, PackStatus.IN_TRANSIT, me, to, false, recipient));
+        emit LostItemsFound(caller, recipient, packIds, unitIds, eventHash);
+    }
+
     /// @notice Decommissions packs for `reason`; a pack inside a unit leaves it.
     /// @dev Requirements:
     /// - the caller is an active, licensed supply-chain member holding every pack, not in
@@ -409,8 +483,8 @@ contract SerialRegistry is ISerialRegistry, ERC2771Context {
         if (index == 0) return view_;
         Unit memory u = _units[index];
         (, Unit memory top) = _unitCustody(index);
-        view_ = UnitView(index, u.status, u.level, u.parent, _account(top.custodian), address(0), false);
-        if (top.status == UnitStatus.IN_TRANSIT) (view_.pendingTo, view_.inTransit) = (_account(top.pendingTo), true);
+        view_ = UnitView(index, u.status, u.level, u.parent, _account(top.custodian), address(0), false, false);
+        (view_.pendingTo, view_.inTransit, view_.lost) = _transit(uint8(top.status), top.pendingTo);
     }
 
     /// @notice Returns the consortium this registry answers to.
@@ -432,6 +506,7 @@ contract SerialRegistry is ISerialRegistry, ERC2771Context {
         if (v.pack.flags & PackStateLibrary.FLAG_SUSPECT != 0) return VerificationStatus.SUSPECT;
         if (v.lot.status == LotStatus.RECALLED) return VerificationStatus.RECALLED;
         if (v.lot.status == LotStatus.QUARANTINED) return VerificationStatus.QUARANTINED;
+        if (v.pack.lost) return VerificationStatus.LOST;
         if (v.pack.status == PackStatus.DECOMMISSIONED) return VerificationStatus.DECOMMISSIONED;
         if (block.timestamp > v.lot.expiresAt) return VerificationStatus.EXPIRED;
         if (v.pack.inTransit) return VerificationStatus.IN_TRANSIT;
@@ -444,6 +519,45 @@ contract SerialRegistry is ISerialRegistry, ERC2771Context {
         caller = _msgSender();
         me = _consortium.requireMember(caller, roles);
         if (items == 0) revert SerialRegistryEmptyBatch();
+    }
+
+    /// @dev The member index of `account` (0 when it is no member).
+    function _indexOf(address account) private view returns (uint32) {
+        return _consortium.member(account).index;
+    }
+
+    /// @dev Moves every item of a shipment leg as `leg` says, checking each is where it says.
+    /// Items in transit or lost are loose (shipping detached them), so no unit walk is needed.
+    function _reroute(bytes32[] calldata packIds, bytes32[] calldata unitIds, Leg memory leg) private {
+        for (uint256 i; i < packIds.length; ++i) {
+            bytes32 id = packIds[i];
+            PackState s = _existingPack(id);
+            _checkLeg(id, uint8(s.status()), s.custodian(), s.pendingTo(), leg);
+            _packs[id] = s.withStatus(leg.to).withCustodian(leg.holder).withPendingTo(leg.pendingTo);
+        }
+        for (uint256 i; i < unitIds.length; ++i) {
+            bytes32 id = unitIds[i];
+            Unit storage unit = _units[_unitIndexOf(id)];
+            _checkLeg(id, uint8(unit.status), unit.custodian, unit.pendingTo, leg);
+            (unit.status, unit.custodian, unit.pendingTo) = (UnitStatus(uint8(leg.to)), leg.holder, leg.pendingTo);
+        }
+    }
+
+    /// @dev Reverts unless an item of status `status` (a PackStatus or UnitStatus: IN_TRANSIT
+    /// and LOST have the same values), held by `custodian` and pending to `pendingTo`, is on
+    /// `leg`: the caller's side is checked first.
+    function _checkLeg(bytes32 id, uint8 status, uint32 custodian, uint32 pendingTo, Leg memory leg) private view {
+        if (status != uint8(leg.from)) {
+            if (leg.from == PackStatus.LOST) revert SerialRegistryNotLost(id);
+            revert SerialRegistryNotInTransit(id);
+        }
+        if (leg.byRecipient) {
+            if (pendingTo != leg.recipient) revert SerialRegistryNotRecipient(id, _msgSender());
+            if (custodian != leg.sender) revert SerialRegistryNotShippedBy(id, leg.counterparty);
+        } else {
+            if (custodian != leg.sender) revert SerialRegistryNotSender(id, _msgSender());
+            if (pendingTo != leg.recipient) revert SerialRegistryNotShippedTo(id, leg.counterparty);
+        }
     }
 
     /// @dev Returns the index of unit `unitId`: a new ACTIVE unit held by `me` at `level`, or an
@@ -479,8 +593,12 @@ contract SerialRegistry is ISerialRegistry, ERC2771Context {
     /// it from a dissolved parent and returns it.
     function _looseUnit(bytes32 id, uint32 index, uint32 me, address caller) private returns (Unit storage unit) {
         unit = _units[index];
-        if (unit.status == UnitStatus.DISSOLVED) revert SerialRegistryUnitDissolved(id);
-        if (unit.status == UnitStatus.IN_TRANSIT) revert SerialRegistryInTransit(id);
+        UnitStatus status = unit.status;
+        if (status != UnitStatus.ACTIVE) {
+            if (status == UnitStatus.DISSOLVED) revert SerialRegistryUnitDissolved(id);
+            if (status == UnitStatus.IN_TRANSIT) revert SerialRegistryInTransit(id);
+            revert SerialRegistryLost(id);
+        }
         uint32 parent = unit.parent;
         if (parent != 0) {
             Unit storage container = _units[parent];
@@ -508,6 +626,7 @@ contract SerialRegistry is ISerialRegistry, ERC2771Context {
 
     function _requireHolder(bytes32 id, Unit memory top, uint32 me, address caller) private pure {
         if (top.status == UnitStatus.IN_TRANSIT) revert SerialRegistryInTransit(id);
+        if (top.status == UnitStatus.LOST) revert SerialRegistryLost(id);
         if (top.custodian != me) revert SerialRegistryNotCustodian(id, caller);
     }
 
@@ -521,6 +640,7 @@ contract SerialRegistry is ISerialRegistry, ERC2771Context {
         if (status == PackStatus.ACTIVE) return;
         if (status == PackStatus.NONE) revert SerialRegistryUnknownPack(id);
         if (status == PackStatus.IN_TRANSIT) revert SerialRegistryInTransit(id);
+        if (status == PackStatus.LOST) revert SerialRegistryLost(id);
         revert SerialRegistryPackDecommissioned(id, DecommissionReason(s.reason()));
     }
 
@@ -576,12 +696,20 @@ contract SerialRegistry is ISerialRegistry, ERC2771Context {
         v.parent = s.parent();
         if (v.parent == 0) {
             v.custodian = _account(s.custodian());
-            if (v.status == PackStatus.IN_TRANSIT) (v.pendingTo, v.inTransit) = (_account(s.pendingTo()), true);
+            (v.pendingTo, v.inTransit, v.lost) = _transit(uint8(v.status), s.pendingTo());
         } else {
             (, Unit memory top) = _unitCustody(v.parent);
             v.custodian = _account(top.custodian);
-            if (top.status == UnitStatus.IN_TRANSIT) (v.pendingTo, v.inTransit) = (_account(top.pendingTo), true);
+            (v.pendingTo, v.inTransit, v.lost) = _transit(uint8(top.status), top.pendingTo);
         }
+    }
+
+    /// @dev The recipient, transit and loss of an item (or of what sits in a unit) whose top
+    /// holder has status `status` (PackStatus or UnitStatus) and recipient `pendingTo`.
+    function _transit(uint8 status, uint32 pendingTo) private view returns (address, bool, bool) {
+        bool inTransit = status == uint8(PackStatus.IN_TRANSIT);
+        bool lost = status == uint8(PackStatus.LOST);
+        return (inTransit || lost ? _account(pendingTo) : address(0), inTransit, lost);
     }
 
     function _lotView(uint32 index) private view returns (LotView memory) {

@@ -2,9 +2,9 @@
 
 Each event is stored (with the ids it names, so a pack's, unit's or lot's history is one
 indexed lookup) and updates the state tables it touches: lots, packs, units, members,
-prefixes, products, access grants. Custody is stored where the contract keeps it: a pack or
-unit inside a unit has no custodian of its own, the read model resolves it through the top
-unit (:func:`ledger_client.rules.top_holder`).
+prefixes, products, access grants, exceptions. Custody is stored where the contract keeps
+it: a pack or unit inside a unit has no custodian of its own, the read model resolves it
+through the top unit (:func:`ledger_client.rules.top_holder`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,14 @@ from ledger_client import events as ev
 from ledger_client.events import actor, handlers, handles
 from ledger_client.events.schema import META_FIELDS, abi_name
 from ledger_client.gs1.dates import end_of_day
-from ledger_client.types import ZERO_HASH, LotStatus, PackStatus, UnitStatus
+from ledger_client.types import (
+    ZERO_HASH,
+    ExceptionStatus,
+    LotStatus,
+    PackStatus,
+    Resolver,
+    UnitStatus,
+)
 
 packs_t = cast(Table, m.Pack.__table__)
 units_t = cast(Table, m.Unit.__table__)
@@ -69,6 +76,11 @@ def event_of(row: m.ChainEvent) -> ev.ChainEvent:
             else:
                 values[f.name] = bytes.fromhex(str(raw)[2:]) if f.type == "bytes" else raw
     return cls(**values)
+
+
+def _evidence(value: bytes) -> bytes | None:
+    """An evidence hash as stored: None for none (zero)."""
+    return None if value == ZERO_HASH else value
 
 
 def _packs_and_units(packs: Iterable[bytes], units: Iterable[bytes], unit_kind: str) -> Items:
@@ -260,6 +272,29 @@ class IndexProjection:
         self._set_units(e.unit_ids, custodian=e.by, status=int(UnitStatus.ACTIVE), pending_to=None)
         return _packs_and_units(e.pack_ids, e.unit_ids, "container")
 
+    @handles(ev.ShipmentCancelled)
+    def _cancelled(self, e: ev.ShipmentCancelled) -> Items:
+        home = {"custodian": e.by, "pending_to": None}
+        self._set_packs(e.pack_ids, status=int(PackStatus.ACTIVE), **home)
+        self._set_units(e.unit_ids, status=int(UnitStatus.ACTIVE), **home)
+        return _packs_and_units(e.pack_ids, e.unit_ids, "container")
+
+    @handles(ev.ItemsRefused)
+    def _refused(self, e: ev.ItemsRefused) -> Items:
+        back = {"custodian": e.by, "pending_to": e.sender}
+        self._set_packs(e.pack_ids, status=int(PackStatus.IN_TRANSIT), **back)
+        self._set_units(e.unit_ids, status=int(UnitStatus.IN_TRANSIT), **back)
+        return _packs_and_units(e.pack_ids, e.unit_ids, "container")
+
+    @handles(ev.ItemsLost, ev.LostItemsFound)
+    def _lost_or_found(self, e: ev.ItemsLost | ev.LostItemsFound) -> Items:
+        lost = isinstance(e, ev.ItemsLost)
+        pack = PackStatus.LOST if lost else PackStatus.IN_TRANSIT
+        unit = UnitStatus.LOST if lost else UnitStatus.IN_TRANSIT
+        self._set_packs(e.pack_ids, status=int(pack))
+        self._set_units(e.unit_ids, status=int(unit))
+        return _packs_and_units(e.pack_ids, e.unit_ids, "container")
+
     @handles(ev.PacksDecommissioned)
     def _decommissioned(self, e: ev.PacksDecommissioned) -> Items:
         self._set_packs(
@@ -282,6 +317,50 @@ class IndexProjection:
         self._set_packs(e.pack_ids, flags=e.flags, flag_reason=e.reason_code)
         return [(i, "pack") for i in e.pack_ids]
 
+    # ---------------------------------------------------- exceptions
+
+    @handles(ev.ExceptionOpened)
+    def _exception_opened(self, e: ev.ExceptionOpened) -> None:
+        self.conn.execute(
+            insert(m.ExceptionCase).values(
+                id=e.id,
+                opener=e.opener,
+                counterparty=e.counterparty,
+                kind=e.kind,
+                status=int(ExceptionStatus.OPEN),
+                resolved_by=int(Resolver.NONE),
+                items_hash=e.items_hash,
+                evidence_hash=_evidence(e.evidence_hash),
+                opened_at=e.timestamp,
+                answered_at=0,
+                resolved_at=0,
+            )
+        )
+
+    @handles(ev.ExceptionAnswered)
+    def _exception_answered(self, e: ev.ExceptionAnswered) -> None:
+        self._set_exception(
+            e.id,
+            status=int(ExceptionStatus.ANSWERED),
+            answer_hash=_evidence(e.evidence_hash),
+            answered_at=e.timestamp,
+        )
+
+    @handles(ev.ExceptionResolved)
+    def _exception_resolved(self, e: ev.ExceptionResolved) -> None:
+        self._set_exception(
+            e.id,
+            status=int(ExceptionStatus.RESOLVED),
+            resolved_by=e.resolved_by,
+            resolution_hash=_evidence(e.evidence_hash),
+            resolved_at=e.timestamp,
+        )
+
+    def _set_exception(self, case: int, **values: Any) -> None:
+        self.conn.execute(
+            update(m.ExceptionCase).where(m.ExceptionCase.id == case).values(**values)
+        )
+
     # ---------------------------------------------------- consortium and directory
 
     @handles(ev.MemberAdded)
@@ -300,8 +379,8 @@ class IndexProjection:
     @handles(ev.MemberKeyRotated)
     def _member_key_rotated(self, e: ev.MemberKeyRotated) -> None:
         """The member, and everything the index names by its account (lots it owns, packs
-        and units it holds or has coming, its prefixes, its access grants), move to its new
-        key, as the contracts' views, which resolve the member's index, answer."""
+        and units it holds or has coming, its prefixes, its access grants, its exceptions), move
+        to its new key, as the contracts' views, which resolve the member's index, answer."""
         old, new = e.account, e.new_account
         self._set_member(old, address=new)
         for table, column in (
@@ -312,6 +391,8 @@ class IndexProjection:
             (m.Unit, m.Unit.pending_to),
             (m.Prefix, m.Prefix.owner),
             (m.AccessGrant, m.AccessGrant.grantee),
+            (m.ExceptionCase, m.ExceptionCase.opener),
+            (m.ExceptionCase, m.ExceptionCase.counterparty),
         ):
             self.conn.execute(update(table).where(column == old).values({column.key: new}))
 

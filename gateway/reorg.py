@@ -28,7 +28,16 @@ KEPT_BLOCKS = 4096
 #: Events read back per query while rebuilding the state tables.
 REPLAY_BATCH = 5000
 #: The state tables, rebuilt from the stored events.
-STATE_TABLES = (m.Pack, m.Unit, m.Lot, m.Member, m.Prefix, m.Product, m.AccessGrant)
+STATE_TABLES = (
+    m.Pack,
+    m.Unit,
+    m.Lot,
+    m.Member,
+    m.Prefix,
+    m.Product,
+    m.AccessGrant,
+    m.ExceptionCase,
+)
 
 #: The hash of the chain's block at a height, None when the chain is shorter.
 HashAt = Callable[[int], bytes | None]

@@ -67,7 +67,10 @@ class PackFacts(BaseModel):
     custodian_name: str | None = None
     custodian_gln: str | None = None
     in_transit: bool = False
-    pending_to: str | None = None
+    lost: bool = Field(False, description="reported lost in transit by its sender")
+    pending_to: str | None = Field(
+        None, description="the recipient of the shipment carrying it, in transit or lost"
+    )
     flags: list[str] = []
     decommission: Decommission | None = None
 

@@ -70,6 +70,7 @@ class GatewayState:
                 chain.directory.address: "ProductDirectory",
                 chain.consortium.address: "Consortium",
                 chain.grants.address: "AccessGrants",
+                chain.exceptions.address: "ExceptionRegistry",
             },
             settings.relay_max_gas,
         )

@@ -10,12 +10,15 @@ from ledger_client.errors import (
     RxLedgerError,
 )
 from ledger_client.gs1 import PackCode, UnitCode, parse_code
-from ledger_client.ids import lot_id, pack_id, unit_id
+from ledger_client.ids import items_hash, lot_id, pack_id, unit_id
 from ledger_client.ledger import Ledger
 from ledger_client.pipeline import BatchInterruptedError, BatchRevertError
 from ledger_client.reverts import LedgerRevertError
 from ledger_client.types import (
     DecommissionReason,
+    ExceptionKind,
+    ExceptionRecord,
+    ExceptionStatus,
     LotStatus,
     PackFlag,
     PackStatus,
@@ -29,6 +32,9 @@ __all__ = [
     "DecommissionReason",
     "Deployment",
     "DuplicateInBatchError",
+    "ExceptionKind",
+    "ExceptionRecord",
+    "ExceptionStatus",
     "InvalidCodeError",
     "Ledger",
     "LedgerRevertError",
@@ -45,6 +51,7 @@ __all__ = [
     "connect",
     "deploy_network",
     "dev_account",
+    "items_hash",
     "lot_id",
     "pack_id",
     "parse_code",

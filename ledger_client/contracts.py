@@ -50,7 +50,14 @@ def artifact(name: str) -> dict[str, Any]:
 
 
 #: The contracts of a deployment.
-CONTRACTS = ("Consortium", "ProductDirectory", "SerialRegistry", "AccessGrants", "RxForwarder")
+CONTRACTS = (
+    "Consortium",
+    "ProductDirectory",
+    "SerialRegistry",
+    "AccessGrants",
+    "ExceptionRegistry",
+    "RxForwarder",
+)
 
 
 @cache
@@ -82,6 +89,7 @@ class Deployment:
     directory: str
     registry: str
     grants: str
+    exceptions: str
     block: int
     members: dict[str, str] = field(default_factory=dict)
 
@@ -118,6 +126,7 @@ class Deployment:
             "ProductDirectory": self.directory,
             "SerialRegistry": self.registry,
             "AccessGrants": self.grants,
+            "ExceptionRegistry": self.exceptions,
         }[name]
         return w3.eth.contract(address=Web3.to_checksum_address(address), abi=artifact(name)["abi"])
 
@@ -126,7 +135,7 @@ class Deployment:
         """The checksummed addresses of the contracts whose events readers follow."""
         return [
             Web3.to_checksum_address(a)
-            for a in (self.consortium, self.directory, self.registry, self.grants)
+            for a in (self.consortium, self.directory, self.registry, self.grants, self.exceptions)
         ]
 
     def is_live(self, w3: Web3) -> bool:
@@ -161,8 +170,8 @@ def deploy_contract(w3: Web3, deployer: LocalAccount, name: str, *args: Any) -> 
 def deploy_network(
     w3: Web3, deployer: LocalAccount, members: list[MemberSpec], threshold: int
 ) -> Deployment:
-    """Deploy forwarder, consortium (with ``members``), product directory, registry and the
-    access grants.
+    """Deploy forwarder, consortium (with ``members``), product directory, registry, the
+    access grants and the exception registry.
 
     The deployer keeps no power over them: it is only the account that paid for deployment.
     """
@@ -183,6 +192,9 @@ def deploy_network(
     grants = deploy_contract(
         w3, deployer, "AccessGrants", forwarder.address, consortium.address, registry.address
     )
+    exceptions = deploy_contract(
+        w3, deployer, "ExceptionRegistry", forwarder.address, consortium.address
+    )
     return Deployment(
         chain_id=w3.eth.chain_id,
         forwarder=forwarder.address,
@@ -190,6 +202,7 @@ def deploy_network(
         directory=directory.address,
         registry=registry.address,
         grants=grants.address,
+        exceptions=exceptions.address,
         block=first_block,
         members={m.name: m.address for m in members},
     )

@@ -23,7 +23,15 @@ from ledger_client.errors import DuplicateInBatchError
 from ledger_client.ids import lot_hash, pack_hash, record_id, unit_hash
 from ledger_client.owners import CodeOwners
 from ledger_client.reverts import LedgerRevertError
-from ledger_client.types import Authority, DecommissionReason, GrantAuthority, LotStatus, PackFlag
+from ledger_client.types import (
+    Authority,
+    DecommissionReason,
+    ExceptionKind,
+    ExceptionStatus,
+    GrantAuthority,
+    LotStatus,
+    PackFlag,
+)
 
 __all__ = ["HINTS", "Refusal", "code_map", "explain", "lot_label", "pack_label", "unit_label"]
 
@@ -168,6 +176,46 @@ HINTS: dict[str, tuple[str, str]] = {
         "the grant of {grantee} on {lotId} was made by the {grantedBy}",
         "Only the council changes or revokes a council's grant: propose it with --council",
     ),
+    # ExceptionRegistry
+    "ExceptionRegistryInvalidKind": (
+        "{kind} is no exception kind",
+        "Give one of " + ", ".join(k.name.lower() for k in ExceptionKind if k),
+    ),
+    "ExceptionRegistryNoItems": (
+        "the exception names no items",
+        "Give the packs and SSCCs it is about",
+    ),
+    "ExceptionRegistryInvalidCounterparty": (
+        "{counterparty} cannot be the counterparty",
+        "An exception is against another member with a supply-chain role (it may be "
+        "suspended): not yourself, a regulator or an auditor",
+    ),
+    "ExceptionRegistryAlreadyOpen": (
+        "the same exception (you, the counterparty, the kind, the items) is open already as "
+        "exception {id}",
+        "Follow that one up (`rxledger exception show`); once it is resolved it may be "
+        "opened again",
+    ),
+    "ExceptionRegistryUnknownException": (
+        "there is no exception {id}",
+        "Check the id (`rxledger exception show`)",
+    ),
+    "ExceptionRegistryNotCounterparty": (
+        "{caller} is not the counterparty of exception {id}",
+        "Only the member the exception was opened against answers it",
+    ),
+    "ExceptionRegistryNotOpener": (
+        "{caller} neither opened exception {id} nor is a regulator",
+        "Its opener resolves it, a regulator or the council (--council) closes it",
+    ),
+    "ExceptionRegistryNotOpen": (
+        "exception {id} is {status}, not open",
+        "An exception is answered once, and not after its resolution",
+    ),
+    "ExceptionRegistryAlreadyResolved": (
+        "exception {id} is resolved already",
+        "Open a new exception if the problem came back",
+    ),
     # SerialRegistry
     "SerialRegistryEmptyBatch": (
         "the batch is empty",
@@ -225,11 +273,33 @@ HINTS: dict[str, tuple[str, str]] = {
     ),
     "SerialRegistryNotInTransit": (
         "{id} is not in transit",
-        "It was received already, or never shipped: there is nothing to receive",
+        "It was received, cancelled or reported lost already, or never shipped itself (a "
+        "pack travels with its case or pallet: name the unit)",
     ),
     "SerialRegistryNotRecipient": (
         "{id} was shipped to another member, not to {caller}",
         "Only its recipient receives it",
+    ),
+    "SerialRegistryNotSender": (
+        "{caller} did not ship {id}",
+        "Only its sender cancels a shipment or reports it lost or found; its recipient may "
+        "refuse it (`rxledger refuse`)",
+    ),
+    "SerialRegistryNotShippedTo": (
+        "{id} is not on its way to {recipient}",
+        "Name the member it was shipped to (`rxledger verify` shows it)",
+    ),
+    "SerialRegistryNotShippedBy": (
+        "{id} was not shipped by {sender}",
+        "Name the member that shipped it (--from)",
+    ),
+    "SerialRegistryLost": (
+        "{id} is reported lost in transit",
+        "Its sender reports it found first (`rxledger found`)",
+    ),
+    "SerialRegistryNotLost": (
+        "{id} is not reported lost",
+        "Only a lost shipment is reported found",
     ),
     "SerialRegistryStillPacked": (
         "{id} is still inside a case or pallet",
@@ -385,6 +455,7 @@ _ENUMS: dict[str, type[enum.IntEnum]] = {
     "DecommissionReason": DecommissionReason,
     "Authority": Authority,
     "GrantAuthority": GrantAuthority,
+    "ExceptionStatus": ExceptionStatus,
 }
 _TIMES = ("licenceExpiry", "deadline", "expiresAt", "blockTime")
 _ZERO_ADDRESS = "0x" + "0" * 40

@@ -16,10 +16,11 @@ so a record anyone else created under the same code is never the one a lookup fi
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from eth_utils import keccak
 
-from ledger_client.errors import InvalidCodeError
+from ledger_client.errors import InvalidCodeError, InvalidInputError
 
 _GTIN14 = re.compile(r"[0-9]{14}")  # not \d: it matches non-ASCII digits too
 _SSCC18 = re.compile(r"[0-9]{18}")
@@ -115,3 +116,22 @@ def lot_id(gtin14: str, lot: str, *, owner: int) -> bytes:
 def unit_id(sscc18: str, *, owner: int) -> bytes:
     """Return the on-chain id of the unit ``sscc18`` of member index ``owner``."""
     return record_id(owner, unit_hash(sscc18))
+
+
+def items_hash(ids: Iterable[bytes]) -> bytes:
+    """The hash an exception record keeps of the packs and units it is about:
+    ``keccak256`` of their 32-byte ledger ids, sorted ascending, concatenated.
+
+    The order the items were scanned in does not matter; each must appear once and there
+    must be at least one (:class:`InvalidInputError` otherwise).
+    """
+    items = list(ids)
+    if not items:
+        raise InvalidInputError("an exception names at least one pack or unit")
+    if any(len(i) != 32 for i in items):
+        raise InvalidInputError("ledger ids are 32 bytes")
+    ordered = sorted(items)
+    for a, b in zip(ordered, ordered[1:], strict=False):
+        if a == b:
+            raise InvalidInputError(f"0x{a.hex()} is named twice among the exception's items")
+    return bytes(keccak(b"".join(ordered)))

@@ -56,6 +56,18 @@ def read_text(path: Path, what: str = "file") -> str:
         ) from None
 
 
+def read_bytes(path: Path, what: str = "file") -> bytes:
+    """Return the bytes of ``path``; :class:`InvalidInputError` as :func:`read_text` says."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise InvalidInputError(f"{what} {path}: no such file") from None
+    except IsADirectoryError:
+        raise InvalidInputError(f"{what} {path}: is a directory, not a file") from None
+    except OSError as exc:
+        raise InvalidInputError(f"{what} {path}: cannot read it ({exc.strerror or exc})") from None
+
+
 def lines_of(text: str) -> list[str]:
     """The physical lines of ``text``: split at newlines only, unlike ``str.splitlines``, which
     also splits at the GS1 group separator (``\\x1d``) inside DataMatrix text."""

@@ -18,9 +18,10 @@ from web3.contract.contract import ContractFunction
 from ledger_client.confirm import confirm
 from ledger_client.contracts import Deployment
 from ledger_client.errors import ConfigurationError, DuplicateInBatchError, UnknownPrefixError
+from ledger_client.events import ExceptionOpened
 from ledger_client.gs1.dates import expiry_yymmdd
 from ledger_client.gs1.serial_entropy import warn_if_weak
-from ledger_client.ids import lot_hash, pack_hash, record_id, unit_hash
+from ledger_client.ids import items_hash, lot_hash, pack_hash, record_id, unit_hash
 from ledger_client.owners import PrefixOwners
 from ledger_client.pipeline import (
     DEFAULT_WINDOW,
@@ -38,6 +39,8 @@ from ledger_client.types import (
     ZERO_HASH,
     AccessGrant,
     DecommissionReason,
+    ExceptionKind,
+    ExceptionRecord,
     LotStatus,
     LotView,
     PackFlag,
@@ -111,6 +114,7 @@ class Ledger:
         self.directory = deployment.contract(w3, "ProductDirectory")
         self.forwarder = deployment.contract(w3, "RxForwarder")
         self.grants = deployment.contract(w3, "AccessGrants")
+        self.exceptions = deployment.contract(w3, "ExceptionRegistry")
         self.owners = PrefixOwners(self.consortium)
         self._index: int | None = None
 
@@ -382,6 +386,88 @@ class Ledger:
             skip_done,
         )
 
+    def cancel_shipment(
+        self,
+        to: str,
+        packs: Sequence[PackItem] = (),
+        units: Sequence[UnitItem] = (),
+        event_hash: bytes = ZERO_HASH,
+        skip_done: bool = False,
+    ) -> list[Receipt]:
+        """Cancel this member's shipment of packs and units to ``to`` before ``to`` receives
+        them: they are back in this member's custody."""
+        to = Web3.to_checksum_address(to)
+        fn = self.registry.functions.cancelShipment
+        me = self.address
+        return self._batched_items(
+            self.pack_ids(packs),
+            self.unit_ids(units),
+            lambda p, u: fn(to, p, u, event_hash),
+            lambda v: v.custodian == me and not v.in_transit and not v.lost,
+            skip_done,
+        )
+
+    def refuse(
+        self,
+        sender: str,
+        packs: Sequence[PackItem] = (),
+        units: Sequence[UnitItem] = (),
+        event_hash: bytes = ZERO_HASH,
+        skip_done: bool = False,
+    ) -> list[Receipt]:
+        """Refuse packs and units ``sender`` shipped to this member: they travel back to
+        ``sender``, who receives them with :meth:`receive`."""
+        sender = Web3.to_checksum_address(sender)
+        fn = self.registry.functions.refuseItems
+        me = self.address
+        return self._batched_items(
+            self.pack_ids(packs),
+            self.unit_ids(units),
+            lambda p, u: fn(sender, p, u, event_hash),
+            lambda v: v.in_transit and v.pending_to == sender and v.custodian == me,
+            skip_done,
+        )
+
+    def report_lost(
+        self,
+        to: str,
+        packs: Sequence[PackItem] = (),
+        units: Sequence[UnitItem] = (),
+        event_hash: bytes = ZERO_HASH,
+        skip_done: bool = False,
+    ) -> list[Receipt]:
+        """Report packs and units this member shipped to ``to`` lost in transit (they verify
+        LOST until :meth:`report_found`)."""
+        to = Web3.to_checksum_address(to)
+        fn = self.registry.functions.reportLost
+        return self._batched_items(
+            self.pack_ids(packs),
+            self.unit_ids(units),
+            lambda p, u: fn(to, p, u, event_hash),
+            lambda v: v.lost and v.pending_to == to,
+            skip_done,
+        )
+
+    def report_found(
+        self,
+        to: str,
+        packs: Sequence[PackItem] = (),
+        units: Sequence[UnitItem] = (),
+        event_hash: bytes = ZERO_HASH,
+        skip_done: bool = False,
+    ) -> list[Receipt]:
+        """Undo this member's report of packs and units lost on their way to ``to``: they are
+        in transit to ``to`` again."""
+        to = Web3.to_checksum_address(to)
+        fn = self.registry.functions.reportFound
+        return self._batched_items(
+            self.pack_ids(packs),
+            self.unit_ids(units),
+            lambda p, u: fn(to, p, u, event_hash),
+            lambda v: v.in_transit and v.pending_to == to,
+            skip_done,
+        )
+
     def decommission(
         self,
         packs: Sequence[PackItem],
@@ -431,6 +517,43 @@ class Ledger:
             lambda v: v.flags == flags,
             False,
         )
+
+    # ------------------------------------------------------------ exceptions
+
+    def open_exception(
+        self,
+        counterparty: str,
+        kind: ExceptionKind,
+        packs: Sequence[PackItem] = (),
+        units: Sequence[UnitItem] = (),
+        evidence_hash: bytes = ZERO_HASH,
+    ) -> tuple[int, Receipt]:
+        """Open an exception of ``kind`` against trading partner ``counterparty`` about
+        ``packs`` and ``units`` (the chain keeps their :func:`~ledger_client.ids.items_hash`),
+        with evidence hashing to ``evidence_hash``; return its id and the receipt."""
+        items = items_hash(self.pack_ids(packs) + self.unit_ids(units))
+        fn = self.exceptions.functions.openException
+        receipt = self.transact(
+            fn(Web3.to_checksum_address(counterparty), int(kind), items, evidence_hash)
+        )
+        (opened,) = [e for e in receipt.events if isinstance(e, ExceptionOpened)]
+        return opened.id, receipt
+
+    def answer_exception(self, exception_id: int, evidence_hash: bytes = ZERO_HASH) -> Receipt:
+        """Answer exception ``exception_id`` as its counterparty (once)."""
+        fn = self.exceptions.functions.answerException
+        return self.transact(fn(exception_id, evidence_hash))
+
+    def resolve_exception(self, exception_id: int, evidence_hash: bytes = ZERO_HASH) -> Receipt:
+        """Resolve exception ``exception_id``: as its opener (accepting the answer, or
+        withdrawing the exception before one) or as a regulator (closing it)."""
+        fn = self.exceptions.functions.resolveException
+        return self.transact(fn(exception_id, evidence_hash))
+
+    def exception(self, exception_id: int) -> ExceptionRecord:
+        """Return exception ``exception_id`` (status NONE when unknown)."""
+        raw = self.exceptions.functions.exceptionRecord(exception_id).call()
+        return ExceptionRecord.from_tuple(raw)
 
     # ------------------------------------------------------------ reads
 

@@ -97,6 +97,8 @@ class PackFacts(Protocol):
     def lot_status(self) -> int: ...
     @property
     def in_transit(self) -> bool: ...
+    @property
+    def lost(self) -> bool: ...
 
 
 def verdict(code: ScannedPack, pack: PackFacts | None, owner: int, now: int) -> VerificationStatus:
@@ -115,6 +117,8 @@ def verdict(code: ScannedPack, pack: PackFacts | None, owner: int, now: int) -> 
     blocked = blocking_status(pack.flags, pack.lot_status)
     if blocked is not None:
         return blocked
+    if pack.lost:
+        return S.LOST
     if pack.status == PackStatus.DECOMMISSIONED:
         return S.DECOMMISSIONED
     if now > pack.lot_expires_at:

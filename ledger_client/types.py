@@ -29,6 +29,7 @@ class UnitStatus(enum.IntEnum):
     ACTIVE = 1
     IN_TRANSIT = 2
     DISSOLVED = 3
+    LOST = 4
 
 
 class PackStatus(enum.IntEnum):
@@ -38,6 +39,7 @@ class PackStatus(enum.IntEnum):
     ACTIVE = 1
     IN_TRANSIT = 2
     DECOMMISSIONED = 3
+    LOST = 4
 
 
 class DecommissionReason(enum.IntEnum):
@@ -83,7 +85,8 @@ class Authority(enum.IntEnum):
 
 
 class VerificationStatus(enum.IntEnum):
-    """The single answer of a verification, most serious first."""
+    """The single answer of a verification, most serious first (LOST, added last, comes
+    after QUARANTINED: see docs/contracts.md)."""
 
     VERIFIED = 0
     UNKNOWN = 1
@@ -97,11 +100,14 @@ class VerificationStatus(enum.IntEnum):
     DECOMMISSIONED = 9
     EXPIRED = 10
     IN_TRANSIT = 11
+    LOST = 12
 
 
 @dataclass(frozen=True)
 class PackView:
-    """A pack's state with its custody resolved through its units."""
+    """A pack's state with its custody resolved through its units: ``custodian`` holds it (its
+    sender while in transit or lost); ``pending_to`` is the recipient of the shipment carrying
+    it while that is in transit or lost."""
 
     status: PackStatus
     reason: DecommissionReason
@@ -115,6 +121,7 @@ class PackView:
     custodian: str
     pending_to: str
     in_transit: bool
+    lost: bool
 
     @classmethod
     def from_tuple(cls, t: Any) -> PackView:
@@ -132,6 +139,7 @@ class PackView:
             t[9],
             t[10],
             t[11],
+            t[12],
         )
 
 
@@ -192,11 +200,76 @@ class UnitView:
     custodian: str
     pending_to: str
     in_transit: bool
+    lost: bool
 
     @classmethod
     def from_tuple(cls, t: Any) -> UnitView:
         """Build from the ABI-decoded ``UnitView`` tuple."""
-        return cls(t[0], UnitStatus(t[1]), t[2], t[3], t[4], t[5], t[6])
+        return cls(t[0], UnitStatus(t[1]), t[2], t[3], t[4], t[5], t[6], t[7])
+
+
+class ExceptionKind(enum.IntEnum):
+    """The kind of an exception (``IExceptionRegistry.ExceptionKind``): HDA's five categories,
+    and aggregation errors on their own (a data issue in HDA's terms)."""
+
+    NONE = 0
+    DATA_ISSUE = 1
+    PRODUCT_WITHOUT_DATA = 2
+    DATA_WITHOUT_PRODUCT = 3
+    PACKAGING_LABELLING = 4
+    UNAVAILABLE_FOR_DISTRIBUTION = 5
+    AGGREGATION_ERROR = 6
+
+
+class ExceptionStatus(enum.IntEnum):
+    """Where an exception stands: opened, answered by the counterparty, resolved."""
+
+    NONE = 0
+    OPEN = 1
+    ANSWERED = 2
+    RESOLVED = 3
+
+
+class Resolver(enum.IntEnum):
+    """Who resolved an exception: its opener, a regulator or the council."""
+
+    NONE = 0
+    OPENER = 1
+    REGULATOR = 2
+    COUNCIL = 3
+
+
+@dataclass(frozen=True)
+class ExceptionRecord:
+    """An exception on chain (``IExceptionRegistry.ExceptionView``); times are block times,
+    0 for a step not taken yet. ``evidence_hash`` is the opener's."""
+
+    opener: str
+    counterparty: str
+    kind: ExceptionKind
+    status: ExceptionStatus
+    resolved_by: Resolver
+    opened_at: int
+    answered_at: int
+    resolved_at: int
+    items_hash: bytes
+    evidence_hash: bytes
+
+    @classmethod
+    def from_tuple(cls, t: Any) -> ExceptionRecord:
+        """Build from the ABI-decoded ``ExceptionView`` tuple."""
+        return cls(
+            t[0],
+            t[1],
+            ExceptionKind(t[2]),
+            ExceptionStatus(t[3]),
+            Resolver(t[4]),
+            t[5],
+            t[6],
+            t[7],
+            bytes(t[8]),
+            bytes(t[9]),
+        )
 
 
 @dataclass(frozen=True)

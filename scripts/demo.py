@@ -28,6 +28,7 @@ from ledger_client.dev.demo import (  # noqa: E402
     scenario_size_error,
 )
 from ledger_client.devnet import DevNetwork, deploy_devnet, ledgers_for  # noqa: E402
+from ledger_client.errors import ConfigurationError  # noqa: E402
 
 STATE_DIR = Path(".rxledger")
 DEPLOYMENT = STATE_DIR / "deployment.json"
@@ -39,8 +40,12 @@ def network(chain_url: str) -> tuple[DevNetwork, bool]:
     forget the gateway's index of the old chain)."""
     w3 = connect(chain_url)
     if DEPLOYMENT.is_file():
-        saved = Deployment.load(DEPLOYMENT)
-        if saved.is_live(w3):
+        try:
+            saved: Deployment | None = Deployment.load(DEPLOYMENT)
+        except ConfigurationError as exc:  # a file of an older RxLedger's contracts
+            print(f"{exc}: deploying anew")
+            saved = None
+        if saved is not None and saved.is_live(w3):
             return DevNetwork(saved, ledgers_for(w3, saved)), False
     (STATE_DIR / "gateway.db").unlink(missing_ok=True)
     net = deploy_devnet(w3)

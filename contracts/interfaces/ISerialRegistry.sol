@@ -16,11 +16,13 @@ interface ISerialRegistry {
         RECALLED
     }
 
+    /// @notice LOST: shipped and reported lost in transit by its sender, with all it contains.
     enum UnitStatus {
         NONE,
         ACTIVE,
         IN_TRANSIT,
-        DISSOLVED
+        DISSOLVED,
+        LOST
     }
 
     /// @notice EU FMD-style decommission reasons. Undo is allowed for DISPENSED, SAMPLE,
@@ -46,7 +48,8 @@ interface ISerialRegistry {
         COUNCIL
     }
 
-    /// @notice The one answer of {verify}, most serious first when several apply.
+    /// @notice The one answer of {verify}; when several apply, the first in the order of
+    /// docs/contracts.md (LOST, added last here, comes after QUARANTINED there).
     enum VerificationStatus {
         VERIFIED,
         UNKNOWN,
@@ -59,7 +62,8 @@ interface ISerialRegistry {
         QUARANTINED,
         DECOMMISSIONED,
         EXPIRED,
-        IN_TRANSIT
+        IN_TRANSIT,
+        LOST
     }
 
     struct Lot {
@@ -98,8 +102,12 @@ interface ISerialRegistry {
         address custodian;
         address pendingTo;
         bool inTransit;
+        bool lost;
     }
 
+    /// @notice A pack with its custody resolved through its units: `custodian` holds it (its
+    /// sender while in transit or lost), `pendingTo` is the recipient of the shipment carrying
+    /// it while that is in transit (`inTransit`) or lost (`lost`).
     struct PackView {
         PackStatus status;
         DecommissionReason reason;
@@ -113,6 +121,7 @@ interface ISerialRegistry {
         address custodian;
         address pendingTo;
         bool inTransit;
+        bool lost;
     }
 
     struct Verification {
@@ -143,6 +152,18 @@ interface ISerialRegistry {
     );
     event DecommissionsUndone(address indexed by, bytes32[] packIds, bytes32 eventHash);
     event PacksFlagged(address indexed by, uint8 flags, uint8 reasonCode, bytes32[] packIds, bytes32 eventHash);
+    event ShipmentCancelled(
+        address indexed by, address indexed recipient, bytes32[] packIds, bytes32[] unitIds, bytes32 eventHash
+    );
+    event ItemsRefused(
+        address indexed by, address indexed sender, bytes32[] packIds, bytes32[] unitIds, bytes32 eventHash
+    );
+    event ItemsLost(
+        address indexed by, address indexed recipient, bytes32[] packIds, bytes32[] unitIds, bytes32 eventHash
+    );
+    event LostItemsFound(
+        address indexed by, address indexed recipient, bytes32[] packIds, bytes32[] unitIds, bytes32 eventHash
+    );
 
     error SerialRegistryEmptyBatch();
     error SerialRegistryUnknownLot(bytes32 lotId);
@@ -175,6 +196,11 @@ interface ISerialRegistry {
     error SerialRegistryNotAuthorised(address caller, bytes32 id);
     error SerialRegistryAuthorityTooLow(bytes32 id, Authority raisedBy, Authority caller);
     error SerialRegistryRecallAlreadyRequested(bytes32 lotId, address regulator);
+    error SerialRegistryNotSender(bytes32 id, address caller);
+    error SerialRegistryNotShippedTo(bytes32 id, address recipient);
+    error SerialRegistryNotShippedBy(bytes32 id, address sender);
+    error SerialRegistryLost(bytes32 id);
+    error SerialRegistryNotLost(bytes32 id);
 
     /// @notice Returns the single verification answer for a scanned pack and its details.
     /// The pack is looked up under the member owning the GTIN's company prefix only; a GTIN

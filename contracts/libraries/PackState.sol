@@ -5,8 +5,9 @@ pragma solidity 0.8.30;
 /// @dev Bit layout, least significant first:
 /// | bits    | field           | meaning                                                        |
 /// |---------|-----------------|----------------------------------------------------------------|
-/// | 0-31    | custodian       | member index holding a loose pack; the decommissioner after    |
-/// | 32-63   | pendingTo       | member index a loose pack was shipped to (status IN_TRANSIT)    |
+/// | 0-31    | custodian       | member index holding a loose pack (its sender while IN_TRANSIT  |
+/// |         |                 | or LOST); the decommissioner after a decommission              |
+/// | 32-63   | pendingTo       | member index a loose pack was shipped to (IN_TRANSIT or LOST)   |
 /// | 64-95   | lot             | lot index (never 0 for a commissioned pack)                      |
 /// | 96-127  | parent          | logistic unit index holding the pack; 0 when loose              |
 /// | 128-135 | status          | PackStatus                                                      |
@@ -20,12 +21,15 @@ type PackState is bytes32;
 
 using PackStateLibrary for PackState global;
 
-/// @notice Pack lifecycle status as stored in {PackState}.
+/// @notice Pack lifecycle status as stored in {PackState}. LOST: shipped and reported lost in
+/// transit by its sender (custodian and pendingTo kept, so a report of it found puts it back
+/// in transit to the same recipient).
 enum PackStatus {
     NONE,
     ACTIVE,
     IN_TRANSIT,
-    DECOMMISSIONED
+    DECOMMISSIONED,
+    LOST
 }
 
 /// @title PackStateLibrary

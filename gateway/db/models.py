@@ -1,5 +1,5 @@
-"""SQLAlchemy 2 models: the chain index (events, state, access grants), verifications, alerts,
-capture jobs and the warnings of the events they captured.
+"""SQLAlchemy 2 models: the chain index (events, state, access grants, exceptions),
+verifications, alerts, capture jobs and the warnings of the events they captured.
 
 Ids (packs, lots, units, hashes) are stored as 32 raw bytes, addresses as checksummed text.
 """
@@ -123,6 +123,27 @@ class Unit(Base):
     parent: Mapped[bytes | None] = mapped_column(Id, nullable=True, index=True)
     custodian: Mapped[str | None] = mapped_column(Address, nullable=True)
     pending_to: Mapped[str | None] = mapped_column(Address, nullable=True)
+
+
+class ExceptionCase(Base):
+    """An exception between two trading partners (ExceptionRegistry contract): its parties,
+    kind, items hash, the three steps' evidence hashes (None: step not taken or no evidence)
+    and block times (0: not yet)."""
+
+    __tablename__ = "exceptions"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    opener: Mapped[str] = mapped_column(Address, index=True)
+    counterparty: Mapped[str] = mapped_column(Address, index=True)
+    kind: Mapped[int] = mapped_column(Integer)
+    status: Mapped[int] = mapped_column(Integer, index=True)
+    resolved_by: Mapped[int] = mapped_column(Integer, default=0)
+    items_hash: Mapped[bytes] = mapped_column(Id)
+    evidence_hash: Mapped[bytes | None] = mapped_column(Id, nullable=True)
+    answer_hash: Mapped[bytes | None] = mapped_column(Id, nullable=True)
+    resolution_hash: Mapped[bytes | None] = mapped_column(Id, nullable=True)
+    opened_at: Mapped[int] = mapped_column(BigInteger)
+    answered_at: Mapped[int] = mapped_column(BigInteger, default=0)
+    resolved_at: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class Member(Base):

@@ -55,6 +55,7 @@ class Chain:
     consortium: Contract = field(init=False)
     directory: Contract = field(init=False)
     grants: Contract = field(init=False)
+    exceptions: Contract = field(init=False)
 
     def __post_init__(self) -> None:
         serialise_provider(self.w3)
@@ -62,6 +63,7 @@ class Chain:
         self.consortium = self.deployment.contract(self.w3, "Consortium")
         self.directory = self.deployment.contract(self.w3, "ProductDirectory")
         self.grants = self.deployment.contract(self.w3, "AccessGrants")
+        self.exceptions = self.deployment.contract(self.w3, "ExceptionRegistry")
 
     @classmethod
     def from_settings(cls, settings: Settings, w3: Web3 | None = None) -> Chain:

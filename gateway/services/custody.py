@@ -1,8 +1,11 @@
 """Who held a pack or logistic unit, from when to when: custody intervals from the index.
 
 A member holds an item from the chain event that gave it the item (its commissioning or
-packing, or a shipment addressed to it) to the shipment it sent the item away with, both
-included: the sender and the recipient of a shipment both see the shipment. A pack inside a
+packing, a shipment addressed to it, a refusal sending the item back to it, the cancel of its
+own shipment) to the event that took the item away (its shipment, a refusal of it, the
+sender's cancel), both included: the sender and the recipient of a shipment both see the
+shipment, its cancel and its refusal. A report of the item lost or found moves it to nobody:
+its recipient goes on seeing what becomes of it. A pack inside a
 case or pallet moves with it, so its intervals come from its own events and those of the
 units it travelled in while inside them (:func:`gateway.services.history.pack_rows`).
 Positions are ``(block time, block number, log index)``, so they order like the chain.
@@ -45,6 +48,19 @@ def position_of(row: m.ChainEvent) -> Position:
     return (row.block_time, row.block_number, row.log_index)
 
 
+def _next_holder(event: ev.ChainEvent) -> str | None:
+    """The member an event moves an item to: a shipment's recipient, a refusal's sender, a
+    cancelling sender; None when it moves nothing between members."""
+    match event:
+        case ev.ItemsShipped():
+            return event.to
+        case ev.ItemsRefused():
+            return event.sender
+        case ev.ShipmentCancelled():
+            return event.by
+    return None
+
+
 def holdings(conn: Session, item: bytes) -> list[Holding]:
     """Every custody interval of pack or unit ``item`` (an SGTIN case is both), in order."""
     rows = {**unit_rows(conn, item), **pack_rows(conn, item)}
@@ -54,10 +70,11 @@ def holdings(conn: Session, item: bytes) -> list[Holding]:
     for _, (row, _via) in sorted(rows.items()):
         event = event_of(row)
         position = position_of(row)
-        if isinstance(event, ev.ItemsShipped):
+        taker = _next_holder(event)
+        if taker is not None:
             if holder is not None and start is not None:
                 found.append(Holding(holder, start, position))
-            holder, start = event.to, position
+            holder, start = taker, position
         elif holder is None:  # created: commissioned, or packed as a new unit
             holder, start = actor(event), position
     if holder is not None and start is not None:

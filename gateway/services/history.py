@@ -20,7 +20,7 @@ from ledger_client.types import ZERO_HASH
 
 #: Pack-level events after which a pack is no longer inside the unit it was packed into.
 _LEAVES = (ev.ItemsUnpacked, ev.ItemsShipped, ev.PacksDecommissioned, ev.ItemsPacked)
-_ADDRESS_ARGS = ("by", "from", "to", "owner", "account")
+_ADDRESS_ARGS = ("by", "from", "to", "owner", "account", "sender", "recipient")
 
 
 def _iso(ts: int) -> str:

@@ -16,7 +16,7 @@ from gateway.services.standing import STRANGER, Standing
 from ledger_client.contracts import MemberStatus, Role
 from ledger_client.owners import CodeOwners, longest_prefix_owner
 from ledger_client.rules import top_holder
-from ledger_client.types import UnitStatus
+from ledger_client.types import PackStatus, UnitStatus
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ class PackRecord:
     custodian: str | None
     pending_to: str | None
     in_transit: bool
+    lost: bool = False
 
 
 @dataclass(frozen=True)
@@ -223,9 +224,10 @@ class ReadModel:
         row = self._one(_PACK_SQL, pack_id)
         if row is None:
             return None
-        custodian, pending_to, in_transit = row[11], row[12], row[0] == 2
+        custodian, pending_to, status = row[11], row[12], row[0]
         if row[10] is not None:
-            custodian, pending_to, in_transit = self._unit_custody(bytes(row[10]))
+            custodian, pending_to, status = self._unit_custody(bytes(row[10]))
+        in_transit, lost = status == PackStatus.IN_TRANSIT, status == PackStatus.LOST
         return PackRecord(
             pack_id,
             row[0],
@@ -240,17 +242,18 @@ class ReadModel:
             row[9],
             bytes(row[10]) if row[10] is not None else None,
             custodian,
-            pending_to if in_transit else None,
+            pending_to if in_transit or lost else None,
             in_transit,
+            lost,
         )
 
-    def _unit_custody(self, unit: bytes) -> tuple[str | None, str | None, bool]:
-        """The custodian, recipient and transit of what sits in ``unit``."""
+    def _unit_custody(self, unit: bytes) -> tuple[str | None, str | None, int]:
+        """The custodian, recipient and status of the unit holding what sits in ``unit``
+        (UnitStatus, whose IN_TRANSIT and LOST are PackStatus's; NONE when unknown)."""
         top = custody_unit(unit, self._unit_row)
         if top is None:
-            return None, None, False
-        in_transit = top.status == UnitStatus.IN_TRANSIT
-        return top.custodian, top.pending_to if in_transit else None, in_transit
+            return None, None, UnitStatus.NONE
+        return top.custodian, top.pending_to, top.status
 
     def _unit_row(self, unit: bytes) -> UnitRow | None:
         row = self._one(_UNIT_SQL, unit)

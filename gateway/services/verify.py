@@ -57,6 +57,9 @@ _REASONS: dict[VerificationStatus, str] = {
     S.DECOMMISSIONED: "already decommissioned",
     S.EXPIRED: "expired",
     S.IN_TRANSIT: "in transit: receive the shipment before dispensing",
+    S.LOST: (
+        "reported lost in transit by its sender: do not dispense, quarantine it and tell the sender"
+    ),
 }
 
 
@@ -199,8 +202,9 @@ class Verifier:
             int(lot.status),
             None,
             p.custodian,
-            p.pending_to if p.in_transit else None,
+            p.pending_to if p.in_transit or p.lost else None,
             p.in_transit,
+            p.lost,
         )
         return v.status, record, v.pack_id, block
 
@@ -260,6 +264,7 @@ class Verifier:
             custodian_name=name,
             custodian_gln=gln,
             in_transit=pack.in_transit,
+            lost=pack.lost,
             pending_to=pack.pending_to,
             flags=[f.name for f in PackFlag if pack.flags & f and f.name],
             decommission=decommission,
@@ -284,7 +289,7 @@ class Verifier:
             reason = f"expired: the lot's expiry {pack.lot_expiry:06d} has passed"
         elif status == S.EXPIRY_MISMATCH:
             reason = f"{reason} (scanned {code.expiry_yymmdd}, registered {pack.lot_expiry:06d})"
-        elif status == S.IN_TRANSIT:
+        elif status in (S.IN_TRANSIT, S.LOST):
             to_name, _ = self.label(pack.pending_to)
             reason = f"{reason} (shipped to {to_name or pack.pending_to})"
         reasons = [reason]

@@ -47,9 +47,10 @@ def holder_kind(model: RegistryModel, account: str) -> tuple[int, str]:
 
 
 def holdings(model: RegistryModel) -> Iterator[tuple[bytes, str, bool]]:
-    """Yield ``(pack id, member, in_transit)`` for every pack not decommissioned."""
+    """Yield ``(pack id, member, in_transit)`` for every pack held or travelling: neither
+    decommissioned nor lost in transit."""
     for pid, p in model.packs.items():
-        if p.status == PackStatus.DECOMMISSIONED:
+        if p.status == PackStatus.DECOMMISSIONED or model.is_lost(p):
             continue
         member, transit = model.holder(p)
         yield pid, member, transit

@@ -28,6 +28,10 @@ def _step(e: ev.ChainEvent, pid: bytes) -> dict[str, Any]:
     match e:
         case ev.ItemsShipped():
             step["to"] = e.to
+        case ev.ItemsRefused():
+            step["to"] = e.sender
+        case ev.ShipmentCancelled() | ev.ItemsLost() | ev.LostItemsFound():
+            step["to"] = e.recipient
         case ev.PacksDecommissioned():
             step["reason"] = DecommissionReason(e.reason).name
         case ev.PacksFlagged():
@@ -35,16 +39,24 @@ def _step(e: ev.ChainEvent, pid: bytes) -> dict[str, Any]:
         case ev.PacksCommissioned() if e.unit_id != ZERO_HASH:
             step["into_unit"] = _hex(e.unit_id)
     match e:  # moved with the units that held it
-        case ev.ItemsPacked() | ev.ItemsUnpacked() | ev.ItemsShipped() | ev.ItemsReceived() if (
-            pid not in e.pack_ids
-        ):
+        case (
+            ev.ItemsPacked()
+            | ev.ItemsUnpacked()
+            | ev.ItemsShipped()
+            | ev.ItemsReceived()
+            | ev.ShipmentCancelled()
+            | ev.ItemsRefused()
+            | ev.ItemsLost()
+            | ev.LostItemsFound()
+        ) if pid not in e.pack_ids:
             step["via_units"] = [_hex(u) for u in e.unit_ids]
     return step
 
 
 def custody_chain(model: RegistryModel, pid: bytes) -> dict[str, Any]:
     """Return who held pack ``pid``, from when to when, and the transaction and EPCIS event
-    hash that prove each change; ``steps`` lists every event that touched the pack."""
+    hash that prove each change; ``steps`` lists every event that touched the pack. A
+    period is HELD, IN_TRANSIT (shipped, refused back, found again), LOST or DECOMMISSIONED."""
     p = model.packs.get(pid)
     if p is None:
         raise KeyError(f"pack 0x{pid.hex()} is not in the replayed history")
@@ -73,10 +85,17 @@ def custody_chain(model: RegistryModel, pid: bytes) -> dict[str, Any]:
         s = _step(e, pid)
         steps.append(s)
         match e:
-            case ev.PacksCommissioned() | ev.ItemsReceived() | ev.DecommissionsUndone():
+            case (
+                ev.PacksCommissioned()
+                | ev.ItemsReceived()
+                | ev.DecommissionsUndone()
+                | ev.ShipmentCancelled()
+            ):
                 open_("HELD", s["by"], s)
-            case ev.ItemsShipped():
+            case ev.ItemsShipped() | ev.ItemsRefused() | ev.LostItemsFound():
                 open_("IN_TRANSIT", s["by"], s, to=s["to"])
+            case ev.ItemsLost():
+                open_("LOST", s["by"], s, to=s["to"])
             case ev.PacksDecommissioned():
                 open_("DECOMMISSIONED", s["by"], s, reason=s["reason"])
     holder, transit = model.holder(p)
@@ -93,12 +112,14 @@ def custody_chain(model: RegistryModel, pid: bytes) -> dict[str, Any]:
 
 def lot_trace(model: RegistryModel, lid: bytes) -> dict[str, Any]:
     """Return every current holder of lot ``lid`` and how many of its packs each holds, the
-    packs travelling to each member, and the decommissioned packs by reason: what a recall needs."""
+    packs travelling to each member, the packs each member reported lost in transit, and the
+    decommissioned packs by reason: what a recall needs (lost packs are outstanding)."""
     lot = model.lots.get(lid)
     if lot is None:
         raise KeyError(f"lot 0x{lid.hex()} is not in the replayed history")
     held: Counter[str] = Counter()
     incoming: Counter[str] = Counter()
+    lost: Counter[str] = Counter()
     decommissioned: Counter[str] = Counter()
     packs_by_holder: dict[str, list[str]] = defaultdict(list)
     for pid in lot.packs:
@@ -107,16 +128,20 @@ def lot_trace(model: RegistryModel, lid: bytes) -> dict[str, Any]:
             decommissioned[DecommissionReason(p.reason).name] += 1
             continue
         member, transit = model.holder(p)
-        (incoming if transit else held)[member] += 1
+        (lost if model.is_lost(p) else incoming if transit else held)[member] += 1
         packs_by_holder[member].append(_hex(pid))
     holders = [
         {
             "member": m,
             "held": held[m],
             "in_transit_to": incoming[m],
+            "lost": lost[m],
             "packs": sorted(packs_by_holder[m]),
         }
-        for m in sorted(set(held) | set(incoming), key=lambda m: (-(held[m] + incoming[m]), m))
+        for m in sorted(
+            set(held) | set(incoming) | set(lost),
+            key=lambda m: (-(held[m] + incoming[m] + lost[m]), m),
+        )
     ]
     return {
         "lot": _hex(lid),
@@ -124,7 +149,7 @@ def lot_trace(model: RegistryModel, lid: bytes) -> dict[str, Any]:
         "status": LotStatus(lot.status).name,
         "expiry": lot.expiry,
         "packs": len(lot.packs),
-        "outstanding": sum(held.values()) + sum(incoming.values()),
+        "outstanding": sum(held.values()) + sum(incoming.values()) + sum(lost.values()),
         "holders": holders,
         "decommissioned": dict(sorted(decommissioned.items())),
     }

@@ -86,7 +86,13 @@ def load_logs(path: Path) -> LogExport:
         raise LogFileError(f"{path}: not an RxLedger log export (missing header line)")
     if first[1].get("version") != EXPORT_VERSION:
         raise LogFileError(f"{path}: unsupported export version {first[1].get('version')!r}")
-    deployment = Deployment(**first[1]["deployment"])
+    try:
+        deployment = Deployment(**first[1]["deployment"])
+    except (KeyError, TypeError) as exc:
+        raise LogFileError(
+            f"{path}: the header's deployment is not this RxLedger's (an export of an older"
+            f" deployment?): {exc}"
+        ) from None
     logs = []
     fromhex = bytes.fromhex
     for number, r in rows:

@@ -3,10 +3,11 @@
 
 Mirrors contracts/SerialRegistry.sol (and the parts of Consortium.sol it consults): lots,
 packs, logistic units with custody resolved through their top unit or their nearest
-dissolved unit, decommission and undo, flags. Every event is checked against the rule the
-contract enforced before emitting it; an event that breaks a rule is recorded as a
-:class:`~ledger_client.audit.state.RuleViolation` (the log set is incomplete or altered) and
-then applied anyway, because the chain says it happened.
+dissolved unit, shipments cancelled, refused, lost and found, decommission and undo, flags;
+and contracts/ExceptionRegistry.sol (:mod:`ledger_client.audit.exceptions`). Every event is
+checked against the rule the contract enforced before emitting it; an event that breaks a
+rule is recorded as a :class:`~ledger_client.audit.state.RuleViolation` (the log set is
+incomplete or altered) and then applied anyway, because the chain says it happened.
 
 Records are keyed by the ids the events name. A record's id is scoped to the member that
 created it, so a creating event names the creator's own lot and unit (``NotOwnRecord``
@@ -25,8 +26,9 @@ pack handler below moves custody, and custody of a pack resolves through the uni
 handlers see), as in SerialRegistry.sol, which this module follows handler by handler. What
 is separable lives apart: the state classes and constants in
 :mod:`ledger_client.audit.state`, the consortium's members, prefixes, parameters, proposals and
-products in :mod:`ledger_client.audit.consortium` (the base class), and the lots with their
-statuses in :mod:`ledger_client.audit.lots` (the next one).
+products in :mod:`ledger_client.audit.consortium` (the base class), the lots with their
+statuses in :mod:`ledger_client.audit.lots` and the exceptions between trading partners in
+:mod:`ledger_client.audit.exceptions` (the next ones).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from operator import attrgetter
 from typing import Any, TypeVar
 
 from ledger_client import events as ev
+from ledger_client.audit.exceptions import ExceptionModel
 from ledger_client.audit.lots import NO_LOT, LotModel
 from ledger_client.audit.state import (
     ACTIVE,
@@ -43,11 +46,13 @@ from ledger_client.audit.state import (
     DECOMMISSIONED,
     FLAG_MASK,
     IN_TRANSIT,
+    LOST,
     PRODUCERS,
     REGULATOR,
     SUPPLY_CHAIN,
     U_ACTIVE,
     U_DISSOLVED,
+    U_LOST,
     U_TRANSIT,
     UNCONDITIONAL,
     UNDOABLE_REASONS,
@@ -78,10 +83,14 @@ _PACKS: Callable[[Unit], dict[bytes, None]] = attrgetter("packs")
 _UNITS: Callable[[Unit], dict[bytes, None]] = attrgetter("units")
 #: A pack or a unit, as :meth:`RegistryModel._find` looks it up.
 _R = TypeVar("_R", Pack, Unit)
-_NO_PACK = (0, 0, 0, 0, 0, 0, 0, ZERO32, 0, ZERO_ADDRESS, ZERO_ADDRESS, False)
+_NO_PACK = (0, 0, 0, 0, 0, 0, 0, ZERO32, 0, ZERO_ADDRESS, ZERO_ADDRESS, False, False)
+#: The status a pack or unit answers a wrong-status check with (``_requireActive``).
+_NOT_ACTIVE = {IN_TRANSIT: "InTransit", LOST: "Lost"}
+#: What the custody events of a shipment leg change: (the item status before, after).
+_ShipmentLeg = ev.ShipmentCancelled | ev.ItemsRefused | ev.ItemsLost | ev.LostItemsFound
 
 
-class RegistryModel(LotModel):
+class RegistryModel(LotModel, ExceptionModel):
     """The registry's state rebuilt from events; feed events with :meth:`apply`.
 
     ``council`` is the consortium's address (:func:`~ledger_client.audit.replay.replay_logs`
@@ -141,8 +150,8 @@ class RegistryModel(LotModel):
         """Check ``unit`` is ACTIVE, held by ``me`` and loose; detach it from a dissolved parent."""
         if unit.status == U_DISSOLVED:
             self._violation(i, "UnitDissolved", unit.id)
-        elif unit.status == U_TRANSIT:
-            self._violation(i, "InTransit", unit.id)
+        elif unit.status in _NOT_ACTIVE:
+            self._violation(i, _NOT_ACTIVE[unit.status], unit.id)
         parent = unit.parent
         if parent is not None:
             if parent.status != U_DISSOLVED:
@@ -206,8 +215,7 @@ class RegistryModel(LotModel):
 
     def _require_active(self, i: int, pid: bytes, p: Pack) -> None:
         if p.status != ACTIVE:
-            rule = "InTransit" if p.status == IN_TRANSIT else "PackDecommissioned"
-            self._violation(i, rule, pid)
+            self._violation(i, _NOT_ACTIVE.get(p.status, "PackDecommissioned"), pid)
 
     def _loose_pack(self, i: int, pid: bytes, p: Pack, me: str) -> None:
         """Check pack is ACTIVE, held by ``me`` and loose; detach it from a dissolved unit."""
@@ -292,8 +300,8 @@ class RegistryModel(LotModel):
         if unit is None:
             return
         top = top_holder(unit, _PARENT)
-        if top.status == U_TRANSIT:
-            self._violation(i, "InTransit", unit.id)
+        if top.status in _NOT_ACTIVE:
+            self._violation(i, _NOT_ACTIVE[top.status], unit.id)
         elif top.custodian != me:
             self._violation(i, "NotCustodian", unit.id)
         if unit.status == U_DISSOLVED:
@@ -381,6 +389,57 @@ class RegistryModel(LotModel):
         item.status, item.pending_to, item.custodian = active, ZERO_ADDRESS, me
         item.history.append(i)
 
+    @handles(ev.ShipmentCancelled, ev.ItemsRefused, ev.ItemsLost, ev.LostItemsFound)
+    def _rerouted(self, i: int, e: _ShipmentLeg) -> None:
+        """A shipment leg changes as ``SerialRegistry._reroute`` changes it: cancelled (ACTIVE
+        with its sender again), refused (in transit back to its sender, from the refuser),
+        reported lost (LOST, sender and recipient kept) or found (in transit again)."""
+        me = e.by
+        self._require_member(i, me, SUPPLY_CHAIN, e.timestamp)
+        if not e.pack_ids and not e.unit_ids:
+            self._violation(i, "EmptyBatch", me)
+        match e:
+            case ev.ShipmentCancelled():
+                leg = (IN_TRANSIT, me, e.recipient, False, ACTIVE, me, ZERO_ADDRESS)
+            case ev.ItemsRefused():
+                leg = (IN_TRANSIT, e.sender, me, True, IN_TRANSIT, me, e.sender)
+            case ev.ItemsLost():
+                leg = (IN_TRANSIT, me, e.recipient, False, LOST, me, e.recipient)
+            case ev.LostItemsFound():
+                leg = (LOST, me, e.recipient, False, IN_TRANSIT, me, e.recipient)
+        before, sender, recipient, by_recipient, after, holder, pending = leg
+        for pid, p in self._known_packs(i, e.pack_ids):
+            self._check_leg(i, pid, p, before, sender, recipient, by_recipient)
+            p.status, p.custodian, p.pending_to = after, holder, pending
+            p.history.append(i)
+        for unit in self._known_units(i, e.unit_ids):
+            self._check_leg(i, unit.id, unit, before, sender, recipient, by_recipient)
+            unit.status, unit.custodian, unit.pending_to = after, holder, pending
+            unit.history.append(i)
+            self._touch_unit(unit, i)
+        self.pack_ops += len(e.pack_ids)
+
+    def _check_leg(
+        self,
+        i: int,
+        item_id: bytes,
+        item: Pack | Unit,
+        before: int,
+        sender: str,
+        recipient: str,
+        by_recipient: bool,
+    ) -> None:
+        """Check that ``item`` (a pack or unit: their IN_TRANSIT and LOST values are the same)
+        is ``before``, shipped by ``sender`` to ``recipient``; the caller's side first."""
+        if item.status != before:
+            self._violation(i, "NotLost" if before == LOST else "NotInTransit", item_id)
+        elif by_recipient and item.pending_to != recipient:
+            self._violation(i, "NotRecipient", item_id)
+        elif item.custodian != sender:
+            self._violation(i, "NotShippedBy" if by_recipient else "NotSender", item_id)
+        elif item.pending_to != recipient:
+            self._violation(i, "NotShippedTo", item_id)
+
     @handles(ev.PacksDecommissioned)
     def _decommissioned(self, i: int, e: ev.PacksDecommissioned) -> None:
         me, reason, now = e.by, e.reason, e.timestamp
@@ -398,8 +457,8 @@ class RegistryModel(LotModel):
                     self._violation(i, "NotCustodian", pid)
             else:
                 top = top_holder(parent, _PARENT)
-                if top.status == U_TRANSIT:
-                    self._violation(i, "InTransit", pid)
+                if top.status in _NOT_ACTIVE:
+                    self._violation(i, _NOT_ACTIVE[top.status], pid)
                 elif top.custodian != me:
                     self._violation(i, "NotCustodian", pid)
                 parent.packs.pop(pid, None)
@@ -482,14 +541,11 @@ class RegistryModel(LotModel):
         if p is None:
             return _NO_PACK
         if p.parent is None:
-            custodian = p.custodian
-            transit = p.status == IN_TRANSIT
-            pending = p.pending_to if transit else ZERO_ADDRESS
+            custodian, status, pending = p.custodian, p.status, p.pending_to
         else:
             top = top_holder(p.parent, _PARENT)
-            custodian = top.custodian
-            transit = top.status == U_TRANSIT
-            pending = top.pending_to if transit else ZERO_ADDRESS
+            custodian, status, pending = top.custodian, top.status, top.pending_to
+        transit, lost = status == IN_TRANSIT, status == LOST
         return (
             p.status,
             p.reason,
@@ -501,28 +557,36 @@ class RegistryModel(LotModel):
             p.lot.id,
             p.parent.index if p.parent is not None else 0,
             custodian,
-            pending,
+            pending if transit or lost else ZERO_ADDRESS,
             transit,
+            lost,
         )
 
     def unit_view(self, u: Unit | None) -> tuple[Any, ...]:
         """The unit as the contract's ``unitState`` returns it (a ``UnitView`` tuple)."""
         if u is None:
-            return (0, 0, 0, 0, ZERO_ADDRESS, ZERO_ADDRESS, False)
+            return (0, 0, 0, 0, ZERO_ADDRESS, ZERO_ADDRESS, False, False)
         top = top_holder(u, _PARENT)
-        transit = top.status == U_TRANSIT
+        transit, lost = top.status == U_TRANSIT, top.status == U_LOST
         return (
             u.index,
             u.status,
             u.level,
             u.parent.index if u.parent is not None else 0,
             top.custodian,
-            top.pending_to if transit else ZERO_ADDRESS,
+            top.pending_to if transit or lost else ZERO_ADDRESS,
             transit,
+            lost,
         )
 
+    def is_lost(self, p: Pack) -> bool:
+        """True when ``p``, or the unit carrying it, is reported lost in transit."""
+        status = p.status if p.parent is None else top_holder(p.parent, _PARENT).status
+        return status == LOST
+
     def holder(self, p: Pack) -> tuple[str, bool]:
-        """``(member, in_transit)``: who holds ``p`` now, or to whom it is travelling."""
+        """``(member, in_transit)``: who holds ``p`` now, or to whom it is travelling (its
+        sender, not in transit, while it is lost)."""
         view = self.pack_view(p)
         return (view[10], True) if view[11] else (view[9], False)
 
@@ -562,6 +626,8 @@ class RegistryModel(LotModel):
         blocked = blocking_status(p.flags, p.lot.status)
         if blocked is not None:
             return blocked
+        if view[12]:
+            return VerificationStatus.LOST
         if p.status == DECOMMISSIONED:
             return VerificationStatus.DECOMMISSIONED
         if now > p.lot.expires_at:

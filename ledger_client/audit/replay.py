@@ -1,7 +1,8 @@
 """Replay an RxLedger history into :class:`RegistryModel` and compare it with the chain.
 
 ``replay_logs`` decodes and applies logs (timed: the auditor's throughput); ``compare_with_chain``
-reads every pack (batched ``packStates``), unit and lot the history names from the contracts
+reads every pack (batched ``packStates``), unit, lot and exception record the history names
+from the contracts
 (raw calls in JSON-RPC batches, :mod:`ledger_client.audit.views`) and reports each difference
 as a :class:`Divergence`, as are the events the model found impossible
 (:class:`~ledger_client.audit.state.RuleViolation`).
@@ -22,11 +23,13 @@ from web3 import Web3
 from ledger_client.audit.logs import load_logs
 from ledger_client.audit.model import Lot, RegistryModel, Unit
 from ledger_client.audit.views import (
+    EXCEPTION_FIELDS,
     LOT_FIELDS,
     PACK_FIELDS,
     UNIT_FIELDS,
     call_data,
     eth_calls,
+    exception_view,
     lot_view,
     pack_views,
     unit_view,
@@ -235,7 +238,33 @@ def compare_with_chain(
     )
     lot_views = [lot_view(raw) for raw in rest[len(units) :]]
     found += _state_divergences(model, "LOT_STATE", LOT_FIELDS, lots, model.lot_view, lot_views)
-    return found, {"packs": len(pack_ids), "units": len(units), "lots": len(lots)}
+    found += _exception_divergences(model, w3, deployment, block)
+    counts = {"packs": len(pack_ids), "units": len(units), "lots": len(lots)}
+    return found, {**counts, "exceptions": len(model.exceptions)}
+
+
+def _exception_divergences(
+    model: RegistryModel, w3: Web3, deployment: Deployment, block: int | str
+) -> list[Divergence]:
+    """A divergence for each exception record whose model view differs from the chain's, and
+    for a count of exceptions that differs."""
+    cases = list(model.exceptions.values())
+    calls = [call_data("exceptionCount()")]
+    calls += [call_data("exceptionRecord(uint256)", c.id) for c in cases]
+    count, *out = eth_calls(w3, deployment.exceptions, calls, block)
+    found = []
+    theirs_count = int.from_bytes(count, "big")
+    if theirs_count != len(cases):
+        fields = {"count": {"model": len(cases), "chain": theirs_count}}
+        found.append(Divergence("EXCEPTION_COUNT", deployment.exceptions, fields, []))
+    for case, raw in zip(cases, out, strict=True):
+        mine, theirs = model.exception_view(case), exception_view(raw)
+        if mine != theirs:
+            fields = _diff(EXCEPTION_FIELDS, mine, theirs)
+            found.append(
+                Divergence("EXCEPTION_STATE", str(case.id), fields, _evidence(model, case.history))
+            )
+    return found
 
 
 def _up_to_head(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import json
+from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,7 +27,14 @@ from ledger_client.audit.history import custody_chain
 from ledger_client.audit.model import RegistryModel
 from ledger_client.audit.state import Pack
 from ledger_client.errors import RxLedgerError
-from ledger_client.events import ItemsReceived, ItemsShipped
+from ledger_client.events import (
+    ItemsLost,
+    ItemsReceived,
+    ItemsRefused,
+    ItemsShipped,
+    LostItemsFound,
+    ShipmentCancelled,
+)
 from ledger_client.rules import blocking_status
 from ledger_client.types import ZERO_HASH, LotStatus, PackStatus
 
@@ -82,11 +90,14 @@ def _product(catalogue: Catalogue, gtin: str) -> dict[str, Any]:
     }
 
 
-def _effective_status(p: Pack) -> str:
+def _effective_status(model: RegistryModel, p: Pack) -> str:
     """The pack's status as a pharmacy's scan would see it: its flags first, then its lot's
-    recall or quarantine (:func:`blocking_status`), then its own status."""
+    recall or quarantine (:func:`blocking_status`), then lost in transit (itself or with its
+    unit), then its own status."""
     blocked = blocking_status(p.flags, p.lot.status)
-    return blocked.name if blocked is not None else PackStatus(p.status).name
+    if blocked is not None:
+        return blocked.name
+    return PackStatus.LOST.name if model.is_lost(p) else PackStatus(p.status).name
 
 
 def _pack_facts(
@@ -104,7 +115,7 @@ def _pack_facts(
         "lot": lot[1] if lot else None,
         "lot_gtin": lot[0] if lot else None,
         "expiry": f"{p.lot.expiry:06d}",
-        "status": _effective_status(p),
+        "status": _effective_status(model, p),
         "pack_status": PackStatus(p.status).name,
         "lot_status": LotStatus(p.lot.status).name,
     }
@@ -222,8 +233,9 @@ def transaction_history(
     model: RegistryModel, catalogue: Catalogue, lid: bytes | None = None, tx: bytes | None = None
 ) -> dict[str, Any]:
     """A DSCSA-style transaction history: every change of ownership of a lot's packs (or of one
-    shipment), with transaction information, the parties and the chain evidence; the
-    standard statement, and beside it each lot whose GTIN carries another company's prefix
+    shipment), with transaction information, the parties and the chain evidence, and how many
+    of each shipment's packs were received, cancelled, refused, lost or are still in transit;
+    the standard statement, and beside it each lot whose GTIN carries another company's prefix
     than its registrant's (:func:`prefix_exception`)."""
     if (lid is None) == (tx is None):
         raise ReportError("give a lot or a shipment transaction, not both")
@@ -238,7 +250,8 @@ def transaction_history(
             packs = [p for p in packs if model.packs[p].lot.id == lid]
         if not packs:
             continue
-        receipt = _receipt(model, catalogue, i, packs[0])
+        outcomes = [_outcome(model, catalogue, i, p, e.to) for p in packs]
+        receipt = next((r for outcome, r in outcomes if outcome == "received"), None)
         per_lot: dict[bytes, int] = {}
         for p in packs:
             key = model.packs[p].lot.id
@@ -266,6 +279,7 @@ def transaction_history(
                 "block": e.block_number,
                 "event_hash": "0x" + e.event_hash.hex() if e.event_hash != ZERO_HASH else None,
                 "received": receipt,
+                "outcomes": dict(Counter(outcome for outcome, _ in outcomes)),
                 "lines": lines,
             }
         )
@@ -312,19 +326,31 @@ def _packs_by_event(model: RegistryModel) -> dict[int, list[bytes]]:
     return by_event
 
 
-def _receipt(
-    model: RegistryModel, catalogue: Catalogue, index: int, pid: bytes
-) -> dict[str, Any] | None:
+def _outcome(
+    model: RegistryModel, catalogue: Catalogue, index: int, pid: bytes, buyer: str
+) -> tuple[str, dict[str, Any] | None]:
+    """How the shipment of event ``index`` ended for pack ``pid``: received by ``buyer``
+    (with the receipt), cancelled, refused, lost, or still in transit."""
+    lost = False
     for i in model.packs[pid].history:
-        e = model.events[i]
-        if i > index and isinstance(e, ItemsReceived):
-            return {
-                "date": _iso(e.timestamp),
-                "tx": "0x" + e.tx_hash.hex(),
-                "by": e.by,
-                "by_name": catalogue.describer(model).name(e.by),
-            }
-    return None
+        if i <= index:
+            continue
+        match model.events[i]:
+            case ItemsReceived() as e if e.by == buyer:
+                receipt = {
+                    "date": _iso(e.timestamp),
+                    "tx": "0x" + e.tx_hash.hex(),
+                    "by": e.by,
+                    "by_name": catalogue.describer(model).name(e.by),
+                }
+                return "received", receipt
+            case ShipmentCancelled():
+                return "cancelled", None
+            case ItemsRefused():
+                return "refused", None
+            case ItemsLost() | LostItemsFound() as e:
+                lost = isinstance(e, ItemsLost)
+    return ("lost" if lost else "in_transit"), None
 
 
 def fmd_alert(

@@ -29,7 +29,9 @@ FLAG_MASK = 3
 UNDOABLE_REASONS = frozenset(int(r) for r in UNDOABLE)
 UNCONDITIONAL = frozenset({int(DecommissionReason.DESTROYED), int(DecommissionReason.STOLEN)})
 ACTIVE, IN_TRANSIT, DECOMMISSIONED = int(PackStatus.ACTIVE), int(PackStatus.IN_TRANSIT), 3
+LOST = int(PackStatus.LOST)
 U_ACTIVE, U_TRANSIT, U_DISSOLVED = int(UnitStatus.ACTIVE), int(UnitStatus.IN_TRANSIT), 3
+U_LOST = int(UnitStatus.LOST)
 
 
 @dataclass(slots=True)

@@ -3,8 +3,9 @@ that read the returned ABI words straight into the tuples :class:`RegistryModel`
 (the comparison's speed: web3's contract calls cost a millisecond or more each).
 
 Every view the comparison reads is a static tuple, one 32-byte word per field: ``PackView``
-(12 words), ``UnitView`` (7), ``LotView`` (7) and ``Verification`` (status, pack id, a
-``PackView``, a ``LotView``, the product owner: 22 words).
+(13 words), ``UnitView`` (8), ``LotView`` (7), ``Verification`` (status, pack id, a
+``PackView``, a ``LotView``, the product owner: 23 words) and the exception registry's
+``ExceptionView`` (10).
 """
 
 from __future__ import annotations
@@ -31,8 +32,18 @@ PACK_FIELDS = (
     "custodian",
     "pending_to",
     "in_transit",
+    "lost",
 )
-UNIT_FIELDS = ("index", "status", "level", "parent", "custodian", "pending_to", "in_transit")
+UNIT_FIELDS = (
+    "index",
+    "status",
+    "level",
+    "parent",
+    "custodian",
+    "pending_to",
+    "in_transit",
+    "lost",
+)
 LOT_FIELDS = (
     "id",
     "owner",
@@ -41,6 +52,18 @@ LOT_FIELDS = (
     "status",
     "status_authority",
     "recall_requested_by",
+)
+EXCEPTION_FIELDS = (
+    "opener",
+    "counterparty",
+    "kind",
+    "status",
+    "resolved_by",
+    "opened_at",
+    "answered_at",
+    "resolved_at",
+    "items_hash",
+    "evidence_hash",
 )
 #: JSON-RPC requests per HTTP batch, and calldata bytes per batch: nodes refuse large request
 #: bodies as a whole (anvil answers "Invalid request" to 200 calls of 500 pack ids each).
@@ -94,7 +117,7 @@ def _uint(out: bytes, at: int) -> int:
 
 
 def pack_view(out: bytes, at: int = 0) -> tuple[Any, ...]:
-    """The ``PackView`` whose 12 words start at byte ``at`` of ``out``."""
+    """The ``PackView`` whose 13 words start at byte ``at`` of ``out``."""
     return (
         out[at + 31],
         out[at + 63],
@@ -108,6 +131,7 @@ def pack_view(out: bytes, at: int = 0) -> tuple[Any, ...]:
         address_of(out[at + 288 : at + 320]),
         address_of(out[at + 320 : at + 352]),
         out[at + 383] != 0,
+        out[at + 415] != 0,
     )
 
 
@@ -119,7 +143,7 @@ def pack_views(out: bytes) -> list[tuple[Any, ...]]:
 
 
 def unit_view(out: bytes, at: int = 0) -> tuple[Any, ...]:
-    """The ``UnitView`` whose 7 words start at byte ``at`` of ``out``."""
+    """The ``UnitView`` whose 8 words start at byte ``at`` of ``out``."""
     return (
         _uint(out, at),
         out[at + 63],
@@ -128,6 +152,7 @@ def unit_view(out: bytes, at: int = 0) -> tuple[Any, ...]:
         address_of(out[at + 128 : at + 160]),
         address_of(out[at + 160 : at + 192]),
         out[at + 223] != 0,
+        out[at + 255] != 0,
     )
 
 
@@ -146,4 +171,20 @@ def lot_view(out: bytes, at: int = 0) -> tuple[Any, ...]:
 
 def verification(out: bytes) -> tuple[Any, ...]:
     """The ``Verification`` that ``verify`` returned in ``out``."""
-    return (out[31], out[32:64], pack_view(out, 64), lot_view(out, 448), address_of(out[672:704]))
+    return (out[31], out[32:64], pack_view(out, 64), lot_view(out, 480), address_of(out[704:736]))
+
+
+def exception_view(out: bytes) -> tuple[Any, ...]:
+    """The ``ExceptionView`` that ``exceptionRecord`` returned in ``out``."""
+    return (
+        address_of(out[0:32]),
+        address_of(out[32:64]),
+        out[95],
+        out[127],
+        out[159],
+        _uint(out, 160),
+        _uint(out, 192),
+        _uint(out, 224),
+        out[256:288],
+        out[288:320],
+    )

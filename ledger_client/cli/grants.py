@@ -9,12 +9,11 @@ from typing import Annotated
 import typer
 
 from ledger_client.cli.command import RxTyper
+from ledger_client.cli.proposals import CouncilOpt, send_or_propose
 from ledger_client.cli.session import ChainOpts, MemberOpts, Session
 from ledger_client.epcis.query import time_of
 from ledger_client.errors import InvalidInputError
-from ledger_client.events import ProposalCreated
 from ledger_client.grants import GrantRecord, read_grants
-from ledger_client.ledger import Ledger
 from ledger_client.owners import PrefixOwners
 
 __all__ = ["grant_app"]
@@ -28,12 +27,6 @@ GranteeArg = Annotated[str, typer.Argument(help="the auditor: a member name or i
 UntilOpt = Annotated[
     str | None,
     typer.Option(help="expiry: RFC 3339 date-time with offset, or Unix time (default: none)"),
-]
-CouncilOpt = Annotated[
-    bool,
-    typer.Option(
-        "--council", help="propose it as the council (callAsCouncil); others then approve it"
-    ),
 ]
 
 
@@ -56,19 +49,6 @@ def _shown_time(when: int) -> str:
     return datetime.fromtimestamp(when, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def _send(ledger: Ledger, council: bool, function: str, *args: object) -> str:
-    """Call ``function`` on the grants contract, or propose it as the council; say what
-    happened."""
-    if not council:
-        ledger.transact(ledger.grants.functions[function](*args))
-        return "done"
-    call = ledger.grants.encode_abi(function, args=list(args))
-    data = ledger.consortium.encode_abi("callAsCouncil", args=[ledger.grants.address, call])
-    receipt = ledger.transact(ledger.consortium.functions.propose(data))
-    created = next(e for e in receipt.events if isinstance(e, ProposalCreated))
-    return f"proposed as council proposal {created.id}; it needs more council approvals"
-
-
 @grant_app.command("add")
 def grant_add(
     gtin: str,
@@ -84,7 +64,7 @@ def grant_add(
     lot_id = ledger.owners.lot_id(gtin, lot)
     address = session.address_of(grantee, "GRANTEE")
     expires_at = parse_until(until)
-    outcome = _send(ledger, council, "grant", lot_id, address, expires_at)
+    outcome = send_or_propose(ledger, ledger.grants, council, "grant", lot_id, address, expires_at)
     shown = f"until {_shown_time(expires_at)}" if expires_at else "until revoked"
     typer.echo(f"grant of lot {lot} of {gtin} to {grantee} {shown}: {outcome}")
 
@@ -97,7 +77,8 @@ def grant_revoke(
     council with --council: any)."""
     ledger = session.ledger
     lot_id = ledger.owners.lot_id(gtin, lot)
-    outcome = _send(ledger, council, "revoke", lot_id, session.address_of(grantee, "GRANTEE"))
+    grantee_address = session.address_of(grantee, "GRANTEE")
+    outcome = send_or_propose(ledger, ledger.grants, council, "revoke", lot_id, grantee_address)
     typer.echo(f"grant of lot {lot} of {gtin} to {grantee} revoked: {outcome}")
 
 

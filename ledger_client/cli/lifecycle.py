@@ -50,7 +50,7 @@ CodeArg = Annotated[
 E = TypeVar("E", bound=enum.IntEnum)
 
 
-def _choose(kind: type[E], text: str, what: str) -> E:
+def choose(kind: type[E], text: str, what: str) -> E:
     """The member of ``kind`` named ``text`` (any case); NONE is never a choice."""
     choices = [m for m in kind if m.value]
     for choice in choices:
@@ -60,7 +60,7 @@ def _choose(kind: type[E], text: str, what: str) -> E:
     raise InvalidInputError(f"{what} {text!r} is unknown: one of {names}")
 
 
-def _ledger(
+def member_ledger(
     session: Session,
     batch: CodeBatch | None = None,
     units: Sequence[str] = (),
@@ -74,7 +74,7 @@ def _ledger(
     return ledger
 
 
-def _refs(batch: CodeBatch) -> tuple[tuple[PackRef, ...], tuple[str, ...]]:
+def batch_refs(batch: CodeBatch) -> tuple[tuple[PackRef, ...], tuple[str, ...]]:
     """The batch's packs as (GTIN, serial) and its units as SSCCs."""
     return tuple((p.gtin, p.serial) for p in batch.packs), tuple(u.sscc for u in batch.units)
 
@@ -94,7 +94,7 @@ def _progress_bar(label: str, total: int) -> Iterator[ProgressCallback]:
         yield lambda done: progress.advance(task, done)
 
 
-def _report(receipts: list[Receipt], items: int, as_json: bool) -> None:
+def report_receipts(receipts: list[Receipt], items: int, as_json: bool) -> None:
     summary: dict[str, Any] = {
         "items": items,
         "transactions": [r.tx_hash.hex() for r in receipts],
@@ -115,7 +115,7 @@ def lot_register(
 ) -> None:
     """Register a lot of a product with its expiry."""
     expiry_date = expiry_to_date(expiry)  # a precise error for a bad date, before anything is sent
-    ledger = _ledger(session, lots=[(gtin, lot)])
+    ledger = member_ledger(session, lots=[(gtin, lot)])
     eh = record(session.store, op.RegisterLot(gtin, lot, expiry_date))
     receipt = ledger.register_lot(gtin, lot, expiry, eh)
     typer.echo(f"lot {lot} of {gtin} registered in block {receipt.block_number}")
@@ -129,8 +129,8 @@ def lot_status(
     session: MemberStoreOpts,
 ) -> None:
     """Quarantine, recall or release a lot (its owner or a regulator)."""
-    new = _choose(LotStatus, status, "lot status")
-    ledger = _ledger(session, lots=[(gtin, lot)])
+    new = choose(LotStatus, status, "lot status")
+    ledger = member_ledger(session, lots=[(gtin, lot)])
     ledger.set_lot_status(gtin, lot, new, record(session.store, op.SetLotStatus(gtin, lot, new)))
     typer.echo(f"lot {lot} of {gtin} is now {new.name}")
 
@@ -152,7 +152,7 @@ def commission(
             f"{batch.source}: commissioning needs each pack's lot (AI 10, or a lot column); "
             f"(01){no_lot.gtin}(21){no_lot.serial} has none"
         )
-    ledger = _ledger(session, batch, units=[into] if into else [])
+    ledger = member_ledger(session, batch, units=[into] if into else [])
     groups: dict[tuple[str, str], list[str]] = {}
     for p in batch.packs:
         groups.setdefault((p.gtin, str(p.lot)), []).append(p.serial)
@@ -161,15 +161,15 @@ def commission(
         eh = record(session.store, op.Commission(gtin, lot, tuple(serials), into))
         with _progress_bar(f"commission {gtin}/{lot}", len(serials)) as advance:
             receipts += ledger.commission(gtin, lot, serials, into, eh, progress=advance)
-    _report(receipts, len(batch.packs), as_json)
+    report_receipts(receipts, len(batch.packs), as_json)
 
 
 @lifecycle_app.command()
 def pack(sscc: str, file: FileArg, session: MemberStoreOpts) -> None:
     """Pack the packs and SSCCs of FILE into case or pallet SSCC."""
     batch = read_batch(file)
-    ledger = _ledger(session, batch, units=[sscc])
-    refs, ssccs = _refs(batch)
+    ledger = member_ledger(session, batch, units=[sscc])
+    refs, ssccs = batch_refs(batch)
     receipt = ledger.pack(sscc, refs, ssccs, record(session.store, op.Pack(sscc, refs, ssccs)))
     typer.echo(
         f"packed {len(batch.packs)} packs and {len(batch.units)} units into {sscc} "
@@ -183,7 +183,7 @@ def unpack(
     session: MemberStoreOpts,
 ) -> None:
     """Unpack whole cases or pallets, one transaction each; their contents stay with you."""
-    ledger = _ledger(session, units=ssccs)
+    ledger = member_ledger(session, units=ssccs)
     for sscc in ssccs:
         ledger.unpack([sscc], record(session.store, op.Unpack(sscc, (), ())))
     typer.echo(f"unpacked {len(ssccs)} units")
@@ -193,24 +193,24 @@ def unpack(
 def ship(file: FileArg, to: ToOpt, session: MemberStoreOpts, as_json: JsonOpt = False) -> None:
     """Ship the loose packs and SSCCs of FILE to another member."""
     batch = read_batch(file)
-    ledger = _ledger(session, batch)
+    ledger = member_ledger(session, batch)
     recipient = session.address_of(to)
-    refs, ssccs = _refs(batch)
+    refs, ssccs = batch_refs(batch)
     to_gln, from_gln = member_gln(ledger, recipient), member_gln(ledger, ledger.address)
     eh = record(session.store, op.Ship(refs, ssccs, to_party=to_gln, from_party=from_gln))
     receipts = ledger.ship(recipient, refs, ssccs, eh)
-    _report(receipts, len(batch.packs) + len(batch.units), as_json)
+    report_receipts(receipts, len(batch.packs) + len(batch.units), as_json)
 
 
 @lifecycle_app.command("receive")
 def receive_cmd(file: FileArg, session: MemberStoreOpts, as_json: JsonOpt = False) -> None:
     """Receive the packs and SSCCs of FILE shipped to you."""
     batch = read_batch(file)
-    ledger = _ledger(session, batch)
-    refs, ssccs = _refs(batch)
+    ledger = member_ledger(session, batch)
+    refs, ssccs = batch_refs(batch)
     eh = record(session.store, op.Receive(refs, ssccs))
     receipts = ledger.receive(refs, ssccs, eh)
-    _report(receipts, len(batch.packs) + len(batch.units), as_json)
+    report_receipts(receipts, len(batch.packs) + len(batch.units), as_json)
 
 
 @lifecycle_app.command()
@@ -218,15 +218,15 @@ def decommission(
     file: FileArg, reason: ReasonOpt, session: MemberStoreOpts, as_json: JsonOpt = False
 ) -> None:
     """Decommission the packs of FILE."""
-    why = _choose(DecommissionReason, reason, "--reason")
+    why = choose(DecommissionReason, reason, "--reason")
     batch = read_batch(file)
     _only_packs(batch, "decommission")
-    ledger = _ledger(session, batch)
-    refs, _ = _refs(batch)
+    ledger = member_ledger(session, batch)
+    refs, _ = batch_refs(batch)
     eh = record(session.store, op.Decommission(refs, why))
     with _progress_bar(f"decommission ({why.name})", len(refs)) as advance:
         receipts = ledger.decommission(refs, why, eh, progress=advance)
-    _report(receipts, len(batch.packs), as_json)
+    report_receipts(receipts, len(batch.packs), as_json)
 
 
 @lifecycle_app.command()
@@ -234,11 +234,11 @@ def undo(file: FileArg, session: MemberStoreOpts, as_json: JsonOpt = False) -> N
     """Undo your decommissions of the packs of FILE, within the undo window."""
     batch = read_batch(file)
     _only_packs(batch, "undo")
-    ledger = _ledger(session, batch)
-    refs, _ = _refs(batch)
+    ledger = member_ledger(session, batch)
+    refs, _ = batch_refs(batch)
     eh = record(session.store, op.UndoDecommission(refs))
     receipts = ledger.undo_decommission(refs, eh)
-    _report(receipts, len(batch.packs), as_json)
+    report_receipts(receipts, len(batch.packs), as_json)
 
 
 @lifecycle_app.command()

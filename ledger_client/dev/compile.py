@@ -29,6 +29,7 @@ DEPLOYABLE = (
     "ProductDirectory",
     "SerialRegistry",
     "AccessGrants",
+    "ExceptionRegistry",
     "RxForwarder",
     "NaivePackToken",
 )

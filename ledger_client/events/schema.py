@@ -33,9 +33,10 @@ def abi_name(field: str) -> str:
 
 
 #: The fields naming the member an event is by or about, in the order :func:`actor` prefers
-#: them: the member acting (``by``, a shipment's sender, a lot's or product's owner, a
-#: proposer or approver), else the member it concerns (an account, a gateway's member).
-ACTOR_FIELDS = ("by", "from_", "owner", "proposer", "approver", "account", "member")
+#: them: the member acting (``by``, a shipment's sender, an exception's opener, a lot's or
+#: product's owner, a proposer or approver), else the member it concerns (an account, a
+#: gateway's member).
+ACTOR_FIELDS = ("by", "from_", "opener", "owner", "proposer", "approver", "account", "member")
 
 #: Every event class, by contract, in the order of this module (each class adds itself).
 EVENT_TYPES: dict[str, tuple[type[ChainEvent], ...]] = {}
@@ -95,6 +96,12 @@ class DirectoryEvent(ChainEvent, contract="ProductDirectory"):
 
 class GrantsEvent(ChainEvent, contract="AccessGrants"):
     """An event of ``AccessGrants``."""
+
+
+class ExceptionEvent(ChainEvent, contract="ExceptionRegistry"):
+    """An event of ``ExceptionRegistry``: each names the exception's id."""
+
+    id: int  # typed here for readers of any exception event; a field of each class
 
 
 class RegistryEvent(ChainEvent, contract="SerialRegistry"):
@@ -203,6 +210,31 @@ class AccessRevoked(GrantsEvent):
     by: str
 
 
+# ---------------------------------------------------------------------- ExceptionRegistry
+
+
+class ExceptionAnswered(ExceptionEvent):
+    id: int
+    by: str
+    evidence_hash: bytes
+
+
+class ExceptionOpened(ExceptionEvent):
+    id: int
+    opener: str
+    counterparty: str
+    kind: int
+    items_hash: bytes
+    evidence_hash: bytes
+
+
+class ExceptionResolved(ExceptionEvent):
+    id: int
+    by: str
+    resolved_by: int
+    evidence_hash: bytes
+
+
 # ---------------------------------------------------------------------- SerialRegistry
 
 
@@ -220,8 +252,24 @@ class ItemsPacked(RegistryEvent):
     event_hash: bytes
 
 
+class ItemsLost(RegistryEvent):
+    by: str
+    recipient: str
+    pack_ids: Ids
+    unit_ids: Ids
+    event_hash: bytes
+
+
 class ItemsReceived(RegistryEvent):
     by: str
+    pack_ids: Ids
+    unit_ids: Ids
+    event_hash: bytes
+
+
+class ItemsRefused(RegistryEvent):
+    by: str
+    sender: str
     pack_ids: Ids
     unit_ids: Ids
     event_hash: bytes
@@ -238,6 +286,14 @@ class ItemsShipped(RegistryEvent):
 class ItemsUnpacked(RegistryEvent):
     unit_id: bytes
     by: str
+    pack_ids: Ids
+    unit_ids: Ids
+    event_hash: bytes
+
+
+class LostItemsFound(RegistryEvent):
+    by: str
+    recipient: str
     pack_ids: Ids
     unit_ids: Ids
     event_hash: bytes
@@ -286,6 +342,14 @@ class PacksFlagged(RegistryEvent):
     event_hash: bytes
 
 
+class ShipmentCancelled(RegistryEvent):
+    by: str
+    recipient: str
+    pack_ids: Ids
+    unit_ids: Ids
+    event_hash: bytes
+
+
 class UnitsDissolved(RegistryEvent):
     by: str
     unit_ids: Ids
@@ -294,7 +358,8 @@ class UnitsDissolved(RegistryEvent):
 
 def actor(event: ChainEvent) -> str | None:
     """The member an event names as acting or as its subject: the field its class's
-    ``actor_field`` names (``by``, a shipment's sender, a lot's or product's owner, a proposer
-    or approver, a member's or prefix's account); None for events naming no member."""
+    ``actor_field`` names (``by``, a shipment's sender, an exception's opener, a lot's or
+    product's owner, a proposer or approver, a member's or prefix's account); None for
+    events naming no member."""
     field = event.actor_field
     return None if field is None else str(getattr(event, field))

@@ -19,10 +19,17 @@ from web3.contract import Contract
 
 from ledger_client.contracts import MemberStatus, Role
 from ledger_client.devnet import DevNetwork
-from ledger_client.ids import lot_hash, pack_hash, unit_hash
+from ledger_client.ids import items_hash, lot_hash, pack_hash, unit_hash
 from ledger_client.ledger import Ledger
 from ledger_client.reverts import LedgerRevertError
-from ledger_client.types import ZERO_HASH, DecommissionReason, LotStatus, PackFlag, Receipt
+from ledger_client.types import (
+    ZERO_HASH,
+    DecommissionReason,
+    ExceptionKind,
+    LotStatus,
+    PackFlag,
+    Receipt,
+)
 from tests.utils.chain import Chain
 from tests.utils.factories import (
     EXPIRY,
@@ -47,6 +54,8 @@ NOT_AUTHORISED = "SerialRegistryNotAuthorised"
 NOT_PROPOSER = "ConsortiumNotProposer"
 BY_PROPOSAL = "ConsortiumOnlyByProposal"
 NOT_OWNER = "AccessGrantsNotLotOwner"
+NOT_COUNTERPARTY = "ExceptionRegistryNotCounterparty"
+NOT_OPENER = "ExceptionRegistryNotOpener"
 
 #: The callers: the demo members by role, then members that are suspended, revoked or whose
 #: licence expired (all holding every role), an account that is not a member, and the council.
@@ -74,9 +83,18 @@ RULES: dict[str, tuple[str | None, ...]] = {
     "decommission:DISPENSED":   (ROLE,       ROLE,           ROLE,           ROLE,           OK,             ROLE,   ROLE,           *STATUS,  NOT_MEMBER),  # noqa: E501
     "decommission:DESTROYED":   (OK,         OK,             OK,             OK,             OK,             ROLE,   ROLE,           *STATUS,  NOT_MEMBER),  # noqa: E501
     "undoDecommission":         (OK,         OK,             OK,             OK,             OK,             ROLE,   ROLE,           *STATUS,  NOT_MEMBER),  # noqa: E501
+    # The goods' holder cancels its shipment, refuses what comes to it, reports lost and found.
+    "cancelShipment":           (OK,         OK,             OK,             OK,             OK,             ROLE,   ROLE,           *STATUS,  NOT_MEMBER),  # noqa: E501
+    "refuseItems":              (OK,         OK,             OK,             OK,             OK,             ROLE,   ROLE,           *STATUS,  NOT_MEMBER),  # noqa: E501
+    "reportLost":               (OK,         OK,             OK,             OK,             OK,             ROLE,   ROLE,           *STATUS,  NOT_MEMBER),  # noqa: E501
+    "reportFound":              (OK,         OK,             OK,             OK,             OK,             ROLE,   ROLE,           *STATUS,  NOT_MEMBER),  # noqa: E501
     "flagPacks:SUSPECT":        (OK,         OK,             OK,             OK,             OK,             OK,     NOT_AUTHORISED, *STATUS,  OK),  # noqa: E501
     "flagPacks:ILLEGITIMATE":   (OK,         NOT_AUTHORISED, NOT_AUTHORISED, NOT_AUTHORISED, NOT_AUTHORISED, OK,     NOT_AUTHORISED, *STATUS,  OK),  # noqa: E501
     "flagPacks:clear":          (OK,         NOT_AUTHORISED, NOT_AUTHORISED, NOT_AUTHORISED, NOT_AUTHORISED, OK,     NOT_AUTHORISED, *STATUS,  OK),  # noqa: E501
+    # The goods' holder opened one exception against pharmacy_b, and pharmacy_b one against it.
+    "openException":            (OK,         OK,             OK,             OK,             OK,             ROLE,   ROLE,           *STATUS,  NOT_MEMBER),  # noqa: E501
+    "answerException":          (OK,         OK,             OK,             OK,             OK,             NOT_COUNTERPARTY, NOT_COUNTERPARTY, *STATUS, NOT_MEMBER),  # noqa: E501
+    "resolveException":         (OK,         OK,             OK,             OK,             OK,             OK,     NOT_OPENER,     *STATUS,  OK),  # noqa: E501
     "registerProduct":          (OK,         OK,             ROLE,           ROLE,           ROLE,           ROLE,   ROLE,           *STATUS,  NOT_MEMBER),  # noqa: E501
     "setGatewayUrl":            (OK,         OK,             OK,             OK,             OK,             OK,     OK,             *STATUS,  NOT_MEMBER),  # noqa: E501
     # The lot is the manufacturer's; the auditor holds the manufacturer's grant on it.
@@ -100,15 +118,19 @@ RULES: dict[str, tuple[str | None, ...]] = {
 # fmt: on
 """Notes: setLotStatus and flagPacks(ILLEGITIMATE or clear) are for the lot's owner (here the
 manufacturer), regulators and the council; a supply-chain member may only raise SUSPECT on a
-pack it holds. A regulator's recall of another member's lot quarantines it and waits for a
-second regulator (tests/contracts/test_trust_authority.py). Access grants on a lot are its
-owner's and the council's (tests/contracts/test_access_grants.py). Council members (manufacturer,
-regulator, and wholesaler_a) propose and approve; the council itself is no member, so it
-writes no lots, packs or proposals of its own. Every active, licensed member publishes its own
-gateway URL (setGatewayUrl); the council, no member, has none."""
+pack it holds. Only the sender cancels a shipment or reports it lost and found, only the
+recipient refuses it (tests/contracts/test_shipment_exceptions.py). Exceptions are opened by a
+supply-chain member, answered by their counterparty only, resolved by their opener, a regulator
+or the council (tests/contracts/test_exception_records.py). A regulator's recall of another
+member's lot quarantines it and waits for a second regulator
+(tests/contracts/test_trust_authority.py). Access grants on a lot are its owner's and the
+council's (tests/contracts/test_access_grants.py). Council members (manufacturer, regulator,
+and wholesaler_a) propose and approve; the council itself is no member, so it writes no lots,
+packs or proposals of its own. Every active, licensed member publishes its own gateway URL
+(setGatewayUrl); the council, no member, has none."""
 
 FAR_FUTURE = 4_102_444_800  # 2100-01-01
-WHO = ("by", "from", "owner", "proposer", "approver", "member")
+WHO = ("by", "from", "owner", "proposer", "approver", "member", "opener")
 """The event arguments that name the caller."""
 
 
@@ -130,6 +152,9 @@ class World:
     """An open proposal of wholesaler_a, for the others to approve."""
     cancellable: int
     """An open proposal of the regulator, for the others to cancel."""
+    exceptions: dict[tuple[str, str], int]
+    """(goods' owner, "mine" or "theirs") -> the exception it opened against pharmacy_b, and
+    the one pharmacy_b opened against it."""
 
     def reset(self) -> None:
         self.chain.revert(self.snapshot)
@@ -141,23 +166,32 @@ class World:
         return actor if actor in SUPPLY_CHAIN else "manufacturer"
 
 
-def _give_goods(net: DevNetwork, chain: Chain, actor: str) -> None:
-    """Actor holds H1 loose and case 1 (C1, C2), has decommissioned SAMPLE as a sample, and
-    IN is in transit to it."""
+def _give_goods(net: DevNetwork, chain: Chain, actor: str) -> dict[tuple[str, str], int]:
+    """Actor holds H1 loose and case 1 (C1, C2), has decommissioned SAMPLE as a sample, IN is
+    in transit to it, OUT in transit from it to pharmacy_b, and GONE reported lost on its way
+    there; it opened an exception against pharmacy_b, and pharmacy_b one against it."""
     m = net["manufacturer"]
-    loose = [(GTIN, f"{actor}-{s}") for s in ("H1", "IN", "SAMPLE")]
+    loose = [(GTIN, f"{actor}-{s}") for s in ("H1", "IN", "SAMPLE", "OUT", "GONE")]
     m.commission(GTIN, "MATRIX", [s for _, s in loose])
     m.commission(GTIN, "MATRIX", [f"{actor}-C1", f"{actor}-C2"], into_sscc=sscc_of(actor, 1))
     ledger = chain.ledger(ACCOUNTS.get(actor, actor))
+    h1, incoming, sample, out, gone = loose
     if actor == "manufacturer":
         w = net["wholesaler_a"]
-        m.ship(w.address, packs=[loose[1]])
-        w.receive(packs=[loose[1]])
-        w.ship(m.address, packs=[loose[1]])
+        m.ship(w.address, packs=[incoming])
+        w.receive(packs=[incoming])
+        w.ship(m.address, packs=[incoming])
     else:
         m.ship(ledger.address, packs=loose, units=[sscc_of(actor, 1)])
-        ledger.receive(packs=[loose[0], loose[2]], units=[sscc_of(actor, 1)])
-    ledger.decommission([loose[2]], DecommissionReason.SAMPLE)
+        ledger.receive(packs=[h1, sample, out, gone], units=[sscc_of(actor, 1)])
+    ledger.decommission([sample], DecommissionReason.SAMPLE)
+    pharmacy = net["pharmacy_b"]
+    ledger.ship(pharmacy.address, packs=[out, gone])
+    ledger.report_lost(pharmacy.address, packs=[gone])
+    kind = ExceptionKind.DATA_ISSUE
+    mine, _ = ledger.open_exception(pharmacy.address, kind, packs=[h1])
+    theirs, _ = pharmacy.open_exception(ledger.address, kind, packs=[h1])
+    return {(actor, "mine"): mine, (actor, "theirs"): theirs}
 
 
 def _undo_window(net: DevNetwork, days: int) -> bytes:
@@ -184,11 +218,12 @@ def world(chain: Chain) -> Iterator[World]:
     net["manufacturer"].register_lot(GTIN, "MATRIX", EXPIRY)
     net["repackager"].register_lot(REPACKAGER_GTIN, "MATRIX", EXPIRY)
     net["manufacturer"].grant_access(owners(net).lot_id(GTIN, "MATRIX"), net.address("auditor"))
+    exceptions: dict[tuple[str, str], int] = {}
     for actor in SUPPLY_CHAIN:
-        _give_goods(net, chain, actor)
+        exceptions |= _give_goods(net, chain, actor)
     proposal, _ = propose(net, "wholesaler_a", _undo_window(net, 5))
     cancellable, _ = propose(net, "regulator", _undo_window(net, 6))
-    yield World(chain, net, chain.snapshot(), proposal, cancellable)
+    yield World(chain, net, chain.snapshot(), proposal, cancellable, exceptions)
     chain.revert(chain.deployed)
 
 
@@ -199,9 +234,11 @@ def _registry_call(world: World, function: str, actor: str) -> tuple[str, tuple[
     """The registry function and arguments of ``function``'s cell for ``actor``."""
     owner = world.owner_of_goods(actor)
     ids = owners(world.net)
-    h1, sample, incoming, c1 = (
-        ids.pack_id(GTIN, f"{owner}-{s}") for s in ("H1", "SAMPLE", "IN", "C1")
+    h1, sample, incoming, c1, out, gone = (
+        ids.pack_id(GTIN, f"{owner}-{s}") for s in ("H1", "SAMPLE", "IN", "C1", "OUT", "GONE")
     )
+    pharmacy = world.net.address("pharmacy_b")
+    sender = world.net.address("wholesaler_a" if owner == "manufacturer" else "manufacturer")
     case = ids.unit_id(sscc_of(owner, 1))
     gtin = REPACKAGER_GTIN if actor == "repackager" else GTIN
     lot = ids.lot_id(GTIN, "MATRIX")
@@ -222,8 +259,23 @@ def _registry_call(world: World, function: str, actor: str) -> tuple[str, tuple[
         "decommission": ([h1], int(reason), ZERO_HASH),
         "undoDecommission": ([sample], ZERO_HASH),
         "flagPacks": ([h1], int(flags), 1, ZERO_HASH),
+        "cancelShipment": (pharmacy, [out], [], ZERO_HASH),
+        "refuseItems": (sender, [incoming], [], ZERO_HASH),
+        "reportLost": (pharmacy, [out], [], ZERO_HASH),
+        "reportFound": (pharmacy, [gone], [], ZERO_HASH),
     }
     return name, args[name]
+
+
+def _exception_call(world: World, function: str, actor: str) -> tuple[Any, ...]:
+    """The arguments of ``function``'s cell on the exception registry for ``actor``."""
+    owner = world.owner_of_goods(actor)
+    if function == "openException":
+        sample = owners(world.net).pack_id(GTIN, f"{owner}-SAMPLE")
+        kind = int(ExceptionKind.PRODUCT_WITHOUT_DATA)
+        return (world.net.address("pharmacy_b"), kind, items_hash([sample]), ZERO_HASH)
+    side = "theirs" if function == "answerException" else "mine"
+    return (world.exceptions[(owner, side)], ZERO_HASH)
 
 
 def _consortium_args(world: World) -> dict[str, tuple[Any, ...]]:
@@ -264,6 +316,8 @@ def cell(world: World, function: str, actor: str) -> tuple[Contract, str, tuple[
     if function in ("grant", "revoke"):
         lot, auditor = owners(world.net).lot_id(GTIN, "MATRIX"), world.net.address("auditor")
         return a.grants, function, (lot, auditor, FAR_FUTURE)[: 3 if function == "grant" else 2]
+    if function in ("openException", "answerException", "resolveException"):
+        return a.exceptions, function, _exception_call(world, function, actor)
     if function == "registerProduct":
         gtin = REPACKAGER_GTIN if actor == "repackager" else make_gtin(MANUFACTURER_PREFIX, 77)
         return a.directory, function, (gtin, ("Product", "", "", "", ""))
@@ -291,7 +345,13 @@ def test_the_rule_book_covers_every_state_changing_function() -> None:
 
     writes = {
         item["name"]
-        for name in ("SerialRegistry", "ProductDirectory", "Consortium", "AccessGrants")
+        for name in (
+            "SerialRegistry",
+            "ProductDirectory",
+            "Consortium",
+            "AccessGrants",
+            "ExceptionRegistry",
+        )
         for item in artifact(name)["abi"]
         if item["type"] == "function" and item["stateMutability"] not in ("view", "pure")
     }

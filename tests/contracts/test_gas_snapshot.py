@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 from ledger_client.devnet import DevNetwork
-from ledger_client.types import DecommissionReason, LotStatus
+from ledger_client.types import DecommissionReason, ExceptionKind, LotStatus
 from tests.utils.factories import make_sscc
 
 SNAPSHOT = Path(__file__).resolve().parents[2] / "snapshots" / "gas.json"
@@ -46,8 +46,34 @@ def _lifecycle(net: DevNetwork) -> dict[str, int]:
     return gas
 
 
+def _exceptions(net: DevNetwork) -> dict[str, int]:
+    """A pallet's shipment cancelled, refused and received back, lost and found; exception
+    records opened, answered and resolved."""
+    m, wa, reg = net["manufacturer"], net["wholesaler_a"], net["regulator"]
+    case, pallet = make_sscc("0614141", 11), make_sscc("0614141", 12)
+    m.register_lot(GTIN, "GAS2", "301231")
+    m.commission(GTIN, "GAS2", [f"X{i:02d}" for i in range(10)], case)
+    m.pack(pallet, units=[case])
+    m.ship(wa.address, units=[pallet])
+    gas = {"cancel_pallet": m.cancel_shipment(wa.address, units=[pallet])[0].gas_used}
+    m.ship(wa.address, units=[pallet])
+    gas["refuse_pallet"] = wa.refuse(m.address, units=[pallet])[0].gas_used
+    gas["receive_refused_pallet"] = m.receive(units=[pallet])[0].gas_used
+    m.ship(wa.address, units=[pallet])
+    gas["report_pallet_lost"] = m.report_lost(wa.address, units=[pallet])[0].gas_used
+    gas["report_pallet_found"] = m.report_found(wa.address, units=[pallet])[0].gas_used
+    kind = ExceptionKind.DATA_WITHOUT_PRODUCT
+    first, receipt = wa.open_exception(m.address, kind, units=[pallet])
+    gas["open_exception"] = receipt.gas_used
+    gas["answer_exception"] = m.answer_exception(first).gas_used
+    gas["resolve_exception_by_opener"] = wa.resolve_exception(first).gas_used
+    second, _ = wa.open_exception(m.address, kind, units=[case])
+    gas["close_exception_by_regulator"] = reg.resolve_exception(second).gas_used
+    return gas
+
+
 def test_lifecycle_gas_matches_the_committed_snapshot(net: DevNetwork) -> None:
-    measured = _lifecycle(net)
+    measured = _lifecycle(net) | _exceptions(net)
     if os.environ.get("RXLEDGER_UPDATE_GAS_SNAPSHOT"):
         SNAPSHOT.parent.mkdir(exist_ok=True)
         SNAPSHOT.write_text(json.dumps(measured, indent=2) + "\n")

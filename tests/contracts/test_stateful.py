@@ -5,19 +5,22 @@ Each sequence starts from the deployed demo network (with a second regulator) on
 of its own and mixes, at random: the manufacturer commissioning packs, loose or into cases; a
 squatting producer (the repackager) commissioning the manufacturer's serials into a copy of its
 lot and pre-creating its next case, after which the manufacturer's own commissions must still
-succeed; packing into pallets, unpacking, shipping, receiving, decommissioning and undoing;
-flags raised and cleared by holders, owners, regulators and the council; lot quarantine,
-recall and release by owners, regulators and the council, a regulator's recall request and a
-second regulator's confirmation; proposals made, approved (counted when they run), cancelled or
-left to expire, changing the undo window, members' status and licences and a company prefix's
-owner, or calling the registry as the council; and time passing. Most steps are tried by the
-member the chain says may act, some by anyone, to be refused.
+succeed; packing into pallets, unpacking, shipping, receiving, cancelling a shipment, refusing
+it (and receiving it back), reporting it lost and found, decommissioning and undoing; flags
+raised and cleared by holders, owners, regulators and the council; lot quarantine, recall and
+release by owners, regulators and the council, a regulator's recall request and a second
+regulator's confirmation; exceptions opened between trading partners (the same claim again
+too), answered and resolved by their parties, regulators and the council; proposals made,
+approved (counted when they run), cancelled or left to expire, changing the undo window,
+members' status and licences and a company prefix's owner, or calling the registry or the
+exception registry as the council; and time passing. Most steps are tried by the member the
+chain says may act, some by anyone, to be refused.
 
 After every step the contracts' state equals the model replayed from the chain's events:
-every pack (``packStates``), unit and lot, ``verify`` of every serial (with a lot and an
-expiry that match or not), every proposal with its counted approvals; and the model found no
-impossible event. A refused step emits no event, so the model does not change and the same
-comparison shows that the chain did not either.
+every pack (``packStates``), unit, lot and exception record, ``verify`` of every serial (with
+a lot and an expiry that match or not), every proposal with its counted approvals; and the
+model found no impossible event. A refused step emits no event, so the model does not change
+and the same comparison shows that the chain did not either.
 
 Profiles (environment variable ``RXLEDGER_STATEFUL``): ``ci``, the default, runs 1,000
 sequences of 25 steps (under five minutes on two shared cores); ``long`` runs 10,000 sequences
@@ -50,14 +53,22 @@ from hypothesis.stateful import (
 from ledger_client import events as ev
 from ledger_client.audit import RegistryModel, compare_with_chain
 from ledger_client.audit.state import U_ACTIVE, U_DISSOLVED, Pack, Unit
-from ledger_client.audit.views import call_data, verification
+from ledger_client.audit.views import PACK_FIELDS, UNIT_FIELDS, call_data, verification
 from ledger_client.chain import dev_account
 from ledger_client.contracts import MemberStatus, Role, artifact
 from ledger_client.devnet import FIVE_YEARS, gln
 from ledger_client.events import ChainEvent
-from ledger_client.ids import lot_hash, pack_hash, record_id, unit_hash
+from ledger_client.ids import items_hash, lot_hash, pack_hash, record_id, unit_hash
 from ledger_client.logs import fetch_logs
-from ledger_client.types import ZERO_HASH, DecommissionReason, LotStatus, PackStatus, UnitStatus
+from ledger_client.types import (
+    ZERO_HASH,
+    DecommissionReason,
+    ExceptionKind,
+    ExceptionStatus,
+    LotStatus,
+    PackStatus,
+    UnitStatus,
+)
 from tests.utils.anvil_chain import AnvilChain, anvil_chain
 from tests.utils.factories import FOREIGN_GTIN, make_sscc, yymmdd_of
 from tests.utils.governance import govern
@@ -84,7 +95,12 @@ FLAGS = (0, 1, 2, 3)
 STATUSES = (LotStatus.ACTIVE, LotStatus.ACTIVE, LotStatus.QUARANTINED, LotStatus.RECALLED)
 #: What a scan says besides the serial: a lot and an expiry, cycled over the serials.
 SCANS = [(lot, expiry) for lot in ("", LOT, SOON) for expiry in (0, EXPIRY, 301200, 250101)]
-PROPOSALS = ("member_status", "licence", "lot_status", "flag", "cancel", "prefix")
+PROPOSALS = ("member_status", "licence", "lot_status", "flag", "cancel", "prefix", "exception")
+KINDS = tuple(ExceptionKind)[1:]
+#: What may follow an exception's opening at once.
+EXCEPTION_ENDS = ("wait", "answer", "accept")
+#: What may follow a shipment at once (received as often as all the rest).
+SHIPMENT_ENDS = ("wait", "receive", "receive", "receive", "refuse", "cancelShipment", "reportLost")
 
 
 @dataclass
@@ -104,6 +120,10 @@ class Network:
     @property
     def consortium(self) -> str:
         return self.chain.net.deployment.consortium
+
+    @property
+    def exceptions(self) -> str:
+        return self.chain.net.deployment.exceptions
 
 
 @pytest.fixture(scope="module")
@@ -140,6 +160,7 @@ class Calls:
 
 
 REGISTRY, CONSORTIUM = Calls("SerialRegistry"), Calls("Consortium")
+EXCEPTIONS = Calls("ExceptionRegistry")
 
 
 def _eth_call(to: str, calls: Calls, name: str, *args: Any) -> tuple[str, list[Any]]:
@@ -183,6 +204,9 @@ def lifecycle_machine(network: Network, stats: Counter[str]) -> type[RuleBasedSt
         def _consortium(self, member: str, name: str, *args: Any) -> bool:
             return self._send(member, network.consortium, CONSORTIUM.encode(name, *args))
 
+        def _exceptions(self, member: str, name: str, *args: Any) -> bool:
+            return self._send(member, network.exceptions, EXCEPTIONS.encode(name, *args))
+
         def _actor(self, data: st.DataObject, expected: str | None) -> str:
             """Mostly the member the chain says may act; sometimes anyone (to be refused)."""
             if expected in name_of and data.draw(st.integers(0, 3)) > 0:
@@ -213,8 +237,11 @@ def lifecycle_machine(network: Network, stats: Counter[str]) -> type[RuleBasedSt
         def _holder(self, item: bytes) -> tuple[str, str]:
             """(custodian, recipient in transit) of pack or unit ``item``."""
             m = self.model
-            view = m.pack_view(m.packs[item]) if item in m.packs else m.unit_view(m.units[item])
-            return view[-3], view[-2]
+            if item in m.packs:
+                view = m.pack_view(m.packs[item])
+                return view[PACK_FIELDS.index("custodian")], view[PACK_FIELDS.index("pending_to")]
+            view = m.unit_view(m.units[item])
+            return view[UNIT_FIELDS.index("custodian")], view[UNIT_FIELDS.index("pending_to")]
 
         def _split(self, items: list[bytes]) -> tuple[list[bytes], list[bytes]]:
             units = [i for i in items if i in self.model.units]
@@ -305,17 +332,24 @@ def lifecycle_machine(network: Network, stats: Counter[str]) -> type[RuleBasedSt
             self._registry(member, "pack", code, packs, units, ZERO_HASH)
 
         @precondition(lambda self: self.model.packs)
-        @rule(at_once=st.booleans(), data=st.data())
-        def ship(self, at_once: bool, data: st.DataObject) -> None:
-            """A holder ships a pack or a unit; the recipient may receive it at once."""
+        @rule(then=st.sampled_from(SHIPMENT_ENDS), data=st.data())
+        def ship(self, then: str, data: st.DataObject) -> None:
+            """A holder ships a pack or a unit; at once, the recipient may receive or refuse
+            it, or the sender cancel it or report it lost (its own rules do it later too)."""
             item = self._item(data, self._loose())
             sender = self._actor(data, self._holder(item)[0])
             receivers = [n for n in (*SUPPLY_CHAIN, "pharmacy_a") if n != sender]
             receiver = data.draw(st.sampled_from(receivers))  # the pharmacy twice: it dispenses
             packs, units = self._split([item])
             to = address[receiver]
-            if self._registry(sender, "ship", packs, units, to, ZERO_HASH) and at_once:
+            if not self._registry(sender, "ship", packs, units, to, ZERO_HASH):
+                return
+            if then == "receive":
                 self._registry(receiver, "receiveItems", packs, units, ZERO_HASH)
+            elif then == "refuse":
+                self._registry(receiver, "refuseItems", address[sender], packs, units, ZERO_HASH)
+            elif then in ("cancelShipment", "reportLost"):
+                self._registry(sender, then, to, packs, units, ZERO_HASH)
 
         def _moving(self) -> list[bytes]:
             m = self.model
@@ -330,6 +364,64 @@ def lifecycle_machine(network: Network, stats: Counter[str]) -> type[RuleBasedSt
             member = self._actor(data, self._holder(item)[1])
             packs, units = self._split([item])
             self._registry(member, "receiveItems", packs, units, ZERO_HASH)
+
+        def _lost(self) -> list[bytes]:
+            m = self.model
+            lost = [p for p, x in m.packs.items() if x.status == PackStatus.LOST]
+            return lost + [u for u, x in m.units.items() if x.status == UnitStatus.LOST]
+
+        def _party(self, data: st.DataObject, expected: str) -> str:
+            """Mostly the member ``expected``; sometimes any supply-chain member (refused)."""
+            if expected in name_of and data.draw(st.integers(0, 4)) > 0:
+                return address[name_of[expected]]
+            return address[data.draw(st.sampled_from(SUPPLY_CHAIN))]
+
+        @precondition(lambda self: self._moving())
+        @rule(data=st.data())
+        def cancel_shipment(self, data: st.DataObject) -> None:
+            """The sender (or anyone) cancels a shipment naming its recipient (or another)."""
+            item = self._item(data, self._moving())
+            sender, recipient = self._holder(item)
+            member = self._actor(data, sender)
+            packs, units = self._split([item])
+            to = self._party(data, recipient)
+            self._registry(member, "cancelShipment", to, packs, units, ZERO_HASH)
+
+        @precondition(lambda self: self._moving())
+        @rule(back=st.booleans(), data=st.data())
+        def refuse(self, back: bool, data: st.DataObject) -> None:
+            """The recipient (or anyone) refuses items naming their sender (or another); the
+            sender may receive them back at once."""
+            item = self._item(data, self._moving())
+            sender, recipient = self._holder(item)
+            member = self._actor(data, recipient)
+            packs, units = self._split([item])
+            named = self._party(data, sender)
+            refused = self._registry(member, "refuseItems", named, packs, units, ZERO_HASH)
+            if refused and back:
+                self._registry(name_of[named], "receiveItems", packs, units, ZERO_HASH)
+
+        @precondition(lambda self: self._moving())
+        @rule(data=st.data())
+        def report_lost(self, data: st.DataObject) -> None:
+            """The sender (or anyone) reports items in transit lost."""
+            item = self._item(data, self._moving())
+            sender, recipient = self._holder(item)
+            packs, units = self._split([item])
+            to = self._party(data, recipient)
+            self._registry(self._actor(data, sender), "reportLost", to, packs, units, ZERO_HASH)
+
+        @precondition(lambda self: self._lost())
+        @rule(data=st.data())
+        def report_found(self, data: st.DataObject) -> None:
+            """The sender (or anyone) reports lost items found (or items that are not lost)."""
+            item = self._item(data, self._lost())
+            m = self.model
+            record = m.packs[item] if item in m.packs else m.units[item]
+            packs, units = self._split([item])
+            to = self._party(data, record.pending_to)
+            member = self._actor(data, record.custodian)
+            self._registry(member, "reportFound", to, packs, units, ZERO_HASH)
 
         @precondition(lambda self: self.model.units)
         @rule(data=st.data())
@@ -435,6 +527,61 @@ def lifecycle_machine(network: Network, stats: Counter[str]) -> type[RuleBasedSt
             member = self._authority(data, lot.owner)
             self._registry(member, "setLotStatus", lot.id, int(status), ZERO_HASH)
 
+        # ------------------------------------------------------------ exceptions
+
+        @precondition(lambda self: self.model.packs)
+        @rule(kind=st.sampled_from(KINDS), then=st.sampled_from(EXCEPTION_ENDS), data=st.data())
+        def open_exception(self, kind: ExceptionKind, then: str, data: st.DataObject) -> None:
+            """A trading partner (or anyone) opens an exception against another (or itself,
+            or a regulator) about one or two packs, which its counterparty may answer and its
+            opener accept at once; sometimes a claim already open."""
+            m = self.model
+            if m.exceptions and data.draw(st.integers(0, 4)) == 0:
+                case = m.exceptions[data.draw(st.sampled_from(list(m.exceptions)))]
+                opener, other = m.member_accounts[case.opener], m.member_accounts[case.counterparty]
+                args = (other, case.kind, case.items_hash, ZERO_HASH)
+                self._exceptions(name_of[opener], "openException", *args)
+                return
+            opener = data.draw(st.sampled_from(MEMBERS))
+            other = data.draw(st.sampled_from(MEMBERS))
+            packs = data.draw(st.lists(st.sampled_from(list(m.packs)), min_size=1, max_size=2))
+            items = items_hash(list(dict.fromkeys(packs)))
+            args = (address[other], int(kind), items, items)  # the items as their own evidence
+            if not self._exceptions(opener, "openException", *args) or then == "wait":
+                return
+            case_id = len(m.exceptions)
+            if self._exceptions(other, "answerException", case_id, ZERO_HASH) and then == "accept":
+                self._exceptions(opener, "resolveException", case_id, ZERO_HASH)
+
+        def _cases(self, status: ExceptionStatus | None = None) -> list[int]:
+            m = self.model
+            return [c.id for c in m.exceptions.values() if status is None or c.status == status]
+
+        @precondition(lambda self: self.model.exceptions)
+        @rule(data=st.data())
+        def answer_exception(self, data: st.DataObject) -> None:
+            """The counterparty (or anyone) answers an open exception (or another)."""
+            m = self.model
+            open_ = self._cases(ExceptionStatus.OPEN)
+            case = m.exceptions[data.draw(st.sampled_from(open_ or self._cases()))]
+            member = self._actor(data, m.member_accounts[case.counterparty])
+            self._exceptions(member, "answerException", case.id, ZERO_HASH)
+
+        @precondition(lambda self: self.model.exceptions)
+        @rule(who=st.sampled_from(("opener", "regulator", "anyone")), data=st.data())
+        def resolve_exception(self, who: str, data: st.DataObject) -> None:
+            """The opener, a regulator or anyone resolves an unresolved exception (or another)."""
+            m = self.model
+            pending = [
+                i for i in self._cases() if m.exceptions[i].status != ExceptionStatus.RESOLVED
+            ]
+            case = m.exceptions[data.draw(st.sampled_from(pending or self._cases()))]
+            if who == "opener":
+                member = self._actor(data, m.member_accounts[case.opener])
+            else:
+                member = data.draw(st.sampled_from(REGULATORS if who == "regulator" else MEMBERS))
+            self._exceptions(member, "resolveException", case.id, ZERO_HASH)
+
         # ------------------------------------------------------------ governance
 
         def _proposal(self, action: str, data: st.DataObject) -> bytes:
@@ -460,6 +607,10 @@ def lifecycle_machine(network: Network, stats: Counter[str]) -> type[RuleBasedSt
                 return CONSORTIUM.encode("callAsCouncil", network.registry, call)
             if action == "cancel" and m.proposals:
                 return CONSORTIUM.encode("cancel", data.draw(st.sampled_from(list(m.proposals))))
+            if action == "exception" and m.exceptions:
+                case = data.draw(st.sampled_from(list(m.exceptions)))
+                call = EXCEPTIONS.encode("resolveException", case, ZERO_HASH)
+                return CONSORTIUM.encode("callAsCouncil", network.exceptions, call)
             if PREFIX in m.prefixes:
                 return CONSORTIUM.encode("revokePrefix", PREFIX)
             to = data.draw(st.sampled_from((MAKER, SQUATTER)))

@@ -46,6 +46,7 @@ def _expected_source(contract: str, name: str, inputs: list[dict[str, Any]]) -> 
         "Consortium": "ConsortiumEvent",
         "ProductDirectory": "DirectoryEvent",
         "AccessGrants": "GrantsEvent",
+        "ExceptionRegistry": "ExceptionEvent",
     }
     base = bases.get(contract, "RegistryEvent")
     lines = [f"class {name}({base}):"]

@@ -8,13 +8,14 @@ from eth_utils import keccak
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger_client.errors import InvalidCodeError
+from ledger_client.errors import InvalidCodeError, InvalidInputError
 from ledger_client.ids import (
     check_gtin14,
     check_lot,
     check_serial,
     check_sscc18,
     gs1_check_digit,
+    items_hash,
     lot_hash,
     lot_id,
     pack_hash,
@@ -185,3 +186,21 @@ def test_every_cset82_value_of_1_to_20_characters_is_accepted(text: str) -> None
 def test_invalid_code_error_is_a_value_error() -> None:
     with pytest.raises(ValueError):
         pack_hash("123", "S1")
+
+
+def test_items_hash_is_keccak_of_the_sorted_ids_whatever_the_scan_order() -> None:
+    ids = [bytes([b]) * 32 for b in (3, 1, 2)]
+    expected = keccak(b"".join(sorted(ids)))
+    assert items_hash(ids) == items_hash(reversed(ids)) == expected
+    assert items_hash(ids[:1]) == keccak(ids[0])
+
+
+@pytest.mark.parametrize(
+    ("ids", "message"),
+    [([], "at least one"), ([b"\x01" * 32] * 2, "named twice"), ([b"\x01" * 31], "32 bytes")],
+)
+def test_items_hash_refuses_an_empty_repeated_or_malformed_list(
+    ids: list[bytes], message: str
+) -> None:
+    with pytest.raises(InvalidInputError, match=message):
+        items_hash(ids)

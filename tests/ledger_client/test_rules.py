@@ -78,6 +78,8 @@ def _scans(scenario: Scenario) -> list[tuple[str, str, str, str]]:
         (GTIN_A, "R01", "A2", "301231"),  # recalled lot
         (GTIN_A, s.destroyed[0], "A1", "301231"),  # destroyed, inside a dissolved case
         (GTIN_B, s.in_transit[0], "B1", "301231"),  # in transit
+        (GTIN_B, s.lost[0], "K1", "301231"),  # lost in transit, inside a lost case
+        (GTIN_B, s.cancelled[0], "K1", "301231"),  # shipment cancelled: with the maker again
         (GTIN_B, "E0", "E1", "200131"),  # expired lot
         (GTIN_FOREIGN, s.foreign[0], "F1", "301231"),  # outside the owner's prefix
         (GTIN_A, "NEVER", "A1", "301231"),  # never commissioned

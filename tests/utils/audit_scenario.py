@@ -10,7 +10,7 @@ from ledger_client.audit.catalogue import Catalogue
 from ledger_client.chain import connect
 from ledger_client.devnet import DEMO_MEMBERS, DevNetwork, deploy_devnet
 from ledger_client.ids import gs1_check_digit, lot_hash, lot_id, pack_hash, pack_id
-from ledger_client.types import ZERO_HASH, DecommissionReason, LotStatus, PackFlag
+from ledger_client.types import ZERO_HASH, DecommissionReason, ExceptionKind, LotStatus, PackFlag
 
 
 def gtin(base13: str) -> str:
@@ -47,6 +47,15 @@ class Scenario:
     foreign: list[str] = field(default_factory=list)
     tx: dict[str, bytes] = field(default_factory=dict)
     returned: str = ""
+    #: Shipment exceptions: packs of lot K1 whose shipment was cancelled, refused (and
+    #: received back), lost for good (inside ``lost_case``) and found again.
+    cancelled: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+    lost: list[str] = field(default_factory=list)
+    lost_case: str = ""
+    found: list[str] = field(default_factory=list)
+    #: Exception ids: answered and accepted by its opener, closed by a regulator, left open.
+    exceptions: dict[str, int] = field(default_factory=dict)
 
     def addr(self, name: str) -> str:
         return self.net.address(name)
@@ -126,7 +135,40 @@ def build_scenario() -> Scenario:
     m.grant_access(lid(GTIN_A, "A1"), auditor)
     m.grant_access(lid(GTIN_B, "B1"), auditor)
     m.revoke_access(lid(GTIN_B, "B1"), auditor)
+    _shipment_exceptions(s)
     return s
+
+
+def _shipment_exceptions(s: Scenario) -> None:
+    """Cancel, refuse, lose and find shipments to wholesaler B, and record exceptions."""
+    m, wa, wb, reg = (
+        s.net[n] for n in ("manufacturer", "wholesaler_a", "wholesaler_b", "regulator")
+    )
+    s.cancelled, s.refused, s.found = ["K0", "K1"], ["K2"], ["K4"]
+    s.lost_case = sscc("00614141000000200")
+    s.lost = ["K5", "K6"]
+    m.register_lot(GTIN_B, "K1", "301231")
+    m.commission(GTIN_B, "K1", ["K0", "K1", "K2", "K3", "K4"])
+    m.commission(GTIN_B, "K1", s.lost, into_sscc=s.lost_case)
+    packs = {k: (GTIN_B, k) for k in ("K0", "K1", "K2", "K3", "K4")}
+    m.ship(wb.address, packs=list(packs.values()), units=[s.lost_case])
+    m.cancel_shipment(wb.address, packs=[packs[k] for k in s.cancelled])
+    wb.refuse(m.address, packs=[packs["K2"]])
+    wb.receive(packs=[packs["K3"]])
+    m.receive(packs=[packs["K2"]])
+    m.report_lost(wb.address, packs=[packs["K4"]], units=[s.lost_case])
+    m.report_found(wb.address, packs=[packs["K4"]])
+    wb.receive(packs=[packs["K4"]])
+    missing = ExceptionKind.DATA_WITHOUT_PRODUCT
+    s.exceptions["accepted"], _ = wb.open_exception(m.address, missing, units=[s.lost_case])
+    m.answer_exception(s.exceptions["accepted"], evidence_hash=b"\x01" * 32)
+    wb.resolve_exception(s.exceptions["accepted"])
+    unexpected = [(GTIN_B, "K3")]
+    s.exceptions["closed"], _ = wb.open_exception(wa.address, ExceptionKind.DATA_ISSUE, unexpected)
+    reg.resolve_exception(s.exceptions["closed"], evidence_hash=b"\x02" * 32)
+    s.exceptions["open"], _ = wb.open_exception(
+        m.address, ExceptionKind.PACKAGING_LABELLING, unexpected
+    )
 
 
 def pid(g: str, serial: str) -> bytes:

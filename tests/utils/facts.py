@@ -19,11 +19,12 @@ class Facts:
     lot_expires_at: int
     lot_status: int
     in_transit: bool
+    lost: bool = False
 
     @classmethod
     def of(cls, v: Verification) -> Facts:
         p, lot = v.pack, v.lot
         return cls(
             p.status, p.flags, lot.id, lot.owner, lot.expiry, lot.expires_at, lot.status,
-            p.in_transit,
+            p.in_transit, p.lost,
         )  # fmt: skip

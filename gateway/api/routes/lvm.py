@@ -25,6 +25,7 @@ LVM = {
     "SUSPECT": (True, None, "Suspect"),
     "ILLEGITIMATE": (True, None, "Illegitimate"),
     "DECOMMISSIONED": (True, None, "Decommissioned"),
+    "LOST": (True, None, "Lost"),
     "UNKNOWN": (False, "No_match_GTIN_Serial", None),
     "PRODUCT_MISMATCH": (False, "No_match_GTIN_Serial", "Illegitimate"),
     "LOT_MISMATCH": (False, "No_match_Lot", None),

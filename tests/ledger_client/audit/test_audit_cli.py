@@ -46,7 +46,7 @@ def test_audit_replay_json_offline_prints_one_object(files: tuple[Path, Path]) -
     result = offline(audit_app, files, "replay", "--json")
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
-    assert summary["packs"] == 304 and summary["divergences"] == 0
+    assert summary["packs"] == 311 and summary["divergences"] == 0
     assert summary["events"] > 40 and summary["events_per_second"] > 0
 
 

@@ -24,10 +24,10 @@ def test_honest_history_replays_with_zero_divergences(scenario: Scenario, logs: 
     result = replay_logs(logs)
     found, counts = compare_with_chain(result.model, scenario.w3, scenario.net.deployment)
     assert result.divergences == [] and found == []
-    assert counts == {"packs": 304, "units": 7, "lots": 5}
+    assert counts == {"packs": 311, "units": 8, "lots": 6, "exceptions": 3}
     summary = result.summary()
-    assert summary["events"] == len(logs) and summary["packs"] == 304
-    assert summary["pack_operations"] >= 304 * 2
+    assert summary["events"] == len(logs) and summary["packs"] == 311
+    assert summary["pack_operations"] >= 311 * 2
     # the access grants' events are read and decoded too; they change no rule's state
     assert {"AccessGranted", "AccessRevoked"} <= {e.name for e in result.model.events}
 
@@ -42,7 +42,7 @@ def test_export_then_offline_replay_matches_chain(
     export = load_logs(path)
     assert export.logs == logs and export.deployment == scenario.net.deployment
     result = audit(scenario.w3, log_file=path)
-    assert result.divergences == [] and result.compared["packs"] == 304
+    assert result.divergences == [] and result.compared["packs"] == 311
 
 
 def _drop(logs: list, path: Path, scenario: Scenario, which: int) -> Path:
@@ -120,6 +120,7 @@ def test_malformed_log_file_is_refused_with_line_number(tmp_path: Path) -> None:
                     "directory": "0x",
                     "registry": "0x",
                     "grants": "0x",
+                    "exceptions": "0x",
                     "block": 0,
                     "members": {},
                 },

@@ -36,6 +36,9 @@ EXPECTED = {
     "report fmd-alert": STORE, "network init": set(),
     "grant add": MEMBER, "grant revoke": MEMBER, "grant list": CHAIN,
     "gateway-url set": MEMBER, "gateway-url show": CHAIN, "trace": MEMBER,
+    "cancel": MEMBER, "refuse": MEMBER, "lost": MEMBER, "found": MEMBER,
+    "exception open": MEMBER, "exception answer": MEMBER, "exception resolve": MEMBER,
+    "exception show": CHAIN,
 }  # fmt: skip
 
 

@@ -1,0 +1,143 @@
+"""``rxledger cancel|refuse|lost|found`` and ``rxledger exception ...`` on an anvil node: each
+step done by its party, refusals in words, bad input refused before anything is sent."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from eth_utils import keccak
+from typer.testing import CliRunner
+
+from ledger_client.chain import connect
+from ledger_client.cli import app
+from ledger_client.dev.anvil import Anvil
+from ledger_client.devnet import DevNetwork, deploy_devnet
+from ledger_client.ids import items_hash
+from ledger_client.types import ExceptionStatus, PackStatus
+from tests.utils.anvil import anvil_node
+
+pytestmark = pytest.mark.anvil
+GTIN = "09506000134352"
+
+
+@pytest.fixture(scope="module")
+def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Anvil]:
+    with anvil_node(tmp_path_factory.mktemp("anvil")) as anvil:
+        yield anvil
+
+
+@pytest.fixture(scope="module")
+def net(node: Anvil) -> DevNetwork:
+    """The demo network with the manufacturer's packs X1 to X4 shipped to wholesaler A."""
+    net = deploy_devnet(connect(node.url))
+    m = net["manufacturer"]
+    m.register_lot(GTIN, "XL1", "301231")
+    m.commission(GTIN, "XL1", ["X1", "X2", "X3", "X4"])
+    m.ship(net.address("wholesaler_a"), packs=[(GTIN, s) for s in ("X1", "X2", "X3", "X4")])
+    return net
+
+
+@pytest.fixture(scope="module")
+def deployment(net: DevNetwork, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("dep") / "deployment.json"
+    net.deployment.save(path)
+    return path
+
+
+def codes(tmp_path: Path, *serials: str) -> Path:
+    path = tmp_path / "codes.txt"
+    path.write_text("".join(f"(01){GTIN}(21){s}\n" for s in serials))
+    return path
+
+
+def rx(node: Anvil, deployment: Path, *args: str) -> tuple[int, str]:
+    argv = [*args, "--rpc", node.url, "--deployment", str(deployment)]
+    result = CliRunner().invoke(app, argv, env={"RXLEDGER_KEY": ""})
+    return result.exit_code, result.output
+
+
+def test_refuse_cancel_lose_and_find_by_their_parties(
+    node: Anvil, deployment: Path, net: DevNetwork, tmp_path: Path
+) -> None:
+    auditor = net["auditor"]
+    refused = codes(tmp_path, "X1")
+    code, out = rx(
+        node, deployment, "refuse", str(refused), "--from", "manufacturer", "--as", "wholesaler_a"
+    )
+    assert code == 0 and out.startswith("1 items in 1 transactions"), out
+    assert auditor.pack_state(GTIN, "X1").pending_to == net.address("manufacturer")
+    code, out = rx(node, deployment, "cancel", str(codes(tmp_path, "X2")), "--to", "wholesaler_a",
+                   "--as", "wholesaler_a")  # fmt: skip
+    assert code == 1 and "SerialRegistryNotSender" in out and "did not ship" in out, out
+    code, out = rx(node, deployment, "cancel", str(codes(tmp_path, "X2")), "--to", "wholesaler_a",
+                   "--as", "manufacturer", "--json")  # fmt: skip
+    assert code == 0 and json.loads(out)["items"] == 1, out
+    assert auditor.pack_state(GTIN, "X2").status == PackStatus.ACTIVE
+    gone = str(codes(tmp_path, "X3"))
+    for step in ("lost", "found"):
+        code, out = rx(node, deployment, step, gone, "--to", "wholesaler_a", "--as", "manufacturer",
+                       "--event-hash", "0x" + "ab" * 32)  # fmt: skip
+        assert code == 0, out
+    assert auditor.pack_state(GTIN, "X3").in_transit
+    code, out = rx(node, deployment, "found", gone, "--to", "wholesaler_a", "--as", "manufacturer")
+    assert code == 1 and "SerialRegistryNotLost" in out, out
+
+
+def test_bad_input_is_refused_before_sending(node: Anvil, deployment: Path, tmp_path: Path) -> None:
+    file = str(codes(tmp_path, "X4"))
+    code, out = rx(node, deployment, "lost", file, "--to", "wholesaler_a", "--as", "manufacturer",
+                   "--event-hash", "0x1234")  # fmt: skip
+    assert code == 2 and "not 32 bytes of hex" in out, out
+    code, out = rx(node, deployment, "refuse", file, "--from", "nobody", "--as", "wholesaler_a")
+    assert code == 2 and "nobody" in out, out
+    code, out = rx(node, deployment, "exception", "open", "misplaced", file, "--against",
+                   "manufacturer", "--as", "wholesaler_a")  # fmt: skip
+    assert code == 2 and "exception kind 'misplaced' is unknown" in out, out
+    code, out = rx(node, deployment, "exception", "show", "99")
+    assert code == 2 and "there is no exception 99" in out, out
+
+
+def test_an_exception_opened_answered_resolved_and_shown(
+    node: Anvil, deployment: Path, net: DevNetwork, tmp_path: Path
+) -> None:
+    photo = tmp_path / "dock.jpg"
+    photo.write_bytes(b"\xff\xd8 a photo of an empty dock")
+    code, out = rx(node, deployment, "exception", "open", "data_without_product",
+                   str(codes(tmp_path, "X4")), "--against", "manufacturer", "--as", "wholesaler_a",
+                   "--evidence", str(photo), "--json")  # fmt: skip
+    assert code == 0, out
+    case = json.loads(out)["id"]
+    code, out = rx(node, deployment, "exception", "answer", str(case), "--as", "pharmacy_a")
+    assert code == 1 and "is not the counterparty of exception" in out, out
+    code, out = rx(node, deployment, "exception", "answer", str(case), "--as", "manufacturer")
+    assert (code, out) == (0, f"exception {case} answered\n")
+    code, out = rx(node, deployment, "exception", "resolve", str(case), "--as", "wholesaler_a")
+    assert (code, out) == (0, f"exception {case} resolved: done\n")
+    code, out = rx(node, deployment, "exception", "show", str(case), "--json")
+    shown = json.loads(out)
+    assert shown["status"] == ExceptionStatus.RESOLVED.name and shown["resolved_by"] == "OPENER"
+    assert (shown["opener_name"], shown["counterparty_name"]) == ("wholesaler_a", "manufacturer")
+    assert shown["evidence_hash"] == "0x" + keccak(photo.read_bytes()).hex()
+    pack = net["auditor"].owners.pack_id(GTIN, "X4")
+    assert shown["items_hash"] == "0x" + items_hash([pack]).hex()
+    assert shown["answered_at"] is not None
+
+
+def test_the_council_closes_an_exception_by_proposal(
+    node: Anvil, deployment: Path, tmp_path: Path
+) -> None:
+    code, out = rx(node, deployment, "exception", "open", "packaging_labelling",
+                   str(codes(tmp_path, "X1")), "--against", "manufacturer", "--as",
+                   "wholesaler_b", "--json")  # fmt: skip
+    case = json.loads(out)["id"]
+    code, out = rx(node, deployment, "exception", "resolve", str(case), "--as", "regulator",
+                   "--council")  # fmt: skip
+    assert code == 0 and "proposed as council proposal" in out, out
+    proposal = out.split("council proposal ")[1].split(";")[0]
+    code, out = rx(node, deployment, "council", "approve", proposal, "--as", "manufacturer")
+    assert code == 0, out
+    code, out = rx(node, deployment, "exception", "show", str(case))
+    assert "resolved_by: COUNCIL" in out, out
