@@ -141,7 +141,7 @@ def test_each_member_s_activity_profile_counts_its_lot_registrations(
 ) -> None:
     profiles = activity_profiles(model)
     registered = [(i, e) for i, e in enumerate(model.events) if isinstance(e, LotRegistered)]
-    assert len(registered) == 5  # A1, B1, A2, F1 (under nobody's prefix), E1: the maker's
+    assert len(registered) == 6  # A1, B1, A2, F1 (under nobody's prefix), E1, K1: the maker's
     for i, e in registered:
         assert i in profiles[e.owner]
     assert set(profiles) <= set(model.members)  # no "None" member
