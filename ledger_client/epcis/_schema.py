@@ -24,6 +24,7 @@ __all__ = [
     "object_field_names",
 ]
 
+#: The five standard event types.
 EVENT_TYPES = (
     "ObjectEvent",
     "AggregationEvent",

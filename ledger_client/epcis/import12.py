@@ -13,11 +13,15 @@ from typing import Any
 from lxml import etree
 
 from ledger_client.epcis._cbv import bare
-from ledger_client.epcis._schema import any_event_field, json_pointer, object_field_names
+from ledger_client.epcis._schema import (
+    EVENT_TYPES,
+    any_event_field,
+    json_pointer,
+    object_field_names,
+)
 from ledger_client.epcis._xml12 import (
     EPC_LISTS,
     EPCIS_NS,
-    EVENT_TYPES,
     MDA_NS,
     PREDEFINED,
     QUANTITY_LISTS,

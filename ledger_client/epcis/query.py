@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from ledger_client.epcis._cbv import bare
+from ledger_client.epcis._schema import EVENT_TYPES
 from ledger_client.errors import RxLedgerError
 from ledger_client.gs1.epc import Epc, is_gs1_identifier, parse_epc_or_none
 
@@ -32,14 +33,6 @@ __all__ = [
     "time_of",
 ]
 
-#: The five standard event types.
-EVENT_TYPES = (
-    "ObjectEvent",
-    "AggregationEvent",
-    "TransactionEvent",
-    "TransformationEvent",
-    "AssociationEvent",
-)
 #: Largest page; a larger ``perPage`` is lowered to it (the binding lets a server cap it).
 MAX_PER_PAGE = 1000
 DEFAULT_PER_PAGE = 30
