@@ -59,10 +59,11 @@ network: setup geth postgres check-artifacts
 	$(PY) scripts/network.py $(NETWORK_DIR)
 
 # Everything but the multi-node tests on both cores, then the multi-node tests (four geth
-# Clique signers each) one at a time, so that no test starves the signers of CPU.
+# Clique signers each) one at a time, so that no test starves the signers of CPU. Both runs
+# run; the target fails if either did.
 test: setup browser geth postgres check-artifacts
-	$(PY) -m pytest -n 2 -q
-	$(PY) -m pytest -q -m network
+	status=0; $(PY) -m pytest -n 2 -q || status=$$?; \
+	$(PY) -m pytest -q -m network || status=$$?; exit $$status
 
 # Only the multi-node tests.
 test-network: setup geth postgres check-artifacts
