@@ -29,6 +29,7 @@ class Role(enum.IntFlag):
     REGULATOR = 1 << 5
     AUDITOR = 1 << 6
     COUNCIL = 1 << 7
+    REVERSE_DISTRIBUTOR = 1 << 8
 
 
 class MemberStatus(enum.IntEnum):

@@ -12,10 +12,13 @@ library Roles {
     uint16 internal constant REGULATOR = 1 << 5;
     uint16 internal constant AUDITOR = 1 << 6;
     uint16 internal constant COUNCIL = 1 << 7;
-    uint16 internal constant ALL = (1 << 8) - 1;
+    /// @notice Takes back expired, recalled and unsaleable product for destruction or credit.
+    uint16 internal constant REVERSE_DISTRIBUTOR = 1 << 8;
+    uint16 internal constant ALL = (1 << 9) - 1;
 
     /// @notice Roles that commission packs and own lots.
     uint16 internal constant PRODUCERS = MANUFACTURER | REPACKAGER;
     /// @notice Roles that hold, pack, ship and receive product.
-    uint16 internal constant SUPPLY_CHAIN = MANUFACTURER | REPACKAGER | WHOLESALER | LOGISTICS | DISPENSER;
+    uint16 internal constant SUPPLY_CHAIN =
+        MANUFACTURER | REPACKAGER | WHOLESALER | LOGISTICS | DISPENSER | REVERSE_DISTRIBUTOR;
 }

@@ -21,9 +21,14 @@ from ledger_client.types import (
 ZERO32 = b"\x00" * 32
 PRODUCERS = int(Role.MANUFACTURER | Role.REPACKAGER)
 SUPPLY_CHAIN = int(
-    Role.MANUFACTURER | Role.REPACKAGER | Role.WHOLESALER | Role.LOGISTICS | Role.DISPENSER
+    Role.MANUFACTURER
+    | Role.REPACKAGER
+    | Role.WHOLESALER
+    | Role.LOGISTICS
+    | Role.DISPENSER
+    | Role.REVERSE_DISTRIBUTOR
 )
-ALL_ROLES = (1 << 8) - 1
+ALL_ROLES = (1 << 9) - 1
 REGULATOR, COUNCIL = int(Role.REGULATOR), int(Role.COUNCIL)
 FLAG_MASK = 3
 UNDOABLE_REASONS = frozenset(int(r) for r in UNDOABLE)
