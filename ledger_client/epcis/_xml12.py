@@ -76,6 +76,26 @@ SENSOR_TERMS = {
 }
 
 
+#: Where the document-level fields sit in an EPCIS header's SBDH (both XML bindings).
+_SBDH_FIELDS = (
+    ("sbdh:Sender/sbdh:Identifier", "sender"),
+    ("sbdh:Receiver/sbdh:Identifier", "receiver"),
+    ("sbdh:DocumentIdentification/sbdh:InstanceIdentifier", "instanceIdentifier"),
+)
+
+
+def sbdh_fields(header: etree._Element) -> dict[str, str]:
+    """The sender, receiver and instance identifier an ``EPCISHeader``'s SBDH names (those
+    present and not blank), text stripped."""
+    sbdh = header.find(f"{{{SBDH_NS}}}StandardBusinessDocumentHeader")
+    out: dict[str, str] = {}
+    for path, key in _SBDH_FIELDS if sbdh is not None else ():
+        found = sbdh.find(path, {"sbdh": SBDH_NS})
+        if found is not None and (found.text or "").strip():
+            out[key] = (found.text or "").strip()
+    return out
+
+
 def parse_xml(xml: bytes) -> etree._Element:
     """Parse untrusted XML: no DTD, no entities, no network; errors name line and column."""
     parser = etree.XMLParser(

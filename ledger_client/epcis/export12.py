@@ -17,6 +17,7 @@ from ledger_client.epcis._xml12 import (
     SENSOR_REPORT,
     SENSOR_TERMS,
 )
+from ledger_client.epcis._xml_elements import error_declaration, typed_list
 from ledger_client.epcis._xml_json import XSI_NS, json_element
 from ledger_client.epcis.errors import InvalidEPCISError
 from ledger_client.epcis.validation import check_document, iter_events
@@ -117,20 +118,11 @@ class _Writer:
                 if key != "id":
                     self.extension(el, key, extra)
         elif name == "bizTransactionList":
-            self.typed_list(parent, name, "bizTransaction", "btt", value)
+            typed_list(parent, name, "bizTransaction", "btt", value)
         elif name in ("sourceList", "destinationList"):
-            self.typed_list(parent, name, name[: -len("List")], "sdt", value)
+            typed_list(parent, name, name[: -len("List")], "sdt", value)
         else:
             self.text(parent, name, str(value))
-
-    def typed_list(
-        self, parent: etree._Element, name: str, item: str, vocabulary: str, value: Any
-    ) -> None:
-        el = etree.SubElement(parent, name)
-        for entry in value:
-            child = self.text(el, item, entry[item])
-            if "type" in entry:
-                child.set("type", urn_form(entry["type"], vocabulary))
 
     def persistent_disposition(self, parent: etree._Element, value: dict[str, Any]) -> None:
         el = etree.SubElement(parent, "persistentDisposition")
@@ -197,7 +189,7 @@ class _Writer:
             if "eventID" in event:
                 self.text(base, "eventID", event["eventID"])
             if "errorDeclaration" in event:
-                self.error_declaration(base, event["errorDeclaration"])
+                error_declaration(base, event["errorDeclaration"], self.extension)
             if "certificationInfo" in event:
                 extension = etree.SubElement(base, "extension")
                 self.field(extension, "certificationInfo", event["certificationInfo"])
@@ -218,19 +210,6 @@ class _Writer:
         for key, value in event.items():
             if key not in _STANDARD and not _is_bare(key):
                 self.extension(el, key, value)
-
-    def error_declaration(self, parent: etree._Element, value: dict[str, Any]) -> None:
-        el = etree.SubElement(parent, "errorDeclaration")
-        self.text(el, "declarationTime", value["declarationTime"])
-        if "reason" in value:
-            self.text(el, "reason", urn_form(value["reason"], "er"))
-        if "correctiveEventIDs" in value:
-            ids = etree.SubElement(el, "correctiveEventIDs")
-            for event_id in value["correctiveEventIDs"]:
-                self.text(ids, "correctiveEventID", event_id)
-        for key, item in value.items():
-            if key not in ("declarationTime", "reason", "correctiveEventIDs"):
-                self.extension(el, key, item)
 
     def header(self, root: etree._Element, doc: dict[str, Any]) -> None:
         header_data = doc.get("epcisHeader", {})

@@ -33,6 +33,7 @@ from ledger_client.epcis._xml12 import (
     SENSOR_TERMS,
     SIMPLE,
     parse_xml,
+    sbdh_fields,
 )
 from ledger_client.epcis._xml_json import (
     XSI_NS,
@@ -529,16 +530,7 @@ class _Converter:
             )
 
     def header(self, header: etree._Element, doc: dict[str, Any]) -> None:
-        sbdh = header.find(f"{{{SBDH_NS}}}StandardBusinessDocumentHeader")
-        if sbdh is not None:
-            for path, key in (
-                ("sbdh:Sender/sbdh:Identifier", "sender"),
-                ("sbdh:Receiver/sbdh:Identifier", "receiver"),
-                ("sbdh:DocumentIdentification/sbdh:InstanceIdentifier", "instanceIdentifier"),
-            ):
-                found = sbdh.find(path, {"sbdh": SBDH_NS})
-                if found is not None and found.text:
-                    doc[key] = found.text.strip()
+        doc.update(sbdh_fields(header))
         epcis_header: dict[str, Any] = {}
         self.document_attributes(header, epcis_header)
         for child in _children(header):

@@ -28,7 +28,13 @@ from ledger_client.epcis._xml2 import (
     XSI_NS,
     check_schema,
 )
-from ledger_client.epcis._xml12 import PREDEFINED, RESERVED_PREFIXES, SBDH_NS, parse_xml
+from ledger_client.epcis._xml12 import (
+    PREDEFINED,
+    RESERVED_PREFIXES,
+    SBDH_NS,
+    parse_xml,
+    sbdh_fields,
+)
 from ledger_client.epcis.errors import InvalidEPCISError
 from ledger_client.epcis.hashing import GS1_CONTEXT
 from ledger_client.epcis.validation import check_document
@@ -334,16 +340,7 @@ class _Reader:
         return out
 
     def header(self, header: etree._Element, doc: dict[str, Any]) -> None:
-        sbdh = header.find(f"{{{SBDH_NS}}}StandardBusinessDocumentHeader")
-        if sbdh is not None:
-            for path, key in (
-                ("sbdh:Sender/sbdh:Identifier", "sender"),
-                ("sbdh:Receiver/sbdh:Identifier", "receiver"),
-                ("sbdh:DocumentIdentification/sbdh:InstanceIdentifier", "instanceIdentifier"),
-            ):
-                found = sbdh.find(path, {"sbdh": SBDH_NS})
-                if found is not None and _text(found):
-                    doc[key] = _text(found)
+        doc.update(sbdh_fields(header))
         vocabulary_list = header.find("extension/EPCISMasterData/VocabularyList")
         if vocabulary_list is not None:
             vocabularies = self.vocabularies(vocabulary_list)

@@ -27,6 +27,7 @@ from ledger_client.epcis._xml2 import (
     schema_problems,
 )
 from ledger_client.epcis._xml12 import PREDEFINED, SBDH_NS
+from ledger_client.epcis._xml_elements import error_declaration, typed_list
 from ledger_client.epcis.errors import InvalidEPCISError
 from ledger_client.epcis.validation import check_document, iter_events
 
@@ -122,34 +123,12 @@ class _Writer:
                 if key not in ("sensorMetadata", "sensorReport"):
                     self.extension(el, key, item, at)
 
-    def typed_list(
-        self, parent: etree._Element, name: str, item: str, vocabulary: str, value: Any
-    ) -> None:
-        el = etree.SubElement(parent, name)
-        for entry in value:
-            child = self.text(el, item, entry[item])
-            if "type" in entry:
-                child.set("type", urn_form(entry["type"], vocabulary))
-
     def place(self, parent: etree._Element, name: str, value: dict[str, Any], where: str) -> None:
         el = etree.SubElement(parent, name)
         self.text(el, "id", value["id"])
         for key, item in value.items():
             if key != "id":
                 self.extension(el, key, item, f"{where}/{name}")
-
-    def error_declaration(self, parent: etree._Element, value: dict[str, Any], where: str) -> None:
-        el = etree.SubElement(parent, "errorDeclaration")
-        self.text(el, "declarationTime", value["declarationTime"])
-        if "reason" in value:
-            self.text(el, "reason", urn_form(value["reason"], "er"))
-        if "correctiveEventIDs" in value:
-            ids = etree.SubElement(el, "correctiveEventIDs")
-            for event_id in value["correctiveEventIDs"]:
-                self.text(ids, "correctiveEventID", event_id)
-        for key, item in value.items():
-            if key not in ("declarationTime", "reason", "correctiveEventIDs"):
-                self.extension(el, key, item, f"{where}/errorDeclaration")
 
     def field(self, el: etree._Element, name: str, value: Any, where: str) -> None:
         if name in EPC_LISTS:
@@ -175,9 +154,9 @@ class _Writer:
         elif name in ("readPoint", "bizLocation"):
             self.place(el, name, value, where)
         elif name == "bizTransactionList":
-            self.typed_list(el, name, "bizTransaction", "btt", value)
+            typed_list(el, name, "bizTransaction", "btt", value)
         elif name in ("sourceList", "destinationList"):
-            self.typed_list(el, name, name[: -len("List")], "sdt", value)
+            typed_list(el, name, name[: -len("List")], "sdt", value)
         elif name == "sensorElementList":
             self.sensor_elements(el, value, where)
         elif name == "ilmd":
@@ -185,7 +164,8 @@ class _Writer:
             for key, item in value.items():
                 self.extension(ilmd, key, item, f"{where}/ilmd")
         elif name == "errorDeclaration":
-            self.error_declaration(el, value, where)
+            at = f"{where}/errorDeclaration"
+            error_declaration(el, value, lambda p, k, v: self.extension(p, k, v, at))
         elif name == "certificationInfo" and isinstance(value, list):
             if len(value) != 1:
                 raise InvalidEPCISError(
