@@ -6,21 +6,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from ledger_client.chain import connect, dev_account
-from ledger_client.cli import app
 from ledger_client.dev.anvil import Anvil
 from ledger_client.devnet import deploy_devnet
-from tests.utils.anvil import anvil_node
+from tests.utils.cli import rx
 
 pytestmark = pytest.mark.anvil
-
-
-@pytest.fixture(scope="module")
-def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Anvil]:
-    with anvil_node(tmp_path_factory.mktemp("anvil")) as anvil:
-        yield anvil
 
 
 @pytest.fixture(scope="module")
@@ -41,9 +33,7 @@ def deployment(node: Anvil, deployed: Path) -> Iterator[Path]:
 
 
 def council(node: Anvil, deployment: Path, *args: str) -> tuple[int, str]:
-    argv = ["council", *args, "--rpc", node.url, "--deployment", str(deployment)]
-    result = CliRunner().invoke(app, argv, env={"RXLEDGER_KEY": ""})
-    return result.exit_code, result.output
+    return rx(node, deployment, "council", *args)
 
 
 def proposals(node: Anvil, deployment: Path) -> list[str]:

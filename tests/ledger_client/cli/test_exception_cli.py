@@ -4,29 +4,20 @@ step done by its party, refusals in words, bad input refused before anything is 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from eth_utils import keccak
-from typer.testing import CliRunner
 
 from ledger_client.chain import connect
-from ledger_client.cli import app
 from ledger_client.dev.anvil import Anvil
 from ledger_client.devnet import DevNetwork, deploy_devnet
 from ledger_client.ids import items_hash
 from ledger_client.types import ExceptionStatus, PackStatus
-from tests.utils.anvil import anvil_node
+from tests.utils.cli import rx
 
 pytestmark = pytest.mark.anvil
 GTIN = "09506000134352"
-
-
-@pytest.fixture(scope="module")
-def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Anvil]:
-    with anvil_node(tmp_path_factory.mktemp("anvil")) as anvil:
-        yield anvil
 
 
 @pytest.fixture(scope="module")
@@ -51,12 +42,6 @@ def codes(tmp_path: Path, *serials: str) -> Path:
     path = tmp_path / "codes.txt"
     path.write_text("".join(f"(01){GTIN}(21){s}\n" for s in serials))
     return path
-
-
-def rx(node: Anvil, deployment: Path, *args: str) -> tuple[int, str]:
-    argv = [*args, "--rpc", node.url, "--deployment", str(deployment)]
-    result = CliRunner().invoke(app, argv, env={"RXLEDGER_KEY": ""})
-    return result.exit_code, result.output
 
 
 def test_refuse_cancel_lose_and_find_by_their_parties(

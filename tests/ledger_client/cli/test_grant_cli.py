@@ -3,26 +3,17 @@ in words, and the list read from the chain's events."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from ledger_client.chain import connect
-from ledger_client.cli import app
 from ledger_client.dev.anvil import Anvil
 from ledger_client.devnet import deploy_devnet
-from tests.utils.anvil import anvil_node
+from tests.utils.cli import rx
 
 pytestmark = pytest.mark.anvil
 GTIN = "09506000134352"
-
-
-@pytest.fixture(scope="module")
-def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Anvil]:
-    with anvil_node(tmp_path_factory.mktemp("anvil")) as anvil:
-        yield anvil
 
 
 @pytest.fixture(scope="module")
@@ -33,12 +24,6 @@ def deployment(node: Anvil, tmp_path_factory: pytest.TempPathFactory) -> Path:
     net["manufacturer"].register_lot(GTIN, "GL1", "301231")
     net.deployment.save(path)
     return path
-
-
-def rx(node: Anvil, deployment: Path, *args: str) -> tuple[int, str]:
-    argv = [*args, "--rpc", node.url, "--deployment", str(deployment)]
-    result = CliRunner().invoke(app, argv, env={"RXLEDGER_KEY": ""})
-    return result.exit_code, result.output
 
 
 def listed(node: Anvil, deployment: Path) -> list[str]:
