@@ -45,6 +45,10 @@ EventHook = Callable[[Connection, list[AppliedEvent]], None]
 #: Called inside the rollback transaction with the fork point, before the events above it
 #: are deleted (alerts withdraw those they raised).
 RollbackHook = Callable[[Connection, int], None]
+#: Called at the end of every step's transaction with the block the index then stands at
+#: (after a range applied, after a rollback, and when there was nothing new): what follows
+#: the whole index rather than one batch's events (the live anomaly findings).
+BlockHook = Callable[[Connection, int], None]
 
 
 @dataclass
@@ -58,6 +62,7 @@ class Indexer:
     start_block: int = 0
     hooks: Sequence[EventHook] = ()
     rollback_hooks: Sequence[RollbackHook] = ()
+    block_hooks: Sequence[BlockHook] = ()
     _state_block: int = field(default=-1, init=False, repr=False)
 
     # ------------------------------------------------------------------ cursor
@@ -111,6 +116,7 @@ class Indexer:
                 hook(conn, fork)
             dropped = roll_back(conn, fork, self._directory_entry)
             self._move_cursor(conn, fork, head)
+            self._at_block(conn, fork)
         log.warning(
             "chain reorganised: index rolled back to the fork point",
             fork_block=fork,
@@ -175,6 +181,7 @@ class Indexer:
                 hook(conn, applied)
             record_blocks(conn, block_hashes, end)
             self._move_cursor(conn, end, head)
+            self._at_block(conn, end)
         if applied:
             log.info("indexed", blocks=f"{start}-{end}", events=len(applied))
         return len(applied)
@@ -232,6 +239,12 @@ class Indexer:
                 .where(m.IndexerCursor.id == CURSOR_ID)
                 .values(head_block=head, updated_at=time.time())
             )
+            if self.block_hooks:
+                self._at_block(conn, self.cursor_in(conn))
+
+    def _at_block(self, conn: Connection, block: int) -> None:
+        for hook in self.block_hooks:
+            hook(conn, block)
 
     def _directory_entry(self, gtin: str) -> tuple[str, Sequence[str]]:
         """Read ``gtin``'s current directory entry (the event does not carry it).
