@@ -21,11 +21,12 @@ from typer.testing import CliRunner
 from web3 import Web3
 
 from gateway.db import models as m
-from gateway.services.live_findings import finding_key, recorded_scans
+from gateway.services.live_findings import finding_key, load_thresholds, recorded_scans
 from ledger_client.chain import connect
 from ledger_client.cli import app
 from ledger_client.dev.anvil import Anvil
 from ledger_client.devnet import deploy_devnet
+from ledger_client.errors import InvalidInputError
 from ledger_client.types import DecommissionReason
 from tests.utils.anvil import rpc
 from tests.utils.ports import free_port
@@ -215,6 +216,19 @@ def test_live_findings_arrive_as_the_chain_grows_and_end_equal_to_the_batch_audi
             "SHIPMENT_NOT_RECEIVED",
         }
         assert live_keys(gw) == keys_of(batch)
+        metrics = gw.client.get("/metrics").text
+        assert 'rxledger_anomaly_findings{kind="ROLE_ORDER"} 1.0' in metrics
+        assert 'rxledger_anomaly_alerts_total{change="withdrawn"} 1.0' in metrics
+        assert "rxledger_anomaly_detection_seconds_count" in metrics
+
+
+def test_a_thresholds_file_naming_no_threshold_is_refused_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "thresholds.json"
+    path.write_text(json.dumps({"not_received_days": 3, "not_recieved": 1}))
+    with pytest.raises(InvalidInputError, match="unknown not_recieved; known: .*not_received_days"):
+        load_thresholds(path)
+    path.write_text(json.dumps({"not_received_days": 3}))
+    assert load_thresholds(path).not_received_days == 3
 
 
 def test_a_reorg_withdraws_the_finding_its_undone_blocks_raised(
