@@ -323,6 +323,9 @@ class VerificationNote:
     pack_status: int
     pack_reason: int
     at: float
+    #: What the code printed: its lot and its expiry as YYMMDD (None: not printed).
+    lot: str | None = None
+    expiry: int | None = None
 
 
 class VerificationRecorder(BackgroundLoop):
@@ -370,17 +373,19 @@ class VerificationRecorder(BackgroundLoop):
                 n.pack_reason,
                 n.by_dispenser,
                 n.at,
+                n.lot,
+                n.expiry,
             )
             for n in notes
         ]
         with self.engine.begin() as conn:
             # plain DB-API executemany: this runs beside request handling, so keep it short
             placeholders = ", ".join(
-                ["?"] * 9 if conn.dialect.paramstyle == "qmark" else ["%s"] * 9
+                ["?"] * 11 if conn.dialect.paramstyle == "qmark" else ["%s"] * 11
             )
             conn.exec_driver_sql(
                 "INSERT INTO verifications (pack_id, gtin, serial, status, client, pack_status, "
-                f"pack_reason, by_dispenser, at) VALUES ({placeholders})",
+                f"pack_reason, by_dispenser, at, lot, expiry) VALUES ({placeholders})",
                 rows,
             )
             self._clone_checks(conn, notes)

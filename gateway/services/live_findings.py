@@ -135,7 +135,8 @@ def finding_members(finding: Finding, model: RegistryModel) -> set[str]:
 
 def scan_rows(conn: Connection, after: int = 0) -> list[tuple[int, VerificationRecord]]:
     """The verifications this gateway recorded after row ``after``, as the detectors' scans
-    (the member that asked is the location, its time the scan's), with their row ids."""
+    (the member that asked is the location, its time the scan's, the lot and expiry the code
+    printed), with their row ids."""
     rows = conn.execute(
         select(
             m.VerificationRecord.id,
@@ -143,11 +144,15 @@ def scan_rows(conn: Connection, after: int = 0) -> list[tuple[int, VerificationR
             m.VerificationRecord.serial,
             m.VerificationRecord.client,
             m.VerificationRecord.at,
+            m.VerificationRecord.lot,
+            m.VerificationRecord.expiry,
         )
         .where(m.VerificationRecord.id > after)
         .order_by(m.VerificationRecord.id)
     )
-    return [(i, VerificationRecord(g, s, c, int(at))) for i, g, s, c, at in rows]
+    return [
+        (i, VerificationRecord(g, s, c, int(at), lot, exp)) for i, g, s, c, at, lot, exp in rows
+    ]
 
 
 def recorded_scans(conn: Connection) -> list[VerificationRecord]:

@@ -177,14 +177,15 @@ def test_live_findings_arrive_as_the_chain_grows_and_end_equal_to_the_batch_audi
         assert not of_kind(anomalies(gw, pharmacy_b), "ROLE_ORDER")
 
         # the chain grows: expired stock moves, a dispensed pack is scanned again, a pack is
-        # scanned at two pharmacies
+        # scanned at two pharmacies, one with a lot it was not commissioned in
         wb.receive(packs=[pack(0)])
         maker.ship(wb.address, packs=[(GTIN, "X1")])
         wb.receive(packs=[(GTIN, "X1")])
         pa.decommission([pack(1)], DecommissionReason.DISPENSED)
-        for who, serial in (("pharmacy_b", "P1"), ("pharmacy_a", "P2"), ("pharmacy_b", "P2")):
+        scans = [("pharmacy_b", "P1", LOT), ("pharmacy_a", "P2", LOT), ("pharmacy_b", "P2", LOT)]
+        for who, serial, lot in [*scans, ("pharmacy_a", "P3", "WRONG")]:
             headers = CONSOLE if who == "pharmacy_a" else pharmacy_b
-            r = gw.client.get("/v1/verify", params={"code": dm(serial, LOT)}, headers=headers)
+            r = gw.client.get("/v1/verify", params={"code": dm(serial, lot)}, headers=headers)
             assert r.status_code == 200, r.text
         poll(lambda: of_kind(anomalies(gw, regulator), "VERIFIED_TWO_PLACES"), "the scan finding")
         # a shipment left open for two weeks is found; its receipt explains it
@@ -214,6 +215,7 @@ def test_live_findings_arrive_as_the_chain_grows_and_end_equal_to_the_batch_audi
             "DECOMMISSIONED_VERIFIED",
             "VERIFIED_TWO_PLACES",
             "SHIPMENT_NOT_RECEIVED",
+            "PRODUCT_MISMATCH",
         }
         assert live_keys(gw) == keys_of(batch)
         metrics = gw.client.get("/metrics").text
