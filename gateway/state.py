@@ -91,6 +91,7 @@ class GatewayState:
         findings = None
         if settings.anomaly_detection:
             findings = LiveFindings(
+                engine,
                 chain,
                 load_catalogue(settings.anomaly_catalogue, chain),
                 load_thresholds(settings.anomaly_thresholds),

@@ -62,10 +62,19 @@ def _timed_detect() -> None:
     live_findings.detect = timed  # type: ignore[assignment]
 
 
-def _indexer(chain: Chain, path: Path, findings: LiveFindings | None) -> Indexer:
+def _indexer(chain: Chain, path: Path, interval: float | None) -> tuple[Indexer, LiveFindings]:
+    """An index at ``path``, with live findings every ``interval`` s (None: without)."""
     engine = make_engine(f"sqlite:///{path}")
     migrate(engine)
-    return Indexer(
+    findings = LiveFindings(
+        engine,
+        chain,
+        load_catalogue(None, chain),
+        AnomalyConfig(),
+        interval or 0,
+        FindingMetrics(None),
+    )
+    index = Indexer(
         chain,
         engine,
         0,
@@ -73,14 +82,9 @@ def _indexer(chain: Chain, path: Path, findings: LiveFindings | None) -> Indexer
         start_block=chain.deployment.block,
         hooks=[on_indexed],
         rollback_hooks=[withdraw_orphaned],
-        block_hooks=[findings.at_block] if findings else [],
+        block_hooks=[findings.at_block] if interval is not None else [],
     )
-
-
-def _live(chain: Chain, interval: float) -> LiveFindings:
-    return LiveFindings(
-        chain, load_catalogue(None, chain), AnomalyConfig(), interval, FindingMetrics(None)
-    )
+    return index, findings
 
 
 def _catch_up(index: Indexer) -> tuple[float, int]:
@@ -103,12 +107,13 @@ def measure(packs: int, seed: int, interval: float, live_blocks: int, tmp: Path)
         w3 = connect(node.url, timeout=600)
         _rpc(w3, "evm_setAutomine", True)  # the history was written with it off
         chain = Chain(w3, deployment)
-        every, throttled = _live(chain, 0), _live(chain, interval)
-        indexes = {
+        built = {
             "baseline": _indexer(chain, tmp / f"base-{packs}.db", None),
-            "every_batch": _indexer(chain, tmp / f"every-{packs}.db", every),
-            "throttled": _indexer(chain, tmp / f"throttled-{packs}.db", throttled),
+            "every_batch": _indexer(chain, tmp / f"every-{packs}.db", 0),
+            "throttled": _indexer(chain, tmp / f"throttled-{packs}.db", interval),
         }
+        indexes = {name: index for name, (index, _) in built.items()}
+        every, throttled = built["every_batch"][1], built["throttled"][1]
         catch_up = {}
         for name, index in indexes.items():
             log(f"{packs} packs: indexing, {name}")

@@ -14,11 +14,14 @@ the reorg code withdraws alerts: listed with when and why, sent again to the web
 streams that had it. That happens when a reorganisation undid the blocks that raised it, and
 when later events explain it (a delayed shipment received).
 
-Everything runs in the indexer's thread, inside each step's transaction
-(:data:`gateway.indexer.BlockHook`): the alerts commit with the blocks that raised them, and a
-step that fails leaves no alert behind (the model is then rebuilt from the index). Detection
-costs a pass over the whole history, so it runs at most every ``interval`` seconds; what
-changed meanwhile is covered by the next run (an idle step runs it too).
+Everything runs in the indexer's thread, after each step has committed
+(:data:`gateway.indexer.BlockHook`): the model is fed from committed rows only, the detectors
+run outside any transaction (the index's write lock is not held meanwhile), and the alerts are
+written in one short transaction. When the index no longer holds the model's last event (a
+rollback; a restart) the model is rebuilt from the stored events, and findings already alerted
+are not raised again. Detection costs a pass over the whole history, so it runs at most every
+``interval`` seconds; what changed meanwhile is covered by the next run (an idle step runs it
+too).
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Engine, func, select
 from web3 import Web3
 
 from gateway.core.logging import get_logger
@@ -198,6 +201,7 @@ class LiveFindings:
     """Keeps the audit model of the index and its findings' alerts up to date; its
     :meth:`at_block` is the indexer's block hook."""
 
+    engine: Engine
     chain: Chain
     catalogue: Catalogue
     config: AnomalyConfig
@@ -218,23 +222,26 @@ class LiveFindings:
 
     # ------------------------------------------------------------ the hook
 
-    def at_block(self, conn: Connection, block: int) -> None:
-        """Bring the model up to the index and, when due, detect and reconcile the alerts."""
+    def at_block(self, block: int) -> None:
+        """Bring the model up to the index (at ``block``) and, when due, detect and reconcile
+        the alerts. An error is logged and counted; indexing goes on, and the model is rebuilt
+        for the next try, :data:`RETRY_SECONDS` later."""
         if time.monotonic() < self._retry_at:
             return
         try:
-            self._sync(conn, block)
+            with self.engine.connect() as conn:
+                self._sync(conn, block)
             due = time.monotonic() - self._last_run >= self.interval
             due = due or self._rebuilt_at is not None  # a rollback is answered at once
             if not (self._changed and due) or block < self.chain.deployment.block:
                 return
             found = self._detect(block)
+            with self.engine.begin() as conn:
+                self._reconcile(conn, found, block)
         except Exception as exc:  # noqa: BLE001 - indexing goes on; the model is rebuilt
             log.error("anomaly detection failed", block=block, error=repr(exc))
             self.metrics.failures.inc()
             self.model, self._retry_at = None, time.monotonic() + RETRY_SECONDS
-            return
-        self._reconcile(conn, found, block)
 
     def _detect(self, block: int) -> list[Finding]:
         assert self.model is not None
