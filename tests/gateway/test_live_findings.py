@@ -233,7 +233,7 @@ def test_a_thresholds_file_naming_no_threshold_is_refused_naming_it(tmp_path: Pa
     assert load_thresholds(path).not_received_days == 3
 
 
-def test_a_reorg_withdraws_the_finding_its_undone_blocks_raised(
+def test_a_reorg_withdraws_the_finding_its_undone_blocks_raised_and_a_restart_raises_none(
     chain: World, tmp_path: Path
 ) -> None:
     w3, net = chain.w3, chain.net
@@ -255,3 +255,8 @@ def test_a_reorg_withdraws_the_finding_its_undone_blocks_raised(
         live = settled(gw, w3)
         assert live == batch_audit(chain, gw, tmp_path)
         assert live_keys(gw) == keys_of(live)
+        alerts = anomalies(gw, CONSOLE)
+    # a restart rebuilds the model from the index and raises nothing it raised before
+    with running_gateway(chain, tmp_path / "gw.db", **LIVE) as again:
+        assert settled(again, w3) == live
+        assert anomalies(again, CONSOLE) == alerts
