@@ -45,6 +45,11 @@ EventHook = Callable[[Connection, list[AppliedEvent]], None]
 #: Called inside the rollback transaction with the fork point, before the events above it
 #: are deleted (alerts withdraw those they raised).
 RollbackHook = Callable[[Connection, int], None]
+#: Called after every step's transaction committed, with the block the index then stands at
+#: (after a range applied, after a rollback, and when there was nothing new): what follows
+#: the whole index rather than one batch's events (the live anomaly findings), in its own
+#: transactions.
+BlockHook = Callable[[int], None]
 
 
 @dataclass
@@ -58,6 +63,7 @@ class Indexer:
     start_block: int = 0
     hooks: Sequence[EventHook] = ()
     rollback_hooks: Sequence[RollbackHook] = ()
+    block_hooks: Sequence[BlockHook] = ()
     _state_block: int = field(default=-1, init=False, repr=False)
 
     # ------------------------------------------------------------------ cursor
@@ -117,6 +123,7 @@ class Indexer:
             undone_blocks=f"{fork + 1}-{cursor}",
             events_dropped=dropped,
         )
+        self._at_block(fork)
         return max(1, cursor - fork)
 
     def apply(
@@ -175,6 +182,7 @@ class Indexer:
                 hook(conn, applied)
             record_blocks(conn, block_hashes, end)
             self._move_cursor(conn, end, head)
+        self._at_block(end)
         if applied:
             log.info("indexed", blocks=f"{start}-{end}", events=len(applied))
         return len(applied)
@@ -232,6 +240,12 @@ class Indexer:
                 .where(m.IndexerCursor.id == CURSOR_ID)
                 .values(head_block=head, updated_at=time.time())
             )
+            cursor = self.cursor_in(conn)
+        self._at_block(cursor)
+
+    def _at_block(self, block: int) -> None:
+        for hook in self.block_hooks:
+            hook(block)
 
     def _directory_entry(self, gtin: str) -> tuple[str, Sequence[str]]:
         """Read ``gtin``'s current directory entry (the event does not carry it).

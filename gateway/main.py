@@ -154,7 +154,8 @@ def create_app(settings: Settings | None = None, w3: Web3 | None = None) -> Fast
     """
     settings = settings or Settings()  # type: ignore[call-arg]
     configure_logging(settings.json_logs)
-    state = GatewayState.build(settings, w3)
+    registry = _metrics_registry()
+    state = GatewayState.build(settings, w3, registry)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -207,7 +208,7 @@ def create_app(settings: Settings | None = None, w3: Web3 | None = None) -> Fast
         path_bytes={capture.router.prefix: settings.max_capture_bytes},
     )
     Instrumentator(
-        should_group_untemplated=True, excluded_handlers=["/metrics"], registry=_metrics_registry()
+        should_group_untemplated=True, excluded_handlers=["/metrics"], registry=registry
     ).instrument(app).expose(app, include_in_schema=False)
     return app
 

@@ -30,6 +30,9 @@ class AlertKind(StrEnum):
     PACK_ILLEGITIMATE = "pack_illegitimate"
     DISPENSED_PACK_VERIFIED = "dispensed_pack_verified"
     VERIFIED_AT_TWO_PLACES = "verified_at_two_places"
+    #: A finding of the anomaly detectors (``data.finding`` holds it), raised as the chain is
+    #: indexed (``gateway/services/live_findings.py``).
+    ANOMALY = "anomaly"
 
 
 class ProductFacts(BaseModel):

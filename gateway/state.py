@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
 from web3 import Web3
 
@@ -16,6 +17,12 @@ from gateway.services.auth import Authenticator
 from gateway.services.capture import CaptureService
 from gateway.services.chain import Chain
 from gateway.services.epcis_query import EventQueries
+from gateway.services.live_findings import (
+    FindingMetrics,
+    LiveFindings,
+    load_catalogue,
+    load_thresholds,
+)
 from gateway.services.named_queries import NamedQueries
 from gateway.services.nonces import NonceStore
 from gateway.services.oplock import OperatorLock
@@ -48,11 +55,15 @@ class GatewayState:
     queries: EventQueries
     named_queries: NamedQueries
     names: dict[str, str]
+    findings: LiveFindings | None = None
     threads: list[object] = field(default_factory=list)
 
     @classmethod
-    def build(cls, settings: Settings, w3: Web3 | None = None) -> GatewayState:
-        """Connect, migrate the database and wire the services (threads start in :meth:`start`)."""
+    def build(
+        cls, settings: Settings, w3: Web3 | None = None, registry: CollectorRegistry | None = None
+    ) -> GatewayState:
+        """Connect, migrate the database and wire the services (threads start in :meth:`start`);
+        the services' metrics go to ``registry``."""
         engine = make_engine(settings.database_url)
         migrate(engine)
         chain = Chain.from_settings(settings, w3)
@@ -77,6 +88,16 @@ class GatewayState:
         start = settings.start_block or chain.deployment.block
         oplock = OperatorLock(settings.data_dir / "operator.lock")
         operator = settings.operator.address if settings.operator else None
+        findings = None
+        if settings.anomaly_detection:
+            findings = LiveFindings(
+                engine,
+                chain,
+                load_catalogue(settings.anomaly_catalogue, chain),
+                load_thresholds(settings.anomaly_thresholds),
+                settings.anomaly_interval_seconds,
+                FindingMetrics(registry),
+            )
         return cls(
             settings=settings,
             engine=engine,
@@ -97,10 +118,12 @@ class GatewayState:
                 start,
                 hooks=[on_indexed, *([ReceiptQueue(operator)] if operator else [])],
                 rollback_hooks=[withdraw_orphaned],
+                block_hooks=[findings.at_block] if findings else [],
             ),
             queries=EventQueries(engine, settings.epcis_store_path, readmodel, operator, chain.now),
             named_queries=NamedQueries(engine, operator),
             names=names,
+            findings=findings,
         )
 
     def start(self) -> None:

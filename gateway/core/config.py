@@ -98,6 +98,17 @@ class Settings(BaseSettings):
     #: The operator's EPCIS store (clear events and master data; the CLI's variable too).
     #: Default: ``epcis.sqlite`` in the data directory.
     epcis_store: Path | None = None
+    #: Run the auditor's anomaly detectors over the index as it grows, raising ``anomaly``
+    #: alerts (gateway/services/live_findings.py).
+    anomaly_detection: bool = True
+    #: At most one detection run per this many seconds (0: after every indexed batch); a
+    #: run covers everything indexed and scanned since the last.
+    anomaly_interval_seconds: float = Field(10.0, ge=0, le=86_400)
+    #: JSON object of detector thresholds (``AnomalyConfig`` field names); default: its own.
+    anomaly_thresholds: Path | None = None
+    #: Master data for the findings' words (names, time zones, clear lots), the file
+    #: ``rxledger audit anomalies --catalogue`` reads.
+    anomaly_catalogue: Path | None = None
 
     @field_validator("public_url")
     @classmethod

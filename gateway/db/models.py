@@ -193,6 +193,9 @@ class VerificationRecord(Base):
     pack_reason: Mapped[int] = mapped_column(Integer, default=0)
     by_dispenser: Mapped[bool] = mapped_column(Boolean, default=False)
     at: Mapped[float] = mapped_column(Float, index=True)
+    #: What the code printed (None: not in the code): the lot, the expiry as YYMMDD.
+    lot: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    expiry: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class Alert(Base):

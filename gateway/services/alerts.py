@@ -274,30 +274,35 @@ def on_indexed(conn: Connection, applied: Sequence[AppliedEvent]) -> None:
     project((item.event for item in applied), EventAlerts(conn))
 
 
+def withdraw_alert(conn: Connection, alert_id: int, key: str, reason: str) -> None:
+    """Withdraw alert ``alert_id`` (key ``key``) for ``reason``: it stays listed, with when and
+    why, a withdrawal notice goes to the streams and webhooks that had it, and it gives up
+    its key so that the same cause raises it again."""
+    now = time.time()
+    conn.execute(
+        update(m.Alert)
+        .where(m.Alert.id == alert_id)
+        .values(key=f"{key}~withdrawn:{alert_id}", withdrawn_at=now, withdrawn_reason=reason)
+    )
+    conn.execute(insert(m.AlertWithdrawal).values(alert_id=alert_id, at=now))
+
+
 def withdraw_orphaned(conn: Connection, fork: int) -> None:
     """Indexer rollback hook: withdraw the alerts raised by events above block ``fork``, which
-    left the chain. A withdrawn alert stays listed, with when and why, and
-    gives up its key so that the same event on the new chain raises it again."""
-    now = time.time()
+    left the chain."""
     rows = conn.execute(
         select(m.Alert.id, m.Alert.key, m.Alert.block_number).where(
             m.Alert.block_number > fork, m.Alert.withdrawn_at.is_(None)
         )
     ).all()
     for alert_id, key, block in rows:
-        conn.execute(
-            update(m.Alert)
-            .where(m.Alert.id == alert_id)
-            .values(
-                key=f"{key}~withdrawn:{alert_id}",
-                withdrawn_at=now,
-                withdrawn_reason=(
-                    f"block {block}, whose event raised this alert, left the chain"
-                    f" (a reorganisation back to block {fork})"
-                ),
-            )
+        withdraw_alert(
+            conn,
+            alert_id,
+            key,
+            f"block {block}, whose event raised this alert, left the chain"
+            f" (a reorganisation back to block {fork})",
         )
-        conn.execute(insert(m.AlertWithdrawal).values(alert_id=alert_id, at=now))
     if rows:
         log.warning("alerts withdrawn after a reorg", alerts=len(rows), fork_block=fork)
 
@@ -318,6 +323,9 @@ class VerificationNote:
     pack_status: int
     pack_reason: int
     at: float
+    #: What the code printed: its lot and its expiry as YYMMDD (None: not printed).
+    lot: str | None = None
+    expiry: int | None = None
 
 
 class VerificationRecorder(BackgroundLoop):
@@ -365,17 +373,19 @@ class VerificationRecorder(BackgroundLoop):
                 n.pack_reason,
                 n.by_dispenser,
                 n.at,
+                n.lot,
+                n.expiry,
             )
             for n in notes
         ]
         with self.engine.begin() as conn:
             # plain DB-API executemany: this runs beside request handling, so keep it short
             placeholders = ", ".join(
-                ["?"] * 9 if conn.dialect.paramstyle == "qmark" else ["%s"] * 9
+                ["?"] * 11 if conn.dialect.paramstyle == "qmark" else ["%s"] * 11
             )
             conn.exec_driver_sql(
                 "INSERT INTO verifications (pack_id, gtin, serial, status, client, pack_status, "
-                f"pack_reason, by_dispenser, at) VALUES ({placeholders})",
+                f"pack_reason, by_dispenser, at, lot, expiry) VALUES ({placeholders})",
                 rows,
             )
             self._clone_checks(conn, notes)

@@ -88,7 +88,8 @@ class Anvil(ChildProcess):
     ``load_state`` starts from a saved state without writing it back; ``auto_impersonate``
     accepts unsigned transactions from any account (bulk writes); ``block_time`` mines a block
     every so many seconds instead of one per transaction. ``prune_history`` keeps the state of
-    only that many recent blocks (None: every block's, an archive node).
+    only that many recent blocks (None: every block's, an archive node). ``timestamp`` sets the
+    genesis block's time (Unix seconds); later blocks keep that offset from the wall clock.
     """
 
     port: int = 8545
@@ -98,6 +99,7 @@ class Anvil(ChildProcess):
     auto_impersonate: bool = field(default=False, kw_only=True)
     block_time: float | None = field(default=None, kw_only=True)
     prune_history: int | None = field(default=DEV_STATE_HISTORY, kw_only=True)
+    timestamp: int | None = field(default=None, kw_only=True)
     process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
 
     @property
@@ -130,6 +132,8 @@ class Anvil(ChildProcess):
             args += ["--block-time", str(self.block_time)]
         if self.prune_history is not None:
             args += ["--prune-history", str(self.prune_history)]
+        if self.timestamp is not None:
+            args += ["--timestamp", str(self.timestamp)]
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         w3 = Web3(Web3.HTTPProvider(self.url))
         deadline = time.monotonic() + timeout

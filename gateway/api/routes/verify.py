@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from typing import Annotated, Literal
 
@@ -52,8 +53,15 @@ def record(
             pack_status=pack.status if pack else 0,
             pack_reason=pack.reason if pack else 0,
             at=time.time(),
+            lot=result.lot,
+            expiry=_yymmdd(result.expiry),
         )
     )
+
+
+def _yymmdd(iso: str | None) -> int | None:
+    """A scanned expiry (ISO date) as the YYMMDD integer the anomaly rules compare."""
+    return None if iso is None else int(dt.date.fromisoformat(iso).strftime("%y%m%d"))
 
 
 @router.get("", response_model=VerifyResult, responses=ERRORS)
