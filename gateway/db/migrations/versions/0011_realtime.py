@@ -1,13 +1,13 @@
 """verification scans: the lot and expiry a verified code printed, for the live anomaly rules
 
-Revision ID: 0011_realtime
+Revision ID: 0011
 Revises: 0010
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011_realtime"
+revision = "0011"
 down_revision = "0010"
 branch_labels = None
 depends_on = None
