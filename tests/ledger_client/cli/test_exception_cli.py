@@ -104,9 +104,6 @@ def test_refuse_cancel_lose_and_find_by_their_parties(
 
 def test_bad_input_is_refused_before_sending(node: Anvil, deployment: Path, tmp_path: Path) -> None:
     file = str(codes(tmp_path, "X4"))
-    code, out = rx(node, deployment, "lost", file, "--to", "wholesaler_a", "--as", "manufacturer",
-                   "--event-hash", "0x" + "ab" * 32)  # fmt: skip
-    assert code == 2 and "No such option: --event-hash" in out, out
     code, out = rx(node, deployment, "refuse", file, "--from", "nobody", "--as", "wholesaler_a")
     assert code == 2 and "nobody" in out, out
     code, out = rx(node, deployment, "exception", "open", "misplaced", file, "--against",
