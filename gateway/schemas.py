@@ -149,6 +149,18 @@ class LvmData(BaseModel):
     additional_info: str | None = Field(None, alias="additionalInfo")
 
 
+class LvmLookup(BaseModel):
+    """Who answers for the GTIN, from the chain: the lookup directory of DSCSA's VRS."""
+
+    model_config = ConfigDict(populate_by_name=True)
+    gtin_owner: str = Field(alias="gtinOwner", description="member address")
+    gtin_owner_gln: str | None = Field(None, alias="gtinOwnerGLN")
+    gateway_url: str | None = Field(None, alias="gatewayUrl", description="its gateway, if known")
+    source: Literal["directory", "prefix"] = Field(
+        description="the product directory entry, or the GTIN's company prefix assignment"
+    )
+
+
 class LvmResponse(BaseModel):
     """A GS1 LVM-style response."""
 
@@ -158,6 +170,16 @@ class LvmResponse(BaseModel):
     responder_gln: str | None = Field(None, alias="responderGLN")
     data: LvmData
     status: str = Field(description="RxLedger's VerificationStatus behind the answer")
+    requestor_atp: bool | None = Field(
+        None,
+        alias="requestorATP",
+        description="the requestor (requestorGLN, else the caller) is an authorized trading "
+        "partner: an active member with an unexpired licence and a trading-partner role",
+    )
+    requestor_atp_reason: str | None = Field(None, alias="requestorATPReason")
+    lookup: LvmLookup | None = Field(
+        None, description="who answers for the GTIN; null when no member owns its prefix"
+    )
 
 
 class ChallengeRequest(BaseModel):
