@@ -137,7 +137,7 @@ def check_return(
         return refused(v.status.name, _NOT_SALEABLE[v.status])
     if v.status == S.VERIFIED:
         if p.custodian == me:
-            return refused(ALREADY_RECEIVED, "already received back: in your saleable stock")
+            return refused(ALREADY_RECEIVED, "in your stock already: nothing to receive")
         return refused(
             "NOT_SHIPPED",
             f"held by {name(p.custodian)} and not shipped to you: it must ship it back first",

@@ -142,6 +142,7 @@ def timed(
 
 
 def run(args: Any) -> dict[str, Any]:
+    load = os.getloadavg()
     per_mode = args.requests + args.block_requests
     with (
         tempfile.TemporaryDirectory(prefix="rxledger-returns-") as tmp,
@@ -183,7 +184,11 @@ def run(args: Any) -> dict[str, Any]:
         "vrs_target_ms": 1000,
         "block_time_s": args.block_time,
         "runs": runs,
-        "machine": {"cpus": len(os.sched_getaffinity(0)), "python": platform.python_version()},
+        "machine": {
+            "cpus": len(os.sched_getaffinity(0)),
+            "python": platform.python_version(),
+            "load_average_1min": {"start": load[0], "end": os.getloadavg()[0]},
+        },
     }
 
 
