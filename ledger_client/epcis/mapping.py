@@ -29,7 +29,6 @@ _CUSTODY_STEPS: dict[tuple[str | None, str | None], type[ledger_ops.CustodyStep]
     ("void_shipping", None): ledger_ops.CancelShipment,
     ("arriving", "returned"): ledger_ops.Refuse,
     ("transporting", "unknown"): ledger_ops.ReportLost,
-    (None, "unknown"): ledger_ops.ReportLost,
     ("transporting", "in_transit"): ledger_ops.ReportFound,
 }
 _DECOMMISSION_STEPS = {"decommissioning", "dispensing", "retail_selling", "destroying", "sampling"}

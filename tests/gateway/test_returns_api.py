@@ -18,6 +18,8 @@ from tests.utils.governance import govern
 LOT, RECALLED_LOT = "RTL", "RTR"
 #: RT1-RT3 and RTR1 go back to wholesaler A from pharmacy A; RT4 to wholesaler B; RT5 stays.
 SERIALS = [f"RT{i}" for i in range(1, 9)]
+#: A case of RTC1 and RTC2 that pharmacy A ships back whole.
+CASE = "006141419900000016"
 
 
 def code(serial: str, lot: str = LOT, expiry: str = EXPIRY) -> str:
@@ -43,6 +45,11 @@ def wholesaler(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     pa.ship(wa.address, packs=[(GTIN, s) for s in ("RT1", "RT2", "RT3", "RT6", "RTR1")])
     pa.ship(net.address("wholesaler_b"), packs=[(GTIN, "RT4")])
     pb.ship(wa.address, packs=[(GTIN, "RT7"), (GTIN, "RT8")])
+    m.commission(GTIN, LOT, ["RTC1", "RTC2"], into_sscc=CASE)
+    for sender, receiver in ((m, wa), (wa, pa)):
+        sender.ship(receiver.address, units=[CASE])
+        receiver.receive(units=[CASE])
+    pa.ship(wa.address, units=[CASE])
     m.set_lot_status(GTIN, RECALLED_LOT, LotStatus.RECALLED)
     db = tmp_path_factory.mktemp("wholesaler") / "gateway.db"
     with running_gateway(world, db, operator_key=operator_key("wholesaler_a")) as gw:
@@ -131,6 +138,12 @@ def test_verify_only_writes_nothing_and_a_scan_with_the_right_lot_is_then_receiv
     assert taken["items"][0]["outcome"] == "received"
     held = wholesaler.client.get("/v1/returns/quarantine", headers=CONSOLE).json()
     assert "RT3" not in {q["serial"] for q in held}  # received back: out of quarantine
+
+
+def test_a_pack_inside_a_returned_case_is_received_with_its_case(wholesaler: Gateway) -> None:
+    (item,) = post(wholesaler, {"codes": [code("RTC1")]}).json()["items"]
+    assert (item["status"], item["outcome"]) == ("INSIDE_UNIT", "quarantined")
+    assert item["reason"] == "it travels inside a case or pallet: receive that unit instead"
 
 
 def test_a_customer_named_must_be_the_sender(wholesaler: Gateway, world: World) -> None:
