@@ -30,6 +30,7 @@ from gateway.api.routes import (
     lvm,
     query,
     relay,
+    returns,
     sharing,
     verify,
 )
@@ -190,7 +191,8 @@ def create_app(settings: Settings | None = None, w3: Web3 | None = None) -> Fast
     app.state.rx = state
     _install_error_handlers(app)
     modules = (
-        verify, lvm, dsl, dispense, capture, query, sharing, relay, history, alerts, auth, health
+        verify, lvm, dsl, dispense, returns, capture, query, sharing, relay, history, alerts,
+        auth, health,
     )  # fmt: skip
     for module in modules:
         app.include_router(module.router)

@@ -152,6 +152,18 @@ class LvmData(BaseModel):
     additional_info: str | None = Field(None, alias="additionalInfo")
 
 
+class LvmLookup(BaseModel):
+    """Who answers for the GTIN, from the chain: the lookup directory of DSCSA's VRS."""
+
+    model_config = ConfigDict(populate_by_name=True)
+    gtin_owner: str = Field(alias="gtinOwner", description="member address")
+    gtin_owner_gln: str | None = Field(None, alias="gtinOwnerGLN")
+    gateway_url: str | None = Field(None, alias="gatewayUrl", description="its gateway, if known")
+    source: Literal["directory", "prefix"] = Field(
+        description="the product directory entry, or the GTIN's company prefix assignment"
+    )
+
+
 class LvmResponse(BaseModel):
     """A GS1 LVM-style response."""
 
@@ -161,6 +173,16 @@ class LvmResponse(BaseModel):
     responder_gln: str | None = Field(None, alias="responderGLN")
     data: LvmData
     status: str = Field(description="RxLedger's VerificationStatus behind the answer")
+    requestor_atp: bool | None = Field(
+        None,
+        alias="requestorATP",
+        description="the requestor (requestorGLN, else the caller) is an authorized trading "
+        "partner: an active member with an unexpired licence and a trading-partner role",
+    )
+    requestor_atp_reason: str | None = Field(None, alias="requestorATPReason")
+    lookup: LvmLookup | None = Field(
+        None, description="who answers for the GTIN; null when no member owns its prefix"
+    )
 
 
 class ChallengeRequest(BaseModel):
@@ -454,3 +476,66 @@ class EventTypeCollection(BaseModel):
     context: str = Field(alias="@context")
     type: Literal["Collection"] = "Collection"
     member: list[str]
+
+
+class ReturnRequest(BaseModel):
+    """Packs a customer sent back, to verify and receive into saleable stock."""
+
+    codes: list[str] = Field(
+        min_length=1,
+        max_length=500,
+        description="scans of the returned packs (GTIN, serial, lot, expiry)",
+    )
+    customer: str | None = Field(
+        None,
+        pattern=r"^(0x[0-9a-fA-F]{40}|[0-9]{13})$",
+        description="the returning customer (member address or GLN); when given, each pack "
+        "must be in transit from it",
+    )
+    receive: bool = Field(True, description="false: verify only, write nothing")
+
+
+class ReturnItem(BaseModel):
+    """One returned pack: the chain's answer and what this gateway did with it."""
+
+    code: str
+    gtin: str | None = None
+    serial: str | None = None
+    lot: str | None = None
+    expiry: str | None = None
+    status: str = Field(
+        description="RECEIVABLE, ALREADY_RECEIVED, UNREADABLE, a verification status that "
+        "refuses it (RECALLED, EXPIRED, ...) or a custody refusal (NOT_SHIPPED, "
+        "NOT_SHIPPED_TO_YOU, NOT_FROM_CUSTOMER, NOT_A_TRADING_PARTNER, INSIDE_UNIT)"
+    )
+    saleable: bool = Field(description="the pack passed the saleable-return verification")
+    outcome: Literal["received", "already_received", "quarantined", "none"]
+    reason: str
+    holder: str | None = Field(None, description="who the chain names as holding it (its sender)")
+    holder_name: str | None = None
+
+
+class ReturnResult(BaseModel):
+    """A return's verification, and the receipt of what passed."""
+
+    items: list[ReturnItem]
+    received: int
+    quarantined: int
+    tx_hashes: list[str]
+    block_number: int | None = Field(None, description="block of the last receiving transaction")
+    event_hash: str | None = Field(None, description="EPCIS event hash anchored with the receipt")
+    checked_at_block: int
+
+
+class QuarantinedPack(BaseModel):
+    """A returned pack held apart: the latest verification that refused it."""
+
+    code: str
+    gtin: str
+    serial: str
+    status: str
+    reasons: list[str]
+    holder: str | None
+    first_at: float
+    last_at: float
+    submissions: int

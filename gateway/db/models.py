@@ -330,3 +330,20 @@ class ReceivedTransactionInformation(Base):
     document: Mapped[dict[str, object] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[float] = mapped_column(Float)
     fetched_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class QuarantinedReturn(Base):
+    """A returned pack this gateway's operator did not take back into saleable stock: the
+    latest verification that refused it, and how often it was submitted."""
+
+    __tablename__ = "returns_quarantine"
+    pack_id: Mapped[bytes] = mapped_column(Id, primary_key=True)
+    code: Mapped[str] = mapped_column(Text)
+    gtin: Mapped[str] = mapped_column(String(14))
+    serial: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(32))
+    reasons: Mapped[list[str]] = mapped_column(JSON)
+    holder: Mapped[str | None] = mapped_column(Address, nullable=True)
+    first_at: Mapped[float] = mapped_column(Float)
+    last_at: Mapped[float] = mapped_column(Float, index=True)
+    submissions: Mapped[int] = mapped_column(Integer, default=1)

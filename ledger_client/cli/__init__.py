@@ -14,6 +14,7 @@ from ledger_client.cli.exceptions import exception_app, shipment_app
 from ledger_client.cli.grants import grant_app
 from ledger_client.cli.lifecycle import lifecycle_app, lot_app
 from ledger_client.cli.network import network_app
+from ledger_client.cli.returns import returns_app
 from ledger_client.cli.sharing import gateway_url_app, sharing_app
 
 __all__ = ["app", "main"]
@@ -21,6 +22,7 @@ __all__ = ["app", "main"]
 app = RxTyper(help="RxLedger: track and trace medicines on a shared ledger.", no_args_is_help=True)
 app.add_typer(lifecycle_app)
 app.add_typer(shipment_app)
+app.add_typer(returns_app)
 app.add_typer(deploy_app)
 app.add_typer(lot_app, name="lot")
 app.add_typer(council_app, name="council")

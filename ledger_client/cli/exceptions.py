@@ -1,8 +1,8 @@
 """``rxledger cancel|refuse|lost|found`` and ``rxledger exception open|answer|resolve|show``:
 shipments that do not go as planned, and the exception records between trading partners.
 
-The custody steps take a code file as ``ship`` and ``receive`` do, and anchor the hash of an
-EPCIS event the member keeps (``--event-hash``, none by default). Evidence of an exception
+The custody steps take a code file as ``ship`` and ``receive`` do and, as they do, keep the
+step's EPCIS 2.0 event in the member's store and anchor its hash. Evidence of an exception
 step is a file whose bytes are hashed (``--evidence``): the chain keeps the hash only.
 """
 
@@ -28,8 +28,10 @@ from ledger_client.cli.lifecycle import (
 )
 from ledger_client.cli.options import JsonOpt
 from ledger_client.cli.proposals import CouncilOpt, send_or_propose
-from ledger_client.cli.session import ChainOpts, MemberOpts, Session
+from ledger_client.cli.session import ChainOpts, MemberOpts, MemberStoreOpts, Session
 from ledger_client.code_files import read_batch
+from ledger_client.epcis import operations as op
+from ledger_client.epcis.record import member_gln, record
 from ledger_client.errors import InvalidInputError
 from ledger_client.inputs import read_bytes
 from ledger_client.ledger import Ledger, PackRef
@@ -49,10 +51,6 @@ FromOpt = Annotated[
         "--from", help="the shipment's sender: a member name of the deployment, or its address"
     ),
 ]
-EventHashOpt = Annotated[
-    str | None,
-    typer.Option(help="hash of the EPCIS event to anchor with it (32 bytes, hex)"),
-]
 EvidenceOpt = Annotated[
     Path | None,
     typer.Option(help="evidence file (photo, EPCIS document, note): the chain keeps its hash"),
@@ -61,20 +59,13 @@ KIND_HELP = ", ".join(k.name.lower() for k in ExceptionKind if k)
 IdArg = Annotated[int, typer.Argument(help="the exception's id", min=1)]
 
 Step = Callable[[Ledger, str, Sequence[PackRef], Sequence[str], bytes], list[Receipt]]
-
-
-def parse_hash(text: str | None, what: str) -> bytes:
-    """32 bytes from hex ``text`` (with or without 0x); zero when not given."""
-    if text is None:
-        return ZERO_HASH
-    digits = text.removeprefix("0x")
-    try:
-        value = bytes.fromhex(digits)
-    except ValueError:
-        value = b""
-    if len(value) != 32:
-        raise InvalidInputError(f"{what} {text!r} is not 32 bytes of hex")
-    return value
+#: Each custody step: its ledger call and the EPCIS operation its event records.
+_STEPS: dict[str, tuple[Step, type[op.CustodyStep]]] = {
+    "cancel": (Ledger.cancel_shipment, op.CancelShipment),
+    "refuse": (Ledger.refuse, op.Refuse),
+    "lost": (Ledger.report_lost, op.ReportLost),
+    "found": (Ledger.report_found, op.ReportFound),
+}
 
 
 def evidence_hash(path: Path | None) -> bytes:
@@ -83,71 +74,48 @@ def evidence_hash(path: Path | None) -> bytes:
 
 
 def _custody_step(
-    session: Session, file: Path, party: str, what: str, step: Step, event: str | None
-) -> tuple[list[Receipt], int]:
+    session: Session, file: Path, party: str, what: str, step: str, as_json: bool
+) -> None:
+    """Take custody step ``step`` on the items of ``file`` with the member ``party`` names:
+    keep its EPCIS event in the member's store, send it anchoring the event's hash."""
+    send, operation = _STEPS[step]
     batch = read_batch(file)
     ledger = member_ledger(session, batch)
+    other = session.address_of(party, what)
     refs, ssccs = batch_refs(batch)
-    receipts = step(
-        ledger, session.address_of(party, what), refs, ssccs, parse_hash(event, "--event-hash")
-    )
-    return receipts, len(refs) + len(ssccs)
+    me_gln, other_gln = member_gln(ledger, ledger.address), member_gln(ledger, other)
+    eh = record(session.store, operation(refs, ssccs, to_party=other_gln, from_party=me_gln))
+    report_receipts(send(ledger, other, refs, ssccs, eh), len(refs) + len(ssccs), as_json)
 
 
 @shipment_app.command()
-def cancel(
-    file: FileArg,
-    to: ToOpt,
-    session: MemberOpts,
-    event_hash: EventHashOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
+def cancel(file: FileArg, to: ToOpt, session: MemberStoreOpts, as_json: JsonOpt = False) -> None:
     """Cancel your shipment of the packs and SSCCs of FILE to a member before it receives
-    them: they are back in your custody."""
-    receipts, n = _custody_step(session, file, to, "--to", Ledger.cancel_shipment, event_hash)
-    report_receipts(receipts, n, as_json)
+    them: they are back in your custody (EPCIS bizStep void_shipping)."""
+    _custody_step(session, file, to, "--to", "cancel", as_json)
 
 
 @shipment_app.command()
 def refuse(
-    file: FileArg,
-    sender: FromOpt,
-    session: MemberOpts,
-    event_hash: EventHashOpt = None,
-    as_json: JsonOpt = False,
+    file: FileArg, sender: FromOpt, session: MemberStoreOpts, as_json: JsonOpt = False
 ) -> None:
     """Refuse the packs and SSCCs of FILE a member shipped to you: they travel back to it,
-    and it receives them (rxledger receive)."""
-    receipts, n = _custody_step(session, file, sender, "--from", Ledger.refuse, event_hash)
-    report_receipts(receipts, n, as_json)
+    and it receives them (rxledger receive). EPCIS: arriving, disposition returned."""
+    _custody_step(session, file, sender, "--from", "refuse", as_json)
 
 
 @shipment_app.command()
-def lost(
-    file: FileArg,
-    to: ToOpt,
-    session: MemberOpts,
-    event_hash: EventHashOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
+def lost(file: FileArg, to: ToOpt, session: MemberStoreOpts, as_json: JsonOpt = False) -> None:
     """Report lost in transit the packs and SSCCs of FILE you shipped to a member: they
-    verify LOST until you report them found."""
-    receipts, n = _custody_step(session, file, to, "--to", Ledger.report_lost, event_hash)
-    report_receipts(receipts, n, as_json)
+    verify LOST until you report them found. EPCIS: transporting, disposition unknown."""
+    _custody_step(session, file, to, "--to", "lost", as_json)
 
 
 @shipment_app.command()
-def found(
-    file: FileArg,
-    to: ToOpt,
-    session: MemberOpts,
-    event_hash: EventHashOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
+def found(file: FileArg, to: ToOpt, session: MemberStoreOpts, as_json: JsonOpt = False) -> None:
     """Report found the packs and SSCCs of FILE you reported lost: they are in transit to
-    their recipient again."""
-    receipts, n = _custody_step(session, file, to, "--to", Ledger.report_found, event_hash)
-    report_receipts(receipts, n, as_json)
+    their recipient again. EPCIS: transporting, disposition in_transit."""
+    _custody_step(session, file, to, "--to", "found", as_json)
 
 
 # ---------------------------------------------------------------- exception records

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from web3.contract.contract import ContractFunction
+
 from ledger_client import events as ev
 from ledger_client.epcis import operations as ledger_ops
 from ledger_client.epcis.anchors import AnchorIndex
@@ -145,7 +147,23 @@ def _hex(data: bytes) -> str:
 
 
 #: The contract events that move packs and units.
-_Moved = ev.ItemsPacked | ev.ItemsUnpacked | ev.ItemsShipped | ev.ItemsReceived
+_Moved = (
+    ev.ItemsPacked
+    | ev.ItemsUnpacked
+    | ev.ItemsShipped
+    | ev.ItemsReceived
+    | ev.ShipmentCancelled
+    | ev.ItemsRefused
+    | ev.ItemsLost
+    | ev.LostItemsFound
+)
+#: The contract event each custody step on a shipment under way emits.
+_CUSTODY_EVENT: dict[type[ledger_ops.CustodyStep], type[_Moved]] = {
+    ledger_ops.CancelShipment: ev.ShipmentCancelled,
+    ledger_ops.Refuse: ev.ItemsRefused,
+    ledger_ops.ReportLost: ev.ItemsLost,
+    ledger_ops.ReportFound: ev.LostItemsFound,
+}
 #: The contract events that change packs only.
 _PackEvent = ev.PacksDecommissioned | ev.DecommissionsUndone | ev.PacksFlagged
 #: The contract event each pack-level operation emits.
@@ -209,17 +227,19 @@ class _Executor:
         done = {i for e in self.anchors.anchored(kind, eh) for i in (*e.pack_ids, *e.unit_ids)}
         return bool(ids) and set(ids) <= done
 
-    def _recipient(self, op: ledger_ops.Ship, notes: list[str]) -> str:
+    def _recipient(self, op: ledger_ops.Ship | ledger_ops.CustodyStep, notes: list[str]) -> str:
+        """The member the event's destination party names (the document's receiver when the
+        event names none)."""
         gln = op.to_party
+        what = "shipping" if isinstance(op, ledger_ops.Ship) else type(op).__name__
         if gln is None and self.receiver is not None:
             gln = party_gln(self.receiver)
-            notes.append(
-                f"no destination party in the event: shipped to the document's receiver {gln}"
-            )
+            verb = "shipped to" if isinstance(op, ledger_ops.Ship) else "taken as"
+            notes.append(f"no destination party in the event: {verb} the document's receiver {gln}")
         if gln is None:
             raise _Failed(
                 "NoDestination",
-                "shipping event names no destination party (destinationList owning_party,"
+                f"{what} event names no destination party (destinationList owning_party,"
                 " possessing_party or location) and the document has no receiver",
             )
         account = self.glns.get(gln)
@@ -301,6 +321,12 @@ class _Executor:
             reg = ledger.registry.functions
             fn = reg.ship(packs, units, to, eh) if to else reg.receiveItems(packs, units, eh)
             return self._sent([ledger.transact(fn)])
+        if isinstance(op, ledger_ops.CustodyStep):
+            party = self._recipient(op, notes)
+            packs, units = self._top_level(*self._items(op.packs, op.units), notes)
+            if self._covered(_CUSTODY_EVENT[type(op)], eh, packs + units):
+                return None
+            return self._sent([ledger.transact(_custody_call(ledger, op, party, packs, units))])
         if isinstance(
             op, ledger_ops.Decommission | ledger_ops.UndoDecommission | ledger_ops.FlagSuspect
         ):
@@ -325,6 +351,24 @@ class _Executor:
                 return None
             return self._sent([ledger.set_lot_status_by_id(lid, op.status, eh)])
         raise TypeError(f"not a ledger operation: {op!r}")  # pragma: no cover
+
+
+def _custody_call(
+    ledger: Ledger,
+    op: ledger_ops.CustodyStep,
+    party: str,
+    packs: list[bytes],
+    units: list[bytes],
+) -> ContractFunction:
+    """The registry call of custody step ``op`` with the other side ``party``."""
+    reg, eh = ledger.registry.functions, op.event_hash or ZERO_HASH
+    if isinstance(op, ledger_ops.CancelShipment):
+        return reg.cancelShipment(party, packs, units, eh)
+    if isinstance(op, ledger_ops.Refuse):
+        return reg.refuseItems(party, packs, units, eh)
+    if isinstance(op, ledger_ops.ReportLost):
+        return reg.reportLost(party, packs, units, eh)
+    return reg.reportFound(party, packs, units, eh)
 
 
 def _weak_serials(

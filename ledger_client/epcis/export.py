@@ -35,6 +35,13 @@ _EXTENSION_REASONS = frozenset(
         ledger_ops.DecommissionReason.LOCKED,
     }
 )
+#: custody step -> (bizStep, disposition), CBV 2.0 terms (docs/epcis.md says why these)
+CUSTODY_STEP_VOCABULARY: dict[type[ledger_ops.CustodyStep], tuple[str, str]] = {
+    ledger_ops.CancelShipment: ("void_shipping", "in_progress"),
+    ledger_ops.Refuse: ("arriving", "returned"),
+    ledger_ops.ReportLost: ("transporting", "unknown"),
+    ledger_ops.ReportFound: ("transporting", "in_transit"),
+}
 _LOT_STATUS = {
     ledger_ops.LotStatus.RECALLED: (None, "recalled"),
     ledger_ops.LotStatus.QUARANTINED: ("holding", "non_sellable_other"),
@@ -162,6 +169,16 @@ def _aggregation(
     return event
 
 
+def _add_parties(event: dict[str, Any], source: str | None, destination: str | None) -> None:
+    """Name the owning parties (GLNs) an event moves items from and to."""
+    if source:
+        event["sourceList"] = [{"type": "owning_party", "source": _party_uri(source)}]
+    if destination:
+        event["destinationList"] = [
+            {"type": "owning_party", "destination": _party_uri(destination)}
+        ]
+
+
 def _decommission_event(
     time: str,
     packs: tuple[ledger_ops.PackRef, ...],
@@ -233,24 +250,23 @@ def operations_to_events(
                     biz_location,
                 )
             )
-        elif isinstance(op, ledger_ops.Ship | ledger_ops.Receive):
-            shipping = isinstance(op, ledger_ops.Ship)
+        elif isinstance(op, ledger_ops.Ship | ledger_ops.Receive | ledger_ops.CustodyStep):
+            if isinstance(op, ledger_ops.Receive):
+                step, disposition = "receiving", "in_progress"
+            elif isinstance(op, ledger_ops.Ship):
+                step, disposition = "shipping", "in_transit"
+            else:
+                step, disposition = CUSTODY_STEP_VOCABULARY[type(op)]
             event = _object_event(
                 time,
                 "OBSERVE",
                 epcList=[pack_uri(p) for p in op.packs] + [unit_uri(u) for u in op.units],
-                bizStep="shipping" if shipping else "receiving",
-                disposition="in_transit" if shipping else "in_progress",
+                bizStep=step,
+                disposition=disposition,
                 bizLocation=where,
             )
-            if isinstance(op, ledger_ops.Ship) and op.from_party:
-                event["sourceList"] = [
-                    {"type": "owning_party", "source": _party_uri(op.from_party)}
-                ]
-            if isinstance(op, ledger_ops.Ship) and op.to_party:
-                event["destinationList"] = [
-                    {"type": "owning_party", "destination": _party_uri(op.to_party)}
-                ]
+            if not isinstance(op, ledger_ops.Receive):
+                _add_parties(event, op.from_party, op.to_party)
             events.append(event)
         elif isinstance(op, ledger_ops.Decommission):
             events.append(_decommission_event(time, op.packs, op.reason, where))

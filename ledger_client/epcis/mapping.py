@@ -24,6 +24,13 @@ _RXL_REASON = "rxl:decommissionReason"
 
 _SHIP_STEPS = {"shipping", "departing"}
 _RECEIVE_STEPS = {"receiving", "arriving", "accepting"}
+#: (bizStep, disposition) -> the custody step on a shipment under way; None: any disposition
+_CUSTODY_STEPS: dict[tuple[str | None, str | None], type[ledger_ops.CustodyStep]] = {
+    ("void_shipping", None): ledger_ops.CancelShipment,
+    ("arriving", "returned"): ledger_ops.Refuse,
+    ("transporting", "unknown"): ledger_ops.ReportLost,
+    ("transporting", "in_transit"): ledger_ops.ReportFound,
+}
 _DECOMMISSION_STEPS = {"decommissioning", "dispensing", "retail_selling", "destroying", "sampling"}
 _DECOMMISSION_DISPS = {"dispensed", "partially_dispensed", "retail_sold", "destroyed", "disposed"}
 _EXPLICIT_REASONS = tuple(
@@ -314,6 +321,19 @@ def _lifecycle(
             # an error declaration undoes it: no reason needed
             reason = ledger_ops.DecommissionReason.NONE
         return [ledger_ops.Decommission(packs, reason, event_hash=eh)]
+    custody = _CUSTODY_STEPS.get((step, None)) or _CUSTODY_STEPS.get((step, disp))
+    if custody is not None:
+        if not packs and not units:
+            raise _Classified(f"{custody.__name__} of no SGTIN or SSCC")
+        return [
+            custody(
+                packs,
+                units,
+                to_party=_party(event.get("destinationList")),
+                from_party=_party(event.get("sourceList")),
+                event_hash=eh,
+            )
+        ]
     if step in _SHIP_STEPS or (step is None and disp == "returned"):
         if not packs and not units:
             raise _Classified("shipping of no SGTIN or SSCC (class quantities stay off chain)")

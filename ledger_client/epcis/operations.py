@@ -24,6 +24,11 @@ __all__ = [
     "Unpack",
     "Ship",
     "Receive",
+    "CancelShipment",
+    "Refuse",
+    "ReportLost",
+    "ReportFound",
+    "CustodyStep",
     "Decommission",
     "UndoDecommission",
     "SetLotStatus",
@@ -104,6 +109,45 @@ class Receive:
 
 
 @dataclass(frozen=True)
+class _ShipmentLeg:
+    """A step on packs and units of a shipment still on its way. ``to_party`` (a GLN) is the
+    other side the chain call names: the recipient of the shipment, or, for a refusal, the
+    sender the items go back to; ``from_party`` is the member taking the step."""
+
+    packs: tuple[PackRef, ...]
+    units: tuple[str, ...]
+    to_party: str | None = None
+    from_party: str | None = None
+    event_hash: bytes = field(default=b"", kw_only=True)
+
+
+@dataclass(frozen=True)
+class CancelShipment(_ShipmentLeg):
+    """The sender cancels its shipment to ``to_party`` before receipt (the items are its own
+    again)."""
+
+
+@dataclass(frozen=True)
+class Refuse(_ShipmentLeg):
+    """The recipient refuses items shipped to it: they travel back to ``to_party``, their
+    sender."""
+
+
+@dataclass(frozen=True)
+class ReportLost(_ShipmentLeg):
+    """The sender reports items on their way to ``to_party`` lost in transit."""
+
+
+@dataclass(frozen=True)
+class ReportFound(_ShipmentLeg):
+    """The sender reports lost items found: in transit to ``to_party`` again."""
+
+
+CustodyStep = CancelShipment | Refuse | ReportLost | ReportFound
+"""The four steps on a shipment that did not go as planned."""
+
+
+@dataclass(frozen=True)
 class Decommission:
     """Take packs out of the supply chain for ``reason``."""
 
@@ -145,6 +189,10 @@ LedgerOperation = (
     | Unpack
     | Ship
     | Receive
+    | CancelShipment
+    | Refuse
+    | ReportLost
+    | ReportFound
     | Decommission
     | UndoDecommission
     | SetLotStatus

@@ -9,7 +9,8 @@ from fastapi import APIRouter
 
 from gateway.api.deps import LimitedPrincipalDep, StateDep
 from gateway.api.routes.verify import ERRORS, record
-from gateway.schemas import LvmData, LvmRequest, LvmResponse, VerifyResult
+from gateway.schemas import LvmData, LvmLookup, LvmRequest, LvmResponse, VerifyResult
+from gateway.services.lookup import atp_refusal, lookup, requester
 from ledger_client.errors import InvalidCodeError
 from ledger_client.gs1 import PackCode, to_element_string
 
@@ -34,8 +35,15 @@ LVM = {
 }
 
 
-def lvm_of(result: VerifyResult, corr_uuid: str | None, responder_gln: str | None) -> LvmResponse:
-    """Translate a verification into an LVM response."""
+def lvm_of(
+    result: VerifyResult,
+    corr_uuid: str | None,
+    responder_gln: str | None,
+    not_atp: str | None = None,
+    found: LvmLookup | None = None,
+) -> LvmResponse:
+    """Translate a verification into an LVM response; ``not_atp`` says why the requestor is
+    not an authorized trading partner (None: it is one), ``found`` who answers for the GTIN."""
     verified, failure, info = LVM[result.status]
     return LvmResponse(
         corrUUID=corr_uuid,
@@ -43,6 +51,9 @@ def lvm_of(result: VerifyResult, corr_uuid: str | None, responder_gln: str | Non
         responderGLN=responder_gln,
         data=LvmData(verified=verified, verificationFailureReason=failure, additionalInfo=info),
         status=result.status,
+        requestorATP=not_atp is None,
+        requestorATPReason=not_atp,
+        lookup=found,
     )
 
 
@@ -52,7 +63,11 @@ def lvm_verify(state: StateDep, principal: LimitedPrincipalDep, body: LvmRequest
 
     ``verified`` says whether the product identifier matches one the manufacturer
     commissioned; ``additionalInfo`` then says why it should still not be sold.
+    ``requestorATP`` says whether the requestor (``requestorGLN``, else the caller) is an
+    authorized trading partner on chain; ``lookup`` who answers for the GTIN: its directory
+    entry, else the member its company prefix is assigned to.
     """
+    not_atp = atp_refusal(requester(state.readmodel, principal.address, body.requestor_gln))
     try:
         code = PackCode(
             body.gtin.zfill(14),
@@ -64,9 +79,10 @@ def lvm_verify(state: StateDep, principal: LimitedPrincipalDep, body: LvmRequest
     except (InvalidCodeError, ValueError) as exc:
         text = f"(01){body.gtin}(21){body.serial_number}"
         result = state.verifier._unreadable(text, str(exc), time.time())
-        return lvm_of(result, body.corr_uuid, None)
+        return lvm_of(result, body.corr_uuid, None, not_atp)
     result, pack, pid = state.verifier.verify(text)
     record(state, principal, result, pack, pid)
     operator = state.settings.operator
     member = state.readmodel.member(operator.address) if operator else None
-    return lvm_of(result, body.corr_uuid, member.gln if member else None)
+    found = lookup(state.readmodel, state.chain, code.gtin)
+    return lvm_of(result, body.corr_uuid, member.gln if member else None, not_atp, found)

@@ -47,6 +47,10 @@ operations: st.SearchStrategy[op.LedgerOperation] = st.one_of(
     st.builds(
         op.Receive, st.just(()), st.lists(ssccs, min_size=1, max_size=2, unique=True).map(tuple)
     ),
+    *(
+        st.builds(step, pack_lists, unit_lists, st.none() | glns, st.none() | glns)
+        for step in (op.CancelShipment, op.Refuse, op.ReportLost, op.ReportFound)
+    ),
     st.builds(op.Decommission, pack_lists, st.sampled_from(list(op.DecommissionReason)[1:])),
     st.builds(op.UndoDecommission, pack_lists),
     st.builds(op.SetLotStatus, gtins, texts, st.sampled_from(list(op.LotStatus)[1:])),

@@ -147,6 +147,31 @@ def test_shipping_with_disposition_returned_and_no_bizstep_is_a_ship(
 
 
 @pytest.mark.parametrize(
+    ("step", "disposition", "expected"),
+    [
+        ("void_shipping", "in_progress", "CancelShipment"),
+        ("void_shipping", None, "CancelShipment"),
+        ("arriving", "returned", "Refuse"),
+        ("arriving", "in_progress", "Receive"),
+        ("receiving", "returned", "Receive"),
+        ("transporting", "unknown", "ReportLost"),
+        ("transporting", "in_transit", "ReportFound"),
+        ("transporting", "in_progress", "stored_only"),
+        (None, "unknown", "stored_only"),
+    ],
+)
+def test_custody_steps_on_a_shipment_under_way_are_told_by_bizstep_and_disposition(
+    shipping_doc: dict[str, Any], step: str | None, disposition: str | None, expected: str
+) -> None:
+    doc = _event(shipping_doc, bizStep=step, disposition=disposition)
+    (report,) = map_document(doc).events
+    assert [type(op).__name__ for op in report.operations] == (
+        [] if expected == "stored_only" else [expected]
+    )
+    assert (report.stored_only is not None) == (expected == "stored_only")
+
+
+@pytest.mark.parametrize(
     ("fields", "reason"),
     [
         ({"bizStep": "dispensing", "disposition": "dispensed"}, DecommissionReason.DISPENSED),
