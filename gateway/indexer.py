@@ -42,6 +42,9 @@ CURSOR_ID = 1
 
 #: Called inside the indexing transaction with the events just applied (alerts use it).
 EventHook = Callable[[Connection, list[AppliedEvent]], None]
+#: Called inside the indexing transaction with the block time of the step's last block: the
+#: chain's "now" for what falls due without an event (exception deadlines).
+TimeHook = Callable[[Connection, int], None]
 #: Called inside the rollback transaction with the fork point, before the events above it
 #: are deleted (alerts withdraw those they raised).
 RollbackHook = Callable[[Connection, int], None]
@@ -58,6 +61,7 @@ class Indexer:
     start_block: int = 0
     hooks: Sequence[EventHook] = ()
     rollback_hooks: Sequence[RollbackHook] = ()
+    time_hooks: Sequence[TimeHook] = ()
     _state_block: int = field(default=-1, init=False, repr=False)
 
     # ------------------------------------------------------------------ cursor
@@ -173,6 +177,10 @@ class Indexer:
             applied = index.applied
             for hook in self.hooks:
                 hook(conn, applied)
+            if self.time_hooks:
+                now = int(self.chain.w3.eth.get_block(end)["timestamp"])
+                for time_hook in self.time_hooks:
+                    time_hook(conn, now)
             record_blocks(conn, block_hashes, end)
             self._move_cursor(conn, end, head)
         if applied:

@@ -274,30 +274,36 @@ def on_indexed(conn: Connection, applied: Sequence[AppliedEvent]) -> None:
     project((item.event for item in applied), EventAlerts(conn))
 
 
+def withdraw_alert(conn: Connection, alert_id: int, key: str, reason: str) -> None:
+    """Withdraw alert ``alert_id`` for ``reason``: it stays listed with when and why, its
+    withdrawal is streamed and sent to webhooks, and it gives up ``key`` so that the same
+    cause raises it anew."""
+    now = time.time()
+    conn.execute(
+        update(m.Alert)
+        .where(m.Alert.id == alert_id)
+        .values(key=f"{key}~withdrawn:{alert_id}", withdrawn_at=now, withdrawn_reason=reason)
+    )
+    conn.execute(insert(m.AlertWithdrawal).values(alert_id=alert_id, at=now))
+
+
 def withdraw_orphaned(conn: Connection, fork: int) -> None:
     """Indexer rollback hook: withdraw the alerts raised by events above block ``fork``, which
     left the chain. A withdrawn alert stays listed, with when and why, and
     gives up its key so that the same event on the new chain raises it again."""
-    now = time.time()
     rows = conn.execute(
         select(m.Alert.id, m.Alert.key, m.Alert.block_number).where(
             m.Alert.block_number > fork, m.Alert.withdrawn_at.is_(None)
         )
     ).all()
     for alert_id, key, block in rows:
-        conn.execute(
-            update(m.Alert)
-            .where(m.Alert.id == alert_id)
-            .values(
-                key=f"{key}~withdrawn:{alert_id}",
-                withdrawn_at=now,
-                withdrawn_reason=(
-                    f"block {block}, whose event raised this alert, left the chain"
-                    f" (a reorganisation back to block {fork})"
-                ),
-            )
+        withdraw_alert(
+            conn,
+            alert_id,
+            key,
+            f"block {block}, whose event raised this alert, left the chain"
+            f" (a reorganisation back to block {fork})",
         )
-        conn.execute(insert(m.AlertWithdrawal).values(alert_id=alert_id, at=now))
     if rows:
         log.warning("alerts withdrawn after a reorg", alerts=len(rows), fork_block=fork)
 
