@@ -55,7 +55,7 @@ class DeadlineAlerts:
         zones = _Zones(conn, self.store_path)
         for case in conn.execute(
             select(m.ExceptionCase).where(m.ExceptionCase.status == int(ExceptionStatus.OPEN))
-        ).scalars():
+        ).all():
             zone = zones.of(case.counterparty)
             due = self.calendar.due(case.opened_at, zone)
             if now < due:
@@ -101,7 +101,7 @@ class DeadlineAlerts:
                 m.ExceptionCase.id.in_([int(s) for s in raised]),
                 m.ExceptionCase.status != int(ExceptionStatus.OPEN),
             )
-        ).scalars():
+        ).all():
             step, at = (
                 ("resolved", case.resolved_at)
                 if case.status == ExceptionStatus.RESOLVED
@@ -130,7 +130,7 @@ class DeadlineAlerts:
                 m.ChainEvent.name == "PacksFlagged",
                 m.ChainEvent.block_time <= now - NOTIFICATION_SECONDS,
             )
-        ).scalars():
+        ).all():
             flags = event.args.get("flags", 0)
             if not isinstance(flags, int) or not flags & PackFlag.ILLEGITIMATE:
                 continue
