@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from pydantic import ValidationError
@@ -20,17 +21,19 @@ from gateway.schemas import AlertKind, AlertOut
 from gateway.services.alerts import list_alerts, list_withdrawals, on_indexed, withdraw_orphaned
 from gateway.services.chain import Chain
 from gateway.services.deadlines import DeadlineAlerts
-from ledger_client.audit.deadlines import BusinessCalendar
+from ledger_client.audit.deadlines import BusinessCalendar, iso
 from ledger_client.chain import connect
-from ledger_client.devnet import DevNetwork, deploy_devnet
+from ledger_client.devnet import DEMO_MEMBERS, DevNetwork, deploy_devnet
 from ledger_client.types import ExceptionKind, PackFlag
 from tests.utils.anvil import anvil_node, rpc
+from tests.utils.epcis_locations import store_with_location
 from tests.utils.index_state import fresh_engine
 
 pytestmark = pytest.mark.anvil
 GTIN = "09506000134352"
 DAY = 86_400
 PARTIES = ("wholesaler_a", "manufacturer")
+ZONE = "Pacific/Kiritimati"
 
 
 @dataclass
@@ -60,6 +63,10 @@ def gw(tmp_path: Path) -> Iterator[Gw]:
         mf.register_lot(GTIN, "GD1", "301231")
         mf.commission(GTIN, "GD1", ["G1", "G2"])
         engine = fresh_engine(tmp_path / "index.db")
+        # the manufacturer's location is in UTC+14; wholesaler A's is not in the store
+        store = store_with_location(
+            tmp_path / "epcis.sqlite", DEMO_MEMBERS["manufacturer"][1], ZONE
+        )
         indexer = Indexer(
             Chain(net["auditor"].w3, net.deployment),
             engine,
@@ -67,7 +74,7 @@ def gw(tmp_path: Path) -> Iterator[Gw]:
             start_block=net.deployment.block,
             hooks=[on_indexed],
             rollback_hooks=[withdraw_orphaned],
-            time_hooks=[DeadlineAlerts(BusinessCalendar(3), tmp_path / "no-store.sqlite")],
+            time_hooks=[DeadlineAlerts(BusinessCalendar(3), store)],
         )
         yield Gw(net, indexer, engine)
 
@@ -76,23 +83,31 @@ def test_an_unanswered_exception_alerts_both_parties_and_regulators_until_answer
     gw: Gw,
 ) -> None:
     wa, mf = gw.net["wholesaler_a"], gw.net["manufacturer"]
-    case, _ = wa.open_exception(mf.address, ExceptionKind.DATA_ISSUE, [(GTIN, "G1")])
+    case, receipt = wa.open_exception(mf.address, ExceptionKind.DATA_ISSUE, [(GTIN, "G1")])
+    other, _ = mf.open_exception(wa.address, ExceptionKind.DATA_ISSUE, [(GTIN, "G2")])
     gw.advance(DAY)
     assert gw.alerts("regulator", AlertKind.EXCEPTION_OVERDUE) == []
     gw.advance(7 * DAY)  # three business days are over, whatever the weekday it started on
     for name in (*PARTIES, "regulator"):
-        (alert,) = gw.alerts(name, AlertKind.EXCEPTION_OVERDUE)
-        assert alert.data["exception_id"] == case and alert.data["time_zone"] == "UTC", name
-    assert "no time zone in the location master data" in alert.message
+        found = {a.data["exception_id"]: a for a in gw.alerts(name, AlertKind.EXCEPTION_OVERDUE)}
+        assert set(found) == {case, other}, name
     assert gw.alerts("pharmacy_b", AlertKind.EXCEPTION_OVERDUE) == []
+    opened_at = gw.net["auditor"].exception(case).opened_at
+    due = BusinessCalendar(3).due(opened_at, ZoneInfo(ZONE))  # in the counterparty's zone
+    assert (found[case].data["time_zone"], found[case].data["due_at"]) == (ZONE, iso(due))
+    assert found[other].data["time_zone"] == "UTC"
+    assert "no time zone in the location master data" in found[other].message
     gw.advance(DAY)  # raised once
-    assert len(gw.alerts("regulator", AlertKind.EXCEPTION_OVERDUE)) == 1
+    assert len(gw.alerts("regulator", AlertKind.EXCEPTION_OVERDUE)) == 2
     mf.answer_exception(case)
     gw.indexer.catch_up()
-    assert gw.alerts("manufacturer", AlertKind.EXCEPTION_OVERDUE) == []
+    assert [
+        a.data["exception_id"] for a in gw.alerts("manufacturer", AlertKind.EXCEPTION_OVERDUE)
+    ] == [other]
     ((_, withdrawn),) = list_withdrawals(gw.engine, wa.address, False, 0)
     assert withdrawn.withdrawn_reason is not None
     assert withdrawn.withdrawn_reason.startswith(f"exception {case} was answered at ")
+    wa.answer_exception(other)
     gw.advance(7 * DAY)  # an answered exception is never overdue again
     assert gw.alerts("regulator", AlertKind.EXCEPTION_OVERDUE) == []
 

@@ -21,19 +21,16 @@ from ledger_client.audit.exception_report import CSV_COLUMNS
 from ledger_client.chain import connect
 from ledger_client.cli import app
 from ledger_client.dev.anvil import Anvil
-from ledger_client.devnet import DevNetwork, deploy_devnet
+from ledger_client.devnet import DEMO_MEMBERS, DevNetwork, deploy_devnet
 from ledger_client.types import ExceptionKind, PackFlag
 from tests.utils.anvil import anvil_node, rpc
+from tests.utils.epcis_locations import store_with_location
 
 pytestmark = pytest.mark.anvil
 GTIN = "09506000134352"
 HOUR, DAY = 3600, 86_400
 #: Monday 2027-01-04 09:00 UTC: the first exception is opened then.
 MONDAY = int(datetime(2027, 1, 4, 9, tzinfo=UTC).timestamp())
-
-
-def at(ts: int) -> str:
-    return str(ts)
 
 
 @dataclass
@@ -95,7 +92,7 @@ def rx(story: Story, *args: str) -> tuple[int, str]:
 
 
 def exceptions_at(story: Story, ts: int, *extra: str) -> dict[int, dict]:
-    code, out = rx(story, "audit", "exceptions", "--at", at(ts), *extra)
+    code, out = rx(story, "audit", "exceptions", "--at", str(ts), *extra)
     assert code == 0, out
     return {row["exception_id"]: row for row in json.loads(out)}
 
@@ -120,6 +117,14 @@ def test_weekends_and_holidays_are_no_business_days(story: Story) -> None:
     assert row["answer_due_at"] == "2027-01-15T00:00:00Z"
     code, out = rx(story, "audit", "exceptions", "--holiday", "11/01/2027")
     assert code == 2 and "is not a date: give it as YYYY-MM-DD" in out, out
+
+
+def test_the_counterpartys_location_gives_the_time_zone(story: Story, tmp_path: Path) -> None:
+    zone = "America/Los_Angeles"
+    store = store_with_location(tmp_path / "s.sqlite", DEMO_MEMBERS["manufacturer"][1], zone)
+    row = exceptions_at(story, MONDAY, "--store", str(store))[story.ids["late"]]
+    # opened Monday 01:00 in Los Angeles: due at the end of Thursday there
+    assert (row["time_zone"], row["answer_due_at"]) == (zone, "2027-01-08T08:00:00Z")
 
 
 def test_the_chains_latest_block_time_is_now_when_no_time_is_given(story: Story) -> None:
@@ -148,7 +153,7 @@ def test_business_days_count_in_the_counterpartys_time_zone() -> None:
 def test_the_exception_report_json_per_partner_with_ages_durations_and_evidence(
     story: Story,
 ) -> None:
-    code, out = rx(story, "audit", "exception-report", "--at", at(MONDAY + 5 * DAY))
+    code, out = rx(story, "audit", "exception-report", "--at", str(MONDAY + 5 * DAY))
     assert code == 0, out
     report = json.loads(out)
     partners = {p["partner_name"]: p for p in report["partners"]}
@@ -188,7 +193,7 @@ def report(story: Story, tmp_path: Path, ts: int, *extra: str) -> tuple[int, dic
     out = tmp_path / "r.json"
     code, text = rx(story, "report", "3911", "--gtin", GTIN, "--serial", "Z1", "--serial", "Z2",
                     "--classification", "COUNTERFEIT", "--description", "fake", "--out", str(out),
-                    "--as", "regulator", "--at", at(ts), *extra)  # fmt: skip
+                    "--as", "regulator", "--at", str(ts), *extra)  # fmt: skip
     return code, json.loads(out.read_text()) if code == 0 else text
 
 
