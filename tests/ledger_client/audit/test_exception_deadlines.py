@@ -226,3 +226,10 @@ def test_the_termination_notice_needs_the_investigation_closed(
     assert clock["status"] == "CLOSED" and clock["closed_at"] == "2027-01-07T09:00:00Z"
     assert [e["tx"][:2] for e in clock["closed_by"]] == ["0x", "0x"]
     assert notice["report_type"] == "REQUEST_FOR_TERMINATION"
+    page = tmp_path / "t.html"
+    code, text = rx(story, "report", "3911", "--gtin", GTIN, "--serial", "Z2", "--classification",
+                    "COUNTERFEIT", "--description", "fake", "--out", str(page), "--as",
+                    "regulator", "--type", "REQUEST_FOR_TERMINATION")  # fmt: skip
+    assert code == 0, text
+    html = page.read_text()
+    assert "closed_at: 2027-01-07T09:00:00Z" in html and "event: PacksFlagged" in html
