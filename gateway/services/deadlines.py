@@ -20,9 +20,10 @@ from __future__ import annotations
 
 from datetime import tzinfo
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Connection, and_, select
+from sqlalchemy import Connection, select
 
 from gateway.db import models as m
 from gateway.schemas import AlertKind
@@ -44,14 +45,15 @@ class DeadlineAlerts:
         self.calendar = calendar
         self.store_path = store_path
 
-    def __call__(self, conn: Connection, now: int) -> None:
-        """Raise what fell due by ``now`` and withdraw what was done."""
-        self._exceptions(conn, now)
-        self._notifications(conn, now)
+    def __call__(self, conn: Connection, block: int, now: int) -> None:
+        """Raise what fell due by ``now``, the time of ``block`` (a reorg below it withdraws
+        them, and they are raised again when still due), and withdraw what was done."""
+        self._exceptions(conn, block, now)
+        self._notifications(conn, block, now)
 
     # ------------------------------------------------------------ exceptions
 
-    def _exceptions(self, conn: Connection, now: int) -> None:
+    def _exceptions(self, conn: Connection, block: int, now: int) -> None:
         zones = _Zones(conn, self.store_path)
         for case in conn.execute(
             select(m.ExceptionCase).where(m.ExceptionCase.status == int(ExceptionStatus.OPEN))
@@ -85,6 +87,7 @@ class DeadlineAlerts:
                     "age_business_days": self.calendar.age(case.opened_at, now, zone),
                 },
                 audience=[case.opener, case.counterparty],
+                block_number=block,
             )
         raised = dict(
             conn.execute(
@@ -116,7 +119,9 @@ class DeadlineAlerts:
 
     # ------------------------------------------------------------ 3911 notifications
 
-    def _notifications(self, conn: Connection, now: int) -> None:
+    def _notifications(self, conn: Connection, block: int, now: int) -> None:
+        """One query over the packs still flagged illegitimate and the determinations that
+        flagged them, 24 hours old or more."""
         open_alerts = dict(
             conn.execute(
                 select(m.Alert.key, m.Alert.id).where(
@@ -125,35 +130,34 @@ class DeadlineAlerts:
                 )
             ).all()
         )
-        for event in conn.execute(
-            select(m.ChainEvent).where(
+        still = conn.execute(
+            select(m.ChainEvent, m.EventItem.item_id)
+            .join(m.EventItem, m.EventItem.event_id == m.ChainEvent.id)
+            .join(m.Pack, m.Pack.pack_id == m.EventItem.item_id)
+            .where(
                 m.ChainEvent.name == "PacksFlagged",
                 m.ChainEvent.block_time <= now - NOTIFICATION_SECONDS,
+                m.EventItem.kind == "pack",
+                m.Pack.flags.op("&")(int(PackFlag.ILLEGITIMATE)) != 0,
             )
-        ).all():
-            flags = event.args.get("flags", 0)
-            if not isinstance(flags, int) or not flags & PackFlag.ILLEGITIMATE:
-                continue
-            key = f"{NOTIFICATION_KEY}0x{bytes(event.tx_hash).hex()}:{event.log_index}"
-            still = conn.execute(
-                select(m.Pack.pack_id)
-                .join(m.EventItem, m.EventItem.item_id == m.Pack.pack_id)
-                .where(
-                    and_(m.EventItem.event_id == event.id, m.EventItem.kind == "pack"),
-                    m.Pack.flags.op("&")(int(PackFlag.ILLEGITIMATE)) != 0,
+            .order_by(m.ChainEvent.id)
+        ).all()
+        open_: dict[str, tuple[Any, list[str]]] = {}
+        for row in still:
+            flags = row.args.get("flags", 0)
+            if isinstance(flags, int) and flags & PackFlag.ILLEGITIMATE:
+                key = f"{NOTIFICATION_KEY}0x{bytes(row.tx_hash).hex()}:{row.log_index}"
+                open_.setdefault(key, (row, []))[1].append("0x" + bytes(row.item_id).hex())
+        for key, alert_id in open_alerts.items():
+            if key not in open_:
+                withdraw_alert(
+                    conn,
+                    alert_id,
+                    key,
+                    "the investigation is closed: no pack of the determination is still"
+                    " flagged illegitimate",
                 )
-            ).scalars()
-            packs = ["0x" + bytes(p).hex() for p in still]
-            if not packs:
-                if key in open_alerts:
-                    withdraw_alert(
-                        conn,
-                        open_alerts[key],
-                        key,
-                        "the investigation is closed: no pack of the determination is still"
-                        " flagged illegitimate",
-                    )
-                continue
+        for key, (event, packs) in open_.items():
             tx = "0x" + bytes(event.tx_hash).hex()
             due = event.block_time + NOTIFICATION_SECONDS
             raise_alert(
@@ -173,7 +177,7 @@ class DeadlineAlerts:
                     "by": event.actor,
                     "pack_ids": packs[:100],
                 },
-                block_number=event.block_number,
+                block_number=block,
             )
 
 

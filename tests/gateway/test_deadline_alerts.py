@@ -138,3 +138,21 @@ def test_the_deadline_settings_take_business_days_and_a_holiday_list() -> None:
         Settings(exception_holidays=["25/12/2026"])
     with pytest.raises(ValidationError, match="exception_answer_days"):
         Settings(exception_answer_days=0)
+
+
+def test_a_deadline_alert_raised_in_blocks_that_leave_the_chain_is_withdrawn(gw: Gw) -> None:
+    wa, mf = gw.net["wholesaler_a"], gw.net["manufacturer"]
+    wa.open_exception(mf.address, ExceptionKind.DATA_ISSUE, [(GTIN, "G1")])
+    gw.indexer.catch_up()
+    w3 = gw.net["auditor"].w3
+    snapshot = rpc(w3, "evm_snapshot")
+    gw.advance(8 * DAY)
+    assert len(gw.alerts("regulator", AlertKind.EXCEPTION_OVERDUE)) == 1
+    rpc(w3, "evm_revert", snapshot)  # the eight days leave the chain: another block instead
+    rpc(w3, "evm_mine", int(w3.eth.get_block("latest")["timestamp"]) + 60)
+    rpc(w3, "evm_mine")
+    while gw.indexer.step():
+        pass
+    assert gw.alerts("regulator", AlertKind.EXCEPTION_OVERDUE) == []
+    ((_, withdrawn),) = list_withdrawals(gw.engine, None, True, 0)
+    assert withdrawn.withdrawn_reason is not None and "left the chain" in withdrawn.withdrawn_reason
