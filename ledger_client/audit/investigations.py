@@ -79,6 +79,29 @@ def investigations(model: RegistryModel) -> list[Investigation]:
     return found
 
 
+def investigation_rows(
+    model: RegistryModel, catalogue: Catalogue, now: int
+) -> list[dict[str, Any]]:
+    """Every determination as at ``now``: when, by whom (its event as evidence), its packs,
+    when the notification is due and whether it is overdue (an open investigation past the
+    24 hours: the chain holds no filing), and when it closed."""
+    say = catalogue.describer(model)
+    return [
+        {
+            "determined_at": iso(inv.determined_at),
+            "determination": say.event(inv.determined_by),
+            "pack_ids": ["0x" + p.hex() for p in inv.packs],
+            "still_flagged": len(inv.flagged),
+            "notification_due_at": iso(inv.due_at),
+            "notification_overdue": inv.closed_at is None and inv.late(now),
+            "status": "CLOSED" if inv.closed_at is not None else "OPEN",
+            "closed_at": None if inv.closed_at is None else iso(inv.closed_at),
+            "closed_by": [say.event(i) for i in inv.cleared_by if inv.closed_at is not None],
+        }
+        for inv in investigations(model)
+    ]
+
+
 def investigation_of(model: RegistryModel, pids: list[bytes]) -> Investigation | None:
     """The newest determination naming the first of ``pids``, None when there is none."""
     mine = [inv for inv in investigations(model) if pids and pids[0] in inv.packs]

@@ -16,7 +16,7 @@ from ledger_client.audit.catalogue import Catalogue
 from ledger_client.audit.deadlines import DEFAULT_ANSWER_DAYS, BusinessCalendar, parse_holidays
 from ledger_client.audit.exception_report import exception_rows, partner_report, report_csv
 from ledger_client.audit.history import custody_chain, lot_trace
-from ledger_client.audit.investigations import notification_3911
+from ledger_client.audit.investigations import investigation_rows, notification_3911
 from ledger_client.audit.logs import export_logs, load_logs
 from ledger_client.audit.model import RegistryModel
 from ledger_client.audit.replay import ReplayResult, audit
@@ -305,6 +305,22 @@ def exceptions_cmd(
     if overdue:
         rows = [r for r in rows if r["answer_overdue"]]
     typer.echo(json.dumps(rows, indent=2))
+
+
+@audit_app.command("investigations")
+def investigations_cmd(
+    catalogue: CatalogueFile = None,
+    *,
+    session: StoreOpts,
+    log_file: LogFile = None,
+    at: At = None,
+) -> None:
+    """Print every illegitimacy determination on chain as JSON: when and by whom (the flag's
+    transaction), its packs, the 3911-style notification's due time (24 hours later) and
+    whether it is overdue (still open past it), and when the investigation closed."""
+    result, w3, dep = _load(session, log_file, compare=False, at=at)
+    cat = _catalogue(catalogue, w3, dep, [], (session.store, result.model))
+    typer.echo(json.dumps(investigation_rows(result.model, cat, result.as_of), indent=2))
 
 
 @audit_app.command("exception-report")

@@ -226,6 +226,7 @@ def test_every_command_that_reports_as_at_a_time_takes_at_with_one_meaning() -> 
         "audit anomalies",
         "audit shortage",
         "audit exceptions",
+        "audit investigations",
         "audit exception-report",
         "report 3911",
         "report history",

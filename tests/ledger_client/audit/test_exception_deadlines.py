@@ -233,3 +233,23 @@ def test_the_termination_notice_needs_the_investigation_closed(
     assert code == 0, text
     html = page.read_text()
     assert "closed_at: 2027-01-07T09:00:00Z" in html and "event: PacksFlagged" in html
+
+
+def test_audit_investigations_lists_the_determinations_and_the_overdue_notification(
+    story: Story,
+) -> None:
+    flagged = story.times["flagged"]
+    code, out = rx(story, "audit", "investigations", "--at", str(flagged + DAY + 1))
+    assert code == 0, out
+    (inv,) = json.loads(out)
+    assert (inv["status"], inv["still_flagged"], inv["notification_overdue"]) == ("OPEN", 1, True)
+    assert inv["determination"]["by_name"] == "regulator" and len(inv["pack_ids"]) == 2
+    code, out = rx(story, "audit", "investigations", "--at", str(flagged + DAY))
+    assert code == 0 and json.loads(out)[0]["notification_overdue"] is False, out
+    code, out = rx(story, "audit", "investigations")
+    (inv,) = json.loads(out)
+    assert (inv["status"], inv["closed_at"], len(inv["closed_by"])) == (
+        "CLOSED",
+        "2027-01-07T09:00:00Z",
+        2,
+    )
