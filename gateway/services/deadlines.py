@@ -29,7 +29,7 @@ from gateway.db import models as m
 from gateway.schemas import AlertKind
 from gateway.services.alerts import raise_alert, withdraw_alert
 from ledger_client.audit.catalogue import time_zone_attribute
-from ledger_client.audit.deadlines import BusinessCalendar, iso
+from ledger_client.audit.deadlines import BusinessCalendar, iso, zone_name
 from ledger_client.audit.investigations import NOTIFICATION_SECONDS
 from ledger_client.epcis.store import EventStore
 from ledger_client.types import ExceptionKind, ExceptionStatus, PackFlag
@@ -63,7 +63,7 @@ class DeadlineAlerts:
             if now < due:
                 continue
             kind = ExceptionKind(case.kind).name.lower()
-            where = getattr(zone, "key", "UTC")
+            where = zone_name(zone)
             raise_alert(
                 conn,
                 f"{EXCEPTION_KEY}{case.id}",

@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from typing import Any
 
 from ledger_client.errors import InvalidInputError
 
@@ -81,18 +80,6 @@ def iso(ts: int) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
 
 
-def answer_deadline(
-    calendar: BusinessCalendar, opened_at: int, zone: tzinfo | None, now: int
-) -> dict[str, Any]:
-    """The answer deadline of an exception opened at ``opened_at``, as at ``now``, counted in
-    ``zone`` (the counterparty's; None: UTC): ``due_at``, ``overdue``, ``age_business_days``
-    and ``time_zone``."""
-    due = calendar.due(opened_at, zone)
-    return {
-        "due_at": iso(due),
-        "overdue": now >= due,
-        "age_business_days": calendar.age(opened_at, now, zone),
-        "business_days_allowed": calendar.answer_days,
-        "time_zone": getattr(zone, "key", None) or "UTC",
-        "time_zone_known": zone is not None,
-    }
+def zone_name(zone: tzinfo | None) -> str:
+    """The IANA name of ``zone``; ``UTC`` for None (no master data)."""
+    return "UTC" if zone is None else str(getattr(zone, "key", zone))

@@ -13,9 +13,10 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
+from datetime import tzinfo
 from typing import Any
 
-from ledger_client.audit.deadlines import BusinessCalendar, answer_deadline, iso
+from ledger_client.audit.deadlines import BusinessCalendar, iso, zone_name
 from ledger_client.audit.describe import Describer
 from ledger_client.audit.exceptions import ExceptionCase
 from ledger_client.audit.model import RegistryModel
@@ -100,18 +101,10 @@ def exception_rows(
     for case in model.exceptions.values():
         opener, counterparty = accounts[case.opener], accounts[case.counterparty]
         zone = say.zone(counterparty)
-        deadline = answer_deadline(calendar, case.opened_at, zone, now)
         status = ExceptionStatus(case.status)
         due = calendar.due(case.opened_at, zone)
-        end = case.resolved_at or now
-
-        def took(at: int, start: int = case.opened_at, zone: Any = zone) -> tuple[Any, Any]:
-            if not at:
-                return None, None
-            return calendar.age(start, at, zone), round((at - start) / 3600, 2)
-
-        answer_days, answer_hours = took(case.answered_at)
-        resolve_days, resolve_hours = took(case.resolved_at)
+        answer_days, answer_hours = _took(calendar, case.opened_at, case.answered_at, zone)
+        resolve_days, resolve_hours = _took(calendar, case.opened_at, case.resolved_at, zone)
         rows.append(
             {
                 "exception_id": case.id,
@@ -125,21 +118,30 @@ def exception_rows(
                 "answered_at": iso(case.answered_at) if case.answered_at else None,
                 "resolved_at": iso(case.resolved_at) if case.resolved_at else None,
                 "resolved_by": Resolver(case.resolved_by).name if case.resolved_by else None,
-                "answer_due_at": deadline["due_at"],
-                "answer_overdue": status == ExceptionStatus.OPEN and deadline["overdue"],
+                "answer_due_at": iso(due),
+                "answer_overdue": status == ExceptionStatus.OPEN and now >= due,
                 "answered_late": bool(case.answered_at) and case.answered_at >= due,
-                "age_business_days": calendar.age(case.opened_at, end, zone),
+                "age_business_days": calendar.age(case.opened_at, case.resolved_at or now, zone),
                 "answer_business_days": answer_days,
                 "resolve_business_days": resolve_days,
                 "answer_hours": answer_hours,
                 "resolve_hours": resolve_hours,
-                "time_zone": deadline["time_zone"],
+                "time_zone": zone_name(zone),
                 "items_hash": _hex(case.items_hash),
                 "evidence_hash": _hex(case.evidence_hash),
                 **_steps(model, case),
             }
         )
     return rows
+
+
+def _took(
+    calendar: BusinessCalendar, start: int, at: int, zone: tzinfo | None
+) -> tuple[int | None, float | None]:
+    """How long from ``start`` to ``at`` (0: not yet): business days and hours."""
+    if not at:
+        return None, None
+    return calendar.age(start, at, zone), round((at - start) / 3600, 2)
 
 
 def partner_report(
