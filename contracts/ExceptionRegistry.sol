@@ -10,8 +10,9 @@ import {Roles} from "./libraries/Roles.sol";
 /// @notice Exceptions between trading partners, each step by the right party only: a
 /// supply-chain member opens one against another (the counterparty), the counterparty answers
 /// it once, and the opener resolves it (accepting the answer, or withdrawing it before one);
-/// a regulator or the council (a passed proposal of `Consortium.callAsCouncil`) may close any
-/// exception that is not resolved. The same claim (opener, counterparty, kind, items) is open
+/// the council (a passed proposal of `Consortium.callAsCouncil`) may close any exception that
+/// is not resolved, and so may two regulators: the first asks for the closure, the second's
+/// call closes it (no single key settles another member's dispute). The same claim (opener, counterparty, kind, items) is open
 /// once at most: opening it again before its resolution names the open one. Parties are kept by member index, so an exception follows
 /// both through key rotations. The chain keeps the hashes, never the items or documents
 /// themselves: which items, and the evidence, stay with the partners.
@@ -64,6 +65,7 @@ contract ExceptionRegistry is IExceptionRegistry, ERC2771Context {
             uint40(block.timestamp),
             0,
             0,
+            0,
             itemsHash,
             evidenceHash
         );
@@ -88,13 +90,17 @@ contract ExceptionRegistry is IExceptionRegistry, ERC2771Context {
     /// @dev Requirements:
     /// - the caller is the council, or an active, licensed member that opened the exception or
     ///   holds the REGULATOR role;
-    /// - the exception exists and is not RESOLVED.
+    /// - the exception exists and is not RESOLVED;
+    /// - a regulator that did not open it closes it only after another regulator, still an
+    ///   active, licensed one, asked for the closure: otherwise its call is that request
+    ///   (`ExceptionClosureRequested`), and asking twice reverts.
     function resolveException(uint256 id, bytes32 evidenceHash) external {
         address caller = _msgSender();
         Record storage r = _existing(id);
         Resolver by = Resolver.COUNCIL;
+        uint32 me;
         if (caller != address(_consortium)) {
-            uint32 me = _consortium.requireMember(caller, Roles.ALL);
+            me = _consortium.requireMember(caller, Roles.ALL);
             if (me == r.opener) {
                 by = Resolver.OPENER;
             } else if (_consortium.member(caller).roles & Roles.REGULATOR != 0) {
@@ -104,6 +110,16 @@ contract ExceptionRegistry is IExceptionRegistry, ERC2771Context {
             }
         }
         if (r.status == ExceptionStatus.RESOLVED) revert ExceptionRegistryAlreadyResolved(id);
+        if (by == Resolver.REGULATOR) {
+            uint32 requester = r.closeRequestedBy;
+            if (requester == me) revert ExceptionRegistryClosureAlreadyRequested(id, caller);
+            // A request counts only while its regulator still is one: otherwise this is a new one.
+            if (requester == 0 || !_isRegulator(requester)) {
+                r.closeRequestedBy = me;
+                emit ExceptionClosureRequested(id, caller, evidenceHash);
+                return;
+            }
+        }
         (r.status, r.resolvedBy, r.resolvedAt) = (ExceptionStatus.RESOLVED, by, uint40(block.timestamp));
         delete _openClaims[_claim(r.opener, r.counterparty, r.kind, r.itemsHash)];
         emit ExceptionResolved(id, caller, by, evidenceHash);
@@ -143,6 +159,12 @@ contract ExceptionRegistry is IExceptionRegistry, ERC2771Context {
         returns (bytes32)
     {
         return keccak256(abi.encode(opener, counterparty, kind, itemsHash));
+    }
+
+    function _isRegulator(uint32 index) private view returns (bool) {
+        IConsortium.Member memory m = _consortium.member(_consortium.accountAt(index));
+        return m.status == IConsortium.MemberStatus.ACTIVE && m.roles & Roles.REGULATOR != 0
+            && m.licenceExpiry > block.timestamp;
     }
 
     function _existing(uint256 id) private view returns (Record storage r) {

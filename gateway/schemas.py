@@ -30,6 +30,8 @@ class AlertKind(StrEnum):
     PACK_ILLEGITIMATE = "pack_illegitimate"
     DISPENSED_PACK_VERIFIED = "dispensed_pack_verified"
     VERIFIED_AT_TWO_PLACES = "verified_at_two_places"
+    EXCEPTION_OVERDUE = "exception_overdue"
+    NOTIFICATION_OVERDUE = "notification_overdue"
     #: A finding of the anomaly detectors (``data.finding`` holds it), raised as the chain is
     #: indexed (``gateway/services/live_findings.py``).
     ANOMALY = "anomaly"
@@ -292,7 +294,12 @@ class AlertOut(BaseModel):
     at: str
     data: dict[str, Any] = {}
     withdrawn_at: str | None = Field(
-        default=None, description="set when the block that raised it left the chain (a reorg)"
+        default=None,
+        description=(
+            "set when the alert no longer holds: the block that raised it left the chain (a"
+            " reorg), or what it warned of was done (an exception answered or resolved, an"
+            " investigation closed)"
+        ),
     )
     withdrawn_reason: str | None = None
 

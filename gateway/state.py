@@ -16,6 +16,7 @@ from gateway.services.alerts import VerificationRecorder, on_indexed, withdraw_o
 from gateway.services.auth import Authenticator
 from gateway.services.capture import CaptureService
 from gateway.services.chain import Chain
+from gateway.services.deadlines import DeadlineAlerts
 from gateway.services.epcis_query import EventQueries
 from gateway.services.live_findings import (
     FindingMetrics,
@@ -32,6 +33,7 @@ from gateway.services.relayer import RelayPolicy
 from gateway.services.ti_exchange import ReceiptQueue, TiFetcher
 from gateway.services.verify import Verifier
 from gateway.services.webhooks import WebhookDispatcher
+from ledger_client.audit.deadlines import BusinessCalendar
 
 log = get_logger("rxledger.gateway")
 
@@ -119,6 +121,14 @@ class GatewayState:
                 hooks=[on_indexed, *([ReceiptQueue(operator)] if operator else [])],
                 rollback_hooks=[withdraw_orphaned],
                 block_hooks=[findings.at_block] if findings else [],
+                time_hooks=[
+                    DeadlineAlerts(
+                        BusinessCalendar(
+                            settings.exception_answer_days, frozenset(settings.exception_holidays)
+                        ),
+                        settings.epcis_store_path,
+                    )
+                ],
             ),
             queries=EventQueries(engine, settings.epcis_store_path, readmodel, operator, chain.now),
             named_queries=NamedQueries(engine, operator),

@@ -206,7 +206,8 @@ HINTS: dict[str, tuple[str, str]] = {
     ),
     "ExceptionRegistryNotOpener": (
         "{caller} neither opened exception {id} nor is a regulator",
-        "Its opener resolves it, a regulator or the council (--council) closes it",
+        "Its opener resolves it; two regulators (one asks, a second closes) or the council "
+        "(--council) close it",
     ),
     "ExceptionRegistryNotOpen": (
         "exception {id} is {status}, not open",
@@ -215,6 +216,10 @@ HINTS: dict[str, tuple[str, str]] = {
     "ExceptionRegistryAlreadyResolved": (
         "exception {id} is resolved already",
         "Open a new exception if the problem came back",
+    ),
+    "ExceptionRegistryClosureAlreadyRequested": (
+        "{caller} asked for the closure of exception {id} already",
+        "A second regulator's resolve closes it, or the council's (--council)",
     ),
     # SerialRegistry
     "SerialRegistryEmptyBatch": (

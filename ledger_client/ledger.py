@@ -546,7 +546,8 @@ class Ledger:
 
     def resolve_exception(self, exception_id: int, evidence_hash: bytes = ZERO_HASH) -> Receipt:
         """Resolve exception ``exception_id``: as its opener (accepting the answer, or
-        withdrawing the exception before one) or as a regulator (closing it)."""
+        withdrawing the exception before one), or as a regulator: the first regulator's call
+        asks for the closure (``ExceptionClosureRequested``), a second regulator's closes it."""
         fn = self.exceptions.functions.resolveException
         return self.transact(fn(exception_id, evidence_hash))
 

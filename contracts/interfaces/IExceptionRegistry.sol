@@ -36,7 +36,9 @@ interface IExceptionRegistry {
         COUNCIL
     }
 
-    /// @notice An exception's state, packed in one slot (208 bits), and its two hashes.
+    /// @notice An exception's state, packed in one slot (240 bits), and its two hashes;
+    /// `closeRequestedBy` is the member index of the regulator whose closure waits for a
+    /// second regulator (0: none).
     struct Record {
         uint32 opener;
         uint32 counterparty;
@@ -46,6 +48,7 @@ interface IExceptionRegistry {
         uint40 openedAt;
         uint40 answeredAt;
         uint40 resolvedAt;
+        uint32 closeRequestedBy;
         bytes32 itemsHash;
         bytes32 evidenceHash;
     }
@@ -73,6 +76,8 @@ interface IExceptionRegistry {
         bytes32 evidenceHash
     );
     event ExceptionAnswered(uint256 indexed id, address indexed by, bytes32 evidenceHash);
+    /// @notice A regulator asked to close exception `id`: a second regulator's resolution closes it.
+    event ExceptionClosureRequested(uint256 indexed id, address indexed by, bytes32 evidenceHash);
     event ExceptionResolved(uint256 indexed id, address indexed by, Resolver resolvedBy, bytes32 evidenceHash);
 
     error ExceptionRegistryInvalidKind(uint8 kind);
@@ -84,6 +89,7 @@ interface IExceptionRegistry {
     error ExceptionRegistryNotOpener(uint256 id, address caller);
     error ExceptionRegistryNotOpen(uint256 id, ExceptionStatus status);
     error ExceptionRegistryAlreadyResolved(uint256 id);
+    error ExceptionRegistryClosureAlreadyRequested(uint256 id, address caller);
 
     /// @notice Opens an exception of `kind` against trading partner `counterparty` about the
     /// items whose id list hashes to `itemsHash`, with evidence hashing to `evidenceHash`.
@@ -95,7 +101,8 @@ interface IExceptionRegistry {
     /// @notice Answers exception `id` as its counterparty, with evidence hashing to `evidenceHash`.
     function answerException(uint256 id, bytes32 evidenceHash) external;
 
-    /// @notice Resolves exception `id`: its opener, a regulator or the council.
+    /// @notice Resolves exception `id`: its opener or the council at once; a regulator asks for
+    /// its closure, and a second regulator's call closes it.
     function resolveException(uint256 id, bytes32 evidenceHash) external;
 
     /// @notice Returns exception `id` (status NONE when unknown).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -72,6 +73,11 @@ class Settings(BaseSettings):
     rate_limit_per_second: float = Field(50.0, gt=0)
     rate_limit_burst: int = Field(100, ge=1)
     expiry_alert_days: int = Field(90, ge=1, le=3650)
+    #: Business days a counterparty has to answer an exception before an ``exception_overdue``
+    #: alert (HDA's figure is 3); weekends and ``exception_holidays`` are skipped.
+    exception_answer_days: int = Field(3, ge=1, le=365)
+    #: Holidays that are no business days, as a JSON list: ``["2026-12-25", "2027-01-01"]``.
+    exception_holidays: list[date] = Field(default_factory=list)
     verification_flush_seconds: float = Field(0.2, gt=0, le=10)
     webhook_timeout_seconds: float = Field(3.0, gt=0, le=60)
     #: Let webhooks target loopback addresses (this machine): for tests and demos, local only.

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from ledger_client.epcis.store import EventStore
 
 
-def _time_zone_attribute(attributes: dict[str, Any]) -> str | None:
+def time_zone_attribute(attributes: dict[str, Any]) -> str | None:
     """The value of a master data attribute named ``timeZone`` (after its namespace)."""
     for key, value in attributes.items():
         if key.replace("#", "/").replace(":", "/").rsplit("/", 1)[-1] == "timeZone" and value:
@@ -82,7 +82,7 @@ class Catalogue:
         data of its GLN (its records in ``model``) in ``store``."""
         for account, m in model.members.items():
             location = store.location(f"{m.gln:013d}")
-            zone = _time_zone_attribute(location["attributes"]) if location else None
+            zone = time_zone_attribute(location["attributes"]) if location else None
             if zone:
                 self.members.setdefault(account, {}).setdefault("time_zone", zone)
 

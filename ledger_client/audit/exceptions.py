@@ -3,7 +3,8 @@ ExceptionRegistry.sol keeps them.
 
 A supply-chain member opens an exception against another (the counterparty); the
 counterparty answers it once; the opener resolves it (accepting the answer, or withdrawing it
-before one), or a regulator or the council closes it. The same claim (opener, counterparty,
+before one), or the council closes it, or two regulators do (the first asks for the closure,
+the second's resolution closes it). The same claim (opener, counterparty,
 kind, items) is open once at most. Parties are kept by member index, as the contract keeps
 them, so a key rotation needs no renaming. :class:`ExceptionModel` is one of the bases of
 :class:`~ledger_client.audit.model.RegistryModel`, which dispatches the events to its handlers.
@@ -17,6 +18,7 @@ from typing import Any
 from ledger_client import events as ev
 from ledger_client.audit.consortium import ConsortiumModel
 from ledger_client.audit.state import ALL_ROLES, REGULATOR, SUPPLY_CHAIN, ZERO32
+from ledger_client.contracts import MemberStatus
 from ledger_client.events import handles
 from ledger_client.types import ZERO_ADDRESS, ExceptionKind, ExceptionStatus, Resolver
 
@@ -42,6 +44,8 @@ class ExceptionCase:
     resolved_by: int = 0
     answered_at: int = 0
     resolved_at: int = 0
+    #: The member index of the regulator that asked for its closure (0: none).
+    close_requested_by: int = 0
     history: list[int] = field(default_factory=list)
 
 
@@ -100,6 +104,36 @@ class ExceptionModel(ConsortiumModel):
             self._violation(i, "NotOpen", str(e.id))
         case.status, case.answered_at = _ANSWERED, e.timestamp
 
+    def _standing_closure(self, case: ExceptionCase, now: int) -> bool:
+        """True when ``case`` has a closure request whose regulator still is an active,
+        licensed regulator."""
+        accounts = self.member_accounts
+        index = case.close_requested_by
+        m = self.members.get(accounts[index]) if 0 < index < len(accounts) else None
+        return (
+            m is not None
+            and m.status == MemberStatus.ACTIVE
+            and bool(m.roles & REGULATOR)
+            and m.licence_expiry > now
+        )
+
+    @handles(ev.ExceptionClosureRequested)
+    def _closure_requested(self, i: int, e: ev.ExceptionClosureRequested) -> None:
+        self._require_member(i, e.by, ALL_ROLES, e.timestamp)
+        case = self._case(i, e.id)
+        if case is None:
+            return
+        m = self.members.get(e.by)
+        if m is None or not m.roles & REGULATOR or m.index == case.opener:
+            self._violation(i, "NotClosureRequest", e.by)
+        elif case.status == _RESOLVED:
+            self._violation(i, "AlreadyResolved", str(e.id))
+        elif case.close_requested_by == m.index:
+            self._violation(i, "ClosureAlreadyRequested", str(e.id))
+        elif self._standing_closure(case, e.timestamp):
+            self._violation(i, "NotClosureRequest", str(e.id))  # a second regulator closes
+        case.close_requested_by = 0 if m is None else m.index
+
     @handles(ev.ExceptionResolved)
     def _exception_resolved(self, i: int, e: ev.ExceptionResolved) -> None:
         case = self._case(i, e.id)
@@ -120,6 +154,11 @@ class ExceptionModel(ConsortiumModel):
                 self._violation(i, "NotOpener", e.by)
         if by != Resolver.NONE and case.status == _RESOLVED:
             self._violation(i, "AlreadyResolved", str(e.id))
+        elif by == Resolver.REGULATOR and (
+            case.close_requested_by == self._index(e.by)
+            or not self._standing_closure(case, e.timestamp)
+        ):
+            self._violation(i, "ClosureNeedsSecondRegulator", str(e.id))
         if e.resolved_by != by:
             self._violation(i, "ResolverMismatch", str(e.id))
         case.status, case.resolved_by, case.resolved_at = _RESOLVED, e.resolved_by, e.timestamp

@@ -13,11 +13,14 @@ from web3 import Web3
 from ledger_client.audit.alerts import expiring, shortage
 from ledger_client.audit.anomalies import detect
 from ledger_client.audit.catalogue import Catalogue
+from ledger_client.audit.deadlines import DEFAULT_ANSWER_DAYS, BusinessCalendar, parse_holidays
+from ledger_client.audit.exception_report import exception_rows, partner_report, report_csv
 from ledger_client.audit.history import custody_chain, lot_trace
+from ledger_client.audit.investigations import investigation_rows, notification_3911
 from ledger_client.audit.logs import export_logs, load_logs
 from ledger_client.audit.model import RegistryModel
 from ledger_client.audit.replay import ReplayResult, audit
-from ledger_client.audit.reports import fmd_alert, form_3911, transaction_history, write_report
+from ledger_client.audit.reports import fmd_alert, transaction_history, write_report
 from ledger_client.audit.scans import read_scans
 from ledger_client.chain import connect
 from ledger_client.cli.command import RxTyper
@@ -253,6 +256,109 @@ def shortage_cmd(
     typer.echo(json.dumps([s.as_dict() for s in signals], indent=2))
 
 
+BusinessDays = Annotated[
+    int,
+    typer.Option(
+        "--business-days", min=1, max=365, help="Business days the counterparty has to answer."
+    ),
+]
+Holidays = Annotated[
+    list[str] | None,
+    typer.Option("--holiday", metavar="YYYY-MM-DD", help="A holiday (repeat): not a business day."),
+]
+
+
+def _exception_rows(
+    session: StoreOpts,
+    log_file: Path | None,
+    at: str | None,
+    catalogue: Path | None,
+    days: int,
+    holidays: list[str] | None,
+) -> tuple[list[dict[str, Any]], RegistryModel, Catalogue, Deployment]:
+    """The exception rows of the history as at ``at``, deadlines counted in the
+    counterparties' time zones from the catalogue and the member's EPCIS store."""
+    calendar = BusinessCalendar(days, parse_holidays(holidays or []))
+    result, w3, dep = _load(session, log_file, compare=False, at=at)
+    cat = _catalogue(catalogue, w3, dep, [], (session.store, result.model))
+    say = cat.describer(result.model)
+    return exception_rows(result.model, say, calendar, result.as_of), result.model, cat, dep
+
+
+@audit_app.command("exceptions")
+def exceptions_cmd(
+    overdue: Annotated[
+        bool, typer.Option("--overdue", help="Only the exceptions not answered in time.")
+    ] = False,
+    days: BusinessDays = DEFAULT_ANSWER_DAYS,
+    holiday: Holidays = None,
+    catalogue: CatalogueFile = None,
+    *,
+    session: StoreOpts,
+    log_file: LogFile = None,
+    at: At = None,
+) -> None:
+    """Print every exception between trading partners as JSON with its answer deadline
+    (business days, in the counterparty's time zone, weekends and --holiday skipped): due
+    time, overdue (OPEN and past it), age, how long it took to answer and resolve, evidence."""
+    rows, _, _, _ = _exception_rows(session, log_file, at, catalogue, days, holiday)
+    if overdue:
+        rows = [r for r in rows if r["answer_overdue"]]
+    typer.echo(json.dumps(rows, indent=2))
+
+
+@audit_app.command("investigations")
+def investigations_cmd(
+    catalogue: CatalogueFile = None,
+    *,
+    session: StoreOpts,
+    log_file: LogFile = None,
+    at: At = None,
+) -> None:
+    """Print every illegitimacy determination on chain as JSON: when and by whom (the flag's
+    transaction), its packs, the 3911-style notification's due time (24 hours later) and
+    whether it is overdue (still open past it), and when the investigation closed."""
+    result, w3, dep = _load(session, log_file, compare=False, at=at)
+    cat = _catalogue(catalogue, w3, dep, [], (session.store, result.model))
+    typer.echo(json.dumps(investigation_rows(result.model, cat, result.as_of), indent=2))
+
+
+@audit_app.command("exception-report")
+def exception_report_cmd(
+    report_format: Annotated[
+        str, typer.Option("--format", help="json or csv (one line per partner and exception).")
+    ] = "json",
+    partner: Annotated[
+        str | None, typer.Option(help="Only this trading partner (member name or address).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="File to write (default: stdout).")
+    ] = None,
+    days: BusinessDays = DEFAULT_ANSWER_DAYS,
+    holiday: Holidays = None,
+    catalogue: CatalogueFile = None,
+    *,
+    session: StoreOpts,
+    log_file: LogFile = None,
+    at: At = None,
+) -> None:
+    """Per trading partner: its open and closed exceptions by kind, each with its age and how
+    long it took to answer and to resolve (business days and hours), and its evidence (the
+    exception id, each step's transaction, the evidence hashes)."""
+    if report_format not in ("json", "csv"):
+        raise InvalidInputError(f"--format must be json or csv, got {report_format!r}")
+    rows, model, cat, dep = _exception_rows(session, log_file, at, catalogue, days, holiday)
+    who = _member(partner, dep, "--partner")
+    report = partner_report(rows, cat.describer(model), who)
+    text = report_csv(report) if report_format == "csv" else json.dumps(report, indent=2) + "\n"
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text)
+        typer.echo(f"report written to {out}")
+
+
 def _write(report: dict[str, Any], out: Path) -> None:
     write_report(report, out)
     typer.echo(f"report written to {out}")
@@ -284,19 +390,23 @@ def report_3911(
 ) -> None:
     """Write an FDA Form 3911-style illegitimate-product notification, reported by the member
     acting (``--as``, ``--key-file``, ``RXLEDGER_KEY``) or ``--reporter``, with the anomaly
-    findings about its packs and the scans that show where and when each was seen."""
+    findings about its packs and the scans that show where and when each was seen, and the
+    investigation's clock: the illegitimacy determination on chain, the notification's due
+    time (24 hours after it) and whether it is late as at the report's time; with --type
+    REQUEST_FOR_TERMINATION, the events that closed the investigation (the flag cleared)."""
     result, w3, dep = _load(session, log_file, compare=False, at=at)
     by = _reporter(reporter, session, dep)
     cat = _catalogue(catalogue, w3, dep, [gtin], (session.store, result.model))
     if lot:
         cat.add_lot(gtin, lot, owner=result.model.owner_index(gtin))
     records = read_scans(scans) if scans is not None else []
-    rep = form_3911(
+    rep = notification_3911(
         result.model,
         cat,
         [(gtin, s) for s in serial],
         classification,
         description,
+        result.as_of,
         report_type,
         by,
         detect(result.model, cat, records, now=result.as_of),

@@ -181,11 +181,13 @@ def exception_resolve(
     case_id: IdArg, session: MemberOpts, evidence: EvidenceOpt = None, council: CouncilOpt = False
 ) -> None:
     """Resolve exception ID: you opened it (accepting the answer, or withdrawing it before
-    one), you are a regulator, or with --council the council closes it."""
+    one), or with --council the council closes it; a regulator asks for its closure, and a
+    second regulator's resolve closes it."""
     ledger = session.ledger
     args = (case_id, evidence_hash(evidence))
     outcome = send_or_propose(ledger, ledger.exceptions, council, "resolveException", *args)
-    typer.echo(f"exception {case_id} resolved: {outcome}")
+    closed = "" if outcome.startswith("closure") else " resolved"
+    typer.echo(f"exception {case_id}{closed}: {outcome}")
 
 
 @exception_app.command("show")

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from web3.contract import Contract
 
-from ledger_client.events import ProposalCreated
+from ledger_client.events import ExceptionClosureRequested, ProposalCreated
 from ledger_client.ledger import Ledger
 
 CouncilOpt = Annotated[
@@ -25,7 +25,9 @@ def send_or_propose(
     """Call ``contract.function(*args)`` as ``ledger``'s member, or propose the call as the
     council when ``council``; say what happened."""
     if not council:
-        ledger.transact(contract.functions[function](*args))
+        receipt = ledger.transact(contract.functions[function](*args))
+        if any(isinstance(e, ExceptionClosureRequested) for e in receipt.events):
+            return "closure requested; a second regulator's resolve closes it"
         return "done"
     call = contract.encode_abi(function, args=list(args))
     data = ledger.consortium.encode_abi("callAsCouncil", args=[contract.address, call])

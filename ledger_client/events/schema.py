@@ -228,6 +228,12 @@ class ExceptionOpened(ExceptionEvent):
     evidence_hash: bytes
 
 
+class ExceptionClosureRequested(ExceptionEvent):
+    id: int
+    by: str
+    evidence_hash: bytes
+
+
 class ExceptionResolved(ExceptionEvent):
     id: int
     by: str

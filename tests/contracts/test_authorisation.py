@@ -92,6 +92,8 @@ RULES: dict[str, tuple[str | None, ...]] = {
     "flagPacks:ILLEGITIMATE":   (OK,         NOT_AUTHORISED, NOT_AUTHORISED, NOT_AUTHORISED, NOT_AUTHORISED, OK,     NOT_AUTHORISED, *STATUS,  OK),  # noqa: E501
     "flagPacks:clear":          (OK,         NOT_AUTHORISED, NOT_AUTHORISED, NOT_AUTHORISED, NOT_AUTHORISED, OK,     NOT_AUTHORISED, *STATUS,  OK),  # noqa: E501
     # The goods' holder opened one exception against pharmacy_b, and pharmacy_b one against it.
+    # A regulator's resolveException asks for the closure; a second regulator's call closes it
+    # (test_exception_records.py: the pair, asking twice, a former regulator's request).
     "openException":            (OK,         OK,             OK,             OK,             OK,             ROLE,   ROLE,           *STATUS,  NOT_MEMBER),  # noqa: E501
     "answerException":          (OK,         OK,             OK,             OK,             OK,             NOT_COUNTERPARTY, NOT_COUNTERPARTY, *STATUS, NOT_MEMBER),  # noqa: E501
     "resolveException":         (OK,         OK,             OK,             OK,             OK,             OK,     NOT_OPENER,     *STATUS,  OK),  # noqa: E501

@@ -1,6 +1,7 @@
 """Exception records between trading partners: opened by a supply-chain member against
 another, answered once by that counterparty, resolved by the opener (accepting the answer, or
-withdrawing before one) or closed by a regulator or the council. The chain keeps the kind,
+withdrawing before one) or closed by the council or by two regulators (the first asks, the
+second closes: no single key settles another member's dispute). The chain keeps the kind,
 the parties, the hash of the items and of the opener's evidence, and the three times; each
 step by its party only, in order, once; the auditor's replay agrees with the contract."""
 
@@ -11,7 +12,8 @@ from collections.abc import Callable
 import pytest
 
 from ledger_client.audit import audit
-from ledger_client.contracts import MemberStatus
+from ledger_client.chain import fund
+from ledger_client.contracts import MemberStatus, Role
 from ledger_client.devnet import DevNetwork
 from ledger_client.ids import items_hash
 from ledger_client.ledger import Ledger
@@ -30,6 +32,7 @@ from tests.utils.factories import CASE, GTIN, event_hash, owners
 from tests.utils.governance import as_council, govern
 
 K = ExceptionKind
+FAR_FUTURE = 4_102_444_800  # 2100-01-01
 MISSING = [(GTIN, "M1"), (GTIN, "M2")]
 
 
@@ -146,13 +149,52 @@ def test_the_counterparty_or_a_bystander_cannot_resolve(
     refused(lambda: net[who].resolve_exception(opened), "ExceptionRegistryNotOpener")
 
 
+@pytest.fixture
+def regulator_2(net: DevNetwork, chain: Chain) -> Ledger:
+    """A second regulator, admitted by the council."""
+    ledger = chain.ledger("regulator_2")
+    fund(chain.w3, [ledger.address])
+    govern(net, "addMember", ledger.address, 4012354000015, int(Role.REGULATOR), FAR_FUTURE)
+    return ledger
+
+
 @pytest.mark.parametrize("answered", [False, True])
-def test_a_regulator_closes_an_exception(net: DevNetwork, opened: int, answered: bool) -> None:
+def test_a_regulator_asks_for_the_closure_and_a_second_one_closes_it(
+    net: DevNetwork, opened: int, answered: bool, regulator_2: Ledger
+) -> None:
     if answered:
         net["manufacturer"].answer_exception(opened)
-    event = only_event(net["regulator"].resolve_exception(opened, event_hash("closed")))
+    status = ExceptionStatus.ANSWERED if answered else ExceptionStatus.OPEN
+    asked = only_event(net["regulator"].resolve_exception(opened, event_hash("asked")))
+    assert (asked.name, asked.args["by"]) == ("ExceptionClosureRequested", net.address("regulator"))
+    assert net["auditor"].exception(opened).status == status  # nothing settled yet
+    args = refused(
+        lambda: net["regulator"].resolve_exception(opened),
+        "ExceptionRegistryClosureAlreadyRequested",
+    )
+    assert args == {"id": opened, "caller": net.address("regulator").lower()}
+    event = only_event(regulator_2.resolve_exception(opened, event_hash("closed")))
     assert event.args["resolvedBy"] == int(Resolver.REGULATOR)
     assert net["auditor"].exception(opened).resolved_by == Resolver.REGULATOR
+
+
+def test_a_closure_request_of_a_former_regulator_counts_for_nothing(
+    net: DevNetwork, opened: int, regulator_2: Ledger
+) -> None:
+    net["regulator"].resolve_exception(opened)
+    govern(net, "setMemberStatus", net.address("regulator"), int(MemberStatus.SUSPENDED),
+           by=("manufacturer", "wholesaler_a"))  # fmt: skip
+    asked = only_event(regulator_2.resolve_exception(opened))
+    assert asked.name == "ExceptionClosureRequested"  # a new request, not a closure
+    assert net["auditor"].exception(opened).status == ExceptionStatus.OPEN
+
+
+def test_the_opener_resolves_at_once_whatever_a_regulator_asked(
+    net: DevNetwork, opened: int
+) -> None:
+    net["regulator"].resolve_exception(opened)
+    event = only_event(net["wholesaler_b"].resolve_exception(opened))
+    assert event.args["resolvedBy"] == int(Resolver.OPENER)
 
 
 def test_the_council_closes_an_exception(net: DevNetwork, opened: int) -> None:
@@ -268,6 +310,7 @@ def test_the_auditors_replay_agrees_with_the_exception_registry(
     second, _ = wb.open_exception(m.address, K.PACKAGING_LABELLING, MISSING)
     as_council(net, wb.exceptions, "resolveException", second, ZERO_HASH)
     third, _ = m.open_exception(wb.address, K.UNAVAILABLE_FOR_DISTRIBUTION, MISSING)
+    net["regulator"].resolve_exception(third)  # a closure asked for, waiting
     govern(net, "rotateMemberKey", m.address, chain.ledger("outsider").address)
     result = audit(wb.w3, net.deployment)
     assert result.divergences == []

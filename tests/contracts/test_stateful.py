@@ -10,7 +10,8 @@ it (and receiving it back), reporting it lost and found, decommissioning and und
 raised and cleared by holders, owners, regulators and the council; lot quarantine, recall and
 release by owners, regulators and the council, a regulator's recall request and a second
 regulator's confirmation; exceptions opened between trading partners (the same claim again
-too), answered and resolved by their parties, regulators and the council; proposals made,
+too), answered and resolved by their parties, the council, and two regulators (a closure requested
+by one, closed by the other); proposals made,
 approved (counted when they run), cancelled or left to expire, changing the undo window,
 members' status and licences and a company prefix's owner, or calling the registry or the
 exception registry as the council; and time passing. Most steps are tried by the member the

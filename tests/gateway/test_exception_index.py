@@ -30,7 +30,7 @@ from ledger_client.types import (
     UnitStatus,
 )
 from tests.utils.factories import GTIN, make_sscc
-from tests.utils.governance import govern
+from tests.utils.governance import as_council, govern
 from tests.utils.index_state import fresh_engine, index_state
 
 CASE, PALLET = make_sscc("0614141", 31), make_sscc("0614141", 32)
@@ -47,7 +47,8 @@ class History:
 @pytest.fixture(scope="module")
 def history() -> History:
     """CX cancelled, RX refused (in transit back), LX lost, FX lost and found, and PALLET (a
-    case of P1, P2) lost; three exceptions: answered and accepted, closed by a regulator, open."""
+    case of P1, P2) lost; three exceptions: answered and accepted, closed by the council after
+    a regulator's request, open."""
     net = deploy_devnet(connect("eth-tester"))
     mf, wa, wb = net["manufacturer"], net["wholesaler_a"], net["wholesaler_b"]
     mf.register_lot(GTIN, "XI1", "301231")
@@ -65,7 +66,8 @@ def history() -> History:
     mf.answer_exception(accepted, b"\x02" * 32)
     wa.resolve_exception(accepted, b"\x03" * 32)
     closed, _ = wb.open_exception(mf.address, ExceptionKind.DATA_ISSUE, [packs["CX"]])
-    net["regulator"].resolve_exception(closed)
+    net["regulator"].resolve_exception(closed)  # asks for the closure; the council closes it
+    as_council(net, net["auditor"].exceptions, "resolveException", closed, b"\x04" * 32)
     still_open, _ = wa.open_exception(mf.address, ExceptionKind.PACKAGING_LABELLING, [packs["RX"]])
     ids = {"accepted": accepted, "closed": closed, "open": still_open}
     return History(net, Chain(net["auditor"].w3, net.deployment), ids)
@@ -148,7 +150,8 @@ def test_exception_records_carry_every_steps_evidence(history: History, tmp_path
     accepted = rows[history.exceptions["accepted"]]
     hashes = (accepted.evidence_hash, accepted.answer_hash, accepted.resolution_hash)
     assert [bytes(h) for h in hashes] == [b"\x01" * 32, b"\x02" * 32, b"\x03" * 32]
-    assert rows[history.exceptions["closed"]].resolved_by == Resolver.REGULATOR
+    closed = rows[history.exceptions["closed"]]
+    assert (closed.resolved_by, bytes(closed.resolution_hash)) == (Resolver.COUNCIL, b"\x04" * 32)
     still_open = rows[history.exceptions["open"]]
     assert (still_open.status, still_open.evidence_hash) == (ExceptionStatus.OPEN, None)
 

@@ -11,6 +11,7 @@ from ledger_client.chain import connect
 from ledger_client.devnet import DEMO_MEMBERS, DevNetwork, deploy_devnet
 from ledger_client.ids import gs1_check_digit, lot_hash, lot_id, pack_hash, pack_id
 from ledger_client.types import ZERO_HASH, DecommissionReason, ExceptionKind, LotStatus, PackFlag
+from tests.utils.governance import as_council
 
 
 def gtin(base13: str) -> str:
@@ -165,7 +166,9 @@ def _shipment_exceptions(s: Scenario) -> None:
     wb.resolve_exception(s.exceptions["accepted"])
     unexpected = [(GTIN_B, "K3")]
     s.exceptions["closed"], _ = wb.open_exception(wa.address, ExceptionKind.DATA_ISSUE, unexpected)
+    # the regulator asks for the closure; the council closes it
     reg.resolve_exception(s.exceptions["closed"], evidence_hash=b"\x02" * 32)
+    as_council(s.net, reg.exceptions, "resolveException", s.exceptions["closed"], b"\x02" * 32)
     s.exceptions["open"], _ = wb.open_exception(
         m.address, ExceptionKind.PACKAGING_LABELLING, unexpected
     )

@@ -17,9 +17,8 @@ from typer.testing import CliRunner
 from ledger_client.audit import RegistryModel, export_logs
 from ledger_client.audit.findings import DAY
 from ledger_client.cli.audit import audit_app, report_app
-from ledger_client.epcis.mapping import MappingReport
-from ledger_client.epcis.store import EventStore
 from tests.utils.audit_scenario import GTIN_A, GTIN_B, Scenario, lid, scenario_catalogue
+from tests.utils.epcis_locations import store_with_location
 
 NO_NODE = "http://127.0.0.1:9"
 runner = CliRunner()
@@ -226,43 +225,14 @@ def test_every_command_that_reports_as_at_a_time_takes_at_with_one_meaning() -> 
         "audit expiry",
         "audit anomalies",
         "audit shortage",
+        "audit exceptions",
+        "audit investigations",
+        "audit exception-report",
         "report 3911",
         "report history",
         "report fmd-alert",
     }
     assert len(set(helps.values())) == 1
-
-
-def _store_with_location(path: Path, gln12: str, zone: str) -> Path:
-    """An owner's EPCIS store holding the location master data of GLN ``gln12``+check."""
-    doc = {
-        "type": "EPCISDocument",
-        "schemaVersion": "2.0",
-        "creationDate": "2026-01-01T00:00:00Z",
-        "epcisHeader": {
-            "epcisMasterData": {
-                "vocabularyList": [
-                    {
-                        "type": "urn:epcglobal:epcis:vtype:BusinessLocation",
-                        "vocabularyElementList": [
-                            {
-                                "id": f"urn:epc:id:sgln:{gln12[:7]}.{gln12[7:]}.0",
-                                "attributes": [
-                                    {"id": "urn:epcglobal:cbv:mda#name", "attribute": "Main St"},
-                                    {"id": "https://rxledger.example/mda#timeZone",
-                                     "attribute": zone},
-                                ],
-                            }
-                        ],
-                    }
-                ]
-            }
-        },
-        "epcisBody": {"eventList": []},
-    }  # fmt: skip
-    with EventStore(path) as store:
-        store.add_document(doc, MappingReport())
-    return path
 
 
 def test_report_3911_of_a_clone_carries_the_finding_and_the_scan_in_local_time(
@@ -273,7 +243,7 @@ def test_report_3911_of_a_clone_carries_the_finding_and_the_scan_in_local_time(
     at = model.events[-1].timestamp + 3600
     scans = tmp_path / "scans.jsonl"
     scans.write_text(json.dumps({"gtin": GTIN_A, "serial": serial, "location": pb, "time": at}))
-    store = _store_with_location(tmp_path / "store.sqlite", "401234800001", "America/Chicago")
+    store = store_with_location(tmp_path / "store.sqlite", "401234800001", "America/Chicago")
     out = tmp_path / "n.json"
     result = offline(
         report_app,

@@ -4,7 +4,7 @@ order, is reported by the rule it breaks; the allowed ones by none."""
 
 from __future__ import annotations
 
-from test_model_rules import COUNCIL, MAKER, REG1, S1, S2, SHOP, SQUATTER, History
+from test_model_rules import COUNCIL, MAKER, REG1, REG2, S1, S2, SHOP, SQUATTER, History
 
 from ledger_client.types import PackStatus, VerificationStatus
 from tests.utils.factories import GTIN
@@ -96,7 +96,26 @@ def test_each_exception_step_by_its_party_in_order() -> None:
     ]
     h = History()
     opened(h)
-    assert h.add("ExceptionResolved", by=REG1, resolvedBy=2, **resolve) == []
+    asked = {"id": 1, "evidenceHash": bytes(32)}
+    assert h.add("ExceptionResolved", by=REG1, resolvedBy=2, **resolve) == [
+        "ClosureNeedsSecondRegulator"
+    ]
+    h = History()
+    opened(h)
+    assert h.add("ExceptionClosureRequested", by=REG1, **asked) == []
+    assert h.add("ExceptionClosureRequested", by=REG1, **asked) == ["ClosureAlreadyRequested"]
+    assert h.add("ExceptionResolved", by=REG1, resolvedBy=2, **resolve) == [
+        "ClosureNeedsSecondRegulator"
+    ]
+    h = History()
+    opened(h)
+    assert h.add("ExceptionClosureRequested", by=SHOP, **asked) == ["NotClosureRequest"]
+    assert h.add("ExceptionClosureRequested", by=REG1, **asked) == []
+    assert h.add("ExceptionClosureRequested", by=REG2, **asked) == ["NotClosureRequest"]
+    h = History()
+    opened(h)
+    assert h.add("ExceptionClosureRequested", by=REG1, **asked) == []
+    assert h.add("ExceptionResolved", by=REG2, resolvedBy=2, **resolve) == []
     assert h.add("ExceptionResolved", by=SHOP, resolvedBy=1, **resolve) == ["AlreadyResolved"]
     h = History()
     opened(h)

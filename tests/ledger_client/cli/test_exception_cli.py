@@ -134,6 +134,11 @@ def test_the_council_closes_an_exception_by_proposal(
                    str(codes(tmp_path, "X1")), "--against", "manufacturer", "--as",
                    "wholesaler_b", "--json")  # fmt: skip
     case = json.loads(out)["id"]
+    code, out = rx(node, deployment, "exception", "resolve", str(case), "--as", "regulator")
+    assert (code, out) == (
+        0,
+        f"exception {case}: closure requested; a second regulator's resolve closes it\n",
+    )
     code, out = rx(node, deployment, "exception", "resolve", str(case), "--as", "regulator",
                    "--council")  # fmt: skip
     assert code == 0 and "proposed as council proposal" in out, out
