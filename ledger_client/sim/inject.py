@@ -116,7 +116,11 @@ def pack_incidents(world: World) -> None:
                 world.after(s.pharmacy, undo, rng.randint(1, 3)), s.pharmacy, to, [s.pid], []
             )
             world.incident(
-                "DECOMMISSIONED_REUSED", level, [hx(s.pid)], ("ROLE_ORDER", "UNUSUAL_ROUTE"), to=to
+                "DECOMMISSIONED_REUSED",
+                level,
+                [hx(s.pid), f"tag:{sh}"],
+                ("ROLE_ORDER", "UNUSUAL_ROUTE"),
+                to=to,
             )
     for s in pick_stock(
         world, n, lambda s: True, margin=21 * DAY if world.cfg.days > 30 else 8 * DAY
@@ -398,12 +402,14 @@ def unusual_routes(world: World) -> None:
         lot = next(x for x in world.lots.values() if x.owner == maker and x.expiry == world.far)
         case = world.commission_case(maker, lot, t)
         p = _other_pharmacy(world, "")
-        if k % 2:
-            _s, _r, recv = world.move(world.after(maker, t + SLOT), maker, world.tpl, [], [case])
+        if k % 2:  # through the 3PL, which never delivers to pharmacies
+            s1, _r, recv = world.move(world.after(maker, t + SLOT), maker, world.tpl, [], [case])
             sh, _rc, _t = world.move(world.after(world.tpl, recv, 1), world.tpl, p, [], [case])
+            legs = [f"tag:{s1}", f"tag:{sh}"]
         else:
             sh, _rc, _t = world.move(world.after(maker, t + SLOT), maker, p, [], [case])
-        world.incident("UNUSUAL_ROUTE", "obvious", [f"tag:{sh}"], (), lane=[maker, p])
+            legs = [f"tag:{sh}"]
+        world.incident("UNUSUAL_ROUTE", "obvious", legs, (), lane=[maker, p])
     outsiders = [x for x in world.ws if x not in world.carriers[world.exclusive]]
     pool = [(w, c, r) for (w, c, r) in world.reserved if r < world.end - 6 * DAY]
     for w, case, ready in pool[:n]:

@@ -31,7 +31,8 @@ def short_dated(world: World) -> dict[str, Lot]:
         if maker == world.overseas:
             continue
         g = world.products[maker][1]
-        t = world.site[maker].local(world.open_days(maker)[0], 0)
+        first = world.open_days(maker)[0]
+        t = world.site[maker].local(first, world.site[maker].intervals(first)[0][0]) + 60
         expiry = world.expiry_of(world.day(d_exp))
         out[maker] = world.new_lot(maker, g, f"SD{len(world.lots):04d}", expiry, t)
     return out
