@@ -15,6 +15,7 @@ from typing import Any
 
 from eth_abi import encode
 from eth_utils import function_signature_to_4byte_selector
+from requests.exceptions import RequestException
 from web3 import HTTPProvider, Web3
 
 from ledger_client.events.decoder import address_of
@@ -87,16 +88,34 @@ def eth_calls(w3: Web3, to: str, calls: Sequence[bytes], block: int | str) -> li
     at = hex(block) if isinstance(block, int) else block
     out: list[bytes] = []
     for batch in _batches(calls):
-        requests: list[Any] = [
-            ("eth_call", [{"to": to, "data": "0x" + c.hex()}, at]) for c in batch
-        ]
-        responses = w3.provider.make_batch_request(requests)
-        if not isinstance(responses, list):  # the node refused the whole batch
+        out.extend(_batch_call(w3.provider, to, batch, at))
+    return out
+
+
+def _batch_call(provider: HTTPProvider, to: str, batch: Sequence[bytes], at: str) -> list[bytes]:
+    """One JSON-RPC batch of ``eth_call``, halved while the node drops or refuses it: geth
+    closes the connection when a batch takes longer than its HTTP write timeout (30 s) to
+    answer, as a busy node does with 200 calls over a large state. A single call the node
+    cannot answer raises."""
+    requests: list[Any] = [("eth_call", [{"to": to, "data": "0x" + c.hex()}, at]) for c in batch]
+    responses: Any = None
+    try:
+        responses = provider.make_batch_request(requests)
+    except RequestException:
+        if len(batch) == 1:
+            raise
+    if not isinstance(responses, list):  # dropped, or the node refused the whole batch
+        if len(batch) == 1:
             raise ValueError(f"eth_call batch failed: {responses.get('error')}")
-        for r in responses:
-            if "error" in r:
-                raise ValueError(f"eth_call failed: {r['error']}")
-            out.append(bytes.fromhex(r["result"][2:]))
+        middle = len(batch) // 2
+        return _batch_call(provider, to, batch[:middle], at) + _batch_call(
+            provider, to, batch[middle:], at
+        )
+    out = []
+    for r in responses:
+        if "error" in r:
+            raise ValueError(f"eth_call failed: {r['error']}")
+        out.append(bytes.fromhex(r["result"][2:]))
     return out
 
 

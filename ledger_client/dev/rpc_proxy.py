@@ -10,7 +10,9 @@ Every other method (``anvil_``, ``evm_``, ``debug_``, ``admin_``, ``miner_``, ``
 ``personal_``, ``txpool_``, ...) gets a JSON-RPC error, code -32601 (method not found), and
 is counted. Batch requests are answered element by element, in order. With ``max_logs``,
 an ``eth_getLogs`` answer of more logs is refused as Besu and the node providers refuse it
-(code -32005, "query returned more than N results").
+(code -32005, "query returned more than N results"). With ``max_batch``, a batch of more
+calls is dropped: the connection closes with no answer, as geth closes it when a batch takes
+longer than its HTTP write timeout (30 s) to answer.
 """
 
 from __future__ import annotations
@@ -100,13 +102,22 @@ class StandardRpcProxy(Service):
     """Listens on ``127.0.0.1:port`` and forwards standard calls to ``upstream``.
 
     ``forwarded`` and ``refused`` count the calls by method (``refused`` counts the
-    ``eth_getLogs`` answers over ``max_logs`` too). A context manager.
+    ``eth_getLogs`` answers over ``max_logs`` too); ``dropped`` counts the batches over
+    ``max_batch``. A context manager.
     """
 
-    def __init__(self, upstream: str, port: int | None = None, max_logs: int | None = None) -> None:
+    def __init__(
+        self,
+        upstream: str,
+        port: int | None = None,
+        max_logs: int | None = None,
+        max_batch: int | None = None,
+    ) -> None:
         self.upstream = upstream
         self.port = port or free_port()
         self.max_logs = max_logs
+        self.max_batch = max_batch
+        self.dropped = 0
         self.forwarded: Counter[str] = Counter()
         self.refused: Counter[str] = Counter()
         self._lock = threading.Lock()
@@ -124,6 +135,9 @@ class StandardRpcProxy(Service):
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if proxy.drops(body):
+                    self.close_connection = True  # no status line: the client sees it break
+                    return
                 answer = json.dumps(proxy.answer(body)).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -144,6 +158,20 @@ class StandardRpcProxy(Service):
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+
+    def drops(self, body: bytes) -> bool:
+        """Whether request ``body`` is a batch over ``max_batch`` calls (counted)."""
+        if self.max_batch is None:
+            return False
+        try:
+            request = json.loads(body)
+        except ValueError:
+            return False
+        if not isinstance(request, list) or len(request) <= self.max_batch:
+            return False
+        with self._lock:
+            self.dropped += 1
+        return True
 
     def answer(self, body: bytes) -> Any:
         """The response to request ``body``: one call or a batch, each standard call

@@ -1,7 +1,9 @@
-"""The auditor's log fetch against a node that caps eth_getLogs, as Besu and the node providers
+"""The auditor's reads against a node that caps eth_getLogs, as Besu and the node providers
 do (-32005, "query returned more than N results"; geth instead cuts a large answer off at its
 HTTP write timeout): the range is halved until the node answers, and every log still comes,
-once, in chain order."""
+once, in chain order. And against a node that drops a large eth_call batch, as a busy geth
+closes the connection when a batch outlasts its write timeout: the batch is halved, and the
+comparison with the chain's state is the same."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from collections import Counter
 import pytest
 from web3.exceptions import Web3RPCError
 
+from ledger_client.audit.replay import compare_with_chain, replay_logs
 from ledger_client.chain import connect
 from ledger_client.dev.anvil import Anvil
 from ledger_client.dev.rpc_proxy import StandardRpcProxy
@@ -52,3 +55,18 @@ def test_a_block_with_more_logs_than_the_node_returns_is_an_error_not_a_gap() ->
             pytest.raises(Web3RPCError, match="query returned more than"),
         ):
             fetch_logs(connect(proxy.url), net.deployment)
+
+
+def test_a_node_that_drops_large_call_batches_gives_the_same_comparison() -> None:
+    with Anvil(port=free_port()) as node:
+        w3 = connect(node.url)
+        net = deploy_devnet(w3)
+        net["manufacturer"].register_lot(GTIN, LOT, EXPIRY)
+        net["manufacturer"].commission(GTIN, LOT, [f"DROP{i}" for i in range(12)])
+        model = replay_logs(fetch_logs(w3, net.deployment)).model
+        direct = compare_with_chain(model, w3, net.deployment, chunk=1)
+        with StandardRpcProxy(node.url, max_batch=3) as proxy:
+            halved = compare_with_chain(model, connect(proxy.url), net.deployment, chunk=1)
+            assert proxy.dropped > 0
+        assert halved == direct
+        assert direct[0] == [] and direct[1]["packs"] == 12
