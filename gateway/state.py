@@ -15,6 +15,7 @@ from gateway.services.alerts import VerificationRecorder, on_indexed, withdraw_o
 from gateway.services.auth import Authenticator
 from gateway.services.capture import CaptureService
 from gateway.services.chain import Chain
+from gateway.services.dock import Dock
 from gateway.services.epcis_query import EventQueries
 from gateway.services.named_queries import NamedQueries
 from gateway.services.nonces import NonceStore
@@ -48,6 +49,7 @@ class GatewayState:
     queries: EventQueries
     named_queries: NamedQueries
     names: dict[str, str]
+    dock: Dock
     threads: list[object] = field(default_factory=list)
 
     @classmethod
@@ -101,6 +103,14 @@ class GatewayState:
             queries=EventQueries(engine, settings.epcis_store_path, readmodel, operator, chain.now),
             named_queries=NamedQueries(engine, operator),
             names=names,
+            dock=Dock(
+                engine,
+                readmodel,
+                chain.operator,
+                oplock,
+                lambda address: names.get(address) if address else None,
+                settings.epcis_store_path,
+            ),
         )
 
     def start(self) -> None:
