@@ -522,8 +522,9 @@ class DockScanRequest(BaseModel):
     within: str | None = Field(
         None,
         max_length=512,
-        description="for a pack: the SSCC of the case or pallet it was found in (scanned"
-        " before in this session)",
+        description="the SSCC of the case or pallet open on the scanner (scanned before in this"
+        " session): a pack is recorded as found in it; a case or pallet is not (it opens"
+        " itself)",
     )
 
 

@@ -196,15 +196,15 @@ class Dock:
     # ------------------------------------------------------------------ scans
 
     def scan(self, session_id: str, code: str, within: str | None) -> DockScanResult:
-        """Record one scan (a repeat is counted once); a scan the chain does not have in
-        transit to the operator is quarantined with the holder the chain names."""
+        """Record one scan (a repeat is counted once) and, for a pack, the case or pallet
+        ``within`` it was found in (scanned before in the session; a unit scanned ``within``
+        another is not recorded in it). A scan the chain does not have in transit to the
+        operator is quarantined with the holder the chain names."""
         owners = self.readmodel.owners
         self.readmodel.refresh(self.readmodel.indexed_block())
         item_id, is_pack, clear = _read(code, owners, "code")
         within_id = None
         if within is not None:
-            if not is_pack:
-                raise DockError("within names the case or pallet a pack was found in: scan it")
             within_id, within_is_pack, within_clear = _read(within, owners, "within")
             if within_is_pack:
                 raise DockError(f"within: {within_clear} is a pack, not a case or pallet")
@@ -223,6 +223,8 @@ class Dock:
                         f"within: {within} was not scanned in this session: scan the case"
                         " or pallet before the packs found in it"
                     )
+        if not is_pack:  # a case or pallet scanned while another is open opens itself
+            within_id = None
         duplicate = not self._insert_scan(session_id, item_id, is_pack, code, clear, within_id)
         with Session(self.engine) as conn:
             session = self._session(conn, session_id)
