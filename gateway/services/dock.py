@@ -166,6 +166,8 @@ class Dock:
             who = by
         if who is None:
             raise DockError("name the sender (member name or address) or the shipment")
+        if who == operator:
+            raise DockError(f"sender: {sender} is this gateway's operator: it receives from others")
         session_id = "dock-" + secrets.token_hex(8)
         with self.engine.begin() as conn:
             conn.execute(
@@ -306,6 +308,7 @@ class Dock:
             packs = [i for i in wanted if found.nodes[i].is_pack]
             units = [i for i in wanted if not found.nodes[i].is_pack]
             codes = {bytes(s.item_id): s.clear for s in found.scans}
+            conn.commit()  # no database transaction stays open while the chain writes
             try:
                 receipts = ledger.receive(packs=packs, units=units)
             except LedgerRevertError as exc:
@@ -443,6 +446,7 @@ class Dock:
             return done
         text, digest = evidence_document(step.evidence)
         txs: list[str] = []
+        conn.commit()  # no database transaction stays open while the chain writes
         try:
             case_id, receipt = ledger.open_exception(
                 step.counterparty, step.kind, step.packs, step.units, digest
@@ -588,6 +592,12 @@ class Dock:
             )
         if holder is None:
             return "quarantined: product without data, the chain has never seen this code"
+        state = found.outcomes[item].custody
+        if state is not None and state.lost and state.pending_to == found.operator:
+            return (
+                f"quarantined: reported lost by {self._who(holder)} on its way to you; once it"
+                " reports it found (rxledger found), receive it"
+            )
         return (
             f"quarantined: product without data, not shipped to you; the chain names"
             f" {self._who(holder)} as its holder"

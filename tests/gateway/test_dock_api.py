@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -111,6 +112,40 @@ def test_expected_vs_scanned_level_by_level_and_one_receipt_for_the_matched_item
     assert twice.status_code == 200 and twice.json()["replayed"] is True
     assert twice.json()["actions"][0]["tx_hashes"] == first["actions"][0]["tx_hashes"]
     assert gateway.world.w3.eth.block_number == block  # nothing sent
+
+
+def test_items_of_another_shipment_or_already_held_are_named_and_not_reported(
+    gateway: Gateway,
+) -> None:
+    s, other = ship_to_pharmacy_a(gateway, "DQI", 8921), ship_to_pharmacy_a(gateway, "DQJ", 8931)
+    sid = open_session(gateway, s)["id"]
+    elsewhere = scan(gateway, sid, other.pack(other.loose))["scan"]
+    assert elsewhere["outcome"] == "other_shipment"
+    assert elsewhere["note"].startswith("in transit to you from manufacturer, not in this")
+    held = scan(gateway, sid, dm("S1"))["scan"]  # received by pharmacy_a long ago
+    assert held["outcome"] == "held" and held["note"].startswith("already in your custody")
+    view = gateway.client.get(f"/v1/dock/sessions/{sid}", headers=CONSOLE).json()
+    assert view["report"]["quarantined"] == [] and view["receivable"] == []
+    mine = gateway.client.post("/v1/dock/sessions", json={"sender": "pharmacy_a"}, headers=CONSOLE)
+    assert mine.status_code == 400 and "operator" in mine.json()["detail"]
+
+
+def test_two_receives_sent_at_once_receive_once(gateway: Gateway) -> None:
+    s = ship_to_pharmacy_a(gateway, "DQH", 8911)
+    sid = open_session(gateway, s)["id"]
+    items = scan(gateway, sid, Shipment.sscc(s.pallet))["session"]["receivable"]
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda _: post(gateway, sid, "receive", {"items": items}), (1, 2)))
+    assert [a.status_code for a in answers] == [200, 200]
+    assert sorted(a.json()["replayed"] for a in answers) == [False, True]
+    (tx,) = {a.json()["actions"][0]["tx_hashes"][0] for a in answers}
+    with gateway.state.engine.connect() as conn:
+        receipts = conn.execute(
+            select(m.DockAction.tx_hashes).where(
+                m.DockAction.session_id == sid, m.DockAction.kind == "receive"
+            )
+        ).all()
+    assert receipts == [([tx],)]
 
 
 def test_product_without_data_is_quarantined_and_opened_against_the_holder_the_chain_names(
