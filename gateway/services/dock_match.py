@@ -223,14 +223,14 @@ def classify(conn: Session, found: Match, scan: m.DockScan) -> Classified:
     """What ``scan`` is: matched (expected), already the operator's (held), in transit to it
     from another sender or shipment, or product without data (quarantined when scanned)."""
     item_id = bytes(scan.item_id)
-    if scan.quarantined:
-        return Classified("product_without_data", scan.last_holder)
-    if item_id in found.nodes:
+    if item_id in found.nodes and not scan.quarantined:
         return Classified("matched")
     item = load_pack(conn, item_id) if scan.kind == "pack" else load_unit(conn, item_id)
-    if item is None:
+    where = custody(conn, item) if item is not None else None
+    if scan.quarantined:  # as it was when scanned
+        return Classified("product_without_data", scan.last_holder, where)
+    if where is None:
         return Classified("product_without_data")
-    where = custody(conn, item)
     if where.custodian == found.operator:
         return Classified("held", where.custodian, where)
     if where.in_transit and where.pending_to == found.operator:

@@ -126,6 +126,12 @@ def test_items_of_another_shipment_or_already_held_are_named_and_not_reported(
     assert held["outcome"] == "held" and held["note"].startswith("already in your custody")
     view = gateway.client.get(f"/v1/dock/sessions/{sid}", headers=CONSOLE).json()
     assert view["report"]["quarantined"] == [] and view["receivable"] == []
+    net = gateway.world.net
+    net["manufacturer"].report_lost(net.address("pharmacy_a"), units=[other.pallet])
+    gateway.wait_indexed()
+    lost = scan(gateway, sid, Shipment.sscc(other.pallet))["scan"]
+    assert lost["outcome"] == "product_without_data"
+    assert "reported lost by manufacturer on its way to you" in lost["note"]
     mine = gateway.client.post("/v1/dock/sessions", json={"sender": "pharmacy_a"}, headers=CONSOLE)
     assert mine.status_code == 400 and "operator" in mine.json()["detail"]
 
