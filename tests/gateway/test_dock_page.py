@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from dock_world import Shipment, ship_to_pharmacy_a
 from gateway_helpers import CONSOLE, CONSOLE_KEY, GTIN, Gateway, chromium, dm, needs_chromium
+from test_pharmacy_page import Requests
 
 from ledger_client.types import ExceptionKind, UnitStatus
 
@@ -24,7 +25,8 @@ pytestmark = [pytest.mark.browser, needs_chromium]
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with chromium("--disable-sync", "--window-size=1200,1500") as driver:
+    # BiDi holds requests in flight (Requests, from the pharmacy page's test)
+    with chromium("--disable-sync", "--window-size=1200,1500", bidi=True) as driver:
         yield driver
 
 
@@ -169,3 +171,37 @@ def test_receive_a_shipment_at_the_dock_in_a_real_browser(
     page.save_key("not-the-staff-key")  # a new key clears the session and what it showed
     page.wait(lambda: not page.el("session").is_displayed())
     assert page.rows("inbound") == [] and "Unauthorized" not in page.text("session-title")
+
+
+def test_an_answer_for_a_cleared_session_is_dropped_and_writes_wait_for_scans(
+    browser: Any, gateway: Gateway
+) -> None:
+    s = ship_to_pharmacy_a(gateway, "DPB", 8621)
+    page = Dock(browser, gateway)
+    page.wait(lambda: s.tx in page.text("inbound"))
+    page.driver.find_element(
+        page.by.CSS_SELECTOR, f"#inbound button[data-shipment='{s.tx}']"
+    ).click()
+    page.wait(lambda: len(page.rows("expected")) == 8)
+    with Requests(page.driver, "**/scans", hold="/scans") as scans:
+        page.scan(Shipment.sscc(s.pallet))
+        page.wait(lambda: len(scans.seen) == 1)
+        assert page.el("receive").get_attribute("disabled") is not None
+        assert page.el("close-session").get_attribute("disabled") is not None
+        page.save_key(CONSOLE_KEY)  # a new key: the session on screen is cleared
+        page.wait(lambda: not page.el("session").is_displayed())
+        scans.release()
+        page.wait(
+            lambda: (
+                page.driver.execute_script(
+                    "return performance.getEntriesByType('resource')"
+                    ".filter((e) => e.name.endsWith('/scans')).length"
+                )
+                == 1
+            )
+        )
+        page.driver.execute_async_script("setTimeout(arguments[arguments.length - 1], 0)")
+    assert not page.el("session").is_displayed() and page.text("message") == ""
+    page.wait(lambda: s.tx in page.text("inbound"))  # the inbound list is back, the scan kept
+    sid = gateway.client.get("/v1/dock/sessions", headers=CONSOLE).json()[0]
+    assert [x["clear"] for x in sid["scans"]] == [f"(00){s.pallet}"]
