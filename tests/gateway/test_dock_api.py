@@ -290,6 +290,24 @@ def test_an_opened_case_whose_packs_differ_is_reported_with_its_difference_ancho
     assert late.status_code == 409 and "is closed" in late.json()["detail"]
 
 
+def test_close_after_a_lost_answer_records_the_exception_the_chain_has_open(
+    gateway: Gateway,
+) -> None:
+    s = ship_to_pharmacy_a(gateway, "DQK", 8941)
+    sid = open_session(gateway, s)["id"]
+    report = gateway.client.get(f"/v1/dock/sessions/{sid}", headers=CONSOLE).json()["report"]
+    # as if a first close opened it on chain and its answer never came back
+    pharmacy, maker = gateway.world.net["pharmacy_a"], gateway.world.net.address("manufacturer")
+    opened, _ = pharmacy.open_exception(
+        maker, ExceptionKind.DATA_WITHOUT_PRODUCT, [(GTIN, s.loose)], [s.pallet]
+    )
+    gateway.wait_indexed()
+    closed = post(gateway, sid, "close", report)
+    assert closed.status_code == 200, closed.text
+    (action,) = closed.json()["actions"]
+    assert (action["exception_id"], action["tx_hashes"]) == (opened, [])
+
+
 def test_close_refuses_a_report_that_is_not_what_the_session_shows(gateway: Gateway) -> None:
     s = ship_to_pharmacy_a(gateway, "DQE", 8841)
     sid = open_session(gateway, s)["id"]
