@@ -10,16 +10,12 @@ nothing and answers what was done. Matching is :mod:`gateway.services.dock_match
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import secrets
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from eth_utils import keccak
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -27,25 +23,25 @@ from web3 import Web3
 
 from gateway.db import models as m
 from gateway.schemas import (
-    AggregationDifference,
     AlertKind,
     DockActionOut,
     DockActionResult,
-    DockNode,
     DockReport,
-    DockScanOut,
     DockScanResult,
     DockView,
     InboundShipment,
 )
 from gateway.services.alerts import raise_alert
-from gateway.services.contents import Item, known_codes, scanned_item
+from gateway.services.contents import known_codes, scanned_item
 from gateway.services.dock_match import Match, in_transit_to, match, shipments_of
+from gateway.services.dock_report import Step, evidence_document, normal, report_of, steps
+from gateway.services.dock_view import SessionView, action_out
 from gateway.services.oplock import OperatorLock
 from gateway.services.readmodel import ReadModel
 from ledger_client.errors import InvalidCodeError, RxLedgerError
 from ledger_client.ids import items_hash
 from ledger_client.ledger import Ledger
+from ledger_client.owners import CodeOwners
 from ledger_client.reverts import LedgerRevertError
 from ledger_client.types import ExceptionKind
 
@@ -81,32 +77,6 @@ class DockConflictError(DockError):
 
 def _hex(value: bytes | None) -> str | None:
     return "0x" + value.hex() if value is not None else None
-
-
-def _iso(ts: float) -> str:
-    return dt.datetime.fromtimestamp(ts, tz=dt.UTC).isoformat().replace("+00:00", "Z")
-
-
-def evidence_document(body: dict[str, Any]) -> tuple[str, bytes]:
-    """The evidence text (canonical JSON: sorted keys, no spaces) and its keccak256, as
-    ``rxledger exception open --evidence`` hashes a file holding that text."""
-    text = json.dumps(body, sort_keys=True, separators=(",", ":"))
-    return text, bytes(keccak(text.encode()))
-
-
-@dataclass(frozen=True)
-class Step:
-    """One exception closing opens: kind, counterparty, items, evidence."""
-
-    kind: ExceptionKind
-    counterparty: str
-    packs: tuple[bytes, ...]
-    units: tuple[bytes, ...]
-    evidence: dict[str, Any]
-
-    @property
-    def items_hash(self) -> bytes:
-        return items_hash([*self.packs, *self.units])
 
 
 @dataclass
@@ -328,7 +298,7 @@ class Dock:
         exceptions (data without product against the sender, who is alerted; product without
         data against each holder the chain names; an aggregation error per opened unit that
         differs), each once; a close already done answers what it did."""
-        asked = _normal(report)
+        asked = normal(report)
         ledger = self._ledger()
         with self.oplock.hold(), Session(self.engine) as conn:
             session = self._session(conn, session_id)
@@ -340,7 +310,7 @@ class Dock:
                 view = self._view(conn, session_id)
                 return DockActionResult(replayed=True, actions=view.actions, session=view)
             found = self._match(conn, session)
-            shown = _normal(self._report(found))
+            shown = normal(report_of(found))
             if shown != asked:
                 raise DockConflictError(
                     "the report sent is not what the session shows now: draw the session"
@@ -348,7 +318,7 @@ class Dock:
                     report=shown,
                 )
             done = []
-            for step in self._steps(conn, session, found):
+            for step in steps(session, found, self._codes(conn, found)):
                 done.append(self._open_exception(conn, ledger, session, step))
             for item in found.quarantined():
                 verdict = found.outcomes[item]
@@ -366,74 +336,6 @@ class Dock:
             return DockActionResult(
                 replayed=False, actions=done, session=self._view(conn, session_id)
             )
-
-    def _steps(self, conn: Session, session: m.DockSession, found: Match) -> list[Step]:
-        """The exceptions closing opens, with their evidence documents."""
-        ids = set(found.nodes) | found.scanned
-        codes = known_codes(conn, self.store, self.readmodel.owners, ids)
-        scanned = {bytes(s.item_id): s for s in found.scans}
-
-        def named(item: bytes) -> dict[str, Any]:
-            return {"id": _hex(item), "code": codes.get(item)}
-
-        base = {"session": session.id, "receiver": session.operator, "sender": session.sender}
-        steps = []
-        missing = found.missing()
-        if missing:
-            steps.append(
-                self._step(
-                    ExceptionKind.DATA_WITHOUT_PRODUCT, session.sender, missing, found,
-                    {**base, "shipment": _hex(session.shipment_tx),
-                     "missing": [named(i) for i in missing]},
-                )
-            )  # fmt: skip
-        holders: dict[str, list[bytes]] = {}
-        for item in found.quarantined():
-            holder = found.outcomes[item].holder
-            if holder is not None and holder != session.operator:
-                holders.setdefault(holder, []).append(item)
-        for holder, items in sorted(holders.items()):
-            listed = [{**named(i), "scanned": scanned[i].code} for i in items]
-            steps.append(
-                self._step(
-                    ExceptionKind.PRODUCT_WITHOUT_DATA, holder, items, found,
-                    {**base, "holder": holder, "items": listed},
-                )
-            )  # fmt: skip
-        for diff in found.differences():
-            evidence = {
-                **base,
-                "unit": named(diff.unit),
-                "on_chain": [named(i) for i in diff.on_chain],
-                "scanned_in_it": [named(i) for i in diff.scanned_in],
-                "missing": [named(i) for i in diff.missing],
-                "extra": [named(i) for i in diff.extra],
-            }
-            items = [diff.unit, *diff.missing, *diff.extra]
-            steps.append(
-                self._step(ExceptionKind.AGGREGATION_ERROR, session.sender, items, found, evidence)
-            )
-        return steps
-
-    def _step(
-        self,
-        kind: ExceptionKind,
-        counterparty: str,
-        items: Sequence[bytes],
-        found: Match,
-        evidence: dict[str, Any],
-    ) -> Step:
-        kinds = {bytes(s.item_id): s.kind == "pack" for s in found.scans}
-        is_pack = {i: n.is_pack for i, n in found.nodes.items()} | kinds
-        unique = sorted(set(items))
-        body = {"type": f"rxledger:dock:{kind.name.lower()}", **evidence}
-        return Step(
-            kind,
-            counterparty,
-            tuple(i for i in unique if is_pack.get(i, True)),
-            tuple(i for i in unique if not is_pack.get(i, True)),
-            body,
-        )
 
     def _open_exception(
         self, conn: Session, ledger: Ledger, session: m.DockSession, step: Step
@@ -495,127 +397,12 @@ class Dock:
     def _view(self, conn: Session, session_id: str) -> DockView:
         session = self._session(conn, session_id)
         found = self._match(conn, session)
+        view = SessionView(session, found, self._codes(conn, found), self.name_of)
+        return view.render(self._actions(conn, session_id), self.readmodel.indexed_block())
+
+    def _codes(self, conn: Session, found: Match) -> dict[bytes, str]:
         ids = set(found.nodes) | found.scanned
-        codes = known_codes(conn, self.store, self.readmodel.owners, ids)
-        receivable = set(found.receivable())
-
-        def node(item: Item) -> DockNode:
-            return DockNode(
-                id="0x" + item.id.hex(),
-                kind=item.kind,  # type: ignore[arg-type]
-                level=item.level,
-                code=codes.get(item.id),
-                status=item.status_name,
-                state=found.states[item.id],
-                opened=item.id in found.opened,
-                received=item.id in found.received,
-                receivable=item.id in receivable,
-                children=[node(c) for c in item.children],
-            )
-
-        scans = [self._scan_out(n, s, found, codes) for n, s in enumerate(found.scans, 1)]
-        actions = [self._action_out(a) for a in self._actions(conn, session_id)]
-        report = self._report(found)
-        states = list(found.states.values())
-        return DockView(
-            id=session.id,
-            status=session.status,  # type: ignore[arg-type]
-            sender=session.sender,
-            sender_name=self.name_of(session.sender),
-            shipment=_hex(session.shipment_tx),
-            created_at=_iso(session.created_at),
-            closed_at=_iso(session.closed_at) if session.closed_at else None,
-            as_of_block=self.readmodel.indexed_block(),
-            expected=[node(t) for t in found.top],
-            scans=scans,
-            receivable=[str(_hex(i)) for i in sorted(receivable)],
-            report=report,
-            actions=actions,
-            counts={
-                "expected": len(found.nodes),
-                "expected_packs": sum(1 for n in found.nodes.values() if n.is_pack),
-                "scanned": len(found.scans),
-                "repeats": sum(s.repeats for s in found.scans),
-                "matched": sum(1 for s in scans if s.outcome == "matched"),
-                "seen": sum(1 for s in states if s in ("scanned", "inferred")),
-                "receivable": len(receivable),
-                "received": len(found.received),
-                "missing": len(report.missing),
-                "quarantined": len(report.quarantined),
-                "aggregation_errors": len(report.aggregation),
-            },
-        )
-
-    def _scan_out(
-        self, n: int, scan: m.DockScan, found: Match, codes: dict[bytes, str]
-    ) -> DockScanOut:
-        item = bytes(scan.item_id)
-        verdict = found.outcomes[item]
-        holder = verdict.holder
-        note = self._note(scan, found, holder, codes)
-        if scan.repeats:
-            note += f"; scanned {scan.repeats + 1} times, counted once"
-        return DockScanOut(
-            n=n,
-            code=scan.code,
-            clear=scan.clear,
-            item_id="0x" + item.hex(),
-            kind=scan.kind,  # type: ignore[arg-type]
-            within=codes.get(bytes(scan.within), _hex(scan.within)) if scan.within else None,
-            outcome=verdict.outcome,
-            note=note,
-            repeats=scan.repeats,
-            last_holder=holder,
-            last_holder_name=self.name_of(holder),
-        )
-
-    def _note(
-        self, scan: m.DockScan, found: Match, holder: str | None, codes: dict[bytes, str]
-    ) -> str:
-        item = bytes(scan.item_id)
-        outcome = found.outcomes[item].outcome
-        if outcome == "matched":
-            node = found.nodes[item]
-            parent = found.parent.get(item)
-            if parent is None:
-                if item in found.received:
-                    return f"{node.kind} of the shipment: received"
-                return f"{node.kind} of the shipment: receivable"
-            where = codes.get(parent) or f"{found.nodes[parent].kind} {_hex(parent)}"
-            return f"{node.kind} inside {where}, as on chain"
-        if outcome == "held":
-            return "already in your custody (received before, or shipped by you)"
-        if outcome == "other_shipment":
-            return (
-                f"in transit to you from {self._who(holder)}, not in this session's shipment:"
-                " receive it in a session for that shipment"
-            )
-        if holder is None:
-            return "quarantined: product without data, the chain has never seen this code"
-        state = found.outcomes[item].custody
-        if state is not None and state.lost and state.pending_to == found.operator:
-            return (
-                f"quarantined: reported lost by {self._who(holder)} on its way to you; once it"
-                " reports it found (rxledger found), receive it"
-            )
-        return (
-            f"quarantined: product without data, not shipped to you; the chain names"
-            f" {self._who(holder)} as its holder"
-        )
-
-    def _report(self, found: Match) -> DockReport:
-        return DockReport(
-            missing=[str(_hex(i)) for i in found.missing()],
-            quarantined=[str(_hex(i)) for i in found.quarantined()],
-            aggregation=[
-                AggregationDifference(
-                    unit=str(_hex(d.unit)),
-                    missing=[str(_hex(i)) for i in d.missing],
-                    extra=[str(_hex(i)) for i in d.extra],
-                )
-                for d in found.differences()
-            ],
-        )
+        return known_codes(conn, self.store, self.readmodel.owners, ids)
 
     def _match(self, conn: Session, session: m.DockSession) -> Match:
         self.readmodel.refresh(self.readmodel.indexed_block())
@@ -661,7 +448,7 @@ class Dock:
                 m.DockAction.items_hash == items_hash(items),
             )
         ).scalar()
-        return self._action_out(row) if row is not None else None
+        return action_out(row, self.name_of) if row is not None else None
 
     def _record(
         self,
@@ -689,20 +476,7 @@ class Dock:
         )
         conn.add(row)
         conn.flush()
-        return self._action_out(row)
-
-    def _action_out(self, a: m.DockAction) -> DockActionOut:
-        return DockActionOut(
-            kind=a.kind,
-            counterparty=a.counterparty,
-            counterparty_name=self.name_of(a.counterparty),
-            items=list(a.items),
-            tx_hashes=list(a.tx_hashes),
-            exception_id=a.exception_id,
-            evidence=a.evidence,
-            evidence_hash=_hex(a.evidence_hash),
-            at=_iso(a.at),
-        )
+        return action_out(row, self.name_of)
 
     def _ledger(self) -> Ledger:
         if self.operator is None:
@@ -727,7 +501,7 @@ class Dock:
         return self.name_of(address) or address or "nobody"
 
 
-def _read(text: str, owners: Any, field: str) -> tuple[bytes, bool, str]:
+def _read(text: str, owners: CodeOwners, field: str) -> tuple[bytes, bool, str]:
     try:
         return scanned_item(text, owners)
     except InvalidCodeError as exc:
@@ -741,22 +515,3 @@ def _id(text: str) -> bytes:
 def _require_open(session: m.DockSession) -> None:
     if session.status != "open":
         raise DockConflictError(f"dock session {session.id} is closed: open a new one")
-
-
-def _normal(report: DockReport) -> dict[str, Any]:
-    """``report`` in one canonical form (lower-case ids, sorted), to compare and store."""
-
-    def ids(values: Sequence[str]) -> list[str]:
-        return sorted({v.lower() for v in values})
-
-    return {
-        "missing": ids(report.missing),
-        "quarantined": ids(report.quarantined),
-        "aggregation": sorted(
-            (
-                {"unit": d.unit.lower(), "missing": ids(d.missing), "extra": ids(d.extra)}
-                for d in report.aggregation
-            ),
-            key=lambda d: str(d["unit"]),
-        ),
-    }

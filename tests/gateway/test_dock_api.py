@@ -19,7 +19,7 @@ from gateway_helpers import CONSOLE, GTIN, Gateway, WebhookReceiver, dm
 from sqlalchemy import select
 
 from gateway.db import models as m
-from gateway.services.dock import evidence_document
+from gateway.services.dock_report import evidence_document
 from ledger_client.ids import items_hash
 from ledger_client.types import ExceptionKind, ExceptionStatus, PackStatus, UnitStatus
 
