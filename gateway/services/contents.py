@@ -18,7 +18,7 @@ from gateway.db import models as m
 from gateway.services.auth import AuthError, Principal
 from gateway.services.readmodel import UnitRow, custody_unit
 from ledger_client.contracts import Role
-from ledger_client.epcis.store import EventStore
+from ledger_client.epcis.store import ClearIds, EventStore
 from ledger_client.errors import InvalidCodeError, RxLedgerError
 from ledger_client.gs1 import PackCode, UnitCode, parse_code
 from ledger_client.ids import pack_id, unit_id
@@ -205,8 +205,7 @@ def known_codes(
             found.setdefault(bytes(item), f"(01){gtin}(21){serial}")
     rest = ids - found.keys()
     if rest and store is not None and store.exists():
-        with EventStore(store) as events:
-            named = events.identifiers(owners.index)
+        named = _store_codes(store, owners)
         for item in rest:
             if item in named.packs:
                 gtin, serial = named.packs[item]
@@ -214,6 +213,23 @@ def known_codes(
             elif item in named.units:
                 found[item] = f"(00){named.units[item]}"
     return found
+
+
+#: The clear ids of the operator's EPCIS store, read once per version of the file: a dock
+#: session asks for them at every scan.
+_STORE_CODES: dict[tuple[str, int, int], ClearIds] = {}
+
+
+def _store_codes(store: Path, owners: CodeOwners) -> ClearIds:
+    """The identifiers ``store`` names, by ledger id (cached while the file is unchanged)."""
+    stat = store.stat()
+    key = (str(store), stat.st_mtime_ns, stat.st_size)
+    if key not in _STORE_CODES:
+        with EventStore(store) as events:
+            named = events.identifiers(owners.index)
+        _STORE_CODES.clear()
+        _STORE_CODES[key] = named
+    return _STORE_CODES[key]
 
 
 def find(conn: Session, item: bytes, is_pack: bool, clear: str) -> Item:

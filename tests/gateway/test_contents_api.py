@@ -10,6 +10,10 @@ import pytest
 from dock_world import Shipment, ship_to_pharmacy_a
 from gateway_helpers import CONSOLE, GTIN, Gateway
 
+from ledger_client.epcis.mapping import map_document
+from ledger_client.epcis.store import EventStore
+from ledger_client.gs1 import UnitCode, to_epc_urn
+
 
 @pytest.fixture(scope="module")
 def shipment(gateway: Gateway) -> Shipment:
@@ -89,3 +93,31 @@ def test_bad_or_unknown_codes(gateway: Gateway, code: str, status: int, detail: 
     response = contents(gateway, code, CONSOLE)
     assert response.status_code == status, response.text
     assert detail in response.json()["detail"]
+
+
+def test_codes_named_in_the_operators_epcis_store_are_shown(gateway: Gateway) -> None:
+    s = ship_to_pharmacy_a(gateway, "CTB", 8711)
+    pallet = to_epc_urn(UnitCode(s.pallet), company_prefix_length=7)
+    doc = {
+        "@context": ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld"],
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": "2026-12-01T10:00:00Z",
+        "epcisBody": {
+            "eventList": [
+                {
+                    "type": "ObjectEvent",
+                    "eventTime": "2026-12-01T10:00:00Z",
+                    "eventTimeZoneOffset": "+00:00",
+                    "epcList": [pallet],
+                    "action": "OBSERVE",
+                    "bizStep": "receiving",
+                }
+            ]
+        },
+    }
+    with EventStore(gateway.state.settings.epcis_store_path) as store:
+        store.add_document(doc, map_document(doc, validate=False))
+    body = contents(gateway, s.pack(s.case_packs[0][0]), CONSOLE).json()
+    assert body["inside"][1]["code"] == f"(00){s.pallet}"  # from the store
+    assert body["inside"][0]["code"] is None  # the case: named nowhere this gateway looks
