@@ -57,7 +57,7 @@ class Dock:
 
         self.el("scan").send_keys(Keys.ESCAPE)
 
-    def wait(self, condition: Callable[[], object], timeout: float = 30) -> None:
+    def wait(self, condition: Callable[[], object], timeout: float = 60) -> None:
         """Wait for ``condition``; on a timeout, say what the page said."""
         from selenium.common.exceptions import TimeoutException
         from selenium.webdriver.support.ui import WebDriverWait
