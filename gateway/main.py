@@ -23,7 +23,9 @@ from gateway.api.routes import (
     alerts,
     auth,
     capture,
+    contents,
     dispense,
+    dock,
     dsl,
     health,
     history,
@@ -37,6 +39,7 @@ from gateway.api.routes import (
 from gateway.core.config import Settings
 from gateway.core.logging import configure_logging, get_logger
 from gateway.services.auth import AuthError
+from gateway.services.dock import DockError
 from gateway.services.epcis_query import QueryTooLargeError
 from gateway.services.named_queries import NamedQueryExistsError
 from gateway.services.relayer import RelayPolicyError, RelayRefusedError
@@ -75,6 +78,10 @@ def _install_error_handlers(app: FastAPI) -> None:
             429,
             headers={"Retry-After": str(exc.retry_after)},
         )
+
+    @app.exception_handler(DockError)
+    async def dock_error(_: Request, exc: DockError) -> JSONResponse:
+        return JSONResponse(_problem(exc.status, exc.title, str(exc), **exc.extra), exc.status)
 
     @app.exception_handler(InvalidEPCISError)
     async def invalid_epcis(_: Request, exc: InvalidEPCISError) -> JSONResponse:
@@ -191,8 +198,8 @@ def create_app(settings: Settings | None = None, w3: Web3 | None = None) -> Fast
     app.state.rx = state
     _install_error_handlers(app)
     modules = (
-        verify, lvm, dsl, dispense, returns, capture, query, sharing, relay, history, alerts,
-        auth, health,
+        verify, lvm, dsl, dispense, returns, dock, contents, capture, query, sharing, relay,
+        history, alerts, auth, health,
     )  # fmt: skip
     for module in modules:
         app.include_router(module.router)
@@ -201,6 +208,10 @@ def create_app(settings: Settings | None = None, w3: Web3 | None = None) -> Fast
     @app.get("/", include_in_schema=False)
     def page() -> FileResponse:
         return FileResponse(WEB / "index.html")
+
+    @app.get("/dock", include_in_schema=False)
+    def dock_page() -> FileResponse:
+        return FileResponse(WEB / "dock.html")
 
     app.mount("/static", StaticFiles(directory=WEB), name="static")
     app.add_middleware(

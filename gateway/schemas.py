@@ -35,6 +35,7 @@ class AlertKind(StrEnum):
     #: A finding of the anomaly detectors (``data.finding`` holds it), raised as the chain is
     #: indexed (``gateway/services/live_findings.py``).
     ANOMALY = "anomaly"
+    SHIPMENT_ITEMS_MISSING = "shipment_items_missing"
 
 
 class ProductFacts(BaseModel):
@@ -546,3 +547,188 @@ class QuarantinedPack(BaseModel):
     first_at: float
     last_at: float
     submissions: int
+
+
+HexId = Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{64}$", description="a 32-byte ledger id")]
+#: What a scanned or expected item is: a pack, or a logistic unit (a case holds packs only).
+ItemKind = Literal["pack", "case", "pallet"]
+
+
+class ContentsNode(BaseModel):
+    """A pack, case or pallet as the chain's index has it, with what sits in it."""
+
+    id: str = Field(description="ledger id (owner-scoped)")
+    kind: ItemKind
+    level: int = Field(description="0 for a pack, 1 for a case of packs, 2+ for a pallet")
+    code: str | None = Field(None, description="its clear code, when this gateway knows it")
+    status: str = Field(description="PackStatus or UnitStatus name")
+    packs: int | None = Field(
+        None, description="packs inside it, at every level (1 for a pack; null: not counted)"
+    )
+    children: list[ContentsNode] = []
+
+
+class Contents(BaseModel):
+    """What the chain says is inside a case or pallet (or where a pack sits), and its custody:
+    that of the top unit carrying it."""
+
+    code: str = Field(description="the code asked for, as given")
+    item: ContentsNode
+    inside: list[ContentsNode] = Field(
+        [], description="the units it sits in, innermost first (without their other contents)"
+    )
+    custodian: str | None = None
+    custodian_name: str | None = None
+    in_transit: bool = False
+    lost: bool = False
+    pending_to: str | None = None
+    pending_to_name: str | None = None
+    as_of_block: int
+
+
+class InboundShipment(BaseModel):
+    """Items a sender has in transit to this gateway's operator, by shipment transaction."""
+
+    sender: str
+    sender_name: str | None = None
+    shipments: dict[str, int] = Field(description="shipment transaction -> top-level items")
+    packs: int = Field(description="loose packs shipped")
+    units: int = Field(description="cases and pallets shipped")
+
+
+class DockSessionRequest(BaseModel):
+    """Open a receiving session for an expected inbound shipment: all that ``sender`` has in
+    transit to the operator, or what one shipment transaction sent."""
+
+    model_config = ConfigDict(extra="forbid")
+    sender: str | None = Field(
+        None, max_length=64, description="member name of the deployment, or address"
+    )
+    shipment: str | None = Field(
+        None, pattern=r"^0x[0-9a-fA-F]{64}$", description="a shipment's transaction hash"
+    )
+
+
+class DockScanRequest(BaseModel):
+    """One scan: DataMatrix text, a GS1 element string, a Digital Link or a plain SSCC."""
+
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(min_length=1, max_length=512)
+    within: str | None = Field(
+        None,
+        max_length=512,
+        description="the SSCC of the case or pallet open on the scanner (scanned before in this"
+        " session): a pack is recorded as found in it; a case or pallet is not (it opens"
+        " itself)",
+    )
+
+
+class DockReceiveRequest(BaseModel):
+    """Receive exactly these items: the ids the page shows as matched and not yet received."""
+
+    model_config = ConfigDict(extra="forbid")
+    items: list[HexId] = Field(min_length=1, max_length=5000)
+
+
+class AggregationDifference(BaseModel):
+    """A case or pallet the receiver opened whose scanned packs differ from the chain's."""
+
+    model_config = ConfigDict(extra="forbid")
+    unit: HexId
+    missing: list[HexId] = Field(description="on chain inside it, not scanned in it")
+    extra: list[HexId] = Field(description="scanned in it, not inside it on chain")
+
+
+class DockReport(BaseModel):
+    """What closing reports: the items the page shows as missing, quarantined and
+    mis-aggregated (ids). The gateway refuses it unless it is what the session shows."""
+
+    model_config = ConfigDict(extra="forbid")
+    missing: list[HexId] = Field(max_length=5000)
+    quarantined: list[HexId] = Field(max_length=5000)
+    aggregation: list[AggregationDifference] = Field(max_length=1000)
+
+
+class DockNode(BaseModel):
+    """An expected item, level by level, and how the dock saw it: ``scanned`` (itself),
+    ``inferred`` (inside a scanned case or pallet that was not opened), ``partial`` (not
+    scanned, but something inside it was) or ``missing``."""
+
+    id: str
+    kind: ItemKind
+    level: int
+    code: str | None = None
+    status: str
+    state: Literal["scanned", "inferred", "partial", "missing"]
+    opened: bool = Field(False, description="packs were scanned as found in it")
+    received: bool = Field(False, description="received on chain in this session")
+    receivable: bool = Field(False, description="scanned, top level, in transit to you")
+    children: list[DockNode] = []
+
+
+ScanOutcome = Literal["matched", "product_without_data", "held", "other_shipment"]
+
+
+class DockScanOut(BaseModel):
+    """A scan and what it matched."""
+
+    n: int = Field(description="its number in the session (the first scan of the item)")
+    code: str = Field(description="as scanned")
+    clear: str
+    item_id: str
+    kind: Literal["pack", "unit"]
+    within: str | None = None
+    outcome: ScanOutcome
+    note: str
+    repeats: int = Field(0, description="times it was scanned again (counted once)")
+    last_holder: str | None = None
+    last_holder_name: str | None = None
+
+
+class DockActionOut(BaseModel):
+    """A write the session made on chain."""
+
+    kind: str = Field(description="receive, or the exception kind opened")
+    counterparty: str
+    counterparty_name: str | None = None
+    items: list[str]
+    tx_hashes: list[str]
+    exception_id: int | None = None
+    evidence: str | None = Field(None, description="the evidence document, hashed as is")
+    evidence_hash: str | None = None
+    at: str
+
+
+class DockView(BaseModel):
+    """A receiving session: expected vs scanned, level by level, and what to do about it."""
+
+    id: str
+    status: Literal["open", "closed"]
+    sender: str
+    sender_name: str | None = None
+    shipment: str | None = None
+    created_at: str
+    closed_at: str | None = None
+    as_of_block: int
+    expected: list[DockNode]
+    scans: list[DockScanOut]
+    receivable: list[str] = Field(description="ids that Receive matched would receive")
+    report: DockReport = Field(description="what closing the session would report")
+    actions: list[DockActionOut]
+    counts: dict[str, int]
+
+
+class DockScanResult(BaseModel):
+    """The answer to a scan: the scan, whether it repeats one, and the session now."""
+
+    scan: DockScanOut
+    duplicate: bool
+    session: DockView
+
+
+class DockActionResult(BaseModel):
+    """The answer to Receive matched or Close: what was written, and the session now."""
+
+    replayed: bool = Field(description="the same request was already done: nothing written")
+    actions: list[DockActionOut]
+    session: DockView

@@ -17,6 +17,7 @@ from gateway.services.auth import Authenticator
 from gateway.services.capture import CaptureService
 from gateway.services.chain import Chain
 from gateway.services.deadlines import DeadlineAlerts
+from gateway.services.dock import Dock
 from gateway.services.epcis_query import EventQueries
 from gateway.services.live_findings import (
     FindingMetrics,
@@ -57,6 +58,7 @@ class GatewayState:
     queries: EventQueries
     named_queries: NamedQueries
     names: dict[str, str]
+    dock: Dock
     findings: LiveFindings | None = None
     threads: list[object] = field(default_factory=list)
 
@@ -134,6 +136,14 @@ class GatewayState:
             named_queries=NamedQueries(engine, operator),
             names=names,
             findings=findings,
+            dock=Dock(
+                engine,
+                readmodel,
+                chain.operator,
+                oplock,
+                lambda address: names.get(address) if address else None,
+                settings.epcis_store_path,
+            ),
         )
 
     def start(self) -> None:

@@ -1,5 +1,6 @@
 """SQLAlchemy 2 models: the chain index (events, state, access grants, exceptions),
-verifications, alerts, capture jobs and the warnings of the events they captured.
+verifications, alerts, capture jobs and the warnings of the events they captured, and the
+dock's receiving sessions.
 
 Ids (packs, lots, units, hashes) are stored as 32 raw bytes, addresses as checksummed text.
 """
@@ -347,3 +348,66 @@ class QuarantinedReturn(Base):
     first_at: Mapped[float] = mapped_column(Float)
     last_at: Mapped[float] = mapped_column(Float, index=True)
     submissions: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class DockSession(Base):
+    """A receiving session at the operator's dock: an expected inbound shipment (every item
+    ``sender`` has in transit to the operator, or those of one shipment transaction), the
+    scans matched against it, and what was received and reported. ``plan`` is the report the
+    receiver confirmed when closing (None while open)."""
+
+    __tablename__ = "dock_sessions"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    operator: Mapped[str] = mapped_column(Address)
+    sender: Mapped[str] = mapped_column(Address)
+    shipment_tx: Mapped[bytes | None] = mapped_column(Id, nullable=True)
+    status: Mapped[str] = mapped_column(String(8), index=True)  # open | closed
+    plan: Mapped[dict[str, object] | None] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[float] = mapped_column(Float)
+    closed_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class DockScan(Base):
+    """An item scanned in a dock session, once (a repeat scan counts in ``repeats``): its
+    ledger id, clear code and, for a pack, the case or pallet it was found in. A scan the
+    chain does not have in transit to the operator is quarantined when scanned, with the
+    member the chain named as its holder then (None: nobody)."""
+
+    __tablename__ = "dock_scans"
+    __table_args__ = (UniqueConstraint("session_id", "item_id", name="uq_dock_scan_item"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(
+        ForeignKey("dock_sessions.id", ondelete="CASCADE"), index=True
+    )
+    item_id: Mapped[bytes] = mapped_column(Id, index=True)
+    kind: Mapped[str] = mapped_column(String(4))  # pack | unit
+    code: Mapped[str] = mapped_column(Text)  # as scanned
+    clear: Mapped[str] = mapped_column(String(64))  # (01)GTIN(21)SERIAL or (00)SSCC
+    within: Mapped[bytes | None] = mapped_column(Id, nullable=True)
+    repeats: Mapped[int] = mapped_column(Integer, default=0)
+    quarantined: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_holder: Mapped[str | None] = mapped_column(Address, nullable=True)
+    at: Mapped[float] = mapped_column(Float)
+
+
+class DockAction(Base):
+    """A write a dock session made on chain: a receipt, or an exception opened (``kind`` is
+    ``receive`` or the exception kind), once per session, kind, counterparty and items."""
+
+    __tablename__ = "dock_actions"
+    __table_args__ = (
+        UniqueConstraint("session_id", "kind", "counterparty", "items_hash", name="uq_dock_action"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(
+        ForeignKey("dock_sessions.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(32))
+    counterparty: Mapped[str] = mapped_column(Address)
+    items_hash: Mapped[bytes] = mapped_column(Id)
+    items: Mapped[list[str]] = mapped_column(JSON)  # 0x ids
+    tx_hashes: Mapped[list[str]] = mapped_column(JSON)
+    exception_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    evidence: Mapped[str | None] = mapped_column(Text, nullable=True)  # the evidence document
+    evidence_hash: Mapped[bytes | None] = mapped_column(Id, nullable=True)
+    at: Mapped[float] = mapped_column(Float)

@@ -1,10 +1,11 @@
-"""``rxledger gateway-url`` and ``rxledger trace``: finding partners' gateways on chain, and a
-pack's history assembled from them, each event checked against its anchor."""
+"""``rxledger gateway-url``, ``rxledger trace`` and ``rxledger contents``: finding partners'
+gateways on chain, a pack's history assembled from them, each event checked against its
+anchor, and what a gateway's index of the chain says is inside a case or pallet."""
 
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -13,7 +14,9 @@ from rich.table import Table
 from ledger_client.cli.command import RxTyper
 from ledger_client.cli.options import JsonOpt
 from ledger_client.cli.session import ChainOpts, MemberOpts
-from ledger_client.trace import Trace, trace
+from ledger_client.errors import InvalidCodeError, InvalidInputError
+from ledger_client.gs1 import PackCode, UnitCode, parse_code
+from ledger_client.trace import GatewayClient, Trace, trace
 
 __all__ = ["gateway_url_app", "sharing_app"]
 
@@ -94,3 +97,58 @@ def trace_command(
         typer.echo(", ".join(f"{n} {v}" for v, n in result.counts().items()))
     if not result.complete:
         raise typer.Exit(3)
+
+
+def _tree(node: dict[str, Any], depth: int = 0) -> list[str]:
+    """A contents node and what is inside it, one line each, indented by level."""
+    packs = f", {node['packs']} pack(s)" if node["kind"] != "pack" else ""
+    line = f"{'  ' * depth}{node['kind']} {node['code'] or node['id']} {node['status']}{packs}"
+    return [line, *(x for child in node["children"] for x in _tree(child, depth + 1))]
+
+
+@sharing_app.command("contents")
+def contents_command(
+    code: Annotated[str, typer.Argument(help="an SSCC or a pack, any GS1 form")],
+    session: MemberOpts,
+    gateway: Annotated[
+        str | None,
+        typer.Option(
+            "--gateway",
+            envvar="RXLEDGER_GATEWAY_URL",
+            help="the gateway to ask (default: the one the acting member publishes on chain)",
+        ),
+    ] = None,
+    timeout: Annotated[float, typer.Option(help="seconds to wait for the gateway")] = 10.0,
+    as_json: JsonOpt = False,
+) -> None:
+    """What the chain says is inside a case or pallet, level by level, with each item's
+    status and the unit's custody (for a pack: the units it sits in), from a gateway's index,
+    asked with the acting member's key: its holder, the member it is shipped to and
+    regulators may see it."""
+    scanned = parse_code(code).code
+    if not isinstance(scanned, PackCode | UnitCode):
+        raise InvalidCodeError(
+            f"{type(scanned).__name__} given: name a pack (GTIN + serial) or an SSCC"
+        )
+    account = session.account
+    if gateway is None:
+        w3, deployment = session.chain
+        consortium = deployment.contract(w3, "Consortium").functions
+        gateway = str(consortium.gatewayUrl(account.address).call())
+        if not gateway:
+            raise InvalidInputError(
+                f"{account.address} publishes no gateway URL on chain: give --gateway URL"
+            )
+    with GatewayClient(gateway, account, timeout) as client:
+        body = client.get("/v1/contents", code=code).json()
+    if as_json:
+        typer.echo(json.dumps(body, indent=2))
+        return
+    holder = body["custodian_name"] or body["custodian"] or "nobody"
+    moving = body["pending_to_name"] or body["pending_to"]
+    going = f", lost on its way to {moving}" if body["lost"] else ""
+    going = going or (f", in transit to {moving}" if body["in_transit"] else "")
+    typer.echo(f"held by {holder}{going} (as of block {body['as_of_block']})")
+    for unit in body["inside"]:
+        typer.echo(f"inside {unit['kind']} {unit['code'] or unit['id']} {unit['status']}")
+    typer.echo("\n".join(_tree(body["item"])))
