@@ -5,10 +5,12 @@ The chain stores hashes only; an auditor gets clear identities from the members'
 documents, the product directory and the consortium's member list. ``Catalogue`` gathers them
 and can be saved to, and loaded from, a JSON file. An id names its record's owner too (the
 member index that created it, see :mod:`ledger_client.ids`), so adding a code says whose
-record it is. A member's entry (``members[address]``) holds its ``name``, ``region`` and
-``time_zone`` (an IANA name such as ``America/New_York``), each where known: from the
-deployment, a catalogue file, or the location master data of the member's GLN in an owner's
-EPCIS store (an attribute named ``timeZone`` in any namespace; CBV defines none).
+record it is. A member's entry (``members[address]``) holds its ``name``, ``region``,
+``time_zone`` (an IANA name such as ``America/New_York``) and ``business_hours`` (local,
+``"08:00-19:00"``; ``"00:00-24:00"`` for a site open round the clock), each where known: from
+the deployment, a catalogue file, or the location master data of the member's GLN in an
+owner's EPCIS store (attributes named ``timeZone`` and ``businessHours`` in any namespace;
+CBV defines neither).
 """
 
 from __future__ import annotations
@@ -33,12 +35,26 @@ if TYPE_CHECKING:
     from ledger_client.epcis.store import EventStore
 
 
-def _time_zone_attribute(attributes: dict[str, Any]) -> str | None:
-    """The value of a master data attribute named ``timeZone`` (after its namespace)."""
+def _attribute(attributes: dict[str, Any], name: str) -> str | None:
+    """The value of a master data attribute called ``name`` (after its namespace)."""
     for key, value in attributes.items():
-        if key.replace("#", "/").replace(":", "/").rsplit("/", 1)[-1] == "timeZone" and value:
+        if key.replace("#", "/").replace(":", "/").rsplit("/", 1)[-1] == name and value:
             return str(value)
     return None
+
+
+def parse_hours(text: str) -> tuple[int, int]:
+    """``"08:00-19:30"`` as (opening, closing) minutes of the day; raise
+    :class:`InvalidInputError` for anything else."""
+    try:
+        start, end = (part.strip() for part in text.split("-"))
+        opening, closing = (int(t[:2]) * 60 + int(t[3:5]) for t in (start, end))
+        ok = len(start) == len(end) == 5 and 0 <= opening < closing <= 24 * 60
+    except ValueError:
+        ok = False
+    if not ok:
+        raise InvalidInputError(f"business hours {text!r} are not HH:MM-HH:MM (08:00-19:00)")
+    return opening, closing
 
 
 @dataclass
@@ -78,13 +94,15 @@ class Catalogue:
         self.units.update(ids.units)
 
     def add_locations(self, store: EventStore, model: RegistryModel) -> None:
-        """Take each member's time zone, where its entry has none, from the location master
-        data of its GLN (its records in ``model``) in ``store``."""
+        """Take each member's time zone and business hours, where its entry has none, from
+        the location master data of its GLN (its records in ``model``) in ``store``."""
         for account, m in model.members.items():
             location = store.location(f"{m.gln:013d}")
-            zone = _time_zone_attribute(location["attributes"]) if location else None
-            if zone:
-                self.members.setdefault(account, {}).setdefault("time_zone", zone)
+            attributes = location["attributes"] if location else {}
+            for key, name in (("time_zone", "timeZone"), ("business_hours", "businessHours")):
+                value = _attribute(attributes, name)
+                if value:
+                    self.members.setdefault(account, {}).setdefault(key, value)
 
     def gtin_of_lot(self, lid: bytes) -> str | None:
         """The GTIN of lot ``lid``, if known."""
@@ -113,6 +131,12 @@ class Catalogue:
                 " IANA time zone (such as America/New_York or Europe/Paris)"
             ) from None
 
+    def business_hours(self, account: str) -> tuple[int, int] | None:
+        """The member's business hours as (opening, closing) minutes of its local day, None
+        where the master data has none."""
+        text = self.members.get(account, {}).get("business_hours")
+        return parse_hours(str(text)) if text else None
+
     def add_members(
         self,
         deployment: Deployment,
@@ -131,9 +155,11 @@ class Catalogue:
 
     def describer(self, model: RegistryModel) -> Describer:
         """The words findings and reports use for ``model``'s members and times, from this
-        master data (checked: every time zone must be an IANA name)."""
+        master data (checked: every time zone must be an IANA name, every business hours
+        HH:MM-HH:MM)."""
         for account in self.members:
             self.time_zone(account)
+            self.business_hours(account)
         return Describer(model, self)
 
     def add_directory(self, w3: Web3, deployment: Deployment, gtins: list[str]) -> None:

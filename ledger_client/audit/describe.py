@@ -99,6 +99,11 @@ class Describer:
         """The member's local hour of day at ``ts``."""
         return self._local(ts, account).hour
 
+    def minute(self, ts: int, account: str | None) -> int:
+        """The member's local minute of the day at ``ts`` (0-1439)."""
+        t = self._local(ts, account)
+        return t.hour * 60 + t.minute
+
     def at(self, ts: int, account: str | None) -> dict[str, Any]:
         """``time`` (Unix seconds), ``local_time`` (ISO 8601 with the offset) and
         ``time_zone`` of a moment at the member's location."""

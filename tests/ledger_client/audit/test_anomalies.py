@@ -11,10 +11,10 @@ import pytest
 from ledger_client.audit import RegistryModel
 from ledger_client.audit.anomalies import detect
 from ledger_client.audit.findings import DAY, AnomalyConfig
+from ledger_client.audit.lanes import transit_outliers
 from ledger_client.audit.learned import (
     activity_profiles,
     quiet_hour_activity,
-    transit_outliers,
     unusual_routes,
     volume_changes,
 )
@@ -203,7 +203,7 @@ def test_slow_shipment_rare_lane_spike_and_night_activity_are_found_with_inputs(
             {"lotId": lid_, "by": A, "unitId": bytes(32), "packIds": [night]},
         ),
     ]
-    burst = base + DAY + 11 * 3600
+    burst = base + 20 * DAY + 11 * 3600  # after a baseline of 20 working days
     extra += [
         (
             "PacksCommissioned",
@@ -217,7 +217,7 @@ def test_slow_shipment_rare_lane_spike_and_night_activity_are_found_with_inputs(
         )
         for i in range(120)
     ]
-    m = regular_history(extra)
+    m = regular_history(extra, roles=(0x01, 0x04, 0x10))  # maker, wholesaler, pharmacy
     found = _kinds(detect(m))
     assert len(found["TRANSIT_OUTLIER"]) == 1
     outlier = transit_outliers(m, AnomalyConfig())[0]

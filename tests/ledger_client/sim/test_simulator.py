@@ -13,12 +13,8 @@ import pytest
 from ledger_client.audit.anomalies import detect
 from ledger_client.audit.catalogue import Catalogue
 from ledger_client.audit.findings import AnomalyConfig, Finding
-from ledger_client.audit.learned import (
-    quiet_hour_activity,
-    transit_outliers,
-    volume_changes,
-    weekday_seconds,
-)
+from ledger_client.audit.lanes import transit_outliers
+from ledger_client.audit.learned import quiet_hour_activity, volume_changes
 from ledger_client.audit.logs import load_logs
 from ledger_client.audit.replay import replay_logs
 from ledger_client.audit.scans import read_scans
@@ -85,11 +81,11 @@ def test_learned_detectors_explain_their_inputs_on_the_chain_history(sim: Path) 
     slow = transit_outliers(model, cfg)
     assert {f.subject for f in slow} == truth["TRANSIT_OUTLIER"]
     for f in slow:
-        assert f.inputs["samples"] >= cfg.min_lane_samples and f.inputs["score"] > 4
-        assert 10 < f.inputs["median_hours"] < 40  # next business day, in weekday hours
+        assert f.inputs["samples"] >= cfg.min_lane_samples
+        assert f.inputs["delay_hours"] > f.inputs["threshold_hours"] >= cfg.transit_delay_hours
     spikes = volume_changes(model, cfg)
     assert {f.subject.lower() for f in spikes} == truth["VOLUME_SPIKE"]
-    assert all(f.inputs["count"] > 4 * max(f.inputs["median"], 1) for f in spikes)
+    assert all(f.inputs["count"] > cfg.volume_ratio * f.inputs["median"] for f in spikes)
     night = quiet_hour_activity(model, cfg)
     assert all(f.inputs["hour"] < 5 for f in night)
     # a stricter spike threshold than the injected size finds nothing: the score is the lever
@@ -109,12 +105,10 @@ def test_matching_counts_same_kind_and_subject_only() -> None:
     assert s["NIGHT_ACTIVITY"].precision == s["NIGHT_ACTIVITY"].recall == 1.0
 
 
-def test_plan_is_deterministic_and_weekday_hours_skip_weekends() -> None:
+def test_plan_is_deterministic() -> None:
     start = next_monday(1_700_000_000)
     a, b = plan(3, 300, 0.05, start), plan(3, 300, 0.05, start)
     assert a.actions == b.actions and a.scans == b.scans
     assert [t.as_dict() for t in a.truth] == [t.as_dict() for t in b.truth]
-    friday_3pm = start + 4 * DAY + 15 * 3600
-    assert weekday_seconds(friday_3pm, friday_3pm + 3 * DAY - 5 * 3600) == 19 * 3600
     with pytest.raises(ValueError):
         plan(3, 300, 0.05, start + 3600)
