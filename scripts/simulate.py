@@ -1,6 +1,7 @@
-"""Simulate multi-member traffic with injected anomalies on anvil; write history and truth.
+"""Build a simulated world on anvil with injected incidents; write history, scans, master
+data, ground truth and legitimate flows.
 
-python scripts/simulate.py --seed 1 --packs 100000 --anomaly-rate 0.01 --out .rxledger/sim
+python scripts/simulate.py --preset dense --seed 1 [--days 28 --packs 9000 ...] --out DIR
 """
 
 from __future__ import annotations
@@ -8,19 +9,41 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from _harness import ROOT, history_arguments
+from _harness import ROOT, arguments
 
+from ledger_client.sim.config import PRESETS, WorldConfig
 from ledger_client.sim.run import simulate
 
 
+def add_world_arguments(ap) -> None:  # type: ignore[no-untyped-def]
+    """The world's options: a preset, the seed, the anvil port and overrides of the preset."""
+    ap.add_argument("--preset", choices=sorted(PRESETS), default="dense")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--port", type=int, default=8555)
+    for name in WorldConfig.__dataclass_fields__:
+        ap.add_argument(f"--{name.replace('_', '-')}", type=int, dest=name, default=None)
+
+
+def world_config(args) -> WorldConfig:  # type: ignore[no-untyped-def]
+    """The preset with the overrides given on the command line."""
+    overrides = {n: getattr(args, n) for n in WorldConfig.__dataclass_fields__}
+    return PRESETS[args.preset].with_(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def default_out(args) -> Path:  # type: ignore[no-untyped-def]
+    """Where a world of these options is written by default."""
+    return ROOT / ".rxledger" / f"sim-{args.preset}-{args.seed}"
+
+
 def main() -> None:
-    ap = history_arguments(__doc__, port=8555)
-    ap.add_argument("--anomaly-rate", type=float, default=0.01)
-    ap.add_argument("--out", type=Path, default=ROOT / ".rxledger" / "sim")
+    ap = arguments(__doc__)
+    add_world_arguments(ap)
+    ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
-    if args.packs < 100 or not 0 < args.anomaly_rate < 0.5:
-        ap.error("--packs must be at least 100 and --anomaly-rate in (0, 0.5)")
-    meta = simulate(args.out, args.seed, args.packs, args.anomaly_rate, args.port)
+    cfg = world_config(args)
+    if cfg.days < 15 or cfg.packs < 100 or cfg.pharmacies < 3 or cfg.wholesalers < 2:
+        ap.error("a world needs at least 15 days, 100 packs, 3 pharmacies and 2 wholesalers")
+    meta = simulate(args.out or default_out(args), cfg, args.seed, args.port, args.preset)
     print(json.dumps(meta, indent=2))
 
 

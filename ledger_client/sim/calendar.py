@@ -1,12 +1,36 @@
-"""The simulated world's clock: business days (Monday to Friday, UTC) and random times in
-business hours, every dependent step at least one slot after the step before it."""
+"""The simulated world's clocks: each member's local calendar (time zone, opening hours per
+weekday, holidays) and helpers for dates. Day ``d`` is the ``d``-th calendar day after the
+start (a Monday); every dependent step is at least one slot after the step before it."""
 
 from __future__ import annotations
 
 import random
 import time
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from ledger_client.sim.plan import DAY, SLOT
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+#: Public holidays (members close on those of their country).
+HOLIDAYS = {
+    "US": (
+        "2026-11-26",
+        "2026-12-25",
+        "2027-01-01",
+        "2027-01-18",
+        "2027-02-15",
+        "2027-05-31",
+        "2027-07-05",
+        "2027-09-06",
+        "2027-11-25",
+        "2027-12-24",
+        "2027-12-31",
+        "2028-01-17",
+    ),
+    "IN": ("2026-11-08", "2027-01-26", "2027-03-22", "2027-08-15", "2027-10-02", "2027-10-29"),
+}
 
 
 def next_monday(ts: int) -> int:
@@ -18,45 +42,92 @@ def next_monday(ts: int) -> int:
 
 
 def yymmdd(ts: int) -> int:
-    """The date of ``ts`` as the integer YYMMDD (a lot's expiry)."""
+    """The date of ``ts`` (UTC) as the integer YYMMDD (a lot's expiry)."""
     t = time.gmtime(ts)
     return (t.tm_year % 100) * 10000 + t.tm_mon * 100 + t.tm_mday
 
 
-class BusinessCalendar:
-    """Business days counted from ``start`` (a Monday 00:00 UTC); times drawn from ``rng``."""
+Hours = tuple[tuple[float, float], ...]
 
-    def __init__(self, start: int, rng: random.Random) -> None:
-        if start % (7 * DAY) != 4 * DAY:  # the epoch was a Thursday
-            raise ValueError("start must be a Monday 00:00 UTC")
-        self.t0, self.rng = start, rng
 
-    def midnight(self, bd: int) -> int:
-        """Midnight of business day ``bd``."""
-        return self.t0 + ((bd // 5) * 7 + bd % 5) * DAY
+@dataclass(frozen=True)
+class Site:
+    """A member's location: time zone, opening hours per weekday (Monday first; intervals
+    of local hours, the first one where goods are received), holidays (ISO dates)."""
+
+    zone: str
+    hours: tuple[Hours, ...]
+    holidays: tuple[str, ...]
+    start: int
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The time zone."""
+        return ZoneInfo(self.zone)
+
+    def date(self, d: int) -> date:
+        """The local date of day ``d``."""
+        return datetime.fromtimestamp(self.start, ZoneInfo("UTC")).date() + timedelta(days=d)
+
+    def local(self, d: int, hour: float) -> int:
+        """Unix time of local ``hour`` on day ``d``."""
+        base = datetime.combine(self.date(d), datetime.min.time(), self.tz)
+        return int(base.timestamp() + hour * 3600)
 
     def day_of(self, ts: int) -> int:
-        """The business day of ``ts`` (a weekend counts as the next Monday)."""
-        w, r = divmod((ts - self.t0) // DAY, 7)
-        return int(w * 5 + min(r, 5))
+        """The day index of ``ts`` at this site."""
+        return (datetime.fromtimestamp(ts, self.tz).date() - self.date(0)).days
 
-    def at(self, bd: int, h0: float, h1: float) -> int:
-        """A random time on business day ``bd`` between hours ``h0`` and ``h1``."""
-        return self.midnight(bd) + self.rng.randint(int(h0 * 3600), int(h1 * 3600) - 1)
+    def local_day(self, ts: int) -> int:
+        """The local date of ``ts`` as days from 1970-01-01 (the detectors' day numbers)."""
+        return (datetime.fromtimestamp(ts, self.tz).date() - date(1970, 1, 1)).days
 
-    def after(self, ts: int, h0: float, h1: float, days: int = 0) -> int:
-        """A business-hours time ``days`` business days after ``ts`` (same day: after it)."""
-        bd = self.day_of(ts) + days
-        lo = max(self.midnight(bd) + int(h0 * 3600), ts + SLOT + 1)
-        hi = self.midnight(bd) + int(h1 * 3600)
-        if lo >= hi:
-            return self.after(ts, h0, h1, days + 1) if days == 0 else self.at(bd + 1, h0, h1)
-        return self.rng.randint(lo, hi)
+    def intervals(self, d: int) -> Hours:
+        """The opening intervals of day ``d`` (none on a holiday)."""
+        if self.date(d).isoformat() in self.holidays:
+            return ()
+        return self.hours[self.date(d).weekday()]
 
-    def transit(self, ship: int) -> int:
-        """When a shipment is received: next business day mostly, sometimes same day or two."""
-        u = self.rng.random()
-        hour = (ship - self.t0) % DAY / 3600
-        if hour < 11 and u < 0.15:
-            return self.after(ship, 15, 18)
-        return self.after(ship, 8, 12, 1 if u < 0.85 else 2)
+    def is_open(self, d: int) -> bool:
+        """Whether the site opens on day ``d``."""
+        return bool(self.intervals(d))
+
+    def open_at(self, ts: int) -> bool:
+        """Whether ``ts`` falls in the opening hours."""
+        d = self.day_of(ts)
+        return any(self.local(d, a) <= ts < self.local(d, b) for a, b in self.intervals(d))
+
+    def at(self, rng: random.Random, d: int, part: int = 0, after: int = 0) -> int | None:
+        """A random time on day ``d`` in opening interval ``part`` (the last one if there are
+        fewer), later than ``after`` + a slot; None when there is none."""
+        iv = self.intervals(d)
+        if not iv:
+            return None
+        a, b = iv[min(part, len(iv) - 1)]
+        lo, hi = max(self.local(d, a), after + SLOT + 1), self.local(d, b) - 60
+        return rng.randint(lo, hi) if lo < hi else None
+
+    def after(self, rng: random.Random, ts: int, days: int = 0, part: int = 0) -> int:
+        """A time in interval ``part`` of the first open day ``days`` or more after ``ts``'s
+        day, later than ``ts`` + a slot."""
+        d = self.day_of(ts) + days
+        for k in range(d, d + 30):
+            t = self.at(rng, k, part, ts)
+            if t is not None:
+                return t
+        raise ValueError("no opening hours within 30 days")
+
+    def master_data(self) -> dict[str, object]:
+        """The location master data the catalogue carries: time zone, hours, holidays."""
+        return {
+            "time_zone": self.zone,
+            "business_hours": {
+                WEEKDAYS[k]: [f"{_hm(a)}-{_hm(b)}" for a, b in self.hours[k]] for k in range(7)
+            },
+            "holidays": list(self.holidays),
+        }
+
+
+def _hm(h: float) -> str:
+    m = round(h * 60)
+    return f"{m // 60:02d}:{m % 60:02d}"

@@ -1,19 +1,30 @@
-"""Score anomaly findings against a simulation's ground truth.
+"""Score anomaly findings against a simulation's ground truth, per kind, split into obvious
+and subtle incidents.
 
-Matching: a finding matches an injected anomaly when it has the same ``kind`` and its
-``subject`` is one of the anomaly's subjects (pack, lot or unit id, transaction hash, or
-``member@day``; compared case-insensitively). Per kind, with T the set of true subjects and F
-the set of subjects the detectors named: TP = |F ∩ T|, FP = |F − T|, FN = |T − F|; precision
-TP/(TP+FP) (1.0 when nothing was found), recall TP/(TP+FN) (1.0 when nothing was injected).
-An injection with two subjects (an expired lot's shipment and its receipt) counts twice.
+Matching. Every incident names its subjects: pack, lot or unit ids, transaction hashes,
+``member@day`` (the member's local date, days from 1970-01-01) and ``scan:GTIN:serial``. A
+finding's keys are its subject and, for each scan in its evidence, ``scan:GTIN:serial``
+(compared case-insensitively); a ``member@day`` subject matches an incident's ``member@day``
+of the same member within one day. A finding is
+
+- **true** when it matches an incident of its own kind;
+- **explained** when it matches an incident whose ``accept`` lists the finding's kind (a
+  clone scanned at a pharmacy that does not hold the pack is both ``VERIFIED_TWO_PLACES``
+  and ``SCAN_WITHOUT_CUSTODY``): neither true nor false;
+- **false** otherwise (and attributed, where its keys meet one, to the legitimate flow that
+  raised it: ``flows.jsonl``).
+
+Per kind: precision = true / (true + false) (1.0 when nothing was found); recall on obvious
+(subtle) incidents = obvious (subtle) incidents matched by at least one true finding / all
+obvious (subtle) incidents of the kind (1.0 when there are none).
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections import defaultdict
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,68 +34,133 @@ from ledger_client.audit.findings import Finding
 from ledger_client.audit.logs import load_logs
 from ledger_client.audit.replay import replay_logs
 from ledger_client.audit.scans import read_scans
-from ledger_client.sim.plan import KINDS
+from ledger_client.sim.plan import KINDS, LEVELS
+
+#: The targets of issue 14.
+TARGETS = {"precision": 0.95, "recall_obvious": 0.95, "recall_subtle": 0.8}
 
 
-@dataclass(frozen=True)
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """The rows of a JSON-lines file (none if it is missing)."""
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def _member_day(key: str) -> tuple[str, int] | None:
+    member, at, day = key.partition("@")
+    return (member, int(day)) if at and day.lstrip("-").isdigit() else None
+
+
+def incident_keys(subjects: list[str]) -> set[str]:
+    """An incident's (or a flow's) keys: its subjects, a ``member@day`` also a day either side."""
+    keys: set[str] = set()
+    for s in subjects:
+        s = s.lower()
+        keys.add(s)
+        md = _member_day(s)
+        if md:
+            keys.update(f"{md[0]}@{md[1] + k}" for k in (-1, 1))
+    return keys
+
+
+def finding_keys(f: Finding) -> set[str]:
+    """A finding's keys: its subject, and ``scan:GTIN:serial`` for each scan in its evidence."""
+    keys = {f.subject.lower()}
+    for e in f.evidence:
+        if e.get("type") == "scan" and e.get("gtin") and e.get("serial"):
+            keys.add(f"scan:{e['gtin']}:{e['serial']}".lower())
+    return keys
+
+
+@dataclass
 class KindScore:
-    """Precision and recall of one kind."""
+    """Findings and incidents of one kind."""
 
     kind: str
-    tp: int
-    fp: int
-    fn: int
+    findings: int = 0
+    true: int = 0
+    explained: int = 0
+    false: int = 0
+    incidents: Counter[str] = field(default_factory=Counter)
+    found: Counter[str] = field(default_factory=Counter)
 
     @property
     def precision(self) -> float:
-        """TP / (TP + FP); 1.0 when nothing was found."""
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+        """true / (true + false); 1.0 when nothing was found."""
+        return self.true / (self.true + self.false) if self.true + self.false else 1.0
 
-    @property
-    def recall(self) -> float:
-        """TP / (TP + FN); 1.0 when nothing was injected."""
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+    def recall(self, level: str) -> float:
+        """Incidents of ``level`` found / injected; 1.0 when none were injected."""
+        n = self.incidents[level]
+        return self.found[level] / n if n else 1.0
 
     def as_dict(self) -> dict[str, Any]:
         """Return a JSON-ready form."""
         return {
             "kind": self.kind,
-            "injected": self.tp + self.fn,
-            "found": self.tp + self.fp,
-            "tp": self.tp,
-            "fp": self.fp,
-            "fn": self.fn,
+            "findings": self.findings,
+            "true": self.true,
+            "explained": self.explained,
+            "false": self.false,
             "precision": round(self.precision, 4),
-            "recall": round(self.recall, 4),
+            **{f"incidents_{lv}": self.incidents[lv] for lv in LEVELS},
+            **{f"found_{lv}": self.found[lv] for lv in LEVELS},
+            **{f"recall_{lv}": round(self.recall(lv), 4) for lv in LEVELS},
         }
 
 
-def read_truth(path: Path) -> dict[str, set[str]]:
-    """Read ``truth.jsonl`` into kind → subjects (lower case)."""
-    out: dict[str, set[str]] = defaultdict(set)
-    with path.open() as f:
-        for line in f:
-            if line.strip():
-                row = json.loads(line)
-                out[row["kind"]].update(s.lower() for s in row["subjects"])
-    return out
+@dataclass
+class Scored:
+    """Scores, and the findings and incidents behind them."""
+
+    kinds: list[KindScore]
+    false: list[tuple[Finding, list[str]]]
+    missed: list[dict[str, Any]]
 
 
-def score(findings: list[Finding], truth: dict[str, set[str]]) -> list[KindScore]:
-    """Per-kind TP/FP/FN of ``findings`` against ``truth`` (same kind + same subject)."""
-    found: dict[str, set[str]] = defaultdict(set)
+def score(
+    findings: list[Finding],
+    truth: list[dict[str, Any]],
+    flows: list[dict[str, Any]] = (),  # type: ignore[assignment]
+) -> Scored:
+    """Match ``findings`` to the incidents of ``truth`` (rows of ``truth.jsonl``) by the rule
+    of the module docstring; false findings carry the flows their keys meet."""
+    by_key: dict[str, list[int]] = defaultdict(list)
+    for i, t in enumerate(truth):
+        for k in incident_keys(t["subjects"]):
+            by_key[k].append(i)
+    flow_of: dict[str, set[str]] = defaultdict(set)
+    for fl in flows:
+        for k in incident_keys(fl["subjects"]):
+            flow_of[k].add(fl["flow"])
+    kinds = list(KINDS) + sorted({f.kind for f in findings} - set(KINDS))
+    scores = {k: KindScore(k) for k in kinds}
+    hit: set[int] = set()
+    false: list[tuple[Finding, list[str]]] = []
     for f in findings:
-        found[f.kind].add(f.subject.lower())
-    kinds = list(KINDS) + sorted(set(found) - set(KINDS))
-    return [
-        KindScore(
-            k,
-            len(found[k] & truth.get(k, set())),
-            len(found[k] - truth.get(k, set())),
-            len(truth.get(k, set()) - found[k]),
-        )
-        for k in kinds
-    ]
+        s = scores[f.kind]
+        s.findings += 1
+        keys = finding_keys(f)
+        matched = {i for k in keys for i in by_key.get(k, ())}
+        own = {i for i in matched if truth[i]["kind"] == f.kind}
+        if own:
+            s.true += 1
+            hit.update(own)
+        elif any(f.kind in truth[i].get("accept", ()) for i in matched):
+            s.explained += 1
+        else:
+            s.false += 1
+            false.append((f, sorted({n for k in keys for n in flow_of.get(k, ())})))
+    missed = []
+    for i, t in enumerate(truth):
+        s = scores.setdefault(t["kind"], KindScore(t["kind"]))
+        s.incidents[t["level"]] += 1
+        if i in hit:
+            s.found[t["level"]] += 1
+        else:
+            missed.append(t)
+    return Scored(list(scores.values()), false, missed)
 
 
 def evaluate(directory: Path) -> dict[str, Any]:
@@ -98,50 +174,95 @@ def evaluate(directory: Path) -> dict[str, Any]:
     scans = read_scans(directory / "verifications.jsonl")
     findings = detect(result.model, catalogue, scans, now=meta["now"])
     t2 = time.perf_counter()
-    truth = read_truth(directory / "truth.jsonl")
-    scores = score(findings, truth)
-    misses: dict[str, list[str]] = {}
-    false: dict[str, list[str]] = {}
-    by_kind: dict[str, set[str]] = defaultdict(set)
-    for f in findings:
-        by_kind[f.kind].add(f.subject.lower())
-    for s in scores:
-        if s.fn:
-            misses[s.kind] = sorted(truth[s.kind] - by_kind[s.kind])[:5]
-        if s.fp:
-            false[s.kind] = sorted(by_kind[s.kind] - truth.get(s.kind, set()))[:5]
+    return report(
+        meta,
+        findings,
+        read_jsonl(directory / "truth.jsonl"),
+        read_jsonl(directory / "flows.jsonl"),
+        {
+            "events": result.events,
+            "packs": len(result.model.packs),
+            "divergences": len(result.divergences),
+            "replay_seconds": round(t1 - t0, 2),
+            "detect_seconds": round(t2 - t1, 2),
+        },
+    )
+
+
+def report(
+    meta: dict[str, Any],
+    findings: list[Finding],
+    truth: list[dict[str, Any]],
+    flows: list[dict[str, Any]],
+    extra: dict[str, Any],
+) -> dict[str, Any]:
+    """The JSON report of one world: per-kind scores, totals, false findings by flow, examples."""
+    s = score(findings, truth, flows)
+    by_flow: dict[str, Counter[str]] = defaultdict(Counter)
+    for f, names in s.false:
+        for n in names or ["(no flow)"]:
+            by_flow[f.kind][n] += 1
+    false_examples: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for f, names in s.false:
+        if len(false_examples[f.kind]) < 3:
+            false_examples[f.kind].append({"subject": f.subject, "seen": f.seen, "flows": names})
+    missed: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for t in s.missed:
+        if len(missed[t["kind"]]) < 3:
+            missed[t["kind"]].append(
+                {"level": t["level"], "subjects": t["subjects"], "evidence": t["evidence"]}
+            )
+    total = KindScore("ALL")
+    for k in s.kinds:
+        total.findings += k.findings
+        total.true += k.true
+        total.explained += k.explained
+        total.false += k.false
+        total.incidents.update(k.incidents)
+        total.found.update(k.found)
     return {
         "simulation": meta,
-        "events": result.events,
-        "packs": len(result.model.packs),
-        "divergences": len(result.divergences),
-        "replay_seconds": round(t1 - t0, 2),
-        "detect_seconds": round(t2 - t1, 2),
+        **extra,
         "findings": len(findings),
-        "kinds": [s.as_dict() for s in scores],
-        "examples": {"missed": misses, "false": false},
-        "min_precision": min(s.precision for s in scores),
-        "min_recall": min(s.recall for s in scores),
+        "kinds": [k.as_dict() for k in s.kinds],
+        "total": total.as_dict(),
+        "targets": TARGETS,
+        "false_by_flow": {k: dict(v) for k, v in by_flow.items()},
+        "examples": {"false": dict(false_examples), "missed": dict(missed)},
     }
 
 
-def table(report: dict[str, Any]) -> str:
+def table(rep: dict[str, Any]) -> str:
     """The per-kind scores as a fixed-width table."""
-    rows = [("kind", "injected", "found", "TP", "FP", "FN", "precision", "recall")]
-    for k in report["kinds"]:
+    head = (
+        "kind",
+        "findings",
+        "true",
+        "expl",
+        "false",
+        "precision",
+        "obvious",
+        "recall",
+        "subtle",
+        "recall",
+    )
+    rows = [head]
+    for k in [*rep["kinds"], rep["total"]]:
         rows.append(
             (
                 k["kind"],
-                str(k["injected"]),
-                str(k["found"]),
-                str(k["tp"]),
-                str(k["fp"]),
-                str(k["fn"]),
+                str(k["findings"]),
+                str(k["true"]),
+                str(k["explained"]),
+                str(k["false"]),
                 f"{k['precision']:.3f}",
-                f"{k['recall']:.3f}",
+                f"{k['found_obvious']}/{k['incidents_obvious']}",
+                f"{k['recall_obvious']:.3f}",
+                f"{k['found_subtle']}/{k['incidents_subtle']}",
+                f"{k['recall_subtle']:.3f}",
             )
         )
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
     return "\n".join(
         "  ".join(
             c.ljust(w) if i == 0 else c.rjust(w)

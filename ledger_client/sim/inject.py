@@ -1,269 +1,459 @@
-"""Injected anomalies, each with its ground truth: orders lost or late, packs reused, scanned
-after a dispense, at two places or with a wrong lot, shipped on by a pharmacy, lots outside the
-maker's prefix or expired and moving, unusual routes, volume spikes and night activity."""
+"""Injected incidents, each with its ground truth and level: obvious ones well past any
+sensible line, subtle ones next to a legitimate flow that looks alike (a quick undo, a
+saleable return, a missed truck, a campaign day, a member's own opening hours)."""
 
 from __future__ import annotations
 
-import math
-import statistics
-from collections import Counter, defaultdict
 from collections.abc import Callable
 
-from ledger_client.ids import with_check_digit
-from ledger_client.sim.calendar import yymmdd
+from ledger_client.ids import pack_hash, record_id, with_check_digit
 from ledger_client.sim.plan import DAY, SLOT
-from ledger_client.sim.world import DISPENSED, ZERO, Order, Stock, World
+from ledger_client.sim.world import ZERO, Order, Stock, World, hx
+
+H = 3600
 
 
-def _hx(b: bytes) -> str:
-    return "0x" + b.hex()
-
-
-def maker_lots(world: World) -> dict[str, tuple[str, bytes]]:
-    """Register one lot per maker for the loose packs of the injections; return maker →
-    (GTIN, lot id)."""
-    lots: dict[str, tuple[str, bytes]] = {}
-    for maker, g, name in (
-        (world.m, with_check_digit("0061414100099"), "XM"),
-        (world.rp, with_check_digit("0061414200099"), "XR"),
-    ):
-        lots[maker] = (g, world.new_lot(maker, g, name, world.far_expiry, world.cal.at(0, 7, 7.2)))
-    return lots
-
-
-def pick_stock(world: World, n: int, ok: Callable[[Stock], bool]) -> list[Stock]:
-    """Up to ``n`` packs still to be dispensed before the end, not yet used for an anomaly,
-    that ``ok`` accepts; they are marked used."""
-    end = world.plan.end - SLOT
+def pick_stock(
+    world: World, n: int, ok: Callable[[Stock], bool], margin: int = 4 * DAY
+) -> list[Stock]:
+    """Up to ``n`` pharmacy packs still to be dispensed ``margin`` before the end, not used
+    for an incident yet, that ``ok`` accepts; they are marked used and taken off the
+    regular dispensing."""
     pool = [
         s
         for s in world.stock
-        if s.fate == "dispense" and s.pid not in world.used and s.at < end and ok(s)
+        if s.fate == "dispense"
+        and s.pid not in world.used
+        and s.at < world.end - margin
+        and ok(s)
+        and s.pharmacy != world.go_live
     ]
     chosen = world.rng.sample(pool, min(n, len(pool)))
     for s in chosen:
         world.used.add(s.pid)
+        s.fate = "special"
     return chosen
 
 
-def _kept(world: World, pharmacy: str | None = None) -> Callable[[Stock], bool]:
-    """Accepts the packs (of ``pharmacy`` when given) dispensed two or more business days
-    after they were ready."""
-    day = world.cal.day_of
-    return lambda s: (pharmacy is None or s.pharmacy == pharmacy) and day(s.at) > day(s.ready) + 1
+def _kept(days: float) -> Callable[[Stock], bool]:
+    return lambda s: s.at - s.ready > days * DAY
 
 
-def _to_a_wholesaler(world: World, case: bytes, t: int) -> str:
-    """The manufacturer ships ``case``, commissioned at ``t``, to a wholesaler that afternoon;
-    return the wholesaler."""
-    w = world.rng.choice(world.ws)
-    ts = world.cal.after(t, 14, 16.5)
-    world.ship(ts, world.m, w, [], [case])
-    world.receive(world.cal.transit(ts), w, [], [case])
-    return w
+def _made_before(world: World, age: int) -> Callable[[Stock], bool]:
+    return lambda s: s.at - world.made_at[s.pid] > age
 
 
-def order_anomalies(world: World) -> tuple[list[Order], list[Order]]:
-    """Orders never received, and orders delivered 7-14 business days late; return both."""
-    rng, last = world.rng, world.bdays - 1
-    lost_pool = [o for o in world.orders if o.ship < world.plan.end - 15 * DAY]
-    lost = rng.sample(lost_pool, min(world.per_kind, len(lost_pool)))
-    for o in lost:
+def _at(p: str, ok: Callable[[Stock], bool]) -> Callable[[Stock], bool]:
+    return lambda s: s.pharmacy == p and ok(s)
+
+
+def _in_hand_at(t: int) -> Callable[[Stock], bool]:
+    return lambda s: s.ready < t - SLOT < s.at - DAY
+
+
+def _other_pharmacy(world: World, p: str) -> str:
+    return world.rng.choice([q for q in world.ps if q not in (p, world.go_live)])
+
+
+def order_incidents(world: World) -> list[tuple[str, str, Order, dict[str, object]]]:
+    """Orders lost or late (before they are shipped); return (kind, level, order, evidence)."""
+    rng, n, end = world.rng, world.cfg.incidents, world.end
+    pool = [
+        o for o in world.orders if o.frm in world.ws and o.to in world.ps and not o.flow and o.recv
+    ]
+    rng.shuffle(pool)
+    out: list[tuple[str, str, Order, dict[str, object]]] = []
+
+    def take(ok: Callable[[Order], bool], k: int) -> list[Order]:
+        got = [o for o in pool if ok(o)][:k]
+        for o in got:
+            pool.remove(o)
+        return got
+
+    for o in take(lambda o: o.ship < end - 15 * DAY, n):
         o.recv = None
-    late_pool = [o for o in world.orders if o.recv and world.cal.day_of(o.ship) + 8 < last]
-    late = rng.sample(late_pool, min(world.per_kind, len(late_pool)))
-    for o in late:
-        days = min(rng.randint(7, 14), last - world.cal.day_of(o.ship) - 1)
-        o.recv = world.cal.after(o.ship, 8, 12, days)
-    return lost, late
-
-
-def order_truth(world: World, lost: list[Order], late: list[Order]) -> None:
-    """The truth of the order anomalies, once their shipments have tags."""
-    for o in lost:
-        world.truth("SHIPMENT_NOT_RECEIVED", [f"tag:{o.tag}"], frm=o.frm, to=o.to, ship=o.ship)
-    for o in late:
+        out.append(("SHIPMENT_NOT_RECEIVED", "obvious", o, {"shipped": o.ship}))
+    for o in take(lambda o: end - 8 * DAY < o.ship < end - 3 * DAY, n):
+        o.recv = None
+        out.append(("SHIPMENT_NOT_RECEIVED", "subtle", o, {"shipped": o.ship, "lane_days": 1}))
+    for o in take(lambda o: o.ship < end - 16 * DAY, n):
+        o.recv = world.after(o.to, o.ship, rng.randint(7, 12))
+        out.append(("TRANSIT_OUTLIER", "obvious", o, {"days": round((o.recv - o.ship) / DAY, 1)}))
+    for o in take(lambda o: o.ship < end - 5 * DAY, n):
         assert o.recv is not None
-        world.truth(
-            "TRANSIT_OUTLIER",
-            [f"tag:{o.tag}"],
-            frm=o.frm,
-            to=o.to,
-            ship=o.ship,
-            received=o.recv,
-            business_days=world.cal.day_of(o.recv) - world.cal.day_of(o.ship),
-        )
+        late = world.after(o.to, o.recv + 36 * H - SLOT)
+        if world.site[o.to].day_of(late) > world.site[o.to].day_of(o.recv) + 2:
+            continue
+        o.recv = late
+        out.append(("TRANSIT_OUTLIER", "subtle", o, {"hours": round((o.recv - o.ship) / H, 1)}))
+    return out
 
 
-def pack_anomalies(world: World) -> None:
-    """Reuse after undo, scans after dispense / at two places / with a wrong lot, onward
-    shipments by pharmacies, night dispenses."""
-    rng, n, end = world.rng, world.per_kind, world.plan.end
-    for s in pick_stock(world, n, lambda s: s.at < end - 8 * DAY):
-        s.fate = "special"
-        world.dispense_one(s.pharmacy, s.pid, s.at)
-        undo = world.cal.after(s.at, 8, 19)
-        world.act(undo, s.pharmacy, "undoDecommission", [s.pid], ZERO)
-        ts = world.cal.after(undo, 10, 16, rng.randint(1, 2))
-        world.ship(ts, s.pharmacy, s.supplier, [s.pid], [])
-        world.receive(world.cal.transit(ts), s.supplier, [s.pid], [])
-        world.truth("DECOMMISSIONED_REUSED", [_hx(s.pid)], pharmacy=s.pharmacy, shipped=ts)
-    for s in pick_stock(world, n, lambda s: True):
-        t = s.at + rng.randint(3 * DAY, 20 * DAY)
-        where = rng.choice(world.ps)
+def order_truth(world: World, incidents: list[tuple[str, str, Order, dict[str, object]]]) -> None:
+    """The truth of the order incidents, once their shipments have tags."""
+    for kind, level, o, ev in incidents:
+        world.incident(kind, level, [f"tag:{o.tag}"], (), frm=o.frm, to=o.to, **ev)
+
+
+def pack_incidents(world: World) -> None:
+    """Reuse after undo, scans after a dispense / at two places / with a wrong lot / without
+    custody, pharmacies shipping on, suspect packs shipped on, night dispenses."""
+    rng, n = world.rng, world.cfg.incidents
+    for level in ("obvious", "subtle"):
+        for s in pick_stock(world, n, _kept(3)):
+            world.dispense(s.at, s.pharmacy, [s.pid])
+            if level == "obvious":
+                undo = world.after(s.pharmacy, s.at + rng.randint(2, 8) * H)
+                to = rng.choice(
+                    [_other_pharmacy(world, s.pharmacy), *[w for w in world.ws if w != s.supplier]]
+                )
+            else:
+                undo = s.at - s.at % SLOT + SLOT + rng.randint(60, 500)
+                to = s.supplier
+            world.act(undo, s.pharmacy, "undoDecommission", [s.pid], ZERO)
+            sh, _r, _t = world.move(
+                world.after(s.pharmacy, undo, rng.randint(1, 3)), s.pharmacy, to, [s.pid], []
+            )
+            world.incident(
+                "DECOMMISSIONED_REUSED", level, [hx(s.pid)], ("ROLE_ORDER", "UNUSUAL_ROUTE"), to=to
+            )
+    for s in pick_stock(
+        world, n, lambda s: True, margin=21 * DAY if world.cfg.days > 30 else 8 * DAY
+    ):
+        world.dispense(s.at, s.pharmacy, [s.pid])
+        t = s.at + rng.randint(3 * DAY, 7 * DAY)
+        where = _other_pharmacy(world, s.pharmacy)
         world.add_scan(s.pid, where, t)
-        world.truth("DECOMMISSIONED_VERIFIED", [_hx(s.pid)], scanned_at=where, time=t)
-    for s in pick_stock(world, n, lambda s: True):
-        other = next(p for p in world.ps if p != s.pharmacy)
-        t = s.at - s.at % SLOT - rng.randint(3600, 30 * 3600)
-        world.add_scan(s.pid, other, t)
-        world.truth("VERIFIED_TWO_PLACES", [_hx(s.pid)], places=[other, s.pharmacy])
-    for s in pick_stock(world, n - n // 2, lambda s: True):
-        lot = world.lot_of_pack[s.pid]
-        wrong = lot + "X"
-        world.add_scan(s.pid, s.pharmacy, s.at - 7200, lot=wrong)
-        world.truth("PRODUCT_MISMATCH", [_hx(s.pid)], scanned_lot=wrong, lot=lot)
-    for s in pick_stock(world, n, _kept(world)):
-        s.fate = "special"
-        other = next(w for w in world.ws if w != s.supplier)
-        ts = world.cal.after(s.ready, 10, 16, 1)
-        tag = world.ship(ts, s.pharmacy, other, [s.pid], [])
-        world.receive(world.cal.transit(ts), other, [s.pid], [])
-        world.truth(
-            "ROLE_ORDER", [f"tag:{tag}"], pharmacy=s.pharmacy, supplier=s.supplier, to=other
+        world.incident(
+            "DECOMMISSIONED_VERIFIED",
+            "obvious",
+            [hx(s.pid)],
+            ("SCAN_WITHOUT_CUSTODY",),
+            at=where,
+            time=t,
         )
-    night_dispenses(world)
-
-
-def night_dispenses(world: World) -> None:
-    """Single transactions at 00:00-05:00: pharmacies dispensing, makers commissioning."""
-    rng = world.rng
-    load: dict[str, float] = defaultdict(float)
-    for a in world.plan.actions:
-        if a.ts <= world.plan.end:
-            load[a.sender] += 1
-    batch = 4 if world.big else 1
-    for s in world.stock:  # the dispenses still to be grouped into transactions
-        if s.fate == "dispense" and s.at <= world.plan.end:
-            load[s.pharmacy] += 1 / batch
-    members = [p for p in (*world.ps, world.m, world.rp) if load[p] >= 250]
-    cap = {p: max(2, int(0.0015 * load[p])) for p in members}
-    cells = [(p, h) for p in members for h in range(5)]
-    room = Counter({c: cap[c[0]] for c in cells})
-    for _ in range(world.per_kind):
-        free = [c for c in cells if room[c] > 0]
-        if not free:
-            break
-        p, h = rng.choice(free)
-        room[(p, h)] -= 1
-        if p in world.ps:
-            picked = pick_stock(world, 1, _kept(world, p))
-            if not picked:
-                continue
-            s = picked[0]
-            s.fate = "special"
-            ts = world.cal.midnight(world.cal.day_of(s.ready) + 1) + h * 3600 + rng.randint(0, 3000)
-            tag = world.act(ts, p, "decommission", [s.pid], DISPENSED, ZERO)
-            world.scan(s.pid, p, ts)
+    for s in pick_stock(world, n, lambda s: True):
+        world.dispense(s.at, s.pharmacy, [s.pid])
+        t = s.at + rng.randint(30 * 60, 6 * H)
+        world.add_scan(s.pid, s.pharmacy, t)
+        world.incident("DECOMMISSIONED_VERIFIED", "subtle", [hx(s.pid)], (), at=s.pharmacy, time=t)
+    for level, lo, hi in (("obvious", H, 30 * H), ("subtle", 60 * H, 144 * H)):
+        old_enough = _made_before(world, hi + DAY)
+        for s in pick_stock(world, n, old_enough):
+            world.dispense(s.at, s.pharmacy, [s.pid])
+            other = _other_pharmacy(world, s.pharmacy)
+            t = s.at - s.at % SLOT - rng.randint(lo, hi)
+            world.add_scan(s.pid, other, t)
+            world.incident(
+                "VERIFIED_TWO_PLACES",
+                level,
+                [hx(s.pid)],
+                ("SCAN_WITHOUT_CUSTODY",),
+                places=[other, s.pharmacy],
+                hours=round((s.at - t) / H, 1),
+            )
+    for s in pick_stock(world, n, lambda s: s.ready - world.made_at[s.pid] > 3 * DAY):
+        t = rng.randint(world.made_at[s.pid] + H, s.ready - 2 * DAY)
+        other = _other_pharmacy(world, s.pharmacy)
+        world.add_scan(s.pid, other, t)
+        world.dispense(s.at, s.pharmacy, [s.pid])
+        world.incident(
+            "SCAN_WITHOUT_CUSTODY",
+            "obvious",
+            [hx(s.pid)],
+            ("VERIFIED_TWO_PLACES",),
+            at=other,
+            time=t,
+        )
+    for s in pick_stock(world, n, _kept(3.5)):
+        t = rng.randint(s.ready + H, s.at - int(2.5 * DAY))
+        w = rng.choice([w for w in world.ws if w != s.supplier])
+        world.add_scan(s.pid, w, t)
+        world.dispense(s.at, s.pharmacy, [s.pid])
+        world.incident(
+            "SCAN_WITHOUT_CUSTODY", "subtle", [hx(s.pid)], ("VERIFIED_TWO_PLACES",), at=w, time=t
+        )
+    for s in pick_stock(world, n, _kept(1)):
+        lot = world.lot_of_pack[s.pid]
+        wrong = [x.name for x in world.lots.values() if x.gtin == lot.gtin and x.id != lot.id]
+        t = s.at - s.at % SLOT - rng.randint(300, 900)
+        if wrong and rng.random() < 0.5:
+            world.add_scan(s.pid, s.pharmacy, t, lot=rng.choice(wrong), expiry=lot.expiry)
         else:
-            bd = rng.randrange(1, world.bdays - 1)
-            ts = world.cal.midnight(bd) + h * 3600 + rng.randint(0, 3000)
-            gtin, lid = world.maker_lot[p]
-            tag = world.commission(ts, p, lid, ZERO, world.new_packs(p, gtin, 1))
-        world.truth("NIGHT_ACTIVITY", [f"tag:{tag}"], member=p, hour=h)
+            world.add_scan(
+                s.pid, s.pharmacy, t, lot=lot.name, expiry=lot.expiry - lot.expiry % 100 + 15
+            )
+        world.dispense(s.at, s.pharmacy, [s.pid])
+        world.incident("PRODUCT_MISMATCH", "subtle", [hx(s.pid)], (), printed="wrong lot or expiry")
+    _shipped_on(world)
+    _suspect_shipped(world)
+    _night(world)
 
 
-def lot_anomalies(world: World) -> None:
-    """Lots with a GTIN outside the maker's prefix; expired lots shipped on to pharmacies."""
-    rng, n = world.rng, world.per_kind
-    for k in range(n // 2):
-        g = with_check_digit(f"0{'4000000' if k % 2 else '0614142'}{k:05d}")
-        bd = rng.randrange(0, world.bdays - 3)
-        lid = world.new_lot(world.m, g, f"F{k:04d}", world.far_expiry, world.cal.at(bd, 7, 7.2))
-        _to_a_wholesaler(world, *world.commission_case(world.m, g, lid, bd))
-        world.truth("PRODUCT_MISMATCH", [_hx(lid)], gtin=g, commissioner=world.m)
+def _shipped_on(world: World) -> None:
+    """Pharmacies shipping packs on: to a wholesaler that did not supply them (obvious), or
+    6-12 packs to another pharmacy, more than any patient's need (subtle)."""
+    rng, n = world.rng, world.cfg.incidents
+    for s in pick_stock(world, n, _kept(2)):
+        to = rng.choice([w for w in world.ws if w != s.supplier])
+        packs = [s.pid]
+        sh, _r, _t = world.move(world.after(s.pharmacy, s.ready, 1), s.pharmacy, to, packs, [])
+        world.incident("ROLE_ORDER", "obvious", [f"tag:{sh}"], ("UNUSUAL_ROUTE",), to=to)
+    pharmacies = [p for p in world.ps if p != world.go_live]
+    rng.shuffle(pharmacies)
+    for p in (pharmacies * n)[:n]:
+        first = pick_stock(world, 1, _at(p, lambda s: s.at - s.ready > 2 * DAY))
+        if not first:
+            continue
+        t = world.after(p, first[0].ready, 1)
+        more = pick_stock(
+            world,
+            rng.randint(5, 11),
+            _at(p, _in_hand_at(t)),
+        )
+        packs = [s.pid for s in first + more]
+        to = _other_pharmacy(world, p)
+        sh, _r, _t = world.move(t, p, to, packs, [])
+        world.incident(
+            "ROLE_ORDER", "subtle", [f"tag:{sh}"], ("UNUSUAL_ROUTE",), to=to, packs=len(packs)
+        )
+
+
+def _suspect_shipped(world: World) -> None:
+    """A pharmacy flags a pack suspect, then ships it to its wholesaler, not to the reverse
+    distributor or the maker (subtle)."""
+    rng = world.rng
+    for s in pick_stock(world, world.cfg.incidents, _kept(2)):
+        t = world.after(s.pharmacy, s.ready)
+        world.act(t, s.pharmacy, "flagPacks", [s.pid], 1, 0, ZERO)
+        sh, _r, _t = world.move(
+            world.after(s.pharmacy, t, rng.randint(0, 1)), s.pharmacy, s.supplier, [s.pid], []
+        )
+        world.incident(
+            "RECALLED_SHIPPED",
+            "subtle",
+            [f"tag:{sh}"],
+            ("ROLE_ORDER", "UNUSUAL_ROUTE"),
+            flag="SUSPECT",
+            to=s.supplier,
+        )
+
+
+def _night(world: World) -> None:
+    """Single dispenses at 02:00-04:00 local (obvious) or an hour or two after the pharmacy
+    closes, by its own clock (subtle)."""
+    rng, n = world.rng, world.cfg.incidents
+    pharmacies = [p for p in world.ps if p not in (world.all_day, world.go_live)]
+    for level in ("obvious", "subtle"):
+        for k in range(n):
+            p = pharmacies[k % len(pharmacies)]
+            site = world.site[p]
+
+            def fits(s: Stock, p: str = p) -> bool:
+                return s.pharmacy == p and s.at - s.ready > 1.5 * DAY
+
+            got = pick_stock(world, 1, fits)
+            if not got:
+                continue
+            s = got[0]
+            d = site.day_of(s.ready) + 1
+            while not site.is_open(d):
+                d += 1
+            if level == "obvious":
+                ts = site.local(d, rng.uniform(2, 4))
+            else:
+                close = site.intervals(d)[-1][1]
+                ts = site.local(d, min(close + rng.uniform(1, 2), 23.9))
+            if ts <= s.ready + SLOT or ts >= s.at:
+                s.fate = "dispense"
+                world.used.discard(s.pid)
+                continue
+            tag = world.dispense(ts, p, [s.pid])
+            world.incident(
+                "NIGHT_ACTIVITY",
+                level,
+                [f"tag:{tag}"],
+                (),
+                member=p,
+                local_hour=round((ts - site.local(d, 0)) / H, 2),
+            )
+
+
+def lot_incidents(world: World) -> None:
+    """Lots under another company's prefix (obvious mismatches); expired lots shipped to a
+    pharmacy, a whole case days after expiry (obvious) or one pack the day after among a
+    case otherwise sent to the reverse distributor (subtle)."""
+    rng, n, cfg = world.rng, world.cfg.incidents, world.cfg
+    maker = world.makers[0]
+    w = rng.choice(world.carriers[maker])
     for k in range(n):
-        bd_exp = rng.randrange(6, world.bdays - 6)
-        expiry = yymmdd(world.cal.midnight(bd_exp))
-        g = rng.choice(world.products[world.m])
-        lid = world.new_lot(world.m, g, f"E{k:04d}", expiry, world.cal.at(bd_exp - 5, 7, 7.2))
-        case, t = world.commission_case(world.m, g, lid, bd_exp - 5)
-        w = _to_a_wholesaler(world, case, t)
-        p = rng.choice(world.ps)
-        ts2 = world.cal.at(bd_exp + rng.randint(1, 3), 9, 17)
-        tag = world.ship(ts2, w, p, [], [case])
-        tag2 = world.receive(world.cal.transit(ts2), p, [], [case])
-        world.truth("EXPIRED_MOVING", [f"tag:{tag}", f"tag:{tag2}"], lot=_hx(lid), expiry=expiry)
+        other = world.makers[1 + k % (len(world.makers) - 1)] if len(world.makers) > 1 else None
+        prefix = world.prefix[other] if other and k % 2 == 0 else "0690999"
+        g = with_check_digit(f"0{prefix}{90 + k:05d}")
+        d = rng.choice(world.open_days(maker)[: max(1, cfg.days - 5)])
+        t = world.at(maker, d) or world.day(d)
+        lot = world.new_lot(maker, g, f"F{k:04d}", world.far, t)
+        case = world.commission_case(maker, lot, t + SLOT)
+        world.move(world.after(maker, t + 2 * SLOT), maker, w, [], [case])
+        world.incident("PRODUCT_MISMATCH", "obvious", [hx(lot.id)], (), gtin=g, registrant=maker)
+    for level in ("obvious", "subtle"):
+        for k in range(n):
+            d_exp = rng.randint(12, max(13, cfg.days - 8))
+            g = world.products[maker][2]
+            t = world.at(maker, d_exp - 10) or world.after(maker, world.day(d_exp - 10))
+            lot = world.new_lot(
+                maker, g, f"E{level[0].upper()}{k:03d}", world.expiry_of(world.day(d_exp)), t
+            )
+            case = world.commission_case(maker, lot, t + SLOT)
+            _s, _r, recv = world.move(world.after(maker, t + 2 * SLOT), maker, w, [], [case])
+            p = _other_pharmacy(world, "")
+            if level == "obvious":
+                ts = world.after(w, lot.expires_at, rng.randint(3, 6), part=1)
+                sh, rc, _t = world.move(ts, w, p, [], [case])
+            else:
+                world.act(world.after(w, recv), w, "unpack", [case], ZERO)
+                one, rest = world.contents[case][:1], world.contents[case][1:]
+                ts = world.after(w, lot.expires_at, 0, part=1)
+                sh, rc, _t = world.move(ts, w, p, one, [])
+                s2, r2, _t2 = world.move(world.after(w, ts, 1), w, world.rd, rest, [])
+                world.flow("reverse_expired", [f"tag:{s2}", f"tag:{r2}"], frm=w)
+            world.incident(
+                "EXPIRED_MOVING",
+                level,
+                [f"tag:{sh}", f"tag:{rc}"],
+                ("RECALLED_SHIPPED",),
+                lot=hx(lot.id),
+                expiry=lot.expiry,
+            )
+
+
+def recall(world: World) -> None:
+    """A lot recalled by its maker 60 % of the way in: wholesalers and pharmacies send what
+    they hold to the reverse distributor (one pharmacy to the maker), which destroys it;
+    some wholesalers ship recalled cases to pharmacies instead (obvious incidents)."""
+    rng, n, cfg = world.rng, world.cfg.incidents, world.cfg
+    maker = world.makers[0]
+    r_day = int(cfg.days * 0.6)
+    d0 = max([d for d in world.open_days(maker) if d <= r_day - 9] or [0])
+    t = world.at(maker, d0) or world.after(maker, world.day(d0))
+    lot = world.new_lot(maker, world.products[maker][2], "RC0001", world.far, t)
+    cases = [world.commission_case(maker, lot, t + SLOT) for _ in range(n + 5)]
+    packed = world.after(maker, t + SLOT)
+    pallet = world.pack(packed, maker, cases)
+    w = world.carriers[maker][0]
+    _s, _r, recv = world.move(world.after(maker, packed), maker, w, [], [pallet])
+    world.act(world.after(w, recv), w, "unpack", [pallet], ZERO)
+    mine = [p for p in world.ps if world.primary[p] == w and p != world.go_live] or world.ps[:2]
+    held: list[tuple[str, list[bytes]]] = []
+    for k, case in enumerate(cases[:2]):
+        p = mine[k % len(mine)]
+        ts = world.after(w, recv, 1, part=1)
+        _sh, _rc, got = world.move(ts, w, p, [], [case])
+        opened = world.after(p, got)
+        world.act(opened, p, "unpack", [case], ZERO)
+        ids = world.contents[case]
+        half = len(ids) // 2
+        world.dispense(world.after(p, opened), p, ids[:half])
+        held.append((p, ids[half:]))
+    t_recall = world.at(maker, r_day) or world.after(maker, world.day(r_day))
+    world.act(t_recall, maker, "setLotStatus", lot.id, 3, ZERO)
+    world.flow("recall", [hx(lot.id)], recalled_at=t_recall)
+    for case in cases[2 : 2 + n]:
+        p = _other_pharmacy(world, "")
+        sh, _rc, _t = world.move(
+            world.after(w, t_recall, rng.randint(1, 4), part=1), w, p, [], [case]
+        )
+        world.incident(
+            "RECALLED_SHIPPED",
+            "obvious",
+            [f"tag:{sh}"],
+            ("ROLE_ORDER", "UNUSUAL_ROUTE"),
+            lot=hx(lot.id),
+            to=p,
+        )
+    rest = cases[2 + n :]
+    s, r, got = world.move(world.after(w, t_recall, 1), w, world.rd, [], rest)
+    world.flow("reverse_recalled", [f"tag:{s}", f"tag:{r}"], frm=w)
+    world.destroy(
+        world.after(world.rd, got, 1), world.rd, [p for c in rest for p in world.contents[c]]
+    )
+    for k, (p, ids) in enumerate(held):
+        back = maker if k == 1 else world.rd
+        s, r, got = world.move(world.after(p, t_recall, 1), p, back, ids, [])
+        world.flow("reverse_recalled", [f"tag:{s}", f"tag:{r}", *map(hx, ids)], frm=p, to=back)
+        world.destroy(world.after(back, got, 1), back, ids)
 
 
 def unusual_routes(world: World) -> None:
-    """Shipments on lanes the owner's goods never take (each lane at most twice per owner,
-    once in small runs, where 2 of a few hundred shipments is not rare)."""
-    rng = world.rng
-    wa, wb = world.ws
-    pa, pb = world.ps
-    lanes = {
-        world.m: [
-            (world.m, pa),
-            (world.m, pb),
-            (world.m, world.rp),
-            (wa, wb),
-            (wb, wa),
-            (wa, world.m),
-            (wb, world.m),
-            (wa, world.rp),
-            (wb, world.rp),
-        ],
-        world.rp: [
-            (world.rp, pa),
-            (world.rp, pb),
-            (world.rp, world.m),
-            (wa, world.rp),
-            (wb, world.rp),
-            (wa, world.m),
-            (wb, world.m),
-            (wb, wa),
-            (wa, wb),
-        ],
-    }
-    uses = 2 if world.big else 1
-    slots = [(o, ln) for o in (world.m, world.rp) for ln in lanes[o] for _ in range(uses)]
-    if not world.big:  # the repackager's goods are too few to learn from; lanes once overall
-        slots = [(world.m, ln) for ln in lanes[world.m]]
-    rng.shuffle(slots)
-    for owner, (a, b) in slots[: world.per_kind]:
-        gtin, lid = world.maker_lot[owner]
-        bd = rng.randrange(0, world.bdays - 6)
-        case, t = world.commission_case(owner, gtin, lid, bd)
-        ts = world.cal.after(t, 14, 16.5)
-        if a != owner:  # first to the wholesaler on a regular lane
-            world.ship(ts, owner, a, [], [case])
-            recv = world.cal.transit(ts)
-            world.receive(recv, a, [], [case])
-            ts = world.cal.after(recv, 10, 16, 1)
-        tag = world.ship(ts, a, b, [], [case])
-        world.receive(world.cal.transit(ts), b, [], [case])
-        world.truth("UNUSUAL_ROUTE", [f"tag:{tag}"], owner=owner, lane=[a, b])
-
-
-def spikes(world: World) -> None:
-    """A maker commissions six times its usual weekday count in single-pack transactions."""
-    rng = world.rng
-    load: dict[str, Counter[int]] = defaultdict(Counter)
-    for a in world.plan.actions:
-        load[a.sender][(a.ts - world.t0) // DAY] += 1
-    cells = [(mk, wk) for mk in (world.m, world.rp) for wk in range(1, world.weeks)]
-    rng.shuffle(cells)
-    for maker, wk in cells[: world.per_kind]:
-        weekdays = [load[maker].get(d, 0) for d in range(7 * world.weeks) if d % 7 < 5]
-        usual = statistics.median(weekdays)
-        size = max(math.ceil(5 * usual), 15)
-        bd = wk * 5 + rng.randrange(5)
-        gtin, lid = world.maker_lot[maker]
-        for _ in range(size):
-            ids = world.new_packs(maker, gtin, 1)
-            world.commission(world.cal.at(bd, 9, 17), maker, lid, ZERO, ids)
-        day = world.cal.midnight(bd) // DAY
-        world.truth(
-            "VOLUME_SPIKE", [f"{maker}@{day}"], member=maker, extra=size, usual_weekday=usual
+    """Cases on lanes nobody uses (a maker or the 3PL straight to a pharmacy: obvious), and
+    a product carried only by some wholesalers diverted through another on lanes busy with
+    other products (subtle)."""
+    rng, n, cfg = world.rng, world.cfg.incidents, world.cfg
+    makers = [m for m in world.makers if m != world.overseas] or world.makers
+    for k in range(n):
+        maker = makers[k % len(makers)]
+        d = rng.choice(world.open_days(maker)[: max(1, cfg.days - 6)])
+        t = world.at(maker, d) or world.after(maker, world.day(d))
+        lot = next(x for x in world.lots.values() if x.owner == maker and x.expiry == world.far)
+        case = world.commission_case(maker, lot, t)
+        p = _other_pharmacy(world, "")
+        if k % 2:
+            _s, _r, recv = world.move(world.after(maker, t + SLOT), maker, world.tpl, [], [case])
+            sh, _rc, _t = world.move(world.after(world.tpl, recv, 1), world.tpl, p, [], [case])
+        else:
+            sh, _rc, _t = world.move(world.after(maker, t + SLOT), maker, p, [], [case])
+        world.incident("UNUSUAL_ROUTE", "obvious", [f"tag:{sh}"], (), lane=[maker, p])
+    outsiders = [x for x in world.ws if x not in world.carriers[world.exclusive]]
+    pool = [(w, c, r) for (w, c, r) in world.reserved if r < world.end - 6 * DAY]
+    for w, case, ready in pool[:n]:
+        if not outsiders:
+            break
+        x = rng.choice(outsiders)
+        s1, _r1, recv = world.move(world.after(w, ready, 1), w, x, [], [case])
+        p = rng.choice(
+            [q for q in world.ps if world.primary[q] == x and q != world.go_live] or world.ps
         )
+        s2, _r2, _t = world.move(world.after(x, recv, 1, part=1), x, p, [], [case])
+        world.incident(
+            "UNUSUAL_ROUTE", "subtle", [f"tag:{s1}", f"tag:{s2}"], (), owner=world.exclusive, via=x
+        )
+
+
+def reserve_cases(world: World) -> None:
+    """Set aside cases of the product with exclusive distributors for the subtle routes."""
+    own = [
+        (w, c, r)
+        for (w, c, r) in world.at_wholesaler
+        if world.lot_of_case[c].owner == world.exclusive
+        and world.lot_of_case[c].expiry == world.far
+    ]
+    world.rng.shuffle(own)
+    world.reserved = sorted(own[: world.cfg.incidents], key=lambda x: x[2])
+    for _w, c, _r in world.reserved:
+        world.used.add(c)
+
+
+def uncommissioned_scans(world: World) -> None:
+    """Scans of serials never commissioned: random ones (obvious), and the next serials after
+    a product's last, printed with a real lot and expiry (subtle)."""
+    rng, n = world.rng, world.cfg.incidents
+    gtins = sorted(g for gs in world.products.values() for g in gs if g in world.last_serial)
+    for level in ("obvious", "subtle"):
+        for k in range(n):
+            g = gtins[(k * 7 + (level == "subtle")) % len(gtins)]
+            owner = next(m for m, gs in world.products.items() if g in gs)
+            where = _other_pharmacy(world, "")
+            d = rng.randint(2, world.cfg.days - 2)
+            t = world.at(where, d) or world.after(where, world.day(d))
+            if level == "obvious":
+                serial = f"X{rng.randint(10**7, 10**8 - 1)}"
+                world.scan_code(g, serial, where, t)
+            else:
+                world.last_serial[g] += 1
+                serial = f"S{world.last_serial[g]:09d}"
+                lot = next(x for x in world.lots.values() if x.gtin == g)
+                world.scan_code(g, serial, where, t, lot=lot.name, expiry=lot.expiry)
+            pid = record_id(world.index[owner], pack_hash(g, serial))
+            world.incident(
+                "UNCOMMISSIONED_SCAN", level, [hx(pid), f"scan:{g}:{serial}"], (), at=where, time=t
+            )

@@ -1,5 +1,6 @@
-"""What a simulation plan holds: timed registry calls, off-chain scans, master data and one
-ground-truth record per injected anomaly."""
+"""What a simulation plan holds: timed registry calls, off-chain scans, master data, the
+injected incidents (ground truth, each obvious or subtle) and the legitimate flows that look
+like incidents."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from ledger_client.audit.scans import VerificationRecord
 
 DAY = 86_400
 #: Actions are mined in slots of this many seconds, each block at its slot's start.
-SLOT = 600
-#: The anomaly kinds a plan injects, in report order.
+SLOT = 300
+#: The incident kinds a plan injects, in report order.
 KINDS = (
     "DECOMMISSIONED_REUSED",
     "DECOMMISSIONED_VERIFIED",
@@ -25,6 +26,29 @@ KINDS = (
     "UNUSUAL_ROUTE",
     "VOLUME_SPIKE",
     "NIGHT_ACTIVITY",
+    "UNCOMMISSIONED_SCAN",
+    "RECALLED_SHIPPED",
+    "SCAN_WITHOUT_CUSTODY",
+)
+#: How far past its detector's line an incident lies.
+LEVELS = ("obvious", "subtle")
+#: The legitimate flows a plan records (they must raise no finding).
+FLOWS = (
+    "reverse_expired",
+    "reverse_recalled",
+    "recall",
+    "secondary_delivery",
+    "patient_transfer",
+    "stock_balancing",
+    "saleable_return",
+    "quick_undo",
+    "second_scan",
+    "missed_truck",
+    "ocean_lane",
+    "go_live",
+    "campaign",
+    "shortage",
+    "expiry_day00",
 )
 
 
@@ -41,31 +65,51 @@ class Action:
 
 
 @dataclass
-class Truth:
-    """One injected anomaly: its kind, the subjects a finding must name, and what was done.
-
-    Subjects are pack, lot or unit ids (``0x…``), ``member@day`` strings, or ``tag:<name>``
-    placeholders for transaction hashes known only once mined.
-    """
+class Incident:
+    """One injected incident: its kind and level, the subjects a finding may name (pack, lot
+    or unit ids ``0x…``, ``tag:<name>`` for a transaction hash known once mined,
+    ``member@day`` with the member's local day counted from 1970-01-01, ``scan:GTIN:serial``),
+    the other kinds a finding about it may fairly carry (``accept``), and what was done."""
 
     kind: str
+    level: str
     subjects: list[str]
     evidence: dict[str, Any]
+    accept: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         """Return a JSON-ready form."""
-        return {"kind": self.kind, "subjects": self.subjects, "evidence": self.evidence}
+        return {
+            "kind": self.kind,
+            "level": self.level,
+            "subjects": self.subjects,
+            "accept": list(self.accept),
+            "evidence": self.evidence,
+        }
+
+
+@dataclass
+class Flow:
+    """One legitimate flow that a naive rule would take for an incident, with its subjects
+    (as an :class:`Incident`'s)."""
+
+    name: str
+    subjects: list[str]
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready form."""
+        return {"flow": self.name, "subjects": self.subjects, "evidence": self.evidence}
 
 
 @dataclass
 class Plan:
-    """Everything a simulation writes: actions, scans, master data and ground truth."""
+    """Everything a simulation writes: actions, scans, master data, incidents and flows."""
 
     start: int
     end: int
-    members: dict[str, str]
     actions: list[Action] = field(default_factory=list)
     scans: list[VerificationRecord] = field(default_factory=list)
     catalogue: Catalogue = field(default_factory=Catalogue)
-    truth: list[Truth] = field(default_factory=list)
-    requested: dict[str, int] = field(default_factory=dict)
+    truth: list[Incident] = field(default_factory=list)
+    flows: list[Flow] = field(default_factory=list)

@@ -1,70 +1,103 @@
-"""Plan realistic multi-member traffic with injected anomalies and their ground truth.
+"""Plan a messy multi-member world with injected incidents and their ground truth.
 
-The plan is pure data (:mod:`ledger_client.sim.plan`): timed registry calls for the demo
-consortium, the off-chain scans, the master data and one truth record per injected anomaly;
-:mod:`ledger_client.sim.run` sends it to a chain. Regular traffic is planned in
-:mod:`ledger_client.sim.traffic`, the anomalies in :mod:`ledger_client.sim.inject`.
-
-The world: the manufacturer and the repackager commission cases of packs every business day
-(07:20-11:00 UTC), palletise them and ship pallets to the two wholesalers, who receive them the
-next business day (sometimes the same day or the day after), break pallets down, keep cases
-1-5 business days and ship them whole or as loose packs in many orders a day to the two
-pharmacies. Pharmacies receive, open cases and dispense in small batches over the next days
-(08:00-19:00); now and then they return packs to the wholesaler that supplied them, destroy a
-damaged pack or undo a dispense and dispense again later. All members work Monday to Friday,
-07:00-19:00 UTC. Every dependent step is at least one 10-minute slot after the step before it,
-so the actions can be mined slot by slot.
-
-Anomalies (``anomaly_rate`` × packs of them, split evenly over the kinds, fewer where a kind's
-definition bounds how many can exist; see ``docs/audit.md``):
-a dispense undone then the pack shipped on, scans after a dispense, scans at two pharmacies,
-orders never received, pharmacies shipping to a wholesaler that did not supply them, lots of a
-GTIN outside the commissioner's prefix and scans with a wrong lot, expired lots shipped, orders
-delivered 7-14 business days late, shipments on lanes an owner's goods never take, a maker
-commissioning six times its usual day, and single transactions at night.
+The plan is pure data (:mod:`ledger_client.sim.plan`): timed registry calls, the off-chain
+scans, the master data (names, time zones, opening hours, holidays), one truth record per
+injected incident and one record per legitimate flow that looks like one;
+:mod:`ledger_client.sim.run` sends it to a chain. Regular traffic and its legitimate
+irregularities are planned in :mod:`ledger_client.sim.traffic`, the incidents in
+:mod:`ledger_client.sim.inject`. Volume spikes need each pharmacy's usual day, so the world
+is planned twice with the same seed: once without spikes to measure it, once with them.
 """
 
 from __future__ import annotations
 
-from ledger_client.sim.inject import (
-    lot_anomalies,
-    maker_lots,
-    order_anomalies,
-    order_truth,
-    pack_anomalies,
-    spikes,
-    unusual_routes,
-)
-from ledger_client.sim.plan import KINDS, Plan
-from ledger_client.sim.traffic import dispensing, distribution, fates, pharmacies, production
+from ledger_client.sim import inject, traffic
+from ledger_client.sim.check import check
+from ledger_client.sim.config import WorldConfig
+from ledger_client.sim.plan import Plan
 from ledger_client.sim.world import World
 
 
-def plan(seed: int, packs: int, anomaly_rate: float, start: int) -> Plan:
-    """Plan regular traffic and inject every kind of anomaly (see the module docstring);
-    ``start`` must be a Monday 00:00 UTC."""
-    world = World(seed, packs, anomaly_rate, start)
-    production(world)
-    world.maker_lot = maker_lots(world)
-    distribution(world)
-    lost, late = order_anomalies(world)
-    pharmacies(world)
-    fates(world)
-    pack_anomalies(world)
-    dispensing(world)
-    order_truth(world, lost, late)
-    lot_anomalies(world)
-    unusual_routes(world)
-    spikes(world)
+def _build(
+    cfg: WorldConfig,
+    seed: int,
+    start: int,
+    spikes: dict[tuple[str, int], float],
+    usual: dict[str, float],
+) -> World:
+    world = World(cfg, seed, start)
+    world.spike_usual = usual
+    traffic.production(world)
+    inject.reserve_cases(world)
+    traffic.distribution(world)
+    orders = inject.order_incidents(world)
+    traffic.pharmacies(world)
+    traffic.reverse_wholesale(world)
+    traffic.fates(world)
+    traffic.special_fates(world)
+    inject.pack_incidents(world)
+    traffic.dispensing(world, spikes)
+    inject.order_truth(world, orders)
+    inject.lot_incidents(world)
+    inject.recall(world)
+    inject.unusual_routes(world)
+    inject.uncommissioned_scans(world)
+    return world
+
+
+def _spike_days(world: World) -> dict[tuple[str, int], float]:
+    """Pharmacies and days for volume spikes: 6-8x the usual day (obvious), 2.5-3x (subtle)."""
+    rng, n = world.rng, world.cfg.incidents
+    pharmacies = [p for p in world.ps if p not in (world.all_day, world.go_live)]
+    out: dict[tuple[str, int], float] = {}
+    for k in range(2 * n):
+        p = pharmacies[k % len(pharmacies)]
+        days = [
+            d
+            for d in world.open_days(p)
+            if world.cfg.days // 4 <= d < world.cfg.days - 8
+            and d != world.go_live_day
+            and all(q != p or abs(e - d) > 3 for q, e in out)
+        ]
+        if days:
+            out[(p, rng.choice(days))] = rng.uniform(6, 8) if k < n else rng.uniform(2.5, 3)
+    return out
+
+
+def plan(cfg: WorldConfig, seed: int, start: int) -> Plan:
+    """Plan the world of ``cfg`` and ``seed`` from ``start`` (a Monday 00:00 UTC)."""
+    first = _build(cfg, seed, start, {}, {})
+    usual = {p: traffic.usual_day(first, p) for p in first.ps}
+    spikes = _spike_days(first)
+    world = _build(cfg, seed, start, spikes, usual)
+    for (p, d), factor in spikes.items():
+        site = world.site[p]
+        count = sum(1 for a in world.plan.actions if a.sender == p and site.day_of(a.ts) == d)
+        reached = count / max(usual[p], 1)
+        if reached < 2.2:  # not enough stock in hand to make it a spike
+            continue
+        world.incident(
+            "VOLUME_SPIKE",
+            "obvious" if reached >= 5 else "subtle",
+            [world.member_day(p, site.local(d, 12))],
+            (),
+            member=p,
+            usual=usual[p],
+            count=count,
+            factor=round(reached, 2),
+            asked=round(factor, 2),
+        )
     return finish(world)
 
 
 def finish(world: World) -> Plan:
-    """Drop what falls after the end (its dependants fall after it too); sort by time."""
+    """Drop what falls after the end (its dependants fall after it too); sort by time; name
+    the members and give their locations' master data."""
     p = world.plan
     p.actions = sorted((a for a in p.actions if a.ts <= p.end), key=lambda a: a.ts)
-    p.scans.sort(key=lambda r: r.time)
-    p.requested = {k: world.per_kind for k in KINDS}
-    for name, account in p.members.items():
-        world.cat.members.setdefault(account, {})["name"] = name
+    p.scans = sorted((r for r in p.scans if r.time <= p.end), key=lambda r: r.time)
+    for m in world.members:
+        entry = world.cat.members.setdefault(m.address, {})
+        entry.update({"name": m.name, "kind": m.kind, **m.site.master_data()})
+    check(p, {h: i for i, h in world.hash_of.items()})
     return p

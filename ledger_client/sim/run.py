@@ -2,13 +2,15 @@
 
 Files written to the output directory:
 
-- ``deployment.json``: the demo consortium's contracts;
+- ``deployment.json``: the world's consortium and contracts;
 - ``logs.jsonl``: the chain's RxLedger logs (``rxledger audit export`` format), so the
   evaluation replays offline;
 - ``verifications.jsonl``: the off-chain scans, one ``VerificationRecord`` a line;
-- ``catalogue.json``: clear GTIN/lot/serial/SSCC behind the ids, member names;
-- ``truth.jsonl``: one injected anomaly a line (``kind``, ``subjects``, ``evidence``);
-  transaction subjects are the mined transactions' hashes;
+- ``catalogue.json``: clear GTIN/lot/serial/SSCC behind the ids; members' names, kinds,
+  time zones, opening hours and holidays;
+- ``truth.jsonl``: one injected incident a line (``kind``, ``level``, ``subjects``,
+  ``accept``, ``evidence``); transaction subjects are the mined transactions' hashes;
+- ``flows.jsonl``: one legitimate flow a line (``flow``, ``subjects``, ``evidence``);
 - ``meta.json``: parameters, counts, the observation time (``now``) and timings.
 """
 
@@ -16,25 +18,34 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from dataclasses import asdict
 from itertools import groupby
 from pathlib import Path
 from typing import Any
 
 from ledger_client.audit.logs import export_logs
-from ledger_client.chain import connect, dev_account
+from ledger_client.chain import connect, dev_account, fund
+from ledger_client.contracts import deploy_network
 from ledger_client.dev.anvil import Anvil
 from ledger_client.dev.bulk import BulkSender
-from ledger_client.devnet import DEMO_MEMBERS, deploy_devnet
 from ledger_client.logs import fetch_logs
 from ledger_client.sim.calendar import next_monday
+from ledger_client.sim.config import WorldConfig
+from ledger_client.sim.members import layout, specs
 from ledger_client.sim.plan import SLOT, Plan
 from ledger_client.sim.planner import plan
 
 
 def send(bulk: BulkSender, p: Plan) -> None:
     """Mine the plan slot by slot (each slot's block carries the slot's start time)."""
-    needed = {s[4:] for t in p.truth for s in t.subjects if s.startswith("tag:")}
+    needed = {
+        s[4:]
+        for rows in (p.truth, p.flows)
+        for t in rows
+        for s in t.subjects
+        if s.startswith("tag:")
+    }
     for slot, actions in groupby(p.actions, key=lambda a: a.ts // SLOT):
         for a in actions:
             tag = a.tag if a.tag in needed else None
@@ -42,37 +53,64 @@ def send(bulk: BulkSender, p: Plan) -> None:
         bulk.mine(slot * SLOT)
 
 
-def write_files(out: Path, p: Plan, hashes: dict[str, str]) -> dict[str, int]:
-    """Write scans, catalogue and truth (tags resolved to transaction hashes)."""
+def _resolved(subjects: list[str], hashes: dict[str, str]) -> list[str] | None:
+    """Subjects with tags replaced by transaction hashes; None if a tag was never mined."""
+    out = []
+    for s in subjects:
+        if s.startswith("tag:"):
+            if s[4:] not in hashes:
+                return None
+            out.append(hashes[s[4:]])
+        else:
+            out.append(s)
+    return out
+
+
+def write_files(out: Path, p: Plan, hashes: dict[str, str]) -> dict[str, dict[str, int]]:
+    """Write scans, catalogue, truth and flows (tags resolved to transaction hashes); return
+    the incidents written per kind and level. An incident whose transaction fell after the
+    end is left out."""
     out.mkdir(parents=True, exist_ok=True)
     with (out / "verifications.jsonl").open("w") as f:
         for r in p.scans:
             f.write(json.dumps(asdict(r)) + "\n")
     p.catalogue.save(out / "catalogue.json")
-    counts: dict[str, int] = {}
+    counts: dict[str, Counter[str]] = {}
     with (out / "truth.jsonl").open("w") as f:
         for t in p.truth:
-            row = t.as_dict()
-            row["subjects"] = [hashes[s[4:]] if s.startswith("tag:") else s for s in t.subjects]
+            subjects = _resolved(t.subjects, hashes)
+            if subjects is None:
+                continue
+            row = t.as_dict() | {"subjects": subjects}
             f.write(json.dumps(row) + "\n")
-            counts[t.kind] = counts.get(t.kind, 0) + 1
-    return counts
+            counts.setdefault(t.kind, Counter())[t.level] += 1
+    with (out / "flows.jsonl").open("w") as f:
+        for fl in p.flows:
+            subjects = _resolved(fl.subjects, hashes)
+            if subjects is not None:
+                f.write(json.dumps(fl.as_dict() | {"subjects": subjects}) + "\n")
+    return {k: dict(v) for k, v in counts.items()}
 
 
 def simulate(
-    out: Path, seed: int, packs: int, anomaly_rate: float, port: int = 8555
+    out: Path, cfg: WorldConfig, seed: int, port: int = 8555, preset: str = ""
 ) -> dict[str, Any]:
-    """Start anvil, deploy the demo consortium, plan and mine the traffic, write the files."""
+    """Start anvil, deploy the world's consortium, plan and mine the traffic, write the files."""
     t_start = time.perf_counter()
     with Anvil(port=port, auto_impersonate=True) as node:
         w3 = connect(node.url, timeout=300)
-        net = deploy_devnet(w3)
-        d = net.deployment
-        start = next_monday(int(w3.eth.get_block("latest")["timestamp"]))
+        now0 = int(w3.eth.get_block("latest")["timestamp"])
+        start = next_monday(now0)
+        members = layout(cfg, start)
+        deployer = dev_account("deployer")
+        fund(w3, [deployer.address, *(m.address for m in members)], wei=10**20)
+        d = deploy_network(w3, deployer, specs(members, now0), 2)
         t_plan = time.perf_counter()
-        p = plan(seed, packs, anomaly_rate, start)
+        p = plan(cfg, seed, start)
         planned = time.perf_counter() - t_plan
-        bulk = BulkSender(w3, d.registry, {d.members[n]: dev_account(n) for n in DEMO_MEMBERS})
+        bulk = BulkSender(
+            w3, d.registry, {m.address: dev_account(f"sim:{m.name}") for m in members}
+        )
         t_send = time.perf_counter()
         send(bulk, p)
         mined = time.perf_counter() - t_send
@@ -84,18 +122,19 @@ def simulate(
         d.save(out / "deployment.json")
     counts = write_files(out, p, bulk.hashes)
     meta = {
+        "preset": preset,
         "seed": seed,
-        "packs_regular": packs,
+        "config": cfg.as_dict(),
         "packs_total": len(p.catalogue.packs),
-        "anomaly_rate": anomaly_rate,
+        "members": len(members),
         "start": p.start,
         "now": now,
         "days": (now - p.start) / 86_400,
         "transactions": bulk.sent,
         "logs": len(logs),
         "scans": len(p.scans),
-        "requested_per_kind": p.requested,
-        "injected_per_kind": counts,
+        "incidents": counts,
+        "flows": dict(Counter(f.name for f in p.flows)),
         "plan_seconds": round(planned, 2),
         "mine_seconds": round(mined, 2),
         "total_seconds": round(time.perf_counter() - t_start, 2),

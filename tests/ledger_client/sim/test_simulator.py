@@ -1,114 +1,339 @@
-"""The anomaly simulator on anvil: every injected kind is found with its subject, the regular
-traffic raises nothing, and the learned detectors work on a real chain history whose block
-times span weeks."""
+"""The messy simulated world on anvil: a tiny world builds, every legitimate flow appears in
+its chain history (read back from the logs and the master data, not from the simulator),
+the ground truth is consistent with the chain, and the evaluator matches findings by its
+rule."""
 
 from __future__ import annotations
 
-import json
-from collections import Counter
+import statistics
+from collections import Counter, defaultdict
+from datetime import datetime
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from ledger_client.audit.anomalies import detect
 from ledger_client.audit.catalogue import Catalogue
-from ledger_client.audit.findings import AnomalyConfig, Finding
-from ledger_client.audit.lanes import transit_outliers
-from ledger_client.audit.learned import quiet_hour_activity, volume_changes
+from ledger_client.audit.findings import Finding
 from ledger_client.audit.logs import load_logs
+from ledger_client.audit.model import RegistryModel
 from ledger_client.audit.replay import replay_logs
 from ledger_client.audit.scans import read_scans
+from ledger_client.events import (
+    DecommissionsUndone,
+    ItemsReceived,
+    ItemsShipped,
+    LotStatusChanged,
+    PacksCommissioned,
+    PacksDecommissioned,
+    RegistryEvent,
+)
 from ledger_client.sim.calendar import next_monday
-from ledger_client.sim.evaluate import evaluate, read_truth, score, table
-from ledger_client.sim.plan import DAY, KINDS
+from ledger_client.sim.check import PlanError, check
+from ledger_client.sim.config import PRESETS
+from ledger_client.sim.evaluate import evaluate, read_jsonl, score, table
+from ledger_client.sim.plan import DAY, KINDS, LEVELS, Action, Plan
 from ledger_client.sim.planner import plan
 from ledger_client.sim.run import simulate
+from ledger_client.sim.world import World
+from ledger_client.types import DecommissionReason
 from tests.utils.ports import free_port
 
 pytestmark = pytest.mark.anvil
+TINY = PRESETS["tiny"]
 
 
 @pytest.fixture(scope="module")
 def sim(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("sim")
-    simulate(out, seed=7, packs=600, anomaly_rate=0.05, port=free_port())
+    simulate(out, TINY, seed=3, port=free_port(), preset="tiny")
     return out
 
 
-def test_every_kind_is_injected_and_found_with_its_subject(sim: Path) -> None:
-    report = evaluate(sim)
-    by_kind = {k["kind"]: k for k in report["kinds"]}
-    assert set(KINDS) <= set(by_kind)
-    for kind in KINDS:
-        k = by_kind[kind]
-        assert k["injected"] >= 3, kind
-        assert (k["tp"], k["fp"], k["fn"]) == (k["injected"], 0, 0), k
-    assert report["divergences"] == 0
-    assert "NIGHT_ACTIVITY" in table(report)
+class Chain:
+    """The world as an auditor reads it: the replayed model and the master data."""
+
+    def __init__(self, sim: Path) -> None:
+        self.model: RegistryModel = replay_logs(load_logs(sim / "logs.jsonl").logs).model
+        self.cat = Catalogue.load(sim / "catalogue.json")
+        self.scans = read_scans(sim / "verifications.jsonl")
+        self.kind = {a: m["kind"] for a, m in self.cat.members.items()}
+        self.events = self.model.events
+
+    def of(self, kind: str) -> set[str]:
+        return {a for a, k in self.kind.items() if k == kind}
+
+    def local(self, ts: int, who: str) -> datetime:
+        return datetime.fromtimestamp(ts, ZoneInfo(self.cat.members[who]["time_zone"]))
+
+    def registry(self) -> list[RegistryEvent]:
+        return [e for e in self.events if isinstance(e, RegistryEvent)]
+
+    def pack_steps(self) -> dict[bytes, list[Any]]:
+        return {pid: [self.events[i] for i in p.history] for pid, p in self.model.packs.items()}
 
 
-def test_regular_traffic_alone_raises_no_finding(sim: Path) -> None:
-    """Drop every finding whose subject is injected: nothing may remain."""
-    model = replay_logs(load_logs(sim / "logs.jsonl").logs).model
-    meta = json.loads((sim / "meta.json").read_text())
-    truth = read_truth(sim / "truth.jsonl")
-    injected = set().union(*truth.values())
-    found = detect(
-        model,
-        Catalogue.load(sim / "catalogue.json"),
-        read_scans(sim / "verifications.jsonl"),
-        now=meta["now"],
-    )
-    assert [f for f in found if f.subject.lower() not in injected] == []
+@pytest.fixture(scope="module")
+def chain(sim: Path) -> Chain:
+    return Chain(sim)
 
 
-def test_history_spans_weeks_of_business_hours_on_chain(sim: Path) -> None:
-    model = replay_logs(load_logs(sim / "logs.jsonl").logs).model
-    meta = json.loads((sim / "meta.json").read_text())
-    times = [e.timestamp for e in model.events if e.contract == "SerialRegistry"]
-    assert max(times) - min(times) > 3 * 7 * DAY
-    hours = Counter((t % DAY) // 3600 for t in times)
-    night = sum(hours[h] for h in range(5))
-    assert night == meta["injected_per_kind"]["NIGHT_ACTIVITY"]  # only the injected ones
-    weekend = [t for t in times if (t // DAY - 4) % 7 >= 5]
-    assert weekend == []
-
-
-def test_learned_detectors_explain_their_inputs_on_the_chain_history(sim: Path) -> None:
-    model = replay_logs(load_logs(sim / "logs.jsonl").logs).model
-    cfg = AnomalyConfig()
-    truth = read_truth(sim / "truth.jsonl")
-    slow = transit_outliers(model, cfg)
-    assert {f.subject for f in slow} == truth["TRANSIT_OUTLIER"]
-    for f in slow:
-        assert f.inputs["samples"] >= cfg.min_lane_samples
-        assert f.inputs["delay_hours"] > f.inputs["threshold_hours"] >= cfg.transit_delay_hours
-    spikes = volume_changes(model, cfg)
-    assert {f.subject.lower() for f in spikes} == truth["VOLUME_SPIKE"]
-    assert all(f.inputs["count"] > cfg.volume_ratio * f.inputs["median"] for f in spikes)
-    night = quiet_hour_activity(model, cfg)
-    assert all(f.inputs["hour"] < 5 for f in night)
-    # a stricter spike threshold than the injected size finds nothing: the score is the lever
-    assert volume_changes(model, AnomalyConfig(volume_ratio=1000)) == []
-
-
-def test_matching_counts_same_kind_and_subject_only() -> None:
-    truth = {"ROLE_ORDER": {"0xaa", "0xbb"}}
-    found = [
-        Finding("ROLE_ORDER", "HIGH", "0xAA", "", ""),
-        Finding("ROLE_ORDER", "HIGH", "0xcc", "", ""),
-        Finding("UNUSUAL_ROUTE", "MEDIUM", "0xbb", "", ""),
+def _ships(chain: Chain, frm: str, to: str) -> list[ItemsShipped]:
+    return [
+        e
+        for e in chain.events
+        if isinstance(e, ItemsShipped)
+        and chain.kind.get(e.from_) == frm
+        and chain.kind.get(e.to) == to
     ]
-    s = {k.kind: k for k in score(found, truth)}
-    assert (s["ROLE_ORDER"].tp, s["ROLE_ORDER"].fp, s["ROLE_ORDER"].fn) == (1, 1, 1)
-    assert (s["UNUSUAL_ROUTE"].fp, s["UNUSUAL_ROUTE"].precision) == (1, 0.0)
-    assert s["NIGHT_ACTIVITY"].precision == s["NIGHT_ACTIVITY"].recall == 1.0
 
 
-def test_plan_is_deterministic() -> None:
-    start = next_monday(1_700_000_000)
-    a, b = plan(3, 300, 0.05, start), plan(3, 300, 0.05, start)
+def test_members_have_time_zones_hours_and_holidays_in_master_data(chain: Chain) -> None:
+    kinds = Counter(chain.kind.values())
+    assert kinds["pharmacy"] == TINY.pharmacies and kinds["wholesaler"] == TINY.wholesalers
+    assert kinds["reverse"] == kinds["3pl"] == 1 and kinds["maker"] == TINY.makers
+    zones = {m["time_zone"] for m in chain.cat.members.values()}
+    assert len(zones) >= 3 and "Asia/Kolkata" in zones
+    for m in chain.cat.members.values():
+        assert set(m["business_hours"]) == {"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
+    # the wholesalers' night shift is in their own hours, and they do work then
+    night = [
+        e
+        for e in chain.events
+        if isinstance(e, ItemsShipped)
+        and chain.kind.get(e.from_) == "wholesaler"
+        and chain.local(e.timestamp, e.from_).hour >= 21
+    ]
+    assert night
+
+
+def test_expired_and_recalled_stock_goes_to_the_reverse_distributor_for_destruction(
+    chain: Chain,
+) -> None:
+    (rd,) = chain.of("reverse")
+    to_rd = [e for e in chain.events if isinstance(e, ItemsShipped) and e.to == rd]
+    assert {chain.kind[e.from_] for e in to_rd} >= {"pharmacy", "wholesaler"}
+    steps = chain.pack_steps()
+    expired_back = recalled_back = 0
+    recalled = {
+        e.lot_id: e.timestamp
+        for e in chain.events
+        if isinstance(e, LotStatusChanged) and e.status == 3
+    }
+    assert recalled, "a lot is recalled"
+    for pid, evs in steps.items():
+        p = chain.model.packs[pid]
+        for e in evs:
+            if isinstance(e, ItemsShipped) and e.to == rd:
+                expired_back += e.timestamp > p.lot.expires_at
+                recalled_back += p.lot.id in recalled and e.timestamp > recalled[p.lot.id]
+    assert expired_back and recalled_back
+    destroyed = [
+        e
+        for e in chain.events
+        if isinstance(e, PacksDecommissioned)
+        and e.by == rd
+        and e.reason == DecommissionReason.DESTROYED
+    ]
+    assert destroyed
+
+
+def test_secondary_deliveries_transfers_balancing_and_saleable_returns(chain: Chain) -> None:
+    supply: dict[str, Counter[str]] = defaultdict(Counter)
+    for e in _ships(chain, "wholesaler", "pharmacy"):
+        supply[e.to][e.from_] += 1
+    assert any(len(c) >= 2 for c in supply.values()), "a pharmacy served by a secondary"
+    assert _ships(chain, "pharmacy", "pharmacy"), "a transfer between pharmacies"
+    assert _ships(chain, "wholesaler", "wholesaler"), "stock balancing"
+    resold = 0
+    for evs in chain.pack_steps().values():
+        ships = [e for e in evs if isinstance(e, ItemsShipped)]
+        for a, b in zip(ships, ships[1:], strict=False):
+            if (
+                chain.kind[a.from_] == "pharmacy"
+                and a.to == b.from_
+                and chain.kind[b.from_] == "wholesaler"
+                and chain.kind[b.to] == "pharmacy"
+                and b.timestamp - a.timestamp < 3 * DAY
+            ):
+                resold += 1
+    assert resold, "a saleable return resold to another pharmacy"
+    wholesaler_scans = [r for r in chain.scans if chain.kind.get(r.location) == "wholesaler"]
+    assert wholesaler_scans
+
+
+def test_quick_undos_and_second_scans_at_the_counter(chain: Chain) -> None:
+    last_dispense: dict[bytes, int] = {}
+    quick = 0
+    for e in chain.events:
+        if isinstance(e, PacksDecommissioned) and e.reason == DecommissionReason.DISPENSED:
+            for pid in e.pack_ids:
+                last_dispense[pid] = e.timestamp
+        elif isinstance(e, DecommissionsUndone):
+            quick += sum(e.timestamp - last_dispense[pid] <= 15 * 60 for pid in e.pack_ids)
+    assert quick
+    by_code = {(g, s): pid for pid, (g, s) in chain.cat.packs.items()}
+    second = [
+        r
+        for r in chain.scans
+        if (pid := by_code.get((r.gtin, r.serial))) in last_dispense
+        and 20 <= r.time - last_dispense[pid] <= 120
+    ]
+    assert second
+
+
+def test_missed_trucks_ocean_lane_campaigns_go_live_shortage_and_holidays(chain: Chain) -> None:
+    receipt: dict[bytes, int] = {}
+    for e in chain.events:
+        if isinstance(e, ItemsReceived):
+            for i in [*e.pack_ids, *e.unit_ids]:
+                receipt.setdefault(i, e.timestamp)
+    lane_days: dict[str, set[int]] = defaultdict(set)
+    for e in chain.events:
+        if isinstance(e, ItemsShipped):
+            got = [
+                receipt[i]
+                for i in [*e.pack_ids, *e.unit_ids]
+                if i in receipt and receipt[i] > e.timestamp
+            ]
+            if got:
+                days = (
+                    chain.local(got[0], e.to).date() - chain.local(e.timestamp, e.to).date()
+                ).days
+                lane_days[f"{chain.kind[e.from_]}>{chain.kind.get(e.to)}"].add(days)
+    assert {1, 2} <= lane_days["wholesaler>pharmacy"], (
+        "next day, and a day more when the truck is missed"
+    )
+    assert max(lane_days["maker>3pl"]) >= 15, "the ocean lane"
+    per_day: dict[str, Counter[object]] = defaultdict(Counter)
+    for e in chain.events:
+        if isinstance(e, PacksCommissioned):
+            per_day[e.by][chain.local(e.timestamp, e.by).date()] += 1
+    assert any(max(c.values()) >= 2.5 * statistics.median(c.values()) for c in per_day.values())
+    first = {}
+    for e in chain.registry():
+        for a in chain.of("pharmacy"):
+            if a in (getattr(e, "by", None), getattr(e, "from_", None)):
+                first.setdefault(a, e.timestamp)
+    start = min(first.values())
+    assert max(first.values()) - start > 5 * DAY, "a pharmacy goes live later"
+    last: dict[str, int] = {}
+    for e in chain.events:
+        if isinstance(e, PacksCommissioned):
+            for pid in e.pack_ids:
+                last[chain.cat.packs[pid][0]] = e.timestamp
+    assert (
+        min(last.values())
+        < start + 0.45 * TINY.days * DAY
+        < 0.7 * TINY.days * DAY + start
+        < max(last.values())
+    ), "one product stops: a shortage"
+    holidays = {a: set(m["holidays"]) for a, m in chain.cat.members.items() if m["kind"] == "maker"}
+    for e in chain.events:
+        if isinstance(e, PacksCommissioned):
+            assert chain.local(e.timestamp, e.by).date().isoformat() not in holidays[e.by]
+
+
+def test_ground_truth_is_consistent_with_the_chain(sim: Path, chain: Chain) -> None:
+    truth = read_jsonl(sim / "truth.jsonl")
+    txs = {"0x" + e.tx_hash.hex() for e in chain.events}
+    packs = {"0x" + p.hex() for p in chain.model.packs}
+    lots = {"0x" + lid.hex() for lid in chain.model.lots}
+    scanned = {f"scan:{r.gtin}:{r.serial}".lower() for r in chain.scans}
+    members = {a.lower() for a in chain.cat.members}
+    assert {t["kind"] for t in truth} <= set(KINDS)
+    levels = Counter(t["level"] for t in truth)
+    assert set(levels) <= set(LEVELS) and levels["obvious"] >= 8 and levels["subtle"] >= 8
+    for t in truth:
+        assert set(t["accept"]) <= set(KINDS) - {t["kind"]}
+        for s in t["subjects"]:
+            if s.startswith("scan:"):
+                assert s.lower() in scanned
+            elif "@" in s:
+                assert s.split("@")[0].lower() in members
+            elif t["kind"] == "UNCOMMISSIONED_SCAN":
+                assert s not in packs, "never commissioned"
+            else:
+                assert s in txs or s in packs or s in lots, (t["kind"], s)
+
+
+def test_evaluation_reports_every_kind_by_level(sim: Path) -> None:
+    report = evaluate(sim)
+    assert report["divergences"] == 0
+    assert [k["kind"] for k in report["kinds"]][: len(KINDS)] == list(KINDS)
+    assert report["total"]["incidents_obvious"] + report["total"]["incidents_subtle"] == len(
+        read_jsonl(sim / "truth.jsonl")
+    )
+    assert "recall" in table(report) and "SCAN_WITHOUT_CUSTODY" in table(report)
+
+
+def _f(kind: str, subject: str, scans: list[tuple[str, str]] = ()) -> Finding:  # type: ignore[assignment]
+    ev = [{"type": "scan", "gtin": g, "serial": s} for g, s in scans]
+    return Finding(kind, "HIGH", subject, "", "", evidence=ev)
+
+
+def test_matching_by_kind_subject_scan_and_member_day() -> None:
+    truth = [
+        {
+            "kind": "ROLE_ORDER",
+            "level": "obvious",
+            "subjects": ["0xAA"],
+            "accept": ["UNUSUAL_ROUTE"],
+        },
+        {"kind": "ROLE_ORDER", "level": "subtle", "subjects": ["0xbb"], "accept": []},
+        {
+            "kind": "UNCOMMISSIONED_SCAN",
+            "level": "subtle",
+            "subjects": ["0x01", "scan:0061:S9"],
+            "accept": [],
+        },
+        {"kind": "VOLUME_SPIKE", "level": "subtle", "subjects": ["0xMe@100"], "accept": []},
+    ]
+    flows = [{"flow": "patient_transfer", "subjects": ["0xcc"]}]
+    found = [
+        _f("ROLE_ORDER", "0xaa"),  # true (case-insensitive)
+        _f("ROLE_ORDER", "0xaa"),  # true again: both count
+        _f("ROLE_ORDER", "0xcc"),  # false, raised by a flow
+        _f("UNUSUAL_ROUTE", "0xaa"),  # explained: the incident accepts it
+        _f("UNUSUAL_ROUTE", "0xbb"),  # false: that incident does not
+        _f("UNCOMMISSIONED_SCAN", "0xother", [("0061", "S9")]),  # true through its scan
+        _f("VOLUME_SPIKE", "0xme@101"),  # true: the next local day
+        _f("VOLUME_SPIKE", "0xme@103"),  # false: too far
+    ]
+    s = score(found, truth, flows)
+    k = {x.kind: x for x in s.kinds}
+    ro = k["ROLE_ORDER"]
+    assert (ro.true, ro.false, ro.found["obvious"], ro.found["subtle"]) == (2, 1, 1, 0)
+    assert ro.precision == pytest.approx(2 / 3) and ro.recall("subtle") == 0.0
+    ur = k["UNUSUAL_ROUTE"]
+    assert (ur.true, ur.explained, ur.false, ur.precision) == (0, 1, 1, 0.0)
+    assert k["UNCOMMISSIONED_SCAN"].recall("subtle") == 1.0
+    assert (k["VOLUME_SPIKE"].true, k["VOLUME_SPIKE"].false) == (1, 1)
+    assert k["NIGHT_ACTIVITY"].precision == k["NIGHT_ACTIVITY"].recall("obvious") == 1.0
+    assert [(f.subject, flows_) for f, flows_ in s.false if f.kind == "ROLE_ORDER"] == [
+        ("0xcc", ["patient_transfer"])
+    ]
+
+
+def test_plan_is_deterministic_and_checked_before_mining() -> None:
+    start = next_monday(1_800_000_000)
+    a, b = plan(TINY, 5, start), plan(TINY, 5, start)
     assert a.actions == b.actions and a.scans == b.scans
     assert [t.as_dict() for t in a.truth] == [t.as_dict() for t in b.truth]
     with pytest.raises(ValueError):
-        plan(3, 300, 0.05, start + 3600)
+        World(TINY, 5, start + 3600)
+    zero, lot, code, pack = b"\0" * 32, b"L" * 32, b"H" * 32, b"P" * 32
+    made = [
+        Action(1000, "maker", "registerLot", (lot, 281231, zero)),
+        Action(2000, "maker", "commission", (lot, zero, [code], zero)),
+    ]
+    check(
+        Plan(0, 9000, [*made, Action(3000, "maker", "ship", ([pack], [], "w", zero))]), {code: pack}
+    )
+    not_shipped = Plan(0, 9000, [*made, Action(3000, "w", "receiveItems", ([pack], [], zero))])
+    with pytest.raises(PlanError, match="receiveItems by w .* not in transit"):
+        check(not_shipped, {code: pack})
+    same_slot = Plan(0, 9000, [*made, Action(2050, "maker", "ship", ([pack], [], "w", zero))])
+    with pytest.raises(PlanError, match="same slot"):
+        check(same_slot, {code: pack})
