@@ -6,8 +6,8 @@ documents, the product directory and the consortium's member list. ``Catalogue``
 and can be saved to, and loaded from, a JSON file. An id names its record's owner too (the
 member index that created it, see :mod:`ledger_client.ids`), so adding a code says whose
 record it is. A member's entry (``members[address]``) holds its ``name``, ``region``,
-``time_zone`` (an IANA name such as ``America/New_York``) and ``business_hours`` (local,
-``"08:00-19:00"``; ``"00:00-24:00"`` for a site open round the clock), each where known: from
+``time_zone`` (an IANA name such as ``America/New_York``), ``business_hours`` and
+``holidays`` (:mod:`ledger_client.audit.hours`), each where known: from
 the deployment, a catalogue file, or the location master data of the member's GLN in an
 owner's EPCIS store (attributes named ``timeZone`` and ``businessHours`` in any namespace;
 CBV defines neither).
@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from web3 import Web3
 
 from ledger_client.audit.describe import Describer
+from ledger_client.audit.hours import OpeningHours
 from ledger_client.contracts import Deployment
 from ledger_client.errors import InvalidInputError
 from ledger_client.ids import lot_id, pack_id, unit_id
@@ -41,20 +42,6 @@ def _attribute(attributes: dict[str, Any], name: str) -> str | None:
         if key.replace("#", "/").replace(":", "/").rsplit("/", 1)[-1] == name and value:
             return str(value)
     return None
-
-
-def parse_hours(text: str) -> tuple[int, int]:
-    """``"08:00-19:30"`` as (opening, closing) minutes of the day; raise
-    :class:`InvalidInputError` for anything else."""
-    try:
-        start, end = (part.strip() for part in text.split("-"))
-        opening, closing = (int(t[:2]) * 60 + int(t[3:5]) for t in (start, end))
-        ok = len(start) == len(end) == 5 and 0 <= opening < closing <= 24 * 60
-    except ValueError:
-        ok = False
-    if not ok:
-        raise InvalidInputError(f"business hours {text!r} are not HH:MM-HH:MM (08:00-19:00)")
-    return opening, closing
 
 
 @dataclass
@@ -131,11 +118,20 @@ class Catalogue:
                 " IANA time zone (such as America/New_York or Europe/Paris)"
             ) from None
 
-    def business_hours(self, account: str) -> tuple[int, int] | None:
-        """The member's business hours as (opening, closing) minutes of its local day, None
-        where the master data has none."""
-        text = self.members.get(account, {}).get("business_hours")
-        return parse_hours(str(text)) if text else None
+    def opening_hours(self, account: str) -> OpeningHours | None:
+        """The member's opening hours and holidays (:mod:`ledger_client.audit.hours`), None
+        where the master data gives no hours; raise :class:`InvalidInputError` for hours or
+        holidays it cannot read."""
+        entry = self.members.get(account, {})
+        hours = entry.get("business_hours")
+        if not hours:
+            return None
+        try:
+            return OpeningHours.parse(hours, entry.get("holidays", ()))
+        except InvalidInputError as exc:
+            raise InvalidInputError(
+                f"catalogue: member {self.member_name(account)}: {exc}"
+            ) from None
 
     def add_members(
         self,
@@ -159,7 +155,7 @@ class Catalogue:
         HH:MM-HH:MM)."""
         for account in self.members:
             self.time_zone(account)
-            self.business_hours(account)
+            self.opening_hours(account)
         return Describer(model, self)
 
     def add_directory(self, w3: Web3, deployment: Deployment, gtins: list[str]) -> None:

@@ -45,10 +45,12 @@ class AnomalyConfig:
     ``regular_sender_shipments``: a sender distributes an owner's goods regularly when it
     shipped them at least this many times.
 
-    Dispensers: ``dispenser_transfer_share``, ``dispenser_transfer_min_packs``: a pharmacy's
-    transfers to other dispensers over ``dispenser_transfer_days`` may reach this share of
-    the packs it dispensed in that time (the 5 % of the PDMA's de-minimis rule), and this
-    many packs at least, before they read as wholesale distribution.
+    Dispensers: a transfer to another dispenser serves a specific patient when it carries at
+    most ``patient_transfer_max_packs`` packs; ``dispenser_transfer_share``,
+    ``dispenser_transfer_min_packs``: a pharmacy's transfers to other dispensers over
+    ``dispenser_transfer_days`` may reach this share of the packs it dispensed in that time
+    (the 5 % of the PDMA's de-minimis rule), and this many packs at least, before they read
+    as wholesale distribution.
 
     Volume: ``volume_ratio``, ``volume_min_excess``: a day is a spike when the member's
     transactions exceed this multiple of its usual working day (the median of its last
@@ -56,10 +58,11 @@ class AnomalyConfig:
     many; ``volume_sustain_days``: not when the next this many working days keep at least
     ``volume_sustain_share`` of the spike's level (a go-live or a new customer: a new level).
 
-    Hours: ``business_hours``: (opening hour, closing hour) of a member's day in its own time
-    zone where its master data gives none; ``quiet_hour_share``: a transaction outside them
-    is flagged when the member's own history holds under this share of its transactions in
-    that hour (of at least ``min_member_events``).
+    Hours: a transaction is flagged outside the member's opening hours in its own time zone
+    (its master data: hours per weekday, holidays), widened by ``hours_grace_minutes``. Where
+    the master data gives none, ``business_hours`` (opening hour, closing hour) stand in, and
+    only a transaction in an hour holding under ``quiet_hour_share`` of the member's own
+    transactions (of at least ``min_member_events``) is flagged.
     """
 
     custody_slack_seconds: int = HOUR
@@ -78,6 +81,7 @@ class AnomalyConfig:
     min_owner_shipments: int = 50
     rare_network_count: int = 4
     regular_sender_shipments: int = 5
+    patient_transfer_max_packs: int = 3
     dispenser_transfer_share: float = 0.05
     dispenser_transfer_min_packs: int = 5
     dispenser_transfer_days: int = 30
@@ -88,6 +92,7 @@ class AnomalyConfig:
     volume_sustain_share: float = 0.6
     min_days: int = 7
     business_hours: tuple[int, int] = (6, 22)
+    hours_grace_minutes: int = 30
     quiet_hour_share: float = 0.01
     min_member_events: int = 200
 

@@ -159,29 +159,37 @@ def _too_many_transfers(
     cfg: AnomalyConfig,
     say: Describer,
 ) -> Finding | None:
-    """A dispenser-to-dispenser transfer, a finding when the sender's transfers over the last
+    """A dispenser-to-dispenser transfer, a finding when it carries more packs than a
+    patient's need (``patient_transfer_max_packs``) or the sender's transfers over the last
     ``dispenser_transfer_days`` exceed the de-minimis share of its dispensing."""
     start = ship.timestamp - cfg.dispenser_transfer_days * DAY
     moved = sum(n for t, n in sent if t > start)
     own = _count_between(dispensed.get(ship.from_, ([], [])), start, ship.timestamp)
     allowed = max(cfg.dispenser_transfer_min_packs, cfg.dispenser_transfer_share * own)
-    if moved <= allowed:
+    packs = sent[-1][1]
+    if moved <= allowed and packs <= cfg.patient_transfer_max_packs:
         return None
     days = cfg.dispenser_transfer_days
     return Finding(
         "ROLE_ORDER",
         "MEDIUM",
         "0x" + ship.tx_hash.hex(),
-        f"dispenser {say.name(ship.from_)} transferred packs to dispenser {say.name(ship.to)} "
-        f"on {say.when(ship.timestamp, ship.from_)}: {moved} packs to other dispensers in "
-        f"{days} days, against {own} it dispensed",
+        f"dispenser {say.name(ship.from_)} transferred {plural(packs, 'pack')} to dispenser "
+        f"{say.name(ship.to)} on {say.when(ship.timestamp, ship.from_)}: {moved} packs to "
+        f"other dispensers in {days} days, against {own} it dispensed",
         "a dispenser may transfer to another for a specific patient's need; transfers on "
         "this scale are wholesale distribution, which needs a wholesaler's licence",
-        threshold=f"transfers to other dispensers over {days} days at most "
-        f"{cfg.dispenser_transfer_share:.0%} of the packs dispensed in them (at least "
+        threshold=f"a transfer to another dispenser of at most "
+        f"{plural(cfg.patient_transfer_max_packs, 'pack')}, and transfers over {days} days of "
+        f"at most {cfg.dispenser_transfer_share:.0%} of the packs dispensed in them (at least "
         f"{cfg.dispenser_transfer_min_packs})",
         evidence=[say.event(i)],
-        inputs={"transferred_packs": moved, "dispensed_packs": own, "allowed": allowed},
+        inputs={
+            "packs": packs,
+            "transferred_packs": moved,
+            "dispensed_packs": own,
+            "allowed": allowed,
+        },
     )
 
 

@@ -48,9 +48,10 @@ def shipments(model: RegistryModel) -> list[tuple[int, ItemsShipped, int | None]
 
 
 class WorkingDays:
-    """The days each member did not work, in its own time zone: the days of each gap of at
-    most ``max_gap`` days in its activity (recorded registry events): weekends, holidays.
-    A longer gap is idleness, or the end of what is known, and counts as working time."""
+    """The days each member did not work, in its own time zone: the days its master data
+    closes (weekdays without hours, holidays), and the days of each gap of at most
+    ``max_gap`` days in its activity (recorded registry events): weekends, holidays. A
+    longer gap is idleness, or the end of what is known, and counts as working time."""
 
     def __init__(self, model: RegistryModel, say: Describer, max_gap: int = 4) -> None:
         self._say = say
@@ -65,6 +66,11 @@ class WorkingDays:
             for a, b in zip(ordered, ordered[1:], strict=False):
                 if 1 < (b - a).days <= max_gap + 1:
                     off.update(a + timedelta(days=k) for k in range(1, (b - a).days))
+            hours = say.catalogue.opening_hours(member)
+            if hours is not None:
+                span = (ordered[-1] - ordered[0]).days + 60  # and two months on
+                every = (ordered[0] + timedelta(days=k) for k in range(span))
+                off.update(d for d in every if not hours.intervals(d))
             self._off[member] = off
 
     def hours(self, start: int, end: int, member: str) -> float:

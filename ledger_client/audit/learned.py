@@ -25,6 +25,7 @@ from ledger_client.audit.flows import (
     is_dispenser_only,
     is_reverse_distributor,
 )
+from ledger_client.audit.hours import OpeningHours
 from ledger_client.audit.model import RegistryModel
 from ledger_client.events import ItemsShipped, RegistryEvent, actor
 
@@ -224,51 +225,57 @@ def _spike(
     )
 
 
-def _clock(minutes: int) -> str:
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
-
-
 def quiet_hour_activity(
     model: RegistryModel, cfg: AnomalyConfig, say: Describer | None = None
 ) -> list[Finding]:
-    """Transactions outside the member's business hours (its master data, else
-    ``business_hours``), in its own time zone, at an hour its own history rarely works
-    (under ``quiet_hour_share`` of its transactions, once it has ``min_member_events``)."""
+    """Transactions outside the member's opening hours in its own time zone (widened by
+    ``hours_grace_minutes``): those of its master data, holidays and closed days included;
+    where the master data has none, outside ``business_hours`` at an hour its own history
+    rarely works (under ``quiet_hour_share`` of its transactions, of at least
+    ``min_member_events``)."""
     say = _words(model, say)
     out = []
-    default = (cfg.business_hours[0] * 60, cfg.business_hours[1] * 60)
+    default = OpeningHours.every_day(cfg.business_hours[0] * 60, cfg.business_hours[1] * 60)
     for member, idx in activity_profiles(model).items():
-        opening, closing = say.catalogue.business_hours(member) or default
-        minute_of = {i: say.minute(model.events[i].timestamp, member) for i in idx}
-        hours = Counter(t // 60 for t in minute_of.values())
-        learned = len(idx) >= cfg.min_member_events
+        known = say.catalogue.opening_hours(member)
+        hours = known or default
+        local = {i: say.local(model.events[i].timestamp, member) for i in idx}
+        per_hour = Counter(t.hour for t in local.values())
+        learned = known is None and len(idx) >= cfg.min_member_events
         name, zone = say.name(member), say.zone_name(member)
+        source = "its master data" if known else "the default, no master data"
         for i in idx:
-            t = minute_of[i]
-            if opening <= t < closing:
+            t = local[i]
+            if hours.is_open(t, cfg.hours_grace_minutes):
                 continue
-            h = t // 60
-            if learned and hours[h] >= cfg.quiet_hour_share * len(idx):
-                continue  # the member's own habit: a night shift, early deliveries
+            if known is None and (
+                not learned or per_hour[t.hour] >= cfg.quiet_hour_share * len(idx)
+            ):
+                continue  # no master data: only an hour the member itself rarely works
             out.append(
                 Finding(
                     "NIGHT_ACTIVITY",
                     "LOW",
                     "0x" + model.events[i].tx_hash.hex(),
                     f"{name} transacted at {say.when(model.events[i].timestamp, member)}, "
-                    f"outside its business hours {_clock(opening)}-{_clock(closing)} ({zone})",
-                    f"{hours[h]} of its {len(idx)} transactions fall in the hour "
-                    f"{h:02d}:00-{h:02d}:59",
-                    threshold=f"a transaction outside business hours {_clock(opening)}-"
-                    f"{_clock(closing)} local time, in an hour holding under "
-                    f"{cfg.quiet_hour_share:.0%} of the member's transactions (when it has "
-                    f"at least {cfg.min_member_events})",
+                    f"outside its hours that day ({hours.words(t.date())}, {zone})",
+                    f"{per_hour[t.hour]} of its {len(idx)} transactions fall in the hour "
+                    f"{t.hour:02d}:00-{t.hour:02d}:59; its hours are from {source}",
+                    threshold=f"a transaction within its opening hours that day "
+                    f"({hours.words(t.date())}, from {source}), give or take "
+                    f"{cfg.hours_grace_minutes} minutes"
+                    + (
+                        ""
+                        if known
+                        else f", or in an hour holding at least {cfg.quiet_hour_share:.0%} of "
+                        f"its transactions (of at least {cfg.min_member_events})"
+                    ),
                     evidence=[say.event(i)],
                     inputs={
-                        "hour": h,
+                        "hour": t.hour,
                         "time_zone": zone,
-                        "business_hours": [_clock(opening), _clock(closing)],
-                        "hour_count": hours[h],
+                        "hours_that_day": hours.words(t.date()),
+                        "hour_count": per_hour[t.hour],
                         "member_events": len(idx),
                     },
                 )

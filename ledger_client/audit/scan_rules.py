@@ -7,10 +7,11 @@ Each scan of a pack is read against the pack's history at the scan's time
 - a pack decommissioned at the time: ``DECOMMISSIONED_VERIFIED``, except the dispensing
   member's own re-scan within ``rescan_seconds`` and its scans of a decommission it undid;
 - a pack neither held by, nor travelling to, the scanning member (within
-  ``custody_slack_seconds``): ``VERIFIED_TWO_PLACES`` when the pack was scanned at another
-  place too (at least one is a copy), else ``SCAN_WITHOUT_CUSTODY`` (a clone, or diverted
-  stock scanned where the chain says it never went). A saleable return verified at the
-  wholesaler and resold is scanned at each holder in turn: no finding;
+  ``custody_slack_seconds``): ``SCAN_WITHOUT_CUSTODY`` (a clone, or diverted stock scanned
+  where the chain says it never went), and ``VERIFIED_TWO_PLACES`` too when the pack was
+  scanned at another place, at any time apart (one of the two is a copy): two facts, each
+  with its own evidence. A saleable return verified at the wholesaler and resold is scanned
+  at each holder in turn: no finding;
 - a scanned lot or expiry that is not the commissioned one: ``PRODUCT_MISMATCH``.
 """
 
@@ -143,13 +144,12 @@ def _custody_findings(
         out.append(_decommissioned_verified(model, p, late, cfg, say, subject))
     if not stray:
         return out
+    out.append(_without_custody(model, p, stray, cfg, say, subject))
     first = stray[0]
     elsewhere = [r for r in held + stray if r.location.lower() != first.location.lower()]
     if elsewhere:
         other = min(elsewhere, key=lambda r: abs(r.time - first.time))
         out.append(_two_places(model, p, first, other, cfg, say, subject))
-    else:
-        out.append(_without_custody(model, p, stray, cfg, say, subject))
     return out
 
 
