@@ -134,18 +134,29 @@ def detect(
     cfg = config or AnomalyConfig()
     now = now if now is not None else (model.events[-1].timestamp if model.events else 0)
     say = (catalogue or Catalogue()).describer(model)
+    days = WorkingDays(model, say, cfg.max_days_off)
     found = [
         *reused_after_decommission(model, say),
-        *not_received(model, now, cfg, say),
+        *not_received(model, now, cfg, say, days),
         *role_order(model, cfg, say),
         *expired_moving(model, say),
         *recalled_shipped(model, say),
         *verification_rules(model, verifications, cfg, say),
-        *transit_outliers(model, cfg, say, WorkingDays(model, say, cfg.max_days_off)),
+        *transit_outliers(model, cfg, say, days),
         *unusual_routes(model, cfg, say),
         *volume_changes(model, cfg, say),
         *quiet_hour_activity(model, cfg, say),
     ]
     if catalogue is not None:
         found.extend(product_mismatch(model, catalogue, say))
-    return sorted(found, key=lambda f: (f.kind, f.subject))
+    return sorted(_reported_once(found), key=lambda f: (f.kind, f.subject))
+
+
+def _reported_once(found: list[Finding]) -> list[Finding]:
+    """Drop the role order and route findings on a shipment that a reuse finding (a pack
+    dispensed, undone and shipped on) already names: one incident, one finding."""
+    reused = {e["tx"] for f in found if f.kind == "DECOMMISSIONED_REUSED" for e in f.evidence[-1:]}
+    return [f for f in found if f.kind not in _EXPLAINED_BY_REUSE or f.subject not in reused]
+
+
+_EXPLAINED_BY_REUSE = frozenset({"ROLE_ORDER", "UNUSUAL_ROUTE"})

@@ -53,10 +53,15 @@ class AnomalyConfig:
     as wholesale distribution.
 
     Volume: ``volume_ratio``, ``volume_min_excess``: a day is a spike when the member's
-    transactions exceed this multiple of its usual working day (the median of its last
-    ``volume_baseline_days`` working days, of at least ``min_days``) and exceed it by this
+    transactions exceed this multiple of its usual working day (the median of its
+    ``volume_baseline_days`` working days before and after, of at least ``min_days``) and
+    exceed it by this
     many; ``volume_sustain_days``: not when the next this many working days keep at least
-    ``volume_sustain_share`` of the spike's level (a go-live or a new customer: a new level).
+    ``volume_sustain_share`` of the spike's level (a go-live or a new customer: a new level),
+    nor when ``volume_network_members`` or more members spike the same day (a campaign).
+    Volume is counted per operation: commissions, shipments, decommissions; a day after
+    closed days carries their demand too (its usual day times the calendar days since the
+    member last worked, at most ``volume_max_covered_days``).
 
     Hours: a transaction is flagged outside the member's opening hours in its own time zone
     (its master data: hours per weekday, holidays), widened by ``hours_grace_minutes``. Where
@@ -87,9 +92,11 @@ class AnomalyConfig:
     dispenser_transfer_days: int = 30
     volume_ratio: float = 2.0
     volume_min_excess: int = 10
-    volume_baseline_days: int = 28
+    volume_baseline_days: int = 14
     volume_sustain_days: int = 3
     volume_sustain_share: float = 0.6
+    volume_network_members: int = 3
+    volume_max_covered_days: int = 4
     min_days: int = 7
     business_hours: tuple[int, int] = (6, 22)
     hours_grace_minutes: int = 30

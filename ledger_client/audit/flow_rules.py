@@ -163,11 +163,12 @@ def _too_many_transfers(
     patient's need (``patient_transfer_max_packs``) or the sender's transfers over the last
     ``dispenser_transfer_days`` exceed the de-minimis share of its dispensing."""
     start = ship.timestamp - cfg.dispenser_transfer_days * DAY
-    moved = sum(n for t, n in sent if t > start)
+    small = cfg.patient_transfer_max_packs
+    moved = sum(n for t, n in sent if t > start and n <= small)  # the large are findings
     own = _count_between(dispensed.get(ship.from_, ([], [])), start, ship.timestamp)
     allowed = max(cfg.dispenser_transfer_min_packs, cfg.dispenser_transfer_share * own)
     packs = sent[-1][1]
-    if moved <= allowed and packs <= cfg.patient_transfer_max_packs:
+    if packs <= small and moved <= allowed:
         return None
     days = cfg.dispenser_transfer_days
     return Finding(

@@ -66,6 +66,22 @@ def is_wholesaler(model: RegistryModel, account: str) -> bool:
     return bool(roles(model, account) & Role.WHOLESALER)
 
 
+def trade_role(model: RegistryModel, account: str) -> str:
+    """The member's place in the supply chain: producer, logistics, wholesaler, dispenser,
+    reverse distributor, or other (regulators, auditors)."""
+    r = roles(model, account)
+    for bits, name in (
+        (_PRODUCERS, "producer"),
+        (int(Role.LOGISTICS), "logistics"),
+        (int(Role.WHOLESALER), "wholesaler"),
+        (int(Role.DISPENSER), "dispenser"),
+        (int(Role.REVERSE_DISTRIBUTOR), "reverse distributor"),
+    ):
+        if r & bits:
+            return name
+    return "other"
+
+
 def on_return_path(model: RegistryModel, p: Pack, to: str) -> bool:
     """True when shipping ``p`` to ``to`` takes it back for credit or destruction: to a
     reverse distributor or to the lot's owner (the maker)."""

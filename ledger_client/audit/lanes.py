@@ -10,7 +10,7 @@ it is late when it took more than the lane's usual time (its median) plus
 ``transit_delay_hours`` (or ``transit_delay_share`` of the usual time, on long lanes): one
 missed truck stays below that, a day and a half more does not.
 
-A shipment is not received when it has travelled (calendar hours) longer than
+A shipment is not received when it has travelled (the recipient's working hours) longer than
 ``not_received_lane_factor`` times its lane's slowest usual delivery (the 95th percentile of
 its received shipments), and at least ``not_received_min_hours``: a lost next-day delivery
 shows within days, a 17-day ocean lane is not called lost at 14. A lane with fewer than
@@ -164,13 +164,20 @@ def _open_shipments(model: RegistryModel) -> dict[int, list[str]]:
 
 
 def not_received(
-    model: RegistryModel, now: int, cfg: AnomalyConfig, say: Describer
+    model: RegistryModel,
+    now: int,
+    cfg: AnomalyConfig,
+    say: Describer,
+    days: WorkingDays | None = None,
 ) -> list[Finding]:
-    """Shipments in transit longer than their lane's deliveries allow."""
+    """Shipments in transit longer than their lane's deliveries allow, in the recipient's
+    working hours."""
+    days = days or WorkingDays(model, say, cfg.max_days_off)
     lanes: dict[Lane, list[float]] = defaultdict(list)
     for _, sent, r in shipments(model):
         if r is not None and model.events[r].timestamp <= now:
-            lanes[(sent.from_, sent.to)].append((model.events[r].timestamp - sent.timestamp) / HOUR)
+            hours = days.hours(sent.timestamp, model.events[r].timestamp, sent.to)
+            lanes[(sent.from_, sent.to)].append(hours)
     out = []
     for i, items in sorted(_open_shipments(model).items()):
         e = model.events[i]
@@ -180,18 +187,20 @@ def not_received(
         if len(samples) >= cfg.not_received_min_samples:
             slow = _quantile(samples, 0.95)
             limit = max(cfg.not_received_min_hours, cfg.not_received_lane_factor * slow)
+            hours = days.hours(e.timestamp, now, e.to)
             rule = (
-                f"in transit longer than {limit:.0f} h: {cfg.not_received_lane_factor:g}x the "
-                f"lane's slowest usual delivery ({slow:.0f} h, 95th percentile of "
-                f"{plural(len(samples), 'delivery')}), at least {cfg.not_received_min_hours:g} h"
+                f"in transit longer than {limit:.0f} working hours of the recipient: "
+                f"{cfg.not_received_lane_factor:g}x the lane's slowest usual delivery "
+                f"({slow:.0f} h, 95th percentile of {plural(len(samples), 'delivery')}), at "
+                f"least {cfg.not_received_min_hours:g} h"
             )
         else:
             limit = cfg.not_received_days * DAY / HOUR
+            hours = (now - e.timestamp) / HOUR
             rule = (
                 f"in transit longer than {cfg.not_received_days:g} days (fewer than "
                 f"{cfg.not_received_min_samples} deliveries on the lane to learn from)"
             )
-        hours = (now - e.timestamp) / HOUR
         if hours <= limit:
             continue
         out.append(
@@ -201,14 +210,15 @@ def not_received(
                 "0x" + e.tx_hash.hex(),
                 f"{plural(len(items), 'item')} shipped by {say.name(e.from_)} to "
                 f"{say.name(e.to)} on {say.when(e.timestamp, e.from_)} are still in "
-                f"transit {hours / 24:.1f} days later ({say.when(now, e.to)})",
+                f"transit {(now - e.timestamp) / DAY:.1f} days later ({say.when(now, e.to)})",
                 "goods that arrive are received; a shipment left open was lost, diverted "
                 "or never recorded",
                 threshold=rule,
                 evidence=[say.event(i)],
                 inputs={
                     "items": items[:20],
-                    "days_in_transit": round(hours / 24, 2),
+                    "days_in_transit": round((now - e.timestamp) / DAY, 2),
+                    "hours_counted": round(hours, 1),
                     "threshold_hours": round(limit, 1),
                     "lane_deliveries": len(samples),
                 },

@@ -17,6 +17,7 @@ import statistics
 from collections import Counter, defaultdict
 from datetime import date
 
+from ledger_client import events as ev
 from ledger_client.audit.catalogue import Catalogue
 from ledger_client.audit.describe import Describer
 from ledger_client.audit.findings import AnomalyConfig, Finding
@@ -24,10 +25,17 @@ from ledger_client.audit.flows import (
     distribution_lane,
     is_dispenser_only,
     is_reverse_distributor,
+    trade_role,
 )
 from ledger_client.audit.hours import OpeningHours
 from ledger_client.audit.model import RegistryModel
-from ledger_client.events import ItemsShipped, RegistryEvent, actor
+from ledger_client.events import (
+    ItemsShipped,
+    PacksCommissioned,
+    PacksDecommissioned,
+    RegistryEvent,
+    actor,
+)
 
 Lane = tuple[str, str]
 
@@ -157,36 +165,71 @@ def activity_profiles(model: RegistryModel) -> dict[str, list[int]]:
 _EPOCH = date(1970, 1, 1)
 
 
+#: The operations a member's volume is counted in, each a series of its own: what it makes,
+#: ships and dispenses (receipts follow others' shipments, and come in waves).
+VOLUME_OPERATIONS: dict[type, str] = {
+    PacksCommissioned: "commissions",
+    ItemsShipped: "shipments",
+    PacksDecommissioned: "decommissions",
+}
+
+
 def volume_changes(
     model: RegistryModel, cfg: AnomalyConfig, say: Describer | None = None
 ) -> list[Finding]:
-    """Days (the member's own dates) on which a member's transactions jump far above its
-    usual working day and fall back: a one-day spike, not a new level. The usual day is the
-    median of its last ``volume_baseline_days`` working days (days it transacted at all),
-    so a member that goes live or takes on a customer sets a new usual level within days.
-    The subject is ``member@day``, the day counted from 1970-01-01."""
+    """Days (the member's own dates) on which a member's operations of one kind
+    (:data:`VOLUME_OPERATIONS`) jump far above its usual working day and fall back: a
+    one-day spike, not a new level. The usual day is the median of its
+    ``volume_baseline_days`` working days (days it transacted at all) either side, so a
+    member that goes live or takes on a customer sets a new usual level within days; a day
+    on which at least ``volume_network_members`` members of the same trade role spike
+    together is a network event (the makers' campaign), not one member's. The subject is
+    ``member@day``, the day counted from 1970-01-01."""
     say = _words(model, say)
-    out = []
+    spikes: list[tuple[str, int, str, list[int], float, float, int]] = []
     for member, idx in activity_profiles(model).items():
-        per_day: dict[int, list[int]] = defaultdict(list)
+        per_day: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
         for i in idx:
-            per_day[(say.day(model.events[i].timestamp, member) - _EPOCH).days].append(i)
+            day = (say.day(model.events[i].timestamp, member) - _EPOCH).days
+            op = VOLUME_OPERATIONS.get(type(model.events[i]), "")
+            per_day[day][op].append(i)
         days = sorted(per_day)
-        counts = [len(per_day[d]) for d in days]
-        for k, d in enumerate(days):
-            before = counts[max(0, k - cfg.volume_baseline_days) : k]
-            if len(before) < cfg.min_days:
-                continue
-            v, usual = counts[k], statistics.median(before)
-            limit = max(cfg.volume_ratio * usual, usual + cfg.volume_min_excess)
-            if v <= limit:
-                continue
-            after = counts[k + 1 : k + 1 + cfg.volume_sustain_days]
-            if len(after) == cfg.volume_sustain_days and statistics.median(after) >= (
-                cfg.volume_sustain_share * v
-            ):
-                continue  # a new level: go-live, a new customer, a campaign that lasts
-            out.append(_spike(model, member, d, per_day[d], usual, limit, len(before), cfg, say))
+        # demand waits while a member is closed: a day after closed days carries theirs too
+        covers = [
+            min(d - p, cfg.volume_max_covered_days)
+            for p, d in zip([days[0] - 1, *days], days, strict=False)
+        ]
+        for op in VOLUME_OPERATIONS.values():
+            counts = [len(per_day[d].get(op, ())) for d in days]
+            rates = [c / n for c, n in zip(counts, covers, strict=True)]
+            for k, d in enumerate(days):
+                span = cfg.volume_baseline_days
+                before = rates[max(0, k - span) : k] + rates[k + 1 : k + 1 + span]
+                if len(before) < cfg.min_days:
+                    continue
+                v, usual = counts[k], statistics.median(before) * covers[k]
+                limit = max(cfg.volume_ratio * usual, usual + cfg.volume_min_excess)
+                if v <= limit:
+                    continue
+                after = counts[k + 1 : k + 1 + cfg.volume_sustain_days]
+                if len(after) == cfg.volume_sustain_days and statistics.median(after) >= (
+                    cfg.volume_sustain_share * v
+                ):
+                    continue  # a new level: go-live, a new customer, a campaign that lasts
+                spikes.append((member, d, op, per_day[d][op], usual, limit, len(before)))
+    together = Counter(
+        (trade_role(model, m), day) for m, day in {(m, day) for m, day, *_ in spikes}
+    )
+    out = []
+    seen: set[tuple[str, int]] = set()
+    for member, d, op, events, usual, limit, n in spikes:
+        if (
+            together[(trade_role(model, member), d)] >= cfg.volume_network_members
+            or (member, d) in seen
+        ):
+            continue
+        seen.add((member, d))
+        out.append(_spike(model, member, d, op, events, usual, limit, n, cfg, say))
     return out
 
 
@@ -194,6 +237,7 @@ def _spike(
     model: RegistryModel,
     member: str,
     d: int,
+    op: str,
     events: list[int],
     usual: float,
     limit: float,
@@ -207,16 +251,18 @@ def _spike(
         "VOLUME_SPIKE",
         "MEDIUM",
         f"{member}@{d}",
-        f"{say.name(member)} sent {v} transactions on {day} ({say.zone_name(member)})",
-        f"its usual working day is {usual:g} transactions (median of its last {days} working "
-        f"days), and the days after did not stay at the new level",
-        threshold=f"more than {limit:g} transactions a day: over {cfg.volume_ratio:g}x its "
-        f"usual day and at least {cfg.volume_min_excess} more, not followed by "
-        f"{cfg.volume_sustain_days} working days at {cfg.volume_sustain_share:.0%} of it",
+        f"{say.name(member)} sent {v} transactions ({op}) on {day} ({say.zone_name(member)})",
+        f"its usual working day is {usual:g} {op} (median of {days} working days around it), "
+        "and the days after did not stay at the new level",
+        threshold=f"more than {limit:g} {op} a day: over {cfg.volume_ratio:g}x its usual day "
+        f"and at least {cfg.volume_min_excess} more, not followed by "
+        f"{cfg.volume_sustain_days} working days at {cfg.volume_sustain_share:.0%} of it, "
+        f"nor shared by {cfg.volume_network_members} or more members that day",
         evidence=[say.event(i) for i in events[:20]],
         inputs={
             "member": member,
             "day": d,
+            "operation": op,
             "count": v,
             "median": usual,
             "days": days,
@@ -225,10 +271,27 @@ def _spike(
     )
 
 
+#: The operations that handle packs, which a member's opening hours bound (registering a lot
+#: or setting its status is office work a system may do at any hour).
+HANDLING = (
+    ev.PacksCommissioned,
+    ev.ItemsPacked,
+    ev.ItemsUnpacked,
+    ev.UnitsDissolved,
+    ev.ItemsShipped,
+    ev.ItemsReceived,
+    ev.ShipmentCancelled,
+    ev.ItemsRefused,
+    ev.PacksDecommissioned,
+    ev.DecommissionsUndone,
+)
+
+
 def quiet_hour_activity(
     model: RegistryModel, cfg: AnomalyConfig, say: Describer | None = None
 ) -> list[Finding]:
-    """Transactions outside the member's opening hours in its own time zone (widened by
+    """Pack handling (:data:`HANDLING`) outside the member's opening hours in its own time
+    zone (widened by
     ``hours_grace_minutes``): those of its master data, holidays and closed days included;
     where the master data has none, outside ``business_hours`` at an hour its own history
     rarely works (under ``quiet_hour_share`` of its transactions, of at least
@@ -246,7 +309,9 @@ def quiet_hour_activity(
         source = "its master data" if known else "the default, no master data"
         for i in idx:
             t = local[i]
-            if hours.is_open(t, cfg.hours_grace_minutes):
+            if not isinstance(model.events[i], HANDLING) or hours.is_open(
+                t, cfg.hours_grace_minutes
+            ):
                 continue
             if known is None and (
                 not learned or per_hour[t.hour] >= cfg.quiet_hour_share * len(idx)

@@ -108,7 +108,7 @@ def test_a_one_day_spike_is_flagged_a_go_live_and_a_new_level_are_not() -> None:
     assert {f.subject for f in found} == {f"{A}@{BASE // DAY + 20}"}
     (f,) = found
     assert f.inputs["count"] == 50 and f.inputs["median"] == 20
-    assert "more than 40 transactions a day" in f.threshold
+    assert "more than 40 commissions a day" in f.threshold
 
 
 def test_night_is_outside_the_member_s_own_business_hours_in_its_own_time_zone() -> None:
