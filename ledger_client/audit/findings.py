@@ -33,7 +33,10 @@ class AnomalyConfig:
       where the lane has fewer deliveries.
     - ``transit_delay_hours``, ``transit_delay_share``: a delivery is late when it took
       longer than its lane's usual time (the median) plus this many working hours, or plus
-      this share of the usual time on long lanes. One missed truck (a day) stays below it.
+      this share of the usual time on long lanes, or than the lane's own delay at its
+      ``transit_lane_quantile`` (a lane served late routinely, such as a secondary
+      wholesaler's). One missed truck (a day) stays below it. A delivery on the recipient's
+      first day on the ledger (opening stock waiting for a go-live) is not counted.
     - ``min_lane_samples``: received shipments a lane needs before it has a usual time.
     - ``max_days_off``: working hours leave out a recipient's days off, the days of a gap
       of at most this many days in its activity (weekends, holidays).
@@ -79,6 +82,7 @@ class AnomalyConfig:
     not_received_min_samples: int = 3
     transit_delay_hours: float = 32.0
     transit_delay_share: float = 0.25
+    transit_lane_quantile: float = 0.95
     min_lane_samples: int = 8
     max_days_off: int = 4
     rare_lane_share: float = 0.01

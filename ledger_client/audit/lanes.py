@@ -59,6 +59,7 @@ class WorkingDays:
         for e in model.events:
             if isinstance(e, RegistryEvent) and (member := actor(e)) is not None:
                 active[member].add(say.day(e.timestamp, member))
+        self._first = {member: min(days) for member, days in active.items()}
         self._off: dict[str, set[date]] = {}
         for member, days in active.items():
             ordered = sorted(days)
@@ -72,6 +73,10 @@ class WorkingDays:
                 every = (ordered[0] + timedelta(days=k) for k in range(span))
                 off.update(d for d in every if not hours.intervals(d))
             self._off[member] = off
+
+    def first_days(self) -> dict[str, date]:
+        """Each member's first working day (its go-live on the ledger)."""
+        return self._first
 
     def hours(self, start: int, end: int, member: str) -> float:
         """Hours from ``start`` to ``end`` that fall on days ``member`` worked."""
@@ -109,17 +114,28 @@ def transit_outliers(
         say = Catalogue().describer(model)
     days = days or WorkingDays(model, say, cfg.max_days_off)
     lanes: dict[Lane, list[tuple[float, int, int]]] = defaultdict(list)
+    first_day = days.first_days()
     for s, e, r in shipments(model):
-        if r is not None:
-            hours = days.hours(e.timestamp, model.events[r].timestamp, e.to)
-            lanes[(e.from_, e.to)].append((hours, s, r))
+        if r is None:
+            continue
+        received = model.events[r].timestamp
+        if say.day(received, e.to) == first_day.get(e.to):
+            continue  # the opening stock of a member going live waited for it to open
+        hours = days.hours(e.timestamp, received, e.to)
+        lanes[(e.from_, e.to)].append((hours, s, r))
     out = []
     for (a, b), rows in lanes.items():
         if len(rows) < cfg.min_lane_samples:
             continue
-        usual = statistics.median(h for h, _, _ in rows)
-        allowed = max(cfg.transit_delay_hours, cfg.transit_delay_share * usual)
+        times = sorted(h for h, _, _ in rows)
+        usual = statistics.median(times)
+        floor = max(cfg.transit_delay_hours, cfg.transit_delay_share * usual)
         for hours, s, r in rows:
+            if hours - usual <= floor:
+                continue
+            others = times.copy()
+            others.remove(hours)  # the lane's other deliveries set its own spread
+            allowed = max(floor, _quantile(others, cfg.transit_lane_quantile) - usual)
             if hours - usual <= allowed:
                 continue
             sent, received = model.events[s].timestamp, model.events[r].timestamp
@@ -134,8 +150,9 @@ def transit_outliers(
                     f"usual transit on this lane is {usual:.1f} working hours of "
                     f"{say.name(b)} over {len(rows)} deliveries; one missed truck adds a day",
                     threshold=f"more than {allowed:.1f} working hours over the lane's usual "
-                    f"time (the larger of {cfg.transit_delay_hours:g} h and "
-                    f"{cfg.transit_delay_share:.0%} of it; days the recipient did not work, "
+                    f"time (the largest of {cfg.transit_delay_hours:g} h, "
+                    f"{cfg.transit_delay_share:.0%} of it, and the lane's own "
+                    f"{cfg.transit_lane_quantile:.0%} delay; days the recipient did not work, "
                     "in its time zone, not counted)",
                     evidence=[say.event(s), say.event(r)],
                     inputs={

@@ -251,7 +251,7 @@ def _spike(
         "VOLUME_SPIKE",
         "MEDIUM",
         f"{member}@{d}",
-        f"{say.name(member)} sent {v} transactions ({op}) on {day} ({say.zone_name(member)})",
+        f"{say.name(member)} recorded {v} {op} on {day} ({say.zone_name(member)})",
         f"its usual working day is {usual:g} {op} (median of {days} working days around it), "
         "and the days after did not stay at the new level",
         threshold=f"more than {limit:g} {op} a day: over {cfg.volume_ratio:g}x its usual day "

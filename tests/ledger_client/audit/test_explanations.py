@@ -58,7 +58,6 @@ def test_every_finding_names_members_states_its_threshold_and_shows_evidence(
         "DECOMMISSIONED_VERIFIED",
         "VERIFIED_TWO_PLACES",
         "SHIPMENT_NOT_RECEIVED",
-        "ROLE_ORDER",
         "PRODUCT_MISMATCH",
         "EXPIRED_MOVING",
     } <= kinds
@@ -121,8 +120,8 @@ def test_thresholds_are_stated_in_the_units_of_the_rule(findings: list[Finding])
     assert "day 00" in next(
         f.threshold for f in findings if f.kind == "PRODUCT_MISMATCH" and "expiry" in f.seen
     )
-    assert "wholesaler_b" in by_kind["ROLE_ORDER"].seen
-    assert "pharmacy_a" in by_kind["ROLE_ORDER"].seen
+    assert "wholesaler_b" in by_kind["DECOMMISSIONED_REUSED"].seen
+    assert "pharmacy_a" in by_kind["DECOMMISSIONED_REUSED"].seen
 
 
 def test_learned_findings_give_local_dates_hours_and_absolute_thresholds() -> None:
@@ -147,8 +146,8 @@ def test_learned_findings_give_local_dates_hours_and_absolute_thresholds() -> No
     names = Catalogue(members={A: {"name": "maker_t", "time_zone": "Asia/Tokyo", **hours}})
     (spike,) = volume_changes(m, AnomalyConfig(), names.describer(m))
     tokyo = datetime.fromtimestamp(burst, ZoneInfo("Asia/Tokyo")).date().isoformat()
-    assert spike.seen.startswith(f"maker_t sent 120 transactions on {tokyo} (Asia/Tokyo)")
-    assert re.search(r"more than \d+ transactions a day", spike.threshold)
+    assert spike.seen.startswith(f"maker_t recorded 120 commissions on {tokyo} (Asia/Tokyo)")
+    assert re.search(r"more than \d+ commissions a day", spike.threshold)
     assert len(spike.evidence) == 20 and spike.inputs["count"] == 120
     (quiet,) = quiet_hour_activity(m, AnomalyConfig(), names.describer(m))
     assert quiet.inputs["hour"] == 12 and quiet.evidence[0]["time"] == noon
