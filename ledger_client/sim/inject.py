@@ -79,12 +79,13 @@ def order_incidents(world: World) -> list[tuple[str, str, Order, dict[str, objec
     for o in take(lambda o: o.ship < end - 16 * DAY, n):
         o.recv = world.after(o.to, o.ship, rng.randint(7, 12))
         out.append(("TRANSIT_OUTLIER", "obvious", o, {"days": round((o.recv - o.ship) / DAY, 1)}))
-    for o in take(lambda o: o.ship < end - 5 * DAY, n):
+    subtle = 0
+    for o in take(lambda o: o.ship < end - 5 * DAY, 4 * n):
         assert o.recv is not None
         late = world.after(o.to, o.recv + 36 * H - SLOT)
-        if world.site[o.to].day_of(late) > world.site[o.to].day_of(o.recv) + 2:
-            continue
-        o.recv = late
+        if subtle == n or world.site[o.to].day_of(late) > world.site[o.to].day_of(o.recv) + 2:
+            continue  # the pharmacy is closed then: the delay would be more than 36 h
+        o.recv, subtle = late, subtle + 1
         out.append(("TRANSIT_OUTLIER", "subtle", o, {"hours": round((o.recv - o.ship) / H, 1)}))
     return out
 
@@ -427,6 +428,7 @@ def reserve_cases(world: World) -> None:
         if world.lot_of_case[c].owner == world.exclusive
         and world.lot_of_case[c].expiry == world.far
     ]
+    own = [x for x in own if x[2] < world.end - 8 * DAY]
     world.rng.shuffle(own)
     world.reserved = sorted(own[: world.cfg.incidents], key=lambda x: x[2])
     for _w, c, _r in world.reserved:

@@ -46,7 +46,8 @@ def _build(
 
 
 def _spike_days(world: World) -> dict[tuple[str, int], float]:
-    """Pharmacies and days for volume spikes: 6-8x the usual day (obvious), 2.5-3x (subtle)."""
+    """Pharmacies and days for volume spikes: 7-9x the usual day asked (obvious), 2.5-3x
+    (subtle); the level is that of the count reached (see :func:`plan`)."""
     rng, n = world.rng, world.cfg.incidents
     pharmacies = [p for p in world.ps if p not in (world.all_day, world.go_live)]
     out: dict[tuple[str, int], float] = {}
@@ -60,7 +61,7 @@ def _spike_days(world: World) -> dict[tuple[str, int], float]:
             and all(q != p or abs(e - d) > 3 for q, e in out)
         ]
         if days:
-            out[(p, rng.choice(days))] = rng.uniform(6, 8) if k < n else rng.uniform(2.5, 3)
+            out[(p, rng.choice(days))] = rng.uniform(7, 9) if k < n else rng.uniform(2.5, 3)
     return out
 
 

@@ -281,6 +281,7 @@ def special_fates(world: World) -> None:
             undo = s.at - s.at % SLOT + SLOT + rng.randint(60, 500)
             world.act(undo, s.pharmacy, "undoDecommission", [s.pid], ZERO)
             world.flow("quick_undo", [hx(s.pid)], minutes=round((undo - s.at) / 60))
+            world.used.add(s.pid)  # an undone pack shipped on would be an incident
             again = Stock(s.pid, s.pharmacy, s.supplier, undo + SLOT)
             again.at = world.after(s.pharmacy, undo, rng.randint(0, 2))
             extra.append(again)
@@ -362,7 +363,7 @@ def _spike(
     out: list[list[Stock]] = []
     for g in groups:
         day = site.day_of(max(s.at for s in g))
-        if need > 0 and d < day <= d + 6:
+        if need > 0 and d < day <= d + 10:
             for s in g:
                 t = world.at(p, d, 0, s.ready)
                 if need > 0 and t is not None:
