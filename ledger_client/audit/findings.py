@@ -27,10 +27,10 @@ class AnomalyConfig:
     Shipments:
 
     - ``not_received_lane_factor``, ``not_received_min_hours``: a shipment is "not received"
-      when it has travelled longer than this factor times its lane's slowest usual delivery
-      (the 95th percentile of the lane's received shipments, once it has
-      ``not_received_min_samples``), and at least this many hours; ``not_received_days``
-      where the lane has fewer deliveries.
+      when it has travelled (the recipient's working hours) longer than this factor times
+      the time within which the lane's deliveries usually arrive (their
+      ``not_received_quantile``, once it has ``not_received_min_samples``), and at least this
+      many hours; ``not_received_days`` (calendar) where the lane has fewer deliveries.
     - ``transit_delay_hours``, ``transit_delay_share``: a delivery is late when it took
       longer than its lane's usual time (the median) plus this many working hours, or plus
       this share of the usual time on long lanes, or than the lane's own delay at its
@@ -80,6 +80,7 @@ class AnomalyConfig:
     not_received_min_hours: float = 48.0
     not_received_days: float = 14.0
     not_received_min_samples: int = 3
+    not_received_quantile: float = 0.8
     transit_delay_hours: float = 32.0
     transit_delay_share: float = 0.25
     transit_lane_quantile: float = 0.95

@@ -10,11 +10,11 @@ it is late when it took more than the lane's usual time (its median) plus
 ``transit_delay_hours`` (or ``transit_delay_share`` of the usual time, on long lanes): one
 missed truck stays below that, a day and a half more does not.
 
-A shipment is not received when it has travelled (the recipient's working hours) longer than
-``not_received_lane_factor`` times its lane's slowest usual delivery (the 95th percentile of
-its received shipments), and at least ``not_received_min_hours``: a lost next-day delivery
-shows within days, a 17-day ocean lane is not called lost at 14. A lane with fewer than
-``not_received_min_samples`` deliveries uses ``not_received_days``.
+A shipment is not received when it has travelled (the recipient's working hours) longer
+than ``not_received_lane_factor`` times the time within which its lane's deliveries usually
+arrive (``not_received_quantile`` of them), and at least ``not_received_min_hours``: a lost
+next-day delivery shows within days, a 17-day ocean lane is not called lost at 14. A lane
+with fewer than ``not_received_min_samples`` deliveries uses ``not_received_days``.
 """
 
 from __future__ import annotations
@@ -202,14 +202,15 @@ def not_received(
             continue
         samples = lanes.get((e.from_, e.to), [])
         if len(samples) >= cfg.not_received_min_samples:
-            slow = _quantile(samples, 0.95)
+            slow = _quantile(samples, cfg.not_received_quantile)
             limit = max(cfg.not_received_min_hours, cfg.not_received_lane_factor * slow)
             hours = days.hours(e.timestamp, now, e.to)
             rule = (
                 f"in transit longer than {limit:.0f} working hours of the recipient: "
-                f"{cfg.not_received_lane_factor:g}x the lane's slowest usual delivery "
-                f"({slow:.0f} h, 95th percentile of {plural(len(samples), 'delivery')}), at "
-                f"least {cfg.not_received_min_hours:g} h"
+                f"{cfg.not_received_lane_factor:g}x the time its lane's deliveries usually take "
+                f"({slow:.0f} h, {cfg.not_received_quantile:.0%} of "
+                f"{len(samples)} deliveries within it), at least "
+                f"{cfg.not_received_min_hours:g} h"
             )
         else:
             limit = cfg.not_received_days * DAY / HOUR
