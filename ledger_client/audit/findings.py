@@ -45,8 +45,8 @@ class AnomalyConfig:
     for a product owner when it carried at most this many and under this share of the
     shipments of its goods (of at least ``min_owner_shipments``); ``rare_network_count``
     (shipments of the whole network) makes it rare in the network too;
-    ``regular_sender_shipments``: a sender distributes an owner's goods regularly when it
-    shipped them at least this many times.
+    ``authorized_deliveries``: a sender is an authorised distributor of an owner's goods when
+    the owner, or a logistics provider, delivered them to it at least this many times.
 
     Dispensers: a transfer to another dispenser serves a specific patient when it carries at
     most ``patient_transfer_max_packs`` packs; ``dispenser_transfer_share``,
@@ -90,7 +90,7 @@ class AnomalyConfig:
     rare_lane_count: int = 2
     min_owner_shipments: int = 50
     rare_network_count: int = 4
-    regular_sender_shipments: int = 5
+    authorized_deliveries: int = 1
     patient_transfer_max_packs: int = 3
     dispenser_transfer_share: float = 0.05
     dispenser_transfer_min_packs: int = 5

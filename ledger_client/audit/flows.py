@@ -61,6 +61,11 @@ def is_producer(model: RegistryModel, account: str) -> bool:
     return bool(roles(model, account) & _PRODUCERS)
 
 
+def is_logistics(model: RegistryModel, account: str) -> bool:
+    """True for a logistics provider (3PL)."""
+    return bool(roles(model, account) & Role.LOGISTICS)
+
+
 def is_wholesaler(model: RegistryModel, account: str) -> bool:
     """True for a wholesaler."""
     return bool(roles(model, account) & Role.WHOLESALER)
@@ -90,12 +95,12 @@ def on_return_path(model: RegistryModel, p: Pack, to: str) -> bool:
 
 def distribution_lane(model: RegistryModel, sender: str, to: str) -> bool:
     """True for a lane of forward distribution by the roles of its ends: a producer or
-    logistics provider to a wholesaler or logistics provider, a logistics provider or a
-    wholesaler to a wholesaler or dispenser."""
+    logistics provider to a wholesaler or logistics provider, a wholesaler to a wholesaler
+    or dispenser."""
     a, b = roles(model, sender), roles(model, to)
     if a & (_PRODUCERS | Role.LOGISTICS) and b & (Role.WHOLESALER | Role.LOGISTICS):
         return True
-    return bool(a & (Role.LOGISTICS | Role.WHOLESALER) and b & (Role.WHOLESALER | Role.DISPENSER))
+    return bool(a & Role.WHOLESALER and b & (Role.WHOLESALER | Role.DISPENSER))
 
 
 @dataclass(frozen=True, slots=True)

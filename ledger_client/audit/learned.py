@@ -24,6 +24,7 @@ from ledger_client.audit.findings import AnomalyConfig, Finding
 from ledger_client.audit.flows import (
     distribution_lane,
     is_dispenser_only,
+    is_logistics,
     is_reverse_distributor,
     trade_role,
 )
@@ -74,15 +75,17 @@ def unusual_routes(
 
     - when the network rarely uses it either (at most ``rare_network_count`` and under the
       share), unless it is a distribution lane by its ends' roles (wholesaler to pharmacy,
-      wholesaler to wholesaler...) and the sender regularly distributes the owner's goods
+      wholesaler to wholesaler...) and the sender is an authorised distributor of the owner's
+      goods (the owner, or a logistics provider for it, delivered them to it)
       (a secondary wholesaler filling in, stock balancing);
     - when it is busy with other goods but the sender does not otherwise distribute this
-      owner's goods (fewer than ``regular_sender_shipments``): diversion hidden in traffic.
+      owner's goods (fewer than ``authorized_deliveries`` from the owner or its logistics
+      provider): diversion hidden in traffic.
     """
     say = _words(model, say)
     ship_owners = _owner_shipments(model)
     per_owner: dict[str, Counter[Lane]] = defaultdict(Counter)
-    by_sender: dict[str, Counter[str]] = defaultdict(Counter)
+    supplied: dict[str, Counter[str]] = defaultdict(Counter)  # owner -> member -> deliveries
     network: Counter[Lane] = Counter()
     lanes_of: dict[int, Lane] = {}
     for i, owners in ship_owners.items():
@@ -91,7 +94,8 @@ def unusual_routes(
         network[lane] += 1
         for owner in owners:
             per_owner[owner][lane] += 1
-            by_sender[owner][e.from_] += 1
+            if e.from_ == owner or is_logistics(model, e.from_):
+                supplied[owner][e.to] += 1
     total_network = sum(network.values())
     out = []
     for i, owners in sorted(ship_owners.items()):
@@ -106,7 +110,7 @@ def unusual_routes(
                 and n <= cfg.rare_lane_count
                 and n / total < cfg.rare_lane_share
             )
-            regular = by_sender[owner][lane[0]] >= cfg.regular_sender_shipments
+            regular = lane[0] == owner or supplied[owner][lane[0]] >= cfg.authorized_deliveries
             if not new or regular and (not rare_network or distribution_lane(model, *lane)):
                 continue
             out.append(_route_finding(model, i, lane, owner, n, total, m, total_network, cfg, say))
@@ -138,9 +142,9 @@ def _route_finding(
         f"{total_network} in the network",
         threshold=f"a lane carrying at most {cfg.rare_lane_count} and under {share} of an "
         f"owner's shipments (of at least {cfg.min_owner_shipments}), and either rare in the "
-        f"network (at most {cfg.rare_network_count}, under {share}) outside a regular "
+        f"network (at most {cfg.rare_network_count}, under {share}) outside an authorised "
         f"distributor's trade, or from a sender that shipped the owner's goods fewer than "
-        f"{cfg.regular_sender_shipments} times",
+        f"{cfg.authorized_deliveries} deliveries of them from the owner or its logistics provider",
         evidence=[say.event(i)],
         inputs={
             "lane_count": n,
