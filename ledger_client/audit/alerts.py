@@ -6,7 +6,8 @@ or a member's name is needed), so the gateway can call them on its own replayed 
 Days of supply count the stock a member holds and the stock already travelling to it. The
 other holders a short member can turn to are ranked by kind (:data:`HOLDER_KINDS`: wholesaler,
 manufacturer, repackager, logistics provider, other dispenser), then same region first, then
-most stock; each says which kind it is.
+most stock; each says which kind it is. A reverse distributor's stock is never an
+alternative: it holds product taken out of trade, for destruction or credit.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 from ledger_client.audit.catalogue import Catalogue
 from ledger_client.audit.describe import Describer
+from ledger_client.audit.flows import is_reverse_distributor
 from ledger_client.audit.history import lot_trace
 from ledger_client.audit.model import RegistryModel
 from ledger_client.contracts import Role
@@ -181,15 +183,16 @@ def shortage(
 ) -> list[ShortageSignal]:
     """Days of supply ((stock on hand + stock in transit to the member) / dispense rate) per
     member and GTIN; an alert below ``threshold_days`` lists the other members holding the
-    GTIN with their kind, ranked by kind (:data:`HOLDER_KINDS`), then same region first,
-    then most stock."""
+    GTIN with their kind (reverse distributors left out), ranked by kind
+    (:data:`HOLDER_KINDS`), then same region first, then most stock."""
     say = catalogue.describer(model)
     stock = stock_on_hand(model, catalogue, now)
     inbound = inbound_stock(model, catalogue, now)
     rate = dispense_rate(model, catalogue, now, window_days)
     holders: dict[str, list[tuple[str, int]]] = defaultdict(list)
     for (member, g), n in stock.items():
-        holders[g].append((member, n))
+        if not is_reverse_distributor(model, member):
+            holders[g].append((member, n))
     signals = []
     for (member, g), per_day in sorted(rate.items()):
         on_hand, coming = stock.get((member, g), 0), inbound.get((member, g), 0)

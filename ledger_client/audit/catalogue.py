@@ -5,10 +5,12 @@ The chain stores hashes only; an auditor gets clear identities from the members'
 documents, the product directory and the consortium's member list. ``Catalogue`` gathers them
 and can be saved to, and loaded from, a JSON file. An id names its record's owner too (the
 member index that created it, see :mod:`ledger_client.ids`), so adding a code says whose
-record it is. A member's entry (``members[address]``) holds its ``name``, ``region`` and
-``time_zone`` (an IANA name such as ``America/New_York``), each where known: from the
-deployment, a catalogue file, or the location master data of the member's GLN in an owner's
-EPCIS store (an attribute named ``timeZone`` in any namespace; CBV defines none).
+record it is. A member's entry (``members[address]``) holds its ``name``, ``region``,
+``time_zone`` (an IANA name such as ``America/New_York``), ``business_hours`` and
+``holidays`` (:mod:`ledger_client.audit.hours`), each where known: from
+the deployment, a catalogue file, or the location master data of the member's GLN in an
+owner's EPCIS store (attributes named ``timeZone`` and ``businessHours`` in any namespace;
+CBV defines neither).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from web3 import Web3
 
 from ledger_client.audit.describe import Describer
+from ledger_client.audit.hours import OpeningHours
 from ledger_client.contracts import Deployment
 from ledger_client.errors import InvalidInputError
 from ledger_client.ids import lot_id, pack_id, unit_id
@@ -33,12 +36,18 @@ if TYPE_CHECKING:
     from ledger_client.epcis.store import EventStore
 
 
-def time_zone_attribute(attributes: dict[str, Any]) -> str | None:
-    """The value of a master data attribute named ``timeZone`` (after its namespace)."""
+def _attribute(attributes: dict[str, Any], name: str) -> str | None:
+    """The value of a master data attribute called ``name`` (after its namespace)."""
     for key, value in attributes.items():
-        if key.replace("#", "/").replace(":", "/").rsplit("/", 1)[-1] == "timeZone" and value:
+        if key.replace("#", "/").replace(":", "/").rsplit("/", 1)[-1] == name and value:
             return str(value)
     return None
+
+
+
+def time_zone_attribute(attributes: dict[str, Any]) -> str | None:
+    """The value of a master data attribute named ``timeZone`` (after its namespace)."""
+    return _attribute(attributes, "timeZone")
 
 
 @dataclass
@@ -78,13 +87,15 @@ class Catalogue:
         self.units.update(ids.units)
 
     def add_locations(self, store: EventStore, model: RegistryModel) -> None:
-        """Take each member's time zone, where its entry has none, from the location master
-        data of its GLN (its records in ``model``) in ``store``."""
+        """Take each member's time zone and business hours, where its entry has none, from
+        the location master data of its GLN (its records in ``model``) in ``store``."""
         for account, m in model.members.items():
             location = store.location(f"{m.gln:013d}")
-            zone = time_zone_attribute(location["attributes"]) if location else None
-            if zone:
-                self.members.setdefault(account, {}).setdefault("time_zone", zone)
+            attributes = location["attributes"] if location else {}
+            for key, name in (("time_zone", "timeZone"), ("business_hours", "businessHours")):
+                value = _attribute(attributes, name)
+                if value:
+                    self.members.setdefault(account, {}).setdefault(key, value)
 
     def gtin_of_lot(self, lid: bytes) -> str | None:
         """The GTIN of lot ``lid``, if known."""
@@ -113,6 +124,21 @@ class Catalogue:
                 " IANA time zone (such as America/New_York or Europe/Paris)"
             ) from None
 
+    def opening_hours(self, account: str) -> OpeningHours | None:
+        """The member's opening hours and holidays (:mod:`ledger_client.audit.hours`), None
+        where the master data gives no hours; raise :class:`InvalidInputError` for hours or
+        holidays it cannot read."""
+        entry = self.members.get(account, {})
+        hours = entry.get("business_hours")
+        if not hours:
+            return None
+        try:
+            return OpeningHours.parse(hours, entry.get("holidays", ()))
+        except InvalidInputError as exc:
+            raise InvalidInputError(
+                f"catalogue: member {self.member_name(account)}: {exc}"
+            ) from None
+
     def add_members(
         self,
         deployment: Deployment,
@@ -131,9 +157,11 @@ class Catalogue:
 
     def describer(self, model: RegistryModel) -> Describer:
         """The words findings and reports use for ``model``'s members and times, from this
-        master data (checked: every time zone must be an IANA name)."""
+        master data (checked: every time zone must be an IANA name, every business hours
+        HH:MM-HH:MM)."""
         for account in self.members:
             self.time_zone(account)
+            self.opening_hours(account)
         return Describer(model, self)
 
     def add_directory(self, w3: Web3, deployment: Deployment, gtins: list[str]) -> None:

@@ -77,7 +77,8 @@ class Describer:
             self._zones[account] = None if account is None else self.catalogue.time_zone(account)
         return self._zones[account]
 
-    def _local(self, ts: int, account: str | None) -> datetime:
+    def local(self, ts: int, account: str | None) -> datetime:
+        """``ts`` as a datetime in the member's time zone (UTC where it is unknown)."""
         zone: tzinfo = self.zone(account) or UTC
         return datetime.fromtimestamp(ts, zone)
 
@@ -89,22 +90,22 @@ class Describer:
     def when(self, ts: int, account: str | None) -> str:
         """``ts`` as the member's local date and time, with the zone's abbreviation
         (``2027-01-15 09:00 EST``; ``... UTC`` where the zone is unknown)."""
-        return self._local(ts, account).strftime("%Y-%m-%d %H:%M %Z")
+        return self.local(ts, account).strftime("%Y-%m-%d %H:%M %Z")
 
     def day(self, ts: int, account: str | None) -> date:
         """The member's local date at ``ts``."""
-        return self._local(ts, account).date()
+        return self.local(ts, account).date()
 
     def hour(self, ts: int, account: str | None) -> int:
         """The member's local hour of day at ``ts``."""
-        return self._local(ts, account).hour
+        return self.local(ts, account).hour
 
     def at(self, ts: int, account: str | None) -> dict[str, Any]:
         """``time`` (Unix seconds), ``local_time`` (ISO 8601 with the offset) and
         ``time_zone`` of a moment at the member's location."""
         return {
             "time": ts,
-            "local_time": self._local(ts, account).isoformat(),
+            "local_time": self.local(ts, account).isoformat(),
             "time_zone": self.zone_name(account),
         }
 

@@ -7,24 +7,105 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 DAY = 86_400
+HOUR = 3_600
 
 
 @dataclass(frozen=True)
 class AnomalyConfig:
-    """Thresholds of the rules and the learned detectors."""
+    """Thresholds of the rules and the learned detectors, each in the unit its name says.
 
-    not_received_days: float = 14.0
+    Scans (``VERIFIED_TWO_PLACES``, ``SCAN_WITHOUT_CUSTODY``, ``DECOMMISSIONED_VERIFIED``):
+
+    - ``custody_slack_seconds``: a scan counts as at the pack's holder (or the member it is
+      travelling to) when that member held it, or had it coming, within this many seconds
+      of the scan (a dock scans a delivery just before recording the receipt).
+    - ``rescan_seconds``: a second scan at the dispensing member within this many seconds
+      after it dispensed the pack is the pharmacist's check, not a clone.
+    - ``two_places_window``: seconds; scans at two places this close are called "within"
+      the window in the finding's words (any gap counts when custody does not explain it).
+
+    Shipments:
+
+    - ``not_received_lane_factor``, ``not_received_min_hours``: a shipment is "not received"
+      when it has travelled (the recipient's working hours) longer than this factor times
+      the time within which the lane's deliveries usually arrive (their
+      ``not_received_quantile``, once it has ``not_received_min_samples``), and at least this
+      many hours; ``not_received_days`` (calendar) where the lane has fewer deliveries.
+    - ``transit_delay_hours``, ``transit_delay_share``: a delivery is late when it took
+      longer than its lane's usual time (the median) plus this many working hours, or plus
+      this share of the usual time on long lanes, or than the lane's own delay at its
+      ``transit_lane_quantile`` (a lane served late routinely, such as a secondary
+      wholesaler's). One missed truck (a day) stays below it. A delivery on the recipient's
+      first day on the ledger (opening stock waiting for a go-live) is not counted.
+    - ``min_lane_samples``: received shipments a lane needs before it has a usual time.
+    - ``max_days_off``: working hours leave out a recipient's days off, the days of a gap
+      of at most this many days in its activity (weekends, holidays).
+
+    Routes: ``rare_lane_count``, ``rare_lane_share``, ``min_owner_shipments``: a lane is new
+    for a product owner when it carried at most this many and under this share of the
+    shipments of its goods (of at least ``min_owner_shipments``); ``rare_network_count``
+    (shipments of the whole network) makes it rare in the network too;
+    ``authorized_deliveries``: a sender is an authorised distributor of an owner's goods when
+    the owner, or a logistics provider, delivered them to it at least this many times.
+
+    Dispensers: a transfer to another dispenser serves a specific patient when it carries at
+    most ``patient_transfer_max_packs`` packs; ``dispenser_transfer_share``,
+    ``dispenser_transfer_min_packs``: a pharmacy's transfers to other dispensers over
+    ``dispenser_transfer_days`` may reach this share of the packs it dispensed in that time
+    (the 5 % of the PDMA's de-minimis rule), and this many packs at least, before they read
+    as wholesale distribution.
+
+    Volume: ``volume_ratio``, ``volume_min_excess``: a day is a spike when the member's
+    transactions exceed this multiple of its usual working day (the median of its
+    ``volume_baseline_days`` working days before and after, of at least ``min_days``) and
+    exceed it by this
+    many; ``volume_sustain_days``: not when the next this many working days keep at least
+    ``volume_sustain_share`` of the spike's level (a go-live or a new customer: a new level),
+    nor when ``volume_network_members`` or more members spike the same day (a campaign).
+    Volume is counted per operation: commissions, shipments, decommissions; a day after
+    closed days carries their demand too (its usual day times the calendar days since the
+    member last worked, at most ``volume_max_covered_days``).
+
+    Hours: a transaction is flagged outside the member's opening hours in its own time zone
+    (its master data: hours per weekday, holidays), widened by ``hours_grace_minutes``. Where
+    the master data gives none, ``business_hours`` (opening hour, closing hour) stand in, and
+    only a transaction in an hour holding under ``quiet_hour_share`` of the member's own
+    transactions (of at least ``min_member_events``) is flagged.
+    """
+
+    custody_slack_seconds: int = HOUR
+    rescan_seconds: int = 600
     two_places_window: int = 2 * DAY
-    transit_score: float = 4.0
-    transit_min_spread: float = 0.25
+    not_received_lane_factor: float = 2.0
+    not_received_min_hours: float = 48.0
+    not_received_days: float = 14.0
+    not_received_min_samples: int = 3
+    not_received_quantile: float = 0.8
+    transit_delay_hours: float = 32.0
+    transit_delay_share: float = 0.25
+    transit_lane_quantile: float = 0.95
     min_lane_samples: int = 8
+    max_days_off: int = 4
     rare_lane_share: float = 0.01
     rare_lane_count: int = 2
+    min_owner_shipments: int = 50
     rare_network_count: int = 4
-    volume_score: float = 6.0
-    volume_ratio: float = 4.0
+    authorized_deliveries: int = 1
+    patient_transfer_max_packs: int = 3
+    dispenser_transfer_share: float = 0.05
+    dispenser_transfer_min_packs: int = 5
+    dispenser_transfer_days: int = 30
+    volume_ratio: float = 2.0
+    volume_min_excess: int = 10
+    volume_baseline_days: int = 14
+    volume_sustain_days: int = 3
+    volume_sustain_share: float = 0.6
+    volume_network_members: int = 3
+    volume_max_covered_days: int = 4
     min_days: int = 7
-    quiet_hour_share: float = 0.002
+    business_hours: tuple[int, int] = (6, 22)
+    hours_grace_minutes: int = 30
+    quiet_hour_share: float = 0.01
     min_member_events: int = 200
 
 

@@ -1,11 +1,11 @@
-"""Anomaly detectors learned from the history itself (median and MAD, so a few outliers do
-not move the baseline): transit-time outliers per lane, lanes rarely or never used for a
-product owner, sudden daily volume changes per member, activity at hours a member is
-normally inactive.
+"""Patterns learned from each member's and each product owner's own history: lanes new for
+an owner's goods (``UNUSUAL_ROUTE``), days far above a member's usual volume
+(``VOLUME_SPIKE``), work outside a member's business hours (``NIGHT_ACTIVITY``). Lane
+transit times live in :mod:`ledger_client.audit.lanes`.
 
 A member's days and hours are those of its own time zone where the master data has one
-(UTC otherwise); each finding states its threshold in the units it was crossed in (hours,
-transactions a day, shipments), worked out from the baseline.
+(UTC otherwise); each finding states its threshold in the units it was crossed in
+(shipments, transactions a day, local hours).
 
 Each detector takes a :class:`~ledger_client.audit.describe.Describer` for names and times
 (default: the model's own member records, times in UTC).
@@ -13,184 +13,147 @@ Each detector takes a :class:`~ledger_client.audit.describe.Describer` for names
 
 from __future__ import annotations
 
-import math
 import statistics
 from collections import Counter, defaultdict
 from datetime import date
 
+from ledger_client import events as ev
 from ledger_client.audit.catalogue import Catalogue
 from ledger_client.audit.describe import Describer
-from ledger_client.audit.findings import DAY, AnomalyConfig, Finding
+from ledger_client.audit.findings import AnomalyConfig, Finding
+from ledger_client.audit.flows import (
+    distribution_lane,
+    is_dispenser_only,
+    is_logistics,
+    is_reverse_distributor,
+    trade_role,
+)
+from ledger_client.audit.hours import OpeningHours
 from ledger_client.audit.model import RegistryModel
-from ledger_client.events import ItemsReceived, ItemsShipped, RegistryEvent, actor
+from ledger_client.events import (
+    ItemsShipped,
+    PacksCommissioned,
+    PacksDecommissioned,
+    RegistryEvent,
+    actor,
+)
 
-MAD_SCALE = 0.6745  # makes the MAD-based score comparable to a z-score for normal data
-
-
-def _robust(values: list[float]) -> tuple[float, float]:
-    med = statistics.median(values)
-    mad = statistics.median(abs(v - med) for v in values)
-    return med, mad
-
-
-def _score(x: float, med: float, mad: float, floor: float) -> float:
-    return MAD_SCALE * (x - med) / max(mad, floor)
-
-
-def _above(score: float, med: float, mad: float, floor: float) -> float:
-    """The value whose robust score is ``score``: where the threshold lies in the data's units."""
-    return med + score * max(mad, floor) / MAD_SCALE
+Lane = tuple[str, str]
 
 
 def _words(model: RegistryModel, say: Describer | None) -> Describer:
     return say if say is not None else Catalogue().describer(model)
 
 
-def weekday_seconds(start: int, end: int) -> int:
-    """Seconds from ``start`` to ``end`` not falling on a Saturday or Sunday (UTC)."""
-    if end <= start:
-        return 0
-
-    def upto(t: int) -> int:  # weekday seconds from the epoch (a Thursday) to t
-        weeks, rest = divmod(t, 7 * DAY)
-        # day 0 of each epoch week is a Thursday: days 2 and 3 are Saturday and Sunday
-        return weeks * 5 * DAY + min(rest, 2 * DAY) + max(0, rest - 4 * DAY)
-
-    return upto(end) - upto(start)
-
-
-def _shipments(model: RegistryModel) -> list[tuple[int, ItemsShipped, int | None]]:
-    """(ship event's index, the event, matching receive event or None) for each shipment."""
-    events = model.events
-    receive_of: dict[int, int] = {}
+def _owner_shipments(model: RegistryModel) -> dict[int, set[str]]:
+    """Ship event index -> the owners whose goods it carries, for shipments on forward or
+    sideways lanes: not from a dispenser (``ROLE_ORDER`` judges those), not to a reverse
+    distributor, and not back to the goods' owner."""
+    out: dict[int, set[str]] = defaultdict(set)
     for p in model.packs.values():
-        h = p.history
-        for k, i in enumerate(h):
-            if isinstance(events[i], ItemsShipped) and i not in receive_of:
-                nxt = next((j for j in h[k + 1 :] if isinstance(events[j], ItemsReceived)), None)
-                if nxt is not None:
-                    receive_of[i] = nxt
-    return [(i, e, receive_of.get(i)) for i, e in enumerate(events) if isinstance(e, ItemsShipped)]
-
-
-def transit_outliers(
-    model: RegistryModel, cfg: AnomalyConfig, say: Describer | None = None
-) -> list[Finding]:
-    """Shipments whose transit time is far from the usual time on their lane.
-
-    Transit is counted in weekday seconds (members do not receive at weekends), on a log
-    scale; the score is ``0.6745 · (x − median) / max(MAD, transit_min_spread)``: a floor on
-    the spread because a lane's times cluster around "next business day" with a second mode
-    a day later, which a bare MAD would treat as outliers.
-    """
-    say = _words(model, say)
-    lanes: dict[tuple[str, str], list[tuple[float, int, int]]] = defaultdict(list)
-    for s, e, r in _shipments(model):
-        if r is None:
-            continue
-        secs = max(weekday_seconds(e.timestamp, model.events[r].timestamp), 1)
-        lanes[(e.from_, e.to)].append((math.log(secs), s, r))
-    out = []
-    for (a, b), rows in lanes.items():
-        if len(rows) < cfg.min_lane_samples:
-            continue
-        med, mad = _robust([x for x, _, _ in rows])
-        limit = math.exp(_above(cfg.transit_score, med, mad, cfg.transit_min_spread)) / 3600
-        for x, s, r in rows:
-            score = _score(x, med, mad, cfg.transit_min_spread)
-            if score > cfg.transit_score:
-                sent, received = model.events[s].timestamp, model.events[r].timestamp
-                out.append(
-                    Finding(
-                        "TRANSIT_OUTLIER",
-                        "MEDIUM",
-                        "0x" + model.events[s].tx_hash.hex(),
-                        f"shipment {say.name(a)} -> {say.name(b)} sent {say.when(sent, a)}, "
-                        f"received {say.when(received, b)}: {math.exp(x) / 3600:.1f} weekday "
-                        "hours",
-                        f"usual transit on this lane is {math.exp(med) / 3600:.1f} weekday h "
-                        f"over {len(rows)} shipments (robust score {score:.1f})",
-                        threshold=f"slower than {limit:.1f} weekday hours on this lane (robust "
-                        f"score above {cfg.transit_score:g}; weekends not counted)",
-                        evidence=[say.event(s), say.event(r)],
-                        inputs={
-                            "lane": [a, b],
-                            "samples": len(rows),
-                            "median_hours": round(math.exp(med) / 3600, 2),
-                            "mad_log_seconds": round(mad, 4),
-                            "score": round(score, 2),
-                            "threshold_hours": round(limit, 2),
-                        },
-                    )
-                )
+        owner = p.lot.owner
+        for i in p.history:
+            e = model.events[i]
+            if (
+                isinstance(e, ItemsShipped)
+                and e.to != owner
+                and not is_dispenser_only(model, e.from_)
+                and not is_reverse_distributor(model, e.to)
+            ):
+                out[i].add(owner)
     return out
 
 
 def unusual_routes(
     model: RegistryModel, cfg: AnomalyConfig, say: Describer | None = None
 ) -> list[Finding]:
-    """Shipments on a lane rarely or never used for the goods of a product owner they carry.
+    """Shipments of an owner's goods on a lane new for them.
 
-    A lane (from, to) is unusual for an owner when it carried at most ``rare_lane_count`` of
-    the shipments holding that owner's goods and under ``rare_lane_share`` of them (the owner
-    having at least 50), and it is rare in the whole network too (at most
-    ``rare_network_count`` shipments, under ``rare_lane_share``): a lane the network uses
-    every week (returns to a wholesaler) is a known relationship even for a small owner.
+    A lane is new for an owner when it carried at most ``rare_lane_count`` and under
+    ``rare_lane_share`` of the shipments of its goods (of at least ``min_owner_shipments``).
+    A new lane is a finding:
+
+    - when the network rarely uses it either (at most ``rare_network_count`` and under the
+      share), unless it is a distribution lane by its ends' roles (wholesaler to pharmacy,
+      wholesaler to wholesaler...) and the sender is an authorised distributor of the owner's
+      goods (the owner, or a logistics provider for it, delivered them to it)
+      (a secondary wholesaler filling in, stock balancing);
+    - when it is busy with other goods but the sender does not otherwise distribute this
+      owner's goods (fewer than ``authorized_deliveries`` from the owner or its logistics
+      provider): diversion hidden in traffic.
     """
     say = _words(model, say)
-    per_owner: dict[str, Counter[tuple[str, str]]] = defaultdict(Counter)
-    network: Counter[tuple[str, str]] = Counter()
-    ship_owners: dict[int, set[str]] = defaultdict(set)
-    lanes_of: dict[int, tuple[str, str]] = {}
-    for p in model.packs.values():
-        for i in p.history:
-            e = model.events[i]
-            if isinstance(e, ItemsShipped):
-                ship_owners[i].add(p.lot.owner)
-                lanes_of[i] = (e.from_, e.to)
+    ship_owners = _owner_shipments(model)
+    per_owner: dict[str, Counter[Lane]] = defaultdict(Counter)
+    supplied: dict[str, Counter[str]] = defaultdict(Counter)  # owner -> member -> deliveries
+    network: Counter[Lane] = Counter()
+    lanes_of: dict[int, Lane] = {}
     for i, owners in ship_owners.items():
-        lane = lanes_of[i]
+        e: ItemsShipped = model.events[i]  # type: ignore[assignment]
+        lane = lanes_of[i] = (e.from_, e.to)
         network[lane] += 1
         for owner in owners:
             per_owner[owner][lane] += 1
+            if e.from_ == owner or is_logistics(model, e.from_):
+                supplied[owner][e.to] += 1
     total_network = sum(network.values())
-    share = f"{cfg.rare_lane_share:.0%}"
     out = []
     for i, owners in sorted(ship_owners.items()):
         lane = lanes_of[i]
         m = network[lane]
-        if m > cfg.rare_network_count or m / total_network >= cfg.rare_lane_share:
-            continue
+        rare_network = m <= cfg.rare_network_count and m / total_network < cfg.rare_lane_share
         for owner in sorted(owners):
             lanes = per_owner[owner]
-            total = sum(lanes.values())
-            n = lanes[lane]
-            if total >= 50 and n <= cfg.rare_lane_count and n / total < cfg.rare_lane_share:
-                when = say.when(model.events[i].timestamp, lane[0])
-                out.append(
-                    Finding(
-                        "UNUSUAL_ROUTE",
-                        "MEDIUM",
-                        "0x" + model.events[i].tx_hash.hex(),
-                        f"shipment {say.name(lane[0])} -> {say.name(lane[1])} on {when} of "
-                        f"{say.name(owner)}'s product",
-                        f"this lane carried {n} of {total} shipments of the owner's products "
-                        f"and {m} of {total_network} in the network",
-                        threshold=f"a lane carrying at most {cfg.rare_lane_count} and under "
-                        f"{share} of an owner's shipments (of at least 50), and at most "
-                        f"{cfg.rare_network_count} and under {share} of the network's",
-                        evidence=[say.event(i)],
-                        inputs={
-                            "lane_count": n,
-                            "owner_shipments": total,
-                            "owner": owner,
-                            "network_lane_count": m,
-                            "network_shipments": total_network,
-                        },
-                    )
-                )
-                break
+            total, n = sum(lanes.values()), lanes[lane]
+            new = (
+                total >= cfg.min_owner_shipments
+                and n <= cfg.rare_lane_count
+                and n / total < cfg.rare_lane_share
+            )
+            regular = lane[0] == owner or supplied[owner][lane[0]] >= cfg.authorized_deliveries
+            if not new or regular and (not rare_network or distribution_lane(model, *lane)):
+                continue
+            out.append(_route_finding(model, i, lane, owner, n, total, m, total_network, cfg, say))
+            break
     return out
+
+
+def _route_finding(
+    model: RegistryModel,
+    i: int,
+    lane: Lane,
+    owner: str,
+    n: int,
+    total: int,
+    m: int,
+    total_network: int,
+    cfg: AnomalyConfig,
+    say: Describer,
+) -> Finding:
+    when = say.when(model.events[i].timestamp, lane[0])
+    share = f"{cfg.rare_lane_share:.0%}"
+    return Finding(
+        "UNUSUAL_ROUTE",
+        "MEDIUM",
+        "0x" + model.events[i].tx_hash.hex(),
+        f"shipment {say.name(lane[0])} -> {say.name(lane[1])} on {when} of "
+        f"{say.name(owner)}'s product",
+        f"this lane carried {n} of {total} shipments of the owner's products and {m} of "
+        f"{total_network} in the network",
+        threshold=f"a lane carrying at most {cfg.rare_lane_count} and under {share} of an "
+        f"owner's shipments (of at least {cfg.min_owner_shipments}), and either rare in the "
+        f"network (at most {cfg.rare_network_count}, under {share}) outside an authorised "
+        f"distributor's trade, or from a sender that shipped the owner's goods fewer than "
+        f"{cfg.authorized_deliveries} deliveries of them from the owner or its logistics provider",
+        evidence=[say.event(i)],
+        inputs={
+            "lane_count": n,
+            "owner_shipments": total,
+            "owner": owner,
+            "network_lane_count": m,
+            "network_shipments": total_network,
+        },
+    )
 
 
 def activity_profiles(model: RegistryModel) -> dict[str, list[int]]:
@@ -206,92 +169,184 @@ def activity_profiles(model: RegistryModel) -> dict[str, list[int]]:
 _EPOCH = date(1970, 1, 1)
 
 
+#: The operations a member's volume is counted in, each a series of its own: what it makes,
+#: ships and dispenses (receipts follow others' shipments, and come in waves).
+VOLUME_OPERATIONS: dict[type, str] = {
+    PacksCommissioned: "commissions",
+    ItemsShipped: "shipments",
+    PacksDecommissioned: "decommissions",
+}
+
+
 def volume_changes(
     model: RegistryModel, cfg: AnomalyConfig, say: Describer | None = None
 ) -> list[Finding]:
-    """Days (the member's own dates) on which a member's transaction count jumps far above its
-    usual daily count. The subject is ``member@day``, the day counted from 1970-01-01."""
+    """Days (the member's own dates) on which a member's operations of one kind
+    (:data:`VOLUME_OPERATIONS`) jump far above its usual working day and fall back: a
+    one-day spike, not a new level. The usual day is the median of its
+    ``volume_baseline_days`` working days (days it transacted at all) either side, so a
+    member that goes live or takes on a customer sets a new usual level within days; a day
+    on which at least ``volume_network_members`` members of the same trade role spike
+    together is a network event (the makers' campaign), not one member's. The subject is
+    ``member@day``, the day counted from 1970-01-01."""
     say = _words(model, say)
-    out = []
+    spikes: list[tuple[str, int, str, list[int], float, float, int]] = []
     for member, idx in activity_profiles(model).items():
-        per_day: dict[int, list[int]] = defaultdict(list)
+        per_day: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
         for i in idx:
-            per_day[(say.day(model.events[i].timestamp, member) - _EPOCH).days].append(i)
-        if len(per_day) < cfg.min_days:
+            day = (say.day(model.events[i].timestamp, member) - _EPOCH).days
+            op = VOLUME_OPERATIONS.get(type(model.events[i]), "")
+            per_day[day][op].append(i)
+        days = sorted(per_day)
+        # demand waits while a member is closed: a day after closed days carries theirs too
+        covers = [
+            min(d - p, cfg.volume_max_covered_days)
+            for p, d in zip([days[0] - 1, *days], days, strict=False)
+        ]
+        for op in VOLUME_OPERATIONS.values():
+            counts = [len(per_day[d].get(op, ())) for d in days]
+            rates = [c / n for c, n in zip(counts, covers, strict=True)]
+            for k, d in enumerate(days):
+                span = cfg.volume_baseline_days
+                before = rates[max(0, k - span) : k] + rates[k + 1 : k + 1 + span]
+                if len(before) < cfg.min_days:
+                    continue
+                v, usual = counts[k], statistics.median(before) * covers[k]
+                limit = max(cfg.volume_ratio * usual, usual + cfg.volume_min_excess)
+                if v <= limit:
+                    continue
+                after = counts[k + 1 : k + 1 + cfg.volume_sustain_days]
+                if len(after) == cfg.volume_sustain_days and statistics.median(after) >= (
+                    cfg.volume_sustain_share * v
+                ):
+                    continue  # a new level: go-live, a new customer, a campaign that lasts
+                spikes.append((member, d, op, per_day[d][op], usual, limit, len(before)))
+    together = Counter(
+        (trade_role(model, m), day) for m, day in {(m, day) for m, day, *_ in spikes}
+    )
+    out = []
+    seen: set[tuple[str, int]] = set()
+    for member, d, op, events, usual, limit, n in spikes:
+        if (
+            together[(trade_role(model, member), d)] >= cfg.volume_network_members
+            or (member, d) in seen
+        ):
             continue
-        first, last = min(per_day), max(per_day)
-        series = [len(per_day.get(d, ())) for d in range(first, last + 1)]
-        med, mad = _robust([float(v) for v in series])
-        limit = max(_above(cfg.volume_score, med, mad, 1.0), cfg.volume_ratio * max(med, 1))
-        name = say.name(member)
-        for d in range(first, last + 1):
-            events = per_day.get(d, [])
-            v = len(events)
-            score = _score(v, med, mad, 1.0)
-            if score > cfg.volume_score and v > cfg.volume_ratio * max(med, 1):
-                day = _EPOCH.toordinal() + d
-                out.append(
-                    Finding(
-                        "VOLUME_SPIKE",
-                        "MEDIUM",
-                        f"{member}@{d}",
-                        f"{name} sent {v} transactions on {date.fromordinal(day).isoformat()} "
-                        f"({say.zone_name(member)})",
-                        f"its usual day is {med:g} transactions (robust score {score:.1f})",
-                        threshold=f"more than {math.floor(limit)} transactions a day (robust "
-                        f"score above {cfg.volume_score:g} and over {cfg.volume_ratio:g}x its "
-                        f"usual day, from {len(series)} days)",
-                        evidence=[say.event(i) for i in events[:20]],
-                        inputs={
-                            "member": member,
-                            "day": d,
-                            "count": v,
-                            "median": med,
-                            "mad": mad,
-                            "days": len(series),
-                            "threshold_count": round(limit, 2),
-                        },
-                    )
-                )
+        seen.add((member, d))
+        out.append(_spike(model, member, d, op, events, usual, limit, n, cfg, say))
     return out
+
+
+def _spike(
+    model: RegistryModel,
+    member: str,
+    d: int,
+    op: str,
+    events: list[int],
+    usual: float,
+    limit: float,
+    days: int,
+    cfg: AnomalyConfig,
+    say: Describer,
+) -> Finding:
+    v = len(events)
+    day = date.fromordinal(_EPOCH.toordinal() + d).isoformat()
+    return Finding(
+        "VOLUME_SPIKE",
+        "MEDIUM",
+        f"{member}@{d}",
+        f"{say.name(member)} recorded {v} {op} on {day} ({say.zone_name(member)})",
+        f"its usual working day is {usual:g} {op} (median of {days} working days around it), "
+        "and the days after did not stay at the new level",
+        threshold=f"more than {limit:g} {op} a day: over {cfg.volume_ratio:g}x its usual day "
+        f"and at least {cfg.volume_min_excess} more, not followed by "
+        f"{cfg.volume_sustain_days} working days at {cfg.volume_sustain_share:.0%} of it, "
+        f"nor shared by {cfg.volume_network_members} or more members that day",
+        evidence=[say.event(i) for i in events[:20]],
+        inputs={
+            "member": member,
+            "day": d,
+            "operation": op,
+            "count": v,
+            "median": usual,
+            "days": days,
+            "threshold_count": round(limit, 2),
+        },
+    )
+
+
+#: The operations that handle packs, which a member's opening hours bound (registering a lot
+#: or setting its status is office work a system may do at any hour).
+HANDLING = (
+    ev.PacksCommissioned,
+    ev.ItemsPacked,
+    ev.ItemsUnpacked,
+    ev.UnitsDissolved,
+    ev.ItemsShipped,
+    ev.ItemsReceived,
+    ev.ShipmentCancelled,
+    ev.ItemsRefused,
+    ev.PacksDecommissioned,
+    ev.DecommissionsUndone,
+)
 
 
 def quiet_hour_activity(
     model: RegistryModel, cfg: AnomalyConfig, say: Describer | None = None
 ) -> list[Finding]:
-    """Transactions at an hour of day (the member's own) in which the member is almost never
-    active (night, bursts)."""
+    """Pack handling (:data:`HANDLING`) outside the member's opening hours in its own time
+    zone (widened by
+    ``hours_grace_minutes``): those of its master data, holidays and closed days included;
+    where the master data has none, outside ``business_hours`` at an hour its own history
+    rarely works (under ``quiet_hour_share`` of its transactions, of at least
+    ``min_member_events``)."""
     say = _words(model, say)
     out = []
-    share = f"{cfg.quiet_hour_share:.1%}"
+    default = OpeningHours.every_day(cfg.business_hours[0] * 60, cfg.business_hours[1] * 60)
     for member, idx in activity_profiles(model).items():
-        if len(idx) < cfg.min_member_events:
-            continue
-        hour_of = {i: say.hour(model.events[i].timestamp, member) for i in idx}
-        hours = Counter(hour_of.values())
+        known = say.catalogue.opening_hours(member)
+        hours = known or default
+        local = {i: say.local(model.events[i].timestamp, member) for i in idx}
+        per_hour = Counter(t.hour for t in local.values())
+        learned = known is None and len(idx) >= cfg.min_member_events
         name, zone = say.name(member), say.zone_name(member)
+        source = "its master data" if known else "the default, no master data"
         for i in idx:
-            h = hour_of[i]
-            part = hours[h] / len(idx)
-            if part < cfg.quiet_hour_share or hours[h] <= 2 and part < 0.01:
-                out.append(
-                    Finding(
-                        "NIGHT_ACTIVITY",
-                        "LOW",
-                        "0x" + model.events[i].tx_hash.hex(),
-                        f"{name} transacted at {say.when(model.events[i].timestamp, member)}",
-                        f"only {hours[h]} of its {len(idx)} transactions fall in the hour "
-                        f"{h:02d}:00-{h:02d}:59 ({zone})",
-                        threshold=f"an hour of its day holding under {share} of its "
-                        f"transactions, or at most 2 and under 1 % (of at least "
-                        f"{cfg.min_member_events})",
-                        evidence=[say.event(i)],
-                        inputs={
-                            "hour": h,
-                            "time_zone": zone,
-                            "hour_count": hours[h],
-                            "member_events": len(idx),
-                        },
-                    )
+            t = local[i]
+            if not isinstance(model.events[i], HANDLING) or hours.is_open(
+                t, cfg.hours_grace_minutes
+            ):
+                continue
+            if known is None and (
+                not learned or per_hour[t.hour] >= cfg.quiet_hour_share * len(idx)
+            ):
+                continue  # no master data: only an hour the member itself rarely works
+            out.append(
+                Finding(
+                    "NIGHT_ACTIVITY",
+                    "LOW",
+                    "0x" + model.events[i].tx_hash.hex(),
+                    f"{name} transacted at {say.when(model.events[i].timestamp, member)}, "
+                    f"outside its hours that day ({hours.words(t.date())}, {zone})",
+                    f"{per_hour[t.hour]} of its {len(idx)} transactions fall in the hour "
+                    f"{t.hour:02d}:00-{t.hour:02d}:59; its hours are from {source}",
+                    threshold=f"a transaction within its opening hours that day "
+                    f"({hours.words(t.date())}, from {source}), give or take "
+                    f"{cfg.hours_grace_minutes} minutes"
+                    + (
+                        ""
+                        if known
+                        else f", or in an hour holding at least {cfg.quiet_hour_share:.0%} of "
+                        f"its transactions (of at least {cfg.min_member_events})"
+                    ),
+                    evidence=[say.event(i)],
+                    inputs={
+                        "hour": t.hour,
+                        "time_zone": zone,
+                        "hours_that_day": hours.words(t.date()),
+                        "hour_count": per_hour[t.hour],
+                        "member_events": len(idx),
+                    },
                 )
+            )
     return out

@@ -1,0 +1,178 @@
+"""The learned detectors calibrated on each lane's and member's own history, on models
+replayed from crafted events: the missed truck is normal and a day and a half late is not;
+"not received" follows the lane; a one-day spike is flagged, a go-live or a new level is
+not; night is outside the member's own business hours in its own time zone; a lane new for
+an owner's goods is a finding unless a regular distributor of them trades on it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from ledger_client.audit.catalogue import Catalogue
+from ledger_client.audit.findings import AnomalyConfig
+from ledger_client.audit.lanes import not_received, transit_outliers
+from ledger_client.audit.learned import quiet_hour_activity, unusual_routes, volume_changes
+from ledger_client.audit.model import RegistryModel
+from ledger_client.events import ItemsShipped
+from tests.utils.crafted_events import BASE, DAY, History
+
+H = 3600
+MAKER, WHOLESALER, DISPENSER = 0x01, 0x04, 0x10
+A, B, C, D = ("0x" + c * 40 for c in "abcd")
+W1, W2, W3, P1, P2, Z = ("0x" + c * 40 for c in "123456")
+
+
+def _ship_tx(model: RegistryModel, sender: str, to: str, ts: int) -> str:
+    (e,) = [
+        e
+        for e in model.events
+        if isinstance(e, ItemsShipped) and (e.from_, e.to, e.timestamp) == (sender, to, ts)
+    ]
+    return "0x" + e.tx_hash.hex()
+
+
+def _lanes() -> tuple[History, dict[str, int]]:
+    """A next-day lane A->B on weekdays (Monday's deliveries a day late: the missed truck;
+    Friday's arrive on Monday) and a weekly 17-day ocean lane A->C; B works every weekday."""
+    h = History()
+    members = ((A, MAKER), (B, WHOLESALER | MAKER), (C, WHOLESALER))
+    for i, (acc, roles) in enumerate(members, 1):
+        h.member(acc, i, roles)
+    monday = BASE + (4 - BASE // DAY) % 7 * DAY  # 1970-01-01 was a Thursday
+    for week in range(13):
+        for wd in range(5):
+            h.pack(B, monday + week * 7 * DAY + wd * DAY + 11 * H)  # B's own day's work
+    for week in range(8):
+        for wd in range(5):
+            sent = monday + week * 7 * DAY + wd * DAY + 15 * H
+            delay = 42 * H if wd == 0 else 18 * H
+            arrives = wd + (15 * H + delay) // DAY
+            received = sent + delay + (48 * H if arrives >= 5 else 0)
+            h.ship(A, B, h.pack(A, sent - H), sent, received)
+        sent = monday + week * 7 * DAY + 10 * H
+        h.ship(A, C, h.pack(A, sent - H), sent, sent + 408 * H + (week % 3) * 6 * H)
+    at = {"late": monday + 8 * 7 * DAY + DAY + 15 * H}  # Tuesday; Thursday 21:00: 54 h
+    h.ship(A, B, h.pack(A, at["late"] - H), at["late"], at["late"] + 54 * H)
+    at["ocean_late"] = monday + 8 * 7 * DAY + 10 * H  # 36 h over the usual 17 days 6 h
+    h.ship(A, C, h.pack(A, at["ocean_late"] - H), at["ocean_late"], at["ocean_late"] + 450 * H)
+    at["now"] = monday + 12 * 7 * DAY + 12 * H
+    for key, age in (("lost_next_day", 8), ("fresh", 2), ("ocean_at_sea", 15)):
+        at[key] = at["now"] - age * DAY
+        h.ship(A, C if key.startswith("ocean") else B, h.pack(A, at[key] - H), at[key], None)
+    return h, at
+
+
+def test_a_missed_truck_is_usual_and_a_day_and_a_half_late_is_an_outlier() -> None:
+    h, at = _lanes()
+    m = h.done()
+    found = transit_outliers(m, AnomalyConfig())
+    assert {f.subject for f in found} == {_ship_tx(m, A, B, at["late"])}
+    (f,) = found
+    assert f.inputs["median_hours"] == 18 and f.inputs["delay_hours"] == 36
+    assert "more than 32.0 working hours over the lane's usual time" in f.threshold
+    # the ocean lane's +36 h is within a quarter of its 17 days; a tighter share flags it
+    tight = transit_outliers(m, AnomalyConfig(transit_delay_share=0.05))
+    assert _ship_tx(m, A, C, at["ocean_late"]) in {f.subject for f in tight}
+
+
+def test_not_received_follows_the_lane_s_own_deliveries() -> None:
+    h, at = _lanes()
+    m = h.done()
+    found = not_received(m, at["now"], AnomalyConfig(), Catalogue().describer(m))
+    assert {f.subject for f in found} == {_ship_tx(m, A, B, at["lost_next_day"])}
+    assert "80% of 41 deliveries within it" in found[0].threshold
+    # the fixed 14 days of before would miss the lost next-day shipment and flag the ocean
+    fixed = AnomalyConfig(not_received_min_samples=10**6)
+    old = {f.subject for f in not_received(m, at["now"], fixed, Catalogue().describer(m))}
+    assert _ship_tx(m, A, C, at["ocean_at_sea"]) in old
+    assert _ship_tx(m, A, B, at["lost_next_day"]) not in old
+
+
+def _commissions(h: History, owner: str, day: int, n: int) -> None:
+    for k in range(n):
+        h.pack(owner, BASE + day * DAY + 9 * H + k * 60)
+
+
+def test_a_one_day_spike_is_flagged_a_go_live_and_a_new_level_are_not() -> None:
+    h = History()
+    for i, acc in enumerate((A, B, C), 1):
+        h.member(acc, i, MAKER)
+    for day in range(1, 40):
+        _commissions(h, A, day, {20: 50, 25: 35}.get(day, 20))  # 2.5x once, 1.75x once
+        if day >= 10:
+            _commissions(h, B, day, 30)  # goes live on day 10
+        _commissions(h, C, day, 10 if day < 15 else 25)  # a new customer from day 15
+    m = h.done()
+    found = volume_changes(m, AnomalyConfig())
+    assert {f.subject for f in found} == {f"{A}@{BASE // DAY + 20}"}
+    (f,) = found
+    assert f.inputs["count"] == 50 and f.inputs["median"] == 20
+    assert "more than 40 commissions a day" in f.threshold
+
+
+def test_night_is_outside_the_member_s_own_business_hours_in_its_own_time_zone() -> None:
+    h = History()
+    h.member(A, 1, MAKER)  # New York, 08:00-20:00 in its master data
+    h.member(B, 2, MAKER)  # Berlin, default hours, a habit of late work at 23:00
+    ny, berlin = -5 * H, 1 * H  # winter offsets from UTC
+    for day in range(1, 31):
+        for k in range(10):
+            h.pack(A, BASE + day * DAY + (9 + k) * H - ny)
+            h.pack(B, BASE + day * DAY + (10 + k // 2) * H - berlin)
+        h.pack(B, BASE + day * DAY + 23 * H + 10 * 60 - berlin)
+    night_ny = BASE + 31 * DAY + 3 * H - ny  # 03:00 in New York, 08:00 UTC
+    h.pack(A, night_ny)
+    h.pack(A, BASE + 31 * DAY + 21 * H - ny)  # 21:00: after its closing, a rare hour
+    h.pack(B, BASE + 31 * DAY + 4 * H - berlin)  # 04:00 in Berlin
+    m = h.done()
+    hours = "08:00-20:00"
+    names = Catalogue(
+        members={
+            A: {"name": "maker_ny", "time_zone": "America/New_York", "business_hours": hours},
+            B: {"name": "wholesaler_de", "time_zone": "Europe/Berlin"},
+        }
+    )
+    found = quiet_hour_activity(m, AnomalyConfig(), names.describer(m))
+    assert sorted((f.inputs["time_zone"], f.inputs["hour"]) for f in found) == [
+        ("America/New_York", 3),
+        ("America/New_York", 21),
+        ("Europe/Berlin", 4),
+    ]
+    ny_night = next(f for f in found if f.inputs["hour"] == 3)
+    assert "03:00 EST" in ny_night.seen and "08:00-20:00" in ny_night.threshold
+    local = datetime.fromtimestamp(night_ny, ZoneInfo("America/New_York"))
+    assert ny_night.evidence[0]["local_time"] == local.isoformat()
+
+
+def test_a_lane_new_for_an_owner_s_goods_is_unusual_unless_a_regular_distributor_trades() -> None:
+    h = History()
+    members = ((A, MAKER), (Z, MAKER), (W1, WHOLESALER), (W2, WHOLESALER), (W3, WHOLESALER))
+    for i, (acc, roles) in enumerate((*members, (P1, DISPENSER), (P2, DISPENSER)), 1):
+        h.member(acc, i, roles)
+    for day in range(1, 41):
+        t = BASE + day * DAY + 9 * H
+        for maker, w, p in ((A, W1, P1), (A, W2, P2), (Z, W3, P1)):
+            pid = h.pack(maker, t)
+            h.ship(maker, w, pid, t + 60, t + 3 * H)
+            h.ship(w, p, pid, t + 4 * H, t + 6 * H)
+    t = BASE + 41 * DAY + 9 * H
+    secondary, balancing, to_w3 = (h.pack(A, t) for _ in range(3))
+    h.ship(A, W2, secondary, t + 60, t + H)
+    h.ship(W2, P1, secondary, t + 2 * H, t + 3 * H)  # a secondary wholesaler fills in
+    h.ship(A, W1, balancing, t + 60, t + H)
+    h.ship(W1, W2, balancing, t + 2 * H, t + 3 * H)  # stock balancing
+    h.ship(A, W1, to_w3, t + 60, t + H)
+    h.ship(W1, W3, to_w3, t + 2 * H, t + 3 * H)
+    diverted = t + 5 * H  # on W3 -> P1, busy with Z's goods, from a sender new to A's
+    h.ship(W3, P1, to_w3, diverted, t + 6 * H)
+    direct = t + 7 * H  # the maker straight to a pharmacy
+    h.ship(A, P2, h.pack(A, t), direct, t + 8 * H)
+    m = h.done()
+    found = unusual_routes(m, AnomalyConfig())
+    assert {f.subject for f in found} == {
+        _ship_tx(m, W3, P1, diverted),
+        _ship_tx(m, A, P2, direct),
+    }
+    busy = next(f for f in found if f.subject == _ship_tx(m, W3, P1, diverted))
+    assert busy.inputs["network_lane_count"] == 41 and busy.inputs["lane_count"] == 1
