@@ -44,7 +44,6 @@ def _attribute(attributes: dict[str, Any], name: str) -> str | None:
     return None
 
 
-
 def time_zone_attribute(attributes: dict[str, Any]) -> str | None:
     """The value of a master data attribute named ``timeZone`` (after its namespace)."""
     return _attribute(attributes, "timeZone")

@@ -220,7 +220,9 @@ def test_live_findings_arrive_as_the_chain_grows_and_end_equal_to_the_batch_audi
         assert live_keys(gw) == keys_of(batch)
         metrics = gw.client.get("/metrics").text
         assert 'rxledger_anomaly_findings{kind="ROLE_ORDER"} 1.0' in metrics
-        assert 'rxledger_anomaly_alerts_total{change="withdrawn"} 1.0' in metrics
+        withdrawn = [a for a in anomalies(gw, regulator) if a["withdrawn_at"] is not None]
+        assert gone[0]["id"] in {a["id"] for a in withdrawn}
+        assert f'rxledger_anomaly_alerts_total{{change="withdrawn"}} {len(withdrawn)}.0' in metrics
         assert "rxledger_anomaly_detection_seconds_count" in metrics
 
 
