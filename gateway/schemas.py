@@ -30,6 +30,7 @@ class AlertKind(StrEnum):
     PACK_ILLEGITIMATE = "pack_illegitimate"
     DISPENSED_PACK_VERIFIED = "dispensed_pack_verified"
     VERIFIED_AT_TWO_PLACES = "verified_at_two_places"
+    EXCEPTION_OPENED = "exception_opened"
     EXCEPTION_OVERDUE = "exception_overdue"
     NOTIFICATION_OVERDUE = "notification_overdue"
     #: A finding of the anomaly detectors (``data.finding`` holds it), raised as the chain is

@@ -39,6 +39,7 @@ from gateway.services.background import BackgroundLoop
 from gateway.services.readmodel import UnitRow, custody_unit
 from ledger_client.events import (
     ChainEvent,
+    ExceptionOpened,
     LotStatusChanged,
     MemberKeyRotated,
     PacksFlagged,
@@ -46,7 +47,13 @@ from ledger_client.events import (
 )
 from ledger_client.owners import prefix_heads
 from ledger_client.rules import MAX_LEVEL
-from ledger_client.types import DecommissionReason, LotStatus, PackStatus, UnitStatus
+from ledger_client.types import (
+    DecommissionReason,
+    ExceptionKind,
+    LotStatus,
+    PackStatus,
+    UnitStatus,
+)
 
 log = get_logger("rxledger.alerts")
 MULTI_SITE_WINDOW = 30 * 24 * 3600
@@ -214,7 +221,8 @@ def pack_parties(conn: Connection, pack_id: bytes, gtin: str) -> set[str]:
 
 class EventAlerts:
     """The alerts events raise, inside the indexing transaction ``conn``: a recall or
-    quarantine reaching each holder of the lot's packs, a suspect or illegitimate flag."""
+    quarantine reaching each holder of the lot's packs, a suspect or illegitimate flag, an
+    exception opened against a member (for that member, at every gateway)."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -228,6 +236,29 @@ class EventAlerts:
                 self._flagged(event)
             case MemberKeyRotated():
                 self._key_rotated(event)
+            case ExceptionOpened():
+                self._exception_opened(event)
+
+    def _exception_opened(self, e: ExceptionOpened) -> None:
+        kind = ExceptionKind(e.kind).name.lower()
+        raise_alert(
+            self.conn,
+            f"exception-opened:{e.id}",
+            AlertKind.EXCEPTION_OPENED,
+            "warning",
+            f"exception {e.id} ({kind}) opened against you by {e.opener}: answer it",
+            str(e.id),
+            e.counterparty,
+            {
+                "exception_id": e.id,
+                "kind": kind,
+                "opener": e.opener,
+                "items_hash": "0x" + e.items_hash.hex(),
+                "evidence_hash": "0x" + e.evidence_hash.hex(),
+                "tx_hash": "0x" + e.tx_hash.hex(),
+            },
+            block_number=e.block_number,
+        )
 
     def _key_rotated(self, e: MemberKeyRotated) -> None:
         """A member's alerts follow it to its new key."""

@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 from gateway.db import models as m
 from gateway.indexer import Indexer
 from gateway.reorg import roll_back
+from gateway.schemas import AlertKind
+from gateway.services.alerts import on_indexed, visible_to
 from gateway.services.chain import Chain
 from gateway.services.custody import holdings
 from gateway.services.readmodel import ReadModel
@@ -182,3 +184,22 @@ def test_a_key_rotation_renames_the_parties_of_indexed_exceptions(tmp_path: Path
     with engine.connect() as conn:
         row = conn.execute(select(m.ExceptionCase)).one()
     assert (row.counterparty, row.status) == (new.address, ExceptionStatus.ANSWERED)
+
+
+def test_an_exception_opened_alerts_its_counterparty_once(history: History, tmp_path: Path) -> None:
+    engine = fresh_engine(tmp_path / "alerts.db")
+    indexer = Indexer(
+        history.chain, engine, 0, start_block=history.net.deployment.block, hooks=[on_indexed]
+    )
+    indexer.catch_up()
+    indexer.catch_up()  # nothing new: nothing raised twice
+    mf, wa = history.net.address("manufacturer"), history.net.address("wholesaler_a")
+    kind = m.Alert.kind == AlertKind.EXCEPTION_OPENED.value
+    with Session(engine) as session:
+        alerts = session.execute(select(m.Alert).where(kind)).scalars().all()
+        assert sorted(int(a.subject) for a in alerts) == sorted(history.exceptions.values())
+        assert {a.holder for a in alerts} == {mf}  # every one is against the manufacturer
+        opened = next(a for a in alerts if int(a.subject) == history.exceptions["open"])
+        assert opened.data["kind"] == "packaging_labelling" and opened.data["opener"] == wa
+        readable = select(m.Alert).where(kind, visible_to(wa))
+        assert session.execute(readable).first() is None  # the opener is not alerted
