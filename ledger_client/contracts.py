@@ -32,6 +32,19 @@ class Role(enum.IntFlag):
     REVERSE_DISTRIBUTOR = 1 << 8
 
 
+#: ``Roles.SUPPLY_CHAIN``: the roles that hold, ship and receive product, the trading
+#: partners of DSCSA (manufacturer, repackager, wholesale distributor, third-party logistics
+#: provider, dispenser, reverse distributor).
+SUPPLY_CHAIN_ROLES = (
+    Role.MANUFACTURER
+    | Role.REPACKAGER
+    | Role.WHOLESALER
+    | Role.LOGISTICS
+    | Role.DISPENSER
+    | Role.REVERSE_DISTRIBUTOR
+)
+
+
 class MemberStatus(enum.IntEnum):
     """Consortium member status."""
 

@@ -11,18 +11,7 @@ from gateway.schemas import LvmLookup
 from gateway.services.chain import Chain
 from gateway.services.readmodel import MemberRecord, ReadModel
 from gateway.services.standing import Standing, refusal
-from ledger_client.contracts import MemberStatus, Role
-
-#: ``Roles.SUPPLY_CHAIN``: the roles DSCSA's trading partners hold (manufacturer, repackager,
-#: wholesale distributor, third-party logistics provider, dispenser, reverse distributor).
-TRADING_ROLES = (
-    Role.MANUFACTURER
-    | Role.REPACKAGER
-    | Role.WHOLESALER
-    | Role.LOGISTICS
-    | Role.DISPENSER
-    | Role.REVERSE_DISTRIBUTOR
-)
+from ledger_client.contracts import SUPPLY_CHAIN_ROLES, MemberStatus, Role
 
 
 def lookup(readmodel: ReadModel, chain: Chain, gtin14: str) -> LvmLookup | None:
@@ -64,6 +53,6 @@ def atp_refusal(who: MemberRecord | str) -> str | None:
         return f"{who} is not a member of this RxLedger network"
     standing = Standing(Role(who.roles), MemberStatus(who.status), who.licence_expiry)
     refused = refusal(who.address, standing)
-    if refused is None and not standing.roles & TRADING_ROLES:
+    if refused is None and not standing.roles & SUPPLY_CHAIN_ROLES:
         refused = f"member {who.address} holds no trading-partner role"
     return refused

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ledger_client.contracts import Role
+from ledger_client.contracts import SUPPLY_CHAIN_ROLES, Role
 from ledger_client.events import ChainEvent
 from ledger_client.types import (
     UNDOABLE,
@@ -20,14 +20,7 @@ from ledger_client.types import (
 
 ZERO32 = b"\x00" * 32
 PRODUCERS = int(Role.MANUFACTURER | Role.REPACKAGER)
-SUPPLY_CHAIN = int(
-    Role.MANUFACTURER
-    | Role.REPACKAGER
-    | Role.WHOLESALER
-    | Role.LOGISTICS
-    | Role.DISPENSER
-    | Role.REVERSE_DISTRIBUTOR
-)
+SUPPLY_CHAIN = int(SUPPLY_CHAIN_ROLES)
 ALL_ROLES = (1 << 9) - 1
 REGULATOR, COUNCIL = int(Role.REGULATOR), int(Role.COUNCIL)
 FLAG_MASK = 3
