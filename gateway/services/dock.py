@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -46,6 +47,7 @@ from ledger_client.reverts import LedgerRevertError
 from ledger_client.types import ExceptionKind
 
 NameOf = Callable[[str | None], str | None]
+_Row = TypeVar("_Row", m.DockScan, m.DockAction)
 
 
 class DockError(RxLedgerError):
@@ -200,7 +202,7 @@ class Dock:
         duplicate = not self._insert_scan(session_id, item_id, is_pack, code, clear, within_id)
         with Session(self.engine) as conn:
             session = self._session(conn, session_id)
-            scans = self._scans(conn, session_id)
+            scans = self._rows(conn, m.DockScan, session_id)
             found = match(conn, session, scans, self._received(conn, session_id))
             row = next(s for s in scans if bytes(s.item_id) == item_id)
             verdict = found.outcomes[item_id]
@@ -398,7 +400,9 @@ class Dock:
         session = self._session(conn, session_id)
         found = self._match(conn, session)
         view = SessionView(session, found, self._codes(conn, found), self.name_of)
-        return view.render(self._actions(conn, session_id), self.readmodel.indexed_block())
+        return view.render(
+            self._rows(conn, m.DockAction, session_id), self.readmodel.indexed_block()
+        )
 
     def _codes(self, conn: Session, found: Match) -> dict[bytes, str]:
         ids = set(found.nodes) | found.scanned
@@ -406,7 +410,12 @@ class Dock:
 
     def _match(self, conn: Session, session: m.DockSession) -> Match:
         self.readmodel.refresh(self.readmodel.indexed_block())
-        return match(conn, session, self._scans(conn, session.id), self._received(conn, session.id))
+        return match(
+            conn,
+            session,
+            self._rows(conn, m.DockScan, session.id),
+            self._received(conn, session.id),
+        )
 
     def _session(self, conn: Session, session_id: str) -> m.DockSession:
         row = conn.get(m.DockSession, session_id)
@@ -414,27 +423,21 @@ class Dock:
             raise DockNotFoundError(f"no dock session {session_id} at this gateway")
         return row
 
-    def _scans(self, conn: Session, session_id: str) -> list[m.DockScan]:
+    @staticmethod
+    def _rows(conn: Session, table: type[_Row], session_id: str) -> list[_Row]:
+        """The session's scans or actions, in the order they were recorded."""
         return list(
             conn.execute(
-                select(m.DockScan)
-                .where(m.DockScan.session_id == session_id)
-                .order_by(m.DockScan.id)
-            ).scalars()
-        )
-
-    def _actions(self, conn: Session, session_id: str) -> list[m.DockAction]:
-        return list(
-            conn.execute(
-                select(m.DockAction)
-                .where(m.DockAction.session_id == session_id)
-                .order_by(m.DockAction.id)
+                select(table).where(table.session_id == session_id).order_by(table.id)
             ).scalars()
         )
 
     def _received(self, conn: Session, session_id: str) -> set[bytes]:
         return {
-            _id(i) for a in self._actions(conn, session_id) if a.kind == "receive" for i in a.items
+            _id(i)
+            for a in self._rows(conn, m.DockAction, session_id)
+            if a.kind == "receive"
+            for i in a.items
         }
 
     def _action(
