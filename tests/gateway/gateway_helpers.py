@@ -277,3 +277,29 @@ def chromium(*flags: str, bidi: bool = False) -> Iterator[Any]:
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+class Requests:
+    """The page's requests to URLs matching ``glob``, seen through WebDriver BiDi; those whose
+    URL contains ``hold`` wait (paused in the browser) until :meth:`release`."""
+
+    def __init__(self, driver: Any, glob: str, hold: str | None = None) -> None:
+        self.driver, self.hold = driver, hold
+        self.seen: list[tuple[str, str]] = []
+        self._released = threading.Event()
+        self._id = driver.network.add_request_handler([glob], self._on_request)
+
+    def _on_request(self, request: Any) -> None:
+        self.seen.append((request.method, request.url))
+        if self.hold is not None and self.hold in request.url:
+            self._released.wait(60)
+
+    def release(self) -> None:
+        self._released.set()
+
+    def __enter__(self) -> Requests:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+        self.driver.network.remove_request_handler(self._id)

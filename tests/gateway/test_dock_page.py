@@ -12,8 +12,16 @@ from typing import Any
 
 import pytest
 from dock_world import Shipment, ship_to_pharmacy_a
-from gateway_helpers import CONSOLE, CONSOLE_KEY, GTIN, Gateway, chromium, dm, needs_chromium
-from test_pharmacy_page import Requests
+from gateway_helpers import (
+    CONSOLE,
+    CONSOLE_KEY,
+    GTIN,
+    Gateway,
+    Requests,
+    chromium,
+    dm,
+    needs_chromium,
+)
 
 from ledger_client.types import ExceptionKind, UnitStatus
 
@@ -25,7 +33,7 @@ pytestmark = [pytest.mark.browser, needs_chromium]
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    # BiDi holds requests in flight (Requests, from the pharmacy page's test)
+    # BiDi holds requests in flight (Requests)
     with chromium("--disable-sync", "--window-size=1200,1500", bidi=True) as driver:
         yield driver
 

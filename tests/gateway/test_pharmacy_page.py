@@ -4,7 +4,6 @@ on a live gateway whose operator (the console key) is pharmacy_a."""
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,7 +11,7 @@ from typing import Any
 
 import pytest
 from custody_world import CustodyPacks, add_custody_packs
-from gateway_helpers import CONSOLE_KEY, GTIN, Gateway, chromium, dm, needs_chromium
+from gateway_helpers import CONSOLE_KEY, GTIN, Gateway, Requests, chromium, dm, needs_chromium
 
 from ledger_client.types import VerificationStatus
 
@@ -25,7 +24,7 @@ pytestmark = [pytest.mark.browser, needs_chromium]
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    # BiDi holds requests in flight (Requests below)
+    # BiDi holds requests in flight (Requests)
     with chromium("--disable-sync", "--window-size=1100,900", bidi=True) as driver:
         yield driver
 
@@ -105,32 +104,6 @@ class Page:
                 url_regex,
             )
         )
-
-
-class Requests:
-    """The page's requests to URLs matching ``glob``, seen through WebDriver BiDi; those whose
-    URL contains ``hold`` wait (paused in the browser) until :meth:`release`."""
-
-    def __init__(self, driver: Any, glob: str, hold: str | None = None) -> None:
-        self.driver, self.hold = driver, hold
-        self.seen: list[tuple[str, str]] = []
-        self._released = threading.Event()
-        self._id = driver.network.add_request_handler([glob], self._on_request)
-
-    def _on_request(self, request: Any) -> None:
-        self.seen.append((request.method, request.url))
-        if self.hold is not None and self.hold in request.url:
-            self._released.wait(60)
-
-    def release(self) -> None:
-        self._released.set()
-
-    def __enter__(self) -> Requests:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()
-        self.driver.network.remove_request_handler(self._id)
 
 
 @contextmanager

@@ -38,13 +38,6 @@ def net(node: Anvil) -> DevNetwork:
     return net
 
 
-@pytest.fixture(scope="module")
-def deployment(net: DevNetwork, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("dep") / "deployment.json"
-    net.deployment.save(path)
-    return path
-
-
 def codes(tmp_path: Path, *serials: str) -> Path:
     path = tmp_path / "codes.txt"
     path.write_text("".join(f"(01){GTIN}(21){s}\n" for s in serials))

@@ -4,7 +4,6 @@ receives those that pass, in one command; a second run writes nothing."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,16 +14,9 @@ from ledger_client.cli import app
 from ledger_client.dev.anvil import Anvil
 from ledger_client.devnet import DevNetwork, deploy_devnet
 from ledger_client.epcis.store import EventStore
-from tests.utils.anvil import anvil_node
 
 pytestmark = pytest.mark.anvil
 GTIN, LOT, EXPIRY = "09506000134352", "RCL", "301231"
-
-
-@pytest.fixture(scope="module")
-def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Anvil]:
-    with anvil_node(tmp_path_factory.mktemp("anvil")) as anvil:
-        yield anvil
 
 
 @pytest.fixture(scope="module")
@@ -41,13 +33,6 @@ def net(node: Anvil) -> DevNetwork:
         receiver.receive(packs=packs)
     p.ship(w.address, packs=packs[:2])
     return net
-
-
-@pytest.fixture(scope="module")
-def deployment(net: DevNetwork, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("dep") / "deployment.json"
-    net.deployment.save(path)
-    return path
 
 
 def scans(tmp_path: Path, *lines: str) -> str:
