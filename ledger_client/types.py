@@ -74,6 +74,19 @@ class PackFlag(enum.IntFlag):
     ILLEGITIMATE = 2
 
 
+class FlagReason(enum.IntEnum):
+    """Why packs were flagged (``flagPacks``' reason code): the Form FDA 3911 classifications
+    of illegitimate product; NONE when none was given."""
+
+    NONE = 0
+    COUNTERFEIT = 1
+    DIVERTED = 2
+    STOLEN = 3
+    INTENTIONAL_ADULTERATION = 4
+    UNFIT_FOR_DISTRIBUTION = 5
+    FRAUDULENT_TRANSACTION = 6
+
+
 class Authority(enum.IntEnum):
     """Who raised a pack's flags or set a lot's status; only this level or above lowers it."""
 

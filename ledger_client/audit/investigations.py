@@ -23,7 +23,7 @@ from ledger_client.audit.findings import Finding
 from ledger_client.audit.model import RegistryModel
 from ledger_client.audit.reports import ReportError, form_3911
 from ledger_client.events import PacksFlagged
-from ledger_client.types import PackFlag
+from ledger_client.types import FlagReason, PackFlag
 
 #: A 3911-style notification is due within 24 hours of the illegitimacy determination.
 NOTIFICATION_SECONDS = 24 * 3600
@@ -90,6 +90,7 @@ def investigation_rows(
         {
             "determined_at": iso(inv.determined_at),
             "determination": say.event(inv.determined_by),
+            "classification": _classification(model, inv),
             "pack_ids": ["0x" + p.hex() for p in inv.packs],
             "still_flagged": len(inv.flagged),
             "notification_due_at": iso(inv.due_at),
@@ -100,6 +101,16 @@ def investigation_rows(
         }
         for inv in investigations(model)
     ]
+
+
+def _classification(model: RegistryModel, inv: Investigation) -> str | None:
+    """The 3911 classification the determination gave (its reason code), None if none."""
+    event = model.events[inv.determined_by]
+    assert isinstance(event, PacksFlagged)
+    code = event.reason_code
+    if code in FlagReason._value2member_map_ and code != FlagReason.NONE:
+        return FlagReason(code).name
+    return None
 
 
 def investigation_of(model: RegistryModel, pids: list[bytes]) -> Investigation | None:

@@ -36,19 +36,12 @@ from ledger_client.events import (
     ShipmentCancelled,
 )
 from ledger_client.rules import blocking_status
-from ledger_client.types import ZERO_HASH, LotStatus, PackStatus
+from ledger_client.types import ZERO_HASH, FlagReason, LotStatus, PackStatus
 
 TEMPLATE = Path(__file__).with_name("templates") / "base.html"
 #: Form FDA 3911 notification types and classifications of illegitimate product.
 REPORT_TYPES = ("INITIAL", "FOLLOW_UP", "REQUEST_FOR_TERMINATION")
-CLASSIFICATIONS = (
-    "COUNTERFEIT",
-    "DIVERTED",
-    "STOLEN",
-    "INTENTIONAL_ADULTERATION",
-    "UNFIT_FOR_DISTRIBUTION",
-    "FRAUDULENT_TRANSACTION",
-)
+CLASSIFICATIONS = tuple(r.name for r in FlagReason if r is not FlagReason.NONE)
 #: EU FMD-style alert reasons raised at verification (RxLedger's names).
 FMD_ALERTS = {
     "PRODUCT_CODE_UNKNOWN": "The product code is not known to the repository.",

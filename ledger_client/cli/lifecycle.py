@@ -13,6 +13,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.progress import Progress
 
+from ledger_client.audit.reports import CLASSIFICATIONS
 from ledger_client.cli.command import RxTyper
 from ledger_client.cli.options import JsonOpt
 from ledger_client.cli.reporting import console, remember
@@ -24,7 +25,7 @@ from ledger_client.errors import InvalidCodeError, InvalidInputError
 from ledger_client.explain import code_map
 from ledger_client.gs1 import PackCode, expiry_to_date, parse_code
 from ledger_client.ledger import Ledger, PackRef, ProgressCallback
-from ledger_client.types import DecommissionReason, LotStatus, Receipt
+from ledger_client.types import DecommissionReason, FlagReason, LotStatus, PackFlag, Receipt
 
 __all__ = ["lifecycle_app", "lot_app"]
 
@@ -238,6 +239,52 @@ def undo(file: FileArg, session: MemberStoreOpts, as_json: JsonOpt = False) -> N
     refs, _ = batch_refs(batch)
     eh = record(session.store, op.UndoDecommission(refs))
     receipts = ledger.undo_decommission(refs, eh)
+    report_receipts(receipts, len(batch.packs), as_json)
+
+
+#: What ``rxledger flag --status`` sets.
+_FLAGS = {
+    "suspect": PackFlag.SUSPECT,
+    "illegitimate": PackFlag.ILLEGITIMATE,
+    "clear": PackFlag(0),
+}
+
+
+@lifecycle_app.command()
+def flag(
+    file: FileArg,
+    flags: Annotated[
+        str,
+        typer.Option(
+            "--status",
+            help="suspect (any holder: quarantined while you investigate), illegitimate (the"
+            " product's owner or a regulator: starts the 3911 clock) or clear.",
+        ),
+    ],
+    session: MemberStoreOpts,
+    classification: Annotated[
+        str | None,
+        typer.Option(help="The 3911 classification: " + ", ".join(CLASSIFICATIONS) + "."),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Flag the packs of FILE suspect or illegitimate, or clear their flags after the
+    investigation (the authority that raised them or a higher one). They verify SUSPECT or
+    ILLEGITIMATE and cannot move meanwhile. EPCIS: inspecting, no_pedigree_match."""
+    if flags.lower() not in _FLAGS:
+        raise InvalidInputError(f"--status {flags!r} is unknown: one of {', '.join(_FLAGS)}")
+    reason = (
+        FlagReason.NONE
+        if classification is None
+        else choose(FlagReason, classification, "--classification")
+    )
+    batch = read_batch(file)
+    _only_packs(batch, "flag")
+    ledger = member_ledger(session, batch)
+    refs, _ = batch_refs(batch)
+    operation = op.FlagPacks(refs, _FLAGS[flags.lower()], reason)
+    eh = record(session.store, operation)
+    receipts = ledger.flag(refs, operation.flags, int(reason), eh)
     report_receipts(receipts, len(batch.packs), as_json)
 
 

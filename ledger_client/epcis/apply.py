@@ -31,7 +31,7 @@ from ledger_client.ids import lot_id, pack_id
 from ledger_client.ledger import Ledger
 from ledger_client.owners import CodeOwners
 from ledger_client.reverts import LedgerRevertError
-from ledger_client.types import ZERO_HASH, LotStatus, PackFlag, PackStatus, Receipt, UnitStatus
+from ledger_client.types import ZERO_HASH, LotStatus, PackStatus, Receipt, UnitStatus
 
 __all__ = [
     "OperationResult",
@@ -170,7 +170,7 @@ _PackEvent = ev.PacksDecommissioned | ev.DecommissionsUndone | ev.PacksFlagged
 _PACK_EVENT: dict[type[ledger_ops.LedgerOperation], type[_PackEvent]] = {
     ledger_ops.Decommission: ev.PacksDecommissioned,
     ledger_ops.UndoDecommission: ev.DecommissionsUndone,
-    ledger_ops.FlagSuspect: ev.PacksFlagged,
+    ledger_ops.FlagPacks: ev.PacksFlagged,
 }
 
 
@@ -328,7 +328,7 @@ class _Executor:
                 return None
             return self._sent([ledger.transact(_custody_call(ledger, op, party, packs, units))])
         if isinstance(
-            op, ledger_ops.Decommission | ledger_ops.UndoDecommission | ledger_ops.FlagSuspect
+            op, ledger_ops.Decommission | ledger_ops.UndoDecommission | ledger_ops.FlagPacks
         ):
             pack_event = _PACK_EVENT[type(op)]
             done = {i for e in self.anchors.anchored(pack_event, eh) for i in e.pack_ids}
@@ -340,7 +340,7 @@ class _Executor:
             elif isinstance(op, ledger_ops.UndoDecommission):
                 receipts = ledger.undo_decommission(todo, eh)
             else:
-                receipts = ledger.flag(todo, PackFlag.SUSPECT, 0, eh)
+                receipts = ledger.flag(todo, op.flags, int(op.reason), eh)
             return self._sent(receipts) or None
         if isinstance(op, ledger_ops.SetLotStatus):
             lid = ledger.owners.lot_id(op.gtin, op.lot)

@@ -11,6 +11,7 @@ from ledger_client.epcis import operations as ledger_ops
 from ledger_client.epcis.hashing import GS1_CONTEXT
 from ledger_client.epcis.mapping import RXL_NAMESPACE
 from ledger_client.epcis.validation import check_document
+from ledger_client.types import PackFlag
 
 __all__ = ["to_epcis_json", "operations_to_events", "pack_uri", "unit_uri", "lot_uri"]
 
@@ -199,6 +200,25 @@ def _decommission_event(
     return event
 
 
+def _flag_event(time: str, op: ledger_ops.FlagPacks, where: Any) -> dict[str, Any]:
+    """An inspection of packs: CBV's ``no_pedigree_match`` for flagged packs,
+    ``sellable_accessible`` for cleared ones; flags other than SUSPECT alone, and a 3911
+    classification, in RxLedger's extension."""
+    event = _object_event(
+        time,
+        "OBSERVE",
+        epcList=[pack_uri(p) for p in op.packs],
+        bizStep="inspecting",
+        disposition="no_pedigree_match" if op.flags else "sellable_accessible",
+        bizLocation=where,
+    )
+    if op.flags != PackFlag.SUSPECT or op.reason:
+        event["rxl:packFlags"] = " ".join(str(f.name) for f in PackFlag if f in op.flags) or "NONE"
+    if op.reason:
+        event["rxl:flagReason"] = op.reason.name
+    return event
+
+
 def operations_to_events(
     operations: Iterable[ledger_ops.LedgerOperation],
     *,
@@ -277,17 +297,8 @@ def operations_to_events(
         elif isinstance(op, ledger_ops.SetLotStatus):
             status = _LOT_STATUS[op.status]
             events.append(_lot_event(time, "OBSERVE", op.gtin, op.lot, *status, where))
-        elif isinstance(op, ledger_ops.FlagSuspect):
-            events.append(
-                _object_event(
-                    time,
-                    "OBSERVE",
-                    epcList=[pack_uri(p) for p in op.packs],
-                    bizStep="inspecting",
-                    disposition="no_pedigree_match",
-                    bizLocation=where,
-                )
-            )
+        elif isinstance(op, ledger_ops.FlagPacks):
+            events.append(_flag_event(time, op, where))
         else:  # pragma: no cover - exhaustive over LedgerOperation
             raise TypeError(f"not a ledger operation: {op!r}")
     return events

@@ -15,12 +15,18 @@ from ledger_client.epcis.hashing import event_hash_uri, hash_uri_digest
 from ledger_client.epcis.validation import check_document, iter_events
 from ledger_client.errors import InvalidCodeError, RxLedgerError
 from ledger_client.gs1.epc import Epc, is_gs1_identifier, parse_epc, parse_epc_or_none
+from ledger_client.types import FlagReason, PackFlag
 
 __all__ = ["EventReport", "MappingReport", "map_document", "map_event", "RXL_NAMESPACE"]
 
 RXL_NAMESPACE = "https://ns.rxledger.org/epcis/"
-"""Namespace of RxLedger's one EPCIS extension, ``rxl:decommissionReason``."""
+"""Namespace of RxLedger's EPCIS extensions: ``rxl:decommissionReason``, ``rxl:packFlags`` and
+``rxl:flagReason``."""
 _RXL_REASON = "rxl:decommissionReason"
+#: The pack flags an inspection sets: PackFlag names separated by spaces, or NONE (clears them).
+_RXL_FLAGS = "rxl:packFlags"
+#: The 3911 classification given with them (a FlagReason name).
+_RXL_FLAG_REASON = "rxl:flagReason"
 
 _SHIP_STEPS = {"shipping", "departing"}
 _RECEIVE_STEPS = {"receiving", "arriving", "accepting"}
@@ -259,6 +265,23 @@ def _commission(
     return ops
 
 
+def _pack_flags(event: dict[str, Any]) -> tuple[PackFlag, FlagReason]:
+    """The flags and classification of an inspection that says them (``rxl:packFlags``)."""
+    text, reason = event[_RXL_FLAGS], event.get(_RXL_FLAG_REASON, FlagReason.NONE.name)
+    names = text.split() if isinstance(text, str) else []
+    known = [str(f.name) for f in PackFlag]
+    if not names or (names != ["NONE"] and any(n not in known for n in names)):
+        raise _Rejected(f"{_RXL_FLAGS} {text!r} is not NONE or names of {', '.join(known)}")
+    reasons = [r.name for r in FlagReason]
+    if reason not in reasons:
+        raise _Rejected(f"{_RXL_FLAG_REASON} {reason!r} is not one of {', '.join(reasons)}")
+    flags = PackFlag(0)
+    for name in names:
+        if name != "NONE":
+            flags |= PackFlag[name]
+    return flags, FlagReason[reason]
+
+
 def _lifecycle(
     event: dict[str, Any],
     kind: str,
@@ -350,8 +373,12 @@ def _lifecycle(
         if not packs and not units:
             raise _Classified("receiving of no SGTIN or SSCC (class quantities stay off chain)")
         return [ledger_ops.Receive(packs, units, event_hash=eh)]
+    if _RXL_FLAGS in event:
+        if not packs:
+            raise _Rejected(f"{_RXL_FLAGS} on an event of no SGTIN: flags are set on packs")
+        return [ledger_ops.FlagPacks(packs, *_pack_flags(event), event_hash=eh)]
     if disp == "no_pedigree_match" and packs:
-        return [ledger_ops.FlagSuspect(packs, event_hash=eh)]
+        return [ledger_ops.FlagPacks(packs, event_hash=eh)]
     if classes and not packs and not units and action == "OBSERVE":
         status = None
         if disp == "recalled":

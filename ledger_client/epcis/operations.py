@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from ledger_client.types import DecommissionReason, LotStatus
+from ledger_client.types import DecommissionReason, FlagReason, LotStatus, PackFlag
 
 __all__ = [
     "PackRef",
@@ -32,7 +32,7 @@ __all__ = [
     "Decommission",
     "UndoDecommission",
     "SetLotStatus",
-    "FlagSuspect",
+    "FlagPacks",
     "LedgerOperation",
 ]
 
@@ -175,10 +175,13 @@ class SetLotStatus:
 
 
 @dataclass(frozen=True)
-class FlagSuspect:
-    """Flag packs as suspect product."""
+class FlagPacks:
+    """Flag packs suspect or illegitimate (with the 3911 classification), or clear their
+    flags (``PackFlag(0)``)."""
 
     packs: tuple[PackRef, ...]
+    flags: PackFlag = PackFlag.SUSPECT
+    reason: FlagReason = FlagReason.NONE
     event_hash: bytes = field(default=b"", kw_only=True)
 
 
@@ -196,5 +199,5 @@ LedgerOperation = (
     | Decommission
     | UndoDecommission
     | SetLotStatus
-    | FlagSuspect
+    | FlagPacks
 )

@@ -60,7 +60,7 @@ _ANCHORED_BY: dict[type, set[str]] = {
     ops.ReportFound: {"LostItemsFound"},
     ops.Decommission: {"PacksDecommissioned"},
     ops.UndoDecommission: {"DecommissionsUndone"},
-    ops.FlagSuspect: {"PacksFlagged"},
+    ops.FlagPacks: {"PacksFlagged"},
 }
 _ITEM_FIELDS = ("epcList", "childEPCs", "inputEPCList", "outputEPCList")
 

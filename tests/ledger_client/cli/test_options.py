@@ -25,7 +25,7 @@ WRITER = COMMON
 #: The common options of every command, as the README and docs name them.
 EXPECTED = {
     "commission": WRITER, "pack": WRITER, "unpack": WRITER, "ship": WRITER,
-    "receive": WRITER, "decommission": WRITER, "undo": WRITER, "verify": CHAIN,
+    "receive": WRITER, "decommission": WRITER, "undo": WRITER, "flag": WRITER, "verify": CHAIN,
     "deploy": CHAIN | {"--key-file"}, "lot register": WRITER, "lot status": WRITER,
     "council propose": MEMBER, "council approve": MEMBER,
     "council cancel": MEMBER, "council list": CHAIN, "epcis validate": set(),

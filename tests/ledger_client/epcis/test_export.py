@@ -17,6 +17,7 @@ from ledger_client.epcis import (
 )
 from ledger_client.epcis import operations as op
 from ledger_client.ids import gs1_check_digit
+from ledger_client.types import FlagReason, PackFlag
 
 TIME = "2024-03-01T09:30:00.000+01:00"
 
@@ -54,7 +55,12 @@ operations: st.SearchStrategy[op.LedgerOperation] = st.one_of(
     st.builds(op.Decommission, pack_lists, st.sampled_from(list(op.DecommissionReason)[1:])),
     st.builds(op.UndoDecommission, pack_lists),
     st.builds(op.SetLotStatus, gtins, texts, st.sampled_from(list(op.LotStatus)[1:])),
-    st.builds(op.FlagSuspect, pack_lists),
+    st.builds(
+        op.FlagPacks,
+        pack_lists,
+        st.sampled_from([PackFlag(bits) for bits in range(4)]),
+        st.sampled_from(list(FlagReason)),
+    ),
 )
 
 

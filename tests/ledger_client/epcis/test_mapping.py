@@ -11,7 +11,7 @@ from ledger_client.epcis import InvalidEPCISError, map_document
 from ledger_client.epcis.operations import (
     Decommission,
     DecommissionReason,
-    FlagSuspect,
+    FlagPacks,
     LotStatus,
     Receive,
     RegisterLot,
@@ -19,6 +19,7 @@ from ledger_client.epcis.operations import (
     Ship,
     UndoDecommission,
 )
+from ledger_client.types import FlagReason, PackFlag
 
 PACK_2017 = ("10614141073464", "2017")
 PACK_2018 = ("10614141073464", "2018")
@@ -290,10 +291,51 @@ def test_recall_of_instance_epcs_is_stored_only_with_advice(shipping_doc: dict[s
 def test_no_pedigree_match_flags_packs_suspect(shipping_doc: dict[str, Any]) -> None:
     doc = _event(shipping_doc, bizStep="inspecting", disposition="no_pedigree_match")
     assert map_document(doc).operations == (
-        FlagSuspect(
-            (PACK_2017, PACK_2018), event_hash=map_document(doc).events[0].event_hash or b""
-        ),
+        FlagPacks((PACK_2017, PACK_2018), event_hash=map_document(doc).events[0].event_hash or b""),
     )
+
+
+def test_an_inspection_with_rxledger_flags_sets_them_with_the_3911_classification(
+    shipping_doc: dict[str, Any],
+) -> None:
+    doc = _event(
+        shipping_doc,
+        bizStep="inspecting",
+        disposition="no_pedigree_match",
+        **{"rxl:packFlags": "ILLEGITIMATE", "rxl:flagReason": "COUNTERFEIT"},
+    )
+    (operation,) = map_document(doc, validate=False).operations
+    assert isinstance(operation, FlagPacks)
+    assert (operation.flags, operation.reason) == (PackFlag.ILLEGITIMATE, FlagReason.COUNTERFEIT)
+
+
+def test_an_inspection_with_no_rxledger_flags_clears_them(shipping_doc: dict[str, Any]) -> None:
+    doc = _event(
+        shipping_doc,
+        bizStep="inspecting",
+        disposition="sellable_accessible",
+        **{"rxl:packFlags": "NONE"},
+    )
+    (operation,) = map_document(doc, validate=False).operations
+    assert isinstance(operation, FlagPacks) and operation.flags == PackFlag(0)
+
+
+@pytest.mark.parametrize(
+    ("extension", "message"),
+    [
+        ({"rxl:packFlags": "FAKE"}, "rxl:packFlags 'FAKE' is not NONE or names of SUSPECT"),
+        ({"rxl:packFlags": ["SUSPECT"]}, "is not NONE or names of"),
+        ({"rxl:packFlags": ""}, "is not NONE or names of"),
+        ({"rxl:packFlags": "NONE", "rxl:flagReason": "LOST"}, "rxl:flagReason 'LOST' is not"),
+    ],
+)
+def test_bad_rxledger_flags_are_rejected_with_the_reason(
+    shipping_doc: dict[str, Any], extension: dict[str, Any], message: str
+) -> None:
+    doc = _event(shipping_doc, bizStep="inspecting", disposition="no_pedigree_match", **extension)
+    (entry,) = map_document(doc, validate=False).events
+    assert entry.rejected is not None and message in entry.rejected
+    assert map_document(doc, validate=False).operations == ()
 
 
 def test_commissioning_registers_the_lot_from_ilmd(shipping_doc: dict[str, Any]) -> None:
