@@ -270,7 +270,7 @@ def flag(
 ) -> None:
     """Flag the packs of FILE suspect or illegitimate, or clear their flags after the
     investigation (the authority that raised them or a higher one). They verify SUSPECT or
-    ILLEGITIMATE and cannot move meanwhile. EPCIS: inspecting, no_pedigree_match."""
+    ILLEGITIMATE and cannot be dispensed meanwhile. EPCIS: inspecting, no_pedigree_match."""
     if flags.lower() not in _FLAGS:
         raise InvalidInputError(f"--status {flags!r} is unknown: one of {', '.join(_FLAGS)}")
     reason = (
