@@ -107,10 +107,8 @@ def _classification(model: RegistryModel, inv: Investigation) -> str | None:
     """The 3911 classification the determination gave (its reason code), None if none."""
     event = model.events[inv.determined_by]
     assert isinstance(event, PacksFlagged)
-    code = event.reason_code
-    if code in FlagReason._value2member_map_ and code != FlagReason.NONE:
-        return FlagReason(code).name
-    return None
+    given = [r for r in FlagReason if r == event.reason_code and r is not FlagReason.NONE]
+    return given[0].name if given else None
 
 
 def investigation_of(model: RegistryModel, pids: list[bytes]) -> Investigation | None:
