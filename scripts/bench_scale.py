@@ -179,6 +179,9 @@ def main() -> int:
         " more than a block takes, so the pool is never empty when the next block starts",
     )
     parser.add_argument("--per-tx", type=int, default=900, help="packs per commission")
+    parser.add_argument(
+        "--cache", type=int, default=None, help="each node's geth --cache, MB (geth's default)"
+    )
     parser.add_argument("--seconds", type=int, default=5, help="wrk seconds per path and step")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--codes", type=int, default=5000)
@@ -199,6 +202,7 @@ def main() -> int:
             demo_accounts(),
             gas_limit=args.gas_limit,
             signers=args.signers,
+            cache_mb=args.cache,
         ) as network,
     ):
         work = Path(tmp)
@@ -267,6 +271,7 @@ def write(args: Any, results: list[dict[str, Any]], started: float, busy0: int) 
     report = {
         "nodes": args.nodes,
         "signers": args.signers,
+        "geth_cache_mb": args.cache,
         "period_seconds": args.period,
         "gas_limit": args.gas_limit,
         "in_flight_gas": args.in_flight_gas,

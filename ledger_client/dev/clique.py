@@ -89,7 +89,8 @@ def clique_genesis(
 class GethNode(ChildProcess):
     """One geth signer: its datadir (keystore, chain), ports and sealing key.
 
-    ``node_key`` is its p2p identity, ``gas_limit`` the block gas limit it seals towards;
+    ``node_key`` is its p2p identity, ``gas_limit`` the block gas limit it seals towards,
+    ``cache_mb`` geth's memory for caching state (``--cache``; geth's own default when None);
     ``start()`` runs it after :meth:`init` wrote its files.
     """
 
@@ -102,6 +103,7 @@ class GethNode(ChildProcess):
     p2p_port: int = field(default_factory=free_port)
     auth_port: int = field(default_factory=free_port)
     gas_limit: int = DEV_GAS_LIMIT
+    cache_mb: int | None = None
     process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
 
     @property
@@ -176,6 +178,8 @@ class GethNode(ChildProcess):
             "--unlock", signer, "--password", str(self.datadir / "password"),
             "--allow-insecure-unlock",
         ]  # fmt: skip
+        if self.cache_mb is not None:
+            args += ["--cache", str(self.cache_mb)]
         with self.log_file.open("ab") as log:
             self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
 
@@ -229,7 +233,8 @@ class CliqueNetwork(Service):
     signers that seal alone each start their own chain, and Clique's rule that a signer seals
     at most one of ``size // 2 + 1`` consecutive blocks then stalls every one of them. While
     it runs, a :class:`CliqueWatchdog` (unless ``watchdog=False``) ends the deadlock of two
-    forks on which no signer may seal.
+    forks on which no signer may seal. ``cache_mb`` is each node's state cache (geth's
+    ``--cache``), for histories whose state outgrows geth's default.
     """
 
     def __init__(
@@ -242,6 +247,7 @@ class CliqueNetwork(Service):
         gas_limit: int = DEV_GAS_LIMIT,
         watchdog: bool = True,
         signers: int | None = None,
+        cache_mb: int | None = None,
     ) -> None:
         self.period = period
         self.gas_limit = gas_limit
@@ -258,6 +264,7 @@ class CliqueNetwork(Service):
                 Account.create(),
                 chain_id,
                 gas_limit=gas_limit,
+                cache_mb=cache_mb,
             )
             for i in range(size)
         ]
