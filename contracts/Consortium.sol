@@ -21,6 +21,9 @@ contract Consortium is IConsortium, ERC2771Context {
     uint256 public constant MIN_THRESHOLD = 2;
     uint256 private constant MIN_PREFIX_LENGTH = 4;
     uint256 private constant MAX_PREFIX_LENGTH = 12;
+    /// @notice Most members a consortium ever admits (key rotations keep a member's index):
+    /// member indices fit the 24 bits a pack's state keeps them in (see {PackState}).
+    uint256 public constant MAX_MEMBERS = (1 << 24) - 1;
     /// @notice Longest gateway URL a member may publish, in bytes.
     uint256 public constant MAX_GATEWAY_URL_LENGTH = 256;
 
@@ -164,7 +167,7 @@ contract Consortium is IConsortium, ERC2771Context {
 
     /// @notice Adds an active member.
     /// @dev Requirements: called through an approved proposal; `account` is new and not zero;
-    /// `roles` is a non-empty set of known roles.
+    /// `roles` is a non-empty set of known roles; fewer than {MAX_MEMBERS} members were added.
     function addMember(address account, uint64 gln_, uint16 roles, uint40 licenceExpiry) external onlyByProposal {
         _addMember(account, gln_, roles, licenceExpiry);
         _checkThreshold(_parameters[THRESHOLD]);
@@ -379,6 +382,7 @@ contract Consortium is IConsortium, ERC2771Context {
         if (account == address(0)) revert ConsortiumInvalidMember(account);
         if (_members[account].status != MemberStatus.NONE) revert ConsortiumMemberExists(account);
         _checkRoles(roles);
+        if (_accounts.length > MAX_MEMBERS) revert ConsortiumFull(account, MAX_MEMBERS);
         uint32 index = uint32(_accounts.length);
         _accounts.push(account);
         Member storage m = _members[account];

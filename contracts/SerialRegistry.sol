@@ -123,33 +123,31 @@ contract SerialRegistry is ISerialRegistry, ERC2771Context {
 
     // ---------------------------------------------------------------- packs and units
 
-    /// @notice Commissions the caller's packs `packHashes` in its lot `lotHash`, straight into
-    /// its unit `unitHash` when that is not 0.
+    /// @notice Commissions the caller's packs `packWords` in its lot `lotHash`, straight into
+    /// its unit `unitHash` when that is not 0. A pack word is the pack's code hash with its
+    /// lot tag in the last 3 bytes (see {LedgerIds}); the tag is kept for {verify}.
     /// @dev Requirements:
     /// - the caller is an active, licensed producer with an ACTIVE lot `lotHash`;
     /// - every pack is new for the caller (no duplicates);
     /// - a non-zero `unitHash` names a new unit (created in the caller's custody) or a
     ///   top-level ACTIVE unit the caller created and holds.
-    function commission(bytes32 lotHash, bytes32 unitHash, bytes32[] calldata packHashes, bytes32 eventHash)
+    function commission(bytes32 lotHash, bytes32 unitHash, bytes32[] calldata packWords, bytes32 eventHash)
         external
     {
-        (address caller, uint32 me) = _caller(Roles.PRODUCERS, packHashes.length);
+        (address caller, uint32 me) = _caller(Roles.PRODUCERS, packWords.length);
         bytes32 lotId = LedgerIds.recordId(me, lotHash);
-        uint32 lotIndex = _lotIndex[lotId];
-        if (lotIndex == 0) revert SerialRegistryUnknownLot(lotId);
-        LotStatus lotStatus = _lots[lotIndex].status;
-        if (lotStatus != LotStatus.ACTIVE) revert SerialRegistryLotNotActive(lotId, lotStatus);
         bytes32 unitId = unitHash == 0 ? bytes32(0) : LedgerIds.recordId(me, unitHash);
-        uint32 parent = unitId == 0 ? 0 : _containerFor(unitId, me, caller, 1);
-        PackState fresh = PackStateLibrary.commissioned(parent == 0 ? me : 0, lotIndex, parent);
-        bytes32[] memory packIds = new bytes32[](packHashes.length);
-        for (uint256 i; i < packHashes.length; ++i) {
-            bytes32 id = LedgerIds.recordId(me, packHashes[i]);
-            if (_packs[id].exists()) revert SerialRegistryPackExists(id);
-            _packs[id] = fresh;
-            packIds[i] = id;
+        PackState fresh;
+        {
+            uint32 lotIndex = _lotIndex[lotId];
+            if (lotIndex == 0) revert SerialRegistryUnknownLot(lotId);
+            LotStatus lotStatus = _lots[lotIndex].status;
+            if (lotStatus != LotStatus.ACTIVE) revert SerialRegistryLotNotActive(lotId, lotStatus);
+            uint32 parent = unitId == 0 ? 0 : _containerFor(unitId, me, caller, 1);
+            fresh = PackStateLibrary.commissioned(parent == 0 ? me : 0, lotIndex, parent);
         }
-        emit PacksCommissioned(lotId, caller, unitId, packIds, eventHash);
+        (bytes32[] memory packIds, bytes memory lotTags) = _commissionPacks(packWords, me, fresh);
+        emit PacksCommissioned(lotId, caller, unitId, packIds, lotTags, eventHash);
     }
 
     /// @notice Packs loose packs and top-level units into the caller's unit `unitHash` (a case
@@ -448,7 +446,8 @@ contract SerialRegistry is ISerialRegistry, ERC2771Context {
             return v;
         }
         v.productOwner = _account(owner);
-        v.packId = LedgerIds.recordId(owner, LedgerIds.packHash(gtin14, serial));
+        (bytes32 packHash, uint24 tag) = LedgerIds.packHashAndLotTag(gtin14, serial, lot);
+        v.packId = LedgerIds.recordId(owner, packHash);
         PackState s = _packs[v.packId];
         if (!s.exists()) {
             v.status = VerificationStatus.UNKNOWN;
@@ -456,7 +455,7 @@ contract SerialRegistry is ISerialRegistry, ERC2771Context {
         }
         v.pack = _packView(s);
         v.lot = _lotView(s.lot());
-        v.status = _verdict(v, LedgerIds.recordId(owner, LedgerIds.lotHash(gtin14, lot)), lot, expiry);
+        v.status = _verdict(v, bytes(lot).length == 0 || tag == s.lotTag(), expiry);
     }
 
     /// @notice Returns pack `packId` with its resolved custody (status NONE when unknown).
@@ -494,13 +493,9 @@ contract SerialRegistry is ISerialRegistry, ERC2771Context {
 
     // ---------------------------------------------------------------- internals
 
-    /// @dev `scannedLotId` is the id the scanned lot would have (meaningless when `lot` is empty).
-    function _verdict(Verification memory v, bytes32 scannedLotId, string calldata lot, uint32 expiry)
-        private
-        view
-        returns (VerificationStatus)
-    {
-        if (bytes(lot).length != 0 && scannedLotId != v.lot.id) return VerificationStatus.LOT_MISMATCH;
+    /// @dev `lotMatches`: the scan carried no lot, or the pack's lot tag is the scanned lot's.
+    function _verdict(Verification memory v, bool lotMatches, uint32 expiry) private view returns (VerificationStatus) {
+        if (!lotMatches) return VerificationStatus.LOT_MISMATCH;
         if (expiry != 0 && !GS1Date.sameDay(expiry, v.lot.expiry)) return VerificationStatus.EXPIRY_MISMATCH;
         if (v.pack.flags & PackStateLibrary.FLAG_ILLEGITIMATE != 0) return VerificationStatus.ILLEGITIMATE;
         if (v.pack.flags & PackStateLibrary.FLAG_SUSPECT != 0) return VerificationStatus.SUSPECT;
@@ -511,6 +506,30 @@ contract SerialRegistry is ISerialRegistry, ERC2771Context {
         if (block.timestamp > v.lot.expiresAt) return VerificationStatus.EXPIRED;
         if (v.pack.inTransit) return VerificationStatus.IN_TRANSIT;
         return VerificationStatus.VERIFIED;
+    }
+
+    /// @dev Stores a new pack `fresh` of member `me` for each of `packWords`, with its lot tag;
+    /// returns the pack ids and their 3-byte tags, concatenated.
+    function _commissionPacks(bytes32[] calldata packWords, uint32 me, PackState fresh)
+        private
+        returns (bytes32[] memory packIds, bytes memory lotTags)
+    {
+        packIds = new bytes32[](packWords.length);
+        lotTags = new bytes(packWords.length * 3);
+        for (uint256 i; i < packWords.length; ++i) {
+            (bytes32 packHash, uint24 tag) = LedgerIds.splitPackWord(packWords[i]);
+            bytes32 id = LedgerIds.recordId(me, packHash);
+            if (_packs[id].exists()) revert SerialRegistryPackExists(id);
+            _packs[id] = fresh.withLotTag(tag);
+            packIds[i] = id;
+            assembly ("memory-safe") {
+                // lotTags holds 3 bytes per pack, so bytes 3i to 3i + 2 are inside it.
+                let at := add(add(lotTags, 0x20), mul(i, 3))
+                mstore8(at, shr(16, tag))
+                mstore8(add(at, 1), shr(8, tag))
+                mstore8(add(at, 2), tag)
+            }
+        }
     }
 
     /// @dev The caller of a batch write of `items` items: an active, licensed member holding any
@@ -693,6 +712,7 @@ contract SerialRegistry is ISerialRegistry, ERC2771Context {
         v.undoDeadline = s.undoDeadline();
         v.flagAuthority = Authority(s.flagAuthority());
         v.lotId = _lots[s.lot()].id;
+        v.lotTag = bytes3(s.lotTag());
         v.parent = s.parent();
         if (v.parent == 0) {
             v.custodian = _account(s.custodian());

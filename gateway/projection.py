@@ -21,6 +21,7 @@ from ledger_client import events as ev
 from ledger_client.events import actor, handlers, handles
 from ledger_client.events.schema import META_FIELDS, abi_name
 from ledger_client.gs1.dates import end_of_day
+from ledger_client.ids import split_lot_tags
 from ledger_client.types import (
     ZERO_HASH,
     ExceptionStatus,
@@ -220,6 +221,7 @@ class IndexProjection:
                 {
                     "pack_id": i,
                     "lot_id": e.lot_id,
+                    "lot_tag": tag,
                     "status": int(PackStatus.ACTIVE),
                     "reason": 0,
                     "flags": 0,
@@ -229,7 +231,7 @@ class IndexProjection:
                     "custodian": None if parent else e.by,
                     "pending_to": None,
                 }
-                for i in e.pack_ids
+                for i, tag in zip(e.pack_ids, split_lot_tags(e.lot_tags), strict=True)
             ],
         )
         items = [(i, "pack") for i in e.pack_ids] + [(e.lot_id, "lot")]

@@ -3,9 +3,15 @@
 A code hash is keccak256 over ASCII text that starts with the GS1 Application Identifier
 of what it names, so hashes of different kinds never collide:
 
-- pack: ``keccak256("01" ‖ gtin14 ‖ "21" ‖ serial)``
+- pack: ``keccak256("01" ‖ gtin14 ‖ "21" ‖ serial)`` with its last 3 bytes zeroed
 - lot: ``keccak256("01" ‖ gtin14 ‖ "10" ‖ lot)``
 - unit: ``keccak256("00" ‖ sscc18)``
+
+Each pack also carries a 3-byte lot tag, the first bytes of
+``keccak256("01" ‖ gtin14 ‖ "21" ‖ serial ‖ 0x1d ‖ "10" ‖ lot)`` (0x1d is GS1's group
+separator): verification checks the printed lot against the pack's tag, never against a lot
+id. A producer commissions a pack with its *pack word*, the pack hash with the tag in its last
+3 bytes (see docs/identifiers.md).
 
 A record's id on chain also names its owner, the member index that created it:
 ``id = keccak256(abi.encode(uint256(owner), code_hash))``. A genuine record's owner is the
@@ -30,6 +36,10 @@ CSET82 = frozenset(
 """GS1 AI encodable character set 82 (GS1 General Specifications, figure 7.11-1)."""
 MAX_SERIAL_OR_LOT = 20
 """AI (21) and (10) hold 1 to 20 characters of :data:`CSET82`."""
+LOT_TAG_BYTES = 3
+"""Length of a pack's lot tag, the last bytes of its pack word."""
+GROUP_SEPARATOR = "\x1d"
+"""GS1's FNC1 group separator, ending the variable-length serial in a lot tag's text."""
 
 
 def gs1_check_digit(digits: str) -> int:
@@ -84,8 +94,47 @@ def check_lot(lot: str) -> str:
 
 
 def pack_hash(gtin14: str, serial: str) -> bytes:
-    """Return the code hash of the pack ``gtin14`` + ``serial``."""
-    return keccak(f"01{check_gtin14(gtin14)}21{check_serial(serial)}".encode("ascii"))
+    """Return the code hash of the pack ``gtin14`` + ``serial``: keccak256 of its text with the
+    last :data:`LOT_TAG_BYTES` bytes zeroed, the room a pack word gives its lot tag."""
+    full = keccak(f"01{check_gtin14(gtin14)}21{check_serial(serial)}".encode("ascii"))
+    return bytes(full[:-LOT_TAG_BYTES]) + bytes(LOT_TAG_BYTES)
+
+
+def lot_tag(gtin14: str, serial: str, lot: str) -> bytes:
+    """Return the 3-byte lot tag of the pack ``gtin14`` + ``serial`` of lot ``lot``: the first
+    bytes of ``keccak256("01" ‖ gtin14 ‖ "21" ‖ serial ‖ 0x1d ‖ "10" ‖ lot)``."""
+    text = f"01{check_gtin14(gtin14)}21{check_serial(serial)}{GROUP_SEPARATOR}10{check_lot(lot)}"
+    return bytes(keccak(text.encode("ascii"))[:LOT_TAG_BYTES])
+
+
+def pack_word(gtin14: str, serial: str, lot: str) -> bytes:
+    """Return the 32-byte word that commissions the pack ``gtin14`` + ``serial`` in lot
+    ``lot``: its :func:`pack_hash` with the :func:`lot_tag` in the last 3 bytes."""
+    return with_lot_tag(pack_hash(gtin14, serial), lot_tag(gtin14, serial, lot))
+
+
+def with_lot_tag(code_hash: bytes, tag: bytes) -> bytes:
+    """Return the pack word of pack hash ``code_hash`` (last 3 bytes zero) and lot tag ``tag``."""
+    if len(code_hash) != 32 or len(tag) != LOT_TAG_BYTES:
+        raise InvalidInputError("a pack word is a 32-byte pack hash and a 3-byte lot tag")
+    if any(code_hash[-LOT_TAG_BYTES:]):
+        raise InvalidInputError(f"0x{code_hash.hex()} is no pack hash: its last 3 bytes are set")
+    return code_hash[:-LOT_TAG_BYTES] + tag
+
+
+def split_pack_word(word: bytes) -> tuple[bytes, bytes]:
+    """Return ``(pack_hash, lot_tag)`` of pack word ``word``, as the contract splits it."""
+    if len(word) != 32:
+        raise InvalidInputError("a pack word is 32 bytes")
+    return word[:-LOT_TAG_BYTES] + bytes(LOT_TAG_BYTES), word[-LOT_TAG_BYTES:]
+
+
+def split_lot_tags(tags: bytes) -> list[bytes]:
+    """Return the 3-byte lot tags concatenated in ``tags`` (a ``PacksCommissioned`` event's
+    ``lotTags``), in order."""
+    if len(tags) % LOT_TAG_BYTES:
+        raise InvalidInputError(f"{len(tags)} bytes of lot tags are not whole 3-byte tags")
+    return [tags[i : i + LOT_TAG_BYTES] for i in range(0, len(tags), LOT_TAG_BYTES)]
 
 
 def lot_hash(gtin14: str, lot: str) -> bytes:

@@ -21,7 +21,15 @@ from ledger_client.errors import ConfigurationError, DuplicateInBatchError, Unkn
 from ledger_client.events import ExceptionOpened
 from ledger_client.gs1.dates import expiry_yymmdd
 from ledger_client.gs1.serial_entropy import warn_if_weak
-from ledger_client.ids import items_hash, lot_hash, pack_hash, record_id, unit_hash
+from ledger_client.ids import (
+    items_hash,
+    lot_hash,
+    pack_hash,
+    pack_word,
+    record_id,
+    split_pack_word,
+    unit_hash,
+)
 from ledger_client.owners import PrefixOwners
 from ledger_client.pipeline import (
     DEFAULT_WINDOW,
@@ -286,28 +294,28 @@ class Ledger:
         ids are then no secret from anyone reading the chain."""
         lot_of = lot_hash(self._own(gtin), lot)
         unit = unit_hash(self._own(into_sscc)) if into_sscc else ZERO_HASH
-        hashes = [pack_hash(gtin, s) for s in serials]
+        words = [pack_word(gtin, s, lot) for s in serials]
         warn_if_weak(gtin, serials)
-        return self.commission_hashes(
-            lot_of, hashes, unit, event_hash, skip_done, progress=progress
-        )
+        return self.commission_words(lot_of, words, unit, event_hash, skip_done, progress=progress)
 
-    def commission_hashes(
+    def commission_words(
         self,
         lot: bytes,
-        hashes: Sequence[bytes],
+        words: Sequence[bytes],
         unit: bytes = ZERO_HASH,
         event_hash: bytes = ZERO_HASH,
         skip_done: bool = False,
         *,
         progress: ProgressCallback | None = None,
     ) -> list[Receipt]:
-        """Commission this member's packs known by their code hashes (see :mod:`ledger_client.ids`)
-        into its lot of code hash ``lot``, straight into its unit of code hash ``unit``."""
+        """Commission this member's packs known by their pack words (code hash and lot tag,
+        see :func:`ledger_client.ids.pack_word`) into its lot of code hash ``lot``, straight
+        into its unit of code hash ``unit``."""
+        hashes = [split_pack_word(w)[0] for w in words]
         _require_unique(hashes, "pack ids")
         me = self.member_index
         lot_id = record_id(me, lot)
-        ids = {record_id(me, h): h for h in hashes}
+        ids = {record_id(me, h): w for h, w in zip(hashes, words, strict=True)}
         fn = self.registry.functions.commission
         return self._batched_packs(
             list(ids),

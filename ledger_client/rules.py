@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Protocol, TypeVar
 
 from ledger_client.gs1.dates import same_day
-from ledger_client.ids import lot_id
+from ledger_client.ids import lot_tag
 from ledger_client.types import (
     LotStatus,
     PackFlag,
@@ -75,6 +75,8 @@ class ScannedPack(Protocol):
     @property
     def gtin(self) -> str: ...
     @property
+    def serial(self) -> str: ...
+    @property
     def lot(self) -> str | None: ...
     @property
     def expiry_yymmdd(self) -> str | None: ...
@@ -88,7 +90,7 @@ class PackFacts(Protocol):
     @property
     def flags(self) -> int: ...
     @property
-    def lot_id(self) -> bytes: ...
+    def lot_tag(self) -> bytes: ...
     @property
     def lot_expiry(self) -> int: ...
     @property
@@ -110,7 +112,7 @@ def verdict(code: ScannedPack, pack: PackFacts | None, owner: int, now: int) -> 
         return S.PRODUCT_MISMATCH
     if pack is None:
         return S.UNKNOWN
-    if code.lot and lot_id(code.gtin, code.lot, owner=owner) != pack.lot_id:
+    if code.lot and lot_tag(code.gtin, code.serial, code.lot) != pack.lot_tag:
         return S.LOT_MISMATCH
     if code.expiry_yymmdd and not same_day(int(code.expiry_yymmdd), pack.lot_expiry):
         return S.EXPIRY_MISMATCH

@@ -120,7 +120,8 @@ class VerificationStatus(enum.IntEnum):
 class PackView:
     """A pack's state with its custody resolved through its units: ``custodian`` holds it (its
     sender while in transit or lost); ``pending_to`` is the recipient of the shipment carrying
-    it while that is in transit or lost."""
+    it while that is in transit or lost; ``lot_tag`` is the 3-byte tag it was commissioned
+    with (:func:`ledger_client.ids.lot_tag`)."""
 
     status: PackStatus
     reason: DecommissionReason
@@ -135,6 +136,7 @@ class PackView:
     pending_to: str
     in_transit: bool
     lost: bool
+    lot_tag: bytes
 
     @classmethod
     def from_tuple(cls, t: Any) -> PackView:
@@ -153,6 +155,7 @@ class PackView:
             t[10],
             t[11],
             t[12],
+            bytes(t[13]),
         )
 
 

@@ -25,7 +25,7 @@ from ledger_client.chain import connect, dev_account
 from ledger_client.dev.anvil import DEV_STATE_HISTORY, Anvil
 from ledger_client.dev.bulk import BulkSender
 from ledger_client.devnet import deploy_devnet
-from ledger_client.ids import lot_hash, pack_hash
+from ledger_client.ids import lot_hash, pack_word
 
 GTIN, LOT, EXPIRY = "09506000134352", "MEM1", "301231"
 RESULTS = ROOT / "docs" / "results" / "bench_anvil_memory.json"
@@ -57,10 +57,8 @@ def run(mode: str, packs: int, step: int, limit: int) -> dict[str, Any]:
             for block in range(done, end, PER_BLOCK):
                 for first in range(block, min(end, block + PER_BLOCK), PER_TX):
                     last = min(end, first + PER_TX)
-                    hashes = [pack_hash(GTIN, f"M{i:08d}") for i in range(first, last)]
-                    bulk.call(
-                        maker.address, "commission", lot, ZERO, hashes, ZERO, items=len(hashes)
-                    )
+                    words = [pack_word(GTIN, f"M{i:08d}", LOT) for i in range(first, last)]
+                    bulk.call(maker.address, "commission", lot, ZERO, words, ZERO, items=len(words))
                 bulk.mine()
             done = end
             rss = resident(node.process.pid).get("VmRSS", 0)

@@ -46,7 +46,7 @@ from ledger_client.dev.anvil import Anvil
 from ledger_client.dev.clique import CliqueNetwork, geth_binary
 from ledger_client.dev.ports import free_port
 from ledger_client.devnet import demo_accounts, deploy_devnet
-from ledger_client.ids import lot_hash, pack_hash
+from ledger_client.ids import lot_hash, pack_word
 from ledger_client.ledger import Ledger
 from ledger_client.pipeline import DEFAULT_WINDOW
 from ledger_client.types import ZERO_HASH
@@ -107,7 +107,10 @@ def estimate_ms(w3: Web3, deployment: Deployment, lot: str, batch: int) -> float
     """Median time of an ``eth_estimateGas`` of a chunk of ``batch`` new packs in ``lot``."""
     maker = Ledger(w3, deployment, dev_account("manufacturer"))
     fn = maker.registry.functions.commission(
-        lot_hash(GTIN, lot), ZERO_HASH, [pack_hash(GTIN, f"E{i}") for i in range(batch)], ZERO_HASH
+        lot_hash(GTIN, lot),
+        ZERO_HASH,
+        [pack_word(GTIN, f"E{i}", lot) for i in range(batch)],
+        ZERO_HASH,
     )
     times = []
     for _ in range(5):

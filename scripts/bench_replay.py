@@ -39,7 +39,14 @@ from ledger_client.devnet import DEMO_MEMBERS, demo_index, deploy_devnet
 from ledger_client.epcis.history import export_history
 from ledger_client.epcis.store import EventStore
 from ledger_client.events import EVENT_TYPES
-from ledger_client.ids import lot_hash, pack_hash, record_id, unit_hash, with_check_digit
+from ledger_client.ids import (
+    lot_hash,
+    pack_hash,
+    pack_word,
+    record_id,
+    unit_hash,
+    with_check_digit,
+)
 from ledger_client.logs import fetch_logs
 from ledger_client.types import DecommissionReason, LotStatus
 
@@ -110,11 +117,13 @@ def build_history(url: str, packs: int, seed: int) -> Deployment:
     for g, lot in lots:
         for start in range(0, per_lot, CASE):
             n = min(CASE, per_lot - start)
-            hashes = [pack_hash(g, f"S{serial + k:09d}") for k in range(n)]
+            serials = [f"S{serial + k:09d}" for k in range(n)]
+            hashes = [pack_hash(g, s) for s in serials]
             serial += n
             case = unit_hash(sscc(0, PREFIX, len(cases) + 1))
             cases.append((_mine(case), [_mine(h) for h in hashes]))
-            bulk.call(m, "commission", lot_hash(g, lot), case, hashes, ZERO, items=n)
+            words = [pack_word(g, s, lot) for s in serials]
+            bulk.call(m, "commission", lot_hash(g, lot), case, words, ZERO, items=n)
     bulk.mine()
     pallets = []
     for k in range(0, len(cases), PALLET):

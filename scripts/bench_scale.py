@@ -44,7 +44,7 @@ from ledger_client.chain import connect, dev_account
 from ledger_client.dev.bulk import BulkSender, gas_for
 from ledger_client.dev.clique import CliqueNetwork, geth_binary
 from ledger_client.devnet import demo_accounts, deploy_devnet
-from ledger_client.ids import lot_hash, pack_hash
+from ledger_client.ids import lot_hash, pack_word
 from ledger_client.logs import fetch_logs
 
 RESULTS = ROOT / "docs" / "results" / "bench_scale.json"
@@ -94,8 +94,8 @@ def ingest(bulk: BulkSender, lots: dict[str, bytes], first: int, last: int, per_
         end = min(last, (start // per_tx + 1) * per_tx)
         name = commissioner(start, per_tx)
         gtin, sender = COMMISSIONERS[name], dev_account(name).address
-        hashes = [pack_hash(gtin, f"S{i:09d}") for i in range(start, end)]
-        bulk.call(sender, "commission", lots[name], ZERO, hashes, ZERO, items=len(hashes))
+        words = [pack_word(gtin, f"S{i:09d}", LOT) for i in range(start, end)]
+        bulk.call(sender, "commission", lots[name], ZERO, words, ZERO, items=len(words))
         start = end
     bulk.mine()
 

@@ -60,6 +60,7 @@ interface IConsortium {
     error ConsortiumLicenceExpired(address account, uint40 licenceExpiry);
     error ConsortiumMissingRole(address account, uint16 required, uint16 roles);
     error ConsortiumMemberExists(address account);
+    error ConsortiumFull(address account, uint256 maxMembers);
     error ConsortiumInvalidMember(address account);
     error ConsortiumInvalidRoles(uint16 roles);
     error ConsortiumInvalidPrefix(string prefix);

@@ -107,7 +107,8 @@ interface ISerialRegistry {
 
     /// @notice A pack with its custody resolved through its units: `custodian` holds it (its
     /// sender while in transit or lost), `pendingTo` is the recipient of the shipment carrying
-    /// it while that is in transit (`inTransit`) or lost (`lost`).
+    /// it while that is in transit (`inTransit`) or lost (`lost`); `lotTag` is the tag it was
+    /// commissioned with (see {LedgerIds}).
     struct PackView {
         PackStatus status;
         DecommissionReason reason;
@@ -122,6 +123,7 @@ interface ISerialRegistry {
         address pendingTo;
         bool inTransit;
         bool lost;
+        bytes3 lotTag;
     }
 
     struct Verification {
@@ -136,7 +138,12 @@ interface ISerialRegistry {
     event LotStatusChanged(bytes32 indexed lotId, address indexed by, LotStatus status, bytes32 eventHash);
     event LotRecallRequested(bytes32 indexed lotId, address indexed by, bytes32 eventHash);
     event PacksCommissioned(
-        bytes32 indexed lotId, address indexed by, bytes32 indexed unitId, bytes32[] packIds, bytes32 eventHash
+        bytes32 indexed lotId,
+        address indexed by,
+        bytes32 indexed unitId,
+        bytes32[] packIds,
+        bytes lotTags,
+        bytes32 eventHash
     );
     event ItemsPacked(bytes32 indexed unitId, address indexed by, bytes32[] packIds, bytes32[] unitIds, bytes32 eventHash);
     event ItemsUnpacked(

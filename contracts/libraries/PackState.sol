@@ -5,18 +5,20 @@ pragma solidity 0.8.30;
 /// @dev Bit layout, least significant first:
 /// | bits    | field           | meaning                                                        |
 /// |---------|-----------------|----------------------------------------------------------------|
-/// | 0-31    | custodian       | member index holding a loose pack (its sender while IN_TRANSIT  |
+/// | 0-23    | custodian       | member index holding a loose pack (its sender while IN_TRANSIT  |
 /// |         |                 | or LOST); the decommissioner after a decommission              |
-/// | 32-63   | pendingTo       | member index a loose pack was shipped to (IN_TRANSIT or LOST)   |
-/// | 64-95   | lot             | lot index (never 0 for a commissioned pack)                      |
-/// | 96-127  | parent          | logistic unit index holding the pack; 0 when loose              |
-/// | 128-135 | status          | PackStatus                                                      |
-/// | 136-143 | reason          | DecommissionReason while DECOMMISSIONED                          |
-/// | 144-151 | flags           | FLAG_SUSPECT, FLAG_ILLEGITIMATE                                  |
-/// | 152-159 | flagReason      | reason code given with the last flag                            |
-/// | 160-199 | decommissionedAt| block timestamp of the decommission                              |
-/// | 200-207 | flagAuthority   | Authority level that raised the flags (0 when none)             |
-/// | 208-247 | undoDeadline    | last second the decommission may be undone, fixed when it is made |
+/// | 24-47   | pendingTo       | member index a loose pack was shipped to (IN_TRANSIT or LOST)   |
+/// | 48-79   | lot             | lot index (never 0 for a commissioned pack)                      |
+/// | 80-111  | parent          | logistic unit index holding the pack; 0 when loose              |
+/// | 112-119 | status          | PackStatus                                                      |
+/// | 120-127 | reason          | DecommissionReason while DECOMMISSIONED                          |
+/// | 128-135 | flags           | FLAG_SUSPECT, FLAG_ILLEGITIMATE                                  |
+/// | 136-143 | flagReason      | reason code given with the last flag                            |
+/// | 144-183 | decommissionedAt| block timestamp of the decommission                              |
+/// | 184-191 | flagAuthority   | Authority level that raised the flags (0 when none)             |
+/// | 192-231 | undoDeadline    | last second the decommission may be undone, fixed when it is made |
+/// | 232-255 | lotTag          | the pack's lot tag, fixed at commissioning (see {LedgerIds})   |
+/// Member indices fit 24 bits: the consortium never admits more than `Consortium.MAX_MEMBERS`.
 type PackState is bytes32;
 
 using PackStateLibrary for PackState global;
@@ -35,31 +37,33 @@ enum PackStatus {
 /// @title PackStateLibrary
 /// @notice Reads and writes the fields of {PackState}.
 library PackStateLibrary {
+    uint256 internal constant MASK_24 = 0xffffff;
     uint256 internal constant MASK_32 = 0xffffffff;
     uint256 internal constant MASK_8 = 0xff;
     uint256 internal constant MASK_40 = 0xffffffffff;
 
     uint256 internal constant CUSTODIAN_OFFSET = 0;
-    uint256 internal constant PENDING_TO_OFFSET = 32;
-    uint256 internal constant LOT_OFFSET = 64;
-    uint256 internal constant PARENT_OFFSET = 96;
-    uint256 internal constant STATUS_OFFSET = 128;
-    uint256 internal constant REASON_OFFSET = 136;
-    uint256 internal constant FLAGS_OFFSET = 144;
-    uint256 internal constant FLAG_REASON_OFFSET = 152;
-    uint256 internal constant DECOMMISSIONED_AT_OFFSET = 160;
-    uint256 internal constant FLAG_AUTHORITY_OFFSET = 200;
-    uint256 internal constant UNDO_DEADLINE_OFFSET = 208;
+    uint256 internal constant PENDING_TO_OFFSET = 24;
+    uint256 internal constant LOT_OFFSET = 48;
+    uint256 internal constant PARENT_OFFSET = 80;
+    uint256 internal constant STATUS_OFFSET = 112;
+    uint256 internal constant REASON_OFFSET = 120;
+    uint256 internal constant FLAGS_OFFSET = 128;
+    uint256 internal constant FLAG_REASON_OFFSET = 136;
+    uint256 internal constant DECOMMISSIONED_AT_OFFSET = 144;
+    uint256 internal constant FLAG_AUTHORITY_OFFSET = 184;
+    uint256 internal constant UNDO_DEADLINE_OFFSET = 192;
+    uint256 internal constant LOT_TAG_OFFSET = 232;
 
     uint8 internal constant FLAG_SUSPECT = 1;
     uint8 internal constant FLAG_ILLEGITIMATE = 2;
 
     function custodian(PackState s) internal pure returns (uint32) {
-        return uint32(_get(s, CUSTODIAN_OFFSET, MASK_32));
+        return uint32(_get(s, CUSTODIAN_OFFSET, MASK_24));
     }
 
     function pendingTo(PackState s) internal pure returns (uint32) {
-        return uint32(_get(s, PENDING_TO_OFFSET, MASK_32));
+        return uint32(_get(s, PENDING_TO_OFFSET, MASK_24));
     }
 
     function lot(PackState s) internal pure returns (uint32) {
@@ -98,11 +102,16 @@ library PackStateLibrary {
         return uint40(_get(s, UNDO_DEADLINE_OFFSET, MASK_40));
     }
 
+    function lotTag(PackState s) internal pure returns (uint24) {
+        return uint24(_get(s, LOT_TAG_OFFSET, MASK_24));
+    }
+
     function exists(PackState s) internal pure returns (bool) {
         return PackState.unwrap(s) != 0;
     }
 
-    /// @notice A freshly commissioned pack: ACTIVE, held by `custodian_` or inside unit `parent_`.
+    /// @notice A freshly commissioned pack of no lot tag yet: ACTIVE, held by `custodian_` or
+    /// inside unit `parent_`.
     function commissioned(uint32 custodian_, uint32 lot_, uint32 parent_) internal pure returns (PackState) {
         return PackState.wrap(
             bytes32(
@@ -112,12 +121,17 @@ library PackStateLibrary {
         );
     }
 
+    /// @notice `s` (of lot tag 0, as {commissioned} makes it) with lot tag `tag`.
+    function withLotTag(PackState s, uint24 tag) internal pure returns (PackState) {
+        return PackState.wrap(bytes32(uint256(PackState.unwrap(s)) | (uint256(tag) << LOT_TAG_OFFSET)));
+    }
+
     function withCustodian(PackState s, uint32 v) internal pure returns (PackState) {
-        return _set(s, CUSTODIAN_OFFSET, MASK_32, v);
+        return _set(s, CUSTODIAN_OFFSET, MASK_24, v);
     }
 
     function withPendingTo(PackState s, uint32 v) internal pure returns (PackState) {
-        return _set(s, PENDING_TO_OFFSET, MASK_32, v);
+        return _set(s, PENDING_TO_OFFSET, MASK_24, v);
     }
 
     function withParent(PackState s, uint32 v) internal pure returns (PackState) {
@@ -143,7 +157,7 @@ library PackStateLibrary {
         pure
         returns (PackState)
     {
-        s = _set(s, CUSTODIAN_OFFSET, MASK_32, by);
+        s = _set(s, CUSTODIAN_OFFSET, MASK_24, by);
         s = _set(s, PARENT_OFFSET, MASK_32, 0);
         s = _set(s, STATUS_OFFSET, MASK_8, uint8(PackStatus.DECOMMISSIONED));
         s = _set(s, REASON_OFFSET, MASK_8, reason_);

@@ -104,6 +104,8 @@ class Pack(Base):
     __tablename__ = "packs"
     pack_id: Mapped[bytes] = mapped_column(Id, primary_key=True)
     lot_id: Mapped[bytes] = mapped_column(Id, index=True)
+    #: The 3-byte lot tag the pack was commissioned with (``ledger_client.ids.lot_tag``).
+    lot_tag: Mapped[bytes] = mapped_column(LargeBinary(3))
     status: Mapped[int] = mapped_column(Integer)
     reason: Mapped[int] = mapped_column(Integer, default=0)
     flags: Mapped[int] = mapped_column(Integer, default=0)

@@ -30,6 +30,7 @@ class PackRecord:
     flag_reason: int
     decommissioned_at: int
     lot_id: bytes
+    lot_tag: bytes
     lot_owner: str
     lot_expiry: int
     lot_expires_at: int
@@ -68,7 +69,7 @@ class ProductRecord:
 
 _PACK_SQL = (
     "SELECT p.status, p.reason, p.flags, p.flag_reason, p.decommissioned_at, p.lot_id, l.owner, "
-    "l.expiry, l.expires_at, l.status, p.parent, p.custodian, p.pending_to "
+    "l.expiry, l.expires_at, l.status, p.parent, p.custodian, p.pending_to, p.lot_tag "
     "FROM packs p JOIN lots l ON l.lot_id = p.lot_id WHERE p.pack_id = ?"
 )
 _UNIT_SQL = "SELECT status, parent, custodian, pending_to FROM units WHERE unit_id = ?"
@@ -236,6 +237,7 @@ class ReadModel:
             row[3],
             row[4],
             bytes(row[5]),
+            bytes(row[13]),
             row[6],
             row[7],
             row[8],

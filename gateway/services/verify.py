@@ -196,6 +196,7 @@ class Verifier:
             p.flag_reason,
             p.decommissioned_at,
             p.lot_id,
+            p.lot_tag,
             lot.owner,
             lot.expiry,
             lot.expires_at,

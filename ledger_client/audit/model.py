@@ -65,7 +65,7 @@ from ledger_client.audit.state import (
 from ledger_client.contracts import Role
 from ledger_client.events import handlers, handles
 from ledger_client.gs1.dates import same_day
-from ledger_client.ids import lot_hash, pack_hash, record_id
+from ledger_client.ids import LOT_TAG_BYTES, lot_tag, pack_hash, record_id, split_lot_tags
 from ledger_client.rules import MAX_LEVEL, blocking_status, top_holder
 from ledger_client.types import (
     ZERO_ADDRESS,
@@ -83,7 +83,7 @@ _PACKS: Callable[[Unit], dict[bytes, None]] = attrgetter("packs")
 _UNITS: Callable[[Unit], dict[bytes, None]] = attrgetter("units")
 #: A pack or a unit, as :meth:`RegistryModel._find` looks it up.
 _R = TypeVar("_R", Pack, Unit)
-_NO_PACK = (0, 0, 0, 0, 0, 0, 0, ZERO32, 0, ZERO_ADDRESS, ZERO_ADDRESS, False, False)
+_NO_PACK = (0, 0, 0, 0, 0, 0, 0, ZERO32, 0, ZERO_ADDRESS, ZERO_ADDRESS, False, False, bytes(3))
 #: The status a pack or unit answers a wrong-status check with (``_requireActive``).
 _NOT_ACTIVE = {IN_TRANSIT: "InTransit", LOST: "Lost"}
 #: What the custody events of a shipment leg change: (the item status before, after).
@@ -229,6 +229,15 @@ class RegistryModel(LotModel, ExceptionModel):
         if p.custodian != me:
             self._violation(i, "NotCustodian", pid)
 
+    def _lot_tags(self, i: int, e: ev.PacksCommissioned) -> list[bytes]:
+        """The lot tag of each of ``e``'s packs; a violation (and zero tags) when the event
+        does not carry one 3-byte tag per pack, as the contract always does."""
+        n = len(e.pack_ids)
+        if len(e.lot_tags) != LOT_TAG_BYTES * n:
+            self._violation(i, "LotTagsMismatch", e.lot_id)
+            return [bytes(LOT_TAG_BYTES)] * n
+        return split_lot_tags(e.lot_tags)
+
     @handles(ev.PacksCommissioned)
     def _commissioned(self, i: int, e: ev.PacksCommissioned) -> None:
         me, now = e.by, e.timestamp
@@ -247,13 +256,16 @@ class RegistryModel(LotModel, ExceptionModel):
         unit_id = e.unit_id
         parent = None if unit_id == ZERO32 else self._container_for(i, unit_id, me, 1)
         custodian = me if parent is None else ZERO_ADDRESS
+        tags = self._lot_tags(i, e)
         packs = self.packs
         lot_packs = lot.packs
-        for pid in ids:
+        for pid, tag in zip(ids, tags, strict=True):
             if pid in packs:
                 self._violation(i, "PackExists", pid)
                 continue
-            packs[pid] = Pack(custodian, ZERO_ADDRESS, lot, parent, ACTIVE, history=[i])
+            packs[pid] = Pack(
+                custodian, ZERO_ADDRESS, lot, parent, ACTIVE, lot_tag=tag, history=[i]
+            )
             lot_packs.append(pid)
         if parent is not None:
             parent.packs.update(dict.fromkeys(ids))
@@ -560,6 +572,7 @@ class RegistryModel(LotModel, ExceptionModel):
             pending if transit or lost else ZERO_ADDRESS,
             transit,
             lost,
+            p.lot_tag,
         )
 
     def unit_view(self, u: Unit | None) -> tuple[Any, ...]:
@@ -607,7 +620,7 @@ class RegistryModel(LotModel, ExceptionModel):
             return (VerificationStatus.UNKNOWN, pid, _NO_PACK, NO_LOT, account)
         view = self.pack_view(p)
         return (
-            self._verdict(p, view, owner, gtin14, lot, expiry, now),
+            self._verdict(p, view, gtin14, serial, lot, expiry, now),
             pid,
             view,
             self.lot_view(p.lot),
@@ -616,10 +629,11 @@ class RegistryModel(LotModel, ExceptionModel):
 
     @staticmethod
     def _verdict(
-        p: Pack, view: tuple[Any, ...], owner: int, gtin14: str, lot: str, expiry: int, now: int
+        p: Pack, view: tuple[Any, ...], gtin14: str, serial: str, lot: str, expiry: int, now: int
     ) -> VerificationStatus:
-        """The verdict order of ``SerialRegistry._verdict``."""
-        if lot and record_id(owner, lot_hash(gtin14, lot)) != p.lot.id:
+        """The verdict order of ``SerialRegistry._verdict``: the scanned lot is checked
+        against the pack's lot tag."""
+        if lot and lot_tag(gtin14, serial, lot) != p.lot_tag:
             return VerificationStatus.LOT_MISMATCH
         if expiry and not same_day(expiry, p.lot.expiry):
             return VerificationStatus.EXPIRY_MISMATCH

@@ -108,6 +108,7 @@ class Pack:
     decommissioned_at: int = 0
     undo_deadline: int = 0
     flag_authority: int = 0
+    lot_tag: bytes = bytes(3)
     history: list[int] = field(default_factory=list)
 
 

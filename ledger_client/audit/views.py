@@ -3,8 +3,8 @@ that read the returned ABI words straight into the tuples :class:`RegistryModel`
 (the comparison's speed: web3's contract calls cost a millisecond or more each).
 
 Every view the comparison reads is a static tuple, one 32-byte word per field: ``PackView``
-(13 words), ``UnitView`` (8), ``LotView`` (7), ``Verification`` (status, pack id, a
-``PackView``, a ``LotView``, the product owner: 23 words) and the exception registry's
+(14 words), ``UnitView`` (8), ``LotView`` (7), ``Verification`` (status, pack id, a
+``PackView``, a ``LotView``, the product owner: 24 words) and the exception registry's
 ``ExceptionView`` (10).
 """
 
@@ -34,6 +34,7 @@ PACK_FIELDS = (
     "pending_to",
     "in_transit",
     "lost",
+    "lot_tag",
 )
 UNIT_FIELDS = (
     "index",
@@ -136,7 +137,7 @@ def _uint(out: bytes, at: int) -> int:
 
 
 def pack_view(out: bytes, at: int = 0) -> tuple[Any, ...]:
-    """The ``PackView`` whose 13 words start at byte ``at`` of ``out``."""
+    """The ``PackView`` whose 14 words start at byte ``at`` of ``out``."""
     return (
         out[at + 31],
         out[at + 63],
@@ -151,6 +152,7 @@ def pack_view(out: bytes, at: int = 0) -> tuple[Any, ...]:
         address_of(out[at + 320 : at + 352]),
         out[at + 383] != 0,
         out[at + 415] != 0,
+        out[at + 416 : at + 419],
     )
 
 
@@ -190,7 +192,7 @@ def lot_view(out: bytes, at: int = 0) -> tuple[Any, ...]:
 
 def verification(out: bytes) -> tuple[Any, ...]:
     """The ``Verification`` that ``verify`` returned in ``out``."""
-    return (out[31], out[32:64], pack_view(out, 64), lot_view(out, 480), address_of(out[704:736]))
+    return (out[31], out[32:64], pack_view(out, 64), lot_view(out, 512), address_of(out[736:768]))
 
 
 def exception_view(out: bytes) -> tuple[Any, ...]:

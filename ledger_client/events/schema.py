@@ -330,6 +330,9 @@ class PacksCommissioned(RegistryEvent):
     by: str
     unit_id: bytes
     pack_ids: Ids
+    #: The packs' 3-byte lot tags, concatenated in the order of ``pack_ids``
+    #: (:func:`ledger_client.ids.split_lot_tags`).
+    lot_tags: bytes
     event_hash: bytes
 
 

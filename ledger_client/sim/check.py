@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ledger_client.errors import RxLedgerError
+from ledger_client.ids import split_pack_word
 from ledger_client.sim.plan import SLOT, Action, Plan
 
 
@@ -53,15 +54,15 @@ def check(plan: Plan, record_of: dict[bytes, bytes]) -> None:
         if a.fn == "registerLot":
             lots[a.args[0]] = slot
         elif a.fn == "commission":
-            lot, into, hashes, _ = a.args
+            lot, into, words, _ = a.args
             if lots.get(lot, slot) >= slot:
                 fail(a, "commissioning into a lot not registered in an earlier slot")
             unit = record_of[into] if into != b"\x00" * 32 else None
             if unit is not None:
                 items[unit] = _Item(a.sender, slot=slot)
                 children[unit] = []
-            for h in hashes:
-                pid = record_of[h]
+            for w in words:
+                pid = record_of[split_pack_word(w)[0]]
                 if pid in items:
                     fail(a, "pack commissioned twice")
                 items[pid] = _Item(a.sender, parent=unit, slot=slot)

@@ -16,7 +16,14 @@ from typing import Any
 
 from ledger_client.audit.scans import VerificationRecord
 from ledger_client.dev.codes import sscc
-from ledger_client.ids import lot_hash, pack_hash, record_id, unit_hash, with_check_digit
+from ledger_client.ids import (
+    lot_hash,
+    pack_hash,
+    pack_word,
+    record_id,
+    unit_hash,
+    with_check_digit,
+)
 from ledger_client.sim.calendar import Site, yymmdd
 from ledger_client.sim.config import WorldConfig
 from ledger_client.sim.members import Member, layout
@@ -237,9 +244,9 @@ class World:
             self.lot_of_pack[pid] = lot
             self.made_at[pid] = ts
         into = self.hash_of[unit] if unit != ZERO else ZERO
-        hashes = [self.hash_of[i] for i in ids]
+        words = [pack_word(self.gtin_of[i], self.serial_of[i], lot.name) for i in ids]
         return self.act(
-            ts, maker, "commission", self.hash_of[lot.id], into, hashes, ZERO, items=len(ids)
+            ts, maker, "commission", self.hash_of[lot.id], into, words, ZERO, items=len(ids)
         )
 
     def commission_case(self, maker: str, lot: Lot, ts: int) -> bytes:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from ledger_client.devnet import DevNetwork
+from ledger_client.ids import lot_hash, lot_tag, pack_hash, split_lot_tags, with_lot_tag
 from ledger_client.types import (
     ZERO_ADDRESS,
     ZERO_HASH,
@@ -129,6 +130,7 @@ def test_commission_loose_packs_are_held_by_the_manufacturer_and_verify(net: Dev
         "by": m.address,
         "unitId": ZERO_HASH,
         "packIds": [owners(net).pack_id(GTIN, "S1"), owners(net).pack_id(GTIN, "S2")],
+        "lotTags": lot_tag(GTIN, "S1", "LOT1") + lot_tag(GTIN, "S2", "LOT1"),
         "eventHash": event_hash("commission"),
     }
     state = m.pack_state(GTIN, "S1")
@@ -143,6 +145,48 @@ def test_commission_loose_packs_are_held_by_the_manufacturer_and_verify(net: Dev
     assert result.status == V.VERIFIED
     assert result.pack_id == owners(net).pack_id(GTIN, "S1")
     assert result.product_owner == m.address
+
+
+def test_a_pack_keeps_its_lot_tag_and_verifies_with_its_own_lot_only(net: DevNetwork) -> None:
+    m, pharmacy = net["manufacturer"], net["pharmacy_b"]
+    m.register_lot(GTIN, "LOT1", EXPIRY)
+    m.register_lot(GTIN, "LOT2", EXPIRY)
+    m.commission(GTIN, "LOT1", ["S1"])
+    m.commission(GTIN, "LOT2", ["S2"])
+    assert m.pack_state(GTIN, "S1").lot_tag == lot_tag(GTIN, "S1", "LOT1")
+    assert pharmacy.verify(GTIN, "S1", "LOT1", EXPIRY).status == V.VERIFIED
+    assert pharmacy.verify(GTIN, "S1", None, EXPIRY).status == V.VERIFIED  # no lot scanned
+    # another lot of the same product, registered or not, is a lot mismatch
+    assert pharmacy.verify(GTIN, "S1", "LOT2", EXPIRY).status == V.LOT_MISMATCH
+    assert pharmacy.verify(GTIN, "S1", "LOT3", EXPIRY).status == V.LOT_MISMATCH
+    assert pharmacy.verify(GTIN, "S2", "LOT1", EXPIRY).status == V.LOT_MISMATCH
+    assert pharmacy.verify(GTIN, "S2", "LOT2", EXPIRY).status == V.VERIFIED
+
+
+def test_verification_reads_the_lot_from_the_tag_not_from_the_lot_id(net: DevNetwork) -> None:
+    """A pack word carrying the tag of lot LOTX, commissioned into lot LOT1: the scan is
+    checked against the tag alone."""
+    m, pharmacy = net["manufacturer"], net["pharmacy_b"]
+    m.register_lot(GTIN, "LOT1", EXPIRY)
+    word = with_lot_tag(pack_hash(GTIN, "S1"), lot_tag(GTIN, "S1", "LOTX"))
+    event = only_event(m.commission_words(lot_hash(GTIN, "LOT1"), [word]))
+    assert bytes(event.args["lotTags"]) == lot_tag(GTIN, "S1", "LOTX")
+    assert m.pack_state(GTIN, "S1").lot_id == owners(net).lot_id(GTIN, "LOT1")
+    assert pharmacy.verify(GTIN, "S1", "LOTX", EXPIRY).status == V.VERIFIED
+    assert pharmacy.verify(GTIN, "S1", "LOT1", EXPIRY).status == V.LOT_MISMATCH
+
+
+def test_commission_into_a_case_records_each_pack_s_lot_tag_in_the_event(net: DevNetwork) -> None:
+    m = net["manufacturer"]
+    m.register_lot(GTIN, "LOT1", EXPIRY)
+    serials = ["S1", "S2", "S3"]
+    event = only_event(m.commission(GTIN, "LOT1", serials, into_sscc=CASE))
+    assert split_lot_tags(bytes(event.args["lotTags"])) == [
+        lot_tag(GTIN, s, "LOT1") for s in serials
+    ]
+    assert [v.lot_tag for v in m.pack_states([(GTIN, s) for s in serials])] == [
+        lot_tag(GTIN, s, "LOT1") for s in serials
+    ]
 
 
 def test_commission_straight_into_a_case_creates_the_case(net: DevNetwork) -> None:

@@ -18,11 +18,16 @@ from ledger_client.ids import (
     items_hash,
     lot_hash,
     lot_id,
+    lot_tag,
     pack_hash,
     pack_id,
+    pack_word,
     record_id,
+    split_lot_tags,
+    split_pack_word,
     unit_hash,
     unit_id,
+    with_lot_tag,
 )
 from ledger_client.types import UnitStatus, VerificationStatus
 from tests.utils.chain import Chain
@@ -80,6 +85,9 @@ def test_a_lot_registered_by_its_python_id_verifies_with_the_clear_lot(
     result = m.verify(gtin, serial, lot, EXPIRY)
     assert result.status == VerificationStatus.VERIFIED
     assert result.lot.id == lot_id(gtin, lot, owner=m.member_index)
+    assert result.pack.lot_tag == lot_tag(gtin, serial, lot)
+    other = lot + "0" if len(lot) < 20 else lot[:-1]
+    assert m.verify(gtin, serial, other, EXPIRY).status == VerificationStatus.LOT_MISMATCH
 
 
 @settings(max_examples=10)
@@ -99,7 +107,11 @@ def test_a_unit_packed_by_its_python_id_is_found_by_it(chain: Chain, sscc: str) 
 def test_ids_follow_the_documented_layout(
     gtin: str, serial: str, lot: str, sscc: str, owner: int
 ) -> None:
-    assert pack_hash(gtin, serial) == keccak(f"01{gtin}21{serial}".encode("ascii"))
+    # the pack hash leaves its last 3 bytes to the lot tag
+    assert pack_hash(gtin, serial) == keccak(f"01{gtin}21{serial}".encode("ascii"))[:29] + bytes(3)
+    tag = keccak(f"01{gtin}21{serial}\x1d10{lot}".encode("ascii"))[:3]
+    assert lot_tag(gtin, serial, lot) == tag
+    assert pack_word(gtin, serial, lot) == pack_hash(gtin, serial)[:29] + tag
     assert lot_hash(gtin, lot) == keccak(f"01{gtin}10{lot}".encode("ascii"))
     assert unit_hash(sscc) == keccak(f"00{sscc}".encode("ascii"))
     # Application identifiers keep kinds apart: a serial and a lot with the same text differ.
@@ -113,6 +125,44 @@ def test_ids_follow_the_documented_layout(
         assert scoped == record_id(owner, code_hash)
         assert scoped == keccak(owner.to_bytes(32, "big") + code_hash)
     assert pack_id(gtin, serial, owner=owner) != pack_id(gtin, serial, owner=owner + 1)
+
+
+@given(gtin=gtins, serial=texts, lot=texts, other=texts)
+def test_a_pack_word_splits_into_its_pack_hash_and_lot_tag(
+    gtin: str, serial: str, lot: str, other: str
+) -> None:
+    word = pack_word(gtin, serial, lot)
+    assert split_pack_word(word) == (pack_hash(gtin, serial), lot_tag(gtin, serial, lot))
+    assert with_lot_tag(*split_pack_word(word)) == word
+    # the pack's id never depends on its lot: the contract scopes the hash, tag zeroed
+    assert record_id(1, split_pack_word(word)[0]) == pack_id(gtin, serial, owner=1)
+    if other != lot:  # 24 bits: a wrong lot matches one pack's tag in 16.7 million
+        assert lot_tag(gtin, serial, other) != lot_tag(gtin, serial, lot)
+
+
+def test_the_group_separator_keeps_the_serial_and_the_lot_apart() -> None:
+    """Without it, serial "A10B" of lot "C" and serial "A" of lot "B10C" hash the same text."""
+    gtin = with_check_digit("0950600013435")
+    assert lot_tag(gtin, "A10B", "C") != lot_tag(gtin, "A", "B10C")
+
+
+@given(tags=st.lists(st.binary(min_size=3, max_size=3), max_size=40))
+def test_lot_tags_split_back_into_the_tags_they_concatenate(tags: list[bytes]) -> None:
+    assert split_lot_tags(b"".join(tags)) == tags
+
+
+@pytest.mark.parametrize(
+    ("call", "args"),
+    [
+        (split_lot_tags, (b"\x01\x02",)),
+        (split_pack_word, (bytes(31),)),
+        (with_lot_tag, (bytes(32), bytes(2))),
+        (with_lot_tag, (bytes(31) + b"\x01", bytes(3))),  # the hash's tag bytes are set
+    ],
+)
+def test_malformed_words_and_tags_are_refused(call: object, args: tuple[bytes, ...]) -> None:
+    with pytest.raises(InvalidInputError):
+        call(*args)  # type: ignore[operator]
 
 
 # ---------------------------------------------------------------- the checks

@@ -17,7 +17,7 @@ from ledger_client.chain import connect
 from ledger_client.dev.anvil import Anvil
 from ledger_client.devnet import DevNetwork, deploy_devnet
 from ledger_client.events import decode
-from ledger_client.ids import lot_hash, pack_hash
+from ledger_client.ids import lot_hash, pack_word
 from ledger_client.ledger import Ledger
 from ledger_client.logs import fetch_logs
 from ledger_client.pipeline import BatchRevertError
@@ -140,7 +140,7 @@ def test_a_chunk_that_reverts_once_mined_is_reported_and_the_others_land(
     m = maker(node, net, "PIPE3")
     before = m.w3.eth.block_number
     rival = m.registry.functions.commission(
-        lot_hash(GTIN, "PIPE3"), ZERO_HASH, [pack_hash(GTIN, "R2")], ZERO_HASH
+        lot_hash(GTIN, "PIPE3"), ZERO_HASH, [pack_word(GTIN, "R2", "PIPE3")], ZERO_HASH
     ).build_transaction({"from": m.address, "nonce": m.w3.eth.get_transaction_count(m.address)})
     mining(m.w3, 0)  # until the block below: the rival and both chunks wait in the pool
     m.w3.eth.send_raw_transaction(m._signer().sign_transaction(rival).raw_transaction)  # type: ignore[arg-type]
@@ -170,7 +170,7 @@ def test_after_a_restart_lost_chunks_are_resent_as_signed_and_a_taken_nonce_re_d
     before = m.w3.eth.block_number
     first = m.w3.eth.get_transaction_count(m.address)
     rival = m.registry.functions.commission(
-        lot_hash(GTIN, "PIPE4"), ZERO_HASH, [pack_hash(GTIN, "N2")], ZERO_HASH
+        lot_hash(GTIN, "PIPE4"), ZERO_HASH, [pack_word(GTIN, "N2", "PIPE4")], ZERO_HASH
     ).build_transaction({"from": m.address, "nonce": first})
     serials = [f"N{i}" for i in range(60)]
     mining(m.w3, 0)

@@ -9,7 +9,7 @@ import pytest
 from eth_account.messages import encode_typed_data
 
 from ledger_client.devnet import DevNetwork, demo_index
-from ledger_client.ids import lot_hash, lot_id, pack_hash, pack_id
+from ledger_client.ids import lot_hash, lot_id, pack_id, pack_word
 from ledger_client.ledger import Ledger
 from ledger_client.relay import ForwardRequest, ForwardRequestError, relay, sign_request, typed_data
 from ledger_client.reverts import LedgerRevertError
@@ -24,8 +24,8 @@ LOT = lot_id(GTIN, "LOT1", owner=MAKER)
 
 
 def commission_call(ledger: Ledger, serials: list[str]):  # type: ignore[no-untyped-def]
-    hashes = [pack_hash(GTIN, s) for s in serials]
-    return ledger.registry.functions.commission(LOT_HASH, ZERO_HASH, hashes, event_hash("relayed"))
+    words = [pack_word(GTIN, s, "LOT1") for s in serials]
+    return ledger.registry.functions.commission(LOT_HASH, ZERO_HASH, words, event_hash("relayed"))
 
 
 @pytest.fixture

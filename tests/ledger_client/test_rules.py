@@ -125,6 +125,6 @@ def test_verdict_answers_as_the_registrys_verify(scenario: Scenario, net: DevNet
 
 @pytest.mark.parametrize("known", [True, False])
 def test_verdict_without_a_prefix_owner_is_a_product_mismatch(known: bool) -> None:
-    facts = Facts(1, 0, b"\x01" * 32, "0x" + "00" * 20, 301231, 2**40, 1, False)
+    facts = Facts(1, 0, b"\x01" * 3, "0x" + "00" * 20, 301231, 2**40, 1, False)
     code = PackCode(GTIN_A, "S1")
     assert verdict(code, facts if known else None, 0, 0) == VerificationStatus.PRODUCT_MISMATCH

@@ -9,7 +9,7 @@ from web3 import Web3
 from ledger_client.audit.catalogue import Catalogue
 from ledger_client.chain import connect
 from ledger_client.devnet import DEMO_MEMBERS, DevNetwork, deploy_devnet
-from ledger_client.ids import gs1_check_digit, lot_hash, lot_id, pack_hash, pack_id
+from ledger_client.ids import gs1_check_digit, lot_hash, lot_id, pack_id, pack_word
 from ledger_client.types import ZERO_HASH, DecommissionReason, ExceptionKind, LotStatus, PackFlag
 from tests.utils.governance import as_council
 
@@ -87,8 +87,8 @@ def build_scenario() -> Scenario:
     a2 = [f"R{j:02d}" for j in range(10)]
     m.commission(GTIN_A, "A2", a2)
     s.foreign = ["X1", "X2"]
-    m.commission_hashes(
-        lot_hash(GTIN_FOREIGN, "F1"), [pack_hash(GTIN_FOREIGN, x) for x in s.foreign]
+    m.commission_words(
+        lot_hash(GTIN_FOREIGN, "F1"), [pack_word(GTIN_FOREIGN, x, "F1") for x in s.foreign]
     )
     s.pallet = sscc("00614141000000100")
     m.pack(s.pallet, units=cases[:4])

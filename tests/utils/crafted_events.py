@@ -7,19 +7,22 @@ from typing import Any
 
 from ledger_client.audit.model import RegistryModel
 from ledger_client.events import EVENT_TYPES, ChainEvent, RegistryEvent
-from ledger_client.events.schema import field_name
-from ledger_client.ids import lot_id, pack_id
+from ledger_client.events.schema import PacksCommissioned, field_name
+from ledger_client.ids import LOT_TAG_BYTES, lot_id, pack_id
 
 CLASSES = {cls.name: cls for classes in EVENT_TYPES.values() for cls in classes}
 
 
 def crafted(name: str, ts: int, n: int, tx: int | None = None, **args: object) -> ChainEvent:
     """Event ``name`` with ``args`` under their ABI names, in block ``n`` at time ``ts``, in
-    transaction ``tx`` (default: one of its own, numbered ``n``)."""
+    transaction ``tx`` (default: one of its own, numbered ``n``). A commissioning given no
+    ``lotTags`` carries a zero tag per pack."""
     cls = CLASSES[name]
     fields = {field_name(k): tuple(v) if isinstance(v, list) else v for k, v in args.items()}
     if issubclass(cls, RegistryEvent):
         fields.setdefault("event_hash", bytes(32))
+    if cls is PacksCommissioned:
+        fields.setdefault("lot_tags", bytes(LOT_TAG_BYTES * len(args["packIds"])))  # type: ignore[arg-type]
     tx_hash = (n if tx is None else tx).to_bytes(32, "big")
     return cls(block_number=n, timestamp=ts, tx_hash=tx_hash, log_index=0, **fields)
 

@@ -13,7 +13,7 @@ class Facts:
 
     status: int
     flags: int
-    lot_id: bytes
+    lot_tag: bytes
     lot_owner: str
     lot_expiry: int
     lot_expires_at: int
@@ -25,6 +25,6 @@ class Facts:
     def of(cls, v: Verification) -> Facts:
         p, lot = v.pack, v.lot
         return cls(
-            p.status, p.flags, lot.id, lot.owner, lot.expiry, lot.expires_at, lot.status,
+            p.status, p.flags, p.lot_tag, lot.owner, lot.expiry, lot.expires_at, lot.status,
             p.in_transit, p.lost,
         )  # fmt: skip

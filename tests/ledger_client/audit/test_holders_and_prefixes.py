@@ -20,7 +20,7 @@ from ledger_client.audit.reports import transaction_history
 from ledger_client.chain import connect
 from ledger_client.cli.audit import report_app
 from ledger_client.devnet import DevNetwork, deploy_devnet
-from ledger_client.ids import lot_hash, lot_id, pack_hash, pack_id
+from ledger_client.ids import lot_hash, lot_id, pack_id, pack_word
 from ledger_client.types import ZERO_HASH, DecommissionReason
 from tests.utils.audit_scenario import MAKER, gtin
 
@@ -53,7 +53,7 @@ def world() -> World:
     pa.decommission([(GTIN_M, s) for s in serials[18:23]], DecommissionReason.DISPENSED)
     # the manufacturer's lot of a GTIN under the repackager's prefix: filed under its own index
     m.transact(m.registry.functions.registerLot(lot_hash(GTIN_R, "S1"), 301231, ZERO_HASH))
-    m.commission_hashes(lot_hash(GTIN_R, "S1"), [pack_hash(GTIN_R, f"Q{i}") for i in range(4)])
+    m.commission_words(lot_hash(GTIN_R, "S1"), [pack_word(GTIN_R, f"Q{i}", "S1") for i in range(4)])
     squatted = [pack_id(GTIN_R, f"Q{i}", owner=MAKER) for i in range(4)]
     wb = net["wholesaler_b"]
     m.ship(wb.address, packs=squatted)

@@ -11,7 +11,7 @@ import pytest
 
 from ledger_client.audit import RegistryModel
 from ledger_client.contracts import MemberStatus, Role
-from ledger_client.ids import lot_id, pack_id, unit_id
+from ledger_client.ids import lot_id, lot_tag, pack_id, unit_id
 from ledger_client.types import ZERO_ADDRESS, Authority, LotStatus, VerificationStatus
 from tests.utils.crafted_events import crafted
 from tests.utils.factories import FOREIGN_GTIN, GTIN, MANUFACTURER_PREFIX, sscc
@@ -50,7 +50,9 @@ class History:
         for key, value in PARAMETERS.items():
             self.add("ParameterChanged", 1, key=key.encode().ljust(32, b"\0"), value=value)
         self.add("LotRegistered", lotId=LOT, owner=MAKER, expiry=301231)
-        self.add("PacksCommissioned", lotId=LOT, by=MAKER, unitId=bytes(32), packIds=[S1, S2])
+        tags = lot_tag(GTIN, "S1", "L1") + lot_tag(GTIN, "S2", "L1")
+        commission = {"lotId": LOT, "unitId": bytes(32), "packIds": [S1, S2], "lotTags": tags}
+        self.add("PacksCommissioned", by=MAKER, **commission)
         assert self.model.violations == []
 
     def add(self, name: str, tx: int | None = None, wait: int = 1, **args: object) -> list[str]:
@@ -122,6 +124,20 @@ def test_a_scan_finds_only_the_prefix_owner_s_records_and_follows_a_moved_prefix
     )
     assert h.model.verify(GTIN, "S3", now=h.now)[:2] == (VerificationStatus.VERIFIED, copies[1])
     assert _status(h, GTIN, "S2") == VerificationStatus.UNKNOWN  # the maker's stay its own
+
+
+def test_the_scanned_lot_is_checked_against_the_pack_s_lot_tag() -> None:
+    h = History()
+    assert h.model.verify(GTIN, "S2", "L1", now=h.now)[0] == VerificationStatus.VERIFIED
+    assert h.model.verify(GTIN, "S2", "L2", now=h.now)[0] == VerificationStatus.LOT_MISMATCH
+    assert h.model.pack_view(h.model.packs[S2])[-1] == lot_tag(GTIN, "S2", "L1")
+
+
+def test_a_commissioning_without_one_lot_tag_per_pack_breaks_a_rule() -> None:
+    h = History()
+    packs = [pack_id(GTIN, "S5", owner=1), pack_id(GTIN, "S6", owner=1)]
+    short = {"lotId": LOT, "by": MAKER, "unitId": bytes(32), "packIds": packs, "lotTags": b"\1\2\3"}
+    assert h.add("PacksCommissioned", **short) == ["LotTagsMismatch"]
 
 
 def test_a_creating_event_names_its_creator_s_own_lot_and_unit() -> None:
