@@ -523,11 +523,10 @@ contract SerialRegistry is ISerialRegistry, ERC2771Context {
             _packs[id] = fresh.withLotTag(tag);
             packIds[i] = id;
             assembly ("memory-safe") {
-                // lotTags holds 3 bytes per pack, so bytes 3i to 3i + 2 are inside it.
-                let at := add(add(lotTags, 0x20), mul(i, 3))
-                mstore8(at, shr(16, tag))
-                mstore8(add(at, 1), shr(8, tag))
-                mstore8(add(at, 2), tag)
+                // One word: the tag in bytes 3i to 3i + 2 of lotTags, then 29 zero bytes over
+                // the next tags' place (written next) or past the last tag: lotTags' padding,
+                // then free memory, as lotTags is the last allocation.
+                mstore(add(add(lotTags, 0x20), mul(i, 3)), shl(232, tag))
             }
         }
     }

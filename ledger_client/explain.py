@@ -70,6 +70,10 @@ HINTS: dict[str, tuple[str, str]] = {
         "{account} is a member already",
         "Change its status or roles instead of adding it again",
     ),
+    "ConsortiumFull": (
+        "the consortium has admitted its {maxMembers} members: member indices fit 24 bits",
+        "No member can be added; a key rotation (rotateMemberKey) keeps a member's index",
+    ),
     "ConsortiumInvalidMember": (
         "{account} cannot be given that membership (zero address, or status NONE)",
         "Give a real account and a status ACTIVE, SUSPENDED or REVOKED",
