@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from gateway_helpers import GTIN, World
+from gateway_helpers import GTIN, LOT, World
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -15,7 +15,8 @@ from gateway.indexer import Indexer
 from gateway.services.chain import Chain
 from ledger_client.chain import connect
 from ledger_client.devnet import deploy_devnet
-from ledger_client.events import decode
+from ledger_client.events import PacksCommissioned, decode
+from ledger_client.ids import lot_tag, pack_id, split_lot_tags
 from ledger_client.logs import raw_logs
 from tests.utils.index_state import fresh_engine, index_state
 
@@ -125,3 +126,31 @@ def test_only_a_unique_key_conflict_is_taken_for_a_lost_race(
         with pytest.raises(OperationalError):
             indexer.step()
     assert indexer.cursor() == before
+
+
+def test_each_pack_is_indexed_with_the_lot_tag_its_commissioning_carried(
+    world: World, tmp_path: Path
+) -> None:
+    chain = Chain(world.w3, world.net.deployment)
+    engine = fresh_engine(tmp_path / "tags.db")
+    head = Indexer(chain, engine, 0, start_block=world.net.deployment.block).catch_up()
+    with engine.connect() as conn:
+        indexed = {
+            bytes(p): bytes(t) for p, t in conn.execute(select(m.Pack.pack_id, m.Pack.lot_tag))
+        }
+    owner = world.net["auditor"].owners.index(GTIN)
+    assert indexed[pack_id(GTIN, "S1", owner=owner)] == lot_tag(GTIN, "S1", LOT)
+    logs = world.w3.eth.get_logs(
+        {
+            "fromBlock": world.net.deployment.block,
+            "toBlock": head,
+            "address": chain.contract_addresses,
+        }
+    )
+    carried = {
+        pid: tag
+        for e in decode(raw_logs(world.w3, logs))
+        if isinstance(e, PacksCommissioned)
+        for pid, tag in zip(e.pack_ids, split_lot_tags(e.lot_tags), strict=True)
+    }
+    assert indexed == carried

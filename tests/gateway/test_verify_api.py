@@ -32,6 +32,8 @@ CASES = {
     "unknown serial": (dm("NOPE1"), "UNKNOWN", "red"),
     "expired lot": (dm("E1", OLD_LOT, OLD_EXPIRY), "EXPIRED", "red"),
     "lot mismatch": (dm("S3", "OTHER"), "LOT_MISMATCH", "red"),
+    # another registered lot of the product is no better: the pack's lot tag names its own
+    "lot mismatch with another lot of the product": (dm("S3", "R1"), "LOT_MISMATCH", "red"),
     "expiry mismatch": (dm("S3", LOT, "301130"), "EXPIRY_MISMATCH", "red"),
     "in transit to another member": (dm("S20"), "IN_TRANSIT", "red"),
     "digital link": (

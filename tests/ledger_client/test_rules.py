@@ -8,7 +8,7 @@ import pytest
 
 from ledger_client.devnet import DevNetwork
 from ledger_client.gs1 import PackCode
-from ledger_client.ids import pack_id
+from ledger_client.ids import lot_hash, lot_tag, pack_hash, pack_id, with_lot_tag
 from ledger_client.ledger import Ledger
 from ledger_client.rules import MAX_LEVEL, blocking_status, top_holder, verdict
 from ledger_client.types import (
@@ -121,6 +121,21 @@ def test_verdict_answers_as_the_registrys_verify(scenario: Scenario, net: DevNet
     maker.set_lot_status(GTIN, "Q1", LotStatus.QUARANTINED)
     seen |= _verdicts(net["auditor"], [(GTIN, s, "Q1", "301231") for s in ("Q1", "Q2")])
     assert seen == set(VerificationStatus)
+
+
+def test_verdict_checks_the_scanned_lot_against_the_pack_s_tag_as_the_registry_does(
+    net: DevNetwork,
+) -> None:
+    """A pack commissioned into lot T1 with the tag of lot TX: both sides read the tag."""
+    maker = net["manufacturer"]
+    maker.register_lot(GTIN, "T1", "301231")
+    word = with_lot_tag(pack_hash(GTIN, "T1"), lot_tag(GTIN, "T1", "TX"))
+    maker.commission_words(lot_hash(GTIN, "T1"), [word])
+    scans = [(GTIN, "T1", lot, "301231") for lot in ("TX", "T1")]
+    assert _verdicts(net["auditor"], scans) == {
+        VerificationStatus.VERIFIED,
+        VerificationStatus.LOT_MISMATCH,
+    }
 
 
 @pytest.mark.parametrize("known", [True, False])
