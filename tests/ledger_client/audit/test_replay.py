@@ -130,3 +130,20 @@ def test_malformed_log_file_is_refused_with_line_number(tmp_path: Path) -> None:
     )
     with pytest.raises(LogFileError, match=r"bad.jsonl:2"):
         load_logs(path)
+
+
+def test_a_tampered_lot_tag_is_reported_against_the_chain(scenario: Scenario, logs: list) -> None:
+    events = decode(logs)
+    first = next(i for i, e in enumerate(events) if isinstance(e, PacksCommissioned))
+    event, log = events[first], logs[first]
+    assert isinstance(event, PacksCommissioned)
+    at = log.data.rindex(event.lot_tags)
+    forged = bytes([log.data[at] ^ 0xFF])
+    tampered = list(logs)
+    tampered[first] = dataclasses.replace(log, data=log.data[:at] + forged + log.data[at + 1 :])
+    found, _ = compare_with_chain(replay_logs(tampered).model, scenario.w3, scenario.net.deployment)
+    [divergence] = found
+    chain_tag = event.lot_tags[:3]
+    assert divergence.subject == "0x" + event.pack_ids[0].hex()
+    assert divergence.kind == "PACK_STATE" and set(divergence.fields) == {"lot_tag"}
+    assert divergence.fields["lot_tag"]["chain"] == "0x" + chain_tag.hex()
