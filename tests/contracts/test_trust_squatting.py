@@ -11,7 +11,7 @@ import pytest
 from ledger_client import ids
 from ledger_client.devnet import DevNetwork
 from ledger_client.errors import UnknownPrefixError
-from ledger_client.ids import lot_hash, pack_hash, unit_hash
+from ledger_client.ids import lot_hash, pack_hash, pack_word, unit_hash
 from ledger_client.ledger import Ledger
 from ledger_client.reverts import LedgerRevertError
 from ledger_client.types import (
@@ -52,9 +52,9 @@ def squat_lot(squatter: Ledger, gtin: str, lot: str) -> bytes:
 def squat_packs(squatter: Ledger, gtin: str, lot: str, names: list[str]) -> list[bytes]:
     """``squatter`` commissions ``names`` of ``gtin`` into its own lot ``lot`` straight on
     chain; return the ids of its records."""
-    hashes = [pack_hash(gtin, s) for s in names]
-    registry_call(squatter, "commission", lot_hash(gtin, lot), ZERO_HASH, hashes, ZERO_HASH)
-    return [ids.record_id(squatter.member_index, h) for h in hashes]
+    words = [pack_word(gtin, s, lot) for s in names]
+    registry_call(squatter, "commission", lot_hash(gtin, lot), ZERO_HASH, words, ZERO_HASH)
+    return [ids.record_id(squatter.member_index, pack_hash(gtin, s)) for s in names]
 
 
 def squatted_pack_verified(net: DevNetwork, gtin: str, lot: str) -> Verification:
@@ -121,9 +121,9 @@ def test_front_running_a_pending_commission_changes_nothing_for_the_owner(
     """Another producer copies the hashes of the owner's pending transactions and lands first."""
     m, squatter = net["manufacturer"], net["repackager"]
     register = m.registry.functions.registerLot(lot_hash(GTIN, "LOT1"), EXPIRY, ZERO_HASH)
-    hashes = [pack_hash(GTIN, s) for s in serials(3)]
+    words = [pack_word(GTIN, s, "LOT1") for s in serials(3)]
     commission = m.registry.functions.commission(
-        lot_hash(GTIN, "LOT1"), unit_hash(CASE), hashes, ZERO_HASH
+        lot_hash(GTIN, "LOT1"), unit_hash(CASE), words, ZERO_HASH
     )
     squatter.transact(register)
     squatter.transact(commission)

@@ -325,10 +325,11 @@ def test_plan_is_deterministic_and_checked_before_mining() -> None:
     assert [t.as_dict() for t in a.truth] == [t.as_dict() for t in b.truth]
     with pytest.raises(ValueError):
         World(TINY, 5, start + 3600)
-    zero, lot, code, pack = b"\0" * 32, b"L" * 32, b"H" * 32, b"P" * 32
+    zero, lot, pack = b"\0" * 32, b"L" * 32, b"P" * 32
+    code = b"H" * 29 + bytes(3)  # a pack hash; its pack word carries lot tag "HHH"
     made = [
         Action(1000, "maker", "registerLot", (lot, 281231, zero)),
-        Action(2000, "maker", "commission", (lot, zero, [code], zero)),
+        Action(2000, "maker", "commission", (lot, zero, [b"H" * 32], zero)),
     ]
     check(
         Plan(0, 9000, [*made, Action(3000, "maker", "ship", ([pack], [], "w", zero))]), {code: pack}
