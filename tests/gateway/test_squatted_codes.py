@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pytest
 from gateway_helpers import CONSOLE, EXPIRY, GTIN, Gateway, dm
 
-from ledger_client.ids import lot_hash, pack_hash, pack_id
+from ledger_client.ids import lot_hash, pack_id, pack_word
 from ledger_client.types import ZERO_HASH, PackStatus
 from tests.utils.factories import FOREIGN_GTIN, owners
 
@@ -46,8 +46,8 @@ def squat(gateway: Gateway) -> Squat:
     for gtin in (GTIN, FOREIGN_GTIN):
         squatter.transact(reg.registerLot(lot_hash(gtin, SQUAT_LOT), int(EXPIRY), ZERO_HASH))
         serials = [s for g, s in codes if g == gtin]
-        hashes = [pack_hash(gtin, s) for s in serials]
-        squatter.transact(reg.commission(lot_hash(gtin, SQUAT_LOT), ZERO_HASH, hashes, ZERO_HASH))
+        words = [pack_word(gtin, s, SQUAT_LOT) for s in serials]
+        squatter.transact(reg.commission(lot_hash(gtin, SQUAT_LOT), ZERO_HASH, words, ZERO_HASH))
     records = {c: pack_id(*c, owner=squatter.member_index) for c in codes}
     ids = list(records.values())
     squatter.transact(reg.ship(ids, [], pharmacy.address, ZERO_HASH))

@@ -12,7 +12,7 @@ from ledger_client.chain import dev_account
 from ledger_client.dev.bulk import BulkError, BulkSender
 from ledger_client.dev.clique import CliqueNetwork, geth_binary
 from ledger_client.devnet import DevNetwork, demo_accounts, deploy_devnet
-from ledger_client.ids import lot_hash, pack_hash
+from ledger_client.ids import lot_hash, pack_word
 from ledger_client.ledger import Ledger
 from ledger_client.types import VerificationStatus
 from tests.utils.factories import EXPIRY, GTIN
@@ -48,8 +48,8 @@ def test_pipelined_bulk_writes_land_in_order_and_a_revert_is_reported(
     bulk.call(maker.address, "registerLot", lot, EXPIRY, ZERO)
     serials = [f"P{i:03d}" for i in range(40)]
     for k in range(0, 40, 5):  # 8 commissions, at most 3 unmined at a time
-        hashes = [pack_hash(GTIN, s) for s in serials[k : k + 5]]
-        bulk.call(maker.address, "commission", lot, ZERO, hashes, ZERO, items=5, tag=str(k))
+        words = [pack_word(GTIN, s, "PIPE1") for s in serials[k : k + 5]]
+        bulk.call(maker.address, "commission", lot, ZERO, words, ZERO, items=5, tag=str(k))
     assert bulk.mine() == 9 and bulk.gas_used > 0
     assert len(bulk.hashes) == 8
     network.wait_for_transaction(bytes.fromhex(bulk.hashes["35"][2:]))
@@ -57,7 +57,7 @@ def test_pipelined_bulk_writes_land_in_order_and_a_revert_is_reported(
     for reader in (maker, follower):
         statuses = {reader.verify(GTIN, s, "PIPE1", EXPIRY).status for s in serials}
         assert statuses == {VerificationStatus.VERIFIED}
-    bulk.call(maker.address, "commission", lot, ZERO, [pack_hash(GTIN, serials[0])], ZERO)
+    bulk.call(maker.address, "commission", lot, ZERO, [pack_word(GTIN, serials[0], "PIPE1")], ZERO)
     with pytest.raises(BulkError, match="reverted"):
         bulk.mine()
     assert maker.w3.eth.get_transaction_count(maker.address) == nonce + 10  # each sent once
