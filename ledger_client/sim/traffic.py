@@ -148,7 +148,12 @@ def distribution(world: World) -> None:
             world.reverse_cases.append((w, case, max(ts, lot.expires_at)))
             continue
         others = [x for x in world.carriers[lot.owner] if x != w]
-        if others and rng.random() < 0.04 and ready < world.end - 8 * DAY:
+        if (
+            others
+            and rng.random() < 0.04
+            and ready < world.end - 8 * DAY
+            and ready < lot.expires_at - 8 * DAY
+        ):
             w2 = rng.choice(others)
             t0 = world.after(w, ready, 1)
             s, _r, recv = world.move(t0, w, w2, [], [case])
@@ -255,13 +260,16 @@ def fates(world: World) -> None:
         u = rng.random()
         if s.at > world.end - 3 * DAY:
             continue
+        # a pack that moves on (transfer, return and resale) must arrive before its lot
+        # expires as the contract sees it: the end of the expiry day in UTC
+        moves_on = s.at < lot.expires_at - 4 * DAY
         if u < 0.006:
             s.fate = "destroy"
         elif u < 0.018:
             s.fate = "quick_undo"
-        elif u < 0.026:
+        elif u < 0.026 and moves_on:
             s.fate = "transfer"
-        elif u < 0.040:
+        elif 0.026 <= u < 0.040 and moves_on:
             s.fate = "saleable_return"
     for p, items in expired.items():
         lot_end = max(world.lot_of_pack[s.pid].expires_at for s in items)
@@ -342,22 +350,40 @@ def dispensing(world: World, spikes: dict[tuple[str, int], float] | None = None)
                     world.flow("second_scan", [hx(s.pid)])
 
 
-def usual_day(world: World, who: str) -> float:
-    """The median count of ``who``'s planned transactions on the days it opens."""
+def day_counts(world: World, who: str) -> dict[int, int]:
+    """The count of ``who``'s planned transactions on each of its open days."""
     site = world.site[who]
     count: dict[int, int] = defaultdict(int)
     for a in world.plan.actions:
         if a.sender == who:
             count[site.day_of(a.ts)] += 1
-    days = sorted(count.get(d, 0) for d in world.open_days(who))
-    return float(days[len(days) // 2]) if days else 0.0
+    return {d: count.get(d, 0) for d in world.open_days(who)}
+
+
+def expected_day(counts: dict[int, int], world: World, who: str, d: int) -> float:
+    """``who``'s expected count of transactions on day ``d``: the median of its other open
+    days of the same weekday, each scaled by the days of demand it serves (one, plus the
+    closed days just before it), times the days of demand ``d`` serves."""
+    site = world.site[who]
+
+    def served(day: int) -> int:
+        n = 1
+        while day - n >= 0 and not site.is_open(day - n):
+            n += 1
+        return n
+
+    weekday = site.date(d).weekday()
+    rates = sorted(
+        c / served(e) for e, c in counts.items() if e != d and site.date(e).weekday() == weekday
+    ) or sorted(c / served(e) for e, c in counts.items() if e != d)
+    return rates[len(rates) // 2] * served(d) if rates else 0.0
 
 
 def _spike(
     world: World, p: str, d: int, factor: float, groups: list[list[Stock]]
 ) -> list[list[Stock]]:
     site = world.site[p]
-    usual = world.spike_usual[p]
+    usual = world.spike_usual[(p, d)]
     on_day = [g for g in groups if site.day_of(max(s.at for s in g)) == d]
     others = sum(1 for a in world.plan.actions if a.sender == p and site.day_of(a.ts) == d)
     need = round(factor * usual) - others - len(on_day)
