@@ -64,28 +64,39 @@ def _owner_shipments(model: RegistryModel) -> dict[int, set[str]]:
     return out
 
 
+def authorised_distributors(
+    model: RegistryModel, ship_owners: dict[int, set[str]]
+) -> dict[str, set[str]]:
+    """Each owner's authorised distributors: the members its goods reached straight from the
+    owner or a logistics provider (its 3PL)."""
+    out: dict[str, set[str]] = defaultdict(set)
+    for i, owners in ship_owners.items():
+        e: ItemsShipped = model.events[i]  # type: ignore[assignment]
+        for owner in owners:
+            if e.from_ == owner or is_logistics(model, e.from_):
+                out[owner].add(e.to)
+    return out
+
+
 def unusual_routes(
     model: RegistryModel, cfg: AnomalyConfig, say: Describer | None = None
 ) -> list[Finding]:
-    """Shipments of an owner's goods on a lane new for them.
+    """Shipments of an owner's goods off its distribution.
 
-    A lane is new for an owner when it carried at most ``rare_lane_count`` and under
-    ``rare_lane_share`` of the shipments of its goods (of at least ``min_owner_shipments``).
-    A new lane is a finding:
-
-    - when the network rarely uses it either (at most ``rare_network_count`` and under the
-      share), unless it is a distribution lane by its ends' roles (wholesaler to pharmacy,
-      wholesaler to wholesaler...) and the sender is an authorised distributor of the owner's
-      goods (the owner, or a logistics provider for it, delivered them to it)
-      (a secondary wholesaler filling in, stock balancing);
-    - when it is busy with other goods but the sender does not otherwise distribute this
-      owner's goods (fewer than ``authorized_deliveries`` from the owner or its logistics
-      provider): diversion hidden in traffic.
+    - Every shipment of the goods by a distributor that is not authorised for them
+      (:func:`authorised_distributors`; the owner and logistics providers are), however often
+      it happens: diversion, hidden in traffic or repeated through the same outsider.
+    - A shipment by the owner, its logistics provider or an authorised distributor on a lane
+      new for the owner's goods (at most ``rare_lane_count`` and under ``rare_lane_share`` of
+      the shipments of its goods, of at least ``min_owner_shipments``) that the network
+      rarely uses either (at most ``rare_network_count`` and under the share), unless it is
+      a distribution lane by its ends' roles (wholesaler to pharmacy, wholesaler to
+      wholesaler...: a secondary wholesaler filling in, stock balancing).
     """
     say = _words(model, say)
     ship_owners = _owner_shipments(model)
+    authorised = authorised_distributors(model, ship_owners)
     per_owner: dict[str, Counter[Lane]] = defaultdict(Counter)
-    supplied: dict[str, Counter[str]] = defaultdict(Counter)  # owner -> member -> deliveries
     network: Counter[Lane] = Counter()
     lanes_of: dict[int, Lane] = {}
     for i, owners in ship_owners.items():
@@ -94,8 +105,6 @@ def unusual_routes(
         network[lane] += 1
         for owner in owners:
             per_owner[owner][lane] += 1
-            if e.from_ == owner or is_logistics(model, e.from_):
-                supplied[owner][e.to] += 1
     total_network = sum(network.values())
     out = []
     for i, owners in sorted(ship_owners.items()):
@@ -105,16 +114,20 @@ def unusual_routes(
         for owner in sorted(owners):
             lanes = per_owner[owner]
             total, n = sum(lanes.values()), lanes[lane]
+            sender = lane[0]
+            outsider = not (
+                sender == owner or is_logistics(model, sender) or sender in authorised[owner]
+            )
             new = (
                 total >= cfg.min_owner_shipments
                 and n <= cfg.rare_lane_count
                 and n / total < cfg.rare_lane_share
             )
-            regular = lane[0] == owner or supplied[owner][lane[0]] >= cfg.authorized_deliveries
-            if not new or regular and (not rare_network or distribution_lane(model, *lane)):
-                continue
-            out.append(_route_finding(model, i, lane, owner, n, total, m, total_network, cfg, say))
-            break
+            if outsider or new and rare_network and not distribution_lane(model, *lane):
+                out.append(
+                    _route_finding(model, i, lane, owner, n, total, m, total_network, cfg, say)
+                )
+                break
     return out
 
 
@@ -140,11 +153,11 @@ def _route_finding(
         f"{say.name(owner)}'s product",
         f"this lane carried {n} of {total} shipments of the owner's products and {m} of "
         f"{total_network} in the network",
-        threshold=f"a lane carrying at most {cfg.rare_lane_count} and under {share} of an "
-        f"owner's shipments (of at least {cfg.min_owner_shipments}), and either rare in the "
-        f"network (at most {cfg.rare_network_count}, under {share}) outside an authorised "
-        f"distributor's trade, or from a sender that shipped the owner's goods fewer than "
-        f"{cfg.authorized_deliveries} deliveries of them from the owner or its logistics provider",
+        threshold=f"a shipment of the owner's goods by a distributor they never reached "
+        f"straight from the owner or its logistics provider; or, by one they did, on a lane "
+        f"carrying at most {cfg.rare_lane_count} and under {share} of the owner's shipments "
+        f"(of at least {cfg.min_owner_shipments}) and rare in the network (at most "
+        f"{cfg.rare_network_count}, under {share}) outside a distributor's trade",
         evidence=[say.event(i)],
         inputs={
             "lane_count": n,
