@@ -71,7 +71,12 @@ def production(world: World) -> None:
                 ]
                 g = rng.choice(gtins)
                 lot, room = left.get(g, (None, 0))
-                if maker in short and g == short[maker].gtin and short_left > 0:
+                if (
+                    maker in short
+                    and g == short[maker].gtin
+                    and short_left > 0
+                    and opens < short[maker].expires_at - 7 * DAY
+                ):
                     lot, short_left = short[maker], short_left - 1
                 elif lot is None or room <= 0:
                     lot = world.new_lot(maker, g, f"L{len(world.lots):05d}", world.far, opens)
@@ -262,7 +267,7 @@ def fates(world: World) -> None:
             continue
         # a pack that moves on (transfer, return and resale) must arrive before its lot
         # expires as the contract sees it: the end of the expiry day in UTC
-        moves_on = s.at < lot.expires_at - 4 * DAY
+        moves_on = s.at < lot.expires_at - 7 * DAY
         if u < 0.006:
             s.fate = "destroy"
         elif u < 0.018:
