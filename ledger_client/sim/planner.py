@@ -75,7 +75,11 @@ def plan(cfg: WorldConfig, seed: int, start: int) -> Plan:
     world = _build(cfg, seed, start, spikes, usual)
     for (p, d), factor in spikes.items():
         site = world.site[p]
-        count = sum(1 for a in world.plan.actions if a.sender == p and site.day_of(a.ts) == d)
+        count = sum(
+            1
+            for a in world.plan.actions
+            if a.sender == p and a.fn == "decommission" and site.day_of(a.ts) == d
+        )
         reached = count / max(usual[(p, d)], 1)
         if reached < 2.2:  # not enough stock in hand to make it a spike
             continue

@@ -328,7 +328,7 @@ def dispensing(world: World, spikes: dict[tuple[str, int], float] | None = None)
     """Each pharmacy's dispenses in batches of 1-3 packs, each pack scanned just before; about
     one pack in thirty scanned again at the counter 20-120 s after the dispense. A spike day
     ``(pharmacy, day) → factor`` pulls later dispenses of stock in hand forward to that day,
-    one pack a transaction, until the day has ``factor`` times the usual count."""
+    one pack a transaction, until the day has ``factor`` times its expected dispenses."""
     rng = world.rng
     per: dict[str, list[Stock]] = defaultdict(list)
     for s in world.stock:
@@ -356,17 +356,18 @@ def dispensing(world: World, spikes: dict[tuple[str, int], float] | None = None)
 
 
 def day_counts(world: World, who: str) -> dict[int, int]:
-    """The count of ``who``'s planned transactions on each of its open days."""
+    """The count of ``who``'s planned dispenses (decommission transactions) on each of its
+    open days."""
     site = world.site[who]
     count: dict[int, int] = defaultdict(int)
     for a in world.plan.actions:
-        if a.sender == who:
+        if a.sender == who and a.fn == "decommission":
             count[site.day_of(a.ts)] += 1
     return {d: count.get(d, 0) for d in world.open_days(who)}
 
 
 def expected_day(counts: dict[int, int], world: World, who: str, d: int) -> float:
-    """``who``'s expected count of transactions on day ``d``: the median of its other open
+    """``who``'s expected count of dispenses on day ``d``: the median of its other open
     days of the same weekday, each scaled by the days of demand it serves (one, plus the
     closed days just before it), times the days of demand ``d`` serves."""
     site = world.site[who]
@@ -390,7 +391,11 @@ def _spike(
     site = world.site[p]
     usual = world.spike_usual[(p, d)]
     on_day = [g for g in groups if site.day_of(max(s.at for s in g)) == d]
-    others = sum(1 for a in world.plan.actions if a.sender == p and site.day_of(a.ts) == d)
+    others = sum(
+        1
+        for a in world.plan.actions
+        if a.sender == p and a.fn == "decommission" and site.day_of(a.ts) == d
+    )
     need = round(factor * usual) - others - len(on_day)
     out: list[list[Stock]] = []
     for g in groups:

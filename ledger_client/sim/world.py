@@ -139,7 +139,7 @@ class World:
         self.shortage_gtin = ""
         self.reverse_cases: list[tuple[str, bytes, int]] = []
         self.reserved: list[tuple[str, bytes, int]] = []
-        #: The expected transactions of (pharmacy, day) of a spike, from a plan without spikes.
+        #: The expected dispenses of (pharmacy, day) of a spike, from a plan without spikes.
         self.spike_usual: dict[tuple[str, int], float] = {}
 
     # ------------------------------------------------------------------ time
