@@ -52,16 +52,15 @@ class AnomalyConfig:
     (the 5 % of the PDMA's de-minimis rule), and this many packs at least, before they read
     as wholesale distribution.
 
-    Volume: ``volume_ratio``, ``volume_min_excess``: a day is a spike when the member's
-    transactions exceed this multiple of its usual working day (the median of its
-    ``volume_baseline_days`` working days before and after, of at least ``min_days``) and
-    exceed it by this
-    many; ``volume_sustain_days``: not when the next this many working days keep at least
-    ``volume_sustain_share`` of the spike's level (a go-live or a new customer: a new level),
-    nor when ``volume_network_members`` or more members spike the same day (a campaign).
-    Volume is counted per operation: commissions, shipments, decommissions; a day after
-    closed days carries their demand too (its usual day times the calendar days since the
-    member last worked, at most ``volume_max_covered_days``).
+    Volume, counted per operation (commissions, shipments, decommissions) on a member's
+    working days, a day after closed days carrying their demand too (at most
+    ``volume_max_covered_days``): a day is a spike when its log demand lies more than
+    ``volume_robust_z`` robust deviations (the scaled median absolute deviation of the log
+    daily demand over ``volume_baseline_days`` working days either side, of at least
+    ``min_days``; at least ``volume_min_spread``) above the median, its count is over
+    ``volume_ratio`` times the expected count, and at least ``volume_min_excess`` more;
+    not when ``volume_network_members`` or more members of a role spike the same day (a
+    campaign).
 
     Hours: a transaction is flagged outside the member's opening hours in its own time zone
     (its master data: hours per weekday, holidays), widened by ``hours_grace_minutes``. Where
@@ -75,7 +74,7 @@ class AnomalyConfig:
     two_places_window: int = 2 * DAY
     not_received_days: float = 14.0
     not_received_min_samples: int = 3
-    lane_usual_quantile: float = 0.8
+    lane_usual_quantile: float = 0.75
     missed_truck_days: int = 1
     min_lane_samples: int = 8
     max_days_off: int = 4
@@ -88,10 +87,10 @@ class AnomalyConfig:
     dispenser_transfer_min_packs: int = 5
     dispenser_transfer_days: int = 30
     volume_ratio: float = 2.0
-    volume_min_excess: int = 10
+    volume_min_excess: int = 5
     volume_baseline_days: int = 14
-    volume_sustain_days: int = 3
-    volume_sustain_share: float = 0.6
+    volume_robust_z: float = 3.5
+    volume_min_spread: float = 0.15
     volume_network_members: int = 3
     volume_max_covered_days: int = 4
     min_days: int = 7
