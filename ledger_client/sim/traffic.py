@@ -367,9 +367,10 @@ def day_counts(world: World, who: str) -> dict[int, int]:
 
 
 def expected_day(counts: dict[int, int], world: World, who: str, d: int) -> float:
-    """``who``'s expected count of dispenses on day ``d``: the median of its other open
-    days of the same weekday, each scaled by the days of demand it serves (one, plus the
-    closed days just before it), times the days of demand ``d`` serves."""
+    """``who``'s expected count of dispenses on day ``d``: the median daily demand of its
+    other open days within two weeks (from its first dispense on; a day's demand is its
+    count shared over it and the closed days just before it), times the days of demand
+    ``d`` serves."""
     site = world.site[who]
 
     def served(day: int) -> int:
@@ -378,10 +379,10 @@ def expected_day(counts: dict[int, int], world: World, who: str, d: int) -> floa
             n += 1
         return n
 
-    weekday = site.date(d).weekday()
+    first = min((e for e, c in counts.items() if c), default=d)
     rates = sorted(
-        c / served(e) for e, c in counts.items() if e != d and site.date(e).weekday() == weekday
-    ) or sorted(c / served(e) for e, c in counts.items() if e != d)
+        c / served(e) for e, c in counts.items() if e != d and e >= first and abs(e - d) <= 14
+    )
     return rates[len(rates) // 2] * served(d) if rates else 0.0
 
 
