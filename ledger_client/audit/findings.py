@@ -58,8 +58,9 @@ class AnomalyConfig:
     ``volume_robust_z`` robust deviations (the scaled median absolute deviation of the log
     daily demand over ``volume_baseline_days`` working days either side, of at least
     ``min_days``; at least ``volume_min_spread``) above the median, its count is over
-    ``volume_ratio`` times the expected count, and at least ``volume_min_excess`` more;
-    not when ``volume_network_members`` or more members of a role spike the same day (a
+    ``volume_ratio`` times the expected count, and at least ``volume_min_excess`` more, and
+    neither neighbouring working day is over ``volume_ratio`` times its expected count (a
+    surge that lasts); not when ``volume_network_members`` or more members of a role spike the same day (a
     campaign).
 
     Hours: a transaction is flagged outside the member's opening hours in its own time zone
@@ -86,10 +87,10 @@ class AnomalyConfig:
     dispenser_transfer_share: float = 0.05
     dispenser_transfer_min_packs: int = 5
     dispenser_transfer_days: int = 30
-    volume_ratio: float = 2.0
-    volume_min_excess: int = 5
+    volume_ratio: float = 2.5
+    volume_min_excess: int = 10
     volume_baseline_days: int = 14
-    volume_robust_z: float = 3.5
+    volume_robust_z: float = 1.0
     volume_min_spread: float = 0.15
     volume_network_members: int = 3
     volume_max_covered_days: int = 4

@@ -214,7 +214,8 @@ def volume_changes(
     is a spike when its log demand lies more than ``volume_robust_z`` robust deviations
     (the MAD scaled to a standard deviation, at least ``volume_min_spread``) above the usual
     day, and its count also exceeds ``volume_ratio`` times the expected count and the
-    expected count by ``volume_min_excess``. A day on which at least
+    expected count by ``volume_min_excess``, and neither neighbouring working day is over
+    ``volume_ratio`` times its own expected count (a surge that lasts). A day on which at least
     ``volume_network_members`` members of the same trade role spike together is a network
     event (the makers' campaign), not one member's. The subject is ``member@day``, the day
     counted from 1970-01-01."""
@@ -250,7 +251,12 @@ def volume_changes(
                     cfg.volume_ratio * expected,
                     expected + cfg.volume_min_excess,
                 )
-                if counts[k] > limit:
+                # a spike is one day: a neighbouring working day as high is a surge that lasts
+                neighbours = [j for j in (k - 1, k + 1) if 0 <= j < len(days)]
+                lasts = any(
+                    counts[j] > cfg.volume_ratio * math.expm1(mid) * covers[j] for j in neighbours
+                )
+                if counts[k] > limit and not lasts:
                     spikes.append(
                         _Spike(member, d, op, per_day[d][op], expected, spread, limit, len(around))
                     )
@@ -303,7 +309,8 @@ def _spike(model: RegistryModel, s: _Spike, cfg: AnomalyConfig, say: Describer) 
         threshold=f"more than {s.limit:.1f} {s.op}: {cfg.volume_robust_z:g} robust deviations "
         f"(median absolute deviation of its log daily demand, at least "
         f"{cfg.volume_min_spread:g}) above its usual day, over {cfg.volume_ratio:g}x the "
-        f"expected {s.expected:.1f} and at least {cfg.volume_min_excess} more, not shared by "
+        f"expected {s.expected:.1f} and at least {cfg.volume_min_excess} more, a single day "
+        f"(neither neighbouring working day over {cfg.volume_ratio:g}x), not shared by "
         f"{cfg.volume_network_members} or more members of its role that day",
         evidence=[say.event(i) for i in s.events[:20]],
         inputs={

@@ -100,7 +100,7 @@ def test_a_one_day_spike_is_flagged_a_go_live_and_a_new_level_are_not() -> None:
     for i, acc in enumerate((A, B, C), 1):
         h.member(acc, i, MAKER)
     for day in range(1, 40):
-        _commissions(h, A, day, {20: 50, 25: 35}.get(day, 20))  # 2.5x once, 1.75x once
+        _commissions(h, A, day, {20: 60, 25: 45}.get(day, 20))  # 3x once, 2.25x once
         if day >= 10:
             _commissions(h, B, day, 30)  # goes live on day 10
         _commissions(h, C, day, 10 if day < 15 else 25)  # a new customer from day 15
@@ -108,8 +108,8 @@ def test_a_one_day_spike_is_flagged_a_go_live_and_a_new_level_are_not() -> None:
     found = volume_changes(m, AnomalyConfig())
     assert {f.subject for f in found} == {f"{A}@{BASE // DAY + 20}"}
     (f,) = found
-    assert f.inputs["count"] == 50 and f.inputs["expected"] == 20
-    assert "more than 40.0 commissions" in f.threshold
+    assert f.inputs["count"] == 60 and f.inputs["expected"] == 20
+    assert "more than 50.0 commissions" in f.threshold
 
 
 def test_night_is_outside_the_member_s_own_business_hours_in_its_own_time_zone() -> None:
