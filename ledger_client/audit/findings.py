@@ -29,7 +29,9 @@ class AnomalyConfig:
     - ``lane_usual_quantile``: a lane's usual delivery day is this quantile of its
       deliveries' business days (the recipient's, in its time zone and calendar, after the
       day sent); ``missed_truck_days``: a delivery is late when it came more than this many
-      business days after the usual day, and a shipment is not received when it has been in
+      business days after the usual day and later than the ``lane_spread_quantile`` of the
+      lane's other deliveries (a lane spread wider, weeks at sea), and a shipment is not
+      received when it has been in
       transit longer than that (once its lane has ``not_received_min_samples``
       deliveries; ``not_received_days``, calendar, where it has fewer). A delivery on the
       recipient's first day on the ledger (opening stock waiting for a go-live) is not
@@ -60,8 +62,8 @@ class AnomalyConfig:
     ``min_days``; at least ``volume_min_spread``) above the median, its count is over
     ``volume_ratio`` times the expected count, and at least ``volume_min_excess`` more, and
     neither neighbouring working day is over ``volume_ratio`` times its expected count (a
-    surge that lasts); not when ``volume_network_members`` or more members of a role spike the same day (a
-    campaign).
+    surge that lasts); not when ``volume_network_members`` or more members of a role spike
+    the same day (a campaign).
 
     Hours: a transaction is flagged outside the member's opening hours in its own time zone
     (its master data: hours per weekday, holidays), widened by ``hours_grace_minutes``. Where
@@ -77,6 +79,7 @@ class AnomalyConfig:
     not_received_min_samples: int = 3
     lane_usual_quantile: float = 0.75
     missed_truck_days: int = 1
+    lane_spread_quantile: float = 0.95
     min_lane_samples: int = 8
     max_days_off: int = 4
     rare_lane_share: float = 0.01

@@ -9,7 +9,9 @@ without hours and holidays, and gaps of at most ``max_days_off`` days with nothi
 recorded): the days after the day it was sent, up to the day it was received. The lane's
 usual delivery day is the ``lane_usual_quantile`` of its deliveries (the on-time day; a
 long lane's own spread included), and a delivery is late when it came more than
-``missed_truck_days`` business days after it: one missed truck is normal, two are not.
+``missed_truck_days`` business days after it (one missed truck is normal, two are not) and
+later than the ``lane_spread_quantile`` of the lane's other deliveries (a lane whose
+deliveries spread wider, such as weeks at sea).
 
 A shipment is not received when the recipient's business day of the lane's usual day plus
 the missed truck has ended without it (it could no longer arrive in time): a lost
@@ -123,8 +125,9 @@ def _rule(usual: int, samples: int, recipient: str, cfg: AnomalyConfig) -> str:
     return (
         f"more than {usual + cfg.missed_truck_days} business days of {recipient}: the "
         f"lane's usual delivery day ({usual}, {cfg.lane_usual_quantile:.0%} of {samples} "
-        f"deliveries by then) and {cfg.missed_truck_days} for a missed truck; days the "
-        "recipient did not work, in its time zone, not counted"
+        f"deliveries by then) and {cfg.missed_truck_days} for a missed truck, and later than "
+        f"{cfg.lane_spread_quantile:.0%} of the lane's other deliveries; days the recipient "
+        "did not work, in its time zone, not counted"
     )
 
 
@@ -156,9 +159,14 @@ def transit_outliers(
         if len(rows) < cfg.min_lane_samples:
             continue
         usual = _usual_day([n for n, _, _ in rows], cfg)
+        days_of = sorted(float(n) for n, _, _ in rows)
         for n, s, r in rows:
             if n <= usual + cfg.missed_truck_days:
                 continue
+            others = days_of.copy()
+            others.remove(float(n))  # the lane's other deliveries set its own spread
+            if n <= _quantile(others, cfg.lane_spread_quantile):
+                continue  # a lane whose deliveries spread wider (weeks at sea)
             sent, received = model.events[s].timestamp, model.events[r].timestamp
             out.append(
                 Finding(
