@@ -29,9 +29,9 @@ class AnomalyConfig:
     - ``lane_usual_quantile``: a lane's usual delivery day is this quantile of its
       deliveries' business days (the recipient's, in its time zone and calendar, after the
       day sent); ``missed_truck_days``: a delivery is late when it came more than this many
-      business days after the usual day and later than the ``lane_spread_quantile`` of the
-      lane's other deliveries (a lane spread wider, weeks at sea), and a shipment is not
-      received when it has been in
+      business days after the usual day (or than the lane's own spread, its usual day less
+      its ``1 - lane_usual_quantile`` quantile, where wider: weeks at sea), and a shipment is
+      not received when it has been in
       transit longer than that (once its lane has ``not_received_min_samples``
       deliveries; ``not_received_days``, calendar, where it has fewer). A delivery on the
       recipient's first day on the ledger (opening stock waiting for a go-live) is not
@@ -79,7 +79,6 @@ class AnomalyConfig:
     not_received_min_samples: int = 3
     lane_usual_quantile: float = 0.75
     missed_truck_days: int = 1
-    lane_spread_quantile: float = 0.95
     min_lane_samples: int = 8
     max_days_off: int = 4
     rare_lane_share: float = 0.01

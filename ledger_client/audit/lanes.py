@@ -9,9 +9,9 @@ without hours and holidays, and gaps of at most ``max_days_off`` days with nothi
 recorded): the days after the day it was sent, up to the day it was received. The lane's
 usual delivery day is the ``lane_usual_quantile`` of its deliveries (the on-time day; a
 long lane's own spread included), and a delivery is late when it came more than
-``missed_truck_days`` business days after it (one missed truck is normal, two are not) and
-later than the ``lane_spread_quantile`` of the lane's other deliveries (a lane whose
-deliveries spread wider, such as weeks at sea).
+``missed_truck_days`` business days after it (one missed truck is normal, two are not), or
+than the lane's own spread (its usual day less the ``1 - lane_usual_quantile`` quantile)
+on a lane whose deliveries spread wider, such as weeks at sea.
 
 A shipment is not received when the recipient's business day of the lane's usual day plus
 the missed truck has ended without it (it could no longer arrive in time): a lost
@@ -121,13 +121,12 @@ def _usual_day(samples: list[int], cfg: AnomalyConfig) -> int:
     return int(_quantile([float(x) for x in samples], cfg.lane_usual_quantile))
 
 
-def _rule(usual: int, samples: int, recipient: str, cfg: AnomalyConfig) -> str:
+def _rule(usual: int, allowed: int, samples: int, recipient: str, cfg: AnomalyConfig) -> str:
     return (
-        f"more than {usual + cfg.missed_truck_days} business days of {recipient}: the "
-        f"lane's usual delivery day ({usual}, {cfg.lane_usual_quantile:.0%} of {samples} "
-        f"deliveries by then) and {cfg.missed_truck_days} for a missed truck, and later than "
-        f"{cfg.lane_spread_quantile:.0%} of the lane's other deliveries; days the recipient "
-        "did not work, in its time zone, not counted"
+        f"more than {allowed} business days of {recipient}: the lane's usual delivery day "
+        f"({usual}, {cfg.lane_usual_quantile:.0%} of {samples} deliveries by then) and "
+        f"{allowed - usual} more, {cfg.missed_truck_days} for a missed truck or the lane's "
+        "own spread if wider; days the recipient did not work, in its time zone, not counted"
     )
 
 
@@ -159,14 +158,12 @@ def transit_outliers(
         if len(rows) < cfg.min_lane_samples:
             continue
         usual = _usual_day([n for n, _, _ in rows], cfg)
-        days_of = sorted(float(n) for n, _, _ in rows)
+        # a lane whose deliveries spread wider than a day (weeks at sea) allows its spread
+        spread = usual - int(_quantile([float(n) for n, _, _ in rows], 1 - cfg.lane_usual_quantile))
+        allowed = usual + max(cfg.missed_truck_days, spread)
         for n, s, r in rows:
-            if n <= usual + cfg.missed_truck_days:
+            if n <= allowed:
                 continue
-            others = days_of.copy()
-            others.remove(float(n))  # the lane's other deliveries set its own spread
-            if n <= _quantile(others, cfg.lane_spread_quantile):
-                continue  # a lane whose deliveries spread wider (weeks at sea)
             sent, received = model.events[s].timestamp, model.events[r].timestamp
             out.append(
                 Finding(
@@ -178,7 +175,7 @@ def transit_outliers(
                     f"{n - usual} after the lane's usual day",
                     f"this lane usually delivers {usual} business days after the day it "
                     f"ships ({len(rows)} deliveries); one missed truck adds a day",
-                    threshold=_rule(usual, len(rows), say.name(b), cfg),
+                    threshold=_rule(usual, allowed, len(rows), say.name(b), cfg),
                     evidence=[say.event(s), say.event(r)],
                     inputs={
                         "lane": [a, b],
@@ -186,7 +183,7 @@ def transit_outliers(
                         "usual_days": usual,
                         "business_days": n,
                         "days_late": n - usual,
-                        "threshold_days": usual + cfg.missed_truck_days,
+                        "threshold_days": allowed,
                     },
                 )
             )
