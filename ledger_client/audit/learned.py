@@ -49,8 +49,8 @@ def _words(model: RegistryModel, say: Describer | None) -> Describer:
 
 def _owner_shipments(model: RegistryModel) -> dict[int, set[str]]:
     """Ship event index -> the owners whose goods it carries, for shipments on forward or
-    sideways lanes: not from a dispenser (``ROLE_ORDER`` judges those), not to a reverse
-    distributor, and not back to the goods' owner."""
+    sideways lanes: not from a dispenser or a reverse distributor (``ROLE_ORDER`` judges
+    those), not to a reverse distributor, and not back to the goods' owner."""
     out: dict[int, set[str]] = defaultdict(set)
     for p in model.packs.values():
         owner = p.lot.owner
@@ -60,6 +60,7 @@ def _owner_shipments(model: RegistryModel) -> dict[int, set[str]]:
                 isinstance(e, ItemsShipped)
                 and e.to != owner
                 and not is_dispenser_only(model, e.from_)
+                and not is_reverse_distributor(model, e.from_)
                 and not is_reverse_distributor(model, e.to)
             ):
                 out[i].add(owner)
