@@ -26,17 +26,16 @@ class AnomalyConfig:
 
     Shipments:
 
-    - ``not_received_lane_factor``, ``not_received_min_hours``: a shipment is "not received"
-      when it has travelled (the recipient's working hours) longer than this factor times
-      the time within which the lane's deliveries usually arrive (their
-      ``not_received_quantile``, once it has ``not_received_min_samples``), and at least this
-      many hours; ``not_received_days`` (calendar) where the lane has fewer deliveries.
-    - ``transit_delay_hours``, ``transit_delay_share``: a delivery is late when it took
-      longer than its lane's usual time (the median) plus this many working hours, or plus
-      this share of the usual time on long lanes, or than the lane's own delay at its
-      ``transit_lane_quantile`` (a lane served late routinely, such as a secondary
-      wholesaler's). One missed truck (a day) stays below it. A delivery on the recipient's
-      first day on the ledger (opening stock waiting for a go-live) is not counted.
+    - ``lane_usual_quantile``: a lane's usual delivery day is this quantile of its
+      deliveries' business days (the recipient's, in its time zone and calendar, after the
+      day sent); ``missed_truck_days``: a delivery is late when it came more than this many
+      business days after the usual day (or than the lane's own spread, its usual day less
+      its ``1 - lane_usual_quantile`` quantile, where wider: weeks at sea), and a shipment is
+      not received when it has been in
+      transit longer than that (once its lane has ``not_received_min_samples``
+      deliveries; ``not_received_days``, calendar, where it has fewer). A delivery on the
+      recipient's first day on the ledger (opening stock waiting for a go-live) is not
+      counted.
     - ``min_lane_samples``: received shipments a lane needs before it has a usual time.
     - ``max_days_off``: working hours leave out a recipient's days off, the days of a gap
       of at most this many days in its activity (weekends, holidays).
@@ -44,9 +43,9 @@ class AnomalyConfig:
     Routes: ``rare_lane_count``, ``rare_lane_share``, ``min_owner_shipments``: a lane is new
     for a product owner when it carried at most this many and under this share of the
     shipments of its goods (of at least ``min_owner_shipments``); ``rare_network_count``
-    (shipments of the whole network) makes it rare in the network too;
-    ``authorized_deliveries``: a sender is an authorised distributor of an owner's goods when
-    the owner, or a logistics provider, delivered them to it at least this many times.
+    (shipments of the whole network) makes it rare in the network too. A sender the owner's
+    goods never reached straight from the owner or a logistics provider is no authorised
+    distributor of them: each of its shipments of them is a finding.
 
     Dispensers: a transfer to another dispenser serves a specific patient when it carries at
     most ``patient_transfer_max_packs`` packs; ``dispenser_transfer_share``,
@@ -55,16 +54,16 @@ class AnomalyConfig:
     (the 5 % of the PDMA's de-minimis rule), and this many packs at least, before they read
     as wholesale distribution.
 
-    Volume: ``volume_ratio``, ``volume_min_excess``: a day is a spike when the member's
-    transactions exceed this multiple of its usual working day (the median of its
-    ``volume_baseline_days`` working days before and after, of at least ``min_days``) and
-    exceed it by this
-    many; ``volume_sustain_days``: not when the next this many working days keep at least
-    ``volume_sustain_share`` of the spike's level (a go-live or a new customer: a new level),
-    nor when ``volume_network_members`` or more members spike the same day (a campaign).
-    Volume is counted per operation: commissions, shipments, decommissions; a day after
-    closed days carries their demand too (its usual day times the calendar days since the
-    member last worked, at most ``volume_max_covered_days``).
+    Volume, counted per operation (commissions, shipments, decommissions) on a member's
+    working days, a day after closed days carrying their demand too (at most
+    ``volume_max_covered_days``): a day is a spike when its log demand lies more than
+    ``volume_robust_z`` robust deviations (the scaled median absolute deviation of the log
+    daily demand over ``volume_baseline_days`` working days either side, of at least
+    ``min_days``; at least ``volume_min_spread``) above the median, its count is over
+    ``volume_ratio`` times the expected count, and at least ``volume_min_excess`` more, and
+    neither neighbouring working day is over ``volume_ratio`` times its expected count (a
+    surge that lasts); not when ``volume_network_members`` or more members of a role spike
+    the same day (a campaign).
 
     Hours: a transaction is flagged outside the member's opening hours in its own time zone
     (its master data: hours per weekday, holidays), widened by ``hours_grace_minutes``. Where
@@ -76,30 +75,25 @@ class AnomalyConfig:
     custody_slack_seconds: int = HOUR
     rescan_seconds: int = 600
     two_places_window: int = 2 * DAY
-    not_received_lane_factor: float = 2.0
-    not_received_min_hours: float = 48.0
     not_received_days: float = 14.0
     not_received_min_samples: int = 3
-    not_received_quantile: float = 0.8
-    transit_delay_hours: float = 32.0
-    transit_delay_share: float = 0.25
-    transit_lane_quantile: float = 0.95
+    lane_usual_quantile: float = 0.75
+    missed_truck_days: int = 1
     min_lane_samples: int = 8
     max_days_off: int = 4
     rare_lane_share: float = 0.01
     rare_lane_count: int = 2
     min_owner_shipments: int = 50
     rare_network_count: int = 4
-    authorized_deliveries: int = 1
     patient_transfer_max_packs: int = 3
     dispenser_transfer_share: float = 0.05
     dispenser_transfer_min_packs: int = 5
     dispenser_transfer_days: int = 30
-    volume_ratio: float = 2.0
+    volume_ratio: float = 2.5
     volume_min_excess: int = 10
     volume_baseline_days: int = 14
-    volume_sustain_days: int = 3
-    volume_sustain_share: float = 0.6
+    volume_robust_z: float = 1.0
+    volume_min_spread: float = 0.15
     volume_network_members: int = 3
     volume_max_covered_days: int = 4
     min_days: int = 7

@@ -3,16 +3,18 @@ shipments never received (``SHIPMENT_NOT_RECEIVED``), each against its lane's hi
 
 A lane is a (sender, recipient) pair. Its transit times are a mixture: most deliveries
 arrive on the usual day, some a day later (the morning truck missed), a few after a weekend
-or holiday. So a delivery is measured in the recipient's working hours (in its own time
-zone, without the days off its activity shows: gaps of at most ``max_days_off`` days with
-nothing recorded, weekends and holidays), and
-it is late when it took more than the lane's usual time (its median) plus
-``transit_delay_hours`` (or ``transit_delay_share`` of the usual time, on long lanes): one
-missed truck stays below that, a day and a half more does not.
+or holiday. So a delivery is counted in the recipient's business days, in its own time zone
+and calendar (the days it did not work left out: those its master data closes, weekdays
+without hours and holidays, and gaps of at most ``max_days_off`` days with nothing
+recorded): the days after the day it was sent, up to the day it was received. The lane's
+usual delivery day is the ``lane_usual_quantile`` of its deliveries (the on-time day; a
+long lane's own spread included), and a delivery is late when it came more than
+``missed_truck_days`` business days after it (one missed truck is normal, two are not), or
+than the lane's own spread (its usual day less the ``1 - lane_usual_quantile`` quantile)
+on a lane whose deliveries spread wider, such as weeks at sea.
 
-A shipment is not received when it has travelled (the recipient's working hours) longer
-than ``not_received_lane_factor`` times the time within which its lane's deliveries usually
-arrive (``not_received_quantile`` of them), and at least ``not_received_min_hours``: a lost
+A shipment is not received when the recipient's business day of the lane's usual day plus
+the missed truck has ended without it (it could no longer arrive in time): a lost
 next-day delivery shows within days, a 17-day ocean lane is not called lost at 14. A lane
 with fewer than ``not_received_min_samples`` deliveries uses ``not_received_days``.
 """
@@ -20,12 +22,11 @@ with fewer than ``not_received_min_samples`` deliveries uses ``not_received_days
 from __future__ import annotations
 
 import math
-import statistics
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from ledger_client.audit.describe import Describer, plural
-from ledger_client.audit.findings import DAY, HOUR, AnomalyConfig, Finding
+from ledger_client.audit.findings import DAY, AnomalyConfig, Finding
 from ledger_client.audit.model import RegistryModel
 from ledger_client.events import ItemsReceived, ItemsShipped, RegistryEvent, actor
 from ledger_client.types import PackStatus
@@ -78,26 +79,55 @@ class WorkingDays:
         """Each member's first working day (its go-live on the ledger)."""
         return self._first
 
-    def hours(self, start: int, end: int, member: str) -> float:
-        """Hours from ``start`` to ``end`` that fall on days ``member`` worked."""
+    def business_days(self, start: int, end: int, member: str) -> int:
+        """The days after ``start``'s day up to ``end``'s day (``member``'s dates) that
+        ``member`` worked."""
         zone: tzinfo = self._say.zone(member) or UTC
         off = self._off.get(member, set())
-        total = (end - start) / HOUR
-        day = datetime.fromtimestamp(start, zone).date()
+        day = datetime.fromtimestamp(start, zone).date() + timedelta(days=1)
         last = datetime.fromtimestamp(end, zone).date()
+        n = 0
         while day <= last:
-            if day in off:
-                lo = datetime(day.year, day.month, day.day, tzinfo=zone).timestamp()
-                nxt = day + timedelta(days=1)
-                hi = datetime(nxt.year, nxt.month, nxt.day, tzinfo=zone).timestamp()
-                total -= max(0.0, min(hi, end) - max(lo, start)) / HOUR
+            n += day not in off
             day += timedelta(days=1)
-        return total
+        return n
+
+    def ended_days(self, start: int, now: int, member: str) -> int:
+        """The business days of ``member`` after ``start``'s day that have ended by ``now``:
+        :meth:`business_days`, less today if ``member`` is still to close (its master data's
+        last closing time; midnight without master data)."""
+        n = self.business_days(start, now, member)
+        zone: tzinfo = self._say.zone(member) or UTC
+        local = datetime.fromtimestamp(now, zone)
+        today = local.date()
+        if (
+            today in self._off.get(member, set())
+            or today <= datetime.fromtimestamp(start, zone).date()
+        ):
+            return n
+        hours = self._say.catalogue.opening_hours(member)
+        spans = hours.intervals(today) if hours is not None else ()
+        closing = max((b for _, b in spans), default=24 * 60)
+        return n - (local.hour * 60 + local.minute < closing)
 
 
 def _quantile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+def _usual_day(samples: list[int], cfg: AnomalyConfig) -> int:
+    """A lane's usual delivery day (business days) of its ``samples``."""
+    return int(_quantile([float(x) for x in samples], cfg.lane_usual_quantile))
+
+
+def _rule(usual: int, allowed: int, samples: int, recipient: str, cfg: AnomalyConfig) -> str:
+    return (
+        f"more than {allowed} business days of {recipient}: the lane's usual delivery day "
+        f"({usual}, {cfg.lane_usual_quantile:.0%} of {samples} deliveries by then) and "
+        f"{allowed - usual} more, {cfg.missed_truck_days} for a missed truck or the lane's "
+        "own spread if wider; days the recipient did not work, in its time zone, not counted"
+    )
 
 
 def transit_outliers(
@@ -106,14 +136,14 @@ def transit_outliers(
     say: Describer | None = None,
     days: WorkingDays | None = None,
 ) -> list[Finding]:
-    """Deliveries later than their lane's usual time by more than the allowed delay (members
+    """Deliveries later than their lane's usual day by more than a missed truck (members
     named and days counted by ``say``: default, the model's own records and UTC)."""
     if say is None:
         from ledger_client.audit.catalogue import Catalogue
 
         say = Catalogue().describer(model)
     days = days or WorkingDays(model, say, cfg.max_days_off)
-    lanes: dict[Lane, list[tuple[float, int, int]]] = defaultdict(list)
+    lanes: dict[Lane, list[tuple[int, int, int]]] = defaultdict(list)
     first_day = days.first_days()
     for s, e, r in shipments(model):
         if r is None:
@@ -121,22 +151,18 @@ def transit_outliers(
         received = model.events[r].timestamp
         if say.day(received, e.to) == first_day.get(e.to):
             continue  # the opening stock of a member going live waited for it to open
-        hours = days.hours(e.timestamp, received, e.to)
-        lanes[(e.from_, e.to)].append((hours, s, r))
+        n = days.business_days(e.timestamp, received, e.to)
+        lanes[(e.from_, e.to)].append((n, s, r))
     out = []
     for (a, b), rows in lanes.items():
         if len(rows) < cfg.min_lane_samples:
             continue
-        times = sorted(h for h, _, _ in rows)
-        usual = statistics.median(times)
-        floor = max(cfg.transit_delay_hours, cfg.transit_delay_share * usual)
-        for hours, s, r in rows:
-            if hours - usual <= floor:
-                continue
-            others = times.copy()
-            others.remove(hours)  # the lane's other deliveries set its own spread
-            allowed = max(floor, _quantile(others, cfg.transit_lane_quantile) - usual)
-            if hours - usual <= allowed:
+        usual = _usual_day([n for n, _, _ in rows], cfg)
+        # a lane whose deliveries spread wider than a day (weeks at sea) allows its spread
+        spread = usual - int(_quantile([float(n) for n, _, _ in rows], 1 - cfg.lane_usual_quantile))
+        allowed = usual + max(cfg.missed_truck_days, spread)
+        for n, s, r in rows:
+            if n <= allowed:
                 continue
             sent, received = model.events[s].timestamp, model.events[r].timestamp
             out.append(
@@ -145,23 +171,19 @@ def transit_outliers(
                     "MEDIUM",
                     "0x" + model.events[s].tx_hash.hex(),
                     f"shipment {say.name(a)} -> {say.name(b)} sent {say.when(sent, a)}, "
-                    f"received {say.when(received, b)}: {hours:.1f} working hours, "
-                    f"{hours - usual:.1f} h over the lane's usual {usual:.1f} h",
-                    f"usual transit on this lane is {usual:.1f} working hours of "
-                    f"{say.name(b)} over {len(rows)} deliveries; one missed truck adds a day",
-                    threshold=f"more than {allowed:.1f} working hours over the lane's usual "
-                    f"time (the largest of {cfg.transit_delay_hours:g} h, "
-                    f"{cfg.transit_delay_share:.0%} of it, and the lane's own "
-                    f"{cfg.transit_lane_quantile:.0%} delay; days the recipient did not work, "
-                    "in its time zone, not counted)",
+                    f"received {say.when(received, b)}: {n} business days of {say.name(b)}, "
+                    f"{n - usual} after the lane's usual day",
+                    f"this lane usually delivers {usual} business days after the day it "
+                    f"ships ({len(rows)} deliveries); one missed truck adds a day",
+                    threshold=_rule(usual, allowed, len(rows), say.name(b), cfg),
                     evidence=[say.event(s), say.event(r)],
                     inputs={
                         "lane": [a, b],
                         "samples": len(rows),
-                        "median_hours": round(usual, 2),
-                        "hours": round(hours, 2),
-                        "delay_hours": round(hours - usual, 2),
-                        "threshold_hours": round(allowed, 2),
+                        "usual_days": usual,
+                        "business_days": n,
+                        "days_late": n - usual,
+                        "threshold_days": allowed,
                     },
                 )
             )
@@ -187,14 +209,14 @@ def not_received(
     say: Describer,
     days: WorkingDays | None = None,
 ) -> list[Finding]:
-    """Shipments in transit longer than their lane's deliveries allow, in the recipient's
-    working hours."""
+    """Shipments in transit past their lane's usual delivery day and a missed truck, in the
+    recipient's business days."""
     days = days or WorkingDays(model, say, cfg.max_days_off)
-    lanes: dict[Lane, list[float]] = defaultdict(list)
+    lanes: dict[Lane, list[int]] = defaultdict(list)
     for _, sent, r in shipments(model):
         if r is not None and model.events[r].timestamp <= now:
-            hours = days.hours(sent.timestamp, model.events[r].timestamp, sent.to)
-            lanes[(sent.from_, sent.to)].append(hours)
+            n = days.business_days(sent.timestamp, model.events[r].timestamp, sent.to)
+            lanes[(sent.from_, sent.to)].append(n)
     out = []
     for i, items in sorted(_open_shipments(model).items()):
         e = model.events[i]
@@ -202,24 +224,26 @@ def not_received(
             continue
         samples = lanes.get((e.from_, e.to), [])
         if len(samples) >= cfg.not_received_min_samples:
-            slow = _quantile(samples, cfg.not_received_quantile)
-            limit = max(cfg.not_received_min_hours, cfg.not_received_lane_factor * slow)
-            hours = days.hours(e.timestamp, now, e.to)
+            usual = _usual_day(samples, cfg)
+            elapsed = days.ended_days(e.timestamp, now, e.to)
+            late = elapsed >= usual + cfg.missed_truck_days
             rule = (
-                f"in transit longer than {limit:.0f} working hours of the recipient: "
-                f"{cfg.not_received_lane_factor:g}x the time its lane's deliveries usually take "
-                f"({slow:.0f} h, {cfg.not_received_quantile:.0%} of "
-                f"{len(samples)} deliveries within it), at least "
-                f"{cfg.not_received_min_hours:g} h"
+                f"in transit past the end of business day {usual + cfg.missed_truck_days} of "
+                f"{say.name(e.to)}, its last day to arrive in time: the lane's usual delivery "
+                f"day ({usual}, {cfg.lane_usual_quantile:.0%} of {len(samples)} deliveries by "
+                f"then) and {cfg.missed_truck_days} for a missed truck; days the recipient did "
+                "not work, in its time zone, not counted"
             )
+            counted = f"{elapsed} ended business days"
         else:
-            limit = cfg.not_received_days * DAY / HOUR
-            hours = (now - e.timestamp) / HOUR
+            late = now - e.timestamp > cfg.not_received_days * DAY
             rule = (
                 f"in transit longer than {cfg.not_received_days:g} days (fewer than "
                 f"{cfg.not_received_min_samples} deliveries on the lane to learn from)"
             )
-        if hours <= limit:
+            elapsed, usual = -1, -1
+            counted = f"{(now - e.timestamp) / DAY:.1f} days"
+        if not late:
             continue
         out.append(
             Finding(
@@ -228,7 +252,7 @@ def not_received(
                 "0x" + e.tx_hash.hex(),
                 f"{plural(len(items), 'item')} shipped by {say.name(e.from_)} to "
                 f"{say.name(e.to)} on {say.when(e.timestamp, e.from_)} are still in "
-                f"transit {(now - e.timestamp) / DAY:.1f} days later ({say.when(now, e.to)})",
+                f"transit {counted} later ({say.when(now, e.to)})",
                 "goods that arrive are received; a shipment left open was lost, diverted "
                 "or never recorded",
                 threshold=rule,
@@ -236,8 +260,8 @@ def not_received(
                 inputs={
                     "items": items[:20],
                     "days_in_transit": round((now - e.timestamp) / DAY, 2),
-                    "hours_counted": round(hours, 1),
-                    "threshold_hours": round(limit, 1),
+                    "business_days": elapsed,
+                    "usual_days": usual,
                     "lane_deliveries": len(samples),
                 },
             )

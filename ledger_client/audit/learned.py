@@ -13,8 +13,10 @@ Each detector takes a :class:`~ledger_client.audit.describe.Describer` for names
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from datetime import date
 
 from ledger_client import events as ev
@@ -47,8 +49,8 @@ def _words(model: RegistryModel, say: Describer | None) -> Describer:
 
 def _owner_shipments(model: RegistryModel) -> dict[int, set[str]]:
     """Ship event index -> the owners whose goods it carries, for shipments on forward or
-    sideways lanes: not from a dispenser (``ROLE_ORDER`` judges those), not to a reverse
-    distributor, and not back to the goods' owner."""
+    sideways lanes: not from a dispenser or a reverse distributor (``ROLE_ORDER`` judges
+    those), not to a reverse distributor, and not back to the goods' owner."""
     out: dict[int, set[str]] = defaultdict(set)
     for p in model.packs.values():
         owner = p.lot.owner
@@ -58,34 +60,46 @@ def _owner_shipments(model: RegistryModel) -> dict[int, set[str]]:
                 isinstance(e, ItemsShipped)
                 and e.to != owner
                 and not is_dispenser_only(model, e.from_)
+                and not is_reverse_distributor(model, e.from_)
                 and not is_reverse_distributor(model, e.to)
             ):
                 out[i].add(owner)
     return out
 
 
+def authorised_distributors(
+    model: RegistryModel, ship_owners: dict[int, set[str]]
+) -> dict[str, set[str]]:
+    """Each owner's authorised distributors: the members its goods reached straight from the
+    owner or a logistics provider (its 3PL)."""
+    out: dict[str, set[str]] = defaultdict(set)
+    for i, owners in ship_owners.items():
+        e: ItemsShipped = model.events[i]  # type: ignore[assignment]
+        for owner in owners:
+            if e.from_ == owner or is_logistics(model, e.from_):
+                out[owner].add(e.to)
+    return out
+
+
 def unusual_routes(
     model: RegistryModel, cfg: AnomalyConfig, say: Describer | None = None
 ) -> list[Finding]:
-    """Shipments of an owner's goods on a lane new for them.
+    """Shipments of an owner's goods off its distribution.
 
-    A lane is new for an owner when it carried at most ``rare_lane_count`` and under
-    ``rare_lane_share`` of the shipments of its goods (of at least ``min_owner_shipments``).
-    A new lane is a finding:
-
-    - when the network rarely uses it either (at most ``rare_network_count`` and under the
-      share), unless it is a distribution lane by its ends' roles (wholesaler to pharmacy,
-      wholesaler to wholesaler...) and the sender is an authorised distributor of the owner's
-      goods (the owner, or a logistics provider for it, delivered them to it)
-      (a secondary wholesaler filling in, stock balancing);
-    - when it is busy with other goods but the sender does not otherwise distribute this
-      owner's goods (fewer than ``authorized_deliveries`` from the owner or its logistics
-      provider): diversion hidden in traffic.
+    - Every shipment of the goods by a distributor that is not authorised for them
+      (:func:`authorised_distributors`; the owner and logistics providers are), however often
+      it happens: diversion, hidden in traffic or repeated through the same outsider.
+    - A shipment by the owner, its logistics provider or an authorised distributor on a lane
+      new for the owner's goods (at most ``rare_lane_count`` and under ``rare_lane_share`` of
+      the shipments of its goods, of at least ``min_owner_shipments``) that the network
+      rarely uses either (at most ``rare_network_count`` and under the share), unless it is
+      a distribution lane by its ends' roles (wholesaler to pharmacy, wholesaler to
+      wholesaler...: a secondary wholesaler filling in, stock balancing).
     """
     say = _words(model, say)
     ship_owners = _owner_shipments(model)
+    authorised = authorised_distributors(model, ship_owners)
     per_owner: dict[str, Counter[Lane]] = defaultdict(Counter)
-    supplied: dict[str, Counter[str]] = defaultdict(Counter)  # owner -> member -> deliveries
     network: Counter[Lane] = Counter()
     lanes_of: dict[int, Lane] = {}
     for i, owners in ship_owners.items():
@@ -94,8 +108,6 @@ def unusual_routes(
         network[lane] += 1
         for owner in owners:
             per_owner[owner][lane] += 1
-            if e.from_ == owner or is_logistics(model, e.from_):
-                supplied[owner][e.to] += 1
     total_network = sum(network.values())
     out = []
     for i, owners in sorted(ship_owners.items()):
@@ -105,16 +117,20 @@ def unusual_routes(
         for owner in sorted(owners):
             lanes = per_owner[owner]
             total, n = sum(lanes.values()), lanes[lane]
+            sender = lane[0]
+            outsider = not (
+                sender == owner or is_logistics(model, sender) or sender in authorised[owner]
+            )
             new = (
                 total >= cfg.min_owner_shipments
                 and n <= cfg.rare_lane_count
                 and n / total < cfg.rare_lane_share
             )
-            regular = lane[0] == owner or supplied[owner][lane[0]] >= cfg.authorized_deliveries
-            if not new or regular and (not rare_network or distribution_lane(model, *lane)):
-                continue
-            out.append(_route_finding(model, i, lane, owner, n, total, m, total_network, cfg, say))
-            break
+            if outsider or new and rare_network and not distribution_lane(model, *lane):
+                out.append(
+                    _route_finding(model, i, lane, owner, n, total, m, total_network, cfg, say)
+                )
+                break
     return out
 
 
@@ -140,11 +156,11 @@ def _route_finding(
         f"{say.name(owner)}'s product",
         f"this lane carried {n} of {total} shipments of the owner's products and {m} of "
         f"{total_network} in the network",
-        threshold=f"a lane carrying at most {cfg.rare_lane_count} and under {share} of an "
-        f"owner's shipments (of at least {cfg.min_owner_shipments}), and either rare in the "
-        f"network (at most {cfg.rare_network_count}, under {share}) outside an authorised "
-        f"distributor's trade, or from a sender that shipped the owner's goods fewer than "
-        f"{cfg.authorized_deliveries} deliveries of them from the owner or its logistics provider",
+        threshold=f"a shipment of the owner's goods by a distributor they never reached "
+        f"straight from the owner or its logistics provider; or, by one they did, on a lane "
+        f"carrying at most {cfg.rare_lane_count} and under {share} of the owner's shipments "
+        f"(of at least {cfg.min_owner_shipments}) and rare in the network (at most "
+        f"{cfg.rare_network_count}, under {share}) outside a distributor's trade",
         evidence=[say.event(i)],
         inputs={
             "lane_count": n,
@@ -178,19 +194,34 @@ VOLUME_OPERATIONS: dict[type, str] = {
 }
 
 
+def _robust(values: list[float]) -> tuple[float, float]:
+    """Median and median absolute deviation of ``values``."""
+    mid = statistics.median(values)
+    return mid, statistics.median(abs(v - mid) for v in values)
+
+
 def volume_changes(
     model: RegistryModel, cfg: AnomalyConfig, say: Describer | None = None
 ) -> list[Finding]:
     """Days (the member's own dates) on which a member's operations of one kind
-    (:data:`VOLUME_OPERATIONS`) jump far above its usual working day and fall back: a
-    one-day spike, not a new level. The usual day is the median of its
-    ``volume_baseline_days`` working days (days it transacted at all) either side, so a
-    member that goes live or takes on a customer sets a new usual level within days; a day
-    on which at least ``volume_network_members`` members of the same trade role spike
-    together is a network event (the makers' campaign), not one member's. The subject is
-    ``member@day``, the day counted from 1970-01-01."""
+    (:data:`VOLUME_OPERATIONS`) jump far above its own usual demand.
+
+    The member's demand is counted on its working days (days it transacted at all), a day
+    after closed days carrying theirs too (at most ``volume_max_covered_days``). Its usual
+    day and its spread are the median and the median absolute deviation of the log of that
+    daily demand over ``volume_baseline_days`` working days either side (of at least
+    ``min_days``): a member whose demand swings needs a bigger day than a steady one, and
+    a member that goes live or takes on a customer sets a new usual level within days. A day
+    is a spike when its log demand lies more than ``volume_robust_z`` robust deviations
+    (the MAD scaled to a standard deviation, at least ``volume_min_spread``) above the usual
+    day, and its count also exceeds ``volume_ratio`` times the expected count and the
+    expected count by ``volume_min_excess``, and neither neighbouring working day is over
+    ``volume_ratio`` times its own expected count (a surge that lasts). A day on which at least
+    ``volume_network_members`` members of the same trade role spike together is a network
+    event (the makers' campaign), not one member's. The subject is ``member@day``, the day
+    counted from 1970-01-01."""
     say = _words(model, say)
-    spikes: list[tuple[str, int, str, list[int], float, float, int]] = []
+    spikes: list[_Spike] = []
     for member, idx in activity_profiles(model).items():
         per_day: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
         for i in idx:
@@ -205,72 +236,93 @@ def volume_changes(
         ]
         for op in VOLUME_OPERATIONS.values():
             counts = [len(per_day[d].get(op, ())) for d in days]
-            rates = [c / n for c, n in zip(counts, covers, strict=True)]
+            if not any(counts):
+                continue
+            logs = [math.log1p(c / n) for c, n in zip(counts, covers, strict=True)]
+            span = cfg.volume_baseline_days
             for k, d in enumerate(days):
-                span = cfg.volume_baseline_days
-                before = rates[max(0, k - span) : k] + rates[k + 1 : k + 1 + span]
-                if len(before) < cfg.min_days:
+                around = logs[max(0, k - span) : k] + logs[k + 1 : k + 1 + span]
+                if len(around) < cfg.min_days:
                     continue
-                v, usual = counts[k], statistics.median(before) * covers[k]
-                limit = max(cfg.volume_ratio * usual, usual + cfg.volume_min_excess)
-                if v <= limit:
-                    continue
-                after = counts[k + 1 : k + 1 + cfg.volume_sustain_days]
-                if len(after) == cfg.volume_sustain_days and statistics.median(after) >= (
-                    cfg.volume_sustain_share * v
-                ):
-                    continue  # a new level: go-live, a new customer, a campaign that lasts
-                spikes.append((member, d, op, per_day[d][op], usual, limit, len(before)))
+                mid, mad = _robust(around)
+                spread = max(_MAD_TO_SD * mad, cfg.volume_min_spread)
+                expected = math.expm1(mid) * covers[k]
+                limit = max(
+                    math.expm1(mid + cfg.volume_robust_z * spread) * covers[k],
+                    cfg.volume_ratio * expected,
+                    expected + cfg.volume_min_excess,
+                )
+                # a spike is one day: a neighbouring working day as high is a surge that lasts
+                neighbours = [j for j in (k - 1, k + 1) if 0 <= j < len(days)]
+                lasts = any(
+                    counts[j] > cfg.volume_ratio * math.expm1(mid) * covers[j] for j in neighbours
+                )
+                if counts[k] > limit and not lasts:
+                    spikes.append(
+                        _Spike(member, d, op, per_day[d][op], expected, spread, limit, len(around))
+                    )
     together = Counter(
-        (trade_role(model, m), day) for m, day in {(m, day) for m, day, *_ in spikes}
+        (trade_role(model, s.member), s.day)
+        for s in {(x.member, x.day): x for x in spikes}.values()
     )
     out = []
     seen: set[tuple[str, int]] = set()
-    for member, d, op, events, usual, limit, n in spikes:
+    for s in spikes:
         if (
-            together[(trade_role(model, member), d)] >= cfg.volume_network_members
-            or (member, d) in seen
+            together[(trade_role(model, s.member), s.day)] >= cfg.volume_network_members
+            or (s.member, s.day) in seen
         ):
             continue
-        seen.add((member, d))
-        out.append(_spike(model, member, d, op, events, usual, limit, n, cfg, say))
+        seen.add((s.member, s.day))
+        out.append(_spike(model, s, cfg, say))
     return out
 
 
-def _spike(
-    model: RegistryModel,
-    member: str,
-    d: int,
-    op: str,
-    events: list[int],
-    usual: float,
-    limit: float,
-    days: int,
-    cfg: AnomalyConfig,
-    say: Describer,
-) -> Finding:
-    v = len(events)
-    day = date.fromordinal(_EPOCH.toordinal() + d).isoformat()
+#: The median absolute deviation of a normal distribution times this is its standard deviation.
+_MAD_TO_SD = 1.4826
+
+
+@dataclass(frozen=True)
+class _Spike:
+    member: str
+    day: int
+    op: str
+    events: list[int]
+    expected: float
+    spread: float
+    limit: float
+    days: int
+
+
+def _spike(model: RegistryModel, s: _Spike, cfg: AnomalyConfig, say: Describer) -> Finding:
+    v = len(s.events)
+    day = date.fromordinal(_EPOCH.toordinal() + s.day).isoformat()
+    swing = math.exp(s.spread)
     return Finding(
         "VOLUME_SPIKE",
         "MEDIUM",
-        f"{member}@{d}",
-        f"{say.name(member)} recorded {v} {op} on {day} ({say.zone_name(member)})",
-        f"its usual working day is {usual:g} {op} (median of {days} working days around it), "
-        "and the days after did not stay at the new level",
-        threshold=f"more than {limit:g} {op} a day: over {cfg.volume_ratio:g}x its usual day "
-        f"and at least {cfg.volume_min_excess} more, not followed by "
-        f"{cfg.volume_sustain_days} working days at {cfg.volume_sustain_share:.0%} of it, "
-        f"nor shared by {cfg.volume_network_members} or more members that day",
-        evidence=[say.event(i) for i in events[:20]],
+        f"{s.member}@{s.day}",
+        f"{say.name(s.member)} recorded {v} {s.op} on {day} ({say.zone_name(s.member)}), "
+        f"{v / max(s.expected, 1e-9):.1f}x the {s.expected:.1f} expected",
+        f"its usual demand is {s.expected:.1f} {s.op} that day (the median of {s.days} working "
+        f"days around it, closed days before it carried over), and its days swing by a factor "
+        f"of {swing:.2f} (one robust deviation)",
+        threshold=f"more than {s.limit:.1f} {s.op}: {cfg.volume_robust_z:g} robust deviations "
+        f"(median absolute deviation of its log daily demand, at least "
+        f"{cfg.volume_min_spread:g}) above its usual day, over {cfg.volume_ratio:g}x the "
+        f"expected {s.expected:.1f} and at least {cfg.volume_min_excess} more, a single day "
+        f"(neither neighbouring working day over {cfg.volume_ratio:g}x), not shared by "
+        f"{cfg.volume_network_members} or more members of its role that day",
+        evidence=[say.event(i) for i in s.events[:20]],
         inputs={
-            "member": member,
-            "day": d,
-            "operation": op,
+            "member": s.member,
+            "day": s.day,
+            "operation": s.op,
             "count": v,
-            "median": usual,
-            "days": days,
-            "threshold_count": round(limit, 2),
+            "expected": round(s.expected, 2),
+            "log_spread": round(s.spread, 3),
+            "days": s.days,
+            "threshold_count": round(s.limit, 2),
         },
     )
 

@@ -16,15 +16,17 @@ H = 3600
 def pick_stock(
     world: World, n: int, ok: Callable[[Stock], bool], margin: int = 4 * DAY
 ) -> list[Stock]:
-    """Up to ``n`` pharmacy packs still to be dispensed ``margin`` before the end, not used
-    for an incident yet, that ``ok`` accepts; they are marked used and taken off the
-    regular dispensing."""
+    """Up to ``n`` pharmacy packs still to be dispensed ``margin`` before the end and a week
+    before their lot expires (an incident made of them stays one incident), not used for an
+    incident yet, that ``ok`` accepts; they are marked used and taken off the regular
+    dispensing."""
     pool = [
         s
         for s in world.stock
         if s.fate == "dispense"
         and s.pid not in world.used
         and s.at < world.end - margin
+        and s.at < world.lot_of_pack[s.pid].expires_at - 7 * DAY
         and ok(s)
         and s.pharmacy != world.go_live
     ]

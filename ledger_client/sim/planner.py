@@ -5,8 +5,9 @@ scans, the master data (names, time zones, opening hours, holidays), one truth r
 injected incident and one record per legitimate flow that looks like one;
 :mod:`ledger_client.sim.run` sends it to a chain. Regular traffic and its legitimate
 irregularities are planned in :mod:`ledger_client.sim.traffic`, the incidents in
-:mod:`ledger_client.sim.inject`. Volume spikes need each pharmacy's usual day, so the world
-is planned twice with the same seed: once without spikes to measure it, once with them.
+:mod:`ledger_client.sim.inject`. Volume spikes are sized on the pharmacy's expected demand
+that day, so the world is planned twice with the same seed: once without spikes to measure
+it, once with them.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ def _build(
     seed: int,
     start: int,
     spikes: dict[tuple[str, int], float],
-    usual: dict[str, float],
+    usual: dict[tuple[str, int], float],
 ) -> World:
     world = World(cfg, seed, start)
     world.spike_usual = usual
@@ -46,8 +47,8 @@ def _build(
 
 
 def _spike_days(world: World) -> dict[tuple[str, int], float]:
-    """Pharmacies and days for volume spikes: 7-9x the usual day asked (obvious), 2.5-3x
-    (subtle); the level is that of the count reached (see :func:`plan`)."""
+    """Pharmacies and days for volume spikes: 7-9x the day's expected demand asked (obvious),
+    2.5-3x (subtle); the level is that of the count reached (see :func:`plan`)."""
     rng, n = world.rng, world.cfg.incidents
     pharmacies = [p for p in world.ps if p not in (world.all_day, world.go_live)]
     out: dict[tuple[str, int], float] = {}
@@ -68,13 +69,18 @@ def _spike_days(world: World) -> dict[tuple[str, int], float]:
 def plan(cfg: WorldConfig, seed: int, start: int) -> Plan:
     """Plan the world of ``cfg`` and ``seed`` from ``start`` (a Monday 00:00 UTC)."""
     first = _build(cfg, seed, start, {}, {})
-    usual = {p: traffic.usual_day(first, p) for p in first.ps}
     spikes = _spike_days(first)
+    counts = {p: traffic.day_counts(first, p) for p, _d in spikes}
+    usual = {(p, d): traffic.expected_day(counts[p], first, p, d) for p, d in spikes}
     world = _build(cfg, seed, start, spikes, usual)
     for (p, d), factor in spikes.items():
         site = world.site[p]
-        count = sum(1 for a in world.plan.actions if a.sender == p and site.day_of(a.ts) == d)
-        reached = count / max(usual[p], 1)
+        count = sum(
+            1
+            for a in world.plan.actions
+            if a.sender == p and a.fn == "decommission" and site.day_of(a.ts) == d
+        )
+        reached = count / max(usual[(p, d)], 1)
         if reached < 2.2:  # not enough stock in hand to make it a spike
             continue
         world.incident(
@@ -83,7 +89,7 @@ def plan(cfg: WorldConfig, seed: int, start: int) -> Plan:
             [world.member_day(p, site.local(d, 12))],
             (),
             member=p,
-            usual=usual[p],
+            usual=round(usual[(p, d)], 1),
             count=count,
             factor=round(reached, 2),
             asked=round(factor, 2),

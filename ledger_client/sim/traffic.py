@@ -71,7 +71,12 @@ def production(world: World) -> None:
                 ]
                 g = rng.choice(gtins)
                 lot, room = left.get(g, (None, 0))
-                if maker in short and g == short[maker].gtin and short_left > 0:
+                if (
+                    maker in short
+                    and g == short[maker].gtin
+                    and short_left > 0
+                    and opens < short[maker].expires_at - 7 * DAY
+                ):
                     lot, short_left = short[maker], short_left - 1
                 elif lot is None or room <= 0:
                     lot = world.new_lot(maker, g, f"L{len(world.lots):05d}", world.far, opens)
@@ -148,7 +153,12 @@ def distribution(world: World) -> None:
             world.reverse_cases.append((w, case, max(ts, lot.expires_at)))
             continue
         others = [x for x in world.carriers[lot.owner] if x != w]
-        if others and rng.random() < 0.04 and ready < world.end - 8 * DAY:
+        if (
+            others
+            and rng.random() < 0.04
+            and ready < world.end - 8 * DAY
+            and ready < lot.expires_at - 8 * DAY
+        ):
             w2 = rng.choice(others)
             t0 = world.after(w, ready, 1)
             s, _r, recv = world.move(t0, w, w2, [], [case])
@@ -255,13 +265,16 @@ def fates(world: World) -> None:
         u = rng.random()
         if s.at > world.end - 3 * DAY:
             continue
+        # a pack that moves on (transfer, return and resale) must arrive before its lot
+        # expires as the contract sees it: the end of the expiry day in UTC
+        moves_on = s.at < lot.expires_at - 7 * DAY
         if u < 0.006:
             s.fate = "destroy"
         elif u < 0.018:
             s.fate = "quick_undo"
-        elif u < 0.026:
+        elif u < 0.026 and moves_on:
             s.fate = "transfer"
-        elif u < 0.040:
+        elif 0.026 <= u < 0.040 and moves_on:
             s.fate = "saleable_return"
     for p, items in expired.items():
         lot_end = max(world.lot_of_pack[s.pid].expires_at for s in items)
@@ -315,7 +328,7 @@ def dispensing(world: World, spikes: dict[tuple[str, int], float] | None = None)
     """Each pharmacy's dispenses in batches of 1-3 packs, each pack scanned just before; about
     one pack in thirty scanned again at the counter 20-120 s after the dispense. A spike day
     ``(pharmacy, day) → factor`` pulls later dispenses of stock in hand forward to that day,
-    one pack a transaction, until the day has ``factor`` times the usual count."""
+    one pack a transaction, until the day has ``factor`` times its expected dispenses."""
     rng = world.rng
     per: dict[str, list[Stock]] = defaultdict(list)
     for s in world.stock:
@@ -342,24 +355,48 @@ def dispensing(world: World, spikes: dict[tuple[str, int], float] | None = None)
                     world.flow("second_scan", [hx(s.pid)])
 
 
-def usual_day(world: World, who: str) -> float:
-    """The median count of ``who``'s planned transactions on the days it opens."""
+def day_counts(world: World, who: str) -> dict[int, int]:
+    """The count of ``who``'s planned dispenses (decommission transactions) on each of its
+    open days."""
     site = world.site[who]
     count: dict[int, int] = defaultdict(int)
     for a in world.plan.actions:
-        if a.sender == who:
+        if a.sender == who and a.fn == "decommission":
             count[site.day_of(a.ts)] += 1
-    days = sorted(count.get(d, 0) for d in world.open_days(who))
-    return float(days[len(days) // 2]) if days else 0.0
+    return {d: count.get(d, 0) for d in world.open_days(who)}
+
+
+def expected_day(counts: dict[int, int], world: World, who: str, d: int) -> float:
+    """``who``'s expected count of dispenses on day ``d``: the median daily demand of its
+    other open days within two weeks (from its first dispense on; a day's demand is its
+    count shared over it and the closed days just before it), times the days of demand
+    ``d`` serves."""
+    site = world.site[who]
+
+    def served(day: int) -> int:
+        n = 1
+        while day - n >= 0 and not site.is_open(day - n):
+            n += 1
+        return n
+
+    first = min((e for e, c in counts.items() if c), default=d)
+    rates = sorted(
+        c / served(e) for e, c in counts.items() if e != d and e >= first and abs(e - d) <= 14
+    )
+    return rates[len(rates) // 2] * served(d) if rates else 0.0
 
 
 def _spike(
     world: World, p: str, d: int, factor: float, groups: list[list[Stock]]
 ) -> list[list[Stock]]:
     site = world.site[p]
-    usual = world.spike_usual[p]
+    usual = world.spike_usual[(p, d)]
     on_day = [g for g in groups if site.day_of(max(s.at for s in g)) == d]
-    others = sum(1 for a in world.plan.actions if a.sender == p and site.day_of(a.ts) == d)
+    others = sum(
+        1
+        for a in world.plan.actions
+        if a.sender == p and a.fn == "decommission" and site.day_of(a.ts) == d
+    )
     need = round(factor * usual) - others - len(on_day)
     out: list[list[Stock]] = []
     for g in groups:

@@ -146,8 +146,8 @@ class World:
         self.shortage_gtin = ""
         self.reverse_cases: list[tuple[str, bytes, int]] = []
         self.reserved: list[tuple[str, bytes, int]] = []
-        #: Each pharmacy's usual transactions a day (for spikes), from a plan without them.
-        self.spike_usual: dict[str, float] = {}
+        #: The expected dispenses of (pharmacy, day) of a spike, from a plan without spikes.
+        self.spike_usual: dict[tuple[str, int], float] = {}
 
     # ------------------------------------------------------------------ time
 

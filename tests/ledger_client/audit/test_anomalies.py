@@ -222,9 +222,7 @@ def test_slow_shipment_rare_lane_spike_and_night_activity_are_found_with_inputs(
     found = _kinds(detect(m))
     assert len(found["TRANSIT_OUTLIER"]) == 1
     outlier = transit_outliers(m, AnomalyConfig())[0]  # B's first day (its go-live) left out
-    assert outlier.inputs["samples"] == 291 and outlier.inputs["median_hours"] == pytest.approx(
-        24, abs=0.5
-    )
+    assert outlier.inputs["samples"] == 291 and outlier.inputs["usual_days"] == 1
     assert len(found["UNUSUAL_ROUTE"]) == 1
     assert found["VOLUME_SPIKE"] == {f"{A}@{(burst) // DAY}"}
     assert len(found["NIGHT_ACTIVITY"]) == 1

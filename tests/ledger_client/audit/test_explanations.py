@@ -147,7 +147,7 @@ def test_learned_findings_give_local_dates_hours_and_absolute_thresholds() -> No
     (spike,) = volume_changes(m, AnomalyConfig(), names.describer(m))
     tokyo = datetime.fromtimestamp(burst, ZoneInfo("Asia/Tokyo")).date().isoformat()
     assert spike.seen.startswith(f"maker_t recorded 120 commissions on {tokyo} (Asia/Tokyo)")
-    assert re.search(r"more than \d+ commissions a day", spike.threshold)
+    assert re.search(r"more than \d+(\.\d)? commissions: .* robust deviations", spike.threshold)
     assert len(spike.evidence) == 20 and spike.inputs["count"] == 120
     (quiet,) = quiet_hour_activity(m, AnomalyConfig(), names.describer(m))
     assert quiet.inputs["hour"] == 12 and quiet.evidence[0]["time"] == noon
