@@ -23,7 +23,9 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
+from requests import RequestException
 from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from web3.exceptions import BlockNotFound, Web3RPCError
@@ -94,11 +96,7 @@ class Indexer:
         if start > safe:
             self._save_head(head)
             return 0
-        end = min(safe, start + self.chunk_blocks - 1)
-        end_hash = self._hash_at(end)
-        logs = self.chain.w3.eth.get_logs(
-            {"fromBlock": start, "toBlock": end, "address": self.chain.contract_addresses}
-        )
+        end, end_hash, logs = self._read_range(start, min(safe, start + self.chunk_blocks - 1))
         hashes = {int(entry["blockNumber"]): bytes(entry["blockHash"]) for entry in logs}
         if end_hash is None or hashes.get(end, end_hash) != end_hash:
             return 0  # the chain changed while the range was read: read it again
@@ -107,6 +105,25 @@ class Indexer:
         hashes[end] = end_hash
         self.apply(decode(raw_logs(self.chain.w3, logs)), start, end, head, hashes)
         return end - start + 1
+
+    def _read_range(self, start: int, end: int) -> tuple[int, bytes | None, list[Any]]:
+        """Return ``end``, its block hash and the logs of blocks ``start``..``end``. While the
+        node refuses the range or its answer breaks off (geth's 30 s HTTP write timeout cuts a
+        large answer mid-way), read half as many blocks, and keep the smaller range from then
+        on. A single block the node cannot answer raises."""
+        while True:
+            end_hash = self._hash_at(end)
+            try:
+                logs = self.chain.w3.eth.get_logs(
+                    {"fromBlock": start, "toBlock": end, "address": self.chain.contract_addresses}
+                )
+                return end, end_hash, list(logs)
+            except (Web3RPCError, RequestException):
+                if end == start:
+                    raise
+                self.chunk_blocks = max(1, (end - start + 1) // 2)
+                end = start + self.chunk_blocks - 1
+                log.warning("log range too large for the node: halved", blocks=self.chunk_blocks)
 
     def undo_reorg(self, head: int) -> int:
         """If blocks the index applied left the chain, roll the index back to the fork point

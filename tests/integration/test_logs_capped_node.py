@@ -1,23 +1,28 @@
 """The auditor's reads against a node that caps eth_getLogs, as Besu and the node providers
 do (-32005, "query returned more than N results"; geth instead cuts a large answer off at its
 HTTP write timeout): the range is halved until the node answers, and every log still comes,
-once, in chain order. And against a node that drops a large eth_call batch, as a busy geth
+once, in chain order; the gateway's indexer reads such a node the same way and keeps the
+smaller range. And against a node that drops a large eth_call batch, as a busy geth
 closes the connection when a batch outlasts its write timeout: the batch is halved, and the
 comparison with the chain's state is the same."""
 
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from web3.exceptions import Web3RPCError
 
+from gateway.indexer import Indexer
+from gateway.services.chain import Chain
 from ledger_client.audit.replay import compare_with_chain, replay_logs
 from ledger_client.chain import connect
 from ledger_client.dev.anvil import Anvil
 from ledger_client.dev.rpc_proxy import StandardRpcProxy
 from ledger_client.devnet import deploy_devnet
 from ledger_client.logs import fetch_logs
+from tests.utils.index_state import fresh_engine, index_state
 from tests.utils.ports import free_port
 
 GTIN, LOT, EXPIRY = "09506000134352", "CAP1", "301231"
@@ -70,3 +75,23 @@ def test_a_node_that_drops_large_call_batches_gives_the_same_comparison() -> Non
             assert proxy.dropped > 0
         assert halved == direct
         assert direct[0] == [] and direct[1]["packs"] == 12
+
+
+def test_the_gateway_indexer_reads_a_capped_node_in_smaller_ranges(tmp_path: Path) -> None:
+    with Anvil(port=free_port()) as node:
+        w3 = connect(node.url)
+        net = deploy_devnet(w3)
+        net["manufacturer"].register_lot(GTIN, LOT, EXPIRY)
+        for i in range(6):
+            net["manufacturer"].commission(GTIN, LOT, [f"IDX{i}A", f"IDX{i}B"])
+        start, head = net.deployment.block, w3.eth.block_number
+        direct = fresh_engine(tmp_path / "direct.db")
+        Indexer(Chain(w3, net.deployment), direct, 0, 5000, start).catch_up()
+        cap = max(Counter(log.block_number for log in fetch_logs(w3, net.deployment)).values())
+        with StandardRpcProxy(node.url, max_logs=cap) as proxy:
+            engine = fresh_engine(tmp_path / "capped.db")
+            indexer = Indexer(Chain(connect(proxy.url), net.deployment), engine, 0, 5000, start)
+            assert indexer.catch_up() == head
+            assert proxy.refused["eth_getLogs"] > 0
+        assert indexer.chunk_blocks < 5000  # later steps keep the range the node answered
+        assert index_state(engine) == index_state(direct)
