@@ -130,8 +130,10 @@ class GatewayProcess(ChildProcess):
         workdir: Path,
         workers: int = 2,
         env: dict[str, str] | None = None,
+        ready_timeout: float = 1800.0,
     ) -> None:
         self.chain_url = chain_url
+        self.ready_timeout = ready_timeout
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = workdir / "gateway.log"
@@ -163,8 +165,10 @@ class GatewayProcess(ChildProcess):
         """The end of the gateway's log."""
         return self.log_path.read_text()[-chars:] if self.log_path.exists() else ""
 
-    def start(self, timeout: float = 1800.0) -> GatewayProcess:
-        """Start the server; return once ``/readyz`` shows the index at the current head."""
+    def start(self) -> GatewayProcess:
+        """Start the server; return once ``/readyz`` shows the index at the current head
+        (``ready_timeout`` seconds at most)."""
+        timeout = self.ready_timeout
         head = connect(self.chain_url).eth.block_number
         with self.log_path.open("w") as stderr:
             self.process = subprocess.Popen(

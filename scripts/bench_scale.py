@@ -3,9 +3,10 @@
 Starts ``--nodes`` geth Clique nodes, the first ``--signers`` of them sealing (block gas
 limit ``--gas-limit``, one block every ``--period`` seconds; every node imports and executes
 every block), deploys the demo network and grows a history of commissioned packs in
-steps (100,000, 300,000, 1,000,000, ... up to ``--max-packs``): the manufacturer and the
-repackager commission in parallel, each under its own company prefix, through the dev bulk
-loader (signed locally, ``--in-flight-gas`` of transactions unmined at a time). At each step:
+steps (100,000, 300,000, 1,000,000, ... up to ``--max-packs``, or the counts of ``--steps``):
+the manufacturer and the repackager commission in parallel, each under its own company
+prefix, through the dev bulk loader (signed locally, ``--in-flight-gas`` of transactions
+unmined at a time). At each step:
 
 - ingest: seconds, gas, the gas per second the network sustained;
 - the gateway (``python -m gateway`` on node 1, SQLite index, stopped while packs are
@@ -165,6 +166,15 @@ def per_pack(step: dict[str, Any]) -> dict[str, float]:
 def main() -> int:
     parser = arguments(__doc__)
     parser.add_argument("--max-packs", type=int, default=1_000_000)
+    parser.add_argument(
+        "--steps",
+        type=lambda text: sorted({int(n) for n in text.split(",")}),
+        default=None,
+        help="the pack counts to measure at, comma-separated, instead of the ladder",
+    )
+    parser.add_argument(
+        "--ready-timeout", type=int, default=1800, help="seconds the gateway may take to index"
+    )
     parser.add_argument("--nodes", type=int, default=4)
     parser.add_argument(
         "--signers", type=int, default=1, help="nodes that seal (4 stalled here, see the docs)"
@@ -219,7 +229,7 @@ def main() -> int:
         bulk = BulkSender(w3, net.deployment.registry, accounts, in_flight)
         geth_pid = network.nodes[0].process.pid  # type: ignore[union-attr]
         done = 0
-        for target in steps(args.max_packs):
+        for target in args.steps or steps(args.max_packs):
             log(f"step {target:,}: commissioning {target - done:,} packs")
             gas0, block0, t0 = bulk.gas_used, w3.eth.block_number, time.perf_counter()
             busy = busy_ticks()
@@ -241,7 +251,10 @@ def main() -> int:
             log(f"  ingest: {json.dumps(step)}")
             done = target
             t1 = time.perf_counter()
-            with GatewayProcess(network.nodes[0].url, deployment, work) as gateway:
+            gateway_process = GatewayProcess(
+                network.nodes[0].url, deployment, work, ready_timeout=args.ready_timeout
+            )
+            with gateway_process as gateway:
                 step["index_seconds"] = round(time.perf_counter() - t1, 1)
                 step["index"] = index_size(work / "gateway.db")  # before wrk logs verifications
                 sample = codes(done, args.per_tx, args.codes)

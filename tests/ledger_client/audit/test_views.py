@@ -26,5 +26,5 @@ def test_many_large_view_calls_are_sent_in_batches_the_node_accepts(tmp_path: Pa
         ]
         out = eth_calls(w3, registry, calls, "latest")
     assert len(out) == 200
-    # each answer is an ABI array of 500 PackViews (offset, length, then 500 x 12 words)
-    assert {len(o) for o in out} == {32 * (2 + 500 * 13)}
+    # each answer is an ABI array of 500 PackViews (offset, length, then 500 x 14 words)
+    assert {len(o) for o in out} == {32 * (2 + 500 * 14)}
