@@ -1,7 +1,7 @@
 """The exceptions between trading partners as the replayed history holds them: each with its
 answer deadline (:mod:`ledger_client.audit.deadlines`), its age and how long it took to answer
-and to resolve, and its evidence; and per trading partner, the open and closed ones by kind,
-as JSON or CSV.
+and to resolve, and its evidence; and per trading partner, the open and closed ones by kind
+and age, as JSON or CSV.
 
 Each row is one exception and carries its evidence: the exception id, the transaction of each
 step and the three evidence hashes. Ages and durations are in business days, counted in the
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import statistics
 from collections import Counter
 from datetime import tzinfo
 from typing import Any
@@ -56,6 +57,25 @@ CSV_COLUMNS = (
     "opened_tx",
     "answered_tx",
     "resolved_tx",
+)
+
+
+#: Age bands of open exceptions, in business days: within HDA's three days to resolve, within
+#: two weeks, and older.
+AGE_BANDS = (("0-3", 0, 3), ("4-10", 4, 10), ("over_10", 11, None))
+
+#: The summary CSV's columns: one line per trading partner and exception kind.
+SUMMARY_COLUMNS = (
+    "partner",
+    "partner_name",
+    "partner_gln",
+    "kind",
+    "open",
+    "closed",
+    *(f"open_{name}_business_days" for name, _lo, _hi in AGE_BANDS),
+    "overdue",
+    "median_resolve_business_days",
+    "max_resolve_business_days",
 )
 
 
@@ -167,10 +187,54 @@ def partner_report(
                 "open": dict(still),
                 "closed": dict(closed),
                 "overdue": sum(1 for r in mine if r["answer_overdue"]),
+                "by_kind": [
+                    _kind_summary(kind, [r for r in mine if r["kind"] == kind])
+                    for kind in sorted({r["kind"] for r in mine})
+                ],
                 "exceptions": mine,
             }
         )
     return {"report": "Exceptions between trading partners", "partners": out}
+
+
+def _kind_summary(kind: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """One kind of a partner's exceptions: open and closed, the open ones by age band
+    (:data:`AGE_BANDS`), overdue, and the median and longest time to resolve."""
+    still = [r["age_business_days"] for r in rows if r["status"] != "RESOLVED"]
+    took = [r["resolve_business_days"] for r in rows if r["status"] == "RESOLVED"]
+    return {
+        "kind": kind,
+        "open": len(still),
+        "closed": len(took),
+        "open_by_age_business_days": {
+            name: sum(1 for age in still if lo <= age and (hi is None or age <= hi))
+            for name, lo, hi in AGE_BANDS
+        },
+        "overdue": sum(1 for r in rows if r["answer_overdue"]),
+        "median_resolve_business_days": statistics.median(took) if took else None,
+        "max_resolve_business_days": max(took) if took else None,
+    }
+
+
+def summary_csv(report: dict[str, Any]) -> str:
+    """The partner report's summary as CSV: one line per partner and kind
+    (:data:`SUMMARY_COLUMNS`)."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, SUMMARY_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for p in report["partners"]:
+        for k in p["by_kind"]:
+            ages = k["open_by_age_business_days"]
+            writer.writerow(
+                {
+                    "partner": p["partner"],
+                    "partner_name": p["partner_name"],
+                    "partner_gln": p["partner_gln"],
+                    **{c: "" if v is None else v for c, v in k.items() if c in SUMMARY_COLUMNS},
+                    **{f"open_{name}_business_days": ages[name] for name, _lo, _hi in AGE_BANDS},
+                }
+            )
+    return buffer.getvalue()
 
 
 def report_csv(report: dict[str, Any]) -> str:

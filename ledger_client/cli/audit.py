@@ -14,7 +14,12 @@ from ledger_client.audit.alerts import expiring, shortage
 from ledger_client.audit.anomalies import detect
 from ledger_client.audit.catalogue import Catalogue
 from ledger_client.audit.deadlines import DEFAULT_ANSWER_DAYS, BusinessCalendar, parse_holidays
-from ledger_client.audit.exception_report import exception_rows, partner_report, report_csv
+from ledger_client.audit.exception_report import (
+    exception_rows,
+    partner_report,
+    report_csv,
+    summary_csv,
+)
 from ledger_client.audit.history import custody_chain, lot_trace
 from ledger_client.audit.investigations import investigation_rows, notification_3911
 from ledger_client.audit.logs import export_logs, load_logs
@@ -331,6 +336,12 @@ def exception_report_cmd(
     partner: Annotated[
         str | None, typer.Option(help="Only this trading partner (member name or address).")
     ] = None,
+    summary: Annotated[
+        bool,
+        typer.Option(
+            "--summary", help="CSV: one line per partner and kind (open by age, time to resolve)."
+        ),
+    ] = False,
     out: Annotated[
         Path | None, typer.Option("--out", help="File to write (default: stdout).")
     ] = None,
@@ -342,15 +353,21 @@ def exception_report_cmd(
     log_file: LogFile = None,
     at: At = None,
 ) -> None:
-    """Per trading partner: its open and closed exceptions by kind, each with its age and how
-    long it took to answer and to resolve (business days and hours), and its evidence (the
-    exception id, each step's transaction, the evidence hashes)."""
+    """Per trading partner: its open and closed exceptions by kind and age band, how long
+    they took to resolve, and each exception with its age and how long it took to answer and
+    to resolve (business days and hours), and its evidence (the exception id, each step's
+    transaction, the evidence hashes)."""
     if report_format not in ("json", "csv"):
         raise InvalidInputError(f"--format must be json or csv, got {report_format!r}")
+    if summary and report_format != "csv":
+        raise InvalidInputError("--summary is a CSV layout: give --format csv with it")
     rows, model, cat, dep = _exception_rows(session, log_file, at, catalogue, days, holiday)
     who = _member(partner, dep, "--partner")
     report = partner_report(rows, cat.describer(model), who)
-    text = report_csv(report) if report_format == "csv" else json.dumps(report, indent=2) + "\n"
+    if report_format == "json":
+        text = json.dumps(report, indent=2) + "\n"
+    else:
+        text = summary_csv(report) if summary else report_csv(report)
     if out is None:
         typer.echo(text, nl=False)
     else:

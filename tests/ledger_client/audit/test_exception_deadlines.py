@@ -17,7 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ledger_client.audit.deadlines import BusinessCalendar
-from ledger_client.audit.exception_report import CSV_COLUMNS
+from ledger_client.audit.exception_report import CSV_COLUMNS, SUMMARY_COLUMNS
 from ledger_client.chain import connect
 from ledger_client.cli import app
 from ledger_client.dev.anvil import Anvil
@@ -161,6 +161,14 @@ def test_the_exception_report_json_per_partner_with_ages_durations_and_evidence(
     maker = partners["manufacturer"]
     assert maker["open"] == {"DATA_WITHOUT_PRODUCT": 1, "DATA_ISSUE": 1}
     assert maker["closed"] == {"DATA_WITHOUT_PRODUCT": 1} and maker["overdue"] == 1
+    kinds = {k["kind"]: k for k in maker["by_kind"]}
+    missing = kinds["DATA_WITHOUT_PRODUCT"]  # ``late`` open since Monday, ``answered`` closed
+    assert (missing["open"], missing["closed"], missing["overdue"]) == (1, 1, 1)
+    assert missing["open_by_age_business_days"] == {"0-3": 0, "4-10": 1, "over_10": 0}
+    assert (missing["median_resolve_business_days"], missing["max_resolve_business_days"]) == (2, 2)
+    issue = kinds["DATA_ISSUE"]  # opened on Friday
+    assert issue["open_by_age_business_days"] == {"0-3": 1, "4-10": 0, "over_10": 0}
+    assert issue["median_resolve_business_days"] is None
     rows = {r["exception_id"]: r for r in maker["exceptions"]}
     done = rows[story.ids["answered"]]
     assert done["role"] == "counterparty" and done["resolved_by"] == "OPENER"
@@ -187,6 +195,27 @@ def test_the_exception_report_csv_has_one_line_per_partner_and_exception(story: 
     assert by_role[("wholesaler_a", str(story.ids["late"]))] == "opener"
     code, out = rx(story, "audit", "exception-report", "--format", "xml")
     assert code == 2 and "--format must be json or csv" in out, out
+
+
+def test_the_exception_summary_csv_has_one_line_per_partner_and_kind(story: Story) -> None:
+    at = str(MONDAY + 5 * DAY)
+    code, out = rx(story, "audit", "exception-report", "--format", "csv", "--summary", "--at", at)
+    assert code == 0, out
+    lines = list(csv.DictReader(io.StringIO(out)))
+    assert tuple(lines[0]) == SUMMARY_COLUMNS
+    by = {(r["partner_name"], r["kind"]): r for r in lines}
+    assert set(by) == {
+        (who, kind)
+        for who in ("manufacturer", "wholesaler_a")
+        for kind in ("DATA_ISSUE", "DATA_WITHOUT_PRODUCT")
+    }
+    missing = by[("wholesaler_a", "DATA_WITHOUT_PRODUCT")]
+    assert (missing["open"], missing["closed"]) == ("1", "1")
+    assert missing["open_4-10_business_days"] == "1"
+    assert missing["median_resolve_business_days"] == "2"
+    assert by[("manufacturer", "DATA_ISSUE")]["max_resolve_business_days"] == ""
+    code, out = rx(story, "audit", "exception-report", "--summary")
+    assert code == 2 and "--summary is a CSV layout" in out, out
 
 
 def report(story: Story, tmp_path: Path, ts: int, *extra: str) -> tuple[int, dict | str]:
