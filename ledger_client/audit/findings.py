@@ -30,7 +30,8 @@ class AnomalyConfig:
       deliveries' business days (the recipient's, in its time zone and calendar, after the
       day sent); ``missed_truck_days``: a delivery is late when it came more than this many
       business days after the usual day (or than the lane's own spread, its usual day less
-      its ``1 - lane_usual_quantile`` quantile, where wider: weeks at sea), and a shipment is
+      its ``1 - lane_usual_quantile`` quantile, or ``lane_relative_slack`` of its usual day,
+      where wider: weeks at sea), and a shipment is
       not received when it has been in
       transit longer than that (once its lane has ``not_received_min_samples``
       deliveries; ``not_received_days``, calendar, where it has fewer). A delivery on the
@@ -54,12 +55,14 @@ class AnomalyConfig:
     (the 5 % of the PDMA's de-minimis rule), and this many packs at least, before they read
     as wholesale distribution.
 
-    Volume, counted per operation (commissions, shipments, decommissions) on a member's
-    working days, a day after closed days carrying their demand too (at most
-    ``volume_max_covered_days``): a day is a spike when its log demand lies more than
-    ``volume_robust_z`` robust deviations (the scaled median absolute deviation of the log
-    daily demand over ``volume_baseline_days`` working days either side, of at least
-    ``min_days``; at least ``volume_min_spread``) above the median, its count is over
+    Volume, counted per operation (shipments, decommissions; not commissions: makers produce
+    in campaigns) on a member's working days, a day after closed days carrying their demand
+    too (at most ``volume_max_covered_days``): a day is a spike when its log demand lies more
+    than ``volume_robust_z`` robust deviations (the scaled median absolute deviation of the
+    log daily demand over the 2 × ``volume_baseline_days`` working days nearest to it,
+    either side or, for the latest days, before it; at least ``min_days``: the member's
+    level of the days around it, as its demand drifts; at least ``volume_min_spread``)
+    above the median, its count is over
     ``volume_ratio`` times the expected count, and at least ``volume_min_excess`` more, and
     neither neighbouring working day is over ``volume_ratio`` times its expected count (a
     surge that lasts); not when ``volume_network_members`` or more members of a role spike
@@ -79,6 +82,7 @@ class AnomalyConfig:
     not_received_min_samples: int = 3
     lane_usual_quantile: float = 0.75
     missed_truck_days: int = 1
+    lane_relative_slack: float = 0.15
     min_lane_samples: int = 8
     max_days_off: int = 4
     rare_lane_share: float = 0.01
@@ -91,8 +95,8 @@ class AnomalyConfig:
     dispenser_transfer_days: int = 30
     volume_ratio: float = 2.5
     volume_min_excess: int = 10
-    volume_baseline_days: int = 14
-    volume_robust_z: float = 1.0
+    volume_baseline_days: int = 4
+    volume_robust_z: float = 1.5
     volume_min_spread: float = 0.15
     volume_network_members: int = 3
     volume_max_covered_days: int = 4

@@ -11,7 +11,9 @@ usual delivery day is the ``lane_usual_quantile`` of its deliveries (the on-time
 long lane's own spread included), and a delivery is late when it came more than
 ``missed_truck_days`` business days after it (one missed truck is normal, two are not), or
 than the lane's own spread (its usual day less the ``1 - lane_usual_quantile`` quantile)
-on a lane whose deliveries spread wider, such as weeks at sea.
+on a lane whose deliveries spread wider, or than ``lane_relative_slack`` of its usual day
+(a long lane varies with its length: weeks at sea vary by days, and a few deliveries do
+not show it all).
 
 A shipment is not received when the recipient's business day of the lane's usual day plus
 the missed truck has ended without it (it could no longer arrive in time): a lost
@@ -125,8 +127,9 @@ def _rule(usual: int, allowed: int, samples: int, recipient: str, cfg: AnomalyCo
     return (
         f"more than {allowed} business days of {recipient}: the lane's usual delivery day "
         f"({usual}, {cfg.lane_usual_quantile:.0%} of {samples} deliveries by then) and "
-        f"{allowed - usual} more, {cfg.missed_truck_days} for a missed truck or the lane's "
-        "own spread if wider; days the recipient did not work, in its time zone, not counted"
+        f"{allowed - usual} more: {cfg.missed_truck_days} for a missed truck, or the lane's "
+        f"own spread or {cfg.lane_relative_slack:.0%} of its usual day if more; days the "
+        "recipient did not work, in its time zone, not counted"
     )
 
 
@@ -160,7 +163,8 @@ def transit_outliers(
         usual = _usual_day([n for n, _, _ in rows], cfg)
         # a lane whose deliveries spread wider than a day (weeks at sea) allows its spread
         spread = usual - int(_quantile([float(n) for n, _, _ in rows], 1 - cfg.lane_usual_quantile))
-        allowed = usual + max(cfg.missed_truck_days, spread)
+        slack = math.ceil(cfg.lane_relative_slack * usual)
+        allowed = usual + max(cfg.missed_truck_days, spread, slack)
         for n, s, r in rows:
             if n <= allowed:
                 continue

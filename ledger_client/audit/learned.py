@@ -34,7 +34,6 @@ from ledger_client.audit.hours import OpeningHours
 from ledger_client.audit.model import RegistryModel
 from ledger_client.events import (
     ItemsShipped,
-    PacksCommissioned,
     PacksDecommissioned,
     RegistryEvent,
     actor,
@@ -185,10 +184,11 @@ def activity_profiles(model: RegistryModel) -> dict[str, list[int]]:
 _EPOCH = date(1970, 1, 1)
 
 
-#: The operations a member's volume is counted in, each a series of its own: what it makes,
-#: ships and dispenses (receipts follow others' shipments, and come in waves).
+#: The operations a member's volume is counted in, each a series of its own: what it ships
+#: and dispenses. Not what it makes: makers produce in campaigns, so a commissioning day at
+#: three times the usual is how batch production runs; nor receipts, which follow others'
+#: shipments and come in waves.
 VOLUME_OPERATIONS: dict[type, str] = {
-    PacksCommissioned: "commissions",
     ItemsShipped: "shipments",
     PacksDecommissioned: "decommissions",
 }
@@ -209,9 +209,11 @@ def volume_changes(
     The member's demand is counted on its working days (days it transacted at all), a day
     after closed days carrying theirs too (at most ``volume_max_covered_days``). Its usual
     day and its spread are the median and the median absolute deviation of the log of that
-    daily demand over ``volume_baseline_days`` working days either side (of at least
-    ``min_days``): a member whose demand swings needs a bigger day than a steady one, and
-    a member that goes live or takes on a customer sets a new usual level within days. A day
+    daily demand over the 2 × ``volume_baseline_days`` working days nearest to it (either
+    side, or before it for the latest days, so today is judged today; at least
+    ``min_days``): a member whose demand swings needs a bigger day than a steady one, and a
+    member whose demand drifts, goes live or takes on a customer sets a new usual level
+    within days. A day
     is a spike when its log demand lies more than ``volume_robust_z`` robust deviations
     (the MAD scaled to a standard deviation, at least ``volume_min_spread``) above the usual
     day, and its count also exceeds ``volume_ratio`` times the expected count and the
@@ -241,7 +243,9 @@ def volume_changes(
             logs = [math.log1p(c / n) for c, n in zip(counts, covers, strict=True)]
             span = cfg.volume_baseline_days
             for k, d in enumerate(days):
-                around = logs[max(0, k - span) : k] + logs[k + 1 : k + 1 + span]
+                # the 2 x span working days nearest to it: either side, or the last ones
+                lo = max(0, min(k - span, len(days) - 1 - 2 * span))
+                around = logs[lo:k] + logs[k + 1 : lo + 2 * span + 1]
                 if len(around) < cfg.min_days:
                     continue
                 mid, mad = _robust(around)

@@ -57,11 +57,24 @@ def _other_pharmacy(world: World, p: str) -> str:
     return world.rng.choice([q for q in world.ps if q not in (p, world.go_live)])
 
 
+def _keeps(world: World, o: Order, t: int) -> bool:
+    """Whether every lot in ``o`` is still unexpired at ``t`` (a late order of short-dated
+    stock would also be expired stock moving, a second incident)."""
+    lots = [world.lot_of_case[c] for c in o.cases] + [world.lot_of_pack[p] for p in o.loose]
+    return all(t < lot.expires_at for lot in lots)
+
+
 def order_incidents(world: World) -> list[tuple[str, str, Order, dict[str, object]]]:
     """Orders lost or late (before they are shipped); return (kind, level, order, evidence)."""
     rng, n, end = world.rng, world.cfg.incidents, world.end
     pool = [
-        o for o in world.orders if o.frm in world.ws and o.to in world.ps and not o.flow and o.recv
+        o
+        for o in world.orders
+        if o.frm in world.ws
+        and o.to in world.ps
+        and not o.flow
+        and o.recv
+        and _keeps(world, o, o.ship + 15 * DAY)
     ]
     rng.shuffle(pool)
     out: list[tuple[str, str, Order, dict[str, object]]] = []

@@ -46,20 +46,31 @@ def _build(
     return world
 
 
+#: Days with dispenses a pharmacy has before a volume spike is planned for it.
+SPIKE_HISTORY_DAYS = 7
+
+
 def _spike_days(world: World) -> dict[tuple[str, int], float]:
     """Pharmacies and days for volume spikes: 7-9x the day's expected demand asked (obvious),
-    2.5-3x (subtle); the level is that of the count reached (see :func:`plan`)."""
+    2.5-3x (subtle); the level is that of the count reached (see :func:`plan`). A spike
+    comes after the pharmacy has dispensed on :data:`SPIKE_HISTORY_DAYS` days (a usual day
+    to stand out from), on a day no other pharmacy spikes."""
     rng, n = world.rng, world.cfg.incidents
     pharmacies = [p for p in world.ps if p not in (world.all_day, world.go_live)]
     out: dict[tuple[str, int], float] = {}
     for k in range(2 * n):
         p = pharmacies[k % len(pharmacies)]
+        dispensed = sorted(d for d, c in traffic.day_counts(world, p).items() if c)
+        settled = (
+            dispensed[SPIKE_HISTORY_DAYS - 1] if len(dispensed) >= SPIKE_HISTORY_DAYS else None
+        )
         days = [
             d
             for d in world.open_days(p)
-            if world.cfg.days // 4 <= d < world.cfg.days - 8
+            if settled is not None
+            and max(world.cfg.days // 4, settled) < d < world.cfg.days - 6
             and d != world.go_live_day
-            and all(q != p or abs(e - d) > 3 for q, e in out)
+            and all(abs(e - d) > (3 if q == p else 0) for q, e in out)
         ]
         if days:
             out[(p, rng.choice(days))] = rng.uniform(7, 9) if k < n else rng.uniform(2.5, 3)

@@ -340,8 +340,14 @@ def dispensing(world: World, spikes: dict[tuple[str, int], float] | None = None)
         k = 0
         while k < len(items):
             n = rng.randint(1, 3)
-            groups.append(items[k : k + n])
-            k += n
+            group = [items[k]]
+            for s in items[k + 1 : k + n]:
+                # the batch is dispensed at its last pack's time: not past an earlier one's expiry
+                if s.at >= min(world.lot_of_pack[x.pid].expires_at for x in group):
+                    break
+                group.append(s)
+            groups.append(group)
+            k += len(group)
         for (sp, d), factor in (spikes or {}).items():
             if sp == p:
                 groups = _spike(world, p, d, factor, groups)

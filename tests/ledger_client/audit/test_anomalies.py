@@ -205,24 +205,19 @@ def test_slow_shipment_rare_lane_spike_and_night_activity_are_found_with_inputs(
         ),
     ]
     burst = base + 20 * DAY + 11 * 3600  # after a baseline of 20 working days
-    extra += [
-        (
-            "PacksCommissioned",
-            burst + i,
-            {
-                "lotId": lid_,
-                "by": A,
-                "unitId": bytes(32),
-                "packIds": [pack_id(GTIN_A, f"B{i}", owner=A_INDEX)],
-            },
-        )
-        for i in range(120)
-    ]
+    for i in range(120):  # a day's shipments at 12 times the usual 10
+        ids = [pack_id(GTIN_A, f"B{i}", owner=A_INDEX)]
+        extra += [
+            ("PacksCommissioned", burst + i, {"lotId": lid_, "by": A, "unitId": bytes(32),
+                                              "packIds": ids}),
+            ("ItemsShipped", burst + i + 60, {"from": A, "to": B, "packIds": ids, "unitIds": []}),
+            ("ItemsReceived", burst + DAY + i, {"by": B, "packIds": ids, "unitIds": []}),
+        ]  # fmt: skip
     m = regular_history(extra, roles=(0x01, 0x04, 0x10))  # maker, wholesaler, pharmacy
     found = _kinds(detect(m))
     assert len(found["TRANSIT_OUTLIER"]) == 1
     outlier = transit_outliers(m, AnomalyConfig())[0]  # B's first day (its go-live) left out
-    assert outlier.inputs["samples"] == 291 and outlier.inputs["usual_days"] == 1
+    assert outlier.inputs["samples"] == 291 + 120 and outlier.inputs["usual_days"] == 1  # + burst
     assert len(found["UNUSUAL_ROUTE"]) == 1
     assert found["VOLUME_SPIKE"] == {f"{A}@{(burst) // DAY}"}
     assert len(found["NIGHT_ACTIVITY"]) == 1

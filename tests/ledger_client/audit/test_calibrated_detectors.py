@@ -1,9 +1,10 @@
 """The learned detectors calibrated on each lane's and member's own history, on models
-replayed from crafted events: the missed truck is normal and two business days late is not;
-"not received" follows the lane, both in the recipient's business days; a one-day spike is
-flagged, a go-live or a new level is not; night is outside the member's own business hours
-in its own time zone; a lane new for an owner's goods is a finding unless a regular
-distributor of them trades on it."""
+replayed from crafted events: the missed truck is normal and two business days late is not,
+and a long lane's deliveries vary in proportion to its length; "not received" follows the
+lane, both in the recipient's business days; a one-day spike is flagged, a go-live, a new
+level or a maker's campaign is not; night is outside the member's own business hours in its
+own time zone; a lane new for an owner's goods is a finding unless a regular distributor of
+them trades on it."""
 
 from __future__ import annotations
 
@@ -77,6 +78,26 @@ def test_a_missed_truck_is_usual_and_two_business_days_late_is_an_outlier() -> N
     assert "more than 2 business days of" in f.threshold
 
 
+def test_a_long_lane_allows_days_in_proportion_to_its_length() -> None:
+    """A weekly 20-day sea lane A->D: two days over is its own variation (15 % of 20 is three
+    days), four days over is late; the recipient's receipts are its only activity, a week
+    or more apart, so every calendar day is a business day."""
+    h = History()
+    for i, (acc, roles) in enumerate(((A, MAKER), (D, WHOLESALER)), 1):
+        h.member(acc, i, roles)
+    monday = BASE + (4 - BASE // DAY) % 7 * DAY
+    sent = {}
+    for week, days in [*((w, 20) for w in range(8)), (8, 22), (9, 24)]:
+        sent[days] = t = monday + week * 7 * DAY + 10 * H
+        h.ship(A, D, h.pack(A, t - H), t, t + days * DAY)
+    m = h.done()
+    found = {f.subject: f for f in transit_outliers(m, AnomalyConfig())}
+    assert set(found) == {_ship_tx(m, A, D, sent[24])}
+    assert found[_ship_tx(m, A, D, sent[24])].inputs["threshold_days"] == 23
+    strict = transit_outliers(m, AnomalyConfig(lane_relative_slack=0))
+    assert {f.subject for f in strict} == {_ship_tx(m, A, D, sent[22]), _ship_tx(m, A, D, sent[24])}
+
+
 def test_not_received_follows_the_lane_s_own_deliveries() -> None:
     h, at = _lanes()
     m = h.done()
@@ -90,26 +111,30 @@ def test_not_received_follows_the_lane_s_own_deliveries() -> None:
     assert _ship_tx(m, A, B, at["lost_next_day"]) not in old
 
 
-def _commissions(h: History, owner: str, day: int, n: int) -> None:
+def _shipments(h: History, owner: str, day: int, n: int) -> None:
     for k in range(n):
-        h.pack(owner, BASE + day * DAY + 9 * H + k * 60)
+        ts = BASE + day * DAY + 9 * H + k * 60
+        h.ship(owner, Z, h.pack(owner, ts), ts + 30, None)
 
 
 def test_a_one_day_spike_is_flagged_a_go_live_and_a_new_level_are_not() -> None:
     h = History()
-    for i, acc in enumerate((A, B, C), 1):
-        h.member(acc, i, MAKER)
+    for i, acc in enumerate((A, B, C, Z), 1):
+        h.member(acc, i, MAKER if acc != Z else WHOLESALER)
     for day in range(1, 40):
-        _commissions(h, A, day, {20: 60, 25: 45}.get(day, 20))  # 3x once, 2.25x once
+        _shipments(h, A, day, {20: 60, 25: 45}.get(day, 20))  # 3x once, 2.25x once
         if day >= 10:
-            _commissions(h, B, day, 30)  # goes live on day 10
-        _commissions(h, C, day, 10 if day < 15 else 25)  # a new customer from day 15
+            _shipments(h, B, day, 30)  # goes live on day 10
+        _shipments(h, C, day, 10 if day < 15 else 25)  # a new customer from day 15
+    # a campaign: commissioning at three times the usual is how makers produce
+    for k in range(60):
+        h.pack(C, BASE + 30 * DAY + 14 * H + k * 60)
     m = h.done()
     found = volume_changes(m, AnomalyConfig())
     assert {f.subject for f in found} == {f"{A}@{BASE // DAY + 20}"}
     (f,) = found
     assert f.inputs["count"] == 60 and f.inputs["expected"] == 20
-    assert "more than 50.0 commissions" in f.threshold
+    assert "more than 50.0 shipments" in f.threshold
 
 
 def test_night_is_outside_the_member_s_own_business_hours_in_its_own_time_zone() -> None:

@@ -18,7 +18,7 @@ from ledger_client.audit.scans import VerificationRecord
 from ledger_client.errors import InvalidInputError
 from ledger_client.ids import lot_id, pack_id
 from tests.utils.audit_scenario import GTIN_A, GTIN_B, Scenario, scenario_catalogue
-from tests.utils.crafted_events import A_INDEX, GTIN_L, A, regular_history
+from tests.utils.crafted_events import A_INDEX, GTIN_L, A, B, regular_history
 
 ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 NEW_YORK, PARIS = ZoneInfo("America/New_York"), ZoneInfo("Europe/Paris")
@@ -138,16 +138,20 @@ def test_learned_findings_give_local_dates_hours_and_absolute_thresholds() -> No
             {"lotId": lot, "by": A, "unitId": bytes(32), "packIds": packs},
         )
 
+    def shipped(ts: int, serial: str) -> list[tuple[str, int, dict[str, object]]]:
+        made = commission(ts, serial)
+        move = {"packIds": made[2]["packIds"], "unitIds": []}
+        return [made, ("ItemsShipped", ts + 60, {"from": A, "to": B, **move})]
+
     noon = base + 3 * 3600  # 03:00 UTC, 12:00 in Tokyo
-    m = regular_history(
-        [commission(noon, "N"), *(commission(burst + i, f"T{i}") for i in range(120))]
-    )
+    burst_events = [e for i in range(120) for e in shipped(burst + i, f"T{i}")]
+    m = regular_history([commission(noon, "N"), *burst_events])
     hours = {"business_hours": "17:00-23:00"}
     names = Catalogue(members={A: {"name": "maker_t", "time_zone": "Asia/Tokyo", **hours}})
     (spike,) = volume_changes(m, AnomalyConfig(), names.describer(m))
     tokyo = datetime.fromtimestamp(burst, ZoneInfo("Asia/Tokyo")).date().isoformat()
-    assert spike.seen.startswith(f"maker_t recorded 120 commissions on {tokyo} (Asia/Tokyo)")
-    assert re.search(r"more than \d+(\.\d)? commissions: .* robust deviations", spike.threshold)
+    assert spike.seen.startswith(f"maker_t recorded 120 shipments on {tokyo} (Asia/Tokyo)")
+    assert re.search(r"more than \d+(\.\d)? shipments: .* robust deviations", spike.threshold)
     assert len(spike.evidence) == 20 and spike.inputs["count"] == 120
     (quiet,) = quiet_hour_activity(m, AnomalyConfig(), names.describer(m))
     assert quiet.inputs["hour"] == 12 and quiet.evidence[0]["time"] == noon
