@@ -27,6 +27,7 @@ from gateway.api.routes import (
     dispense,
     dock,
     dsl,
+    exceptions,
     health,
     history,
     lvm,
@@ -198,8 +199,8 @@ def create_app(settings: Settings | None = None, w3: Web3 | None = None) -> Fast
     app.state.rx = state
     _install_error_handlers(app)
     modules = (
-        verify, lvm, dsl, dispense, returns, dock, contents, capture, query, sharing, relay,
-        history, alerts, auth, health,
+        verify, lvm, dsl, dispense, returns, dock, contents, exceptions, capture, query, sharing,
+        relay, history, alerts, auth, health,
     )  # fmt: skip
     for module in modules:
         app.include_router(module.router)

@@ -733,3 +733,36 @@ class DockActionResult(BaseModel):
     replayed: bool = Field(description="the same request was already done: nothing written")
     actions: list[DockActionOut]
     session: DockView
+
+
+class ExceptionOut(BaseModel):
+    """An exception between two trading partners (the ExceptionRegistry's record, as this
+    gateway's index holds it), with its answer deadline and age in the counterparty's business
+    days (its location's time zone in the operator's EPCIS store, else UTC)."""
+
+    id: int
+    kind: str = Field(description="DATA_ISSUE, PRODUCT_WITHOUT_DATA, DATA_WITHOUT_PRODUCT, ...")
+    status: Literal["OPEN", "ANSWERED", "RESOLVED"]
+    opener: str
+    opener_name: str | None = None
+    counterparty: str = Field(description="the member that must answer")
+    counterparty_name: str | None = None
+    opened_at: str
+    answered_at: str | None = None
+    resolved_at: str | None = None
+    resolved_by: str | None = Field(None, description="OPENER, REGULATOR or COUNCIL")
+    answer_due_at: str
+    answer_overdue: bool = Field(description="still open past its answer deadline")
+    age_business_days: int = Field(description="from its opening to its resolution, or now")
+    time_zone: str
+    items_hash: str
+    evidence_hash: str | None = None
+    answer_evidence_hash: str | None = None
+    resolution_evidence_hash: str | None = None
+
+
+class ExceptionList(BaseModel):
+    """Exceptions, newest first, as at the chain's time ``as_of``."""
+
+    as_of: str
+    exceptions: list[ExceptionOut]

@@ -59,6 +59,7 @@ class GatewayState:
     named_queries: NamedQueries
     names: dict[str, str]
     dock: Dock
+    calendar: BusinessCalendar
     findings: LiveFindings | None = None
     threads: list[object] = field(default_factory=list)
 
@@ -102,6 +103,9 @@ class GatewayState:
                 settings.anomaly_interval_seconds,
                 FindingMetrics(registry),
             )
+        calendar = BusinessCalendar(
+            settings.exception_answer_days, frozenset(settings.exception_holidays)
+        )
         return cls(
             settings=settings,
             engine=engine,
@@ -123,14 +127,7 @@ class GatewayState:
                 hooks=[on_indexed, *([ReceiptQueue(operator)] if operator else [])],
                 rollback_hooks=[withdraw_orphaned],
                 block_hooks=[findings.at_block] if findings else [],
-                time_hooks=[
-                    DeadlineAlerts(
-                        BusinessCalendar(
-                            settings.exception_answer_days, frozenset(settings.exception_holidays)
-                        ),
-                        settings.epcis_store_path,
-                    )
-                ],
+                time_hooks=[DeadlineAlerts(calendar, settings.epcis_store_path)],
             ),
             queries=EventQueries(engine, settings.epcis_store_path, readmodel, operator, chain.now),
             named_queries=NamedQueries(engine, operator),
@@ -144,6 +141,7 @@ class GatewayState:
                 lambda address: names.get(address) if address else None,
                 settings.epcis_store_path,
             ),
+            calendar=calendar,
         )
 
     def start(self) -> None:

@@ -54,7 +54,7 @@ class DeadlineAlerts:
     # ------------------------------------------------------------ exceptions
 
     def _exceptions(self, conn: Connection, block: int, now: int) -> None:
-        zones = _Zones(conn, self.store_path)
+        zones = MemberZones(conn, self.store_path)
         for case in conn.execute(
             select(m.ExceptionCase).where(m.ExceptionCase.status == int(ExceptionStatus.OPEN))
         ).all():
@@ -181,7 +181,7 @@ class DeadlineAlerts:
             )
 
 
-class _Zones:
+class MemberZones:
     """The time zone of each member's location, from the operator's EPCIS store (read once)."""
 
     def __init__(self, conn: Connection, store_path: Path | None) -> None:

@@ -1,0 +1,82 @@
+"""The exceptions a member is party to, as this gateway's index holds them: each with its
+answer deadline and age in the counterparty's business days (``GET /v1/exceptions``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, or_, select
+
+from gateway.db import models as m
+from gateway.services.deadlines import MemberZones
+from ledger_client.audit.deadlines import BusinessCalendar, iso, zone_name
+from ledger_client.types import ExceptionKind, ExceptionStatus, Resolver
+
+
+def _hex(value: bytes | None) -> str | None:
+    return None if value is None else "0x" + value.hex()
+
+
+def list_exceptions(
+    conn: Connection,
+    calendar: BusinessCalendar,
+    store_path: Path | None,
+    now: int,
+    party: str | None,
+    statuses: Collection[ExceptionStatus] = (),
+    overdue_only: bool = False,
+    limit: int = 100,
+    name_of: Callable[[str], str | None] = lambda _a: None,
+) -> list[dict[str, Any]]:
+    """The exceptions ``party`` opened or must answer (None: every member's), newest first,
+    with ``statuses`` only if given, and only those open past their deadline if
+    ``overdue_only``; at most ``limit``. Deadlines and ages are as at ``now`` (the chain's
+    time), counted as the deadline alerts count them."""
+    query = select(m.ExceptionCase).order_by(
+        m.ExceptionCase.opened_at.desc(), m.ExceptionCase.id.desc()
+    )
+    if party is not None:
+        query = query.where(
+            or_(m.ExceptionCase.opener == party, m.ExceptionCase.counterparty == party)
+        )
+    if overdue_only:
+        statuses = [ExceptionStatus.OPEN]
+    if statuses:
+        query = query.where(m.ExceptionCase.status.in_([int(s) for s in statuses]))
+    zones = MemberZones(conn, store_path)
+    out: list[dict[str, Any]] = []
+    for case in conn.execute(query).all():
+        zone = zones.of(case.counterparty)
+        status = ExceptionStatus(case.status)
+        due = calendar.due(case.opened_at, zone)
+        overdue = status == ExceptionStatus.OPEN and now >= due
+        if overdue_only and not overdue:
+            continue
+        out.append(
+            {
+                "id": case.id,
+                "kind": ExceptionKind(case.kind).name,
+                "status": status.name,
+                "opener": case.opener,
+                "opener_name": name_of(case.opener),
+                "counterparty": case.counterparty,
+                "counterparty_name": name_of(case.counterparty),
+                "opened_at": iso(case.opened_at),
+                "answered_at": iso(case.answered_at) if case.answered_at else None,
+                "resolved_at": iso(case.resolved_at) if case.resolved_at else None,
+                "resolved_by": Resolver(case.resolved_by).name if case.resolved_by else None,
+                "answer_due_at": iso(due),
+                "answer_overdue": overdue,
+                "age_business_days": calendar.age(case.opened_at, case.resolved_at or now, zone),
+                "time_zone": zone_name(zone),
+                "items_hash": _hex(case.items_hash),
+                "evidence_hash": _hex(case.evidence_hash),
+                "answer_evidence_hash": _hex(case.answer_hash),
+                "resolution_evidence_hash": _hex(case.resolution_hash),
+            }
+        )
+        if len(out) == limit:
+            break
+    return out
