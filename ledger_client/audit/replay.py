@@ -30,6 +30,7 @@ from ledger_client.audit.views import (
     call_data,
     eth_calls,
     exception_view,
+    iter_eth_calls,
     lot_view,
     pack_views,
     unit_view,
@@ -214,12 +215,11 @@ def compare_with_chain(
     pack_ids = list(model.packs) + [i for i in model.unknown_ids if i not in model.units]
     chunks = [pack_ids[start : start + chunk] for start in range(0, len(pack_ids), chunk)]
     units, lots = list(model.units.values()), list(model.lots.values())
-    calls = [call_data("packStates(bytes32[])", ids) for ids in chunks]
-    calls += [call_data("unitState(bytes32)", u.id) for u in units]
-    calls += [call_data("lotState(bytes32)", lot.id) for lot in lots]
-    out = eth_calls(w3, deployment.registry, calls, block)
+    # the packs' answers are compared as they come, so one batch of them is held at a time
+    pack_calls = (call_data("packStates(bytes32[])", ids) for ids in chunks)
+    answers = iter_eth_calls(w3, deployment.registry, pack_calls, block)
     found: list[Divergence] = []
-    for ids, raw in zip(chunks, out, strict=False):
+    for ids, raw in zip(chunks, answers, strict=True):
         views = pack_views(raw)
         if len(views) != len(ids):
             raise ValueError(f"packStates returned {len(views)} views for {len(ids)} ids")
@@ -231,7 +231,9 @@ def compare_with_chain(
                 found.append(
                     Divergence("PACK_STATE", "0x" + pid.hex(), _diff(PACK_FIELDS, mine, theirs), ev)
                 )
-    rest = out[len(chunks) :]
+    calls = [call_data("unitState(bytes32)", u.id) for u in units]
+    calls += [call_data("lotState(bytes32)", lot.id) for lot in lots]
+    rest = eth_calls(w3, deployment.registry, calls, block)
     unit_views = [unit_view(raw) for raw in rest[: len(units)]]
     found += _state_divergences(
         model, "UNIT_STATE", UNIT_FIELDS, units, model.unit_view, unit_views
