@@ -14,7 +14,7 @@ unmined at a time). At each step:
   ``GET /v1/verify`` under ``wrk`` for ``--seconds`` on the index path and on the chain path
   (``source=chain``: an eth_call to geth per request), p50 and p99;
 - the auditor's full replay: fetch every log from node 1, replay it, compare with the
-  contracts' state;
+  contracts' state; the benchmark process's peak resident memory after it;
 - node 1's chaindata on disk, and every node's resident memory.
 
 Prints a table of the cost per pack at each step, or one JSON object with ``--json``;
@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import signal
 import sqlite3
 import sys
@@ -139,6 +140,7 @@ def replay(w3: Any, deployment: Any) -> dict[str, Any]:
     t2 = time.perf_counter()
     found, counts = compare_with_chain(result.model, w3, deployment)
     t3 = time.perf_counter()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
     return {
         "events": len(logs),
         "fetch_seconds": round(t1 - t0, 2),
@@ -147,6 +149,7 @@ def replay(w3: Any, deployment: Any) -> dict[str, Any]:
         "total_seconds": round(t3 - t0, 2),
         "divergences": len(found) + len(result.divergences),
         "compared_packs": counts["packs"],
+        "peak_rss_bytes": peak,  # this process so far: the replay's model and logs at most
     }
 
 
