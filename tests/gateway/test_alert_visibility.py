@@ -13,16 +13,16 @@ from typing import Any
 
 import httpx
 import pytest
-from alembic import command
 from eth_account import Account
 from gateway_helpers import GTIN, Gateway, WebhookReceiver, World, dm, running_gateway
 from sqlalchemy import insert, select, text
 
 from gateway.db import models as m
-from gateway.db.session import alembic_config, make_engine, migrate
+from gateway.db.session import migrate
 from ledger_client.devnet import demo_index
 from ledger_client.ids import pack_id
 from ledger_client.types import DecommissionReason, PackFlag
+from tests.utils.index_state import index_at_revision
 
 LOT = "VZ1"
 CLONE_KINDS = {"dispensed_pack_verified", "verified_at_two_places"}
@@ -199,11 +199,7 @@ def test_webhook_of_an_address_no_longer_a_member_gets_nothing(scene: Scene) -> 
 
 
 def test_clone_alerts_stored_before_the_upgrade_become_restricted(tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
-    cfg = alembic_config(str(engine.url))
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0002")
+    with index_at_revision(tmp_path / "old.db", "0002") as (engine, conn):
         for key, kind in (("a", "dispensed_pack_verified"), ("b", "pack_suspect")):
             conn.execute(
                 text(

@@ -4,19 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alembic import command
 from sqlalchemy import select, text
 
 from gateway.db import models as m
-from gateway.db.session import alembic_config, make_engine, migrate
+from gateway.db.session import migrate
+from tests.utils.index_state import index_at_revision
 
 
 def test_packs_indexed_before_lot_tags_get_a_zero_tag(tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
-    cfg = alembic_config(str(engine.url))
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0013")
+    with index_at_revision(tmp_path / "old.db", "0013") as (engine, conn):
         conn.execute(
             text(
                 "INSERT INTO packs (pack_id, lot_id, status, reason, flags, flag_reason, "

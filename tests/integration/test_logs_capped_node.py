@@ -12,6 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from web3 import Web3
 from web3.exceptions import Web3RPCError
 
 from gateway.indexer import Indexer
@@ -20,7 +21,7 @@ from ledger_client.audit.replay import compare_with_chain, replay_logs
 from ledger_client.chain import connect
 from ledger_client.dev.anvil import Anvil
 from ledger_client.dev.rpc_proxy import StandardRpcProxy
-from ledger_client.devnet import deploy_devnet
+from ledger_client.devnet import DevNetwork, deploy_devnet
 from ledger_client.logs import fetch_logs
 from tests.utils.index_state import fresh_engine, index_state
 from tests.utils.ports import free_port
@@ -30,13 +31,19 @@ GTIN, LOT, EXPIRY = "09506000134352", "CAP1", "301231"
 pytestmark = pytest.mark.anvil
 
 
+def six_blocks_of_packs(w3: Web3, tag: str) -> DevNetwork:
+    """The demo network, and six commissions of two packs each (one block each)."""
+    net = deploy_devnet(w3)
+    net["manufacturer"].register_lot(GTIN, LOT, EXPIRY)
+    for i in range(6):
+        net["manufacturer"].commission(GTIN, LOT, [f"{tag}{i}A", f"{tag}{i}B"])
+    return net
+
+
 def test_a_capped_node_gives_every_log_once_through_smaller_ranges() -> None:
     with Anvil(port=free_port()) as node:
         w3 = connect(node.url)
-        net = deploy_devnet(w3)
-        net["manufacturer"].register_lot(GTIN, LOT, EXPIRY)
-        for i in range(6):
-            net["manufacturer"].commission(GTIN, LOT, [f"CAP{i}A", f"CAP{i}B"])
+        net = six_blocks_of_packs(w3, "CAP")
         everything = fetch_logs(w3, net.deployment)
         per_block = Counter(log.block_number for log in everything)
         cap = max(per_block.values())  # each block fits; the whole history does not
@@ -80,10 +87,7 @@ def test_a_node_that_drops_large_call_batches_gives_the_same_comparison() -> Non
 def test_the_gateway_indexer_reads_a_capped_node_in_smaller_ranges(tmp_path: Path) -> None:
     with Anvil(port=free_port()) as node:
         w3 = connect(node.url)
-        net = deploy_devnet(w3)
-        net["manufacturer"].register_lot(GTIN, LOT, EXPIRY)
-        for i in range(6):
-            net["manufacturer"].commission(GTIN, LOT, [f"IDX{i}A", f"IDX{i}B"])
+        net = six_blocks_of_packs(w3, "IDX")
         start, head = net.deployment.block, w3.eth.block_number
         direct = fresh_engine(tmp_path / "direct.db")
         Indexer(Chain(w3, net.deployment), direct, 0, 5000, start).catch_up()
