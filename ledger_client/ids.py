@@ -42,6 +42,11 @@ GROUP_SEPARATOR = "\x1d"
 """GS1's FNC1 group separator, ending the variable-length serial in a lot tag's text."""
 
 
+def hex_or_none(value: bytes | None) -> str | None:
+    """Return an id or hash as ``0x``-hex, and None for none (a step not taken, no evidence)."""
+    return None if value is None else "0x" + value.hex()
+
+
 def gs1_check_digit(digits: str) -> int:
     """Return the GS1 mod-10 check digit for ``digits`` (the code without its last digit)."""
     total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(digits)))

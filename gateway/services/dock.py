@@ -40,7 +40,7 @@ from gateway.services.dock_view import SessionView, action_out
 from gateway.services.oplock import OperatorLock
 from gateway.services.readmodel import ReadModel
 from ledger_client.errors import InvalidCodeError, RxLedgerError
-from ledger_client.ids import items_hash
+from ledger_client.ids import hex_or_none, items_hash
 from ledger_client.ledger import Ledger
 from ledger_client.owners import CodeOwners
 from ledger_client.reverts import LedgerRevertError
@@ -77,10 +77,6 @@ class DockConflictError(DockError):
     title = "The session has changed"
 
 
-def _hex(value: bytes | None) -> str | None:
-    return "0x" + value.hex() if value is not None else None
-
-
 @dataclass
 class Dock:
     """Receiving sessions of this gateway's operator."""
@@ -108,7 +104,7 @@ class Dock:
                     sender=sender, sender_name=self.name_of(sender), shipments={}, packs=0, units=0
                 ),
             )
-            tx = _hex(txs.get(item)) or "unknown"
+            tx = hex_or_none(txs.get(item)) or "unknown"
             entry.shipments[tx] = entry.shipments.get(tx, 0) + 1
             if item in packs:
                 entry.packs += 1
@@ -275,7 +271,7 @@ class Dock:
                 raise DockConflictError(
                     "the items sent are not what the session shows as receivable now:"
                     f" {len(receivable)} item(s) are; draw the session again and confirm",
-                    receivable=[_hex(i) for i in receivable],
+                    receivable=[hex_or_none(i) for i in receivable],
                 )
             packs = [i for i in wanted if found.nodes[i].is_pack]
             units = [i for i in wanted if not found.nodes[i].is_pack]
@@ -389,7 +385,7 @@ class Dock:
                 "session": session.id,
                 "receiver": session.operator,
                 "exception_id": case_id,
-                "shipment": _hex(session.shipment_tx),
+                "shipment": hex_or_none(session.shipment_tx),
                 "items": missing,
             },
         )
@@ -470,7 +466,7 @@ class Dock:
             kind=kind,
             counterparty=counterparty,
             items_hash=items_hash(items),
-            items=[_hex(i) for i in items],
+            items=[hex_or_none(i) for i in items],
             tx_hashes=tx_hashes,
             exception_id=exception_id,
             evidence=evidence,

@@ -18,11 +18,8 @@ from eth_utils import keccak
 from gateway.db import models as m
 from gateway.schemas import AggregationDifference, DockReport
 from gateway.services.dock_match import Match
+from ledger_client.ids import hex_or_none
 from ledger_client.types import ExceptionKind
-
-
-def _hex(value: bytes | None) -> str | None:
-    return "0x" + value.hex() if value is not None else None
 
 
 def evidence_document(body: dict[str, Any]) -> tuple[str, bytes]:
@@ -45,13 +42,13 @@ class Step:
 def report_of(found: Match) -> DockReport:
     """The report a session shows: missing, quarantined, aggregation differences (ids)."""
     return DockReport(
-        missing=[str(_hex(i)) for i in found.missing()],
-        quarantined=[str(_hex(i)) for i in found.quarantined()],
+        missing=[str(hex_or_none(i)) for i in found.missing()],
+        quarantined=[str(hex_or_none(i)) for i in found.quarantined()],
         aggregation=[
             AggregationDifference(
-                unit=str(_hex(d.unit)),
-                missing=[str(_hex(i)) for i in d.missing],
-                extra=[str(_hex(i)) for i in d.extra],
+                unit=str(hex_or_none(d.unit)),
+                missing=[str(hex_or_none(i)) for i in d.missing],
+                extra=[str(hex_or_none(i)) for i in d.extra],
             )
             for d in found.differences()
         ],
@@ -86,7 +83,7 @@ def steps(session: m.DockSession, found: Match, codes: dict[bytes, str]) -> list
     is_pack |= {i: s.kind == "pack" for i, s in scanned.items()}
 
     def named(item: bytes) -> dict[str, Any]:
-        return {"id": _hex(item), "code": codes.get(item)}
+        return {"id": hex_or_none(item), "code": codes.get(item)}
 
     def step(
         kind: ExceptionKind, counterparty: str, items: Sequence[bytes], evidence: dict[str, Any]
@@ -102,7 +99,10 @@ def steps(session: m.DockSession, found: Match, codes: dict[bytes, str]) -> list
     missing = found.missing()
     evidence: dict[str, Any]
     if missing:
-        evidence = {"shipment": _hex(session.shipment_tx), "missing": [named(i) for i in missing]}
+        evidence = {
+            "shipment": hex_or_none(session.shipment_tx),
+            "missing": [named(i) for i in missing],
+        }
         found_steps.append(
             step(ExceptionKind.DATA_WITHOUT_PRODUCT, session.sender, missing, evidence)
         )

@@ -12,12 +12,9 @@ from gateway.schemas import DockActionOut, DockNode, DockScanOut, DockView
 from gateway.services.contents import Item
 from gateway.services.dock_match import Match
 from gateway.services.dock_report import report_of
+from ledger_client.ids import hex_or_none
 
 NameOf = Callable[[str | None], str | None]
-
-
-def _hex(value: bytes | None) -> str | None:
-    return "0x" + value.hex() if value is not None else None
 
 
 def iso(ts: float) -> str:
@@ -35,7 +32,7 @@ def action_out(a: m.DockAction, name_of: NameOf) -> DockActionOut:
         tx_hashes=list(a.tx_hashes),
         exception_id=a.exception_id,
         evidence=a.evidence,
-        evidence_hash=_hex(a.evidence_hash),
+        evidence_hash=hex_or_none(a.evidence_hash),
         at=iso(a.at),
     )
 
@@ -61,13 +58,13 @@ class SessionView:
             status=session.status,  # type: ignore[arg-type]
             sender=session.sender,
             sender_name=self.name_of(session.sender),
-            shipment=_hex(session.shipment_tx),
+            shipment=hex_or_none(session.shipment_tx),
             created_at=iso(session.created_at),
             closed_at=iso(session.closed_at) if session.closed_at else None,
             as_of_block=block,
             expected=[self.node(t, receivable) for t in found.top],
             scans=scans,
-            receivable=[str(_hex(i)) for i in sorted(receivable)],
+            receivable=[str(hex_or_none(i)) for i in sorted(receivable)],
             report=report,
             actions=[action_out(a, self.name_of) for a in actions],
             counts={
@@ -115,7 +112,7 @@ class SessionView:
             clear=scan.clear,
             item_id="0x" + item.hex(),
             kind=scan.kind,  # type: ignore[arg-type]
-            within=self.codes.get(within, _hex(within)) if within else None,
+            within=self.codes.get(within, hex_or_none(within)) if within else None,
             outcome=verdict.outcome,
             note=note,
             repeats=scan.repeats,
@@ -134,7 +131,7 @@ class SessionView:
             if parent is None:
                 done = "received" if item in found.received else "receivable"
                 return f"{node.kind} of the shipment: {done}"
-            where = self.codes.get(parent) or f"{found.nodes[parent].kind} {_hex(parent)}"
+            where = self.codes.get(parent) or f"{found.nodes[parent].kind} {hex_or_none(parent)}"
             return f"{node.kind} inside {where}, as on chain"
         if verdict.outcome == "held":
             return "already in your custody (received before, or shipped by you)"

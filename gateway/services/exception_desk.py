@@ -12,11 +12,8 @@ from sqlalchemy import Connection, or_, select
 from gateway.db import models as m
 from gateway.services.deadlines import MemberZones
 from ledger_client.audit.deadlines import BusinessCalendar, iso, zone_name
+from ledger_client.ids import hex_or_none
 from ledger_client.types import ExceptionKind, ExceptionStatus, Resolver
-
-
-def _hex(value: bytes | None) -> str | None:
-    return None if value is None else "0x" + value.hex()
 
 
 def list_exceptions(
@@ -71,10 +68,10 @@ def list_exceptions(
                 "answer_overdue": overdue,
                 "age_business_days": calendar.age(case.opened_at, case.resolved_at or now, zone),
                 "time_zone": zone_name(zone),
-                "items_hash": _hex(case.items_hash),
-                "evidence_hash": _hex(case.evidence_hash),
-                "answer_evidence_hash": _hex(case.answer_hash),
-                "resolution_evidence_hash": _hex(case.resolution_hash),
+                "items_hash": hex_or_none(case.items_hash),
+                "evidence_hash": hex_or_none(case.evidence_hash),
+                "answer_evidence_hash": hex_or_none(case.answer_hash),
+                "resolution_evidence_hash": hex_or_none(case.resolution_hash),
             }
         )
         if len(out) == limit:

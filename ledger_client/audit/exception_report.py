@@ -22,6 +22,7 @@ from ledger_client.audit.describe import Describer
 from ledger_client.audit.exceptions import ExceptionCase
 from ledger_client.audit.model import RegistryModel
 from ledger_client.events import ExceptionAnswered, ExceptionOpened, ExceptionResolved
+from ledger_client.ids import hex_or_none
 from ledger_client.types import ExceptionKind, ExceptionStatus, Resolver
 
 #: The CSV report's columns, in order (the JSON rows have the same keys).
@@ -79,10 +80,6 @@ SUMMARY_COLUMNS = (
 )
 
 
-def _hex(value: bytes | None) -> str | None:
-    return None if value is None else "0x" + value.hex()
-
-
 def _steps(model: RegistryModel, case: ExceptionCase) -> dict[str, Any]:
     """The transaction and evidence hash of each step of ``case``, from its events."""
     out: dict[str, Any] = {
@@ -95,16 +92,16 @@ def _steps(model: RegistryModel, case: ExceptionCase) -> dict[str, Any]:
     for i in case.history:
         match model.events[i]:
             case ExceptionOpened() as e:
-                out["opened_tx"] = _hex(e.tx_hash)
+                out["opened_tx"] = hex_or_none(e.tx_hash)
             case ExceptionAnswered() as e:
                 out["answered_tx"], out["answer_evidence_hash"] = (
-                    _hex(e.tx_hash),
-                    _hex(e.evidence_hash),
+                    hex_or_none(e.tx_hash),
+                    hex_or_none(e.evidence_hash),
                 )
             case ExceptionResolved() as e:
                 out["resolved_tx"], out["resolution_evidence_hash"] = (
-                    _hex(e.tx_hash),
-                    _hex(e.evidence_hash),
+                    hex_or_none(e.tx_hash),
+                    hex_or_none(e.evidence_hash),
                 )
     return out
 
@@ -147,8 +144,8 @@ def exception_rows(
                 "answer_hours": answer_hours,
                 "resolve_hours": resolve_hours,
                 "time_zone": zone_name(zone),
-                "items_hash": _hex(case.items_hash),
-                "evidence_hash": _hex(case.evidence_hash),
+                "items_hash": hex_or_none(case.items_hash),
+                "evidence_hash": hex_or_none(case.evidence_hash),
                 **_steps(model, case),
             }
         )
