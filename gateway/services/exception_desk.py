@@ -11,7 +11,7 @@ from sqlalchemy import Connection, or_, select
 
 from gateway.db import models as m
 from gateway.services.deadlines import MemberZones
-from ledger_client.audit.deadlines import BusinessCalendar, iso, zone_name
+from ledger_client.audit.deadlines import BusinessCalendar, answer_timing
 from ledger_client.ids import hex_or_none
 from ledger_client.types import ExceptionKind, ExceptionStatus, Resolver
 
@@ -47,9 +47,8 @@ def list_exceptions(
     for case in conn.execute(query).all():
         zone = zones.of(case.counterparty)
         status = ExceptionStatus(case.status)
-        due = calendar.due(case.opened_at, zone)
-        overdue = status == ExceptionStatus.OPEN and now >= due
-        if overdue_only and not overdue:
+        _due, timing = answer_timing(calendar, case, status == ExceptionStatus.OPEN, now, zone)
+        if overdue_only and not timing["answer_overdue"]:
             continue
         out.append(
             {
@@ -60,14 +59,8 @@ def list_exceptions(
                 "opener_name": name_of(case.opener),
                 "counterparty": case.counterparty,
                 "counterparty_name": name_of(case.counterparty),
-                "opened_at": iso(case.opened_at),
-                "answered_at": iso(case.answered_at) if case.answered_at else None,
-                "resolved_at": iso(case.resolved_at) if case.resolved_at else None,
                 "resolved_by": Resolver(case.resolved_by).name if case.resolved_by else None,
-                "answer_due_at": iso(due),
-                "answer_overdue": overdue,
-                "age_business_days": calendar.age(case.opened_at, case.resolved_at or now, zone),
-                "time_zone": zone_name(zone),
+                **timing,
                 "items_hash": hex_or_none(case.items_hash),
                 "evidence_hash": hex_or_none(case.evidence_hash),
                 "answer_evidence_hash": hex_or_none(case.answer_hash),

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Any, Protocol
 
 from ledger_client.errors import InvalidInputError
 
@@ -83,3 +84,33 @@ def iso(ts: int) -> str:
 def zone_name(zone: tzinfo | None) -> str:
     """The IANA name of ``zone``; ``UTC`` for None (no master data)."""
     return "UTC" if zone is None else str(getattr(zone, "key", zone))
+
+
+class Steps(Protocol):
+    """An exception's step times (Unix seconds; 0 for a step not taken)."""
+
+    @property
+    def opened_at(self) -> int: ...
+    @property
+    def answered_at(self) -> int: ...
+    @property
+    def resolved_at(self) -> int: ...
+
+
+def answer_timing(
+    calendar: BusinessCalendar, case: Steps, still_open: bool, now: int, zone: tzinfo | None
+) -> tuple[int, dict[str, Any]]:
+    """``case``'s answer deadline in ``zone``, and its times as the reports and the gateway
+    show them: each step's (ISO 8601, None for one not taken), the deadline, whether it is
+    overdue (``still_open`` past it at ``now``), its age in business days (to its resolution,
+    or to ``now``) and the zone's name."""
+    due = calendar.due(case.opened_at, zone)
+    return due, {
+        "opened_at": iso(case.opened_at),
+        "answered_at": iso(case.answered_at) if case.answered_at else None,
+        "resolved_at": iso(case.resolved_at) if case.resolved_at else None,
+        "answer_due_at": iso(due),
+        "answer_overdue": still_open and now >= due,
+        "age_business_days": calendar.age(case.opened_at, case.resolved_at or now, zone),
+        "time_zone": zone_name(zone),
+    }

@@ -17,7 +17,7 @@ from collections import Counter
 from datetime import tzinfo
 from typing import Any
 
-from ledger_client.audit.deadlines import BusinessCalendar, iso, zone_name
+from ledger_client.audit.deadlines import BusinessCalendar, answer_timing
 from ledger_client.audit.describe import Describer
 from ledger_client.audit.exceptions import ExceptionCase
 from ledger_client.audit.model import RegistryModel
@@ -119,7 +119,7 @@ def exception_rows(
         opener, counterparty = accounts[case.opener], accounts[case.counterparty]
         zone = say.zone(counterparty)
         status = ExceptionStatus(case.status)
-        due = calendar.due(case.opened_at, zone)
+        due, timing = answer_timing(calendar, case, status == ExceptionStatus.OPEN, now, zone)
         answer_days, answer_hours = _took(calendar, case.opened_at, case.answered_at, zone)
         resolve_days, resolve_hours = _took(calendar, case.opened_at, case.resolved_at, zone)
         rows.append(
@@ -131,19 +131,13 @@ def exception_rows(
                 "opener_name": say.name(opener),
                 "counterparty": counterparty,
                 "counterparty_name": say.name(counterparty),
-                "opened_at": iso(case.opened_at),
-                "answered_at": iso(case.answered_at) if case.answered_at else None,
-                "resolved_at": iso(case.resolved_at) if case.resolved_at else None,
                 "resolved_by": Resolver(case.resolved_by).name if case.resolved_by else None,
-                "answer_due_at": iso(due),
-                "answer_overdue": status == ExceptionStatus.OPEN and now >= due,
+                **timing,
                 "answered_late": bool(case.answered_at) and case.answered_at >= due,
-                "age_business_days": calendar.age(case.opened_at, case.resolved_at or now, zone),
                 "answer_business_days": answer_days,
                 "resolve_business_days": resolve_days,
                 "answer_hours": answer_hours,
                 "resolve_hours": resolve_hours,
-                "time_zone": zone_name(zone),
                 "items_hash": hex_or_none(case.items_hash),
                 "evidence_hash": hex_or_none(case.evidence_hash),
                 **_steps(model, case),
