@@ -42,8 +42,11 @@ from ledger_client.types import ZERO_ADDRESS, DecommissionReason
 
 def reused_after_decommission(model: RegistryModel, say: Describer) -> list[Finding]:
     """A pack decommissioned, undone, then shipped: possible diversion of dispensed stock."""
+    undone = {pid for e in model.events if isinstance(e, DecommissionsUndone) for pid in e.pack_ids}
     out = []
     for pid, p in model.packs.items():
+        if pid not in undone:
+            continue
         undone_at = None
         for i in p.history:
             e = model.events[i]

@@ -21,6 +21,7 @@ from ledger_client.audit.flows import (
     is_dispenser_only,
     is_reverse_distributor,
     on_return_path,
+    shipped_packs,
 )
 from ledger_client.audit.model import RegistryModel
 from ledger_client.audit.state import Pack
@@ -61,14 +62,11 @@ def _count_between(series: tuple[list[int], list[int]], start: int, end: int) ->
 
 def role_order(model: RegistryModel, cfg: AnomalyConfig, say: Describer) -> list[Finding]:
     """Dispensers and reverse distributors shipping outside their flows."""
-    per_ship: dict[int, list[bytes]] = defaultdict(list)
-    for pid, p in model.packs.items():
-        for i in p.history:
-            e = model.events[i]
-            if isinstance(e, ItemsShipped) and (
-                is_dispenser_only(model, e.from_) or is_reverse_distributor(model, e.from_)
-            ):
-                per_ship[i].append(pid)
+    per_ship: dict[int, list[bytes]] = {}
+    for i, pids in shipped_packs(model).items():
+        sender = model.events[i].from_  # type: ignore[attr-defined]
+        if is_dispenser_only(model, sender) or is_reverse_distributor(model, sender):
+            per_ship[i] = pids
     dispensed = _dispensed(model)
     transfers: dict[str, list[tuple[int, int]]] = defaultdict(list)  # (time, packs)
     out = []
@@ -198,9 +196,12 @@ def expired_moving(model: RegistryModel, say: Describer) -> list[Finding]:
     """Shipments and receipts of packs whose lot had expired, not on their return path."""
     per_event: Counter[int] = Counter()
     lot_of: dict[int, Pack] = {}
+    events = model.events
     for p in model.packs.values():
+        if not p.history or events[p.history[-1]].timestamp <= p.lot.expires_at:
+            continue  # nothing of its history came after its lot's expiry
         for i in p.history:
-            e = model.events[i]
+            e = events[i]
             if e.timestamp <= p.lot.expires_at:
                 continue
             if isinstance(e, ItemsShipped):
@@ -244,8 +245,11 @@ def recalled_shipped(model: RegistryModel, say: Describer) -> list[Finding]:
     """Shipments of packs of a recalled or quarantined lot, or flagged packs, anywhere but
     their return path."""
     statuses = LotStatuses(model)
+    flagged = {pid for e in model.events if isinstance(e, PacksFlagged) for pid in e.pack_ids}
     per_ship: dict[int, list[tuple[bytes, str]]] = defaultdict(list)
     for pid, p in model.packs.items():
+        if pid not in flagged and not statuses.changed(p.lot.id):
+            continue  # never flagged, its lot never recalled nor quarantined
         flags = 0
         for i in p.history:
             e = model.events[i]

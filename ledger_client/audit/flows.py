@@ -14,6 +14,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
+from weakref import WeakKeyDictionary
 
 from ledger_client.audit.model import RegistryModel
 from ledger_client.audit.state import Pack
@@ -34,6 +35,12 @@ from ledger_client.events import (
 )
 from ledger_client.types import LotStatus
 
+# Role bits as plain ints: the detectors test them for every pack of every shipment, and a
+# test on the Flag itself builds a Role each time (a third of a detection run, measured).
+_DISPENSER = int(Role.DISPENSER)
+_REVERSE = int(Role.REVERSE_DISTRIBUTOR)
+_LOGISTICS = int(Role.LOGISTICS)
+_WHOLESALER = int(Role.WHOLESALER)
 #: Roles that make a member a distributor of product (ships on to other trading partners).
 _FORWARD = int(Role.MANUFACTURER | Role.REPACKAGER | Role.WHOLESALER | Role.LOGISTICS)
 _PRODUCERS = int(Role.MANUFACTURER | Role.REPACKAGER)
@@ -48,12 +55,12 @@ def roles(model: RegistryModel, account: str) -> int:
 def is_dispenser_only(model: RegistryModel, account: str) -> bool:
     """True for a member that dispenses and distributes nothing (a pharmacy)."""
     r = roles(model, account)
-    return bool(r & Role.DISPENSER) and not r & (_FORWARD | Role.REVERSE_DISTRIBUTOR)
+    return bool(r & _DISPENSER) and not r & (_FORWARD | _REVERSE)
 
 
 def is_reverse_distributor(model: RegistryModel, account: str) -> bool:
     """True for a member with the reverse distributor role."""
-    return bool(roles(model, account) & Role.REVERSE_DISTRIBUTOR)
+    return bool(roles(model, account) & _REVERSE)
 
 
 def is_producer(model: RegistryModel, account: str) -> bool:
@@ -63,12 +70,12 @@ def is_producer(model: RegistryModel, account: str) -> bool:
 
 def is_logistics(model: RegistryModel, account: str) -> bool:
     """True for a logistics provider (3PL)."""
-    return bool(roles(model, account) & Role.LOGISTICS)
+    return bool(roles(model, account) & _LOGISTICS)
 
 
 def is_wholesaler(model: RegistryModel, account: str) -> bool:
     """True for a wholesaler."""
-    return bool(roles(model, account) & Role.WHOLESALER)
+    return bool(roles(model, account) & _WHOLESALER)
 
 
 def trade_role(model: RegistryModel, account: str) -> str:
@@ -77,10 +84,10 @@ def trade_role(model: RegistryModel, account: str) -> str:
     r = roles(model, account)
     for bits, name in (
         (_PRODUCERS, "producer"),
-        (int(Role.LOGISTICS), "logistics"),
-        (int(Role.WHOLESALER), "wholesaler"),
-        (int(Role.DISPENSER), "dispenser"),
-        (int(Role.REVERSE_DISTRIBUTOR), "reverse distributor"),
+        (_LOGISTICS, "logistics"),
+        (_WHOLESALER, "wholesaler"),
+        (_DISPENSER, "dispenser"),
+        (_REVERSE, "reverse distributor"),
     ):
         if r & bits:
             return name
@@ -98,9 +105,30 @@ def distribution_lane(model: RegistryModel, sender: str, to: str) -> bool:
     logistics provider to a wholesaler or logistics provider, a wholesaler to a wholesaler
     or dispenser."""
     a, b = roles(model, sender), roles(model, to)
-    if a & (_PRODUCERS | Role.LOGISTICS) and b & (Role.WHOLESALER | Role.LOGISTICS):
+    if a & (_PRODUCERS | _LOGISTICS) and b & (_WHOLESALER | _LOGISTICS):
         return True
-    return bool(a & Role.WHOLESALER and b & (Role.WHOLESALER | Role.DISPENSER))
+    return bool(a & _WHOLESALER and b & (_WHOLESALER | _DISPENSER))
+
+
+#: Per model: the history length :func:`shipped_packs` was computed at, and its answer.
+_SHIPPED: WeakKeyDictionary[RegistryModel, tuple[int, dict[int, list[bytes]]]] = WeakKeyDictionary()
+
+
+def shipped_packs(model: RegistryModel) -> dict[int, list[bytes]]:
+    """Each shipment's packs: ship event index -> the ids of the packs it moved (loose or in
+    its units), in the model's order of packs. Several detectors of one run read it, so it is
+    computed once per history length (a model only grows, by appended events)."""
+    cached = _SHIPPED.get(model)
+    if cached is not None and cached[0] == len(model.events):
+        return cached[1]
+    events = model.events
+    out: dict[int, list[bytes]] = defaultdict(list)
+    for pid, p in model.packs.items():
+        for i in p.history:
+            if isinstance(events[i], ItemsShipped):
+                out[i].append(pid)
+    _SHIPPED[model] = (len(events), out)
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +155,10 @@ class LotStatuses:
                 self._changes[e.lot_id].append((i, e.status))
             elif isinstance(e, LotRecallRequested):
                 self._changes[e.lot_id].append((i, int(LotStatus.QUARANTINED)))
+
+    def changed(self, lid: bytes) -> bool:
+        """True when lot ``lid``'s status ever changed (or a recall of it was requested)."""
+        return lid in self._changes
 
     def blocked(self, lid: bytes, before: int) -> int:
         """The lot's status (RECALLED or QUARANTINED) just before event ``before`` when it

@@ -24,11 +24,13 @@ with fewer than ``not_received_min_samples`` deliveries uses ``not_received_days
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from ledger_client.audit.describe import Describer, plural
 from ledger_client.audit.findings import DAY, AnomalyConfig, Finding
+from ledger_client.audit.flows import shipped_packs
 from ledger_client.audit.model import RegistryModel
 from ledger_client.events import ItemsReceived, ItemsShipped, RegistryEvent, actor
 from ledger_client.types import PackStatus
@@ -40,13 +42,14 @@ def shipments(model: RegistryModel) -> list[tuple[int, ItemsShipped, int | None]
     """(ship event's index, the event, matching receive event or None) for each shipment."""
     events = model.events
     receive_of: dict[int, int] = {}
-    for p in model.packs.values():
-        h = p.history
-        for k, i in enumerate(h):
-            if isinstance(events[i], ItemsShipped) and i not in receive_of:
-                nxt = next((j for j in h[k + 1 :] if isinstance(events[j], ItemsReceived)), None)
-                if nxt is not None:
-                    receive_of[i] = nxt
+    for i, pids in shipped_packs(model).items():
+        for pid in pids:  # the first of its packs received after it, as the model orders them
+            h = model.packs[pid].history
+            k = bisect_right(h, i)
+            nxt = next((j for j in h[k:] if isinstance(events[j], ItemsReceived)), None)
+            if nxt is not None:
+                receive_of[i] = nxt
+                break
     return [(i, e, receive_of.get(i)) for i, e in enumerate(events) if isinstance(e, ItemsShipped)]
 
 

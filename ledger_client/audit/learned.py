@@ -28,6 +28,7 @@ from ledger_client.audit.flows import (
     is_dispenser_only,
     is_logistics,
     is_reverse_distributor,
+    shipped_packs,
     trade_role,
 )
 from ledger_client.audit.hours import OpeningHours
@@ -50,19 +51,18 @@ def _owner_shipments(model: RegistryModel) -> dict[int, set[str]]:
     """Ship event index -> the owners whose goods it carries, for shipments on forward or
     sideways lanes: not from a dispenser or a reverse distributor (``ROLE_ORDER`` judges
     those), not to a reverse distributor, and not back to the goods' owner."""
-    out: dict[int, set[str]] = defaultdict(set)
-    for p in model.packs.values():
-        owner = p.lot.owner
-        for i in p.history:
-            e = model.events[i]
-            if (
-                isinstance(e, ItemsShipped)
-                and e.to != owner
-                and not is_dispenser_only(model, e.from_)
-                and not is_reverse_distributor(model, e.from_)
-                and not is_reverse_distributor(model, e.to)
-            ):
-                out[i].add(owner)
+    out: dict[int, set[str]] = {}
+    for i, pids in shipped_packs(model).items():
+        e: ItemsShipped = model.events[i]  # type: ignore[assignment]
+        if (
+            is_dispenser_only(model, e.from_)
+            or is_reverse_distributor(model, e.from_)
+            or is_reverse_distributor(model, e.to)
+        ):
+            continue
+        owners = {model.packs[pid].lot.owner for pid in pids} - {e.to}
+        if owners:
+            out[i] = owners
     return out
 
 

@@ -9,6 +9,7 @@ from ledger_client.audit import RegistryModel, fetch_logs, replay_logs
 from ledger_client.audit.alerts import shortage, stock_on_hand
 from ledger_client.audit.anomalies import detect
 from ledger_client.audit.findings import Finding
+from ledger_client.audit.flows import shipped_packs
 from ledger_client.events import ItemsReceived
 from tests.utils.flows_scenario import GTIN, Flows, build_flows
 
@@ -166,3 +167,17 @@ def test_a_reverse_distributor_s_stock_is_no_alternative_supplier(
         kinds = {a["member"]: a["kind"] for a in s.alternatives}
         assert returns not in kinds
         assert kinds.get(flows.addr("wholesaler_a")) == "wholesaler"
+
+
+def test_a_model_fed_more_events_after_a_run_is_judged_on_all_of_them(
+    flows: Flows, found: list[Finding]
+) -> None:
+    """The shipment index the detectors share is computed once per history length: a model
+    that grows after a run, as a gateway's live model does, is indexed again."""
+    logs = fetch_logs(flows.w3, flows.deployment)
+    growing = replay_logs(logs[: len(logs) // 2]).model
+    early = shipped_packs(growing)
+    detect(growing, flows.catalogue(), flows.scans, now=flows.now())
+    replay_logs(logs[len(logs) // 2 :], growing)
+    assert shipped_packs(growing) != early
+    assert detect(growing, flows.catalogue(), flows.scans, now=flows.now()) == found
