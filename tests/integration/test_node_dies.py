@@ -47,25 +47,29 @@ def devnet(network: CliqueNetwork) -> DevNetwork:
 
 class Ingest:
     """``PACKS`` packs of a new lot commissioned by the manufacturer in a thread; ``started``
-    is set once the first chunk has landed."""
+    is set once the first chunk has landed, and the ingest then waits for ``proceed``: the
+    test kills the node while the batch is certainly unfinished (on a busy machine the rest of
+    it could otherwise land before the kill)."""
 
     def __init__(self, writer: Ledger, lot: str) -> None:
         self.writer, self.lot = writer, lot
         self.serials = [f"{lot}-{i:05d}" for i in range(PACKS)]
         writer.register_lot(GTIN, lot, EXPIRY)
         self.from_block = writer.w3.eth.block_number + 1
-        self.started = threading.Event()
+        self.started, self.proceed = threading.Event(), threading.Event()
         self.raised: BaseException | None = None
         self.thread = threading.Thread(target=self._run)
         self.thread.start()
 
     def _run(self) -> None:
         try:
-            self.writer.commission(
-                GTIN, self.lot, self.serials, progress=lambda _: self.started.set()
-            )
+            self.writer.commission(GTIN, self.lot, self.serials, progress=lambda _: self._landed())
         except BaseException as exc:  # noqa: BLE001 - handed to the test
             self.raised = exc
+
+    def _landed(self) -> None:
+        self.started.set()
+        assert self.proceed.wait(120), "the test never let the ingest go on"
 
     def result(self) -> BaseException | None:
         """Wait for the batch; return what it raised, if anything."""
@@ -121,6 +125,7 @@ def test_a_dead_node_fails_the_ingest_retryably_and_it_ends_once_after_the_node_
         assert ingest.started.wait(120)
         with network.down(3):
             assert ingest.thread.is_alive()  # killed mid-ingest
+            ingest.proceed.set()
             raised = ingest.result()
             assert isinstance(raised, BatchInterruptedError)
             assert isinstance(raised, ConnectionError)  # retryable
@@ -155,6 +160,7 @@ def test_with_a_second_trusted_node_the_ingest_fails_over_and_ends_while_its_nod
     assert ingest.started.wait(120)
     with network.down(2) as node:
         assert ingest.thread.is_alive()  # killed mid-ingest
+        ingest.proceed.set()
         assert ingest.result() is None
         assert not node.running
     ingest.each_commissioned_once(Ledger(network.w3(2), devnet.deployment))  # synced again
