@@ -354,7 +354,7 @@ class CliqueNetwork(Service):
                 for i, head in self.heads().items()
             )
 
-        self._wait(peered, timeout, f"the nodes did not peer and reach block {height}")
+        self.wait_until(peered, timeout, f"the nodes did not peer and reach block {height}")
 
     def wait_for_transaction(self, tx_hash: bytes, timeout: float = 60.0) -> int:
         """Wait until every running node has ``tx_hash`` in the same block; return its number."""
@@ -369,7 +369,7 @@ class CliqueNetwork(Service):
                     return False
             return len({bytes(r["blockHash"]) for r in found.values()}) == 1
 
-        self._wait(everywhere, timeout, f"not every node has transaction {tx_hash.hex()}")
+        self.wait_until(everywhere, timeout, f"not every node has transaction {tx_hash.hex()}")
         return int(next(iter(found.values()))["blockNumber"])
 
     def agreed_hash(self, height: int, timeout: float = 60.0) -> bytes:
@@ -384,7 +384,7 @@ class CliqueNetwork(Service):
                 hashes.add(bytes(self.w3(i).eth.get_block(height)["hash"]))
             return len(hashes) == 1
 
-        self._wait(agreed, timeout, f"the nodes do not agree on block {height}")
+        self.wait_until(agreed, timeout, f"the nodes do not agree on block {height}")
         return hashes.pop()
 
     def signer_of(self, height: int, index: int = 0) -> str:
@@ -407,7 +407,7 @@ class CliqueNetwork(Service):
             ]
             return bool(sealed)
 
-        self._wait(has_sealed, timeout, f"{self.nodes[index].name} sealed no block")
+        self.wait_until(has_sealed, timeout, f"{self.nodes[index].name} sealed no block")
         return sealed[0]
 
     @contextmanager
@@ -426,7 +426,9 @@ class CliqueNetwork(Service):
             if index < self.signers:
                 node.seal()
 
-    def _wait(self, done: Callable[[], bool], timeout: float, failure: str) -> None:
+    def wait_until(self, done: Callable[[], bool], timeout: float, failure: str) -> None:
+        """Wait until ``done()`` holds; raise ``failure`` with every node's log tail after
+        ``timeout`` seconds."""
         deadline = time.monotonic() + timeout
         while not done():
             if time.monotonic() > deadline:

@@ -5,15 +5,12 @@ syncs the chain from the others, then the signers vote its key in (Clique's
 from __future__ import annotations
 
 import shutil
-import time
-from collections.abc import Callable
 
 from eth_account import Account
 from web3 import Web3
 from web3.types import RPCEndpoint
 
 from ledger_client.dev.clique import CliqueNetwork, GethNode
-from ledger_client.errors import ConfigurationError
 
 
 def add_node(network: CliqueNetwork, timeout: float = 120.0) -> int:
@@ -57,16 +54,8 @@ def vote_in(network: CliqueNetwork, index: int, timeout: float = 120.0) -> list[
     def counted() -> bool:
         return all(candidate in signers(network, i) for i in network.running())
 
-    _wait(counted, timeout, f"{network.nodes[index].name} was not voted in")
+    network.wait_until(counted, timeout, f"{network.nodes[index].name} was not voted in")
     for i in voters:
         network.w3(i).manager.request_blocking(RPCEndpoint("clique_discard"), [candidate])
     network.nodes[index].seal()
     return voters
-
-
-def _wait(done: Callable[[], bool], timeout: float, failure: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not done():
-        if time.monotonic() > deadline:
-            raise ConfigurationError(f"{failure} within {timeout} s")
-        time.sleep(0.2)

@@ -38,7 +38,7 @@ def partition(
             network.w3(i).net.peer_count == len(group) - 1 for group in groups for i in group
         )
 
-    network._wait(cut, timeout, f"the network did not split into {groups}")
+    network.wait_until(cut, timeout, f"the network did not split into {groups}")
 
 
 def heal(network: CliqueNetwork, timeout: float = 60.0) -> None:

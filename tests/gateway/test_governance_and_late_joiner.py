@@ -53,17 +53,34 @@ class Consortium:
     keys: Path
     accounts: dict[str, LocalAccount]
 
+    seen: tuple | None = None  # type: ignore[type-arg]
+
     def cli(self, node: int, member: str | None, *args: str) -> tuple[int, str]:
         """``rxledger council ARGS`` through node ``node``, as ``member`` when one acts, once
-        every node has the blocks the last command's node had (a partner acts on what it
-        sees)."""
+        every node shows the proposals the last command's node showed when it returned (a
+        partner acts on what it sees). Agreeing on the head is not enough: with five
+        signers a block holding the last write can be replaced by a sibling, and its
+        transaction lands again a block or two later."""
         self.network.agreed_hash(max(self.network.heads().values()))
+        if self.seen is not None:
+            self.network.wait_until(
+                lambda: all(self.proposals(i) == self.seen for i in self.network.running()),
+                60.0,
+                f"not every node shows the council's proposals as {self.seen}",
+            )
         argv = ["council", *args, "--rpc", self.network.nodes[node].url]
         argv += ["--deployment", str(self.deployment_file)]
         if member is not None:
             argv += ["--key-file", str(self.keys / f"{member}.key")]
         result = CliRunner().invoke(app, argv, env={"RXLEDGER_KEY": ""})
+        self.seen = self.proposals(node)
         return result.exit_code, result.output
+
+    def proposals(self, node: int) -> tuple:  # type: ignore[type-arg]
+        """Every council proposal, with its approvals and state, as node ``node`` sees it."""
+        consortium = self.net.deployment.contract(self.network.w3(node), "Consortium")
+        count = consortium.functions.proposalCount().call()
+        return tuple(tuple(consortium.functions.proposal(i).call()) for i in range(count))
 
     def passed(self, node: int, member: str | None, *args: str) -> str:
         code, out = self.cli(node, member, *args)

@@ -73,7 +73,7 @@ def test_a_healed_partition_undoes_the_minority_block_in_every_index(
     with ThreadPoolExecutor(1) as pool:
         sent = pool.submit(recaller.transact, tx)
         # in the pool before sealing resumes, so the lone signer's one block holds it
-        network._wait(
+        network.wait_until(
             lambda: (
                 lone.eth.get_transaction_count(recaller.address, "pending")
                 > lone.eth.get_transaction_count(recaller.address)
@@ -90,7 +90,7 @@ def test_a_healed_partition_undoes_the_minority_block_in_every_index(
     ]
     orphan = bytes(lone.eth.get_block(recall.block_number)["hash"])
     majority_head = split + 4
-    network._wait(
+    network.wait_until(
         lambda: network.w3(0).eth.block_number >= majority_head, 60, "the majority sealed"
     )
     assert lone.eth.block_number == split + 1  # the lone side sealed its one block only
