@@ -61,13 +61,7 @@ class Consortium:
         partner acts on what it sees). Agreeing on the head is not enough: with five
         signers a block holding the last write can be replaced by a sibling, and its
         transaction lands again a block or two later."""
-        self.network.agreed_hash(max(self.network.heads().values()))
-        if self.seen is not None:
-            self.network.wait_until(
-                lambda: all(self.proposals(i) == self.seen for i in self.network.running()),
-                60.0,
-                f"not every node shows the council's proposals as {self.seen}",
-            )
+        self.caught_up()
         argv = ["council", *args, "--rpc", self.network.nodes[node].url]
         argv += ["--deployment", str(self.deployment_file)]
         if member is not None:
@@ -75,6 +69,17 @@ class Consortium:
         result = CliRunner().invoke(app, argv, env={"RXLEDGER_KEY": ""})
         self.seen = self.proposals(node)
         return result.exit_code, result.output
+
+    def caught_up(self) -> None:
+        """Wait until every node agrees on the head and shows the proposals the last
+        command's node showed."""
+        self.network.agreed_hash(max(self.network.heads().values()))
+        if self.seen is not None:
+            self.network.wait_until(
+                lambda: all(self.proposals(i) == self.seen for i in self.network.running()),
+                60.0,
+                f"not every node shows the council's proposals as {self.seen}",
+            )
 
     def proposals(self, node: int) -> tuple:  # type: ignore[type-arg]
         """Every council proposal, with its approvals and state, as node ``node`` sees it."""
@@ -102,8 +107,8 @@ class Consortium:
         return tuple(consortium.functions.member(address).call())
 
     def everywhere(self, address: str) -> set[tuple]:  # type: ignore[type-arg]
-        """Member ``address`` as every running node sees it, once they agree on the head."""
-        self.network.agreed_hash(max(self.network.heads().values()))
+        """Member ``address`` as every running node sees it, once they have caught up."""
+        self.caught_up()
         return {self.member(address, i) for i in self.network.running()}
 
 
