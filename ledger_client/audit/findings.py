@@ -80,7 +80,7 @@ class AnomalyConfig:
     two_places_window: int = 2 * DAY
     not_received_days: float = 14.0
     not_received_min_samples: int = 3
-    lane_usual_quantile: float = 0.75
+    lane_usual_quantile: float = 0.7
     missed_truck_days: int = 1
     lane_relative_slack: float = 0.15
     min_lane_samples: int = 8

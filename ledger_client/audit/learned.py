@@ -200,30 +200,38 @@ def _robust(values: list[float]) -> tuple[float, float]:
     return mid, statistics.median(abs(v - mid) for v in values)
 
 
-def volume_changes(
-    model: RegistryModel, cfg: AnomalyConfig, say: Describer | None = None
-) -> list[Finding]:
-    """Days (the member's own dates) on which a member's operations of one kind
-    (:data:`VOLUME_OPERATIONS`) jump far above its own usual demand.
+@dataclass(frozen=True)
+class DayVolume:
+    """One member's operations of one kind on one working day, beside its usual day (the
+    baseline of :func:`volume_changes`): ``count`` events (``events``, indices into the
+    model), ``expected`` of them, the log ``spread`` of its days, the ``limit`` the count must
+    pass, whether a neighbouring working day is high too (``lasts``), and the working
+    ``days`` the baseline was drawn from."""
 
-    The member's demand is counted on its working days (days it transacted at all), a day
-    after closed days carrying theirs too (at most ``volume_max_covered_days``). Its usual
-    day and its spread are the median and the median absolute deviation of the log of that
-    daily demand over the 2 × ``volume_baseline_days`` working days nearest to it (either
-    side, or before it for the latest days, so today is judged today; at least
-    ``min_days``): a member whose demand swings needs a bigger day than a steady one, and a
-    member whose demand drifts, goes live or takes on a customer sets a new usual level
-    within days. A day
-    is a spike when its log demand lies more than ``volume_robust_z`` robust deviations
-    (the MAD scaled to a standard deviation, at least ``volume_min_spread``) above the usual
-    day, and its count also exceeds ``volume_ratio`` times the expected count and the
-    expected count by ``volume_min_excess``, and neither neighbouring working day is over
-    ``volume_ratio`` times its own expected count (a surge that lasts). A day on which at least
-    ``volume_network_members`` members of the same trade role spike together is a network
-    event (the makers' campaign), not one member's. The subject is ``member@day``, the day
-    counted from 1970-01-01."""
+    member: str
+    day: int
+    op: str
+    events: list[int]
+    expected: float
+    spread: float
+    limit: float
+    lasts: bool
+    days: int
+
+    @property
+    def count(self) -> int:
+        """The operations that day."""
+        return len(self.events)
+
+
+def daily_volumes(
+    model: RegistryModel, cfg: AnomalyConfig, say: Describer | None = None
+) -> list[DayVolume]:
+    """Every member's working days, per kind of operation (:data:`VOLUME_OPERATIONS`), each
+    with its usual day (see :func:`volume_changes`); days with too short a baseline are left
+    out. The subject day is counted from 1970-01-01 in the member's own dates."""
     say = _words(model, say)
-    spikes: list[_Spike] = []
+    out: list[DayVolume] = []
     for member, idx in activity_profiles(model).items():
         per_day: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
         for i in idx:
@@ -256,15 +264,45 @@ def volume_changes(
                     cfg.volume_ratio * expected,
                     expected + cfg.volume_min_excess,
                 )
-                # a spike is one day: a neighbouring working day as high is a surge that lasts
+                # a spike is one day: a neighbouring working day as high (over the ratio, and
+                # half the day's count or more) is a surge that lasts
                 neighbours = [j for j in (k - 1, k + 1) if 0 <= j < len(days)]
                 lasts = any(
-                    counts[j] > cfg.volume_ratio * math.expm1(mid) * covers[j] for j in neighbours
+                    counts[j] > cfg.volume_ratio * math.expm1(mid) * covers[j]
+                    and 2 * counts[j] >= counts[k]
+                    for j in neighbours
                 )
-                if counts[k] > limit and not lasts:
-                    spikes.append(
-                        _Spike(member, d, op, per_day[d][op], expected, spread, limit, len(around))
-                    )
+                events = per_day[d].get(op, [])
+                out.append(
+                    DayVolume(member, d, op, events, expected, spread, limit, lasts, len(around))
+                )
+    return out
+
+
+def volume_changes(
+    model: RegistryModel, cfg: AnomalyConfig, say: Describer | None = None
+) -> list[Finding]:
+    """Days (the member's own dates) on which a member's operations of one kind
+    (:data:`VOLUME_OPERATIONS`) jump far above its own usual demand.
+
+    The member's demand is counted on its working days (days it transacted at all), a day
+    after closed days carrying theirs too (at most ``volume_max_covered_days``). Its usual
+    day and its spread are the median and the median absolute deviation of the log of that
+    daily demand over the 2 × ``volume_baseline_days`` working days nearest to it (either
+    side, or before it for the latest days, so today is judged today; at least
+    ``min_days``): a member whose demand swings needs a bigger day than a steady one, and a
+    member whose demand drifts, goes live or takes on a customer sets a new usual level
+    within days. A day
+    is a spike when its log demand lies more than ``volume_robust_z`` robust deviations
+    (the MAD scaled to a standard deviation, at least ``volume_min_spread``) above the usual
+    day, and its count also exceeds ``volume_ratio`` times the expected count and the
+    expected count by ``volume_min_excess``, and neither neighbouring working day is over
+    ``volume_ratio`` times its own expected count (a surge that lasts). A day on which at least
+    ``volume_network_members`` members of the same trade role spike together is a network
+    event (the makers' campaign), not one member's. The subject is ``member@day``, the day
+    counted from 1970-01-01."""
+    say = _words(model, say)
+    spikes = [v for v in daily_volumes(model, cfg, say) if v.count > v.limit and not v.lasts]
     together = Counter(
         (trade_role(model, s.member), s.day)
         for s in {(x.member, x.day): x for x in spikes}.values()
@@ -286,19 +324,7 @@ def volume_changes(
 _MAD_TO_SD = 1.4826
 
 
-@dataclass(frozen=True)
-class _Spike:
-    member: str
-    day: int
-    op: str
-    events: list[int]
-    expected: float
-    spread: float
-    limit: float
-    days: int
-
-
-def _spike(model: RegistryModel, s: _Spike, cfg: AnomalyConfig, say: Describer) -> Finding:
+def _spike(model: RegistryModel, s: DayVolume, cfg: AnomalyConfig, say: Describer) -> Finding:
     v = len(s.events)
     day = date.fromordinal(_EPOCH.toordinal() + s.day).isoformat()
     swing = math.exp(s.spread)

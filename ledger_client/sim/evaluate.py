@@ -10,13 +10,15 @@ of the same member within one day. A finding is
 - **true** when it matches an incident of its own kind;
 - **explained** when it matches an incident whose ``accept`` lists the finding's kind (a
   clone scanned at a pharmacy that does not hold the pack is both ``VERIFIED_TWO_PLACES``
-  and ``SCAN_WITHOUT_CUSTODY``): neither true nor false;
+  and ``SCAN_WITHOUT_CUSTODY``), or an incident of its kind that the end of the world cut
+  short (``cut``: a later transaction of it was never mined): neither true nor false;
 - **false** otherwise (and attributed, where its keys meet one, to the legitimate flow that
   raised it: ``flows.jsonl``).
 
 Per kind: precision = true / (true + false) (1.0 when nothing was found); recall on obvious
 (subtle) incidents = obvious (subtle) incidents matched by at least one true finding / all
-obvious (subtle) incidents of the kind (1.0 when there are none).
+obvious (subtle) incidents of the kind (1.0 when there are none); ``cut`` incidents are not
+counted.
 """
 
 from __future__ import annotations
@@ -144,16 +146,19 @@ def score(
         keys = finding_keys(f)
         matched = {i for k in keys for i in by_key.get(k, ())}
         own = {i for i in matched if truth[i]["kind"] == f.kind}
-        if own:
+        whole = {i for i in own if not truth[i].get("cut")}
+        if whole:
             s.true += 1
-            hit.update(own)
-        elif any(f.kind in truth[i].get("accept", ()) for i in matched):
+            hit.update(whole)
+        elif own or any(f.kind in truth[i].get("accept", ()) for i in matched):
             s.explained += 1
         else:
             s.false += 1
             false.append((f, sorted({n for k in keys for n in flow_of.get(k, ())})))
     missed = []
     for i, t in enumerate(truth):
+        if t.get("cut"):
+            continue
         s = scores.setdefault(t["kind"], KindScore(t["kind"]))
         s.incidents[t["level"]] += 1
         if i in hit:

@@ -98,8 +98,11 @@ def order_incidents(world: World) -> list[tuple[str, str, Order, dict[str, objec
     for o in take(lambda o: o.ship < end - 5 * DAY, 4 * n):
         assert o.recv is not None
         late = world.after(o.to, o.recv + 36 * H - SLOT)
-        if subtle == n or world.site[o.to].day_of(late) > world.site[o.to].day_of(o.recv) + 2:
-            continue  # the pharmacy is closed then: the delay would be more than 36 h
+        site, due = world.site[o.to], world.site[o.to].day_of(o.recv)
+        if subtle == n or site.day_of(late) != due + 2 or not site.is_open(due + 1):
+            # two of the pharmacy's business days late, more than a missed truck's one; not
+            # when it is closed in between (the delay would then be one business day)
+            continue
         o.recv, subtle = late, subtle + 1
         out.append(("TRANSIT_OUTLIER", "subtle", o, {"hours": round((o.recv - o.ship) / H, 1)}))
     return out

@@ -54,22 +54,23 @@ def send(bulk: BulkSender, p: Plan) -> None:
 
 
 def _resolved(subjects: list[str], hashes: dict[str, str]) -> list[str] | None:
-    """Subjects with tags replaced by transaction hashes; None if a tag was never mined."""
-    out = []
-    for s in subjects:
-        if s.startswith("tag:"):
-            if s[4:] not in hashes:
-                return None
-            out.append(hashes[s[4:]])
-        else:
-            out.append(s)
-    return out
+    """Subjects with tags replaced by transaction hashes, the tags never mined (after the
+    end) left out; None when it has tags and none was mined."""
+    tags = [s[4:] for s in subjects if s.startswith("tag:")]
+    if tags and not any(t in hashes for t in tags):
+        return None
+    return [
+        hashes[s[4:]] if s.startswith("tag:") else s
+        for s in subjects
+        if not s.startswith("tag:") or s[4:] in hashes
+    ]
 
 
 def write_files(out: Path, p: Plan, hashes: dict[str, str]) -> dict[str, dict[str, int]]:
     """Write scans, catalogue, truth and flows (tags resolved to transaction hashes); return
-    the incidents written per kind and level. An incident whose transaction fell after the
-    end is left out."""
+    the whole incidents written per kind and level. An incident whose transactions all fell
+    after the end is left out; one cut short by it (a case shipped on, the next leg after
+    the end) keeps the subjects that were mined and is marked ``cut``."""
     out.mkdir(parents=True, exist_ok=True)
     with (out / "verifications.jsonl").open("w") as f:
         for r in p.scans:
@@ -82,8 +83,11 @@ def write_files(out: Path, p: Plan, hashes: dict[str, str]) -> dict[str, dict[st
             if subjects is None:
                 continue
             row = t.as_dict() | {"subjects": subjects}
+            if len(subjects) < len(t.subjects):
+                row["cut"] = True
+            else:
+                counts.setdefault(t.kind, Counter())[t.level] += 1
             f.write(json.dumps(row) + "\n")
-            counts.setdefault(t.kind, Counter())[t.level] += 1
     with (out / "flows.jsonl").open("w") as f:
         for fl in p.flows:
             subjects = _resolved(fl.subjects, hashes)

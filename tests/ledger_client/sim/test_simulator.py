@@ -319,6 +319,17 @@ def test_matching_by_kind_subject_scan_and_member_day() -> None:
     ]
 
 
+def test_an_incident_cut_short_by_the_end_explains_its_findings_and_is_not_counted() -> None:
+    truth = [
+        {"kind": "EXPIRED_MOVING", "level": "obvious", "subjects": ["0xa1"], "cut": True},
+        {"kind": "EXPIRED_MOVING", "level": "obvious", "subjects": ["0xa2", "0xa3"]},
+    ]
+    found = [_f("EXPIRED_MOVING", "0xa1"), _f("EXPIRED_MOVING", "0xa3")]
+    (em,) = [k for k in score(found, truth).kinds if k.kind == "EXPIRED_MOVING"]
+    assert (em.true, em.explained, em.false) == (1, 1, 0)
+    assert (em.incidents["obvious"], em.found["obvious"]) == (1, 1)
+
+
 def test_plan_is_deterministic_and_checked_before_mining() -> None:
     start = next_monday(1_800_000_000)
     a, b = plan(TINY, 5, start), plan(TINY, 5, start)
