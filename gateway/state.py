@@ -73,6 +73,8 @@ class GatewayState:
         migrate(engine)
         chain = Chain.from_settings(settings, w3)
         readmodel = ReadModel(engine)
+        if chain.operator is not None:  # the operator's lots, and those whose keys it holds
+            readmodel.owners.hold_lot_keys(chain.operator.owners)
         names = {addr: name for name, addr in chain.deployment.members.items()}
         try:
             window = int(

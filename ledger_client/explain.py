@@ -494,10 +494,14 @@ def code_map(
     """Return ledger id -> label for packs (GTIN, serial), SSCCs and lots (GTIN, lot).
 
     Each code is keyed by its code hash (what creating calls send) and, given the network's
-    prefix ``owners``, by the id of its genuine record (what other calls and errors name)."""
+    prefix ``owners``, by the id of its genuine record (what other calls and errors name); a
+    lot by its keyed hash where ``owners`` holds its owner's lot key."""
     coded = [(g, pack_hash(g, s), pack_label(g, s)) for g, s in packs]
     coded += [(u, unit_hash(u), unit_label(u)) for u in units]
-    coded += [(g, lot_hash(g, lot), lot_label(g, lot)) for g, lot in lots]
+    keys = owners.lot_keys if owners is not None else {}
+    for g, lot in lots:
+        index = owners.index(g) if owners is not None else 0
+        coded.append((g, lot_hash(g, lot, keys.get(index)), lot_label(g, lot)))
     labels = {code_hash: label for _, code_hash, label in coded}
     if owners is not None:
         labels |= {record_id(owners.index(c), h): label for c, h, label in coded}

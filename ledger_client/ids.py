@@ -4,7 +4,9 @@ A code hash is keccak256 over ASCII text that starts with the GS1 Application Id
 of what it names, so hashes of different kinds never collide:
 
 - pack: ``keccak256("01" ‖ gtin14 ‖ "21" ‖ serial)`` with its last 3 bytes zeroed
-- lot: ``keccak256("01" ‖ gtin14 ‖ "10" ‖ lot)``
+- lot: ``keccak256("01" ‖ gtin14 ‖ "10" ‖ lot)``; or, for an owner with a lot key,
+  ``HMAC-SHA256(lot key, "01" ‖ gtin14 ‖ "10" ‖ lot)``, which nobody without the key can
+  compute or test a guess against
 - unit: ``keccak256("00" ‖ sscc18)``
 
 Each pack also carries a 3-byte lot tag, the first bytes of
@@ -21,6 +23,8 @@ so a record anyone else created under the same code is never the one a lookup fi
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 from collections.abc import Iterable
 
@@ -38,6 +42,8 @@ MAX_SERIAL_OR_LOT = 20
 """AI (21) and (10) hold 1 to 20 characters of :data:`CSET82`."""
 LOT_TAG_BYTES = 3
 """Length of a pack's lot tag, the last bytes of its pack word."""
+LOT_KEY_BYTES = 32
+"""Length of a member's lot key (see :func:`lot_hash`)."""
 GROUP_SEPARATOR = "\x1d"
 """GS1's FNC1 group separator, ending the variable-length serial in a lot tag's text."""
 
@@ -142,9 +148,21 @@ def split_lot_tags(tags: bytes) -> list[bytes]:
     return [tags[i : i + LOT_TAG_BYTES] for i in range(0, len(tags), LOT_TAG_BYTES)]
 
 
-def lot_hash(gtin14: str, lot: str) -> bytes:
-    """Return the code hash of lot ``lot`` of product ``gtin14``."""
-    return keccak(f"01{check_gtin14(gtin14)}10{check_lot(lot)}".encode("ascii"))
+def check_lot_key(key: bytes) -> bytes:
+    """Return ``key`` if it is a lot key (:data:`LOT_KEY_BYTES` bytes), else raise."""
+    if len(key) != LOT_KEY_BYTES:
+        raise InvalidInputError(f"a lot key is {LOT_KEY_BYTES} bytes, not {len(key)}")
+    return key
+
+
+def lot_hash(gtin14: str, lot: str, key: bytes | None = None) -> bytes:
+    """Return the code hash of lot ``lot`` of product ``gtin14``; with its owner's lot key
+    ``key``, keyed (HMAC-SHA256), so that short lot numbers cannot be tried from the public
+    GTINs by anyone who lacks the key."""
+    text = f"01{check_gtin14(gtin14)}10{check_lot(lot)}".encode("ascii")
+    if key is None:
+        return keccak(text)
+    return hmac.new(check_lot_key(key), text, hashlib.sha256).digest()
 
 
 def unit_hash(sscc18: str) -> bytes:
@@ -162,9 +180,10 @@ def pack_id(gtin14: str, serial: str, *, owner: int) -> bytes:
     return record_id(owner, pack_hash(gtin14, serial))
 
 
-def lot_id(gtin14: str, lot: str, *, owner: int) -> bytes:
-    """Return the on-chain id of lot ``lot`` of ``gtin14`` of member index ``owner``."""
-    return record_id(owner, lot_hash(gtin14, lot))
+def lot_id(gtin14: str, lot: str, *, owner: int, key: bytes | None = None) -> bytes:
+    """Return the on-chain id of lot ``lot`` of ``gtin14`` of member index ``owner``, whose
+    lot key is ``key`` (None: it has none)."""
+    return record_id(owner, lot_hash(gtin14, lot, key))
 
 
 def unit_id(sscc18: str, *, owner: int) -> bytes:

@@ -7,7 +7,7 @@ codes become ids through :mod:`ledger_client.owners`, batches are written throug
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -17,11 +17,17 @@ from web3.contract.contract import ContractFunction
 
 from ledger_client.confirm import confirm
 from ledger_client.contracts import Deployment
-from ledger_client.errors import ConfigurationError, DuplicateInBatchError, UnknownPrefixError
+from ledger_client.errors import (
+    ConfigurationError,
+    DuplicateInBatchError,
+    InvalidInputError,
+    UnknownPrefixError,
+)
 from ledger_client.events import ExceptionOpened
 from ledger_client.gs1.dates import expiry_yymmdd
 from ledger_client.gs1.serial_entropy import warn_if_weak
 from ledger_client.ids import (
+    check_lot_key,
     items_hash,
     lot_hash,
     pack_hash,
@@ -107,6 +113,8 @@ class Ledger:
         *,
         window: int = DEFAULT_WINDOW,
         fallback: Sequence[Web3] = (),
+        lot_key: bytes | None = None,
+        lot_keys: Mapping[int, bytes] | None = None,
     ) -> None:
         self.w3 = w3
         self.deployment = deployment
@@ -123,7 +131,9 @@ class Ledger:
         self.forwarder = deployment.contract(w3, "RxForwarder")
         self.grants = deployment.contract(w3, "AccessGrants")
         self.exceptions = deployment.contract(w3, "ExceptionRegistry")
-        self.owners = PrefixOwners(self.consortium)
+        self.lot_key = None if lot_key is None else check_lot_key(lot_key)
+        own = None if self.lot_key is None or account is None else (account.address, self.lot_key)
+        self.owners = PrefixOwners(self.consortium, lot_keys, own_lot_key=own)
         self._index: int | None = None
 
     @property
@@ -147,6 +157,18 @@ class Ledger:
                 f" (#{self.member_index}): create lots, packs and units under your own prefix"
             )
         return code
+
+    def lot_of_pack(self, gtin: str, serial: str) -> bytes:
+        """The id of the lot pack ``gtin`` + ``serial`` was commissioned in: how a member
+        without the owner's lot key finds a lot (a regulator holding a recalled pack)."""
+        lot = self.pack_state(gtin, serial).lot_id
+        if not any(lot):
+            raise InvalidInputError(f"no pack {gtin} {serial} is on the ledger")
+        return lot
+
+    def _lot_hash(self, gtin: str, lot: str) -> bytes:
+        """The code hash of this member's own lot ``lot`` of ``gtin``, keyed with its lot key."""
+        return lot_hash(self._own(gtin), lot, self.lot_key)
 
     def pack_ids(self, packs: Sequence[PackItem]) -> list[bytes]:
         """The on-chain ids of packs given as ``(gtin, serial)`` or as ids."""
@@ -219,7 +241,7 @@ class Ledger:
         """Register lot ``lot`` of ``gtin`` expiring ``expiry`` (GS1 YYMMDD, day 00 = month end)."""
         return self.transact(
             self.registry.functions.registerLot(
-                lot_hash(self._own(gtin), lot), expiry_yymmdd(expiry), event_hash
+                self._lot_hash(gtin, lot), expiry_yymmdd(expiry), event_hash
             )
         )
 
@@ -292,7 +314,7 @@ class Ledger:
         Warns with :class:`~ledger_client.errors.WeakSerialsWarning` when the serials follow a
         counter or have little entropy (:mod:`ledger_client.gs1.serial_entropy`): their pack
         ids are then no secret from anyone reading the chain."""
-        lot_of = lot_hash(self._own(gtin), lot)
+        lot_of = self._lot_hash(gtin, lot)
         unit = unit_hash(self._own(into_sscc)) if into_sscc else ZERO_HASH
         words = [pack_word(gtin, s, lot) for s in serials]
         warn_if_weak(gtin, serials)
@@ -586,9 +608,11 @@ class Ledger:
 
     def lot_state(self, gtin: str, lot: str) -> LotView:
         """Return a lot's state (status NONE when unknown)."""
-        return LotView.from_tuple(
-            self.registry.functions.lotState(self.owners.lot_id(gtin, lot)).call()
-        )
+        return self.lot_state_by_id(self.owners.lot_id(gtin, lot))
+
+    def lot_state_by_id(self, lot: bytes) -> LotView:
+        """Like :meth:`lot_state` for a lot known only by its on-chain id."""
+        return LotView.from_tuple(self.registry.functions.lotState(lot).call())
 
     def unit_state(self, unit: UnitItem) -> UnitView:
         """Return a case's or pallet's state (status NONE when unknown)."""

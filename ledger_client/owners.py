@@ -42,7 +42,39 @@ def longest_prefix_owner(prefixes: Mapping[str, T], code: str) -> T | None:
 
 
 class CodeOwners(ABC):
-    """The ids of codes' genuine records, given who owns each company prefix."""
+    """The ids of codes' genuine records, given who owns each company prefix, and the lot
+    keys this party holds (member index -> key: a producer's own, or those producers gave a
+    regulator; see :func:`~ledger_client.ids.lot_hash`). A lot of an owner whose key is not
+    held gets the id of an unkeyed lot, which only a keyless owner's lots have."""
+
+    def __init__(
+        self,
+        lot_keys: Mapping[int, bytes] | None = None,
+        own_lot_key: tuple[str, bytes] | None = None,
+    ) -> None:
+        self._lot_keys = dict(lot_keys or {})
+        self._own_lot_key = own_lot_key
+
+    @property
+    def lot_keys(self) -> dict[int, bytes]:
+        """The lot keys held, by member index: those given, and this party's own
+        (``own_lot_key``: its address and key) under its index once it is a member."""
+        if self._own_lot_key is not None:
+            address, key = self._own_lot_key
+            index = self.member_index(address)
+            if index:
+                self._lot_keys[index] = key
+                self._own_lot_key = None
+        return self._lot_keys
+
+    def hold_lot_keys(self, other: CodeOwners) -> None:
+        """Hold the lot keys ``other`` holds, now and as it learns its own member index."""
+        self._lot_keys, self._own_lot_key = other._lot_keys, other._own_lot_key
+
+    def member_index(self, address: str) -> int:
+        """The member index of account ``address``, 0 when unknown (only readers that may
+        hold their own lot key need to know)."""
+        return 0
 
     @abstractmethod
     def index(self, code: str) -> int:
@@ -61,7 +93,8 @@ class CodeOwners(ABC):
 
     def lot_id(self, gtin14: str, lot: str) -> bytes:
         """Return the id of the genuine lot ``lot`` of ``gtin14``."""
-        return lot_id(gtin14, lot, owner=self.owner(check_gtin14(gtin14)))
+        owner = self.owner(check_gtin14(gtin14))
+        return lot_id(gtin14, lot, owner=owner, key=self.lot_keys.get(owner))
 
     def unit_id(self, sscc18: str) -> bytes:
         """Return the id of the genuine logistic unit ``sscc18``."""
@@ -71,7 +104,13 @@ class CodeOwners(ABC):
 class PrefixOwners(CodeOwners):
     """The consortium's prefix table, read on demand and cached."""
 
-    def __init__(self, consortium: Contract) -> None:
+    def __init__(
+        self,
+        consortium: Contract,
+        lot_keys: Mapping[int, bytes] | None = None,
+        own_lot_key: tuple[str, bytes] | None = None,
+    ) -> None:
+        super().__init__(lot_keys, own_lot_key)
         self._consortium = consortium
         self._cache: dict[str, int] = {}
 
@@ -81,3 +120,7 @@ class PrefixOwners(CodeOwners):
         if head not in self._cache:
             self._cache[head] = int(self._consortium.functions.prefixOwnerIndex(code).call())
         return self._cache[head]
+
+    def member_index(self, address: str) -> int:
+        """The member index of account ``address`` (0: not a member), from the consortium."""
+        return int(self._consortium.functions.member(address).call()[1])

@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     #: its password (mode 0600 outside local use): what ``rxledger network init`` writes.
     operator_keystore: Path | None = None
     operator_password_file: Path | None = None
+    #: The lot keys the operator holds (JSON, member address -> key; ``rxledger lot keygen``):
+    #: its own, with which it registers and looks up its lots, and a regulator's the keys
+    #: producers gave it. Mode 0600 outside local use.
+    lot_keys_file: Path | None = None
     token_secret: SecretStr = SecretStr(LOCAL_TOKEN_SECRET)
     token_ttl_seconds: int = Field(900, ge=30, le=86_400)
     #: Lifetime of a Sign-In with Ethereum challenge (its nonce and Expiration Time).
@@ -142,12 +146,16 @@ class Settings(BaseSettings):
         if self.environment == "local":
             return self
         problems = []
-        password = self.operator_password_file
-        if password is not None and password.is_file() and password.stat().st_mode & 0o077:
-            problems.append(
-                f"RXLEDGER_OPERATOR_PASSWORD_FILE {password} is readable by others "
-                f"(mode {password.stat().st_mode & 0o777:o}; chmod 600 it)"
-            )
+        secret_files = [
+            ("RXLEDGER_OPERATOR_PASSWORD_FILE", self.operator_password_file),
+            ("RXLEDGER_LOT_KEYS_FILE", self.lot_keys_file),
+        ]
+        for name, path in secret_files:
+            if path is not None and path.is_file() and path.stat().st_mode & 0o077:
+                problems.append(
+                    f"{name} {path} is readable by others "
+                    f"(mode {path.stat().st_mode & 0o777:o}; chmod 600 it)"
+                )
         secrets = [
             ("RXLEDGER_TOKEN_SECRET", self.token_secret, LOCAL_TOKEN_SECRET),
             ("RXLEDGER_CONSOLE_KEY", self.console_key, LOCAL_CONSOLE_KEY),

@@ -141,7 +141,9 @@ class EventAccess:
                 continue
             epc = parse_epc_or_none(quantity.get("epcClass"))
             if epc is not None and epc.kind == "lgtin" and epc.gtin and epc.lot:
-                lots.append(lot_id(epc.gtin, epc.lot, owner=self.owners.index(epc.gtin)))
+                owner = self.owners.index(epc.gtin)
+                key = self.owners.lot_keys.get(owner)
+                lots.append(lot_id(epc.gtin, epc.lot, owner=owner, key=key))
         return lots
 
     def _owns_lot(self, lot: bytes) -> bool:

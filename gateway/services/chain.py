@@ -16,6 +16,7 @@ from gateway.core.config import Settings
 from ledger_client.chain import connect
 from ledger_client.contracts import Deployment, MemberStatus, Role
 from ledger_client.ledger import Ledger
+from ledger_client.lot_keys import ledger_keys
 
 
 def serialise_provider(w3: Web3) -> Web3:
@@ -70,8 +71,12 @@ class Chain:
         """Connect to ``settings.chain_url`` (or use ``w3``) and load the deployment file."""
         w3 = w3 or connect(settings.chain_url)
         deployment = Deployment.load(settings.deployment_file)
-        operator = Ledger(w3, deployment, settings.operator) if settings.operator else None
-        return cls(w3, deployment, operator)
+        account = settings.operator
+        if account is None:
+            return cls(w3, deployment, None)
+        consortium = deployment.contract(w3, "Consortium")
+        own, others = ledger_keys(settings.lot_keys_file, account.address, consortium)
+        return cls(w3, deployment, Ledger(w3, deployment, account, lot_key=own, lot_keys=others))
 
     @property
     def contract_addresses(self) -> list[ChecksumAddress]:

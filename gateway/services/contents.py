@@ -226,7 +226,7 @@ def _store_codes(store: Path, owners: CodeOwners) -> ClearIds:
     key = (str(store), stat.st_mtime_ns, stat.st_size)
     if key not in _STORE_CODES:
         with EventStore(store) as events:
-            named = events.identifiers(owners.index)
+            named = events.identifiers(owners.index, owners.lot_keys)
         _STORE_CODES.clear()
         _STORE_CODES[key] = named
     return _STORE_CODES[key]

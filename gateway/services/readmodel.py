@@ -103,11 +103,17 @@ class IndexedOwners(CodeOwners):
     """The prefix owners as the index holds them (as of the read model's last refresh)."""
 
     def __init__(self, readmodel: ReadModel) -> None:
+        super().__init__()
         self._readmodel = readmodel
 
     def index(self, code: str) -> int:
         """Return the member index owning the prefix of GTIN-14 or SSCC-18 ``code`` (0: none)."""
-        member = self._readmodel.member(self._readmodel.prefix_owner(code))
+        owner = self._readmodel.prefix_owner(code)
+        return self.member_index(owner) if owner else 0
+
+    def member_index(self, address: str) -> int:
+        """The member index of account ``address`` as the index holds it (0: none)."""
+        member = self._readmodel.member(address)
         return member.index if member else 0
 
 

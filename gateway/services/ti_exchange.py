@@ -98,12 +98,13 @@ def seller_ti(
         raise TiNotFoundError(f"the shipment in {what} moved no case or pallet this store knows")
     readmodel.refresh(readmodel.indexed_block())  # the prefix owners the index knows now
     with EventStore(store_path) as store:
-        ssccs = store.identifiers(readmodel.owners.index).units
+        ssccs = store.identifiers(readmodel.owners.index, readmodel.owners.lot_keys).units
         sscc = next((ssccs[u] for u in shipment.unit_ids if u in ssccs), None)
         if sscc is None:
             raise TiNotFoundError(f"this store holds no clear SSCC of the units shipped in {what}")
         try:
-            return transaction_information(chain.w3, chain.deployment, store, sscc, tx)
+            keys = readmodel.owners.lot_keys
+            return transaction_information(chain.w3, chain.deployment, store, sscc, tx, keys)
         except ShipmentNotFoundError as exc:
             raise TiNotFoundError(str(exc)) from None
 

@@ -13,7 +13,7 @@ import typer
 from ledger_client.cli.command import RxTyper
 from ledger_client.cli.options import JsonOpt
 from ledger_client.cli.reporting import console
-from ledger_client.cli.session import MemberStoreOpts, StoreOpts
+from ledger_client.cli.session import MemberStoreOpts, StoreLotKeysOpts, StoreOpts
 from ledger_client.epcis.anchors import AnchorIndex
 from ledger_client.epcis.apply import ImportResult
 from ledger_client.epcis.capture import capture_document, read_valid_document
@@ -155,7 +155,7 @@ def export(
         typer.Option("--format", help="json (EPCIS 2.0 JSON-LD), xml2 (EPCIS 2.0 XML), xml (1.2)"),
     ] = "json",
     *,
-    session: StoreOpts,
+    session: StoreLotKeysOpts,
 ) -> None:
     """Export the history of a pack, a lot or a shipment from the ledger as EPCIS."""
     chosen = [(k, v) for k, v in (("pack", pack), ("lot", lot), ("sscc", sscc)) if v]
@@ -168,7 +168,7 @@ def export(
     assert code is not None
     w3, dep = session.chain
     store = EventStore(session.store) if session.store.exists() else None
-    doc = export_history(w3, dep, store, kind, code)
+    doc = export_history(w3, dep, store, kind, code, lot_keys=session.held_lot_keys)
     writers: dict[str, Callable[[dict[str, Any]], bytes]] = {
         "xml": to_epcis_12_xml,
         "xml2": to_epcis_20_xml,

@@ -17,7 +17,7 @@ from ledger_client.audit.reports import CLASSIFICATIONS
 from ledger_client.cli.command import RxTyper
 from ledger_client.cli.options import JsonOpt
 from ledger_client.cli.reporting import console, remember
-from ledger_client.cli.session import ChainOpts, MemberStoreOpts, Session
+from ledger_client.cli.session import ChainOpts, KeyOpts, MemberStoreOpts, Session
 from ledger_client.code_files import CodeBatch, read_batch
 from ledger_client.epcis import operations as op
 from ledger_client.epcis.record import member_gln, record
@@ -25,6 +25,7 @@ from ledger_client.errors import InvalidCodeError, InvalidInputError
 from ledger_client.explain import code_map
 from ledger_client.gs1 import PackCode, expiry_to_date, parse_code
 from ledger_client.ledger import Ledger, PackRef, ProgressCallback
+from ledger_client.lot_keys import new_lot_key, write_lot_keys
 from ledger_client.types import DecommissionReason, FlagReason, LotStatus, PackFlag, Receipt
 
 __all__ = ["lifecycle_app", "lot_app"]
@@ -128,12 +129,45 @@ def lot_status(
     lot: str,
     status: Annotated[str, typer.Argument(help="active, quarantined or recalled")],
     session: MemberStoreOpts,
+    pack: Annotated[
+        str | None,
+        typer.Option(help="serial of a pack of the lot: finds it without its owner's lot key"),
+    ] = None,
 ) -> None:
-    """Quarantine, recall or release a lot (its owner or a regulator)."""
+    """Quarantine, recall or release a lot (its owner or a regulator). A lot its owner keyed
+    is found by its number with the owner's key (--lot-keys), else through one of its packs
+    (--pack)."""
     new = choose(LotStatus, status, "lot status")
     ledger = member_ledger(session, lots=[(gtin, lot)])
-    ledger.set_lot_status(gtin, lot, new, record(session.store, op.SetLotStatus(gtin, lot, new)))
-    typer.echo(f"lot {lot} of {gtin} is now {new.name}")
+    lot_id = ledger.lot_of_pack(gtin, pack) if pack else ledger.owners.lot_id(gtin, lot)
+    eh = record(session.store, op.SetLotStatus(gtin, lot, new))
+    ledger.set_lot_status_by_id(lot_id, new, eh)
+    now = ledger.lot_state_by_id(lot_id).status
+    if new == LotStatus.RECALLED and now != new:
+        typer.echo(
+            f"recall of lot {lot} of {gtin} requested: it is {now.name} until its owner or a"
+            " second regulator recalls it"
+        )
+    else:
+        typer.echo(f"lot {lot} of {gtin} is now {now.name}")
+
+
+@lot_app.command("keygen")
+def lot_keygen(
+    out: Annotated[Path, typer.Argument(help="the lot key file to write")], session: KeyOpts
+) -> None:
+    """Write a new random lot key of the acting member to OUT (mode 0600), for --lot-keys and
+    the gateway's RXLEDGER_LOT_KEYS_FILE: the ids of the lots it registers are then keyed,
+    so nobody reading the chain can recover them by trying lot numbers. Keep it, and give it
+    only to regulators: without it a lot is found only through one of its packs."""
+    if out.exists():
+        raise InvalidInputError(
+            f"{out} exists: a lot key is never overwritten (the lots it keyed would no longer"
+            " be found by their number)"
+        )
+    address = session.account.address
+    write_lot_keys(out, {address: new_lot_key()})
+    typer.echo(f"lot key of {address} written to {out}")
 
 
 @lifecycle_app.command()

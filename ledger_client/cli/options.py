@@ -51,13 +51,24 @@ KeyOpt = Annotated[
         ),
     ),
 ]
+LotKeysOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--lot-keys",
+        envvar="RXLEDGER_LOT_KEYS_FILE",
+        help=(
+            "lot key file (JSON, member address -> key): the member's own key, with which its"
+            " lots' ids are keyed, and for a regulator the keys producers gave it"
+        ),
+    ),
+]
 StoreOpt = Annotated[
     Path,
     typer.Option("--store", envvar="RXLEDGER_EPCIS_STORE", help="the owner's EPCIS store (SQLite)"),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print one JSON object")]
 
-OptionName = Literal["rpc", "deployment", "member", "key_file", "store"]
+OptionName = Literal["rpc", "deployment", "member", "key_file", "lot_keys", "store"]
 
 
 class Common:

@@ -25,6 +25,7 @@ from ledger_client.cli.options import (
     Common,
     DeploymentOpt,
     KeyOpt,
+    LotKeysOpt,
     RpcOpt,
     StoreOpt,
 )
@@ -35,6 +36,7 @@ from ledger_client.errors import ConfigurationError, InvalidInputError
 from ledger_client.inputs import account_from_key, read_text, resolve_member
 from ledger_client.keystore import load_keystore
 from ledger_client.ledger import Ledger
+from ledger_client.lot_keys import keys_by_index, ledger_keys, read_lot_keys
 
 
 def keystore_password_file(keystore: Path) -> Path:
@@ -52,6 +54,7 @@ class Session:
     deployment: DeploymentOpt = DEFAULT_DEPLOYMENT
     member: AsOpt = None
     key_file: KeyOpt = None
+    lot_keys: LotKeysOpt = None
     store: StoreOpt = DEFAULT_STORE
 
     @cached_property
@@ -91,7 +94,17 @@ class Session:
         account = self.account
         w3, deployment = self.chain
         remember(members={address: name for name, address in self.names.items()})
-        return Ledger(w3, deployment, account)
+        consortium = deployment.contract(w3, "Consortium")
+        own, others = ledger_keys(self.lot_keys, account.address, consortium)
+        return Ledger(w3, deployment, account, lot_key=own, lot_keys=others)
+
+    @cached_property
+    def held_lot_keys(self) -> dict[int, bytes]:
+        """The lot keys of ``--lot-keys``, by member index (none without the option)."""
+        if self.lot_keys is None:
+            return {}
+        w3, deployment = self.chain
+        return keys_by_index(read_lot_keys(self.lot_keys), deployment.contract(w3, "Consortium"))
 
     def address_of(self, text: str, what: str = "--to") -> str:
         """The address of a member given by name or address."""
@@ -127,6 +140,10 @@ def open_deployment(rpc: str, path: Path) -> tuple[Web3, Deployment]:
 #: What a command takes: the chain; with the owner's store; as a member; both; as deployer.
 ChainOpts = Annotated[Session, Common("rpc", "deployment")]
 StoreOpts = Annotated[Session, Common("rpc", "deployment", "store")]
-MemberOpts = Annotated[Session, Common("rpc", "deployment", "member", "key_file")]
-MemberStoreOpts = Annotated[Session, Common("rpc", "deployment", "member", "key_file", "store")]
+StoreLotKeysOpts = Annotated[Session, Common("rpc", "deployment", "lot_keys", "store")]
+MemberOpts = Annotated[Session, Common("rpc", "deployment", "member", "key_file", "lot_keys")]
+MemberStoreOpts = Annotated[
+    Session, Common("rpc", "deployment", "member", "key_file", "lot_keys", "store")
+]
 DeployerOpts = Annotated[Session, Common("rpc", "deployment", "key_file")]
+KeyOpts = Annotated[Session, Common("member", "key_file")]

@@ -31,6 +31,7 @@ from ledger_client.dev.netconfig import NetworkConfig
 from ledger_client.dev.ports import free_port
 from ledger_client.errors import ConfigurationError, InvalidInputError
 from ledger_client.keystore import STANDARD_SCRYPT_N, write_keystore, write_secret
+from ledger_client.lot_keys import new_lot_key, write_lot_keys
 
 MANIFEST = "network.json"
 YEAR = 365 * 24 * 3600
@@ -124,6 +125,11 @@ class NetworkFolder:
         folder = self.root / owner if owner == "deployer" else self.root / owner / "member"
         return folder / "keystore.json", folder / "password"
 
+    def lot_keys(self, owner: str) -> Path:
+        """The lot key file of partner ``owner``'s member: a producer's own key, a
+        regulator's every producer's (docs/privacy.md)."""
+        return self.root / owner / "member" / "lot.keys"
+
     def node_dir(self, name: str) -> Path:
         return self.root / name / "node"
 
@@ -134,6 +140,10 @@ class NetworkFolder:
         return self.gateway_dir(name) / "gateway.env"
 
 
+#: The roles whose members register lots, and so have a lot key of their own.
+PRODUCER_ROLES = frozenset({"MANUFACTURER", "REPACKAGER"})
+
+
 def init_network(
     config: NetworkConfig,
     root: Path,
@@ -142,7 +152,8 @@ def init_network(
 ) -> NetworkFolder:
     """Write the network folder ``root`` for ``config`` (it must not exist, or be empty):
     new keys for every member, signer and the deployer, encrypted with ``password`` (a new
-    random one per keystore when None), free loopback ports for every node and gateway."""
+    random one per keystore when None), a lot key for every producer (given to the
+    regulators too), free loopback ports for every node and gateway."""
     if root.exists() and any(root.iterdir()):
         raise InvalidInputError(f"{root} exists and is not empty: remove it or give another --out")
     root = root.resolve()
@@ -189,8 +200,17 @@ def init_network(
         write_secret(paths[1], secret)
 
     keystore(folder.keystore("deployer"), deployer)
+    producers = {p.name for p in folder.partners if PRODUCER_ROLES & set(p.roles)}
+    lot_keys = {name: new_lot_key() for name in producers}
     for site in folder.partners:
         keystore(folder.keystore(site.name), members[site.name])
+        held = {
+            members[name].address: key
+            for name, key in lot_keys.items()
+            if name == site.name or "REGULATOR" in site.roles
+        }
+        if held:
+            write_lot_keys(folder.lot_keys(site.name), held)
         node = nodes[site.name]
         keystore(
             (node.datadir / "keystore" / "signer.json", node.datadir / "password"), node.signer
@@ -239,6 +259,7 @@ def gateway_env(folder: NetworkFolder, site: PartnerSite) -> str:
     """The partner's gateway settings (``gateway/core/config.py``) as an env file: its own
     node, its database, the operator key from the member's keystore, new secrets."""
     keystore, password = folder.keystore(site.name)
+    held_keys = folder.lot_keys(site.name).exists()
     settings = {
         "ENVIRONMENT": "staging",
         "CHAIN_URL": site.chain_url,
@@ -247,6 +268,7 @@ def gateway_env(folder: NetworkFolder, site: PartnerSite) -> str:
         "EPCIS_STORE": folder.gateway_dir(site.name) / "epcis.sqlite",
         "OPERATOR_KEYSTORE": keystore,
         "OPERATOR_PASSWORD_FILE": password,
+        **({"LOT_KEYS_FILE": folder.lot_keys(site.name)} if held_keys else {}),
         "CONSOLE_KEY": secrets.token_urlsafe(32),
         "TOKEN_SECRET": secrets.token_urlsafe(32),
         "HOST": "127.0.0.1",

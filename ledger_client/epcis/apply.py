@@ -275,7 +275,7 @@ class _Executor:
     def _dispatch(self, op: ledger_ops.LedgerOperation, notes: list[str]) -> tuple[str, ...] | None:
         ledger, eh = self.ledger, op.event_hash or ZERO_HASH
         if isinstance(op, ledger_ops.RegisterLot):
-            lid = lot_id(op.gtin, op.lot, owner=ledger.member_index)
+            lid = lot_id(op.gtin, op.lot, owner=ledger.member_index, key=ledger.lot_key)
             if any(e.lot_id == lid for e in self.anchors.anchored(ev.LotRegistered, eh)):
                 return None
             view = ledger.lot_state(op.gtin, op.lot)
@@ -286,7 +286,7 @@ class _Executor:
             return self._sent([ledger.register_lot(op.gtin, op.lot, op.expiry, eh)])
         if isinstance(op, ledger_ops.Commission):
             me = ledger.member_index
-            lid = lot_id(op.gtin, op.lot, owner=me)
+            lid = lot_id(op.gtin, op.lot, owner=me, key=ledger.lot_key)
             anchored = self.anchors.anchored(ev.PacksCommissioned, eh)
             done = {i for e in anchored if e.lot_id == lid for i in e.pack_ids}
             serials = [s for s in op.serials if pack_id(op.gtin, s, owner=me) not in done]

@@ -10,6 +10,7 @@ the TI elements, section 581(27) the statement.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -150,35 +151,42 @@ def transaction_information(
     store: EventStore,
     sscc: str,
     shipment_tx: bytes | None = None,
+    lot_keys: Mapping[int, bytes] | None = None,
 ) -> dict[str, Any]:
     """TI and TS of the latest shipment of logistic unit ``sscc`` (any GS1 form), or of its
-    shipment in transaction ``shipment_tx``, as JSON (``store``'s copy of the chain's events
+    shipment in transaction ``shipment_tx``, as JSON, lots named from ``store`` with the
+    owners' ``lot_keys`` this member holds (its own) (``store``'s copy of the chain's events
     is brought up to date and replayed).
 
     Raises :class:`ShipmentNotFoundError` if the chain holds no such shipment of it.
     """
-    owners = PrefixOwners(deployment.contract(w3, "Consortium"))
+    owners = PrefixOwners(deployment.contract(w3, "Consortium"), lot_keys)
     last = _LastShipment(subject_of("sscc", sscc, owners), shipment_tx)
     project(chain_events(w3, deployment, store), last)
     shipment, packs = last.shipment, last.packs
     if shipment is None:
         where = f" in transaction 0x{shipment_tx.hex()}" if shipment_tx else ""
         raise ShipmentNotFoundError(f"no shipment of {sscc}{where} is recorded on chain")
-    clear = store.identifiers(owners.index)
+    clear = store.identifiers(owners.index, owners.lot_keys)
     registry = deployment.contract(w3, "SerialRegistry").functions
     views = registry.packStates(sorted(packs)).call() if packs else []
     lines: Counter[tuple[str, bytes]] = Counter()
+    numbers: dict[bytes, str] = {}  # lot id -> lot number, from the store's events
     unknown = 0
     for pid, view in zip(sorted(packs), views, strict=True):
         if pid not in clear.packs:
             unknown += 1
             continue
-        lines[(clear.packs[pid][0], PackView.from_tuple(view).lot_id)] += 1
+        lid = PackView.from_tuple(view).lot_id
+        lines[(clear.packs[pid][0], lid)] += 1
+        number = clear.lots[lid][1] if lid in clear.lots else clear.pack_lots.get(pid)
+        if number is not None:
+            numbers.setdefault(lid, number)
     products = []
     for (gtin, lid), count in sorted(lines.items()):
         line = _product(w3, deployment, store, gtin)
         expiry = LotView.from_tuple(registry.lotState(lid).call()).expiry
-        line["lot"] = clear.lots.get(lid, (gtin, None))[1]
+        line["lot"] = numbers.get(lid)
         line["expiry"] = expiry_to_date(f"{expiry:06d}").isoformat() if expiry else None
         line["number_of_containers"] = count
         products.append(line)

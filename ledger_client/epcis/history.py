@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -422,10 +422,13 @@ def export_history(
     code: str,
     *,
     creation_date: datetime | str | None = None,
+    lot_keys: Mapping[int, bytes] | None = None,
 ) -> dict[str, Any]:
     """The history of the pack, lot or SSCC ``code`` as a valid EPCIS 2.0 document (EPCIS 1.2
-    XML: :func:`ledger_client.epcis.to_epcis_12_xml` of it)."""
-    subject = subject_of(kind, code, PrefixOwners(deployment.contract(w3, "Consortium")))
+    XML: :func:`ledger_client.epcis.to_epcis_12_xml` of it); a keyed lot is found by number
+    with its owner's key in ``lot_keys`` (member index -> key)."""
+    owners = PrefixOwners(deployment.contract(w3, "Consortium"), lot_keys)
+    subject = subject_of(kind, code, owners)
     entries = history(w3, deployment, store, subject)
     glns = _member_glns(w3, deployment)
     events: list[dict[str, Any]] = []

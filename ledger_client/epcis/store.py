@@ -17,8 +17,8 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from os import PathLike
 from typing import Any
@@ -146,6 +146,9 @@ class ClearIds:
     """lot id -> (GTIN, lot)"""
     units: dict[bytes, str]
     """unit id -> SSCC"""
+    pack_lots: dict[bytes, str] = field(default_factory=dict)
+    """pack id -> the lot number an event gives with the pack (its lot however the lot's id
+    was keyed)"""
 
 
 @dataclass(frozen=True)
@@ -159,7 +162,12 @@ class ChainCursor:
     block_hash: bytes
 
 
-def _add_ids(ids: ClearIds, event: dict[str, Any], owner_of: Callable[[str], int]) -> None:
+def _add_ids(
+    ids: ClearIds,
+    event: dict[str, Any],
+    owner_of: Callable[[str], int],
+    lot_keys: Mapping[int, bytes],
+) -> None:
     ilmd = event.get("ilmd")
     lot = ilmd.get("cbvmda:lotNumber") if isinstance(ilmd, dict) else None
     values = [*event.get("epcList", []), *event.get("childEPCs", []), event.get("parentID")]
@@ -170,11 +178,16 @@ def _add_ids(ids: ClearIds, event: dict[str, Any], owner_of: Callable[[str], int
             continue
         if epc.kind == "sgtin" and epc.gtin and epc.serial:
             owner = owner_of(epc.gtin)
-            ids.packs[pack_id(epc.gtin, epc.serial, owner=owner)] = (epc.gtin, epc.serial)
+            pid = pack_id(epc.gtin, epc.serial, owner=owner)
+            ids.packs[pid] = (epc.gtin, epc.serial)
             if lot is not None:
-                ids.lots[lot_id(epc.gtin, str(lot), owner=owner)] = (epc.gtin, str(lot))
+                lid = lot_id(epc.gtin, str(lot), owner=owner, key=lot_keys.get(owner))
+                ids.lots[lid] = (epc.gtin, str(lot))
+                ids.pack_lots[pid] = str(lot)
         elif epc.kind == "lgtin" and epc.gtin and epc.lot:
-            ids.lots[lot_id(epc.gtin, epc.lot, owner=owner_of(epc.gtin))] = (epc.gtin, epc.lot)
+            owner = owner_of(epc.gtin)
+            lid = lot_id(epc.gtin, epc.lot, owner=owner, key=lot_keys.get(owner))
+            ids.lots[lid] = (epc.gtin, epc.lot)
         elif epc.kind == "sscc" and epc.sscc:
             ids.units[unit_id(epc.sscc, owner=owner_of(epc.sscc))] = epc.sscc
 
@@ -333,13 +346,16 @@ class EventStore:
         ):
             yield EventRecord(int(position), key, json.loads(text), json.loads(context), stored_at)
 
-    def identifiers(self, owner_of: Callable[[str], int]) -> ClearIds:
+    def identifiers(
+        self, owner_of: Callable[[str], int], lot_keys: Mapping[int, bytes] | None = None
+    ) -> ClearIds:
         """The clear packs, lots and logistic units that the stored events name, by the ids
         of their records under the member index ``owner_of`` gives for a GTIN or SSCC (the
-        prefix owner's: ``PrefixOwners.index``)."""
+        prefix owner's: ``PrefixOwners.index``), lots keyed with the owners' ``lot_keys``
+        (member index -> lot key) where given."""
         ids = ClearIds({}, {}, {})
         for event in self.all_events():
-            _add_ids(ids, event, owner_of)
+            _add_ids(ids, event, owner_of, lot_keys or {})
         return ids
 
     def count(self) -> int:

@@ -16,6 +16,7 @@ from ledger_client.chain import connect
 from ledger_client.dev.anvil import Anvil
 from ledger_client.devnet import DevNetwork, deploy_devnet
 from ledger_client.ids import CSET82
+from ledger_client.ledger import Ledger
 from tests.utils.observer import (
     ChainView,
     clear_codes_on_chain,
@@ -29,6 +30,8 @@ from tests.utils.ports import free_port
 pytestmark = pytest.mark.anvil
 GTIN = "09506000134352"
 SHORT_LOTS = ("A1", "B27")  # lot numbers as printed on many packs: a letter and a few digits
+KEYED_LOTS = ("C3", "D45")  # as short, registered by the owner with its lot key
+LOT_KEY = bytes(range(32))
 RANDOM_LOT = "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(12))
 SEQUENTIAL = [f"{n:06d}" for n in range(100_001, 100_021)]
 #: serials of 12 characters drawn from GS1's character set 82 (EU FMD asks for a guess to
@@ -38,8 +41,9 @@ RANDOM = ["".join(secrets.choice(sorted(CSET82)) for _ in range(12)) for _ in ra
 
 @pytest.fixture(scope="module")
 def net() -> Iterator[DevNetwork]:
-    """The manufacturer's three lots (two with short numbers, one random), 20 sequential and
-    20 random serials, 15 of them shipped to wholesaler A and received."""
+    """The manufacturer's three lots without a lot key (two with short numbers, one random),
+    20 sequential and 20 random serials, 15 of them shipped to wholesaler A and received; and
+    two short lots registered with its lot key, of 5 and 7 random serials."""
     with Anvil(port=free_port()) as node:
         net = deploy_devnet(connect(node.url))
         m = net["manufacturer"]
@@ -48,6 +52,10 @@ def net() -> Iterator[DevNetwork]:
             m.register_lot(GTIN, lot, "301231")
         m.commission(GTIN, SHORT_LOTS[0], SEQUENTIAL)
         m.commission(GTIN, SHORT_LOTS[1], RANDOM)
+        keyed = Ledger(m.w3, net.deployment, m.account, lot_key=LOT_KEY)
+        for lot, n in zip(KEYED_LOTS, (5, 7), strict=True):
+            keyed.register_lot(GTIN, lot, "301231")
+            keyed.commission(GTIN, lot, [secrets.token_hex(10).upper() for _ in range(n)])
         shipped = [(GTIN, s) for s in SEQUENTIAL[:10] + RANDOM[:5]]
         m.ship(net.address("wholesaler_a"), packs=shipped)
         net["wholesaler_a"].receive(packs=shipped)
@@ -95,6 +103,18 @@ def test_a_random_lot_number_is_not_reversed(lots_reversed: dict[bytes, tuple[st
     assert RANDOM_LOT not in {lot for _, lot in lots_reversed.values()}
 
 
+def test_short_lot_numbers_keyed_by_their_owner_are_not_reversed(
+    view: ChainView, lots_reversed: dict[bytes, tuple[str, str]]
+) -> None:
+    """The same 28,860 guesses that find the unkeyed short lots find neither keyed one: their
+    ids are HMACs under the owner's lot key. Their volumes are on chain, but belong to lots
+    nobody can name (the directory lists one GTIN, so here they are its lots; with several,
+    not even the GTIN)."""
+    assert not {lot for _, lot in lots_reversed.values()} & set(KEYED_LOTS)
+    unnamed = set(lot_volumes(view)) - set(lots_reversed)
+    assert sorted(lot_volumes(view)[lid] for lid in unnamed) == [5, 7]
+
+
 # ---------------------------------------------------------------- still open: chain privacy
 
 
@@ -103,7 +123,7 @@ def test_open_sequential_serials_are_reversed_from_the_logs(view: ChainView) -> 
     assert sorted(s for _, s in found.values()) == SEQUENTIAL
 
 
-def test_open_short_lot_numbers_are_reversed_with_their_volumes(
+def test_open_short_lot_numbers_without_a_lot_key_are_reversed_with_their_volumes(
     view: ChainView, lots_reversed: dict[bytes, tuple[str, str]]
 ) -> None:
     assert sorted(lots_reversed.values()) == [(GTIN, lot) for lot in SHORT_LOTS]

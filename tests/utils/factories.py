@@ -59,6 +59,7 @@ class OwnerOfEveryPrefix(CodeOwners):
     """A prefix table, for tests without a chain, in which member ``owner`` owns every prefix."""
 
     def __init__(self, owner: int) -> None:
+        super().__init__()
         self.owner_index = owner
 
     def index(self, code: str) -> int:

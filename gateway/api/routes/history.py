@@ -56,8 +56,10 @@ def lot(
 ) -> LotHistory:
     """A lot's events (registration, commissioning, status changes) and who holds its packs."""
     state.readmodel.refresh(state.readmodel.indexed_block())
+    owners = state.readmodel.owners
     try:
-        lid = lot_id(check_gtin14(gtin), check_lot(lot), owner=state.readmodel.owners.index(gtin))
+        owner = owners.index(check_gtin14(gtin))
+        lid = lot_id(gtin, check_lot(lot), owner=owner, key=owners.lot_keys.get(owner))
     except InvalidCodeError as exc:
         raise HTTPException(400, str(exc)) from None
     row = lot_row(state.engine, lid)

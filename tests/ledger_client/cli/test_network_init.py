@@ -20,6 +20,7 @@ from ledger_client.cli.council import _member_specs
 from ledger_client.contracts import Role
 from ledger_client.dev.netfolder import NetworkFolder
 from ledger_client.keystore import load_keystore
+from ledger_client.lot_keys import read_lot_keys
 
 CONFIG = Path(__file__).resolve().parents[3] / "docs" / "network" / "consortium.toml"
 
@@ -135,6 +136,27 @@ def test_each_gateway_runs_on_its_own_node_with_its_own_store_and_the_operator_k
     assert len(stores) == 4
 
 
+def test_producers_get_a_lot_key_which_only_regulators_also_hold(
+    initialised: Initialised, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in [n for n in os.environ if n.startswith("RXLEDGER_")]:
+        monkeypatch.delenv(name)
+    folder = initialised.folder
+    by_name = {p.name: p for p in folder.partners}
+    held = {
+        p.name: read_lot_keys(folder.lot_keys(p.name)) if folder.lot_keys(p.name).exists() else {}
+        for p in folder.partners
+    }
+    maker = by_name["manufacturer"].address
+    assert set(held["manufacturer"]) == set(held["regulator"]) == {maker}
+    assert held["manufacturer"][maker] == held["regulator"][maker]
+    assert held["wholesaler"] == held["pharmacy"] == {}
+    assert folder.lot_keys("manufacturer").stat().st_mode & 0o777 == 0o600
+    for name, keys in held.items():
+        settings = Settings(_env_file=folder.gateway_env(name))  # type: ignore[call-arg]
+        assert settings.lot_keys_file == (folder.lot_keys(name) if keys else None)
+
+
 def test_nothing_secret_is_printed_or_logged(initialised: Initialised) -> None:
     folder = initialised.folder
     secrets: list[str] = []
@@ -146,6 +168,7 @@ def test_nothing_secret_is_printed_or_logged(initialised: Initialised) -> None:
             secrets += [str(values["RXLEDGER_CONSOLE_KEY"]), str(values["RXLEDGER_TOKEN_SECRET"])]
     for owner in ["deployer", *(p.name for p in folder.partners)]:
         secrets.append(bytes(load_keystore(*folder.keystore(owner)).key).hex())
+    secrets += [k.hex() for k in read_lot_keys(folder.lot_keys("manufacturer")).values()]
     assert folder.partners[0].address in initialised.output
     leaked = [s for s in secrets if s in initialised.output or s in initialised.logs]
     assert leaked == []

@@ -17,19 +17,20 @@ from ledger_client.cli.session import Session, StoreOpts
 from ledger_client.errors import ConfigurationError
 from ledger_client.keystore import LIGHT_SCRYPT_N, write_keystore, write_secret
 
-COMMON = {"--rpc", "--deployment", "--as", "--key-file", "--store"}
+COMMON = {"--rpc", "--deployment", "--as", "--key-file", "--lot-keys", "--store"}
 CHAIN = {"--rpc", "--deployment"}
 STORE = CHAIN | {"--store"}
-MEMBER = CHAIN | {"--as", "--key-file"}
+MEMBER = CHAIN | {"--as", "--key-file", "--lot-keys"}
 WRITER = COMMON
 #: The common options of every command, as the README and docs name them.
 EXPECTED = {
     "commission": WRITER, "pack": WRITER, "unpack": WRITER, "ship": WRITER,
     "receive": WRITER, "decommission": WRITER, "undo": WRITER, "flag": WRITER, "verify": CHAIN,
     "deploy": CHAIN | {"--key-file"}, "lot register": WRITER, "lot status": WRITER,
+    "lot keygen": {"--as", "--key-file"},
     "council propose": MEMBER, "council approve": MEMBER,
     "council cancel": MEMBER, "council list": CHAIN, "epcis validate": set(),
-    "epcis import": WRITER, "epcis export": STORE, "epcis ti-ts": STORE,
+    "epcis import": WRITER, "epcis export": STORE | {"--lot-keys"}, "epcis ti-ts": STORE,
     "audit replay": CHAIN, "audit export": CHAIN, "audit custody": CHAIN,
     "audit lot-trace": CHAIN, "audit expiry": CHAIN, "audit anomalies": CHAIN,
     "audit shortage": CHAIN, "audit exceptions": STORE, "audit exception-report": STORE,
