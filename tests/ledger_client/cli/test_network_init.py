@@ -114,11 +114,17 @@ def test_the_members_file_is_what_rxledger_deploy_takes(initialised: Initialised
     )
 
 
-def test_each_gateway_runs_on_its_own_node_with_its_own_store_and_the_operator_keystore(
-    initialised: Initialised, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def no_rxledger_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No ``RXLEDGER_`` variable of this shell reaches the settings read from env files."""
     for name in [n for n in os.environ if n.startswith("RXLEDGER_")]:
         monkeypatch.delenv(name)
+
+
+@pytest.mark.usefixtures("no_rxledger_env")
+def test_each_gateway_runs_on_its_own_node_with_its_own_store_and_the_operator_keystore(
+    initialised: Initialised,
+) -> None:
     folder = initialised.folder
     stores = set()
     for p in folder.partners:
@@ -136,11 +142,8 @@ def test_each_gateway_runs_on_its_own_node_with_its_own_store_and_the_operator_k
     assert len(stores) == 4
 
 
-def test_producers_get_a_lot_key_which_only_regulators_also_hold(
-    initialised: Initialised, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    for name in [n for n in os.environ if n.startswith("RXLEDGER_")]:
-        monkeypatch.delenv(name)
+@pytest.mark.usefixtures("no_rxledger_env")
+def test_producers_get_a_lot_key_which_only_regulators_also_hold(initialised: Initialised) -> None:
     folder = initialised.folder
     by_name = {p.name: p for p in folder.partners}
     held = {
