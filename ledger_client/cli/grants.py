@@ -10,7 +10,7 @@ import typer
 
 from ledger_client.cli.command import RxTyper
 from ledger_client.cli.proposals import CouncilOpt, send_or_propose
-from ledger_client.cli.session import ChainOpts, MemberOpts, Session
+from ledger_client.cli.session import ChainLotKeysOpts, MemberOpts, Session
 from ledger_client.epcis.query import time_of
 from ledger_client.errors import InvalidInputError
 from ledger_client.grants import GrantRecord, read_grants
@@ -95,18 +95,19 @@ def _grant_line(session: Session, grant: GrantRecord, consortium: str, now: int)
 
 @grant_app.command("list")
 def grant_list(
-    session: ChainOpts,
+    session: ChainLotKeysOpts,
     gtin: Annotated[str | None, typer.Argument(help="only this product's lot LOT")] = None,
     lot: Annotated[str | None, typer.Argument(help="the lot number")] = None,
 ) -> None:
-    """List the grants not revoked (expired ones say so), of every lot or of lot LOT of GTIN."""
+    """List the grants not revoked (expired ones say so), of every lot or of lot LOT of GTIN
+    (a keyed lot: with its owner's key, --lot-keys)."""
     if (gtin is None) != (lot is None):
         raise InvalidInputError("give both GTIN and LOT, or neither")
     w3, deployment = session.chain
     book = read_grants(w3, deployment)
     grants = list(book.grants.values())
     if gtin is not None and lot is not None:
-        owners = PrefixOwners(deployment.contract(w3, "Consortium"))
+        owners = PrefixOwners(deployment.contract(w3, "Consortium"), session.held_lot_keys)
         wanted = owners.lot_id(gtin, lot)
         grants = [g for g in grants if g.lot_id == wanted]
     now = int(w3.eth.get_block("latest")["timestamp"])

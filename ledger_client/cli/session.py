@@ -141,6 +141,7 @@ def open_deployment(rpc: str, path: Path) -> tuple[Web3, Deployment]:
 ChainOpts = Annotated[Session, Common("rpc", "deployment")]
 StoreOpts = Annotated[Session, Common("rpc", "deployment", "store")]
 StoreLotKeysOpts = Annotated[Session, Common("rpc", "deployment", "lot_keys", "store")]
+ChainLotKeysOpts = Annotated[Session, Common("rpc", "deployment", "lot_keys")]
 MemberOpts = Annotated[Session, Common("rpc", "deployment", "member", "key_file", "lot_keys")]
 MemberStoreOpts = Annotated[
     Session, Common("rpc", "deployment", "member", "key_file", "lot_keys", "store")

@@ -51,6 +51,10 @@ def test_a_key_file_keys_the_lots_registered_with_it(
     Ledger(m.w3, net.deployment, m.account, lot_key=key).commission(GTIN, "K1", ["Q7ZT4WX9"])
     code, out = rx(node, deployment, "lot", "status", GTIN, "K1", "quarantined", *maker)
     assert code == 0 and "is now QUARANTINED" in out, out
+    code, out = rx(node, deployment, "grant", "add", GTIN, "K1", "auditor", *maker[:4])
+    assert code == 0, out
+    listed = [rx(node, deployment, "grant", "list", GTIN, "K1", *k)[1] for k in ([], maker[2:4])]
+    assert [out.splitlines()[0] for out in listed] == ["0 grants", "1 grants"]
     assert net["auditor"].lot_state(GTIN, "K1").status == LotStatus.NONE  # not by number
 
     regulator = ["--as", "regulator", "--store", str(tmp_path / "reg.sqlite")]

@@ -36,7 +36,7 @@ EXPECTED = {
     "audit shortage": CHAIN, "audit exceptions": STORE, "audit exception-report": STORE,
     "audit investigations": STORE, "report 3911": WRITER, "report history": STORE,
     "report fmd-alert": STORE, "network init": set(),
-    "grant add": MEMBER, "grant revoke": MEMBER, "grant list": CHAIN,
+    "grant add": MEMBER, "grant revoke": MEMBER, "grant list": CHAIN | {"--lot-keys"},
     "gateway-url set": MEMBER, "gateway-url show": CHAIN, "trace": MEMBER, "contents": MEMBER,
     "cancel": WRITER, "refuse": WRITER, "lost": WRITER, "found": WRITER, "return": WRITER,
     "exception open": MEMBER, "exception answer": MEMBER, "exception resolve": MEMBER,
