@@ -66,7 +66,10 @@ def keys_by_index(keys: Mapping[str, bytes], consortium: Contract) -> dict[int, 
     for address, key in keys.items():
         index = int(consortium.functions.member(address).call()[1])
         if index == 0:
-            raise InvalidInputError(f"lot key of {address}: that address is no member")
+            raise InvalidInputError(
+                f"lot key of {address}: that address is no member (after a key rotation, name"
+                " the member's new address in the lot key file)"
+            )
         out[index] = key
     return out
 

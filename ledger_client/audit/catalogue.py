@@ -16,7 +16,6 @@ CBV defines neither).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -77,13 +76,18 @@ class Catalogue:
         self.units[uid] = sscc
         return uid
 
-    def add_store(self, store: EventStore, owner_of: Callable[[str], int]) -> None:
+    def add_store(self, store: EventStore, model: RegistryModel) -> None:
         """Record the packs, lots and units that the events of an owner's EPCIS store name,
-        under the member index ``owner_of`` gives for a GTIN or SSCC (its prefix owner)."""
-        ids = store.identifiers(owner_of)
+        under the prefix owners of the replayed ``model``; a lot also through the packs the
+        events name with it, so that a lot its owner keyed is named too."""
+        ids = store.identifiers(model.owner_index)
         self.packs.update(ids.packs)
         self.lots.update(ids.lots)
         self.units.update(ids.units)
+        for pid, number in ids.pack_lots.items():
+            pack = model.packs.get(pid)
+            if pack is not None:
+                self.lots.setdefault(pack.lot.id, (ids.packs[pid][0], number))
 
     def add_locations(self, store: EventStore, model: RegistryModel) -> None:
         """Take each member's time zone and business hours, where its entry has none, from

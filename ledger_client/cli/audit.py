@@ -111,7 +111,7 @@ def _catalogue(
         cat.add_directory(w3, dep, [g for g in gtins if g not in cat.products])
     if store is not None and store[0].is_file():
         with EventStore(store[0]) as events:
-            cat.add_store(events, store[1].owner_index)
+            cat.add_store(events, store[1])
             cat.add_locations(events, store[1])
     return cat
 

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from ledger_client.audit.catalogue import Catalogue
+from ledger_client.audit.replay import replay_logs
 from ledger_client.devnet import DevNetwork, gln
 from ledger_client.epcis.capture import capture_document
 from ledger_client.epcis.dscsa import transaction_information
@@ -22,6 +24,7 @@ from ledger_client.epcis.store import EventStore
 from ledger_client.errors import InvalidInputError
 from ledger_client.ids import lot_id
 from ledger_client.ledger import Ledger
+from ledger_client.logs import fetch_logs
 from ledger_client.lot_keys import read_lot_keys, write_lot_keys
 from ledger_client.reverts import LedgerRevertError
 from ledger_client.types import LotStatus, VerificationStatus
@@ -113,9 +116,10 @@ def test_key_files_are_checked_and_owner_only(tmp_path: Path) -> None:
             read_lot_keys(path)
 
 
-def test_the_ti_of_a_keyed_lot_names_its_lot_with_or_without_the_key(net: DevNetwork) -> None:
+def test_the_ti_and_an_auditor_s_catalogue_name_a_keyed_lot(net: DevNetwork) -> None:
     """The maker captures the lot, a case of it and its shipment as EPCIS; its TI names the
-    lot whether the lot ids are resolved with its key or only through its packs' events."""
+    lot whether the lot ids are resolved with its key or only through its packs' events, and
+    so does an auditor's catalogue built from its store."""
     m = keyed(net, lot_key=KEY)
     case = make_sscc("0614141", 7)
     ops = [
@@ -133,3 +137,6 @@ def test_the_ti_of_a_keyed_lot_names_its_lot_with_or_without_the_key(net: DevNet
             ti = transaction_information(m.w3, net.deployment, store, case, lot_keys=keys)
             (line,) = ti["transaction_information"]["products"]
             assert (line["lot"], line["number_of_containers"]) == ("T5", 3)
+        catalogue = Catalogue()  # an auditor's, from the owner's store and the replayed chain
+        catalogue.add_store(store, replay_logs(fetch_logs(m.w3, net.deployment)).model)
+        assert catalogue.lots[m.owners.lot_id(GTIN, "T5")] == (GTIN, "T5")
