@@ -8,7 +8,6 @@ RecursionError. :func:`check_nesting` measures the depth without building anythi
 
 from __future__ import annotations
 
-import io
 import json
 from itertools import accumulate, count
 from operator import sub
@@ -78,20 +77,27 @@ def _json_depth(data: bytes) -> int:
     return max(map(sub, accumulate(brackets), count(1)), default=0)
 
 
+#: Bytes fed to the XML pull parser at a time: the element starts parsed so far are counted
+#: before libxml2 reports an error further on (a mismatched tag, its own depth limit).
+_XML_CHUNK = 1024
+
+
 def _xml_too_deep(data: bytes, limit: int) -> bool:
     """Whether the elements of ``data`` nest deeper than ``limit``; libxml2 reads it
-    (any encoding) without DTD, entities or network, each element cleared as it ends."""
-    depth = 0
-    events = etree.iterparse(
-        io.BytesIO(data),
+    (any encoding) without DTD, entities or network, a chunk at a time, each element
+    cleared as it ends."""
+    parser = etree.XMLPullParser(
         events=("start", "end"),
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
         huge_tree=False,
     )
-    try:
-        for event, element in events:
+    depth = 0
+
+    def deeper() -> bool:
+        nonlocal depth
+        for event, element in parser.read_events():
             if event == "end":
                 depth -= 1
                 element.clear()
@@ -99,6 +105,14 @@ def _xml_too_deep(data: bytes, limit: int) -> bool:
                 depth += 1
                 if depth > limit:
                     return True
+        return False
+
+    try:
+        for start in range(0, len(data), _XML_CHUNK):
+            parser.feed(data[start : start + _XML_CHUNK])
+            if deeper():
+                return True
+        parser.close()
     except etree.XMLSyntaxError:
         pass  # the parser that reads it reports the error with its line and column
-    return False
+    return deeper()
