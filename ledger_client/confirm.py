@@ -64,7 +64,10 @@ def _why_not_pending(w3: Web3, tx_hash: bytes) -> str | None:
         return "its block left the chain and the node no longer knows the transaction"
     if tx.get("blockNumber") is not None:
         return None  # mined meanwhile: the receipt comes next
-    if w3.eth.get_transaction_count(tx["from"], "latest") > int(tx["nonce"]):
+    taken = w3.eth.get_transaction_count(tx["from"], "latest") > int(tx["nonce"])
+    # the block that took the nonce may be the one that took this transaction again, sealed
+    # after the receipt was read: only the receipt's absence now says another one took it
+    if taken and _receipt(w3, tx_hash) is None:
         return "its block left the chain and another transaction took its nonce"
     return None
 
