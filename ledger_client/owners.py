@@ -92,8 +92,16 @@ class CodeOwners(ABC):
         return pack_id(gtin14, serial, owner=self.owner(check_gtin14(gtin14)))
 
     def lot_id(self, gtin14: str, lot: str) -> bytes:
-        """Return the id of the genuine lot ``lot`` of ``gtin14``."""
-        owner = self.owner(check_gtin14(gtin14))
+        """Return the id of the genuine lot ``lot`` of ``gtin14``; raise when no member owns
+        its prefix."""
+        self.owner(check_gtin14(gtin14))
+        return self.lookup_lot_id(gtin14, lot)
+
+    def lookup_lot_id(self, gtin14: str, lot: str) -> bytes:
+        """Return the id a lookup of lot ``lot`` of ``gtin14`` finds: under its prefix
+        owner's index (0, which no record has, when none), keyed with the owner's lot key
+        where it is held."""
+        owner = self.index(check_gtin14(gtin14))
         return lot_id(gtin14, lot, owner=owner, key=self.lot_keys.get(owner))
 
     def unit_id(self, sscc18: str) -> bytes:

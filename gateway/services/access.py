@@ -31,7 +31,7 @@ from ledger_client.contracts import Role
 from ledger_client.epcis.query import time_of
 from ledger_client.epcis.store import EventRecord
 from ledger_client.gs1.epc import parse_epc_or_none
-from ledger_client.ids import lot_id, pack_id, unit_id
+from ledger_client.ids import pack_id, unit_id
 from ledger_client.owners import CodeOwners
 
 #: Event fields naming packs and units, and those naming classes (lots).
@@ -141,9 +141,7 @@ class EventAccess:
                 continue
             epc = parse_epc_or_none(quantity.get("epcClass"))
             if epc is not None and epc.kind == "lgtin" and epc.gtin and epc.lot:
-                owner = self.owners.index(epc.gtin)
-                key = self.owners.lot_keys.get(owner)
-                lots.append(lot_id(epc.gtin, epc.lot, owner=owner, key=key))
+                lots.append(self.owners.lookup_lot_id(epc.gtin, epc.lot))
         return lots
 
     def _owns_lot(self, lot: bytes) -> bool:

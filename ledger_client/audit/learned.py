@@ -325,7 +325,7 @@ _MAD_TO_SD = 1.4826
 
 
 def _spike(model: RegistryModel, s: DayVolume, cfg: AnomalyConfig, say: Describer) -> Finding:
-    v = len(s.events)
+    v = s.count
     day = date.fromordinal(_EPOCH.toordinal() + s.day).isoformat()
     swing = math.exp(s.spread)
     return Finding(

@@ -13,7 +13,7 @@ from gateway.services.history import lot_history, lot_row, pack_history
 from gateway.services.verify import parse_pack
 from ledger_client.errors import InvalidCodeError
 from ledger_client.gs1 import PackCode
-from ledger_client.ids import check_gtin14, check_lot, lot_id, pack_id
+from ledger_client.ids import check_lot, pack_id
 from ledger_client.types import LotStatus
 
 router = APIRouter(prefix="/v1/history", tags=["history"])
@@ -56,10 +56,8 @@ def lot(
 ) -> LotHistory:
     """A lot's events (registration, commissioning, status changes) and who holds its packs."""
     state.readmodel.refresh(state.readmodel.indexed_block())
-    owners = state.readmodel.owners
     try:
-        owner = owners.index(check_gtin14(gtin))
-        lid = lot_id(gtin, check_lot(lot), owner=owner, key=owners.lot_keys.get(owner))
+        lid = state.readmodel.owners.lookup_lot_id(gtin, check_lot(lot))
     except InvalidCodeError as exc:
         raise HTTPException(400, str(exc)) from None
     row = lot_row(state.engine, lid)
