@@ -65,8 +65,11 @@ class AnomalyConfig:
     above the median, its count is over
     ``volume_ratio`` times the expected count, and at least ``volume_min_excess`` more, and
     neither neighbouring working day is over ``volume_ratio`` times its expected count (a
-    surge that lasts); not when ``volume_network_members`` or more members of a role spike
-    the same day (a campaign).
+    surge that lasts); under ``volume_clear_ratio`` times the expected count, its next
+    ``volume_lull_days`` working days together must fall under ``volume_lull_share`` of their
+    expected count (the stock it took); not when the working day before it fell short by
+    ``volume_catch_up_share`` of its excess or more (demand that waited); not when
+    ``volume_network_members`` or more members of a role spike the same day (a campaign).
 
     Hours: a transaction is flagged outside the member's opening hours in its own time zone
     (its master data: hours per weekday, holidays), widened by ``hours_grace_minutes``. Where
@@ -93,7 +96,11 @@ class AnomalyConfig:
     dispenser_transfer_share: float = 0.05
     dispenser_transfer_min_packs: int = 5
     dispenser_transfer_days: int = 30
-    volume_ratio: float = 2.5
+    volume_ratio: float = 2.2
+    volume_clear_ratio: float = 4.0
+    volume_lull_days: int = 3
+    volume_lull_share: float = 1.0
+    volume_catch_up_share: float = 0.5
     volume_min_excess: int = 10
     volume_baseline_days: int = 4
     volume_robust_z: float = 1.5

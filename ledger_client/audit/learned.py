@@ -205,8 +205,10 @@ class DayVolume:
     """One member's operations of one kind on one working day, beside its usual day (the
     baseline of :func:`volume_changes`): ``count`` events (``events``, indices into the
     model), ``expected`` of them, the log ``spread`` of its days, the ``limit`` the count must
-    pass, whether a neighbouring working day is high too (``lasts``), and the working
-    ``days`` the baseline was drawn from."""
+    pass, whether a neighbouring working day is high too (``lasts``), the working ``days``
+    the baseline was drawn from, the count and expected count of the working day before
+    it (``before``; None for the first) and of the ``volume_lull_days`` working days after
+    it (``after``; None until they are known)."""
 
     member: str
     day: int
@@ -217,11 +219,40 @@ class DayVolume:
     limit: float
     lasts: bool
     days: int
+    before: tuple[int, float] | None
+    after: tuple[int, float] | None
 
     @property
     def count(self) -> int:
         """The operations that day."""
         return len(self.events)
+
+    def followed_by_a_lull(self, share: float) -> bool:
+        """Whether the working days after it fell under ``share`` of their expected count
+        together: the day's operations took what would have served them."""
+        return self.after is not None and self.after[0] < share * self.after[1]
+
+    def catches_up(self, share: float) -> bool:
+        """Whether the working day before it fell short of its expected count by ``share``
+        of this day's excess or more: demand that waited a day (a short shift, a closure
+        the calendar does not show)."""
+        if self.before is None:
+            return False
+        return self.before[1] - self.before[0] >= share * (self.count - self.expected)
+
+    def is_spike(self, cfg: AnomalyConfig) -> bool:
+        """Over its limit, a single day, not a catch-up (:meth:`catches_up`), and either
+        ``volume_clear_ratio`` times the expected count or followed by a lull
+        (:meth:`followed_by_a_lull`)."""
+        return (
+            self.count > self.limit
+            and not self.lasts
+            and not self.catches_up(cfg.volume_catch_up_share)
+            and (
+                self.count >= cfg.volume_clear_ratio * self.expected
+                or self.followed_by_a_lull(cfg.volume_lull_share)
+            )
+        )
 
 
 def daily_volumes(
@@ -250,10 +281,12 @@ def daily_volumes(
                 continue
             logs = [math.log1p(c / n) for c, n in zip(counts, covers, strict=True)]
             span = cfg.volume_baseline_days
+            usual = [
+                math.expm1(statistics.median(a)) * n if (a := _nearest(logs, k, span)) else 0.0
+                for k, n in enumerate(covers)
+            ]
             for k, d in enumerate(days):
-                # the 2 x span working days nearest to it: either side, or the last ones
-                lo = max(0, min(k - span, len(days) - 1 - 2 * span))
-                around = logs[lo:k] + logs[k + 1 : lo + 2 * span + 1]
+                around = _nearest(logs, k, span)
                 if len(around) < cfg.min_days:
                     continue
                 mid, mad = _robust(around)
@@ -272,11 +305,37 @@ def daily_volumes(
                     and 2 * counts[j] >= counts[k]
                     for j in neighbours
                 )
+                later = range(k + 1, k + 1 + cfg.volume_lull_days)
+                after = (
+                    (sum(counts[j] for j in later), sum(usual[j] for j in later))
+                    if later.stop <= len(days)
+                    else None
+                )
+                before = (counts[k - 1], usual[k - 1]) if k else None
                 events = per_day[d].get(op, [])
                 out.append(
-                    DayVolume(member, d, op, events, expected, spread, limit, lasts, len(around))
+                    DayVolume(
+                        member,
+                        d,
+                        op,
+                        events,
+                        expected,
+                        spread,
+                        limit,
+                        lasts,
+                        len(around),
+                        before,
+                        after,
+                    )
                 )
     return out
+
+
+def _nearest(values: list[float], k: int, span: int) -> list[float]:
+    """The 2 × ``span`` values nearest to ``values[k]``, without it: either side, or the
+    last ones for the latest."""
+    lo = max(0, min(k - span, len(values) - 1 - 2 * span))
+    return values[lo:k] + values[k + 1 : lo + 2 * span + 1]
 
 
 def volume_changes(
@@ -297,12 +356,19 @@ def volume_changes(
     (the MAD scaled to a standard deviation, at least ``volume_min_spread``) above the usual
     day, and its count also exceeds ``volume_ratio`` times the expected count and the
     expected count by ``volume_min_excess``, and neither neighbouring working day is over
-    ``volume_ratio`` times its own expected count (a surge that lasts). A day on which at least
+    ``volume_ratio`` times its own expected count (a surge that lasts). Under
+    ``volume_clear_ratio`` times the expected count, the day must also be followed by a lull:
+    its next ``volume_lull_days`` working days together under ``volume_lull_share`` of their
+    expected count. A busy day leaves the days after it as they were; a day that took stock
+    off the shelf in one go (dispensed or shipped out of the channel) leaves them short until
+    the stock is bought again. Such a day is judged once those days are known. A day whose
+    excess the working day before it fell short by ``volume_catch_up_share`` or more is
+    demand that waited (the weekend's orders after a short Sunday shift). A day on which at least
     ``volume_network_members`` members of the same trade role spike together is a network
     event (the makers' campaign), not one member's. The subject is ``member@day``, the day
     counted from 1970-01-01."""
     say = _words(model, say)
-    spikes = [v for v in daily_volumes(model, cfg, say) if v.count > v.limit and not v.lasts]
+    spikes = [v for v in daily_volumes(model, cfg, say) if v.is_spike(cfg)]
     together = Counter(
         (trade_role(model, s.member), s.day)
         for s in {(x.member, x.day): x for x in spikes}.values()
@@ -328,6 +394,13 @@ def _spike(model: RegistryModel, s: DayVolume, cfg: AnomalyConfig, say: Describe
     v = s.count
     day = date.fromordinal(_EPOCH.toordinal() + s.day).isoformat()
     swing = math.exp(s.spread)
+    lull = f"at least {cfg.volume_clear_ratio:g}x the expected count"
+    if s.count < cfg.volume_clear_ratio * s.expected and s.after is not None:
+        lull = (
+            f"under {cfg.volume_clear_ratio:g}x, so followed by a lull: its next "
+            f"{cfg.volume_lull_days} working days recorded {s.after[0]} {s.op} against "
+            f"{s.after[1]:.1f} expected (under {cfg.volume_lull_share:g}x)"
+        )
     return Finding(
         "VOLUME_SPIKE",
         "MEDIUM",
@@ -341,8 +414,10 @@ def _spike(model: RegistryModel, s: DayVolume, cfg: AnomalyConfig, say: Describe
         f"(median absolute deviation of its log daily demand, at least "
         f"{cfg.volume_min_spread:g}) above its usual day, over {cfg.volume_ratio:g}x the "
         f"expected {s.expected:.1f} and at least {cfg.volume_min_excess} more, a single day "
-        f"(neither neighbouring working day over {cfg.volume_ratio:g}x), not shared by "
-        f"{cfg.volume_network_members} or more members of its role that day",
+        f"(neither neighbouring working day over {cfg.volume_ratio:g}x), not demand that "
+        f"waited (the working day before it short by under {cfg.volume_catch_up_share:g}x "
+        f"its excess), {lull}, not shared "
+        f"by {cfg.volume_network_members} or more members of its role that day",
         evidence=[say.event(i) for i in s.events[:20]],
         inputs={
             "member": s.member,
@@ -353,6 +428,8 @@ def _spike(model: RegistryModel, s: DayVolume, cfg: AnomalyConfig, say: Describe
             "log_spread": round(s.spread, 3),
             "days": s.days,
             "threshold_count": round(s.limit, 2),
+            "after_count": s.after[0] if s.after else None,
+            "after_expected": round(s.after[1], 2) if s.after else None,
         },
     )
 

@@ -187,6 +187,8 @@ def distribution(world: World) -> None:
         if not loose:
             o.cases.append(case)
         else:
+            if o.ship <= unpacked + SLOT:  # the day's order leaves once the case is open
+                o.ship = ts
             packs = world.contents[case]
             k = rng.randint(1, len(packs) - 1)
             o.loose.extend(packs[:k])

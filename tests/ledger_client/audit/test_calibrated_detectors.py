@@ -144,7 +144,8 @@ def test_a_one_day_spike_is_flagged_a_go_live_and_a_new_level_are_not() -> None:
     for i, acc in enumerate((A, B, C, Z), 1):
         h.member(acc, i, MAKER if acc != Z else WHOLESALER)
     for day in range(1, 40):
-        _shipments(h, A, day, {20: 60, 25: 45}.get(day, 20))  # 3x once, 2.25x once
+        # 3x once, then three short days (the stock it took); 2.25x once, the days after as usual
+        _shipments(h, A, day, {20: 60, 21: 12, 22: 12, 23: 12, 25: 45}.get(day, 20))
         if day >= 10:
             _shipments(h, B, day, 30)  # goes live on day 10
         _shipments(h, C, day, 10 if day < 15 else 25)  # a new customer from day 15
@@ -156,7 +157,30 @@ def test_a_one_day_spike_is_flagged_a_go_live_and_a_new_level_are_not() -> None:
     assert {f.subject for f in found} == {f"{A}@{BASE // DAY + 20}"}
     (f,) = found
     assert f.inputs["count"] == 60 and f.inputs["expected"] == 20
-    assert "more than 50.0 shipments" in f.threshold
+    assert (f.inputs["after_count"], f.inputs["after_expected"]) == (36, 60)
+    assert "more than 44.0 shipments" in f.threshold
+    assert "next 3 working days recorded 36 shipments against 60.0 expected" in f.threshold
+
+
+def test_under_four_times_a_spike_needs_a_lull_after_it_and_a_catch_up_is_none() -> None:
+    """Three times the usual followed by usual days is a busy day; followed by three short
+    days (the stock it took) it is a spike. 4.5 times is one at once, before the days after
+    it are known. A day making up for the short day before it is demand that waited."""
+    h = History()
+    for i, acc in enumerate((A, B, C, W1, Z), 1):
+        h.member(acc, i, MAKER if acc != Z else WHOLESALER)
+    for day in range(1, 40):
+        _shipments(h, A, day, {20: 60}.get(day, 20))
+        _shipments(h, B, day, {20: 60, 21: 10, 22: 10, 23: 10}.get(day, 20))
+        _shipments(h, C, day, {39: 90}.get(day, 20))
+        _shipments(h, W1, day, {20: 2, 21: 45, 22: 10, 23: 10, 24: 10}.get(day, 20))
+    found = volume_changes(h.done(), AnomalyConfig())
+    assert sorted(f.subject for f in found) == sorted(
+        [f"{B}@{BASE // DAY + 20}", f"{C}@{BASE // DAY + 39}"]
+    )
+    latest = next(f for f in found if f.subject.startswith(C))
+    assert latest.inputs["after_count"] is None
+    assert "at least 4x the expected count" in latest.threshold
 
 
 def test_a_spike_beside_a_busy_day_is_flagged_and_a_two_day_surge_is_not() -> None:

@@ -144,15 +144,15 @@ def test_learned_findings_give_local_dates_hours_and_absolute_thresholds() -> No
         return [made, ("ItemsShipped", ts + 60, {"from": A, "to": B, **move})]
 
     noon = base + 3 * 3600  # 03:00 UTC, 12:00 in Tokyo
-    burst_events = [e for i in range(120) for e in shipped(burst + i, f"T{i}")]
+    burst_events = [e for i in range(200) for e in shipped(burst + i, f"T{i}")]  # 5x the 40
     m = regular_history([commission(noon, "N"), *burst_events])
     hours = {"business_hours": "17:00-23:00"}
     names = Catalogue(members={A: {"name": "maker_t", "time_zone": "Asia/Tokyo", **hours}})
     (spike,) = volume_changes(m, AnomalyConfig(), names.describer(m))
     tokyo = datetime.fromtimestamp(burst, ZoneInfo("Asia/Tokyo")).date().isoformat()
-    assert spike.seen.startswith(f"maker_t recorded 120 shipments on {tokyo} (Asia/Tokyo)")
+    assert spike.seen.startswith(f"maker_t recorded 200 shipments on {tokyo} (Asia/Tokyo)")
     assert re.search(r"more than \d+(\.\d)? shipments: .* robust deviations", spike.threshold)
-    assert len(spike.evidence) == 20 and spike.inputs["count"] == 120
+    assert len(spike.evidence) == 20 and spike.inputs["count"] == 200
     (quiet,) = quiet_hour_activity(m, AnomalyConfig(), names.describer(m))
     assert quiet.inputs["hour"] == 12 and quiet.evidence[0]["time"] == noon
     assert "maker_t transacted at" in quiet.seen and "12:00 JST" in quiet.seen

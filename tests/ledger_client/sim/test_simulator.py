@@ -352,3 +352,12 @@ def test_plan_is_deterministic_and_checked_before_mining() -> None:
     same_slot = Plan(0, 9000, [*made, Action(2050, "maker", "ship", ([pack], [], "w", zero))])
     with pytest.raises(PlanError, match="same slot"):
         check(same_slot, {code: pack})
+
+
+def test_loose_packs_joining_an_earlier_order_of_the_day_leave_after_their_case_is_opened() -> None:
+    """The dense world of seed 5 from Monday 2026-12-07: on 2026-12-28 a wholesaler opens a
+    case at 07:09 UTC, and some of its packs join that day's order to a pharmacy, planned to
+    leave at 05:44 UTC. The order now leaves once the case is open: the plan passes its
+    check."""
+    p = plan(PRESETS["dense"], 5, 1_796_601_600)
+    assert p.actions and all(a.ts <= p.end for a in p.actions)
