@@ -11,9 +11,13 @@ entropy, and nothing at all for serials that follow a counter. Two estimates, pe
   (``S000123`` and ``S000124``; ``A-7-B`` and ``A-9-B``);
 - **entropy**: ``length * log2(alphabet)``, the alphabet being the union of the character
   classes the serial uses (10 digits, 26 capitals, 26 small letters, the 20 other symbols of
-  GS1 character set 82). In a batch of at least :data:`CONSTANT_MIN_BATCH` serials, positions
-  where every serial has the same character count for nothing (a fixed prefix hides
-  nothing). It is an upper bound: it cannot see a generator's bias.
+  GS1 character set 82). In a batch of at least :data:`CONSTANT_MIN_BATCH` serials the
+  batch shows its generator: each position counts the classes that at least
+  :data:`CLASS_MIN_SHARE` of the batch's serials use there (a random capital-and-digit
+  serial that happens to hold no digit is no weaker than its neighbours, and one odd serial
+  does not lend its letters to a batch of digits), and positions where every serial has
+  the same character count for nothing (a fixed prefix hides nothing). It is an upper
+  bound: it cannot see a generator's bias.
 
 See docs/identifiers.md, "Serials that hide their pack ids".
 """
@@ -32,6 +36,7 @@ from ledger_client.errors import WeakSerialsWarning
 from ledger_client.ids import CSET82
 
 __all__ = [
+    "CLASS_MIN_SHARE",
     "CONSTANT_MIN_BATCH",
     "MAX_COUNTER_STEP",
     "MIN_SERIAL_BITS",
@@ -44,11 +49,15 @@ __all__ = [
 MIN_SERIAL_BITS = 60.0
 """Serials below this estimate are weak: ``2**60`` hashes at an assumed 10**10 per second
 take 3.7 years per GTIN; each bit less halves it (12 random digits, 40 bits: 2 minutes)."""
+CLASS_MIN_SHARE = 0.05
+"""In a batch, a character class counts at a position when this share of the serials use it
+there: one odd serial does not lend its letters to a batch of random digits."""
 MAX_COUNTER_STEP = 16
 """Numbers at most this far apart, with the same text around them, form a counter."""
 CONSTANT_MIN_BATCH = 8
-"""From this batch size, a position shared by every serial counts no entropy (8 random
-serials share a position by chance with probability 36**-7 at most, per position)."""
+"""From this batch size, the batch shows its generator: a position counts the classes the
+batch uses there, and none when every serial shares it (8 random serials share a position
+by chance with probability 36**-7 at most, per position)."""
 
 _CLASSES = (
     frozenset(string.digits),
@@ -64,19 +73,31 @@ def _alphabet(serial: str) -> int:
     return sum(len(c) for c in _CLASSES if not c.isdisjoint(serial)) or 1
 
 
-def serial_bits(serial: str, constant: frozenset[int] = frozenset()) -> float:
-    """Estimated entropy of ``serial`` in bits, not counting the positions in ``constant``."""
-    varying = sum(1 for k in range(len(serial)) if k not in constant)
-    return varying * math.log2(_alphabet(serial))
+def serial_bits(serial: str) -> float:
+    """Estimated entropy of ``serial`` alone in bits."""
+    return len(serial) * math.log2(_alphabet(serial))
 
 
-def _constant_positions(serials: Sequence[str]) -> frozenset[int]:
-    """Positions where every serial of the batch has the same character."""
-    if len(serials) < CONSTANT_MIN_BATCH:
-        return frozenset()
+def _position_alphabet(chars: list[str]) -> int:
+    """How many characters the classes used at one position hold, a class counting when at
+    least :data:`CLASS_MIN_SHARE` of the serials there use it."""
+    least = max(1, math.ceil(CLASS_MIN_SHARE * len(chars)))
+    used = [c for c in _CLASSES if sum(ch in c for ch in chars) >= least]
+    return sum(len(c) for c in used) or 1
+
+
+def _batch_bits(serials: Sequence[str]) -> list[float]:
+    """Each serial's estimate from the batch: per position, the log2 of the alphabet the
+    batch uses there (:func:`_position_alphabet`), nothing for a position every serial
+    shares."""
+    longest = max(len(s) for s in serials)
     shortest = min(len(s) for s in serials)
-    first = serials[0]
-    return frozenset(k for k in range(shortest) if all(s[k] == first[k] for s in serials))
+    weight = []
+    for k in range(longest):
+        chars = [s[k] for s in serials if k < len(s)]
+        shared = k < shortest and len(set(chars)) == 1
+        weight.append(0.0 if shared else math.log2(_position_alphabet(chars)))
+    return [sum(weight[: len(s)]) for s in serials]
 
 
 def _counter_members(serials: Sequence[str], max_step: int) -> int:
@@ -139,8 +160,10 @@ def assess_serials(
     max_step: int = MAX_COUNTER_STEP,
 ) -> SerialEntropyReport:
     """Estimate how well ``serials`` (a batch being commissioned) hide their pack ids."""
-    constant = _constant_positions(serials)
-    bits = [serial_bits(s, constant) for s in serials]
+    if len(serials) >= CONSTANT_MIN_BATCH:
+        bits = _batch_bits(serials)
+    else:
+        bits = [serial_bits(s) for s in serials]
     return SerialEntropyReport(
         serials=len(serials),
         sequential=_counter_members(serials, max_step),
