@@ -233,7 +233,8 @@ HINTS: dict[str, tuple[str, str]] = {
     "SerialRegistryUnknownLot": (
         "{lotId} is not registered",
         "Register it first: `rxledger lot register GTIN LOT EXPIRY` (a member commissions only "
-        "into its own lots)",
+        "into its own lots). A lot whose owner keys its lots is found by number only with the "
+        "owner's lot key (`--lot-keys FILE`), or through one of its packs (`--pack SERIAL`)",
     ),
     "SerialRegistryLotExists": (
         "{lotId} is registered already",

@@ -207,7 +207,8 @@ def test_an_epcis_event_the_ledger_refuses_is_explained_in_its_own_codes(net: De
     assert failed.message == (
         f"SerialRegistryUnknownLot: {lot_label(GTIN, 'NOLOT')} is not registered. "
         "Register it first: `rxledger lot register GTIN LOT EXPIRY` (a member commissions only "
-        "into its own lots)."
+        "into its own lots). A lot whose owner keys its lots is found by number only with the "
+        "owner's lot key (`--lot-keys FILE`), or through one of its packs (`--pack SERIAL`)."
     )
 
 
