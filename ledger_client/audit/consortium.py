@@ -19,7 +19,7 @@ from ledger_client import events as ev
 from ledger_client.audit.state import COUNCIL, Member, Proposal, RuleViolation
 from ledger_client.contracts import MemberStatus
 from ledger_client.events import handles
-from ledger_client.ids import lot_hash, pack_hash, record_id, unit_hash
+from ledger_client.ids import lot_hash, lot_tag, pack_hash, record_id, unit_hash
 from ledger_client.owners import longest_prefix_owner
 from ledger_client.types import ZERO_ADDRESS
 
@@ -49,6 +49,10 @@ class ConsortiumModel:
         self.violations: list[RuleViolation] = []
         #: The transaction of the approval running a proposal now, and the proposal.
         self._running: tuple[bytes, Proposal] | None = None
+        #: Printed codes looked up before (a live gateway's scans, every run), with the
+        #: prefix owner's index their id was computed for, and their lot tags.
+        self._pack_ids: dict[tuple[str, str], tuple[int, bytes]] = {}
+        self._scanned_lot_tags: dict[tuple[str, str, str], bytes] = {}
 
     def _violation(self, event: int, rule: str, subject: bytes | str) -> None:
         self.violations.append(RuleViolation(event, rule, subject))
@@ -251,8 +255,22 @@ class ConsortiumModel:
 
     def pack_id(self, gtin14: str, serial: str) -> bytes:
         """The id a lookup of the printed pack code finds: scoped to the GTIN's prefix owner
-        (to index 0, which no record has, when no member owns the prefix)."""
-        return record_id(self.owner_index(gtin14), pack_hash(gtin14, serial))
+        (to index 0, which no record has, when no member owns the prefix); remembered per
+        code and owner, as a live gateway looks its scans up again at every run."""
+        owner = self.owner_index(gtin14)
+        known = self._pack_ids.get((gtin14, serial))
+        if known is None or known[0] != owner:
+            known = (owner, record_id(owner, pack_hash(gtin14, serial)))
+            self._pack_ids[(gtin14, serial)] = known
+        return known[1]
+
+    def lot_tag(self, gtin14: str, serial: str, lot: str) -> bytes:
+        """The lot tag a pack printed with ``lot`` carries (:func:`ledger_client.ids.lot_tag`),
+        remembered."""
+        key = (gtin14, serial, lot)
+        if key not in self._scanned_lot_tags:
+            self._scanned_lot_tags[key] = lot_tag(gtin14, serial, lot)
+        return self._scanned_lot_tags[key]
 
     def lot_id(self, gtin14: str, lot: str) -> bytes:
         """The id of the genuine lot ``lot`` of ``gtin14`` (as :meth:`pack_id`)."""

@@ -28,7 +28,6 @@ from ledger_client.audit.scans import VerificationRecord
 from ledger_client.audit.state import Pack
 from ledger_client.events import DecommissionsUndone
 from ledger_client.gs1.dates import same_day
-from ledger_client.ids import lot_tag
 from ledger_client.types import DecommissionReason
 
 
@@ -258,7 +257,7 @@ def _mismatch(
     clear = say.catalogue.lots.get(p.lot.id)
     for r in scans:
         where = f"at {say.name(r.location)} on {say.when(r.time, r.location)}"
-        if r.lot is not None and lot_tag(r.gtin, r.serial, r.lot) != p.lot_tag:
+        if r.lot is not None and model.lot_tag(r.gtin, r.serial, r.lot) != p.lot_tag:
             commissioned = f"lot {clear[1]}" if clear else "the lot"
             return [
                 Finding(

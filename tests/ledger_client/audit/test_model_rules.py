@@ -114,6 +114,7 @@ def test_a_scan_finds_only_the_prefix_owner_s_records_and_follows_a_moved_prefix
     verdict = h.model.verify(GTIN, "S1", "L1", 301231, now=h.now)
     assert verdict[:2] == (VerificationStatus.VERIFIED, S1) and verdict[4] == MAKER
     assert _status(h, GTIN, "S3") == VerificationStatus.UNKNOWN  # only the squatter has it
+    assert h.model.pack_id(GTIN, "S3") == pack_id(GTIN, "S3", owner=1)
     assert _status(h, FOREIGN_GTIN, "S1") == VerificationStatus.PRODUCT_MISMATCH
     assert (
         h.run(
@@ -123,6 +124,7 @@ def test_a_scan_finds_only_the_prefix_owner_s_records_and_follows_a_moved_prefix
         == []
     )
     assert h.model.verify(GTIN, "S3", now=h.now)[:2] == (VerificationStatus.VERIFIED, copies[1])
+    assert h.model.pack_id(GTIN, "S3") == copies[1]  # not the id remembered for owner 1
     assert _status(h, GTIN, "S2") == VerificationStatus.UNKNOWN  # the maker's stay its own
 
 
