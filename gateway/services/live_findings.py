@@ -136,10 +136,12 @@ def finding_members(finding: Finding, model: RegistryModel) -> set[str]:
     return {a for a in named if a in members}
 
 
-def scan_rows(conn: Connection, after: int = 0) -> list[tuple[int, VerificationRecord]]:
-    """The verifications this gateway recorded after row ``after``, as the detectors' scans
-    (the member that asked is the location, its time the scan's, the lot and expiry the code
-    printed), with their row ids."""
+def scan_rows(
+    conn: Connection, after: int = 0, limit: int | None = None
+) -> list[tuple[int, VerificationRecord]]:
+    """The verifications this gateway recorded after row ``after`` (the first ``limit``), as
+    the detectors' scans (the member that asked is the location, its time the scan's, the lot
+    and expiry the code printed), with their row ids."""
     rows = conn.execute(
         select(
             m.VerificationRecord.id,
@@ -152,6 +154,7 @@ def scan_rows(conn: Connection, after: int = 0) -> list[tuple[int, VerificationR
         )
         .where(m.VerificationRecord.id > after)
         .order_by(m.VerificationRecord.id)
+        .limit(limit)
     )
     return [
         (i, VerificationRecord(g, s, c, int(at), lot, exp)) for i, g, s, c, at, lot, exp in rows

@@ -9,7 +9,8 @@ compare with :func:`~ledger_client.gs1.dates.same_day`, the mirror of ``GS1Date.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,17 @@ def _record(row: Any) -> VerificationRecord:
     return replace(record, expiry=scanned_expiry(record.expiry))
 
 
+def parse_scan(row: Any, where: str) -> VerificationRecord:
+    """One verification record from its JSON object; raise :class:`InvalidInputError` naming
+    ``where`` for anything else."""
+    try:
+        return _record(row)
+    except TypeError as exc:
+        raise InvalidInputError(f"{where}: not a verification record ({_FIELDS}): {exc}") from None
+    except InvalidCodeError as exc:
+        raise InvalidInputError(f"{where}: {exc}") from None
+
+
 def read_scans(path: Path) -> list[VerificationRecord]:
     """Read a ``verifications.jsonl`` file; errors name ``file:line``."""
     records = []
@@ -67,11 +79,21 @@ def read_scans(path: Path) -> list[VerificationRecord]:
         if not line.strip():
             continue
         try:
-            records.append(_record(json.loads(line)))
-        except (json.JSONDecodeError, TypeError) as exc:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
             raise InvalidInputError(
                 f"{path}:{number}: not a verification record ({_FIELDS}): {exc}"
             ) from None
-        except InvalidCodeError as exc:
-            raise InvalidInputError(f"{path}:{number}: {exc}") from None
+        records.append(parse_scan(row, f"{path}:{number}"))
     return records
+
+
+def write_scans(records: Iterable[VerificationRecord], path: Path) -> int:
+    """Write ``records`` as a ``verifications.jsonl`` file (:func:`read_scans` reads it);
+    return how many."""
+    n = 0
+    with path.open("w", encoding="utf-8") as f:
+        for r in records:
+            f.write(json.dumps(asdict(r)) + "\n")
+            n += 1
+    return n

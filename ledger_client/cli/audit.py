@@ -20,16 +20,18 @@ from ledger_client.audit.exception_report import (
     report_csv,
     summary_csv,
 )
+from ledger_client.audit.gateway_scans import collect_scans
 from ledger_client.audit.history import custody_chain, lot_trace
 from ledger_client.audit.investigations import investigation_rows, notification_3911
 from ledger_client.audit.logs import export_logs, load_logs
 from ledger_client.audit.model import RegistryModel
 from ledger_client.audit.replay import ReplayResult, audit
 from ledger_client.audit.reports import fmd_alert, transaction_history, write_report
-from ledger_client.audit.scans import read_scans
+from ledger_client.audit.scans import read_scans, write_scans
 from ledger_client.chain import connect
 from ledger_client.cli.command import RxTyper
-from ledger_client.cli.session import ChainOpts, MemberStoreOpts, Session, StoreOpts
+from ledger_client.cli.options import JsonOpt
+from ledger_client.cli.session import ChainOpts, MemberOpts, MemberStoreOpts, Session, StoreOpts
 from ledger_client.contracts import Deployment
 from ledger_client.epcis.store import EventStore
 from ledger_client.errors import InvalidInputError, RxLedgerError
@@ -240,6 +242,32 @@ def anomalies_cmd(
     records = read_scans(scans) if scans is not None else []
     findings = detect(result.model, cat, records, now=result.as_of)
     typer.echo(json.dumps([f.as_dict() for f in findings], indent=2, default=str))
+
+
+@audit_app.command("scans")
+def scans_cmd(
+    out: Annotated[Path, typer.Option("--out", help="JSON-lines file of scans to write.")],
+    session: MemberOpts,
+    timeout: Annotated[float, typer.Option(help="seconds to wait for each gateway")] = 10.0,
+    json_out: JsonOpt = False,
+) -> None:
+    """Gather the verifications every member's gateway answered (a regulator's, or an
+    operator's own) into one scans file for `audit anomalies --scans`: a clone scanned at one
+    gateway and its original at another are found only from both. Each gateway is named with
+    what it gave; exit 1 when one was unreachable, refused or gave no scans page."""
+    w3, deployment = session.chain
+    got = collect_scans(w3, deployment, session.account, timeout=timeout)
+    n = write_scans(got.records, out)
+    if json_out:
+        sources = [{**vars(s), "failed": s.failed} for s in got.sources]
+        typer.echo(json.dumps({"out": str(out), "scans": n, "gateways": sources}, indent=2))
+    else:
+        for s in got.sources:
+            said = f" ({s.detail})" if s.detail else ""
+            typer.echo(f"{s.member} {s.url or '-'}: {s.status}, {s.scans} scans{said}")
+        typer.echo(f"{n} scans written to {out}")
+    if got.failed:
+        raise typer.Exit(1)
 
 
 @audit_app.command("shortage")

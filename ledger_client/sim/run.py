@@ -19,12 +19,12 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from dataclasses import asdict
 from itertools import groupby
 from pathlib import Path
 from typing import Any
 
 from ledger_client.audit.logs import export_logs
+from ledger_client.audit.scans import write_scans
 from ledger_client.chain import connect, dev_account, fund
 from ledger_client.contracts import deploy_network
 from ledger_client.dev.anvil import Anvil
@@ -72,9 +72,7 @@ def write_files(out: Path, p: Plan, hashes: dict[str, str]) -> dict[str, dict[st
     after the end is left out; one cut short by it (a case shipped on, the next leg after
     the end) keeps the subjects that were mined and is marked ``cut``."""
     out.mkdir(parents=True, exist_ok=True)
-    with (out / "verifications.jsonl").open("w") as f:
-        for r in p.scans:
-            f.write(json.dumps(asdict(r)) + "\n")
+    write_scans(p.scans, out / "verifications.jsonl")
     p.catalogue.save(out / "catalogue.json")
     counts: dict[str, Counter[str]] = {}
     with (out / "truth.jsonl").open("w") as f:

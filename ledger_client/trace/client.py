@@ -1,5 +1,6 @@
 """A member's client of another partner's gateway: Sign-In with Ethereum with the member's own
-key, then EPCIS queries and DSCSA transaction information, as that gateway allows."""
+key, then EPCIS queries, DSCSA transaction information and the verifications it answered, as
+that gateway allows."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ __all__ = ["GatewayClient", "GatewayRefusedError", "GatewayUnreachableError"]
 PAGE = 500
 #: Pages followed at most per query (a gateway that pages forever is cut off).
 MAX_PAGES = 100
+#: Scans a page of ``/v1/scans`` asks for.
+SCAN_PAGE = 5_000
 
 
 class GatewayUnreachableError(RxLedgerError, ConnectionError):
@@ -103,3 +106,27 @@ class GatewayClient:
     def transaction_information(self, shipment_tx: bytes) -> dict[str, Any]:
         """The DSCSA TI and TS the gateway's operator gives for its shipment ``shipment_tx``."""
         return dict(self.get(f"/v1/shipments/0x{shipment_tx.hex()}/ti").json())
+
+    def scans(self, page: int = SCAN_PAGE) -> list[Any]:
+        """Every verification the gateway answered (``/v1/scans``: regulators and its
+        operator), page by page, oldest first; an answer that is no page of scans raises
+        :class:`GatewayRefusedError`."""
+        rows: list[Any] = []
+        after = 0
+        while True:
+            response = self.get("/v1/scans", after=str(after), limit=str(page))
+            try:
+                body = response.json()
+                page_rows, following = body["scans"], body.get("next_after")
+                if not isinstance(page_rows, list):
+                    raise TypeError("scans is no list")
+            except (ValueError, TypeError, KeyError, AttributeError):
+                raise GatewayRefusedError(
+                    200, f"not a page of scans: {response.text[:80]}"
+                ) from None
+            rows += page_rows
+            if following is None:
+                return rows
+            if not isinstance(following, int) or following <= after:
+                raise GatewayRefusedError(200, f"the page after scan {after} points to {following}")
+            after = following

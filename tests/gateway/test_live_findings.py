@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from web3 import Web3
 
 from gateway.db import models as m
 from gateway.services.live_findings import finding_key, load_thresholds, recorded_scans
+from ledger_client.audit.scans import write_scans
 from ledger_client.chain import connect
 from ledger_client.cli import app
 from ledger_client.dev.anvil import Anvil
@@ -111,7 +111,7 @@ def batch_audit(world: World, gw: Gateway, root: Path) -> list[dict[str, Any]]:
     with gw.state.engine.connect() as conn:
         scans = recorded_scans(conn)
     path = root / "verifications.jsonl"
-    path.write_text("".join(json.dumps(asdict(s)) + "\n" for s in scans))
+    write_scans(scans, path)
     url = world.w3.provider.endpoint_uri  # type: ignore[attr-defined]
     args = ["audit", "anomalies", "--scans", str(path), "--rpc", url]
     result = CliRunner().invoke(app, [*args, "--deployment", str(world.deployment_file)])

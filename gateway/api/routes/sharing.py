@@ -1,9 +1,11 @@
 """Sharing by right between gateways: a pack traced across partners (``/v1/trace``), the
-operator's shipments' DSCSA TI/TS for their recipients (``/v1/shipments/{tx}/ti``), and the
-TI/TS this gateway fetched for what its operator received (``/v1/ti``)."""
+operator's shipments' DSCSA TI/TS for their recipients (``/v1/shipments/{tx}/ti``), the
+TI/TS this gateway fetched for what its operator received (``/v1/ti``), and the
+verifications it answered, for regulators' audits (``/v1/scans``)."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query
@@ -11,6 +13,8 @@ from starlette.concurrency import run_in_threadpool
 
 from gateway.api.deps import LimitedPrincipalDep, OperatorDep, StateDep
 from gateway.api.openapi import problems
+from gateway.services.access import reads_everything
+from gateway.services.live_findings import scan_rows
 from gateway.services.ti_exchange import TiNotFoundError, received, seller_ti
 from ledger_client.errors import InvalidCodeError
 from ledger_client.trace import trace
@@ -73,3 +77,27 @@ def received_ti(state: StateDep, principal: OperatorDep) -> list[dict[str, Any]]
         }
         for r in received(state.engine)
     ]
+
+
+@router.get("/scans", responses=problems(401, 403, 429))
+def scans(
+    state: StateDep,
+    principal: LimitedPrincipalDep,
+    after: Annotated[int, Query(ge=0, description="the last scan id of the previous page")] = 0,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1_000,
+) -> dict[str, Any]:
+    """The verifications this gateway answered, oldest first, as the anomaly audit's scans
+    (``location`` the member that asked, ``time`` when, the lot and expiry its code printed),
+    for regulators and the operator: a clone scanned here and its original scanned at another
+    partner's gateway are found only from the scans of both. ``next_after`` pages on (None:
+    the last page)."""
+    if not reads_everything(principal, state.queries.operator):
+        raise HTTPException(
+            403, f"{principal.address} is neither a regulator nor this gateway's operator"
+        )
+    with state.engine.connect() as conn:
+        rows = scan_rows(conn, after, limit)
+    return {
+        "scans": [{"id": i, **asdict(r)} for i, r in rows],
+        "next_after": rows[-1][0] if len(rows) == limit else None,
+    }
