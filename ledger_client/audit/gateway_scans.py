@@ -11,20 +11,23 @@ is no scan is named, with the scans it gave before that.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
+from web3.contract import Contract
 
 from ledger_client.audit.scans import VerificationRecord, parse_scan
 from ledger_client.contracts import Deployment
 from ledger_client.errors import InvalidInputError
-from ledger_client.trace.client import GatewayClient, GatewayRefusedError, GatewayUnreachableError
+from ledger_client.trace.client import (
+    ClientFactory,
+    GatewayClient,
+    GatewayRefusedError,
+    GatewayUnreachableError,
+)
 
 __all__ = ["CollectedScans", "ScanSource", "collect_scans"]
-
-ClientFactory = Callable[[str, LocalAccount], GatewayClient]
 
 
 @dataclass
@@ -58,8 +61,7 @@ class CollectedScans:
         return [s for s in self.sources if s.failed]
 
 
-def _members(w3: Web3, deployment: Deployment) -> list[str]:
-    consortium = deployment.contract(w3, "Consortium")
+def _members(consortium: Contract) -> list[str]:
     count = int(consortium.functions.memberCount().call())
     return [str(consortium.functions.accountAt(i).call()) for i in range(1, count + 1)]
 
@@ -77,7 +79,7 @@ def collect_scans(
     make_client = client_factory or (lambda url, acct: GatewayClient(url, acct, timeout))
     consortium = deployment.contract(w3, "Consortium")
     out = CollectedScans()
-    for member in _members(w3, deployment):
+    for member in _members(consortium):
         url = str(consortium.functions.gatewayUrl(Web3.to_checksum_address(member)).call())
         source = ScanSource(member, url or None)
         out.sources.append(source)

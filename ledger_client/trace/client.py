@@ -4,6 +4,7 @@ that gateway allows."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -13,7 +14,7 @@ from eth_account.signers.local import LocalAccount
 
 from ledger_client.errors import RxLedgerError
 
-__all__ = ["GatewayClient", "GatewayRefusedError", "GatewayUnreachableError"]
+__all__ = ["ClientFactory", "GatewayClient", "GatewayRefusedError", "GatewayUnreachableError"]
 
 #: Events a page asks for; the client follows ``Link: rel=next`` for more.
 PAGE = 500
@@ -130,3 +131,7 @@ class GatewayClient:
             if not isinstance(following, int) or following <= after:
                 raise GatewayRefusedError(200, f"the page after scan {after} points to {following}")
             after = following
+
+
+#: Makes the client of a gateway URL for a member key (tests give their own).
+ClientFactory = Callable[[str, LocalAccount], GatewayClient]

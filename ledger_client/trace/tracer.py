@@ -25,7 +25,6 @@ against the hash the chain anchors for it.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import quote
@@ -42,7 +41,12 @@ from ledger_client.gs1.epc import parse_epc_or_none
 from ledger_client.ids import unit_id
 from ledger_client.owners import PrefixOwners
 from ledger_client.trace.chain import Anchor, ChainTrail, chain_trail
-from ledger_client.trace.client import GatewayClient, GatewayRefusedError, GatewayUnreachableError
+from ledger_client.trace.client import (
+    ClientFactory,
+    GatewayClient,
+    GatewayRefusedError,
+    GatewayUnreachableError,
+)
 
 __all__ = ["GatewayAnswer", "Trace", "TracedEvent", "Verdict", "trace"]
 
@@ -63,8 +67,6 @@ _ANCHORED_BY: dict[type, set[str]] = {
     ops.FlagPacks: {"PacksFlagged"},
 }
 _ITEM_FIELDS = ("epcList", "childEPCs", "inputEPCList", "outputEPCList")
-
-ClientFactory = Callable[[str, LocalAccount], GatewayClient]
 
 
 def _iso(ts: int) -> str:
