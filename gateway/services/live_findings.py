@@ -45,6 +45,7 @@ from gateway.projection import event_of
 from gateway.schemas import AlertKind, Severity
 from gateway.services.alerts import raise_alert, withdraw_alert
 from gateway.services.chain import Chain
+from gateway.services.scans import scan_rows
 from ledger_client.audit.anomalies import detect
 from ledger_client.audit.catalogue import Catalogue
 from ledger_client.audit.findings import AnomalyConfig, Finding
@@ -134,36 +135,6 @@ def finding_members(finding: Finding, model: RegistryModel) -> set[str]:
         elif lot is not None:
             named.add(lot.owner)
     return {a for a in named if a in members}
-
-
-def scan_rows(
-    conn: Connection, after: int = 0, limit: int | None = None
-) -> list[tuple[int, VerificationRecord]]:
-    """The verifications this gateway recorded after row ``after`` (the first ``limit``), as
-    the detectors' scans (the member that asked is the location, its time the scan's, the lot
-    and expiry the code printed), with their row ids."""
-    rows = conn.execute(
-        select(
-            m.VerificationRecord.id,
-            m.VerificationRecord.gtin,
-            m.VerificationRecord.serial,
-            m.VerificationRecord.client,
-            m.VerificationRecord.at,
-            m.VerificationRecord.lot,
-            m.VerificationRecord.expiry,
-        )
-        .where(m.VerificationRecord.id > after)
-        .order_by(m.VerificationRecord.id)
-        .limit(limit)
-    )
-    return [
-        (i, VerificationRecord(g, s, c, int(at), lot, exp)) for i, g, s, c, at, lot, exp in rows
-    ]
-
-
-def recorded_scans(conn: Connection) -> list[VerificationRecord]:
-    """Every verification this gateway recorded, as a ``verifications.jsonl`` holds scans."""
-    return [record for _, record in scan_rows(conn)]
 
 
 def _message(f: Finding) -> str:

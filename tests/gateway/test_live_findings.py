@@ -20,7 +20,8 @@ from typer.testing import CliRunner
 from web3 import Web3
 
 from gateway.db import models as m
-from gateway.services.live_findings import finding_key, load_thresholds, recorded_scans
+from gateway.services.live_findings import finding_key, load_thresholds
+from gateway.services.scans import recorded_scans
 from ledger_client.audit.scans import write_scans
 from ledger_client.chain import connect
 from ledger_client.cli import app

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from gateway.api.deps import LimitedPrincipalDep, OperatorDep, StateDep
 from gateway.api.openapi import problems
 from gateway.services.access import reads_everything
-from gateway.services.live_findings import scan_rows
+from gateway.services.scans import scan_rows
 from gateway.services.ti_exchange import TiNotFoundError, received, seller_ti
 from ledger_client.errors import InvalidCodeError
 from ledger_client.trace import trace
