@@ -27,7 +27,7 @@ def main() -> None:
     args = ap.parse_args()
     directory = args.directory or default_out(args)
     if args.rebuild or not (directory / "truth.jsonl").is_file():
-        simulate(directory, world_config(args), args.seed, args.port, args.preset)
+        simulate(directory, world_config(args), args.seed, args.port, args.preset, args.start)
     report = evaluate(directory)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

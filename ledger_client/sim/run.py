@@ -29,11 +29,12 @@ from ledger_client.chain import connect, dev_account, fund
 from ledger_client.contracts import deploy_network
 from ledger_client.dev.anvil import Anvil
 from ledger_client.dev.bulk import BulkSender
+from ledger_client.errors import InvalidInputError
 from ledger_client.logs import fetch_logs
 from ledger_client.sim.calendar import next_monday
 from ledger_client.sim.config import WorldConfig
 from ledger_client.sim.members import layout, specs
-from ledger_client.sim.plan import SLOT, Plan
+from ledger_client.sim.plan import DAY, SLOT, Plan
 from ledger_client.sim.planner import plan
 
 
@@ -66,11 +67,15 @@ def _resolved(subjects: list[str], hashes: dict[str, str]) -> list[str] | None:
     ]
 
 
+#: Why an incident the end of the world cut short is not scored.
+CUT = "cut short by the end of the world: a later transaction of it was never mined"
+
+
 def write_files(out: Path, p: Plan, hashes: dict[str, str]) -> dict[str, dict[str, int]]:
     """Write scans, catalogue, truth and flows (tags resolved to transaction hashes); return
-    the whole incidents written per kind and level. An incident whose transactions all fell
+    the scored incidents written per kind and level. An incident whose transactions all fell
     after the end is left out; one cut short by it (a case shipped on, the next leg after
-    the end) keeps the subjects that were mined and is marked ``cut``."""
+    the end) keeps the subjects that were mined and is marked unscored (:data:`CUT`)."""
     out.mkdir(parents=True, exist_ok=True)
     write_scans(p.scans, out / "verifications.jsonl")
     p.catalogue.save(out / "catalogue.json")
@@ -82,8 +87,8 @@ def write_files(out: Path, p: Plan, hashes: dict[str, str]) -> dict[str, dict[st
                 continue
             row = t.as_dict() | {"subjects": subjects}
             if len(subjects) < len(t.subjects):
-                row["cut"] = True
-            else:
+                row["unscored"] = CUT
+            elif not t.unscored:
                 counts.setdefault(t.kind, Counter())[t.level] += 1
             f.write(json.dumps(row) + "\n")
     with (out / "flows.jsonl").open("w") as f:
@@ -95,11 +100,21 @@ def write_files(out: Path, p: Plan, hashes: dict[str, str]) -> dict[str, dict[st
 
 
 def simulate(
-    out: Path, cfg: WorldConfig, seed: int, port: int = 8555, preset: str = ""
+    out: Path,
+    cfg: WorldConfig,
+    seed: int,
+    port: int = 8555,
+    preset: str = "",
+    start: int | None = None,
 ) -> dict[str, Any]:
-    """Start anvil, deploy the world's consortium, plan and mine the traffic, write the files."""
+    """Start anvil, deploy the world's consortium, plan and mine the traffic, write the files.
+    The world starts on ``start`` (a Monday 00:00 UTC: the same seed and start make the same
+    world), or on the Monday after today."""
+    if start is not None and start != next_monday(start - DAY):
+        raise InvalidInputError(f"a world starts on a Monday 00:00 UTC, not at {start}")
     t_start = time.perf_counter()
-    with Anvil(port=port, auto_impersonate=True) as node:
+    genesis = None if start is None else start - DAY
+    with Anvil(port=port, auto_impersonate=True, timestamp=genesis) as node:
         w3 = connect(node.url, timeout=300)
         now0 = int(w3.eth.get_block("latest")["timestamp"])
         start = next_monday(now0)

@@ -21,6 +21,7 @@ from ledger_client.audit.logs import load_logs
 from ledger_client.audit.model import RegistryModel
 from ledger_client.audit.replay import replay_logs
 from ledger_client.audit.scans import read_scans
+from ledger_client.errors import InvalidInputError
 from ledger_client.events import (
     DecommissionsUndone,
     ItemsReceived,
@@ -35,7 +36,7 @@ from ledger_client.sim.check import PlanError, check
 from ledger_client.sim.config import PRESETS
 from ledger_client.sim.evaluate import evaluate, read_jsonl, score, table
 from ledger_client.sim.plan import DAY, KINDS, LEVELS, Action, Plan
-from ledger_client.sim.planner import plan
+from ledger_client.sim.planner import SPIKE_MIN_EXCESS, plan
 from ledger_client.sim.run import simulate
 from ledger_client.sim.world import World
 from ledger_client.types import DecommissionReason
@@ -43,13 +44,21 @@ from tests.utils.ports import free_port
 
 pytestmark = pytest.mark.anvil
 TINY = PRESETS["tiny"]
+#: Monday 2026-06-01 00:00 UTC: a world built later on a start in the past is the same world.
+START = 1_780_272_000
 
 
 @pytest.fixture(scope="module")
 def sim(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("sim")
-    simulate(out, TINY, seed=5, port=free_port(), preset="tiny")
+    simulate(out, TINY, seed=5, port=free_port(), preset="tiny", start=START)
     return out
+
+
+def test_a_world_starts_on_the_monday_it_is_given_and_on_no_other_day(sim: Path) -> None:
+    assert json.loads((sim / "meta.json").read_text())["start"] == START
+    with pytest.raises(InvalidInputError, match="Monday"):
+        simulate(sim / "never", TINY, seed=5, preset="tiny", start=START + DAY)
 
 
 class Chain:
@@ -321,13 +330,30 @@ def test_matching_by_kind_subject_scan_and_member_day() -> None:
 
 def test_an_incident_cut_short_by_the_end_explains_its_findings_and_is_not_counted() -> None:
     truth = [
-        {"kind": "EXPIRED_MOVING", "level": "obvious", "subjects": ["0xa1"], "cut": True},
+        {"kind": "EXPIRED_MOVING", "level": "obvious", "subjects": ["0xa1"], "unscored": "cut"},
         {"kind": "EXPIRED_MOVING", "level": "obvious", "subjects": ["0xa2", "0xa3"]},
     ]
     found = [_f("EXPIRED_MOVING", "0xa1"), _f("EXPIRED_MOVING", "0xa3")]
     (em,) = [k for k in score(found, truth).kinds if k.kind == "EXPIRED_MOVING"]
     assert (em.true, em.explained, em.false) == (1, 1, 0)
     assert (em.incidents["obvious"], em.found["obvious"]) == (1, 1)
+
+
+def test_a_volume_spike_of_a_few_packs_is_kept_in_the_truth_but_not_scored() -> None:
+    """Sparse seed 2 has two subtle spikes at small pharmacies that added under ten
+    dispenses to their day; they stay in the truth with the reason, out of the recall, and a
+    finding on one is explained, not false."""
+    p = plan(PRESETS["sparse"], 2, next_monday(1_796_000_000))
+    spikes = [t for t in p.truth if t.kind == "VOLUME_SPIKE"]
+    small = [t for t in spikes if t.evidence["count"] - t.evidence["usual"] < SPIKE_MIN_EXCESS]
+    assert len(small) == 2 and len(spikes) == 10
+    assert [t for t in spikes if t.unscored] == small
+    truth = [t.as_dict() for t in spikes]
+    s = score([_f("VOLUME_SPIKE", small[0].subjects[0])], truth)
+    (vs,) = [k for k in s.kinds if k.kind == "VOLUME_SPIKE"]
+    assert (vs.true, vs.explained, vs.false) == (0, 1, 0)
+    assert vs.incidents["subtle"] + vs.incidents["obvious"] == 8
+    assert [t["unscored"] for t in s.unscored] == [small[0].unscored, small[1].unscored]
 
 
 def test_plan_is_deterministic_and_checked_before_mining() -> None:
