@@ -68,7 +68,9 @@ class AnomalyConfig:
     surge that lasts); under ``volume_clear_ratio`` times the expected count, its next
     ``volume_lull_days`` working days together must fall under ``volume_lull_share`` of their
     expected count (the stock it took); not when the working day before it fell short by
-    ``volume_catch_up_share`` of its excess or more (demand that waited); not when
+    ``volume_catch_up_share`` of its excess or more (demand that waited), nor when its
+    ``volume_lull_days`` working days before it were over their expected count together by
+    ``volume_rise_share`` of its excess or more (demand rising into it); not when
     ``volume_network_members`` or more members of a role spike the same day (a campaign).
 
     Hours: a transaction is flagged outside the member's opening hours in its own time zone
@@ -101,6 +103,7 @@ class AnomalyConfig:
     volume_lull_days: int = 3
     volume_lull_share: float = 1.0
     volume_catch_up_share: float = 0.5
+    volume_rise_share: float = 0.5
     volume_min_excess: int = 10
     volume_baseline_days: int = 4
     volume_robust_z: float = 1.5

@@ -207,8 +207,9 @@ class DayVolume:
     model), ``expected`` of them, the log ``spread`` of its days, the ``limit`` the count must
     pass, whether a neighbouring working day is high too (``lasts``), the working ``days``
     the baseline was drawn from, the count and expected count of the working day before
-    it (``before``; None for the first) and of the ``volume_lull_days`` working days after
-    it (``after``; None until they are known)."""
+    it (``before``; None for the first), of the ``volume_lull_days`` working days before it
+    (``leading``; None for the first few) and of as many after it (``after``; None until
+    they are known)."""
 
     member: str
     day: int
@@ -220,6 +221,7 @@ class DayVolume:
     lasts: bool
     days: int
     before: tuple[int, float] | None
+    leading: tuple[int, float] | None
     after: tuple[int, float] | None
 
     @property
@@ -240,14 +242,23 @@ class DayVolume:
             return False
         return self.before[1] - self.before[0] >= share * (self.count - self.expected)
 
+    def rises_into(self, share: float) -> bool:
+        """Whether the working days before it were over their expected count together by
+        ``share`` of this day's excess or more: demand rising day by day (a wave of
+        prescriptions), not stock taken off the shelf in one day."""
+        if self.leading is None:
+            return False
+        return self.leading[0] - self.leading[1] >= share * (self.count - self.expected)
+
     def is_spike(self, cfg: AnomalyConfig) -> bool:
-        """Over its limit, a single day, not a catch-up (:meth:`catches_up`), and either
-        ``volume_clear_ratio`` times the expected count or followed by a lull
-        (:meth:`followed_by_a_lull`)."""
+        """Over its limit, a single day, not a catch-up (:meth:`catches_up`) nor the top of a
+        rise (:meth:`rises_into`), and either ``volume_clear_ratio`` times the expected count
+        or followed by a lull (:meth:`followed_by_a_lull`)."""
         return (
             self.count > self.limit
             and not self.lasts
             and not self.catches_up(cfg.volume_catch_up_share)
+            and not self.rises_into(cfg.volume_rise_share)
             and (
                 self.count >= cfg.volume_clear_ratio * self.expected
                 or self.followed_by_a_lull(cfg.volume_lull_share)
@@ -280,18 +291,15 @@ def daily_volumes(
             if not any(counts):
                 continue
             logs = [math.log1p(c / n) for c, n in zip(counts, covers, strict=True)]
-            span = cfg.volume_baseline_days
-            usual = [
-                math.expm1(statistics.median(a)) * n if (a := _nearest(logs, k, span)) else 0.0
-                for k, n in enumerate(covers)
-            ]
+            around = [_nearest(logs, k, cfg.volume_baseline_days) for k in range(len(days))]
+            levels = [_robust(a) if a else (0.0, 0.0) for a in around]
+            usual = [math.expm1(mid) * n for (mid, _), n in zip(levels, covers, strict=True)]
             for k, d in enumerate(days):
-                around = _nearest(logs, k, span)
-                if len(around) < cfg.min_days:
+                if len(around[k]) < cfg.min_days:
                     continue
-                mid, mad = _robust(around)
+                mid, mad = levels[k]
                 spread = max(_MAD_TO_SD * mad, cfg.volume_min_spread)
-                expected = math.expm1(mid) * covers[k]
+                expected = usual[k]
                 limit = max(
                     math.expm1(mid + cfg.volume_robust_z * spread) * covers[k],
                     cfg.volume_ratio * expected,
@@ -311,6 +319,12 @@ def daily_volumes(
                     if later.stop <= len(days)
                     else None
                 )
+                earlier = range(k - cfg.volume_lull_days, k)
+                leading = (
+                    (sum(counts[j] for j in earlier), sum(usual[j] for j in earlier))
+                    if earlier.start >= 0
+                    else None
+                )
                 before = (counts[k - 1], usual[k - 1]) if k else None
                 events = per_day[d].get(op, [])
                 out.append(
@@ -323,8 +337,9 @@ def daily_volumes(
                         spread,
                         limit,
                         lasts,
-                        len(around),
+                        len(around[k]),
                         before,
+                        leading,
                         after,
                     )
                 )
@@ -363,7 +378,10 @@ def volume_changes(
     off the shelf in one go (dispensed or shipped out of the channel) leaves them short until
     the stock is bought again. Such a day is judged once those days are known. A day whose
     excess the working day before it fell short by ``volume_catch_up_share`` or more is
-    demand that waited (the weekend's orders after a short Sunday shift). A day on which at least
+    demand that waited (the weekend's orders after a short Sunday shift); one whose
+    ``volume_lull_days`` working days before it were over their expected count by
+    ``volume_rise_share`` of its excess or more tops a rise in demand (a wave of
+    prescriptions builds over days; a diversion takes the stock in one). A day on which at least
     ``volume_network_members`` members of the same trade role spike together is a network
     event (the makers' campaign), not one member's. The subject is ``member@day``, the day
     counted from 1970-01-01."""
@@ -416,7 +434,9 @@ def _spike(model: RegistryModel, s: DayVolume, cfg: AnomalyConfig, say: Describe
         f"expected {s.expected:.1f} and at least {cfg.volume_min_excess} more, a single day "
         f"(neither neighbouring working day over {cfg.volume_ratio:g}x), not demand that "
         f"waited (the working day before it short by under {cfg.volume_catch_up_share:g}x "
-        f"its excess), {lull}, not shared "
+        f"its excess), not the top of a rise (its {cfg.volume_lull_days} working days before "
+        f"it over their expected count by under {cfg.volume_rise_share:g}x its excess), "
+        f"{lull}, not shared "
         f"by {cfg.volume_network_members} or more members of its role that day",
         evidence=[say.event(i) for i in s.events[:20]],
         inputs={
@@ -430,6 +450,8 @@ def _spike(model: RegistryModel, s: DayVolume, cfg: AnomalyConfig, say: Describe
             "threshold_count": round(s.limit, 2),
             "after_count": s.after[0] if s.after else None,
             "after_expected": round(s.after[1], 2) if s.after else None,
+            "leading_count": s.leading[0] if s.leading else None,
+            "leading_expected": round(s.leading[1], 2) if s.leading else None,
         },
     )
 

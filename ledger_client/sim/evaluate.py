@@ -10,15 +10,17 @@ of the same member within one day. A finding is
 - **true** when it matches an incident of its own kind;
 - **explained** when it matches an incident whose ``accept`` lists the finding's kind (a
   clone scanned at a pharmacy that does not hold the pack is both ``VERIFIED_TWO_PLACES``
-  and ``SCAN_WITHOUT_CUSTODY``), or an incident of its kind that the end of the world cut
-  short (``cut``: a later transaction of it was never mined): neither true nor false;
+  and ``SCAN_WITHOUT_CUSTODY``), or an incident of its kind that is not scored
+  (``unscored`` gives why: the end of the world cut it short, a later transaction of it
+  never mined; a volume spike adding fewer packs than the smallest spike scored): neither
+  true nor false;
 - **false** otherwise (and attributed, where its keys meet one, to the legitimate flow that
   raised it: ``flows.jsonl``).
 
 Per kind: precision = true / (true + false) (1.0 when nothing was found); recall on obvious
 (subtle) incidents = obvious (subtle) incidents matched by at least one true finding / all
-obvious (subtle) incidents of the kind (1.0 when there are none); ``cut`` incidents are not
-counted.
+obvious (subtle) incidents of the kind (1.0 when there are none); ``unscored`` incidents are
+not counted, and are listed per kind apart.
 """
 
 from __future__ import annotations
@@ -114,11 +116,13 @@ class KindScore:
 
 @dataclass
 class Scored:
-    """Scores, and the findings and incidents behind them."""
+    """Scores, and the findings and incidents behind them: the false findings, the scored
+    incidents missed and the incidents not scored."""
 
     kinds: list[KindScore]
     false: list[tuple[Finding, list[str]]]
     missed: list[dict[str, Any]]
+    unscored: list[dict[str, Any]]
 
 
 def score(
@@ -146,7 +150,7 @@ def score(
         keys = finding_keys(f)
         matched = {i for k in keys for i in by_key.get(k, ())}
         own = {i for i in matched if truth[i]["kind"] == f.kind}
-        whole = {i for i in own if not truth[i].get("cut")}
+        whole = {i for i in own if not truth[i].get("unscored")}
         if whole:
             s.true += 1
             hit.update(whole)
@@ -155,9 +159,10 @@ def score(
         else:
             s.false += 1
             false.append((f, sorted({n for k in keys for n in flow_of.get(k, ())})))
-    missed = []
+    missed, unscored = [], []
     for i, t in enumerate(truth):
-        if t.get("cut"):
+        if t.get("unscored"):
+            unscored.append(t)
             continue
         s = scores.setdefault(t["kind"], KindScore(t["kind"]))
         s.incidents[t["level"]] += 1
@@ -165,7 +170,7 @@ def score(
             s.found[t["level"]] += 1
         else:
             missed.append(t)
-    return Scored(list(scores.values()), false, missed)
+    return Scored(list(scores.values()), false, missed, unscored)
 
 
 def evaluate(directory: Path) -> dict[str, Any]:
@@ -234,6 +239,10 @@ def report(
         "targets": TARGETS,
         "false_by_flow": {k: dict(v) for k, v in by_flow.items()},
         "examples": {"false": dict(false_examples), "missed": dict(missed)},
+        "unscored": [
+            {k: t[k] for k in ("kind", "level", "subjects", "unscored", "evidence")}
+            for t in s.unscored
+        ],
     }
 
 
@@ -268,10 +277,14 @@ def table(rep: dict[str, Any]) -> str:
             )
         )
     widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
-    return "\n".join(
+    lines = [
         "  ".join(
             c.ljust(w) if i == 0 else c.rjust(w)
             for i, (c, w) in enumerate(zip(r, widths, strict=True))
         )
         for r in rows
-    )
+    ]
+    apart = Counter(t["kind"] for t in rep.get("unscored", ()))
+    if apart:
+        lines.append("not scored: " + ", ".join(f"{k} {n}" for k, n in sorted(apart.items())))
+    return "\n".join(lines)

@@ -5,6 +5,7 @@ saleable return, a missed truck, a campaign day, a member's own opening hours)."
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from ledger_client.ids import pack_hash, record_id, with_check_digit
 from ledger_client.sim.plan import DAY, SLOT
@@ -64,7 +65,7 @@ def _keeps(world: World, o: Order, t: int) -> bool:
     return all(t < lot.expires_at for lot in lots)
 
 
-def order_incidents(world: World) -> list[tuple[str, str, Order, dict[str, object]]]:
+def order_incidents(world: World) -> list[tuple[str, str, Order, dict[str, Any]]]:
     """Orders lost or late (before they are shipped); return (kind, level, order, evidence)."""
     rng, n, end = world.rng, world.cfg.incidents, world.end
     pool = [
@@ -77,7 +78,7 @@ def order_incidents(world: World) -> list[tuple[str, str, Order, dict[str, objec
         and _keeps(world, o, o.ship + 15 * DAY)
     ]
     rng.shuffle(pool)
-    out: list[tuple[str, str, Order, dict[str, object]]] = []
+    out: list[tuple[str, str, Order, dict[str, Any]]] = []
 
     def take(ok: Callable[[Order], bool], k: int) -> list[Order]:
         got = [o for o in pool if ok(o)][:k]
@@ -108,7 +109,7 @@ def order_incidents(world: World) -> list[tuple[str, str, Order, dict[str, objec
     return out
 
 
-def order_truth(world: World, incidents: list[tuple[str, str, Order, dict[str, object]]]) -> None:
+def order_truth(world: World, incidents: list[tuple[str, str, Order, dict[str, Any]]]) -> None:
     """The truth of the order incidents, once their shipments have tags."""
     for kind, level, o, ev in incidents:
         world.incident(kind, level, [f"tag:{o.tag}"], (), frm=o.frm, to=o.to, **ev)

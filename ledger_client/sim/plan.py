@@ -69,23 +69,26 @@ class Incident:
     """One injected incident: its kind and level, the subjects a finding may name (pack, lot
     or unit ids ``0x…``, ``tag:<name>`` for a transaction hash known once mined,
     ``member@day`` with the member's local day counted from 1970-01-01, ``scan:GTIN:serial``),
-    the other kinds a finding about it may fairly carry (``accept``), and what was done."""
+    the other kinds a finding about it may fairly carry (``accept``), what was done, and why
+    it is not scored (``unscored``; empty when it is)."""
 
     kind: str
     level: str
     subjects: list[str]
     evidence: dict[str, Any]
     accept: tuple[str, ...] = ()
+    unscored: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         """Return a JSON-ready form."""
-        return {
+        row = {
             "kind": self.kind,
             "level": self.level,
             "subjects": self.subjects,
             "accept": list(self.accept),
             "evidence": self.evidence,
         }
+        return row | ({"unscored": self.unscored} if self.unscored else {})
 
 
 @dataclass

@@ -49,6 +49,11 @@ def _build(
 #: Days with dispenses a pharmacy has before a volume spike is planned for it.
 SPIKE_HISTORY_DAYS = 7
 
+#: The fewest dispenses over the expected day a volume spike is scored with: a spike needs a
+#: ratio and an absolute size (the detectors' ``volume_min_excess``), and a few packs over a
+#: small pharmacy's usual day are its ordinary swing (see docs/audit.md).
+SPIKE_MIN_EXCESS = 10
+
 
 def _spike_days(world: World) -> dict[tuple[str, int], float]:
     """Pharmacies and days for volume spikes: 7-9x the day's expected demand asked (obvious),
@@ -94,11 +99,14 @@ def plan(cfg: WorldConfig, seed: int, start: int) -> Plan:
         reached = count / max(usual[(p, d)], 1)
         if reached < 2.2:  # not enough stock in hand to make it a spike
             continue
+        small = count - usual[(p, d)] < SPIKE_MIN_EXCESS
+        why = f"fewer than {SPIKE_MIN_EXCESS} dispenses over the expected day" if small else ""
         world.incident(
             "VOLUME_SPIKE",
             "obvious" if reached >= 5 else "subtle",
             [world.member_day(p, site.local(d, 12))],
             (),
+            unscored=why,
             member=p,
             usual=round(usual[(p, d)], 1),
             count=count,

@@ -336,10 +336,12 @@ class World:
         level: str,
         subjects: list[str],
         accept: tuple[str, ...] = (),
+        *,
+        unscored: str = "",
         **evidence: Any,
     ) -> None:
-        """Record an injected incident."""
-        self.plan.truth.append(Incident(kind, level, subjects, evidence, accept))
+        """Record an injected incident (``unscored``: why it is not scored, if it is not)."""
+        self.plan.truth.append(Incident(kind, level, subjects, evidence, accept, unscored))
 
     def flow(self, name: str, subjects: list[str], **evidence: Any) -> None:
         """Record a legitimate flow."""

@@ -165,19 +165,26 @@ def test_a_one_day_spike_is_flagged_a_go_live_and_a_new_level_are_not() -> None:
 def test_under_four_times_a_spike_needs_a_lull_after_it_and_a_catch_up_is_none() -> None:
     """Three times the usual followed by usual days is a busy day; followed by three short
     days (the stock it took) it is a spike. 4.5 times is one at once, before the days after
-    it are known. A day making up for the short day before it is demand that waited."""
+    it are known. A day making up for the short day before it is demand that waited; one
+    topping three busy days is demand rising into it, and three days a little busy (under
+    half its excess) do not make one."""
     h = History()
-    for i, acc in enumerate((A, B, C, W1, Z), 1):
+    for i, acc in enumerate((A, B, C, D, W1, W2, Z), 1):
         h.member(acc, i, MAKER if acc != Z else WHOLESALER)
+    lull = {21: 10, 22: 10, 23: 10}
     for day in range(1, 40):
         _shipments(h, A, day, {20: 60}.get(day, 20))
-        _shipments(h, B, day, {20: 60, 21: 10, 22: 10, 23: 10}.get(day, 20))
+        _shipments(h, B, day, {20: 60, **lull}.get(day, 20))
         _shipments(h, C, day, {39: 90}.get(day, 20))
+        _shipments(h, D, day, {17: 30, 18: 30, 19: 30, 20: 60, **lull}.get(day, 20))
         _shipments(h, W1, day, {20: 2, 21: 45, 22: 10, 23: 10, 24: 10}.get(day, 20))
+        _shipments(h, W2, day + 5, {17: 24, 18: 24, 19: 24, 20: 60, **lull}.get(day, 20))
     found = volume_changes(h.done(), AnomalyConfig())
     assert sorted(f.subject for f in found) == sorted(
-        [f"{B}@{BASE // DAY + 20}", f"{C}@{BASE // DAY + 39}"]
+        [f"{B}@{BASE // DAY + 20}", f"{C}@{BASE // DAY + 39}", f"{W2}@{BASE // DAY + 25}"]
     )
+    mild = next(f for f in found if f.subject.startswith(W2))
+    assert (mild.inputs["leading_count"], mild.inputs["leading_expected"]) == (72, 60)
     latest = next(f for f in found if f.subject.startswith(C))
     assert latest.inputs["after_count"] is None
     assert "at least 4x the expected count" in latest.threshold
