@@ -103,7 +103,7 @@ class AnomalyConfig:
     volume_lull_days: int = 3
     volume_lull_share: float = 1.0
     volume_catch_up_share: float = 0.5
-    volume_rise_share: float = 0.5
+    volume_rise_share: float = 1.0
     volume_min_excess: int = 10
     volume_baseline_days: int = 4
     volume_robust_z: float = 1.5

@@ -166,8 +166,8 @@ def test_under_four_times_a_spike_needs_a_lull_after_it_and_a_catch_up_is_none()
     """Three times the usual followed by usual days is a busy day; followed by three short
     days (the stock it took) it is a spike. 4.5 times is one at once, before the days after
     it are known. A day making up for the short day before it is demand that waited; one
-    topping three busy days is demand rising into it, and three days a little busy (under
-    half its excess) do not make one."""
+    topping three busy days (over by as much as it is) is demand rising into it, and three
+    days a little busy do not make one."""
     h = History()
     for i, acc in enumerate((A, B, C, D, W1, W2, Z), 1):
         h.member(acc, i, MAKER if acc != Z else WHOLESALER)
@@ -176,7 +176,7 @@ def test_under_four_times_a_spike_needs_a_lull_after_it_and_a_catch_up_is_none()
         _shipments(h, A, day, {20: 60}.get(day, 20))
         _shipments(h, B, day, {20: 60, **lull}.get(day, 20))
         _shipments(h, C, day, {39: 90}.get(day, 20))
-        _shipments(h, D, day, {17: 30, 18: 30, 19: 30, 20: 60, **lull}.get(day, 20))
+        _shipments(h, D, day, {17: 34, 18: 34, 19: 34, 20: 60, 21: 14, 22: 14, 23: 14}.get(day, 20))
         _shipments(h, W1, day, {20: 2, 21: 45, 22: 10, 23: 10, 24: 10}.get(day, 20))
         _shipments(h, W2, day + 5, {17: 24, 18: 24, 19: 24, 20: 60, **lull}.get(day, 20))
     found = volume_changes(h.done(), AnomalyConfig())
