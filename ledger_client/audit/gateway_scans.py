@@ -6,11 +6,15 @@ regulator (or a gateway's operator, for its own) reads a gateway's scans at ``/v
 :func:`collect_scans` asks every member that publishes a gateway URL on chain, as the
 regulator's own member key, and says for each gateway what it gave or why it gave nothing.
 Nothing is merged silently: a gateway that is unreachable, refuses or answers something that
-is no scan is named, with the scans it gave before that.
+is no scan is named, with the scans it gave before that. Given where the last run stopped at
+each gateway (``after``: the id of the last scan taken, per member), it asks only for later
+scans, and says where this run stopped (:attr:`ScanSource.last`), a failed gateway included:
+its scans come oldest first, so those it gave are all it had up to there.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from eth_account.signers.local import LocalAccount
@@ -33,13 +37,15 @@ __all__ = ["CollectedScans", "ScanSource", "collect_scans"]
 @dataclass
 class ScanSource:
     """One member's gateway: its URL (None: it publishes none), how the asking went (``ok``,
-    ``no gateway``, ``unreachable``, ``refused``, ``invalid``), the scans it gave, why not."""
+    ``no gateway``, ``unreachable``, ``refused``, ``invalid``), the scans it gave, why not, and
+    the id of the last scan taken from it (``last``; where the run started when it gave none)."""
 
     member: str
     url: str | None
     status: str = "ok"
     scans: int = 0
     detail: str = ""
+    last: int = 0
 
     @property
     def failed(self) -> bool:
@@ -60,6 +66,12 @@ class CollectedScans:
         """The gateways that did not give all their scans."""
         return [s for s in self.sources if s.failed]
 
+    @property
+    def after(self) -> dict[str, int]:
+        """Per member, the id of the last scan taken from its gateway: where the next run
+        starts."""
+        return {s.member: s.last for s in self.sources if s.last}
+
 
 def _members(consortium: Contract) -> list[str]:
     count = int(consortium.functions.memberCount().call())
@@ -71,29 +83,35 @@ def collect_scans(
     deployment: Deployment,
     account: LocalAccount,
     *,
+    after: Mapping[str, int] | None = None,
     timeout: float = 10.0,
     client_factory: ClientFactory | None = None,
 ) -> CollectedScans:
-    """Ask every member's gateway for its scans as member ``account`` (see the module
-    docstring)."""
+    """Ask every member's gateway for its scans as member ``account``, after the scan
+    ``after`` gives for the member (see the module docstring)."""
     make_client = client_factory or (lambda url, acct: GatewayClient(url, acct, timeout))
     consortium = deployment.contract(w3, "Consortium")
     out = CollectedScans()
     for member in _members(consortium):
         url = str(consortium.functions.gatewayUrl(Web3.to_checksum_address(member)).call())
-        source = ScanSource(member, url or None)
+        source = ScanSource(member, url or None, last=(after or {}).get(member, 0))
         out.sources.append(source)
         if not url:
             source.status, source.detail = "no gateway", "the member publishes no gateway URL"
             continue
         with make_client(url, account) as client:
             try:
-                for row in client.scans():
+                for row in client.scans(source.last):
                     if not isinstance(row, dict):
                         raise InvalidInputError(f"{url}: a scan that is no object: {row!r:.80}")
+                    row_id = row.get("id")
+                    if type(row_id) is not int or row_id <= source.last:
+                        raise InvalidInputError(
+                            f"{url}: scan id {row_id!r} does not follow {source.last}"
+                        )
                     fields = {k: v for k, v in row.items() if k != "id"}
-                    out.records.append(parse_scan(fields, f"{url} scan {row.get('id')}"))
-                    source.scans += 1
+                    out.records.append(parse_scan(fields, f"{url} scan {row_id}"))
+                    source.scans, source.last = source.scans + 1, row_id
             except GatewayUnreachableError as exc:
                 source.status, source.detail = "unreachable", str(exc)
             except GatewayRefusedError as exc:

@@ -27,7 +27,8 @@ from ledger_client.audit.logs import export_logs, load_logs
 from ledger_client.audit.model import RegistryModel
 from ledger_client.audit.replay import ReplayResult, audit
 from ledger_client.audit.reports import fmd_alert, transaction_history, write_report
-from ledger_client.audit.scans import read_scans, write_scans
+from ledger_client.audit.scans import read_scans
+from ledger_client.audit.scans_cursor import ScansCursor, append_scans, load_cursor
 from ledger_client.chain import connect
 from ledger_client.cli.command import RxTyper
 from ledger_client.cli.options import JsonOpt
@@ -248,24 +249,38 @@ def anomalies_cmd(
 def scans_cmd(
     out: Annotated[Path, typer.Option("--out", help="JSON-lines file of scans to write.")],
     session: MemberOpts,
+    append: Annotated[
+        bool,
+        typer.Option(
+            "--append",
+            help="Add only the scans taken since the last run (its cursor: FILE.cursor.json).",
+        ),
+    ] = False,
     timeout: Annotated[float, typer.Option(help="seconds to wait for each gateway")] = 10.0,
     json_out: JsonOpt = False,
 ) -> None:
     """Gather the verifications every member's gateway answered (a regulator's, or an
     operator's own) into one scans file for `audit anomalies --scans`: a clone scanned at one
     gateway and its original at another are found only from both. Each gateway is named with
-    what it gave; exit 1 when one was unreachable, refused or gave no scans page."""
+    what it gave; exit 1 when one was unreachable, refused or gave no scans page. The file's
+    cursor (FILE.cursor.json) says where each gateway stopped: with --append, each is asked
+    only for the scans after it, and a run cut short is taken again without writing a scan
+    twice."""
     w3, deployment = session.chain
-    got = collect_scans(w3, deployment, session.account, timeout=timeout)
-    n = write_scans(got.records, out)
+    last = load_cursor(out) if append else ScansCursor()
+    got = collect_scans(w3, deployment, session.account, after=last.after, timeout=timeout)
+    append_scans(out, got.records, last, {**last.after, **got.after})
+    n = len(got.records)
+    done = "appended to" if append else "written to"
     if json_out:
         sources = [{**vars(s), "failed": s.failed} for s in got.sources]
-        typer.echo(json.dumps({"out": str(out), "scans": n, "gateways": sources}, indent=2))
+        report = {"out": str(out), "scans": n, "appended": append, "gateways": sources}
+        typer.echo(json.dumps(report, indent=2))
     else:
         for s in got.sources:
             said = f" ({s.detail})" if s.detail else ""
             typer.echo(f"{s.member} {s.url or '-'}: {s.status}, {s.scans} scans{said}")
-        typer.echo(f"{n} scans written to {out}")
+        typer.echo(f"{n} scans {done} {out}")
     if got.failed:
         raise typer.Exit(1)
 

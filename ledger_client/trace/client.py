@@ -108,12 +108,11 @@ class GatewayClient:
         """The DSCSA TI and TS the gateway's operator gives for its shipment ``shipment_tx``."""
         return dict(self.get(f"/v1/shipments/0x{shipment_tx.hex()}/ti").json())
 
-    def scans(self, page: int = SCAN_PAGE) -> list[Any]:
-        """Every verification the gateway answered (``/v1/scans``: regulators and its
-        operator), page by page, oldest first; an answer that is no page of scans raises
-        :class:`GatewayRefusedError`."""
+    def scans(self, after: int = 0, page: int = SCAN_PAGE) -> list[Any]:
+        """Every verification the gateway answered after its scan ``after`` (``/v1/scans``:
+        regulators and its operator), page by page, oldest first; an answer that is no page
+        of scans raises :class:`GatewayRefusedError`."""
         rows: list[Any] = []
-        after = 0
         while True:
             response = self.get("/v1/scans", after=str(after), limit=str(page))
             try:

@@ -186,3 +186,27 @@ def test_the_cli_writes_one_scans_file_and_a_gateway_that_refuses_fails_it(
         result.stdout
     )
     assert len(read_scans(out)) == 1  # its own gateway's, and nothing silently merged
+
+
+def test_appending_asks_each_gateway_only_for_the_scans_since_the_last_run(
+    scene: Scene, tmp_path: Path
+) -> None:
+    out = tmp_path / "scans.jsonl"
+    base = ["--rpc", scene.rpc_url, "--deployment", str(scene.world.deployment_file)]
+
+    def run() -> dict[str, Any]:
+        args = ["audit", "scans", "--out", str(out), "--append", "--as", "regulator", "--json"]
+        result = CliRunner().invoke(app, [*args, *base])
+        assert result.exit_code == 0, result.output
+        return dict(json.loads(result.stdout))
+
+    assert run()["scans"] == 3
+    _verify(scene, "pharmacy_b", "pharmacy_b", "K2")
+    (*_, newest) = _recorded(scene, "pharmacy_b", 2)
+    second = run()
+    assert second["scans"] == 1
+    pb = {s["member"]: s for s in second["gateways"]}[dev_account("pharmacy_b").address]
+    assert (pb["scans"], pb["last"]) == (1, newest["id"])
+    assert [r.serial for r in read_scans(out)] == ["K1", "K1", "K1", "K2"]
+    assert run()["scans"] == 0
+    assert len(read_scans(out)) == 4
